@@ -1,0 +1,69 @@
+# Inclavare Containers in C: plain Makefile, one fragment per component (mk/*.mk).
+BUILD ?= build
+PREFIX ?= /usr/local
+DESTDIR ?=
+CC ?= cc
+CFLAGS ?= -O2 -g
+SAN ?=
+WARNFLAGS := -Wall -Wextra -Werror -Wno-missing-field-initializers
+BASE_CFLAGS := -std=gnu11 -fPIC -fno-strict-aliasing -D_GNU_SOURCE -Iinclude -Isrc \
+	$(WARNFLAGS) $(SAN) -MMD -MP
+BASE_LDFLAGS := $(SAN)
+ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(BASE_LDFLAGS) $(LDFLAGS)
+
+# Fragments append to these.
+BINS :=
+LIBS :=
+UNIT_TESTS :=
+DEPFILES :=
+
+.PHONY: all deps check check-asan demo bench install clean format format-check
+
+all:
+
+include $(sort $(wildcard mk/*.mk))
+
+all: $(BINS) $(LIBS) $(UNIT_TESTS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+deps:
+	@scripts/install-deps.sh
+
+check: deps
+	$(MAKE) all
+	BUILD=$(abspath $(BUILD)) tests/run.sh
+
+# Same tests, every binary built with ASan/UBSan into its own tree.
+check-asan: deps
+	$(MAKE) BUILD=build-asan CC=clang SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" all
+	BUILD=$(abspath build-asan) RUNE_ASAN=1 tests/run.sh
+
+demo: deps
+	$(MAKE) all
+	BUILD=$(abspath $(BUILD)) scripts/demo.sh
+
+bench: deps
+	$(MAKE) all
+	BUILD=$(abspath $(BUILD)) bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/rune/pal
+	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	$(if $(LIBS),install -m 0755 $(LIBS) $(DESTDIR)$(PREFIX)/lib/rune/pal/)
+	install -d $(DESTDIR)$(PREFIX)/include/rune
+	install -m 0644 include/rune/pal.h $(DESTDIR)$(PREFIX)/include/rune/
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+format-check:
+	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build build-asan
+
+-include $(DEPFILES)

@@ -1,0 +1,63 @@
+#!/bin/bash
+# Runs every test and ends with "N passed, N failed, N skipped".
+#  - unit tests: executables in $BUILD/tests/ (exit 0 pass, 77 skip)
+#  - integration tests: tests/**/test-*.sh; they print TAP-like lines
+#    "ok - NAME", "not ok - NAME", "skip - NAME" and each is counted;
+#    a script that dies without reporting a failure counts as one failure.
+# Each test runs under a timeout (a "# timeout: N" line in a script sets it).
+# TESTS=pattern limits the run to tests whose path matches.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export BUILD=${BUILD:-$PWD/build}
+export SRCDIR=$PWD
+export PATH=$BUILD/bin:$PATH
+pass=0 fail=0 skip=0
+failed_names=()
+logdir=$(mktemp -d /tmp/rune-tests.XXXXXX)
+trap 'rm -rf "$logdir"' EXIT
+
+run_one() { # name timeout cmd...
+	local name=$1 t=$2
+	shift 2
+	local log=$logdir/$(echo "$name" | tr '/' '_').log
+	local start=$SECONDS
+	timeout -k 10 "$t" "$@" >"$log" 2>&1 </dev/null
+	local rc=$?
+	local ok nok sk
+	ok=$(grep -c '^ok - ' "$log")
+	nok=$(grep -c '^not ok - ' "$log")
+	sk=$(grep -c '^skip - ' "$log")
+	if [ $((ok + nok + sk)) -eq 0 ]; then
+		case $rc in
+		0) ok=1 ;;
+		77) sk=1 ;;
+		*) nok=1 ;;
+		esac
+	elif [ $rc -ne 0 ] && [ $nok -eq 0 ]; then
+		nok=1
+	fi
+	[ $rc -eq 124 ] || [ $rc -eq 137 ] && echo "not ok - $name: timed out after ${t}s" >>"$log"
+	pass=$((pass + ok)) fail=$((fail + nok)) skip=$((skip + sk))
+	if [ $nok -gt 0 ]; then
+		echo "FAIL $name (rc=$rc, $((SECONDS - start))s)"
+		sed 's/^/    /' "$log" | tail -40
+		failed_names+=("$name")
+	else
+		echo "PASS $name ($ok ok, $sk skipped, $((SECONDS - start))s)"
+		grep '^skip - ' "$log" | sed 's/^/    /'
+	fi
+}
+
+for t in $(find "$BUILD/tests" -maxdepth 1 -type f -perm -u+x 2>/dev/null | sort); do
+	[ -n "${TESTS:-}" ] && [[ $t != *${TESTS}* ]] && continue
+	run_one "unit/$(basename "$t")" 120 "$t"
+done
+for t in $(find tests -name 'test-*.sh' -type f | sort); do
+	[ -n "${TESTS:-}" ] && [[ $t != *${TESTS}* ]] && continue
+	to=$(sed -n 's/^# timeout: \([0-9]*\).*/\1/p' "$t" | head -1)
+	run_one "$t" "${to:-300}" bash "$t"
+done
+
+[ ${#failed_names[@]} -gt 0 ] && echo "failed: ${failed_names[*]}"
+echo "$pass passed, $fail failed, $skip skipped"
+[ $fail -eq 0 ]
