@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * An enclave image ready to measure or load: the pages to EADD, in
+ * ascending offset order, with their SECINFO flags and whether EEXTEND
+ * measures them. Built from an ELF enclave or from a flat image plus a page
+ * spec ("tcs,rwx*5").
+ *
+ * ELF layout (as the Linux kernel's SGX selftest enclave): every PT_LOAD
+ * segment, at p_vaddr relative to the enclave base, becomes measured pages
+ * with its p_flags permissions; the first PT_LOAD segment holds the TCS
+ * page(s). Then, each page aligned and in this order: extra TCS pages
+ * (copies of the first TCS, measured, each with its own SSA frames), their
+ * SSA pages, the heap, the stack. SSA, heap and stack pages are REG RW zero
+ * pages EADDed without EEXTEND (unmeasured, as the kernel selftest's heap):
+ * the enclave must not trust their initial content.
+ */
+#ifndef SGX_IMAGE_H
+#define SGX_IMAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/error.h"
+#include "sgx/arch.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct sgx_image_page {
+	uint64_t offset; /* from the enclave base */
+	uint64_t flags;	 /* SECINFO flags */
+	int measured;
+	const uint8_t *data; /* SGX_PAGE_SIZE bytes; NULL = zero page */
+};
+
+struct sgx_image {
+	uint64_t size;	       /* ELRANGE size, power of two */
+	uint32_t ssaframesize; /* in pages */
+	size_t npages;
+	struct sgx_image_page *pages; /* ascending offsets; TCS pages first for ELF */
+	uint64_t entry;		      /* ELF e_entry (offset in enclave) or 0 */
+	void *priv;		      /* owner's buffers */
+};
+
+struct sgx_layout_opts {
+	uint64_t heap;	       /* bytes, rounded up to pages; 0 = none */
+	uint64_t stack;	       /* bytes, rounded up to pages; 0 = none */
+	unsigned tcs;	       /* total TCS wanted; 0 = those of the ELF */
+	uint64_t size;	       /* ELRANGE; 0 = next power of two of the layout */
+	uint32_t ssaframesize; /* 0 = 1 */
+};
+
+/* Maximum ELRANGE the parsers accept (64 GiB) and spec page count. */
+#define SGX_IMAGE_MAX_SIZE  (1ULL << 36)
+#define SGX_IMAGE_MAX_PAGES (SGX_IMAGE_MAX_SIZE / SGX_PAGE_SIZE)
+
+int sgx_image_from_elf(struct sgx_image *img, const char *path, const struct sgx_layout_opts *opts,
+		       error_t *err);
+/* As sgx_image_from_elf, from a buffer (copied). */
+int sgx_image_from_elf_mem(struct sgx_image *img, const void *buf, size_t len,
+			   const struct sgx_layout_opts *opts, error_t *err);
+
+/*
+ * Flat image: consecutive pages from offset 0, typed by page_spec, every
+ * page measured. The spec must describe exactly the file's pages (a last
+ * partial page is zero-padded).
+ */
+int sgx_image_from_flat(struct sgx_image *img, const char *path, const char *page_spec,
+			uint64_t size /* 0 = next power of two */, uint32_t ssaframesize,
+			error_t *err);
+int sgx_image_from_flat_mem(struct sgx_image *img, const void *buf, size_t len,
+			    const char *page_spec, uint64_t size, uint32_t ssaframesize,
+			    error_t *err);
+
+/*
+ * Parses a page spec: comma-separated TYPE or TYPE*COUNT, TYPE one of tcs,
+ * r, rw, rx, rwx. *flags gets one SECINFO flags value per page (malloc'ed).
+ */
+int sgx_parse_page_spec(const char *spec, uint64_t **flags, size_t *npages, error_t *err);
+
+int sgx_image_measure(const struct sgx_image *img, uint8_t mrenclave[32], error_t *err);
+void sgx_image_free(struct sgx_image *img);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

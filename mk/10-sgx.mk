@@ -1,0 +1,50 @@
+# SGX toolkit: libsgx.a (every src/libsgx/*.c), the sgx-tools CLI, unit
+# tests (every tests/sgx/*.c, one binary each) and libFuzzer targets.
+SGX_LIB := $(BUILD)/lib/libsgx.a
+SGX_LIB_SRCS := $(wildcard src/libsgx/*.c)
+SGX_LIB_OBJS := $(SGX_LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+SGX_LDLIBS := -lcrypto -lpthread -ldl
+
+SGX_TOOLS := $(BUILD)/bin/sgx-tools
+SGX_TOOLS_SRCS := $(wildcard src/sgx-tools/*.c)
+SGX_TOOLS_OBJS := $(SGX_TOOLS_SRCS:%.c=$(BUILD)/obj/%.o)
+
+SGX_TEST_SRCS := $(wildcard tests/sgx/*.c)
+SGX_TESTS := $(SGX_TEST_SRCS:tests/sgx/%.c=$(BUILD)/tests/%)
+
+BINS += $(SGX_TOOLS)
+UNIT_TESTS += $(SGX_TESTS)
+DEPFILES += $(SGX_LIB_OBJS:.o=.d) $(SGX_TOOLS_OBJS:.o=.d) \
+	$(SGX_TEST_SRCS:%.c=$(BUILD)/obj/%.d)
+
+$(SGX_LIB): $(SGX_LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(SGX_TOOLS): $(SGX_TOOLS_OBJS) $(SGX_LIB) $(COMMON_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(SGX_TOOLS_OBJS) $(SGX_LIB) $(COMMON_OBJS) $(SGX_LDLIBS)
+
+$(SGX_TESTS): $(BUILD)/tests/%: $(BUILD)/obj/tests/sgx/%.o $(SGX_LIB) $(COMMON_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(SGX_LIB) $(COMMON_OBJS) $(SGX_LDLIBS)
+
+# make fuzz: libFuzzer targets built with clang from the sources (their own
+# flags, not the shared objects), each run FUZZ_SECONDS on a seed corpus.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_SRCS := $(wildcard fuzz/fuzz-*.c)
+FUZZ_BINS := $(FUZZ_SRCS:fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -Iinclude -Isrc $(WARNFLAGS) \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+
+.PHONY: fuzz fuzz-build
+fuzz-build: $(FUZZ_BINS)
+
+$(BUILD)/fuzz/%: fuzz/%.c $(SGX_LIB_SRCS) $(COMMON_SRCS) $(wildcard include/sgx/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(SGX_LIB_SRCS) $(COMMON_SRCS) $(SGX_LDLIBS)
+
+fuzz: fuzz-build
+	BUILD=$(abspath $(BUILD)) FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run.sh
