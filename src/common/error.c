@@ -11,7 +11,7 @@ static int code_to_ret(int code)
 	return code > 0 ? -code : -EINVAL;
 }
 
-static int set_va(error_t *err, int code, int with_errno, const char *fmt, va_list ap)
+static int set_va(err_t *err, int code, int with_errno, const char *fmt, va_list ap)
 {
 	char *msg = NULL, *full = NULL;
 
@@ -35,7 +35,7 @@ static int set_va(error_t *err, int code, int with_errno, const char *fmt, va_li
 	return code_to_ret(code);
 }
 
-int err_set(error_t *err, int code, const char *fmt, ...)
+int err_set(err_t *err, int code, const char *fmt, ...)
 {
 	va_list ap;
 	int ret;
@@ -46,7 +46,7 @@ int err_set(error_t *err, int code, const char *fmt, ...)
 	return ret;
 }
 
-int err_sys(error_t *err, int code, const char *fmt, ...)
+int err_sys(err_t *err, int code, const char *fmt, ...)
 {
 	va_list ap;
 	int ret;
@@ -57,7 +57,7 @@ int err_sys(error_t *err, int code, const char *fmt, ...)
 	return ret;
 }
 
-int err_wrap(error_t *err, const char *fmt, ...)
+int err_wrap(err_t *err, const char *fmt, ...)
 {
 	char *prefix = NULL, *full = NULL;
 	va_list ap;
@@ -76,7 +76,7 @@ int err_wrap(error_t *err, const char *fmt, ...)
 	return code_to_ret((*err)->code);
 }
 
-void err_free(error_t *err)
+void err_free(err_t *err)
 {
 	if (err == NULL || *err == NULL)
 		return;
@@ -85,7 +85,7 @@ void err_free(error_t *err)
 	*err = NULL;
 }
 
-const char *err_msg(const error_t err)
+const char *err_msg(const err_t err)
 {
 	return err && err->msg ? err->msg : "unknown error";
 }

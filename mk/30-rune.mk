@@ -1,0 +1,30 @@
+# librune (the container engine) and the rune CLI over it.
+LIBRUNE_SRCS := $(sort $(wildcard src/librune/*.c))
+LIBRUNE_OBJS := $(LIBRUNE_SRCS:%.c=$(BUILD)/obj/%.o)
+RUNE_SRCS := $(sort $(wildcard src/rune/*.c))
+RUNE_OBJS := $(RUNE_SRCS:%.c=$(BUILD)/obj/%.o)
+RUNE_LIBS := -ljansson -lseccomp -lcap -ldl
+RUNE_VERSION := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
+RUNE_COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+DEPFILES += $(LIBRUNE_OBJS:.o=.d) $(RUNE_OBJS:.o=.d)
+
+$(BUILD)/lib/librune.a: $(LIBRUNE_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/obj/src/rune/main.o: CFLAGS += -DRUNE_VERSION='"$(RUNE_VERSION)"' -DRUNE_COMMIT='"$(RUNE_COMMIT)"'
+
+$(BUILD)/bin/rune: $(RUNE_OBJS) $(BUILD)/lib/librune.a $(COMMON_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(RUNE_OBJS) $(BUILD)/lib/librune.a $(COMMON_OBJS) $(RUNE_LIBS)
+
+BINS += $(BUILD)/bin/rune
+
+# Unit tests: tests/unit/test_*.c, each linked with librune.
+RUNE_UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+RUNE_UNIT_BINS := $(RUNE_UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+DEPFILES += $(RUNE_UNIT_SRCS:%.c=$(BUILD)/obj/%.d)
+$(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(BUILD)/lib/librune.a $(COMMON_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/lib/librune.a $(COMMON_OBJS) $(RUNE_LIBS)
+UNIT_TESTS += $(RUNE_UNIT_BINS)

@@ -1,0 +1,407 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "librune/util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+ssize_t read_all(int fd, void *buf, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = read(fd, (char *)buf + got, len - got);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			break;
+		got += n;
+	}
+	return got;
+}
+
+int read_file_at(int dirfd, const char *path, char **out, size_t *len, err_t *err)
+{
+	_cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+	_cleanup_free_ char *buf = NULL;
+	size_t size = 0, cap = 0;
+
+	if (fd < 0)
+		return err_sys(err, errno, "open %s", path);
+	for (;;) {
+		if (cap - size < 4096) {
+			char *n = realloc(buf, cap ? cap * 2 : 8192);
+			if (n == NULL)
+				return err_sys(err, ENOMEM, "read %s", path);
+			buf = n;
+			cap = cap ? cap * 2 : 8192;
+		}
+		ssize_t r = read(fd, buf + size, cap - size - 1);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return err_sys(err, errno, "read %s", path);
+		}
+		if (r == 0)
+			break;
+		size += r;
+	}
+	buf[size] = '\0';
+	if (len)
+		*len = size;
+	*out = steal_ptr(buf);
+	return 0;
+}
+
+int read_file(const char *path, char **out, size_t *len, err_t *err)
+{
+	return read_file_at(AT_FDCWD, path, out, len, err);
+}
+
+int write_file(const char *path, const void *data, size_t len, mode_t mode, err_t *err)
+{
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	int ret;
+
+	if (fd < 0)
+		return err_sys(err, errno, "open %s", path);
+	ret = write_all(fd, data, len);
+	if (ret < 0)
+		return err_sys(err, -ret, "write %s", path);
+	return 0;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
+		      err_t *err)
+{
+	_cleanup_free_ char *tmp = NULL;
+	int ret;
+
+	if (asprintf(&tmp, "%s.tmp", path) < 0)
+		return err_sys(err, ENOMEM, "write %s", path);
+	ret = write_file(tmp, data, len, mode, err);
+	if (ret < 0)
+		return ret;
+	if (rename(tmp, path) < 0) {
+		ret = err_sys(err, errno, "rename %s", tmp);
+		unlink(tmp);
+		return ret;
+	}
+	return 0;
+}
+
+int mkdir_p(const char *path, mode_t mode, err_t *err)
+{
+	_cleanup_free_ char *p = strdup(path);
+
+	if (p == NULL)
+		return err_sys(err, ENOMEM, "mkdir %s", path);
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, mode) < 0 && errno != EEXIST)
+			return err_sys(err, errno, "mkdir %s", p);
+		*s = '/';
+	}
+	if (mkdir(p, mode) < 0 && errno != EEXIST)
+		return err_sys(err, errno, "mkdir %s", p);
+	return 0;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (flag == FTW_DP)
+		return rmdir(path) < 0 && errno != ENOENT ? -1 : 0;
+	return unlink(path) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+int rm_rf(const char *path)
+{
+	if (nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	return 0;
+}
+
+size_t strv_len(char *const *v)
+{
+	size_t n = 0;
+
+	while (v && v[n])
+		n++;
+	return n;
+}
+
+char **strv_dup(char *const *v)
+{
+	size_t n = strv_len(v);
+	char **r = calloc(n + 1, sizeof(char *));
+
+	if (r == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		r[i] = strdup(v[i]);
+		if (r[i] == NULL) {
+			strv_free(r);
+			return NULL;
+		}
+	}
+	return r;
+}
+
+void strv_free(char **v)
+{
+	if (v == NULL)
+		return;
+	for (char **p = v; *p; p++)
+		free(*p);
+	free(v);
+}
+
+int strv_append(char ***v, const char *s)
+{
+	size_t n = strv_len(*v);
+	char **r = realloc(*v, (n + 2) * sizeof(char *));
+
+	if (r == NULL)
+		return -ENOMEM;
+	*v = r;
+	r[n] = strdup(s);
+	r[n + 1] = NULL;
+	return r[n] ? 0 : -ENOMEM;
+}
+
+static int read_stat_field(pid_t pid, int field, char *state, unsigned long long *val)
+{
+	char path[64], buf[1024];
+	_cleanup_close_ int fd = -1;
+	ssize_t n;
+	char *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return n < 0 ? -errno : -EIO;
+	buf[n] = '\0';
+	/* comm may hold spaces and parens: fields restart after the last ')'. */
+	p = strrchr(buf, ')');
+	if (p == NULL || p[1] != ' ')
+		return -EIO;
+	p += 2;
+	if (state)
+		*state = *p;
+	for (int i = 3; i < field && p; i++) {
+		p = strchr(p, ' ');
+		if (p)
+			p++;
+	}
+	if (p == NULL)
+		return -EIO;
+	if (val)
+		*val = strtoull(p, NULL, 10);
+	return 0;
+}
+
+int proc_start_time(pid_t pid, unsigned long long *out)
+{
+	return read_stat_field(pid, 22, NULL, out);
+}
+
+bool proc_alive(pid_t pid, unsigned long long start_time)
+{
+	unsigned long long st;
+	char state;
+
+	if (pid <= 0 || read_stat_field(pid, 22, &state, &st) < 0)
+		return false;
+	if (state == 'Z' || state == 'X')
+		return false;
+	return start_time == 0 || st == start_time;
+}
+
+bool proc_is_zombie(pid_t pid)
+{
+	char state;
+
+	return read_stat_field(pid, 3, &state, NULL) == 0 && state == 'Z';
+}
+
+int parse_ull(const char *s, unsigned long long *out)
+{
+	char *end;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	if (errno || *end)
+		return -EINVAL;
+	return 0;
+}
+
+char *path_join(const char *a, const char *b)
+{
+	char *r;
+	size_t la = strlen(a);
+
+	while (la > 1 && a[la - 1] == '/')
+		la--;
+	while (*b == '/')
+		b++;
+	if (asprintf(&r, "%.*s/%s", (int)la, a, b) < 0)
+		return NULL;
+	return r;
+}
+
+char *rfc3339_now(void)
+{
+	struct timespec ts;
+	struct tm tm;
+	char buf[64], *r;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	if (asprintf(&r, "%s.%09ldZ", buf, ts.tv_nsec) < 0)
+		return NULL;
+	return r;
+}
+
+static bool fd_kept(int fd, const int *keep, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (keep[i] == fd)
+			return true;
+	return false;
+}
+
+int close_fds_from(int first, const int *keep, size_t n)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+
+	if (d == NULL)
+		return -errno;
+	while ((de = readdir(d))) {
+		int fd = atoi(de->d_name);
+		if (de->d_name[0] == '.' || fd < first || fd == dirfd(d) || fd_kept(fd, keep, n))
+			continue;
+		close(fd);
+	}
+	closedir(d);
+	return 0;
+}
+
+int cloexec_fds_from(int first)
+{
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, first, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */) == 0)
+		return 0;
+#endif
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+
+	if (d == NULL)
+		return -errno;
+	while ((de = readdir(d))) {
+		int fd = atoi(de->d_name);
+		if (de->d_name[0] == '.' || fd < first || fd == dirfd(d))
+			continue;
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+	}
+	closedir(d);
+	return 0;
+}
+
+int send_fd(int sock, int fd, const void *data, size_t len)
+{
+	char byte = 0;
+	struct iovec iov = { .iov_base = data ? (void *)data : &byte, .iov_len = data ? len : 1 };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	if (fd >= 0) {
+		struct cmsghdr *c;
+		memset(&u, 0, sizeof(u));
+		msg.msg_control = u.buf;
+		msg.msg_controllen = sizeof(u.buf);
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	for (;;) {
+		if (sendmsg(sock, &msg, MSG_NOSIGNAL) >= 0)
+			return 0;
+		if (errno != EINTR)
+			return -errno;
+	}
+}
+
+int recv_fd(int sock, int *fd, void *data, size_t len)
+{
+	char byte;
+	struct iovec iov = { .iov_base = data ? data : &byte, .iov_len = data ? len : 1 };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr msg = { .msg_iov = &iov,
+			      .msg_iovlen = 1,
+			      .msg_control = u.buf,
+			      .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *c;
+	ssize_t n;
+
+	*fd = -1;
+	do
+		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if (n == 0)
+		return -ECONNRESET;
+	for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+			memcpy(fd, CMSG_DATA(c), sizeof(int));
+	return n;
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef RUNE_UTIL_H
+#define RUNE_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "common/cleanup.h"
+#include "common/error.h"
+
+/* Reads a whole file (NUL-terminated); *len may be NULL. */
+int read_file(const char *path, char **out, size_t *len, err_t *err);
+int read_file_at(int dirfd, const char *path, char **out, size_t *len, err_t *err);
+/* Writes data to a file (O_WRONLY|O_CREAT|O_TRUNC, mode). */
+int write_file(const char *path, const void *data, size_t len, mode_t mode, err_t *err);
+/* Writes via a temp file + rename so readers never see half a file. */
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
+		      err_t *err);
+/* Writes all of buf, retrying on EINTR and short writes. */
+int write_all(int fd, const void *buf, size_t len);
+ssize_t read_all(int fd, void *buf, size_t len);
+int mkdir_p(const char *path, mode_t mode, err_t *err);
+/* Removes a directory tree (no mount crossing). */
+int rm_rf(const char *path);
+
+/* strv: NULL-terminated arrays of strings. */
+size_t strv_len(char *const *v);
+char **strv_dup(char *const *v);
+void strv_free(char **v);
+int strv_append(char ***v, const char *s);
+
+/* Start time of a process in clock ticks since boot (field 22 of /proc/PID/stat). */
+int proc_start_time(pid_t pid, unsigned long long *out);
+/* Whether pid is alive and (if start_time is non-zero) is the same process. */
+bool proc_alive(pid_t pid, unsigned long long start_time);
+/* Whether the process is a zombie. */
+bool proc_is_zombie(pid_t pid);
+
+/* Parses a non-negative decimal into an unsigned long long; -EINVAL if bad. */
+int parse_ull(const char *s, unsigned long long *out);
+/* Path joining: returns malloc'ed "a/b" (exactly one slash). */
+char *path_join(const char *a, const char *b);
+/* RFC 3339 with nanoseconds, UTC (what runc writes in "created"). */
+char *rfc3339_now(void);
+
+/* Closes every fd >= first except those in keep[] (n entries). */
+int close_fds_from(int first, const int *keep, size_t n);
+/* Marks every fd >= first close-on-exec. */
+int cloexec_fds_from(int first);
+
+int send_fd(int sock, int fd, const void *data, size_t len);
+int recv_fd(int sock, int *fd, void *data, size_t len);
+
+#endif
