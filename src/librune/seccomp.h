@@ -37,7 +37,7 @@ struct rune_seccomp;
  * ".linux.seccomp.syscalls[3].action: unknown action \"SCMP_ACT_FOO\"".
  * Does not keep references to `seccomp`.
  */
-int rune_seccomp_prepare(json_t *seccomp, struct rune_seccomp **out, error_t *err);
+int rune_seccomp_prepare(json_t *seccomp, struct rune_seccomp **out, err_t *err);
 
 /*
  * Installs the filter on the calling thread (seccomp(2)). Makes no
@@ -45,7 +45,7 @@ int rune_seccomp_prepare(json_t *seccomp, struct rune_seccomp **out, error_t *er
  * fd (O_CLOEXEC) when any rule uses SCMP_ACT_NOTIFY, else -1. s may be NULL
  * (no filter: returns 0, *notify_fd = -1).
  */
-int rune_seccomp_load(struct rune_seccomp *s, int *notify_fd, error_t *err);
+int rune_seccomp_load(struct rune_seccomp *s, int *notify_fd, err_t *err);
 
 /* True when the filter has SCMP_ACT_NOTIFY rules (the engine must then carry
  * the fd from init back to the parent and call rune_seccomp_send_notify_fd). */
@@ -65,7 +65,7 @@ const char *rune_seccomp_listener_metadata(const struct rune_seccomp *s);
  * Does not close notify_fd.
  */
 int rune_seccomp_send_notify_fd(const char *listener_path, const char *listener_metadata,
-				int notify_fd, const char *state_json, error_t *err);
+				int notify_fd, const char *state_json, err_t *err);
 
 void rune_seccomp_free(struct rune_seccomp *s);
 
