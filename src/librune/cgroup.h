@@ -47,14 +47,14 @@ struct rune_cgroup_hierarchy {
 struct rune_cgroup_host;
 
 /* Reads /proc/self/mountinfo and /proc/self/cgroup. */
-int rune_cgroup_host_detect(struct rune_cgroup_host **h, error_t *err);
+int rune_cgroup_host_detect(struct rune_cgroup_host **h, err_t *err);
 /*
  * Same from the given files, for tests: every mountpoint is prefixed with
  * root (a temp dir holding a fake cgroupfs tree); root may be NULL or "".
  * systemd presence is looked up as <root>/run/systemd/system.
  */
 int rune_cgroup_host_detect_at(const char *root, const char *mountinfo, const char *self_cgroup,
-			       struct rune_cgroup_host **h, error_t *err);
+			       struct rune_cgroup_host **h, err_t *err);
 void rune_cgroup_host_free(struct rune_cgroup_host *h);
 
 enum rune_cgroup_layout rune_cgroup_layout(const struct rune_cgroup_host *h);
@@ -89,10 +89,10 @@ const struct rune_cgroup_hierarchy *rune_cgroup_controller(const struct rune_cgr
  * calls (delete, ps...) must use it as is, not resolve again.
  */
 int rune_cgroup_resolve_path(const char *cgroups_path, const char *id, bool systemd, char **out,
-			     error_t *err);
+			     err_t *err);
 /* The same against a given host (rune_cgroup_resolve_path detects one). */
 int rune_cgroup_host_resolve_path(const struct rune_cgroup_host *h, const char *cgroups_path,
-				  const char *id, bool systemd, char **out, error_t *err);
+				  const char *id, bool systemd, char **out, err_t *err);
 
 /* <mountpoint of hier><path>, malloc'ed. */
 char *rune_cgroup_dir(const struct rune_cgroup_hierarchy *hier, const char *path);
@@ -106,44 +106,43 @@ char *rune_cgroup_dir(const struct rune_cgroup_hierarchy *hier, const char *path
  * directory it created.
  */
 int rune_cgroup_create(const struct rune_cgroup_host *h, const char *path, pid_t pid,
-		       json_t *resources, error_t *err);
+		       json_t *resources, err_t *err);
 /* Moves pid (an exec'd process) into path on every hierarchy. */
-int rune_cgroup_enter(const struct rune_cgroup_host *h, const char *path, pid_t pid, error_t *err);
+int rune_cgroup_enter(const struct rune_cgroup_host *h, const char *path, pid_t pid, err_t *err);
 /*
  * Applies resources to an existing cgroup (runc update): only the keys
  * present are written. Device rules are rewritten only if "devices" is
  * present.
  */
 int rune_cgroup_update(const struct rune_cgroup_host *h, const char *path, json_t *resources,
-		       error_t *err);
+		       err_t *err);
 
 /* Every pid in path and below it, sorted, no duplicates; *pids malloc'ed (NULL if none). */
 int rune_cgroup_pids(const struct rune_cgroup_host *h, const char *path, pid_t **pids, size_t *n,
-		     error_t *err);
+		     err_t *err);
 /* Sends sig to every process in path and below (kill --all). 0 if none. */
-int rune_cgroup_kill(const struct rune_cgroup_host *h, const char *path, int sig, error_t *err);
+int rune_cgroup_kill(const struct rune_cgroup_host *h, const char *path, int sig, err_t *err);
 /*
  * Removes path on every hierarchy, children first. Retries EBUSY for about
  * a second; with kill_stragglers, SIGKILLs what is still inside (thawing a
  * frozen cgroup first). 0 if already gone.
  */
 int rune_cgroup_destroy(const struct rune_cgroup_host *h, const char *path, bool kill_stragglers,
-			error_t *err);
+			err_t *err);
 /* true if path exists on at least one hierarchy. */
 bool rune_cgroup_exists(const struct rune_cgroup_host *h, const char *path);
 
 /* Freezes (pause) or thaws (resume), waiting until the kernel reports the new state. */
-int rune_cgroup_freeze(const struct rune_cgroup_host *h, const char *path, bool freeze,
-		       error_t *err);
+int rune_cgroup_freeze(const struct rune_cgroup_host *h, const char *path, bool freeze, err_t *err);
 int rune_cgroup_is_frozen(const struct rune_cgroup_host *h, const char *path, bool *frozen,
-			  error_t *err);
+			  err_t *err);
 
 /*
  * runc's `events --stats` "data" object: cpu, cpuset, memory, pids, blkio,
  * hugetlb (fields a host lacks are left out or zero, as runc does).
  */
 int rune_cgroup_stats(const struct rune_cgroup_host *h, const char *path, json_t **stats,
-		      error_t *err);
+		      err_t *err);
 
 /*
  * OOM notifications for `events`: poll rune_cgroup_oom_fd() for POLLIN, then
@@ -154,9 +153,9 @@ int rune_cgroup_stats(const struct rune_cgroup_host *h, const char *path, json_t
  */
 struct rune_cgroup_oom;
 int rune_cgroup_oom_open(const struct rune_cgroup_host *h, const char *path,
-			 struct rune_cgroup_oom **w, error_t *err);
+			 struct rune_cgroup_oom **w, err_t *err);
 int rune_cgroup_oom_fd(const struct rune_cgroup_oom *w);
-int rune_cgroup_oom_read(struct rune_cgroup_oom *w, uint64_t *count, error_t *err);
+int rune_cgroup_oom_read(struct rune_cgroup_oom *w, uint64_t *count, err_t *err);
 void rune_cgroup_oom_close(struct rune_cgroup_oom *w);
 
 /*
@@ -165,7 +164,7 @@ void rune_cgroup_oom_close(struct rune_cgroup_oom *w);
  * "*"; access e.g. "rwm".
  */
 int rune_cgroup_allow_device(json_t *resources, char type, int64_t major, int64_t minor,
-			     const char *access, error_t *err);
+			     const char *access, err_t *err);
 
 static inline void rune_cgroup_host_freep(struct rune_cgroup_host **h)
 {
