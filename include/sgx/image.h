@@ -56,10 +56,10 @@ struct sgx_layout_opts {
 #define SGX_IMAGE_MAX_PAGES (SGX_IMAGE_MAX_SIZE / SGX_PAGE_SIZE)
 
 int sgx_image_from_elf(struct sgx_image *img, const char *path, const struct sgx_layout_opts *opts,
-		       error_t *err);
+		       err_t *err);
 /* As sgx_image_from_elf, from a buffer (copied). */
 int sgx_image_from_elf_mem(struct sgx_image *img, const void *buf, size_t len,
-			   const struct sgx_layout_opts *opts, error_t *err);
+			   const struct sgx_layout_opts *opts, err_t *err);
 
 /*
  * Flat image: consecutive pages from offset 0, typed by page_spec, every
@@ -68,18 +68,18 @@ int sgx_image_from_elf_mem(struct sgx_image *img, const void *buf, size_t len,
  */
 int sgx_image_from_flat(struct sgx_image *img, const char *path, const char *page_spec,
 			uint64_t size /* 0 = next power of two */, uint32_t ssaframesize,
-			error_t *err);
+			err_t *err);
 int sgx_image_from_flat_mem(struct sgx_image *img, const void *buf, size_t len,
 			    const char *page_spec, uint64_t size, uint32_t ssaframesize,
-			    error_t *err);
+			    err_t *err);
 
 /*
  * Parses a page spec: comma-separated TYPE or TYPE*COUNT, TYPE one of tcs,
  * r, rw, rx, rwx. *flags gets one SECINFO flags value per page (malloc'ed).
  */
-int sgx_parse_page_spec(const char *spec, uint64_t **flags, size_t *npages, error_t *err);
+int sgx_parse_page_spec(const char *spec, uint64_t **flags, size_t *npages, err_t *err);
 
-int sgx_image_measure(const struct sgx_image *img, uint8_t mrenclave[32], error_t *err);
+int sgx_image_measure(const struct sgx_image *img, uint8_t mrenclave[32], err_t *err);
 void sgx_image_free(struct sgx_image *img);
 
 #ifdef __cplusplus

@@ -19,7 +19,7 @@ extern "C" {
 struct sgx_measure; /* opaque */
 
 /* ECREATE: size is the ELRANGE size (a power of two, at least a page). */
-int sgx_measure_new(struct sgx_measure **m, uint32_t ssaframesize, uint64_t size, error_t *err);
+int sgx_measure_new(struct sgx_measure **m, uint32_t ssaframesize, uint64_t size, err_t *err);
 /*
  * EADD of the page at offset with SECINFO flags, then, if measured, 16
  * EEXTENDs of its content. page is 4096 bytes, NULL for a zero page.
@@ -27,14 +27,14 @@ int sgx_measure_new(struct sgx_measure **m, uint32_t ssaframesize, uint64_t size
  * are not a TCS or REG page, permissions on a TCS, W without R.
  */
 int sgx_measure_add_page(struct sgx_measure *m, uint64_t offset, uint64_t secinfo_flags,
-			 const void *page, int measured, error_t *err);
+			 const void *page, int measured, err_t *err);
 /* EINIT's finalisation: writes MRENCLAVE and frees m. */
 void sgx_measure_finish(struct sgx_measure *m, uint8_t mrenclave[32]);
 /* Frees an unfinished measurement (NULL is fine). */
 void sgx_measure_free(struct sgx_measure *m);
 
 /* 0 if EADD would accept these SECINFO flags, else -EINVAL with a reason. */
-int sgx_secinfo_check(uint64_t secinfo_flags, error_t *err);
+int sgx_secinfo_check(uint64_t secinfo_flags, err_t *err);
 
 /* "tcs", "r", "rw", "rx", "rwx", "reg" (no permission) or "0x..." for other flags. */
 const char *sgx_secinfo_name(uint64_t secinfo_flags);

@@ -44,7 +44,7 @@ struct sgx_sign_opts {
  */
 void sgx_sign_opts_default(struct sgx_sign_opts *o);
 /* BCD date from "YYYYMMDD" or "0"; -EINVAL if not a valid date. */
-int sgx_parse_date(const char *s, uint32_t *bcd, error_t *err);
+int sgx_parse_date(const char *s, uint32_t *bcd, err_t *err);
 /* BCD date of a time_t (UTC). */
 uint32_t sgx_bcd_date(int64_t t);
 
@@ -65,8 +65,8 @@ void sgx_sigstruct_from_material(struct sgx_sigstruct *ss,
  * Signs ss in place with an RSA-3072 e=3 private key in PEM (PKCS#8 or
  * PKCS#1): sets modulus, exponent, signature, q1, q2.
  */
-int sgx_sigstruct_sign(struct sgx_sigstruct *ss, const void *key_pem, size_t key_len, error_t *err);
-int sgx_sigstruct_sign_file(struct sgx_sigstruct *ss, const char *key_path, error_t *err);
+int sgx_sigstruct_sign(struct sgx_sigstruct *ss, const void *key_pem, size_t key_len, err_t *err);
+int sgx_sigstruct_sign_file(struct sgx_sigstruct *ss, const char *key_path, err_t *err);
 
 /*
  * Remote signer: installs a detached big-endian PKCS#1 v1.5 SHA-256
@@ -75,17 +75,17 @@ int sgx_sigstruct_sign_file(struct sgx_sigstruct *ss, const char *key_path, erro
  * result with sgx_sigstruct_check.
  */
 int sgx_sigstruct_set_signature(struct sgx_sigstruct *ss, const uint8_t *sig, size_t sig_len,
-				const void *pub_pem, size_t pub_len, error_t *err);
+				const void *pub_pem, size_t pub_len, err_t *err);
 
 /* Generates an RSA-3072 e=3 key, written as PKCS#8 PEM, mode 0600. */
-int sgx_key_generate(const char *path, error_t *err);
+int sgx_key_generate(const char *path, err_t *err);
 /* Writes the public half of a private key PEM as SPKI PEM. */
 int sgx_key_public_pem(const void *key_pem, size_t key_len, char **pub_pem, size_t *pub_len,
-		       error_t *err);
+		       err_t *err);
 
 /* Parses a SIGSTRUCT: exactly 1808 bytes. Structure only; see sgx_sigstruct_check. */
-int sgx_sigstruct_parse(struct sgx_sigstruct *ss, const void *buf, size_t len, error_t *err);
-int sgx_sigstruct_load(struct sgx_sigstruct *ss, const char *path, error_t *err);
+int sgx_sigstruct_parse(struct sgx_sigstruct *ss, const void *buf, size_t len, err_t *err);
+int sgx_sigstruct_load(struct sgx_sigstruct *ss, const char *path, err_t *err);
 
 /*
  * What EINIT checks of the SIGSTRUCT alone: header, header2, vendor,
@@ -93,7 +93,7 @@ int sgx_sigstruct_load(struct sgx_sigstruct *ss, const char *path, error_t *err)
  * PKCS#1 v1.5 SHA-256 signature over the signed ranges.
  * 0, -EINVAL (malformed) or -EBADMSG (bad signature); err names the field.
  */
-int sgx_sigstruct_check(const struct sgx_sigstruct *ss, error_t *err);
+int sgx_sigstruct_check(const struct sgx_sigstruct *ss, err_t *err);
 
 /*
  * EINIT: sgx_sigstruct_check, then ENCLAVEHASH against MRENCLAVE and the
@@ -105,7 +105,7 @@ int sgx_sigstruct_check(const struct sgx_sigstruct *ss, error_t *err);
  */
 int sgx_einit_check(const struct sgx_sigstruct *ss, const uint8_t mrenclave[32],
 		    uint64_t secs_attributes, uint64_t secs_xfrm, uint32_t secs_miscselect,
-		    error_t *err);
+		    err_t *err);
 
 /* SHA-256 of the 384 modulus bytes as stored. */
 void sgx_mrsigner(const struct sgx_sigstruct *ss, uint8_t mrsigner[32]);
