@@ -48,3 +48,7 @@ $(BUILD)/fuzz/%: fuzz/%.c $(SGX_LIB_SRCS) $(COMMON_SRCS) $(wildcard include/sgx/
 
 fuzz: fuzz-build
 	BUILD=$(abspath $(BUILD)) FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run.sh
+
+# Just the toolkit: make sgx
+.PHONY: sgx
+sgx: $(SGX_LIB) $(SGX_TOOLS) $(SGX_TESTS)

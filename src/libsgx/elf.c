@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * ELF enclaves, laid out as the Linux kernel's SGX selftest loads its test
+ * enclave: PT_LOAD segments at p_vaddr from the enclave base, the first
+ * segment being the TCS page(s). See include/sgx/image.h for what follows.
+ */
+#include "sgx/image.h"
+#include "sgx/measure.h"
+#include "libsgx/fileio.h"
+#include "libsgx/image_internal.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/cleanup.h"
+
+#define PAGE_MASK (~(SGX_PAGE_SIZE - 1))
+#define MAX_SEGS  64
+
+struct seg {
+	uint64_t start, end; /* page-aligned enclave offsets */
+	uint64_t vaddr, filesz, offset;
+	uint64_t flags;
+};
+
+static uint64_t round_up(uint64_t v)
+{
+	return (v + SGX_PAGE_SIZE - 1) & PAGE_MASK;
+}
+
+static uint64_t perm_flags(uint32_t p_flags)
+{
+	return ((p_flags & PF_R) ? SGX_SECINFO_R : 0) | ((p_flags & PF_W) ? SGX_SECINFO_W : 0) |
+	       ((p_flags & PF_X) ? SGX_SECINFO_X : 0);
+}
+
+static int parse_header(const uint8_t *buf, size_t len, Elf64_Ehdr *eh, err_t *err)
+{
+	if (len < sizeof(*eh))
+		return err_set(err, EINVAL, "ELF: truncated header (%zu bytes)", len);
+	memcpy(eh, buf, sizeof(*eh));
+	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0)
+		return err_set(err, EINVAL, "not an ELF file");
+	if (eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_ident[EI_DATA] != ELFDATA2LSB)
+		return err_set(err, EINVAL, "ELF: not a 64-bit little-endian object");
+	if (eh->e_machine != EM_X86_64)
+		return err_set(err, EINVAL, "ELF: machine %u is not x86-64", eh->e_machine);
+	if (eh->e_type != ET_EXEC && eh->e_type != ET_DYN)
+		return err_set(err, EINVAL, "ELF: type %u is neither executable nor shared object",
+			       eh->e_type);
+	if (eh->e_phentsize != sizeof(Elf64_Phdr))
+		return err_set(err, EINVAL, "ELF: program header size %u", eh->e_phentsize);
+	if (eh->e_phnum == 0 || eh->e_phnum == PN_XNUM)
+		return err_set(err, EINVAL, "ELF: %u program headers", eh->e_phnum);
+	if (eh->e_phoff > len || (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr) > len - eh->e_phoff)
+		return err_set(err, EINVAL, "ELF: program headers beyond the end of the file");
+	return 0;
+}
+
+/* Reads the PT_LOAD segments, validated against the file and each other. */
+static int parse_segments(const uint8_t *buf, size_t len, const Elf64_Ehdr *eh, struct seg *segs,
+			  size_t *nsegs, err_t *err)
+{
+	size_t n = 0;
+
+	for (unsigned i = 0; i < eh->e_phnum; i++) {
+		Elf64_Phdr ph;
+		struct seg *s;
+
+		memcpy(&ph, buf + eh->e_phoff + (uint64_t)i * sizeof(ph), sizeof(ph));
+		if (ph.p_type == PT_INTERP)
+			return err_set(err, EINVAL, "ELF: has an interpreter, not an enclave");
+		if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
+			continue;
+		if (n == MAX_SEGS)
+			return err_set(err, EINVAL, "ELF: more than %d loadable segments",
+				       MAX_SEGS);
+		if (ph.p_filesz > ph.p_memsz)
+			return err_set(err, EINVAL, "ELF: segment %u: file size above memory size",
+				       i);
+		if (ph.p_offset > len || ph.p_filesz > len - ph.p_offset)
+			return err_set(err, EINVAL, "ELF: segment %u: beyond the end of the file",
+				       i);
+		if (ph.p_vaddr >= SGX_IMAGE_MAX_SIZE ||
+		    ph.p_memsz > SGX_IMAGE_MAX_SIZE - ph.p_vaddr)
+			return err_set(
+			    err, EINVAL, "ELF: segment %u: address 0x%llx+0x%llx too large", i,
+			    (unsigned long long)ph.p_vaddr, (unsigned long long)ph.p_memsz);
+		s = &segs[n];
+		s->start = ph.p_vaddr & PAGE_MASK;
+		s->end = round_up(ph.p_vaddr + ph.p_memsz);
+		s->vaddr = ph.p_vaddr;
+		s->filesz = ph.p_filesz;
+		s->offset = ph.p_offset;
+		if (n == 0) {
+			s->flags = SGX_SECINFO_TCS;
+		} else {
+			s->flags = SGX_SECINFO_REG | perm_flags(ph.p_flags);
+			if (sgx_secinfo_check(s->flags, err) < 0)
+				return err_wrap(err, "ELF: segment %u", i);
+		}
+		if (n > 0 && s->start < segs[n - 1].end)
+			return err_set(err, EINVAL,
+				       "ELF: segment %u overlaps or precedes the previous page", i);
+		n++;
+	}
+	if (n < 2)
+		return err_set(err, EINVAL,
+			       "ELF: needs a TCS segment and at least one code segment (%zu)", n);
+	*nsegs = n;
+	return 0;
+}
+
+struct layout {
+	uint64_t segs_end, end;
+	size_t data_pages; /* pages with content: segments + extra TCS */
+	size_t npages;
+	unsigned extra_tcs;
+	uint64_t ssa_pages; /* per extra TCS */
+	uint64_t tcs_end, ssa_end, heap_end;
+};
+
+static int plan(const struct seg *segs, size_t nsegs, const struct sgx_layout_opts *o,
+		uint32_t ssaframesize, const uint8_t *tcs0, struct layout *l, err_t *err)
+{
+	uint64_t elf_tcs = (segs[0].end - segs[0].start) / SGX_PAGE_SIZE;
+	uint64_t pages = 0, nssa;
+
+	memset(l, 0, sizeof(*l));
+	for (size_t i = 0; i < nsegs; i++)
+		pages += (segs[i].end - segs[i].start) / SGX_PAGE_SIZE;
+	l->segs_end = segs[nsegs - 1].end;
+	if (o->tcs > elf_tcs)
+		l->extra_tcs = (unsigned)(o->tcs - elf_tcs);
+	if (o->tcs > 4096 || o->heap > SGX_IMAGE_MAX_SIZE || o->stack > SGX_IMAGE_MAX_SIZE)
+		return err_set(err, EINVAL, "layout: too many TCS or too large heap/stack");
+	uint32_t tcs_nssa;
+
+	memcpy(&tcs_nssa, tcs0 + offsetof(struct sgx_tcs, nssa), sizeof(tcs_nssa));
+	nssa = tcs_nssa;
+	l->ssa_pages = (nssa ? nssa : 1) * (uint64_t)ssaframesize;
+	l->tcs_end = l->segs_end + (uint64_t)l->extra_tcs * SGX_PAGE_SIZE;
+	l->ssa_end = l->tcs_end + (uint64_t)l->extra_tcs * l->ssa_pages * SGX_PAGE_SIZE;
+	l->heap_end = l->ssa_end + round_up(o->heap);
+	l->end = l->heap_end + round_up(o->stack);
+	if (l->end > SGX_IMAGE_MAX_SIZE)
+		return err_set(err, EFBIG, "layout: %llu bytes exceeds the maximum enclave size",
+			       (unsigned long long)l->end);
+	l->data_pages = (size_t)(pages + l->extra_tcs);
+	l->npages = (size_t)(pages + l->extra_tcs + (l->end - l->tcs_end) / SGX_PAGE_SIZE);
+	return 0;
+}
+
+static void add_zero_pages(struct sgx_image_page *pages, size_t *k, uint64_t from, uint64_t to)
+{
+	for (uint64_t off = from; off < to; off += SGX_PAGE_SIZE)
+		pages[(*k)++] = (struct sgx_image_page){ .offset = off,
+							 .flags = SGX_SECINFO_REG | SGX_SECINFO_R |
+								  SGX_SECINFO_W,
+							 .measured = 0,
+							 .data = NULL };
+}
+
+int sgx_image_from_elf_mem(struct sgx_image *img, const void *file, size_t len,
+			   const struct sgx_layout_opts *opts, err_t *err)
+{
+	static const struct sgx_layout_opts none = { 0 };
+	_cleanup_free_ struct sgx_image_page *pages = NULL;
+	_cleanup_free_ uint8_t *data = NULL;
+	const uint8_t *buf = file;
+	struct seg segs[MAX_SEGS];
+	uint32_t ssaframesize;
+	struct layout l;
+	size_t nsegs = 0, k = 0;
+	uint8_t *d;
+	uint64_t size;
+	Elf64_Ehdr eh;
+	int ret;
+
+	memset(img, 0, sizeof(*img));
+	if (opts == NULL)
+		opts = &none;
+	ssaframesize = opts->ssaframesize ? opts->ssaframesize : 1;
+	if (ssaframesize > 1024)
+		return err_set(err, EINVAL, "SSA frame size %u pages is too large", ssaframesize);
+	ret = parse_header(buf, len, &eh, err);
+	if (ret < 0)
+		return ret;
+	ret = parse_segments(buf, len, &eh, segs, &nsegs, err);
+	if (ret < 0)
+		return ret;
+
+	/* Lay the segment pages out first: extra TCS copy the first TCS page. */
+	size_t seg_pages = 0;
+	for (size_t i = 0; i < nsegs; i++)
+		seg_pages += (segs[i].end - segs[i].start) / SGX_PAGE_SIZE;
+	data = calloc(seg_pages + 1, SGX_PAGE_SIZE);
+	if (data == NULL)
+		return err_sys(err, ENOMEM, "ELF: %zu pages", seg_pages);
+	d = data;
+	for (size_t i = 0; i < nsegs; i++) {
+		memcpy(d + (segs[i].vaddr - segs[i].start), buf + segs[i].offset, segs[i].filesz);
+		d += segs[i].end - segs[i].start;
+	}
+
+	ret = plan(segs, nsegs, opts, ssaframesize, data, &l, err);
+	if (ret < 0)
+		return ret;
+	size = opts->size;
+	ret = sgx_image_check_size(&size, l.end, err);
+	if (ret < 0)
+		return ret;
+	if (eh.e_entry >= segs[nsegs - 1].end)
+		return err_set(err, EINVAL, "ELF: entry point 0x%llx outside the image",
+			       (unsigned long long)eh.e_entry);
+	if (l.extra_tcs) {
+		uint8_t *grown = realloc(data, l.data_pages * SGX_PAGE_SIZE);
+
+		if (grown == NULL)
+			return err_sys(err, ENOMEM, "ELF: TCS pages");
+		data = grown;
+	}
+	pages = calloc(l.npages, sizeof(*pages));
+	if (pages == NULL)
+		return err_sys(err, ENOMEM, "ELF: %zu pages", l.npages);
+
+	d = data;
+	for (size_t i = 0; i < nsegs; i++) {
+		for (uint64_t off = segs[i].start; off < segs[i].end; off += SGX_PAGE_SIZE) {
+			pages[k++] = (struct sgx_image_page){
+				.offset = off, .flags = segs[i].flags, .measured = 1, .data = d
+			};
+			d += SGX_PAGE_SIZE;
+		}
+	}
+	/* Each extra TCS: the first TCS with its own SSA frames. */
+	for (unsigned t = 0; t < l.extra_tcs; t++) {
+		struct sgx_tcs tcs;
+
+		memcpy(&tcs, data, sizeof(tcs));
+		tcs.ossa = l.tcs_end + (uint64_t)t * l.ssa_pages * SGX_PAGE_SIZE;
+		tcs.cssa = 0;
+		memcpy(d, &tcs, sizeof(tcs));
+		pages[k++] =
+		    (struct sgx_image_page){ .offset = l.segs_end + (uint64_t)t * SGX_PAGE_SIZE,
+					     .flags = SGX_SECINFO_TCS,
+					     .measured = 1,
+					     .data = d };
+		d += SGX_PAGE_SIZE;
+	}
+	add_zero_pages(pages, &k, l.tcs_end, l.end);
+
+	img->size = size;
+	img->ssaframesize = ssaframesize;
+	img->npages = k;
+	img->entry = eh.e_entry;
+	img->pages = steal_ptr(pages);
+	img->priv = steal_ptr(data);
+	return 0;
+}
+
+int sgx_image_from_elf(struct sgx_image *img, const char *path, const struct sgx_layout_opts *opts,
+		       err_t *err)
+{
+	_cleanup_free_ void *buf = NULL;
+	size_t len;
+	int ret;
+
+	memset(img, 0, sizeof(*img));
+	ret = sgx_read_file(path, SGX_IMAGE_MAX_SIZE, &buf, &len, err);
+	if (ret < 0)
+		return ret;
+	ret = sgx_image_from_elf_mem(img, buf, len, opts, err);
+	if (ret < 0)
+		return err_wrap(err, "%s", path);
+	return 0;
+}
