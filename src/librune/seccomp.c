@@ -227,10 +227,13 @@ static int parse_arch(scmp_filter_ctx ctx, json_t *seccomp, err_t *err)
 	return 0;
 }
 
-/* The kernel answers EFAULT to a NULL program when it knows the flags, EINVAL if not. */
+/*
+ * The kernel answers EFAULT to a NULL program when it knows the flags, EINVAL
+ * if not. Anything else (ENOSYS under valgrind) can't tell: load will.
+ */
 static bool kernel_has_flags(unsigned int flags)
 {
-	return sys_seccomp(SECCOMP_SET_MODE_FILTER, flags, NULL) < 0 && errno == EFAULT;
+	return sys_seccomp(SECCOMP_SET_MODE_FILTER, flags, NULL) == 0 || errno != EINVAL;
 }
 
 static int parse_flags(json_t *seccomp, unsigned int *out, err_t *err)
@@ -348,8 +351,8 @@ static int add_rules(scmp_filter_ctx ctx, uint32_t default_action, json_t *secco
 		char path[64];
 		json_t *names, *n;
 		uint32_t action;
-		size_t n_cmps, j, k;
-		bool same_index;
+		size_t n_cmps = 0, j, k;
+		bool same_index = false;
 
 		snprintf(path, sizeof(path), PFX ".syscalls[%zu]", i);
 		if (!json_is_object(call))
