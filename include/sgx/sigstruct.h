@@ -88,9 +88,11 @@ int sgx_sigstruct_parse(struct sgx_sigstruct *ss, const void *buf, size_t len, e
 int sgx_sigstruct_load(struct sgx_sigstruct *ss, const char *path, err_t *err);
 
 /*
- * What EINIT checks of the SIGSTRUCT alone: header, header2, vendor,
- * exponent 3, modulus, signature < modulus, the q1/q2 arithmetic and the
- * PKCS#1 v1.5 SHA-256 signature over the signed ranges.
+ * What EINIT checks of the SIGSTRUCT alone, in its order: header, header2,
+ * exponent 3, reserved fields zero, then the signature: below the modulus,
+ * the q1/q2 arithmetic (r1 = s^2 - q1*n and r2 = s*r1 - q2*n both in
+ * [0, n)) and r2 equal to the PKCS#1 v1.5 SHA-256 encoding of the signed
+ * ranges. The vendor field is signed but not checked, as on hardware.
  * 0, -EINVAL (malformed) or -EBADMSG (bad signature); err names the field.
  */
 int sgx_sigstruct_check(const struct sgx_sigstruct *ss, err_t *err);
@@ -99,9 +101,9 @@ int sgx_sigstruct_check(const struct sgx_sigstruct *ss, err_t *err);
  * EINIT: sgx_sigstruct_check, then ENCLAVEHASH against MRENCLAVE and the
  * masked ATTRIBUTES/XFRM/MISCSELECT against the SECS's. Returns 0 or the
  * positive EINIT error class (SGX_INVALID_SIG_STRUCT, SGX_INVALID_SIGNATURE,
- * SGX_INVALID_MEASUREMENT, SGX_INVALID_ATTRIBUTE), with err set.
- * Conditions where hardware raises #GP (vendor, exponent) are reported as
- * SGX_INVALID_SIG_STRUCT.
+ * SGX_INVALID_MEASUREMENT, SGX_INVALID_EINITTOKEN for the EINITTOKENKEY
+ * attribute, SGX_INVALID_ATTRIBUTE), with err set; a negative errno only if
+ * the check itself could not run (out of memory).
  */
 int sgx_einit_check(const struct sgx_sigstruct *ss, const uint8_t mrenclave[32],
 		    uint64_t secs_attributes, uint64_t secs_xfrm, uint32_t secs_miscselect,
