@@ -102,7 +102,7 @@ char *rune_cgroup_dir(const struct rune_cgroup_hierarchy *hier, const char *path
  * (NULL: only the default device rules), then moves pid in (pid 0: none).
  * Device rules: deny all, then resources.devices in order, then runc's
  * default allow list (null, zero, full, tty, random, urandom, console,
- * pts/*, ptmx, net/tun, mknod of any char/block). On failure, removes every
+ * pts (136:*), ptmx, net/tun, mknod of any char/block). On failure, removes every
  * directory it created.
  */
 int rune_cgroup_create(const struct rune_cgroup_host *h, const char *path, pid_t pid,
