@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Enclave loader: one interface, two backends.
+ *  - "sgx": the Linux SGX driver (/dev/sgx_enclave: ECREATE, EADD, EINIT
+ *    through ioctls, the ELRANGE mmapped from the device) and entry through
+ *    the vDSO's __vdso_sgx_enter_enclave.
+ *  - "emulator": a software SGX for hosts without it. It measures and
+ *    verifies exactly what EINIT does and runs the same enclave binary by
+ *    trapping ENCLU (SIGILL). It gives NO confidentiality or integrity
+ *    against the host: see docs/emulator.md.
+ * The backend is chosen automatically (the driver when /dev/sgx_enclave
+ * exists), or forced by sgx_load_opts.backend or $SGX_LOADER_BACKEND
+ * ("sgx", "emulator", "auto").
+ *
+ * Entering: sgx_encl_call() EENTERs a TCS with RDI/RSI/RDX/R8/R9 as given,
+ * as __vdso_sgx_enter_enclave does, and returns when the enclave EEXITs,
+ * with those registers as the enclave left them. RAX/RBX/RCX belong to
+ * ENCLU; the enclave must preserve RBP, RSP and R12-R15 across the call.
+ */
+#ifndef SGX_LOADER_H
+#define SGX_LOADER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <asm/sgx.h>
+
+#include "common/error.h"
+#include "sgx/arch.h"
+#include "sgx/image.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum sgx_backend {
+	SGX_BACKEND_AUTO = 0,
+	SGX_BACKEND_DRIVER,   /* "sgx" */
+	SGX_BACKEND_EMULATOR, /* "emulator" */
+};
+
+#define SGX_DEVICE_PATH	       "/dev/sgx_enclave"
+#define SGX_EMU_SECRET_DEFAULT "/var/lib/rune/sgx-emu-secret"
+
+/*
+ * The system calls the driver backend makes, replaceable by tests. A NULL
+ * member means the real call; a NULL enter means the vDSO's.
+ */
+struct sgx_driver_ops {
+	int (*open)(const char *path, int flags);
+	int (*close)(int fd);
+	int (*ioctl)(int fd, unsigned long request, void *arg);
+	void *(*mmap)(void *addr, size_t len, int prot, int flags, int fd, off_t off);
+	int (*munmap)(void *addr, size_t len);
+	vdso_sgx_enter_enclave_t enter;
+};
+
+struct sgx_load_opts {
+	enum sgx_backend backend; /* AUTO: $SGX_LOADER_BACKEND, else by the device */
+	const char *device;	  /* NULL: SGX_DEVICE_PATH */
+	const struct sgx_driver_ops *ops;
+	/*
+	 * SECS values ECREATE gets. Unless set_secs, they are the SIGSTRUCT's
+	 * ATTRIBUTES, XFRM and MISCSELECT (what the signer asked for).
+	 */
+	int set_secs;
+	uint64_t attributes;
+	uint64_t xfrm;
+	uint32_t miscselect;
+};
+
+struct sgx_encl; /* opaque */
+
+/*
+ * ECREATE, EADD/EEXTEND every page of img, EINIT with ss. EINIT's refusal
+ * is -EPERM with a message naming the class ("EINIT: SGX_INVALID_MEASUREMENT:
+ * ..."); the class itself is stored in *einit_class when not NULL.
+ * Nothing is left behind on failure.
+ */
+int sgx_encl_load(struct sgx_encl **encl, const struct sgx_image *img,
+		  const struct sgx_sigstruct *ss, const struct sgx_load_opts *opts,
+		  int *einit_class, err_t *err);
+void sgx_encl_destroy(struct sgx_encl *encl);
+
+/* "sgx" or "emulator". */
+const char *sgx_encl_backend(const struct sgx_encl *encl);
+int sgx_encl_is_emulated(const struct sgx_encl *encl);
+uint64_t sgx_encl_base(const struct sgx_encl *encl);
+uint64_t sgx_encl_size(const struct sgx_encl *encl);
+void sgx_encl_mrenclave(const struct sgx_encl *encl, uint8_t mrenclave[32]);
+void sgx_encl_mrsigner(const struct sgx_encl *encl, uint8_t mrsigner[32]);
+/* The TARGETINFO naming this enclave (for EREPORT aimed at it). */
+void sgx_encl_targetinfo(const struct sgx_encl *encl, struct sgx_targetinfo *ti);
+
+/* TCS pages, in image order. acquire returns a free one's index or -EBUSY. */
+unsigned sgx_encl_tcs_count(const struct sgx_encl *encl);
+int sgx_encl_tcs_acquire(struct sgx_encl *encl, err_t *err);
+void sgx_encl_tcs_release(struct sgx_encl *encl, int tcs);
+
+struct sgx_encl_regs {
+	uint64_t rdi, rsi, rdx, r8, r9;
+};
+
+/*
+ * EENTER the TCS of that index; returns 0 after the enclave's EEXIT, with
+ * regs updated. An exception inside the enclave (an AEX) is -EFAULT with
+ * the vector and address in the message; the TCS's CSSA stays raised, as
+ * on hardware.
+ */
+int sgx_encl_call(struct sgx_encl *encl, int tcs, struct sgx_encl_regs *regs, err_t *err);
+
+/* "SGX_INVALID_MEASUREMENT" etc., or "SGX_ERROR_<n>". */
+const char *sgx_return_code_name(int code);
+
+/*
+ * Emulator: the per-machine secret its keys derive from, a 0600 file of
+ * random bytes created once. Path: sgx_emu_set_secret_path(), else
+ * $SGX_EMU_SECRET, else SGX_EMU_SECRET_DEFAULT. sgx_loader_init() reads it
+ * now (call it before pivot_root or chroot); otherwise the first emulated
+ * enclave does.
+ */
+int sgx_emu_set_secret_path(const char *path, err_t *err);
+int sgx_loader_init(err_t *err);
+
+/*
+ * The emulator's report key for a target (what that enclave's EGETKEY
+ * returns), and a REPORT check with it: lets tests and hosts verify an
+ * emulated EREPORT. Refuses if the secret is unavailable.
+ */
+int sgx_emu_report_key(const struct sgx_targetinfo *target, const uint8_t keyid[32],
+		       uint8_t key[16], err_t *err);
+int sgx_emu_verify_report(const struct sgx_report *report, const struct sgx_targetinfo *target,
+			  err_t *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Loader backend for the Linux SGX driver (/dev/sgx_enclave, Linux 5.11+):
+ * ECREATE, EADD(+EEXTEND) and EINIT are ioctls, the enclave is then
+ * mmapped from the device at its ELRANGE, and entered through the vDSO's
+ * __vdso_sgx_enter_enclave. Every system call goes through sgx_driver_ops
+ * so the sequence can be unit-tested without SGX.
+ */
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "loader_backend.h"
+
+struct drv {
+	struct sgx_driver_ops ops;
+	int fd;
+	void *area; /* the ELRANGE reservation */
+	size_t area_len;
+};
+
+static int real_open(const char *path, int flags)
+{
+	return open(path, flags);
+}
+
+static int real_ioctl(int fd, unsigned long req, void *arg)
+{
+	return ioctl(fd, req, arg);
+}
+
+static void fill_ops(struct sgx_driver_ops *d, const struct sgx_driver_ops *o)
+{
+	d->open = o && o->open ? o->open : real_open;
+	d->close = o && o->close ? o->close : close;
+	d->ioctl = o && o->ioctl ? o->ioctl : real_ioctl;
+	d->mmap = o && o->mmap ? o->mmap : mmap;
+	d->munmap = o && o->munmap ? o->munmap : munmap;
+	d->enter = o ? o->enter : NULL;
+}
+
+/*
+ * Finds a dynamic symbol of the vDSO the kernel mapped into us, through
+ * its section headers (the vDSO image is mapped whole).
+ */
+void *sgx_vdso_sym(const char *name)
+{
+	const uint8_t *base = (const uint8_t *)getauxval(AT_SYSINFO_EHDR);
+	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)base;
+	const Elf64_Shdr *sh;
+	const Elf64_Phdr *ph;
+	uint64_t load_vaddr = 0;
+
+	if (!base || memcmp(eh->e_ident, ELFMAG, SELFMAG) || eh->e_ident[EI_CLASS] != ELFCLASS64)
+		return NULL;
+	ph = (const Elf64_Phdr *)(base + eh->e_phoff);
+	for (int i = 0; i < eh->e_phnum; i++)
+		if (ph[i].p_type == PT_LOAD) {
+			load_vaddr = ph[i].p_vaddr - ph[i].p_offset;
+			break;
+		}
+	sh = (const Elf64_Shdr *)(base + eh->e_shoff);
+	for (int i = 0; i < eh->e_shnum; i++) {
+		const Elf64_Sym *sym;
+		const char *str;
+		size_t n;
+
+		if (sh[i].sh_type != SHT_DYNSYM || !sh[i].sh_entsize ||
+		    sh[i].sh_link >= eh->e_shnum)
+			continue;
+		sym = (const Elf64_Sym *)(base + sh[i].sh_offset);
+		str = (const char *)(base + sh[sh[i].sh_link].sh_offset);
+		n = sh[i].sh_size / sh[i].sh_entsize;
+		for (size_t j = 0; j < n; j++) {
+			if (ELF64_ST_TYPE(sym[j].st_info) != STT_FUNC || !sym[j].st_shndx)
+				continue;
+			if (!strcmp(str + sym[j].st_name, name))
+				return (void *)(base + sym[j].st_value - load_vaddr);
+		}
+	}
+	return NULL;
+}
+
+static void drv_destroy(struct sgx_encl *e)
+{
+	struct drv *d = e->priv;
+
+	if (!d)
+		return;
+	if (d->area)
+		d->ops.munmap(d->area, d->area_len);
+	if (d->fd >= 0)
+		d->ops.close(d->fd);
+	free(d);
+	e->priv = NULL;
+}
+
+static int drv_create(struct sgx_encl *e, struct sgx_secs *secs, const struct sgx_load_opts *o,
+		      err_t *err)
+{
+	const char *dev = o && o->device ? o->device : SGX_DEVICE_PATH;
+	struct sgx_enclave_create create;
+	struct drv *d;
+	uint8_t *area, *base;
+
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return err_sys(err, ENOMEM, "allocate driver state");
+	d->fd = -1;
+	e->priv = d;
+	fill_ops(&d->ops, o ? o->ops : NULL);
+	e->enter = d->ops.enter
+		       ? d->ops.enter
+		       : (vdso_sgx_enter_enclave_t)sgx_vdso_sym("__vdso_sgx_enter_enclave");
+	if (!e->enter)
+		return err_set(err, ENOSYS, "the kernel's vDSO has no __vdso_sgx_enter_enclave");
+	d->fd = d->ops.open(dev, O_RDWR | O_CLOEXEC);
+	if (d->fd < 0)
+		return err_sys(err, errno, "open %s", dev);
+	/* The ELRANGE must be aligned to its size: reserve twice, keep the aligned half. */
+	area = d->ops.mmap(NULL, secs->size * 2, PROT_NONE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (area == MAP_FAILED)
+		return err_sys(err, errno, "reserve %#llx bytes of address space",
+			       (unsigned long long)secs->size * 2);
+	base = (uint8_t *)(((uintptr_t)area + secs->size - 1) & ~(uintptr_t)(secs->size - 1));
+	if (base > area)
+		d->ops.munmap(area, base - area);
+	if (base + secs->size < area + secs->size * 2)
+		d->ops.munmap(base + secs->size, area + secs->size * 2 - (base + secs->size));
+	d->area = base;
+	d->area_len = secs->size;
+	e->base = (uintptr_t)base;
+	secs->base = (uintptr_t)base;
+	create.src = (uintptr_t)secs;
+	if (d->ops.ioctl(d->fd, SGX_IOC_ENCLAVE_CREATE, &create) < 0)
+		return err_sys(err, errno, "SGX_IOC_ENCLAVE_CREATE");
+	return 0;
+}
+
+static const uint8_t zero_page[SGX_PAGE_SIZE] __attribute__((aligned(4096)));
+
+static int drv_add(struct sgx_encl *e, const struct sgx_image_page *p, err_t *err)
+{
+	struct drv *d = e->priv;
+	struct sgx_secinfo secinfo __attribute__((aligned(SGX_SECINFO_ALIGN)));
+	struct sgx_enclave_add_pages add;
+	uint64_t done = 0;
+
+	memset(&secinfo, 0, sizeof(secinfo));
+	secinfo.flags = p->flags;
+	/* The driver may add fewer bytes than asked (count): go on from there. */
+	while (done < SGX_PAGE_SIZE) {
+		memset(&add, 0, sizeof(add));
+		add.src = (uintptr_t)(p->data ? p->data : zero_page) + done;
+		add.offset = p->offset + done;
+		add.length = SGX_PAGE_SIZE - done;
+		add.secinfo = (uintptr_t)&secinfo;
+		add.flags = p->measured ? SGX_PAGE_MEASURE : 0;
+		if (d->ops.ioctl(d->fd, SGX_IOC_ENCLAVE_ADD_PAGES, &add) < 0 && errno != EINTR &&
+		    errno != EAGAIN)
+			return err_sys(err, errno, "SGX_IOC_ENCLAVE_ADD_PAGES");
+		if (add.count > add.length)
+			return err_set(err, EIO, "SGX_IOC_ENCLAVE_ADD_PAGES: count beyond length");
+		done += add.count;
+	}
+	return 0;
+}
+
+static int page_prot(uint64_t flags)
+{
+	/* The driver lets a TCS be mapped read/write (the CPU still protects it). */
+	if ((flags & SGX_SECINFO_PT_MASK) == SGX_SECINFO_TCS)
+		return PROT_READ | PROT_WRITE;
+	return (flags & SGX_SECINFO_R ? PROT_READ : 0) | (flags & SGX_SECINFO_W ? PROT_WRITE : 0) |
+	       (flags & SGX_SECINFO_X ? PROT_EXEC : 0);
+}
+
+static int drv_init(struct sgx_encl *e, const struct sgx_sigstruct *ss, const struct sgx_image *img,
+		    err_t *err)
+{
+	struct drv *d = e->priv;
+	struct sgx_sigstruct *aligned __attribute__((cleanup(cleanup_freep))) = NULL;
+	struct sgx_enclave_init init;
+	size_t i = 0;
+	int ret;
+
+	aligned = aligned_alloc(SGX_SIGSTRUCT_ALIGN, 2 * SGX_PAGE_SIZE);
+	if (!aligned)
+		return err_sys(err, ENOMEM, "allocate SIGSTRUCT");
+	memcpy(aligned, ss, sizeof(*ss));
+	init.sigstruct = (uintptr_t)aligned;
+	ret = d->ops.ioctl(d->fd, SGX_IOC_ENCLAVE_INIT, &init);
+	if (ret > 0) {
+		err_set(err, EPERM, "the CPU refused the SIGSTRUCT");
+		return ret;
+	}
+	if (ret < 0)
+		return err_sys(err, errno, "SGX_IOC_ENCLAVE_INIT");
+	/* Map runs of pages with the same permissions. */
+	while (i < img->npages) {
+		size_t j = i + 1;
+		int prot = page_prot(img->pages[i].flags);
+		void *want = (void *)(uintptr_t)(e->base + img->pages[i].offset), *got;
+
+		while (j < img->npages && page_prot(img->pages[j].flags) == prot &&
+		       img->pages[j].offset == img->pages[j - 1].offset + SGX_PAGE_SIZE)
+			j++;
+		got = d->ops.mmap(want, (j - i) * SGX_PAGE_SIZE, prot, MAP_SHARED | MAP_FIXED,
+				  d->fd, 0);
+		if (got != want)
+			return err_sys(err, got == MAP_FAILED ? errno : EFAULT,
+				       "mmap enclave pages at %#llx",
+				       (unsigned long long)img->pages[i].offset);
+		i = j;
+	}
+	return 0;
+}
+
+const struct sgx_backend_ops sgx_driver_backend = {
+	.name = "sgx",
+	.create = drv_create,
+	.add = drv_add,
+	.init = drv_init,
+	.destroy = drv_destroy,
+};

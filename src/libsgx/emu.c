@@ -1,0 +1,1004 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * SGX emulator backend: runs the same signed enclave binary as hardware on
+ * a CPU without SGX. NO confidentiality, NO integrity against the host:
+ * enclave memory is ordinary process memory. What it does keep faithful:
+ *  - ECREATE/EADD/EEXTEND compute the real MRENCLAVE; EINIT checks the
+ *    SIGSTRUCT as the CPU does and refuses with the same error classes;
+ *  - pages carry their SECINFO permissions inside an ELRANGE aligned to its
+ *    size; TCS pages and unadded pages are inaccessible;
+ *  - ENCLU (0f 01 d7) raises SIGILL here: the handler reads the leaf from
+ *    RAX and emulates EENTER/ERESUME (outside) and EEXIT/EREPORT/EGETKEY
+ *    (inside) with TCS (CSSA, NSSA, OENTRY, AEP, OGSBASE) and SSA semantics;
+ *  - a synchronous fault inside the enclave is an AEX: registers saved in
+ *    the SSA frame, CSSA raised, synthetic state, report to the caller;
+ *  - asynchronous signals are blocked while inside; RDTSC faults inside
+ *    (PR_SET_TSC) and is reported as the #UD SGX1 raises.
+ * Gaps are listed in docs/emulator.md.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <ucontext.h>
+#include <unistd.h>
+#include <asm/prctl.h>
+
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+
+#include "common/cleanup.h"
+#include "sgx/measure.h"
+#include "sgx/sigstruct.h"
+#include "loader_backend.h"
+
+/* In emu_enter.c. */
+extern int sgx_emu_enter_enclave(unsigned long rdi, unsigned long rsi, unsigned long rdx,
+				 unsigned int function, unsigned long r8, unsigned long r9,
+				 struct sgx_enclave_run *run);
+extern const char sgx_emu_aep[], sgx_emu_fixup[];
+
+#define PERM_NONE 0xff /* page not added */
+#define PERM_TCS  0x80
+
+struct emu_tcs {
+	uint64_t off;
+	struct sgx_tcs tcs; /* the EPC copy: enclave software can't reach it */
+	int busy;
+};
+
+struct emu {
+	uint8_t *base;
+	uint64_t size;
+	uint8_t *area; /* reservation */
+	size_t area_len;
+	struct sgx_secs secs;
+	struct sgx_measure *m;
+	int initialized;
+	uint8_t *perms; /* per page: SECINFO permissions, PERM_TCS or PERM_NONE */
+	struct emu_tcs *tcs;
+	size_t ntcs;
+	pthread_mutex_t lock; /* TCS busy flags */
+};
+
+/* Enclaves the signal handlers may meet; lock-free lookups. */
+#define MAX_ENCLAVES 64
+static _Atomic(struct emu *) registry[MAX_ENCLAVES];
+
+/* The machine secret's derived root key. */
+static pthread_mutex_t secret_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *secret_path;
+static uint8_t root_key[16];
+static uint8_t report_keyid[32];
+static int secret_ready;
+static EVP_MAC *cmac;
+
+/* Per thread: what the CPU would hold while in enclave mode. */
+struct emu_thread {
+	struct emu *encl; /* non-NULL while inside */
+	struct emu_tcs *tcs;
+	sigset_t host_mask;
+	unsigned long host_gs;
+	int host_tsc;
+	uint64_t ursp, urbp;
+	void *altstack;
+};
+static __thread struct emu_thread cur;
+
+static struct sigaction old_act[NSIG];
+static pthread_once_t handlers_once = PTHREAD_ONCE_INIT;
+static int handlers_err;
+static pthread_key_t altstack_key;
+
+/* ---- the machine secret and key derivation ---- */
+
+int sgx_emu_set_secret_path(const char *path, err_t *err)
+{
+	char *p = strdup(path);
+
+	if (!p)
+		return err_sys(err, ENOMEM, "set emulator secret path");
+	pthread_mutex_lock(&secret_lock);
+	free(secret_path);
+	secret_path = p;
+	secret_ready = 0;
+	pthread_mutex_unlock(&secret_lock);
+	return 0;
+}
+
+static int mkdir_parents(const char *path)
+{
+	char *dup = strdup(path), *s;
+
+	if (!dup)
+		return -ENOMEM;
+	for (s = dup + 1; (s = strchr(s, '/')); s++) {
+		*s = 0;
+		if (mkdir(dup, 0700) < 0 && errno != EEXIST) {
+			int e = errno;
+
+			free(dup);
+			return -e;
+		}
+		*s = '/';
+	}
+	free(dup);
+	return 0;
+}
+
+/* Creates the secret once: written to a temporary name, then linked in place. */
+static int create_secret(const char *path, err_t *err)
+{
+	_cleanup_free_ char *tmp = NULL;
+	uint8_t buf[32];
+	int fd, ret;
+
+	ret = mkdir_parents(path);
+	if (ret < 0)
+		return err_sys(err, -ret, "create the directory of %s", path);
+	if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
+		return err_sys(err, ENOMEM, "create %s", path);
+	if (getrandom(buf, sizeof(buf), 0) != sizeof(buf))
+		return err_sys(err, errno, "getrandom");
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(err, errno, "create %s", path);
+	if (fchmod(fd, 0600) < 0 || write(fd, buf, sizeof(buf)) != sizeof(buf) || fsync(fd) < 0) {
+		ret = errno ? errno : EIO;
+		close(fd);
+		unlink(tmp);
+		return err_sys(err, ret, "write %s", tmp);
+	}
+	close(fd);
+	ret = link(tmp, path) < 0 && errno != EEXIST ? errno : 0;
+	unlink(tmp);
+	explicit_bzero(buf, sizeof(buf));
+	if (ret)
+		return err_sys(err, ret, "create %s", path);
+	return 0;
+}
+
+static int cmac_raw(const uint8_t key[16], const void *data, size_t len, uint8_t out[16])
+{
+	OSSL_PARAM params[2];
+	EVP_MAC_CTX *ctx;
+	size_t outl = 0;
+	int ok;
+
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_CIPHER, "AES-128-CBC", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	ctx = EVP_MAC_CTX_new(cmac);
+	if (!ctx)
+		return -ENOMEM;
+	ok = EVP_MAC_init(ctx, key, 16, params) && EVP_MAC_update(ctx, data, len) &&
+	     EVP_MAC_final(ctx, out, &outl, 16) && outl == 16;
+	EVP_MAC_CTX_free(ctx);
+	return ok ? 0 : -EIO;
+}
+
+static int load_secret_locked(err_t *err)
+{
+	const char *path = secret_path ? secret_path : getenv("SGX_EMU_SECRET");
+	uint8_t buf[256], digest[32];
+	unsigned dlen = 0;
+	struct stat st;
+	ssize_t n;
+	int fd, ret;
+
+	if (secret_ready)
+		return 0;
+	if (!path || !*path)
+		path = SGX_EMU_SECRET_DEFAULT;
+	if (!cmac) {
+		cmac = EVP_MAC_fetch(NULL, "CMAC", NULL);
+		if (!cmac)
+			return err_set(err, EIO, "OpenSSL has no AES-CMAC");
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 && errno == ENOENT) {
+		ret = create_secret(path, err);
+		if (ret < 0)
+			return ret;
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	}
+	if (fd < 0)
+		return err_sys(err, errno, "open the SGX emulator secret %s", path);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return err_set(err, EINVAL, "SGX emulator secret %s: not a regular file", path);
+	}
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	if (n < 16)
+		return err_set(err, EINVAL, "SGX emulator secret %s: %s", path,
+			       n < 0 ? strerror(errno) : "shorter than 16 bytes");
+	/* root = SHA-256(label || secret)[0,16); KEYID = CMAC(root, "KEYID"). */
+	{
+		EVP_MD_CTX *md = EVP_MD_CTX_new();
+		static const char label[] = "rune sgx emulator root key v1";
+
+		ret = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) &&
+		      EVP_DigestUpdate(md, label, sizeof(label)) && EVP_DigestUpdate(md, buf, n) &&
+		      EVP_DigestFinal_ex(md, digest, &dlen);
+		EVP_MD_CTX_free(md);
+		explicit_bzero(buf, sizeof(buf));
+		if (!ret)
+			return err_set(err, EIO, "derive the emulator root key");
+	}
+	memcpy(root_key, digest, 16);
+	explicit_bzero(digest, sizeof(digest));
+	memset(report_keyid, 0, sizeof(report_keyid));
+	if (cmac_raw(root_key, "KEYID", 5, report_keyid) < 0)
+		return err_set(err, EIO, "derive the emulator key id");
+	secret_ready = 1;
+	return 0;
+}
+
+int sgx_loader_init(err_t *err)
+{
+	int ret;
+
+	pthread_mutex_lock(&secret_lock);
+	ret = load_secret_locked(err);
+	pthread_mutex_unlock(&secret_lock);
+	return ret;
+}
+
+/* What a derived key depends on (the SDM's key dependencies, simplified). */
+struct kdf {
+	char label[16];
+	uint16_t keyname, keypolicy, isvprodid, isvsvn;
+	uint32_t miscselect;
+	uint32_t pad;
+	uint64_t attributes, xfrm;
+	uint8_t cpusvn[16];
+	uint8_t keyid[32];
+	uint8_t mrenclave[32];
+	uint8_t mrsigner[32];
+} __attribute__((packed));
+
+static int derive(struct kdf *k, uint8_t out[16])
+{
+	memcpy(k->label, "RUNE-SGX-EMU-KD1", 16);
+	return cmac_raw(root_key, k, sizeof(*k), out);
+}
+
+static int report_key(const uint8_t mrenclave[32], uint64_t attributes, uint64_t xfrm,
+		      uint32_t miscselect, const uint8_t keyid[32], uint8_t key[16])
+{
+	struct kdf k;
+
+	memset(&k, 0, sizeof(k));
+	k.keyname = SGX_KEY_REPORT;
+	memcpy(k.mrenclave, mrenclave, 32);
+	k.attributes = attributes;
+	k.xfrm = xfrm;
+	k.miscselect = miscselect;
+	memcpy(k.keyid, keyid, 32);
+	return derive(&k, key);
+}
+
+int sgx_emu_report_key(const struct sgx_targetinfo *t, const uint8_t keyid[32], uint8_t key[16],
+		       err_t *err)
+{
+	int ret = sgx_loader_init(err);
+
+	if (ret < 0)
+		return ret;
+	if (report_key(t->mrenclave, t->attributes, t->xfrm, t->miscselect, keyid, key) < 0)
+		return err_set(err, EIO, "derive the report key");
+	return 0;
+}
+
+int sgx_emu_verify_report(const struct sgx_report *r, const struct sgx_targetinfo *t, err_t *err)
+{
+	uint8_t key[16], mac[16];
+	int ret;
+
+	ret = sgx_emu_report_key(t, r->keyid, key, err);
+	if (ret < 0)
+		return ret;
+	ret = cmac_raw(key, &r->body, sizeof(r->body), mac);
+	explicit_bzero(key, sizeof(key));
+	if (ret < 0)
+		return err_set(err, EIO, "compute the report MAC");
+	if (CRYPTO_memcmp(mac, r->mac, 16))
+		return err_set(err, EBADMSG,
+			       "REPORT MAC does not verify with the target's report key");
+	return 0;
+}
+
+/* ---- ECREATE / EADD / EINIT ---- */
+
+static struct emu *find_encl(uint64_t addr)
+{
+	for (int i = 0; i < MAX_ENCLAVES; i++) {
+		struct emu *m = atomic_load(&registry[i]);
+
+		if (m && addr - (uintptr_t)m->base < m->size)
+			return m;
+	}
+	return NULL;
+}
+
+static int page_prot(uint8_t perm)
+{
+	if (perm == PERM_NONE || perm == PERM_TCS)
+		return PROT_NONE;
+	return (perm & SGX_SECINFO_R ? PROT_READ : 0) | (perm & SGX_SECINFO_W ? PROT_WRITE : 0) |
+	       (perm & SGX_SECINFO_X ? PROT_EXEC : 0);
+}
+
+static void emu_destroy(struct sgx_encl *e)
+{
+	struct emu *m = e->priv;
+
+	if (!m)
+		return;
+	for (int i = 0; i < MAX_ENCLAVES; i++) {
+		struct emu *want = m;
+
+		atomic_compare_exchange_strong(&registry[i], &want, NULL);
+	}
+	if (m->area)
+		munmap(m->area, m->area_len);
+	sgx_measure_free(m->m);
+	pthread_mutex_destroy(&m->lock);
+	free(m->perms);
+	free(m->tcs);
+	free(m);
+	e->priv = NULL;
+}
+
+static int emu_create(struct sgx_encl *e, struct sgx_secs *secs, const struct sgx_load_opts *o,
+		      err_t *err)
+{
+	struct emu *m;
+	uint8_t *area;
+	int ret, slot;
+
+	(void)o;
+	/* ECREATE's own refusals (#GP on hardware). */
+	if (secs->attributes & SGX_ATTR_INIT)
+		return err_set(err, EINVAL, "SECS.ATTRIBUTES.INIT must be clear");
+	if (!(secs->attributes & SGX_ATTR_MODE64BIT))
+		return err_set(err, ENOTSUP, "the emulator runs 64-bit enclaves only (MODE64BIT)");
+	if ((secs->xfrm & SGX_XFRM_LEGACY) != SGX_XFRM_LEGACY)
+		return err_set(err, EINVAL, "SECS.XFRM must include x87 and SSE (0x3)");
+	if (secs->ssaframesize == 0)
+		return err_set(err, EINVAL, "SECS.SSAFRAMESIZE is 0");
+	ret = sgx_loader_init(err);
+	if (ret < 0)
+		return ret;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return err_sys(err, ENOMEM, "allocate the emulated enclave");
+	e->priv = m;
+	pthread_mutex_init(&m->lock, NULL);
+	m->perms = malloc(secs->size / SGX_PAGE_SIZE);
+	if (!m->perms)
+		return err_sys(err, ENOMEM, "allocate the page map");
+	memset(m->perms, PERM_NONE, secs->size / SGX_PAGE_SIZE);
+	area = mmap(NULL, secs->size * 2, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		    -1, 0);
+	if (area == MAP_FAILED)
+		return err_sys(err, errno, "reserve the ELRANGE (%#llx bytes)",
+			       (unsigned long long)secs->size * 2);
+	m->area = area;
+	m->area_len = secs->size * 2;
+	m->base = (uint8_t *)(((uintptr_t)area + secs->size - 1) & ~(uintptr_t)(secs->size - 1));
+	m->size = secs->size;
+	secs->base = (uintptr_t)m->base;
+	m->secs = *secs;
+	e->base = (uintptr_t)m->base;
+	e->enter = sgx_emu_enter_enclave;
+	ret = sgx_measure_new(&m->m, secs->ssaframesize, secs->size, err);
+	if (ret < 0)
+		return ret;
+	for (slot = 0; slot < MAX_ENCLAVES; slot++) {
+		struct emu *none = NULL;
+
+		if (atomic_compare_exchange_strong(&registry[slot], &none, m))
+			break;
+	}
+	if (slot == MAX_ENCLAVES)
+		return err_set(err, EMFILE, "too many emulated enclaves (%d)", MAX_ENCLAVES);
+	return 0;
+}
+
+static int emu_add(struct sgx_encl *e, const struct sgx_image_page *p, err_t *err)
+{
+	struct emu *m = e->priv;
+	uint64_t type = p->flags & SGX_SECINFO_PT_MASK;
+	uint8_t *page = m->base + p->offset;
+	size_t idx = p->offset / SGX_PAGE_SIZE;
+	int ret;
+
+	if (m->initialized)
+		return err_set(err, EPERM, "EADD after EINIT");
+	if (p->offset % SGX_PAGE_SIZE || p->offset >= m->size)
+		return err_set(err, EINVAL, "page offset %#llx outside the ELRANGE",
+			       (unsigned long long)p->offset);
+	if (m->perms[idx] != PERM_NONE)
+		return err_set(err, EEXIST, "page at %#llx added twice (EPC page conflict)",
+			       (unsigned long long)p->offset);
+	/* Measures, and refuses what EADD refuses. */
+	ret = sgx_measure_add_page(m->m, p->offset, p->flags, p->data, p->measured, err);
+	if (ret < 0)
+		return ret;
+	if (type == SGX_SECINFO_TCS) {
+		struct emu_tcs *t = realloc(m->tcs, (m->ntcs + 1) * sizeof(*t));
+		struct sgx_tcs *tcs;
+
+		if (!t)
+			return err_sys(err, ENOMEM, "allocate TCS");
+		m->tcs = t;
+		t = &m->tcs[m->ntcs];
+		memset(t, 0, sizeof(*t));
+		t->off = p->offset;
+		if (p->data)
+			memcpy(&t->tcs, p->data, sizeof(t->tcs));
+		tcs = &t->tcs;
+		/* EADD of a TCS checks its fields (#GP on hardware). */
+		if (tcs->ossa % SGX_PAGE_SIZE || tcs->ofsbase % SGX_PAGE_SIZE ||
+		    tcs->ogsbase % SGX_PAGE_SIZE || tcs->cssa || tcs->state || (tcs->flags & ~1ULL))
+			return err_set(err, EINVAL, "malformed TCS at %#llx",
+				       (unsigned long long)p->offset);
+		m->ntcs++;
+		m->perms[idx] = PERM_TCS;
+		return 0;
+	}
+	if (mprotect(page, SGX_PAGE_SIZE, PROT_READ | PROT_WRITE) < 0)
+		return err_sys(err, errno, "map enclave page");
+	if (p->data)
+		memcpy(page, p->data, SGX_PAGE_SIZE);
+	m->perms[idx] = p->flags & SGX_SECINFO_PERM_MASK;
+	if (mprotect(page, SGX_PAGE_SIZE, page_prot(m->perms[idx])) < 0)
+		return err_sys(err, errno, "protect enclave page");
+	return 0;
+}
+
+static int emu_init(struct sgx_encl *e, const struct sgx_sigstruct *ss, const struct sgx_image *img,
+		    err_t *err)
+{
+	struct emu *m = e->priv;
+	uint8_t mrenclave[32];
+	int cls;
+
+	(void)img;
+	sgx_measure_finish(m->m, mrenclave);
+	m->m = NULL;
+	/* Every TCS's SSA frames must lie in the enclave (checked at EENTER on hardware). */
+	cls = sgx_einit_check(ss, mrenclave, m->secs.attributes, m->secs.xfrm, m->secs.miscselect,
+			      err);
+	if (cls)
+		return cls;
+	memcpy(m->secs.mrenclave, mrenclave, 32);
+	sgx_mrsigner(ss, m->secs.mrsigner);
+	m->secs.isvprodid = ss->body.isvprodid;
+	m->secs.isvsvn = ss->body.isvsvn;
+	m->secs.attributes |= SGX_ATTR_INIT;
+	m->initialized = 1;
+	return 0;
+}
+
+/* ---- entering and leaving ---- */
+
+static void free_altstack(void *p)
+{
+	stack_t ss = { .ss_flags = SS_DISABLE };
+
+	sigaltstack(&ss, NULL);
+	munmap(p, 256 * 1024);
+}
+
+static void on_fault(int sig, siginfo_t *si, void *ctx);
+
+static void install_handlers(void)
+{
+	static const int sigs[] = { SIGILL, SIGSEGV, SIGBUS, SIGFPE, SIGTRAP };
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_fault;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+	sigfillset(&sa.sa_mask);
+	if (pthread_key_create(&altstack_key, free_altstack)) {
+		handlers_err = EAGAIN;
+		return;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+		if (sigaction(sigs[i], &sa, &old_act[sigs[i]]) < 0)
+			handlers_err = errno;
+}
+
+/*
+ * Per thread, before entering: the handlers, an alternate signal stack
+ * (the enclave's own stack must never receive a signal frame) and the TLS
+ * the handler uses, touched here rather than first in a signal handler.
+ */
+static int emu_prepare(struct sgx_encl *e, err_t *err)
+{
+	stack_t old, ss;
+
+	(void)e;
+	pthread_once(&handlers_once, install_handlers);
+	if (handlers_err)
+		return err_sys(err, handlers_err, "install the SGX emulator's signal handlers");
+	cur.encl = NULL;
+	if (sigaltstack(NULL, &old) < 0)
+		return err_sys(err, errno, "sigaltstack");
+	if ((old.ss_flags & SS_DISABLE) || old.ss_size < 64 * 1024) {
+		if (!cur.altstack) {
+			void *p = mmap(NULL, 256 * 1024, PROT_READ | PROT_WRITE,
+				       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+			if (p == MAP_FAILED)
+				return err_sys(err, errno, "allocate a signal stack");
+			cur.altstack = p;
+			pthread_setspecific(altstack_key, p);
+		}
+		ss.ss_sp = cur.altstack;
+		ss.ss_size = 256 * 1024;
+		ss.ss_flags = 0;
+		if (sigaltstack(&ss, NULL) < 0)
+			return err_sys(err, errno, "sigaltstack");
+	}
+	return 0;
+}
+
+static void chain(int sig, siginfo_t *si, void *ctx)
+{
+	struct sigaction *o = &old_act[sig];
+
+	if (o->sa_flags & SA_SIGINFO) {
+		if (o->sa_sigaction) {
+			o->sa_sigaction(sig, si, ctx);
+			return;
+		}
+	} else if (o->sa_handler != SIG_DFL && o->sa_handler != SIG_IGN) {
+		o->sa_handler(sig);
+		return;
+	}
+	/* Default action: returning re-executes the fault, now fatal. */
+	signal(sig, SIG_DFL);
+	if (si->si_code <= 0)
+		raise(sig);
+}
+
+static int is_enclu(const uint8_t *p)
+{
+	return p[0] == 0x0f && p[1] == 0x01 && p[2] == 0xd7;
+}
+
+/* Sync signals stay deliverable inside (they become AEXs); the rest wait. */
+static void inside_mask(sigset_t *set)
+{
+	sigfillset(set);
+	sigdelset(set, SIGILL);
+	sigdelset(set, SIGSEGV);
+	sigdelset(set, SIGBUS);
+	sigdelset(set, SIGFPE);
+	sigdelset(set, SIGTRAP);
+}
+
+static struct sgx_gpr *ssa_gpr(struct emu *m, struct emu_tcs *t, uint32_t frame)
+{
+	uint64_t fsz = m->secs.ssaframesize * SGX_PAGE_SIZE;
+
+	return (struct sgx_gpr *)(m->base + t->tcs.ossa + (frame + 1) * fsz - SGX_SSA_GPR_SIZE);
+}
+
+/* The SSA frame must be enclave RW memory (EENTER checks it on hardware). */
+static int ssa_ok(struct emu *m, struct emu_tcs *t, uint32_t frame)
+{
+	uint64_t fsz = m->secs.ssaframesize * SGX_PAGE_SIZE;
+	uint64_t off = t->tcs.ossa + frame * fsz;
+
+	if (off >= m->size || off + fsz > m->size || off + fsz < off)
+		return 0;
+	for (uint64_t p = off; p < off + fsz; p += SGX_PAGE_SIZE) {
+		uint8_t perm = m->perms[p / SGX_PAGE_SIZE];
+
+		if (perm == PERM_NONE || perm == PERM_TCS ||
+		    (perm & (SGX_SECINFO_R | SGX_SECINFO_W)) != (SGX_SECINFO_R | SGX_SECINFO_W))
+			return 0;
+	}
+	return 1;
+}
+
+static struct emu_tcs *find_tcs(struct emu *m, uint64_t addr)
+{
+	for (size_t i = 0; i < m->ntcs; i++)
+		if ((uintptr_t)m->base + m->tcs[i].off == addr)
+			return &m->tcs[i];
+	return NULL;
+}
+
+static void set_gs(unsigned long v)
+{
+	syscall(SYS_arch_prctl, ARCH_SET_GS, v);
+}
+
+static void enter_mode(ucontext_t *uc, struct emu *m, struct emu_tcs *t)
+{
+	greg_t *g = uc->uc_mcontext.gregs;
+
+	cur.encl = m;
+	cur.tcs = t;
+	cur.ursp = g[REG_RSP];
+	cur.urbp = g[REG_RBP];
+	cur.host_mask = uc->uc_sigmask;
+	inside_mask(&uc->uc_sigmask);
+	syscall(SYS_arch_prctl, ARCH_GET_GS, &cur.host_gs);
+	set_gs((uintptr_t)m->base + t->tcs.ogsbase);
+	cur.host_tsc = prctl(PR_GET_TSC, &cur.host_tsc) == 0 ? cur.host_tsc : PR_TSC_ENABLE;
+	prctl(PR_SET_TSC, PR_TSC_SIGSEGV, 0, 0, 0);
+	t->busy = 1;
+}
+
+static void leave_mode(ucontext_t *uc)
+{
+	uc->uc_sigmask = cur.host_mask;
+	set_gs(cur.host_gs);
+	prctl(PR_SET_TSC, cur.host_tsc, 0, 0, 0);
+	cur.tcs->busy = 0;
+	cur.encl = NULL;
+	cur.tcs = NULL;
+}
+
+/* A fault of ENCLU itself, outside: reported as the vDSO's fixup would. */
+static void host_fault(ucontext_t *uc, int sig, siginfo_t *si, unsigned vector)
+{
+	greg_t *g = uc->uc_mcontext.gregs;
+
+	if ((uintptr_t)g[REG_RIP] != (uintptr_t)sgx_emu_aep) {
+		chain(sig, si, uc);
+		return;
+	}
+	g[REG_RIP] = (uintptr_t)sgx_emu_fixup;
+	g[REG_RDI] = vector;
+	g[REG_RSI] = 0;
+	g[REG_RDX] = 0;
+}
+
+static void do_eenter(ucontext_t *uc, int sig, siginfo_t *si)
+{
+	greg_t *g = uc->uc_mcontext.gregs;
+	struct emu *m = find_encl(g[REG_RBX]);
+	struct emu_tcs *t = m && m->initialized ? find_tcs(m, g[REG_RBX]) : NULL;
+	int ok;
+
+	if (!t)
+		return host_fault(uc, sig, si, 13);
+	pthread_mutex_lock(&m->lock);
+	ok = !t->busy && t->tcs.cssa < t->tcs.nssa && ssa_ok(m, t, t->tcs.cssa);
+	if (ok)
+		t->busy = 1;
+	pthread_mutex_unlock(&m->lock);
+	if (!ok)
+		return host_fault(uc, sig, si, 13);
+	t->tcs.aep = g[REG_RCX];
+	enter_mode(uc, m, t);
+	ssa_gpr(m, t, t->tcs.cssa)->ursp = cur.ursp;
+	ssa_gpr(m, t, t->tcs.cssa)->urbp = cur.urbp;
+	g[REG_RCX] = g[REG_RIP] + 3;
+	g[REG_RAX] = t->tcs.cssa;
+	g[REG_RIP] = (uintptr_t)m->base + t->tcs.oentry;
+}
+
+static void do_eresume(ucontext_t *uc, int sig, siginfo_t *si)
+{
+	greg_t *g = uc->uc_mcontext.gregs;
+	struct emu *m = find_encl(g[REG_RBX]);
+	struct emu_tcs *t = m && m->initialized ? find_tcs(m, g[REG_RBX]) : NULL;
+	struct sgx_gpr *gpr;
+	int ok;
+
+	if (!t)
+		return host_fault(uc, sig, si, 13);
+	pthread_mutex_lock(&m->lock);
+	ok = !t->busy && t->tcs.cssa > 0 && ssa_ok(m, t, t->tcs.cssa - 1);
+	if (ok)
+		t->busy = 1;
+	pthread_mutex_unlock(&m->lock);
+	if (!ok)
+		return host_fault(uc, sig, si, 13);
+	t->tcs.aep = g[REG_RCX];
+	t->tcs.cssa--;
+	enter_mode(uc, m, t);
+	gpr = ssa_gpr(m, t, t->tcs.cssa);
+	gpr->ursp = cur.ursp;
+	gpr->urbp = cur.urbp;
+	g[REG_RAX] = gpr->rax;
+	g[REG_RCX] = gpr->rcx;
+	g[REG_RDX] = gpr->rdx;
+	g[REG_RBX] = gpr->rbx;
+	g[REG_RSP] = gpr->rsp;
+	g[REG_RBP] = gpr->rbp;
+	g[REG_RSI] = gpr->rsi;
+	g[REG_RDI] = gpr->rdi;
+	g[REG_R8] = gpr->r8;
+	g[REG_R9] = gpr->r9;
+	g[REG_R10] = gpr->r10;
+	g[REG_R11] = gpr->r11;
+	g[REG_R12] = gpr->r12;
+	g[REG_R13] = gpr->r13;
+	g[REG_R14] = gpr->r14;
+	g[REG_R15] = gpr->r15;
+	/* Only the arithmetic flags and DF come back from the SSA. */
+	g[REG_EFL] = (g[REG_EFL] & ~0xcd5ULL) | (gpr->rflags & 0xcd5ULL);
+	g[REG_RIP] = gpr->rip;
+}
+
+/*
+ * AEX: the enclave's registers go to the SSA frame, CSSA rises, the CPU
+ * leaves with a synthetic state at the AEP; the vDSO-style entry function
+ * then reports the exception (as the kernel's fixup makes the vDSO do).
+ */
+static void do_aex(ucontext_t *uc, int sig, siginfo_t *si, unsigned vector, unsigned type)
+{
+	greg_t *g = uc->uc_mcontext.gregs;
+	struct emu *m = cur.encl;
+	struct emu_tcs *t = cur.tcs;
+	struct sgx_gpr *gpr = ssa_gpr(m, t, t->tcs.cssa);
+	uint64_t tcs_addr = (uintptr_t)m->base + t->off;
+	uint64_t addr = vector == 14 ? (uintptr_t)si->si_addr : 0;
+	uint64_t aep = t->tcs.aep;
+
+	gpr->rax = g[REG_RAX];
+	gpr->rcx = g[REG_RCX];
+	gpr->rdx = g[REG_RDX];
+	gpr->rbx = g[REG_RBX];
+	gpr->rsp = g[REG_RSP];
+	gpr->rbp = g[REG_RBP];
+	gpr->rsi = g[REG_RSI];
+	gpr->rdi = g[REG_RDI];
+	gpr->r8 = g[REG_R8];
+	gpr->r9 = g[REG_R9];
+	gpr->r10 = g[REG_R10];
+	gpr->r11 = g[REG_R11];
+	gpr->r12 = g[REG_R12];
+	gpr->r13 = g[REG_R13];
+	gpr->r14 = g[REG_R14];
+	gpr->r15 = g[REG_R15];
+	gpr->rflags = g[REG_EFL];
+	gpr->rip = g[REG_RIP];
+	gpr->ursp = cur.ursp;
+	gpr->urbp = cur.urbp;
+	gpr->exitinfo = (vector & 0xff) | (type << 8) | (1U << 31);
+	gpr->fsbase = 0;
+	gpr->gsbase = (uintptr_t)m->base + t->tcs.ogsbase;
+	t->tcs.cssa++;
+	memset(g, 0, sizeof(greg_t) * REG_EFL);
+	g[REG_RSP] = cur.ursp;
+	g[REG_RBP] = cur.urbp;
+	g[REG_RAX] = SGX_ERESUME;
+	g[REG_RBX] = tcs_addr;
+	g[REG_RCX] = aep;
+	g[REG_RIP] = aep;
+	leave_mode(uc);
+	if (aep != (uintptr_t)sgx_emu_aep) {
+		/* No fixup for a foreign AEP: the fault reaches the process. */
+		chain(sig, si, uc);
+		return;
+	}
+	g[REG_RIP] = (uintptr_t)sgx_emu_fixup;
+	g[REG_RDI] = vector;
+	g[REG_RSI] = vector == 14 ? (uint64_t)g[REG_ERR] : 0;
+	g[REG_RDX] = addr;
+}
+
+/* May the enclave access [addr, addr+len) with perm (R or W)? */
+static int encl_can(struct emu *m, uint64_t addr, size_t len, uint8_t perm)
+{
+	uint64_t off = addr - (uintptr_t)m->base;
+
+	if (off >= m->size || len > m->size - off)
+		return 0;
+	for (uint64_t p = off & ~(SGX_PAGE_SIZE - 1); p < off + len; p += SGX_PAGE_SIZE) {
+		uint8_t pp = m->perms[p / SGX_PAGE_SIZE];
+
+		if (pp == PERM_NONE || pp == PERM_TCS || (pp & perm) != perm)
+			return 0;
+	}
+	return 1;
+}
+
+static int do_ereport(struct emu *m, greg_t *g)
+{
+	const struct sgx_targetinfo *ti = (const void *)(uintptr_t)g[REG_RBX];
+	const uint8_t *rd = (const void *)(uintptr_t)g[REG_RCX];
+	struct sgx_report *out = (void *)(uintptr_t)g[REG_RDX];
+	struct sgx_report r;
+	uint8_t key[16];
+
+	if ((uintptr_t)ti % SGX_TARGETINFO_ALIGN || (uintptr_t)rd % SGX_REPORTDATA_ALIGN ||
+	    (uintptr_t)out % SGX_REPORT_ALIGN)
+		return 13;
+	if (!encl_can(m, (uintptr_t)ti, sizeof(*ti), SGX_SECINFO_R) ||
+	    !encl_can(m, (uintptr_t)rd, 64, SGX_SECINFO_R) ||
+	    !encl_can(m, (uintptr_t)out, sizeof(*out), SGX_SECINFO_W))
+		return 14;
+	memset(&r, 0, sizeof(r));
+	r.body.miscselect = m->secs.miscselect;
+	r.body.attributes = m->secs.attributes;
+	r.body.xfrm = m->secs.xfrm;
+	memcpy(r.body.mrenclave, m->secs.mrenclave, 32);
+	memcpy(r.body.mrsigner, m->secs.mrsigner, 32);
+	r.body.isvprodid = m->secs.isvprodid;
+	r.body.isvsvn = m->secs.isvsvn;
+	memcpy(r.body.reportdata, rd, 64);
+	memcpy(r.keyid, report_keyid, 32);
+	if (report_key(ti->mrenclave, ti->attributes, ti->xfrm, ti->miscselect, r.keyid, key) < 0 ||
+	    cmac_raw(key, &r.body, sizeof(r.body), r.mac) < 0)
+		memset(r.mac, 0, sizeof(r.mac)); /* cannot happen once the secret is loaded */
+	explicit_bzero(key, sizeof(key));
+	memcpy(out, &r, sizeof(r));
+	return 0;
+}
+
+/* EGETKEY: returns a fault vector, or 0 with RAX = the SGX status. */
+static int do_egetkey(struct emu *m, greg_t *g)
+{
+	const struct sgx_keyrequest *req = (const void *)(uintptr_t)g[REG_RBX];
+	uint8_t *out = (void *)(uintptr_t)g[REG_RCX];
+	static const uint8_t zero[16];
+	uint64_t status = SGX_SUCCESS;
+	struct kdf k;
+	uint8_t key[16];
+
+	if ((uintptr_t)req % SGX_KEYREQUEST_ALIGN || (uintptr_t)out % 16)
+		return 13;
+	if (!encl_can(m, (uintptr_t)req, sizeof(*req), SGX_SECINFO_R) ||
+	    !encl_can(m, (uintptr_t)out, 16, SGX_SECINFO_W))
+		return 14;
+	memset(&k, 0, sizeof(k));
+	k.keyname = req->keyname;
+	switch (req->keyname) {
+	case SGX_KEY_REPORT:
+		report_key(m->secs.mrenclave, m->secs.attributes, m->secs.xfrm, m->secs.miscselect,
+			   req->keyid, key);
+		goto done;
+	case SGX_KEY_EINITTOKEN:
+		if (!(m->secs.attributes & SGX_ATTR_EINITTOKENKEY))
+			status = SGX_INVALID_ATTRIBUTE;
+		break;
+	case SGX_KEY_PROVISION:
+	case SGX_KEY_PROVISION_SEAL:
+		if (!(m->secs.attributes & SGX_ATTR_PROVISIONKEY))
+			status = SGX_INVALID_ATTRIBUTE;
+		break;
+	case SGX_KEY_SEAL:
+		break;
+	default:
+		status = SGX_INVALID_KEYNAME;
+	}
+	if (!status && req->isvsvn > m->secs.isvsvn)
+		status = SGX_INVALID_ISVSVN;
+	if (!status && memcmp(req->cpusvn, zero, 16)) /* the emulated CPUSVN is 0 */
+		status = SGX_INVALID_CPUSVN;
+	if (status) {
+		g[REG_RAX] = status;
+		g[REG_EFL] = (g[REG_EFL] & ~0x8d5ULL) | 0x40; /* ZF */
+		return 0;
+	}
+	k.keypolicy = req->keypolicy;
+	k.isvsvn = req->isvsvn;
+	if (!(req->keypolicy & SGX_KEYPOLICY_NOISVPRODID))
+		k.isvprodid = m->secs.isvprodid;
+	/* INIT and DEBUG always take part, whatever the mask. */
+	k.attributes = m->secs.attributes & (req->attributes_mask | SGX_ATTR_INIT | SGX_ATTR_DEBUG);
+	k.xfrm = m->secs.xfrm & req->xfrm_mask;
+	k.miscselect = m->secs.miscselect & req->miscmask;
+	memcpy(k.keyid, req->keyid, 32);
+	if (req->keyname == SGX_KEY_SEAL || req->keyname == SGX_KEY_PROVISION_SEAL) {
+		if (req->keypolicy & SGX_KEYPOLICY_MRENCLAVE)
+			memcpy(k.mrenclave, m->secs.mrenclave, 32);
+		if (req->keypolicy & SGX_KEYPOLICY_MRSIGNER)
+			memcpy(k.mrsigner, m->secs.mrsigner, 32);
+	} else {
+		memcpy(k.mrsigner, m->secs.mrsigner, 32);
+	}
+	derive(&k, key);
+done:
+	memcpy(out, key, 16);
+	explicit_bzero(key, sizeof(key));
+	g[REG_RAX] = SGX_SUCCESS;
+	g[REG_EFL] &= ~0x8d5ULL;
+	return 0;
+}
+
+static void enclu_inside(ucontext_t *uc, int sig, siginfo_t *si)
+{
+	greg_t *g = uc->uc_mcontext.gregs;
+	struct emu *m = cur.encl;
+	int vector = 0;
+
+	switch (g[REG_RAX]) {
+	case SGX_EEXIT: {
+		uint64_t target = g[REG_RBX];
+
+		if ((int64_t)(target << 16) >> 16 != (int64_t)target) {
+			vector = 13; /* not canonical */
+			break;
+		}
+		g[REG_RCX] = cur.tcs->tcs.aep;
+		g[REG_RIP] = target;
+		leave_mode(uc);
+		return;
+	}
+	case SGX_EREPORT:
+		vector = do_ereport(m, g);
+		break;
+	case SGX_EGETKEY:
+		vector = do_egetkey(m, g);
+		break;
+	case SGX_EACCEPT:
+	case SGX_EMODPE:
+	case SGX_EACCEPTCOPY:
+		vector = 6; /* SGX2 is not emulated: #UD, as on an SGX1 CPU */
+		break;
+	default:
+		vector = 13;
+	}
+	if (vector) {
+		do_aex(uc, sig, si, vector, 3);
+		return;
+	}
+	g[REG_RIP] += 3;
+}
+
+static void on_fault(int sig, siginfo_t *si, void *ctx)
+{
+	ucontext_t *uc = ctx;
+	greg_t *g = uc->uc_mcontext.gregs;
+	const uint8_t *rip = (const uint8_t *)(uintptr_t)g[REG_RIP];
+	int saved_errno = errno;
+
+	if (cur.encl) {
+		struct emu *m = cur.encl;
+		int readable = encl_can(m, (uintptr_t)rip, 3, SGX_SECINFO_R);
+		unsigned vector = g[REG_TRAPNO];
+
+		if (sig == SIGILL && readable && is_enclu(rip)) {
+			enclu_inside(uc, sig, si);
+		} else {
+			/* RDTSC/RDTSCP fault under PR_SET_TSC; SGX1 raises #UD for them. */
+			if (sig == SIGSEGV && readable && rip[0] == 0x0f &&
+			    (rip[1] == 0x31 || (rip[1] == 0x01 && rip[2] == 0xf9)))
+				vector = 6;
+			else if (sig == SIGILL)
+				vector = 6;
+			do_aex(uc, sig, si, vector, 3);
+		}
+	} else if (sig == SIGILL && is_enclu(rip)) {
+		if (g[REG_RAX] == SGX_EENTER)
+			do_eenter(uc, sig, si);
+		else if (g[REG_RAX] == SGX_ERESUME)
+			do_eresume(uc, sig, si);
+		else
+			host_fault(uc, sig, si, 13); /* other leaves: #GP outside */
+	} else {
+		chain(sig, si, ctx);
+	}
+	errno = saved_errno;
+}
+
+const struct sgx_backend_ops sgx_emu_backend = {
+	.name = "emulator",
+	.create = emu_create,
+	.add = emu_add,
+	.init = emu_init,
+	.prepare = emu_prepare,
+	.destroy = emu_destroy,
+};

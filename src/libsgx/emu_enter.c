@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The emulator's enclave entry: a function with the contract of the vDSO's
+ * __vdso_sgx_enter_enclave (arguments, struct sgx_enclave_run, user
+ * handler, exception reporting), so the loader drives both backends the
+ * same way. Its ENCLU raises SIGILL on a CPU without SGX; emu.c emulates
+ * the leaf and either lands the EEXIT right after it, or, for an exception
+ * inside the enclave (an AEX), resumes at sgx_emu_fixup with RAX = the
+ * leaf, RDI/RSI/RDX = vector, error code, address, as the kernel's
+ * exception fixup does for the vDSO. Unlike the vDSO it also preserves
+ * R12-R15 for the caller.
+ *
+ * struct sgx_enclave_run offsets: tcs 0, function 8, exception_vector 12,
+ * exception_error_code 14, exception_addr 16, user_handler 24.
+ */
+#include <stddef.h>
+
+#include "loader_backend.h"
+
+_Static_assert(offsetof(struct sgx_enclave_run, function) == 8, "run.function");
+_Static_assert(offsetof(struct sgx_enclave_run, exception_vector) == 12, "run.vector");
+_Static_assert(offsetof(struct sgx_enclave_run, exception_error_code) == 14, "run.error_code");
+_Static_assert(offsetof(struct sgx_enclave_run, exception_addr) == 16, "run.addr");
+_Static_assert(offsetof(struct sgx_enclave_run, user_handler) == 24, "run.user_handler");
+
+asm(".text\n"
+    "	.globl sgx_emu_enter_enclave\n"
+    "	.hidden sgx_emu_enter_enclave\n"
+    "	.type sgx_emu_enter_enclave, @function\n"
+    "	.p2align 4\n"
+    "sgx_emu_enter_enclave:\n"
+    "	.cfi_startproc\n"
+    "	push %rbp\n"
+    "	.cfi_def_cfa_offset 16\n"
+    "	.cfi_offset %rbp, -16\n"
+    "	mov %rsp, %rbp\n"
+    "	.cfi_def_cfa_register %rbp\n"
+    "	push %rbx\n"
+    "	push %r12\n"
+    "	push %r13\n"
+    "	push %r14\n"
+    "	push %r15\n"
+    "	.cfi_offset %rbx, -24\n"
+    "	.cfi_offset %r12, -32\n"
+    "	.cfi_offset %r13, -40\n"
+    "	.cfi_offset %r14, -48\n"
+    "	.cfi_offset %r15, -56\n"
+    "	mov %ecx, %eax\n"
+    "1:	cmp $2, %eax\n" /* EENTER or ERESUME only */
+    "	jb 3f\n"
+    "	cmp $3, %eax\n"
+    "	ja 3f\n"
+    "	mov 16(%rbp), %rcx\n" /* run */
+    "	mov (%rcx), %rbx\n"   /* run->tcs */
+    "	lea sgx_emu_aep(%rip), %rcx\n"
+    "	.globl sgx_emu_aep\n"
+    "	.hidden sgx_emu_aep\n"
+    "sgx_emu_aep:\n"
+    "	enclu\n"
+    /* EEXIT lands here */
+    "	mov 16(%rbp), %rbx\n"
+    "	movl $4, 8(%rbx)\n" /* run->function = EEXIT */
+    "2:	cmpq $0, 24(%rbx)\n"
+    "	jne 4f\n"
+    "	xor %eax, %eax\n"
+    "5:	lea -40(%rbp), %rsp\n"
+    "	pop %r15\n"
+    "	pop %r14\n"
+    "	pop %r13\n"
+    "	pop %r12\n"
+    "	pop %rbx\n"
+    "	pop %rbp\n"
+    "	.cfi_def_cfa %rsp, 8\n"
+    "	ret\n"
+    "	.cfi_def_cfa %rbp, 16\n"
+    "3:	mov $-22, %eax\n" /* -EINVAL */
+    "	jmp 5b\n"
+    "	.globl sgx_emu_fixup\n"
+    "	.hidden sgx_emu_fixup\n"
+    "sgx_emu_fixup:\n"
+    "	mov 16(%rbp), %rbx\n"
+    "	mov %eax, 8(%rbx)\n"
+    "	mov %di, 12(%rbx)\n"
+    "	mov %si, 14(%rbx)\n"
+    "	mov %rdx, 16(%rbx)\n"
+    "	jmp 2b\n"
+    /* user_handler(rdi, rsi, rdx, untrusted rsp, r8, r9, run) */
+    "4:	mov %rsp, %rcx\n"
+    "	mov %rbx, %rax\n"
+    "	mov %rsp, %r12\n"
+    "	and $-16, %rsp\n"
+    "	sub $8, %rsp\n"
+    "	push %rax\n"
+    "	cld\n"
+    "	call *24(%rax)\n"
+    "	mov %r12, %rsp\n"
+    "	cmp $0, %eax\n"
+    "	jle 5b\n"
+    "	jmp 1b\n"
+    "	.cfi_endproc\n"
+    "	.size sgx_emu_enter_enclave, .-sgx_emu_enter_enclave\n");

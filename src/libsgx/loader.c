@@ -1,0 +1,308 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The loader's common half: picks a backend, runs ECREATE/EADD/EINIT
+ * through it, hands out TCSs and enters through a vDSO-compatible entry
+ * function (the vDSO's own, or the emulator's clone of it).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "sgx/loader.h"
+#include "sgx/sigstruct.h"
+#include "loader_backend.h"
+
+const char *sgx_return_code_name(int code)
+{
+	static __thread char buf[32];
+
+	switch (code) {
+	case SGX_SUCCESS:
+		return "SGX_SUCCESS";
+	case SGX_INVALID_SIG_STRUCT:
+		return "SGX_INVALID_SIG_STRUCT";
+	case SGX_INVALID_ATTRIBUTE:
+		return "SGX_INVALID_ATTRIBUTE";
+	case SGX_INVALID_MEASUREMENT:
+		return "SGX_INVALID_MEASUREMENT";
+	case SGX_INVALID_SIGNATURE:
+		return "SGX_INVALID_SIGNATURE";
+	case SGX_INVALID_EINITTOKEN:
+		return "SGX_INVALID_EINITTOKEN";
+	case SGX_INVALID_CPUSVN:
+		return "SGX_INVALID_CPUSVN";
+	case SGX_INVALID_ISVSVN:
+		return "SGX_INVALID_ISVSVN";
+	case SGX_UNMASKED_EVENT:
+		return "SGX_UNMASKED_EVENT";
+	case SGX_INVALID_KEYNAME:
+		return "SGX_INVALID_KEYNAME";
+	default:
+		snprintf(buf, sizeof(buf), "SGX_ERROR_%d", code);
+		return buf;
+	}
+}
+
+static int pick_backend(const struct sgx_load_opts *o, const struct sgx_backend_ops **be,
+			err_t *err)
+{
+	enum sgx_backend b = o ? o->backend : SGX_BACKEND_AUTO;
+	const char *env = getenv("SGX_LOADER_BACKEND");
+
+	if (b == SGX_BACKEND_AUTO && env && *env) {
+		if (!strcmp(env, "sgx") || !strcmp(env, "driver"))
+			b = SGX_BACKEND_DRIVER;
+		else if (!strcmp(env, "emulator") || !strcmp(env, "emu"))
+			b = SGX_BACKEND_EMULATOR;
+		else if (strcmp(env, "auto"))
+			return err_set(err, EINVAL,
+				       "SGX_LOADER_BACKEND=%s: expected sgx, emulator or auto",
+				       env);
+	}
+	if (b == SGX_BACKEND_AUTO) {
+		const char *dev = o && o->device ? o->device : SGX_DEVICE_PATH;
+
+		b = access(dev, F_OK) == 0 ? SGX_BACKEND_DRIVER : SGX_BACKEND_EMULATOR;
+	}
+	*be = b == SGX_BACKEND_DRIVER ? &sgx_driver_backend : &sgx_emu_backend;
+	return 0;
+}
+
+static int is_pow2(uint64_t v)
+{
+	return v && !(v & (v - 1));
+}
+
+static int collect_tcs(struct sgx_encl *e, const struct sgx_image *img, err_t *err)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < img->npages; i++)
+		if ((img->pages[i].flags & SGX_SECINFO_PT_MASK) == SGX_SECINFO_TCS)
+			n++;
+	if (n == 0)
+		return err_set(err, EINVAL, "enclave image has no TCS page");
+	e->tcs_off = calloc(n, sizeof(*e->tcs_off));
+	if (!e->tcs_off)
+		return err_sys(err, ENOMEM, "allocate TCS table");
+	for (size_t i = 0; i < img->npages; i++)
+		if ((img->pages[i].flags & SGX_SECINFO_PT_MASK) == SGX_SECINFO_TCS)
+			e->tcs_off[e->ntcs++] = img->pages[i].offset;
+	return 0;
+}
+
+void sgx_encl_destroy(struct sgx_encl *e)
+{
+	if (!e)
+		return;
+	if (e->be)
+		e->be->destroy(e);
+	free(e->tcs_off);
+	free(e);
+}
+
+int sgx_encl_load(struct sgx_encl **out, const struct sgx_image *img,
+		  const struct sgx_sigstruct *ss, const struct sgx_load_opts *o, int *einit_class,
+		  err_t *err)
+{
+	struct sgx_secs *secs __attribute__((cleanup(cleanup_freep))) = NULL;
+	struct sgx_encl *e;
+	const struct sgx_backend_ops *be = NULL;
+	int ret;
+
+	if (einit_class)
+		*einit_class = 0;
+	if (!is_pow2(img->size) || img->size < SGX_PAGE_SIZE)
+		return err_set(err, EINVAL, "enclave size %#llx is not a power of two",
+			       (unsigned long long)img->size);
+	ret = pick_backend(o, &be, err);
+	if (ret < 0)
+		return ret;
+	/* ECREATE wants the SECS page aligned. */
+	secs = aligned_alloc(SGX_SECS_ALIGN, sizeof(*secs));
+	e = calloc(1, sizeof(*e));
+	if (!secs || !e) {
+		free(e);
+		return err_sys(err, ENOMEM, "allocate enclave");
+	}
+	memset(secs, 0, sizeof(*secs));
+	secs->size = img->size;
+	secs->ssaframesize = img->ssaframesize ? img->ssaframesize : 1;
+	if (o && o->set_secs) {
+		secs->attributes = o->attributes;
+		secs->xfrm = o->xfrm;
+		secs->miscselect = o->miscselect;
+	} else {
+		secs->attributes = ss->body.attributes;
+		secs->xfrm = ss->body.xfrm;
+		secs->miscselect = ss->body.miscselect;
+	}
+	e->size = img->size;
+	e->attributes = secs->attributes;
+	e->xfrm = secs->xfrm;
+	e->miscselect = secs->miscselect;
+	ret = collect_tcs(e, img, err);
+	if (ret < 0)
+		goto fail;
+	e->be = be;
+	ret = be->create(e, secs, o, err);
+	if (ret < 0) {
+		err_wrap(err, "ECREATE (%s)", be->name);
+		goto fail;
+	}
+	for (size_t i = 0; i < img->npages; i++) {
+		ret = be->add(e, &img->pages[i], err);
+		if (ret < 0) {
+			err_wrap(err, "EADD page at %#llx (%s)",
+				 (unsigned long long)img->pages[i].offset, be->name);
+			goto fail;
+		}
+	}
+	ret = be->init(e, ss, img, err);
+	if (ret > 0) {
+		if (einit_class)
+			*einit_class = ret;
+		err_wrap(err, "EINIT: %s", sgx_return_code_name(ret));
+		ret = -EPERM;
+		if (err && *err)
+			(*err)->code = EPERM;
+		goto fail;
+	}
+	if (ret < 0) {
+		err_wrap(err, "EINIT (%s)", be->name);
+		goto fail;
+	}
+	memcpy(e->mrenclave, ss->body.enclavehash, 32);
+	sgx_mrsigner(ss, e->mrsigner);
+	*out = e;
+	return 0;
+fail:
+	sgx_encl_destroy(e);
+	return ret;
+}
+
+const char *sgx_encl_backend(const struct sgx_encl *e)
+{
+	return e->be->name;
+}
+
+int sgx_encl_is_emulated(const struct sgx_encl *e)
+{
+	return e->be == &sgx_emu_backend;
+}
+
+uint64_t sgx_encl_base(const struct sgx_encl *e)
+{
+	return e->base;
+}
+
+uint64_t sgx_encl_size(const struct sgx_encl *e)
+{
+	return e->size;
+}
+
+void sgx_encl_mrenclave(const struct sgx_encl *e, uint8_t mrenclave[32])
+{
+	memcpy(mrenclave, e->mrenclave, 32);
+}
+
+void sgx_encl_mrsigner(const struct sgx_encl *e, uint8_t mrsigner[32])
+{
+	memcpy(mrsigner, e->mrsigner, 32);
+}
+
+void sgx_encl_targetinfo(const struct sgx_encl *e, struct sgx_targetinfo *ti)
+{
+	memset(ti, 0, sizeof(*ti));
+	memcpy(ti->mrenclave, e->mrenclave, 32);
+	ti->attributes = e->attributes | SGX_ATTR_INIT;
+	ti->xfrm = e->xfrm;
+	ti->miscselect = e->miscselect;
+}
+
+unsigned sgx_encl_tcs_count(const struct sgx_encl *e)
+{
+	return e->ntcs;
+}
+
+int sgx_encl_tcs_acquire(struct sgx_encl *e, err_t *err)
+{
+	unsigned n = e->ntcs < 64 ? e->ntcs : 64;
+	uint64_t cur = atomic_load(&e->tcs_busy);
+
+	for (;;) {
+		unsigned i;
+
+		for (i = 0; i < n && (cur & (1ULL << i)); i++)
+			;
+		if (i == n)
+			return err_set(err, EBUSY, "all %u enclave threads (TCS) are busy",
+				       e->ntcs);
+		if (atomic_compare_exchange_weak(&e->tcs_busy, &cur, cur | (1ULL << i)))
+			return i;
+	}
+}
+
+void sgx_encl_tcs_release(struct sgx_encl *e, int tcs)
+{
+	if (tcs >= 0 && tcs < 64)
+		atomic_fetch_and(&e->tcs_busy, ~(1ULL << tcs));
+}
+
+struct exit_capture {
+	struct sgx_encl_regs *regs;
+};
+
+/* Runs on EEXIT (vDSO user handler): keeps what the enclave left in the registers. */
+static int on_exit_handler(long rdi, long rsi, long rdx, long ursp, long r8, long r9,
+			   struct sgx_enclave_run *run)
+{
+	struct exit_capture *c = (struct exit_capture *)(uintptr_t)run->user_data;
+
+	(void)ursp;
+	c->regs->rdi = rdi;
+	c->regs->rsi = rsi;
+	c->regs->rdx = rdx;
+	c->regs->r8 = r8;
+	c->regs->r9 = r9;
+	return 0;
+}
+
+static const char *vector_name(unsigned v)
+{
+	static const char *const names[] = { [0] = "#DE",  [1] = "#DB",	 [3] = "#BP", [6] = "#UD",
+					     [13] = "#GP", [14] = "#PF", [17] = "#AC" };
+
+	return v < ARRAY_SIZE(names) && names[v] ? names[v] : "exception";
+}
+
+int sgx_encl_call(struct sgx_encl *e, int tcs, struct sgx_encl_regs *regs, err_t *err)
+{
+	struct sgx_enclave_run run;
+	struct exit_capture cap = { .regs = regs };
+	int ret;
+
+	if (tcs < 0 || (unsigned)tcs >= e->ntcs)
+		return err_set(err, EINVAL, "no TCS %d in this enclave", tcs);
+	if (e->be->prepare) {
+		ret = e->be->prepare(e, err);
+		if (ret < 0)
+			return ret;
+	}
+	memset(&run, 0, sizeof(run));
+	run.tcs = e->base + e->tcs_off[tcs];
+	run.user_handler = (uintptr_t)on_exit_handler;
+	run.user_data = (uintptr_t)&cap;
+	ret = e->enter(regs->rdi, regs->rsi, regs->rdx, SGX_EENTER, regs->r8, regs->r9, &run);
+	if (ret < 0)
+		return err_set(err, -ret, "EENTER (%s): %s", e->be->name, strerror(-ret));
+	if (run.function != SGX_EEXIT)
+		return err_set(err, EFAULT,
+			       "enclave %s (vector %u) at %#llx, error code %#x, during %s (%s)",
+			       vector_name(run.exception_vector), run.exception_vector,
+			       (unsigned long long)run.exception_addr, run.exception_error_code,
+			       run.function == SGX_EENTER ? "EENTER" : "execution", e->be->name);
+	return 0;
+}

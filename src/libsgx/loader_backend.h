@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Private to the loader: what each backend (driver.c, emu.c) provides. */
+#ifndef SGX_LOADER_BACKEND_H
+#define SGX_LOADER_BACKEND_H
+
+#include <stdatomic.h>
+
+#include "sgx/loader.h"
+
+struct sgx_backend_ops;
+
+struct sgx_encl {
+	const struct sgx_backend_ops *be;
+	void *priv;
+	uint64_t base, size;
+	unsigned ntcs;
+	uint64_t *tcs_off;
+	_Atomic uint64_t tcs_busy; /* acquire/release bitmap, first 64 TCS */
+	uint8_t mrenclave[32], mrsigner[32];
+	uint64_t attributes, xfrm;
+	uint32_t miscselect;
+	vdso_sgx_enter_enclave_t enter;
+};
+
+struct sgx_backend_ops {
+	const char *name;
+	/* ECREATE: reserves the ELRANGE (secs->base is set here), fills e->base. */
+	int (*create)(struct sgx_encl *e, struct sgx_secs *secs, const struct sgx_load_opts *o,
+		      err_t *err);
+	int (*add)(struct sgx_encl *e, const struct sgx_image_page *p, err_t *err);
+	/* 0, a negative errno, or the positive EINIT error class (err set). */
+	int (*init)(struct sgx_encl *e, const struct sgx_sigstruct *ss, const struct sgx_image *img,
+		    err_t *err);
+	/* Per calling thread, before each entry. */
+	int (*prepare)(struct sgx_encl *e, err_t *err);
+	void (*destroy)(struct sgx_encl *e);
+};
+
+extern const struct sgx_backend_ops sgx_driver_backend;
+extern const struct sgx_backend_ops sgx_emu_backend;
+
+/* Symbol of the running process's vDSO, or NULL. */
+void *sgx_vdso_sym(const char *name);
+
+#endif
