@@ -59,6 +59,6 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	fprintf(stderr, "sgx-tools: unknown command '%s'\n", argv[1]);
-	usage(stderr);
+	fprintf(stderr, "Try 'sgx-tools --help'.\n");
 	return 2;
 }

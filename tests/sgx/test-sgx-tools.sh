@@ -1,0 +1,220 @@
+#!/bin/bash
+# sgx-tools end to end: known answers from ../shared/vectors/sgx, local and
+# remote-signer (openssl) signing, dump, verify, and bad inputs.
+# timeout: 120
+set -uo pipefail
+
+SRCDIR=${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+BUILD=${BUILD:-$SRCDIR/build}
+T=$BUILD/bin/sgx-tools
+V=$SRCDIR/../shared/vectors/sgx
+MRENCLAVE=b999536238fcf4e9d360ef6cd3e0c20ef8a684c7b93f74a9c4a4c6d517d61fc0
+MRSIGNER=2f9f8fd4fe12d77232f1d87571ca8252ca27714efe7705e46222cffd5a22e8c4
+
+if [ ! -x "$T" ]; then
+	echo "not ok - sgx-tools binary missing at $T"
+	exit 1
+fi
+if [ ! -r "$V/encl.ss" ]; then
+	echo "skip - sgx-tools: vectors not found at $V"
+	exit 0
+fi
+
+work=$(mktemp -d /tmp/sgx-tools-test.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+# The vectors directory is read-only: work on copies.
+cp "$V/encl.bin" "$V/encl.ss" "$V/encl.pem" "$work/"
+cd "$work" || exit 1
+chmod u+w encl.*
+
+ok() { echo "ok - $1"; }
+nok() { echo "not ok - $1"; }
+check() { # name cmd...: passes if cmd succeeds
+	local name=$1
+	shift
+	if "$@" >out.log 2>err.log; then ok "$name"; else nok "$name: $(tail -1 err.log)"; fi
+}
+refuse() { # name cmd...: passes if cmd fails with exactly one line on stderr naming a reason
+	local name=$1
+	shift
+	if "$@" >out.log 2>err.log; then
+		nok "$name: accepted"
+	elif [ "$(grep -vc '^Try ' err.log)" -ne 1 ]; then
+		nok "$name: expected one error line, got: $(cat err.log)"
+	else
+		ok "$name ($(head -1 err.log))"
+	fi
+}
+
+FLAT=(--image encl.bin --pages 'tcs,rwx*5')
+VFIELDS=(--date 0 --vendor 0 --attributes 0x4 --xfrm 0x3 --attributes-mask 0 --xfrm-mask 0 --miscmask 0)
+
+# measure
+m=$("$T" measure "${FLAT[@]}" --size 32768 --ssa-frame-size 1)
+[ "$m" = "$MRENCLAVE" ] && ok "measure encl.bin" || nok "measure encl.bin: $m"
+m=$("$T" measure --image encl.bin --pages tcs,rwx,rwx,rwx*3)
+[ "$m" = "$MRENCLAVE" ] && ok "measure default size, split spec" || nok "measure default size: $m"
+m=$("$T" measure "${FLAT[@]}" --size 65536)
+[ "$m" != "$MRENCLAVE" ] && ok "measure: size is measured" || nok "measure: size ignored"
+
+# sign reproduces encl.ss byte for byte
+check "sign encl.bin with encl.pem" "$T" sign --key encl.pem "${FLAT[@]}" "${VFIELDS[@]}" --out re.ss
+cmp -s re.ss encl.ss && ok "re-signed SIGSTRUCT equals encl.ss" || nok "re-signed SIGSTRUCT differs"
+
+# verify
+check "verify encl.ss" "$T" verify --sigstruct encl.ss
+check "verify encl.ss against encl.bin" "$T" verify --sigstruct encl.ss "${FLAT[@]}"
+grep -q "^mrsigner: $MRSIGNER$" out.log && ok "verify prints mrsigner" || nok "verify mrsigner"
+refuse "verify against another image" "$T" verify --sigstruct encl.ss --image encl.bin --pages 'tcs,rwx*4,rw'
+
+# dump, text and JSON
+"$T" dump encl.ss >dump.txt 2>err.log
+grep -q "^mrenclave: $MRENCLAVE$" dump.txt && grep -q "^mrsigner: $MRSIGNER$" dump.txt &&
+	grep -q '^attributes: 0x0000000000000004$' dump.txt && grep -q '^exponent: 3$' dump.txt &&
+	ok "dump" || nok "dump: $(cat dump.txt err.log | head -5)"
+if "$T" dump --json encl.ss >dump.json && python3 - dump.json "$MRENCLAVE" "$MRSIGNER" <<'PY'; then
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["mrenclave"] == sys.argv[2] and d["mrsigner"] == sys.argv[3]
+assert d["xfrm"] == "0x0000000000000003" and d["isvsvn"] == 0 and d["signature_valid"] == "yes"
+PY
+	ok "dump --json"
+else
+	nok "dump --json"
+fi
+
+# gen-key + sign with defaults
+check "gen-key" "$T" gen-key --out key.pem
+[ "$(stat -c %a key.pem)" = 600 ] && ok "gen-key mode 0600" || nok "gen-key mode"
+openssl rsa -in key.pem -noout -text 2>/dev/null | grep -q 'publicExponent: 3 ' &&
+	ok "gen-key: RSA e=3" || nok "gen-key: exponent"
+refuse "gen-key refuses to overwrite" "$T" gen-key --out key.pem
+check "sign with defaults" "$T" sign --key key.pem "${FLAT[@]}" --out def.ss
+check "verify default-signed" "$T" verify --sigstruct def.ss "${FLAT[@]}"
+"$T" dump def.ss >def.txt
+today=$(date -u +%Y%m%d)
+grep -q "^date: 0x$today$" def.txt && grep -q '^attributes_mask: 0xffffffffffffffff$' def.txt &&
+	grep -q '^xfrm_mask: 0x0000000000000003$' def.txt && ok "sign defaults" ||
+	nok "sign defaults: $(grep -E '^(date|attributes_mask|xfrm_mask):' def.txt | tr '\n' ' ')"
+SOURCE_DATE_EPOCH=0 "$T" sign --key key.pem "${FLAT[@]}" --isvprodid 7 --isvsvn 0x10 \
+	--vendor intel --out epoch.ss && "$T" dump epoch.ss >epoch.txt &&
+	grep -q '^date: 0x19700101$' epoch.txt && grep -q '^isvsvn: 16$' epoch.txt &&
+	grep -q '^vendor: 0x00008086$' epoch.txt && ok "sign fields and SOURCE_DATE_EPOCH" ||
+	nok "sign fields"
+
+# remote signer: gendata -> openssl dgst -sha256 -sign -> catsig -> verify
+check "gendata" "$T" gendata "${FLAT[@]}" "${VFIELDS[@]}" --out material.bin
+[ "$(stat -c %s material.bin)" = 256 ] && ok "gendata writes 256 bytes" || nok "gendata size"
+{ head -c 128 encl.ss; tail -c +901 encl.ss | head -c 128; } >expected.bin
+cmp -s material.bin expected.bin && ok "gendata material = encl.ss signed ranges" || nok "gendata material"
+openssl dgst -sha256 -sign encl.pem -out sig.bin material.bin
+openssl rsa -in encl.pem -pubout -out pub.pem 2>/dev/null
+openssl rsa -in encl.pem -RSAPublicKey_out -out pub-pkcs1.pem 2>/dev/null
+check "catsig (SPKI public key)" "$T" catsig --material material.bin --signature sig.bin \
+	--public-key pub.pem --out remote.ss
+cmp -s remote.ss encl.ss && ok "remote-signed SIGSTRUCT equals encl.ss" || nok "remote-signed differs"
+check "catsig (PKCS#1 public key)" "$T" catsig --material material.bin --signature sig.bin \
+	--public-key pub-pkcs1.pem --out remote1.ss
+cmp -s remote1.ss encl.ss && ok "PKCS#1 public key gives the same" || nok "PKCS#1 differs"
+check "verify remote-signed" "$T" verify --sigstruct remote.ss "${FLAT[@]}"
+openssl rsa -in key.pem -pubout -out other.pem 2>/dev/null
+refuse "catsig with the wrong public key" "$T" catsig --material material.bin --signature sig.bin \
+	--public-key other.pem --out bad.ss
+[ ! -e bad.ss ] && ok "catsig writes nothing on failure" || nok "catsig wrote bad.ss"
+head -c 200 sig.bin >sig-short.bin
+refuse "catsig with a truncated signature" "$T" catsig --material material.bin \
+	--signature sig-short.bin --public-key pub.pem --out bad.ss
+refuse "catsig with a non-key" "$T" catsig --material material.bin --signature sig.bin \
+	--public-key material.bin --out bad.ss
+openssl genrsa -3 -out k2048.pem 2048 2>/dev/null
+refuse "sign with a 2048-bit key" "$T" sign --key k2048.pem "${FLAT[@]}" --out bad.ss
+openssl genrsa -out k65537.pem 3072 2>/dev/null
+refuse "sign with e=65537" "$T" sign --key k65537.pem "${FLAT[@]}" --out bad.ss
+
+# bad inputs
+head -c 1807 encl.ss >short.ss
+refuse "verify truncated SIGSTRUCT" "$T" verify --sigstruct short.ss
+refuse "dump truncated SIGSTRUCT" "$T" dump short.ss
+cat encl.ss encl.ss >long.ss
+refuse "verify oversized SIGSTRUCT" "$T" verify --sigstruct long.ss
+refuse "verify missing file" "$T" verify --sigstruct does-not-exist.ss
+refuse "measure missing image" "$T" measure --image does-not-exist --pages tcs
+refuse "sign missing key" "$T" sign --key nokey.pem "${FLAT[@]}" --out x.ss
+cp encl.ss flipped.ss
+printf '\x01' | dd of=flipped.ss bs=1 seek=960 conv=notrunc status=none
+refuse "verify tampered enclave hash" "$T" verify --sigstruct flipped.ss
+cp encl.ss flipped.ss
+printf '\x00' | dd of=flipped.ss bs=1 seek=1500 conv=notrunc status=none
+refuse "verify tampered q2" "$T" verify --sigstruct flipped.ss
+refuse "measure: spec too short" "$T" measure --image encl.bin --pages 'tcs,rwx*4'
+refuse "measure: bad page type" "$T" measure --image encl.bin --pages 'tcs,wx*5'
+refuse "measure: bad count" "$T" measure --image encl.bin --pages 'tcs,rwx*'
+refuse "measure: size too small" "$T" measure "${FLAT[@]}" --size 16384
+refuse "measure: size not a power of two" "$T" measure "${FLAT[@]}" --size 40000
+refuse "measure: ELF that is not" "$T" measure --elf encl.bin
+refuse "sign: bad date" "$T" sign --key encl.pem "${FLAT[@]}" --date 20261332 --out x.ss
+refuse "sign: bad vendor" "$T" sign --key encl.pem "${FLAT[@]}" --vendor 7 --out x.ss
+refuse "sign: isvsvn out of range" "$T" sign --key encl.pem "${FLAT[@]}" --isvsvn 70000 --out x.ss
+refuse "unknown option" "$T" sign --bogus
+refuse "unknown command" "$T" frobnicate
+"$T" sign --help >/dev/null && ok "sign --help" || nok "sign --help"
+
+# An ELF enclave laid out like the kernel selftest's, if a compiler is around.
+if command -v gcc >/dev/null && command -v ld >/dev/null; then
+	cat >encl.lds <<'LDS'
+OUTPUT_FORMAT(elf64-x86-64)
+PHDRS { tcs PT_LOAD; text PT_LOAD; data PT_LOAD; }
+SECTIONS {
+	. = 0;
+	.tcs : { *(.tcs*) } : tcs
+	. = ALIGN(4096);
+	.text : { *(.text*) } : text
+	. = ALIGN(4096);
+	.data : { *(.data*) *(.bss*) } : data
+	/DISCARD/ : { *(.note*) *(.comment*) *(.eh_frame*) }
+}
+LDS
+	cat >encl.S <<'ASM'
+	.section ".tcs", "aw"
+	.balign 4096
+	.fill 1, 8, 0		# state
+	.fill 1, 8, 0		# flags
+	.quad ssa		# ossa
+	.fill 1, 4, 0		# cssa
+	.fill 1, 4, 1		# nssa
+	.quad entry		# oentry
+	.fill 1, 8, 0		# aep
+	.fill 1, 8, 0		# ofsbase
+	.fill 1, 8, 0		# ogsbase
+	.fill 1, 4, 0xffffffff
+	.fill 1, 4, 0xffffffff
+	.fill 4024, 1, 0
+	.text
+	.global entry
+entry:
+	mov $4, %rax		# EEXIT to RBX
+	.byte 0x0f, 0x01, 0xd7
+	.data
+	.balign 4096
+ssa:
+	.fill 4096, 1, 0
+ASM
+	if gcc -c encl.S -o encl.o 2>err.log &&
+		ld -T encl.lds -static -nostdlib -e entry -z noexecstack encl.o -o encl.elf 2>>err.log; then
+		m1=$("$T" measure --elf encl.elf)
+		m2=$("$T" measure --elf encl.elf --heap 64K --stack 16K --tcs 2)
+		[ ${#m1} = 64 ] && [ ${#m2} = 64 ] && [ "$m1" != "$m2" ] && ok "measure --elf (layout options are measured)" ||
+			nok "measure --elf: '$m1' '$m2'"
+		check "sign --elf" "$T" sign --key key.pem --elf encl.elf --heap 64K --stack 16K --tcs 2 --out elf.ss
+		check "verify --elf" "$T" verify --sigstruct elf.ss --elf encl.elf --heap 64K --stack 16K --tcs 2
+		refuse "verify --elf with another layout" "$T" verify --sigstruct elf.ss --elf encl.elf
+		refuse "--pages with --elf" "$T" measure --elf encl.elf --pages tcs
+		refuse "--heap with --image" "$T" measure "${FLAT[@]}" --heap 4096
+		head -c 100 encl.elf >trunc.elf
+		refuse "measure truncated ELF" "$T" measure --elf trunc.elf
+	else
+		echo "skip - ELF enclave: could not build ($(tail -1 err.log))"
+	fi
+else
+	echo "skip - ELF enclave: no gcc/ld"
+fi
