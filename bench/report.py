@@ -1,0 +1,219 @@
+#!/usr/bin/env python3
+"""Turns bench/run.sh's raw results into the markdown table.
+
+Input: WORK/results.tsv (timeit: label, ns, rc, maxrss), WORK/rss/RT.I
+(/usr/bin/time -f %M), WORK/failures.tsv (case, runtime, reason),
+WORK/notes, and the environment run.sh exports (versions, machine).
+"""
+import glob
+import os
+import statistics
+import sys
+import time
+
+RTS = ["rune", "crun", "runc"]
+
+# case, what it is, unit, commands per sample
+ROWS = [
+    ("run", "`run` /bin/true", "ms", 1),
+    ("csd", "`create` + `start` + `delete --force`", "ms", 3),
+    ("exec", "`exec` /bin/true into a running container", "ms", 1),
+    ("state", "`state`, 100 containers present", "ms", 1),
+    ("list", "`list`, 100 containers present", "ms", 1),
+    ("start100", "100 containers `run --detach`, 2 in flight", "s", 1),
+    ("delete100", "100 containers `delete --force`, 2 in flight", "s", 1),
+    ("rss", "peak RSS of `run` (`/usr/bin/time -f %M`)", "MiB", 1),
+]
+# Which failure-log case name a row's n/a comes from.
+WARM_CASE = {"state": "many", "list": "many", "start100": "many",
+             "delete100": "many"}
+
+
+def load(work):
+    """samples[case][rt] = list of values (None: a failed sample)."""
+    samples = {}
+    partial = {}  # (case, rt) -> [sum, failed, count]
+    per_sample = {r[0]: r[3] for r in ROWS}
+    with open(os.path.join(work, "results.tsv")) as f:
+        for line in f:
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) < 3 or ":" not in parts[0]:
+                continue
+            case, rt = parts[0].split(":", 1)
+            ns, rc = int(parts[1]), int(parts[2])
+            if case == "rss":
+                continue
+            key = (case, rt)
+            acc = partial.setdefault(key, [0, False, 0])
+            acc[0] += ns
+            acc[1] = acc[1] or rc != 0
+            acc[2] += 1
+            if acc[2] == per_sample.get(case, 1):
+                samples.setdefault(case, {}).setdefault(rt, []).append(
+                    None if acc[1] else acc[0])
+                del partial[key]
+    for path in glob.glob(os.path.join(work, "rss", "*.*")):
+        rt, idx = os.path.basename(path).split(".", 1)
+        if not idx.isdigit():
+            continue
+        try:
+            with open(path) as f:
+                lines = [l.strip() for l in f if l.strip()]
+            kb = int(lines[-1])
+        except (OSError, ValueError, IndexError):
+            kb = None
+        samples.setdefault("rss", {}).setdefault(rt, {})[int(idx)] = kb
+    if "rss" in samples:
+        for rt, d in samples["rss"].items():
+            samples["rss"][rt] = [d[i] for i in sorted(d)]
+    return samples
+
+
+def scale(v, unit):
+    if unit == "ms":
+        return v / 1e6
+    if unit == "s":
+        return v / 1e9
+    if unit == "MiB":
+        return v / 1024.0
+    return v
+
+
+def fmt(v):
+    if v >= 100:
+        return "%.0f" % v
+    if v >= 10:
+        return "%.1f" % v
+    return "%.2f" % v
+
+
+def cell(vals, unit):
+    ok = [scale(v, unit) for v in vals if v is not None]
+    if not ok:
+        return None
+    s = "%s %s (%s–%s)" % (fmt(statistics.median(ok)), unit, fmt(min(ok)),
+                            fmt(max(ok)))
+    bad = len(vals) - len(ok)
+    if bad:
+        s += ", %d failed" % bad
+    return s
+
+
+def ratio(a, b):
+    """Median (min–max) of the pair-by-pair ratios a[i]/b[i]."""
+    if not a or not b:
+        return None
+    r = [x / y for x, y in zip(a, b) if x is not None and y]
+    if not r:
+        return None
+    return "%.2f (%.2f–%.2f)" % (statistics.median(r), min(r), max(r))
+
+
+def reasons(work):
+    out = {}
+    try:
+        with open(os.path.join(work, "failures.tsv")) as f:
+            for line in f:
+                parts = line.rstrip("\n").split("\t", 2)
+                if len(parts) == 3:
+                    out.setdefault((parts[0], parts[1]), parts[2])
+    except OSError:
+        pass
+    return out
+
+
+def main():
+    work = sys.argv[1]
+    env = os.environ.get
+    samples = load(work)
+    why = reasons(work)
+    out = []
+    w = out.append
+    w("## rune, crun and runc: benchmark")
+    w("")
+    w("- date: %s" % time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
+    w("- machine: %s cores, %s, %s RAM, kernel %s" % (
+        env("M_CORES", "?"), env("M_CPU", "?"), env("M_MEM", "?"),
+        env("M_KERNEL", "?")))
+    w("- rune: %s" % (env("V_RUNE") or "n/a (%s)" % env("RUNE_BIN", "")))
+    w("- crun: %s" % (env("V_CRUN") or "n/a"))
+    w("- runc: %s" % (env("V_RUNC") or "n/a"))
+    w("- floor: `unshare --mount --pid --net --uts --ipc --fork chroot ROOTFS"
+      " /bin/true` (%s)" % env("V_UNSHARE", "util-linux"))
+    w("- bundle: busybox-static rootfs, `runc spec` defaults, process"
+      " /bin/true; samples: N=%s (run, create+start+delete, exec), K=%s x"
+      " ROUNDS=%s (state, list), ROUNDS=%s (100 containers), RSS_N=%s;"
+      " runtimes alternate in the order %s in every round; total %ss" % (
+          env("N"), env("K"), env("ROUNDS"), env("ROUNDS"), env("RSS_N"),
+          " ".join(RTS), env("BENCH_SECONDS", "?")))
+    try:
+        with open(os.path.join(work, "notes")) as f:
+            for line in f:
+                if line.strip():
+                    w("- " + line.strip())
+    except OSError:
+        pass
+    w("")
+    w("Cells: median (min–max). Ratios: median (min–max) of the ratios"
+      " taken pair by pair, sample i of one runtime against sample i of the"
+      " other in the same round; below 1 means rune is faster or smaller.")
+    w("")
+    w("| case | rune | crun | runc | floor | rune/crun | rune/runc |")
+    w("|---|---|---|---|---|---|---|")
+    for case, title, unit, _ in ROWS:
+        per = samples.get(case, {})
+        cells = []
+        for rt in RTS:
+            c = cell(per.get(rt, []), unit)
+            cells.append(c if c else "n/a")
+        floor = cell(per.get("floor", []), unit) if case == "run" else None
+        cells.append(floor or "–")
+        cells.append(ratio(per.get("rune"), per.get("crun")) or "n/a")
+        cells.append(ratio(per.get("rune"), per.get("runc")) or "n/a")
+        w("| %s | %s |" % (title, " | ".join(cells)))
+    w("")
+    run = samples.get("run", {})
+    if run.get("floor"):
+        parts = []
+        for rt in RTS:
+            r = ratio(run.get(rt), run["floor"])
+            parts.append("%s/floor %s" % (rt, r or "n/a"))
+        w("`run` against the floor, pair by pair: " + "; ".join(parts) + ".")
+        w("")
+    enc = samples.get("enclave", {}).get("rune")
+    if enc:
+        ordv = samples.get("ordinary", {}).get("rune")
+        w("Enclave container (skeleton PAL, `hello`, emulator unless"
+          " /dev/sgx_enclave exists) against an ordinary `run` of /bin/true,"
+          " alternating, rune only:")
+        w("")
+        w("| case | rune |")
+        w("|---|---|")
+        w("| enclave `run` (skeleton hello) | %s |" % (cell(enc, "ms") or "n/a"))
+        w("| ordinary `run` /bin/true | %s |" % (cell(ordv, "ms") or "n/a"))
+        w("| enclave/ordinary | %s |" % (ratio(enc, ordv) or "n/a"))
+        w("")
+    elif ("enclave", "rune") in why:
+        w("Enclave container: n/a (rune: %s)." % why[("enclave", "rune")])
+        w("")
+    else:
+        w("Enclave container: skipped: no enclave runtime built"
+          " ($BUILD/lib/liberpal-skeleton-v3.so and"
+          " $BUILD/share/skeleton/encl.elf).")
+        w("")
+    notes = []
+    for (case, rt), reason in sorted(why.items()):
+        if case == "enclave":
+            continue
+        where = "every case" if case == "*" else "case %s" % case
+        notes.append("- %s n/a in %s: %s" % (rt, where, reason))
+    if notes:
+        w("Why n/a:")
+        w("")
+        out.extend(notes)
+        w("")
+    print("\n".join(out))
+
+
+if __name__ == "__main__":
+    main()
