@@ -78,8 +78,8 @@ static char *idx(const char *path, size_t i)
 }
 
 /* Fetches obj.key, checking its JSON type; absent (or null) leaves *out NULL. */
-static int get_typed(struct ctx *c, json_t *obj, const char *path, const char *key,
-		     json_type type, json_t **out)
+static int get_typed(struct ctx *c, json_t *obj, const char *path, const char *key, json_type type,
+		     json_t **out)
 {
 	json_t *v = json_object_get(obj, key);
 
@@ -144,8 +144,7 @@ static int get_int_range(struct ctx *c, json_t *obj, const char *path, const cha
 		return 0;
 	if (json_integer_value(v) < min || json_integer_value(v) > max) {
 		_cleanup_free_ char *p = sub(path, key);
-		return BAD(c, p, "%lld out of range [%lld, %lld]", json_integer_value(v), min,
-			   max);
+		return BAD(c, p, "%lld out of range [%lld, %lld]", json_integer_value(v), min, max);
 	}
 	*out = json_integer_value(v);
 	if (present)
@@ -186,7 +185,8 @@ static int get_strv(struct ctx *c, json_t *obj, const char *path, const char *ke
 	*out = calloc(json_array_size(arr) + 1, sizeof(char *));
 	if (*out == NULL)
 		return err_sys(c->err, ENOMEM, "%s", c->name);
-	json_array_foreach (arr, i, v) {
+	json_array_foreach(arr, i, v)
+	{
 		if (!json_is_string(v)) {
 			_cleanup_free_ char *p = sub(path, key);
 			_cleanup_free_ char *pi = idx(p, i);
@@ -305,7 +305,8 @@ static int parse_rlimits(struct ctx *c, json_t *proc, const char *path, struct r
 	pr->rlimits = calloc(json_array_size(arr) + 1, sizeof(*pr->rlimits));
 	if (pr->rlimits == NULL)
 		return err_sys(c->err, ENOMEM, "%s", c->name);
-	json_array_foreach (arr, i, v) {
+	json_array_foreach(arr, i, v)
+	{
 		_cleanup_free_ char *pi = idx(p, i);
 		struct rune_rlimit *rl = &pr->rlimits[i];
 		bool has_soft, has_hard;
@@ -360,7 +361,8 @@ static int parse_user(struct ctx *c, json_t *proc, const char *path, struct rune
 		u->additional_gids = calloc(json_array_size(arr) + 1, sizeof(gid_t));
 		if (u->additional_gids == NULL)
 			return err_sys(c->err, ENOMEM, "%s", c->name);
-		json_array_foreach (arr, i, v) {
+		json_array_foreach(arr, i, v)
+		{
 			if (!json_is_integer(v) || json_integer_value(v) < 0 ||
 			    json_integer_value(v) >= UINT32_MAX) {
 				_cleanup_free_ char *pi = idx(pa, i);
@@ -480,14 +482,10 @@ static const struct {
 	const char *name;
 	unsigned long flag;
 } propagation_names[] = {
-	{ "private", MS_PRIVATE },
-	{ "rprivate", MS_PRIVATE | MS_REC },
-	{ "shared", MS_SHARED },
-	{ "rshared", MS_SHARED | MS_REC },
-	{ "slave", MS_SLAVE },
-	{ "rslave", MS_SLAVE | MS_REC },
-	{ "unbindable", MS_UNBINDABLE },
-	{ "runbindable", MS_UNBINDABLE | MS_REC },
+	{ "private", MS_PRIVATE },	 { "rprivate", MS_PRIVATE | MS_REC },
+	{ "shared", MS_SHARED },	 { "rshared", MS_SHARED | MS_REC },
+	{ "slave", MS_SLAVE },		 { "rslave", MS_SLAVE | MS_REC },
+	{ "unbindable", MS_UNBINDABLE }, { "runbindable", MS_UNBINDABLE | MS_REC },
 };
 
 static unsigned long propagation_flag(const char *s)
@@ -565,7 +563,8 @@ static int parse_mounts(struct ctx *c, json_t *root, struct rune_config *cfg)
 	cfg->mounts = calloc(json_array_size(arr) + 1, sizeof(*cfg->mounts));
 	if (cfg->mounts == NULL)
 		return err_sys(c->err, ENOMEM, "%s", c->name);
-	json_array_foreach (arr, i, v) {
+	json_array_foreach(arr, i, v)
+	{
 		_cleanup_free_ char *p = idx(".mounts", i);
 		struct rune_mount *m = &cfg->mounts[i];
 
@@ -621,7 +620,8 @@ static int parse_hooks(struct ctx *c, json_t *root, struct rune_config *cfg)
 		cfg->hooks[k].v = calloc(json_array_size(arr) + 1, sizeof(struct rune_hook));
 		if (cfg->hooks[k].v == NULL)
 			return err_sys(c->err, ENOMEM, "%s", c->name);
-		json_array_foreach (arr, i, v) {
+		json_array_foreach(arr, i, v)
+		{
 			_cleanup_free_ char *p = idx(pk, i);
 			struct rune_hook *h = &cfg->hooks[k].v[i];
 			long long t;
@@ -648,8 +648,8 @@ static int parse_hooks(struct ctx *c, json_t *root, struct rune_config *cfg)
 /* ---- linux ---- */
 
 static const char *const ns_names[RUNE_NS_COUNT] = {
-	[RUNE_NS_PID] = "pid",	 [RUNE_NS_NET] = "network", [RUNE_NS_MNT] = "mount",
-	[RUNE_NS_IPC] = "ipc",	 [RUNE_NS_UTS] = "uts",	    [RUNE_NS_USER] = "user",
+	[RUNE_NS_PID] = "pid",	     [RUNE_NS_NET] = "network", [RUNE_NS_MNT] = "mount",
+	[RUNE_NS_IPC] = "ipc",	     [RUNE_NS_UTS] = "uts",	[RUNE_NS_USER] = "user",
 	[RUNE_NS_CGROUP] = "cgroup", [RUNE_NS_TIME] = "time",
 };
 
@@ -661,9 +661,9 @@ const char *rune_ns_name(enum rune_ns_type t)
 int rune_ns_clone_flag(enum rune_ns_type t)
 {
 	static const int flags[RUNE_NS_COUNT] = {
-		[RUNE_NS_PID] = CLONE_NEWPID,	[RUNE_NS_NET] = CLONE_NEWNET,
-		[RUNE_NS_MNT] = CLONE_NEWNS,	[RUNE_NS_IPC] = CLONE_NEWIPC,
-		[RUNE_NS_UTS] = CLONE_NEWUTS,	[RUNE_NS_USER] = CLONE_NEWUSER,
+		[RUNE_NS_PID] = CLONE_NEWPID,	    [RUNE_NS_NET] = CLONE_NEWNET,
+		[RUNE_NS_MNT] = CLONE_NEWNS,	    [RUNE_NS_IPC] = CLONE_NEWIPC,
+		[RUNE_NS_UTS] = CLONE_NEWUTS,	    [RUNE_NS_USER] = CLONE_NEWUSER,
 		[RUNE_NS_CGROUP] = CLONE_NEWCGROUP, [RUNE_NS_TIME] = 0x00000080 /* CLONE_NEWTIME */,
 	};
 	return flags[t];
@@ -677,7 +677,8 @@ static int parse_namespaces(struct ctx *c, json_t *linux_obj, struct rune_config
 
 	if (ret < 0 || arr == NULL)
 		return ret;
-	json_array_foreach (arr, i, v) {
+	json_array_foreach(arr, i, v)
+	{
 		_cleanup_free_ char *p = idx(".linux.namespaces", i);
 		_cleanup_free_ char *type = NULL, *path = NULL;
 		int k;
@@ -718,7 +719,8 @@ static int parse_id_maps(struct ctx *c, json_t *linux_obj, const char *key,
 	*out = calloc(json_array_size(arr) + 1, sizeof(**out));
 	if (*out == NULL)
 		return err_sys(c->err, ENOMEM, "%s", c->name);
-	json_array_foreach (arr, i, v) {
+	json_array_foreach(arr, i, v)
+	{
 		_cleanup_free_ char *p = idx(pk, i);
 		long long a, b, s;
 		bool ha, hb, hs;
@@ -748,7 +750,8 @@ static int parse_devices(struct ctx *c, json_t *linux_obj, struct rune_config *c
 	cfg->devices = calloc(json_array_size(arr) + 1, sizeof(*cfg->devices));
 	if (cfg->devices == NULL)
 		return err_sys(c->err, ENOMEM, "%s", c->name);
-	json_array_foreach (arr, i, v) {
+	json_array_foreach(arr, i, v)
+	{
 		_cleanup_free_ char *p = idx(".linux.devices", i);
 		_cleanup_free_ char *type = NULL;
 		struct rune_device *d = &cfg->devices[i];
@@ -803,7 +806,8 @@ static int parse_sysctls(struct ctx *c, json_t *linux_obj, struct rune_config *c
 	cfg->sysctls = calloc(json_object_size(o) + 1, sizeof(*cfg->sysctls));
 	if (cfg->sysctls == NULL)
 		return err_sys(c->err, ENOMEM, "%s", c->name);
-	json_object_foreach (o, k, v) {
+	json_object_foreach(o, k, v)
+	{
 		if (!json_is_string(v)) {
 			_cleanup_free_ char *p = sub(".linux.sysctl", k);
 			return BAD(c, p, "expected a string");
@@ -828,10 +832,10 @@ static int parse_linux(struct ctx *c, json_t *root, struct rune_config *cfg)
 	if (ret < 0 || l == NULL)
 		return ret;
 	if ((ret = parse_namespaces(c, l, cfg)) < 0 ||
-	    (ret = parse_id_maps(c, l, "uidMappings", &cfg->uid_mappings,
-				 &cfg->n_uid_mappings)) < 0 ||
-	    (ret = parse_id_maps(c, l, "gidMappings", &cfg->gid_mappings,
-				 &cfg->n_gid_mappings)) < 0 ||
+	    (ret = parse_id_maps(c, l, "uidMappings", &cfg->uid_mappings, &cfg->n_uid_mappings)) <
+		0 ||
+	    (ret = parse_id_maps(c, l, "gidMappings", &cfg->gid_mappings, &cfg->n_gid_mappings)) <
+		0 ||
 	    (ret = parse_devices(c, l, cfg)) < 0 || (ret = parse_sysctls(c, l, cfg)) < 0)
 		return ret;
 	if ((ret = get_str(c, l, ".linux", "cgroupsPath", false, &cfg->cgroups_path)) < 0 ||
@@ -925,7 +929,8 @@ int rune_config_parse(const char *text, const char *name, const char *bundle,
 	}
 	if ((ret = get_typed(c, cfg->root, "", "annotations", JSON_OBJECT, &cfg->annotations)) < 0)
 		goto fail;
-	if ((ret = parse_mounts(c, cfg->root, cfg)) < 0 || (ret = parse_hooks(c, cfg->root, cfg)) < 0 ||
+	if ((ret = parse_mounts(c, cfg->root, cfg)) < 0 ||
+	    (ret = parse_hooks(c, cfg->root, cfg)) < 0 ||
 	    (ret = parse_linux(c, cfg->root, cfg)) < 0)
 		goto fail;
 	*out = cfg;

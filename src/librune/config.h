@@ -56,7 +56,7 @@ struct rune_process {
 	int oom_score_adj;
 	char *apparmor_profile;
 	char *selinux_label;
-	json_t *scheduler;  /* process.scheduler, or NULL */
+	json_t *scheduler;   /* process.scheduler, or NULL */
 	json_t *io_priority; /* process.ioPriority, or NULL */
 };
 
@@ -87,10 +87,10 @@ struct rune_mount {
 	char *source;
 	char **options; /* NULL-terminated, as given */
 	/* Derived from options: */
-	unsigned long flags;	     /* MS_* to set */
-	unsigned long clear_flags;   /* MS_* explicitly cleared (rw, suid, dev, exec...) */
-	unsigned long propagation;   /* MS_SHARED|MS_SLAVE|MS_PRIVATE|MS_UNBINDABLE (+MS_REC) */
-	char *data;		     /* options the kernel takes as data (e.g. "mode=755,size=65536k") */
+	unsigned long flags;	   /* MS_* to set */
+	unsigned long clear_flags; /* MS_* explicitly cleared (rw, suid, dev, exec...) */
+	unsigned long propagation; /* MS_SHARED|MS_SLAVE|MS_PRIVATE|MS_UNBINDABLE (+MS_REC) */
+	char *data; /* options the kernel takes as data (e.g. "mode=755,size=65536k") */
 	bool bind, recursive;
 };
 
@@ -175,7 +175,7 @@ void rune_process_clear(struct rune_process *p);
 void rune_config_free(struct rune_config *c);
 
 const char *rune_ns_name(enum rune_ns_type t); /* "pid", "network", ... */
-int rune_ns_clone_flag(enum rune_ns_type t);  /* CLONE_NEW* */
+int rune_ns_clone_flag(enum rune_ns_type t);   /* CLONE_NEW* */
 /* Capability name ("CAP_SYS_ADMIN") to number, -1 if unknown. */
 int rune_cap_from_name(const char *name);
 const char *rune_cap_name(int cap);

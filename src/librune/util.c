@@ -101,8 +101,7 @@ int write_file(const char *path, const void *data, size_t len, mode_t mode, err_
 	return 0;
 }
 
-int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
-		      err_t *err)
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, err_t *err)
 {
 	_cleanup_free_ char *tmp = NULL;
 	int ret;

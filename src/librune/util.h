@@ -15,8 +15,7 @@ int read_file_at(int dirfd, const char *path, char **out, size_t *len, err_t *er
 /* Writes data to a file (O_WRONLY|O_CREAT|O_TRUNC, mode). */
 int write_file(const char *path, const void *data, size_t len, mode_t mode, err_t *err);
 /* Writes via a temp file + rename so readers never see half a file. */
-int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
-		      err_t *err);
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, err_t *err);
 /* Writes all of buf, retrying on EINTR and short writes. */
 int write_all(int fd, const void *buf, size_t len);
 ssize_t read_all(int fd, void *buf, size_t len);

@@ -1,0 +1,957 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Container lifecycle. `create` forks the container's init with clone3 into
+ * its new namespaces; parent and child then step through a short protocol
+ * over a SOCK_SEQPACKET pair (sync.h):
+ *
+ *   parent                              child (init)
+ *   id maps, cgroup  -- SYNC_GO -->     setns/unshare cgroup, hostname, sysctl
+ *                    <-- SYNC_PTY --    rootfs mounts, devices, pty
+ *   prestart,        <-- SYNC_HOOKS --  console, masked paths
+ *   createRuntime    -- HOOKS_DONE -->  createContainer hooks, pivot_root,
+ *                                       rlimits, identity, PATH lookup
+ *   state.json,      <-- SYNC_READY --  blocks reading exec.fifo
+ *   pid file, exit
+ *
+ * `start` writes one byte into exec.fifo (which the init holds open O_RDWR,
+ * so neither side ever blocks on open) and removes it; the init runs the
+ * startContainer hooks, loads seccomp and execs the workload.
+ */
+#include "librune/container.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "librune/cgroup.h"
+#include "librune/enclave.h"
+#include "librune/hooks.h"
+#include "librune/internal.h"
+#include "librune/linux.h"
+#include "librune/seccomp.h"
+#include "librune/sync.h"
+#include "librune/util.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+int rune_exit_code(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return 255;
+}
+
+static pid_t clone3_fork(unsigned long long flags)
+{
+	struct clone_args args = { .flags = flags, .exit_signal = SIGCHLD };
+
+	return syscall(SYS_clone3, &args, sizeof(args));
+}
+
+/* ---- the init (child) side ---- */
+
+struct init_args {
+	const struct rune_ctx *ctx;
+	const struct rune_create_opts *opts;
+	const struct rune_config *cfg;
+	struct rune_cgroup_host *cgroup_host;
+	const char *cgroup_path;
+	struct rune_seccomp *seccomp;
+	struct rune_enclave *enclave;
+	const char *fifo_path;
+	int sync_fd;
+};
+
+static int join_namespaces(const struct rune_config *cfg, err_t *err)
+{
+	/* The user namespace first: the others are owned by it. pid was joined by the parent. */
+	static const enum rune_ns_type order[] = { RUNE_NS_USER, RUNE_NS_IPC,	 RUNE_NS_UTS,
+						   RUNE_NS_NET,	 RUNE_NS_CGROUP, RUNE_NS_TIME,
+						   RUNE_NS_MNT };
+	for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
+		const struct rune_namespace *ns = &cfg->ns[order[i]];
+		_cleanup_close_ int fd = -1;
+
+		if (!ns->present || ns->path == NULL || order[i] == RUNE_NS_PID)
+			continue;
+		fd = open(ns->path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return err_sys(err, errno, "open %s namespace %s", rune_ns_name(order[i]),
+				       ns->path);
+		if (setns(fd, rune_ns_clone_flag(order[i])) < 0)
+			return err_sys(err, errno, "join %s namespace %s", rune_ns_name(order[i]),
+				       ns->path);
+	}
+	return 0;
+}
+
+static int init_setup(struct init_args *a, err_t *err)
+{
+	const struct rune_config *cfg = a->cfg;
+	const struct rune_process *p = &cfg->process;
+	struct rune_rootfs_opts ro = {
+		.cfg = cfg,
+		.cgroup_host = a->cgroup_host,
+		.cgroup_path = a->cgroup_path,
+		.userns = cfg->ns[RUNE_NS_USER].present,
+		.no_pivot = a->opts->no_pivot,
+		.console_fd = -1,
+		.devnull_fd = -1,
+	};
+	_cleanup_close_ int rootfd = -1, master = -1, slave = -1, fifo = -1, devnull = -1;
+	_cleanup_free_ char *exe = NULL;
+	struct sync_msg m;
+	int ret;
+
+	if ((ret = sync_expect(a->sync_fd, SYNC_GO, &m, NULL, "rune", err)) < 0)
+		return ret;
+	if ((ret = join_namespaces(cfg, err)) < 0)
+		return ret;
+	if (cfg->ns[RUNE_NS_CGROUP].present && !cfg->ns[RUNE_NS_CGROUP].path &&
+	    unshare(CLONE_NEWCGROUP) < 0)
+		return err_sys(err, errno, "create cgroup namespace");
+	if (cfg->ns[RUNE_NS_USER].present) {
+		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+			return err_sys(err, errno, "become root in the user namespace");
+	}
+	if (!a->opts->no_new_keyring &&
+	    syscall(SYS_keyctl, 1 /* JOIN_SESSION_KEYRING */, a->opts->id) < 0 && errno != ENOSYS &&
+	    errno != EACCES && errno != EPERM)
+		return err_sys(err, errno, "join session keyring");
+	if (cfg->hostname) {
+		if (!cfg->ns[RUNE_NS_UTS].present)
+			return err_set(err, EINVAL,
+				       "hostname set but no uts namespace in config.json");
+		if (sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
+			return err_sys(err, errno, "sethostname %s", cfg->hostname);
+	}
+	if (cfg->domainname && setdomainname(cfg->domainname, strlen(cfg->domainname)) < 0)
+		return err_sys(err, errno, "setdomainname %s", cfg->domainname);
+	for (size_t i = 0; i < cfg->n_sysctls; i++)
+		if ((ret = rune_write_sysctl(cfg->sysctls[i].key, cfg->sysctls[i].value, err)) < 0)
+			return ret;
+	if (p->has_oom_score_adj && (ret = rune_write_oom_score_adj(p->oom_score_adj, err)) < 0)
+		return err_wrap(err, "oomScoreAdj %d", p->oom_score_adj);
+
+	/* The exec fifo: O_RDWR never blocks on open; reading it waits for `start`. */
+	if (a->fifo_path && (fifo = open(a->fifo_path, O_RDWR | O_CLOEXEC)) < 0)
+		return err_sys(err, errno, "open %s", a->fifo_path);
+
+	/* Opened here: a mount from the parent's namespace can't be cloned into ours. */
+	if ((ret = rune_open_devnull(&devnull, err)) < 0)
+		return ret;
+	ro.devnull_fd = devnull;
+	if ((ret = rune_rootfs_prepare(&ro, &rootfd, err)) < 0)
+		return ret;
+	if (p->terminal) {
+		if ((ret = rune_open_pty_in_root(rootfd, &master, &slave, err)) < 0)
+			return ret;
+		if (p->console_height || p->console_width) {
+			struct winsize ws = { .ws_row = p->console_height,
+					      .ws_col = p->console_width };
+			ioctl(slave, TIOCSWINSZ, &ws);
+		}
+		ro.console_fd = slave;
+		if (sync_send(a->sync_fd, SYNC_PTY, 0, master) < 0)
+			return err_sys(err, errno, "send pty to rune");
+		close(steal_fd(master));
+	}
+	if ((ret = rune_rootfs_finish(&ro, rootfd, err)) < 0)
+		return ret;
+	if (a->enclave && (ret = rune_enclave_load(a->enclave, err)) < 0)
+		return ret;
+
+	if (sync_send(a->sync_fd, SYNC_HOOKS, 0, -1) < 0)
+		return err_sys(err, errno, "sync with rune");
+	if ((ret = sync_expect(a->sync_fd, SYNC_HOOKS_DONE, &m, NULL, "rune", err)) < 0)
+		return ret;
+	if (cfg->hooks[RUNE_HOOK_CREATE_CONTAINER].n) {
+		json_t *st = json_pack("{s:s,s:s,s:s,s:I,s:s}", "ociVersion", cfg->oci_version,
+				       "id", a->opts->id, "status", "creating", "pid",
+				       (json_int_t)getpid(), "bundle", a->opts->bundle);
+		_cleanup_free_ char *text = json_dumps(st, JSON_COMPACT);
+		json_decref(st);
+		ret = rune_hooks_run(&cfg->hooks[RUNE_HOOK_CREATE_CONTAINER],
+				     RUNE_HOOK_CREATE_CONTAINER, text, err);
+		if (ret < 0)
+			return ret;
+	}
+	if ((ret = rune_rootfs_pivot(&ro, err)) < 0)
+		return ret;
+	close(steal_fd(rootfd));
+
+	if (slave >= 0) {
+		if (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) < 0)
+			return err_sys(err, errno, "set controlling terminal");
+		if (dup2(slave, 0) < 0 || dup2(slave, 1) < 0 || dup2(slave, 2) < 0)
+			return err_sys(err, errno, "dup pty to stdio");
+	} else {
+		setsid();
+	}
+	if ((ret = rune_process_apply_rlimits(p, err)) < 0)
+		return ret;
+	if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return err_sys(err, errno, "prctl PR_SET_NO_NEW_PRIVS");
+	/* Without no_new_privs loading seccomp is privileged: before dropping capabilities. */
+	if (a->seccomp && !p->no_new_privileges) {
+		int nfd = -1;
+		if ((ret = rune_seccomp_load(a->seccomp, &nfd, err)) < 0)
+			return ret;
+		if (nfd >= 0)
+			return err_set(
+			    err, ENOTSUP,
+			    "seccomp notify needs noNewPrivileges (listener fd handoff)");
+	}
+	if (a->enclave) {
+		/* init-runelet holds the workload's privileges, then initialises the enclave. */
+		if ((ret = rune_process_apply_identity(p, err)) < 0)
+			return ret;
+		if ((ret = rune_enclave_init(a->enclave, err)) < 0)
+			return ret;
+	} else {
+		exe = rune_process_lookup(p, p->args && p->args[0] ? p->args[0] : "");
+		if ((ret = rune_process_apply_identity(p, err)) < 0)
+			return ret;
+		if (p->args == NULL || p->args[0] == NULL)
+			return err_set(err, EINVAL, "process.args must not be empty");
+		if (exe == NULL && (exe = rune_process_lookup(p, p->args[0])) == NULL)
+			return err_set(err, ENOENT,
+				       "exec \"%s\": executable file not found in $PATH",
+				       p->args[0]);
+	}
+
+	/* The container must outlive `rune create`. */
+	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+	if (sync_send(a->sync_fd, SYNC_READY, 0, -1) < 0)
+		return err_sys(err, errno, "sync with rune");
+
+	if (fifo >= 0) {
+		char byte;
+		ssize_t n;
+		do
+			n = read(fifo, &byte, 1);
+		while (n < 0 && errno == EINTR);
+		if (n != 1)
+			_exit(1);
+		close(steal_fd(fifo));
+	}
+	if (cfg->hooks[RUNE_HOOK_START_CONTAINER].n) {
+		json_t *st = json_pack("{s:s,s:s,s:s,s:I,s:s}", "ociVersion", cfg->oci_version,
+				       "id", a->opts->id, "status", "running", "pid",
+				       (json_int_t)getpid(), "bundle", a->opts->bundle);
+		_cleanup_free_ char *text = json_dumps(st, JSON_COMPACT);
+		json_decref(st);
+		ret = rune_hooks_run(&cfg->hooks[RUNE_HOOK_START_CONTAINER],
+				     RUNE_HOOK_START_CONTAINER, text, err);
+		if (ret < 0)
+			return ret;
+	}
+	if (a->seccomp && p->no_new_privileges) {
+		int nfd = -1;
+		if ((ret = rune_seccomp_load(a->seccomp, &nfd, err)) < 0)
+			return ret;
+		if (nfd >= 0) {
+			json_t *st =
+			    json_pack("{s:s,s:s,s:s,s:I,s:s}", "ociVersion", cfg->oci_version, "id",
+				      a->opts->id, "status", "running", "pid", (json_int_t)getpid(),
+				      "bundle", a->opts->bundle);
+			_cleanup_free_ char *text = json_dumps(st, JSON_COMPACT);
+			json_t *sc = cfg->seccomp;
+			json_decref(st);
+			ret = rune_seccomp_send_notify_fd(
+			    json_string_value(json_object_get(sc, "listenerPath")),
+			    json_string_value(json_object_get(sc, "listenerMetadata")), nfd, text,
+			    err);
+			close(nfd);
+			if (ret < 0)
+				return ret;
+		}
+	}
+	if (a->enclave)
+		_exit(rune_enclave_run(a->enclave, p, a->sync_fd));
+
+	close(a->sync_fd);
+	/* Nothing but stdio and the preserved fds reaches the workload. */
+	cloexec_fds_from(3 + a->opts->preserve_fds);
+	execve(exe, p->args, p->env ? p->env : (char *[]){ NULL });
+	return err_sys(err, errno, "exec %s", exe);
+}
+
+static __attribute__((noreturn)) void init_main(struct init_args *a)
+{
+	err_t err = NULL;
+	int ret;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	ret = init_setup(a, &err);
+	/* Only reached on failure (or exec failing after start). */
+	sync_send_error(a->sync_fd, err, -ret);
+	if (err && a->fifo_path == NULL)
+		fprintf(stderr, "rune: %s\n", err_msg(err));
+	_exit(127);
+}
+
+/* ---- the parent side ---- */
+
+static int write_id_map(pid_t pid, const char *file, const struct rune_id_map *m, size_t n,
+			err_t *err)
+{
+	char path[64], buf[4096];
+	size_t len = 0;
+
+	for (size_t i = 0; i < n && len < sizeof(buf) - 40; i++)
+		len += snprintf(buf + len, sizeof(buf) - len, "%u %u %u\n", m[i].container_id,
+				m[i].host_id, m[i].size);
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
+	return write_file(path, buf, len, 0644, err);
+}
+
+static char *oci_state_text(const struct rune_state *s, enum rune_status status)
+{
+	json_t *j = rune_state_to_oci(s, status);
+	char *text = json_dumps(j, JSON_COMPACT);
+
+	json_decref(j);
+	return text;
+}
+
+int rune_send_console(const char *path, int master, err_t *err)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	_cleanup_close_ int sock = -1;
+	const char *name = "/dev/ptmx";
+
+	if (strlen(path) >= sizeof(addr.sun_path))
+		return err_set(err, ENAMETOOLONG, "console socket %s: path too long", path);
+	strcpy(addr.sun_path, path);
+	sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (sock < 0 || connect(sock, (struct sockaddr *)&addr, sizeof(addr)) < 0)
+		return err_sys(err, errno, "connect to console socket %s", path);
+	if (send_fd(sock, master, name, strlen(name)) < 0)
+		return err_sys(err, errno, "send pty to console socket %s", path);
+	return 0;
+}
+
+static int write_pid_file(const char *path, pid_t pid, err_t *err)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%d", pid);
+
+	return write_file_atomic(path, buf, n, 0644, err) < 0 ? err_wrap(err, "pid file") : 0;
+}
+
+/* What a failed create must undo. */
+struct create_cleanup {
+	char *state_dir;
+	struct rune_cgroup_host *cgroup_host;
+	char *cgroup_path;
+	bool cgroup_made;
+	pid_t child;
+};
+
+static void undo_create(struct create_cleanup *c)
+{
+	err_t e = NULL;
+
+	if (c->child > 0) {
+		kill(c->child, SIGKILL);
+		while (waitpid(c->child, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	if (c->cgroup_made && c->cgroup_host)
+		rune_cgroup_destroy(c->cgroup_host, c->cgroup_path, true, &e);
+	err_free(&e);
+	if (c->state_dir)
+		rm_rf(c->state_dir);
+}
+
+static int create_container(const struct rune_ctx *ctx, const struct rune_create_opts *o,
+			    pid_t *init_pid, int *pty_master, int *sync_out, err_t *err)
+{
+	_cleanup_config_ struct rune_config *cfg = NULL;
+	_cleanup_cgroup_host_ struct rune_cgroup_host *cgh = NULL;
+	_cleanup_free_ char *dir = NULL, *fifo = NULL, *cgpath = NULL;
+	_cleanup_close_ int master = -1;
+	struct rune_seccomp *seccomp = NULL;
+	struct rune_enclave *enclave = NULL;
+	struct create_cleanup undo = { 0 };
+	struct rune_state st = { 0 };
+	unsigned long long flags = 0;
+	struct sync_msg m;
+	int sv[2] = { -1, -1 };
+	pid_t pid;
+	int ret;
+
+	if ((ret = rune_id_validate(o->id, err)) < 0)
+		return ret;
+	if ((ret = rune_config_load(o->bundle, &cfg, err)) < 0)
+		return ret;
+	if (!cfg->has_process)
+		return err_set(err, EINVAL, "config.json: .process: missing");
+	if (access(cfg->root_path, F_OK) < 0)
+		return err_sys(err, errno, "rootfs %s", cfg->root_path);
+	if (cfg->process.terminal && !o->console_socket && !o->foreground)
+		return err_set(err, EINVAL,
+			       "cannot allocate a tty without --console-socket when detached");
+	if ((ret = rune_enclave_from_config(ctx, cfg, &enclave, err)) < 0)
+		return ret;
+	if (cfg->seccomp && (ret = rune_seccomp_prepare(cfg->seccomp, &seccomp, err)) < 0)
+		goto out;
+	if ((ret = rune_cgroup_host_detect(&cgh, err)) < 0 ||
+	    (ret = rune_cgroup_host_resolve_path(cgh, cfg->cgroups_path, o->id, ctx->systemd_cgroup,
+						 &cgpath, err)) < 0)
+		goto out;
+
+	if ((ret = mkdir_p(ctx->root, 0700, err)) < 0)
+		goto out;
+	dir = rune_state_dir(ctx->root, o->id);
+	if (mkdir(dir, 0711) < 0) {
+		ret = errno == EEXIST
+			  ? err_set(err, EEXIST, "container \"%s\" already exists", o->id)
+			  : err_sys(err, errno, "mkdir %s", dir);
+		goto out;
+	}
+	undo.state_dir = dir;
+	undo.cgroup_host = cgh;
+	undo.cgroup_path = cgpath;
+	fifo = path_join(dir, "exec.fifo");
+	if (mkfifo(fifo, 0600) < 0) {
+		ret = err_sys(err, errno, "mkfifo %s", fifo);
+		goto fail;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		ret = err_sys(err, errno, "socketpair");
+		goto fail;
+	}
+
+	for (int k = 0; k < RUNE_NS_COUNT; k++) {
+		if (!cfg->ns[k].present || cfg->ns[k].path || k == RUNE_NS_CGROUP)
+			continue;
+		flags |= rune_ns_clone_flag(k);
+	}
+	if (cfg->ns[RUNE_NS_PID].present && cfg->ns[RUNE_NS_PID].path) {
+		_cleanup_close_ int fd = open(cfg->ns[RUNE_NS_PID].path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || setns(fd, CLONE_NEWPID) < 0) {
+			ret =
+			    err_sys(err, errno, "join pid namespace %s", cfg->ns[RUNE_NS_PID].path);
+			goto fail;
+		}
+	}
+	if (cfg->ns[RUNE_NS_USER].present && cfg->ns[RUNE_NS_USER].path && (flags & ~0ULL)) {
+		/* New namespaces must belong to the joined user namespace: create them after setns. */
+		flags = 0;
+	}
+
+	pid = clone3_fork(flags);
+	if (pid < 0) {
+		ret = err_sys(err, errno, "clone container init");
+		goto fail;
+	}
+	if (pid == 0) {
+		struct init_args a = { .ctx = ctx,
+				       .opts = o,
+				       .cfg = cfg,
+				       .cgroup_host = cgh,
+				       .cgroup_path = cgpath,
+				       .seccomp = seccomp,
+				       .enclave = enclave,
+				       .fifo_path = fifo,
+				       .sync_fd = sv[1] };
+		close(sv[0]);
+		init_main(&a);
+	}
+	undo.child = pid;
+	close(sv[1]);
+	sv[1] = -1;
+
+	if (cfg->ns[RUNE_NS_USER].present && !cfg->ns[RUNE_NS_USER].path) {
+		if ((ret = write_id_map(pid, "uid_map", cfg->uid_mappings, cfg->n_uid_mappings,
+					err)) < 0 ||
+		    (ret = write_id_map(pid, "gid_map", cfg->gid_mappings, cfg->n_gid_mappings,
+					err)) < 0)
+			goto fail;
+	}
+	if (enclave)
+		rune_enclave_add_devices(enclave, cfg);
+	ret = rune_cgroup_create(cgh, cgpath, pid, cfg->resources, err);
+	undo.cgroup_made = true;
+	if (ret < 0)
+		goto fail;
+	sync_send(sv[0], SYNC_GO, 0, -1);
+
+	st.id = (char *)o->id;
+	st.dir = dir;
+	st.oci_version = cfg->oci_version;
+	st.pid = pid;
+	proc_start_time(pid, &st.pid_start_time);
+	st.bundle = (char *)o->bundle;
+	st.rootfs = cfg->root_path;
+	st.created = rfc3339_now();
+	st.owner = "";
+	st.annotations = cfg->annotations;
+	st.cgroup_path = cgpath;
+	st.systemd_cgroup = ctx->systemd_cgroup;
+	st.hooks = json_object_get(cfg->root, "hooks");
+	st.use_terminal = cfg->process.terminal;
+	st.enclave = enclave ? rune_enclave_state(enclave) : NULL;
+	st.exec_socket = enclave ? rune_enclave_socket_path(enclave) : NULL;
+
+	for (;;) {
+		int pf = -1;
+		ret = sync_recv(sv[0], &m, &pf);
+		if (ret < 0) {
+			ret = err_set(err, EIO, "container init exited during setup");
+			goto fail_state;
+		}
+		if (m.type == SYNC_ERROR) {
+			ret = err_set(err, m.code, "%s", m.msg);
+			goto fail_state;
+		}
+		if (m.type == SYNC_PTY) {
+			master = pf;
+			if (o->console_socket &&
+			    (ret = rune_send_console(o->console_socket, master, err)) < 0)
+				goto fail_state;
+			continue;
+		}
+		if (pf >= 0)
+			close(pf);
+		if (m.type == SYNC_HOOKS) {
+			_cleanup_free_ char *text = oci_state_text(&st, RUNE_STATUS_CREATING);
+			if ((ret = rune_hooks_run(&cfg->hooks[RUNE_HOOK_PRESTART],
+						  RUNE_HOOK_PRESTART, text, err)) < 0 ||
+			    (ret = rune_hooks_run(&cfg->hooks[RUNE_HOOK_CREATE_RUNTIME],
+						  RUNE_HOOK_CREATE_RUNTIME, text, err)) < 0)
+				goto fail_state;
+			sync_send(sv[0], SYNC_HOOKS_DONE, 0, -1);
+			continue;
+		}
+		if (m.type == SYNC_READY)
+			break;
+	}
+	if ((ret = rune_state_save(&st, err)) < 0)
+		goto fail_state;
+	if (o->pid_file && (ret = write_pid_file(o->pid_file, pid, err)) < 0)
+		goto fail_state;
+	*init_pid = pid;
+	if (pty_master)
+		*pty_master = steal_fd(master);
+	if (sync_out)
+		*sync_out = steal_fd(sv[0]);
+	ret = 0;
+	free(st.created);
+	free(st.exec_socket);
+	json_decref(st.enclave);
+	goto out;
+fail_state:
+	free(st.created);
+	free(st.exec_socket);
+	json_decref(st.enclave);
+fail:
+	undo_create(&undo);
+out:
+	if (sv[0] >= 0)
+		close(sv[0]);
+	if (sv[1] >= 0)
+		close(sv[1]);
+	rune_seccomp_free(seccomp);
+	rune_enclave_free(enclave);
+	return ret;
+}
+
+int rune_container_create(const struct rune_ctx *ctx, const struct rune_create_opts *o, err_t *err)
+{
+	pid_t pid;
+
+	return create_container(ctx, o, &pid, NULL, NULL, err);
+}
+
+static int load_checked(const struct rune_ctx *ctx, const char *id, struct rune_state **s,
+			enum rune_status *status, err_t *err)
+{
+	int ret = rune_state_load(ctx->root, id, s, err);
+
+	if (ret < 0)
+		return ret;
+	*status = rune_state_status(*s);
+	return 0;
+}
+
+static int run_poststart(struct rune_state *s, err_t *err)
+{
+	_cleanup_free_ char *text = NULL;
+	int ret;
+
+	if (s->hooks == NULL || json_array_size(json_object_get(s->hooks, "poststart")) == 0)
+		return 0;
+	text = oci_state_text(s, RUNE_STATUS_RUNNING);
+	ret = rune_hooks_run_json(s->hooks, RUNE_HOOK_POSTSTART, text, err);
+	return ret;
+}
+
+int rune_container_start(const struct rune_ctx *ctx, const char *id, err_t *err)
+{
+	_cleanup_state_ struct rune_state *s = NULL;
+	_cleanup_free_ char *fifo = NULL;
+	_cleanup_close_ int fd = -1;
+	enum rune_status status;
+	int ret;
+
+	if ((ret = load_checked(ctx, id, &s, &status, err)) < 0)
+		return ret;
+	if (status != RUNE_STATUS_CREATED)
+		return err_set(err, EINVAL, "cannot start a container that is %s",
+			       rune_status_name(status));
+	fifo = path_join(s->dir, "exec.fifo");
+	fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENXIO ? err_set(err, ESRCH, "container init is not running")
+				      : err_sys(err, errno, "open %s", fifo);
+	if (write(fd, "0", 1) != 1)
+		return err_sys(err, errno, "start container");
+	unlink(fifo);
+	if ((ret = run_poststart(s, err)) < 0) {
+		err_t e2 = NULL;
+		kill(s->pid, SIGKILL);
+		rune_container_delete(ctx, id, true, &e2);
+		err_free(&e2);
+		return ret;
+	}
+	return 0;
+}
+
+/* ---- run in the foreground ---- */
+
+static struct termios saved_tio;
+static bool tio_saved;
+
+static void restore_tty(void)
+{
+	if (tio_saved)
+		tcsetattr(0, TCSANOW, &saved_tio);
+}
+
+static void copy_winsize(int master)
+{
+	struct winsize ws;
+
+	if (ioctl(0, TIOCGWINSZ, &ws) == 0)
+		ioctl(master, TIOCSWINSZ, &ws);
+}
+
+/* Waits for pid, forwarding signals and relaying the pty (master, or -1). */
+int rune_wait_forwarding(pid_t pid, int master, sigset_t *mask)
+{
+	_cleanup_close_ int sfd = signalfd(-1, mask, SFD_CLOEXEC);
+	bool stdin_open = master >= 0;
+	char buf[16384];
+	int status = 0;
+
+	if (master >= 0 && isatty(0) && tcgetattr(0, &saved_tio) == 0) {
+		struct termios raw = saved_tio;
+		tio_saved = true;
+		atexit(restore_tty);
+		cfmakeraw(&raw);
+		tcsetattr(0, TCSANOW, &raw);
+		copy_winsize(master);
+	}
+	for (;;) {
+		struct pollfd p[3] = { { .fd = sfd, .events = POLLIN },
+				       { .fd = master, .events = POLLIN },
+				       { .fd = stdin_open ? 0 : -1, .events = POLLIN } };
+		int r = poll(p, 3, -1);
+
+		if (r < 0 && errno != EINTR)
+			break;
+		if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+			ssize_t n = read(master, buf, sizeof(buf));
+			if (n > 0)
+				write_all(1, buf, n);
+			else if (n < 0 && errno != EINTR && errno != EAGAIN)
+				master = -1; /* EIO: every slave closed */
+		}
+		if (p[2].revents & (POLLIN | POLLHUP)) {
+			ssize_t n = read(0, buf, sizeof(buf));
+			if (n > 0)
+				write_all(master, buf, n);
+			else {
+				stdin_open = false;
+				/* Pass EOF on to the workload as ^D. */
+				if (master >= 0 && n == 0)
+					write_all(master, "\x04", 1);
+			}
+		}
+		if (p[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			if (read(sfd, &si, sizeof(si)) != sizeof(si))
+				continue;
+			if (si.ssi_signo == SIGWINCH && master >= 0) {
+				copy_winsize(master);
+			} else if (si.ssi_signo != SIGCHLD) {
+				kill(pid, si.ssi_signo);
+				continue;
+			}
+			pid_t w;
+			while ((w = waitpid(-1, &status, WNOHANG)) > 0)
+				if (w == pid) {
+					/* Drain what the workload wrote last. */
+					while (master >= 0) {
+						struct pollfd q = { .fd = master,
+								    .events = POLLIN };
+						ssize_t n;
+						if (poll(&q, 1, 0) <= 0)
+							break;
+						n = read(master, buf, sizeof(buf));
+						if (n <= 0)
+							break;
+						write_all(1, buf, n);
+					}
+					restore_tty();
+					return status;
+				}
+		}
+	}
+	waitpid(pid, &status, 0);
+	restore_tty();
+	return status;
+}
+
+static void block_forwarded_signals(sigset_t *mask, sigset_t *old)
+{
+	sigfillset(mask);
+	sigdelset(mask, SIGKILL);
+	sigdelset(mask, SIGSTOP);
+	/* Faults must stay deliverable to rune itself. */
+	sigdelset(mask, SIGSEGV);
+	sigdelset(mask, SIGBUS);
+	sigdelset(mask, SIGILL);
+	sigdelset(mask, SIGFPE);
+	sigdelset(mask, SIGTTIN);
+	sigdelset(mask, SIGTTOU);
+	sigdelset(mask, SIGTSTP);
+	sigprocmask(SIG_BLOCK, mask, old);
+}
+
+int rune_container_run(const struct rune_ctx *ctx, const struct rune_create_opts *o, bool detach,
+		       int *exit_status, err_t *err)
+{
+	struct rune_create_opts co = *o;
+	_cleanup_close_ int master = -1, sync = -1;
+	sigset_t mask, old;
+	pid_t pid;
+	int ret, status;
+
+	co.foreground = !detach;
+	if (detach) {
+		if ((ret = rune_container_create(ctx, &co, err)) < 0)
+			return ret;
+		*exit_status = 0;
+		return rune_container_start(ctx, o->id, err);
+	}
+	/* Signals arriving before the workload runs are queued, then forwarded. */
+	block_forwarded_signals(&mask, &old);
+	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	ret = create_container(ctx, &co, &pid, &master, &sync, err);
+	if (ret < 0)
+		goto out;
+	if (master >= 0 && o->console_socket)
+		close(steal_fd(master));
+	/* With a pid namespace the kernel kills the rest when init dies; without, we do. */
+	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+	if ((ret = rune_container_start(ctx, o->id, err)) < 0) {
+		err_t e2 = NULL;
+		rune_container_delete(ctx, o->id, true, &e2);
+		err_free(&e2);
+		goto out;
+	}
+	status = rune_wait_forwarding(pid, master, &mask);
+	*exit_status = rune_exit_code(status);
+	{
+		err_t e2 = NULL;
+		rune_container_delete(ctx, o->id, true, &e2);
+		err_free(&e2);
+	}
+out:
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return ret;
+}
+
+/* ---- delete, kill, state, ps, pause, update ---- */
+
+static int with_cgroup(const struct rune_state *s, struct rune_cgroup_host **h, err_t *err)
+{
+	if (s->cgroup_path == NULL)
+		return err_set(err, ENOENT, "container \"%s\" has no cgroup", s->id);
+	return rune_cgroup_host_detect(h, err);
+}
+
+static void wait_gone(pid_t pid, unsigned long long start_time, int ms)
+{
+	struct timespec ts = { 0, 2 * 1000 * 1000 };
+
+	for (int i = 0; i < ms / 2 && proc_alive(pid, start_time); i++)
+		nanosleep(&ts, NULL);
+}
+
+int rune_container_delete(const struct rune_ctx *ctx, const char *id, bool force, err_t *err)
+{
+	_cleanup_state_ struct rune_state *s = NULL;
+	_cleanup_cgroup_host_ struct rune_cgroup_host *h = NULL;
+	enum rune_status status;
+	int ret, lock;
+
+	ret = load_checked(ctx, id, &s, &status, err);
+	if (ret < 0) {
+		/* A state dir without state.json is a create that died half way: remove it. */
+		_cleanup_free_ char *dir = NULL, *sj = NULL;
+		if (force && rune_id_validate(id, NULL) == 0) {
+			dir = rune_state_dir(ctx->root, id);
+			sj = path_join(dir, "state.json");
+			if (access(dir, F_OK) == 0 && access(sj, F_OK) < 0) {
+				err_free(err);
+				rm_rf(dir);
+				return 0;
+			}
+		}
+		return ret;
+	}
+	if (status != RUNE_STATUS_STOPPED && status != RUNE_STATUS_CREATED && !force)
+		return err_set(err, EBUSY, "cannot delete container \"%s\" that is not stopped: %s",
+			       id, rune_status_name(status));
+	lock = rune_state_lock(s->dir, err);
+	if (lock < 0)
+		return lock;
+	if (s->cgroup_path && rune_cgroup_host_detect(&h, NULL) < 0)
+		h = NULL;
+	if (status != RUNE_STATUS_STOPPED) {
+		if (h && status == RUNE_STATUS_PAUSED)
+			rune_cgroup_freeze(h, s->cgroup_path, false, NULL);
+		kill(s->pid, SIGKILL);
+		if (h)
+			rune_cgroup_kill(h, s->cgroup_path, SIGKILL, NULL);
+		wait_gone(s->pid, s->pid_start_time, 2000);
+	}
+	if (s->hooks && json_array_size(json_object_get(s->hooks, "poststop"))) {
+		_cleanup_free_ char *text = oci_state_text(s, RUNE_STATUS_STOPPED);
+		err_t e2 = NULL;
+		/* The spec: a poststop failure is logged, deletion goes on. */
+		if (rune_hooks_run_json(s->hooks, RUNE_HOOK_POSTSTOP, text, &e2) < 0)
+			fprintf(stderr, "rune: warning: %s\n", err_msg(e2));
+		err_free(&e2);
+	}
+	if (h && (ret = rune_cgroup_destroy(h, s->cgroup_path, true, err)) < 0) {
+		close(lock);
+		return ret;
+	}
+	if (s->exec_socket)
+		unlink(s->exec_socket);
+	close(lock);
+	if (rm_rf(s->dir) < 0)
+		return err_sys(err, errno, "remove %s", s->dir);
+	return 0;
+}
+
+int rune_container_kill(const struct rune_ctx *ctx, const char *id, int sig, bool all, err_t *err)
+{
+	_cleanup_state_ struct rune_state *s = NULL;
+	enum rune_status status;
+	int ret;
+
+	if ((ret = load_checked(ctx, id, &s, &status, err)) < 0)
+		return ret;
+	if (status == RUNE_STATUS_STOPPED && !all)
+		return err_set(err, ESRCH, "container \"%s\" is not running", id);
+	if (all) {
+		_cleanup_cgroup_host_ struct rune_cgroup_host *h = NULL;
+		if ((ret = with_cgroup(s, &h, err)) < 0)
+			return ret;
+		return rune_cgroup_kill(h, s->cgroup_path, sig, err);
+	}
+	if (s->enclave && rune_enclave_forward_kill(s, sig) == 0)
+		return 0;
+	if (kill(s->pid, sig) < 0)
+		return err_sys(err, errno, "kill container \"%s\"", id);
+	return 0;
+}
+
+int rune_container_state(const struct rune_ctx *ctx, const char *id, json_t **out, err_t *err)
+{
+	_cleanup_state_ struct rune_state *s = NULL;
+	enum rune_status status;
+	int ret;
+
+	if ((ret = load_checked(ctx, id, &s, &status, err)) < 0)
+		return ret;
+	*out = rune_state_to_oci(s, status);
+	return *out ? 0 : err_sys(err, ENOMEM, "state");
+}
+
+int rune_container_pids(const struct rune_ctx *ctx, const char *id, pid_t **pids, size_t *n,
+			err_t *err)
+{
+	_cleanup_state_ struct rune_state *s = NULL;
+	_cleanup_cgroup_host_ struct rune_cgroup_host *h = NULL;
+	enum rune_status status;
+	int ret;
+
+	if ((ret = load_checked(ctx, id, &s, &status, err)) < 0)
+		return ret;
+	if ((ret = with_cgroup(s, &h, err)) < 0)
+		return ret;
+	return rune_cgroup_pids(h, s->cgroup_path, pids, n, err);
+}
+
+int rune_container_pause(const struct rune_ctx *ctx, const char *id, bool pause, err_t *err)
+{
+	_cleanup_state_ struct rune_state *s = NULL;
+	_cleanup_cgroup_host_ struct rune_cgroup_host *h = NULL;
+	enum rune_status status;
+	int ret;
+
+	if ((ret = load_checked(ctx, id, &s, &status, err)) < 0)
+		return ret;
+	if (pause && status != RUNE_STATUS_RUNNING && status != RUNE_STATUS_CREATED)
+		return err_set(err, EINVAL, "container \"%s\" is not running", id);
+	if (!pause && status != RUNE_STATUS_PAUSED)
+		return err_set(err, EINVAL, "container \"%s\" is not paused", id);
+	if ((ret = with_cgroup(s, &h, err)) < 0)
+		return ret;
+	return rune_cgroup_freeze(h, s->cgroup_path, pause, err);
+}
+
+int rune_container_update(const struct rune_ctx *ctx, const char *id, json_t *resources, err_t *err)
+{
+	_cleanup_state_ struct rune_state *s = NULL;
+	_cleanup_cgroup_host_ struct rune_cgroup_host *h = NULL;
+	enum rune_status status;
+	int ret;
+
+	if ((ret = load_checked(ctx, id, &s, &status, err)) < 0)
+		return ret;
+	if (status == RUNE_STATUS_STOPPED)
+		return err_set(err, EINVAL, "container \"%s\" is stopped", id);
+	if ((ret = with_cgroup(s, &h, err)) < 0)
+		return ret;
+	return rune_cgroup_update(h, s->cgroup_path, resources, err);
+}

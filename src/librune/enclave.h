@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Enclave containers: rune as a host of enclave runtimes (PAL API v1-v3).
+ * A container is an enclave container when ENCLAVE_TYPE is set in
+ * process.env (wins, and is removed from the workload's env) or as the
+ * annotation enclave.type. Its init becomes init-runelet.
+ */
+#ifndef RUNE_ENCLAVE_H
+#define RUNE_ENCLAVE_H
+
+#include <jansson.h>
+#include <signal.h>
+
+#include "common/error.h"
+#include "librune/config.h"
+#include "librune/container.h"
+#include "librune/state.h"
+
+struct rune_enclave;
+
+/* NULL in *out for an ordinary container. Edits cfg (env keys removed). */
+int rune_enclave_from_config(const struct rune_ctx *ctx, struct rune_config *cfg,
+			     struct rune_enclave **out, err_t *err);
+/* Adds the SGX device nodes (and cgroup rules) when the host has them. */
+void rune_enclave_add_devices(struct rune_enclave *e, struct rune_config *cfg);
+/* In the init, before pivot_root: dlopen the PAL and resolve its symbols. */
+int rune_enclave_load(struct rune_enclave *e, err_t *err);
+/* In the init, after pivot_root and the workload's identity: pal_init. */
+int rune_enclave_init(struct rune_enclave *e, err_t *err);
+/* After start: runs the workload in the enclave, serves exec/attest/kill; returns the exit code. */
+int rune_enclave_run(struct rune_enclave *e, const struct rune_process *p, int sync_fd);
+/* What state.json keeps of it; and the control socket path (malloc'ed). */
+json_t *rune_enclave_state(const struct rune_enclave *e);
+char *rune_enclave_socket_path(const struct rune_enclave *e);
+void rune_enclave_free(struct rune_enclave *e);
+
+/* kill: delivers sig to the enclave workload through init-runelet; <0 to fall back to kill(2). */
+int rune_enclave_forward_kill(const struct rune_state *s, int sig);
+int rune_enclave_exec(const struct rune_ctx *ctx, const struct rune_state *s,
+		      const struct rune_exec_opts *o, int *exit_status, err_t *err);
+
+#endif

@@ -1,0 +1,287 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * `rune exec`: a helper child enters the container's cgroup and namespaces
+ * (the user namespace first, the mount namespace last), then forks the
+ * process itself so it lands in the container's pid namespace. The helper
+ * reports that pid and exits; rune, a child subreaper while it waits,
+ * inherits the process and reaps it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "librune/cgroup.h"
+#include "librune/container.h"
+#include "librune/enclave.h"
+#include "librune/internal.h"
+#include "librune/linux.h"
+#include "librune/seccomp.h"
+#include "librune/sync.h"
+#include "librune/util.h"
+
+static const struct {
+	const char *name;
+	int flag;
+} exec_ns_order[] = {
+	{ "user", CLONE_NEWUSER }, { "ipc", CLONE_NEWIPC }, { "uts", CLONE_NEWUTS },
+	{ "net", CLONE_NEWNET },   { "pid", CLONE_NEWPID }, { "cgroup", CLONE_NEWCGROUP },
+	{ "time", 0x00000080 },	   { "mnt", CLONE_NEWNS },
+};
+
+static bool same_ns(pid_t pid, const char *name)
+{
+	char a[64], b[64];
+	struct stat sa, sb;
+
+	snprintf(a, sizeof(a), "/proc/%d/ns/%s", pid, name);
+	snprintf(b, sizeof(b), "/proc/self/ns/%s", name);
+	if (stat(a, &sa) < 0 || stat(b, &sb) < 0)
+		return true;
+	return sa.st_ino == sb.st_ino && sa.st_dev == sb.st_dev;
+}
+
+static int enter_namespaces(pid_t pid, err_t *err)
+{
+	int fds[ARRAY_SIZE(exec_ns_order)];
+	int ret = 0;
+
+	/* Open them all first: after joining the mount namespace /proc is the container's. */
+	for (size_t i = 0; i < ARRAY_SIZE(exec_ns_order); i++) {
+		char path[64];
+		fds[i] = -1;
+		if (same_ns(pid, exec_ns_order[i].name))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/ns/%s", pid, exec_ns_order[i].name);
+		fds[i] = open(path, O_RDONLY | O_CLOEXEC);
+		if (fds[i] < 0 && errno != ENOENT) {
+			ret = err_sys(err, errno, "open %s", path);
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(exec_ns_order); i++)
+		if (fds[i] >= 0 && setns(fds[i], exec_ns_order[i].flag) < 0) {
+			ret = err_sys(err, errno, "join %s namespace", exec_ns_order[i].name);
+			goto out;
+		}
+out:
+	for (size_t i = 0; i < ARRAY_SIZE(exec_ns_order); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	return ret;
+}
+
+static int exec_process_setup(const struct rune_exec_opts *o, struct rune_seccomp *seccomp,
+			      int sync_fd, err_t *err)
+{
+	const struct rune_process *p = o->process;
+	_cleanup_free_ char *exe = NULL;
+	int ret;
+
+	if (p->terminal) {
+		int master, slave;
+		if ((ret = rune_open_pty_in_root(AT_FDCWD, &master, &slave, err)) < 0)
+			return ret;
+		if (p->console_height || p->console_width) {
+			struct winsize ws = { .ws_row = p->console_height,
+					      .ws_col = p->console_width };
+			ioctl(slave, TIOCSWINSZ, &ws);
+		}
+		if (sync_send(sync_fd, SYNC_PTY, 0, master) < 0)
+			return err_sys(err, errno, "send pty to rune");
+		close(master);
+		if (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) < 0)
+			return err_sys(err, errno, "set controlling terminal");
+		dup2(slave, 0);
+		dup2(slave, 1);
+		dup2(slave, 2);
+		if (slave > 2)
+			close(slave);
+	}
+	if ((ret = rune_process_apply_rlimits(p, err)) < 0)
+		return ret;
+	if (p->has_oom_score_adj && (ret = rune_write_oom_score_adj(p->oom_score_adj, err)) < 0)
+		return ret;
+	if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return err_sys(err, errno, "prctl PR_SET_NO_NEW_PRIVS");
+	if (seccomp && !p->no_new_privileges && (ret = rune_seccomp_load(seccomp, NULL, err)) < 0)
+		return ret;
+	exe = rune_process_lookup(p, p->args[0]);
+	if ((ret = rune_process_apply_identity(p, err)) < 0)
+		return ret;
+	if (exe == NULL && (exe = rune_process_lookup(p, p->args[0])) == NULL)
+		return err_set(err, ENOENT, "exec \"%s\": executable file not found in $PATH",
+			       p->args[0]);
+	if (seccomp && p->no_new_privileges && (ret = rune_seccomp_load(seccomp, NULL, err)) < 0)
+		return ret;
+	cloexec_fds_from(3 + o->preserve_fds);
+	execve(exe, p->args, p->env ? p->env : (char *[]){ NULL });
+	return err_sys(err, errno, "exec %s", exe);
+}
+
+static __attribute__((noreturn)) void exec_helper(const struct rune_exec_opts *o,
+						  const struct rune_state *s,
+						  struct rune_seccomp *seccomp, int sync_fd)
+{
+	_cleanup_cgroup_host_ struct rune_cgroup_host *h = NULL;
+	err_t err = NULL;
+	pid_t pid;
+	int ret;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (s->cgroup_path && (ret = rune_cgroup_host_detect(&h, &err)) == 0)
+		ret = rune_cgroup_enter(h, s->cgroup_path, getpid(), &err);
+	else
+		ret = 0;
+	if (ret < 0 || (ret = enter_namespaces(s->pid, &err)) < 0)
+		goto fail;
+	pid = fork();
+	if (pid < 0) {
+		ret = err_sys(&err, errno, "fork");
+		goto fail;
+	}
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+		ret = exec_process_setup(o, seccomp, sync_fd, &err);
+		sync_send_error(sync_fd, err, -ret);
+		_exit(127);
+	}
+	sync_send(sync_fd, SYNC_PID, pid, -1);
+	_exit(0);
+fail:
+	sync_send_error(sync_fd, err, -ret);
+	_exit(1);
+}
+
+int rune_container_exec(const struct rune_ctx *ctx, const struct rune_exec_opts *o,
+			int *exit_status, err_t *err)
+{
+	_cleanup_state_ struct rune_state *s = NULL;
+	_cleanup_close_ int master = -1;
+	struct rune_seccomp *seccomp = NULL;
+	enum rune_status status;
+	struct sync_msg m;
+	sigset_t mask, old;
+	int sv[2] = { -1, -1 };
+	pid_t helper, pid = -1;
+	int ret, wstatus;
+
+	if ((ret = rune_state_load(ctx->root, o->id, &s, err)) < 0)
+		return ret;
+	status = rune_state_status(s);
+	if (status != RUNE_STATUS_RUNNING && status != RUNE_STATUS_CREATED)
+		return err_set(err, EINVAL, "cannot exec in a container that is %s",
+			       rune_status_name(status));
+	if (o->process->args == NULL || o->process->args[0] == NULL)
+		return err_set(err, EINVAL, "exec: process args must not be empty");
+	if (o->process->terminal && o->detach && !o->console_socket)
+		return err_set(err, EINVAL,
+			       "cannot allocate a tty without --console-socket when detached");
+	if (s->enclave)
+		return rune_enclave_exec(ctx, s, o, exit_status, err);
+	if (s->bundle) {
+		/* The container's seccomp profile applies to exec'd processes too. */
+		_cleanup_config_ struct rune_config *cfg = NULL;
+		err_t e2 = NULL;
+		if (rune_config_load(s->bundle, &cfg, &e2) == 0 && cfg->seccomp &&
+		    (ret = rune_seccomp_prepare(cfg->seccomp, &seccomp, err)) < 0)
+			return ret;
+		err_free(&e2);
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		ret = err_sys(err, errno, "socketpair");
+		goto out;
+	}
+	sigfillset(&mask);
+	sigdelset(&mask, SIGSEGV);
+	sigdelset(&mask, SIGBUS);
+	sigdelset(&mask, SIGTTIN);
+	sigdelset(&mask, SIGTTOU);
+	sigdelset(&mask, SIGTSTP);
+	sigprocmask(SIG_BLOCK, &mask, &old);
+	if (!o->detach)
+		prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	helper = fork();
+	if (helper < 0) {
+		ret = err_sys(err, errno, "fork");
+		goto out_mask;
+	}
+	if (helper == 0) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		close(sv[0]);
+		exec_helper(o, s, seccomp, sv[1]);
+	}
+	close(sv[1]);
+	sv[1] = -1;
+	if ((ret = sync_expect(sv[0], SYNC_PID, &m, NULL, "exec helper", err)) < 0) {
+		waitpid(helper, NULL, 0);
+		goto out_mask;
+	}
+	waitpid(helper, NULL, 0);
+	pid = m.value;
+	/* Then the pty (if any), then EOF at exec or an error. */
+	for (;;) {
+		int pf = -1;
+		ret = sync_recv(sv[0], &m, &pf);
+		if (ret == -ECONNRESET) {
+			ret = 0;
+			break;
+		}
+		if (ret < 0) {
+			ret = err_sys(err, -ret, "exec");
+			break;
+		}
+		if (m.type == SYNC_ERROR) {
+			ret = err_set(err, m.code, "%s", m.msg);
+			break;
+		}
+		if (m.type == SYNC_PTY) {
+			master = pf;
+			if (o->console_socket) {
+				if ((ret = rune_send_console(o->console_socket, master, err)) < 0)
+					break;
+				close(steal_fd(master));
+			}
+		} else if (pf >= 0) {
+			close(pf);
+		}
+	}
+	if (ret < 0) {
+		kill(pid, SIGKILL);
+		if (!o->detach)
+			waitpid(pid, NULL, 0);
+		goto out_mask;
+	}
+	if (o->pid_file) {
+		char buf[32];
+		int n = snprintf(buf, sizeof(buf), "%d", pid);
+		if ((ret = write_file_atomic(o->pid_file, buf, n, 0644, err)) < 0)
+			goto out_mask;
+	}
+	if (o->detach) {
+		*exit_status = 0;
+		goto out_mask;
+	}
+	wstatus = rune_wait_forwarding(pid, master, &mask);
+	*exit_status = rune_exit_code(wstatus);
+out_mask:
+	sigprocmask(SIG_SETMASK, &old, NULL);
+out:
+	if (sv[0] >= 0)
+		close(sv[0]);
+	if (sv[1] >= 0)
+		close(sv[1]);
+	rune_seccomp_free(seccomp);
+	return ret;
+}

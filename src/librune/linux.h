@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Container-side Linux setup: rootfs, mounts, devices, pivot_root, process attributes. */
+#ifndef RUNE_LINUX_H
+#define RUNE_LINUX_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "common/error.h"
+#include "librune/config.h"
+
+struct rune_cgroup_host;
+
+struct rune_rootfs_opts {
+	const struct rune_config *cfg;
+	const struct rune_cgroup_host *cgroup_host; /* for "cgroup" mounts; may be NULL */
+	const char *cgroup_path;
+	bool userns; /* devices are bind-mounted, not created */
+	bool no_pivot;
+	int console_fd; /* pty slave to bind on /dev/console, or -1 */
+	int devnull_fd; /* verified host /dev/null, for maskedPaths */
+};
+
+/* Opens host /dev/null and checks it is the real device (char 1:3). */
+int rune_open_devnull(int *fd, err_t *err);
+
+/*
+ * Before pivot_root: propagation, the rootfs bind, mounts, devices and /dev
+ * symlinks. Mount targets are resolved inside the rootfs (openat2
+ * RESOLVE_IN_ROOT). Returns an O_PATH fd of the rootfs in *rootfd.
+ */
+int rune_rootfs_prepare(const struct rune_rootfs_opts *o, int *rootfd, err_t *err);
+/* Then /dev/console (o->console_fd), masked and read-only paths. */
+int rune_rootfs_finish(const struct rune_rootfs_opts *o, int rootfd, err_t *err);
+/* A pty from the container's devpts instance (the host's if it has none). */
+int rune_open_pty_in_root(int rootfd, int *master, int *slave, err_t *err);
+/* pivot_root (or chroot with no_pivot), then root.readonly and rootfsPropagation. */
+int rune_rootfs_pivot(const struct rune_rootfs_opts *o, err_t *err);
+
+/* Opens path inside the rootfs dirfd without leaving it; creates it (dir or file) if asked. */
+int rune_open_in_root(int rootfd, const char *path, int flags, bool create, bool dir, int *out,
+		      err_t *err);
+
+/* Writes a sysctl (dot or slash form) through a verified procfs. */
+int rune_write_sysctl(const char *key, const char *value, err_t *err);
+/* Writes /proc/self/oom_score_adj through a verified procfs. */
+int rune_write_oom_score_adj(int value, err_t *err);
+/* Writes into a file under /proc only if it really is procfs (not a bind over it). */
+int rune_write_proc_file(const char *path, const char *value, err_t *err);
+
+/*
+ * Applies the process attributes that precede exec, in runc's order:
+ * rlimits, no_new_privs, capabilities + user/groups, umask, cwd.
+ */
+int rune_process_apply_rlimits(const struct rune_process *p, err_t *err);
+int rune_process_apply_identity(const struct rune_process *p, err_t *err);
+/* execvpe with the process's own PATH (not rune's); only returns on error. */
+int rune_process_exec(const struct rune_process *p, err_t *err);
+/* Resolves args[0] on the container's PATH; malloc'ed path or NULL. */
+char *rune_process_lookup(const struct rune_process *p, const char *arg0);
+
+#endif

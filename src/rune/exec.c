@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "librune/state.h"
+#include "librune/util.h"
+#include "rune/rune.h"
+
+enum {
+	E_PROCESS = 'p',
+	E_DETACH = 'd',
+	E_TTY = 't',
+	E_ENV = 'e',
+	E_USER = 'u',
+	E_CAP = 'c',
+	E_GIDS = 'g',
+	E_PID_FILE = 256,
+	E_CONSOLE,
+	E_CWD,
+	E_NNP,
+	E_PRESERVE,
+	E_LABEL,
+	E_APPARMOR,
+	E_IGNORE_PAUSED,
+	E_CGROUP,
+};
+
+static int set_env(char ***env, const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+	size_t klen = eq ? (size_t)(eq - kv) : strlen(kv);
+
+	for (char **e = *env; e && *e; e++)
+		if (strncmp(*e, kv, klen) == 0 && (*e)[klen] == '=') {
+			char *n = strdup(kv);
+			if (n == NULL)
+				return -ENOMEM;
+			free(*e);
+			*e = n;
+			return 0;
+		}
+	return strv_append(env, kv);
+}
+
+/* The config's process is the template for an argv exec, as in runc. */
+static int template_process(const struct rune_ctx *ctx, const char *id, struct rune_process *p,
+			    err_t *err)
+{
+	_cleanup_state_ struct rune_state *s = NULL;
+	_cleanup_config_ struct rune_config *cfg = NULL;
+	int ret;
+
+	if ((ret = rune_state_load(ctx->root, id, &s, err)) < 0)
+		return ret;
+	if (rune_config_load(s->bundle, &cfg, NULL) < 0 || !cfg->has_process) {
+		p->cwd = strdup("/");
+		return 0;
+	}
+	*p = cfg->process;
+	memset(&cfg->process, 0, sizeof(cfg->process));
+	p->terminal = false;
+	p->console_height = p->console_width = 0;
+	p->scheduler = p->io_priority = NULL; /* borrowed from cfg->root */
+	strv_free(p->args);
+	p->args = NULL;
+	return 0;
+}
+
+COMMAND(exec)
+{
+	static const struct option opts[] = {
+		{ "process", required_argument, NULL, E_PROCESS },
+		{ "detach", no_argument, NULL, E_DETACH },
+		{ "tty", no_argument, NULL, E_TTY },
+		{ "env", required_argument, NULL, E_ENV },
+		{ "user", required_argument, NULL, E_USER },
+		{ "cap", required_argument, NULL, E_CAP },
+		{ "additional-gids", required_argument, NULL, E_GIDS },
+		{ "pid-file", required_argument, NULL, E_PID_FILE },
+		{ "console-socket", required_argument, NULL, E_CONSOLE },
+		{ "cwd", required_argument, NULL, E_CWD },
+		{ "no-new-privs", no_argument, NULL, E_NNP },
+		{ "preserve-fds", required_argument, NULL, E_PRESERVE },
+		{ "process-label", required_argument, NULL, E_LABEL },
+		{ "apparmor", required_argument, NULL, E_APPARMOR },
+		{ "ignore-paused", no_argument, NULL, E_IGNORE_PAUSED },
+		{ "cgroup", required_argument, NULL, E_CGROUP },
+		{ 0 },
+	};
+	struct rune_process proc = { 0 };
+	struct rune_exec_opts o = { .process = &proc };
+	_cleanup_strv_ char **envs = NULL, **caps = NULL, **gids = NULL;
+	_cleanup_free_ char *pid_file = NULL;
+	const char *process_file = NULL, *user = NULL, *cwd = NULL;
+	bool tty = false, nnp = false;
+	unsigned long long n;
+	err_t err = NULL;
+	int c, ret, status = 0;
+
+	while ((c = cli_getopt(argc, argv, "+p:dte:u:c:g:", opts)) != -1) {
+		switch (c) {
+		case E_PROCESS:
+			process_file = optarg;
+			break;
+		case E_DETACH:
+			o.detach = true;
+			break;
+		case E_TTY:
+			tty = true;
+			break;
+		case E_ENV:
+			strv_append(&envs, optarg);
+			break;
+		case E_USER:
+			user = optarg;
+			break;
+		case E_CAP:
+			strv_append(&caps, optarg);
+			break;
+		case E_GIDS:
+			strv_append(&gids, optarg);
+			break;
+		case E_PID_FILE:
+			o.pid_file = optarg;
+			break;
+		case E_CONSOLE:
+			o.console_socket = optarg;
+			break;
+		case E_CWD:
+			cwd = optarg;
+			break;
+		case E_NNP:
+			nnp = true;
+			break;
+		case E_PRESERVE:
+			if (parse_ull(optarg, &n) < 0 || n > INT_MAX - 3)
+				return cli_usage(cli, argv[0], "invalid --preserve-fds \"%s\"",
+						 optarg);
+			o.preserve_fds = n;
+			break;
+		case E_LABEL:
+		case E_APPARMOR:
+		case E_IGNORE_PAUSED:
+		case E_CGROUP:
+			break;
+		default:
+			return cli_usage(cli, argv[0], "flag provided but not defined: %s",
+					 argv[optind - 1]);
+		}
+	}
+	if (cli_need_args(cli, argv[0], argc - optind, process_file ? 1 : -2))
+		return argc - optind < 1 ? 1 : cli_usage(cli, argv[0], "exec needs a command");
+	o.id = argv[optind];
+	if (o.pid_file && o.pid_file[0] != '/') {
+		char dir[PATH_MAX];
+		if (getcwd(dir, sizeof(dir)))
+			o.pid_file = pid_file = path_join(dir, o.pid_file);
+	}
+
+	if (process_file) {
+		json_error_t jerr;
+		json_t *j = json_load_file(process_file, 0, &jerr);
+		if (j == NULL) {
+			err_set(&err, EINVAL, "process %s: %s", process_file, jerr.text);
+			return cli_fail(cli, &err);
+		}
+		ret = rune_process_parse(j, "process", &proc, &err);
+		json_decref(j);
+		if (ret < 0)
+			return cli_fail(cli, &err);
+	} else {
+		if (template_process(&cli->ctx, o.id, &proc, &err) < 0)
+			return cli_fail(cli, &err);
+		proc.args = strv_dup(argv + optind + 1);
+		proc.terminal = tty;
+	}
+	for (char **e = envs; e && *e; e++)
+		set_env(&proc.env, *e);
+	if (cwd) {
+		free(proc.cwd);
+		proc.cwd = strdup(cwd);
+	}
+	if (user) {
+		unsigned uid, gid;
+		int k = sscanf(user, "%u:%u", &uid, &gid);
+		if (k < 1)
+			return cli_usage(cli, argv[0], "invalid --user \"%s\" (want UID[:GID])",
+					 user);
+		proc.user.uid = uid;
+		if (k == 2)
+			proc.user.gid = gid;
+	}
+	for (char **g = gids; g && *g; g++) {
+		gid_t *v = realloc(proc.user.additional_gids,
+				   (proc.user.n_additional_gids + 1) * sizeof(gid_t));
+		if (v == NULL || parse_ull(*g, &n) < 0)
+			return cli_usage(cli, argv[0], "invalid --additional-gids \"%s\"", *g);
+		proc.user.additional_gids = v;
+		v[proc.user.n_additional_gids++] = n;
+	}
+	for (char **cp = caps; cp && *cp; cp++) {
+		int cap = rune_cap_from_name(*cp);
+		if (cap < 0)
+			return cli_usage(cli, argv[0], "unknown capability \"%s\"", *cp);
+		proc.caps.set = true;
+		proc.caps.bounding |= 1ULL << cap;
+		proc.caps.effective |= 1ULL << cap;
+		proc.caps.permitted |= 1ULL << cap;
+		proc.caps.inheritable |= 1ULL << cap;
+		proc.caps.ambient |= 1ULL << cap;
+	}
+	if (nnp)
+		proc.no_new_privileges = true;
+	ret = rune_container_exec(&cli->ctx, &o, &status, &err);
+	rune_process_clear(&proc);
+	if (ret < 0)
+		return cli_fail(cli, &err);
+	return status;
+}

@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "librune/util.h"
+#include "rune/rune.h"
+
+/* "64M", "1g", "1024" -> bytes; "-1" stays -1 (unlimited). */
+static int parse_bytes(const char *s, long long *out)
+{
+	char *end;
+	double v;
+
+	if (strcmp(s, "-1") == 0) {
+		*out = -1;
+		return 0;
+	}
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || v < 0)
+		return -EINVAL;
+	while (*end == ' ')
+		end++;
+	switch (tolower((unsigned char)*end)) {
+	case '\0':
+		break;
+	case 'k':
+		v *= 1024;
+		break;
+	case 'm':
+		v *= 1024 * 1024;
+		break;
+	case 'g':
+		v *= 1024.0 * 1024 * 1024;
+		break;
+	case 't':
+		v *= 1024.0 * 1024 * 1024 * 1024;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (*end && end[1] && strcasecmp(end + 1, "b") != 0 && strcasecmp(end + 1, "ib") != 0)
+		return -EINVAL;
+	*out = (long long)v;
+	return 0;
+}
+
+enum {
+	U_RESOURCES = 256,
+	U_MEMORY,
+	U_SWAP,
+	U_RESERVATION,
+	U_KMEM,
+	U_KMEM_TCP,
+	U_SHARES,
+	U_QUOTA,
+	U_PERIOD,
+	U_RT_PERIOD,
+	U_RT_RUNTIME,
+	U_CPUS,
+	U_MEMS,
+	U_PIDS,
+	U_BLKIO,
+	U_L3,
+	U_MEMBW,
+};
+
+static const struct {
+	int opt;
+	const char *group, *key;
+	bool bytes, string;
+} update_fields[] = {
+	{ U_MEMORY, "memory", "limit", true, false },
+	{ U_SWAP, "memory", "swap", true, false },
+	{ U_RESERVATION, "memory", "reservation", true, false },
+	{ U_KMEM, "memory", "kernel", true, false },
+	{ U_KMEM_TCP, "memory", "kernelTCP", true, false },
+	{ U_SHARES, "cpu", "shares", false, false },
+	{ U_QUOTA, "cpu", "quota", false, false },
+	{ U_PERIOD, "cpu", "period", false, false },
+	{ U_RT_PERIOD, "cpu", "realtimePeriod", false, false },
+	{ U_RT_RUNTIME, "cpu", "realtimeRuntime", false, false },
+	{ U_CPUS, "cpu", "cpus", false, true },
+	{ U_MEMS, "cpu", "mems", false, true },
+	{ U_PIDS, "pids", "limit", false, false },
+	{ U_BLKIO, "blockIO", "weight", false, false },
+};
+
+COMMAND(update)
+{
+	static const struct option opts[] = {
+		{ "resources", required_argument, NULL, U_RESOURCES },
+		{ "r", required_argument, NULL, U_RESOURCES },
+		{ "memory", required_argument, NULL, U_MEMORY },
+		{ "memory-swap", required_argument, NULL, U_SWAP },
+		{ "memory-reservation", required_argument, NULL, U_RESERVATION },
+		{ "kernel-memory", required_argument, NULL, U_KMEM },
+		{ "kernel-memory-tcp", required_argument, NULL, U_KMEM_TCP },
+		{ "cpu-shares", required_argument, NULL, U_SHARES },
+		{ "cpu-quota", required_argument, NULL, U_QUOTA },
+		{ "cpu-period", required_argument, NULL, U_PERIOD },
+		{ "cpu-rt-period", required_argument, NULL, U_RT_PERIOD },
+		{ "cpu-rt-runtime", required_argument, NULL, U_RT_RUNTIME },
+		{ "cpuset-cpus", required_argument, NULL, U_CPUS },
+		{ "cpuset-mems", required_argument, NULL, U_MEMS },
+		{ "pids-limit", required_argument, NULL, U_PIDS },
+		{ "blkio-weight", required_argument, NULL, U_BLKIO },
+		{ "l3-cache-schema", required_argument, NULL, U_L3 },
+		{ "mem-bw-schema", required_argument, NULL, U_MEMBW },
+		{ 0 },
+	};
+	json_t *res = json_object();
+	const char *res_file = NULL;
+	err_t err = NULL;
+	int c, ret;
+
+	while ((c = cli_getopt(argc, argv, "+r:", opts)) != -1) {
+		size_t i;
+		if (c == U_RESOURCES || c == 'r') {
+			res_file = optarg;
+			continue;
+		}
+		if (c == U_L3 || c == U_MEMBW) {
+			json_decref(res);
+			err_set(&err, ENOTSUP, "update: Intel RDT is not available on this host");
+			return cli_fail(cli, &err);
+		}
+		for (i = 0; i < ARRAY_SIZE(update_fields); i++)
+			if (update_fields[i].opt == c)
+				break;
+		if (i == ARRAY_SIZE(update_fields)) {
+			json_decref(res);
+			return cli_usage(cli, argv[0], "flag provided but not defined: %s",
+					 argv[optind - 1]);
+		}
+		json_t *grp = json_object_get(res, update_fields[i].group);
+		if (grp == NULL) {
+			grp = json_object();
+			json_object_set_new(res, update_fields[i].group, grp);
+		}
+		long long v;
+		if (update_fields[i].string) {
+			json_object_set_new(grp, update_fields[i].key, json_string(optarg));
+			continue;
+		}
+		ret = update_fields[i].bytes ? parse_bytes(optarg, &v)
+					     : (sscanf(optarg, "%lld", &v) == 1 ? 0 : -EINVAL);
+		if (ret < 0) {
+			json_decref(res);
+			return cli_usage(cli, argv[0], "invalid value for %s: \"%s\"",
+					 argv[optind - 2] ? argv[optind - 2] : "flag", optarg);
+		}
+		json_object_set_new(grp, update_fields[i].key, json_integer(v));
+	}
+	if (cli_need_args(cli, argv[0], argc - optind, 1)) {
+		json_decref(res);
+		return 1;
+	}
+	if (res_file) {
+		json_error_t jerr;
+		json_t *r = strcmp(res_file, "-") == 0 ? json_loadf(stdin, 0, &jerr)
+						       : json_load_file(res_file, 0, &jerr);
+		if (r == NULL || !json_is_object(r)) {
+			json_decref(res);
+			json_decref(r);
+			err_set(&err, EINVAL, "update: resources %s: %s", res_file,
+				r ? "expected an object" : jerr.text);
+			return cli_fail(cli, &err);
+		}
+		/* Flags given along with --resources win. */
+		json_object_update_recursive(r, res);
+		json_decref(res);
+		res = r;
+	}
+	ret = rune_container_update(&cli->ctx, argv[optind], res, &err);
+	json_decref(res);
+	if (ret < 0)
+		return cli_fail(cli, &err);
+	return 0;
+}
