@@ -1,0 +1,160 @@
+#!/bin/bash
+# make demo: runs rune on a built-in default.
+#
+# 1. An ordinary container: a busybox-static bundle (scripts/mkbundle.sh)
+#    run with `rune --root TMP run ID`, showing its output, hostname, the
+#    container as `rune state`/`list` see it, and ps from inside.
+# 2. An enclave container, when the skeleton enclave runtime is built
+#    ($BUILD/lib/liberpal-skeleton-v3.so and $BUILD/share/skeleton/encl.elf):
+#    the same bundle with ENCLAVE_TYPE=intelSgx and the PAL, running
+#    `skeleton hello` inside the enclave (the emulator on hosts without SGX).
+#
+# Environment: BUILD (make exports it), RUNE (default $BUILD/bin/rune; e.g.
+# RUNE=runc to try the demo with another runtime).
+# Exit status: non-zero when the ordinary container fails (an enclave
+# failure is reported, loudly, but does not fail the demo).
+set -uo pipefail
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${BUILD:-$top/build}
+RUNE=${RUNE:-$BUILD/bin/rune}
+PY=python3
+[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+
+if [ -t 1 ]; then
+	bold() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+else
+	bold() { printf '\n== %s\n' "$*"; }
+fi
+show() {
+	printf '$ %s\n' "$*"
+	"$@"
+}
+
+if [ "$(id -u)" != 0 ]; then
+	echo "demo: run as root (containers need namespaces and cgroups)" >&2
+	exit 1
+fi
+if ! command -v "$RUNE" >/dev/null 2>&1; then
+	echo "demo: $RUNE not found: build it with make" >&2
+	exit 1
+fi
+
+tmp=$(mktemp -d /tmp/rune-demo.XXXXXX)
+root=$tmp/state
+id=demo-$$
+eid=demo-enclave-$$
+started=""
+
+cleanup() {
+	local c
+	for c in $started; do
+		"$RUNE" --root "$root" delete --force "$c" >/dev/null 2>&1
+	done
+	for c in $started; do
+		for d in /sys/fs/cgroup/*/"$c" /sys/fs/cgroup/"$c"; do
+			[ -d "$d" ] || continue
+			case $(stat -f -c %T "$d" 2>/dev/null) in
+			cgroupfs | cgroup2fs) ;;
+			*) continue ;;
+			esac
+			for p in $(cat "$d/cgroup.procs" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+			find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+		done
+	done
+	grep -F " $tmp" /proc/self/mountinfo | awk '{print $5}' | sort -r |
+		while read -r m; do umount -l "$m" 2>/dev/null; done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+mkdir -p "$root"
+bundle=$tmp/bundle
+bold "building a busybox-static bundle in $bundle"
+"$top/scripts/mkbundle.sh" "$bundle" /bin/sh /demo.sh || exit 1
+cat >"$bundle/rootfs/demo.sh" <<'EOF'
+echo "hello from a rune container"
+echo "hostname: $(hostname)"
+echo "pid in the container: $$"
+echo "id: $(id)"
+echo "processes:"
+ps
+EOF
+echo "rootfs: $(ls "$bundle/rootfs/bin" | wc -l) entries in /bin, config.json from runc spec's defaults"
+
+bold "ordinary container: $RUNE --root $root run $id"
+started="$id"
+show "$RUNE" --root "$root" run --bundle "$bundle" "$id"
+rc=$?
+if [ $rc -ne 0 ]; then
+	echo "demo: the ordinary container failed (exit $rc)" >&2
+	exit 1
+fi
+
+# The same bundle, detached, so that state, list and ps have something to see.
+bold "a detached container: state, list, ps"
+$PY - "$bundle/config.json" <<'EOF' || exit 1
+import json, sys
+p = sys.argv[1]
+spec = json.load(open(p))
+spec["process"]["args"] = ["sleep", "30"]
+json.dump(spec, open(p, "w"), indent="\t")
+EOF
+started="$id $id-bg"
+printf '$ %s\n' "$RUNE --root $root run --detach --bundle $bundle $id-bg"
+if "$RUNE" --root "$root" run --detach --bundle "$bundle" "$id-bg" </dev/null >/dev/null; then
+	show "$RUNE" --root "$root" state "$id-bg"
+	echo
+	show "$RUNE" --root "$root" list
+	show "$RUNE" --root "$root" ps "$id-bg"
+	show "$RUNE" --root "$root" delete --force "$id-bg"
+else
+	echo "demo: detached run failed; skipping state/list/ps"
+fi
+
+bold "enclave container"
+pal=$BUILD/lib/liberpal-skeleton-v3.so
+encl=$BUILD/share/skeleton/encl.elf
+missing=""
+[ -f "$pal" ] || missing="$missing $pal"
+[ -f "$encl" ] || missing="$missing $encl"
+[ -f "${encl%.elf}.ss" ] || missing="$missing ${encl%.elf}.ss"
+if [ -n "$missing" ]; then
+	echo "skipped: the enclave runtime is not built (missing:$missing)"
+	exit 0
+fi
+if [ "$(basename "$RUNE")" != rune ]; then
+	echo "skipped: $RUNE is not rune (enclave containers are rune's)"
+	exit 0
+fi
+mkdir -p "$bundle/rootfs/skeleton"
+cp "$encl" "${encl%.elf}.ss" "$bundle/rootfs/skeleton/"
+$PY - "$bundle/config.json" "$pal" <<'EOF' || exit 1
+import json, sys
+p = sys.argv[1]
+spec = json.load(open(p))
+spec["process"]["args"] = ["skeleton", "hello"]
+spec["process"]["cwd"] = "/skeleton"
+spec["process"]["env"] += ["ENCLAVE_TYPE=intelSgx",
+                           "ENCLAVE_RUNTIME_PATH=" + sys.argv[2],
+                           "ENCLAVE_RUNTIME_ARGS=/skeleton"]
+json.dump(spec, open(p, "w"), indent="\t")
+EOF
+echo "process.env: ENCLAVE_TYPE=intelSgx ENCLAVE_RUNTIME_PATH=$pal ENCLAVE_RUNTIME_ARGS=/skeleton"
+echo "process.args: [skeleton, hello], cwd /skeleton (encl.elf, encl.ss)"
+if [ -e /dev/sgx_enclave ]; then
+	echo "SGX device present: the hardware backend runs the enclave"
+else
+	echo "no /dev/sgx_enclave: the SGX emulator runs the enclave"
+fi
+started="$id $id-bg $eid"
+show "$RUNE" --root "$root" --pal-dir "$BUILD/lib" run --bundle "$bundle" "$eid"
+erc=$?
+if [ $erc -ne 0 ]; then
+	# Only the ordinary container decides the demo's exit status: the
+	# enclave pieces land separately.
+	echo "demo: the enclave container failed (exit $erc); see the error above" >&2
+	exit 0
+fi
+echo "enclave container exited 0"
