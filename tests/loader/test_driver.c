@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The driver backend without SGX: its ioctls, mmaps and vDSO entry go to
+ * fakes that check struct layouts, ioctl numbers and the call sequence.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include "libsgx/loader_backend.h"
+#include "sgx/image.h"
+#include "sgx/loader.h"
+
+static int failures;
+
+#define CHECK(cond, ...)                                                                           \
+	do {                                                                                       \
+		if (cond) {                                                                        \
+			printf("ok - ");                                                           \
+		} else {                                                                           \
+			printf("not ok - ");                                                       \
+			failures++;                                                                \
+		}                                                                                  \
+		printf(__VA_ARGS__);                                                               \
+		printf("\n");                                                                      \
+	} while (0)
+
+#define FAKE_FD 42
+#define NPAGES	4
+
+static struct {
+	char seq[256]; /* C=create A=add I=init M=mmap */
+	size_t nseq;
+	uint64_t base;
+	int eintr_once;
+	int init_ret;
+	uint64_t add_offsets[16];
+	uint64_t add_flags[16];
+	uint64_t add_measure[16];
+	int nadd;
+	uint64_t map_off[16], map_len[16];
+	int map_prot[16], nmap;
+	int layout_ok;
+	uint8_t sig0;
+} fk;
+
+static int fake_open(const char *path, int flags)
+{
+	(void)flags;
+	return strcmp(path, "/fake/sgx_enclave") ? (errno = ENOENT, -1) : FAKE_FD;
+}
+
+static int fake_close(int fd)
+{
+	return fd == FAKE_FD ? 0 : -1;
+}
+
+static int fake_ioctl(int fd, unsigned long req, void *arg)
+{
+	if (fd != FAKE_FD)
+		return errno = EBADF, -1;
+	if (req == SGX_IOC_ENCLAVE_CREATE) {
+		const struct sgx_secs *secs =
+		    (const void *)(uintptr_t)((struct sgx_enclave_create *)arg)->src;
+
+		fk.seq[fk.nseq++] = 'C';
+		fk.base = secs->base;
+		fk.layout_ok = (uintptr_t)secs % 4096 == 0 && secs->size == NPAGES * 4096 &&
+			       secs->ssaframesize == 1 && secs->base % secs->size == 0 &&
+			       secs->attributes == SGX_ATTR_MODE64BIT && secs->xfrm == 3;
+		return 0;
+	}
+	if (req == SGX_IOC_ENCLAVE_ADD_PAGES) {
+		struct sgx_enclave_add_pages *a = arg;
+		const struct sgx_secinfo *si = (const void *)(uintptr_t)a->secinfo;
+
+		fk.seq[fk.nseq++] = 'A';
+		if (fk.eintr_once) {
+			/* Interrupted before any page: the loader must retry. */
+			fk.eintr_once = 0;
+			a->count = 0;
+			return errno = EINTR, -1;
+		}
+		fk.add_offsets[fk.nadd] = a->offset;
+		fk.add_flags[fk.nadd] = si->flags;
+		fk.add_measure[fk.nadd] = a->flags;
+		fk.nadd++;
+		if ((uintptr_t)si % 64 || a->length != 4096)
+			fk.layout_ok = 0;
+		a->count = a->length;
+		return 0;
+	}
+	if (req == SGX_IOC_ENCLAVE_INIT) {
+		const uint8_t *ss =
+		    (const void *)(uintptr_t)((struct sgx_enclave_init *)arg)->sigstruct;
+
+		fk.seq[fk.nseq++] = 'I';
+		fk.sig0 = ss[0];
+		if ((uintptr_t)ss % 4096)
+			fk.layout_ok = 0;
+		return fk.init_ret;
+	}
+	return errno = ENOTTY, -1;
+}
+
+static void *fake_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	if (fd == -1)
+		return mmap(addr, len, prot, flags, fd, off);
+	fk.seq[fk.nseq++] = 'M';
+	if (fd != FAKE_FD || off != 0 || !(flags & MAP_FIXED) || !(flags & MAP_SHARED))
+		return MAP_FAILED;
+	fk.map_off[fk.nmap] = (uintptr_t)addr - fk.base;
+	fk.map_len[fk.nmap] = len;
+	fk.map_prot[fk.nmap++] = prot;
+	return addr;
+}
+
+static int fake_enter_mode; /* 0: EEXIT, 1: #PF inside */
+
+static int fake_enter(unsigned long rdi, unsigned long rsi, unsigned long rdx,
+		      unsigned int function, unsigned long r8, unsigned long r9,
+		      struct sgx_enclave_run *run)
+{
+	sgx_enclave_user_handler_t h = (sgx_enclave_user_handler_t)(uintptr_t)run->user_handler;
+
+	if (function != SGX_EENTER || run->tcs != fk.base)
+		return -EINVAL;
+	if (fake_enter_mode == 1) {
+		run->function = SGX_ERESUME;
+		run->exception_vector = 14;
+		run->exception_addr = fk.base + 0x1234;
+		return 0;
+	}
+	run->function = SGX_EEXIT;
+	return h ? h(rdi + 1, rsi, rdx, 0, r8, r9, run) : 0;
+}
+
+static const struct sgx_driver_ops ops = {
+	.open = fake_open,
+	.close = fake_close,
+	.ioctl = fake_ioctl,
+	.mmap = fake_mmap,
+	.enter = fake_enter,
+};
+
+static void make_image(struct sgx_image *img, uint8_t *buf)
+{
+	err_t err = NULL;
+
+	memset(buf, 0, NPAGES * 4096);
+	/* TCS: OSSA 0x3000, NSSA 1, OENTRY 0x1000 */
+	((struct sgx_tcs *)buf)->ossa = 0x3000;
+	((struct sgx_tcs *)buf)->nssa = 1;
+	((struct sgx_tcs *)buf)->oentry = 0x1000;
+	if (sgx_image_from_flat_mem(img, buf, NPAGES * 4096, "tcs,rx,rw,rw", 0, 1, &err) < 0) {
+		printf("not ok - image: %s\n", err_msg(err));
+		exit(1);
+	}
+}
+
+int main(void)
+{
+	static uint8_t buf[NPAGES * 4096];
+	struct sgx_load_opts o = { .backend = SGX_BACKEND_DRIVER,
+				   .device = "/fake/sgx_enclave",
+				   .ops = &ops };
+	struct sgx_sigstruct ss;
+	struct sgx_image img;
+	struct sgx_encl *e = NULL;
+	struct sgx_encl_regs regs = { .rdi = 7, .rsi = 8 };
+	err_t err = NULL;
+	int ret, cls;
+
+	/* ABI facts of <asm/sgx.h> the backend relies on. */
+	CHECK(SGX_IOC_ENCLAVE_CREATE == 0x4008a400UL, "SGX_IOC_ENCLAVE_CREATE is 0x4008a400");
+	CHECK(SGX_IOC_ENCLAVE_ADD_PAGES == 0xc030a401UL, "SGX_IOC_ENCLAVE_ADD_PAGES is 0xc030a401");
+	CHECK(SGX_IOC_ENCLAVE_INIT == 0x4008a402UL, "SGX_IOC_ENCLAVE_INIT is 0x4008a402");
+	CHECK(sizeof(struct sgx_enclave_add_pages) == 48 && sizeof(struct sgx_enclave_run) == 256,
+	      "add_pages is 48 bytes, enclave_run 256");
+
+	/* The vDSO parser finds a symbol every x86-64 vDSO has, and it works. */
+	{
+		int (*gettime)(clockid_t, struct timespec *) = sgx_vdso_sym("__vdso_clock_gettime");
+		struct timespec ts = { 0 };
+
+		CHECK(gettime && gettime(CLOCK_MONOTONIC, &ts) == 0 && ts.tv_sec + ts.tv_nsec > 0,
+		      "vDSO symbol lookup (__vdso_clock_gettime)");
+		printf("# __vdso_sgx_enter_enclave: %s\n",
+		       sgx_vdso_sym("__vdso_sgx_enter_enclave") ? "present" : "absent");
+	}
+
+	make_image(&img, buf);
+	memset(&ss, 0, sizeof(ss));
+	ss.header.header[0] = 6;
+	ss.body.attributes = SGX_ATTR_MODE64BIT;
+	ss.body.xfrm = 3;
+	fk.eintr_once = 1;
+	ret = sgx_encl_load(&e, &img, &ss, &o, &cls, &err);
+	CHECK(ret == 0, "load through the fake driver%s%s", ret ? ": " : "",
+	      ret ? err_msg(err) : "");
+	fk.seq[fk.nseq] = 0;
+	CHECK(!strcmp(fk.seq, "CAAAAAIMMM"),
+	      "sequence create, add (retry after EINTR), init, mmap: %s", fk.seq);
+	CHECK(fk.layout_ok, "SECS/SECINFO/SIGSTRUCT alignment and SECS fields");
+	CHECK(fk.nadd == 4 && fk.add_offsets[0] == 0 && fk.add_flags[0] == SGX_SECINFO_TCS &&
+		  fk.add_flags[1] == (SGX_SECINFO_REG | SGX_SECINFO_R | SGX_SECINFO_X) &&
+		  fk.add_offsets[3] == 0x3000 && fk.add_measure[2] == SGX_PAGE_MEASURE,
+	      "ADD_PAGES offsets, SECINFO flags and SGX_PAGE_MEASURE");
+	CHECK(fk.nmap == 3 && fk.map_off[0] == 0 && fk.map_prot[0] == (PROT_READ | PROT_WRITE) &&
+		  fk.map_off[1] == 0x1000 && fk.map_prot[1] == (PROT_READ | PROT_EXEC) &&
+		  fk.map_off[2] == 0x2000 && fk.map_len[2] == 0x2000 &&
+		  fk.map_prot[2] == (PROT_READ | PROT_WRITE),
+	      "ELRANGE mapped in runs with SECINFO permissions");
+	if (e) {
+		CHECK(!strcmp(sgx_encl_backend(e), "sgx") && !sgx_encl_is_emulated(e),
+		      "backend reported as sgx");
+		ret = sgx_encl_call(e, 0, &regs, &err);
+		CHECK(ret == 0 && regs.rdi == 8 && regs.rsi == 8,
+		      "EENTER through the enter op; the exit handler returns the registers");
+		fake_enter_mode = 1;
+		err_free(&err);
+		ret = sgx_encl_call(e, 0, &regs, &err);
+		CHECK(ret == -EFAULT && strstr(err_msg(err), "#PF"), "an AEX is reported: %s",
+		      err_msg(err));
+		sgx_encl_destroy(e);
+	}
+	err_free(&err);
+
+	/* EINIT's refusal comes back as the ioctl's positive return. */
+	memset(&fk, 0, sizeof(fk));
+	fk.init_ret = SGX_INVALID_MEASUREMENT;
+	e = NULL;
+	ret = sgx_encl_load(&e, &img, &ss, &o, &cls, &err);
+	CHECK(ret == -EPERM && cls == SGX_INVALID_MEASUREMENT && !e &&
+		  strstr(err_msg(err), "EINIT: SGX_INVALID_MEASUREMENT"),
+	      "EINIT refusal: %s", err_msg(err));
+	err_free(&err);
+
+	/* No device: a clear error. */
+	o.device = "/nonexistent/sgx_enclave";
+	ret = sgx_encl_load(&e, &img, &ss, &o, &cls, &err);
+	CHECK(ret < 0 && strstr(err_msg(err), "/nonexistent/sgx_enclave"), "missing device: %s",
+	      err_msg(err));
+	err_free(&err);
+
+	sgx_image_free(&img);
+	return failures ? 1 : 0;
+}

@@ -1,0 +1,343 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The emulator backend: the skeleton enclave (the binary hardware would
+ * run) is built, EINITed and entered; its EREPORT verifies with the report
+ * key of its target; EINIT refuses what the CPU refuses; a tiny enclave's
+ * EGETKEY seal key is stable across loads; faults inside become AEXs.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sgx/image.h"
+#include "sgx/loader.h"
+#include "sgx/measure.h"
+#include "sgx/sigstruct.h"
+#include "skeleton/skeleton_abi.h"
+
+static int failures;
+
+#define CHECK(cond, ...)                                                                           \
+	do {                                                                                       \
+		if (cond) {                                                                        \
+			printf("ok - ");                                                           \
+		} else {                                                                           \
+			printf("not ok - ");                                                       \
+			failures++;                                                                \
+		}                                                                                  \
+		printf(__VA_ARGS__);                                                               \
+		printf("\n");                                                                      \
+	} while (0)
+
+static const struct sgx_load_opts emu = { .backend = SGX_BACKEND_EMULATOR };
+
+/* One ecall of the skeleton, servicing its OCALLs; output collected in out. */
+static int skel_call(struct sgx_encl *e, long op, struct skel_mailbox *mb, char *out, size_t outlen,
+		     long *result, err_t *err)
+{
+	struct sgx_encl_regs r = { .rdi = op, .rsi = (uintptr_t)mb };
+	size_t used = 0;
+	int ret;
+
+	for (;;) {
+		ret = sgx_encl_call(e, 0, &r, err);
+		if (ret < 0)
+			return ret;
+		if (r.rdi == SKEL_EXIT_RETURN) {
+			*result = (long)r.rsi;
+			return 0;
+		}
+		if (r.rdi != SKEL_EXIT_OCALL)
+			return -EPROTO;
+		if (r.rsi == SKEL_OCALL_WRITE && used + mb->len < outlen) {
+			memcpy(out + used, mb->buf, mb->len);
+			used += mb->len;
+			out[used] = 0;
+			r.rsi = mb->len;
+		} else {
+			r.rsi = 0;
+		}
+		r.rdi = SKEL_ECALL_OCALL_RET;
+	}
+}
+
+static void set_argv(struct skel_mailbox *mb, const char *const *argv)
+{
+	mb->argc = 0;
+	mb->argv_len = 0;
+	for (; *argv; argv++) {
+		size_t n = strlen(*argv) + 1;
+
+		memcpy(mb->argv + mb->argv_len, *argv, n);
+		mb->argv_len += n;
+		mb->argc++;
+	}
+}
+
+static void test_skeleton(const char *dir)
+{
+	char path[4200], out[256];
+	struct sgx_image img, bad;
+	struct sgx_sigstruct ss, t;
+	struct sgx_encl *e = NULL;
+	struct skel_mailbox *mb = calloc(1, sizeof(*mb));
+	uint8_t mr[32], measured[32];
+	err_t err = NULL;
+	long result = -1;
+	int ret, cls;
+
+	snprintf(path, sizeof(path), "%s/encl.elf", dir);
+	ret = sgx_image_from_elf(&img, path, &(struct sgx_layout_opts){ 0 }, &err);
+	snprintf(path, sizeof(path), "%s/encl.ss", dir);
+	if (ret == 0)
+		ret = sgx_sigstruct_load(&ss, path, &err);
+	if (ret < 0) {
+		printf("not ok - load the skeleton from %s: %s\n", dir, err_msg(err));
+		failures++;
+		return;
+	}
+	ret = sgx_encl_load(&e, &img, &ss, &emu, &cls, &err);
+	CHECK(ret == 0, "skeleton enclave EINIT on the emulator%s%s", ret ? ": " : "",
+	      ret ? err_msg(err) : "");
+	if (ret)
+		return;
+	sgx_encl_mrenclave(e, mr);
+	sgx_image_measure(&img, measured, &err);
+	CHECK(!strcmp(sgx_encl_backend(e), "emulator") && sgx_encl_is_emulated(e) &&
+		  !memcmp(mr, measured, 32) && !memcmp(mr, ss.body.enclavehash, 32),
+	      "backend emulator, MRENCLAVE as measured and signed");
+	CHECK(sgx_encl_base(e) % sgx_encl_size(e) == 0, "ELRANGE aligned to its size");
+	CHECK(sgx_encl_tcs_count(e) == SKEL_NTCS, "%u TCS", sgx_encl_tcs_count(e));
+
+	set_argv(mb, (const char *[]){ "hello", NULL });
+	ret = skel_call(e, SKEL_ECALL_MAIN, mb, out, sizeof(out), &result, &err);
+	CHECK(ret == 0 && result == 0 && strstr(out, "Hello"), "hello: OCALL output '%.40s'",
+	      ret ? err_msg(err) : out);
+	set_argv(mb, (const char *[]){ "exit", "42", NULL });
+	ret = skel_call(e, SKEL_ECALL_MAIN, mb, out, sizeof(out), &result, &err);
+	CHECK(ret == 0 && result == 42, "exit 42 returns 42");
+
+	/* EREPORT aimed at the enclave itself, then at another target. */
+	{
+		struct sgx_targetinfo ti, other;
+		struct sgx_report rep;
+
+		sgx_encl_targetinfo(e, &ti);
+		memcpy(mb->targetinfo, &ti, sizeof(ti));
+		memset(mb->reportdata, 0xab, 64);
+		ret = skel_call(e, SKEL_ECALL_REPORT, mb, out, sizeof(out), &result, &err);
+		memcpy(&rep, mb->report, sizeof(rep));
+		CHECK(ret == 0 && result == 0 && !memcmp(rep.body.mrenclave, mr, 32) &&
+			  rep.body.reportdata[63] == 0xab && (rep.body.attributes & SGX_ATTR_INIT),
+		      "EREPORT inside: MRENCLAVE, REPORTDATA, ATTRIBUTES.INIT");
+		ret = sgx_emu_verify_report(&rep, &ti, &err);
+		CHECK(ret == 0, "REPORT MAC verifies with the target's report key%s%s",
+		      ret ? ": " : "", ret ? err_msg(err) : "");
+		err_free(&err);
+		rep.body.isvsvn ^= 1;
+		CHECK(sgx_emu_verify_report(&rep, &ti, &err) == -EBADMSG,
+		      "a tampered REPORT fails");
+		err_free(&err);
+
+		other = ti;
+		other.mrenclave[0] ^= 0xff;
+		memcpy(mb->targetinfo, &other, sizeof(other));
+		skel_call(e, SKEL_ECALL_REPORT, mb, out, sizeof(out), &result, &err);
+		memcpy(&rep, mb->report, sizeof(rep));
+		CHECK(sgx_emu_verify_report(&rep, &other, &err) == 0 &&
+			  sgx_emu_verify_report(&rep, &ti, &err) == -EBADMSG,
+		      "a REPORT for another target verifies only with that target's key");
+		err_free(&err);
+	}
+	sgx_encl_destroy(e);
+	e = NULL;
+
+	/* A SIGSTRUCT for another image. */
+	bad = img;
+	bad.pages = calloc(img.npages, sizeof(*bad.pages));
+	memcpy(bad.pages, img.pages, img.npages * sizeof(*bad.pages));
+	{
+		static uint8_t page[4096];
+
+		memcpy(page, bad.pages[img.npages - 1].data ? bad.pages[img.npages - 1].data : page,
+		       4096);
+		page[100] ^= 1;
+		bad.pages[img.npages - 1].data = page;
+	}
+	ret = sgx_encl_load(&e, &bad, &ss, &emu, &cls, &err);
+	CHECK(ret == -EPERM && cls == SGX_INVALID_MEASUREMENT && !e &&
+		  strstr(err_msg(err), "EINIT: SGX_INVALID_MEASUREMENT"),
+	      "SIGSTRUCT of another image refused: %s", err_msg(err));
+	err_free(&err);
+	free(bad.pages);
+
+	t = ss;
+	t.signature[17] ^= 0x10;
+	ret = sgx_encl_load(&e, &img, &t, &emu, &cls, &err);
+	CHECK(ret == -EPERM && cls == SGX_INVALID_SIGNATURE, "tampered signature refused: %s",
+	      err_msg(err));
+	err_free(&err);
+	t = ss;
+	t.q1[5] ^= 1;
+	ret = sgx_encl_load(&e, &img, &t, &emu, &cls, &err);
+	CHECK(ret == -EPERM && cls == SGX_INVALID_SIGNATURE, "tampered q1 refused: %s",
+	      err_msg(err));
+	err_free(&err);
+	{
+		struct sgx_load_opts o = emu;
+
+		o.set_secs = 1;
+		o.attributes = ss.body.attributes | SGX_ATTR_DEBUG;
+		o.xfrm = ss.body.xfrm;
+		ret = sgx_encl_load(&e, &img, &ss, &o, &cls, &err);
+		CHECK(ret == -EPERM && cls == SGX_INVALID_ATTRIBUTE,
+		      "SECS attributes outside the signed mask refused: %s", err_msg(err));
+		err_free(&err);
+	}
+	sgx_image_free(&img);
+	free(mb);
+}
+
+/*
+ * A tiny hand-assembled enclave: page 0 TCS (OSSA 0x3000, NSSA 1, OENTRY
+ * 0x1000), page 1 code, page 2 a KEYREQUEST (SEAL, MRENCLAVE policy) at
+ * 0x2000 and the key at 0x2200, page 3 the SSA. RDI 0: EGETKEY, copy the
+ * key to [RSI], EEXIT with RDI = status. RDI 1: ud2. RDI 2: rdtsc.
+ */
+static const uint8_t tiny_code[] = {
+	0x49, 0x89, 0xcb, 0x48, 0x83, 0xff, 0x01, 0x74, 0x3a, 0x48, 0x83, 0xff, 0x02, 0x74, 0x36,
+	0x48, 0x8d, 0x1d, 0xea, 0x0f, 0x00, 0x00, 0x48, 0x8d, 0x0d, 0xe3, 0x11, 0x00, 0x00, 0xb8,
+	0x01, 0x00, 0x00, 0x00, 0x0f, 0x01, 0xd7, 0x48, 0x8b, 0x11, 0x48, 0x89, 0x16, 0x48, 0x8b,
+	0x51, 0x08, 0x48, 0x89, 0x56, 0x08, 0x48, 0x89, 0xc7, 0x31, 0xc9, 0x4c, 0x89, 0xdb, 0xb8,
+	0x04, 0x00, 0x00, 0x00, 0x0f, 0x01, 0xd7, 0x0f, 0x0b, 0x0f, 0x31, 0x0f, 0x0b
+};
+
+static int tiny_load(struct sgx_encl **e, const char *key, uint16_t policy, uint8_t salt,
+		     err_t *err)
+{
+	static uint8_t buf[4 * 4096];
+	struct sgx_sign_opts so;
+	struct sgx_sigstruct ss;
+	struct sgx_image img;
+	uint8_t mr[32];
+	int ret, cls;
+
+	memset(buf, 0, sizeof(buf));
+	((struct sgx_tcs *)buf)->ossa = 0x3000;
+	((struct sgx_tcs *)buf)->nssa = 1;
+	((struct sgx_tcs *)buf)->oentry = 0x1000;
+	memcpy(buf + 0x1000, tiny_code, sizeof(tiny_code));
+	buf[0x1800] = salt; /* another MRENCLAVE, same signer */
+	((struct sgx_keyrequest *)(buf + 0x2000))->keyname = SGX_KEY_SEAL;
+	((struct sgx_keyrequest *)(buf + 0x2000))->keypolicy = policy;
+	ret = sgx_image_from_flat_mem(&img, buf, sizeof(buf), "tcs,rx,rw,rw", 0, 1, err);
+	if (ret < 0)
+		return ret;
+	sgx_image_measure(&img, mr, err);
+	sgx_sign_opts_default(&so);
+	so.date = 0;
+	sgx_sigstruct_init(&ss, &so, mr);
+	ret = sgx_sigstruct_sign_file(&ss, key, err);
+	if (ret == 0)
+		ret = sgx_encl_load(e, &img, &ss, &emu, &cls, err);
+	sgx_image_free(&img);
+	return ret;
+}
+
+static void test_tiny(const char *key)
+{
+	struct sgx_encl *e = NULL;
+	uint8_t k1[16] = { 0 }, k2[16] = { 0 }, k3[16] = { 0 };
+	struct sgx_encl_regs r;
+	err_t err = NULL;
+	int ret;
+
+	ret = tiny_load(&e, key, SGX_KEYPOLICY_MRENCLAVE, 0, &err);
+	CHECK(ret == 0, "tiny enclave loads%s%s", ret ? ": " : "", ret ? err_msg(err) : "");
+	if (ret)
+		return;
+	r = (struct sgx_encl_regs){ .rdi = 0, .rsi = (uintptr_t)k1 };
+	ret = sgx_encl_call(e, 0, &r, &err);
+	CHECK(ret == 0 && r.rdi == 0, "EGETKEY(SEAL) succeeds");
+	sgx_encl_destroy(e);
+	e = NULL;
+	tiny_load(&e, key, SGX_KEYPOLICY_MRENCLAVE, 0, &err);
+	r = (struct sgx_encl_regs){ .rdi = 0, .rsi = (uintptr_t)k2 };
+	ret = sgx_encl_call(e, 0, &r, &err);
+	CHECK(ret == 0 && !memcmp(k1, k2, 16) && memcmp(k1, k3, 16),
+	      "seal key stable across two loads");
+
+	/* Faults inside are AEXs; with NSSA 1 the TCS can't be entered again. */
+	r = (struct sgx_encl_regs){ .rdi = 1 };
+	ret = sgx_encl_call(e, 0, &r, &err);
+	CHECK(ret == -EFAULT && strstr(err_msg(err), "#UD"), "ud2 inside: %s", err_msg(err));
+	err_free(&err);
+	r = (struct sgx_encl_regs){ .rdi = 0, .rsi = (uintptr_t)k3 };
+	ret = sgx_encl_call(e, 0, &r, &err);
+	CHECK(ret == -EFAULT && strstr(err_msg(err), "EENTER"), "EENTER with CSSA = NSSA: %s",
+	      err_msg(err));
+	err_free(&err);
+	sgx_encl_destroy(e);
+	e = NULL;
+
+	tiny_load(&e, key, SGX_KEYPOLICY_MRENCLAVE, 0, &err);
+	r = (struct sgx_encl_regs){ .rdi = 2 };
+	ret = sgx_encl_call(e, 0, &r, &err);
+	CHECK(ret == -EFAULT && strstr(err_msg(err), "#UD"), "RDTSC inside is refused: %s",
+	      err_msg(err));
+	err_free(&err);
+	sgx_encl_destroy(e);
+	e = NULL;
+
+	/* Two enclaves of one signer: MRSIGNER keys agree, MRENCLAVE keys don't. */
+	for (int salt = 0; salt < 2; salt++) {
+		static uint8_t ks[2][2][16];
+
+		for (int pol = 0; pol < 2; pol++) {
+			e = NULL;
+			tiny_load(&e, key, pol ? SGX_KEYPOLICY_MRSIGNER : SGX_KEYPOLICY_MRENCLAVE,
+				  salt, &err);
+			r = (struct sgx_encl_regs){ .rdi = 0, .rsi = (uintptr_t)ks[salt][pol] };
+			if (e)
+				sgx_encl_call(e, 0, &r, &err);
+			sgx_encl_destroy(e);
+		}
+		if (salt == 1)
+			CHECK(
+			    !memcmp(ks[0][1], ks[1][1], 16) && memcmp(ks[0][0], ks[1][0], 16),
+			    "MRSIGNER seal keys shared by a signer's enclaves, MRENCLAVE keys not");
+	}
+	err_free(&err);
+}
+
+int main(void)
+{
+	const char *build = getenv("BUILD") ? getenv("BUILD") : "build";
+	char dir[4096], secret[] = "/tmp/sgx-emu-test.XXXXXX", key[4200], spath[4200];
+	struct stat st;
+	err_t err = NULL;
+
+	/* A private machine secret, created by the loader (0600). */
+	if (!mkdtemp(secret))
+		return 1;
+	snprintf(spath, sizeof(spath), "%s/sub/secret", secret);
+	setenv("SGX_EMU_SECRET", spath, 1);
+	setenv("SGX_LOADER_BACKEND", "auto", 1);
+	CHECK(sgx_loader_init(&err) == 0 && stat(spath, &st) == 0 && (st.st_mode & 0777) == 0600,
+	      "emulator secret created 0600 at $SGX_EMU_SECRET");
+	err_free(&err);
+
+	snprintf(dir, sizeof(dir), "%s/share/skeleton", build);
+	test_skeleton(dir);
+	snprintf(key, sizeof(key), "%s/signing_key.pem", dir);
+	test_tiny(key);
+
+	unlink(spath);
+	snprintf(spath, sizeof(spath), "%s/sub", secret);
+	rmdir(spath);
+	rmdir(secret);
+	return failures ? 1 : 0;
+}
