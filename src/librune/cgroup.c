@@ -666,7 +666,11 @@ static char *relative_base(const struct rune_cgroup_host *h)
 			return NULL;
 		return cg_clean_path(parent);
 	}
-	return strdup(h->hier[0].self); /* v1 first (sorted) */
+	/* v1: the lowest-numbered hierarchy with a real controller (name=systemd tracks sessions). */
+	for (size_t i = 0; i < h->n; i++)
+		if (!h->hier[i].v2 && strncmp(h->hier[i].controllers, "name=", 5) != 0)
+			return strdup(h->hier[i].self);
+	return strdup(h->hier[0].self);
 }
 
 int rune_cgroup_host_resolve_path(const struct rune_cgroup_host *h, const char *cgroups_path,
@@ -720,11 +724,16 @@ struct made {
 	size_t n;
 };
 
-static void made_undo(struct made *m)
+static int do_rmdir(const struct rune_cgroup_host *h, const char *dir)
+{
+	return h->rmdir ? h->rmdir(dir) : rmdir(dir);
+}
+
+static void made_undo(const struct rune_cgroup_host *h, struct made *m)
 {
 	while (m->n > 0) {
 		m->n--;
-		rmdir(m->v[m->n]);
+		do_rmdir(h, m->v[m->n]);
 		free(m->v[m->n]);
 	}
 	free(m->v);
@@ -791,7 +800,7 @@ static int mkdir_one(const struct rune_cgroup_host *h, const struct rune_cgroup_
 	if (nv == NULL || (nv[m->n] = strdup(dir)) == NULL) {
 		if (nv)
 			m->v = nv;
-		rmdir(dir);
+		do_rmdir(h, dir);
 		return err_sys(err, ENOMEM, "mkdir %s", dir);
 	}
 	m->v = nv;
@@ -808,28 +817,25 @@ static int mkdir_path(const struct rune_cgroup_host *h, const struct rune_cgroup
 		      const char *path, struct made *m, err_t *err)
 {
 	_cleanup_free_ char *dir = rune_cgroup_dir(hier, path);
-	size_t base = strlen(hier->mountpoint);
+	size_t base = strlen(hier->mountpoint), len;
 
 	if (dir == NULL)
 		return err_sys(err, ENOMEM, "mkdir");
-	for (char *p = dir + base + 1; p; p = strchr(p + 1, '/')) {
-		char *slash = strchr(p, '/');
+	len = strlen(dir);
+	for (size_t i = base + 1; i <= len; i++) {
 		_cleanup_free_ char *parent = NULL;
+		char c = dir[i];
 		int r;
 
-		if (slash)
-			*slash = '\0';
+		if (c != '/' && c != '\0')
+			continue;
+		dir[i] = '\0';
 		parent = strndup(dir, strrchr(dir, '/') - dir);
-		if (parent == NULL)
-			return err_sys(err, ENOMEM, "mkdir");
-		r = mkdir_one(h, hier, parent, dir, m, err);
-		if (slash)
-			*slash = '/';
+		r = parent ? mkdir_one(h, hier, parent, dir, m, err)
+			   : err_sys(err, ENOMEM, "mkdir");
+		dir[i] = c;
 		if (r < 0)
 			return r;
-		p = slash;
-		if (p == NULL)
-			break;
 	}
 	return 0;
 }
@@ -892,7 +898,7 @@ int rune_cgroup_create(const struct rune_cgroup_host *h, const char *path, pid_t
 	made_forget(&m);
 	return 0;
 fail:
-	made_undo(&m);
+	made_undo(h, &m);
 	return err_wrap(err, "create cgroup %s", path);
 }
 
@@ -1151,8 +1157,7 @@ static void sleep_ms(long ms)
 
 static int rmdir_cb(const char *dir, void *data)
 {
-	(void)data;
-	if (rmdir(dir) < 0 && errno != ENOENT)
+	if (do_rmdir(data, dir) < 0 && errno != ENOENT)
 		return -errno;
 	return 0;
 }
@@ -1177,7 +1182,7 @@ int rune_cgroup_destroy(const struct rune_cgroup_host *h, const char *path, bool
 
 			if (dir == NULL)
 				return err_sys(err, ENOMEM, "remove cgroup %s", path);
-			q = walk(dir, true, rmdir_cb, NULL);
+			q = walk(dir, true, rmdir_cb, (void *)h);
 			if (q < 0 && r == 0) {
 				r = q;
 				failed = steal_ptr(dir);

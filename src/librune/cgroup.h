@@ -80,7 +80,8 @@ const struct rune_cgroup_hierarchy *rune_cgroup_controller(const struct rune_cgr
  *  - NULL/"" -> "/<id>";
  *  - absolute -> cleaned ("..", "//" removed; it never climbs above "/");
  *  - relative -> under the caller's cgroup (v1/hybrid: its cgroup on the
- *    first v1 hierarchy in /proc/self/cgroup; pure v2: the parent of its
+ *    lowest-numbered v1 hierarchy with a controller, as in /proc/self/cgroup,
+ *    e.g. "cpu" here; pure v2: the parent of its
  *    cgroup, since the caller's own cgroup holds processes, as runc does);
  *  - systemd: "slice:prefix:name" -> "/a.slice/a-b.slice/prefix-name.scope"
  *    (default "system.slice:rune:<id>"); an error when systemd is not

@@ -106,6 +106,19 @@ static int parse_rules(json_t *rules, struct rule **out, size_t *n, err_t *err)
 	return 0;
 }
 
+int cg_devices_check(json_t *rules, err_t *err)
+{
+	struct rule *v = NULL;
+	size_t n = 0;
+	int r;
+
+	if (rules && !json_is_array(rules))
+		return err_set(err, EINVAL, "linux.resources.devices: expected an array");
+	r = parse_rules(rules, &v, &n, err);
+	free(v);
+	return r;
+}
+
 static int v1_devices(const struct rune_cgroup_host *h, const char *dir, const struct rule *v,
 		      size_t n, err_t *err)
 {

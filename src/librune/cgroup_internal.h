@@ -18,6 +18,8 @@ struct rune_cgroup_host {
 	/* Tests: called after each mkdir, to fill the new dir as the kernel would. */
 	void (*on_mkdir)(const struct rune_cgroup_hierarchy *hier, const char *dir, void *data);
 	void *on_mkdir_data;
+	/* Tests: rmdir replacement (a fake tree's dirs hold regular files). */
+	int (*rmdir)(const char *dir);
 	/* Tests: skip the eBPF device program (needs a real cgroup2 fd). */
 	bool no_bpf;
 };
@@ -49,6 +51,8 @@ int cg_apply_resources(const struct rune_cgroup_host *h, const char *path, json_
 		       err_t *err);
 /* v1 devices.allow/deny, or the v2 eBPF program (cgroup_devices.c). */
 int cg_apply_devices(const struct rune_cgroup_host *h, const char *path, json_t *rules, err_t *err);
+/* Validates linux.resources.devices (errors name the config's indices). */
+int cg_devices_check(json_t *rules, err_t *err);
 /* The v2 device program for rules, and loading + attaching it to a cgroup2 dir. */
 struct bpf_insn;
 int cg_bpf_devices_prog(json_t *rules, struct bpf_insn **out, size_t *n, err_t *err);

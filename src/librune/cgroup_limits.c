@@ -929,8 +929,9 @@ static int apply_devices(struct ctx *c, json_t *configured)
 	json_t *rules;
 	int r;
 
-	if (configured && !json_is_array(configured))
-		return err_set(c->err, EINVAL, "linux.resources.devices: expected an array");
+	r = cg_devices_check(configured, c->err);
+	if (r < 0)
+		return r;
 	if (!c->create && configured == NULL)
 		return 0;
 	/* Without a devices controller only an explicit request is an error. */
