@@ -243,6 +243,17 @@ static int load_secret_locked(err_t *err)
 	return 0;
 }
 
+/* Unloaded with the library (a dlclosed PAL): leave nothing behind. */
+__attribute__((destructor)) static void emu_fini(void)
+{
+	EVP_MAC_free(cmac);
+	cmac = NULL;
+	free(secret_path);
+	secret_path = NULL;
+	explicit_bzero(root_key, sizeof(root_key));
+	secret_ready = 0;
+}
+
 int sgx_loader_init(err_t *err)
 {
 	int ret;
