@@ -12,6 +12,7 @@ $(BUILD)/lib/librune.a: $(LIBRUNE_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
+$(BUILD)/obj/src/librune/enclave.o: CFLAGS += -DRUNE_PAL_DIR='"$(PREFIX)/lib/rune/pal"'
 $(BUILD)/obj/src/rune/main.o: CFLAGS += -DRUNE_VERSION='"$(RUNE_VERSION)"' -DRUNE_COMMIT='"$(RUNE_COMMIT)"'
 
 $(BUILD)/bin/rune: $(RUNE_OBJS) $(BUILD)/lib/librune.a $(COMMON_OBJS)

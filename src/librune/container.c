@@ -303,6 +303,11 @@ static __attribute__((noreturn)) void init_main(struct init_args *a)
 	err_t err = NULL;
 	int ret;
 
+	sigset_t none;
+
+	/* `run` blocks signals to forward them: the workload must start with none blocked. */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	ret = init_setup(a, &err);
 	/* Only reached on failure (or exec failing after start). */
@@ -433,6 +438,8 @@ static int create_container(const struct rune_ctx *ctx, const struct rune_create
 		goto out;
 	}
 	undo.state_dir = dir;
+	if (enclave)
+		rune_enclave_set_state_dir(enclave, dir);
 	undo.cgroup_host = cgh;
 	undo.cgroup_path = cgpath;
 	fifo = path_join(dir, "exec.fifo");

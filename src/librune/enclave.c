@@ -1,74 +1,737 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * rune as a host of enclave runtimes (Enclave Runtime PAL API v1-v3).
+ *
+ * The container's init becomes init-runelet: it dlopens the PAL by its host
+ * path before pivot_root, calls pal_init at create (inside the rootfs, with
+ * the workload's identity already applied), and at start runs the workload
+ * in the enclave: pal_exec (v1) or pal_create_process + pal_exec (v2, v3).
+ * While the workload runs, a control thread serves signals (forwarded with
+ * pal_kill) and requests from `rune exec` and `rune attest` over a unix
+ * socket in the state directory (SOCK_SEQPACKET, one JSON object a message,
+ * stdio fds passed with SCM_RIGHTS).
+ */
 #include "librune/enclave.h"
 
+#include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "librune/cgroup.h"
+#include "librune/internal.h"
+#include "librune/linux.h"
+#include "librune/util.h"
+#include "rune/pal.h"
+
+#ifndef RUNE_PAL_DIR
+#define RUNE_PAL_DIR "/usr/local/lib/rune/pal"
+#endif
+#define RUNE_CONFIG_FILE "/etc/rune/config.json"
+#define SOCKET_NAME	 "runelet.sock"
+#define MSG_MAX		 65536
+
+struct pal_ops {
+	int version;
+	pal_init_fn init;
+	pal_exec_v1_fn exec_v1;
+	pal_create_process_fn create_process;
+	pal_exec_fn exec;
+	pal_kill_fn kill;
+	pal_destroy_fn destroy;
+	pal_get_local_report_fn get_local_report;
+};
 
 struct rune_enclave {
 	char *type;
+	char *runtime_path; /* resolved, inside an allowed PAL directory */
+	char *args;	    /* commas already turned into spaces */
+	char *log_level;
+	char *socket_path;
+	void *handle;
+	struct pal_ops ops;
+	int listen_fd;
+	int workload_pid; /* the PAL's pid of the main workload (v2+) */
 };
 
-static const char *config_value(const struct rune_config *cfg, const char *env_key,
-				const char *annotation)
+static const char *const log_levels[] = { "trace", "debug", "info",  "warning",
+					  "error", "fatal", "panic", "off" };
+
+/* ---- configuration ---- */
+
+/* Takes KEY from process.env (removing it: the workload must not see it) or the annotation. */
+static char *take_value(struct rune_config *cfg, const char *env_key, const char *annotation)
 {
 	size_t n = strlen(env_key);
+	char *found = NULL;
+	char **e, **w;
 
-	for (char **e = cfg->process.env; e && *e; e++)
-		if (strncmp(*e, env_key, n) == 0 && (*e)[n] == '=')
-			return *e + n + 1;
-	return json_string_value(json_object_get(cfg->annotations, annotation));
+	for (e = w = cfg->process.env; e && *e; e++) {
+		if (strncmp(*e, env_key, n) == 0 && (*e)[n] == '=') {
+			free(found);
+			found = strdup(*e + n + 1);
+			free(*e);
+			continue;
+		}
+		*w++ = *e;
+	}
+	if (w)
+		*w = NULL;
+	if (found)
+		return found;
+	const char *a = json_string_value(json_object_get(cfg->annotations, annotation));
+	return a ? strdup(a) : NULL;
+}
+
+/* PAL directories: --pal-dir flags, else the config file's "pal_dirs", else the default. */
+static int allowed_dirs(const struct rune_ctx *ctx, char ***out, err_t *err)
+{
+	struct stat st;
+	json_t *j, *v;
+	size_t i;
+
+	*out = NULL;
+	for (const char **d = ctx->pal_dirs; d && *d; d++)
+		strv_append(out, *d);
+	if (*out)
+		return 0;
+	if (stat(RUNE_CONFIG_FILE, &st) == 0) {
+		if (st.st_uid != 0 || (st.st_mode & 022))
+			return err_set(err, EPERM,
+				       "%s must be owned by root and not writable by others",
+				       RUNE_CONFIG_FILE);
+		j = json_load_file(RUNE_CONFIG_FILE, 0, NULL);
+		if (j == NULL)
+			return err_set(err, EINVAL, "%s: not valid JSON", RUNE_CONFIG_FILE);
+		json_array_foreach(json_object_get(j, "pal_dirs"), i, v) if (json_is_string(v))
+		    strv_append(out, json_string_value(v));
+		json_decref(j);
+	}
+	if (*out == NULL)
+		strv_append(out, RUNE_PAL_DIR);
+	return 0;
+}
+
+static bool under_dir(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	return strncmp(path, dir, n) == 0 && (path[n] == '/' || dir[n - 1] == '/');
+}
+
+/* The runtime path must resolve inside an allowed directory, to a root-owned file nobody else can write. */
+static int check_runtime_path(const struct rune_ctx *ctx, const char *path, char **resolved,
+			      err_t *err)
+{
+	_cleanup_strv_ char **dirs = NULL;
+	_cleanup_free_ char *real = NULL;
+	struct stat st;
+	int ret;
+
+	if ((ret = allowed_dirs(ctx, &dirs, err)) < 0)
+		return ret;
+	real = realpath(path, NULL);
+	if (real == NULL)
+		return err_sys(err, errno, "enclave runtime %s", path);
+	for (char **d = dirs; d && *d; d++) {
+		_cleanup_free_ char *rd = realpath(*d, NULL);
+		if (rd == NULL || !under_dir(real, rd))
+			continue;
+		if (stat(real, &st) < 0)
+			return err_sys(err, errno, "enclave runtime %s", path);
+		if (!S_ISREG(st.st_mode))
+			return err_set(err, EPERM, "enclave runtime %s: not a regular file", path);
+		if (st.st_uid != 0 || (st.st_mode & 022))
+			return err_set(err, EPERM,
+				       "enclave runtime %s: must be owned by root and not writable "
+				       "by group or others",
+				       path);
+		*resolved = steal_ptr(real);
+		return 0;
+	}
+	return err_set(err, EPERM,
+		       "enclave runtime %s: not in an allowed PAL directory (see --pal-dir)", path);
+}
+
+static int check_log_level(const char *l, err_t *err)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(log_levels); i++)
+		if (strcmp(l, log_levels[i]) == 0)
+			return 0;
+	return err_set(err, EINVAL, "ENCLAVE_RUNTIME_LOGLEVEL: unknown level \"%s\"", l);
 }
 
 int rune_enclave_from_config(const struct rune_ctx *ctx, struct rune_config *cfg,
 			     struct rune_enclave **out, err_t *err)
 {
-	const char *type = config_value(cfg, "ENCLAVE_TYPE", "enclave.type");
+	_cleanup_free_ char *type = take_value(cfg, "ENCLAVE_TYPE", "enclave.type");
+	_cleanup_free_ char *path = take_value(cfg, "ENCLAVE_RUNTIME_PATH", "enclave.runtime.path");
+	_cleanup_free_ char *args = take_value(cfg, "ENCLAVE_RUNTIME_ARGS", "enclave.runtime.args");
+	_cleanup_free_ char *level =
+	    take_value(cfg, "ENCLAVE_RUNTIME_LOGLEVEL", "enclave.runtime.loglevel");
+	struct rune_enclave *e;
+	int ret;
 
-	(void)ctx;
 	*out = NULL;
 	if (type == NULL || *type == '\0')
 		return 0;
-	return err_set(err, ENOTSUP, "enclave containers (ENCLAVE_TYPE=%s) are not supported yet",
-		       type);
+	if (strcmp(type, "intelSgx") != 0)
+		return err_set(
+		    err, EINVAL,
+		    "ENCLAVE_TYPE: unsupported enclave type \"%s\" (rune supports intelSgx)", type);
+	if (path == NULL || *path == '\0')
+		return err_set(err, EINVAL, "ENCLAVE_RUNTIME_PATH: missing (ENCLAVE_TYPE is set)");
+	if (level && (ret = check_log_level(level, err)) < 0)
+		return ret;
+	e = calloc(1, sizeof(*e));
+	if (e == NULL)
+		return err_sys(err, ENOMEM, "enclave");
+	e->listen_fd = -1;
+	e->type = steal_ptr(type);
+	e->args = args ? steal_ptr(args) : strdup("");
+	for (char *p = e->args; *p; p++)
+		if (*p == ',')
+			*p = ' ';
+	e->log_level = level ? steal_ptr(level) : strdup("info");
+	if ((ret = check_runtime_path(ctx, path, &e->runtime_path, err)) < 0) {
+		rune_enclave_free(e);
+		return ret;
+	}
+	*out = e;
+	return 0;
+}
+
+static int add_device(struct rune_config *cfg, const char *path)
+{
+	struct stat st;
+	struct rune_device *d;
+
+	if (stat(path, &st) < 0 || !S_ISCHR(st.st_mode))
+		return 0;
+	d = realloc(cfg->devices, (cfg->n_devices + 1) * sizeof(*d));
+	if (d == NULL)
+		return -ENOMEM;
+	cfg->devices = d;
+	d += cfg->n_devices++;
+	memset(d, 0, sizeof(*d));
+	d->path = strdup(path);
+	d->type = 'c';
+	d->major = major(st.st_rdev);
+	d->minor = minor(st.st_rdev);
+	d->has_mode = true;
+	d->mode = st.st_mode & 0777;
+	if (cfg->resources == NULL) {
+		cfg->resources = json_object();
+		json_object_set_new(json_object_get(cfg->root, "linux"), "resources",
+				    cfg->resources);
+	}
+	return rune_cgroup_allow_device(cfg->resources, 'c', d->major, d->minor, "rwm", NULL);
 }
 
 void rune_enclave_add_devices(struct rune_enclave *e, struct rune_config *cfg)
 {
+	static const char *const nodes[] = { "/dev/sgx_enclave", "/dev/sgx_provision",
+					     "/dev/sgx/enclave", "/dev/sgx/provision",
+					     "/dev/isgx" };
+	struct stat st;
+
 	(void)e;
-	(void)cfg;
+	for (size_t i = 0; i < ARRAY_SIZE(nodes); i++)
+		add_device(cfg, nodes[i]);
+	/* aesmd serves launch tokens and quotes: its socket directory, where the host has one. */
+	if (stat("/var/run/aesmd", &st) == 0 && S_ISDIR(st.st_mode)) {
+		struct rune_mount *m = realloc(cfg->mounts, (cfg->n_mounts + 1) * sizeof(*m));
+		if (m == NULL)
+			return;
+		cfg->mounts = m;
+		m += cfg->n_mounts++;
+		memset(m, 0, sizeof(*m));
+		m->destination = strdup("/var/run/aesmd");
+		m->source = strdup("/var/run/aesmd");
+		m->type = strdup("bind");
+		m->bind = true;
+		m->recursive = true;
+	}
+}
+
+/* ---- init-runelet ---- */
+
+static int pal_error(int ret)
+{
+	/* Occlum's PAL returns -1 and sets errno; Inclavare's return a negative errno. */
+	if (ret == -1 && errno > 0)
+		return errno;
+	return ret < 0 ? -ret : EIO;
+}
+
+static int pal_fail(const struct rune_enclave *e, const char *call, int ret, err_t *err)
+{
+	int code = pal_error(ret);
+
+	return err_set(err, code, "enclave runtime %s: %s failed with %d (%s)", e->runtime_path,
+		       call, ret, strerror(code));
+}
+
+#define RESOLVE(e, field, name, required)                                                          \
+	do {                                                                                       \
+		*(void **)&(e)->ops.field = dlsym((e)->handle, name);                              \
+		if ((required) && (e)->ops.field == NULL)                                          \
+			return err_set(err, ENOSYS, "enclave runtime %s: missing symbol %s",       \
+				       (e)->runtime_path, name);                                   \
+	} while (0)
+
+static int bind_socket(struct rune_enclave *e, err_t *err)
+{
+	_cleanup_free_ char *dir = strdup(e->socket_path);
+	_cleanup_close_ int dfd = -1;
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	int fd;
+
+	*strrchr(dir, '/') = '\0';
+	dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return err_sys(err, errno, "open %s", dir);
+	/* Through the fd: short enough for sun_path wherever --root is. */
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "/proc/self/fd/%d/%s", dfd, SOCKET_NAME);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return err_sys(err, errno, "socket");
+	unlink(e->socket_path);
+	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, 16) < 0 ||
+	    chmod(e->socket_path, 0600) < 0) {
+		int saved = errno;
+		close(fd);
+		return err_sys(err, saved, "listen on %s", e->socket_path);
+	}
+	e->listen_fd = fd;
+	return 0;
 }
 
 int rune_enclave_load(struct rune_enclave *e, err_t *err)
 {
-	(void)e;
-	return err_set(err, ENOTSUP, "enclave containers are not supported yet");
+	char fdpath[64];
+	struct stat st;
+	int fd, ret;
+
+	prctl(PR_SET_NAME, "init-runelet", 0, 0, 0);
+	/* Check what we open, then load that very file: no swapping it in between. */
+	fd = open(e->runtime_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(err, errno, "enclave runtime %s", e->runtime_path);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022)) {
+		close(fd);
+		return err_set(err, EPERM, "enclave runtime %s: changed since it was checked",
+			       e->runtime_path);
+	}
+	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
+	e->handle = dlopen(fdpath, RTLD_NOW | RTLD_LOCAL);
+	close(fd);
+	if (e->handle == NULL)
+		return err_set(err, ENOEXEC, "enclave runtime %s: %s", e->runtime_path, dlerror());
+	pal_get_version_fn get_version = (pal_get_version_fn)dlsym(e->handle, "pal_get_version");
+	e->ops.version = get_version ? get_version() : 1;
+	if (e->ops.version < PAL_VERSION_MIN || e->ops.version > PAL_VERSION_MAX)
+		return err_set(err, ENOTSUP,
+			       "enclave runtime %s: PAL API version %d is not supported (1 to 3)",
+			       e->runtime_path, e->ops.version);
+	RESOLVE(e, init, "pal_init", true);
+	RESOLVE(e, destroy, "pal_destroy", true);
+	if (e->ops.version == 1) {
+		RESOLVE(e, exec_v1, "pal_exec", true);
+	} else {
+		RESOLVE(e, create_process, "pal_create_process", true);
+		RESOLVE(e, exec, "pal_exec", true);
+		RESOLVE(e, kill, "pal_kill", true);
+	}
+	if (e->ops.version >= 3)
+		RESOLVE(e, get_local_report, "pal_get_local_report", true);
+	if (e->socket_path && (ret = bind_socket(e, err)) < 0)
+		return ret;
+	return 0;
 }
 
 int rune_enclave_init(struct rune_enclave *e, err_t *err)
 {
-	(void)e;
-	return err_set(err, ENOTSUP, "enclave containers are not supported yet");
+	struct pal_attr_t v1 = { .args = e->args, .log_level = e->log_level };
+	pal_attr_v3_t v3 = { .attr_v1 = v1, .fd = -1, .addr = 0 };
+	int ret;
+
+	errno = 0;
+	ret = e->ops.init(e->ops.version >= 3 ? (const void *)&v3 : (const void *)&v1);
+	if (ret != 0)
+		return pal_fail(e, "pal_init", ret, err);
+	return 0;
+}
+
+/* Occlum reports wait statuses; Inclavare's PALs exit codes. Above 255 can only be the former. */
+static int exit_code_of(int v)
+{
+	if (v >= 0 && v <= 255)
+		return v;
+	return rune_exit_code(v);
+}
+
+/* ---- the control thread ---- */
+
+struct exec_job {
+	struct rune_enclave *e;
+	int conn;
+	int pid;
+};
+
+static int send_json(int fd, json_t *j, const int *fds, size_t nfds)
+{
+	char *text = json_dumps(j, JSON_COMPACT);
+	int ret;
+
+	if (text == NULL)
+		return -ENOMEM;
+	if (nfds == 0) {
+		ret = send(fd, text, strlen(text), MSG_NOSIGNAL) < 0 ? -errno : 0;
+	} else {
+		union {
+			char buf[CMSG_SPACE(3 * sizeof(int))];
+			struct cmsghdr align;
+		} u;
+		struct iovec iov = { .iov_base = text, .iov_len = strlen(text) };
+		struct msghdr msg = { .msg_iov = &iov,
+				      .msg_iovlen = 1,
+				      .msg_control = u.buf,
+				      .msg_controllen = CMSG_SPACE(nfds * sizeof(int)) };
+		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+		memset(&u, 0, sizeof(u));
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+		memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
+		ret = sendmsg(fd, &msg, MSG_NOSIGNAL) < 0 ? -errno : 0;
+	}
+	free(text);
+	return ret;
+}
+
+static json_t *recv_json(int fd, int *fds, size_t *nfds)
+{
+	_cleanup_free_ char *buf = malloc(MSG_MAX + 1);
+	union {
+		char buf[CMSG_SPACE(3 * sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { .iov_base = buf, .iov_len = MSG_MAX };
+	struct msghdr msg = { .msg_iov = &iov,
+			      .msg_iovlen = 1,
+			      .msg_control = u.buf,
+			      .msg_controllen = sizeof(u.buf) };
+	ssize_t n;
+
+	if (nfds)
+		*nfds = 0;
+	if (buf == NULL)
+		return NULL;
+	do
+		n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return NULL;
+	buf[n] = '\0';
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+		size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		if (nfds && fds && k <= 3) {
+			memcpy(fds, CMSG_DATA(c), k * sizeof(int));
+			*nfds = k;
+		} else {
+			int tmp[3];
+			memcpy(tmp, CMSG_DATA(c), (k > 3 ? 3 : k) * sizeof(int));
+			for (size_t i = 0; i < k && i < 3; i++)
+				close(tmp[i]);
+		}
+	}
+	return json_loads(buf, 0, NULL);
+}
+
+static void reply_error(int conn, int code, const char *msg)
+{
+	json_t *j = json_pack("{s:s,s:i,s:s}", "type", "error", "code", code, "msg", msg);
+
+	send_json(conn, j, NULL, 0);
+	json_decref(j);
+}
+
+static void *exec_waiter(void *arg)
+{
+	struct exec_job *job = arg;
+	int exit_value = 0, ret;
+	struct pal_exec_args ea = { .pid = job->pid, .exit_value = &exit_value };
+	json_t *j;
+
+	errno = 0;
+	ret = job->e->ops.exec(&ea);
+	j = ret == 0 ? json_pack("{s:s,s:i}", "type", "exit", "code", exit_code_of(exit_value))
+		     : json_pack("{s:s,s:i,s:s}", "type", "error", "code", pal_error(ret), "msg",
+				 "pal_exec failed");
+	send_json(job->conn, j, NULL, 0);
+	json_decref(j);
+	close(job->conn);
+	free(job);
+	return NULL;
+}
+
+/* Relays kill requests on an exec connection until the process ends. */
+static void *exec_conn_reader(void *arg)
+{
+	struct exec_job *job = arg;
+	json_t *j;
+
+	while ((j = recv_json(job->conn, NULL, NULL))) {
+		if (strcmp(json_string_value(json_object_get(j, "type")) ?: "", "kill") == 0)
+			job->e->ops.kill(job->pid,
+					 json_integer_value(json_object_get(j, "signal")));
+		json_decref(j);
+	}
+	return NULL;
+}
+
+static void handle_exec(struct rune_enclave *e, int conn, json_t *req, int *fds, size_t nfds)
+{
+	json_t *jargv = json_object_get(req, "argv"), *jenv = json_object_get(req, "env"), *v;
+	_cleanup_free_ const char **argv = NULL, **env = NULL;
+	struct pal_stdio_fds stdio = { 0, 1, 2 };
+	struct pal_create_process_args ca = { 0 };
+	struct exec_job *job;
+	pthread_t t;
+	size_t i;
+	int pid = -1, ret;
+
+	if (e->ops.version < 2) {
+		reply_error(conn, ENOTSUP,
+			    "exec needs an enclave runtime with PAL API v2 or later");
+		goto out;
+	}
+	if (nfds != 3 || !json_is_array(jargv) || json_array_size(jargv) == 0) {
+		reply_error(conn, EINVAL, "bad exec request");
+		goto out;
+	}
+	argv = calloc(json_array_size(jargv) + 1, sizeof(char *));
+	env = calloc(json_array_size(jenv) + 1, sizeof(char *));
+	json_array_foreach(jargv, i, v) argv[i] = json_string_value(v);
+	json_array_foreach(jenv, i, v) env[i] = json_string_value(v);
+	stdio = (struct pal_stdio_fds){ fds[0], fds[1], fds[2] };
+	ca.path = json_string_value(json_object_get(req, "path")) ?: argv[0];
+	ca.argv = argv;
+	ca.env = env;
+	ca.stdio = &stdio;
+	ca.pid = &pid;
+	errno = 0;
+	ret = e->ops.create_process(&ca);
+	if (ret != 0) {
+		char msg[256];
+		snprintf(msg, sizeof(msg), "pal_create_process failed with %d (%s)", ret,
+			 strerror(pal_error(ret)));
+		reply_error(conn, pal_error(ret), msg);
+		goto out;
+	}
+	json_t *ok = json_pack("{s:s,s:i}", "type", "started", "pid", pid);
+	send_json(conn, ok, NULL, 0);
+	json_decref(ok);
+	job = calloc(1, sizeof(*job));
+	*job = (struct exec_job){ .e = e, .conn = conn, .pid = pid };
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	struct exec_job *rjob = malloc(sizeof(*rjob));
+	*rjob = *job;
+	pthread_create(&t, &attr, exec_conn_reader, rjob);
+	pthread_create(&t, &attr, exec_waiter, job);
+	pthread_attr_destroy(&attr);
+	conn = -1;
+out:
+	for (size_t k = 0; k < nfds; k++)
+		close(fds[k]);
+	if (conn >= 0)
+		close(conn);
+}
+
+static void handle_attest(struct rune_enclave *e, int conn, json_t *req)
+{
+	unsigned char ti[512] = { 0 }, report[1024];
+	const char *rd = json_string_value(json_object_get(req, "report_data"));
+	const char *tih = json_string_value(json_object_get(req, "target_info"));
+	int len = sizeof(report), ret;
+	char hex[2 * sizeof(report) + 1];
+
+	if (e->ops.version < 3) {
+		reply_error(conn, ENOTSUP, "attest needs an enclave runtime with PAL API v3");
+		goto out;
+	}
+	/* Report data travels in the report buffer: the PAL reads it from there (Inclavare's convention). */
+	memset(report, 0, sizeof(report));
+	for (size_t i = 0; rd && rd[2 * i] && rd[2 * i + 1] && i < 64; i++)
+		sscanf(rd + 2 * i, "%2hhx", &report[320 + i]);
+	for (size_t i = 0; tih && tih[2 * i] && tih[2 * i + 1] && i < sizeof(ti); i++)
+		sscanf(tih + 2 * i, "%2hhx", &ti[i]);
+	errno = 0;
+	ret = e->ops.get_local_report(ti, 512, report, &len);
+	if (ret != 0 || len <= 0 || len > (int)sizeof(report)) {
+		char msg[256];
+		snprintf(msg, sizeof(msg), "pal_get_local_report failed with %d (%s)", ret,
+			 strerror(pal_error(ret)));
+		reply_error(conn, pal_error(ret), msg);
+		goto out;
+	}
+	for (int i = 0; i < len; i++)
+		snprintf(hex + 2 * i, 3, "%02x", report[i]);
+	json_t *j = json_pack("{s:s,s:s}", "type", "report", "report", hex);
+	send_json(conn, j, NULL, 0);
+	json_decref(j);
+out:
+	close(conn);
+}
+
+static void forward_signal(struct rune_enclave *e, int sig)
+{
+	if (sig == SIGCHLD || sig == SIGPIPE || sig == SIGWINCH || sig == SIGURG)
+		return; /* runtime-internal: never forwarded */
+	if (e->ops.version >= 2) {
+		e->ops.kill(e->workload_pid, sig);
+		return;
+	}
+	/* v1 has no pal_kill: a terminating signal ends the enclave. */
+	if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGQUIT) {
+		e->ops.destroy();
+		_exit(128 + sig);
+	}
+}
+
+/* Everything but the synchronous faults: an emulated enclave traps ENCLU as SIGILL. */
+static void forwardable_signals(sigset_t *set)
+{
+	static const int sync_faults[] = { SIGILL, SIGSEGV, SIGBUS, SIGFPE, SIGTRAP, SIGSYS };
+
+	sigfillset(set);
+	for (size_t i = 0; i < ARRAY_SIZE(sync_faults); i++)
+		sigdelset(set, sync_faults[i]);
+}
+
+static void *control_thread(void *arg)
+{
+	struct rune_enclave *e = arg;
+	sigset_t all;
+	int sfd;
+
+	forwardable_signals(&all);
+	sfd = signalfd(-1, &all, SFD_CLOEXEC);
+	for (;;) {
+		struct pollfd p[2] = { { .fd = sfd, .events = POLLIN },
+				       { .fd = e->listen_fd, .events = POLLIN } };
+		if (poll(p, 2, -1) < 0)
+			continue;
+		if (p[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			if (read(sfd, &si, sizeof(si)) == sizeof(si))
+				forward_signal(e, si.ssi_signo);
+		}
+		if (p[1].revents & POLLIN) {
+			int fds[3];
+			size_t nfds = 0;
+			int conn = accept4(e->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+			if (conn < 0)
+				continue;
+			json_t *req = recv_json(conn, fds, &nfds);
+			const char *type = json_string_value(json_object_get(req, "type"));
+			if (type && strcmp(type, "exec") == 0)
+				handle_exec(e, conn, req, fds, nfds);
+			else if (type && strcmp(type, "attest") == 0)
+				handle_attest(e, conn, req);
+			else if (type && strcmp(type, "kill") == 0) {
+				forward_signal(e,
+					       json_integer_value(json_object_get(req, "signal")));
+				close(conn);
+			} else {
+				for (size_t k = 0; k < nfds; k++)
+					close(fds[k]);
+				reply_error(conn, EINVAL, "unknown request");
+				close(conn);
+			}
+			json_decref(req);
+		}
+	}
+	return NULL;
 }
 
 int rune_enclave_run(struct rune_enclave *e, const struct rune_process *p, int sync_fd)
 {
-	(void)e;
-	(void)p;
-	(void)sync_fd;
-	return 127;
+	_cleanup_free_ char *path = rune_process_lookup(p, p->args[0]);
+	struct pal_stdio_fds stdio = { 0, 1, 2 };
+	int exit_value = 0, ret;
+	sigset_t all;
+	pthread_t t;
+
+	close(sync_fd);
+	/* Signals reach the workload through the control thread, never rune's own handlers. */
+	forwardable_signals(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	if (path == NULL)
+		path = strdup(p->args[0]);
+	errno = 0;
+	if (e->ops.version == 1) {
+		if (e->listen_fd >= 0)
+			pthread_create(&t, NULL, control_thread, e);
+		ret = e->ops.exec_v1(path, p->args, &stdio, &exit_value);
+	} else {
+		struct pal_create_process_args ca = {
+			.path = path,
+			.argv = (const char **)p->args,
+			.env = (const char **)(p->env ? p->env : (char *[]){ NULL }),
+			.stdio = &stdio,
+			.pid = &e->workload_pid
+		};
+		ret = e->ops.create_process(&ca);
+		if (ret == 0) {
+			struct pal_exec_args ea = { .pid = e->workload_pid,
+						    .exit_value = &exit_value };
+			pthread_create(&t, NULL, control_thread, e);
+			ret = e->ops.exec(&ea);
+		}
+	}
+	if (ret != 0) {
+		fprintf(stderr, "rune: enclave runtime %s: running %s failed with %d (%s)\n",
+			e->runtime_path, p->args[0], ret, strerror(pal_error(ret)));
+		exit_value = 127;
+	}
+	e->ops.destroy();
+	return exit_code_of(exit_value);
 }
 
 json_t *rune_enclave_state(const struct rune_enclave *e)
 {
-	(void)e;
-	return NULL;
+	return json_pack("{s:s,s:s,s:s,s:s}", "type", e->type, "runtime_path", e->runtime_path,
+			 "args", e->args, "log_level", e->log_level);
 }
 
 char *rune_enclave_socket_path(const struct rune_enclave *e)
 {
-	(void)e;
-	return NULL;
+	return e->socket_path ? strdup(e->socket_path) : NULL;
+}
+
+void rune_enclave_set_state_dir(struct rune_enclave *e, const char *dir)
+{
+	free(e->socket_path);
+	e->socket_path = path_join(dir, SOCKET_NAME);
 }
 
 void rune_enclave_free(struct rune_enclave *e)
@@ -76,22 +739,195 @@ void rune_enclave_free(struct rune_enclave *e)
 	if (e == NULL)
 		return;
 	free(e->type);
+	free(e->runtime_path);
+	free(e->args);
+	free(e->log_level);
+	free(e->socket_path);
+	if (e->listen_fd >= 0)
+		close(e->listen_fd);
 	free(e);
 }
 
 int rune_enclave_forward_kill(const struct rune_state *s, int sig)
 {
+	/* kill(2) on init-runelet: its control thread forwards through pal_kill. */
 	(void)s;
 	(void)sig;
 	return -ENOTSUP;
 }
 
+/* ---- the rune side of exec and attest ---- */
+
+static int connect_runelet(const struct rune_state *s, err_t *err)
+{
+	_cleanup_close_ int dfd = open(s->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (dfd < 0)
+		return err_sys(err, errno, "open %s", s->dir);
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "/proc/self/fd/%d/%s", dfd, SOCKET_NAME);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return err_sys(err, errno, "socket");
+	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+		int saved = errno;
+		close(fd);
+		return err_sys(err, saved, "connect to init-runelet of \"%s\"", s->id);
+	}
+	return fd;
+}
+
+static int expect_reply(int fd, const char *want, json_t **out, err_t *err)
+{
+	json_t *j = recv_json(fd, NULL, NULL);
+	const char *type = json_string_value(json_object_get(j, "type"));
+
+	if (j == NULL)
+		return err_set(err, EIO, "init-runelet closed the connection");
+	if (type && strcmp(type, "error") == 0) {
+		int ret =
+		    err_set(err, json_integer_value(json_object_get(j, "code")) ?: EIO,
+			    "enclave: %s", json_string_value(json_object_get(j, "msg")) ?: "error");
+		json_decref(j);
+		return ret;
+	}
+	if (type == NULL || strcmp(type, want) != 0) {
+		json_decref(j);
+		return err_set(err, EPROTO, "init-runelet: unexpected reply");
+	}
+	*out = j;
+	return 0;
+}
+
+/* Waits for the enclave process's exit, forwarding our signals to it. */
+static int proxy_wait(int conn)
+{
+	sigset_t mask;
+	int sfd, code = 255;
+
+	forwardable_signals(&mask);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	for (;;) {
+		struct pollfd p[2] = { { .fd = conn, .events = POLLIN },
+				       { .fd = sfd, .events = POLLIN } };
+		if (poll(p, 2, -1) < 0)
+			continue;
+		if (p[1].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			if (read(sfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo != SIGCHLD &&
+			    si.ssi_signo != SIGPIPE && si.ssi_signo != SIGWINCH) {
+				json_t *k = json_pack("{s:s,s:i}", "type", "kill", "signal",
+						      (int)si.ssi_signo);
+				send_json(conn, k, NULL, 0);
+				json_decref(k);
+			}
+		}
+		if (p[0].revents & (POLLIN | POLLHUP)) {
+			json_t *j = recv_json(conn, NULL, NULL);
+			const char *type = json_string_value(json_object_get(j, "type"));
+			if (type && strcmp(type, "exit") == 0)
+				code = json_integer_value(json_object_get(j, "code"));
+			json_decref(j);
+			break;
+		}
+	}
+	close(sfd);
+	return code;
+}
+
 int rune_enclave_exec(const struct rune_ctx *ctx, const struct rune_state *s,
 		      const struct rune_exec_opts *o, int *exit_status, err_t *err)
 {
+	const struct rune_process *p = o->process;
+	int stdio[3] = { 0, 1, 2 };
+	json_t *req, *jargv = json_array(), *jenv = json_array(), *reply = NULL;
+	_cleanup_close_ int conn = -1;
+	int ret;
+
 	(void)ctx;
-	(void)s;
-	(void)o;
-	(void)exit_status;
-	return err_set(err, ENOTSUP, "exec into enclave containers is not supported yet");
+	if (p->terminal)
+		return err_set(err, ENOTSUP,
+			       "exec --tty into an enclave container is not supported");
+	for (char **a = p->args; a && *a; a++)
+		json_array_append_new(jargv, json_string(*a));
+	for (char **v = p->env; v && *v; v++)
+		if (strncmp(*v, "ENCLAVE_", 8) != 0)
+			json_array_append_new(jenv, json_string(*v));
+	req = json_pack("{s:s,s:o,s:o}", "type", "exec", "argv", jargv, "env", jenv);
+	if ((conn = connect_runelet(s, err)) < 0) {
+		json_decref(req);
+		return conn;
+	}
+	ret = send_json(conn, req, stdio, 3);
+	json_decref(req);
+	if (ret < 0)
+		return err_sys(err, -ret, "send exec request");
+	if ((ret = expect_reply(conn, "started", &reply, err)) < 0)
+		return ret;
+	json_decref(reply);
+	if (o->detach) {
+		/* A host-side proxy stands for the enclave process: its exit status mirrors it. */
+		pid_t proxy = fork();
+		if (proxy < 0)
+			return err_sys(err, errno, "fork exec proxy");
+		if (proxy == 0) {
+			setsid();
+			int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+			if (devnull >= 0) {
+				dup2(devnull, 0);
+				dup2(devnull, 1);
+				dup2(devnull, 2);
+			}
+			_exit(proxy_wait(conn));
+		}
+		if (o->pid_file) {
+			char buf[32];
+			int n = snprintf(buf, sizeof(buf), "%d", proxy);
+			if ((ret = write_file_atomic(o->pid_file, buf, n, 0644, err)) < 0)
+				return ret;
+		}
+		*exit_status = 0;
+		return 0;
+	}
+	if (o->pid_file) {
+		char buf[32];
+		int n = snprintf(buf, sizeof(buf), "%d", getpid());
+		if ((ret = write_file_atomic(o->pid_file, buf, n, 0644, err)) < 0)
+			return ret;
+	}
+	*exit_status = proxy_wait(conn);
+	return 0;
+}
+
+int rune_enclave_attest(const struct rune_ctx *ctx, const char *id, const char *report_data_hex,
+			const char *target_info_hex, json_t **out, err_t *err)
+{
+	_cleanup_state_ struct rune_state *s = NULL;
+	_cleanup_close_ int conn = -1;
+	json_t *req, *reply = NULL;
+	int ret;
+
+	if ((ret = rune_state_load(ctx->root, id, &s, err)) < 0)
+		return ret;
+	if (s->enclave == NULL)
+		return err_set(err, EINVAL, "container \"%s\" is not an enclave container", id);
+	if (rune_state_status(s) != RUNE_STATUS_RUNNING)
+		return err_set(err, EINVAL, "container \"%s\" is not running", id);
+	if ((conn = connect_runelet(s, err)) < 0)
+		return conn;
+	req = json_pack("{s:s}", "type", "attest");
+	if (report_data_hex)
+		json_object_set_new(req, "report_data", json_string(report_data_hex));
+	if (target_info_hex)
+		json_object_set_new(req, "target_info", json_string(target_info_hex));
+	ret = send_json(conn, req, NULL, 0);
+	json_decref(req);
+	if (ret < 0)
+		return err_sys(err, -ret, "send attest request");
+	if ((ret = expect_reply(conn, "report", &reply, err)) < 0)
+		return ret;
+	*out = reply;
+	return 0;
 }

@@ -39,4 +39,10 @@ int rune_enclave_forward_kill(const struct rune_state *s, int sig);
 int rune_enclave_exec(const struct rune_ctx *ctx, const struct rune_state *s,
 		      const struct rune_exec_opts *o, int *exit_status, err_t *err);
 
+/* The control socket lives in the container's state directory. */
+void rune_enclave_set_state_dir(struct rune_enclave *e, const char *dir);
+/* Asks init-runelet for a local report; *out: {"type":"report","report":HEX}. */
+int rune_enclave_attest(const struct rune_ctx *ctx, const char *id, const char *report_data_hex,
+			const char *target_info_hex, json_t **out, err_t *err);
+
 #endif

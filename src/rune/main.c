@@ -42,6 +42,8 @@ static const struct command commands[] = {
 	{ "update", NULL, cmd_update, "[options] <container-id>", "update resource limits" },
 	{ "events", NULL, cmd_events, "[--stats] [--interval D] <container-id>",
 	  "show container events and statistics" },
+	{ "attest", NULL, cmd_attest, "[--report-data HEX] [--target-info FILE] <container-id>",
+	  "print a local attestation report of an enclave container" },
 	{ "checkpoint", NULL, cmd_checkpoint, "<container-id>",
 	  "checkpoint a container (unsupported)" },
 	{ "restore", NULL, cmd_restore, "<container-id>", "restore a container (unsupported)" },

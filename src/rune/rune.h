@@ -59,5 +59,6 @@ COMMAND(update);
 COMMAND(events);
 COMMAND(checkpoint);
 COMMAND(restore);
+COMMAND(attest);
 
 #endif
