@@ -8,10 +8,15 @@
  *   cgroup-tool update PATH RESOURCES.json|-
  *   cgroup-tool run PATH RESOURCES.json|- -- CMD...   (exit status as a shell reports it)
  *   cgroup-tool pids|freeze|thaw|state|stats|exists PATH
+ *   cgroup-tool dir PATH CONTROLLER                  (prints "v1|v2 DIR", or fails)
  *   cgroup-tool kill PATH SIGNUM
  *   cgroup-tool destroy PATH [--kill]
  *   cgroup-tool oom-wait PATH SECONDS                 (prints "oom N" or "timeout")
  *   cgroup-tool bpf-devices CGROUP2_DIR RULES.json    (attach a device program)
+ * and workloads to run inside a cgroup:
+ *   cgroup-tool alloc MIB        (touches MIB of memory, prints "allocated")
+ *   cgroup-tool forks N          (tries N forks, prints "forked K")
+ *   cgroup-tool open FILE r|w    (prints "opened" or the error)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -183,6 +188,59 @@ static int with_json(struct rune_cgroup_host *h, int argc, char **argv, err_t *e
 	return r;
 }
 
+static int workload(int argc, char **argv)
+{
+	const char *cmd = argv[1];
+
+	if (strcmp(cmd, "alloc") == 0) {
+		size_t mib = strtoul(argv[2], NULL, 10);
+		char *p = malloc(mib << 20);
+
+		if (p == NULL)
+			return perror("malloc"), 1;
+		for (size_t i = 0; i < mib << 20; i += 4096)
+			p[i] = 1;
+		printf("allocated\n");
+		free(p);
+		return 0;
+	}
+	if (strcmp(cmd, "forks") == 0) {
+		int n = atoi(argv[2]), k = 0;
+		pid_t *kids = calloc(n > 0 ? n : 1, sizeof(*kids));
+
+		if (kids == NULL)
+			return 1;
+		for (int i = 0; i < n; i++) {
+			pid_t pid = fork();
+
+			if (pid == 0) {
+				pause();
+				_exit(0);
+			}
+			if (pid > 0)
+				kids[k++] = pid;
+		}
+		printf("forked %d\n", k);
+		fflush(stdout);
+		for (int i = 0; i < k; i++) {
+			kill(kids[i], SIGKILL);
+			waitpid(kids[i], NULL, 0);
+		}
+		free(kids);
+		return 0;
+	}
+	if (strcmp(cmd, "open") == 0 && argc > 3) {
+		int fd = open(argv[2], (argv[3][0] == 'w' ? O_WRONLY : O_RDONLY) | O_CLOEXEC);
+
+		if (fd < 0)
+			printf("open %s: %s\n", argv[2], strerror(errno));
+		else
+			printf("opened\n");
+		return fd < 0;
+	}
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
 	_cleanup_cgroup_host_ struct rune_cgroup_host *h = NULL;
@@ -191,6 +249,12 @@ int main(int argc, char **argv)
 
 	if (argc < 2)
 		goto usage;
+	if (argc > 2) {
+		int r = workload(argc, argv);
+
+		if (r >= 0)
+			return r;
+	}
 	if (rune_cgroup_host_detect(&h, &err) < 0)
 		return fail(&err);
 	if (strcmp(cmd, "detect") == 0)
@@ -216,6 +280,15 @@ int main(int argc, char **argv)
 		return rune_cgroup_enter(h, path, atoi(argv[3]), &err) < 0 ? fail(&err) : 0;
 	if (strcmp(cmd, "pids") == 0)
 		return cmd_pids(h, path, &err);
+	if (strcmp(cmd, "dir") == 0 && argc > 3) {
+		const struct rune_cgroup_hierarchy *hier = rune_cgroup_controller(h, argv[3]);
+		_cleanup_free_ char *d = hier ? rune_cgroup_dir(hier, path) : NULL;
+
+		if (d == NULL)
+			return 1;
+		printf("%s %s\n", hier->v2 ? "v2" : "v1", d);
+		return 0;
+	}
 	if (strcmp(cmd, "kill") == 0 && argc > 3)
 		return rune_cgroup_kill(h, path, atoi(argv[3]), &err) < 0 ? fail(&err) : 0;
 	if (strcmp(cmd, "destroy") == 0)
