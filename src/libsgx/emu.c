@@ -94,7 +94,16 @@ struct emu_thread {
 };
 static __thread struct emu_thread cur;
 
+/*
+ * The emulated CPUSVN, in every REPORT: a marker verifiers can recognise
+ * (an SVN no real CPU reports). EGETKEY accepts it or 0 as the request's.
+ */
+static const uint8_t emu_cpusvn[16] = "RUNE-SGX-EMU\0\0\0";
+
 static struct sigaction old_act[NSIG];
+static const int trapped_sigs[] = { SIGILL, SIGSEGV, SIGBUS, SIGFPE, SIGTRAP };
+static pthread_mutex_t handlers_lock = PTHREAD_MUTEX_INITIALIZER;
+static int handlers_installed;
 static pthread_once_t handlers_once = PTHREAD_ONCE_INIT;
 static int handlers_err;
 static pthread_key_t altstack_key;
@@ -244,8 +253,30 @@ static int load_secret_locked(err_t *err)
 }
 
 /* Unloaded with the library (a dlclosed PAL): leave nothing behind. */
+static void on_fault(int sig, siginfo_t *si, void *ctx);
+
 __attribute__((destructor)) static void emu_fini(void)
 {
+	/* Our handlers and key destructor must not outlive our code. */
+	if (handlers_installed) {
+		struct sigaction now;
+
+		for (size_t i = 0; i < ARRAY_SIZE(trapped_sigs); i++) {
+			int sig = trapped_sigs[i];
+
+			if (sigaction(sig, NULL, &now) == 0 && (now.sa_flags & SA_SIGINFO) &&
+			    now.sa_sigaction == on_fault)
+				sigaction(sig, &old_act[sig], NULL);
+		}
+		pthread_key_delete(altstack_key);
+		if (cur.altstack) {
+			stack_t ss = { .ss_flags = SS_DISABLE };
+
+			sigaltstack(&ss, NULL);
+			munmap(cur.altstack, 256 * 1024);
+			cur.altstack = NULL;
+		}
+	}
 	EVP_MAC_free(cmac);
 	cmac = NULL;
 	free(secret_path);
@@ -514,22 +545,45 @@ static void free_altstack(void *p)
 
 static void on_fault(int sig, siginfo_t *si, void *ctx);
 
-static void install_handlers(void)
+/*
+ * (Re)installs on_fault for the signals ENCLU and enclave faults raise,
+ * keeping whatever was there to chain to: someone (a language runtime, a
+ * sanitizer) may have replaced ours since the last entry.
+ */
+static int ensure_handlers(void)
 {
-	static const int sigs[] = { SIGILL, SIGSEGV, SIGBUS, SIGFPE, SIGTRAP };
-	struct sigaction sa;
+	struct sigaction sa, now;
+	int ret = 0;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = on_fault;
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
 	sigfillset(&sa.sa_mask);
-	if (pthread_key_create(&altstack_key, free_altstack)) {
-		handlers_err = EAGAIN;
-		return;
+	pthread_mutex_lock(&handlers_lock);
+	for (size_t i = 0; i < ARRAY_SIZE(trapped_sigs); i++) {
+		int sig = trapped_sigs[i];
+
+		if (sigaction(sig, NULL, &now) < 0) {
+			ret = errno;
+			break;
+		}
+		if ((now.sa_flags & SA_SIGINFO) && now.sa_sigaction == on_fault)
+			continue;
+		old_act[sig] = now;
+		if (sigaction(sig, &sa, NULL) < 0) {
+			ret = errno;
+			break;
+		}
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
-		if (sigaction(sigs[i], &sa, &old_act[sigs[i]]) < 0)
-			handlers_err = errno;
+	handlers_installed = 1;
+	pthread_mutex_unlock(&handlers_lock);
+	return ret;
+}
+
+static void install_handlers(void)
+{
+	if (pthread_key_create(&altstack_key, free_altstack))
+		handlers_err = EAGAIN;
 }
 
 /*
@@ -543,6 +597,8 @@ static int emu_prepare(struct sgx_encl *e, err_t *err)
 
 	(void)e;
 	pthread_once(&handlers_once, install_handlers);
+	if (!handlers_err)
+		handlers_err = ensure_handlers();
 	if (handlers_err)
 		return err_sys(err, handlers_err, "install the SGX emulator's signal handlers");
 	cur.encl = NULL;
@@ -841,6 +897,7 @@ static int do_ereport(struct emu *m, greg_t *g)
 	    !encl_can(m, (uintptr_t)out, sizeof(*out), SGX_SECINFO_W))
 		return 14;
 	memset(&r, 0, sizeof(r));
+	memcpy(r.body.cpusvn, emu_cpusvn, 16);
 	r.body.miscselect = m->secs.miscselect;
 	r.body.attributes = m->secs.attributes;
 	r.body.xfrm = m->secs.xfrm;
@@ -896,7 +953,7 @@ static int do_egetkey(struct emu *m, greg_t *g)
 	}
 	if (!status && req->isvsvn > m->secs.isvsvn)
 		status = SGX_INVALID_ISVSVN;
-	if (!status && memcmp(req->cpusvn, zero, 16)) /* the emulated CPUSVN is 0 */
+	if (!status && memcmp(req->cpusvn, zero, 16) && memcmp(req->cpusvn, emu_cpusvn, 16))
 		status = SGX_INVALID_CPUSVN;
 	if (status) {
 		g[REG_RAX] = status;
@@ -904,6 +961,7 @@ static int do_egetkey(struct emu *m, greg_t *g)
 		return 0;
 	}
 	k.keypolicy = req->keypolicy;
+	memcpy(k.cpusvn, req->cpusvn, 16);
 	k.isvsvn = req->isvsvn;
 	if (!(req->keypolicy & SGX_KEYPOLICY_NOISVPRODID))
 		k.isvprodid = m->secs.isvprodid;

@@ -572,16 +572,37 @@ int pal_get_local_report(void *targetinfo, int targetinfo_len, void *report, int
 }
 #endif
 
+/* Kills (as SIGKILL) the processes still running; 1 if any remain. */
+static int kill_running(void)
+{
+	int running = 0;
+
+	for (int i = 0; i < MAX_PROCS; i++) {
+		struct proc *p = &pal.procs[i];
+		uint64_t one = 1;
+
+		if (atomic_load(&p->used) != 2 || !atomic_load(&p->started))
+			continue;
+		running = 1;
+		atomic_store(&p->killed, SIGKILL);
+		if (write(p->efd, &one, sizeof(one)) < 0) {
+			/* already signalled */
+		}
+	}
+	return running;
+}
+
 int pal_destroy(void)
 {
+	/* A running process is abandoned at its next OCALL; wait up to 5s for that. */
+	for (int i = 0; i < 500 && kill_running(); i++)
+		usleep(10000);
 	pthread_mutex_lock(&pal.lock);
-	for (int i = 0; i < MAX_PROCS; i++)
-		if (atomic_load(&pal.procs[i].used) == 2 && atomic_load(&pal.procs[i].started)) {
-			pthread_mutex_unlock(&pal.lock);
-			logmsg(LOG_ERROR, "pal_destroy: enclave process %d still running",
-			       pal.procs[i].pid);
-			return -EBUSY;
-		}
+	if (kill_running()) {
+		pthread_mutex_unlock(&pal.lock);
+		logmsg(LOG_ERROR, "pal_destroy: an enclave process does not stop");
+		return -EBUSY;
+	}
 	for (int i = 0; i < MAX_PROCS; i++)
 		if (atomic_load(&pal.procs[i].used) == 2)
 			free_proc(&pal.procs[i]);
