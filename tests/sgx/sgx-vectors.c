@@ -222,8 +222,12 @@ static void test_tamper_image(void)
 	err_t err = NULL;
 	int accepted = 0;
 
+	/* Every byte; under valgrind (100x slower SHA) every 61st. */
+	const char *preload = getenv("LD_PRELOAD");
+	size_t step = preload && strstr(preload, "vgpreload") ? 61 : 1;
+
 	memcpy(copy, bin, bin_len);
-	for (size_t i = 0; i < bin_len; i++) {
+	for (size_t i = 0; i < bin_len; i += step) {
 		copy[i] ^= 0x01;
 		if (sgx_image_from_flat_mem(&img, copy, bin_len, "tcs,rwx*5", 32768, 1, &err) ==
 			0 &&
