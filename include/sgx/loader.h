@@ -92,6 +92,13 @@ void sgx_encl_mrsigner(const struct sgx_encl *encl, uint8_t mrsigner[32]);
 /* The TARGETINFO naming this enclave (for EREPORT aimed at it). */
 void sgx_encl_targetinfo(const struct sgx_encl *encl, struct sgx_targetinfo *ti);
 
+/*
+ * 1 if a SYSCALL inside the enclave is refused (always on hardware; on the
+ * emulator only when it could install its seccomp filter: it needs
+ * no_new_privs or CAP_SYS_ADMIN).
+ */
+int sgx_encl_traps_syscalls(const struct sgx_encl *encl);
+
 /* TCS pages, in image order. acquire returns a free one's index or -EBUSY. */
 unsigned sgx_encl_tcs_count(const struct sgx_encl *encl);
 int sgx_encl_tcs_acquire(struct sgx_encl *encl, err_t *err);

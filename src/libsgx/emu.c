@@ -31,6 +31,8 @@
 #include <ucontext.h>
 #include <unistd.h>
 #include <asm/prctl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
@@ -68,6 +70,7 @@ struct emu {
 	struct emu_tcs *tcs;
 	size_t ntcs;
 	pthread_mutex_t lock; /* TCS busy flags */
+	int syscall_trap;     /* a seccomp filter refuses SYSCALL from the ELRANGE */
 };
 
 /* Enclaves the signal handlers may meet; lock-free lookups. */
@@ -101,7 +104,7 @@ static __thread struct emu_thread cur;
 static const uint8_t emu_cpusvn[16] = "RUNE-SGX-EMU\0\0\0";
 
 static struct sigaction old_act[NSIG];
-static const int trapped_sigs[] = { SIGILL, SIGSEGV, SIGBUS, SIGFPE, SIGTRAP };
+static const int trapped_sigs[] = { SIGILL, SIGSEGV, SIGBUS, SIGFPE, SIGTRAP, SIGSYS };
 static pthread_mutex_t handlers_lock = PTHREAD_MUTEX_INITIALIZER;
 static int handlers_installed;
 static pthread_once_t handlers_once = PTHREAD_ONCE_INIT;
@@ -391,8 +394,20 @@ static void emu_destroy(struct sgx_encl *e)
 
 		atomic_compare_exchange_strong(&registry[i], &want, NULL);
 	}
-	if (m->area)
+	if (m->area && m->syscall_trap) {
+		/*
+		 * The seccomp filter outlives us: keep the ELRANGE reserved (and
+		 * empty) so no other code ever runs there.
+		 */
+		mmap(m->base, m->size, PROT_NONE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+		if (m->base > m->area)
+			munmap(m->area, m->base - m->area);
+		if (m->base + m->size < m->area + m->area_len)
+			munmap(m->base + m->size, m->area + m->area_len - (m->base + m->size));
+	} else if (m->area) {
 		munmap(m->area, m->area_len);
+	}
 	sgx_measure_free(m->m);
 	pthread_mutex_destroy(&m->lock);
 	free(m->perms);
@@ -509,6 +524,43 @@ static int emu_add(struct sgx_encl *e, const struct sgx_image_page *p, err_t *er
 	return 0;
 }
 
+/*
+ * SYSCALL inside an enclave raises #UD on hardware. A seccomp filter traps
+ * (SIGSYS) system calls made from the ELRANGE; on_fault turns that into an
+ * AEX. Filters need no_new_privs or CAP_SYS_ADMIN, and the emulator never
+ * sets no_new_privs behind the caller's back: without either, SYSCALLs
+ * inside go unflagged (sgx_encl_traps_syscalls() says which).
+ */
+static void trap_syscalls(struct emu *m)
+{
+	uint64_t base = (uintptr_t)m->base, end = base + m->size;
+	uint32_t ip_lo = offsetof(struct seccomp_data, instruction_pointer);
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ip_lo + 4),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)(base >> 32), 0, 4),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ip_lo),
+		BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, (uint32_t)base, 0, 2),
+		BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, (uint32_t)(end - 1), 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = ARRAY_SIZE(f), .filter = f };
+
+	/* One 4 GiB-aligned window only (ELRANGEs up to 4 GiB). */
+	if ((base >> 32) != ((end - 1) >> 32))
+		return;
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog) == 0 ||
+	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) == 0)
+		m->syscall_trap = 1;
+}
+
+int sgx_encl_traps_syscalls(const struct sgx_encl *e)
+{
+	const struct emu *m = e->priv;
+
+	return sgx_encl_is_emulated(e) ? m->syscall_trap : 1;
+}
+
 static int emu_init(struct sgx_encl *e, const struct sgx_sigstruct *ss, const struct sgx_image *img,
 		    err_t *err)
 {
@@ -530,6 +582,7 @@ static int emu_init(struct sgx_encl *e, const struct sgx_sigstruct *ss, const st
 	m->secs.isvsvn = ss->body.isvsvn;
 	m->secs.attributes |= SGX_ATTR_INIT;
 	m->initialized = 1;
+	trap_syscalls(m);
 	return 0;
 }
 
@@ -656,6 +709,7 @@ static void inside_mask(sigset_t *set)
 	sigdelset(set, SIGBUS);
 	sigdelset(set, SIGFPE);
 	sigdelset(set, SIGTRAP);
+	sigdelset(set, SIGSYS);
 }
 
 static struct sgx_gpr *ssa_gpr(struct emu *m, struct emu_tcs *t, uint32_t frame)
@@ -1048,6 +1102,11 @@ static void on_fault(int sig, siginfo_t *si, void *ctx)
 				vector = 6;
 			else if (sig == SIGILL)
 				vector = 6;
+			else if (sig == SIGSYS) {
+				/* SYSCALL (trapped by seccomp): #UD at the instruction. */
+				g[REG_RIP] = (uintptr_t)si->si_call_addr;
+				vector = 6;
+			}
 			do_aex(uc, sig, si, vector, 3);
 		}
 	} else if (sig == SIGILL && is_enclu(rip)) {
