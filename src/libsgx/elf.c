@@ -21,6 +21,7 @@
 
 struct seg {
 	uint64_t start, end; /* page-aligned enclave offsets */
+	uint64_t data_end;   /* end of the pages holding file bytes */
 	uint64_t vaddr, filesz, offset;
 	uint64_t flags;
 };
@@ -115,7 +116,6 @@ static int parse_segments(const uint8_t *buf, size_t len, const Elf64_Ehdr *eh, 
 
 struct layout {
 	uint64_t segs_end, end;
-	size_t data_pages; /* pages with content: segments + extra TCS */
 	size_t npages;
 	unsigned extra_tcs;
 	uint64_t ssa_pages; /* per extra TCS */
@@ -148,7 +148,6 @@ static int plan(const struct seg *segs, size_t nsegs, const struct sgx_layout_op
 	if (l->end > SGX_IMAGE_MAX_SIZE)
 		return err_set(err, EFBIG, "layout: %llu bytes exceeds the maximum enclave size",
 			       (unsigned long long)l->end);
-	l->data_pages = (size_t)(pages + l->extra_tcs);
 	l->npages = (size_t)(pages + l->extra_tcs + (l->end - l->tcs_end) / SGX_PAGE_SIZE);
 	return 0;
 }
@@ -192,20 +191,28 @@ int sgx_image_from_elf_mem(struct sgx_image *img, const void *file, size_t len,
 	if (ret < 0)
 		return ret;
 
-	/* Lay the segment pages out first: extra TCS copy the first TCS page. */
-	size_t seg_pages = 0;
-	for (size_t i = 0; i < nsegs; i++)
-		seg_pages += (segs[i].end - segs[i].start) / SGX_PAGE_SIZE;
-	data = calloc(seg_pages + 1, SGX_PAGE_SIZE);
+	/*
+	 * Only pages holding file bytes get a buffer: bss beyond is zero
+	 * pages, so a tiny ELF cannot make us allocate its whole p_memsz. One
+	 * spare page: the TCS template when the TCS segment is all bss.
+	 */
+	size_t file_pages = 0;
+	for (size_t i = 0; i < nsegs; i++) {
+		segs[i].data_end =
+		    segs[i].filesz ? round_up(segs[i].vaddr + segs[i].filesz) : segs[i].start;
+		file_pages += (segs[i].data_end - segs[i].start) / SGX_PAGE_SIZE;
+	}
+	data = calloc(file_pages + 1, SGX_PAGE_SIZE);
 	if (data == NULL)
-		return err_sys(err, ENOMEM, "ELF: %zu pages", seg_pages);
+		return err_sys(err, ENOMEM, "ELF: %zu pages", file_pages);
 	d = data;
 	for (size_t i = 0; i < nsegs; i++) {
 		memcpy(d + (segs[i].vaddr - segs[i].start), buf + segs[i].offset, segs[i].filesz);
-		d += segs[i].end - segs[i].start;
+		d += segs[i].data_end - segs[i].start;
 	}
+#define TCS0 (segs[0].filesz ? data : data + file_pages * SGX_PAGE_SIZE)
 
-	ret = plan(segs, nsegs, opts, ssaframesize, data, &l, err);
+	ret = plan(segs, nsegs, opts, ssaframesize, TCS0, &l, err);
 	if (ret < 0)
 		return ret;
 	size = opts->size;
@@ -216,7 +223,7 @@ int sgx_image_from_elf_mem(struct sgx_image *img, const void *file, size_t len,
 		return err_set(err, EINVAL, "ELF: entry point 0x%llx outside the image",
 			       (unsigned long long)eh.e_entry);
 	if (l.extra_tcs) {
-		uint8_t *grown = realloc(data, l.data_pages * SGX_PAGE_SIZE);
+		uint8_t *grown = realloc(data, (file_pages + 1 + l.extra_tcs) * SGX_PAGE_SIZE);
 
 		if (grown == NULL)
 			return err_sys(err, ENOMEM, "ELF: TCS pages");
@@ -230,16 +237,20 @@ int sgx_image_from_elf_mem(struct sgx_image *img, const void *file, size_t len,
 	for (size_t i = 0; i < nsegs; i++) {
 		for (uint64_t off = segs[i].start; off < segs[i].end; off += SGX_PAGE_SIZE) {
 			pages[k++] = (struct sgx_image_page){
-				.offset = off, .flags = segs[i].flags, .measured = 1, .data = d
+				.offset = off,
+				.flags = segs[i].flags,
+				.measured = 1,
+				.data = off < segs[i].data_end ? d + (off - segs[i].start) : NULL
 			};
-			d += SGX_PAGE_SIZE;
 		}
+		d += segs[i].data_end - segs[i].start;
 	}
 	/* Each extra TCS: the first TCS with its own SSA frames. */
+	d = data + (file_pages + 1) * SGX_PAGE_SIZE;
 	for (unsigned t = 0; t < l.extra_tcs; t++) {
 		struct sgx_tcs tcs;
 
-		memcpy(&tcs, data, sizeof(tcs));
+		memcpy(&tcs, TCS0, sizeof(tcs));
 		tcs.ossa = l.tcs_end + (uint64_t)t * l.ssa_pages * SGX_PAGE_SIZE;
 		tcs.cssa = 0;
 		memcpy(d, &tcs, sizeof(tcs));
@@ -250,6 +261,7 @@ int sgx_image_from_elf_mem(struct sgx_image *img, const void *file, size_t len,
 					     .data = d };
 		d += SGX_PAGE_SIZE;
 	}
+#undef TCS0
 	add_zero_pages(pages, &k, l.tcs_end, l.end);
 
 	img->size = size;

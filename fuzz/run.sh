@@ -1,0 +1,44 @@
+#!/bin/bash
+# Runs each libFuzzer target in $BUILD/fuzz for FUZZ_SECONDS on a seed
+# corpus built from ../shared/vectors/sgx (if present) and a tiny ELF.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-$PWD/build}
+SECONDS_EACH=${FUZZ_SECONDS:-60}
+V=$PWD/../shared/vectors/sgx
+
+seed() { # target dir
+	local dir=$2
+	mkdir -p "$dir"
+	case $1 in
+	fuzz-sigstruct)
+		[ -r "$V/encl.ss" ] && cp "$V/encl.ss" "$dir/encl.ss"
+		printf '\x01' >"$dir/catsig" && head -c 256 /dev/zero >>"$dir/catsig"
+		;;
+	fuzz-image)
+		# Flat: "tcs,rwx*5\0" + image (even first byte selects flat).
+		[ -r "$V/encl.bin" ] && { printf '\x00tcs,rwx*5\x00' && cat "$V/encl.bin"; } >"$dir/flat"
+		printf '\x00tcs,rw\x00' >"$dir/flat-small" && head -c 5000 /dev/zero >>"$dir/flat-small"
+		if command -v gcc >/dev/null; then
+			local t
+			t=$(mktemp -d)
+			printf '.section .tcs,"aw"\n.fill 4096,1,0\n.text\n.globl e\ne: ret\n.data\n.quad 1\n' >"$t/e.S"
+			gcc -c "$t/e.S" -o "$t/e.o" && ld -static -nostdlib -e e "$t/e.o" -o "$t/e.elf" &&
+				cp "$t/e.elf" "$dir/tiny.elf"
+			rm -rf "$t"
+		fi
+		;;
+	esac
+}
+
+rc=0
+for bin in "$BUILD"/fuzz/fuzz-*; do
+	[ -x "$bin" ] || continue
+	name=$(basename "$bin")
+	corpus=$BUILD/fuzz/corpus-$name
+	seed "$name" "$corpus"
+	echo "== $name for ${SECONDS_EACH}s (corpus $corpus)"
+	"$bin" -max_total_time="$SECONDS_EACH" -rss_limit_mb=2048 -timeout=10 \
+		-artifact_prefix="$BUILD/fuzz/$name-" "$corpus" 2>&1 | tail -3 || rc=1
+done
+exit $rc
