@@ -146,6 +146,16 @@ def main():
       " runtimes alternate in the order %s in every round; total %ss" % (
           env("N"), env("K"), env("ROUNDS"), env("ROUNDS"), env("RSS_N"),
           " ".join(RTS), env("BENCH_SECONDS", "?")))
+    loadline = "- load average (1, 5, 15 min): %s at the start, %s at the end" % (
+        env("LOAD_START", "?"), env("LOAD_END", "?"))
+    try:
+        busy = float(env("LOAD_END", "0").split()[0]) > float(env("M_CORES", "1"))
+    except ValueError:
+        busy = False
+    if busy:
+        loadline += " (busier than its cores: expect noise; the pair-by-pair"
+        loadline += " ratios hold up better than the absolute times)"
+    w(loadline)
     try:
         with open(os.path.join(work, "notes")) as f:
             for line in f:

@@ -5,8 +5,8 @@
 # Environment:
 #   BUILD       build tree (make exports it; default ./build)
 #   N           samples for run / create+start+delete / exec (default 50)
-#   K           samples for state / list with 100 containers (default 30)
-#   ROUNDS      rounds of 100 containers, 2 in flight (default 3)
+#   K           samples for state / list in each round (default 20)
+#   ROUNDS      rounds of 100 containers, 2 in flight (default 2)
 #   RSS_N       samples of peak RSS (default 10)
 #   RUNTIMES    which runtimes, in alternation order (default "rune crun runc")
 #   RUNE, CRUN, RUNC   binaries (default $BUILD/bin/rune, crun, runc)
@@ -283,7 +283,7 @@ case_enclave() {
 		echo "enclave	rune	rune not available" >>"$WORK/failures.tsv"
 		return
 	fi
-	rts=$(warmup enclave s_enclave)
+	rts=$(RTS=rune warmup enclave s_enclave)
 	if [ -z "$rts" ]; then
 		return
 	fi
@@ -306,7 +306,7 @@ inner() {
 		# A private tmpfs over the mount point: what the runtimes write
 		# there vanishes with this namespace, instead of landing in the
 		# host's /sys/fs/cgroup tmpfs under the hidden mount.
-		mount -t tmpfs -o mode=755,size=1m,nosuid,nodev,noexec bench-hidden-unified \
+		mount -t tmpfs -o mode=755,size=256m,nosuid,nodev,noexec bench-hidden-unified \
 			/sys/fs/cgroup/unified || exit 1
 	fi
 	trap 'cleanup_containers; exit 130' INT TERM
@@ -336,7 +336,7 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 export BUILD=${BUILD:-$top/build}
-export N=${N:-50} K=${K:-30} ROUNDS=${ROUNDS:-3} RSS_N=${RSS_N:-10} TIMEOUT=${TIMEOUT:-20}
+export N=${N:-50} K=${K:-20} ROUNDS=${ROUNDS:-2} RSS_N=${RSS_N:-10} TIMEOUT=${TIMEOUT:-20}
 export RUNE_BIN=${RUNE:-$BUILD/bin/rune}
 export CRUN_BIN=${CRUN:-$(command -v crun || true)}
 export RUNC_BIN=${RUNC:-$(command -v runc || true)}
@@ -403,6 +403,12 @@ json.dump(spec, open(sys.argv[2], "w"), indent="\t")
 EOF
 fi
 
+# rune is being rebuilt while we run, at times: use a snapshot of it.
+if [ -x "$RUNE_BIN" ] && [ -f "$RUNE_BIN" ]; then
+	mkdir -p "$WORK/bin"
+	cp "$RUNE_BIN" "$WORK/bin/rune" && RUNE_BIN=$WORK/bin/rune
+fi
+
 # Which runtimes exist.
 RTS=""
 for rt in ${RUNTIMES:-$ALL_RTS}; do
@@ -457,6 +463,7 @@ if [ "$IN_NS" = 1 ]; then
 fi
 
 start=$(date +%s)
+export LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 if [ "$IN_NS" = 1 ]; then
 	unshare --mount --propagation private -- "$BASH" "$here/run.sh" __inner
 else
@@ -466,6 +473,7 @@ inner_rc=$?
 [ "$inner_rc" = 0 ] || msg "benchmark body exited with $inner_rc"
 [ "$inner_rc" = 130 ] && exit 130
 export BENCH_SECONDS=$(($(date +%s) - start))
+export LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # Versions and machine, for the report.
 ver() { [ -n "$1" ] && [ -x "$1" ] && "$1" --version 2>/dev/null | head -n 1; }
