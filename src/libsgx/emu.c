@@ -644,26 +644,39 @@ static void install_handlers(void)
  * (the enclave's own stack must never receive a signal frame) and the TLS
  * the handler uses, touched here rather than first in a signal handler.
  */
-static int emu_prepare(struct sgx_encl *e, err_t *err)
+static int emu_prepare(struct sgx_encl *e, void *cookie, err_t *err)
 {
+	sigset_t *saved = cookie, sync;
 	stack_t old, ss;
+	int ret;
 
 	(void)e;
+	_Static_assert(sizeof(sigset_t) <= SGX_BACKEND_COOKIE_SIZE, "cookie");
+	/*
+	 * A blocked SIGILL raised by ENCLU would be fatal (the kernel forces
+	 * the default action): unblock the synchronous signals for the call.
+	 */
+	sigemptyset(&sync);
+	for (size_t i = 0; i < ARRAY_SIZE(trapped_sigs); i++)
+		sigaddset(&sync, trapped_sigs[i]);
+	pthread_sigmask(SIG_UNBLOCK, &sync, saved);
 	pthread_once(&handlers_once, install_handlers);
 	if (!handlers_err)
 		handlers_err = ensure_handlers();
-	if (handlers_err)
+	if (handlers_err) {
+		pthread_sigmask(SIG_SETMASK, saved, NULL);
 		return err_sys(err, handlers_err, "install the SGX emulator's signal handlers");
+	}
 	cur.encl = NULL;
 	if (sigaltstack(NULL, &old) < 0)
-		return err_sys(err, errno, "sigaltstack");
+		goto fail;
 	if ((old.ss_flags & SS_DISABLE) || old.ss_size < 64 * 1024) {
 		if (!cur.altstack) {
 			void *p = mmap(NULL, 256 * 1024, PROT_READ | PROT_WRITE,
 				       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 			if (p == MAP_FAILED)
-				return err_sys(err, errno, "allocate a signal stack");
+				goto fail;
 			cur.altstack = p;
 			pthread_setspecific(altstack_key, p);
 		}
@@ -671,9 +684,19 @@ static int emu_prepare(struct sgx_encl *e, err_t *err)
 		ss.ss_size = 256 * 1024;
 		ss.ss_flags = 0;
 		if (sigaltstack(&ss, NULL) < 0)
-			return err_sys(err, errno, "sigaltstack");
+			goto fail;
 	}
 	return 0;
+fail:
+	ret = errno;
+	pthread_sigmask(SIG_SETMASK, saved, NULL);
+	return err_sys(err, ret, "set up an alternate signal stack");
+}
+
+static void emu_finish(struct sgx_encl *e, void *cookie)
+{
+	(void)e;
+	pthread_sigmask(SIG_SETMASK, cookie, NULL);
 }
 
 static void chain(int sig, siginfo_t *si, void *ctx)
@@ -1088,7 +1111,9 @@ static void on_fault(int sig, siginfo_t *si, void *ctx)
 	const uint8_t *rip = (const uint8_t *)(uintptr_t)g[REG_RIP];
 	int saved_errno = errno;
 
-	if (cur.encl) {
+	if (cur.encl && si->si_code <= 0) {
+		/* Sent, not raised by an instruction: no AEX; dropped (it would be blocked). */
+	} else if (cur.encl) {
 		struct emu *m = cur.encl;
 		int readable = encl_can(m, (uintptr_t)rip, 3, SGX_SECINFO_R);
 		unsigned vector = g[REG_TRAPNO];
@@ -1128,5 +1153,6 @@ const struct sgx_backend_ops sgx_emu_backend = {
 	.add = emu_add,
 	.init = emu_init,
 	.prepare = emu_prepare,
+	.finish = emu_finish,
 	.destroy = emu_destroy,
 };

@@ -282,12 +282,13 @@ int sgx_encl_call(struct sgx_encl *e, int tcs, struct sgx_encl_regs *regs, err_t
 {
 	struct sgx_enclave_run run;
 	struct exit_capture cap = { .regs = regs };
+	uint64_t cookie[SGX_BACKEND_COOKIE_SIZE / 8];
 	int ret;
 
 	if (tcs < 0 || (unsigned)tcs >= e->ntcs)
 		return err_set(err, EINVAL, "no TCS %d in this enclave", tcs);
 	if (e->be->prepare) {
-		ret = e->be->prepare(e, err);
+		ret = e->be->prepare(e, cookie, err);
 		if (ret < 0)
 			return ret;
 	}
@@ -296,6 +297,8 @@ int sgx_encl_call(struct sgx_encl *e, int tcs, struct sgx_encl_regs *regs, err_t
 	run.user_handler = (uintptr_t)on_exit_handler;
 	run.user_data = (uintptr_t)&cap;
 	ret = e->enter(regs->rdi, regs->rsi, regs->rdx, SGX_EENTER, regs->r8, regs->r9, &run);
+	if (e->be->finish)
+		e->be->finish(e, cookie);
 	if (ret < 0)
 		return err_set(err, -ret, "EENTER (%s): %s", e->be->name, strerror(-ret));
 	if (run.function != SGX_EEXIT)

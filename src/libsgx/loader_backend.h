@@ -22,6 +22,9 @@ struct sgx_encl {
 	vdso_sgx_enter_enclave_t enter;
 };
 
+/* Room a backend may use across prepare/finish. */
+#define SGX_BACKEND_COOKIE_SIZE 256
+
 struct sgx_backend_ops {
 	const char *name;
 	/* ECREATE: reserves the ELRANGE (secs->base is set here), fills e->base. */
@@ -31,8 +34,9 @@ struct sgx_backend_ops {
 	/* 0, a negative errno, or the positive EINIT error class (err set). */
 	int (*init)(struct sgx_encl *e, const struct sgx_sigstruct *ss, const struct sgx_image *img,
 		    err_t *err);
-	/* Per calling thread, before each entry. */
-	int (*prepare)(struct sgx_encl *e, err_t *err);
+	/* Per calling thread, before and after each entry (state kept in *cookie). */
+	int (*prepare)(struct sgx_encl *e, void *cookie, err_t *err);
+	void (*finish)(struct sgx_encl *e, void *cookie);
 	void (*destroy)(struct sgx_encl *e);
 };
 
