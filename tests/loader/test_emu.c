@@ -6,6 +6,7 @@
  * EGETKEY seal key is stable across loads; faults inside become AEXs.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,15 +37,15 @@ static int failures;
 static const struct sgx_load_opts emu = { .backend = SGX_BACKEND_EMULATOR };
 
 /* One ecall of the skeleton, servicing its OCALLs; output collected in out. */
-static int skel_call(struct sgx_encl *e, long op, struct skel_mailbox *mb, char *out, size_t outlen,
-		     long *result, err_t *err)
+static int skel_call_tcs(struct sgx_encl *e, int tcs, long op, struct skel_mailbox *mb, char *out,
+			 size_t outlen, long *result, err_t *err)
 {
 	struct sgx_encl_regs r = { .rdi = op, .rsi = (uintptr_t)mb };
 	size_t used = 0;
 	int ret;
 
 	for (;;) {
-		ret = sgx_encl_call(e, 0, &r, err);
+		ret = sgx_encl_call(e, tcs, &r, err);
 		if (ret < 0)
 			return ret;
 		if (r.rdi == SKEL_EXIT_RETURN) {
@@ -65,6 +66,12 @@ static int skel_call(struct sgx_encl *e, long op, struct skel_mailbox *mb, char 
 	}
 }
 
+static int skel_call(struct sgx_encl *e, long op, struct skel_mailbox *mb, char *out, size_t outlen,
+		     long *result, err_t *err)
+{
+	return skel_call_tcs(e, 0, op, mb, out, outlen, result, err);
+}
+
 static void set_argv(struct skel_mailbox *mb, const char *const *argv)
 {
 	mb->argc = 0;
@@ -76,6 +83,55 @@ static void set_argv(struct skel_mailbox *mb, const char *const *argv)
 		mb->argv_len += n;
 		mb->argc++;
 	}
+}
+
+struct worker {
+	struct sgx_encl *e;
+	int tcs, fails;
+};
+
+/* Each thread on its own TCS, with every signal blocked (a signalfd-style host). */
+static void *worker(void *arg)
+{
+	struct worker *w = arg;
+	struct skel_mailbox *mb = calloc(1, sizeof(*mb));
+	char num[16], out[128];
+	sigset_t all;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	for (int i = 0; i < 200 && mb; i++) {
+		err_t err = NULL;
+		long result = -1;
+
+		snprintf(num, sizeof(num), "%d", (w->tcs * 1000 + i) & 0xff);
+		set_argv(mb, (const char *[]){ i % 2 ? "exit" : "hello", num, NULL });
+		if (skel_call_tcs(w->e, w->tcs, SKEL_ECALL_MAIN, mb, out, sizeof(out), &result,
+				  &err) < 0 ||
+		    result != (i % 2 ? (w->tcs * 1000 + i) & 0xff : 0))
+			w->fails++;
+		err_free(&err);
+	}
+	free(mb);
+	return NULL;
+}
+
+static void test_threads(struct sgx_encl *e)
+{
+	struct worker w[SKEL_NTCS];
+	pthread_t th[SKEL_NTCS];
+	int fails = 0;
+
+	for (int i = 0; i < SKEL_NTCS; i++) {
+		w[i] = (struct worker){ .e = e, .tcs = i };
+		pthread_create(&th[i], NULL, worker, &w[i]);
+	}
+	for (int i = 0; i < SKEL_NTCS; i++) {
+		pthread_join(th[i], NULL);
+		fails += w[i].fails;
+	}
+	CHECK(fails == 0, "%d threads x 200 ecalls on their own TCS, signals blocked (%d failed)",
+	      SKEL_NTCS, fails);
 }
 
 static void test_skeleton(const char *dir)
@@ -122,6 +178,8 @@ static void test_skeleton(const char *dir)
 	set_argv(mb, (const char *[]){ "exit", "42", NULL });
 	ret = skel_call(e, SKEL_ECALL_MAIN, mb, out, sizeof(out), &result, &err);
 	CHECK(ret == 0 && result == 42, "exit 42 returns 42");
+
+	test_threads(e);
 
 	/* EREPORT aimed at the enclave itself, then at another target. */
 	{
