@@ -1,0 +1,462 @@
+#!/bin/bash
+# timeout: 240
+# Lifecycle: run, create/start/state/list/kill/delete, ps, pid files,
+# features, spec, checkpoint, CLI errors.
+. "$(dirname "$0")/lib.sh"
+
+t_run_exit_status() {
+	new_bundle
+	cfg_sh 'echo out; echo err >&2; exit 3'
+	ct_run
+	assert_rc 3 "run of 'exit 3'"
+	assert_eq out "$OUT" "workload stdout"
+	assert_contains err "$ERR" "workload stderr"
+	assert_nothing_left "$ID"
+	cfg_args true
+	ct_run
+	assert_rc 0 "run of 'true'"
+	assert_nothing_left "$ID"
+}
+
+t_run_killed_by_signal() {
+	new_bundle
+	cfg_args sleep 100
+	ct_bg
+	wait_status "$ID" running
+	rtc kill "$ID" KILL
+	assert_rc 0 "kill KILL"
+	local rc=0
+	wait "$BGPID" || rc=$?
+	assert_eq 137 "$rc" "run's exit status after SIGKILL (128+9)"
+	assert_nothing_left "$ID"
+}
+
+t_run_forwards_signals() {
+	new_bundle
+	add_share
+	cfg_sh 'trap "echo got-term > /share/t; exit 42" TERM; echo ready > /share/ready; while :; do sleep 0.1; done'
+	ct_bg
+	wait_file "$SH/ready"
+	# the runtime (timeout's child) must forward SIGTERM to the container
+	kill -TERM "$(rt_pid_of_bg)"
+	local rc=0
+	wait "$BGPID" || rc=$?
+	assert_eq 42 "$rc" "run's exit status (workload exits 42 on SIGTERM)"
+	assert_eq got-term "$(cat "$SH/t" 2>/dev/null)" "workload saw SIGTERM"
+}
+
+t_create_start_delete() {
+	new_bundle
+	add_share
+	cfg_sh 'echo started > /share/started; exec sleep 100'
+	ct_create
+	assert_eq created "$(status "$ID")" "status after create"
+	local pid
+	pid=$(rt state "$ID" | jget .pid)
+	assert_match '^[1-9][0-9]*$' "$pid" "state pid"
+	kill -0 "$pid" || fail "init pid $pid not alive after create"
+	sleep 0.3
+	[ ! -e "$SH/started" ] || fail "workload ran before start"
+	rtc start "$ID"
+	assert_rc 0 start
+	wait_file "$SH/started"
+	wait_status "$ID" running
+	assert_eq "$pid" "$(rt state "$ID" | jget .pid)" "pid after start"
+	assert_match sleep "$(tr '\0' ' ' </proc/"$pid"/cmdline)" "init cmdline after start"
+	rtc start "$ID"
+	assert_fails "second start"
+	rtc kill "$ID" KILL
+	assert_rc 0 kill
+	wait_status "$ID" stopped
+	rtc delete "$ID"
+	assert_rc 0 "delete of a stopped container"
+	rtc state "$ID"
+	assert_fails "state after delete"
+	rtc list -q
+	assert_not_contains "$ID" "$OUT" "list after delete"
+	assert_nothing_left "$ID"
+}
+
+t_stopped_after_exit() {
+	new_bundle
+	cfg_args true
+	ct_create
+	rtc start "$ID"
+	assert_rc 0 start
+	wait_status "$ID" stopped
+	rtc delete "$ID"
+	assert_rc 0 delete
+	assert_nothing_left "$ID"
+}
+
+t_create_duplicate_id() {
+	new_bundle
+	cfg_args sleep 100
+	ct_create
+	rtc create --bundle "$B" "$ID"
+	assert_fails "create with an existing id"
+	assert_eq created "$(status "$ID")" "the first container"
+	rtc run --bundle "$B" "$ID"
+	assert_fails "run with an existing id"
+}
+
+t_state_fields() {
+	new_bundle
+	cfg_args sleep 100
+	cfg_set .annotations '{"org.rune.test":"yes","b":"2"}'
+	ct_create
+	rtc state "$ID"
+	assert_rc 0 state
+	local s=$OUT k
+	for k in ociVersion id pid status bundle rootfs created owner annotations; do
+		echo "$s" | "$PY" -c "import json,sys; d=json.load(sys.stdin); sys.exit('$k' not in d)" ||
+			fail "state lacks '$k': $s"
+	done
+	assert_eq "$ID" "$(echo "$s" | jget .id)" id
+	assert_eq created "$(echo "$s" | jget .status)" status
+	assert_eq "$B" "$(echo "$s" | jget .bundle)" bundle
+	assert_eq "$B/rootfs" "$(echo "$s" | jget .rootfs)" rootfs
+	assert_match '^1\.' "$(echo "$s" | jget .ociVersion)" ociVersion
+	assert_match '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}' "$(echo "$s" | jget .created)" "created (RFC 3339)"
+	assert_eq yes "$(echo "$s" | jget '.annotations["org.rune.test"]')" annotation
+	local owner
+	owner=$(echo "$s" | jget .owner)
+	[ -z "$owner" ] || [ "$owner" = root ] || fail "owner: '$owner'"
+}
+
+t_list_formats() {
+	new_bundle a
+	local a=$ID
+	cfg_args sleep 100
+	ct_create
+	new_bundle b
+	local b=$ID
+	cfg_args sleep 100
+	ct_create
+	rtc start "$b"
+	wait_status "$b" running
+	rtc list -q
+	assert_rc 0 "list -q"
+	assert_eq "$(printf '%s\n' "$a" "$b")" "$(echo "$OUT" | grep "^$PFX" | sort)" "list -q"
+	rtc list --format json
+	assert_rc 0 "list --format json"
+	local j=$OUT
+	assert_eq created "$(echo "$j" | jq_py "[c['status'] for c in d if c['id']=='$a'][0]")" "status of $a in list json"
+	assert_eq running "$(echo "$j" | jq_py "[c['status'] for c in d if c['id']=='$b'][0]")" "status of $b in list json"
+	assert_eq "$B" "$(echo "$j" | jq_py "[c['bundle'] for c in d if c['id']=='$b'][0]")" "bundle in list json"
+	echo "$j" | jq_py "[k for k in ('id','pid','status','bundle','created','owner') if k not in d[0]]" | grep -qx '\[\]' ||
+		fail "list json entry lacks fields: $j"
+	rtc list
+	assert_rc 0 "list (table)"
+	assert_match '^ID +PID +STATUS +BUNDLE +CREATED +OWNER' "$(echo "$OUT" | head -1)" "table header"
+	assert_match "$b +[0-9]+ +running +$B" "$OUT" "table row"
+	rtc list -f json
+	assert_rc 0 "list -f json"
+}
+
+t_delete_running_refused() {
+	new_bundle
+	cfg_args sleep 100
+	rtc run -d --bundle "$B" "$ID"
+	assert_rc 0 "run -d"
+	wait_status "$ID" running
+	rtc delete "$ID"
+	assert_fails "delete of a running container without --force"
+	assert_eq running "$(status "$ID")" "status after refused delete"
+	local pid
+	pid=$(rt state "$ID" | jget .pid)
+	rtc delete --force "$ID"
+	assert_rc 0 "delete --force"
+	wait_gone "$pid"
+	assert_nothing_left "$ID"
+}
+
+t_aliases() {
+	new_bundle
+	cfg_args sleep 100
+	ct_create
+	rtc ls -q
+	[ "$RC" = 0 ] || differs_from_runc "'ls' is not an alias of 'list'"
+	assert_contains "$ID" "$OUT" "ls -q"
+	rtc rm --force "$ID"
+	assert_rc 0 "rm --force"
+	assert_nothing_left "$ID"
+}
+
+t_delete_created() {
+	new_bundle
+	cfg_args sleep 100
+	ct_create
+	local pid
+	pid=$(rt state "$ID" | jget .pid)
+	rtc delete --force "$ID"
+	assert_rc 0 "delete --force of a created container"
+	wait_gone "$pid"
+	assert_nothing_left "$ID"
+}
+
+t_kill_names_numbers() {
+	new_bundle
+	add_share
+	cfg_sh 'trap "echo usr1 >> /share/log" USR1; trap "echo usr2 >> /share/log" USR2; trap "echo hup >> /share/log" HUP; trap "echo term >> /share/log; exit 0" TERM; echo ready > /share/ready; while :; do sleep 0.1; done'
+	rtc run -d --bundle "$B" "$ID"
+	assert_rc 0 "run -d"
+	wait_file "$SH/ready"
+	local sig want
+	for sig in USR1 SIGUSR2 1; do
+		rtc kill "$ID" "$sig"
+		assert_rc 0 "kill $sig"
+		case $sig in USR1) want=usr1 ;; SIGUSR2) want=usr2 ;; 1) want=hup ;; esac
+		for _ in $(seq 50); do grep -qx "$want" "$SH/log" 2>/dev/null && break; sleep 0.1; done
+		grep -qx "$want" "$SH/log" || fail "workload did not see $sig: $(cat "$SH/log" 2>/dev/null)"
+	done
+	rtc kill "$ID" NOSUCHSIG
+	assert_fails "kill with an unknown signal name"
+	rtc kill "$ID"
+	assert_rc 0 "kill (default SIGTERM)"
+	wait_status "$ID" stopped
+	grep -qx term "$SH/log" || fail "default signal was not SIGTERM: $(cat "$SH/log")"
+	rtc kill "$PFX-nosuch" KILL
+	assert_fails "kill of an unknown container"
+}
+
+t_kill_all() {
+	new_bundle
+	add_share
+	cfg_sh 'sleep 1000 & sleep 1000 & echo ready > /share/ready; wait'
+	rtc run -d --bundle "$B" "$ID"
+	assert_rc 0 "run -d"
+	wait_file "$SH/ready"
+	local cg
+	cg=$(find /sys/fs/cgroup/pids /sys/fs/cgroup/unified -maxdepth 3 -type d -name "$ID" | head -1)
+	[ -n "$cg" ] || fail "no cgroup named $ID"
+	local procs
+	procs=$(cat "$cg/cgroup.procs")
+	[ "$(echo "$procs" | wc -l)" -ge 3 ] || fail "expected 3 processes in $cg, got: $procs"
+	rtc kill --all "$ID" KILL
+	assert_rc 0 "kill --all"
+	local p
+	for p in $procs; do wait_gone "$p"; done
+	wait_status "$ID" stopped
+}
+
+t_ps() {
+	new_bundle
+	add_share
+	cfg_sh 'sleep 1000 & echo ready > /share/ready; exec sleep 999'
+	rtc run -d --bundle "$B" "$ID"
+	assert_rc 0 "run -d"
+	wait_file "$SH/ready"
+	local pid
+	pid=$(rt state "$ID" | jget .pid)
+	rtc ps --format json "$ID"
+	assert_rc 0 "ps --format json"
+	local pids
+	pids=$(echo "$OUT" | jq_py "' '.join(str(p) for p in sorted(d))")
+	[[ " $pids " == *" $pid "* ]] || fail "ps json lacks init pid $pid: $OUT"
+	[ "$(echo "$pids" | wc -w)" = 2 ] || fail "ps json should list 2 pids: $OUT"
+	rtc ps "$ID"
+	assert_rc 0 "ps (table)"
+	assert_match PID "$(echo "$OUT" | head -1)" "ps header"
+	assert_contains "sleep 999" "$OUT" "ps table"
+	assert_contains "sleep 1000" "$OUT" "ps table"
+}
+
+t_run_detach() {
+	new_bundle
+	cfg_args sleep 100
+	local start=$SECONDS
+	rtc run --detach --bundle "$B" "$ID"
+	assert_rc 0 "run --detach"
+	[ $((SECONDS - start)) -lt 10 ] || fail "run --detach took too long"
+	assert_eq running "$(status "$ID")" "status after run -d"
+	local pid
+	pid=$(rt state "$ID" | jget .pid)
+	assert_match sleep "$(tr '\0' ' ' </proc/"$pid"/cmdline)" "init cmdline"
+	# the container must not be our child: the runtime has exited
+	assert_ne "$$" "$(awk '{print $4}' /proc/"$pid"/stat)" "parent of init"
+}
+
+t_pid_file() {
+	new_bundle
+	cfg_args sleep 100
+	ct_create --pid-file "$T/init.pid"
+	local want
+	want=$(rt state "$ID" | jget .pid)
+	assert_eq "$want" "$(tr -d '\n' <"$T/init.pid")" "--pid-file contents"
+	new_bundle b
+	cfg_args sleep 100
+	rtc run -d --pid-file "$T/b.pid" --bundle "$B" "$ID"
+	assert_rc 0 "run -d --pid-file"
+	assert_eq "$(rt state "$ID" | jget .pid)" "$(tr -d '\n' <"$T/b.pid")" "run --pid-file contents"
+	# relative pid file: relative to the caller's cwd
+	new_bundle c
+	cfg_args sleep 100
+	mkdir -p "$T/cwd"
+	(cd "$T/cwd" && rt create --bundle "$B" --pid-file rel.pid "$ID") || fail "create with a relative --pid-file"
+	assert_eq "$(rt state "$ID" | jget .pid)" "$(tr -d '\n' <"$T/cwd/rel.pid")" "relative --pid-file"
+}
+
+t_default_bundle_cwd() {
+	new_bundle
+	cfg_args true
+	(cd "$B" && rt run "$ID") || fail "run without --bundle from the bundle dir"
+	assert_nothing_left "$ID"
+}
+
+t_cgroup_default_path() {
+	new_bundle
+	cfg_args sleep 100
+	ct_create
+	local pid cg n=0
+	pid=$(rt state "$ID" | jget .pid)
+	for cg in $(find /sys/fs/cgroup -maxdepth 4 -type d -name "$ID"); do
+		grep -qx "$pid" "$cg/cgroup.procs" || fail "init $pid not in $cg"
+		n=$((n + 1))
+	done
+	[ $n -ge 1 ] || fail "no cgroup named $ID"
+	# every mounted hierarchy (v1 controllers and the unified one) has it
+	local h
+	for h in $(awk '$9 == "cgroup" || $9 == "cgroup2" {print $5}' /proc/self/mountinfo); do
+		[ -n "$(find "$h" -maxdepth 3 -type d -name "$ID")" ] || fail "hierarchy $h has no cgroup $ID"
+	done
+	rtc delete --force "$ID"
+	assert_rc 0 "delete --force"
+	assert_nothing_left "$ID"
+}
+
+t_cgroups_path() {
+	new_bundle
+	cfg_args sleep 100
+	cfg_set .linux.cgroupsPath "\"/$PFX-cgpath\""
+	ct_create
+	local pid
+	pid=$(rt state "$ID" | jget .pid)
+	grep -q ":/$PFX-cgpath\$" /proc/"$pid"/cgroup || fail "linux.cgroupsPath not used: $(cat /proc/"$pid"/cgroup)"
+	rtc delete --force "$ID"
+	assert_rc 0 "delete --force"
+	assert_nothing_left "$PFX-cgpath"
+}
+
+t_features() {
+	rtc features
+	assert_rc 0 features
+	local j=$OUT
+	assert_match '^1\.' "$(echo "$j" | jget .ociVersionMin)" ociVersionMin
+	assert_match '^1\.' "$(echo "$j" | jget .ociVersionMax)" ociVersionMax
+	local h
+	for h in prestart createRuntime createContainer startContainer poststart poststop; do
+		assert_contains "\"$h\"" "$(echo "$j" | jget .hooks)" "features hooks"
+	done
+	local o
+	for o in bind rbind ro nosuid nodev noexec; do
+		assert_contains "\"$o\"" "$(echo "$j" | jget .mountOptions)" "features mountOptions"
+	done
+	local ns
+	for ns in cgroup ipc mount network pid uts; do
+		assert_contains "\"$ns\"" "$(echo "$j" | jget .linux.namespaces)" "features linux.namespaces"
+	done
+	assert_contains CAP_SYS_ADMIN "$(echo "$j" | jget .linux.capabilities)" "features linux.capabilities"
+	echo "$j" | jget .linux.cgroup >/dev/null || fail "features lacks linux.cgroup"
+}
+
+t_spec_structure() {
+	mkdir -p "$T/spec"
+	rtc spec --bundle "$T/spec"
+	assert_rc 0 "spec --bundle"
+	[ -s "$T/spec/config.json" ] || fail "spec wrote no config.json"
+	"$PY" "$OCICFG" gen "$T/ref.json" '["sh"]'
+	local got want
+	want=$("$PY" "$OCICFG" keys "$T/ref.json")
+	got=$("$PY" "$OCICFG" keys "$T/spec/config.json")
+	[ "$want" = "$got" ] || fail "spec structure differs from runc's: $(diff <(echo "$want") <(echo "$got") | grep '^[<>]' | tr '\n' ' ')"
+	local f expr
+	for expr in "[m['destination'] for m in d['mounts']]" "[m['type'] for m in d['mounts']]" \
+		"[n['type'] for n in d['linux']['namespaces']]" "d['linux']['maskedPaths']" \
+		"d['linux']['readonlyPaths']" "d['process']['capabilities']" "d['root']" \
+		"d['process']['args']" "d['process']['env']" "d['process']['rlimits']" \
+		"d['linux']['resources']" "d['process']['noNewPrivileges']"; do
+		want=$(jq_py "$expr" <"$T/ref.json")
+		got=$(jq_py "$expr" <"$T/spec/config.json")
+		assert_eq "$want" "$got" "spec: $expr"
+	done
+	assert_match '^1\.' "$(jget .ociVersion <"$T/spec/config.json")" "spec ociVersion"
+	rtc spec --bundle "$T/spec"
+	assert_fails "spec over an existing config.json"
+	mkdir -p "$T/spec-rl"
+	rtc spec --rootless --bundle "$T/spec-rl"
+	assert_rc 0 "spec --rootless"
+	assert_contains '"user"' "$(jq_py "[n['type'] for n in d['linux']['namespaces']]" <"$T/spec-rl/config.json")" "rootless namespaces"
+	jq_py "d['linux']['uidMappings']" <"$T/spec-rl/config.json" >/dev/null || fail "rootless spec lacks uidMappings"
+	# spec without --bundle writes to the cwd
+	mkdir -p "$T/spec-cwd"
+	(cd "$T/spec-cwd" && rt spec) || fail "spec in cwd"
+	[ -s "$T/spec-cwd/config.json" ] || fail "spec wrote nothing to the cwd"
+}
+
+t_checkpoint_unsupported() {
+	new_bundle
+	cfg_args sleep 100
+	rtc run -d --bundle "$B" "$ID"
+	assert_rc 0 "run -d"
+	rtc checkpoint --image-path "$T/ckpt" "$ID"
+	assert_fails checkpoint
+	[ "$IS_RUNC" = 1 ] || assert_clear_error 'not supported|unsupported'
+	assert_eq running "$(status "$ID")" "status after failed checkpoint"
+	rtc restore --image-path "$T/ckpt" --bundle "$B" "$PFX-restored"
+	assert_fails restore
+	[ "$IS_RUNC" = 1 ] || assert_clear_error 'not supported|unsupported'
+	assert_nothing_left "$PFX-restored"
+}
+
+t_cli_errors() {
+	rtc frobnicate
+	assert_fails "unknown command"
+	[ -n "$ERR" ] || fail "no message for an unknown command"
+	rtc --frobnicate list
+	assert_fails "unknown global flag"
+	rtc list --frobnicate
+	assert_fails "unknown list flag"
+	new_bundle
+	rtc run --frobnicate --bundle "$B" "$ID"
+	assert_fails "unknown run flag"
+	assert_nothing_left "$ID"
+	rtc state "$PFX-nosuch"
+	assert_fails "state of an unknown container"
+	rtc delete "$PFX-nosuch"
+	assert_fails "delete of an unknown container"
+	rtc start "$PFX-nosuch"
+	assert_fails "start of an unknown container"
+	rtc create
+	assert_fails "create without an id"
+	RC=0
+	"$RUNTIME" --version >"$T/out" 2>&1 || RC=$?
+	assert_rc 0 "--version"
+	[ -s "$T/out" ] || fail "--version printed nothing"
+	rtc --help
+	assert_rc 0 "--help"
+}
+
+tcase "run: exit status of the workload" t_run_exit_status
+tcase "run: 128+N when killed by signal N" t_run_killed_by_signal
+tcase "run: signals forwarded to the workload" t_run_forwards_signals
+tcase "create/start/kill/delete and status transitions" t_create_start_delete
+tcase "status stopped after the workload exits" t_stopped_after_exit
+tcase "create/run refuse an existing id" t_create_duplicate_id
+tcase "state JSON fields" t_state_fields
+tcase "list table, --format json, -q" t_list_formats
+tcase "delete refuses a running container without --force" t_delete_running_refused
+tcase "delete --force of a created container" t_delete_created
+tcase "ls and rm aliases" t_aliases
+tcase "kill by name, SIG-name, number; default SIGTERM" t_kill_names_numbers
+tcase "kill --all" t_kill_all
+tcase "ps and ps --format json" t_ps
+tcase "run --detach" t_run_detach
+tcase "--pid-file on create and run" t_pid_file
+tcase "bundle defaults to the cwd" t_default_bundle_cwd
+tcase "cgroup /<id> on every hierarchy, removed on delete" t_cgroup_default_path
+tcase "linux.cgroupsPath" t_cgroups_path
+tcase "features JSON" t_features
+tcase "spec matches runc's defaults; --rootless" t_spec_structure
+tcase "checkpoint/restore: clear error" t_checkpoint_unsupported
+tcase "unknown command/flag: non-zero exit" t_cli_errors
