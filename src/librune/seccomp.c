@@ -522,7 +522,8 @@ int rune_seccomp_load(struct rune_seccomp *s, int *notify_fd, err_t *err)
 	struct sock_fprog prog;
 	int ret;
 
-	*notify_fd = -1;
+	if (notify_fd)
+		*notify_fd = -1;
 	if (s == NULL)
 		return 0;
 	prog.len = s->n_insns;
@@ -535,8 +536,11 @@ int rune_seccomp_load(struct rune_seccomp *s, int *notify_fd, err_t *err)
 				       "CAP_SYS_ADMIN)");
 		return err_sys(err, errno, "load seccomp filter");
 	}
-	if (s->notify)
+	/* No taker: closing the listener makes notifying syscalls fail with ENOSYS. */
+	if (s->notify && notify_fd)
 		*notify_fd = ret;
+	else if (s->notify)
+		close(ret);
 	return 0;
 }
 

@@ -41,9 +41,11 @@ int rune_seccomp_prepare(json_t *seccomp, struct rune_seccomp **out, err_t *err)
 
 /*
  * Installs the filter on the calling thread (seccomp(2)). Makes no
- * allocations, so it is safe after fork/clone. *notify_fd gets the listener
- * fd (O_CLOEXEC) when any rule uses SCMP_ACT_NOTIFY, else -1. s may be NULL
- * (no filter: returns 0, *notify_fd = -1).
+ * allocations on success, so it is safe after fork/clone. *notify_fd gets the
+ * listener fd (O_CLOEXEC) when any rule uses SCMP_ACT_NOTIFY, else -1.
+ * notify_fd may be NULL: a listener is then closed at once, and notifying
+ * syscalls fail with ENOSYS. s may be NULL (no filter: returns 0).
+ * Does not set no_new_privs: see the ordering above.
  */
 int rune_seccomp_load(struct rune_seccomp *s, int *notify_fd, err_t *err);
 

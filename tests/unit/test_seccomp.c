@@ -409,6 +409,17 @@ static int child_unprivileged(struct rune_seccomp *s)
 	return 0;
 }
 
+/* exec.c passes no notify_fd: the listener is dropped, notifying calls get ENOSYS. */
+static int child_notify_unwanted(struct rune_seccomp *s)
+{
+	_cleanup_error_ err_t err = NULL;
+
+	CHILD_CHECK(rune_seccomp_load(s, NULL, &err) == 0);
+	CHILD_CHECK(syscall(SYS_getsid, 0) < 0 && errno == ENOSYS);
+	CHILD_CHECK(getppid() > 0);
+	return 0;
+}
+
 static void test_load(void)
 {
 	int st;
@@ -475,6 +486,12 @@ static void test_load(void)
 	    "{\"names\": [\"getsid\"], \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 18}]}",
 	    child_unprivileged);
 	report(exited_ok(st), "without no_new_privs an unprivileged load fails with EACCES", NULL);
+
+	st =
+	    run_child("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"listenerPath\": \"/x.sock\", "
+		      "\"syscalls\": [{\"names\": [\"getsid\"], \"action\": \"SCMP_ACT_NOTIFY\"}]}",
+		      child_notify_unwanted);
+	report(exited_ok(st), "notify filter loaded without a notify_fd taker", NULL);
 }
 
 /* ---- notify ---- */
