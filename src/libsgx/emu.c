@@ -920,7 +920,7 @@ static void do_aex(ucontext_t *uc, int sig, siginfo_t *si, unsigned vector, unsi
 	gpr->ursp = cur.ursp;
 	gpr->urbp = cur.urbp;
 	gpr->exitinfo = (vector & 0xff) | (type << 8) | (1U << 31);
-	gpr->fsbase = 0;
+	gpr->fsbase = (uintptr_t)m->base + t->tcs.ofsbase; /* what the enclave was promised */
 	gpr->gsbase = (uintptr_t)m->base + t->tcs.ogsbase;
 	t->tcs.cssa++;
 	memset(g, 0, sizeof(greg_t) * REG_EFL);

@@ -113,7 +113,10 @@ static int parse_level(const char *s)
 	return LOG_WARNING;
 }
 
-/* args: "[DIR] [backend=sgx|emulator|auto] [secret=PATH]", space separated. */
+/*
+ * args: "[DIR | dir=DIR] [backend=sgx|emulator|auto]", space or comma
+ * separated. (No secret path: the container's config must not choose it.)
+ */
 static int parse_args(const char *args, char *dir, size_t dirlen, struct sgx_load_opts *o)
 {
 	_cleanup_free_ char *copy = strdup(args ? args : "");
@@ -132,13 +135,6 @@ static int parse_args(const char *args, char *dir, size_t dirlen, struct sgx_loa
 				logmsg(LOG_ERROR, "unknown backend '%s'", tok + 8);
 				return -EINVAL;
 			}
-		} else if (!strncmp(tok, "secret=", 7)) {
-			err_t err = NULL;
-			int ret = sgx_emu_set_secret_path(tok + 7, &err);
-
-			err_free(&err);
-			if (ret < 0)
-				return ret;
 		} else if (!strncmp(tok, "dir=", 4)) {
 			snprintf(dir, dirlen, "%s", tok + 4);
 		} else if (strchr(tok, '=')) {
