@@ -27,7 +27,8 @@ def main():
     srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     srv.bind(path)
     srv.listen(1)
-    open(path + ".ready", "w").close()
+    with open(path + ".ready", "w") as f:
+        f.write("ready\n")
     srv.settimeout(30)
     conn, _ = srv.accept()
     fds = array.array("i")

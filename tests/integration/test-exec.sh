@@ -1,0 +1,223 @@
+#!/bin/bash
+# timeout: 240
+# exec (argv, --process, --env, --cwd, --user, --detach, --pid-file, --tty,
+# --console-socket, --cap) and terminals (create + console socket, run -t).
+. "$(dirname "$0")/lib.sh"
+
+# start_sleeper: a running container ($ID) whose init sleeps.
+start_sleeper() {
+	new_bundle "${1:-sleeper}"
+	cfg_args sleep 1000
+	cfg_set .root.readonly false
+	rtc run -d --bundle "$B" "$ID"
+	assert_rc 0 "run -d"
+	INIT=$(rt state "$ID" | jget .pid)
+}
+
+# console_listen SOCKET OUT [INPUT]: start recvtty.py in the background.
+console_listen() {
+	rm -f "$1" "$1.ready"
+	"$PY" "$RECVTTY" "$@" >"$T/recvtty.log" 2>&1 &
+	TTYPID=$!
+	wait_file "$1.ready" 5
+}
+
+t_exec_argv() {
+	start_sleeper
+	rtc exec "$ID" sh -c 'echo "pid=$$"; echo err >&2; exit 5'
+	assert_rc 5 "exec exit status"
+	assert_match '^pid=[0-9]+$' "$OUT" "exec stdout"
+	assert_contains err "$ERR" "exec stderr"
+	rtc exec "$ID" cat /proc/1/cmdline
+	assert_rc 0 exec
+	assert_contains sleep "$OUT" "pid 1 seen from exec"
+	# stdin is passed through
+	RC=0
+	OUT=$(echo piped | rt exec "$ID" cat) || RC=$?
+	assert_rc 0 "exec with stdin"
+	assert_eq piped "$OUT" "exec stdin"
+	# PATH lookup of args[0] and a missing binary
+	rtc exec "$ID" id -u
+	assert_eq 0 "$OUT" "exec id -u"
+	rtc exec "$ID" /no/such/binary
+	assert_fails "exec of a missing binary"
+	assert_eq running "$(status "$ID")" "container after a failed exec"
+}
+
+t_exec_same_namespaces() {
+	start_sleeper
+	rtc exec -d --pid-file "$T/e.pid" "$ID" sleep 100
+	assert_rc 0 "exec -d"
+	local ep ns
+	ep=$(tr -d '\n' <"$T/e.pid")
+	for ns in pid net ipc uts mnt; do
+		assert_eq "$(readlink /proc/"$INIT"/ns/$ns)" "$(readlink /proc/"$ep"/ns/$ns)" "exec'd process $ns namespace"
+	done
+	assert_eq "$(readlink /proc/"$INIT"/root)" "$(readlink /proc/"$ep"/root)" "exec'd process root"
+	assert_eq "$(sed -n 's/^[0-9]*:pids://p' /proc/"$INIT"/cgroup)" "$(sed -n 's/^[0-9]*:pids://p' /proc/"$ep"/cgroup)" "exec'd process pids cgroup"
+}
+
+t_exec_env_cwd_user() {
+	start_sleeper
+	rtc exec --env FOO=bar --env PATH=/bin --env BAZ=qux --cwd /tmp --user 1000:1001 "$ID" \
+		sh -c 'echo "$FOO $BAZ $PATH"; pwd; id -u; id -g'
+	assert_rc 0 exec
+	assert_eq "$(printf '%s\n' 'bar qux /bin' /tmp 1000 1001)" "$OUT" "exec --env/--cwd/--user"
+	rtc exec -u 1000 "$ID" id -u
+	assert_eq 1000 "$OUT" "exec -u 1000"
+	# config env is inherited by exec
+	rtc exec "$ID" sh -c 'echo $TERM'
+	assert_eq xterm "$OUT" "exec inherits the config env"
+}
+
+t_exec_process_file() {
+	start_sleeper
+	cat >"$T/process.json" <<-'EOF'
+		{
+		  "terminal": false,
+		  "user": {"uid": 1000, "gid": 1000, "additionalGids": [1002]},
+		  "args": ["sh", "-c", "echo $HELLO; pwd; id -u; id -G; exit 7"],
+		  "env": ["PATH=/bin:/usr/bin", "HELLO=world"],
+		  "cwd": "/home/test",
+		  "capabilities": {"bounding": ["CAP_KILL"], "effective": ["CAP_KILL"], "permitted": ["CAP_KILL"]},
+		  "noNewPrivileges": true
+		}
+	EOF
+	rtc exec --process "$T/process.json" "$ID"
+	assert_rc 7 "exec --process exit status"
+	assert_eq "$(printf '%s\n' world /home/test 1000 '1000 1002')" "$OUT" "exec --process output"
+	sed -i 's/"sh", "-c", "echo.*exit 7"/"grep", "^Cap\\\\|^NoNewPrivs", "\/proc\/self\/status"/' "$T/process.json"
+	rtc exec --process "$T/process.json" "$ID"
+	assert_rc 0 "exec --process (status)"
+	assert_contains "CapBnd:	0000000000000020" "$OUT" "bounding set of --process"
+	assert_contains "NoNewPrivs:	1" "$OUT" "noNewPrivileges of --process"
+	echo '{"args": [' >"$T/bad.json"
+	rtc exec --process "$T/bad.json" "$ID"
+	assert_fails "exec --process with malformed JSON"
+	rtc exec --process "$T/nonexistent.json" "$ID"
+	assert_fails "exec --process with a missing file"
+}
+
+t_exec_detach_pid_file() {
+	start_sleeper
+	add_share 2>/dev/null || true
+	rtc exec --detach --pid-file "$T/x.pid" "$ID" sh -c 'sleep 100'
+	assert_rc 0 "exec --detach"
+	local p
+	p=$(tr -d '\n' <"$T/x.pid")
+	assert_match '^[0-9]+$' "$p" "exec pid file"
+	kill -0 "$p" || fail "exec'd process $p not alive"
+	assert_eq "$(readlink /proc/"$INIT"/ns/pid)" "$(readlink /proc/"$p"/ns/pid)" "exec -d pid namespace"
+	rtc ps --format json "$ID"
+	assert_contains "$p" "$OUT" "ps lists the exec'd process"
+	# container still runs; killing the init ends the exec'd process too
+	rtc kill "$ID" KILL
+	wait_status "$ID" stopped
+	wait_gone "$p"
+}
+
+t_exec_stopped() {
+	new_bundle
+	cfg_args true
+	ct_create
+	rtc exec "$ID" true
+	[ "$RC" != 0 ] || echo "# note: exec into a created container succeeded"
+	rtc start "$ID"
+	wait_status "$ID" stopped
+	rtc exec "$ID" true
+	assert_fails "exec into a stopped container"
+	rtc exec "$PFX-nosuch" true
+	assert_fails "exec into an unknown container"
+}
+
+t_exec_cap_nnp() {
+	start_sleeper
+	rtc exec --cap CAP_SYS_ADMIN "$ID" grep ^CapEff /proc/self/status
+	assert_rc 0 "exec --cap"
+	local eff
+	eff=$(echo "$OUT" | awk '{print $2}')
+	(((0x$eff >> 21) & 1)) || fail "exec --cap CAP_SYS_ADMIN: CapEff=$eff"
+	rtc exec "$ID" grep ^NoNewPrivs /proc/self/status
+	assert_contains "NoNewPrivs:	1" "$OUT" "config noNewPrivileges applies to exec"
+	new_bundle nnp
+	cfg_args sleep 1000
+	cfg_set .process.noNewPrivileges false
+	rtc run -d --bundle "$B" "$ID"
+	rtc exec "$ID" grep ^NoNewPrivs /proc/self/status
+	assert_contains "NoNewPrivs:	0" "$OUT" "exec without --no-new-privs"
+	rtc exec --no-new-privs "$ID" grep ^NoNewPrivs /proc/self/status
+	assert_contains "NoNewPrivs:	1" "$OUT" "exec --no-new-privs"
+}
+
+t_exec_tty_console_socket() {
+	start_sleeper
+	console_listen "$T/tty.sock" "$T/tty.out" $'hello\n'
+	rtc exec --tty --detach --console-socket "$T/tty.sock" "$ID" sh -c 'tty; read x; echo "got:$x"; [ -t 0 ] && [ -t 1 ] && echo isatty'
+	assert_rc 0 "exec -t -d --console-socket"
+	wait "$TTYPID" || fail "console receiver failed: $(cat "$T/recvtty.log")"
+	local out
+	out=$(tr -d '\r' <"$T/tty.out")
+	assert_match '/dev/pts/[0-9]+' "$out" "tty inside exec"
+	assert_contains "got:hello" "$out" "input through the pty"
+	assert_contains isatty "$out" "stdin/stdout are a tty"
+	assert_contains '"isatty": true' "$(cat "$T/tty.out.info")" "received fd is a tty"
+}
+
+t_create_terminal_console_size() {
+	new_bundle
+	cfg_set .process.terminal true
+	cfg_set .process.consoleSize '{"height": 33, "width": 111}'
+	cfg_sh 'tty; stty size; ls -l /dev/console; [ -t 0 ] && echo isatty'
+	console_listen "$T/c.sock" "$T/c.out"
+	ct_create --console-socket "$T/c.sock"
+	rtc start "$ID"
+	assert_rc 0 start
+	wait "$TTYPID" || fail "console receiver failed: $(cat "$T/recvtty.log")"
+	local out
+	out=$(tr -d '\r' <"$T/c.out")
+	assert_match '/dev/pts/[0-9]+' "$out" "tty of a terminal container"
+	assert_contains "33 111" "$out" "consoleSize (stty size)"
+	assert_contains isatty "$out" "stdin is a tty"
+	assert_match 'c[rw-]{9}.* /dev/console' "$out" "/dev/console"
+	wait_status "$ID" stopped
+}
+
+t_terminal_needs_socket() {
+	new_bundle
+	cfg_set .process.terminal true
+	cfg_args true
+	rtc create --bundle "$B" "$ID"
+	assert_fails "create with terminal:true and no --console-socket"
+	assert_nothing_left "$ID"
+	cfg_set .process.terminal false
+	rtc create --bundle "$B" --console-socket "$T/none.sock" "$ID"
+	assert_fails "create with --console-socket and terminal:false"
+	assert_nothing_left "$ID"
+}
+
+t_run_tty_foreground() {
+	command -v script >/dev/null || skip "script(1) not installed"
+	new_bundle
+	cfg_set .process.terminal true
+	cfg_sh 'tty; echo fg-done; exit 4'
+	local rc=0 cmd
+	cmd="timeout -k 5 $RT_TIMEOUT $RUNTIME --root $ROOT run --bundle $B $ID"
+	script -qec "$cmd" /dev/null >"$T/script.out" 2>&1 || rc=$?
+	local out
+	out=$(tr -d '\r' <"$T/script.out")
+	assert_match '/dev/pts/[0-9]+' "$out" "run -t relays the pty"
+	assert_contains fg-done "$out" "run -t output"
+	assert_eq 4 "$rc" "run -t exit status"
+}
+
+tcase "exec: argv, exit status, stdio" t_exec_argv
+tcase "exec: joins the container's namespaces and cgroup" t_exec_same_namespaces
+tcase "exec: --env, --cwd, --user" t_exec_env_cwd_user
+tcase "exec: --process FILE" t_exec_process_file
+tcase "exec: --detach --pid-file" t_exec_detach_pid_file
+tcase "exec: stopped or unknown container fails" t_exec_stopped
+tcase "exec: --cap, --no-new-privs" t_exec_cap_nnp
+tcase "exec: --tty --console-socket (pty master over SCM_RIGHTS)" t_exec_tty_console_socket
+tcase "create: terminal, --console-socket, consoleSize" t_create_terminal_console_size
+tcase "terminal without console socket: error" t_terminal_needs_socket
+tcase "run -t in the foreground relays the terminal" t_run_tty_foreground
