@@ -147,6 +147,17 @@ static int parse_args(const char *args, char *dir, size_t dirlen, struct sgx_loa
 	return 0;
 }
 
+static int will_emulate(const struct sgx_load_opts *o)
+{
+	const char *b = getenv("SGX_LOADER_BACKEND");
+
+	if (o->backend != SGX_BACKEND_AUTO)
+		return o->backend == SGX_BACKEND_EMULATOR;
+	if (b && !strcmp(b, "sgx"))
+		return 0;
+	return (b && !strcmp(b, "emulator")) || access(SGX_DEVICE_PATH, F_OK) != 0;
+}
+
 int pal_get_version(void)
 {
 	return PAL_VERSION;
@@ -186,6 +197,15 @@ int pal_init(const void *attr)
 	ret = parse_args(a->args, dir, sizeof(dir), &opts);
 	if (ret < 0)
 		goto out;
+	if (ctor_err && will_emulate(&opts)) {
+		/* Not retried here: inside the rootfs it would be the container's file. */
+		logmsg(LOG_ERROR,
+		       "the SGX emulator's secret was not available when the PAL was "
+		       "loaded: %s",
+		       err_msg(ctor_err));
+		ret = -(ctor_err->code ? ctor_err->code : EINVAL);
+		goto out;
+	}
 	snprintf(path, sizeof(path), "%s/encl.ss", dir);
 	ret = sgx_sigstruct_load(&ss, path, &err);
 	if (ret < 0) {
@@ -201,8 +221,6 @@ int pal_init(const void *attr)
 	pal.have_img = 1;
 	ret = sgx_encl_load(&pal.encl, &pal.img, &ss, &opts, &cls, &err);
 	if (ret < 0) {
-		if (ctor_err && !cls)
-			logmsg(LOG_ERROR, "(at load time: %s)", err_msg(ctor_err));
 		ret = fail(ret, "create the enclave", &err);
 		sgx_image_free(&pal.img);
 		pal.have_img = 0;

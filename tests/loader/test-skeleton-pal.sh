@@ -94,3 +94,12 @@ check "only pal_* symbols exported" bash -c \
 	"! nm -D --defined-only '$BUILD/lib/liberpal-skeleton-v3.so' | awk '{print \$3}' | grep -v '^pal_'"
 check "v1 exports no pal_kill" bash -c \
 	"! nm -D --defined-only '$BUILD/lib/liberpal-skeleton-v1.so' | grep -q pal_kill"
+
+# No usable emulator secret at load time: pal_init says so, and does not
+# look for one inside the (container's) cwd later.
+(cd "$SKEL" && SGX_EMU_SECRET=/proc/nonexistent/secret SGX_LOADER_BACKEND=emulator \
+	"$HOST" "$BUILD/lib/liberpal-skeleton-v3.so" skeleton) >"$tmp/out" 2>"$tmp/err"
+rc=$?
+check "emulator secret unavailable at load: pal_init fails clearly" \
+	bash -c "[ $rc = 125 ] && grep -q \"emulator's secret was not available\" '$tmp/err'"
+check "the emulator secret is created 0600" [ "$(stat -c %a "$SGX_EMU_SECRET")" = 600 ]
