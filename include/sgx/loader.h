@@ -115,6 +115,12 @@ struct sgx_encl_regs {
  * on hardware.
  */
 int sgx_encl_call(struct sgx_encl *encl, int tcs, struct sgx_encl_regs *regs, err_t *err);
+/*
+ * ERESUME the TCS after an AEX (the enclave's exception handler, entered
+ * with sgx_encl_call at CSSA > 0, has typically fixed up its SSA frame):
+ * the enclave continues from its SSA frame; returns as sgx_encl_call.
+ */
+int sgx_encl_resume(struct sgx_encl *encl, int tcs, struct sgx_encl_regs *regs, err_t *err);
 
 /* "SGX_INVALID_MEASUREMENT" etc., or "SGX_ERROR_<n>". */
 const char *sgx_return_code_name(int code);

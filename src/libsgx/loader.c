@@ -278,7 +278,8 @@ static const char *vector_name(unsigned v)
 	return v < ARRAY_SIZE(names) && names[v] ? names[v] : "exception";
 }
 
-int sgx_encl_call(struct sgx_encl *e, int tcs, struct sgx_encl_regs *regs, err_t *err)
+static int enter(struct sgx_encl *e, int tcs, unsigned function, struct sgx_encl_regs *regs,
+		 err_t *err)
 {
 	struct sgx_enclave_run run;
 	struct exit_capture cap = { .regs = regs };
@@ -296,16 +297,32 @@ int sgx_encl_call(struct sgx_encl *e, int tcs, struct sgx_encl_regs *regs, err_t
 	run.tcs = e->base + e->tcs_off[tcs];
 	run.user_handler = (uintptr_t)on_exit_handler;
 	run.user_data = (uintptr_t)&cap;
-	ret = e->enter(regs->rdi, regs->rsi, regs->rdx, SGX_EENTER, regs->r8, regs->r9, &run);
+	ret = e->enter(regs->rdi, regs->rsi, regs->rdx, function, regs->r8, regs->r9, &run);
 	if (e->be->finish)
 		e->be->finish(e, cookie);
 	if (ret < 0)
-		return err_set(err, -ret, "EENTER (%s): %s", e->be->name, strerror(-ret));
+		return err_set(err, -ret, "%s (%s): %s",
+			       function == SGX_EENTER ? "EENTER" : "ERESUME", e->be->name,
+			       strerror(-ret));
 	if (run.function != SGX_EEXIT)
 		return err_set(err, EFAULT,
 			       "enclave %s (vector %u) at %#llx, error code %#x, during %s (%s)",
 			       vector_name(run.exception_vector), run.exception_vector,
 			       (unsigned long long)run.exception_addr, run.exception_error_code,
-			       run.function == SGX_EENTER ? "EENTER" : "execution", e->be->name);
+			       run.function == SGX_EENTER ? "EENTER"
+			       : run.function == SGX_ERESUME && function == SGX_ERESUME
+				   ? "ERESUME or execution"
+				   : "execution",
+			       e->be->name);
 	return 0;
+}
+
+int sgx_encl_call(struct sgx_encl *e, int tcs, struct sgx_encl_regs *regs, err_t *err)
+{
+	return enter(e, tcs, SGX_EENTER, regs, err);
+}
+
+int sgx_encl_resume(struct sgx_encl *e, int tcs, struct sgx_encl_regs *regs, err_t *err)
+{
+	return enter(e, tcs, SGX_ERESUME, regs, err);
 }

@@ -392,6 +392,67 @@ static void test_tiny(const char *key)
 	err_free(&err);
 }
 
+/*
+ * Exception handling across AEX/ERESUME: page 0 TCS (OSSA 0x3000, NSSA 2),
+ * page 1 code: at CSSA 0 it runs ud2, then EEXITs with RDI = 0x600d; at
+ * CSSA 1 (its handler) it adds 2 to the RIP saved in SSA frame 0 and EEXITs
+ * with RDI = 0x4a4d. Pages 2-4: data and the two SSA frames.
+ */
+static const uint8_t exc_code[] = { 0x49, 0x89, 0xcb, 0x48, 0x85, 0xc0, 0x75, 0x12, 0x0f, 0x0b,
+				    0xbf, 0x0d, 0x60, 0x00, 0x00, 0x4c, 0x89, 0xdb, 0xb8, 0x04,
+				    0x00, 0x00, 0x00, 0x0f, 0x01, 0xd7, 0x48, 0x83, 0x05, 0xae,
+				    0x2f, 0x00, 0x00, 0x02, 0x48, 0x89, 0xcb, 0xbf, 0x4d, 0x4a,
+				    0x00, 0x00, 0xb8, 0x04, 0x00, 0x00, 0x00, 0x0f, 0x01, 0xd7 };
+
+static void test_eresume(const char *key)
+{
+	static uint8_t buf[5 * 4096];
+	struct sgx_sign_opts so;
+	struct sgx_sigstruct ss;
+	struct sgx_image img;
+	struct sgx_encl *e = NULL;
+	struct sgx_encl_regs r = { 0 };
+	uint8_t mr[32];
+	err_t err = NULL;
+	int ret, cls;
+
+	((struct sgx_tcs *)buf)->ossa = 0x3000;
+	((struct sgx_tcs *)buf)->nssa = 2;
+	((struct sgx_tcs *)buf)->oentry = 0x1000;
+	memcpy(buf + 0x1000, exc_code, sizeof(exc_code));
+	ret = sgx_image_from_flat_mem(&img, buf, sizeof(buf), "tcs,rx,rw,rw,rw", 0, 1, &err);
+	if (ret == 0) {
+		sgx_image_measure(&img, mr, &err);
+		sgx_sign_opts_default(&so);
+		so.date = 0;
+		sgx_sigstruct_init(&ss, &so, mr);
+		ret = sgx_sigstruct_sign_file(&ss, key, &err);
+	}
+	if (ret == 0)
+		ret = sgx_encl_load(&e, &img, &ss, &emu, &cls, &err);
+	sgx_image_free(&img);
+	CHECK(ret == 0, "exception enclave loads%s%s", ret ? ": " : "", ret ? err_msg(err) : "");
+	if (ret)
+		return;
+	ret = sgx_encl_call(e, 0, &r, &err);
+	CHECK(ret == -EFAULT && strstr(err_msg(err), "#UD"), "ud2: AEX");
+	err_free(&err);
+	r = (struct sgx_encl_regs){ 0 };
+	ret = sgx_encl_call(e, 0, &r, &err);
+	CHECK(ret == 0 && r.rdi == 0x4a4d,
+	      "EENTER at CSSA 1 runs the handler, which fixes SSA.RIP");
+	r = (struct sgx_encl_regs){ 0 };
+	ret = sgx_encl_resume(e, 0, &r, &err);
+	CHECK(ret == 0 && r.rdi == 0x600d, "ERESUME continues after the fault%s%s", ret ? ": " : "",
+	      ret ? err_msg(err) : "");
+	err_free(&err);
+	r = (struct sgx_encl_regs){ 0 };
+	ret = sgx_encl_resume(e, 0, &r, &err);
+	CHECK(ret == -EFAULT && strstr(err_msg(err), "#GP"), "ERESUME at CSSA 0 is refused");
+	err_free(&err);
+	sgx_encl_destroy(e);
+}
+
 int main(void)
 {
 	const char *build = getenv("BUILD") ? getenv("BUILD") : "build";
@@ -413,6 +474,7 @@ int main(void)
 	test_skeleton(dir);
 	snprintf(key, sizeof(key), "%s/signing_key.pem", dir);
 	test_tiny(key);
+	test_eresume(key);
 
 	unlink(spath);
 	snprintf(spath, sizeof(spath), "%s/sub", secret);
