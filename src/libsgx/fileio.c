@@ -24,8 +24,8 @@ int sgx_read_file(const char *path, size_t max, void **bufp, size_t *lenp, err_t
 	if (!S_ISREG(st.st_mode))
 		return err_set(err, EINVAL, "%s: not a regular file", path);
 	cap = (size_t)st.st_size < max ? (size_t)st.st_size : max;
-	/* One spare byte so that an empty file still gets a buffer. */
-	buf = malloc(cap + 1);
+	/* Zero-padded to whole pages (and never empty): image pages can point into it. */
+	buf = calloc(1, (cap + 4096) & ~(size_t)4095);
 	if (buf == NULL)
 		return err_sys(err, ENOMEM, "read %s", path);
 	while (len < cap) {

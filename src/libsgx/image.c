@@ -122,12 +122,13 @@ int sgx_image_check_size(uint64_t *size, uint64_t end, err_t *err)
 	return 0;
 }
 
-int sgx_image_from_flat_mem(struct sgx_image *img, const void *buf, size_t len,
-			    const char *page_spec, uint64_t size, uint32_t ssaframesize, err_t *err)
+/* Builds the image over data, a zero-padded buffer of whole pages it takes ownership of. */
+static int flat_take(struct sgx_image *img, uint8_t *owned, size_t len, const char *page_spec,
+		     uint64_t size, uint32_t ssaframesize, err_t *err)
 {
+	_cleanup_free_ uint8_t *data = owned;
 	_cleanup_free_ uint64_t *flags = NULL;
 	_cleanup_free_ struct sgx_image_page *pages = NULL;
-	_cleanup_free_ uint8_t *data = NULL;
 	size_t n, file_pages;
 	int ret;
 
@@ -152,10 +153,8 @@ int sgx_image_from_flat_mem(struct sgx_image *img, const void *buf, size_t len,
 	if (ret < 0)
 		return ret;
 	pages = calloc(n, sizeof(*pages));
-	data = calloc(n, SGX_PAGE_SIZE);
-	if (pages == NULL || data == NULL)
+	if (pages == NULL)
 		return err_sys(err, ENOMEM, "image of %zu pages", n);
-	memcpy(data, buf, len);
 	for (size_t i = 0; i < n; i++) {
 		pages[i].offset = (uint64_t)i * SGX_PAGE_SIZE;
 		pages[i].flags = flags[i];
@@ -170,10 +169,27 @@ int sgx_image_from_flat_mem(struct sgx_image *img, const void *buf, size_t len,
 	return 0;
 }
 
+int sgx_image_from_flat_mem(struct sgx_image *img, const void *buf, size_t len,
+			    const char *page_spec, uint64_t size, uint32_t ssaframesize, err_t *err)
+{
+	uint8_t *data;
+
+	memset(img, 0, sizeof(*img));
+	if (len > SGX_IMAGE_MAX_SIZE)
+		return err_set(err, EFBIG, "image is larger than %llu bytes",
+			       (unsigned long long)SGX_IMAGE_MAX_SIZE);
+	data = calloc(1, (len + SGX_PAGE_SIZE - 1) & ~(SGX_PAGE_SIZE - 1));
+	if (data == NULL && len)
+		return err_sys(err, ENOMEM, "image of %zu bytes", len);
+	if (len)
+		memcpy(data, buf, len);
+	return flat_take(img, data, len, page_spec, size, ssaframesize, err);
+}
+
 int sgx_image_from_flat(struct sgx_image *img, const char *path, const char *page_spec,
 			uint64_t size, uint32_t ssaframesize, err_t *err)
 {
-	_cleanup_free_ void *buf = NULL;
+	void *buf = NULL;
 	size_t len;
 	int ret;
 
@@ -181,7 +197,8 @@ int sgx_image_from_flat(struct sgx_image *img, const char *path, const char *pag
 	ret = sgx_read_file(path, SGX_IMAGE_MAX_SIZE + 1, &buf, &len, err);
 	if (ret < 0)
 		return ret;
-	ret = sgx_image_from_flat_mem(img, buf, len, page_spec, size, ssaframesize, err);
+	/* The file buffer is already page-padded: the image takes it over, no copy. */
+	ret = flat_take(img, buf, len, page_spec, size, ssaframesize, err);
 	if (ret < 0)
 		return err_wrap(err, "%s", path);
 	return 0;
