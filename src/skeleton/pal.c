@@ -404,7 +404,9 @@ static int run_proc(struct proc *p, int *exit_value)
 		regs.rdi = SKEL_ECALL_OCALL_RET;
 		regs.rdx = 0;
 	}
-	sgx_encl_tcs_release(pal.encl, tcs);
+	/* After an AEX the TCS stays at CSSA 1 (nobody ERESUMEs it): retire it. */
+	if (ret != -EFAULT)
+		sgx_encl_tcs_release(pal.encl, tcs);
 	return ret;
 }
 
@@ -573,7 +575,8 @@ int pal_get_local_report(void *targetinfo, int targetinfo_len, void *report, int
 		return fail(tcs, "get a local report", &err);
 	regs.rsi = (uintptr_t)mb;
 	ret = sgx_encl_call(pal.encl, tcs, &regs, &err);
-	sgx_encl_tcs_release(pal.encl, tcs);
+	if (ret != -EFAULT)
+		sgx_encl_tcs_release(pal.encl, tcs);
 	if (ret < 0)
 		return fail(ret, "get a local report", &err);
 	if (regs.rdi != SKEL_EXIT_RETURN || regs.rsi != 0) {
