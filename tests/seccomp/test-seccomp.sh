@@ -124,6 +124,45 @@ t_exec_gets_filter() {
 	assert_nothing_left "$ID"
 }
 
+# SCMP_ACT_NOTIFY: the runtime hands the listener fd and the container
+# process state to the agent at listenerPath (a host path); the agent
+# (tests/seccomp/seccomp-agent.c) answers mkdir with ENOMEDIUM (123).
+t_notify_agent() {
+	local agent=$BUILD/tests/helpers/seccomp-agent sock i
+	[ -x "$agent" ] || skip "$agent not built (make all)"
+	new_bundle
+	cfg_set .root.readonly false
+	sock=$T/agent.sock
+	"$agent" "$sock" "$T/agent.json" 123 2>"$T/agent.err" &
+	AGENT_PID=$!
+	trap 'kill "$AGENT_PID" 2>/dev/null || true' EXIT
+	for ((i = 0; i < 50; i++)); do
+		[ -S "$sock" ] && break
+		sleep 0.1
+	done
+	cfg_set .linux.seccomp "{\"defaultAction\": \"SCMP_ACT_ALLOW\",
+		\"listenerPath\": \"$sock\", \"listenerMetadata\": \"rune-test-meta\",
+		\"syscalls\": [{\"names\": [\"mkdir\", \"mkdirat\"], \"action\": \"SCMP_ACT_NOTIFY\"}]}"
+	ct_sh 'mkdir /tmp/d 2>&1; echo "rc=$?"; [ -d /tmp/d ] || echo absent'
+	assert_contains "No medium found" "$OUT" "mkdir's error from the agent"
+	assert_contains absent "$OUT" "the agent did not create the directory"
+	[ -s "$T/agent.json" ] || fail "the agent got no state: $(cat "$T/agent.err")"
+	local st
+	st=$(cat "$T/agent.json")
+	assert_eq '["seccompFd"]' "$(echo "$st" | jq_py 'd["fds"]')" "containerProcessState.fds"
+	assert_eq rune-test-meta "$(echo "$st" | jget .metadata)" "containerProcessState.metadata"
+	assert_eq "$ID" "$(echo "$st" | jget .state.id)" "containerProcessState.state.id"
+	assert_match '^[1-9][0-9]*$' "$(echo "$st" | jget .pid)" "containerProcessState.pid"
+	assert_match '^1\.' "$(echo "$st" | jget .ociVersion)" "containerProcessState.ociVersion"
+	# The agent exits once no process uses the filter.
+	for ((i = 0; i < 50; i++)); do
+		kill -0 "$AGENT_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$AGENT_PID" 2>/dev/null && fail "agent still waiting: listener fd leaked to a live process"
+	assert_nothing_left "$ID"
+}
+
 t_invalid_action_refused() {
 	new_bundle
 	allow_but '[{"names": ["getpid"], "action": "SCMP_ACT_ALLOW"},
@@ -161,6 +200,7 @@ tcase "seccomp default errno with an allow list" t_default_errno_allow_list
 tcase "seccomp without noNewPrivileges, non-root user" t_without_no_new_privs
 tcase "seccomp flags and log action" t_flags_and_log
 tcase "seccomp applies to exec" t_exec_gets_filter
+tcase "seccomp notify via listenerPath agent" t_notify_agent
 tcase "seccomp unknown action refused at create" t_invalid_action_refused
 tcase "seccomp unknown architecture refused at create" t_invalid_arch_refused
 tcase "seccomp unknown operator refused at create" t_invalid_operator_refused
