@@ -172,8 +172,8 @@ s_ordinary() {
 }
 
 floor_line() {
-	printf 'run:floor\tunshare\t--mount\t--pid\t--net\t--uts\t--ipc\t--fork\tchroot\t%s\t/bin/true\n' \
-		"$ROOTFS"
+	printf 'run:floor\t%s\t--mount\t--pid\t--net\t--uts\t--ipc\t--fork\t%s\t%s\t/bin/true\n' \
+		"$UNSHARE_BIN" "$CHROOT_BIN" "$ROOTFS"
 }
 
 # Sleeper for exec: setup and teardown lines (label "-").
@@ -351,6 +351,9 @@ for tool in unshare chroot cc timeout; do
 		exit 1
 	}
 done
+
+# Absolute paths: no PATH search inside the floor's timing.
+export UNSHARE_BIN=$(command -v unshare) CHROOT_BIN=$(command -v chroot)
 
 WORK=$(mktemp -d /tmp/rune-bench.XXXXXX)
 export WORK
