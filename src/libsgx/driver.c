@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "sgx/image.h"
+#include "sgx/sigstruct.h"
 #include "loader_backend.h"
 
 struct drv {
@@ -182,6 +184,35 @@ static int page_prot(uint64_t flags)
 	       (flags & SGX_SECINFO_X ? PROT_EXEC : 0);
 }
 
+/*
+ * Mainline Linux turns every EINIT error code into EPERM. Name the class
+ * anyway: the same checks in software give the one the CPU must have hit.
+ */
+static int einit_refused(struct sgx_encl *e, const struct sgx_sigstruct *ss,
+			 const struct sgx_image *img, err_t *err)
+{
+	err_t sw = NULL;
+	uint8_t mr[32];
+	int cls;
+
+	if (sgx_image_measure(img, mr, &sw) < 0) {
+		err_free(&sw);
+		return err_set(err, EPERM, "SGX_IOC_ENCLAVE_INIT: the CPU refused the SIGSTRUCT");
+	}
+	cls = sgx_einit_check(ss, mr, e->attributes, e->xfrm, e->miscselect, &sw);
+	if (cls > 0) {
+		err_set(err, EPERM,
+			"%s (the kernel says EPERM; class from the same checks in software)",
+			err_msg(sw));
+		err_free(&sw);
+		return cls;
+	}
+	err_free(&sw);
+	return err_set(err, EPERM,
+		       "SGX_IOC_ENCLAVE_INIT refused a SIGSTRUCT that verifies: is its signer "
+		       "allowed by the platform's launch control?");
+}
+
 static int drv_init(struct sgx_encl *e, const struct sgx_sigstruct *ss, const struct sgx_image *img,
 		    err_t *err)
 {
@@ -201,6 +232,8 @@ static int drv_init(struct sgx_encl *e, const struct sgx_sigstruct *ss, const st
 		err_set(err, EPERM, "the CPU refused the SIGSTRUCT");
 		return ret;
 	}
+	if (ret < 0 && errno == EPERM)
+		return einit_refused(e, ss, img, err);
 	if (ret < 0)
 		return err_sys(err, errno, "SGX_IOC_ENCLAVE_INIT");
 	/* Map runs of pages with the same permissions. */
