@@ -40,6 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "librune/attrs.h"
 #include "librune/cgroup.h"
 #include "librune/enclave.h"
 #include "librune/hooks.h"
@@ -81,6 +82,7 @@ struct init_args {
 	struct rune_enclave *enclave;
 	const char *fifo_path;
 	int sync_fd;
+	int preserve_fds;
 };
 
 static int join_namespaces(const struct rune_config *cfg, err_t *err)
@@ -126,6 +128,10 @@ static int init_setup(struct init_args *a, err_t *err)
 
 	if ((ret = sync_expect(a->sync_fd, SYNC_GO, &m, NULL, "rune", err)) < 0)
 		return ret;
+	/* The exec fifo, while we still have the host's root uid: O_RDWR never blocks on
+	 * open; reading it waits for `start`. */
+	if (a->fifo_path && (fifo = open(a->fifo_path, O_RDWR | O_CLOEXEC)) < 0)
+		return err_sys(err, errno, "open %s", a->fifo_path);
 	if ((ret = join_namespaces(cfg, err)) < 0)
 		return ret;
 	if (cfg->ns[RUNE_NS_CGROUP].present && !cfg->ns[RUNE_NS_CGROUP].path &&
@@ -153,10 +159,6 @@ static int init_setup(struct init_args *a, err_t *err)
 			return ret;
 	if (p->has_oom_score_adj && (ret = rune_write_oom_score_adj(p->oom_score_adj, err)) < 0)
 		return err_wrap(err, "oomScoreAdj %d", p->oom_score_adj);
-
-	/* The exec fifo: O_RDWR never blocks on open; reading it waits for `start`. */
-	if (a->fifo_path && (fifo = open(a->fifo_path, O_RDWR | O_CLOEXEC)) < 0)
-		return err_sys(err, errno, "open %s", a->fifo_path);
 
 	/* Opened here: a mount from the parent's namespace can't be cloned into ours. */
 	if ((ret = rune_open_devnull(&devnull, err)) < 0)
@@ -209,7 +211,11 @@ static int init_setup(struct init_args *a, err_t *err)
 	} else {
 		setsid();
 	}
-	if ((ret = rune_process_apply_rlimits(p, err)) < 0)
+	if ((ret = rune_process_apply_rlimits(p, err)) < 0 ||
+	    (ret = rune_apply_scheduler(p->scheduler, err)) < 0 ||
+	    (ret = rune_apply_io_priority(p->io_priority, err)) < 0 ||
+	    (ret = rune_apply_personality(cfg->personality, err)) < 0 ||
+	    (ret = rune_apply_lsm(p, err)) < 0)
 		return ret;
 	if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return err_sys(err, errno, "prctl PR_SET_NO_NEW_PRIVS");
@@ -293,7 +299,7 @@ static int init_setup(struct init_args *a, err_t *err)
 
 	close(a->sync_fd);
 	/* Nothing but stdio and the preserved fds reaches the workload. */
-	cloexec_fds_from(3 + a->opts->preserve_fds);
+	cloexec_fds_from(3 + a->preserve_fds);
 	execve(exe, p->args, p->env ? p->env : (char *[]){ NULL });
 	return err_sys(err, errno, "exec %s", exe);
 }
@@ -391,6 +397,28 @@ static void undo_create(struct create_cleanup *c)
 		rm_rf(c->state_dir);
 }
 
+/*
+ * Socket activation: fds handed to rune under LISTEN_FDS pass on to the
+ * workload (after the preserved ones' slot 3..), with LISTEN_FDS and
+ * LISTEN_PID=1 in its environment, as runc does.
+ */
+static int add_listen_fds(struct rune_config *cfg, const struct rune_create_opts *o,
+			  int *preserve_fds, err_t *err)
+{
+	const char *v = getenv("LISTEN_FDS");
+	unsigned long long n;
+	char buf[64];
+
+	if (v == NULL || parse_ull(v, &n) < 0 || n == 0 || n > 1024)
+		return 0;
+	*preserve_fds = o->preserve_fds > (int)n ? o->preserve_fds : (int)n;
+	snprintf(buf, sizeof(buf), "LISTEN_FDS=%llu", n);
+	if (strv_append(&cfg->process.env, buf) < 0 ||
+	    strv_append(&cfg->process.env, "LISTEN_PID=1") < 0)
+		return err_sys(err, ENOMEM, "LISTEN_FDS");
+	return 0;
+}
+
 static int create_container(const struct rune_ctx *ctx, const struct rune_create_opts *o,
 			    pid_t *init_pid, int *pty_master, int *sync_out, err_t *err)
 {
@@ -403,6 +431,7 @@ static int create_container(const struct rune_ctx *ctx, const struct rune_create
 	struct create_cleanup undo = { 0 };
 	struct rune_state st = { 0 };
 	unsigned long long flags = 0;
+	int preserve_fds = o->preserve_fds;
 	struct sync_msg m;
 	int sv[2] = { -1, -1 };
 	pid_t pid;
@@ -419,8 +448,12 @@ static int create_container(const struct rune_ctx *ctx, const struct rune_create
 	if (cfg->process.terminal && !o->console_socket && !o->foreground)
 		return err_set(err, EINVAL,
 			       "cannot allocate a tty without --console-socket when detached");
+	if ((ret = rune_check_host_support(cfg, err)) < 0)
+		return ret;
 	if ((ret = rune_enclave_from_config(ctx, cfg, &enclave, err)) < 0)
 		return ret;
+	if ((ret = add_listen_fds(cfg, o, &preserve_fds, err)) < 0)
+		goto out;
 	if (cfg->seccomp && (ret = rune_seccomp_prepare(cfg->seccomp, &seccomp, err)) < 0)
 		goto out;
 	if ((ret = rune_cgroup_host_detect(&cgh, err)) < 0 ||
@@ -484,7 +517,8 @@ static int create_container(const struct rune_ctx *ctx, const struct rune_create
 				       .seccomp = seccomp,
 				       .enclave = enclave,
 				       .fifo_path = fifo,
-				       .sync_fd = sv[1] };
+				       .sync_fd = sv[1],
+				       .preserve_fds = preserve_fds };
 		close(sv[0]);
 		init_main(&a);
 	}

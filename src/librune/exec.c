@@ -22,6 +22,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "librune/attrs.h"
 #include "librune/cgroup.h"
 #include "librune/container.h"
 #include "librune/enclave.h"
@@ -109,7 +110,10 @@ static int exec_process_setup(const struct rune_exec_opts *o, struct rune_seccom
 		if (slave > 2)
 			close(slave);
 	}
-	if ((ret = rune_process_apply_rlimits(p, err)) < 0)
+	if ((ret = rune_process_apply_rlimits(p, err)) < 0 ||
+	    (ret = rune_apply_scheduler(p->scheduler, err)) < 0 ||
+	    (ret = rune_apply_io_priority(p->io_priority, err)) < 0 ||
+	    (ret = rune_apply_lsm(p, err)) < 0)
 		return ret;
 	if (p->has_oom_score_adj && (ret = rune_write_oom_score_adj(p->oom_score_adj, err)) < 0)
 		return ret;

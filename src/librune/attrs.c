@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Process attributes beyond identity: scheduler, I/O priority, personality,
+ * LSM labels and Intel RDT. What the host can't give is a clear error, never
+ * silently skipped.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/personality.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "librune/attrs.h"
+#include "librune/linux.h"
+#include "librune/util.h"
+
+struct sched_attr_v1 {
+	uint32_t size;
+	uint32_t sched_policy;
+	uint64_t sched_flags;
+	int32_t sched_nice;
+	uint32_t sched_priority;
+	uint64_t sched_runtime;
+	uint64_t sched_deadline;
+	uint64_t sched_period;
+};
+
+static const struct {
+	const char *name;
+	int value;
+} policies[] = {
+	{ "SCHED_OTHER", 0 }, { "SCHED_FIFO", 1 }, { "SCHED_RR", 2 },
+	{ "SCHED_BATCH", 3 }, { "SCHED_IDLE", 5 }, { "SCHED_DEADLINE", 6 },
+};
+
+static const struct {
+	const char *name;
+	uint64_t value;
+} sched_flags[] = {
+	{ "SCHED_FLAG_RESET_ON_FORK", 0x01 },  { "SCHED_FLAG_RECLAIM", 0x02 },
+	{ "SCHED_FLAG_DL_OVERRUN", 0x04 },     { "SCHED_FLAG_KEEP_POLICY", 0x08 },
+	{ "SCHED_FLAG_KEEP_PARAMS", 0x10 },    { "SCHED_FLAG_UTIL_CLAMP_MIN", 0x20 },
+	{ "SCHED_FLAG_UTIL_CLAMP_MAX", 0x40 },
+};
+
+int rune_apply_scheduler(json_t *s, err_t *err)
+{
+	struct sched_attr_v1 attr = { .size = sizeof(attr) };
+	const char *policy;
+	json_t *v;
+	size_t i, k;
+
+	if (s == NULL)
+		return 0;
+	policy = json_string_value(json_object_get(s, "policy"));
+	for (k = 0; policy && k < ARRAY_SIZE(policies); k++)
+		if (strcmp(policy, policies[k].name) == 0)
+			break;
+	if (policy == NULL || k == ARRAY_SIZE(policies))
+		return err_set(err, EINVAL,
+			       "config.json: .process.scheduler.policy: unknown policy \"%s\"",
+			       policy ? policy : "");
+	attr.sched_policy = policies[k].value;
+	attr.sched_nice = json_integer_value(json_object_get(s, "nice"));
+	attr.sched_priority = json_integer_value(json_object_get(s, "priority"));
+	attr.sched_runtime = json_integer_value(json_object_get(s, "runtime"));
+	attr.sched_deadline = json_integer_value(json_object_get(s, "deadline"));
+	attr.sched_period = json_integer_value(json_object_get(s, "period"));
+	json_array_foreach(json_object_get(s, "flags"), i, v)
+	{
+		for (k = 0; k < ARRAY_SIZE(sched_flags); k++)
+			if (json_is_string(v) &&
+			    strcmp(json_string_value(v), sched_flags[k].name) == 0)
+				break;
+		if (k == ARRAY_SIZE(sched_flags))
+			return err_set(err, EINVAL,
+				       "config.json: .process.scheduler.flags[%zu]: unknown flag",
+				       i);
+		attr.sched_flags |= sched_flags[k].value;
+	}
+	if (syscall(SYS_sched_setattr, 0, &attr, 0) < 0)
+		return err_sys(err, errno, "set scheduler %s", policy);
+	return 0;
+}
+
+int rune_apply_io_priority(json_t *io, err_t *err)
+{
+	static const char *const classes[] = { NULL, "IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE",
+					       "IOPRIO_CLASS_IDLE" };
+	const char *cls;
+	long long prio;
+	int k;
+
+	if (io == NULL)
+		return 0;
+	cls = json_string_value(json_object_get(io, "class"));
+	for (k = 1; cls && k < 4; k++)
+		if (strcmp(cls, classes[k]) == 0)
+			break;
+	if (cls == NULL || k == 4)
+		return err_set(err, EINVAL,
+			       "config.json: .process.ioPriority.class: unknown class \"%s\"",
+			       cls ? cls : "");
+	prio = json_integer_value(json_object_get(io, "priority"));
+	if (prio < 0 || prio > 7)
+		return err_set(err, EINVAL,
+			       "config.json: .process.ioPriority.priority: %lld not in [0, 7]",
+			       prio);
+	if (syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, (k << 13) | (int)prio) < 0)
+		return err_sys(err, errno, "set I/O priority %s %lld", cls, prio);
+	return 0;
+}
+
+int rune_apply_personality(json_t *p, err_t *err)
+{
+	const char *domain;
+	unsigned long persona;
+
+	if (p == NULL)
+		return 0;
+	domain = json_string_value(json_object_get(p, "domain"));
+	if (domain && strcmp(domain, "LINUX") == 0)
+		persona = PER_LINUX;
+	else if (domain && strcmp(domain, "LINUX32") == 0)
+		persona = PER_LINUX32;
+	else
+		return err_set(err, EINVAL,
+			       "config.json: .linux.personality.domain: unknown domain \"%s\"",
+			       domain ? domain : "");
+	if (json_array_size(json_object_get(p, "flags")))
+		return err_set(err, ENOTSUP,
+			       "config.json: .linux.personality.flags: not supported");
+	if (personality(persona) < 0)
+		return err_sys(err, errno, "personality %s", domain);
+	return 0;
+}
+
+/* LSM labels take effect at execve, written to /proc/self/attr on a verified procfs. */
+int rune_apply_lsm(const struct rune_process *p, err_t *err)
+{
+	struct stat st;
+	char buf[4096];
+
+	if (p->apparmor_profile && *p->apparmor_profile) {
+		if (stat("/sys/kernel/security/apparmor", &st) < 0)
+			return err_set(err, ENOTSUP,
+				       "apparmor profile \"%s\" requested, but AppArmor is not "
+				       "enabled on this host",
+				       p->apparmor_profile);
+		snprintf(buf, sizeof(buf), "exec %s", p->apparmor_profile);
+		if (rune_write_proc_file("/proc/self/attr/apparmor/exec", buf, NULL) < 0 &&
+		    rune_write_proc_file("/proc/self/attr/exec", buf, err) < 0)
+			return err_wrap(err, "apparmor profile %s", p->apparmor_profile);
+	}
+	if (p->selinux_label && *p->selinux_label) {
+		if (stat("/sys/fs/selinux/enforce", &st) < 0)
+			return err_set(err, ENOTSUP,
+				       "SELinux label \"%s\" requested, but SELinux is not enabled "
+				       "on this host",
+				       p->selinux_label);
+		if (rune_write_proc_file("/proc/self/attr/exec", p->selinux_label, err) < 0)
+			return err_wrap(err, "SELinux label %s", p->selinux_label);
+	}
+	return 0;
+}
+
+int rune_check_host_support(const struct rune_config *cfg, err_t *err)
+{
+	struct stat st;
+
+	if (cfg->intel_rdt && stat("/sys/fs/resctrl/info", &st) < 0)
+		return err_set(err, ENOTSUP,
+			       "config.json: .linux.intelRdt: resctrl is not mounted on this host "
+			       "(Intel RDT unavailable)");
+	if (json_object_get(json_object_get(cfg->root, "linux"), "timeOffsets"))
+		return err_set(err, ENOTSUP,
+			       "config.json: .linux.timeOffsets: not supported by rune yet");
+	if (cfg->mount_label && *cfg->mount_label && stat("/sys/fs/selinux/enforce", &st) < 0)
+		return err_set(
+		    err, ENOTSUP,
+		    "config.json: .linux.mountLabel: SELinux is not enabled on this host");
+	return 0;
+}

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef RUNE_ATTRS_H
+#define RUNE_ATTRS_H
+
+#include <jansson.h>
+
+#include "common/error.h"
+#include "librune/config.h"
+
+int rune_apply_scheduler(json_t *scheduler, err_t *err);
+int rune_apply_io_priority(json_t *io_priority, err_t *err);
+int rune_apply_personality(json_t *personality, err_t *err);
+int rune_apply_lsm(const struct rune_process *p, err_t *err);
+/* Fails early (before anything is created) on what this host can't provide. */
+int rune_check_host_support(const struct rune_config *cfg, err_t *err);
+
+#endif
