@@ -26,6 +26,7 @@ struct drv {
 	int fd;
 	void *area; /* the ELRANGE reservation */
 	size_t area_len;
+	uint8_t *bounce; /* the kernel wants page-aligned sources */
 };
 
 static int real_open(const char *path, int flags)
@@ -100,6 +101,7 @@ static void drv_destroy(struct sgx_encl *e)
 		d->ops.munmap(d->area, d->area_len);
 	if (d->fd >= 0)
 		d->ops.close(d->fd);
+	free(d->bounce);
 	free(d);
 	e->priv = NULL;
 }
@@ -153,14 +155,21 @@ static int drv_add(struct sgx_encl *e, const struct sgx_image_page *p, err_t *er
 	struct drv *d = e->priv;
 	struct sgx_secinfo secinfo __attribute__((aligned(SGX_SECINFO_ALIGN)));
 	struct sgx_enclave_add_pages add;
+	const uint8_t *src = p->data ? p->data : zero_page;
 	uint64_t done = 0;
 
+	if ((uintptr_t)src % SGX_PAGE_SIZE) {
+		if (!d->bounce && !(d->bounce = aligned_alloc(SGX_PAGE_SIZE, SGX_PAGE_SIZE)))
+			return err_sys(err, ENOMEM, "allocate a page");
+		memcpy(d->bounce, src, SGX_PAGE_SIZE);
+		src = d->bounce;
+	}
 	memset(&secinfo, 0, sizeof(secinfo));
 	secinfo.flags = p->flags;
 	/* The driver may add fewer bytes than asked (count): go on from there. */
 	while (done < SGX_PAGE_SIZE) {
 		memset(&add, 0, sizeof(add));
-		add.src = (uintptr_t)(p->data ? p->data : zero_page) + done;
+		add.src = (uintptr_t)src + done;
 		add.offset = p->offset + done;
 		add.length = SGX_PAGE_SIZE - done;
 		add.secinfo = (uintptr_t)&secinfo;

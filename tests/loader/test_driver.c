@@ -88,7 +88,7 @@ static int fake_ioctl(int fd, unsigned long req, void *arg)
 		fk.add_flags[fk.nadd] = si->flags;
 		fk.add_measure[fk.nadd] = a->flags;
 		fk.nadd++;
-		if ((uintptr_t)si % 64 || a->length != 4096)
+		if ((uintptr_t)si % 64 || a->length != 4096 || a->src % 4096 || a->offset % 4096)
 			fk.layout_ok = 0;
 		a->count = a->length;
 		return 0;
