@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
@@ -32,6 +33,7 @@
 
 #define PFX	      ".linux.seccomp"
 #define MAX_ARGS      6
+#define MAX_ARCHS     32
 #define DEFAULT_ERRNO EPERM
 /* What runc puts in containerProcessState.ociVersion when the state has none. */
 #define OCI_VERSION "1.0.2"
@@ -187,12 +189,31 @@ static int parse_action(json_t *obj, const char *action_key, const char *errno_k
 	return err_set(err, EINVAL, "%s.%s: unknown action \"%s\"", path, action_key, name);
 }
 
-static int parse_arch(scmp_filter_ctx ctx, json_t *seccomp, err_t *err)
+/* The filter's architectures: the native one and linux.seccomp.architectures. */
+struct arch_set {
+	uint32_t token[MAX_ARCHS];
+	size_t n;
+};
+
+static void arch_set_add(struct arch_set *set, uint32_t token)
+{
+	size_t i;
+
+	for (i = 0; i < set->n; i++)
+		if (set->token[i] == token)
+			return;
+	if (set->n < MAX_ARCHS)
+		set->token[set->n++] = token;
+}
+
+static int parse_arch(scmp_filter_ctx ctx, json_t *seccomp, struct arch_set *set, err_t *err)
 {
 	json_t *archs, *v;
 	size_t i;
 	int ret;
 
+	set->n = 0;
+	arch_set_add(set, seccomp_arch_native());
 	ret = get_array(seccomp, "architectures", PFX, &archs, err);
 	if (ret < 0 || archs == NULL)
 		return ret;
@@ -219,6 +240,7 @@ static int parse_arch(scmp_filter_ctx ctx, json_t *seccomp, err_t *err)
 		ret = seccomp_arch_add(ctx, arch);
 		if (ret < 0 && ret != -EEXIST)
 			return err_sys(err, -ret, PFX ".architectures[%zu]: add %s", i, name);
+		arch_set_add(set, arch);
 		continue;
 	unknown:
 		return err_set(err, EINVAL, PFX ".architectures[%zu]: unknown architecture \"%s\"",
@@ -409,8 +431,115 @@ static int add_rules(scmp_filter_ctx ctx, uint32_t default_action, json_t *secco
 	return 0;
 }
 
+/*
+ * As runc: syscalls newer than every syscall the profile names get ENOSYS
+ * rather than the default action, so that libc falls back to older calls
+ * (clone3 -> clone, ...) instead of failing with EPERM. The stub runs before
+ * libseccomp's program: per architecture, nr > the highest number the
+ * profile names returns ENOSYS; everything else falls through. Permissive
+ * defaults need no stub.
+ */
+struct stub_arch {
+	uint32_t audit_arch;
+	int64_t max, max_x32; /* -1: no check */
+	bool x86_64;
+};
+
+static int64_t max_nr(json_t *seccomp, uint32_t token)
+{
+	json_t *calls = json_object_get(seccomp, "syscalls"), *call, *n;
+	int64_t max = -1;
+	size_t i, j;
+
+	json_array_foreach(calls, i, call)
+	{
+		json_array_foreach(json_object_get(call, "names"), j, n)
+		{
+			int nr = seccomp_syscall_resolve_name_arch(token, json_string_value(n));
+
+			if (nr >= 0 && nr > max)
+				max = nr;
+		}
+	}
+	return max;
+}
+
+#define STUB_MAX (2 + MAX_ARCHS * 5 + 1)
+#define X32_BIT	 0x40000000U
+
+static size_t enosys_stub(json_t *seccomp, uint32_t default_action, const struct arch_set *set,
+			  struct sock_filter *out)
+{
+	struct stub_arch a[MAX_ARCHS] = { 0 };
+	size_t n = 0, i, k, len = 0, start[MAX_ARCHS], enosys, end;
+
+	if (default_action == SCMP_ACT_ALLOW || default_action == SCMP_ACT_LOG)
+		return 0;
+	for (i = 0; i < set->n; i++) {
+		bool x32 = set->token[i] == SCMP_ARCH_X32;
+		/* The kernel reports x32 calls as AUDIT_ARCH_X86_64 with X32_BIT in nr. */
+		uint32_t audit = x32 ? SCMP_ARCH_X86_64 : set->token[i];
+		int64_t max = max_nr(seccomp, set->token[i]);
+
+		for (k = 0; k < n && a[k].audit_arch != audit; k++)
+			;
+		if (k == n)
+			a[n++] =
+			    (struct stub_arch){ .audit_arch = audit, .max = -1, .max_x32 = -1 };
+		a[k].x86_64 = a[k].x86_64 || audit == SCMP_ARCH_X86_64;
+		if (x32)
+			a[k].max_x32 = max;
+		else
+			a[k].max = max;
+	}
+	/* Layout: ld arch; jeq per arch; ja end; sections; ret ENOSYS; end. */
+	len = 1 + n + 1;
+	for (k = 0; k < n; k++) {
+		start[k] = len;
+		len += a[k].x86_64 ? 4 : 2;
+	}
+	enosys = len++;
+	end = len;
+
+#define JUMP(to, at) ((unsigned char)((to) - (at)-1))
+	i = 0;
+	out[i++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+						offsetof(struct seccomp_data, arch));
+	for (k = 0; k < n; k++, i++)
+		out[i] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, a[k].audit_arch,
+						      JUMP(start[k], i), 0);
+	out[i] = (struct sock_filter)BPF_STMT(BPF_JMP | BPF_JA, (uint32_t)(end - i - 1));
+	i++;
+	for (k = 0; k < n; k++) {
+		out[i++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+							offsetof(struct seccomp_data, nr));
+		if (a[k].x86_64) {
+			/* x32 calls to their own check (or untouched without x32). */
+			out[i] =
+			    (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, X32_BIT,
+							 a[k].max_x32 < 0 ? JUMP(end, i) : 1, 0);
+			i++;
+		}
+		out[i] = (struct sock_filter)BPF_JUMP(
+		    BPF_JMP | BPF_JGT | BPF_K, (uint32_t)(a[k].max < 0 ? UINT32_MAX : a[k].max),
+		    JUMP(enosys, i), JUMP(end, i));
+		i++;
+		if (a[k].x86_64) {
+			out[i] = (struct sock_filter)BPF_JUMP(
+			    BPF_JMP | BPF_JGT | BPF_K,
+			    (uint32_t)(a[k].max_x32 < 0 ? UINT32_MAX : a[k].max_x32),
+			    JUMP(enosys, i), JUMP(end, i));
+			i++;
+		}
+	}
+	out[i++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS);
+#undef JUMP
+	return i;
+}
+
 /* seccomp_export_bpf() in 2.5 only writes to an fd: go through a memfd. */
-static int export_bpf(scmp_filter_ctx ctx, struct rune_seccomp *s, err_t *err)
+static int export_bpf(scmp_filter_ctx ctx, const struct sock_filter *stub, size_t n_stub,
+		      struct rune_seccomp *s, err_t *err)
 {
 	_cleanup_close_ int fd = -1;
 	struct stat st;
@@ -428,15 +557,16 @@ static int export_bpf(scmp_filter_ctx ctx, struct rune_seccomp *s, err_t *err)
 	n = (size_t)st.st_size / sizeof(struct sock_filter);
 	if (n == 0 || (size_t)st.st_size % sizeof(struct sock_filter) != 0)
 		return err_set(err, EINVAL, PFX ": libseccomp produced a malformed program");
-	if (n > BPF_MAXINSNS)
+	if (n_stub + n > BPF_MAXINSNS)
 		return err_set(err, E2BIG, PFX ": filter has %zu instructions, the kernel takes %d",
-			       n, BPF_MAXINSNS);
-	s->insns = malloc((size_t)st.st_size);
+			       n_stub + n, BPF_MAXINSNS);
+	s->insns = calloc(n_stub + n, sizeof(struct sock_filter));
 	if (s->insns == NULL)
 		return err_sys(err, ENOMEM, PFX);
-	if (pread(fd, s->insns, (size_t)st.st_size, 0) != st.st_size)
+	memcpy(s->insns, stub, n_stub * sizeof(struct sock_filter));
+	if (pread(fd, s->insns + n_stub, (size_t)st.st_size, 0) != st.st_size)
 		return err_sys(err, errno ? errno : EIO, PFX ": read BPF");
-	s->n_insns = (unsigned short)n;
+	s->n_insns = (unsigned short)(n_stub + n);
 	return 0;
 }
 
@@ -452,8 +582,11 @@ int rune_seccomp_prepare(json_t *seccomp, struct rune_seccomp **out, err_t *err)
 {
 	__attribute__((cleanup(ctx_release))) scmp_filter_ctx ctx = NULL;
 	struct rune_seccomp *s = NULL;
+	struct sock_filter stub[STUB_MAX];
 	const char *listener_path, *metadata;
+	struct arch_set archs;
 	uint32_t default_action;
+	size_t n_stub;
 	unsigned int flags;
 	bool notify = false;
 	int ret;
@@ -483,7 +616,7 @@ int rune_seccomp_prepare(json_t *seccomp, struct rune_seccomp **out, err_t *err)
 	if (ctx == NULL)
 		return err_set(err, EINVAL,
 			       PFX ".defaultAction: not supported by libseccomp/kernel");
-	ret = parse_arch(ctx, seccomp, err);
+	ret = parse_arch(ctx, seccomp, &archs, err);
 	if (ret < 0)
 		return ret;
 	ret = add_rules(ctx, default_action, seccomp, &notify, err);
@@ -504,7 +637,8 @@ int rune_seccomp_prepare(json_t *seccomp, struct rune_seccomp **out, err_t *err)
 		return err_sys(err, ENOMEM, PFX);
 	s->flags = flags;
 	s->notify = notify;
-	ret = export_bpf(ctx, s, err);
+	n_stub = enosys_stub(seccomp, default_action, &archs, stub);
+	ret = export_bpf(ctx, stub, n_stub, s, err);
 	if (ret == 0)
 		ret = dup_opt(listener_path, &s->listener_path, err);
 	if (ret == 0)
