@@ -54,20 +54,39 @@ COMMAND(features)
 	for (int c = 0; c <= cap_max_bits() - 1 && c < 64; c++)
 		json_array_append_new(caps, json_string(rune_cap_name(c)));
 	snprintf(ver, sizeof(ver), "%u.%u.%u", v->major, v->minor, v->micro);
-	j = json_pack(
-	    "{s:s,s:s,s:o,s:o,s:{s:o,s:o,s:{s:{s:b,s:b},s:{s:b,s:o,s:o,s:o,s:o,s:o,s:{s:s}},"
-	    "s:{s:b},s:{s:b},s:{s:b}}},s:{s:s,s:s,s:s}}",
-	    "ociVersionMin", "1.0.0", "ociVersionMax", "1.2.0", "hooks",
-	    strings(hooks, ARRAY_SIZE(hooks)), "mountOptions",
-	    strings(mount_opts, ARRAY_SIZE(mount_opts)), "linux", "namespaces",
-	    strings(ns, ARRAY_SIZE(ns)), "capabilities", caps, "cgroup", "v1", 1, "v2", 1,
-	    "seccomp", "enabled", 1, "actions", strings(actions, ARRAY_SIZE(actions)), "operators",
-	    strings(ops, ARRAY_SIZE(ops)), "archs", strings(archs, ARRAY_SIZE(archs)), "knownFlags",
-	    strings(flags, ARRAY_SIZE(flags)), "supportedFlags", strings(flags, ARRAY_SIZE(flags)),
-	    "lib", "version", ver, "apparmor", "enabled", 0, "selinux", "enabled", 0, "intelRdt",
-	    "enabled", 0, "annotations", "org.opencontainers.runc.checkpoint.enabled", "false",
-	    "io.github.inclavare-containers.rune.enclave.types", "intelSgx",
-	    "io.github.inclavare-containers.rune.pal.versions", "1,2,3");
+	json_t *seccomp = json_object(), *linux_obj = json_object(), *annotations = json_object();
+
+	json_object_set_new(seccomp, "enabled", json_true());
+	json_object_set_new(seccomp, "actions", strings(actions, ARRAY_SIZE(actions)));
+	json_object_set_new(seccomp, "operators", strings(ops, ARRAY_SIZE(ops)));
+	json_object_set_new(seccomp, "archs", strings(archs, ARRAY_SIZE(archs)));
+	json_object_set_new(seccomp, "knownFlags", strings(flags, ARRAY_SIZE(flags)));
+	json_object_set_new(seccomp, "supportedFlags", strings(flags, ARRAY_SIZE(flags)));
+	json_object_set_new(seccomp, "lib", json_pack("{s:s}", "version", ver));
+
+	json_object_set_new(linux_obj, "namespaces", strings(ns, ARRAY_SIZE(ns)));
+	json_object_set_new(linux_obj, "capabilities", caps);
+	json_object_set_new(linux_obj, "cgroup",
+			    json_pack("{s:b,s:b,s:b}", "v1", 1, "v2", 1, "systemd", 0));
+	json_object_set_new(linux_obj, "seccomp", seccomp);
+	json_object_set_new(linux_obj, "apparmor", json_pack("{s:b}", "enabled", 0));
+	json_object_set_new(linux_obj, "selinux", json_pack("{s:b}", "enabled", 0));
+	json_object_set_new(linux_obj, "intelRdt", json_pack("{s:b}", "enabled", 0));
+
+	json_object_set_new(annotations, "org.opencontainers.runc.checkpoint.enabled",
+			    json_string("false"));
+	json_object_set_new(annotations, "io.github.inclavare-containers.rune.enclave.types",
+			    json_string("intelSgx"));
+	json_object_set_new(annotations, "io.github.inclavare-containers.rune.pal.versions",
+			    json_string("1,2,3"));
+
+	j = json_object();
+	json_object_set_new(j, "ociVersionMin", json_string("1.0.0"));
+	json_object_set_new(j, "ociVersionMax", json_string("1.2.0"));
+	json_object_set_new(j, "hooks", strings(hooks, ARRAY_SIZE(hooks)));
+	json_object_set_new(j, "mountOptions", strings(mount_opts, ARRAY_SIZE(mount_opts)));
+	json_object_set_new(j, "linux", linux_obj);
+	json_object_set_new(j, "annotations", annotations);
 	cli_print_json(j, true);
 	json_decref(j);
 	return 0;

@@ -35,7 +35,7 @@ static const char default_spec[] =
     "\"nosuid\",\"noexec\",\"nodev\",\"relatime\",\"ro\"]}],"
     "\"linux\":{\"resources\":{\"devices\":[{\"allow\":false,\"access\":\"rwm\"}]},"
     "\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"network\"},{\"type\":\"ipc\"},"
-    "{\"type\":\"uts\"},{\"type\":\"mount\"},{\"type\":\"cgroup\"}],"
+    "{\"type\":\"uts\"},{\"type\":\"mount\"}],"
     "\"maskedPaths\":[\"/proc/acpi\",\"/proc/asound\",\"/proc/kcore\",\"/proc/keys\","
     "\"/proc/latency_stats\",\"/proc/timer_list\",\"/proc/timer_stats\",\"/proc/sched_debug\","
     "\"/sys/firmware\",\"/proc/scsi\"],"
@@ -47,7 +47,7 @@ static void make_rootless(json_t *spec)
 {
 	json_t *linux_obj = json_object_get(spec, "linux");
 	json_t *ns = json_array(), *mounts = json_object_get(spec, "mounts"), *m;
-	const char *keep[] = { "pid", "ipc", "uts", "mount", "cgroup" };
+	const char *keep[] = { "pid", "ipc", "uts", "mount" };
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(keep); i++)
