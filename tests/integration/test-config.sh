@@ -1,0 +1,298 @@
+#!/bin/bash
+# timeout: 240
+# Config semantics seen from inside: namespaces, hostname/domainname, mounts,
+# root.readonly, maskedPaths/readonlyPaths, /dev, linux.devices, sysctl,
+# oomScoreAdj.
+. "$(dirname "$0")/lib.sh"
+
+t_namespaces_default() {
+	new_bundle
+	ct_sh 'for n in pid net ipc uts mnt cgroup user; do echo "$n $(readlink /proc/self/ns/$n)"; done; echo "self $$"'
+	local n got
+	for n in pid net ipc uts mnt; do
+		got=$(echo "$OUT" | awk -v n="$n" '$1 == n {print $2}')
+		[ -n "$got" ] || fail "no /proc/self/ns/$n inside"
+		assert_ne "$(host_ns "$n")" "$got" "container $n namespace (must differ from the host's)"
+	done
+	# not in the config: shared with the host
+	for n in cgroup user; do
+		got=$(echo "$OUT" | awk -v n="$n" '$1 == n {print $2}')
+		assert_eq "$(host_ns "$n")" "$got" "container $n namespace (not requested: the host's)"
+	done
+	assert_contains "self 1" "$OUT" "workload is pid 1"
+}
+
+t_namespace_cgroup() {
+	new_bundle
+	cfg_append .linux.namespaces '{"type": "cgroup"}'
+	ct_sh 'readlink /proc/self/ns/cgroup; cat /proc/self/cgroup'
+	local ns
+	ns=$(echo "$OUT" | head -1)
+	assert_ne "$(host_ns cgroup)" "$ns" "cgroup namespace"
+	# inside its cgroup namespace the container's own cgroup is the root
+	assert_match '(^|
+)0::/$' "$OUT" "unified cgroup path inside a cgroup namespace"
+}
+
+t_namespace_time() {
+	[ -e /proc/self/ns/time ] || skip "kernel without time namespaces"
+	new_bundle
+	cfg_append .linux.namespaces '{"type": "time"}'
+	cfg_sh 'readlink /proc/self/ns/time'
+	ct_run
+	[ "$RC" = 0 ] || differs_from_runc "time namespace not supported (rc=$RC): $ERR"
+	assert_ne "$(host_ns time)" "$OUT" "time namespace"
+}
+
+t_namespace_join_path() {
+	new_bundle a
+	cfg_args sleep 1000
+	rtc run -d --bundle "$B" "$ID"
+	assert_rc 0 "run -d"
+	local apid
+	apid=$(rt state "$ID" | jget .pid)
+	new_bundle b
+	cfg_py "
+for n in c['linux']['namespaces']:
+    if n['type'] in ('network', 'ipc', 'uts'):
+        n['path'] = '/proc/$apid/ns/' + {'network': 'net'}.get(n['type'], n['type'])
+"
+	cfg_del .hostname
+	ct_sh 'for n in net ipc uts pid; do echo "$n $(readlink /proc/self/ns/$n)"; done'
+	local n
+	for n in net ipc uts; do
+		assert_eq "$(readlink /proc/"$apid"/ns/$n)" "$(echo "$OUT" | awk -v n="$n" '$1 == n {print $2}')" "joined $n namespace"
+	done
+	assert_ne "$(readlink /proc/"$apid"/ns/pid)" "$(echo "$OUT" | awk '$1 == "pid" {print $2}')" "own pid namespace"
+	# joining a path that is not a namespace fails cleanly
+	new_bundle c
+	cfg_py "
+for n in c['linux']['namespaces']:
+    if n['type'] == 'network':
+        n['path'] = '/proc/self/status'
+"
+	rtc run --bundle "$B" "$ID"
+	assert_fails "namespace path that is not a namespace"
+	assert_nothing_left "$ID"
+}
+
+t_hostname_domainname() {
+	new_bundle
+	cfg_set .hostname '"box-one"'
+	cfg_set .domainname '"example.test"'
+	ct_sh 'hostname; cat /proc/sys/kernel/domainname'
+	assert_eq box-one "$(echo "$OUT" | sed -n 1p)" "hostname inside"
+	local dn
+	dn=$(echo "$OUT" | sed -n 2p)
+	# runc 1.1 ignores domainname (added in runc 1.2)
+	[ "$dn" = example.test ] || runc_quirk "domainname inside is '$dn'"
+	assert_ne box-one "$(hostname)" "host hostname (unchanged)"
+	# hostname without a uts namespace is an error
+	new_bundle b
+	cfg_py "c['linux']['namespaces'] = [n for n in c['linux']['namespaces'] if n['type'] != 'uts']"
+	cfg_set .hostname '"nope"'
+	rtc run --bundle "$B" "$ID"
+	assert_fails "hostname without a uts namespace"
+	assert_nothing_left "$ID"
+	assert_ne nope "$(hostname)" "host hostname"
+}
+
+t_mounts_proc_sys() {
+	new_bundle
+	ct_sh 'cat /proc/self/mountinfo'
+	local mi=$OUT
+	assert_match ' /proc [^ ]+ [^-]*- proc ' "$mi" "proc at /proc"
+	assert_match ' /sys ro,[^ ]* [^-]*- sysfs ' "$mi" "sysfs ro at /sys"
+	assert_match ' /dev [^ ]*nosuid[^-]*- tmpfs ' "$mi" "tmpfs at /dev"
+	assert_match ' /dev/pts [^-]*- devpts ' "$mi" "devpts at /dev/pts"
+	assert_match ' /dev/shm [^ ]*nosuid,nodev,noexec[^-]*- tmpfs ' "$mi" "tmpfs at /dev/shm"
+	assert_match ' /dev/mqueue [^-]*- mqueue ' "$mi" "mqueue at /dev/mqueue"
+	assert_match ' /sys/fs/cgroup[/ ]' "$mi" "cgroup under /sys/fs/cgroup"
+	# the container's proc shows its own pid namespace
+	ct_sh 'ls /proc | grep -c "^[0-9]"'
+	[ "$OUT" -le 3 ] || fail "container /proc shows $OUT pids (its own pid namespace has at most 3)"
+}
+
+t_mount_tmpfs_options() {
+	new_bundle
+	cfg_append .mounts '{"destination": "/data", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev", "noexec", "mode=1777", "size=1m", "uid=1000", "gid=1001"]}'
+	ct_sh 'grep " /data " /proc/self/mountinfo; stat -c "%a %u %g" /data; df -k /data | tail -1; touch /data/f && echo writable'
+	assert_match ' /data [^ ]*nosuid,nodev,noexec[^-]*- tmpfs ' "$OUT" "tmpfs flags"
+	assert_contains "1777 1000 1001" "$OUT" "tmpfs mode/uid/gid"
+	assert_match ' 1024 ' "$OUT" "tmpfs size=1m"
+	assert_contains writable "$OUT" "tmpfs is writable"
+}
+
+t_mount_bind_options() {
+	new_bundle
+	mkdir -p "$T/src-rw" "$T/src-ro"
+	echo hello >"$T/src-ro/file"
+	printf '#!/bin/sh\necho ran\n' >"$T/src-ro/script"
+	chmod 755 "$T/src-ro/script"
+	cp "$T/src-ro/script" "$T/src-rw/script"
+	echo single >"$T/single-file"
+	cfg_append .mounts "{\"destination\": \"/mnt/ro\", \"type\": \"bind\", \"source\": \"$T/src-ro\", \"options\": [\"bind\", \"ro\", \"nosuid\", \"nodev\", \"noexec\"]}"
+	cfg_append .mounts "{\"destination\": \"/mnt/rw\", \"type\": \"none\", \"source\": \"$T/src-rw\", \"options\": [\"rbind\", \"rw\"]}"
+	cfg_append .mounts "{\"destination\": \"/etc/single\", \"type\": \"bind\", \"source\": \"$T/single-file\", \"options\": [\"bind\", \"ro\"]}"
+	cfg_append .mounts "{\"destination\": \"/mnt/new/deep/dir\", \"type\": \"bind\", \"source\": \"$T/src-rw\", \"options\": [\"bind\"]}"
+	ct_sh 'cat /mnt/ro/file; grep " /mnt/ro " /proc/self/mountinfo; touch /mnt/ro/x 2>/dev/null && echo ro-writable; /mnt/ro/script 2>/dev/null || echo noexec-ok; /mnt/rw/script; echo w > /mnt/rw/out; cat /etc/single; ls /mnt/new/deep/dir/script'
+	assert_contains hello "$OUT" "bind source content"
+	assert_match ' /mnt/ro ro,nosuid,nodev,noexec' "$OUT" "bind ro,nosuid,nodev,noexec in mountinfo"
+	assert_not_contains ro-writable "$OUT" "ro bind mount"
+	assert_contains noexec-ok "$OUT" "noexec bind mount"
+	assert_contains ran "$OUT" "exec on a rw bind mount"
+	assert_eq w "$(cat "$T/src-rw/out" 2>/dev/null)" "write through a rw bind mount"
+	assert_contains single "$OUT" "file bind mount"
+	assert_contains /mnt/new/deep/dir/script "$OUT" "bind destination created with parents"
+}
+
+t_mount_rbind_vs_bind() {
+	# /sys/fs/cgroup on the host has submounts: rbind brings them, bind not.
+	local sub
+	sub=$(awk '$5 ~ "^/sys/fs/cgroup/" {print $5; exit}' /proc/self/mountinfo)
+	[ -n "$sub" ] || skip "no mount under /sys/fs/cgroup on this host"
+	sub=${sub#/sys/fs/cgroup/}
+	new_bundle
+	cfg_append .mounts '{"destination": "/mnt/r", "type": "bind", "source": "/sys/fs/cgroup", "options": ["rbind", "ro"]}'
+	cfg_append .mounts '{"destination": "/mnt/b", "type": "bind", "source": "/sys/fs/cgroup", "options": ["bind", "ro"]}'
+	ct_sh "ls /mnt/r/$sub | grep -c cgroup.procs; ls /mnt/b/$sub | wc -l; grep -c ' /mnt/r/' /proc/self/mountinfo; grep -c ' /mnt/b/' /proc/self/mountinfo || true"
+	local l
+	l=($OUT)
+	assert_eq 1 "${l[0]}" "rbind: submount $sub visible"
+	assert_eq 0 "${l[1]}" "bind: submount $sub not visible"
+	[ "${l[2]}" -ge 1 ] || fail "rbind: no submounts in mountinfo"
+	assert_eq 0 "${l[3]}" "bind: submounts in mountinfo"
+}
+
+t_root_readonly() {
+	new_bundle
+	cfg_sh 'touch /newfile 2>/dev/null && echo writable; grep -E "^[0-9]+ [0-9]+ [^ ]+ [^ ]+ / " /proc/self/mountinfo; touch /dev/shm/ok && echo shm-ok'
+	ct_run
+	assert_rc 0 run
+	assert_not_contains writable "$OUT" "root.readonly: true"
+	assert_match '[0-9]+ [0-9]+ [^ ]+ [^ ]+ / ro[, ]' "$OUT" "/ is ro in mountinfo"
+	assert_contains shm-ok "$OUT" "tmpfs mounts stay writable"
+	cfg_set .root.readonly false
+	ct_run
+	assert_contains writable "$OUT" "root.readonly: false"
+	[ -e "$B/rootfs/newfile" ] || fail "write did not reach the rootfs"
+}
+
+t_masked_paths() {
+	new_bundle
+	mkdir -p "$B/rootfs/secretdir"
+	echo topsecret >"$B/rootfs/secretdir/s"
+	echo topsecret >"$B/rootfs/etc/secret"
+	cfg_append .linux.maskedPaths '"/etc/secret"'
+	cfg_append .linux.maskedPaths '"/secretdir"'
+	cfg_append .linux.maskedPaths '"/does/not/exist"'
+	ct_sh 'stat -c "%F %t,%T" /proc/keys; wc -c < /proc/keys; ls -A /sys/firmware | wc -l; cat /etc/secret; echo "[$(ls -A /secretdir)]"; cat /secretdir/s 2>&1; stat -c %F /etc/secret; ls /does/not/exist 2>&1 | head -1'
+	assert_match 'character special file 1,3' "$OUT" "/proc/keys masked with /dev/null"
+	assert_not_contains topsecret "$OUT" "masked paths readable"
+	assert_contains '[]' "$OUT" "masked directory is empty"
+	assert_eq 0 "$(echo "$OUT" | sed -n 2p)" "masked /proc/keys size"
+	assert_eq 0 "$(echo "$OUT" | sed -n 3p)" "masked /sys/firmware entries"
+}
+
+t_readonly_paths() {
+	new_bundle
+	cfg_set .root.readonly false
+	mkdir -p "$B/rootfs/rodir"
+	cfg_append .linux.readonlyPaths '"/rodir"'
+	cfg_append .linux.readonlyPaths '"/does/not/exist"'
+	ct_sh 'touch /rodir/x 2>/dev/null && echo rodir-writable; touch /rwok && echo root-writable; echo 1 > /proc/sys/kernel/printk 2>/dev/null && echo procsys-writable; grep -E " /proc/sys | /rodir " /proc/self/mountinfo; echo 1 > /proc/sysrq-trigger 2>/dev/null && echo sysrq-writable; true'
+	assert_not_contains rodir-writable "$OUT" "readonlyPaths dir"
+	assert_contains root-writable "$OUT" "rest of the rootfs"
+	assert_not_contains procsys-writable "$OUT" "/proc/sys"
+	assert_not_contains sysrq-writable "$OUT" "/proc/sysrq-trigger"
+	assert_match ' /proc/sys ro,' "$OUT" "/proc/sys ro in mountinfo"
+	assert_match ' /rodir ro,' "$OUT" "/rodir ro in mountinfo"
+}
+
+t_default_dev() {
+	new_bundle
+	ct_sh 'for d in null zero full random urandom tty; do stat -c "%n %F %t,%T %a" /dev/$d; done; for l in fd stdin stdout stderr ptmx; do echo "/dev/$l -> $(readlink /dev/$l)"; done; ls /dev/pts/ptmx; echo x > /dev/null && echo null-ok; head -c 5 /dev/zero | wc -c; head -c 7 /dev/urandom | wc -c; echo x 2>/dev/null > /dev/full || echo full-enospc; ls /dev/fd/ >/dev/null && echo fd-ok; ls /dev'
+	local want
+	for want in '/dev/null character special file 1,3 666' '/dev/zero character special file 1,5 666' \
+		'/dev/full character special file 1,7 666' '/dev/random character special file 1,8 666' \
+		'/dev/urandom character special file 1,9 666' '/dev/tty character special file 5,0 666' \
+		'/dev/fd -> /proc/self/fd' '/dev/stdin -> /proc/self/fd/0' '/dev/stdout -> /proc/self/fd/1' \
+		'/dev/stderr -> /proc/self/fd/2' '/dev/ptmx -> pts/ptmx' /dev/pts/ptmx null-ok full-enospc fd-ok; do
+		assert_contains "$want" "$OUT" "default /dev"
+	done
+	assert_eq "5 7" "$(echo "$OUT" | grep -x '[0-9]*' | head -2 | tr '\n' ' ' | sed 's/ $//')" "reads from /dev/zero, /dev/urandom"
+	# nothing else from the host's /dev
+	assert_not_contains vda "$OUT" "host block devices in /dev"
+	assert_not_contains kmsg "$OUT" "host /dev/kmsg in /dev"
+}
+
+t_linux_devices() {
+	new_bundle
+	cfg_append .linux.devices '{"path": "/dev/mynull", "type": "c", "major": 1, "minor": 3, "fileMode": 416, "uid": 1000, "gid": 1001}'
+	cfg_append .linux.devices '{"path": "/dev/sub/myzero", "type": "c", "major": 1, "minor": 5}'
+	cfg_append .linux.resources.devices '{"allow": true, "type": "c", "major": 1, "minor": 5, "access": "rwm"}'
+	ct_sh 'stat -c "%n %F %t,%T %a %u %g" /dev/mynull /dev/sub/myzero; echo x > /dev/sub/myzero && echo write-ok; head -c 3 /dev/sub/myzero | wc -c'
+	assert_contains '/dev/mynull character special file 1,3 640 1000 1001' "$OUT" "linux.devices entry"
+	assert_contains '/dev/sub/myzero character special file 1,5' "$OUT" "device in a subdirectory"
+	assert_contains write-ok "$OUT" "device usable"
+	assert_eq 3 "$(echo "$OUT" | tail -1)" "read from /dev/sub/myzero"
+}
+
+t_sysctl() {
+	new_bundle
+	cfg_set .linux.sysctl '{"net.ipv4.ip_forward": "1", "kernel.shmmax": "123456789", "kernel.msgmax": "4321", "net.ipv4.tcp_syncookies": "0"}'
+	local host_fwd host_shm
+	host_fwd=$(cat /proc/sys/net/ipv4/ip_forward)
+	host_shm=$(cat /proc/sys/kernel/shmmax)
+	ct_sh 'cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/shmmax /proc/sys/kernel/msgmax /proc/sys/net/ipv4/tcp_syncookies'
+	assert_eq "$(printf '%s\n' 1 123456789 4321 0)" "$OUT" "sysctls inside"
+	assert_eq "$host_fwd" "$(cat /proc/sys/net/ipv4/ip_forward)" "host ip_forward unchanged"
+	assert_eq "$host_shm" "$(cat /proc/sys/kernel/shmmax)" "host shmmax unchanged"
+}
+
+t_sysctl_refused() {
+	# a net.* sysctl without a network namespace would change the host
+	new_bundle
+	cfg_py "c['linux']['namespaces'] = [n for n in c['linux']['namespaces'] if n['type'] != 'network']"
+	cfg_set .linux.sysctl '{"net.ipv4.ip_forward": "'"$(cat /proc/sys/net/ipv4/ip_forward)"'"}'
+	cfg_args true
+	ct_run
+	assert_fails "net.* sysctl in the host network namespace"
+	assert_nothing_left "$ID"
+	new_bundle b
+	cfg_set .linux.sysctl '{"kernel.no_such_sysctl": "1"}'
+	ct_run
+	assert_fails "unknown sysctl"
+	assert_nothing_left "$ID"
+}
+
+t_oom_score_adj() {
+	new_bundle
+	cfg_set .process.oomScoreAdj 500
+	ct_sh 'cat /proc/self/oom_score_adj'
+	assert_eq 500 "$OUT" "oom_score_adj"
+	new_bundle b
+	cfg_args sleep 1000
+	cfg_set .process.oomScoreAdj 123
+	rtc run -d --bundle "$B" "$ID"
+	rtc exec "$ID" cat /proc/self/oom_score_adj
+	assert_eq 123 "$OUT" "oom_score_adj of an exec'd process"
+}
+
+tcase "namespaces: pid/net/ipc/uts/mnt differ from the host's" t_namespaces_default
+tcase "namespaces: cgroup" t_namespace_cgroup
+tcase "namespaces: time" t_namespace_time
+tcase "namespaces: join by path" t_namespace_join_path
+tcase "hostname and domainname" t_hostname_domainname
+tcase "mounts: proc, sysfs, /dev tmpfs, devpts, shm, mqueue, cgroup" t_mounts_proc_sys
+tcase "mounts: tmpfs with options" t_mount_tmpfs_options
+tcase "mounts: bind ro/nosuid/nodev/noexec, rw, file, deep target" t_mount_bind_options
+tcase "mounts: rbind vs bind" t_mount_rbind_vs_bind
+tcase "root.readonly" t_root_readonly
+tcase "maskedPaths" t_masked_paths
+tcase "readonlyPaths" t_readonly_paths
+tcase "default /dev: devices, symlinks, pts, shm, mqueue" t_default_dev
+tcase "linux.devices" t_linux_devices
+tcase "sysctl under the new namespaces" t_sysctl
+tcase "sysctl: net.* without netns and unknown keys refused" t_sysctl_refused
+tcase "oomScoreAdj" t_oom_score_adj
