@@ -723,10 +723,13 @@ static int is_enclu(const uint8_t *p)
 	return p[0] == 0x0f && p[1] == 0x01 && p[2] == 0xd7;
 }
 
-/* Sync signals stay deliverable inside (they become AEXs); the rest wait. */
+/*
+ * Sync signals stay deliverable inside (they become AEXs); the rest wait,
+ * libc's internal ones too (sigfillset would leave those out).
+ */
 static void inside_mask(sigset_t *set)
 {
-	sigfillset(set);
+	memset(set, 0xff, sizeof(*set));
 	sigdelset(set, SIGILL);
 	sigdelset(set, SIGSEGV);
 	sigdelset(set, SIGBUS);
