@@ -445,6 +445,9 @@ static int create_container(const struct rune_ctx *ctx, const struct rune_create
 		return err_set(err, EINVAL, "config.json: .process: missing");
 	if (access(cfg->root_path, F_OK) < 0)
 		return err_sys(err, errno, "rootfs %s", cfg->root_path);
+	if (o->console_socket && !cfg->process.terminal)
+		return err_set(err, EINVAL,
+			       "--console-socket given but config.json's process.terminal is false");
 	if (cfg->process.terminal && !o->console_socket && !o->foreground)
 		return err_set(err, EINVAL,
 			       "cannot allocate a tty without --console-socket when detached");

@@ -189,6 +189,8 @@ int rune_container_exec(const struct rune_ctx *ctx, const struct rune_exec_opts 
 			       rune_status_name(status));
 	if (o->process->args == NULL || o->process->args[0] == NULL)
 		return err_set(err, EINVAL, "exec: process args must not be empty");
+	if (o->console_socket && !o->process->terminal)
+		return err_set(err, EINVAL, "exec: --console-socket needs --tty");
 	if (o->process->terminal && o->detach && !o->console_socket)
 		return err_set(err, EINVAL,
 			       "cannot allocate a tty without --console-socket when detached");
