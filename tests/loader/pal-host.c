@@ -2,9 +2,12 @@
 /*
  * A tiny PAL host for tests: dlopens a PAL as rune's init-runelet would and
  * runs one workload through it.
- *   pal-host [--args S] [--kill-after SECS SIG] [--report] PAL.so [ARGV...]
+ *   pal-host [--args S] [--kill-after SECS SIG] [--report] [--concurrent N]
+ *            PAL.so [ARGV...]
  * Exits with the workload's exit value; 125 if a PAL call fails. --report
- * (v3) prints the local report's mrenclave/mrsigner instead of running.
+ * (v3) prints the local report's mrenclave/mrsigner instead of running;
+ * --concurrent (v2+) runs N processes at once (as `rune exec` does) and
+ * exits with the largest exit value.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -32,6 +35,20 @@ static void *kill_later(void *arg)
 	return NULL;
 }
 
+struct job {
+	pal_exec_fn exec;
+	int pid, exit_value, ret;
+};
+
+static void *run_job(void *arg)
+{
+	struct job *j = arg;
+	struct pal_exec_args ea = { .pid = j->pid, .exit_value = &j->exit_value };
+
+	j->ret = j->exec(&ea);
+	return NULL;
+}
+
 static void *sym(void *h, const char *name, int required)
 {
 	void *p = dlsym(h, name);
@@ -54,7 +71,7 @@ int main(int argc, char **argv)
 {
 	const char *args = "", *pal_path;
 	struct killer k = { 0 };
-	int report = 0, i = 1, version = 1, ret, exit_value = -1;
+	int report = 0, i = 1, version = 1, ret, exit_value = -1, concurrent = 0;
 	struct pal_stdio_fds stdio = { 0, 1, 2 };
 	pal_attr_v3_t attr = { .attr_v1 = { .log_level = "warning" }, .fd = -1, .addr = 0 };
 	pal_get_version_fn get_version;
@@ -69,9 +86,11 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--kill-after") && i + 2 < argc) {
 			k.after = atof(argv[++i]);
 			k.sig = atoi(argv[++i]);
-		} else if (!strcmp(argv[i], "--report"))
+		} else if (!strcmp(argv[i], "--report")) {
 			report = 1;
-		else {
+		} else if (!strcmp(argv[i], "--concurrent") && i + 1 < argc) {
+			concurrent = atoi(argv[++i]);
+		} else {
 			fprintf(stderr, "pal-host: unknown option %s\n", argv[i]);
 			return 125;
 		}
@@ -113,6 +132,37 @@ int main(int argc, char **argv)
 		printf("mrsigner: ");
 		hex(rep + 128, 32);
 		exit_value = 0;
+	} else if (concurrent > 0 && version >= 2) {
+		pal_create_process_fn create =
+		    (pal_create_process_fn)sym(h, "pal_create_process", 1);
+		struct job jobs[16];
+		pthread_t ths[16];
+
+		if (concurrent > 16)
+			concurrent = 16;
+		for (int n = 0; n < concurrent; n++) {
+			struct pal_create_process_args ca = { .path = "/bin/skeleton",
+							      .argv = (const char **)argv + i,
+							      .env = (const char *[]){ NULL },
+							      .stdio = &stdio,
+							      .pid = &jobs[n].pid };
+
+			jobs[n].exec = (pal_exec_fn)sym(h, "pal_exec", 1);
+			if (create(&ca) < 0) {
+				fprintf(stderr, "pal-host: pal_create_process failed\n");
+				return 125;
+			}
+		}
+		for (int n = 0; n < concurrent; n++)
+			pthread_create(&ths[n], NULL, run_job, &jobs[n]);
+		ret = 0;
+		for (int n = 0; n < concurrent; n++) {
+			pthread_join(ths[n], NULL);
+			if (jobs[n].ret < 0)
+				ret = jobs[n].ret;
+			else if (jobs[n].exit_value > exit_value)
+				exit_value = jobs[n].exit_value;
+		}
 	} else if (version == 1) {
 		pal_exec_v1_fn exec = (pal_exec_v1_fn)sym(h, "pal_exec", 1);
 

@@ -103,3 +103,16 @@ rc=$?
 check "emulator secret unavailable at load: pal_init fails clearly" \
 	bash -c "[ $rc = 125 ] && grep -q \"emulator's secret was not available\" '$tmp/err'"
 check "the emulator secret is created 0600" [ "$(stat -c %a "$SGX_EMU_SECRET")" = 600 ]
+
+# Several processes in one enclave at once (what `rune exec` does), one TCS each.
+for v in 2 3; do
+	pal=$BUILD/lib/liberpal-skeleton-v$v.so
+	start=$SECONDS
+	run "$SKEL" --concurrent 3 "$pal" skeleton sleep 1
+	check "v$v: 3 concurrent sleeps take about a second" [ $rc = 0 -a $((SECONDS - start)) -lt 3 ]
+	run "$SKEL" --concurrent 4 "$pal" skeleton hello
+	check "v$v: 4 concurrent hellos" [ $rc = 0 -a "$(grep -c 'Hello from the skeleton' "$tmp/out")" = 4 ]
+	run "$SKEL" --concurrent 5 "$pal" skeleton sleep 1
+	check "v$v: a 5th concurrent process is refused (4 TCS)" \
+		bash -c "[ $rc = 125 ] && grep -q 'busy' '$tmp/err'"
+done
