@@ -163,6 +163,58 @@ t_notify_agent() {
 	assert_nothing_left "$ID"
 }
 
+# containers-common's default profile (what Podman uses), resolved for x86-64
+# and Podman's default capabilities the way Podman does before handing it to
+# the runtime. The container holds CAP_SYS_ADMIN, which the profile assumes
+# it lacks: sethostname is refused by the profile, not by capabilities.
+PROFILE=/usr/share/containers/seccomp.json
+resolve_profile() {
+	"$PY" - "$PROFILE" <<-'EOF'
+		import json, sys
+		caps = {"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
+		        "CAP_NET_BIND_SERVICE", "CAP_SETFCAP", "CAP_SETGID", "CAP_SETPCAP",
+		        "CAP_SETUID", "CAP_SYS_CHROOT"}
+		arches = {"amd64", "x86", "x32"}
+		p = json.load(open(sys.argv[1]))
+		out = {"defaultAction": p["defaultAction"],
+		       "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+		       "syscalls": []}
+		if "defaultErrnoRet" in p:
+		    out["defaultErrnoRet"] = p["defaultErrnoRet"]
+		for s in p["syscalls"]:
+		    inc, exc = s.get("includes") or {}, s.get("excludes") or {}
+		    if not set(inc.get("caps") or []) <= caps:
+		        continue
+		    if inc.get("arches") and not set(inc["arches"]) & arches:
+		        continue
+		    if set(exc.get("caps") or []) & caps or set(exc.get("arches") or []) & arches:
+		        continue
+		    r = {"names": s["names"], "action": s["action"]}
+		    for k in ("args", "errnoRet"):
+		        if s.get(k):
+		            r[k] = s[k]
+		    out["syscalls"].append(r)
+		print(json.dumps(out))
+	EOF
+}
+
+t_containers_default_profile() {
+	[ -r "$PROFILE" ] || skip "$PROFILE not installed (containers-common)"
+	new_bundle
+	cfg_py 'for k in ("bounding", "effective", "permitted"): c["process"]["capabilities"][k].append("CAP_SYS_ADMIN")'
+	cfg_sh 'hostname rune-x 2>&1; echo "rc=$?"; hostname'
+	# Control: without seccomp, CAP_SYS_ADMIN lets it set its own UTS hostname.
+	ct_run
+	assert_rc 0 "run without seccomp"
+	assert_contains "rc=0" "$OUT" "hostname without seccomp"
+	cfg_set .linux.seccomp "$(resolve_profile)"
+	ct_run
+	assert_rc 0 "run with the default profile"
+	assert_contains "Operation not permitted" "$OUT" "sethostname refused by the profile"
+	assert_contains "rc=1" "$OUT" "hostname's status"
+	assert_ne rune-x "$(echo "$OUT" | tail -1)" "hostname"
+}
+
 t_invalid_action_refused() {
 	new_bundle
 	allow_but '[{"names": ["getpid"], "action": "SCMP_ACT_ALLOW"},
@@ -201,6 +253,7 @@ tcase "seccomp without noNewPrivileges, non-root user" t_without_no_new_privs
 tcase "seccomp flags and log action" t_flags_and_log
 tcase "seccomp applies to exec" t_exec_gets_filter
 tcase "seccomp notify via listenerPath agent" t_notify_agent
+tcase "seccomp containers-common default profile" t_containers_default_profile
 tcase "seccomp unknown action refused at create" t_invalid_action_refused
 tcase "seccomp unknown architecture refused at create" t_invalid_arch_refused
 tcase "seccomp unknown operator refused at create" t_invalid_operator_refused
