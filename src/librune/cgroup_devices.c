@@ -192,11 +192,18 @@ static int emit_rule(struct prog *p, const struct rule *r)
 	return 0;
 }
 
+static bool rule_matches_all(const struct rule *r)
+{
+	return r->type == 'a' && r->major < 0 && r->minor < 0 &&
+	       r->access == (BPF_DEVCG_ACC_READ | BPF_DEVCG_ACC_WRITE | BPF_DEVCG_ACC_MKNOD);
+}
+
 /* Builds the program for rules (applied in order: the last matching one wins). */
 int cg_bpf_devices_prog(json_t *rules, struct bpf_insn **out, size_t *n, err_t *err)
 {
 	_cleanup_free_ struct rule *v = NULL;
 	struct prog p = { 0 };
+	bool terminal = false;
 	size_t nr = 0;
 	int e = 0, r;
 
@@ -208,13 +215,18 @@ int cg_bpf_devices_prog(json_t *rules, struct bpf_insn **out, size_t *n, err_t *
 	e |= emit(&p, INSN(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_3, BPF_REG_2, 0, 0));
 	e |= emit(&p, INSN(BPF_ALU64 | BPF_AND | BPF_K, BPF_REG_3, 0, 0, 0xffff));
 	e |= emit(&p, INSN(BPF_ALU64 | BPF_RSH | BPF_K, BPF_REG_2, 0, 0, 16));
-	e |= emit(&p, INSN(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_4, BPF_REG_1, 0, 4));
-	e |= emit(&p, INSN(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_5, BPF_REG_1, 0, 8));
-	for (size_t i = nr; e == 0 && i-- > 0;)
+	e |= emit(&p, INSN(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_4, BPF_REG_1, 4, 0));
+	e |= emit(&p, INSN(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_5, BPF_REG_1, 8, 0));
+	for (size_t i = nr; e == 0 && !terminal && i-- > 0;) {
 		e = emit_rule(&p, &v[i]);
+		/* A rule matching everything ends the program: the verifier rejects dead code. */
+		terminal = rule_matches_all(&v[i]);
+	}
 	/* Nothing matched: deny. */
-	e |= emit(&p, INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0));
-	e |= emit(&p, INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0));
+	if (!terminal) {
+		e |= emit(&p, INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0));
+		e |= emit(&p, INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0));
+	}
 	if (e) {
 		free(p.v);
 		return err_sys(err, ENOMEM, "devices: build eBPF program");
@@ -289,24 +301,30 @@ static void prog_detach_id(int cgfd, uint32_t id)
 	close(fd);
 }
 
-int cg_bpf_devices_attach(const char *dir, json_t *rules, err_t *err)
+int cg_bpf_devices_load(json_t *rules, err_t *err)
 {
 	_cleanup_free_ struct bpf_insn *insns = NULL;
-	_cleanup_close_ int cgfd = -1, prog = -1;
-	uint32_t old[64], nold = ARRAY_SIZE(old);
-	union bpf_attr a;
 	size_t n = 0;
 	int r;
 
 	r = cg_bpf_devices_prog(rules, &insns, &n, err);
 	if (r < 0)
 		return r;
+	return prog_load(insns, n, err);
+}
+
+int cg_bpf_devices_attach(const char *dir, json_t *rules, err_t *err)
+{
+	_cleanup_close_ int cgfd = -1, prog = -1;
+	uint32_t old[64], nold = ARRAY_SIZE(old);
+	union bpf_attr a;
+
 	cgfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cgfd < 0)
 		return err_sys(err, errno, "devices: open %s", dir);
 	if (prog_query(cgfd, old, &nold) < 0)
 		nold = 0;
-	prog = prog_load(insns, n, err);
+	prog = cg_bpf_devices_load(rules, err);
 	if (prog < 0)
 		return prog;
 	/* Attach the new one before removing the old: never a window without rules. */

@@ -56,6 +56,7 @@ int cg_devices_check(json_t *rules, err_t *err);
 /* The v2 device program for rules, and loading + attaching it to a cgroup2 dir. */
 struct bpf_insn;
 int cg_bpf_devices_prog(json_t *rules, struct bpf_insn **out, size_t *n, err_t *err);
+int cg_bpf_devices_load(json_t *rules, err_t *err); /* the program's fd */
 int cg_bpf_devices_attach(const char *dir, json_t *rules, err_t *err);
 /* runc's conversions, exposed for tests. */
 uint64_t cg_shares_to_weight(uint64_t shares);

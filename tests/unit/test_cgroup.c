@@ -818,8 +818,8 @@ static void test_create_v2(void)
 	CHECK(traced(&f, V2 "/k8s/c1/io.max 8:0 wiops=6"));
 	CHECK(traced(&f, V2 "/k8s/c1/hugetlb.2MB.max 0"));
 	CHECK(traced(&f, V2 "/k8s/c1/memory.high 12345678"));
-	/* prologue 6, 12 default rules (6+6+9*5+4), deny all 2, no match 2 */
-	CHECK(traced(&f, "bpf-devices 71 insns"));
+	/* prologue 6, 12 default rules (6+6+9*5+4), deny all 2 ends it */
+	CHECK(traced(&f, "bpf-devices 69 insns"));
 	json_decref(res);
 	fake_free(&f);
 	end(before);
@@ -1174,9 +1174,9 @@ static void test_bpf_prog(void)
 
 	begin("eBPF device program: structure");
 	CHECK(cg_bpf_devices_prog(rules, &insns, &n, &err) == 0);
-	/* prologue 6, deny-w and allow-rw (3 matches, 3 access, 2 return each), deny all 2, 2 */
-	CHECK(n == 6 + 8 + 8 + 2 + 2);
-	if (n == 26) {
+	/* prologue 6, deny-w and allow-rw (3 matches, 3 access, 2 return each), deny all 2 */
+	CHECK(n == 6 + 8 + 8 + 2);
+	if (n == 24) {
 		/* last rule first: the "w" deny, its jumps landing on the next rule */
 		CHECK(insns[6].code == (BPF_JMP | BPF_JNE | BPF_K) && insns[6].imm == 2);
 		CHECK(insns[6].off == 7 && insns[7].off == 6 && insns[11].off == 2);
@@ -1186,9 +1186,38 @@ static void test_bpf_prog(void)
 		CHECK(insns[18].imm == BPF_DEVCG_ACC_MKNOD && insns[20].imm == 1);
 		/* deny all: r0 = 0, exit, with no test before */
 		CHECK(insns[22].code == (BPF_ALU64 | BPF_MOV | BPF_K) && insns[22].imm == 0);
-		CHECK(insns[25].code == (BPF_JMP | BPF_EXIT));
+		CHECK(insns[23].code == (BPF_JMP | BPF_EXIT));
 	}
+	/* ctx fields: access_type at 0, major at 4, minor at 8; offsets in .off, imm 0 */
+	CHECK(insns[0].off == 0 && insns[4].off == 4 && insns[5].off == 8);
+	CHECK(insns[4].imm == 0 && insns[5].imm == 0);
 	free(insns);
+	json_decref(rules);
+	end(before);
+}
+
+static void test_bpf_verifier(void)
+{
+	int before = failures;
+	_cleanup_error_ err_t err = NULL;
+	json_t *rules = J("[{\"allow\": false, \"access\": \"rwm\"}, "
+			  "{\"allow\": true, \"type\": \"c\", \"major\": 1, \"minor\": 3, "
+			  "\"access\": \"rw\"}, {\"allow\": false, \"type\": \"b\", "
+			  "\"access\": \"m\"}, {\"allow\": true, \"type\": \"a\"}]");
+	int fd;
+
+	begin("eBPF device program: accepted by the kernel's verifier");
+	fd = cg_bpf_devices_load(rules, &err);
+	if (fd < 0 && (fd == -EPERM || fd == -ENOSYS || fd == -EACCES)) {
+		printf("skip - %s: %s\n", current, err_msg(err));
+		json_decref(rules);
+		return;
+	}
+	if (fd < 0)
+		printf("# %s\n", err_msg(err));
+	CHECK(fd >= 0);
+	if (fd >= 0)
+		close(fd);
 	json_decref(rules);
 	end(before);
 }
@@ -1218,5 +1247,6 @@ int main(void)
 	test_conversions();
 	test_allow_device();
 	test_bpf_prog();
+	test_bpf_verifier();
 	return failures ? 1 : 0;
 }
