@@ -31,6 +31,16 @@ static int ossl_fail(err_t *err, int code, const char *what)
 	return ret;
 }
 
+/* Encrypted keys are refused: a library must never prompt on the terminal. */
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)u;
+	return -1;
+}
+
 static EVP_PKEY *decode_key(const void *pem, size_t len, int selection)
 {
 	const unsigned char *p = pem;
@@ -41,6 +51,7 @@ static EVP_PKEY *decode_key(const void *pem, size_t len, int selection)
 	dctx = OSSL_DECODER_CTX_new_for_pkey(&pkey, "PEM", NULL, "RSA", selection, NULL, NULL);
 	if (dctx == NULL)
 		return NULL;
+	OSSL_DECODER_CTX_set_pem_password_cb(dctx, no_passphrase, NULL);
 	if (OSSL_DECODER_from_data(dctx, &p, &len) != 1) {
 		EVP_PKEY_free(pkey);
 		pkey = NULL;
@@ -136,8 +147,10 @@ int sgx_sigstruct_sign(struct sgx_sigstruct *ss, const void *key_pem, size_t key
 	int ret;
 
 	pkey = decode_key(key_pem, key_len, EVP_PKEY_KEYPAIR);
+	ERR_clear_error();
 	if (pkey == NULL)
-		return ossl_fail(err, EINVAL, "not an RSA private key in PEM");
+		return err_set(err, EINVAL,
+			       "not an unencrypted RSA private key in PEM (PKCS#8 or PKCS#1)");
 	ret = take_modulus(ss, pkey, &n, err);
 	if (ret < 0)
 		goto out;
@@ -184,8 +197,12 @@ int sgx_sigstruct_set_signature(struct sgx_sigstruct *ss, const uint8_t *sig, si
 	int ret;
 
 	pkey = decode_key(pub_pem, pub_len, EVP_PKEY_PUBLIC_KEY);
+	/* A private key PEM carries the public key too. */
 	if (pkey == NULL)
-		return ossl_fail(err, EINVAL, "not an RSA public key in PEM");
+		pkey = decode_key(pub_pem, pub_len, EVP_PKEY_KEYPAIR);
+	ERR_clear_error();
+	if (pkey == NULL)
+		return err_set(err, EINVAL, "not an RSA public key in PEM (SPKI or PKCS#1)");
 	ret = take_modulus(ss, pkey, &n, err);
 	if (ret == 0)
 		ret = take_signature(ss, n, sig, sig_len, err);

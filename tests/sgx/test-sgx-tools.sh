@@ -116,6 +116,9 @@ cmp -s remote.ss encl.ss && ok "remote-signed SIGSTRUCT equals encl.ss" || nok "
 check "catsig (PKCS#1 public key)" "$T" catsig --material material.bin --signature sig.bin \
 	--public-key pub-pkcs1.pem --out remote1.ss
 cmp -s remote1.ss encl.ss && ok "PKCS#1 public key gives the same" || nok "PKCS#1 differs"
+check "catsig (private key PEM as public key)" "$T" catsig --material material.bin \
+	--signature sig.bin --public-key encl.pem --out remote2.ss
+cmp -s remote2.ss encl.ss && ok "private key PEM gives the same" || nok "private key PEM differs"
 check "verify remote-signed" "$T" verify --sigstruct remote.ss "${FLAT[@]}"
 openssl rsa -in key.pem -pubout -out other.pem 2>/dev/null
 refuse "catsig with the wrong public key" "$T" catsig --material material.bin --signature sig.bin \
@@ -130,6 +133,9 @@ openssl genrsa -3 -out k2048.pem 2048 2>/dev/null
 refuse "sign with a 2048-bit key" "$T" sign --key k2048.pem "${FLAT[@]}" --out bad.ss
 openssl genrsa -out k65537.pem 3072 2>/dev/null
 refuse "sign with e=65537" "$T" sign --key k65537.pem "${FLAT[@]}" --out bad.ss
+
+openssl pkey -in key.pem -aes256 -passout pass:secret -out enc.pem 2>/dev/null
+refuse "sign with an encrypted key (no prompt)" "$T" sign --key enc.pem "${FLAT[@]}" --out bad.ss
 
 # bad inputs
 head -c 1807 encl.ss >short.ss
