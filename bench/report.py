@@ -15,6 +15,7 @@ RTS = ["rune", "crun", "runc"]
 
 # case, what it is, unit, commands per sample
 ROWS = [
+    ("version", "`--version` (process start-up, dynamic loading)", "ms", 1),
     ("run", "`run` /bin/true", "ms", 1),
     ("csd", "`create` + `start` + `delete --force`", "ms", 3),
     ("exec", "`exec` /bin/true into a running container", "ms", 1),
@@ -141,7 +142,7 @@ def main():
     w("- floor: `unshare --mount --pid --net --uts --ipc --fork chroot ROOTFS"
       " /bin/true` (%s)" % env("V_UNSHARE", "util-linux"))
     w("- bundle: busybox-static rootfs, `runc spec` defaults, process"
-      " /bin/true; samples: N=%s (run, create+start+delete, exec), K=%s x"
+      " /bin/true; samples: N=%s (--version, run, create+start+delete, exec), K=%s x"
       " ROUNDS=%s (state, list), ROUNDS=%s (100 containers), RSS_N=%s;"
       " runtimes alternate in the order %s in every round; total %ss" % (
           env("N"), env("K"), env("ROUNDS"), env("ROUNDS"), env("RSS_N"),

@@ -4,7 +4,8 @@
 #
 # Environment:
 #   BUILD       build tree (make exports it; default ./build)
-#   N           samples for run / create+start+delete / exec (default 50)
+#   N           samples for --version, run, create+start+delete, exec
+#               (default 50)
 #   K           samples for state / list in each round (default 20)
 #   ROUNDS      rounds of 100 containers, 2 in flight (default 2)
 #   RSS_N       samples of peak RSS (default 10)
@@ -152,6 +153,10 @@ s_csd() {
 	printf 'csd:%s\t%s\tcreate\t--bundle\t%s\t%s\n' "$1" "$(rt_cmd "$1")" "$BUNDLE" "$id"
 	printf 'csd:%s\t%s\tstart\t%s\n' "$1" "$(rt_cmd "$1")" "$id"
 	printf 'csd:%s\t%s\tdelete\t--force\t%s\n' "$1" "$(rt_cmd "$1")" "$id"
+}
+
+s_version() {
+	printf 'version:%s\t%s\t--version\n' "$1" "$(rt_bin "$1")"
 }
 
 s_exec() {
@@ -312,6 +317,7 @@ inner() {
 	trap 'cleanup_containers; exit 130' INT TERM
 	trap 'cleanup_containers' EXIT
 
+	case_alternating version s_version
 	case_alternating run s_run floor
 	case_alternating csd s_csd
 	case_exec
