@@ -393,6 +393,9 @@ static int child_allow_list(struct rune_seccomp *s)
 	/* Newer than anything the profile names (exit_group, 231): ENOSYS, as runc. */
 	CHILD_CHECK(syscall(SYS_pidfd_open, getpid(), 0) < 0 && errno == ENOSYS);
 	CHILD_CHECK(syscall(1000) < 0 && errno == ENOSYS);
+	/* x32 calls (X32_SYSCALL_BIT): checked against the profile's x32 numbers. */
+	CHILD_CHECK(syscall(0x40000000 | SYS_getsid, 0) < 0 && errno == EXDEV);
+	CHILD_CHECK(syscall(0x40000000 | 1000) < 0 && errno == ENOSYS);
 	return 0;
 }
 
