@@ -24,6 +24,7 @@ ROWS = [
     ("start100", "100 containers `run --detach`, 2 in flight", "s", 1),
     ("delete100", "100 containers `delete --force`, 2 in flight", "s", 1),
     ("rss", "peak RSS of `run` (`/usr/bin/time -f %M`)", "MiB", 1),
+    ("cpu", "CPU time (user+sys) of `run`, from `wait4`", "ms", 1),
 ]
 # Which failure-log case name a row's n/a comes from.
 WARM_CASE = {"state": "many", "list": "many", "start100": "many",
@@ -44,6 +45,9 @@ def load(work):
             ns, rc = int(parts[1]), int(parts[2])
             if case == "rss":
                 continue
+            if case == "run" and len(parts) >= 5:
+                samples.setdefault("cpu", {}).setdefault(rt, []).append(
+                    None if rc else int(parts[4]))
             key = (case, rt)
             acc = partial.setdefault(key, [0, False, 0])
             acc[0] += ns
@@ -177,7 +181,7 @@ def main():
         for rt in RTS:
             c = cell(per.get(rt, []), unit)
             cells.append(c if c else "n/a")
-        floor = cell(per.get("floor", []), unit) if case == "run" else None
+        floor = cell(per.get("floor", []), unit) if case in ("run", "cpu") else None
         cells.append(floor or "–")
         cells.append(ratio(per.get("rune"), per.get("crun")) or "n/a")
         cells.append(ratio(per.get("rune"), per.get("runc")) or "n/a")

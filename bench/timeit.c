@@ -18,8 +18,11 @@
  * its own process group.  A command still running after SECONDS (default
  * 60) is killed with its process group, and reported with rc 124.
  *
- * Output, one line a result: LABEL<TAB>nanoseconds<TAB>rc<TAB>maxrss_kB
- * (rc: the exit status, 128+N when killed by signal N).
+ * Output, one line a result:
+ *   LABEL<TAB>nanoseconds<TAB>rc<TAB>maxrss_kB<TAB>cpu_nanoseconds
+ * rc: the exit status, 128+N when killed by signal N; maxrss and cpu (user
+ * + system) from wait4's rusage: the command and the children it reaped
+ * (for a parallel block: the largest maxrss, the sum of cpu).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -52,6 +55,7 @@ struct job {
 	uint64_t start;
 	int rc;
 	long maxrss;
+	uint64_t cpu_ns; /* user + system time of it and its reaped children */
 };
 
 static const char *log_path = "/dev/null";
@@ -143,6 +147,8 @@ static uint64_t reap(struct job *job)
 	else
 		job->rc = 255;
 	job->maxrss = ru.ru_maxrss;
+	job->cpu_ns = ((uint64_t)ru.ru_utime.tv_sec + (uint64_t)ru.ru_stime.tv_sec) * 1000000000ull +
+		      ((uint64_t)ru.ru_utime.tv_usec + (uint64_t)ru.ru_stime.tv_usec) * 1000ull;
 	return end - job->start;
 }
 
@@ -193,9 +199,10 @@ static int wait_any(struct job *jobs, int n, int *timed_out)
 	}
 }
 
-static void report(const char *label, uint64_t ns, int rc, long maxrss)
+static void report(const char *label, uint64_t ns, int rc, long maxrss, uint64_t cpu_ns)
 {
-	printf("%s\t%llu\t%d\t%ld\n", label, (unsigned long long)ns, rc, maxrss);
+	printf("%s\t%llu\t%d\t%ld\t%llu\n", label, (unsigned long long)ns, rc, maxrss,
+	       (unsigned long long)cpu_ns);
 	fflush(stdout);
 }
 
@@ -206,14 +213,14 @@ static void run_one(struct cmd *c)
 	uint64_t ns;
 
 	if (spawn(c->argv, &job) < 0) {
-		report(c->label, 0, job.rc, 0);
+		report(c->label, 0, job.rc, 0, 0);
 		return;
 	}
 	if (job.pidfd >= 0)
 		while (wait_any(&job, 1, &timed_out) < 0)
 			;
 	ns = reap(&job);
-	report(c->label, ns, timed_out ? 124 : job.rc, job.maxrss);
+	report(c->label, ns, timed_out ? 124 : job.rc, job.maxrss, job.cpu_ns);
 }
 
 static void run_parallel(const char *label, int width, struct cmd *cmds, int n)
@@ -222,7 +229,7 @@ static void run_parallel(const char *label, int width, struct cmd *cmds, int n)
 	int timed_out[MAX_JOBS] = { 0 };
 	int next = 0, running = 0, failed = 0, i;
 	long maxrss = 0;
-	uint64_t start = now_ns();
+	uint64_t start = now_ns(), cpu_ns = 0;
 
 	if (width < 1)
 		width = 1;
@@ -252,10 +259,11 @@ static void run_parallel(const char *label, int width, struct cmd *cmds, int n)
 			failed++;
 		if (jobs[i].maxrss > maxrss)
 			maxrss = jobs[i].maxrss;
+		cpu_ns += jobs[i].cpu_ns;
 		jobs[i].pid = 0;
 		running--;
 	}
-	report(label, now_ns() - start, failed, maxrss);
+	report(label, now_ns() - start, failed, maxrss, cpu_ns);
 }
 
 static int usage(void)
