@@ -217,6 +217,75 @@ static void test_good_inputs(void)
 	}
 }
 
+/*
+ * Type confusion everywhere: each value of a full profile replaced in turn by
+ * values of every JSON type must give success or an error on a
+ * .linux.seccomp path, never a crash (ASan/valgrind watch the rest).
+ */
+static int mutations, mutation_failures;
+static const char *repl[] = {
+	"null", "-1", "1", "70000", "\"x\"", "[]", "{}", "true", "[1]", "[{}]"
+};
+
+static void try_prepare(json_t *root, const char *where, const char *what)
+{
+	_cleanup_error_ err_t err = NULL;
+	struct rune_seccomp *s = NULL;
+	int ret;
+
+	ret = rune_seccomp_prepare(root, &s, &err);
+	mutations++;
+	if ((ret == 0) != (err == NULL) || (ret < 0 && s != NULL) ||
+	    (ret < 0 && strncmp(err_msg(err), ".linux.seccomp", 14) != 0)) {
+		fprintf(stderr, "mutation %s=%s: ret %d, %s\n", where, what, ret, err_msg(err));
+		mutation_failures++;
+	}
+	rune_seccomp_free(s);
+}
+
+static void mutate_at(json_t *root, json_t *node)
+{
+	const char *key;
+	json_t *child;
+	size_t i, r;
+
+	json_object_foreach(node, key, child)
+	{
+		json_t *saved = json_incref(child);
+
+		for (r = 0; r < ARRAY_SIZE(repl); r++) {
+			json_object_set_new(node, key, json_loads(repl[r], JSON_DECODE_ANY, NULL));
+			try_prepare(root, key, repl[r]);
+		}
+		json_object_set_new(node, key, saved);
+		mutate_at(root, child);
+	}
+	json_array_foreach(node, i, child)
+	{
+		json_t *saved = json_incref(child);
+		char where[32];
+
+		snprintf(where, sizeof(where), "[%zu]", i);
+		for (r = 0; r < ARRAY_SIZE(repl); r++) {
+			json_array_set_new(node, i, json_loads(repl[r], JSON_DECODE_ANY, NULL));
+			try_prepare(root, where, repl[r]);
+		}
+		json_array_set_new(node, i, saved);
+		mutate_at(root, child);
+	}
+}
+
+static void test_mutations(void)
+{
+	json_t *root = json_loads(good[5], 0, NULL);
+
+	mutate_at(root, root);
+	json_decref(root);
+	printf("# %d mutations\n", mutations);
+	report(mutation_failures == 0 && mutations > 100,
+	       "every value mutated to every JSON type: success or a .linux.seccomp error", NULL);
+}
+
 static void test_accessors(void)
 {
 	_cleanup_error_ err_t err = NULL;
@@ -729,6 +798,7 @@ int main(void)
 		seccomp_api_set(5);
 	test_bad_inputs();
 	test_good_inputs();
+	test_mutations();
 	test_accessors();
 	test_load();
 	test_send_fd();
