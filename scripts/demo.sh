@@ -70,6 +70,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 mkdir -p "$root"
+bold "$("$RUNE" --version 2>/dev/null | head -n 1 || echo "$RUNE")"
 bundle=$tmp/bundle
 bold "building a busybox-static bundle in $bundle"
 "$top/scripts/mkbundle.sh" "$bundle" /bin/sh /demo.sh || exit 1
