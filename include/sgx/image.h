@@ -6,7 +6,8 @@
  * spec ("tcs,rwx*5").
  *
  * ELF layout (as the Linux kernel's SGX selftest enclave): every PT_LOAD
- * segment, at p_vaddr relative to the enclave base, becomes measured pages
+ * segment, at its p_vaddr relative to the first segment's page (the
+ * enclave base; enclaves are linked at 0), becomes measured pages
  * with its p_flags permissions; the first PT_LOAD segment holds the TCS
  * page(s). Then, each page aligned and in this order: extra TCS pages
  * (copies of the first TCS, measured, each with its own SSA frames), their
@@ -39,7 +40,7 @@ struct sgx_image {
 	uint32_t ssaframesize; /* in pages */
 	size_t npages;
 	struct sgx_image_page *pages; /* ascending offsets; TCS pages first for ELF */
-	uint64_t entry;		      /* ELF e_entry (offset in enclave) or 0 */
+	uint64_t entry;		      /* ELF e_entry as an offset from the base, or 0 */
 	void *priv;		      /* owner's buffers */
 };
 

@@ -62,7 +62,7 @@ static int parse_header(const uint8_t *buf, size_t len, Elf64_Ehdr *eh, err_t *e
 
 /* Reads the PT_LOAD segments, validated against the file and each other. */
 static int parse_segments(const uint8_t *buf, size_t len, const Elf64_Ehdr *eh, struct seg *segs,
-			  size_t *nsegs, err_t *err)
+			  size_t *nsegs, uint64_t *base_out, err_t *err)
 {
 	size_t n = 0;
 
@@ -110,6 +110,14 @@ static int parse_segments(const uint8_t *buf, size_t len, const Elf64_Ehdr *eh, 
 	if (n < 2)
 		return err_set(err, EINVAL,
 			       "ELF: needs a TCS segment and at least one code segment (%zu)", n);
+	/* Offsets count from the first segment's page: the link address does not matter. */
+	uint64_t base = segs[0].start;
+	for (size_t i = 0; i < n; i++) {
+		segs[i].start -= base;
+		segs[i].end -= base;
+		segs[i].vaddr -= base;
+	}
+	*base_out = base;
 	*nsegs = n;
 	return 0;
 }
@@ -174,7 +182,7 @@ int sgx_image_from_elf_mem(struct sgx_image *img, const void *file, size_t len,
 	struct layout l;
 	size_t nsegs = 0, k = 0;
 	uint8_t *d;
-	uint64_t size;
+	uint64_t size, base = 0;
 	Elf64_Ehdr eh;
 	int ret;
 
@@ -187,7 +195,7 @@ int sgx_image_from_elf_mem(struct sgx_image *img, const void *file, size_t len,
 	ret = parse_header(buf, len, &eh, err);
 	if (ret < 0)
 		return ret;
-	ret = parse_segments(buf, len, &eh, segs, &nsegs, err);
+	ret = parse_segments(buf, len, &eh, segs, &nsegs, &base, err);
 	if (ret < 0)
 		return ret;
 
@@ -219,7 +227,7 @@ int sgx_image_from_elf_mem(struct sgx_image *img, const void *file, size_t len,
 	ret = sgx_image_check_size(&size, l.end, err);
 	if (ret < 0)
 		return ret;
-	if (eh.e_entry >= segs[nsegs - 1].end)
+	if (eh.e_entry < base || eh.e_entry - base >= segs[nsegs - 1].end)
 		return err_set(err, EINVAL, "ELF: entry point 0x%llx outside the image",
 			       (unsigned long long)eh.e_entry);
 	if (l.extra_tcs) {
@@ -267,7 +275,7 @@ int sgx_image_from_elf_mem(struct sgx_image *img, const void *file, size_t len,
 	img->size = size;
 	img->ssaframesize = ssaframesize;
 	img->npages = k;
-	img->entry = eh.e_entry;
+	img->entry = eh.e_entry - base;
 	img->pages = steal_ptr(pages);
 	img->priv = steal_ptr(data);
 	return 0;
