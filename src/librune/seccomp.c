@@ -396,12 +396,18 @@ static int add_rules(scmp_filter_ctx ctx, uint32_t default_action, json_t *secco
 			if (name == NULL)
 				return err_set(err, EINVAL, "%s.names[%zu]: must be a string", path,
 					       j);
-			/* init writes the listener fd to its parent after loading. */
-			if (action == SCMP_ACT_NOTIFY && strcmp(name, "write") == 0)
+			/*
+			 * After loading, init hands the listener fd to its parent
+			 * (sendmsg on the sync socket): a notifying call there would
+			 * wait for an agent that can't have the fd yet. runc refuses
+			 * write for the same reason.
+			 */
+			if (action == SCMP_ACT_NOTIFY &&
+			    (strcmp(name, "write") == 0 || strcmp(name, "sendmsg") == 0))
 				return err_set(err, EINVAL,
 					       "%s.names[%zu]: SCMP_ACT_NOTIFY cannot be used for "
-					       "the write syscall",
-					       path, j);
+					       "the %s syscall",
+					       path, j, name);
 			/* libseccomp refuses rules that repeat the default; they are no-ops. */
 			if (action == default_action)
 				continue;

@@ -136,6 +136,10 @@ static const struct {
 	  "[{\"names\": [\"read\", \"write\"], \"action\": \"SCMP_ACT_NOTIFY\"}]}",
 	  ".linux.seccomp.syscalls[0].names[1]: SCMP_ACT_NOTIFY cannot be used for the write "
 	  "syscall" },
+	{ "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"listenerPath\": \"/x\", \"syscalls\": "
+	  "[{\"names\": [\"sendmsg\"], \"action\": \"SCMP_ACT_NOTIFY\"}]}",
+	  ".linux.seccomp.syscalls[0].names[0]: SCMP_ACT_NOTIFY cannot be used for the sendmsg "
+	  "syscall" },
 	{ "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"getpid\"], "
 	  "\"action\": \"SCMP_ACT_NOTIFY\"}]}",
 	  ".linux.seccomp.listenerPath: required when a rule uses SCMP_ACT_NOTIFY" },
