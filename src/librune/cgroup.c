@@ -840,10 +840,12 @@ static int mkdir_path(const struct rune_cgroup_host *h, const struct rune_cgroup
 	return 0;
 }
 
+/* Only clean absolute paths below the root: what resolve_path returns. */
 static int check_path(const char *path, err_t *err)
 {
-	if (path == NULL || path[0] != '/' || strcmp(path, "/") == 0 || strstr(path, "/../") ||
-	    strstr(path, "//"))
+	_cleanup_free_ char *clean = path && path[0] == '/' ? cg_clean_path(path) : NULL;
+
+	if (clean == NULL || strcmp(clean, path) != 0 || strcmp(path, "/") == 0)
 		return err_set(err, EINVAL, "invalid cgroup path \"%s\"", path ? path : "");
 	return 0;
 }
@@ -1124,6 +1126,19 @@ static int signal_all(const struct rune_cgroup_host *h, const char *path, int si
 	return 0;
 }
 
+static void v2_kill(const struct rune_cgroup_host *h, const char *path)
+{
+	for (size_t i = 0; i < h->n; i++) {
+		_cleanup_free_ char *dir = NULL;
+
+		if (!h->hier[i].v2)
+			continue;
+		dir = rune_cgroup_dir(&h->hier[i], path);
+		if (dir && cg_has_file(dir, "cgroup.kill"))
+			cg_write(h, dir, "cgroup.kill", "1", NULL);
+	}
+}
+
 int rune_cgroup_kill(const struct rune_cgroup_host *h, const char *path, int sig, err_t *err)
 {
 	const struct rune_cgroup_hierarchy *fz;
@@ -1133,6 +1148,9 @@ int rune_cgroup_kill(const struct rune_cgroup_host *h, const char *path, int sig
 	r = check_path(path, err);
 	if (r < 0)
 		return r;
+	/* v2's cgroup.kill (5.14+) kills the whole subtree atomically. */
+	if (sig == SIGKILL)
+		v2_kill(h, path);
 	/* Freeze first so nothing forks between listing and signalling (as runc does). */
 	fz = rune_cgroup_controller(h, "freezer");
 	if (fz && rune_cgroup_is_frozen(h, path, &was_frozen, NULL) == 0 && !was_frozen)
