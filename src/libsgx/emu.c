@@ -85,6 +85,24 @@ static uint8_t report_keyid[32];
 static int secret_ready;
 static EVP_MAC *cmac;
 
+/*
+ * Each thread's alternate signal stack is ALT_SIZE bytes aligned to its
+ * size, with this header at its bottom: the signal entry (emu_enter.c)
+ * finds it from RSP alone, without TLS, because inside the enclave FS
+ * holds the enclave's base, not libc's thread pointer.
+ */
+#define ALT_SIZE  (256 * 1024)
+#define ALT_MAGIC 0x5347582d454d5521ULL /* "!UME-XGS" */
+struct alt_hdr {
+	uint64_t magic;
+	uint64_t host_fs; /* offsets 0, 8, 16, 24: used by the asm entry */
+	uint64_t inside;
+	uint64_t encl_fs;
+};
+
+/* In emu_enter.c: the handler the signals go to; it calls on_fault. */
+extern void sgx_emu_sig_entry(int sig, siginfo_t *si, void *ctx);
+
 /* Per thread: what the CPU would hold while in enclave mode. */
 struct emu_thread {
 	struct emu *encl; /* non-NULL while inside */
@@ -256,8 +274,6 @@ static int load_secret_locked(err_t *err)
 }
 
 /* Unloaded with the library (a dlclosed PAL): leave nothing behind. */
-static void on_fault(int sig, siginfo_t *si, void *ctx);
-
 __attribute__((destructor)) static void emu_fini(void)
 {
 	/* Our handlers and key destructor must not outlive our code. */
@@ -268,7 +284,7 @@ __attribute__((destructor)) static void emu_fini(void)
 			int sig = trapped_sigs[i];
 
 			if (sigaction(sig, NULL, &now) == 0 && (now.sa_flags & SA_SIGINFO) &&
-			    now.sa_sigaction == on_fault)
+			    now.sa_sigaction == sgx_emu_sig_entry)
 				sigaction(sig, &old_act[sig], NULL);
 		}
 		pthread_key_delete(altstack_key);
@@ -276,7 +292,7 @@ __attribute__((destructor)) static void emu_fini(void)
 			stack_t ss = { .ss_flags = SS_DISABLE };
 
 			sigaltstack(&ss, NULL);
-			munmap(cur.altstack, 256 * 1024);
+			munmap(cur.altstack, ALT_SIZE);
 			cur.altstack = NULL;
 		}
 	}
@@ -526,8 +542,8 @@ static int emu_add(struct sgx_encl *e, const struct sgx_image_page *p, err_t *er
 
 /*
  * SYSCALL inside an enclave raises #UD on hardware. A seccomp filter traps
- * (SIGSYS) system calls made from the ELRANGE; on_fault turns that into an
- * AEX. Filters need no_new_privs or CAP_SYS_ADMIN, and the emulator never
+ * (SIGSYS) system calls made from the ELRANGE; the signal handler turns that
+ * into an AEX. Filters need no_new_privs or CAP_SYS_ADMIN, and the emulator never
  * sets no_new_privs behind the caller's back: without either, SYSCALLs
  * inside go unflagged (sgx_encl_traps_syscalls() says which).
  */
@@ -593,13 +609,11 @@ static void free_altstack(void *p)
 	stack_t ss = { .ss_flags = SS_DISABLE };
 
 	sigaltstack(&ss, NULL);
-	munmap(p, 256 * 1024);
+	munmap(p, ALT_SIZE);
 }
 
-static void on_fault(int sig, siginfo_t *si, void *ctx);
-
 /*
- * (Re)installs on_fault for the signals ENCLU and enclave faults raise,
+ * (Re)installs our handler for the signals ENCLU and enclave faults raise,
  * keeping whatever was there to chain to: someone (a language runtime, a
  * sanitizer) may have replaced ours since the last entry.
  */
@@ -609,7 +623,7 @@ static int ensure_handlers(void)
 	int ret = 0;
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = on_fault;
+	sa.sa_sigaction = sgx_emu_sig_entry;
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
 	sigfillset(&sa.sa_mask);
 	pthread_mutex_lock(&handlers_lock);
@@ -620,7 +634,7 @@ static int ensure_handlers(void)
 			ret = errno;
 			break;
 		}
-		if ((now.sa_flags & SA_SIGINFO) && now.sa_sigaction == on_fault)
+		if ((now.sa_flags & SA_SIGINFO) && now.sa_sigaction == sgx_emu_sig_entry)
 			continue;
 		old_act[sig] = now;
 		if (sigaction(sig, &sa, NULL) < 0) {
@@ -639,19 +653,48 @@ static void install_handlers(void)
 		handlers_err = EAGAIN;
 }
 
+/* A size-aligned signal stack for this thread, with its header. */
+static struct alt_hdr *thread_altstack(void)
+{
+	uint8_t *p, *aligned;
+
+	if (cur.altstack)
+		return cur.altstack;
+	p = mmap(NULL, 2 * ALT_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	aligned = (uint8_t *)(((uintptr_t)p + ALT_SIZE - 1) & ~(uintptr_t)(ALT_SIZE - 1));
+	if (aligned > p)
+		munmap(p, aligned - p);
+	munmap(aligned + ALT_SIZE, p + ALT_SIZE - aligned);
+	cur.altstack = aligned;
+	pthread_setspecific(altstack_key, aligned);
+	((struct alt_hdr *)aligned)->magic = ALT_MAGIC;
+	return cur.altstack;
+}
+
+struct call_cookie {
+	sigset_t mask;
+	stack_t altstack;
+};
+_Static_assert(sizeof(struct call_cookie) <= SGX_BACKEND_COOKIE_SIZE, "cookie");
+_Static_assert(sizeof(struct alt_hdr) == 32 && ALT_SIZE == 0x40000, "emu_enter.c's constants");
+
 /*
- * Per thread, before entering: the handlers, an alternate signal stack
- * (the enclave's own stack must never receive a signal frame) and the TLS
- * the handler uses, touched here rather than first in a signal handler.
+ * Per thread, before entering: the handlers, our alternate signal stack
+ * (the enclave's own stack must never receive a signal frame; the caller's
+ * own alternate stack comes back afterwards) and the TLS the handler uses,
+ * touched here rather than first in a signal handler.
  */
 static int emu_prepare(struct sgx_encl *e, void *cookie, err_t *err)
 {
-	sigset_t *saved = cookie, sync;
-	stack_t old, ss;
+	struct call_cookie *c = cookie;
+	struct alt_hdr *h;
+	sigset_t sync;
+	stack_t ss;
 	int ret;
 
 	(void)e;
-	_Static_assert(sizeof(sigset_t) <= SGX_BACKEND_COOKIE_SIZE, "cookie");
 	/*
 	 * A blocked SIGILL raised by ENCLU would be fatal (the kernel forces
 	 * the default action): unblock the synchronous signals for the call.
@@ -659,44 +702,42 @@ static int emu_prepare(struct sgx_encl *e, void *cookie, err_t *err)
 	sigemptyset(&sync);
 	for (size_t i = 0; i < ARRAY_SIZE(trapped_sigs); i++)
 		sigaddset(&sync, trapped_sigs[i]);
-	pthread_sigmask(SIG_UNBLOCK, &sync, saved);
+	pthread_sigmask(SIG_UNBLOCK, &sync, &c->mask);
 	pthread_once(&handlers_once, install_handlers);
 	if (!handlers_err)
 		handlers_err = ensure_handlers();
 	if (handlers_err) {
-		pthread_sigmask(SIG_SETMASK, saved, NULL);
+		pthread_sigmask(SIG_SETMASK, &c->mask, NULL);
 		return err_sys(err, handlers_err, "install the SGX emulator's signal handlers");
 	}
 	cur.encl = NULL;
-	if (sigaltstack(NULL, &old) < 0)
+	h = thread_altstack();
+	if (!h || sigaltstack(NULL, &c->altstack) < 0)
 		goto fail;
-	if ((old.ss_flags & SS_DISABLE) || old.ss_size < 64 * 1024) {
-		if (!cur.altstack) {
-			void *p = mmap(NULL, 256 * 1024, PROT_READ | PROT_WRITE,
-				       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-			if (p == MAP_FAILED)
-				goto fail;
-			cur.altstack = p;
-			pthread_setspecific(altstack_key, p);
-		}
-		ss.ss_sp = cur.altstack;
-		ss.ss_size = 256 * 1024;
-		ss.ss_flags = 0;
-		if (sigaltstack(&ss, NULL) < 0)
-			goto fail;
-	}
+	h->inside = 0;
+	if (syscall(SYS_arch_prctl, ARCH_GET_FS, &h->host_fs) < 0)
+		goto fail;
+	ss.ss_sp = (uint8_t *)h + sizeof(*h);
+	ss.ss_size = ALT_SIZE - sizeof(*h);
+	ss.ss_flags = 0;
+	if (sigaltstack(&ss, NULL) < 0)
+		goto fail;
 	return 0;
 fail:
 	ret = errno;
-	pthread_sigmask(SIG_SETMASK, saved, NULL);
+	pthread_sigmask(SIG_SETMASK, &c->mask, NULL);
 	return err_sys(err, ret, "set up an alternate signal stack");
 }
 
 static void emu_finish(struct sgx_encl *e, void *cookie)
 {
+	struct call_cookie *c = cookie;
+
 	(void)e;
-	pthread_sigmask(SIG_SETMASK, cookie, NULL);
+	if (c->altstack.ss_flags & SS_DISABLE)
+		c->altstack = (stack_t){ .ss_flags = SS_DISABLE };
+	sigaltstack(&c->altstack, NULL);
+	pthread_sigmask(SIG_SETMASK, &c->mask, NULL);
 }
 
 static void chain(int sig, siginfo_t *si, void *ctx)
@@ -791,6 +832,9 @@ static void enter_mode(ucontext_t *uc, struct emu *m, struct emu_tcs *t)
 	cur.host_tsc = prctl(PR_GET_TSC, &cur.host_tsc) == 0 ? cur.host_tsc : PR_TSC_ENABLE;
 	prctl(PR_SET_TSC, PR_TSC_SIGSEGV, 0, 0, 0);
 	t->busy = 1;
+	/* The signal entry loads this FS base when it returns to the enclave. */
+	((struct alt_hdr *)cur.altstack)->encl_fs = (uintptr_t)m->base + t->tcs.ofsbase;
+	((struct alt_hdr *)cur.altstack)->inside = 1;
 }
 
 static void leave_mode(ucontext_t *uc)
@@ -801,6 +845,7 @@ static void leave_mode(ucontext_t *uc)
 	cur.tcs->busy = 0;
 	cur.encl = NULL;
 	cur.tcs = NULL;
+	((struct alt_hdr *)cur.altstack)->inside = 0;
 }
 
 /* A fault of ENCLU itself, outside: reported as the vDSO's fixup would. */
@@ -1107,7 +1152,9 @@ static void enclu_inside(ucontext_t *uc, int sig, siginfo_t *si)
 	g[REG_RIP] += 3;
 }
 
-static void on_fault(int sig, siginfo_t *si, void *ctx)
+/* Called by sgx_emu_sig_entry with the host's FS base back in place. */
+__attribute__((visibility("hidden"))) void sgx_emu_on_fault(int sig, siginfo_t *si, void *ctx);
+void sgx_emu_on_fault(int sig, siginfo_t *si, void *ctx)
 {
 	ucontext_t *uc = ctx;
 	greg_t *g = uc->uc_mcontext.gregs;

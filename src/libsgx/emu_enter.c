@@ -17,6 +17,11 @@
 
 #include "loader_backend.h"
 
+#include <signal.h>
+#include <ucontext.h>
+
+_Static_assert(offsetof(ucontext_t, uc_stack.ss_sp) == 16, "uc_stack.ss_sp");
+_Static_assert(offsetof(ucontext_t, uc_stack.ss_size) == 32, "uc_stack.ss_size");
 _Static_assert(offsetof(struct sgx_enclave_run, function) == 8, "run.function");
 _Static_assert(offsetof(struct sgx_enclave_run, exception_vector) == 12, "run.vector");
 _Static_assert(offsetof(struct sgx_enclave_run, exception_error_code) == 14, "run.error_code");
@@ -99,3 +104,66 @@ asm(".text\n"
     "	jmp 1b\n"
     "	.cfi_endproc\n"
     "	.size sgx_emu_enter_enclave, .-sgx_emu_enter_enclave\n");
+
+/*
+ * The emulator's signal handler. Inside an enclave FS holds the enclave's
+ * base (OFSBASE), so no C code may run before the host's thread pointer is
+ * back: this entry finds the thread's alternate-stack header (emu.c's
+ * struct alt_hdr: magic 0, host_fs 8, inside 16, encl_fs 24) through the
+ * ucontext's uc_stack, restores the host FS base if the thread was inside,
+ * calls sgx_emu_on_fault, and loads the enclave's FS base again if the
+ * thread is inside when it returns (after an emulated EENTER, ERESUME or
+ * EREPORT). A stack that is not ours (or no alternate stack) means the
+ * thread was not inside.
+ */
+asm(".text\n"
+    "	.globl sgx_emu_sig_entry\n"
+    "	.hidden sgx_emu_sig_entry\n"
+    "	.type sgx_emu_sig_entry, @function\n"
+    "	.p2align 4\n"
+    "sgx_emu_sig_entry:\n"
+    "	.cfi_startproc\n"
+    "	push %rbx\n"
+    "	.cfi_def_cfa_offset 16\n"
+    "	.cfi_offset %rbx, -16\n"
+    "	xor %ebx, %ebx\n"
+    "	mov 16(%rdx), %rax\n" /* uc_stack.ss_sp: ours is 32 past a 256 KiB boundary */
+    "	mov %rax, %rcx\n"
+    "	and $0x3ffff, %ecx\n"
+    "	cmp $32, %ecx\n"
+    "	jne 1f\n"
+    "	mov %rsp, %rcx\n" /* and we run on it */
+    "	sub %rax, %rcx\n"
+    "	cmp 32(%rdx), %rcx\n"
+    "	jae 1f\n"
+    "	lea -32(%rax), %rax\n"
+    "	movabs $0x5347582d454d5521, %rcx\n"
+    "	cmp %rcx, (%rax)\n"
+    "	jne 1f\n"
+    "	mov %rax, %rbx\n"
+    "	cmpq $0, 16(%rbx)\n"
+    "	je 1f\n"
+    "	mov %rdi, %r8\n"
+    "	mov %rsi, %r9\n"
+    "	mov %rdx, %r10\n"
+    "	mov 8(%rbx), %rsi\n" /* arch_prctl(ARCH_SET_FS, host_fs) */
+    "	mov $0x1002, %edi\n"
+    "	mov $158, %eax\n"
+    "	syscall\n"
+    "	mov %r8, %rdi\n"
+    "	mov %r9, %rsi\n"
+    "	mov %r10, %rdx\n"
+    "1:	call sgx_emu_on_fault\n"
+    "	test %rbx, %rbx\n"
+    "	jz 2f\n"
+    "	cmpq $0, 16(%rbx)\n"
+    "	je 2f\n"
+    "	mov 24(%rbx), %rsi\n" /* arch_prctl(ARCH_SET_FS, encl_fs) */
+    "	mov $0x1002, %edi\n"
+    "	mov $158, %eax\n"
+    "	syscall\n"
+    "2:	pop %rbx\n"
+    "	.cfi_def_cfa_offset 8\n"
+    "	ret\n"
+    "	.cfi_endproc\n"
+    "	.size sgx_emu_sig_entry, .-sgx_emu_sig_entry\n");
