@@ -9,7 +9,8 @@
  *    size; TCS pages and unadded pages are inaccessible;
  *  - ENCLU (0f 01 d7) raises SIGILL here: the handler reads the leaf from
  *    RAX and emulates EENTER/ERESUME (outside) and EEXIT/EREPORT/EGETKEY
- *    (inside) with TCS (CSSA, NSSA, OENTRY, AEP, OGSBASE) and SSA semantics;
+ *    (inside) with TCS (CSSA, NSSA, OENTRY, AEP, OFSBASE, OGSBASE) and SSA
+ *    semantics;
  *  - a synchronous fault inside the enclave is an AEX: registers saved in
  *    the SSA frame, CSSA raised, synthetic state, report to the caller;
  *  - asynchronous signals are blocked while inside; RDTSC faults inside
