@@ -15,17 +15,25 @@ if [ ! -x "$T" ]; then
 	echo "not ok - sgx-tools binary missing at $T"
 	exit 1
 fi
-if [ ! -r "$V/encl.ss" ]; then
-	echo "skip - sgx-tools: vectors not found at $V"
-	exit 0
-fi
-
 work=$(mktemp -d /tmp/sgx-tools-test.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-# The vectors directory is read-only: work on copies.
-cp "$V/encl.bin" "$V/encl.ss" "$V/encl.pem" "$work/"
 cd "$work" || exit 1
-chmod u+w encl.*
+FLAT=(--image encl.bin --pages 'tcs,rwx*5')
+VFIELDS=(--date 0 --vendor 0 --attributes 0x4 --xfrm 0x3 --attributes-mask 0 --xfrm-mask 0 --miscmask 0)
+if [ -r "$V/encl.ss" ]; then
+	# The vectors directory is read-only: work on copies.
+	cp "$V/encl.bin" "$V/encl.ss" "$V/encl.pem" .
+	chmod u+w encl.*
+else
+	# Without the vectors: a random image and key, signed by us; only the
+	# known answers are skipped, everything else still runs.
+	echo "skip - known answers: vectors not found at $V"
+	head -c 24576 /dev/urandom >encl.bin
+	openssl genrsa -3 -out encl.pem 3072 2>/dev/null
+	"$T" sign --key encl.pem "${FLAT[@]}" "${VFIELDS[@]}" --out encl.ss
+	MRENCLAVE=$("$T" measure "${FLAT[@]}")
+	MRSIGNER=$("$T" verify --sigstruct encl.ss | sed -n 's/^mrsigner: //p')
+fi
 
 ok() { echo "ok - $1"; }
 nok() { echo "not ok - $1"; }
@@ -45,9 +53,6 @@ refuse() { # name cmd...: passes if cmd fails with exactly one line on stderr na
 		ok "$name ($(head -1 err.log))"
 	fi
 }
-
-FLAT=(--image encl.bin --pages 'tcs,rwx*5')
-VFIELDS=(--date 0 --vendor 0 --attributes 0x4 --xfrm 0x3 --attributes-mask 0 --xfrm-mask 0 --miscmask 0)
 
 # measure
 m=$("$T" measure "${FLAT[@]}" --size 32768 --ssa-frame-size 1)
