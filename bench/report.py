@@ -17,7 +17,7 @@ RTS = ["rune", "crun", "runc"]
 ROWS = [
     ("version", "`--version` (process start-up, dynamic loading)", "ms", 1),
     ("run", "`run` /bin/true", "ms", 1),
-    ("csd", "`create` + `start` + `delete --force`", "ms", 3),
+    ("csd", "`create` + `start` + `delete`", "ms", 3),
     ("exec", "`exec` /bin/true into a running container", "ms", 1),
     ("state", "`state`, 100 containers present", "ms", 1),
     ("list", "`list`, 100 containers present", "ms", 1),

@@ -148,11 +148,17 @@ s_run() {
 	printf 'run:%s\t%s\trun\t--bundle\t%s\t%s\n' "$1" "$(rt_cmd "$1")" "$BUNDLE" "$PFX-$1-r$2"
 }
 
+# create, start, then (untimed) wait until /bin/true has exited, as a shim
+# does before it deletes: a `delete --force` racing the exit would time
+# runc's 100 ms wait after SIGKILL instead.
 s_csd() {
-	local id=$PFX-$1-c$2
+	local id=$PFX-$1-c$2 state
+	state="$(rt_bin "$1") --root $WORK/root/$1 state $id"
 	printf 'csd:%s\t%s\tcreate\t--bundle\t%s\t%s\n' "$1" "$(rt_cmd "$1")" "$BUNDLE" "$id"
 	printf 'csd:%s\t%s\tstart\t%s\n' "$1" "$(rt_cmd "$1")" "$id"
-	printf 'csd:%s\t%s\tdelete\t--force\t%s\n' "$1" "$(rt_cmd "$1")" "$id"
+	printf -- '-\t/bin/sh\t-c\ti=0; while %s | grep -q %s; do i=$((i+1)); [ $i -gt 500 ] && exit 1; sleep 0.002; done\n' \
+		"$state" "'\"running\"'"
+	printf 'csd:%s\t%s\tdelete\t%s\n' "$1" "$(rt_cmd "$1")" "$id"
 }
 
 s_version() {
