@@ -10,11 +10,11 @@ expect_clean_failure() {
 	local what=$1 re=${2:-}
 	ct_run
 	assert_fails "run with $what"
-	assert_clear_error "$re"
+	assert_clear_error "$re" "run with $what"
 	assert_nothing_left "$ID"
 	rtc create --bundle "$B" "$ID"
 	assert_fails "create with $what"
-	assert_clear_error "$re"
+	assert_clear_error "$re" "create with $what"
 	assert_nothing_left "$ID"
 }
 
