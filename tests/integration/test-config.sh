@@ -113,6 +113,40 @@ t_mounts_proc_sys() {
 	[ "$OUT" -le 3 ] || fail "container /proc shows $OUT pids (its own pid namespace has at most 3)"
 }
 
+t_cgroup_mount() {
+	new_bundle
+	ct_sh 'ls /sys/fs/cgroup | tr "\n" " "; echo; grep " /sys/fs/cgroup" /proc/self/mountinfo | head -3; touch /sys/fs/cgroup/x 2>/dev/null && echo writable; true'
+	local first
+	first=$(echo "$OUT" | head -1)
+	[ -n "${first// /}" ] || fail "/sys/fs/cgroup is empty inside the container"
+	assert_match ' /sys/fs/cgroup[^ ]* ro,' "$OUT" "/sys/fs/cgroup read-only"
+	assert_not_contains writable "$OUT" "/sys/fs/cgroup writable"
+	# the host layout decides what the container sees
+	local h
+	for h in $(awk '$9 == "cgroup" {print $5}' /proc/self/mountinfo | sed 's|^/sys/fs/cgroup/||' | grep -v / | head -3); do
+		assert_contains "$h" "$first" "v1 hierarchy $h inside"
+	done
+}
+
+t_rootfs_propagation() {
+	new_bundle
+	local p
+	for p in slave rslave shared; do
+		cfg_set .linux.rootfsPropagation "\"$p\""
+		cfg_args true
+		ct_run
+		assert_rc 0 "run with rootfsPropagation $p"
+	done
+	cfg_set .linux.rootfsPropagation '"private"'
+	ct_sh 'grep -E "^[0-9]+ [0-9]+ [^ ]+ [^ ]+ / " /proc/self/mountinfo'
+	assert_no_match 'shared:|master:' "$OUT" "rootfsPropagation private"
+	cfg_set .linux.rootfsPropagation '"bogus"'
+	cfg_args true
+	ct_run
+	assert_fails "rootfsPropagation bogus"
+	assert_nothing_left "$ID"
+}
+
 t_mount_tmpfs_options() {
 	new_bundle
 	cfg_append .mounts '{"destination": "/data", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev", "noexec", "mode=1777", "size=1m", "uid=1000", "gid=1001"]}'
@@ -285,6 +319,8 @@ tcase "namespaces: time" t_namespace_time
 tcase "namespaces: join by path" t_namespace_join_path
 tcase "hostname and domainname" t_hostname_domainname
 tcase "mounts: proc, sysfs, /dev tmpfs, devpts, shm, mqueue, cgroup" t_mounts_proc_sys
+tcase "mounts: cgroup at /sys/fs/cgroup" t_cgroup_mount
+tcase "rootfsPropagation" t_rootfs_propagation
 tcase "mounts: tmpfs with options" t_mount_tmpfs_options
 tcase "mounts: bind ro/nosuid/nodev/noexec, rw, file, deep target" t_mount_bind_options
 tcase "mounts: rbind vs bind" t_mount_rbind_vs_bind

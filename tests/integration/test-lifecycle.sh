@@ -89,6 +89,37 @@ t_stopped_after_exit() {
 	assert_nothing_left "$ID"
 }
 
+t_init_killed_outside() {
+	# the init dies behind the runtime's back: state must say stopped (and
+	# never mistake a recycled pid for the container), delete must work
+	new_bundle
+	cfg_args sleep 1000
+	rtc run -d --bundle "$B" "$ID"
+	assert_rc 0 "run -d"
+	local pid
+	pid=$(rt state "$ID" | jget .pid)
+	kill -KILL "$pid"
+	wait_gone "$pid"
+	wait_status "$ID" stopped
+	rtc list --format json
+	assert_eq stopped "$(echo "$OUT" | jq_py "[c['status'] for c in d if c['id']=='$ID'][0]")" "status in list"
+	rtc delete "$ID"
+	assert_rc 0 "delete after the init died"
+	assert_nothing_left "$ID"
+}
+
+t_delete_created_no_force() {
+	new_bundle
+	cfg_args sleep 1000
+	ct_create
+	local pid
+	pid=$(rt state "$ID" | jget .pid)
+	rtc delete "$ID"
+	assert_rc 0 "delete (no --force) of a created container"
+	wait_gone "$pid"
+	assert_nothing_left "$ID"
+}
+
 t_create_duplicate_id() {
 	new_bundle
 	cfg_args sleep 100
@@ -443,6 +474,8 @@ tcase "run: signals forwarded to the workload" t_run_forwards_signals
 tcase "create/start/kill/delete and status transitions" t_create_start_delete
 tcase "status stopped after the workload exits" t_stopped_after_exit
 tcase "create/run refuse an existing id" t_create_duplicate_id
+tcase "init killed outside the runtime: stopped, deletable" t_init_killed_outside
+tcase "delete of a created container without --force" t_delete_created_no_force
 tcase "state JSON fields" t_state_fields
 tcase "list table, --format json, -q" t_list_formats
 tcase "delete refuses a running container without --force" t_delete_running_refused
