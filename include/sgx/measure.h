@@ -24,7 +24,8 @@ int sgx_measure_new(struct sgx_measure **m, uint32_t ssaframesize, uint64_t size
  * EADD of the page at offset with SECINFO flags, then, if measured, 16
  * EEXTENDs of its content. page is 4096 bytes, NULL for a zero page.
  * Refuses what EADD refuses: unaligned or out-of-range offset, flags that
- * are not a TCS or REG page, permissions on a TCS, W without R.
+ * are not a TCS or REG page, permissions on a TCS, W without R. A page
+ * added twice is the caller's to prevent (sgx_image_measure does).
  */
 int sgx_measure_add_page(struct sgx_measure *m, uint64_t offset, uint64_t secinfo_flags,
 			 const void *page, int measured, err_t *err);

@@ -15,7 +15,7 @@
 struct sgx_measure {
 	EVP_MD_CTX *ctx;
 	uint64_t size;
-	/* One page's EADD-free EEXTEND stream, hashed in a single update. */
+	/* A page's 16 EEXTEND records with their chunks: one SHA-256 update per page. */
 	uint8_t buf[(SGX_PAGE_SIZE / EEXTEND_CHUNK) * (RECORD_SIZE + EEXTEND_CHUNK)];
 };
 
