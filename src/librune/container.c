@@ -122,6 +122,7 @@ static int init_setup(struct init_args *a, err_t *err)
 		.devnull_fd = -1,
 	};
 	_cleanup_close_ int rootfd = -1, master = -1, slave = -1, fifo = -1, devnull = -1;
+	_cleanup_close_ int notify_fd = -1;
 	_cleanup_free_ char *exe = NULL;
 	struct sync_msg m;
 	int ret;
@@ -220,18 +221,15 @@ static int init_setup(struct init_args *a, err_t *err)
 	if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return err_sys(err, errno, "prctl PR_SET_NO_NEW_PRIVS");
 	/* Without no_new_privs loading seccomp is privileged: before dropping capabilities. */
-	if (a->seccomp && !p->no_new_privileges) {
-		int nfd = -1;
-		if ((ret = rune_seccomp_load(a->seccomp, &nfd, err)) < 0)
-			return ret;
-		if (nfd >= 0)
-			return err_set(
-			    err, ENOTSUP,
-			    "seccomp notify needs noNewPrivileges (listener fd handoff)");
-	}
+	if (a->seccomp && !p->no_new_privileges &&
+	    (ret = rune_seccomp_load(a->seccomp, &notify_fd, err)) < 0)
+		return ret;
 	if (a->enclave) {
 		/* init-runelet holds the workload's privileges, then initialises the enclave. */
 		if ((ret = rune_process_apply_identity(p, err)) < 0)
+			return ret;
+		if (a->seccomp && p->no_new_privileges &&
+		    (ret = rune_seccomp_load(a->seccomp, &notify_fd, err)) < 0)
 			return ret;
 		if ((ret = rune_enclave_init(a->enclave, err)) < 0)
 			return ret;
@@ -247,10 +245,22 @@ static int init_setup(struct init_args *a, err_t *err)
 				       p->args[0]);
 	}
 
+	/*
+	 * A notify listener fd must reach rune (only it can reach listenerPath on the
+	 * host), so such a filter is loaded before READY, as runc does; any other
+	 * waits until just before execve.
+	 */
+	if (a->seccomp && p->no_new_privileges && !a->enclave &&
+	    rune_seccomp_has_notify(a->seccomp) &&
+	    (ret = rune_seccomp_load(a->seccomp, &notify_fd, err)) < 0)
+		return ret;
+
 	/* The container must outlive `rune create`. */
 	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
-	if (sync_send(a->sync_fd, SYNC_READY, 0, -1) < 0)
+	if (sync_send(a->sync_fd, SYNC_READY, 0, notify_fd) < 0)
 		return err_sys(err, errno, "sync with rune");
+	if (notify_fd >= 0)
+		close(steal_fd(notify_fd));
 
 	if (fifo >= 0) {
 		char byte;
@@ -273,27 +283,10 @@ static int init_setup(struct init_args *a, err_t *err)
 		if (ret < 0)
 			return ret;
 	}
-	if (a->seccomp && p->no_new_privileges) {
-		int nfd = -1;
-		if ((ret = rune_seccomp_load(a->seccomp, &nfd, err)) < 0)
-			return ret;
-		if (nfd >= 0) {
-			json_t *st =
-			    json_pack("{s:s,s:s,s:s,s:I,s:s}", "ociVersion", cfg->oci_version, "id",
-				      a->opts->id, "status", "running", "pid", (json_int_t)getpid(),
-				      "bundle", a->opts->bundle);
-			_cleanup_free_ char *text = json_dumps(st, JSON_COMPACT);
-			json_t *sc = cfg->seccomp;
-			json_decref(st);
-			ret = rune_seccomp_send_notify_fd(
-			    json_string_value(json_object_get(sc, "listenerPath")),
-			    json_string_value(json_object_get(sc, "listenerMetadata")), nfd, text,
-			    err);
-			close(nfd);
-			if (ret < 0)
-				return ret;
-		}
-	}
+	if (a->seccomp && p->no_new_privileges && !a->enclave &&
+	    !rune_seccomp_has_notify(a->seccomp) &&
+	    (ret = rune_seccomp_load(a->seccomp, NULL, err)) < 0)
+		return ret;
 	if (a->enclave)
 		_exit(rune_enclave_run(a->enclave, p, a->sync_fd));
 
@@ -446,8 +439,9 @@ static int create_container(const struct rune_ctx *ctx, const struct rune_create
 	if (access(cfg->root_path, F_OK) < 0)
 		return err_sys(err, errno, "rootfs %s", cfg->root_path);
 	if (o->console_socket && !cfg->process.terminal)
-		return err_set(err, EINVAL,
-			       "--console-socket given but config.json's process.terminal is false");
+		return err_set(
+		    err, EINVAL,
+		    "--console-socket given but config.json's process.terminal is false");
 	if (cfg->process.terminal && !o->console_socket && !o->foreground)
 		return err_set(err, EINVAL,
 			       "cannot allocate a tty without --console-socket when detached");
@@ -579,8 +573,8 @@ static int create_container(const struct rune_ctx *ctx, const struct rune_create
 				goto fail_state;
 			continue;
 		}
-		if (pf >= 0)
-			close(pf);
+		if (pf >= 0 && m.type != SYNC_READY)
+			close(steal_fd(pf));
 		if (m.type == SYNC_HOOKS) {
 			_cleanup_free_ char *text = oci_state_text(&st, RUNE_STATUS_CREATING);
 			if ((ret = rune_hooks_run(&cfg->hooks[RUNE_HOOK_PRESTART],
@@ -591,8 +585,19 @@ static int create_container(const struct rune_ctx *ctx, const struct rune_create
 			sync_send(sv[0], SYNC_HOOKS_DONE, 0, -1);
 			continue;
 		}
-		if (m.type == SYNC_READY)
+		if (m.type == SYNC_READY) {
+			if (pf >= 0) {
+				_cleanup_free_ char *text =
+				    oci_state_text(&st, RUNE_STATUS_CREATING);
+				ret = rune_seccomp_send_notify_fd(
+				    rune_seccomp_listener_path(seccomp),
+				    rune_seccomp_listener_metadata(seccomp), pf, text, err);
+				close(pf);
+				if (ret < 0)
+					goto fail_state;
+			}
 			break;
+		}
 	}
 	if ((ret = rune_state_save(&st, err)) < 0)
 		goto fail_state;
