@@ -126,6 +126,7 @@ struct layout {
 	uint64_t segs_end, end;
 	size_t npages;
 	unsigned extra_tcs;
+	uint32_t nssa;	    /* SSA frames per extra TCS */
 	uint64_t ssa_pages; /* per extra TCS */
 	uint64_t tcs_end, ssa_end, heap_end;
 };
@@ -140,6 +141,10 @@ static int plan(const struct seg *segs, size_t nsegs, const struct sgx_layout_op
 	for (size_t i = 0; i < nsegs; i++)
 		pages += (segs[i].end - segs[i].start) / SGX_PAGE_SIZE;
 	l->segs_end = segs[nsegs - 1].end;
+	if (o->tcs && o->tcs < elf_tcs)
+		return err_set(err, EINVAL,
+			       "layout: the ELF has %llu TCS pages, more than --tcs %u",
+			       (unsigned long long)elf_tcs, o->tcs);
 	if (o->tcs > elf_tcs)
 		l->extra_tcs = (unsigned)(o->tcs - elf_tcs);
 	if (o->tcs > 4096 || o->heap > SGX_IMAGE_MAX_SIZE || o->stack > SGX_IMAGE_MAX_SIZE)
@@ -148,7 +153,8 @@ static int plan(const struct seg *segs, size_t nsegs, const struct sgx_layout_op
 
 	memcpy(&tcs_nssa, tcs0 + offsetof(struct sgx_tcs, nssa), sizeof(tcs_nssa));
 	nssa = tcs_nssa;
-	l->ssa_pages = (nssa ? nssa : 1) * (uint64_t)ssaframesize;
+	l->nssa = nssa ? (uint32_t)nssa : 1;
+	l->ssa_pages = l->nssa * (uint64_t)ssaframesize;
 	l->tcs_end = l->segs_end + (uint64_t)l->extra_tcs * SGX_PAGE_SIZE;
 	l->ssa_end = l->tcs_end + (uint64_t)l->extra_tcs * l->ssa_pages * SGX_PAGE_SIZE;
 	l->heap_end = l->ssa_end + round_up(o->heap);
@@ -261,6 +267,7 @@ int sgx_image_from_elf_mem(struct sgx_image *img, const void *file, size_t len,
 		memcpy(&tcs, TCS0, sizeof(tcs));
 		tcs.ossa = l.tcs_end + (uint64_t)t * l.ssa_pages * SGX_PAGE_SIZE;
 		tcs.cssa = 0;
+		tcs.nssa = l.nssa;
 		memcpy(d, &tcs, sizeof(tcs));
 		pages[k++] =
 		    (struct sgx_image_page){ .offset = l.segs_end + (uint64_t)t * SGX_PAGE_SIZE,

@@ -344,6 +344,27 @@ static void test_elf_layout(void)
 	}
 	sgx_image_free(&img);
 
+	/* A TCS template without SSA frames gets one per extra TCS. */
+	struct elf_img e3 = e;
+	struct sgx_tcs t0;
+	memcpy(&t0, e3.tcs, sizeof(t0));
+	t0.nssa = 0;
+	memcpy(e3.tcs, &t0, sizeof(t0));
+	o = (struct sgx_layout_opts){ .tcs = 3 };
+	CHECK(sgx_image_from_elf_mem(&img, &e3, sizeof(e3), &o, &err) == 0, "%s", err_msg(err));
+	if (img.npages == 5 + 2 + 2) {
+		memcpy(&t0, img.pages[6].data, sizeof(t0));
+		CHECK(t0.nssa == 1 && t0.ossa == 0x8000 && img.pages[6].offset == 0x6000,
+		      "second extra TCS: nssa %u ossa 0x%llx", t0.nssa,
+		      (unsigned long long)t0.ossa);
+	} else {
+		CHECK(0, "%zu pages with 3 TCS", img.npages);
+	}
+	sgx_image_free(&img);
+	o = (struct sgx_layout_opts){ .tcs = 1 };
+	CHECK(sgx_image_from_elf_mem(&img, &e, sizeof(e), &o, &err) == 0, "--tcs 1 = the ELF's");
+	sgx_image_free(&img);
+
 	/* Linked elsewhere: offsets count from the first segment, so the same MRENCLAVE. */
 	uint8_t moved[32];
 	struct elf_img e2 = e;
