@@ -33,8 +33,9 @@ cleanup_containers() {
 		bin=$(rt_bin "$rt")
 		root=$WORK/root/$rt
 		[ -d "$root" ] && [ -n "$bin" ] || continue
-		for id in $(ls "$root" 2>/dev/null); do
-			[ -d "$root/$id" ] || continue
+		for id in "$root"/*; do
+			[ -d "$id" ] || continue
+			id=${id##*/}
 			timeout 10 "$bin" --root "$root" delete --force "$id" >/dev/null 2>&1 ||
 				timeout 10 "$bin" --root "$root" kill "$id" KILL >/dev/null 2>&1
 		done
@@ -44,7 +45,7 @@ cleanup_containers() {
 
 # Kills what is left in cgroups named after this run's prefix, removes them.
 sweep_cgroups() {
-	local d pid tries
+	local d pid
 	for d in /sys/fs/cgroup/*/"$PFX"-* /sys/fs/cgroup/"$PFX"-*; do
 		[ -d "$d" ] || continue
 		# Only real hierarchies: in the private namespace the unified
@@ -53,7 +54,7 @@ sweep_cgroups() {
 		cgroupfs | cgroup2fs) ;;
 		*) continue ;;
 		esac
-		for tries in 1 2 3 4 5 6 7 8 9 10; do
+		for _ in 1 2 3 4 5 6 7 8 9 10; do
 			for pid in $(cat "$d/cgroup.procs" 2>/dev/null); do
 				kill -9 "$pid" 2>/dev/null
 			done
@@ -365,7 +366,9 @@ for tool in unshare chroot cc timeout; do
 done
 
 # Absolute paths: no PATH search inside the floor's timing.
-export UNSHARE_BIN=$(command -v unshare) CHROOT_BIN=$(command -v chroot)
+UNSHARE_BIN=$(command -v unshare)
+CHROOT_BIN=$(command -v chroot)
+export UNSHARE_BIN CHROOT_BIN
 
 WORK=$(mktemp -d /tmp/rune-bench.XXXXXX)
 export WORK
@@ -482,7 +485,8 @@ if [ "$IN_NS" = 1 ]; then
 fi
 
 start=$(date +%s)
-export LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+export LOAD_START
 if [ "$IN_NS" = 1 ]; then
 	unshare --mount --propagation private -- "$BASH" "$here/run.sh" __inner
 else
@@ -492,15 +496,20 @@ inner_rc=$?
 [ "$inner_rc" = 0 ] || msg "benchmark body exited with $inner_rc"
 [ "$inner_rc" = 130 ] && exit 130
 export BENCH_SECONDS=$(($(date +%s) - start))
-export LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+export LOAD_END
 
 # Versions and machine, for the report.
 ver() { [ -n "$1" ] && [ -x "$1" ] && "$1" --version 2>/dev/null | head -n 1; }
-export V_RUNE=$(ver "$RUNE_BIN") V_CRUN=$(ver "$CRUN_BIN") V_RUNC=$(ver "$RUNC_BIN")
-export V_UNSHARE=$(unshare --version | head -n 1)
-export M_CORES=$(nproc) M_KERNEL=$(uname -r)
-export M_CPU=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
-export M_MEM=$(awk '/^MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)
+V_RUNE=$(ver "$RUNE_BIN")
+V_CRUN=$(ver "$CRUN_BIN")
+V_RUNC=$(ver "$RUNC_BIN")
+V_UNSHARE=$(unshare --version | head -n 1)
+M_CORES=$(nproc)
+M_KERNEL=$(uname -r)
+M_CPU=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+M_MEM=$(awk '/^MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)
+export V_RUNE V_CRUN V_RUNC V_UNSHARE M_CORES M_KERNEL M_CPU M_MEM
 
 $PY "$here/report.py" "$WORK" >"$WORK/results.md" || exit 1
 cp "$WORK/results.md" "$BUILD/bench/results.md"

@@ -95,14 +95,13 @@ static int spawn(char **argv, struct job *job)
 
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 1, log_path,
-					 O_WRONLY | O_APPEND | O_CREAT, 0644);
+	posix_spawn_file_actions_addopen(&fa, 1, log_path, O_WRONLY | O_APPEND | O_CREAT, 0644);
 	posix_spawn_file_actions_adddup2(&fa, 1, 2);
 	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
 	posix_spawnattr_init(&attr);
 	posix_spawnattr_setpgroup(&attr, 0);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-						POSIX_SPAWN_SETSIGDEF);
+					    POSIX_SPAWN_SETSIGDEF);
 	{
 		sigset_t none, all;
 
@@ -147,15 +146,15 @@ static uint64_t reap(struct job *job)
 	else
 		job->rc = 255;
 	job->maxrss = ru.ru_maxrss;
-	job->cpu_ns = ((uint64_t)ru.ru_utime.tv_sec + (uint64_t)ru.ru_stime.tv_sec) * 1000000000ull +
-		      ((uint64_t)ru.ru_utime.tv_usec + (uint64_t)ru.ru_stime.tv_usec) * 1000ull;
+	job->cpu_ns =
+	    ((uint64_t)ru.ru_utime.tv_sec + (uint64_t)ru.ru_stime.tv_sec) * 1000000000ull +
+	    ((uint64_t)ru.ru_utime.tv_usec + (uint64_t)ru.ru_stime.tv_usec) * 1000ull;
 	return end - job->start;
 }
 
 static void kill_job(struct job *job)
 {
-	fprintf(stderr, "timeit: pid %d timed out after %d ms, killing it\n", job->pid,
-		timeout_ms);
+	fprintf(stderr, "timeit: pid %d timed out after %d ms, killing it\n", job->pid, timeout_ms);
 	kill(-job->pid, SIGKILL);
 	kill(job->pid, SIGKILL);
 }
