@@ -443,6 +443,12 @@ for rt in ${RUNTIMES:-$ALL_RTS}; do
 		msg "$rt: not found (${bin:-not installed}): n/a"
 	fi
 done
+for rt in $ALL_RTS; do
+	case " ${RUNTIMES:-$ALL_RTS} " in
+	*" $rt "*) ;;
+	*) printf '*\t%s\tnot selected (RUNTIMES="%s")\n' "$rt" "$RUNTIMES" >>"$WORK/failures.tsv" ;;
+	esac
+done
 export RTS
 
 # crun 1.8 refuses a hybrid layout with a controller on cgroup2: try it once.
