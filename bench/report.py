@@ -18,6 +18,9 @@ ROWS = [
     ("version", "`--version` (process start-up, dynamic loading)", "ms", 1),
     ("run", "`run` /bin/true", "ms", 1),
     ("csd", "`create` + `start` + `delete`", "ms", 3),
+    ("csd.create", "↳ of which `create`", "ms", 1),
+    ("csd.start", "↳ of which `start`", "ms", 1),
+    ("csd.delete", "↳ of which `delete`", "ms", 1),
     ("exec", "`exec` /bin/true into a running container", "ms", 1),
     ("state", "`state`, 100 containers present", "ms", 1),
     ("list", "`list`, 100 containers present", "ms", 1),
@@ -50,6 +53,10 @@ def load(work):
                     None if rc else int(parts[4]))
             key = (case, rt)
             acc = partial.setdefault(key, [0, False, 0])
+            if case == "csd":
+                part = ("create", "start", "delete")[acc[2] % 3]
+                samples.setdefault("csd." + part, {}).setdefault(rt, []).append(
+                    None if rc else ns)
             acc[0] += ns
             acc[1] = acc[1] or rc != 0
             acc[2] += 1
