@@ -1,0 +1,158 @@
+# shellcheck shell=bash
+# Helpers for tests/enclave/test-*.sh, on top of tests/integration/lib.sh
+# (tcase, bundles, config editing, rtc, leftover checks; read it first).
+#
+#   PALDIR       the recording test PALs ($BUILD/tests-pal, mk/50-enclave-tests.mk)
+#   SKELDIR      the skeleton's enclave ($BUILD/share/skeleton: encl.elf, encl.ss)
+#   rt/rtc       the runtime with --pal-dir for both $PALDIR and $BUILD/lib
+#                (EXTRA_PAL_DIRS adds more, NO_PAL_DIRS=1 drops those two)
+#   enclave_bundle PAL [ARGS]     a bundle ($B, $ID) whose container is an
+#                enclave container through process.env, with a /share bind
+#                mount ($SH on the host); ARGS become ENCLAVE_RUNTIME_ARGS
+#   plog EXPR    a python expression over L, the test PAL's log ($SH/pal.log:
+#                a list of dicts, one a call), printed (strings raw, else JSON)
+#   calls        the list of calls in the log, space separated
+
+. "$(dirname "${BASH_SOURCE[0]}")/../integration/lib.sh"
+
+PALDIR=${PALDIR:-$BUILD/tests-pal}
+SKELDIR=$BUILD/share/skeleton
+SKELLIB=$BUILD/lib
+
+# EXTRA_PAL_DIRS (space separated) adds --pal-dir flags; NO_PAL_DIRS=1 drops ours.
+rt() {
+	local pd=() d
+	[ -n "${NO_PAL_DIRS:-}" ] || pd=(--pal-dir "$PALDIR" --pal-dir "$SKELLIB")
+	for d in ${EXTRA_PAL_DIRS:-}; do pd+=(--pal-dir "$d"); done
+	timeout -k 5 "$RT_TIMEOUT" "$RUNTIME" --root "$ROOT" "${pd[@]}" "$@"
+}
+
+# The emulator's machine secret: our own, not the host's default.
+export SGX_EMU_SECRET=$T/sgx-emu-secret
+
+# _cfg_edit OP KEY [VALUE]: process.env and annotations edits, values passed as is
+_cfg_edit() {
+	"$PY" - "$B/config.json" "$@" <<-'EOF'
+		import json, sys
+		f, op, key = sys.argv[1:4]
+		val = sys.argv[4] if len(sys.argv) > 4 else None
+		c = json.load(open(f))
+		env = c["process"].setdefault("env", [])
+		if op in ("env_set", "env_del"):
+		    env[:] = [e for e in env if not e.startswith(key + "=")]
+		    if op == "env_set":
+		        env.append(key + "=" + val)
+		elif op == "annot_set":
+		    c.setdefault("annotations", {})[key] = val
+		json.dump(c, open(f, "w"), indent=2)
+	EOF
+}
+# env_set KEY VALUE, env_del KEY: process.env; annot_set KEY VALUE: annotations
+env_set() { _cfg_edit env_set "$1" "$2"; }
+env_del() { _cfg_edit env_del "$1"; }
+annot_set() { _cfg_edit annot_set "$1" "$2"; }
+
+# add_share: as tests/integration/lib.sh's, but the dir starts empty (bundle
+# names repeat from one case to the next: each case runs in a subshell).
+add_share() {
+	SH=$T/share/${B##*/}
+	rm -rf "$SH"
+	mkdir -p "$SH"
+	chmod 0777 "$SH"
+	cfg_append .mounts "{\"destination\":\"/share\",\"type\":\"bind\",\"source\":\"$SH\",\"options\":[\"rbind\",\"rw\"]}"
+}
+
+# enclave_bundle PAL-FILE [ARGS]: PAL-FILE is a path, or a variant name of
+# $PALDIR/libtestpal-NAME.so.  Default args: log=/share/pal.log.
+enclave_bundle() {
+	local pal=$1
+	[[ $pal == */* ]] || pal=$PALDIR/libtestpal-$pal.so
+	new_bundle "${BNAME:-}"
+	add_share
+	env_set ENCLAVE_TYPE intelSgx
+	env_set ENCLAVE_RUNTIME_PATH "$pal"
+	env_set ENCLAVE_RUNTIME_ARGS "${2-log=/share/pal.log}"
+	PAL=$pal
+}
+
+plog() {
+	"$PY" - "$SH/pal.log" "$1" <<-'EOF'
+		import json, sys
+		L = []
+		try:
+		    for line in open(sys.argv[1], encoding="latin-1"):
+		        L.append(json.loads(line))
+		except FileNotFoundError:
+		    pass
+		r = eval(sys.argv[2])
+		print(r if isinstance(r, str) else json.dumps(r))
+	EOF
+}
+calls() { plog '" ".join(r["call"] for r in L)'; }
+# rec CALL [N]: the Nth (default first) record of CALL, as JSON
+rec() { plog "[r for r in L if r['call'] == '$1'][${2:-0}]"; }
+# recf CALL FIELD-EXPR: a field of the first record of CALL (python subscript, e.g. "['argv']")
+recf() { plog "[r for r in L if r['call'] == '$1'][${3:-0}]$2"; }
+
+# wait_log_call CALL [SECONDS]: until the log has a record of CALL
+wait_log_call() {
+	local i n=$((${2:-10} * 10))
+	for ((i = 0; i < n; i++)); do
+		[[ " $(calls) " == *" $1 "* ]] && return 0
+		sleep 0.1
+	done
+	fail "the PAL log has no '$1' call (calls: $(calls))"
+}
+
+# dump the log on failure, for diagnosis
+show_log() {
+	[ -s "${SH:-/nonexistent}/pal.log" ] || return 0
+	plog '"\n".join("# pal: %s" % json.dumps({k: v for k, v in r.items() if k not in ("status",)})[:400] for r in L)'
+}
+
+# a failing case shows the PAL's log
+eval "_it_$(declare -f fail)"
+fail() {
+	show_log
+	_it_fail "$@"
+}
+
+# The test PALs and the skeleton must exist (make all).
+need_builds() {
+	local f
+	for f in "$@"; do
+		if [ ! -e "$f" ]; then
+			echo "skip - $_script ($f is missing: make all)"
+			exit 0
+		fi
+	done
+}
+
+# subreaper_exec PIDFILE SIG DELAY CMD...: run CMD (a `rune exec --detach
+# --pid-file PIDFILE ...`) as a child subreaper, so the process named by
+# PIDFILE becomes our child; after DELAY seconds send it SIG (0: none); wait
+# for it.  Prints "rc=<CMD's status> proxy=<the process's exit code>".
+subreaper_exec() {
+	"$PY" - "$@" <<-'EOF'
+		import ctypes, os, subprocess, sys, time
+		pidfile, sig, delay, cmd = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4:]
+		ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+		rc = subprocess.call(cmd)
+		if rc != 0:
+		    print("rc=%d proxy=none" % rc)
+		    sys.exit(0)
+		pid = int(open(pidfile).read().strip())
+		if sig:
+		    time.sleep(delay)
+		    os.kill(pid, sig)
+		deadline = time.time() + 20
+		while time.time() < deadline:
+		    p, st = os.waitpid(-1, os.WNOHANG)
+		    if p == pid:
+		        print("rc=%d proxy=%d" % (rc, os.waitstatus_to_exitcode(st) if os.WIFEXITED(st) else 128 + os.WTERMSIG(st)))
+		        sys.exit(0)
+		    if p == 0:
+		        time.sleep(0.05)
+		print("rc=%d proxy=timeout" % rc)
+	EOF
+}

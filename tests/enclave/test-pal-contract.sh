@@ -1,0 +1,706 @@
+#!/bin/bash
+# timeout: 200
+# The Enclave Runtime PAL API contract as rune keeps it (DESIGN.md, "The PAL
+# ABI"; issue 5): recording test PALs (tests/enclave/test-pal.c, built into
+# $BUILD/tests-pal by mk/50-enclave-tests.mk) log every call rune makes, and
+# the cases assert order, arguments, context, fds, env, exit values, signals
+# and failure handling.  Every case also checks nothing is left behind.
+. "$(dirname "$0")/lib.sh"
+
+need_builds "$PALDIR/libtestpal-v1.so" "$PALDIR/libtestpal-v3.so" "$PALDIR/libtestpal-occlum.so"
+
+HOST_ROOT_ID=$(stat -c '%d:%i' /)
+
+# the calls rune must make for one workload, by version
+expected_calls() {
+	case $1 in
+	v1-nover) echo "load init exec exec_return destroy" ;;
+	v1*) echo "load get_version init exec exec_return destroy" ;;
+	*) echo "load get_version init create_process exec exec_return destroy" ;;
+	esac
+}
+# the version a variant reports
+pal_version() { [ "$1" = occlum ] && echo 2 || echo "${1:1:1}"; }
+# the call that carries the workload's path/argv/stdio
+start_call() { [[ $1 == v1* ]] && echo exec || echo create_process; }
+
+# ---------------------------------------------------------------- order
+
+t_order_run() { # VARIANT
+	enclave_bundle "$1"
+	cfg_args app hello
+	ct_run
+	assert_rc 0 "run"
+	assert_eq "testpal v$(pal_version "$1"): hello" "$OUT" "workload stdout"
+	assert_contains "hello on stderr" "$ERR" "workload stderr"
+	assert_eq "$(expected_calls "$1")" "$(calls)" "calls"
+	# one process, init-runelet, makes every call
+	assert_eq '["init-runelet"]' "$(plog 'sorted(set(r["comm"] for r in L))')" "process name of the caller"
+	assert_eq 1 "$(plog 'len(set(r["pid"] for r in L))')" "calls from one process"
+}
+
+t_order_create_start() { # VARIANT
+	enclave_bundle "$1"
+	cfg_args app sleep 1
+	cfg_set .process.cwd '"/home/test"'
+	ct_create
+	assert_eq created "$(status "$ID")" "status after create"
+	assert_eq "$(expected_calls "$1" | sed 's/ \(create_process\|exec\) .*//')" "$(calls)" "calls at create"
+	# dlopen (and get_version) on the host, before pivot_root; init in the rootfs and cwd
+	assert_eq "$HOST_ROOT_ID" "$(recf load "['root_id']")" "root at dlopen"
+	[[ $1 == v1-nover ]] || assert_eq "$HOST_ROOT_ID" "$(recf get_version "['root_id']")" "root at pal_get_version"
+	assert_eq "$(stat -c '%d:%i' "$B/rootfs")" "$(recf init "['root_id']")" "root at pal_init"
+	assert_eq /home/test "$(recf init "['cwd']")" "cwd at pal_init"
+	assert_eq "$(stat -c '%d:%i' "$B/rootfs/home/test")" "$(recf init "['cwd_id']")" "cwd (dev:ino) at pal_init"
+	sleep 0.3
+	assert_eq "$(expected_calls "$1" | sed 's/ \(create_process\|exec\) .*//')" "$(calls)" "calls before start"
+	rtc start "$ID"
+	assert_rc 0 start
+	wait_log_call "$(start_call "$1")" 5
+	assert_eq running "$(status "$ID")" "status while the workload runs"
+	wait_log_call destroy 10
+	wait_status "$ID" stopped 5
+	assert_eq "$(expected_calls "$1")" "$(calls)" "calls after the workload ended"
+	assert_eq /home/test "$(recf "$(start_call "$1")" "['cwd']")" "cwd at start"
+	if [[ $1 != v1* ]]; then
+		assert_eq "$(recf create_process "['new_pid']")" "$(recf exec "['pid_arg']")" "pal_exec gets the pid from pal_create_process"
+	fi
+	rtc delete "$ID"
+	assert_rc 0 delete
+	assert_nothing_left "$ID"
+}
+
+# ------------------------------------------------------ identity at init
+
+# the fields of /proc/self/status the PAL must share with an ordinary workload
+STATUS_FIELDS="Uid Gid Groups CapInh CapPrm CapEff CapBnd CapAmb NoNewPrivs"
+
+# restricted_identity: user 1000:1000 (+1001), two caps in every set, nofile 512/768
+restricted_identity() {
+	cfg_set .process.user '{"uid": 1000, "gid": 1000, "additionalGids": [1001]}'
+	cfg_set .process.capabilities '{"bounding": ["CAP_KILL", "CAP_NET_BIND_SERVICE"], "effective": ["CAP_KILL", "CAP_NET_BIND_SERVICE"], "permitted": ["CAP_KILL", "CAP_NET_BIND_SERVICE"], "inheritable": ["CAP_KILL", "CAP_NET_BIND_SERVICE"], "ambient": ["CAP_KILL", "CAP_NET_BIND_SERVICE"]}'
+	cfg_set .process.rlimits '[{"type": "RLIMIT_NOFILE", "soft": 512, "hard": 768}]'
+	cfg_set .process.cwd '"/home/test"'
+}
+
+# ordinary_status: what an ordinary workload with the same config sees, as "Field=value" lines
+ordinary_status() {
+	local f
+	cp "$B/config.json" "$B/config.enclave.json"
+	env_del ENCLAVE_TYPE
+	env_del ENCLAVE_RUNTIME_PATH
+	env_del ENCLAVE_RUNTIME_ARGS
+	env_del ENCLAVE_RUNTIME_LOGLEVEL
+	cfg_args cat /proc/self/status
+	ID=$ID-plain ct_run
+	assert_rc 0 "ordinary container with the same config"
+	for f in $STATUS_FIELDS; do
+		printf '%s\n' "$OUT" | sed -n "s/^$f:[[:space:]]*/$f=/p" | sed 's/[[:space:]]*$//; s/[[:space:]]\+/ /g'
+	done
+	rtc delete --force "$ID-plain"
+	cp "$B/config.enclave.json" "$B/config.json"
+}
+pal_status() { # CALL
+	local f
+	for f in $STATUS_FIELDS; do
+		echo "$f=$(recf "$1" "['status'].get('$f', '')" | sed 's/[[:space:]]*$//; s/[[:space:]]\+/ /g')"
+	done
+}
+
+t_init_identity() { # VARIANT NNP
+	enclave_bundle "$1"
+	restricted_identity
+	cfg_set .process.noNewPrivileges "$2"
+	local want
+	want=$(ordinary_status)
+	assert_contains "Uid=1000 1000 1000 1000" "$want" "ordinary workload uid (sanity)"
+	cfg_args app exit 0
+	ct_create
+	assert_eq "$want" "$(pal_status init)" "identity and privileges at pal_init (ordinary workload's on the left)"
+	assert_eq "512 768" "$(recf init "['nofile_soft']") $(recf init "['nofile_hard']")" "RLIMIT_NOFILE at pal_init"
+	rtc start "$ID"
+	assert_rc 0 start
+	wait_log_call destroy
+	assert_eq "$want" "$(pal_status "$(start_call "$1")")" "identity and privileges at start"
+	wait_status "$ID" stopped 5
+}
+
+t_init_seccomp() {
+	enclave_bundle v2
+	cfg_set .linux.seccomp '{"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"], "syscalls": [{"names": ["syslog", "acct"], "action": "SCMP_ACT_ERRNO"}]}'
+	cfg_args app exit 0
+	ct_create
+	assert_eq 2 "$(recf init "['status']['Seccomp']")" "seccomp mode at pal_init (issue 5: applied just before pal_init)"
+	rtc start "$ID"
+	wait_log_call destroy
+	assert_eq 2 "$(recf create_process "['status']['Seccomp']")" "seccomp mode at pal_create_process"
+}
+
+# ------------------------------------------------------------ arguments
+
+t_argv0() { # VARIANT
+	local call
+	call=$(start_call "$1")
+	enclave_bundle "$1"
+	cfg_args sh echo x
+	ct_run
+	assert_rc 0 run
+	assert_eq /bin/sh "$(recf "$call" "['path']")" "path of argv[0] 'sh', found on the container's PATH"
+	assert_eq '["sh", "echo", "x"]' "$(recf "$call" "['argv']")" "argv (argv[0] as given)"
+
+	enclave_bundle "$1"
+	cfg_args enclave-app echo x
+	ct_run
+	assert_rc 0 run
+	assert_eq enclave-app "$(recf "$call" "['path']")" "path of an argv[0] not in the rootfs: as is"
+	assert_eq '["enclave-app", "echo", "x"]' "$(recf "$call" "['argv']")" argv
+
+	enclave_bundle "$1"
+	cfg_args /opt/enclave/bin/app echo x
+	ct_run
+	assert_rc 0 run
+	assert_eq /opt/enclave/bin/app "$(recf "$call" "['path']")" "absolute argv[0] not in the rootfs: as is"
+
+	# the container's PATH, not the host's
+	enclave_bundle "$1"
+	env_set PATH /usr/bin
+	cfg_args sh echo x
+	ct_run
+	assert_rc 0 run
+	assert_eq sh "$(recf "$call" "['path']")" "argv[0] 'sh' with PATH=/usr/bin (sh is in /bin only)"
+}
+
+t_env() {
+	enclave_bundle v2
+	env_set FOO "bar baz"
+	env_set ENCLAVE_RUNTIME_LOGLEVEL debug
+	env_set EMPTY ""
+	annot_set enclave.type intelSgx
+	annot_set org.example.note x
+	cfg_args app hello
+	ct_run
+	assert_rc 0 run
+	assert_eq '["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm", "FOO=bar baz", "EMPTY="]' \
+		"$(recf create_process "['env']")" "env passed to pal_create_process (no ENCLAVE_* keys, order kept)"
+}
+
+t_args_loglevel() {
+	local lvl
+	enclave_bundle v3 "log=/share/pal.log,one,two three,,four"
+	env_set ENCLAVE_RUNTIME_LOGLEVEL trace
+	cfg_args app hello
+	ct_run
+	assert_rc 0 run
+	assert_eq "log=/share/pal.log one two three  four" "$(recf init "['args']")" "args: commas become spaces"
+	assert_eq trace "$(recf init "['log_level']")" "log level"
+	assert_eq "-1 0" "$(recf init "['fd']") $(recf init "['addr']")" "v3 attr: fd -1, addr 0"
+	for lvl in debug info warning error fatal panic off; do
+		enclave_bundle v2
+		env_set ENCLAVE_RUNTIME_LOGLEVEL $lvl
+		cfg_args app hello
+		ct_run
+		assert_rc 0 "run with log level $lvl"
+		assert_eq $lvl "$(recf init "['log_level']")" "log level $lvl"
+	done
+	# absent: a valid level all the same
+	enclave_bundle v1
+	cfg_args app hello
+	ct_run
+	assert_rc 0 run
+	assert_match '^(trace|debug|info|warning|error|fatal|panic|off)$' "$(recf init "['log_level']")" "default log level"
+	# an unknown level: create refuses it clearly
+	enclave_bundle v2
+	env_set ENCLAVE_RUNTIME_LOGLEVEL verbose
+	cfg_args app hello
+	rtc create --bundle "$B" "$ID"
+	assert_fails "create with log level 'verbose'"
+	assert_clear_error 'verbose'
+	assert_nothing_left "$ID"
+}
+
+t_stdio() { # VARIANT
+	local call
+	call=$(start_call "$1")
+	enclave_bundle "$1"
+	cfg_args app hello
+	RC=0
+	rt run --bundle "$B" "$ID" >"$T/o.txt" 2>"$T/e.txt" <"$B/config.json" || RC=$?
+	assert_rc 0 run
+	assert_eq "$(stat -c '%d:%i' "$T/o.txt")" "$(recf "$call" "['stdio']['stdout']['id']")" "stdout fd is rune's stdout"
+	assert_eq "$(stat -c '%d:%i' "$T/e.txt")" "$(recf "$call" "['stdio']['stderr']['id']")" "stderr fd is rune's stderr"
+	assert_eq "$(stat -c '%d:%i' "$B/config.json")" "$(recf "$call" "['stdio']['stdin']['id']")" "stdin fd is rune's stdin"
+	assert_eq "testpal v${1:1:1}: hello" "$(cat "$T/o.txt")" "output through the stdout fd"
+	assert_contains "hello on stderr" "$(cat "$T/e.txt")" "output through the stderr fd"
+	# stdin reaches the workload
+	cfg_args app cat
+	RC=0
+	echo "some input" | rt run --bundle "$B" "$ID-cat" >"$T/o.txt" 2>"$T/e.txt" || RC=$?
+	assert_rc 0 "run cat"
+	assert_eq "some input" "$(cat "$T/o.txt")" "stdin copied to stdout by the workload"
+}
+
+# ------------------------------------------------------------ exit values
+
+t_exit_codes() { # VARIANT
+	local n
+	for n in 0 7 255; do
+		enclave_bundle "$1"
+		cfg_args app exit $n
+		ct_run
+		assert_rc $n "run of 'exit $n'"
+		assert_contains destroy "$(calls)" "calls"
+	done
+	# the default from the args (a workload argv naming no command)
+	enclave_bundle "$1" "log=/share/pal.log,exit=3"
+	cfg_args app
+	ct_run
+	assert_rc 3 "run with exit=3"
+}
+
+t_occlum_exit_status() {
+	local n
+	for n in 0 1 7 255; do
+		enclave_bundle occlum
+		cfg_args app exit $n
+		ct_run
+		assert_eq $((n << 8)) "$(recf exec_return "['exit_value']")" "Occlum's exit value (a wait status)"
+		assert_rc $n "run of 'exit $n' on an Occlum-like PAL"
+	done
+}
+
+# --------------------------------------------------------------- signals
+
+# bg_sleeper VARIANT: `rune run` in the background, the workload sleeping
+bg_sleeper() {
+	enclave_bundle "$1"
+	cfg_args app sleep 30
+	ct_bg
+	wait_log_call exec 10
+	wait_status "$ID" running 5
+}
+bg_rc() {
+	RC=0
+	wait "$BGPID" || RC=$?
+	OUT=$(cat "$T/bg.out")
+	ERR=$(cat "$T/bg.err")
+}
+
+# rune_pid_of ID: the `rune run` process of ID: timeout's child (rune runs
+# from a memfd copy of itself, and init-runelet is a clone with the same cmdline)
+rune_pid_of() {
+	local p pp
+	for p in $(pgrep -f -- "$1"); do
+		pp=$(awk '{print $4}' /proc/"$p"/stat 2>/dev/null) || continue
+		[ "$(cat /proc/"$pp"/comm 2>/dev/null)" = timeout ] && echo "$p" && return 0
+	done
+	fail "no rune process for $1"
+}
+
+t_kill_forward() { # VARIANT
+	bg_sleeper "$1"
+	rtc kill "$ID" TERM
+	assert_rc 0 "kill TERM"
+	bg_rc
+	assert_rc 143 "container exit after kill TERM"
+	local pid
+	pid=$(recf create_process "['new_pid']")
+	assert_eq "[[$pid, 15]]" "$(plog '[[r["pid_arg"], r["sig"]] for r in L if r["call"] == "kill"]')" "pal_kill calls: (workload pid, 15)"
+	assert_eq "kill exec_return destroy" "$(calls | sed 's/.* exec //')" "calls after exec"
+	assert_nothing_left "$ID"
+
+	# create/start/kill/delete, as containerd does
+	enclave_bundle "$1"
+	cfg_args app sleep 30
+	rtc run -d --bundle "$B" "$ID"
+	assert_rc 0 "run -d"
+	wait_log_call exec 10
+	rtc kill "$ID" 15
+	assert_rc 0 "kill 15"
+	wait_status "$ID" stopped 5
+	assert_eq "[[$(recf create_process "['new_pid']"), 15]]" "$(plog '[[r["pid_arg"], r["sig"]] for r in L if r["call"] == "kill"]')" "pal_kill calls (run -d, kill 15)"
+	assert_eq 143 "$(recf exec_return "['exit_value']")" "the workload ended by SIGTERM"
+	rtc delete "$ID"
+	assert_rc 0 delete
+	assert_nothing_left "$ID"
+
+	# other signals are forwarded as they are
+	bg_sleeper "$1"
+	rtc kill "$ID" USR1
+	bg_rc
+	assert_rc 138 "container exit after kill USR1"
+	assert_eq "[[$(recf create_process "['new_pid']"), 10]]" "$(plog '[[r["pid_arg"], r["sig"]] for r in L if r["call"] == "kill"]')" "pal_kill calls for USR1"
+
+	# Ctrl-C in `rune run`: SIGINT to rune reaches the workload
+	bg_sleeper "$1"
+	kill -INT "$(rune_pid_of "$ID")"
+	bg_rc
+	assert_rc 130 "container exit after SIGINT to rune run"
+	assert_eq "[[$(recf create_process "['new_pid']"), 2]]" "$(plog '[[r["pid_arg"], r["sig"]] for r in L if r["call"] == "kill"]')" "pal_kill calls for SIGINT"
+}
+
+t_kill_v1() {
+	bg_sleeper v1
+	rtc kill "$ID" TERM
+	assert_rc 0 "kill TERM"
+	bg_rc
+	assert_rc 143 "v1 container exit after kill TERM"
+	wait_log_call destroy 5
+	assert_not_contains kill "$(calls)" "v1 has no pal_kill"
+}
+
+t_kill_occlum() {
+	bg_sleeper occlum
+	rtc kill "$ID" TERM
+	bg_rc
+	assert_eq 15 "$(recf exec_return "['exit_value']")" "Occlum's exit value for SIGTERM (a wait status)"
+	assert_rc 143 "Occlum-like container killed by SIGTERM"
+}
+
+t_kill_sigkill() {
+	bg_sleeper v2
+	rtc kill "$ID" KILL
+	assert_rc 0 "kill KILL"
+	bg_rc
+	assert_rc 137 "container exit after kill KILL"
+	assert_nothing_left "$ID"
+
+	# create + start, then kill KILL: stopped, delete cleans up
+	enclave_bundle v3
+	cfg_args app sleep 30
+	rtc run -d --bundle "$B" "$ID"
+	assert_rc 0 "run -d"
+	wait_log_call exec 10
+	rtc kill "$ID" KILL
+	assert_rc 0 "kill KILL"
+	wait_status "$ID" stopped 5
+	rtc delete "$ID"
+	assert_rc 0 delete
+	assert_nothing_left "$ID"
+}
+
+# ------------------------------------------------------------- failures
+
+# assert_create_refused MUST-MENTION-REGEX: create fails, one clear line, nothing left
+assert_create_refused() {
+	rtc create --bundle "$B" "$ID"
+	assert_fails "create"
+	assert_clear_error "$1"
+	assert_not_contains "caused: \$" "$ERR" "error"
+	assert_nothing_left "$ID"
+	# `run` the same
+	ct_run
+	assert_fails "run"
+	assert_match "$1" "$ERR" "run's error"
+	assert_nothing_left "$ID"
+}
+
+t_init_failure() {
+	enclave_bundle v2 "log=/share/pal.log,fail_init=-22"
+	cfg_args app hello
+	assert_create_refused "libtestpal-v2\\.so.*pal_init.*-22.*Invalid argument"
+	assert_eq -22 "$(recf init "['return']")" "pal_init was called and failed"
+	assert_not_contains create_process "$(calls)" "no workload after a failed init"
+	enclave_bundle v1 "log=/share/pal.log,fail_init=-13"
+	cfg_args app hello
+	assert_create_refused "libtestpal-v1\\.so.*pal_init.*Permission denied"
+	# Occlum: -1 and errno
+	enclave_bundle occlum "log=/share/pal.log,fail_init=-5"
+	cfg_args app hello
+	assert_create_refused "libtestpal-occlum\\.so.*pal_init.*Input/output error"
+	enclave_bundle occlum "log=/share/pal.log,fail_init=-12"
+	cfg_args app hello
+	assert_create_refused "libtestpal-occlum\\.so.*pal_init.*Cannot allocate memory"
+}
+
+t_start_failures() { # pal_create_process / pal_exec failing at start
+	enclave_bundle v2 "log=/share/pal.log,fail_create=-12"
+	cfg_args app hello
+	ct_run
+	assert_fails "run with pal_create_process failing"
+	assert_match "libtestpal-v2\\.so.*Cannot allocate memory" "$ERR" "error"
+	wait_log_call destroy 5
+	enclave_bundle occlum "log=/share/pal.log,fail_exec=-7"
+	cfg_args app hello
+	ct_run
+	assert_fails "run with pal_exec failing (Occlum: -1, errno E2BIG)"
+	assert_match "libtestpal-occlum\\.so.*Argument list too long" "$ERR" "error"
+	enclave_bundle v1 "log=/share/pal.log,fail_exec=-7"
+	cfg_args app hello
+	ct_run
+	assert_fails "run with v1 pal_exec failing"
+	assert_match "libtestpal-v1\\.so.*Argument list too long" "$ERR" "error"
+}
+
+t_missing_symbol() {
+	local v sym
+	for v in v1-noexec:pal_exec v1-noinit:pal_init v2-nocreate:pal_create_process \
+		v2-noexec:pal_exec v2-nokill:pal_kill v2-nodestroy:pal_destroy \
+		v3-noreport:pal_get_local_report; do
+		sym=${v#*:}
+		enclave_bundle "${v%%:*}"
+		cfg_args app hello
+		assert_create_refused "libtestpal-${v%%:*}\\.so.*${sym}([^_a-z]|$)"
+		[ ! -e "$SH/pal.log" ] || assert_not_contains init "$(calls)" "pal_init before the symbol check"
+	done
+}
+
+t_version4() {
+	enclave_bundle v4
+	cfg_args app hello
+	assert_create_refused "libtestpal-v4\\.so.*version 4"
+	[ ! -e "$SH/pal.log" ] || fail "pal_init called on a version-4 PAL: $(calls)"
+}
+
+t_nonexistent_pal() {
+	enclave_bundle "$PALDIR/libtestpal-nosuch.so"
+	cfg_args app hello
+	assert_create_refused "libtestpal-nosuch\\.so.*No such file or directory"
+}
+
+t_pal_outside_dirs() {
+	mkdir -p "$T/pal" "$T/pal2" "$T/elsewhere"
+	cp "$PALDIR/libtestpal-v2.so" "$T/pal/ok.so"
+	cp "$PALDIR/libtestpal-v2.so" "$T/pal2/x.so"
+	cp "$PALDIR/libtestpal-v2.so" "$T/elsewhere/x.so"
+	ln -sf "$T/elsewhere/x.so" "$T/pal/link.so"
+	local EXTRA_PAL_DIRS=$T/pal
+	# control: inside the allowed dir
+	enclave_bundle "$T/pal/ok.so"
+	cfg_args app hello
+	ct_run
+	assert_rc 0 "PAL in an extra --pal-dir"
+	for p in "$T/elsewhere/x.so" "$T/pal/link.so" "$T/pal/../elsewhere/x.so" "$T/pal2/x.so"; do
+		enclave_bundle "$p"
+		cfg_args app hello
+		assert_create_refused "${p##*/}.*not in an allowed PAL directory"
+		[ ! -e "$SH/pal.log" ] || fail "$p was loaded: $(calls)"
+	done
+	# without --pal-dir the build's PALs are not allowed (default dir or /etc/rune/config.json)
+	if [ -e /etc/rune/config.json ] && grep -q "$PALDIR" /etc/rune/config.json; then
+		return 0
+	fi
+	local NO_PAL_DIRS=1 EXTRA_PAL_DIRS=
+	enclave_bundle v2
+	cfg_args app hello
+	assert_create_refused "libtestpal-v2\\.so.*not in an allowed PAL directory"
+}
+
+t_pal_permissions() {
+	mkdir -p "$T/pal"
+	local EXTRA_PAL_DIRS=$T/pal m
+	for m in 0775 0757 0666; do
+		cp "$PALDIR/libtestpal-v2.so" "$T/pal/m$m.so"
+		chmod $m "$T/pal/m$m.so"
+		enclave_bundle "$T/pal/m$m.so"
+		cfg_args app hello
+		assert_create_refused "m$m\\.so.*(owned by root|writable)"
+		[ ! -e "$SH/pal.log" ] || fail "a $m PAL was loaded: $(calls)"
+	done
+	cp "$PALDIR/libtestpal-v2.so" "$T/pal/user.so"
+	chown 1000:1000 "$T/pal/user.so"
+	enclave_bundle "$T/pal/user.so"
+	cfg_args app hello
+	assert_create_refused "user\\.so.*owned by root"
+	mkdir -p "$T/pal/dir.so"
+	enclave_bundle "$T/pal/dir.so"
+	cfg_args app hello
+	assert_create_refused "dir\\.so.*regular file"
+}
+
+t_annotations_only() {
+	new_bundle
+	add_share
+	annot_set enclave.type intelSgx
+	annot_set enclave.runtime.path "$PALDIR/libtestpal-v2.so"
+	annot_set enclave.runtime.args "log=/share/pal.log,x,y"
+	annot_set enclave.runtime.loglevel error
+	cfg_args app hello
+	ct_run
+	assert_rc 0 "run configured by annotations"
+	assert_eq "testpal v2: hello" "$OUT" "stdout"
+	assert_eq "$(expected_calls v2)" "$(calls)" calls
+	assert_eq "log=/share/pal.log x y" "$(recf init "['args']")" "args from the annotation"
+	assert_eq error "$(recf init "['log_level']")" "log level from the annotation"
+	assert_eq '["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"]' "$(recf create_process "['env']")" "env"
+
+	# env wins over annotations, key by key
+	new_bundle
+	add_share
+	annot_set enclave.type intelSgx
+	annot_set enclave.runtime.path "$PALDIR/libtestpal-nosuch.so"
+	annot_set enclave.runtime.args "log=/share/annot.log"
+	annot_set enclave.runtime.loglevel error
+	env_set ENCLAVE_RUNTIME_PATH "$PALDIR/libtestpal-v3.so"
+	env_set ENCLAVE_RUNTIME_ARGS "log=/share/pal.log"
+	cfg_args app hello
+	ct_run
+	assert_rc 0 "run with env over annotations"
+	assert_eq "testpal v3: hello" "$OUT" "the env's PAL ran"
+	[ ! -e "$SH/annot.log" ] || fail "the annotation's args were used"
+	assert_eq error "$(recf init "['log_level']")" "log level from the annotation (no env key)"
+	assert_eq '["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"]' "$(recf create_process "['env']")" "env"
+}
+
+t_unknown_type() {
+	enclave_bundle v2
+	env_set ENCLAVE_TYPE intelTdx
+	cfg_args app hello
+	assert_create_refused "intelTdx"
+	[ ! -e "$SH/pal.log" ] || fail "the PAL was loaded for an unknown type"
+	new_bundle
+	annot_set enclave.type amdSev
+	annot_set enclave.runtime.path "$PALDIR/libtestpal-v2.so"
+	cfg_args app hello
+	assert_create_refused "amdSev"
+	# ENCLAVE_TYPE without a runtime path
+	new_bundle
+	env_set ENCLAVE_TYPE intelSgx
+	cfg_args app hello
+	assert_create_refused "ENCLAVE_RUNTIME_PATH"
+}
+
+# ------------------------------------------------------------------ exec
+
+t_exec() { # VARIANT (v2+)
+	enclave_bundle "$1"
+	cfg_args app sleep 30
+	rtc run -d --bundle "$B" "$ID"
+	assert_rc 0 "run -d"
+	wait_log_call exec 10
+	rtc exec --env X=1 "$ID" app echo "a b" c
+	assert_rc 0 exec
+	assert_eq "a b|c" "$OUT" "exec output (spaces survive)"
+	assert_eq '["app", "echo", "a b", "c"]' "$(recf create_process "['argv']" 1)" "exec argv"
+	assert_eq "[]" "$(plog "[x for x in [r for r in L if r['call'] == 'create_process'][1]['env'] if x.startswith('ENCLAVE_')]")" "no ENCLAVE_* in exec's env"
+	assert_eq '["X=1"]' "$(plog "[x for x in [r for r in L if r['call'] == 'create_process'][1]['env'] if x.startswith('X=')]")" "--env reaches exec's env"
+	rtc exec "$ID" app exit 5
+	assert_rc 5 "exec exit status"
+	# stdio of exec: rune exec's own
+	RC=0
+	rt exec "$ID" app hello >"$T/xo.txt" 2>"$T/xe.txt" || RC=$?
+	assert_rc 0 "exec hello"
+	assert_eq "$(stat -c '%d:%i' "$T/xo.txt")" "$(plog "[r for r in L if r['call'] == 'create_process'][-1]['stdio']['stdout']['id']")" "exec stdout fd"
+	assert_eq "$(stat -c '%d:%i' "$T/xe.txt")" "$(plog "[r for r in L if r['call'] == 'create_process'][-1]['stdio']['stderr']['id']")" "exec stderr fd"
+	assert_eq "testpal v${1:1:1}: hello" "$(cat "$T/xo.txt")" "exec stdout"
+	RC=0
+	OUT=$(echo piped | rt exec "$ID" app cat) || RC=$?
+	assert_eq piped "$OUT" "exec stdin"
+	# argv[0] resolution as for the container's process
+	rtc exec "$ID" sh exit 0
+	assert_rc 0 "exec sh"
+	assert_eq /bin/sh "$(plog "[r for r in L if r['call'] == 'create_process'][-1]['path']")" "exec: path of argv[0] 'sh' found on the container's PATH"
+	assert_eq running "$(status "$ID")" "container after the execs"
+}
+
+t_exec_detach() { # VARIANT (v2+)
+	enclave_bundle "$1"
+	cfg_args app sleep 30
+	rtc run -d --bundle "$B" "$ID"
+	assert_rc 0 "run -d"
+	wait_log_call exec 10
+	local r
+	r=$(subreaper_exec "$T/p1" 0 0 "$RUNTIME" --root "$ROOT" exec -d --pid-file "$T/p1" "$ID" app exit 4)
+	assert_eq "rc=0 proxy=4" "$r" "exec --detach: the pid-file's process mirrors exit 4"
+	r=$(subreaper_exec "$T/p2" 15 0.5 "$RUNTIME" --root "$ROOT" exec -d --pid-file "$T/p2" "$ID" app sleep 30)
+	assert_eq "rc=0 proxy=143" "$r" "exec --detach: SIGTERM to the pid-file's process ends the enclave process"
+	local epid
+	epid=$(plog "[r for r in L if r['call'] == 'create_process'][-1]['new_pid']")
+	assert_eq "[$epid, 15]" "$(plog '[[r["pid_arg"], r["sig"]] for r in L if r["call"] == "kill"][-1]')" "pal_kill(exec'd pid, 15)"
+	assert_eq running "$(status "$ID")" "container after the detached execs"
+}
+
+t_exec_v1_refused() {
+	enclave_bundle v1
+	cfg_args app sleep 30
+	rtc run -d --bundle "$B" "$ID"
+	wait_log_call exec 10
+	rtc exec "$ID" app hello
+	assert_fails "exec into a v1 enclave container"
+	assert_clear_error "v2"
+	assert_eq running "$(status "$ID")" "container after the refused exec"
+}
+
+# ---------------------------------------------------------------- attest
+
+t_attest() {
+	local mr=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
+	enclave_bundle v3 "log=/share/pal.log,mrenclave=$mr"
+	cfg_args app sleep 30
+	rtc run -d --bundle "$B" "$ID"
+	wait_log_call exec 10
+	rtc attest --report-data cafe01 "$ID"
+	assert_rc 0 attest
+	assert_eq "$mr" "$(echo "$OUT" | jget .mrenclave)" "mrenclave"
+	assert_eq "$(printf '2222%.0s' {1..16})" "$(echo "$OUT" | jget .mrsigner)" "mrsigner"
+	assert_eq "cafe01$(printf '00%.0s' {1..61})" "$(echo "$OUT" | jget .report_data)" "report_data"
+	assert_eq "4660 7" "$(echo "$OUT" | jget .isvprodid) $(echo "$OUT" | jget .isvsvn)" "isvprodid isvsvn"
+	assert_eq "0x0000000000000005 0x0000000000000003" "$(echo "$OUT" | jget .attributes) $(echo "$OUT" | jget .xfrm)" "attributes xfrm"
+	assert_eq "512 cafe01$(printf '00%.0s' {1..61})" "$(recf get_local_report "['targetinfo_len']") $(recf get_local_report "['report_data_in']")" "pal_get_local_report's arguments"
+	head -c 512 /dev/urandom >"$T/ti.bin"
+	rtc attest --target-info "$T/ti.bin" "$ID"
+	assert_rc 0 "attest --target-info"
+	assert_eq "$(od -An -tx1 -N64 "$T/ti.bin" | tr -d ' \n')" "$(recf get_local_report "['targetinfo_head']" 1)" "target info passed"
+	head -c 100 /dev/urandom >"$T/short.bin"
+	rtc attest --target-info "$T/short.bin" "$ID"
+	assert_fails "attest with a 100-byte target info"
+	rtc attest --report-data xyz "$ID"
+	assert_fails "attest with bad hex"
+}
+
+t_attest_refused() {
+	enclave_bundle v2
+	cfg_args app sleep 30
+	rtc run -d --bundle "$B" "$ID"
+	wait_log_call exec 10
+	rtc attest "$ID"
+	assert_fails "attest on a v2 PAL"
+	assert_clear_error "v3"
+	new_bundle plain
+	cfg_args sleep 30
+	rtc run -d --bundle "$B" "$ID"
+	rtc attest "$ID"
+	assert_fails "attest on an ordinary container"
+	assert_clear_error "not an enclave container"
+}
+
+for v in v1 v1-nover v2 v3 occlum; do
+	tcase "call order, rune run ($v)" t_order_run $v
+done
+for v in v1 v2 v3; do
+	tcase "call order, create then start; pal_init in the rootfs and cwd ($v)" t_order_create_start $v
+done
+tcase "pal_init holds the workload's uid/gid/groups/caps/no_new_privs/rlimits (v2)" t_init_identity v2 true
+tcase "pal_init holds the workload's identity, noNewPrivileges false (v1)" t_init_identity v1 false
+tcase "pal_init holds the workload's identity (v3)" t_init_identity v3 true
+tcase "seccomp is in force at pal_init" t_init_seccomp
+tcase "argv[0] resolution (v1)" t_argv0 v1
+tcase "argv[0] resolution (v3)" t_argv0 v3
+tcase "env without ENCLAVE_* keys" t_env
+tcase "args commas become spaces; log levels" t_args_loglevel
+tcase "stdio fds (v1)" t_stdio v1
+tcase "stdio fds (v2)" t_stdio v2
+for v in v1 v2 v3; do
+	tcase "exit codes ($v)" t_exit_codes $v
+done
+tcase "exit codes, Occlum wait statuses" t_occlum_exit_status
+tcase "kill forwarded through pal_kill (v2)" t_kill_forward v2
+tcase "kill forwarded through pal_kill (v3)" t_kill_forward v3
+tcase "kill TERM on v1 ends the container with 143" t_kill_v1
+tcase "kill TERM, Occlum wait status of a signal" t_kill_occlum
+tcase "kill KILL" t_kill_sigkill
+tcase "pal_init failure: create fails clearly, nothing left" t_init_failure
+tcase "pal_create_process / pal_exec failures at start" t_start_failures
+tcase "missing symbols are named" t_missing_symbol
+tcase "PAL API version 4 refused" t_version4
+tcase "nonexistent PAL path" t_nonexistent_pal
+tcase "PAL outside the allowed dirs refused" t_pal_outside_dirs
+tcase "group/other-writable or non-root PAL refused" t_pal_permissions
+tcase "annotations-only config; env wins" t_annotations_only
+tcase "unknown ENCLAVE_TYPE refused" t_unknown_type
+tcase "exec into the enclave (v2)" t_exec v2
+tcase "exec into the enclave (v3)" t_exec v3
+tcase "exec --detach --pid-file proxy (v2)" t_exec_detach v2
+tcase "exec --detach --pid-file proxy (Occlum-like)" t_exec_detach occlum
+tcase "exec into a v1 enclave refused" t_exec_v1_refused
+tcase "attest through pal_get_local_report (v3)" t_attest
+tcase "attest refused for v2 and ordinary containers" t_attest_refused
