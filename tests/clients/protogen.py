@@ -14,13 +14,25 @@ _out = None
 
 
 def load(name):
+    """RUNE_PROTO_CACHE=DIR keeps the generated modules there across calls
+    (the tests set it inside their temp dir); otherwise a temp dir is used
+    and removed at exit."""
     global _out
+    src = os.path.join(PROTO_DIR, name + ".proto")
     if _out is None:
-        _out = tempfile.mkdtemp(prefix="rune-proto.")
-        atexit.register(shutil.rmtree, _out, True)
+        _out = os.environ.get("RUNE_PROTO_CACHE")
+        if _out:
+            os.makedirs(_out, exist_ok=True)
+        else:
+            _out = tempfile.mkdtemp(prefix="rune-proto.")
+            atexit.register(shutil.rmtree, _out, True)
         sys.path.insert(0, _out)
-    subprocess.run(["protoc", "-I", PROTO_DIR, "--python_out=" + _out,
-                    os.path.join(PROTO_DIR, name + ".proto")], check=True)
+    gen = os.path.join(_out, name + "_pb2.py")
+    if not os.path.exists(gen) or os.path.getmtime(gen) < os.path.getmtime(src):
+        tmp = tempfile.mkdtemp(dir=_out)
+        subprocess.run(["protoc", "-I", PROTO_DIR, "--python_out=" + tmp, src], check=True)
+        os.replace(os.path.join(tmp, name + "_pb2.py"), gen)
+        os.rmdir(tmp)
     return importlib.import_module(name + "_pb2")
 
 

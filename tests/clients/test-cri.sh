@@ -1,0 +1,281 @@
+#!/bin/bash
+# timeout: 300
+# The Kubernetes path: containerd 1.6's CRI plugin with a runtime handler
+# "rune" (runtime_type io.containerd.runc.v2, options BinaryName = rune),
+# i.e. what a RuntimeClass with handler "rune" selects, driven by cri.py (the
+# calls the kubelet makes).  containerd's root, state, socket, CNI dirs and
+# the pod logs are in a temp dir; the sandbox ("pause") image and the
+# workload image are made offline and imported into the k8s.io namespace.
+CLIENT=cri
+. "$(dirname "$0")/lib.sh"
+need_pkgs cri
+
+IMG=docker.io/library/rune-busybox:test
+PAUSE=docker.io/library/rune-pause:test
+SOCK=$CT/c.sock
+export RUNE_PROTO_CACHE=$CT/proto
+_shim_socks_before=$(ls /run/containerd/s 2>/dev/null | sort)
+CLIENT_EXTRA_LEFTOVERS='x=$(comm -13 <(echo "$_shim_socks_before") <(ls /run/containerd/s 2>/dev/null | sort) | tr "\n" " "); [ -n "$x" ] && echo "shim sockets: $x"'
+mkdir -p "$CT/cni/bin" "$CT/cni/conf" "$CT/logs"
+# The runtime handlers: rune (as in docs/clients/kubernetes.md), rune with
+# --pal-dir for enclave pods, and one whose binary is missing.
+handler() { # NAME BINARY
+	cat <<CONF
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.$1]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.$1.options]
+        BinaryName = "$2"
+        Root = "$CT/rs"
+CONF
+}
+cat >"$CT/config.toml" <<CONF
+version = 2
+root = "$CT/root"
+state = "$CT/state"
+[grpc]
+  address = "$SOCK"
+[ttrpc]
+  address = "$SOCK.ttrpc"
+[plugins."io.containerd.internal.v1.opt"]
+  path = "$CT/opt"
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "$PAUSE"
+  restrict_oom_score_adj = true
+  disable_tcp_service = true
+  stream_server_address = "127.0.0.1"
+  stream_server_port = "0"
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "$CT/cni/bin"
+    conf_dir = "$CT/cni/conf"
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    snapshotter = "overlayfs"
+    default_runtime_name = "rune"
+$(handler rune "$RUNE")
+$(handler rune-pal "$CT/rune-pal")
+$(handler rune-missing "$CT/no-such-rune")
+CONF
+mkdir -p "$CT/bin"
+cat >"$CT/bin/CRI" <<WRAP
+#!/bin/sh
+exec $PY "$CL_DIR/cri.py" --sock "$SOCK" "\$@"
+WRAP
+cat >"$CT/bin/C" <<WRAP
+#!/bin/sh
+exec ctr -a "$SOCK" -n k8s.io "\$@"
+WRAP
+chmod 0755 "$CT/bin/CRI" "$CT/bin/C"
+PATH=$CT/bin:$PATH
+
+client_case_cleanup() {
+	local p
+	for p in $(cat "$CT/pods" 2>/dev/null); do
+		CRI stopp "$p" >/dev/null 2>&1
+		CRI rmp "$p" >/dev/null 2>&1
+	done
+	rm -f "$CT/pods"
+}
+client_stop() {
+	client_case_cleanup
+	# anything CRI did not clean (a failed sandbox): by hand
+	for t in $(C task ls -q 2>/dev/null); do C task rm -f "$t"; done
+	for t in $(C container ls -q 2>/dev/null); do C container rm "$t"; done
+	if [ -n "${CPID:-}" ]; then
+		kill -TERM "$CPID" 2>/dev/null
+		wait_for 10 sh -c "! kill -0 $CPID" || kill -KILL "$CPID"
+		wait "$CPID" 2>/dev/null
+	fi
+	awk -v t="$CT" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l
+	find /sys/fs/cgroup -maxdepth 3 -type d -path "*/$PFX*" | sort -r | xargs -r rmdir
+	true
+}
+
+containerd --config "$CT/config.toml" --log-level info >"$CT/containerd.log" 2>&1 &
+CPID=$!
+_started=1
+if ! wait_for 30 test -S "$SOCK" || ! wait_for 10 CRI version; then
+	tail -20 "$CT/containerd.log" | sed 's/^/# /'
+	CRI version 2>&1 | sed 's/^/# /'
+	echo "not ok - cri: containerd's CRI up"
+	exit 1
+fi
+echo "# containerd (CRI) up after $((SECONDS - _t0))s"
+build_rootfs "$CT/rootfs"
+"$PY" "$MKIMAGE" oci "$CT/rootfs" "$CT/image.tar" "$IMG"
+"$PY" "$MKIMAGE" oci "$CT/rootfs" "$CT/pause.tar" "$PAUSE" --cmd '["sleep", "2147483647"]'
+cl C images import "$CT/image.tar"
+[ "$RC" = 0 ] && cl C images import "$CT/pause.tar"
+[ "$RC" = 0 ] && cl CRI imagestatus "$IMG"
+[ "$RC" = 0 ] && cl CRI imagestatus "$PAUSE"
+if [ "$RC" != 0 ]; then
+	printf '%s\n' "$CMD" "$OUT" "$ERR" | sed 's/^/# /'
+	echo "not ok - cri: images imported into k8s.io and seen by CRI"
+	exit 1
+fi
+echo "ok - cri: images imported into k8s.io and seen by CRI"
+
+_np=0
+# pod_config NAME: a PodSandboxConfig (host network) in $CT/NAME.pod.json
+pod_config() {
+	_np=$((_np + 1))
+	mkdir -p "$CT/logs/$1"
+	cat >"$CT/$1.pod.json" <<JSON
+{
+ "metadata": {"name": "$1", "uid": "$PFX-$1-$_np", "namespace": "rune-test", "attempt": 0},
+ "log_directory": "$CT/logs/$1",
+ "labels": {"app": "rune-test"},
+ "linux": {
+  "cgroup_parent": "/$PFX-pods",
+  "security_context": {"namespace_options": {"network": "NODE", "pid": "CONTAINER", "ipc": "POD"}}
+ }
+}
+JSON
+}
+# run_pod NAME [HANDLER]: RunPodSandbox; $POD
+run_pod() {
+	pod_config "$1"
+	cl CRI runp "$CT/$1.pod.json" --handler "${2:-rune}"
+	[ "$RC" = 0 ] || fail "RunPodSandbox (handler ${2:-rune})"
+	POD=$OUT
+	echo "$POD" >>"$CT/pods"
+}
+# ctr_config NAME JSON-FIELDS...: a ContainerConfig in $CT/NAME.ctr.json
+ctr_config() {
+	local name=$1
+	shift
+	local extra
+	extra=$(IFS=,; echo "$*")
+	echo "{\"metadata\": {\"name\": \"$name\"}, \"image\": {\"image\": \"$IMG\"}, \"log_path\": \"$name.log\"${extra:+, $extra}}" >"$CT/$name.ctr.json"
+}
+# create_start POD_NAME NAME: CreateContainer + StartContainer; $CID
+create_start() {
+	cl CRI create "$POD" "$CT/$2.ctr.json" "$CT/$1.pod.json"
+	[ "$RC" = 0 ] || fail "CreateContainer $2"
+	CID=$OUT
+	cl CRI start "$CID"
+	[ "$RC" = 0 ] || fail "StartContainer $2"
+}
+# cstate ID: CONTAINER_RUNNING, CONTAINER_EXITED, ...
+cstate() { CRI inspect "$1" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["state"])'; }
+cfield() { CRI inspect "$1" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$2"; }
+# init_pid ID: the container's init pid, from the shim's view (ctr, k8s.io)
+init_pid() { C task ls | awk -v id="$1" '$1 == id { print $2 }'; }
+
+t_pod_lifecycle() {
+	run_pod p1
+	cl_ok CRI inspectp "$POD"
+	assert_contains SANDBOX_READY "$OUT" "pod state"
+	assert_contains '"runtime_handler": "rune"' "$OUT" "pod runtime handler"
+	ctr_config c1 '"command": ["sh", "-c", "trap \"\" TERM; echo hello from cri; echo to-stderr >&2; exec sleep 1000"]' \
+		'"linux": {"resources": {"memory_limit_in_bytes": 67108864}}'
+	create_start p1 c1
+	wait_for 10 sh -c "[ \"\$(CRI inspect $CID | grep -c CONTAINER_RUNNING)\" = 1 ]" || fail "container not running: $(CRI inspect "$CID")"
+	# the shim ran rune: its state is under the handler's Root
+	[ -d "$CT/rs/k8s.io/$CID" ] || fail "no rune state under the handler's Root: $(ls "$CT/rs/k8s.io" 2>&1)"
+	# logs (CRI format: TIME STREAM TAG MESSAGE)
+	wait_for 10 grep -q 'hello from cri' "$CT/logs/p1/c1.log" || fail "no output in the CRI log: $(cat "$CT/logs/p1/c1.log" 2>&1)"
+	grep -Eq '^[0-9T:.+-]+Z? stdout F hello from cri$' "$CT/logs/p1/c1.log" || fail "stdout line in CRI format: $(cat "$CT/logs/p1/c1.log")"
+	grep -Eq ' stderr F to-stderr$' "$CT/logs/p1/c1.log" || fail "stderr line in CRI format: $(cat "$CT/logs/p1/c1.log")"
+	# exec
+	cl CRI exec "$CID" -- sh -c 'echo exec in $(cat /proc/1/comm); echo e >&2; exit 3'
+	assert_rc 3 "ExecSync exit code"
+	assert_eq "exec in sleep" "$OUT" "ExecSync stdout"
+	assert_eq e "$ERR" "ExecSync stderr"
+	# memory limit, then UpdateContainerResources
+	local pid
+	pid=$(init_pid "$CID")
+	assert_eq 67108864 "$(memory_limit_of "$pid")" "memory limit from the ContainerConfig"
+	echo '{"memory_limit_in_bytes": 100663296, "cpu_shares": 512}' >"$CT/res.json"
+	cl_ok CRI update "$CID" "$CT/res.json"
+	assert_eq 100663296 "$(memory_limit_of "$pid")" "memory limit after UpdateContainerResources"
+	# stop: SIGTERM, which the init ignores (SIG_IGN), SIGKILL after the timeout
+	cl_ok CRI stop "$CID" --timeout 2
+	assert_eq CONTAINER_EXITED "$(cstate "$CID")" "state after StopContainer"
+	assert_eq 137 "$(cfield "$CID" exit_code)" "exit code after StopContainer (TERM ignored, KILL after 2s)"
+	cl_ok CRI rm "$CID"
+	cl CRI inspect "$CID"
+	assert_fails "ContainerStatus after RemoveContainer"
+	[ ! -e "$CT/rs/k8s.io/$CID" ] || fail "rune state left after RemoveContainer"
+	cl_ok CRI stopp "$POD"
+	cl_ok CRI rmp "$POD"
+	cl CRI inspectp "$POD"
+	assert_fails "PodSandboxStatus after RemovePodSandbox"
+	[ -z "$(ls "$CT/rs/k8s.io" 2>/dev/null)" ] || fail "rune state left after RemovePodSandbox: $(ls "$CT/rs/k8s.io")"
+}
+
+t_stop_signal() {
+	run_pod p2
+	ctr_config c2 '"command": ["sh", "-c", "trap \"exit 42\" TERM; echo ready; while :; do sleep 0.2; done"]'
+	create_start p2 c2
+	wait_for 10 grep -q ready "$CT/logs/p2/c2.log" || fail "not ready"
+	cl_ok CRI stop "$CID" --timeout 20
+	assert_eq 42 "$(cfield "$CID" exit_code)" "exit code after StopContainer (TERM trapped, exit 42)"
+	assert_eq Error "$(cfield "$CID" reason)" "reason"
+	# a container that exits by itself: Completed, 0
+	ctr_config c3 '"command": ["sh", "-c", "echo done"]'
+	create_start p2 c3
+	wait_for 10 sh -c "CRI inspect $CID | grep -q CONTAINER_EXITED" || fail "c3 did not exit"
+	assert_eq 0 "$(cfield "$CID" exit_code)" "exit code of a completed container"
+	assert_eq Completed "$(cfield "$CID" reason)" "reason"
+}
+
+t_tty() {
+	run_pod p3
+	ctr_config c4 '"command": ["sh", "-c", "tty; [ -t 0 ] && [ -t 1 ] && echo both-tty; exec sleep 1000"]' '"tty": true' '"stdin": true'
+	create_start p3 c4
+	wait_for 10 grep -q both-tty "$CT/logs/p3/c4.log" || fail "no tty output: $(cat "$CT/logs/p3/c4.log" 2>&1)"
+	grep -Eq 'stdout F /dev/pts/[0-9]+' "$CT/logs/p3/c4.log" || fail "tty path not in the log: $(cat "$CT/logs/p3/c4.log")"
+	cl_ok CRI exec "$CID" -- sh -c 'tty || true'
+	assert_eq "not a tty" "$OUT" "ExecSync has no tty"
+}
+
+t_errors() {
+	run_pod p4
+	ctr_config c5 '"command": ["/no/such/binary"]'
+	cl CRI create "$POD" "$CT/c5.ctr.json" "$CT/p4.pod.json"
+	if [ "$RC" = 0 ]; then
+		CID=$OUT
+		cl CRI start "$CID"
+	fi
+	assert_fails "CreateContainer/StartContainer of a missing binary"
+	assert_contains /no/such/binary "$ERR" "the CRI error"
+	assert_match '[Nn]o such file|not found' "$ERR" "the CRI error"
+	# exec of a missing binary in a running container
+	ctr_config c6 '"command": ["sleep", "1000"]'
+	create_start p4 c6
+	cl CRI exec "$CID" -- /no/such/binary
+	assert_fails "ExecSync of a missing binary"
+	assert_contains /no/such/binary "$ERR" "the ExecSync error"
+	assert_eq CONTAINER_RUNNING "$(cstate "$CID")" "state after a failed exec"
+	# a handler whose binary is missing
+	pod_config p5
+	cl CRI runp "$CT/p5.pod.json" --handler rune-missing
+	assert_fails "RunPodSandbox with a missing runtime binary"
+	assert_contains no-such-rune "$ERR" "the CRI error names the runtime"
+	# an unknown handler (RuntimeClass without a containerd handler)
+	cl CRI runp "$CT/p5.pod.json" --handler no-such-handler
+	assert_fails "RunPodSandbox with an unknown handler"
+	assert_contains no-such-handler "$ERR" "the CRI error"
+}
+
+t_enclave() {
+	have_enclave || skip "enclave runtime not built ($PAL, $ENCL_DIR)"
+	run_pod p6 rune-pal
+	ctr_config c7 '"command": ["skeleton", "hello"]' '"working_dir": "/enclave"' \
+		"\"envs\": [{\"key\": \"ENCLAVE_TYPE\", \"value\": \"intelSgx\"}, {\"key\": \"ENCLAVE_RUNTIME_PATH\", \"value\": \"$PAL\"}, {\"key\": \"ENCLAVE_RUNTIME_ARGS\", \"value\": \"/enclave\"}]"
+	create_start p6 c7
+	wait_for 20 sh -c "CRI inspect $CID | grep -q CONTAINER_EXITED" || fail "enclave container did not finish: $(CRI inspect "$CID")"
+	grep -q 'Hello from the skeleton enclave!' "$CT/logs/p6/c7.log" || fail "no enclave greeting in the log: $(cat "$CT/logs/p6/c7.log" 2>&1)"
+	assert_eq 0 "$(cfield "$CID" exit_code)" "enclave container exit code"
+	# annotations instead of env, exit status
+	ctr_config c8 '"command": ["skeleton", "exit", "3"]' '"working_dir": "/enclave"' \
+		"\"annotations\": {\"enclave.type\": \"intelSgx\", \"enclave.runtime.path\": \"$PAL\", \"enclave.runtime.args\": \"/enclave\"}"
+	create_start p6 c8
+	wait_for 20 sh -c "CRI inspect $CID | grep -q CONTAINER_EXITED" || fail "enclave container did not finish"
+	assert_eq 3 "$(cfield "$CID" exit_code)" "enclave exit status (annotations)"
+}
+
+tcase "cri: pod + container, logs, exec, update, stop, remove" t_pod_lifecycle
+tcase "cri: stop with a signal, exit codes, reasons" t_stop_signal
+tcase "cri: tty container" t_tty
+tcase "cri: errors from rune reach the CRI caller" t_errors
+tcase "cri: enclave pod (RuntimeClass handler with the skeleton PAL)" t_enclave
