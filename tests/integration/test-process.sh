@@ -256,15 +256,23 @@ t_preserve_fds() {
 t_listen_fds() {
 	new_bundle
 	echo sock >"$T/fd3"
-	cfg_sh 'echo "LISTEN_FDS=$LISTEN_FDS LISTEN_PID=$LISTEN_PID"; ls /proc/$$/fd | sort -n | tr "\n" " "; echo; cat <&3'
+	cfg_sh 'echo "LISTEN_FDS=$LISTEN_FDS LISTEN_PID=$LISTEN_PID"; cat <&3; exec sleep 1000'
 	RC=0
 	# LISTEN_PID must be the runtime's own pid (sd_listen_fds semantics)
 	LISTEN_FDS=1 timeout -k 5 "$RT_TIMEOUT" bash -c 'export LISTEN_PID=$$; exec "$@"' _ \
-		"$RUNTIME" --root "$ROOT" run --bundle "$B" "$ID" 3<"$T/fd3" >"$T/out" 2>"$T/err" || RC=$?
-	OUT=$(cat "$T/out")
+		"$RUNTIME" --root "$ROOT" run -d --bundle "$B" "$ID" 3<"$T/fd3" 4<"$T/fd3" >"$T/out" 2>"$T/err" || RC=$?
 	ERR=$(cat "$T/err")
-	assert_rc 0 "run with LISTEN_FDS=1"
-	assert_eq "$(printf '%s\n' 'LISTEN_FDS=1 LISTEN_PID=1' '0 1 2 3 ' sock)" "$OUT" "socket activation fds"
+	assert_rc 0 "run -d with LISTEN_FDS=1"
+	wait_status "$ID" running
+	local init i
+	init=$(rt state "$ID" | jget .pid)
+	for ((i = 0; i < 50; i++)); do
+		grep -q sleep /proc/"$init"/cmdline && break
+		sleep 0.1
+	done
+	OUT=$(cat "$T/out")
+	assert_eq "$(printf '%s\n' 'LISTEN_FDS=1 LISTEN_PID=1' sock)" "$OUT" "socket activation env and fd 3"
+	assert_eq "0 1 2 3 " "$(fds_of "$init" allow-tmp)" "fds of init with LISTEN_FDS=1 (fd 4 not passed)"
 }
 
 t_no_pivot() {
