@@ -18,7 +18,7 @@ LIBS :=
 UNIT_TESTS :=
 DEPFILES :=
 
-.PHONY: all deps check check-asan demo bench install clean format format-check
+.PHONY: all deps check check-asan check-valgrind demo bench install clean format format-check
 
 all:
 
@@ -41,6 +41,11 @@ check: deps
 check-asan: deps
 	$(MAKE) BUILD=build-asan CC=clang SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" all
 	BUILD=$(abspath build-asan) RUNE_ASAN=1 tests/run.sh
+
+# Unit tests only, each under valgrind (memcheck).
+check-valgrind: deps
+	$(MAKE) all
+	BUILD=$(abspath $(BUILD)) RUNE_VALGRIND=1 TESTS=/tests/ tests/run.sh
 
 demo: deps
 	$(MAKE) all

@@ -50,7 +50,12 @@ run_one() { # name timeout cmd...
 
 for t in $(find "$BUILD/tests" -maxdepth 1 -type f -perm -u+x 2>/dev/null | sort); do
 	[ -n "${TESTS:-}" ] && [[ $t != *${TESTS}* ]] && continue
-	run_one "unit/$(basename "$t")" 120 "$t"
+	if [ -n "${RUNE_VALGRIND:-}" ]; then
+		run_one "unit/$(basename "$t")" 600 valgrind -q --leak-check=full \
+			--errors-for-leak-kinds=definite --error-exitcode=99 "$t"
+	else
+		run_one "unit/$(basename "$t")" 120 "$t"
+	fi
 done
 for t in $(find tests -name 'test-*.sh' -type f | sort); do
 	[ -n "${TESTS:-}" ] && [[ $t != *${TESTS}* ]] && continue

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <linux/magic.h>
 #include <linux/openat2.h>
 #include <sched.h>
@@ -45,41 +46,36 @@ static char *fd_path(int fd)
 	return p;
 }
 
-int rune_open_in_root(int rootfd, const char *path, int flags, bool create, bool dir, int *out,
-		      err_t *err)
+/*
+ * Creates the first missing component of path (below rootfd), or, if that
+ * component is a dangling symlink, rewrites *path to go through its target
+ * (still inside the root). Returns 1 when *path was rewritten, 0 when a
+ * component was created.
+ */
+static int create_step(int rootfd, char **path, bool dir, err_t *err)
 {
 	const unsigned long long resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-	_cleanup_free_ char *copy = NULL;
-	char *slash;
-	int fd;
+	_cleanup_free_ char *copy = strdup(*path);
+	char *end = copy;
 
-	while (*path == '/')
-		path++;
-	if (*path == '\0') {
-		fd = sys_openat2(rootfd, ".", flags, resolve);
-		goto done;
-	}
-	fd = sys_openat2(rootfd, path, flags, resolve);
-	if (fd >= 0 || errno != ENOENT || !create)
-		goto done;
-
-	/* Create missing components one by one, each resolved from the root again. */
-	copy = strdup(path);
 	if (copy == NULL)
-		return err_sys(err, ENOMEM, "open %s", path);
-	for (slash = strchr(copy, '/');; slash = strchr(slash + 1, '/')) {
+		return err_sys(err, ENOMEM, "open %s", *path);
+	for (;;) {
+		char *slash = strchr(end, '/');
 		bool last = slash == NULL;
-		_cleanup_close_ int parent = -1;
-		char *base;
+		_cleanup_close_ int fd = -1, parent = -1;
+		char *base, target[PATH_MAX];
+		struct stat st;
+		ssize_t n;
 
-		if (!last)
+		if (slash)
 			*slash = '\0';
 		fd = sys_openat2(rootfd, copy, O_PATH, resolve);
 		if (fd >= 0) {
 			if (last)
-				break;
-			close(fd);
+				return 0;
 			*slash = '/';
+			end = slash + 1;
 			continue;
 		}
 		if (errno != ENOENT)
@@ -88,36 +84,73 @@ int rune_open_in_root(int rootfd, const char *path, int flags, bool create, bool
 		if (base) {
 			*base = '\0';
 			parent = sys_openat2(rootfd, copy, O_PATH | O_DIRECTORY, resolve);
-			*base = '/';
-			base++;
+			*base++ = '/';
 		} else {
 			parent = dup(rootfd);
 			base = copy;
 		}
 		if (parent < 0)
 			return err_sys(err, errno, "open parent of %s in rootfs", copy);
+		if (fstatat(parent, base, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
+			/* A dangling symlink: follow it by hand, still under the root. */
+			char *rest = last ? "" : slash + 1, *np;
+			n = readlinkat(parent, base, target, sizeof(target) - 1);
+			if (n < 0)
+				return err_sys(err, errno, "readlink %s in rootfs", copy);
+			target[n] = '\0';
+			base[-1 * (base != copy)] = '\0';
+			if (asprintf(&np, "%s%s%s%s%s", target[0] == '/' || base == copy ? "" : copy,
+				     target[0] == '/' || base == copy ? "" : "/", target,
+				     *rest ? "/" : "", rest) < 0)
+				return err_sys(err, ENOMEM, "open %s", *path);
+			free(*path);
+			*path = np;
+			return 1;
+		}
 		if (!last || dir) {
 			if (mkdirat(parent, base, 0755) < 0 && errno != EEXIST)
 				return err_sys(err, errno, "mkdir %s in rootfs", copy);
 		} else {
-			int f =
-			    openat(parent, base, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+			int f = openat(parent, base, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
 			if (f < 0 && errno != EEXIST)
 				return err_sys(err, errno, "create %s in rootfs", copy);
 			if (f >= 0)
 				close(f);
 		}
-		if (last) {
-			fd = sys_openat2(rootfd, copy, flags, resolve);
-			break;
-		}
-		*slash = '/';
+		return 0;
 	}
-done:
-	if (fd < 0)
-		return err_sys(err, errno, "open %s in rootfs", path);
-	*out = fd;
-	return 0;
+}
+
+int rune_open_in_root(int rootfd, const char *path, int flags, bool create, bool dir, int *out,
+		      err_t *err)
+{
+	const unsigned long long resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+	_cleanup_free_ char *cur = NULL;
+	int fd, ret;
+
+	while (*path == '/')
+		path++;
+	cur = strdup(*path ? path : ".");
+	if (cur == NULL)
+		return err_sys(err, ENOMEM, "open %s", path);
+	/* Each round creates one component or follows one dangling symlink. */
+	for (int round = 0; round < 256; round++) {
+		char *p = cur;
+		while (*p == '/')
+			p++;
+		fd = sys_openat2(rootfd, *p ? p : ".", flags, resolve);
+		if (fd >= 0) {
+			*out = fd;
+			return 0;
+		}
+		if (errno != ENOENT || !create)
+			return err_sys(err, errno, "open %s in rootfs", path);
+		if (p != cur)
+			memmove(cur, p, strlen(p) + 1);
+		if ((ret = create_step(rootfd, &cur, dir, err)) < 0)
+			return ret;
+	}
+	return err_set(err, ELOOP, "open %s in rootfs: too many levels of symbolic links", path);
 }
 
 int rune_open_devnull(int *fd, err_t *err)
