@@ -20,6 +20,9 @@ t_namespaces_default() {
 		assert_eq "$(host_ns "$n")" "$got" "container $n namespace (not requested: the host's)"
 	done
 	assert_contains "self 1" "$OUT" "workload is pid 1"
+	# a new network namespace has only lo
+	ct_sh 'tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " "'
+	assert_eq lo "$OUT" "interfaces in the new network namespace"
 }
 
 t_namespace_cgroup() {

@@ -89,6 +89,50 @@ t_stopped_after_exit() {
 	assert_nothing_left "$ID"
 }
 
+t_run_stdin() {
+	new_bundle
+	cfg_sh 'read line; echo "got:$line"; cat'
+	RC=0
+	OUT=$(printf 'first\nrest\n' | rt run --bundle "$B" "$ID" 2>"$T/err") || RC=$?
+	ERR=$(cat "$T/err")
+	assert_rc 0 "run with stdin"
+	assert_eq "$(printf '%s\n' got:first rest)" "$OUT" "stdin passed to the workload"
+}
+
+t_kill_created_start_stopped() {
+	new_bundle
+	add_share
+	cfg_sh 'echo ran > /share/ran; sleep 1000'
+	ct_create
+	rtc kill "$ID" KILL
+	assert_rc 0 "kill of a created container"
+	wait_status "$ID" stopped
+	rtc start "$ID"
+	assert_fails "start of a stopped container"
+	sleep 0.3
+	[ ! -e "$SH/ran" ] || fail "the workload ran after start of a killed container"
+	rtc kill "$ID" KILL
+	[ "$RC" != 0 ] || echo "# note: kill of a stopped container succeeded"
+	rtc delete "$ID"
+	assert_rc 0 delete
+	assert_nothing_left "$ID"
+}
+
+t_fresh_root_dir() {
+	new_bundle
+	cfg_args true
+	local root=$T/fresh/nested/root
+	RC=0
+	timeout -k 5 "$RT_TIMEOUT" "$RUNTIME" --root "$root" run --bundle "$B" "$ID" >"$T/out" 2>"$T/err" || RC=$?
+	ERR=$(cat "$T/err")
+	assert_rc 0 "run with a --root that does not exist yet"
+	RC=0
+	timeout -k 5 "$RT_TIMEOUT" "$RUNTIME" --root "$root" list -q >"$T/out" 2>"$T/err" || RC=$?
+	assert_rc 0 "list in that root"
+	assert_eq "" "$(cat "$T/out")" "list after the run"
+	assert_nothing_left "$ID"
+}
+
 t_init_killed_outside() {
 	# the init dies behind the runtime's back: state must say stopped (and
 	# never mistake a recycled pid for the container), delete must work
@@ -419,6 +463,14 @@ t_spec_structure() {
 	assert_rc 0 "spec --rootless"
 	assert_contains '"user"' "$(jq_py "[n['type'] for n in d['linux']['namespaces']]" <"$T/spec-rl/config.json")" "rootless namespaces"
 	jq_py "d['linux']['uidMappings']" <"$T/spec-rl/config.json" >/dev/null || fail "rootless spec lacks uidMappings"
+	# the runtime runs its own default spec (after the rootfs and a
+	# non-terminal process are supplied)
+	cp -a "$T/rootfs.tmpl" "$T/spec/rootfs"
+	"$PY" "$OCICFG" set "$T/spec/config.json" .process.terminal false
+	"$PY" "$OCICFG" set "$T/spec/config.json" .process.args '["sh", "-c", "echo spec-ok"]'
+	rtc run --bundle "$T/spec" "$PFX-spec"
+	assert_rc 0 "run of the runtime's own spec"
+	assert_eq spec-ok "$OUT" "output of the runtime's own spec"
 	# spec without --bundle writes to the cwd
 	mkdir -p "$T/spec-cwd"
 	(cd "$T/spec-cwd" && rt spec) || fail "spec in cwd"
@@ -475,6 +527,9 @@ tcase "create/start/kill/delete and status transitions" t_create_start_delete
 tcase "status stopped after the workload exits" t_stopped_after_exit
 tcase "create/run refuse an existing id" t_create_duplicate_id
 tcase "init killed outside the runtime: stopped, deletable" t_init_killed_outside
+tcase "run passes stdin through" t_run_stdin
+tcase "kill of a created container; start of a stopped one fails" t_kill_created_start_stopped
+tcase "--root created when missing" t_fresh_root_dir
 tcase "delete of a created container without --force" t_delete_created_no_force
 tcase "state JSON fields" t_state_fields
 tcase "list table, --format json, -q" t_list_formats
