@@ -24,40 +24,63 @@ msg() { echo "bench: $*" >&2; }
 
 # ---------------------------------------------------------------- cleanup
 
+# This run's cgroups on every real hierarchy (in the private namespace the
+# unified mount point is our own tmpfs, gone with the namespace).
+our_cgroups() {
+	local h d
+	for h in /sys/fs/cgroup /sys/fs/cgroup/*; do
+		[ -d "$h" ] || continue
+		case $(stat -f -c %T "$h" 2>/dev/null) in
+		cgroupfs | cgroup2fs) ;;
+		*) continue ;;
+		esac
+		for d in "$h/$PFX"-*; do
+			[ -d "$d" ] && echo "$d"
+		done
+	done
+}
+
+kill_cgroup() {
+	local pid
+	[ -r "$1/cgroup.procs" ] || return 0
+	while read -r pid; do
+		kill -9 "$pid" 2>/dev/null
+	done <"$1/cgroup.procs"
+}
+
 # Removes every container of ours from every runtime's root, then whatever
 # they left behind in the cgroup hierarchies.  Runs in the namespace the
 # containers were made in, and again on the host.
 cleanup_containers() {
-	local rt bin root id
+	local rt bin root id d
+	# Kill first: a stopped container deletes at once, where runc's
+	# delete --force of a running one waits 100 ms after its SIGKILL.
+	for d in $(our_cgroups); do
+		kill_cgroup "$d"
+	done
 	for rt in $ALL_RTS; do
 		bin=$(rt_bin "$rt")
 		root=$WORK/root/$rt
 		[ -d "$root" ] && [ -n "$bin" ] || continue
-		for id in "$root"/*; do
-			[ -d "$id" ] || continue
-			id=${id##*/}
-			timeout 10 "$bin" --root "$root" delete --force "$id" >/dev/null 2>&1 ||
-				timeout 10 "$bin" --root "$root" kill "$id" KILL >/dev/null 2>&1
-		done
+		(
+			for id in "$root"/*; do
+				[ -d "$id" ] || continue
+				id=${id##*/}
+				timeout 10 "$bin" --root "$root" delete --force "$id" >/dev/null 2>&1 ||
+					timeout 10 "$bin" --root "$root" kill "$id" KILL >/dev/null 2>&1
+			done
+		) &
 	done
+	wait
 	sweep_cgroups
 }
 
 # Kills what is left in cgroups named after this run's prefix, removes them.
 sweep_cgroups() {
-	local d pid
-	for d in /sys/fs/cgroup/*/"$PFX"-* /sys/fs/cgroup/"$PFX"-*; do
-		[ -d "$d" ] || continue
-		# Only real hierarchies: in the private namespace the unified
-		# mount point is our own tmpfs, gone with the namespace.
-		case $(stat -f -c %T "$d" 2>/dev/null) in
-		cgroupfs | cgroup2fs) ;;
-		*) continue ;;
-		esac
+	local d
+	for d in $(our_cgroups); do
 		for _ in 1 2 3 4 5 6 7 8 9 10; do
-			for pid in $(cat "$d/cgroup.procs" 2>/dev/null); do
-				kill -9 "$pid" 2>/dev/null
-			done
+			kill_cgroup "$d"
 			# Deepest first: runtimes may nest.
 			find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
 			[ -d "$d" ] || break
