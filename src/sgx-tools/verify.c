@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* sgx-tools verify: is the SIGSTRUCT what EINIT accepts, and for this image? */
+/* sgx-tools verify: would EINIT accept this SIGSTRUCT (for this image, these SECS values)? */
 #include <stdio.h>
 #include <string.h>
 
@@ -7,19 +7,76 @@
 
 static const char help[] =
     "Usage: sgx-tools verify --sigstruct SIG [--image FILE --pages SPEC | --elf FILE]\n"
-    "                        [LAYOUT]\n"
+    "                        [LAYOUT] [--secs-attributes N] [--secs-xfrm N]\n"
+    "                        [--secs-miscselect N]\n"
     "Exits 0 only if the SIGSTRUCT passes EINIT's checks (headers, exponent,\n"
     "q1/q2, RSA signature) and, given an enclave, its enclave hash is the\n"
-    "enclave's MRENCLAVE. Prints mrenclave and mrsigner.\n";
+    "enclave's MRENCLAVE. The --secs-* values (default: the SIGSTRUCT's own)\n"
+    "are checked against its masked attributes, xfrm and miscselect as EINIT\n"
+    "does; a failure names the EINIT error class. Prints mrenclave and mrsigner.\n";
+
+enum { OPT_SECS_ATTRIBUTES = 1000, OPT_SECS_XFRM, OPT_SECS_MISCSELECT };
+
+static const char *einit_class(int code)
+{
+	switch (code) {
+	case SGX_INVALID_SIG_STRUCT:
+		return "SGX_INVALID_SIG_STRUCT";
+	case SGX_INVALID_ATTRIBUTE:
+		return "SGX_INVALID_ATTRIBUTE";
+	case SGX_INVALID_MEASUREMENT:
+		return "SGX_INVALID_MEASUREMENT";
+	case SGX_INVALID_SIGNATURE:
+		return "SGX_INVALID_SIGNATURE";
+	case SGX_INVALID_EINITTOKEN:
+		return "SGX_INVALID_EINITTOKEN";
+	default:
+		return "an error";
+	}
+}
+
+struct secs_args {
+	uint64_t attributes, xfrm, miscselect;
+	int have_attributes, have_xfrm, have_miscselect;
+};
+
+/* 1 if opt was a --secs-* option, 0 if not, < 0 on a bad value. */
+static int secs_arg(struct secs_args *s, int opt, const char *arg, err_t *err)
+{
+	int ret;
+
+	switch (opt) {
+	case OPT_SECS_ATTRIBUTES:
+		s->have_attributes = 1;
+		ret = parse_u64("secs-attributes", arg, UINT64_MAX, &s->attributes, err);
+		break;
+	case OPT_SECS_XFRM:
+		s->have_xfrm = 1;
+		ret = parse_u64("secs-xfrm", arg, UINT64_MAX, &s->xfrm, err);
+		break;
+	case OPT_SECS_MISCSELECT:
+		s->have_miscselect = 1;
+		ret = parse_u64("secs-miscselect", arg, UINT32_MAX, &s->miscselect, err);
+		break;
+	default:
+		return 0;
+	}
+	return ret < 0 ? ret : 1;
+}
 
 int cmd_verify(int argc, char **argv, err_t *err)
 {
-	static const struct option opts[] = { IMAGE_OPTIONS,
-					      { "sigstruct", required_argument, NULL,
-						OPT_SIGSTRUCT },
-					      { "help", no_argument, NULL, 'h' },
-					      { 0 } };
+	static const struct option opts[] = {
+		IMAGE_OPTIONS,
+		{ "sigstruct", required_argument, NULL, OPT_SIGSTRUCT },
+		{ "secs-attributes", required_argument, NULL, OPT_SECS_ATTRIBUTES },
+		{ "secs-xfrm", required_argument, NULL, OPT_SECS_XFRM },
+		{ "secs-miscselect", required_argument, NULL, OPT_SECS_MISCSELECT },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
 	struct image_args a = { 0 };
+	struct secs_args s = { 0 };
 	const char *path = NULL;
 	struct sgx_sigstruct ss;
 	uint8_t mrenclave[32], signer[32];
@@ -36,6 +93,8 @@ int cmd_verify(int argc, char **argv, err_t *err)
 			continue;
 		}
 		ret = image_arg(&a, c, optarg, err);
+		if (ret == 0)
+			ret = secs_arg(&s, c, optarg, err);
 		if (ret < 0)
 			return ret;
 		if (ret == 0)
@@ -48,19 +107,20 @@ int cmd_verify(int argc, char **argv, err_t *err)
 	ret = sgx_sigstruct_load(&ss, path, err);
 	if (ret < 0)
 		return ret;
-	ret = sgx_sigstruct_check(&ss, err);
-	if (ret < 0)
-		return err_wrap(err, "%s", path);
+	/* Without an enclave, the hash is checked against the SIGSTRUCT's own. */
+	memcpy(mrenclave, ss.body.enclavehash, 32);
 	if (a.image || a.elf || a.pages) {
 		ret = image_mrenclave(&a, 0, mrenclave, err);
 		if (ret < 0)
 			return ret;
-		/* EINIT with the SECS fields the signer asked for: only the hash can differ. */
-		ret = sgx_einit_check(&ss, mrenclave, ss.body.attributes, ss.body.xfrm,
-				      ss.body.miscselect, err);
-		if (ret != 0)
-			return err_wrap(err, "%s", path);
 	}
+	ret = sgx_einit_check(&ss, mrenclave, s.have_attributes ? s.attributes : ss.body.attributes,
+			      s.have_xfrm ? s.xfrm : ss.body.xfrm,
+			      s.have_miscselect ? (uint32_t)s.miscselect : ss.body.miscselect, err);
+	if (ret > 0)
+		return err_wrap(err, "%s: EINIT would fail with %s", path, einit_class(ret));
+	if (ret < 0)
+		return err_wrap(err, "%s", path);
 	sgx_hex(ss.body.enclavehash, 32, hex);
 	printf("mrenclave: %s\n", hex);
 	sgx_mrsigner(&ss, signer);

@@ -88,6 +88,13 @@ else
 	nok "dump --json"
 fi
 
+# EINIT dry run against SECS values
+check "verify: masks 0 accept any SECS attributes" "$T" verify --sigstruct encl.ss \
+	--secs-attributes 0x6 --secs-xfrm 0x7 --secs-miscselect 1
+refuse "verify: EINITTOKENKEY refused" "$T" verify --sigstruct encl.ss --secs-attributes 0x24
+grep -q SGX_INVALID_EINITTOKEN err.log && ok "verify names SGX_INVALID_EINITTOKEN" ||
+	nok "verify class: $(cat err.log)"
+
 # gen-key + sign with defaults
 check "gen-key" "$T" gen-key --out key.pem
 [ "$(stat -c %a key.pem)" = 600 ] && ok "gen-key mode 0600" || nok "gen-key mode"
@@ -96,6 +103,13 @@ openssl rsa -in key.pem -noout -text 2>/dev/null | grep -q 'publicExponent: 3 ' 
 refuse "gen-key refuses to overwrite" "$T" gen-key --out key.pem
 check "sign with defaults" "$T" sign --key key.pem "${FLAT[@]}" --out def.ss
 check "verify default-signed" "$T" verify --sigstruct def.ss "${FLAT[@]}"
+check "verify default-signed: AVX is outside the xfrm mask" "$T" verify --sigstruct def.ss \
+	--secs-xfrm 0x7
+refuse "verify default-signed: DEBUG refused" "$T" verify --sigstruct def.ss --secs-attributes 0x6
+grep -q SGX_INVALID_ATTRIBUTE err.log && ok "verify names SGX_INVALID_ATTRIBUTE" ||
+	nok "verify class: $(cat err.log)"
+refuse "verify default-signed: miscselect refused" "$T" verify --sigstruct def.ss \
+	--secs-miscselect 1
 "$T" dump def.ss >def.txt
 today=$(date -u +%Y%m%d)
 grep -q "^date: 0x$today$" def.txt && grep -q '^attributes_mask: 0xffffffffffffffff$' def.txt &&
