@@ -171,6 +171,44 @@ t_poststop_failure() {
 	assert_nothing_left "$ID"
 }
 
+t_poststart_failure() {
+	new_bundle
+	cfg_args sleep 1000
+	cfg_append .hooks.poststart '{"path": "/bin/false"}'
+	rtc create --bundle "$B" "$ID"
+	if [ "$RC" != 0 ]; then
+		# runc 1.1 runs poststart at create, and fails it
+		runc_quirk "create failed because of a failing poststart hook"
+		assert_nothing_left "$ID"
+		return 0
+	fi
+	rtc start "$ID"
+	# runtime-spec: a failing poststart hook is a warning; the lifecycle
+	# continues.  runc 1.1 fails and kills the container instead.
+	if [ "$RC" != 0 ] || [ "$(status "$ID")" != running ]; then
+		runc_quirk "a failing poststart hook stopped the container (start rc=$RC, status $(status "$ID"))"
+	fi
+	rtc delete --force "$ID"
+	assert_rc 0 "delete --force"
+	assert_nothing_left "$ID"
+}
+
+t_start_container_failure() {
+	new_bundle
+	add_share
+	cfg_sh 'echo ran > /share/ran; sleep 1000'
+	cfg_append .hooks.startContainer '{"path": "/bin/false"}'
+	ct_create
+	rtc start "$ID"
+	# runc 1.1's start returns before its init runs the hook
+	[ "$RC" != 0 ] || runc_quirk "start succeeded despite a failing startContainer hook"
+	sleep 0.3
+	[ ! -e "$SH/ran" ] || fail "the workload ran despite a failing startContainer hook"
+	[ "$(status "$ID")" != running ] || fail "container running after a failing startContainer hook"
+	rtc delete --force "$ID"
+	assert_nothing_left "$ID"
+}
+
 t_hook_args_env() {
 	new_bundle
 	add_share
@@ -192,4 +230,6 @@ tcase "hooks: failing createRuntime/createContainer leave nothing" t_create_runt
 tcase "hooks: missing hook binary" t_hook_missing_binary
 tcase "hooks: timeout" t_hook_timeout
 tcase "hooks: failing poststop does not leak the container" t_poststop_failure
+tcase "hooks: failing poststart is only a warning" t_poststart_failure
+tcase "hooks: failing startContainer stops the start" t_start_container_failure
 tcase "hooks: args (argv0) and env" t_hook_args_env
