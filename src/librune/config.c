@@ -263,9 +263,6 @@ static int parse_cap_set(struct ctx *c, json_t *caps, const char *path, const ch
 	for (size_t i = 0; names && names[i]; i++) {
 		int cap = rune_cap_from_name(names[i]);
 		if (cap < 0) {
-			/* runc warns and ignores capabilities this kernel/libcap doesn't know. */
-			if (strncasecmp(names[i], "CAP_", 4) == 0)
-				continue;
 			_cleanup_free_ char *p = sub(path, key);
 			_cleanup_free_ char *pi = idx(p, i);
 			return BAD(c, pi, "unknown capability \"%s\"", names[i]);
@@ -823,6 +820,44 @@ static int parse_sysctls(struct ctx *c, json_t *linux_obj, struct rune_config *c
 	return 0;
 }
 
+/* Which namespace a sysctl belongs to, as runc checks it: -1 if none (host-wide). */
+static int sysctl_namespace(const char *key)
+{
+	static const char *const ipc[] = { "kernel.msgmax", "kernel.msgmnb",
+					   "kernel.msgmni", "kernel.sem",
+					   "kernel.shmall", "kernel.shmmax",
+					   "kernel.shmmni", "kernel.shm_rmid_forced" };
+
+	if (strncmp(key, "net.", 4) == 0 || strncmp(key, "net/", 4) == 0)
+		return RUNE_NS_NET;
+	if (strncmp(key, "fs.mqueue.", 10) == 0)
+		return RUNE_NS_IPC;
+	for (size_t i = 0; i < ARRAY_SIZE(ipc); i++)
+		if (strcmp(key, ipc[i]) == 0)
+			return RUNE_NS_IPC;
+	if (strcmp(key, "kernel.hostname") == 0 || strcmp(key, "kernel.domainname") == 0)
+		return RUNE_NS_UTS;
+	return -1;
+}
+
+static int check_sysctls(struct ctx *c, struct rune_config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_sysctls; i++) {
+		const char *k = cfg->sysctls[i].key;
+		int ns = sysctl_namespace(k);
+		_cleanup_free_ char *p = sub(".linux.sysctl", k);
+
+		if (ns < 0)
+			return BAD(c, p,
+				   "not in a separate kernel namespace: it would change the host");
+		/* Joining the host's own namespace by path is no better than sharing it. */
+		if (!cfg->ns[ns].present)
+			return BAD(c, p, "needs a new %s namespace in .linux.namespaces",
+				   rune_ns_name(ns));
+	}
+	return 0;
+}
+
 static int parse_linux(struct ctx *c, json_t *root, struct rune_config *cfg)
 {
 	json_t *l;
@@ -854,6 +889,8 @@ static int parse_linux(struct ctx *c, json_t *root, struct rune_config *cfg)
 			return BAD(c, ".linux.rootfsPropagation", "unknown propagation \"%s\"",
 				   prop);
 	}
+	if ((ret = check_sysctls(c, cfg)) < 0)
+		return ret;
 	if ((cfg->n_uid_mappings || cfg->n_gid_mappings) && !cfg->ns[RUNE_NS_USER].present)
 		return BAD(c, ".linux.uidMappings",
 			   "id mappings need a user namespace in .linux.namespaces");

@@ -111,7 +111,7 @@ static int join_namespaces(const struct rune_config *cfg, err_t *err)
 static int init_setup(struct init_args *a, err_t *err)
 {
 	const struct rune_config *cfg = a->cfg;
-	const struct rune_process *p = &cfg->process;
+	struct rune_process *p = (struct rune_process *)&cfg->process;
 	struct rune_rootfs_opts ro = {
 		.cfg = cfg,
 		.cgroup_host = a->cgroup_host,
@@ -203,6 +203,8 @@ static int init_setup(struct init_args *a, err_t *err)
 	if ((ret = rune_rootfs_pivot(&ro, err)) < 0)
 		return ret;
 	close(steal_fd(rootfd));
+	if ((ret = rune_process_default_home(p, err)) < 0)
+		return ret;
 
 	if (slave >= 0) {
 		if (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) < 0)
@@ -243,6 +245,8 @@ static int init_setup(struct init_args *a, err_t *err)
 			return err_set(err, ENOENT,
 				       "exec \"%s\": executable file not found in $PATH",
 				       p->args[0]);
+		if ((ret = rune_process_check_exe(exe, err)) < 0)
+			return ret;
 	}
 
 	/*

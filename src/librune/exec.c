@@ -86,7 +86,7 @@ out:
 static int exec_process_setup(const struct rune_exec_opts *o, struct rune_seccomp *seccomp,
 			      int sync_fd, err_t *err)
 {
-	const struct rune_process *p = o->process;
+	struct rune_process *p = o->process;
 	_cleanup_free_ char *exe = NULL;
 	int ret;
 
@@ -127,6 +127,9 @@ static int exec_process_setup(const struct rune_exec_opts *o, struct rune_seccom
 	if (exe == NULL && (exe = rune_process_lookup(p, p->args[0])) == NULL)
 		return err_set(err, ENOENT, "exec \"%s\": executable file not found in $PATH",
 			       p->args[0]);
+	if ((ret = rune_process_check_exe(exe, err)) < 0 ||
+	    (ret = rune_process_default_home(p, err)) < 0)
+		return ret;
 	if (seccomp && p->no_new_privileges && (ret = rune_seccomp_load(seccomp, NULL, err)) < 0)
 		return ret;
 	cloexec_fds_from(3 + o->preserve_fds);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <pwd.h>
 #include <limits.h>
 #include <linux/magic.h>
 #include <linux/openat2.h>
@@ -99,7 +100,8 @@ static int create_step(int rootfd, char **path, bool dir, err_t *err)
 				return err_sys(err, errno, "readlink %s in rootfs", copy);
 			target[n] = '\0';
 			base[-1 * (base != copy)] = '\0';
-			if (asprintf(&np, "%s%s%s%s%s", target[0] == '/' || base == copy ? "" : copy,
+			if (asprintf(&np, "%s%s%s%s%s",
+				     target[0] == '/' || base == copy ? "" : copy,
 				     target[0] == '/' || base == copy ? "" : "/", target,
 				     *rest ? "/" : "", rest) < 0)
 				return err_sys(err, ENOMEM, "open %s", *path);
@@ -111,7 +113,8 @@ static int create_step(int rootfd, char **path, bool dir, err_t *err)
 			if (mkdirat(parent, base, 0755) < 0 && errno != EEXIST)
 				return err_sys(err, errno, "mkdir %s in rootfs", copy);
 		} else {
-			int f = openat(parent, base, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+			int f =
+			    openat(parent, base, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
 			if (f < 0 && errno != EEXIST)
 				return err_sys(err, errno, "create %s in rootfs", copy);
 			if (f >= 0)
@@ -820,6 +823,40 @@ char *rune_process_lookup(const struct rune_process *p, const char *arg0)
 		free(full);
 	}
 	return NULL;
+}
+
+int rune_process_check_exe(const char *exe, err_t *err)
+{
+	struct stat st;
+
+	if (stat(exe, &st) < 0)
+		return err_sys(err, errno, "exec %s", exe);
+	if (!S_ISREG(st.st_mode))
+		return err_set(err, EACCES, "exec %s: not a regular file", exe);
+	if (access(exe, X_OK) < 0)
+		return err_sys(err, errno, "exec %s", exe);
+	return 0;
+}
+
+/* runc sets HOME from the container's /etc/passwd when the config doesn't. */
+int rune_process_default_home(struct rune_process *p, err_t *err)
+{
+	const char *home = "/";
+	_cleanup_fclose_ FILE *f = NULL;
+	_cleanup_free_ char *kv = NULL;
+	struct passwd *pw;
+
+	if (env_get(p->env, "HOME"))
+		return 0;
+	f = fopen("/etc/passwd", "re");
+	while (f && (pw = fgetpwent(f)))
+		if (pw->pw_uid == p->user.uid) {
+			home = pw->pw_dir;
+			break;
+		}
+	if (asprintf(&kv, "HOME=%s", home) < 0 || strv_append(&p->env, kv) < 0)
+		return err_sys(err, ENOMEM, "HOME");
+	return 0;
 }
 
 int rune_process_exec(const struct rune_process *p, err_t *err)
