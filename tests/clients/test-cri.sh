@@ -23,6 +23,9 @@ handler() { # NAME BINARY
 	cat <<CONF
     [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.$1]
       runtime_type = "io.containerd.runc.v2"
+      # CRI passes only listed annotations into the OCI config
+      pod_annotations = ["enclave.*"]
+      container_annotations = ["enclave.*"]
       [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.$1.options]
         BinaryName = "$2"
         Root = "$CT/rs"
