@@ -11,3 +11,11 @@ $(CGROUP_TOOL): $(BUILD)/obj/tests/cgroup/cgroup-tool.o $(CGROUP_OBJS) $(COMMON_
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ -ljansson
 
 all: $(CGROUP_TOOL)
+
+# Pure cgroup v2 with every controller, in a qemu VM (tests/cgroup/test-v2-vm.sh;
+# `make check` runs it too whenever qemu is installed).
+.PHONY: check-v2
+check-v2: deps
+	RUNE_EXTRA_DEPS=qemu-system-x86 scripts/install-deps.sh
+	$(MAKE) $(CGROUP_TOOL)
+	BUILD=$(abspath $(BUILD)) TESTS=test-v2-vm tests/run.sh

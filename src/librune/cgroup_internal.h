@@ -61,7 +61,7 @@ int cg_bpf_devices_attach(const char *dir, json_t *rules, err_t *err);
 /* runc's conversions, exposed for tests. */
 uint64_t cg_shares_to_weight(uint64_t shares);
 uint64_t cg_blkio_weight_to_io(uint64_t weight);
-int cg_swap_v2(int64_t swap, int64_t limit, int64_t *out, err_t *err);
+int cg_swap_v2(int64_t swap, int64_t limit, int64_t *out, bool *set, err_t *err);
 
 /* Path helpers (cgroup.c). */
 char *cg_clean_path(const char *p); /* "/"-rooted, no "." "..", never above "/" */

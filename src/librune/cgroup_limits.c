@@ -45,15 +45,20 @@ uint64_t cg_blkio_weight_to_io(uint64_t weight)
 	return 1 + (weight - 10) * 9999 / 990;
 }
 
-/* OCI swap is memory+swap; memory.swap.max is swap alone. -1: max, 0: leave alone. */
-int cg_swap_v2(int64_t swap, int64_t limit, int64_t *out, err_t *err)
+/*
+ * OCI swap is memory+swap; memory.swap.max is swap alone (-1: max). *set is
+ * false when swap.max is to be left alone; swap == limit means no swap: 0.
+ */
+int cg_swap_v2(int64_t swap, int64_t limit, int64_t *out, bool *set, err_t *err)
 {
+	*set = true;
 	if (limit == -1 && swap == 0) {
 		*out = -1;
 		return 0;
 	}
 	if (swap == -1 || swap == 0) {
 		*out = swap;
+		*set = swap != 0;
 		return 0;
 	}
 	if (limit == 0 || limit == -1)
@@ -294,6 +299,7 @@ static int mem_v1(struct ctx *c, struct cg_target *t, struct mem *m)
 static int mem_v2(struct ctx *c, struct cg_target *t, struct mem *m)
 {
 	int64_t swap = 0;
+	bool set_swap;
 	int r;
 
 	if (m->has_kernel || m->has_ktcp)
@@ -306,11 +312,12 @@ static int mem_v2(struct ctx *c, struct cg_target *t, struct mem *m)
 	if (m->has_use_hier && !m->use_hier)
 		return unsupported(c, "memory.useHierarchy",
 				   "cgroup v2 is always hierarchical; false is not possible");
-	r = cg_swap_v2(m->has_swap ? m->swap : 0, m->has_limit ? m->limit : 0, &swap, c->err);
+	r = cg_swap_v2(m->has_swap ? m->swap : 0, m->has_limit ? m->limit : 0, &swap, &set_swap,
+		       c->err);
 	if (r < 0)
 		return r;
-	/* Swap first, as runc does: memory.max may depend on it being room. */
-	if (swap != 0) {
+	/* Swap first, as runc does. */
+	if (set_swap) {
 		r = put_limit(c, t, "memory.swap", "memory.swap.max", swap);
 		if (r < 0)
 			return r;

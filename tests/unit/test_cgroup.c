@@ -1125,6 +1125,7 @@ static void test_conversions(void)
 	int before = failures;
 	_cleanup_error_ err_t err = NULL;
 	int64_t v = 0;
+	bool set = false;
 
 	begin("conversions: shares->weight, blkio weight->io.weight, swap");
 	CHECK(cg_shares_to_weight(0) == 0);
@@ -1134,11 +1135,13 @@ static void test_conversions(void)
 	CHECK(cg_blkio_weight_to_io(10) == 1);
 	CHECK(cg_blkio_weight_to_io(500) == 4950);
 	CHECK(cg_blkio_weight_to_io(1000) == 10000);
-	CHECK(cg_swap_v2(0, -1, &v, &err) == 0 && v == -1);
-	CHECK(cg_swap_v2(-1, 100, &v, &err) == 0 && v == -1);
-	CHECK(cg_swap_v2(0, 100, &v, &err) == 0 && v == 0);
-	CHECK(cg_swap_v2(300, 100, &v, &err) == 0 && v == 200);
-	CHECK(cg_swap_v2(50, 100, &v, &err) < 0);
+	CHECK(cg_swap_v2(0, -1, &v, &set, &err) == 0 && v == -1 && set);
+	CHECK(cg_swap_v2(-1, 100, &v, &set, &err) == 0 && v == -1 && set);
+	CHECK(cg_swap_v2(0, 100, &v, &set, &err) == 0 && !set);
+	CHECK(cg_swap_v2(300, 100, &v, &set, &err) == 0 && v == 200 && set);
+	/* swap == limit: no swap at all */
+	CHECK(cg_swap_v2(100, 100, &v, &set, &err) == 0 && v == 0 && set);
+	CHECK(cg_swap_v2(50, 100, &v, &set, &err) < 0);
 	end(before);
 }
 
