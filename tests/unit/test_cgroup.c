@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <linux/bpf.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1118,6 +1119,53 @@ static void test_stats(void)
 	end(before);
 }
 
+static void test_oom(void)
+{
+	int before = failures;
+	_cleanup_error_ err_t err = NULL;
+	struct rune_cgroup_oom *w = NULL;
+	struct pollfd p;
+	uint64_t count = 9;
+	struct fake f;
+	char d[512];
+
+	begin("oom: v2 memory.events watch counts new oom_kills; v1 registers an eventfd");
+	fake_init(&f, mi_v2, cg_v2, "memory", false);
+	CHECK(rune_cgroup_create(f.h, "/o", 0, NULL, &err) == 0);
+	CHECK(rune_cgroup_oom_open(f.h, "/o", &w, &err) == 0);
+	if (w) {
+		CHECK(rune_cgroup_oom_read(w, &count, &err) == 0 && count == 0);
+		snprintf(d, sizeof(d), "%s" V2 "/o", f.root);
+		put_file(d, "memory.events", "low 0\nhigh 0\nmax 9\noom 3\noom_kill 3\n");
+		p = (struct pollfd){ .fd = rune_cgroup_oom_fd(w), .events = POLLIN };
+		CHECK(poll(&p, 1, 1000) == 1);
+		CHECK(rune_cgroup_oom_read(w, &count, &err) == 0 && count == 2);
+		snprintf(d, sizeof(d), "%s" V2 "/o/memory.events", f.root);
+		unlink(d);
+		CHECK(rune_cgroup_oom_read(w, &count, &err) == -ENOENT);
+		err_free(&err);
+		rune_cgroup_oom_close(w);
+		w = NULL;
+	}
+	fake_free(&f);
+
+	fake_init(&f, mi_v1, cg_v1, "", false);
+	CHECK(rune_cgroup_create(f.h, "/o", 0, NULL, &err) == 0);
+	snprintf(d, sizeof(d), "%s" V1 "/memory/o", f.root);
+	put_file(d, "cgroup.event_control", "");
+	CHECK(rune_cgroup_oom_open(f.h, "/o", &w, &err) == 0);
+	if (w) {
+		_cleanup_free_ char *ctl = get_file(d, "cgroup.event_control");
+		int efd = -1, cfd = -1;
+
+		CHECK(ctl && sscanf(ctl, "%d %d", &efd, &cfd) == 2);
+		CHECK(efd == rune_cgroup_oom_fd(w) && cfd >= 0);
+		rune_cgroup_oom_close(w);
+	}
+	fake_free(&f);
+	end(before);
+}
+
 /* ---- conversions, helpers, eBPF program ---- */
 
 static void test_conversions(void)
@@ -1247,6 +1295,7 @@ int main(void)
 	test_pids();
 	test_freezer();
 	test_stats();
+	test_oom();
 	test_conversions();
 	test_allow_device();
 	test_bpf_prog();
