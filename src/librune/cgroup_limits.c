@@ -429,6 +429,52 @@ static int cpu_v1_bandwidth(struct ctx *c, struct cg_target *t, const struct cpu
 	return r;
 }
 
+/*
+ * A v1 cgroup's RT runtime must fit in its parent's, and new cgroups start
+ * with 0: give each ancestor below the mount at least the runtime asked for.
+ */
+static int rt_runtime_ancestors(struct ctx *c, struct cg_target *t, int64_t runtime)
+{
+	size_t base = strlen(t->hier->mountpoint);
+	_cleanup_free_ char *dir = strdup(t->dir);
+
+	if (dir == NULL)
+		return -ENOMEM;
+	for (size_t i = base + 1; dir[i]; i++) {
+		uint64_t cur = 0;
+
+		if (dir[i] != '/')
+			continue;
+		dir[i] = '\0';
+		if (cg_read_u64(dir, "cpu.rt_runtime_us", &cur, NULL) == 0 &&
+		    (int64_t)cur < runtime &&
+		    cg_writef(c->h, dir, "cpu.rt_runtime_us", NULL, "%" PRId64, runtime) < 0) {
+			dir[i] = '/';
+			return -EINVAL;
+		}
+		dir[i] = '/';
+	}
+	return 0;
+}
+
+static int cpu_v1_rt(struct ctx *c, struct cg_target *t, const struct cpu *p)
+{
+	int r = 0;
+
+	/* Period before runtime: the runtime must fit in the period. */
+	if (p->has_rt_period)
+		r = putf(c, t, "cpu.realtimePeriod", "cpu.rt_period_us", "%" PRId64, p->rt_period);
+	if (r < 0 || !p->has_rt_runtime)
+		return r;
+	r = putf(c, t, "cpu.realtimeRuntime", "cpu.rt_runtime_us", "%" PRId64, p->rt_runtime);
+	if (r == -EINVAL && rt_runtime_ancestors(c, t, p->rt_runtime) == 0) {
+		err_free(c->err);
+		r = putf(c, t, "cpu.realtimeRuntime", "cpu.rt_runtime_us", "%" PRId64,
+			 p->rt_runtime);
+	}
+	return r;
+}
+
 static int cpu_v1(struct ctx *c, struct cg_target *t, const struct cpu *p)
 {
 	int r = 0;
@@ -437,12 +483,8 @@ static int cpu_v1(struct ctx *c, struct cg_target *t, const struct cpu *p)
 		r = cpu_v1_shares(c, t, p);
 	if (r == 0)
 		r = cpu_v1_bandwidth(c, t, p);
-	/* Period before runtime: the runtime must fit in the period. */
-	if (r == 0 && p->has_rt_period)
-		r = putf(c, t, "cpu.realtimePeriod", "cpu.rt_period_us", "%" PRId64, p->rt_period);
-	if (r == 0 && p->has_rt_runtime)
-		r = putf(c, t, "cpu.realtimeRuntime", "cpu.rt_runtime_us", "%" PRId64,
-			 p->rt_runtime);
+	if (r == 0)
+		r = cpu_v1_rt(c, t, p);
 	if (r == 0 && p->has_idle)
 		r = putf(c, t, "cpu.idle", "cpu.idle", "%" PRId64, p->idle);
 	return r;

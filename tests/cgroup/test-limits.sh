@@ -78,6 +78,14 @@ if "$TOOL" dir / cpu >/dev/null; then
 		check "cpu.cfs_quota_us is 10000" \
 			[ "$(cat "$(file_of "$P" cpu cpu.cfs_quota_us)")" = 10000 ]
 	fi
+	if [ -e "$(file_of / cpu cpu.rt_runtime_us)" ]; then
+		J=$(json rt '{"cpu": {"realtimePeriod": 1000000, "realtimeRuntime": 10000}}')
+		check "realtime runtime on a nested cgroup (ancestors get the budget)" \
+			"$TOOL" create "$P/rt/child" 0 "$J"
+		check "cpu.rt_runtime_us is 10000" \
+			[ "$(cat "$(file_of "$P/rt/child" cpu cpu.rt_runtime_us)")" = 10000 ]
+		"$TOOL" destroy "$P/rt"
+	fi
 	J=$(json cpu2 '{"cpu": {"quota": -1}}')
 	check "update lifts the quota" "$TOOL" update "$P" "$J"
 	"$TOOL" destroy "$P"
