@@ -16,7 +16,7 @@ expected_calls() {
 	case $1 in
 	v1-nover) echo "load init exec exec_return destroy" ;;
 	v1*) echo "load get_version init exec exec_return destroy" ;;
-	*) echo "load get_version init create_process exec exec_return destroy" ;;
+	*) echo "load get_version init create_process exec exec_stdio exec_return destroy" ;;
 	esac
 }
 # the version a variant reports
@@ -49,9 +49,9 @@ t_order_create_start() { # VARIANT
 	# dlopen (and get_version) on the host, before pivot_root; init in the rootfs and cwd
 	assert_eq "$HOST_ROOT_ID" "$(recf load "['root_id']")" "root at dlopen"
 	[[ $1 == v1-nover ]] || assert_eq "$HOST_ROOT_ID" "$(recf get_version "['root_id']")" "root at pal_get_version"
-	assert_eq "$(stat -c '%d:%i' "$B/rootfs")" "$(recf init "['root_id']")" "root at pal_init"
+	assert_eq "$(stat -c '%d:%i' "$RFS")" "$(recf init "['root_id']")" "root at pal_init"
 	assert_eq /home/test "$(recf init "['cwd']")" "cwd at pal_init"
-	assert_eq "$(stat -c '%d:%i' "$B/rootfs/home/test")" "$(recf init "['cwd_id']")" "cwd (dev:ino) at pal_init"
+	assert_eq "$(stat -c '%d:%i' "$RFS/home/test")" "$(recf init "['cwd_id']")" "cwd (dev:ino) at pal_init"
 	sleep 0.3
 	assert_eq "$(expected_calls "$1" | sed 's/ \(create_process\|exec\) .*//')" "$(calls)" "calls before start"
 	rtc start "$ID"
@@ -170,6 +170,9 @@ t_argv0() { # VARIANT
 	assert_eq sh "$(recf "$call" "['path']")" "argv[0] 'sh' with PATH=/usr/bin (sh is in /bin only)"
 }
 
+# no_home: drop the HOME entry from a JSON env list (runc adds HOME from /etc/passwd when unset)
+no_home() { "$PY" -c 'import json,sys; print(json.dumps([e for e in json.load(sys.stdin) if not e.startswith("HOME=")]))'; }
+
 t_env() {
 	enclave_bundle v2
 	env_set FOO "bar baz"
@@ -181,7 +184,8 @@ t_env() {
 	ct_run
 	assert_rc 0 run
 	assert_eq '["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm", "FOO=bar baz", "EMPTY="]' \
-		"$(recf create_process "['env']")" "env passed to pal_create_process (no ENCLAVE_* keys, order kept)"
+		"$(recf create_process "['env']" | no_home)" "env passed to pal_create_process (no ENCLAVE_* keys, order kept; HOME aside)"
+	assert_match '^(|\["HOME=/root"\])$' "$(plog "[e for e in [r for r in L if r['call'] == 'create_process'][0]['env'] if e.startswith('HOME=')]" | sed 's/^\[\]$//')" "HOME, when rune adds it as runc does"
 }
 
 t_args_loglevel() {
@@ -285,17 +289,6 @@ bg_rc() {
 	ERR=$(cat "$T/bg.err")
 }
 
-# rune_pid_of ID: the `rune run` process of ID: timeout's child (rune runs
-# from a memfd copy of itself, and init-runelet is a clone with the same cmdline)
-rune_pid_of() {
-	local p pp
-	for p in $(pgrep -f -- "$1"); do
-		pp=$(awk '{print $4}' /proc/"$p"/stat 2>/dev/null) || continue
-		[ "$(cat /proc/"$pp"/comm 2>/dev/null)" = timeout ] && echo "$p" && return 0
-	done
-	fail "no rune process for $1"
-}
-
 t_kill_forward() { # VARIANT
 	bg_sleeper "$1"
 	rtc kill "$ID" TERM
@@ -305,7 +298,7 @@ t_kill_forward() { # VARIANT
 	local pid
 	pid=$(recf create_process "['new_pid']")
 	assert_eq "[[$pid, 15]]" "$(plog '[[r["pid_arg"], r["sig"]] for r in L if r["call"] == "kill"]')" "pal_kill calls: (workload pid, 15)"
-	assert_eq "kill exec_return destroy" "$(calls | sed 's/.* exec //')" "calls after exec"
+	assert_eq "kill exec_return destroy" "$(calls | sed 's/.* exec_stdio //')" "calls after exec"
 	assert_nothing_left "$ID"
 
 	# create/start/kill/delete, as containerd does
@@ -346,6 +339,7 @@ t_kill_v1() {
 	assert_rc 143 "v1 container exit after kill TERM"
 	wait_log_call destroy 5
 	assert_not_contains kill "$(calls)" "v1 has no pal_kill"
+	assert_eq 1 "$(plog 'sum(r["call"] == "destroy" for r in L)')" "pal_destroy calls"
 }
 
 t_kill_occlum() {
@@ -410,6 +404,14 @@ t_init_failure() {
 	enclave_bundle occlum "log=/share/pal.log,fail_init=-12"
 	cfg_args app hello
 	assert_create_refused "libtestpal-occlum\\.so.*pal_init.*Cannot allocate memory"
+}
+
+# -1 is both -EPERM (a negative errno) and Occlum's "-1, see errno": a PAL
+# of the negative-errno kind leaves some stale errno behind.
+t_init_eperm_stale_errno() {
+	enclave_bundle v2 "log=/share/pal.log,fail_init=-1,errno=2"
+	cfg_args app hello
+	assert_create_refused "libtestpal-v2\\.so.*pal_init.*Operation not permitted"
 }
 
 t_start_failures() { # pal_create_process / pal_exec failing at start
@@ -508,8 +510,7 @@ t_pal_permissions() {
 }
 
 t_annotations_only() {
-	new_bundle
-	add_share
+	fast_bundle
 	annot_set enclave.type intelSgx
 	annot_set enclave.runtime.path "$PALDIR/libtestpal-v2.so"
 	annot_set enclave.runtime.args "log=/share/pal.log,x,y"
@@ -521,11 +522,10 @@ t_annotations_only() {
 	assert_eq "$(expected_calls v2)" "$(calls)" calls
 	assert_eq "log=/share/pal.log x y" "$(recf init "['args']")" "args from the annotation"
 	assert_eq error "$(recf init "['log_level']")" "log level from the annotation"
-	assert_eq '["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"]' "$(recf create_process "['env']")" "env"
+	assert_eq '["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"]' "$(recf create_process "['env']" | no_home)" "env"
 
 	# env wins over annotations, key by key
-	new_bundle
-	add_share
+	fast_bundle
 	annot_set enclave.type intelSgx
 	annot_set enclave.runtime.path "$PALDIR/libtestpal-nosuch.so"
 	annot_set enclave.runtime.args "log=/share/annot.log"
@@ -538,7 +538,7 @@ t_annotations_only() {
 	assert_eq "testpal v3: hello" "$OUT" "the env's PAL ran"
 	[ ! -e "$SH/annot.log" ] || fail "the annotation's args were used"
 	assert_eq error "$(recf init "['log_level']")" "log level from the annotation (no env key)"
-	assert_eq '["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"]' "$(recf create_process "['env']")" "env"
+	assert_eq '["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"]' "$(recf create_process "['env']" | no_home)" "env"
 }
 
 t_unknown_type() {
@@ -547,13 +547,13 @@ t_unknown_type() {
 	cfg_args app hello
 	assert_create_refused "intelTdx"
 	[ ! -e "$SH/pal.log" ] || fail "the PAL was loaded for an unknown type"
-	new_bundle
+	fast_bundle
 	annot_set enclave.type amdSev
 	annot_set enclave.runtime.path "$PALDIR/libtestpal-v2.so"
 	cfg_args app hello
 	assert_create_refused "amdSev"
 	# ENCLAVE_TYPE without a runtime path
-	new_bundle
+	fast_bundle
 	env_set ENCLAVE_TYPE intelSgx
 	cfg_args app hello
 	assert_create_refused "ENCLAVE_RUNTIME_PATH"
@@ -581,6 +581,8 @@ t_exec() { # VARIANT (v2+)
 	assert_rc 0 "exec hello"
 	assert_eq "$(stat -c '%d:%i' "$T/xo.txt")" "$(plog "[r for r in L if r['call'] == 'create_process'][-1]['stdio']['stdout']['id']")" "exec stdout fd"
 	assert_eq "$(stat -c '%d:%i' "$T/xe.txt")" "$(plog "[r for r in L if r['call'] == 'create_process'][-1]['stdio']['stderr']['id']")" "exec stderr fd"
+	assert_eq "$(stat -c '%d:%i' "$T/xo.txt")" "$(plog "[r for r in L if r['call'] == 'exec_stdio'][-1]['stdio']['stdout']['id']")" "exec stdout fd still open when pal_exec runs"
+	assert_eq "$(stat -c '%d:%i' "$T/xe.txt")" "$(plog "[r for r in L if r['call'] == 'exec_stdio'][-1]['stdio']['stderr']['id']")" "exec stderr fd still open when pal_exec runs"
 	assert_eq "testpal v${1:1:1}: hello" "$(cat "$T/xo.txt")" "exec stdout"
 	RC=0
 	OUT=$(echo piped | rt exec "$ID" app cat) || RC=$?
@@ -589,6 +591,16 @@ t_exec() { # VARIANT (v2+)
 	rtc exec "$ID" sh exit 0
 	assert_rc 0 "exec sh"
 	assert_eq /bin/sh "$(plog "[r for r in L if r['call'] == 'create_process'][-1]['path']")" "exec: path of argv[0] 'sh' found on the container's PATH"
+	# a foreground rune exec forwards its signals
+	rt exec "$ID" app sleep 30 >"$T/xs.txt" 2>&1 &
+	local xp=$! p
+	sleep 1
+	p=$(rune_pid_of "exec $ID app sleep")
+	kill -TERM "$p"
+	RC=0
+	wait $xp || RC=$?
+	assert_rc 143 "rune exec after SIGTERM"
+	assert_eq "[$(plog "[r for r in L if r['call'] == 'create_process'][-1]['new_pid']"), 15]" "$(plog '[[r["pid_arg"], r["sig"]] for r in L if r["call"] == "kill"][-1]')" "pal_kill(exec'd pid, 15)"
 	assert_eq running "$(status "$ID")" "container after the execs"
 }
 
@@ -655,7 +667,7 @@ t_attest_refused() {
 	rtc attest "$ID"
 	assert_fails "attest on a v2 PAL"
 	assert_clear_error "v3"
-	new_bundle plain
+	fast_bundle plain
 	cfg_args sleep 30
 	rtc run -d --bundle "$B" "$ID"
 	rtc attest "$ID"
@@ -689,6 +701,7 @@ tcase "kill TERM on v1 ends the container with 143" t_kill_v1
 tcase "kill TERM, Occlum wait status of a signal" t_kill_occlum
 tcase "kill KILL" t_kill_sigkill
 tcase "pal_init failure: create fails clearly, nothing left" t_init_failure
+tcase "pal_init returning -1 (-EPERM) beside a stale errno" t_init_eperm_stale_errno
 tcase "pal_create_process / pal_exec failures at start" t_start_failures
 tcase "missing symbols are named" t_missing_symbol
 tcase "PAL API version 4 refused" t_version4

@@ -24,8 +24,15 @@
  *   fail_init=N      pal_init returns N (Occlum variant: -1 with errno -N)
  *   fail_create=N    pal_create_process returns N (same convention)
  *   fail_exec=N      pal_exec returns N (same convention)
+ *   errno=N          errno left set when a call fails (a stale errno beside a
+ *                    negative-errno return, as real PALs leave it)
  *   exit=N           exit value of a workload whose argv names no command
  *   mrenclave=HEX    the MRENCLAVE pal_get_local_report puts in its report
+ *
+ * pal_create_process keeps the stdio fd numbers as given (as Occlum and the
+ * skeleton do) and pal_exec records what they refer to when it starts
+ * ("exec_stdio"). v1: pal_destroy makes a running pal_exec return (as SIGKILL),
+ * as the skeleton's does.
  *
  * The workload, by argv after argv[0]: "hello" prints a line on stdout and
  * one on stderr; "exit N"; "sleep N" (ends early with 128+sig when pal_kill
@@ -82,6 +89,9 @@ static unsigned char mrenclave[32];
 static MAYBE_UNUSED struct proc procs[MAX_PROCS];
 static MAYBE_UNUSED int next_pid = 1000;
 static MAYBE_UNUSED int last_pid;
+static MAYBE_UNUSED int v1_pending; /* v1: pal_destroy stops a running pal_exec, as SIGKILL */
+static MAYBE_UNUSED int v1_running;
+static int stale_errno;
 
 /* ---- a JSON line builder ---- */
 
@@ -321,6 +331,8 @@ static int fail(int code)
 	errno = code < 0 ? -code : code;
 	return -1;
 #else
+	if (stale_errno)
+		errno = stale_errno; /* left over from some failed call inside */
 	return code;
 #endif
 }
@@ -416,6 +428,8 @@ static MAYBE_UNUSED int parse_args(const char *args)
 			fail_create = atoi(tok + 12);
 		} else if (strncmp(tok, "fail_exec=", 10) == 0) {
 			fail_exec = atoi(tok + 10);
+		} else if (strncmp(tok, "errno=", 6) == 0) {
+			stale_errno = atoi(tok + 6);
 		} else if (strncmp(tok, "exit=", 5) == 0) {
 			default_exit = atoi(tok + 5);
 		} else if (strncmp(tok, "mrenclave=", 10) == 0) {
@@ -434,6 +448,15 @@ __attribute__((constructor)) static void on_load(void)
 	memset(mrenclave, 0x11, sizeof(mrenclave));
 	rec_end(rec_begin("load"));
 }
+
+#ifdef PAL_OCCLUM
+/* Occlum's PAL library exports its own occlum_pal_* API next to pal_*: a
+ * host may tell Occlum's conventions (-1 + errno, wait statuses) by it. */
+EXPORT int occlum_pal_get_version(void)
+{
+	return PAL_VERSION; /* not recorded: a marker, not part of rune's contract */
+}
+#endif
 
 #ifndef PAL_NO_GET_VERSION
 EXPORT int pal_get_version(void)
@@ -517,11 +540,13 @@ EXPORT int pal_exec(char *path, char *argv[], struct pal_stdio_fds *stdio, int *
 	fds[0] = stdio->stdin;
 	fds[1] = stdio->stdout;
 	fds[2] = stdio->stderr;
-	code = run_workload(argv, fds, NULL);
+	__atomic_store_n(&v1_running, 1, __ATOMIC_SEQ_CST);
+	code = run_workload(argv, fds, &v1_pending);
 	r = rec_begin("exec_return");
 	rec_kint(r, "exit_value", code);
 	rec_end(r);
 	*exit_code = code;
+	__atomic_store_n(&v1_running, 0, __ATOMIC_SEQ_CST);
 	return 0;
 }
 #endif
@@ -559,10 +584,11 @@ EXPORT int pal_create_process(struct pal_create_process_args *args)
 		p->used = true;
 		p->pid = next_pid++;
 		last_pid = p->pid;
-		/* rune may close its copies once we return: keep our own. */
-		p->stdio[0] = fcntl(args->stdio->stdin, F_DUPFD_CLOEXEC, 3);
-		p->stdio[1] = fcntl(args->stdio->stdout, F_DUPFD_CLOEXEC, 3);
-		p->stdio[2] = fcntl(args->stdio->stderr, F_DUPFD_CLOEXEC, 3);
+		/* The fd numbers as given, as Occlum and the skeleton keep them: rune
+		 * must keep them open until pal_exec returns. */
+		p->stdio[0] = args->stdio->stdin;
+		p->stdio[1] = args->stdio->stdout;
+		p->stdio[2] = args->stdio->stderr;
 		while (args->argv[n])
 			n++;
 		p->argv = calloc(n + 1, sizeof(char *));
@@ -602,14 +628,16 @@ EXPORT int pal_exec(struct pal_exec_args *args)
 	pthread_mutex_unlock(&lock);
 	if (p == NULL)
 		return fail(-ESRCH);
+	r = rec_begin("exec_stdio");
+	rec_kint(r, "pid_arg", args->pid);
+	rec_stdio(r, &(struct pal_stdio_fds){ p->stdio[0], p->stdio[1], p->stdio[2] });
+	rec_end(r);
 	code = run_workload(p->argv, p->stdio, &p->pending_sig);
 	r = rec_begin("exec_return");
 	rec_kint(r, "pid_arg", args->pid);
 	rec_kint(r, "exit_value", code);
 	rec_end(r);
 	pthread_mutex_lock(&lock);
-	for (int i = 0; i < 3; i++)
-		close(p->stdio[i]);
 	for (size_t i = 0; p->argv[i]; i++)
 		free(p->argv[i]);
 	free(p->argv);
@@ -688,6 +716,10 @@ EXPORT int pal_destroy(void)
 			__atomic_store_n(&procs[i].pending_sig, SIGKILL, __ATOMIC_SEQ_CST);
 	pthread_mutex_unlock(&lock);
 	rec_end(rec_begin("destroy"));
+	/* v1: stop a running pal_exec and wait for it (up to 5 s), as the skeleton does */
+	__atomic_store_n(&v1_pending, SIGKILL, __ATOMIC_SEQ_CST);
+	for (int i = 0; i < 500 && __atomic_load_n(&v1_running, __ATOMIC_SEQ_CST); i++)
+		nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
 	initialised = false;
 	return 0;
 }

@@ -1,0 +1,256 @@
+#!/bin/bash
+# timeout: 200
+# End to end: the skeleton enclave runtime (liberpal-skeleton-v{1,2,3}.so and
+# its signed enclave) through rune, on whatever SGX backend this host has
+# (the emulator without /dev/sgx_enclave): output, exit codes, SIGTERM,
+# exec, exec --detach --pid-file, attest against `sgx-tools dump`, a
+# tampered SIGSTRUCT or enclave refused at create, a PAL outside the allowed
+# dirs refused.  Every case also checks nothing is left behind.
+. "$(dirname "$0")/lib.sh"
+
+SGX_TOOLS=$BUILD/bin/sgx-tools
+need_builds "$SKELLIB/liberpal-skeleton-v1.so" "$SKELLIB/liberpal-skeleton-v3.so" \
+	"$SKELDIR/encl.elf" "$SKELDIR/encl.ss" "$SGX_TOOLS"
+
+GREETING="Hello from the skeleton enclave!"
+SIGNED_MR=$("$SGX_TOOLS" dump "$SKELDIR/encl.ss" | sed -n 's/^mrenclave: //p')
+SIGNED_SIGNER=$("$SGX_TOOLS" dump "$SKELDIR/encl.ss" | sed -n 's/^mrsigner: //p')
+BACKEND=emulator
+[ -e /dev/sgx_enclave ] && BACKEND=sgx
+
+# skel_bundle VERSION [WHERE]: an enclave container running the skeleton.
+# WHERE: "cwd" (default): the process cwd is /srv, where lib.sh put
+# encl.elf/encl.ss in the shared rootfs; "args": $SKELDIR (or $ENCL_DIR) is
+# bind-mounted read-only at /enclave and named in ENCLAVE_RUNTIME_ARGS (the
+# cwd, /home/test, has no enclave).
+skel_bundle() {
+	local v=$1 where=${2:-cwd} src=${ENCL_DIR:-$SKELDIR}
+	local pal=${SKEL_PAL:-$SKELLIB/liberpal-skeleton-v$v.so}
+	if [ "$where" = cwd ]; then
+		fast_bundle "c$((_nfb + 1))" -- ENCLAVE_TYPE=intelSgx ENCLAVE_RUNTIME_PATH="$pal" ENCLAVE_RUNTIME_LOGLEVEL=info
+		cfg_set .process.cwd '"/srv"'
+	else
+		fast_bundle "c$((_nfb + 1))" -- ENCLAVE_TYPE=intelSgx ENCLAVE_RUNTIME_PATH="$pal" ENCLAVE_RUNTIME_LOGLEVEL=info \
+			ENCLAVE_RUNTIME_ARGS=/enclave
+		cfg_py "c['process']['cwd'] = '/home/test'; c['mounts'].append({'destination': '/enclave', 'type': 'bind', 'source': '$src', 'options': ['rbind', 'ro']})"
+	fi
+}
+
+t_hello() { # VERSION
+	skel_bundle "$1"
+	cfg_args skeleton hello
+	ct_run
+	assert_rc 0 "run hello"
+	assert_eq "$GREETING" "$OUT" "stdout"
+	[ $BACKEND = sgx ] || assert_contains "SGX emulator" "$ERR" "the emulator says so"
+	assert_nothing_left "$ID"
+	# the enclave from the dir named in the args; no command is hello
+	skel_bundle "$1" args
+	cfg_args skeleton
+	ct_run
+	assert_rc 0 "run with the enclave dir in ENCLAVE_RUNTIME_ARGS"
+	assert_eq "$GREETING" "$OUT" "stdout"
+	# report: the enclave prints its own MRENCLAVE
+	skel_bundle "$1" args
+	cfg_args skeleton report
+	ct_run
+	assert_rc 0 "run report"
+	assert_eq "mrenclave: $SIGNED_MR" "$(echo "$OUT" | grep '^mrenclave:')" "the enclave's MRENCLAVE is the signed one"
+}
+
+t_exit_codes() { # VERSION
+	local n
+	for n in 0 7 255; do
+		skel_bundle "$1" args
+		cfg_args skeleton exit $n
+		ct_run
+		assert_rc $n "run of 'exit $n'"
+	done
+	skel_bundle "$1" args
+	cfg_args skeleton bogus
+	ct_run
+	assert_rc 2 "unknown command"
+	assert_contains usage "$ERR" "usage on stderr"
+}
+
+t_sigterm() { # VERSION
+	skel_bundle "$1" args
+	cfg_args skeleton sleep 60
+	ct_bg
+	wait_status "$ID" running 10
+	sleep 0.3
+	local start=$SECONDS
+	rtc kill "$ID" TERM
+	assert_rc 0 "kill TERM"
+	RC=0
+	wait "$BGPID" || RC=$?
+	ERR=$(cat "$T/bg.err")
+	assert_rc 143 "container exit after kill TERM"
+	[ $((SECONDS - start)) -lt 10 ] || fail "SIGTERM took $((SECONDS - start))s"
+	assert_nothing_left "$ID"
+	# run -d, kill, state, delete (containerd's way)
+	skel_bundle "$1" args
+	cfg_args skeleton sleep 60
+	rtc run -d --bundle "$B" "$ID"
+	assert_rc 0 "run -d"
+	wait_status "$ID" running 5
+	sleep 0.3
+	rtc kill "$ID" TERM
+	assert_rc 0 "kill TERM"
+	wait_status "$ID" stopped 10
+	rtc delete "$ID"
+	assert_rc 0 delete
+	assert_nothing_left "$ID"
+}
+
+# exec runs a new process in the same enclave (v2, v3)
+t_exec() { # VERSION
+	skel_bundle "$1" args
+	cfg_args skeleton sleep 60
+	rtc run -d --bundle "$B" "$ID"
+	assert_rc 0 "run -d"
+	wait_status "$ID" running 5
+	rtc exec "$ID" skeleton hello
+	assert_rc 0 "exec hello"
+	assert_eq "$GREETING" "$OUT" "exec output"
+	rtc exec "$ID" skeleton exit 5
+	assert_rc 5 "exec exit status"
+	rtc exec "$ID" skeleton report
+	assert_rc 0 "exec report"
+	assert_eq "mrenclave: $SIGNED_MR" "$(echo "$OUT" | grep '^mrenclave:')" "exec'd process runs in the same (signed) enclave"
+	# a foreground exec gets our signals
+	rt exec "$ID" skeleton sleep 60 >"$T/x.out" 2>&1 &
+	local xp=$!
+	sleep 1
+	kill -TERM "$(rune_pid_of "exec $ID skeleton sleep")"
+	RC=0
+	wait $xp || RC=$?
+	assert_rc 143 "exec'd sleep after SIGTERM to rune exec"
+	assert_eq running "$(status "$ID")" "container after the execs"
+	# detached: the pid file names a proxy whose exit status mirrors the enclave process
+	local r
+	r=$(subreaper_exec "$T/p1" 0 0 "$RUNTIME" --root "$ROOT" exec -d --pid-file "$T/p1" "$ID" skeleton exit 4)
+	assert_eq "rc=0 proxy=4" "$r" "exec --detach: exit 4 mirrored"
+	r=$(subreaper_exec "$T/p2" 15 0.5 "$RUNTIME" --root "$ROOT" exec --detach --pid-file "$T/p2" "$ID" skeleton sleep 60)
+	assert_eq "rc=0 proxy=143" "$r" "exec --detach: SIGTERM to the proxy ends the enclave process"
+	assert_eq running "$(status "$ID")" "container after the detached execs"
+	rtc kill "$ID" TERM
+	wait_status "$ID" stopped 10
+}
+
+t_exec_v1() {
+	skel_bundle 1 args
+	cfg_args skeleton sleep 60
+	rtc run -d --bundle "$B" "$ID"
+	assert_rc 0 "run -d"
+	wait_status "$ID" running 5
+	rtc exec "$ID" skeleton hello
+	assert_fails "exec into a v1 enclave"
+	assert_clear_error "v2"
+}
+
+t_attest() {
+	skel_bundle 3 args
+	cfg_args skeleton sleep 60
+	rtc run -d --bundle "$B" "$ID"
+	assert_rc 0 "run -d"
+	wait_status "$ID" running 5
+	sleep 0.3
+	local rd=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+	rtc attest --report-data "$rd" "$ID"
+	assert_rc 0 attest
+	assert_eq "$SIGNED_MR" "$(echo "$OUT" | jget .mrenclave)" "attest mrenclave = sgx-tools dump's"
+	assert_eq "$SIGNED_SIGNER" "$(echo "$OUT" | jget .mrsigner)" "attest mrsigner = sgx-tools dump's"
+	assert_eq "$rd" "$(echo "$OUT" | jget .report_data)" "report_data echoed"
+	assert_eq "$BACKEND" "$(echo "$OUT" | jget .source)" "source"
+	assert_eq 0x0000000000000003 "$(echo "$OUT" | jget .xfrm)" "xfrm (signed 0x3)"
+	assert_match '^0x00000000000000(04|05|06|07)$' "$(echo "$OUT" | jget .attributes)" "attributes: the signed MODE64BIT, INIT set"
+	assert_eq "0 0" "$(echo "$OUT" | jget .isvprodid) $(echo "$OUT" | jget .isvsvn)" "isvprodid isvsvn (signed 0 0)"
+	rtc attest --report-data abcd "$ID"
+	assert_rc 0 "attest, short report data"
+	assert_eq "abcd$(printf '00%.0s' {1..62})" "$(echo "$OUT" | jget .report_data)" "short report_data zero-padded"
+	rtc attest "$ID"
+	assert_rc 0 "attest, no report data"
+	assert_eq "$(printf '00%.0s' {1..64})" "$(echo "$OUT" | jget .report_data)" "no report_data: zeros"
+	rtc kill "$ID" TERM
+	wait_status "$ID" stopped 10
+}
+
+t_attest_refused_v2() {
+	skel_bundle 2 args
+	cfg_args skeleton sleep 60
+	rtc run -d --bundle "$B" "$ID"
+	wait_status "$ID" running 5
+	rtc attest "$ID"
+	assert_fails "attest on a v2 PAL"
+	assert_clear_error "v3"
+}
+
+# assert_create_refused MUST-MENTION-REGEX (rune's error line) PAL-REGEX (anywhere on stderr)
+assert_create_refused() {
+	rtc create --bundle "$B" "$ID"
+	assert_fails create
+	assert_match "$1" "$ERR" "create's error"
+	[ -z "${2:-}" ] || assert_match "$2" "$ERR" "create's stderr"
+	assert_nothing_left "$ID"
+	ct_run
+	assert_fails run
+	assert_match "$1" "$ERR" "run's error"
+	assert_nothing_left "$ID"
+}
+
+t_tampered() { # VERSION
+	mkdir -p "$T/bad-sig" "$T/bad-elf" "$T/bad-hash"
+	# a SIGSTRUCT whose signature no longer verifies
+	cp "$SKELDIR/encl.elf" "$SKELDIR/encl.ss" "$T/bad-sig/"
+	printf '\xff' | dd of="$T/bad-sig/encl.ss" bs=1 seek=600 conv=notrunc status=none
+	ENCL_DIR=$T/bad-sig skel_bundle "$1" args
+	cfg_args skeleton hello
+	assert_create_refused "liberpal-skeleton-v$1\\.so.*pal_init.*Operation not permitted" "EINIT: SGX_INVALID_(SIGNATURE|SIG_STRUCT)"
+	# an enclave that isn't the one signed
+	cp "$SKELDIR/encl.elf" "$SKELDIR/encl.ss" "$T/bad-elf/"
+	"$SGX_TOOLS" sign --key "$SKELDIR/signing_key.pem" --elf "$SKELDIR/encl.elf" --out "$T/bad-elf/encl.ss" >/dev/null
+	local off
+	off=$(readelf -lW "$SKELDIR/encl.elf" | awk '$1 == "LOAD" && $NF ~ /E/ { print strtonum($2); exit }')
+	[ -n "$off" ] || fail "no executable segment in encl.elf"
+	printf '\x90' | dd of="$T/bad-elf/encl.elf" bs=1 seek=$((off + 16)) conv=notrunc status=none
+	cmp -s "$SKELDIR/encl.elf" "$T/bad-elf/encl.elf" && fail "encl.elf unchanged"
+	ENCL_DIR=$T/bad-elf skel_bundle "$1" args
+	cfg_args skeleton hello
+	assert_create_refused "liberpal-skeleton-v$1\\.so.*pal_init.*Operation not permitted" "EINIT: SGX_INVALID_MEASUREMENT"
+	# no enclave at all in the cwd
+	skel_bundle "$1"
+	cfg_set .process.cwd '"/home/test"'
+	cfg_args skeleton hello
+	assert_create_refused "liberpal-skeleton-v$1\\.so.*pal_init" "encl\\.ss"
+}
+
+t_pal_outside() {
+	mkdir -p "$T/elsewhere"
+	cp "$SKELLIB/liberpal-skeleton-v3.so" "$T/elsewhere/"
+	SKEL_PAL=$T/elsewhere/liberpal-skeleton-v3.so skel_bundle 3 args
+	cfg_args skeleton hello
+	assert_create_refused "liberpal-skeleton-v3\\.so.*not in an allowed PAL directory"
+	# the build's own PAL, but no --pal-dir (default dir, /etc/rune/config.json)
+	if [ -e /etc/rune/config.json ] && grep -q "$SKELLIB" /etc/rune/config.json; then
+		return 0
+	fi
+	local NO_PAL_DIRS=1
+	skel_bundle 3 args
+	cfg_args skeleton hello
+	assert_create_refused "liberpal-skeleton-v3\\.so.*not in an allowed PAL directory"
+}
+
+for v in 1 2 3; do
+	tcase "skeleton v$v: hello, report, enclave from cwd or args" t_hello $v
+	tcase "skeleton v$v: exit codes" t_exit_codes $v
+	tcase "skeleton v$v: SIGTERM ends sleep with 143" t_sigterm $v
+done
+tcase "skeleton v2: exec, exec --detach --pid-file" t_exec 2
+tcase "skeleton v3: exec, exec --detach --pid-file" t_exec 3
+tcase "skeleton v1: exec refused clearly" t_exec_v1
+tcase "skeleton v3: attest matches sgx-tools dump" t_attest
+tcase "skeleton v2: attest refused clearly" t_attest_refused_v2
+tcase "skeleton v3: tampered SIGSTRUCT / enclave refused at create" t_tampered 3
+tcase "skeleton v1: tampered SIGSTRUCT / enclave refused at create" t_tampered 1
+tcase "skeleton PAL outside the allowed dirs refused" t_pal_outside
