@@ -792,9 +792,12 @@ static int mkdir_one(const struct rune_cgroup_host *h, const struct rune_cgroup_
 	if (hier->v2)
 		enable_subtree(h, parent);
 	if (mkdir(dir, 0755) < 0) {
-		if (errno == EEXIST)
-			return 0;
-		return err_sys(err, errno, "mkdir %s", dir);
+		if (errno != EEXIST)
+			return err_sys(err, errno, "mkdir %s", dir);
+		/* Someone else's empty cpuset level would refuse our tasks too. */
+		if (!hier->v2 && word_in("cpuset", hier->controllers, ","))
+			return cpuset_inherit(h, parent, dir, err);
+		return 0;
 	}
 	nv = realloc(m->v, (m->n + 1) * sizeof(*nv));
 	if (nv == NULL || (nv[m->n] = strdup(dir)) == NULL) {

@@ -228,6 +228,21 @@ static json_t *mem_entry(const char *dir, const char *prefix, bool v2)
 	return e;
 }
 
+/* runc reports v2 swap as memory+swap, like v1's memsw. */
+static json_t *swap_v2(const char *dir, json_t *mem)
+{
+	json_t *e = mem_entry(dir, "memory.swap", true);
+	uint64_t mu = json_integer_value(json_object_get(mem, "usage"));
+	uint64_t ml = json_integer_value(json_object_get(mem, "limit"));
+	uint64_t su = json_integer_value(json_object_get(e, "usage"));
+	uint64_t sl = json_integer_value(json_object_get(e, "limit"));
+
+	put_oe(e, "usage", su + mu);
+	if (sl < INT64_MAX && ml < INT64_MAX)
+		put_u64(e, "limit", sl + ml);
+	return e;
+}
+
 static json_t *keyed_object(const char *text)
 {
 	json_t *o = json_object();
@@ -269,7 +284,7 @@ static json_t *stats_memory(const struct rune_cgroup_host *h, const char *path)
 		if (cg_read(dir, "memory.events", &events, NULL) == 0 &&
 		    cg_keyed_u64(events, "max", &v) == 0)
 			put_u64(u, "failcnt", v);
-		json_object_set_new(o, "swap", mem_entry(dir, "memory.swap", true));
+		json_object_set_new(o, "swap", swap_v2(dir, u));
 	} else {
 		json_object_set_new(o, "swap", mem_entry(dir, "memory.memsw", false));
 		json_object_set_new(o, "kernel", mem_entry(dir, "memory.kmem", false));
