@@ -45,6 +45,14 @@ t_namespace_time() {
 	ct_run
 	[ "$RC" = 0 ] || differs_from_runc "time namespace not supported (rc=$RC): $ERR"
 	assert_ne "$(host_ns time)" "$OUT" "time namespace"
+	# timeOffsets shift the container's boottime/monotonic clocks
+	cfg_set .linux.timeOffsets '{"boottime": {"secs": 1000000, "nanosecs": 0}, "monotonic": {"secs": 1000000, "nanosecs": 0}}'
+	cfg_sh 'cut -d. -f1 /proc/uptime'
+	ct_run
+	assert_rc 0 "run with linux.timeOffsets"
+	local host
+	host=$(cut -d. -f1 /proc/uptime)
+	[ "$OUT" -ge $((host + 999000)) ] || fail "uptime inside $OUT, host $host: timeOffsets not applied"
 }
 
 t_namespace_join_path() {
@@ -201,6 +209,16 @@ t_mount_rbind_vs_bind() {
 	assert_eq 0 "${l[3]}" "bind: submounts in mountinfo"
 }
 
+t_mount_propagation() {
+	new_bundle
+	mkdir -p "$T/psrc"
+	cfg_append .mounts "{\"destination\": \"/mnt/shared\", \"type\": \"bind\", \"source\": \"$T/psrc\", \"options\": [\"rbind\", \"rshared\"]}"
+	cfg_append .mounts "{\"destination\": \"/mnt/private\", \"type\": \"bind\", \"source\": \"$T/psrc\", \"options\": [\"rbind\", \"rprivate\"]}"
+	ct_sh 'grep -E " /mnt/(shared|private) " /proc/self/mountinfo'
+	assert_match ' /mnt/shared [^-]* shared:[0-9]+' "$OUT" "rshared bind mount"
+	assert_no_match ' /mnt/private [^-]*(shared|master):' "$OUT" "rprivate bind mount"
+}
+
 t_root_readonly() {
 	new_bundle
 	cfg_sh 'touch /newfile 2>/dev/null && echo writable; grep -E "^[0-9]+ [0-9]+ [^ ]+ [^ ]+ / " /proc/self/mountinfo; touch /dev/shm/ok && echo shm-ok'
@@ -296,6 +314,14 @@ t_sysctl_refused() {
 	ct_run
 	assert_fails "net.* sysctl in the host network namespace"
 	assert_nothing_left "$ID"
+	# kernel.msg* belong to the ipc namespace
+	new_bundle ipc
+	cfg_py "c['linux']['namespaces'] = [n for n in c['linux']['namespaces'] if n['type'] != 'ipc']"
+	cfg_set .linux.sysctl '{"kernel.msgmax": "'"$(cat /proc/sys/kernel/msgmax)"'"}'
+	cfg_args true
+	ct_run
+	assert_fails "kernel.msgmax without an ipc namespace"
+	assert_nothing_left "$ID"
 	new_bundle b
 	cfg_set .linux.sysctl '{"kernel.no_such_sysctl": "1"}'
 	ct_run
@@ -327,6 +353,7 @@ tcase "rootfsPropagation" t_rootfs_propagation
 tcase "mounts: tmpfs with options" t_mount_tmpfs_options
 tcase "mounts: bind ro/nosuid/nodev/noexec, rw, file, deep target" t_mount_bind_options
 tcase "mounts: rbind vs bind" t_mount_rbind_vs_bind
+tcase "mounts: propagation options (rshared, rprivate)" t_mount_propagation
 tcase "root.readonly" t_root_readonly
 tcase "maskedPaths" t_masked_paths
 tcase "readonlyPaths" t_readonly_paths

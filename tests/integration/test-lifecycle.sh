@@ -387,6 +387,18 @@ t_pid_file() {
 	assert_eq "$(rt state "$ID" | jget .pid)" "$(tr -d '\n' <"$T/cwd/rel.pid")" "relative --pid-file"
 }
 
+t_create_flags() {
+	new_bundle
+	cfg_args true
+	rtc run --no-new-keyring --bundle "$B" "$ID"
+	assert_rc 0 "run --no-new-keyring"
+	rtc create --no-new-keyring --no-pivot --pid-file "$T/p" --bundle "$B" "$ID"
+	assert_rc 0 "create --no-new-keyring --no-pivot --pid-file"
+	rtc start "$ID"
+	assert_rc 0 start
+	wait_status "$ID" stopped
+}
+
 t_default_bundle_cwd() {
 	new_bundle
 	cfg_args true
@@ -557,6 +569,7 @@ tcase "ps and ps --format json" t_ps
 tcase "run --detach" t_run_detach
 tcase "--pid-file on create and run" t_pid_file
 tcase "bundle defaults to the cwd" t_default_bundle_cwd
+tcase "create/run accept --no-new-keyring, --no-pivot" t_create_flags
 tcase "cgroup /<id> on every hierarchy, removed on delete" t_cgroup_default_path
 tcase "linux.cgroupsPath" t_cgroups_path
 tcase "features JSON" t_features
