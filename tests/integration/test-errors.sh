@@ -129,6 +129,8 @@ t_log_json() {
 		assert errors >= 1, "no error-level line"
 	EOF
 	grep -q 'no/such/binary' "$log" || fail "the log does not name the missing binary: $(cat "$log")"
+	# issue 2: the failure is also one clear line on stderr
+	assert_clear_error 'no/such/binary' "stderr of a failing run with --log"
 	assert_nothing_left "$ID"
 	# a successful run with --log writes valid JSON lines (or nothing)
 	new_bundle ok

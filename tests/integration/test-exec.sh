@@ -163,6 +163,29 @@ t_exec_tty_console_socket() {
 	assert_contains '"isatty": true' "$(cat "$T/tty.out.info")" "received fd is a tty"
 }
 
+t_exec_process_terminal() {
+	start_sleeper
+	cat >"$T/tty-process.json" <<-'EOF'
+		{
+		  "terminal": true,
+		  "consoleSize": {"height": 21, "width": 77},
+		  "user": {"uid": 1000, "gid": 1000},
+		  "args": ["sh", "-c", "tty; stty size; id -u"],
+		  "env": ["PATH=/bin", "TERM=dumb"],
+		  "cwd": "/"
+		}
+	EOF
+	console_listen "$T/p.sock" "$T/p.out"
+	rtc exec --process "$T/tty-process.json" --detach --console-socket "$T/p.sock" "$ID"
+	assert_rc 0 "exec --process (terminal) --detach --console-socket"
+	wait "$TTYPID" || fail "console receiver failed: $(cat "$T/recvtty.log")"
+	local out
+	out=$(tr -d '\r' <"$T/p.out")
+	assert_match '/dev/pts/[0-9]+' "$out" "tty of the exec'd process"
+	assert_contains "21 77" "$out" "consoleSize of --process"
+	assert_contains 1000 "$out" "user of --process"
+}
+
 t_create_terminal_console_size() {
 	new_bundle
 	cfg_set .process.terminal true
@@ -218,6 +241,7 @@ tcase "exec: --detach --pid-file" t_exec_detach_pid_file
 tcase "exec: stopped or unknown container fails" t_exec_stopped
 tcase "exec: --cap, --no-new-privs" t_exec_cap_nnp
 tcase "exec: --tty --console-socket (pty master over SCM_RIGHTS)" t_exec_tty_console_socket
+tcase "exec: --process with terminal and consoleSize" t_exec_process_terminal
 tcase "create: terminal, --console-socket, consoleSize" t_create_terminal_console_size
 tcase "terminal without console socket: error" t_terminal_needs_socket
 tcase "run -t in the foreground relays the terminal" t_run_tty_foreground
