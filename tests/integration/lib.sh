@@ -136,6 +136,7 @@ rt() { timeout -k 5 "$RT_TIMEOUT" "$RUNTIME" --root "$ROOT" "$@"; }
 # never fails by itself.
 rtc() {
 	RC=0
+	LAST_CMD="$*"
 	rt "$@" >"$T/out" 2>"$T/err" || RC=$?
 	OUT=$(cat "$T/out")
 	ERR=$(cat "$T/err")
@@ -206,7 +207,7 @@ wait_gone() {
 fail() {
 	echo "# FAIL: $*"
 	if [ -n "${RC:-}" ]; then
-		echo "# last runtime call: rc=$RC"
+		echo "# last runtime call: rc=$RC: ${LAST_CMD:-?}"
 		[ -n "${OUT:-}" ] && printf '%s\n' "$OUT" | head -15 | sed 's/^/#   out: /'
 		[ -n "${ERR:-}" ] && printf '%s\n' "$ERR" | head -15 | sed 's/^/#   err: /'
 	fi
