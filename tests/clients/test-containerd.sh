@@ -13,8 +13,8 @@ need_pkgs containerd cri
 IMG=docker.io/library/rune-busybox:test
 SOCK=$CT/c.sock
 # shim sockets live in /run/containerd/s whatever the config: check them too
-_shim_socks_before=$(ls /run/containerd/s 2>/dev/null | sort)
-CLIENT_EXTRA_LEFTOVERS='x=$(comm -13 <(echo "$_shim_socks_before") <(ls /run/containerd/s 2>/dev/null | sort) | tr "\n" " "); [ -n "$x" ] && echo "shim sockets: $x"'
+_shim_socks_before=$(ls /run/containerd/s /run/containerd/fifo 2>/dev/null | sort)
+CLIENT_EXTRA_LEFTOVERS='x=$(comm -13 <(echo "$_shim_socks_before") <(ls /run/containerd/s /run/containerd/fifo 2>/dev/null | sort) | tr "\n" " "); [ -n "$x" ] && echo "shim sockets or fifos: $x"'
 cat >"$CT/config.toml" <<CONF
 version = 2
 root = "$CT/root"
@@ -35,7 +35,7 @@ WRAP
 chmod 0755 "$CT/bin/C"
 PATH=$CT/bin:$PATH
 # flags for every `ctr run` (rune, its state dir)
-RUNF=(--runc-binary "$RUNE" --runc-root "$CT/rs")
+RUNF=(--runc-binary "$RUNE" --runc-root "$CT/rs" --fifo-dir "$CT/fifo")
 
 client_case_cleanup() {
 	local t
@@ -101,7 +101,7 @@ t_detached_exec_ps() {
 	assert_eq "exec in sleep" "$OUT" "exec output"
 	cl_ok C task exec --exec-id e2 --cwd /tmp --user 65534 "$PFX-d" sh -c 'echo $(id -u) $(pwd)'
 	assert_eq "65534 /tmp" "$OUT" "exec user and cwd"
-	cl_ok C task exec -d --exec-id e4 "$PFX-d" sleep 777
+	cl_ok C task exec -d --fifo-dir "$CT/fifo" --exec-id e4 "$PFX-d" sleep 777
 	wait_for 10 pgrep -f 'sleep 777' || fail "exec -d process not running"
 	cl_ok C task ps "$PFX-d"
 	local pid
@@ -202,7 +202,7 @@ t_errors() {
 	assert_match '[Nn]o such file|not found' "$ERR" "ctr's error"
 	C container rm "$PFX-e1" >/dev/null 2>&1 || true
 	# the runtime binary is missing
-	cl C run --rm --runc-binary "$CT/no-such-rune" --runc-root "$CT/rs" "$IMG" "$PFX-e2" true
+	cl C run --rm --runc-binary "$CT/no-such-rune" --runc-root "$CT/rs" --fifo-dir "$CT/fifo" "$IMG" "$PFX-e2" true
 	assert_fails "run with a missing runtime"
 	assert_contains no-such-rune "$ERR" "ctr's error names the runtime"
 	C container rm "$PFX-e2" >/dev/null 2>&1 || true
@@ -214,7 +214,7 @@ t_errors() {
 
 t_enclave() {
 	have_enclave || skip "enclave runtime not built ($PAL, $ENCL_DIR)"
-	local E=(--runc-binary "$CT/rune-pal" --runc-root "$CT/rs" --cwd /enclave
+	local E=(--runc-binary "$CT/rune-pal" --runc-root "$CT/rs" --fifo-dir "$CT/fifo" --cwd /enclave
 		--env ENCLAVE_TYPE=intelSgx --env "ENCLAVE_RUNTIME_PATH=$PAL" --env ENCLAVE_RUNTIME_ARGS=/enclave)
 	cl C run --rm "${E[@]}" "$IMG" "$PFX-n1" skeleton hello
 	assert_rc 0 "ctr run of the enclave container"
@@ -222,7 +222,7 @@ t_enclave() {
 	cl C run --rm "${E[@]}" "$IMG" "$PFX-n2" skeleton exit 3
 	assert_rc 3 "enclave exit status through ctr"
 	# annotations instead of env
-	cl C run --rm --runc-binary "$CT/rune-pal" --runc-root "$CT/rs" --cwd /enclave \
+	cl C run --rm --runc-binary "$CT/rune-pal" --runc-root "$CT/rs" --fifo-dir "$CT/fifo" --cwd /enclave \
 		--annotation enclave.type=intelSgx --annotation "enclave.runtime.path=$PAL" \
 		--annotation enclave.runtime.args=/enclave "$IMG" "$PFX-n3" skeleton hello
 	assert_rc 0 "ctr run of the enclave container (annotations)"

@@ -9,6 +9,10 @@ CLIENT=podman
 need_pkgs podman
 
 IMG=localhost/rune-busybox:test
+# podman keeps a blob-info cache in /var/lib/containers/cache whatever its
+# --root: remove it at the end if this run made it
+_varlib_existed=0
+[ -e /var/lib/containers ] && _varlib_existed=1
 mkdir -p "$CT/tmp" "$CT/net" "$CT/cni"
 cat >"$CT/containers.conf" <<CONF
 [containers]
@@ -20,6 +24,7 @@ events_logger = "file"
 events_logfile_path = "$CT/events.log"
 lock_type = "file"
 tmp_dir = "$CT/tmp"
+image_copy_tmp_dir = "$CT/tmp"
 runtime = "rune"
 [engine.runtimes]
 rune = ["$RUNE"]
@@ -40,6 +45,7 @@ export CONTAINERS_STORAGE_CONF=$CT/storage.conf
 mkdir -p "$CT/bin"
 cat >"$CT/bin/P" <<WRAP
 #!/bin/sh
+export XDG_CONFIG_HOME="$CT/config" XDG_DATA_HOME="$CT/data" TMPDIR="$CT/tmp"
 exec podman --root "$CT/root" --runroot "$CT/runroot" --tmpdir "$CT/tmp" \\
 	--cgroup-manager cgroupfs --events-backend file "\$@"
 WRAP
@@ -53,6 +59,7 @@ RUNF=(--pull never --network none --ulimit nofile=20000:20000 --ulimit nproc=327
 client_stop() {
 	P rm -af -t 0
 	P system reset -f
+	[ $_varlib_existed = 0 ] && rm -rf /var/lib/containers
 	# the overlay driver keeps its home mounted
 	awk -v t="$CT" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l
 	# the cgroup parent is ours: runtimes make parents and never remove
