@@ -159,6 +159,8 @@ static void populate(const struct rune_cgroup_hierarchy *hier, const char *dir, 
 		{ "io", "io.max", "" },
 		{ "io", "io.stat", "8:0 rbytes=10 wbytes=20 rios=1 wios=2 dbytes=0 dios=0" },
 		{ "hugetlb", "hugetlb.2MB.max", "max" },
+		{ "hugetlb", "hugetlb.2MB.rsvd.max", "max" },
+		{ "rdma", "rdma.max", "" },
 		{ "pids", "pids.max", "max" },
 		{ "pids", "pids.current", "0" },
 	};
@@ -784,10 +786,11 @@ static void test_create_v2(void)
 	      "  \"throttleReadIOPSDevice\": [{\"major\": 8, \"minor\": 0, \"rate\": 5}],"
 	      "  \"throttleWriteIOPSDevice\": [{\"major\": 8, \"minor\": 0, \"rate\": 6}]},"
 	      "\"hugepageLimits\": [{\"pageSize\": \"2MB\", \"limit\": 0}],"
+	      "\"rdma\": {\"mlx5_1\": {\"hcaHandles\": 3, \"hcaObjects\": 10000}},"
 	      "\"unified\": {\"memory.high\": \"12345678\"}}");
 
 	begin("create v2: runc's conversions and v2 files");
-	fake_init(&f, mi_v2, cg_v2, "cpuset cpu io memory hugetlb pids", false);
+	fake_init(&f, mi_v2, cg_v2, "cpuset cpu io memory hugetlb pids rdma", false);
 	/* the "kernel" knows memory.high too */
 	CHECK(rune_cgroup_create(f.h, "/k8s/c1", 0, NULL, &err) == 0);
 	{
@@ -818,6 +821,8 @@ static void test_create_v2(void)
 	CHECK(traced(&f, V2 "/k8s/c1/io.max 8:0 riops=5"));
 	CHECK(traced(&f, V2 "/k8s/c1/io.max 8:0 wiops=6"));
 	CHECK(traced(&f, V2 "/k8s/c1/hugetlb.2MB.max 0"));
+	CHECK(traced(&f, V2 "/k8s/c1/hugetlb.2MB.rsvd.max 0"));
+	CHECK(traced(&f, V2 "/k8s/c1/rdma.max mlx5_1 hca_handle=3 hca_object=10000"));
 	CHECK(traced(&f, V2 "/k8s/c1/memory.high 12345678"));
 	/* prologue 6, 12 default rules (6+6+9*5+4), deny all 2 ends it */
 	CHECK(traced(&f, "bpf-devices 69 insns"));
