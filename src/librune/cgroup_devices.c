@@ -340,7 +340,146 @@ int cg_bpf_devices_attach(const char *dir, json_t *rules, err_t *err)
 	return 0;
 }
 
-int cg_apply_devices(const struct rune_cgroup_host *h, const char *path, json_t *rules, err_t *err)
+/*
+ * v1 update without a window: the kernel keeps "default deny + allowed
+ * entries" (or "allow all"). Work out the list the rules lead to, compare it
+ * with devices.list, then add what is missing before taking away what goes,
+ * so a device that stays allowed is never denied, even for a moment.
+ */
+struct wl {
+	bool allow_all;
+	struct rule *v;
+	size_t n;
+};
+
+static struct rule *wl_find(struct wl *w, const struct rule *r)
+{
+	for (size_t i = 0; i < w->n; i++)
+		if (w->v[i].type == r->type && w->v[i].major == r->major &&
+		    w->v[i].minor == r->minor)
+			return &w->v[i];
+	return NULL;
+}
+
+static int wl_add(struct wl *w, const struct rule *r)
+{
+	struct rule *e = wl_find(w, r), *nv;
+
+	if (e) {
+		e->access |= r->access;
+		return 0;
+	}
+	nv = realloc(w->v, (w->n + 1) * sizeof(*nv));
+	if (nv == NULL)
+		return -ENOMEM;
+	w->v = nv;
+	w->v[w->n] = *r;
+	w->v[w->n++].allow = true;
+	return 0;
+}
+
+/* The state the rules lead to; -ENOTSUP for "allow all but..." (not modelled). */
+static int wl_simulate(const struct rule *v, size_t n, struct wl *w)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct rule *e;
+
+		if (v[i].type == 'a') {
+			w->allow_all = v[i].allow;
+			w->n = 0;
+		} else if (w->allow_all) {
+			if (!v[i].allow)
+				return -ENOTSUP;
+		} else if (v[i].allow) {
+			if (wl_add(w, &v[i]) < 0)
+				return -ENOMEM;
+		} else if ((e = wl_find(w, &v[i])) != NULL) {
+			e->access &= ~v[i].access;
+			if (e->access == 0)
+				*e = w->v[--w->n];
+		}
+	}
+	return 0;
+}
+
+/* devices.list: "c 1:3 rwm" lines; "a *:* rwm" alone means allow all. */
+static int wl_read(const char *dir, struct wl *w)
+{
+	_cleanup_free_ char *text = NULL;
+
+	if (cg_read(dir, "devices.list", &text, NULL) < 0)
+		return -ENOENT;
+	for (char *l = text; l && *l;) {
+		char *nl = strchr(l, '\n'), maj[16], min[16], acc[8], type;
+		struct rule r = { .allow = true };
+
+		if (nl)
+			*nl = '\0';
+		if (sscanf(l, "%c %15[^:]:%15s %7s", &type, maj, min, acc) != 4)
+			return -EINVAL;
+		r.type = type;
+		r.major = maj[0] == '*' ? -1 : atoll(maj);
+		r.minor = min[0] == '*' ? -1 : atoll(min);
+		for (const char *a = acc; *a; a++)
+			r.access |= *a == 'r'	? BPF_DEVCG_ACC_READ
+				    : *a == 'w' ? BPF_DEVCG_ACC_WRITE
+						: BPF_DEVCG_ACC_MKNOD;
+		if (type == 'a')
+			w->allow_all = true;
+		else if (wl_add(w, &r) < 0)
+			return -ENOMEM;
+		l = nl ? nl + 1 : NULL;
+	}
+	return 0;
+}
+
+static int wl_write(const struct rune_cgroup_host *h, const char *dir, const char *file,
+		    struct rule r, unsigned access, err_t *err)
+{
+	char s[64];
+
+	r.access = access;
+	rule_str(&r, s, sizeof(s));
+	return cg_write(h, dir, file, s, err);
+}
+
+/* 1 if done, 0 if the plain rewrite is needed, <0 on error. */
+static int v1_devices_diff(const struct rune_cgroup_host *h, const char *dir, const struct rule *v,
+			   size_t n, err_t *err)
+{
+	struct wl cur = { 0 }, want = { 0 };
+	int r;
+
+	r = wl_read(dir, &cur);
+	if (r == 0)
+		r = wl_simulate(v, n, &want);
+	if (r < 0 || cur.allow_all || want.allow_all) {
+		r = r == -ENOMEM ? err_sys(err, ENOMEM, "devices") : 0;
+		goto out;
+	}
+	for (size_t i = 0; r == 0 && i < want.n; i++) {
+		struct rule *c = wl_find(&cur, &want.v[i]);
+
+		if (c == NULL || (want.v[i].access & ~c->access))
+			r = wl_write(h, dir, "devices.allow", want.v[i], want.v[i].access, err);
+	}
+	for (size_t i = 0; r == 0 && i < cur.n; i++) {
+		struct rule *t = wl_find(&want, &cur.v[i]);
+		unsigned extra = t ? cur.v[i].access & ~t->access : cur.v[i].access;
+
+		if (extra)
+			r = wl_write(h, dir, "devices.deny", cur.v[i], extra, err);
+	}
+	if (r == 0)
+		r = 1;
+out:
+	free(cur.v);
+	free(want.v);
+	return r < 0 ? err_wrap(err, "devices") : r;
+}
+
+int cg_apply_devices(const struct rune_cgroup_host *h, const char *path, json_t *rules, bool create,
+		     err_t *err)
 {
 	_cleanup_free_ struct rule *v = NULL;
 	struct cg_target t;
@@ -362,8 +501,13 @@ int cg_apply_devices(const struct rune_cgroup_host *h, const char *path, json_t 
 		}
 	} else {
 		r = parse_rules(rules, &v, &n, err);
+		/* A new cgroup has no tasks yet: the plain rewrite is fine there. */
+		if (r == 0 && !create)
+			r = v1_devices_diff(h, t.dir, v, n, err);
 		if (r == 0)
 			r = v1_devices(h, t.dir, v, n, err);
+		else if (r > 0)
+			r = 0;
 	}
 	cg_target_clear(&t);
 	return r;

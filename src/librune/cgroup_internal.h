@@ -50,7 +50,8 @@ void cg_target_clear(struct cg_target *t);
 int cg_apply_resources(const struct rune_cgroup_host *h, const char *path, json_t *res, bool create,
 		       err_t *err);
 /* v1 devices.allow/deny, or the v2 eBPF program (cgroup_devices.c). */
-int cg_apply_devices(const struct rune_cgroup_host *h, const char *path, json_t *rules, err_t *err);
+int cg_apply_devices(const struct rune_cgroup_host *h, const char *path, json_t *rules, bool create,
+		     err_t *err);
 /* Validates linux.resources.devices (errors name the config's indices). */
 int cg_devices_check(json_t *rules, err_t *err);
 /* The v2 device program for rules, and loading + attaching it to a cgroup2 dir. */

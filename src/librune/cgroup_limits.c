@@ -992,7 +992,7 @@ static int apply_devices(struct ctx *c, json_t *configured)
 	rules = device_rules(configured);
 	if (rules == NULL)
 		return err_sys(c->err, ENOMEM, "devices");
-	r = cg_apply_devices(c->h, c->path, rules, c->err);
+	r = cg_apply_devices(c->h, c->path, rules, c->create, c->err);
 	json_decref(rules);
 	return r;
 }

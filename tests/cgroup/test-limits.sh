@@ -108,6 +108,22 @@ if [ -c /dev/kmsg ] && "$TOOL" dir / devices >/dev/null; then
 	out=$("$TOOL" run "$P" "$J" -- "$TOOL" open /dev/kmsg w)
 	check "but not for writing" [ "$out" = "open /dev/kmsg: Operation not permitted" ]
 	"$TOOL" destroy "$P"
+	if [ "$("$TOOL" dir / devices | cut -d' ' -f1)" = v1 ]; then
+		# update applies only the difference; the kernel's list must end up as
+		# if the cgroup had been created with the new rules.
+		J1=$(json dev1 '{"devices": [{"allow": false, "access": "rwm"}]}')
+		"$TOOL" create "$P" 0 "$J1"
+		"$TOOL" create "$P-ref" 0 "$J"
+		check "update of device rules" "$TOOL" update "$P" "$J"
+		check "devices.list after update equals a fresh create's" \
+			diff <(sort "$(file_of "$P" devices devices.list)") \
+			<(sort "$(file_of "$P-ref" devices devices.list)")
+		"$TOOL" update "$P" "$J1"
+		check "and back: the allow is gone" \
+			bash -c "! grep -q '^c 1:11 ' '$(file_of "$P" devices devices.list)'"
+		"$TOOL" destroy "$P"
+		"$TOOL" destroy "$P-ref"
+	fi
 	check "devices cgroup gone" gone "$P"
 fi
 

@@ -746,6 +746,54 @@ static void test_memory_order_v1(void)
 	end(before);
 }
 
+#define DEFAULT_LIST                                                                               \
+	"c *:* m\nb *:* m\nc 1:3 rwm\nc 1:8 rwm\nc 1:7 rwm\nc 5:0 rwm\nc 1:5 rwm\nc 1:9 rwm\n"     \
+	"c 5:1 rwm\nc 136:* rwm\nc 5:2 rwm\nc 10:200 rwm\n"
+
+static void test_devices_update_v1(void)
+{
+	int before = failures;
+	_cleanup_error_ err_t err = NULL;
+	struct fake f;
+	char d[512];
+	json_t *add = J("{\"devices\": [{\"allow\": false, \"access\": \"rwm\"}, {\"allow\": true, "
+			"\"type\": \"c\", \"major\": 1, \"minor\": 11, \"access\": \"r\"}]}");
+	json_t *drop = J("{\"devices\": [{\"allow\": false, \"access\": \"rwm\"}]}");
+
+	begin("update v1 devices: only the difference, allows before denies, no deny-all");
+	fake_init(&f, mi_v1, cg_v1, "", false);
+	CHECK(rune_cgroup_create(f.h, "/d", 0, NULL, &err) == 0);
+	snprintf(d, sizeof(d), "%s" V1 "/devices/d", f.root);
+	/* what the kernel lists after create's rules */
+	put_file(d, "devices.list", DEFAULT_LIST);
+	trace_reset(&f);
+	CHECK(rune_cgroup_update(f.h, "/d", add, &err) == 0);
+	CHECK(traced(&f, V1 "/devices/d/devices.allow c 1:11 r"));
+	CHECK(!trace_mentions(&f, "devices.deny"));
+	CHECK(!trace_mentions(&f, "c 1:3 "));
+	put_file(d, "devices.list", DEFAULT_LIST "c 1:11 r\n");
+	trace_reset(&f);
+	CHECK(rune_cgroup_update(f.h, "/d", drop, &err) == 0);
+	CHECK(traced(&f, V1 "/devices/d/devices.deny c 1:11 r"));
+	CHECK(!trace_mentions(&f, "devices.allow"));
+	/* fewer access bits: only the extra ones are denied */
+	put_file(d, "devices.list", DEFAULT_LIST "c 1:11 rw\n");
+	trace_reset(&f);
+	CHECK(rune_cgroup_update(f.h, "/d", add, &err) == 0);
+	CHECK(traced(&f, V1 "/devices/d/devices.deny c 1:11 w"));
+	CHECK(!trace_mentions(&f, "devices.allow"));
+	/* from "allow all" there is no way around resetting first */
+	put_file(d, "devices.list", "a *:* rwm\n");
+	trace_reset(&f);
+	CHECK(rune_cgroup_update(f.h, "/d", add, &err) == 0);
+	CHECK(trace_pos(&f, "devices.deny a *:* rwm") >= 0);
+	CHECK(trace_pos(&f, "devices.deny a *:* rwm") < trace_pos(&f, "devices.allow c 1:11 r"));
+	json_decref(add);
+	json_decref(drop);
+	fake_free(&f);
+	end(before);
+}
+
 static void test_check_before_update(void)
 {
 	int before = failures;
@@ -1290,6 +1338,7 @@ int main(void)
 	test_create_v1();
 	test_create_v1_moves_pid();
 	test_memory_order_v1();
+	test_devices_update_v1();
 	test_check_before_update();
 	test_create_v2();
 	test_v2_subtree_and_update();
