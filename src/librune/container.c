@@ -10,12 +10,14 @@
  *   prestart,        <-- SYNC_HOOKS --  console, masked paths
  *   createRuntime    -- HOOKS_DONE -->  createContainer hooks, pivot_root,
  *                                       rlimits, identity, PATH lookup
- *   state.json,      <-- SYNC_READY --  blocks reading exec.fifo
+ *   state.json,      <-- SYNC_READY --  waits on start.sock
  *   pid file, exit
  *
- * `start` writes one byte into exec.fifo (which the init holds open O_RDWR,
- * so neither side ever blocks on open) and removes it; the init runs the
- * startContainer hooks, loads seccomp and execs the workload.
+ * `start` connects to start.sock in the state directory (bound by the init
+ * before pivot_root) and removes it; the init runs the startContainer
+ * hooks, loads seccomp and execs the workload. The connection is
+ * close-on-exec: `start` reads EOF once the workload runs, or the error
+ * that stopped it (a failing startContainer hook, a failed execve).
  */
 #include "librune/container.h"
 
@@ -80,7 +82,7 @@ struct init_args {
 	const char *cgroup_path;
 	struct rune_seccomp *seccomp;
 	struct rune_enclave *enclave;
-	const char *fifo_path;
+	const char *start_path;
 	int sync_fd;
 	int preserve_fds;
 };
@@ -121,7 +123,7 @@ static int init_setup(struct init_args *a, err_t *err)
 		.console_fd = -1,
 		.devnull_fd = -1,
 	};
-	_cleanup_close_ int rootfd = -1, master = -1, slave = -1, fifo = -1, devnull = -1;
+	_cleanup_close_ int rootfd = -1, master = -1, slave = -1, start_fd = -1, devnull = -1;
 	_cleanup_close_ int notify_fd = -1;
 	_cleanup_free_ char *exe = NULL;
 	struct sync_msg m;
@@ -129,10 +131,9 @@ static int init_setup(struct init_args *a, err_t *err)
 
 	if ((ret = sync_expect(a->sync_fd, SYNC_GO, &m, NULL, "rune", err)) < 0)
 		return ret;
-	/* The exec fifo, while we still have the host's root uid: O_RDWR never blocks on
-	 * open; reading it waits for `start`. */
-	if (a->fifo_path && (fifo = open(a->fifo_path, O_RDWR | O_CLOEXEC)) < 0)
-		return err_sys(err, errno, "open %s", a->fifo_path);
+	/* The start socket, while we still have the host's root uid and view. */
+	if (a->start_path && (start_fd = unix_listen_at(a->start_path, SOCK_STREAM, err)) < 0)
+		return start_fd;
 	if ((ret = join_namespaces(cfg, err)) < 0)
 		return ret;
 	if (cfg->ns[RUNE_NS_CGROUP].present && !cfg->ns[RUNE_NS_CGROUP].path &&
@@ -266,15 +267,18 @@ static int init_setup(struct init_args *a, err_t *err)
 	if (notify_fd >= 0)
 		close(steal_fd(notify_fd));
 
-	if (fifo >= 0) {
+	if (start_fd >= 0) {
 		char byte;
-		ssize_t n;
+		int conn;
 		do
-			n = read(fifo, &byte, 1);
-		while (n < 0 && errno == EINTR);
-		if (n != 1)
+			conn = accept4(start_fd, NULL, NULL, SOCK_CLOEXEC);
+		while (conn < 0 && errno == EINTR);
+		if (conn < 0 || read(conn, &byte, 1) != 1)
 			_exit(1);
-		close(steal_fd(fifo));
+		close(steal_fd(start_fd));
+		/* From here on errors go to `rune start`, which waits for EOF at execve. */
+		close(a->sync_fd);
+		a->sync_fd = conn;
 	}
 	if (cfg->hooks[RUNE_HOOK_START_CONTAINER].n) {
 		json_t *st = json_pack("{s:s,s:s,s:s,s:I,s:s}", "ociVersion", cfg->oci_version,
@@ -315,7 +319,7 @@ static __attribute__((noreturn)) void init_main(struct init_args *a)
 	ret = init_setup(a, &err);
 	/* Only reached on failure (or exec failing after start). */
 	sync_send_error(a->sync_fd, err, -ret);
-	if (err && a->fifo_path == NULL)
+	if (err && a->start_path == NULL)
 		fprintf(stderr, "rune: %s\n", err_msg(err));
 	_exit(127);
 }
@@ -421,7 +425,7 @@ static int create_container(const struct rune_ctx *ctx, const struct rune_create
 {
 	_cleanup_config_ struct rune_config *cfg = NULL;
 	_cleanup_cgroup_host_ struct rune_cgroup_host *cgh = NULL;
-	_cleanup_free_ char *dir = NULL, *fifo = NULL, *cgpath = NULL;
+	_cleanup_free_ char *dir = NULL, *start_path = NULL, *cgpath = NULL;
 	_cleanup_close_ int master = -1;
 	struct rune_seccomp *seccomp = NULL;
 	struct rune_enclave *enclave = NULL;
@@ -476,11 +480,7 @@ static int create_container(const struct rune_ctx *ctx, const struct rune_create
 		rune_enclave_set_state_dir(enclave, dir);
 	undo.cgroup_host = cgh;
 	undo.cgroup_path = cgpath;
-	fifo = path_join(dir, "exec.fifo");
-	if (mkfifo(fifo, 0600) < 0) {
-		ret = err_sys(err, errno, "mkfifo %s", fifo);
-		goto fail;
-	}
+	start_path = path_join(dir, RUNE_START_SOCKET);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		ret = err_sys(err, errno, "socketpair");
 		goto fail;
@@ -517,7 +517,7 @@ static int create_container(const struct rune_ctx *ctx, const struct rune_create
 				       .cgroup_path = cgpath,
 				       .seccomp = seccomp,
 				       .enclave = enclave,
-				       .fifo_path = fifo,
+				       .start_path = start_path,
 				       .sync_fd = sv[1],
 				       .preserve_fds = preserve_fds };
 		close(sv[0]);
@@ -666,9 +666,11 @@ static int run_poststart(struct rune_state *s, err_t *err)
 int rune_container_start(const struct rune_ctx *ctx, const char *id, err_t *err)
 {
 	_cleanup_state_ struct rune_state *s = NULL;
-	_cleanup_free_ char *fifo = NULL;
-	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *path = NULL;
+	_cleanup_close_ int conn = -1;
 	enum rune_status status;
+	struct sync_msg m;
+	err_t warn = NULL;
 	int ret;
 
 	if ((ret = load_checked(ctx, id, &s, &status, err)) < 0)
@@ -676,21 +678,27 @@ int rune_container_start(const struct rune_ctx *ctx, const char *id, err_t *err)
 	if (status != RUNE_STATUS_CREATED)
 		return err_set(err, EINVAL, "cannot start a container that is %s",
 			       rune_status_name(status));
-	fifo = path_join(s->dir, "exec.fifo");
-	fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENXIO ? err_set(err, ESRCH, "container init is not running")
-				      : err_sys(err, errno, "open %s", fifo);
-	if (write(fd, "0", 1) != 1)
-		return err_sys(err, errno, "start container");
-	unlink(fifo);
-	if ((ret = run_poststart(s, err)) < 0) {
-		err_t e2 = NULL;
-		kill(s->pid, SIGKILL);
-		rune_container_delete(ctx, id, true, &e2);
-		err_free(&e2);
-		return ret;
+	path = path_join(s->dir, RUNE_START_SOCKET);
+	conn = unix_connect_at(path, SOCK_STREAM, err);
+	if (conn < 0)
+		return err_wrap(err, "start container \"%s\"", id);
+	if (write(conn, "0", 1) != 1)
+		return err_sys(err, errno, "start container \"%s\"", id);
+	unlink(path);
+	/* EOF: the workload was exec'd; a message: why the container stopped instead. */
+	int passed = -1;
+	ret = sync_recv(conn, &m, &passed);
+	if (passed >= 0)
+		close(passed);
+	if (ret == 0 && m.type == SYNC_ERROR) {
+		while (waitpid(s->pid, NULL, WNOHANG) < 0 && errno == EINTR)
+			;
+		return err_set(err, m.code, "%s", m.msg);
 	}
+	/* The spec: a failing poststart hook is a warning; the container keeps running. */
+	if (run_poststart(s, &warn) < 0)
+		fprintf(stderr, "rune: warning: %s\n", err_msg(warn));
+	err_free(&warn);
 	return 0;
 }
 

@@ -295,27 +295,10 @@ static int pal_fail(const struct rune_enclave *e, const char *call, int ret, err
 
 static int bind_socket(struct rune_enclave *e, err_t *err)
 {
-	_cleanup_free_ char *dir = strdup(e->socket_path);
-	_cleanup_close_ int dfd = -1;
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	int fd;
+	int fd = unix_listen_at(e->socket_path, SOCK_SEQPACKET, err);
 
-	*strrchr(dir, '/') = '\0';
-	dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return err_sys(err, errno, "open %s", dir);
-	/* Through the fd: short enough for sun_path wherever --root is. */
-	snprintf(addr.sun_path, sizeof(addr.sun_path), "/proc/self/fd/%d/%s", dfd, SOCKET_NAME);
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return err_sys(err, errno, "socket");
-	unlink(e->socket_path);
-	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, 16) < 0 ||
-	    chmod(e->socket_path, 0600) < 0) {
-		int saved = errno;
-		close(fd);
-		return err_sys(err, saved, "listen on %s", e->socket_path);
-	}
+		return fd;
 	e->listen_fd = fd;
 	return 0;
 }
@@ -760,22 +743,10 @@ int rune_enclave_forward_kill(const struct rune_state *s, int sig)
 
 static int connect_runelet(const struct rune_state *s, err_t *err)
 {
-	_cleanup_close_ int dfd = open(s->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	int fd;
+	_cleanup_free_ char *path = path_join(s->dir, SOCKET_NAME);
+	int fd = unix_connect_at(path, SOCK_SEQPACKET, err);
 
-	if (dfd < 0)
-		return err_sys(err, errno, "open %s", s->dir);
-	snprintf(addr.sun_path, sizeof(addr.sun_path), "/proc/self/fd/%d/%s", dfd, SOCKET_NAME);
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return err_sys(err, errno, "socket");
-	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-		int saved = errno;
-		close(fd);
-		return err_sys(err, saved, "connect to init-runelet of \"%s\"", s->id);
-	}
-	return fd;
+	return fd < 0 ? err_wrap(err, "init-runelet of \"%s\"", s->id) : fd;
 }
 
 static int expect_reply(int fd, const char *want, json_t **out, err_t *err)

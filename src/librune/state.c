@@ -172,13 +172,13 @@ static bool cgroup_frozen(const struct rune_state *s)
 
 enum rune_status rune_state_status(const struct rune_state *s)
 {
-	_cleanup_free_ char *fifo = path_join(s->dir, "exec.fifo");
+	_cleanup_free_ char *start = path_join(s->dir, RUNE_START_SOCKET);
 
 	if (s->pid <= 0)
 		return RUNE_STATUS_CREATING;
 	if (!proc_alive(s->pid, s->pid_start_time))
 		return RUNE_STATUS_STOPPED;
-	if (fifo && access(fifo, F_OK) == 0)
+	if (start && access(start, F_OK) == 0)
 		return RUNE_STATUS_CREATED;
 	if (cgroup_frozen(s))
 		return RUNE_STATUS_PAUSED;

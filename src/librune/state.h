@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * A container's state on disk: <root>/<id>/state.json, plus exec.fifo while
+ * A container's state on disk: <root>/<id>/state.json, plus start.sock while
  * the container is created but not started. The format carries a version so
  * a newer rune reads an older state; the init's start time makes sure a
  * recycled pid is never mistaken for the container.
@@ -16,6 +16,8 @@
 
 #define RUNE_STATE_VERSION 1
 #define RUNE_DEFAULT_ROOT  "/run/rune"
+/* Exists while the container is created and not yet started (the init waits on it). */
+#define RUNE_START_SOCKET "start.sock"
 
 enum rune_status {
 	RUNE_STATUS_CREATING,

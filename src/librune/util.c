@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -403,4 +404,68 @@ int recv_fd(int sock, int *fd, void *data, size_t len)
 		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
 			memcpy(fd, CMSG_DATA(c), sizeof(int));
 	return n;
+}
+
+/* sun_path is 108 bytes: go through an O_PATH fd of the directory so any --root works. */
+static int unix_addr_at(const char *path, struct sockaddr_un *addr, int *dirfd_out)
+{
+	_cleanup_free_ char *dir = strdup(path);
+	char *slash = dir ? strrchr(dir, '/') : NULL;
+	int dfd;
+
+	if (slash == NULL)
+		return -EINVAL;
+	*slash = '\0';
+	dfd = open(*dir ? dir : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	memset(addr, 0, sizeof(*addr));
+	addr->sun_family = AF_UNIX;
+	if (snprintf(addr->sun_path, sizeof(addr->sun_path), "/proc/self/fd/%d/%s", dfd,
+		     slash + 1) >= (int)sizeof(addr->sun_path)) {
+		close(dfd);
+		return -ENAMETOOLONG;
+	}
+	*dirfd_out = dfd;
+	return 0;
+}
+
+int unix_listen_at(const char *path, int type, err_t *err)
+{
+	struct sockaddr_un addr;
+	_cleanup_close_ int dfd = -1;
+	int fd, ret = unix_addr_at(path, &addr, &dfd);
+
+	if (ret < 0)
+		return err_sys(err, -ret, "listen on %s", path);
+	fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return err_sys(err, errno, "socket");
+	unlink(path);
+	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || chmod(path, 0600) < 0 ||
+	    listen(fd, 16) < 0) {
+		int saved = errno;
+		close(fd);
+		return err_sys(err, saved, "listen on %s", path);
+	}
+	return fd;
+}
+
+int unix_connect_at(const char *path, int type, err_t *err)
+{
+	struct sockaddr_un addr;
+	_cleanup_close_ int dfd = -1;
+	int fd, ret = unix_addr_at(path, &addr, &dfd);
+
+	if (ret < 0)
+		return err_sys(err, -ret, "connect to %s", path);
+	fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return err_sys(err, errno, "socket");
+	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+		int saved = errno;
+		close(fd);
+		return err_sys(err, saved, "connect to %s", path);
+	}
+	return fd;
 }

@@ -48,6 +48,10 @@ int close_fds_from(int first, const int *keep, size_t n);
 /* Marks every fd >= first close-on-exec. */
 int cloexec_fds_from(int first);
 
+/* Unix sockets at any path length (through /proc/self/fd/N/NAME); return the fd. */
+int unix_listen_at(const char *path, int type, err_t *err);
+int unix_connect_at(const char *path, int type, err_t *err);
+
 int send_fd(int sock, int fd, const void *data, size_t len);
 int recv_fd(int sock, int *fd, void *data, size_t len);
 
