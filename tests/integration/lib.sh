@@ -14,7 +14,7 @@
 #   RUNTIME     runtime binary (default $BUILD/bin/rune; "runc" works)
 #   BUILD       build dir (default $SRCDIR/build)
 #   CASES       regex: run only matching case names
-#   RT_TIMEOUT  seconds one runtime invocation may take (default 20)
+#   RT_TIMEOUT  seconds one runtime invocation may take (default 20, 45 with RUNE_ASAN)
 #   KEEP_TMP=1  keep the temp dir for debugging
 
 set -u
@@ -29,7 +29,8 @@ fi
 PY=/usr/bin/python3
 OCICFG=$LIB_DIR/ocicfg.py
 RECVTTY=$LIB_DIR/recvtty.py
-RT_TIMEOUT=${RT_TIMEOUT:-20}
+# sanitizer builds (make check-asan sets RUNE_ASAN=1) run slower
+if [ -n "${RUNE_ASAN:-}" ]; then RT_TIMEOUT=${RT_TIMEOUT:-45}; else RT_TIMEOUT=${RT_TIMEOUT:-20}; fi
 BUSYBOX=${BUSYBOX:-/bin/busybox}
 export LC_ALL=C
 

@@ -141,6 +141,57 @@ t_fresh_root_dir() {
 	assert_nothing_left "$ID"
 }
 
+t_parallel() {
+	# one --root used by several callers at once (containerd does this)
+	local i pids=() rc n=6
+	for ((i = 0; i < n; i++)); do
+		new_bundle "p$i"
+		cfg_args sleep 1000
+	done
+	for ((i = 0; i < n; i++)); do
+		rt run -d --bundle "$T/b/p$i" "$PFX-p$i" >/dev/null 2>"$T/p$i.err" &
+		pids+=($!)
+	done
+	for ((i = 0; i < n; i++)); do
+		rc=0
+		wait "${pids[$i]}" || rc=$?
+		[ $rc = 0 ] || fail "parallel run -d #$i exited $rc: $(cat "$T/p$i.err")"
+	done
+	rtc list -q
+	assert_eq "$n" "$(echo "$OUT" | grep -c "^$PFX-p")" "containers listed after parallel runs"
+	# parallel execs into one container
+	pids=()
+	for ((i = 0; i < n; i++)); do
+		rt exec "$PFX-p0" sh -c "echo exec$i" >"$T/e$i.out" 2>&1 &
+		pids+=($!)
+	done
+	for ((i = 0; i < n; i++)); do
+		wait "${pids[$i]}" || fail "parallel exec #$i failed: $(cat "$T/e$i.out")"
+		assert_eq "exec$i" "$(cat "$T/e$i.out")" "output of parallel exec #$i"
+	done
+	# the same id created twice at once: exactly one wins
+	new_bundle dup
+	cfg_args sleep 1000
+	rt create --bundle "$B" "$ID" >/dev/null 2>&1 &
+	local a=$!
+	rt create --bundle "$B" "$ID" >/dev/null 2>&1 &
+	local b=$! ra=0 rb=0
+	wait $a || ra=$?
+	wait $b || rb=$?
+	[ $((ra == 0)) -ne $((rb == 0)) ] || fail "two concurrent creates of $ID: exit codes $ra and $rb (exactly one must succeed)"
+	assert_eq created "$(status "$ID")" "the winner's status"
+	# parallel deletes
+	pids=()
+	for ((i = 0; i < n; i++)); do
+		rt delete --force "$PFX-p$i" >/dev/null 2>"$T/d$i.err" &
+		pids+=($!)
+	done
+	for ((i = 0; i < n; i++)); do
+		wait "${pids[$i]}" || fail "parallel delete #$i failed: $(cat "$T/d$i.err")"
+	done
+	for ((i = 0; i < n; i++)); do assert_nothing_left "$PFX-p$i"; done
+}
+
 t_init_killed_outside() {
 	# the init dies behind the runtime's back: state must say stopped (and
 	# never mistake a recycled pid for the container), delete must work
@@ -555,6 +606,7 @@ tcase "status stopped after the workload exits" t_stopped_after_exit
 tcase "create/run refuse an existing id" t_create_duplicate_id
 tcase "init killed outside the runtime: stopped, deletable" t_init_killed_outside
 tcase "run passes stdin through" t_run_stdin
+tcase "parallel run/exec/delete on one root; concurrent create of one id" t_parallel
 tcase "kill of a created container; start of a stopped one fails" t_kill_created_start_stopped
 tcase "--root created when missing" t_fresh_root_dir
 tcase "delete of a created container without --force" t_delete_created_no_force
