@@ -136,6 +136,21 @@ t_init_seccomp() {
 	assert_eq 2 "$(recf create_process "['status']['Seccomp']")" "seccomp mode at pal_create_process"
 }
 
+# SGX device nodes and the aesmd socket dir: in the container exactly where the host has them
+t_sgx_plumbing() {
+	local p want=()
+	for p in /dev/sgx_enclave /dev/sgx_provision /dev/sgx/enclave /dev/sgx/provision /dev/isgx /var/run/aesmd; do
+		if [ -c "$p" ] || { [ "$p" = /var/run/aesmd ] && [ -d "$p" ]; }; then
+			want+=("$p")
+		fi
+	done
+	enclave_bundle v2
+	cfg_args app hello
+	ct_run
+	assert_rc 0 run
+	assert_eq "$(jarr "${want[@]}" | "$PY" -c 'import json,sys; print(json.dumps(json.load(sys.stdin)))')" "$(recf init "['sgx_paths']")" "SGX paths seen by pal_init (the host's: ${want[*]:-none})"
+}
+
 # ------------------------------------------------------------ arguments
 
 t_argv0() { # VARIANT
@@ -376,16 +391,19 @@ t_kill_sigkill() {
 
 # assert_create_refused MUST-MENTION-REGEX: create fails, one clear line, nothing left
 assert_create_refused() {
+	local err1
 	rtc create --bundle "$B" "$ID"
 	assert_fails "create"
-	assert_clear_error "$1"
-	assert_not_contains "caused: \$" "$ERR" "error"
 	assert_nothing_left "$ID"
+	err1=$ERR
 	# `run` the same
 	ct_run
 	assert_fails "run"
-	assert_match "$1" "$ERR" "run's error"
 	assert_nothing_left "$ID"
+	assert_match "$1" "$ERR" "run's error"
+	ERR=$err1
+	assert_clear_error "$1"
+	assert_not_contains "caused: \$" "$ERR" "error"
 }
 
 t_init_failure() {
@@ -561,47 +579,71 @@ t_unknown_type() {
 
 # ------------------------------------------------------------------ exec
 
-t_exec() { # VARIANT (v2+)
+# running_sleeper VARIANT: a running enclave container (run -d) whose workload sleeps
+running_sleeper() {
 	enclave_bundle "$1"
 	cfg_args app sleep 30
 	rtc run -d --bundle "$B" "$ID"
 	assert_rc 0 "run -d"
 	wait_log_call exec 10
+}
+# last_rec CALL: the last record of CALL (python subscript follows)
+last_rec() { plog "[r for r in L if r['call'] == '$1'][-1]$2"; }
+
+t_exec_args() { # VARIANT (v2+)
+	running_sleeper "$1"
 	rtc exec --env X=1 "$ID" app echo "a b" c
 	assert_rc 0 exec
-	assert_eq "a b|c" "$OUT" "exec output (spaces survive)"
-	assert_eq '["app", "echo", "a b", "c"]' "$(recf create_process "['argv']" 1)" "exec argv"
-	assert_eq "[]" "$(plog "[x for x in [r for r in L if r['call'] == 'create_process'][1]['env'] if x.startswith('ENCLAVE_')]")" "no ENCLAVE_* in exec's env"
-	assert_eq '["X=1"]' "$(plog "[x for x in [r for r in L if r['call'] == 'create_process'][1]['env'] if x.startswith('X=')]")" "--env reaches exec's env"
+	assert_eq '["app", "echo", "a b", "c"]' "$(last_rec create_process "['argv']")" "exec argv (spaces survive)"
+	assert_eq "[]" "$(last_rec create_process "['env']" | "$PY" -c 'import json,sys; print(json.dumps([e for e in json.load(sys.stdin) if e.startswith("ENCLAVE_")]))')" "no ENCLAVE_* in exec's env"
+	assert_contains '"X=1"' "$(last_rec create_process "['env']")" "--env reaches exec's env"
+	assert_contains '"TERM=xterm"' "$(last_rec create_process "['env']")" "the config's env reaches exec's env"
+	assert_eq "$(last_rec create_process "['new_pid']")" "$(last_rec exec "['pid_arg']")" "pal_exec gets the exec'd process's pid"
 	rtc exec "$ID" app exit 5
 	assert_rc 5 "exec exit status"
-	# stdio of exec: rune exec's own
+	rtc exec "$ID" app exit 0
+	assert_rc 0 "exec exit status 0"
+	assert_eq running "$(status "$ID")" "container after the execs"
+}
+
+t_exec_stdio() { # VARIANT (v2+)
+	running_sleeper "$1"
 	RC=0
 	rt exec "$ID" app hello >"$T/xo.txt" 2>"$T/xe.txt" || RC=$?
 	assert_rc 0 "exec hello"
-	assert_eq "$(stat -c '%d:%i' "$T/xo.txt")" "$(plog "[r for r in L if r['call'] == 'create_process'][-1]['stdio']['stdout']['id']")" "exec stdout fd"
-	assert_eq "$(stat -c '%d:%i' "$T/xe.txt")" "$(plog "[r for r in L if r['call'] == 'create_process'][-1]['stdio']['stderr']['id']")" "exec stderr fd"
-	assert_eq "$(stat -c '%d:%i' "$T/xo.txt")" "$(plog "[r for r in L if r['call'] == 'exec_stdio'][-1]['stdio']['stdout']['id']")" "exec stdout fd still open when pal_exec runs"
-	assert_eq "$(stat -c '%d:%i' "$T/xe.txt")" "$(plog "[r for r in L if r['call'] == 'exec_stdio'][-1]['stdio']['stderr']['id']")" "exec stderr fd still open when pal_exec runs"
-	assert_eq "testpal v${1:1:1}: hello" "$(cat "$T/xo.txt")" "exec stdout"
+	assert_eq "$(stat -c '%d:%i' "$T/xo.txt")" "$(last_rec create_process "['stdio']['stdout']['id']")" "exec stdout fd at pal_create_process"
+	assert_eq "$(stat -c '%d:%i' "$T/xe.txt")" "$(last_rec create_process "['stdio']['stderr']['id']")" "exec stderr fd at pal_create_process"
+	assert_eq "$(stat -c '%d:%i' "$T/xo.txt")" "$(last_rec exec_stdio "['stdio']['stdout']['id']")" "exec stdout fd still open when pal_exec runs"
+	assert_eq "$(stat -c '%d:%i' "$T/xe.txt")" "$(last_rec exec_stdio "['stdio']['stderr']['id']")" "exec stderr fd still open when pal_exec runs"
+	assert_eq "testpal v$(pal_version "$1"): hello" "$(cat "$T/xo.txt")" "exec stdout"
+	rtc exec "$ID" app echo "a b" c
+	assert_eq "a b|c" "$OUT" "exec output"
 	RC=0
 	OUT=$(echo piped | rt exec "$ID" app cat) || RC=$?
 	assert_eq piped "$OUT" "exec stdin"
-	# argv[0] resolution as for the container's process
+}
+
+t_exec_argv0() { # VARIANT (v2+): as for the container's process
+	running_sleeper "$1"
 	rtc exec "$ID" sh exit 0
 	assert_rc 0 "exec sh"
-	assert_eq /bin/sh "$(plog "[r for r in L if r['call'] == 'create_process'][-1]['path']")" "exec: path of argv[0] 'sh' found on the container's PATH"
-	# a foreground rune exec forwards its signals
+	assert_eq '["sh", "exit", "0"]' "$(last_rec create_process "['argv']")" "exec argv"
+	assert_eq /bin/sh "$(last_rec create_process "['path']")" "exec: path of argv[0] 'sh' found on the container's PATH"
+	rtc exec "$ID" enclave-app exit 0
+	assert_eq enclave-app "$(last_rec create_process "['path']")" "exec: argv[0] not in the rootfs, as is"
+}
+
+t_exec_signal() { # VARIANT (v2+): a foreground rune exec forwards its signals
+	running_sleeper "$1"
 	rt exec "$ID" app sleep 30 >"$T/xs.txt" 2>&1 &
-	local xp=$! p
+	local xp=$!
 	sleep 1
-	p=$(rune_pid_of "exec $ID app sleep")
-	kill -TERM "$p"
+	kill -TERM "$(rune_pid_of "exec $ID app sleep")"
 	RC=0
 	wait $xp || RC=$?
+	assert_eq "[$(last_rec create_process "['new_pid']"), 15]" "$(plog '[[r["pid_arg"], r["sig"]] for r in L if r["call"] == "kill"][-1]')" "pal_kill(exec'd pid, 15)"
 	assert_rc 143 "rune exec after SIGTERM"
-	assert_eq "[$(plog "[r for r in L if r['call'] == 'create_process'][-1]['new_pid']"), 15]" "$(plog '[[r["pid_arg"], r["sig"]] for r in L if r["call"] == "kill"][-1]')" "pal_kill(exec'd pid, 15)"
-	assert_eq running "$(status "$ID")" "container after the execs"
+	assert_eq running "$(status "$ID")" "container after the exec"
 }
 
 t_exec_detach() { # VARIANT (v2+)
@@ -685,6 +727,7 @@ tcase "pal_init holds the workload's uid/gid/groups/caps/no_new_privs/rlimits (v
 tcase "pal_init holds the workload's identity, noNewPrivileges false (v1)" t_init_identity v1 false
 tcase "pal_init holds the workload's identity (v3)" t_init_identity v3 true
 tcase "seccomp is in force at pal_init" t_init_seccomp
+tcase "SGX devices and aesmd only where the host has them" t_sgx_plumbing
 tcase "argv[0] resolution (v1)" t_argv0 v1
 tcase "argv[0] resolution (v3)" t_argv0 v3
 tcase "env without ENCLAVE_* keys" t_env
@@ -710,8 +753,12 @@ tcase "PAL outside the allowed dirs refused" t_pal_outside_dirs
 tcase "group/other-writable or non-root PAL refused" t_pal_permissions
 tcase "annotations-only config; env wins" t_annotations_only
 tcase "unknown ENCLAVE_TYPE refused" t_unknown_type
-tcase "exec into the enclave (v2)" t_exec v2
-tcase "exec into the enclave (v3)" t_exec v3
+tcase "exec: argv, env, exit status (v2)" t_exec_args v2
+tcase "exec: argv, env, exit status (v3)" t_exec_args v3
+tcase "exec: stdio fds kept open until pal_exec returns (v2)" t_exec_stdio v2
+tcase "exec: stdio fds kept open until pal_exec returns (Occlum-like)" t_exec_stdio occlum
+tcase "exec: argv[0] resolved on the container's PATH (v3)" t_exec_argv0 v3
+tcase "exec: signals to rune exec reach the process (v2)" t_exec_signal v2
 tcase "exec --detach --pid-file proxy (v2)" t_exec_detach v2
 tcase "exec --detach --pid-file proxy (Occlum-like)" t_exec_detach occlum
 tcase "exec into a v1 enclave refused" t_exec_v1_refused

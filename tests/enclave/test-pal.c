@@ -253,11 +253,10 @@ static void rec_fd(struct rec *r, const char *key, int fd)
 	n = readlink(path, target, sizeof(target) - 1);
 	target[n < 0 ? 0 : n] = '\0';
 	rec_kstr(r, "target", n < 0 ? NULL : target);
-	if (fstat(fd, &st) == 0) {
+	if (fstat(fd, &st) == 0)
 		snprintf(target, sizeof(target), "%llu:%llu", (unsigned long long)st.st_dev,
 			 (unsigned long long)st.st_ino);
-		rec_kstr(r, "id", target);
-	}
+	rec_kstr(r, "id", fstat(fd, &st) == 0 ? target : NULL); /* null: not an open fd */
 	rec_raw(r, "}");
 	r->first = false;
 }
@@ -277,6 +276,10 @@ static MAYBE_UNUSED void rec_stdio(struct rec *r, const struct pal_stdio_fds *s)
 	rec_raw(r, "}");
 	r->first = false;
 }
+
+static MAYBE_UNUSED const char *const sgx_paths[] = { "/dev/sgx_enclave", "/dev/sgx_provision",
+						      "/dev/sgx/enclave", "/dev/sgx/provision",
+						      "/dev/isgx",	  "/var/run/aesmd" };
 
 static struct rec *rec_begin(const char *call)
 {
@@ -495,6 +498,18 @@ EXPORT int pal_init(const void *attr)
 		rec_kint(r, "addr", (long long)a3->addr);
 	}
 #endif
+	/* what SGX host plumbing the container has */
+	rec_key(r, "sgx_paths");
+	rec_raw(r, "[");
+	bool first = true;
+	for (size_t i = 0; i < sizeof(sgx_paths) / sizeof(sgx_paths[0]); i++) {
+		if (access(sgx_paths[i], F_OK) != 0)
+			continue;
+		rec_raw(r, first ? "" : ",");
+		first = false;
+		rec_str(r, sgx_paths[i]);
+	}
+	rec_raw(r, "]");
 	rec_kint(r, "return", fail_init);
 	rec_end(r);
 	if (a == NULL)

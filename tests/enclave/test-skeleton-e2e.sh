@@ -104,21 +104,37 @@ t_sigterm() { # VERSION
 }
 
 # exec runs a new process in the same enclave (v2, v3)
-t_exec() { # VERSION
+skel_running() { # VERSION
 	skel_bundle "$1" args
 	cfg_args skeleton sleep 60
 	rtc run -d --bundle "$B" "$ID"
 	assert_rc 0 "run -d"
 	wait_status "$ID" running 5
+}
+
+t_exec_status() { # VERSION
+	skel_running "$1"
+	rtc exec "$ID" skeleton exit 5
+	assert_rc 5 "exec exit status"
+	rtc exec "$ID" skeleton exit 0
+	assert_rc 0 "exec exit 0"
+	rtc exec "$ID" skeleton bogus
+	assert_rc 2 "exec of an unknown enclave command"
+	assert_eq running "$(status "$ID")" "container after the execs"
+}
+
+t_exec_output() { # VERSION
+	skel_running "$1"
 	rtc exec "$ID" skeleton hello
 	assert_rc 0 "exec hello"
 	assert_eq "$GREETING" "$OUT" "exec output"
-	rtc exec "$ID" skeleton exit 5
-	assert_rc 5 "exec exit status"
 	rtc exec "$ID" skeleton report
 	assert_rc 0 "exec report"
 	assert_eq "mrenclave: $SIGNED_MR" "$(echo "$OUT" | grep '^mrenclave:')" "exec'd process runs in the same (signed) enclave"
-	# a foreground exec gets our signals
+}
+
+t_exec_signals() { # VERSION: a foreground exec gets our signals; detached, the pid file's proxy
+	skel_running "$1"
 	rt exec "$ID" skeleton sleep 60 >"$T/x.out" 2>&1 &
 	local xp=$!
 	sleep 1
@@ -126,7 +142,7 @@ t_exec() { # VERSION
 	RC=0
 	wait $xp || RC=$?
 	assert_rc 143 "exec'd sleep after SIGTERM to rune exec"
-	assert_eq running "$(status "$ID")" "container after the execs"
+	assert_eq running "$(status "$ID")" "container after the exec"
 	# detached: the pid file names a proxy whose exit status mirrors the enclave process
 	local r
 	r=$(subreaper_exec "$T/p1" 0 0 "$RUNTIME" --root "$ROOT" exec -d --pid-file "$T/p1" "$ID" skeleton exit 4)
@@ -188,37 +204,44 @@ t_attest_refused_v2() {
 
 # assert_create_refused MUST-MENTION-REGEX (rune's error line) PAL-REGEX (anywhere on stderr)
 assert_create_refused() {
+	local err1
 	rtc create --bundle "$B" "$ID"
 	assert_fails create
-	assert_match "$1" "$ERR" "create's error"
-	[ -z "${2:-}" ] || assert_match "$2" "$ERR" "create's stderr"
 	assert_nothing_left "$ID"
+	err1=$ERR
 	ct_run
 	assert_fails run
-	assert_match "$1" "$ERR" "run's error"
 	assert_nothing_left "$ID"
+	assert_match "$1" "$ERR" "run's error"
+	ERR=$err1
+	assert_match "$1" "$ERR" "create's error"
+	[ -z "${2:-}" ] || assert_match "$2" "$ERR" "create's stderr"
 }
 
-t_tampered() { # VERSION
-	mkdir -p "$T/bad-sig" "$T/bad-elf" "$T/bad-hash"
-	# a SIGSTRUCT whose signature no longer verifies
+t_tampered_sig() { # VERSION: a SIGSTRUCT whose signature no longer verifies
+	mkdir -p "$T/bad-sig"
 	cp "$SKELDIR/encl.elf" "$SKELDIR/encl.ss" "$T/bad-sig/"
 	printf '\xff' | dd of="$T/bad-sig/encl.ss" bs=1 seek=600 conv=notrunc status=none
 	ENCL_DIR=$T/bad-sig skel_bundle "$1" args
 	cfg_args skeleton hello
 	assert_create_refused "liberpal-skeleton-v$1\\.so.*pal_init.*Operation not permitted" "EINIT: SGX_INVALID_(SIGNATURE|SIG_STRUCT)"
-	# an enclave that isn't the one signed
-	cp "$SKELDIR/encl.elf" "$SKELDIR/encl.ss" "$T/bad-elf/"
+}
+
+t_tampered_elf() { # VERSION: an enclave that isn't the one signed
+	mkdir -p "$T/bad-elf"
+	cp "$SKELDIR/encl.elf" "$T/bad-elf/"
 	"$SGX_TOOLS" sign --key "$SKELDIR/signing_key.pem" --elf "$SKELDIR/encl.elf" --out "$T/bad-elf/encl.ss" >/dev/null
 	local off
-	off=$(readelf -lW "$SKELDIR/encl.elf" | awk '$1 == "LOAD" && $NF ~ /E/ { print strtonum($2); exit }')
+	off=$(readelf -lW "$SKELDIR/encl.elf" | awk '$1 == "LOAD" && / E / { print $2; exit }')
 	[ -n "$off" ] || fail "no executable segment in encl.elf"
 	printf '\x90' | dd of="$T/bad-elf/encl.elf" bs=1 seek=$((off + 16)) conv=notrunc status=none
 	cmp -s "$SKELDIR/encl.elf" "$T/bad-elf/encl.elf" && fail "encl.elf unchanged"
 	ENCL_DIR=$T/bad-elf skel_bundle "$1" args
 	cfg_args skeleton hello
 	assert_create_refused "liberpal-skeleton-v$1\\.so.*pal_init.*Operation not permitted" "EINIT: SGX_INVALID_MEASUREMENT"
-	# no enclave at all in the cwd
+}
+
+t_no_enclave() { # VERSION: no encl.elf/encl.ss in the cwd
 	skel_bundle "$1"
 	cfg_set .process.cwd '"/home/test"'
 	cfg_args skeleton hello
@@ -246,11 +269,16 @@ for v in 1 2 3; do
 	tcase "skeleton v$v: exit codes" t_exit_codes $v
 	tcase "skeleton v$v: SIGTERM ends sleep with 143" t_sigterm $v
 done
-tcase "skeleton v2: exec, exec --detach --pid-file" t_exec 2
-tcase "skeleton v3: exec, exec --detach --pid-file" t_exec 3
+for v in 2 3; do
+	tcase "skeleton v$v: exec exit status" t_exec_status $v
+	tcase "skeleton v$v: exec output" t_exec_output $v
+	tcase "skeleton v$v: exec signals, exec --detach --pid-file proxy" t_exec_signals $v
+done
 tcase "skeleton v1: exec refused clearly" t_exec_v1
 tcase "skeleton v3: attest matches sgx-tools dump" t_attest
 tcase "skeleton v2: attest refused clearly" t_attest_refused_v2
-tcase "skeleton v3: tampered SIGSTRUCT / enclave refused at create" t_tampered 3
-tcase "skeleton v1: tampered SIGSTRUCT / enclave refused at create" t_tampered 1
+tcase "skeleton v3: tampered SIGSTRUCT refused at create, nothing left" t_tampered_sig 3
+tcase "skeleton v1: tampered SIGSTRUCT refused at create, nothing left" t_tampered_sig 1
+tcase "skeleton v2: enclave not the signed one refused at create, nothing left" t_tampered_elf 2
+tcase "skeleton v3: no enclave in the cwd: create fails clearly" t_no_enclave 3
 tcase "skeleton PAL outside the allowed dirs refused" t_pal_outside
