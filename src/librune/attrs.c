@@ -176,12 +176,45 @@ int rune_check_host_support(const struct rune_config *cfg, err_t *err)
 		return err_set(err, ENOTSUP,
 			       "config.json: .linux.intelRdt: resctrl is not mounted on this host "
 			       "(Intel RDT unavailable)");
-	if (json_object_get(json_object_get(cfg->root, "linux"), "timeOffsets"))
-		return err_set(err, ENOTSUP,
-			       "config.json: .linux.timeOffsets: not supported by rune yet");
+	json_t *offsets = json_object_get(json_object_get(cfg->root, "linux"), "timeOffsets");
+	if (offsets && (!cfg->ns[RUNE_NS_TIME].present || cfg->ns[RUNE_NS_TIME].path))
+		return err_set(err, EINVAL,
+			       "config.json: .linux.timeOffsets: needs a new time namespace");
 	if (cfg->mount_label && *cfg->mount_label && stat("/sys/fs/selinux/enforce", &st) < 0)
 		return err_set(
 		    err, ENOTSUP,
 		    "config.json: .linux.mountLabel: SELinux is not enabled on this host");
 	return 0;
+}
+
+/*
+ * A new time namespace with the config's offsets. Offsets can only be set
+ * before any process is in the namespace: unshare gives us one for our
+ * children, we write the offsets, then move ourselves into it.
+ */
+int rune_enter_new_time_ns(json_t *offsets, err_t *err)
+{
+	static const char *const clocks[] = { "monotonic", "boottime" };
+	int fd, ret = 0;
+
+	if (unshare(0x00000080 /* CLONE_NEWTIME */) < 0)
+		return err_sys(err, errno, "create time namespace");
+	for (size_t i = 0; i < ARRAY_SIZE(clocks); i++) {
+		json_t *o = json_object_get(offsets, clocks[i]);
+		char buf[128];
+		if (o == NULL)
+			continue;
+		snprintf(buf, sizeof(buf), "%s %lld %lld", clocks[i],
+			 (long long)json_integer_value(json_object_get(o, "secs")),
+			 (long long)json_integer_value(json_object_get(o, "nanosecs")));
+		if ((ret = rune_write_proc_file("/proc/self/timens_offsets", buf, err)) < 0)
+			return err_wrap(err, "timeOffsets");
+	}
+	fd = open("/proc/self/ns/time_for_children", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(err, errno, "open time namespace");
+	if (setns(fd, 0x00000080) < 0)
+		ret = err_sys(err, errno, "enter time namespace");
+	close(fd);
+	return ret;
 }

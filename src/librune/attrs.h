@@ -14,4 +14,7 @@ int rune_apply_lsm(const struct rune_process *p, err_t *err);
 /* Fails early (before anything is created) on what this host can't provide. */
 int rune_check_host_support(const struct rune_config *cfg, err_t *err);
 
+/* Creates a time namespace with linux.timeOffsets (may be NULL) and enters it. */
+int rune_enter_new_time_ns(json_t *offsets, err_t *err);
+
 #endif

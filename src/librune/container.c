@@ -139,6 +139,10 @@ static int init_setup(struct init_args *a, err_t *err)
 	if (cfg->ns[RUNE_NS_CGROUP].present && !cfg->ns[RUNE_NS_CGROUP].path &&
 	    unshare(CLONE_NEWCGROUP) < 0)
 		return err_sys(err, errno, "create cgroup namespace");
+	if (cfg->ns[RUNE_NS_TIME].present && !cfg->ns[RUNE_NS_TIME].path &&
+	    (ret = rune_enter_new_time_ns(
+		 json_object_get(json_object_get(cfg->root, "linux"), "timeOffsets"), err)) < 0)
+		return ret;
 	if (cfg->ns[RUNE_NS_USER].present) {
 		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
 			return err_sys(err, errno, "become root in the user namespace");
@@ -487,7 +491,9 @@ static int create_container(const struct rune_ctx *ctx, const struct rune_create
 	}
 
 	for (int k = 0; k < RUNE_NS_COUNT; k++) {
-		if (!cfg->ns[k].present || cfg->ns[k].path || k == RUNE_NS_CGROUP)
+		/* cgroup: after the move into the container's cgroup; time: see init_setup. */
+		if (!cfg->ns[k].present || cfg->ns[k].path || k == RUNE_NS_CGROUP ||
+		    k == RUNE_NS_TIME)
 			continue;
 		flags |= rune_ns_clone_flag(k);
 	}

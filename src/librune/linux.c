@@ -404,7 +404,13 @@ static int mount_one(const struct rune_rootfs_opts *o, const struct rune_mount *
 		}
 	}
 	if (ret == 0 && m->propagation) {
-		_cleanup_free_ char *tp = fd_path(fd);
+		/* Resolve again: the fd still points at what lies under the new mount. */
+		_cleanup_close_ int top = -1;
+		_cleanup_free_ char *tp = NULL;
+		if ((ret = rune_open_in_root(rootfd, m->destination, O_PATH, false, false, &top,
+					     err)) < 0)
+			return ret;
+		tp = fd_path(top);
 		if (mount(NULL, tp, NULL, m->propagation, NULL) < 0)
 			ret = err_sys(err, errno, "set propagation of %s", m->destination);
 	}
