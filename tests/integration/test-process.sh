@@ -242,7 +242,11 @@ t_preserve_fds() {
 	local init
 	init=$(rt state "$ID" | jget .pid)
 	wait_status "$ID" running
-	sleep 0.2
+	local i
+	for ((i = 0; i < 100; i++)); do
+		grep -qs sleep /proc/"$init"/cmdline && break
+		sleep 0.1
+	done
 	assert_eq "0 1 2 3 4 " "$(fds_of "$init" allow-tmp)" "preserved fds 3 and 4 (not 5)"
 	assert_eq "$(printf '%s\n' three four)" "$(cat "$T/out")" "contents read from fds 3, 4"
 	# exec --preserve-fds
@@ -266,8 +270,8 @@ t_listen_fds() {
 	wait_status "$ID" running
 	local init i
 	init=$(rt state "$ID" | jget .pid)
-	for ((i = 0; i < 50; i++)); do
-		grep -q sleep /proc/"$init"/cmdline && break
+	for ((i = 0; i < 100; i++)); do
+		grep -qs sleep /proc/"$init"/cmdline && break
 		sleep 0.1
 	done
 	OUT=$(cat "$T/out")
