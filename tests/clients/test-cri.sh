@@ -117,7 +117,8 @@ fi
 echo "ok - cri: images imported into k8s.io and seen by CRI"
 
 _np=0
-# pod_config NAME: a PodSandboxConfig (host network) in $CT/NAME.pod.json
+# pod_config NAME [PID-MODE]: a PodSandboxConfig (host network; pid namespace
+# CONTAINER unless given) in $CT/NAME.pod.json
 pod_config() {
 	_np=$((_np + 1))
 	mkdir -p "$CT/logs/$1"
@@ -128,14 +129,14 @@ pod_config() {
  "labels": {"app": "rune-test"},
  "linux": {
   "cgroup_parent": "/$PFX-pods",
-  "security_context": {"namespace_options": {"network": "NODE", "pid": "CONTAINER", "ipc": "POD"}}
+  "security_context": {"namespace_options": {"network": "NODE", "pid": "${2:-CONTAINER}", "ipc": "POD"}}
  }
 }
 JSON
 }
-# run_pod NAME [HANDLER]: RunPodSandbox; $POD
+# run_pod NAME [HANDLER [PID-MODE]]: RunPodSandbox; $POD
 run_pod() {
-	pod_config "$1"
+	pod_config "$1" "${3:-}"
 	cl CRI runp "$CT/$1.pod.json" --handler "${2:-rune}"
 	[ "$RC" = 0 ] || fail "RunPodSandbox (handler ${2:-rune})"
 	POD=$OUT
@@ -231,6 +232,30 @@ t_tty() {
 	assert_eq "not a tty" "$OUT" "ExecSync has no tty"
 }
 
+t_security() {
+	# shareProcessNamespace: pid namespace POD (joined by path from the
+	# sandbox), read-only root, a user id, no_new_privs, dropped capabilities
+	run_pod p7 rune POD
+	ctr_config c9 '"command": ["sh", "-c", "echo started; exec sleep 1000"]' \
+		'"linux": {"security_context": {"namespace_options": {"network": "NODE", "pid": "POD", "ipc": "POD"}, "run_as_user": {"value": 65534}, "readonly_rootfs": true, "no_new_privs": true}}'
+	create_start p7 c9
+	cl_ok CRI exec "$CID" -- sh -c 'ps -o comm | sort | tr "\n" " "'
+	assert_contains "sleep" "$OUT" "processes seen in the shared pid namespace"
+	[[ $OUT == *sleep*sleep* ]] || fail "the sandbox's sleep is not visible in the pod's pid namespace: $OUT"
+	cl_ok CRI exec "$CID" -- id -u
+	assert_eq 65534 "$OUT" "run_as_user"
+	cl CRI exec "$CID" -- touch /x
+	assert_fails "write to a read-only root"
+	cl_ok CRI exec "$CID" -- sh -c 'grep NoNewPrivs /proc/self/status'
+	assert_match '1$' "$OUT" "no_new_privs"
+	local spid cpid
+	spid=$(C task ls | awk -v id="$POD" '$1 == id { print $2 }')
+	cpid=$(init_pid "$CID")
+	assert_eq "$(readlink /proc/"$spid"/ns/pid)" "$(readlink /proc/"$cpid"/ns/pid)" "pid namespace of sandbox and container"
+	assert_eq "$(readlink /proc/"$spid"/ns/ipc)" "$(readlink /proc/"$cpid"/ns/ipc)" "ipc namespace of sandbox and container"
+	assert_eq "$(readlink /proc/self/ns/net)" "$(readlink /proc/"$cpid"/ns/net)" "host network"
+}
+
 t_errors() {
 	run_pod p4
 	ctr_config c5 '"command": ["/no/such/binary"]'
@@ -280,5 +305,6 @@ t_enclave() {
 tcase "cri: pod + container, logs, exec, update, stop, remove" t_pod_lifecycle
 tcase "cri: stop with a signal, exit codes, reasons" t_stop_signal
 tcase "cri: tty container" t_tty
+tcase "cri: shared pid namespace, read-only root, user, no_new_privs" t_security
 tcase "cri: errors from rune reach the CRI caller" t_errors
 tcase "cri: enclave pod (RuntimeClass handler with the skeleton PAL)" t_enclave

@@ -212,6 +212,42 @@ t_remove() {
 		fail "runtime state left: $(find "$CT/x" -maxdepth 3 -path '*/runtime-*' -name "$id")"
 }
 
+# run_sh EXPECTED FLAG... -- SCRIPT: docker run --rm FLAGS IMG sh -c SCRIPT,
+# requiring exit 0 and stdout EXPECTED
+run_sh() {
+	local want=$1 flags=()
+	shift
+	while [ "$1" != -- ]; do
+		flags+=("$1")
+		shift
+	done
+	cl D run --rm "${RUNF[@]}" "${flags[@]}" "$IMG" sh -c "$2"
+	assert_rc 0 "docker run ${flags[*]}"
+	assert_eq "$want" "$(printf '%s' "$OUT" | tr '\n' ' ' | sed 's/ *$//')" "output with ${flags[*]}"
+}
+
+t_run_options() {
+	mkdir -p "$CT/vol"
+	echo hostfile >"$CT/vol/f"
+	run_sh "ro tmpfs-ok" --read-only --tmpfs /run:size=1m -- 'touch /x 2>/dev/null || echo ro; touch /run/y && echo tmpfs-ok'
+	run_sh "hostfile ro" -v "$CT/vol:/data:ro" -- 'cat /data/f; touch /data/g 2>/dev/null || echo ro'
+	run_sh "65534:65534" --user 65534:65534 -- 'echo $(id -u):$(id -g)'
+	run_sh "0000000000000000" --cap-drop ALL -- 'sed -n "s/^CapEff:\t//p" /proc/self/status'
+	run_sh "1" --security-opt no-new-privileges -- 'sed -n "s/^NoNewPrivs:\t//p" /proc/self/status'
+	run_sh "/sbin/docker-init" --init -- 'tr "\0" "\n" </proc/1/cmdline | head -1'
+	run_sh "8192" --shm-size 8m -- 'df -k /dev/shm | awk "NR == 2 { print \$2 }"'
+	run_sh "myhost 1.2.3.4" --hostname myhost --add-host foo:1.2.3.4 -- 'hostname; awk "/foo/ { print \$1 }" /etc/hosts'
+	run_sh "65536" --sysctl kernel.msgmax=65536 -- 'cat /proc/sys/kernel/msgmax'
+	run_sh "1,3" --device /dev/null:/dev/mynull -- 'stat -c %t,%T /dev/mynull'
+	run_sh "1024 2048" --ulimit nofile=1024:2048 -- 'ulimit -n; ulimit -Hn'
+	run_sh "1234" --group-add 1234 -- 'id -G | tr " " "\n" | grep 1234'
+	run_sh "0" --cpuset-cpus 0 -- 'sed -n "s/^Cpus_allowed_list:\t//p" /proc/self/status'
+	run_sh "100" --oom-score-adj 100 -- 'cat /proc/self/oom_score_adj'
+	# another container's pid and ipc namespaces (joined by path)
+	cl_ok D run -d --name "$PFX-ns" --ipc shareable "${RUNF[@]}" "$IMG" sleep 1000
+	run_sh "sleep" --pid "container:$PFX-ns" --ipc "container:$PFX-ns" -- 'cat /proc/1/comm'
+}
+
 t_errors() {
 	cl D run --rm "${RUNF[@]}" "$IMG" /no/such/binary
 	assert_rc 127 "docker run of a missing binary (docker's 'command not found')"
@@ -246,5 +282,6 @@ tcase "docker: pause and unpause" t_pause_resume
 tcase "docker: update memory, cpu, pids" t_update
 tcase "docker: stop with a signal, exit codes, restart" t_stop_signal
 tcase "docker: remove" t_remove
+tcase "docker: run options (read-only, volumes, user, caps, init, devices, sysctl, ulimits, shared namespaces)" t_run_options
 tcase "docker: errors from rune reach the user" t_errors
 tcase "docker: enclave container (skeleton PAL)" t_enclave
