@@ -147,7 +147,10 @@ def main():
     w("- machine: %s cores, %s, %s RAM, kernel %s" % (
         env("M_CORES", "?"), env("M_CPU", "?"), env("M_MEM", "?"),
         env("M_KERNEL", "?")))
-    w("- rune: %s" % (env("V_RUNE") or "n/a (%s)" % env("RUNE_BIN", "")))
+    rune = env("V_RUNE") or "n/a (%s)" % env("RUNE_BIN", "")
+    if env("V_TREE"):
+        rune += ", source tree %s" % env("V_TREE")
+    w("- rune: %s" % rune)
     w("- crun: %s" % (env("V_CRUN") or "n/a"))
     w("- runc: %s" % (env("V_RUNC") or "n/a"))
     w("- floor: `unshare --mount --pid --net --uts --ipc --fork chroot ROOTFS"

@@ -538,7 +538,8 @@ M_CORES=$(nproc)
 M_KERNEL=$(uname -r)
 M_CPU=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 M_MEM=$(awk '/^MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)
-export V_RUNE V_CRUN V_RUNC V_UNSHARE M_CORES M_KERNEL M_CPU M_MEM
+V_TREE=$(git -C "$top" describe --always --dirty 2>/dev/null)
+export V_RUNE V_CRUN V_RUNC V_UNSHARE V_TREE M_CORES M_KERNEL M_CPU M_MEM
 
 $PY "$here/report.py" "$WORK" >"$WORK/results.md" || exit 1
 cp "$WORK/results.md" "$BUILD/bench/results.md"
