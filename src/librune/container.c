@@ -402,6 +402,28 @@ static void undo_create(struct create_cleanup *c)
 		rm_rf(c->state_dir);
 }
 
+/* Devices the config creates are usable in the container: an allow rule each, as runc adds. */
+static int allow_config_devices(struct rune_config *cfg, err_t *err)
+{
+	for (size_t i = 0; i < cfg->n_devices; i++) {
+		const struct rune_device *d = &cfg->devices[i];
+		int ret;
+
+		if (d->type == 'p')
+			continue;
+		if (cfg->resources == NULL) {
+			json_t *linux_obj = json_object_get(cfg->root, "linux");
+			cfg->resources = json_object();
+			json_object_set_new(linux_obj, "resources", cfg->resources);
+		}
+		ret = rune_cgroup_allow_device(cfg->resources, d->type == 'b' ? 'b' : 'c', d->major,
+					       d->minor, "rwm", err);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
 /*
  * Socket activation: fds handed to rune under LISTEN_FDS pass on to the
  * workload (after the preserved ones' slot 3..), with LISTEN_FDS and
@@ -542,6 +564,8 @@ static int create_container(const struct rune_ctx *ctx, const struct rune_create
 	}
 	if (enclave)
 		rune_enclave_add_devices(enclave, cfg);
+	if ((ret = allow_config_devices(cfg, err)) < 0)
+		goto fail;
 	ret = rune_cgroup_create(cgh, cgpath, pid, cfg->resources, err);
 	undo.cgroup_made = true;
 	if (ret < 0)
