@@ -1058,3 +1058,21 @@ int rune_signal_parse(const char *s)
 	}
 	return -1;
 }
+
+json_t *rune_config_resources(struct rune_config *cfg)
+{
+	json_t *linux_obj;
+
+	if (cfg->resources)
+		return cfg->resources;
+	linux_obj = json_object_get(cfg->root, "linux");
+	if (linux_obj == NULL) {
+		linux_obj = json_object();
+		if (json_object_set_new(cfg->root, "linux", linux_obj) < 0)
+			return NULL;
+	}
+	cfg->resources = json_object();
+	if (json_object_set_new(linux_obj, "resources", cfg->resources) < 0)
+		cfg->resources = NULL;
+	return cfg->resources;
+}

@@ -173,6 +173,8 @@ int rune_config_parse(const char *text, const char *name, const char *bundle,
 int rune_process_parse(json_t *obj, const char *path, struct rune_process *p, err_t *err);
 void rune_process_clear(struct rune_process *p);
 void rune_config_free(struct rune_config *c);
+/* linux.resources, created (owned by c->root) if the config has none; NULL on ENOMEM. */
+json_t *rune_config_resources(struct rune_config *c);
 
 const char *rune_ns_name(enum rune_ns_type t); /* "pid", "network", ... */
 int rune_ns_clone_flag(enum rune_ns_type t);   /* CLONE_NEW* */

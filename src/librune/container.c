@@ -411,11 +411,8 @@ static int allow_config_devices(struct rune_config *cfg, err_t *err)
 
 		if (d->type == 'p')
 			continue;
-		if (cfg->resources == NULL) {
-			json_t *linux_obj = json_object_get(cfg->root, "linux");
-			cfg->resources = json_object();
-			json_object_set_new(linux_obj, "resources", cfg->resources);
-		}
+		if (rune_config_resources(cfg) == NULL)
+			return err_sys(err, ENOMEM, "devices");
 		ret = rune_cgroup_allow_device(cfg->resources, d->type == 'b' ? 'b' : 'c', d->major,
 					       d->minor, "rwm", err);
 		if (ret < 0)
