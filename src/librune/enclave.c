@@ -233,11 +233,8 @@ static int add_device(struct rune_config *cfg, const char *path)
 	d->minor = minor(st.st_rdev);
 	d->has_mode = true;
 	d->mode = st.st_mode & 0777;
-	if (cfg->resources == NULL) {
-		cfg->resources = json_object();
-		json_object_set_new(json_object_get(cfg->root, "linux"), "resources",
-				    cfg->resources);
-	}
+	if (rune_config_resources(cfg) == NULL)
+		return -ENOMEM;
 	return rune_cgroup_allow_device(cfg->resources, 'c', d->major, d->minor, "rwm", NULL);
 }
 
