@@ -233,9 +233,8 @@ static int add_device(struct rune_config *cfg, const char *path)
 	d->minor = minor(st.st_rdev);
 	d->has_mode = true;
 	d->mode = st.st_mode & 0777;
-	if (rune_config_resources(cfg) == NULL)
-		return -ENOMEM;
-	return rune_cgroup_allow_device(cfg->resources, 'c', d->major, d->minor, "rwm", NULL);
+	/* Its cgroup allow rule comes with every other linux.devices entry's. */
+	return 0;
 }
 
 void rune_enclave_add_devices(struct rune_enclave *e, struct rune_config *cfg)
