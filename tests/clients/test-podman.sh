@@ -202,6 +202,46 @@ t_remove() {
 		fail "rune state left after rm: $(find "$CT/runroot" -maxdepth 3 -name "$id" -path '*rune*')"
 }
 
+# run_sh EXPECTED FLAG... -- SCRIPT: podman run --rm FLAGS IMG sh -c SCRIPT,
+# requiring exit 0 and stdout EXPECTED (lines joined by spaces)
+run_sh() {
+	local want=$1 flags=()
+	shift
+	while [ "$1" != -- ]; do
+		flags+=("$1")
+		shift
+	done
+	cl P run --rm "${RUNF[@]}" "${flags[@]}" "$IMG" sh -c "$2"
+	assert_rc 0 "podman run ${flags[*]}"
+	assert_eq "$want" "$(printf '%s' "$OUT" | tr '\n' ' ' | sed 's/ *$//')" "output with ${flags[*]}"
+}
+
+t_run_options() {
+	mkdir -p "$CT/vol"
+	echo hostfile >"$CT/vol/f"
+	run_sh "hostfile ro tmpfs-ok" --read-only --tmpfs /run -v "$CT/vol:/data:ro" -- 'cat /data/f; touch /x 2>/dev/null || echo ro; touch /run/y && echo tmpfs-ok'
+	run_sh "65534 1234" --user 65534 --group-add 1234 -- 'id -u; id -G | tr " " "\n" | grep 1234'
+	run_sh "00000000a80435fa" --cap-add NET_ADMIN --cap-drop CHOWN -- 'sed -n "s/^CapEff:\t//p" /proc/self/status'
+	run_sh "20" --memory 32m --pids-limit 20 --cpus 0.5 -- 'cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max'
+	run_sh "100000000" --sysctl kernel.shmmax=100000000 -- 'cat /proc/sys/kernel/shmmax'
+	run_sh "1,5" --device /dev/zero:/dev/z -- 'stat -c %t,%T /dev/z'
+}
+
+t_pod() {
+	# a pod: an infra container (our image sleeping) whose ipc, uts and pid
+	# namespaces the other containers join by path
+	cl_ok P import --change 'CMD ["sleep", "2147483647"]' "$CT/rootfs.tar" localhost/rune-pause:test
+	cl_ok P pod create --name "$PFX-pod" --infra-image localhost/rune-pause:test --network none \
+		--cgroup-parent "/$PFX" --share ipc,uts,pid
+	cl_ok P run -d --name "$PFX-inpod" --pod "$PFX-pod" --ulimit nofile=20000:20000 --ulimit nproc=32768:32768 "$IMG" sleep 1000
+	cl_ok P exec "$PFX-inpod" sh -c 'ps -o comm | grep -c sleep'
+	assert_eq 2 "$OUT" "sleeps seen in the pod's pid namespace (infra + container)"
+	cl_ok P pod stop -t 1 "$PFX-pod"
+	cl_ok P pod rm -f "$PFX-pod"
+	cl_ok P ps -aq
+	assert_eq "" "$OUT" "containers left after pod rm"
+}
+
 t_errors() {
 	cl P run --rm "${RUNF[@]}" "$IMG" /no/such/binary
 	assert_fails "run of a missing binary"
@@ -254,5 +294,7 @@ tcase "podman: pause and unpause" t_pause_resume
 tcase "podman: update memory and cpu" t_update
 tcase "podman: stop with a signal, exit codes" t_stop_signal
 tcase "podman: remove" t_remove
+tcase "podman: run options (read-only, volumes, user, caps, limits, sysctl, devices)" t_run_options
+tcase "podman: pod (infra container, shared namespaces)" t_pod
 tcase "podman: errors from rune reach the user" t_errors
 tcase "podman: enclave container (skeleton PAL)" t_enclave
