@@ -285,10 +285,14 @@ t_linux_devices() {
 	new_bundle
 	cfg_append .linux.devices '{"path": "/dev/mynull", "type": "c", "major": 1, "minor": 3, "fileMode": 416, "uid": 1000, "gid": 1001}'
 	cfg_append .linux.devices '{"path": "/dev/sub/myzero", "type": "c", "major": 1, "minor": 5}'
+	cfg_append .linux.devices '{"path": "/dev/myblk", "type": "b", "major": 7, "minor": 200, "fileMode": 384}'
+	cfg_append .linux.devices '{"path": "/dev/myfifo", "type": "p"}'
 	cfg_append .linux.resources.devices '{"allow": true, "type": "c", "major": 1, "minor": 5, "access": "rwm"}'
-	ct_sh 'stat -c "%n %F %t,%T %a %u %g" /dev/mynull /dev/sub/myzero; echo x > /dev/sub/myzero && echo write-ok; head -c 3 /dev/sub/myzero | wc -c'
+	ct_sh 'stat -c "%n %F %t,%T %a %u %g" /dev/mynull /dev/sub/myzero /dev/myblk; stat -c "%n %F" /dev/myfifo; echo x > /dev/sub/myzero && echo write-ok; head -c 3 /dev/sub/myzero | wc -c'
 	assert_contains '/dev/mynull character special file 1,3 640 1000 1001' "$OUT" "linux.devices entry"
 	assert_contains '/dev/sub/myzero character special file 1,5' "$OUT" "device in a subdirectory"
+	assert_contains '/dev/myblk block special file 7,c8 600' "$OUT" "block device (7,200, mode 0600)"
+	assert_contains '/dev/myfifo fifo' "$OUT" "fifo device"
 	assert_contains write-ok "$OUT" "device usable"
 	assert_eq 3 "$(echo "$OUT" | tail -1)" "read from /dev/sub/myzero"
 }

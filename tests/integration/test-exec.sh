@@ -137,8 +137,9 @@ t_exec_cap_nnp() {
 	local eff
 	eff=$(echo "$OUT" | awk '{print $2}')
 	(((0x$eff >> 21) & 1)) || fail "exec --cap CAP_SYS_ADMIN: CapEff=$eff"
-	rtc exec "$ID" grep ^NoNewPrivs /proc/self/status
+	rtc exec "$ID" grep -E '^(NoNewPrivs|CapBnd)' /proc/self/status
 	assert_contains "NoNewPrivs:	1" "$OUT" "config noNewPrivileges applies to exec"
+	assert_contains "CapBnd:	0000000020000420" "$OUT" "config bounding set applies to exec"
 	new_bundle nnp
 	cfg_args sleep 1000
 	cfg_set .process.noNewPrivileges false
@@ -170,7 +171,7 @@ t_exec_process_terminal() {
 		  "terminal": true,
 		  "consoleSize": {"height": 21, "width": 77},
 		  "user": {"uid": 1000, "gid": 1000},
-		  "args": ["sh", "-c", "tty; stty size; id -u"],
+		  "args": ["sh", "-c", "tty; stty size; id -u; stat -c 'owner %u %g %a' $(tty)"],
 		  "env": ["PATH=/bin", "TERM=dumb"],
 		  "cwd": "/"
 		}
@@ -184,6 +185,7 @@ t_exec_process_terminal() {
 	assert_match '/dev/pts/[0-9]+' "$out" "tty of the exec'd process"
 	assert_contains "21 77" "$out" "consoleSize of --process"
 	assert_contains 1000 "$out" "user of --process"
+	assert_contains "owner 1000 5 620" "$out" "pty owned by the user, group tty (5), mode 0620"
 }
 
 t_create_terminal_console_size() {
