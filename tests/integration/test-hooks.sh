@@ -11,7 +11,7 @@
 hook_json() {
 	local name=$1 dir=$2
 	"$PY" -c 'import json,sys; print(json.dumps({"path": "/bin/sh", "args": ["sh", "-c", sys.argv[1]], "env": ["HOOK_NAME=" + sys.argv[2], "PATH=/bin:/usr/bin"]}))' \
-		"cat > $dir/$name.json; env > $dir/$name.env; echo $name >> $dir/order" "$name"
+		"cat > $dir/$name.json; env > $dir/$name.env; readlink /proc/self/ns/mnt > $dir/$name.mntns; echo $name >> $dir/order" "$name"
 }
 
 setup_all_hooks() {
@@ -63,6 +63,16 @@ t_hooks_order_and_state() {
 		check_state "$h"
 	done
 	assert_eq "$pid" "$(jget .pid <"$HD/poststart.json")" "poststart state pid"
+	# where each runs: the runtime's namespace or the container's
+	local hostmnt ctmnt
+	hostmnt=$(host_ns mnt)
+	ctmnt=$(readlink /proc/"$pid"/ns/mnt)
+	for h in prestart createRuntime poststart; do
+		assert_eq "$hostmnt" "$(cat "$HD/$h.mntns")" "$h runs in the runtime's mount namespace"
+	done
+	for h in createContainer startContainer; do
+		assert_eq "$ctmnt" "$(cat "$HD/$h.mntns")" "$h runs in the container's mount namespace"
+	done
 	[ ! -e "$HD/poststop.json" ] || fail "poststop ran before delete"
 	rtc kill "$ID" KILL
 	wait_status "$ID" stopped

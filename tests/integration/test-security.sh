@@ -207,6 +207,25 @@ t_cve_2025_52881_sysctl_redirect() {
 	[ "$v" = 1 ] || vuln_or_skip "sysctl went to the container's tmpfs (kernel value $v, fake file '$fake')"
 }
 
+# CVE-2025-52881 class, oom_score_adj: a bind mount over the init's
+# /proc/1/oom_score_adj must not swallow the runtime's write.
+t_cve_2025_52881_oom_redirect() {
+	new_bundle
+	cfg_args sleep 1000
+	echo 0 >"$T/fake-oom"
+	cfg_append .mounts "{\"destination\": \"/proc/1/oom_score_adj\", \"type\": \"bind\", \"source\": \"$T/fake-oom\", \"options\": [\"bind\"]}"
+	cfg_set .process.oomScoreAdj 321
+	rtc run -d --bundle "$B" "$ID"
+	if [ "$RC" != 0 ]; then
+		echo "# refused (rc=$RC): $ERR"
+		return 0
+	fi
+	local pid
+	pid=$(rt state "$ID" | jget .pid)
+	[ "$(cat "$T/fake-oom")" = 0 ] || vuln_or_skip "oom_score_adj was written into the bind-mounted file: $(cat "$T/fake-oom")"
+	assert_eq 321 "$(cat /proc/"$pid"/oom_score_adj)" "the init's real oom_score_adj"
+}
+
 tcase "CVE-2019-5736 class: runtime binary not writable from the container" t_cve_2019_5736_runtime_exe
 tcase "CVE-2024-21626 class: cwd via leaked fd stays inside the rootfs" t_cve_2024_21626_cwd_leaked_fd
 tcase "CVE-2021-30465 class: symlinked mount targets resolve inside the rootfs" t_cve_2021_30465_symlink_mount_target
@@ -214,3 +233,4 @@ tcase "CVE-2025-31133 class: /dev/null symlink with maskedPaths" t_cve_2025_3113
 tcase "CVE-2025-31133 class: /dev/null regular file with maskedPaths" t_cve_2025_31133_dev_null_regular_file
 tcase "CVE-2025-52565 class: /dev/console symlink" t_cve_2025_52565_console_symlink
 tcase "CVE-2025-52881 class: sysctl writes not redirected by a tmpfs over /proc/sys" t_cve_2025_52881_sysctl_redirect
+tcase "CVE-2025-52881 class: oom_score_adj not redirected by a bind mount" t_cve_2025_52881_oom_redirect
