@@ -43,8 +43,10 @@ t_order_create_start() { # VARIANT
 	enclave_bundle "$1"
 	cfg_args app sleep 1
 	cfg_set .process.cwd '"/home/test"'
-	ct_create
+	ct_create --pid-file "$T/init.pid"
 	assert_eq created "$(status "$ID")" "status after create"
+	assert_eq init-runelet "$(cat /proc/"$(cat "$T/init.pid")"/comm)" "the --pid-file process's name"
+	assert_eq "$(cat "$T/init.pid")" "$(rt state "$ID" | jget .pid)" "state pid"
 	assert_eq "$(expected_calls "$1" | sed 's/ \(create_process\|exec\) .*//')" "$(calls)" "calls at create"
 	# dlopen (and get_version) on the host, before pivot_root; init in the rootfs and cwd
 	assert_eq "$HOST_ROOT_ID" "$(recf load "['root_id']")" "root at dlopen"
@@ -432,6 +434,24 @@ t_init_eperm_stale_errno() {
 	assert_create_refused "libtestpal-v2\\.so.*pal_init.*Operation not permitted"
 }
 
+# containerd and Podman read errors from the JSON log
+t_init_failure_json_log() {
+	enclave_bundle v3 "log=/share/pal.log,fail_init=-95"
+	cfg_args app hello
+	rtc --log "$T/log.json" --log-format json create --bundle "$B" "$ID"
+	assert_fails create
+	assert_nothing_left "$ID"
+	"$PY" - "$T/log.json" <<-'EOF' || fail "JSON log: $(cat "$T/log.json")"
+		import json, re, sys
+		lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+		errs = [l for l in lines if l.get("level") == "error"]
+		assert errs, "no error line"
+		m = errs[-1]["msg"]
+		assert re.search(r"libtestpal-v3\.so.*pal_init.*-95.*Operation not supported", m), m
+		assert "time" in errs[-1], "no time"
+	EOF
+}
+
 t_start_failures() { # pal_create_process / pal_exec failing at start
 	enclave_bundle v2 "log=/share/pal.log,fail_create=-12"
 	cfg_args app hello
@@ -744,6 +764,7 @@ tcase "kill TERM on v1 ends the container with 143" t_kill_v1
 tcase "kill TERM, Occlum wait status of a signal" t_kill_occlum
 tcase "kill KILL" t_kill_sigkill
 tcase "pal_init failure: create fails clearly, nothing left" t_init_failure
+tcase "pal_init failure in the JSON log (containerd, Podman)" t_init_failure_json_log
 tcase "pal_init returning -1 (-EPERM) beside a stale errno" t_init_eperm_stale_errno
 tcase "pal_create_process / pal_exec failures at start" t_start_failures
 tcase "missing symbols are named" t_missing_symbol
