@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -166,6 +167,28 @@ static void print_help(void)
 }
 
 /*
+ * How much of our ELF file execve needs: up to the end of the last PT_LOAD
+ * segment. Debug sections after it are most of the file and can stay behind.
+ */
+static off_t loaded_extent(int fd, off_t file_size)
+{
+	Elf64_Ehdr eh;
+	off_t end = 0;
+
+	if (pread(fd, &eh, sizeof(eh), 0) != sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
+	    eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_phentsize != sizeof(Elf64_Phdr))
+		return file_size;
+	for (int i = 0; i < eh.e_phnum; i++) {
+		Elf64_Phdr ph;
+		if (pread(fd, &ph, sizeof(ph), eh.e_phoff + (off_t)i * sizeof(ph)) != sizeof(ph))
+			return file_size;
+		if (ph.p_offset + ph.p_filesz > (uint64_t)end)
+			end = ph.p_offset + ph.p_filesz;
+	}
+	return end > 0 && end <= file_size ? end : file_size;
+}
+
+/*
  * CVE-2019-5736: a container process must never reach the host's rune binary
  * through /proc/<pid>/exe. Commands that put a process into a container run
  * from a sealed, read-only memfd copy of rune instead.
@@ -187,8 +210,9 @@ static int reexec_sealed(char **argv)
 	mfd = memfd_create("rune", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (mfd < 0)
 		return -errno;
-	for (off_t done = 0; done < st.st_size;) {
-		ssize_t n = sendfile(mfd, self, NULL, st.st_size - done);
+	off_t size = loaded_extent(self, st.st_size);
+	for (off_t done = 0; done < size;) {
+		ssize_t n = sendfile(mfd, self, NULL, size - done);
 		if (n <= 0) {
 			close(mfd);
 			return n < 0 ? -errno : -EIO;
