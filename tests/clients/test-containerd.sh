@@ -237,6 +237,20 @@ t_enclave() {
 	assert_contains "exit code 143" "$ERR" "enclave exit code after SIGTERM"
 }
 
+t_enclave_exec() {
+	have_enclave || skip "enclave runtime not built ($PAL, $ENCL_DIR)"
+	cl_ok C run -d --runc-binary "$CT/rune-pal" --runc-root "$CT/rs" --fifo-dir "$CT/fifo" --cwd /enclave \
+		--env ENCLAVE_TYPE=intelSgx --env "ENCLAVE_RUNTIME_PATH=$PAL" --env ENCLAVE_RUNTIME_ARGS=/enclave \
+		"$IMG" "$PFX-n5" skeleton sleep 100
+	# a new process in the same enclave, its output on the exec's stdio
+	cl C task exec --fifo-dir "$CT/fifo" --exec-id x1 "$PFX-n5" skeleton exit 5
+	assert_rc 5 "exit status of an exec into the enclave"
+	cl C task exec --fifo-dir "$CT/fifo" --exec-id x2 "$PFX-n5" skeleton hello
+	assert_rc 0 "exec of skeleton hello into the enclave"
+	assert_contains "Hello from the skeleton enclave!" "$OUT" "output of an exec into the enclave"
+	assert_eq RUNNING "$(task_status "$PFX-n5")" "enclave task after the execs"
+}
+
 tcase "containerd: ctr run, output, exit code" t_run_output
 tcase "containerd: detached, task exec, ps, metrics" t_detached_exec_ps
 tcase "containerd: tty (run -t, exec -t)" t_tty
@@ -246,3 +260,4 @@ tcase "containerd: stop with a signal, exit codes" t_stop_signal
 tcase "containerd: remove" t_remove
 tcase "containerd: errors from rune reach the user" t_errors
 tcase "containerd: enclave container (skeleton PAL)" t_enclave
+tcase "containerd: exec into an enclave container" t_enclave_exec

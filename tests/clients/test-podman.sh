@@ -287,6 +287,18 @@ t_enclave() {
 	assert_contains "Hello from the skeleton enclave!" "$OUT" "enclave output (annotations)"
 }
 
+t_enclave_exec() {
+	have_enclave || skip "enclave runtime not built ($PAL, $ENCL_DIR)"
+	cl_ok P run -d --name "$PFX-ex" --runtime rune-pal -w /enclave -e ENCLAVE_TYPE=intelSgx \
+		-e "ENCLAVE_RUNTIME_PATH=$PAL" -e ENCLAVE_RUNTIME_ARGS=/enclave "${RUNF[@]}" "$IMG" skeleton sleep 100
+	cl P exec "$PFX-ex" skeleton exit 5
+	assert_rc 5 "exit status of podman exec into the enclave"
+	cl P exec "$PFX-ex" skeleton hello
+	assert_rc 0 "podman exec of skeleton hello into the enclave"
+	assert_contains "Hello from the skeleton enclave!" "$OUT" "output of podman exec into the enclave"
+	assert_eq running "$(inspect "$PFX-ex" '{{.State.Status}}')" "enclave container after the execs"
+}
+
 tcase "podman: run, output, exit code, stdin" t_run_output
 tcase "podman: detached, exec, top, logs" t_detached_exec_logs
 tcase "podman: tty (run -t, exec -t, exec -it)" t_tty
@@ -298,3 +310,4 @@ tcase "podman: run options (read-only, volumes, user, caps, limits, sysctl, devi
 tcase "podman: pod (infra container, shared namespaces)" t_pod
 tcase "podman: errors from rune reach the user" t_errors
 tcase "podman: enclave container (skeleton PAL)" t_enclave
+tcase "podman: exec into an enclave container" t_enclave_exec
