@@ -403,6 +403,8 @@ tcase() {
 
 _finish() {
 	local left
+	[ -n "${_finished:-}" ] && return 0
+	_finished=1
 	left=$(_cleanup)
 	if [ -n "$left" ]; then
 		echo "# $left"
@@ -415,4 +417,8 @@ _finish() {
 	fi
 }
 trap _finish EXIT
+# killed by the runner's timeout: clean up all the same
+trap '_finish; exit 143' TERM
+trap '_finish; exit 130' INT
+trap '_finish; exit 129' HUP
 echo "# runtime: $RUNTIME ($RUNTIME_VERSION)"
