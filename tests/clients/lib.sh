@@ -60,6 +60,11 @@ need_pkgs() {
 CT=$(mktemp -d "/tmp/rcl-$CLIENT.XXXXXX")
 chmod 0755 "$CT"
 _netns_before=$(ls /run/netns /var/run/docker/netns 2>/dev/null | sort)
+# containerd's shims put sockets in /run/containerd/s and ctr its fifos in
+# /run/containerd/fifo whatever the config: remove those dirs at the end if
+# this run made them (and they are empty)
+_run_ctrd_existed=0
+[ -e /run/containerd ] && _run_ctrd_existed=1
 
 # ---------------------------------------------------------------- images
 
@@ -270,6 +275,7 @@ _finish() {
 	if declare -F client_stop >/dev/null; then
 		client_stop >"$CT/.stop.log" 2>&1 || true
 	fi
+	[ $_run_ctrd_existed = 0 ] && rmdir /run/containerd/s /run/containerd/fifo /run/containerd 2>/dev/null
 	for ((i = 0; i < 25; i++)); do
 		left=$(_leftovers)
 		[ -z "$left" ] && break
