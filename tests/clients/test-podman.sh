@@ -224,6 +224,9 @@ t_run_options() {
 	run_sh "00000000a80435fa" --cap-add NET_ADMIN --cap-drop CHOWN -- 'sed -n "s/^CapEff:\t//p" /proc/self/status'
 	run_sh "20" --memory 32m --pids-limit 20 --cpus 0.5 -- 'cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max'
 	run_sh "100000000" --sysctl kernel.shmmax=100000000 -- 'cat /proc/sys/kernel/shmmax'
+	run_sh "0 100000" --uidmap 0:100000:65536 --gidmap 0:100000:65536 -- 'id -u; awk "{ print \$2 }" /proc/self/uid_map'
+	run_sh "2" -- 'sed -n "s/^Seccomp:\t//p" /proc/self/status'
+	run_sh "0" --security-opt mask=/etc/passwd -- 'wc -c </etc/passwd'
 	run_sh "1,5" --device /dev/zero:/dev/z -- 'stat -c %t,%T /dev/z'
 }
 
@@ -306,7 +309,7 @@ tcase "podman: pause and unpause" t_pause_resume
 tcase "podman: update memory and cpu" t_update
 tcase "podman: stop with a signal, exit codes" t_stop_signal
 tcase "podman: remove" t_remove
-tcase "podman: run options (read-only, volumes, user, caps, limits, sysctl, devices)" t_run_options
+tcase "podman: run options (read-only, volumes, user, caps, limits, sysctl, userns, seccomp, devices)" t_run_options
 tcase "podman: pod (infra container, shared namespaces)" t_pod
 tcase "podman: errors from rune reach the user" t_errors
 tcase "podman: enclave container (skeleton PAL)" t_enclave
