@@ -17,10 +17,11 @@ declare -A group=(
 )
 want=("$@")
 [ ${#want[@]} -eq 0 ] && want=(podman containerd docker cri)
-pkgs=(${group[common]})
+read -ra pkgs <<<"${group[common]}"
 for g in "${want[@]}"; do
 	[ -n "${group[$g]+x}" ] || { echo "install-client-deps: unknown group '$g'" >&2; exit 2; }
-	pkgs+=(${group[$g]})
+	read -ra more <<<"${group[$g]}"
+	pkgs+=("${more[@]}")
 done
 
 missing=()

@@ -7,6 +7,7 @@
 # --runc-root in the temp dir; the namespace, and so the cgroups, carry the
 # run's prefix.
 CLIENT=containerd
+# shellcheck source=tests/clients/lib.sh
 . "$(dirname "$0")/lib.sh"
 need_pkgs containerd cri
 

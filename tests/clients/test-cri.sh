@@ -7,6 +7,7 @@
 # the pod logs are in a temp dir; the sandbox ("pause") image and the
 # workload image are made offline and imported into the k8s.io namespace.
 CLIENT=cri
+# shellcheck source=tests/clients/lib.sh
 . "$(dirname "$0")/lib.sh"
 need_pkgs cri
 

@@ -6,6 +6,7 @@
 # docs/clients/docker.md) and picked with `docker run --runtime rune`; the
 # image made with `docker import`.
 CLIENT=docker
+# shellcheck source=tests/clients/lib.sh
 . "$(dirname "$0")/lib.sh"
 need_pkgs docker
 

@@ -5,6 +5,7 @@
 # containers.conf like docs/clients/podman.md's; a busybox image made with
 # `podman import`.
 CLIENT=podman
+# shellcheck source=tests/clients/lib.sh
 . "$(dirname "$0")/lib.sh"
 need_pkgs podman
 
