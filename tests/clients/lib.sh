@@ -33,6 +33,8 @@ CLIENT_TIMEOUT=${CLIENT_TIMEOUT:-60}
 PAL=$BUILD/lib/liberpal-skeleton-v3.so
 ENCL_DIR=$BUILD/share/skeleton
 export LC_ALL=C
+# no __pycache__ in the source tree (cri.py, ctrd_update.py import protogen)
+export PYTHONDONTWRITEBYTECODE=1
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 : "${CLIENT:?set CLIENT before sourcing lib.sh}"
