@@ -44,6 +44,10 @@ if [ ! -x "$RUNTIME" ]; then
 	echo "not ok - $_script: runtime present"
 	exit 1
 fi
+if [ "$(id -u)" != 0 ]; then
+	echo "skip - $_script (needs root)"
+	exit 0
+fi
 if [ ! -x "$BUSYBOX" ] || ! "$BUSYBOX" --list >/dev/null 2>&1; then
 	echo "skip - $_script (busybox-static is not installed: $BUSYBOX)"
 	exit 0

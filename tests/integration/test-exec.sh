@@ -70,6 +70,19 @@ t_exec_env_cwd_user() {
 	assert_eq xterm "$OUT" "exec inherits the config env"
 }
 
+t_exec_defaults_from_config() {
+	new_bundle cfgdef
+	cfg_args sleep 1000
+	cfg_set .process.cwd '"/tmp"'
+	cfg_set .process.user '{"uid": 1000, "gid": 1001, "umask": 63}'
+	cfg_set .process.env '["PATH=/bin", "FROMCFG=yes"]'
+	rtc run -d --bundle "$B" "$ID"
+	assert_rc 0 "run -d"
+	rtc exec "$ID" sh -c 'pwd; id -u; id -g; echo $FROMCFG'
+	assert_rc 0 exec
+	assert_eq "$(printf '%s\n' /tmp 1000 1001 yes)" "$OUT" "exec defaults (cwd, user, env) from the config"
+}
+
 t_exec_process_file() {
 	start_sleeper
 	cat >"$T/process.json" <<-'EOF'
@@ -238,6 +251,7 @@ t_run_tty_foreground() {
 tcase "exec: argv, exit status, stdio" t_exec_argv
 tcase "exec: joins the container's namespaces and cgroup" t_exec_same_namespaces
 tcase "exec: --env, --cwd, --user" t_exec_env_cwd_user
+tcase "exec: cwd, user, env default to the config's" t_exec_defaults_from_config
 tcase "exec: --process FILE" t_exec_process_file
 tcase "exec: --detach --pid-file" t_exec_detach_pid_file
 tcase "exec: stopped or unknown container fails" t_exec_stopped

@@ -192,6 +192,31 @@ t_parallel() {
 	for ((i = 0; i < n; i++)); do assert_nothing_left "$PFX-p$i"; done
 }
 
+t_long_ids_and_root() {
+	# containerd: 64-hex ids under a deep --root (unix socket paths are
+	# limited to 108 bytes: a runtime must not put sockets there blindly)
+	local root=$T/state-with-a-rather-long-path/io.containerd.runtime.v2.task/k8s.io/rune-root
+	local id
+	id=$PFX-$(printf '%064x' 123456789)
+	new_bundle long
+	cfg_args sleep 1000
+	RC=0
+	timeout -k 5 "$RT_TIMEOUT" "$RUNTIME" --root "$root" create --bundle "$B" "$id" >"$T/out" 2>"$T/err" || RC=$?
+	ERR=$(cat "$T/err")
+	assert_rc 0 "create with a 64-hex id under a deep --root"
+	timeout -k 5 "$RT_TIMEOUT" "$RUNTIME" --root "$root" start "$id" || fail "start"
+	timeout -k 5 "$RT_TIMEOUT" "$RUNTIME" --root "$root" exec "$id" true || fail "exec"
+	timeout -k 5 "$RT_TIMEOUT" "$RUNTIME" --root "$root" state "$id" | jget .status | grep -qx running || fail "state"
+	timeout -k 5 "$RT_TIMEOUT" "$RUNTIME" --root "$root" delete --force "$id" || fail "delete --force"
+	assert_nothing_left "$id"
+	# the characters runc allows in ids
+	new_bundle chars
+	cfg_args true
+	rtc run --bundle "$B" "$PFX-a_b.c+d-e"
+	assert_rc 0 "run with id $PFX-a_b.c+d-e"
+	assert_nothing_left "$PFX-a_b.c+d-e"
+}
+
 t_init_killed_outside() {
 	# the init dies behind the runtime's back: state must say stopped (and
 	# never mistake a recycled pid for the container), delete must work
@@ -606,6 +631,7 @@ tcase "status stopped after the workload exits" t_stopped_after_exit
 tcase "create/run refuse an existing id" t_create_duplicate_id
 tcase "init killed outside the runtime: stopped, deletable" t_init_killed_outside
 tcase "run passes stdin through" t_run_stdin
+tcase "64-hex ids under a deep --root; id characters" t_long_ids_and_root
 tcase "parallel run/exec/delete on one root; concurrent create of one id" t_parallel
 tcase "kill of a created container; start of a stopped one fails" t_kill_created_start_stopped
 tcase "--root created when missing" t_fresh_root_dir

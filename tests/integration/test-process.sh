@@ -102,6 +102,30 @@ t_rlimit_above_hard() {
 	assert_nothing_left "$ID"
 }
 
+t_user_not_in_passwd() {
+	new_bundle
+	cfg_set .process.user '{"uid": 4242, "gid": 4343}'
+	ct_sh 'id -u; id -g; echo "HOME=$HOME"'
+	assert_eq "$(printf '%s\n' 4242 4343 HOME=/)" "$OUT" "uid/gid not in /etc/passwd (HOME defaults to /)"
+}
+
+t_cwd_created_and_relative_args() {
+	new_bundle
+	cfg_set .root.readonly false
+	cfg_set .process.cwd '"/new/work/dir"'
+	ct_sh 'pwd'
+	assert_eq /new/work/dir "$OUT" "a missing cwd is created"
+	new_bundle rel
+	mkdir -p "$B/rootfs/opt/tools"
+	printf '#!/bin/sh\necho rel-ran\n' >"$B/rootfs/opt/tools/tool"
+	chmod 755 "$B/rootfs/opt/tools/tool"
+	cfg_set .process.cwd '"/opt/tools"'
+	cfg_args ./tool
+	ct_run
+	assert_rc 0 "args[0] relative to the cwd"
+	assert_eq rel-ran "$OUT" "./tool"
+}
+
 t_no_new_privileges() {
 	new_bundle
 	ct_sh 'grep ^NoNewPrivs /proc/self/status'
@@ -303,6 +327,8 @@ tcase "capabilities: all five sets (non-root)" t_capabilities_nonroot
 tcase "capabilities: root, defaults, empty, unknown" t_capabilities_root
 tcase "rlimits" t_rlimits
 tcase "rlimits above the hard limit: clear error" t_rlimit_above_hard
+tcase "user: uid/gid not in /etc/passwd" t_user_not_in_passwd
+tcase "cwd created when missing; ./args[0] relative to cwd" t_cwd_created_and_relative_args
 tcase "noNewPrivileges" t_no_new_privileges
 tcase "cwd" t_cwd
 tcase "env" t_env
