@@ -211,6 +211,11 @@ t_errors() {
 	cl C run --rm "${RUNF[@]}" --mount type=bind,src=/nonexistent-src,dst=/mnt,options=rbind "$IMG" "$PFX-e3" true
 	assert_fails "run with a bind mount of a missing source"
 	assert_contains nonexistent-src "$ERR" "ctr's error carries rune's message"
+	C container rm "$PFX-e3" >/dev/null 2>&1 || true
+	# a memory limit below what the init needs: the error names the limit
+	cl C run --rm "${RUNF[@]}" --memory-limit 1 "$IMG" "$PFX-e4" true
+	assert_fails "run with a 1-byte memory limit"
+	assert_match '[Mm]emory' "$ERR" "ctr's error for a 1-byte memory limit (finding 5)"
 }
 
 t_enclave() {
