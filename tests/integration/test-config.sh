@@ -191,6 +191,22 @@ t_mount_bind_options() {
 	assert_contains /mnt/new/deep/dir/script "$OUT" "bind destination created with parents"
 }
 
+t_mount_sources_and_nesting() {
+	new_bundle
+	mkdir -p "$B/reldata" "$T/real-src"
+	echo rel >"$B/reldata/f"
+	echo via-link >"$T/real-src/f"
+	ln -s "$T/real-src" "$T/link-src"
+	# relative source (to the bundle), a host symlink as source, and a
+	# mount nested in an earlier one
+	cfg_append .mounts '{"destination": "/mnt/rel", "type": "bind", "source": "reldata", "options": ["rbind", "ro"]}'
+	cfg_append .mounts "{\"destination\": \"/mnt/link\", \"type\": \"bind\", \"source\": \"$T/link-src\", \"options\": [\"bind\"]}"
+	cfg_append .mounts '{"destination": "/mnt/outer", "type": "tmpfs", "source": "tmpfs", "options": ["size=1m"]}'
+	cfg_append .mounts "{\"destination\": \"/mnt/outer/inner\", \"type\": \"bind\", \"source\": \"$T/real-src\", \"options\": [\"bind\", \"ro\"]}"
+	ct_sh 'cat /mnt/rel/f /mnt/link/f /mnt/outer/inner/f; grep -cE " /mnt/outer(/inner)? " /proc/self/mountinfo'
+	assert_eq "$(printf '%s\n' rel via-link via-link 2)" "$OUT" "relative, symlinked, bare-bind and nested mounts"
+}
+
 t_mount_rbind_vs_bind() {
 	# /sys/fs/cgroup on the host has submounts: rbind brings them, bind not.
 	local sub
@@ -357,6 +373,7 @@ tcase "rootfsPropagation" t_rootfs_propagation
 tcase "mounts: tmpfs with options" t_mount_tmpfs_options
 tcase "mounts: bind ro/nosuid/nodev/noexec, rw, file, deep target" t_mount_bind_options
 tcase "mounts: rbind vs bind" t_mount_rbind_vs_bind
+tcase "mounts: relative source, symlinked source, nesting" t_mount_sources_and_nesting
 tcase "mounts: propagation options (rshared, rprivate)" t_mount_propagation
 tcase "root.readonly" t_root_readonly
 tcase "maskedPaths" t_masked_paths

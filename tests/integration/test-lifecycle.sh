@@ -463,6 +463,29 @@ t_pid_file() {
 	assert_eq "$(rt state "$ID" | jget .pid)" "$(tr -d '\n' <"$T/cwd/rel.pid")" "relative --pid-file"
 }
 
+t_bundle_paths() {
+	# a bundle path with a space, given relative to the caller's cwd, and an
+	# absolute root.path outside the bundle
+	mkdir -p "$T/with space"
+	new_bundle sp
+	mv "$B" "$T/with space/bundle"
+	B="$T/with space/bundle"
+	cfg_sh 'echo spaced'
+	(cd "$T" && rt run --bundle "with space/bundle" "$ID" >"$T/sp.out" 2>&1) || fail "run with a relative bundle path containing a space: $(cat "$T/sp.out")"
+	assert_eq spaced "$(cat "$T/sp.out")" "output"
+	cfg_args sleep 1000
+	(cd "$T" && rt create --bundle "with space/bundle" "$ID") || fail "create with a relative bundle path"
+	assert_eq "$B" "$(rt state "$ID" | jget .bundle)" "state.bundle is absolute"
+	rtc delete --force "$ID"
+	new_bundle abs
+	mv "$B/rootfs" "$T/abs-rootfs"
+	cfg_set .root.path "\"$T/abs-rootfs\""
+	cfg_sh 'cat /etc/hostname'
+	ct_run
+	assert_rc 0 "run with an absolute root.path"
+	assert_eq rune-test "$OUT" "rootfs from an absolute root.path"
+}
+
 t_create_flags() {
 	new_bundle
 	cfg_args true
@@ -648,6 +671,7 @@ tcase "run --detach" t_run_detach
 tcase "--pid-file on create and run" t_pid_file
 tcase "bundle defaults to the cwd" t_default_bundle_cwd
 tcase "create/run accept --no-new-keyring, --no-pivot" t_create_flags
+tcase "bundle paths: relative, with a space; absolute root.path" t_bundle_paths
 tcase "cgroup /<id> on every hierarchy, removed on delete" t_cgroup_default_path
 tcase "linux.cgroupsPath" t_cgroups_path
 tcase "features JSON" t_features
