@@ -97,6 +97,28 @@ t_stopped_after_exit() {
 	assert_nothing_left "$ID"
 }
 
+t_run_orphans() {
+	# the init exits leaving a background child: run returns the init's
+	# status promptly and nothing survives
+	new_bundle
+	cfg_sh 'sleep 1000 & sleep 1000 & exit 3'
+	local start=$SECONDS
+	ct_run
+	assert_rc 3 "run whose init leaves children"
+	[ $((SECONDS - start)) -lt 10 ] || fail "run waited for the orphans ($((SECONDS - start))s)"
+	assert_nothing_left "$ID"
+	# without a pid namespace the children outlive the init: the runtime
+	# (run, then delete) must still reap them through the cgroup
+	new_bundle hostpid
+	cfg_py "c['linux']['namespaces'] = [n for n in c['linux']['namespaces'] if n['type'] != 'pid']"
+	cfg_sh 'ls -d /proc/[0-9]* | wc -l; sleep 1000 & exit 4'
+	ct_run
+	assert_rc 4 "run without a pid namespace"
+	[ "$OUT" -gt 5 ] || fail "without a pid namespace the host's processes should be visible ($OUT)"
+	rtc delete --force "$ID"
+	assert_nothing_left "$ID"
+}
+
 t_run_stdin() {
 	new_bundle
 	cfg_sh 'read line; echo "got:$line"; cat'
@@ -654,6 +676,7 @@ tcase "status stopped after the workload exits" t_stopped_after_exit
 tcase "create/run refuse an existing id" t_create_duplicate_id
 tcase "init killed outside the runtime: stopped, deletable" t_init_killed_outside
 tcase "run passes stdin through" t_run_stdin
+tcase "init exits leaving children (with and without a pid namespace)" t_run_orphans
 tcase "64-hex ids under a deep --root; id characters" t_long_ids_and_root
 tcase "parallel run/exec/delete on one root; concurrent create of one id" t_parallel
 tcase "kill of a created container; start of a stopped one fails" t_kill_created_start_stopped
