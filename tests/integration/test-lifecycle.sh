@@ -153,6 +153,11 @@ t_fresh_root_dir() {
 	cfg_args true
 	local root=$T/fresh/nested/root
 	RC=0
+	timeout -k 5 "$RT_TIMEOUT" "$RUNTIME" --root "$T/never-created" list -q >"$T/out" 2>"$T/err" || RC=$?
+	ERR=$(cat "$T/err")
+	assert_rc 0 "list -q with a --root that does not exist"
+	assert_eq "" "$(cat "$T/out")" "list of a missing root"
+	RC=0
 	timeout -k 5 "$RT_TIMEOUT" "$RUNTIME" --root "$root" run --bundle "$B" "$ID" >"$T/out" 2>"$T/err" || RC=$?
 	ERR=$(cat "$T/err")
 	assert_rc 0 "run with a --root that does not exist yet"
