@@ -11,6 +11,9 @@
 # or "v2".  RES_TAG (set by test-v1.sh) prefixes every case name.
 . "$(dirname "${BASH_SOURCE[0]}")/../integration/lib.sh"
 
+# test-v1.sh picks the id prefix, so it can check the host afterwards.
+[ -n "${RES_PFX:-}" ] && PFX=$RES_PFX$(echo "$_script" | tr -cd 'a-z' | cut -c1-5)
+
 if [ "$(id -u)" != 0 ]; then
 	echo "skip - $_script (needs root)"
 	exit 0

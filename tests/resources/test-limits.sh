@@ -49,6 +49,46 @@ t_memory_values() {
 	ct_delete
 }
 
+t_memory_swap() {
+	need_ctrl memory
+	res_bundle
+	res_set memory '{"limit": 16777216, "swap": 33554432, "swappiness": 10}'
+	if cg_on_v2 memory; then
+		ct_start_bg 'sleep 60'
+		assert_eq 16777216 "$(cg_read memory memory.swap.max)" "memory.swap.max (swap - limit)"
+	else
+		[ -e "$(dirname "$(cg_dir memory x)")/memory.memsw.limit_in_bytes" ] || skip "no swap accounting (memory.memsw.*) on this host"
+		ct_start_bg 'sleep 60'
+		assert_eq 33554432 "$(cg_read memory memory.memsw.limit_in_bytes)" memory.memsw.limit_in_bytes
+		assert_eq 10 "$(cg_read memory memory.swappiness)" memory.swappiness
+	fi
+	assert_eq 16777216 "$(cg_read memory memory.limit_in_bytes 2>/dev/null || cg_read memory memory.max)" "memory limit"
+	ct_delete
+}
+
+# blockIO: values in the files (this host's disk can't be opened from a
+# test, so throttling is not timed).
+t_blkio() {
+	need_ctrl blkio
+	res_bundle
+	res_set blockIO '{"weight": 500, "throttleReadBpsDevice": [{"major": 7, "minor": 0, "rate": 1048576}], "throttleWriteIOPSDevice": [{"major": 7, "minor": 1, "rate": 100}]}'
+	ct_start_bg 'sleep 60'
+	if cg_on_v2 blkio; then
+		assert_contains "7:0 rbps=1048576" "$(cg_read blkio io.max)" io.max
+	else
+		assert_contains "7:0 1048576" "$(cg_read blkio blkio.throttle.read_bps_device)" blkio.throttle.read_bps_device
+		assert_contains "7:1 100" "$(cg_read blkio blkio.throttle.write_iops_device)" blkio.throttle.write_iops_device
+		local d
+		d=$(cg_dir blkio)
+		if [ -e "$d/blkio.bfq.weight" ]; then
+			assert_match "(^| )500$" "$(head -1 "$d/blkio.bfq.weight")" blkio.bfq.weight
+		elif [ -e "$d/blkio.weight" ]; then
+			assert_eq 500 "$(cat "$d/blkio.weight")" blkio.weight
+		fi
+	fi
+	ct_delete
+}
+
 t_pids() {
 	need_ctrl pids
 	res_bundle
@@ -171,6 +211,36 @@ t_hugetlb() {
 	restore_hp
 }
 
+# linux.resources.unified: written on the cgroup2 hierarchy (hybrid: the
+# `unified` mount), a clear error on pure v1 or for a missing file.
+t_unified() {
+	res_bundle
+	if [ -z "$V2_MNT" ]; then
+		res_set unified '{"pids.max": "10"}'
+		cfg_args true
+		ct_run
+		assert_fails "unified on a host without cgroup2"
+		assert_clear_error "unified|v2|cgroup2" "unified on pure v1"
+		assert_cg_gone
+		return 0
+	fi
+	res_set unified '{"cgroup.max.descendants": "3", "cgroup.max.depth": "2"}'
+	cfg_args sleep 60
+	rtc create --bundle "$B" "$ID"
+	[ "$RC" = 0 ] || differs_from_runc "unified on the $LAYOUT layout refused: $ERR"
+	assert_eq 3 "$(cat "$V2_MNT/$ID/cgroup.max.descendants")" "cgroup.max.descendants on $V2_MNT"
+	assert_eq 2 "$(cat "$V2_MNT/$ID/cgroup.max.depth")" "cgroup.max.depth on $V2_MNT"
+	ct_delete
+	res_bundle missing
+	res_set unified '{"no.such.file": "1"}'
+	cfg_args true
+	ct_run
+	assert_fails "unified with a file cgroup2 doesn't have"
+	assert_clear_error "no.such.file" "unified with a file cgroup2 doesn't have"
+	assert_nothing_left "$ID"
+	assert_cg_gone
+}
+
 # Loop devices (block 7:N) open without capabilities and without a
 # backing file, so only the device cgroup can refuse them.
 t_devices() {
@@ -250,10 +320,13 @@ t_rlimits() {
 trap 'restore_hp; _finish' EXIT
 rtcase "memory: 64M under a 16M limit is OOM-killed (137)" t_memory_oom
 rtcase "memory: limit and reservation in the cgroup files" t_memory_values
+rtcase "memory: swap and swappiness in the cgroup files" t_memory_swap
+rtcase "blockIO: weight and throttles in the cgroup files" t_blkio
 rtcase "pids: limit stops forks" t_pids
 rtcase "cpu: shares/quota/period in the files, quota throttles" t_cpu_quota_shares
 rtcase "cpuset: cpus/mems in the files and the affinity" t_cpuset
 rtcase "hugepageLimits: applied where hugetlb is (or a clear error)" t_hugetlb
+rtcase "unified: keys written on cgroup2 (or a clear error)" t_unified
 rtcase "devices: rules and linux.devices nodes" t_devices
 rtcase "devices: default deny-all covers a bound-in device" t_devices_default_deny
 rtcase "rlimits: NOFILE, FSIZE, NPROC bite" t_rlimits
