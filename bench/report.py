@@ -121,6 +121,36 @@ def ratio(a, b):
     return "%.2f (%.2f–%.2f)" % (statistics.median(r), min(r), max(r))
 
 
+def median_ratio(a, b):
+    if not a or not b:
+        return None
+    r = [x / y for x, y in zip(a, b) if x is not None and y]
+    return statistics.median(r) if r else None
+
+
+# case, what, limit on the median of rune/crun
+TARGETS = [
+    ("run", "`run` /bin/true: rune/crun <= 0.75", 0.75),
+    ("rss", "peak RSS of `run`: below crun's", 1.0),
+    ("exec", "`exec`: below crun's", 1.0),
+    ("csd", "`create`+`start`+`delete`: below crun's", 1.0),
+    ("state", "`state`: below crun's", 1.0),
+]
+
+
+def target_lines(samples):
+    lines = []
+    for case, what, limit in TARGETS:
+        per = samples.get(case, {})
+        r = median_ratio(per.get("rune"), per.get("crun"))
+        if r is None:
+            lines.append("- %s: n/a" % what)
+            continue
+        ok = r <= limit if limit < 1 else r < limit
+        lines.append("- %s: %.2f, %s" % (what, r, "met" if ok else "NOT met"))
+    return lines
+
+
 def reasons(work):
     out = {}
     try:
@@ -197,6 +227,12 @@ def main():
         cells.append(ratio(per.get("rune"), per.get("runc")) or "n/a")
         w("| %s | %s |" % (title, " | ".join(cells)))
     w("")
+    targets = target_lines(samples)
+    if targets:
+        w("Issue 7's targets (medians of the pair-by-pair ratios, this run):")
+        w("")
+        out.extend(targets)
+        w("")
     run = samples.get("run", {})
     if run.get("floor"):
         parts = []
