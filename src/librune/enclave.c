@@ -65,6 +65,11 @@ struct rune_enclave {
 	struct pal_ops ops;
 	int listen_fd;
 	int workload_pid; /* the PAL's pid of the main workload (v2+) */
+	/* Occlum's conventions (-1 + errno, wait statuses), told by its occlum_pal_* exports. */
+	bool occlum;
+	/* pal_destroy runs once: by the main thread, or by a v1 terminating signal. */
+	pthread_mutex_t destroy_lock;
+	bool destroyed;
 };
 
 static const char *const log_levels[] = { "trace", "debug", "info",  "warning",
@@ -265,17 +270,17 @@ void rune_enclave_add_devices(struct rune_enclave *e, struct rune_config *cfg)
 
 /* ---- init-runelet ---- */
 
-static int pal_error(int ret)
+/* The errno of a failed call: Occlum's PALs return -1 and set errno, Inclavare's -errno. */
+static int pal_error(const struct rune_enclave *e, int ret, int saved_errno)
 {
-	/* Occlum's PAL returns -1 and sets errno; Inclavare's return a negative errno. */
-	if (ret == -1 && errno > 0)
-		return errno;
+	if (e->occlum && ret == -1 && saved_errno > 0)
+		return saved_errno;
 	return ret < 0 ? -ret : EIO;
 }
 
 static int pal_fail(const struct rune_enclave *e, const char *call, int ret, err_t *err)
 {
-	int code = pal_error(ret);
+	int code = pal_error(e, ret, errno);
 
 	return err_set(err, code, "enclave runtime %s: %s failed with %d (%s)", e->runtime_path,
 		       call, ret, strerror(code));
@@ -320,6 +325,9 @@ int rune_enclave_load(struct rune_enclave *e, err_t *err)
 	close(fd);
 	if (e->handle == NULL)
 		return err_set(err, ENOEXEC, "enclave runtime %s: %s", e->runtime_path, dlerror());
+	e->occlum = dlsym(e->handle, "occlum_pal_get_version") != NULL ||
+		    dlsym(e->handle, "occlum_pal_init") != NULL;
+	pthread_mutex_init(&e->destroy_lock, NULL);
 	pal_get_version_fn get_version = (pal_get_version_fn)dlsym(e->handle, "pal_get_version");
 	e->ops.version = get_version ? get_version() : 1;
 	if (e->ops.version < PAL_VERSION_MIN || e->ops.version > PAL_VERSION_MAX)
@@ -355,21 +363,47 @@ int rune_enclave_init(struct rune_enclave *e, err_t *err)
 	return 0;
 }
 
-/* Occlum reports wait statuses; Inclavare's PALs exit codes. Above 255 can only be the former. */
-static int exit_code_of(int v)
+/* Occlum reports wait statuses; Inclavare's PALs exit codes (above 255: a wait status anyway). */
+static int exit_code_of(const struct rune_enclave *e, int v)
 {
-	if (v >= 0 && v <= 255)
+	if (!e->occlum && v >= 0 && v <= 255)
 		return v;
 	return rune_exit_code(v);
 }
 
+/* Runs pal_destroy unless it already ran; with exit_code >= 0, exits the process after. */
+static void destroy_once(struct rune_enclave *e, int exit_code)
+{
+	pthread_mutex_lock(&e->destroy_lock);
+	if (!e->destroyed) {
+		e->destroyed = true;
+		e->ops.destroy();
+	}
+	if (exit_code >= 0)
+		_exit(exit_code);
+	pthread_mutex_unlock(&e->destroy_lock);
+}
+
 /* ---- the control thread ---- */
 
+/* One exec'd enclave process: its connection and the stdio it was given. */
 struct exec_job {
 	struct rune_enclave *e;
 	int conn;
 	int pid;
+	int stdio[3];
+	_Atomic int refs; /* the waiter and the reader threads */
 };
+
+static void job_put(struct exec_job *job)
+{
+	if (--job->refs > 0)
+		return;
+	close(job->conn);
+	for (int i = 0; i < 3; i++)
+		close(job->stdio[i]);
+	free(job);
+}
 
 static int send_json(int fd, json_t *j, const int *fds, size_t nfds)
 {
@@ -460,13 +494,15 @@ static void *exec_waiter(void *arg)
 
 	errno = 0;
 	ret = job->e->ops.exec(&ea);
-	j = ret == 0 ? json_pack("{s:s,s:i}", "type", "exit", "code", exit_code_of(exit_value))
-		     : json_pack("{s:s,s:i,s:s}", "type", "error", "code", pal_error(ret), "msg",
-				 "pal_exec failed");
+	j = ret == 0
+		? json_pack("{s:s,s:i}", "type", "exit", "code", exit_code_of(job->e, exit_value))
+		: json_pack("{s:s,s:i,s:s}", "type", "error", "code", pal_error(job->e, ret, errno),
+			    "msg", "pal_exec failed");
 	send_json(job->conn, j, NULL, 0);
 	json_decref(j);
-	close(job->conn);
-	free(job);
+	/* Wakes the reader; the stdio fds close with the last reference, after pal_exec. */
+	shutdown(job->conn, SHUT_RDWR);
+	job_put(job);
 	return NULL;
 }
 
@@ -482,6 +518,7 @@ static void *exec_conn_reader(void *arg)
 					 json_integer_value(json_object_get(j, "signal")));
 		json_decref(j);
 	}
+	job_put(job);
 	return NULL;
 }
 
@@ -519,25 +556,28 @@ static void handle_exec(struct rune_enclave *e, int conn, json_t *req, int *fds,
 	ret = e->ops.create_process(&ca);
 	if (ret != 0) {
 		char msg[256];
+		int code = pal_error(e, ret, errno);
 		snprintf(msg, sizeof(msg), "pal_create_process failed with %d (%s)", ret,
-			 strerror(pal_error(ret)));
-		reply_error(conn, pal_error(ret), msg);
+			 strerror(code));
+		reply_error(conn, code, msg);
 		goto out;
 	}
 	json_t *ok = json_pack("{s:s,s:i}", "type", "started", "pid", pid);
 	send_json(conn, ok, NULL, 0);
 	json_decref(ok);
 	job = calloc(1, sizeof(*job));
-	*job = (struct exec_job){ .e = e, .conn = conn, .pid = pid };
+	if (job == NULL)
+		goto out;
+	*job = (struct exec_job){ .e = e, .conn = conn, .pid = pid, .refs = 2 };
+	memcpy(job->stdio, fds, sizeof(job->stdio));
+	nfds = 0; /* the job owns them now */
+	conn = -1;
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	struct exec_job *rjob = malloc(sizeof(*rjob));
-	*rjob = *job;
-	pthread_create(&t, &attr, exec_conn_reader, rjob);
+	pthread_create(&t, &attr, exec_conn_reader, job);
 	pthread_create(&t, &attr, exec_waiter, job);
 	pthread_attr_destroy(&attr);
-	conn = -1;
 out:
 	for (size_t k = 0; k < nfds; k++)
 		close(fds[k]);
@@ -567,9 +607,10 @@ static void handle_attest(struct rune_enclave *e, int conn, json_t *req)
 	ret = e->ops.get_local_report(ti, 512, report, &len);
 	if (ret != 0 || len <= 0 || len > (int)sizeof(report)) {
 		char msg[256];
+		int code = pal_error(e, ret, errno);
 		snprintf(msg, sizeof(msg), "pal_get_local_report failed with %d (%s)", ret,
-			 strerror(pal_error(ret)));
-		reply_error(conn, pal_error(ret), msg);
+			 strerror(code));
+		reply_error(conn, code, msg);
 		goto out;
 	}
 	for (int i = 0; i < len; i++)
@@ -589,11 +630,9 @@ static void forward_signal(struct rune_enclave *e, int sig)
 		e->ops.kill(e->workload_pid, sig);
 		return;
 	}
-	/* v1 has no pal_kill: a terminating signal ends the enclave. */
-	if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGQUIT) {
-		e->ops.destroy();
-		_exit(128 + sig);
-	}
+	/* v1 has no pal_kill: a terminating signal ends the enclave, and the container 128+N. */
+	if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGQUIT)
+		destroy_once(e, 128 + sig);
 }
 
 /* Everything but the synchronous faults: an emulated enclave traps ENCLU as SIGILL. */
@@ -689,11 +728,15 @@ int rune_enclave_run(struct rune_enclave *e, const struct rune_process *p, int s
 	}
 	if (ret != 0) {
 		fprintf(stderr, "rune: enclave runtime %s: running %s failed with %d (%s)\n",
-			e->runtime_path, p->args[0], ret, strerror(pal_error(ret)));
-		exit_value = 127;
+			e->runtime_path, p->args[0], ret, strerror(pal_error(e, ret, errno)));
+		exit_value = 127 << 8;
+		ret = 127;
+	} else {
+		ret = exit_code_of(e, exit_value);
 	}
-	e->ops.destroy();
-	return exit_code_of(exit_value);
+	/* A v1 signal's pal_destroy may be ending pal_exec: then its exit code stands. */
+	destroy_once(e, -1);
+	return ret;
 }
 
 json_t *rune_enclave_state(const struct rune_enclave *e)
@@ -804,6 +847,44 @@ static int proxy_wait(int conn)
 	return code;
 }
 
+/*
+ * argv[0] on the container's PATH (from the exec's env), looked up in the
+ * init's root without leaving it; as is when not there: it may name a
+ * program inside the enclave only.
+ */
+static char *resolve_in_container(pid_t pid, char *const *env, const char *arg0)
+{
+	const char *path_env = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	_cleanup_free_ char *copy = NULL;
+	_cleanup_close_ int rootfd = -1;
+	char root[64], *save = NULL;
+
+	if (strchr(arg0, '/'))
+		return strdup(arg0);
+	for (char *const *e = env; e && *e; e++)
+		if (strncmp(*e, "PATH=", 5) == 0)
+			path_env = *e + 5;
+	snprintf(root, sizeof(root), "/proc/%d/root", pid);
+	rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	copy = strdup(path_env);
+	if (rootfd < 0 || copy == NULL)
+		return strdup(arg0);
+	for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+		_cleanup_free_ char *full = path_join(dir, arg0);
+		int fd;
+		struct stat st;
+
+		if (full == NULL ||
+		    rune_open_in_root(rootfd, full, O_PATH, false, false, &fd, NULL) < 0)
+			continue;
+		bool found = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111);
+		close(fd);
+		if (found)
+			return steal_ptr(full);
+	}
+	return strdup(arg0);
+}
+
 int rune_enclave_exec(const struct rune_ctx *ctx, const struct rune_state *s,
 		      const struct rune_exec_opts *o, int *exit_status, err_t *err)
 {
@@ -822,7 +903,9 @@ int rune_enclave_exec(const struct rune_ctx *ctx, const struct rune_state *s,
 	for (char **v = p->env; v && *v; v++)
 		if (strncmp(*v, "ENCLAVE_", 8) != 0)
 			json_array_append_new(jenv, json_string(*v));
-	req = json_pack("{s:s,s:o,s:o}", "type", "exec", "argv", jargv, "env", jenv);
+	_cleanup_free_ char *path = resolve_in_container(s->pid, p->env, p->args[0]);
+	req = json_pack("{s:s,s:s,s:o,s:o}", "type", "exec", "path", path, "argv", jargv, "env",
+			jenv);
 	if ((conn = connect_runelet(s, err)) < 0) {
 		json_decref(req);
 		return conn;
