@@ -197,6 +197,14 @@ static json_t *stats_cpuset(const struct rune_cgroup_host *h, const char *path)
 	for (size_t i = 0; i < ARRAY_SIZE(flags); i++)
 		if (cg_has_file(dir, flags[i][0]))
 			put_u64(o, flags[i][1], file_u64(dir, flags[i][0]));
+	/* Signed (-1: the system default), and always present in runc's output. */
+	{
+		_cleanup_free_ char *level = NULL;
+		long long v = 0;
+		if (cg_read(dir, "cpuset.sched_relax_domain_level", &level, NULL) == 0)
+			v = strtoll(level, NULL, 10);
+		json_object_set_new(o, "sched_relax_domain_level", json_integer(v));
+	}
 	return o;
 }
 
@@ -494,6 +502,8 @@ int rune_cgroup_stats(const struct rune_cgroup_host *h, const char *path, json_t
 	json_object_set_new(o, "blkio", stats_blkio(h, path));
 	json_object_set_new(o, "hugetlb", stats_hugetlb(h, path));
 	json_object_set_new(o, "intel_rdt", json_object());
+	/* runc prints it (null: a container's interfaces aren't a cgroup matter). */
+	json_object_set_new(o, "network_interfaces", json_null());
 	*stats = o;
 	return 0;
 }

@@ -402,25 +402,6 @@ static void undo_create(struct create_cleanup *c)
 		rm_rf(c->state_dir);
 }
 
-/* Devices the config creates are usable in the container: an allow rule each, as runc adds. */
-static int allow_config_devices(struct rune_config *cfg, err_t *err)
-{
-	for (size_t i = 0; i < cfg->n_devices; i++) {
-		const struct rune_device *d = &cfg->devices[i];
-		int ret;
-
-		if (d->type == 'p')
-			continue;
-		if (rune_config_resources(cfg) == NULL)
-			return err_sys(err, ENOMEM, "devices");
-		ret = rune_cgroup_allow_device(cfg->resources, d->type == 'b' ? 'b' : 'c', d->major,
-					       d->minor, "rwm", err);
-		if (ret < 0)
-			return ret;
-	}
-	return 0;
-}
-
 /*
  * Socket activation: fds handed to rune under LISTEN_FDS pass on to the
  * workload (after the preserved ones' slot 3..), with LISTEN_FDS and
@@ -561,8 +542,6 @@ static int create_container(const struct rune_ctx *ctx, const struct rune_create
 	}
 	if (enclave)
 		rune_enclave_add_devices(enclave, cfg);
-	if ((ret = allow_config_devices(cfg, err)) < 0)
-		goto fail;
 	ret = rune_cgroup_create(cgh, cgpath, pid, cfg->resources, err);
 	undo.cgroup_made = true;
 	if (ret < 0)
@@ -976,10 +955,14 @@ int rune_container_kill(const struct rune_ctx *ctx, const char *id, int sig, boo
 			return ret;
 		return rune_cgroup_kill(h, s->cgroup_path, sig, err);
 	}
-	if (s->enclave && rune_enclave_forward_kill(s, sig) == 0)
-		return 0;
 	if (kill(s->pid, sig) < 0)
 		return err_sys(err, errno, "kill container \"%s\"", id);
+	/* A frozen task only dies once thawed: SIGKILL must reach a paused container. */
+	if (sig == SIGKILL && status == RUNE_STATUS_PAUSED) {
+		_cleanup_cgroup_host_ struct rune_cgroup_host *h = NULL;
+		if (with_cgroup(s, &h, NULL) == 0)
+			rune_cgroup_freeze(h, s->cgroup_path, false, NULL);
+	}
 	return 0;
 }
 

@@ -238,8 +238,10 @@ static int add_device(struct rune_config *cfg, const char *path)
 	d->minor = minor(st.st_rdev);
 	d->has_mode = true;
 	d->mode = st.st_mode & 0777;
-	/* Its cgroup allow rule comes with every other linux.devices entry's. */
-	return 0;
+	/* The config didn't ask for it: allow it, or the node is there but unusable. */
+	if (rune_config_resources(cfg) == NULL)
+		return -ENOMEM;
+	return rune_cgroup_allow_device(cfg->resources, 'c', d->major, d->minor, "rwm", NULL);
 }
 
 void rune_enclave_add_devices(struct rune_enclave *e, struct rune_config *cfg)
@@ -768,14 +770,6 @@ void rune_enclave_free(struct rune_enclave *e)
 	if (e->listen_fd >= 0)
 		close(e->listen_fd);
 	free(e);
-}
-
-int rune_enclave_forward_kill(const struct rune_state *s, int sig)
-{
-	/* kill(2) on init-runelet: its control thread forwards through pal_kill. */
-	(void)s;
-	(void)sig;
-	return -ENOTSUP;
 }
 
 /* ---- the rune side of exec and attest ---- */

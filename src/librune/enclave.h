@@ -34,8 +34,6 @@ json_t *rune_enclave_state(const struct rune_enclave *e);
 char *rune_enclave_socket_path(const struct rune_enclave *e);
 void rune_enclave_free(struct rune_enclave *e);
 
-/* kill: delivers sig to the enclave workload through init-runelet; <0 to fall back to kill(2). */
-int rune_enclave_forward_kill(const struct rune_state *s, int sig);
 int rune_enclave_exec(const struct rune_ctx *ctx, const struct rune_state *s,
 		      const struct rune_exec_opts *o, int *exit_status, err_t *err);
 
