@@ -1194,15 +1194,16 @@ int rune_cgroup_destroy(const struct rune_cgroup_host *h, const char *path, bool
 	for (int attempt = 0; attempt < 100; attempt++) {
 		_cleanup_free_ char *failed = NULL;
 
-		if (kill_stragglers && attempt % 10 == 0)
-			rune_cgroup_kill(h, path, SIGKILL, NULL);
 		r = 0;
 		for (size_t i = 0; i < h->n; i++) {
 			_cleanup_free_ char *dir = rune_cgroup_dir(&h->hier[i], path);
-			int q;
+			int q = 0;
 
 			if (dir == NULL)
 				return err_sys(err, ENOMEM, "remove cgroup %s", path);
+			/* The common case is a leaf: one rmdir, no directory walk. */
+			if (rmdir(dir) == 0 || errno == ENOENT)
+				continue;
 			q = walk(dir, true, rmdir_cb, (void *)h);
 			if (q < 0 && r == 0) {
 				r = q;
@@ -1213,6 +1214,12 @@ int rune_cgroup_destroy(const struct rune_cgroup_host *h, const char *path, bool
 			return 0;
 		if (r != -EBUSY || attempt == 99)
 			return err_sys(err, -r, "remove cgroup %s", failed);
+		/* Still busy: only now look for stragglers, and retry at once. */
+		if (kill_stragglers && attempt % 10 == 0) {
+			rune_cgroup_kill(h, path, SIGKILL, NULL);
+			if (attempt == 0)
+				continue;
+		}
 		sleep_ms(10);
 	}
 	return 0;
