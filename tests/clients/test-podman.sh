@@ -13,6 +13,8 @@ IMG=localhost/rune-busybox:test
 # podman runs rune without --root, so rune's state is in /run/rune: any
 # state there whose bundle is in our temp dir is a leftover
 CLIENT_EXTRA_LEFTOVERS='x=$(grep -ls -- "$CT" /run/rune/*/state.json | tr "\n" " "); [ -n "$x" ] && echo "rune state: $x"'
+_run_rune_existed=0
+[ -e /run/rune ] && _run_rune_existed=1
 # podman keeps a blob-info cache in /var/lib/containers/cache whatever its
 # --root: remove it at the end if this run made it
 _varlib_existed=0
@@ -65,6 +67,7 @@ client_stop() {
 	P rm -af -t 0
 	P system reset -f
 	[ $_varlib_existed = 0 ] && rm -rf /var/lib/containers
+	[ $_run_rune_existed = 0 ] && rmdir /run/rune 2>/dev/null
 	# the overlay driver keeps its home mounted
 	awk -v t="$CT" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l
 	# the cgroup parent is ours: runtimes make parents and never remove
