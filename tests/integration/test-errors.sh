@@ -132,6 +132,12 @@ t_log_json() {
 	# issue 2: the failure is also one clear line on stderr
 	assert_clear_error 'no/such/binary' "stderr of a failing run with --log"
 	assert_nothing_left "$ID"
+	# the log is appended to, never truncated (shims read it after each call)
+	local before
+	before=$(grep -c . "$log")
+	rtc --log "$log" --log-format json run --bundle "$B" "$ID"
+	assert_fails "second failing run"
+	[ "$(grep -c . "$log")" -gt "$before" ] || fail "--log was truncated or not written on the second call: $(cat "$log")"
 	# a successful run with --log writes valid JSON lines (or nothing)
 	new_bundle ok
 	cfg_args true

@@ -44,6 +44,31 @@ t_exec_argv() {
 	assert_eq running "$(status "$ID")" "container after a failed exec"
 }
 
+t_exec_signals() {
+	start_sleeper
+	# killed by a signal: 128+N
+	rtc exec "$ID" sh -c 'kill -KILL $$'
+	assert_rc 137 "exec of a process killed by SIGKILL"
+	# a foreground exec forwards signals to its process
+	rm -f "$T/fwd"
+	rt exec "$ID" sh -c 'trap "echo got-term; exit 42" TERM; echo ready; while :; do sleep 0.1; done' >"$T/fwd" 2>&1 </dev/null &
+	BGPID=$!
+	wait_file "$T/fwd"
+	local rtpid rc=0
+	rtpid=$(rt_pid_of_bg)
+	kill -TERM "$rtpid"
+	for _ in 1 2; do
+		for _ in $(seq 30); do kill -0 "$BGPID" 2>/dev/null || break; sleep 0.1; done
+		kill -0 "$BGPID" 2>/dev/null || break
+		echo "# SIGTERM not handled after 3s, sending it again"
+		kill -TERM "$rtpid" 2>/dev/null || true
+	done
+	wait "$BGPID" || rc=$?
+	assert_eq 42 "$rc" "exec's exit status after a forwarded SIGTERM"
+	assert_contains got-term "$(cat "$T/fwd")" "exec'd process saw SIGTERM"
+	assert_eq running "$(status "$ID")" "container after the exec ended"
+}
+
 t_exec_same_namespaces() {
 	start_sleeper
 	rtc exec -d --pid-file "$T/e.pid" "$ID" sleep 100
@@ -249,6 +274,7 @@ t_run_tty_foreground() {
 }
 
 tcase "exec: argv, exit status, stdio" t_exec_argv
+tcase "exec: 128+N, signals forwarded to the exec'd process" t_exec_signals
 tcase "exec: joins the container's namespaces and cgroup" t_exec_same_namespaces
 tcase "exec: --env, --cwd, --user" t_exec_env_cwd_user
 tcase "exec: cwd, user, env default to the config's" t_exec_defaults_from_config
