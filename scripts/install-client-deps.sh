@@ -9,7 +9,7 @@
 set -euo pipefail
 
 declare -A group=(
-	[common]="busybox-static util-linux procps iproute2 python3 umoci"
+	[common]="busybox-static util-linux procps python3"
 	[podman]="podman conmon"
 	[containerd]="containerd"
 	[docker]="docker.io"
