@@ -666,6 +666,79 @@ t_exec_signal() { # VARIANT (v2+): a foreground rune exec forwards its signals
 	assert_eq running "$(status "$ID")" "container after the exec"
 }
 
+t_exec_concurrent() { # VARIANT (v2+): execs at once, each its own status
+	running_sleeper "$1"
+	local i p=() r=""
+	for i in 1 2 3 4 5 6 7 8; do
+		rt exec "$ID" app exit $i >/dev/null 2>&1 &
+		p+=($!)
+	done
+	for i in 0 1 2 3 4 5 6 7; do
+		RC=0
+		wait "${p[$i]}" || RC=$?
+		r+="$RC "
+	done
+	assert_eq "1 2 3 4 5 6 7 8 " "$r" "exit statuses of 8 concurrent execs"
+	assert_eq 9 "$(plog 'sum(r["call"] == "create_process" for r in L)')" "pal_create_process calls"
+}
+
+# exec before start: no hang, and no request left to run once the container starts
+t_exec_created() {
+	enclave_bundle v3
+	cfg_args app sleep 30
+	ct_create
+	local xrc n
+	RT_TIMEOUT=8 rtc exec "$ID" app echo early
+	xrc=$RC
+	[ "$xrc" != 124 ] && [ "$xrc" != 137 ] || fail "rune exec on a created enclave container hung (killed after 8s)"
+	if [ "$xrc" = 0 ]; then
+		assert_eq early "$OUT" "exec on a created container"
+	else
+		assert_clear_error "."
+	fi
+	rtc start "$ID"
+	assert_rc 0 start
+	wait_log_call exec 5
+	sleep 0.5
+	n=$(plog 'sum(r["call"] == "create_process" for r in L)')
+	if [ "$xrc" = 0 ]; then
+		assert_eq 2 "$n" "pal_create_process calls (the exec, the workload)"
+	else
+		assert_eq 1 "$n" "pal_create_process calls: the refused exec must not run after start ($(plog "[r['argv'] for r in L if r['call'] == 'create_process']"))"
+	fi
+}
+
+t_exec_large() { # argv and env travel whole, or are refused clearly
+	running_sleeper v2
+	# through --process, so that diagnostics don't print the argument
+	"$PY" - "$T/big.json" <<-'EOF'
+		import json, sys
+		json.dump({"terminal": False, "user": {"uid": 0, "gid": 0}, "cwd": "/",
+		           "env": ["PATH=/bin"], "args": ["app", "echo", "x" * 90000]}, open(sys.argv[1], "w"))
+	EOF
+	RT_TIMEOUT=8 rtc exec --process "$T/big.json" "$ID"
+	if [ "$RC" = 0 ]; then
+		assert_eq 90000 "${#OUT}" "output length of a 90000-byte argument"
+	else
+		OUT=
+		assert_clear_error "(too (large|long|big)|E2BIG|Argument list|Message too long)"
+	fi
+	rtc exec "$ID" app exit 3
+	assert_rc 3 "exec after the large one"
+}
+
+t_exec_stopped() {
+	running_sleeper v3
+	rtc kill "$ID" KILL
+	wait_status "$ID" stopped 5
+	rtc exec "$ID" app hello
+	assert_fails "exec on a stopped container"
+	assert_clear_error "stopped"
+	rtc attest "$ID"
+	assert_fails "attest on a stopped container"
+	assert_clear_error "not running"
+}
+
 t_exec_detach() { # VARIANT (v2+)
 	enclave_bundle "$1"
 	cfg_args app sleep 30
@@ -780,6 +853,10 @@ tcase "exec: stdio fds kept open until pal_exec returns (v2)" t_exec_stdio v2
 tcase "exec: stdio fds kept open until pal_exec returns (Occlum-like)" t_exec_stdio occlum
 tcase "exec: argv[0] resolved on the container's PATH (v3)" t_exec_argv0 v3
 tcase "exec: signals to rune exec reach the process (v2)" t_exec_signal v2
+tcase "exec: 8 at once (v3)" t_exec_concurrent v3
+tcase "exec before start: no hang, nothing queued" t_exec_created
+tcase "exec with a 90000-byte argument" t_exec_large
+tcase "exec and attest on a stopped container" t_exec_stopped
 tcase "exec --detach --pid-file proxy (v2)" t_exec_detach v2
 tcase "exec --detach --pid-file proxy (Occlum-like)" t_exec_detach occlum
 tcase "exec into a v1 enclave refused" t_exec_v1_refused
