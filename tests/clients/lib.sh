@@ -266,7 +266,9 @@ _force_clean() {
 			for p in $(cat "$c/cgroup.procs" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
 		done
 		sleep 0.2
-		for c in $(_leftover_cgroups); do rmdir "$c" 2>/dev/null; done
+		for c in $(_leftover_cgroups); do
+			find "$c" -depth -type d -exec rmdir {} \; 2>/dev/null
+		done
 		[ -z "$(_leftovers)" ] && return 0
 	done
 }
