@@ -317,6 +317,26 @@ t_rlimits() {
 	assert_cg_gone
 }
 
+# A limit the kernel refuses fails create with a clear error naming it,
+# and the cgroups made so far are removed on every hierarchy.
+t_refused_limit() {
+	need_ctrl cpuset
+	res_bundle
+	res_set cpu '{"cpus": "60-63"}'
+	cfg_args true
+	rtc create --bundle "$B" "$ID"
+	assert_fails "create with cpuset.cpus 60-63 on a $(nproc --all)-CPU host"
+	assert_clear_error "cpus|cpuset" "cpuset.cpus the kernel refuses"
+	assert_nothing_left "$ID"
+	assert_cg_gone
+	res_bundle exe
+	cfg_args /no/such/program
+	rtc run --bundle "$B" "$ID"
+	assert_fails "run of a missing program"
+	assert_nothing_left "$ID"
+	assert_cg_gone
+}
+
 trap 'restore_hp; _finish' EXIT
 rtcase "memory: 64M under a 16M limit is OOM-killed (137)" t_memory_oom
 rtcase "memory: limit and reservation in the cgroup files" t_memory_values
@@ -330,3 +350,4 @@ rtcase "unified: keys written on cgroup2 (or a clear error)" t_unified
 rtcase "devices: rules and linux.devices nodes" t_devices
 rtcase "devices: default deny-all covers a bound-in device" t_devices_default_deny
 rtcase "rlimits: NOFILE, FSIZE, NPROC bite" t_rlimits
+rtcase "a refused limit or a failed start leaves no cgroup" t_refused_limit
