@@ -16,6 +16,9 @@ _shim_socks_before=$(ls /run/containerd/s 2>/dev/null | sort)
 _etc_docker_before=$(ls -A /etc/docker 2>/dev/null | sort)
 _run_docker_existed=0
 [ -e /run/docker ] && _run_docker_existed=1
+# dockerd's own containerd makes /opt/containerd (its "opt" plugin dir)
+_opt_ctrd_existed=0
+[ -e /opt/containerd ] && _opt_ctrd_existed=1
 CLIENT_EXTRA_LEFTOVERS='x=$(comm -13 <(echo "$_shim_socks_before") <(ls /run/containerd/s 2>/dev/null | sort) | tr "\n" " "); [ -n "$x" ] && echo "shim sockets: $x"'
 cat >"$CT/daemon.json" <<CONF
 {
@@ -70,6 +73,7 @@ client_stop() {
 	done
 	# and /run/docker/plugins
 	[ $_run_docker_existed = 0 ] && rmdir /run/docker/plugins /run/docker 2>/dev/null
+	[ $_opt_ctrd_existed = 0 ] && rmdir /opt/containerd/bin /opt/containerd/lib /opt/containerd 2>/dev/null
 	awk -v t="$CT" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l
 	find /sys/fs/cgroup -maxdepth 3 -type d -path "*/$PFX*" | sort -r | xargs -r rmdir
 	true
