@@ -6,12 +6,19 @@
 #   SKELDIR      the skeleton's enclave ($BUILD/share/skeleton: encl.elf, encl.ss)
 #   rt/rtc       the runtime with --pal-dir for both $PALDIR and $BUILD/lib
 #                (EXTRA_PAL_DIRS adds more, NO_PAL_DIRS=1 drops those two)
-#   enclave_bundle PAL [ARGS]     a bundle ($B, $ID) whose container is an
-#                enclave container through process.env, with a /share bind
-#                mount ($SH on the host); ARGS become ENCLAVE_RUNTIME_ARGS
+#   RFS          the one rootfs every bundle shares (read-only in containers;
+#                /srv holds the skeleton's encl.elf and encl.ss)
+#   fast_bundle [NAME] [-- KEY=VALUE...]   a bundle ($B: config.json only,
+#                $ID) with a fresh /share bind mount ($SH on the host)
+#   enclave_bundle PAL [ARGS]     the same, an enclave container through
+#                process.env; ARGS become ENCLAVE_RUNTIME_ARGS
+#   env_set/env_del/annot_set     process.env and annotation edits
 #   plog EXPR    a python expression over L, the test PAL's log ($SH/pal.log:
 #                a list of dicts, one a call), printed (strings raw, else JSON)
-#   calls        the list of calls in the log, space separated
+#   calls, recf CALL FIELD, wait_log_call CALL   the log's calls, a field
+#   rune_pid_of PATTERN   the rune process (not timeout, not init-runelet)
+#   subreaper_exec        waits for the process `exec --detach --pid-file` names
+# A failing case prints the PAL's log; each case prints its duration.
 
 . "$(dirname "${BASH_SOURCE[0]}")/../integration/lib.sh"
 
