@@ -273,6 +273,18 @@ t_run_tty_foreground() {
 	assert_eq 4 "$rc" "run -t exit status"
 }
 
+t_exec_tty_foreground() {
+	command -v script >/dev/null || skip "script(1) not installed"
+	start_sleeper
+	local rc=0 cmd
+	cmd="timeout -k 5 $RT_TIMEOUT $RUNTIME --root $ROOT exec -t $ID sh -c 'tty; exit 6'"
+	script -qec "$cmd" /dev/null >"$T/script.out" 2>&1 || rc=$?
+	local out
+	out=$(tr -d '\r' <"$T/script.out")
+	assert_match '/dev/pts/[0-9]+' "$out" "exec -t relays a pty"
+	assert_eq 6 "$rc" "exec -t exit status"
+}
+
 tcase "exec: argv, exit status, stdio" t_exec_argv
 tcase "exec: 128+N, signals forwarded to the exec'd process" t_exec_signals
 tcase "exec: joins the container's namespaces and cgroup" t_exec_same_namespaces
@@ -283,6 +295,7 @@ tcase "exec: --detach --pid-file" t_exec_detach_pid_file
 tcase "exec: stopped or unknown container fails" t_exec_stopped
 tcase "exec: --cap, --no-new-privs" t_exec_cap_nnp
 tcase "exec: --tty --console-socket (pty master over SCM_RIGHTS)" t_exec_tty_console_socket
+tcase "exec -t in the foreground relays the terminal" t_exec_tty_foreground
 tcase "exec: --process with terminal and consoleSize" t_exec_process_terminal
 tcase "create: terminal, --console-socket, consoleSize" t_create_terminal_console_size
 tcase "terminal without console socket: error" t_terminal_needs_socket
