@@ -64,6 +64,30 @@ t_oci_versions_accepted() {
 	done
 }
 
+t_unknown_properties() {
+	# runtime-spec: unknown properties MUST NOT be an error
+	new_bundle
+	cfg_set '["x-vendor.extension"]' '{"a": [1, 2, {"b": null}]}'
+	cfg_set .process.futureField '"whatever"'
+	cfg_set .linux.somethingNew '{"enabled": true}'
+	cfg_set .mounts[0].newOption 7
+	cfg_set .windows '{"layerFolders": []}'
+	cfg_set .vm '{"hypervisor": {"path": "/nonexistent"}}'
+	cfg_sh 'echo tolerant'
+	ct_run
+	assert_rc 0 "run with unknown properties"
+	assert_eq tolerant "$OUT" "workload output"
+}
+
+t_args_exact() {
+	new_bundle
+	# shellcheck disable=SC2016
+	cfg_args sh -c 'printf "%s|" "$@"' zero 'a b' 'ü' '' '$HOME' '*'
+	ct_run
+	assert_rc 0 run
+	assert_eq 'a b|ü||$HOME|*|' "$OUT" "args passed verbatim"
+}
+
 t_missing_rootfs() {
 	new_bundle
 	cfg_set .root.path '"nonexistent-rootfs"'
@@ -181,6 +205,8 @@ tcase "malformed, empty, missing config.json" t_malformed_config
 tcase "invalid field types name their JSON path" t_invalid_field
 tcase "ociVersion 2.0.0 refused" t_oci_version_major
 tcase "ociVersion 1.x accepted" t_oci_versions_accepted
+tcase "unknown properties are ignored" t_unknown_properties
+tcase "args passed verbatim" t_args_exact
 tcase "missing rootfs" t_missing_rootfs
 tcase "bad args[0]" t_bad_args0
 tcase "bad mounts" t_bad_mount
