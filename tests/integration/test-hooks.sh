@@ -219,6 +219,24 @@ t_start_container_failure() {
 	assert_nothing_left "$ID"
 }
 
+t_hook_configures_netns() {
+	# the CNI pattern: a createRuntime hook enters the container's network
+	# namespace through the pid in the state and configures it
+	command -v nsenter >/dev/null || skip "nsenter not installed"
+	new_bundle
+	local hook
+	# shellcheck disable=SC2016
+	hook=$(jarr sh -c 'pid=$(tr -d " \n" | sed -n "s/.*\"pid\":\([0-9]*\).*/\1/p"); nsenter --net=/proc/$pid/ns/net sh -c "echo 1 > /proc/sys/net/ipv4/ip_forward"')
+	cfg_append .hooks.createRuntime "{\"path\": \"/bin/sh\", \"args\": $hook, \"env\": [\"PATH=/usr/sbin:/usr/bin:/sbin:/bin\"]}"
+	cfg_sh 'cat /proc/sys/net/ipv4/ip_forward'
+	local host
+	host=$(cat /proc/sys/net/ipv4/ip_forward)
+	ct_run
+	assert_rc 0 "run with a netns-configuring createRuntime hook"
+	assert_eq 1 "$OUT" "ip_forward set by the hook inside the container's netns"
+	assert_eq "$host" "$(cat /proc/sys/net/ipv4/ip_forward)" "host ip_forward unchanged"
+}
+
 t_hook_args_env() {
 	new_bundle
 	add_share
@@ -243,3 +261,4 @@ tcase "hooks: failing poststop does not leak the container" t_poststop_failure
 tcase "hooks: failing poststart is only a warning" t_poststart_failure
 tcase "hooks: failing startContainer stops the start" t_start_container_failure
 tcase "hooks: args (argv0) and env" t_hook_args_env
+tcase "hooks: createRuntime configures the container's netns (CNI pattern)" t_hook_configures_netns
