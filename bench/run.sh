@@ -14,6 +14,9 @@
 #   TIMEOUT     seconds after which one runtime command is killed (default 20)
 #   BENCH_NS    auto (default: private mount namespace when crun refuses the
 #               host's cgroup layout), always, never
+#   ORDER       rotate (default: round i starts with the i-th runtime, so
+#               each follows each other equally often) or fixed (rune crun
+#               runc in every round)
 #   KEEP        1: keep the work directory (logs, plans, raw results)
 set -uo pipefail
 
@@ -237,13 +240,34 @@ s_many_warm() {
 
 # ---------------------------------------------------------------- cases
 
+# The order of round $1: with ORDER=rotate (default) round i starts with
+# the ((i-1) mod n)th of the rest ("rune crun runc", "crun runc rune", ...),
+# so each one follows each other one equally often; ORDER=fixed keeps
+# "rune crun runc" in every round.
+order() {
+	local i=$1
+	shift
+	local items=("$@") n=$# k
+	[ "$n" -gt 0 ] || return 0
+	[ "${ORDER:-rotate}" = fixed ] && i=1
+	for ((k = 0; k < n; k++)); do
+		echo "${items[$(((i - 1 + k) % n))]}"
+	done
+}
+
 case_alternating() { # case sample-fn [with-floor]
 	local case=$1 fn=$2 floor=${3:-} rts i rt plan=$WORK/plans/$1
 	rts=$(warmup "$case" "$fn")
 	: >"$plan"
 	for i in $(seq 1 "$N"); do
-		for rt in $rts; do "$fn" "$rt" "$i" >>"$plan"; done
-		[ -n "$floor" ] && floor_line >>"$plan"
+		# shellcheck disable=SC2086
+		for rt in $(order "$i" $rts ${floor:+floor}); do
+			if [ "$rt" = floor ]; then
+				floor_line >>"$plan"
+			else
+				"$fn" "$rt" "$i" >>"$plan"
+			fi
+		done
 	done
 	msg "$case: $N samples of:${rts:- (none)}${floor:+ floor}"
 	run_plan "$plan" "$WORK/logs/$case.log"
@@ -255,7 +279,8 @@ case_exec() {
 	: >"$plan"
 	for rt in $rts; do s_sleeper_up "$rt" >>"$plan"; done
 	for i in $(seq 1 "$N"); do
-		for rt in $rts; do s_exec "$rt" "$i" >>"$plan"; done
+		# shellcheck disable=SC2086
+		for rt in $(order "$i" $rts); do s_exec "$rt" "$i" >>"$plan"; done
 	done
 	for rt in $rts; do s_sleeper_down "$rt" >>"$plan"; done
 	msg "exec: $N samples of:${rts:- (none)}"
@@ -267,7 +292,8 @@ case_many() {
 	rts=$(warmup many s_many_warm)
 	: >"$plan"
 	for r in $(seq 1 "$ROUNDS"); do
-		for rt in $rts; do
+		# shellcheck disable=SC2086
+		for rt in $(order "$r" $rts); do
 			printf '@par\t2\tstart100:%s\n' "$rt" >>"$plan"
 			for i in $(seq 1 100); do
 				printf 'x\t%s\trun\t--detach\t--bundle\t%s\t%s\n' "$(rt_cmd "$rt")" \
@@ -276,13 +302,15 @@ case_many() {
 			printf '@end\n' >>"$plan"
 		done
 		for i in $(seq 1 "$K"); do
-			for rt in $rts; do
+			# shellcheck disable=SC2086
+			for rt in $(order "$(((r - 1) * K + i))" $rts); do
 				id=$PFX-$rt-m$r-$(((i * 37) % 100 + 1))
 				printf 'state:%s\t%s\tstate\t%s\n' "$rt" "$(rt_cmd "$rt")" "$id" >>"$plan"
 				printf 'list:%s\t%s\tlist\n' "$rt" "$(rt_cmd "$rt")" >>"$plan"
 			done
 		done
-		for rt in $rts; do
+		# shellcheck disable=SC2086
+		for rt in $(order "$r" $rts); do
 			printf '@par\t2\tdelete100:%s\n' "$rt" >>"$plan"
 			for i in $(seq 1 100); do
 				printf 'x\t%s\tdelete\t--force\t%s\n' "$(rt_cmd "$rt")" "$PFX-$rt-m$r-$i" >>"$plan"
@@ -306,7 +334,8 @@ case_rss() {
 	rts=$(warmup rss s_rss)
 	: >"$plan"
 	for i in $(seq 1 "$RSS_N"); do
-		for rt in $rts; do s_rss "$rt" "$i" >>"$plan"; done
+		# shellcheck disable=SC2086
+		for rt in $(order "$i" $rts); do s_rss "$rt" "$i" >>"$plan"; done
 	done
 	msg "peak RSS: $RSS_N samples of:${rts:- (none)}"
 	run_plan "$plan" "$WORK/logs/rss.log"
