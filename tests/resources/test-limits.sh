@@ -162,6 +162,31 @@ t_cpuset() {
 	assert_cg_gone
 }
 
+# The container's own view: the cgroup mount at /sys/fs/cgroup shows its
+# cgroup's files, with the limits the config set.
+t_inside_view() {
+	need_ctrl cpu
+	need_ctrl cpuset
+	need_ctrl memory
+	need_ctrl pids
+	res_bundle
+	res_set cpu '{"shares": 512, "quota": 20000, "period": 100000, "cpus": "0"}'
+	res_set memory '{"limit": 16777216}'
+	res_set pids '{"limit": 9}'
+	if [ "$LAYOUT" = v2 ]; then
+		cfg_sh 'cd /sys/fs/cgroup && cat cpu.weight cpu.max cpuset.cpus memory.max pids.max'
+		ct_run
+		assert_rc 0 run
+		assert_eq "20 20000 100000 0 16777216 9" "$(echo $OUT)" "cpu.weight, cpu.max, cpuset.cpus, memory.max, pids.max inside"
+	else
+		cfg_sh 'cd /sys/fs/cgroup && cat cpu/cpu.shares cpu/cpu.cfs_quota_us cpu/cpu.cfs_period_us cpuset/cpuset.cpus memory/memory.limit_in_bytes pids/pids.max'
+		ct_run
+		assert_rc 0 run
+		assert_eq "512 20000 100000 0 16777216 9" "$(echo $OUT)" "cpu.shares, cfs quota/period, cpuset.cpus, memory limit, pids.max inside"
+	fi
+	assert_cg_gone
+}
+
 # hugetlb: wherever the host has it (on cgroup2 `unified` on the hybrid
 # hosts here), else a clear error.  It bites through fallocate on a
 # hugetlbfs mount when the host has free huge pages (the EXIT trap puts
@@ -345,6 +370,7 @@ rtcase "blockIO: weight and throttles in the cgroup files" t_blkio
 rtcase "pids: limit stops forks" t_pids
 rtcase "cpu: shares/quota/period in the files, quota throttles" t_cpu_quota_shares
 rtcase "cpuset: cpus/mems in the files and the affinity" t_cpuset
+rtcase "cpu/cpuset/memory/pids limits visible inside the container" t_inside_view
 rtcase "hugepageLimits: applied where hugetlb is (or a clear error)" t_hugetlb
 rtcase "unified: keys written on cgroup2 (or a clear error)" t_unified
 rtcase "devices: rules and linux.devices nodes" t_devices

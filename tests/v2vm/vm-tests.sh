@@ -78,6 +78,10 @@ check "run: output" has hello "$OUT"
 check "run: in cgroup /v2-hello (0::/v2-hello)" has "0::/v2-hello" "$OUT"
 check "run: cgroup gone after run" gone hello
 
+run_b inside
+check "run: limits visible in the container's /sys/fs/cgroup" eq "20 20000 100000 0 16777216 9" "$(echo $OUT)"
+check "run: cgroup gone (inside)" gone inside
+
 # ---------------------------------------------------------------- memory
 run_b oom
 check "memory: 64M under a 16M limit is OOM-killed (137)" eq 137 "$RC"
