@@ -245,6 +245,22 @@ t_create_terminal_console_size() {
 	wait_status "$ID" stopped
 }
 
+t_run_detached_terminal() {
+	# docker run -itd: run -d with a terminal, the pty master sent away
+	new_bundle
+	cfg_set .process.terminal true
+	cfg_sh 'tty; read line; echo "typed:$line"'
+	console_listen "$T/d.sock" "$T/d.out" $'hello-detached\n'
+	rtc run -d --console-socket "$T/d.sock" --bundle "$B" "$ID"
+	assert_rc 0 "run -d with a terminal"
+	wait "$TTYPID" || fail "console receiver failed: $(cat "$T/recvtty.log")"
+	local out
+	out=$(tr -d '\r' <"$T/d.out")
+	assert_match '/dev/pts/[0-9]+' "$out" "tty of a detached terminal container"
+	assert_contains "typed:hello-detached" "$out" "input through the pty"
+	wait_status "$ID" stopped
+}
+
 t_terminal_needs_socket() {
 	new_bundle
 	cfg_set .process.terminal true
@@ -298,5 +314,6 @@ tcase "exec: --tty --console-socket (pty master over SCM_RIGHTS)" t_exec_tty_con
 tcase "exec -t in the foreground relays the terminal" t_exec_tty_foreground
 tcase "exec: --process with terminal and consoleSize" t_exec_process_terminal
 tcase "create: terminal, --console-socket, consoleSize" t_create_terminal_console_size
+tcase "run -d with a terminal and --console-socket" t_run_detached_terminal
 tcase "terminal without console socket: error" t_terminal_needs_socket
 tcase "run -t in the foreground relays the terminal" t_run_tty_foreground
