@@ -188,9 +188,13 @@ def main():
     w("- bundle: busybox-static rootfs, `runc spec` defaults, process"
       " /bin/true; samples: N=%s (--version, run, create+start+delete, exec), K=%s x"
       " ROUNDS=%s (state, list), ROUNDS=%s (100 containers), RSS_N=%s;"
-      " runtimes alternate in the order %s in every round; total %ss" % (
+      " one sample of each runtime per round, %s; total %ss" % (
           env("N"), env("K"), env("ROUNDS"), env("ROUNDS"), env("RSS_N"),
-          " ".join(RTS), env("BENCH_SECONDS", "?")))
+          "in the order rune crun runc (floor) in every round"
+          if env("ORDER") == "fixed" else
+          "the order rotating from round to round (rune crun runc floor,"
+          " crun runc floor rune, ...)",
+          env("BENCH_SECONDS", "?")))
     loadline = "- load average (1, 5, 15 min): %s at the start, %s at the end" % (
         env("LOAD_START", "?"), env("LOAD_END", "?"))
     try:

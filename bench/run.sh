@@ -401,6 +401,7 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 export BUILD=${BUILD:-$top/build}
+export ORDER=${ORDER:-rotate}
 export N=${N:-50} K=${K:-20} ROUNDS=${ROUNDS:-2} RSS_N=${RSS_N:-10} TIMEOUT=${TIMEOUT:-20}
 export RUNE_BIN=${RUNE:-$BUILD/bin/rune}
 export CRUN_BIN=${CRUN:-$(command -v crun || true)}
