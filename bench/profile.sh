@@ -1,6 +1,8 @@
 #!/bin/bash
 # Where does `run /bin/true` spend its time?  One strace -f of each
-# runtime's `run` on the bench's bundle, summarised side by side, and with
+# runtime's `run` on the bench's bundle, summarised side by side; what it
+# costs to move a child into v1 cgroups from the parent and by itself
+# (bench/cgmig.c); and with
 # PERF=1 a perf profile of 30 runs each (by program image, then the hottest
 # symbols).  Traces stay in $BUILD/bench/profile/ for reading.
 #
@@ -39,6 +41,7 @@ inner() {
 		"$(command -v chroot)" "$OUT/bundle/rootfs" /bin/true
 	strace -f -o "$OUT/floor.trace" "$(command -v unshare)" --mount --pid --net --uts --ipc --fork \
 		"$(command -v chroot)" "$OUT/bundle/rootfs" /bin/true
+	"$BUILD/bench/cgmig" 3 >"$OUT/cgmig.txt" 2>&1
 	[ "$PERF" = 1 ] || return 0
 	for rt in $RTS; do
 		bin=$(command -v "$rt")
@@ -71,7 +74,9 @@ if [ "$PERF" = 1 ] && ! command -v perf >/dev/null; then
 fi
 rm -rf "$OUT"
 mkdir -p "$OUT/root"
-cc -O2 -std=gnu11 -D_GNU_SOURCE -o "$BUILD/bench/timeit" "$here/timeit.c" || exit 1
+for t in timeit cgmig; do
+	cc -O2 -std=gnu11 -D_GNU_SOURCE -o "$BUILD/bench/$t" "$here/$t.c" || exit 1
+done
 "$top/scripts/mkbundle.sh" "$OUT/bundle" /bin/true >/dev/null || exit 1
 RTS=""
 for rt in rune crun runc; do
@@ -105,6 +110,13 @@ echo "| program | syscalls | failed | tasks | successful execs | mount calls | m
 echo "|---|---|---|---|---|---|---|"
 for n in floor $RTS; do summary "$n"; done
 echo
+if [ -s "$OUT/cgmig.txt" ]; then
+	echo "### Moving a new child into its cgroups (bench/cgmig.c, v1 hierarchies)"
+	echo '```'
+	cat "$OUT/cgmig.txt"
+	echo '```'
+	echo
+fi
 if [ "$PERF" = 1 ]; then
 	for n in $RTS; do
 		[ -s "$OUT/$n.perf" ] || continue
