@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034,SC2154
 # Shared by tests/resources/test-*.sh: linux.resources and friends shown
 # biting inside real busybox containers run by $RUNTIME (rune by default,
 # RUNTIME=runc validates the tests).  Built on tests/integration/lib.sh
@@ -90,11 +90,10 @@ res_set() { cfg_set ".linux.resources.$1" "$2"; }
 # $T/ct.out); requires success.  Container stays until deleted.
 ct_start_bg() {
 	cfg_sh "$1"
-	rt create --bundle "$B" "$ID" >"$T/ct.out" 2>&1 </dev/null &
-	local cp=$! r=0
-	wait $cp || r=$?
-	RC=$r OUT="" ERR=$(cat "$T/ct.out")
-	[ $r -eq 0 ] || fail "create failed (rc=$r)"
+	RC=0
+	rt create --bundle "$B" "$ID" >"$T/ct.out" 2>&1 </dev/null || RC=$?
+	OUT="" ERR=$(cat "$T/ct.out")
+	[ "$RC" -eq 0 ] || fail "create failed (rc=$RC)"
 	rtc start "$ID"
 	[ "$RC" -eq 0 ] || fail "start failed (rc=$RC)"
 }

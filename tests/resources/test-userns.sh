@@ -46,7 +46,7 @@ t_host_view() {
 	assert_eq $HOSTUID "$(stat -c %u "/proc/$p")" "owner of /proc/<init> on the host"
 	assert_eq $HOSTUID "$(ps -o uid= -p "$p" | tr -d ' ')" "ps uid of init on the host"
 	assert_eq $HOSTUID "$(ps -o gid= -p "$p" | tr -d ' ')" "ps gid of init on the host"
-	assert_match "^Uid:[[:space:]]+$HOSTUID[[:space:]]+$HOSTUID" "$(grep ^Uid: "/proc/$p/status")" "Uid in /proc/<init>/status"
+	assert_match "^Uid:[[:space:]]+${HOSTUID}[[:space:]]+${HOSTUID}" "$(grep ^Uid: "/proc/$p/status")" "Uid in /proc/<init>/status"
 	assert_eq "$HOSTUID:$HOSTUID" "$(stat -c %u:%g "$SH/by-root")" "host owner of a file the container's root made"
 	assert_contains "Permission denied" "$(cat "$SH/read")" "container root reading a host root 0600 file"
 	assert_contains "Permission denied" "$(cat "$SH/write")" "container root writing a host root 0755 dir"

@@ -116,8 +116,9 @@ ${3:-}
 }
 HOG='echo 1000 >/proc/self/oom_score_adj; dd if=/dev/zero bs=1M count=64 2>/dev/null | tail >/dev/null'
 bundle hello '["sh", "-c", "echo hello; cat /proc/self/cgroup"]'
+# with a cgroup namespace: runc 1.1 mounts the hierarchy's root without one
 bundle inside '["sh", "-c", "cd /sys/fs/cgroup && cat cpu.weight cpu.max cpuset.cpus memory.max pids.max"]' \
-	"c['linux']['resources'].update({'cpu': {'shares': 512, 'quota': 20000, 'period': 100000, 'cpus': '0'}, 'memory': {'limit': 16777216}, 'pids': {'limit': 9}})"
+	"c['linux']['resources'].update({'cpu': {'shares': 512, 'quota': 20000, 'period': 100000, 'cpus': '0'}, 'memory': {'limit': 16777216}, 'pids': {'limit': 9}}); c['linux']['namespaces'].append({'type': 'cgroup'})"
 bundle oom "[\"sh\", \"-c\", \"$HOG\"]" "c['linux']['resources']['memory'] = {'limit': 16777216}"
 bundle nolimit "[\"sh\", \"-c\", \"$HOG\"]"
 bundle pids '["sh", "-c", "(for i in $(seq 20); do sleep 60 & done) 2>/share/pids.err; echo done >/share/pids.done; exec sleep 60"]' \

@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# shellcheck shell=dash
 # /init of the pure cgroup v2 VM (tests/v2vm/build.sh packs it).
 # Stage 1 copies the initramfs to a tmpfs and switch_roots into it: the
 # runtimes' pivot_root refuses the initramfs itself.  Stage 2 mounts the

@@ -1,3 +1,4 @@
+# shellcheck shell=dash
 # The pure cgroup v2 checks, run by the VM's /init (tests/v2vm/init.sh):
 # rune containers from /bundles (made on the host by build.sh, each with
 # cgroupsPath /v2-NAME), cgroup2 alone at /sys/fs/cgroup with every
@@ -180,7 +181,7 @@ if up cpu; then
 	check "cpu: cpu.weight from shares 512 (20)" eq 20 "$(cat $C/v2-cpu/cpu.weight)"
 	check "cpu: cpu.max" eq "2000 100000" "$(cat $C/v2-cpu/cpu.max)"
 	check "cpu: cpuset.cpus" eq 0 "$(cat $C/v2-cpu/cpuset.cpus)"
-	check "cpu: init's affinity (Cpus_allowed_list 0)" eq 0 "$(awk '$1 == "Cpus_allowed_list:" { print $2 }' /proc/$(pid_of cpu)/status)"
+	check "cpu: init's affinity (Cpus_allowed_list 0)" eq 0 "$(awk '$1 == "Cpus_allowed_list:" { print $2 }' "/proc/$(pid_of cpu)/status")"
 	thr=$(awk '$1 == "nr_throttled" { print $2 }' $C/v2-cpu/cpu.stat)
 	check "cpu: a busy loop under 2% is throttled ($thr times)" [ "${thr:-0}" -ge 1 ]
 	RT kill --all v2-cpu KILL
