@@ -19,6 +19,11 @@ if [ "$(id -u)" != 0 ]; then
 	exit 0
 fi
 
+# A timeout's SIGTERM (tests/run.sh) or ^C still runs the EXIT trap's
+# cleanup (force-delete, cgroups, mounts, temp dir).
+trap 'exit 143' TERM
+trap 'exit 130' INT
+
 # ------------------------------------------------------------ layout
 
 # cg_mounts: "fstype mountpoint superopts" for every cgroup mount.
