@@ -549,7 +549,7 @@ static int derive_mount_flags(struct rune_mount *m)
 	return 0;
 }
 
-static int parse_mounts(struct ctx *c, json_t *root, struct rune_config *cfg)
+static int parse_mounts(struct ctx *c, json_t *root, const char *bundle, struct rune_config *cfg)
 {
 	json_t *arr, *v;
 	size_t i;
@@ -579,6 +579,14 @@ static int parse_mounts(struct ctx *c, json_t *root, struct rune_config *cfg)
 		}
 		if (derive_mount_flags(m) < 0)
 			return err_sys(c->err, ENOMEM, "%s", c->name);
+		/* A relative bind source is relative to the bundle, as runc reads it. */
+		if (m->bind && m->source && m->source[0] != '/' && bundle) {
+			char *abs = path_join(bundle, m->source);
+			if (abs == NULL)
+				return err_sys(c->err, ENOMEM, "%s", c->name);
+			free(m->source);
+			m->source = abs;
+		}
 		if (m->type == NULL && !m->bind) {
 			_cleanup_free_ char *pt = sub(p, "type");
 			return BAD(c, pt, "missing (and no bind option)");
@@ -778,9 +786,10 @@ static int parse_devices(struct ctx *c, json_t *linux_obj, struct rune_config *c
 			return ret;
 		if (!has && d->type != 'p')
 			return BAD(c, p, "minor is required for type %c", d->type);
-		if ((ret = get_int_range(c, v, p, "fileMode", 0, 07777, &d->has_mode, &n)) < 0)
+		/* Podman writes the file type bits too (S_IFCHR|0666): keep the permissions. */
+		if ((ret = get_int_range(c, v, p, "fileMode", 0, 0177777, &d->has_mode, &n)) < 0)
 			return ret;
-		d->mode = n;
+		d->mode = n & 07777;
 		if ((ret = get_int_range(c, v, p, "uid", 0, UINT32_MAX - 1, &d->has_uid, &n)) < 0)
 			return ret;
 		d->uid = n;
@@ -966,7 +975,7 @@ int rune_config_parse(const char *text, const char *name, const char *bundle,
 	}
 	if ((ret = get_typed(c, cfg->root, "", "annotations", JSON_OBJECT, &cfg->annotations)) < 0)
 		goto fail;
-	if ((ret = parse_mounts(c, cfg->root, cfg)) < 0 ||
+	if ((ret = parse_mounts(c, cfg->root, bundle, cfg)) < 0 ||
 	    (ret = parse_hooks(c, cfg->root, cfg)) < 0 ||
 	    (ret = parse_linux(c, cfg->root, cfg)) < 0)
 		goto fail;

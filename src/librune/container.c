@@ -181,12 +181,21 @@ static int init_setup(struct init_args *a, err_t *err)
 			ioctl(slave, TIOCSWINSZ, &ws);
 		}
 		ro.console_fd = slave;
+		/* As runc: the terminal belongs to the workload's user (in the container's ids). */
+		if (fchown(slave, p->user.uid, -1) < 0)
+			return err_sys(err, errno, "chown pty");
 		if (sync_send(a->sync_fd, SYNC_PTY, 0, master) < 0)
 			return err_sys(err, errno, "send pty to rune");
 		close(steal_fd(master));
 	}
 	if ((ret = rune_rootfs_finish(&ro, rootfd, err)) < 0)
 		return ret;
+	/* runc creates a missing cwd (inside the rootfs, as root, before the identity change). */
+	if (p->cwd) {
+		_cleanup_close_ int cwdfd = -1;
+		if ((ret = rune_open_in_root(rootfd, p->cwd, O_PATH, true, true, &cwdfd, err)) < 0)
+			return err_wrap(err, "cwd");
+	}
 	if (a->enclave && (ret = rune_enclave_load(a->enclave, err)) < 0)
 		return ret;
 
@@ -375,6 +384,26 @@ static int write_pid_file(const char *path, pid_t pid, err_t *err)
 	int n = snprintf(buf, sizeof(buf), "%d", pid);
 
 	return write_file_atomic(path, buf, n, 0644, err) < 0 ? err_wrap(err, "pid file") : 0;
+}
+
+/* The init vanished without a word: say how it ended (an OOM kill is the usual cause). */
+static int init_died(pid_t pid, const struct rune_config *cfg, err_t *err)
+{
+	json_t *limit = json_object_get(json_object_get(cfg->resources, "memory"), "limit");
+	int status = 0;
+
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL && json_is_integer(limit))
+		return err_set(err, ENOMEM,
+			       "container init was killed during setup: memory limit %lld bytes "
+			       "(linux.resources.memory.limit) is too low",
+			       (long long)json_integer_value(limit));
+	if (WIFSIGNALED(status))
+		return err_set(err, EIO, "container init was killed by signal %d (%s) during setup",
+			       WTERMSIG(status), strsignal(WTERMSIG(status)));
+	return err_set(err, EIO, "container init exited with status %d during setup",
+		       WEXITSTATUS(status));
 }
 
 /* What a failed create must undo. */
@@ -569,7 +598,8 @@ static int create_container(const struct rune_ctx *ctx, const struct rune_create
 		int pf = -1;
 		ret = sync_recv(sv[0], &m, &pf);
 		if (ret < 0) {
-			ret = err_set(err, EIO, "container init exited during setup");
+			ret = init_died(pid, cfg, err);
+			undo.child = -1;
 			goto fail_state;
 		}
 		if (m.type == SYNC_ERROR) {

@@ -414,6 +414,11 @@ static int send_json(int fd, json_t *j, const int *fds, size_t nfds)
 
 	if (text == NULL)
 		return -ENOMEM;
+	/* One datagram a message: the receiver's buffer is MSG_MAX. */
+	if (strlen(text) > MSG_MAX) {
+		free(text);
+		return -E2BIG;
+	}
 	if (nfds == 0) {
 		ret = send(fd, text, strlen(text), MSG_NOSIGNAL) < 0 ? -errno : 0;
 	} else {
@@ -884,7 +889,7 @@ int rune_enclave_exec(const struct rune_ctx *ctx, const struct rune_state *s,
 {
 	const struct rune_process *p = o->process;
 	int stdio[3] = { 0, 1, 2 };
-	json_t *req, *jargv = json_array(), *jenv = json_array(), *reply = NULL;
+	json_t *req, *jargv, *jenv, *reply = NULL;
 	_cleanup_close_ int conn = -1;
 	int ret;
 
@@ -892,6 +897,13 @@ int rune_enclave_exec(const struct rune_ctx *ctx, const struct rune_state *s,
 	if (p->terminal)
 		return err_set(err, ENOTSUP,
 			       "exec --tty into an enclave container is not supported");
+	/* init-runelet serves requests once the workload runs, from `start` on. */
+	if (rune_state_status(s) != RUNE_STATUS_RUNNING)
+		return err_set(err, EINVAL,
+			       "cannot exec into enclave container \"%s\" before it is started",
+			       s->id);
+	jargv = json_array();
+	jenv = json_array();
 	for (char **a = p->args; a && *a; a++)
 		json_array_append_new(jargv, json_string(*a));
 	for (char **v = p->env; v && *v; v++)
@@ -906,6 +918,11 @@ int rune_enclave_exec(const struct rune_ctx *ctx, const struct rune_state *s,
 	}
 	ret = send_json(conn, req, stdio, 3);
 	json_decref(req);
+	if (ret == -E2BIG)
+		return err_set(err, E2BIG,
+			       "exec request too large: argv and env exceed %d KiB, the limit for "
+			       "an enclave exec",
+			       MSG_MAX / 1024);
 	if (ret < 0)
 		return err_sys(err, -ret, "send exec request");
 	if ((ret = expect_reply(conn, "started", &reply, err)) < 0)

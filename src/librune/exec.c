@@ -99,6 +99,9 @@ static int exec_process_setup(const struct rune_exec_opts *o, struct rune_seccom
 					      .ws_col = p->console_width };
 			ioctl(slave, TIOCSWINSZ, &ws);
 		}
+		/* As runc: the terminal belongs to the process's user. */
+		if (fchown(slave, p->user.uid, -1) < 0)
+			return err_sys(err, errno, "chown pty");
 		if (sync_send(sync_fd, SYNC_PTY, 0, master) < 0)
 			return err_sys(err, errno, "send pty to rune");
 		close(master);
@@ -233,18 +236,15 @@ int rune_container_exec(const struct rune_ctx *ctx, const struct rune_exec_opts 
 	}
 	close(sv[1]);
 	sv[1] = -1;
-	if ((ret = sync_expect(sv[0], SYNC_PID, &m, NULL, "exec helper", err)) < 0) {
-		waitpid(helper, NULL, 0);
-		goto out_mask;
-	}
-	waitpid(helper, NULL, 0);
-	pid = m.value;
-	/* Then the pty (if any), then EOF at exec or an error. */
+	/*
+	 * The helper reports the pid, the process itself its pty and then EOF at
+	 * execve (or an error). Both write to this socket: take them in any order.
+	 */
 	for (;;) {
 		int pf = -1;
 		ret = sync_recv(sv[0], &m, &pf);
 		if (ret == -ECONNRESET) {
-			ret = 0;
+			ret = pid > 0 ? 0 : err_set(err, EIO, "exec helper exited unexpectedly");
 			break;
 		}
 		if (ret < 0) {
@@ -255,7 +255,11 @@ int rune_container_exec(const struct rune_ctx *ctx, const struct rune_exec_opts 
 			ret = err_set(err, m.code, "%s", m.msg);
 			break;
 		}
-		if (m.type == SYNC_PTY) {
+		if (m.type == SYNC_PID) {
+			pid = m.value;
+			waitpid(helper, NULL, 0);
+			helper = -1;
+		} else if (m.type == SYNC_PTY) {
 			master = pf;
 			if (o->console_socket) {
 				if ((ret = rune_send_console(o->console_socket, master, err)) < 0)
@@ -266,10 +270,14 @@ int rune_container_exec(const struct rune_ctx *ctx, const struct rune_exec_opts 
 			close(pf);
 		}
 	}
+	if (helper > 0)
+		waitpid(helper, NULL, 0);
 	if (ret < 0) {
-		kill(pid, SIGKILL);
-		if (!o->detach)
-			waitpid(pid, NULL, 0);
+		if (pid > 0) {
+			kill(pid, SIGKILL);
+			if (!o->detach)
+				waitpid(pid, NULL, 0);
+		}
 		goto out_mask;
 	}
 	if (o->pid_file) {

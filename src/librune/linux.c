@@ -835,12 +835,12 @@ int rune_process_check_exe(const char *exe, err_t *err)
 {
 	struct stat st;
 
+	/* runc's wording: clients (docker) match "permission denied" to pick exit code 126. */
 	if (stat(exe, &st) < 0)
-		return err_sys(err, errno, "exec %s", exe);
-	if (!S_ISREG(st.st_mode))
-		return err_set(err, EACCES, "exec %s: not a regular file", exe);
-	if (access(exe, X_OK) < 0)
-		return err_sys(err, errno, "exec %s", exe);
+		return err_set(err, errno, "exec: \"%s\": %s", exe,
+			       errno == ENOENT ? "no such file or directory" : "stat failed");
+	if (!S_ISREG(st.st_mode) || access(exe, X_OK) < 0)
+		return err_set(err, EACCES, "exec: \"%s\": permission denied", exe);
 	return 0;
 }
 

@@ -116,10 +116,8 @@ int cli_usage(struct cli *cli, const char *cmd, const char *fmt, ...)
 	if (vasprintf(&msg, fmt, ap) < 0)
 		msg = NULL;
 	va_end(ap);
-	fprintf(stderr, "rune%s%s: %s\nTry 'rune %s--help'.\n", cmd ? " " : "", cmd ? cmd : "",
-		msg ? msg : "usage error", cmd ? cmd : "");
-	if (cmd)
-		fprintf(stderr, "%s", "");
+	fprintf(stderr, "rune%s%s: %s\nTry 'rune %s%s--help'.\n", cmd ? " " : "", cmd ? cmd : "",
+		msg ? msg : "usage error", cmd ? cmd : "", cmd ? " " : "");
 	log_line(cli, "error", msg ? msg : "usage error");
 	free(msg);
 	return 1;
@@ -314,6 +312,12 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		int sub = optind;
+		if (sub + 1 < argc &&
+		    (strcmp(argv[sub + 1], "--help") == 0 || strcmp(argv[sub + 1], "-h") == 0)) {
+			printf("Usage: rune %s %s\n\n%s\n", commands[i].name, commands[i].usage,
+			       commands[i].summary);
+			return 0;
+		}
 		optind = 0; /* restart getopt for the subcommand's own flags */
 		return commands[i].fn(&cli, argc - sub, argv + sub);
 	}
