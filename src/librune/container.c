@@ -5,9 +5,12 @@
  * over a SOCK_SEQPACKET pair (sync.h):
  *
  *   parent                              child (init)
- *   id maps, cgroup  -- SYNC_GO -->     setns/unshare cgroup, hostname, sysctl
- *                    <-- SYNC_PTY --    rootfs mounts, devices, pty
- *   prestart,        <-- SYNC_HOOKS --  console, masked paths
+ *   cgroup dirs, clone, id maps
+ *                    -- SYNC_MAPS -->   setns, hostname, sysctl, rootfs mounts,
+ *   move init into   <-- SYNC_PTY --    devices, pty, console, masked paths
+ *   its cgroups      -- SYNC_GO -->     (moving a task takes an RCU grace period:
+ *                                        it overlaps the mounts)
+ *   prestart,        <-- SYNC_HOOKS --  unshare cgroup namespace
  *   createRuntime    -- HOOKS_DONE -->  createContainer hooks, pivot_root,
  *                                       rlimits, identity, PATH lookup
  *   state.json,      <-- SYNC_READY --  waits on start.sock
@@ -110,6 +113,30 @@ static int join_namespaces(const struct rune_config *cfg, err_t *err)
 	return 0;
 }
 
+static bool needs_early_cgroup(const struct rune_config *cfg, const struct rune_cgroup_host *h)
+{
+	if (!cfg->ns[RUNE_NS_CGROUP].present || rune_cgroup_layout(h) != RUNE_CGROUP_V2)
+		return false;
+	for (size_t i = 0; i < cfg->n_mounts; i++)
+		if (cfg->mounts[i].type && strcmp(cfg->mounts[i].type, "cgroup2") == 0)
+			return true;
+	return false;
+}
+
+/* Waits until rune has moved us into the container's cgroups, then unshares the cgroup ns. */
+static int enter_cgroup_ns(struct init_args *a, err_t *err)
+{
+	struct sync_msg m;
+	int ret;
+
+	if ((ret = sync_expect(a->sync_fd, SYNC_GO, &m, NULL, "rune", err)) < 0)
+		return ret;
+	if (a->cfg->ns[RUNE_NS_CGROUP].present && !a->cfg->ns[RUNE_NS_CGROUP].path &&
+	    unshare(CLONE_NEWCGROUP) < 0)
+		return err_sys(err, errno, "create cgroup namespace");
+	return 0;
+}
+
 static int init_setup(struct init_args *a, err_t *err)
 {
 	const struct rune_config *cfg = a->cfg;
@@ -129,16 +156,16 @@ static int init_setup(struct init_args *a, err_t *err)
 	struct sync_msg m;
 	int ret;
 
-	if ((ret = sync_expect(a->sync_fd, SYNC_GO, &m, NULL, "rune", err)) < 0)
+	if ((ret = sync_expect(a->sync_fd, SYNC_MAPS, &m, NULL, "rune", err)) < 0)
 		return ret;
 	/* The start socket, while we still have the host's root uid and view. */
 	if (a->start_path && (start_fd = unix_listen_at(a->start_path, SOCK_STREAM, err)) < 0)
 		return start_fd;
 	if ((ret = join_namespaces(cfg, err)) < 0)
 		return ret;
-	if (cfg->ns[RUNE_NS_CGROUP].present && !cfg->ns[RUNE_NS_CGROUP].path &&
-	    unshare(CLONE_NEWCGROUP) < 0)
-		return err_sys(err, errno, "create cgroup namespace");
+	/* A fresh cgroup2 mount shows the cgroup namespace: be in our cgroup first. */
+	if (needs_early_cgroup(cfg, a->cgroup_host) && (ret = enter_cgroup_ns(a, err)) < 0)
+		return ret;
 	if (cfg->ns[RUNE_NS_TIME].present && !cfg->ns[RUNE_NS_TIME].path &&
 	    (ret = rune_enter_new_time_ns(
 		 json_object_get(json_object_get(cfg->root, "linux"), "timeOffsets"), err)) < 0)
@@ -199,6 +226,8 @@ static int init_setup(struct init_args *a, err_t *err)
 	if (a->enclave && (ret = rune_enclave_load(a->enclave, err)) < 0)
 		return ret;
 
+	if (!needs_early_cgroup(cfg, a->cgroup_host) && (ret = enter_cgroup_ns(a, err)) < 0)
+		return ret;
 	if (sync_send(a->sync_fd, SYNC_HOOKS, 0, -1) < 0)
 		return err_sys(err, errno, "sync with rune");
 	if ((ret = sync_expect(a->sync_fd, SYNC_HOOKS_DONE, &m, NULL, "rune", err)) < 0)
@@ -539,6 +568,14 @@ static int create_container(const struct rune_ctx *ctx, const struct rune_create
 		flags = 0;
 	}
 
+	/* Before the fork: the init works on its own copy of cfg. */
+	if (enclave)
+		rune_enclave_add_devices(enclave, cfg);
+	ret = rune_cgroup_create(cgh, cgpath, 0, cfg->resources, err);
+	undo.cgroup_made = true;
+	if (ret < 0)
+		goto fail;
+
 	pid = clone3_fork(flags);
 	if (pid < 0) {
 		ret = err_sys(err, errno, "clone container init");
@@ -569,11 +606,8 @@ static int create_container(const struct rune_ctx *ctx, const struct rune_create
 					err)) < 0)
 			goto fail;
 	}
-	if (enclave)
-		rune_enclave_add_devices(enclave, cfg);
-	ret = rune_cgroup_create(cgh, cgpath, pid, cfg->resources, err);
-	undo.cgroup_made = true;
-	if (ret < 0)
+	sync_send(sv[0], SYNC_MAPS, 0, -1);
+	if ((ret = rune_cgroup_enter(cgh, cgpath, pid, err)) < 0)
 		goto fail;
 	sync_send(sv[0], SYNC_GO, 0, -1);
 

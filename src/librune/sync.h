@@ -8,13 +8,14 @@
 #include "common/error.h"
 
 enum sync_type {
-	SYNC_GO = 1,	 /* parent -> child: maps and cgroup are in place */
+	SYNC_GO = 1,	 /* parent -> child: the init is in its cgroups */
 	SYNC_PTY,	 /* child -> parent, with the pty master fd */
 	SYNC_HOOKS,	 /* child -> parent: run prestart/createRuntime now */
 	SYNC_HOOKS_DONE, /* parent -> child */
 	SYNC_READY,	 /* child -> parent: waiting for start */
 	SYNC_PID,	 /* exec: the process's pid (in value) */
 	SYNC_ERROR,	 /* either way: code + message */
+	SYNC_MAPS,	 /* parent -> child: user namespace id maps are written */
 };
 
 struct sync_msg {
