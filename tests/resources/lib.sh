@@ -53,6 +53,8 @@ cg_dir() {
 	if [ -z "$m" ] && [ -n "$V2_MNT" ] && grep -qw "$1" "$V2_MNT/cgroup.controllers" 2>/dev/null; then
 		m=$V2_MNT
 	fi
+	# cgroup2 has these built in: cgroup.freeze and the eBPF device hook
+	case $1 in freezer | devices) [ -z "$m" ] && m=$V2_MNT ;; esac
 	[ -n "$m" ] || return 1
 	echo "$m/$id"
 }

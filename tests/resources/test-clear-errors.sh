@@ -160,6 +160,32 @@ t_missing_controllers() {
 	return 0
 }
 
+# On a layout where cpu/memory/pids are missing (a cgroup2 mount whose
+# controllers are all bound to v1, see test-v2host.sh), asking for them is
+# a clear error naming the resource.
+t_missing_core_controllers() {
+	local c any=0 json
+	for c in memory pids cpu; do
+		has_ctrl $c && continue
+		any=1
+		case $c in
+		memory) json='{"limit": 16777216}' ;;
+		pids) json='{"limit": 10}' ;;
+		cpu) json='{"shares": 512, "quota": 20000}' ;;
+		esac
+		res_bundle $c
+		res_set $c "$json"
+		cfg_args true
+		ct_run
+		assert_fails "$c limits without the $c controller ($LAYOUT)"
+		assert_clear_error "$c" "$c limits without the $c controller"
+		assert_nothing_left "$ID"
+		assert_cg_gone
+	done
+	[ $any = 1 ] || skip "memory, pids and cpu are all available here"
+	return 0
+}
+
 rtcase "intelRdt (l3CacheSchema) without resctrl: clear error" t_intelrdt
 rtcase "intelRdt (memBwSchema) without resctrl: clear error" t_intelrdt_mba
 rtcase "apparmorProfile without AppArmor: clear error" t_apparmor
@@ -169,3 +195,4 @@ rtcase "empty apparmorProfile/selinuxLabel run" t_empty_labels
 rtcase "--systemd-cgroup without systemd: clear error" t_systemd
 rtcase "--systemd-cgroup with a non-systemd cgroupsPath: clear error" t_systemd_bad_path
 rtcase "net_cls/rdma resources without the controller: clear error" t_missing_controllers
+rtcase "memory/pids/cpu resources without the controller: clear error" t_missing_core_controllers

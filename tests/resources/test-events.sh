@@ -38,6 +38,8 @@ walk(json.load(sys.stdin), "")' | sort
 }
 
 t_stats_shape() {
+	need_ctrl memory
+	need_ctrl pids
 	res_bundle
 	res_set memory '{"limit": 33554432}'
 	res_set pids '{"limit": 50}'
@@ -74,6 +76,9 @@ t_stats_interval() {
 	timeout 3.5 "$RUNTIME" --root "$ROOT" events --interval 1s "$ID" >"$T/ev" 2>"$T/everr" || true
 	local n
 	n=$(grep -c '"type":"stats"' "$T/ev" || true)
+	if [ "$n" = 0 ] && [ "$IS_RUNC" = 1 ] && ! has_ctrl memory; then
+		skip "runc differs: events needs the memory controller's memory.events: $(head -c 200 "$T/everr")"
+	fi
 	[ "$n" -ge 3 ] && [ "$n" -le 5 ] || fail "events --interval 1s printed $n stats objects in 3.5s: $(head -c 300 "$T/ev") $(cat "$T/everr")"
 	grep -v '"type":"stats"' "$T/ev" | grep . && fail "non-stats lines from --interval"
 	ct_delete

@@ -57,7 +57,7 @@ t_host_view() {
 	for ((i = 0; i < 50; i++)); do
 		[ -z "$u" ] || break
 		sleep 0.1
-		for q in $(cat "$(cg_dir pids)/cgroup.procs"); do
+		for q in $(cat "$(cg_dir freezer)/cgroup.procs"); do
 			[ "$(tr '\0' ' ' <"/proc/$q/cmdline" 2>/dev/null)" = "sleep 31 " ] && u=$(ps -o uid= -p "$q" | tr -d ' ')
 		done
 	done
