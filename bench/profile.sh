@@ -97,7 +97,7 @@ summary() {
 	total=$(awk '$NF == "total" { print $(NF - 2) }' "$c")
 	failed=$(awk '$NF == "total" { print $(NF - 1) }' "$c")
 	tasks=$(awk '{ print $1 }' "$t" | sort -u | wc -l)
-	execs=$(grep -cE ' execve(at)?\(.*= 0$' "$t")
+	execs=$(grep -cE ' execve(at)?\(.*= 0$|<\.\.\. execve(at)? resumed>.*= 0$' "$t")
 	mounts=$(grep -cE ' (mount|open_tree|move_mount|mount_setattr|fsmount|fsconfig|umount2)\(' "$t")
 	top=$(awk 'NR > 2 && $1 !~ /^-/ && $NF != "total" { print $4, $NF }' "$c" | sort -rn | head -n 6 |
 		awk '{ printf "%s%s %s", sep, $2, $1; sep = ", " }')
