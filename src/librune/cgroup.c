@@ -916,6 +916,45 @@ int rune_cgroup_enter(const struct rune_cgroup_host *h, const char *path, pid_t 
 	return move_pid(h, path, pid, err);
 }
 
+/*
+ * A single-threaded process: on v1 its thread goes through "tasks", which
+ * skips the threadgroup lock whose RCU grace period costs milliseconds per
+ * cgroup.procs write; on v2 through cgroup.procs, unless the caller already
+ * cloned it there (CLONE_INTO_CGROUP).
+ */
+int rune_cgroup_enter_task(const struct rune_cgroup_host *h, const char *path, pid_t pid,
+			   bool in_v2_already, err_t *err)
+{
+	int r = check_path(path, err);
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < h->n; i++) {
+		_cleanup_free_ char *dir = rune_cgroup_dir(&h->hier[i], path);
+
+		if (dir == NULL)
+			return err_sys(err, ENOMEM, "move pid %d", pid);
+		if (h->hier[i].v2 && in_v2_already)
+			continue;
+		r = cg_writef(h, dir, h->hier[i].v2 ? "cgroup.procs" : "tasks", err, "%d",
+			      (int)pid);
+		if (r < 0)
+			return err_wrap(err, "move pid %d into cgroup %s", (int)pid, path);
+	}
+	return 0;
+}
+
+int rune_cgroup_v2_dirfd(const struct rune_cgroup_host *h, const char *path)
+{
+	for (size_t i = 0; i < h->n; i++) {
+		if (!h->hier[i].v2)
+			continue;
+		_cleanup_free_ char *dir = rune_cgroup_dir(&h->hier[i], path);
+		return dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	}
+	return -1;
+}
+
 int rune_cgroup_update(const struct rune_cgroup_host *h, const char *path, json_t *resources,
 		       err_t *err)
 {

@@ -108,6 +108,15 @@ char *rune_cgroup_dir(const struct rune_cgroup_hierarchy *hier, const char *path
  */
 int rune_cgroup_create(const struct rune_cgroup_host *h, const char *path, pid_t pid,
 		       json_t *resources, err_t *err);
+/*
+ * Moves a single-threaded process (a fresh init, an exec helper) into path:
+ * v1 through "tasks" (no threadgroup lock, so no RCU grace period), v2
+ * through cgroup.procs unless in_v2_already (it was cloned into it).
+ */
+int rune_cgroup_enter_task(const struct rune_cgroup_host *h, const char *path, pid_t pid,
+			   bool in_v2_already, err_t *err);
+/* An fd of path's v2 directory, for clone3(CLONE_INTO_CGROUP); -1 if there is none. */
+int rune_cgroup_v2_dirfd(const struct rune_cgroup_host *h, const char *path);
 /* Moves pid (an exec'd process) into path on every hierarchy. */
 int rune_cgroup_enter(const struct rune_cgroup_host *h, const char *path, pid_t pid, err_t *err);
 /*

@@ -68,10 +68,25 @@ int rune_exit_code(int status)
 	return 255;
 }
 
-static pid_t clone3_fork(unsigned long long flags)
+/* cgroup_fd >= 0: born in that v2 cgroup (no migration); *used says whether that worked. */
+static pid_t clone3_fork(unsigned long long flags, int cgroup_fd, bool *used)
 {
 	struct clone_args args = { .flags = flags, .exit_signal = SIGCHLD };
+	pid_t pid;
 
+	*used = false;
+	if (cgroup_fd >= 0) {
+		args.flags |= CLONE_INTO_CGROUP;
+		args.cgroup = cgroup_fd;
+		pid = syscall(SYS_clone3, &args, sizeof(args));
+		if (pid >= 0) {
+			*used = true;
+			return pid;
+		}
+		/* Older kernels, or a cgroup that can't take processes: move it later. */
+		args.flags &= ~CLONE_INTO_CGROUP;
+		args.cgroup = 0;
+	}
 	return syscall(SYS_clone3, &args, sizeof(args));
 }
 
@@ -495,6 +510,8 @@ static int create_container(const struct rune_ctx *ctx, const struct rune_create
 	struct rune_state st = { 0 };
 	unsigned long long flags = 0;
 	int preserve_fds = o->preserve_fds;
+	int v2fd;
+	bool in_v2 = false;
 	struct sync_msg m;
 	int sv[2] = { -1, -1 };
 	pid_t pid;
@@ -576,7 +593,10 @@ static int create_container(const struct rune_ctx *ctx, const struct rune_create
 	if (ret < 0)
 		goto fail;
 
-	pid = clone3_fork(flags);
+	v2fd = rune_cgroup_v2_dirfd(cgh, cgpath);
+	pid = clone3_fork(flags, v2fd, &in_v2);
+	if (v2fd >= 0)
+		close(v2fd);
 	if (pid < 0) {
 		ret = err_sys(err, errno, "clone container init");
 		goto fail;
@@ -607,7 +627,7 @@ static int create_container(const struct rune_ctx *ctx, const struct rune_create
 			goto fail;
 	}
 	sync_send(sv[0], SYNC_MAPS, 0, -1);
-	if ((ret = rune_cgroup_enter(cgh, cgpath, pid, err)) < 0)
+	if ((ret = rune_cgroup_enter_task(cgh, cgpath, pid, in_v2, err)) < 0)
 		goto fail;
 	sync_send(sv[0], SYNC_GO, 0, -1);
 
