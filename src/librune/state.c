@@ -155,18 +155,20 @@ void rune_state_free(struct rune_state *s)
 
 static bool cgroup_frozen(const struct rune_state *s)
 {
-	struct rune_cgroup_host *h = NULL;
+	/* Detected once per process: `list` asks for every container. */
+	static struct rune_cgroup_host *host;
 	err_t err = NULL;
 	bool frozen = false;
 
-	if (s->cgroup_path == NULL || rune_cgroup_host_detect(&h, &err) < 0) {
+	if (s->cgroup_path == NULL)
+		return false;
+	if (host == NULL && rune_cgroup_host_detect(&host, &err) < 0) {
 		err_free(&err);
 		return false;
 	}
-	if (rune_cgroup_is_frozen(h, s->cgroup_path, &frozen, &err) < 0)
+	if (rune_cgroup_is_frozen(host, s->cgroup_path, &frozen, &err) < 0)
 		frozen = false;
 	err_free(&err);
-	rune_cgroup_host_free(h);
 	return frozen;
 }
 

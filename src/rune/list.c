@@ -10,6 +10,23 @@
 #include "librune/util.h"
 #include "rune/rune.h"
 
+/* The last uid's name: containers are nearly always all root's. */
+static const char *owner_name(uid_t uid)
+{
+	static char name[64];
+	static uid_t cached = (uid_t)-1;
+	struct passwd *pw;
+
+	if (uid != cached) {
+		pw = getpwuid(uid);
+		snprintf(name, sizeof(name), "%s", pw ? pw->pw_name : "?");
+		if (pw == NULL)
+			snprintf(name, sizeof(name), "%u", uid);
+		cached = uid;
+	}
+	return name;
+}
+
 COMMAND(list)
 {
 	static const struct option opts[] = { { "format", required_argument, NULL, 'f' },
@@ -55,10 +72,10 @@ COMMAND(list)
 			json_t *j = rune_state_to_oci(s, st);
 			json_array_append_new(arr, j);
 		} else {
-			struct passwd *pw = stat(s->dir, &sb) == 0 ? getpwuid(sb.st_uid) : NULL;
 			printf("%-12s %-8d %-10s %-40s %-30s %s\n", s->id,
 			       st == RUNE_STATUS_STOPPED ? 0 : s->pid, rune_status_name(st),
-			       s->bundle, s->created, pw ? pw->pw_name : "root");
+			       s->bundle, s->created,
+			       owner_name(stat(s->dir, &sb) == 0 ? sb.st_uid : 0));
 		}
 		rune_state_free(s);
 	}
