@@ -140,6 +140,7 @@ bundle events '["sh", "-c", "sleep 600 & sleep 600"]' \
 	"c['linux']['resources']['memory'] = {'limit': 33554432}; c['linux']['resources']['pids'] = {'limit': 20}"
 bundle userns '["sh", "-c", "id -u; cat /proc/self/uid_map; sleep 600"]' \
 	"c['linux']['namespaces'].append({'type': 'user'}); c['linux']['uidMappings'] = [{'containerID': 0, 'hostID': 100000, 'size': 65536}]; c['linux']['gidMappings'] = [{'containerID': 0, 'hostID': 100000, 'size': 65536}]"
+bundle badcpus '["true"]' "c['linux']['resources']['cpu'] = {'cpus': '6-7'}"
 bundle unified '["sleep", "600"]' "c['linux']['resources']['unified'] = {'memory.high': '20971520', 'pids.max': '7'}"
 (cd "$root" && find . | "$BUSYBOX" cpio -o -H newc 2>/dev/null | gzip -1) >"$out/initrd.gz.tmp"
 mv "$out/initrd.gz.tmp" "$out/initrd.gz"

@@ -266,6 +266,14 @@ else
 	not_ok "unified: create/start"
 fi
 
+# ---------------------------------------------------------------- failures
+out=$(RT create --bundle /bundles/badcpus v2-badcpus 2>&1 </dev/null)
+rc=$?
+check "a refused limit (cpuset.cpus 6-7 on 2 CPUs) fails create" [ $rc -ne 0 ]
+echo "# create said: $out"
+check "a refused limit leaves no cgroup" gone badcpus
+check "... and no container" eq "" "$(RT list -q | grep badcpus)"
+
 # ---------------------------------------------------------------- the end
 check "no container left (rune list)" eq "" "$(RT list -q)"
 check "no cgroup left under /sys/fs/cgroup" eq "" "$(ls -d $C/v2-* 2>/dev/null)"
