@@ -344,6 +344,26 @@ static int add_hier(struct rune_cgroup_host *h, bool v2, const char *mnt, const 
 	return 0;
 }
 
+/*
+ * A later mount on (or above) a hierarchy's mountpoint hides it: a tmpfs over
+ * /sys/fs/cgroup/unified leaves no cgroup2 to use there.
+ */
+static void drop_shadowed(struct rune_cgroup_host *h, const char *mnt)
+{
+	size_t rl = strlen(h->root), ml = strlen(mnt);
+
+	for (size_t i = 0; i < h->n;) {
+		const char *hm = h->hier[i].mountpoint + rl;
+		if (ml > 1 && strncmp(hm, mnt, ml) == 0 && (hm[ml] == '\0' || hm[ml] == '/')) {
+			hier_clear(&h->hier[i]);
+			memmove(&h->hier[i], &h->hier[i + 1], (h->n - i - 1) * sizeof(h->hier[0]));
+			h->n--;
+			continue;
+		}
+		i++;
+	}
+}
+
 /* Handles one mountinfo line if it is a cgroup mount. */
 static int parse_mount_line(struct rune_cgroup_host *h, char *line, const struct self_line *sl,
 			    size_t nsl, err_t *err)
@@ -368,6 +388,7 @@ static int parse_mount_line(struct rune_cgroup_host *h, char *line, const struct
 		return 0;
 	unescape_octal(f[3]);
 	unescape_octal(f[4]);
+	drop_shadowed(h, f[4]);
 	if (strcmp(fstype, "cgroup2") == 0) {
 		if (have_hier(h, true, NULL))
 			return 0; /* a second mount of the same hierarchy */
