@@ -965,6 +965,28 @@ int rune_cgroup_enter_task(const struct rune_cgroup_host *h, const char *path, p
 	return 0;
 }
 
+int rune_cgroup_enter_self(const struct rune_cgroup_host *h, const char *path, bool in_v2_already,
+			   err_t *err)
+{
+	int r = check_path(path, err);
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < h->n; i++) {
+		_cleanup_free_ char *dir = rune_cgroup_dir(&h->hier[i], path);
+
+		if (dir == NULL)
+			return err_sys(err, ENOMEM, "enter cgroup %s", path);
+		if (h->hier[i].v2 && in_v2_already)
+			continue;
+		/* "0" is the writer itself: with one thread, the kernel skips the global lock. */
+		r = cg_writef(h, dir, h->hier[i].v2 ? "cgroup.procs" : "tasks", err, "0");
+		if (r < 0)
+			return err_wrap(err, "enter cgroup %s", path);
+	}
+	return 0;
+}
+
 int rune_cgroup_v2_dirfd(const struct rune_cgroup_host *h, const char *path)
 {
 	for (size_t i = 0; i < h->n; i++) {

@@ -194,9 +194,10 @@ static json_t *stats_cpuset(const struct rune_cgroup_host *h, const char *path)
 		json_object_set_new(o, "cpus", cpu_list(cpus));
 	if (cg_read(dir, "cpuset.effective_mems", &mems, NULL) == 0 && *mems)
 		json_object_set_new(o, "mems", cpu_list(mems));
+	/* v2 has none of these files; runc prints them as 0 all the same. */
 	for (size_t i = 0; i < ARRAY_SIZE(flags); i++)
-		if (cg_has_file(dir, flags[i][0]))
-			put_u64(o, flags[i][1], file_u64(dir, flags[i][0]));
+		put_u64(o, flags[i][1],
+			cg_has_file(dir, flags[i][0]) ? file_u64(dir, flags[i][0]) : 0);
 	/* Signed (-1: the system default), and always present in runc's output. */
 	{
 		_cleanup_free_ char *level = NULL;
@@ -293,6 +294,10 @@ static json_t *stats_memory(const struct rune_cgroup_host *h, const char *path)
 		    cg_keyed_u64(events, "max", &v) == 0)
 			put_u64(u, "failcnt", v);
 		json_object_set_new(o, "swap", swap_v2(dir, u));
+		/* v2 has no kernel memory accounting of its own; runc still prints the entries. */
+		json_object_set_new(o, "kernel", json_pack("{s:i,s:i}", "limit", 0, "failcnt", 0));
+		json_object_set_new(o, "kernelTCP",
+				    json_pack("{s:i,s:i}", "limit", 0, "failcnt", 0));
 	} else {
 		json_object_set_new(o, "swap", mem_entry(dir, "memory.memsw", false));
 		json_object_set_new(o, "kernel", mem_entry(dir, "memory.kmem", false));

@@ -103,6 +103,8 @@ struct init_args {
 	const char *start_path;
 	int sync_fd;
 	int preserve_fds;
+	bool in_v2;	/* born in its v2 cgroup (CLONE_INTO_CGROUP) */
+	bool self_move; /* joins its v1 cgroups itself; else rune moves it and sends GO */
 };
 
 static int join_namespaces(const struct rune_config *cfg, err_t *err)
@@ -144,7 +146,7 @@ static int enter_cgroup_ns(struct init_args *a, err_t *err)
 	struct sync_msg m;
 	int ret;
 
-	if ((ret = sync_expect(a->sync_fd, SYNC_GO, &m, NULL, "rune", err)) < 0)
+	if (!a->self_move && (ret = sync_expect(a->sync_fd, SYNC_GO, &m, NULL, "rune", err)) < 0)
 		return ret;
 	if (a->cfg->ns[RUNE_NS_CGROUP].present && !a->cfg->ns[RUNE_NS_CGROUP].path &&
 	    unshare(CLONE_NEWCGROUP) < 0)
@@ -172,6 +174,9 @@ static int init_setup(struct init_args *a, err_t *err)
 	int ret;
 
 	if ((ret = sync_expect(a->sync_fd, SYNC_MAPS, &m, NULL, "rune", err)) < 0)
+		return ret;
+	if (a->self_move &&
+	    (ret = rune_cgroup_enter_self(a->cgroup_host, a->cgroup_path, a->in_v2, err)) < 0)
 		return ret;
 	/* The start socket, while we still have the host's root uid and view. */
 	if (a->start_path && (start_fd = unix_listen_at(a->start_path, SOCK_STREAM, err)) < 0)
@@ -511,7 +516,7 @@ static int create_container(const struct rune_ctx *ctx, const struct rune_create
 	unsigned long long flags = 0;
 	int preserve_fds = o->preserve_fds;
 	int v2fd;
-	bool in_v2 = false;
+	bool in_v2 = false, self_move;
 	struct sync_msg m;
 	int sv[2] = { -1, -1 };
 	pid_t pid;
@@ -597,6 +602,8 @@ static int create_container(const struct rune_ctx *ctx, const struct rune_create
 	pid = clone3_fork(flags, v2fd, &in_v2);
 	if (v2fd >= 0)
 		close(v2fd);
+	/* In a new user namespace the init can't write the host's cgroup files: we move it. */
+	self_move = !cfg->ns[RUNE_NS_USER].present;
 	if (pid < 0) {
 		ret = err_sys(err, errno, "clone container init");
 		goto fail;
@@ -611,7 +618,9 @@ static int create_container(const struct rune_ctx *ctx, const struct rune_create
 				       .enclave = enclave,
 				       .start_path = start_path,
 				       .sync_fd = sv[1],
-				       .preserve_fds = preserve_fds };
+				       .preserve_fds = preserve_fds,
+				       .in_v2 = in_v2,
+				       .self_move = self_move };
 		close(sv[0]);
 		init_main(&a);
 	}
@@ -627,9 +636,11 @@ static int create_container(const struct rune_ctx *ctx, const struct rune_create
 			goto fail;
 	}
 	sync_send(sv[0], SYNC_MAPS, 0, -1);
-	if ((ret = rune_cgroup_enter_task(cgh, cgpath, pid, in_v2, err)) < 0)
-		goto fail;
-	sync_send(sv[0], SYNC_GO, 0, -1);
+	if (!self_move) {
+		if ((ret = rune_cgroup_enter_task(cgh, cgpath, pid, in_v2, err)) < 0)
+			goto fail;
+		sync_send(sv[0], SYNC_GO, 0, -1);
+	}
 
 	st.id = (char *)o->id;
 	st.dir = dir;

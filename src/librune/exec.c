@@ -151,7 +151,7 @@ static __attribute__((noreturn)) void exec_helper(const struct rune_exec_opts *o
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	if (s->cgroup_path && (ret = rune_cgroup_host_detect(&h, &err)) == 0)
-		ret = rune_cgroup_enter_task(h, s->cgroup_path, getpid(), false, &err);
+		ret = rune_cgroup_enter_self(h, s->cgroup_path, false, &err);
 	else
 		ret = 0;
 	if (ret < 0 || (ret = enter_namespaces(s->pid, &err)) < 0)
