@@ -63,6 +63,12 @@ PATH=$CT/bin:$PATH
 RUNF=(--pull never --network none --ulimit nofile=20000:20000 --ulimit nproc=32768:32768
 	--cgroup-parent "/$PFX")
 
+# podman puts conmon (and containers without --cgroup-parent) under
+# libpod_parent: remove it afterwards unless it was there before us
+_libpod_parent_existed=0
+[ -d /sys/fs/cgroup/memory/libpod_parent ] || [ -d /sys/fs/cgroup/libpod_parent ] &&
+	_libpod_parent_existed=1
+
 client_stop() {
 	P rm -af -t 0
 	P system reset -f
@@ -73,6 +79,9 @@ client_stop() {
 	# the cgroup parent is ours: runtimes make parents and never remove
 	# them, and podman leaves its conmon cgroup there
 	find /sys/fs/cgroup -maxdepth 3 -type d -path "*/$PFX*" | sort -r | xargs -r rmdir
+	[ $_libpod_parent_existed = 0 ] &&
+		find /sys/fs/cgroup -maxdepth 4 -type d -path "*/libpod_parent*" | sort -r |
+		xargs -r rmdir 2>/dev/null
 	true
 }
 client_case_cleanup() { P rm -af -t 0 >/dev/null 2>&1; }
