@@ -61,6 +61,10 @@ install: all
 	$(if $(LIBS),install -m 0755 $(LIBS) $(DESTDIR)$(PREFIX)/lib/rune/pal/)
 	install -d $(DESTDIR)$(PREFIX)/include/rune
 	install -m 0644 include/rune/pal.h $(DESTDIR)$(PREFIX)/include/rune/
+	# the skeleton enclave, signed with the build's key (never installed)
+	install -d $(DESTDIR)$(PREFIX)/share/rune/skeleton
+	install -m 0644 $(BUILD)/share/skeleton/encl.elf $(BUILD)/share/skeleton/encl.ss \
+		$(DESTDIR)$(PREFIX)/share/rune/skeleton/
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
