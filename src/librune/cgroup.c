@@ -937,12 +937,6 @@ int rune_cgroup_enter(const struct rune_cgroup_host *h, const char *path, pid_t 
 	return move_pid(h, path, pid, err);
 }
 
-/*
- * A single-threaded process: on v1 its thread goes through "tasks", which
- * skips the threadgroup lock whose RCU grace period costs milliseconds per
- * cgroup.procs write; on v2 through cgroup.procs, unless the caller already
- * cloned it there (CLONE_INTO_CGROUP).
- */
 int rune_cgroup_enter_task(const struct rune_cgroup_host *h, const char *path, pid_t pid,
 			   bool in_v2_already, err_t *err)
 {
@@ -954,35 +948,13 @@ int rune_cgroup_enter_task(const struct rune_cgroup_host *h, const char *path, p
 		_cleanup_free_ char *dir = rune_cgroup_dir(&h->hier[i], path);
 
 		if (dir == NULL)
-			return err_sys(err, ENOMEM, "move pid %d", pid);
+			return err_sys(err, ENOMEM, "move pid %d", (int)pid);
 		if (h->hier[i].v2 && in_v2_already)
 			continue;
 		r = cg_writef(h, dir, h->hier[i].v2 ? "cgroup.procs" : "tasks", err, "%d",
 			      (int)pid);
 		if (r < 0)
-			return err_wrap(err, "move pid %d into cgroup %s", (int)pid, path);
-	}
-	return 0;
-}
-
-int rune_cgroup_enter_self(const struct rune_cgroup_host *h, const char *path, bool in_v2_already,
-			   err_t *err)
-{
-	int r = check_path(path, err);
-
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < h->n; i++) {
-		_cleanup_free_ char *dir = rune_cgroup_dir(&h->hier[i], path);
-
-		if (dir == NULL)
-			return err_sys(err, ENOMEM, "enter cgroup %s", path);
-		if (h->hier[i].v2 && in_v2_already)
-			continue;
-		/* "0" is the writer itself: with one thread, the kernel skips the global lock. */
-		r = cg_writef(h, dir, h->hier[i].v2 ? "cgroup.procs" : "tasks", err, "0");
-		if (r < 0)
-			return err_wrap(err, "enter cgroup %s", path);
+			return err_wrap(err, "move %s into cgroup %s", pid ? "pid" : "self", path);
 	}
 	return 0;
 }

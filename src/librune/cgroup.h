@@ -110,18 +110,13 @@ int rune_cgroup_create(const struct rune_cgroup_host *h, const char *path, pid_t
 		       json_t *resources, err_t *err);
 /*
  * Moves a single-threaded process (a fresh init, an exec helper) into path:
- * v1 through "tasks" (no threadgroup lock, so no RCU grace period), v2
- * through cgroup.procs unless in_v2_already (it was cloned into it).
+ * v1 through "tasks", v2 through cgroup.procs unless in_v2_already (it was
+ * cloned into it). pid 0 is the caller itself: only then does the kernel
+ * skip the global threadgroup lock, whose RCU grace period otherwise costs
+ * milliseconds per move.
  */
 int rune_cgroup_enter_task(const struct rune_cgroup_host *h, const char *path, pid_t pid,
 			   bool in_v2_already, err_t *err);
-/*
- * The calling (single-threaded) process moves itself into path: writing "0"
- * to v1 "tasks" lets the kernel skip the global threadgroup lock, whose RCU
- * grace period otherwise costs milliseconds per move.
- */
-int rune_cgroup_enter_self(const struct rune_cgroup_host *h, const char *path, bool in_v2_already,
-			   err_t *err);
 /* An fd of path's v2 directory, for clone3(CLONE_INTO_CGROUP); -1 if there is none. */
 int rune_cgroup_v2_dirfd(const struct rune_cgroup_host *h, const char *path);
 /* Moves pid (an exec'd process) into path on every hierarchy. */

@@ -130,6 +130,25 @@ static int join_namespaces(const struct rune_config *cfg, err_t *err)
 	return 0;
 }
 
+/* createContainer and startContainer hooks run in the init: the state names it. */
+static int run_init_hooks(const struct init_args *a, enum rune_hook_kind kind, const char *status,
+			  err_t *err)
+{
+	const struct rune_config *cfg = a->cfg;
+	_cleanup_free_ char *text = NULL;
+	json_t *st;
+
+	if (cfg->hooks[kind].n == 0)
+		return 0;
+	st = json_pack("{s:s,s:s,s:s,s:I,s:s}", "ociVersion", cfg->oci_version, "id", a->opts->id,
+		       "status", status, "pid", (json_int_t)getpid(), "bundle", a->opts->bundle);
+	text = json_dumps(st, JSON_COMPACT);
+	json_decref(st);
+	if (text == NULL)
+		return err_sys(err, ENOMEM, "%s hooks", rune_hook_kind_name(kind));
+	return rune_hooks_run(&cfg->hooks[kind], kind, text, err);
+}
+
 static bool needs_early_cgroup(const struct rune_config *cfg, const struct rune_cgroup_host *h)
 {
 	if (!cfg->ns[RUNE_NS_CGROUP].present || rune_cgroup_layout(h) != RUNE_CGROUP_V2)
@@ -176,7 +195,7 @@ static int init_setup(struct init_args *a, err_t *err)
 	if ((ret = sync_expect(a->sync_fd, SYNC_MAPS, &m, NULL, "rune", err)) < 0)
 		return ret;
 	if (a->self_move &&
-	    (ret = rune_cgroup_enter_self(a->cgroup_host, a->cgroup_path, a->in_v2, err)) < 0)
+	    (ret = rune_cgroup_enter_task(a->cgroup_host, a->cgroup_path, 0, a->in_v2, err)) < 0)
 		return ret;
 	/* The start socket, while we still have the host's root uid and view. */
 	if (a->start_path && (start_fd = unix_listen_at(a->start_path, SOCK_STREAM, err)) < 0)
@@ -252,17 +271,8 @@ static int init_setup(struct init_args *a, err_t *err)
 		return err_sys(err, errno, "sync with rune");
 	if ((ret = sync_expect(a->sync_fd, SYNC_HOOKS_DONE, &m, NULL, "rune", err)) < 0)
 		return ret;
-	if (cfg->hooks[RUNE_HOOK_CREATE_CONTAINER].n) {
-		json_t *st = json_pack("{s:s,s:s,s:s,s:I,s:s}", "ociVersion", cfg->oci_version,
-				       "id", a->opts->id, "status", "creating", "pid",
-				       (json_int_t)getpid(), "bundle", a->opts->bundle);
-		_cleanup_free_ char *text = json_dumps(st, JSON_COMPACT);
-		json_decref(st);
-		ret = rune_hooks_run(&cfg->hooks[RUNE_HOOK_CREATE_CONTAINER],
-				     RUNE_HOOK_CREATE_CONTAINER, text, err);
-		if (ret < 0)
-			return ret;
-	}
+	if ((ret = run_init_hooks(a, RUNE_HOOK_CREATE_CONTAINER, "creating", err)) < 0)
+		return ret;
 	if ((ret = rune_rootfs_pivot(&ro, err)) < 0)
 		return ret;
 	close(steal_fd(rootfd));
@@ -342,17 +352,8 @@ static int init_setup(struct init_args *a, err_t *err)
 		close(a->sync_fd);
 		a->sync_fd = conn;
 	}
-	if (cfg->hooks[RUNE_HOOK_START_CONTAINER].n) {
-		json_t *st = json_pack("{s:s,s:s,s:s,s:I,s:s}", "ociVersion", cfg->oci_version,
-				       "id", a->opts->id, "status", "running", "pid",
-				       (json_int_t)getpid(), "bundle", a->opts->bundle);
-		_cleanup_free_ char *text = json_dumps(st, JSON_COMPACT);
-		json_decref(st);
-		ret = rune_hooks_run(&cfg->hooks[RUNE_HOOK_START_CONTAINER],
-				     RUNE_HOOK_START_CONTAINER, text, err);
-		if (ret < 0)
-			return ret;
-	}
+	if ((ret = run_init_hooks(a, RUNE_HOOK_START_CONTAINER, "running", err)) < 0)
+		return ret;
 	if (a->seccomp && p->no_new_privileges && !a->enclave &&
 	    !rune_seccomp_has_notify(a->seccomp) &&
 	    (ret = rune_seccomp_load(a->seccomp, NULL, err)) < 0)
@@ -427,7 +428,7 @@ int rune_send_console(const char *path, int master, err_t *err)
 	return 0;
 }
 
-static int write_pid_file(const char *path, pid_t pid, err_t *err)
+int rune_write_pid_file(const char *path, pid_t pid, err_t *err)
 {
 	char buf[32];
 	int n = snprintf(buf, sizeof(buf), "%d", pid);
@@ -706,7 +707,7 @@ static int create_container(const struct rune_ctx *ctx, const struct rune_create
 	}
 	if ((ret = rune_state_save(&st, err)) < 0)
 		goto fail_state;
-	if (o->pid_file && (ret = write_pid_file(o->pid_file, pid, err)) < 0)
+	if (o->pid_file && (ret = rune_write_pid_file(o->pid_file, pid, err)) < 0)
 		goto fail_state;
 	*init_pid = pid;
 	if (pty_master)

@@ -736,7 +736,6 @@ int rune_enclave_run(struct rune_enclave *e, const struct rune_process *p, int s
 	if (ret != 0) {
 		fprintf(stderr, "rune: enclave runtime %s: running %s failed with %d (%s)\n",
 			e->runtime_path, p->args[0], ret, strerror(pal_error(e, ret, errno)));
-		exit_value = 127 << 8;
 		ret = 127;
 	} else {
 		ret = exit_code_of(e, exit_value);
@@ -944,18 +943,14 @@ int rune_enclave_exec(const struct rune_ctx *ctx, const struct rune_state *s,
 			_exit(proxy_wait(conn));
 		}
 		if (o->pid_file) {
-			char buf[32];
-			int n = snprintf(buf, sizeof(buf), "%d", proxy);
-			if ((ret = write_file_atomic(o->pid_file, buf, n, 0644, err)) < 0)
+			if ((ret = rune_write_pid_file(o->pid_file, proxy, err)) < 0)
 				return ret;
 		}
 		*exit_status = 0;
 		return 0;
 	}
 	if (o->pid_file) {
-		char buf[32];
-		int n = snprintf(buf, sizeof(buf), "%d", getpid());
-		if ((ret = write_file_atomic(o->pid_file, buf, n, 0644, err)) < 0)
+		if ((ret = rune_write_pid_file(o->pid_file, getpid(), err)) < 0)
 			return ret;
 	}
 	*exit_status = proxy_wait(conn);

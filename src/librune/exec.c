@@ -151,7 +151,7 @@ static __attribute__((noreturn)) void exec_helper(const struct rune_exec_opts *o
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	if (s->cgroup_path && (ret = rune_cgroup_host_detect(&h, &err)) == 0)
-		ret = rune_cgroup_enter_self(h, s->cgroup_path, false, &err);
+		ret = rune_cgroup_enter_task(h, s->cgroup_path, 0, false, &err);
 	else
 		ret = 0;
 	if (ret < 0 || (ret = enter_namespaces(s->pid, &err)) < 0)
@@ -280,12 +280,8 @@ int rune_container_exec(const struct rune_ctx *ctx, const struct rune_exec_opts 
 		}
 		goto out_mask;
 	}
-	if (o->pid_file) {
-		char buf[32];
-		int n = snprintf(buf, sizeof(buf), "%d", pid);
-		if ((ret = write_file_atomic(o->pid_file, buf, n, 0644, err)) < 0)
-			goto out_mask;
-	}
+	if (o->pid_file && (ret = rune_write_pid_file(o->pid_file, pid, err)) < 0)
+		goto out_mask;
 	if (o->detach) {
 		*exit_status = 0;
 		goto out_mask;

@@ -10,6 +10,8 @@
 
 /* Sends a pty master to a --console-socket (SCM_RIGHTS), as runc does. */
 int rune_send_console(const char *path, int fd, err_t *err);
+/* Writes pid to a --pid-file atomically (clients read it as soon as it exists). */
+int rune_write_pid_file(const char *path, pid_t pid, err_t *err);
 /*
  * Waits for pid (our child, or inherited as subreaper), forwarding the
  * signals in mask (blocked by the caller) and relaying the pty master if
