@@ -8,7 +8,7 @@ DEPFILES += $(BUILD)/obj/tests/cgroup/cgroup-tool.d
 
 $(CGROUP_TOOL): $(BUILD)/obj/tests/cgroup/cgroup-tool.o $(CGROUP_OBJS) $(COMMON_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ -ljansson
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -ljansson -ldl
 
 all: $(CGROUP_TOOL)
 

@@ -928,6 +928,28 @@ fail:
 	return err_wrap(err, "create cgroup %s", path);
 }
 
+int rune_cgroup_join(const struct rune_cgroup_host *h, const char *path, pid_t pid, err_t *err)
+{
+	int r = check_path(path, err);
+
+	for (size_t i = 0; r == 0 && i < h->n; i++) {
+		/* systemd trims empty dirs of controllers it doesn't manage: redo until we're in. */
+		for (int tries = 0;; tries++) {
+			struct made m = { 0 };
+
+			r = mkdir_path(h, &h->hier[i], path, &m, err);
+			made_forget(&m);
+			if (r == 0)
+				r = write_pid(h, &h->hier[i], path, pid, err);
+			if (r != -ENOENT || tries == 20)
+				break;
+			err_free(err);
+			usleep(1000);
+		}
+	}
+	return r < 0 ? err_wrap(err, "join cgroup %s", path) : 0;
+}
+
 int rune_cgroup_enter(const struct rune_cgroup_host *h, const char *path, pid_t pid, err_t *err)
 {
 	int r = check_path(path, err);

@@ -119,6 +119,12 @@ int rune_cgroup_enter_task(const struct rune_cgroup_host *h, const char *path, p
 			   bool in_v2_already, err_t *err);
 /* An fd of path's v2 directory, for clone3(CLONE_INTO_CGROUP); -1 if there is none. */
 int rune_cgroup_v2_dirfd(const struct rune_cgroup_host *h, const char *path);
+/*
+ * Creates path where missing and moves pid in, on every hierarchy, redoing a
+ * level that vanished meanwhile (systemd removes empty dirs of the v1
+ * controllers it doesn't manage); once pid is inside, nobody can remove them.
+ */
+int rune_cgroup_join(const struct rune_cgroup_host *h, const char *path, pid_t pid, err_t *err);
 /* Moves pid (an exec'd process) into path on every hierarchy. */
 int rune_cgroup_enter(const struct rune_cgroup_host *h, const char *path, pid_t pid, err_t *err);
 /*
@@ -152,7 +158,11 @@ int rune_cgroup_is_frozen(const struct rune_cgroup_host *h, const char *path, bo
 /*
  * runc's `events --stats` "data" object: cpu, cpuset, memory, pids, blkio,
  * hugetlb (fields a host lacks are left out or zero, as runc does).
+ * jansson holds int64: a limit that is "max" holds RUNE_STATS_UNLIMITED,
+ * which rune_cgroup_stats_dumps prints as runc does, 18446744073709551615.
  */
+#define RUNE_STATS_UNLIMITED INT64_MIN
+char *rune_cgroup_stats_dumps(json_t *j); /* compact, malloc'ed */
 int rune_cgroup_stats(const struct rune_cgroup_host *h, const char *path, json_t **stats,
 		      err_t *err);
 
@@ -177,6 +187,20 @@ void rune_cgroup_oom_close(struct rune_cgroup_oom *w);
  */
 int rune_cgroup_allow_device(json_t *resources, char type, int64_t major, int64_t minor,
 			     const char *access, err_t *err);
+
+/*
+ * The systemd driver (cgroup_systemd.c), for paths resolved with systemd
+ * set: "/<slice path>/<unit>.scope". start places pid in a transient scope
+ * (Delegate=yes) with the limits systemd manages as unit properties and
+ * waits for the job; the caller then joins pid to the rest
+ * (rune_cgroup_join) and writes every limit (rune_cgroup_create, pid 0). update sets those properties (runtime); stop stops the
+ * unit (0 if it is already gone). Errors name the unit and systemd's reason.
+ */
+int rune_systemd_start(const struct rune_cgroup_host *h, const char *path, pid_t pid,
+		       json_t *resources, const char *description, err_t *err);
+int rune_systemd_update(const struct rune_cgroup_host *h, const char *path, json_t *resources,
+			err_t *err);
+int rune_systemd_stop(const char *path, err_t *err);
 
 static inline void rune_cgroup_host_freep(struct rune_cgroup_host **h)
 {

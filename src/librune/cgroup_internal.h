@@ -64,6 +64,12 @@ uint64_t cg_shares_to_weight(uint64_t shares);
 uint64_t cg_blkio_weight_to_io(uint64_t weight);
 int cg_swap_v2(int64_t swap, int64_t limit, int64_t *out, bool *set, err_t *err);
 
+/* systemd driver (cgroup_systemd.c): "/a.slice/x.scope" -> "a.slice", "x.scope". */
+int cg_systemd_unit(const char *path, char **slice, char **unit, err_t *err);
+/* Appends the unit properties for resources to props, as [name, D-Bus signature, value]. */
+int cg_systemd_properties(const struct rune_cgroup_host *h, json_t *resources, json_t *props,
+			  err_t *err);
+
 /* Path helpers (cgroup.c). */
 char *cg_clean_path(const char *p); /* "/"-rooted, no "." "..", never above "/" */
 

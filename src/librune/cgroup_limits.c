@@ -669,8 +669,7 @@ static int put_weight(struct ctx *c, struct cg_target *t, const char *what, cons
 			 "this kernel has no %s (blkio weights need the BFQ I/O scheduler)", file);
 		return unsupported(c, what, why);
 	}
-	return a < 0 ? putf(c, t, what, file, "%" PRId64, v)
-		     : putf(c, t, what, file, fmt, a, b, v);
+	return a < 0 ? putf(c, t, what, file, "%" PRId64, v) : putf(c, t, what, file, fmt, a, b, v);
 }
 
 /* Weight files: BFQ's take blkio's 10-1000 range as is, the others need converting on v2. */
@@ -696,7 +695,8 @@ static int blkio_weights(struct ctx *c, struct cg_target *t, json_t *o)
 	}
 	if (r == 0 && jint(c, o, "blockIO", "leafWeight", &w) > 0 && w != 0)
 		r = v2 ? unsupported(c, "blockIO.leafWeight", "not available on cgroup v2")
-		       : put_weight(c, t, "blockIO.leafWeight", "blkio.leaf_weight", NULL, -1, 0, w);
+		       : put_weight(c, t, "blockIO.leafWeight", "blkio.leaf_weight", NULL, -1, 0,
+				    w);
 	if (r < 0)
 		return r;
 	json_array_foreach(arr, i, e)

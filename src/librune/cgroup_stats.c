@@ -19,7 +19,28 @@
 
 static void put_u64(json_t *o, const char *key, uint64_t v)
 {
-	json_object_set_new(o, key, json_integer((json_int_t)(v > INT64_MAX ? INT64_MAX : v)));
+	json_int_t j =
+	    v == UINT64_MAX ? RUNE_STATS_UNLIMITED : (json_int_t)(v > INT64_MAX ? INT64_MAX : v);
+
+	json_object_set_new(o, key, json_integer(j));
+}
+
+static uint64_t get_u64(json_t *o, const char *key)
+{
+	json_int_t j = json_integer_value(json_object_get(o, key));
+
+	return j == RUNE_STATS_UNLIMITED ? UINT64_MAX : (uint64_t)j;
+}
+
+char *rune_cgroup_stats_dumps(json_t *j)
+{
+	static const char sentinel[] = "-9223372036854775808", unlimited[] = "18446744073709551615";
+	char *text = json_dumps(j, JSON_COMPACT), *p = text;
+
+	_Static_assert(sizeof(sentinel) == sizeof(unlimited), "replaced in place");
+	while (p && (p = strstr(p, sentinel)) != NULL)
+		memcpy(p, unlimited, sizeof(unlimited) - 1);
+	return text;
 }
 
 static void put_oe(json_t *o, const char *key, uint64_t v)
@@ -241,14 +262,12 @@ static json_t *mem_entry(const char *dir, const char *prefix, bool v2)
 static json_t *swap_v2(const char *dir, json_t *mem)
 {
 	json_t *e = mem_entry(dir, "memory.swap", true);
-	uint64_t mu = json_integer_value(json_object_get(mem, "usage"));
-	uint64_t ml = json_integer_value(json_object_get(mem, "limit"));
-	uint64_t su = json_integer_value(json_object_get(e, "usage"));
-	uint64_t sl = json_integer_value(json_object_get(e, "limit"));
+	uint64_t mu = get_u64(mem, "usage"), ml = get_u64(mem, "limit");
+	uint64_t su = get_u64(e, "usage"), sl = get_u64(e, "limit");
 
 	put_oe(e, "usage", su + mu);
-	if (sl < INT64_MAX && ml < INT64_MAX)
-		put_u64(e, "limit", sl + ml);
+	/* Either one unlimited: unlimited (runc would wrap memory's "max" around). */
+	put_u64(e, "limit", sl == UINT64_MAX || ml == UINT64_MAX ? UINT64_MAX : sl + ml);
 	return e;
 }
 

@@ -103,8 +103,9 @@ struct init_args {
 	const char *start_path;
 	int sync_fd;
 	int preserve_fds;
-	bool in_v2;	/* born in its v2 cgroup (CLONE_INTO_CGROUP) */
-	bool self_move; /* joins its v1 cgroups itself; else rune moves it and sends GO */
+	bool in_v2;	  /* born in its v2 cgroup (CLONE_INTO_CGROUP) */
+	bool self_move;	  /* joins its v1 cgroups itself; else rune moves it and sends GO */
+	bool cgroup_late; /* systemd makes the cgroup after the fork: wait before mounting */
 };
 
 static int join_namespaces(const struct rune_config *cfg, err_t *err)
@@ -203,7 +204,8 @@ static int init_setup(struct init_args *a, err_t *err)
 	if ((ret = join_namespaces(cfg, err)) < 0)
 		return ret;
 	/* A fresh cgroup2 mount shows the cgroup namespace: be in our cgroup first. */
-	if (needs_early_cgroup(cfg, a->cgroup_host) && (ret = enter_cgroup_ns(a, err)) < 0)
+	if ((a->cgroup_late || needs_early_cgroup(cfg, a->cgroup_host)) &&
+	    (ret = enter_cgroup_ns(a, err)) < 0)
 		return ret;
 	if (cfg->ns[RUNE_NS_TIME].present && !cfg->ns[RUNE_NS_TIME].path &&
 	    (ret = rune_enter_new_time_ns(
@@ -265,7 +267,8 @@ static int init_setup(struct init_args *a, err_t *err)
 	if (a->enclave && (ret = rune_enclave_load(a->enclave, err)) < 0)
 		return ret;
 
-	if (!needs_early_cgroup(cfg, a->cgroup_host) && (ret = enter_cgroup_ns(a, err)) < 0)
+	if (!a->cgroup_late && !needs_early_cgroup(cfg, a->cgroup_host) &&
+	    (ret = enter_cgroup_ns(a, err)) < 0)
 		return ret;
 	if (sync_send(a->sync_fd, SYNC_HOOKS, 0, -1) < 0)
 		return err_sys(err, errno, "sync with rune");
@@ -462,6 +465,7 @@ struct create_cleanup {
 	struct rune_cgroup_host *cgroup_host;
 	char *cgroup_path;
 	bool cgroup_made;
+	bool systemd; /* a scope unit may exist */
 	pid_t child;
 };
 
@@ -474,6 +478,9 @@ static void undo_create(struct create_cleanup *c)
 		while (waitpid(c->child, NULL, 0) < 0 && errno == EINTR)
 			;
 	}
+	if (c->systemd)
+		rune_systemd_stop(c->cgroup_path, &e);
+	err_free(&e);
 	if (c->cgroup_made && c->cgroup_host)
 		rune_cgroup_destroy(c->cgroup_host, c->cgroup_path, true, &e);
 	err_free(&e);
@@ -594,17 +601,20 @@ static int create_container(const struct rune_ctx *ctx, const struct rune_create
 	/* Before the fork: the init works on its own copy of cfg. */
 	if (enclave)
 		rune_enclave_add_devices(enclave, cfg);
-	ret = rune_cgroup_create(cgh, cgpath, 0, cfg->resources, err);
-	undo.cgroup_made = true;
-	if (ret < 0)
-		goto fail;
+	/* systemd makes the scope around a running pid: the init waits for it. */
+	if (!ctx->systemd_cgroup) {
+		ret = rune_cgroup_create(cgh, cgpath, 0, cfg->resources, err);
+		undo.cgroup_made = true;
+		if (ret < 0)
+			goto fail;
+	}
 
-	v2fd = rune_cgroup_v2_dirfd(cgh, cgpath);
+	v2fd = ctx->systemd_cgroup ? -1 : rune_cgroup_v2_dirfd(cgh, cgpath);
 	pid = clone3_fork(flags, v2fd, &in_v2);
 	if (v2fd >= 0)
 		close(v2fd);
 	/* In a new user namespace the init can't write the host's cgroup files: we move it. */
-	self_move = !cfg->ns[RUNE_NS_USER].present;
+	self_move = !cfg->ns[RUNE_NS_USER].present && !ctx->systemd_cgroup;
 	if (pid < 0) {
 		ret = err_sys(err, errno, "clone container init");
 		goto fail;
@@ -621,7 +631,8 @@ static int create_container(const struct rune_ctx *ctx, const struct rune_create
 				       .sync_fd = sv[1],
 				       .preserve_fds = preserve_fds,
 				       .in_v2 = in_v2,
-				       .self_move = self_move };
+				       .self_move = self_move,
+				       .cgroup_late = ctx->systemd_cgroup };
 		close(sv[0]);
 		init_main(&a);
 	}
@@ -637,7 +648,23 @@ static int create_container(const struct rune_ctx *ctx, const struct rune_create
 			goto fail;
 	}
 	sync_send(sv[0], SYNC_MAPS, 0, -1);
-	if (!self_move) {
+	if (ctx->systemd_cgroup) {
+		_cleanup_free_ char *desc = NULL;
+
+		if (asprintf(&desc, "rune container %s", o->id) < 0) {
+			ret = err_sys(err, ENOMEM, "systemd unit");
+			goto fail;
+		}
+		/* The unit may be another container's: it is ours to undo only once started. */
+		if ((ret = rune_systemd_start(cgh, cgpath, pid, cfg->resources, desc, err)) < 0)
+			goto fail;
+		undo.cgroup_made = undo.systemd = true;
+		/* Then cgroupfs for every limit and the hierarchies systemd leaves alone. */
+		if ((ret = rune_cgroup_join(cgh, cgpath, pid, err)) < 0 ||
+		    (ret = rune_cgroup_create(cgh, cgpath, 0, cfg->resources, err)) < 0)
+			goto fail;
+		sync_send(sv[0], SYNC_GO, 0, -1);
+	} else if (!self_move) {
 		if ((ret = rune_cgroup_enter_task(cgh, cgpath, pid, in_v2, err)) < 0)
 			goto fail;
 		sync_send(sv[0], SYNC_GO, 0, -1);
@@ -1023,6 +1050,13 @@ int rune_container_delete(const struct rune_ctx *ctx, const char *id, bool force
 			fprintf(stderr, "rune: warning: %s\n", err_msg(e2));
 		err_free(&e2);
 	}
+	if (s->systemd_cgroup && s->cgroup_path) {
+		err_t e2 = NULL;
+		/* Its processes are dead: the scope is usually gone already. */
+		if (rune_systemd_stop(s->cgroup_path, &e2) < 0)
+			fprintf(stderr, "rune: warning: %s\n", err_msg(e2));
+		err_free(&e2);
+	}
 	if (h && (ret = rune_cgroup_destroy(h, s->cgroup_path, true, err)) < 0) {
 		close(lock);
 		return ret;
@@ -1119,6 +1153,9 @@ int rune_container_update(const struct rune_ctx *ctx, const char *id, json_t *re
 	if (status == RUNE_STATUS_STOPPED)
 		return err_set(err, EINVAL, "container \"%s\" is stopped", id);
 	if ((ret = with_cgroup(s, &h, err)) < 0)
+		return ret;
+	/* systemd first, so that a daemon-reload keeps the new values. */
+	if (s->systemd_cgroup && (ret = rune_systemd_update(h, s->cgroup_path, resources, err)) < 0)
 		return ret;
 	return rune_cgroup_update(h, s->cgroup_path, resources, err);
 }

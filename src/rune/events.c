@@ -32,10 +32,14 @@ static int parse_interval(const char *s, long *ms)
 static void print_event(const char *type, const char *id, json_t *data)
 {
 	json_t *j = json_pack("{s:s,s:s}", "type", type, "id", id);
+	char *text;
 
 	if (data)
 		json_object_set(j, "data", data);
-	cli_print_json(j, false);
+	text = rune_cgroup_stats_dumps(j);
+	if (text)
+		printf("%s\n", text);
+	free(text);
 	fflush(stdout);
 	json_decref(j);
 }

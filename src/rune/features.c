@@ -66,8 +66,9 @@ COMMAND(features)
 
 	json_object_set_new(linux_obj, "namespaces", strings(ns, ARRAY_SIZE(ns)));
 	json_object_set_new(linux_obj, "capabilities", caps);
-	json_object_set_new(linux_obj, "cgroup",
-			    json_pack("{s:b,s:b,s:b}", "v1", 1, "v2", 1, "systemd", 0));
+	json_object_set_new(
+	    linux_obj, "cgroup",
+	    json_pack("{s:b,s:b,s:b,s:b}", "v1", 1, "v2", 1, "systemd", 1, "systemdUser", 0));
 	json_object_set_new(linux_obj, "seccomp", seccomp);
 	json_object_set_new(linux_obj, "apparmor", json_pack("{s:b}", "enabled", 0));
 	json_object_set_new(linux_obj, "selinux", json_pack("{s:b}", "enabled", 0));

@@ -1167,6 +1167,14 @@ static void test_stats(void)
 	CHECK(json_integer_value(jpath(s, "memory", "cache", NULL)) == 8192);
 	CHECK(json_array_size(jpath(s, "blkio", "ioServiceBytesRecursive", NULL)) == 2);
 	CHECK(jpath(s, "hugetlb", "2MB", NULL) != NULL);
+	/* "max" limits print as runc prints them: the largest u64. */
+	CHECK(json_integer_value(jpath(s, "memory", "usage", "limit")) == RUNE_STATS_UNLIMITED);
+	CHECK(json_integer_value(jpath(s, "memory", "swap", "limit")) == RUNE_STATS_UNLIMITED);
+	{
+		_cleanup_free_ char *text =
+		    rune_cgroup_stats_dumps(jpath(s, "memory", "swap", NULL));
+		CHECK(text && strstr(text, "\"limit\":18446744073709551615"));
+	}
 	json_decref(s);
 	fake_free(&f);
 	end(before);
@@ -1326,6 +1334,91 @@ static void test_bpf_verifier(void)
 	end(before);
 }
 
+/* ---- systemd driver: unit names and the properties it sends ---- */
+
+static void check_props(struct fake *f, const char *resources, const char *want)
+{
+	_cleanup_error_ err_t err = NULL;
+	json_t *res = J(resources), *props = json_array(), *exp = J(want);
+
+	CHECK(cg_systemd_properties(f->h, res, props, &err) == 0);
+	if (!json_equal(props, exp)) {
+		_cleanup_free_ char *got = json_dumps(props, JSON_COMPACT);
+		printf("# properties for %s:\n#  got  %s\n#  want %s\n", resources, got, want);
+		failures++;
+	}
+	json_decref(res);
+	json_decref(props);
+	json_decref(exp);
+}
+
+static void test_systemd_properties(void)
+{
+	int before = failures;
+	_cleanup_error_ err_t err = NULL;
+	_cleanup_free_ char *slice = NULL, *unit = NULL;
+	struct fake f;
+
+	begin("systemd driver: unit names, properties on hybrid (v1 names) and v2");
+	CHECK(cg_systemd_unit("/system.slice/rune-abc.scope", &slice, &unit, &err) == 0);
+	CHECK_STR(slice, "system.slice");
+	CHECK_STR(unit, "rune-abc.scope");
+	free(slice);
+	free(unit);
+	CHECK(cg_systemd_unit("/a.slice/a-b.slice/p-x.scope", &slice, &unit, &err) == 0);
+	CHECK_STR(slice, "a-b.slice");
+	CHECK_STR(unit, "p-x.scope");
+	free(slice);
+	free(unit);
+	CHECK(cg_systemd_unit("/p-x.scope", &slice, &unit, &err) == 0);
+	CHECK_STR(slice, "-.slice");
+	free(slice);
+	free(unit);
+	CHECK(cg_systemd_unit("/", &slice, &unit, &err) == -EINVAL);
+	CHECK(slice == NULL && unit == NULL);
+
+	fake_init(&f, mi_hybrid, cg_hybrid, "hugetlb", true);
+	check_props(&f, "{}", "[]");
+	/* v1 names; quota 50ms per 100ms: 500ms per second; limits -1: infinity. */
+	check_props(&f,
+		    "{\"memory\":{\"limit\":16777216,\"swap\":33554432},"
+		    "\"cpu\":{\"shares\":512,\"quota\":50000,\"period\":100000,"
+		    "\"cpus\":\"0-1\"},\"pids\":{\"limit\":-1},\"blockIO\":{\"weight\":300}}",
+		    "[[\"MemoryLimit\",\"t\",16777216],[\"CPUShares\",\"t\",512],"
+		    "[\"CPUQuotaPeriodUSec\",\"t\",100000],"
+		    "[\"CPUQuotaPerSecUSec\",\"t\",500000],[\"TasksMax\",\"t\",-1],"
+		    "[\"BlockIOWeight\",\"t\",300]]");
+	/* 1ms per 30ms rounds up to 40ms per second, as runc does. */
+	check_props(&f, "{\"cpu\":{\"quota\":1000,\"period\":30000}}",
+		    "[[\"CPUQuotaPeriodUSec\",\"t\",30000],"
+		    "[\"CPUQuotaPerSecUSec\",\"t\",40000]]");
+	/* Device rules stay with rune: systemd must not take the devices controller. */
+	check_props(&f, "{\"devices\":[{\"allow\":false,\"access\":\"rwm\"}]}", "[]");
+	fake_free(&f);
+
+	fake_init(&f, mi_v2, cg_v2, "cpuset cpu io memory hugetlb pids", true);
+	/* v2 names and runc's conversions; swap is memory+swap in OCI, swap alone here. */
+	check_props(&f,
+		    "{\"memory\":{\"limit\":16777216,\"reservation\":8388608,"
+		    "\"swap\":33554432},"
+		    "\"cpu\":{\"shares\":1024,\"cpus\":\"0-2,9\",\"mems\":\"0\"},"
+		    "\"blockIO\":{\"weight\":500}}",
+		    "[[\"MemoryMax\",\"t\",16777216],[\"MemoryLow\",\"t\",8388608],"
+		    "[\"MemorySwapMax\",\"t\",16777216],[\"CPUWeight\",\"t\",39],"
+		    "[\"AllowedCPUs\",\"ay\",[7,2]],[\"AllowedMemoryNodes\",\"ay\",[1]],"
+		    "[\"IOWeight\",\"t\",4950]]");
+	{
+		json_t *res = J("{\"cpu\":{\"cpus\":\"3-1\"}}"), *props = json_array();
+		err_free(&err);
+		CHECK(cg_systemd_properties(f.h, res, props, &err) == -EINVAL);
+		CHECK(err && strstr(err_msg(err), "cpu.cpus: invalid list \"3-1\""));
+		json_decref(res);
+		json_decref(props);
+	}
+	fake_free(&f);
+	end(before);
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -1354,5 +1447,6 @@ int main(void)
 	test_allow_device();
 	test_bpf_prog();
 	test_bpf_verifier();
+	test_systemd_properties();
 	return failures ? 1 : 0;
 }
