@@ -12,22 +12,9 @@
 #include <time.h>
 
 #include "libsgx/loader_backend.h"
+#include "../tap.h"
 #include "sgx/image.h"
 #include "sgx/loader.h"
-
-static int failures;
-
-#define CHECK(cond, ...)                                                                           \
-	do {                                                                                       \
-		if (cond) {                                                                        \
-			printf("ok - ");                                                           \
-		} else {                                                                           \
-			printf("not ok - ");                                                       \
-			failures++;                                                                \
-		}                                                                                  \
-		printf(__VA_ARGS__);                                                               \
-		printf("\n");                                                                      \
-	} while (0)
 
 #define FAKE_FD 42
 #define NPAGES	4
@@ -179,11 +166,12 @@ int main(void)
 	int ret, cls;
 
 	/* ABI facts of <asm/sgx.h> the backend relies on. */
-	CHECK(SGX_IOC_ENCLAVE_CREATE == 0x4008a400UL, "SGX_IOC_ENCLAVE_CREATE is 0x4008a400");
-	CHECK(SGX_IOC_ENCLAVE_ADD_PAGES == 0xc030a401UL, "SGX_IOC_ENCLAVE_ADD_PAGES is 0xc030a401");
-	CHECK(SGX_IOC_ENCLAVE_INIT == 0x4008a402UL, "SGX_IOC_ENCLAVE_INIT is 0x4008a402");
-	CHECK(sizeof(struct sgx_enclave_add_pages) == 48 && sizeof(struct sgx_enclave_run) == 256,
-	      "add_pages is 48 bytes, enclave_run 256");
+	TAP_OK(SGX_IOC_ENCLAVE_CREATE == 0x4008a400UL, "SGX_IOC_ENCLAVE_CREATE is 0x4008a400");
+	TAP_OK(SGX_IOC_ENCLAVE_ADD_PAGES == 0xc030a401UL,
+	       "SGX_IOC_ENCLAVE_ADD_PAGES is 0xc030a401");
+	TAP_OK(SGX_IOC_ENCLAVE_INIT == 0x4008a402UL, "SGX_IOC_ENCLAVE_INIT is 0x4008a402");
+	TAP_OK(sizeof(struct sgx_enclave_add_pages) == 48 && sizeof(struct sgx_enclave_run) == 256,
+	       "add_pages is 48 bytes, enclave_run 256");
 
 	/* The vDSO parser finds a symbol every x86-64 vDSO has, and it works. */
 	if (RUNNING_ON_VALGRIND) {
@@ -192,8 +180,8 @@ int main(void)
 		int (*gettime)(clockid_t, struct timespec *) = sgx_vdso_sym("__vdso_clock_gettime");
 		struct timespec ts = { 0 };
 
-		CHECK(gettime && gettime(CLOCK_MONOTONIC, &ts) == 0 && ts.tv_sec + ts.tv_nsec > 0,
-		      "vDSO symbol lookup (__vdso_clock_gettime)");
+		TAP_OK(gettime && gettime(CLOCK_MONOTONIC, &ts) == 0 && ts.tv_sec + ts.tv_nsec > 0,
+		       "vDSO symbol lookup (__vdso_clock_gettime)");
 		printf("# __vdso_sgx_enter_enclave: %s\n",
 		       sgx_vdso_sym("__vdso_sgx_enter_enclave") ? "present" : "absent");
 	}
@@ -205,32 +193,32 @@ int main(void)
 	ss.body.xfrm = 3;
 	fk.eintr_once = 1;
 	ret = sgx_encl_load(&e, &img, &ss, &o, &cls, &err);
-	CHECK(ret == 0, "load through the fake driver%s%s", ret ? ": " : "",
-	      ret ? err_msg(err) : "");
+	TAP_OK(ret == 0, "load through the fake driver%s%s", ret ? ": " : "",
+	       ret ? err_msg(err) : "");
 	fk.seq[fk.nseq] = 0;
-	CHECK(!strcmp(fk.seq, "CAAAAAIMMM"),
-	      "sequence create, add (retry after EINTR), init, mmap: %s", fk.seq);
-	CHECK(fk.layout_ok, "SECS/SECINFO/SIGSTRUCT alignment and SECS fields");
-	CHECK(fk.nadd == 4 && fk.add_offsets[0] == 0 && fk.add_flags[0] == SGX_SECINFO_TCS &&
-		  fk.add_flags[1] == (SGX_SECINFO_REG | SGX_SECINFO_R | SGX_SECINFO_X) &&
-		  fk.add_offsets[3] == 0x3000 && fk.add_measure[2] == SGX_PAGE_MEASURE,
-	      "ADD_PAGES offsets, SECINFO flags and SGX_PAGE_MEASURE");
-	CHECK(fk.nmap == 3 && fk.map_off[0] == 0 && fk.map_prot[0] == (PROT_READ | PROT_WRITE) &&
-		  fk.map_off[1] == 0x1000 && fk.map_prot[1] == (PROT_READ | PROT_EXEC) &&
-		  fk.map_off[2] == 0x2000 && fk.map_len[2] == 0x2000 &&
-		  fk.map_prot[2] == (PROT_READ | PROT_WRITE),
-	      "ELRANGE mapped in runs with SECINFO permissions");
+	TAP_OK(!strcmp(fk.seq, "CAAAAAIMMM"),
+	       "sequence create, add (retry after EINTR), init, mmap: %s", fk.seq);
+	TAP_OK(fk.layout_ok, "SECS/SECINFO/SIGSTRUCT alignment and SECS fields");
+	TAP_OK(fk.nadd == 4 && fk.add_offsets[0] == 0 && fk.add_flags[0] == SGX_SECINFO_TCS &&
+		   fk.add_flags[1] == (SGX_SECINFO_REG | SGX_SECINFO_R | SGX_SECINFO_X) &&
+		   fk.add_offsets[3] == 0x3000 && fk.add_measure[2] == SGX_PAGE_MEASURE,
+	       "ADD_PAGES offsets, SECINFO flags and SGX_PAGE_MEASURE");
+	TAP_OK(fk.nmap == 3 && fk.map_off[0] == 0 && fk.map_prot[0] == (PROT_READ | PROT_WRITE) &&
+		   fk.map_off[1] == 0x1000 && fk.map_prot[1] == (PROT_READ | PROT_EXEC) &&
+		   fk.map_off[2] == 0x2000 && fk.map_len[2] == 0x2000 &&
+		   fk.map_prot[2] == (PROT_READ | PROT_WRITE),
+	       "ELRANGE mapped in runs with SECINFO permissions");
 	if (e) {
-		CHECK(!strcmp(sgx_encl_backend(e), "sgx") && !sgx_encl_is_emulated(e),
-		      "backend reported as sgx");
+		TAP_OK(!strcmp(sgx_encl_backend(e), "sgx") && !sgx_encl_is_emulated(e),
+		       "backend reported as sgx");
 		ret = sgx_encl_call(e, 0, &regs, &err);
-		CHECK(ret == 0 && regs.rdi == 8 && regs.rsi == 8,
-		      "EENTER through the enter op; the exit handler returns the registers");
+		TAP_OK(ret == 0 && regs.rdi == 8 && regs.rsi == 8,
+		       "EENTER through the enter op; the exit handler returns the registers");
 		fake_enter_mode = 1;
 		err_free(&err);
 		ret = sgx_encl_call(e, 0, &regs, &err);
-		CHECK(ret == -EFAULT && strstr(err_msg(err), "#PF"), "an AEX is reported: %s",
-		      err_msg(err));
+		TAP_OK(ret == -EFAULT && strstr(err_msg(err), "#PF"), "an AEX is reported: %s",
+		       err_msg(err));
 		sgx_encl_destroy(e);
 	}
 	err_free(&err);
@@ -240,9 +228,9 @@ int main(void)
 	fk.init_ret = SGX_INVALID_MEASUREMENT;
 	e = NULL;
 	ret = sgx_encl_load(&e, &img, &ss, &o, &cls, &err);
-	CHECK(ret == -EPERM && cls == SGX_INVALID_MEASUREMENT && !e &&
-		  strstr(err_msg(err), "EINIT: SGX_INVALID_MEASUREMENT"),
-	      "EINIT refusal: %s", err_msg(err));
+	TAP_OK(ret == -EPERM && cls == SGX_INVALID_MEASUREMENT && !e &&
+		   strstr(err_msg(err), "EINIT: SGX_INVALID_MEASUREMENT"),
+	       "EINIT refusal: %s", err_msg(err));
 	err_free(&err);
 
 	/* Mainline Linux says only EPERM: the class comes from the software checks. */
@@ -250,18 +238,18 @@ int main(void)
 	fk.init_ret = -EPERM;
 	e = NULL;
 	ret = sgx_encl_load(&e, &img, &ss, &o, &cls, &err);
-	CHECK(ret == -EPERM && cls == SGX_INVALID_SIG_STRUCT && !e &&
-		  strstr(err_msg(err), "EINIT: SGX_INVALID_SIG_STRUCT"),
-	      "EINIT refusal as EPERM: %s", err_msg(err));
+	TAP_OK(ret == -EPERM && cls == SGX_INVALID_SIG_STRUCT && !e &&
+		   strstr(err_msg(err), "EINIT: SGX_INVALID_SIG_STRUCT"),
+	       "EINIT refusal as EPERM: %s", err_msg(err));
 	err_free(&err);
 
 	/* No device: a clear error. */
 	o.device = "/nonexistent/sgx_enclave";
 	ret = sgx_encl_load(&e, &img, &ss, &o, &cls, &err);
-	CHECK(ret < 0 && strstr(err_msg(err), "/nonexistent/sgx_enclave"), "missing device: %s",
-	      err_msg(err));
+	TAP_OK(ret < 0 && strstr(err_msg(err), "/nonexistent/sgx_enclave"), "missing device: %s",
+	       err_msg(err));
 	err_free(&err);
 
 	sgx_image_free(&img);
-	return failures ? 1 : 0;
+	return tap_exit();
 }

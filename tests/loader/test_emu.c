@@ -15,25 +15,12 @@
 #include <unistd.h>
 #include <valgrind/valgrind.h>
 
+#include "../tap.h"
 #include "sgx/image.h"
 #include "sgx/loader.h"
 #include "sgx/measure.h"
 #include "sgx/sigstruct.h"
 #include "skeleton/skeleton_abi.h"
-
-static int failures;
-
-#define CHECK(cond, ...)                                                                           \
-	do {                                                                                       \
-		if (cond) {                                                                        \
-			printf("ok - ");                                                           \
-		} else {                                                                           \
-			printf("not ok - ");                                                       \
-			failures++;                                                                \
-		}                                                                                  \
-		printf(__VA_ARGS__);                                                               \
-		printf("\n");                                                                      \
-	} while (0)
 
 static const struct sgx_load_opts emu = { .backend = SGX_BACKEND_EMULATOR };
 
@@ -131,8 +118,8 @@ static void test_threads(struct sgx_encl *e)
 		pthread_join(th[i], NULL);
 		fails += w[i].fails;
 	}
-	CHECK(fails == 0, "%d threads x 200 ecalls on their own TCS, signals blocked (%d failed)",
-	      SKEL_NTCS, fails);
+	TAP_OK(fails == 0, "%d threads x 200 ecalls on their own TCS, signals blocked (%d failed)",
+	       SKEL_NTCS, fails);
 }
 
 static void test_skeleton(const char *dir)
@@ -154,31 +141,31 @@ static void test_skeleton(const char *dir)
 		ret = sgx_sigstruct_load(&ss, path, &err);
 	if (ret < 0) {
 		printf("not ok - load the skeleton from %s: %s\n", dir, err_msg(err));
-		failures++;
+		tap_failures++;
 		return;
 	}
 	ret = sgx_encl_load(&e, &img, &ss, &emu, &cls, &err);
-	CHECK(ret == 0, "skeleton enclave EINIT on the emulator%s%s", ret ? ": " : "",
-	      ret ? err_msg(err) : "");
+	TAP_OK(ret == 0, "skeleton enclave EINIT on the emulator%s%s", ret ? ": " : "",
+	       ret ? err_msg(err) : "");
 	if (ret)
 		return;
 	sgx_encl_mrenclave(e, mr);
 	sgx_image_measure(&img, measured, &err);
-	CHECK(!strcmp(sgx_encl_backend(e), "emulator") && sgx_encl_is_emulated(e) &&
-		  !memcmp(mr, measured, 32) && !memcmp(mr, ss.body.enclavehash, 32),
-	      "backend emulator, MRENCLAVE as measured and signed");
-	CHECK(sgx_encl_base(e) % sgx_encl_size(e) == 0, "ELRANGE aligned to its size");
-	CHECK(sgx_encl_tcs_count(e) == SKEL_NTCS, "%u TCS", sgx_encl_tcs_count(e));
+	TAP_OK(!strcmp(sgx_encl_backend(e), "emulator") && sgx_encl_is_emulated(e) &&
+		   !memcmp(mr, measured, 32) && !memcmp(mr, ss.body.enclavehash, 32),
+	       "backend emulator, MRENCLAVE as measured and signed");
+	TAP_OK(sgx_encl_base(e) % sgx_encl_size(e) == 0, "ELRANGE aligned to its size");
+	TAP_OK(sgx_encl_tcs_count(e) == SKEL_NTCS, "%u TCS", sgx_encl_tcs_count(e));
 
 	set_argv(mb, (const char *[]){ "hello", NULL });
 	ret = skel_call(e, SKEL_ECALL_MAIN, mb, out, sizeof(out), &result, &err);
-	CHECK(ret == 0 && result == 0 && strstr(out, "Hello"), "hello: OCALL output '%.40s'",
-	      ret ? err_msg(err) : out);
+	TAP_OK(ret == 0 && result == 0 && strstr(out, "Hello"), "hello: OCALL output '%.40s'",
+	       ret ? err_msg(err) : out);
 	/* Someone replaces the SIGILL handler: the next entry takes it back. */
 	signal(SIGILL, SIG_DFL);
 	set_argv(mb, (const char *[]){ "exit", "42", NULL });
 	ret = skel_call(e, SKEL_ECALL_MAIN, mb, out, sizeof(out), &result, &err);
-	CHECK(ret == 0 && result == 42, "exit 42 returns 42");
+	TAP_OK(ret == 0 && result == 42, "exit 42 returns 42");
 
 	test_threads(e);
 
@@ -192,18 +179,18 @@ static void test_skeleton(const char *dir)
 		memset(mb->reportdata, 0xab, 64);
 		ret = skel_call(e, SKEL_ECALL_REPORT, mb, out, sizeof(out), &result, &err);
 		memcpy(&rep, mb->report, sizeof(rep));
-		CHECK(ret == 0 && result == 0 && !memcmp(rep.body.mrenclave, mr, 32) &&
-			  rep.body.reportdata[63] == 0xab && (rep.body.attributes & SGX_ATTR_INIT),
-		      "EREPORT inside: MRENCLAVE, REPORTDATA, ATTRIBUTES.INIT");
-		CHECK(!memcmp(rep.body.cpusvn, "RUNE-SGX-EMU", 12),
-		      "emulated REPORTs are marked (CPUSVN)");
+		TAP_OK(ret == 0 && result == 0 && !memcmp(rep.body.mrenclave, mr, 32) &&
+			   rep.body.reportdata[63] == 0xab && (rep.body.attributes & SGX_ATTR_INIT),
+		       "EREPORT inside: MRENCLAVE, REPORTDATA, ATTRIBUTES.INIT");
+		TAP_OK(!memcmp(rep.body.cpusvn, "RUNE-SGX-EMU", 12),
+		       "emulated REPORTs are marked (CPUSVN)");
 		ret = sgx_emu_verify_report(&rep, &ti, &err);
-		CHECK(ret == 0, "REPORT MAC verifies with the target's report key%s%s",
-		      ret ? ": " : "", ret ? err_msg(err) : "");
+		TAP_OK(ret == 0, "REPORT MAC verifies with the target's report key%s%s",
+		       ret ? ": " : "", ret ? err_msg(err) : "");
 		err_free(&err);
 		rep.body.isvsvn ^= 1;
-		CHECK(sgx_emu_verify_report(&rep, &ti, &err) == -EBADMSG,
-		      "a tampered REPORT fails");
+		TAP_OK(sgx_emu_verify_report(&rep, &ti, &err) == -EBADMSG,
+		       "a tampered REPORT fails");
 		err_free(&err);
 
 		other = ti;
@@ -211,9 +198,9 @@ static void test_skeleton(const char *dir)
 		memcpy(mb->targetinfo, &other, sizeof(other));
 		skel_call(e, SKEL_ECALL_REPORT, mb, out, sizeof(out), &result, &err);
 		memcpy(&rep, mb->report, sizeof(rep));
-		CHECK(sgx_emu_verify_report(&rep, &other, &err) == 0 &&
-			  sgx_emu_verify_report(&rep, &ti, &err) == -EBADMSG,
-		      "a REPORT for another target verifies only with that target's key");
+		TAP_OK(sgx_emu_verify_report(&rep, &other, &err) == 0 &&
+			   sgx_emu_verify_report(&rep, &ti, &err) == -EBADMSG,
+		       "a REPORT for another target verifies only with that target's key");
 		err_free(&err);
 	}
 	sgx_encl_destroy(e);
@@ -232,23 +219,23 @@ static void test_skeleton(const char *dir)
 		bad.pages[img.npages - 1].data = page;
 	}
 	ret = sgx_encl_load(&e, &bad, &ss, &emu, &cls, &err);
-	CHECK(ret == -EPERM && cls == SGX_INVALID_MEASUREMENT && !e &&
-		  strstr(err_msg(err), "EINIT: SGX_INVALID_MEASUREMENT"),
-	      "SIGSTRUCT of another image refused: %s", err_msg(err));
+	TAP_OK(ret == -EPERM && cls == SGX_INVALID_MEASUREMENT && !e &&
+		   strstr(err_msg(err), "EINIT: SGX_INVALID_MEASUREMENT"),
+	       "SIGSTRUCT of another image refused: %s", err_msg(err));
 	err_free(&err);
 	free(bad.pages);
 
 	t = ss;
 	t.signature[17] ^= 0x10;
 	ret = sgx_encl_load(&e, &img, &t, &emu, &cls, &err);
-	CHECK(ret == -EPERM && cls == SGX_INVALID_SIGNATURE, "tampered signature refused: %s",
-	      err_msg(err));
+	TAP_OK(ret == -EPERM && cls == SGX_INVALID_SIGNATURE, "tampered signature refused: %s",
+	       err_msg(err));
 	err_free(&err);
 	t = ss;
 	t.q1[5] ^= 1;
 	ret = sgx_encl_load(&e, &img, &t, &emu, &cls, &err);
-	CHECK(ret == -EPERM && cls == SGX_INVALID_SIGNATURE, "tampered q1 refused: %s",
-	      err_msg(err));
+	TAP_OK(ret == -EPERM && cls == SGX_INVALID_SIGNATURE, "tampered q1 refused: %s",
+	       err_msg(err));
 	err_free(&err);
 	{
 		struct sgx_load_opts o = emu;
@@ -257,8 +244,8 @@ static void test_skeleton(const char *dir)
 		o.attributes = ss.body.attributes | SGX_ATTR_DEBUG;
 		o.xfrm = ss.body.xfrm;
 		ret = sgx_encl_load(&e, &img, &ss, &o, &cls, &err);
-		CHECK(ret == -EPERM && cls == SGX_INVALID_ATTRIBUTE,
-		      "SECS attributes outside the signed mask refused: %s", err_msg(err));
+		TAP_OK(ret == -EPERM && cls == SGX_INVALID_ATTRIBUTE,
+		       "SECS attributes outside the signed mask refused: %s", err_msg(err));
 		err_free(&err);
 	}
 	sgx_image_free(&img);
@@ -331,24 +318,24 @@ static void test_tiny(const char *key)
 	int ret;
 
 	ret = tiny_load(&e, key, SGX_KEYPOLICY_MRENCLAVE, 0, &err);
-	CHECK(ret == 0, "tiny enclave loads%s%s", ret ? ": " : "", ret ? err_msg(err) : "");
+	TAP_OK(ret == 0, "tiny enclave loads%s%s", ret ? ": " : "", ret ? err_msg(err) : "");
 	if (ret)
 		return;
 	r = (struct sgx_encl_regs){ .rdi = 0, .rsi = (uintptr_t)k1 };
 	ret = sgx_encl_call(e, 0, &r, &err);
-	CHECK(ret == 0 && r.rdi == 0, "EGETKEY(SEAL) succeeds");
+	TAP_OK(ret == 0 && r.rdi == 0, "EGETKEY(SEAL) succeeds");
 	sgx_encl_destroy(e);
 	e = NULL;
 	tiny_load(&e, key, SGX_KEYPOLICY_MRENCLAVE, 0, &err);
 	r = (struct sgx_encl_regs){ .rdi = 0, .rsi = (uintptr_t)k2 };
 	ret = sgx_encl_call(e, 0, &r, &err);
-	CHECK(ret == 0 && !memcmp(k1, k2, 16) && memcmp(k1, k3, 16),
-	      "seal key stable across two loads");
+	TAP_OK(ret == 0 && !memcmp(k1, k2, 16) && memcmp(k1, k3, 16),
+	       "seal key stable across two loads");
 
 	r = (struct sgx_encl_regs){ .rdi = 4 };
 	ret = sgx_encl_call(e, 0, &r, &err);
-	CHECK(ret == 0 && r.rdi == (SGX_KEY_SEAL | (uint64_t)SGX_KEYPOLICY_MRENCLAVE << 16),
-	      "GS base is the enclave's OGSBASE inside (%#llx)", (unsigned long long)r.rdi);
+	TAP_OK(ret == 0 && r.rdi == (SGX_KEY_SEAL | (uint64_t)SGX_KEYPOLICY_MRENCLAVE << 16),
+	       "GS base is the enclave's OGSBASE inside (%#llx)", (unsigned long long)r.rdi);
 
 	r = (struct sgx_encl_regs){ .rdi = 5 };
 	ret = sgx_encl_call(e, 0, &r, &err);
@@ -356,19 +343,20 @@ static void test_tiny(const char *key)
 		uint64_t first;
 
 		memcpy(&first, tiny_code, 8);
-		CHECK(ret == 0 && r.rdi == first, "FS base is the enclave's OFSBASE inside (%#llx)",
-		      (unsigned long long)r.rdi);
+		TAP_OK(ret == 0 && r.rdi == first,
+		       "FS base is the enclave's OFSBASE inside (%#llx)",
+		       (unsigned long long)r.rdi);
 	}
 
 	/* Faults inside are AEXs; with NSSA 1 the TCS can't be entered again. */
 	r = (struct sgx_encl_regs){ .rdi = 1 };
 	ret = sgx_encl_call(e, 0, &r, &err);
-	CHECK(ret == -EFAULT && strstr(err_msg(err), "#UD"), "ud2 inside: %s", err_msg(err));
+	TAP_OK(ret == -EFAULT && strstr(err_msg(err), "#UD"), "ud2 inside: %s", err_msg(err));
 	err_free(&err);
 	r = (struct sgx_encl_regs){ .rdi = 0, .rsi = (uintptr_t)k3 };
 	ret = sgx_encl_call(e, 0, &r, &err);
-	CHECK(ret == -EFAULT && strstr(err_msg(err), "EENTER"), "EENTER with CSSA = NSSA: %s",
-	      err_msg(err));
+	TAP_OK(ret == -EFAULT && strstr(err_msg(err), "EENTER"), "EENTER with CSSA = NSSA: %s",
+	       err_msg(err));
 	err_free(&err);
 	sgx_encl_destroy(e);
 	e = NULL;
@@ -376,8 +364,8 @@ static void test_tiny(const char *key)
 	tiny_load(&e, key, SGX_KEYPOLICY_MRENCLAVE, 0, &err);
 	r = (struct sgx_encl_regs){ .rdi = 2 };
 	ret = sgx_encl_call(e, 0, &r, &err);
-	CHECK(ret == -EFAULT && strstr(err_msg(err), "#UD"), "RDTSC inside is refused: %s",
-	      err_msg(err));
+	TAP_OK(ret == -EFAULT && strstr(err_msg(err), "#UD"), "RDTSC inside is refused: %s",
+	       err_msg(err));
 	err_free(&err);
 	sgx_encl_destroy(e);
 	e = NULL;
@@ -386,8 +374,8 @@ static void test_tiny(const char *key)
 	r = (struct sgx_encl_regs){ .rdi = 3 };
 	ret = sgx_encl_call(e, 0, &r, &err);
 	if (sgx_encl_traps_syscalls(e))
-		CHECK(ret == -EFAULT && strstr(err_msg(err), "#UD"),
-		      "SYSCALL inside is refused: %s", err_msg(err));
+		TAP_OK(ret == -EFAULT && strstr(err_msg(err), "#UD"),
+		       "SYSCALL inside is refused: %s", err_msg(err));
 	else
 		printf("skip - SYSCALL inside: no seccomp here (needs no_new_privs or "
 		       "CAP_SYS_ADMIN)\n");
@@ -409,7 +397,7 @@ static void test_tiny(const char *key)
 			sgx_encl_destroy(e);
 		}
 		if (salt == 1)
-			CHECK(
+			TAP_OK(
 			    !memcmp(ks[0][1], ks[1][1], 16) && memcmp(ks[0][0], ks[1][0], 16),
 			    "MRSIGNER seal keys shared by a signer's enclaves, MRENCLAVE keys not");
 	}
@@ -455,24 +443,24 @@ static void test_eresume(const char *key)
 	if (ret == 0)
 		ret = sgx_encl_load(&e, &img, &ss, &emu, &cls, &err);
 	sgx_image_free(&img);
-	CHECK(ret == 0, "exception enclave loads%s%s", ret ? ": " : "", ret ? err_msg(err) : "");
+	TAP_OK(ret == 0, "exception enclave loads%s%s", ret ? ": " : "", ret ? err_msg(err) : "");
 	if (ret)
 		return;
 	ret = sgx_encl_call(e, 0, &r, &err);
-	CHECK(ret == -EFAULT && strstr(err_msg(err), "#UD"), "ud2: AEX");
+	TAP_OK(ret == -EFAULT && strstr(err_msg(err), "#UD"), "ud2: AEX");
 	err_free(&err);
 	r = (struct sgx_encl_regs){ 0 };
 	ret = sgx_encl_call(e, 0, &r, &err);
-	CHECK(ret == 0 && r.rdi == 0x4a4d,
-	      "EENTER at CSSA 1 runs the handler, which fixes SSA.RIP");
+	TAP_OK(ret == 0 && r.rdi == 0x4a4d,
+	       "EENTER at CSSA 1 runs the handler, which fixes SSA.RIP");
 	r = (struct sgx_encl_regs){ 0 };
 	ret = sgx_encl_resume(e, 0, &r, &err);
-	CHECK(ret == 0 && r.rdi == 0x600d, "ERESUME continues after the fault%s%s", ret ? ": " : "",
-	      ret ? err_msg(err) : "");
+	TAP_OK(ret == 0 && r.rdi == 0x600d, "ERESUME continues after the fault%s%s",
+	       ret ? ": " : "", ret ? err_msg(err) : "");
 	err_free(&err);
 	r = (struct sgx_encl_regs){ 0 };
 	ret = sgx_encl_resume(e, 0, &r, &err);
-	CHECK(ret == -EFAULT && strstr(err_msg(err), "#GP"), "ERESUME at CSSA 0 is refused");
+	TAP_OK(ret == -EFAULT && strstr(err_msg(err), "#GP"), "ERESUME at CSSA 0 is refused");
 	err_free(&err);
 	sgx_encl_destroy(e);
 }
@@ -498,8 +486,8 @@ int main(void)
 	snprintf(spath, sizeof(spath), "%s/sub/secret", secret);
 	setenv("SGX_EMU_SECRET", spath, 1);
 	setenv("SGX_LOADER_BACKEND", "auto", 1);
-	CHECK(sgx_loader_init(&err) == 0 && stat(spath, &st) == 0 && (st.st_mode & 0777) == 0600,
-	      "emulator secret created 0600 at $SGX_EMU_SECRET");
+	TAP_OK(sgx_loader_init(&err) == 0 && stat(spath, &st) == 0 && (st.st_mode & 0777) == 0600,
+	       "emulator secret created 0600 at $SGX_EMU_SECRET");
 	err_free(&err);
 
 	/* Enclave code runs through SIGILL traps on ENCLU and a seccomp SYSCALL trap:
@@ -507,7 +495,7 @@ int main(void)
 	if (RUNNING_ON_VALGRIND) {
 		printf("skip - enclave execution under valgrind (ENCLU traps need the real CPU)\n");
 		rmdir_secret(spath, secret);
-		return failures ? 1 : 0;
+		return tap_exit();
 	}
 	snprintf(dir, sizeof(dir), "%s/share/skeleton", build);
 	test_skeleton(dir);
@@ -516,5 +504,5 @@ int main(void)
 	test_eresume(key);
 
 	rmdir_secret(spath, secret);
-	return failures ? 1 : 0;
+	return tap_exit();
 }

@@ -502,14 +502,14 @@ static void test_sigstruct_parse(void)
 
 int main(void)
 {
-	RUN(test_page_types);
-	RUN(test_unmeasured_and_zero);
-	RUN(test_measure_errors);
-	RUN(test_page_spec);
-	RUN(test_flat_errors);
-	RUN(test_elf_layout);
-	RUN(test_elf_malformed);
-	RUN(test_dates);
-	RUN(test_sigstruct_parse);
-	return test_exit();
+	TAP_RUN(test_page_types);
+	TAP_RUN(test_unmeasured_and_zero);
+	TAP_RUN(test_measure_errors);
+	TAP_RUN(test_page_spec);
+	TAP_RUN(test_flat_errors);
+	TAP_RUN(test_elf_layout);
+	TAP_RUN(test_elf_malformed);
+	TAP_RUN(test_dates);
+	TAP_RUN(test_sigstruct_parse);
+	return tap_exit();
 }

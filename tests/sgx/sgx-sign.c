@@ -218,18 +218,18 @@ int main(void)
 		printf("not ok - mkdtemp\n");
 		return 1;
 	}
-	RUN(test_opts_roundtrip);
+	TAP_RUN(test_opts_roundtrip);
 	if (vec) {
 		pem = read_vector(vec, "encl.pem", &pem_len);
-		RUN(test_remote_signer);
+		TAP_RUN(test_remote_signer);
 		free(pem);
 	} else {
 		printf("skip - test_remote_signer: vectors not found\n");
 	}
-	RUN(test_keys);
+	TAP_RUN(test_keys);
 	char cmd[600];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		printf("# could not remove %s\n", dir);
-	return test_exit();
+	return tap_exit();
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Tiny TAP-like helpers for the SGX unit tests (prints "ok - "/"not ok - "). */
+/* Helpers for the SGX unit tests: test vectors; TAP output from ../tap.h. */
 #ifndef SGX_TEST_H
 #define SGX_TEST_H
 
@@ -11,32 +11,7 @@
 
 #include "common/error.h"
 #include "libsgx/fileio.h"
-
-static int test_failures;
-
-#define CHECK(cond, ...)                                                                           \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			printf("# %s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);          \
-			printf(__VA_ARGS__);                                                       \
-			printf("\n");                                                              \
-			test_failures++;                                                           \
-		}                                                                                  \
-	} while (0)
-
-/* Runs one test function and reports it. */
-#define RUN(fn)                                                                                    \
-	do {                                                                                       \
-		int before_ = test_failures;                                                       \
-		fn();                                                                              \
-		printf("%s - %s\n", test_failures == before_ ? "ok" : "not ok", #fn);              \
-		fflush(stdout);                                                                    \
-	} while (0)
-
-static inline int test_exit(void)
-{
-	return test_failures ? 1 : 0;
-}
+#include "../tap.h"
 
 /* $SRCDIR/../shared/vectors/sgx, or NULL (the test then skips). */
 static inline const char *vectors_dir(void)

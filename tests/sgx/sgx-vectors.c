@@ -265,17 +265,17 @@ int main(void)
 	ss_buf = read_vector(dir, "encl.ss", &ss_len);
 	pem = read_vector(dir, "encl.pem", &pem_len);
 
-	RUN(test_measure);
-	RUN(test_streaming_api);
-	RUN(test_sigstruct);
-	RUN(test_resign);
-	RUN(test_material_roundtrip);
-	RUN(test_tamper_sigstruct);
-	RUN(test_einit_classes);
-	RUN(test_tamper_image);
+	TAP_RUN(test_measure);
+	TAP_RUN(test_streaming_api);
+	TAP_RUN(test_sigstruct);
+	TAP_RUN(test_resign);
+	TAP_RUN(test_material_roundtrip);
+	TAP_RUN(test_tamper_sigstruct);
+	TAP_RUN(test_einit_classes);
+	TAP_RUN(test_tamper_image);
 
 	free(bin);
 	free(ss_buf);
 	free(pem);
-	return test_exit();
+	return tap_exit();
 }

@@ -19,26 +19,15 @@
 
 #include "common/cleanup.h"
 #include "librune/cgroup_internal.h"
-
-static int failures;
-static const char *current;
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			printf("# %s:%d: %s: check failed: %s\n", __FILE__, __LINE__, current,     \
-			       #cond);                                                             \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
+#include "../tap.h"
 
 #define CHECK_STR(a, b)                                                                            \
 	do {                                                                                       \
 		const char *_a = (a), *_b = (b);                                                   \
 		if (!_a || !_b || strcmp(_a, _b) != 0) {                                           \
-			printf("# %s:%d: %s: \"%s\" != \"%s\"\n", __FILE__, __LINE__, current,     \
+			printf("# %s:%d: %s: \"%s\" != \"%s\"\n", __FILE__, __LINE__, tap_case,    \
 			       _a ? _a : "(null)", _b ? _b : "(null)");                            \
-			failures++;                                                                \
+			tap_failures++;                                                            \
 		}                                                                                  \
 	} while (0)
 
@@ -365,7 +354,7 @@ static bool traced(struct fake *f, const char *fmt, ...)
 		if (*l)
 			l++;
 	}
-	printf("# %s: not traced: %s\n", current, want);
+	printf("# %s: not traced: %s\n", tap_case, want);
 	return false;
 }
 
@@ -407,26 +396,16 @@ static json_t *J(const char *text)
 	return j;
 }
 
-static void begin(const char *name)
-{
-	current = name;
-}
-
-static void end(int before)
-{
-	printf("%s - %s\n", failures == before ? "ok" : "not ok", current);
-}
-
 /* ---- detection ---- */
 
 static void test_detect_hybrid(void)
 {
-	int before = failures;
+	int before = tap_failures;
 	struct fake f;
 	const struct rune_cgroup_hierarchy *v, *c;
 	size_t n;
 
-	begin("detect: hybrid layout (this host's)");
+	tap_begin("detect: hybrid layout (this host's)");
 	fake_init(&f, mi_hybrid, cg_hybrid, "hugetlb", false);
 	CHECK(rune_cgroup_layout(f.h) == RUNE_CGROUP_HYBRID);
 	rune_cgroup_hierarchies(f.h, &v, &n);
@@ -446,17 +425,17 @@ static void test_detect_hybrid(void)
 	CHECK(rune_cgroup_controller(f.h, "net_cls") == NULL);
 	CHECK(rune_cgroup_controller(f.h, "io") == rune_cgroup_controller(f.h, "blkio"));
 	fake_free(&f);
-	end(before);
+	tap_end(before);
 }
 
 static void test_detect_v1(void)
 {
-	int before = failures;
+	int before = tap_failures;
 	struct fake f;
 	const struct rune_cgroup_hierarchy *v, *c;
 	size_t n;
 
-	begin("detect: pure v1 with joint cpu,cpuacct and an escaped mountpoint");
+	tap_begin("detect: pure v1 with joint cpu,cpuacct and an escaped mountpoint");
 	fake_init(&f, mi_v1, cg_v1, "", false);
 	CHECK(rune_cgroup_layout(f.h) == RUNE_CGROUP_V1);
 	rune_cgroup_hierarchies(f.h, &v, &n);
@@ -471,17 +450,17 @@ static void test_detect_v1(void)
 	CHECK(rune_cgroup_controller(f.h, "hugetlb") != NULL);
 	CHECK(rune_cgroup_controller(f.h, "rdma") == NULL);
 	fake_free(&f);
-	end(before);
+	tap_end(before);
 }
 
 static void test_detect_v2(void)
 {
-	int before = failures;
+	int before = tap_failures;
 	struct fake f;
 	const struct rune_cgroup_hierarchy *v, *c;
 	size_t n;
 
-	begin("detect: pure v2");
+	tap_begin("detect: pure v2");
 	fake_init(&f, mi_v2, cg_v2, "cpuset cpu io memory hugetlb pids rdma misc", false);
 	CHECK(rune_cgroup_layout(f.h) == RUNE_CGROUP_V2);
 	rune_cgroup_hierarchies(f.h, &v, &n);
@@ -493,18 +472,18 @@ static void test_detect_v2(void)
 	CHECK(rune_cgroup_controller(f.h, "devices") == c);
 	CHECK(rune_cgroup_controller(f.h, "net_cls") == NULL);
 	fake_free(&f);
-	end(before);
+	tap_end(before);
 }
 
 static void test_detect_errors(void)
 {
-	int before = failures;
+	int before = tap_failures;
 	_cleanup_error_ err_t err = NULL;
 	struct rune_cgroup_host *h = NULL;
 	char dir[] = "/tmp/rune-cgtest.XXXXXX";
 	char mi[64], cg[64];
 
-	begin("detect: no cgroup mounted, unreadable files");
+	tap_begin("detect: no cgroup mounted, unreadable files");
 	if (mkdtemp(dir) == NULL)
 		abort();
 	put_file(dir, "mountinfo", "22 1 0:5 / /proc rw - proc proc rw\n");
@@ -517,7 +496,7 @@ static void test_detect_errors(void)
 	CHECK(rune_cgroup_host_detect_at(dir, "/nonexistent/mi", cg, &h, &err) == -ENOENT);
 	CHECK(err && strstr(err_msg(err), "/nonexistent/mi"));
 	nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
-	end(before);
+	tap_end(before);
 }
 
 /* ---- paths ---- */
@@ -551,10 +530,10 @@ static void check_resolve_err(struct fake *f, const char *in, const char *id, bo
 
 static void test_resolve(void)
 {
-	int before = failures;
+	int before = tap_failures;
 	struct fake f;
 
-	begin("resolve: default, absolute, relative (v1 and v2), cleaning");
+	tap_begin("resolve: default, absolute, relative (v1 and v2), cleaning");
 	fake_init(&f, mi_v1, cg_v1, "", false);
 	check_resolve(&f, NULL, "c1", false, "/c1");
 	check_resolve(&f, "", "c1", false, "/c1");
@@ -573,15 +552,15 @@ static void test_resolve(void)
 	check_resolve(&f, "foo", "c1", false, "/user.slice/user-0.slice/foo");
 	check_resolve(&f, NULL, "c1", false, "/c1");
 	fake_free(&f);
-	end(before);
+	tap_end(before);
 }
 
 static void test_resolve_systemd(void)
 {
-	int before = failures;
+	int before = tap_failures;
 	struct fake f;
 
-	begin("resolve: systemd slice:prefix:name, and a clear error without systemd");
+	tap_begin("resolve: systemd slice:prefix:name, and a clear error without systemd");
 	fake_init(&f, mi_hybrid, cg_hybrid, "", false);
 	check_resolve_err(&f, "system.slice:docker:abc", "abc", true, "systemd is not running");
 	check_resolve_err(&f, NULL, "abc", true, "no /run/systemd/system");
@@ -599,7 +578,7 @@ static void test_resolve_systemd(void)
 	check_resolve_err(&f, "notaslice:p:n", "x", true, "invalid systemd slice name");
 	check_resolve_err(&f, "a--b.slice:p:n", "x", true, "invalid systemd slice name");
 	fake_free(&f);
-	end(before);
+	tap_end(before);
 }
 
 /* ---- create + limits, v1 ---- */
@@ -608,7 +587,7 @@ static void test_resolve_systemd(void)
 
 static void test_create_v1(void)
 {
-	int before = failures;
+	int before = tap_failures;
 	_cleanup_error_ err_t err = NULL;
 	struct fake f;
 	json_t *res =
@@ -629,7 +608,7 @@ static void test_create_v1(void)
 	      "{\"allow\": true, \"type\": \"c\", \"major\": 10, \"minor\": 229, "
 	      "\"access\": \"rw\"}, {\"allow\": false, \"type\": \"b\", \"major\": 8}]}");
 
-	begin("create v1: every resource's file and value");
+	tap_begin("create v1: every resource's file and value");
 	fake_init(&f, mi_v1, cg_v1, "", false);
 	CHECK(rune_cgroup_create(f.h, "/pod/c1", 0, res, &err) == 0);
 	if (err)
@@ -682,16 +661,16 @@ static void test_create_v1(void)
 	CHECK(!trace_mentions(&f, "/my tree/pod/c1/"));
 	json_decref(res);
 	fake_free(&f);
-	end(before);
+	tap_end(before);
 }
 
 static void test_create_v1_moves_pid(void)
 {
-	int before = failures;
+	int before = tap_failures;
 	_cleanup_error_ err_t err = NULL;
 	struct fake f;
 
-	begin("create v1: pid written to cgroup.procs on every hierarchy; enter");
+	tap_begin("create v1: pid written to cgroup.procs on every hierarchy; enter");
 	fake_init(&f, mi_hybrid, cg_hybrid, "hugetlb", false);
 	CHECK(rune_cgroup_create(f.h, "/c2", 4242, NULL, &err) == 0);
 	CHECK(traced(&f, V1 "/memory/c2/cgroup.procs 4242"));
@@ -704,19 +683,19 @@ static void test_create_v1_moves_pid(void)
 	CHECK(traced(&f, V1 "/pids/c2/cgroup.procs 4343"));
 	CHECK(traced(&f, V1 "/unified/c2/cgroup.procs 4343"));
 	fake_free(&f);
-	end(before);
+	tap_end(before);
 }
 
 static void test_memory_order_v1(void)
 {
-	int before = failures;
+	int before = tap_failures;
 	_cleanup_error_ err_t err = NULL;
 	struct fake f;
 	json_t *big = J("{\"memory\": {\"limit\": 100000000, \"swap\": 200000000}}");
 	json_t *small = J("{\"memory\": {\"limit\": 1000000, \"swap\": 2000000}}");
 	json_t *unl = J("{\"memory\": {\"limit\": -1}}");
 
-	begin("update v1: memory and memsw ordering, -1 means unlimited for both");
+	tap_begin("update v1: memory and memsw ordering, -1 means unlimited for both");
 	fake_init(&f, mi_v1, cg_v1, "", false);
 	CHECK(rune_cgroup_create(f.h, "/c", 0, big, &err) == 0);
 	trace_reset(&f);
@@ -743,7 +722,7 @@ static void test_memory_order_v1(void)
 	json_decref(small);
 	json_decref(unl);
 	fake_free(&f);
-	end(before);
+	tap_end(before);
 }
 
 #define DEFAULT_LIST                                                                               \
@@ -752,7 +731,7 @@ static void test_memory_order_v1(void)
 
 static void test_devices_update_v1(void)
 {
-	int before = failures;
+	int before = tap_failures;
 	_cleanup_error_ err_t err = NULL;
 	struct fake f;
 	char d[512];
@@ -760,7 +739,7 @@ static void test_devices_update_v1(void)
 			"\"type\": \"c\", \"major\": 1, \"minor\": 11, \"access\": \"r\"}]}");
 	json_t *drop = J("{\"devices\": [{\"allow\": false, \"access\": \"rwm\"}]}");
 
-	begin("update v1 devices: only the difference, allows before denies, no deny-all");
+	tap_begin("update v1 devices: only the difference, allows before denies, no deny-all");
 	fake_init(&f, mi_v1, cg_v1, "", false);
 	CHECK(rune_cgroup_create(f.h, "/d", 0, NULL, &err) == 0);
 	snprintf(d, sizeof(d), "%s" V1 "/devices/d", f.root);
@@ -791,17 +770,17 @@ static void test_devices_update_v1(void)
 	json_decref(add);
 	json_decref(drop);
 	fake_free(&f);
-	end(before);
+	tap_end(before);
 }
 
 static void test_check_before_update(void)
 {
-	int before = failures;
+	int before = tap_failures;
 	_cleanup_error_ err_t err = NULL;
 	struct fake f;
 	json_t *low = J("{\"memory\": {\"limit\": 4096, \"checkBeforeUpdate\": true}}");
 
-	begin("update: checkBeforeUpdate refuses a limit below usage");
+	tap_begin("update: checkBeforeUpdate refuses a limit below usage");
 	fake_init(&f, mi_v1, cg_v1, "", false);
 	CHECK(rune_cgroup_create(f.h, "/c", 0, NULL, &err) == 0);
 	CHECK(rune_cgroup_update(f.h, "/c", low, &err) == -EBUSY);
@@ -810,7 +789,7 @@ static void test_check_before_update(void)
 	CHECK(rune_cgroup_update(f.h, "/nope", low, &err) == -ENOENT);
 	json_decref(low);
 	fake_free(&f);
-	end(before);
+	tap_end(before);
 }
 
 /* ---- create + limits, v2 ---- */
@@ -819,7 +798,7 @@ static void test_check_before_update(void)
 
 static void test_create_v2(void)
 {
-	int before = failures;
+	int before = tap_failures;
 	_cleanup_error_ err_t err = NULL;
 	struct fake f;
 	json_t *res =
@@ -837,7 +816,7 @@ static void test_create_v2(void)
 	      "\"rdma\": {\"mlx5_1\": {\"hcaHandles\": 3, \"hcaObjects\": 10000}},"
 	      "\"unified\": {\"memory.high\": \"12345678\"}}");
 
-	begin("create v2: runc's conversions and v2 files");
+	tap_begin("create v2: runc's conversions and v2 files");
 	fake_init(&f, mi_v2, cg_v2, "cpuset cpu io memory hugetlb pids rdma", false);
 	/* the "kernel" knows memory.high too */
 	CHECK(rune_cgroup_create(f.h, "/k8s/c1", 0, NULL, &err) == 0);
@@ -876,18 +855,18 @@ static void test_create_v2(void)
 	CHECK(traced(&f, "bpf-devices 69 insns"));
 	json_decref(res);
 	fake_free(&f);
-	end(before);
+	tap_end(before);
 }
 
 static void test_v2_subtree_and_update(void)
 {
-	int before = failures;
+	int before = tap_failures;
 	_cleanup_error_ err_t err = NULL;
 	struct fake f;
 	json_t *period = J("{\"cpu\": {\"period\": 50000}}");
 	json_t *quota = J("{\"cpu\": {\"quota\": -1}}");
 
-	begin("v2: controllers enabled down the path; cpu.max keeps the half not given");
+	tap_begin("v2: controllers enabled down the path; cpu.max keeps the half not given");
 	fake_init(&f, mi_v2, cg_v2, "cpu memory pids", false);
 	CHECK(rune_cgroup_create(f.h, "/a/b", 0, NULL, &err) == 0);
 	CHECK(traced(&f, V2 "/cgroup.subtree_control +cpu"));
@@ -909,7 +888,7 @@ static void test_v2_subtree_and_update(void)
 	json_decref(period);
 	json_decref(quota);
 	fake_free(&f);
-	end(before);
+	tap_end(before);
 }
 
 /* ---- errors ---- */
@@ -931,10 +910,10 @@ static void check_create_err(struct fake *f, const char *json, const char *msg)
 
 static void test_errors_v1(void)
 {
-	int before = failures;
+	int before = tap_failures;
 	struct fake f;
 
-	begin("errors v1: unavailable controllers and files are named, create cleans up");
+	tap_begin("errors v1: unavailable controllers and files are named, create cleans up");
 	fake_init(&f, mi_hybrid, cg_hybrid, "", false);
 	check_create_err(&f, "{\"network\": {\"classID\": 1048577}}",
 			 "network.classID: the net_cls controller is not available on this host");
@@ -969,15 +948,15 @@ static void test_errors_v1(void)
 	check_create_err(&f, "{\"hugepageLimits\": [{\"pageSize\": \"2M\", \"limit\": 1}]}",
 			 "pageSize: expected e.g. \"2MB\"");
 	fake_free(&f);
-	end(before);
+	tap_end(before);
 }
 
 static void test_errors_v2(void)
 {
-	int before = failures;
+	int before = tap_failures;
 	struct fake f;
 
-	begin("errors v2: limits v2 has no file for are refused by name");
+	tap_begin("errors v2: limits v2 has no file for are refused by name");
 	fake_init(&f, mi_v2, cg_v2, "cpuset cpu io memory pids", false);
 	check_create_err(&f, "{\"cpu\": {\"realtimeRuntime\": 100}}",
 			 "cpu.realtimeRuntime: realtime CPU limits do not exist on cgroup v2");
@@ -999,16 +978,16 @@ static void test_errors_v2(void)
 	check_create_err(&f, "{\"hugepageLimits\": [{\"pageSize\": \"2MB\", \"limit\": 1}]}",
 			 "hugetlb controller is not available");
 	fake_free(&f);
-	end(before);
+	tap_end(before);
 }
 
 static void test_create_bad_path(void)
 {
-	int before = failures;
+	int before = tap_failures;
 	_cleanup_error_ err_t err = NULL;
 	struct fake f;
 
-	begin("create: refuses the root cgroup and unclean paths");
+	tap_begin("create: refuses the root cgroup and unclean paths");
 	fake_init(&f, mi_v1, cg_v1, "", false);
 	CHECK(rune_cgroup_create(f.h, "/", 0, NULL, &err) == -EINVAL);
 	err_free(&err);
@@ -1018,18 +997,18 @@ static void test_create_bad_path(void)
 	err_free(&err);
 	CHECK(rune_cgroup_destroy(f.h, "/", true, &err) == -EINVAL);
 	fake_free(&f);
-	end(before);
+	tap_end(before);
 }
 
 /* ---- destroy, pids, freezer, stats ---- */
 
 static void test_destroy(void)
 {
-	int before = failures;
+	int before = tap_failures;
 	_cleanup_error_ err_t err = NULL;
 	struct fake f;
 
-	begin("destroy: every hierarchy, children first, busy reported, gone is fine");
+	tap_begin("destroy: every hierarchy, children first, busy reported, gone is fine");
 	fake_init(&f, mi_hybrid, cg_hybrid, "", false);
 	CHECK(rune_cgroup_create(f.h, "/d/c", 0, NULL, &err) == 0);
 	CHECK(rune_cgroup_create(f.h, "/d/c/sub/deeper", 0, NULL, &err) == 0);
@@ -1050,19 +1029,19 @@ static void test_destroy(void)
 	CHECK(err && strstr(err_msg(err), "pids/d/busy: Device or resource busy"));
 	err_free(&err);
 	fake_free(&f);
-	end(before);
+	tap_end(before);
 }
 
 static void test_pids(void)
 {
-	int before = failures;
+	int before = tap_failures;
 	_cleanup_error_ err_t err = NULL;
 	_cleanup_free_ pid_t *p = NULL;
 	struct fake f;
 	size_t n = 0;
 	char d[512];
 
-	begin("pids: recursive, union over hierarchies, sorted, unique");
+	tap_begin("pids: recursive, union over hierarchies, sorted, unique");
 	fake_init(&f, mi_hybrid, cg_hybrid, "", false);
 	CHECK(rune_cgroup_create(f.h, "/p/sub", 0, NULL, &err) == 0);
 	snprintf(d, sizeof(d), "%s" V1 "/memory/p", f.root);
@@ -1080,18 +1059,18 @@ static void test_pids(void)
 	CHECK(rune_cgroup_pids(f.h, "/nonexistent", &p, &n, &err) == 0);
 	CHECK(n == 0 && p == NULL);
 	fake_free(&f);
-	end(before);
+	tap_end(before);
 }
 
 static void test_freezer(void)
 {
-	int before = failures;
+	int before = tap_failures;
 	_cleanup_error_ err_t err = NULL;
 	struct fake f;
 	bool frozen = true;
 	char d[512];
 
-	begin("freezer: v1 freezer.state, v2 cgroup.freeze + cgroup.events");
+	tap_begin("freezer: v1 freezer.state, v2 cgroup.freeze + cgroup.events");
 	fake_init(&f, mi_v1, cg_v1, "", false);
 	CHECK(rune_cgroup_create(f.h, "/f", 0, NULL, &err) == 0);
 	CHECK(rune_cgroup_is_frozen(f.h, "/f", &frozen, &err) == 0 && !frozen);
@@ -1114,7 +1093,7 @@ static void test_freezer(void)
 	CHECK(traced(&f, V2 "/f/cgroup.freeze 0"));
 	CHECK(rune_cgroup_is_frozen(f.h, "/f", &frozen, &err) == 0 && !frozen);
 	fake_free(&f);
-	end(before);
+	tap_end(before);
 }
 
 static json_t *jpath(json_t *o, const char *a, const char *b, const char *c)
@@ -1129,13 +1108,13 @@ static json_t *jpath(json_t *o, const char *a, const char *b, const char *c)
 
 static void test_stats(void)
 {
-	int before = failures;
+	int before = tap_failures;
 	_cleanup_error_ err_t err = NULL;
 	struct fake f;
 	json_t *s = NULL;
 	long hz = sysconf(_SC_CLK_TCK);
 
-	begin("stats: runc's events --stats shape from v1 and v2 files");
+	tap_begin("stats: runc's events --stats shape from v1 and v2 files");
 	fake_init(&f, mi_v1, cg_v1, "", false);
 	CHECK(rune_cgroup_create(f.h, "/s", 0, NULL, &err) == 0);
 	CHECK(rune_cgroup_stats(f.h, "/s", &s, &err) == 0);
@@ -1177,12 +1156,12 @@ static void test_stats(void)
 	}
 	json_decref(s);
 	fake_free(&f);
-	end(before);
+	tap_end(before);
 }
 
 static void test_oom(void)
 {
-	int before = failures;
+	int before = tap_failures;
 	_cleanup_error_ err_t err = NULL;
 	struct rune_cgroup_oom *w = NULL;
 	struct pollfd p;
@@ -1190,7 +1169,7 @@ static void test_oom(void)
 	struct fake f;
 	char d[512];
 
-	begin("oom: v2 memory.events watch counts new oom_kills; v1 registers an eventfd");
+	tap_begin("oom: v2 memory.events watch counts new oom_kills; v1 registers an eventfd");
 	fake_init(&f, mi_v2, cg_v2, "memory", false);
 	CHECK(rune_cgroup_create(f.h, "/o", 0, NULL, &err) == 0);
 	CHECK(rune_cgroup_oom_open(f.h, "/o", &w, &err) == 0);
@@ -1224,19 +1203,19 @@ static void test_oom(void)
 		rune_cgroup_oom_close(w);
 	}
 	fake_free(&f);
-	end(before);
+	tap_end(before);
 }
 
 /* ---- conversions, helpers, eBPF program ---- */
 
 static void test_conversions(void)
 {
-	int before = failures;
+	int before = tap_failures;
 	_cleanup_error_ err_t err = NULL;
 	int64_t v = 0;
 	bool set = false;
 
-	begin("conversions: shares->weight, blkio weight->io.weight, swap");
+	tap_begin("conversions: shares->weight, blkio weight->io.weight, swap");
 	CHECK(cg_shares_to_weight(0) == 0);
 	CHECK(cg_shares_to_weight(2) == 1);
 	CHECK(cg_shares_to_weight(1024) == 39);
@@ -1251,17 +1230,17 @@ static void test_conversions(void)
 	/* swap == limit: no swap at all */
 	CHECK(cg_swap_v2(100, 100, &v, &set, &err) == 0 && v == 0 && set);
 	CHECK(cg_swap_v2(50, 100, &v, &set, &err) < 0);
-	end(before);
+	tap_end(before);
 }
 
 static void test_allow_device(void)
 {
-	int before = failures;
+	int before = tap_failures;
 	_cleanup_error_ err_t err = NULL;
 	json_t *res = json_object();
 	_cleanup_free_ char *s = NULL;
 
-	begin("allow_device: appends allow rules for linux.devices");
+	tap_begin("allow_device: appends allow rules for linux.devices");
 	CHECK(rune_cgroup_allow_device(res, 'c', 1, 3, "rwm", &err) == 0);
 	CHECK(rune_cgroup_allow_device(res, 'b', 8, -1, "r", &err) == 0);
 	s = json_dumps(res, JSON_COMPACT | JSON_SORT_KEYS);
@@ -1269,13 +1248,13 @@ static void test_allow_device(void)
 		  "{\"devices\":[{\"access\":\"rwm\",\"allow\":true,\"major\":1,\"minor\":3,"
 		  "\"type\":\"c\"},{\"access\":\"r\",\"allow\":true,\"major\":8,\"type\":\"b\"}]}");
 	json_decref(res);
-	end(before);
+	tap_end(before);
 }
 
 /* The kernel's verifier is the judge of the program; load it when we may. */
 static void test_bpf_prog(void)
 {
-	int before = failures;
+	int before = tap_failures;
 	_cleanup_error_ err_t err = NULL;
 	struct bpf_insn *insns = NULL;
 	size_t n = 0;
@@ -1284,7 +1263,7 @@ static void test_bpf_prog(void)
 			  "\"access\": \"rw\"}, {\"allow\": false, \"type\": \"c\", \"major\": 1, "
 			  "\"minor\": 3, \"access\": \"w\"}]");
 
-	begin("eBPF device program: structure");
+	tap_begin("eBPF device program: structure");
 	CHECK(cg_bpf_devices_prog(rules, &insns, &n, &err) == 0);
 	/* prologue 6, deny-w and allow-rw (3 matches, 3 access, 2 return each), deny all 2 */
 	CHECK(n == 6 + 8 + 8 + 2);
@@ -1305,12 +1284,12 @@ static void test_bpf_prog(void)
 	CHECK(insns[4].imm == 0 && insns[5].imm == 0);
 	free(insns);
 	json_decref(rules);
-	end(before);
+	tap_end(before);
 }
 
 static void test_bpf_verifier(void)
 {
-	int before = failures;
+	int before = tap_failures;
 	_cleanup_error_ err_t err = NULL;
 	json_t *rules = J("[{\"allow\": false, \"access\": \"rwm\"}, "
 			  "{\"allow\": true, \"type\": \"c\", \"major\": 1, \"minor\": 3, "
@@ -1318,10 +1297,10 @@ static void test_bpf_verifier(void)
 			  "\"access\": \"m\"}, {\"allow\": true, \"type\": \"a\"}]");
 	int fd;
 
-	begin("eBPF device program: accepted by the kernel's verifier");
+	tap_begin("eBPF device program: accepted by the kernel's verifier");
 	fd = cg_bpf_devices_load(rules, &err);
 	if (fd < 0 && (fd == -EPERM || fd == -ENOSYS || fd == -EACCES)) {
-		printf("skip - %s: %s\n", current, err_msg(err));
+		printf("skip - %s: %s\n", tap_case, err_msg(err));
 		json_decref(rules);
 		return;
 	}
@@ -1331,7 +1310,7 @@ static void test_bpf_verifier(void)
 	if (fd >= 0)
 		close(fd);
 	json_decref(rules);
-	end(before);
+	tap_end(before);
 }
 
 /* ---- systemd driver: unit names and the properties it sends ---- */
@@ -1345,7 +1324,7 @@ static void check_props(struct fake *f, const char *resources, const char *want)
 	if (!json_equal(props, exp)) {
 		_cleanup_free_ char *got = json_dumps(props, JSON_COMPACT);
 		printf("# properties for %s:\n#  got  %s\n#  want %s\n", resources, got, want);
-		failures++;
+		tap_failures++;
 	}
 	json_decref(res);
 	json_decref(props);
@@ -1354,12 +1333,12 @@ static void check_props(struct fake *f, const char *resources, const char *want)
 
 static void test_systemd_properties(void)
 {
-	int before = failures;
+	int before = tap_failures;
 	_cleanup_error_ err_t err = NULL;
 	_cleanup_free_ char *slice = NULL, *unit = NULL;
 	struct fake f;
 
-	begin("systemd driver: unit names, properties on hybrid (v1 names) and v2");
+	tap_begin("systemd driver: unit names, properties on hybrid (v1 names) and v2");
 	CHECK(cg_systemd_unit("/system.slice/rune-abc.scope", &slice, &unit, &err) == 0);
 	CHECK_STR(slice, "system.slice");
 	CHECK_STR(unit, "rune-abc.scope");
@@ -1416,7 +1395,7 @@ static void test_systemd_properties(void)
 		json_decref(props);
 	}
 	fake_free(&f);
-	end(before);
+	tap_end(before);
 }
 
 int main(void)
@@ -1448,5 +1427,5 @@ int main(void)
 	test_bpf_prog();
 	test_bpf_verifier();
 	test_systemd_properties();
-	return failures ? 1 : 0;
+	return tap_exit();
 }

@@ -16,20 +16,11 @@
 #include <unistd.h>
 #include <valgrind/valgrind.h>
 
+#include "../tap.h"
 #include "librune/config.h"
 #include "librune/linux.h"
 #include "librune/state.h"
 #include "librune/util.h"
-
-static int failed;
-
-static void report(bool ok, const char *name, const char *detail)
-{
-	printf("%s - %s%s%s\n", ok ? "ok" : "not ok", name, detail ? ": " : "",
-	       detail ? detail : "");
-	if (!ok)
-		failed++;
-}
 
 #define BASE                                                                                       \
 	"\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},\"process\":{\"args\":[\"sh\"],"  \
@@ -92,8 +83,8 @@ static void test_bad_configs(void)
 		int ret = rune_config_parse(bad_configs[i].json, "config.json", "/b", &c, &err);
 
 		snprintf(name, sizeof(name), "config refused: %s", bad_configs[i].want);
-		report(ret < 0 && c == NULL && strstr(err_msg(err), bad_configs[i].want), name,
-		       ret < 0 ? err_msg(err) : "accepted");
+		tap_report(ret < 0 && c == NULL && strstr(err_msg(err), bad_configs[i].want), name,
+			   ret < 0 ? err_msg(err) : "accepted");
 		err_free(&err);
 		rune_config_free(c);
 	}
@@ -112,8 +103,8 @@ static void test_versions(void)
 		snprintf(json, sizeof(json), "{\"ociVersion\":\"%s\",\"root\":{\"path\":\"r\"}}",
 			 ok_versions[i]);
 		snprintf(name, sizeof(name), "ociVersion %s accepted", ok_versions[i]);
-		report(rune_config_parse(json, "config.json", "/b", &c, &err) == 0, name,
-		       err_msg(err));
+		tap_report(rune_config_parse(json, "config.json", "/b", &c, &err) == 0, name,
+			   err_msg(err));
 		err_free(&err);
 		rune_config_free(c);
 	}
@@ -141,54 +132,56 @@ static void test_good_config(void)
 	bool ok;
 
 	if (rune_config_parse(json, "config.json", "/bundle", &c, &err) < 0) {
-		report(false, "good config parses", err_msg(err));
+		tap_report(false, "good config parses", err_msg(err));
 		err_free(&err);
 		return;
 	}
 	ok = strcmp(c->root_path, "/bundle/rootfs") == 0 && c->root_readonly &&
 	     strcmp(c->hostname, "h") == 0;
-	report(ok, "root path made absolute against the bundle", c->root_path);
+	tap_report(ok, "root path made absolute against the bundle", c->root_path);
 	ok = c->process.terminal && c->process.console_height == 24 &&
 	     c->process.user.uid == 1000 && c->process.user.gid == 100 &&
 	     c->process.user.has_umask && c->process.user.umask == 18 &&
 	     c->process.user.n_additional_gids == 2 && c->process.user.additional_gids[1] == 6 &&
 	     strcmp(c->process.args[2], "a b") == 0 && strcmp(c->process.cwd, "/w") == 0 &&
 	     c->process.no_new_privileges && c->process.oom_score_adj == 100;
-	report(ok, "process fields", NULL);
+	tap_report(ok, "process fields", NULL);
 	ok = c->process.caps.set && c->process.caps.bounding == ((1ULL << 5) | (1ULL << 0)) &&
 	     c->process.n_rlimits == 1 && c->process.rlimits[0].resource == RLIMIT_NOFILE &&
 	     c->process.rlimits[0].soft == 10 && c->process.rlimits[0].hard == 20;
-	report(ok, "capabilities and rlimits", NULL);
+	tap_report(ok, "capabilities and rlimits", NULL);
 	ok = c->n_mounts == 2 && c->mounts[0].bind && c->mounts[0].recursive &&
 	     (c->mounts[0].flags & (MS_RDONLY | MS_NOSUID)) == (MS_RDONLY | MS_NOSUID) &&
 	     c->mounts[0].propagation == (MS_PRIVATE | MS_REC) && !c->mounts[1].bind &&
 	     c->mounts[1].flags == MS_NOEXEC && (c->mounts[1].clear_flags & MS_RDONLY) &&
 	     strcmp(c->mounts[1].data, "mode=755,size=1k") == 0;
-	report(ok, "mount options split into flags, propagation and data", c->mounts[1].data);
+	tap_report(ok, "mount options split into flags, propagation and data", c->mounts[1].data);
 	ok = c->ns[RUNE_NS_PID].present && !c->ns[RUNE_NS_PID].path &&
 	     strcmp(c->ns[RUNE_NS_NET].path, "/proc/1/ns/net") == 0 &&
 	     !c->ns[RUNE_NS_USER].present && strcmp(c->cgroups_path, "/x/y") == 0 &&
 	     json_is_object(c->resources) && c->rootfs_propagation == (MS_SHARED | MS_REC) &&
 	     strcmp(c->masked_paths[0], "/proc/kcore") == 0 && json_is_object(c->annotations);
-	report(ok, "linux fields", NULL);
+	tap_report(ok, "linux fields", NULL);
 	rune_config_free(c);
 }
 
 static void test_names(void)
 {
-	report(rune_signal_parse("TERM") == SIGTERM && rune_signal_parse("SIGKILL") == SIGKILL &&
-		   rune_signal_parse("9") == 9 && rune_signal_parse("sigusr1") == SIGUSR1 &&
-		   rune_signal_parse("RTMIN+2") == SIGRTMIN + 2 && rune_signal_parse("BOGUS") < 0 &&
-		   rune_signal_parse("0") < 0 && rune_signal_parse("999") < 0,
-	       "signal names and numbers", NULL);
-	report(rune_cap_from_name("CAP_SYS_ADMIN") == 21 && rune_cap_from_name("CAP_CHOWN") == 0 &&
-		   rune_cap_from_name("SYS_ADMIN") < 0 &&
-		   strcmp(rune_cap_name(21), "CAP_SYS_ADMIN") == 0,
-	       "capability names", NULL);
-	report(rune_id_validate("abc-1_2.3+x", NULL) == 0 && rune_id_validate("a/b", NULL) < 0 &&
-		   rune_id_validate("..", NULL) < 0 && rune_id_validate("", NULL) < 0 &&
-		   rune_id_validate("a b", NULL) < 0,
-	       "container ids", NULL);
+	tap_report(
+	    rune_signal_parse("TERM") == SIGTERM && rune_signal_parse("SIGKILL") == SIGKILL &&
+		rune_signal_parse("9") == 9 && rune_signal_parse("sigusr1") == SIGUSR1 &&
+		rune_signal_parse("RTMIN+2") == SIGRTMIN + 2 && rune_signal_parse("BOGUS") < 0 &&
+		rune_signal_parse("0") < 0 && rune_signal_parse("999") < 0,
+	    "signal names and numbers", NULL);
+	tap_report(rune_cap_from_name("CAP_SYS_ADMIN") == 21 &&
+		       rune_cap_from_name("CAP_CHOWN") == 0 &&
+		       rune_cap_from_name("SYS_ADMIN") < 0 &&
+		       strcmp(rune_cap_name(21), "CAP_SYS_ADMIN") == 0,
+		   "capability names", NULL);
+	tap_report(rune_id_validate("abc-1_2.3+x", NULL) == 0 &&
+		       rune_id_validate("a/b", NULL) < 0 && rune_id_validate("..", NULL) < 0 &&
+		       rune_id_validate("", NULL) < 0 && rune_id_validate("a b", NULL) < 0,
+		   "container ids", NULL);
 }
 
 static void test_state_roundtrip(void)
@@ -214,18 +207,18 @@ static void test_state_roundtrip(void)
 	     l->pid == s.pid && l->pid_start_time == s.pid_start_time &&
 	     strcmp(l->bundle, "/b") == 0 && strcmp(l->cgroup_path, "/c1") == 0 &&
 	     json_equal(l->annotations, s.annotations);
-	report(ok, "state saved and loaded", err_msg(err));
+	tap_report(ok, "state saved and loaded", err_msg(err));
 	if (l) {
 		/* Our own pid with the wrong start time is a recycled pid: stopped. */
 		l->pid_start_time++;
-		report(rune_state_status(l) == RUNE_STATUS_STOPPED,
-		       "a recycled pid is not the container", NULL);
+		tap_report(rune_state_status(l) == RUNE_STATUS_STOPPED,
+			   "a recycled pid is not the container", NULL);
 		rune_state_free(l);
 	}
 	err_free(&err);
-	report(rune_state_load(root, "nope", &l, &err) == -ENOENT &&
-		   strstr(err_msg(err), "does not exist"),
-	       "missing container", err_msg(err));
+	tap_report(rune_state_load(root, "nope", &l, &err) == -ENOENT &&
+		       strstr(err_msg(err), "does not exist"),
+		   "missing container", err_msg(err));
 	err_free(&err);
 	json_decref(s.annotations);
 	rm_rf(root);
@@ -249,20 +242,20 @@ static void test_open_in_root(void)
 		perror("symlink");
 	rootfd = open(root, O_PATH | O_DIRECTORY);
 	int ret = rune_open_in_root(rootfd, "/escape/newdir", O_PATH, true, true, &fd, &err);
-	report(ret == 0, "create through an absolute symlink", err_msg(err));
+	tap_report(ret == 0, "create through an absolute symlink", err_msg(err));
 	snprintf(path, sizeof(path), "%s/tmp/newdir", root);
-	report(stat(path, &st) == 0 && S_ISDIR(st.st_mode) && stat("/tmp/newdir", &st) < 0,
-	       "the symlink was resolved inside the rootfs", path);
+	tap_report(stat(path, &st) == 0 && S_ISDIR(st.st_mode) && stat("/tmp/newdir", &st) < 0,
+		   "the symlink was resolved inside the rootfs", path);
 	if (fd >= 0)
 		close(fd);
 	err_free(&err);
 	ret = rune_open_in_root(rootfd, "/etc/../../..", O_PATH, false, true, &fd, &err);
-	report(ret == 0, "dot-dot stops at the rootfs", err_msg(err));
+	tap_report(ret == 0, "dot-dot stops at the rootfs", err_msg(err));
 	if (fd >= 0) {
 		struct stat a, b;
 		fstat(fd, &a);
 		fstat(rootfd, &b);
-		report(a.st_ino == b.st_ino, "dot-dot resolves to the rootfs itself", NULL);
+		tap_report(a.st_ino == b.st_ino, "dot-dot resolves to the rootfs itself", NULL);
 		close(fd);
 	}
 	err_free(&err);
@@ -272,8 +265,8 @@ static void test_open_in_root(void)
 		perror("symlink");
 	ret = rune_open_in_root(rootfd, "/etc/rel/x", O_PATH, true, false, &fd, &err);
 	snprintf(path, sizeof(path), "%s/var/lib/x", root);
-	report(ret == 0 && stat(path, &st) == 0 && S_ISREG(st.st_mode),
-	       "create through a relative symlink, inside the rootfs", err_msg(err));
+	tap_report(ret == 0 && stat(path, &st) == 0 && S_ISREG(st.st_mode),
+		   "create through a relative symlink, inside the rootfs", err_msg(err));
 	if (ret == 0)
 		close(fd);
 	err_free(&err);
@@ -284,7 +277,7 @@ static void test_open_in_root(void)
 	if (symlink("loop1", link) < 0)
 		perror("symlink");
 	ret = rune_open_in_root(rootfd, "/loop1/x", O_PATH, true, true, &fd, &err);
-	report(ret < 0, "a symlink loop is an error", err_msg(err));
+	tap_report(ret < 0, "a symlink loop is an error", err_msg(err));
 	err_free(&err);
 	close(rootfd);
 	rm_rf(root);
@@ -302,5 +295,5 @@ int main(void)
 		printf("skip - path resolution in a rootfs (openat2 unknown to valgrind)\n");
 	else
 		test_open_in_root();
-	return failed ? 1 : 0;
+	return tap_exit();
 }

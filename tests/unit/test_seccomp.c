@@ -25,20 +25,10 @@
 #include <seccomp.h>
 #include <valgrind/valgrind.h>
 
+#include "../tap.h"
 #include "common/cleanup.h"
 #include "common/error.h"
 #include "librune/seccomp.h"
-
-static int failed;
-
-static void report(bool ok, const char *name, const char *detail)
-{
-	printf("%s - %s%s%s\n", ok ? "ok" : "not ok", name, detail ? ": " : "",
-	       detail ? detail : "");
-	fflush(stdout);
-	if (!ok)
-		failed++;
-}
 
 static int prepare_str(const char *json, struct rune_seccomp **out, err_t *err)
 {
@@ -163,9 +153,9 @@ static void test_bad_inputs(void)
 
 			snprintf(detail, sizeof(detail), "ret %d, got \"%s\", want \"%s\"", ret,
 				 err_msg(err), bad[i].msg);
-			report(false, name, detail);
+			tap_report(false, name, detail);
 		} else {
-			report(true, name, err_msg(err));
+			tap_report(true, name, err_msg(err));
 		}
 		rune_seccomp_free(s);
 	}
@@ -216,7 +206,7 @@ static void test_good_inputs(void)
 
 		ret = prepare_str(good[i], &s, &err);
 		snprintf(name, sizeof(name), "accepts good input %zu", i);
-		report(ret == 0 && err == NULL, name, err ? err_msg(err) : NULL);
+		tap_report(ret == 0 && err == NULL, name, err ? err_msg(err) : NULL);
 		rune_seccomp_free(s);
 	}
 }
@@ -286,8 +276,9 @@ static void test_mutations(void)
 	mutate_at(root, root);
 	json_decref(root);
 	printf("# %d mutations\n", mutations);
-	report(mutation_failures == 0 && mutations > 100,
-	       "every value mutated to every JSON type: success or a .linux.seccomp error", NULL);
+	tap_report(mutation_failures == 0 && mutations > 100,
+		   "every value mutated to every JSON type: success or a .linux.seccomp error",
+		   NULL);
 }
 
 static void test_accessors(void)
@@ -301,25 +292,25 @@ static void test_accessors(void)
 			  "[\"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV\"], \"syscalls\": ["
 			  "{\"names\": [\"getsid\"], \"action\": \"SCMP_ACT_NOTIFY\"}]}",
 			  &s, &err);
-	report(ret == 0 && rune_seccomp_has_notify(s) &&
-		   strcmp(rune_seccomp_listener_path(s), "/a.sock") == 0 &&
-		   strcmp(rune_seccomp_listener_metadata(s), "meta") == 0,
-	       "notify filter exposes listener path and metadata", err ? err_msg(err) : NULL);
+	tap_report(ret == 0 && rune_seccomp_has_notify(s) &&
+		       strcmp(rune_seccomp_listener_path(s), "/a.sock") == 0 &&
+		       strcmp(rune_seccomp_listener_metadata(s), "meta") == 0,
+		   "notify filter exposes listener path and metadata", err ? err_msg(err) : NULL);
 	rune_seccomp_free(s);
 	s = NULL;
 
 	ret = prepare_str("null", &s, &err);
-	report(ret == 0 && s == NULL && !rune_seccomp_has_notify(s) &&
-		   rune_seccomp_listener_path(s) == NULL,
-	       "null seccomp means no filter", NULL);
+	tap_report(ret == 0 && s == NULL && !rune_seccomp_has_notify(s) &&
+		       rune_seccomp_listener_path(s) == NULL,
+		   "null seccomp means no filter", NULL);
 	ret = rune_seccomp_prepare(NULL, &s, &err);
-	report(ret == 0 && s == NULL, "absent seccomp means no filter", NULL);
+	tap_report(ret == 0 && s == NULL, "absent seccomp means no filter", NULL);
 
 	ret = prepare_str("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": ["
 			  "{\"names\": [\"getsid\"], \"action\": \"SCMP_ACT_ERRNO\"}]}",
 			  &s, &err);
-	report(ret == 0 && !rune_seccomp_has_notify(s) && rune_seccomp_listener_path(s) == NULL,
-	       "filter without notify has no listener", NULL);
+	tap_report(ret == 0 && !rune_seccomp_has_notify(s) && rune_seccomp_listener_path(s) == NULL,
+		   "filter without notify has no listener", NULL);
 	rune_seccomp_free(s);
 }
 
@@ -331,8 +322,8 @@ typedef int (*child_fn)(struct rune_seccomp *s);
 #define CHILD_CHECK(cond)                                                                          \
 	do {                                                                                       \
 		if (!(cond)) {                                                                     \
-			fprintf(stderr, "child check failed line %d: %s (errno %d)\n", __LINE__,   \
-				#cond, errno);                                                     \
+			fprintf(stderr, "child check tap_failures line %d: %s (errno %d)\n",       \
+				__LINE__, #cond, errno);                                           \
 			return __LINE__ & 0x7f;                                                    \
 		}                                                                                  \
 	} while (0)
@@ -513,7 +504,7 @@ static void test_load(void)
 		       "\"errnoRet\": 18},"
 		       "{\"names\": [\"getsid\"], \"action\": \"SCMP_ACT_ERRNO\"}]}",
 		       child_errno);
-	report(exited_ok(st), "errno action returns errnoRet (default EPERM)", NULL);
+	tap_report(exited_ok(st), "errno action returns errnoRet (default EPERM)", NULL);
 
 	st = run_child(
 	    "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": ["
@@ -530,47 +521,51 @@ static void test_load(void)
 	    "\"args\": [{\"index\": 0, \"value\": 65280, \"valueTwo\": 4608, "
 	    "\"op\": \"SCMP_CMP_MASKED_EQ\"}]}]}",
 	    child_args);
-	report(exited_ok(st), "argument conditions (EQ, ORed same index, ANDed, MASKED_EQ)", NULL);
+	tap_report(exited_ok(st), "argument conditions (EQ, ORed same index, ANDed, MASKED_EQ)",
+		   NULL);
 
 	st = run_child("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": ["
 		       "{\"names\": [\"getsid\"], \"action\": \"SCMP_ACT_KILL_PROCESS\"}]}",
 		       child_getsid);
-	report(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS, "kill_process kills with SIGSYS", NULL);
+	tap_report(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS, "kill_process kills with SIGSYS",
+		   NULL);
 
 	st = run_child("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": ["
 		       "{\"names\": [\"getsid\"], \"action\": \"SCMP_ACT_KILL\"}]}",
 		       child_getsid);
-	report(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS, "kill (thread) kills with SIGSYS", NULL);
+	tap_report(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS, "kill (thread) kills with SIGSYS",
+		   NULL);
 
 	st = run_child("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": ["
 		       "{\"names\": [\"getsid\"], \"action\": \"SCMP_ACT_TRAP\"}]}",
 		       child_trap);
-	report(exited_ok(st), "trap raises SIGSYS with si_syscall", NULL);
+	tap_report(exited_ok(st), "trap raises SIGSYS with si_syscall", NULL);
 
 	st = run_child("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"flags\": "
 		       "[\"SECCOMP_FILTER_FLAG_LOG\", \"SECCOMP_FILTER_FLAG_SPEC_ALLOW\"], "
 		       "\"syscalls\": [{\"names\": [\"getsid\"], \"action\": \"SCMP_ACT_LOG\"}]}",
 		       child_log);
-	report(exited_ok(st), "log action allows, with LOG and SPEC_ALLOW flags", NULL);
+	tap_report(exited_ok(st), "log action allows, with LOG and SPEC_ALLOW flags", NULL);
 
 	st = run_child("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"defaultErrnoRet\": 18, "
 		       "\"architectures\": [\"SCMP_ARCH_X86\", \"SCMP_ARCH_X32\"], "
 		       "\"syscalls\": [{\"names\": [\"getppid\", \"exit_group\", \"exit\", "
 		       "\"write\", \"rt_sigreturn\"], \"action\": \"SCMP_ACT_ALLOW\"}]}",
 		       child_allow_list);
-	report(exited_ok(st), "default errno action with an allow list", NULL);
+	tap_report(exited_ok(st), "default errno action with an allow list", NULL);
 
 	st = run_child(
 	    "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": ["
 	    "{\"names\": [\"getsid\"], \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 18}]}",
 	    child_unprivileged);
-	report(exited_ok(st), "without no_new_privs an unprivileged load fails with EACCES", NULL);
+	tap_report(exited_ok(st), "without no_new_privs an unprivileged load fails with EACCES",
+		   NULL);
 
 	st =
 	    run_child("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"listenerPath\": \"/x.sock\", "
 		      "\"syscalls\": [{\"names\": [\"getsid\"], \"action\": \"SCMP_ACT_NOTIFY\"}]}",
 		      child_notify_unwanted);
-	report(exited_ok(st), "notify filter loaded without a notify_fd taker", NULL);
+	tap_report(exited_ok(st), "notify filter loaded without a notify_fd taker", NULL);
 }
 
 /* ---- notify ---- */
@@ -732,10 +727,10 @@ static void test_notify(void)
 		kill(pid, SIGKILL);
 	waitpid(pid, &status, 0);
 	if (why == NULL && !exited_ok(status))
-		why = "child failed";
+		why = "child tap_failures";
 out:
-	report(why == NULL, "notify: fd and state sent to listenerPath, notification answered",
-	       why);
+	tap_report(why == NULL, "notify: fd and state sent to listenerPath, notification answered",
+		   why);
 	if (nfd >= 0)
 		close(nfd);
 	rune_seccomp_free(s);
@@ -769,8 +764,8 @@ static void test_send_fd(void)
 	if (fstat(got, &a) == 0 && fstat(null_fd, &b) == 0 && a.st_rdev == b.st_rdev)
 		why = NULL;
 out:
-	report(why == NULL, "send_notify_fd: containerProcessState and fd reach the listener",
-	       err ? err_msg(err) : why);
+	tap_report(why == NULL, "send_notify_fd: containerProcessState and fd reach the listener",
+		   err ? err_msg(err) : why);
 	unlink(path);
 	rmdir(dir);
 }
@@ -782,14 +777,14 @@ static void test_send_errors(void)
 
 	ret1 = rune_seccomp_send_notify_fd("/nonexistent/rune.sock", NULL, 0,
 					   "{\"pid\": 1, \"status\": \"creating\"}", &e1);
-	report(ret1 == -ENOENT && strstr(err_msg(e1), "/nonexistent/rune.sock") != NULL,
-	       "send to a missing listener names it", err_msg(e1));
+	tap_report(ret1 == -ENOENT && strstr(err_msg(e1), "/nonexistent/rune.sock") != NULL,
+		   "send to a missing listener names it", err_msg(e1));
 	ret2 = rune_seccomp_send_notify_fd("/x.sock", NULL, 0, "{\"status\": 1}", &e2);
-	report(ret2 == -EINVAL && strstr(err_msg(e2), "no pid") != NULL,
-	       "send refuses a state without pid", err_msg(e2));
+	tap_report(ret2 == -EINVAL && strstr(err_msg(e2), "no pid") != NULL,
+		   "send refuses a state without pid", err_msg(e2));
 	ret3 = rune_seccomp_send_notify_fd("/x.sock", NULL, 0, "{not json", &e3);
-	report(ret3 == -EINVAL && strstr(err_msg(e3), "invalid JSON") != NULL,
-	       "send refuses invalid state JSON", err_msg(e3));
+	tap_report(ret3 == -EINVAL && strstr(err_msg(e3), "invalid JSON") != NULL,
+		   "send refuses invalid state JSON", err_msg(e3));
 }
 
 int main(void)
@@ -808,5 +803,5 @@ int main(void)
 	test_send_fd();
 	test_notify();
 	test_send_errors();
-	return failed ? 1 : 0;
+	return tap_exit();
 }
