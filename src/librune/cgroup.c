@@ -62,21 +62,28 @@ int cg_write(const struct rune_cgroup_host *h, const char *dir, const char *file
 	return 0;
 }
 
-int cg_writef(const struct rune_cgroup_host *h, const char *dir, const char *file, err_t *err,
-	      const char *fmt, ...)
+int cg_vwritef(const struct rune_cgroup_host *h, const char *dir, const char *file, err_t *err,
+	       const char *fmt, va_list ap)
 {
 	_cleanup_free_ char *v = NULL;
-	va_list ap;
-	int r;
 
-	va_start(ap, fmt);
-	r = vasprintf(&v, fmt, ap);
-	va_end(ap);
-	if (r < 0) {
+	if (vasprintf(&v, fmt, ap) < 0) {
 		v = NULL;
 		return err_sys(err, ENOMEM, "write %s", file);
 	}
 	return cg_write(h, dir, file, v, err);
+}
+
+int cg_writef(const struct rune_cgroup_host *h, const char *dir, const char *file, err_t *err,
+	      const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = cg_vwritef(h, dir, file, err, fmt, ap);
+	va_end(ap);
+	return r;
 }
 
 int cg_read(const char *dir, const char *file, char **out, err_t *err)

@@ -3,6 +3,7 @@
 #ifndef RUNE_CGROUP_INTERNAL_H
 #define RUNE_CGROUP_INTERNAL_H
 
+#include <stdarg.h>
 #include <stdio.h>
 
 #include "librune/cgroup.h"
@@ -29,6 +30,8 @@ int cg_write(const struct rune_cgroup_host *h, const char *dir, const char *file
 	     err_t *err);
 int cg_writef(const struct rune_cgroup_host *h, const char *dir, const char *file, err_t *err,
 	      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+int cg_vwritef(const struct rune_cgroup_host *h, const char *dir, const char *file, err_t *err,
+	       const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
 /* Reads dir/file, trailing newline removed. */
 int cg_read(const char *dir, const char *file, char **out, err_t *err);
 int cg_read_u64(const char *dir, const char *file, uint64_t *v, err_t *err);

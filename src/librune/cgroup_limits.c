@@ -137,18 +137,13 @@ static int putf(struct ctx *c, struct cg_target *t, const char *what, const char
 static int putf(struct ctx *c, struct cg_target *t, const char *what, const char *file,
 		const char *fmt, ...)
 {
-	_cleanup_free_ char *v = NULL;
 	va_list ap;
 	int r;
 
 	va_start(ap, fmt);
-	r = vasprintf(&v, fmt, ap);
+	r = cg_vwritef(c->h, t->dir, file, c->err, fmt, ap);
 	va_end(ap);
-	if (r < 0) {
-		v = NULL;
-		return err_sys(c->err, ENOMEM, "%s", what);
-	}
-	return put(c, t, what, file, v);
+	return r < 0 ? err_wrap(c->err, "%s", what) : 0;
 }
 
 static int unsupported(struct ctx *c, const char *what, const char *why)

@@ -33,9 +33,13 @@ static const struct option create_opts[] = {
 	{ 0 },
 };
 
-/* Shared by create and run; run also takes --detach. */
+/*
+ * Shared by create and run; run also takes --detach. *bundle_abs and
+ * *pid_file_abs hold the absolute paths o points at (the caller frees them).
+ */
 static int parse_create(struct cli *cli, int argc, char **argv, bool is_run,
-			struct rune_create_opts *o, bool *detach, char **bundle_abs)
+			struct rune_create_opts *o, bool *detach, char **bundle_abs,
+			char **pid_file_abs)
 {
 	const char *bundle = ".";
 	unsigned long long n;
@@ -91,6 +95,11 @@ static int parse_create(struct cli *cli, int argc, char **argv, bool is_run,
 	}
 	o->bundle = *bundle_abs;
 	/* Absolute pid file: rune may chdir, and clients pass relative ones. */
+	if (o->pid_file && o->pid_file[0] != '/') {
+		char cwd[PATH_MAX];
+		if (getcwd(cwd, sizeof(cwd)))
+			o->pid_file = *pid_file_abs = path_join(cwd, o->pid_file);
+	}
 	return 0;
 }
 
@@ -100,15 +109,10 @@ COMMAND(create)
 	_cleanup_free_ char *bundle = NULL, *pid_file = NULL;
 	err_t err = NULL;
 	bool detach = false;
-	int ret = parse_create(cli, argc, argv, false, &o, &detach, &bundle);
+	int ret = parse_create(cli, argc, argv, false, &o, &detach, &bundle, &pid_file);
 
 	if (ret)
 		return ret;
-	if (o.pid_file && o.pid_file[0] != '/') {
-		char cwd[PATH_MAX];
-		if (getcwd(cwd, sizeof(cwd)))
-			o.pid_file = pid_file = path_join(cwd, o.pid_file);
-	}
 	if (rune_container_create(&cli->ctx, &o, &err) < 0)
 		return cli_fail(cli, &err);
 	return 0;
@@ -121,15 +125,10 @@ COMMAND(run)
 	err_t err = NULL;
 	bool detach = false;
 	int status = 0;
-	int ret = parse_create(cli, argc, argv, true, &o, &detach, &bundle);
+	int ret = parse_create(cli, argc, argv, true, &o, &detach, &bundle, &pid_file);
 
 	if (ret)
 		return ret;
-	if (o.pid_file && o.pid_file[0] != '/') {
-		char cwd[PATH_MAX];
-		if (getcwd(cwd, sizeof(cwd)))
-			o.pid_file = pid_file = path_join(cwd, o.pid_file);
-	}
 	if (rune_container_run(&cli->ctx, &o, detach, &status, &err) < 0)
 		return cli_fail(cli, &err);
 	return status;
