@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "sgx-tools.h"
+#include "sgx/loader.h"
 
 static const char help[] =
     "Usage: sgx-tools verify --sigstruct SIG [--image FILE --pages SPEC | --elf FILE]\n"
@@ -16,24 +17,6 @@ static const char help[] =
     "does; a failure names the EINIT error class. Prints mrenclave and mrsigner.\n";
 
 enum { OPT_SECS_ATTRIBUTES = 1000, OPT_SECS_XFRM, OPT_SECS_MISCSELECT };
-
-static const char *einit_class(int code)
-{
-	switch (code) {
-	case SGX_INVALID_SIG_STRUCT:
-		return "SGX_INVALID_SIG_STRUCT";
-	case SGX_INVALID_ATTRIBUTE:
-		return "SGX_INVALID_ATTRIBUTE";
-	case SGX_INVALID_MEASUREMENT:
-		return "SGX_INVALID_MEASUREMENT";
-	case SGX_INVALID_SIGNATURE:
-		return "SGX_INVALID_SIGNATURE";
-	case SGX_INVALID_EINITTOKEN:
-		return "SGX_INVALID_EINITTOKEN";
-	default:
-		return "an error";
-	}
-}
 
 struct secs_args {
 	uint64_t attributes, xfrm, miscselect;
@@ -118,7 +101,8 @@ int cmd_verify(int argc, char **argv, err_t *err)
 			      s.have_xfrm ? s.xfrm : ss.body.xfrm,
 			      s.have_miscselect ? (uint32_t)s.miscselect : ss.body.miscselect, err);
 	if (ret > 0)
-		return err_wrap(err, "%s: EINIT would fail with %s", path, einit_class(ret));
+		return err_wrap(err, "%s: EINIT would fail with %s", path,
+				sgx_return_code_name(ret));
 	if (ret < 0)
 		return err_wrap(err, "%s", path);
 	sgx_hex(ss.body.enclavehash, 32, hex);
