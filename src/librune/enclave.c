@@ -883,6 +883,33 @@ static char *resolve_in_container(pid_t pid, char *const *env, const char *arg0)
 	return strdup(arg0);
 }
 
+/*
+ * pal_create_process takes no user or cwd: every enclave process runs as the
+ * container's user, in its cwd. Asking for others is refused, not ignored.
+ * (Capabilities and no_new_privs were fixed for the whole enclave at init.)
+ */
+static int check_enclave_identity(const struct rune_state *s, const struct rune_process *p,
+				  err_t *err)
+{
+	_cleanup_config_ struct rune_config *cfg = NULL;
+	const struct rune_process *c;
+
+	if (rune_config_load(s->bundle, &cfg, NULL) < 0 || !cfg->has_process)
+		return 0; /* the bundle is gone: nothing to compare with */
+	c = &cfg->process;
+	if (p->user.uid != c->user.uid || p->user.gid != c->user.gid)
+		return err_set(err, ENOTSUP,
+			       "exec into enclave container \"%s\" runs as its user %u:%u, not "
+			       "%u:%u: an enclave runtime has one identity",
+			       s->id, (unsigned)c->user.uid, (unsigned)c->user.gid,
+			       (unsigned)p->user.uid, (unsigned)p->user.gid);
+	if (p->cwd && c->cwd && strcmp(p->cwd, c->cwd) != 0)
+		return err_set(err, ENOTSUP,
+			       "exec into enclave container \"%s\" runs in its cwd %s, not %s",
+			       s->id, c->cwd, p->cwd);
+	return 0;
+}
+
 int rune_enclave_exec(const struct rune_ctx *ctx, const struct rune_state *s,
 		      const struct rune_exec_opts *o, int *exit_status, err_t *err)
 {
@@ -901,6 +928,8 @@ int rune_enclave_exec(const struct rune_ctx *ctx, const struct rune_state *s,
 		return err_set(err, EINVAL,
 			       "cannot exec into enclave container \"%s\" before it is started",
 			       s->id);
+	if ((ret = check_enclave_identity(s, p, err)) < 0)
+		return ret;
 	jargv = json_array();
 	jenv = json_array();
 	for (char **a = p->args; a && *a; a++)

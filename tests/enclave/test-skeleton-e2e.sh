@@ -123,6 +123,20 @@ t_exec_status() { # VERSION
 	assert_eq running "$(status "$ID")" "container after the execs"
 }
 
+# pal_create_process has no user or cwd: asking for others is refused, not ignored.
+t_exec_identity() { # VERSION
+	skel_running "$1"
+	rtc exec --user 0:0 --cwd "$(cfg_get .process.cwd)" "$ID" skeleton exit 0
+	assert_rc 0 "exec as the container's own user and cwd"
+	rtc exec --user 1000:1000 "$ID" skeleton exit 0
+	assert_fails "exec --user 1000:1000 into an enclave"
+	assert_clear_error "runs as its user 0:0, not 1000:1000" "exec --user"
+	rtc exec --cwd /tmp "$ID" skeleton exit 0
+	assert_fails "exec --cwd /tmp into an enclave"
+	assert_clear_error "runs in its cwd .*, not /tmp" "exec --cwd"
+	assert_eq running "$(status "$ID")" "container after the refused execs"
+}
+
 t_exec_output() { # VERSION
 	skel_running "$1"
 	rtc exec "$ID" skeleton hello
@@ -272,6 +286,7 @@ done
 for v in 2 3; do
 	tcase "skeleton v$v: exec exit status" t_exec_status $v
 	tcase "skeleton v$v: exec output" t_exec_output $v
+	tcase "skeleton v$v: exec --user/--cwd other than the container's refused" t_exec_identity $v
 	tcase "skeleton v$v: exec signals, exec --detach --pid-file proxy" t_exec_signals $v
 done
 tcase "skeleton v1: exec refused clearly" t_exec_v1
