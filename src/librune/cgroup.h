@@ -193,8 +193,9 @@ int rune_cgroup_allow_device(json_t *resources, char type, int64_t major, int64_
  * set: "/<slice path>/<unit>.scope". start places pid in a transient scope
  * (Delegate=yes) with the limits systemd manages as unit properties and
  * waits for the job; the caller then joins pid to the rest
- * (rune_cgroup_join) and writes every limit (rune_cgroup_create, pid 0). update sets those properties (runtime); stop stops the
- * unit (0 if it is already gone). Errors name the unit and systemd's reason.
+ * (rune_cgroup_join) and writes every limit (rune_cgroup_create, pid 0).
+ * update sets those properties (runtime); stop stops the unit (0 if it is
+ * already gone). Errors name the unit and systemd's reason.
  */
 int rune_systemd_start(const struct rune_cgroup_host *h, const char *path, pid_t pid,
 		       json_t *resources, const char *description, err_t *err);

@@ -654,17 +654,15 @@ static int blkio_throttles(struct ctx *c, struct cg_target *t, json_t *o)
 }
 
 /* Weight files exist only with a scheduler that weighs (BFQ; CFQ before Linux 5.0). */
-static int put_weight(struct ctx *c, struct cg_target *t, const char *what, const char *file,
-		      const char *fmt, int64_t a, int64_t b, int64_t v)
+static int need_weight_file(struct ctx *c, struct cg_target *t, const char *what, const char *file)
 {
 	char why[128];
 
-	if (!cg_has_file(t->dir, file)) {
-		snprintf(why, sizeof(why),
-			 "this kernel has no %s (blkio weights need the BFQ I/O scheduler)", file);
-		return unsupported(c, what, why);
-	}
-	return a < 0 ? putf(c, t, what, file, "%" PRId64, v) : putf(c, t, what, file, fmt, a, b, v);
+	if (cg_has_file(t->dir, file))
+		return 0;
+	snprintf(why, sizeof(why),
+		 "this kernel has no %s (blkio weights need the BFQ I/O scheduler)", file);
+	return unsupported(c, what, why);
 }
 
 /* Weight files: BFQ's take blkio's 10-1000 range as is, the others need converting on v2. */
@@ -686,12 +684,17 @@ static int blkio_weights(struct ctx *c, struct cg_target *t, json_t *o)
 	if (r > 0 && w != 0) {
 		uint64_t val = v2 && !bfq ? cg_blkio_weight_to_io((uint64_t)w) : (uint64_t)w;
 
-		r = put_weight(c, t, "blockIO.weight", wfile, NULL, -1, 0, (int64_t)val);
+		r = need_weight_file(c, t, "blockIO.weight", wfile);
+		if (r == 0)
+			r = putf(c, t, "blockIO.weight", wfile, "%" PRIu64, val);
 	}
-	if (r == 0 && jint(c, o, "blockIO", "leafWeight", &w) > 0 && w != 0)
-		r = v2 ? unsupported(c, "blockIO.leafWeight", "not available on cgroup v2")
-		       : put_weight(c, t, "blockIO.leafWeight", "blkio.leaf_weight", NULL, -1, 0,
-				    w);
+	if (r == 0 && jint(c, o, "blockIO", "leafWeight", &w) > 0 && w != 0) {
+		if (v2)
+			r = unsupported(c, "blockIO.leafWeight", "not available on cgroup v2");
+		else if ((r = need_weight_file(c, t, "blockIO.leafWeight", "blkio.leaf_weight")) ==
+			 0)
+			r = putf(c, t, "blockIO.leafWeight", "blkio.leaf_weight", "%" PRId64, w);
+	}
 	if (r < 0)
 		return r;
 	json_array_foreach(arr, i, e)
@@ -708,13 +711,19 @@ static int blkio_weights(struct ctx *c, struct cg_target *t, json_t *o)
 				return unsupported(c, what,
 						   "per-device weights need the BFQ I/O scheduler "
 						   "(no io.bfq.weight)");
-			r = put_weight(c, t, what, wdfile, "%" PRId64 ":%" PRId64 " %" PRId64, maj,
-				       min, dw);
+			if ((r = need_weight_file(c, t, what, wdfile)) == 0)
+				r = putf(c, t, what, wdfile, "%" PRId64 ":%" PRId64 " %" PRId64,
+					 maj, min, dw);
 		}
-		if (r == 0 && jint(c, e, what, "leafWeight", &lw) > 0 && lw != 0)
-			r = v2 ? unsupported(c, what, "leafWeight is not available on cgroup v2")
-			       : put_weight(c, t, what, "blkio.leaf_weight_device",
-					    "%" PRId64 ":%" PRId64 " %" PRId64, maj, min, lw);
+		if (r == 0 && jint(c, e, what, "leafWeight", &lw) > 0 && lw != 0) {
+			if (v2)
+				r = unsupported(c, what,
+						"leafWeight is not available on cgroup v2");
+			else if ((r = need_weight_file(c, t, what, "blkio.leaf_weight_device")) ==
+				 0)
+				r = putf(c, t, what, "blkio.leaf_weight_device",
+					 "%" PRId64 ":%" PRId64 " %" PRId64, maj, min, lw);
+		}
 		if (r < 0)
 			return r;
 	}
