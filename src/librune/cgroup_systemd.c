@@ -466,24 +466,19 @@ static int append_props(sd_bus_message *m, json_t *props)
 	return r < 0 ? r : sd.close_container(m);
 }
 
-/* Calls a Manager method whose first argument is the unit name. */
-static int manager_call(struct sd_conn *c, const char *method, const char *unit, const char *mode,
-			json_t *props, bool runtime, sd_bus_message **reply, sd_bus_error *e)
+/* A Manager method call with the unit name as its first argument; the caller appends the rest. */
+static int manager_method(struct sd_conn *c, const char *method, const char *unit,
+			  sd_bus_message **m)
 {
-	sd_bus_message *m = NULL;
-	int r;
+	int r = sd.new_method_call(c->bus, m, SD_DEST, SD_PATH, SD_MANAGER, method);
 
-	r = sd.new_method_call(c->bus, &m, SD_DEST, SD_PATH, SD_MANAGER, method);
-	if (r >= 0)
-		r = sd.append(m, "s", unit);
-	if (r >= 0 && mode)
-		r = sd.append(m, "s", mode);
-	if (r >= 0 && strcmp(method, "SetUnitProperties") == 0)
-		r = sd.append(m, "b", (int)runtime);
-	if (r >= 0 && props)
-		r = append_props(m, props);
-	if (r >= 0 && strcmp(method, "StartTransientUnit") == 0)
-		r = sd.append(m, "a(sa(sv))", 0); /* no auxiliary units */
+	return r < 0 ? r : sd.append(*m, "s", unit);
+}
+
+/* Sends m (r: how building it went) and frees it. */
+static int manager_send(struct sd_conn *c, sd_bus_message *m, int r, sd_bus_message **reply,
+			sd_bus_error *e)
+{
 	if (r >= 0)
 		r = sd.call(c->bus, m, 0, e, reply);
 	sd.message_unref(m);
@@ -515,11 +510,18 @@ int rune_systemd_start(const struct rune_cgroup_host *h, const char *path, pid_t
 		return err_sys(err, ENOMEM, "systemd unit %s", unit);
 	r = cg_systemd_properties(h, resources, props, err);
 	if (r == 0 && (r = sd_connect(&c, err)) == 0 && (r = watch_jobs(&c, err)) == 0) {
+		sd_bus_message *m = NULL;
 		char what[300];
 
 		snprintf(what, sizeof(what), "start unit %s", unit);
-		r = manager_call(&c, "StartTransientUnit", unit, "replace", props, false, &reply,
-				 &e);
+		r = manager_method(&c, "StartTransientUnit", unit, &m);
+		if (r >= 0)
+			r = sd.append(m, "s", "replace");
+		if (r >= 0)
+			r = append_props(m, props);
+		if (r >= 0)
+			r = sd.append(m, "a(sa(sv))", 0); /* no auxiliary units */
+		r = manager_send(&c, m, r, &reply, &e);
 		r = r < 0 ? bus_fail(err, r, &e, what) : wait_job(&c, reply, what, err);
 		sd.message_unref(reply);
 		sd.error_free(&e);
@@ -544,9 +546,18 @@ int rune_systemd_update(const struct rune_cgroup_host *h, const char *path, json
 	if ((r = cg_systemd_unit(path, &slice, &unit, err)) == 0 &&
 	    (r = cg_systemd_properties(h, resources, props, err)) == 0 && json_array_size(props) &&
 	    (r = sd_connect(&c, err)) == 0) {
-		r = manager_call(&c, "SetUnitProperties", unit, NULL, props, true, &reply, &e);
+		sd_bus_message *m = NULL;
+		char what[300];
+
+		snprintf(what, sizeof(what), "set properties of unit %s", unit);
+		r = manager_method(&c, "SetUnitProperties", unit, &m);
+		if (r >= 0)
+			r = sd.append(m, "b", 1); /* runtime: gone with a reboot, as the unit */
+		if (r >= 0)
+			r = append_props(m, props);
+		r = manager_send(&c, m, r, &reply, &e);
 		if (r < 0)
-			r = bus_fail(err, r, &e, "set unit properties");
+			r = bus_fail(err, r, &e, what);
 		sd.message_unref(reply);
 		sd.error_free(&e);
 	}
@@ -558,9 +569,10 @@ int rune_systemd_update(const struct rune_cgroup_host *h, const char *path, json
 int rune_systemd_stop(const char *path, err_t *err)
 {
 	_cleanup_free_ char *slice = NULL, *unit = NULL;
-	sd_bus_message *reply = NULL;
+	sd_bus_message *m = NULL, *reply = NULL;
 	sd_bus_error e = SD_BUS_ERROR_NULL;
 	struct sd_conn c = { 0 };
+	char what[300];
 	int r;
 
 	if ((r = cg_systemd_unit(path, &slice, &unit, err)) < 0 || (r = sd_connect(&c, err)) < 0 ||
@@ -568,14 +580,18 @@ int rune_systemd_stop(const char *path, err_t *err)
 		sd_disconnect(&c);
 		return r;
 	}
-	r = manager_call(&c, "StopUnit", unit, "replace", NULL, false, &reply, &e);
+	snprintf(what, sizeof(what), "stop unit %s", unit);
+	r = manager_method(&c, "StopUnit", unit, &m);
+	if (r >= 0)
+		r = sd.append(m, "s", "replace");
+	r = manager_send(&c, m, r, &reply, &e);
 	if (r < 0 && (sd.error_has_name(&e, "org.freedesktop.systemd1.NoSuchUnit") ||
 		      sd.error_has_name(&e, "org.freedesktop.systemd1.LoadFailed")))
 		r = 0; /* an empty scope is gone by itself */
 	else if (r < 0)
-		r = bus_fail(err, r, &e, "stop unit");
+		r = bus_fail(err, r, &e, what);
 	else
-		r = wait_job(&c, reply, "stop unit", err);
+		r = wait_job(&c, reply, what, err);
 	sd.message_unref(reply);
 	sd.error_free(&e);
 	sd_disconnect(&c);
