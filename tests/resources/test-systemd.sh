@@ -121,6 +121,12 @@ sd_procs() {
 	d=$(cg_dir "$1" "system.slice/rune-$ID.scope") || fail "no $1 controller"
 	in_sd cat "$d/cgroup.procs"
 }
+# assert_in_procs CTRL WHAT: the init's pid is a line of the scope's cgroup.procs there.
+assert_in_procs() {
+	local procs
+	procs=$(sd_procs "$1")
+	grep -qx "$(init_pid)" <<<"$procs" || fail "$2: pid $(init_pid) not in [${procs//$'\n'/ }]"
+}
 assert_unit_gone() {
 	local unit=${1:-rune-$ID.scope} i
 	for ((i = 0; i < 30; i++)); do
@@ -176,7 +182,7 @@ t_unit_properties() {
 	assert_eq 33554432 "$(sd_prop "$u" "$(mem_prop)")" "$(mem_prop)"
 	assert_eq 40 "$(sd_prop "$u" TasksMax)" TasksMax
 	assert_eq 200ms "$(sd_prop "$u" CPUQuotaPerSecUSec)" CPUQuotaPerSecUSec
-	assert_contains "$(init_pid)" "$(sd_procs pids)" "the scope holds the init"
+	assert_in_procs pids "the scope holds the init"
 	assert_eq 33554432 "$(cat "$(sd_dir memory)/$(mem_file)")" "$(mem_file)"
 	assert_eq 40 "$(cat "$(sd_dir pids)/pids.max")" pids.max
 	ct_delete_sd
@@ -223,7 +229,7 @@ t_update_reload() {
 		assert_eq "$devs" "$(cat "$(sd_dir devices)/devices.list")" "device rules after daemon-reload"
 		assert_contains "c 1:3 rwm" "$devs" "rune's device rules"
 	fi
-	assert_contains "$(init_pid)" "$(sd_procs devices)" "init still in its devices cgroup"
+	assert_in_procs devices "init still in its devices cgroup"
 	ct_delete_sd
 }
 
