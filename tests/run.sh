@@ -40,7 +40,10 @@ run_one() { # name timeout cmd...
 	pass=$((pass + ok)) fail=$((fail + nok)) skip=$((skip + sk))
 	if [ $nok -gt 0 ]; then
 		echo "FAIL $name (rc=$rc, $((SECONDS - start))s)"
-		sed 's/^/    /' "$log" | tail -40
+		# Each failure with the diagnostics before it, then the end of the log.
+		grep -B12 '^not ok - ' "$log" | head -150 | sed 's/^/    /'
+		echo "    [end of the log]"
+		tail -15 "$log" | sed 's/^/    /'
 		failed_names+=("$name")
 	else
 		echo "PASS $name ($ok ok, $sk skipped, $((SECONDS - start))s)"

@@ -14,6 +14,15 @@ start_sleeper() {
 	INIT=$(rt state "$ID" | jget .pid)
 }
 
+# script_pty CMD: CMD on a new pty, as a user's terminal runs it. script(1)
+# runs CMD with $SHELL, or /bin/sh when unset (as under CI): pin /bin/sh so
+# both run alike. timeout --foreground keeps CMD in the terminal's foreground
+# process group; plain timeout moves it to a background one, where its
+# tcsetattr on the pty would stop it with SIGTTOU.
+script_pty() {
+	SHELL=/bin/sh script -qec "$1" /dev/null
+}
+
 # console_listen SOCKET OUT [INPUT]: start recvtty.py in the background.
 console_listen() {
 	rm -f "$1" "$1.ready"
@@ -280,8 +289,8 @@ t_run_tty_foreground() {
 	cfg_set .process.terminal true
 	cfg_sh 'tty; echo fg-done; exit 4'
 	local rc=0 cmd
-	cmd="timeout -k 5 $RT_TIMEOUT $RUNTIME --root $ROOT run --bundle $B $ID"
-	script -qec "$cmd" /dev/null >"$T/script.out" 2>&1 || rc=$?
+	cmd="timeout --foreground -k 5 $RT_TIMEOUT $RUNTIME --root $ROOT run --bundle $B $ID"
+	script_pty "$cmd" >"$T/script.out" 2>&1 || rc=$?
 	local out
 	out=$(tr -d '\r' <"$T/script.out")
 	assert_match '/dev/pts/[0-9]+' "$out" "run -t relays the pty"
@@ -293,8 +302,8 @@ t_exec_tty_foreground() {
 	command -v script >/dev/null || skip "script(1) not installed"
 	start_sleeper
 	local rc=0 cmd
-	cmd="timeout -k 5 $RT_TIMEOUT $RUNTIME --root $ROOT exec -t $ID sh -c 'tty; exit 6'"
-	script -qec "$cmd" /dev/null >"$T/script.out" 2>&1 || rc=$?
+	cmd="timeout --foreground -k 5 $RT_TIMEOUT $RUNTIME --root $ROOT exec -t $ID sh -c 'tty; exit 6'"
+	script_pty "$cmd" >"$T/script.out" 2>&1 || rc=$?
 	local out
 	out=$(tr -d '\r' <"$T/script.out")
 	assert_match '/dev/pts/[0-9]+' "$out" "exec -t relays a pty"

@@ -441,8 +441,9 @@ static int child_trap(struct rune_seccomp *s)
 static int child_log(struct rune_seccomp *s)
 {
 	CHILD_CHECK(load(s) == 0);
-	CHILD_CHECK(syscall(SYS_getsid, 0) > 0); /* logged, allowed */
-	CHILD_CHECK(syscall(SYS_getpgid, 0) > 0);
+	/* Logged, allowed. 0 is a valid answer: a CI runner may start us in the kernel's session. */
+	CHILD_CHECK(syscall(SYS_getsid, 0) >= 0);
+	CHILD_CHECK(syscall(SYS_getpgid, 0) >= 0);
 	return 0;
 }
 
