@@ -864,18 +864,3 @@ int rune_process_default_home(struct rune_process *p, err_t *err)
 		return err_sys(err, ENOMEM, "HOME");
 	return 0;
 }
-
-int rune_process_exec(const struct rune_process *p, err_t *err)
-{
-	_cleanup_free_ char *path = NULL;
-	static char *empty_env[] = { NULL };
-
-	if (p->args == NULL || p->args[0] == NULL)
-		return err_set(err, EINVAL, "process.args must not be empty");
-	path = rune_process_lookup(p, p->args[0]);
-	if (path == NULL)
-		return err_set(err, ENOENT, "exec \"%s\": executable file not found in $PATH",
-			       p->args[0]);
-	execve(path, p->args, p->env ? p->env : empty_env);
-	return err_sys(err, errno, "exec %s", path);
-}

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -325,6 +326,20 @@ int close_fds_from(int first, const int *keep, size_t n)
 	}
 	closedir(d);
 	return 0;
+}
+
+/*
+ * A signal ignored by rune's caller (SIGPIPE under many daemons, SIGINT and
+ * SIGQUIT for a shell's background job) would stay ignored across execve:
+ * the workload starts with every disposition at its default instead.
+ */
+void reset_ignored_signals(void)
+{
+	struct sigaction sa;
+
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN)
+			signal(sig, SIG_DFL);
 }
 
 int cloexec_fds_from(int first)

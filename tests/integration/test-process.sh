@@ -240,6 +240,24 @@ t_no_fd_leaks() {
 	[ "$fds" = "0 1 2 " ] || vuln_or_skip "fds of a foreground exec process: $fds ($(ls -l /proc/"$ep"/fd | tail -n +2 | awk '{print $(NF-2), $NF}' | tr '\n' ' '))"
 }
 
+t_ignored_signals_reset() {
+	# Signals the caller ignores (a daemon's SIGPIPE, a background job's
+	# SIGINT) are at their defaults in the workload, for run and for exec.
+	new_bundle
+	cfg_args sleep 1000
+	rtc run -d --bundle "$B" "$ID"
+	assert_rc 0 "run -d"
+	local ign
+	ign=$(trap '' PIPE INT QUIT HUP
+		rt exec "$ID" grep ^SigIgn /proc/self/status 2>&1)
+	assert_eq "SigIgn:	0000000000000000" "$ign" "exec'd process from a caller ignoring signals"
+	new_bundle fresh
+	cfg_args grep ^SigIgn /proc/self/status
+	ign=$(trap '' PIPE INT QUIT HUP
+		rt run --bundle "$B" "$ID" 2>&1)
+	assert_eq "SigIgn:	0000000000000000" "$ign" "init from a caller ignoring signals"
+}
+
 t_cwd_inside_rootfs() {
 	new_bundle
 	cfg_args sleep 1000
@@ -338,3 +356,4 @@ tcase "cwd inside the rootfs (host and container view)" t_cwd_inside_rootfs
 tcase "--preserve-fds on run and exec" t_preserve_fds
 tcase "LISTEN_FDS socket activation" t_listen_fds
 tcase "--no-pivot" t_no_pivot
+tcase "signals the caller ignores are reset for the workload" t_ignored_signals_reset
