@@ -7,6 +7,7 @@
 #include <ftw.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -330,16 +331,24 @@ int close_fds_from(int first, const int *keep, size_t n)
 
 /*
  * A signal ignored by rune's caller (SIGPIPE under many daemons, SIGINT and
- * SIGQUIT for a shell's background job) would stay ignored across execve:
- * the workload starts with every disposition at its default instead.
+ * SIGQUIT for a shell's background job, glibc's two internal signals for
+ * anything started by posix_spawn) would stay ignored across execve: the
+ * workload starts with every disposition at its default instead. Raw
+ * rt_sigaction, because glibc's sigaction refuses its internal signals.
  */
 void reset_ignored_signals(void)
 {
-	struct sigaction sa;
+	struct kernel_sigaction {
+		void (*handler)(int);
+		unsigned long flags;
+		void (*restorer)(void);
+		uint64_t mask;
+	} old, dfl = { .handler = SIG_DFL };
 
 	for (int sig = 1; sig < NSIG; sig++)
-		if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN)
-			signal(sig, SIG_DFL);
+		if (syscall(SYS_rt_sigaction, sig, NULL, &old, sizeof(old.mask)) == 0 &&
+		    old.handler == SIG_IGN)
+			syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(dfl.mask));
 }
 
 int cloexec_fds_from(int first)
@@ -445,42 +454,40 @@ static int unix_addr_at(const char *path, struct sockaddr_un *addr, int *dirfd_o
 	return 0;
 }
 
-int unix_listen_at(const char *path, int type, err_t *err)
+/* Listens on (after removing a stale file) or connects to the socket at path. */
+static int unix_socket_at(const char *path, int type, bool listening, err_t *err)
 {
+	const char *what = listening ? "listen on" : "connect to";
 	struct sockaddr_un addr;
 	_cleanup_close_ int dfd = -1;
 	int fd, ret = unix_addr_at(path, &addr, &dfd);
 
 	if (ret < 0)
-		return err_sys(err, -ret, "listen on %s", path);
+		return err_sys(err, -ret, "%s %s", what, path);
 	fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return err_sys(err, errno, "socket");
-	unlink(path);
-	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || chmod(path, 0600) < 0 ||
-	    listen(fd, 16) < 0) {
+	if (listening) {
+		unlink(path);
+		ret = bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
+		      chmod(path, 0600) < 0 || listen(fd, 16) < 0;
+	} else {
+		ret = connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0;
+	}
+	if (ret) {
 		int saved = errno;
 		close(fd);
-		return err_sys(err, saved, "listen on %s", path);
+		return err_sys(err, saved, "%s %s", what, path);
 	}
 	return fd;
 }
 
+int unix_listen_at(const char *path, int type, err_t *err)
+{
+	return unix_socket_at(path, type, true, err);
+}
+
 int unix_connect_at(const char *path, int type, err_t *err)
 {
-	struct sockaddr_un addr;
-	_cleanup_close_ int dfd = -1;
-	int fd, ret = unix_addr_at(path, &addr, &dfd);
-
-	if (ret < 0)
-		return err_sys(err, -ret, "connect to %s", path);
-	fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return err_sys(err, errno, "socket");
-	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-		int saved = errno;
-		close(fd);
-		return err_sys(err, saved, "connect to %s", path);
-	}
-	return fd;
+	return unix_socket_at(path, type, false, err);
 }

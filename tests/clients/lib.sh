@@ -78,6 +78,20 @@ build_rootfs() { # DIR
 	fi
 }
 
+# import_busybox CLIENT NAME: the busybox rootfs as image $IMG through
+# `CLIENT import` (docker and podman alike); a failure ends the script.
+import_busybox() {
+	build_rootfs "$CT/rootfs"
+	"$PY" "$MKIMAGE" tar "$CT/rootfs" "$CT/rootfs.tar"
+	cl "$1" import --change 'CMD ["sh"]' "$CT/rootfs.tar" "$IMG"
+	if [ "$RC" != 0 ]; then
+		printf '%s\n' "$ERR" | sed 's/^/# /'
+		echo "not ok - $2: import the busybox image"
+		exit 1
+	fi
+	echo "ok - $2: import the busybox image"
+}
+
 # have_enclave: the PAL and the enclave files are built.
 have_enclave() {
 	[ -f "$PAL" ] && [ -f "$ENCL_DIR/encl.elf" ] && [ -f "$ENCL_DIR/encl.ss" ]

@@ -88,15 +88,7 @@ if ! wait_for 60 D version; then
 	exit 1
 fi
 echo "# dockerd up after $((SECONDS - _t0))s"
-build_rootfs "$CT/rootfs"
-"$PY" "$MKIMAGE" tar "$CT/rootfs" "$CT/rootfs.tar"
-cl D import --change 'CMD ["sh"]' "$CT/rootfs.tar" "$IMG"
-if [ "$RC" != 0 ]; then
-	printf '%s\n' "$ERR" | sed 's/^/# /'
-	echo "not ok - docker: import the busybox image"
-	exit 1
-fi
-echo "ok - docker: import the busybox image"
+import_busybox D docker
 
 inspect() { D inspect -f "$2" "$1" 2>/dev/null; }
 

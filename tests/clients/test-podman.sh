@@ -87,15 +87,7 @@ client_stop() {
 client_case_cleanup() { P rm -af -t 0 >/dev/null 2>&1; }
 
 _started=1
-build_rootfs "$CT/rootfs"
-"$PY" "$MKIMAGE" tar "$CT/rootfs" "$CT/rootfs.tar"
-cl P import --change 'CMD ["sh"]' "$CT/rootfs.tar" "$IMG"
-if [ "$RC" != 0 ]; then
-	printf '%s\n' "$ERR" | sed 's/^/# /'
-	echo "not ok - podman: import the busybox image"
-	exit 1
-fi
-echo "ok - podman: import the busybox image"
+import_busybox P podman
 
 # inspect NAME FORMAT
 inspect() { P inspect -f "$2" "$1" 2>/dev/null; }
