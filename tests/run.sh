@@ -4,7 +4,8 @@
 #  - integration tests: tests/**/test-*.sh; they print TAP-like lines
 #    "ok - NAME", "not ok - NAME", "skip - NAME" and each is counted;
 #    a script that dies without reporting a failure counts as one failure.
-# Each test runs under a timeout (a "# timeout: N" line in a script sets it).
+# Each test runs under a timeout (a "# timeout: N" line in a script sets it);
+# on SIGTERM a script gets 60 s more to clean up before SIGKILL.
 # TESTS=pattern limits the run to tests whose path matches.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +22,7 @@ run_one() { # name timeout cmd...
 	shift 2
 	local log=$logdir/$(echo "$name" | tr '/' '_').log
 	local start=$SECONDS
-	timeout -k 10 "$t" "$@" >"$log" 2>&1 </dev/null
+	timeout -k 60 "$t" "$@" >"$log" 2>&1 </dev/null
 	local rc=$?
 	local ok nok sk
 	ok=$(grep -c '^ok - ' "$log")

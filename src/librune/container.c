@@ -588,6 +588,8 @@ static int create_container(const struct rune_ctx *ctx, const struct rune_create
 	}
 	if (cfg->ns[RUNE_NS_PID].present && cfg->ns[RUNE_NS_PID].path) {
 		_cleanup_close_ int fd = open(cfg->ns[RUNE_NS_PID].path, O_RDONLY | O_CLOEXEC);
+
+		leak_check_now();
 		if (fd < 0 || setns(fd, CLONE_NEWPID) < 0) {
 			ret =
 			    err_sys(err, errno, "join pid namespace %s", cfg->ns[RUNE_NS_PID].path);

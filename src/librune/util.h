@@ -9,6 +9,31 @@
 #include "common/cleanup.h"
 #include "common/error.h"
 
+/*
+ * Sanitizer builds: run LeakSanitizer's check now, which also cancels its
+ * exit-time one. That one stops the world from a tracer cloned at exit; in
+ * a process that has joined another pid namespace the tracer is born there,
+ * can't see its parent, and the process spins forever.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define RUNE_LSAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(leak_sanitizer)
+#define RUNE_LSAN 1
+#endif
+#endif
+#ifdef RUNE_LSAN
+void __lsan_do_leak_check(void);
+static inline void leak_check_now(void)
+{
+	__lsan_do_leak_check();
+}
+#else
+static inline void leak_check_now(void)
+{
+}
+#endif
+
 /* Reads a whole file (NUL-terminated); *len may be NULL. */
 int read_file(const char *path, char **out, size_t *len, err_t *err);
 int read_file_at(int dirfd, const char *path, char **out, size_t *len, err_t *err);

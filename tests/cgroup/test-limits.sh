@@ -8,35 +8,36 @@
 
 json() { echo "$2" >"$TMP/$1.json"; echo "$TMP/$1.json"; }
 
-# memory: 64M under a 16M limit is OOM-killed; 4M fits.
+# memory: 256M under a 64M limit is OOM-killed; 4M fits (with room for an
+# ASan-built helper, whose own footprint is about 16M).
 if "$TOOL" dir / memory >/dev/null; then
 	P=$(cg mem)
-	mem='"limit": 16777216'
+	mem='"limit": 67108864'
 	# Without swap accounting the limit alone bites (no swap here).
-	[ -e "$(file_of / memory memory.memsw.limit_in_bytes)" ] && mem="$mem, \"swap\": 16777216"
+	[ -e "$(file_of / memory memory.memsw.limit_in_bytes)" ] && mem="$mem, \"swap\": 67108864"
 	J=$(json mem "{\"memory\": {$mem}}")
-	check "create with a 16M memory limit" "$TOOL" create "$P" 0 "$J"
+	check "create with a 64M memory limit" "$TOOL" create "$P" 0 "$J"
 	f=$(file_of "$P" memory memory.limit_in_bytes)
 	[ -e "$f" ] || f=$(file_of "$P" memory memory.max)
-	check "the limit is in $(basename "$f")" [ "$(cat "$f")" = 16777216 ]
+	check "the limit is in $(basename "$f")" [ "$(cat "$f")" = 67108864 ]
 	"$TOOL" oom-wait "$P" 30 >"$TMP/oom" &
 	OW=$!
 	for _ in $(seq 50); do grep -q ready "$TMP/oom" && break; sleep 0.1; done
 	out=$("$TOOL" run "$P" "$J" -- "$TOOL" alloc 4)
 	check "a 4M allocation fits" [ "$out" = allocated ]
-	"$TOOL" run "$P" "$J" -- "$TOOL" alloc 64 >/dev/null
-	check "a 64M allocation is OOM-killed (exit 137)" [ $? = 137 ]
+	"$TOOL" run "$P" "$J" -- "$TOOL" alloc 256 >/dev/null
+	check "a 256M allocation is OOM-killed (exit 137)" [ $? = 137 ]
 	wait "$OW"
 	check "the OOM notification fires" grep -q '^oom [1-9]' "$TMP/oom"
 	"$TOOL" stats "$P" >"$TMP/stats"
-	check "stats report the memory limit" grep -q '"limit":16777216' "$TMP/stats"
-	J2=$(json mem2 '{"memory": {"limit": 67108864, "swap": 67108864}}')
+	check "stats report the memory limit" grep -q '"limit":67108864' "$TMP/stats"
+	J2=$(json mem2 '{"memory": {"limit": 268435456, "swap": 268435456}}')
 	[ -e "$(file_of / memory memory.memsw.limit_in_bytes)" ] ||
-		J2=$(json mem2 '{"memory": {"limit": 67108864}}')
+		J2=$(json mem2 '{"memory": {"limit": 268435456}}')
 	check "update raises the live memory limit" "$TOOL" update "$P" "$J2"
-	check "the new limit is in place" [ "$(cat "$f")" = 67108864 ]
-	out=$("$TOOL" run "$P" "$J2" -- "$TOOL" alloc 32)
-	check "32M now fits" [ "$out" = allocated ]
+	check "the new limit is in place" [ "$(cat "$f")" = 268435456 ]
+	out=$("$TOOL" run "$P" "$J2" -- "$TOOL" alloc 128)
+	check "128M now fits" [ "$out" = allocated ]
 	"$TOOL" destroy "$P"
 	check "memory cgroup gone" gone "$P"
 else

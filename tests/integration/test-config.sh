@@ -87,6 +87,35 @@ for n in c['linux']['namespaces']:
 	assert_nothing_left "$ID"
 }
 
+t_namespace_join_pid() {
+	# a pod's second container: born into the first one's pid namespace
+	new_bundle a
+	cfg_args sleep 1000
+	rtc run -d --bundle "$B" "$ID"
+	assert_rc 0 "run -d"
+	local apid aid=$ID
+	apid=$(rt state "$ID" | jget .pid)
+	new_bundle b
+	cfg_py "
+for n in c['linux']['namespaces']:
+    if n['type'] == 'pid':
+        n['path'] = '/proc/$apid/ns/pid'
+"
+	cfg_sh 'echo "self $$"; cat /proc/1/cmdline | tr "\\0" " "; echo; readlink /proc/self/ns/pid'
+	ct_create
+	rtc start "$ID"
+	assert_rc 0 start
+	wait_status "$ID" stopped
+	rtc run --bundle "$B" "$ID-fg"
+	assert_rc 0 "run in the joined pid namespace"
+	assert_ne "self 1" "$(echo "$OUT" | head -1)" "not the namespace's init"
+	assert_contains "sleep 1000" "$OUT" "pid 1 is the first container's init"
+	assert_eq "$(readlink /proc/"$apid"/ns/pid)" "$(echo "$OUT" | tail -1)" "same pid namespace"
+	rtc delete "$ID-fg"
+	rtc delete "$ID"
+	assert_eq running "$(status "$aid")" "the first container outlives the second"
+}
+
 t_hostname_domainname() {
 	new_bundle
 	cfg_set .hostname '"box-one"'
@@ -366,6 +395,7 @@ tcase "namespaces: pid/net/ipc/uts/mnt differ from the host's" t_namespaces_defa
 tcase "namespaces: cgroup" t_namespace_cgroup
 tcase "namespaces: time" t_namespace_time
 tcase "namespaces: join by path" t_namespace_join_path
+tcase "namespaces: join another container's pid namespace" t_namespace_join_pid
 tcase "hostname and domainname" t_hostname_domainname
 tcase "mounts: proc, sysfs, /dev tmpfs, devpts, shm, mqueue, cgroup" t_mounts_proc_sys
 tcase "mounts: cgroup at /sys/fs/cgroup" t_cgroup_mount
