@@ -367,7 +367,7 @@ static int init_setup(struct init_args *a, err_t *err)
 	close(a->sync_fd);
 	/* Nothing but stdio and the preserved fds reaches the workload. */
 	cloexec_fds_from(3 + a->preserve_fds);
-	reset_ignored_signals();
+	reset_signals_for_workload();
 	execve(exe, p->args, p->env ? p->env : (char *[]){ NULL });
 	return err_sys(err, errno, "exec %s", exe);
 }

@@ -136,7 +136,7 @@ static int exec_process_setup(const struct rune_exec_opts *o, struct rune_seccom
 	if (seccomp && p->no_new_privileges && (ret = rune_seccomp_load(seccomp, NULL, err)) < 0)
 		return ret;
 	cloexec_fds_from(3 + o->preserve_fds);
-	reset_ignored_signals();
+	reset_signals_for_workload();
 	execve(exe, p->args, p->env ? p->env : (char *[]){ NULL });
 	return err_sys(err, errno, "exec %s", exe);
 }

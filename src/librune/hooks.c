@@ -82,7 +82,7 @@ static int run_one(const struct rune_hook *h, enum rune_hook_kind kind, size_t i
 	if (pid == 0) {
 		dup2(in[0], 0);
 		dup2(errp[1], 2);
-		reset_ignored_signals();
+		reset_signals_for_workload();
 		execve(h->path, h->args ? h->args : default_argv, h->env ? h->env : empty);
 		_exit(127);
 	}

@@ -330,13 +330,14 @@ int close_fds_from(int first, const int *keep, size_t n)
 }
 
 /*
- * A signal ignored by rune's caller (SIGPIPE under many daemons, SIGINT and
- * SIGQUIT for a shell's background job, glibc's two internal signals for
- * anything started by posix_spawn) would stay ignored across execve: the
- * workload starts with every disposition at its default instead. Raw
- * rt_sigaction, because glibc's sigaction refuses its internal signals.
+ * The workload starts with no signal blocked and every disposition at its
+ * default, whatever rune's caller left: a blocked mask and ignored signals
+ * survive execve (SIGPIPE ignored under many daemons, SIGINT and SIGQUIT for
+ * a shell's background job, glibc's two internal signals for anything started
+ * by posix_spawn). Raw rt_sigaction, because glibc's sigaction refuses its
+ * internal signals.
  */
-void reset_ignored_signals(void)
+void reset_signals_for_workload(void)
 {
 	struct kernel_sigaction {
 		void (*handler)(int);
@@ -349,6 +350,7 @@ void reset_ignored_signals(void)
 		if (syscall(SYS_rt_sigaction, sig, NULL, &old, sizeof(old.mask)) == 0 &&
 		    old.handler == SIG_IGN)
 			syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(dfl.mask));
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &dfl.mask, NULL, sizeof(dfl.mask));
 }
 
 int cloexec_fds_from(int first)

@@ -72,7 +72,7 @@ char *rfc3339_now(void);
 int close_fds_from(int first, const int *keep, size_t n);
 /* Marks every fd >= first close-on-exec. */
 int cloexec_fds_from(int first);
-void reset_ignored_signals(void);
+void reset_signals_for_workload(void);
 
 /* Unix sockets at any path length (through /proc/self/fd/N/NAME); return the fd. */
 int unix_listen_at(const char *path, int type, err_t *err);
