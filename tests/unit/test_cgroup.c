@@ -400,12 +400,12 @@ static json_t *J(const char *text)
 
 static void test_detect_hybrid(void)
 {
-	int before = tap_failures;
+	int before;
 	struct fake f;
 	const struct rune_cgroup_hierarchy *v, *c;
 	size_t n;
 
-	tap_begin("detect: hybrid layout (this host's)");
+	before = tap_begin("detect: hybrid layout (this host's)");
 	fake_init(&f, mi_hybrid, cg_hybrid, "hugetlb", false);
 	CHECK(rune_cgroup_layout(f.h) == RUNE_CGROUP_HYBRID);
 	rune_cgroup_hierarchies(f.h, &v, &n);
@@ -430,12 +430,12 @@ static void test_detect_hybrid(void)
 
 static void test_detect_v1(void)
 {
-	int before = tap_failures;
+	int before;
 	struct fake f;
 	const struct rune_cgroup_hierarchy *v, *c;
 	size_t n;
 
-	tap_begin("detect: pure v1 with joint cpu,cpuacct and an escaped mountpoint");
+	before = tap_begin("detect: pure v1 with joint cpu,cpuacct and an escaped mountpoint");
 	fake_init(&f, mi_v1, cg_v1, "", false);
 	CHECK(rune_cgroup_layout(f.h) == RUNE_CGROUP_V1);
 	rune_cgroup_hierarchies(f.h, &v, &n);
@@ -455,12 +455,12 @@ static void test_detect_v1(void)
 
 static void test_detect_v2(void)
 {
-	int before = tap_failures;
+	int before;
 	struct fake f;
 	const struct rune_cgroup_hierarchy *v, *c;
 	size_t n;
 
-	tap_begin("detect: pure v2");
+	before = tap_begin("detect: pure v2");
 	fake_init(&f, mi_v2, cg_v2, "cpuset cpu io memory hugetlb pids rdma misc", false);
 	CHECK(rune_cgroup_layout(f.h) == RUNE_CGROUP_V2);
 	rune_cgroup_hierarchies(f.h, &v, &n);
@@ -477,13 +477,13 @@ static void test_detect_v2(void)
 
 static void test_detect_errors(void)
 {
-	int before = tap_failures;
+	int before;
 	_cleanup_error_ err_t err = NULL;
 	struct rune_cgroup_host *h = NULL;
 	char dir[] = "/tmp/rune-cgtest.XXXXXX";
 	char mi[64], cg[64];
 
-	tap_begin("detect: no cgroup mounted, unreadable files");
+	before = tap_begin("detect: no cgroup mounted, unreadable files");
 	if (mkdtemp(dir) == NULL)
 		abort();
 	put_file(dir, "mountinfo", "22 1 0:5 / /proc rw - proc proc rw\n");
@@ -530,10 +530,10 @@ static void check_resolve_err(struct fake *f, const char *in, const char *id, bo
 
 static void test_resolve(void)
 {
-	int before = tap_failures;
+	int before;
 	struct fake f;
 
-	tap_begin("resolve: default, absolute, relative (v1 and v2), cleaning");
+	before = tap_begin("resolve: default, absolute, relative (v1 and v2), cleaning");
 	fake_init(&f, mi_v1, cg_v1, "", false);
 	check_resolve(&f, NULL, "c1", false, "/c1");
 	check_resolve(&f, "", "c1", false, "/c1");
@@ -557,10 +557,10 @@ static void test_resolve(void)
 
 static void test_resolve_systemd(void)
 {
-	int before = tap_failures;
+	int before;
 	struct fake f;
 
-	tap_begin("resolve: systemd slice:prefix:name, and a clear error without systemd");
+	before = tap_begin("resolve: systemd slice:prefix:name, and a clear error without systemd");
 	fake_init(&f, mi_hybrid, cg_hybrid, "", false);
 	check_resolve_err(&f, "system.slice:docker:abc", "abc", true, "systemd is not running");
 	check_resolve_err(&f, NULL, "abc", true, "no /run/systemd/system");
@@ -587,7 +587,7 @@ static void test_resolve_systemd(void)
 
 static void test_create_v1(void)
 {
-	int before = tap_failures;
+	int before;
 	_cleanup_error_ err_t err = NULL;
 	struct fake f;
 	json_t *res =
@@ -608,7 +608,7 @@ static void test_create_v1(void)
 	      "{\"allow\": true, \"type\": \"c\", \"major\": 10, \"minor\": 229, "
 	      "\"access\": \"rw\"}, {\"allow\": false, \"type\": \"b\", \"major\": 8}]}");
 
-	tap_begin("create v1: every resource's file and value");
+	before = tap_begin("create v1: every resource's file and value");
 	fake_init(&f, mi_v1, cg_v1, "", false);
 	CHECK(rune_cgroup_create(f.h, "/pod/c1", 0, res, &err) == 0);
 	if (err)
@@ -666,11 +666,11 @@ static void test_create_v1(void)
 
 static void test_create_v1_moves_pid(void)
 {
-	int before = tap_failures;
+	int before;
 	_cleanup_error_ err_t err = NULL;
 	struct fake f;
 
-	tap_begin("create v1: pid written to cgroup.procs on every hierarchy; enter");
+	before = tap_begin("create v1: pid written to cgroup.procs on every hierarchy; enter");
 	fake_init(&f, mi_hybrid, cg_hybrid, "hugetlb", false);
 	CHECK(rune_cgroup_create(f.h, "/c2", 4242, NULL, &err) == 0);
 	CHECK(traced(&f, V1 "/memory/c2/cgroup.procs 4242"));
@@ -688,14 +688,14 @@ static void test_create_v1_moves_pid(void)
 
 static void test_memory_order_v1(void)
 {
-	int before = tap_failures;
+	int before;
 	_cleanup_error_ err_t err = NULL;
 	struct fake f;
 	json_t *big = J("{\"memory\": {\"limit\": 100000000, \"swap\": 200000000}}");
 	json_t *small = J("{\"memory\": {\"limit\": 1000000, \"swap\": 2000000}}");
 	json_t *unl = J("{\"memory\": {\"limit\": -1}}");
 
-	tap_begin("update v1: memory and memsw ordering, -1 means unlimited for both");
+	before = tap_begin("update v1: memory and memsw ordering, -1 means unlimited for both");
 	fake_init(&f, mi_v1, cg_v1, "", false);
 	CHECK(rune_cgroup_create(f.h, "/c", 0, big, &err) == 0);
 	trace_reset(&f);
@@ -731,7 +731,7 @@ static void test_memory_order_v1(void)
 
 static void test_devices_update_v1(void)
 {
-	int before = tap_failures;
+	int before;
 	_cleanup_error_ err_t err = NULL;
 	struct fake f;
 	char d[512];
@@ -739,7 +739,8 @@ static void test_devices_update_v1(void)
 			"\"type\": \"c\", \"major\": 1, \"minor\": 11, \"access\": \"r\"}]}");
 	json_t *drop = J("{\"devices\": [{\"allow\": false, \"access\": \"rwm\"}]}");
 
-	tap_begin("update v1 devices: only the difference, allows before denies, no deny-all");
+	before =
+	    tap_begin("update v1 devices: only the difference, allows before denies, no deny-all");
 	fake_init(&f, mi_v1, cg_v1, "", false);
 	CHECK(rune_cgroup_create(f.h, "/d", 0, NULL, &err) == 0);
 	snprintf(d, sizeof(d), "%s" V1 "/devices/d", f.root);
@@ -775,12 +776,12 @@ static void test_devices_update_v1(void)
 
 static void test_check_before_update(void)
 {
-	int before = tap_failures;
+	int before;
 	_cleanup_error_ err_t err = NULL;
 	struct fake f;
 	json_t *low = J("{\"memory\": {\"limit\": 4096, \"checkBeforeUpdate\": true}}");
 
-	tap_begin("update: checkBeforeUpdate refuses a limit below usage");
+	before = tap_begin("update: checkBeforeUpdate refuses a limit below usage");
 	fake_init(&f, mi_v1, cg_v1, "", false);
 	CHECK(rune_cgroup_create(f.h, "/c", 0, NULL, &err) == 0);
 	CHECK(rune_cgroup_update(f.h, "/c", low, &err) == -EBUSY);
@@ -798,7 +799,7 @@ static void test_check_before_update(void)
 
 static void test_create_v2(void)
 {
-	int before = tap_failures;
+	int before;
 	_cleanup_error_ err_t err = NULL;
 	struct fake f;
 	json_t *res =
@@ -816,7 +817,7 @@ static void test_create_v2(void)
 	      "\"rdma\": {\"mlx5_1\": {\"hcaHandles\": 3, \"hcaObjects\": 10000}},"
 	      "\"unified\": {\"memory.high\": \"12345678\"}}");
 
-	tap_begin("create v2: runc's conversions and v2 files");
+	before = tap_begin("create v2: runc's conversions and v2 files");
 	fake_init(&f, mi_v2, cg_v2, "cpuset cpu io memory hugetlb pids rdma", false);
 	/* the "kernel" knows memory.high too */
 	CHECK(rune_cgroup_create(f.h, "/k8s/c1", 0, NULL, &err) == 0);
@@ -860,13 +861,14 @@ static void test_create_v2(void)
 
 static void test_v2_subtree_and_update(void)
 {
-	int before = tap_failures;
+	int before;
 	_cleanup_error_ err_t err = NULL;
 	struct fake f;
 	json_t *period = J("{\"cpu\": {\"period\": 50000}}");
 	json_t *quota = J("{\"cpu\": {\"quota\": -1}}");
 
-	tap_begin("v2: controllers enabled down the path; cpu.max keeps the half not given");
+	before =
+	    tap_begin("v2: controllers enabled down the path; cpu.max keeps the half not given");
 	fake_init(&f, mi_v2, cg_v2, "cpu memory pids", false);
 	CHECK(rune_cgroup_create(f.h, "/a/b", 0, NULL, &err) == 0);
 	CHECK(traced(&f, V2 "/cgroup.subtree_control +cpu"));
@@ -910,10 +912,11 @@ static void check_create_err(struct fake *f, const char *json, const char *msg)
 
 static void test_errors_v1(void)
 {
-	int before = tap_failures;
+	int before;
 	struct fake f;
 
-	tap_begin("errors v1: unavailable controllers and files are named, create cleans up");
+	before =
+	    tap_begin("errors v1: unavailable controllers and files are named, create cleans up");
 	fake_init(&f, mi_hybrid, cg_hybrid, "", false);
 	check_create_err(&f, "{\"network\": {\"classID\": 1048577}}",
 			 "network.classID: the net_cls controller is not available on this host");
@@ -953,10 +956,10 @@ static void test_errors_v1(void)
 
 static void test_errors_v2(void)
 {
-	int before = tap_failures;
+	int before;
 	struct fake f;
 
-	tap_begin("errors v2: limits v2 has no file for are refused by name");
+	before = tap_begin("errors v2: limits v2 has no file for are refused by name");
 	fake_init(&f, mi_v2, cg_v2, "cpuset cpu io memory pids", false);
 	check_create_err(&f, "{\"cpu\": {\"realtimeRuntime\": 100}}",
 			 "cpu.realtimeRuntime: realtime CPU limits do not exist on cgroup v2");
@@ -983,11 +986,11 @@ static void test_errors_v2(void)
 
 static void test_create_bad_path(void)
 {
-	int before = tap_failures;
+	int before;
 	_cleanup_error_ err_t err = NULL;
 	struct fake f;
 
-	tap_begin("create: refuses the root cgroup and unclean paths");
+	before = tap_begin("create: refuses the root cgroup and unclean paths");
 	fake_init(&f, mi_v1, cg_v1, "", false);
 	CHECK(rune_cgroup_create(f.h, "/", 0, NULL, &err) == -EINVAL);
 	err_free(&err);
@@ -1004,11 +1007,11 @@ static void test_create_bad_path(void)
 
 static void test_destroy(void)
 {
-	int before = tap_failures;
+	int before;
 	_cleanup_error_ err_t err = NULL;
 	struct fake f;
 
-	tap_begin("destroy: every hierarchy, children first, busy reported, gone is fine");
+	before = tap_begin("destroy: every hierarchy, children first, busy reported, gone is fine");
 	fake_init(&f, mi_hybrid, cg_hybrid, "", false);
 	CHECK(rune_cgroup_create(f.h, "/d/c", 0, NULL, &err) == 0);
 	CHECK(rune_cgroup_create(f.h, "/d/c/sub/deeper", 0, NULL, &err) == 0);
@@ -1034,14 +1037,14 @@ static void test_destroy(void)
 
 static void test_pids(void)
 {
-	int before = tap_failures;
+	int before;
 	_cleanup_error_ err_t err = NULL;
 	_cleanup_free_ pid_t *p = NULL;
 	struct fake f;
 	size_t n = 0;
 	char d[512];
 
-	tap_begin("pids: recursive, union over hierarchies, sorted, unique");
+	before = tap_begin("pids: recursive, union over hierarchies, sorted, unique");
 	fake_init(&f, mi_hybrid, cg_hybrid, "", false);
 	CHECK(rune_cgroup_create(f.h, "/p/sub", 0, NULL, &err) == 0);
 	snprintf(d, sizeof(d), "%s" V1 "/memory/p", f.root);
@@ -1064,13 +1067,13 @@ static void test_pids(void)
 
 static void test_freezer(void)
 {
-	int before = tap_failures;
+	int before;
 	_cleanup_error_ err_t err = NULL;
 	struct fake f;
 	bool frozen = true;
 	char d[512];
 
-	tap_begin("freezer: v1 freezer.state, v2 cgroup.freeze + cgroup.events");
+	before = tap_begin("freezer: v1 freezer.state, v2 cgroup.freeze + cgroup.events");
 	fake_init(&f, mi_v1, cg_v1, "", false);
 	CHECK(rune_cgroup_create(f.h, "/f", 0, NULL, &err) == 0);
 	CHECK(rune_cgroup_is_frozen(f.h, "/f", &frozen, &err) == 0 && !frozen);
@@ -1108,13 +1111,13 @@ static json_t *jpath(json_t *o, const char *a, const char *b, const char *c)
 
 static void test_stats(void)
 {
-	int before = tap_failures;
+	int before;
 	_cleanup_error_ err_t err = NULL;
 	struct fake f;
 	json_t *s = NULL;
 	long hz = sysconf(_SC_CLK_TCK);
 
-	tap_begin("stats: runc's events --stats shape from v1 and v2 files");
+	before = tap_begin("stats: runc's events --stats shape from v1 and v2 files");
 	fake_init(&f, mi_v1, cg_v1, "", false);
 	CHECK(rune_cgroup_create(f.h, "/s", 0, NULL, &err) == 0);
 	CHECK(rune_cgroup_stats(f.h, "/s", &s, &err) == 0);
@@ -1161,7 +1164,7 @@ static void test_stats(void)
 
 static void test_oom(void)
 {
-	int before = tap_failures;
+	int before;
 	_cleanup_error_ err_t err = NULL;
 	struct rune_cgroup_oom *w = NULL;
 	struct pollfd p;
@@ -1169,7 +1172,8 @@ static void test_oom(void)
 	struct fake f;
 	char d[512];
 
-	tap_begin("oom: v2 memory.events watch counts new oom_kills; v1 registers an eventfd");
+	before =
+	    tap_begin("oom: v2 memory.events watch counts new oom_kills; v1 registers an eventfd");
 	fake_init(&f, mi_v2, cg_v2, "memory", false);
 	CHECK(rune_cgroup_create(f.h, "/o", 0, NULL, &err) == 0);
 	CHECK(rune_cgroup_oom_open(f.h, "/o", &w, &err) == 0);
@@ -1210,12 +1214,12 @@ static void test_oom(void)
 
 static void test_conversions(void)
 {
-	int before = tap_failures;
+	int before;
 	_cleanup_error_ err_t err = NULL;
 	int64_t v = 0;
 	bool set = false;
 
-	tap_begin("conversions: shares->weight, blkio weight->io.weight, swap");
+	before = tap_begin("conversions: shares->weight, blkio weight->io.weight, swap");
 	CHECK(cg_shares_to_weight(0) == 0);
 	CHECK(cg_shares_to_weight(2) == 1);
 	CHECK(cg_shares_to_weight(1024) == 39);
@@ -1235,12 +1239,12 @@ static void test_conversions(void)
 
 static void test_allow_device(void)
 {
-	int before = tap_failures;
+	int before;
 	_cleanup_error_ err_t err = NULL;
 	json_t *res = json_object();
 	_cleanup_free_ char *s = NULL;
 
-	tap_begin("allow_device: appends allow rules for linux.devices");
+	before = tap_begin("allow_device: appends allow rules for linux.devices");
 	CHECK(rune_cgroup_allow_device(res, 'c', 1, 3, "rwm", &err) == 0);
 	CHECK(rune_cgroup_allow_device(res, 'b', 8, -1, "r", &err) == 0);
 	s = json_dumps(res, JSON_COMPACT | JSON_SORT_KEYS);
@@ -1254,7 +1258,7 @@ static void test_allow_device(void)
 /* The kernel's verifier is the judge of the program; load it when we may. */
 static void test_bpf_prog(void)
 {
-	int before = tap_failures;
+	int before;
 	_cleanup_error_ err_t err = NULL;
 	struct bpf_insn *insns = NULL;
 	size_t n = 0;
@@ -1263,7 +1267,7 @@ static void test_bpf_prog(void)
 			  "\"access\": \"rw\"}, {\"allow\": false, \"type\": \"c\", \"major\": 1, "
 			  "\"minor\": 3, \"access\": \"w\"}]");
 
-	tap_begin("eBPF device program: structure");
+	before = tap_begin("eBPF device program: structure");
 	CHECK(cg_bpf_devices_prog(rules, &insns, &n, &err) == 0);
 	/* prologue 6, deny-w and allow-rw (3 matches, 3 access, 2 return each), deny all 2 */
 	CHECK(n == 6 + 8 + 8 + 2);
@@ -1289,7 +1293,7 @@ static void test_bpf_prog(void)
 
 static void test_bpf_verifier(void)
 {
-	int before = tap_failures;
+	int before;
 	_cleanup_error_ err_t err = NULL;
 	json_t *rules = J("[{\"allow\": false, \"access\": \"rwm\"}, "
 			  "{\"allow\": true, \"type\": \"c\", \"major\": 1, \"minor\": 3, "
@@ -1297,7 +1301,7 @@ static void test_bpf_verifier(void)
 			  "\"access\": \"m\"}, {\"allow\": true, \"type\": \"a\"}]");
 	int fd;
 
-	tap_begin("eBPF device program: accepted by the kernel's verifier");
+	before = tap_begin("eBPF device program: accepted by the kernel's verifier");
 	fd = cg_bpf_devices_load(rules, &err);
 	if (fd < 0 && (fd == -EPERM || fd == -ENOSYS || fd == -EACCES)) {
 		printf("skip - %s: %s\n", tap_case, err_msg(err));
@@ -1333,12 +1337,12 @@ static void check_props(struct fake *f, const char *resources, const char *want)
 
 static void test_systemd_properties(void)
 {
-	int before = tap_failures;
+	int before;
 	_cleanup_error_ err_t err = NULL;
 	_cleanup_free_ char *slice = NULL, *unit = NULL;
 	struct fake f;
 
-	tap_begin("systemd driver: unit names, properties on hybrid (v1 names) and v2");
+	before = tap_begin("systemd driver: unit names, properties on hybrid (v1 names) and v2");
 	CHECK(cg_systemd_unit("/system.slice/rune-abc.scope", &slice, &unit, &err) == 0);
 	CHECK_STR(slice, "system.slice");
 	CHECK_STR(unit, "rune-abc.scope");
