@@ -443,17 +443,13 @@ static int append_props(sd_bus_message *m, json_t *props)
 					bytes[n++] = (uint8_t)json_integer_value(e);
 			}
 			r = sd.append_array(m, 'y', bytes, n);
-		} else if (strcmp(sig, "au") == 0 || strcmp(sig, "a(ss)") == 0) {
-			bool pairs = sig[1] == '(';
-			r = sd.open_container(m, 'a', sig + 1);
+		} else if (strcmp(sig, "au") == 0) {
+			r = sd.open_container(m, 'a', "u");
 			json_array_foreach(v, k, e)
 			{
 				if (r < 0)
 					break;
-				r = pairs ? sd.append(m, "(ss)",
-						      json_string_value(json_array_get(e, 0)),
-						      json_string_value(json_array_get(e, 1)))
-					  : sd.append(m, "u", (uint32_t)json_integer_value(e));
+				r = sd.append(m, "u", (uint32_t)json_integer_value(e));
 			}
 			if (r >= 0)
 				r = sd.close_container(m);
