@@ -6,8 +6,8 @@
 # DIR/rootfs: Debian's static /bin/busybox with every applet symlinked to it,
 #             a minimal /etc/passwd and /etc/group.
 # DIR/config.json: `runc spec`'s defaults (tests/integration/ocicfg.py),
-#             terminal false unless --tty, args as given (default: sh -c 'echo hello from a rune
-#             container').
+#             terminal false unless --tty, args as given (default: sh -c
+#             'echo hello from a rune container').
 set -euo pipefail
 
 usage() {

@@ -379,7 +379,7 @@ static __attribute__((noreturn)) void init_main(struct init_args *a)
 
 	sigset_t none;
 
-	/* `run` blocks signals to forward them: the workload must start with none blocked. */
+	/* `run` blocks signals to forward them: the init takes them while it sets up. */
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);

@@ -58,7 +58,6 @@ int rune_process_apply_identity(const struct rune_process *p, err_t *err);
 int rune_process_check_exe(const char *exe, err_t *err);
 /* Adds HOME from the rootfs's /etc/passwd (or "/") when the env lacks it; after pivot_root. */
 int rune_process_default_home(struct rune_process *p, err_t *err);
-/* execvpe with the process's own PATH (not rune's); only returns on error. */
 /* Resolves args[0] on the container's PATH; malloc'ed path or NULL. */
 char *rune_process_lookup(const struct rune_process *p, const char *arg0);
 

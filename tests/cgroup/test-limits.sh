@@ -9,7 +9,7 @@
 json() { echo "$2" >"$TMP/$1.json"; echo "$TMP/$1.json"; }
 
 # memory: 256M under a 64M limit is OOM-killed; 4M fits (with room for an
-# ASan-built helper, whose own footprint is about 16M).
+# ASan-built helper, whose own footprint is about 20M).
 if "$TOOL" dir / memory >/dev/null; then
 	P=$(cg mem)
 	mem='"limit": 67108864'
