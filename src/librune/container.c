@@ -677,7 +677,10 @@ static int create_container(const struct rune_ctx *ctx, const struct rune_create
 	st.dir = dir;
 	st.oci_version = cfg->oci_version;
 	st.pid = pid;
-	proc_start_time(pid, &st.pid_start_time);
+	if ((ret = proc_start_time(pid, &st.pid_start_time)) < 0) {
+		ret = err_sys(err, -ret, "read the start time of container init %d", pid);
+		goto fail;
+	}
 	st.bundle = (char *)o->bundle;
 	st.rootfs = cfg->root_path;
 	st.created = rfc3339_now();
@@ -689,6 +692,11 @@ static int create_container(const struct rune_ctx *ctx, const struct rune_create
 	st.use_terminal = cfg->process.terminal;
 	st.enclave = enclave ? rune_enclave_state(enclave) : NULL;
 	st.exec_socket = enclave ? rune_enclave_socket_path(enclave) : NULL;
+	st.process = json_object_get(cfg->root, "process");
+	st.seccomp = cfg->seccomp;
+	for (int k = 0; k < RUNE_NS_COUNT; k++)
+		if (cfg->ns[k].present)
+			st.namespaces |= rune_ns_clone_flag(k);
 
 	for (;;) {
 		int pf = -1;
@@ -999,6 +1007,18 @@ static int with_cgroup(const struct rune_state *s, struct rune_cgroup_host **h, 
 	return rune_cgroup_host_detect(h, err);
 }
 
+/* Signals the init through a pidfd checked against its start time: never a reused pid. */
+static int signal_init(const struct rune_state *s, int sig, err_t *err)
+{
+	_cleanup_close_ int pidfd = pidfd_open_same(s->pid, s->pid_start_time);
+
+	if (pidfd < 0)
+		return err_set(err, ESRCH, "container \"%s\" is not running", s->id);
+	if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
+		return err_sys(err, errno, "kill container \"%s\"", s->id);
+	return 0;
+}
+
 static void wait_gone(pid_t pid, unsigned long long start_time, int ms)
 {
 	struct timespec ts = { 0, 2 * 1000 * 1000 };
@@ -1040,7 +1060,7 @@ int rune_container_delete(const struct rune_ctx *ctx, const char *id, bool force
 	if (status != RUNE_STATUS_STOPPED) {
 		if (h && status == RUNE_STATUS_PAUSED)
 			rune_cgroup_freeze(h, s->cgroup_path, false, NULL);
-		kill(s->pid, SIGKILL);
+		signal_init(s, SIGKILL, NULL);
 		if (h)
 			rune_cgroup_kill(h, s->cgroup_path, SIGKILL, NULL);
 		wait_gone(s->pid, s->pid_start_time, 2000);
@@ -1088,8 +1108,8 @@ int rune_container_kill(const struct rune_ctx *ctx, const char *id, int sig, boo
 			return ret;
 		return rune_cgroup_kill(h, s->cgroup_path, sig, err);
 	}
-	if (kill(s->pid, sig) < 0)
-		return err_sys(err, errno, "kill container \"%s\"", id);
+	if ((ret = signal_init(s, sig, err)) < 0)
+		return ret;
 	/* A frozen task only dies once thawed: SIGKILL must reach a paused container. */
 	if (sig == SIGKILL && status == RUNE_STATUS_PAUSED) {
 		_cleanup_cgroup_host_ struct rune_cgroup_host *h = NULL;

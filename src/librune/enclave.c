@@ -891,23 +891,24 @@ static char *resolve_in_container(pid_t pid, char *const *env, const char *arg0)
 static int check_enclave_identity(const struct rune_state *s, const struct rune_process *p,
 				  err_t *err)
 {
-	_cleanup_config_ struct rune_config *cfg = NULL;
-	const struct rune_process *c;
+	struct rune_process c = { 0 };
+	int ret;
 
-	if (rune_config_load(s->bundle, &cfg, NULL) < 0 || !cfg->has_process)
-		return 0; /* the bundle is gone: nothing to compare with */
-	c = &cfg->process;
-	if (p->user.uid != c->user.uid || p->user.gid != c->user.gid)
-		return err_set(err, ENOTSUP,
-			       "exec into enclave container \"%s\" runs as its user %u:%u, not "
-			       "%u:%u: an enclave runtime has one identity",
-			       s->id, (unsigned)c->user.uid, (unsigned)c->user.gid,
-			       (unsigned)p->user.uid, (unsigned)p->user.gid);
-	if (p->cwd && c->cwd && strcmp(p->cwd, c->cwd) != 0)
-		return err_set(err, ENOTSUP,
-			       "exec into enclave container \"%s\" runs in its cwd %s, not %s",
-			       s->id, c->cwd, p->cwd);
-	return 0;
+	/* The identity frozen in the state at create, never the bundle's current one. */
+	if ((ret = rune_process_parse(s->process, "state: process", &c, err)) < 0)
+		return ret;
+	if (p->user.uid != c.user.uid || p->user.gid != c.user.gid)
+		ret = err_set(err, ENOTSUP,
+			      "exec into enclave container \"%s\" runs as its user %u:%u, not "
+			      "%u:%u: an enclave runtime has one identity",
+			      s->id, (unsigned)c.user.uid, (unsigned)c.user.gid,
+			      (unsigned)p->user.uid, (unsigned)p->user.gid);
+	else if (p->cwd && c.cwd && strcmp(p->cwd, c.cwd) != 0)
+		ret = err_set(err, ENOTSUP,
+			      "exec into enclave container \"%s\" runs in its cwd %s, not %s",
+			      s->id, c.cwd, p->cwd);
+	rune_process_clear(&c);
+	return ret;
 }
 
 int rune_enclave_exec(const struct rune_ctx *ctx, const struct rune_state *s,

@@ -32,55 +32,46 @@
 #include "librune/sync.h"
 #include "librune/util.h"
 
-static const struct {
-	const char *name;
-	int flag;
-} exec_ns_order[] = {
-	{ "user", CLONE_NEWUSER }, { "ipc", CLONE_NEWIPC }, { "uts", CLONE_NEWUTS },
-	{ "net", CLONE_NEWNET },   { "pid", CLONE_NEWPID }, { "cgroup", CLONE_NEWCGROUP },
-	{ "time", 0x00000080 },	   { "mnt", CLONE_NEWNS },
-};
-
-static bool same_ns(pid_t pid, const char *name)
+static bool same_user_ns(pid_t pid)
 {
-	char a[64], b[64];
-	struct stat sa, sb;
+	char path[64];
+	struct stat a, b;
 
-	snprintf(a, sizeof(a), "/proc/%d/ns/%s", pid, name);
-	snprintf(b, sizeof(b), "/proc/self/ns/%s", name);
-	if (stat(a, &sa) < 0 || stat(b, &sb) < 0)
-		return true;
-	return sa.st_ino == sb.st_ino && sa.st_dev == sb.st_dev;
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", pid);
+	return stat(path, &a) == 0 && stat("/proc/self/ns/user", &b) == 0 && a.st_ino == b.st_ino &&
+	       a.st_dev == b.st_dev;
 }
 
-static int enter_namespaces(pid_t pid, err_t *err)
+/*
+ * Joins every namespace the config lists, all at once through a pidfd of the
+ * init checked against its recorded start time: if the init died or its pid
+ * was reused, this fails instead of leaving the process in rune's own
+ * namespaces. Only a kind this kernel lacks is skipped.
+ */
+static int enter_namespaces(const struct rune_state *s, err_t *err)
 {
-	int fds[ARRAY_SIZE(exec_ns_order)];
-	int ret = 0;
+	unsigned long flags = s->namespaces;
+	_cleanup_close_ int pidfd = -1;
 
-	/* Open them all first: after joining the mount namespace /proc is the container's. */
-	for (size_t i = 0; i < ARRAY_SIZE(exec_ns_order); i++) {
+	pidfd = pidfd_open_same(s->pid, s->pid_start_time);
+	if (pidfd < 0)
+		return err_set(err, ESRCH, "container \"%s\": init %d is gone", s->id, s->pid);
+	for (int k = 0; k < RUNE_NS_COUNT; k++) {
 		char path[64];
-		fds[i] = -1;
-		if (same_ns(pid, exec_ns_order[i].name))
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/ns/%s", pid, exec_ns_order[i].name);
-		fds[i] = open(path, O_RDONLY | O_CLOEXEC);
-		if (fds[i] < 0 && errno != ENOENT) {
-			ret = err_sys(err, errno, "open %s", path);
-			goto out;
-		}
+		snprintf(path, sizeof(path), "/proc/self/ns/%s",
+			 k == RUNE_NS_NET   ? "net"
+			 : k == RUNE_NS_MNT ? "mnt"
+					    : rune_ns_name(k));
+		if (access(path, F_OK) < 0)
+			flags &= ~(unsigned long)rune_ns_clone_flag(k);
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(exec_ns_order); i++)
-		if (fds[i] >= 0 && setns(fds[i], exec_ns_order[i].flag) < 0) {
-			ret = err_sys(err, errno, "join %s namespace", exec_ns_order[i].name);
-			goto out;
-		}
-out:
-	for (size_t i = 0; i < ARRAY_SIZE(exec_ns_order); i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
-	return ret;
+	/* The kernel refuses to re-enter the user namespace one is in (a joined host's). */
+	if ((flags & CLONE_NEWUSER) && same_user_ns(s->pid))
+		flags &= ~(unsigned long)CLONE_NEWUSER;
+	if (flags && setns(pidfd, flags) < 0)
+		return err_sys(err, errno, "container \"%s\": join the namespaces of init %d",
+			       s->id, s->pid);
+	return 0;
 }
 
 static int exec_process_setup(const struct rune_exec_opts *o, struct rune_seccomp *seccomp,
@@ -155,7 +146,7 @@ static __attribute__((noreturn)) void exec_helper(const struct rune_exec_opts *o
 		ret = rune_cgroup_enter_task(h, s->cgroup_path, 0, false, &err);
 	else
 		ret = 0;
-	if (ret < 0 || (ret = enter_namespaces(s->pid, &err)) < 0)
+	if (ret < 0 || (ret = enter_namespaces(s, &err)) < 0)
 		goto fail;
 	pid = fork();
 	if (pid < 0) {
@@ -201,17 +192,16 @@ int rune_container_exec(const struct rune_ctx *ctx, const struct rune_exec_opts 
 	if (o->process->terminal && o->detach && !o->console_socket)
 		return err_set(err, EINVAL,
 			       "cannot allocate a tty without --console-socket when detached");
+	if (s->process == NULL)
+		return err_set(err, EINVAL,
+			       "container \"%s\": its state has no frozen process (created by an "
+			       "older rune): exec would not know its privileges",
+			       o->id);
 	if (s->enclave)
 		return rune_enclave_exec(ctx, s, o, exit_status, err);
-	if (s->bundle) {
-		/* The container's seccomp profile applies to exec'd processes too. */
-		_cleanup_config_ struct rune_config *cfg = NULL;
-		err_t e2 = NULL;
-		if (rune_config_load(s->bundle, &cfg, &e2) == 0 && cfg->seccomp &&
-		    (ret = rune_seccomp_prepare(cfg->seccomp, &seccomp, err)) < 0)
-			return ret;
-		err_free(&e2);
-	}
+	/* The container's seccomp profile, as frozen at create, applies to exec'd processes. */
+	if (s->seccomp && (ret = rune_seccomp_prepare(s->seccomp, &seccomp, err)) < 0)
+		return ret;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		ret = err_sys(err, errno, "socketpair");
 		goto out;

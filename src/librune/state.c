@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "librune/cgroup.h"
+#include "librune/config.h"
 #include "librune/util.h"
 
 const char *rune_status_name(enum rune_status s)
@@ -38,6 +39,29 @@ int rune_id_validate(const char *id, err_t *err)
 char *rune_state_dir(const char *root, const char *id)
 {
 	return path_join(root, id);
+}
+
+static json_t *namespaces_to_json(unsigned long flags)
+{
+	json_t *a = json_array();
+
+	for (int k = 0; a && k < RUNE_NS_COUNT; k++)
+		if (flags & (unsigned long)rune_ns_clone_flag(k))
+			json_array_append_new(a, json_string(rune_ns_name(k)));
+	return a;
+}
+
+static unsigned long namespaces_from_json(json_t *a)
+{
+	unsigned long flags = 0;
+	size_t k;
+	json_t *v;
+
+	json_array_foreach(a, k, v)
+		for (int k = 0; k < RUNE_NS_COUNT; k++)
+			if (json_is_string(v) && strcmp(json_string_value(v), rune_ns_name(k)) == 0)
+				flags |= rune_ns_clone_flag(k);
+	return flags;
 }
 
 static char *dup_str(json_t *o, const char *key)
@@ -95,6 +119,9 @@ int rune_state_load(const char *root, const char *id, struct rune_state **out, e
 	s->annotations = json_incref(json_object_get(j, "annotations"));
 	s->hooks = json_incref(json_object_get(j, "hooks"));
 	s->enclave = json_incref(json_object_get(j, "enclave"));
+	s->process = json_incref(json_object_get(j, "process"));
+	s->seccomp = json_incref(json_object_get(j, "seccomp"));
+	s->namespaces = namespaces_from_json(json_object_get(j, "namespaces"));
 	json_decref(j);
 	*out = s;
 	return 0;
@@ -126,6 +153,11 @@ int rune_state_save(const struct rune_state *s, err_t *err)
 		json_object_set(j, "hooks", s->hooks);
 	if (s->enclave)
 		json_object_set(j, "enclave", s->enclave);
+	if (s->process)
+		json_object_set(j, "process", s->process);
+	if (s->seccomp)
+		json_object_set(j, "seccomp", s->seccomp);
+	json_object_set_new(j, "namespaces", namespaces_to_json(s->namespaces));
 	text = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	if (text == NULL)
@@ -150,6 +182,8 @@ void rune_state_free(struct rune_state *s)
 	json_decref(s->annotations);
 	json_decref(s->hooks);
 	json_decref(s->enclave);
+	json_decref(s->process);
+	json_decref(s->seccomp);
 	free(s);
 }
 

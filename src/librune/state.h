@@ -14,7 +14,8 @@
 
 #include "common/error.h"
 
-#define RUNE_STATE_VERSION 1
+/* 2: the frozen process, seccomp and namespaces that `exec` needs. */
+#define RUNE_STATE_VERSION 2
 #define RUNE_DEFAULT_ROOT  "/run/rune"
 /* Exists while the container is created and not yet started (the init waits on it). */
 #define RUNE_START_SOCKET "start.sock"
@@ -44,6 +45,13 @@ struct rune_state {
 	json_t *enclave;   /* enclave settings, owned, or NULL */
 	char *exec_socket; /* enclave containers: init-runelet's control socket */
 	bool use_terminal;
+	/*
+	 * Frozen at create, as runc does: what `exec` gives a new process never
+	 * comes from the bundle, which may since have changed or gone.
+	 */
+	json_t *process;	  /* the config's process (template and privileges), owned */
+	json_t *seccomp;	  /* linux.seccomp, owned, or NULL */
+	unsigned long namespaces; /* CLONE_NEW* of the namespaces the config lists */
 };
 
 const char *rune_status_name(enum rune_status s);
@@ -56,7 +64,7 @@ int rune_state_load(const char *root, const char *id, struct rune_state **out, e
 int rune_state_save(const struct rune_state *s, err_t *err);
 void rune_state_free(struct rune_state *s);
 
-/* Current status, from the init's liveness, the exec fifo and the freezer. */
+/* Current status, from the init's liveness, start.sock and the freezer. */
 enum rune_status rune_state_status(const struct rune_state *s);
 
 /* The OCI state JSON (what `rune state` prints and hooks read on stdin). */
@@ -65,7 +73,7 @@ json_t *rune_state_to_oci(const struct rune_state *s, enum rune_status status);
 /* Lists the ids under root. */
 int rune_state_list(const char *root, char ***ids, err_t *err);
 
-/* Takes an exclusive flock on <dir>/lock style file in the state dir; returns the fd. */
+/* Takes an exclusive flock on the state dir itself; returns the fd. */
 int rune_state_lock(const char *dir, err_t *err);
 
 static inline void rune_state_freep(struct rune_state **s)

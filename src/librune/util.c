@@ -256,11 +256,25 @@ bool proc_alive(pid_t pid, unsigned long long start_time)
 	return start_time == 0 || st == start_time;
 }
 
-bool proc_is_zombie(pid_t pid)
+int pidfd_open_same(pid_t pid, unsigned long long start_time)
 {
+	unsigned long long st;
 	char state;
+	int fd;
 
-	return read_stat_field(pid, 3, &state, NULL) == 0 && state == 'Z';
+	if (pid <= 0 || start_time == 0)
+		return -ESRCH;
+	fd = syscall(SYS_pidfd_open, pid, 0);
+	if (fd < 0)
+		return -errno;
+	/* Checked after the open: a pid reused before it shows another start time, and
+	 * the pidfd itself never follows a pid reused after it. */
+	if (read_stat_field(pid, 22, &state, &st) < 0 || st != start_time || state == 'Z' ||
+	    state == 'X') {
+		close(fd);
+		return -ESRCH;
+	}
+	return fd;
 }
 
 int parse_ull(const char *s, unsigned long long *out)
@@ -302,31 +316,6 @@ char *rfc3339_now(void)
 	if (asprintf(&r, "%s.%09ldZ", buf, ts.tv_nsec) < 0)
 		return NULL;
 	return r;
-}
-
-static bool fd_kept(int fd, const int *keep, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (keep[i] == fd)
-			return true;
-	return false;
-}
-
-int close_fds_from(int first, const int *keep, size_t n)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *de;
-
-	if (d == NULL)
-		return -errno;
-	while ((de = readdir(d))) {
-		int fd = atoi(de->d_name);
-		if (de->d_name[0] == '.' || fd < first || fd == dirfd(d) || fd_kept(fd, keep, n))
-			continue;
-		close(fd);
-	}
-	closedir(d);
-	return 0;
 }
 
 /*

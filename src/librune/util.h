@@ -58,8 +58,11 @@ int strv_append(char ***v, const char *s);
 int proc_start_time(pid_t pid, unsigned long long *out);
 /* Whether pid is alive and (if start_time is non-zero) is the same process. */
 bool proc_alive(pid_t pid, unsigned long long start_time);
-/* Whether the process is a zombie. */
-bool proc_is_zombie(pid_t pid);
+/*
+ * A pidfd (close-on-exec) for the live process that was pid at start_time;
+ * -ESRCH when that process is gone or a zombie, or start_time is unknown.
+ */
+int pidfd_open_same(pid_t pid, unsigned long long start_time);
 
 /* Parses a non-negative decimal into an unsigned long long; -EINVAL if bad. */
 int parse_ull(const char *s, unsigned long long *out);
@@ -68,8 +71,6 @@ char *path_join(const char *a, const char *b);
 /* RFC 3339 with nanoseconds, UTC (what runc writes in "created"). */
 char *rfc3339_now(void);
 
-/* Closes every fd >= first except those in keep[] (n entries). */
-int close_fds_from(int first, const int *keep, size_t n);
 /* Marks every fd >= first close-on-exec. */
 int cloexec_fds_from(int first);
 void reset_signals_for_workload(void);

@@ -46,25 +46,23 @@ static int set_env(char ***env, const char *kv)
 	return strv_append(env, kv);
 }
 
-/* The config's process is the template for an argv exec, as in runc. */
+/* The config's process, frozen in the state at create, is the template of an argv exec. */
 static int template_process(const struct rune_ctx *ctx, const char *id, struct rune_process *p,
 			    err_t *err)
 {
 	_cleanup_state_ struct rune_state *s = NULL;
-	_cleanup_config_ struct rune_config *cfg = NULL;
 	int ret;
 
 	if ((ret = rune_state_load(ctx->root, id, &s, err)) < 0)
 		return ret;
-	if (rune_config_load(s->bundle, &cfg, NULL) < 0 || !cfg->has_process) {
-		p->cwd = strdup("/");
+	/* rune_container_exec refuses a state without it, with the reason. */
+	if (s->process == NULL)
 		return 0;
-	}
-	*p = cfg->process;
-	memset(&cfg->process, 0, sizeof(cfg->process));
+	if ((ret = rune_process_parse(s->process, "state: process", p, err)) < 0)
+		return ret;
 	p->terminal = false;
 	p->console_height = p->console_width = 0;
-	p->scheduler = p->io_priority = NULL; /* borrowed from cfg->root */
+	p->scheduler = p->io_priority = NULL; /* borrowed from the state's JSON */
 	strv_free(p->args);
 	p->args = NULL;
 	return 0;

@@ -1,0 +1,239 @@
+#!/bin/bash
+# timeout: 240
+# Fail closed (issue 10): what rune does for a container must come from what
+# it recorded at create, never from a bundle that changed since, nor from a
+# pid that may have been reused.
+. "$(dirname "$0")/lib.sh"
+
+# status_of FIELD TEXT: a /proc/<pid>/status field, tabs stripped
+status_of() { printf '%s\n' "$2" | sed -n "s/^$1:[[:space:]]*//p"; }
+
+# A bundle whose process has few capabilities, no_new_privs and a seccomp
+# filter; sleep as the init.
+privileged_bits_bundle() {
+	new_bundle
+	cfg_args sleep 1000
+	cfg_set .process.noNewPrivileges true
+	cfg_set .process.capabilities \
+		'{"bounding":["CAP_KILL"],"effective":["CAP_KILL"],"permitted":["CAP_KILL"]}'
+	cfg_set .linux.seccomp \
+		'{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mknodat"],"action":"SCMP_ACT_ERRNO"}]}'
+}
+
+assert_confined() { # STATUS-TEXT WHAT
+	assert_eq 0000000000000020 "$(status_of CapEff "$1")" "$2: CapEff (CAP_KILL only)"
+	assert_eq 0000000000000020 "$(status_of CapBnd "$1")" "$2: CapBnd"
+	assert_eq 1 "$(status_of NoNewPrivs "$1")" "$2: NoNewPrivs"
+	assert_eq 2 "$(status_of Seccomp "$1")" "$2: Seccomp"
+}
+
+t_exec_privileges_without_bundle() {
+	privileged_bits_bundle
+	rtc run -d --bundle "$B" "$ID"
+	assert_rc 0 "run -d"
+	rtc exec "$ID" cat /proc/self/status
+	assert_rc 0 "exec"
+	assert_confined "$OUT" "exec with the bundle in place"
+	mv "$B/config.json" "$B/config.json.moved"
+	rtc exec "$ID" cat /proc/self/status
+	mv "$B/config.json.moved" "$B/config.json"
+	# runc 1.1 builds exec's process from the bundle: it refuses (fails closed).
+	[ "$IS_RUNC" = 1 ] && [ "$RC" != 0 ] && skip "runc reads config.json at exec and refuses without it"
+	assert_rc 0 "exec with config.json gone"
+	assert_confined "$OUT" "exec with config.json gone"
+	echo '{ broken' >"$B/config.json.new"
+	mv "$B/config.json" "$B/config.json.orig"
+	mv "$B/config.json.new" "$B/config.json"
+	rtc exec "$ID" cat /proc/self/status
+	mv "$B/config.json.orig" "$B/config.json"
+	assert_rc 0 "exec with a broken config.json"
+	assert_confined "$OUT" "exec with a broken config.json"
+}
+
+t_exec_privileges_bundle_edited() {
+	privileged_bits_bundle
+	rtc run -d --bundle "$B" "$ID"
+	assert_rc 0 "run -d"
+	# Whoever can write the bundle after create gains nothing for exec.
+	cfg_set .process.noNewPrivileges false
+	cfg_del .linux.seccomp
+	cfg_set .process.capabilities \
+		'{"bounding":["CAP_SYS_ADMIN","CAP_KILL"],"effective":["CAP_SYS_ADMIN","CAP_KILL"],"permitted":["CAP_SYS_ADMIN","CAP_KILL"]}'
+	cfg_set .process.user '{"uid":0,"gid":0}'
+	rtc exec "$ID" cat /proc/self/status
+	assert_rc 0 "exec"
+	[ "$IS_RUNC" = 1 ] && [ "$(status_of CapEff "$OUT")" != 0000000000000020 ] &&
+		differs_from_runc "runc 1.1 takes exec's capabilities from the bundle's current config.json"
+	assert_confined "$OUT" "exec after config.json was edited"
+}
+
+t_exec_refuses_state_without_process() {
+	new_bundle
+	cfg_args sleep 1000
+	rtc run -d --bundle "$B" "$ID"
+	assert_rc 0 "run -d"
+	[ "$IS_RUNC" = 1 ] && skip "rune's state format"
+	# A state written by an older rune, which froze nothing.
+	"$PY" - "$ROOT/$ID/state.json" <<-'EOF'
+		import json, sys
+		p = sys.argv[1]
+		d = json.load(open(p))
+		d.pop("process", None)
+		d["version"] = 1
+		json.dump(d, open(p, "w"))
+	EOF
+	rtc exec "$ID" true
+	assert_fails "exec without a frozen process"
+	assert_clear_error "frozen process" "exec"
+}
+
+# A preload library that stops rune at the moments that matter until the test
+# says go: in the exec helper right after fork (before it joins anything), and
+# just before kill(2) or pidfd_send_signal(2).
+build_gate() {
+	GATE_SO=$T/gate.so
+	[ -e "$GATE_SO" ] && return 0
+	command -v cc >/dev/null || skip "no C compiler for the preload gate"
+	cat >"$T/gate.c" <<-'EOF'
+		#define _GNU_SOURCE
+		#include <dlfcn.h>
+		#include <fcntl.h>
+		#include <signal.h>
+		#include <stdarg.h>
+		#include <stdio.h>
+		#include <stdlib.h>
+		#include <sys/syscall.h>
+		#include <unistd.h>
+
+		static void gate(const char *what)
+		{
+			const char *dir = getenv("RUNE_TEST_GATE");
+			char p[4096];
+
+			if (dir == NULL)
+				return;
+			snprintf(p, sizeof(p), "%s/%s", dir, what);
+			close(open(p, O_CREAT | O_WRONLY, 0644));
+			snprintf(p, sizeof(p), "%s/go", dir);
+			for (int i = 0; i < 1000 && access(p, F_OK) != 0; i++)
+				usleep(10000);
+		}
+
+		pid_t fork(void)
+		{
+			pid_t (*real)(void) = (pid_t(*)(void))dlsym(RTLD_NEXT, "fork");
+			pid_t r = real();
+
+			if (r == 0)
+				gate("forked");
+			return r;
+		}
+
+		int kill(pid_t pid, int sig)
+		{
+			int (*real)(pid_t, int) = (int (*)(pid_t, int))dlsym(RTLD_NEXT, "kill");
+
+			gate("signalling");
+			return real(pid, sig);
+		}
+
+		long syscall(long n, ...)
+		{
+			long (*real)(long, ...) = (long (*)(long, ...))dlsym(RTLD_NEXT, "syscall");
+			long a[6];
+			va_list ap;
+
+			va_start(ap, n);
+			for (int i = 0; i < 6; i++)
+				a[i] = va_arg(ap, long);
+			va_end(ap);
+			if (n == SYS_pidfd_send_signal)
+				gate("signalling");
+			return real(n, a[0], a[1], a[2], a[3], a[4], a[5]);
+		}
+	EOF
+	cc -shared -fPIC -o "$GATE_SO" "$T/gate.c" -ldl || skip "cannot build the preload gate"
+}
+
+# in_pidns SCRIPT: SCRIPT in a private pid namespace (bash as its pid 1, so
+# every process it starts dies with it), where the test can hand a dead
+# init's pid to another process.
+in_pidns() {
+	RUNTIME=$RUNTIME ROOT=$ROOT B=$B ID=$ID T=$T GATE_SO=$GATE_SO \
+		timeout -k 5 60 unshare -pf --mount-proc bash -c "$1"
+}
+
+# The scenario both cases share: the init dies while rune waits at the gate,
+# and a process outside the container takes over its pid.
+PIDNS_LIB='
+set -u
+rt() { "$RUNTIME" --root "$ROOT" "$@"; }
+gated() { # WHAT: wait until rune is held at the gate WHAT
+	for _ in $(seq 500); do [ -e "$T/gate/$1" ] && return 0; sleep 0.01; done
+	echo "# rune never reached the gate $1"; exit 1
+}
+take_over_init_pid() { # then $VICTIM holds the pid the init had
+	local pid=$1
+	kill -9 "$pid"
+	for _ in $(seq 500); do [ -e /proc/$pid ] || break; sleep 0.01; done
+	echo $((pid - 1)) >/proc/sys/kernel/ns_last_pid
+	sleep 100 &
+	VICTIM=$!
+	[ "$VICTIM" = "$pid" ] || { echo "# pid $pid was not reused (got $VICTIM)"; exit 77; }
+}
+rt run -d --bundle "$B" "$ID" || exit 1
+INIT=$(rt state "$ID" | sed -n "s/.*\"pid\": *\([0-9]*\).*/\1/p")
+[ -n "$INIT" ] || exit 1
+rm -rf "$T/gate"; mkdir "$T/gate"
+'
+
+t_exec_init_pid_reused() {
+	[ "$IS_RUNC" = 1 ] && skip "the preload gate needs a runtime linked with libc"
+	build_gate
+	new_bundle
+	cfg_args sleep 1000
+	in_pidns "$PIDNS_LIB"'
+	RUNE_TEST_GATE=$T/gate LD_PRELOAD=$GATE_SO "$RUNTIME" --root "$ROOT" \
+		exec "$ID" /bin/sh -c "echo escaped > $T/escaped" >"$T/exec.out" 2>&1 &
+	EXEC=$!
+	gated forked
+	take_over_init_pid "$INIT"
+	touch "$T/gate/go"
+	wait $EXEC
+	echo "# exec exited $? with: $(cat "$T/exec.out")"
+	[ -e "$T/escaped" ] && { echo "# the exec ran in the host namespaces"; exit 1; }
+	exit 0' || {
+		rc=$?
+		[ $rc = 77 ] && skip "the dead init's pid could not be reused"
+		fail "exec joined whatever took the init's pid (status $rc)"
+	}
+}
+
+t_kill_init_pid_reused() {
+	[ "$IS_RUNC" = 1 ] && skip "the preload gate needs a runtime linked with libc"
+	build_gate
+	new_bundle
+	cfg_args sleep 1000
+	in_pidns "$PIDNS_LIB"'
+	RUNE_TEST_GATE=$T/gate LD_PRELOAD=$GATE_SO "$RUNTIME" --root "$ROOT" \
+		kill "$ID" KILL >"$T/kill.out" 2>&1 &
+	KILLER=$!
+	gated signalling
+	take_over_init_pid "$INIT"
+	touch "$T/gate/go"
+	wait $KILLER
+	echo "# kill exited $? with: $(cat "$T/kill.out")"
+	sleep 0.2
+	kill -0 $VICTIM 2>/dev/null || { echo "# kill signalled the process that took the pid"; exit 1; }
+	exit 0' || {
+		rc=$?
+		[ $rc = 77 ] && skip "the dead init's pid could not be reused"
+		fail "kill signalled whatever took the init's pid (status $rc)"
+	}
+}
+
+tcase "exec: privileges frozen at create, config.json gone or broken" t_exec_privileges_without_bundle
+tcase "exec: privileges frozen at create, config.json edited" t_exec_privileges_bundle_edited
+tcase "exec: a state without the frozen process is refused" t_exec_refuses_state_without_process
+tcase "exec: never joins a process that took a dead init's pid" t_exec_init_pid_reused
+tcase "kill: never signals a process that took a dead init's pid" t_kill_init_pid_reused
