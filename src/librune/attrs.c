@@ -168,9 +168,37 @@ int rune_apply_lsm(const struct rune_process *p, err_t *err)
 	return 0;
 }
 
+static bool is_own_namespace(const char *path, enum rune_ns_type ns)
+{
+	struct stat a, b;
+
+	return stat(path, &a) == 0 && stat(rune_ns_proc_path(ns), &b) == 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/* A sysctl is written in the namespace the container joins: never rune's own (the host's). */
+static int check_sysctl_namespaces(const struct rune_config *cfg, err_t *err)
+{
+	for (size_t i = 0; i < cfg->n_sysctls; i++) {
+		const struct rune_namespace *ns = &cfg->ns[cfg->sysctls[i].ns];
+
+		if (ns->path && is_own_namespace(ns->path, cfg->sysctls[i].ns))
+			return err_set(
+			    err, EPERM,
+			    "config.json: .linux.sysctl.%s: not allowed in the host's %s "
+			    "namespace (joined by path %s)",
+			    cfg->sysctls[i].key, rune_ns_name(cfg->sysctls[i].ns), ns->path);
+	}
+	return 0;
+}
+
 int rune_check_host_support(const struct rune_config *cfg, err_t *err)
 {
 	struct stat st;
+	int ret;
+
+	if ((ret = check_sysctl_namespaces(cfg, err)) < 0)
+		return ret;
 
 	if (cfg->intel_rdt && stat("/sys/fs/resctrl/info", &st) < 0)
 		return err_set(err, ENOTSUP,

@@ -663,6 +663,17 @@ const char *rune_ns_name(enum rune_ns_type t)
 	return ns_names[t];
 }
 
+const char *rune_ns_proc_path(enum rune_ns_type t)
+{
+	static const char *const paths[RUNE_NS_COUNT] = {
+		[RUNE_NS_PID] = "/proc/self/ns/pid",	   [RUNE_NS_NET] = "/proc/self/ns/net",
+		[RUNE_NS_MNT] = "/proc/self/ns/mnt",	   [RUNE_NS_IPC] = "/proc/self/ns/ipc",
+		[RUNE_NS_UTS] = "/proc/self/ns/uts",	   [RUNE_NS_USER] = "/proc/self/ns/user",
+		[RUNE_NS_CGROUP] = "/proc/self/ns/cgroup", [RUNE_NS_TIME] = "/proc/self/ns/time",
+	};
+	return paths[t];
+}
+
 int rune_ns_clone_flag(enum rune_ns_type t)
 {
 	static const int flags[RUNE_NS_COUNT] = {
@@ -859,10 +870,11 @@ static int check_sysctls(struct ctx *c, struct rune_config *cfg)
 		if (ns < 0)
 			return BAD(c, p,
 				   "not in a separate kernel namespace: it would change the host");
-		/* Joining the host's own namespace by path is no better than sharing it. */
+		/* Joining rune's own namespace by path is refused at create (host support). */
 		if (!cfg->ns[ns].present)
 			return BAD(c, p, "needs a new %s namespace in .linux.namespaces",
 				   rune_ns_name(ns));
+		cfg->sysctls[i].ns = ns;
 	}
 	return 0;
 }

@@ -129,6 +129,7 @@ enum rune_hook_kind {
 
 struct rune_sysctl {
 	char *key, *value;
+	enum rune_ns_type ns; /* the namespace the sysctl belongs to */
 };
 
 struct rune_config {
@@ -176,8 +177,9 @@ void rune_config_free(struct rune_config *c);
 /* linux.resources, created (owned by c->root) if the config has none; NULL on ENOMEM. */
 json_t *rune_config_resources(struct rune_config *c);
 
-const char *rune_ns_name(enum rune_ns_type t); /* "pid", "network", ... */
-int rune_ns_clone_flag(enum rune_ns_type t);   /* CLONE_NEW* */
+const char *rune_ns_name(enum rune_ns_type t);	    /* "pid", "network", ... */
+int rune_ns_clone_flag(enum rune_ns_type t);	    /* CLONE_NEW* */
+const char *rune_ns_proc_path(enum rune_ns_type t); /* "/proc/self/ns/net", ... */
 /* Capability name ("CAP_SYS_ADMIN") to number, -1 if unknown. */
 int rune_cap_from_name(const char *name);
 const char *rune_cap_name(int cap);

@@ -490,18 +490,22 @@ static void undo_create(struct create_cleanup *c)
 }
 
 /*
- * Socket activation: fds handed to rune under LISTEN_FDS pass on to the
+ * Socket activation: fds handed to rune under LISTEN_FDS (with LISTEN_PID
+ * naming rune, else they were meant for another process) pass on to the
  * workload (after the preserved ones' slot 3..), with LISTEN_FDS and
  * LISTEN_PID=1 in its environment, as runc does.
  */
 static int add_listen_fds(struct rune_config *cfg, const struct rune_create_opts *o,
 			  int *preserve_fds, err_t *err)
 {
-	const char *v = getenv("LISTEN_FDS");
-	unsigned long long n;
+	const char *v = getenv("LISTEN_FDS"), *who = getenv("LISTEN_PID");
+	unsigned long long n, pid;
 	char buf[64];
 
+	/* sd_listen_fds(3): the fds are ours only if LISTEN_PID names us. */
 	if (v == NULL || parse_ull(v, &n) < 0 || n == 0 || n > 1024)
+		return 0;
+	if (who == NULL || parse_ull(who, &pid) < 0 || pid != (unsigned long long)getpid())
 		return 0;
 	*preserve_fds = o->preserve_fds > (int)n ? o->preserve_fds : (int)n;
 	snprintf(buf, sizeof(buf), "LISTEN_FDS=%llu", n);
@@ -517,7 +521,7 @@ static int create_container(const struct rune_ctx *ctx, const struct rune_create
 	_cleanup_config_ struct rune_config *cfg = NULL;
 	_cleanup_cgroup_host_ struct rune_cgroup_host *cgh = NULL;
 	_cleanup_free_ char *dir = NULL, *start_path = NULL, *cgpath = NULL;
-	_cleanup_close_ int master = -1;
+	_cleanup_close_ int master = -1, own_pidns = -1;
 	struct rune_seccomp *seccomp = NULL;
 	struct rune_enclave *enclave = NULL;
 	struct create_cleanup undo = { 0 };
@@ -589,8 +593,10 @@ static int create_container(const struct rune_ctx *ctx, const struct rune_create
 	if (cfg->ns[RUNE_NS_PID].present && cfg->ns[RUNE_NS_PID].path) {
 		_cleanup_close_ int fd = open(cfg->ns[RUNE_NS_PID].path, O_RDONLY | O_CLOEXEC);
 
+		/* Only the init goes there: rune's later children (hooks) stay in ours. */
+		own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
 		leak_check_now();
-		if (fd < 0 || setns(fd, CLONE_NEWPID) < 0) {
+		if (fd < 0 || own_pidns < 0 || setns(fd, CLONE_NEWPID) < 0) {
 			ret =
 			    err_sys(err, errno, "join pid namespace %s", cfg->ns[RUNE_NS_PID].path);
 			goto fail;
@@ -616,6 +622,11 @@ static int create_container(const struct rune_ctx *ctx, const struct rune_create
 	pid = clone3_fork(flags, v2fd, &in_v2);
 	if (v2fd >= 0)
 		close(v2fd);
+	if (pid > 0 && own_pidns >= 0 && setns(own_pidns, CLONE_NEWPID) < 0) {
+		undo.child = pid;
+		ret = err_sys(err, errno, "return to rune's own pid namespace");
+		goto fail;
+	}
 	/* In a new user namespace the init can't write the host's cgroup files: we move it. */
 	self_move = !cfg->ns[RUNE_NS_USER].present && !ctx->systemd_cgroup;
 	if (pid < 0) {

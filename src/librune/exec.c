@@ -56,15 +56,9 @@ static int enter_namespaces(const struct rune_state *s, err_t *err)
 	pidfd = pidfd_open_same(s->pid, s->pid_start_time);
 	if (pidfd < 0)
 		return err_set(err, ESRCH, "container \"%s\": init %d is gone", s->id, s->pid);
-	for (int k = 0; k < RUNE_NS_COUNT; k++) {
-		char path[64];
-		snprintf(path, sizeof(path), "/proc/self/ns/%s",
-			 k == RUNE_NS_NET   ? "net"
-			 : k == RUNE_NS_MNT ? "mnt"
-					    : rune_ns_name(k));
-		if (access(path, F_OK) < 0)
+	for (int k = 0; k < RUNE_NS_COUNT; k++)
+		if (access(rune_ns_proc_path(k), F_OK) < 0)
 			flags &= ~(unsigned long)rune_ns_clone_flag(k);
-	}
 	/* The kernel refuses to re-enter the user namespace one is in (a joined host's). */
 	if ((flags & CLONE_NEWUSER) && same_user_ns(s->pid))
 		flags &= ~(unsigned long)CLONE_NEWUSER;

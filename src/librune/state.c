@@ -54,13 +54,13 @@ static json_t *namespaces_to_json(unsigned long flags)
 static unsigned long namespaces_from_json(json_t *a)
 {
 	unsigned long flags = 0;
-	size_t k;
+	size_t i;
 	json_t *v;
 
-	json_array_foreach(a, k, v)
-		for (int k = 0; k < RUNE_NS_COUNT; k++)
-			if (json_is_string(v) && strcmp(json_string_value(v), rune_ns_name(k)) == 0)
-				flags |= rune_ns_clone_flag(k);
+	json_array_foreach(a, i, v) for (int k = 0; k < RUNE_NS_COUNT;
+					 k++) if (json_is_string(v) && strcmp(json_string_value(v),
+									      rune_ns_name(k)) == 0)
+	    flags |= rune_ns_clone_flag(k);
 	return flags;
 }
 

@@ -107,19 +107,24 @@ int write_file(const char *path, const void *data, size_t len, mode_t mode, err_
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, err_t *err)
 {
 	_cleanup_free_ char *tmp = NULL;
+	_cleanup_close_ int fd = -1;
 	int ret;
 
-	if (asprintf(&tmp, "%s.tmp", path) < 0)
+	/* A fresh name (O_EXCL, never through a planted symlink), renamed over path. */
+	if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
 		return err_sys(err, ENOMEM, "write %s", path);
-	ret = write_file(tmp, data, len, mode, err);
-	if (ret < 0)
-		return ret;
-	if (rename(tmp, path) < 0) {
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(err, errno, "create a temporary file for %s", path);
+	if (fchmod(fd, mode) < 0)
+		ret = err_sys(err, errno, "chmod %s", tmp);
+	else if ((ret = write_all(fd, data, len)) < 0)
+		ret = err_sys(err, -ret, "write %s", tmp);
+	else if (rename(tmp, path) < 0)
 		ret = err_sys(err, errno, "rename %s", tmp);
+	if (ret < 0)
 		unlink(tmp);
-		return ret;
-	}
-	return 0;
+	return ret;
 }
 
 int mkdir_p(const char *path, mode_t mode, err_t *err)

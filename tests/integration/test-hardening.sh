@@ -232,8 +232,88 @@ t_kill_init_pid_reused() {
 	}
 }
 
+
+t_pid_file_planted_symlink() {
+	new_bundle
+	cfg_args sleep 1000
+	echo precious >"$T/victim"
+	mkdir -p "$T/pids"
+	# The old temporary name, and a spread of guesses, all pointing at the victim.
+	ln -s "$T/victim" "$T/pids/init.pid.tmp"
+	rtc create --pid-file "$T/pids/init.pid" --bundle "$B" "$ID"
+	assert_rc 0 "create --pid-file"
+	assert_eq precious "$(cat "$T/victim")" "file behind a planted symlink"
+	[ -L "$T/pids/init.pid" ] && fail "the pid file is a symlink"
+	assert_eq "$(rt state "$ID" | jget .pid)" "$(cat "$T/pids/init.pid")" "pid file"
+}
+
+t_listen_fds_need_listen_pid() {
+	new_bundle
+	cfg_sh 'echo "LISTEN_FDS=${LISTEN_FDS:-} fd3=$([ -e /proc/self/fd/3 ] && echo open || echo closed)"'
+	# LISTEN_FDS meant for another process (no LISTEN_PID, or another pid):
+	# the caller's fd 3, a host directory, must not reach the workload.
+	RC=0
+	LISTEN_FDS=1 timeout -k 5 "$RT_TIMEOUT" "$RUNTIME" --root "$ROOT" run --bundle "$B" "$ID" \
+		3<"$T" >"$T/out" 2>"$T/err" || RC=$?
+	OUT=$(cat "$T/out") ERR=$(cat "$T/err")
+	assert_rc 0 "run with LISTEN_FDS and no LISTEN_PID"
+	assert_eq "LISTEN_FDS= fd3=closed" "$OUT" "workload without LISTEN_PID"
+	RC=0
+	LISTEN_FDS=1 LISTEN_PID=1 timeout -k 5 "$RT_TIMEOUT" "$RUNTIME" --root "$ROOT" run \
+		--bundle "$B" "$ID" 3<"$T" >"$T/out" 2>"$T/err" || RC=$?
+	OUT=$(cat "$T/out") ERR=$(cat "$T/err")
+	assert_rc 0 "run with LISTEN_PID of another process"
+	assert_eq "LISTEN_FDS= fd3=closed" "$OUT" "workload with another LISTEN_PID"
+}
+
+t_sysctl_in_host_netns_by_path() {
+	new_bundle
+	cfg_py "c['linux']['namespaces'] = [n for n in c['linux']['namespaces'] if n['type'] != 'network'] + [{'type': 'network', 'path': '/proc/$$/ns/net'}]"
+	cfg_set .linux.sysctl '{"net.ipv4.ip_forward": "'"$(cat /proc/sys/net/ipv4/ip_forward)"'"}'
+	cfg_args true
+	ct_run
+	assert_fails "net.* sysctl in the host's network namespace joined by path"
+	assert_clear_error "host's network namespace" "create"
+	assert_nothing_left "$ID"
+	# Another container's namespace joined by path is fine.
+	ip netns add "$PFX-ns" 2>/dev/null || skip "ip netns add failed"
+	new_bundle other
+	cfg_py "c['linux']['namespaces'] = [n for n in c['linux']['namespaces'] if n['type'] != 'network'] + [{'type': 'network', 'path': '/var/run/netns/$PFX-ns'}]"
+	cfg_set .linux.sysctl '{"net.ipv4.ip_forward": "1"}'
+	cfg_args cat /proc/sys/net/ipv4/ip_forward
+	ct_run
+	ip netns del "$PFX-ns"
+	assert_rc 0 "sysctl in a joined network namespace of its own"
+	assert_eq 1 "$OUT" "ip_forward in the joined namespace"
+}
+
+t_hooks_outside_joined_pidns() {
+	new_bundle first
+	cfg_args sleep 1000
+	rtc run -d --bundle "$B" "$ID"
+	assert_rc 0 "run -d the first container"
+	local init
+	init=$(rt state "$ID" | jget .pid)
+	new_bundle second
+	cfg_args true
+	cfg_py "c['linux']['namespaces'] = [n for n in c['linux']['namespaces'] if n['type'] != 'pid'] + [{'type': 'pid', 'path': '/proc/$init/ns/pid'}]"
+	local kind
+	for kind in prestart createRuntime poststart; do
+		cfg_append .hooks.$kind "{\"path\": \"/bin/sh\", \"args\": [\"sh\", \"-c\", \"readlink /proc/self/ns/pid > $T/$kind.ns\"]}"
+	done
+	ct_run
+	assert_rc 0 "run joining the first container's pid namespace"
+	for kind in prestart createRuntime poststart; do
+		assert_eq "$(host_ns pid)" "$(cat "$T/$kind.ns")" "$kind hook's pid namespace"
+	done
+}
+
 tcase "exec: privileges frozen at create, config.json gone or broken" t_exec_privileges_without_bundle
 tcase "exec: privileges frozen at create, config.json edited" t_exec_privileges_bundle_edited
 tcase "exec: a state without the frozen process is refused" t_exec_refuses_state_without_process
 tcase "exec: never joins a process that took a dead init's pid" t_exec_init_pid_reused
 tcase "kill: never signals a process that took a dead init's pid" t_kill_init_pid_reused
+tcase "pid file: never written through a planted symlink" t_pid_file_planted_symlink
+tcase "LISTEN_FDS only with LISTEN_PID naming the runtime" t_listen_fds_need_listen_pid
+tcase "sysctl: the host's namespace joined by path is refused" t_sysctl_in_host_netns_by_path
+tcase "hooks run in the runtime's pid namespace, not a joined one" t_hooks_outside_joined_pidns
