@@ -577,6 +577,38 @@ static int create_container(const struct rune_ctx *ctx, const struct rune_create
 		rune_enclave_set_state_dir(enclave, dir);
 	undo.cgroup_host = cgh;
 	undo.cgroup_path = cgpath;
+	/*
+	 * Recorded before anything else is made, so that delete --force can undo a
+	 * create killed half-way: pid 0 reads as "creating".
+	 */
+	st.id = (char *)o->id;
+	st.dir = dir;
+	st.oci_version = cfg->oci_version;
+	st.bundle = (char *)o->bundle;
+	st.rootfs = cfg->root_path;
+	st.created = rfc3339_now();
+	st.owner = "";
+	st.annotations = cfg->annotations;
+	st.cgroup_path = cgpath;
+	st.systemd_cgroup = ctx->systemd_cgroup;
+	/* A cgroup that exists already is shared: never ours to kill or remove. */
+	st.cgroup_owned = ctx->systemd_cgroup || !rune_cgroup_exists(cgh, cgpath);
+	st.hooks = json_object_get(cfg->root, "hooks");
+	st.use_terminal = cfg->process.terminal;
+	st.enclave = enclave ? rune_enclave_state(enclave) : NULL;
+	st.exec_socket = enclave ? rune_enclave_socket_path(enclave) : NULL;
+	st.process = json_object_get(cfg->root, "process");
+	st.seccomp = cfg->seccomp;
+	for (int k = 0; k < RUNE_NS_COUNT; k++)
+		if (cfg->ns[k].present)
+			st.namespaces |= rune_ns_clone_flag(k);
+	if (st.created == NULL) {
+		ret = err_sys(err, ENOMEM, "create");
+		goto fail;
+	}
+	if ((ret = rune_state_save(&st, err)) < 0)
+		goto fail;
+
 	start_path = path_join(dir, RUNE_START_SOCKET);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		ret = err_sys(err, errno, "socketpair");
@@ -613,7 +645,7 @@ static int create_container(const struct rune_ctx *ctx, const struct rune_create
 	/* systemd makes the scope around a running pid: the init waits for it. */
 	if (!ctx->systemd_cgroup) {
 		ret = rune_cgroup_create(cgh, cgpath, 0, cfg->resources, err);
-		undo.cgroup_made = true;
+		undo.cgroup_made = st.cgroup_owned;
 		if (ret < 0)
 			goto fail;
 	}
@@ -684,30 +716,11 @@ static int create_container(const struct rune_ctx *ctx, const struct rune_create
 		sync_send(sv[0], SYNC_GO, 0, -1);
 	}
 
-	st.id = (char *)o->id;
-	st.dir = dir;
-	st.oci_version = cfg->oci_version;
 	st.pid = pid;
 	if ((ret = proc_start_time(pid, &st.pid_start_time)) < 0) {
 		ret = err_sys(err, -ret, "read the start time of container init %d", pid);
 		goto fail;
 	}
-	st.bundle = (char *)o->bundle;
-	st.rootfs = cfg->root_path;
-	st.created = rfc3339_now();
-	st.owner = "";
-	st.annotations = cfg->annotations;
-	st.cgroup_path = cgpath;
-	st.systemd_cgroup = ctx->systemd_cgroup;
-	st.hooks = json_object_get(cfg->root, "hooks");
-	st.use_terminal = cfg->process.terminal;
-	st.enclave = enclave ? rune_enclave_state(enclave) : NULL;
-	st.exec_socket = enclave ? rune_enclave_socket_path(enclave) : NULL;
-	st.process = json_object_get(cfg->root, "process");
-	st.seccomp = cfg->seccomp;
-	for (int k = 0; k < RUNE_NS_COUNT; k++)
-		if (cfg->ns[k].present)
-			st.namespaces |= rune_ns_clone_flag(k);
 
 	for (;;) {
 		int pf = -1;
@@ -715,17 +728,17 @@ static int create_container(const struct rune_ctx *ctx, const struct rune_create
 		if (ret < 0) {
 			ret = init_died(pid, cfg, err);
 			undo.child = -1;
-			goto fail_state;
+			goto fail;
 		}
 		if (m.type == SYNC_ERROR) {
 			ret = err_set(err, m.code, "%s", m.msg);
-			goto fail_state;
+			goto fail;
 		}
 		if (m.type == SYNC_PTY) {
 			master = pf;
 			if (o->console_socket &&
 			    (ret = rune_send_console(o->console_socket, master, err)) < 0)
-				goto fail_state;
+				goto fail;
 			continue;
 		}
 		if (pf >= 0 && m.type != SYNC_READY)
@@ -736,7 +749,7 @@ static int create_container(const struct rune_ctx *ctx, const struct rune_create
 						  RUNE_HOOK_PRESTART, text, err)) < 0 ||
 			    (ret = rune_hooks_run(&cfg->hooks[RUNE_HOOK_CREATE_RUNTIME],
 						  RUNE_HOOK_CREATE_RUNTIME, text, err)) < 0)
-				goto fail_state;
+				goto fail;
 			sync_send(sv[0], SYNC_HOOKS_DONE, 0, -1);
 			continue;
 		}
@@ -749,32 +762,28 @@ static int create_container(const struct rune_ctx *ctx, const struct rune_create
 				    rune_seccomp_listener_metadata(seccomp), pf, text, err);
 				close(pf);
 				if (ret < 0)
-					goto fail_state;
+					goto fail;
 			}
 			break;
 		}
 	}
 	if ((ret = rune_state_save(&st, err)) < 0)
-		goto fail_state;
+		goto fail;
 	if (o->pid_file && (ret = rune_write_pid_file(o->pid_file, pid, err)) < 0)
-		goto fail_state;
+		goto fail;
 	*init_pid = pid;
 	if (pty_master)
 		*pty_master = steal_fd(master);
 	if (sync_out)
 		*sync_out = steal_fd(sv[0]);
 	ret = 0;
-	free(st.created);
-	free(st.exec_socket);
-	json_decref(st.enclave);
 	goto out;
-fail_state:
-	free(st.created);
-	free(st.exec_socket);
-	json_decref(st.enclave);
 fail:
 	undo_create(&undo);
 out:
+	free(st.created);
+	free(st.exec_socket);
+	json_decref(st.enclave);
 	if (sv[0] >= 0)
 		close(sv[0]);
 	if (sv[1] >= 0)
@@ -1066,7 +1075,8 @@ int rune_container_delete(const struct rune_ctx *ctx, const char *id, bool force
 	lock = rune_state_lock(s->dir, err);
 	if (lock < 0)
 		return lock;
-	if (s->cgroup_path && rune_cgroup_host_detect(&h, NULL) < 0)
+	/* A shared cgroup (it existed before create) is neither killed nor removed. */
+	if (s->cgroup_path && s->cgroup_owned && rune_cgroup_host_detect(&h, NULL) < 0)
 		h = NULL;
 	if (status != RUNE_STATUS_STOPPED) {
 		if (h && status == RUNE_STATUS_PAUSED)
@@ -1076,7 +1086,8 @@ int rune_container_delete(const struct rune_ctx *ctx, const char *id, bool force
 			rune_cgroup_kill(h, s->cgroup_path, SIGKILL, NULL);
 		wait_gone(s->pid, s->pid_start_time, 2000);
 	}
-	if (s->hooks && json_array_size(json_object_get(s->hooks, "poststop"))) {
+	/* A create cut short (pid 0) never made a container: no poststop. */
+	if (s->pid > 0 && s->hooks && json_array_size(json_object_get(s->hooks, "poststop"))) {
 		_cleanup_free_ char *text = oci_state_text(s, RUNE_STATUS_STOPPED);
 		err_t e2 = NULL;
 		/* The spec: a poststop failure is logged, deletion goes on. */

@@ -115,6 +115,8 @@ int rune_state_load(const char *root, const char *id, struct rune_state **out, e
 	s->cgroup_path = dup_str(j, "cgroup_path");
 	s->exec_socket = dup_str(j, "exec_socket");
 	s->systemd_cgroup = json_is_true(json_object_get(j, "systemd_cgroup"));
+	/* States before version 2 don't say: they owned it, as rune then assumed. */
+	s->cgroup_owned = !json_is_false(json_object_get(j, "cgroup_owned"));
 	s->use_terminal = json_is_true(json_object_get(j, "use_terminal"));
 	s->annotations = json_incref(json_object_get(j, "annotations"));
 	s->hooks = json_incref(json_object_get(j, "hooks"));
@@ -158,6 +160,7 @@ int rune_state_save(const struct rune_state *s, err_t *err)
 	if (s->seccomp)
 		json_object_set(j, "seccomp", s->seccomp);
 	json_object_set_new(j, "namespaces", namespaces_to_json(s->namespaces));
+	json_object_set_new(j, "cgroup_owned", json_boolean(s->cgroup_owned));
 	text = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	if (text == NULL)

@@ -40,6 +40,7 @@ struct rune_state {
 	char *owner;
 	json_t *annotations; /* object, owned */
 	char *cgroup_path;
+	bool cgroup_owned; /* made by this container's create: delete kills and removes it */
 	bool systemd_cgroup;
 	json_t *hooks;	   /* config hooks (poststop runs at delete), owned, or NULL */
 	json_t *enclave;   /* enclave settings, owned, or NULL */

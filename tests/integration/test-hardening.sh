@@ -308,6 +308,87 @@ t_hooks_outside_joined_pidns() {
 	done
 }
 
+
+# cg_dirs NAME: NAME's directory on every cgroup hierarchy of the host.
+cg_dirs() {
+	awk '$9 == "cgroup" || $9 == "cgroup2" { print $5 }' /proc/self/mountinfo | sort -u |
+		while read -r m; do echo "$m/$1"; done
+}
+
+# A cgroup made by someone else, with a bystander process in it: $SHARED, $BYSTANDER.
+make_shared_cgroup() {
+	local d
+	SHARED=$PFX-shared
+	sleep 1000 &
+	BYSTANDER=$!
+	for d in $(cg_dirs "$SHARED"); do
+		mkdir -p "$d"
+		for f in cpuset.cpus cpuset.mems; do
+			[ -e "$d/$f" ] && [ -z "$(cat "$d/$f")" ] && cat "$(dirname "$d")/$f" >"$d/$f"
+		done
+		echo "$BYSTANDER" >"$d/cgroup.procs"
+	done
+}
+drop_shared_cgroup() {
+	local d
+	kill -9 "$BYSTANDER" 2>/dev/null || true
+	wait "$BYSTANDER" 2>/dev/null || true
+	for d in $(cg_dirs "$SHARED"); do rmdir "$d" 2>/dev/null || true; done
+}
+assert_shared_cgroup_intact() { # WHAT
+	local d
+	kill -0 "$BYSTANDER" 2>/dev/null || fail "$1: the bystander in the shared cgroup was killed"
+	for d in $(cg_dirs "$SHARED"); do
+		[ -d "$d" ] || fail "$1: $d was removed"
+	done
+}
+
+t_shared_cgroup_left_alone() {
+	make_shared_cgroup
+	trap drop_shared_cgroup EXIT
+	new_bundle
+	cfg_set .linux.cgroupsPath "\"/$SHARED\""
+	cfg_args /no/such/binary
+	ct_run
+	assert_fails "create with a missing binary"
+	assert_shared_cgroup_intact "a failed create"
+	new_bundle ok
+	cfg_set .linux.cgroupsPath "\"/$SHARED\""
+	cfg_args sleep 1000
+	rtc run -d --bundle "$B" "$ID"
+	assert_rc 0 "run -d in the shared cgroup"
+	rtc delete --force "$ID"
+	assert_rc 0 "delete --force"
+	# runc 1.1 kills every process of the cgroup when the container has its own pid namespace too
+	kill -0 "$BYSTANDER" 2>/dev/null ||
+		differs_from_runc "delete killed the bystander in a shared cgroup"
+	assert_shared_cgroup_intact "delete --force"
+}
+
+t_create_killed_half_way() {
+	new_bundle
+	cfg_args sleep 1000
+	cfg_append .hooks.createRuntime "{\"path\": \"/bin/sh\", \"args\": [\"sh\", \"-c\", \"echo \$\$ > $T/hook.pid; exec sleep 30\"]}"
+	"$RUNTIME" --root "$ROOT" create --bundle "$B" "$ID" >/dev/null 2>&1 &
+	local creator=$!
+	wait_file "$T/hook.pid"
+	kill -9 "$creator"
+	wait "$creator" 2>/dev/null || true
+	kill -9 "$(cat "$T/hook.pid")" 2>/dev/null || true
+	[ -n "$(cg_dirs "$ID" | while read -r d; do [ -d "$d" ] && echo "$d"; done)" ] ||
+		fail "no cgroup made before the hook ran"
+	rtc delete --force "$ID"
+	assert_rc 0 "delete --force after a killed create"
+	if [ "$IS_RUNC" = 1 ]; then
+		sleep 0.5
+		if [ -n "$(_leftovers "$ID")" ]; then
+			_leftover_cgroups "$ID" | xargs -r rmdir
+			differs_from_runc "runc 1.1 leaves the cgroups of a create killed half-way"
+		fi
+	fi
+	assert_nothing_left "$ID"
+}
+
 tcase "exec: privileges frozen at create, config.json gone or broken" t_exec_privileges_without_bundle
 tcase "exec: privileges frozen at create, config.json edited" t_exec_privileges_bundle_edited
 tcase "exec: a state without the frozen process is refused" t_exec_refuses_state_without_process
@@ -317,3 +398,5 @@ tcase "pid file: never written through a planted symlink" t_pid_file_planted_sym
 tcase "LISTEN_FDS only with LISTEN_PID naming the runtime" t_listen_fds_need_listen_pid
 tcase "sysctl: the host's namespace joined by path is refused" t_sysctl_in_host_netns_by_path
 tcase "hooks run in the runtime's pid namespace, not a joined one" t_hooks_outside_joined_pidns
+tcase "cgroup: a shared cgroup is neither killed nor removed" t_shared_cgroup_left_alone
+tcase "cgroup: delete --force cleans up after a create killed half-way" t_create_killed_half_way
