@@ -161,10 +161,14 @@ static int get_u64(struct ctx *c, json_t *obj, const char *path, const char *key
 	*present = false;
 	if (v == NULL || json_is_null(v))
 		return 0;
+	/* 2^64: where uint64's all-ones lands as a double (see widen_big_integers). */
 	if (json_is_integer(v) && json_integer_value(v) >= 0) {
 		*out = json_integer_value(v);
-	} else if (json_is_real(v) && json_real_value(v) >= 0 && json_real_value(v) < 1.9e19) {
+	} else if (json_is_real(v) && json_real_value(v) >= 0 &&
+		   json_real_value(v) < 18446744073709551616.0) {
 		*out = (uint64_t)json_real_value(v);
+	} else if (json_is_real(v) && json_real_value(v) == 18446744073709551616.0) {
+		*out = UINT64_MAX;
 	} else {
 		_cleanup_free_ char *p = sub(path, key);
 		return BAD(c, p, "expected a non-negative integer, got %s", type_name(v));
@@ -936,6 +940,62 @@ static int check_version(struct ctx *c, const char *v)
 	return 0;
 }
 
+/*
+ * Go writes uint64 fields (RLIM_INFINITY as 18446744073709551615) that
+ * jansson's int64 refuses as "too big". Such literals (up to UINT64_MAX) get a ".0":
+ * they parse as reals, which get_u64 accepts up to 2^64 (values past 2^53
+ * are rounded; all-ones is RLIM_INFINITY either way).
+ */
+static char *widen_big_integers(const char *text)
+{
+	size_t n = strlen(text), o = 0;
+	char *out = malloc(2 * n + 1);
+	bool in_str = false;
+
+	if (out == NULL)
+		return NULL;
+	for (size_t i = 0; i < n;) {
+		size_t start = i, end;
+		bool integral = true;
+
+		if (in_str || (text[i] != '-' && (text[i] < '0' || text[i] > '9'))) {
+			if (in_str && text[i] == '\\' && i + 1 < n)
+				out[o++] = text[i++];
+			else if (text[i] == '"')
+				in_str = !in_str;
+			out[o++] = text[i++];
+			continue;
+		}
+		for (end = i; end < n && strchr("-+0123456789.eE", text[end]); end++)
+			if (strchr(".eE", text[end]))
+				integral = false;
+		memcpy(out + o, text + start, end - start);
+		o += end - start;
+		if (integral && end - start >= 19 && text[start] != '-') {
+			errno = 0;
+			strtoll(text + start, NULL, 10);
+			bool over_int64 = errno == ERANGE;
+			errno = 0;
+			strtoull(text + start, NULL, 10);
+			if (over_int64 && errno == 0)
+				o += sprintf(out + o, ".0");
+		}
+		i = end;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+json_t *rune_json_loads(const char *text, size_t flags, json_error_t *jerr)
+{
+	_cleanup_free_ char *wide = NULL;
+	json_t *j = json_loads(text, flags, jerr);
+
+	if (j || strstr(jerr->text, "too big") == NULL || (wide = widen_big_integers(text)) == NULL)
+		return j;
+	return json_loads(wide, flags, jerr);
+}
+
 int rune_config_parse(const char *text, const char *name, const char *bundle,
 		      struct rune_config **out, err_t *err)
 {
@@ -948,7 +1008,7 @@ int rune_config_parse(const char *text, const char *name, const char *bundle,
 	cfg = calloc(1, sizeof(*cfg));
 	if (cfg == NULL)
 		return err_sys(err, ENOMEM, "%s", name);
-	cfg->root = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
+	cfg->root = rune_json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
 	if (cfg->root == NULL) {
 		ret = err_set(err, EINVAL, "%s: line %d column %d: %s", name, jerr.line,
 			      jerr.column, jerr.text);

@@ -171,6 +171,8 @@ int rune_config_load(const char *bundle, struct rune_config **out, err_t *err);
 int rune_config_parse(const char *text, const char *name, const char *bundle,
 		      struct rune_config **out, err_t *err);
 /* Parses a process object (exec --process FILE, or config's .process). */
+/* json_loads that also takes Go's uint64 values above INT64_MAX (as reals). */
+json_t *rune_json_loads(const char *text, size_t flags, json_error_t *jerr);
 int rune_process_parse(json_t *obj, const char *path, struct rune_process *p, err_t *err);
 void rune_process_clear(struct rune_process *p);
 void rune_config_free(struct rune_config *c);

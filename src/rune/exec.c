@@ -160,8 +160,13 @@ COMMAND(exec)
 	}
 
 	if (process_file) {
+		_cleanup_free_ char *text = NULL;
 		json_error_t jerr;
-		json_t *j = json_load_file(process_file, 0, &jerr);
+		json_t *j;
+
+		if (read_file(process_file, &text, NULL, &err) < 0)
+			return cli_fail(cli, &err);
+		j = rune_json_loads(text, 0, &jerr);
 		if (j == NULL) {
 			err_set(&err, EINVAL, "process %s: %s", process_file, jerr.text);
 			return cli_fail(cli, &err);

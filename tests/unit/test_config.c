@@ -62,6 +62,13 @@ static const struct {
 	{ "{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"},\"process\":{\"rlimits\":[{\"type\":"
 	  "\"RLIMIT_BOGUS\",\"soft\":1,\"hard\":1}]}}",
 	  ".process.rlimits[0].type: unknown rlimit" },
+	{ "{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"},\"process\":{\"rlimits\":[{"
+	  "\"type\":\"RLIMIT_NOFILE\",\"soft\":1.85e19,"
+	  "\"hard\":1}]}}",
+	  ".process.rlimits[0].soft: expected a non-negative integer" },
+	{ "{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"},\"process\":{\"rlimits\":[{"
+	  "\"type\":\"RLIMIT_NOFILE\",\"soft\":18446744073709551616,\"hard\":1}]}}",
+	  "too big" },
 	{ "{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"},\"process\":{\"capabilities\":{"
 	  "\"bounding\":[\"NOT_A_CAP\"]}}}",
 	  ".process.capabilities.bounding[0]: unknown capability" },
@@ -85,6 +92,37 @@ static void test_bad_configs(void)
 		snprintf(name, sizeof(name), "config refused: %s", bad_configs[i].want);
 		tap_report(ret < 0 && c == NULL && strstr(err_msg(err), bad_configs[i].want), name,
 			   ret < 0 ? err_msg(err) : "accepted");
+		err_free(&err);
+		rune_config_free(c);
+	}
+}
+
+/* Go's encoding of uint64: RLIM_INFINITY is 18446744073709551615, past int64. */
+static void test_rlimit_infinity(void)
+{
+	static const char *const values[] = { "18446744073709551615", "1.8446744073709552e19",
+					      "9223372036854775808" };
+	static const unsigned long long want[] = { RLIM_INFINITY, RLIM_INFINITY,
+						   9223372036854775808ULL };
+
+	for (size_t i = 0; i < ARRAY_SIZE(values); i++) {
+		struct rune_config *c = NULL;
+		err_t err = NULL;
+		char json[512], name[96];
+		bool ok;
+
+		snprintf(json, sizeof(json),
+			 "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"r\"},\"process\":{"
+			 "\"args\":[\"sh\"],\"cwd\":\"/\",\"env\":[\"X=-123 \\\" "
+			 "99999999999999999999\"],"
+			 "\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"soft\":%s,\"hard\":%s}]}}",
+			 values[i], values[i]);
+		snprintf(name, sizeof(name), "rlimit %s accepted as %llu", values[i], want[i]);
+		ok = rune_config_parse(json, "config.json", "/b", &c, &err) == 0 &&
+		     c->process.n_rlimits == 1 && c->process.rlimits[0].soft == want[i] &&
+		     c->process.rlimits[0].hard == want[i] &&
+		     strcmp(c->process.env[0], "X=-123 \" 99999999999999999999") == 0;
+		tap_report(ok, name, err_msg(err));
 		err_free(&err);
 		rune_config_free(c);
 	}
@@ -287,6 +325,7 @@ int main(void)
 {
 	test_bad_configs();
 	test_versions();
+	test_rlimit_infinity();
 	test_good_config();
 	test_names();
 	test_state_roundtrip();
