@@ -8,7 +8,11 @@
 #include "librune/config.h"
 
 const char *rune_hook_kind_name(enum rune_hook_kind k);
-/* Runs every hook of a kind in order, the state JSON on stdin; stops at the first failure. */
+/*
+ * Runs every hook of a kind in order, the state JSON on stdin; returns the
+ * first failure. Create-time and startContainer hooks stop there; after a
+ * failing poststart or poststop hook the others still run (the spec).
+ */
 int rune_hooks_run(const struct rune_hooks_list *list, enum rune_hook_kind kind,
 		   const char *state_json, err_t *err);
 /* The same, from the hooks JSON object kept in the state (poststop at delete). */

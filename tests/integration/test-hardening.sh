@@ -389,6 +389,46 @@ t_create_killed_half_way() {
 	assert_nothing_left "$ID"
 }
 
+
+t_hook_floods_stderr() {
+	new_bundle
+	cfg_args true
+	cfg_append .hooks.createRuntime '{"path": "/bin/sh", "args": ["sh", "-c", "head -c 300000 /dev/zero | tr \"\\\\0\" x >&2; echo done >&2"]}'
+	ct_run
+	assert_rc 0 "run with a hook writing 300 KB to stderr"
+}
+
+t_hook_ignores_large_state() {
+	new_bundle
+	cfg_args true
+	# A state far larger than a pipe holds, and a hook that never reads it.
+	cfg_py "c['annotations'] = {'big': 'x' * 300000}"
+	cfg_append .hooks.prestart '{"path": "/bin/sleep", "args": ["sleep", "100"], "timeout": 2}'
+	ct_run
+	assert_fails "run with a hook that times out"
+	assert_match "timed out|timeout" "$ERR" "the error"
+	assert_nothing_left "$ID"
+}
+
+t_poststop_poststart_all_run() {
+	new_bundle
+	cfg_args sleep 1000
+	local kind
+	for kind in poststart poststop; do
+		cfg_append .hooks.$kind '{"path": "/bin/false"}'
+		cfg_append .hooks.$kind "{\"path\": \"/bin/sh\", \"args\": [\"sh\", \"-c\", \"echo ran > $T/$kind.second\"]}"
+	done
+	rtc create --bundle "$B" "$ID"
+	# runc 1.1 runs poststart hooks at create and fails it (a known quirk)
+	[ "$IS_RUNC" = 1 ] && [ "$RC" != 0 ] && skip "runc 1.1 runs poststart at create and fails it"
+	assert_rc 0 create
+	rtc start "$ID"
+	assert_rc 0 "start (a failing poststart hook is a warning)"
+	[ -s "$T/poststart.second" ] || fail "the second poststart hook did not run after the first failed"
+	rtc delete --force "$ID"
+	[ -s "$T/poststop.second" ] || fail "the second poststop hook did not run after the first failed"
+}
+
 tcase "exec: privileges frozen at create, config.json gone or broken" t_exec_privileges_without_bundle
 tcase "exec: privileges frozen at create, config.json edited" t_exec_privileges_bundle_edited
 tcase "exec: a state without the frozen process is refused" t_exec_refuses_state_without_process
@@ -400,3 +440,6 @@ tcase "sysctl: the host's namespace joined by path is refused" t_sysctl_in_host_
 tcase "hooks run in the runtime's pid namespace, not a joined one" t_hooks_outside_joined_pidns
 tcase "cgroup: a shared cgroup is neither killed nor removed" t_shared_cgroup_left_alone
 tcase "cgroup: delete --force cleans up after a create killed half-way" t_create_killed_half_way
+tcase "hooks: a hook flooding stderr does not block the runtime" t_hook_floods_stderr
+tcase "hooks: a hook that never reads a large state times out" t_hook_ignores_large_state
+tcase "hooks: after a failing poststart/poststop hook the others run" t_poststop_poststart_all_run
