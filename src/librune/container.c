@@ -312,11 +312,9 @@ static int init_setup(struct init_args *a, err_t *err)
 		if ((ret = rune_enclave_init(a->enclave, err)) < 0)
 			return ret;
 	} else {
-		exe = rune_process_lookup(p, p->args && p->args[0] ? p->args[0] : "");
+		exe = rune_process_lookup(p, p->args[0]);
 		if ((ret = rune_process_apply_identity(p, err)) < 0)
 			return ret;
-		if (p->args == NULL || p->args[0] == NULL)
-			return err_set(err, EINVAL, "process.args must not be empty");
 		if (exe == NULL && (exe = rune_process_lookup(p, p->args[0])) == NULL)
 			return err_set(err, ENOENT,
 				       "exec \"%s\": executable file not found in $PATH",
@@ -364,12 +362,15 @@ static int init_setup(struct init_args *a, err_t *err)
 	if (a->enclave)
 		_exit(rune_enclave_run(a->enclave, p, a->sync_fd));
 
-	close(a->sync_fd);
-	/* Nothing but stdio and the preserved fds reaches the workload. */
+	/*
+	 * The sync fd is close-on-exec: `start` reads EOF once execve succeeds, or
+	 * the reason it failed. Nothing but stdio and the preserved fds reaches
+	 * the workload.
+	 */
 	cloexec_fds_from(3 + a->preserve_fds);
 	reset_signals_for_workload();
 	execve(exe, p->args, p->env ? p->env : (char *[]){ NULL });
-	return err_sys(err, errno, "exec %s", exe);
+	return rune_exec_error(exe, errno, err);
 }
 
 static __attribute__((noreturn)) void init_main(struct init_args *a)
@@ -541,6 +542,8 @@ static int create_container(const struct rune_ctx *ctx, const struct rune_create
 		return ret;
 	if (!cfg->has_process)
 		return err_set(err, EINVAL, "config.json: .process: missing");
+	if (cfg->process.args == NULL || cfg->process.args[0] == NULL)
+		return err_set(err, EINVAL, "config.json: .process.args: must not be empty");
 	if (access(cfg->root_path, F_OK) < 0)
 		return err_sys(err, errno, "rootfs %s", cfg->root_path);
 	if (o->console_socket && !cfg->process.terminal)

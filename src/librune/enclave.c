@@ -34,6 +34,7 @@
 #include "librune/cgroup.h"
 #include "librune/internal.h"
 #include "librune/linux.h"
+#include "librune/sync.h"
 #include "librune/util.h"
 #include "rune/pal.h"
 
@@ -706,7 +707,6 @@ int rune_enclave_run(struct rune_enclave *e, const struct rune_process *p, int s
 	sigset_t all;
 	pthread_t t;
 
-	close(sync_fd);
 	/* Signals reach the workload through the control thread, never rune's own handlers. */
 	forwardable_signals(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
@@ -714,6 +714,8 @@ int rune_enclave_run(struct rune_enclave *e, const struct rune_process *p, int s
 		path = strdup(p->args[0]);
 	errno = 0;
 	if (e->ops.version == 1) {
+		/* pal_exec runs to the end: `start` can only be told it began. */
+		close(sync_fd);
 		if (e->listen_fd >= 0)
 			pthread_create(&t, NULL, control_thread, e);
 		ret = e->ops.exec_v1(path, p->args, &stdio, &exit_value);
@@ -726,6 +728,17 @@ int rune_enclave_run(struct rune_enclave *e, const struct rune_process *p, int s
 			.pid = &e->workload_pid
 		};
 		ret = e->ops.create_process(&ca);
+		/* `start` learns from the start connection whether the workload began. */
+		if (ret != 0) {
+			err_t err = NULL;
+			err_set(&err, pal_error(e, ret, errno),
+				"enclave runtime %s: pal_create_process for %s failed with %d (%s)",
+				e->runtime_path, p->args[0], ret,
+				strerror(pal_error(e, ret, errno)));
+			sync_send_error(sync_fd, err, 0);
+			err_free(&err);
+		}
+		close(sync_fd);
 		if (ret == 0) {
 			struct pal_exec_args ea = { .pid = e->workload_pid,
 						    .exit_value = &exit_value };

@@ -123,7 +123,7 @@ static int exec_process_setup(const struct rune_exec_opts *o, struct rune_seccom
 	cloexec_fds_from(3 + o->preserve_fds);
 	reset_signals_for_workload();
 	execve(exe, p->args, p->env ? p->env : (char *[]){ NULL });
-	return err_sys(err, errno, "exec %s", exe);
+	return rune_exec_error(exe, errno, err);
 }
 
 static __attribute__((noreturn)) void exec_helper(const struct rune_exec_opts *o,

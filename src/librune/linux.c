@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "librune/linux.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -842,6 +843,16 @@ int rune_process_check_exe(const char *exe, err_t *err)
 	if (!S_ISREG(st.st_mode) || access(exe, X_OK) < 0)
 		return err_set(err, EACCES, "exec: \"%s\": permission denied", exe);
 	return 0;
+}
+
+/* runc's words (Go's lower-case errno text): clients match them to pick 126 or 127. */
+int rune_exec_error(const char *exe, int code, err_t *err)
+{
+	char text[128];
+
+	snprintf(text, sizeof(text), "%s", strerror(code));
+	text[0] = tolower((unsigned char)text[0]);
+	return err_set(err, code, "exec %s: %s", exe, text);
 }
 
 /* runc sets HOME from the container's /etc/passwd when the config doesn't. */

@@ -55,6 +55,8 @@ int rune_write_proc_file(const char *path, const char *value, err_t *err);
 int rune_process_apply_rlimits(const struct rune_process *p, err_t *err);
 int rune_process_apply_identity(const struct rune_process *p, err_t *err);
 /* The workload's executable must be a regular file it may execute (checked as the workload). */
+/* The error of a failed execve of exe, worded as runc's. */
+int rune_exec_error(const char *exe, int code, err_t *err);
 int rune_process_check_exe(const char *exe, err_t *err);
 /* Adds HOME from the rootfs's /etc/passwd (or "/") when the env lacks it; after pivot_root. */
 int rune_process_default_home(struct rune_process *p, err_t *err);

@@ -410,12 +410,18 @@ int recv_fd(int sock, int *fd, void *data, size_t len)
 			      .msg_control = u.buf,
 			      .msg_controllen = sizeof(u.buf) };
 	struct cmsghdr *c;
+	int resets = 0;
 	ssize_t n;
 
 	*fd = -1;
+	/*
+	 * A peer that exits with our messages unread makes the next recv fail with
+	 * ECONNRESET once, even though its own last message (the error saying why)
+	 * is still queued: read on.
+	 */
 	do
 		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
+	while (n < 0 && (errno == EINTR || (errno == ECONNRESET && resets++ == 0)));
 	if (n < 0)
 		return -errno;
 	if (n == 0)

@@ -429,6 +429,36 @@ t_poststop_poststart_all_run() {
 	[ -s "$T/poststop.second" ] || fail "the second poststop hook did not run after the first failed"
 }
 
+
+t_execve_failure_reported() {
+	new_bundle
+	printf 'garbage\n\0\1' >"$B/rootfs/bin/garbage"
+	chmod +x "$B/rootfs/bin/garbage"
+	cfg_args /bin/garbage
+	ct_run
+	assert_fails "run of a file that is no executable"
+	assert_clear_error "exec /bin/garbage: exec format error" "run"
+	assert_nothing_left "$ID"
+	new_bundle split
+	printf 'garbage\n\0\1' >"$B/rootfs/bin/garbage"
+	chmod +x "$B/rootfs/bin/garbage"
+	cfg_args /bin/garbage
+	rtc create --bundle "$B" "$ID"
+	assert_rc 0 create
+	rtc start "$ID"
+	# runc 1.1 prints the error but exits 0
+	[ "$IS_RUNC" = 1 ] && [ "$RC" = 0 ] && runc_quirk "start exits 0 when execve fails"
+	[ "$IS_RUNC" = 1 ] || assert_fails "start of a file that is no executable"
+	assert_contains "exec format error" "$ERR" "start's error"
+	new_bundle interp
+	printf '#!/no/such/interpreter\n' >"$B/rootfs/bin/script"
+	chmod +x "$B/rootfs/bin/script"
+	cfg_args /bin/script
+	ct_run
+	assert_fails "run of a script whose interpreter is missing"
+	assert_clear_error "exec /bin/script: no such file or directory" "run"
+}
+
 tcase "exec: privileges frozen at create, config.json gone or broken" t_exec_privileges_without_bundle
 tcase "exec: privileges frozen at create, config.json edited" t_exec_privileges_bundle_edited
 tcase "exec: a state without the frozen process is refused" t_exec_refuses_state_without_process
@@ -443,3 +473,4 @@ tcase "cgroup: delete --force cleans up after a create killed half-way" t_create
 tcase "hooks: a hook flooding stderr does not block the runtime" t_hook_floods_stderr
 tcase "hooks: a hook that never reads a large state times out" t_hook_ignores_large_state
 tcase "hooks: after a failing poststart/poststop hook the others run" t_poststop_poststart_all_run
+tcase "a failed execve of the workload is reported with its cause" t_execve_failure_reported

@@ -1,0 +1,30 @@
+#!/bin/bash
+# timeout: 120
+# The init's reason always reaches rune (issue 10, item 12): a workload that
+# can't start fails `start` with the cause, for enclave containers too.
+. "$(dirname "$0")/lib.sh"
+
+need_builds "$PALDIR/libtestpal-v2.so"
+
+t_start_reports_create_process_failure() {
+	enclave_bundle v2 "log=/share/pal.log,fail_create=-12"
+	cfg_args app hello
+	rtc create --bundle "$B" "$ID"
+	assert_rc 0 create
+	rtc start "$ID"
+	assert_fails "start with pal_create_process failing"
+	assert_match "pal_create_process for app failed with -12 \\(Cannot allocate memory\\)" "$ERR" \
+		"start's error"
+}
+
+t_empty_args_refused() {
+	enclave_bundle v2
+	cfg_set .process.args '[]'
+	ct_run
+	assert_fails "run with empty process.args"
+	assert_clear_error "process.args: must not be empty" "run"
+	assert_nothing_left "$ID"
+}
+
+tcase "start reports pal_create_process's failure" t_start_reports_create_process_failure
+tcase "enclave container with empty process.args refused" t_empty_args_refused
