@@ -461,6 +461,31 @@ static int init_died(pid_t pid, const struct rune_config *cfg, err_t *err)
 		       WEXITSTATUS(status));
 }
 
+/*
+ * The next message from the init, or the number of a terminating signal sent
+ * to rune meanwhile (a caller's timeout): setup that hangs on hostile image
+ * content must not make rune ignore it.
+ */
+static int recv_or_signal(int sync_fd, int term_fd, struct sync_msg *m, int *passfd)
+{
+	struct pollfd p[2] = { { .fd = sync_fd, .events = POLLIN },
+			       { .fd = term_fd, .events = POLLIN } };
+	struct signalfd_siginfo si;
+
+	while (term_fd >= 0) {
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (p[0].revents)
+			break;
+		if (read(term_fd, &si, sizeof(si)) == sizeof(si))
+			return si.ssi_signo;
+	}
+	return sync_recv(sync_fd, m, passfd);
+}
+
 /* What a failed create must undo. */
 struct create_cleanup {
 	char *state_dir;
@@ -522,7 +547,8 @@ static int create_container(const struct rune_ctx *ctx, const struct rune_create
 	_cleanup_config_ struct rune_config *cfg = NULL;
 	_cleanup_cgroup_host_ struct rune_cgroup_host *cgh = NULL;
 	_cleanup_free_ char *dir = NULL, *start_path = NULL, *cgpath = NULL;
-	_cleanup_close_ int master = -1, own_pidns = -1;
+	_cleanup_close_ int master = -1, own_pidns = -1, term_fd = -1;
+	sigset_t term, saved_mask;
 	struct rune_seccomp *seccomp = NULL;
 	struct rune_enclave *enclave = NULL;
 	struct create_cleanup undo = { 0 };
@@ -576,6 +602,13 @@ static int create_container(const struct rune_ctx *ctx, const struct rune_create
 		goto out;
 	}
 	undo.state_dir = dir;
+	/* From here on TERM, INT and HUP end the create and undo it (see recv_or_signal). */
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigaddset(&term, SIGINT);
+	sigaddset(&term, SIGHUP);
+	sigprocmask(SIG_BLOCK, &term, &saved_mask);
+	term_fd = signalfd(-1, &term, SFD_CLOEXEC);
 	if (enclave)
 		rune_enclave_set_state_dir(enclave, dir);
 	undo.cgroup_host = cgh;
@@ -727,7 +760,12 @@ static int create_container(const struct rune_ctx *ctx, const struct rune_create
 
 	for (;;) {
 		int pf = -1;
-		ret = sync_recv(sv[0], &m, &pf);
+		ret = recv_or_signal(sv[0], term_fd, &m, &pf);
+		if (ret > 0) {
+			ret = err_set(err, EINTR, "create of container \"%s\" interrupted by SIG%s",
+				      o->id, sigabbrev_np(ret));
+			goto fail;
+		}
 		if (ret < 0) {
 			ret = init_died(pid, cfg, err);
 			undo.child = -1;
@@ -784,6 +822,8 @@ static int create_container(const struct rune_ctx *ctx, const struct rune_create
 fail:
 	undo_create(&undo);
 out:
+	if (undo.state_dir)
+		sigprocmask(SIG_SETMASK, &saved_mask, NULL);
 	free(st.created);
 	free(st.exec_socket);
 	json_decref(st.enclave);

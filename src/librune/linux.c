@@ -860,12 +860,24 @@ int rune_process_default_home(struct rune_process *p, err_t *err)
 {
 	const char *home = "/";
 	_cleanup_fclose_ FILE *f = NULL;
-	_cleanup_free_ char *kv = NULL;
+	_cleanup_free_ char *kv = NULL, *text = NULL;
 	struct passwd *pw;
+	size_t len;
+	err_t e2 = NULL;
 
 	if (env_get(p->env, "HOME"))
 		return 0;
-	f = fopen("/etc/passwd", "re");
+	/* The image's file: a FIFO or /dev/zero behind it must not hang create. */
+	if (read_file("/etc/passwd", &text, &len, &e2) < 0) {
+		if (e2->code != ENOENT && e2->code != ENOTDIR) {
+			int ret = err_set(err, e2->code, "%s", err_msg(e2));
+			err_free(&e2);
+			return ret;
+		}
+		err_free(&e2);
+	}
+	if (text)
+		f = fmemopen(text, len, "r");
 	while (f && (pw = fgetpwent(f)))
 		if (pw->pw_uid == p->user.uid) {
 			home = pw->pw_dir;

@@ -53,14 +53,47 @@ ssize_t read_all(int fd, void *buf, size_t len)
 	return got;
 }
 
+int open_regular_at(int dirfd, const char *path, size_t max, err_t *err)
+{
+	_cleanup_close_ int pfd = openat(dirfd, path, O_PATH | O_CLOEXEC);
+	char proc[64];
+	struct stat st, st2;
+	int fd;
+
+	if (pfd < 0)
+		return err_sys(err, errno, "open %s", path);
+	if (fstat(pfd, &st) < 0)
+		return err_sys(err, errno, "stat %s", path);
+	if (!S_ISREG(st.st_mode))
+		return err_set(err, EINVAL, "%s: not a regular file", path);
+	if ((unsigned long long)st.st_size > max)
+		return err_set(err, EFBIG, "%s: %lld bytes, more than the %zu allowed", path,
+			       (long long)st.st_size, max);
+	/* Reopened through the checked fd: never a device or FIFO swapped in meanwhile. */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
+	fd = open(proc, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		/* No /proc (inside a rootfs without one): open again and compare. */
+		fd = openat(dirfd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+		if (fd >= 0 &&
+		    (fstat(fd, &st2) < 0 || st2.st_dev != st.st_dev || st2.st_ino != st.st_ino)) {
+			close(fd);
+			return err_set(err, EAGAIN, "%s changed while it was opened", path);
+		}
+	}
+	if (fd < 0)
+		return err_sys(err, errno, "open %s", path);
+	return fd;
+}
+
 int read_file_at(int dirfd, const char *path, char **out, size_t *len, err_t *err)
 {
-	_cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int fd = open_regular_at(dirfd, path, RUNE_READ_MAX, err);
 	_cleanup_free_ char *buf = NULL;
 	size_t size = 0, cap = 0;
 
 	if (fd < 0)
-		return err_sys(err, errno, "open %s", path);
+		return fd;
 	for (;;) {
 		if (cap - size < 4096) {
 			char *n = realloc(buf, cap ? cap * 2 : 8192);
@@ -78,6 +111,10 @@ int read_file_at(int dirfd, const char *path, char **out, size_t *len, err_t *er
 		if (r == 0)
 			break;
 		size += r;
+		/* It grew after the check. */
+		if (size > RUNE_READ_MAX)
+			return err_set(err, EFBIG, "%s: more than the %d bytes allowed", path,
+				       RUNE_READ_MAX);
 	}
 	buf[size] = '\0';
 	if (len)

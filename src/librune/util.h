@@ -34,7 +34,15 @@ static inline void leak_check_now(void)
 }
 #endif
 
-/* Reads a whole file (NUL-terminated); *len may be NULL. */
+/* The most read_file reads: config.json, state.json, a container's /etc/passwd. */
+#define RUNE_READ_MAX (64 << 20)
+/*
+ * Opens a regular file of at most max bytes for reading: looked at through
+ * O_PATH first, so a FIFO or device node is refused without being opened.
+ * Returns the fd.
+ */
+int open_regular_at(int dirfd, const char *path, size_t max, err_t *err);
+/* Reads a whole regular file (NUL-terminated; at most RUNE_READ_MAX); *len may be NULL. */
 int read_file(const char *path, char **out, size_t *len, err_t *err);
 int read_file_at(int dirfd, const char *path, char **out, size_t *len, err_t *err);
 /* Writes data to a file (O_WRONLY|O_CREAT|O_TRUNC, mode). */

@@ -459,6 +459,56 @@ t_execve_failure_reported() {
 	assert_clear_error "exec /bin/script: no such file or directory" "run"
 }
 
+
+t_hostile_passwd() {
+	[ "$IS_RUNC" = 1 ] && skip "runc 1.1 hangs reading such an /etc/passwd"
+	new_bundle
+	cfg_args true
+	rm -f "$B/rootfs/etc/passwd"
+	ln -s /dev/zero "$B/rootfs/etc/passwd"
+	ct_run
+	assert_fails "run with /etc/passwd a symlink to /dev/zero"
+	assert_clear_error "/etc/passwd: not a regular file" "run"
+	assert_nothing_left "$ID"
+	new_bundle fifo
+	cfg_args true
+	rm -f "$B/rootfs/etc/passwd"
+	mkfifo "$B/rootfs/etc/passwd"
+	ct_run
+	assert_fails "run with /etc/passwd a FIFO"
+	assert_clear_error "/etc/passwd: not a regular file" "run"
+	assert_nothing_left "$ID"
+}
+
+t_sigterm_ends_hung_create() {
+	[ "$IS_RUNC" = 1 ] && skip "runc 1.1 ignores SIGTERM while its init sets up"
+	new_bundle
+	cfg_args true
+	# A createContainer hook runs in the init, so rune waits on the init.
+	cfg_append .hooks.createContainer '{"path": "/bin/sleep", "args": ["sleep", "60"]}'
+	"$RUNTIME" --root "$ROOT" run --bundle "$B" "$ID" >"$T/out" 2>"$T/err" </dev/null &
+	local r=$! i
+	for ((i = 0; i < 100; i++)); do
+		[ "$(status "$ID")" = creating ] && break
+		sleep 0.05
+	done
+	sleep 0.3
+	kill -TERM "$r"
+	for ((i = 0; i < 50; i++)); do
+		kill -0 "$r" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$r" 2>/dev/null; then
+		kill -9 "$r"
+		wait "$r" 2>/dev/null || true
+		fail "run ignored SIGTERM while the create hung"
+	fi
+	wait "$r" && fail "run exited 0 after SIGTERM"
+	ERR=$(cat "$T/err")
+	echo "# $ERR"
+	assert_nothing_left "$ID"
+}
+
 tcase "exec: privileges frozen at create, config.json gone or broken" t_exec_privileges_without_bundle
 tcase "exec: privileges frozen at create, config.json edited" t_exec_privileges_bundle_edited
 tcase "exec: a state without the frozen process is refused" t_exec_refuses_state_without_process
@@ -474,3 +524,5 @@ tcase "hooks: a hook flooding stderr does not block the runtime" t_hook_floods_s
 tcase "hooks: a hook that never reads a large state times out" t_hook_ignores_large_state
 tcase "hooks: after a failing poststart/poststop hook the others run" t_poststop_poststart_all_run
 tcase "a failed execve of the workload is reported with its cause" t_execve_failure_reported
+tcase "image content: /etc/passwd a FIFO or /dev/zero fails clearly, no hang" t_hostile_passwd
+tcase "SIGTERM ends a run whose create hangs, and it cleans up" t_sigterm_ends_hung_create
