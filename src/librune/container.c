@@ -106,6 +106,7 @@ struct init_args {
 	bool in_v2;	  /* born in its v2 cgroup (CLONE_INTO_CGROUP) */
 	bool self_move;	  /* joins its v1 cgroups itself; else rune moves it and sends GO */
 	bool cgroup_late; /* systemd makes the cgroup after the fork: wait before mounting */
+	unsigned long late_flags; /* new namespaces made after joining a user namespace */
 };
 
 static int join_namespaces(const struct rune_config *cfg, err_t *err)
@@ -148,6 +149,33 @@ static int run_init_hooks(const struct init_args *a, enum rune_hook_kind kind, c
 	if (text == NULL)
 		return err_sys(err, ENOMEM, "%s hooks", rune_hook_kind_name(kind));
 	return rune_hooks_run(&cfg->hooks[kind], kind, text, err);
+}
+
+/*
+ * With a user namespace joined by path, the new namespaces must belong to it:
+ * they are made here, after the join. A new pid namespace only takes the
+ * children of who unshares it: this process forks the init there, tells rune
+ * its pid and leaves.
+ */
+static int unshare_late(struct init_args *a, err_t *err)
+{
+	unsigned long flags = a->late_flags;
+	pid_t pid;
+
+	if (flags == 0)
+		return 0;
+	if (unshare(flags) < 0)
+		return err_sys(err, errno, "create namespaces in the joined user namespace");
+	if (!(flags & CLONE_NEWPID))
+		return 0;
+	pid = fork();
+	if (pid < 0)
+		return err_sys(err, errno, "fork the container init in its pid namespace");
+	if (pid > 0) {
+		sync_send(a->sync_fd, SYNC_PID, pid, -1);
+		_exit(0);
+	}
+	return 0;
 }
 
 static bool needs_early_cgroup(const struct rune_config *cfg, const struct rune_cgroup_host *h)
@@ -201,7 +229,7 @@ static int init_setup(struct init_args *a, err_t *err)
 	/* The start socket, while we still have the host's root uid and view. */
 	if (a->start_path && (start_fd = unix_listen_at(a->start_path, SOCK_STREAM, err)) < 0)
 		return start_fd;
-	if ((ret = join_namespaces(cfg, err)) < 0)
+	if ((ret = join_namespaces(cfg, err)) < 0 || (ret = unshare_late(a, err)) < 0)
 		return ret;
 	/* A fresh cgroup2 mount shows the cgroup namespace: be in our cgroup first. */
 	if ((a->cgroup_late || needs_early_cgroup(cfg, a->cgroup_host)) &&
@@ -553,7 +581,7 @@ static int create_container(const struct rune_ctx *ctx, const struct rune_create
 	struct rune_enclave *enclave = NULL;
 	struct create_cleanup undo = { 0 };
 	struct rune_state st = { 0 };
-	unsigned long long flags = 0;
+	unsigned long long flags = 0, late_flags = 0;
 	int preserve_fds = o->preserve_fds;
 	int v2fd;
 	bool in_v2 = false, self_move;
@@ -670,8 +698,9 @@ static int create_container(const struct rune_ctx *ctx, const struct rune_create
 			goto fail;
 		}
 	}
-	if (cfg->ns[RUNE_NS_USER].present && cfg->ns[RUNE_NS_USER].path && (flags & ~0ULL)) {
-		/* New namespaces must belong to the joined user namespace: create them after setns. */
+	if (cfg->ns[RUNE_NS_USER].present && cfg->ns[RUNE_NS_USER].path) {
+		/* New namespaces must belong to the joined user namespace: see unshare_late. */
+		late_flags = flags;
 		flags = 0;
 	}
 
@@ -714,7 +743,8 @@ static int create_container(const struct rune_ctx *ctx, const struct rune_create
 				       .preserve_fds = preserve_fds,
 				       .in_v2 = in_v2,
 				       .self_move = self_move,
-				       .cgroup_late = ctx->systemd_cgroup };
+				       .cgroup_late = ctx->systemd_cgroup,
+				       .late_flags = late_flags };
 		close(sv[0]);
 		init_main(&a);
 	}
@@ -730,6 +760,16 @@ static int create_container(const struct rune_ctx *ctx, const struct rune_create
 			goto fail;
 	}
 	sync_send(sv[0], SYNC_MAPS, 0, -1);
+	if (late_flags & CLONE_NEWPID) {
+		/* The init is the child of this one, in the new pid namespace. */
+		pid_t first = pid;
+
+		if ((ret = sync_expect(sv[0], SYNC_PID, &m, NULL, "container init", err)) < 0)
+			goto fail;
+		pid = undo.child = m.value;
+		while (waitpid(first, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
 	if (ctx->systemd_cgroup) {
 		_cleanup_free_ char *desc = NULL;
 

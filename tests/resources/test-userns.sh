@@ -124,8 +124,35 @@ t_bad_maps() {
 	assert_cg_gone
 }
 
+t_join_userns_by_path() {
+	# A pod's second container: it joins the first one's user namespace and
+	# still gets new pid, mount, uts, ipc and network namespaces of its own.
+	userns_bundle
+	cfg_args sleep 1000
+	rtc run -d --bundle "$B" "$ID"
+	assert_rc 0 "run -d the first container"
+	local first=$ID init
+	init=$(rt state "$first" | jget .pid)
+	userns_bundle second
+	cfg_py "c['linux']['namespaces'] = [n for n in c['linux']['namespaces'] if n['type'] != 'user'] + [{'type': 'user', 'path': '/proc/$init/ns/user'}]"
+	cfg_set .hostname '"second"'
+	cfg_sh 'echo $$; for n in user pid mnt net; do readlink /proc/self/ns/$n; done; hostname; id -u'
+	ct_run
+	assert_rc 0 "run joining the first container's user namespace"
+	local -a got
+	mapfile -t got <<<"$OUT"
+	assert_eq 1 "${got[0]}" "pid of the workload in its own pid namespace"
+	assert_eq "$(readlink /proc/"$init"/ns/user)" "${got[1]}" "user namespace (joined)"
+	assert_ne "$(readlink /proc/"$init"/ns/pid)" "${got[2]}" "pid namespace (new)"
+	assert_ne "$(readlink /proc/"$init"/ns/mnt)" "${got[3]}" "mount namespace (new)"
+	assert_ne "$(readlink /proc/"$init"/ns/net)" "${got[4]}" "network namespace (new)"
+	assert_eq second "${got[5]}" "hostname (new uts namespace)"
+	assert_eq 0 "${got[6]}" "uid inside"
+}
+
 rtcase "userns: uid/gid maps inside, /dev works" t_maps_inside
 rtcase "userns: container root is uid $HOSTUID on the host" t_host_view
 rtcase "userns: memory and pids limits bite" t_userns_limits
 rtcase "userns: device rules on a bound-in node" t_userns_devices
 rtcase "userns: overlapping mappings are a clear error" t_bad_maps
+rtcase "userns: join one by path, with new pid/mnt/net/uts/ipc namespaces" t_join_userns_by_path
