@@ -557,6 +557,12 @@ int rune_enclave_load(struct rune_enclave *e, err_t *err)
 
 	prctl(PR_SET_NAME, "init-runelet", 0, 0, 0);
 	/*
+	 * init-runelet never execs: the PAL starts as a program would, with no
+	 * signal ignored because rune's caller ignored it (a daemon's SIGPIPE),
+	 * from its constructors on; what it ignores itself then stays so.
+	 */
+	reset_signals_for_workload();
+	/*
 	 * The very file rune opened beneath its allowed directory and checked:
 	 * dlopen reopens that fd, never the path (glibc has no fdlopen).
 	 */

@@ -69,6 +69,7 @@ static int run_one(const struct rune_hook *h, enum rune_hook_kind kind, size_t i
 	char *default_argv[] = { h->path, NULL };
 	int in[2], errp[2];
 	char errbuf[512];
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old_pipe;
 	bool timed_out;
 	ssize_t n;
 	pid_t pid;
@@ -89,8 +90,10 @@ static int run_one(const struct rune_hook *h, enum rune_hook_kind kind, size_t i
 	close(in[0]);
 	close(errp[1]);
 	/* The hook may not read stdin at all: a closed pipe is fine. */
-	signal(SIGPIPE, SIG_IGN);
+	sigaction(SIGPIPE, &ign, &old_pipe);
 	write_all(in[1], state_json, strlen(state_json));
+	/* The init runs hooks too: an enclave workload must not inherit this. */
+	sigaction(SIGPIPE, &old_pipe, NULL);
 	close(in[1]);
 	status = wait_with_timeout(pid, h->timeout, &timed_out);
 	n = read(errp[0], errbuf, sizeof(errbuf) - 1);
