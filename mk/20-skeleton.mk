@@ -23,13 +23,14 @@ SKEL_PAL_OBJS := $(SKEL_PAL_VERSIONS:%=$(BUILD)/obj/src/skeleton/pal-v%.o)
 LOADER_TEST_SRCS := $(wildcard tests/loader/test_*.c)
 LOADER_TESTS := $(LOADER_TEST_SRCS:tests/loader/test_%.c=$(BUILD)/tests/loader-%)
 PAL_HOST := $(BUILD)/tests-bin/pal-host
+PAL_KILL_RACE := $(BUILD)/tests-bin/pal-kill-race
 
 LIBS += $(SKEL_PALS)
 UNIT_TESTS += $(LOADER_TESTS)
 DEPFILES += $(SKEL_PAL_OBJS:.o=.d) $(LOADER_TEST_SRCS:%.c=$(BUILD)/obj/%.d) \
-	$(BUILD)/obj/tests/loader/pal-host.d
+	$(BUILD)/obj/tests/loader/pal-host.d $(BUILD)/obj/tests/loader/pal-kill-race.d
 
-all: $(SKEL_SS) $(PAL_HOST)
+all: $(SKEL_SS) $(PAL_HOST) $(PAL_KILL_RACE)
 
 $(SKEL_ELF): $(SKEL_ENCL_DEPS)
 	@mkdir -p $(dir $@)
@@ -66,3 +67,8 @@ $(LOADER_TESTS): $(BUILD)/tests/loader-%: $(BUILD)/obj/tests/loader/test_%.o $(S
 $(PAL_HOST): $(BUILD)/obj/tests/loader/pal-host.o $(COMMON_OBJS) | $(SKEL_PALS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(COMMON_OBJS) -ldl -lpthread
+
+# Exports its write(2) (-rdynamic): it interposes the PAL's, to hold pal_kill's.
+$(PAL_KILL_RACE): $(BUILD)/obj/tests/loader/pal-kill-race.o | $(SKEL_PALS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -rdynamic -o $@ $< -ldl -lpthread

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -26,6 +27,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -58,7 +60,8 @@ struct pal_ops {
 
 struct rune_enclave {
 	char *type;
-	char *runtime_path; /* resolved, inside an allowed PAL directory */
+	char *runtime_path; /* where the PAL is (its real path), inside an allowed PAL directory */
+	int pal_fd;	    /* O_PATH: the PAL as checked, until the init loads it */
 	char *args;	    /* commas already turned into spaces */
 	char *log_level;
 	char *socket_path;
@@ -102,71 +105,310 @@ static char *take_value(struct rune_config *cfg, const char *env_key, const char
 	return a ? strdup(a) : NULL;
 }
 
-/* PAL directories: --pal-dir flags, else the config file's "pal_dirs", else the default. */
-static int allowed_dirs(const struct rune_ctx *ctx, char ***out, err_t *err)
+/*
+ * /etc/rune/config.json: opened once, then checked (a regular file, root's,
+ * writable by nobody else) and read through that same fd.
+ */
+static int load_config_file(json_t **out, err_t *err)
 {
+	_cleanup_close_ int fd = -1;
+	json_error_t jerr;
 	struct stat st;
-	json_t *j, *v;
-	size_t i;
 
 	*out = NULL;
-	for (const char **d = ctx->pal_dirs; d && *d; d++)
-		strv_append(out, *d);
-	if (*out)
+	fd = open(RUNE_CONFIG_FILE, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
 		return 0;
-	if (stat(RUNE_CONFIG_FILE, &st) == 0) {
-		if (st.st_uid != 0 || (st.st_mode & 022))
-			return err_set(err, EPERM,
-				       "%s must be owned by root and not writable by others",
-				       RUNE_CONFIG_FILE);
-		j = json_load_file(RUNE_CONFIG_FILE, 0, NULL);
-		if (j == NULL)
-			return err_set(err, EINVAL, "%s: not valid JSON", RUNE_CONFIG_FILE);
-		json_array_foreach(json_object_get(j, "pal_dirs"), i, v) if (json_is_string(v))
-		    strv_append(out, json_string_value(v));
-		json_decref(j);
-	}
+	if (fd < 0)
+		return err_sys(err, errno, "%s", RUNE_CONFIG_FILE);
+	if (fstat(fd, &st) < 0)
+		return err_sys(err, errno, "%s", RUNE_CONFIG_FILE);
+	if (!S_ISREG(st.st_mode))
+		return err_set(err, EINVAL, "%s: not a regular file", RUNE_CONFIG_FILE);
+	if (st.st_uid != 0 || (st.st_mode & 022))
+		return err_set(err, EPERM, "%s must be owned by root and not writable by others",
+			       RUNE_CONFIG_FILE);
+	*out = json_loadfd(fd, 0, &jerr);
 	if (*out == NULL)
-		strv_append(out, RUNE_PAL_DIR);
+		return err_set(err, EINVAL, "%s: not valid JSON: %s (line %d)", RUNE_CONFIG_FILE,
+			       jerr.text, jerr.line);
 	return 0;
 }
 
-static bool under_dir(const char *path, const char *dir)
+/* PAL directories: --pal-dir flags, else the config file's "pal_dirs", else the default. */
+static int allowed_dirs(const struct rune_ctx *ctx, char ***out, err_t *err)
+{
+	json_t *j, *v, *dirs;
+	size_t i;
+	int ret;
+
+	*out = NULL;
+	for (const char **d = ctx->pal_dirs; d && *d; d++) {
+		/* A relative --pal-dir is the caller's: relative to its cwd. */
+		_cleanup_free_ char *cwd = **d == '/' ? NULL : getcwd(NULL, 0);
+		_cleanup_free_ char *abs = cwd ? path_join(cwd, *d) : NULL;
+
+		if (**d != '/' && abs == NULL)
+			return err_sys(err, errno ?: ENOMEM, "--pal-dir %s", *d);
+		if (strv_append(out, abs ?: *d) < 0)
+			return err_sys(err, ENOMEM, "--pal-dir");
+	}
+	if (*out)
+		return 0;
+	if ((ret = load_config_file(&j, err)) < 0)
+		return ret;
+	dirs = json_object_get(j, "pal_dirs");
+	if (dirs && !json_is_array(dirs)) {
+		json_decref(j);
+		return err_set(err, EINVAL, "%s: pal_dirs: not an array", RUNE_CONFIG_FILE);
+	}
+	json_array_foreach(dirs, i, v)
+	{
+		const char *d = json_string_value(v);
+
+		if (d == NULL || *d != '/') {
+			json_decref(j);
+			return err_set(err, EINVAL, "%s: pal_dirs[%zu]: not an absolute path",
+				       RUNE_CONFIG_FILE, i);
+		}
+		strv_append(out, d);
+	}
+	json_decref(j);
+	if (*out == NULL)
+		strv_append(out, RUNE_PAL_DIR);
+	return *out ? 0 : err_sys(err, ENOMEM, "PAL directories");
+}
+
+/* Anyone but root can change what the directory (or file) holds. */
+static bool others_can_write(const struct stat *st)
+{
+	return st->st_uid != 0 || (st->st_mode & 022);
+}
+
+/* "a/b" + "c" -> "a/b/c"; ".." drops the last component. For messages only. */
+static void shown_step(char *shown, size_t size, const char *name)
+{
+	size_t n = strlen(shown);
+
+	if (strcmp(name, "..") == 0) {
+		char *slash = strrchr(shown, '/');
+		if (slash)
+			slash[slash == shown ? 1 : 0] = '\0';
+		return;
+	}
+	snprintf(shown + n, size - n, "%s%s", n > 0 && shown[n - 1] == '/' ? "" : "/", name);
+}
+
+/* A directory on the way to (or being) an allowed PAL directory, as trusted as the PAL. */
+static int check_dir_on_path(const char *dir, const char *shown, const struct stat *st, bool last,
+			     err_t *err)
+{
+	if (!S_ISDIR(st->st_mode))
+		return err_set(err, ENOTDIR, "PAL directory %s: %s is not a directory", dir, shown);
+	/* Sticky, as /tmp: nobody but root renames or replaces the root-owned entry we take next. */
+	if (st->st_uid != 0 || ((st->st_mode & 022) && (last || !(st->st_mode & S_ISVTX))))
+		return err_set(err, EPERM,
+			       "PAL directory %s: %s is writable by a non-root user (owner uid "
+			       "%u, mode %04o)",
+			       dir, shown, (unsigned)st->st_uid, (unsigned)(st->st_mode & 07777));
+	return 0;
+}
+
+/*
+ * Opens DIR, an allowed PAL directory, from / one component at a time, never
+ * letting the kernel follow a symlink: each one is read where it lies and
+ * its target walked the same way. Every directory passed through must be
+ * root-owned and writable by nobody else, except that one above DIR may be
+ * sticky (/tmp): there nobody else can rename or replace the root-owned
+ * directory or symlink we take next. Then only root can change which
+ * directory the returned fd is, or what it holds.
+ */
+static int open_pal_dir(const char *dir, int *out, err_t *err)
+{
+	_cleanup_free_ char *todo = strdup(dir);
+	_cleanup_close_ int cur = -1;
+	char shown[PATH_MAX] = "/";
+	struct stat st;
+	int links = 0, ret;
+
+	if (todo == NULL)
+		return err_sys(err, ENOMEM, "PAL directory %s", dir);
+	if (*dir != '/')
+		return err_set(err, EINVAL, "PAL directory %s: not an absolute path", dir);
+	cur = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (cur < 0 || fstat(cur, &st) < 0)
+		return err_sys(err, errno, "PAL directory %s: /", dir);
+	if ((ret = check_dir_on_path(dir, shown, &st, false, err)) < 0)
+		return ret;
+	for (;;) {
+		char *name = todo + strspn(todo, "/"), *rest = name + strcspn(name, "/");
+		struct stat cst;
+		int fd;
+
+		if (*name == '\0')
+			break;
+		if (*rest)
+			*rest++ = '\0';
+		if (strcmp(name, ".") == 0) {
+			memmove(todo, rest, strlen(rest) + 1);
+			continue;
+		}
+		fd = openat(cur, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 || fstat(fd, &cst) < 0) {
+			shown_step(shown, sizeof(shown), name);
+			ret = err_sys(err, errno, "PAL directory %s: %s", dir, shown);
+			if (fd >= 0)
+				close(fd);
+			return ret;
+		}
+		if (S_ISLNK(cst.st_mode)) {
+			_cleanup_close_ int lfd = fd;
+			_cleanup_free_ char *next = NULL;
+			char target[PATH_MAX];
+			ssize_t n;
+
+			/* In a sticky directory (the only writable kind we pass) it must be root's. */
+			if (others_can_write(&st) && cst.st_uid != 0)
+				return err_set(
+				    err, EPERM,
+				    "PAL directory %s: symlink %s/%s in a directory others "
+				    "can write is not owned by root",
+				    dir, shown, name);
+			if (++links > 40)
+				return err_set(err, ELOOP, "PAL directory %s: %s", dir,
+					       strerror(ELOOP));
+			n = readlinkat(lfd, "", target, sizeof(target) - 1);
+			if (n < 0)
+				return err_sys(err, errno, "PAL directory %s: readlink %s/%s", dir,
+					       shown, name);
+			target[n] = '\0';
+			if (asprintf(&next, "%s/%s", target, rest) < 0)
+				return err_sys(err, ENOMEM, "PAL directory %s", dir);
+			free(todo);
+			todo = steal_ptr(next);
+			if (*target == '/') {
+				close(cur);
+				cur = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+				if (cur < 0 || fstat(cur, &st) < 0)
+					return err_sys(err, errno, "PAL directory %s: /", dir);
+				strcpy(shown, "/");
+			}
+			continue;
+		}
+		shown_step(shown, sizeof(shown), name);
+		memmove(todo, rest, strlen(rest) + 1);
+		if ((ret = check_dir_on_path(dir, shown, &cst, false, err)) < 0) {
+			close(fd);
+			return ret;
+		}
+		close(cur);
+		cur = fd;
+		st = cst;
+	}
+	/* The allowed directory itself: writable by root only, sticky or not. */
+	if ((ret = check_dir_on_path(dir, shown, &st, true, err)) < 0)
+		return ret;
+	*out = steal_fd(cur);
+	return 0;
+}
+
+static long sys_openat2(int dirfd, const char *path, int flags, unsigned long long resolve)
+{
+	struct open_how how = { .flags = flags, .resolve = resolve };
+
+	return syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+}
+
+/*
+ * Opens NAME beneath the allowed directory DIRFD (no "..", symlink or magic
+ * link out of it) and checks what was opened: a regular file, root's,
+ * writable by nobody else. The fd is O_PATH: nothing is read or run yet, a
+ * device node or FIFO opens without side effects. PATH is for messages.
+ */
+static int open_pal_beneath(int dirfd, const char *name, const char *path, int *out, err_t *err)
+{
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+
+	fd = sys_openat2(dirfd, name, O_PATH | O_CLOEXEC, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
+	if (fd < 0 && errno == EXDEV)
+		return -EXDEV; /* leads out of the directory: not this one's */
+	if (fd < 0)
+		return err_sys(err, errno, "enclave runtime %s", path);
+	if (fstat(fd, &st) < 0)
+		return err_sys(err, errno, "enclave runtime %s", path);
+	if (!S_ISREG(st.st_mode))
+		return err_set(err, EPERM, "enclave runtime %s: not a regular file", path);
+	if (others_can_write(&st))
+		return err_set(
+		    err, EPERM,
+		    "enclave runtime %s: must be owned by root and not writable by group "
+		    "or others",
+		    path);
+	*out = steal_fd(fd);
+	return 0;
+}
+
+/* What FD names now (for messages and the state), or NULL. */
+static char *fd_path(int fd)
+{
+	char proc[64], buf[PATH_MAX];
+	ssize_t n;
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	n = readlink(proc, buf, sizeof(buf) - 1);
+	if (n <= 0 || buf[0] != '/')
+		return NULL;
+	buf[n] = '\0';
+	return strdup(buf);
+}
+
+/* PATH relative to DIR, by name only: "DIR/x/y.so" -> "x/y.so"; NULL if not under it. */
+static const char *name_under(const char *path, const char *dir)
 {
 	size_t n = strlen(dir);
 
-	return strncmp(path, dir, n) == 0 && (path[n] == '/' || dir[n - 1] == '/');
+	while (n > 0 && dir[n - 1] == '/')
+		n--;
+	if (strncmp(path, dir, n) != 0 || path[n] != '/')
+		return NULL;
+	path += n;
+	path += strspn(path, "/");
+	return *path ? path : NULL;
 }
 
-/* The runtime path must resolve inside an allowed directory, to a root-owned file nobody else can write. */
-static int check_runtime_path(const struct rune_ctx *ctx, const char *path, char **resolved,
-			      err_t *err)
+/*
+ * Finds the PAL at PATH: an allowed directory and PATH's name relative to
+ * it, by the names as given, else by where they resolve now (realpath).
+ * Names only choose where to look; what is opened is opened beneath the
+ * directory's fd, so a name changing meanwhile can never lead outside it.
+ * The first directory that holds the PAL wins.
+ */
+static int find_pal(const struct rune_ctx *ctx, const char *path, int *out, err_t *err)
 {
 	_cleanup_strv_ char **dirs = NULL;
 	_cleanup_free_ char *real = NULL;
-	struct stat st;
 	int ret;
 
 	if ((ret = allowed_dirs(ctx, &dirs, err)) < 0)
 		return ret;
 	real = realpath(path, NULL);
-	if (real == NULL)
-		return err_sys(err, errno, "enclave runtime %s", path);
-	for (char **d = dirs; d && *d; d++) {
-		_cleanup_free_ char *rd = realpath(*d, NULL);
-		if (rd == NULL || !under_dir(real, rd))
-			continue;
-		if (stat(real, &st) < 0)
-			return err_sys(err, errno, "enclave runtime %s", path);
-		if (!S_ISREG(st.st_mode))
-			return err_set(err, EPERM, "enclave runtime %s: not a regular file", path);
-		if (st.st_uid != 0 || (st.st_mode & 022))
-			return err_set(err, EPERM,
-				       "enclave runtime %s: must be owned by root and not writable "
-				       "by group or others",
-				       path);
-		*resolved = steal_ptr(real);
-		return 0;
+	for (int pass = 0; pass < 2; pass++) {
+		for (char **d = dirs; *d; d++) {
+			_cleanup_free_ char *real_dir = pass ? realpath(*d, NULL) : NULL;
+			_cleanup_close_ int dirfd = -1;
+			const char *name =
+			    pass ? (real && real_dir ? name_under(real, real_dir) : NULL)
+				 : name_under(path, *d);
+
+			if (name == NULL)
+				continue;
+			if ((ret = open_pal_dir(*d, &dirfd, err)) < 0)
+				return err_wrap(err, "enclave runtime %s", path);
+			ret = open_pal_beneath(dirfd, name, path, out, err);
+			if (ret != -EXDEV)
+				return ret;
+		}
 	}
 	return err_set(err, EPERM,
 		       "enclave runtime %s: not in an allowed PAL directory (see --pal-dir)", path);
@@ -206,16 +448,18 @@ int rune_enclave_from_config(const struct rune_ctx *ctx, struct rune_config *cfg
 	if (e == NULL)
 		return err_sys(err, ENOMEM, "enclave");
 	e->listen_fd = -1;
+	e->pal_fd = -1;
 	e->type = steal_ptr(type);
 	e->args = args ? steal_ptr(args) : strdup("");
 	for (char *p = e->args; *p; p++)
 		if (*p == ',')
 			*p = ' ';
 	e->log_level = level ? steal_ptr(level) : strdup("info");
-	if ((ret = check_runtime_path(ctx, path, &e->runtime_path, err)) < 0) {
+	if ((ret = find_pal(ctx, path, &e->pal_fd, err)) < 0) {
 		rune_enclave_free(e);
 		return ret;
 	}
+	e->runtime_path = fd_path(e->pal_fd) ?: strdup(path);
 	*out = e;
 	return 0;
 }
@@ -310,22 +554,24 @@ static int bind_socket(struct rune_enclave *e, err_t *err)
 int rune_enclave_load(struct rune_enclave *e, err_t *err)
 {
 	char fdpath[64];
-	struct stat st;
-	int fd, ret;
+	int ret;
 
 	prctl(PR_SET_NAME, "init-runelet", 0, 0, 0);
-	/* Check what we open, then load that very file: no swapping it in between. */
-	fd = open(e->runtime_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return err_sys(err, errno, "enclave runtime %s", e->runtime_path);
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022)) {
-		close(fd);
-		return err_set(err, EPERM, "enclave runtime %s: changed since it was checked",
-			       e->runtime_path);
-	}
-	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
+	/*
+	 * init-runelet never execs: the PAL starts as a program would, with no
+	 * signal ignored because rune's caller ignored it (a daemon's SIGPIPE),
+	 * from its constructors on; what it ignores itself then stays so.
+	 */
+	reset_signals_for_workload();
+	/*
+	 * The very file rune opened beneath its allowed directory and checked:
+	 * dlopen reopens that fd, never the path (glibc has no fdlopen).
+	 */
+	if (e->pal_fd < 0)
+		return err_set(err, EBADF, "enclave runtime %s: not opened", e->runtime_path);
+	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", e->pal_fd);
 	e->handle = dlopen(fdpath, RTLD_NOW | RTLD_LOCAL);
-	close(fd);
+	close(steal_fd(e->pal_fd));
 	if (e->handle == NULL)
 		return err_set(err, ENOEXEC, "enclave runtime %s: %s", e->runtime_path, dlerror());
 	e->occlum = dlsym(e->handle, "occlum_pal_get_version") != NULL ||
@@ -728,15 +974,23 @@ int rune_enclave_run(struct rune_enclave *e, const struct rune_process *p, int s
 			.pid = &e->workload_pid
 		};
 		ret = e->ops.create_process(&ca);
-		/* `start` learns from the start connection whether the workload began. */
+		/*
+		 * `start` learns from the start connection whether the workload began;
+		 * the enclave is destroyed first, as rune kills the container then.
+		 */
 		if (ret != 0) {
+			int code = pal_error(e, ret, errno);
 			err_t err = NULL;
-			err_set(&err, pal_error(e, ret, errno),
+
+			err_set(&err, code,
 				"enclave runtime %s: pal_create_process for %s failed with %d (%s)",
-				e->runtime_path, p->args[0], ret,
-				strerror(pal_error(e, ret, errno)));
+				e->runtime_path, p->args[0], ret, strerror(code));
+			fprintf(stderr, "rune: %s\n", err_msg(err));
+			destroy_once(e, -1);
 			sync_send_error(sync_fd, err, 0);
 			err_free(&err);
+			close(sync_fd);
+			return 127;
 		}
 		close(sync_fd);
 		if (ret == 0) {
@@ -786,6 +1040,8 @@ void rune_enclave_free(struct rune_enclave *e)
 	free(e->socket_path);
 	if (e->listen_fd >= 0)
 		close(e->listen_fd);
+	if (e->pal_fd >= 0)
+		close(e->pal_fd);
 	free(e);
 }
 

@@ -123,6 +123,7 @@ static int run_one(const struct rune_hook *h, enum rune_hook_kind kind, size_t i
 	struct hook_io io = { .in = state_json, .in_len = strlen(state_json) };
 	int in[2] = { -1, -1 }, errp[2] = { -1, -1 };
 	char *msg = io.err;
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old_pipe;
 	bool timed_out;
 	size_t n;
 	pid_t pid;
@@ -147,11 +148,13 @@ static int run_one(const struct rune_hook *h, enum rune_hook_kind kind, size_t i
 	}
 	close(in[0]);
 	close(errp[1]);
-	/* A hook that closes its stdin early must not kill rune. */
-	signal(SIGPIPE, SIG_IGN);
+	/* A hook that closes its stdin early must not kill rune; the init runs hooks
+	 * too, and an enclave workload must not inherit the ignored SIGPIPE. */
+	sigaction(SIGPIPE, &ign, &old_pipe);
 	io.in_fd = in[1];
 	io.err_fd = errp[0];
 	status = wait_hook(pid, h->timeout, &io, &timed_out);
+	sigaction(SIGPIPE, &old_pipe, NULL);
 	if (io.in_fd >= 0)
 		close(io.in_fd);
 	if (io.err_fd >= 0)

@@ -12,6 +12,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -37,8 +38,18 @@
 
 enum { LOG_TRACE, LOG_DEBUG, LOG_INFO, LOG_WARNING, LOG_ERROR, LOG_FATAL, LOG_OFF };
 
+/*
+ * A slot's life: used 0 (free) -> 1 (being filled) -> 2 (live) -> 3 (being
+ * freed) -> 0. pal_kill and pal_destroy touch a live process's eventfd and
+ * kill flag from other threads (pal_kill from a signal handler, too: no
+ * locks), so each announces itself in "users" before looking at used; the
+ * freer waits for them to leave before it closes the eventfd and lets the
+ * slot be reused. Either a signaller sees 3 and leaves the slot alone, or
+ * the freer sees it in users and waits (sequentially consistent atomics).
+ */
 struct proc {
-	_Atomic int used; /* slot taken */
+	_Atomic int used;  /* 0 free, 1 being filled, 2 live, 3 being freed */
+	_Atomic int users; /* signallers looking at this slot right now */
 	int pid;
 	_Atomic int started;
 	_Atomic int killed; /* the terminating signal pal_kill delivered, or 0 */
@@ -236,12 +247,47 @@ out:
 	return ret;
 }
 
+/* Frees a live process's slot, once every signaller is done with its eventfd. */
 static void free_proc(struct proc *p)
 {
+	int live = 2;
+
+	if (!atomic_compare_exchange_strong(&p->used, &live, 3))
+		return; /* another thread frees it */
+	while (atomic_load(&p->users) > 0)
+		sched_yield();
 	if (p->efd >= 0)
 		close(p->efd);
 	p->efd = -1;
 	atomic_store(&p->used, 0);
+}
+
+/*
+ * Delivers SIG (0: none, only looks) to the process in P if it is live,
+ * is PID (any, if -1) and, with started_only, has started; 1 if it was.
+ * Async-signal-safe: atomics and a write to an eventfd that stays open
+ * until we are done with it.
+ */
+static int signal_proc(struct proc *p, int pid, int sig, int started_only)
+{
+	int hit = 0, zero = 0;
+	uint64_t one = 1;
+
+	atomic_fetch_add(&p->users, 1);
+	if (atomic_load(&p->used) == 2 && (pid == -1 || p->pid == pid) &&
+	    (!started_only || atomic_load(&p->started))) {
+		hit = 1;
+		if (sig) {
+			atomic_compare_exchange_strong(&p->killed, &zero, sig);
+			if (sig == SIGKILL)
+				atomic_store(&p->killed, SIGKILL);
+			if (write(p->efd, &one, sizeof(one)) < 0) {
+				/* the counter is already non-zero: the sleeper wakes anyway */
+			}
+		}
+	}
+	atomic_fetch_sub(&p->users, 1);
+	return hit;
 }
 
 static int new_proc(const char *const *argv, const struct pal_stdio_fds *stdio, struct proc **out)
@@ -511,7 +557,7 @@ static int terminates(int sig)
 	}
 }
 
-/* Async-signal-safe: atomics and a write to an eventfd. */
+/* Async-signal-safe (signal_proc). */
 int pal_kill(int pid, int sig)
 {
 	int found = 0;
@@ -520,23 +566,8 @@ int pal_kill(int pid, int sig)
 		return -EINVAL;
 	if (pid == 0)
 		pid = atomic_load(&pal.last_pid);
-	for (int i = 0; i < MAX_PROCS; i++) {
-		struct proc *p = &pal.procs[i];
-		uint64_t one = 1;
-		int zero = 0;
-
-		if (atomic_load(&p->used) != 2 || (pid != -1 && p->pid != pid))
-			continue;
-		found = 1;
-		if (!sig || !terminates(sig))
-			continue;
-		atomic_compare_exchange_strong(&p->killed, &zero, sig);
-		if (sig == SIGKILL)
-			atomic_store(&p->killed, SIGKILL);
-		if (write(p->efd, &one, sizeof(one)) < 0) {
-			/* the counter is already non-zero: the sleeper wakes anyway */
-		}
-	}
+	for (int i = 0; i < MAX_PROCS; i++)
+		found |= signal_proc(&pal.procs[i], pid, sig && terminates(sig) ? sig : 0, 0);
 	return found || pid == -1 ? 0 : -ESRCH;
 }
 #endif
@@ -594,18 +625,8 @@ static int kill_running(void)
 {
 	int running = 0;
 
-	for (int i = 0; i < MAX_PROCS; i++) {
-		struct proc *p = &pal.procs[i];
-		uint64_t one = 1;
-
-		if (atomic_load(&p->used) != 2 || !atomic_load(&p->started))
-			continue;
-		running = 1;
-		atomic_store(&p->killed, SIGKILL);
-		if (write(p->efd, &one, sizeof(one)) < 0) {
-			/* already signalled */
-		}
-	}
+	for (int i = 0; i < MAX_PROCS; i++)
+		running |= signal_proc(&pal.procs[i], -1, SIGKILL, 1);
 	return running;
 }
 

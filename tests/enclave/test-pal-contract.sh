@@ -127,6 +127,45 @@ t_init_identity() { # VARIANT NNP
 	wait_status "$ID" stopped 5
 }
 
+# rt_ignoring_signals ARG...: rt from a caller that ignores PIPE, INT, QUIT
+# and HUP (a daemon's SIGPIPE, a shell's background job) and blocks TERM.
+rt_ignoring_signals() {
+	timeout -k 5 "$RT_TIMEOUT" "$PY" -c '
+import os, signal, sys
+for s in (signal.SIGPIPE, signal.SIGINT, signal.SIGQUIT, signal.SIGHUP):
+    signal.signal(s, signal.SIG_IGN)
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+os.execv(sys.argv[1], sys.argv[1:])' "$RUNTIME" --root "$ROOT" --pal-dir "$PALDIR" "$@"
+}
+
+# assert_no_signal_ignored WHAT...: at each call the PAL logged, SigIgn is 0
+assert_no_signal_ignored() {
+	local c
+	for c in "$@"; do
+		assert_eq 0000000000000000 "$(recf "$c" "['status'].get('SigIgn', '?')")" "SigIgn at pal call \"$c\""
+	done
+}
+
+t_caller_signals_reset() { # VARIANT
+	# init-runelet never execs: without a reset the PAL keeps what rune's
+	# caller ignored, as ordinary workloads don't (test-process.sh).  Hooks
+	# run in the init too (they ignore SIGPIPE while writing the state).
+	local hooks='{"createContainer": [{"path": "/bin/true"}], "startContainer": [{"path": "/bin/true"}]}'
+	enclave_bundle "$1"
+	cfg_set .hooks "$hooks"
+	cfg_args app exit 0
+	rt_ignoring_signals run --bundle "$B" "$ID" >/dev/null 2>"$T/err" || fail "run: $(cat "$T/err")"
+	assert_no_signal_ignored load init "$(start_call "$1")"
+	enclave_bundle "$1"
+	cfg_set .hooks "$hooks"
+	cfg_args app exit 0
+	rt_ignoring_signals create --bundle "$B" "$ID" >/dev/null 2>"$T/err" || fail "create: $(cat "$T/err")"
+	rt_ignoring_signals start "$ID" >/dev/null 2>"$T/err" || fail "start: $(cat "$T/err")"
+	wait_log_call destroy
+	assert_no_signal_ignored load init "$(start_call "$1")"
+	wait_status "$ID" stopped 5
+}
+
 t_init_seccomp() {
 	enclave_bundle v2
 	cfg_set .linux.seccomp '{"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"], "syscalls": [{"names": ["syslog", "acct"], "action": "SCMP_ACT_ERRNO"}]}'
@@ -820,6 +859,8 @@ tcase "pal_init holds the workload's uid/gid/groups/caps/no_new_privs/rlimits (v
 tcase "pal_init holds the workload's identity, noNewPrivileges false (v1)" t_init_identity v1 false
 tcase "pal_init holds the workload's identity (v3)" t_init_identity v3 true
 tcase "seccomp is in force at pal_init" t_init_seccomp
+tcase "signals rune's caller ignored are default for the PAL (v1)" t_caller_signals_reset v1
+tcase "signals rune's caller ignored are default for the PAL (v3)" t_caller_signals_reset v3
 tcase "SGX devices and aesmd only where the host has them" t_sgx_plumbing
 tcase "argv[0] resolution (v1)" t_argv0 v1
 tcase "argv[0] resolution (v3)" t_argv0 v3

@@ -16,7 +16,7 @@
  * constructor, "load", and pal_get_version) are kept in memory and written
  * when pal_init learns the path. Each record has "seq", "call", the calling
  * context (pid, tid, comm, cwd, the dev:ino of "/" and of the cwd, fields of
- * /proc/self/status: Uid, Gid, Groups, Cap*, NoNewPrivs, Seccomp; the
+ * /proc/self/status: Uid, Gid, Groups, Cap*, NoNewPrivs, Seccomp, SigIgn; the
  * RLIMIT_NOFILE limits) and the call's arguments.
  *
  * Steering, by the PAL args (space separated; rune turns commas into spaces):
@@ -193,7 +193,7 @@ static void rec_context(struct rec *r)
 {
 	static const char *const fields[] = { "Uid",	    "Gid",     "Groups", "CapInh",
 					      "CapPrm",	    "CapEff",  "CapBnd", "CapAmb",
-					      "NoNewPrivs", "Seccomp", "Umask" };
+					      "NoNewPrivs", "Seccomp", "Umask",	 "SigIgn" };
 	char buf[PATH_MAX], line[512], comm[17] = { 0 };
 	struct rlimit rl;
 	FILE *f;
