@@ -47,7 +47,7 @@
 
 #include "librune/attrs.h"
 #include "librune/cgroup.h"
-#include "librune/enclave.h"
+#include "librune/handler.h"
 #include "librune/hooks.h"
 #include "librune/internal.h"
 #include "librune/linux.h"
@@ -99,7 +99,7 @@ struct init_args {
 	struct rune_cgroup_host *cgroup_host;
 	const char *cgroup_path;
 	struct rune_seccomp *seccomp;
-	struct rune_enclave *enclave;
+	struct rune_handler *handler;
 	const char *start_path;
 	int sync_fd;
 	int preserve_fds;
@@ -217,18 +217,20 @@ static int init_setup(struct init_args *a, err_t *err)
 	};
 	_cleanup_close_ int rootfd = -1, master = -1, slave = -1, start_fd = -1, devnull = -1;
 	_cleanup_close_ int notify_fd = -1;
-	_cleanup_free_ char *exe = NULL;
+	struct rune_handler *h = a->handler;
 	struct sync_msg m;
-	int ret;
+	int ret, exit_code = 0;
 
 	if ((ret = sync_expect(a->sync_fd, SYNC_MAPS, &m, NULL, "rune", err)) < 0)
 		return ret;
 	if (a->self_move &&
 	    (ret = rune_cgroup_enter_task(a->cgroup_host, a->cgroup_path, 0, a->in_v2, err)) < 0)
 		return ret;
-	/* The start socket, while we still have the host's root uid and view. */
+	/* The start socket (and the handler's), while we still have the host's root uid and view. */
 	if (a->start_path && (start_fd = unix_listen_at(a->start_path, SOCK_STREAM, err)) < 0)
 		return start_fd;
+	if (h->ops->prepare && (ret = h->ops->prepare(h, err)) < 0)
+		return ret;
 	if ((ret = join_namespaces(cfg, err)) < 0 || (ret = unshare_late(a, err)) < 0)
 		return ret;
 	/* A fresh cgroup2 mount shows the cgroup namespace: be in our cgroup first. */
@@ -292,7 +294,7 @@ static int init_setup(struct init_args *a, err_t *err)
 		if ((ret = rune_open_in_root(rootfd, p->cwd, O_PATH, true, true, &cwdfd, err)) < 0)
 			return err_wrap(err, "cwd");
 	}
-	if (a->enclave && (ret = rune_enclave_load(a->enclave, err)) < 0)
+	if (h->ops->load && (ret = h->ops->load(h, err)) < 0)
 		return ret;
 
 	if (!a->cgroup_late && !needs_early_cgroup(cfg, a->cgroup_host) &&
@@ -330,33 +332,22 @@ static int init_setup(struct init_args *a, err_t *err)
 	if (a->seccomp && !p->no_new_privileges &&
 	    (ret = rune_seccomp_load(a->seccomp, &notify_fd, err)) < 0)
 		return ret;
-	if (a->enclave) {
-		/* init-runelet holds the workload's privileges, then initialises the enclave. */
-		if ((ret = rune_process_apply_identity(p, err)) < 0)
-			return ret;
-		if (a->seccomp && p->no_new_privileges &&
-		    (ret = rune_seccomp_load(a->seccomp, &notify_fd, err)) < 0)
-			return ret;
-		if ((ret = rune_enclave_init(a->enclave, err)) < 0)
-			return ret;
-	} else {
-		exe = rune_process_lookup(p, p->args[0]);
-		if ((ret = rune_process_apply_identity(p, err)) < 0)
-			return ret;
-		if (exe == NULL && (exe = rune_process_lookup(p, p->args[0])) == NULL)
-			return err_set(err, ENOENT,
-				       "exec \"%s\": executable file not found in $PATH",
-				       p->args[0]);
-		if ((ret = rune_process_check_exe(exe, err)) < 0)
-			return ret;
-	}
+	if (h->ops->locate && (ret = h->ops->locate(h, p, err)) < 0)
+		return ret;
+	if ((ret = rune_process_apply_identity(p, err)) < 0)
+		return ret;
+	if (a->seccomp && p->no_new_privileges && h->ops->confine_before_configure &&
+	    (ret = rune_seccomp_load(a->seccomp, &notify_fd, err)) < 0)
+		return ret;
+	if (h->ops->configure && (ret = h->ops->configure(h, p, err)) < 0)
+		return ret;
 
 	/*
 	 * A notify listener fd must reach rune (only it can reach listenerPath on the
 	 * host), so such a filter is loaded before READY, as runc does; any other
 	 * waits until just before execve.
 	 */
-	if (a->seccomp && p->no_new_privileges && !a->enclave &&
+	if (a->seccomp && p->no_new_privileges && !h->ops->confine_before_configure &&
 	    rune_seccomp_has_notify(a->seccomp) &&
 	    (ret = rune_seccomp_load(a->seccomp, &notify_fd, err)) < 0)
 		return ret;
@@ -383,22 +374,14 @@ static int init_setup(struct init_args *a, err_t *err)
 	}
 	if ((ret = run_init_hooks(a, RUNE_HOOK_START_CONTAINER, "running", err)) < 0)
 		return ret;
-	if (a->seccomp && p->no_new_privileges && !a->enclave &&
+	if (a->seccomp && p->no_new_privileges && !h->ops->confine_before_configure &&
 	    !rune_seccomp_has_notify(a->seccomp) &&
 	    (ret = rune_seccomp_load(a->seccomp, NULL, err)) < 0)
 		return ret;
-	if (a->enclave)
-		_exit(rune_enclave_run(a->enclave, p, a->sync_fd));
-
-	/*
-	 * The sync fd is close-on-exec: `start` reads EOF once execve succeeds, or
-	 * the reason it failed. Nothing but stdio and the preserved fds reaches
-	 * the workload.
-	 */
-	cloexec_fds_from(3 + a->preserve_fds);
-	reset_signals_for_workload();
-	execve(exe, p->args, p->env ? p->env : (char *[]){ NULL });
-	return rune_exec_error(exe, errno, err);
+	/* Returns only when the workload could not run, or with its exit code. */
+	if ((ret = h->ops->run(h, p, a->sync_fd, a->preserve_fds, &exit_code, err)) == 0)
+		_exit(exit_code);
+	return ret;
 }
 
 static __attribute__((noreturn)) void init_main(struct init_args *a)
@@ -578,7 +561,7 @@ static int create_container(const struct rune_ctx *ctx, const struct rune_create
 	_cleanup_close_ int master = -1, own_pidns = -1, term_fd = -1;
 	sigset_t term, saved_mask;
 	struct rune_seccomp *seccomp = NULL;
-	struct rune_enclave *enclave = NULL;
+	struct rune_handler handler = { 0 };
 	struct create_cleanup undo = { 0 };
 	struct rune_state st = { 0 };
 	unsigned long long flags = 0, late_flags = 0;
@@ -609,7 +592,7 @@ static int create_container(const struct rune_ctx *ctx, const struct rune_create
 			       "cannot allocate a tty without --console-socket when detached");
 	if ((ret = rune_check_host_support(cfg, err)) < 0)
 		return ret;
-	if ((ret = rune_enclave_from_config(ctx, cfg, &enclave, err)) < 0)
+	if ((ret = rune_handler_select(ctx, cfg, &handler, err)) < 0)
 		return ret;
 	if ((ret = add_listen_fds(cfg, o, &preserve_fds, err)) < 0)
 		goto out;
@@ -637,8 +620,8 @@ static int create_container(const struct rune_ctx *ctx, const struct rune_create
 	sigaddset(&term, SIGHUP);
 	sigprocmask(SIG_BLOCK, &term, &saved_mask);
 	term_fd = signalfd(-1, &term, SFD_CLOEXEC);
-	if (enclave)
-		rune_enclave_set_state_dir(enclave, dir);
+	if (handler.ops->attach && (ret = handler.ops->attach(&handler, cfg, dir, err)) < 0)
+		goto fail;
 	undo.cgroup_host = cgh;
 	undo.cgroup_path = cgpath;
 	/*
@@ -659,8 +642,8 @@ static int create_container(const struct rune_ctx *ctx, const struct rune_create
 	st.cgroup_owned = ctx->systemd_cgroup || !rune_cgroup_exists(cgh, cgpath);
 	st.hooks = json_object_get(cfg->root, "hooks");
 	st.use_terminal = cfg->process.terminal;
-	st.enclave = enclave ? rune_enclave_state(enclave) : NULL;
-	st.exec_socket = enclave ? rune_enclave_socket_path(enclave) : NULL;
+	if (handler.ops->save_state)
+		handler.ops->save_state(&handler, &st);
 	st.process = json_object_get(cfg->root, "process");
 	st.seccomp = cfg->seccomp;
 	for (int k = 0; k < RUNE_NS_COUNT; k++)
@@ -704,9 +687,6 @@ static int create_container(const struct rune_ctx *ctx, const struct rune_create
 		flags = 0;
 	}
 
-	/* Before the fork: the init works on its own copy of cfg. */
-	if (enclave)
-		rune_enclave_add_devices(enclave, cfg);
 	/* systemd makes the scope around a running pid: the init waits for it. */
 	if (!ctx->systemd_cgroup) {
 		ret = rune_cgroup_create(cgh, cgpath, 0, cfg->resources, err);
@@ -737,7 +717,7 @@ static int create_container(const struct rune_ctx *ctx, const struct rune_create
 				       .cgroup_host = cgh,
 				       .cgroup_path = cgpath,
 				       .seccomp = seccomp,
-				       .enclave = enclave,
+				       .handler = &handler,
 				       .start_path = start_path,
 				       .sync_fd = sv[1],
 				       .preserve_fds = preserve_fds,
@@ -872,7 +852,7 @@ out:
 	if (sv[1] >= 0)
 		close(sv[1]);
 	rune_seccomp_free(seccomp);
-	rune_enclave_free(enclave);
+	rune_handler_free(&handler);
 	return ret;
 }
 

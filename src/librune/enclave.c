@@ -541,10 +541,13 @@ static int pal_fail(const struct rune_enclave *e, const char *call, int ret, err
 				       (e)->runtime_path, name);                                   \
 	} while (0)
 
-static int bind_socket(struct rune_enclave *e, err_t *err)
+int rune_enclave_bind(struct rune_enclave *e, err_t *err)
 {
-	int fd = unix_listen_at(e->socket_path, SOCK_SEQPACKET, err);
+	int fd;
 
+	if (e->socket_path == NULL)
+		return 0;
+	fd = unix_listen_at(e->socket_path, SOCK_SEQPACKET, err);
 	if (fd < 0)
 		return fd;
 	e->listen_fd = fd;
@@ -554,7 +557,6 @@ static int bind_socket(struct rune_enclave *e, err_t *err)
 int rune_enclave_load(struct rune_enclave *e, err_t *err)
 {
 	char fdpath[64];
-	int ret;
 
 	prctl(PR_SET_NAME, "init-runelet", 0, 0, 0);
 	/*
@@ -594,8 +596,6 @@ int rune_enclave_load(struct rune_enclave *e, err_t *err)
 	}
 	if (e->ops.version >= 3)
 		RESOLVE(e, get_local_report, "pal_get_local_report", true);
-	if (e->socket_path && (ret = bind_socket(e, err)) < 0)
-		return ret;
 	return 0;
 }
 

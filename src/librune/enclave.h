@@ -23,6 +23,8 @@ int rune_enclave_from_config(const struct rune_ctx *ctx, struct rune_config *cfg
 			     struct rune_enclave **out, err_t *err);
 /* Adds the SGX device nodes (and cgroup rules) when the host has them. */
 void rune_enclave_add_devices(struct rune_enclave *e, struct rune_config *cfg);
+/* In the init, with the host's ids and view: the control socket in the state dir. */
+int rune_enclave_bind(struct rune_enclave *e, err_t *err);
 /* In the init, before pivot_root: dlopen the PAL and resolve its symbols. */
 int rune_enclave_load(struct rune_enclave *e, err_t *err);
 /* In the init, after pivot_root and the workload's identity: pal_init. */

@@ -25,7 +25,7 @@
 #include "librune/attrs.h"
 #include "librune/cgroup.h"
 #include "librune/container.h"
-#include "librune/enclave.h"
+#include "librune/handler.h"
 #include "librune/internal.h"
 #include "librune/linux.h"
 #include "librune/seccomp.h"
@@ -191,8 +191,8 @@ int rune_container_exec(const struct rune_ctx *ctx, const struct rune_exec_opts 
 			       "container \"%s\": its state has no frozen process (created by an "
 			       "older rune): exec would not know its privileges",
 			       o->id);
-	if (s->enclave)
-		return rune_enclave_exec(ctx, s, o, exit_status, err);
+	if (rune_handler_of_state(s)->exec_into)
+		return rune_handler_of_state(s)->exec_into(ctx, s, o, exit_status, err);
 	/* The container's seccomp profile, as frozen at create, applies to exec'd processes. */
 	if (s->seccomp && (ret = rune_seccomp_prepare(s->seccomp, &seccomp, err)) < 0)
 		return ret;

@@ -28,3 +28,15 @@ t_empty_args_refused() {
 
 tcase "start reports pal_create_process's failure" t_start_reports_create_process_failure
 tcase "enclave container with empty process.args refused" t_empty_args_refused
+
+t_enclave_userns() {
+	enclave_bundle v3
+	cfg_append .linux.namespaces '{"type": "user"}'
+	cfg_set .linux.uidMappings '[{"containerID": 0, "hostID": 100000, "size": 65536}]'
+	cfg_set .linux.gidMappings '[{"containerID": 0, "hostID": 100000, "size": 65536}]'
+	chmod 0777 "$SH"
+	cfg_args app exit 7
+	ct_run
+	assert_rc 7 "run of an enclave container with a user namespace"
+}
+tcase "enclave container with a user namespace" t_enclave_userns
