@@ -43,6 +43,7 @@
 #include "sgx/measure.h"
 #include "sgx/sigstruct.h"
 #include "loader_backend.h"
+#include "libsgx/fileio.h"
 
 /* In emu_enter.c. */
 extern int sgx_emu_enter_enclave(unsigned long rdi, unsigned long rsi, unsigned long rdx,
@@ -234,19 +235,18 @@ static int load_secret_locked(err_t *err)
 		if (!cmac)
 			return err_set(err, EIO, "OpenSSL has no AES-CMAC");
 	}
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0 && errno == ENOENT) {
+	/* Never opens a FIFO (it would block) or a device node: regular files only. */
+	fd = sgx_open_regular(path, O_NOFOLLOW, &st, NULL);
+	if (fd == -ENOENT) {
 		ret = create_secret(path, err);
 		if (ret < 0)
 			return ret;
-		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		fd = sgx_open_regular(path, O_NOFOLLOW, &st, NULL);
 	}
-	if (fd < 0)
-		return err_sys(err, errno, "open the SGX emulator secret %s", path);
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
+	if (fd == -EINVAL)
 		return err_set(err, EINVAL, "SGX emulator secret %s: not a regular file", path);
-	}
+	if (fd < 0)
+		return err_sys(err, -fd, "open the SGX emulator secret %s", path);
 	n = read(fd, buf, sizeof(buf));
 	close(fd);
 	if (n < 16)
