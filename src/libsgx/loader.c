@@ -45,6 +45,42 @@ const char *sgx_return_code_name(int code)
 	}
 }
 
+uint32_t sgx_min_ssaframesize(uint64_t xfrm, uint32_t miscselect)
+{
+	/* XSAVE components 2..18: offset and size in the standard (non-compacted) format. */
+	static const struct {
+		uint16_t off, size;
+	} comp[19] = {
+		[2] = { 576, 256 },   /* AVX */
+		[3] = { 960, 64 },    /* BNDREGS */
+		[4] = { 1024, 64 },   /* BNDCSR */
+		[5] = { 1088, 64 },   /* AVX-512 opmask */
+		[6] = { 1152, 512 },  /* ZMM_Hi256 */
+		[7] = { 1664, 1024 }, /* Hi16_ZMM */
+		[9] = { 2688, 8 },    /* PKRU */
+		[17] = { 2752, 64 },  /* XTILECFG */
+		[18] = { 2816, 8192 } /* XTILEDATA */
+	};
+	uint64_t xsave = 512 + 64; /* legacy area and XSAVE header */
+	uint64_t misc = 0;
+
+	for (unsigned i = 2; i < 64; i++) {
+		uint64_t end;
+
+		if (!(xfrm & (1ULL << i)))
+			continue;
+		/* An unknown component: as large as the biggest known one could end. */
+		end = i < 19 && comp[i].size ? (uint64_t)comp[i].off + comp[i].size : 2816 + 8192;
+		if (end > xsave)
+			xsave = end;
+	}
+	if (miscselect & 1) /* EXINFO */
+		misc += 16;
+	if (miscselect & 2) /* CPINFO */
+		misc += 16;
+	return (uint32_t)((xsave + misc + SGX_SSA_GPR_SIZE + SGX_PAGE_SIZE - 1) / SGX_PAGE_SIZE);
+}
+
 static int pick_backend(const struct sgx_load_opts *o, const struct sgx_backend_ops **be,
 			err_t *err)
 {
