@@ -206,10 +206,12 @@ static int plan(const struct seg *segs, size_t nsegs, const struct sgx_layout_op
 /*
  * Each TCS's SSA frames, [OSSA, OSSA + NSSA * SSAFRAMESIZE pages), must be
  * page aligned, inside the enclave and clear of every TCS page: EENTER
- * refuses anything else, so an image that signs such a TCS is broken.
+ * refuses anything else, so an image that signs such a TCS is broken. The
+ * TCS pages are [0, tcs_elf_end) (the ELF's) and [tcs_from, tcs_end).
  */
 static int check_tcs_ssa(const struct sgx_image_page *pages, size_t npages, uint64_t size,
-			 uint32_t ssaframesize, err_t *err)
+			 uint32_t ssaframesize, uint64_t tcs_elf_end, uint64_t tcs_from,
+			 uint64_t tcs_end, err_t *err)
 {
 	for (size_t i = 0; i < npages; i++) {
 		struct sgx_tcs tcs;
@@ -229,14 +231,11 @@ static int check_tcs_ssa(const struct sgx_image_page *pages, size_t npages, uint
 			    "the enclave of 0x%llx bytes",
 			    (unsigned long long)pages[i].offset, (unsigned long long)tcs.ossa,
 			    tcs.nssa, ssaframesize, (unsigned long long)size);
-		for (size_t j = 0; j < npages; j++)
-			if (pages[j].flags == SGX_SECINFO_TCS && pages[j].offset >= tcs.ossa &&
-			    pages[j].offset < end)
-				return err_set(
-				    err, EINVAL,
-				    "TCS at 0x%llx: its SSA frames cover the TCS at 0x%llx",
-				    (unsigned long long)pages[i].offset,
-				    (unsigned long long)pages[j].offset);
+		if ((tcs.ossa < tcs_elf_end) || (tcs.ossa < tcs_end && tcs_from < end))
+			return err_set(err, EINVAL,
+				       "TCS at 0x%llx: its SSA frames [0x%llx, 0x%llx) cover a TCS",
+				       (unsigned long long)pages[i].offset,
+				       (unsigned long long)tcs.ossa, (unsigned long long)end);
 	}
 	return 0;
 }
@@ -358,7 +357,7 @@ int sgx_image_from_elf_mem(struct sgx_image *img, const void *file, size_t len,
 	}
 #undef TCS0
 	add_zero_pages(pages, &k, l.tcs_end, l.end);
-	ret = check_tcs_ssa(pages, k, size, ssaframesize, err);
+	ret = check_tcs_ssa(pages, k, size, ssaframesize, segs[0].end, l.segs_end, l.tcs_end, err);
 	if (ret < 0)
 		return ret;
 

@@ -327,7 +327,7 @@ static void test_elf_layout(void)
 		.heap = 3 * 4096 - 100, .stack = 8192, .tcs = 2, .ssaframesize = 2
 	};
 	CHECK(sgx_image_from_elf_mem(&img, &e, sizeof(e), &o, &err) == -EINVAL &&
-		  strstr(err_msg(err), "cover the TCS at 0x5000"),
+		  strstr(err_msg(err), "cover a TCS"),
 	      "SSA frames over a TCS: %s", err_msg(err));
 	err_free(&err);
 	/* Layout options: 2 TCS in total, 3-page heap, 2-page stack. */
