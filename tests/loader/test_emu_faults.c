@@ -526,6 +526,77 @@ static void test_eenter(void)
 	build();
 }
 
+/* A LibOS needs many threads: 100 TCS, each acquired, entered and released. */
+static void test_many_tcs(void)
+{
+	enum { NTCS = 100, CODE = NTCS, DATA = NTCS + 1, SSA = NTCS + 2, NPG = 2 * NTCS + 2 };
+	static uint8_t buf[NPG][4096] __attribute__((aligned(4096)));
+	static struct sgx_image_page pages[NPG];
+	struct sgx_keyrequest *req = (struct sgx_keyrequest *)buf[DATA];
+	struct sgx_encl *e = NULL;
+	int got[NTCS + 1], ok = 1, ret;
+	err_t err = NULL;
+
+	memset(buf, 0, sizeof(buf));
+	for (int i = 0; i < NPG; i++) {
+		pages[i] = (struct sgx_image_page){ .offset = (uint64_t)i * 4096,
+						    .flags = SGX_SECINFO_REG | SGX_SECINFO_R |
+							     SGX_SECINFO_W,
+						    .measured = 1,
+						    .data = buf[i] };
+		if (i < NTCS) {
+			struct sgx_tcs *t = (struct sgx_tcs *)buf[i];
+
+			t->ossa = (uint64_t)(SSA + i) * 4096;
+			t->nssa = 1;
+			t->oentry = CODE * 4096;
+			pages[i].flags = SGX_SECINFO_TCS;
+		}
+	}
+	pages[CODE].flags = SGX_SECINFO_REG | SGX_SECINFO_R | SGX_SECINFO_X;
+	memcpy(buf[CODE], enclu_code, sizeof(enclu_code));
+	req->keyname = SGX_KEY_SEAL;
+	req->keypolicy = SGX_KEYPOLICY_MRSIGNER;
+	img =
+	    (struct sgx_image){ .size = 1 << 20, .ssaframesize = 1, .npages = NPG, .pages = pages };
+	ret = load(&e, NULL, NULL, NULL, &err);
+	TAP_OK(ret == 0 && sgx_encl_tcs_count(e) == NTCS, "enclave with %d TCS loads%s%s", NTCS,
+	       ret ? ": " : "", ret ? err_msg(err) : "");
+	err_free(&err);
+	if (ret) {
+		build();
+		return;
+	}
+	for (int i = 0; i < NTCS; i++) {
+		got[i] = sgx_encl_tcs_acquire(e, &err);
+		ok &= got[i] == i;
+	}
+	got[NTCS] = sgx_encl_tcs_acquire(e, &err);
+	TAP_OK(ok && got[NTCS] == -EBUSY, "all %d TCS can be acquired, then EBUSY (got %d, %d)",
+	       NTCS, got[NTCS - 1], got[NTCS]);
+	err_free(&err);
+	sgx_encl_tcs_release(e, 70);
+	ret = sgx_encl_tcs_acquire(e, &err);
+	TAP_OK(ret == 70, "a released TCS past the 64th is acquired again (%d)", ret);
+	err_free(&err);
+	ok = 1;
+	for (int i = 0; i < NTCS; i++) {
+		uint64_t b = sgx_encl_base(e);
+		struct sgx_encl_regs r = { .rdi = SGX_EGETKEY,
+					   .rsi = b + DATA * 4096,
+					   .rdx = b + DATA * 4096 + 512 };
+
+		ret = sgx_encl_call(e, i, &r, &err);
+		ok &= ret == 0 && r.rdi == 0;
+		sgx_encl_tcs_release(e, i);
+	}
+	TAP_OK(ok, "each of the %d TCS enters (EGETKEY) and exits%s%s", NTCS, err ? ": " : "",
+	       err ? err_msg(err) : "");
+	err_free(&err);
+	sgx_encl_destroy(e);
+	build();
+}
+
 int main(void)
 {
 	const char *build_dir = getenv("BUILD") ? getenv("BUILD") : "build";
@@ -548,6 +619,7 @@ int main(void)
 	test_eenter();
 	test_egetkey();
 	test_ereport();
+	test_many_tcs();
 
 	unlink(spath);
 	rmdir(secret);
