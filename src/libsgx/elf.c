@@ -138,12 +138,17 @@ static uint64_t max_size(const struct sgx_layout_opts *o)
 	return cap < SGX_IMAGE_MAX_SIZE ? cap : SGX_IMAGE_MAX_SIZE;
 }
 
-static int too_big(uint64_t cap, err_t *err)
+static int too_big(uint64_t size, uint64_t cap, err_t *err)
 {
+	if (size == UINT64_MAX)
+		return err_set(err, EFBIG,
+			       "layout: the enclave would exceed the maximum enclave size of %llu "
+			       "bytes (max_enclave_size)",
+			       (unsigned long long)cap);
 	return err_set(err, EFBIG,
-		       "layout: the enclave would exceed the maximum enclave size of %llu bytes "
-		       "(max_enclave_size)",
-		       (unsigned long long)cap);
+		       "layout: an enclave of at least %llu bytes exceeds the maximum enclave size "
+		       "of %llu bytes (max_enclave_size)",
+		       (unsigned long long)size, (unsigned long long)cap);
 }
 
 /* *acc += n * unit, refused past cap (and never wrapping). */
@@ -151,9 +156,10 @@ static int grow(uint64_t *acc, uint64_t n, uint64_t unit, uint64_t cap, err_t *e
 {
 	uint64_t bytes;
 
-	if (__builtin_mul_overflow(n, unit, &bytes) || __builtin_add_overflow(*acc, bytes, acc) ||
-	    *acc > cap)
-		return too_big(cap, err);
+	if (__builtin_mul_overflow(n, unit, &bytes) || __builtin_add_overflow(*acc, bytes, acc))
+		return too_big(UINT64_MAX, cap, err);
+	if (*acc > cap)
+		return too_big(*acc, cap, err);
 	return 0;
 }
 
@@ -187,12 +193,12 @@ static int plan(const struct seg *segs, size_t nsegs, const struct sgx_layout_op
 	if (grow(&l->tcs_end, l->extra_tcs, SGX_PAGE_SIZE, cap, err) < 0)
 		return -EFBIG;
 	l->ssa_end = l->tcs_end;
-	if (l->extra_tcs &&
-	    (l->ssa_pages > cap / SGX_PAGE_SIZE ||
-	     grow(&l->ssa_end, l->extra_tcs, l->ssa_pages * SGX_PAGE_SIZE, cap, err) < 0))
-		return too_big(cap, err);
+	if (l->extra_tcs && l->ssa_pages > cap / SGX_PAGE_SIZE)
+		return too_big(UINT64_MAX, cap, err);
+	if (grow(&l->ssa_end, l->extra_tcs, l->ssa_pages * SGX_PAGE_SIZE, cap, err) < 0)
+		return -EFBIG;
 	if (o->heap > cap || o->stack > cap)
-		return too_big(cap, err);
+		return too_big(o->heap > o->stack ? o->heap : o->stack, cap, err);
 	l->heap_end = l->ssa_end;
 	if (grow(&l->heap_end, 1, round_up(o->heap), cap, err) < 0)
 		return -EFBIG;
