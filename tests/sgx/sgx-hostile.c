@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "sgx/image.h"
+#include "sgx/loader.h"
 #include "sgx/sigstruct.h"
 #include "sgx-test.h"
 
@@ -190,6 +191,19 @@ static bool huge_segment(void)
 	return tap_failures == 0;
 }
 
+/* The emulator's machine secret: a FIFO there must not block the loader. */
+static bool fifo_secret(void)
+{
+	err_t err = NULL;
+	int ret = sgx_emu_set_secret_path(fifo, &err);
+
+	if (ret == 0)
+		ret = sgx_loader_init(&err);
+	CHECK(ret == -EINVAL && strstr(err_msg(err), "not a regular file"), "%d %s", ret,
+	      err_msg(err));
+	return tap_failures == 0;
+}
+
 static void test_not_regular(void)
 {
 	snprintf(fifo, sizeof(fifo), "%s/encl.fifo", dir);
@@ -199,6 +213,7 @@ static void test_not_regular(void)
 	CHECK(bounded(fifo_sigstruct), "encl.ss that is a FIFO");
 	CHECK(bounded(fifo_flat), "flat image that is a FIFO");
 	CHECK(bounded(dev_zero_link), "symlink to /dev/zero");
+	CHECK(bounded(fifo_secret), "emulator secret that is a FIFO");
 	unlink(fifo);
 	unlink(zero_link);
 }
