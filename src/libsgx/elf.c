@@ -384,8 +384,8 @@ int sgx_image_from_elf(struct sgx_image *img, const char *path, const struct sgx
 	int ret;
 
 	memset(img, 0, sizeof(*img));
-	ret = sgx_read_file(path, max_size(opts ? opts : &(struct sgx_layout_opts){ 0 }), &buf,
-			    &len, err);
+	ret = sgx_read_image_file(path, max_size(opts ? opts : &(struct sgx_layout_opts){ 0 }),
+				  &buf, &len, err);
 	if (ret < 0)
 		return ret;
 	ret = sgx_image_from_elf_mem(img, buf, len, opts, err);

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -48,7 +49,8 @@ int sgx_open_regular(const char *path, int flags, struct stat *st, err_t *err)
 	return fd;
 }
 
-int sgx_read_file(const char *path, size_t max, void **bufp, size_t *lenp, err_t *err)
+static int read_file(const char *path, size_t max, int refuse_larger, void **bufp, size_t *lenp,
+		     err_t *err)
 {
 	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *buf = NULL;
@@ -58,6 +60,11 @@ int sgx_read_file(const char *path, size_t max, void **bufp, size_t *lenp, err_t
 	fd = sgx_open_regular(path, 0, &st, err);
 	if (fd < 0)
 		return fd;
+	if (refuse_larger && (uint64_t)st.st_size > max)
+		return err_set(err, EFBIG,
+			       "%s: %llu bytes, more than the maximum enclave size of %zu bytes "
+			       "(max_enclave_size)",
+			       path, (unsigned long long)st.st_size, max);
 	cap = (size_t)st.st_size < max ? (size_t)st.st_size : max;
 	/* Zero-padded to whole pages (and never empty): image pages can point into it. */
 	buf = calloc(1, (cap + 4096) & ~(size_t)4095);
@@ -76,6 +83,16 @@ int sgx_read_file(const char *path, size_t max, void **bufp, size_t *lenp, err_t
 	*bufp = steal_ptr(buf);
 	*lenp = len;
 	return 0;
+}
+
+int sgx_read_file(const char *path, size_t max, void **bufp, size_t *lenp, err_t *err)
+{
+	return read_file(path, max, 0, bufp, lenp, err);
+}
+
+int sgx_read_image_file(const char *path, size_t max, void **bufp, size_t *lenp, err_t *err)
+{
+	return read_file(path, max, 1, bufp, lenp, err);
 }
 
 int sgx_write_file(const char *path, const void *buf, size_t len, int mode, int excl, err_t *err)

@@ -22,6 +22,8 @@ int sgx_open_regular(const char *path, int flags, struct stat *st, err_t *err);
  * with at least one zero byte past len.
  */
 int sgx_read_file(const char *path, size_t max, void **buf, size_t *len, err_t *err);
+/* As sgx_read_file, but a file larger than max is refused (-EFBIG) before it is read. */
+int sgx_read_image_file(const char *path, size_t max, void **buf, size_t *len, err_t *err);
 /* Writes buf to path (created with mode, truncated); excl refuses an existing file. */
 int sgx_write_file(const char *path, const void *buf, size_t len, int mode, int excl, err_t *err);
 

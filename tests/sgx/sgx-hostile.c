@@ -230,6 +230,39 @@ static void test_huge_segment(void)
 	unlink(big_elf);
 }
 
+static char sparse[4200];
+
+/* Image files above the cap are refused before they are read (9 GiB, sparse). */
+static bool sparse_images(void)
+{
+	struct sgx_image img;
+	err_t err = NULL;
+	int ret = sgx_image_from_flat(&img, sparse, "tcs", 0, 1, &err);
+
+	CHECK(ret == -EFBIG && strstr(err_msg(err), "9663676416 bytes") &&
+		  strstr(err_msg(err), "max_enclave_size"),
+	      "flat: %d %s", ret, err_msg(err));
+	err_free(&err);
+	ret = sgx_image_from_elf(&img, sparse, NULL, &err);
+	CHECK(ret == -EFBIG && strstr(err_msg(err), "9663676416 bytes"), "ELF: %d %s", ret,
+	      err_msg(err));
+	err_free(&err);
+	return tap_failures == 0;
+}
+
+static void test_huge_files(void)
+{
+	int fd;
+
+	snprintf(sparse, sizeof(sparse), "%s/sparse.img", dir);
+	fd = open(sparse, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	CHECK(fd >= 0 && ftruncate(fd, 9ULL << 30) == 0);
+	if (fd >= 0)
+		close(fd);
+	CHECK(bounded(sparse_images), "9 GiB image files");
+	unlink(sparse);
+}
+
 static void test_max_enclave_size(void)
 {
 	struct sgx_layout_opts o = { 0 };
@@ -364,6 +397,7 @@ int main(void)
 		return 1;
 	TAP_RUN(test_not_regular);
 	TAP_RUN(test_huge_segment);
+	TAP_RUN(test_huge_files);
 	TAP_RUN(test_max_enclave_size);
 	TAP_RUN(test_layout_overflow);
 	rmdir(dir);
