@@ -7,6 +7,16 @@ BUILD=${BUILD:-$PWD/build}
 SECONDS_EACH=${FUZZ_SECONDS:-60}
 V=$PWD/../shared/vectors/sgx
 
+tiny_elf() { # dir: a small static ELF with a TCS section first
+	command -v gcc >/dev/null || return 0
+	local t
+	t=$(mktemp -d)
+	printf '.section .tcs,"aw"\n.fill 4096,1,0\n.text\n.globl e\ne: ret\n.data\n.quad 1\n' >"$t/e.S"
+	gcc -c "$t/e.S" -o "$t/e.o" && ld -static -nostdlib -e e "$t/e.o" -o "$t/e.elf" &&
+		cp "$t/e.elf" "$1/tiny.elf"
+	rm -rf "$t"
+}
+
 seed() { # target dir
 	local dir=$2
 	mkdir -p "$dir"
@@ -19,21 +29,30 @@ seed() { # target dir
 		# Flat: "tcs,rwx*5\0" + image (even first byte selects flat).
 		[ -r "$V/encl.bin" ] && { printf '\x00tcs,rwx*5\x00' && cat "$V/encl.bin"; } >"$dir/flat"
 		printf '\x00tcs,rw\x00' >"$dir/flat-small" && head -c 5000 /dev/zero >>"$dir/flat-small"
-		if command -v gcc >/dev/null; then
-			local t
-			t=$(mktemp -d)
-			printf '.section .tcs,"aw"\n.fill 4096,1,0\n.text\n.globl e\ne: ret\n.data\n.quad 1\n' >"$t/e.S"
-			gcc -c "$t/e.S" -o "$t/e.o" && ld -static -nostdlib -e e "$t/e.o" -o "$t/e.elf" &&
-				cp "$t/e.elf" "$dir/tiny.elf"
-			rm -rf "$t"
-		fi
+		tiny_elf "$dir"
+		;;
+	fuzz-elf-layout)
+		# Described layouts (see fuzz/fuzz-elf-layout.c): 3 segments, 2 TCS, a heap.
+		python3 - "$dir/layout" <<-'EOF'
+			import struct, sys
+			d = struct.pack("<HBHBBQIQB", 2, 1, 2, 1, 0, 0x3000, 1, 0x1000, 2)
+			for vaddr, memsz, filesz, flags in ((0, 0x1000, 4096, 6), (0x1000, 0x1000, 16, 5), (0x2000, 0x2000, 0, 3)):
+			    d += struct.pack("<QQHB", vaddr, memsz, filesz, flags)
+			open(sys.argv[1], "wb").write(d)
+		EOF
+		tiny_elf "$dir"
 		;;
 	esac
 }
 
+# Arguments: target names to run (default: every built target).
 rc=0
-for bin in "$BUILD"/fuzz/fuzz-*; do
-	[ -x "$bin" ] || continue
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=("$BUILD"/fuzz/fuzz-*)
+for bin in "${targets[@]}"; do
+	[[ $bin == */* ]] || bin=$BUILD/fuzz/$bin
+	[[ $bin != *-crash-* && $bin != *-leak-* && $bin != *-timeout-* && $bin != *-oom-* ]] || continue
+	[ -f "$bin" ] && [ -x "$bin" ] || continue
 	name=$(basename "$bin")
 	corpus=$BUILD/fuzz/corpus-$name
 	seed "$name" "$corpus"

@@ -13,7 +13,10 @@
  * (copies of the first TCS, measured, each with its own SSA frames), their
  * SSA pages, the heap, the stack. SSA, heap and stack pages are REG RW zero
  * pages EADDed without EEXTEND (unmeasured, as the kernel selftest's heap):
- * the enclave must not trust their initial content.
+ * the enclave must not trust their initial content. The layout is refused
+ * (-EFBIG) when it would exceed max_enclave_size, and (-EINVAL) when a TCS's
+ * SSA frames (OSSA, NSSA frames of SSAFRAMESIZE pages) are not page aligned,
+ * leave the enclave or cover a TCS page.
  */
 #ifndef SGX_IMAGE_H
 #define SGX_IMAGE_H
@@ -50,7 +53,16 @@ struct sgx_layout_opts {
 	unsigned tcs;	       /* total TCS wanted; 0 = those of the ELF */
 	uint64_t size;	       /* ELRANGE; 0 = next power of two of the layout */
 	uint32_t ssaframesize; /* 0 = 1 */
+	/*
+	 * Cap on the enclave (its layout and ELRANGE) an image may ask for;
+	 * 0 = SGX_MAX_ENCLAVE_SIZE_DEFAULT. rune fills it from
+	 * max_enclave_size in /etc/rune/config.json.
+	 */
+	uint64_t max_enclave_size;
 };
+
+/* Default cap on enclaves built from images: enough for a Go program in the LibOS. */
+#define SGX_MAX_ENCLAVE_SIZE_DEFAULT (8ULL << 30)
 
 /* Maximum ELRANGE the parsers accept (64 GiB) and spec page count. */
 #define SGX_IMAGE_MAX_SIZE  (1ULL << 36)

@@ -67,6 +67,13 @@ struct sgx_load_opts {
 	uint64_t attributes;
 	uint64_t xfrm;
 	uint32_t miscselect;
+	/*
+	 * The caller may give the enclave the PROVISIONKEY attribute: the
+	 * Linux driver's provision gate (SGX_IOC_ENCLAVE_PROVISION with an fd
+	 * of /dev/sgx_provision), which the emulator keeps too. Without it,
+	 * such an enclave is refused with -EACCES before EINIT.
+	 */
+	int allow_provision;
 };
 
 struct sgx_encl; /* opaque */
@@ -121,6 +128,13 @@ int sgx_encl_call(struct sgx_encl *encl, int tcs, struct sgx_encl_regs *regs, er
  * the enclave continues from its SSA frame; returns as sgx_encl_call.
  */
 int sgx_encl_resume(struct sgx_encl *encl, int tcs, struct sgx_encl_regs *regs, err_t *err);
+
+/*
+ * The smallest SSAFRAMESIZE (pages) ECREATE accepts for xfrm and
+ * miscselect: the XSAVE area (non-compacted, standard offsets), the MISC
+ * region and the GPRSGX region.
+ */
+uint32_t sgx_min_ssaframesize(uint64_t xfrm, uint32_t miscselect);
 
 /* "SGX_INVALID_MEASUREMENT" etc., or "SGX_ERROR_<n>". */
 const char *sgx_return_code_name(int code);

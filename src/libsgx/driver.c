@@ -106,6 +106,29 @@ static void drv_destroy(struct sgx_encl *e)
 	e->priv = NULL;
 }
 
+/*
+ * SGX_IOC_ENCLAVE_PROVISION with an fd of sgx_provision (beside the enclave
+ * device): the driver then lets EINIT give the PROVISIONKEY attribute.
+ */
+static int open_provision_gate(struct drv *d, const char *dev, err_t *err)
+{
+	struct sgx_enclave_provision prov;
+	const char *slash = strrchr(dev, '/');
+	char path[4096];
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "%.*ssgx_provision", slash ? (int)(slash - dev + 1) : 0, dev);
+	fd = d->ops.open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(err, errno, "open %s (the PROVISIONKEY attribute needs it)", path);
+	prov.fd = fd;
+	ret = d->ops.ioctl(d->fd, SGX_IOC_ENCLAVE_PROVISION, &prov);
+	if (ret < 0)
+		ret = err_sys(err, errno, "SGX_IOC_ENCLAVE_PROVISION");
+	d->ops.close(fd);
+	return ret < 0 ? ret : 0;
+}
+
 static int drv_create(struct sgx_encl *e, struct sgx_secs *secs, const struct sgx_load_opts *o,
 		      err_t *err)
 {
@@ -145,6 +168,8 @@ static int drv_create(struct sgx_encl *e, struct sgx_secs *secs, const struct sg
 	create.src = (uintptr_t)secs;
 	if (d->ops.ioctl(d->fd, SGX_IOC_ENCLAVE_CREATE, &create) < 0)
 		return err_sys(err, errno, "SGX_IOC_ENCLAVE_CREATE");
+	if ((secs->attributes & SGX_ATTR_PROVISIONKEY) && o && o->allow_provision)
+		return open_provision_gate(d, dev, err);
 	return 0;
 }
 

@@ -125,44 +125,124 @@ static int parse_segments(const uint8_t *buf, size_t len, const Elf64_Ehdr *eh, 
 struct layout {
 	uint64_t segs_end, end;
 	size_t npages;
-	unsigned extra_tcs;
+	uint64_t extra_tcs;
 	uint32_t nssa;	    /* SSA frames per extra TCS */
 	uint64_t ssa_pages; /* per extra TCS */
 	uint64_t tcs_end, ssa_end, heap_end;
 };
 
+static uint64_t max_size(const struct sgx_layout_opts *o)
+{
+	uint64_t cap = o->max_enclave_size ? o->max_enclave_size : SGX_MAX_ENCLAVE_SIZE_DEFAULT;
+
+	return cap < SGX_IMAGE_MAX_SIZE ? cap : SGX_IMAGE_MAX_SIZE;
+}
+
+static int too_big(uint64_t size, uint64_t cap, err_t *err)
+{
+	if (size == UINT64_MAX)
+		return err_set(err, EFBIG,
+			       "layout: the enclave would exceed the maximum enclave size of %llu "
+			       "bytes (max_enclave_size)",
+			       (unsigned long long)cap);
+	return err_set(err, EFBIG,
+		       "layout: an enclave of at least %llu bytes exceeds the maximum enclave size "
+		       "of %llu bytes (max_enclave_size)",
+		       (unsigned long long)size, (unsigned long long)cap);
+}
+
+/* *acc += n * unit, refused past cap (and never wrapping). */
+static int grow(uint64_t *acc, uint64_t n, uint64_t unit, uint64_t cap, err_t *err)
+{
+	uint64_t bytes;
+
+	if (__builtin_mul_overflow(n, unit, &bytes) || __builtin_add_overflow(*acc, bytes, acc))
+		return too_big(UINT64_MAX, cap, err);
+	if (*acc > cap)
+		return too_big(*acc, cap, err);
+	return 0;
+}
+
 static int plan(const struct seg *segs, size_t nsegs, const struct sgx_layout_opts *o,
 		uint32_t ssaframesize, const uint8_t *tcs0, struct layout *l, err_t *err)
 {
 	uint64_t elf_tcs = (segs[0].end - segs[0].start) / SGX_PAGE_SIZE;
-	uint64_t pages = 0, nssa;
+	uint64_t cap = max_size(o), pages = 0;
+	uint32_t tcs_nssa;
 
 	memset(l, 0, sizeof(*l));
 	for (size_t i = 0; i < nsegs; i++)
 		pages += (segs[i].end - segs[i].start) / SGX_PAGE_SIZE;
 	l->segs_end = segs[nsegs - 1].end;
+	if (l->segs_end > cap)
+		return err_set(err, EFBIG,
+			       "ELF: segments span %llu bytes, more than the maximum enclave size "
+			       "of %llu bytes (max_enclave_size)",
+			       (unsigned long long)l->segs_end, (unsigned long long)cap);
 	if (o->tcs && o->tcs < elf_tcs)
 		return err_set(err, EINVAL,
 			       "layout: the ELF has %llu TCS pages, more than --tcs %u",
 			       (unsigned long long)elf_tcs, o->tcs);
 	if (o->tcs > elf_tcs)
-		l->extra_tcs = (unsigned)(o->tcs - elf_tcs);
-	if (o->tcs > 4096 || o->heap > SGX_IMAGE_MAX_SIZE || o->stack > SGX_IMAGE_MAX_SIZE)
-		return err_set(err, EINVAL, "layout: too many TCS or too large heap/stack");
-	uint32_t tcs_nssa;
-
+		l->extra_tcs = o->tcs - elf_tcs;
 	memcpy(&tcs_nssa, tcs0 + offsetof(struct sgx_tcs, nssa), sizeof(tcs_nssa));
-	nssa = tcs_nssa;
-	l->nssa = nssa ? (uint32_t)nssa : 1;
+	l->nssa = tcs_nssa ? tcs_nssa : 1;
 	l->ssa_pages = l->nssa * (uint64_t)ssaframesize;
-	l->tcs_end = l->segs_end + (uint64_t)l->extra_tcs * SGX_PAGE_SIZE;
-	l->ssa_end = l->tcs_end + (uint64_t)l->extra_tcs * l->ssa_pages * SGX_PAGE_SIZE;
-	l->heap_end = l->ssa_end + round_up(o->heap);
-	l->end = l->heap_end + round_up(o->stack);
-	if (l->end > SGX_IMAGE_MAX_SIZE)
-		return err_set(err, EFBIG, "layout: %llu bytes exceeds the maximum enclave size",
-			       (unsigned long long)l->end);
+	/* Every step checked: huge TCS/SSA counts must not wrap into a small layout. */
+	l->tcs_end = l->segs_end;
+	if (grow(&l->tcs_end, l->extra_tcs, SGX_PAGE_SIZE, cap, err) < 0)
+		return -EFBIG;
+	l->ssa_end = l->tcs_end;
+	if (l->extra_tcs && l->ssa_pages > cap / SGX_PAGE_SIZE)
+		return too_big(UINT64_MAX, cap, err);
+	if (grow(&l->ssa_end, l->extra_tcs, l->ssa_pages * SGX_PAGE_SIZE, cap, err) < 0)
+		return -EFBIG;
+	if (o->heap > cap || o->stack > cap)
+		return too_big(o->heap > o->stack ? o->heap : o->stack, cap, err);
+	l->heap_end = l->ssa_end;
+	if (grow(&l->heap_end, 1, round_up(o->heap), cap, err) < 0)
+		return -EFBIG;
+	l->end = l->heap_end;
+	if (grow(&l->end, 1, round_up(o->stack), cap, err) < 0)
+		return -EFBIG;
 	l->npages = (size_t)(pages + l->extra_tcs + (l->end - l->tcs_end) / SGX_PAGE_SIZE);
+	return 0;
+}
+
+/*
+ * Each TCS's SSA frames, [OSSA, OSSA + NSSA * SSAFRAMESIZE pages), must be
+ * page aligned, inside the enclave and clear of every TCS page: EENTER
+ * refuses anything else, so an image that signs such a TCS is broken. The
+ * TCS pages are [0, tcs_elf_end) (the ELF's) and [tcs_from, tcs_end).
+ */
+static int check_tcs_ssa(const struct sgx_image_page *pages, size_t npages, uint64_t size,
+			 uint32_t ssaframesize, uint64_t tcs_elf_end, uint64_t tcs_from,
+			 uint64_t tcs_end, err_t *err)
+{
+	for (size_t i = 0; i < npages; i++) {
+		struct sgx_tcs tcs;
+		uint64_t len, end;
+
+		if (pages[i].flags != SGX_SECINFO_TCS || pages[i].data == NULL)
+			continue;
+		memcpy(&tcs, pages[i].data, sizeof(tcs));
+		if (tcs.nssa == 0)
+			continue;
+		len = (uint64_t)tcs.nssa * ssaframesize * SGX_PAGE_SIZE;
+		if (tcs.ossa % SGX_PAGE_SIZE || __builtin_add_overflow(tcs.ossa, len, &end) ||
+		    end > size)
+			return err_set(
+			    err, EINVAL,
+			    "TCS at 0x%llx: SSA frames at 0x%llx (%u of %u pages) outside "
+			    "the enclave of 0x%llx bytes",
+			    (unsigned long long)pages[i].offset, (unsigned long long)tcs.ossa,
+			    tcs.nssa, ssaframesize, (unsigned long long)size);
+		if ((tcs.ossa < tcs_elf_end) || (tcs.ossa < tcs_end && tcs_from < end))
+			return err_set(err, EINVAL,
+				       "TCS at 0x%llx: its SSA frames [0x%llx, 0x%llx) cover a TCS",
+				       (unsigned long long)pages[i].offset,
+				       (unsigned long long)tcs.ossa, (unsigned long long)end);
+	}
 	return 0;
 }
 
@@ -233,6 +313,11 @@ int sgx_image_from_elf_mem(struct sgx_image *img, const void *file, size_t len,
 	ret = sgx_image_check_size(&size, l.end, err);
 	if (ret < 0)
 		return ret;
+	if (size > max_size(opts))
+		return err_set(err, EFBIG,
+			       "enclave size %llu bytes exceeds the maximum enclave size of %llu "
+			       "bytes (max_enclave_size)",
+			       (unsigned long long)size, (unsigned long long)max_size(opts));
 	if (eh.e_entry < base || eh.e_entry - base >= segs[nsegs - 1].end)
 		return err_set(err, EINVAL, "ELF: entry point 0x%llx outside the image",
 			       (unsigned long long)eh.e_entry);
@@ -261,7 +346,7 @@ int sgx_image_from_elf_mem(struct sgx_image *img, const void *file, size_t len,
 	}
 	/* Each extra TCS: the first TCS with its own SSA frames. */
 	d = data + (file_pages + 1) * SGX_PAGE_SIZE;
-	for (unsigned t = 0; t < l.extra_tcs; t++) {
+	for (uint64_t t = 0; t < l.extra_tcs; t++) {
 		struct sgx_tcs tcs;
 
 		memcpy(&tcs, TCS0, sizeof(tcs));
@@ -278,6 +363,9 @@ int sgx_image_from_elf_mem(struct sgx_image *img, const void *file, size_t len,
 	}
 #undef TCS0
 	add_zero_pages(pages, &k, l.tcs_end, l.end);
+	ret = check_tcs_ssa(pages, k, size, ssaframesize, segs[0].end, l.segs_end, l.tcs_end, err);
+	if (ret < 0)
+		return ret;
 
 	img->size = size;
 	img->ssaframesize = ssaframesize;
@@ -296,7 +384,8 @@ int sgx_image_from_elf(struct sgx_image *img, const char *path, const struct sgx
 	int ret;
 
 	memset(img, 0, sizeof(*img));
-	ret = sgx_read_file(path, SGX_IMAGE_MAX_SIZE, &buf, &len, err);
+	ret = sgx_read_image_file(path, max_size(opts ? opts : &(struct sgx_layout_opts){ 0 }),
+				  &buf, &len, err);
 	if (ret < 0)
 		return ret;
 	ret = sgx_image_from_elf_mem(img, buf, len, opts, err);

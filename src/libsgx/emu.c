@@ -32,6 +32,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 #include <asm/prctl.h>
+#include <cpuid.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 
@@ -43,6 +44,7 @@
 #include "sgx/measure.h"
 #include "sgx/sigstruct.h"
 #include "loader_backend.h"
+#include "libsgx/fileio.h"
 
 /* In emu_enter.c. */
 extern int sgx_emu_enter_enclave(unsigned long rdi, unsigned long rsi, unsigned long rdx,
@@ -72,6 +74,7 @@ struct emu {
 	size_t ntcs;
 	pthread_mutex_t lock; /* TCS busy flags */
 	int syscall_trap;     /* a seccomp filter refuses SYSCALL from the ELRANGE */
+	int allow_provision;  /* the driver's provision gate is open */
 };
 
 /* Enclaves the signal handlers may meet; lock-free lookups. */
@@ -234,19 +237,18 @@ static int load_secret_locked(err_t *err)
 		if (!cmac)
 			return err_set(err, EIO, "OpenSSL has no AES-CMAC");
 	}
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0 && errno == ENOENT) {
+	/* Never opens a FIFO (it would block) or a device node: regular files only. */
+	fd = sgx_open_regular(path, O_NOFOLLOW, &st, NULL);
+	if (fd == -ENOENT) {
 		ret = create_secret(path, err);
 		if (ret < 0)
 			return ret;
-		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		fd = sgx_open_regular(path, O_NOFOLLOW, &st, NULL);
 	}
-	if (fd < 0)
-		return err_sys(err, errno, "open the SGX emulator secret %s", path);
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
+	if (fd == -EINVAL)
 		return err_set(err, EINVAL, "SGX emulator secret %s: not a regular file", path);
-	}
+	if (fd < 0)
+		return err_sys(err, -fd, "open the SGX emulator secret %s", path);
 	n = read(fd, buf, sizeof(buf));
 	close(fd);
 	if (n < 16)
@@ -433,6 +435,108 @@ static void emu_destroy(struct sgx_encl *e)
 	e->priv = NULL;
 }
 
+static int is_zero(const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		if (b[i])
+			return 0;
+	return 1;
+}
+
+/*
+ * The CPU the emulator models (CPUID leaf 12H): SGX1 without KSS, CET or
+ * AEXNOTIFY, no MISC state (MISCSELECT 0), XFRM a subset of the host's XCR0
+ * (the enclave's code runs on the host CPU), ELRANGEs up to 64 GiB.
+ */
+#define EMU_ATTRIBUTES                                                                             \
+	(SGX_ATTR_INIT | SGX_ATTR_DEBUG | SGX_ATTR_MODE64BIT | SGX_ATTR_PROVISIONKEY |             \
+	 SGX_ATTR_EINITTOKENKEY)
+#define EMU_MISCSELECT 0u
+#define EMU_MAX_SIZE   SGX_IMAGE_MAX_SIZE
+
+static uint64_t host_xfrm(void)
+{
+	unsigned int a, b, c, d, lo, hi;
+
+	/* Without OSXSAVE only x87 and SSE exist. */
+	if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_OSXSAVE))
+		return SGX_XFRM_LEGACY;
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	return ((uint64_t)hi << 32 | lo) | SGX_XFRM_LEGACY;
+}
+
+/* XFRM feature groups that must be all set or all clear (ECREATE's #GP otherwise). */
+static int xfrm_consistent(uint64_t xfrm)
+{
+	uint64_t bnd = xfrm & (3ULL << 3), avx512 = xfrm & (7ULL << 5), amx = xfrm & (3ULL << 17);
+
+	if (bnd && bnd != 3ULL << 3)
+		return 0;
+	if (avx512 && (avx512 != 7ULL << 5 || !(xfrm & (1ULL << 2))))
+		return 0;
+	if (amx && amx != 3ULL << 17)
+		return 0;
+	return 1;
+}
+
+/* ECREATE's refusals of the SECS (all #GP on hardware). */
+static int ecreate_check(const struct sgx_secs *secs, err_t *err)
+{
+	uint64_t xfrm_ok = host_xfrm();
+	uint32_t min_ssa;
+
+	if (secs->attributes & SGX_ATTR_INIT)
+		return err_set(err, EINVAL, "SECS.ATTRIBUTES.INIT must be clear (#GP)");
+	if (secs->attributes & ~EMU_ATTRIBUTES)
+		return err_set(err, EINVAL,
+			       "SECS.ATTRIBUTES 0x%llx: bits 0x%llx are reserved or unsupported "
+			       "(KSS, CET, AEXNOTIFY: #GP)",
+			       (unsigned long long)secs->attributes,
+			       (unsigned long long)(secs->attributes & ~EMU_ATTRIBUTES));
+	if ((secs->xfrm & SGX_XFRM_LEGACY) != SGX_XFRM_LEGACY)
+		return err_set(err, EINVAL, "SECS.XFRM must include x87 and SSE (0x3) (#GP)");
+	if (secs->xfrm & ~xfrm_ok)
+		return err_set(err, EINVAL,
+			       "SECS.XFRM 0x%llx: features 0x%llx not supported by this CPU (XCR0 "
+			       "0x%llx) (#GP)",
+			       (unsigned long long)secs->xfrm,
+			       (unsigned long long)(secs->xfrm & ~xfrm_ok),
+			       (unsigned long long)xfrm_ok);
+	if (!xfrm_consistent(secs->xfrm))
+		return err_set(err, EINVAL,
+			       "SECS.XFRM 0x%llx: inconsistent (BNDREGS/BNDCSR, AVX-512 or AMX "
+			       "components must be set together) (#GP)",
+			       (unsigned long long)secs->xfrm);
+	if (secs->miscselect & ~EMU_MISCSELECT)
+		return err_set(err, EINVAL, "SECS.MISCSELECT 0x%x: unsupported bits (#GP)",
+			       secs->miscselect);
+	min_ssa = sgx_min_ssaframesize(secs->xfrm, secs->miscselect);
+	if (secs->ssaframesize < min_ssa)
+		return err_set(
+		    err, EINVAL,
+		    "SECS.SSAFRAMESIZE %u pages: XFRM 0x%llx and MISCSELECT 0x%x need %u "
+		    "(#GP)",
+		    secs->ssaframesize, (unsigned long long)secs->xfrm, secs->miscselect, min_ssa);
+	if (secs->size < 2 * SGX_PAGE_SIZE || (secs->size & (secs->size - 1)) ||
+	    secs->size > EMU_MAX_SIZE)
+		return err_set(err, EINVAL,
+			       "SECS.SIZE %#llx: not a power of two in [8 KiB, 64 GiB] (#GP)",
+			       (unsigned long long)secs->size);
+	if (!is_zero(secs->reserved1, sizeof(secs->reserved1)) ||
+	    !is_zero(secs->reserved2, sizeof(secs->reserved2)) ||
+	    !is_zero(secs->reserved3, sizeof(secs->reserved3)) ||
+	    !is_zero(secs->reserved4, sizeof(secs->reserved4)) ||
+	    !is_zero(secs->config_id, sizeof(secs->config_id)) || secs->config_svn)
+		return err_set(
+		    err, EINVAL,
+		    "SECS: reserved fields, CONFIGID or CONFIGSVN (no KSS) not zero (#GP)");
+	if (!(secs->attributes & SGX_ATTR_MODE64BIT))
+		return err_set(err, ENOTSUP, "the emulator runs 64-bit enclaves only (MODE64BIT)");
+	return 0;
+}
+
 static int emu_create(struct sgx_encl *e, struct sgx_secs *secs, const struct sgx_load_opts *o,
 		      err_t *err)
 {
@@ -440,16 +544,9 @@ static int emu_create(struct sgx_encl *e, struct sgx_secs *secs, const struct sg
 	uint8_t *area;
 	int ret, slot;
 
-	(void)o;
-	/* ECREATE's own refusals (#GP on hardware). */
-	if (secs->attributes & SGX_ATTR_INIT)
-		return err_set(err, EINVAL, "SECS.ATTRIBUTES.INIT must be clear");
-	if (!(secs->attributes & SGX_ATTR_MODE64BIT))
-		return err_set(err, ENOTSUP, "the emulator runs 64-bit enclaves only (MODE64BIT)");
-	if ((secs->xfrm & SGX_XFRM_LEGACY) != SGX_XFRM_LEGACY)
-		return err_set(err, EINVAL, "SECS.XFRM must include x87 and SSE (0x3)");
-	if (secs->ssaframesize == 0)
-		return err_set(err, EINVAL, "SECS.SSAFRAMESIZE is 0");
+	ret = ecreate_check(secs, err);
+	if (ret < 0)
+		return ret;
 	ret = sgx_loader_init(err);
 	if (ret < 0)
 		return ret;
@@ -473,6 +570,7 @@ static int emu_create(struct sgx_encl *e, struct sgx_secs *secs, const struct sg
 	m->size = secs->size;
 	secs->base = (uintptr_t)m->base;
 	m->secs = *secs;
+	m->allow_provision = o && o->allow_provision;
 	e->base = (uintptr_t)m->base;
 	e->enter = sgx_emu_enter_enclave;
 	ret = sgx_measure_new(&m->m, secs->ssaframesize, secs->size, err);
@@ -523,10 +621,20 @@ static int emu_add(struct sgx_encl *e, const struct sgx_image_page *p, err_t *er
 			memcpy(&t->tcs, p->data, sizeof(t->tcs));
 		tcs = &t->tcs;
 		/* EADD of a TCS checks its fields (#GP on hardware). */
-		if (tcs->ossa % SGX_PAGE_SIZE || tcs->ofsbase % SGX_PAGE_SIZE ||
-		    tcs->ogsbase % SGX_PAGE_SIZE || tcs->cssa || tcs->state || (tcs->flags & ~1ULL))
-			return err_set(err, EINVAL, "malformed TCS at %#llx",
+		if (!is_zero(tcs->reserved, sizeof(tcs->reserved)))
+			return err_set(err, EINVAL, "TCS at %#llx: reserved bytes not zero (#GP)",
 				       (unsigned long long)p->offset);
+		/*
+		 * Hardware zeroes STATE, CSSA and AEP at EADD (and measures what
+		 * it zeroed) and refuses FLAGS, OSSA or the FS/GS bases at EENTER:
+		 * refused here, so the measurement never differs.
+		 */
+		if (tcs->ossa % SGX_PAGE_SIZE || tcs->ofsbase % SGX_PAGE_SIZE ||
+		    tcs->ogsbase % SGX_PAGE_SIZE || tcs->cssa || tcs->state || tcs->aep ||
+		    (tcs->flags & ~1ULL))
+			return err_set(err, EINVAL, "malformed TCS at %#llx (#GP)",
+				       (unsigned long long)p->offset);
+
 		m->ntcs++;
 		m->perms[idx] = PERM_TCS;
 		return 0;
@@ -588,6 +696,11 @@ static int emu_init(struct sgx_encl *e, const struct sgx_sigstruct *ss, const st
 	(void)img;
 	sgx_measure_finish(m->m, mrenclave);
 	m->m = NULL;
+	/* The Linux driver's gate (SGX_IOC_ENCLAVE_PROVISION), before EINIT. */
+	if ((m->secs.attributes & SGX_ATTR_PROVISIONKEY) && !m->allow_provision)
+		return err_set(err, EACCES,
+			       "the PROVISIONKEY attribute needs the provision gate "
+			       "(/dev/sgx_provision; sgx_load_opts.allow_provision)");
 	/* Every TCS's SSA frames must lie in the enclave (checked at EENTER on hardware). */
 	cls = sgx_einit_check(ss, mrenclave, m->secs.attributes, m->secs.xfrm, m->secs.miscselect,
 			      err);
@@ -874,7 +987,9 @@ static void do_eenter(ucontext_t *uc, int sig, siginfo_t *si)
 	if (!t)
 		return host_fault(uc, sig, si, 13);
 	pthread_mutex_lock(&m->lock);
-	ok = !t->busy && t->tcs.cssa < t->tcs.nssa && ssa_ok(m, t, t->tcs.cssa);
+	/* OENTRY outside the ELRANGE would run host code in enclave mode. */
+	ok = !t->busy && t->tcs.cssa < t->tcs.nssa && t->tcs.oentry < m->size &&
+	     ssa_ok(m, t, t->tcs.cssa);
 	if (ok)
 		t->busy = 1;
 	pthread_mutex_unlock(&m->lock);
@@ -991,20 +1106,24 @@ static void do_aex(ucontext_t *uc, int sig, siginfo_t *si, unsigned vector, unsi
 	g[REG_RDX] = addr;
 }
 
-/* May the enclave access [addr, addr+len) with perm (R or W)? */
-static int encl_can(struct emu *m, uint64_t addr, size_t len, uint8_t perm)
+/*
+ * An ENCLU memory operand [addr, addr+len) the enclave accesses with perm
+ * (R or W): 0 if fine, else the fault: #GP outside the ELRANGE, #PF for a
+ * page not added, a TCS, or one without the permission.
+ */
+static int operand_fault(struct emu *m, uint64_t addr, size_t len, uint8_t perm)
 {
 	uint64_t off = addr - (uintptr_t)m->base;
 
 	if (off >= m->size || len > m->size - off)
-		return 0;
+		return 13;
 	for (uint64_t p = off & ~(SGX_PAGE_SIZE - 1); p < off + len; p += SGX_PAGE_SIZE) {
 		uint8_t pp = m->perms[p / SGX_PAGE_SIZE];
 
 		if (pp == PERM_NONE || pp == PERM_TCS || (pp & perm) != perm)
-			return 0;
+			return 14;
 	}
-	return 1;
+	return 0;
 }
 
 static int do_ereport(struct emu *m, greg_t *g)
@@ -1014,14 +1133,15 @@ static int do_ereport(struct emu *m, greg_t *g)
 	struct sgx_report *out = (void *)(uintptr_t)g[REG_RDX];
 	struct sgx_report r;
 	uint8_t key[16];
+	int vector;
 
 	if ((uintptr_t)ti % SGX_TARGETINFO_ALIGN || (uintptr_t)rd % SGX_REPORTDATA_ALIGN ||
 	    (uintptr_t)out % SGX_REPORT_ALIGN)
 		return 13;
-	if (!encl_can(m, (uintptr_t)ti, sizeof(*ti), SGX_SECINFO_R) ||
-	    !encl_can(m, (uintptr_t)rd, 64, SGX_SECINFO_R) ||
-	    !encl_can(m, (uintptr_t)out, sizeof(*out), SGX_SECINFO_W))
-		return 14;
+	if ((vector = operand_fault(m, (uintptr_t)ti, sizeof(*ti), SGX_SECINFO_R)) ||
+	    (vector = operand_fault(m, (uintptr_t)rd, 64, SGX_SECINFO_R)) ||
+	    (vector = operand_fault(m, (uintptr_t)out, sizeof(*out), SGX_SECINFO_W)))
+		return vector;
 	memset(&r, 0, sizeof(r));
 	memcpy(r.body.cpusvn, emu_cpusvn, 16);
 	r.body.miscselect = m->secs.miscselect;
@@ -1050,12 +1170,23 @@ static int do_egetkey(struct emu *m, greg_t *g)
 	uint64_t status = SGX_SUCCESS;
 	struct kdf k;
 	uint8_t key[16];
+	int vector;
 
 	if ((uintptr_t)req % SGX_KEYREQUEST_ALIGN || (uintptr_t)out % 16)
 		return 13;
-	if (!encl_can(m, (uintptr_t)req, sizeof(*req), SGX_SECINFO_R) ||
-	    !encl_can(m, (uintptr_t)out, 16, SGX_SECINFO_W))
-		return 14;
+	if ((vector = operand_fault(m, (uintptr_t)req, sizeof(*req), SGX_SECINFO_R)) ||
+	    (vector = operand_fault(m, (uintptr_t)out, 16, SGX_SECINFO_W)))
+		return vector;
+	/*
+	 * A malformed KEYREQUEST is #GP: reserved fields or KEYPOLICY bits,
+	 * and without KSS (the emulator has none) the KSS policies
+	 * (NOISVPRODID, CONFIGID, ISVFAMILYID, ISVEXTPRODID) and CONFIGSVN.
+	 */
+	if (req->reserved1 || !is_zero(req->reserved2, sizeof(req->reserved2)) ||
+	    (req->keypolicy & ~0x3fu))
+		return 13;
+	if (!(m->secs.attributes & SGX_ATTR_KSS) && ((req->keypolicy & 0x3cu) || req->config_svn))
+		return 13;
 	memset(&k, 0, sizeof(k));
 	k.keyname = req->keyname;
 	switch (req->keyname) {
@@ -1166,7 +1297,7 @@ void sgx_emu_on_fault(int sig, siginfo_t *si, void *ctx)
 		/* Sent, not raised by an instruction: no AEX; dropped (it would be blocked). */
 	} else if (cur.encl) {
 		struct emu *m = cur.encl;
-		int readable = encl_can(m, (uintptr_t)rip, 3, SGX_SECINFO_R);
+		int readable = !operand_fault(m, (uintptr_t)rip, 3, SGX_SECINFO_R);
 		unsigned vector = g[REG_TRAPNO];
 
 		if (sig == SIGILL && readable && is_enclu(rip)) {

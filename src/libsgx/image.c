@@ -194,7 +194,8 @@ int sgx_image_from_flat(struct sgx_image *img, const char *path, const char *pag
 	int ret;
 
 	memset(img, 0, sizeof(*img));
-	ret = sgx_read_file(path, SGX_IMAGE_MAX_SIZE + 1, &buf, &len, err);
+	/* Flat images have no layout options: the default cap bounds them. */
+	ret = sgx_read_image_file(path, SGX_MAX_ENCLAVE_SIZE_DEFAULT, &buf, &len, err);
 	if (ret < 0)
 		return ret;
 	/* The file buffer is already page-padded: the image takes it over, no copy. */

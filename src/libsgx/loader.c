@@ -45,6 +45,42 @@ const char *sgx_return_code_name(int code)
 	}
 }
 
+uint32_t sgx_min_ssaframesize(uint64_t xfrm, uint32_t miscselect)
+{
+	/* XSAVE components 2..18: offset and size in the standard (non-compacted) format. */
+	static const struct {
+		uint16_t off, size;
+	} comp[19] = {
+		[2] = { 576, 256 },   /* AVX */
+		[3] = { 960, 64 },    /* BNDREGS */
+		[4] = { 1024, 64 },   /* BNDCSR */
+		[5] = { 1088, 64 },   /* AVX-512 opmask */
+		[6] = { 1152, 512 },  /* ZMM_Hi256 */
+		[7] = { 1664, 1024 }, /* Hi16_ZMM */
+		[9] = { 2688, 8 },    /* PKRU */
+		[17] = { 2752, 64 },  /* XTILECFG */
+		[18] = { 2816, 8192 } /* XTILEDATA */
+	};
+	uint64_t xsave = 512 + 64; /* legacy area and XSAVE header */
+	uint64_t misc = 0;
+
+	for (unsigned i = 2; i < 64; i++) {
+		uint64_t end;
+
+		if (!(xfrm & (1ULL << i)))
+			continue;
+		/* An unknown component: as large as the biggest known one could end. */
+		end = i < 19 && comp[i].size ? (uint64_t)comp[i].off + comp[i].size : 2816 + 8192;
+		if (end > xsave)
+			xsave = end;
+	}
+	if (miscselect & 1) /* EXINFO */
+		misc += 16;
+	if (miscselect & 2) /* CPINFO */
+		misc += 16;
+	return (uint32_t)((xsave + misc + SGX_SSA_GPR_SIZE + SGX_PAGE_SIZE - 1) / SGX_PAGE_SIZE);
+}
+
 static int pick_backend(const struct sgx_load_opts *o, const struct sgx_backend_ops **be,
 			err_t *err)
 {
@@ -85,7 +121,8 @@ static int collect_tcs(struct sgx_encl *e, const struct sgx_image *img, err_t *e
 	if (n == 0)
 		return err_set(err, EINVAL, "enclave image has no TCS page");
 	e->tcs_off = calloc(n, sizeof(*e->tcs_off));
-	if (!e->tcs_off)
+	e->tcs_busy = calloc((n + 63) / 64, sizeof(*e->tcs_busy));
+	if (!e->tcs_off || !e->tcs_busy)
 		return err_sys(err, ENOMEM, "allocate TCS table");
 	for (size_t i = 0; i < img->npages; i++)
 		if ((img->pages[i].flags & SGX_SECINFO_PT_MASK) == SGX_SECINFO_TCS)
@@ -100,6 +137,7 @@ void sgx_encl_destroy(struct sgx_encl *e)
 	if (e->be)
 		e->be->destroy(e);
 	free(e->tcs_off);
+	free((void *)e->tcs_busy);
 	free(e);
 }
 
@@ -229,26 +267,28 @@ unsigned sgx_encl_tcs_count(const struct sgx_encl *e)
 
 int sgx_encl_tcs_acquire(struct sgx_encl *e, err_t *err)
 {
-	unsigned n = e->ntcs < 64 ? e->ntcs : 64;
-	uint64_t cur = atomic_load(&e->tcs_busy);
+	for (unsigned w = 0; w < (e->ntcs + 63) / 64; w++) {
+		unsigned n = e->ntcs - w * 64 < 64 ? e->ntcs - w * 64 : 64;
+		uint64_t cur = atomic_load(&e->tcs_busy[w]);
 
-	for (;;) {
-		unsigned i;
+		for (;;) {
+			unsigned i;
 
-		for (i = 0; i < n && (cur & (1ULL << i)); i++)
-			;
-		if (i == n)
-			return err_set(err, EBUSY, "all %u enclave threads (TCS) are busy",
-				       e->ntcs);
-		if (atomic_compare_exchange_weak(&e->tcs_busy, &cur, cur | (1ULL << i)))
-			return i;
+			for (i = 0; i < n && (cur & (1ULL << i)); i++)
+				;
+			if (i == n)
+				break;
+			if (atomic_compare_exchange_weak(&e->tcs_busy[w], &cur, cur | (1ULL << i)))
+				return (int)(w * 64 + i);
+		}
 	}
+	return err_set(err, EBUSY, "all %u enclave threads (TCS) are busy", e->ntcs);
 }
 
 void sgx_encl_tcs_release(struct sgx_encl *e, int tcs)
 {
-	if (tcs >= 0 && tcs < 64)
-		atomic_fetch_and(&e->tcs_busy, ~(1ULL << tcs));
+	if (tcs >= 0 && (unsigned)tcs < e->ntcs)
+		atomic_fetch_and(&e->tcs_busy[tcs / 64], ~(1ULL << (tcs % 64)));
 }
 
 struct exit_capture {

@@ -15,7 +15,7 @@ struct sgx_encl {
 	uint64_t base, size;
 	unsigned ntcs;
 	uint64_t *tcs_off;
-	_Atomic uint64_t tcs_busy; /* acquire/release bitmap, first 64 TCS */
+	_Atomic uint64_t *tcs_busy; /* acquire/release bitmap, one bit per TCS */
 	uint8_t mrenclave[32], mrsigner[32];
 	uint64_t attributes, xfrm;
 	uint32_t miscselect;

@@ -225,6 +225,11 @@ static int verify(const struct sgx_sigstruct *ss, err_t *err)
 		err_set(err, EINVAL, "SIGSTRUCT header: bad value");
 		return SGX_INVALID_SIG_STRUCT;
 	}
+	if (ss->header.vendor != 0 && ss->header.vendor != SGX_SIGSTRUCT_VENDOR_INTEL) {
+		err_set(err, EINVAL, "SIGSTRUCT vendor: 0x%x, must be 0 or 0x8086",
+			ss->header.vendor);
+		return SGX_INVALID_SIG_STRUCT;
+	}
 	if (memcmp(ss->header.header2, SGX_SIGSTRUCT_HEADER2, 16) != 0) {
 		err_set(err, EINVAL, "SIGSTRUCT header2: bad value");
 		return SGX_INVALID_SIG_STRUCT;

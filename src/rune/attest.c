@@ -52,6 +52,38 @@ static bool is_hex(const char *s, size_t max_bytes)
 	return true;
 }
 
+/*
+ * The PAL places the report data (Inclavare's convention): the REPORT it
+ * returns must be a whole REPORT whose REPORTDATA is exactly what was asked
+ * (zero-padded to 64 bytes; all zero when none was asked), else a PAL or
+ * enclave that drops or replaces it would pass unnoticed.
+ */
+static int parse_report(const char *rhex, const char *report_data, unsigned char report[R_SIZE],
+			err_t *err)
+{
+	unsigned char want[64] = { 0 };
+	size_t n = rhex ? strlen(rhex) : 0;
+	json_t *got, *asked;
+
+	if (n % 2 || n / 2 < R_SIZE || !is_hex(rhex, n / 2))
+		return err_set(err, EPROTO,
+			       "the PAL returned a malformed REPORT (%zu bytes, not %d)", n / 2,
+			       R_SIZE);
+	for (size_t i = 0; i < R_SIZE; i++)
+		sscanf(rhex + 2 * i, "%2hhx", &report[i]);
+	for (size_t i = 0; report_data && report_data[2 * i]; i++)
+		sscanf(report_data + 2 * i, "%2hhx", &want[i]);
+	if (memcmp(report + R_REPORTDATA, want, sizeof(want)) == 0)
+		return 0;
+	got = hex(report + R_REPORTDATA, 64);
+	asked = hex(want, 64);
+	err_set(err, EPROTO, "the REPORT's REPORTDATA %s is not the report data asked for (%s)",
+		json_string_value(got), json_string_value(asked));
+	json_decref(got);
+	json_decref(asked);
+	return -EPROTO;
+}
+
 COMMAND(attest)
 {
 	static const struct option opts[] = { { "report-data", required_argument, NULL, 'r' },
@@ -95,9 +127,10 @@ COMMAND(attest)
 	if (rune_enclave_attest(&cli->ctx, argv[optind], report_data, ti_hex, &reply, &err) < 0)
 		return cli_fail(cli, &err);
 	rhex = json_string_value(json_object_get(reply, "report"));
-	memset(report, 0, sizeof(report));
-	for (size_t i = 0; rhex && i < R_SIZE && rhex[2 * i] && rhex[2 * i + 1]; i++)
-		sscanf(rhex + 2 * i, "%2hhx", &report[i]);
+	if (parse_report(rhex, report_data, report, &err) < 0) {
+		json_decref(reply);
+		return cli_fail(cli, &err);
+	}
 	snprintf(attr, sizeof(attr), "0x%016llx", (unsigned long long)le64(report + R_ATTRIBUTES));
 	out = json_pack("{s:o,s:o,s:s,s:s+,s:i,s:i,s:o,s:s,s:o}", "mrenclave",
 			hex(report + R_MRENCLAVE, 32), "mrsigner", hex(report + R_MRSIGNER, 32),

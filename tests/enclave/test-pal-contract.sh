@@ -833,6 +833,26 @@ t_attest() {
 	assert_fails "attest with bad hex"
 }
 
+# The REPORT must carry exactly the report data asked for (the PAL places it).
+t_attest_checked() {
+	enclave_bundle v3 "log=/share/pal.log,report=nodata"
+	cfg_args app sleep 30
+	rtc run -d --bundle "$B" "$ID"
+	wait_log_call exec 10
+	rtc attest --report-data cafe01 "$ID"
+	assert_fails "attest when the PAL drops the report data"
+	assert_clear_error "REPORTDATA"
+	rtc attest "$ID"
+	assert_rc 0 "attest without report data (zero REPORTDATA expected)"
+	enclave_bundle v3 "log=/share/pal.log,report=short"
+	cfg_args app sleep 30
+	rtc run -d --bundle "$B" "$ID"
+	wait_log_call exec 10
+	rtc attest "$ID"
+	assert_fails "attest when the PAL returns a 100-byte report"
+	assert_clear_error "100 bytes"
+}
+
 t_attest_refused() {
 	enclave_bundle v2
 	cfg_args app sleep 30
@@ -902,4 +922,5 @@ tcase "exec --detach --pid-file proxy (v2)" t_exec_detach v2
 tcase "exec --detach --pid-file proxy (Occlum-like)" t_exec_detach occlum
 tcase "exec into a v1 enclave refused" t_exec_v1_refused
 tcase "attest through pal_get_local_report (v3)" t_attest
+tcase "attest checks the REPORT's REPORTDATA and size" t_attest_checked
 tcase "attest refused for v2 and ordinary containers" t_attest_refused

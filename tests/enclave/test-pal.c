@@ -28,6 +28,8 @@
  *                    negative-errno return, as real PALs leave it)
  *   exit=N           exit value of a workload whose argv names no command
  *   mrenclave=HEX    the MRENCLAVE pal_get_local_report puts in its report
+ *   report=MODE      pal_get_local_report misbehaves: "nodata" (zeroes the
+ *                    REPORTDATA it was given), "short" (a 100-byte report)
  *
  * pal_create_process keeps the stdio fd numbers as given (as Occlum and the
  * skeleton do) and pal_exec records what they refer to when it starts
@@ -86,6 +88,7 @@ static MAYBE_UNUSED bool initialised;
 static int default_exit;
 static int fail_create, fail_exec;
 static unsigned char mrenclave[32];
+static char report_mode[16];
 static MAYBE_UNUSED struct proc procs[MAX_PROCS];
 static MAYBE_UNUSED int next_pid = 1000;
 static MAYBE_UNUSED int last_pid;
@@ -435,6 +438,8 @@ static MAYBE_UNUSED int parse_args(const char *args)
 			stale_errno = atoi(tok + 6);
 		} else if (strncmp(tok, "exit=", 5) == 0) {
 			default_exit = atoi(tok + 5);
+		} else if (strncmp(tok, "report=", 7) == 0) {
+			snprintf(report_mode, sizeof(report_mode), "%s", tok + 7);
 		} else if (strncmp(tok, "mrenclave=", 10) == 0) {
 			for (int i = 0; i < 32 && tok[10 + 2 * i] && tok[11 + 2 * i]; i++)
 				sscanf(tok + 10 + 2 * i, "%2hhx", &mrenclave[i]);
@@ -716,6 +721,10 @@ EXPORT int pal_get_local_report(void *targetinfo, int targetinfo_len, void *repo
 	rep[257] = 0x12;
 	rep[258] = 0x07; /* ISVSVN 7 */
 	*report_len = REPORT_SIZE;
+	if (!strcmp(report_mode, "nodata"))
+		memset(rep + 320, 0, 64);
+	if (!strcmp(report_mode, "short"))
+		*report_len = 100;
 	return 0;
 }
 #endif

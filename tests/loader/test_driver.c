@@ -16,8 +16,9 @@
 #include "sgx/image.h"
 #include "sgx/loader.h"
 
-#define FAKE_FD 42
-#define NPAGES	4
+#define FAKE_FD	     42
+#define FAKE_PROV_FD 43
+#define NPAGES	     4
 
 static struct {
 	char seq[256]; /* C=create A=add I=init M=mmap */
@@ -33,23 +34,31 @@ static struct {
 	int map_prot[16], nmap;
 	int layout_ok;
 	uint8_t sig0;
+	int provisioned; /* SGX_IOC_ENCLAVE_PROVISION with the sgx_provision fd */
 } fk;
 
 static int fake_open(const char *path, int flags)
 {
 	(void)flags;
+	if (!strcmp(path, "/fake/sgx_provision"))
+		return FAKE_PROV_FD;
 	return strcmp(path, "/fake/sgx_enclave") ? (errno = ENOENT, -1) : FAKE_FD;
 }
 
 static int fake_close(int fd)
 {
-	return fd == FAKE_FD ? 0 : -1;
+	return fd == FAKE_FD || fd == FAKE_PROV_FD ? 0 : -1;
 }
 
 static int fake_ioctl(int fd, unsigned long req, void *arg)
 {
 	if (fd != FAKE_FD)
 		return errno = EBADF, -1;
+	if (req == SGX_IOC_ENCLAVE_PROVISION) {
+		fk.seq[fk.nseq++] = 'P';
+		fk.provisioned = ((struct sgx_enclave_provision *)arg)->fd == FAKE_PROV_FD;
+		return 0;
+	}
 	if (req == SGX_IOC_ENCLAVE_CREATE) {
 		const struct sgx_secs *secs =
 		    (const void *)(uintptr_t)((struct sgx_enclave_create *)arg)->src;
@@ -242,6 +251,30 @@ int main(void)
 		   strstr(err_msg(err), "EINIT: SGX_INVALID_SIG_STRUCT"),
 	       "EINIT refusal as EPERM: %s", err_msg(err));
 	err_free(&err);
+
+	/* PROVISIONKEY: the provision gate is opened only when the caller allows it. */
+	memset(&fk, 0, sizeof(fk));
+	ss.body.attributes = SGX_ATTR_MODE64BIT | SGX_ATTR_PROVISIONKEY;
+	e = NULL;
+	ret = sgx_encl_load(&e, &img, &ss, &o, &cls, &err);
+	fk.seq[fk.nseq] = 0;
+	TAP_OK(ret == 0 && !strchr(fk.seq, 'P'), "no SGX_IOC_ENCLAVE_PROVISION unless allowed: %s",
+	       fk.seq);
+	sgx_encl_destroy(e);
+	err_free(&err);
+	memset(&fk, 0, sizeof(fk));
+	o.allow_provision = 1;
+	e = NULL;
+	ret = sgx_encl_load(&e, &img, &ss, &o, &cls, &err);
+	fk.seq[fk.nseq] = 0;
+	TAP_OK(ret == 0 && !strncmp(fk.seq, "CP", 2) && fk.provisioned,
+	       "allow_provision: SGX_IOC_ENCLAVE_PROVISION with /fake/sgx_provision after create: "
+	       "%s",
+	       fk.seq);
+	sgx_encl_destroy(e);
+	err_free(&err);
+	o.allow_provision = 0;
+	ss.body.attributes = SGX_ATTR_MODE64BIT;
 
 	/* No device: a clear error. */
 	o.device = "/nonexistent/sgx_enclave";

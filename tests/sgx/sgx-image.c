@@ -319,14 +319,23 @@ static void test_elf_layout(void)
 	CHECK(memcmp(got, want, 32) == 0, "ELF MRENCLAVE vs reference");
 	sgx_image_free(&img);
 
-	/* Layout options: 2 TCS in total, 3-page heap, 2-page stack, SSA frames of 2 pages. */
+	/*
+	 * SSA frames of 2 pages: the ELF's TCS (OSSA 0x3000, NSSA 2) would then
+	 * reach 0x7000, over the extra TCS at 0x5000; EENTER would refuse it.
+	 */
 	struct sgx_layout_opts o = {
 		.heap = 3 * 4096 - 100, .stack = 8192, .tcs = 2, .ssaframesize = 2
 	};
+	CHECK(sgx_image_from_elf_mem(&img, &e, sizeof(e), &o, &err) == -EINVAL &&
+		  strstr(err_msg(err), "cover a TCS"),
+	      "SSA frames over a TCS: %s", err_msg(err));
+	err_free(&err);
+	/* Layout options: 2 TCS in total, 3-page heap, 2-page stack. */
+	o.ssaframesize = 1;
 	CHECK(sgx_image_from_elf_mem(&img, &e, sizeof(e), &o, &err) == 0, "%s", err_msg(err));
-	/* 5 ELF pages, 1 extra TCS at 0x5000, its SSA (nssa 2 x 2 pages) at 0x6000, heap, stack. */
-	CHECK(img.npages == 5 + 1 + 4 + 3 + 2, "%zu pages", img.npages);
-	if (img.npages == 15) {
+	/* 5 ELF pages, 1 extra TCS at 0x5000, its SSA (nssa 2 x 1 page) at 0x6000, heap, stack. */
+	CHECK(img.npages == 5 + 1 + 2 + 3 + 2, "%zu pages", img.npages);
+	if (img.npages == 13) {
 		struct sgx_tcs t;
 
 		CHECK(img.pages[5].offset == 0x5000 && img.pages[5].flags == SGX_SECINFO_TCS &&
@@ -334,12 +343,12 @@ static void test_elf_layout(void)
 		      "extra TCS");
 		memcpy(&t, img.pages[5].data, sizeof(t));
 		CHECK(t.ossa == 0x6000 && t.nssa == 2 && t.oentry == 0x1010, "extra TCS fields");
-		for (size_t i = 6; i < 15; i++)
+		for (size_t i = 6; i < 13; i++)
 			CHECK(img.pages[i].offset == 0x6000 + (i - 6) * 4096 &&
 				  img.pages[i].flags == (SGX_SECINFO_REG | 3) &&
 				  !img.pages[i].measured && img.pages[i].data == NULL,
 			      "zero page %zu", i);
-		CHECK(img.size == 65536 && img.ssaframesize == 2, "size %llu",
+		CHECK(img.size == 65536 && img.ssaframesize == 1, "size %llu",
 		      (unsigned long long)img.size);
 	}
 	sgx_image_free(&img);

@@ -237,9 +237,23 @@ ASM
 		refuse "--heap with --image" "$T" measure "${FLAT[@]}" --heap 4096
 		head -c 100 encl.elf >trunc.elf
 		refuse "measure truncated ELF" "$T" measure --elf trunc.elf
+		refuse "measure --elf: a heap past the 8 GiB max_enclave_size" timeout 20 "$T" measure \
+			--elf encl.elf --heap 9G
+		grep -q max_enclave_size err.log && ok "the error names max_enclave_size" ||
+			nok "no max_enclave_size in: $(cat err.log)"
 	else
 		echo "skip - ELF enclave: could not build ($(tail -1 err.log))"
 	fi
 else
 	echo "skip - ELF enclave: no gcc/ld"
 fi
+
+# Files that are not regular files are refused before they are opened: a
+# FIFO used to block open for ever, a symlink to /dev/zero opened the device.
+mkfifo fifo.ss fifo.elf
+ln -s /dev/zero zero.ss
+refuse "verify: SIGSTRUCT that is a FIFO" timeout 10 "$T" verify --sigstruct fifo.ss
+grep -q "not a regular file" err.log && ok "FIFO: not a regular file" || nok "FIFO: $(cat err.log)"
+refuse "verify: SIGSTRUCT symlinked to /dev/zero" timeout 10 "$T" verify --sigstruct zero.ss
+refuse "measure: ELF that is a FIFO" timeout 10 "$T" measure --elf fifo.elf
+refuse "sign: key that is a FIFO" timeout 10 "$T" sign --key fifo.ss "${FLAT[@]}" --out x.ss
