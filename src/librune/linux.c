@@ -614,7 +614,7 @@ static int mask_paths(const struct rune_rootfs_opts *o, int rootfd, err_t *err)
 int rune_rootfs_prepare(const struct rune_rootfs_opts *o, int *rootfd_out, err_t *err)
 {
 	const struct rune_config *cfg = o->cfg;
-	unsigned long prop = cfg->rootfs_propagation ? cfg->rootfs_propagation : MS_SLAVE | MS_REC;
+	bool rprivate = cfg->rootfs_propagation == (MS_PRIVATE | MS_REC);
 	_cleanup_close_ int rootfd = -1;
 	struct stat st;
 	int ret;
@@ -623,9 +623,14 @@ int rune_rootfs_prepare(const struct rune_rootfs_opts *o, int *rootfd_out, err_t
 		return err_sys(err, errno, "rootfs %s", cfg->root_path);
 	if (!S_ISDIR(st.st_mode))
 		return err_set(err, ENOTDIR, "rootfs %s: not a directory", cfg->root_path);
-	/* Never let the container's mounts propagate back to the host. */
-	if (mount(NULL, "/", NULL, (prop & MS_SHARED) ? MS_SLAVE | MS_REC : prop, NULL) < 0)
-		return err_sys(err, errno, "make / %s", (prop & MS_SHARED) ? "rslave" : "private");
+	/*
+	 * Never let the container's mounts propagate back to the caller: the
+	 * whole tree, before any mount. rootfsPropagation applies to the new
+	 * root after pivot_root (a non-recursive one here would leave the
+	 * mounts below / shared, an unbindable / can't be bound).
+	 */
+	if (mount(NULL, "/", NULL, (rprivate ? MS_PRIVATE : MS_SLAVE) | MS_REC, NULL) < 0)
+		return err_sys(err, errno, "make / %s", rprivate ? "rprivate" : "rslave");
 	if (mount(cfg->root_path, cfg->root_path, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return err_sys(err, errno, "bind rootfs %s", cfg->root_path);
 	rootfd = open(cfg->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);

@@ -25,9 +25,10 @@ struct rune_rootfs_opts {
 int rune_open_devnull(int *fd, err_t *err);
 
 /*
- * Before pivot_root: propagation, the rootfs bind, mounts, devices and /dev
- * symlinks. Mount targets are resolved inside the rootfs (openat2
- * RESOLVE_IN_ROOT). Returns an O_PATH fd of the rootfs in *rootfd.
+ * Before pivot_root: / made rslave (rprivate) recursively, the rootfs bind,
+ * mounts, devices and /dev symlinks. Mount targets are resolved inside the
+ * rootfs (openat2 RESOLVE_IN_ROOT). Returns an O_PATH fd of the rootfs in
+ * *rootfd.
  */
 int rune_rootfs_prepare(const struct rune_rootfs_opts *o, int *rootfd, err_t *err);
 /* Then /dev/console (o->console_fd), masked and read-only paths. */

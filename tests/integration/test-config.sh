@@ -391,6 +391,62 @@ t_oom_score_adj() {
 	assert_eq 123 "$OUT" "oom_score_adj of an exec'd process"
 }
 
+# scratch_mount_ns: a throwaway mount namespace (a private copy of ours) held
+# by a sleeping process $NSPID, killed when the case ends; from here on `rt`
+# runs the runtime in it.  Whatever a runtime does to its caller's mounts
+# stays there: these cases never touch the host's.
+scratch_mount_ns() {
+	local i
+	unshare -m --propagation private bash -c "exec -a $PFX-mntns sleep 600" &
+	NSPID=$!
+	trap 'kill $NSPID 2>/dev/null; wait $NSPID 2>/dev/null || true' EXIT
+	for ((i = 0; i < 50; i++)); do
+		[ "$(readlink /proc/$NSPID/ns/mnt)" != "$(host_ns mnt)" ] && [ "$(cat /proc/$NSPID/comm 2>/dev/null)" = sleep ] && break
+		sleep 0.1
+	done
+	[ "$(readlink /proc/$NSPID/ns/mnt)" != "$(host_ns mnt)" ] || fail "unshare -m did not start"
+	rt() { nsenter -t "$NSPID" -m -- timeout -k 5 "$RT_TIMEOUT" "$RUNTIME" --root "$ROOT" "$@"; }
+}
+# in_scratch CMD...: run CMD in the scratch mount namespace
+in_scratch() { nsenter -t "$NSPID" -m -- "$@"; }
+
+# The bundle on a shared mount of the caller's namespace: whatever
+# rootfsPropagation asks for, none of the container's mounts may appear in
+# the caller's namespace (a non-recursive propagation on / left the mounts
+# below it shared), and every propagation runs (an unbindable / could not
+# be bound).
+t_rootfs_propagation_shared_bundle() {
+	new_bundle
+	cfg_args sleep 1000
+	scratch_mount_ns
+	in_scratch mount --bind "$B" "$B"
+	in_scratch mount --make-shared "$B"
+	local p n0 n1 root
+	for p in slave private unbindable rslave rprivate runbindable shared rshared; do
+		cfg_set .linux.rootfsPropagation "\"$p\""
+		n0=$(grep -c . /proc/$NSPID/mountinfo)
+		rtc run -d --bundle "$B" "$ID-$p"
+		n1=$(grep -c . /proc/$NSPID/mountinfo)
+		[ "$n1" = "$n0" ] || runc_quirk "rootfsPropagation $p: $((n1 - n0)) of the container's mounts appeared in the caller's namespace"
+		if [ "$RC" != 0 ]; then
+			runc_quirk "rootfsPropagation $p: run failed: $ERR"
+			continue
+		fi
+		rtc exec "$ID-$p" sh -c 'grep -E "^[0-9]+ [0-9]+ [^ ]+ [^ ]+ / " /proc/self/mountinfo'
+		root=$OUT
+		# (a slave of nothing is private: runc 1.1 makes the rootfs's parent private)
+		case $p in
+		*unbindable) [[ $root == *unbindable* ]] ;;
+		*private) [[ ! $root =~ shared:|master:|unbindable ]] ;;
+		*slave) [[ ! $root =~ shared:|unbindable ]] ;;
+		*shared) [[ $root == *shared:* ]] ;;
+		esac || runc_quirk "/ with rootfsPropagation $p: $root"
+		rtc delete --force "$ID-$p"
+		n1=$(grep -c . /proc/$NSPID/mountinfo)
+		[ "$n1" = "$n0" ] || runc_quirk "rootfsPropagation $p: $((n1 - n0)) mounts left in the caller's namespace after delete"
+	done
+}
+
 tcase "namespaces: pid/net/ipc/uts/mnt differ from the host's" t_namespaces_default
 tcase "namespaces: cgroup" t_namespace_cgroup
 tcase "namespaces: time" t_namespace_time
@@ -413,3 +469,4 @@ tcase "linux.devices" t_linux_devices
 tcase "sysctl under the new namespaces" t_sysctl
 tcase "sysctl: net.* without netns and unknown keys refused" t_sysctl_refused
 tcase "oomScoreAdj" t_oom_score_adj
+tcase "rootfsPropagation with the bundle on a shared mount: nothing leaks to the caller, unbindable runs" t_rootfs_propagation_shared_bundle
