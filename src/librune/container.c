@@ -212,6 +212,7 @@ static int init_setup(struct init_args *a, err_t *err)
 		.cgroup_path = a->cgroup_path,
 		.userns = cfg->ns[RUNE_NS_USER].present,
 		.no_pivot = a->opts->no_pivot,
+		.chroot_only = !cfg->ns[RUNE_NS_MNT].present,
 		.console_fd = -1,
 		.devnull_fd = -1,
 	};

@@ -623,6 +623,14 @@ int rune_rootfs_prepare(const struct rune_rootfs_opts *o, int *rootfd_out, err_t
 		return err_sys(err, errno, "rootfs %s", cfg->root_path);
 	if (!S_ISDIR(st.st_mode))
 		return err_set(err, ENOTDIR, "rootfs %s: not a directory", cfg->root_path);
+	if (o->chroot_only) {
+		/* The caller's own mounts: nothing is mounted, nothing is made. */
+		rootfd = open(cfg->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (rootfd < 0)
+			return err_sys(err, errno, "open rootfs %s", cfg->root_path);
+		*rootfd_out = steal_fd(rootfd);
+		return 0;
+	}
 	/*
 	 * Never let the container's mounts propagate back to the caller: the
 	 * whole tree, before any mount. rootfsPropagation applies to the new
@@ -650,6 +658,8 @@ int rune_rootfs_finish(const struct rune_rootfs_opts *o, int rootfd, err_t *err)
 {
 	int ret;
 
+	if (o->chroot_only)
+		return 0;
 	if ((ret = setup_console(o, rootfd, err)) < 0 || (ret = mask_paths(o, rootfd, err)) < 0)
 		return ret;
 	return 0;
@@ -682,6 +692,14 @@ int rune_rootfs_pivot(const struct rune_rootfs_opts *o, err_t *err)
 
 	if (chdir(cfg->root_path) < 0)
 		return err_sys(err, errno, "chdir %s", cfg->root_path);
+	if (o->chroot_only) {
+		/* The config has no mount namespace: it asks for nothing more (config.c). */
+		if (chroot(".") < 0)
+			return err_sys(err, errno, "chroot %s", cfg->root_path);
+		if (chdir("/") < 0)
+			return err_sys(err, errno, "chdir /");
+		return 0;
+	}
 	if (o->no_pivot) {
 		if (mount(cfg->root_path, "/", NULL, MS_MOVE, NULL) < 0)
 			return err_sys(err, errno, "move rootfs to /");

@@ -17,8 +17,9 @@ struct rune_rootfs_opts {
 	const char *cgroup_path;
 	bool userns; /* devices are bind-mounted, not created */
 	bool no_pivot;
-	int console_fd; /* pty slave to bind on /dev/console, or -1 */
-	int devnull_fd; /* verified host /dev/null, for maskedPaths */
+	bool chroot_only; /* no mount namespace: the caller's mounts, chroot and mount nothing */
+	int console_fd;	  /* pty slave to bind on /dev/console, or -1 */
+	int devnull_fd;	  /* verified host /dev/null, for maskedPaths */
 };
 
 /* Opens host /dev/null and checks it is the real device (char 1:3). */
@@ -28,14 +29,17 @@ int rune_open_devnull(int *fd, err_t *err);
  * Before pivot_root: / made rslave (rprivate) recursively, the rootfs bind,
  * mounts, devices and /dev symlinks. Mount targets are resolved inside the
  * rootfs (openat2 RESOLVE_IN_ROOT). Returns an O_PATH fd of the rootfs in
- * *rootfd.
+ * *rootfd. With chroot_only it only opens the rootfs.
  */
 int rune_rootfs_prepare(const struct rune_rootfs_opts *o, int *rootfd, err_t *err);
 /* Then /dev/console (o->console_fd), masked and read-only paths. */
 int rune_rootfs_finish(const struct rune_rootfs_opts *o, int rootfd, err_t *err);
 /* A pty from the container's devpts instance (the host's if it has none). */
 int rune_open_pty_in_root(int rootfd, int *master, int *slave, err_t *err);
-/* pivot_root (or chroot with no_pivot), then root.readonly and rootfsPropagation. */
+/*
+ * pivot_root (or chroot with no_pivot), then root.readonly and rootfsPropagation;
+ * only chroot with chroot_only.
+ */
 int rune_rootfs_pivot(const struct rune_rootfs_opts *o, err_t *err);
 
 /* Opens path inside the rootfs dirfd without leaving it; creates it (dir or file) if asked. */

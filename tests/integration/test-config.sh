@@ -410,6 +410,71 @@ scratch_mount_ns() {
 # in_scratch CMD...: run CMD in the scratch mount namespace
 in_scratch() { nsenter -t "$NSPID" -m -- "$@"; }
 
+# no_mount_ns_bundle [NAME]: a bundle without a mount namespace and without
+# anything that needs a mount.
+no_mount_ns_bundle() {
+	new_bundle "$@"
+	cfg_py "c['linux']['namespaces'] = [n for n in c['linux']['namespaces'] if n['type'] != 'mount']
+c['mounts'] = []
+c['root']['readonly'] = False
+c['linux'].pop('maskedPaths', None)
+c['linux'].pop('readonlyPaths', None)"
+}
+
+# Without a mount namespace the init shares its caller's mounts: the runtime
+# must only chroot (a pivot_root there replaces the caller's /, on a host the
+# host's), and exec'd processes enter the same root.
+t_no_mount_ns_chroot() {
+	no_mount_ns_bundle
+	echo inside >"$B/rootfs/MARKER"
+	cfg_args sleep 1000
+	scratch_mount_ns
+	cat /proc/$NSPID/mountinfo >"$T/mi.before"
+	rtc run -d --bundle "$B" "$ID"
+	cat /proc/$NSPID/mountinfo >"$T/mi.after"
+	cmp -s "$T/mi.before" "$T/mi.after" ||
+		differs_from_runc "the caller's mounts changed: $(diff "$T/mi.before" "$T/mi.after" | head -5 | tr '\n' ' ')"
+	assert_rc 0 "run -d without a mount namespace"
+	rtc exec "$ID" sh -c 'cat /MARKER; ls -A /dev | wc -l; readlink /proc/1/root 2>&1 | head -1'
+	assert_rc 0 exec
+	assert_eq inside "$(echo "$OUT" | head -1)" "exec'd process in the container's root"
+	assert_eq 0 "$(echo "$OUT" | sed -n 2p)" "nothing made in the rootfs's /dev"
+	[ -z "$(ls -A "$B/rootfs/dev")" ] || fail "the rootfs's /dev was set up: $(ls -A "$B/rootfs/dev" | tr '\n' ' ')"
+	rtc delete --force "$ID"
+	cat /proc/$NSPID/mountinfo >"$T/mi.after"
+	cmp -s "$T/mi.before" "$T/mi.after" || fail "the caller's mounts changed: $(diff "$T/mi.before" "$T/mi.after" | head -5 | tr '\n' ' ')"
+}
+
+# ... and what needs a mount (or mknod in the rootfs, or a /dev/console bind)
+# is refused, naming the field, with the caller's mounts untouched.
+t_no_mount_ns_refused() {
+	scratch_mount_ns
+	cat /proc/$NSPID/mountinfo >"$T/mi.before"
+	local field
+	# runc 1.1 refuses the first two itself; it mounts the others in its
+	# caller's namespace (or fails half-way)
+	for field in maskedPaths readonlyPaths mounts root.readonly rootfsPropagation devices terminal; do
+		no_mount_ns_bundle "$field"
+		case $field in
+		maskedPaths) cfg_set .linux.maskedPaths '["/etc/passwd"]' ;;
+		readonlyPaths) cfg_set .linux.readonlyPaths '["/etc"]' ;;
+		mounts) cfg_append .mounts '{"destination": "/tmp", "type": "tmpfs", "source": "tmpfs"}' ;;
+		root.readonly) cfg_set .root.readonly true ;;
+		rootfsPropagation) cfg_set .linux.rootfsPropagation '"rslave"' ;;
+		devices) cfg_set .linux.devices '[{"path": "/dev/null2", "type": "c", "major": 1, "minor": 3}]' ;;
+		terminal) cfg_set .process.terminal true ;;
+		esac
+		ct_run
+		cat /proc/$NSPID/mountinfo >"$T/mi.after"
+		if [ "$RC" = 0 ] || ! cmp -s "$T/mi.before" "$T/mi.after"; then
+			differs_from_runc "$field without a mount namespace: rc=$RC, the caller's mounts: $(diff "$T/mi.before" "$T/mi.after" | wc -l) lines changed"
+		fi
+		assert_fails "$field without a mount namespace"
+		assert_clear_error "$field.*mount namespace" "$field without a mount namespace"
+		assert_nothing_left "$ID"
+	done
+}
+
 # The bundle on a shared mount of the caller's namespace: whatever
 # rootfsPropagation asks for, none of the container's mounts may appear in
 # the caller's namespace (a non-recursive propagation on / left the mounts
@@ -469,4 +534,6 @@ tcase "linux.devices" t_linux_devices
 tcase "sysctl under the new namespaces" t_sysctl
 tcase "sysctl: net.* without netns and unknown keys refused" t_sysctl_refused
 tcase "oomScoreAdj" t_oom_score_adj
+tcase "no mount namespace: chroot only, the caller's mounts untouched, exec in the same root" t_no_mount_ns_chroot
+tcase "no mount namespace: mounts, maskedPaths, readonlyPaths, root.readonly, rootfsPropagation, devices, terminal refused" t_no_mount_ns_refused
 tcase "rootfsPropagation with the bundle on a shared mount: nothing leaks to the caller, unbindable runs" t_rootfs_propagation_shared_bundle
