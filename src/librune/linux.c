@@ -96,6 +96,16 @@ static int create_step(int rootfd, char **path, bool dir, err_t *err)
 		if (fstatat(parent, base, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
 			/* A dangling symlink: follow it by hand, still under the root. */
 			char *rest = last ? "" : slash + 1, *np;
+			struct statfs sfs;
+
+			/*
+			 * Unless it is a magic link (/proc/self/fd/N that openat2 didn't find
+			 * a moment ago): its text is a host path, never to be made here.
+			 */
+			if (fstatfs(parent, &sfs) < 0 || sfs.f_type == PROC_SUPER_MAGIC)
+				return err_set(err, ELOOP,
+					       "open %s in rootfs: not following a magic link",
+					       copy);
 			n = readlinkat(parent, base, target, sizeof(target) - 1);
 			if (n < 0)
 				return err_sys(err, errno, "readlink %s in rootfs", copy);
@@ -796,6 +806,23 @@ static int drop_bounding(const struct rune_caps *c, err_t *err)
 	return 0;
 }
 
+/*
+ * chdir to cwd inside the current root, as the workload's user, never through
+ * a symlink out of the root or a magic link (/proc/self/fd/N: CVE-2024-21626).
+ */
+static int chdir_in_root(const char *cwd, err_t *err)
+{
+	const unsigned long long resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+	_cleanup_close_ int root = -1, fd = -1;
+
+	root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root >= 0)
+		fd = sys_openat2(root, cwd, O_PATH | O_DIRECTORY, resolve);
+	if (fd < 0 || fchdir(fd) < 0)
+		return err_sys(err, errno, "chdir to cwd (\"%s\") set in config.json", cwd);
+	return 0;
+}
+
 int rune_process_apply_identity(const struct rune_process *p, err_t *err)
 {
 	const struct rune_user *u = &p->user;
@@ -819,10 +846,7 @@ int rune_process_apply_identity(const struct rune_process *p, err_t *err)
 		umask(u->umask);
 	else
 		umask(0022);
-	if (chdir(p->cwd ? p->cwd : "/") < 0)
-		return err_sys(err, errno, "chdir to cwd (\"%s\") set in config.json",
-			       p->cwd ? p->cwd : "/");
-	return 0;
+	return chdir_in_root(p->cwd ? p->cwd : "/", err);
 }
 
 static const char *env_get(char *const *env, const char *key)
