@@ -382,6 +382,49 @@ static bool source_is_dir(const struct rune_mount *m)
 	return m->source && stat(m->source, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+static bool is_dest(const struct rune_mount *m, const char *path)
+{
+	const char *d = m->destination;
+	size_t n = strlen(path);
+
+	while (d[0] == '/' && d[1] == '/')
+		d++;
+	if (strncmp(d, path, n) != 0)
+		return false;
+	for (d += n; *d == '/'; d++)
+		;
+	return *d == '\0';
+}
+
+/*
+ * procfs and sysfs (and whatever is mounted on /proc or /sys) only on a real
+ * directory, never through a symlink the image planted there: as runc does
+ * since CVE-2019-19921.
+ */
+static int check_ordinary_dir(const struct rune_mount *m, int rootfd, err_t *err)
+{
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+	int ret;
+
+	if (!is_type(m, "proc") && !is_type(m, "sysfs") && !is_dest(m, "/proc") &&
+	    !is_dest(m, "/sys"))
+		return 0;
+	ret =
+	    rune_open_in_root(rootfd, m->destination, O_PATH | O_NOFOLLOW, false, false, &fd, NULL);
+	if (ret == -ENOENT)
+		return 0;
+	if (ret < 0)
+		return err_sys(err, -ret, "mount %s", m->destination);
+	if (fstat(fd, &st) < 0)
+		return err_sys(err, errno, "mount %s", m->destination);
+	if (!S_ISDIR(st.st_mode))
+		return err_set(err, ENOTDIR,
+			       "mount %s: must be mounted on ordinary directory, not %s",
+			       m->destination, S_ISLNK(st.st_mode) ? "a symlink" : "a file");
+	return 0;
+}
+
 static int mount_one(const struct rune_rootfs_opts *o, const struct rune_mount *m, int rootfd,
 		     err_t *err)
 {
@@ -391,6 +434,8 @@ static int mount_one(const struct rune_rootfs_opts *o, const struct rune_mount *
 
 	if (m->bind && m->source && access(m->source, F_OK) < 0)
 		return err_sys(err, errno, "mount %s to %s", m->source, m->destination);
+	if ((ret = check_ordinary_dir(m, rootfd, err)) < 0)
+		return ret;
 	ret = rune_open_in_root(rootfd, m->destination, O_PATH, true, source_is_dir(m), &fd, err);
 	if (ret < 0)
 		return err_wrap(err, "mount %s", m->destination);

@@ -120,6 +120,24 @@ t_cve_2024_21626_cwd_preserved_fd() {
 	assert_nothing_left "$ID"
 }
 
+# CVE-2019-19921 class: /proc or /sys in the rootfs is a symlink; procfs and
+# sysfs must not be mounted wherever it points (runc: "must be mounted on
+# ordinary directory").
+t_cve_2019_19921_proc_sys_symlink() {
+	local d
+	for d in proc sys; do
+		new_bundle "$d"
+		rmdir "$B/rootfs/$d"
+		mkdir "$B/rootfs/evil$d"
+		ln -s "/evil$d" "$B/rootfs/$d"
+		cfg_sh "ls /evil$d | head -3"
+		ct_run
+		[ "$RC" != 0 ] || vuln_or_skip "/$d a symlink to /evil$d: mounted through it: $(echo "$OUT" | tr '\n' ' ')"
+		assert_clear_error 'ordinary directory' "/$d a symlink"
+		assert_nothing_left "$ID"
+	done
+}
+
 # CVE-2021-30465 class: mount destinations (and device paths) that are
 # symlinks in the rootfs pointing outside it resolve inside the rootfs.
 t_cve_2021_30465_symlink_mount_target() {
@@ -268,6 +286,7 @@ tcase "CVE-2019-5736 class: runtime binary not writable from the container" t_cv
 tcase "CVE-2024-21626 class: cwd via leaked fd stays inside the rootfs" t_cve_2024_21626_cwd_leaked_fd
 tcase "CVE-2024-21626 class: a magic-link cwd creates nothing in the rootfs" t_cve_2024_21626_cwd_magic_link_creates_nothing
 tcase "CVE-2024-21626 class: exec --cwd and process.cwd through a preserved host fd refused" t_cve_2024_21626_cwd_preserved_fd
+tcase "CVE-2019-19921 class: /proc or /sys a symlink refused" t_cve_2019_19921_proc_sys_symlink
 tcase "CVE-2021-30465 class: symlinked mount targets resolve inside the rootfs" t_cve_2021_30465_symlink_mount_target
 tcase "CVE-2025-31133 class: /dev/null symlink with maskedPaths" t_cve_2025_31133_dev_null_symlink
 tcase "CVE-2025-31133 class: /dev/null regular file with maskedPaths" t_cve_2025_31133_dev_null_regular_file
