@@ -632,6 +632,23 @@ static int setup_console(const struct rune_rootfs_opts *o, int rootfd, err_t *er
 	return bind_at(o->console_fd, "", target, "/dev/console", false, 0, err);
 }
 
+/*
+ * A maskedPaths or readonlyPaths entry, resolved in the root like any path
+ * (through symlinks, as runc applies them to the target, never through magic
+ * links). 0 when it doesn't exist: absent paths need nothing; any other
+ * failure is an error, never a silently skipped mask.
+ */
+static int open_listed_path(int rootfd, const char *path, int *fd, const char *field, err_t *err)
+{
+	int ret = rune_open_in_root(rootfd, path, O_PATH, false, false, fd, NULL);
+
+	if (ret == -ENOENT || ret == -ENOTDIR)
+		return 0;
+	if (ret < 0)
+		return err_sys(err, -ret, "%s: open %s in rootfs", field, path);
+	return 1;
+}
+
 static int mask_paths(const struct rune_rootfs_opts *o, int rootfd, err_t *err)
 {
 	int ret;
@@ -640,9 +657,11 @@ static int mask_paths(const struct rune_rootfs_opts *o, int rootfd, err_t *err)
 		_cleanup_close_ int fd = -1;
 		struct stat st;
 
-		ret = rune_open_in_root(rootfd, *p, O_PATH | O_NOFOLLOW, false, false, &fd, NULL);
+		ret = open_listed_path(rootfd, *p, &fd, "maskedPaths", err);
 		if (ret < 0)
-			continue; /* absent paths need no mask */
+			return ret;
+		if (ret == 0)
+			continue;
 		if (fstat(fd, &st) < 0)
 			return err_sys(err, errno, "mask %s", *p);
 		if (S_ISDIR(st.st_mode))
@@ -655,8 +674,10 @@ static int mask_paths(const struct rune_rootfs_opts *o, int rootfd, err_t *err)
 	for (char **p = o->cfg->readonly_paths; p && *p; p++) {
 		_cleanup_close_ int fd = -1;
 
-		ret = rune_open_in_root(rootfd, *p, O_PATH | O_NOFOLLOW, false, false, &fd, NULL);
+		ret = open_listed_path(rootfd, *p, &fd, "readonlyPaths", err);
 		if (ret < 0)
+			return ret;
+		if (ret == 0)
 			continue;
 		ret = bind_at(fd, "", fd, *p, true, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
 			      err);

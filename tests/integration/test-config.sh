@@ -309,6 +309,27 @@ t_readonly_paths() {
 	assert_match ' /rodir ro,' "$OUT" "/rodir ro in mountinfo"
 }
 
+# An entry that is a symlink in the rootfs applies to its target (resolved
+# inside the rootfs), as runc does: it was silently left unapplied.
+t_masked_readonly_symlinks() {
+	new_bundle
+	cfg_set .root.readonly false
+	echo topsecret >"$B/rootfs/etc/secret"
+	ln -s secret "$B/rootfs/etc/secret-link"
+	mkdir -p "$B/rootfs/secretdir" "$B/rootfs/rodir"
+	echo topsecret >"$B/rootfs/secretdir/s"
+	ln -s ../secretdir "$B/rootfs/etc/secretdir-link"
+	ln -s /rodir "$B/rootfs/rodir-link"
+	cfg_append .linux.maskedPaths '"/etc/secret-link"'
+	cfg_append .linux.maskedPaths '"/etc/secretdir-link"'
+	cfg_append .linux.readonlyPaths '"/rodir-link"'
+	ct_sh 'cat /etc/secret; ls -A /secretdir; touch /rodir/x 2>/dev/null && echo rodir-writable; stat -c "%F" /etc/secret-link; true'
+	assert_not_contains topsecret "$OUT" "masked paths through symlinks"
+	[[ $OUT != *s$'\n'* ]] || fail "masked directory through a symlink still lists its file: $OUT"
+	assert_not_contains rodir-writable "$OUT" "readonlyPaths through a symlink"
+	assert_contains "symbolic link" "$OUT" "the symlink itself left alone"
+}
+
 t_default_dev() {
 	new_bundle
 	ct_sh 'for d in null zero full random urandom tty; do stat -c "%n %F %t,%T %a" /dev/$d; done; for l in fd stdin stdout stderr ptmx; do echo "/dev/$l -> $(readlink /dev/$l)"; done; ls /dev/pts/ptmx; echo x > /dev/null && echo null-ok; head -c 5 /dev/zero | wc -c; head -c 7 /dev/urandom | wc -c; echo x 2>/dev/null > /dev/full || echo full-enospc; ls /dev/fd/ >/dev/null && echo fd-ok; ls /dev'
@@ -529,6 +550,7 @@ tcase "mounts: propagation options (rshared, rprivate)" t_mount_propagation
 tcase "root.readonly" t_root_readonly
 tcase "maskedPaths" t_masked_paths
 tcase "readonlyPaths" t_readonly_paths
+tcase "maskedPaths and readonlyPaths through symlinks apply to the target" t_masked_readonly_symlinks
 tcase "default /dev: devices, symlinks, pts, shm, mqueue" t_default_dev
 tcase "linux.devices" t_linux_devices
 tcase "sysctl under the new namespaces" t_sysctl
