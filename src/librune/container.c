@@ -220,6 +220,7 @@ static int init_setup(struct init_args *a, err_t *err)
 	_cleanup_close_ int notify_fd = -1;
 	_cleanup_free_ char *exe = NULL;
 	struct sync_msg m;
+	struct stat mntns;
 	int ret;
 
 	if ((ret = sync_expect(a->sync_fd, SYNC_MAPS, &m, NULL, "rune", err)) < 0)
@@ -230,7 +231,12 @@ static int init_setup(struct init_args *a, err_t *err)
 	/* The start socket, while we still have the host's root uid and view. */
 	if (a->start_path && (start_fd = unix_listen_at(a->start_path, SOCK_STREAM, err)) < 0)
 		return start_fd;
-	if ((ret = join_namespaces(cfg, err)) < 0 || (ret = unshare_late(a, err)) < 0)
+	/* The caller's mount namespace when ours is joined by path: never set up there. */
+	if (stat("/proc/self/ns/mnt", &mntns) < 0)
+		return err_sys(err, errno, "stat /proc/self/ns/mnt");
+	if ((ret = join_namespaces(cfg, err)) < 0 ||
+	    (ret = rune_check_joined_mount_ns(cfg, &mntns, err)) < 0 ||
+	    (ret = unshare_late(a, err)) < 0)
 		return ret;
 	/* A fresh cgroup2 mount shows the cgroup namespace: be in our cgroup first. */
 	if ((a->cgroup_late || needs_early_cgroup(cfg, a->cgroup_host)) &&

@@ -761,6 +761,23 @@ int rune_open_pty_in_root(int rootfd, int *master, int *slave, err_t *err)
 	return 0;
 }
 
+int rune_check_joined_mount_ns(const struct rune_config *cfg, const struct stat *before, err_t *err)
+{
+	const char *path = cfg->ns[RUNE_NS_MNT].path;
+	struct stat now;
+
+	if (!cfg->ns[RUNE_NS_MNT].present || path == NULL)
+		return 0;
+	if (stat("/proc/self/ns/mnt", &now) < 0)
+		return err_sys(err, errno, "stat /proc/self/ns/mnt");
+	if (now.st_dev == before->st_dev && now.st_ino == before->st_ino)
+		return err_set(err, EINVAL,
+			       "join mount namespace %s: it is the caller's own, where the "
+			       "rootfs can't be set up",
+			       path);
+	return 0;
+}
+
 int rune_rootfs_pivot(const struct rune_rootfs_opts *o, err_t *err)
 {
 	const struct rune_config *cfg = o->cfg;

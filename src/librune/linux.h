@@ -10,6 +10,7 @@
 #include "librune/config.h"
 
 struct rune_cgroup_host;
+struct stat;
 
 struct rune_rootfs_opts {
 	const struct rune_config *cfg;
@@ -41,6 +42,14 @@ int rune_open_pty_in_root(int rootfd, int *master, int *slave, err_t *err);
  * only chroot with chroot_only.
  */
 int rune_rootfs_pivot(const struct rune_rootfs_opts *o, err_t *err);
+
+/*
+ * A mount namespace joined by path must not be the one the init was in
+ * before joining (the caller's): rune would set up the rootfs and
+ * pivot_root there. before: stat of /proc/self/ns/mnt before joining.
+ */
+int rune_check_joined_mount_ns(const struct rune_config *cfg, const struct stat *before,
+			       err_t *err);
 
 /* Opens path inside the rootfs dirfd without leaving it; creates it (dir or file) if asked. */
 int rune_open_in_root(int rootfd, const char *path, int flags, bool create, bool dir, int *out,

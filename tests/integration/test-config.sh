@@ -431,6 +431,9 @@ scratch_mount_ns() {
 # in_scratch CMD...: run CMD in the scratch mount namespace
 in_scratch() { nsenter -t "$NSPID" -m -- "$@"; }
 
+# mi_diff: how $T/mi.after differs from $T/mi.before
+mi_diff() { diff "$T/mi.before" "$T/mi.after" || true; }
+
 # no_mount_ns_bundle [NAME]: a bundle without a mount namespace and without
 # anything that needs a mount.
 no_mount_ns_bundle() {
@@ -454,7 +457,7 @@ t_no_mount_ns_chroot() {
 	rtc run -d --bundle "$B" "$ID"
 	cat /proc/$NSPID/mountinfo >"$T/mi.after"
 	cmp -s "$T/mi.before" "$T/mi.after" ||
-		differs_from_runc "the caller's mounts changed: $(diff "$T/mi.before" "$T/mi.after" | head -5 | tr '\n' ' ')"
+		differs_from_runc "the caller's mounts changed: $(mi_diff | head -5 | tr '\n' ' ')"
 	assert_rc 0 "run -d without a mount namespace"
 	rtc exec "$ID" sh -c 'cat /MARKER; ls -A /dev | wc -l; readlink /proc/1/root 2>&1 | head -1'
 	assert_rc 0 exec
@@ -463,7 +466,7 @@ t_no_mount_ns_chroot() {
 	[ -z "$(ls -A "$B/rootfs/dev")" ] || fail "the rootfs's /dev was set up: $(ls -A "$B/rootfs/dev" | tr '\n' ' ')"
 	rtc delete --force "$ID"
 	cat /proc/$NSPID/mountinfo >"$T/mi.after"
-	cmp -s "$T/mi.before" "$T/mi.after" || fail "the caller's mounts changed: $(diff "$T/mi.before" "$T/mi.after" | head -5 | tr '\n' ' ')"
+	cmp -s "$T/mi.before" "$T/mi.after" || fail "the caller's mounts changed: $(mi_diff | head -5 | tr '\n' ' ')"
 }
 
 # ... and what needs a mount (or mknod in the rootfs, or a /dev/console bind)
@@ -488,12 +491,33 @@ t_no_mount_ns_refused() {
 		ct_run
 		cat /proc/$NSPID/mountinfo >"$T/mi.after"
 		if [ "$RC" = 0 ] || ! cmp -s "$T/mi.before" "$T/mi.after"; then
-			differs_from_runc "$field without a mount namespace: rc=$RC, the caller's mounts: $(diff "$T/mi.before" "$T/mi.after" | wc -l) lines changed"
+			differs_from_runc "$field without a mount namespace: rc=$RC, the caller's mounts: $(mi_diff | wc -l) lines changed"
 		fi
 		assert_fails "$field without a mount namespace"
 		assert_clear_error "$field.*mount namespace" "$field without a mount namespace"
 		assert_nothing_left "$ID"
 	done
+}
+
+# A mount namespace joined by path that is the caller's own is no mount
+# namespace at all: the rootfs can't be set up (and pivot_root'ed) there.
+t_mount_ns_joined_is_callers() {
+	new_bundle
+	scratch_mount_ns
+	cfg_py "c['linux']['namespaces'] = [n for n in c['linux']['namespaces'] if n['type'] != 'mount'] + [{'type': 'mount', 'path': '/proc/$NSPID/ns/mnt'}]"
+	cat /proc/$NSPID/mountinfo >"$T/mi.before"
+	ct_run
+	cat /proc/$NSPID/mountinfo >"$T/mi.after"
+	if [ "$RC" = 0 ] || ! cmp -s "$T/mi.before" "$T/mi.after"; then
+		# runc's state went with the root it pivoted away: it can't delete its cgroups
+		local c
+		if [ "$IS_RUNC" = 1 ]; then
+			for c in $(_leftover_cgroups "$ID"); do rmdir "$c" 2>/dev/null || true; done
+		fi
+		differs_from_runc "joining the caller's own mount namespace: rc=$RC, the caller's mounts: $(mi_diff | wc -l) lines changed"
+	fi
+	assert_clear_error "join mount namespace.*caller's own" "joining the caller's mount namespace"
+	assert_nothing_left "$ID"
 }
 
 # The bundle on a shared mount of the caller's namespace: whatever
@@ -558,4 +582,5 @@ tcase "sysctl: net.* without netns and unknown keys refused" t_sysctl_refused
 tcase "oomScoreAdj" t_oom_score_adj
 tcase "no mount namespace: chroot only, the caller's mounts untouched, exec in the same root" t_no_mount_ns_chroot
 tcase "no mount namespace: mounts, maskedPaths, readonlyPaths, root.readonly, rootfsPropagation, devices, terminal refused" t_no_mount_ns_refused
+tcase "mount namespace joined by path that is the caller's own: refused, its mounts untouched" t_mount_ns_joined_is_callers
 tcase "rootfsPropagation with the bundle on a shared mount: nothing leaks to the caller, unbindable runs" t_rootfs_propagation_shared_bundle
