@@ -926,6 +926,36 @@ static int parse_linux(struct ctx *c, json_t *root, struct rune_config *cfg)
 	return 0;
 }
 
+/*
+ * Without a mount namespace the init shares the caller's mounts: rune then
+ * only chroots into the rootfs and must not mount anything, so a config that
+ * needs a mount (or mknod in the rootfs, or /dev/console) is refused.
+ */
+static int check_mount_ns(struct ctx *c, const struct rune_config *cfg)
+{
+	const char *field = NULL;
+
+	if (cfg->ns[RUNE_NS_MNT].present)
+		return 0;
+	if (cfg->n_mounts)
+		field = ".mounts";
+	else if (cfg->masked_paths && cfg->masked_paths[0])
+		field = ".linux.maskedPaths";
+	else if (cfg->readonly_paths && cfg->readonly_paths[0])
+		field = ".linux.readonlyPaths";
+	else if (cfg->root_readonly)
+		field = ".root.readonly";
+	else if (cfg->rootfs_propagation)
+		field = ".linux.rootfsPropagation";
+	else if (cfg->n_devices)
+		field = ".linux.devices";
+	else if (cfg->has_process && cfg->process.terminal)
+		field = ".process.terminal";
+	if (field == NULL)
+		return 0;
+	return BAD(c, field, "needs a mount namespace in .linux.namespaces");
+}
+
 /* ---- top level ---- */
 
 static int check_version(struct ctx *c, const char *v)
@@ -1049,7 +1079,7 @@ int rune_config_parse(const char *text, const char *name, const char *bundle,
 		goto fail;
 	if ((ret = parse_mounts(c, cfg->root, bundle, cfg)) < 0 ||
 	    (ret = parse_hooks(c, cfg->root, cfg)) < 0 ||
-	    (ret = parse_linux(c, cfg->root, cfg)) < 0)
+	    (ret = parse_linux(c, cfg->root, cfg)) < 0 || (ret = check_mount_ns(c, cfg)) < 0)
 		goto fail;
 	*out = cfg;
 	return 0;

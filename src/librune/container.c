@@ -212,6 +212,7 @@ static int init_setup(struct init_args *a, err_t *err)
 		.cgroup_path = a->cgroup_path,
 		.userns = cfg->ns[RUNE_NS_USER].present,
 		.no_pivot = a->opts->no_pivot,
+		.chroot_only = !cfg->ns[RUNE_NS_MNT].present,
 		.console_fd = -1,
 		.devnull_fd = -1,
 	};
@@ -219,6 +220,7 @@ static int init_setup(struct init_args *a, err_t *err)
 	_cleanup_close_ int notify_fd = -1;
 	struct rune_handler *h = a->handler;
 	struct sync_msg m;
+	struct stat mntns;
 	int ret, exit_code = 0;
 
 	if ((ret = sync_expect(a->sync_fd, SYNC_MAPS, &m, NULL, "rune", err)) < 0)
@@ -231,7 +233,12 @@ static int init_setup(struct init_args *a, err_t *err)
 		return start_fd;
 	if (h->ops->prepare && (ret = h->ops->prepare(h, err)) < 0)
 		return ret;
-	if ((ret = join_namespaces(cfg, err)) < 0 || (ret = unshare_late(a, err)) < 0)
+	/* The caller's mount namespace when ours is joined by path: never set up there. */
+	if (stat("/proc/self/ns/mnt", &mntns) < 0)
+		return err_sys(err, errno, "stat /proc/self/ns/mnt");
+	if ((ret = join_namespaces(cfg, err)) < 0 ||
+	    (ret = rune_check_joined_mount_ns(cfg, &mntns, err)) < 0 ||
+	    (ret = unshare_late(a, err)) < 0)
 		return ret;
 	/* A fresh cgroup2 mount shows the cgroup namespace: be in our cgroup first. */
 	if ((a->cgroup_late || needs_early_cgroup(cfg, a->cgroup_host)) &&

@@ -68,6 +68,32 @@ static int enter_namespaces(const struct rune_state *s, err_t *err)
 	return 0;
 }
 
+/*
+ * An init without a mount namespace of its own is only chrooted into the
+ * rootfs (linux.c): the process must enter that root too, not the caller's /.
+ * *fd is -1 when the init has its own mount namespace (joining it is enough).
+ * The init is checked after the open: a pid reused before it shows another
+ * start time.
+ */
+static int open_init_root(const struct rune_state *s, int *fd, err_t *err)
+{
+	_cleanup_close_ int root = -1, pidfd = -1;
+	char path[64];
+
+	*fd = -1;
+	if (s->namespaces & CLONE_NEWNS)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/root", s->pid);
+	root = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return err_sys(err, errno, "open %s", path);
+	pidfd = pidfd_open_same(s->pid, s->pid_start_time);
+	if (pidfd < 0)
+		return err_set(err, ESRCH, "container \"%s\": init %d is gone", s->id, s->pid);
+	*fd = steal_fd(root);
+	return 0;
+}
+
 static int exec_process_setup(const struct rune_exec_opts *o, struct rune_seccomp *seccomp,
 			      int sync_fd, err_t *err)
 {
@@ -133,15 +159,23 @@ static __attribute__((noreturn)) void exec_helper(const struct rune_exec_opts *o
 	_cleanup_cgroup_host_ struct rune_cgroup_host *h = NULL;
 	err_t err = NULL;
 	pid_t pid;
-	int ret;
+	int ret, root = -1;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	if (s->cgroup_path && (ret = rune_cgroup_host_detect(&h, &err)) == 0)
 		ret = rune_cgroup_enter_task(h, s->cgroup_path, 0, false, &err);
 	else
 		ret = 0;
+	if (ret == 0)
+		ret = open_init_root(s, &root, &err);
 	if (ret < 0 || (ret = enter_namespaces(s, &err)) < 0)
 		goto fail;
+	if (root >= 0 && (fchdir(root) < 0 || chroot(".") < 0 || chdir("/") < 0)) {
+		ret = err_sys(&err, errno, "enter the container's root");
+		goto fail;
+	}
+	if (root >= 0)
+		close(root);
 	pid = fork();
 	if (pid < 0) {
 		ret = err_sys(&err, errno, "fork");

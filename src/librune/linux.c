@@ -96,6 +96,16 @@ static int create_step(int rootfd, char **path, bool dir, err_t *err)
 		if (fstatat(parent, base, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
 			/* A dangling symlink: follow it by hand, still under the root. */
 			char *rest = last ? "" : slash + 1, *np;
+			struct statfs sfs;
+
+			/*
+			 * Unless it is a magic link (/proc/self/fd/N that openat2 didn't find
+			 * a moment ago): its text is a host path, never to be made here.
+			 */
+			if (fstatfs(parent, &sfs) < 0 || sfs.f_type == PROC_SUPER_MAGIC)
+				return err_set(err, ELOOP,
+					       "open %s in rootfs: not following a magic link",
+					       copy);
 			n = readlinkat(parent, base, target, sizeof(target) - 1);
 			if (n < 0)
 				return err_sys(err, errno, "readlink %s in rootfs", copy);
@@ -372,6 +382,49 @@ static bool source_is_dir(const struct rune_mount *m)
 	return m->source && stat(m->source, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+static bool is_dest(const struct rune_mount *m, const char *path)
+{
+	const char *d = m->destination;
+	size_t n = strlen(path);
+
+	while (d[0] == '/' && d[1] == '/')
+		d++;
+	if (strncmp(d, path, n) != 0)
+		return false;
+	for (d += n; *d == '/'; d++)
+		;
+	return *d == '\0';
+}
+
+/*
+ * procfs and sysfs (and whatever is mounted on /proc or /sys) only on a real
+ * directory, never through a symlink the image planted there: as runc does
+ * since CVE-2019-19921.
+ */
+static int check_ordinary_dir(const struct rune_mount *m, int rootfd, err_t *err)
+{
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+	int ret;
+
+	if (!is_type(m, "proc") && !is_type(m, "sysfs") && !is_dest(m, "/proc") &&
+	    !is_dest(m, "/sys"))
+		return 0;
+	ret =
+	    rune_open_in_root(rootfd, m->destination, O_PATH | O_NOFOLLOW, false, false, &fd, NULL);
+	if (ret == -ENOENT)
+		return 0;
+	if (ret < 0)
+		return err_sys(err, -ret, "mount %s", m->destination);
+	if (fstat(fd, &st) < 0)
+		return err_sys(err, errno, "mount %s", m->destination);
+	if (!S_ISDIR(st.st_mode))
+		return err_set(err, ENOTDIR,
+			       "mount %s: must be mounted on ordinary directory, not %s",
+			       m->destination, S_ISLNK(st.st_mode) ? "a symlink" : "a file");
+	return 0;
+}
+
 static int mount_one(const struct rune_rootfs_opts *o, const struct rune_mount *m, int rootfd,
 		     err_t *err)
 {
@@ -381,6 +434,8 @@ static int mount_one(const struct rune_rootfs_opts *o, const struct rune_mount *
 
 	if (m->bind && m->source && access(m->source, F_OK) < 0)
 		return err_sys(err, errno, "mount %s to %s", m->source, m->destination);
+	if ((ret = check_ordinary_dir(m, rootfd, err)) < 0)
+		return ret;
 	ret = rune_open_in_root(rootfd, m->destination, O_PATH, true, source_is_dir(m), &fd, err);
 	if (ret < 0)
 		return err_wrap(err, "mount %s", m->destination);
@@ -577,6 +632,23 @@ static int setup_console(const struct rune_rootfs_opts *o, int rootfd, err_t *er
 	return bind_at(o->console_fd, "", target, "/dev/console", false, 0, err);
 }
 
+/*
+ * A maskedPaths or readonlyPaths entry, resolved in the root like any path
+ * (through symlinks, as runc applies them to the target, never through magic
+ * links). 0 when it doesn't exist: absent paths need nothing; any other
+ * failure is an error, never a silently skipped mask.
+ */
+static int open_listed_path(int rootfd, const char *path, int *fd, const char *field, err_t *err)
+{
+	int ret = rune_open_in_root(rootfd, path, O_PATH, false, false, fd, NULL);
+
+	if (ret == -ENOENT || ret == -ENOTDIR)
+		return 0;
+	if (ret < 0)
+		return err_sys(err, -ret, "%s: open %s in rootfs", field, path);
+	return 1;
+}
+
 static int mask_paths(const struct rune_rootfs_opts *o, int rootfd, err_t *err)
 {
 	int ret;
@@ -585,9 +657,11 @@ static int mask_paths(const struct rune_rootfs_opts *o, int rootfd, err_t *err)
 		_cleanup_close_ int fd = -1;
 		struct stat st;
 
-		ret = rune_open_in_root(rootfd, *p, O_PATH | O_NOFOLLOW, false, false, &fd, NULL);
+		ret = open_listed_path(rootfd, *p, &fd, "maskedPaths", err);
 		if (ret < 0)
-			continue; /* absent paths need no mask */
+			return ret;
+		if (ret == 0)
+			continue;
 		if (fstat(fd, &st) < 0)
 			return err_sys(err, errno, "mask %s", *p);
 		if (S_ISDIR(st.st_mode))
@@ -600,8 +674,10 @@ static int mask_paths(const struct rune_rootfs_opts *o, int rootfd, err_t *err)
 	for (char **p = o->cfg->readonly_paths; p && *p; p++) {
 		_cleanup_close_ int fd = -1;
 
-		ret = rune_open_in_root(rootfd, *p, O_PATH | O_NOFOLLOW, false, false, &fd, NULL);
+		ret = open_listed_path(rootfd, *p, &fd, "readonlyPaths", err);
 		if (ret < 0)
+			return ret;
+		if (ret == 0)
 			continue;
 		ret = bind_at(fd, "", fd, *p, true, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
 			      err);
@@ -614,7 +690,7 @@ static int mask_paths(const struct rune_rootfs_opts *o, int rootfd, err_t *err)
 int rune_rootfs_prepare(const struct rune_rootfs_opts *o, int *rootfd_out, err_t *err)
 {
 	const struct rune_config *cfg = o->cfg;
-	unsigned long prop = cfg->rootfs_propagation ? cfg->rootfs_propagation : MS_SLAVE | MS_REC;
+	bool rprivate = cfg->rootfs_propagation == (MS_PRIVATE | MS_REC);
 	_cleanup_close_ int rootfd = -1;
 	struct stat st;
 	int ret;
@@ -623,9 +699,22 @@ int rune_rootfs_prepare(const struct rune_rootfs_opts *o, int *rootfd_out, err_t
 		return err_sys(err, errno, "rootfs %s", cfg->root_path);
 	if (!S_ISDIR(st.st_mode))
 		return err_set(err, ENOTDIR, "rootfs %s: not a directory", cfg->root_path);
-	/* Never let the container's mounts propagate back to the host. */
-	if (mount(NULL, "/", NULL, (prop & MS_SHARED) ? MS_SLAVE | MS_REC : prop, NULL) < 0)
-		return err_sys(err, errno, "make / %s", (prop & MS_SHARED) ? "rslave" : "private");
+	if (o->chroot_only) {
+		/* The caller's own mounts: nothing is mounted, nothing is made. */
+		rootfd = open(cfg->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (rootfd < 0)
+			return err_sys(err, errno, "open rootfs %s", cfg->root_path);
+		*rootfd_out = steal_fd(rootfd);
+		return 0;
+	}
+	/*
+	 * Never let the container's mounts propagate back to the caller: the
+	 * whole tree, before any mount. rootfsPropagation applies to the new
+	 * root after pivot_root (a non-recursive one here would leave the
+	 * mounts below / shared, an unbindable / can't be bound).
+	 */
+	if (mount(NULL, "/", NULL, (rprivate ? MS_PRIVATE : MS_SLAVE) | MS_REC, NULL) < 0)
+		return err_sys(err, errno, "make / %s", rprivate ? "rprivate" : "rslave");
 	if (mount(cfg->root_path, cfg->root_path, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return err_sys(err, errno, "bind rootfs %s", cfg->root_path);
 	rootfd = open(cfg->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -645,6 +734,8 @@ int rune_rootfs_finish(const struct rune_rootfs_opts *o, int rootfd, err_t *err)
 {
 	int ret;
 
+	if (o->chroot_only)
+		return 0;
 	if ((ret = setup_console(o, rootfd, err)) < 0 || (ret = mask_paths(o, rootfd, err)) < 0)
 		return ret;
 	return 0;
@@ -670,6 +761,23 @@ int rune_open_pty_in_root(int rootfd, int *master, int *slave, err_t *err)
 	return 0;
 }
 
+int rune_check_joined_mount_ns(const struct rune_config *cfg, const struct stat *before, err_t *err)
+{
+	const char *path = cfg->ns[RUNE_NS_MNT].path;
+	struct stat now;
+
+	if (!cfg->ns[RUNE_NS_MNT].present || path == NULL)
+		return 0;
+	if (stat("/proc/self/ns/mnt", &now) < 0)
+		return err_sys(err, errno, "stat /proc/self/ns/mnt");
+	if (now.st_dev == before->st_dev && now.st_ino == before->st_ino)
+		return err_set(err, EINVAL,
+			       "join mount namespace %s: it is the caller's own, where the "
+			       "rootfs can't be set up",
+			       path);
+	return 0;
+}
+
 int rune_rootfs_pivot(const struct rune_rootfs_opts *o, err_t *err)
 {
 	const struct rune_config *cfg = o->cfg;
@@ -677,6 +785,14 @@ int rune_rootfs_pivot(const struct rune_rootfs_opts *o, err_t *err)
 
 	if (chdir(cfg->root_path) < 0)
 		return err_sys(err, errno, "chdir %s", cfg->root_path);
+	if (o->chroot_only) {
+		/* The config has no mount namespace: it asks for nothing more (config.c). */
+		if (chroot(".") < 0)
+			return err_sys(err, errno, "chroot %s", cfg->root_path);
+		if (chdir("/") < 0)
+			return err_sys(err, errno, "chdir /");
+		return 0;
+	}
 	if (o->no_pivot) {
 		if (mount(cfg->root_path, "/", NULL, MS_MOVE, NULL) < 0)
 			return err_sys(err, errno, "move rootfs to /");
@@ -773,6 +889,23 @@ static int drop_bounding(const struct rune_caps *c, err_t *err)
 	return 0;
 }
 
+/*
+ * chdir to cwd inside the current root, as the workload's user, never through
+ * a symlink out of the root or a magic link (/proc/self/fd/N: CVE-2024-21626).
+ */
+static int chdir_in_root(const char *cwd, err_t *err)
+{
+	const unsigned long long resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+	_cleanup_close_ int root = -1, fd = -1;
+
+	root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root >= 0)
+		fd = sys_openat2(root, cwd, O_PATH | O_DIRECTORY, resolve);
+	if (fd < 0 || fchdir(fd) < 0)
+		return err_sys(err, errno, "chdir to cwd (\"%s\") set in config.json", cwd);
+	return 0;
+}
+
 int rune_process_apply_identity(const struct rune_process *p, err_t *err)
 {
 	const struct rune_user *u = &p->user;
@@ -796,10 +929,7 @@ int rune_process_apply_identity(const struct rune_process *p, err_t *err)
 		umask(u->umask);
 	else
 		umask(0022);
-	if (chdir(p->cwd ? p->cwd : "/") < 0)
-		return err_sys(err, errno, "chdir to cwd (\"%s\") set in config.json",
-			       p->cwd ? p->cwd : "/");
-	return 0;
+	return chdir_in_root(p->cwd ? p->cwd : "/", err);
 }
 
 static const char *env_get(char *const *env, const char *key)

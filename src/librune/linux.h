@@ -10,6 +10,7 @@
 #include "librune/config.h"
 
 struct rune_cgroup_host;
+struct stat;
 
 struct rune_rootfs_opts {
 	const struct rune_config *cfg;
@@ -17,25 +18,38 @@ struct rune_rootfs_opts {
 	const char *cgroup_path;
 	bool userns; /* devices are bind-mounted, not created */
 	bool no_pivot;
-	int console_fd; /* pty slave to bind on /dev/console, or -1 */
-	int devnull_fd; /* verified host /dev/null, for maskedPaths */
+	bool chroot_only; /* no mount namespace: the caller's mounts, chroot and mount nothing */
+	int console_fd;	  /* pty slave to bind on /dev/console, or -1 */
+	int devnull_fd;	  /* verified host /dev/null, for maskedPaths */
 };
 
 /* Opens host /dev/null and checks it is the real device (char 1:3). */
 int rune_open_devnull(int *fd, err_t *err);
 
 /*
- * Before pivot_root: propagation, the rootfs bind, mounts, devices and /dev
- * symlinks. Mount targets are resolved inside the rootfs (openat2
- * RESOLVE_IN_ROOT). Returns an O_PATH fd of the rootfs in *rootfd.
+ * Before pivot_root: / made rslave (rprivate) recursively, the rootfs bind,
+ * mounts, devices and /dev symlinks. Mount targets are resolved inside the
+ * rootfs (openat2 RESOLVE_IN_ROOT). Returns an O_PATH fd of the rootfs in
+ * *rootfd. With chroot_only it only opens the rootfs.
  */
 int rune_rootfs_prepare(const struct rune_rootfs_opts *o, int *rootfd, err_t *err);
 /* Then /dev/console (o->console_fd), masked and read-only paths. */
 int rune_rootfs_finish(const struct rune_rootfs_opts *o, int rootfd, err_t *err);
 /* A pty from the container's devpts instance (the host's if it has none). */
 int rune_open_pty_in_root(int rootfd, int *master, int *slave, err_t *err);
-/* pivot_root (or chroot with no_pivot), then root.readonly and rootfsPropagation. */
+/*
+ * pivot_root (or chroot with no_pivot), then root.readonly and rootfsPropagation;
+ * only chroot with chroot_only.
+ */
 int rune_rootfs_pivot(const struct rune_rootfs_opts *o, err_t *err);
+
+/*
+ * A mount namespace joined by path must not be the one the init was in
+ * before joining (the caller's): rune would set up the rootfs and
+ * pivot_root there. before: stat of /proc/self/ns/mnt before joining.
+ */
+int rune_check_joined_mount_ns(const struct rune_config *cfg, const struct stat *before,
+			       err_t *err);
 
 /* Opens path inside the rootfs dirfd without leaving it; creates it (dir or file) if asked. */
 int rune_open_in_root(int rootfd, const char *path, int flags, bool create, bool dir, int *out,

@@ -309,6 +309,27 @@ t_readonly_paths() {
 	assert_match ' /rodir ro,' "$OUT" "/rodir ro in mountinfo"
 }
 
+# An entry that is a symlink in the rootfs applies to its target (resolved
+# inside the rootfs), as runc does: it was silently left unapplied.
+t_masked_readonly_symlinks() {
+	new_bundle
+	cfg_set .root.readonly false
+	echo topsecret >"$B/rootfs/etc/secret"
+	ln -s secret "$B/rootfs/etc/secret-link"
+	mkdir -p "$B/rootfs/secretdir" "$B/rootfs/rodir"
+	echo topsecret >"$B/rootfs/secretdir/s"
+	ln -s ../secretdir "$B/rootfs/etc/secretdir-link"
+	ln -s /rodir "$B/rootfs/rodir-link"
+	cfg_append .linux.maskedPaths '"/etc/secret-link"'
+	cfg_append .linux.maskedPaths '"/etc/secretdir-link"'
+	cfg_append .linux.readonlyPaths '"/rodir-link"'
+	ct_sh 'cat /etc/secret; ls -A /secretdir; touch /rodir/x 2>/dev/null && echo rodir-writable; stat -c "%F" /etc/secret-link; true'
+	assert_not_contains topsecret "$OUT" "masked paths through symlinks"
+	[[ $OUT != *s$'\n'* ]] || fail "masked directory through a symlink still lists its file: $OUT"
+	assert_not_contains rodir-writable "$OUT" "readonlyPaths through a symlink"
+	assert_contains "symbolic link" "$OUT" "the symlink itself left alone"
+}
+
 t_default_dev() {
 	new_bundle
 	ct_sh 'for d in null zero full random urandom tty; do stat -c "%n %F %t,%T %a" /dev/$d; done; for l in fd stdin stdout stderr ptmx; do echo "/dev/$l -> $(readlink /dev/$l)"; done; ls /dev/pts/ptmx; echo x > /dev/null && echo null-ok; head -c 5 /dev/zero | wc -c; head -c 7 /dev/urandom | wc -c; echo x 2>/dev/null > /dev/full || echo full-enospc; ls /dev/fd/ >/dev/null && echo fd-ok; ls /dev'
@@ -391,6 +412,151 @@ t_oom_score_adj() {
 	assert_eq 123 "$OUT" "oom_score_adj of an exec'd process"
 }
 
+# scratch_mount_ns: a throwaway mount namespace (a private copy of ours) held
+# by a sleeping process $NSPID, killed when the case ends; from here on `rt`
+# runs the runtime in it.  Whatever a runtime does to its caller's mounts
+# stays there: these cases never touch the host's.
+scratch_mount_ns() {
+	local i
+	unshare -m --propagation private bash -c "exec -a $PFX-mntns sleep 600" &
+	NSPID=$!
+	trap 'kill $NSPID 2>/dev/null; wait $NSPID 2>/dev/null || true' EXIT
+	for ((i = 0; i < 50; i++)); do
+		[ "$(readlink /proc/$NSPID/ns/mnt)" != "$(host_ns mnt)" ] && [ "$(cat /proc/$NSPID/comm 2>/dev/null)" = sleep ] && break
+		sleep 0.1
+	done
+	[ "$(readlink /proc/$NSPID/ns/mnt)" != "$(host_ns mnt)" ] || fail "unshare -m did not start"
+	rt() { nsenter -t "$NSPID" -m -- timeout -k 5 "$RT_TIMEOUT" "$RUNTIME" --root "$ROOT" "$@"; }
+}
+# in_scratch CMD...: run CMD in the scratch mount namespace
+in_scratch() { nsenter -t "$NSPID" -m -- "$@"; }
+
+# mi_diff: how $T/mi.after differs from $T/mi.before
+mi_diff() { diff "$T/mi.before" "$T/mi.after" || true; }
+
+# no_mount_ns_bundle [NAME]: a bundle without a mount namespace and without
+# anything that needs a mount.
+no_mount_ns_bundle() {
+	new_bundle "$@"
+	cfg_py "c['linux']['namespaces'] = [n for n in c['linux']['namespaces'] if n['type'] != 'mount']
+c['mounts'] = []
+c['root']['readonly'] = False
+c['linux'].pop('maskedPaths', None)
+c['linux'].pop('readonlyPaths', None)"
+}
+
+# Without a mount namespace the init shares its caller's mounts: the runtime
+# must only chroot (a pivot_root there replaces the caller's /, on a host the
+# host's), and exec'd processes enter the same root.
+t_no_mount_ns_chroot() {
+	no_mount_ns_bundle
+	echo inside >"$B/rootfs/MARKER"
+	cfg_args sleep 1000
+	scratch_mount_ns
+	cat /proc/$NSPID/mountinfo >"$T/mi.before"
+	rtc run -d --bundle "$B" "$ID"
+	cat /proc/$NSPID/mountinfo >"$T/mi.after"
+	cmp -s "$T/mi.before" "$T/mi.after" ||
+		differs_from_runc "the caller's mounts changed: $(mi_diff | head -5 | tr '\n' ' ')"
+	assert_rc 0 "run -d without a mount namespace"
+	rtc exec "$ID" sh -c 'cat /MARKER; ls -A /dev | wc -l; readlink /proc/1/root 2>&1 | head -1'
+	assert_rc 0 exec
+	assert_eq inside "$(echo "$OUT" | head -1)" "exec'd process in the container's root"
+	assert_eq 0 "$(echo "$OUT" | sed -n 2p)" "nothing made in the rootfs's /dev"
+	[ -z "$(ls -A "$B/rootfs/dev")" ] || fail "the rootfs's /dev was set up: $(ls -A "$B/rootfs/dev" | tr '\n' ' ')"
+	rtc delete --force "$ID"
+	cat /proc/$NSPID/mountinfo >"$T/mi.after"
+	cmp -s "$T/mi.before" "$T/mi.after" || fail "the caller's mounts changed: $(mi_diff | head -5 | tr '\n' ' ')"
+}
+
+# ... and what needs a mount (or mknod in the rootfs, or a /dev/console bind)
+# is refused, naming the field, with the caller's mounts untouched.
+t_no_mount_ns_refused() {
+	scratch_mount_ns
+	cat /proc/$NSPID/mountinfo >"$T/mi.before"
+	local field
+	# runc 1.1 refuses the first two itself; it mounts the others in its
+	# caller's namespace (or fails half-way)
+	for field in maskedPaths readonlyPaths mounts root.readonly rootfsPropagation devices terminal; do
+		no_mount_ns_bundle "$field"
+		case $field in
+		maskedPaths) cfg_set .linux.maskedPaths '["/etc/passwd"]' ;;
+		readonlyPaths) cfg_set .linux.readonlyPaths '["/etc"]' ;;
+		mounts) cfg_append .mounts '{"destination": "/tmp", "type": "tmpfs", "source": "tmpfs"}' ;;
+		root.readonly) cfg_set .root.readonly true ;;
+		rootfsPropagation) cfg_set .linux.rootfsPropagation '"rslave"' ;;
+		devices) cfg_set .linux.devices '[{"path": "/dev/null2", "type": "c", "major": 1, "minor": 3}]' ;;
+		terminal) cfg_set .process.terminal true ;;
+		esac
+		ct_run
+		cat /proc/$NSPID/mountinfo >"$T/mi.after"
+		if [ "$RC" = 0 ] || ! cmp -s "$T/mi.before" "$T/mi.after"; then
+			differs_from_runc "$field without a mount namespace: rc=$RC, the caller's mounts: $(mi_diff | wc -l) lines changed"
+		fi
+		assert_fails "$field without a mount namespace"
+		assert_clear_error "$field.*mount namespace" "$field without a mount namespace"
+		assert_nothing_left "$ID"
+	done
+}
+
+# A mount namespace joined by path that is the caller's own is no mount
+# namespace at all: the rootfs can't be set up (and pivot_root'ed) there.
+t_mount_ns_joined_is_callers() {
+	new_bundle
+	scratch_mount_ns
+	cfg_py "c['linux']['namespaces'] = [n for n in c['linux']['namespaces'] if n['type'] != 'mount'] + [{'type': 'mount', 'path': '/proc/$NSPID/ns/mnt'}]"
+	cat /proc/$NSPID/mountinfo >"$T/mi.before"
+	ct_run
+	cat /proc/$NSPID/mountinfo >"$T/mi.after"
+	if [ "$RC" = 0 ] || ! cmp -s "$T/mi.before" "$T/mi.after"; then
+		# runc's state went with the root it pivoted away: it can't delete its cgroups
+		local c
+		if [ "$IS_RUNC" = 1 ]; then
+			for c in $(_leftover_cgroups "$ID"); do rmdir "$c" 2>/dev/null || true; done
+		fi
+		differs_from_runc "joining the caller's own mount namespace: rc=$RC, the caller's mounts: $(mi_diff | wc -l) lines changed"
+	fi
+	assert_clear_error "join mount namespace.*caller's own" "joining the caller's mount namespace"
+	assert_nothing_left "$ID"
+}
+
+# The bundle on a shared mount of the caller's namespace: whatever
+# rootfsPropagation asks for, none of the container's mounts may appear in
+# the caller's namespace (a non-recursive propagation on / left the mounts
+# below it shared), and every propagation runs (an unbindable / could not
+# be bound).
+t_rootfs_propagation_shared_bundle() {
+	new_bundle
+	cfg_args sleep 1000
+	scratch_mount_ns
+	in_scratch mount --bind "$B" "$B"
+	in_scratch mount --make-shared "$B"
+	local p n0 n1 root
+	for p in slave private unbindable rslave rprivate runbindable shared rshared; do
+		cfg_set .linux.rootfsPropagation "\"$p\""
+		n0=$(grep -c . /proc/$NSPID/mountinfo)
+		rtc run -d --bundle "$B" "$ID-$p"
+		n1=$(grep -c . /proc/$NSPID/mountinfo)
+		[ "$n1" = "$n0" ] || runc_quirk "rootfsPropagation $p: $((n1 - n0)) of the container's mounts appeared in the caller's namespace"
+		if [ "$RC" != 0 ]; then
+			runc_quirk "rootfsPropagation $p: run failed: $ERR"
+			continue
+		fi
+		rtc exec "$ID-$p" sh -c 'grep -E "^[0-9]+ [0-9]+ [^ ]+ [^ ]+ / " /proc/self/mountinfo'
+		root=$OUT
+		# (a slave of nothing is private: runc 1.1 makes the rootfs's parent private)
+		case $p in
+		*unbindable) [[ $root == *unbindable* ]] ;;
+		*private) [[ ! $root =~ shared:|master:|unbindable ]] ;;
+		*slave) [[ ! $root =~ shared:|unbindable ]] ;;
+		*shared) [[ $root == *shared:* ]] ;;
+		esac || runc_quirk "/ with rootfsPropagation $p: $root"
+		rtc delete --force "$ID-$p"
+		n1=$(grep -c . /proc/$NSPID/mountinfo)
+		[ "$n1" = "$n0" ] || runc_quirk "rootfsPropagation $p: $((n1 - n0)) mounts left in the caller's namespace after delete"
+	done
+}
+
 tcase "namespaces: pid/net/ipc/uts/mnt differ from the host's" t_namespaces_default
 tcase "namespaces: cgroup" t_namespace_cgroup
 tcase "namespaces: time" t_namespace_time
@@ -408,8 +574,13 @@ tcase "mounts: propagation options (rshared, rprivate)" t_mount_propagation
 tcase "root.readonly" t_root_readonly
 tcase "maskedPaths" t_masked_paths
 tcase "readonlyPaths" t_readonly_paths
+tcase "maskedPaths and readonlyPaths through symlinks apply to the target" t_masked_readonly_symlinks
 tcase "default /dev: devices, symlinks, pts, shm, mqueue" t_default_dev
 tcase "linux.devices" t_linux_devices
 tcase "sysctl under the new namespaces" t_sysctl
 tcase "sysctl: net.* without netns and unknown keys refused" t_sysctl_refused
 tcase "oomScoreAdj" t_oom_score_adj
+tcase "no mount namespace: chroot only, the caller's mounts untouched, exec in the same root" t_no_mount_ns_chroot
+tcase "no mount namespace: mounts, maskedPaths, readonlyPaths, root.readonly, rootfsPropagation, devices, terminal refused" t_no_mount_ns_refused
+tcase "mount namespace joined by path that is the caller's own: refused, its mounts untouched" t_mount_ns_joined_is_callers
+tcase "rootfsPropagation with the bundle on a shared mount: nothing leaks to the caller, unbindable runs" t_rootfs_propagation_shared_bundle

@@ -82,6 +82,62 @@ t_cve_2024_21626_cwd_leaked_fd() {
 	done
 }
 
+# CVE-2024-21626 class, creating the cwd: a /proc/self/fd/N that appears
+# while the runtime makes the missing cwd (its own transient fd) is a magic
+# link whose text is a host path: nothing named after it may be created in
+# the rootfs, and the workload never runs there.
+t_cve_2024_21626_cwd_magic_link_creates_nothing() {
+	local n
+	for n in 3 4 5 6 7 8 9 10 11 12; do
+		new_bundle "mk$n"
+		cfg_set .process.cwd "\"/proc/self/fd/$n\""
+		cfg_sh 'pwd'
+		ct_run
+		[ ! -e "$B/rootfs$T" ] || vuln_or_skip "process.cwd /proc/self/fd/$n: created $(find "$B/rootfs$T" | tail -1 | sed "s|^$B/rootfs||") in the rootfs"
+		[ "$RC" != 0 ] || vuln_or_skip "process.cwd /proc/self/fd/$n: the workload ran in $OUT"
+		assert_clear_error 'cwd' "process.cwd /proc/self/fd/$n"
+	done
+}
+
+# CVE-2024-21626 class, exec --cwd: a directory fd the caller passes on
+# (--preserve-fds) must not become the process's cwd through /proc/self/fd.
+t_cve_2024_21626_cwd_preserved_fd() {
+	echo marker >"$T/HOSTMARK"
+	new_bundle
+	cfg_args sleep 1000
+	rtc run -d --bundle "$B" "$ID"
+	assert_rc 0 "run -d"
+	rtc exec --preserve-fds 1 --cwd /proc/self/fd/3 "$ID" sh -c 'ls; pwd' 3<"$T"
+	[[ $OUT != *HOSTMARK* ]] || vuln_or_skip "exec --cwd /proc/self/fd/3 (a host directory): the process's cwd is the host's $T"
+	assert_fails "exec --cwd through a magic link"
+	assert_clear_error 'chdir to cwd' "exec --cwd through a magic link"
+	new_bundle run
+	cfg_set .process.cwd '"/proc/self/fd/3"'
+	cfg_sh 'ls; pwd'
+	rtc run --preserve-fds 1 --bundle "$B" "$ID" 3<"$T"
+	[[ $OUT != *HOSTMARK* ]] || vuln_or_skip "process.cwd /proc/self/fd/3 (a host directory): the workload's cwd is the host's $T"
+	assert_fails "process.cwd through a magic link"
+	assert_nothing_left "$ID"
+}
+
+# CVE-2019-19921 class: /proc or /sys in the rootfs is a symlink; procfs and
+# sysfs must not be mounted wherever it points (runc: "must be mounted on
+# ordinary directory").
+t_cve_2019_19921_proc_sys_symlink() {
+	local d
+	for d in proc sys; do
+		new_bundle "$d"
+		rmdir "$B/rootfs/$d"
+		mkdir "$B/rootfs/evil$d"
+		ln -s "/evil$d" "$B/rootfs/$d"
+		cfg_sh "ls /evil$d | head -3"
+		ct_run
+		[ "$RC" != 0 ] || vuln_or_skip "/$d a symlink to /evil$d: mounted through it: $(echo "$OUT" | tr '\n' ' ')"
+		assert_clear_error 'ordinary directory' "/$d a symlink"
+		assert_nothing_left "$ID"
+	done
+}
+
 # CVE-2021-30465 class: mount destinations (and device paths) that are
 # symlinks in the rootfs pointing outside it resolve inside the rootfs.
 t_cve_2021_30465_symlink_mount_target() {
@@ -228,6 +284,9 @@ t_cve_2025_52881_oom_redirect() {
 
 tcase "CVE-2019-5736 class: runtime binary not writable from the container" t_cve_2019_5736_runtime_exe
 tcase "CVE-2024-21626 class: cwd via leaked fd stays inside the rootfs" t_cve_2024_21626_cwd_leaked_fd
+tcase "CVE-2024-21626 class: a magic-link cwd creates nothing in the rootfs" t_cve_2024_21626_cwd_magic_link_creates_nothing
+tcase "CVE-2024-21626 class: exec --cwd and process.cwd through a preserved host fd refused" t_cve_2024_21626_cwd_preserved_fd
+tcase "CVE-2019-19921 class: /proc or /sys a symlink refused" t_cve_2019_19921_proc_sys_symlink
 tcase "CVE-2021-30465 class: symlinked mount targets resolve inside the rootfs" t_cve_2021_30465_symlink_mount_target
 tcase "CVE-2025-31133 class: /dev/null symlink with maskedPaths" t_cve_2025_31133_dev_null_symlink
 tcase "CVE-2025-31133 class: /dev/null regular file with maskedPaths" t_cve_2025_31133_dev_null_regular_file

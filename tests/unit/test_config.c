@@ -54,6 +54,20 @@ static const struct {
 	{ "{" BASE ",\"linux\":{\"devices\":[{\"path\":\"/dev/x\",\"type\":\"c\",\"major\":1}]}}",
 	  "minor is required" },
 	{ "{" BASE ",\"linux\":{\"rootfsPropagation\":\"weird\"}}", "unknown propagation" },
+	{ "{" BASE ",\"mounts\":[{\"destination\":\"/x\",\"type\":\"tmpfs\"}]}",
+	  ".mounts: needs a mount namespace in .linux.namespaces" },
+	{ "{" BASE ",\"linux\":{\"maskedPaths\":[\"/x\"]}}", ".linux.maskedPaths: needs a mount" },
+	{ "{" BASE ",\"linux\":{\"readonlyPaths\":[\"/x\"]}}",
+	  ".linux.readonlyPaths: needs a mount" },
+	{ "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"r\",\"readonly\":true}}",
+	  ".root.readonly: needs a mount" },
+	{ "{" BASE ",\"linux\":{\"rootfsPropagation\":\"slave\"}}",
+	  ".linux.rootfsPropagation: needs a mount" },
+	{ "{" BASE ",\"linux\":{\"devices\":[{\"path\":\"/dev/x\",\"type\":\"p\"}]}}",
+	  ".linux.devices: needs a mount" },
+	{ "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"r\"},\"process\":{\"terminal\":true,"
+	  "\"cwd\":\"/\"}}",
+	  ".process.terminal: needs a mount" },
 	{ "{" BASE ",\"linux\":{\"sysctl\":{\"../x\":\"1\"}}}", "invalid sysctl name" },
 	{ "{" BASE ",\"hooks\":{\"prestart\":[{\"path\":\"rel\"}]}}",
 	  ".hooks.prestart[0].path: \"rel\" is not an absolute path" },
@@ -161,8 +175,9 @@ static void test_good_config(void)
 	    "\"mounts\":[{\"destination\":\"/b\",\"source\":\"/s\",\"options\":[\"rbind\","
 	    "\"ro\",\"nosuid\",\"rprivate\"]},{\"destination\":\"/t\",\"type\":\"tmpfs\","
 	    "\"options\":[\"mode=755\",\"size=1k\",\"noexec\",\"rw\"]}],"
-	    "\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"network\",\"path\":"
-	    "\"/proc/1/ns/net\"}],\"maskedPaths\":[\"/proc/kcore\"],\"cgroupsPath\":\"/x/y\","
+	    "\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"mount\"},{\"type\":"
+	    "\"network\",\"path\":\"/proc/1/ns/net\"}],\"maskedPaths\":[\"/proc/"
+	    "kcore\"],\"cgroupsPath\":\"/x/y\","
 	    "\"resources\":{\"pids\":{\"limit\":5}},\"rootfsPropagation\":\"rshared\"},"
 	    "\"annotations\":{\"k\":\"v\"}}";
 	struct rune_config *c = NULL;
