@@ -31,6 +31,10 @@ seed() { # target dir
 		printf '\x00tcs,rw\x00' >"$dir/flat-small" && head -c 5000 /dev/zero >>"$dir/flat-small"
 		tiny_elf "$dir"
 		;;
+	fuzz-config)
+		python3 tests/integration/ocicfg.py gen "$dir/spec.json" '["sh", "-c", "true"]'
+		printf '{"ociVersion":"1.0.2","root":{"path":"r"},"process":{"args":["a"],"cwd":"/","rlimits":[{"type":"RLIMIT_NOFILE","soft":18446744073709551615,"hard":1}]},"linux":{"sysctl":{"net.ipv4.ip_forward":"1"},"namespaces":[{"type":"network"}]}}' >"$dir/rlimit.json"
+		;;
 	fuzz-elf-layout)
 		# Described layouts (see fuzz/fuzz-elf-layout.c): 3 segments, 2 TCS, a heap.
 		python3 - "$dir/layout" <<-'EOF'

@@ -29,3 +29,10 @@ $(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(BUILD)/lib/librune.a $
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/lib/librune.a $(COMMON_OBJS) $(RUNE_LIBS)
 UNIT_TESTS += $(RUNE_UNIT_BINS)
+
+# make fuzz: the config.json parser under libFuzzer, with librune's sources
+# (an explicit rule: the pattern in 10-sgx.mk builds libsgx's parsers).
+$(BUILD)/fuzz/fuzz-config: fuzz/fuzz-config.c $(LIBRUNE_SRCS) $(COMMON_SRCS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -DRUNE_PAL_DIR='"$(PREFIX)/lib/rune/pal"' -o $@ $< \
+		$(LIBRUNE_SRCS) $(COMMON_SRCS) $(RUNE_LIBS)
