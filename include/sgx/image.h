@@ -55,14 +55,19 @@ struct sgx_layout_opts {
 	uint32_t ssaframesize; /* 0 = 1 */
 	/*
 	 * Cap on the enclave (its layout and ELRANGE) an image may ask for;
-	 * 0 = SGX_MAX_ENCLAVE_SIZE_DEFAULT. rune fills it from
-	 * max_enclave_size in /etc/rune/config.json.
+	 * 0 = sgx_max_enclave_size(0).
 	 */
 	uint64_t max_enclave_size;
 };
 
 /* Default cap on enclaves built from images: enough for a Go program in the LibOS. */
 #define SGX_MAX_ENCLAVE_SIZE_DEFAULT (8ULL << 30)
+/*
+ * The cap in force: asked if non-zero, else $SGX_MAX_ENCLAVE_SIZE (bytes; rune
+ * sets it in init-runelet from max_enclave_size in /etc/rune/config.json,
+ * never from the container), else SGX_MAX_ENCLAVE_SIZE_DEFAULT.
+ */
+uint64_t sgx_max_enclave_size(uint64_t asked);
 
 /* Maximum ELRANGE the parsers accept (64 GiB) and spec page count. */
 #define SGX_IMAGE_MAX_SIZE  (1ULL << 36)

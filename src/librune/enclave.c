@@ -65,6 +65,7 @@ struct rune_enclave {
 	char *args;	    /* commas already turned into spaces */
 	char *log_level;
 	char *socket_path;
+	uint64_t max_enclave_size; /* from the config file; 0: libsgx's default */
 	void *handle;
 	struct pal_ops ops;
 	int listen_fd;
@@ -132,6 +133,31 @@ static int load_config_file(json_t **out, err_t *err)
 	if (*out == NULL)
 		return err_set(err, EINVAL, "%s: not valid JSON: %s (line %d)", RUNE_CONFIG_FILE,
 			       jerr.text, jerr.line);
+	return 0;
+}
+
+/*
+ * "max_enclave_size" (bytes) in the config file: the largest enclave a PAL
+ * may build from an image (libsgx takes it from init-runelet's environment;
+ * 0: libsgx's default, 8 GiB).
+ */
+static int read_max_enclave_size(uint64_t *out, err_t *err)
+{
+	json_t *j, *v;
+	int ret;
+
+	*out = 0;
+	if ((ret = load_config_file(&j, err)) < 0)
+		return ret;
+	v = json_object_get(j, "max_enclave_size");
+	if (v && (!json_is_integer(v) || json_integer_value(v) < 4096)) {
+		json_decref(j);
+		return err_set(err, EINVAL, "%s: max_enclave_size: not a number of bytes >= 4096",
+			       RUNE_CONFIG_FILE);
+	}
+	if (v)
+		*out = json_integer_value(v);
+	json_decref(j);
 	return 0;
 }
 
@@ -460,6 +486,10 @@ int rune_enclave_from_config(const struct rune_ctx *ctx, struct rune_config *cfg
 		return ret;
 	}
 	e->runtime_path = fd_path(e->pal_fd) ?: strdup(path);
+	if ((ret = read_max_enclave_size(&e->max_enclave_size, err)) < 0) {
+		rune_enclave_free(e);
+		return ret;
+	}
 	*out = e;
 	return 0;
 }
@@ -571,6 +601,12 @@ int rune_enclave_load(struct rune_enclave *e, err_t *err)
 	 */
 	if (e->pal_fd < 0)
 		return err_set(err, EBADF, "enclave runtime %s: not opened", e->runtime_path);
+	/* The host's cap for libsgx in the PAL: init-runelet's environment, never the workload's. */
+	if (e->max_enclave_size) {
+		char v[32];
+		snprintf(v, sizeof(v), "%llu", (unsigned long long)e->max_enclave_size);
+		setenv("SGX_MAX_ENCLAVE_SIZE", v, 1);
+	}
 	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", e->pal_fd);
 	e->handle = dlopen(fdpath, RTLD_NOW | RTLD_LOCAL);
 	close(steal_fd(e->pal_fd));

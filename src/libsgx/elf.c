@@ -133,7 +133,7 @@ struct layout {
 
 static uint64_t max_size(const struct sgx_layout_opts *o)
 {
-	uint64_t cap = o->max_enclave_size ? o->max_enclave_size : SGX_MAX_ENCLAVE_SIZE_DEFAULT;
+	uint64_t cap = sgx_max_enclave_size(o->max_enclave_size);
 
 	return cap < SGX_IMAGE_MAX_SIZE ? cap : SGX_IMAGE_MAX_SIZE;
 }

@@ -195,7 +195,7 @@ int sgx_image_from_flat(struct sgx_image *img, const char *path, const char *pag
 
 	memset(img, 0, sizeof(*img));
 	/* Flat images have no layout options: the default cap bounds them. */
-	ret = sgx_read_image_file(path, SGX_MAX_ENCLAVE_SIZE_DEFAULT, &buf, &len, err);
+	ret = sgx_read_image_file(path, sgx_max_enclave_size(0), &buf, &len, err);
 	if (ret < 0)
 		return ret;
 	/* The file buffer is already page-padded: the image takes it over, no copy. */
@@ -238,4 +238,21 @@ void sgx_image_free(struct sgx_image *img)
 	free(img->pages);
 	free(img->priv);
 	memset(img, 0, sizeof(*img));
+}
+
+uint64_t sgx_max_enclave_size(uint64_t asked)
+{
+	const char *env = getenv("SGX_MAX_ENCLAVE_SIZE");
+	unsigned long long v;
+	char *end;
+
+	if (asked)
+		return asked;
+	if (env && *env >= '0' && *env <= '9') {
+		errno = 0;
+		v = strtoull(env, &end, 10);
+		if (errno == 0 && *end == '\0' && v >= 4096)
+			return v;
+	}
+	return SGX_MAX_ENCLAVE_SIZE_DEFAULT;
 }

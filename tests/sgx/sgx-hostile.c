@@ -295,6 +295,17 @@ static void test_max_enclave_size(void)
 	CHECK(sgx_image_from_elf_mem(&img, &e, sizeof(e), &o, &err) == -EFBIG, "size: %s",
 	      err_msg(err));
 	err_free(&err);
+	/* rune's cap from /etc/rune/config.json reaches libsgx through the environment. */
+	setenv("SGX_MAX_ENCLAVE_SIZE", "8192", 1);
+	o = (struct sgx_layout_opts){ 0 };
+	CHECK(sgx_image_from_elf_mem(&img, &e, sizeof(e), &o, &err) == -EFBIG &&
+		  strstr(err_msg(err), "8192"),
+	      "SGX_MAX_ENCLAVE_SIZE=8192: %s", err_msg(err));
+	err_free(&err);
+	setenv("SGX_MAX_ENCLAVE_SIZE", "garbage", 1);
+	CHECK(sgx_max_enclave_size(0) == SGX_MAX_ENCLAVE_SIZE_DEFAULT, "a bad value: the default");
+	CHECK(sgx_max_enclave_size(12288) == 12288, "an asked cap wins");
+	unsetenv("SGX_MAX_ENCLAVE_SIZE");
 	/* A big heap within the default cap is fine (a LibOS needs one): 4 GiB. */
 	o = (struct sgx_layout_opts){ .heap = 4ULL << 30 };
 	CHECK(sgx_image_from_elf_mem(&img, &e, sizeof(e), &o, &err) == 0 && img.size == 8ULL << 30,
