@@ -490,6 +490,8 @@ int rune_create(const struct rune_ctx *ctx, const struct rune_create_opts *o, pi
 			continue;
 		}
 		if (m.type == SYNC_READY) {
+			if (handler.ops->ready)
+				handler.ops->ready(&handler, m.value, &st);
 			if (pf >= 0) {
 				_cleanup_free_ char *text =
 				    rune_oci_state_text(&st, RUNE_STATUS_CREATING);

@@ -555,12 +555,14 @@ static int pal_error(const struct rune_enclave *e, int ret, int saved_errno)
 	return ret < 0 ? -ret : EIO;
 }
 
-static int pal_fail(const struct rune_enclave *e, const char *call, int ret, err_t *err)
+/* why: the last line the PAL wrote to stderr during the call (its reason), or "". */
+static int pal_fail(const struct rune_enclave *e, const char *call, int ret, int saved_errno,
+		    const char *why, err_t *err)
 {
-	int code = pal_error(e, ret, errno);
+	int code = pal_error(e, ret, saved_errno);
 
-	return err_set(err, code, "enclave runtime %s: %s failed with %d (%s)", e->runtime_path,
-		       call, ret, strerror(code));
+	return err_set(err, code, "enclave runtime %s: %s failed with %d (%s)%s%s", e->runtime_path,
+		       call, ret, strerror(code), *why ? ": " : "", why);
 }
 
 #define RESOLVE(e, field, name, required)                                                          \
@@ -641,10 +643,18 @@ int rune_enclave_init(struct rune_enclave *e, err_t *err)
 	pal_attr_v3_t v3 = { .attr_v1 = v1, .fd = -1, .addr = 0 };
 	int ret;
 
+	struct stderr_capture cap;
+	char why[512];
+	int saved_errno;
+
+	/* The ABI returns an int: the reason is what the PAL wrote to stderr meanwhile. */
+	stderr_capture_begin(&cap);
 	errno = 0;
 	ret = e->ops.init(e->ops.version >= 3 ? (const void *)&v3 : (const void *)&v1);
+	saved_errno = errno;
+	stderr_capture_end(&cap, why, sizeof(why));
 	if (ret != 0)
-		return pal_fail(e, "pal_init", ret, err);
+		return pal_fail(e, "pal_init", ret, saved_errno, why, err);
 	return 0;
 }
 
@@ -1009,18 +1019,29 @@ int rune_enclave_run(struct rune_enclave *e, const struct rune_process *p, int s
 			.stdio = &stdio,
 			.pid = &e->workload_pid
 		};
+		struct stderr_capture cap;
+		char why[512];
+		int saved_errno;
+
+		/* Nothing else runs yet: what reaches stderr meanwhile is the PAL's. */
+		stderr_capture_begin(&cap);
+		errno = 0;
 		ret = e->ops.create_process(&ca);
+		saved_errno = errno;
+		stderr_capture_end(&cap, why, sizeof(why));
 		/*
 		 * `start` learns from the start connection whether the workload began;
 		 * the enclave is destroyed first, as rune kills the container then.
 		 */
 		if (ret != 0) {
-			int code = pal_error(e, ret, errno);
+			int code = pal_error(e, ret, saved_errno);
 			err_t err = NULL;
 
-			err_set(&err, code,
-				"enclave runtime %s: pal_create_process for %s failed with %d (%s)",
-				e->runtime_path, p->args[0], ret, strerror(code));
+			err_set(
+			    &err, code,
+			    "enclave runtime %s: pal_create_process for %s failed with %d (%s)%s%s",
+			    e->runtime_path, p->args[0], ret, strerror(code), *why ? ": " : "",
+			    why);
 			fprintf(stderr, "rune: %s\n", err_msg(err));
 			destroy_once(e, -1);
 			sync_send_error(sync_fd, err, 0);

@@ -113,6 +113,35 @@ static int pal_configure(struct rune_handler *h, const struct rune_process *p, e
 	return rune_enclave_init(h->data, err);
 }
 
+/*
+ * Which backend the PAL's enclave runs on, told from what init-runelet has
+ * mapped: SGX hardware maps the enclave from /dev/sgx_enclave, the emulator
+ * never does. rune keeps it in the state ("rune.enclave.backend").
+ */
+enum { BACKEND_UNKNOWN, BACKEND_EMULATOR, BACKEND_HARDWARE };
+
+static int64_t pal_ready_value(struct rune_handler *h)
+{
+	_cleanup_free_ char *maps = NULL;
+	err_t err = NULL;
+
+	(void)h;
+	if (read_file("/proc/self/maps", &maps, NULL, &err) < 0) {
+		err_free(&err);
+		return BACKEND_UNKNOWN;
+	}
+	return strstr(maps, "/dev/sgx_enclave") ? BACKEND_HARDWARE : BACKEND_EMULATOR;
+}
+
+static void pal_ready(struct rune_handler *h, int64_t value, struct rune_state *st)
+{
+	(void)h;
+	if (st->enclave && value != BACKEND_UNKNOWN)
+		json_object_set_new(
+		    st->enclave, "backend",
+		    json_string(value == BACKEND_HARDWARE ? "hardware" : "emulator"));
+}
+
 static int pal_run(struct rune_handler *h, const struct rune_process *p, int sync_fd,
 		   int preserve_fds, int *exit_code, err_t *err)
 {
@@ -135,6 +164,8 @@ const struct rune_handler_ops rune_handler_pal = {
 	.prepare = pal_prepare,
 	.load = pal_load,
 	.configure = pal_configure,
+	.ready_value = pal_ready_value,
+	.ready = pal_ready,
 	.run = pal_run,
 	.exec_into = rune_enclave_exec,
 	.free = pal_free,

@@ -13,6 +13,7 @@
 #define RUNE_HANDLER_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "common/error.h"
 #include "librune/config.h"
@@ -41,6 +42,9 @@ struct rune_handler_ops {
 	int (*locate)(struct rune_handler *h, const struct rune_process *p, err_t *err);
 	/* The init with the workload's identity: ready to run, or why not. */
 	int (*configure)(struct rune_handler *h, const struct rune_process *p, err_t *err);
+	/* What the init tells rune with READY (after configure), and rune's side of it. */
+	int64_t (*ready_value)(struct rune_handler *h);
+	void (*ready)(struct rune_handler *h, int64_t value, struct rune_state *st);
 	/*
 	 * The init at start: runs the workload. sync_fd tells `start` whether it
 	 * began (closed on success, an error message otherwise). Returns only on

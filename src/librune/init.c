@@ -294,7 +294,8 @@ static int init_setup(struct init_args *a, err_t *err)
 
 	/* The container must outlive `rune create`. */
 	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
-	if (sync_send(a->sync_fd, SYNC_READY, 0, notify_fd) < 0)
+	if (sync_send(a->sync_fd, SYNC_READY, h->ops->ready_value ? h->ops->ready_value(h) : 0,
+		      notify_fd) < 0)
 		return err_sys(err, errno, "sync with rune");
 	if (notify_fd >= 0)
 		close(steal_fd(notify_fd));

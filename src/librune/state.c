@@ -234,8 +234,17 @@ json_t *rune_state_to_oci(const struct rune_state *s, enum rune_status status)
 		      s->bundle ? s->bundle : "", "rootfs", s->rootfs ? s->rootfs : "", "created",
 		      s->created ? s->created : "", "owner", s->owner ? s->owner : "");
 
+	const char *backend = json_string_value(json_object_get(s->enclave, "backend"));
+
 	if (j && s->annotations && json_object_size(s->annotations))
-		json_object_set(j, "annotations", s->annotations);
+		json_object_set_new(j, "annotations", json_copy(s->annotations));
+	/* Where an enclave container's enclave runs, for tools: "emulator" or "hardware". */
+	if (j && backend) {
+		json_t *a = json_object_get(j, "annotations");
+		if (a == NULL)
+			json_object_set_new(j, "annotations", a = json_object());
+		json_object_set_new(a, "rune.enclave.backend", json_string(backend));
+	}
 	return j;
 }
 

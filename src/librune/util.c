@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/stat.h>
@@ -529,4 +530,56 @@ int unix_listen_at(const char *path, int type, err_t *err)
 int unix_connect_at(const char *path, int type, err_t *err)
 {
 	return unix_socket_at(path, type, false, err);
+}
+
+int stderr_capture_begin(struct stderr_capture *c)
+{
+	c->saved = -1;
+	c->memfd = memfd_create("stderr-capture", MFD_CLOEXEC);
+	if (c->memfd < 0)
+		return -errno;
+	fflush(stderr);
+	c->saved = fcntl(2, F_DUPFD_CLOEXEC, 3);
+	if (c->saved < 0 || dup2(c->memfd, 2) < 0) {
+		int e = errno;
+		if (c->saved >= 0)
+			close(c->saved);
+		close(c->memfd);
+		c->saved = c->memfd = -1;
+		return -e;
+	}
+	return 0;
+}
+
+void stderr_capture_end(struct stderr_capture *c, char *last, size_t size)
+{
+	char buf[65536];
+	off_t off = 0;
+	ssize_t n = 0;
+
+	if (size)
+		last[0] = '\0';
+	if (c->memfd < 0)
+		return;
+	fflush(stderr);
+	dup2(c->saved, 2);
+	close(c->saved);
+	/* Everything on to the real stderr (logs keep it); the tail stays in buf. */
+	for (;;) {
+		ssize_t r = pread(c->memfd, buf, sizeof(buf), off);
+		if (r <= 0)
+			break;
+		write_all(2, buf, r);
+		off += r;
+		n = r;
+	}
+	close(c->memfd);
+	c->memfd = c->saved = -1;
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
+		n--;
+	ssize_t start = n;
+	while (start > 0 && buf[start - 1] != '\n')
+		start--;
+	if (size && n > start)
+		snprintf(last, size, "%.*s", (int)(n - start), buf + start);
 }

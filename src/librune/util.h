@@ -83,6 +83,17 @@ char *rfc3339_now(void);
 int cloexec_fds_from(int first);
 void reset_signals_for_workload(void);
 
+/*
+ * Keeps what is written to stderr (fd 2) between begin and end in a memfd,
+ * then passes it on to the real stderr; end leaves its last non-empty line
+ * in last (a library's only way to say why it failed may be that line).
+ */
+struct stderr_capture {
+	int saved, memfd;
+};
+int stderr_capture_begin(struct stderr_capture *c);
+void stderr_capture_end(struct stderr_capture *c, char *last, size_t size);
+
 /* Unix sockets at any path length (through /proc/self/fd/N/NAME); return the fd. */
 int unix_listen_at(const char *path, int type, err_t *err);
 int unix_connect_at(const char *path, int type, err_t *err);

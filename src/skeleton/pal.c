@@ -36,7 +36,8 @@
 
 #define MAX_PROCS 64
 
-enum { LOG_TRACE, LOG_DEBUG, LOG_INFO, LOG_WARNING, LOG_ERROR, LOG_FATAL, LOG_OFF };
+/* LOG_ALWAYS: printed whatever the container's log level (the emulator's warning). */
+enum { LOG_TRACE, LOG_DEBUG, LOG_INFO, LOG_WARNING, LOG_ERROR, LOG_FATAL, LOG_OFF, LOG_ALWAYS };
 
 /*
  * A slot's life: used 0 (free) -> 1 (being filled) -> 2 (live) -> 3 (being
@@ -238,8 +239,8 @@ int pal_init(const void *attr)
 		goto out;
 	}
 	if (sgx_encl_is_emulated(pal.encl))
-		logmsg(LOG_WARNING, "running on the SGX emulator: no hardware protection, "
-				    "for development only");
+		logmsg(LOG_ALWAYS, "running on the SGX emulator: no hardware protection, "
+				   "for development only");
 	else
 		logmsg(LOG_INFO, "enclave initialised on SGX hardware");
 out:

@@ -49,6 +49,16 @@ def make_rootfs(d, enclave=None):
         os.makedirs(e, exist_ok=True)
         for n in ("encl.elf", "encl.ss"):
             shutil.copy(os.path.join(enclave, n), os.path.join(e, n))
+        # The same enclave with one byte of its SIGSTRUCT's signature flipped:
+        # EINIT refuses it, and the reason must reach the client's user.
+        t = os.path.join(d, "enclave-tampered")
+        os.makedirs(t, exist_ok=True)
+        shutil.copy(os.path.join(enclave, "encl.elf"), os.path.join(t, "encl.elf"))
+        with open(os.path.join(enclave, "encl.ss"), "rb") as f:
+            ss = bytearray(f.read())
+        ss[600] ^= 0xff
+        with open(os.path.join(t, "encl.ss"), "wb") as f:
+            f.write(ss)
 
 
 def _reset(ti):

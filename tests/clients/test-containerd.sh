@@ -233,6 +233,13 @@ t_enclave() {
 		--annotation enclave.runtime.args=/enclave "$IMG" "$PFX-n3" skeleton hello
 	assert_rc 0 "ctr run of the enclave container (annotations)"
 	assert_contains "Hello from the skeleton enclave!" "$OUT" "enclave output (annotations)"
+	# A tampered SIGSTRUCT: ctr's error carries EINIT's reason.
+	cl C run --rm --runc-binary "$CT/rune-pal" --runc-root "$CT/rs" --fifo-dir "$CT/fifo" \
+		--cwd /enclave-tampered --env ENCLAVE_TYPE=intelSgx --env "ENCLAVE_RUNTIME_PATH=$PAL" \
+		--env ENCLAVE_RUNTIME_ARGS=/enclave-tampered "$IMG" "$PFX-n5" skeleton hello
+	assert_fails "ctr run of an enclave with a tampered SIGSTRUCT"
+	assert_match "EINIT: SGX_INVALID_(SIGNATURE|SIG_STRUCT)" "$ERR" "ctr's error"
+	C container rm "$PFX-n5" >/dev/null 2>&1 || true
 	# detached, killed with a signal
 	cl_ok C run -d "${E[@]}" "$IMG" "$PFX-n4" skeleton sleep 100
 	sleep 1

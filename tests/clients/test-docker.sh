@@ -270,6 +270,11 @@ t_enclave() {
 	assert_contains "Hello from the skeleton enclave!" "$OUT" "enclave output"
 	cl D run --rm "${E[@]}" "$IMG" skeleton exit 3
 	assert_rc 3 "enclave exit status through docker"
+	# A tampered SIGSTRUCT: docker's error carries EINIT's reason, not just pal_init's -1.
+	cl D run --rm --runtime rune-pal --network none -w /enclave-tampered -e ENCLAVE_TYPE=intelSgx \
+		-e "ENCLAVE_RUNTIME_PATH=$PAL" -e ENCLAVE_RUNTIME_ARGS=/enclave-tampered "$IMG" skeleton hello
+	assert_fails "docker run of an enclave with a tampered SIGSTRUCT"
+	assert_match "EINIT: SGX_INVALID_(SIGNATURE|SIG_STRUCT)" "$ERR" "docker's error"
 }
 
 tcase "docker: run, output, exit code, stdin" t_run_output

@@ -298,6 +298,12 @@ t_enclave() {
 		-w /enclave "${RUNF[@]}" "$IMG" skeleton hello
 	assert_rc 0 "podman run of the enclave container (annotations)"
 	assert_contains "Hello from the skeleton enclave!" "$OUT" "enclave output (annotations)"
+	# A tampered SIGSTRUCT: podman's error carries EINIT's reason.
+	cl P run --rm --runtime rune-pal -e ENCLAVE_TYPE=intelSgx -e "ENCLAVE_RUNTIME_PATH=$PAL" \
+		-e ENCLAVE_RUNTIME_ARGS=/enclave-tampered -w /enclave-tampered "${RUNF[@]}" "$IMG" \
+		skeleton hello
+	assert_fails "podman run of an enclave with a tampered SIGSTRUCT"
+	assert_match "EINIT: SGX_INVALID_(SIGNATURE|SIG_STRUCT)" "$ERR" "podman's error"
 }
 
 t_enclave_exec() {

@@ -230,6 +230,9 @@ assert_create_refused() {
 	ERR=$err1
 	assert_match "$1" "$ERR" "create's error"
 	[ -z "${2:-}" ] || assert_match "$2" "$ERR" "create's stderr"
+	# rune's own error line carries the PAL's reason: clients show only that line.
+	[ -z "${2:-}" ] || assert_match "$1.*: .*$2" "$(printf '%s\n' "$ERR" | grep '^rune: ')" \
+		"rune's error line"
 }
 
 t_tampered_sig() { # VERSION: a SIGSTRUCT whose signature no longer verifies
@@ -289,6 +292,19 @@ for v in 2 3; do
 	tcase "skeleton v$v: exec --user/--cwd other than the container's refused" t_exec_identity $v
 	tcase "skeleton v$v: exec signals, exec --detach --pid-file proxy" t_exec_signals $v
 done
+t_backend_said() { # VERSION: the backend can't be hidden by the container's log level
+	skel_bundle "$1"
+	env_set ENCLAVE_RUNTIME_LOGLEVEL off
+	cfg_args skeleton sleep 100
+	rtc run -d --bundle "$B" "$ID"
+	assert_rc 0 "run -d with ENCLAVE_RUNTIME_LOGLEVEL=off"
+	local want=emulator
+	[ $BACKEND = sgx ] && want=hardware
+	[ $BACKEND = sgx ] || assert_contains "SGX emulator" "$ERR" "the emulator's warning at log level off"
+	assert_eq "$want" "$(rt state "$ID" | jq_py 'd["annotations"]["rune.enclave.backend"]')" \
+		"state annotation rune.enclave.backend"
+}
+
 tcase "skeleton v1: exec refused clearly" t_exec_v1
 tcase "skeleton v3: attest matches sgx-tools dump" t_attest
 tcase "skeleton v2: attest refused clearly" t_attest_refused_v2
@@ -297,3 +313,4 @@ tcase "skeleton v1: tampered SIGSTRUCT refused at create, nothing left" t_tamper
 tcase "skeleton v2: enclave not the signed one refused at create, nothing left" t_tampered_elf 2
 tcase "skeleton v3: no enclave in the cwd: create fails clearly" t_no_enclave 3
 tcase "skeleton PAL outside the allowed dirs refused" t_pal_outside
+tcase "skeleton v3: the backend is said on stderr and in the state, whatever the log level" t_backend_said 3
