@@ -51,6 +51,7 @@
 #include "librune/hooks.h"
 #include "librune/internal.h"
 #include "librune/linux.h"
+#include "librune/log.h"
 #include "librune/seccomp.h"
 #include "librune/sync.h"
 #include "librune/util.h"
@@ -269,6 +270,8 @@ int rune_create(const struct rune_ctx *ctx, const struct rune_create_opts *o, pi
 		return ret;
 	if ((ret = rune_handler_select(ctx, cfg, &handler, err)) < 0)
 		return ret;
+	rune_debug("create %s: bundle %s, rootfs %s, handler %s", o->id, o->bundle, cfg->root_path,
+		   handler.ops->name);
 	if ((ret = add_listen_fds(cfg, o, &preserve_fds, err)) < 0)
 		goto out;
 	if (cfg->seccomp && (ret = rune_seccomp_prepare(cfg->seccomp, &seccomp, err)) < 0)
@@ -330,6 +333,8 @@ int rune_create(const struct rune_ctx *ctx, const struct rune_create_opts *o, pi
 	}
 	if ((ret = rune_state_save(&st, err)) < 0)
 		goto fail;
+	rune_debug("create %s: state recorded in %s (cgroup %s, %s)", o->id, dir, cgpath,
+		   st.cgroup_owned ? "made by this create" : "shared: it exists already");
 
 	start_path = path_join(dir, RUNE_START_SOCKET);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
@@ -448,6 +453,9 @@ int rune_create(const struct rune_ctx *ctx, const struct rune_create_opts *o, pi
 	}
 
 	st.pid = pid;
+	rune_debug("create %s: init is pid %d (new namespaces 0x%llx, made after a joined user "
+		   "namespace 0x%llx, born in its v2 cgroup: %s)",
+		   o->id, pid, flags, late_flags, in_v2 ? "yes" : "no");
 	if ((ret = proc_start_time(pid, &st.pid_start_time)) < 0) {
 		ret = err_sys(err, -ret, "read the start time of container init %d", pid);
 		goto fail;
@@ -480,6 +488,7 @@ int rune_create(const struct rune_ctx *ctx, const struct rune_create_opts *o, pi
 		if (pf >= 0 && m.type != SYNC_READY)
 			close(steal_fd(pf));
 		if (m.type == SYNC_HOOKS) {
+			rune_debug("create %s: prestart and createRuntime hooks", o->id);
 			_cleanup_free_ char *text = rune_oci_state_text(&st, RUNE_STATUS_CREATING);
 			if ((ret = rune_hooks_run(&cfg->hooks[RUNE_HOOK_PRESTART],
 						  RUNE_HOOK_PRESTART, text, err)) < 0 ||
@@ -490,6 +499,7 @@ int rune_create(const struct rune_ctx *ctx, const struct rune_create_opts *o, pi
 			continue;
 		}
 		if (m.type == SYNC_READY) {
+			rune_debug("create %s: the init is ready", o->id);
 			if (handler.ops->ready)
 				handler.ops->ready(&handler, m.value, &st);
 			if (pf >= 0) {
@@ -517,6 +527,7 @@ int rune_create(const struct rune_ctx *ctx, const struct rune_create_opts *o, pi
 	ret = 0;
 	goto out;
 fail:
+	rune_debug("create %s failed: %s; undoing it", o->id, err ? err_msg(*err) : "");
 	undo_create(&undo);
 out:
 	if (undo.state_dir)

@@ -36,6 +36,7 @@
 #include "librune/cgroup.h"
 #include "librune/internal.h"
 #include "librune/linux.h"
+#include "librune/log.h"
 #include "librune/sync.h"
 #include "librune/util.h"
 #include "rune/pal.h"
@@ -614,6 +615,7 @@ int rune_enclave_load(struct rune_enclave *e, err_t *err)
 	close(steal_fd(e->pal_fd));
 	if (e->handle == NULL)
 		return err_set(err, ENOEXEC, "enclave runtime %s: %s", e->runtime_path, dlerror());
+	rune_debug("init-runelet: loaded the PAL %s", e->runtime_path);
 	e->occlum = dlsym(e->handle, "occlum_pal_get_version") != NULL ||
 		    dlsym(e->handle, "occlum_pal_init") != NULL;
 	pthread_mutex_init(&e->destroy_lock, NULL);
@@ -647,6 +649,8 @@ int rune_enclave_init(struct rune_enclave *e, err_t *err)
 	char why[512];
 	int saved_errno;
 
+	rune_debug("init-runelet: pal_init (API v%d, args \"%s\", log level %s)", e->ops.version,
+		   e->args ? e->args : "", e->log_level);
 	/* The ABI returns an int: the reason is what the PAL wrote to stderr meanwhile. */
 	stderr_capture_begin(&cap);
 	errno = 0;

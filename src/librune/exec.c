@@ -28,6 +28,7 @@
 #include "librune/handler.h"
 #include "librune/internal.h"
 #include "librune/linux.h"
+#include "librune/log.h"
 #include "librune/seccomp.h"
 #include "librune/sync.h"
 #include "librune/util.h"
@@ -62,6 +63,7 @@ static int enter_namespaces(const struct rune_state *s, err_t *err)
 	/* The kernel refuses to re-enter the user namespace one is in (a joined host's). */
 	if ((flags & CLONE_NEWUSER) && same_user_ns(s->pid))
 		flags &= ~(unsigned long)CLONE_NEWUSER;
+	rune_debug("exec %s: joining the namespaces 0x%lx of init %d", s->id, flags, s->pid);
 	if (flags && setns(pidfd, flags) < 0)
 		return err_sys(err, errno, "container \"%s\": join the namespaces of init %d",
 			       s->id, s->pid);

@@ -34,6 +34,7 @@
 #include "librune/hooks.h"
 #include "librune/internal.h"
 #include "librune/linux.h"
+#include "librune/log.h"
 #include "librune/seccomp.h"
 #include "librune/sync.h"
 #include "librune/util.h"
@@ -208,6 +209,7 @@ static int init_setup(struct init_args *a, err_t *err)
 	if ((ret = rune_open_devnull(&devnull, err)) < 0)
 		return ret;
 	ro.devnull_fd = devnull;
+	rune_debug("init: namespaces ready; preparing the rootfs %s", cfg->root_path);
 	if ((ret = rune_rootfs_prepare(&ro, &rootfd, err)) < 0)
 		return ret;
 	if (p->terminal) {
@@ -246,6 +248,7 @@ static int init_setup(struct init_args *a, err_t *err)
 		return ret;
 	if ((ret = run_init_hooks(a, RUNE_HOOK_CREATE_CONTAINER, "creating", err)) < 0)
 		return ret;
+	rune_debug("init: mounts, devices and masks in place; entering the rootfs");
 	if ((ret = rune_rootfs_pivot(&ro, err)) < 0)
 		return ret;
 	close(steal_fd(rootfd));
@@ -274,6 +277,7 @@ static int init_setup(struct init_args *a, err_t *err)
 		return ret;
 	if (h->ops->locate && (ret = h->ops->locate(h, p, err)) < 0)
 		return ret;
+	rune_debug("init: the workload's identity: uid %u, gid %u", p->user.uid, p->user.gid);
 	if ((ret = rune_process_apply_identity(p, err)) < 0)
 		return ret;
 	if (a->seccomp && p->no_new_privileges && h->ops->confine_before_configure &&
@@ -292,6 +296,7 @@ static int init_setup(struct init_args *a, err_t *err)
 	    (ret = rune_seccomp_load(a->seccomp, &notify_fd, err)) < 0)
 		return ret;
 
+	rune_debug("init: ready (%s), waiting for start", h->ops->name);
 	/* The container must outlive `rune create`. */
 	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
 	if (sync_send(a->sync_fd, SYNC_READY, h->ops->ready_value ? h->ops->ready_value(h) : 0,

@@ -29,6 +29,7 @@
 #include "librune/hooks.h"
 #include "librune/internal.h"
 #include "librune/linux.h"
+#include "librune/log.h"
 #include "librune/seccomp.h"
 #include "librune/sync.h"
 #include "librune/util.h"
@@ -87,6 +88,7 @@ int rune_container_start(const struct rune_ctx *ctx, const char *id, err_t *err)
 	conn = unix_connect_at(path, SOCK_STREAM, err);
 	if (conn < 0)
 		return err_wrap(err, "start container \"%s\"", id);
+	rune_debug("start %s: init %d", id, s->pid);
 	if (write(conn, "0", 1) != 1)
 		return err_sys(err, errno, "start container \"%s\"", id);
 	unlink(path);
@@ -159,6 +161,8 @@ int rune_container_delete(const struct rune_ctx *ctx, const char *id, bool force
 	if (status != RUNE_STATUS_STOPPED && status != RUNE_STATUS_CREATED && !force)
 		return err_set(err, EBUSY, "cannot delete container \"%s\" that is not stopped: %s",
 			       id, rune_status_name(status));
+	rune_debug("delete %s: %s, init %d, cgroup %s (%s)", id, rune_status_name(status), s->pid,
+		   s->cgroup_path ? s->cgroup_path : "none", s->cgroup_owned ? "owned" : "shared");
 	lock = rune_state_lock(s->dir, err);
 	if (lock < 0)
 		return lock;
@@ -209,6 +213,8 @@ int rune_container_kill(const struct rune_ctx *ctx, const char *id, int sig, boo
 
 	if ((ret = load_checked(ctx, id, &s, &status, err)) < 0)
 		return ret;
+	rune_debug("kill %s: signal %d%s, init %d", id, sig, all ? " to every process" : "",
+		   s->pid);
 	if (status == RUNE_STATUS_STOPPED && !all)
 		return err_set(err, ESRCH, "container \"%s\" is not running", id);
 	if (all) {

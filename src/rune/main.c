@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "librune/util.h"
+#include "librune/log.h"
 #include "rune/rune.h"
 
 #ifndef RUNE_VERSION
@@ -52,33 +53,8 @@ static const struct command commands[] = {
 
 static void log_line(struct cli *cli, const char *level, const char *msg)
 {
-	char ts[64];
-	struct timespec now;
-	struct tm tm;
-	FILE *f;
-
-	if (cli->log_path == NULL)
-		return;
-	f = fopen(cli->log_path, "ae");
-	if (f == NULL)
-		return;
-	clock_gettime(CLOCK_REALTIME, &now);
-	gmtime_r(&now.tv_sec, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-	if (cli->log_json) {
-		json_t *j =
-		    json_pack("{s:s,s:s,s:s+}", "level", level, "msg", msg, "time", ts, "Z");
-		char *text = json_dumps(j, JSON_COMPACT);
-		fprintf(f, "%s\n", text);
-		free(text);
-		json_decref(j);
-	} else {
-		fprintf(f, "time=\"%sZ\" level=%s msg=\"", ts, level);
-		for (const char *p = msg; *p; p++)
-			fprintf(f, *p == '"' || *p == '\\' ? "\\%c" : "%c", *p);
-		fprintf(f, "\"\n");
-	}
-	fclose(f);
+	(void)cli;
+	rune_log(level, "%s", msg);
 }
 
 void cli_log(struct cli *cli, const char *level, const char *fmt, ...)
@@ -293,6 +269,11 @@ int main(int argc, char **argv)
 					 argv[optind - 1]);
 		}
 	}
+	/* Created at once, as runc does, and kept open: the init logs through it too. */
+	if (rune_log_open(cli.log_path, cli.log_json, cli.debug) < 0) {
+		fprintf(stderr, "rune: open --log %s: %s\n", cli.log_path, strerror(errno));
+		return 1;
+	}
 	if (optind >= argc) {
 		print_help();
 		return 0;
@@ -318,6 +299,7 @@ int main(int argc, char **argv)
 			       commands[i].summary);
 			return 0;
 		}
+		rune_debug("rune %s: %s, root %s", RUNE_VERSION, commands[i].name, cli.ctx.root);
 		optind = 0; /* restart getopt for the subcommand's own flags */
 		return commands[i].fn(&cli, argc - sub, argv + sub);
 	}
