@@ -12,8 +12,19 @@ $(BUILD)/lib/librune.a: $(LIBRUNE_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/obj/src/librune/enclave.o: CFLAGS += -DRUNE_PAL_DIR='"$(PREFIX)/lib/rune/pal"'
-$(BUILD)/obj/src/rune/main.o: CFLAGS += -DRUNE_VERSION='"$(RUNE_VERSION)"' -DRUNE_COMMIT='"$(RUNE_COMMIT)"'
+# What a build bakes in, in a header rewritten only when it changes: a
+# `make install PREFIX=...` after a build for another prefix rebuilds what
+# uses it (the allowed PAL directory follows PREFIX), and --version the commit.
+RUNE_GEN := $(BUILD)/gen
+$(RUNE_GEN)/rune-build.h: FORCE
+	@mkdir -p $(dir $@)
+	@printf '#define RUNE_PAL_DIR "%s"\n#define RUNE_VERSION "%s"\n#define RUNE_COMMIT "%s"\n' \
+		'$(PREFIX)/lib/rune/pal' '$(RUNE_VERSION)' '$(RUNE_COMMIT)' >$@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+.PHONY: FORCE
+FORCE:
+$(BUILD)/obj/src/librune/enclave.o $(BUILD)/obj/src/rune/main.o: $(RUNE_GEN)/rune-build.h
+$(BUILD)/obj/src/librune/enclave.o $(BUILD)/obj/src/rune/main.o: CFLAGS += -I$(RUNE_GEN)
 
 $(BUILD)/bin/rune: $(RUNE_OBJS) $(BUILD)/lib/librune.a $(COMMON_OBJS)
 	@mkdir -p $(dir $@)
@@ -32,7 +43,7 @@ UNIT_TESTS += $(RUNE_UNIT_BINS)
 
 # make fuzz: the config.json parser under libFuzzer, with librune's sources
 # (an explicit rule: the pattern in 10-sgx.mk builds libsgx's parsers).
-$(BUILD)/fuzz/fuzz-config: fuzz/fuzz-config.c $(LIBRUNE_SRCS) $(COMMON_SRCS)
+$(BUILD)/fuzz/fuzz-config: fuzz/fuzz-config.c $(LIBRUNE_SRCS) $(COMMON_SRCS) $(RUNE_GEN)/rune-build.h
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -DRUNE_PAL_DIR='"$(PREFIX)/lib/rune/pal"' -o $@ $< \
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -I$(RUNE_GEN) -o $@ $< \
 		$(LIBRUNE_SRCS) $(COMMON_SRCS) $(RUNE_LIBS)

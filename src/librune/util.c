@@ -235,6 +235,22 @@ void strv_free(char **v)
 	free(v);
 }
 
+char *strv_join(char *const *v, const char *sep)
+{
+	size_t n = 1, seplen = strlen(sep);
+	char *r, *p;
+
+	for (char *const *s = v; s && *s; s++)
+		n += strlen(*s) + seplen;
+	r = p = malloc(n);
+	if (r == NULL)
+		return NULL;
+	*p = '\0';
+	for (char *const *s = v; s && *s; s++)
+		p = stpcpy(stpcpy(p, s == v ? "" : sep), *s);
+	return r;
+}
+
 int strv_append(char ***v, const char *s)
 {
 	size_t n = strv_len(*v);

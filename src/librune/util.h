@@ -61,6 +61,8 @@ size_t strv_len(char *const *v);
 char **strv_dup(char *const *v);
 void strv_free(char **v);
 int strv_append(char ***v, const char *s);
+/* "a<sep>b<sep>c", malloc'ed. */
+char *strv_join(char *const *v, const char *sep);
 
 /* Start time of a process in clock ticks since boot (field 22 of /proc/PID/stat). */
 int proc_start_time(pid_t pid, unsigned long long *out);

@@ -1,0 +1,56 @@
+#!/bin/bash
+# timeout: 300
+# make install: the allowed PAL directory follows PREFIX, also when the tree
+# was built for another prefix first, and nothing is written outside
+# $(DESTDIR)$(PREFIX) (issue 12, item 7). Builds in its own temp tree.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+T=$(mktemp -d /tmp/rune-install.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+B=$T/build
+
+ok() { echo "ok - $1"; }
+nok() {
+	echo "# $2"
+	echo "not ok - $1"
+}
+
+if ! make -s -j2 BUILD="$B" all >"$T/build.log" 2>&1; then
+	tail -20 "$T/build.log" | sed 's/^/# /'
+	nok "build" "make all failed"
+	exit 1
+fi
+touch "$T/stamp"
+if ! make -s -j2 BUILD="$B" install PREFIX=/opt/rune-x DESTDIR="$T/dest" >"$T/install.log" 2>&1; then
+	tail -20 "$T/install.log" | sed 's/^/# /'
+	nok "install to another prefix" "make install failed"
+	exit 1
+fi
+outside=$(find /usr /etc /opt /var/lib -xdev -newer "$T/stamp" \( -type f -o -type l \) \
+	-path '*rune*' -print 2>/dev/null | head -5)
+[ -z "$outside" ] && ok "install writes only under DESTDIR/PREFIX" ||
+	nok "install writes only under DESTDIR/PREFIX" "written elsewhere: $outside"
+R=$T/dest/opt/rune-x/bin/rune
+if [ -x "$R" ] && [ -e "$T/dest/opt/rune-x/lib/rune/pal/liberpal-skeleton-v3.so" ]; then
+	ok "rune and the PALs installed under the prefix"
+else
+	nok "rune and the PALs installed under the prefix" "$(find "$T/dest" -maxdepth 4 | head)"
+fi
+# The installed rune allows its own PAL directory: the refusal lists it.
+mkdir -p "$T/bundle/rootfs"
+cp /bin/busybox "$T/bundle/rootfs/" 2>/dev/null || true
+(cd "$T/bundle" && "$R" spec) || true
+python3 - "$T/bundle/config.json" <<-'PY'
+	import json, sys
+	c = json.load(open(sys.argv[1]))
+	c["process"]["terminal"] = False
+	c["process"]["args"] = ["/busybox", "true"]
+	c["process"]["env"] += ["ENCLAVE_TYPE=intelSgx", "ENCLAVE_RUNTIME_PATH=/elsewhere/libpal.so"]
+	json.dump(c, open(sys.argv[1], "w"))
+PY
+err=$("$R" --root "$T/state" run --bundle "$T/bundle" rit-install 2>&1)
+case $err in
+*"/opt/rune-x/lib/rune/pal"*) ok "the installed rune's allowed PAL directory follows PREFIX" ;;
+*) nok "the installed rune's allowed PAL directory follows PREFIX" "error: $err" ;;
+esac
+"$R" --root "$T/state" delete --force rit-install >/dev/null 2>&1 || true
