@@ -186,6 +186,25 @@ t_debug_flag() {
 	cfg_args true
 	rtc --debug run --bundle "$B" "$ID"
 	assert_rc 0 "run with --debug"
+	# --log exists from the start, and --debug fills it with what the runtime does
+	new_bundle dbg
+	cfg_args true
+	rtc --debug --log "$T/debug.log" --log-format json run --bundle "$B" "$ID"
+	assert_rc 0 "run with --debug --log"
+	[ -s "$T/debug.log" ] || fail "--debug wrote nothing to --log"
+	"$PY" - "$T/debug.log" <<-'PY' || fail "--debug --log-format json: not one JSON object a line with level/msg/time"
+		import json, sys
+		lines = open(sys.argv[1]).read().splitlines()
+		assert len(lines) >= 3, lines
+		for l in lines:
+		    d = json.loads(l)
+		    assert set(d) >= {"level", "msg", "time"}, d
+		assert any(json.loads(l)["level"] == "debug" for l in lines)
+	PY
+	rtc --log "$T/quiet.log" state no-such-container-at-all
+	rtc --log "$T/created.log" list
+	assert_rc 0 list
+	[ -e "$T/created.log" ] || fail "--log not created by a command that succeeded"
 	rtc --systemd-cgroup list
 	assert_rc 0 "--systemd-cgroup list"
 	# the systemd driver: works where systemd runs, else a clear error
