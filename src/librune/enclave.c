@@ -463,6 +463,12 @@ int rune_enclave_from_config(const struct rune_ctx *ctx, struct rune_config *cfg
 	int ret;
 
 	*out = NULL;
+	/* Half an enclave config would silently run an ordinary container: refused. */
+	if ((type == NULL || *type == '\0') && path && *path)
+		return err_set(err, EINVAL,
+			       "ENCLAVE_RUNTIME_PATH is set but ENCLAVE_TYPE is not: set "
+			       "ENCLAVE_TYPE=intelSgx for an enclave container, or drop the "
+			       "ENCLAVE_* keys");
 	if (type == NULL || *type == '\0')
 		return 0;
 	if (strcmp(type, "intelSgx") != 0)

@@ -155,6 +155,19 @@ int sgx_encl_load(struct sgx_encl **out, const struct sgx_image *img,
 	if (!is_pow2(img->size) || img->size < SGX_PAGE_SIZE)
 		return err_set(err, EINVAL, "enclave size %#llx is not a power of two",
 			       (unsigned long long)img->size);
+	/*
+	 * ECREATE takes the SECS's attributes from the SIGSTRUCT: something that
+	 * isn't one (garbage, a truncated or wrong file) is named as such, not
+	 * blamed on the XFRM it happens to hold. EINIT's class, as EINIT would.
+	 */
+	if (!(o && o->set_secs) && (memcmp(ss->header.header, SGX_SIGSTRUCT_HEADER, 16) != 0 ||
+				    memcmp(ss->header.header2, SGX_SIGSTRUCT_HEADER2, 16) != 0)) {
+		if (einit_class)
+			*einit_class = SGX_INVALID_SIG_STRUCT;
+		return err_set(err, EPERM,
+			       "EINIT: SGX_INVALID_SIG_STRUCT: not a SIGSTRUCT (its header is not "
+			       "06000000E10000000000010000000000)");
+	}
 	ret = pick_backend(o, &be, err);
 	if (ret < 0)
 		return ret;

@@ -111,7 +111,10 @@ COMMAND(attest)
 	if (cli_need_args(cli, argv[0], argc - optind, 1))
 		return 1;
 	if (report_data && !is_hex(report_data, 64))
-		return cli_usage(cli, argv[0], "--report-data: at most 64 bytes of hex");
+		return cli_usage(cli, argv[0], "--report-data \"%.80s\": %s", report_data,
+				 strlen(report_data) > 128 ? "more than 64 bytes (128 hex digits)"
+				 : strlen(report_data) % 2 ? "an odd number of hex digits"
+							   : "not hex (0-9, a-f)");
 	if (ti_file) {
 		if (read_file(ti_file, &ti, &len, &err) < 0)
 			return cli_fail(cli, &err);

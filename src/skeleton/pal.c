@@ -293,10 +293,19 @@ static int signal_proc(struct proc *p, int pid, int sig, int started_only)
 
 static int new_proc(const char *const *argv, const struct pal_stdio_fds *stdio, struct proc **out)
 {
+	const char *prog = argv && argv[0] ? strrchr(argv[0], '/') : NULL;
 	struct proc *p = NULL;
 	size_t off = 0;
 	uint32_t argc = 0;
 
+	/* One program lives in this enclave: any other is not found, as a shell would say. */
+	prog = prog ? prog + 1 : argv ? argv[0] : NULL;
+	if (prog == NULL || strcmp(prog, "skeleton") != 0) {
+		logmsg(LOG_ERROR,
+		       "%s: no such program in the skeleton enclave (it runs \"skeleton\")",
+		       prog ? prog : "(no argv[0])");
+		return -ENOENT;
+	}
 	for (int i = 0; i < MAX_PROCS && !p; i++) {
 		int zero = 0;
 

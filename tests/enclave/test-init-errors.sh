@@ -40,3 +40,13 @@ t_enclave_userns() {
 	assert_rc 7 "run of an enclave container with a user namespace"
 }
 tcase "enclave container with a user namespace" t_enclave_userns
+
+t_path_without_type() {
+	fast_bundle -- ENCLAVE_RUNTIME_PATH="$PALDIR/libtestpal-v2.so"
+	cfg_args app hello
+	ct_run
+	assert_fails "run with ENCLAVE_RUNTIME_PATH and no ENCLAVE_TYPE"
+	assert_clear_error "ENCLAVE_RUNTIME_PATH is set but ENCLAVE_TYPE is not" "run"
+	assert_nothing_left "$ID"
+}
+tcase "ENCLAVE_RUNTIME_PATH without ENCLAVE_TYPE refused" t_path_without_type

@@ -305,6 +305,44 @@ t_backend_said() { # VERSION: the backend can't be hidden by the container's log
 		"state annotation rune.enclave.backend"
 }
 
+
+t_garbage_sigstruct() { # VERSION: a file of noise where encl.ss should be
+	mkdir -p "$T/garbage"
+	cp "$SKELDIR/encl.elf" "$T/garbage/"
+	head -c 1808 /dev/urandom >"$T/garbage/encl.ss"
+	ENCL_DIR=$T/garbage skel_bundle "$1" args
+	cfg_args skeleton hello
+	assert_create_refused "liberpal-skeleton-v$1\\.so.*pal_init.*Operation not permitted" "not a SIGSTRUCT"
+}
+
+t_exec_unknown_program() { # VERSION: one program lives in the skeleton enclave
+	skel_bundle "$1"
+	cfg_args skeleton sleep 30
+	rtc run -d --bundle "$B" "$ID"
+	assert_rc 0 "run -d"
+	rtc exec "$ID" frobnicate
+	assert_fails "exec of a program the enclave doesn't have"
+	assert_contains "No such file or directory" "$ERR" "exec's error"
+	rtc exec "$ID" skeleton frobnicate
+	assert_rc 2 "exec of an unknown skeleton command"
+}
+
+t_attest_bad_report_data() {
+	skel_bundle 3
+	cfg_args skeleton sleep 30
+	rtc run -d --bundle "$B" "$ID"
+	assert_rc 0 "run -d"
+	rtc attest --report-data abc "$ID"
+	assert_fails "odd-length report data"
+	assert_contains "an odd number of hex digits" "$ERR" "attest's error"
+	rtc attest --report-data zz "$ID"
+	assert_fails "non-hex report data"
+	assert_contains "not hex" "$ERR" "attest's error"
+	rtc attest --report-data "$(printf 'ab%.0s' $(seq 65))" "$ID"
+	assert_fails "65 bytes of report data"
+	assert_contains "more than 64 bytes" "$ERR" "attest's error"
+}
+
 tcase "skeleton v1: exec refused clearly" t_exec_v1
 tcase "skeleton v3: attest matches sgx-tools dump" t_attest
 tcase "skeleton v2: attest refused clearly" t_attest_refused_v2
@@ -314,3 +352,6 @@ tcase "skeleton v2: enclave not the signed one refused at create, nothing left" 
 tcase "skeleton v3: no enclave in the cwd: create fails clearly" t_no_enclave 3
 tcase "skeleton PAL outside the allowed dirs refused" t_pal_outside
 tcase "skeleton v3: the backend is said on stderr and in the state, whatever the log level" t_backend_said 3
+tcase "skeleton v3: a garbage SIGSTRUCT is named as such" t_garbage_sigstruct 3
+tcase "skeleton v3: exec of a program the enclave doesn't have is refused" t_exec_unknown_program 3
+tcase "skeleton v3: attest --report-data errors say what is wrong" t_attest_bad_report_data
