@@ -24,6 +24,9 @@ LIBS :=
 UNIT_TESTS :=
 DEPFILES :=
 
+# make demo and make check build in parallel unless told otherwise (JOBS=1).
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
 .PHONY: all deps check check-asan check-valgrind demo bench install clean format format-check
 
 all:
@@ -40,25 +43,25 @@ deps:
 	@scripts/install-deps.sh
 
 check: deps
-	$(MAKE) all
+	$(MAKE) -j$(JOBS) all
 	BUILD=$(abspath $(BUILD)) tests/run.sh
 
 # Same tests, every binary built with ASan/UBSan into its own tree.
 check-asan: deps
-	$(MAKE) BUILD=build-asan CC=clang SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" all
+	$(MAKE) -j$(JOBS) BUILD=build-asan CC=clang SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" all
 	BUILD=$(abspath build-asan) RUNE_ASAN=1 tests/run.sh
 
 # Unit tests only, each under valgrind (memcheck).
 check-valgrind: deps
-	$(MAKE) all
+	$(MAKE) -j$(JOBS) all
 	BUILD=$(abspath $(BUILD)) RUNE_VALGRIND=1 TESTS=/tests/ tests/run.sh
 
 demo: deps
-	$(MAKE) all
+	$(MAKE) -j$(JOBS) all
 	BUILD=$(abspath $(BUILD)) scripts/demo.sh
 
 bench: deps
-	$(MAKE) all
+	$(MAKE) -j$(JOBS) all
 	BUILD=$(abspath $(BUILD)) bench/run.sh
 
 install: all
