@@ -147,6 +147,12 @@ static int pal_run(struct rune_handler *h, const struct rune_process *p, int syn
 {
 	(void)preserve_fds;
 	(void)err;
+	/*
+	 * init-runelet never execs: without this, ps, `docker top` and `rune ps`
+	 * would show rune's own command line (host paths of the state, the log and
+	 * the bundle) as the container's process 1 instead of its workload.
+	 */
+	proc_set_cmdline(p->args);
 	*exit_code = rune_enclave_run(h->data, p, sync_fd);
 	return 0;
 }

@@ -599,3 +599,27 @@ void stderr_capture_end(struct stderr_capture *c, char *last, size_t size)
 	if (size && n > start)
 		snprintf(last, size, "%.*s", (int)(n - start), buf + start);
 }
+
+int proc_set_cmdline(char *const *argv)
+{
+	unsigned long long start, end;
+	size_t size, off = 0;
+	char *area;
+
+	if (read_stat_field(getpid(), 48, NULL, &start) < 0 ||
+	    read_stat_field(getpid(), 49, NULL, &end) < 0 || end <= start)
+		return -ENOENT;
+	area = (char *)(uintptr_t)start;
+	size = end - start;
+	for (; argv && *argv && off < size - 1; argv++) {
+		size_t n = strlen(*argv) + 1;
+
+		if (n > size - 1 - off)
+			n = size - 1 - off;
+		memcpy(area + off, *argv, n);
+		off += n;
+	}
+	/* NUL to the end: the kernel shows the area as it is, arguments NUL-separated. */
+	memset(area + off, 0, size - off);
+	return 0;
+}

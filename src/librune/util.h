@@ -74,6 +74,13 @@ bool proc_alive(pid_t pid, unsigned long long start_time);
  */
 int pidfd_open_same(pid_t pid, unsigned long long start_time);
 
+/*
+ * Rewrites this process's command line in place (as setproctitle does;
+ * PR_SET_MM would need CAP_SYS_RESOURCE): argv as far as the original
+ * area holds, the rest cut. Anything still pointing into the old argv
+ * strings reads the new ones.
+ */
+int proc_set_cmdline(char *const *argv);
 /* Parses a non-negative decimal into an unsigned long long; -EINVAL if bad. */
 int parse_ull(const char *s, unsigned long long *out);
 /* Path joining: returns malloc'ed "a/b" (exactly one slash). */

@@ -343,6 +343,20 @@ t_attest_bad_report_data() {
 	assert_contains "more than 64 bytes" "$ERR" "attest's error"
 }
 
+
+t_ps_shows_workload() { # VERSION: process 1 of an enclave container is its workload in ps
+	skel_bundle "$1"
+	cfg_args skeleton sleep 30
+	rtc run -d --bundle "$B" "$ID"
+	assert_rc 0 "run -d"
+	local pid
+	pid=$(rt state "$ID" | jget .pid)
+	assert_eq "skeleton sleep 30" "$(ps -o args= -p "$pid")" "ps of the container's process 1"
+	rtc ps "$ID"
+	assert_contains "skeleton sleep 30" "$OUT" "rune ps"
+	assert_not_contains "$ROOT" "$OUT" "rune ps shows no host paths"
+}
+
 tcase "skeleton v1: exec refused clearly" t_exec_v1
 tcase "skeleton v3: attest matches sgx-tools dump" t_attest
 tcase "skeleton v2: attest refused clearly" t_attest_refused_v2
@@ -355,3 +369,4 @@ tcase "skeleton v3: the backend is said on stderr and in the state, whatever the
 tcase "skeleton v3: a garbage SIGSTRUCT is named as such" t_garbage_sigstruct 3
 tcase "skeleton v3: exec of a program the enclave doesn't have is refused" t_exec_unknown_program 3
 tcase "skeleton v3: attest --report-data errors say what is wrong" t_attest_bad_report_data
+tcase "skeleton v3: ps shows the workload as process 1, not rune's command line" t_ps_shows_workload 3
