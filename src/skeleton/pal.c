@@ -219,6 +219,8 @@ int pal_init(const void *attr)
 		goto out;
 	}
 	snprintf(path, sizeof(path), "%s/encl.ss", dir);
+	logmsg(LOG_DEBUG, "enclave files in %s; backend %s", dir,
+	       will_emulate(&opts) ? "emulator" : "sgx");
 	ret = sgx_sigstruct_load(&ss, path, &err);
 	if (ret < 0) {
 		ret = fail(ret, "load the enclave's SIGSTRUCT", &err);
@@ -231,6 +233,10 @@ int pal_init(const void *attr)
 		goto out;
 	}
 	pal.have_img = 1;
+	logmsg(LOG_DEBUG,
+	       "%s: ELRANGE %#llx bytes, %zu pages, SSA frame %u page(s); ECREATE, EADD, "
+	       "EEXTEND, EINIT",
+	       path, (unsigned long long)pal.img.size, pal.img.npages, pal.img.ssaframesize);
 	ret = sgx_encl_load(&pal.encl, &pal.img, &ss, &opts, &cls, &err);
 	if (ret < 0) {
 		ret = fail(ret, "create the enclave", &err);
@@ -243,6 +249,16 @@ int pal_init(const void *attr)
 				   "for development only");
 	else
 		logmsg(LOG_INFO, "enclave initialised on SGX hardware");
+	if (pal.encl) {
+		uint8_t mr[32];
+		char hex[65];
+
+		sgx_encl_mrenclave(pal.encl, mr);
+		for (int i = 0; i < 32; i++)
+			snprintf(hex + 2 * i, 3, "%02x", mr[i]);
+		logmsg(LOG_DEBUG, "EINIT done on the %s backend: MRENCLAVE %s",
+		       sgx_encl_backend(pal.encl), hex);
+	}
 out:
 	pthread_mutex_unlock(&pal.lock);
 	return ret;
@@ -425,6 +441,7 @@ static int run_proc(struct proc *p, int *exit_value)
 	tcs = sgx_encl_tcs_acquire(pal.encl, &err);
 	if (tcs < 0)
 		return fail(tcs, "start the enclave process", &err);
+	logmsg(LOG_DEBUG, "process %d: EENTER on TCS %d, %u argument(s)", p->pid, tcs, p->argc);
 	mb->argc = p->argc;
 	mb->argv_len = p->argv_len;
 	memcpy(mb->argv, p->argv, p->argv_len);
@@ -451,6 +468,7 @@ static int run_proc(struct proc *p, int *exit_value)
 			ret = -EPROTO;
 			break;
 		}
+		logmsg(LOG_TRACE, "process %d: OCALL %llu", p->pid, (unsigned long long)regs.rsi);
 		regs.rsi = service_ocall(p, mb, regs.rsi);
 		/* SIGKILL does not wait for the enclave's cooperation. */
 		if (atomic_load(&p->killed) == SIGKILL) {

@@ -357,6 +357,26 @@ t_ps_shows_workload() { # VERSION: process 1 of an enclave container is its work
 	assert_not_contains "$ROOT" "$OUT" "rune ps shows no host paths"
 }
 
+
+t_trace_more_than_info() { # VERSION: ENCLAVE_RUNTIME_LOGLEVEL=trace shows the PAL host's and the loader's steps
+	local info trace
+	skel_bundle "$1"
+	cfg_args skeleton hello
+	ct_run
+	assert_rc 0 "run at log level info"
+	info=$(printf '%s\n' "$ERR" | grep -c . || true)
+	skel_bundle "$1"
+	env_set ENCLAVE_RUNTIME_LOGLEVEL trace
+	cfg_args skeleton hello
+	ct_run
+	assert_rc 0 "run at log level trace"
+	trace=$(printf '%s\n' "$ERR" | grep -c . || true)
+	[ "$trace" -gt "$info" ] || fail "trace printed $trace lines, info $info"
+	assert_contains "EINIT done" "$ERR" "the loader's steps at trace"
+	assert_contains "EENTER" "$ERR" "the enclave entries at trace"
+	assert_eq "$GREETING" "$OUT" "stdout stays the workload's"
+}
+
 tcase "skeleton v1: exec refused clearly" t_exec_v1
 tcase "skeleton v3: attest matches sgx-tools dump" t_attest
 tcase "skeleton v2: attest refused clearly" t_attest_refused_v2
@@ -370,3 +390,4 @@ tcase "skeleton v3: a garbage SIGSTRUCT is named as such" t_garbage_sigstruct 3
 tcase "skeleton v3: exec of a program the enclave doesn't have is refused" t_exec_unknown_program 3
 tcase "skeleton v3: attest --report-data errors say what is wrong" t_attest_bad_report_data
 tcase "skeleton v3: ps shows the workload as process 1, not rune's command line" t_ps_shows_workload 3
+tcase "skeleton v3: log level trace shows the loader and the PAL host at work" t_trace_more_than_info 3
