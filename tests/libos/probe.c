@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * A workload for the LibOS tests, built static (musl and glibc) and run
+ * both natively and in the enclave; the outputs must be identical.
+ *   probe [args|env NAME|cat FILE|exit N|crash|malloc N|time|abort]...
+ * Each command prints one or more lines; errors print "NAME: strerror".
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static void cat(const char *path)
+{
+	char buf[4096];
+	struct stat st;
+	ssize_t n;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0) {
+		printf("open %s: %s\n", path, strerror(errno));
+		return;
+	}
+	if (fstat(fd, &st) == 0)
+		printf("size %lld\n", (long long)st.st_size);
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		fwrite(buf, 1, n, stdout);
+	if (lseek(fd, 2, SEEK_SET) == 2 && read(fd, buf, 3) == 3)
+		printf("at 2: %.3s\n", buf);
+	close(fd);
+}
+
+int main(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *c = argv[i];
+
+		if (!strcmp(c, "args")) {
+			printf("argc %d\n", argc);
+			for (int k = 0; k < argc; k++)
+				printf("argv[%d] %s\n", k, argv[k]);
+		} else if (!strcmp(c, "env") && i + 1 < argc) {
+			const char *v = getenv(argv[++i]);
+
+			printf("%s=%s\n", argv[i], v ? v : "(unset)");
+		} else if (!strcmp(c, "cat") && i + 1 < argc) {
+			cat(argv[++i]);
+		} else if (!strcmp(c, "exit") && i + 1 < argc) {
+			fflush(stdout);
+			exit(atoi(argv[++i]));
+		} else if (!strcmp(c, "malloc") && i + 1 < argc) {
+			size_t n = strtoul(argv[++i], NULL, 0);
+			char *p = malloc(n);
+
+			if (!p) {
+				printf("malloc failed\n");
+				continue;
+			}
+			memset(p, 7, n);
+			printf("malloc %zu ok %d\n", n, p[n - 1]);
+			free(p);
+		} else if (!strcmp(c, "time")) {
+			struct timespec a, b;
+
+			clock_gettime(CLOCK_MONOTONIC, &a);
+			clock_gettime(CLOCK_MONOTONIC, &b);
+			printf("time %s\n", (b.tv_sec > a.tv_sec || (b.tv_sec == a.tv_sec &&
+								  b.tv_nsec >= a.tv_nsec)) &&
+						    time(NULL) > 1600000000
+					    ? "ok"
+					    : "bad");
+		} else if (!strcmp(c, "crash")) {
+			fflush(stdout);
+			*(volatile int *)8 = 1;
+		} else if (!strcmp(c, "abort")) {
+			fflush(stdout);
+			abort();
+		} else if (!strcmp(c, "stderr")) {
+			fprintf(stderr, "to stderr\n");
+		} else {
+			printf("unknown command %s\n", c);
+			return 2;
+		}
+	}
+	return 0;
+}

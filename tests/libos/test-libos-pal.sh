@@ -1,0 +1,164 @@
+#!/bin/bash
+# timeout: 120
+# The LibOS through its PAL (tests-bin/pal-host dlopens liberpal-libos.so as
+# rune's init would), on this host's SGX backend (the emulator here): static
+# PIE musl and glibc programs give the native output byte for byte (args,
+# env, stdio, trusted file reads, exit codes, a crash, abort), a tampered
+# trusted file is EACCES with one stderr line naming it, files outside the
+# manifest do not exist, a tampered executable or SIGSTRUCT is refused,
+# ET_EXEC and dynamic programs are refused with one line, and rune-image is
+# deterministic whatever the rootfs path, file times or directory order.
+set -u
+. "$(dirname "$0")/lib.sh"
+libos_need
+
+T=$(mktemp -d /tmp/rune-libos-pal.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+build_probes "$T" || {
+	echo "not ok - build the probes"
+	exit 1
+}
+export SGX_EMU_SECRET=$T/sgx-emu-secret
+
+# mkroot DIR PROBE: a rootfs with the probe as /bin/probe and two data files.
+mkroot() {
+	mkdir -p "$1/bin" "$1/data/sub" "$1/etc"
+	cp "$2" "$1/bin/probe"
+	printf 'trusted content\nline 2\n' >"$1/data/file"
+	printf 'nested\n' >"$1/data/sub/inner"
+	printf 'not in the manifest\n' >"$1/etc/other"
+}
+
+# run_pal ROOT ARGS...: $OUT, $ERR, $RC
+run_pal() {
+	local root=$1
+	shift
+	OUT=$(timeout -k 2 20 "$PAL_HOST" --args "root=$root" --env FOO=bar --env HOME=/root \
+		"$LIBOS_PAL" "$@" 2>"$T/err")
+	RC=$?
+	ERR=$(cat "$T/err")
+}
+
+# native PROBE ARGS...: the same program run natively, argv[0] /bin/probe
+native() {
+	local p=$1
+	shift
+	NOUT=$(cd "$T" && env -i FOO=bar HOME=/root bash -c 'exec -a /bin/probe "$0" "$@"' "$p" "$@" 2>/dev/null)
+	NRC=$?
+}
+
+same() { # NAME ROOT PROBE ARGS...: enclave output and status == native
+	local name=$1 root=$2 probe=$3
+	shift 3
+	run_pal "$root" /bin/probe "$@"
+	native "$probe" "$@"
+	if [ -n "$NOUT" ] && [ "$OUT" == "$NOUT" ] && [ "$RC" == "$NRC" ]; then
+		ok "$name"
+	else
+		echo "# enclave rc=$RC native rc=$NRC"
+		diff <(echo "$NOUT") <(echo "$OUT") | sed 's/^/# /'
+		echo "$ERR" | sed 's/^/# stderr: /'
+		nok "$name"
+	fi
+}
+
+for libc in musl glibc; do
+	probe=$T/probe-$libc
+	if [ ! -x "$probe" ]; then
+		echo "skip - $libc: the static PIE could not be built (musl-tools missing?)"
+		continue
+	fi
+	R=$T/root-$libc
+	mkroot "$R" "$probe"
+	"$RUNE_IMAGE" build --rootfs "$R" --key "$KEY" --heap 32M --host-argv \
+		--trusted /data/file --trusted /data/sub -- /bin/probe >"$T/mr" 2>"$T/err"
+	check "$libc: rune-image build" test $? -eq 0 -a -s "$R/.rune/libos.elf"
+	same "$libc: args, env, exit status" "$R" "$probe" args env FOO env HOME env NOPE exit 3
+	same "$libc: clock_gettime/time through checked OCALLs" "$R" "$probe" time
+	same "$libc: malloc (brk/mmap on the enclave heap)" "$R" "$probe" malloc 1000 malloc 300000
+	run_pal "$R" /bin/probe cat /data/file cat /data/sub/inner
+	check "$libc: trusted files read (sha256 verified)" test "$OUT" == "$(printf 'size 23\ntrusted content\nline 2\nat 2: ust\nsize 7\nnested\nat 2: ste')" -a "$RC" == 0
+	run_pal "$R" /bin/probe cat /etc/other cat /bin/../data/./file
+	check "$libc: a file outside the manifest does not exist" \
+		test "$(echo "$OUT" | head -1)" == "open /etc/other: No such file or directory"
+	check "$libc: paths are normalised" test "$(echo "$OUT" | sed -n 2p)" == "size 23"
+	run_pal "$R" /bin/probe stderr
+	check "$libc: stderr is the workload's, stdout untouched" \
+		test "$OUT" == "" -a "$(echo "$ERR" | grep -c '^to stderr$')" == 1
+	run_pal "$R" /bin/probe crash
+	check "$libc: a crash is exit 139 with one line" \
+		test "$RC" == 139 -a "$(echo "$ERR" | grep -c 'killed by signal 11')" == 1
+	run_pal "$R" /bin/probe abort
+	check "$libc: abort() is exit 134" test "$RC" == 134
+
+	# tampering: same size and different bytes, then another size
+	cp "$R/data/file" "$T/file.orig"
+	printf 'trusted contenX\nline 2\n' >"$R/data/file"
+	run_pal "$R" /bin/probe cat /data/file exit 0
+	check "$libc: tampered trusted file: EACCES" \
+		test "$OUT" == "open /data/file: Permission denied" -a "$RC" == 0
+	check "$libc: tampered trusted file: one stderr line naming it" \
+		test "$(echo "$ERR" | grep -c '^libos: /data/file: SHA-256 differs from the manifest: refused$')" == 1
+	echo more >>"$R/data/file"
+	run_pal "$R" /bin/probe cat /data/file
+	check "$libc: trusted file of another size: EACCES" \
+		test "$OUT" == "open /data/file: Permission denied" -a \
+		"$(echo "$ERR" | grep -c '/data/file: size differs')" == 1
+	cp "$T/file.orig" "$R/data/file"
+	cp "$R/bin/probe" "$T/probe.orig"
+	printf 'X' | dd of="$R/bin/probe" bs=1 seek=1000 conv=notrunc status=none
+	run_pal "$R" /bin/probe args
+	check "$libc: tampered executable refused" \
+		test "$RC" != 0 -a -z "$OUT" -a "$(echo "$ERR" | grep -c '^libos: /bin/probe: SHA-256 differs')" == 1
+	cp "$T/probe.orig" "$R/bin/probe"
+done
+
+# The rest with glibc's probe.
+R=$T/root-glibc
+# argv fixed by the manifest: the host's argv is ignored
+"$RUNE_IMAGE" build --rootfs "$R" --key "$KEY" --heap 32M --env FOO=fixed -- /bin/probe args env FOO >/dev/null
+run_pal "$R" /bin/probe exit 9
+check "argv and env fixed by the manifest win over the host's" \
+	test "$OUT" == "$(printf 'argc 4\nargv[0] /bin/probe\nargv[1] args\nargv[2] env\nargv[3] FOO\nFOO=fixed')" -a "$RC" == 0
+
+# SIGSTRUCT that does not match the manifest: EINIT refuses
+cp "$R/.rune/libos.sig" "$T/sig.orig"
+printf 'Y' | dd of="$R/.rune/libos.elf" bs=1 seek=$(($(stat -c %s "$R/.rune/libos.elf") - 8)) conv=notrunc status=none
+run_pal "$R" /bin/probe
+check "a manifest changed after signing is refused (EINIT)" \
+	test "$RC" == 125 -a "$(echo "$ERR" | grep -c 'SGX_INVALID_MEASUREMENT')" == 1
+
+# refused programs: one line naming the file and the reason
+mkdir -p "$T/r2/bin"
+cp "$T/hello-exec" "$T/r2/bin/exec"
+cp "$T/hello-dyn" "$T/r2/bin/dyn"
+"$RUNE_IMAGE" build --rootfs "$T/r2" --key "$KEY" --heap 16M -- /bin/exec >/dev/null
+run_pal "$T/r2" /bin/exec
+check "ET_EXEC refused with one line" \
+	test "$RC" == 127 -a "$(echo "$ERR" | grep -c '^libos: /bin/exec: linked at a fixed address (ET_EXEC)')" == 1
+"$RUNE_IMAGE" build --rootfs "$T/r2" --key "$KEY" --heap 16M -- /bin/dyn >/dev/null
+run_pal "$T/r2" /bin/dyn
+check "a dynamic program refused with one line" \
+	test "$RC" == 127 -a "$(echo "$ERR" | grep -c '^libos: /bin/dyn: dynamically linked')" == 1
+"$RUNE_IMAGE" build --rootfs "$T/r2" --key "$KEY" -- /bin/missing >/dev/null 2>"$T/err"
+check "rune-image: a missing entrypoint is an error naming it" \
+	grep -q 'rune-image: .*/bin/missing' "$T/err"
+
+# determinism: another path, other mtimes, files created in another order
+mkdir -p "$T/x/y/root3/data/sub" "$T/x/y/root3/etc" "$T/x/y/root3/bin"
+printf 'nested\n' >"$T/x/y/root3/data/sub/inner"
+printf 'trusted content\nline 2\n' >"$T/x/y/root3/data/file"
+cp "$T/probe-glibc" "$T/x/y/root3/bin/probe"
+touch -d '2001-01-01' "$T/x/y/root3/data/file" "$T/x/y/root3/bin/probe"
+b1=$("$RUNE_IMAGE" build --rootfs "$T/root-glibc" --key "$KEY" --heap 32M --host-argv \
+	--trusted /data/file --trusted /data/sub -- /bin/probe | sed -n 's/^MRENCLAVE: //p')
+b2=$("$RUNE_IMAGE" build --rootfs "$T/x/y/root3" --key "$KEY" --heap 32M --host-argv \
+	--trusted /data/sub --trusted /data/file -- /bin/probe | sed -n 's/^MRENCLAVE: //p')
+check "rune-image: same inputs, same MRENCLAVE (path, times, order)" test -n "$b1" -a "$b1" == "$b2"
+check "rune-image: the manifest is identical too" cmp -s "$T/root-glibc/.rune/manifest" "$T/x/y/root3/.rune/manifest"
+b3=$("$RUNE_IMAGE" build --rootfs "$T/x/y/root3" --key "$KEY" --heap 64M --host-argv \
+	--trusted /data/sub --trusted /data/file -- /bin/probe | sed -n 's/^MRENCLAVE: //p')
+check "rune-image: another heap, another MRENCLAVE" test -n "$b3" -a "$b1" != "$b3"
+dump=$("$BUILD/bin/sgx-tools" dump "$T/x/y/root3/.rune/libos.sig" | sed -n 's/^mrenclave: //p')
+check "rune-image: the SIGSTRUCT signs the printed MRENCLAVE" test "$dump" == "$b3"
+exit 0
