@@ -69,11 +69,11 @@ int main(int argc, char **argv)
 
 			clock_gettime(CLOCK_MONOTONIC, &a);
 			clock_gettime(CLOCK_MONOTONIC, &b);
-			printf("time %s\n", (b.tv_sec > a.tv_sec || (b.tv_sec == a.tv_sec &&
-								  b.tv_nsec >= a.tv_nsec)) &&
+			printf("time %s\n", (b.tv_sec > a.tv_sec ||
+					     (b.tv_sec == a.tv_sec && b.tv_nsec >= a.tv_nsec)) &&
 						    time(NULL) > 1600000000
-					    ? "ok"
-					    : "bad");
+						? "ok"
+						: "bad");
 		} else if (!strcmp(c, "crash")) {
 			fflush(stdout);
 			*(volatile int *)8 = 1;

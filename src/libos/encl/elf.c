@@ -120,7 +120,10 @@ int elf_load_and_stack(const char *path, const char *const *argv, int argc, cons
 		return bad(path, "no loadable segment");
 	span = hi - lo;
 	room = mm_brk_room();
-	mem = mm_alloc(span + align + room, 1);
+	/* The brk area is zeroed as it grows (sys_brk): only the image now. */
+	mem = mm_alloc(span + align + room, 0);
+	if (mem)
+		memset(mem, 0, span + align);
 	if (!mem) {
 		log_err("%s: out of enclave heap for %lu bytes (raise --heap)", path, span + room);
 		return -ENOMEM;
