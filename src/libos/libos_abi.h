@@ -38,6 +38,7 @@
 #define LIBOS_OCALL_CLOSE 6 /* arg0 handle */
 #define LIBOS_OCALL_CPUID 7 /* arg0 leaf, arg1 subleaf: out0-3 eax, ebx, ecx, edx */
 #define LIBOS_OCALL_RDTSC 8 /* out0: the host's TSC */
+#define LIBOS_OCALL_SLEEP 9 /* arg0 sec, arg1 nsec: 0, or -EINTR when the workload is killed */
 
 #define LIBOS_MAILBOX_MAGIC 0x4d424f4c454e5552ULL /* "RUNELOBM" */
 #define LIBOS_STRINGS_MAX   (64 * 1024)

@@ -2,7 +2,7 @@
 /*
  * A workload for the LibOS tests, built static (musl and glibc) and run
  * both natively and in the enclave; the outputs must be identical.
- *   probe [args|env NAME|cat FILE|exit N|crash|malloc N|time|abort]...
+ *   probe [args|env NAME|cat FILE|exit N|crash|malloc N|time|abort|sleep MS|spin|stderr]...
  * Each command prints one or more lines; errors print "NAME: strerror".
  */
 #include <errno.h>
@@ -80,6 +80,17 @@ int main(int argc, char **argv)
 		} else if (!strcmp(c, "abort")) {
 			fflush(stdout);
 			abort();
+		} else if (!strcmp(c, "sleep") && i + 1 < argc) {
+			long ms = atol(argv[++i]);
+			struct timespec ts = { ms / 1000, ms % 1000 * 1000000L };
+
+			printf("sleep %d\n", nanosleep(&ts, NULL));
+		} else if (!strcmp(c, "spin")) {
+			/* system calls forever (until killed) */
+			printf("spinning\n");
+			fflush(stdout);
+			for (;;)
+				getppid();
 		} else if (!strcmp(c, "stderr")) {
 			fprintf(stderr, "to stderr\n");
 		} else {

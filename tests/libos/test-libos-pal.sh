@@ -3,7 +3,8 @@
 # The LibOS through its PAL (tests-bin/pal-host dlopens liberpal-libos.so as
 # rune's init would), on this host's SGX backend (the emulator here): static
 # PIE musl and glibc programs give the native output byte for byte (args,
-# env, stdio, trusted file reads, exit codes, a crash, abort), a tampered
+# env, stdio, trusted file reads, exit codes, a crash, abort, sleep), pal_kill
+# stops the workload at its next system call or sleep, a tampered
 # trusted file is EACCES with one stderr line naming it, files outside the
 # manifest do not exist, a tampered executable or SIGSTRUCT is refused,
 # ET_EXEC and dynamic programs are refused with one line, and rune-image is
@@ -115,6 +116,14 @@ done
 
 # The rest with glibc's probe.
 R=$T/root-glibc
+same "nanosleep through the host" "$R" "$T/probe-glibc" sleep 100 exit 0
+start=$SECONDS
+OUT=$(timeout -k 2 20 "$PAL_HOST" --args "root=$R" --kill-after 0.5 15 "$LIBOS_PAL" /bin/probe spin 2>"$T/err")
+RC=$?
+check "pal_kill stops a workload making system calls (143)" test "$RC" == 143 -a "$OUT" == spinning
+OUT=$(timeout -k 2 20 "$PAL_HOST" --args "root=$R" --kill-after 0.3 15 "$LIBOS_PAL" /bin/probe sleep 10000 2>"$T/err")
+RC=$?
+check "pal_kill cuts a sleep short" test "$RC" == 143 -a $((SECONDS - start)) -lt 8
 # argv fixed by the manifest: the host's argv is ignored
 "$RUNE_IMAGE" build --rootfs "$R" --key "$KEY" --heap 32M --env FOO=fixed -- /bin/probe args env FOO >/dev/null
 run_pal "$R" /bin/probe exit 9

@@ -130,6 +130,26 @@ static long do_getrandom(uint64_t buf, uint64_t len)
 	return (long)done;
 }
 
+/* The host sleeps for us; it may cut the sleep short (the workload is being killed). */
+static long do_nanosleep(uint64_t req, uint64_t rem)
+{
+	int64_t ts[2];
+	long r;
+
+	if (!user_ok(req, 16) || (rem && !user_ok(rem, 16)))
+		return -EFAULT;
+	memcpy(ts, (const void *)req, 16);
+	if (ts[0] < 0 || ts[1] < 0 || ts[1] >= 1000000000)
+		return -EINVAL;
+	r = ocall(LIBOS_OCALL_SLEEP, ts[0], ts[1], 0);
+	if (r == -EINTR) {
+		if (rem)
+			memset((void *)rem, 0, 16);
+		return -EINTR;
+	}
+	return r == 0 ? 0 : -EIO;
+}
+
 static long do_rlimit(uint64_t res, uint64_t old)
 {
 	uint64_t v[2] = { ~0ULL, ~0ULL };
@@ -262,6 +282,14 @@ long libos_syscall(struct ssa_gpr *g, int *exited, int *status)
 			((int64_t *)a1)[1] = 1;
 		}
 		return 0;
+	case 35: /* nanosleep */
+		return do_nanosleep(a0, a1);
+	case 230: /* clock_nanosleep: relative only */
+		if (a1 != 0)
+			return -EINVAL;
+		if (a0 != 0 && a0 != 1 && a0 != 7)
+			return -EINVAL;
+		return do_nanosleep(a2, a3);
 	case 97: /* getrlimit */
 		return do_rlimit(a0, a1);
 	case 302: /* prlimit64 */

@@ -352,6 +352,32 @@ static long ocall_open(struct libos_mailbox *mb)
 	return fd;
 }
 
+/* Sleeps in slices of at most 50 ms so that pal_kill cuts it short (-EINTR). */
+static long ocall_sleep(int64_t sec, int64_t nsec)
+{
+	struct timespec end, now;
+
+	if (sec < 0 || nsec < 0 || nsec >= 1000000000)
+		return -EINVAL;
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += sec + (end.tv_nsec + nsec) / 1000000000;
+	end.tv_nsec = (end.tv_nsec + nsec) % 1000000000;
+	for (;;) {
+		struct timespec slice = { 0, 50 * 1000000 };
+		int64_t left;
+
+		if (pal.killed)
+			return -EINTR;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left = (end.tv_sec - now.tv_sec) * 1000000000LL + (end.tv_nsec - now.tv_nsec);
+		if (left <= 0)
+			return 0;
+		if (left < slice.tv_nsec)
+			slice.tv_nsec = left;
+		nanosleep(&slice, NULL);
+	}
+}
+
 static long serve_ocall(struct libos_mailbox *mb, uint64_t nr)
 {
 	struct timespec ts;
@@ -404,6 +430,8 @@ static long serve_ocall(struct libos_mailbox *mb, uint64_t nr)
 	case LIBOS_OCALL_RDTSC:
 		mb->out[0] = (int64_t)__rdtsc();
 		return 0;
+	case LIBOS_OCALL_SLEEP:
+		return ocall_sleep(mb->arg[0], mb->arg[1]);
 	}
 	logmsg(LOG_ERROR, "unknown OCALL %llu", (unsigned long long)nr);
 	return -ENOSYS;
