@@ -17,6 +17,7 @@
 
 #include "common/error.h"
 #include "sgx/image.h"
+#include "sgx/sigstruct.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -36,6 +37,7 @@ struct tee_build_opts {
 	uint64_t heap, stack;	    /* bytes; 0 = defaults */
 	unsigned threads;	    /* 0 = 1 */
 	int debug;		    /* the DEBUG attribute */
+	int no_default_trusted;	    /* only the entrypoint and trusted[] */
 	const char *key_path;	    /* RSA-3072 e=3 PEM */
 	const void *libos_elf;	    /* the unsigned LibOS enclave */
 	size_t libos_len;
@@ -55,6 +57,20 @@ int tee_build(const struct tee_build_opts *o, struct tee_build_result *res, err_
  */
 int tee_libos_image(struct sgx_image *img, const void *elf, size_t len, const char **manifest,
 		    err_t *err);
+
+/* The default trusted set: every regular file under these (when present). */
+#define TEE_DEFAULT_TRUSTED "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/usr", "/etc"
+
+struct tee_inspect_result {
+	char *manifest;		  /* malloc'ed text */
+	uint8_t mrenclave[32];	  /* measured from ROOTFS/.rune/libos.elf */
+	struct sgx_sigstruct sig; /* ROOTFS/.rune/libos.sig */
+	int sig_valid;		  /* sgx_sigstruct_check passed */
+	int sig_matches;	  /* its ENCLAVEHASH is mrenclave */
+};
+
+/* Reads a TEE image back: what `rune-image inspect` prints. */
+int tee_inspect(const char *rootfs, struct tee_inspect_result *res, err_t *err);
 
 /* Reads a file whole (at most max bytes). */
 int tee_read_file(const char *path, size_t max, void **buf, size_t *len, err_t *err);

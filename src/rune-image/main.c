@@ -4,8 +4,12 @@
  *
  *   rune-image build (--rootfs DIR | --bundle DIR) --key KEY.pem [--trusted PATH]...
  *                    [--env K=V]... [--host-argv] [--heap N] [--stack N] [--threads N]
- *                    [--debug] [--libos ELF] [--pal SO] [-- PROG ARGS...]
+ *                    [--debug] [--no-default-trusted] [--libos ELF] [--pal SO]
+ *                    [-- PROG ARGS...]
+ *   rune-image inspect ROOTFS
  *
+ * Trusted: the entrypoint, --trusted paths, and (unless --no-default-trusted)
+ * every regular file under /bin /sbin /lib* /usr /etc.
  * Writes ROOTFS/.rune/{libos.elf,libos.sig,manifest} and prints MRENCLAVE
  * and MRSIGNER. With --bundle it also sets ENCLAVE_TYPE,
  * ENCLAVE_RUNTIME_PATH and ENCLAVE_RUNTIME_ARGS in the bundle's
@@ -31,8 +35,9 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: rune-image build (--rootfs DIR | --bundle DIR) --key KEY.pem\n"
 		   "         [--trusted PATH]... [--env K=V]... [--host-argv] [--heap BYTES]\n"
-		   "         [--stack BYTES] [--threads N] [--debug] [--libos ELF] [--pal SO]\n"
-		   "         [-- PROG ARGS...]\n");
+		   "         [--stack BYTES] [--threads N] [--debug] [--no-default-trusted]\n"
+		   "         [--libos ELF] [--pal SO] [-- PROG ARGS...]\n"
+		   "       rune-image inspect ROOTFS\n");
 }
 
 static int parse_size(const char *s, uint64_t *v)
@@ -161,6 +166,7 @@ static int cmd_build(int argc, char **argv)
 		{ "debug", no_argument, NULL, 'd' },
 		{ "libos", required_argument, NULL, 'L' },
 		{ "pal", required_argument, NULL, 'P' },
+		{ "no-default-trusted", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -221,6 +227,9 @@ static int cmd_build(int argc, char **argv)
 			break;
 		case 'd':
 			o.debug = 1;
+			break;
+		case 'N':
+			o.no_default_trusted = 1;
 			break;
 		case 'L':
 			libos = realpath(optarg, NULL);
@@ -288,6 +297,38 @@ fail:
 	return 1;
 }
 
+static int cmd_inspect(int argc, char **argv)
+{
+	_cleanup_error_ err_t err = NULL;
+	struct tee_inspect_result r;
+	struct sgx_sign_opts so;
+	uint8_t mrs[32];
+	char hex[65];
+
+	if (argc != 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (tee_inspect(argv[1], &r, &err) < 0) {
+		fprintf(stderr, "rune-image: %s\n", err_msg(err));
+		return 1;
+	}
+	fputs(r.manifest, stdout);
+	sgx_hex(r.mrenclave, 32, hex);
+	printf("MRENCLAVE: %s\n", hex);
+	sgx_mrsigner(&r.sig, mrs);
+	sgx_hex(mrs, 32, hex);
+	printf("MRSIGNER: %s\n", hex);
+	sgx_sigstruct_get_opts(&r.sig, &so);
+	printf("ATTRIBUTES: %#llx%s XFRM: %#llx ISVPRODID: %u ISVSVN: %u\n",
+	       (unsigned long long)so.attributes, (so.attributes & 2) ? " (DEBUG)" : "",
+	       (unsigned long long)so.xfrm, so.isvprodid, so.isvsvn);
+	printf("SIGSTRUCT: %s, %s\n", r.sig_valid ? "signature valid" : "signature INVALID",
+	       r.sig_matches ? "signs this enclave" : "signs ANOTHER enclave");
+	free(r.manifest);
+	return r.sig_valid && r.sig_matches ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -296,6 +337,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "build"))
 		return cmd_build(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "inspect"))
+		return cmd_inspect(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
 		usage(stdout);
 		return 0;

@@ -250,14 +250,31 @@ static int add_path(struct tlist *l, int rootfd, const char *in, int depth, err_
 	if (depth > MAX_TRUSTED_DEPTH)
 		return err_set(err, ELOOP, "%s: directories nested too deep", path);
 	fd = open_in_root(rootfd, path, O_RDONLY);
+	if (fd < 0 && depth > 0 && (errno == ENOENT || errno == ELOOP || errno == EACCES))
+		return 0; /* a dangling or looping link met in a walk: nothing to trust */
 	if (fd < 0)
 		return err_sys(err, errno, "trusted file %s", path);
 	if (fstat(fd, &st) < 0) {
 		close(fd);
 		return err_sys(err, errno, "stat %s", path);
 	}
-	if (S_ISDIR(st.st_mode))
+	if (S_ISDIR(st.st_mode)) {
+		struct stat lst;
+		int lfd;
+
+		/* In a walk, a symlink to a directory is not followed (loops, duplicates). */
+		if (depth > 0) {
+			lfd = open_in_root(rootfd, path, O_PATH | O_NOFOLLOW);
+			if (lfd >= 0 && fstat(lfd, &lst) == 0 && S_ISLNK(lst.st_mode)) {
+				close(lfd);
+				close(fd);
+				return 0;
+			}
+			if (lfd >= 0)
+				close(lfd);
+		}
 		return add_dir(l, rootfd, fd, path, depth, err);
+	}
 	if (!S_ISREG(st.st_mode)) {
 		close(fd);
 		return 0; /* devices, fifos, sockets: not files to trust */
@@ -363,6 +380,18 @@ static int manifest_body(const struct tee_build_opts *o, struct sbuf *b, err_t *
 	ret = add_path(&l, rootfd, entry, 0, err);
 	for (size_t i = 0; ret == 0 && o->trusted && o->trusted[i]; i++)
 		ret = add_path(&l, rootfd, o->trusted[i], 0, err);
+	if (!o->no_default_trusted) {
+		static const char *const defaults[] = { TEE_DEFAULT_TRUSTED };
+
+		for (size_t i = 0; ret == 0 && i < ARRAY_SIZE(defaults); i++) {
+			struct stat st;
+
+			/* Only where the rootfs has them as real directories. */
+			if (fstatat(rootfd, defaults[i] + 1, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    S_ISDIR(st.st_mode))
+				ret = add_path(&l, rootfd, defaults[i], 0, err);
+		}
+	}
 	if (ret < 0) {
 		tlist_free(&l);
 		return ret;
@@ -622,5 +651,42 @@ int tee_build(const struct tee_build_opts *o, struct tee_build_result *res, err_
 		return ret;
 	memcpy(res->mrenclave, mr, 32);
 	sgx_mrsigner(&ss, res->mrsigner);
+	return 0;
+}
+
+int tee_inspect(const char *rootfs, struct tee_inspect_result *res, err_t *err)
+{
+	_cleanup_free_ void *elf = NULL, *sig = NULL;
+	_cleanup_free_ char *path = NULL;
+	const char *mf = NULL;
+	struct sgx_image img;
+	size_t len, slen;
+	int ret;
+
+	memset(res, 0, sizeof(*res));
+	if (asprintf(&path, "%s/%s/%s", rootfs, TEE_DIR, TEE_SIG_NAME) < 0)
+		return err_sys(err, ENOMEM, "inspect");
+	ret = tee_read_file(path, SGX_SIGSTRUCT_SIZE, &sig, &slen, err);
+	if (ret == 0)
+		ret = sgx_sigstruct_parse(&res->sig, sig, slen, err);
+	if (ret < 0)
+		return err_wrap(err, "%s", path);
+	free(path);
+	if (asprintf(&path, "%s/%s/%s", rootfs, TEE_DIR, TEE_ELF_NAME) < 0)
+		return err_sys(err, ENOMEM, "inspect");
+	ret = tee_read_file(path, 64 << 20, &elf, &len, err);
+	if (ret == 0)
+		ret = tee_libos_image(&img, elf, len, &mf, err);
+	if (ret < 0)
+		return err_wrap(err, "%s", path);
+	ret = sgx_image_measure(&img, res->mrenclave, err);
+	sgx_image_free(&img);
+	if (ret < 0)
+		return ret;
+	res->manifest = strdup(mf);
+	if (!res->manifest)
+		return err_sys(err, ENOMEM, "inspect");
+	res->sig_valid = sgx_sigstruct_check(&res->sig, NULL) == 0;
+	res->sig_matches = !memcmp(res->sig.body.enclavehash, res->mrenclave, 32);
 	return 0;
 }

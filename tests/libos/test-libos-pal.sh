@@ -7,8 +7,10 @@
 # stops the workload at its next system call or sleep, a tampered
 # trusted file is EACCES with one stderr line naming it, files outside the
 # manifest do not exist, a tampered executable or SIGSTRUCT is refused,
-# ET_EXEC and dynamic programs are refused with one line, and rune-image is
-# deterministic whatever the rootfs path, file times or directory order.
+# ET_EXEC and dynamic programs are refused with one line, rune-image is
+# deterministic whatever the rootfs path, file times or directory order, its
+# default trusted set follows file symlinks but not directory ones, and
+# rune-image inspect checks the SIGSTRUCT against the enclave.
 set -u
 . "$(dirname "$0")/lib.sh"
 libos_need
@@ -27,7 +29,7 @@ mkroot() {
 	cp "$2" "$1/bin/probe"
 	printf 'trusted content\nline 2\n' >"$1/data/file"
 	printf 'nested\n' >"$1/data/sub/inner"
-	printf 'not in the manifest\n' >"$1/etc/other"
+	printf 'not in the manifest\n' >"$1/data/other"
 }
 
 # run_pal ROOT ARGS...: $OUT, $ERR, $RC
@@ -79,9 +81,9 @@ for libc in musl glibc; do
 	same "$libc: malloc (brk/mmap on the enclave heap)" "$R" "$probe" malloc 1000 malloc 300000
 	run_pal "$R" /bin/probe cat /data/file cat /data/sub/inner
 	check "$libc: trusted files read (sha256 verified)" test "$OUT" == "$(printf 'size 23\ntrusted content\nline 2\nat 2: ust\nsize 7\nnested\nat 2: ste')" -a "$RC" == 0
-	run_pal "$R" /bin/probe cat /etc/other cat /bin/../data/./file
+	run_pal "$R" /bin/probe cat /data/other cat /bin/../data/./file
 	check "$libc: a file outside the manifest does not exist" \
-		test "$(echo "$OUT" | head -1)" == "open /etc/other: No such file or directory"
+		test "$(echo "$OUT" | head -1)" == "open /data/other: No such file or directory"
 	check "$libc: paths are normalised" test "$(echo "$OUT" | sed -n 2p)" == "size 23"
 	run_pal "$R" /bin/probe stderr
 	check "$libc: stderr is the workload's, stdout untouched" \
@@ -170,4 +172,32 @@ b3=$("$RUNE_IMAGE" build --rootfs "$T/x/y/root3" --key "$KEY" --heap 64M --host-
 check "rune-image: another heap, another MRENCLAVE" test -n "$b3" -a "$b1" != "$b3"
 dump=$("$BUILD/bin/sgx-tools" dump "$T/x/y/root3/.rune/libos.sig" | sed -n 's/^mrenclave: //p')
 check "rune-image: the SIGSTRUCT signs the printed MRENCLAVE" test "$dump" == "$b3"
+# the default trusted set, symlinks, inspect
+mkdir -p "$T/r4/bin" "$T/r4/etc/sub" "$T/r4/usr/bin" "$T/r4/data"
+cp "$T/probe-glibc" "$T/r4/bin/probe"
+echo conf >"$T/r4/etc/sub/conf"
+ln -s ../../bin/probe "$T/r4/usr/bin/probe-link"
+ln -s . "$T/r4/usr/bin/loop"
+ln -s /nonexistent "$T/r4/usr/bin/dangling"
+echo data >"$T/r4/data/notdefault"
+"$RUNE_IMAGE" build --rootfs "$T/r4" --key "$KEY" --heap 16M --host-argv -- /bin/probe >/dev/null 2>"$T/err"
+check "rune-image: default trusted set (/etc, /usr; file symlinks; no dir-link loops)" \
+	test "$(grep -c '^trusted ' "$T/r4/.rune/manifest")" == 3 -a \
+	"$(grep -c '^trusted .* \(/etc/sub/conf\|/usr/bin/probe-link\|/bin/probe\)$' "$T/r4/.rune/manifest")" == 3
+run_pal "$T/r4" /bin/probe cat /etc/sub/conf cat /data/notdefault
+check "a default trusted file reads, a file outside the set does not exist" \
+	test "$OUT" == "$(printf 'size 5\nconf\nat 2: nf\n\nopen /data/notdefault: No such file or directory')"
+"$RUNE_IMAGE" build --rootfs "$T/r4" --key "$KEY" --heap 16M --no-default-trusted -- /bin/probe >/dev/null
+check "rune-image --no-default-trusted: the entrypoint only" test "$(grep -c '^trusted ' "$T/r4/.rune/manifest")" == 1
+out=$("$RUNE_IMAGE" inspect "$T/r4")
+rc=$?
+mr=$("$BUILD/bin/sgx-tools" dump "$T/r4/.rune/libos.sig" | sed -n 's/^mrenclave: //p')
+check "rune-image inspect: manifest, MRENCLAVE, a valid SIGSTRUCT for it" \
+	test $rc == 0 -a "$(echo "$out" | grep -c '^entrypoint /bin/probe$')" == 1 -a \
+	"$(echo "$out" | sed -n 's/^MRENCLAVE: //p')" == "$mr" -a \
+	"$(echo "$out" | grep -c '^SIGSTRUCT: signature valid, signs this enclave$')" == 1
+cp "$T/root-glibc/.rune/libos.sig" "$T/r4/.rune/libos.sig"
+"$RUNE_IMAGE" inspect "$T/r4" >"$T/out" 2>&1
+check "rune-image inspect: a SIGSTRUCT of another enclave is flagged (exit 1)" \
+	test $? == 1 -a "$(grep -c 'signs ANOTHER enclave' "$T/out")" == 1
 exit 0

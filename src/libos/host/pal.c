@@ -189,6 +189,8 @@ static int load(const char *dir, struct sgx_load_opts *opts)
 	if (sgx_encl_is_emulated(pal.encl))
 		logmsg(LOG_WARNING, "running on the SGX emulator: no hardware protection, "
 				    "for development only");
+	if (!(ss.body.attributes & SGX_ATTR_DEBUG))
+		logmsg(LOG_DEBUG, "a production (non-DEBUG) enclave: it runs untraced");
 	return 0;
 }
 
