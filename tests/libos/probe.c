@@ -2,9 +2,10 @@
 /*
  * A workload for the LibOS tests, built static (musl and glibc) and run
  * both natively and in the enclave; the outputs must be identical.
- *   probe [args|env NAME|cat FILE|exit N|crash|malloc N|time|abort|sleep MS|spin|stderr]...
+ *   probe [args|env NAME|cat FILE|exit N|crash|malloc N|time|abort|sleep MS|spin|stderr|ls DIR|stat PATH]...
  * Each command prints one or more lines; errors print "NAME: strerror".
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -35,6 +36,55 @@ static void cat(const char *path)
 	close(fd);
 }
 
+static int cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The directory's entries, sorted, "." and ".." left out, with their type. */
+static void ls(const char *path)
+{
+	char *names[256];
+	struct dirent *de;
+	int n = 0;
+	DIR *d = opendir(path);
+
+	if (!d) {
+		printf("opendir %s: %s\n", path, strerror(errno));
+		return;
+	}
+	while ((de = readdir(d)) && n < 256) {
+		char line[300];
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		snprintf(line, sizeof(line), "%s %s", de->d_name,
+			 de->d_type == DT_DIR	? "dir"
+			 : de->d_type == DT_REG ? "file"
+						: "other");
+		names[n++] = strdup(line);
+	}
+	closedir(d);
+	qsort(names, n, sizeof(*names), cmp);
+	for (int i = 0; i < n; i++) {
+		printf("%s\n", names[i]);
+		free(names[i]);
+	}
+}
+
+static void stat_path(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		printf("stat %s: %s\n", path, strerror(errno));
+	else
+		printf("stat %s: %s\n", path,
+		       S_ISDIR(st.st_mode)   ? "dir"
+		       : S_ISREG(st.st_mode) ? "file"
+					     : "other");
+}
+
 int main(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
@@ -50,6 +100,10 @@ int main(int argc, char **argv)
 			printf("%s=%s\n", argv[i], v ? v : "(unset)");
 		} else if (!strcmp(c, "cat") && i + 1 < argc) {
 			cat(argv[++i]);
+		} else if (!strcmp(c, "ls") && i + 1 < argc) {
+			ls(argv[++i]);
+		} else if (!strcmp(c, "stat") && i + 1 < argc) {
+			stat_path(argv[++i]);
 		} else if (!strcmp(c, "exit") && i + 1 < argc) {
 			fflush(stdout);
 			exit(atoi(argv[++i]));

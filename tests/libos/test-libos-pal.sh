@@ -85,6 +85,13 @@ for libc in musl glibc; do
 	check "$libc: a file outside the manifest does not exist" \
 		test "$(echo "$OUT" | head -1)" == "open /data/other: No such file or directory"
 	check "$libc: paths are normalised" test "$(echo "$OUT" | sed -n 2p)" == "size 23"
+	run_pal "$R" /bin/probe ls /data ls /data/sub ls /bin ls /nope stat /data stat /data/sub/inner
+	check "$libc: directories of trusted files (getdents64, stat)" test "$OUT" == "$(printf '%s\n' \
+		'file file' 'sub dir' 'inner file' 'probe file' \
+		'opendir /nope: No such file or directory' 'stat /data: dir' 'stat /data/sub/inner: file')"
+	run_pal "$R" /bin/probe ls /data/sub cat /data/sub/inner
+	NOUT=$(chroot "$R" /bin/probe ls /data/sub cat /data/sub/inner)
+	check "$libc: a directory of trusted files lists as native (chroot)" test -n "$NOUT" -a "$OUT" == "$NOUT"
 	run_pal "$R" /bin/probe stderr
 	check "$libc: stderr is the workload's, stdout untouched" \
 		test "$OUT" == "" -a "$(echo "$ERR" | grep -c '^to stderr$')" == 1

@@ -20,13 +20,15 @@
 #define O_CLOEXEC     02000000
 #define S_IFREG	      0100000
 #define S_IFIFO	      0010000
+#define S_IFDIR	      0040000
 
-enum { F_FREE, F_STDIO, F_TRUSTED };
+enum { F_FREE, F_STDIO, F_TRUSTED, F_DIR };
 
+/* A directory is a path that prefixes trusted files: its data is its path. */
 struct ofile {
 	int kind, cloexec;
 	uint8_t *data;
-	uint64_t size, off;
+	uint64_t size, off; /* F_DIR: off is where getdents64 goes on in the manifest */
 };
 
 static struct ofile fds[MAX_FDS];
@@ -207,6 +209,84 @@ static struct ofile *get_fd(int64_t fd)
 	return &fds[fd];
 }
 
+/* The path of a trusted line ("trusted HASH SIZE PATH"), its length in *n. */
+static const char *line_path(const char *l, const char *e, size_t *n)
+{
+	const char *p = l + 8 + 65;
+
+	if (str_ncmp(l, "trusted ", 8) || e - l <= 8 + 65)
+		return NULL;
+	while (p < e && *p != ' ')
+		p++;
+	if (p >= e)
+		return NULL;
+	*n = (size_t)(e - p - 1);
+	return p + 1;
+}
+
+static const char *line_end(const char *l)
+{
+	while (*l && *l != '\n')
+		l++;
+	return l;
+}
+
+/* Directories exist where trusted files are below them ("/" always). */
+static int is_dir(const char *path)
+{
+	size_t plen = str_len(path), n;
+	const char *l = libos_manifest.text;
+
+	if (str_eq(path, "/"))
+		return 1;
+	while (*l) {
+		const char *e = line_end(l), *p = line_path(l, e, &n);
+
+		if (p && n > plen && !memcmp(p, path, plen) && p[plen] == '/')
+			return 1;
+		l = *e ? e + 1 : e;
+	}
+	return 0;
+}
+
+/* A path from the workload, relative to dirfd (AT_FDCWD: "/"), normalised. */
+static int resolve(int64_t dirfd, uint64_t upath, char *out, size_t n)
+{
+	char rel[PATH_MAX];
+	struct ofile *d;
+	size_t dl, rl;
+	int ret = user_path(upath, rel, sizeof(rel));
+
+	if (ret < 0)
+		return ret;
+	if (((const char *)upath)[0] == '/' || dirfd == AT_FDCWD) {
+		str_lcpy(out, rel, n);
+		return 0;
+	}
+	d = get_fd(dirfd);
+	if (!d)
+		return -EBADF;
+	if (d->kind != F_DIR)
+		return -ENOTDIR;
+	dl = str_len((const char *)d->data);
+	rl = str_len(rel);
+	if (dl + rl + 2 > sizeof(rel) || dl + rl + 2 > n)
+		return -ENAMETOOLONG;
+	/* rel came out of fs_normalize as "/x/y": append it to the directory */
+	memcpy(out, d->data, dl);
+	memcpy(out + dl, rel, rl + 1);
+	return fs_normalize(out, rel, sizeof(rel)) < 0 ? -ENAMETOOLONG : (str_lcpy(out, rel, n), 0);
+}
+
+static int free_fd(void)
+{
+	int fd;
+
+	for (fd = 3; fd < MAX_FDS && fds[fd].kind != F_FREE; fd++)
+		;
+	return fd == MAX_FDS ? -EMFILE : fd;
+}
+
 static long do_open(int64_t dirfd, uint64_t upath, uint64_t flags)
 {
 	char path[PATH_MAX];
@@ -215,22 +295,35 @@ static long do_open(int64_t dirfd, uint64_t upath, uint64_t flags)
 	int ret, fd;
 
 	fds_init();
-	ret = user_path(upath, path, sizeof(path));
+	ret = resolve(dirfd, upath, path, sizeof(path));
 	if (ret < 0)
 		return ret;
-	if (((const char *)upath)[0] != '/' && dirfd != AT_FDCWD)
-		return -ENOSYS; /* directory fds come with directories */
 	ret = find_trusted(path, (uint8_t[32]){ 0 }, &size);
+	if (ret < 0 && is_dir(path)) {
+		if ((flags & O_ACCMODE) != 0 || (flags & (O_CREAT | O_TRUNC)))
+			return -EISDIR;
+		fd = free_fd();
+		if (fd < 0)
+			return fd;
+		data = mm_alloc(str_len(path) + 1, 1);
+		if (!data)
+			return -ENOMEM;
+		memcpy(data, path, str_len(path) + 1);
+		fds[fd] = (struct ofile){ .kind = F_DIR,
+					  .cloexec = !!(flags & O_CLOEXEC),
+					  .data = data,
+					  .size = str_len(path) + 1 };
+		return fd;
+	}
 	if (ret < 0)
 		return ret;
 	if ((flags & O_ACCMODE) != 0 || (flags & (O_CREAT | O_TRUNC)))
 		return -EACCES; /* trusted files are read-only */
 	if (flags & O_DIRECTORY)
 		return -ENOTDIR;
-	for (fd = 3; fd < MAX_FDS && fds[fd].kind != F_FREE; fd++)
-		;
-	if (fd == MAX_FDS)
-		return -EMFILE;
+	fd = free_fd();
+	if (fd < 0)
+		return fd;
 	ret = fs_load_trusted(path, &data, &size);
 	if (ret < 0)
 		return ret;
@@ -242,13 +335,88 @@ static long do_open(int64_t dirfd, uint64_t upath, uint64_t flags)
 	return fd;
 }
 
+struct dirent64 {
+	uint64_t ino;
+	int64_t off;
+	uint16_t reclen;
+	uint8_t type;
+	char name[];
+};
+
+/*
+ * The next names below the directory, from the (sorted) manifest: entries
+ * sharing a first component are adjacent, so a repeated name is skipped by
+ * comparing with the previous line. No "." or "..".
+ */
+static long do_getdents(int64_t fd, uint64_t buf, uint64_t count)
+{
+	struct ofile *f = get_fd(fd);
+	const char *dir, *l, *prev = NULL;
+	size_t dl, prevn = 0, done = 0, n;
+
+	if (!f)
+		return -EBADF;
+	if (f->kind != F_DIR)
+		return -ENOTDIR;
+	if (!user_ok(buf, count))
+		return -EFAULT;
+	dir = (const char *)f->data;
+	dl = str_eq(dir, "/") ? 0 : str_len(dir);
+	for (l = libos_manifest.text + f->off; *l;) {
+		const char *e = line_end(l), *p = line_path(l, e, &n), *name, *end;
+		const char *next = *e ? e + 1 : e;
+
+		if (!p || n <= dl + 1 || memcmp(p, dir, dl) || p[dl] != '/') {
+			l = next;
+			continue;
+		}
+		name = p + dl + 1;
+		for (end = name; end < p + n && *end != '/'; end++)
+			;
+		if (prev && prevn == (size_t)(end - name) && !memcmp(prev, name, prevn)) {
+			l = next;
+			continue;
+		}
+		size_t reclen = (sizeof(struct dirent64) + (size_t)(end - name) + 1 + 7) & ~7UL;
+		struct dirent64 *d = (struct dirent64 *)(buf + done);
+
+		if (done + reclen > count)
+			break;
+		d->ino = 1000 + (uint64_t)(l - libos_manifest.text);
+		d->off = (int64_t)(next - libos_manifest.text);
+		d->reclen = (uint16_t)reclen;
+		d->type = end < p + n ? 4 : 8; /* DT_DIR, DT_REG */
+		memcpy(d->name, name, (size_t)(end - name));
+		memset(d->name + (end - name), 0, reclen - sizeof(*d) - (size_t)(end - name));
+		done += reclen;
+		prev = name;
+		prevn = (size_t)(end - name);
+		l = next;
+		/* Resume after every line of this name: skip its siblings now. */
+		while (*l) {
+			const char *e2 = line_end(l), *p2 = line_path(l, e2, &n);
+
+			if (!p2 || n <= dl + 1 + prevn || memcmp(p2, p, dl + 1 + prevn) ||
+			    (p2[dl + 1 + prevn] != '/'))
+				break;
+			l = *e2 ? e2 + 1 : e2;
+		}
+		f->off = (uint64_t)(l - libos_manifest.text);
+	}
+	if (!*l)
+		f->off = (uint64_t)(l - libos_manifest.text);
+	if (!done && *l)
+		return -EINVAL; /* the buffer cannot hold one entry */
+	return (long)done;
+}
+
 static long do_close(int64_t fd)
 {
 	struct ofile *f = get_fd(fd);
 
 	if (!f)
 		return -EBADF;
-	if (f->kind == F_TRUSTED)
+	if (f->kind == F_TRUSTED || f->kind == F_DIR)
 		mm_free(f->data, f->size ? f->size : 1);
 	f->kind = F_FREE;
 	return 0;
@@ -297,6 +465,8 @@ static long do_read(int64_t fd, uint64_t buf, uint64_t len, int64_t pos)
 		memcpy((void *)buf, (const void *)libos_mb->buf, (size_t)r);
 		return r;
 	}
+	if (f->kind == F_DIR)
+		return -EISDIR;
 	off = pos >= 0 ? (uint64_t)pos : f->off;
 	if (off >= f->size)
 		return 0;
@@ -371,6 +541,12 @@ static long fill_stat(struct ofile *f, uint64_t ino, uint64_t out)
 	if (f->kind == F_STDIO) {
 		st.mode = S_IFIFO | 0600; /* what the host gives without a terminal */
 		st.dev = 0xc;
+	} else if (f->kind == F_DIR) {
+		st.mode = S_IFDIR | 0555;
+		st.nlink = 2;
+		st.size = 4096;
+		st.blocks = 8;
+		st.dev = 0x2a;
 	} else {
 		st.mode = S_IFREG | 0555;
 		st.size = (int64_t)f->size;
@@ -381,16 +557,20 @@ static long fill_stat(struct ofile *f, uint64_t ino, uint64_t out)
 	return 0;
 }
 
-static long do_stat_path(uint64_t upath, uint64_t out)
+static long do_stat_path(int64_t dirfd, uint64_t upath, uint64_t out)
 {
 	char path[PATH_MAX];
 	uint8_t h[32];
 	struct ofile f = { .kind = F_TRUSTED };
-	int ret = user_path(upath, path, sizeof(path));
+	int ret = resolve(dirfd, upath, path, sizeof(path));
 
 	if (ret < 0)
 		return ret;
 	ret = find_trusted(path, h, &f.size);
+	if (ret < 0 && is_dir(path)) {
+		f.kind = F_DIR;
+		return fill_stat(&f, 2, out);
+	}
 	if (ret < 0)
 		return ret;
 	return fill_stat(&f, (uint64_t)h[0] << 8 | h[1], out);
@@ -403,6 +583,12 @@ static long do_lseek(int64_t fd, int64_t off, int64_t whence)
 
 	if (!f)
 		return -EBADF;
+	if (f->kind == F_DIR) {
+		if (whence != 0 || off != 0)
+			return -EINVAL;
+		f->off = 0; /* rewinddir */
+		return 0;
+	}
 	if (f->kind != F_TRUSTED)
 		return -ESPIPE;
 	if (whence == 0)
@@ -438,6 +624,20 @@ static long do_readlink(uint64_t upath, uint64_t buf, uint64_t len)
 	return (long)n;
 }
 
+static long do_access(int64_t dirfd, uint64_t upath, uint64_t mode)
+{
+	char path[PATH_MAX];
+	uint64_t size;
+	int ret = resolve(dirfd, upath, path, sizeof(path));
+
+	if (ret < 0)
+		return ret;
+	ret = find_trusted(path, (uint8_t[32]){ 0 }, &size);
+	if (ret < 0 && !is_dir(path))
+		return ret;
+	return (mode & 2) ? -EROFS : 0;
+}
+
 int file_mmap_copy(int fd, uint64_t off, void *dst, uint64_t len)
 {
 	struct ofile *f = get_fd(fd);
@@ -465,7 +665,7 @@ long fs_syscall(long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, int
 		return do_close((int64_t)a0);
 	case 4: /* stat */
 	case 6: /* lstat */
-		return do_stat_path(a0, a1);
+		return do_stat_path(AT_FDCWD, a0, a1);
 	case 5: /* fstat */
 		f = get_fd((int64_t)a0);
 		return f ? fill_stat(f, (uint64_t)a0 + 1, a1) : -EBADF;
@@ -481,18 +681,10 @@ long fs_syscall(long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, int
 		return do_rwv((int64_t)a0, a1, a2, 0);
 	case 20: /* writev */
 		return do_rwv((int64_t)a0, a1, a2, 1);
-	case 21: { /* access */
-		char path[PATH_MAX];
-		uint64_t size;
-		int ret = user_path(a0, path, sizeof(path));
-
-		if (ret < 0)
-			return ret;
-		ret = find_trusted(path, (uint8_t[32]){ 0 }, &size);
-		if (ret < 0)
-			return ret;
-		return (a1 & 2) ? -EROFS : 0;
-	}
+	case 21: /* access */
+		return do_access(AT_FDCWD, a0, a1);
+	case 217: /* getdents64 */
+		return do_getdents((int64_t)a0, a1, a2);
 	case 72: /* fcntl */
 		f = get_fd((int64_t)a0);
 		if (!f)
@@ -504,7 +696,9 @@ long fs_syscall(long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, int
 			return 0;
 		}
 		if (a1 == 3) /* F_GETFL */
-			return f->kind == F_STDIO ? (a0 == 0 ? 0 : 1) : 0;
+			return f->kind == F_STDIO ? (a0 == 0 ? 0 : 1)
+			       : f->kind == F_DIR ? O_DIRECTORY
+						  : 0;
 		if (a1 == 4) /* F_SETFL */
 			return 0;
 		return -EINVAL;
@@ -524,23 +718,11 @@ long fs_syscall(long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, int
 			f = get_fd((int64_t)a0);
 			return f ? fill_stat(f, a0 + 1, a2) : -EBADF;
 		}
-		if (user_ok(a1, 1) && *(const char *)a1 != '/' && (int64_t)a0 != AT_FDCWD)
-			return -ENOSYS;
-		return do_stat_path(a1, a2);
+		return do_stat_path((int64_t)a0, a1, a2);
 	case 267: /* readlinkat */
 		return do_readlink(a1, a2, a3);
-	case 269: { /* faccessat */
-		char path[PATH_MAX];
-		uint64_t size;
-		int ret = user_path(a1, path, sizeof(path));
-
-		if (ret < 0)
-			return ret;
-		ret = find_trusted(path, (uint8_t[32]){ 0 }, &size);
-		if (ret < 0)
-			return ret;
-		return (a2 & 2) ? -EROFS : 0;
-	}
+	case 269: /* faccessat */
+		return do_access((int64_t)a0, a1, a2);
 	}
 	*handled = 0;
 	return -ENOSYS;
