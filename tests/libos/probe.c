@@ -2,7 +2,8 @@
 /*
  * A workload for the LibOS tests, built static (musl and glibc) and run
  * both natively and in the enclave; the outputs must be identical.
- *   probe [args|env NAME|cat FILE|exit N|crash|malloc N|time|abort|sleep MS|spin|stderr|ls DIR|stat PATH]...
+ *   probe [args|env NAME|cat FILE|exit N|crash|malloc N|time|abort|sleep MS|spin|stderr|ls DIR|stat PATH|
+ *          write PATH TEXT|append PATH TEXT|unlink PATH]...
  * Each command prints one or more lines; errors print "NAME: strerror".
  */
 #include <dirent.h>
@@ -104,6 +105,18 @@ int main(int argc, char **argv)
 			ls(argv[++i]);
 		} else if (!strcmp(c, "stat") && i + 1 < argc) {
 			stat_path(argv[++i]);
+		} else if ((!strcmp(c, "write") || !strcmp(c, "append")) && i + 2 < argc) {
+			int flags = O_WRONLY | O_CREAT | (c[0] == 'w' ? O_TRUNC : O_APPEND);
+			int fd = open(argv[i + 1], flags, 0644);
+
+			if (fd < 0 || write(fd, argv[i + 2], strlen(argv[i + 2])) < 0)
+				printf("%s %s: %s\n", c, argv[i + 1], strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			i += 2;
+		} else if (!strcmp(c, "unlink") && i + 1 < argc) {
+			if (unlink(argv[++i]) < 0)
+				printf("unlink %s: %s\n", argv[i], strerror(errno));
 		} else if (!strcmp(c, "exit") && i + 1 < argc) {
 			fflush(stdout);
 			exit(atoi(argv[++i]));

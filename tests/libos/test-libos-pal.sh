@@ -25,7 +25,7 @@ export SGX_EMU_SECRET=$T/sgx-emu-secret
 
 # mkroot DIR PROBE: a rootfs with the probe as /bin/probe and two data files.
 mkroot() {
-	mkdir -p "$1/bin" "$1/data/sub" "$1/etc"
+	mkdir -p "$1/bin" "$1/data/sub" "$1/etc" "$1/tmp"
 	cp "$2" "$1/bin/probe"
 	printf 'trusted content\nline 2\n' >"$1/data/file"
 	printf 'nested\n' >"$1/data/sub/inner"
@@ -92,6 +92,22 @@ for libc in musl glibc; do
 	run_pal "$R" /bin/probe ls /data/sub cat /data/sub/inner
 	NOUT=$(chroot "$R" /bin/probe ls /data/sub cat /data/sub/inner)
 	check "$libc: a directory of trusted files lists as native (chroot)" test -n "$NOUT" -a "$OUT" == "$NOUT"
+	tmpcmds=(write /tmp/a hello append /tmp/a " world" cat /tmp/a write /tmp/b x ls /tmp
+		write /tmp/b yz cat /tmp/b unlink /tmp/a cat /tmp/a ls /tmp stat /tmp write /nodir/x y)
+	run_pal "$R" /bin/probe "${tmpcmds[@]}"
+	NOUT=$(chroot "$R" /bin/probe "${tmpcmds[@]}" 2>/dev/null)
+	rm -f "$R/tmp/a" "$R/tmp/b"
+	if [ -n "$NOUT" ] && [ "$OUT" == "$NOUT" ]; then
+		ok "$libc: an in-enclave /tmp: create, append, truncate, list, unlink, as native"
+	else
+		diff <(echo "$NOUT") <(echo "$OUT") | sed 's/^/# /'
+		nok "$libc: an in-enclave /tmp: create, append, truncate, list, unlink, as native"
+	fi
+	run_pal "$R" /bin/probe write /data/file no unlink /data/file cat /data/file
+	check "$libc: trusted files are read-only (EACCES, EROFS) and stay intact" \
+		test "$OUT" == "$(printf '%s\n' 'write /data/file: Permission denied' \
+			'unlink /data/file: Read-only file system' 'size 23' 'trusted content' 'line 2' \
+			'at 2: ust')"
 	run_pal "$R" /bin/probe stderr
 	check "$libc: stderr is the workload's, stdout untouched" \
 		test "$OUT" == "" -a "$(echo "$ERR" | grep -c '^to stderr$')" == 1

@@ -22,14 +22,34 @@
 #define S_IFIFO	      0010000
 #define S_IFDIR	      0040000
 
-enum { F_FREE, F_STDIO, F_TRUSTED, F_DIR };
+enum { F_FREE, F_STDIO, F_TRUSTED, F_DIR, F_TMP };
 
 /* A directory is a path that prefixes trusted files: its data is its path. */
 struct ofile {
 	int kind, cloexec;
 	uint8_t *data;
 	uint64_t size, off; /* F_DIR: off is where getdents64 goes on in the manifest */
+	int tmp, flags;	    /* F_TMP: its tmpfs file, the open flags */
 };
+
+/*
+ * /tmp: files in enclave memory (a flat directory), never seen by the host,
+ * gone when the enclave is. A name unlinked while open lives on until its
+ * last close.
+ */
+#define MAX_TMP	   64
+#define O_EXCL	   0200
+#define O_APPEND   02000
+#define TMP_PREFIX "/tmp/"
+
+struct tmpfile {
+	int used, refs;
+	char name[256]; /* "" once unlinked */
+	uint8_t *data;
+	uint64_t size, cap;
+};
+
+static struct tmpfile tmps[MAX_TMP];
 
 static struct ofile fds[MAX_FDS];
 static int fds_ready;
@@ -237,7 +257,7 @@ static int is_dir(const char *path)
 	size_t plen = str_len(path), n;
 	const char *l = libos_manifest.text;
 
-	if (str_eq(path, "/"))
+	if (str_eq(path, "/") || str_eq(path, "/tmp"))
 		return 1;
 	while (*l) {
 		const char *e = line_end(l), *p = line_path(l, e, &n);
@@ -287,6 +307,90 @@ static int free_fd(void)
 	return fd == MAX_FDS ? -EMFILE : fd;
 }
 
+/* path is "/tmp/NAME" (no deeper): the name; else NULL. */
+static const char *tmp_name(const char *path)
+{
+	const char *n = path + sizeof(TMP_PREFIX) - 1;
+
+	if (str_ncmp(path, TMP_PREFIX, sizeof(TMP_PREFIX) - 1) || !*n)
+		return NULL;
+	for (const char *c = n; *c; c++)
+		if (*c == '/')
+			return NULL;
+	return n;
+}
+
+static int tmp_find(const char *name)
+{
+	for (int i = 0; i < MAX_TMP; i++)
+		if (tmps[i].used && tmps[i].name[0] && str_eq(tmps[i].name, name))
+			return i;
+	return -1;
+}
+
+static void tmp_put(int i)
+{
+	if (--tmps[i].refs == 0 && !tmps[i].name[0]) {
+		if (tmps[i].data)
+			mm_free(tmps[i].data, tmps[i].cap);
+		memset(&tmps[i], 0, sizeof(tmps[i]));
+	}
+}
+
+static int tmp_reserve(struct tmpfile *t, uint64_t size)
+{
+	uint64_t cap = t->cap ? t->cap : PAGE_SIZE;
+	uint8_t *d;
+
+	if (size <= t->cap)
+		return 0;
+	while (cap < size) {
+		if (cap > (1ULL << 40))
+			return -EFBIG;
+		cap *= 2;
+	}
+	d = mm_alloc(cap, 1);
+	if (!d)
+		return -ENOSPC_LIBOS;
+	if (t->data) {
+		memcpy(d, t->data, t->size);
+		mm_free(t->data, t->cap);
+	}
+	t->data = d;
+	t->cap = cap;
+	return 0;
+}
+
+static long tmp_open(const char *name, uint64_t flags)
+{
+	int i = tmp_find(name), fd = free_fd();
+
+	if (fd < 0)
+		return fd;
+	if (str_len(name) >= sizeof(tmps[0].name))
+		return -ENAMETOOLONG;
+	if (i >= 0 && (flags & O_CREAT) && (flags & O_EXCL))
+		return -EEXIST;
+	if (i < 0) {
+		if (!(flags & O_CREAT))
+			return -ENOENT;
+		for (i = 0; i < MAX_TMP && tmps[i].used; i++)
+			;
+		if (i == MAX_TMP)
+			return -ENOSPC_LIBOS;
+		memset(&tmps[i], 0, sizeof(tmps[i]));
+		tmps[i].used = 1;
+		str_lcpy(tmps[i].name, name, sizeof(tmps[i].name));
+	}
+	if ((flags & O_TRUNC) && (flags & O_ACCMODE))
+		tmps[i].size = 0;
+	tmps[i].refs++;
+	fds[fd] = (struct ofile){
+		.kind = F_TMP, .cloexec = !!(flags & O_CLOEXEC), .tmp = i, .flags = (int)flags
+	};
+	return fd;
+}
+
 static long do_open(int64_t dirfd, uint64_t upath, uint64_t flags)
 {
 	char path[PATH_MAX];
@@ -298,6 +402,8 @@ static long do_open(int64_t dirfd, uint64_t upath, uint64_t flags)
 	ret = resolve(dirfd, upath, path, sizeof(path));
 	if (ret < 0)
 		return ret;
+	if (tmp_name(path))
+		return tmp_open(tmp_name(path), flags);
 	ret = find_trusted(path, (uint8_t[32]){ 0 }, &size);
 	if (ret < 0 && is_dir(path)) {
 		if ((flags & O_ACCMODE) != 0 || (flags & (O_CREAT | O_TRUNC)))
@@ -343,6 +449,33 @@ struct dirent64 {
 	char name[];
 };
 
+static long tmp_getdents(struct ofile *f, uint64_t buf, uint64_t count)
+{
+	uint64_t done = 0;
+
+	for (; f->off < MAX_TMP; f->off++) {
+		struct tmpfile *t = &tmps[f->off];
+		size_t n = str_len(t->name);
+		size_t reclen = (sizeof(struct dirent64) + n + 1 + 7) & ~7UL;
+		struct dirent64 *d = (struct dirent64 *)(buf + done);
+
+		if (!t->used || !t->name[0])
+			continue;
+		if (done + reclen > count)
+			break;
+		d->ino = 3000 + f->off;
+		d->off = (int64_t)f->off + 1;
+		d->reclen = (uint16_t)reclen;
+		d->type = 8;
+		memcpy(d->name, t->name, n);
+		memset(d->name + n, 0, reclen - sizeof(*d) - n);
+		done += reclen;
+	}
+	if (!done && f->off < MAX_TMP)
+		return -EINVAL;
+	return (long)done;
+}
+
 /*
  * The next names below the directory, from the (sorted) manifest: entries
  * sharing a first component are adjacent, so a repeated name is skipped by
@@ -361,6 +494,8 @@ static long do_getdents(int64_t fd, uint64_t buf, uint64_t count)
 	if (!user_ok(buf, count))
 		return -EFAULT;
 	dir = (const char *)f->data;
+	if (str_eq(dir, "/tmp"))
+		return tmp_getdents(f, buf, count);
 	dl = str_eq(dir, "/") ? 0 : str_len(dir);
 	for (l = libos_manifest.text + f->off; *l;) {
 		const char *e = line_end(l), *p = line_path(l, e, &n), *name, *end;
@@ -418,6 +553,8 @@ static long do_close(int64_t fd)
 		return -EBADF;
 	if (f->kind == F_TRUSTED || f->kind == F_DIR)
 		mm_free(f->data, f->size ? f->size : 1);
+	if (f->kind == F_TMP)
+		tmp_put(f->tmp);
 	f->kind = F_FREE;
 	return 0;
 }
@@ -467,12 +604,42 @@ static long do_read(int64_t fd, uint64_t buf, uint64_t len, int64_t pos)
 	}
 	if (f->kind == F_DIR)
 		return -EISDIR;
+	if (f->kind == F_TMP) {
+		if ((f->flags & O_ACCMODE) == 1)
+			return -EBADF;
+		f->data = tmps[f->tmp].data;
+		f->size = tmps[f->tmp].size;
+	}
 	off = pos >= 0 ? (uint64_t)pos : f->off;
 	if (off >= f->size)
 		return 0;
 	if (len > f->size - off)
 		len = f->size - off;
 	memcpy((void *)buf, f->data + off, len);
+	if (pos < 0)
+		f->off = off + len;
+	return (long)len;
+}
+
+static long tmp_write(struct ofile *f, uint64_t buf, uint64_t len, int64_t pos)
+{
+	struct tmpfile *t = &tmps[f->tmp];
+	uint64_t off;
+	int ret;
+
+	if ((f->flags & O_ACCMODE) == 0)
+		return -EBADF;
+	off = pos >= 0 ? (uint64_t)pos : (f->flags & O_APPEND) ? t->size : f->off;
+	if (off + len < off)
+		return -EFBIG;
+	ret = tmp_reserve(t, off + len);
+	if (ret < 0)
+		return ret;
+	if (off > t->size)
+		memset(t->data + t->size, 0, off - t->size);
+	memcpy(t->data + off, (const void *)buf, len);
+	if (off + len > t->size)
+		t->size = off + len;
 	if (pos < 0)
 		f->off = off + len;
 	return (long)len;
@@ -486,6 +653,8 @@ static long do_write(int64_t fd, uint64_t buf, uint64_t len)
 		return -EBADF;
 	if (!user_ok(buf, len))
 		return -EFAULT;
+	if (f->kind == F_TMP)
+		return tmp_write(f, buf, len, -1);
 	if (f->kind != F_STDIO || fd == 0)
 		return -EBADF;
 	return host_write((int)fd, (const uint8_t *)buf, len);
@@ -541,6 +710,11 @@ static long fill_stat(struct ofile *f, uint64_t ino, uint64_t out)
 	if (f->kind == F_STDIO) {
 		st.mode = S_IFIFO | 0600; /* what the host gives without a terminal */
 		st.dev = 0xc;
+	} else if (f->kind == F_TMP) {
+		st.mode = S_IFREG | 0644;
+		st.size = (int64_t)tmps[f->tmp].size;
+		st.blocks = (int64_t)((tmps[f->tmp].size + 511) / 512);
+		st.dev = 0x2b;
 	} else if (f->kind == F_DIR) {
 		st.mode = S_IFDIR | 0555;
 		st.nlink = 2;
@@ -566,6 +740,15 @@ static long do_stat_path(int64_t dirfd, uint64_t upath, uint64_t out)
 
 	if (ret < 0)
 		return ret;
+	if (tmp_name(path)) {
+		int i = tmp_find(tmp_name(path));
+
+		if (i < 0)
+			return -ENOENT;
+		f.kind = F_TMP;
+		f.tmp = i;
+		return fill_stat(&f, 3000 + (uint64_t)i, out);
+	}
 	ret = find_trusted(path, h, &f.size);
 	if (ret < 0 && is_dir(path)) {
 		f.kind = F_DIR;
@@ -589,7 +772,9 @@ static long do_lseek(int64_t fd, int64_t off, int64_t whence)
 		f->off = 0; /* rewinddir */
 		return 0;
 	}
-	if (f->kind != F_TRUSTED)
+	if (f->kind == F_TMP)
+		f->size = tmps[f->tmp].size;
+	else if (f->kind != F_TRUSTED)
 		return -ESPIPE;
 	if (whence == 0)
 		base = 0;
@@ -624,6 +809,29 @@ static long do_readlink(uint64_t upath, uint64_t buf, uint64_t len)
 	return (long)n;
 }
 
+static long do_unlink(int64_t dirfd, uint64_t upath)
+{
+	char path[PATH_MAX];
+	uint64_t size;
+	int ret = resolve(dirfd, upath, path, sizeof(path)), i;
+
+	if (ret < 0)
+		return ret;
+	if (tmp_name(path)) {
+		i = tmp_find(tmp_name(path));
+		if (i < 0)
+			return -ENOENT;
+		tmps[i].name[0] = 0;
+		tmps[i].refs++;
+		tmp_put(i); /* freed now unless open */
+		return 0;
+	}
+	ret = find_trusted(path, (uint8_t[32]){ 0 }, &size);
+	if (ret < 0 && !is_dir(path))
+		return ret;
+	return -EROFS;
+}
+
 static long do_access(int64_t dirfd, uint64_t upath, uint64_t mode)
 {
 	char path[PATH_MAX];
@@ -632,18 +840,24 @@ static long do_access(int64_t dirfd, uint64_t upath, uint64_t mode)
 
 	if (ret < 0)
 		return ret;
+	if (tmp_name(path))
+		return tmp_find(tmp_name(path)) < 0 ? -ENOENT : 0;
 	ret = find_trusted(path, (uint8_t[32]){ 0 }, &size);
 	if (ret < 0 && !is_dir(path))
 		return ret;
-	return (mode & 2) ? -EROFS : 0;
+	return (mode & 2) && !str_eq(path, "/tmp") ? -EROFS : 0;
 }
 
 int file_mmap_copy(int fd, uint64_t off, void *dst, uint64_t len)
 {
 	struct ofile *f = get_fd(fd);
 
-	if (!f || f->kind != F_TRUSTED)
+	if (f && f->kind == F_TMP) {
+		f->data = tmps[f->tmp].data;
+		f->size = tmps[f->tmp].size;
+	} else if (!f || f->kind != F_TRUSTED) {
 		return -EBADF;
+	}
 	if (off < f->size)
 		memcpy(dst, f->data + off, f->size - off < len ? f->size - off : len);
 	return 0;
@@ -683,6 +897,41 @@ long fs_syscall(long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, int
 		return do_rwv((int64_t)a0, a1, a2, 1);
 	case 21: /* access */
 		return do_access(AT_FDCWD, a0, a1);
+	case 87: /* unlink */
+		return do_unlink(AT_FDCWD, a0);
+	case 263: /* unlinkat */
+		return (a2 & 0x200) ? -EROFS : do_unlink((int64_t)a0, a1);
+	case 77: /* ftruncate */
+		f = get_fd((int64_t)a0);
+		if (!f)
+			return -EBADF;
+		if (f->kind != F_TMP || (f->flags & O_ACCMODE) == 0)
+			return -EINVAL;
+		if ((int64_t)a1 < 0)
+			return -EINVAL;
+		if (a1 > tmps[f->tmp].size) {
+			int ret = tmp_reserve(&tmps[f->tmp], a1);
+
+			if (ret < 0)
+				return ret;
+			memset(tmps[f->tmp].data + tmps[f->tmp].size, 0, a1 - tmps[f->tmp].size);
+		}
+		tmps[f->tmp].size = a1;
+		return 0;
+	case 74: /* fsync */
+	case 75: /* fdatasync */
+		return get_fd((int64_t)a0) ? 0 : -EBADF;
+	case 18: /* pwrite64 */
+		f = get_fd((int64_t)a0);
+		if (!f)
+			return -EBADF;
+		if (f->kind != F_TMP)
+			return f->kind == F_STDIO ? -ESPIPE : -EBADF;
+		if ((int64_t)a3 < 0)
+			return -EINVAL;
+		if (!user_ok(a1, a2))
+			return -EFAULT;
+		return tmp_write(f, a1, a2, (int64_t)a3);
 	case 217: /* getdents64 */
 		return do_getdents((int64_t)a0, a1, a2);
 	case 72: /* fcntl */

@@ -42,6 +42,7 @@
 #define ERANGE	     34
 #define ENAMETOOLONG 36
 #define ENOSYS	     38
+#define ENOSPC_LIBOS 28
 
 struct exit_pair {
 	uint64_t reason;
