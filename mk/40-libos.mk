@@ -52,3 +52,14 @@ $(RUNE_IMAGE): $(RUNE_IMAGE_OBJS) $(TEEIMAGE_LIB) $(SGX_LIB) $(COMMON_OBJS) | $(
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(RUNE_IMAGE_OBJS) $(TEEIMAGE_LIB) $(SGX_LIB) $(COMMON_OBJS) \
 		-ljansson -lcrypto -lpthread
+
+# The Iago test: the enclave's OCALL return paths, built for the host with a
+# mock host (tests/libos/test_ocall_iago.c).
+LIBOS_IAGO := $(BUILD)/tests/libos-iago
+LIBOS_IAGO_SRCS := tests/libos/test_ocall_iago.c src/libos/encl/fs.c src/libos/encl/lib.c \
+	src/libos/encl/mm.c src/libos/encl/syscall.c
+UNIT_TESTS += $(LIBOS_IAGO)
+
+$(LIBOS_IAGO): $(LIBOS_IAGO_SRCS) src/libos/encl/libos.h src/libos/libos_abi.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O1 -g -Isrc $(WARNFLAGS) -fno-builtin -fno-stack-protector -o $@ $(LIBOS_IAGO_SRCS)
