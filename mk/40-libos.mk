@@ -63,3 +63,13 @@ UNIT_TESTS += $(LIBOS_IAGO)
 $(LIBOS_IAGO): $(LIBOS_IAGO_SRCS) src/libos/encl/libos.h src/libos/libos_abi.h
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O1 -g -Isrc $(WARNFLAGS) -fno-builtin -fno-stack-protector -o $@ $(LIBOS_IAGO_SRCS)
+
+# The LibOS enclave's ioctl sequence through the driver backend's ops seam.
+LIBOS_DRIVER_TEST := $(BUILD)/tests/libos-driver
+UNIT_TESTS += $(LIBOS_DRIVER_TEST)
+DEPFILES += $(BUILD)/obj/tests/libos/test_libos_driver.d
+
+$(LIBOS_DRIVER_TEST): $(BUILD)/obj/tests/libos/test_libos_driver.o $(TEEIMAGE_LIB) $(SGX_LIB) \
+		$(COMMON_OBJS) | $(LIBOS_ELF)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(TEEIMAGE_LIB) $(SGX_LIB) $(COMMON_OBJS) -lcrypto -lpthread
