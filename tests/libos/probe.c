@@ -3,7 +3,7 @@
  * A workload for the LibOS tests, built static (musl and glibc) and run
  * both natively and in the enclave; the outputs must be identical.
  *   probe [args|env NAME|cat FILE|exit N|crash|malloc N|time|abort|sleep MS|spin|stderr|ls DIR|stat PATH|
- *          write PATH TEXT|append PATH TEXT|unlink PATH]...
+ *          write PATH TEXT|append PATH TEXT|unlink PATH|signals|segv-handler]...
  * Each command prints one or more lines; errors print "NAME: strerror".
  */
 #include <dirent.h>
@@ -35,6 +35,44 @@ static void cat(const char *path)
 	if (lseek(fd, 2, SEEK_SET) == 2 && read(fd, buf, 3) == 3)
 		printf("at 2: %.3s\n", buf);
 	close(fd);
+}
+
+static volatile sig_atomic_t caught;
+
+static void on_signal(int sig)
+{
+	caught = sig;
+}
+
+static void on_segv(int sig, siginfo_t *si, void *uc)
+{
+	(void)si;
+	(void)uc;
+	printf("SIGSEGV handler: signal %d\n", sig);
+	fflush(stdout);
+	_exit(42);
+}
+
+/* raise() with a handler, with the signal blocked then unblocked, ignored. */
+static void signals(void)
+{
+	sigset_t set;
+
+	signal(SIGUSR1, on_signal);
+	raise(SIGUSR1);
+	printf("caught %d\n", (int)caught);
+	caught = 0;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR2);
+	signal(SIGUSR2, on_signal);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	raise(SIGUSR2);
+	printf("blocked: caught %d\n", (int)caught);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	printf("unblocked: caught %d\n", (int)caught);
+	signal(SIGUSR1, SIG_IGN);
+	raise(SIGUSR1);
+	printf("ignored: still here\n");
 }
 
 static int cmp(const void *a, const void *b)
@@ -142,6 +180,14 @@ int main(int argc, char **argv)
 						? "ok"
 						: "bad");
 		} else if (!strcmp(c, "crash")) {
+			fflush(stdout);
+			*(volatile int *)8 = 1;
+		} else if (!strcmp(c, "signals")) {
+			signals();
+		} else if (!strcmp(c, "segv-handler")) {
+			struct sigaction sa = { .sa_sigaction = on_segv, .sa_flags = SA_SIGINFO };
+
+			sigaction(SIGSEGV, &sa, NULL);
 			fflush(stdout);
 			*(volatile int *)8 = 1;
 		} else if (!strcmp(c, "abort")) {

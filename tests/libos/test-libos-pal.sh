@@ -114,6 +114,8 @@ for libc in musl glibc; do
 	run_pal "$R" /bin/probe crash
 	check "$libc: a crash is exit 139 with one line" \
 		test "$RC" == 139 -a "$(echo "$ERR" | grep -c 'killed by signal 11')" == 1
+	same "$libc: signals to self: handler, blocked then unblocked, ignored" "$R" "$probe" signals
+	same "$libc: a SIGSEGV handler runs (exit 42 from it)" "$R" "$probe" segv-handler
 	run_pal "$R" /bin/probe abort
 	check "$libc: abort() is exit 134" test "$RC" == 134
 

@@ -159,7 +159,7 @@ int main(void)
 	rng = 0x9e3779b97f4a7c15ULL;
 	for (int iter = 0; iter < 20000; iter++) {
 		struct ssa_gpr g = { 0 };
-		int exited = 0, status = 0, handled;
+		int exited = 0, status = 0, handled, replaced = 0;
 		long fd, n, total = 0;
 
 		evil = iter < 100 ? 0 : 1 + (int)(rnd() % 8);
@@ -181,7 +181,7 @@ int main(void)
 		g.rax = 228;
 		g.rdi = 1;
 		g.rsi = (uint64_t)ts;
-		if ((long)libos_syscall(&g, &exited, &status) == 0) {
+		if ((long)libos_syscall(&g, &exited, &status, &replaced) == 0) {
 			if (ts[1] < 0 || ts[1] >= 1000000000 || ts[0] < 0 || ts[0] < last_sec ||
 			    (ts[0] == last_sec && ts[1] < last_nsec))
 				bad_time++;

@@ -79,11 +79,9 @@ int main(int argc, char **argv)
 	pal_destroy_fn destroy;
 	pthread_t th;
 	void *h;
-	const char **env = calloc(argc + 1, sizeof(char *));
+	static const char *env[256];
 	int nenv = 0;
 
-	if (!env)
-		return 125;
 	for (; i < argc && !strncmp(argv[i], "--", 2); i++) {
 		if (!strcmp(argv[i], "--args") && i + 1 < argc)
 			args = argv[++i];
@@ -94,7 +92,7 @@ int main(int argc, char **argv)
 			report = 1;
 		} else if (!strcmp(argv[i], "--concurrent") && i + 1 < argc) {
 			concurrent = atoi(argv[++i]);
-		} else if (!strcmp(argv[i], "--env") && i + 1 < argc) {
+		} else if (!strcmp(argv[i], "--env") && i + 1 < argc && nenv < 255) {
 			env[nenv++] = argv[++i];
 		} else if (!strcmp(argv[i], "--log-level") && i + 1 < argc) {
 			attr.attr_v1.log_level = argv[++i];

@@ -119,7 +119,9 @@ long fs_syscall(long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, int
 int file_mmap_copy(int fd, uint64_t off, void *dst, uint64_t len);
 
 /* syscall.c */
-long libos_syscall(struct ssa_gpr *g, int *exited, int *status);
+long libos_syscall(struct ssa_gpr *g, int *exited, int *status, int *regs_replaced);
+void libos_signals(struct ssa_gpr *g, int *exited, int *status);
+int libos_fault_signal(struct ssa_gpr *g, int sig);
 
 /* elf.c */
 int elf_load_and_stack(const char *path, const char *const *argv, int argc, const char *const *envp,

@@ -365,21 +365,29 @@ struct exit_pair libos_exception(uint64_t cssa)
 		const uint8_t *p = (const uint8_t *)g->rip;
 
 		if (p[0] == 0x0f && p[1] == 0x05) {
-			int exited = 0, status = 0;
+			int exited = 0, status = 0, replaced = 0;
 			uint64_t rip = g->rip + 2;
+			long r = libos_syscall(g, &exited, &status, &replaced);
 
-			g->rax = (uint64_t)libos_syscall(g, &exited, &status);
 			if (exited)
 				return done(status);
-			g->rcx = rip;
-			g->r11 = g->rflags;
-			g->rip = rip;
+			if (!replaced) { /* rt_sigreturn loaded a whole context */
+				g->rax = (uint64_t)r;
+				g->rcx = rip;
+				g->r11 = g->rflags;
+				g->rip = rip;
+			}
+			libos_signals(g, &exited, &status);
+			if (exited)
+				return done(status);
 			return (struct exit_pair){ LIBOS_EXIT_RESUME, 0 };
 		}
 		if (emulate_insn(g, p) == 0)
 			return (struct exit_pair){ LIBOS_EXIT_RESUME, 0 };
 	}
 	sig = signal_of(vector);
+	if (app_code(g->rip, 1) && libos_fault_signal(g, sig) == 0)
+		return (struct exit_pair){ LIBOS_EXIT_RESUME, 0 };
 	log_err("%s: killed by signal %d (exception vector %u at 0x%lx)", libos_manifest.entrypoint,
 		sig, vector, g->rip);
 	return done(128 + sig);

@@ -168,32 +168,163 @@ static long do_rlimit(uint64_t res, uint64_t old)
 	return 0;
 }
 
-/* A signal to ourselves: its default action, or (handlers) not yet. */
-static long self_signal(uint64_t sig, int *exited, int *status)
-{
-	uint64_t h;
+#define SA_SIGINFO   4
+#define SA_ONSTACK   0x08000000
+#define SA_RESTORER  0x04000000
+#define SA_NODEFER   0x40000000
+#define SA_RESETHAND 0x80000000
+#define SIGBIT(s)    (1ULL << ((s)-1))
+#define UNBLOCKABLE  (SIGBIT(9) | SIGBIT(19))
 
+static uint64_t pending;
+
+/* Ignored by default: SIGCHLD, SIGCONT, SIGURG, SIGWINCH. */
+static int default_ignored(uint64_t sig)
+{
+	return sig == 17 || sig == 18 || sig == 23 || sig == 28;
+}
+
+/*
+ * The kernel's rt_sigframe: the return address (sa_restorer), a ucontext
+ * (uc_flags, uc_link, uc_stack, the sigcontext as glibc's gregs, the mask)
+ * and a siginfo; room is left for libc's bigger ucontext_t. No FP state is
+ * saved (fpstate NULL): handlers of synchronous signals may clobber vector
+ * registers, as any call may.
+ */
+struct sigframe {
+	uint64_t pretcode;
+	uint64_t uc_flags, uc_link;
+	uint64_t ss_sp, ss_flags, ss_size;
+	uint64_t gregs
+	    [23]; /* R8..R15 RDI RSI RBP RBX RDX RAX RCX RSP RIP EFL CSGSFS ERR TRAPNO OLDMASK CR2 */
+	uint64_t fpstate, reserved1[8];
+	uint64_t uc_sigmask;
+	uint8_t libc_room[1024];
+	uint8_t info[128];
+};
+
+/* Redirects the workload in g to the handler of sig; 0, or -1 if it cannot run one. */
+static int deliver(struct ssa_gpr *g, uint64_t sig, int code, uint64_t addr)
+{
+	struct ksigaction *a = &sigactions[sig - 1];
+	uint64_t sp = g->rsp - 128, ss_sp, ss_size;
+	struct sigframe *f;
+
+	if (!(a->flags & SA_RESTORER))
+		return -1;
+	memcpy(&ss_sp, altstack, 8);
+	memcpy(&ss_size, altstack + 16, 8);
+	if ((a->flags & SA_ONSTACK) && ss_size && !(g->rsp > ss_sp && g->rsp <= ss_sp + ss_size))
+		sp = ss_sp + ss_size;
+	sp = ((sp - sizeof(*f)) & ~15ULL) - 8;
+	if (!user_ok(sp, sizeof(*f)))
+		return -1;
+	f = (struct sigframe *)sp;
+	memset(f, 0, sizeof(*f));
+	f->pretcode = a->restorer;
+	memcpy(&f->ss_sp, altstack, 24);
+	uint64_t regs[18] = { g->r8,  g->r9,  g->r10, g->r11, g->r12, g->r13,
+			      g->r14, g->r15, g->rdi, g->rsi, g->rbp, g->rbx,
+			      g->rdx, g->rax, g->rcx, g->rsp, g->rip, g->rflags };
+	memcpy(f->gregs, regs, sizeof(regs));
+	f->gregs[19] = 0;		  /* ERR */
+	f->gregs[20] = code > 0 ? 14 : 0; /* TRAPNO */
+	f->gregs[22] = addr;		  /* CR2 */
+	f->uc_sigmask = sigmask;
+	((int32_t *)f->info)[0] = (int32_t)sig; /* si_signo */
+	((int32_t *)f->info)[2] = code;		/* si_code: SI_TKILL (-6) or a fault's */
+	if (code <= 0)
+		((int32_t *)f->info)[4] = (int32_t)libos_mb_pid(); /* si_pid */
+	else
+		memcpy(f->info + 16, &addr, 8); /* si_addr */
+	sigmask |= a->mask | ((a->flags & SA_NODEFER) ? 0 : SIGBIT(sig));
+	sigmask &= ~UNBLOCKABLE;
+	g->rip = a->handler;
+	g->rsp = sp;
+	g->rdi = sig;
+	g->rsi = (uint64_t)f->info;
+	g->rdx = (uint64_t)&f->uc_flags;
+	g->rax = 0;
+	g->rflags &= ~0x400ULL; /* DF clear, as the ABI wants at a call */
+	if (a->flags & SA_RESETHAND)
+		a->handler = 0;
+	return 0;
+}
+
+/* rt_sigreturn: the registers and mask saved by deliver(), at RSP (the uc). */
+static int sig_return(struct ssa_gpr *g)
+{
+	struct sigframe *f = (struct sigframe *)(g->rsp - 8);
+	uint64_t r[18];
+
+	if (!user_ok((uint64_t)f, sizeof(*f)))
+		return -1;
+	memcpy(r, f->gregs, sizeof(r));
+	g->r8 = r[0], g->r9 = r[1], g->r10 = r[2], g->r11 = r[3], g->r12 = r[4];
+	g->r13 = r[5], g->r14 = r[6], g->r15 = r[7], g->rdi = r[8], g->rsi = r[9];
+	g->rbp = r[10], g->rbx = r[11], g->rdx = r[12], g->rax = r[13], g->rcx = r[14];
+	g->rsp = r[15], g->rip = r[16];
+	/* Only the flags user code may set (arithmetic, DF, AC, ID...) come back. */
+	g->rflags = (g->rflags & ~0x254dd5ULL) | (r[17] & 0x254dd5ULL);
+	sigmask = f->uc_sigmask & ~UNBLOCKABLE;
+	return 0;
+}
+
+/* The default action of sig: 0 (ignored) or exit with 128+sig. */
+static void default_action(uint64_t sig, int *exited, int *status)
+{
+	if (default_ignored(sig))
+		return;
+	log_err("%s: killed by signal %lu", libos_manifest.entrypoint, sig);
+	*exited = 1;
+	*status = 128 + (int)sig;
+}
+
+/* A signal to ourselves: pending until it can be acted on. */
+static long self_signal(uint64_t sig)
+{
 	if (sig == 0)
 		return 0;
 	if (sig > NSIG)
 		return -EINVAL;
-	h = sigactions[sig - 1].handler;
-	if (h == 1) /* SIG_IGN */
-		return 0;
-	if (h == 0) {
-		/* Default: SIGCHLD, SIGURG, SIGWINCH, SIGCONT are ignored, the rest terminate. */
-		if (sig == 17 || sig == 23 || sig == 28 || sig == 18)
-			return 0;
-		log_err("%s: killed by signal %lu", libos_manifest.entrypoint, sig);
-		*exited = 1;
-		*status = 128 + (int)sig;
-		return 0;
-	}
-	log_err("signal %lu to a handler: not supported yet", sig);
-	return -ENOSYS;
+	pending |= SIGBIT(sig);
+	return 0;
 }
 
-long libos_syscall(struct ssa_gpr *g, int *exited, int *status)
+/*
+ * After a system call: the lowest pending unblocked signal is acted on:
+ * ignored, the default action, or its handler (one per return, as Linux).
+ */
+void libos_signals(struct ssa_gpr *g, int *exited, int *status)
+{
+	uint64_t ready = pending & ~(sigmask & ~UNBLOCKABLE);
+
+	for (uint64_t sig = 1; ready && sig <= NSIG; sig++) {
+		uint64_t h;
+
+		if (!(ready & SIGBIT(sig)))
+			continue;
+		pending &= ~SIGBIT(sig);
+		h = sigactions[sig - 1].handler;
+		if (h == 1 || (h == 0 && default_ignored(sig)))
+			continue;
+		if (h == 0 || deliver(g, sig, -6, 0) < 0)
+			default_action(sig, exited, status);
+		return;
+	}
+}
+
+/* A fault the workload may handle: 0 if its handler now runs. */
+int libos_fault_signal(struct ssa_gpr *g, int sig)
+{
+	uint64_t h = sigactions[sig - 1].handler;
+
+	if (h == 0 || h == 1 || (sigmask & SIGBIT(sig)))
+		return -1;
+	return deliver(g, (uint64_t)sig, 1, 0);
+}
+
+long libos_syscall(struct ssa_gpr *g, int *exited, int *status, int *regs_replaced)
 {
 	uint64_t a0 = g->rdi, a1 = g->rsi, a2 = g->rdx, a3 = g->r10, a4 = g->r8, a5 = g->r9;
 	long nr = (long)g->rax, r;
@@ -235,13 +366,31 @@ long libos_syscall(struct ssa_gpr *g, int *exited, int *status)
 		*status = (int)(a0 & 0xff);
 		return 0;
 	case 62: /* kill */
-		if ((int64_t)a0 != libos_mb_pid() && a0 != 0)
+		if ((int64_t)a0 != libos_mb_pid() && a0 != 0 && (int64_t)a0 != -1)
 			return -ESRCH;
-		return self_signal(a1, exited, status);
+		return self_signal(a1);
 	case 200: /* tkill */
-		return self_signal(a1, exited, status);
+		if ((int64_t)a0 != libos_mb_pid())
+			return -ESRCH;
+		return self_signal(a1);
 	case 234: /* tgkill */
-		return self_signal(a2, exited, status);
+		if ((int64_t)a0 != libos_mb_pid() || (int64_t)a1 != libos_mb_pid())
+			return -ESRCH;
+		return self_signal(a2);
+	case 15: /* rt_sigreturn */
+		if (sig_return(g) < 0) {
+			log_err("%s: bad signal frame", libos_manifest.entrypoint);
+			*exited = 1;
+			*status = 128 + 11;
+			return 0;
+		}
+		*regs_replaced = 1;
+		return 0;
+	case 127: /* rt_sigpending */
+		if (!user_ok(a0, 8))
+			return -EFAULT;
+		*(uint64_t *)a0 = pending & sigmask;
+		return 0;
 	case 63:
 		return do_uname(a0);
 	case 96: /* gettimeofday */
