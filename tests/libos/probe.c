@@ -3,7 +3,7 @@
  * A workload for the LibOS tests, built static (musl and glibc) and run
  * both natively and in the enclave; the outputs must be identical.
  *   probe [args|env NAME|cat FILE|exit N|crash|malloc N|time|abort|sleep MS|spin|stderr|ls DIR|stat PATH|
- *          write PATH TEXT|append PATH TEXT|unlink PATH|signals|segv-handler]...
+ *          write PATH TEXT|append PATH TEXT|unlink PATH|signals|segv-handler|stdin]...
  * Each command prints one or more lines; errors print "NAME: strerror".
  */
 #include <dirent.h>
@@ -182,6 +182,15 @@ int main(int argc, char **argv)
 		} else if (!strcmp(c, "crash")) {
 			fflush(stdout);
 			*(volatile int *)8 = 1;
+		} else if (!strcmp(c, "stdin")) {
+			char buf[100];
+			size_t n, total = 0;
+
+			while ((n = fread(buf, 1, sizeof(buf), stdin)) > 0) {
+				fwrite(buf, 1, n, stdout);
+				total += n;
+			}
+			printf("stdin: %zu bytes\n", total);
 		} else if (!strcmp(c, "signals")) {
 			signals();
 		} else if (!strcmp(c, "segv-handler")) {

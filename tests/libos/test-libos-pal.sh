@@ -116,6 +116,8 @@ for libc in musl glibc; do
 		test "$RC" == 139 -a "$(echo "$ERR" | grep -c 'killed by signal 11')" == 1
 	same "$libc: signals to self: handler, blocked then unblocked, ignored" "$R" "$probe" signals
 	same "$libc: a SIGSEGV handler runs (exit 42 from it)" "$R" "$probe" segv-handler
+	OUT=$(seq 1 2000 | timeout -k 2 20 "$PAL_HOST" --args "root=$R" "$LIBOS_PAL" /bin/probe stdin 2>/dev/null)
+	check "$libc: stdin through the host (read OCALLs)" test "$OUT" == "$(seq 1 2000; echo 'stdin: 8893 bytes')"
 	run_pal "$R" /bin/probe abort
 	check "$libc: abort() is exit 134" test "$RC" == 134
 
