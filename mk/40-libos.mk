@@ -73,3 +73,12 @@ $(LIBOS_DRIVER_TEST): $(BUILD)/obj/tests/libos/test_libos_driver.o $(TEEIMAGE_LI
 		$(COMMON_OBJS) | $(LIBOS_ELF)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(TEEIMAGE_LIB) $(SGX_LIB) $(COMMON_OBJS) -lcrypto -lpthread
+
+# A hostile host for the LibOS enclave (tests/libos/test-libos-hostile.sh).
+LIBOS_HOSTILE := $(BUILD)/tests-bin/libos-hostile-host
+DEPFILES += $(BUILD)/obj/tests/libos/hostile-host.d
+all: $(LIBOS_HOSTILE)
+
+$(LIBOS_HOSTILE): $(BUILD)/obj/tests/libos/hostile-host.o $(TEEIMAGE_LIB) $(SGX_LIB) $(COMMON_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(TEEIMAGE_LIB) $(SGX_LIB) $(COMMON_OBJS) -lcrypto -lpthread

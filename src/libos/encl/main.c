@@ -356,6 +356,12 @@ struct exit_pair libos_exception(uint64_t cssa)
 	if (!(g->exitinfo & (1U << 31)))
 		return (struct exit_pair){ LIBOS_EXIT_RESUME, 0 }; /* an interrupt: go on */
 	vector = g->exitinfo & 0xff;
+	/*
+	 * Consumed: a host that enters for this exception again (instead of
+	 * ERESUMEing) finds nothing to handle, so it cannot replay a system call.
+	 * The CPU writes EXITINFO afresh at the next AEX.
+	 */
+	g->exitinfo &= ~(1U << 31);
 	if (g->rip >= libos_base && g->rip < (uint64_t)__encl_end) {
 		log_err("internal fault: vector %u at LibOS offset 0x%lx", vector,
 			g->rip - libos_base);
