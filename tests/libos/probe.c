@@ -3,7 +3,7 @@
  * A workload for the LibOS tests, built static (musl and glibc) and run
  * both natively and in the enclave; the outputs must be identical.
  *   probe [args|env NAME|cat FILE|exit N|crash|malloc N|time|abort|sleep MS|spin|stderr|ls DIR|stat PATH|
- *          write PATH TEXT|append PATH TEXT|unlink PATH|signals|segv-handler|stdin]...
+ *          write PATH TEXT|append PATH TEXT|unlink PATH|signals|segv-handler|stdin|cd DIR|yes]...
  * Each command prints one or more lines; errors print "NAME: strerror".
  */
 #include <dirent.h>
@@ -182,6 +182,18 @@ int main(int argc, char **argv)
 		} else if (!strcmp(c, "crash")) {
 			fflush(stdout);
 			*(volatile int *)8 = 1;
+		} else if (!strcmp(c, "cd") && i + 1 < argc) {
+			char buf[256];
+
+			if (chdir(argv[++i]) < 0)
+				printf("chdir %s: %s\n", argv[i], strerror(errno));
+			printf("cwd %s\n", getcwd(buf, sizeof(buf)) ? buf : strerror(errno));
+		} else if (!strcmp(c, "yes")) {
+			/* until stdout breaks (SIGPIPE) */
+			for (;;)
+				if (printf("y\n") < 0 || fflush(stdout) != 0)
+					break;
+			fprintf(stderr, "stdout broke without SIGPIPE\n");
 		} else if (!strcmp(c, "stdin")) {
 			char buf[100];
 			size_t n, total = 0;

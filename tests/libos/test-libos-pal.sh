@@ -118,6 +118,14 @@ for libc in musl glibc; do
 	same "$libc: a SIGSEGV handler runs (exit 42 from it)" "$R" "$probe" segv-handler
 	OUT=$(seq 1 2000 | timeout -k 2 20 "$PAL_HOST" --args "root=$R" "$LIBOS_PAL" /bin/probe stdin 2>/dev/null)
 	check "$libc: stdin through the host (read OCALLs)" test "$OUT" == "$(seq 1 2000; echo 'stdin: 8893 bytes')"
+	cdcmds=(cd /data cat file cd sub ls . cd .. cd /nope cd /data/file cd / cat data/sub/inner)
+	run_pal "$R" /bin/probe "${cdcmds[@]}"
+	NOUT=$(chroot "$R" /bin/probe "${cdcmds[@]}")
+	check "$libc: chdir/getcwd and relative paths as native (chroot)" test -n "$NOUT" -a "$OUT" == "$NOUT"
+	timeout -k 2 20 "$PAL_HOST" --args "root=$R" "$LIBOS_PAL" /bin/probe yes 2>"$T/err" | head -1 >"$T/out"
+	rc=${PIPESTATUS[0]}
+	check "$libc: a broken stdout is SIGPIPE (141), as native" \
+		test "$(cat "$T/out")" == y -a "$rc" == 141 -a "$(grep -c 'without SIGPIPE' "$T/err")" == 0
 	run_pal "$R" /bin/probe abort
 	check "$libc: abort() is exit 134" test "$RC" == 134
 

@@ -202,10 +202,13 @@ int fs_normalize(const char *in, char *out, size_t n)
 	return 0;
 }
 
+/* The working directory (chdir/fchdir), normalised; "/" at start. */
+static char cwd[PATH_MAX] = "/";
+
 static int user_path(uint64_t p, char *out, size_t n)
 {
 	char tmp[PATH_MAX];
-	size_t i;
+	size_t i, cl = str_len(cwd);
 
 	for (i = 0; i < sizeof(tmp); i++) {
 		if (!user_ok(p + i, 1))
@@ -218,6 +221,13 @@ static int user_path(uint64_t p, char *out, size_t n)
 		return -ENAMETOOLONG;
 	if (!tmp[0])
 		return -ENOENT;
+	if (tmp[0] != '/') { /* relative to the working directory */
+		if (cl + 1 + i + 1 > sizeof(tmp))
+			return -ENAMETOOLONG;
+		memmove(tmp + cl + 1, tmp, i + 1);
+		memcpy(tmp, cwd, cl);
+		tmp[cl] = '/';
+	}
 	return fs_normalize(tmp, out, n);
 }
 
@@ -569,6 +579,8 @@ static long host_write(int fd, const uint8_t *p, uint64_t len)
 
 		memcpy((void *)libos_mb->buf, p + done, n);
 		r = ocall(LIBOS_OCALL_WRITE, fd, 0, n);
+		if (r == -EPIPE)
+			libos_raise(13); /* SIGPIPE, as the kernel would */
 		if (r < 0 || (uint64_t)r > n)
 			return done ? (long)done : (r < 0 && r >= -4095 ? r : -EIO);
 		done += (uint64_t)r;
@@ -863,6 +875,7 @@ int file_mmap_copy(int fd, uint64_t off, void *dst, uint64_t len)
 	return 0;
 }
 
+/* File descriptors are ints: the upper half of the register is not theirs. */
 long fs_syscall(long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, int *handled)
 {
 	struct ofile *f;
@@ -870,39 +883,39 @@ long fs_syscall(long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, int
 	*handled = 1;
 	switch (nr) {
 	case 0: /* read */
-		return do_read((int64_t)a0, a1, a2, -1);
+		return do_read((int64_t)(int32_t)a0, a1, a2, -1);
 	case 1: /* write */
-		return do_write((int64_t)a0, a1, a2);
+		return do_write((int64_t)(int32_t)a0, a1, a2);
 	case 2: /* open */
 		return do_open(AT_FDCWD, a0, a1);
 	case 3: /* close */
-		return do_close((int64_t)a0);
+		return do_close((int64_t)(int32_t)a0);
 	case 4: /* stat */
 	case 6: /* lstat */
 		return do_stat_path(AT_FDCWD, a0, a1);
 	case 5: /* fstat */
-		f = get_fd((int64_t)a0);
+		f = get_fd((int64_t)(int32_t)a0);
 		return f ? fill_stat(f, (uint64_t)a0 + 1, a1) : -EBADF;
 	case 8: /* lseek */
-		return do_lseek((int64_t)a0, (int64_t)a1, (int64_t)a2);
+		return do_lseek((int64_t)(int32_t)a0, (int64_t)a1, (int64_t)a2);
 	case 16: /* ioctl: no terminals here */
-		return get_fd((int64_t)a0) ? -ENOTTY : -EBADF;
+		return get_fd((int64_t)(int32_t)a0) ? -ENOTTY : -EBADF;
 	case 17: /* pread64 */
 		if ((int64_t)a3 < 0)
 			return -EINVAL;
-		return do_read((int64_t)a0, a1, a2, (int64_t)a3);
+		return do_read((int64_t)(int32_t)a0, a1, a2, (int64_t)a3);
 	case 19: /* readv */
-		return do_rwv((int64_t)a0, a1, a2, 0);
+		return do_rwv((int64_t)(int32_t)a0, a1, a2, 0);
 	case 20: /* writev */
-		return do_rwv((int64_t)a0, a1, a2, 1);
+		return do_rwv((int64_t)(int32_t)a0, a1, a2, 1);
 	case 21: /* access */
 		return do_access(AT_FDCWD, a0, a1);
 	case 87: /* unlink */
 		return do_unlink(AT_FDCWD, a0);
 	case 263: /* unlinkat */
-		return (a2 & 0x200) ? -EROFS : do_unlink((int64_t)a0, a1);
+		return (a2 & 0x200) ? -EROFS : do_unlink((int64_t)(int32_t)a0, a1);
 	case 77: /* ftruncate */
-		f = get_fd((int64_t)a0);
+		f = get_fd((int64_t)(int32_t)a0);
 		if (!f)
 			return -EBADF;
 		if (f->kind != F_TMP || (f->flags & O_ACCMODE) == 0)
@@ -920,9 +933,9 @@ long fs_syscall(long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, int
 		return 0;
 	case 74: /* fsync */
 	case 75: /* fdatasync */
-		return get_fd((int64_t)a0) ? 0 : -EBADF;
+		return get_fd((int64_t)(int32_t)a0) ? 0 : -EBADF;
 	case 18: /* pwrite64 */
-		f = get_fd((int64_t)a0);
+		f = get_fd((int64_t)(int32_t)a0);
 		if (!f)
 			return -EBADF;
 		if (f->kind != F_TMP)
@@ -933,9 +946,9 @@ long fs_syscall(long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, int
 			return -EFAULT;
 		return tmp_write(f, a1, a2, (int64_t)a3);
 	case 217: /* getdents64 */
-		return do_getdents((int64_t)a0, a1, a2);
+		return do_getdents((int64_t)(int32_t)a0, a1, a2);
 	case 72: /* fcntl */
-		f = get_fd((int64_t)a0);
+		f = get_fd((int64_t)(int32_t)a0);
 		if (!f)
 			return -EBADF;
 		if (a1 == 1) /* F_GETFD */
@@ -951,27 +964,51 @@ long fs_syscall(long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, int
 		if (a1 == 4) /* F_SETFL */
 			return 0;
 		return -EINVAL;
-	case 79: /* getcwd */
-		if (a1 < 2)
+	case 79: { /* getcwd */
+		size_t n = str_len(cwd) + 1;
+
+		if (a1 < n)
 			return -ERANGE;
-		if (!user_ok(a0, 2))
+		if (!user_ok(a0, n))
 			return -EFAULT;
-		memcpy((void *)a0, "/", 2);
-		return 2;
+		memcpy((void *)a0, cwd, n);
+		return (long)n;
+	}
+	case 80: { /* chdir */
+		char path[PATH_MAX];
+		uint64_t size;
+		int ret = user_path(a0, path, sizeof(path));
+
+		if (ret < 0)
+			return ret;
+		if (!is_dir(path))
+			return find_trusted(path, (uint8_t[32]){ 0 }, &size) == 0 ? -ENOTDIR
+										  : -ENOENT;
+		str_lcpy(cwd, path, sizeof(cwd));
+		return 0;
+	}
+	case 81: /* fchdir */
+		f = get_fd((int64_t)(int32_t)a0);
+		if (!f)
+			return -EBADF;
+		if (f->kind != F_DIR)
+			return -ENOTDIR;
+		str_lcpy(cwd, (const char *)f->data, sizeof(cwd));
+		return 0;
 	case 89: /* readlink */
 		return do_readlink(a0, a1, a2);
 	case 257: /* openat */
-		return do_open((int64_t)a0, a1, a2);
+		return do_open((int64_t)(int32_t)a0, a1, a2);
 	case 262: /* newfstatat */
 		if ((a3 & AT_EMPTY_PATH) && user_ok(a1, 1) && !*(const char *)a1) {
-			f = get_fd((int64_t)a0);
+			f = get_fd((int64_t)(int32_t)a0);
 			return f ? fill_stat(f, a0 + 1, a2) : -EBADF;
 		}
-		return do_stat_path((int64_t)a0, a1, a2);
+		return do_stat_path((int64_t)(int32_t)a0, a1, a2);
 	case 267: /* readlinkat */
 		return do_readlink(a1, a2, a3);
 	case 269: /* faccessat */
-		return do_access((int64_t)a0, a1, a2);
+		return do_access((int64_t)(int32_t)a0, a1, a2);
 	}
 	*handled = 0;
 	return -ENOSYS;

@@ -43,6 +43,7 @@
 #define ENAMETOOLONG 36
 #define ENOSYS	     38
 #define ENOSPC_LIBOS 28
+#define EPIPE	     32
 
 struct exit_pair {
 	uint64_t reason;
@@ -122,6 +123,7 @@ int file_mmap_copy(int fd, uint64_t off, void *dst, uint64_t len);
 long libos_syscall(struct ssa_gpr *g, int *exited, int *status, int *regs_replaced);
 void libos_signals(struct ssa_gpr *g, int *exited, int *status);
 int libos_fault_signal(struct ssa_gpr *g, int sig);
+void libos_raise(uint64_t sig);
 
 /* elf.c */
 int elf_load_and_stack(const char *path, const char *const *argv, int argc, const char *const *envp,

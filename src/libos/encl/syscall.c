@@ -280,6 +280,13 @@ static void default_action(uint64_t sig, int *exited, int *status)
 	*status = 128 + (int)sig;
 }
 
+/* A signal the LibOS itself raises (SIGPIPE on a broken stdout). */
+void libos_raise(uint64_t sig)
+{
+	if (sig >= 1 && sig <= NSIG)
+		pending |= SIGBIT(sig);
+}
+
 /* A signal to ourselves: pending until it can be acted on. */
 static long self_signal(uint64_t sig)
 {
@@ -366,17 +373,17 @@ long libos_syscall(struct ssa_gpr *g, int *exited, int *status, int *regs_replac
 		*status = (int)(a0 & 0xff);
 		return 0;
 	case 62: /* kill */
-		if ((int64_t)a0 != libos_mb_pid() && a0 != 0 && (int64_t)a0 != -1)
+		if ((int32_t)a0 != libos_mb_pid() && (int32_t)a0 != 0 && (int32_t)a0 != -1)
 			return -ESRCH;
-		return self_signal(a1);
+		return self_signal((uint32_t)a1);
 	case 200: /* tkill */
-		if ((int64_t)a0 != libos_mb_pid())
+		if ((int32_t)a0 != libos_mb_pid())
 			return -ESRCH;
-		return self_signal(a1);
+		return self_signal((uint32_t)a1);
 	case 234: /* tgkill */
-		if ((int64_t)a0 != libos_mb_pid() || (int64_t)a1 != libos_mb_pid())
+		if ((int32_t)a0 != libos_mb_pid() || (int32_t)a1 != libos_mb_pid())
 			return -ESRCH;
-		return self_signal(a2);
+		return self_signal((uint32_t)a2);
 	case 15: /* rt_sigreturn */
 		if (sig_return(g) < 0) {
 			log_err("%s: bad signal frame", libos_manifest.entrypoint);
@@ -442,9 +449,9 @@ long libos_syscall(struct ssa_gpr *g, int *exited, int *status, int *regs_replac
 	case 97: /* getrlimit */
 		return do_rlimit(a0, a1);
 	case 302: /* prlimit64 */
-		if (a0 && (int64_t)a0 != libos_mb_pid())
+		if ((int32_t)a0 && (int32_t)a0 != libos_mb_pid())
 			return -ESRCH;
-		return do_rlimit(a1, a3);
+		return do_rlimit((uint32_t)a1, a3);
 	case 131:
 		return sig_altstack(a0, a1);
 	case 158: /* arch_prctl: the FS base lives in the SSA; ERESUME loads it */
