@@ -81,6 +81,14 @@ libos_tctx:
 	.global encl_entry
 	.type encl_entry, @function
 encl_entry:
+	/*
+	 * One thread context in this slice: only the first TCS may enter (a
+	 * manifest with more threads is refused here, before any state is
+	 * touched; the host's RSP, RBP and R12-R15 are still in place).
+	 */
+	lea __encl_tcs(%rip), %r11
+	cmp %r11, %rbx
+	jne .Lother_tcs
 	lea libos_tctx(%rip), %r11
 	mov %rsp, TCTX_HOST_RSP(%r11)
 	mov %rbp, TCTX_HOST_RBP(%r11)
@@ -143,6 +151,19 @@ encl_entry:
 	mov $LIBOS_EXIT_DONE, %rdi
 	mov $-22, %rsi			/* -EINVAL */
 	jmp encl_exit
+
+.Lother_tcs:
+	mov %rcx, %rbx
+	mov $LIBOS_EXIT_DONE, %rdi
+	mov $-22, %rsi			/* -EINVAL */
+	xor %ecx, %ecx
+	xor %edx, %edx
+	xor %r8d, %r8d
+	xor %r9d, %r9d
+	xor %r10d, %r10d
+	xor %r11d, %r11d
+	mov $4, %eax			/* EEXIT */
+	enclu
 
 /* long libos_ocall_raw(long nr): EEXIT for an OCALL, returns its result. */
 	.global libos_ocall_raw
