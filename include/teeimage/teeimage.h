@@ -72,6 +72,13 @@ struct tee_inspect_result {
 /* Reads a TEE image back: what `rune-image inspect` prints. */
 int tee_inspect(const char *rootfs, struct tee_inspect_result *res, err_t *err);
 
+/*
+ * Opens path (absolute) inside the directory rootfd with every symlink
+ * resolved inside it (openat2 RESOLVE_IN_ROOT); where openat2 is missing,
+ * symlinks are refused instead (ELOOP).
+ */
+int tee_open_in_root(int rootfd, const char *path, int flags);
+
 /* Reads a file whole (at most max bytes). */
 int tee_read_file(const char *path, size_t max, void **buf, size_t *len, err_t *err);
 

@@ -90,13 +90,46 @@ static int write_file(int dirfd, const char *name, const void *buf, size_t len, 
 	return 0;
 }
 
-/* Opens path (absolute, inside the rootfs) with symlinks resolved in the rootfs. */
-static int open_in_root(int rootfd, const char *path, int flags)
+int tee_open_in_root(int rootfd, const char *path, int flags)
 {
 	struct open_how how = { .flags = (uint64_t)flags | O_CLOEXEC,
 				.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+	char buf[PATH_MAX], *save = NULL, *c, *next;
+	int fd, dfd;
 
-	return (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+	fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+	if (fd >= 0 || errno != ENOSYS)
+		return fd;
+	/* No openat2 (Linux < 5.6, valgrind): walk down, refusing every symlink. */
+	if (strlen(path) >= sizeof(buf))
+		return errno = ENAMETOOLONG, -1;
+	strcpy(buf, path);
+	dfd = fcntl(rootfd, F_DUPFD_CLOEXEC, 0);
+	if (dfd < 0)
+		return -1;
+	c = strtok_r(buf, "/", &save);
+	if (!c) /* the root itself */
+		return dfd;
+	for (; c; c = next) {
+		next = strtok_r(NULL, "/", &save);
+		if (!strcmp(c, "..")) {
+			close(dfd);
+			return errno = EPERM, -1;
+		}
+		fd = openat(dfd, c,
+			    next ? O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC
+				 : flags | O_NOFOLLOW | O_CLOEXEC);
+		close(dfd);
+		if (fd < 0)
+			return errno == ENOTDIR && next ? (errno = ELOOP, -1) : -1;
+		dfd = fd;
+	}
+	return dfd;
+}
+
+static int open_in_root(int rootfd, const char *path, int flags)
+{
+	return tee_open_in_root(rootfd, path, flags);
 }
 
 struct tfile {

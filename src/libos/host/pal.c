@@ -331,8 +331,6 @@ static int handle_slot(long h)
 
 static long ocall_open(struct libos_mailbox *mb)
 {
-	struct open_how how = { .flags = O_RDONLY | O_CLOEXEC,
-				.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
 	struct stat st;
 	int fd, slot;
 
@@ -342,7 +340,7 @@ static long ocall_open(struct libos_mailbox *mb)
 		;
 	if (slot == MAX_HANDLES)
 		return -EMFILE;
-	fd = (int)syscall(SYS_openat2, pal.rootfd, (const char *)mb->buf, &how, sizeof(how));
+	fd = tee_open_in_root(pal.rootfd, (const char *)mb->buf, O_RDONLY);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
