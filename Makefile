@@ -74,6 +74,9 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/share/rune/skeleton
 	install -m 0644 $(BUILD)/share/skeleton/encl.elf $(BUILD)/share/skeleton/encl.ss \
 		$(DESTDIR)$(PREFIX)/share/rune/skeleton/
+	# the LibOS enclave, unsigned (rune-image embeds a manifest and signs it)
+	install -d $(DESTDIR)$(PREFIX)/share/rune/libos
+	install -m 0644 $(BUILD)/share/libos/libos.elf $(DESTDIR)$(PREFIX)/share/rune/libos/
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

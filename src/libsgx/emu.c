@@ -1004,6 +1004,11 @@ static void do_eenter(ucontext_t *uc, int sig, siginfo_t *si)
 	g[REG_RIP] = (uintptr_t)m->base + t->tcs.oentry;
 }
 
+static int is_canonical(uint64_t v)
+{
+	return (uint64_t)((int64_t)(v << 16) >> 16) == v;
+}
+
 static void do_eresume(ucontext_t *uc, int sig, siginfo_t *si)
 {
 	greg_t *g = uc->uc_mcontext.gregs;
@@ -1046,6 +1051,9 @@ static void do_eresume(ucontext_t *uc, int sig, siginfo_t *si)
 	/* Only the arithmetic flags and DF come back from the SSA. */
 	g[REG_EFL] = (g[REG_EFL] & ~0xcd5ULL) | (gpr->rflags & 0xcd5ULL);
 	g[REG_RIP] = gpr->rip;
+	/* As on hardware, ERESUME restores the FS base saved in (or set into) the SSA. */
+	if (is_canonical(gpr->fsbase))
+		((struct alt_hdr *)cur.altstack)->encl_fs = gpr->fsbase;
 }
 
 /*
@@ -1084,7 +1092,8 @@ static void do_aex(ucontext_t *uc, int sig, siginfo_t *si, unsigned vector, unsi
 	gpr->ursp = cur.ursp;
 	gpr->urbp = cur.urbp;
 	gpr->exitinfo = (vector & 0xff) | (type << 8) | (1U << 31);
-	gpr->fsbase = (uintptr_t)m->base + t->tcs.ofsbase; /* what the enclave was promised */
+	/* The FS base the enclave runs with (the signal entry read it): ERESUME restores it. */
+	gpr->fsbase = ((struct alt_hdr *)cur.altstack)->encl_fs;
 	gpr->gsbase = (uintptr_t)m->base + t->tcs.ogsbase;
 	t->tcs.cssa++;
 	memset(g, 0, sizeof(greg_t) * REG_EFL);
@@ -1311,7 +1320,8 @@ void sgx_emu_on_fault(int sig, siginfo_t *si, void *ctx)
 				vector = 6;
 			else if (sig == SIGSYS) {
 				/* SYSCALL (trapped by seccomp): #UD at the instruction. */
-				g[REG_RIP] = (uintptr_t)si->si_call_addr;
+				/* si_call_addr is the address after the 2-byte SYSCALL. */
+				g[REG_RIP] = (uintptr_t)si->si_call_addr - 2;
 				vector = 6;
 			}
 			do_aex(uc, sig, si, vector, 3);

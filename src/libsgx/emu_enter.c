@@ -146,6 +146,10 @@ asm(".text\n"
     "	mov %rdi, %r8\n"
     "	mov %rsi, %r9\n"
     "	mov %rdx, %r10\n"
+    "	lea 24(%rbx), %rsi\n" /* arch_prctl(ARCH_GET_FS, &encl_fs): the live one */
+    "	mov $0x1003, %edi\n"
+    "	mov $158, %eax\n"
+    "	syscall\n"
     "	mov 8(%rbx), %rsi\n" /* arch_prctl(ARCH_SET_FS, host_fs) */
     "	mov $0x1002, %edi\n"
     "	mov $158, %eax\n"

@@ -3,7 +3,7 @@
  * A tiny PAL host for tests: dlopens a PAL as rune's init-runelet would and
  * runs one workload through it.
  *   pal-host [--args S] [--kill-after SECS SIG] [--report] [--concurrent N]
- *            PAL.so [ARGV...]
+ *            [--env K=V]... [--log-level L] PAL.so [ARGV...]
  * Exits with the workload's exit value; 125 if a PAL call fails. --report
  * (v3) prints the local report's mrenclave/mrsigner instead of running;
  * --concurrent (v2+) runs N processes at once (as `rune exec` does) and
@@ -79,6 +79,8 @@ int main(int argc, char **argv)
 	pal_destroy_fn destroy;
 	pthread_t th;
 	void *h;
+	static const char *env[256];
+	int nenv = 0;
 
 	for (; i < argc && !strncmp(argv[i], "--", 2); i++) {
 		if (!strcmp(argv[i], "--args") && i + 1 < argc)
@@ -90,6 +92,10 @@ int main(int argc, char **argv)
 			report = 1;
 		} else if (!strcmp(argv[i], "--concurrent") && i + 1 < argc) {
 			concurrent = atoi(argv[++i]);
+		} else if (!strcmp(argv[i], "--env") && i + 1 < argc && nenv < 255) {
+			env[nenv++] = argv[++i];
+		} else if (!strcmp(argv[i], "--log-level") && i + 1 < argc) {
+			attr.attr_v1.log_level = argv[++i];
 		} else {
 			fprintf(stderr, "pal-host: unknown option %s\n", argv[i]);
 			return 125;
@@ -143,7 +149,7 @@ int main(int argc, char **argv)
 		for (int n = 0; n < concurrent; n++) {
 			struct pal_create_process_args ca = { .path = "/bin/skeleton",
 							      .argv = (const char **)argv + i,
-							      .env = (const char *[]){ NULL },
+							      .env = env,
 							      .stdio = &stdio,
 							      .pid = &jobs[n].pid };
 
@@ -173,7 +179,7 @@ int main(int argc, char **argv)
 		pal_exec_fn exec = (pal_exec_fn)sym(h, "pal_exec", 1);
 		struct pal_create_process_args ca = { .path = "/bin/skeleton",
 						      .argv = (const char **)argv + i,
-						      .env = (const char *[]){ NULL },
+						      .env = env,
 						      .stdio = &stdio,
 						      .pid = &k.pid };
 		struct pal_exec_args ea = { .exit_value = &exit_value };

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * TEE images for the LibOS (docs/libos.md): the manifest of a root
+ * filesystem, the LibOS enclave with that manifest embedded (so MRENCLAVE
+ * covers both), its SIGSTRUCT, and the files written into the rootfs:
+ *   ROOTFS/.rune/libos.elf   the LibOS with the manifest as its last segment
+ *   ROOTFS/.rune/libos.sig   the SIGSTRUCT (1808 bytes)
+ *   ROOTFS/.rune/manifest    the manifest's text, for people (not used)
+ * Shared by rune-image and (later) the shim's Carrier; the PAL uses
+ * tee_libos_image() to lay out the same enclave it measured.
+ */
+#ifndef TEEIMAGE_H
+#define TEEIMAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/error.h"
+#include "sgx/image.h"
+#include "sgx/sigstruct.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TEE_DIR	     ".rune"
+#define TEE_ELF_NAME "libos.elf"
+#define TEE_SIG_NAME "libos.sig"
+#define TEE_MF_NAME  "manifest"
+
+struct tee_build_opts {
+	const char *rootfs;	    /* the root filesystem (a directory) */
+	const char *const *argv;    /* entrypoint argv; argv[0] is its path in the rootfs */
+	const char *const *trusted; /* more trusted paths (files or directories), NULL-ended */
+	const char *const *env;	    /* fixed environment (K=V), NULL-ended; NULL: the host's */
+	int host_argv;		    /* the container's argv replaces the manifest's */
+	uint64_t heap, stack;	    /* bytes; 0 = defaults */
+	unsigned threads;	    /* 0 = 1 */
+	int debug;		    /* the DEBUG attribute */
+	int no_default_trusted;	    /* only the entrypoint and trusted[] */
+	const char *key_path;	    /* RSA-3072 e=3 PEM */
+	const void *libos_elf;	    /* the unsigned LibOS enclave */
+	size_t libos_len;
+};
+
+struct tee_build_result {
+	uint8_t mrenclave[32], mrsigner[32];
+};
+
+/* Builds and signs the image and writes ROOTFS/.rune/. Deterministic in its inputs. */
+int tee_build(const struct tee_build_opts *o, struct tee_build_result *res, err_t *err);
+
+/*
+ * The enclave image of a LibOS ELF with an embedded manifest: libsgx's
+ * ELF layout with the manifest's heap (RWX, unmeasured) and threads.
+ * *manifest points into the ELF buffer's copy (NUL-terminated).
+ */
+int tee_libos_image(struct sgx_image *img, const void *elf, size_t len, const char **manifest,
+		    err_t *err);
+
+/* The default trusted set: every regular file under these (when present). */
+#define TEE_DEFAULT_TRUSTED "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/usr", "/etc"
+
+struct tee_inspect_result {
+	char *manifest;		  /* malloc'ed text */
+	uint8_t mrenclave[32];	  /* measured from ROOTFS/.rune/libos.elf */
+	struct sgx_sigstruct sig; /* ROOTFS/.rune/libos.sig */
+	int sig_valid;		  /* sgx_sigstruct_check passed */
+	int sig_matches;	  /* its ENCLAVEHASH is mrenclave */
+};
+
+/* Reads a TEE image back: what `rune-image inspect` prints. */
+int tee_inspect(const char *rootfs, struct tee_inspect_result *res, err_t *err);
+
+/*
+ * Opens path (absolute) inside the directory rootfd with every symlink
+ * resolved inside it (openat2 RESOLVE_IN_ROOT); where openat2 is missing,
+ * symlinks are refused instead (ELOOP).
+ */
+int tee_open_in_root(int rootfd, const char *path, int flags);
+
+/* Reads a file whole (at most max bytes). */
+int tee_read_file(const char *path, size_t max, void **buf, size_t *len, err_t *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The workload's loader: a static-PIE ELF (ET_DYN without PT_INTERP),
+ * verified as a trusted file, is mapped into heap pages at a base of our
+ * choosing; the brk area follows it; the System V initial stack (argc,
+ * argv, envp, auxv) is built at the top of a fresh stack. No vDSO is
+ * offered (no AT_SYSINFO_EHDR): time goes through clock_gettime.
+ * ET_EXEC (linked at a fixed address, usually 0x400000) would need the
+ * ELRANGE at that address: refused in this slice. Dynamic programs
+ * (PT_INTERP) are refused until the loader and libraries are supported.
+ */
+#include "libos.h"
+
+#define PT_LOAD	  1
+#define PT_INTERP 3
+#define PT_PHDR	  6
+#define ET_EXEC	  2
+#define ET_DYN	  3
+
+struct ehdr {
+	uint8_t ident[16];
+	uint16_t type, machine;
+	uint32_t version;
+	uint64_t entry, phoff, shoff;
+	uint32_t flags;
+	uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
+};
+
+struct phdr {
+	uint32_t type, flags;
+	uint64_t offset, vaddr, paddr, filesz, memsz, align;
+};
+
+enum {
+	AT_NULL = 0,
+	AT_PHDR = 3,
+	AT_PHENT = 4,
+	AT_PHNUM = 5,
+	AT_PAGESZ = 6,
+	AT_BASE = 7,
+	AT_FLAGS = 8,
+	AT_ENTRY = 9,
+	AT_UID = 11,
+	AT_EUID = 12,
+	AT_GID = 13,
+	AT_EGID = 14,
+	AT_PLATFORM = 15,
+	AT_HWCAP = 16,
+	AT_CLKTCK = 17,
+	AT_SECURE = 23,
+	AT_RANDOM = 25,
+	AT_EXECFN = 31,
+};
+
+static int bad(const char *path, const char *why)
+{
+	log_err("%s: %s", path, why);
+	return -EINVAL;
+}
+
+static uint64_t *push_str(char **top, const char *s)
+{
+	size_t n = str_len(s) + 1;
+
+	*top -= n;
+	memcpy(*top, s, n);
+	return (uint64_t *)*top;
+}
+
+int elf_load_and_stack(const char *path, const char *const *argv, int argc, const char *const *envp,
+		       int envc, uint64_t *entry, uint64_t *sp)
+{
+	uint8_t *file;
+	uint64_t size, lo = ~0ULL, hi = 0, align = PAGE_SIZE, span, room, phdr_addr = 0;
+	const struct ehdr *eh;
+	const struct phdr *ph;
+	uint8_t *mem, *base;
+	int ret;
+
+	ret = fs_load_trusted(path, &file, &size);
+	if (ret == -ENOENT)
+		log_err("%s: the entrypoint is not a trusted file of the manifest", path);
+	if (ret < 0)
+		return ret;
+	eh = (const struct ehdr *)file;
+	if (size < sizeof(*eh) || memcmp(eh->ident, "\177ELF", 4) || eh->ident[4] != 2 ||
+	    eh->ident[5] != 1 || eh->machine != 62)
+		return bad(path, "not an x86-64 ELF executable");
+	if (eh->phentsize != sizeof(struct phdr) || !eh->phnum || eh->phoff > size ||
+	    (uint64_t)eh->phnum * sizeof(struct phdr) > size - eh->phoff)
+		return bad(path, "malformed program headers");
+	if (eh->type == ET_EXEC)
+		return bad(path, "linked at a fixed address (ET_EXEC), not supported yet: build "
+				 "it as a static PIE (-static-pie)");
+	if (eh->type != ET_DYN)
+		return bad(path, "not an executable");
+	ph = (const struct phdr *)(file + eh->phoff);
+	for (unsigned i = 0; i < eh->phnum; i++) {
+		if (ph[i].type == PT_INTERP)
+			return bad(path, "dynamically linked (has an interpreter), not supported "
+					 "yet: link it statically (-static-pie)");
+		if (ph[i].type != PT_LOAD || !ph[i].memsz)
+			continue;
+		if (ph[i].filesz > ph[i].memsz || ph[i].offset > size ||
+		    ph[i].filesz > size - ph[i].offset || ph[i].vaddr > (1ULL << 40) ||
+		    ph[i].memsz > (1ULL << 40))
+			return bad(path, "malformed PT_LOAD segment");
+		if ((ph[i].vaddr & ~(PAGE_SIZE - 1)) < lo)
+			lo = ph[i].vaddr & ~(PAGE_SIZE - 1);
+		if (PAGE_UP(ph[i].vaddr + ph[i].memsz) > hi)
+			hi = PAGE_UP(ph[i].vaddr + ph[i].memsz);
+		if (ph[i].align > align && ph[i].align <= (2UL << 20) &&
+		    !(ph[i].align & (ph[i].align - 1)))
+			align = ph[i].align;
+		if (ph[i].offset <= eh->phoff &&
+		    eh->phoff + eh->phnum * sizeof(struct phdr) <= ph[i].offset + ph[i].filesz)
+			phdr_addr = ph[i].vaddr + (eh->phoff - ph[i].offset);
+	}
+	if (hi <= lo)
+		return bad(path, "no loadable segment");
+	span = hi - lo;
+	room = mm_brk_room();
+	/* The brk area is zeroed as it grows (sys_brk): only the image now. */
+	mem = mm_alloc(span + align + room, 0);
+	if (mem)
+		memset(mem, 0, span + align);
+	if (!mem) {
+		log_err("%s: out of enclave heap for %lu bytes (raise --heap)", path, span + room);
+		return -ENOMEM;
+	}
+	base = (uint8_t *)(((uint64_t)mem + align - 1) & ~(align - 1)) - lo;
+	for (unsigned i = 0; i < eh->phnum; i++) {
+		if (ph[i].type == PT_LOAD && ph[i].memsz)
+			memcpy(base + ph[i].vaddr, file + ph[i].offset, ph[i].filesz);
+		if (ph[i].type == PT_PHDR)
+			phdr_addr = ph[i].vaddr;
+	}
+	if (eh->entry < lo || eh->entry >= hi || !phdr_addr)
+		return bad(path, "entry point or program headers outside its segments");
+	mm_set_brk_base((uint64_t)base + hi);
+	mm_set_brk_end((uint64_t)mem + span + align + room);
+
+	/* The initial stack. */
+	uint64_t ssize = PAGE_UP(libos_manifest.stack_size);
+	char *stack = mm_alloc(ssize, 1), *top;
+	uint64_t *argp, *envpp, *words, nwords, rnd[2], *execfn, *platform, *rand_at;
+
+	if (!stack) {
+		log_err("%s: out of enclave heap for its stack", path);
+		return -ENOMEM;
+	}
+	top = stack + ssize;
+	argp = mm_alloc(PAGE_UP((argc + envc + 2) * 8), 1);
+	if (!argp)
+		return -ENOMEM;
+	envpp = argp + argc + 1;
+	for (int i = envc - 1; i >= 0; i--)
+		envpp[i] = (uint64_t)push_str(&top, envp[i]);
+	for (int i = argc - 1; i >= 0; i--)
+		argp[i] = (uint64_t)push_str(&top, argv[i]);
+	execfn = push_str(&top, path);
+	platform = push_str(&top, "x86_64");
+	if (rdrand64(&rnd[0]) < 0 || rdrand64(&rnd[1]) < 0)
+		return bad(path, "RDRAND failed");
+	top = (char *)((uint64_t)(top - 16) & ~15ULL);
+	memcpy(top, rnd, 16);
+	rand_at = (uint64_t *)top;
+
+	uint64_t aux[][2] = {
+		{ AT_PHDR, (uint64_t)base + phdr_addr },
+		{ AT_PHENT, sizeof(struct phdr) },
+		{ AT_PHNUM, eh->phnum },
+		{ AT_PAGESZ, PAGE_SIZE },
+		{ AT_BASE, 0 },
+		{ AT_FLAGS, 0 },
+		{ AT_ENTRY, (uint64_t)base + eh->entry },
+		{ AT_UID, 0 },
+		{ AT_EUID, 0 },
+		{ AT_GID, 0 },
+		{ AT_EGID, 0 },
+		{ AT_PLATFORM, (uint64_t)platform },
+		{ AT_HWCAP, 0 },
+		{ AT_CLKTCK, 100 },
+		{ AT_SECURE, 0 },
+		{ AT_RANDOM, (uint64_t)rand_at },
+		{ AT_EXECFN, (uint64_t)execfn },
+		{ AT_NULL, 0 },
+	};
+	nwords = 1 + (uint64_t)argc + 1 + (uint64_t)envc + 1 + 2 * (sizeof(aux) / 16);
+	words = (uint64_t *)(((uint64_t)top - nwords * 8) & ~15ULL);
+	if ((char *)words < stack + PAGE_SIZE)
+		return bad(path, "arguments too large for the stack");
+	words[0] = (uint64_t)argc;
+	memcpy(words + 1, argp, (uint64_t)(argc + 1 + envc + 1) * 8);
+	memcpy(words + 1 + argc + 1 + envc + 1, aux, sizeof(aux));
+	mm_free(argp, PAGE_UP((argc + envc + 2) * 8));
+	mm_free(file, PAGE_UP(size));
+	*entry = (uint64_t)base + eh->entry;
+	*sp = (uint64_t)words;
+	return 0;
+}

@@ -1,0 +1,1015 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Files. stdin/stdout/stderr go to the host's stdio through OCALLs. Every
+ * other file is a trusted file of the manifest: at open, its whole content
+ * is copied into enclave memory through OCALLs and its SHA-256 compared
+ * with the manifest's before the workload sees a byte (a mismatch is EACCES
+ * and one stderr line naming the file). Files not in the manifest do not
+ * exist (ENOENT). Trusted files are read-only.
+ */
+#include "libos.h"
+
+#define MAX_FDS	      64
+#define PATH_MAX      4096
+#define AT_FDCWD      (-100)
+#define AT_EMPTY_PATH 0x1000
+#define O_ACCMODE     3
+#define O_CREAT	      0100
+#define O_TRUNC	      01000
+#define O_DIRECTORY   0200000
+#define O_CLOEXEC     02000000
+#define S_IFREG	      0100000
+#define S_IFIFO	      0010000
+#define S_IFDIR	      0040000
+
+enum { F_FREE, F_STDIO, F_TRUSTED, F_DIR, F_TMP };
+
+/* A directory is a path that prefixes trusted files: its data is its path. */
+struct ofile {
+	int kind, cloexec;
+	uint8_t *data;
+	uint64_t size, off; /* F_DIR: off is where getdents64 goes on in the manifest */
+	int tmp, flags;	    /* F_TMP: its tmpfs file, the open flags */
+};
+
+/*
+ * /tmp: files in enclave memory (a flat directory), never seen by the host,
+ * gone when the enclave is. A name unlinked while open lives on until its
+ * last close.
+ */
+#define MAX_TMP	   64
+#define O_EXCL	   0200
+#define O_APPEND   02000
+#define TMP_PREFIX "/tmp/"
+
+struct tmpfile {
+	int used, refs;
+	char name[256]; /* "" once unlinked */
+	uint8_t *data;
+	uint64_t size, cap;
+};
+
+static struct tmpfile tmps[MAX_TMP];
+
+static struct ofile fds[MAX_FDS];
+static int fds_ready;
+
+static void fds_init(void)
+{
+	if (fds_ready)
+		return;
+	for (int i = 0; i < 3; i++)
+		fds[i].kind = F_STDIO;
+	fds_ready = 1;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* "trusted HEX64 SIZE /path": the entry for path, or -ENOENT. */
+static int find_trusted(const char *path, uint8_t hash[32], uint64_t *size)
+{
+	const char *l = libos_manifest.text;
+
+	while (*l) {
+		const char *e = l;
+
+		while (*e && *e != '\n')
+			e++;
+		if (!str_ncmp(l, "trusted ", 8) && e - l > 8 + 64 + 2) {
+			const char *h = l + 8, *s = h + 65, *p = s;
+			uint64_t v = 0;
+			size_t plen = str_len(path);
+
+			while (p < e && *p >= '0' && *p <= '9')
+				v = v * 10 + (uint64_t)(*p++ - '0');
+			if (p < e && *p == ' ' && (size_t)(e - p - 1) == plen &&
+			    !memcmp(p + 1, path, plen)) {
+				for (int i = 0; i < 32; i++) {
+					int hi = hexval(h[2 * i]), lo = hexval(h[2 * i + 1]);
+
+					if (hi < 0 || lo < 0)
+						return -EINVAL;
+					hash[i] = (uint8_t)(hi << 4 | lo);
+				}
+				*size = v;
+				return 0;
+			}
+		}
+		l = *e ? e + 1 : e;
+	}
+	return -ENOENT;
+}
+
+int fs_load_trusted(const char *path, uint8_t **data, uint64_t *size)
+{
+	uint8_t want[32], got[32];
+	struct sha256 c;
+	uint64_t fsize, off = 0;
+	size_t plen = str_len(path);
+	uint8_t *buf;
+	long h, r;
+	int ret;
+
+	ret = find_trusted(path, want, &fsize);
+	if (ret < 0)
+		return ret;
+	if (plen >= LIBOS_BUF_MAX)
+		return -ENAMETOOLONG;
+	memcpy((void *)libos_mb->buf, path, plen + 1);
+	h = ocall(LIBOS_OCALL_OPEN, 0, 0, plen + 1);
+	if (h < 0 || h > 0x7fffffff) {
+		log_err("%s: trusted file unavailable from the host (%ld)", path, h);
+		return -EACCES;
+	}
+	if ((uint64_t)libos_mb->out[0] != fsize) {
+		log_err("%s: size differs from the manifest: refused", path);
+		ocall(LIBOS_OCALL_CLOSE, h, 0, 0);
+		return -EACCES;
+	}
+	buf = mm_alloc(fsize ? fsize : 1, 0);
+	if (!buf) {
+		ocall(LIBOS_OCALL_CLOSE, h, 0, 0);
+		return -ENOMEM;
+	}
+	sha256_init(&c);
+	while (off < fsize) {
+		uint64_t want_len = fsize - off < LIBOS_BUF_MAX ? fsize - off : LIBOS_BUF_MAX;
+
+		r = ocall(LIBOS_OCALL_PREAD, h, (int64_t)off, want_len);
+		if (r <= 0 || (uint64_t)r > want_len)
+			break;
+		memcpy(buf + off, (const void *)libos_mb->buf, (size_t)r);
+		sha256_update(&c, buf + off, (size_t)r);
+		off += (uint64_t)r;
+	}
+	ocall(LIBOS_OCALL_CLOSE, h, 0, 0);
+	sha256_final(&c, got);
+	if (off != fsize || memcmp(got, want, 32)) {
+		log_err("%s: %s: refused", path,
+			off != fsize ? "short read from the host"
+				     : "SHA-256 differs from the manifest");
+		mm_free(buf, fsize ? fsize : 1);
+		return -EACCES;
+	}
+	/* Zero the tail of the last page: it came from the host. */
+	if (PAGE_UP(fsize) > fsize)
+		memset(buf + fsize, 0, PAGE_UP(fsize) - fsize);
+	*data = buf;
+	*size = fsize;
+	return 0;
+}
+
+/* Absolute, without ".", ".." or repeated slashes (the cwd is "/"). */
+int fs_normalize(const char *in, char *out, size_t n)
+{
+	size_t k = 0;
+
+	out[k++] = '/';
+	while (*in) {
+		const char *s = in;
+		size_t len;
+
+		while (*s == '/')
+			s++;
+		in = s;
+		while (*in && *in != '/')
+			in++;
+		len = (size_t)(in - s);
+		if (!len || (len == 1 && s[0] == '.'))
+			continue;
+		if (len == 2 && s[0] == '.' && s[1] == '.') {
+			while (k > 1 && out[k - 1] != '/')
+				k--;
+			if (k > 1)
+				k--;
+			continue;
+		}
+		if (k + len + 2 > n)
+			return -ENAMETOOLONG;
+		if (k > 1)
+			out[k++] = '/';
+		memcpy(out + k, s, len);
+		k += len;
+	}
+	out[k] = 0;
+	return 0;
+}
+
+/* The working directory (chdir/fchdir), normalised; "/" at start. */
+static char cwd[PATH_MAX] = "/";
+
+static int user_path(uint64_t p, char *out, size_t n)
+{
+	char tmp[PATH_MAX];
+	size_t i, cl = str_len(cwd);
+
+	for (i = 0; i < sizeof(tmp); i++) {
+		if (!user_ok(p + i, 1))
+			return -EFAULT;
+		tmp[i] = ((const char *)p)[i];
+		if (!tmp[i])
+			break;
+	}
+	if (i == sizeof(tmp))
+		return -ENAMETOOLONG;
+	if (!tmp[0])
+		return -ENOENT;
+	if (tmp[0] != '/') { /* relative to the working directory */
+		if (cl + 1 + i + 1 > sizeof(tmp))
+			return -ENAMETOOLONG;
+		memmove(tmp + cl + 1, tmp, i + 1);
+		memcpy(tmp, cwd, cl);
+		tmp[cl] = '/';
+	}
+	return fs_normalize(tmp, out, n);
+}
+
+static struct ofile *get_fd(int64_t fd)
+{
+	fds_init();
+	if (fd < 0 || fd >= MAX_FDS || fds[fd].kind == F_FREE)
+		return NULL;
+	return &fds[fd];
+}
+
+/* The path of a trusted line ("trusted HASH SIZE PATH"), its length in *n. */
+static const char *line_path(const char *l, const char *e, size_t *n)
+{
+	const char *p = l + 8 + 65;
+
+	if (str_ncmp(l, "trusted ", 8) || e - l <= 8 + 65)
+		return NULL;
+	while (p < e && *p != ' ')
+		p++;
+	if (p >= e)
+		return NULL;
+	*n = (size_t)(e - p - 1);
+	return p + 1;
+}
+
+static const char *line_end(const char *l)
+{
+	while (*l && *l != '\n')
+		l++;
+	return l;
+}
+
+/* Directories exist where trusted files are below them ("/" always). */
+static int is_dir(const char *path)
+{
+	size_t plen = str_len(path), n;
+	const char *l = libos_manifest.text;
+
+	if (str_eq(path, "/") || str_eq(path, "/tmp"))
+		return 1;
+	while (*l) {
+		const char *e = line_end(l), *p = line_path(l, e, &n);
+
+		if (p && n > plen && !memcmp(p, path, plen) && p[plen] == '/')
+			return 1;
+		l = *e ? e + 1 : e;
+	}
+	return 0;
+}
+
+/* A path from the workload, relative to dirfd (AT_FDCWD: "/"), normalised. */
+static int resolve(int64_t dirfd, uint64_t upath, char *out, size_t n)
+{
+	char rel[PATH_MAX];
+	struct ofile *d;
+	size_t dl, rl;
+	int ret = user_path(upath, rel, sizeof(rel));
+
+	if (ret < 0)
+		return ret;
+	if (((const char *)upath)[0] == '/' || dirfd == AT_FDCWD) {
+		str_lcpy(out, rel, n);
+		return 0;
+	}
+	d = get_fd(dirfd);
+	if (!d)
+		return -EBADF;
+	if (d->kind != F_DIR)
+		return -ENOTDIR;
+	dl = str_len((const char *)d->data);
+	rl = str_len(rel);
+	if (dl + rl + 2 > sizeof(rel) || dl + rl + 2 > n)
+		return -ENAMETOOLONG;
+	/* rel came out of fs_normalize as "/x/y": append it to the directory */
+	memcpy(out, d->data, dl);
+	memcpy(out + dl, rel, rl + 1);
+	return fs_normalize(out, rel, sizeof(rel)) < 0 ? -ENAMETOOLONG : (str_lcpy(out, rel, n), 0);
+}
+
+static int free_fd(void)
+{
+	int fd;
+
+	for (fd = 3; fd < MAX_FDS && fds[fd].kind != F_FREE; fd++)
+		;
+	return fd == MAX_FDS ? -EMFILE : fd;
+}
+
+/* path is "/tmp/NAME" (no deeper): the name; else NULL. */
+static const char *tmp_name(const char *path)
+{
+	const char *n = path + sizeof(TMP_PREFIX) - 1;
+
+	if (str_ncmp(path, TMP_PREFIX, sizeof(TMP_PREFIX) - 1) || !*n)
+		return NULL;
+	for (const char *c = n; *c; c++)
+		if (*c == '/')
+			return NULL;
+	return n;
+}
+
+static int tmp_find(const char *name)
+{
+	for (int i = 0; i < MAX_TMP; i++)
+		if (tmps[i].used && tmps[i].name[0] && str_eq(tmps[i].name, name))
+			return i;
+	return -1;
+}
+
+static void tmp_put(int i)
+{
+	if (--tmps[i].refs == 0 && !tmps[i].name[0]) {
+		if (tmps[i].data)
+			mm_free(tmps[i].data, tmps[i].cap);
+		memset(&tmps[i], 0, sizeof(tmps[i]));
+	}
+}
+
+static int tmp_reserve(struct tmpfile *t, uint64_t size)
+{
+	uint64_t cap = t->cap ? t->cap : PAGE_SIZE;
+	uint8_t *d;
+
+	if (size <= t->cap)
+		return 0;
+	while (cap < size) {
+		if (cap > (1ULL << 40))
+			return -EFBIG;
+		cap *= 2;
+	}
+	d = mm_alloc(cap, 1);
+	if (!d)
+		return -ENOSPC_LIBOS;
+	if (t->data) {
+		memcpy(d, t->data, t->size);
+		mm_free(t->data, t->cap);
+	}
+	t->data = d;
+	t->cap = cap;
+	return 0;
+}
+
+static long tmp_open(const char *name, uint64_t flags)
+{
+	int i = tmp_find(name), fd = free_fd();
+
+	if (fd < 0)
+		return fd;
+	if (str_len(name) >= sizeof(tmps[0].name))
+		return -ENAMETOOLONG;
+	if (i >= 0 && (flags & O_CREAT) && (flags & O_EXCL))
+		return -EEXIST;
+	if (i < 0) {
+		if (!(flags & O_CREAT))
+			return -ENOENT;
+		for (i = 0; i < MAX_TMP && tmps[i].used; i++)
+			;
+		if (i == MAX_TMP)
+			return -ENOSPC_LIBOS;
+		memset(&tmps[i], 0, sizeof(tmps[i]));
+		tmps[i].used = 1;
+		str_lcpy(tmps[i].name, name, sizeof(tmps[i].name));
+	}
+	if ((flags & O_TRUNC) && (flags & O_ACCMODE))
+		tmps[i].size = 0;
+	tmps[i].refs++;
+	fds[fd] = (struct ofile){
+		.kind = F_TMP, .cloexec = !!(flags & O_CLOEXEC), .tmp = i, .flags = (int)flags
+	};
+	return fd;
+}
+
+static long do_open(int64_t dirfd, uint64_t upath, uint64_t flags)
+{
+	char path[PATH_MAX];
+	uint8_t *data;
+	uint64_t size;
+	int ret, fd;
+
+	fds_init();
+	ret = resolve(dirfd, upath, path, sizeof(path));
+	if (ret < 0)
+		return ret;
+	if (tmp_name(path))
+		return tmp_open(tmp_name(path), flags);
+	ret = find_trusted(path, (uint8_t[32]){ 0 }, &size);
+	if (ret < 0 && is_dir(path)) {
+		if ((flags & O_ACCMODE) != 0 || (flags & (O_CREAT | O_TRUNC)))
+			return -EISDIR;
+		fd = free_fd();
+		if (fd < 0)
+			return fd;
+		data = mm_alloc(str_len(path) + 1, 1);
+		if (!data)
+			return -ENOMEM;
+		memcpy(data, path, str_len(path) + 1);
+		fds[fd] = (struct ofile){ .kind = F_DIR,
+					  .cloexec = !!(flags & O_CLOEXEC),
+					  .data = data,
+					  .size = str_len(path) + 1 };
+		return fd;
+	}
+	if (ret < 0)
+		return ret;
+	if ((flags & O_ACCMODE) != 0 || (flags & (O_CREAT | O_TRUNC)))
+		return -EACCES; /* trusted files are read-only */
+	if (flags & O_DIRECTORY)
+		return -ENOTDIR;
+	fd = free_fd();
+	if (fd < 0)
+		return fd;
+	ret = fs_load_trusted(path, &data, &size);
+	if (ret < 0)
+		return ret;
+	fds[fd] = (struct ofile){ .kind = F_TRUSTED,
+				  .cloexec = !!(flags & O_CLOEXEC),
+				  .data = data,
+				  .size = size,
+				  .off = 0 };
+	return fd;
+}
+
+struct dirent64 {
+	uint64_t ino;
+	int64_t off;
+	uint16_t reclen;
+	uint8_t type;
+	char name[];
+};
+
+static long tmp_getdents(struct ofile *f, uint64_t buf, uint64_t count)
+{
+	uint64_t done = 0;
+
+	for (; f->off < MAX_TMP; f->off++) {
+		struct tmpfile *t = &tmps[f->off];
+		size_t n = str_len(t->name);
+		size_t reclen = (sizeof(struct dirent64) + n + 1 + 7) & ~7UL;
+		struct dirent64 *d = (struct dirent64 *)(buf + done);
+
+		if (!t->used || !t->name[0])
+			continue;
+		if (done + reclen > count)
+			break;
+		d->ino = 3000 + f->off;
+		d->off = (int64_t)f->off + 1;
+		d->reclen = (uint16_t)reclen;
+		d->type = 8;
+		memcpy(d->name, t->name, n);
+		memset(d->name + n, 0, reclen - sizeof(*d) - n);
+		done += reclen;
+	}
+	if (!done && f->off < MAX_TMP)
+		return -EINVAL;
+	return (long)done;
+}
+
+/*
+ * The next names below the directory, from the (sorted) manifest: entries
+ * sharing a first component are adjacent, so a repeated name is skipped by
+ * comparing with the previous line. No "." or "..".
+ */
+static long do_getdents(int64_t fd, uint64_t buf, uint64_t count)
+{
+	struct ofile *f = get_fd(fd);
+	const char *dir, *l, *prev = NULL;
+	size_t dl, prevn = 0, done = 0, n;
+
+	if (!f)
+		return -EBADF;
+	if (f->kind != F_DIR)
+		return -ENOTDIR;
+	if (!user_ok(buf, count))
+		return -EFAULT;
+	dir = (const char *)f->data;
+	if (str_eq(dir, "/tmp"))
+		return tmp_getdents(f, buf, count);
+	dl = str_eq(dir, "/") ? 0 : str_len(dir);
+	for (l = libos_manifest.text + f->off; *l;) {
+		const char *e = line_end(l), *p = line_path(l, e, &n), *name, *end;
+		const char *next = *e ? e + 1 : e;
+
+		if (!p || n <= dl + 1 || memcmp(p, dir, dl) || p[dl] != '/') {
+			l = next;
+			continue;
+		}
+		name = p + dl + 1;
+		for (end = name; end < p + n && *end != '/'; end++)
+			;
+		if (prev && prevn == (size_t)(end - name) && !memcmp(prev, name, prevn)) {
+			l = next;
+			continue;
+		}
+		size_t reclen = (sizeof(struct dirent64) + (size_t)(end - name) + 1 + 7) & ~7UL;
+		struct dirent64 *d = (struct dirent64 *)(buf + done);
+
+		if (done + reclen > count)
+			break;
+		d->ino = 1000 + (uint64_t)(l - libos_manifest.text);
+		d->off = (int64_t)(next - libos_manifest.text);
+		d->reclen = (uint16_t)reclen;
+		d->type = end < p + n ? 4 : 8; /* DT_DIR, DT_REG */
+		memcpy(d->name, name, (size_t)(end - name));
+		memset(d->name + (end - name), 0, reclen - sizeof(*d) - (size_t)(end - name));
+		done += reclen;
+		prev = name;
+		prevn = (size_t)(end - name);
+		l = next;
+		/* Resume after every line of this name: skip its siblings now. */
+		while (*l) {
+			const char *e2 = line_end(l), *p2 = line_path(l, e2, &n);
+
+			if (!p2 || n <= dl + 1 + prevn || memcmp(p2, p, dl + 1 + prevn) ||
+			    (p2[dl + 1 + prevn] != '/'))
+				break;
+			l = *e2 ? e2 + 1 : e2;
+		}
+		f->off = (uint64_t)(l - libos_manifest.text);
+	}
+	if (!*l)
+		f->off = (uint64_t)(l - libos_manifest.text);
+	if (!done && *l)
+		return -EINVAL; /* the buffer cannot hold one entry */
+	return (long)done;
+}
+
+static long do_close(int64_t fd)
+{
+	struct ofile *f = get_fd(fd);
+
+	if (!f)
+		return -EBADF;
+	if (f->kind == F_TRUSTED || f->kind == F_DIR)
+		mm_free(f->data, f->size ? f->size : 1);
+	if (f->kind == F_TMP)
+		tmp_put(f->tmp);
+	f->kind = F_FREE;
+	return 0;
+}
+
+static long host_write(int fd, const uint8_t *p, uint64_t len)
+{
+	uint64_t done = 0;
+
+	while (done < len) {
+		uint64_t n = len - done < LIBOS_BUF_MAX ? len - done : LIBOS_BUF_MAX;
+		long r;
+
+		memcpy((void *)libos_mb->buf, p + done, n);
+		r = ocall(LIBOS_OCALL_WRITE, fd, 0, n);
+		if (r == -EPIPE)
+			libos_raise(13); /* SIGPIPE, as the kernel would */
+		if (r < 0 || (uint64_t)r > n)
+			return done ? (long)done : (r < 0 && r >= -4095 ? r : -EIO);
+		done += (uint64_t)r;
+		if ((uint64_t)r < n)
+			break;
+	}
+	return (long)done;
+}
+
+static long do_read(int64_t fd, uint64_t buf, uint64_t len, int64_t pos)
+{
+	struct ofile *f = get_fd(fd);
+	uint64_t off;
+
+	if (!f)
+		return -EBADF;
+	if (!user_ok(buf, len))
+		return -EFAULT;
+	if (f->kind == F_STDIO) {
+		long r;
+
+		if (fd != 0)
+			return -EBADF;
+		if (pos >= 0)
+			return -ESPIPE;
+		r = ocall(LIBOS_OCALL_READ, 0, 0, len < LIBOS_BUF_MAX ? len : LIBOS_BUF_MAX);
+		if (r < 0)
+			return r >= -4095 ? r : -EIO;
+		if ((uint64_t)r > len || r > LIBOS_BUF_MAX)
+			return -EIO;
+		memcpy((void *)buf, (const void *)libos_mb->buf, (size_t)r);
+		return r;
+	}
+	if (f->kind == F_DIR)
+		return -EISDIR;
+	if (f->kind == F_TMP) {
+		if ((f->flags & O_ACCMODE) == 1)
+			return -EBADF;
+		f->data = tmps[f->tmp].data;
+		f->size = tmps[f->tmp].size;
+	}
+	off = pos >= 0 ? (uint64_t)pos : f->off;
+	if (off >= f->size)
+		return 0;
+	if (len > f->size - off)
+		len = f->size - off;
+	memcpy((void *)buf, f->data + off, len);
+	if (pos < 0)
+		f->off = off + len;
+	return (long)len;
+}
+
+static long tmp_write(struct ofile *f, uint64_t buf, uint64_t len, int64_t pos)
+{
+	struct tmpfile *t = &tmps[f->tmp];
+	uint64_t off;
+	int ret;
+
+	if ((f->flags & O_ACCMODE) == 0)
+		return -EBADF;
+	off = pos >= 0 ? (uint64_t)pos : (f->flags & O_APPEND) ? t->size : f->off;
+	if (off + len < off)
+		return -EFBIG;
+	ret = tmp_reserve(t, off + len);
+	if (ret < 0)
+		return ret;
+	if (off > t->size)
+		memset(t->data + t->size, 0, off - t->size);
+	memcpy(t->data + off, (const void *)buf, len);
+	if (off + len > t->size)
+		t->size = off + len;
+	if (pos < 0)
+		f->off = off + len;
+	return (long)len;
+}
+
+static long do_write(int64_t fd, uint64_t buf, uint64_t len)
+{
+	struct ofile *f = get_fd(fd);
+
+	if (!f)
+		return -EBADF;
+	if (!user_ok(buf, len))
+		return -EFAULT;
+	if (f->kind == F_TMP)
+		return tmp_write(f, buf, len, -1);
+	if (f->kind != F_STDIO || fd == 0)
+		return -EBADF;
+	return host_write((int)fd, (const uint8_t *)buf, len);
+}
+
+struct iovec {
+	uint64_t base, len;
+};
+
+static long do_rwv(int64_t fd, uint64_t iov, uint64_t cnt, int write)
+{
+	long total = 0;
+
+	if (cnt > 1024)
+		return -EINVAL;
+	if (!user_ok(iov, cnt * sizeof(struct iovec)))
+		return -EFAULT;
+	for (uint64_t i = 0; i < cnt; i++) {
+		struct iovec v = ((const struct iovec *)iov)[i];
+		long r;
+
+		if (!v.len)
+			continue;
+		r = write ? do_write(fd, v.base, v.len) : do_read(fd, v.base, v.len, -1);
+		if (r < 0)
+			return total ? total : r;
+		total += r;
+		if ((uint64_t)r < v.len)
+			break;
+	}
+	return total;
+}
+
+struct kstat {
+	uint64_t dev, ino, nlink;
+	uint32_t mode, uid, gid, pad;
+	uint64_t rdev;
+	int64_t size, blksize, blocks;
+	uint64_t times[6];
+	int64_t reserved[3];
+};
+
+static long fill_stat(struct ofile *f, uint64_t ino, uint64_t out)
+{
+	struct kstat st;
+
+	if (!user_ok(out, sizeof(st)))
+		return -EFAULT;
+	memset(&st, 0, sizeof(st));
+	st.nlink = 1;
+	st.blksize = 4096;
+	st.ino = ino;
+	if (f->kind == F_STDIO) {
+		st.mode = S_IFIFO | 0600; /* what the host gives without a terminal */
+		st.dev = 0xc;
+	} else if (f->kind == F_TMP) {
+		st.mode = S_IFREG | 0644;
+		st.size = (int64_t)tmps[f->tmp].size;
+		st.blocks = (int64_t)((tmps[f->tmp].size + 511) / 512);
+		st.dev = 0x2b;
+	} else if (f->kind == F_DIR) {
+		st.mode = S_IFDIR | 0555;
+		st.nlink = 2;
+		st.size = 4096;
+		st.blocks = 8;
+		st.dev = 0x2a;
+	} else {
+		st.mode = S_IFREG | 0555;
+		st.size = (int64_t)f->size;
+		st.blocks = (int64_t)((f->size + 511) / 512);
+		st.dev = 0x2a;
+	}
+	memcpy((void *)out, &st, sizeof(st));
+	return 0;
+}
+
+static long do_stat_path(int64_t dirfd, uint64_t upath, uint64_t out)
+{
+	char path[PATH_MAX];
+	uint8_t h[32];
+	struct ofile f = { .kind = F_TRUSTED };
+	int ret = resolve(dirfd, upath, path, sizeof(path));
+
+	if (ret < 0)
+		return ret;
+	if (tmp_name(path)) {
+		int i = tmp_find(tmp_name(path));
+
+		if (i < 0)
+			return -ENOENT;
+		f.kind = F_TMP;
+		f.tmp = i;
+		return fill_stat(&f, 3000 + (uint64_t)i, out);
+	}
+	ret = find_trusted(path, h, &f.size);
+	if (ret < 0 && is_dir(path)) {
+		f.kind = F_DIR;
+		return fill_stat(&f, 2, out);
+	}
+	if (ret < 0)
+		return ret;
+	return fill_stat(&f, (uint64_t)h[0] << 8 | h[1], out);
+}
+
+static long do_lseek(int64_t fd, int64_t off, int64_t whence)
+{
+	struct ofile *f = get_fd(fd);
+	int64_t base;
+
+	if (!f)
+		return -EBADF;
+	if (f->kind == F_DIR) {
+		if (whence != 0 || off != 0)
+			return -EINVAL;
+		f->off = 0; /* rewinddir */
+		return 0;
+	}
+	if (f->kind == F_TMP)
+		f->size = tmps[f->tmp].size;
+	else if (f->kind != F_TRUSTED)
+		return -ESPIPE;
+	if (whence == 0)
+		base = 0;
+	else if (whence == 1)
+		base = (int64_t)f->off;
+	else if (whence == 2)
+		base = (int64_t)f->size;
+	else
+		return -EINVAL;
+	if (base + off < 0)
+		return -EINVAL;
+	f->off = (uint64_t)(base + off);
+	return (long)f->off;
+}
+
+static long do_readlink(uint64_t upath, uint64_t buf, uint64_t len)
+{
+	char path[PATH_MAX];
+	int ret = user_path(upath, path, sizeof(path));
+	size_t n;
+
+	if (ret < 0)
+		return ret;
+	if (!str_eq(path, "/proc/self/exe"))
+		return -ENOENT; /* no symbolic links among trusted files */
+	n = str_len(libos_manifest.entrypoint);
+	if (n > len)
+		n = len;
+	if (!user_ok(buf, n))
+		return -EFAULT;
+	memcpy((void *)buf, libos_manifest.entrypoint, n);
+	return (long)n;
+}
+
+static long do_unlink(int64_t dirfd, uint64_t upath)
+{
+	char path[PATH_MAX];
+	uint64_t size;
+	int ret = resolve(dirfd, upath, path, sizeof(path)), i;
+
+	if (ret < 0)
+		return ret;
+	if (tmp_name(path)) {
+		i = tmp_find(tmp_name(path));
+		if (i < 0)
+			return -ENOENT;
+		tmps[i].name[0] = 0;
+		tmps[i].refs++;
+		tmp_put(i); /* freed now unless open */
+		return 0;
+	}
+	ret = find_trusted(path, (uint8_t[32]){ 0 }, &size);
+	if (ret < 0 && !is_dir(path))
+		return ret;
+	return -EROFS;
+}
+
+static long do_access(int64_t dirfd, uint64_t upath, uint64_t mode)
+{
+	char path[PATH_MAX];
+	uint64_t size;
+	int ret = resolve(dirfd, upath, path, sizeof(path));
+
+	if (ret < 0)
+		return ret;
+	if (tmp_name(path))
+		return tmp_find(tmp_name(path)) < 0 ? -ENOENT : 0;
+	ret = find_trusted(path, (uint8_t[32]){ 0 }, &size);
+	if (ret < 0 && !is_dir(path))
+		return ret;
+	return (mode & 2) && !str_eq(path, "/tmp") ? -EROFS : 0;
+}
+
+int file_mmap_copy(int fd, uint64_t off, void *dst, uint64_t len)
+{
+	struct ofile *f = get_fd(fd);
+
+	if (f && f->kind == F_TMP) {
+		f->data = tmps[f->tmp].data;
+		f->size = tmps[f->tmp].size;
+	} else if (!f || f->kind != F_TRUSTED) {
+		return -EBADF;
+	}
+	if (off < f->size)
+		memcpy(dst, f->data + off, f->size - off < len ? f->size - off : len);
+	return 0;
+}
+
+/* File descriptors are ints: the upper half of the register is not theirs. */
+long fs_syscall(long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, int *handled)
+{
+	struct ofile *f;
+
+	*handled = 1;
+	switch (nr) {
+	case 0: /* read */
+		return do_read((int64_t)(int32_t)a0, a1, a2, -1);
+	case 1: /* write */
+		return do_write((int64_t)(int32_t)a0, a1, a2);
+	case 2: /* open */
+		return do_open(AT_FDCWD, a0, a1);
+	case 3: /* close */
+		return do_close((int64_t)(int32_t)a0);
+	case 4: /* stat */
+	case 6: /* lstat */
+		return do_stat_path(AT_FDCWD, a0, a1);
+	case 5: /* fstat */
+		f = get_fd((int64_t)(int32_t)a0);
+		return f ? fill_stat(f, (uint64_t)a0 + 1, a1) : -EBADF;
+	case 8: /* lseek */
+		return do_lseek((int64_t)(int32_t)a0, (int64_t)a1, (int64_t)a2);
+	case 16: /* ioctl: no terminals here */
+		return get_fd((int64_t)(int32_t)a0) ? -ENOTTY : -EBADF;
+	case 17: /* pread64 */
+		if ((int64_t)a3 < 0)
+			return -EINVAL;
+		return do_read((int64_t)(int32_t)a0, a1, a2, (int64_t)a3);
+	case 19: /* readv */
+		return do_rwv((int64_t)(int32_t)a0, a1, a2, 0);
+	case 20: /* writev */
+		return do_rwv((int64_t)(int32_t)a0, a1, a2, 1);
+	case 21: /* access */
+		return do_access(AT_FDCWD, a0, a1);
+	case 87: /* unlink */
+		return do_unlink(AT_FDCWD, a0);
+	case 263: /* unlinkat */
+		return (a2 & 0x200) ? -EROFS : do_unlink((int64_t)(int32_t)a0, a1);
+	case 77: /* ftruncate */
+		f = get_fd((int64_t)(int32_t)a0);
+		if (!f)
+			return -EBADF;
+		if (f->kind != F_TMP || (f->flags & O_ACCMODE) == 0)
+			return -EINVAL;
+		if ((int64_t)a1 < 0)
+			return -EINVAL;
+		if (a1 > tmps[f->tmp].size) {
+			int ret = tmp_reserve(&tmps[f->tmp], a1);
+
+			if (ret < 0)
+				return ret;
+			memset(tmps[f->tmp].data + tmps[f->tmp].size, 0, a1 - tmps[f->tmp].size);
+		}
+		tmps[f->tmp].size = a1;
+		return 0;
+	case 74: /* fsync */
+	case 75: /* fdatasync */
+		return get_fd((int64_t)(int32_t)a0) ? 0 : -EBADF;
+	case 18: /* pwrite64 */
+		f = get_fd((int64_t)(int32_t)a0);
+		if (!f)
+			return -EBADF;
+		if (f->kind != F_TMP)
+			return f->kind == F_STDIO ? -ESPIPE : -EBADF;
+		if ((int64_t)a3 < 0)
+			return -EINVAL;
+		if (!user_ok(a1, a2))
+			return -EFAULT;
+		return tmp_write(f, a1, a2, (int64_t)a3);
+	case 217: /* getdents64 */
+		return do_getdents((int64_t)(int32_t)a0, a1, a2);
+	case 72: /* fcntl */
+		f = get_fd((int64_t)(int32_t)a0);
+		if (!f)
+			return -EBADF;
+		if (a1 == 1) /* F_GETFD */
+			return f->cloexec;
+		if (a1 == 2) { /* F_SETFD */
+			f->cloexec = (int)(a2 & 1);
+			return 0;
+		}
+		if (a1 == 3) /* F_GETFL */
+			return f->kind == F_STDIO ? (a0 == 0 ? 0 : 1)
+			       : f->kind == F_DIR ? O_DIRECTORY
+						  : 0;
+		if (a1 == 4) /* F_SETFL */
+			return 0;
+		return -EINVAL;
+	case 79: { /* getcwd */
+		size_t n = str_len(cwd) + 1;
+
+		if (a1 < n)
+			return -ERANGE;
+		if (!user_ok(a0, n))
+			return -EFAULT;
+		memcpy((void *)a0, cwd, n);
+		return (long)n;
+	}
+	case 80: { /* chdir */
+		char path[PATH_MAX];
+		uint64_t size;
+		int ret = user_path(a0, path, sizeof(path));
+
+		if (ret < 0)
+			return ret;
+		if (!is_dir(path))
+			return find_trusted(path, (uint8_t[32]){ 0 }, &size) == 0 ? -ENOTDIR
+										  : -ENOENT;
+		str_lcpy(cwd, path, sizeof(cwd));
+		return 0;
+	}
+	case 81: /* fchdir */
+		f = get_fd((int64_t)(int32_t)a0);
+		if (!f)
+			return -EBADF;
+		if (f->kind != F_DIR)
+			return -ENOTDIR;
+		str_lcpy(cwd, (const char *)f->data, sizeof(cwd));
+		return 0;
+	case 89: /* readlink */
+		return do_readlink(a0, a1, a2);
+	case 257: /* openat */
+		return do_open((int64_t)(int32_t)a0, a1, a2);
+	case 262: /* newfstatat */
+		if ((a3 & AT_EMPTY_PATH) && user_ok(a1, 1) && !*(const char *)a1) {
+			f = get_fd((int64_t)(int32_t)a0);
+			return f ? fill_stat(f, a0 + 1, a2) : -EBADF;
+		}
+		return do_stat_path((int64_t)(int32_t)a0, a1, a2);
+	case 267: /* readlinkat */
+		return do_readlink(a1, a2, a3);
+	case 269: /* faccessat */
+		return do_access((int64_t)(int32_t)a0, a1, a2);
+	}
+	*handled = 0;
+	return -ENOSYS;
+}

@@ -1,0 +1,400 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The LibOS's start and exception paths.
+ *
+ * START (CSSA 0): read the measured manifest, check the host's mailbox,
+ * set up the heap, take argv/env (from the manifest, or from the host when
+ * the manifest allows it), load the entrypoint (a trusted file, verified
+ * against its SHA-256) and jump to it.
+ *
+ * EXCEPTION (CSSA 1): the workload's state is in SSA frame 0, written by
+ * the CPU at the AEX. A SYSCALL (#UD on 0f 05) is emulated right there:
+ * arguments from the frame, the result into its RAX, RCX/R11 as SYSCALL
+ * leaves them, RIP past the instruction; the host then ERESUMEs. CPUID and
+ * RDTSC (#UD on SGX1) are answered through OCALLs. Any other exception
+ * ends the workload as the signal Linux would have delivered (no handlers
+ * run in this slice).
+ */
+#include "libos.h"
+
+extern char __encl_base[], __encl_end[], __manifest[], libos_ssa[];
+
+struct manifest libos_manifest;
+uint64_t libos_base, libos_heap_start, libos_heap_end;
+volatile struct libos_mailbox *libos_mb;
+
+#define SSA_FRAME 4096
+#define MAX_ARGS  4096
+
+long ocall(long nr, int64_t a0, int64_t a1, uint64_t len)
+{
+	libos_mb->arg[0] = a0;
+	libos_mb->arg[1] = a1;
+	libos_mb->len = len;
+	return libos_ocall_raw(nr);
+}
+
+static int32_t libos_pid = 1;
+
+int64_t libos_mb_pid(void)
+{
+	return libos_pid;
+}
+
+static struct exit_pair done(int64_t v)
+{
+	return (struct exit_pair){ LIBOS_EXIT_DONE, v };
+}
+
+static int parse_u64(const char *s, uint64_t *v)
+{
+	uint64_t r = 0;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (r > (~0ULL - 9) / 10)
+			return -ERANGE;
+		r = r * 10 + (uint64_t)(*s - '0');
+	}
+	if (*s != '\n' && *s != 0)
+		return -EINVAL;
+	*v = r;
+	return 0;
+}
+
+/* The value after "key " on a line, or NULL. */
+static const char *line_val(const char *line, const char *key)
+{
+	size_t n = str_len(key);
+
+	if (str_ncmp(line, key, n) || line[n] != ' ')
+		return NULL;
+	return line + n + 1;
+}
+
+static const char *next_line(const char *l)
+{
+	while (*l && *l != '\n')
+		l++;
+	return *l ? l + 1 : l;
+}
+
+static void copy_line(char *dst, size_t n, const char *src)
+{
+	size_t i = 0;
+
+	for (; i + 1 < n && src[i] && src[i] != '\n'; i++)
+		dst[i] = src[i];
+	dst[i] = 0;
+}
+
+static int parse_manifest(struct manifest *m)
+{
+	const char *t = __manifest, *l, *v;
+	uint64_t n;
+
+	memset(m, 0, sizeof(*m));
+	m->text = t;
+	if (str_ncmp(t, LIBOS_MANIFEST_MAGIC, sizeof(LIBOS_MANIFEST_MAGIC) - 1))
+		return -EINVAL;
+	for (l = t; *l; l = next_line(l)) {
+		if ((v = line_val(l, "enclave_size")) && parse_u64(v, &m->enclave_size) < 0)
+			return -EINVAL;
+		if ((v = line_val(l, "heap_offset")) && parse_u64(v, &m->heap_offset) < 0)
+			return -EINVAL;
+		if ((v = line_val(l, "heap_size")) && parse_u64(v, &m->heap_size) < 0)
+			return -EINVAL;
+		if ((v = line_val(l, "stack_size")) && parse_u64(v, &m->stack_size) < 0)
+			return -EINVAL;
+		if ((v = line_val(l, "threads"))) {
+			if (parse_u64(v, &n) < 0 || n == 0 || n > 4096)
+				return -EINVAL;
+			m->threads = (uint32_t)n;
+		}
+		if ((v = line_val(l, "debug"))) {
+			if (parse_u64(v, &n) < 0 || n > 1)
+				return -EINVAL;
+			m->debug = (int)n;
+		}
+		if ((v = line_val(l, "entrypoint")))
+			copy_line(m->entrypoint, sizeof(m->entrypoint), v);
+		if ((v = line_val(l, "argv")))
+			m->host_argv = !str_ncmp(v, "host\n", 5);
+		if ((v = line_val(l, "env")))
+			m->host_env = !str_ncmp(v, "host\n", 5);
+	}
+	if (!m->enclave_size || !m->heap_size || m->heap_offset % PAGE_SIZE ||
+	    m->heap_size % PAGE_SIZE || m->heap_offset < (uint64_t)(__encl_end - __encl_base) ||
+	    m->heap_offset > m->enclave_size || m->heap_size > m->enclave_size - m->heap_offset ||
+	    m->entrypoint[0] != '/')
+		return -EINVAL;
+	if (!m->stack_size)
+		m->stack_size = 1 << 20;
+	return 0;
+}
+
+/* The mailbox must be host memory: entirely outside the ELRANGE. */
+static int mailbox_ok(uint64_t mb)
+{
+	uint64_t end = mb + sizeof(struct libos_mailbox);
+
+	if (mb % 8 || end < mb || end > (1ULL << 47))
+		return 0;
+	return end <= libos_base || mb >= libos_base + libos_manifest.enclave_size;
+}
+
+/*
+ * Collects count NUL-terminated strings from the manifest lines "key VALUE"
+ * or from the host's buffer (copied in first), into an enclave array.
+ */
+static int manifest_strings(const char *key, const char ***out, int *count)
+{
+	const char *l;
+	int n = 0, i = 0;
+	char **v;
+
+	for (l = libos_manifest.text; *l; l = next_line(l))
+		if (line_val(l, key))
+			n++;
+	v = mm_alloc(PAGE_UP((n + 1) * sizeof(char *)), 1);
+	if (!v)
+		return -ENOMEM;
+	for (l = libos_manifest.text; *l; l = next_line(l)) {
+		const char *val = line_val(l, key);
+		size_t len = 0;
+
+		if (!val)
+			continue;
+		while (val[len] && val[len] != '\n')
+			len++;
+		v[i] = mm_alloc(PAGE_UP(len + 1), 1);
+		if (!v[i])
+			return -ENOMEM;
+		memcpy(v[i], val, len);
+		i++;
+	}
+	*out = (const char **)v;
+	*count = n;
+	return 0;
+}
+
+static int host_strings(const char ***argv, int *argc, const char ***envp, int *envc)
+{
+	uint32_t ac = libos_mb->argc, ec = libos_mb->envc, len = libos_mb->strings_len;
+	char *buf, **v;
+	uint32_t k = 0;
+
+	if (len > LIBOS_STRINGS_MAX || ac > MAX_ARGS || ec > MAX_ARGS)
+		return -E2BIG_LIBOS;
+	buf = mm_alloc(PAGE_UP(len + 1), 1);
+	v = mm_alloc(PAGE_UP((ac + ec + 2) * sizeof(char *)), 1);
+	if (!buf || !v)
+		return -ENOMEM;
+	memcpy(buf, (const void *)libos_mb->strings, len);
+	buf[len] = 0;
+	for (uint32_t i = 0; i < ac + ec; i++) {
+		if (k >= len)
+			return -EINVAL;
+		v[i + (i >= ac)] = buf + k;
+		k += (uint32_t)str_len(buf + k) + 1;
+	}
+	*argv = (const char **)v;
+	*argc = (int)ac;
+	*envp = (const char **)v + ac + 1;
+	*envc = (int)ec;
+	return 0;
+}
+
+struct exit_pair libos_start(uint64_t mb);
+struct exit_pair libos_start(uint64_t mb)
+{
+	const char **argv = NULL, **envp = NULL, **hargv, **henvp;
+	int argc = 0, envc = 0, hargc, henvc, ret;
+	uint64_t entry, sp;
+
+	libos_base = (uint64_t)__encl_base;
+	if (parse_manifest(&libos_manifest) < 0 || !mailbox_ok(mb))
+		return done(-EINVAL); /* nowhere to say it: the host gets -EINVAL */
+	libos_mb = (volatile struct libos_mailbox *)mb;
+	if (libos_mb->magic != LIBOS_MAILBOX_MAGIC)
+		return done(-EINVAL);
+	libos_pid = libos_mb->pid;
+	if (libos_pid <= 0)
+		libos_pid = 1;
+	libos_heap_start = libos_base + libos_manifest.heap_offset;
+	libos_heap_end = libos_heap_start + libos_manifest.heap_size;
+	if (libos_manifest.debug)
+		log_err("DEBUG enclave: its memory can be read by the host (sgx debug attribute)");
+	ret = mm_init();
+	if (ret < 0) {
+		log_err("heap of %lu bytes is too small", libos_manifest.heap_size);
+		return done(ret);
+	}
+	ret = host_strings(&hargv, &hargc, &henvp, &henvc);
+	if (ret < 0) {
+		log_err("the host's argv/env are malformed");
+		return done(ret);
+	}
+	if (libos_manifest.host_argv) {
+		argv = hargv;
+		argc = hargc;
+	} else if (manifest_strings("arg", &argv, &argc) < 0) {
+		return done(-ENOMEM);
+	}
+	if (libos_manifest.host_env) {
+		envp = henvp;
+		envc = henvc;
+	} else if (manifest_strings("envv", &envp, &envc) < 0) {
+		return done(-ENOMEM);
+	}
+	if (argc == 0) {
+		/* argv[0] at least: the entrypoint */
+		argv = mm_alloc(PAGE_SIZE, 1);
+		if (!argv)
+			return done(-ENOMEM);
+		argv[0] = libos_manifest.entrypoint;
+		argc = 1;
+	}
+	ret = elf_load_and_stack(libos_manifest.entrypoint, argv, argc, envp, envc, &entry, &sp);
+	if (ret < 0)
+		return done(127);
+	libos_jump_to_app(entry, sp);
+}
+
+__asm__(".text\n"
+	"	.global libos_jump_to_app\n"
+	"	.hidden libos_jump_to_app\n"
+	"libos_jump_to_app:\n"
+	"	mov %rsi, %rsp\n"
+	"	xor %eax, %eax\n"
+	"	xor %ebx, %ebx\n"
+	"	xor %ecx, %ecx\n"
+	"	xor %edx, %edx\n" /* no atexit function */
+	"	xor %esi, %esi\n"
+	"	xor %ebp, %ebp\n"
+	"	xor %r8d, %r8d\n"
+	"	xor %r9d, %r9d\n"
+	"	xor %r10d, %r10d\n"
+	"	xor %r11d, %r11d\n"
+	"	xor %r12d, %r12d\n"
+	"	xor %r13d, %r13d\n"
+	"	xor %r14d, %r14d\n"
+	"	xor %r15d, %r15d\n"
+	"	jmp *%rdi\n");
+
+static int signal_of(unsigned vector)
+{
+	switch (vector) {
+	case 0:
+	case 16:
+	case 19:
+		return 8; /* SIGFPE */
+	case 1:
+	case 3:
+		return 5; /* SIGTRAP */
+	case 6:
+		return 4; /* SIGILL */
+	case 17:
+		return 7; /* SIGBUS */
+	default:
+		return 11; /* SIGSEGV */
+	}
+}
+
+static int app_code(uint64_t rip, uint64_t n)
+{
+	return rip >= libos_heap_start && rip < libos_heap_end && n <= libos_heap_end - rip;
+}
+
+/* CPUID and RDTSC(P) fault on SGX1: answered by the host (not trusted for anything). */
+static int emulate_insn(struct ssa_gpr *g, const uint8_t *p)
+{
+	long r;
+
+	if (p[0] == 0x0f && p[1] == 0xa2) {
+		r = ocall(LIBOS_OCALL_CPUID, (uint32_t)g->rax, (uint32_t)g->rcx, 0);
+		if (r < 0)
+			return -1;
+		g->rax = (uint32_t)libos_mb->out[0];
+		g->rbx = (uint32_t)libos_mb->out[1];
+		g->rcx = (uint32_t)libos_mb->out[2];
+		g->rdx = (uint32_t)libos_mb->out[3];
+		g->rip += 2;
+		return 0;
+	}
+	if ((p[0] == 0x0f && p[1] == 0x31) || (p[0] == 0x0f && p[1] == 0x01 && p[2] == 0xf9)) {
+		uint64_t tsc;
+
+		r = ocall(LIBOS_OCALL_RDTSC, 0, 0, 0);
+		if (r < 0)
+			return -1;
+		tsc = (uint64_t)libos_mb->out[0];
+		g->rax = (uint32_t)tsc;
+		g->rdx = tsc >> 32;
+		if (p[1] == 0x01) {
+			g->rcx = 0;
+			g->rip += 3;
+		} else {
+			g->rip += 2;
+		}
+		return 0;
+	}
+	return -1;
+}
+
+struct exit_pair libos_exception(uint64_t cssa);
+struct exit_pair libos_exception(uint64_t cssa)
+{
+	struct ssa_gpr *g;
+	unsigned vector;
+	int sig;
+
+	if (cssa != 1 || !libos_mb)
+		return done(-EFAULT);
+	g = (struct ssa_gpr *)(libos_ssa + SSA_FRAME - sizeof(struct ssa_gpr));
+	if (!(g->exitinfo & (1U << 31)))
+		return (struct exit_pair){ LIBOS_EXIT_RESUME, 0 }; /* an interrupt: go on */
+	vector = g->exitinfo & 0xff;
+	/*
+	 * Consumed: a host that enters for this exception again (instead of
+	 * ERESUMEing) finds nothing to handle, so it cannot replay a system call.
+	 * The CPU writes EXITINFO afresh at the next AEX.
+	 */
+	g->exitinfo &= ~(1U << 31);
+	if (g->rip >= libos_base && g->rip < (uint64_t)__encl_end) {
+		log_err("internal fault: vector %u at LibOS offset 0x%lx", vector,
+			g->rip - libos_base);
+		return done(-EFAULT);
+	}
+	if (vector == 6 && app_code(g->rip, 3)) {
+		const uint8_t *p = (const uint8_t *)g->rip;
+
+		if (p[0] == 0x0f && p[1] == 0x05) {
+			int exited = 0, status = 0, replaced = 0;
+			uint64_t rip = g->rip + 2;
+			long r = libos_syscall(g, &exited, &status, &replaced);
+
+			if (exited)
+				return done(status);
+			if (!replaced) { /* rt_sigreturn loaded a whole context */
+				g->rax = (uint64_t)r;
+				g->rcx = rip;
+				g->r11 = g->rflags;
+				g->rip = rip;
+			}
+			libos_signals(g, &exited, &status);
+			if (exited)
+				return done(status);
+			return (struct exit_pair){ LIBOS_EXIT_RESUME, 0 };
+		}
+		if (emulate_insn(g, p) == 0)
+			return (struct exit_pair){ LIBOS_EXIT_RESUME, 0 };
+	}
+	sig = signal_of(vector);
+	if (app_code(g->rip, 1) && libos_fault_signal(g, sig) == 0)
+		return (struct exit_pair){ LIBOS_EXIT_RESUME, 0 };
+	log_err("%s: killed by signal %d (exception vector %u at 0x%lx)", libos_manifest.entrypoint,
+		sig, vector, g->rip);
+	return done(128 + sig);
+}

@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Memory: the heap is one range of RWX pages EADDed unmeasured (their
+ * initial content is the host's: everything handed out is zeroed first).
+ * A page bitmap at its start tracks use; the workload's image, stack,
+ * brk area and mmaps, and the LibOS's file buffers, all come from it.
+ * SGX1 fixes page permissions at EADD, so mprotect only checks its range.
+ */
+#include "libos.h"
+
+#define MAP_FIXED     0x10
+#define MAP_ANONYMOUS 0x20
+#define BRK_MAX	      (64UL << 20)
+
+static uint8_t *bitmap;
+static uint64_t npages, reserved, hint;
+static uint64_t brk_base, brk_cur, brk_end;
+
+static int used(uint64_t i)
+{
+	return bitmap[i / 8] & (1 << (i % 8));
+}
+
+static void mark(uint64_t first, uint64_t n, int on)
+{
+	for (uint64_t i = first; i < first + n; i++) {
+		if (on)
+			bitmap[i / 8] |= (uint8_t)(1 << (i % 8));
+		else
+			bitmap[i / 8] &= (uint8_t) ~(1 << (i % 8));
+	}
+}
+
+int mm_init(void)
+{
+	npages = libos_manifest.heap_size / PAGE_SIZE;
+	bitmap = (uint8_t *)libos_heap_start;
+	reserved = PAGE_UP(npages / 8 + 1) / PAGE_SIZE;
+	if (reserved + 64 > npages)
+		return -ENOMEM;
+	memset(bitmap, 0, reserved * PAGE_SIZE);
+	mark(0, reserved, 1);
+	hint = reserved;
+	return 0;
+}
+
+static void *page_addr(uint64_t i)
+{
+	return (void *)(libos_heap_start + i * PAGE_SIZE);
+}
+
+void *mm_alloc(uint64_t len, int zero)
+{
+	uint64_t n = PAGE_UP(len) / PAGE_SIZE, run = 0;
+
+	if (!n || n > npages)
+		return NULL;
+	for (int pass = 0; pass < 2; pass++) {
+		uint64_t start = pass ? reserved : hint;
+
+		run = 0;
+		for (uint64_t i = start; i < npages; i++) {
+			run = used(i) ? 0 : run + 1;
+			if (run == n) {
+				uint64_t first = i + 1 - n;
+
+				mark(first, n, 1);
+				hint = i + 1;
+				if (zero)
+					memset(page_addr(first), 0, n * PAGE_SIZE);
+				return page_addr(first);
+			}
+		}
+	}
+	return NULL;
+}
+
+/* Page index range of [p, p+len) in the heap, past the bitmap; -1 if not. */
+static int64_t range(uint64_t p, uint64_t len, uint64_t *n)
+{
+	uint64_t first;
+
+	if (p % PAGE_SIZE || !len || p < libos_heap_start || p >= libos_heap_end ||
+	    PAGE_UP(len) > libos_heap_end - p)
+		return -1;
+	first = (p - libos_heap_start) / PAGE_SIZE;
+	if (first < reserved)
+		return -1;
+	*n = PAGE_UP(len) / PAGE_SIZE;
+	return (int64_t)first;
+}
+
+void mm_free(void *p, uint64_t len)
+{
+	uint64_t n;
+	int64_t first = range((uint64_t)p, len, &n);
+
+	if (first >= 0) {
+		mark((uint64_t)first, n, 0);
+		if ((uint64_t)first < hint)
+			hint = (uint64_t)first;
+	}
+}
+
+int user_ok(uint64_t p, uint64_t len)
+{
+	uint64_t lo = libos_heap_start + reserved * PAGE_SIZE;
+
+	if (!len)
+		return 1;
+	return p >= lo && p < libos_heap_end && len <= libos_heap_end - p;
+}
+
+/* The brk area: BRK_MAX (or less) reserved right after the image. */
+void mm_set_brk_base(uint64_t end)
+{
+	brk_base = brk_cur = brk_end = end;
+}
+
+uint64_t mm_brk_room(void)
+{
+	return libos_manifest.heap_size / 8 < BRK_MAX ? libos_manifest.heap_size / 8 : BRK_MAX;
+}
+
+void mm_set_brk_end(uint64_t end)
+{
+	brk_end = end;
+}
+
+long sys_brk(uint64_t addr)
+{
+	if (addr < brk_base || addr > brk_end)
+		return (long)brk_cur;
+	if (addr > brk_cur)
+		memset((void *)brk_cur, 0, addr - brk_cur);
+	brk_cur = addr;
+	return (long)brk_cur;
+}
+
+long sys_mmap(uint64_t addr, uint64_t len, uint64_t prot, uint64_t flags, int64_t fd, uint64_t off)
+{
+	uint64_t n;
+	void *p;
+
+	(void)prot;
+	if (!len || off % PAGE_SIZE || PAGE_UP(len) < len)
+		return -EINVAL;
+	if (flags & MAP_FIXED) {
+		int64_t first = range(addr, len, &n);
+
+		if (first < 0)
+			return -ENOMEM;
+		mark((uint64_t)first, n, 1);
+		p = (void *)addr;
+		memset(p, 0, n * PAGE_SIZE);
+	} else {
+		p = mm_alloc(len, 1);
+		if (!p)
+			return -ENOMEM;
+	}
+	if (!(flags & MAP_ANONYMOUS)) {
+		int ret = file_mmap_copy((int)fd, off, p, len);
+
+		if (ret < 0) {
+			mm_free(p, len);
+			return ret;
+		}
+	}
+	return (long)p;
+}
+
+long sys_munmap(uint64_t addr, uint64_t len)
+{
+	uint64_t n;
+	int64_t first = range(addr, len, &n);
+
+	if (first < 0)
+		return -EINVAL;
+	mark((uint64_t)first, n, 0);
+	if ((uint64_t)first < hint)
+		hint = (uint64_t)first;
+	return 0;
+}
+
+long sys_mprotect(uint64_t addr, uint64_t len, uint64_t prot)
+{
+	(void)prot;
+	if (addr % PAGE_SIZE || !user_ok(addr, len))
+		return -ENOMEM;
+	return 0;
+}

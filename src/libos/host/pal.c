@@ -1,0 +1,578 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * liberpal-libos.so (PAL API v3): runs a TEE image's entrypoint inside the
+ * LibOS enclave. pal_init loads ROOT/.rune/libos.elf (the LibOS with the
+ * image's manifest) and libos.sig through libsgx: the Linux driver where
+ * /dev/sgx_enclave exists, the emulator elsewhere. pal_exec drives the
+ * enclave: OCALLs are served here (stdio, clock, trusted-file content,
+ * CPUID/RDTSC), AEXs go back in for the LibOS's exception handler, and the
+ * workload's exit_group status is the exit value. Messages go to stderr.
+ *
+ * args (ENCLAVE_RUNTIME_ARGS): "[root=DIR] [dir=DIR] [backend=sgx|emulator|auto]",
+ * root: where the manifest's paths are (default "/", the container's root
+ * after pivot_root); dir: the TEE files (default ROOT/.rune).
+ */
+#include <cpuid.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include <x86intrin.h>
+
+#include "common/cleanup.h"
+#include "libos/libos_abi.h"
+#include "rune/pal.h"
+#include "sgx/image.h"
+#include "sgx/loader.h"
+#include "sgx/sigstruct.h"
+#include "teeimage/teeimage.h"
+
+#define MAX_HANDLES 64
+
+enum { LOG_TRACE, LOG_DEBUG, LOG_INFO, LOG_WARNING, LOG_ERROR, LOG_FATAL, LOG_OFF };
+
+static struct {
+	pthread_mutex_t lock;
+	struct sgx_encl *encl;
+	int log_level;
+	int rootfd;
+	int created, running, done;
+	_Atomic int killed;
+	int pid;
+	struct pal_stdio_fds stdio;
+	struct libos_mailbox *mb;
+	int handles[MAX_HANDLES];
+} pal = { .lock = PTHREAD_MUTEX_INITIALIZER, .log_level = LOG_WARNING, .rootfd = -1 };
+
+static err_t ctor_err;
+
+static void logmsg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void logmsg(int level, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	int n;
+
+	if (level < pal.log_level)
+		return;
+	n = snprintf(buf, sizeof(buf), "libos PAL: ");
+	va_start(ap, fmt);
+	vsnprintf(buf + n, sizeof(buf) - n - 1, fmt, ap);
+	va_end(ap);
+	strcat(buf, "\n");
+	if (write(STDERR_FILENO, buf, strlen(buf)) < 0) {
+		/* nowhere else to report */
+	}
+}
+
+static int will_emulate(enum sgx_backend b)
+{
+	const char *e = getenv("SGX_LOADER_BACKEND");
+
+	if (b != SGX_BACKEND_AUTO)
+		return b == SGX_BACKEND_EMULATOR;
+	if (e && !strcmp(e, "sgx"))
+		return 0;
+	return (e && !strcmp(e, "emulator")) || access(SGX_DEVICE_PATH, F_OK) != 0;
+}
+
+/* dlopen time (before pivot_root): the emulator's secret is still the host's. */
+__attribute__((constructor)) static void pal_ctor(void)
+{
+	if (will_emulate(SGX_BACKEND_AUTO))
+		sgx_loader_init(&ctor_err);
+}
+
+static int parse_level(const char *s)
+{
+	static const char *const names[] = { "trace", "debug", "info",	"warning",
+					     "error", "fatal", "panic", "off" };
+	static const int levels[] = { LOG_TRACE, LOG_DEBUG, LOG_INFO,  LOG_WARNING,
+				      LOG_ERROR, LOG_FATAL, LOG_FATAL, LOG_OFF };
+
+	for (size_t i = 0; s && i < ARRAY_SIZE(names); i++)
+		if (!strcmp(s, names[i]))
+			return levels[i];
+	return LOG_WARNING;
+}
+
+static int parse_args(const char *args, char *root, char *dir, size_t n, struct sgx_load_opts *o)
+{
+	_cleanup_free_ char *copy = strdup(args ? args : "");
+	char *save = NULL, *tok;
+
+	if (!copy)
+		return -ENOMEM;
+	snprintf(root, n, "/");
+	dir[0] = 0;
+	for (tok = strtok_r(copy, " \t,", &save); tok; tok = strtok_r(NULL, " \t,", &save)) {
+		if (!strncmp(tok, "backend=", 8)) {
+			if (!strcmp(tok + 8, "sgx"))
+				o->backend = SGX_BACKEND_DRIVER;
+			else if (!strcmp(tok + 8, "emulator"))
+				o->backend = SGX_BACKEND_EMULATOR;
+			else if (strcmp(tok + 8, "auto")) {
+				logmsg(LOG_ERROR, "unknown backend '%s'", tok + 8);
+				return -EINVAL;
+			}
+		} else if (!strncmp(tok, "root=", 5)) {
+			snprintf(root, n, "%s", tok + 5);
+		} else if (!strncmp(tok, "dir=", 4)) {
+			snprintf(dir, n, "%s", tok + 4);
+		} else {
+			logmsg(LOG_ERROR, "unknown argument '%s'", tok);
+			return -EINVAL;
+		}
+	}
+	if (!dir[0] && (size_t)snprintf(dir, n, "%.*s/%s", (int)(n - 16),
+					strcmp(root, "/") ? root : "", TEE_DIR) >= n)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int pal_get_version(void)
+{
+	return 3;
+}
+
+static int load(const char *dir, struct sgx_load_opts *opts)
+{
+	_cleanup_free_ void *elf = NULL;
+	_cleanup_error_ err_t err = NULL;
+	struct sgx_sigstruct ss;
+	struct sgx_image img;
+	char path[PATH_MAX + 32];
+	size_t len;
+	int ret, cls = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, TEE_SIG_NAME);
+	ret = sgx_sigstruct_load(&ss, path, &err);
+	if (ret == 0) {
+		snprintf(path, sizeof(path), "%s/%s", dir, TEE_ELF_NAME);
+		ret = tee_read_file(path, 64 << 20, &elf, &len, &err);
+	}
+	if (ret == 0)
+		ret = tee_libos_image(&img, elf, len, NULL, &err);
+	if (ret < 0) {
+		logmsg(LOG_ERROR, "load the TEE image: %s", err_msg(err));
+		return ret;
+	}
+	/* The emulator traps SYSCALL with seccomp, which needs no_new_privs here. */
+	if (will_emulate(opts->backend) && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		logmsg(LOG_WARNING, "no_new_privs: %s", strerror(errno));
+	ret = sgx_encl_load(&pal.encl, &img, &ss, opts, &cls, &err);
+	sgx_image_free(&img);
+	if (ret < 0) {
+		logmsg(LOG_ERROR, "create the enclave: %s", err_msg(err));
+		return ret;
+	}
+	if (!sgx_encl_traps_syscalls(pal.encl)) {
+		logmsg(LOG_ERROR, "the SGX emulator cannot trap SYSCALL inside the enclave "
+				  "(seccomp refused): not running the LibOS");
+		sgx_encl_destroy(pal.encl);
+		pal.encl = NULL;
+		return -EPERM;
+	}
+	if (sgx_encl_is_emulated(pal.encl))
+		logmsg(LOG_WARNING, "running on the SGX emulator: no hardware protection, "
+				    "for development only");
+	if (!(ss.body.attributes & SGX_ATTR_DEBUG))
+		logmsg(LOG_DEBUG, "a production (non-DEBUG) enclave: it runs untraced");
+	return 0;
+}
+
+int pal_init(const void *attr)
+{
+	const pal_attr_v3_t *a3 = attr;
+	struct sgx_load_opts opts = { 0 };
+	char root[PATH_MAX], dir[PATH_MAX];
+	int ret;
+
+	if (!a3)
+		return -EINVAL;
+	pal.log_level = parse_level(a3->attr_v1.log_level);
+	if (a3->fd >= 0 || a3->addr) {
+		logmsg(LOG_ERROR, "a pre-created enclave (fd %d, addr %#llx) is not supported",
+		       a3->fd, (unsigned long long)a3->addr);
+		return -ENOTSUP;
+	}
+	pthread_mutex_lock(&pal.lock);
+	if (pal.encl) {
+		ret = -EBUSY;
+		logmsg(LOG_ERROR, "pal_init: already initialised");
+		goto out;
+	}
+	ret = parse_args(a3->attr_v1.args, root, dir, sizeof(root), &opts);
+	if (ret < 0)
+		goto out;
+	if (ctor_err && will_emulate(opts.backend)) {
+		logmsg(LOG_ERROR,
+		       "the SGX emulator's secret was not available when the PAL was "
+		       "loaded: %s",
+		       err_msg(ctor_err));
+		ret = -(ctor_err->code ? ctor_err->code : EINVAL);
+		goto out;
+	}
+	pal.rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (pal.rootfd < 0) {
+		ret = -errno;
+		logmsg(LOG_ERROR, "root %s: %s", root, strerror(errno));
+		goto out;
+	}
+	ret = load(dir, &opts);
+	if (ret < 0) {
+		close(pal.rootfd);
+		pal.rootfd = -1;
+	}
+	for (int i = 0; i < MAX_HANDLES; i++)
+		pal.handles[i] = -1;
+out:
+	pthread_mutex_unlock(&pal.lock);
+	return ret;
+}
+
+int pal_create_process(struct pal_create_process_args *args)
+{
+	struct libos_mailbox *mb;
+	size_t k = 0;
+	int ret = 0;
+
+	if (!args || !args->argv || !args->pid)
+		return -EINVAL;
+	pthread_mutex_lock(&pal.lock);
+	if (!pal.encl) {
+		ret = -ENXIO;
+		logmsg(LOG_ERROR, "pal_create_process: not initialised");
+		goto out;
+	}
+	if (pal.created) {
+		/* One process per enclave in this slice (rune exec comes with threads). */
+		ret = -EBUSY;
+		logmsg(LOG_ERROR, "pal_create_process: the enclave already runs its process");
+		goto out;
+	}
+	mb = mmap(NULL, sizeof(*mb), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mb == MAP_FAILED) {
+		ret = -errno;
+		goto out;
+	}
+	mb->magic = LIBOS_MAILBOX_MAGIC;
+	for (const char **v = args->argv; *v; v++, mb->argc++) {
+		size_t n = strlen(*v) + 1;
+
+		if (k + n > sizeof(mb->strings))
+			goto big;
+		memcpy(mb->strings + k, *v, n);
+		k += n;
+	}
+	for (const char **v = args->env; v && *v; v++, mb->envc++) {
+		size_t n = strlen(*v) + 1;
+
+		if (k + n > sizeof(mb->strings))
+			goto big;
+		memcpy(mb->strings + k, *v, n);
+		k += n;
+	}
+	mb->strings_len = (uint32_t)k;
+	pal.pid = 1;
+	mb->pid = pal.pid;
+	pal.mb = mb;
+	pal.stdio = args->stdio
+			? *args->stdio
+			: (struct pal_stdio_fds){ STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO };
+	pal.created = 1;
+	*args->pid = pal.pid;
+	goto out;
+big:
+	munmap(mb, sizeof(*mb));
+	ret = -E2BIG;
+	logmsg(LOG_ERROR, "pal_create_process: argv and env exceed %zu bytes", sizeof(mb->strings));
+out:
+	pthread_mutex_unlock(&pal.lock);
+	return ret;
+}
+
+static long write_all(int fd, const uint8_t *buf, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t r = write(fd, buf + done, len - done);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return done ? (long)done : -errno;
+		done += r;
+	}
+	return (long)done;
+}
+
+static int handle_slot(long h)
+{
+	for (int i = 0; i < MAX_HANDLES; i++)
+		if (pal.handles[i] >= 0 && pal.handles[i] == h)
+			return i;
+	return -1;
+}
+
+static long ocall_open(struct libos_mailbox *mb)
+{
+	struct stat st;
+	int fd, slot;
+
+	if (mb->len == 0 || mb->len > sizeof(mb->buf) || mb->buf[mb->len - 1] != 0)
+		return -EINVAL;
+	for (slot = 0; slot < MAX_HANDLES && pal.handles[slot] >= 0; slot++)
+		;
+	if (slot == MAX_HANDLES)
+		return -EMFILE;
+	fd = tee_open_in_root(pal.rootfd, (const char *)mb->buf, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -EACCES;
+	}
+	pal.handles[slot] = fd;
+	mb->out[0] = st.st_size;
+	return fd;
+}
+
+/* Sleeps in slices of at most 50 ms so that pal_kill cuts it short (-EINTR). */
+static long ocall_sleep(int64_t sec, int64_t nsec)
+{
+	struct timespec end, now;
+
+	if (sec < 0 || nsec < 0 || nsec >= 1000000000)
+		return -EINVAL;
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += sec + (end.tv_nsec + nsec) / 1000000000;
+	end.tv_nsec = (end.tv_nsec + nsec) % 1000000000;
+	for (;;) {
+		struct timespec slice = { 0, 50 * 1000000 };
+		int64_t left;
+
+		if (pal.killed)
+			return -EINTR;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left = (end.tv_sec - now.tv_sec) * 1000000000LL + (end.tv_nsec - now.tv_nsec);
+		if (left <= 0)
+			return 0;
+		if (left < slice.tv_nsec)
+			slice.tv_nsec = left;
+		nanosleep(&slice, NULL);
+	}
+}
+
+static long serve_ocall(struct libos_mailbox *mb, uint64_t nr)
+{
+	struct timespec ts;
+	unsigned a, b, c, d;
+	ssize_t r;
+	int slot;
+
+	switch (nr) {
+	case LIBOS_OCALL_WRITE:
+		if (mb->len > sizeof(mb->buf) || (mb->arg[0] != 1 && mb->arg[0] != 2))
+			return -EINVAL;
+		return write_all(mb->arg[0] == 1 ? pal.stdio.stdout : pal.stdio.stderr, mb->buf,
+				 mb->len);
+	case LIBOS_OCALL_READ:
+		if (mb->len > sizeof(mb->buf) || mb->arg[0] != 0)
+			return -EINVAL;
+		do
+			r = read(pal.stdio.stdin, mb->buf, mb->len);
+		while (r < 0 && errno == EINTR);
+		return r < 0 ? -errno : r;
+	case LIBOS_OCALL_CLOCK:
+		clock_gettime(mb->arg[0] ? CLOCK_MONOTONIC : CLOCK_REALTIME, &ts);
+		mb->out[0] = ts.tv_sec;
+		mb->out[1] = ts.tv_nsec;
+		return 0;
+	case LIBOS_OCALL_OPEN:
+		return ocall_open(mb);
+	case LIBOS_OCALL_PREAD:
+		slot = handle_slot(mb->arg[0]);
+		if (slot < 0 || mb->len > sizeof(mb->buf) || mb->arg[1] < 0)
+			return -EBADF;
+		do
+			r = pread(pal.handles[slot], mb->buf, mb->len, mb->arg[1]);
+		while (r < 0 && errno == EINTR);
+		return r < 0 ? -errno : r;
+	case LIBOS_OCALL_CLOSE:
+		slot = handle_slot(mb->arg[0]);
+		if (slot < 0)
+			return -EBADF;
+		close(pal.handles[slot]);
+		pal.handles[slot] = -1;
+		return 0;
+	case LIBOS_OCALL_CPUID:
+		__cpuid_count((unsigned)mb->arg[0], (unsigned)mb->arg[1], a, b, c, d);
+		mb->out[0] = a;
+		mb->out[1] = b;
+		mb->out[2] = c;
+		mb->out[3] = d;
+		return 0;
+	case LIBOS_OCALL_RDTSC:
+		mb->out[0] = (int64_t)__rdtsc();
+		return 0;
+	case LIBOS_OCALL_SLEEP:
+		return ocall_sleep(mb->arg[0], mb->arg[1]);
+	}
+	logmsg(LOG_ERROR, "unknown OCALL %llu", (unsigned long long)nr);
+	return -ENOSYS;
+}
+
+/* Drives the enclave until the workload exits; returns its status or -errno. */
+static int run(int tcs)
+{
+	struct sgx_encl_regs regs = { .rdi = LIBOS_ECALL_START, .rsi = (uintptr_t)pal.mb };
+	int ret, in_handler = 0;
+
+	for (;;) {
+		_cleanup_error_ err_t err = NULL;
+
+		ret = regs.rdi == 0 ? sgx_encl_resume(pal.encl, tcs, &regs, &err)
+				    : sgx_encl_call(pal.encl, tcs, &regs, &err);
+		if (ret == -EFAULT && !in_handler) {
+			/* An AEX: the LibOS's handler looks at it (CSSA 1). */
+			logmsg(LOG_TRACE, "AEX: %s", err_msg(err));
+			in_handler = 1;
+			regs = (struct sgx_encl_regs){ .rdi = LIBOS_ECALL_EXCEPTION,
+						       .rsi = (uintptr_t)pal.mb };
+			continue;
+		}
+		if (ret < 0) {
+			logmsg(LOG_ERROR, "the enclave failed: %s", err_msg(err));
+			return ret;
+		}
+		switch (regs.rdi) {
+		case LIBOS_EXIT_DONE:
+			if ((int64_t)regs.rsi < 0) {
+				logmsg(LOG_ERROR, "the LibOS failed: %s",
+				       strerror((int)-(int64_t)regs.rsi));
+				return (int)(int64_t)regs.rsi;
+			}
+			return (int)(regs.rsi & 0xff);
+		case LIBOS_EXIT_OCALL: {
+			long r = serve_ocall(pal.mb, regs.rsi);
+
+			regs = (struct sgx_encl_regs){ .rdi = LIBOS_ECALL_OCALL_RET,
+						       .rsi = (uint64_t)r };
+			break;
+		}
+		case LIBOS_EXIT_RESUME:
+			in_handler = 0;
+			regs = (struct sgx_encl_regs){ 0 };
+			break;
+		default:
+			logmsg(LOG_ERROR, "the enclave exited with an unknown reason %llu",
+			       (unsigned long long)regs.rdi);
+			return -EPROTO;
+		}
+		if (pal.killed) {
+			logmsg(LOG_INFO, "stopping the workload: signal %d", pal.killed);
+			return 128 + pal.killed;
+		}
+	}
+}
+
+int pal_exec(struct pal_exec_args *args)
+{
+	_cleanup_error_ err_t err = NULL;
+	int tcs, ret;
+
+	if (!args || !args->exit_value)
+		return -EINVAL;
+	pthread_mutex_lock(&pal.lock);
+	if (!pal.created || args->pid != pal.pid || pal.running || pal.done) {
+		pthread_mutex_unlock(&pal.lock);
+		logmsg(LOG_ERROR, "pal_exec: no process %d to run", args->pid);
+		return -ESRCH;
+	}
+	pal.running = 1;
+	pthread_mutex_unlock(&pal.lock);
+	tcs = sgx_encl_tcs_acquire(pal.encl, &err);
+	if (tcs < 0) {
+		logmsg(LOG_ERROR, "pal_exec: %s", err_msg(err));
+		return tcs;
+	}
+	ret = run(tcs);
+	sgx_encl_tcs_release(pal.encl, tcs);
+	for (int i = 0; i < MAX_HANDLES; i++)
+		if (pal.handles[i] >= 0) {
+			close(pal.handles[i]);
+			pal.handles[i] = -1;
+		}
+	pthread_mutex_lock(&pal.lock);
+	pal.running = 0;
+	pal.done = 1;
+	pthread_mutex_unlock(&pal.lock);
+	if (ret < 0)
+		return ret;
+	*args->exit_value = ret;
+	return 0;
+}
+
+/*
+ * Async-signal-safe. A terminating signal stops the workload at its next
+ * exit from the enclave (a system call, an OCALL); a workload that never
+ * leaves the enclave is not interrupted (see docs/libos.md).
+ */
+int pal_kill(int pid, int sig)
+{
+	if (pid != -1 && pid != 0 && pid != pal.pid)
+		return -ESRCH;
+	if (sig < 0 || sig > 64)
+		return -EINVAL;
+	if (sig == 0 || sig == SIGCHLD || sig == SIGWINCH || sig == SIGCONT || sig == SIGURG ||
+	    sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)
+		return 0;
+	pal.killed = sig;
+	return 0;
+}
+
+int pal_get_local_report(void *targetinfo, int targetinfo_len, void *report, int *report_len)
+{
+	(void)targetinfo;
+	(void)targetinfo_len;
+	(void)report;
+	(void)report_len;
+	logmsg(LOG_ERROR, "pal_get_local_report: not supported by the LibOS yet");
+	return -ENOSYS;
+}
+
+int pal_destroy(void)
+{
+	pthread_mutex_lock(&pal.lock);
+	if (pal.running) {
+		pthread_mutex_unlock(&pal.lock);
+		logmsg(LOG_ERROR, "pal_destroy: the workload is still running");
+		return -EBUSY;
+	}
+	sgx_encl_destroy(pal.encl);
+	pal.encl = NULL;
+	if (pal.rootfd >= 0)
+		close(pal.rootfd);
+	pal.rootfd = -1;
+	if (pal.mb)
+		munmap(pal.mb, sizeof(*pal.mb));
+	pal.mb = NULL;
+	pal.created = pal.done = 0;
+	pthread_mutex_unlock(&pal.lock);
+	return 0;
+}

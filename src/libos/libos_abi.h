@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The LibOS enclave's ABI with its untrusted host (liberpal-libos.so),
+ * shared by both sides. See docs/libos.md.
+ *
+ * EENTER: RDI = an ecall, RSI = the untrusted mailbox (host memory, outside
+ * the ELRANGE). EEXIT: RDI = an exit reason, RSI = a value. After an AEX
+ * the host EENTERs (CSSA 1) with LIBOS_ECALL_EXCEPTION; the enclave's
+ * handler emulates the faulting instruction (SYSCALL, CPUID, RDTSC) into
+ * its SSA frame, possibly through OCALLs, and exits with LIBOS_EXIT_RESUME:
+ * the host then ERESUMEs. An OCALL exits with LIBOS_EXIT_OCALL (RSI = its
+ * number, arguments in the mailbox) and is answered by an EENTER with
+ * LIBOS_ECALL_OCALL_RET and RSI = the result. Every answer is checked.
+ */
+#ifndef LIBOS_ABI_H
+#define LIBOS_ABI_H
+
+#define LIBOS_NSSA	     2
+#define LIBOS_STACK_SIZE     (64 * 1024) /* the LibOS's own stack, per thread */
+#define LIBOS_EXC_STACK_SIZE (64 * 1024) /* the exception handler's (CSSA 1) */
+
+/* EENTER: RDI */
+#define LIBOS_ECALL_START     1 /* load the entrypoint and run it; argv/env in the mailbox */
+#define LIBOS_ECALL_OCALL_RET 2 /* RSI: the pending OCALL's result */
+#define LIBOS_ECALL_EXCEPTION 3 /* after an AEX (the enclave checks CSSA itself) */
+
+/* EEXIT: RDI */
+#define LIBOS_EXIT_DONE	  1 /* RSI: exit status 0-255, or a negative errno (LibOS failure) */
+#define LIBOS_EXIT_OCALL  2 /* RSI: an OCALL number */
+#define LIBOS_EXIT_RESUME 3 /* ERESUME the TCS */
+
+/* OCALLs: arguments in mailbox arg[], data in buf; result in RSI (or -errno). */
+#define LIBOS_OCALL_WRITE 1 /* arg0 fd (0-2), buf[0,len): bytes written */
+#define LIBOS_OCALL_READ  2 /* arg0 fd (0), len: bytes read into buf */
+#define LIBOS_OCALL_CLOCK 3 /* arg0 clock id: out0 sec, out1 nsec */
+#define LIBOS_OCALL_OPEN  4 /* buf: NUL-terminated path: handle, out0 = size */
+#define LIBOS_OCALL_PREAD 5 /* arg0 handle, arg1 offset, len: bytes read into buf */
+#define LIBOS_OCALL_CLOSE 6 /* arg0 handle */
+#define LIBOS_OCALL_CPUID 7 /* arg0 leaf, arg1 subleaf: out0-3 eax, ebx, ecx, edx */
+#define LIBOS_OCALL_RDTSC 8 /* out0: the host's TSC */
+#define LIBOS_OCALL_SLEEP 9 /* arg0 sec, arg1 nsec: 0, or -EINTR when the workload is killed */
+
+#define LIBOS_MAILBOX_MAGIC 0x4d424f4c454e5552ULL /* "RUNELOBM" */
+#define LIBOS_STRINGS_MAX   (64 * 1024)
+#define LIBOS_BUF_MAX	    (64 * 1024)
+
+/* The manifest slot: the LibOS ELF's last PT_LOAD, replaced by rune-image. */
+#define LIBOS_MANIFEST_SLOT_MAGIC "RUNE-LIBOS-MANIFEST-SLOT"
+#define LIBOS_MANIFEST_MAGIC	  "rune-libos-manifest 1\n"
+#define LIBOS_MANIFEST_MAX	  (16 * 1024 * 1024)
+
+#ifndef __ASSEMBLER__
+#include <stdint.h>
+
+struct libos_mailbox {
+	uint64_t magic;
+	/* LIBOS_ECALL_START: argc then envc NUL-terminated strings */
+	int32_t pid;
+	uint32_t argc, envc, strings_len;
+	char strings[LIBOS_STRINGS_MAX];
+	/* OCALLs */
+	int64_t arg[4];
+	int64_t out[4];
+	uint64_t len;
+	uint8_t buf[LIBOS_BUF_MAX];
+};
+#endif
+
+#endif

@@ -1,0 +1,76 @@
+#!/bin/bash
+# timeout: 150
+# The LibOS end to end through rune: `rune-image build --bundle` turns a
+# busybox bundle with a static-PIE probe into a TEE image (and sets the
+# ENCLAVE_* settings and process.args), `rune run` runs it inside the
+# enclave (the emulator here). Output byte for byte as the same program
+# run natively in the rootfs (chroot), rune's exit status is the
+# workload's, the workload's env has no ENCLAVE_* keys, a tampered trusted
+# file is EACCES with one line, and nothing is left behind.
+. "$(dirname "$0")/../enclave/lib.sh"
+. "$(dirname "$0")/lib.sh"
+libos_need
+
+build_probes "$T" >/dev/null 2>&1 || true
+
+# libos_bundle PROBE ARGS...: a bundle with /bin/probe, built into a TEE image
+libos_bundle() {
+	local probe=$1
+	shift
+	new_bundle
+	cfg_set .process.terminal false
+	cp "$probe" "$B/rootfs/bin/probe"
+	"$RUNE_IMAGE" build --bundle "$B" --key "$KEY" --heap 32M --trusted /etc/hostname \
+		--trusted /etc/group -- /bin/probe "$@" >"$T/mr" 2>"$T/mr.err" ||
+		fail "rune-image build: $(cat "$T/mr.err")"
+	grep -q '^MRENCLAVE: [0-9a-f]\{64\}$' "$T/mr" || fail "no MRENCLAVE printed"
+}
+
+t_same() { # LIBC
+	local probe=$T/probe-$1 nout nrc
+	[ -x "$probe" ] || skip "no $1 static PIE (musl-tools missing?)"
+	libos_bundle "$probe" args env PATH env ENCLAVE_TYPE cat /etc/hostname cat /etc/group time exit 5
+	assert_eq "$(jarr /bin/probe args env PATH env ENCLAVE_TYPE cat /etc/hostname cat /etc/group time exit 5 | tr -d ' ')" \
+		"$(cfg_get .process.args | tr -d ' \n')" "process.args set by rune-image"
+	ct_run
+	assert_rc 5 "rune run (the workload's exit status)"
+	set +e
+	nout=$(env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin TERM=xterm \
+		chroot "$B/rootfs" /bin/probe args env PATH env ENCLAVE_TYPE cat /etc/hostname \
+		cat /etc/group time exit 5)
+	nrc=$?
+	set -e
+	assert_eq 5 "$nrc" "native exit status"
+	[ -n "$nout" ] || fail "no native output"
+	[ "$OUT" == "$nout" ] || fail "output differs from the native run: $(diff <(echo "$nout") <(echo "$OUT") | head -20)"
+	assert_contains "ENCLAVE_TYPE=(unset)" "$OUT" "ENCLAVE_* kept from the workload"
+	[ -e /dev/sgx_enclave ] || assert_contains "SGX emulator" "$ERR" "the emulator says so"
+	rt delete "$ID" >/dev/null 2>&1 || true
+	assert_nothing_left "$ID"
+}
+
+t_tampered() {
+	libos_bundle "$T/probe-glibc" cat /etc/hostname exit 0
+	echo "rune-tesX" >"$B/rootfs/etc/hostname"
+	ct_run
+	assert_rc 0 "rune run"
+	assert_eq "open /etc/hostname: Permission denied" "$OUT" "the workload sees EACCES"
+	assert_eq 1 "$(echo "$ERR" | grep -c '^libos: /etc/hostname: SHA-256 differs from the manifest: refused$')" \
+		"one stderr line naming the file"
+	rt delete "$ID" >/dev/null 2>&1 || true
+	assert_nothing_left "$ID"
+}
+
+t_crash() {
+	libos_bundle "$T/probe-glibc" crash
+	ct_run
+	assert_rc 139 "rune run of a crashing workload"
+	assert_contains "killed by signal 11" "$ERR" "one line says why"
+	rt delete "$ID" >/dev/null 2>&1 || true
+	assert_nothing_left "$ID"
+}
+
+tcase "rune run: static-PIE musl program in the enclave, output as native" t_same musl
+tcase "rune run: static-PIE glibc program in the enclave, output as native" t_same glibc
+tcase "rune run: a tampered trusted file is EACCES with one line" t_tampered
+tcase "rune run: a crash inside the enclave exits 139" t_crash
