@@ -1,5 +1,5 @@
 #!/bin/bash
-# timeout: 200
+# timeout: 360
 # The Enclave Runtime PAL API contract as rune keeps it (DESIGN.md, "The PAL
 # ABI"; issue 5): recording test PALs (tests/enclave/test-pal.c, built into
 # $BUILD/tests-pal by mk/50-enclave-tests.mk) log every call rune makes, and
