@@ -52,6 +52,34 @@ struct pal_exec_args {
 	int *exit_value; /* out */
 };
 
+/* pal_attr_t.log_level's names, least to most severe (rune refuses any other). */
+enum pal_log_level {
+	PAL_LOG_TRACE,
+	PAL_LOG_DEBUG,
+	PAL_LOG_INFO,
+	PAL_LOG_WARNING,
+	PAL_LOG_ERROR,
+	PAL_LOG_FATAL,
+	PAL_LOG_PANIC,
+	PAL_LOG_OFF,
+};
+
+/* The level a name stands for, or -1 for none (NULL included). */
+static inline int pal_log_level_from_name(const char *name)
+{
+	static const char *const names[] = { "trace", "debug", "info",	"warning",
+					     "error", "fatal", "panic", "off" };
+
+	for (int i = 0; name && i < (int)(sizeof(names) / sizeof(names[0])); i++) {
+		const char *a = name, *b = names[i];
+		while (*a && *a == *b)
+			a++, b++;
+		if (*a == *b)
+			return i;
+	}
+	return -1;
+}
+
 typedef int (*pal_get_version_fn)(void);
 typedef int (*pal_init_fn)(const void *attr);
 typedef int (*pal_exec_v1_fn)(char *path, char *argv[], struct pal_stdio_fds *stdio,

@@ -77,9 +77,6 @@ struct rune_enclave {
 	bool destroyed;
 };
 
-static const char *const log_levels[] = { "trace", "debug", "info",  "warning",
-					  "error", "fatal", "panic", "off" };
-
 /* ---- configuration ---- */
 
 /* Takes KEY from process.env (removing it: the workload must not see it) or the annotation. */
@@ -445,10 +442,13 @@ static int find_pal(const struct rune_ctx *ctx, const char *path, int *out, err_
 
 static int check_log_level(const char *l, err_t *err)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(log_levels); i++)
-		if (strcmp(l, log_levels[i]) == 0)
-			return 0;
-	return err_set(err, EINVAL, "ENCLAVE_RUNTIME_LOGLEVEL: unknown level \"%s\"", l);
+	if (pal_log_level_from_name(l) >= 0)
+		return 0;
+	return err_set(
+	    err, EINVAL,
+	    "ENCLAVE_RUNTIME_LOGLEVEL: unknown level \"%s\" (trace, debug, info, warning, "
+	    "error, fatal, panic, off)",
+	    l);
 }
 
 int rune_enclave_from_config(const struct rune_ctx *ctx, struct rune_config *cfg,
