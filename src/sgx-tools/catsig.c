@@ -5,7 +5,7 @@
 #include <stdlib.h>
 
 #include "sgx-tools.h"
-#include "libsgx/fileio.h"
+#include "sgx/fileio.h"
 #include "common/cleanup.h"
 
 static const char help[] =

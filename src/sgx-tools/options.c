@@ -9,7 +9,7 @@
 #include "sgx-tools.h"
 #include "common/cleanup.h"
 #include "sgx/measure.h"
-#include "libsgx/fileio.h"
+#include "sgx/fileio.h"
 
 int usage_error(err_t *err, const char *fmt, ...)
 {
