@@ -24,7 +24,8 @@ static const char help_gendata[] =
     "Usage: sgx-tools gendata (--image FILE --pages SPEC | --elf FILE | --mrenclave HEX)\n"
     "                         --out MATERIAL [FIELDS] [LAYOUT]\n"
     "Writes the 256 bytes a SIGSTRUCT signature covers (bytes 0-127 and 900-1027),\n"
-    "for 'openssl dgst -sha256 -sign KEY.pem' and then 'sgx-tools catsig'.\n" HELP_FIELDS;
+    "for 'openssl dgst -sha256 -sign KEY.pem' and then 'sgx-tools catsig'. It takes\n"
+    "no --key: the key stays with the signer.\n" HELP_FIELDS;
 
 struct sign_args {
 	int with_key; /* sign; gendata takes no --key */

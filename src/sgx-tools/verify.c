@@ -14,7 +14,7 @@ static const char help[] =
     "q1/q2, RSA signature) and, given an enclave, its enclave hash is the\n"
     "enclave's MRENCLAVE. The --secs-* values (default: the SIGSTRUCT's own)\n"
     "are checked against its masked attributes, xfrm and miscselect as EINIT\n"
-    "does; a failure names the EINIT error class. Prints mrenclave and mrsigner.\n";
+    "does; a failure names the EINIT error class. Prints mrenclave and mrsigner.\n" HELP_LAYOUT;
 
 enum { OPT_SECS_ATTRIBUTES = 1000, OPT_SECS_XFRM, OPT_SECS_MISCSELECT };
 
