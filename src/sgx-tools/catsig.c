@@ -88,5 +88,5 @@ int cmd_catsig(int argc, char **argv, err_t *err)
 	ret = sgx_sigstruct_set_signature(&ss, sbuf, slen, pbuf, plen, err);
 	if (ret < 0)
 		return err_wrap(err, "signature %s, public key %s", a.sig, a.pub);
-	return write_out(a.out, &ss, sizeof(ss), err);
+	return write_sigstruct(a.out, &ss, err);
 }

@@ -297,3 +297,20 @@ int write_out(const char *path, const void *buf, size_t len, err_t *err)
 {
 	return sgx_write_file(path, buf, len, 0644, 0, err);
 }
+
+int write_sigstruct(const char *path, const struct sgx_sigstruct *ss, err_t *err)
+{
+	char mrenclave[65], mrsigner[65];
+	uint8_t signer[32];
+	int ret;
+
+	ret = write_out(path, ss, sizeof(*ss), err);
+	if (ret < 0)
+		return ret;
+	sgx_hex(ss->body.enclavehash, 32, mrenclave);
+	sgx_mrsigner(ss, signer);
+	sgx_hex(signer, 32, mrsigner);
+	fprintf(stderr, "wrote SIGSTRUCT %s (MRENCLAVE %s, MRSIGNER %s)\n", path, mrenclave,
+		mrsigner);
+	return 0;
+}

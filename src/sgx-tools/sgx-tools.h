@@ -131,6 +131,12 @@ struct command_options {
 int parse_options(const struct command_options *c, void *ctx, int argc, char **argv, err_t *err);
 /* Writes a file, mode 0644, replacing it. */
 int write_out(const char *path, const void *buf, size_t len, err_t *err);
+/*
+ * Writes a SIGSTRUCT (write_out) and says so on stderr, with its MRENCLAVE
+ * and MRSIGNER: "wrote SIGSTRUCT PATH (MRENCLAVE hex, MRSIGNER hex)".
+ * stdout stays the commands' output.
+ */
+int write_sigstruct(const char *path, const struct sgx_sigstruct *ss, err_t *err);
 
 int cmd_gen_key(int argc, char **argv, err_t *err);
 int cmd_measure(int argc, char **argv, err_t *err);

@@ -70,6 +70,7 @@ static int run(int argc, char **argv, int with_key, err_t *err)
 							.handler = sign_option };
 	uint8_t mrenclave[32], material[SGX_SIGSTRUCT_MATERIAL_SIZE];
 	struct sign_args a = { .with_key = with_key };
+	char hex[65];
 	struct sgx_sigstruct ss;
 	int ret;
 
@@ -87,12 +88,18 @@ static int run(int argc, char **argv, int with_key, err_t *err)
 	sgx_sigstruct_init(&ss, &a.fields, mrenclave);
 	if (!with_key) {
 		sgx_sigstruct_material(&ss, material);
-		return write_out(a.out, material, sizeof(material), err);
+		ret = write_out(a.out, material, sizeof(material), err);
+		if (ret < 0)
+			return ret;
+		sgx_hex(mrenclave, 32, hex);
+		fprintf(stderr, "wrote signing material %s (%zu bytes, MRENCLAVE %s)\n", a.out,
+			sizeof(material), hex);
+		return 0;
 	}
 	ret = sgx_sigstruct_sign_file(&ss, a.key, err);
 	if (ret < 0)
 		return ret;
-	return write_out(a.out, &ss, sizeof(ss), err);
+	return write_sigstruct(a.out, &ss, err);
 }
 
 int cmd_sign(int argc, char **argv, err_t *err)
