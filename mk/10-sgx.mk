@@ -22,6 +22,12 @@ $(SGX_LIB): $(SGX_LIB_OBJS)
 	rm -f $@
 	$(AR) rcs $@ $^
 
+# --version: the version and commit of this build, from the header
+# mk/30-rune.mk generates (rewritten only when they change). ALL_CFLAGS,
+# not CFLAGS: a CFLAGS given on make's command line would drop the -I.
+$(BUILD)/obj/src/sgx-tools/main.o: $(BUILD)/gen/rune-build.h
+$(BUILD)/obj/src/sgx-tools/main.o: ALL_CFLAGS += -I$(BUILD)/gen
+
 $(SGX_TOOLS): $(SGX_TOOLS_OBJS) $(SGX_LIB) $(COMMON_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(SGX_TOOLS_OBJS) $(SGX_LIB) $(COMMON_OBJS) $(SGX_LDLIBS)

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* File helpers private to libsgx (not part of the public API). */
+/*
+ * File helpers private to libsgx. sgx_read_file and sgx_write_file are
+ * public (sgx/fileio.h); these are libsgx's own.
+ */
 #ifndef LIBSGX_FILEIO_H
 #define LIBSGX_FILEIO_H
 
@@ -7,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "common/error.h"
+#include "sgx/fileio.h"
 
 /*
  * Opens path for reading only if it is a regular file (symlinks followed),
@@ -16,15 +20,7 @@
  * fills *st.
  */
 int sgx_open_regular(const char *path, int flags, struct stat *st, err_t *err);
-/*
- * Reads a whole regular file (opened as sgx_open_regular does) of at most max bytes (longer files are
- * truncated at max) into a buffer zero-padded to a multiple of 4096 bytes,
- * with at least one zero byte past len.
- */
-int sgx_read_file(const char *path, size_t max, void **buf, size_t *len, err_t *err);
 /* As sgx_read_file, but a file larger than max is refused (-EFBIG) before it is read. */
 int sgx_read_image_file(const char *path, size_t max, void **buf, size_t *len, err_t *err);
-/* Writes buf to path (created with mode, truncated); excl refuses an existing file. */
-int sgx_write_file(const char *path, const void *buf, size_t len, int mode, int excl, err_t *err);
 
 #endif

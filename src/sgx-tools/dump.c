@@ -110,29 +110,33 @@ static void dump(const struct sgx_sigstruct *ss, int json)
 		printf("\n}\n");
 }
 
+static int dump_option(void *ctx, int opt, const char *arg, err_t *err)
+{
+	int *json = ctx;
+
+	(void)arg;
+	(void)err;
+	if (opt != OPT_JSON)
+		return 0;
+	*json = 1;
+	return 1;
+}
+
 int cmd_dump(int argc, char **argv, err_t *err)
 {
-	static const struct option opts[] = { { "json", no_argument, NULL, OPT_JSON },
-					      { "help", no_argument, NULL, 'h' },
-					      { 0 } };
+	static const struct option table[] = { { "json", no_argument, NULL, OPT_JSON }, { 0 } };
+	static const struct command_options cmd = { .table = table,
+						    .help = help,
+						    .handler = dump_option,
+						    .operands = 1,
+						    .operand = "SIGSTRUCT file" };
 	struct sgx_sigstruct ss;
-	int c, json = 0, ret;
+	int json = 0, ret;
 
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case OPT_JSON:
-			json = 1;
-			break;
-		case 'h':
-			fputs(help, stdout);
-			return 0;
-		default:
-			return option_error(c, argv, err);
-		}
-	}
-	if (optind != argc - 1)
-		return usage_error(err, "expected one SIGSTRUCT file");
-	ret = sgx_sigstruct_load(&ss, argv[optind], err);
+	ret = parse_options(&cmd, &json, argc, argv, err);
+	if (ret <= 0)
+		return ret;
+	ret = sgx_sigstruct_load(&ss, argv[ret], err);
 	if (ret < 0)
 		return ret;
 	dump(&ss, json);

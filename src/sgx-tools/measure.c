@@ -12,29 +12,25 @@ static const char help[] =
     "TYPE*COUNT, TYPE one of tcs, r, rw, rx, rwx. --size defaults to the next power\n"
     "of two of the image; --ssa-frame-size to 1.\n";
 
+static int measure_option(void *ctx, int opt, const char *arg, err_t *err)
+{
+	return image_arg(ctx, opt, arg, err);
+}
+
 int cmd_measure(int argc, char **argv, err_t *err)
 {
-	static const struct option opts[] = { IMAGE_OPTIONS,
-					      { "help", no_argument, NULL, 'h' },
-					      { 0 } };
+	static const struct option table[] = { IMAGE_OPTIONS, { 0 } };
+	static const struct command_options cmd = { .table = table,
+						    .help = help,
+						    .handler = measure_option };
 	struct image_args a = { 0 };
 	uint8_t mrenclave[32];
 	char hex[65];
-	int c, ret;
+	int ret;
 
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		if (c == 'h') {
-			fputs(help, stdout);
-			return 0;
-		}
-		ret = image_arg(&a, c, optarg, err);
-		if (ret < 0)
-			return ret;
-		if (ret == 0)
-			return option_error(c, argv, err);
-	}
-	if (no_operands(argc, argv, err) < 0)
-		return USAGE_ERROR;
+	ret = parse_options(&cmd, &a, argc, argv, err);
+	if (ret <= 0)
+		return ret;
 	ret = image_mrenclave(&a, 0, mrenclave, err);
 	if (ret < 0)
 		return ret;

@@ -7,8 +7,9 @@
 #include <string.h>
 
 #include "sgx-tools.h"
+#include "common/cleanup.h"
 #include "sgx/measure.h"
-#include "libsgx/fileio.h"
+#include "sgx/fileio.h"
 
 int usage_error(err_t *err, const char *fmt, ...)
 {
@@ -235,7 +236,8 @@ int sign_arg(struct sgx_sign_opts *o, int opt, const char *arg, err_t *err)
 	return ret < 0 ? ret : 1;
 }
 
-int option_error(int c, char **argv, err_t *err)
+/* The usage error for getopt_long's '?' or ':' (optstring starts with ':'). */
+static int option_error(int c, char **argv, err_t *err)
 {
 	const char *arg = argv[optind - 1];
 
@@ -244,14 +246,71 @@ int option_error(int c, char **argv, err_t *err)
 	return usage_error(err, "unknown option '%s'", arg);
 }
 
-int no_operands(int argc, char **argv, err_t *err)
+static int check_operands(const struct command_options *c, int argc, char **argv, err_t *err)
 {
-	if (optind < argc)
+	int n = argc - optind;
+
+	if (n == c->operands)
+		return 0;
+	if (c->operands == 0)
 		return usage_error(err, "unexpected argument '%s'", argv[optind]);
-	return 0;
+	if (c->operands == 1)
+		return usage_error(err, "expected one %s", c->operand);
+	return usage_error(err, "expected %d %ss", c->operands, c->operand);
+}
+
+int parse_options(const struct command_options *c, void *ctx, int argc, char **argv, err_t *err)
+{
+	static const struct option help = { "help", no_argument, NULL, 'h' };
+	_cleanup_free_ struct option *table = NULL;
+	size_t n = 0;
+	int opt, ret;
+
+	/* The command's table, then --help, then the end. */
+	while (c->table[n].name)
+		n++;
+	table = calloc(n + 2, sizeof(*table));
+	if (table == NULL)
+		return err_set(err, ENOMEM, "out of memory");
+	memcpy(table, c->table, n * sizeof(*table));
+	table[n] = help;
+	while ((opt = getopt_long(argc, argv, ":h", table, NULL)) != -1) {
+		if (opt == 'h') {
+			fputs(c->help, stdout);
+			return 0;
+		}
+		if (opt == '?' || opt == ':')
+			return option_error(opt, argv, err);
+		ret = c->handler(ctx, opt, optarg, err);
+		if (ret < 0)
+			return ret;
+		if (ret == 0)
+			return option_error(opt, argv, err);
+	}
+	ret = check_operands(c, argc, argv, err);
+	if (ret < 0)
+		return ret;
+	return optind;
 }
 
 int write_out(const char *path, const void *buf, size_t len, err_t *err)
 {
 	return sgx_write_file(path, buf, len, 0644, 0, err);
+}
+
+int write_sigstruct(const char *path, const struct sgx_sigstruct *ss, err_t *err)
+{
+	char mrenclave[65], mrsigner[65];
+	uint8_t signer[32];
+	int ret;
+
+	ret = write_out(path, ss, sizeof(*ss), err);
+	if (ret < 0)
+		return ret;
+	sgx_hex(ss->body.enclavehash, 32, mrenclave);
+	sgx_mrsigner(ss, signer);
+	sgx_hex(signer, 32, mrsigner);
+	fprintf(stderr, "wrote SIGSTRUCT %s (MRENCLAVE %s, MRSIGNER %s)\n", path, mrenclave,
+		mrsigner);
+	return 0;
 }

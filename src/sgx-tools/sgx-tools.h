@@ -73,6 +73,11 @@ enum {
 		"mrenclave", required_argument, NULL, OPT_MRENCLAVE                                \
 	}
 
+/* The layout options, as sign, gendata and verify list them in their help. */
+#define HELP_LAYOUT                                                                                \
+	"LAYOUT: --size BYTES, --ssa-frame-size N [1], and for --elf: --heap BYTES,\n"             \
+	"  --stack BYTES, --tcs N (see 'sgx-tools measure --help').\n"
+
 struct image_args {
 	const char *image, *pages, *elf;
 	const char *mrenclave; /* hex, instead of an image (sign, gendata) */
@@ -98,12 +103,40 @@ int sign_arg(struct sgx_sign_opts *o, int opt, const char *arg, err_t *err);
 /* Sets err for an unknown option or missing argument: a usage error. */
 int usage_error(err_t *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* The usage error for getopt_long's '?' or ':' (optstring starts with ':'). */
-int option_error(int c, char **argv, err_t *err);
-/* Refuses positional arguments past optind. */
-int no_operands(int argc, char **argv, err_t *err);
+/*
+ * A command's own options: called by parse_options() for every option but
+ * --help. Returns 1 if opt is one of the command's (arg consumed), 0 if not
+ * (parse_options() then reports an unknown option), < 0 on a bad value with
+ * err set (usage_error() for a misuse: exit status 2).
+ */
+typedef int (*option_handler_t)(void *ctx, int opt, const char *arg, err_t *err);
+
+/* What a command's command line looks like. */
+struct command_options {
+	const struct option *table; /* getopt_long's, ending with { 0 }; --help is added */
+	const char *help;	    /* --help prints it on stdout */
+	option_handler_t handler;   /* the command's options */
+	int operands;		    /* how many positional arguments it takes */
+	const char *operand;	    /* what one is, for the error when the count differs */
+};
+
+/*
+ * The option loop every command shares: getopt_long over argv (argv[0] is
+ * the command's name), --help (or -h) prints the help, every other option goes to
+ * c->handler(ctx, ...); an unknown option, a missing value or a wrong
+ * number of operands is a usage error. Returns the index in argv of the
+ * first operand (>= 1), 0 after printing the help (the command is done and
+ * succeeds), or < 0 with err set.
+ */
+int parse_options(const struct command_options *c, void *ctx, int argc, char **argv, err_t *err);
 /* Writes a file, mode 0644, replacing it. */
 int write_out(const char *path, const void *buf, size_t len, err_t *err);
+/*
+ * Writes a SIGSTRUCT (write_out) and says so on stderr, with its MRENCLAVE
+ * and MRSIGNER: "wrote SIGSTRUCT PATH (MRENCLAVE hex, MRSIGNER hex)".
+ * stdout stays the commands' output.
+ */
+int write_sigstruct(const char *path, const struct sgx_sigstruct *ss, err_t *err);
 
 int cmd_gen_key(int argc, char **argv, err_t *err);
 int cmd_measure(int argc, char **argv, err_t *err);

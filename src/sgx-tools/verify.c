@@ -14,7 +14,7 @@ static const char help[] =
     "q1/q2, RSA signature) and, given an enclave, its enclave hash is the\n"
     "enclave's MRENCLAVE. The --secs-* values (default: the SIGSTRUCT's own)\n"
     "are checked against its masked attributes, xfrm and miscselect as EINIT\n"
-    "does; a failure names the EINIT error class. Prints mrenclave and mrsigner.\n";
+    "does; a failure names the EINIT error class. Prints mrenclave and mrsigner.\n" HELP_LAYOUT;
 
 enum { OPT_SECS_ATTRIBUTES = 1000, OPT_SECS_XFRM, OPT_SECS_MISCSELECT };
 
@@ -47,64 +47,71 @@ static int secs_arg(struct secs_args *s, int opt, const char *arg, err_t *err)
 	return ret < 0 ? ret : 1;
 }
 
+struct verify_args {
+	const char *path;
+	struct image_args image;
+	struct secs_args secs;
+};
+
+static int verify_option(void *ctx, int opt, const char *arg, err_t *err)
+{
+	struct verify_args *a = ctx;
+	int ret;
+
+	if (opt == OPT_SIGSTRUCT) {
+		a->path = arg;
+		return 1;
+	}
+	ret = image_arg(&a->image, opt, arg, err);
+	if (ret == 0)
+		ret = secs_arg(&a->secs, opt, arg, err);
+	return ret;
+}
+
 int cmd_verify(int argc, char **argv, err_t *err)
 {
-	static const struct option opts[] = {
+	static const struct option table[] = {
 		IMAGE_OPTIONS,
 		{ "sigstruct", required_argument, NULL, OPT_SIGSTRUCT },
 		{ "secs-attributes", required_argument, NULL, OPT_SECS_ATTRIBUTES },
 		{ "secs-xfrm", required_argument, NULL, OPT_SECS_XFRM },
 		{ "secs-miscselect", required_argument, NULL, OPT_SECS_MISCSELECT },
-		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	struct image_args a = { 0 };
-	struct secs_args s = { 0 };
-	const char *path = NULL;
+	static const struct command_options cmd = { .table = table,
+						    .help = help,
+						    .handler = verify_option };
+	struct verify_args a = { 0 };
+	const struct secs_args *s = &a.secs;
 	struct sgx_sigstruct ss;
 	uint8_t mrenclave[32], signer[32];
 	char hex[65];
-	int c, ret;
+	int ret;
 
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		if (c == 'h') {
-			fputs(help, stdout);
-			return 0;
-		}
-		if (c == OPT_SIGSTRUCT) {
-			path = optarg;
-			continue;
-		}
-		ret = image_arg(&a, c, optarg, err);
-		if (ret == 0)
-			ret = secs_arg(&s, c, optarg, err);
-		if (ret < 0)
-			return ret;
-		if (ret == 0)
-			return option_error(c, argv, err);
-	}
-	if (no_operands(argc, argv, err) < 0)
-		return USAGE_ERROR;
-	if (path == NULL)
+	ret = parse_options(&cmd, &a, argc, argv, err);
+	if (ret <= 0)
+		return ret;
+	if (a.path == NULL)
 		return usage_error(err, "--sigstruct SIG is required");
-	ret = sgx_sigstruct_load(&ss, path, err);
+	ret = sgx_sigstruct_load(&ss, a.path, err);
 	if (ret < 0)
 		return ret;
 	/* Without an enclave, the hash is checked against the SIGSTRUCT's own. */
 	memcpy(mrenclave, ss.body.enclavehash, 32);
-	if (a.image || a.elf || a.pages) {
-		ret = image_mrenclave(&a, 0, mrenclave, err);
+	if (a.image.image || a.image.elf || a.image.pages) {
+		ret = image_mrenclave(&a.image, 0, mrenclave, err);
 		if (ret < 0)
 			return ret;
 	}
-	ret = sgx_einit_check(&ss, mrenclave, s.have_attributes ? s.attributes : ss.body.attributes,
-			      s.have_xfrm ? s.xfrm : ss.body.xfrm,
-			      s.have_miscselect ? (uint32_t)s.miscselect : ss.body.miscselect, err);
+	ret =
+	    sgx_einit_check(&ss, mrenclave, s->have_attributes ? s->attributes : ss.body.attributes,
+			    s->have_xfrm ? s->xfrm : ss.body.xfrm,
+			    s->have_miscselect ? (uint32_t)s->miscselect : ss.body.miscselect, err);
 	if (ret > 0)
-		return err_wrap(err, "%s: EINIT would fail with %s", path,
+		return err_wrap(err, "%s: EINIT would fail with %s", a.path,
 				sgx_return_code_name(ret));
 	if (ret < 0)
-		return err_wrap(err, "%s", path);
+		return err_wrap(err, "%s", a.path);
 	sgx_hex(ss.body.enclavehash, 32, hex);
 	printf("mrenclave: %s\n", hex);
 	sgx_mrsigner(&ss, signer);

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "common/error.h"
-#include "libsgx/fileio.h"
+#include "sgx/fileio.h"
 #include "../tap.h"
 
 /* $SRCDIR/../shared/vectors/sgx, or NULL (the test then skips). */
