@@ -24,7 +24,8 @@ $(RUNE_GEN)/rune-build.h: FORCE
 .PHONY: FORCE
 FORCE:
 $(BUILD)/obj/src/librune/enclave.o $(BUILD)/obj/src/rune/main.o: $(RUNE_GEN)/rune-build.h
-$(BUILD)/obj/src/librune/enclave.o $(BUILD)/obj/src/rune/main.o: CFLAGS += -I$(RUNE_GEN)
+# ALL_CFLAGS, not CFLAGS: `make CFLAGS=-O1` must not drop the include path.
+$(BUILD)/obj/src/librune/enclave.o $(BUILD)/obj/src/rune/main.o: ALL_CFLAGS += -I$(RUNE_GEN)
 
 $(BUILD)/bin/rune: $(RUNE_OBJS) $(BUILD)/lib/librune.a $(COMMON_OBJS)
 	@mkdir -p $(dir $@)
