@@ -112,7 +112,7 @@ t_events_oom() {
 	wait "$evp" 2>/dev/null || true
 	grep -q '"type":"oom"' "$T/ev" || fail "no oom event: $(head -c 300 "$T/ev") $(cat "$T/everr")"
 	local line
-	line=$(grep '"type":"oom"' "$T/ev" | head -1)
+	line=$(grep -m1 '"type":"oom"' "$T/ev")
 	assert_eq "$ID" "$(echo "$line" | jget .id)" "the oom event's id"
 	if cg_on_v2 memory; then
 		assert_match "oom_kill [1-9]" "$(cg_read memory memory.events)" memory.events
