@@ -418,7 +418,9 @@ static void emu_destroy(struct sgx_encl *e)
 		 * The seccomp filter outlives us: keep the ELRANGE reserved (and
 		 * empty) so no other code ever runs there.
 		 */
-		mmap(m->base, m->size, PROT_NONE,
+		uint8_t *lo = m->base > m->area ? m->base : m->area; /* fixed base: the area */
+
+		mmap(lo, m->base + m->size - lo, PROT_NONE,
 		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
 		if (m->base > m->area)
 			munmap(m->area, m->base - m->area);
@@ -559,14 +561,37 @@ static int emu_create(struct sgx_encl *e, struct sgx_secs *secs, const struct sg
 	if (!m->perms)
 		return err_sys(err, ENOMEM, "allocate the page map");
 	memset(m->perms, PERM_NONE, secs->size / SGX_PAGE_SIZE);
-	area = mmap(NULL, secs->size * 2, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-		    -1, 0);
-	if (area == MAP_FAILED)
-		return err_sys(err, errno, "reserve the ELRANGE (%#llx bytes)",
-			       (unsigned long long)secs->size * 2);
-	m->area = area;
-	m->area_len = secs->size * 2;
-	m->base = (uint8_t *)(((uintptr_t)area + secs->size - 1) & ~(uintptr_t)(secs->size - 1));
+	if (o && o->fixed_base) {
+		/* As the driver backend: from the lowest page up. */
+		uint8_t *want = (uint8_t *)(uintptr_t)(o->base + e->map_from);
+		size_t len = secs->size - e->map_from;
+
+		area =
+		    mmap(want, len, PROT_NONE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+		if (area == MAP_FAILED)
+			return err_sys(err, errno, "reserve the ELRANGE at %p..%p (fixed base)",
+				       want, want + len);
+		if (area != want) {
+			munmap(area, len);
+			return err_set(err, EEXIST,
+				       "reserve the ELRANGE at %p..%p (fixed base): in use", want,
+				       want + len);
+		}
+		m->area = area;
+		m->area_len = len;
+		m->base = (uint8_t *)(uintptr_t)o->base;
+	} else {
+		area = mmap(NULL, secs->size * 2, PROT_NONE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (area == MAP_FAILED)
+			return err_sys(err, errno, "reserve the ELRANGE (%#llx bytes)",
+				       (unsigned long long)secs->size * 2);
+		m->area = area;
+		m->area_len = secs->size * 2;
+		m->base =
+		    (uint8_t *)(((uintptr_t)area + secs->size - 1) & ~(uintptr_t)(secs->size - 1));
+	}
 	m->size = secs->size;
 	secs->base = (uintptr_t)m->base;
 	m->secs = *secs;
