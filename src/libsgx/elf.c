@@ -299,8 +299,7 @@ int sgx_image_from_elf_mem(struct sgx_image *img, const void *file, size_t len,
 	if (ret < 0)
 		return ret;
 	off = opts->offset;
-	if (off % SGX_PAGE_SIZE || off > max_size(opts) ||
-	    segs[nsegs - 1].end > max_size(opts) - off)
+	if (off % SGX_PAGE_SIZE || off > max_size(opts))
 		return err_set(err, EINVAL,
 			       "layout: ELF offset %#llx not page aligned or too large",
 			       (unsigned long long)off);
