@@ -420,11 +420,11 @@ static void emu_destroy(struct sgx_encl *e)
 		 */
 		uint8_t *lo = m->base > m->area ? m->base : m->area; /* fixed base: the area */
 
-		mmap(lo, m->base + m->size - lo, PROT_NONE,
+		mmap(lo, (uintptr_t)m->base + m->size - (uintptr_t)lo, PROT_NONE,
 		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
 		if (m->base > m->area)
 			munmap(m->area, m->base - m->area);
-		if (m->base + m->size < m->area + m->area_len)
+		if ((uintptr_t)m->base + m->size < (uintptr_t)m->area + m->area_len)
 			munmap(m->base + m->size, m->area + m->area_len - (m->base + m->size));
 	} else if (m->area) {
 		munmap(m->area, m->area_len);
@@ -616,7 +616,8 @@ static int emu_add(struct sgx_encl *e, const struct sgx_image_page *p, err_t *er
 {
 	struct emu *m = e->priv;
 	uint64_t type = p->flags & SGX_SECINFO_PT_MASK;
-	uint8_t *page = m->base + p->offset;
+	/* Integer arithmetic: the base may be 0 (a fixed base), and NULL + n is not C. */
+	uint8_t *page = (uint8_t *)((uintptr_t)m->base + p->offset);
 	size_t idx = p->offset / SGX_PAGE_SIZE;
 	int ret;
 
@@ -922,7 +923,8 @@ static struct sgx_gpr *ssa_gpr(struct emu *m, struct emu_tcs *t, uint32_t frame)
 {
 	uint64_t fsz = m->secs.ssaframesize * SGX_PAGE_SIZE;
 
-	return (struct sgx_gpr *)(m->base + t->tcs.ossa + (frame + 1) * fsz - SGX_SSA_GPR_SIZE);
+	return (struct sgx_gpr *)((uintptr_t)m->base + t->tcs.ossa + (frame + 1) * fsz -
+				  SGX_SSA_GPR_SIZE);
 }
 
 /* The SSA frame must be enclave RW memory (EENTER checks it on hardware). */
