@@ -54,6 +54,12 @@ struct sgx_layout_opts {
 	uint64_t size;	       /* ELRANGE; 0 = next power of two of the layout */
 	uint32_t ssaframesize; /* 0 = 1 */
 	/*
+	 * Enclave offset of the ELF's first page (page aligned; 0 = the
+	 * base): the pages below stay out of the image. The ELF's TCS offsets
+	 * (OSSA, OENTRY, OFSBASE, OGSBASE) move with it.
+	 */
+	uint64_t offset;
+	/*
 	 * Cap on the enclave (its layout and ELRANGE) an image may ask for;
 	 * 0 = sgx_max_enclave_size(0).
 	 */

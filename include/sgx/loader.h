@@ -74,6 +74,17 @@ struct sgx_load_opts {
 	 * such an enclave is refused with -EACCES before EINIT.
 	 */
 	int allow_provision;
+	/*
+	 * ECREATE at BASEADDR base (aligned to the enclave size) instead of
+	 * where the backend finds room: for code linked at fixed addresses
+	 * (an ELRANGE over 0x400000 larger than 4 MiB starts at 0). Only the
+	 * pages of the image are mapped, so none may lie below the host's
+	 * vm.mmap_min_addr: such an image is refused (-EINVAL) before ECREATE,
+	 * as is a range the host process already uses (-EEXIST). MRENCLAVE
+	 * measures offsets, not addresses: the base does not change it.
+	 */
+	int fixed_base;
+	uint64_t base;
 };
 
 struct sgx_encl; /* opaque */

@@ -51,8 +51,21 @@ struct tee_build_result {
 int tee_build(const struct tee_build_opts *o, struct tee_build_result *res, err_t *err);
 
 /*
+ * Where the LibOS goes in an enclave based at 0 (for an entrypoint linked
+ * at fixed addresses): 64 KiB, at or above vm.mmap_min_addr on common
+ * hosts (4096 or 65536), whatever the building host's is, so the layout
+ * and MRENCLAVE do not depend on it.
+ */
+#define TEE_LIBOS_FIXED_OFFSET 65536ULL
+
+/* A "key N" (decimal) line of a manifest: 0, -ENOENT or -EINVAL. */
+int tee_manifest_u64(const char *mf, const char *key, uint64_t *v);
+
+/*
  * The enclave image of a LibOS ELF with an embedded manifest: libsgx's
  * ELF layout with the manifest's heap (RWX, unmeasured) and threads.
+ * With libos_offset, the LibOS sits at that enclave offset; with
+ * enclave_base, the PAL must load it there (sgx_load_opts.fixed_base).
  * *manifest points into the ELF buffer's copy (NUL-terminated).
  */
 int tee_libos_image(struct sgx_image *img, const void *elf, size_t len, const char **manifest,

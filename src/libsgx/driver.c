@@ -151,18 +151,42 @@ static int drv_create(struct sgx_encl *e, struct sgx_secs *secs, const struct sg
 	d->fd = d->ops.open(dev, O_RDWR | O_CLOEXEC);
 	if (d->fd < 0)
 		return err_sys(err, errno, "open %s", dev);
-	/* The ELRANGE must be aligned to its size: reserve twice, keep the aligned half. */
-	area = d->ops.mmap(NULL, secs->size * 2, PROT_NONE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (area == MAP_FAILED)
-		return err_sys(err, errno, "reserve %#llx bytes of address space",
-			       (unsigned long long)secs->size * 2);
-	base = (uint8_t *)(((uintptr_t)area + secs->size - 1) & ~(uintptr_t)(secs->size - 1));
-	if (base > area)
-		d->ops.munmap(area, base - area);
-	if (base + secs->size < area + secs->size * 2)
-		d->ops.munmap(base + secs->size, area + secs->size * 2 - (base + secs->size));
-	d->area = base;
-	d->area_len = secs->size;
+	if (o && o->fixed_base) {
+		/* Only from the lowest page up: below it may be below mmap_min_addr. */
+		uint8_t *want = (uint8_t *)(uintptr_t)(o->base + e->map_from);
+		size_t len = secs->size - e->map_from;
+
+		area = d->ops.mmap(want, len, PROT_NONE,
+				   MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+		if (area == MAP_FAILED)
+			return err_sys(err, errno, "reserve the ELRANGE at %p..%p (fixed base)",
+				       want, want + len);
+		if (area != want) { /* a kernel without MAP_FIXED_NOREPLACE */
+			d->ops.munmap(area, len);
+			return err_set(err, EEXIST,
+				       "reserve the ELRANGE at %p..%p (fixed base): in use", want,
+				       want + len);
+		}
+		base = (uint8_t *)(uintptr_t)o->base;
+		d->area = area;
+		d->area_len = len;
+	} else {
+		/* The ELRANGE must be aligned to its size: reserve twice, keep the aligned half. */
+		area =
+		    d->ops.mmap(NULL, secs->size * 2, PROT_NONE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (area == MAP_FAILED)
+			return err_sys(err, errno, "reserve %#llx bytes of address space",
+				       (unsigned long long)secs->size * 2);
+		base =
+		    (uint8_t *)(((uintptr_t)area + secs->size - 1) & ~(uintptr_t)(secs->size - 1));
+		if (base > area)
+			d->ops.munmap(area, base - area);
+		if (base + secs->size < area + secs->size * 2)
+			d->ops.munmap(base + secs->size,
+				      area + secs->size * 2 - (base + secs->size));
+		d->area = base;
+		d->area_len = secs->size;
+	}
 	e->base = (uintptr_t)base;
 	secs->base = (uintptr_t)base;
 	create.src = (uintptr_t)secs;

@@ -213,11 +213,11 @@ static int plan(const struct seg *segs, size_t nsegs, const struct sgx_layout_op
  * Each TCS's SSA frames, [OSSA, OSSA + NSSA * SSAFRAMESIZE pages), must be
  * page aligned, inside the enclave and clear of every TCS page: EENTER
  * refuses anything else, so an image that signs such a TCS is broken. The
- * TCS pages are [0, tcs_elf_end) (the ELF's) and [tcs_from, tcs_end).
+ * TCS pages are [tcs_elf_start, tcs_elf_end) (the ELF's) and [tcs_from, tcs_end).
  */
 static int check_tcs_ssa(const struct sgx_image_page *pages, size_t npages, uint64_t size,
-			 uint32_t ssaframesize, uint64_t tcs_elf_end, uint64_t tcs_from,
-			 uint64_t tcs_end, err_t *err)
+			 uint32_t ssaframesize, uint64_t tcs_elf_start, uint64_t tcs_elf_end,
+			 uint64_t tcs_from, uint64_t tcs_end, err_t *err)
 {
 	for (size_t i = 0; i < npages; i++) {
 		struct sgx_tcs tcs;
@@ -237,13 +237,27 @@ static int check_tcs_ssa(const struct sgx_image_page *pages, size_t npages, uint
 			    "the enclave of 0x%llx bytes",
 			    (unsigned long long)pages[i].offset, (unsigned long long)tcs.ossa,
 			    tcs.nssa, ssaframesize, (unsigned long long)size);
-		if ((tcs.ossa < tcs_elf_end) || (tcs.ossa < tcs_end && tcs_from < end))
+		if ((tcs.ossa < tcs_elf_end && tcs_elf_start < end) ||
+		    (tcs.ossa < tcs_end && tcs_from < end))
 			return err_set(err, EINVAL,
 				       "TCS at 0x%llx: its SSA frames [0x%llx, 0x%llx) cover a TCS",
 				       (unsigned long long)pages[i].offset,
 				       (unsigned long long)tcs.ossa, (unsigned long long)end);
 	}
 	return 0;
+}
+
+/* A TCS of an ELF placed at enclave offset off: its offsets move by off. */
+static void relocate_tcs(uint8_t *page, uint64_t off)
+{
+	struct sgx_tcs tcs;
+
+	memcpy(&tcs, page, sizeof(tcs));
+	tcs.ossa += off;
+	tcs.oentry += off;
+	tcs.ofsbase += off;
+	tcs.ogsbase += off;
+	memcpy(page, &tcs, sizeof(tcs));
 }
 
 static void add_zero_pages(struct sgx_image_page *pages, size_t *k, uint64_t from, uint64_t to)
@@ -268,7 +282,7 @@ int sgx_image_from_elf_mem(struct sgx_image *img, const void *file, size_t len,
 	struct layout l;
 	size_t nsegs = 0, k = 0;
 	uint8_t *d;
-	uint64_t size, base = 0;
+	uint64_t size, base = 0, off;
 	Elf64_Ehdr eh;
 	int ret;
 
@@ -284,6 +298,16 @@ int sgx_image_from_elf_mem(struct sgx_image *img, const void *file, size_t len,
 	ret = parse_segments(buf, len, &eh, segs, &nsegs, &base, err);
 	if (ret < 0)
 		return ret;
+	off = opts->offset;
+	if (off % SGX_PAGE_SIZE || off > max_size(opts))
+		return err_set(err, EINVAL,
+			       "layout: ELF offset %#llx not page aligned or too large",
+			       (unsigned long long)off);
+	for (size_t i = 0; i < nsegs; i++) {
+		segs[i].start += off;
+		segs[i].end += off;
+		segs[i].vaddr += off;
+	}
 
 	/*
 	 * Only pages holding file bytes get a buffer: bss beyond is zero
@@ -304,6 +328,9 @@ int sgx_image_from_elf_mem(struct sgx_image *img, const void *file, size_t len,
 		memcpy(d + (segs[i].vaddr - segs[i].start), buf + segs[i].offset, segs[i].filesz);
 		d += segs[i].data_end - segs[i].start;
 	}
+	/* The TCS offsets were linked for offset 0: they move with the ELF. */
+	for (uint64_t p = 0; off && p < segs[0].data_end - segs[0].start; p += SGX_PAGE_SIZE)
+		relocate_tcs(data + p, off);
 #define TCS0 (segs[0].filesz ? data : data + file_pages * SGX_PAGE_SIZE)
 
 	ret = plan(segs, nsegs, opts, ssaframesize, TCS0, &l, err);
@@ -318,7 +345,7 @@ int sgx_image_from_elf_mem(struct sgx_image *img, const void *file, size_t len,
 			       "enclave size %llu bytes exceeds the maximum enclave size of %llu "
 			       "bytes (max_enclave_size)",
 			       (unsigned long long)size, (unsigned long long)max_size(opts));
-	if (eh.e_entry < base || eh.e_entry - base >= segs[nsegs - 1].end)
+	if (eh.e_entry < base || eh.e_entry - base + off >= segs[nsegs - 1].end)
 		return err_set(err, EINVAL, "ELF: entry point 0x%llx outside the image",
 			       (unsigned long long)eh.e_entry);
 	if (l.extra_tcs) {
@@ -363,14 +390,15 @@ int sgx_image_from_elf_mem(struct sgx_image *img, const void *file, size_t len,
 	}
 #undef TCS0
 	add_zero_pages(pages, &k, l.tcs_end, l.end);
-	ret = check_tcs_ssa(pages, k, size, ssaframesize, segs[0].end, l.segs_end, l.tcs_end, err);
+	ret = check_tcs_ssa(pages, k, size, ssaframesize, segs[0].start, segs[0].end, l.segs_end,
+			    l.tcs_end, err);
 	if (ret < 0)
 		return ret;
 
 	img->size = size;
 	img->ssaframesize = ssaframesize;
 	img->npages = k;
-	img->entry = eh.e_entry - base;
+	img->entry = eh.e_entry - base + off;
 	img->pages = steal_ptr(pages);
 	img->priv = steal_ptr(data);
 	return 0;

@@ -418,11 +418,13 @@ static void emu_destroy(struct sgx_encl *e)
 		 * The seccomp filter outlives us: keep the ELRANGE reserved (and
 		 * empty) so no other code ever runs there.
 		 */
-		mmap(m->base, m->size, PROT_NONE,
+		uint8_t *lo = m->base > m->area ? m->base : m->area; /* fixed base: the area */
+
+		mmap(lo, (uintptr_t)m->base + m->size - (uintptr_t)lo, PROT_NONE,
 		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
 		if (m->base > m->area)
 			munmap(m->area, m->base - m->area);
-		if (m->base + m->size < m->area + m->area_len)
+		if ((uintptr_t)m->base + m->size < (uintptr_t)m->area + m->area_len)
 			munmap(m->base + m->size, m->area + m->area_len - (m->base + m->size));
 	} else if (m->area) {
 		munmap(m->area, m->area_len);
@@ -559,14 +561,37 @@ static int emu_create(struct sgx_encl *e, struct sgx_secs *secs, const struct sg
 	if (!m->perms)
 		return err_sys(err, ENOMEM, "allocate the page map");
 	memset(m->perms, PERM_NONE, secs->size / SGX_PAGE_SIZE);
-	area = mmap(NULL, secs->size * 2, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-		    -1, 0);
-	if (area == MAP_FAILED)
-		return err_sys(err, errno, "reserve the ELRANGE (%#llx bytes)",
-			       (unsigned long long)secs->size * 2);
-	m->area = area;
-	m->area_len = secs->size * 2;
-	m->base = (uint8_t *)(((uintptr_t)area + secs->size - 1) & ~(uintptr_t)(secs->size - 1));
+	if (o && o->fixed_base) {
+		/* As the driver backend: from the lowest page up. */
+		uint8_t *want = (uint8_t *)(uintptr_t)(o->base + e->map_from);
+		size_t len = secs->size - e->map_from;
+
+		area =
+		    mmap(want, len, PROT_NONE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+		if (area == MAP_FAILED)
+			return err_sys(err, errno, "reserve the ELRANGE at %p..%p (fixed base)",
+				       want, want + len);
+		if (area != want) {
+			munmap(area, len);
+			return err_set(err, EEXIST,
+				       "reserve the ELRANGE at %p..%p (fixed base): in use", want,
+				       want + len);
+		}
+		m->area = area;
+		m->area_len = len;
+		m->base = (uint8_t *)(uintptr_t)o->base;
+	} else {
+		area = mmap(NULL, secs->size * 2, PROT_NONE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (area == MAP_FAILED)
+			return err_sys(err, errno, "reserve the ELRANGE (%#llx bytes)",
+				       (unsigned long long)secs->size * 2);
+		m->area = area;
+		m->area_len = secs->size * 2;
+		m->base =
+		    (uint8_t *)(((uintptr_t)area + secs->size - 1) & ~(uintptr_t)(secs->size - 1));
+	}
 	m->size = secs->size;
 	secs->base = (uintptr_t)m->base;
 	m->secs = *secs;
@@ -591,7 +616,8 @@ static int emu_add(struct sgx_encl *e, const struct sgx_image_page *p, err_t *er
 {
 	struct emu *m = e->priv;
 	uint64_t type = p->flags & SGX_SECINFO_PT_MASK;
-	uint8_t *page = m->base + p->offset;
+	/* Integer arithmetic: the base may be 0 (a fixed base), and NULL + n is not C. */
+	uint8_t *page = (uint8_t *)((uintptr_t)m->base + p->offset);
 	size_t idx = p->offset / SGX_PAGE_SIZE;
 	int ret;
 
@@ -897,7 +923,8 @@ static struct sgx_gpr *ssa_gpr(struct emu *m, struct emu_tcs *t, uint32_t frame)
 {
 	uint64_t fsz = m->secs.ssaframesize * SGX_PAGE_SIZE;
 
-	return (struct sgx_gpr *)(m->base + t->tcs.ossa + (frame + 1) * fsz - SGX_SSA_GPR_SIZE);
+	return (struct sgx_gpr *)((uintptr_t)m->base + t->tcs.ossa + (frame + 1) * fsz -
+				  SGX_SSA_GPR_SIZE);
 }
 
 /* The SSA frame must be enclave RW memory (EENTER checks it on hardware). */

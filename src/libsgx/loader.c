@@ -5,6 +5,7 @@
  * function (the vDSO's own, or the emulator's clone of it).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -130,6 +131,47 @@ static int collect_tcs(struct sgx_encl *e, const struct sgx_image *img, err_t *e
 	return 0;
 }
 
+/* vm.mmap_min_addr, or 64 KiB (a common default) when it cannot be read. */
+static uint64_t mmap_min_addr(void)
+{
+	unsigned long long v = 65536;
+	FILE *f = fopen("/proc/sys/vm/mmap_min_addr", "re");
+
+	if (f) {
+		if (fscanf(f, "%llu", &v) != 1)
+			v = 65536;
+		fclose(f);
+	}
+	return v;
+}
+
+/*
+ * An ELRANGE at a fixed base: aligned to its size, in user space, and with
+ * every page where the host may map it (at or above vm.mmap_min_addr).
+ */
+static int check_fixed_base(struct sgx_encl *e, const struct sgx_image *img,
+			    const struct sgx_load_opts *o, err_t *err)
+{
+	uint64_t min = mmap_min_addr(), first;
+
+	if (o->base % img->size || o->base >= (1ULL << 47) || img->size > (1ULL << 47) - o->base)
+		return err_set(err, EINVAL,
+			       "fixed enclave base %#llx: not aligned to the enclave size %#llx "
+			       "or not in user space",
+			       (unsigned long long)o->base, (unsigned long long)img->size);
+	if (!img->npages)
+		return err_set(err, EINVAL, "enclave image has no pages");
+	first = o->base + img->pages[0].offset;
+	if (first < min)
+		return err_set(err, EINVAL,
+			       "enclave at fixed base %#llx: its page at %#llx lies below "
+			       "vm.mmap_min_addr (%llu), where the host cannot map it",
+			       (unsigned long long)o->base, (unsigned long long)first,
+			       (unsigned long long)min);
+	e->map_from = img->pages[0].offset;
+	return 0;
+}
+
 void sgx_encl_destroy(struct sgx_encl *e)
 {
 	if (!e)
@@ -197,6 +239,11 @@ int sgx_encl_load(struct sgx_encl **out, const struct sgx_image *img,
 	ret = collect_tcs(e, img, err);
 	if (ret < 0)
 		goto fail;
+	if (o && o->fixed_base) {
+		ret = check_fixed_base(e, img, o, err);
+		if (ret < 0)
+			goto fail;
+	}
 	e->be = be;
 	ret = be->create(e, secs, o, err);
 	if (ret < 0) {

@@ -13,6 +13,7 @@ struct sgx_encl {
 	const struct sgx_backend_ops *be;
 	void *priv;
 	uint64_t base, size;
+	uint64_t map_from; /* fixed base: offset of the lowest page (the rest is never mapped) */
 	unsigned ntcs;
 	uint64_t *tcs_off;
 	_Atomic uint64_t *tcs_busy; /* acquire/release bitmap, one bit per TCS */
@@ -27,7 +28,10 @@ struct sgx_encl {
 
 struct sgx_backend_ops {
 	const char *name;
-	/* ECREATE: reserves the ELRANGE (secs->base is set here), fills e->base. */
+	/*
+	 * ECREATE: reserves the ELRANGE (secs->base is set here), fills e->base;
+	 * with o->fixed_base, at o->base and only from e->map_from up.
+	 */
 	int (*create)(struct sgx_encl *e, struct sgx_secs *secs, const struct sgx_load_opts *o,
 		      err_t *err);
 	int (*add)(struct sgx_encl *e, const struct sgx_image_page *p, err_t *err);

@@ -515,7 +515,7 @@ static int embed(const void *libos, size_t len, const char *text, size_t tlen, u
 	return 0;
 }
 
-static int mf_u64(const char *mf, const char *key, uint64_t *v)
+int tee_manifest_u64(const char *mf, const char *key, uint64_t *v)
 {
 	size_t n = strlen(key);
 
@@ -552,13 +552,18 @@ int tee_libos_image(struct sgx_image *img, const void *elf, size_t len, const ch
 		return err_set(
 		    err, EINVAL,
 		    "the LibOS enclave has no manifest (build the image with rune-image)");
-	if (mf_u64(mf, "heap_size", &heap) < 0 || mf_u64(mf, "threads", &threads) < 0 ||
-	    mf_u64(mf, "enclave_size", &size) < 0 || mf_u64(mf, "heap_offset", &heap_off) < 0 ||
-	    heap % PAGE || !heap || !threads || threads > 4096)
+	if (tee_manifest_u64(mf, "heap_size", &heap) < 0 ||
+	    tee_manifest_u64(mf, "threads", &threads) < 0 ||
+	    tee_manifest_u64(mf, "enclave_size", &size) < 0 ||
+	    tee_manifest_u64(mf, "heap_offset", &heap_off) < 0 || heap % PAGE || !heap ||
+	    !threads || threads > 4096)
 		return err_set(err, EINVAL, "manifest: bad or missing layout lines");
 	lo.heap = heap;
 	lo.tcs = (unsigned)threads;
 	lo.size = size;
+	ret = tee_manifest_u64(mf, "libos_offset", &lo.offset);
+	if (ret == -EINVAL || lo.offset % PAGE)
+		return err_set(err, EINVAL, "manifest: bad libos_offset line");
 	ret = sgx_image_from_elf_mem(img, elf, len, &lo, err);
 	if (ret < 0)
 		return err_wrap(err, "LibOS enclave");
@@ -577,38 +582,111 @@ int tee_libos_image(struct sgx_image *img, const void *elf, size_t len, const ch
 }
 
 /* The embedded LibOS whose manifest states the layout it leads to. */
+/*
+ * The entrypoint's fixed addresses, when it is linked at one (ET_EXEC):
+ * [*lo, *hi) covers its PT_LOAD pages; 0 when it is position independent.
+ */
+static int exec_range(const char *rootfs, const char *path, uint64_t *lo, uint64_t *hi, err_t *err)
+{
+	_cleanup_close_ int rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC), fd = -1;
+	Elf64_Ehdr eh;
+	char entry[PATH_MAX];
+	int ret;
+
+	*lo = ~0ULL;
+	*hi = 0;
+	if (rootfd < 0)
+		return err_sys(err, errno, "rootfs %s", rootfs);
+	ret = norm_path(path, entry, sizeof(entry), err);
+	if (ret < 0)
+		return err_wrap(err, "entrypoint");
+	fd = open_in_root(rootfd, entry, O_RDONLY);
+	if (fd < 0)
+		return err_sys(err, errno, "%s", entry);
+	/* Not an ELF, or a malformed one: the LibOS names it when it refuses it. */
+	if (pread(fd, &eh, sizeof(eh), 0) != sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
+	    eh.e_type != ET_EXEC || eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum > 256) {
+		*lo = *hi = 0;
+		return 0;
+	}
+	for (unsigned i = 0; i < eh.e_phnum; i++) {
+		Elf64_Phdr ph;
+
+		if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + i * sizeof(ph))) != sizeof(ph))
+			return err_set(err, EINVAL, "%s: truncated program headers", entry);
+		if (ph.p_type != PT_LOAD || !ph.p_memsz)
+			continue;
+		if (ph.p_vaddr > (1ULL << 40) || ph.p_memsz > (1ULL << 40))
+			return err_set(err, EINVAL, "%s: a segment beyond 1 TiB", entry);
+		if ((ph.p_vaddr & ~(PAGE - 1)) < *lo)
+			*lo = ph.p_vaddr & ~(PAGE - 1);
+		if (PAGE_UP(ph.p_vaddr + ph.p_memsz) > *hi)
+			*hi = PAGE_UP(ph.p_vaddr + ph.p_memsz);
+	}
+	if (*hi <= *lo)
+		return err_set(err, EINVAL, "%s: no loadable segment", entry);
+	return 0;
+}
+
+/*
+ * The embedded LibOS whose manifest states the layout it leads to. For an
+ * entrypoint linked at fixed addresses [exec_lo, exec_hi), the enclave is
+ * based at 0: the LibOS at TEE_LIBOS_FIXED_OFFSET, its heap from right
+ * after it to exec_hi plus the heap asked for, so the program's pages are
+ * heap pages at their own addresses.
+ */
 static int fixed_point(const struct tee_build_opts *o, const char *body, uint64_t heap,
-		       uint64_t stack, uint8_t **elf, size_t *elf_len, char **text_out, err_t *err)
+		       uint64_t stack, uint64_t exec_lo, uint64_t exec_hi, uint8_t **elf,
+		       size_t *elf_len, char **text_out, err_t *err)
 {
 	uint64_t size = 0, heap_off = 0;
 
 	for (int round = 0; round < 8; round++) {
-		_cleanup_free_ char *text = NULL;
+		_cleanup_free_ char *text = NULL, *fixed = NULL;
+		uint64_t heap_r = exec_hi ? exec_hi + heap - heap_off : heap;
 		struct sgx_image img;
 		uint8_t *e = NULL;
 		size_t elen = 0;
 		int ret;
 
+		if (exec_hi && asprintf(&fixed,
+					"enclave_base 0\nlibos_offset %llu\nexec_start %llu\n"
+					"exec_end %llu\n",
+					TEE_LIBOS_FIXED_OFFSET, (unsigned long long)exec_lo,
+					(unsigned long long)exec_hi) < 0)
+			return err_sys(err, ENOMEM, "manifest");
 		if (asprintf(&text,
 			     LIBOS_MANIFEST_MAGIC "enclave_size %llu\nheap_offset %llu\n"
-						  "heap_size %llu\nstack_size %llu\n%s",
+						  "heap_size %llu\nstack_size %llu\n%s%s",
 			     (unsigned long long)size, (unsigned long long)heap_off,
-			     (unsigned long long)heap, (unsigned long long)stack, body) < 0)
+			     (unsigned long long)heap_r, (unsigned long long)stack,
+			     fixed ? fixed : "", body) < 0)
 			return err_sys(err, ENOMEM, "manifest");
 		ret = embed(o->libos_elf, o->libos_len, text, strlen(text), &e, &elen, err);
 		if (ret < 0)
 			return ret;
 		/* Layout without the checks: what libsgx makes of this ELF. */
-		struct sgx_layout_opts lo = { .heap = heap, .tcs = o->threads ? o->threads : 1 };
+		struct sgx_layout_opts lo = { .heap = heap_r,
+					      .tcs = o->threads ? o->threads : 1,
+					      .offset = exec_hi ? TEE_LIBOS_FIXED_OFFSET : 0 };
 
 		ret = sgx_image_from_elf_mem(&img, e, elen, &lo, err);
 		if (ret < 0) {
 			free(e);
 			return err_wrap(err, "LibOS enclave");
 		}
-		uint64_t nsize = img.size, noff = img.pages[img.npages - heap / PAGE].offset;
+		uint64_t nsize = img.size, noff = img.pages[img.npages - heap_r / PAGE].offset;
 
 		sgx_image_free(&img);
+		/* The heap's page bitmap (the LibOS's mm.c) must end below the program. */
+		if (exec_hi && noff + PAGE_UP(heap_r / PAGE / 8 + 1) > exec_lo) {
+			free(e);
+			return err_set(err, EINVAL,
+				       "%s: linked at %#llx, below the end of the LibOS in the "
+				       "enclave (%#llx): not supported",
+				       o->argv[0], (unsigned long long)exec_lo,
+				       (unsigned long long)(noff + PAGE_UP(heap_r / PAGE / 8 + 1)));
+		}
 		if (nsize == size && noff == heap_off) {
 			*elf = e;
 			*elf_len = elen;
@@ -635,6 +713,7 @@ int tee_build(const struct tee_build_opts *o, struct tee_build_result *res, err_
 	struct sgx_image img;
 	uint8_t mr[32];
 	size_t elf_len = 0;
+	uint64_t exec_lo = 0, exec_hi = 0;
 	int ret;
 
 	if ((o->threads ? o->threads : 1) != 1)
@@ -649,7 +728,10 @@ int tee_build(const struct tee_build_opts *o, struct tee_build_result *res, err_
 		free(body.s);
 		return ret;
 	}
-	ret = fixed_point(o, body.s, heap, stack, &elf, &elf_len, &text, err);
+	ret = exec_range(o->rootfs, o->argv[0], &exec_lo, &exec_hi, err);
+	if (ret == 0)
+		ret = fixed_point(o, body.s, heap, stack, exec_lo, exec_hi, &elf, &elf_len, &text,
+				  err);
 	free(body.s);
 	if (ret < 0)
 		return ret;

@@ -8,6 +8,8 @@
  *   mailbox    START with a mailbox inside the ELRANGE: refused
  *   order      EXCEPTION before START, OCALL_RET with no OCALL out, START
  *              while running: each refused, and the enclave stays dead
+ *   elsewhere  an image for an ET_EXEC program (enclave_base 0) loaded at a
+ *              base of the kernel's choosing: START refused
  * Usage: hostile-host ROOT SCENARIO ARGV...   (TAP lines; exit 0 if all ok)
  */
 #include <errno.h>
@@ -204,6 +206,11 @@ int main(int argc, char **argv)
 		st = call(e, LIBOS_ECALL_START, sgx_encl_base(e) + 0x2000, &r);
 		report(st == LIBOS_EXIT_DONE && (int64_t)r.rsi == -EINVAL,
 		       "START with a mailbox inside the ELRANGE is refused");
+	} else if (!strcmp(argv[2], "elsewhere")) {
+		/* load() ignores the manifest's enclave_base: the base is the kernel's. */
+		st = call(e, LIBOS_ECALL_START, (uintptr_t)&mb, &r);
+		report(sgx_encl_base(e) != 0 && st == LIBOS_EXIT_DONE && (int64_t)r.rsi == -EINVAL,
+		       "an enclave for a fixed-address program, based elsewhere, runs nothing");
 	} else if (!strcmp(argv[2], "order")) {
 		st = call(e, LIBOS_ECALL_EXCEPTION, (uintptr_t)&mb, &r);
 		report(st == LIBOS_EXIT_DONE && (int64_t)r.rsi == -EINVAL,

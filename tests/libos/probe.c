@@ -225,6 +225,13 @@ int main(int argc, char **argv)
 			fflush(stdout);
 			for (;;)
 				getppid();
+		} else if (!strcmp(c, "getppid") && i + 1 < argc) {
+			/* N system call round trips (a cost measure: time it) */
+			long n = atol(argv[++i]);
+
+			for (long k = 0; k < n; k++)
+				getppid();
+			printf("getppid %ld\n", n);
 		} else if (!strcmp(c, "stderr")) {
 			fprintf(stderr, "to stderr\n");
 		} else {

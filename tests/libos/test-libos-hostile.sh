@@ -33,4 +33,10 @@ else
 fi
 timeout 20 "$HOSTILE" "$T/root" mailbox /bin/probe | grep -E '^(not )?ok - '
 timeout 20 "$HOSTILE" "$T/root" order /bin/probe args | grep -E '^(not )?ok - '
+# An image for a program linked at 0x400000, loaded where the host likes.
+mkdir -p "$T/root2/bin"
+gcc -static -no-pie -O2 -o "$T/root2/bin/probe" "$SRCDIR/tests/libos/probe.c" &&
+	"$RUNE_IMAGE" build --rootfs "$T/root2" --key "$KEY" --heap 16M --no-default-trusted \
+		-- /bin/probe >/dev/null || echo "not ok - build the ET_EXEC image"
+timeout 20 "$HOSTILE" "$T/root2" elsewhere /bin/probe | grep -E '^(not )?ok - '
 exit 0

@@ -179,9 +179,13 @@ mkdir -p "$T/r2/bin"
 cp "$T/hello-exec" "$T/r2/bin/exec"
 cp "$T/hello-dyn" "$T/r2/bin/dyn"
 "$RUNE_IMAGE" build --rootfs "$T/r2" --key "$KEY" --heap 16M -- /bin/exec >/dev/null
+gcc -static -no-pie -O2 -Wl,-Ttext-segment=0x20000 -o "$T/r2/bin/low" "$T/hello.c"
+"$RUNE_IMAGE" build --rootfs "$T/r2" --key "$KEY" --heap 16M -- /bin/low >/dev/null 2>"$T/err"
+check "rune-image: an ET_EXEC linked below the LibOS's end is refused naming it" \
+	grep -q '^rune-image: /bin/low: linked at 0x20000, below the end of the LibOS' "$T/err"
 run_pal "$T/r2" /bin/exec
-check "ET_EXEC refused with one line" \
-	test "$RC" == 127 -a "$(echo "$ERR" | grep -c '^libos: /bin/exec: linked at a fixed address (ET_EXEC)')" == 1
+check "ET_EXEC (gcc -static, linked at 0x400000) runs in an enclave based at 0" \
+	test "$RC" == 0 -a "$OUT" == hi -a "$(grep -c '^enclave_base 0$' "$T/r2/.rune/manifest")" == 1
 "$RUNE_IMAGE" build --rootfs "$T/r2" --key "$KEY" --heap 16M -- /bin/dyn >/dev/null
 run_pal "$T/r2" /bin/dyn
 check "a dynamic program refused with one line" \

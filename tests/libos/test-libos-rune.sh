@@ -1,7 +1,7 @@
 #!/bin/bash
 # timeout: 150
 # The LibOS end to end through rune: `rune-image build --bundle` turns a
-# busybox bundle with a static-PIE probe into a TEE image (and sets the
+# busybox bundle with a static probe (PIE, or ET_EXEC) into a TEE image (and sets the
 # ENCLAVE_* settings and process.args), `rune run` runs it inside the
 # enclave (the emulator here). Output byte for byte as the same program
 # run natively in the rootfs (chroot), rune's exit status is the
@@ -72,5 +72,6 @@ t_crash() {
 
 tcase "rune run: static-PIE musl program in the enclave, output as native" t_same musl
 tcase "rune run: static-PIE glibc program in the enclave, output as native" t_same glibc
+tcase "rune run: gcc -static (non-PIE, ET_EXEC) glibc program in the enclave, output as native" t_same exec
 tcase "rune run: a tampered trusted file is EACCES with one line" t_tampered
 tcase "rune run: a crash inside the enclave exits 139" t_crash

@@ -8,6 +8,7 @@
  * permissions, the heap unmeasured and RWX, EINIT with the image's
  * SIGSTRUCT, and the ELRANGE mapped with matching permissions.
  */
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -224,6 +225,87 @@ int main(void)
 	sgx_encl_destroy(e);
 	sgx_image_free(&img);
 	free(elf);
+	elf = NULL;
+
+	/*
+	 * An entrypoint linked at 0x400000 (ET_EXEC): the enclave is based at 0,
+	 * loaded as the PAL does (the manifest's enclave_base), the LibOS from
+	 * 64 KiB, the program's addresses inside the heap.
+	 */
+	{
+		struct {
+			Elf64_Ehdr eh;
+			Elf64_Phdr ph;
+		} x = { 0 };
+		uint64_t base = 1, exec_start, heap_size;
+		int low_ok = 1, prog_heap = 1;
+
+		memcpy(x.eh.e_ident, ELFMAG, SELFMAG);
+		x.eh.e_ident[EI_CLASS] = ELFCLASS64;
+		x.eh.e_ident[EI_DATA] = ELFDATA2LSB;
+		x.eh.e_type = ET_EXEC;
+		x.eh.e_machine = EM_X86_64;
+		x.eh.e_entry = 0x401000;
+		x.eh.e_phoff = sizeof(x.eh);
+		x.eh.e_phentsize = sizeof(x.ph);
+		x.eh.e_phnum = 1;
+		x.ph.p_type = PT_LOAD;
+		x.ph.p_vaddr = 0x400000;
+		x.ph.p_filesz = sizeof(x);
+		x.ph.p_memsz = 0x3000;
+		snprintf(path, sizeof(path), "%s/exec", dir);
+		fd = open(path, O_WRONLY | O_CREAT, 0755);
+		if (fd < 0 || write(fd, &x, sizeof(x)) != sizeof(x))
+			return 1;
+		close(fd);
+		snprintf(path, sizeof(path), "%s/key.pem", dir);
+		bo.argv = (const char *const[]){ "/exec", NULL };
+		ret = tee_build(&bo, &res, &err);
+		TAP_OK(ret == 0, "tee_build of an ET_EXEC entrypoint%s%s", ret ? ": " : "",
+		       ret ? err_msg(err) : "");
+		snprintf(path, sizeof(path), "%s/.rune/libos.elf", dir);
+		ret = tee_read_file(path, 64 << 20, &elf, &len, &err);
+		snprintf(path, sizeof(path), "%s/.rune/libos.sig", dir);
+		if (ret == 0)
+			ret = sgx_sigstruct_load(&ss, path, &err);
+		if (ret == 0)
+			ret = tee_libos_image(&img, elf, len, &mf, &err);
+		if (ret < 0) {
+			printf("not ok - read the ET_EXEC image back: %s\n", err_msg(err));
+			return 1;
+		}
+		TAP_OK(tee_manifest_u64(mf, "enclave_base", &base) == 0 && base == 0 &&
+			   tee_manifest_u64(mf, "exec_start", &exec_start) == 0 &&
+			   exec_start == 0x400000,
+		       "the manifest bases the enclave at 0 and reserves 0x400000");
+		memset(&fk, 0, sizeof(fk));
+		fk.heap_off = mf_u64(mf, "heap_offset");
+		heap_size = mf_u64(mf, "heap_size");
+		o.fixed_base = 1;
+		o.base = base;
+		ret = sgx_encl_load(&e, &img, &ss, &o, &cls, &err);
+		fk.seq[fk.nseq] = 0;
+		TAP_OK(ret == 0 && !strcmp(fk.seq, "CAIM") && fk.base == 0 &&
+			   fk.size == mf_u64(mf, "enclave_size"),
+		       "fixed base: create at BASEADDR 0, add, init, map: %s%s%s", fk.seq,
+		       ret ? ": " : "", ret ? err_msg(err) : "");
+		for (int i = 0; i < fk.nadd; i++) {
+			if (fk.off[i] < 65536)
+				low_ok = 0;
+			if (fk.off[i] >= 0x400000 && fk.off[i] < 0x403000)
+				prog_heap &= fk.flags[i] == RWX_FLAGS && fk.measure[i] == 0;
+		}
+		TAP_OK(fk.nadd == (int)img.npages && low_ok && fk.off[0] == 65536 &&
+			   fk.flags[0] == SGX_SECINFO_TCS,
+		       "no page below 64 KiB; the TCS first, at 64 KiB");
+		TAP_OK(prog_heap && fk.heap_off < 0x400000 && fk.heap_off + heap_size > 0x403000,
+		       "the program's pages [0x400000, 0x403000) are heap pages (RWX, unmeasured)");
+		TAP_OK(!memcmp(fk.enclavehash, res.mrenclave, 32),
+		       "EINIT gets the SIGSTRUCT of the MRENCLAVE rune-image printed");
+		sgx_encl_destroy(e);
+		sgx_image_free(&img);
+		free(elf);
+	}
 	free(libos);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)

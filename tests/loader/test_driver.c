@@ -34,7 +34,9 @@ static struct {
 	int map_prot[16], nmap;
 	int layout_ok;
 	uint8_t sig0;
-	int provisioned; /* SGX_IOC_ENCLAVE_PROVISION with the sgx_provision fd */
+	int provisioned;	      /* SGX_IOC_ENCLAVE_PROVISION with the sgx_provision fd */
+	uint64_t resv_addr, resv_len; /* the ELRANGE reservation (anonymous mmap) */
+	int resv_flags;
 } fk;
 
 static int fake_open(const char *path, int flags)
@@ -107,8 +109,13 @@ static int fake_ioctl(int fd, unsigned long req, void *arg)
 
 static void *fake_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
-	if (fd == -1)
+	if (fd == -1) {
+		fk.seq[fk.nseq++] = 'R';
+		fk.resv_addr = (uintptr_t)addr;
+		fk.resv_len = len;
+		fk.resv_flags = flags;
 		return mmap(addr, len, prot, flags, fd, off);
+	}
 	fk.seq[fk.nseq++] = 'M';
 	if (fd != FAKE_FD || off != 0 || !(flags & MAP_FIXED) || !(flags & MAP_SHARED))
 		return MAP_FAILED;
@@ -207,7 +214,7 @@ int main(void)
 	TAP_OK(ret == 0, "load through the fake driver%s%s", ret ? ": " : "",
 	       ret ? err_msg(err) : "");
 	fk.seq[fk.nseq] = 0;
-	TAP_OK(!strcmp(fk.seq, "CAAAAAIMMM"),
+	TAP_OK(!strcmp(fk.seq, "RCAAAAAIMMM"),
 	       "sequence create, add (retry after EINTR), init, mmap: %s", fk.seq);
 	TAP_OK(fk.layout_ok, "SECS/SECINFO/SIGSTRUCT alignment and SECS fields");
 	TAP_OK(fk.nadd == 4 && fk.add_offsets[0] == 0 && fk.add_flags[0] == SGX_SECINFO_TCS &&
@@ -269,7 +276,7 @@ int main(void)
 	e = NULL;
 	ret = sgx_encl_load(&e, &img, &ss, &o, &cls, &err);
 	fk.seq[fk.nseq] = 0;
-	TAP_OK(ret == 0 && !strncmp(fk.seq, "CP", 2) && fk.provisioned,
+	TAP_OK(ret == 0 && !strncmp(fk.seq, "RCP", 3) && fk.provisioned,
 	       "allow_provision: SGX_IOC_ENCLAVE_PROVISION with /fake/sgx_provision after create: "
 	       "%s",
 	       fk.seq);
@@ -277,6 +284,57 @@ int main(void)
 	err_free(&err);
 	o.allow_provision = 0;
 	ss.body.attributes = SGX_ATTR_MODE64BIT;
+
+	/*
+	 * A fixed base (code linked at fixed addresses): ECREATE with BASEADDR 0,
+	 * only the pages from the lowest one up reserved and mapped. The image
+	 * starts at 64 KiB, clear of any vm.mmap_min_addr up to that.
+	 */
+	{
+		struct sgx_image low = img;
+		struct sgx_image_page shifted[NPAGES];
+		struct sgx_load_opts fo = o;
+
+		for (int i = 0; i < NPAGES; i++) {
+			shifted[i] = img.pages[i];
+			shifted[i].offset += 0x10000;
+		}
+		low.pages = shifted;
+		low.size = 0x20000;
+		fo.fixed_base = 1;
+		fo.base = 0;
+		memset(&fk, 0, sizeof(fk));
+		e = NULL;
+		ret = sgx_encl_load(&e, &low, &ss, &fo, &cls, &err);
+		fk.seq[fk.nseq] = 0;
+		TAP_OK(ret == 0 && !strcmp(fk.seq, "RCAAAAIMMM"), "fixed base 0: loads (%s)%s%s",
+		       fk.seq, ret ? ": " : "", ret ? err_msg(err) : "");
+		TAP_OK(fk.base == 0 && fk.resv_addr == 0x10000 && fk.resv_len == 0x10000 &&
+			   (fk.resv_flags & MAP_FIXED_NOREPLACE) && fk.add_offsets[0] == 0x10000 &&
+			   fk.map_off[0] == 0x10000,
+		       "fixed base 0: SECS.BASEADDR 0, [64 KiB, 128 KiB) reserved with "
+		       "MAP_FIXED_NOREPLACE, pages added and mapped at their offsets");
+		TAP_OK(e && sgx_encl_base(e) == 0, "fixed base 0: the enclave's base is 0");
+		sgx_encl_destroy(e);
+		err_free(&err);
+
+		/* Page 0 cannot be mapped by anyone: refused before ECREATE. */
+		memset(&fk, 0, sizeof(fk));
+		low = img;
+		low.size = 0x20000;
+		e = NULL;
+		ret = sgx_encl_load(&e, &low, &ss, &fo, &cls, &err);
+		TAP_OK(ret == -EINVAL && fk.nseq == 0 && strstr(err_msg(err), "mmap_min_addr"),
+		       "fixed base 0 with a page at 0: %s", err_msg(err));
+		err_free(&err);
+
+		/* A base not aligned to the size: refused. */
+		fo.base = 0x10000;
+		ret = sgx_encl_load(&e, &low, &ss, &fo, &cls, &err);
+		TAP_OK(ret == -EINVAL && strstr(err_msg(err), "not aligned"), "unaligned base: %s",
+		       err_msg(err));
+		err_free(&err);
+	}
 
 	/* No device: a clear error. */
 	o.device = "/nonexistent/sgx_enclave";

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * The workload's loader: a static-PIE ELF (ET_DYN without PT_INTERP),
+ * The workload's loader: a static ELF (static PIE or ET_EXEC, no PT_INTERP),
  * verified as a trusted file, is mapped into heap pages at a base of our
  * choosing; the brk area follows it; the System V initial stack (argc,
  * argv, envp, auxv) is built at the top of a fresh stack. No vDSO is
  * offered (no AT_SYSINFO_EHDR): time goes through clock_gettime.
- * ET_EXEC (linked at a fixed address, usually 0x400000) would need the
- * ELRANGE at that address: refused in this slice. Dynamic programs
+ * An ET_EXEC (linked at a fixed address, usually 0x400000) goes at its own
+ * addresses, in heap pages the manifest reserved for it: rune-image based
+ * the enclave at 0 for it (docs/libos.md). Dynamic programs
  * (PT_INTERP) are refused until the loader and libraries are supported.
  */
 #include "libos.h"
@@ -89,10 +90,7 @@ int elf_load_and_stack(const char *path, const char *const *argv, int argc, cons
 	if (eh->phentsize != sizeof(struct phdr) || !eh->phnum || eh->phoff > size ||
 	    (uint64_t)eh->phnum * sizeof(struct phdr) > size - eh->phoff)
 		return bad(path, "malformed program headers");
-	if (eh->type == ET_EXEC)
-		return bad(path, "linked at a fixed address (ET_EXEC), not supported yet: build "
-				 "it as a static PIE (-static-pie)");
-	if (eh->type != ET_DYN)
+	if (eh->type != ET_DYN && eh->type != ET_EXEC)
 		return bad(path, "not an executable");
 	ph = (const struct phdr *)(file + eh->phoff);
 	for (unsigned i = 0; i < eh->phnum; i++) {
@@ -119,16 +117,34 @@ int elf_load_and_stack(const char *path, const char *const *argv, int argc, cons
 	if (hi <= lo)
 		return bad(path, "no loadable segment");
 	span = hi - lo;
-	room = mm_brk_room();
-	/* The brk area is zeroed as it grows (sys_brk): only the image now. */
-	mem = mm_alloc(span + align + room, 0);
-	if (mem)
-		memset(mem, 0, span + align);
-	if (!mem) {
-		log_err("%s: out of enclave heap for %lu bytes (raise --heap)", path, span + room);
-		return -ENOMEM;
+	if (eh->type == ET_EXEC) {
+		/*
+		 * At its own addresses: the pages the manifest reserved for it
+		 * (mm_init), in an enclave based where the manifest says.
+		 */
+		if (!libos_manifest.exec_end)
+			return bad(path, "linked at a fixed address (ET_EXEC), but the image was "
+					 "not built for it (rebuild it with rune-image)");
+		if (lo != libos_manifest.exec_start || hi != libos_manifest.exec_end)
+			return bad(path, "its segments are not where the manifest reserved them");
+		room = mm_exec_room();
+		mem = (uint8_t *)lo;
+		memset(mem, 0, span);
+		base = 0;
+	} else {
+		room = mm_brk_room();
+		/* The brk area is zeroed as it grows (sys_brk): only the image now. */
+		mem = mm_alloc(span + align + room, 0);
+		if (mem)
+			memset(mem, 0, span + align);
+		if (!mem) {
+			log_err("%s: out of enclave heap for %lu bytes (raise --heap)", path,
+				span + room);
+			return -ENOMEM;
+		}
+		base = (uint8_t *)(((uint64_t)mem + align - 1) & ~(align - 1)) - lo;
+		span += align;
 	}
-	base = (uint8_t *)(((uint64_t)mem + align - 1) & ~(align - 1)) - lo;
 	for (unsigned i = 0; i < eh->phnum; i++) {
 		if (ph[i].type == PT_LOAD && ph[i].memsz)
 			memcpy(base + ph[i].vaddr, file + ph[i].offset, ph[i].filesz);
@@ -138,7 +154,7 @@ int elf_load_and_stack(const char *path, const char *const *argv, int argc, cons
 	if (eh->entry < lo || eh->entry >= hi || !phdr_addr)
 		return bad(path, "entry point or program headers outside its segments");
 	mm_set_brk_base((uint64_t)base + hi);
-	mm_set_brk_end((uint64_t)mem + span + align + room);
+	mm_set_brk_end((uint64_t)mem + span + room);
 
 	/* The initial stack. */
 	uint64_t ssize = PAGE_UP(libos_manifest.stack_size);

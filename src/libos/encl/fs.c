@@ -725,7 +725,7 @@ static long fill_stat(struct ofile *f, uint64_t ino, uint64_t out)
 	} else if (f->kind == F_TMP) {
 		st.mode = S_IFREG | 0644;
 		st.size = (int64_t)tmps[f->tmp].size;
-		st.blocks = (int64_t)((tmps[f->tmp].size + 511) / 512);
+		st.blocks = (int64_t)(PAGE_UP(tmps[f->tmp].size) / 512);
 		st.dev = 0x2b;
 	} else if (f->kind == F_DIR) {
 		st.mode = S_IFDIR | 0555;
@@ -736,7 +736,8 @@ static long fill_stat(struct ofile *f, uint64_t ino, uint64_t out)
 	} else {
 		st.mode = S_IFREG | 0555;
 		st.size = (int64_t)f->size;
-		st.blocks = (int64_t)((f->size + 511) / 512);
+		/* In whole 4 KiB blocks, as the filesystems under a rootfs allocate. */
+		st.blocks = (int64_t)(PAGE_UP(f->size) / 512);
 		st.dev = 0x2a;
 	}
 	memcpy((void *)out, &st, sizeof(st));

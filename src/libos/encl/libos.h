@@ -63,6 +63,13 @@ struct ssa_gpr {
 struct manifest {
 	const char *text; /* NUL-terminated, in the manifest pages */
 	uint64_t enclave_size, heap_offset, heap_size, stack_size;
+	/*
+	 * An entrypoint linked at fixed addresses: the enclave is based at
+	 * enclave_base (0), the LibOS at libos_offset in it, and the program's
+	 * pages [exec_start, exec_end) are heap pages at their own addresses.
+	 */
+	uint64_t libos_offset, enclave_base, exec_start, exec_end;
+	int fixed_base;
 	uint32_t threads;
 	int debug, host_argv, host_env;
 	char entrypoint[256];
@@ -112,6 +119,7 @@ long sys_mprotect(uint64_t addr, uint64_t len, uint64_t prot);
 void mm_set_brk_base(uint64_t end);
 uint64_t mm_brk_room(void);
 void mm_set_brk_end(uint64_t end);
+uint64_t mm_exec_room(void); /* the brk area reserved after a fixed-address program */
 
 /* fs.c */
 int fs_load_trusted(const char *path, uint8_t **data, uint64_t *size);

@@ -107,6 +107,17 @@ static int parse_manifest(struct manifest *m)
 			return -EINVAL;
 		if ((v = line_val(l, "stack_size")) && parse_u64(v, &m->stack_size) < 0)
 			return -EINVAL;
+		if ((v = line_val(l, "libos_offset")) && parse_u64(v, &m->libos_offset) < 0)
+			return -EINVAL;
+		if ((v = line_val(l, "exec_start")) && parse_u64(v, &m->exec_start) < 0)
+			return -EINVAL;
+		if ((v = line_val(l, "exec_end")) && parse_u64(v, &m->exec_end) < 0)
+			return -EINVAL;
+		if ((v = line_val(l, "enclave_base"))) {
+			if (parse_u64(v, &m->enclave_base) < 0)
+				return -EINVAL;
+			m->fixed_base = 1;
+		}
 		if ((v = line_val(l, "threads"))) {
 			if (parse_u64(v, &n) < 0 || n == 0 || n > 4096)
 				return -EINVAL;
@@ -125,9 +136,17 @@ static int parse_manifest(struct manifest *m)
 			m->host_env = !str_ncmp(v, "host\n", 5);
 	}
 	if (!m->enclave_size || !m->heap_size || m->heap_offset % PAGE_SIZE ||
-	    m->heap_size % PAGE_SIZE || m->heap_offset < (uint64_t)(__encl_end - __encl_base) ||
+	    m->heap_size % PAGE_SIZE || m->libos_offset % PAGE_SIZE ||
+	    m->libos_offset > m->enclave_size ||
+	    m->heap_offset < m->libos_offset + (uint64_t)(__encl_end - __encl_base) ||
 	    m->heap_offset > m->enclave_size || m->heap_size > m->enclave_size - m->heap_offset ||
 	    m->entrypoint[0] != '/')
+		return -EINVAL;
+	/* A fixed-address program lies in the heap, where the manifest says. */
+	if (m->exec_end &&
+	    (!m->fixed_base || m->exec_start % PAGE_SIZE || m->exec_end % PAGE_SIZE ||
+	     m->exec_end <= m->exec_start || m->exec_start < m->heap_offset ||
+	     m->exec_end > m->heap_offset + m->heap_size))
 		return -EINVAL;
 	if (!m->stack_size)
 		m->stack_size = 1 << 20;
@@ -213,9 +232,17 @@ struct exit_pair libos_start(uint64_t mb)
 	int argc = 0, envc = 0, hargc, henvc, ret;
 	uint64_t entry, sp;
 
-	libos_base = (uint64_t)__encl_base;
-	if (parse_manifest(&libos_manifest) < 0 || !mailbox_ok(mb))
+	if (parse_manifest(&libos_manifest) < 0)
 		return done(-EINVAL); /* nowhere to say it: the host gets -EINVAL */
+	/* The enclave's base: the LibOS sits libos_offset into it. */
+	libos_base = (uint64_t)__encl_base - libos_manifest.libos_offset;
+	/*
+	 * A fixed-address program needs the enclave where the measured manifest
+	 * says: a host that based it elsewhere gets nothing run.
+	 */
+	if ((libos_manifest.fixed_base && libos_base != libos_manifest.enclave_base) ||
+	    !mailbox_ok(mb))
+		return done(-EINVAL);
 	libos_mb = (volatile struct libos_mailbox *)mb;
 	if (libos_mb->magic != LIBOS_MAILBOX_MAGIC)
 		return done(-EINVAL);
@@ -362,9 +389,9 @@ struct exit_pair libos_exception(uint64_t cssa)
 	 * The CPU writes EXITINFO afresh at the next AEX.
 	 */
 	g->exitinfo &= ~(1U << 31);
-	if (g->rip >= libos_base && g->rip < (uint64_t)__encl_end) {
+	if (g->rip >= (uint64_t)__encl_base && g->rip < (uint64_t)__encl_end) {
 		log_err("internal fault: vector %u at LibOS offset 0x%lx", vector,
-			g->rip - libos_base);
+			g->rip - (uint64_t)__encl_base);
 		return done(-EFAULT);
 	}
 	if (vector == 6 && app_code(g->rip, 3)) {

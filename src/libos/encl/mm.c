@@ -41,7 +41,30 @@ int mm_init(void)
 	memset(bitmap, 0, reserved * PAGE_SIZE);
 	mark(0, reserved, 1);
 	hint = reserved;
+	/*
+	 * A program linked at fixed addresses: its pages and its brk area are
+	 * taken now, before anything (its own file buffer first) could be
+	 * allocated there.
+	 */
+	if (libos_manifest.exec_end) {
+		uint64_t lo = libos_manifest.exec_start, hi = libos_manifest.exec_end;
+
+		if (lo < libos_heap_start + reserved * PAGE_SIZE)
+			return -ENOMEM;
+		mark((lo - libos_heap_start) / PAGE_SIZE, (hi + mm_exec_room() - lo) / PAGE_SIZE,
+		     1);
+	}
 	return 0;
+}
+
+/* brk room after a fixed-address program: at most half the heap above it. */
+uint64_t mm_exec_room(void)
+{
+	uint64_t above = (libos_heap_end - libos_manifest.exec_end) / 2, room = mm_brk_room();
+
+	if (room > above)
+		room = above;
+	return room & ~(PAGE_SIZE - 1);
 }
 
 static void *page_addr(uint64_t i)

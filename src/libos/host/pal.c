@@ -155,6 +155,8 @@ static int load(const char *dir, struct sgx_load_opts *opts)
 	struct sgx_sigstruct ss;
 	struct sgx_image img;
 	char path[PATH_MAX + 32];
+	const char *mf = NULL;
+	uint64_t base;
 	size_t len;
 	int ret, cls = 0;
 
@@ -165,10 +167,18 @@ static int load(const char *dir, struct sgx_load_opts *opts)
 		ret = tee_read_file(path, 64 << 20, &elf, &len, &err);
 	}
 	if (ret == 0)
-		ret = tee_libos_image(&img, elf, len, NULL, &err);
+		ret = tee_libos_image(&img, elf, len, &mf, &err);
 	if (ret < 0) {
 		logmsg(LOG_ERROR, "load the TEE image: %s", err_msg(err));
 		return ret;
+	}
+	/*
+	 * A program linked at fixed addresses: the enclave goes where the
+	 * manifest says (untrusted here; the LibOS checks its own address).
+	 */
+	if (tee_manifest_u64(mf, "enclave_base", &base) == 0) {
+		opts->fixed_base = 1;
+		opts->base = base;
 	}
 	/* The emulator traps SYSCALL with seccomp, which needs no_new_privs here. */
 	if (will_emulate(opts->backend) && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
