@@ -69,7 +69,7 @@ for f in "$T"/blocks/*; do
 		export PATH="$BUILD/bin:\$PATH" HOME="$work"
 		# A scratch directory that looks like the checkout: what the block makes stays there.
 		cd "$work"
-		for d in "$TOP"/*; do ln -s "\$d" . ; done
+		for d in "$TOP"/* "$TOP"/.[!.]*; do ln -s "\$d" . ; done
 		[ "$BUILD" = "$TOP/build" ] || { rm -f build; ln -s "$BUILD" build; }
 		set -e
 		source "$f"
