@@ -239,6 +239,36 @@ static int cmd_start(int argc, char **argv, const struct args *a, err_t *err)
 
 /* ------------------------------------------------------------ delete */
 
+/* The socket of the bundle's shim, if it is ours and nobody serves it any more. */
+static void remove_dead_socket(const char *bundle)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char path[PATH_MAX], addr[PATH_MAX] = "";
+	const char *sock;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/address", bundle);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, addr, sizeof(addr) - 1);
+	close(fd);
+	addr[n > 0 ? n : 0] = '\0';
+	if (strncmp(addr, "unix://" SHIM_SOCKET_DIR "/", 7 + strlen(SHIM_SOCKET_DIR) + 1) != 0)
+		return;
+	sock = addr + 7;
+	if (strchr(sock + strlen(SHIM_SOCKET_DIR) + 1, '/') || strlen(sock) >= sizeof(sa.sun_path))
+		return;
+	strcpy(sa.sun_path, sock);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno == ECONNREFUSED)
+		unlink(sock);
+	close(fd);
+}
+
 static int cmd_delete(const struct args *a, err_t *err)
 {
 	Shim__DeleteResponse resp = SHIM__DELETE_RESPONSE__INIT;
@@ -267,6 +297,7 @@ static int cmd_delete(const struct args *a, err_t *err)
 			fprintf(stderr, "%s\n", err_msg(rerr));
 	}
 	free(s.rune);
+	remove_dead_socket(bundle);
 	snprintf(path, sizeof(path), "%s/rootfs", bundle);
 	while (umount2(path, 0) == 0)
 		;
