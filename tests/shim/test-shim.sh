@@ -178,6 +178,20 @@ t_shim_killed() {
 	[ ! -e "/run/containerd/s/$sock" ] || fail "the dead shim's socket is still there"
 }
 
+# the events the shim forwards over TTRPC_ADDRESS reach containerd's subscribers, in order
+t_events() {
+	timeout 20 ctr -a "$SOCK" events >"$CT/events" 2>&1 &
+	local ev=$!
+	sleep 0.5
+	cl_ok C run --rm "${RT[@]}" "$IMG" "$PFX-e" true
+	wait_for 10 grep -q "/tasks/delete.*$PFX-e" "$CT/events" || true
+	kill "$ev" 2>/dev/null
+	wait "$ev" 2>/dev/null || true
+	local topics
+	topics=$(grep "$PFX-e" "$CT/events" | grep -o '/tasks/[a-z]*' | tr '\n' ' ')
+	assert_eq "/tasks/create /tasks/start /tasks/exit /tasks/delete " "$topics" "task events"
+}
+
 t_unimplemented() {
 	cl_ok C run -d "${RT[@]}" "$IMG" "$PFX-u" sleep 1000
 	cl C task exec --exec-id e1 "$PFX-u" true
@@ -202,5 +216,6 @@ tcase "shim: exit codes (7, 137)" t_exit_code
 tcase "shim: detached run, ps, pause/resume, kill, task rm, nothing left" t_detached_kill_rm
 tcase "shim: socket under /run/containerd/s named as the reference does" t_socket_address
 tcase "shim: a killed shim is cleaned up by 'shim delete'" t_shim_killed
+tcase "shim: task events create, start, exit, delete in order" t_events
 tcase "shim: a method not implemented yet is a clear error" t_unimplemented
 tcase "shim: memory of the daemon" t_memory
