@@ -192,6 +192,28 @@ t_events() {
 	assert_eq "/tasks/create /tasks/start /tasks/exit /tasks/delete " "$topics" "task events"
 }
 
+t_create_error() {
+	cl C run --rm "${RT[@]}" "$IMG" "$PFX-x" /no/such/binary
+	assert_fails "ctr run of a missing binary"
+	assert_contains /no/such/binary "$ERR" "ctr's error (rune's message)"
+	echo "# ctr: $ERR"
+}
+
+t_timing() {
+	local t0 t1
+	t0=$(date +%s%N)
+	for i in 1 2 3 4 5; do cl_ok C run --rm "${RT[@]}" "$IMG" "$PFX-t$i" true; done
+	t1=$(date +%s%N)
+	echo "# ctr run --rm true, rune's shim: $(((t1 - t0) / 5000000)) ms each (mean of 5)" >&3
+	# the same with containerd's runc v2 shim running rune, for comparison
+	t0=$(date +%s%N)
+	for i in 1 2 3 4 5; do
+		cl_ok C run --rm --runc-binary "$RUNE" --runc-root "$CT/rs" "$IMG" "$PFX-g$i" true
+	done
+	t1=$(date +%s%N)
+	echo "# ctr run --rm true, containerd-shim-runc-v2 + rune: $(((t1 - t0) / 5000000)) ms each" >&3
+}
+
 t_unimplemented() {
 	cl_ok C run -d "${RT[@]}" "$IMG" "$PFX-u" sleep 1000
 	cl C task exec --exec-id e1 "$PFX-u" true
@@ -217,5 +239,7 @@ tcase "shim: detached run, ps, pause/resume, kill, task rm, nothing left" t_deta
 tcase "shim: socket under /run/containerd/s named as the reference does" t_socket_address
 tcase "shim: a killed shim is cleaned up by 'shim delete'" t_shim_killed
 tcase "shim: task events create, start, exit, delete in order" t_events
+tcase "shim: a failing start reaches ctr with rune's message" t_create_error
 tcase "shim: a method not implemented yet is a clear error" t_unimplemented
 tcase "shim: memory of the daemon" t_memory
+tcase "shim: time of ctr run --rm" t_timing
