@@ -440,6 +440,23 @@ static void answer_wait(struct conn *c, uint32_t stream, const struct container 
 	reply_msg(c, stream, &resp.base);
 }
 
+/* Answers every Wait parked on ct. */
+static void answer_waits(struct shim *s, const struct container *ct)
+{
+	for (struct wait **w = &s->waits; *w;) {
+		struct wait *x = *w;
+
+		if (strcmp(x->id, ct->id) != 0) {
+			w = &x->next;
+			continue;
+		}
+		answer_wait(x->conn, x->stream, ct);
+		*w = x->next;
+		free(x->id);
+		free(x);
+	}
+}
+
 static void m_wait(struct shim *s, struct conn *c, uint32_t stream, const uint8_t *p, size_t n)
 {
 	_cleanup_error_ err_t err = NULL;
@@ -529,8 +546,12 @@ static void m_delete(struct shim *s, struct conn *c, uint32_t stream, const uint
 	}
 	if (ct->mounted)
 		umount_rootfs(ct->bundle);
-	if (!ct->exited)
+	if (!ct->exited) {
+		/* created, never started: delete --force killed its init */
+		ct->exit_status = 128 + SIGKILL;
 		clock_gettime(CLOCK_REALTIME, &ct->exited_at);
+		answer_waits(s, ct);
+	}
 	resp.pid = (uint32_t)ct->pid;
 	resp.exit_status = ct->exit_status;
 	set_ts(&ts, &ct->exited_at);
@@ -727,18 +748,7 @@ void task_reaped(struct shim *s, pid_t pid, int wstatus)
 	set_ts(&ts, &ct->exited_at);
 	ev.exited_at = &ts;
 	publish_msg(s, "/tasks/exit", "TaskExit", &ev.base);
-	for (struct wait **w = &s->waits; *w;) {
-		struct wait *x = *w;
-
-		if (strcmp(x->id, ct->id) != 0) {
-			w = &x->next;
-			continue;
-		}
-		answer_wait(x->conn, x->stream, ct);
-		*w = x->next;
-		free(x->id);
-		free(x);
-	}
+	answer_waits(s, ct);
 }
 
 void task_conn_closed(struct shim *s, struct conn *c)
