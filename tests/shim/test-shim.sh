@@ -214,6 +214,32 @@ t_timing() {
 	echo "# ctr run --rm true, containerd-shim-runc-v2 + rune: $(((t1 - t0) / 5000000)) ms each" >&3
 }
 
+# containers with one group annotation share one shim, which outlives the first
+# one's Delete and Shutdown and exits with the last (how CRI pods are served)
+t_group() {
+	local g=(--annotation "io.containerd.runc.v2.group=$PFX-grp")
+	cl_ok C run -d "${RT[@]}" "${g[@]}" "$IMG" "$PFX-g1" sleep 1000
+	cl_ok C run -d "${RT[@]}" "${g[@]}" "$IMG" "$PFX-g2" sleep 1000
+	local shims
+	shims=$(shim_pids)
+	assert_eq 1 "$(echo "$shims" | wc -w)" "shim daemons for two grouped containers"
+	local pid1 pid2
+	pid1=$(task_pid "$PFX-g1")
+	pid2=$(task_pid "$PFX-g2")
+	assert_eq "$shims" "$(awk '{print $4}' "/proc/$pid2/stat")" "second init's parent"
+	cl_ok C task kill -s KILL "$PFX-g1"
+	wait_for 10 sh -c "C task ls | grep -q '$PFX-g1.*STOPPED'" || fail "g1 not STOPPED"
+	cl_ok C task rm "$PFX-g1"
+	sleep 0.5
+	assert_eq "$shims" "$(shim_pids)" "shim after the first container's delete"
+	assert_eq RUNNING "$(task_status "$PFX-g2")" "second container"
+	cl_ok C task kill -s KILL "$PFX-g2"
+	wait_for 10 sh -c "C task ls | grep -q '$PFX-g2.*STOPPED'" || fail "g2 not STOPPED"
+	cl_ok C task rm "$PFX-g2"
+	wait_for 10 no_shim || fail "shim still running after the last container: $(shim_pids)"
+	[ -n "$pid1" ] && [ -n "$pid2" ]
+}
+
 t_unimplemented() {
 	cl_ok C run -d "${RT[@]}" "$IMG" "$PFX-u" sleep 1000
 	cl C task exec --exec-id e1 "$PFX-u" true
@@ -240,6 +266,7 @@ tcase "shim: socket under /run/containerd/s named as the reference does" t_socke
 tcase "shim: a killed shim is cleaned up by 'shim delete'" t_shim_killed
 tcase "shim: task events create, start, exit, delete in order" t_events
 tcase "shim: a failing start reaches ctr with rune's message" t_create_error
+tcase "shim: one shim per group (annotation), exits with its last container" t_group
 tcase "shim: a method not implemented yet is a clear error" t_unimplemented
 tcase "shim: memory of the daemon" t_memory
 tcase "shim: time of ctr run --rm" t_timing
