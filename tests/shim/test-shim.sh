@@ -1,0 +1,272 @@
+#!/bin/bash
+# timeout: 240
+# containerd-shim-rune-v2 under containerd 1.6 (Debian), driven by ctr: a
+# private containerd (root, state, sockets in a temp dir) whose PATH starts
+# with the build's bin dir, so that the runtime io.containerd.rune.v2 finds
+# the shim and the shim finds the rune beside it. The busybox image is made
+# offline (mkimage.py) and imported. At the end (lib.sh's trap) nothing may
+# be left: processes (the shim daemons included), mounts, cgroups, sockets.
+CLIENT=shim
+# shellcheck source=tests/clients/lib.sh
+. "$(dirname "$0")/../clients/lib.sh"
+need_pkgs containerd
+
+SHIM=$BUILD/bin/containerd-shim-rune-v2
+IMG=docker.io/library/rune-busybox:shim
+SOCK=$CT/c.sock
+RT=(--runtime io.containerd.rune.v2)
+if [ ! -x "$SHIM" ]; then
+	echo "not ok - shim: $SHIM built"
+	exit 1
+fi
+_shim_socks_before=$(ls /run/containerd/s /run/containerd/fifo 2>/dev/null | sort)
+CLIENT_EXTRA_LEFTOVERS='x=$(comm -13 <(echo "$_shim_socks_before") <(ls /run/containerd/s /run/containerd/fifo 2>/dev/null | sort) | tr "\n" " "); [ -n "$x" ] && echo "shim sockets or fifos: $x"'
+cat >"$CT/config.toml" <<CONF
+version = 2
+root = "$CT/root"
+state = "$CT/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = "$SOCK"
+[ttrpc]
+  address = "$SOCK.ttrpc"
+[plugins."io.containerd.internal.v1.opt"]
+  path = "$CT/opt"
+CONF
+mkdir -p "$CT/bin"
+cat >"$CT/bin/C" <<WRAP
+#!/bin/sh
+exec ctr -a "$SOCK" -n "$PFX" "\$@"
+WRAP
+chmod 0755 "$CT/bin/C"
+PATH=$CT/bin:$PATH
+
+client_case_cleanup() {
+	local t
+	for t in $(C task ls -q 2>/dev/null); do
+		C task kill -s KILL "$t" >/dev/null 2>&1
+		C task rm -f "$t" >/dev/null 2>&1
+	done
+	for t in $(C container ls -q 2>/dev/null); do C container rm "$t" >/dev/null 2>&1; done
+}
+client_stop() {
+	client_case_cleanup
+	C images rm "$IMG" >/dev/null 2>&1
+	if [ -n "${CPID:-}" ]; then
+		kill -TERM "$CPID" 2>/dev/null
+		wait_for 10 sh -c "! kill -0 $CPID" || kill -KILL "$CPID"
+		wait "$CPID" 2>/dev/null
+	fi
+	find /sys/fs/cgroup -maxdepth 3 -type d -path "*/$PFX*" | sort -r | xargs -r rmdir
+	rmdir "/run/containerd/runc/$PFX" 2>/dev/null
+	true
+}
+
+PATH="$BUILD/bin:$PATH" containerd --config "$CT/config.toml" --log-level debug >"$CT/containerd.log" 2>&1 &
+CPID=$!
+_started=1
+if ! wait_for 20 ctr -a "$SOCK" version; then
+	tail -20 "$CT/containerd.log" | sed 's/^/# /'
+	echo "not ok - shim: containerd up"
+	exit 1
+fi
+build_rootfs "$CT/rootfs"
+"$PY" "$MKIMAGE" oci "$CT/rootfs" "$CT/image.tar" "$IMG"
+cl C images import "$CT/image.tar"
+if [ "$RC" != 0 ] || ! C images ls -q | grep -qx "$IMG"; then
+	printf '%s\n' "$OUT" "$ERR" | sed 's/^/# /'
+	echo "not ok - shim: import the busybox image"
+	exit 1
+fi
+echo "ok - shim: import the busybox image"
+
+task_status() { C task ls 2>/dev/null | awk -v id="$1" '$1 == id { print $3 }'; }
+task_pid() { C task ls 2>/dev/null | awk -v id="$1" '$1 == id { print $2 }'; }
+# ([c]: the pattern must not match the shell that runs pgrep)
+shim_pids() { pgrep -f "[c]ontainerd-shim-rune-v2 -namespace $PFX " || true; }
+no_shim() { [ -z "$(shim_pids)" ]; }
+# on failure, what containerd logged about the shim
+shim_log() { grep -i 'shim\|rune' "$CT/containerd.log" | tail -15 | sed 's/^/#   containerd: /'; }
+
+t_version() {
+	cl "$SHIM" -v
+	assert_rc 0 "shim -v"
+	assert_contains "containerd-shim-rune-v2" "$OUT" "shim -v"
+}
+
+t_run_output() {
+	cl C run --rm "${RT[@]}" "$IMG" "$PFX-r1" sh -c 'echo hello from $(cat /proc/1/comm); echo to-stderr >&2'
+	[ "$RC" = 0 ] || shim_log
+	assert_rc 0 "ctr run"
+	assert_contains "hello from sh" "$OUT" "container stdout"
+	assert_contains to-stderr "$ERR" "container stderr"
+	wait_for 10 no_shim ||
+		fail "shim still running after ctr run --rm: $(shim_pids)"
+}
+
+t_exit_code() {
+	cl C run --rm "${RT[@]}" "$IMG" "$PFX-r2" sh -c 'exit 7'
+	assert_rc 7 "ctr run of 'exit 7'"
+	# a foreground ctr run whose init is killed from outside: 128 + 9
+	(
+		rc=0
+		timeout 30 ctr -a "$SOCK" -n "$PFX" run --rm "${RT[@]}" "$IMG" "$PFX-r3" sleep 1000 \
+			</dev/null >/dev/null 2>&1 || rc=$?
+		echo "$rc" >"$CT/r3.rc"
+	) &
+	wait_for 10 sh -c "C task ls | grep -q '$PFX-r3.*RUNNING'" || fail "task not RUNNING: $(C task ls)"
+	cl_ok C task kill -s KILL "$PFX-r3"
+	wait_for 15 test -s "$CT/r3.rc" || fail "ctr run did not return after the kill"
+	wait
+	assert_eq 137 "$(cat "$CT/r3.rc")" "ctr run of an init killed by SIGKILL"
+}
+
+t_detached_kill_rm() {
+	cl_ok C run -d "${RT[@]}" "$IMG" "$PFX-d" sleep 1000
+	wait_for 10 sh -c "C task ls | grep -q '$PFX-d.*RUNNING'" || fail "task not RUNNING: $(C task ls)"
+	local pid shim
+	pid=$(task_pid "$PFX-d")
+	[ -d "/proc/$pid" ] || fail "init pid $pid not running"
+	shim=$(shim_pids)
+	[ -n "$shim" ] || fail "no shim daemon"
+	# the init is the shim's child (subreaper), in the namespace/id cgroup
+	assert_eq "$shim" "$(awk '{print $4}' "/proc/$pid/stat")" "init's parent"
+	assert_contains "/$PFX/$PFX-d" "$(cgroup_of "$pid" memory)" "init's cgroup"
+	cl_ok C task ps "$PFX-d"
+	assert_contains "$pid" "$OUT" "ctr task ps"
+	cl_ok C task pause "$PFX-d"
+	assert_eq PAUSED "$(task_status "$PFX-d")" "status after pause"
+	cl_ok C task resume "$PFX-d"
+	assert_eq RUNNING "$(task_status "$PFX-d")" "status after resume"
+	# sleep as pid 1 has no SIGTERM handler: KILL
+	cl_ok C task kill -s KILL "$PFX-d"
+	wait_for 10 sh -c "C task ls | grep -q '$PFX-d.*STOPPED'" || fail "task not STOPPED: $(C task ls)"
+	cl C task kill "$PFX-d"
+	assert_fails "kill of a finished task"
+	cl_ok C task rm "$PFX-d"
+	cl_ok C container rm "$PFX-d"
+	wait_for 10 no_shim ||
+		fail "shim still running after ctr task rm"
+	[ ! -e "/proc/$pid" ] || [ "$(state_of "$pid")" = Z ] || fail "init $pid still there"
+	! grep -q "$PFX-d" /proc/self/mountinfo || fail "rootfs still mounted"
+}
+
+t_socket_address() {
+	cl_ok C run -d "${RT[@]}" "$IMG" "$PFX-a" sleep 1000
+	local want
+	want=unix:///run/containerd/s/$(printf '%s' "$SOCK/$PFX/$PFX-a" | sha256sum | cut -d' ' -f1)
+	assert_eq "$want" "$(cat "$CT/state/io.containerd.runtime.v2.task/$PFX/$PFX-a/address")" \
+		"bundle's address (sha256 of address/namespace/id)"
+	[ -S "${want#unix://}" ] || fail "no socket ${want#unix://}"
+	assert_eq 600 "$(stat -c %a "${want#unix://}")" "socket mode"
+}
+
+# containerd runs `shim delete` when the shim dies: rune delete --force, rootfs unmounted
+t_shim_killed() {
+	cl_ok C run -d "${RT[@]}" --fifo-dir "$CT/fifo" "$IMG" "$PFX-k" sleep 1000
+	local pid shim
+	pid=$(task_pid "$PFX-k")
+	shim=$(shim_pids)
+	kill -KILL "$shim"
+	wait_for 20 sh -c "! C task ls | grep -q '$PFX-k.*RUNNING'" || fail "task still RUNNING: $(C task ls)"
+	wait_for 10 sh -c "[ ! -e /proc/$pid ]" || fail "init $pid still there after shim delete"
+	C task rm -f "$PFX-k" >/dev/null 2>&1 || true
+	cl_ok C container rm "$PFX-k"
+	! grep -q "$PFX-k" /proc/self/mountinfo || fail "rootfs still mounted"
+	local sock
+	sock=$(printf '%s' "$SOCK/$PFX/$PFX-k" | sha256sum | cut -d' ' -f1)
+	[ ! -e "/run/containerd/s/$sock" ] || fail "the dead shim's socket is still there"
+}
+
+# the events the shim forwards over TTRPC_ADDRESS reach containerd's subscribers, in order
+t_events() {
+	timeout 20 ctr -a "$SOCK" events >"$CT/events" 2>&1 &
+	local ev=$!
+	sleep 0.5
+	cl_ok C run --rm "${RT[@]}" "$IMG" "$PFX-e" true
+	wait_for 10 grep -q "/tasks/delete.*$PFX-e" "$CT/events" || true
+	kill "$ev" 2>/dev/null
+	wait "$ev" 2>/dev/null || true
+	local topics
+	topics=$(grep "$PFX-e" "$CT/events" | grep -o '/tasks/[a-z]*' | tr '\n' ' ')
+	assert_eq "/tasks/create /tasks/start /tasks/exit /tasks/delete " "$topics" "task events"
+}
+
+t_create_error() {
+	cl C run --rm "${RT[@]}" "$IMG" "$PFX-x" /no/such/binary
+	assert_fails "ctr run of a missing binary"
+	assert_contains /no/such/binary "$ERR" "ctr's error (rune's message)"
+	echo "# ctr: $ERR"
+}
+
+t_timing() {
+	local t0 t1
+	t0=$(date +%s%N)
+	for i in 1 2 3 4 5; do cl_ok C run --rm "${RT[@]}" "$IMG" "$PFX-t$i" true; done
+	t1=$(date +%s%N)
+	echo "# ctr run --rm true, rune's shim: $(((t1 - t0) / 5000000)) ms each (mean of 5)" >&3
+	# the same with containerd's runc v2 shim running rune, for comparison
+	t0=$(date +%s%N)
+	for i in 1 2 3 4 5; do
+		cl_ok C run --rm --runc-binary "$RUNE" --runc-root "$CT/rs" "$IMG" "$PFX-g$i" true
+	done
+	t1=$(date +%s%N)
+	echo "# ctr run --rm true, containerd-shim-runc-v2 + rune: $(((t1 - t0) / 5000000)) ms each" >&3
+}
+
+# containers with one group annotation share one shim, which outlives the first
+# one's Delete and Shutdown and exits with the last (how CRI pods are served)
+t_group() {
+	local g=(--annotation "io.containerd.runc.v2.group=$PFX-grp")
+	cl_ok C run -d "${RT[@]}" "${g[@]}" "$IMG" "$PFX-g1" sleep 1000
+	cl_ok C run -d "${RT[@]}" "${g[@]}" "$IMG" "$PFX-g2" sleep 1000
+	local shims
+	shims=$(shim_pids)
+	assert_eq 1 "$(echo "$shims" | wc -w)" "shim daemons for two grouped containers"
+	local pid1 pid2
+	pid1=$(task_pid "$PFX-g1")
+	pid2=$(task_pid "$PFX-g2")
+	assert_eq "$shims" "$(awk '{print $4}' "/proc/$pid2/stat")" "second init's parent"
+	cl_ok C task kill -s KILL "$PFX-g1"
+	wait_for 10 sh -c "C task ls | grep -q '$PFX-g1.*STOPPED'" || fail "g1 not STOPPED"
+	cl_ok C task rm "$PFX-g1"
+	sleep 0.5
+	assert_eq "$shims" "$(shim_pids)" "shim after the first container's delete"
+	assert_eq RUNNING "$(task_status "$PFX-g2")" "second container"
+	cl_ok C task kill -s KILL "$PFX-g2"
+	wait_for 10 sh -c "C task ls | grep -q '$PFX-g2.*STOPPED'" || fail "g2 not STOPPED"
+	cl_ok C task rm "$PFX-g2"
+	wait_for 10 no_shim || fail "shim still running after the last container: $(shim_pids)"
+	[ -n "$pid1" ] && [ -n "$pid2" ]
+}
+
+t_unimplemented() {
+	cl_ok C run -d "${RT[@]}" "$IMG" "$PFX-u" sleep 1000
+	cl C task exec --exec-id e1 "$PFX-u" true
+	assert_fails "ctr task exec (not implemented yet)"
+	assert_contains "not implemented" "$ERR" "ctr's error"
+	assert_eq RUNNING "$(task_status "$PFX-u")" "status after a refused call"
+}
+
+t_memory() {
+	cl_ok C run -d "${RT[@]}" "$IMG" "$PFX-m" sleep 1000
+	local shim priv rss
+	shim=$(shim_pids)
+	priv=$(awk '/^Private_(Clean|Dirty)/ { s += $2 } END { print s }' "/proc/$shim/smaps_rollup")
+	rss=$(awk '/^Rss/ { print $2 }' "/proc/$shim/smaps_rollup")
+	echo "# shim daemon: private ${priv} KiB, RSS ${rss} KiB" >&3
+}
+
+exec 3>&1
+tcase "shim: -v" t_version
+tcase "shim: ctr run --rm, stdout and stderr, shim gone after" t_run_output
+tcase "shim: exit codes (7, 137)" t_exit_code
+tcase "shim: detached run, ps, pause/resume, kill, task rm, nothing left" t_detached_kill_rm
+tcase "shim: socket under /run/containerd/s named as the reference does" t_socket_address
+tcase "shim: a killed shim is cleaned up by 'shim delete'" t_shim_killed
+tcase "shim: task events create, start, exit, delete in order" t_events
+tcase "shim: a failing start reaches ctr with rune's message" t_create_error
+tcase "shim: one shim per group (annotation), exits with its last container" t_group
+tcase "shim: a method not implemented yet is a clear error" t_unimplemented
+tcase "shim: memory of the daemon" t_memory
+tcase "shim: time of ctr run --rm" t_timing
