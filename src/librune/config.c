@@ -1152,7 +1152,7 @@ int rune_signal_parse(const char *s)
 	unsigned long long n;
 
 	if (parse_ull(s, &n) == 0)
-		return n > 0 && n < (unsigned long long)NSIG ? (int)n : -1;
+		return n < (unsigned long long)NSIG ? (int)n : -1; /* 0: a liveness probe */
 	if (strncasecmp(s, "SIG", 3) == 0)
 		s += 3;
 	if (strncasecmp(s, "RTMIN+", 6) == 0 && parse_ull(s + 6, &n) == 0 &&

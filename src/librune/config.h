@@ -185,7 +185,7 @@ const char *rune_ns_proc_path(enum rune_ns_type t); /* "/proc/self/ns/net", ... 
 /* Capability name ("CAP_SYS_ADMIN") to number, -1 if unknown. */
 int rune_cap_from_name(const char *name);
 const char *rune_cap_name(int cap);
-/* Signal name or number ("TERM", "SIGTERM", "15") to number, -1 if unknown. */
+/* Signal name or number ("TERM", "SIGTERM", "15"; "0" probes) to number, -1 if unknown. */
 int rune_signal_parse(const char *s);
 
 static inline void rune_config_freep(struct rune_config **c)

@@ -38,7 +38,7 @@ COMMAND(list)
 	json_t *arr;
 	int c;
 
-	while ((c = cli_getopt(argc, argv, "+f:q", opts)) != -1) {
+	while ((c = cli_getopt(argc, argv, "f:q", opts)) != -1) {
 		if (c == 'f' && (strcmp(optarg, "json") == 0 || strcmp(optarg, "table") == 0))
 			json = strcmp(optarg, "json") == 0;
 		else if (c == 'q')

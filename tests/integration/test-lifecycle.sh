@@ -433,6 +433,60 @@ t_kill_all() {
 	wait_status "$ID" stopped
 }
 
+# Issue 11 item 1: flags after the arguments, as runc's CLI takes them
+# (every command but exec, whose arguments after the id are the command's).
+t_flags_after_args() {
+	new_bundle
+	add_share
+	cfg_sh 'echo ready > /share/ready; exec sleep 1000'
+	rtc create "$ID" --bundle "$B"
+	assert_rc 0 "create ID --bundle B"
+	rtc start "$ID"
+	assert_rc 0 start
+	wait_file "$SH/ready"
+	rtc update "$ID" --pids-limit 10
+	assert_rc 0 "update ID --pids-limit 10"
+	local cg
+	cg=$(find /sys/fs/cgroup/pids /sys/fs/cgroup/unified -maxdepth 3 -type d -name "$ID" -exec test -e '{}/pids.max' ';' -print | head -1)
+	[ -n "$cg" ] || fail "no pids cgroup named $ID"
+	assert_eq 10 "$(cat "$cg/pids.max")" "pids.max after update ID --pids-limit 10"
+	rtc list -q --format table
+	assert_rc 0 "list -q --format table"
+	rtc ps "$ID" -o pid,comm
+	assert_rc 0 "ps ID -o pid,comm"
+	assert_match 'sleep' "$OUT" "ps output"
+	assert_match 'PID +COMMAND' "$(echo "$OUT" | head -1)" "ps options passed to ps"
+	rtc exec "$ID" echo --cwd /nowhere
+	assert_rc 0 "exec ID echo --cwd /nowhere"
+	assert_eq "--cwd /nowhere" "$OUT" "exec: flags after the id belong to the command"
+	rtc kill "$ID" KILL --all
+	assert_rc 0 "kill ID KILL --all"
+	wait_status "$ID" stopped
+	rtc delete "$ID" --force
+	assert_rc 0 "delete ID --force"
+	rtc state "$ID"
+	assert_fails "state after delete ID --force"
+}
+
+# Issue 11 item 2: signal 0 probes liveness, as runc's kill accepts it.
+t_kill_signal_zero() {
+	new_bundle
+	cfg_args sleep 1000
+	rtc run -d --bundle "$B" "$ID"
+	assert_rc 0 "run -d"
+	rtc kill "$ID" 0
+	assert_rc 0 "kill ID 0 of a running container"
+	[ "$(status "$ID")" = running ] || fail "kill 0 changed the status to $(status "$ID")"
+	rtc kill --all "$ID" 0
+	assert_rc 0 "kill --all ID 0 of a running container"
+	rtc kill "$ID" KILL
+	wait_status "$ID" stopped
+	rtc kill "$ID" 0
+	assert_fails "kill ID 0 of a stopped container"
+	rtc kill --all "$ID" 0
+	assert_rc 0 "kill --all ID 0 of a stopped container"
+}
+
 t_ps() {
 	new_bundle
 	add_share
@@ -695,6 +749,8 @@ tcase "ls and rm aliases" t_aliases
 tcase "kill by name, SIG-name, number; default SIGTERM" t_kill_names_numbers
 tcase "kill --all" t_kill_all
 tcase "ps and ps --format json" t_ps
+tcase "flags after the arguments (not for exec)" t_flags_after_args
+tcase "kill with signal 0" t_kill_signal_zero
 tcase "run --detach" t_run_detach
 tcase "--pid-file on create and run" t_pid_file
 tcase "bundle defaults to the cwd" t_default_bundle_cwd
