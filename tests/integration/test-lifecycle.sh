@@ -340,6 +340,49 @@ t_list_formats() {
 	assert_rc 0 "list -f json"
 }
 
+# Issue 11 item 7: list --format json names the owner the table shows and
+# keeps runc's key order (state's too: runc prints the same structure).
+t_list_json_owner_order() {
+	new_bundle
+	cfg_args sleep 100
+	cfg_set .annotations '{"org.example.k":"v"}'
+	ct_create
+	rtc list --format json
+	assert_rc 0 "list --format json"
+	local keys
+	keys=$(echo "$OUT" | jq_py "','.join([c for c in d if c['id']=='$ID'][0].keys())")
+	assert_eq "ociVersion,id,pid,status,bundle,rootfs,created,annotations,owner" "$keys" "list json key order"
+	assert_eq root "$(echo "$OUT" | jq_py "[c['owner'] for c in d if c['id']=='$ID'][0]")" "list json owner"
+	rtc state "$ID"
+	assert_rc 0 state
+	keys=$(echo "$OUT" | jq_py "','.join(d.keys())")
+	assert_eq "ociVersion,id,pid,status,bundle,rootfs,created,annotations,owner" "$keys" "state key order"
+}
+
+# Issue 11 item 26: list's table stays aligned for ids over 12 characters
+# (runc's tabwriter: each column as wide as its widest cell plus 3).
+t_list_table_long_ids() {
+	new_bundle with-a-rather-long-container-name
+	cfg_args sleep 100
+	ct_create
+	rtc list
+	assert_rc 0 list
+	printf '%s\n' "$OUT" | "$PY" -c '
+import re, sys
+lines = sys.stdin.read().splitlines()
+head = lines[0]
+cols = [m.start() for m in re.finditer(r"\S+", head)]
+assert len(cols) == 6, head
+for row in lines[1:]:
+    starts = [m.start() for m in re.finditer(r"\S+", row)]
+    if row.split()[0] != sys.argv[1]:
+        continue
+    assert starts == cols, "row %r starts %s, header %s" % (row, starts, cols)
+    sys.exit(0)
+sys.exit("no row for " + sys.argv[1])
+' "$ID" || fail "list table columns not aligned: $OUT"
+}
+
 t_delete_running_refused() {
 	new_bundle
 	cfg_args sleep 100
@@ -743,6 +786,8 @@ tcase "--root created when missing" t_fresh_root_dir
 tcase "delete of a created container without --force" t_delete_created_no_force
 tcase "state JSON fields" t_state_fields
 tcase "list table, --format json, -q" t_list_formats
+tcase "list json: owner and runc's key order" t_list_json_owner_order
+tcase "list table: columns aligned for long ids" t_list_table_long_ids
 tcase "delete refuses a running container without --force" t_delete_running_refused
 tcase "delete --force of a created container" t_delete_created
 tcase "ls and rm aliases" t_aliases
