@@ -28,6 +28,8 @@ struct rune_create_opts {
 	int preserve_fds;
 	/* run: stay the init's parent; relay the terminal if there is no console socket. */
 	bool foreground;
+	/* run: leave the stopped container (state, cgroup) for delete. */
+	bool keep;
 };
 
 int rune_container_create(const struct rune_ctx *ctx, const struct rune_create_opts *o, err_t *err);

@@ -74,6 +74,10 @@ static int parse_create(struct cli *cli, int argc, char **argv, bool is_run,
 			*detach = true;
 			break;
 		case OPT_KEEP:
+			if (!is_run)
+				goto bad;
+			o->keep = true;
+			break;
 		case OPT_NO_SUBREAPER:
 			if (!is_run)
 				goto bad;

@@ -552,6 +552,22 @@ t_ps() {
 	assert_contains "sleep 1000" "$OUT" "ps table"
 }
 
+# Issue 11 item 3: run --keep leaves the stopped container (state and
+# cgroup) until delete.
+t_run_keep() {
+	new_bundle
+	cfg_sh 'exit 3'
+	ct_run --keep
+	assert_rc 3 "run --keep"
+	assert_eq stopped "$(status "$ID")" "status after run --keep"
+	local cg
+	cg=$(find /sys/fs/cgroup/pids /sys/fs/cgroup/unified -maxdepth 3 -type d -name "$ID" | head -1)
+	[ -n "$cg" ] || fail "run --keep removed the cgroup"
+	rtc delete "$ID"
+	assert_rc 0 "delete after run --keep"
+	assert_nothing_left "$ID"
+}
+
 t_run_detach() {
 	new_bundle
 	cfg_args sleep 100
@@ -797,6 +813,7 @@ tcase "ps and ps --format json" t_ps
 tcase "flags after the arguments (not for exec)" t_flags_after_args
 tcase "kill with signal 0" t_kill_signal_zero
 tcase "run --detach" t_run_detach
+tcase "run --keep keeps the stopped container" t_run_keep
 tcase "--pid-file on create and run" t_pid_file
 tcase "bundle defaults to the cwd" t_default_bundle_cwd
 tcase "create/run accept --no-new-keyring, --no-pivot" t_create_flags
