@@ -53,6 +53,10 @@ struct rune_exec_opts {
 	const char *console_socket;
 	bool detach;
 	int preserve_fds;
+	/* exec into a paused container: the process runs once it is resumed */
+	bool ignore_paused;
+	/* --cgroup: sub-cgroups to join (rune_cgroup_enter_task_sub), NULL-terminated */
+	char **cgroup_subs;
 };
 int rune_container_exec(const struct rune_ctx *ctx, const struct rune_exec_opts *o,
 			int *exit_status, err_t *err);

@@ -94,6 +94,19 @@ static int open_init_root(const struct rune_state *s, int *fd, err_t *err)
 	return 0;
 }
 
+/* exec --cgroup: the arguments checked before anything starts. */
+static int check_cgroup_subs(const struct rune_state *s, const struct rune_exec_opts *o, err_t *err)
+{
+	_cleanup_cgroup_host_ struct rune_cgroup_host *h = NULL;
+	int ret;
+
+	if (s->cgroup_path == NULL)
+		return err_set(err, EINVAL, "exec --cgroup: container \"%s\" has no cgroup", s->id);
+	if ((ret = rune_cgroup_host_detect(&h, err)) < 0)
+		return ret;
+	return rune_cgroup_check_subs(h, s->cgroup_path, o->cgroup_subs, err);
+}
+
 static int exec_process_setup(const struct rune_exec_opts *o, struct rune_seccomp *seccomp,
 			      int sync_fd, err_t *err)
 {
@@ -163,7 +176,7 @@ static __attribute__((noreturn)) void exec_helper(const struct rune_exec_opts *o
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	if (s->cgroup_path && (ret = rune_cgroup_host_detect(&h, &err)) == 0)
-		ret = rune_cgroup_enter_task(h, s->cgroup_path, 0, false, &err);
+		ret = rune_cgroup_enter_task_sub(h, s->cgroup_path, o->cgroup_subs, &err);
 	else
 		ret = 0;
 	if (ret == 0)
@@ -210,9 +223,17 @@ int rune_container_exec(const struct rune_ctx *ctx, const struct rune_exec_opts 
 	if ((ret = rune_state_load(ctx->root, o->id, &s, err)) < 0)
 		return ret;
 	status = rune_state_status(s);
-	if (status != RUNE_STATUS_RUNNING && status != RUNE_STATUS_CREATED)
-		return err_set(err, EINVAL, "cannot exec in a container that is %s",
+	/* runc's wording: tools match it */
+	if (status == RUNE_STATUS_PAUSED && !o->ignore_paused)
+		return err_set(
+		    err, EINVAL,
+		    "cannot exec in a paused container (use --ignore-paused to override)");
+	if (status != RUNE_STATUS_RUNNING && status != RUNE_STATUS_CREATED &&
+	    status != RUNE_STATUS_PAUSED)
+		return err_set(err, EINVAL, "cannot exec in a %s container",
 			       rune_status_name(status));
+	if (o->cgroup_subs && o->cgroup_subs[0] && (ret = check_cgroup_subs(s, o, err)) < 0)
+		return ret;
 	if (o->process->args == NULL || o->process->args[0] == NULL)
 		return err_set(err, EINVAL, "exec: process args must not be empty");
 	if (o->console_socket && !o->process->terminal)
