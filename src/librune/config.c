@@ -427,8 +427,13 @@ int rune_process_parse(json_t *obj, const char *path, struct rune_process *pr, e
 	    (ret = get_str(c, obj, path, "selinuxLabel", false, &pr->selinux_label)) < 0)
 		return ret;
 	if ((ret = get_typed(c, obj, path, "scheduler", JSON_OBJECT, &pr->scheduler)) < 0 ||
-	    (ret = get_typed(c, obj, path, "ioPriority", JSON_OBJECT, &pr->io_priority)) < 0)
+	    (ret = get_typed(c, obj, path, "ioPriority", JSON_OBJECT, &pr->io_priority)) < 0) {
+		pr->scheduler = pr->io_priority = NULL;
 		return ret;
+	}
+	/* Owned: an exec's process outlives the JSON it was parsed from. */
+	json_incref(pr->scheduler);
+	json_incref(pr->io_priority);
 	return 0;
 }
 
@@ -443,6 +448,8 @@ void rune_process_clear(struct rune_process *p)
 	free(p->rlimits);
 	free(p->apparmor_profile);
 	free(p->selinux_label);
+	json_decref(p->scheduler);
+	json_decref(p->io_priority);
 	memset(p, 0, sizeof(*p));
 }
 

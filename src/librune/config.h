@@ -56,8 +56,8 @@ struct rune_process {
 	int oom_score_adj;
 	char *apparmor_profile;
 	char *selinux_label;
-	json_t *scheduler;   /* process.scheduler, or NULL */
-	json_t *io_priority; /* process.ioPriority, or NULL */
+	json_t *scheduler;   /* process.scheduler, or NULL (a reference of its own) */
+	json_t *io_priority; /* process.ioPriority, or NULL (a reference of its own) */
 };
 
 enum rune_ns_type {

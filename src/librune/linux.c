@@ -890,10 +890,10 @@ static int drop_bounding(const struct rune_caps *c, err_t *err)
 }
 
 /*
- * chdir to cwd inside the current root, as the workload's user, never through
- * a symlink out of the root or a magic link (/proc/self/fd/N: CVE-2024-21626).
+ * chdir to cwd inside the current root, never through a symlink out of the
+ * root or a magic link (/proc/self/fd/N: CVE-2024-21626).
  */
-static int chdir_in_root(const char *cwd, err_t *err)
+static int chdir_in_root(const char *cwd)
 {
 	const unsigned long long resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
 	_cleanup_close_ int root = -1, fd = -1;
@@ -902,14 +902,29 @@ static int chdir_in_root(const char *cwd, err_t *err)
 	if (root >= 0)
 		fd = sys_openat2(root, cwd, O_PATH | O_DIRECTORY, resolve);
 	if (fd < 0 || fchdir(fd) < 0)
-		return err_sys(err, errno, "chdir to cwd (\"%s\") set in config.json", cwd);
+		return -errno;
 	return 0;
+}
+
+static int cwd_error(const char *cwd, int code, err_t *err)
+{
+	return err_sys(err, -code, "chdir to cwd (\"%s\") set in config.json", cwd);
 }
 
 int rune_process_apply_identity(const struct rune_process *p, err_t *err)
 {
 	const struct rune_user *u = &p->user;
+	const char *cwd = p->cwd ? p->cwd : "/";
+	int r;
 
+	/*
+	 * As runc: enter the cwd with full privileges first (a 0700 root-owned
+	 * one works for any user), again as the user if that was refused (a
+	 * volume the user, not root, may enter: root-squashed NFS, userns).
+	 */
+	r = chdir_in_root(cwd);
+	if (r < 0 && r != -EACCES && r != -EPERM)
+		return cwd_error(cwd, r, err);
 	if (p->caps.set && drop_bounding(&p->caps, err) < 0)
 		return -EPERM;
 	/* Keep the permitted set across setuid so the config's caps can be set after. */
@@ -929,7 +944,9 @@ int rune_process_apply_identity(const struct rune_process *p, err_t *err)
 		umask(u->umask);
 	else
 		umask(0022);
-	return chdir_in_root(p->cwd ? p->cwd : "/", err);
+	if (r < 0 && (r = chdir_in_root(cwd)) < 0)
+		return cwd_error(cwd, r, err);
+	return 0;
 }
 
 static const char *env_get(char *const *env, const char *key)
@@ -970,7 +987,8 @@ int rune_process_check_exe(const char *exe, err_t *err)
 	if (stat(exe, &st) < 0)
 		return err_set(err, errno, "exec: \"%s\": %s", exe,
 			       errno == ENOENT ? "no such file or directory" : "stat failed");
-	if (!S_ISREG(st.st_mode) || access(exe, X_OK) < 0)
+	/* AT_EACCESS: the effective ids and capabilities (CAP_DAC_OVERRIDE), as execve checks. */
+	if (!S_ISREG(st.st_mode) || faccessat(AT_FDCWD, exe, X_OK, AT_EACCESS) < 0)
 		return err_set(err, EACCES, "exec: \"%s\": permission denied", exe);
 	return 0;
 }

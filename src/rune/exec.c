@@ -76,7 +76,6 @@ static int template_process(const struct rune_ctx *ctx, const char *id, struct r
 		return ret;
 	p->terminal = false;
 	p->console_height = p->console_width = 0;
-	p->scheduler = p->io_priority = NULL; /* borrowed from the state's JSON */
 	strv_free(p->args);
 	p->args = NULL;
 	return 0;
