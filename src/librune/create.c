@@ -482,9 +482,10 @@ int rune_create(const struct rune_ctx *ctx, const struct rune_create_opts *o, pi
 		if (m.type == SYNC_HOOKS) {
 			_cleanup_free_ char *text = rune_oci_state_text(&st, RUNE_STATUS_CREATING);
 			if ((ret = rune_hooks_run(&cfg->hooks[RUNE_HOOK_PRESTART],
-						  RUNE_HOOK_PRESTART, text, err)) < 0 ||
+						  RUNE_HOOK_PRESTART, text, o->bundle, err)) < 0 ||
 			    (ret = rune_hooks_run(&cfg->hooks[RUNE_HOOK_CREATE_RUNTIME],
-						  RUNE_HOOK_CREATE_RUNTIME, text, err)) < 0)
+						  RUNE_HOOK_CREATE_RUNTIME, text, o->bundle, err)) <
+				0)
 				goto fail;
 			sync_send(sv[0], SYNC_HOOKS_DONE, 0, -1);
 			continue;
