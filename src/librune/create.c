@@ -227,6 +227,29 @@ static int add_listen_fds(struct rune_config *cfg, const struct rune_create_opts
 	return 0;
 }
 
+/*
+ * A cgroup that exists already, as runc checks it before making anything: a
+ * frozen one would hold the init frozen for ever (refused, in runc's words);
+ * processes in it are only a warning (runc's too).
+ */
+static int check_existing_cgroup(const struct rune_cgroup_host *h, const char *path, err_t *err)
+{
+	_cleanup_free_ pid_t *pids = NULL;
+	bool frozen = false;
+	size_t n = 0;
+
+	if (!rune_cgroup_exists(h, path))
+		return 0;
+	if (rune_cgroup_pids(h, path, &pids, &n, NULL) == 0 && n > 0)
+		fprintf(stderr,
+			"rune: warning: container's cgroup is not empty: %zu process(es) found\n",
+			n);
+	if (rune_cgroup_is_frozen(h, path, &frozen, NULL) == 0 && frozen)
+		return err_set(err, EBUSY, "cgroup %s: container's cgroup unexpectedly frozen",
+			       path);
+	return 0;
+}
+
 int rune_create(const struct rune_ctx *ctx, const struct rune_create_opts *o, pid_t *init_pid,
 		int *pty_master, int *sync_out, err_t *err)
 {
@@ -276,6 +299,8 @@ int rune_create(const struct rune_ctx *ctx, const struct rune_create_opts *o, pi
 	if ((ret = rune_cgroup_host_detect(&cgh, err)) < 0 ||
 	    (ret = rune_cgroup_host_resolve_path(cgh, cfg->cgroups_path, o->id, ctx->systemd_cgroup,
 						 &cgpath, err)) < 0)
+		goto out;
+	if ((ret = check_existing_cgroup(cgh, cgpath, err)) < 0)
 		goto out;
 
 	if ((ret = mkdir_p(ctx->root, 0700, err)) < 0)

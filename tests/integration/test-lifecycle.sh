@@ -666,6 +666,60 @@ t_cgroup_default_path() {
 	assert_nothing_left "$ID"
 }
 
+# v1 hierarchy mountpoints (and the v2 one) from mountinfo: "MP CONTROLLERS"
+cgroup_mounts() {
+	awk '$9 == "cgroup" { n = split($NF, o, ","); c = ""; for (i = 1; i <= n; i++) if (o[i] != "rw" && o[i] != "ro") c = c o[i] ","; print $5, c } $9 == "cgroup2" { print $5, "" }' /proc/self/mountinfo
+}
+# cgroup_dir CONTROLLER: the mountpoint of the v1 hierarchy carrying it
+cgroup_dir() { cgroup_mounts | awk -v c="$1" 'index("," $2, "," c ",") { print $1; exit }'; }
+
+# Issue 11 item 22: a container whose cgroup is already frozen fails at
+# once, in runc's words, and leaves nothing behind (never a frozen init).
+t_frozen_cgroup_at_create() {
+	local fz
+	fz=$(cgroup_dir freezer)
+	[ -n "$fz" ] || skip "no v1 freezer hierarchy"
+	new_bundle
+	cfg_set .linux.cgroupsPath "\"/$ID\""
+	mkdir "$fz/$ID"
+	echo FROZEN >"$fz/$ID/freezer.state"
+	RT_TIMEOUT=10 rtc run --bundle "$B" "$ID"
+	echo THAWED >"$fz/$ID/freezer.state"
+	assert_fails "run in a frozen cgroup"
+	assert_contains "container's cgroup unexpectedly frozen" "$ERR" "the error"
+	rt state "$ID" >/dev/null 2>&1 && fail "state $ID exists after the failed run"
+	rmdir "$fz/$ID" || fail "the frozen cgroup is in use: $(cat "$fz/$ID/cgroup.procs")"
+	assert_nothing_left "$ID"
+}
+
+# Issue 11 item 23: processes already in the cgroup: runc warns "container's
+# cgroup is not empty: N process(es) found" (and goes on).
+t_non_empty_cgroup_at_create() {
+	local c d sleeper dirs=""
+	new_bundle
+	cfg_set .linux.cgroupsPath "\"/$ID\""
+	cfg_args true
+	sleep 1000 &
+	sleeper=$!
+	for c in devices pids; do
+		d=$(cgroup_dir $c)
+		[ -n "$d" ] || continue
+		mkdir "$d/$ID"
+		echo "$sleeper" >"$d/$ID/cgroup.procs"
+		dirs="$dirs $d/$ID"
+	done
+	[ -n "$dirs" ] || { kill "$sleeper"; skip "no v1 devices or pids hierarchy"; }
+	rtc create --bundle "$B" "$ID"
+	local rc=$RC err=$ERR
+	rt delete --force "$ID" >/dev/null 2>&1 || true
+	kill "$sleeper"
+	wait "$sleeper" 2>/dev/null || true
+	for d in $(find /sys/fs/cgroup -maxdepth 5 -type d -name "$ID" | sort -r); do rmdir "$d" 2>/dev/null || true; done
+	RC=$rc ERR=$err
+	assert_rc 0 "create in a non-empty cgroup"
+	assert_contains "container's cgroup is not empty: 1 process(es) found" "$ERR" "the warning"
+}
+
 t_cgroups_path() {
 	new_bundle
 	cfg_args sleep 100
@@ -820,6 +874,8 @@ tcase "create/run accept --no-new-keyring, --no-pivot" t_create_flags
 tcase "bundle paths: relative, with a space; absolute root.path" t_bundle_paths
 tcase "cgroup /<id> on every hierarchy, removed on delete" t_cgroup_default_path
 tcase "linux.cgroupsPath" t_cgroups_path
+tcase "create in a frozen cgroup fails at once" t_frozen_cgroup_at_create
+tcase "create in a non-empty cgroup warns" t_non_empty_cgroup_at_create
 tcase "features JSON" t_features
 tcase "spec matches runc's defaults; --rootless" t_spec_structure
 tcase "checkpoint/restore: clear error" t_checkpoint_unsupported
