@@ -363,6 +363,16 @@ t_linux_devices() {
 	assert_eq 3 "$(echo "$OUT" | tail -1)" "read from /dev/sub/myzero"
 }
 
+# Issue 11 item 24: device rule access strings: runc takes the r, w and m
+# in any string and ignores other letters ("rwa" is "rw").
+t_device_access_letters() {
+	new_bundle
+	cfg_append .linux.devices '{"path": "/dev/myzero", "type": "c", "major": 1, "minor": 5}'
+	cfg_append .linux.resources.devices '{"allow": true, "type": "c", "major": 1, "minor": 5, "access": "rwa"}'
+	ct_sh 'echo x > /dev/myzero && echo write-ok; head -c 3 /dev/myzero | wc -c'
+	assert_eq "$(printf '%s\n' write-ok 3)" "$OUT" "device with access \"rwa\""
+}
+
 t_sysctl() {
 	new_bundle
 	cfg_set .linux.sysctl '{"net.ipv4.ip_forward": "1", "kernel.shmmax": "123456789", "kernel.msgmax": "4321", "net.ipv4.tcp_syncookies": "0"}'
@@ -577,6 +587,7 @@ tcase "readonlyPaths" t_readonly_paths
 tcase "maskedPaths and readonlyPaths through symlinks apply to the target" t_masked_readonly_symlinks
 tcase "default /dev: devices, symlinks, pts, shm, mqueue" t_default_dev
 tcase "linux.devices" t_linux_devices
+tcase "device access letters beyond r, w, m ignored" t_device_access_letters
 tcase "sysctl under the new namespaces" t_sysctl
 tcase "sysctl: net.* without netns and unknown keys refused" t_sysctl_refused
 tcase "oomScoreAdj" t_oom_score_adj

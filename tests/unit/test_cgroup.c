@@ -933,8 +933,8 @@ static void test_errors_v1(void)
 			 "memory.swappiness: 101 is outside 0-100");
 	check_create_err(&f, "{\"memory\": {\"limit\": \"lots\"}}",
 			 "linux.resources.memory.limit: expected an integer");
-	check_create_err(&f, "{\"devices\": [{\"allow\": true, \"access\": \"rwx\"}]}",
-			 "devices[0].access");
+	check_create_err(&f, "{\"devices\": [{\"allow\": true, \"access\": \"ax\"}]}",
+			 "devices[0].access: \"ax\" names none of r, w, m");
 	check_create_err(&f, "{\"devices\": [{\"allow\": true, \"type\": \"q\"}]}",
 			 "devices[0].type");
 	check_create_err(&f, "{\"unified\": {\"memory.max\": \"1\"}}",
