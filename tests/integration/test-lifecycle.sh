@@ -720,6 +720,20 @@ t_non_empty_cgroup_at_create() {
 	assert_contains "container's cgroup is not empty: 1 process(es) found" "$ERR" "the warning"
 }
 
+# Issue 11 item 25: unified (cgroup v2) resources where the controller is
+# on a v1 hierarchy: runc's "cannot use unified on cgroup v1", and nothing
+# left behind.
+t_unified_on_v1() {
+	[ -n "$(cgroup_dir memory)" ] || skip "memory is not on a v1 hierarchy here"
+	new_bundle
+	cfg_set .linux.resources.unified '{"memory.max": "100000000"}'
+	ct_run
+	assert_fails "run with unified memory.max on v1"
+	assert_clear_error "cannot use unified on cgroup v1" "run with unified on v1"
+	assert_contains "cannot use unified on cgroup v1" "$ERR" "the error"
+	assert_nothing_left "$ID"
+}
+
 t_cgroups_path() {
 	new_bundle
 	cfg_args sleep 100
@@ -876,6 +890,7 @@ tcase "cgroup /<id> on every hierarchy, removed on delete" t_cgroup_default_path
 tcase "linux.cgroupsPath" t_cgroups_path
 tcase "create in a frozen cgroup fails at once" t_frozen_cgroup_at_create
 tcase "create in a non-empty cgroup warns" t_non_empty_cgroup_at_create
+tcase "unified resources on cgroup v1: runc's error" t_unified_on_v1
 tcase "features JSON" t_features
 tcase "spec matches runc's defaults; --rootless" t_spec_structure
 tcase "checkpoint/restore: clear error" t_checkpoint_unsupported
