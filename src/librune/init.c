@@ -84,6 +84,25 @@ static int run_init_hooks(const struct init_args *a, enum rune_hook_kind kind, c
 	return rune_hooks_run(&cfg->hooks[kind], kind, text, dir, err);
 }
 
+static void created_exit(int sig)
+{
+	_exit(128 + sig);
+}
+
+/*
+ * A created container dies of HUP, INT and TERM, as runc's (Go) init does
+ * while it waits for start: a C pid 1 would ignore them. on: install the
+ * handlers; off: back to the defaults before anything else runs.
+ */
+static void created_signals(bool on)
+{
+	struct sigaction sa = { .sa_handler = on ? created_exit : SIG_DFL };
+
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
 /*
  * With a user namespace joined by path, the new namespaces must belong to it:
  * they are made here, after the join. A new pid namespace only takes the
@@ -303,9 +322,12 @@ static int init_setup(struct init_args *a, err_t *err)
 	if (start_fd >= 0) {
 		char byte;
 		int conn;
+
+		created_signals(true);
 		do
 			conn = accept4(start_fd, NULL, NULL, SOCK_CLOEXEC);
 		while (conn < 0 && errno == EINTR);
+		created_signals(false);
 		if (conn < 0 || read(conn, &byte, 1) != 1)
 			_exit(1);
 		close(steal_fd(start_fd));

@@ -129,6 +129,33 @@ t_run_stdin() {
 	assert_eq "$(printf '%s\n' got:first rest)" "$OUT" "stdin passed to the workload"
 }
 
+# Issue 11 item 26: TERM (HUP, INT) end a created container as runc's init
+# dies of them; USR1 doesn't (runc's Go init ignores it too).
+t_kill_term_created() {
+	local sig
+	for sig in TERM INT HUP; do
+		new_bundle "$sig"
+		add_share
+		cfg_sh 'echo ran > /share/ran; sleep 1000'
+		ct_create
+		rtc kill "$ID" "$sig"
+		assert_rc 0 "kill $sig of a created container"
+		wait_status "$ID" stopped 5
+		rtc start "$ID"
+		assert_fails "start after kill $sig"
+		[ ! -e "$SH/ran" ] || fail "the workload ran after kill $sig"
+		rtc delete "$ID"
+		assert_rc 0 delete
+	done
+	new_bundle usr1
+	cfg_args sleep 1000
+	ct_create
+	rtc kill "$ID" USR1
+	assert_rc 0 "kill USR1 of a created container"
+	sleep 0.5
+	assert_eq created "$(status "$ID")" "status after USR1"
+}
+
 t_kill_created_start_stopped() {
 	new_bundle
 	add_share
@@ -866,6 +893,7 @@ tcase "init exits leaving children (with and without a pid namespace)" t_run_orp
 tcase "64-hex ids under a deep --root; id characters" t_long_ids_and_root
 tcase "parallel run/exec/delete on one root; concurrent create of one id" t_parallel
 tcase "kill of a created container; start of a stopped one fails" t_kill_created_start_stopped
+tcase "kill TERM/INT/HUP of a created container stops it" t_kill_term_created
 tcase "--root created when missing" t_fresh_root_dir
 tcase "delete of a created container without --force" t_delete_created_no_force
 tcase "state JSON fields" t_state_fields
