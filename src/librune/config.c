@@ -496,6 +496,52 @@ static const struct {
 	{ "unbindable", MS_UNBINDABLE }, { "runbindable", MS_UNBINDABLE | MS_REC },
 };
 
+/* runc's recursive variants, applied with mount_setattr(AT_RECURSIVE). */
+static const struct {
+	const char *name;
+	bool clear;
+	uint64_t attr;
+} rec_attr_names[] = {
+	{ "rro", false, MOUNT_ATTR_RDONLY },
+	{ "rrw", true, MOUNT_ATTR_RDONLY },
+	{ "rnosuid", false, MOUNT_ATTR_NOSUID },
+	{ "rsuid", true, MOUNT_ATTR_NOSUID },
+	{ "rnodev", false, MOUNT_ATTR_NODEV },
+	{ "rdev", true, MOUNT_ATTR_NODEV },
+	{ "rnoexec", false, MOUNT_ATTR_NOEXEC },
+	{ "rexec", true, MOUNT_ATTR_NOEXEC },
+	{ "rnodiratime", false, MOUNT_ATTR_NODIRATIME },
+	{ "rdiratime", true, MOUNT_ATTR_NODIRATIME },
+	{ "rnosymfollow", false, MOUNT_ATTR_NOSYMFOLLOW },
+	{ "rsymfollow", true, MOUNT_ATTR_NOSYMFOLLOW },
+	/* atime modes: one of them, the others cleared */
+	{ "rrelatime", false, MOUNT_ATTR_RELATIME },
+	{ "rnoatime", false, MOUNT_ATTR_NOATIME },
+	{ "rstrictatime", false, MOUNT_ATTR_STRICTATIME },
+};
+
+static bool rec_attr(struct rune_mount *m, const char *o)
+{
+	for (size_t k = 0; k < ARRAY_SIZE(rec_attr_names); k++) {
+		uint64_t a = rec_attr_names[k].attr;
+		if (strcmp(o, rec_attr_names[k].name) != 0)
+			continue;
+		if (a == MOUNT_ATTR_RELATIME || a == MOUNT_ATTR_NOATIME ||
+		    a == MOUNT_ATTR_STRICTATIME) {
+			m->rec_attr_clr |= MOUNT_ATTR__ATIME;
+			m->rec_attr_set = (m->rec_attr_set & ~MOUNT_ATTR__ATIME) | a;
+		} else if (rec_attr_names[k].clear) {
+			m->rec_attr_clr |= a;
+			m->rec_attr_set &= ~a;
+		} else {
+			m->rec_attr_set |= a;
+			m->rec_attr_clr &= ~a;
+		}
+		return true;
+	}
+	return false;
+}
+
 static unsigned long propagation_flag(const char *s)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(propagation_names); i++)
@@ -549,8 +595,14 @@ static int derive_mount_flags(struct rune_mount *m)
 			}
 			continue;
 		}
-		/* "defaults" and recursive "r*" variants (rro...) are not data for the kernel. */
-		if (strcmp(*o, "defaults") == 0 || strcmp(*o, "tmpcopyup") == 0)
+		if (rec_attr(m, *o))
+			continue;
+		if (strcmp(*o, "tmpcopyup") == 0) {
+			m->tmpcopyup = true;
+			continue;
+		}
+		/* "defaults" is not data for the kernel. */
+		if (strcmp(*o, "defaults") == 0)
 			continue;
 		if (append_data(&m->data, *o) < 0)
 			return -ENOMEM;

@@ -92,6 +92,9 @@ struct rune_mount {
 	unsigned long propagation; /* MS_SHARED|MS_SLAVE|MS_PRIVATE|MS_UNBINDABLE (+MS_REC) */
 	char *data; /* options the kernel takes as data (e.g. "mode=755,size=65536k") */
 	bool bind, recursive;
+	/* runc's recursive options ("rro", "rnosuid"...): MOUNT_ATTR_* for the whole tree */
+	uint64_t rec_attr_set, rec_attr_clr;
+	bool tmpcopyup; /* tmpfs: the directory's content copied into it */
 };
 
 struct rune_device {
