@@ -209,6 +209,13 @@ t_mount_tmpfs_dir_mode() {
 	cfg_append .mounts '{"destination": "/fresh", "type": "tmpfs", "source": "tmpfs"}'
 	ct_sh 'stat -c "%n %a" /sgid /sticky /fresh; grep -c " /sgid .* - tmpfs " /proc/self/mountinfo'
 	assert_eq "$(printf '%s\n' '/sgid 2750' '/sticky 1733' '/fresh 1777' 1)" "$OUT" "tmpfs modes"
+	# an explicit mode= wins (runc 1.2; 1.1 chmods to the directory's mode)
+	new_bundle explicit
+	mkdir -p "$B/rootfs/d"
+	chmod 0700 "$B/rootfs/d"
+	cfg_append .mounts '{"destination": "/d", "type": "tmpfs", "source": "tmpfs", "options": ["mode=1777"]}'
+	ct_sh 'stat -c %a /d'
+	[ "$OUT" = 1777 ] || differs_from_runc "tmpfs mode=1777 over a 0700 directory: $OUT"
 }
 
 # Issue 11 item 13: a read-only /dev tmpfs is populated first, remounted
