@@ -988,6 +988,150 @@ int rune_cgroup_enter_task(const struct rune_cgroup_host *h, const char *path, p
 	return 0;
 }
 
+/* ---- exec --cgroup ---- */
+
+static bool hier_has_controller(const struct rune_cgroup_hierarchy *hier, const char *ctrl,
+				size_t len)
+{
+	for (const char *c = hier->controllers; c && *c;) {
+		size_t l = strcspn(c, ",");
+		if (l == len && strncmp(c, ctrl, len) == 0)
+			return true;
+		c += l + (c[l] == ',');
+	}
+	return false;
+}
+
+/* path joined with sub, refused when it climbs out of path (runc's wording). */
+static int sub_join(const char *path, const char *sub, char **out, err_t *err)
+{
+	_cleanup_free_ char *joined = NULL;
+	size_t n = strlen(path);
+
+	if (asprintf(&joined, "%s/%s", path, sub) < 0)
+		return err_sys(err, ENOMEM, "cgroup %s", sub);
+	*out = cg_clean_path(joined);
+	if (*out == NULL)
+		return err_sys(err, ENOMEM, "cgroup %s", sub);
+	if (strncmp(*out, path, n) != 0 || ((*out)[n] != '/' && (*out)[n] != '\0')) {
+		free(*out);
+		*out = NULL;
+		return err_set(err, EINVAL, "%s is not a sub cgroup path", sub);
+	}
+	return 0;
+}
+
+/* Checks runc's rules for the arguments as a whole: syntax, duplicates, known controllers. */
+static int check_subs(const struct rune_cgroup_host *h, const char *path, char *const *subs,
+		      err_t *err)
+{
+	size_t n = 0;
+
+	for (char *const *a = subs; *a; a++)
+		n++;
+	for (char *const *a = subs; *a; a++) {
+		const char *colon = strchr(*a, ':');
+		_cleanup_free_ char *joined = NULL;
+		int r;
+
+		if (colon && strchr(colon + 1, ':'))
+			return err_set(err, EINVAL, "invalid --cgroup argument: %s", *a);
+		if (colon == NULL && n != 1)
+			return err_set(
+			    err, EINVAL,
+			    "invalid --cgroup argument: %s (missing <controller>: prefix)", *a);
+		if ((r = sub_join(path, colon ? colon + 1 : *a, &joined, err)) < 0)
+			return r;
+		for (const char *c = *a; colon && c <= colon;) {
+			size_t l = strcspn(c, ",:");
+			bool known = false;
+
+			if (l == 0)
+				return err_set(err, EINVAL,
+					       "invalid --cgroup argument: %s (empty <controller> "
+					       "prefix)",
+					       *a);
+			for (char *const *b = subs; b < a; b++) {
+				const char *bc = strchr(*b, ':');
+				for (const char *d = *b; bc && d < bc;) {
+					size_t m = strcspn(d, ",:");
+					if (m == l && strncmp(d, c, l) == 0)
+						return err_set(err, EINVAL,
+							       "invalid --cgroup argument(s): "
+							       "controller %.*s specified multiple "
+							       "times",
+							       (int)l, c);
+					d += m + 1;
+				}
+			}
+			for (size_t i = 0; i < h->n && !known; i++)
+				known = hier_has_controller(&h->hier[i], c, l);
+			if (!known)
+				return err_set(err, EINVAL, "unknown controller %.*s", (int)l, c);
+			c += l + 1;
+		}
+	}
+	return 0;
+}
+
+/* The cgroup the process joins on hier: a sub-cgroup the arguments name for it, or path. */
+static int sub_for(const struct rune_cgroup_hierarchy *hier, const char *path, char *const *subs,
+		   char **out, err_t *err)
+{
+	const char *sub = NULL;
+
+	for (char *const *a = subs; *a; a++) {
+		const char *colon = strchr(*a, ':');
+		if (colon == NULL) {
+			sub = *a;
+			continue;
+		}
+		for (const char *c = *a; c < colon;) {
+			size_t l = strcspn(c, ",:");
+			if (hier_has_controller(hier, c, l))
+				sub = colon + 1;
+			c += l + 1;
+		}
+	}
+	if (sub == NULL) {
+		*out = strdup(path);
+		return *out ? 0 : err_sys(err, ENOMEM, "cgroup %s", path);
+	}
+	return sub_join(path, sub, out, err);
+}
+
+int rune_cgroup_check_subs(const struct rune_cgroup_host *h, const char *path, char *const *subs,
+			   err_t *err)
+{
+	int r = check_path(path, err);
+
+	return r < 0 ? r : check_subs(h, path, subs, err);
+}
+
+int rune_cgroup_enter_task_sub(const struct rune_cgroup_host *h, const char *path,
+			       char *const *subs, err_t *err)
+{
+	int r;
+
+	if (subs == NULL || subs[0] == NULL)
+		return rune_cgroup_enter_task(h, path, 0, false, err);
+	if ((r = rune_cgroup_check_subs(h, path, subs, err)) < 0)
+		return r;
+	for (size_t i = 0; i < h->n; i++) {
+		_cleanup_free_ char *sub = NULL, *dir = NULL;
+
+		if ((r = sub_for(&h->hier[i], path, subs, &sub, err)) < 0)
+			return r;
+		dir = rune_cgroup_dir(&h->hier[i], sub);
+		if (dir == NULL)
+			return err_sys(err, ENOMEM, "cgroup %s", sub);
+		r = cg_writef(h, dir, h->hier[i].v2 ? "cgroup.procs" : "tasks", err, "0");
+		if (r < 0)
+			return err_wrap(err, "move self into cgroup %s", sub);
+	}
+	return 0;
+}
+
 int rune_cgroup_v2_dirfd(const struct rune_cgroup_host *h, const char *path)
 {
 	for (size_t i = 0; i < h->n; i++) {

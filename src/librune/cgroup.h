@@ -117,6 +117,19 @@ int rune_cgroup_create(const struct rune_cgroup_host *h, const char *path, pid_t
  */
 int rune_cgroup_enter_task(const struct rune_cgroup_host *h, const char *path, pid_t pid,
 			   bool in_v2_already, err_t *err);
+/*
+ * exec --cgroup: runc's "[<controller>[,<controller>]:]<sub>" arguments
+ * (NULL-terminated). A sub without controllers applies to every hierarchy and
+ * must come alone; "ctrl:sub" to the hierarchy carrying ctrl, the others
+ * keeping path. Refused: a sub climbing out of path ("... is not a sub cgroup
+ * path"), a controller no hierarchy carries ("unknown controller ..."), one
+ * named twice, malformed arguments. The sub-cgroups must exist.
+ */
+int rune_cgroup_check_subs(const struct rune_cgroup_host *h, const char *path, char *const *subs,
+			   err_t *err);
+/* Moves the caller into path's sub-cgroups subs (NULL or empty: path itself). */
+int rune_cgroup_enter_task_sub(const struct rune_cgroup_host *h, const char *path,
+			       char *const *subs, err_t *err);
 /* An fd of path's v2 directory, for clone3(CLONE_INTO_CGROUP); -1 if there is none. */
 int rune_cgroup_v2_dirfd(const struct rune_cgroup_host *h, const char *path);
 /*

@@ -44,24 +44,17 @@ static int parse_rule(json_t *e, size_t i, struct rule *r, err_t *err)
 	r->major = json_is_integer(maj) ? json_integer_value(maj) : -1;
 	r->minor = json_is_integer(min) ? json_integer_value(min) : -1;
 	r->access = 0;
-	for (const char *p = acc && *acc ? acc : "rwm"; *p; p++) {
-		switch (*p) {
-		case 'r':
-			r->access |= BPF_DEVCG_ACC_READ;
-			break;
-		case 'w':
-			r->access |= BPF_DEVCG_ACC_WRITE;
-			break;
-		case 'm':
-			r->access |= BPF_DEVCG_ACC_MKNOD;
-			break;
-		default:
-			return err_set(err, EINVAL,
-				       "linux.resources.devices[%zu].access: \"%s\" is not a "
-				       "combination of r, w, m",
-				       i, acc);
-		}
-	}
+	/* As runc: the r, w and m in the string; other letters are ignored. */
+	for (const char *p = acc && *acc ? acc : "rwm"; *p; p++)
+		r->access |= *p == 'r'	 ? BPF_DEVCG_ACC_READ
+			     : *p == 'w' ? BPF_DEVCG_ACC_WRITE
+			     : *p == 'm' ? BPF_DEVCG_ACC_MKNOD
+					 : 0;
+	/* runc fails such a rule late, with an unclear error. */
+	if (r->access == 0)
+		return err_set(err, EINVAL,
+			       "linux.resources.devices[%zu].access: \"%s\" names none of r, w, m",
+			       i, acc);
 	return 0;
 }
 

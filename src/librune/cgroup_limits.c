@@ -915,8 +915,11 @@ static int apply_unified(struct ctx *c, json_t *o)
 	if (json_object_size(o) == 0)
 		return 0;
 	t.hier = v2_hier(c->h);
+	/* runc's words ("cannot use unified on cgroup v1"), with the reason. */
 	if (t.hier == NULL)
-		return unsupported(c, "unified", "cgroup v2 is not mounted on this host");
+		return unsupported(c, "unified",
+				   "cannot use unified on cgroup v1 (cgroup v2 is not mounted on "
+				   "this host)");
 	t.dir = rune_cgroup_dir(t.hier, c->path);
 	if (t.dir == NULL)
 		return err_sys(c->err, ENOMEM, "unified");
@@ -930,6 +933,10 @@ static int apply_unified(struct ctx *c, json_t *o)
 		else if (strchr(key, '/') || key[0] == '.' || !strchr(key, '.'))
 			r = err_set(c->err, EINVAL, "linux.resources.%s: not a cgroup file name",
 				    what);
+		else if (!cg_has_file(t.dir, key) && rune_cgroup_layout(c->h) != RUNE_CGROUP_V2)
+			r = unsupported(c, what,
+					"cannot use unified on cgroup v1: no such file in the "
+					"cgroup v2 hierarchy (its controller is on a v1 one)");
 		else if (!cg_has_file(t.dir, key))
 			r = unsupported(c, what,
 					"no such file in the cgroup (controller not available "

@@ -427,8 +427,13 @@ int rune_process_parse(json_t *obj, const char *path, struct rune_process *pr, e
 	    (ret = get_str(c, obj, path, "selinuxLabel", false, &pr->selinux_label)) < 0)
 		return ret;
 	if ((ret = get_typed(c, obj, path, "scheduler", JSON_OBJECT, &pr->scheduler)) < 0 ||
-	    (ret = get_typed(c, obj, path, "ioPriority", JSON_OBJECT, &pr->io_priority)) < 0)
+	    (ret = get_typed(c, obj, path, "ioPriority", JSON_OBJECT, &pr->io_priority)) < 0) {
+		pr->scheduler = pr->io_priority = NULL;
 		return ret;
+	}
+	/* Owned: an exec's process outlives the JSON it was parsed from. */
+	json_incref(pr->scheduler);
+	json_incref(pr->io_priority);
 	return 0;
 }
 
@@ -443,6 +448,8 @@ void rune_process_clear(struct rune_process *p)
 	free(p->rlimits);
 	free(p->apparmor_profile);
 	free(p->selinux_label);
+	json_decref(p->scheduler);
+	json_decref(p->io_priority);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -488,6 +495,52 @@ static const struct {
 	{ "slave", MS_SLAVE },		 { "rslave", MS_SLAVE | MS_REC },
 	{ "unbindable", MS_UNBINDABLE }, { "runbindable", MS_UNBINDABLE | MS_REC },
 };
+
+/* runc's recursive variants, applied with mount_setattr(AT_RECURSIVE). */
+static const struct {
+	const char *name;
+	bool clear;
+	uint64_t attr;
+} rec_attr_names[] = {
+	{ "rro", false, MOUNT_ATTR_RDONLY },
+	{ "rrw", true, MOUNT_ATTR_RDONLY },
+	{ "rnosuid", false, MOUNT_ATTR_NOSUID },
+	{ "rsuid", true, MOUNT_ATTR_NOSUID },
+	{ "rnodev", false, MOUNT_ATTR_NODEV },
+	{ "rdev", true, MOUNT_ATTR_NODEV },
+	{ "rnoexec", false, MOUNT_ATTR_NOEXEC },
+	{ "rexec", true, MOUNT_ATTR_NOEXEC },
+	{ "rnodiratime", false, MOUNT_ATTR_NODIRATIME },
+	{ "rdiratime", true, MOUNT_ATTR_NODIRATIME },
+	{ "rnosymfollow", false, MOUNT_ATTR_NOSYMFOLLOW },
+	{ "rsymfollow", true, MOUNT_ATTR_NOSYMFOLLOW },
+	/* atime modes: one of them, the others cleared */
+	{ "rrelatime", false, MOUNT_ATTR_RELATIME },
+	{ "rnoatime", false, MOUNT_ATTR_NOATIME },
+	{ "rstrictatime", false, MOUNT_ATTR_STRICTATIME },
+};
+
+static bool rec_attr(struct rune_mount *m, const char *o)
+{
+	for (size_t k = 0; k < ARRAY_SIZE(rec_attr_names); k++) {
+		uint64_t a = rec_attr_names[k].attr;
+		if (strcmp(o, rec_attr_names[k].name) != 0)
+			continue;
+		if (a == MOUNT_ATTR_RELATIME || a == MOUNT_ATTR_NOATIME ||
+		    a == MOUNT_ATTR_STRICTATIME) {
+			m->rec_attr_clr |= MOUNT_ATTR__ATIME;
+			m->rec_attr_set = (m->rec_attr_set & ~MOUNT_ATTR__ATIME) | a;
+		} else if (rec_attr_names[k].clear) {
+			m->rec_attr_clr |= a;
+			m->rec_attr_set &= ~a;
+		} else {
+			m->rec_attr_set |= a;
+			m->rec_attr_clr &= ~a;
+		}
+		return true;
+	}
+	return false;
+}
 
 static unsigned long propagation_flag(const char *s)
 {
@@ -542,8 +595,14 @@ static int derive_mount_flags(struct rune_mount *m)
 			}
 			continue;
 		}
-		/* "defaults" and recursive "r*" variants (rro...) are not data for the kernel. */
-		if (strcmp(*o, "defaults") == 0 || strcmp(*o, "tmpcopyup") == 0)
+		if (rec_attr(m, *o))
+			continue;
+		if (strcmp(*o, "tmpcopyup") == 0) {
+			m->tmpcopyup = true;
+			continue;
+		}
+		/* "defaults" is not data for the kernel. */
+		if (strcmp(*o, "defaults") == 0)
 			continue;
 		if (append_data(&m->data, *o) < 0)
 			return -ENOMEM;
@@ -1152,7 +1211,7 @@ int rune_signal_parse(const char *s)
 	unsigned long long n;
 
 	if (parse_ull(s, &n) == 0)
-		return n > 0 && n < (unsigned long long)NSIG ? (int)n : -1;
+		return n < (unsigned long long)NSIG ? (int)n : -1; /* 0: a liveness probe */
 	if (strncasecmp(s, "SIG", 3) == 0)
 		s += 3;
 	if (strncasecmp(s, "RTMIN+", 6) == 0 && parse_ull(s + 6, &n) == 0 &&

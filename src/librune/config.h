@@ -56,8 +56,8 @@ struct rune_process {
 	int oom_score_adj;
 	char *apparmor_profile;
 	char *selinux_label;
-	json_t *scheduler;   /* process.scheduler, or NULL */
-	json_t *io_priority; /* process.ioPriority, or NULL */
+	json_t *scheduler;   /* process.scheduler, or NULL (a reference of its own) */
+	json_t *io_priority; /* process.ioPriority, or NULL (a reference of its own) */
 };
 
 enum rune_ns_type {
@@ -92,6 +92,9 @@ struct rune_mount {
 	unsigned long propagation; /* MS_SHARED|MS_SLAVE|MS_PRIVATE|MS_UNBINDABLE (+MS_REC) */
 	char *data; /* options the kernel takes as data (e.g. "mode=755,size=65536k") */
 	bool bind, recursive;
+	/* runc's recursive options ("rro", "rnosuid"...): MOUNT_ATTR_* for the whole tree */
+	uint64_t rec_attr_set, rec_attr_clr;
+	bool tmpcopyup; /* tmpfs: the directory's content copied into it */
 };
 
 struct rune_device {
@@ -185,7 +188,7 @@ const char *rune_ns_proc_path(enum rune_ns_type t); /* "/proc/self/ns/net", ... 
 /* Capability name ("CAP_SYS_ADMIN") to number, -1 if unknown. */
 int rune_cap_from_name(const char *name);
 const char *rune_cap_name(int cap);
-/* Signal name or number ("TERM", "SIGTERM", "15") to number, -1 if unknown. */
+/* Signal name or number ("TERM", "SIGTERM", "15"; "0" probes) to number, -1 if unknown. */
 int rune_signal_parse(const char *s);
 
 static inline void rune_config_freep(struct rune_config **c)

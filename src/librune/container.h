@@ -28,6 +28,8 @@ struct rune_create_opts {
 	int preserve_fds;
 	/* run: stay the init's parent; relay the terminal if there is no console socket. */
 	bool foreground;
+	/* run: leave the stopped container (state, cgroup) for delete. */
+	bool keep;
 };
 
 int rune_container_create(const struct rune_ctx *ctx, const struct rune_create_opts *o, err_t *err);
@@ -51,6 +53,10 @@ struct rune_exec_opts {
 	const char *console_socket;
 	bool detach;
 	int preserve_fds;
+	/* exec into a paused container: the process runs once it is resumed */
+	bool ignore_paused;
+	/* --cgroup: sub-cgroups to join (rune_cgroup_enter_task_sub), NULL-terminated */
+	char **cgroup_subs;
 };
 int rune_container_exec(const struct rune_ctx *ctx, const struct rune_exec_opts *o,
 			int *exit_status, err_t *err);

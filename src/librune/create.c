@@ -228,6 +228,29 @@ static int add_listen_fds(struct rune_config *cfg, const struct rune_create_opts
 	return 0;
 }
 
+/*
+ * A cgroup that exists already, as runc checks it before making anything: a
+ * frozen one would hold the init frozen for ever (refused, in runc's words);
+ * processes in it are only a warning (runc's too).
+ */
+static int check_existing_cgroup(const struct rune_cgroup_host *h, const char *path, err_t *err)
+{
+	_cleanup_free_ pid_t *pids = NULL;
+	bool frozen = false;
+	size_t n = 0;
+
+	if (!rune_cgroup_exists(h, path))
+		return 0;
+	if (rune_cgroup_pids(h, path, &pids, &n, NULL) == 0 && n > 0)
+		fprintf(stderr,
+			"rune: warning: container's cgroup is not empty: %zu process(es) found\n",
+			n);
+	if (rune_cgroup_is_frozen(h, path, &frozen, NULL) == 0 && frozen)
+		return err_set(err, EBUSY, "cgroup %s: container's cgroup unexpectedly frozen",
+			       path);
+	return 0;
+}
+
 int rune_create(const struct rune_ctx *ctx, const struct rune_create_opts *o, pid_t *init_pid,
 		int *pty_master, int *sync_out, err_t *err)
 {
@@ -279,6 +302,8 @@ int rune_create(const struct rune_ctx *ctx, const struct rune_create_opts *o, pi
 	if ((ret = rune_cgroup_host_detect(&cgh, err)) < 0 ||
 	    (ret = rune_cgroup_host_resolve_path(cgh, cfg->cgroups_path, o->id, ctx->systemd_cgroup,
 						 &cgpath, err)) < 0)
+		goto out;
+	if ((ret = check_existing_cgroup(cgh, cgpath, err)) < 0)
 		goto out;
 
 	if ((ret = mkdir_p(ctx->root, 0700, err)) < 0)
@@ -491,9 +516,10 @@ int rune_create(const struct rune_ctx *ctx, const struct rune_create_opts *o, pi
 			rune_debug("create %s: prestart and createRuntime hooks", o->id);
 			_cleanup_free_ char *text = rune_oci_state_text(&st, RUNE_STATUS_CREATING);
 			if ((ret = rune_hooks_run(&cfg->hooks[RUNE_HOOK_PRESTART],
-						  RUNE_HOOK_PRESTART, text, err)) < 0 ||
+						  RUNE_HOOK_PRESTART, text, o->bundle, err)) < 0 ||
 			    (ret = rune_hooks_run(&cfg->hooks[RUNE_HOOK_CREATE_RUNTIME],
-						  RUNE_HOOK_CREATE_RUNTIME, text, err)) < 0)
+						  RUNE_HOOK_CREATE_RUNTIME, text, o->bundle, err)) <
+				0)
 				goto fail;
 			sync_send(sv[0], SYNC_HOOKS_DONE, 0, -1);
 			continue;

@@ -26,6 +26,7 @@
 #include "librune/cgroup.h"
 #include "librune/container.h"
 #include "librune/handler.h"
+#include "librune/init.h"
 #include "librune/internal.h"
 #include "librune/linux.h"
 #include "librune/log.h"
@@ -96,6 +97,39 @@ static int open_init_root(const struct rune_state *s, int *fd, err_t *err)
 	return 0;
 }
 
+/* exec --cgroup: the arguments checked before anything starts. */
+static int check_cgroup_subs(const struct rune_state *s, const struct rune_exec_opts *o, err_t *err)
+{
+	_cleanup_cgroup_host_ struct rune_cgroup_host *h = NULL;
+	int ret;
+
+	if (s->cgroup_path == NULL)
+		return err_set(err, EINVAL, "exec --cgroup: container \"%s\" has no cgroup", s->id);
+	if ((ret = rune_cgroup_host_detect(&h, err)) < 0)
+		return ret;
+	return rune_cgroup_check_subs(h, s->cgroup_path, o->cgroup_subs, err);
+}
+
+/*
+ * Loads the filter; a notify listener goes to rune, which hands it to the
+ * agent at listenerPath (runc sends one per process), and the process waits
+ * until the agent has it.
+ */
+static int load_seccomp(struct rune_seccomp *seccomp, int sync_fd, err_t *err)
+{
+	_cleanup_close_ int notify_fd = -1;
+	struct sync_msg m;
+	int ret;
+
+	if ((ret = rune_seccomp_load(seccomp, &notify_fd, err)) < 0)
+		return ret;
+	if (notify_fd < 0)
+		return 0;
+	if (sync_send(sync_fd, SYNC_SECCOMP, 0, notify_fd) < 0)
+		return err_sys(err, errno, "send the seccomp listener to rune");
+	return sync_expect(sync_fd, SYNC_SECCOMP_DONE, &m, NULL, "rune", err);
+}
+
 static int exec_process_setup(const struct rune_exec_opts *o, struct rune_seccomp *seccomp,
 			      int sync_fd, err_t *err)
 {
@@ -135,7 +169,7 @@ static int exec_process_setup(const struct rune_exec_opts *o, struct rune_seccom
 		return ret;
 	if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return err_sys(err, errno, "prctl PR_SET_NO_NEW_PRIVS");
-	if (seccomp && !p->no_new_privileges && (ret = rune_seccomp_load(seccomp, NULL, err)) < 0)
+	if (seccomp && !p->no_new_privileges && (ret = load_seccomp(seccomp, sync_fd, err)) < 0)
 		return ret;
 	exe = rune_process_lookup(p, p->args[0]);
 	if ((ret = rune_process_apply_identity(p, err)) < 0)
@@ -146,7 +180,7 @@ static int exec_process_setup(const struct rune_exec_opts *o, struct rune_seccom
 	if ((ret = rune_process_check_exe(exe, err)) < 0 ||
 	    (ret = rune_process_default_home(p, err)) < 0)
 		return ret;
-	if (seccomp && p->no_new_privileges && (ret = rune_seccomp_load(seccomp, NULL, err)) < 0)
+	if (seccomp && p->no_new_privileges && (ret = load_seccomp(seccomp, sync_fd, err)) < 0)
 		return ret;
 	cloexec_fds_from(3 + o->preserve_fds);
 	reset_signals_for_workload();
@@ -165,7 +199,7 @@ static __attribute__((noreturn)) void exec_helper(const struct rune_exec_opts *o
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	if (s->cgroup_path && (ret = rune_cgroup_host_detect(&h, &err)) == 0)
-		ret = rune_cgroup_enter_task(h, s->cgroup_path, 0, false, &err);
+		ret = rune_cgroup_enter_task_sub(h, s->cgroup_path, o->cgroup_subs, &err);
 	else
 		ret = 0;
 	if (ret == 0)
@@ -196,6 +230,25 @@ fail:
 	_exit(1);
 }
 
+/* The exec'd process's listener to the agent; then the process may go on. */
+static int send_notify(const struct rune_state *s, struct rune_seccomp *seccomp, int notify,
+		       pid_t pid, int sync_fd, err_t *err)
+{
+	_cleanup_free_ char *text = rune_oci_state_text(s, RUNE_STATUS_RUNNING);
+	int ret;
+
+	if (text == NULL)
+		return err_sys(err, ENOMEM, "container state");
+	ret = rune_seccomp_send_process_notify_fd(rune_seccomp_listener_path(seccomp),
+						  rune_seccomp_listener_metadata(seccomp), notify,
+						  text, pid, err);
+	if (ret < 0)
+		return ret;
+	if (sync_send(sync_fd, SYNC_SECCOMP_DONE, 0, -1) < 0)
+		return err_sys(err, errno, "sync with the exec'd process");
+	return 0;
+}
+
 int rune_container_exec(const struct rune_ctx *ctx, const struct rune_exec_opts *o,
 			int *exit_status, err_t *err)
 {
@@ -205,16 +258,24 @@ int rune_container_exec(const struct rune_ctx *ctx, const struct rune_exec_opts 
 	enum rune_status status;
 	struct sync_msg m;
 	sigset_t mask, old;
-	int sv[2] = { -1, -1 };
+	int sv[2] = { -1, -1 }, notify = -1;
 	pid_t helper, pid = -1;
 	int ret, wstatus;
 
 	if ((ret = rune_state_load(ctx->root, o->id, &s, err)) < 0)
 		return ret;
 	status = rune_state_status(s);
-	if (status != RUNE_STATUS_RUNNING && status != RUNE_STATUS_CREATED)
-		return err_set(err, EINVAL, "cannot exec in a container that is %s",
+	/* runc's wording: tools match it */
+	if (status == RUNE_STATUS_PAUSED && !o->ignore_paused)
+		return err_set(
+		    err, EINVAL,
+		    "cannot exec in a paused container (use --ignore-paused to override)");
+	if (status != RUNE_STATUS_RUNNING && status != RUNE_STATUS_CREATED &&
+	    status != RUNE_STATUS_PAUSED)
+		return err_set(err, EINVAL, "cannot exec in a %s container",
 			       rune_status_name(status));
+	if (o->cgroup_subs && o->cgroup_subs[0] && (ret = check_cgroup_subs(s, o, err)) < 0)
+		return ret;
 	if (o->process->args == NULL || o->process->args[0] == NULL)
 		return err_set(err, EINVAL, "exec: process args must not be empty");
 	if (o->console_socket && !o->process->terminal)
@@ -287,10 +348,20 @@ int rune_container_exec(const struct rune_ctx *ctx, const struct rune_exec_opts 
 					break;
 				close(steal_fd(master));
 			}
+		} else if (m.type == SYNC_SECCOMP && pf >= 0 && notify < 0) {
+			notify = pf;
 		} else if (pf >= 0) {
 			close(pf);
 		}
+		/* The listener may come before the helper reports the pid. */
+		if (notify >= 0 && pid > 0 &&
+		    (ret = send_notify(s, seccomp, notify, pid, sv[0], err)) < 0)
+			break;
+		if (notify >= 0 && pid > 0)
+			close(steal_fd(notify));
 	}
+	if (notify >= 0)
+		close(notify);
 	if (helper > 0)
 		waitpid(helper, NULL, 0);
 	if (ret < 0) {

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "librune/hooks.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -116,13 +118,13 @@ static int wait_hook(pid_t pid, int timeout_s, struct hook_io *io, bool *timed_o
 }
 
 static int run_one(const struct rune_hook *h, enum rune_hook_kind kind, size_t i,
-		   const char *state_json, err_t *err)
+		   const char *state_json, const char *dir, err_t *err)
 {
 	static char *empty[] = { NULL };
 	char *default_argv[] = { h->path, NULL };
 	struct hook_io io = { .in = state_json, .in_len = strlen(state_json) };
 	int in[2] = { -1, -1 }, errp[2] = { -1, -1 };
-	char *msg = io.err;
+	char *msg = io.err, why[64];
 	struct sigaction ign = { .sa_handler = SIG_IGN }, old_pipe;
 	bool timed_out;
 	size_t n;
@@ -142,6 +144,12 @@ static int run_one(const struct rune_hook *h, enum rune_hook_kind kind, size_t i
 	if (pid == 0) {
 		dup2(in[0], 0);
 		dup2(errp[1], 2);
+		/* As runc: stdio only, never the caller's other fds. */
+		cloexec_fds_from(3);
+		if (dir && chdir(dir) < 0) {
+			dprintf(2, "chdir %s: %s", dir, strerror(errno));
+			_exit(126);
+		}
 		reset_signals_for_workload();
 		execve(h->path, h->args ? h->args : default_argv, h->env ? h->env : empty);
 		_exit(127);
@@ -171,23 +179,29 @@ static int run_one(const struct rune_hook *h, enum rune_hook_kind kind, size_t i
 			       h->path, h->timeout);
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && access(h->path, X_OK) < 0)
 		return err_sys(err, errno, "%s hook %s", kind_names[kind], h->path);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return err_set(err, ECANCELED, "%s hook %s failed (%s %d)%s%s", kind_names[kind],
-			       h->path, WIFEXITED(status) ? "exit status" : "signal",
-			       WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
-			       *msg ? ": " : "", msg);
-	return 0;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	/* runc's words ("error running startContainer hook #0: signal: bad system call"). */
+	if (WIFEXITED(status)) {
+		snprintf(why, sizeof(why), "exit status %d", WEXITSTATUS(status));
+	} else {
+		int n = snprintf(why, sizeof(why), "signal: ");
+		snprintf(why + n, sizeof(why) - n, "%s", strsignal(WTERMSIG(status)));
+		why[n] = tolower((unsigned char)why[n]); /* Go's lower-case text */
+	}
+	return err_set(err, ECANCELED, "error running %s hook #%zu (%s): %s%s%s", kind_names[kind],
+		       i, h->path, why, *msg ? ": " : "", msg);
 }
 
 int rune_hooks_run(const struct rune_hooks_list *list, enum rune_hook_kind kind,
-		   const char *state_json, err_t *err)
+		   const char *state_json, const char *dir, err_t *err)
 {
 	/* The spec: after a failing poststart or poststop hook the others still run. */
 	bool all = kind == RUNE_HOOK_POSTSTART || kind == RUNE_HOOK_POSTSTOP;
 	int first = 0, failed = 0;
 
 	for (size_t i = 0; i < list->n; i++) {
-		int ret = run_one(&list->v[i], kind, i, state_json, failed ? NULL : err);
+		int ret = run_one(&list->v[i], kind, i, state_json, dir, failed ? NULL : err);
 
 		if (ret == 0)
 			continue;
@@ -207,7 +221,8 @@ int rune_hooks_run(const struct rune_hooks_list *list, enum rune_hook_kind kind,
 	return first;
 }
 
-int rune_hooks_run_json(json_t *hooks, enum rune_hook_kind kind, const char *state_json, err_t *err)
+int rune_hooks_run_json(json_t *hooks, enum rune_hook_kind kind, const char *state_json,
+			const char *dir, err_t *err)
 {
 	json_t *arr = json_object_get(hooks, kind_names[kind]), *v, *a, *e;
 	struct rune_hooks_list list = { .v = calloc(json_array_size(arr) + 1, sizeof(*list.v)) };
@@ -233,7 +248,7 @@ int rune_hooks_run_json(json_t *hooks, enum rune_hook_kind kind, const char *sta
 			json_array_foreach(e, k, v) h->env[k] = (char *)json_string_value(v);
 		v = json_array_get(arr, i); /* restore the loop variable */
 	}
-	ret = rune_hooks_run(&list, kind, state_json, err);
+	ret = rune_hooks_run(&list, kind, state_json, dir, err);
 	for (i = 0; i < list.n; i++) {
 		free(list.v[i].args);
 		free(list.v[i].env);

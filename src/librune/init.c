@@ -68,7 +68,7 @@ static int join_namespaces(const struct rune_config *cfg, err_t *err)
 
 /* createContainer and startContainer hooks run in the init: the state names it. */
 static int run_init_hooks(const struct init_args *a, enum rune_hook_kind kind, const char *status,
-			  err_t *err)
+			  const char *dir, err_t *err)
 {
 	const struct rune_config *cfg = a->cfg;
 	_cleanup_free_ char *text = NULL;
@@ -82,7 +82,26 @@ static int run_init_hooks(const struct init_args *a, enum rune_hook_kind kind, c
 	json_decref(st);
 	if (text == NULL)
 		return err_sys(err, ENOMEM, "%s hooks", rune_hook_kind_name(kind));
-	return rune_hooks_run(&cfg->hooks[kind], kind, text, err);
+	return rune_hooks_run(&cfg->hooks[kind], kind, text, dir, err);
+}
+
+static void created_exit(int sig)
+{
+	_exit(128 + sig);
+}
+
+/*
+ * A created container dies of HUP, INT and TERM, as runc's (Go) init does
+ * while it waits for start: a C pid 1 would ignore them. on: install the
+ * handlers; off: back to the defaults before anything else runs.
+ */
+static void created_signals(bool on)
+{
+	struct sigaction sa = { .sa_handler = on ? created_exit : SIG_DFL };
+
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 }
 
 /*
@@ -246,7 +265,8 @@ static int init_setup(struct init_args *a, err_t *err)
 		return err_sys(err, errno, "sync with rune");
 	if ((ret = sync_expect(a->sync_fd, SYNC_HOOKS_DONE, &m, NULL, "rune", err)) < 0)
 		return ret;
-	if ((ret = run_init_hooks(a, RUNE_HOOK_CREATE_CONTAINER, "creating", err)) < 0)
+	if ((ret = run_init_hooks(a, RUNE_HOOK_CREATE_CONTAINER, "creating", cfg->root_path, err)) <
+	    0)
 		return ret;
 	rune_debug("init: mounts, devices and masks in place; entering the rootfs");
 	if ((ret = rune_rootfs_pivot(&ro, err)) < 0)
@@ -308,9 +328,12 @@ static int init_setup(struct init_args *a, err_t *err)
 	if (start_fd >= 0) {
 		char byte;
 		int conn;
+
+		created_signals(true);
 		do
 			conn = accept4(start_fd, NULL, NULL, SOCK_CLOEXEC);
 		while (conn < 0 && errno == EINTR);
+		created_signals(false);
 		if (conn < 0 || read(conn, &byte, 1) != 1)
 			_exit(1);
 		close(steal_fd(start_fd));
@@ -318,11 +341,13 @@ static int init_setup(struct init_args *a, err_t *err)
 		close(a->sync_fd);
 		a->sync_fd = conn;
 	}
-	if ((ret = run_init_hooks(a, RUNE_HOOK_START_CONTAINER, "running", err)) < 0)
-		return ret;
+	/* As runc: the container's filter applies to its startContainer hooks. */
 	if (a->seccomp && p->no_new_privileges && !h->ops->confine_before_configure &&
 	    !rune_seccomp_has_notify(a->seccomp) &&
 	    (ret = rune_seccomp_load(a->seccomp, NULL, err)) < 0)
+		return ret;
+	/* In the process's cwd (apply_identity entered it), as runc runs them. */
+	if ((ret = run_init_hooks(a, RUNE_HOOK_START_CONTAINER, "running", NULL, err)) < 0)
 		return ret;
 	/* Returns only when the workload could not run, or with its exit code. */
 	if ((ret = h->ops->run(h, p, a->sync_fd, a->preserve_fds, &exit_code, err)) == 0)

@@ -2,6 +2,7 @@
 #include "librune/linux.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -425,17 +426,172 @@ static int check_ordinary_dir(const struct rune_mount *m, int rootfd, err_t *err
 	return 0;
 }
 
+/* ---- tmpfs: the directory's mode, tmpcopyup ---- */
+
+static bool data_has_key(const char *data, const char *key)
+{
+	size_t n = strlen(key);
+
+	for (const char *p = data; p && *p;) {
+		if (strncmp(p, key, n) == 0 && p[n] == '=')
+			return true;
+		p = strchr(p, ',');
+		if (p)
+			p++;
+	}
+	return false;
+}
+
+static int copy_tree(int src, int dst);
+
+static int copy_file(int sdir, int ddir, const char *name)
+{
+	_cleanup_close_ int s = openat(sdir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_close_ int d = -1;
+	char buf[65536];
+	ssize_t n;
+
+	if (s < 0)
+		return -errno;
+	d = openat(ddir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (d < 0)
+		return -errno;
+	while ((n = read(s, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || write_all(d, buf, n) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+/* One entry of a directory, with its owner, mode and times. */
+static int copy_entry(int sdir, int ddir, const char *name, const struct stat *st)
+{
+	struct timespec times[2] = { st->st_atim, st->st_mtim };
+	int r = 0;
+
+	if (S_ISDIR(st->st_mode)) {
+		_cleanup_close_ int s = -1, d = -1;
+		if (mkdirat(ddir, name, 0700) < 0)
+			return -errno;
+		s = openat(sdir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		d = openat(ddir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (s < 0 || d < 0)
+			return -errno;
+		r = copy_tree(s, d);
+	} else if (S_ISREG(st->st_mode)) {
+		r = copy_file(sdir, ddir, name);
+	} else if (S_ISLNK(st->st_mode)) {
+		char target[PATH_MAX];
+		ssize_t n = readlinkat(sdir, name, target, sizeof(target) - 1);
+		if (n < 0)
+			return -errno;
+		target[n] = '\0';
+		if (symlinkat(target, ddir, name) < 0)
+			return -errno;
+	} else if (mknodat(ddir, name, st->st_mode, st->st_rdev) < 0) {
+		return -errno;
+	}
+	if (r < 0)
+		return r;
+	if (fchownat(ddir, name, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	if (!S_ISLNK(st->st_mode) && fchmodat(ddir, name, st->st_mode & 07777, 0) < 0)
+		return -errno;
+	if (utimensat(ddir, name, times, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	return 0;
+}
+
+/* The content of directory src into directory dst (runc's tmpcopyup). */
+static int copy_tree(int src, int dst)
+{
+	int fd = openat(src, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct dirent *de;
+	DIR *d;
+	int r = 0;
+
+	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+		r = -errno;
+		if (fd >= 0)
+			close(fd);
+		return r;
+	}
+	while (r == 0 && (errno = 0, de = readdir(d)) != NULL) {
+		struct stat st;
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (fstatat(src, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			r = -errno;
+		else
+			r = copy_entry(src, dst, de->d_name, &st);
+	}
+	if (r == 0 && errno != 0)
+		r = -errno;
+	closedir(d);
+	return r;
+}
+
+/* A mount's recursive attributes ("rro"...), on the whole tree at dest. */
+static int set_rec_attrs(const struct rune_mount *m, int rootfd, err_t *err)
+{
+	struct mount_attr attr = { .attr_set = m->rec_attr_set, .attr_clr = m->rec_attr_clr };
+	_cleanup_close_ int top = -1;
+	int ret;
+
+	if ((ret = rune_open_in_root(rootfd, m->destination, O_PATH, false, false, &top, err)) < 0)
+		return ret;
+	if (mount_setattr(top, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+		return err_sys(err, errno, "set recursive mount flags of %s", m->destination);
+	return 0;
+}
+
+/* A tmpfs: over an existing directory it takes its mode (runc), and its content with tmpcopyup. */
+static int mount_tmpfs(const struct rune_mount *m, int rootfd, int fd, bool existed,
+		       unsigned long flags, err_t *err)
+{
+	_cleanup_close_ int under = -1, top = -1;
+	_cleanup_free_ char *data = NULL;
+	struct stat st;
+	int ret;
+
+	/* /dev is populated first and made read-only last (rune_rootfs_finish). */
+	if (is_dest(m, "/dev"))
+		flags &= ~MS_RDONLY;
+	under = existed ? openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	if (under >= 0 && fstat(under, &st) == 0 && !data_has_key(m->data, "mode") &&
+	    asprintf(&data, "mode=%04o%s%s", st.st_mode & 07777, m->data ? "," : "",
+		     m->data ? m->data : "") < 0)
+		return err_sys(err, ENOMEM, "mount %s", m->destination);
+	ret = do_mount_at(m->source ? m->source : m->type, fd, m->destination, m->type, flags,
+			  data ? data : m->data, err);
+	if (ret < 0 || !m->tmpcopyup || under < 0)
+		return ret;
+	if ((ret = rune_open_in_root(rootfd, m->destination, O_RDONLY | O_DIRECTORY, false, true,
+				     &top, err)) < 0)
+		return ret;
+	if ((ret = copy_tree(under, top)) < 0)
+		return err_sys(err, -ret, "tmpcopyup %s", m->destination);
+	return 0;
+}
+
 static int mount_one(const struct rune_rootfs_opts *o, const struct rune_mount *m, int rootfd,
 		     err_t *err)
 {
 	_cleanup_close_ int fd = -1;
 	unsigned long flags = m->flags & ~MS_REMOUNT;
+	bool existed = false;
 	int ret;
 
 	if (m->bind && m->source && access(m->source, F_OK) < 0)
 		return err_sys(err, errno, "mount %s to %s", m->source, m->destination);
 	if ((ret = check_ordinary_dir(m, rootfd, err)) < 0)
 		return ret;
+	if (rune_open_in_root(rootfd, m->destination, O_PATH, false, false, &fd, NULL) == 0) {
+		existed = true;
+		close(steal_fd(fd));
+	}
 	ret = rune_open_in_root(rootfd, m->destination, O_PATH, true, source_is_dir(m), &fd, err);
 	if (ret < 0)
 		return err_wrap(err, "mount %s", m->destination);
@@ -449,6 +605,8 @@ static int mount_one(const struct rune_rootfs_opts *o, const struct rune_mount *
 			ret = mount_cgroup_tree(o, m, rootfd, fd, err);
 	} else if (m->bind) {
 		ret = bind_at(AT_FDCWD, m->source, fd, m->destination, m->recursive, flags, err);
+	} else if (is_type(m, "tmpfs")) {
+		ret = mount_tmpfs(m, rootfd, fd, existed, flags, err);
 	} else {
 		ret = do_mount_at(m->source ? m->source : m->type, fd, m->destination, m->type,
 				  flags, m->data, err);
@@ -459,6 +617,8 @@ static int mount_one(const struct rune_rootfs_opts *o, const struct rune_mount *
 					  err);
 		}
 	}
+	if (ret == 0 && (m->rec_attr_set || m->rec_attr_clr))
+		ret = set_rec_attrs(m, rootfd, err);
 	if (ret == 0 && m->propagation) {
 		/* Resolve again: the fd still points at what lies under the new mount. */
 		_cleanup_close_ int top = -1;
@@ -730,6 +890,27 @@ int rune_rootfs_prepare(const struct rune_rootfs_opts *o, int *rootfd_out, err_t
 	return 0;
 }
 
+/* A read-only /dev tmpfs, once populated (as runc does it). */
+static int dev_readonly(const struct rune_rootfs_opts *o, int rootfd, err_t *err)
+{
+	const struct rune_config *cfg = o->cfg;
+
+	for (size_t i = cfg->n_mounts; i-- > 0;) {
+		const struct rune_mount *m = &cfg->mounts[i];
+		_cleanup_close_ int fd = -1;
+		int ret;
+
+		if (!is_dest(m, "/dev"))
+			continue;
+		if (!is_type(m, "tmpfs") || !(m->flags & MS_RDONLY))
+			return 0;
+		if ((ret = rune_open_in_root(rootfd, "/dev", O_PATH, false, true, &fd, err)) < 0)
+			return ret;
+		return remount_bind(fd, "/dev", m->flags, err);
+	}
+	return 0;
+}
+
 int rune_rootfs_finish(const struct rune_rootfs_opts *o, int rootfd, err_t *err)
 {
 	int ret;
@@ -738,7 +919,7 @@ int rune_rootfs_finish(const struct rune_rootfs_opts *o, int rootfd, err_t *err)
 		return 0;
 	if ((ret = setup_console(o, rootfd, err)) < 0 || (ret = mask_paths(o, rootfd, err)) < 0)
 		return ret;
-	return 0;
+	return dev_readonly(o, rootfd, err);
 }
 
 int rune_open_pty_in_root(int rootfd, int *master, int *slave, err_t *err)
@@ -890,10 +1071,10 @@ static int drop_bounding(const struct rune_caps *c, err_t *err)
 }
 
 /*
- * chdir to cwd inside the current root, as the workload's user, never through
- * a symlink out of the root or a magic link (/proc/self/fd/N: CVE-2024-21626).
+ * chdir to cwd inside the current root, never through a symlink out of the
+ * root or a magic link (/proc/self/fd/N: CVE-2024-21626).
  */
-static int chdir_in_root(const char *cwd, err_t *err)
+static int chdir_in_root(const char *cwd)
 {
 	const unsigned long long resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
 	_cleanup_close_ int root = -1, fd = -1;
@@ -902,14 +1083,29 @@ static int chdir_in_root(const char *cwd, err_t *err)
 	if (root >= 0)
 		fd = sys_openat2(root, cwd, O_PATH | O_DIRECTORY, resolve);
 	if (fd < 0 || fchdir(fd) < 0)
-		return err_sys(err, errno, "chdir to cwd (\"%s\") set in config.json", cwd);
+		return -errno;
 	return 0;
+}
+
+static int cwd_error(const char *cwd, int code, err_t *err)
+{
+	return err_sys(err, -code, "chdir to cwd (\"%s\") set in config.json", cwd);
 }
 
 int rune_process_apply_identity(const struct rune_process *p, err_t *err)
 {
 	const struct rune_user *u = &p->user;
+	const char *cwd = p->cwd ? p->cwd : "/";
+	int r;
 
+	/*
+	 * As runc: enter the cwd with full privileges first (a 0700 root-owned
+	 * one works for any user), again as the user if that was refused (a
+	 * volume the user, not root, may enter: root-squashed NFS, userns).
+	 */
+	r = chdir_in_root(cwd);
+	if (r < 0 && r != -EACCES && r != -EPERM)
+		return cwd_error(cwd, r, err);
 	if (p->caps.set && drop_bounding(&p->caps, err) < 0)
 		return -EPERM;
 	/* Keep the permitted set across setuid so the config's caps can be set after. */
@@ -929,7 +1125,9 @@ int rune_process_apply_identity(const struct rune_process *p, err_t *err)
 		umask(u->umask);
 	else
 		umask(0022);
-	return chdir_in_root(p->cwd ? p->cwd : "/", err);
+	if (r < 0 && (r = chdir_in_root(cwd)) < 0)
+		return cwd_error(cwd, r, err);
+	return 0;
 }
 
 static const char *env_get(char *const *env, const char *key)
@@ -970,7 +1168,8 @@ int rune_process_check_exe(const char *exe, err_t *err)
 	if (stat(exe, &st) < 0)
 		return err_set(err, errno, "exec: \"%s\": %s", exe,
 			       errno == ENOENT ? "no such file or directory" : "stat failed");
-	if (!S_ISREG(st.st_mode) || access(exe, X_OK) < 0)
+	/* AT_EACCESS: the effective ids and capabilities (CAP_DAC_OVERRIDE), as execve checks. */
+	if (!S_ISREG(st.st_mode) || faccessat(AT_FDCWD, exe, X_OK, AT_EACCESS) < 0)
 		return err_set(err, EACCES, "exec: \"%s\": permission denied", exe);
 	return 0;
 }

@@ -65,7 +65,7 @@ static int run_poststart(struct rune_state *s, err_t *err)
 	if (s->hooks == NULL || json_array_size(json_object_get(s->hooks, "poststart")) == 0)
 		return 0;
 	text = rune_oci_state_text(s, RUNE_STATUS_RUNNING);
-	ret = rune_hooks_run_json(s->hooks, RUNE_HOOK_POSTSTART, text, err);
+	ret = rune_hooks_run_json(s->hooks, RUNE_HOOK_POSTSTART, text, s->bundle, err);
 	return ret;
 }
 
@@ -182,7 +182,7 @@ int rune_container_delete(const struct rune_ctx *ctx, const char *id, bool force
 		_cleanup_free_ char *text = rune_oci_state_text(s, RUNE_STATUS_STOPPED);
 		err_t e2 = NULL;
 		/* The spec: a poststop failure is logged, deletion goes on. */
-		if (rune_hooks_run_json(s->hooks, RUNE_HOOK_POSTSTOP, text, &e2) < 0)
+		if (rune_hooks_run_json(s->hooks, RUNE_HOOK_POSTSTOP, text, s->bundle, &e2) < 0)
 			fprintf(stderr, "rune: warning: %s\n", err_msg(e2));
 		err_free(&e2);
 	}

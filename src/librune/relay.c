@@ -181,7 +181,7 @@ int rune_container_run(const struct rune_ctx *ctx, const struct rune_create_opts
 	}
 	status = rune_wait_forwarding(pid, master, &mask);
 	*exit_status = rune_exit_code(status);
-	{
+	if (!o->keep) {
 		err_t e2 = NULL;
 		rune_container_delete(ctx, o->id, true, &e2);
 		err_free(&e2);

@@ -699,7 +699,8 @@ const char *rune_seccomp_listener_metadata(const struct rune_seccomp *s)
 	return s ? s->listener_metadata : NULL;
 }
 
-static char *process_state(const char *listener_metadata, const char *state_json, err_t *err)
+static char *process_state(const char *listener_metadata, const char *state_json, pid_t proc_pid,
+			   err_t *err)
 {
 	json_t *state, *obj, *pid, *version;
 	json_error_t jerr;
@@ -720,7 +721,8 @@ static char *process_state(const char *listener_metadata, const char *state_json
 	version = json_object_get(state, "ociVersion");
 	obj = json_pack("{s:s, s:[s], s:I}", "ociVersion",
 			json_is_string(version) ? json_string_value(version) : OCI_VERSION, "fds",
-			"seccompFd", "pid", json_integer_value(pid));
+			"seccompFd", "pid",
+			proc_pid > 0 ? (json_int_t)proc_pid : json_integer_value(pid));
 	if (obj && listener_metadata && *listener_metadata)
 		json_object_set_new(obj, "metadata", json_string(listener_metadata));
 	if (obj)
@@ -737,6 +739,14 @@ static char *process_state(const char *listener_metadata, const char *state_json
 int rune_seccomp_send_notify_fd(const char *listener_path, const char *listener_metadata,
 				int notify_fd, const char *state_json, err_t *err)
 {
+	return rune_seccomp_send_process_notify_fd(listener_path, listener_metadata, notify_fd,
+						   state_json, 0, err);
+}
+
+int rune_seccomp_send_process_notify_fd(const char *listener_path, const char *listener_metadata,
+					int notify_fd, const char *state_json, pid_t pid,
+					err_t *err)
+{
 	_cleanup_free_ char *msg = NULL;
 	_cleanup_close_ int sock = -1;
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
@@ -751,7 +761,7 @@ int rune_seccomp_send_notify_fd(const char *listener_path, const char *listener_
 	if (listener_path == NULL || strlen(listener_path) >= sizeof(addr.sun_path))
 		return err_set(err, ENAMETOOLONG, "seccomp listener %s: path too long",
 			       listener_path ? listener_path : "(null)");
-	msg = process_state(listener_metadata, state_json, err);
+	msg = process_state(listener_metadata, state_json, pid, err);
 	if (msg == NULL)
 		return -EINVAL;
 	len = strlen(msg);

@@ -24,6 +24,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "common/error.h"
 
@@ -68,6 +69,10 @@ const char *rune_seccomp_listener_metadata(const struct rune_seccomp *s);
  */
 int rune_seccomp_send_notify_fd(const char *listener_path, const char *listener_metadata,
 				int notify_fd, const char *state_json, err_t *err);
+/* The same for an exec'd process: "pid" is pid (the state keeps the init's), as runc sends. */
+int rune_seccomp_send_process_notify_fd(const char *listener_path, const char *listener_metadata,
+					int notify_fd, const char *state_json, pid_t pid,
+					err_t *err);
 
 void rune_seccomp_free(struct rune_seccomp *s);
 

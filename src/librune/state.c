@@ -226,13 +226,13 @@ enum rune_status rune_state_status(const struct rune_state *s)
 
 json_t *rune_state_to_oci(const struct rune_state *s, enum rune_status status)
 {
+	/* runc's key order: ociVersion id pid status bundle rootfs created [annotations] owner */
 	json_t *j =
-	    json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s}", "ociVersion",
-		      s->oci_version ? s->oci_version : "1.0.2", "id", s->id, "status",
-		      rune_status_name(status), "pid",
-		      (json_int_t)(status == RUNE_STATUS_STOPPED ? 0 : s->pid), "bundle",
-		      s->bundle ? s->bundle : "", "rootfs", s->rootfs ? s->rootfs : "", "created",
-		      s->created ? s->created : "", "owner", s->owner ? s->owner : "");
+	    json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:s}", "ociVersion",
+		      s->oci_version ? s->oci_version : "1.0.2", "id", s->id, "pid",
+		      (json_int_t)(status == RUNE_STATUS_STOPPED ? 0 : s->pid), "status",
+		      rune_status_name(status), "bundle", s->bundle ? s->bundle : "", "rootfs",
+		      s->rootfs ? s->rootfs : "", "created", s->created ? s->created : "");
 
 	const char *backend = json_string_value(json_object_get(s->enclave, "backend"));
 
@@ -245,6 +245,8 @@ json_t *rune_state_to_oci(const struct rune_state *s, enum rune_status status)
 			json_object_set_new(j, "annotations", a = json_object());
 		json_object_set_new(a, "rune.enclave.backend", json_string(backend));
 	}
+	if (j)
+		json_object_set_new(j, "owner", json_string(s->owner ? s->owner : ""));
 	return j;
 }
 

@@ -8,14 +8,16 @@
 #include "common/error.h"
 
 enum sync_type {
-	SYNC_GO = 1,	 /* parent -> child: the init is in its cgroups */
-	SYNC_PTY,	 /* child -> parent, with the pty master fd */
-	SYNC_HOOKS,	 /* child -> parent: run prestart/createRuntime now */
-	SYNC_HOOKS_DONE, /* parent -> child */
-	SYNC_READY,	 /* child -> parent: waiting for start */
-	SYNC_PID,	 /* exec: the process's pid (in value) */
-	SYNC_ERROR,	 /* either way: code + message */
-	SYNC_MAPS,	 /* parent -> child: user namespace id maps are written */
+	SYNC_GO = 1,	   /* parent -> child: the init is in its cgroups */
+	SYNC_PTY,	   /* child -> parent, with the pty master fd */
+	SYNC_HOOKS,	   /* child -> parent: run prestart/createRuntime now */
+	SYNC_HOOKS_DONE,   /* parent -> child */
+	SYNC_READY,	   /* child -> parent: waiting for start */
+	SYNC_PID,	   /* exec: the process's pid (in value) */
+	SYNC_ERROR,	   /* either way: code + message */
+	SYNC_MAPS,	   /* parent -> child: user namespace id maps are written */
+	SYNC_SECCOMP,	   /* exec: the process -> rune, with its seccomp listener fd */
+	SYNC_SECCOMP_DONE, /* rune -> the process: the agent has it */
 };
 
 struct sync_msg {

@@ -99,7 +99,7 @@ COMMAND(attest)
 	char attr[32];
 	int c;
 
-	while ((c = cli_getopt(argc, argv, "+", opts)) != -1) {
+	while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
 		if (c == 'r')
 			report_data = optarg;
 		else if (c == 't')

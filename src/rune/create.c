@@ -45,7 +45,7 @@ static int parse_create(struct cli *cli, int argc, char **argv, bool is_run,
 	unsigned long long n;
 	int c;
 
-	while ((c = cli_getopt(argc, argv, is_run ? "+b:d" : "+b:", create_opts)) != -1) {
+	while ((c = cli_getopt(argc, argv, is_run ? "b:d" : "b:", create_opts)) != -1) {
 		switch (c) {
 		case OPT_BUNDLE:
 			bundle = optarg;
@@ -74,6 +74,10 @@ static int parse_create(struct cli *cli, int argc, char **argv, bool is_run,
 			*detach = true;
 			break;
 		case OPT_KEEP:
+			if (!is_run)
+				goto bad;
+			o->keep = true;
+			break;
 		case OPT_NO_SUBREAPER:
 			if (!is_run)
 				goto bad;

@@ -11,7 +11,7 @@ COMMAND(delete)
 	bool force = false;
 	int c, rc = 0;
 
-	while ((c = cli_getopt(argc, argv, "+f", opts)) != -1) {
+	while ((c = cli_getopt(argc, argv, "f", opts)) != -1) {
 		if (c != 'f')
 			return cli_usage(cli, argv[0], "flag provided but not defined: %s",
 					 argv[optind - 1]);
@@ -41,7 +41,7 @@ COMMAND(kill)
 	err_t err = NULL;
 	int c, sig;
 
-	while ((c = cli_getopt(argc, argv, "+a", opts)) != -1) {
+	while ((c = cli_getopt(argc, argv, "a", opts)) != -1) {
 		if (c != 'a')
 			return cli_usage(cli, argv[0], "flag provided but not defined: %s",
 					 argv[optind - 1]);

@@ -57,7 +57,7 @@ COMMAND(events)
 	err_t err = NULL;
 	int c, ret = 0;
 
-	while ((c = cli_getopt(argc, argv, "+", opts)) != -1) {
+	while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
 		if (c == 's')
 			once = true;
 		else if (c == 'i' && parse_interval(optarg, &interval) == 0)

@@ -46,6 +46,20 @@ static int set_env(char ***env, const char *kv)
 	return strv_append(env, kv);
 }
 
+/*
+ * runc's exec exits 255 when exec itself fails (a missing container or
+ * binary, a bad process file...), so that callers tell it from the
+ * workload's own status; only malformed flags and a missing id are usage
+ * errors (1).
+ */
+#define EXEC_FAILED 255
+
+static int exec_fail(struct cli *cli, err_t *err)
+{
+	cli_fail(cli, err);
+	return EXEC_FAILED;
+}
+
 /* The config's process, frozen in the state at create, is the template of an argv exec. */
 static int template_process(const struct rune_ctx *ctx, const char *id, struct rune_process *p,
 			    err_t *err)
@@ -62,7 +76,6 @@ static int template_process(const struct rune_ctx *ctx, const char *id, struct r
 		return ret;
 	p->terminal = false;
 	p->console_height = p->console_width = 0;
-	p->scheduler = p->io_priority = NULL; /* borrowed from the state's JSON */
 	strv_free(p->args);
 	p->args = NULL;
 	return 0;
@@ -91,7 +104,7 @@ COMMAND(exec)
 	};
 	struct rune_process proc = { 0 };
 	struct rune_exec_opts o = { .process = &proc };
-	_cleanup_strv_ char **envs = NULL, **caps = NULL, **gids = NULL;
+	_cleanup_strv_ char **envs = NULL, **caps = NULL, **gids = NULL, **cgroups = NULL;
 	_cleanup_free_ char *pid_file = NULL;
 	const char *process_file = NULL, *user = NULL, *cwd = NULL;
 	bool tty = false, nnp = false;
@@ -140,19 +153,25 @@ COMMAND(exec)
 						 optarg);
 			o.preserve_fds = n;
 			break;
+		case E_IGNORE_PAUSED:
+			o.ignore_paused = true;
+			break;
+		case E_CGROUP:
+			strv_append(&cgroups, optarg);
+			break;
 		case E_LABEL:
 		case E_APPARMOR:
-		case E_IGNORE_PAUSED:
-		case E_CGROUP:
 			break;
 		default:
 			return cli_usage(cli, argv[0], "flag provided but not defined: %s",
 					 argv[optind - 1]);
 		}
 	}
-	if (cli_need_args(cli, argv[0], argc - optind, process_file ? 1 : -2))
-		return argc - optind < 1 ? 1 : cli_usage(cli, argv[0], "exec needs a command");
+	/* As runc: a missing command is exec's failure (255), a missing id a usage error. */
+	if (cli_need_args(cli, argv[0], argc - optind, process_file ? 1 : -1))
+		return 1;
 	o.id = argv[optind];
+	o.cgroup_subs = cgroups;
 	if (o.pid_file && o.pid_file[0] != '/') {
 		char dir[PATH_MAX];
 		if (getcwd(dir, sizeof(dir)))
@@ -165,19 +184,19 @@ COMMAND(exec)
 		json_t *j;
 
 		if (read_file(process_file, &text, NULL, &err) < 0)
-			return cli_fail(cli, &err);
+			return exec_fail(cli, &err);
 		j = rune_json_loads(text, 0, &jerr);
 		if (j == NULL) {
 			err_set(&err, EINVAL, "process %s: %s", process_file, jerr.text);
-			return cli_fail(cli, &err);
+			return exec_fail(cli, &err);
 		}
 		ret = rune_process_parse(j, "process", &proc, &err);
 		json_decref(j);
 		if (ret < 0)
-			return cli_fail(cli, &err);
+			return exec_fail(cli, &err);
 	} else {
 		if (template_process(&cli->ctx, o.id, &proc, &err) < 0)
-			return cli_fail(cli, &err);
+			return exec_fail(cli, &err);
 		proc.args = strv_dup(argv + optind + 1);
 		proc.terminal = tty;
 	}
@@ -190,9 +209,10 @@ COMMAND(exec)
 	if (user) {
 		unsigned uid, gid;
 		int k = sscanf(user, "%u:%u", &uid, &gid);
-		if (k < 1)
-			return cli_usage(cli, argv[0], "invalid --user \"%s\" (want UID[:GID])",
-					 user);
+		if (k < 1) {
+			err_set(&err, EINVAL, "invalid --user \"%s\" (want UID[:GID])", user);
+			return exec_fail(cli, &err);
+		}
 		proc.user.uid = uid;
 		if (k == 2)
 			proc.user.gid = gid;
@@ -200,15 +220,19 @@ COMMAND(exec)
 	for (char **g = gids; g && *g; g++) {
 		gid_t *v = realloc(proc.user.additional_gids,
 				   (proc.user.n_additional_gids + 1) * sizeof(gid_t));
-		if (v == NULL || parse_ull(*g, &n) < 0)
-			return cli_usage(cli, argv[0], "invalid --additional-gids \"%s\"", *g);
+		if (v == NULL || parse_ull(*g, &n) < 0) {
+			err_set(&err, EINVAL, "invalid --additional-gids \"%s\"", *g);
+			return exec_fail(cli, &err);
+		}
 		proc.user.additional_gids = v;
 		v[proc.user.n_additional_gids++] = n;
 	}
 	for (char **cp = caps; cp && *cp; cp++) {
 		int cap = rune_cap_from_name(*cp);
-		if (cap < 0)
-			return cli_usage(cli, argv[0], "unknown capability \"%s\"", *cp);
+		if (cap < 0) {
+			err_set(&err, EINVAL, "unknown capability \"%s\"", *cp);
+			return exec_fail(cli, &err);
+		}
 		proc.caps.set = true;
 		proc.caps.bounding |= 1ULL << cap;
 		proc.caps.effective |= 1ULL << cap;
@@ -221,6 +245,6 @@ COMMAND(exec)
 	ret = rune_container_exec(&cli->ctx, &o, &status, &err);
 	rune_process_clear(&proc);
 	if (ret < 0)
-		return cli_fail(cli, &err);
+		return exec_fail(cli, &err);
 	return status;
 }

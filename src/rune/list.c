@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,62 @@ static const char *owner_name(uid_t uid)
 	return name;
 }
 
+#define LIST_COLUMNS 6
+
+/* One row of the table: the same fields as the JSON, as text. */
+static void list_row(json_t *j, char row[LIST_COLUMNS][PATH_MAX + 64])
+{
+	static const char *const keys[LIST_COLUMNS] = { "id",	  "pid",     "status",
+							"bundle", "created", "owner" };
+
+	for (int i = 0; i < LIST_COLUMNS; i++) {
+		json_t *v = json_object_get(j, keys[i]);
+		if (json_is_integer(v))
+			snprintf(row[i], PATH_MAX + 64, "%lld", (long long)json_integer_value(v));
+		else
+			snprintf(row[i], PATH_MAX + 64, "%s",
+				 json_is_string(v) ? json_string_value(v) : "");
+	}
+}
+
+/*
+ * runc's table is Go's tabwriter (minwidth 12, padding 3): each column as
+ * wide as its widest cell plus 3, at least 12; the last one unpadded.
+ */
+static void list_table(json_t *arr)
+{
+	static const char *const head[LIST_COLUMNS] = { "ID",	  "PID",     "STATUS",
+							"BUNDLE", "CREATED", "OWNER" };
+	char(*row)[PATH_MAX + 64] = malloc(sizeof(char[LIST_COLUMNS][PATH_MAX + 64]));
+	size_t width[LIST_COLUMNS] = { 0 }, i;
+	json_t *j;
+
+	if (row == NULL)
+		return;
+	for (int c = 0; c < LIST_COLUMNS; c++)
+		width[c] = strlen(head[c]);
+	json_array_foreach(arr, i, j)
+	{
+		list_row(j, row);
+		for (int c = 0; c < LIST_COLUMNS; c++)
+			if (strlen(row[c]) > width[c])
+				width[c] = strlen(row[c]);
+	}
+	for (int c = 0; c < LIST_COLUMNS; c++)
+		width[c] = width[c] + 3 < 12 ? 12 : width[c] + 3;
+	for (int c = 0; c < LIST_COLUMNS - 1; c++)
+		printf("%-*s", (int)width[c], head[c]);
+	printf("%s\n", head[LIST_COLUMNS - 1]);
+	json_array_foreach(arr, i, j)
+	{
+		list_row(j, row);
+		for (int c = 0; c < LIST_COLUMNS - 1; c++)
+			printf("%-*s", (int)width[c], row[c]);
+		printf("%s\n", row[LIST_COLUMNS - 1]);
+	}
+	free(row);
+}
+
 COMMAND(list)
 {
 	static const struct option opts[] = { { "format", required_argument, NULL, 'f' },
@@ -38,7 +95,7 @@ COMMAND(list)
 	json_t *arr;
 	int c;
 
-	while ((c = cli_getopt(argc, argv, "+f:q", opts)) != -1) {
+	while ((c = cli_getopt(argc, argv, "f:q", opts)) != -1) {
 		if (c == 'f' && (strcmp(optarg, "json") == 0 || strcmp(optarg, "table") == 0))
 			json = strcmp(optarg, "json") == 0;
 		else if (c == 'q')
@@ -52,35 +109,40 @@ COMMAND(list)
 	if (rune_state_list(cli->ctx.root, &ids, &err) < 0)
 		return cli_fail(cli, &err);
 	arr = json_array();
-	if (!json && !quiet)
-		printf("%-12s %-8s %-10s %-40s %-30s %s\n", "ID", "PID", "STATUS", "BUNDLE",
-		       "CREATED", "OWNER");
+	if (arr == NULL) {
+		err_set(&err, ENOMEM, "list");
+		return cli_fail(cli, &err);
+	}
 	for (char **id = ids; id && *id; id++) {
 		struct rune_state *s = NULL;
-		enum rune_status st;
 		struct stat sb;
 		err_t e2 = NULL;
+		json_t *j;
 
 		if (rune_state_load(cli->ctx.root, *id, &s, &e2) < 0) {
 			err_free(&e2);
 			continue;
 		}
-		st = rune_state_status(s);
-		if (quiet) {
-			printf("%s\n", s->id);
-		} else if (json) {
-			json_t *j = rune_state_to_oci(s, st);
+		j = rune_state_to_oci(s, rune_state_status(s));
+		/* runc's list names the owner (its state leaves it empty). */
+		if (j)
+			json_object_set_new(
+			    j, "owner",
+			    json_string(owner_name(stat(s->dir, &sb) == 0 ? sb.st_uid : 0)));
+		if (j)
 			json_array_append_new(arr, j);
-		} else {
-			printf("%-12s %-8d %-10s %-40s %-30s %s\n", s->id,
-			       st == RUNE_STATUS_STOPPED ? 0 : s->pid, rune_status_name(st),
-			       s->bundle, s->created,
-			       owner_name(stat(s->dir, &sb) == 0 ? sb.st_uid : 0));
-		}
 		rune_state_free(s);
 	}
-	if (json)
+	if (quiet) {
+		size_t i;
+		json_t *j;
+		json_array_foreach(arr, i, j)
+		    printf("%s\n", json_string_value(json_object_get(j, "id")));
+	} else if (json) {
 		cli_print_json(arr, false);
+	} else {
+		list_table(arr);
+	}
 	json_decref(arr);
 	return 0;
 }

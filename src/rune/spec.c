@@ -90,7 +90,7 @@ COMMAND(spec)
 	json_t *spec;
 	int c;
 
-	while ((c = cli_getopt(argc, argv, "+b:", opts)) != -1) {
+	while ((c = cli_getopt(argc, argv, "b:", opts)) != -1) {
 		if (c == 'b')
 			bundle = optarg;
 		else if (c == 'r')

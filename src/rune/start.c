@@ -9,7 +9,7 @@ COMMAND(start)
 {
 	err_t err = NULL;
 
-	if (cli_getopt(argc, argv, "+", no_opts) != -1)
+	if (cli_getopt(argc, argv, "", no_opts) != -1)
 		return cli_usage(cli, argv[0], "flag provided but not defined: %s",
 				 argv[optind - 1]);
 	if (cli_need_args(cli, argv[0], argc - optind, 1))
@@ -24,7 +24,7 @@ COMMAND(state)
 	err_t err = NULL;
 	json_t *j = NULL;
 
-	if (cli_getopt(argc, argv, "+", no_opts) != -1)
+	if (cli_getopt(argc, argv, "", no_opts) != -1)
 		return cli_usage(cli, argv[0], "flag provided but not defined: %s",
 				 argv[optind - 1]);
 	if (cli_need_args(cli, argv[0], argc - optind, 1))
@@ -40,7 +40,7 @@ static int pause_resume(struct cli *cli, int argc, char **argv, bool pause)
 {
 	err_t err = NULL;
 
-	if (cli_getopt(argc, argv, "+", no_opts) != -1)
+	if (cli_getopt(argc, argv, "", no_opts) != -1)
 		return cli_usage(cli, argv[0], "flag provided but not defined: %s",
 				 argv[optind - 1]);
 	if (cli_need_args(cli, argv[0], argc - optind, 1))

@@ -117,7 +117,7 @@ COMMAND(update)
 	err_t err = NULL;
 	int c, ret;
 
-	while ((c = cli_getopt(argc, argv, "+r:", opts)) != -1) {
+	while ((c = cli_getopt(argc, argv, "r:", opts)) != -1) {
 		size_t i;
 		if (c == U_RESOURCES || c == 'r') {
 			res_file = optarg;

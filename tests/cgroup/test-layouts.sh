@@ -41,7 +41,7 @@ check "v1: hugetlb (on cgroup2 here, unmounted) is a clear error" \
 	grep -q 'hugepageLimits: the hugetlb controller is not available on this host (v1 layout)' "$TMP/err"
 J=$(json v1uni '{"unified": {"memory.high": "1"}}')
 "$TOOL" update "$P" "$J" 2>"$TMP/err"
-check "v1: unified is refused" grep -q 'unified: cgroup v2 is not mounted' "$TMP/err"
+check "v1: unified is refused" grep -q 'unified: cannot use unified on cgroup v1 (cgroup v2 is not mounted' "$TMP/err"
 check "v1: destroy --kill" "$TOOL" destroy "$P" --kill
 wait "$S" 2>/dev/null
 check "v1: gone" gone "$P"

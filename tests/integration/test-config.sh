@@ -197,6 +197,69 @@ t_mount_tmpfs_options() {
 	assert_contains writable "$OUT" "tmpfs is writable"
 }
 
+# Issue 11 item 12: a tmpfs over an existing directory takes its mode
+# (setgid, sticky bits included), as runc does.
+t_mount_tmpfs_dir_mode() {
+	new_bundle
+	mkdir -p "$B/rootfs/sgid" "$B/rootfs/sticky"
+	chmod 2750 "$B/rootfs/sgid"
+	chmod 1733 "$B/rootfs/sticky"
+	cfg_append .mounts '{"destination": "/sgid", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid"]}'
+	cfg_append .mounts '{"destination": "/sticky", "type": "tmpfs", "source": "tmpfs"}'
+	cfg_append .mounts '{"destination": "/fresh", "type": "tmpfs", "source": "tmpfs"}'
+	ct_sh 'stat -c "%n %a" /sgid /sticky /fresh; grep -c " /sgid .* - tmpfs " /proc/self/mountinfo'
+	assert_eq "$(printf '%s\n' '/sgid 2750' '/sticky 1733' '/fresh 1777' 1)" "$OUT" "tmpfs modes"
+	# an explicit mode= wins (runc 1.2; 1.1 chmods to the directory's mode)
+	new_bundle explicit
+	mkdir -p "$B/rootfs/d"
+	chmod 0700 "$B/rootfs/d"
+	cfg_append .mounts '{"destination": "/d", "type": "tmpfs", "source": "tmpfs", "options": ["mode=1777"]}'
+	ct_sh 'stat -c %a /d'
+	[ "$OUT" = 1777 ] || differs_from_runc "tmpfs mode=1777 over a 0700 directory: $OUT"
+}
+
+# Issue 11 item 13: a read-only /dev tmpfs is populated first, remounted
+# read-only last.
+t_mount_dev_readonly() {
+	new_bundle
+	cfg_py 'for m in c["mounts"]:
+    if m["destination"] == "/dev":
+        m["options"].append("ro")'
+	ct_sh 'grep " /dev " /proc/self/mountinfo | cut -d" " -f6; [ -c /dev/null ] && echo null; grep -c " /dev/pts " /proc/self/mountinfo; touch /dev/x 2>/dev/null || echo refused'
+	assert_match '^ro,' "$(echo "$OUT" | sed -n 1p)" "/dev mount options"
+	assert_eq "$(printf '%s\n' null 1 refused)" "$(echo "$OUT" | sed -n '2,4p')" "/dev populated, devpts, read-only"
+	assert_contains null "$OUT" "/dev/null created"
+}
+
+# Issue 11 item 14: "rro" makes the whole tree read-only, submounts too
+# (mount_setattr with AT_RECURSIVE).
+t_mount_rro() {
+	scratch_mount_ns
+	new_bundle
+	mkdir -p "$T/rro-src/sub"
+	in_scratch mount -t tmpfs tmpfs "$T/rro-src/sub"
+	cfg_append .mounts "{\"destination\": \"/mnt/tree\", \"type\": \"bind\", \"source\": \"$T/rro-src\", \"options\": [\"rbind\", \"rro\"]}"
+	ct_sh 'grep -E " /mnt/tree(/sub)? " /proc/self/mountinfo | cut -d" " -f5,6'
+	assert_match '^/mnt/tree ro' "$(echo "$OUT" | grep '^/mnt/tree ')" "the top mount"
+	assert_match '^/mnt/tree/sub ro' "$(echo "$OUT" | grep '^/mnt/tree/sub ')" "the submount"
+}
+
+# Issue 11 item 16: tmpcopyup copies the directory's content into the new
+# tmpfs.
+t_mount_tmpcopyup() {
+	new_bundle
+	mkdir -p "$B/rootfs/seed/sub"
+	echo A >"$B/rootfs/seed/a"
+	echo B >"$B/rootfs/seed/sub/b"
+	ln -s a "$B/rootfs/seed/link"
+	chmod 0751 "$B/rootfs/seed/sub"
+	chown 1000:1001 "$B/rootfs/seed/a"
+	cfg_append .mounts '{"destination": "/seed", "type": "tmpfs", "source": "tmpfs", "options": ["tmpcopyup"]}'
+	ct_sh 'cat /seed/a /seed/sub/b; readlink /seed/link; stat -c "%a %u %g" /seed/sub /seed/a; grep -c " /seed .* - tmpfs " /proc/self/mountinfo; echo new > /seed/new && echo writable'
+	assert_eq "$(printf '%s\n' A B a '751 0 0' '644 1000 1001' 1 writable)" "$OUT" "tmpcopyup content"
+	[ ! -e "$B/rootfs/seed/new" ] || fail "the write reached the rootfs"
+}
+
 t_mount_bind_options() {
 	new_bundle
 	mkdir -p "$T/src-rw" "$T/src-ro"
@@ -361,6 +424,16 @@ t_linux_devices() {
 	assert_contains '/dev/myfifo fifo' "$OUT" "fifo device"
 	assert_contains write-ok "$OUT" "device usable"
 	assert_eq 3 "$(echo "$OUT" | tail -1)" "read from /dev/sub/myzero"
+}
+
+# Issue 11 item 24: device rule access strings: runc takes the r, w and m
+# in any string and ignores other letters ("rwa" is "rw").
+t_device_access_letters() {
+	new_bundle
+	cfg_append .linux.devices '{"path": "/dev/myzero", "type": "c", "major": 1, "minor": 5}'
+	cfg_append .linux.resources.devices '{"allow": true, "type": "c", "major": 1, "minor": 5, "access": "rwa"}'
+	ct_sh 'echo x > /dev/myzero && echo write-ok; head -c 3 /dev/myzero | wc -c'
+	assert_eq "$(printf '%s\n' write-ok 3)" "$OUT" "device with access \"rwa\""
 }
 
 t_sysctl() {
@@ -567,6 +640,10 @@ tcase "mounts: proc, sysfs, /dev tmpfs, devpts, shm, mqueue, cgroup" t_mounts_pr
 tcase "mounts: cgroup at /sys/fs/cgroup" t_cgroup_mount
 tcase "rootfsPropagation" t_rootfs_propagation
 tcase "mounts: tmpfs with options" t_mount_tmpfs_options
+tcase "mounts: tmpfs over a directory takes its mode" t_mount_tmpfs_dir_mode
+tcase "mounts: read-only /dev tmpfs" t_mount_dev_readonly
+tcase "mounts: rro makes submounts read-only" t_mount_rro
+tcase "mounts: tmpcopyup" t_mount_tmpcopyup
 tcase "mounts: bind ro/nosuid/nodev/noexec, rw, file, deep target" t_mount_bind_options
 tcase "mounts: rbind vs bind" t_mount_rbind_vs_bind
 tcase "mounts: relative source, symlinked source, nesting" t_mount_sources_and_nesting
@@ -577,6 +654,7 @@ tcase "readonlyPaths" t_readonly_paths
 tcase "maskedPaths and readonlyPaths through symlinks apply to the target" t_masked_readonly_symlinks
 tcase "default /dev: devices, symlinks, pts, shm, mqueue" t_default_dev
 tcase "linux.devices" t_linux_devices
+tcase "device access letters beyond r, w, m ignored" t_device_access_letters
 tcase "sysctl under the new namespaces" t_sysctl
 tcase "sysctl: net.* without netns and unknown keys refused" t_sysctl_refused
 tcase "oomScoreAdj" t_oom_score_adj

@@ -177,6 +177,95 @@ t_exec_stopped() {
 	assert_fails "exec into an unknown container"
 }
 
+# Issue 11 item 4: exec exits 255 when exec itself fails, as runc does, so
+# callers tell the runtime's failure from the workload's own status.
+t_exec_failure_255() {
+	start_sleeper
+	rtc exec "$ID" /nonexistent-binary
+	assert_rc 255 "exec of a missing binary"
+	rtc exec "$ID" sh -c 'exit 255'
+	assert_rc 255 "the workload's own 255"
+	rtc exec "$ID" sh -c 'exit 1'
+	assert_rc 1 "the workload's own 1"
+	rtc exec --pid-file "$T/no/such/dir/pid" "$ID" true
+	assert_rc 255 "exec with an unwritable pid file"
+	rtc exec --process "$T/no-such-process.json" "$ID"
+	assert_rc 255 "exec with a missing --process file"
+	rtc exec "$PFX-nosuch" true
+	assert_rc 255 "exec into a missing container"
+	rtc exec "$ID"
+	assert_rc 255 "exec without a command"
+	rtc pause "$ID"
+	assert_rc 0 pause
+	rtc exec "$ID" true
+	assert_rc 255 "exec into a paused container"
+	assert_contains "cannot exec in a paused container" "$ERR" "error for a paused container"
+	rtc resume "$ID"
+	assert_rc 0 resume
+	rtc kill "$ID" KILL
+	wait_status "$ID" stopped
+	rtc exec "$ID" true
+	assert_rc 255 "exec into a stopped container"
+	rtc exec
+	assert_rc 1 "exec without an id (a usage error)"
+}
+
+# Issue 11 item 6: exec --ignore-paused execs into a paused container; the
+# process runs once the container is resumed.
+t_exec_ignore_paused() {
+	new_bundle
+	add_share
+	cfg_args sleep 1000
+	rtc run -d --bundle "$B" "$ID"
+	assert_rc 0 "run -d"
+	rtc pause "$ID"
+	assert_rc 0 pause
+	rt exec --ignore-paused "$ID" sh -c 'echo ran > /share/ran' >"$T/ip.out" 2>"$T/ip.err" &
+	local bg=$! rc=0
+	sleep 1
+	[ -e "$SH/ran" ] && fail "the process ran in a paused container"
+	rtc resume "$ID"
+	assert_rc 0 resume
+	wait "$bg" || rc=$?
+	[ "$rc" = 0 ] || fail "exec --ignore-paused exited $rc: $(cat "$T/ip.err")"
+	wait_file "$SH/ran"
+}
+
+# Issue 11 item 5: exec --cgroup joins a sub-cgroup of the container's
+# ("sub" on every hierarchy, "ctrl:sub" on one), never one outside it.
+t_exec_cgroup() {
+	start_sleeper
+	local d dirs
+	dirs=$(find /sys/fs/cgroup -maxdepth 5 -type d -name "$ID")
+	[ -n "$dirs" ] || fail "no cgroup named $ID"
+	for d in $dirs; do
+		mkdir "$d/sub"
+		if [ -e "$d/cpuset.cpus" ]; then # v1 cpuset: empty until set
+			cat "$d/cpuset.cpus" >"$d/sub/cpuset.cpus"
+			cat "$d/cpuset.mems" >"$d/sub/cpuset.mems"
+		fi
+	done
+	rtc exec --cgroup sub "$ID" cat /proc/self/cgroup
+	assert_rc 0 "exec --cgroup sub"
+	local bad
+	bad=$(echo "$OUT" | grep -v '/sub$' || true)
+	[ -z "$bad" ] || fail "exec --cgroup sub: not in sub everywhere: $bad"
+	rtc exec --cgroup pids:sub "$ID" cat /proc/self/cgroup
+	assert_rc 0 "exec --cgroup pids:sub"
+	assert_match ':pids:(/.*)?/sub' "$OUT" "pids cgroup with --cgroup pids:sub"
+	echo "$OUT" | grep ':memory:' | grep -q '/sub$' && fail "--cgroup pids:sub moved memory too: $OUT"
+	rtc exec --cgroup ../.. "$ID" true
+	assert_rc 255 "exec --cgroup ../.."
+	assert_contains "is not a sub cgroup path" "$ERR" "error for a path outside"
+	rtc exec --cgroup nosuch:sub "$ID" true
+	assert_rc 255 "exec --cgroup nosuch:sub"
+	assert_contains "unknown controller" "$ERR" "error for an unknown controller"
+	rtc exec --cgroup missing "$ID" true
+	assert_rc 255 "exec --cgroup of a missing sub-cgroup"
+	rtc exec --cgroup a --cgroup b "$ID" true
+	assert_rc 255 "two --cgroup without a controller"
+}
+
 t_exec_cap_nnp() {
 	start_sleeper
 	rtc exec --cap CAP_SYS_ADMIN "$ID" grep ^CapEff /proc/self/status
@@ -318,6 +407,9 @@ tcase "exec: cwd, user, env default to the config's" t_exec_defaults_from_config
 tcase "exec: --process FILE" t_exec_process_file
 tcase "exec: --detach --pid-file" t_exec_detach_pid_file
 tcase "exec: stopped or unknown container fails" t_exec_stopped
+tcase "exec: 255 when exec itself fails" t_exec_failure_255
+tcase "exec: --ignore-paused" t_exec_ignore_paused
+tcase "exec: --cgroup" t_exec_cgroup
 tcase "exec: --cap, --no-new-privs" t_exec_cap_nnp
 tcase "exec: --tty --console-socket (pty master over SCM_RIGHTS)" t_exec_tty_console_socket
 tcase "exec -t in the foreground relays the terminal" t_exec_tty_foreground

@@ -219,6 +219,80 @@ t_start_container_failure() {
 	assert_nothing_left "$ID"
 }
 
+# hook_cwd NAME DIR: a hook that saves its working directory to DIR/NAME.cwd
+# and its open fds to DIR/NAME.fds.
+hook_cwd() {
+	"$PY" -c 'import json,sys; print(json.dumps({"path": "/bin/sh", "args": ["sh", "-c", sys.argv[1]], "env": ["PATH=/bin:/usr/bin"]}))' \
+		"readlink /proc/self/cwd > $2/$1.cwd; ls /proc/self/fd | sort -n | tr '\n' ' ' > $2/$1.fds"
+}
+
+# Issue 11 item 18: runc runs createRuntime, prestart and poststart hooks
+# in the bundle, createContainer ones in the rootfs, startContainer ones in
+# the process's cwd, never in the caller's working directory.
+# Item 20: hooks get stdio only, not the caller's other fds.
+t_hooks_cwd_and_fds() {
+	new_bundle
+	add_share
+	mkdir -p "$B/rootfs/work"
+	cfg_set .process.cwd '"/work"'
+	cfg_args sleep 1000
+	local h
+	for h in prestart createRuntime createContainer poststart; do
+		cfg_append ".hooks.$h" "$(hook_cwd "$h" "$SH")"
+	done
+	cfg_append .hooks.startContainer "$(hook_cwd startContainer /share)"
+	mkdir -p "$T/elsewhere"
+	(cd "$T/elsewhere" && rt create --bundle "$B" "$ID" 77>"$T/leaked-fd" >"$T/out" 2>"$T/err") ||
+		fail "create failed: $(cat "$T/err")"
+	(cd "$T/elsewhere" && rt start "$ID" 77>"$T/leaked-fd") || fail "start failed"
+	wait_file "$SH/poststart.cwd"
+	wait_file "$SH/startContainer.cwd"
+	for h in prestart createRuntime poststart; do
+		assert_eq "$B" "$(cat "$SH/$h.cwd")" "$h hook's cwd"
+	done
+	assert_eq "$B/rootfs" "$(cat "$SH/createContainer.cwd")" "createContainer hook's cwd"
+	assert_eq /work "$(cat "$SH/startContainer.cwd")" "startContainer hook's cwd"
+	for h in prestart createRuntime createContainer poststart startContainer; do
+		[ -s "$SH/$h.fds" ] || fail "$h hook saved no fds"
+		assert_not_contains " 77 " " $(cat "$SH/$h.fds")" "$h hook's fds (the caller's fd 77)"
+	done
+}
+
+# Issue 11 item 19: the container's seccomp filter applies to its
+# startContainer hooks, as runc loads it before running them.
+t_start_container_seccomp() {
+	new_bundle
+	add_share
+	cfg_set .process.noNewPrivileges true
+	cfg_set .linux.seccomp '{"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_X86_64"],"syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO"}]}'
+	cfg_sh 'echo ran > /share/ran; sleep 1000'
+	cfg_append .hooks.startContainer '{"path": "/bin/sh", "args": ["sh", "-c", "mkdir /share/made; echo $? > /share/rc"]}'
+	ct_create
+	rtc start "$ID"
+	assert_rc 0 start
+	wait_file "$SH/rc"
+	[ ! -d "$SH/made" ] || fail "the startContainer hook ran without the container's seccomp filter"
+	assert_eq 1 "$(cat "$SH/rc")" "mkdir's status in the hook"
+	rtc delete --force "$ID"
+	# a hook the filter kills fails the start with the cause
+	new_bundle killed
+	add_share
+	cfg_set .process.noNewPrivileges true
+	cfg_set .linux.seccomp '{"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_X86_64"],"syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_KILL_PROCESS"}]}'
+	cfg_sh 'echo ran > /share/ran; sleep 1000'
+	cfg_append .hooks.startContainer '{"path": "/bin/mkdir", "args": ["mkdir", "/share/made"]}'
+	ct_create
+	rtc start "$ID"
+	if [ "$RC" = 0 ]; then
+		runc_quirk "start succeeded despite a failing startContainer hook"
+	else
+		assert_match 'error running startContainer hook #0.*bad system call' "$ERR" "start's error"
+	fi
+	sleep 0.3
+	[ ! -e "$SH/ran" ] || fail "the workload ran despite a failing startContainer hook"
+	[ ! -d "$SH/made" ] || fail "the killed hook made its directory"
+}
+
 t_hook_configures_netns() {
 	# the CNI pattern: a createRuntime hook enters the container's network
 	# namespace through the pid in the state and configures it
@@ -261,4 +335,6 @@ tcase "hooks: failing poststop does not leak the container" t_poststop_failure
 tcase "hooks: failing poststart is only a warning" t_poststart_failure
 tcase "hooks: failing startContainer stops the start" t_start_container_failure
 tcase "hooks: args (argv0) and env" t_hook_args_env
+tcase "hooks: working directory; only stdio" t_hooks_cwd_and_fds
+tcase "hooks: seccomp applies to startContainer" t_start_container_seccomp
 tcase "hooks: createRuntime configures the container's netns (CNI pattern)" t_hook_configures_netns

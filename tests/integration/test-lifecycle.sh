@@ -129,6 +129,33 @@ t_run_stdin() {
 	assert_eq "$(printf '%s\n' got:first rest)" "$OUT" "stdin passed to the workload"
 }
 
+# Issue 11 item 26: TERM (HUP, INT) end a created container as runc's init
+# dies of them; USR1 doesn't (runc's Go init ignores it too).
+t_kill_term_created() {
+	local sig
+	for sig in TERM INT HUP; do
+		new_bundle "$sig"
+		add_share
+		cfg_sh 'echo ran > /share/ran; sleep 1000'
+		ct_create
+		rtc kill "$ID" "$sig"
+		assert_rc 0 "kill $sig of a created container"
+		wait_status "$ID" stopped 5
+		rtc start "$ID"
+		assert_fails "start after kill $sig"
+		[ ! -e "$SH/ran" ] || fail "the workload ran after kill $sig"
+		rtc delete "$ID"
+		assert_rc 0 delete
+	done
+	new_bundle usr1
+	cfg_args sleep 1000
+	ct_create
+	rtc kill "$ID" USR1
+	assert_rc 0 "kill USR1 of a created container"
+	sleep 0.5
+	assert_eq created "$(status "$ID")" "status after USR1"
+}
+
 t_kill_created_start_stopped() {
 	new_bundle
 	add_share
@@ -340,6 +367,49 @@ t_list_formats() {
 	assert_rc 0 "list -f json"
 }
 
+# Issue 11 item 7: list --format json names the owner the table shows and
+# keeps runc's key order (state's too: runc prints the same structure).
+t_list_json_owner_order() {
+	new_bundle
+	cfg_args sleep 100
+	cfg_set .annotations '{"org.example.k":"v"}'
+	ct_create
+	rtc list --format json
+	assert_rc 0 "list --format json"
+	local keys
+	keys=$(echo "$OUT" | jq_py "','.join([c for c in d if c['id']=='$ID'][0].keys())")
+	assert_eq "ociVersion,id,pid,status,bundle,rootfs,created,annotations,owner" "$keys" "list json key order"
+	assert_eq root "$(echo "$OUT" | jq_py "[c['owner'] for c in d if c['id']=='$ID'][0]")" "list json owner"
+	rtc state "$ID"
+	assert_rc 0 state
+	keys=$(echo "$OUT" | jq_py "','.join(d.keys())")
+	assert_eq "ociVersion,id,pid,status,bundle,rootfs,created,annotations,owner" "$keys" "state key order"
+}
+
+# Issue 11 item 26: list's table stays aligned for ids over 12 characters
+# (runc's tabwriter: each column as wide as its widest cell plus 3).
+t_list_table_long_ids() {
+	new_bundle with-a-rather-long-container-name
+	cfg_args sleep 100
+	ct_create
+	rtc list
+	assert_rc 0 list
+	printf '%s\n' "$OUT" | "$PY" -c '
+import re, sys
+lines = sys.stdin.read().splitlines()
+head = lines[0]
+cols = [m.start() for m in re.finditer(r"\S+", head)]
+assert len(cols) == 6, head
+for row in lines[1:]:
+    starts = [m.start() for m in re.finditer(r"\S+", row)]
+    if row.split()[0] != sys.argv[1]:
+        continue
+    assert starts == cols, "row %r starts %s, header %s" % (row, starts, cols)
+    sys.exit(0)
+sys.exit("no row for " + sys.argv[1])
+' "$ID" || fail "list table columns not aligned: $OUT"
+}
+
 t_delete_running_refused() {
 	new_bundle
 	cfg_args sleep 100
@@ -433,6 +503,60 @@ t_kill_all() {
 	wait_status "$ID" stopped
 }
 
+# Issue 11 item 1: flags after the arguments, as runc's CLI takes them
+# (every command but exec, whose arguments after the id are the command's).
+t_flags_after_args() {
+	new_bundle
+	add_share
+	cfg_sh 'echo ready > /share/ready; exec sleep 1000'
+	rtc create "$ID" --bundle "$B"
+	assert_rc 0 "create ID --bundle B"
+	rtc start "$ID"
+	assert_rc 0 start
+	wait_file "$SH/ready"
+	rtc update "$ID" --pids-limit 10
+	assert_rc 0 "update ID --pids-limit 10"
+	local cg
+	cg=$(find /sys/fs/cgroup/pids /sys/fs/cgroup/unified -maxdepth 3 -type d -name "$ID" -exec test -e '{}/pids.max' ';' -print | head -1)
+	[ -n "$cg" ] || fail "no pids cgroup named $ID"
+	assert_eq 10 "$(cat "$cg/pids.max")" "pids.max after update ID --pids-limit 10"
+	rtc list -q --format table
+	assert_rc 0 "list -q --format table"
+	rtc ps "$ID" -o pid,comm
+	assert_rc 0 "ps ID -o pid,comm"
+	assert_match 'sleep' "$OUT" "ps output"
+	assert_match 'PID +COMMAND' "$(echo "$OUT" | head -1)" "ps options passed to ps"
+	rtc exec "$ID" echo --cwd /nowhere
+	assert_rc 0 "exec ID echo --cwd /nowhere"
+	assert_eq "--cwd /nowhere" "$OUT" "exec: flags after the id belong to the command"
+	rtc kill "$ID" KILL --all
+	assert_rc 0 "kill ID KILL --all"
+	wait_status "$ID" stopped
+	rtc delete "$ID" --force
+	assert_rc 0 "delete ID --force"
+	rtc state "$ID"
+	assert_fails "state after delete ID --force"
+}
+
+# Issue 11 item 2: signal 0 probes liveness, as runc's kill accepts it.
+t_kill_signal_zero() {
+	new_bundle
+	cfg_args sleep 1000
+	rtc run -d --bundle "$B" "$ID"
+	assert_rc 0 "run -d"
+	rtc kill "$ID" 0
+	assert_rc 0 "kill ID 0 of a running container"
+	[ "$(status "$ID")" = running ] || fail "kill 0 changed the status to $(status "$ID")"
+	rtc kill --all "$ID" 0
+	assert_rc 0 "kill --all ID 0 of a running container"
+	rtc kill "$ID" KILL
+	wait_status "$ID" stopped
+	rtc kill "$ID" 0
+	assert_fails "kill ID 0 of a stopped container"
+	rtc kill --all "$ID" 0
+	assert_rc 0 "kill --all ID 0 of a stopped container"
+}
+
 t_ps() {
 	new_bundle
 	add_share
@@ -453,6 +577,22 @@ t_ps() {
 	assert_match PID "$(echo "$OUT" | head -1)" "ps header"
 	assert_contains "sleep 999" "$OUT" "ps table"
 	assert_contains "sleep 1000" "$OUT" "ps table"
+}
+
+# Issue 11 item 3: run --keep leaves the stopped container (state and
+# cgroup) until delete.
+t_run_keep() {
+	new_bundle
+	cfg_sh 'exit 3'
+	ct_run --keep
+	assert_rc 3 "run --keep"
+	assert_eq stopped "$(status "$ID")" "status after run --keep"
+	local cg
+	cg=$(find /sys/fs/cgroup/pids /sys/fs/cgroup/unified -maxdepth 3 -type d -name "$ID" | head -1)
+	[ -n "$cg" ] || fail "run --keep removed the cgroup"
+	rtc delete "$ID"
+	assert_rc 0 "delete after run --keep"
+	assert_nothing_left "$ID"
 }
 
 t_run_detach() {
@@ -550,6 +690,74 @@ t_cgroup_default_path() {
 	done
 	rtc delete --force "$ID"
 	assert_rc 0 "delete --force"
+	assert_nothing_left "$ID"
+}
+
+# v1 hierarchy mountpoints (and the v2 one) from mountinfo: "MP CONTROLLERS"
+cgroup_mounts() {
+	awk '$9 == "cgroup" { n = split($NF, o, ","); c = ""; for (i = 1; i <= n; i++) if (o[i] != "rw" && o[i] != "ro") c = c o[i] ","; print $5, c } $9 == "cgroup2" { print $5, "" }' /proc/self/mountinfo
+}
+# cgroup_dir CONTROLLER: the mountpoint of the v1 hierarchy carrying it
+cgroup_dir() { cgroup_mounts | awk -v c="$1" 'index("," $2, "," c ",") { print $1; exit }'; }
+
+# Issue 11 item 22: a container whose cgroup is already frozen fails at
+# once, in runc's words, and leaves nothing behind (never a frozen init).
+t_frozen_cgroup_at_create() {
+	local fz
+	fz=$(cgroup_dir freezer)
+	[ -n "$fz" ] || skip "no v1 freezer hierarchy"
+	new_bundle
+	cfg_set .linux.cgroupsPath "\"/$ID\""
+	mkdir "$fz/$ID"
+	echo FROZEN >"$fz/$ID/freezer.state"
+	RT_TIMEOUT=10 rtc run --bundle "$B" "$ID"
+	echo THAWED >"$fz/$ID/freezer.state"
+	assert_fails "run in a frozen cgroup"
+	assert_contains "container's cgroup unexpectedly frozen" "$ERR" "the error"
+	rt state "$ID" >/dev/null 2>&1 && fail "state $ID exists after the failed run"
+	rmdir "$fz/$ID" || fail "the frozen cgroup is in use: $(cat "$fz/$ID/cgroup.procs")"
+	assert_nothing_left "$ID"
+}
+
+# Issue 11 item 23: processes already in the cgroup: runc warns "container's
+# cgroup is not empty: N process(es) found" (and goes on).
+t_non_empty_cgroup_at_create() {
+	local c d sleeper dirs=""
+	new_bundle
+	cfg_set .linux.cgroupsPath "\"/$ID\""
+	cfg_args true
+	sleep 1000 &
+	sleeper=$!
+	for c in devices pids; do
+		d=$(cgroup_dir $c)
+		[ -n "$d" ] || continue
+		mkdir "$d/$ID"
+		echo "$sleeper" >"$d/$ID/cgroup.procs"
+		dirs="$dirs $d/$ID"
+	done
+	[ -n "$dirs" ] || { kill "$sleeper"; skip "no v1 devices or pids hierarchy"; }
+	rtc create --bundle "$B" "$ID"
+	local rc=$RC err=$ERR
+	rt delete --force "$ID" >/dev/null 2>&1 || true
+	kill "$sleeper"
+	wait "$sleeper" 2>/dev/null || true
+	for d in $(find /sys/fs/cgroup -maxdepth 5 -type d -name "$ID" | sort -r); do rmdir "$d" 2>/dev/null || true; done
+	RC=$rc ERR=$err
+	assert_rc 0 "create in a non-empty cgroup"
+	assert_contains "container's cgroup is not empty: 1 process(es) found" "$ERR" "the warning"
+}
+
+# Issue 11 item 25: unified (cgroup v2) resources where the controller is
+# on a v1 hierarchy: runc's "cannot use unified on cgroup v1", and nothing
+# left behind.
+t_unified_on_v1() {
+	[ -n "$(cgroup_dir memory)" ] || skip "memory is not on a v1 hierarchy here"
+	new_bundle
+	cfg_set .linux.resources.unified '{"memory.max": "100000000"}'
+	ct_run
+	assert_fails "run with unified memory.max on v1"
+	assert_clear_error "cannot use unified on cgroup v1" "run with unified on v1"
+	assert_contains "cannot use unified on cgroup v1" "$ERR" "the error"
 	assert_nothing_left "$ID"
 }
 
@@ -685,23 +893,32 @@ tcase "init exits leaving children (with and without a pid namespace)" t_run_orp
 tcase "64-hex ids under a deep --root; id characters" t_long_ids_and_root
 tcase "parallel run/exec/delete on one root; concurrent create of one id" t_parallel
 tcase "kill of a created container; start of a stopped one fails" t_kill_created_start_stopped
+tcase "kill TERM/INT/HUP of a created container stops it" t_kill_term_created
 tcase "--root created when missing" t_fresh_root_dir
 tcase "delete of a created container without --force" t_delete_created_no_force
 tcase "state JSON fields" t_state_fields
 tcase "list table, --format json, -q" t_list_formats
+tcase "list json: owner and runc's key order" t_list_json_owner_order
+tcase "list table: columns aligned for long ids" t_list_table_long_ids
 tcase "delete refuses a running container without --force" t_delete_running_refused
 tcase "delete --force of a created container" t_delete_created
 tcase "ls and rm aliases" t_aliases
 tcase "kill by name, SIG-name, number; default SIGTERM" t_kill_names_numbers
 tcase "kill --all" t_kill_all
 tcase "ps and ps --format json" t_ps
+tcase "flags after the arguments (not for exec)" t_flags_after_args
+tcase "kill with signal 0" t_kill_signal_zero
 tcase "run --detach" t_run_detach
+tcase "run --keep keeps the stopped container" t_run_keep
 tcase "--pid-file on create and run" t_pid_file
 tcase "bundle defaults to the cwd" t_default_bundle_cwd
 tcase "create/run accept --no-new-keyring, --no-pivot" t_create_flags
 tcase "bundle paths: relative, with a space; absolute root.path" t_bundle_paths
 tcase "cgroup /<id> on every hierarchy, removed on delete" t_cgroup_default_path
 tcase "linux.cgroupsPath" t_cgroups_path
+tcase "create in a frozen cgroup fails at once" t_frozen_cgroup_at_create
+tcase "create in a non-empty cgroup warns" t_non_empty_cgroup_at_create
+tcase "unified resources on cgroup v1: runc's error" t_unified_on_v1
 tcase "features JSON" t_features
 tcase "spec matches runc's defaults; --rootless" t_spec_structure
 tcase "checkpoint/restore: clear error" t_checkpoint_unsupported

@@ -147,6 +147,86 @@ t_cwd() {
 	assert_nothing_left "$ID"
 }
 
+# Issue 11 item 9: a cwd only root can enter (0700 root) with a non-root
+# user: runc enters it with full privileges, before the user switch; the
+# same for exec.
+t_cwd_root_only() {
+	new_bundle
+	mkdir -p "$B/rootfs/secret"
+	chmod 0700 "$B/rootfs/secret"
+	cfg_set .process.user '{"uid":1000,"gid":1000}'
+	cfg_set .process.cwd '"/secret"'
+	cfg_sh 'readlink /proc/self/cwd; id -u'
+	ct_run
+	assert_rc 0 "run with a root-only cwd as uid 1000"
+	assert_eq "$(printf '%s\n' /secret 1000)" "$OUT" "cwd and uid"
+	cfg_args sleep 1000
+	rtc run -d --bundle "$B" "$ID"
+	assert_rc 0 "run -d"
+	rtc exec "$ID" readlink /proc/self/cwd
+	assert_rc 0 "exec with a root-only cwd as uid 1000"
+	assert_eq /secret "$OUT" "exec cwd"
+	rtc exec --cwd /secret --user 1000:1000 "$ID" readlink /proc/self/cwd
+	assert_rc 0 "exec --cwd /secret --user 1000"
+	assert_eq /secret "$OUT" "exec --cwd"
+}
+
+# Issue 11 item 10: the executable check honours capabilities: a user with
+# CAP_DAC_OVERRIDE runs a file whose exec bit is only for others, as the
+# kernel (and runc) allow.
+t_exe_check_dac_override() {
+	new_bundle
+	printf '#!/bin/sh\necho ran\n' >"$B/rootfs/prog"
+	chown 1000:1000 "$B/rootfs/prog"
+	chmod 0645 "$B/rootfs/prog"
+	cfg_set .process.user '{"uid":1000,"gid":1000}'
+	local caps='["CAP_DAC_OVERRIDE"]'
+	cfg_set .process.capabilities "{\"bounding\":$caps,\"effective\":$caps,\"permitted\":$caps,\"inheritable\":$caps,\"ambient\":$caps}"
+	cfg_args /prog
+	ct_run
+	assert_rc 0 "run /prog (mode 0645, owner 1000) as 1000 with CAP_DAC_OVERRIDE"
+	assert_eq ran "$OUT" "/prog's output"
+	cfg_args sleep 1000
+	rtc run -d --bundle "$B" "$ID"
+	assert_rc 0 "run -d"
+	rtc exec "$ID" /prog
+	assert_rc 0 "exec /prog as 1000 with CAP_DAC_OVERRIDE"
+	assert_eq ran "$OUT" "exec /prog's output"
+	rtc kill "$ID" KILL
+	wait_status "$ID" stopped
+	rtc delete "$ID"
+	# without the capability the kernel refuses it: so must the runtime
+	cfg_set .process.capabilities '{"bounding":[],"effective":[],"permitted":[],"inheritable":[],"ambient":[]}'
+	cfg_args /prog
+	ct_run
+	assert_fails "run /prog as 1000 without CAP_DAC_OVERRIDE"
+}
+
+# Issue 11 item 11: ioPriority (and scheduler) apply to exec'd processes as
+# to the init (runc 1.2; 1.1 has neither): from the config, or --process.
+t_io_priority_scheduler_exec() {
+	new_bundle
+	cfg_set .process.ioPriority '{"class":"IOPRIO_CLASS_BE","priority":6}'
+	cfg_set .process.scheduler '{"policy":"SCHED_BATCH"}'
+	cfg_args sleep 1000
+	rtc run -d --bundle "$B" "$ID"
+	assert_rc 0 "run -d"
+	local probe='ionice; cut -d" " -f41 /proc/self/stat'
+	rtc exec "$ID" sh -c "ionice -p 1; cut -d' ' -f41 /proc/1/stat"
+	assert_rc 0 "exec (init's)"
+	if [ "$IS_RUNC" = 1 ] && [ "$OUT" != "$(printf '%s\n' 'best-effort: prio 6' 3)" ]; then
+		skip "runc $RUNC_VER has no ioPriority or scheduler (1.2 has)"
+	fi
+	assert_eq "$(printf '%s\n' 'best-effort: prio 6' 3)" "$OUT" "init's I/O priority and policy"
+	rtc exec "$ID" sh -c "$probe"
+	assert_rc 0 exec
+	assert_eq "$(printf '%s\n' 'best-effort: prio 6' 3)" "$OUT" "exec's I/O priority and policy (3: SCHED_BATCH)"
+	"$PY" -c "import json; d=json.load(open('$B/config.json')); p=d['process']; p['args']=['sh','-c','$probe']; p['ioPriority']={'class':'IOPRIO_CLASS_IDLE','priority':0}; p['scheduler']={'policy':'SCHED_IDLE'}; json.dump(p, open('$T/process.json','w'))"
+	rtc exec --process "$T/process.json" "$ID"
+	assert_rc 0 "exec --process"
+	assert_eq "$(printf '%s\n' 'idle' 5)" "$OUT" "exec --process: I/O priority and policy (5: SCHED_IDLE)"
+}
+
 t_env() {
 	new_bundle
 	cfg_set .process.env '["PATH=/bin:/usr/bin", "A=1", "B=two words", "EMPTY="]'
@@ -367,6 +447,9 @@ tcase "user: uid/gid not in /etc/passwd" t_user_not_in_passwd
 tcase "cwd created when missing; ./args[0] relative to cwd" t_cwd_created_and_relative_args
 tcase "noNewPrivileges" t_no_new_privileges
 tcase "cwd" t_cwd
+tcase "cwd only root can enter, non-root user (run and exec)" t_cwd_root_only
+tcase "executable check honours CAP_DAC_OVERRIDE" t_exe_check_dac_override
+tcase "ioPriority and scheduler apply to exec" t_io_priority_scheduler_exec
 tcase "env" t_env
 tcase "PATH lookup of args[0] in the config's PATH" t_path_lookup
 tcase "no fd leaks into init or exec" t_no_fd_leaks

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A minimal seccomp agent for the integration tests:
- *   seccomp-agent SOCKET STATE_FILE ERRNO
- * listens on the unix socket SOCKET (linux.seccomp.listenerPath), takes one
- * connection carrying the containerProcessState JSON with the listener fd
- * (SCM_RIGHTS), saves the JSON to STATE_FILE, and answers every notification
- * with -ERRNO until the container's last filtered process is gone.
+ *   seccomp-agent SOCKET STATE_FILE ERRNO [CONNECTIONS]
+ * listens on the unix socket SOCKET (linux.seccomp.listenerPath), takes
+ * CONNECTIONS (default 1) connections, each carrying the
+ * containerProcessState JSON with a listener fd (SCM_RIGHTS: one per
+ * process, the init's then each exec's), saves the first JSON to STATE_FILE
+ * and the Nth to STATE_FILE.N, and answers every notification with -ERRNO
+ * until the last process using each filter is gone.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +19,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static void die(const char *what)
@@ -135,24 +138,47 @@ static void serve(int nfd, int err_no)
 int main(int argc, char **argv)
 {
 	static char buf[65536];
-	int lfd, conn, nfd;
+	char path[3072];
+	int lfd, conn, nfd, n = 1;
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: seccomp-agent SOCKET STATE_FILE ERRNO\n");
+	if (argc != 4 && argc != 5) {
+		fprintf(stderr, "usage: seccomp-agent SOCKET STATE_FILE ERRNO [CONNECTIONS]\n");
 		return 2;
 	}
+	if (argc == 5)
+		n = atoi(argv[4]);
 	/* Never outlive a broken test. */
 	alarm(120);
 	lfd = listen_on(argv[1]);
-	conn = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-	if (conn < 0)
-		die("accept");
-	nfd = receive(conn, buf, sizeof(buf));
-	close(conn);
-	save(argv[2], buf);
-	serve(nfd, atoi(argv[3]));
-	close(nfd);
-	close(lfd);
+	for (int i = 0; i < n; i++) {
+		pid_t pid;
+
+		conn = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (conn < 0)
+			die("accept");
+		nfd = receive(conn, buf, sizeof(buf));
+		close(conn);
+		if (i == 0)
+			snprintf(path, sizeof(path), "%s", argv[2]);
+		else
+			snprintf(path, sizeof(path), "%s.%d", argv[2], i);
+		save(path, buf);
+		/* One server per listener; the last in this process. */
+		pid = i + 1 < n ? fork() : 0;
+		if (pid < 0)
+			die("fork");
+		if (pid == 0) {
+			close(lfd);
+			serve(nfd, atoi(argv[3]));
+			close(nfd);
+			if (i + 1 < n)
+				_exit(0);
+			break;
+		}
+		close(nfd);
+	}
+	while (wait(NULL) > 0)
+		;
 	unlink(argv[1]);
 	return 0;
 }

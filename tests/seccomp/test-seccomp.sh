@@ -163,6 +163,51 @@ t_notify_agent() {
 	assert_nothing_left "$ID"
 }
 
+# Issue 11 item 21: each exec'd process gets its own listener, sent to the
+# agent (runc sends one per process); without it the call fails with ENOSYS.
+t_notify_agent_exec() {
+	local agent=$BUILD/tests/helpers/seccomp-agent sock i
+	[ -x "$agent" ] || skip "$agent not built (make all)"
+	new_bundle
+	cfg_set .root.readonly false
+	sock=$T/agent.sock
+	"$agent" "$sock" "$T/agent.json" 123 2 2>"$T/agent.err" &
+	AGENT_PID=$!
+	trap 'kill "$AGENT_PID" 2>/dev/null || true' EXIT
+	for ((i = 0; i < 50; i++)); do
+		[ -S "$sock" ] && break
+		sleep 0.1
+	done
+	cfg_set .linux.seccomp "{\"defaultAction\": \"SCMP_ACT_ALLOW\",
+		\"listenerPath\": \"$sock\", \"listenerMetadata\": \"rune-test-meta\",
+		\"syscalls\": [{\"names\": [\"mkdir\", \"mkdirat\"], \"action\": \"SCMP_ACT_NOTIFY\"}]}"
+	cfg_args sleep 1000
+	rtc run -d --bundle "$B" "$ID"
+	assert_rc 0 "run -d"
+	local init
+	init=$(rt state "$ID" | jget .pid)
+	rtc exec "$ID" sh -c 'mkdir /tmp/d 2>&1; echo "rc=$?"; [ -d /tmp/d ] || echo absent'
+	assert_rc 0 exec
+	assert_contains "No medium found" "$OUT" "exec'd mkdir's error from the agent"
+	assert_contains absent "$OUT" "the agent did not create the directory"
+	wait_file "$T/agent.json.1"
+	local st
+	st=$(cat "$T/agent.json.1")
+	assert_eq '["seccompFd"]' "$(echo "$st" | jq_py 'd["fds"]')" "exec's containerProcessState.fds"
+	assert_eq rune-test-meta "$(echo "$st" | jget .metadata)" "exec's containerProcessState.metadata"
+	assert_eq "$ID" "$(echo "$st" | jget .state.id)" "exec's containerProcessState.state.id"
+	assert_eq "$init" "$(echo "$st" | jget .state.pid)" "exec's containerProcessState.state.pid (the init's)"
+	assert_ne "$init" "$(echo "$st" | jget .pid)" "exec's containerProcessState.pid (the exec'd process's)"
+	rtc kill "$ID" KILL
+	wait_status "$ID" stopped
+	for ((i = 0; i < 50; i++)); do
+		kill -0 "$AGENT_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$AGENT_PID" 2>/dev/null && fail "agent still waiting: a listener fd leaked to a live process"
+	return 0
+}
+
 # containers-common's default profile (what Podman uses), resolved for x86-64
 # and Podman's default capabilities the way Podman does before handing it to
 # the runtime. The container holds CAP_SYS_ADMIN, which the profile assumes
@@ -253,6 +298,7 @@ tcase "seccomp without noNewPrivileges, non-root user" t_without_no_new_privs
 tcase "seccomp flags and log action" t_flags_and_log
 tcase "seccomp applies to exec" t_exec_gets_filter
 tcase "seccomp notify via listenerPath agent" t_notify_agent
+tcase "seccomp notify for exec'd processes" t_notify_agent_exec
 tcase "seccomp containers-common default profile" t_containers_default_profile
 tcase "seccomp unknown action refused at create" t_invalid_action_refused
 tcase "seccomp unknown architecture refused at create" t_invalid_arch_refused

@@ -933,19 +933,19 @@ static void test_errors_v1(void)
 			 "memory.swappiness: 101 is outside 0-100");
 	check_create_err(&f, "{\"memory\": {\"limit\": \"lots\"}}",
 			 "linux.resources.memory.limit: expected an integer");
-	check_create_err(&f, "{\"devices\": [{\"allow\": true, \"access\": \"rwx\"}]}",
-			 "devices[0].access");
+	check_create_err(&f, "{\"devices\": [{\"allow\": true, \"access\": \"ax\"}]}",
+			 "devices[0].access: \"ax\" names none of r, w, m");
 	check_create_err(&f, "{\"devices\": [{\"allow\": true, \"type\": \"q\"}]}",
 			 "devices[0].type");
 	check_create_err(&f, "{\"unified\": {\"memory.max\": \"1\"}}",
-			 "unified.memory.max: no such file in the cgroup");
+			 "unified.memory.max: cannot use unified on cgroup v1");
 	check_create_err(&f, "{\"blockIO\": {\"weightDevice\": [{\"major\": 8, \"weight\": 5}]}}",
 			 "blockIO.weightDevice[0]: major and minor are required");
 	fake_free(&f);
 
 	fake_init(&f, mi_v1, cg_v1, "", false);
 	check_create_err(&f, "{\"unified\": {\"memory.max\": \"1\"}}",
-			 "unified: cgroup v2 is not mounted");
+			 "unified: cannot use unified on cgroup v1 (cgroup v2 is not mounted");
 	check_create_err(&f, "{\"hugepageLimits\": [{\"pageSize\": \"1GB\", \"limit\": 1}]}",
 			 "page size 1GB is not supported on this host");
 	check_create_err(&f, "{\"hugepageLimits\": [{\"pageSize\": \"2M\", \"limit\": 1}]}",
