@@ -9,7 +9,9 @@
 # there), with
 # build/bin first on PATH, under a time limit, in a private mount namespace
 # whose /run/rune (rune's default --root) is a fresh tmpfs, so containers it
-# leaves behind are found and deleted, never the host's. Each block is one
+# leaves behind are found and deleted, never the host's; /usr/local and the
+# client config dirs are fresh tmpfs there too, so an install or a config a
+# block writes never reaches the host. Each block is one
 # "ok"/"not ok"/"skip" line named FILE#N (N counts the file's sh blocks).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -61,6 +63,11 @@ for f in "$T"/blocks/*; do
 	# The block, then: every container it left is deleted (the tmpfs goes with the namespace).
 	cat >"$work/run.sh" <<-WRAP
 		mount -t tmpfs tmpfs /run/rune 2>/dev/null || { mkdir -p /run/rune && mount -t tmpfs tmpfs /run/rune; }
+		# What a block installs or configures lands in throwaway copies, never the host's.
+		for d in /usr/local /etc/rune /etc/containerd /etc/docker /etc/containers; do
+			[ -d "\$d" ] || continue
+			mount -t tmpfs tmpfs "\$d" || exit 97
+		done
 		cleanup() {
 			for id in \$(ls /run/rune 2>/dev/null); do "$BUILD/bin/rune" delete --force "\$id" >/dev/null 2>&1; done
 			rm -rf /tmp/eb /tmp/e.pid
