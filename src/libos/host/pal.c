@@ -98,15 +98,13 @@ __attribute__((constructor)) static void pal_ctor(void)
 
 static int parse_level(const char *s)
 {
-	static const char *const names[] = { "trace", "debug", "info",	"warning",
-					     "error", "fatal", "panic", "off" };
-	static const int levels[] = { LOG_TRACE, LOG_DEBUG, LOG_INFO,  LOG_WARNING,
-				      LOG_ERROR, LOG_FATAL, LOG_FATAL, LOG_OFF };
+	int l = pal_log_level_from_name(s);
 
-	for (size_t i = 0; s && i < ARRAY_SIZE(names); i++)
-		if (!strcmp(s, names[i]))
-			return levels[i];
-	return LOG_WARNING;
+	/* panic logs as fatal does; an unknown level (rune refuses them) as the default. */
+	return l < 0		    ? LOG_WARNING
+	       : l == PAL_LOG_PANIC ? LOG_FATAL
+	       : l == PAL_LOG_OFF   ? LOG_OFF
+				    : l;
 }
 
 static int parse_args(const char *args, char *root, char *dir, size_t n, struct sgx_load_opts *o)
