@@ -70,8 +70,19 @@ t_crash() {
 	assert_nothing_left "$ID"
 }
 
+t_threads() {
+	gcc -static -O2 -o "$T/threads" "$SRCDIR/tests/libos/threads.c" || fail "build threads.c"
+	libos_bundle "$T/threads" work 8
+	ct_run
+	assert_rc 0 "rune run"
+	assert_eq "$("$T/threads" work 8)" "$OUT" "output as native"
+	rt delete "$ID" >/dev/null 2>&1 || true
+	assert_nothing_left "$ID"
+}
+
 tcase "rune run: static-PIE musl program in the enclave, output as native" t_same musl
 tcase "rune run: static-PIE glibc program in the enclave, output as native" t_same glibc
 tcase "rune run: gcc -static (non-PIE, ET_EXEC) glibc program in the enclave, output as native" t_same exec
 tcase "rune run: a tampered trusted file is EACCES with one line" t_tampered
 tcase "rune run: a crash inside the enclave exits 139" t_crash
+tcase "rune run: 8 pthreads (mutex, condvar, TLS) in the enclave, output as native" t_threads

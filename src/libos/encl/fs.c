@@ -606,7 +606,9 @@ static long do_read(int64_t fd, uint64_t buf, uint64_t len, int64_t pos)
 			return -EBADF;
 		if (pos >= 0)
 			return -ESPIPE;
-		r = ocall(LIBOS_OCALL_READ, 0, 0, len < LIBOS_BUF_MAX ? len : LIBOS_BUF_MAX);
+		/* stdin may block for ever: other threads go on meanwhile */
+		r = ocall_blocking(LIBOS_OCALL_READ, 0, 0,
+				   len < LIBOS_BUF_MAX ? len : LIBOS_BUF_MAX);
 		if (r < 0)
 			return r >= -4095 ? r : -EIO;
 		if ((uint64_t)r > len || r > LIBOS_BUF_MAX)
