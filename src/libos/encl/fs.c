@@ -22,7 +22,7 @@
 #define S_IFIFO	      0010000
 #define S_IFDIR	      0040000
 
-enum { F_FREE, F_STDIO, F_TRUSTED, F_DIR, F_TMP };
+enum { F_FREE, F_STDIO, F_TRUSTED, F_DIR, F_TMP, F_OBJ };
 
 /* A directory is a path that prefixes trusted files: its data is its path. */
 struct ofile {
@@ -30,6 +30,7 @@ struct ofile {
 	uint8_t *data;
 	uint64_t size, off; /* F_DIR: off is where getdents64 goes on in the manifest */
 	int tmp, flags;	    /* F_TMP: its tmpfs file, the open flags */
+	struct fobj *obj;   /* F_OBJ: a pipe, eventfd or epoll (ipc.c) */
 };
 
 /*
@@ -312,9 +313,48 @@ static int free_fd(void)
 {
 	int fd;
 
+	fds_init();
 	for (fd = 3; fd < MAX_FDS && fds[fd].kind != F_FREE; fd++)
 		;
 	return fd == MAX_FDS ? -EMFILE : fd;
+}
+
+int fs_install(struct fobj *o, int cloexec)
+{
+	int fd = free_fd();
+
+	if (fd >= 0)
+		fds[fd] = (struct ofile){ .kind = F_OBJ, .cloexec = cloexec, .obj = o };
+	return fd;
+}
+
+void fs_release(int fd)
+{
+	if (fd >= 0 && fd < MAX_FDS)
+		fds[fd].kind = F_FREE;
+}
+
+struct fobj *fs_obj(int64_t fd)
+{
+	struct ofile *f = get_fd(fd);
+
+	return f && f->kind == F_OBJ ? f->obj : NULL;
+}
+
+int fs_valid(int64_t fd)
+{
+	return get_fd(fd) != NULL;
+}
+
+/* read/write of an object: it stays alive while the call blocks (lock dropped). */
+static long obj_rw(struct fobj *o, uint64_t buf, uint64_t len, int write)
+{
+	long r;
+
+	ipc_get(o);
+	r = write ? ipc_write(o, (const void *)buf, len) : ipc_read(o, (void *)buf, len);
+	ipc_put(o);
+	return r;
 }
 
 /* path is "/tmp/NAME" (no deeper): the name; else NULL. */
@@ -566,6 +606,10 @@ static long do_close(int64_t fd)
 	if (f->kind == F_TMP)
 		tmp_put(f->tmp);
 	f->kind = F_FREE;
+	if (f->obj) {
+		ipc_put(f->obj);
+		f->obj = NULL;
+	}
 	return 0;
 }
 
@@ -599,6 +643,8 @@ static long do_read(int64_t fd, uint64_t buf, uint64_t len, int64_t pos)
 		return -EBADF;
 	if (!user_ok(buf, len))
 		return -EFAULT;
+	if (f->kind == F_OBJ)
+		return pos >= 0 ? -ESPIPE : obj_rw(f->obj, buf, len, 0);
 	if (f->kind == F_STDIO) {
 		long r;
 
@@ -669,6 +715,8 @@ static long do_write(int64_t fd, uint64_t buf, uint64_t len)
 		return -EFAULT;
 	if (f->kind == F_TMP)
 		return tmp_write(f, buf, len, -1);
+	if (f->kind == F_OBJ)
+		return obj_rw(f->obj, buf, len, 1);
 	if (f->kind != F_STDIO || fd == 0)
 		return -EBADF;
 	return host_write((int)fd, (const uint8_t *)buf, len);
@@ -724,6 +772,9 @@ static long fill_stat(struct ofile *f, uint64_t ino, uint64_t out)
 	if (f->kind == F_STDIO) {
 		st.mode = S_IFIFO | 0600; /* what the host gives without a terminal */
 		st.dev = 0xc;
+	} else if (f->kind == F_OBJ) {
+		st.mode = ipc_mode(f->obj);
+		st.dev = 0xd;
 	} else if (f->kind == F_TMP) {
 		st.mode = S_IFREG | 0644;
 		st.size = (int64_t)tmps[f->tmp].size;
@@ -958,6 +1009,12 @@ long fs_syscall(long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, int
 			return f->cloexec;
 		if (a1 == 2) { /* F_SETFD */
 			f->cloexec = (int)(a2 & 1);
+			return 0;
+		}
+		if (a1 == 3 && f->kind == F_OBJ)
+			return ipc_getfl(f->obj);
+		if (a1 == 4 && f->kind == F_OBJ) {
+			ipc_setfl(f->obj, a2);
 			return 0;
 		}
 		if (a1 == 3) /* F_GETFL */

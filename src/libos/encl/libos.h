@@ -153,6 +153,9 @@ int thread_exit(uint64_t status, int group);
 long sys_futex(uint64_t uaddr, uint64_t op, uint64_t val, uint64_t timeout, uint64_t uaddr2,
 	       uint64_t val3);
 long futex_wake(uint64_t uaddr, uint64_t n, uint32_t bitset);
+/* Blocks (dropping the LibOS lock) while *word == seen: 0, -ETIMEDOUT (timeout_ns >= 0), -EINTR. */
+long libos_wait(volatile uint32_t *word, uint32_t seen, int64_t timeout_ns);
+void libos_wake_all(volatile uint32_t *word);
 struct libos_thread *thread_by_tid(int32_t tid);
 void thread_kick(struct libos_thread *t);
 int threads_live(void);
@@ -181,7 +184,27 @@ uint64_t mm_brk_room(void);
 void mm_set_brk_end(uint64_t end);
 uint64_t mm_exec_room(void); /* the brk area reserved after a fixed-address program */
 
+/* ipc.c: pipes, eventfds, epoll, inside the enclave */
+struct fobj;
+enum { OBJ_PIPE = 1, OBJ_EVENTFD, OBJ_EPOLL };
+void ipc_get(struct fobj *o);
+void ipc_put(struct fobj *o);
+long ipc_read(struct fobj *o, void *buf, uint64_t len);
+long ipc_write(struct fobj *o, const void *buf, uint64_t len);
+uint32_t ipc_mode(struct fobj *o);
+long ipc_getfl(struct fobj *o);
+void ipc_setfl(struct fobj *o, uint64_t flags);
+long ipc_pipe(uint64_t ufds, uint64_t flags);
+long ipc_eventfd(uint64_t initval, uint64_t flags);
+long ipc_epoll_create(uint64_t flags);
+long ipc_epoll_ctl(int epfd, int op, int fd, uint64_t uev);
+long ipc_epoll_wait(int epfd, uint64_t uev, int max, int timeout_ms);
+
 /* fs.c */
+int fs_install(struct fobj *o, int cloexec); /* a new descriptor for o, or -EMFILE */
+void fs_release(int fd);		     /* forget fd (its object is the caller's) */
+struct fobj *fs_obj(int64_t fd);	     /* fd's object, NULL if none */
+int fs_valid(int64_t fd);
 int fs_load_trusted(const char *path, uint8_t **data, uint64_t *size);
 int fs_normalize(const char *in, char *out, size_t n);
 long fs_syscall(long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, int *handled);

@@ -493,6 +493,23 @@ long libos_syscall(struct ssa_gpr *g, int *exited, int *status, int *regs_replac
 		return -EINVAL;
 	case 202:
 		return sys_futex(a0, a1, a2, a3, a4, a5);
+	case 22: /* pipe */
+		return ipc_pipe(a0, 0);
+	case 293: /* pipe2 */
+		return ipc_pipe(a0, a1);
+	case 284: /* eventfd */
+		return ipc_eventfd(a0, 0);
+	case 290: /* eventfd2 */
+		return ipc_eventfd(a0, a1);
+	case 213: /* epoll_create */
+		return (int32_t)a0 <= 0 ? -EINVAL : ipc_epoll_create(0);
+	case 291: /* epoll_create1 */
+		return ipc_epoll_create(a0);
+	case 233: /* epoll_ctl */
+		return ipc_epoll_ctl((int32_t)a0, (int32_t)a1, (int32_t)a2, a3);
+	case 232: /* epoll_wait */
+	case 281: /* epoll_pwait: the mask is not applied (signals are only taken at system calls) */
+		return ipc_epoll_wait((int32_t)a0, a1, (int32_t)a2, (int32_t)a3);
 	case 204: /* sched_getaffinity: one CPU */
 		if (a1 < 8)
 			return -EINVAL;

@@ -262,29 +262,18 @@ static int before(int64_t s1, int64_t n1, int64_t s2, int64_t n2)
 	return s1 < s2 || (s1 == s2 && n1 < n2);
 }
 
-static long futex_wait(uint64_t uaddr, uint32_t val, uint64_t ts_addr, int absolute,
-		       uint32_t bitset, uint64_t clk)
+/*
+ * Waits while *uaddr == val, until a wake of uaddr, the deadline in clock
+ * clk (end_s < 0: none: -ETIMEDOUT), a signal for this thread or the
+ * workload's end (-EINTR).
+ */
+static long futex_wait_until(uint64_t uaddr, uint32_t val, uint32_t bitset, uint64_t clk,
+			     int64_t end_s, int64_t end_n)
 {
 	struct libos_thread *self = libos_self(), **pp;
-	int64_t end_s = -1, end_n = 0, now_s, now_n, ts[2];
+	int64_t now_s, now_n;
 	long r;
 
-	if (ts_addr) {
-		if (!user_ok(ts_addr, 16))
-			return -EFAULT;
-		memcpy(ts, (const void *)ts_addr, 16);
-		if (ts[0] < 0 || ts[1] < 0 || ts[1] >= 1000000000)
-			return -EINVAL;
-		end_s = ts[0];
-		end_n = ts[1];
-		if (!absolute) {
-			r = libos_time(clk, &now_s, &now_n);
-			if (r < 0)
-				return r;
-			end_s += now_s + (end_n + now_n) / 1000000000;
-			end_n = (end_n + now_n) % 1000000000;
-		}
-	}
 	if (__atomic_load_n((volatile uint32_t *)uaddr, __ATOMIC_SEQ_CST) != val)
 		return -EAGAIN;
 	self->futex_addr = uaddr;
@@ -329,6 +318,55 @@ static long futex_wait(uint64_t uaddr, uint32_t val, uint64_t ts_addr, int absol
 		return 0;
 	unqueue(self);
 	return r;
+}
+
+/* The deadline now + ns in MONOTONIC time. */
+static long deadline(int64_t ns, int64_t *end_s, int64_t *end_n)
+{
+	int64_t now_s, now_n;
+	long r = libos_time(1, &now_s, &now_n);
+
+	if (r < 0)
+		return r;
+	*end_s = now_s + ns / 1000000000 + (now_n + ns % 1000000000) / 1000000000;
+	*end_n = (now_n + ns % 1000000000) % 1000000000;
+	return 0;
+}
+
+long libos_wait(volatile uint32_t *word, uint32_t seen, int64_t timeout_ns)
+{
+	int64_t end_s = -1, end_n = 0;
+
+	if (timeout_ns >= 0 && deadline(timeout_ns, &end_s, &end_n) < 0)
+		return -EIO;
+	return futex_wait_until((uint64_t)word, seen, ~0U, 1, end_s, end_n);
+}
+
+void libos_wake_all(volatile uint32_t *word)
+{
+	futex_wake((uint64_t)word, ~0ULL, ~0U);
+}
+
+/* FUTEX_WAIT's relative timeout or FUTEX_WAIT_BITSET's absolute one, from the workload. */
+static long futex_wait(uint64_t uaddr, uint32_t val, uint64_t ts_addr, int absolute,
+		       uint32_t bitset, uint64_t clk)
+{
+	int64_t end_s = -1, end_n = 0, ts[2];
+
+	if (ts_addr) {
+		if (!user_ok(ts_addr, 16))
+			return -EFAULT;
+		memcpy(ts, (const void *)ts_addr, 16);
+		if (ts[0] < 0 || ts[1] < 0 || ts[1] >= 1000000000)
+			return -EINVAL;
+		end_s = ts[0];
+		end_n = ts[1];
+		if (!absolute && ts[0] >= (1LL << 32))
+			end_s = -1; /* over a century: no deadline */
+		else if (!absolute && deadline(ts[0] * 1000000000 + ts[1], &end_s, &end_n) < 0)
+			return -EIO;
+	}
+	return futex_wait_until(uaddr, val, bitset, clk, end_s, end_n);
 }
 
 static long futex_requeue(uint64_t uaddr, uint64_t nwake, uint64_t nmove, uint64_t uaddr2, int cmp,
