@@ -15,7 +15,7 @@
 #ifndef LIBOS_ABI_H
 #define LIBOS_ABI_H
 
-#define LIBOS_NSSA	     2
+#define LIBOS_NSSA 2
 /*
  * Per enclave thread, one block aligned to its size: the thread's state at
  * its start, the LibOS's stack (START, then the exception handler at CSSA 1)
@@ -50,6 +50,13 @@
 #define LIBOS_OCALL_FUTEX_WAIT	  11 /* arg0 sec (-1: none), arg1 nsec: block until woken */
 #define LIBOS_OCALL_FUTEX_WAKE	  12 /* arg0 slot: wake that thread's FUTEX_WAIT */
 #define LIBOS_OCALL_YIELD	  13 /* sched_yield on the host */
+/*
+ * Sockets pass through to the host (unprotected: TLS inside the enclave is
+ * the answer). arg0: a system call number, buf: struct libos_netcall then
+ * its input bytes; the output bytes come back after the header, their
+ * length in out0. Only sockets the LibOS created are the host's to touch.
+ */
+#define LIBOS_OCALL_NET 14
 
 #define LIBOS_MAILBOX_MAGIC 0x4d424f4c454e5552ULL /* "RUNELOBM" */
 #define LIBOS_STRINGS_MAX   (64 * 1024)
@@ -62,6 +69,13 @@
 
 #ifndef __ASSEMBLER__
 #include <stdint.h>
+
+struct libos_netcall {
+	int64_t a[6];	  /* the system call's arguments; pointers are replaced by the data */
+	uint64_t in_len;  /* input bytes after this header */
+	uint64_t out_max; /* room for output bytes after this header */
+};
+#define LIBOS_NET_DATA_MAX (LIBOS_BUF_MAX - sizeof(struct libos_netcall))
 
 struct libos_mailbox {
 	uint64_t magic;

@@ -1013,10 +1013,8 @@ long fs_syscall(long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, int
 		}
 		if (a1 == 3 && f->kind == F_OBJ)
 			return ipc_getfl(f->obj);
-		if (a1 == 4 && f->kind == F_OBJ) {
-			ipc_setfl(f->obj, a2);
-			return 0;
-		}
+		if (a1 == 4 && f->kind == F_OBJ)
+			return ipc_setfl(f->obj, a2);
 		if (a1 == 3) /* F_GETFL */
 			return f->kind == F_STDIO ? (a0 == 0 ? 0 : 1)
 			       : f->kind == F_DIR ? O_DIRECTORY

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * Objects that live only inside the enclave, behind file descriptors:
- * pipes, eventfds and epoll instances (what a Go runtime's poller and
- * timers need). Nothing of them reaches the host. Every change of state
- * bumps one sequence word and wakes whoever waits on it (a blocked read or
- * write, epoll_wait); waiters look again, so a wake that was not for them
- * costs a look, never a lost event.
+ * Objects behind file descriptors: pipes, eventfds and epoll instances,
+ * which live only inside the enclave (what a Go runtime's poller and
+ * timers need), and sockets, which are the host's (net.c). Every change of
+ * state inside bumps one sequence word and wakes whoever waits on it (a
+ * blocked read or write, epoll_wait); waiters look again, so a wake that
+ * was not for them costs a look, never a lost event. An epoll watching
+ * sockets has a host epoll for them: a waiter blocks there, and a change
+ * inside kicks it awake.
  */
 #include "libos.h"
 
@@ -14,6 +16,8 @@
 #define O_WRONLY   01
 #define O_RDWR	   02
 #define S_IFIFO	   0010000
+#define S_IFSOCK   0140000
+#define F_SETFL	   4
 
 #define EPOLLIN		0x001
 #define EPOLLOUT	0x004
@@ -43,6 +47,8 @@ struct ep_item {
 struct epoll {
 	struct ep_item items[MAX_EPOLL_ITEMS];
 	struct fobj *next_epoll; /* every epoll, to drop items of a freed object */
+	int64_t host_epfd;	 /* + 1: 0 until a socket is added */
+	int host_waiting;	 /* threads blocked in its host epoll_wait */
 };
 
 struct fobj {
@@ -53,10 +59,12 @@ struct fobj {
 	uint64_t count; /* eventfd */
 	int semaphore;
 	struct epoll *ep;
+	int64_t host_fd; /* a socket: the host's descriptor */
 };
 
 static volatile uint32_t ipc_seq;
 static struct fobj *epolls;
+static int host_waiters; /* threads in a host epoll_wait: changes kick them */
 
 /* Something changed: waiters look again. */
 static void changed(struct fobj *o)
@@ -65,6 +73,19 @@ static void changed(struct fobj *o)
 		o->gen++;
 	ipc_seq++;
 	libos_wake_all(&ipc_seq);
+	for (struct fobj *e = epolls; host_waiters && e; e = e->ep->next_epoll)
+		if (e->ep->host_waiting) {
+			int64_t a[6] = { e->ep->host_epfd - 1 };
+
+			net_host(LIBOS_NETCALL_KICK, a, NULL, 0, NULL, 0, NULL, 0);
+		}
+}
+
+static void host_close(int64_t hfd)
+{
+	int64_t a[6] = { hfd };
+
+	net_host(3, a, NULL, 0, NULL, 0, NULL, 0);
 }
 
 static struct fobj *obj_new(int type, int nonblock)
@@ -110,8 +131,13 @@ void ipc_put(struct fobj *o)
 			mm_free(p, sizeof(*p));
 		}
 	}
-	if (o->type == OBJ_EPOLL)
+	if (o->type == OBJ_EPOLL) {
+		if (o->ep->host_epfd)
+			host_close(o->ep->host_epfd - 1);
 		mm_free(o->ep, sizeof(*o->ep));
+	}
+	if (o->type == OBJ_SOCKET)
+		host_close(o->host_fd);
 	changed(NULL);
 	mm_free(o, sizeof(*o));
 }
@@ -340,6 +366,8 @@ long ipc_read(struct fobj *o, void *buf, uint64_t len)
 		return pipe_read(o, buf, len);
 	if (o->type == OBJ_EVENTFD)
 		return eventfd_read(o, buf, len);
+	if (o->type == OBJ_SOCKET)
+		return net_rw(o, buf, len, 0);
 	return -EINVAL;
 }
 
@@ -349,12 +377,16 @@ long ipc_write(struct fobj *o, const void *buf, uint64_t len)
 		return pipe_write(o, buf, len);
 	if (o->type == OBJ_EVENTFD)
 		return eventfd_write(o, buf, len);
+	if (o->type == OBJ_SOCKET)
+		return net_rw(o, (void *)buf, len, 1);
 	return -EINVAL;
 }
 
 uint32_t ipc_mode(struct fobj *o)
 {
-	return o->type == OBJ_PIPE ? S_IFIFO | 0600 : 0600;
+	return o->type == OBJ_PIPE     ? S_IFIFO | 0600
+	       : o->type == OBJ_SOCKET ? S_IFSOCK | 0777
+				       : 0600;
 }
 
 long ipc_getfl(struct fobj *o)
@@ -364,9 +396,36 @@ long ipc_getfl(struct fobj *o)
 	return fl | (o->nonblock ? O_NONBLOCK : 0);
 }
 
-void ipc_setfl(struct fobj *o, uint64_t flags)
+long ipc_setfl(struct fobj *o, uint64_t flags)
 {
+	if (o->type == OBJ_SOCKET) {
+		int64_t a[6] = { o->host_fd, F_SETFL, (int64_t)(flags & O_NONBLOCK) };
+		long r = net_host(72, a, NULL, 0, NULL, 0, NULL, 0);
+
+		if (r < 0)
+			return r;
+	}
 	o->nonblock = !!(flags & O_NONBLOCK);
+	return 0;
+}
+
+struct fobj *ipc_socket(int64_t host_fd, int nonblock)
+{
+	struct fobj *o = obj_new(OBJ_SOCKET, nonblock);
+
+	if (o)
+		o->host_fd = host_fd;
+	return o;
+}
+
+int64_t ipc_host_fd(struct fobj *o)
+{
+	return o && o->type == OBJ_SOCKET ? o->host_fd : -1;
+}
+
+int ipc_nonblock(struct fobj *o)
+{
+	return o && o->nonblock;
 }
 
 /* What o is ready for now (EPOLL* bits). */
@@ -391,6 +450,30 @@ static uint32_t ready(struct fobj *o)
 			ev |= EPOLLOUT;
 	}
 	return ev;
+}
+
+/* A socket's part of epoll_ctl: its host epoll (made at the first socket) does the watching. */
+static long host_ctl(struct epoll *ep, int op, struct fobj *o, uint32_t events, struct ep_item *it)
+{
+	int64_t a[6] = { 0 };
+	long r;
+
+	if (!it || (op != EPOLL_CTL_ADD && op != EPOLL_CTL_MOD && op != EPOLL_CTL_DEL))
+		return it ? -EINVAL : (op == EPOLL_CTL_ADD ? -ENOSPC_LIBOS : -ENOENT);
+	if (!ep->host_epfd) {
+		r = net_host(291, a, NULL, 0, NULL, 0, NULL, 0);
+		if (r < 0)
+			return r;
+		if (r >= (1 << 20))
+			return -EIO;
+		ep->host_epfd = r + 1;
+	}
+	a[0] = ep->host_epfd - 1;
+	a[1] = op;
+	a[2] = o->host_fd;
+	a[3] = events;
+	a[4] = it - ep->items; /* the host says which item is ready by its index */
+	return net_host(233, a, NULL, 0, NULL, 0, NULL, 0);
 }
 
 long ipc_epoll_ctl(int epfd, int op, int fd, uint64_t uev)
@@ -420,6 +503,12 @@ long ipc_epoll_ctl(int epfd, int op, int fd, uint64_t uev)
 			it = x;
 		else if (!x->used && !free_it)
 			free_it = x;
+	}
+	if (o->type == OBJ_SOCKET) {
+		long r = host_ctl(e->ep, op, o, events, it ? it : free_it);
+
+		if (r < 0)
+			return r;
 	}
 	switch (op) {
 	case EPOLL_CTL_ADD:
@@ -458,7 +547,7 @@ static int collect(struct epoll *ep, uint8_t *out, int max)
 		struct ep_item *it = &ep->items[i];
 		uint32_t ev;
 
-		if (!it->used || !it->events)
+		if (!it->used || !it->events || it->obj->type == OBJ_SOCKET)
 			continue;
 		ev = ready(it->obj) & it->events;
 		if (!ev || ((it->events & EPOLLET) && it->seen_gen == it->obj->gen))
@@ -471,6 +560,45 @@ static int collect(struct epoll *ep, uint8_t *out, int max)
 		n++;
 	}
 	return n;
+}
+
+/*
+ * The sockets' part of epoll_wait: the host epoll's ready items (waiting
+ * up to timeout_ms, -1: until a kick), into out as the workload's events.
+ */
+static long host_wait(struct epoll *ep, uint8_t *out, int max, int64_t timeout_ms)
+{
+	uint8_t buf[64 * 12];
+	int64_t a[6] = { ep->host_epfd - 1, max > 64 ? 64 : max, timeout_ms };
+	uint64_t n = 0;
+	long r, k = 0;
+
+	if (timeout_ms) {
+		ep->host_waiting++;
+		host_waiters++;
+	}
+	r = net_host(232, a, NULL, 0, buf, sizeof(buf), &n, timeout_ms != 0);
+	if (timeout_ms) {
+		ep->host_waiting--;
+		host_waiters--;
+	}
+	if (r < 0 || (uint64_t)r * 12 != n || r > a[1])
+		return r < 0 ? r : -EIO;
+	for (long i = 0; i < r; i++) {
+		uint32_t ev;
+		uint64_t idx;
+
+		memcpy(&ev, buf + 12 * i, 4);
+		memcpy(&idx, buf + 12 * i + 4, 8);
+		/* An item since removed, or an index the host made up: nothing. */
+		if (idx >= MAX_EPOLL_ITEMS || !ep->items[idx].used ||
+		    ep->items[idx].obj->type != OBJ_SOCKET)
+			continue;
+		memcpy(out + 12 * k, &ev, 4);
+		memcpy(out + 12 * k + 4, &ep->items[idx].data, 8);
+		k++;
+	}
+	return k;
 }
 
 long ipc_epoll_wait(int epfd, uint64_t uev, int max, int timeout_ms)
@@ -494,8 +622,14 @@ long ipc_epoll_wait(int epfd, uint64_t uev, int max, int timeout_ms)
 	for (;;) {
 		uint32_t seq = ipc_seq;
 		int64_t left = -1;
-		int n = collect(e->ep, (uint8_t *)uev, max);
+		long n = collect(e->ep, (uint8_t *)uev, max);
 
+		if (n < max && e->ep->host_epfd) {
+			r = host_wait(e->ep, (uint8_t *)uev + 12 * n, max - (int)n, 0);
+			if (r < 0)
+				break;
+			n += r;
+		}
 		if (n || timeout_ms == 0) {
 			r = n;
 			break;
@@ -510,6 +644,18 @@ long ipc_epoll_wait(int epfd, uint64_t uev, int max, int timeout_ms)
 				r = 0;
 				break;
 			}
+		}
+		if (e->ep->host_epfd) {
+			/* Blocks in the host's epoll_wait; a change inside kicks it. */
+			r = host_wait(e->ep, (uint8_t *)uev, max,
+				      left < 0 ? -1 : (left + 999999) / 1000000);
+			if (r != 0)
+				break;
+			if (libos_signal_ready(libos_self()) || libos_exiting) {
+				r = -EINTR;
+				break;
+			}
+			continue;
 		}
 		r = wait_change(seq, left);
 		if (r == -ETIMEDOUT) {

@@ -186,19 +186,30 @@ uint64_t mm_exec_room(void); /* the brk area reserved after a fixed-address prog
 
 /* ipc.c: pipes, eventfds, epoll, inside the enclave */
 struct fobj;
-enum { OBJ_PIPE = 1, OBJ_EVENTFD, OBJ_EPOLL };
+enum { OBJ_PIPE = 1, OBJ_EVENTFD, OBJ_EPOLL, OBJ_SOCKET };
 void ipc_get(struct fobj *o);
 void ipc_put(struct fobj *o);
 long ipc_read(struct fobj *o, void *buf, uint64_t len);
 long ipc_write(struct fobj *o, const void *buf, uint64_t len);
 uint32_t ipc_mode(struct fobj *o);
 long ipc_getfl(struct fobj *o);
-void ipc_setfl(struct fobj *o, uint64_t flags);
+long ipc_setfl(struct fobj *o, uint64_t flags);
+struct fobj *ipc_socket(int64_t host_fd, int nonblock);
+int64_t ipc_host_fd(struct fobj *o); /* -1 unless a socket */
+int ipc_nonblock(struct fobj *o);
 long ipc_pipe(uint64_t ufds, uint64_t flags);
 long ipc_eventfd(uint64_t initval, uint64_t flags);
 long ipc_epoll_create(uint64_t flags);
 long ipc_epoll_ctl(int epfd, int op, int fd, uint64_t uev);
 long ipc_epoll_wait(int epfd, uint64_t uev, int max, int timeout_ms);
+
+/* net.c: sockets, passed through to the host */
+#define LIBOS_NETCALL_KICK 100000 /* wake a host epoll_wait (src/libos/host/net.h) */
+long net_host(long nr, const int64_t a[6], const void *in, uint64_t in_len, void *out,
+	      uint64_t out_max, uint64_t *out_len, int blocking);
+long net_rw(struct fobj *o, void *buf, uint64_t len, int write);
+long net_syscall(long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
+		 uint64_t a5);
 
 /* fs.c */
 int fs_install(struct fobj *o, int cloexec); /* a new descriptor for o, or -EMFILE */

@@ -493,6 +493,20 @@ long libos_syscall(struct ssa_gpr *g, int *exited, int *status, int *regs_replac
 		return -EINVAL;
 	case 202:
 		return sys_futex(a0, a1, a2, a3, a4, a5);
+	case 41:  /* socket */
+	case 42:  /* connect */
+	case 43:  /* accept */
+	case 44:  /* sendto */
+	case 45:  /* recvfrom */
+	case 48:  /* shutdown */
+	case 49:  /* bind */
+	case 50:  /* listen */
+	case 51:  /* getsockname */
+	case 52:  /* getpeername */
+	case 54:  /* setsockopt */
+	case 55:  /* getsockopt */
+	case 288: /* accept4 */
+		return net_syscall(nr, a0, a1, a2, a3, a4, a5);
 	case 22: /* pipe */
 		return ipc_pipe(a0, 0);
 	case 293: /* pipe2 */

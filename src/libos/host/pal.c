@@ -39,6 +39,7 @@
 
 #include "common/cleanup.h"
 #include "libos/libos_abi.h"
+#include "net.h"
 #include "rune/pal.h"
 #include "sgx/image.h"
 #include "sgx/loader.h"
@@ -601,6 +602,8 @@ static long serve_ocall(int self, struct libos_mailbox *mb, uint64_t nr)
 	case LIBOS_OCALL_YIELD:
 		sched_yield();
 		return 0;
+	case LIBOS_OCALL_NET:
+		return net_call(mb, stopping);
 	}
 	logmsg(LOG_ERROR, "unknown OCALL %llu", (unsigned long long)nr);
 	return -ENOSYS;
@@ -776,6 +779,8 @@ int pal_exec(struct pal_exec_args *args)
 			pal.handles[i] = -1;
 		}
 	pthread_mutex_unlock(&pal.handles_lock);
+	if (!pal.stuck)
+		net_close_all();
 	pthread_mutex_lock(&pal.lock);
 	pal.running = 0;
 	pal.done = 1;
