@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -416,6 +417,10 @@ static int enter(struct sgx_encl *e, int tcs, unsigned function, struct sgx_encl
 		return err_set(err, -ret, "%s (%s): %s",
 			       function == SGX_EENTER ? "EENTER" : "ERESUME", e->be->name,
 			       strerror(-ret));
+	if (run.function != SGX_EEXIT && run.exception_vector == SGX_EMU_VECTOR_INTERRUPT &&
+	    sgx_encl_is_emulated(e))
+		return err_set(err, EINTR, "enclave interrupted (AEX) during %s (%s)",
+			       function == SGX_EENTER ? "EENTER" : "ERESUME", e->be->name);
 	if (run.function != SGX_EEXIT)
 		return err_set(err, EFAULT,
 			       "enclave %s (vector %u) at %#llx, error code %#x, during %s (%s)",
@@ -427,6 +432,13 @@ static int enter(struct sgx_encl *e, int tcs, unsigned function, struct sgx_encl
 				   : "execution",
 			       e->be->name);
 	return 0;
+}
+
+int sgx_encl_interrupt(const struct sgx_encl *e, pid_t tid)
+{
+	if (!sgx_encl_is_emulated(e))
+		return -ENOTSUP;
+	return syscall(SYS_tgkill, getpid(), tid, SGX_INTERRUPT_SIGNAL) < 0 ? -errno : 0;
 }
 
 int sgx_encl_call(struct sgx_encl *e, int tcs, struct sgx_encl_regs *regs, err_t *err)
