@@ -43,6 +43,7 @@
 #define LIBOS_MAILBOX_MAGIC 0x4d424f4c454e5552ULL /* "RUNELOBM" */
 #define LIBOS_STRINGS_MAX   (64 * 1024)
 #define LIBOS_BUF_MAX	    (64 * 1024)
+#define LIBOS_CHUNK_SIZE    (16 * 1024) /* trusted files are verified per chunk */
 
 /* The manifest slot: the LibOS ELF's last PT_LOAD, replaced by rune-image. */
 #define LIBOS_MANIFEST_SLOT_MAGIC "RUNE-LIBOS-MANIFEST-SLOT"

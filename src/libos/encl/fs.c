@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * Files. stdin/stdout/stderr go to the host's stdio through OCALLs. Every
- * other file is a trusted file of the manifest: at open, its whole content
- * is copied into enclave memory through OCALLs and its SHA-256 compared
- * with the manifest's before the workload sees a byte (a mismatch is EACCES
- * and one stderr line naming the file). Files not in the manifest do not
- * exist (ENOENT). Trusted files are read-only.
+ * other file is a trusted file of the manifest, read in chunks of
+ * LIBOS_CHUNK_SIZE: each chunk is copied from the host into an enclave
+ * window and its SHA-256 compared with the manifest's before the workload
+ * sees a byte of it (a mismatch is EACCES and one stderr line naming the
+ * file), so a file of any size is read with a window of four chunks. Files
+ * not in the manifest do not exist (ENOENT). Trusted files are read-only.
  */
 #include "libos.h"
 
@@ -30,6 +31,15 @@ struct ofile {
 	uint8_t *data;
 	uint64_t size, off; /* F_DIR: off is where getdents64 goes on in the manifest */
 	int tmp, flags;	    /* F_TMP: its tmpfs file, the open flags */
+	/* F_TRUSTED: the host's handle, the chunk hashes (hex, in the manifest) */
+	long host;
+	uint64_t nchunks;
+	const char *hex0, **hexv; /* one chunk: the trusted line's hash; else one per chunk */
+	/* the verified window [win_off, win_off + win_len) */
+	uint8_t *win;
+	uint64_t win_off, win_len, win_cap, win_alloc;
+	char *path; /* after the window */
+	int refused;
 };
 
 /*
@@ -72,10 +82,27 @@ static int hexval(char c)
 	return -1;
 }
 
-/* "trusted HEX64 SIZE /path": the entry for path, or -ENOENT. */
-static int find_trusted(const char *path, uint8_t hash[32], uint64_t *size)
+static int unhex(const char *h, uint8_t out[32])
+{
+	for (int i = 0; i < 32; i++) {
+		int hi = hexval(h[2 * i]), lo = hexval(h[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return -EINVAL;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+/*
+ * "trusted HEX64 SIZE /path": the entry for path, or -ENOENT. *line is
+ * where the line starts in the (measured) manifest.
+ */
+static int find_trusted_line(const char *path, uint8_t hash[32], uint64_t *size,
+			     const char **line)
 {
 	const char *l = libos_manifest.text;
+	size_t plen = str_len(path);
 
 	while (*l) {
 		const char *e = l;
@@ -85,20 +112,16 @@ static int find_trusted(const char *path, uint8_t hash[32], uint64_t *size)
 		if (!str_ncmp(l, "trusted ", 8) && e - l > 8 + 64 + 2) {
 			const char *h = l + 8, *s = h + 65, *p = s;
 			uint64_t v = 0;
-			size_t plen = str_len(path);
 
-			while (p < e && *p >= '0' && *p <= '9')
+			while (p < e && *p >= '0' && *p <= '9' && v < (1ULL << 56))
 				v = v * 10 + (uint64_t)(*p++ - '0');
 			if (p < e && *p == ' ' && (size_t)(e - p - 1) == plen &&
 			    !memcmp(p + 1, path, plen)) {
-				for (int i = 0; i < 32; i++) {
-					int hi = hexval(h[2 * i]), lo = hexval(h[2 * i + 1]);
-
-					if (hi < 0 || lo < 0)
-						return -EINVAL;
-					hash[i] = (uint8_t)(hi << 4 | lo);
-				}
+				if (unhex(h, hash) < 0)
+					return -EINVAL;
 				*size = v;
+				if (line)
+					*line = l;
 				return 0;
 			}
 		}
@@ -107,62 +130,226 @@ static int find_trusted(const char *path, uint8_t hash[32], uint64_t *size)
 	return -ENOENT;
 }
 
-int fs_load_trusted(const char *path, uint8_t **data, uint64_t *size)
+static int find_trusted(const char *path, uint8_t hash[32], uint64_t *size)
 {
-	uint8_t want[32], got[32];
-	struct sha256 c;
-	uint64_t fsize, off = 0;
+	return find_trusted_line(path, hash, size, NULL);
+}
+
+static const char *skip_line(const char *l)
+{
+	while (*l && *l != '\n')
+		l++;
+	return *l ? l + 1 : l;
+}
+
+/*
+ * The chunk hashes of a file of n chunks whose trusted line is at line: a
+ * file of one chunk has its hash on that line; a bigger one is followed by
+ * "chunk I HEX64" for I = 0..n-1, in order (checked here once).
+ */
+static int chunk_hashes(struct ofile *f, const char *line)
+{
+	const char *l = skip_line(line);
+
+	f->hex0 = line + 8;
+	if (f->nchunks <= 1)
+		return 0;
+	f->hexv = mm_alloc(PAGE_UP(f->nchunks * sizeof(char *)), 0);
+	if (!f->hexv)
+		return -ENOMEM;
+	for (uint64_t i = 0; i < f->nchunks; i++) {
+		const char *p = l + 6;
+		uint64_t v = 0;
+
+		if (str_ncmp(l, "chunk ", 6))
+			return -EINVAL;
+		while (*p >= '0' && *p <= '9' && v < (1ULL << 56))
+			v = v * 10 + (uint64_t)(*p++ - '0');
+		if (v != i || p == l + 6 || *p != ' ' || p[65] != '\n')
+			return -EINVAL;
+		for (int k = 1; k <= 64; k++)
+			if (hexval(p[k]) < 0)
+				return -EINVAL;
+		f->hexv[i] = p + 1;
+		l = p + 66;
+	}
+	return 0;
+}
+
+/* One stderr line per open file and kind of refusal; the error. */
+static int refuse(struct ofile *f, int err, const char *why, uint64_t chunk)
+{
+	if (!f->refused) {
+		if (f->nchunks > 1 && err == -EACCES)
+			log_err("%s: %s (chunk %lu): refused", f->path, why, chunk);
+		else
+			log_err("%s: %s: refused", f->path, why);
+	}
+	f->refused = 1;
+	f->win_len = 0;
+	return err;
+}
+
+/*
+ * Fills the window with the verified chunks from the one holding off: up
+ * to LIBOS_BUF_MAX bytes read from the host, copied into the enclave and
+ * each chunk hashed from that copy, against the manifest, before use.
+ */
+static int window_fill(struct ofile *f, uint64_t off)
+{
+	uint64_t start = off / LIBOS_CHUNK_SIZE * LIBOS_CHUNK_SIZE, len, done = 0;
+
+	len = f->size - start < f->win_cap ? f->size - start : f->win_cap;
+	f->win_len = 0;
+	while (done < len) {
+		uint64_t want = len - done < LIBOS_BUF_MAX ? len - done : LIBOS_BUF_MAX;
+		long r = ocall(LIBOS_OCALL_PREAD, f->host, (int64_t)(start + done), want);
+
+		if (r <= 0 || (uint64_t)r > want)
+			return refuse(f, -EIO, "short read from the host", 0);
+		memcpy(f->win + done, (const void *)libos_mb->buf, (size_t)r);
+		done += (uint64_t)r;
+	}
+	for (uint64_t c = 0; c < len; c += LIBOS_CHUNK_SIZE) {
+		uint64_t idx = (start + c) / LIBOS_CHUNK_SIZE;
+		uint64_t n = len - c < LIBOS_CHUNK_SIZE ? len - c : LIBOS_CHUNK_SIZE;
+		uint8_t want[32], got[32];
+		struct sha256 h;
+
+		unhex(f->nchunks > 1 ? f->hexv[idx] : f->hex0, want);
+		sha256_init(&h);
+		sha256_update(&h, f->win + c, (size_t)n);
+		sha256_final(&h, got);
+		if (memcmp(got, want, 32))
+			return refuse(f, -EACCES, "SHA-256 differs from the manifest", idx);
+	}
+	f->win_off = start;
+	f->win_len = len;
+	return 0;
+}
+
+/* Up to len verified bytes at off into dst (enclave memory): bytes, or -errno. */
+static long trusted_pread(struct ofile *f, uint8_t *dst, uint64_t len, uint64_t off)
+{
+	uint64_t done = 0;
+
+	if (off >= f->size)
+		return 0;
+	if (len > f->size - off)
+		len = f->size - off;
+	while (done < len) {
+		uint64_t at = off + done, n;
+
+		if (at < f->win_off || at >= f->win_off + f->win_len) {
+			int ret = window_fill(f, at);
+
+			if (ret < 0)
+				return done ? (long)done : ret;
+		}
+		n = f->win_off + f->win_len - at;
+		if (n > len - done)
+			n = len - done;
+		memcpy(dst + done, f->win + (at - f->win_off), n);
+		done += n;
+	}
+	return (long)done;
+}
+
+static void trusted_close(struct ofile *f)
+{
+	if (f->host >= 0)
+		ocall(LIBOS_OCALL_CLOSE, f->host, 0, 0);
+	if (f->hexv)
+		mm_free(f->hexv, PAGE_UP(f->nchunks * sizeof(char *)));
+	if (f->win)
+		mm_free(f->win, f->win_alloc);
+	f->hexv = NULL;
+	f->win = NULL;
+	f->host = -1;
+}
+
+/*
+ * Opens a trusted file: its host handle, its chunk hashes, a window of up
+ * to four chunks (with its path after it, for messages), and the first
+ * window read and verified now, so a small tampered file fails at open.
+ */
+static int trusted_open(const char *path, struct ofile *f)
+{
+	uint8_t whole[32];
+	const char *line;
 	size_t plen = str_len(path);
-	uint8_t *buf;
-	long h, r;
+	long h;
 	int ret;
 
-	ret = find_trusted(path, want, &fsize);
+	ret = find_trusted_line(path, whole, &f->size, &line);
 	if (ret < 0)
 		return ret;
-	if (plen >= LIBOS_BUF_MAX)
+	if (plen >= LIBOS_BUF_MAX || plen >= PATH_MAX)
 		return -ENAMETOOLONG;
+	f->host = -1;
+	f->nchunks = (f->size + LIBOS_CHUNK_SIZE - 1) / LIBOS_CHUNK_SIZE;
+	f->win_cap = f->size < LIBOS_BUF_MAX ? PAGE_UP(f->size) : LIBOS_BUF_MAX;
+	f->win_alloc = f->win_cap + PAGE_UP(plen + 1);
+	f->win = mm_alloc(f->win_alloc, 0);
+	if (!f->win)
+		return -ENOMEM;
+	f->path = (char *)f->win + f->win_cap;
+	memcpy(f->path, path, plen + 1);
+	ret = chunk_hashes(f, line);
+	if (ret < 0) {
+		log_err("%s: malformed chunk lines in the manifest: refused", path);
+		trusted_close(f);
+		return -EACCES;
+	}
 	memcpy((void *)libos_mb->buf, path, plen + 1);
 	h = ocall(LIBOS_OCALL_OPEN, 0, 0, plen + 1);
 	if (h < 0 || h > 0x7fffffff) {
 		log_err("%s: trusted file unavailable from the host (%ld)", path, h);
+		trusted_close(f);
 		return -EACCES;
 	}
-	if ((uint64_t)libos_mb->out[0] != fsize) {
+	f->host = h;
+	if ((uint64_t)libos_mb->out[0] != f->size) {
 		log_err("%s: size differs from the manifest: refused", path);
-		ocall(LIBOS_OCALL_CLOSE, h, 0, 0);
+		trusted_close(f);
 		return -EACCES;
 	}
-	buf = mm_alloc(fsize ? fsize : 1, 0);
+	if (f->size) {
+		ret = window_fill(f, 0);
+		if (ret < 0) {
+			trusted_close(f);
+			return ret == -EIO ? -EACCES : ret;
+		}
+	}
+	return 0;
+}
+
+int fs_load_trusted(const char *path, uint8_t **data, uint64_t *size)
+{
+	struct ofile f = { .kind = F_TRUSTED };
+	uint8_t *buf;
+	long r;
+	int ret;
+
+	ret = trusted_open(path, &f);
+	if (ret < 0)
+		return ret;
+	buf = mm_alloc(f.size ? f.size : 1, 0);
 	if (!buf) {
-		ocall(LIBOS_OCALL_CLOSE, h, 0, 0);
+		trusted_close(&f);
 		return -ENOMEM;
 	}
-	sha256_init(&c);
-	while (off < fsize) {
-		uint64_t want_len = fsize - off < LIBOS_BUF_MAX ? fsize - off : LIBOS_BUF_MAX;
-
-		r = ocall(LIBOS_OCALL_PREAD, h, (int64_t)off, want_len);
-		if (r <= 0 || (uint64_t)r > want_len)
-			break;
-		memcpy(buf + off, (const void *)libos_mb->buf, (size_t)r);
-		sha256_update(&c, buf + off, (size_t)r);
-		off += (uint64_t)r;
-	}
-	ocall(LIBOS_OCALL_CLOSE, h, 0, 0);
-	sha256_final(&c, got);
-	if (off != fsize || memcmp(got, want, 32)) {
-		log_err("%s: %s: refused", path,
-			off != fsize ? "short read from the host"
-				     : "SHA-256 differs from the manifest");
-		mm_free(buf, fsize ? fsize : 1);
-		return -EACCES;
+	r = trusted_pread(&f, buf, f.size, 0);
+	trusted_close(&f);
+	if (r != (long)f.size) {
+		mm_free(buf, f.size ? f.size : 1);
+		return r < 0 && r != -EIO ? (int)r : -EACCES;
 	}
 	/* Zero the tail of the last page: it came from the host. */
-	if (PAGE_UP(fsize) > fsize)
-		memset(buf + fsize, 0, PAGE_UP(fsize) - fsize);
+	if (PAGE_UP(f.size) > f.size)
+		memset(buf + f.size, 0, PAGE_UP(f.size) - f.size);
 	*data = buf;
-	*size = fsize;
+	*size = f.size;
 	return 0;
 }
 
@@ -440,14 +627,12 @@ static long do_open(int64_t dirfd, uint64_t upath, uint64_t flags)
 	fd = free_fd();
 	if (fd < 0)
 		return fd;
-	ret = fs_load_trusted(path, &data, &size);
-	if (ret < 0)
+	fds[fd] = (struct ofile){ .kind = F_TRUSTED, .cloexec = !!(flags & O_CLOEXEC) };
+	ret = trusted_open(path, &fds[fd]);
+	if (ret < 0) {
+		fds[fd].kind = F_FREE;
 		return ret;
-	fds[fd] = (struct ofile){ .kind = F_TRUSTED,
-				  .cloexec = !!(flags & O_CLOEXEC),
-				  .data = data,
-				  .size = size,
-				  .off = 0 };
+	}
 	return fd;
 }
 
@@ -541,6 +726,10 @@ static long do_getdents(int64_t fd, uint64_t buf, uint64_t count)
 		while (*l) {
 			const char *e2 = line_end(l), *p2 = line_path(l, e2, &n);
 
+			if (!p2 && !str_ncmp(l, "chunk ", 6)) { /* a file's chunk hashes */
+				l = *e2 ? e2 + 1 : e2;
+				continue;
+			}
 			if (!p2 || n <= dl + 1 + prevn || memcmp(p2, p, dl + 1 + prevn) ||
 			    (p2[dl + 1 + prevn] != '/'))
 				break;
@@ -561,8 +750,10 @@ static long do_close(int64_t fd)
 
 	if (!f)
 		return -EBADF;
-	if (f->kind == F_TRUSTED || f->kind == F_DIR)
+	if (f->kind == F_DIR)
 		mm_free(f->data, f->size ? f->size : 1);
+	if (f->kind == F_TRUSTED)
+		trusted_close(f);
 	if (f->kind == F_TMP)
 		tmp_put(f->tmp);
 	f->kind = F_FREE;
@@ -616,6 +807,13 @@ static long do_read(int64_t fd, uint64_t buf, uint64_t len, int64_t pos)
 	}
 	if (f->kind == F_DIR)
 		return -EISDIR;
+	if (f->kind == F_TRUSTED) {
+		long r = trusted_pread(f, (uint8_t *)buf, len, pos >= 0 ? (uint64_t)pos : f->off);
+
+		if (r > 0 && pos < 0)
+			f->off += (uint64_t)r;
+		return r;
+	}
 	if (f->kind == F_TMP) {
 		if ((f->flags & O_ACCMODE) == 1)
 			return -EBADF;
@@ -865,10 +1063,19 @@ int file_mmap_copy(int fd, uint64_t off, void *dst, uint64_t len)
 {
 	struct ofile *f = get_fd(fd);
 
+	if (f && f->kind == F_TRUSTED) {
+		uint64_t want = off < f->size ? (f->size - off < len ? f->size - off : len) : 0;
+		long r = trusted_pread(f, dst, len, off);
+
+		/* All of it verified, or the mmap fails: never a partial copy. */
+		if (r != (long)want)
+			return r < 0 ? (int)r : -EACCES;
+		return 0;
+	}
 	if (f && f->kind == F_TMP) {
 		f->data = tmps[f->tmp].data;
 		f->size = tmps[f->tmp].size;
-	} else if (!f || f->kind != F_TRUSTED) {
+	} else {
 		return -EBADF;
 	}
 	if (off < f->size)
