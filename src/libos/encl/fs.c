@@ -356,6 +356,24 @@ int fs_load_trusted(const char *path, uint8_t **data, uint64_t *size)
 	return 0;
 }
 
+/*
+ * SHA-NI for the chunk hashes when the host's CPUID shows it. CPUID is the
+ * host's word, untrusted: a host claiming SHA-NI on a CPU without it only
+ * makes the enclave fault (#UD, the LibOS stops), a host hiding it only
+ * makes hashing slower; neither changes what a hash compares equal to.
+ */
+void fs_init(void)
+{
+	uint32_t ecx1;
+
+	if (ocall(LIBOS_OCALL_CPUID, 1, 0, 0) < 0)
+		return;
+	ecx1 = (uint32_t)libos_mb->out[2];
+	if (ocall(LIBOS_OCALL_CPUID, 7, 0, 0) < 0)
+		return;
+	sha256_set_shani(sha256_cpuid_has_shani(ecx1, (uint32_t)libos_mb->out[1]));
+}
+
 /* Absolute, without ".", ".." or repeated slashes (the cwd is "/"). */
 int fs_normalize(const char *in, char *out, size_t n)
 {
