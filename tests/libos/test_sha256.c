@@ -52,7 +52,10 @@ static int vectors(void)
 		"cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0",
 	};
 	static const char *const in[] = {
-		"", "abc", "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", NULL,
+		"",
+		"abc",
+		"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+		NULL,
 	};
 	static uint8_t million[1000000];
 	uint8_t d[32];

@@ -93,7 +93,6 @@ size_t fmt(char *buf, size_t size, const char *f, va_list ap);
 void log_err(const char *f, ...) __attribute__((format(printf, 1, 2)));
 int rdrand64(uint64_t *v);
 
-
 /* main.c: OCALLs (mailbox checked and copied) */
 long libos_ocall_raw(long nr);
 extern volatile struct libos_mailbox *libos_mb;
