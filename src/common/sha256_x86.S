@@ -16,7 +16,8 @@
  * top lane), and W+K for two rounds in the low half of XMM0; after it the
  * destination holds the new ABEF and the other register is the new CDGH,
  * so the two trade roles every two rounds. The message schedule for four
- * rounds is SHA256MSG1, + W[t-7..t-4] (palignr), SHA256MSG2.
+ * rounds is SHA256MSG1, + W[t-7..t-4] (palignr), SHA256MSG2, done between
+ * the rounds of earlier groups so that the units overlap.
  */
 #define STATE0 %xmm1 /* ABEF */
 #define STATE1 %xmm2 /* CDGH */
@@ -51,22 +52,27 @@
 	.long 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208
 	.long 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2
 
-/* Four rounds with W[4i..4i+3] in m: W+K into XMM0, two SHA256RNDS2. */
-.macro ROUNDS4 i, m
+/*
+ * Rounds 4g..4g+3 with m = W[4g..4g+3] (in MSG[g % 4]), interleaved with
+ * the schedule: when fin, next (MSG[(g+1) % 4], holding SHA256MSG1's part
+ * for group g+1) becomes W[4g+4..] from m and prev (W[4g-4..]); when m1,
+ * prev gets SHA256MSG1's part for group g+3 (it is not needed any more).
+ */
+.macro GROUP g, m, prev, next, fin, m1
 	movdqa \m, %xmm0
-	paddd (16 * \i)(%rax), %xmm0
+	paddd (16 * \g)(%rax), %xmm0
 	sha256rnds2 %xmm0, STATE0, STATE1
+.if \fin
+	movdqa \m, TMP
+	palignr $4, \prev, TMP
+	paddd TMP, \next
+	sha256msg2 \m, \next
+.endif
 	pshufd $0x0e, %xmm0, %xmm0
 	sha256rnds2 %xmm0, STATE1, STATE0
-.endm
-
-/* m0 = W[t..t+3] from m0 = W[t-16..], m1 = W[t-12..], m2 = W[t-8..], m3 = W[t-4..]. */
-.macro SCHED m0, m1, m2, m3
-	sha256msg1 \m1, \m0
-	movdqa \m3, TMP
-	palignr $4, \m2, TMP
-	paddd TMP, \m0
-	sha256msg2 \m3, \m0
+.if \m1
+	sha256msg1 \m, \prev
+.endif
 .endm
 
 	.text
@@ -111,34 +117,22 @@ sha256_blocks_shani:
 	pshufb BSWAP, MSG1
 	pshufb BSWAP, MSG2
 	pshufb BSWAP, MSG3
-	ROUNDS4 0, MSG0
-	ROUNDS4 1, MSG1
-	ROUNDS4 2, MSG2
-	ROUNDS4 3, MSG3
-	SCHED MSG0, MSG1, MSG2, MSG3
-	ROUNDS4 4, MSG0
-	SCHED MSG1, MSG2, MSG3, MSG0
-	ROUNDS4 5, MSG1
-	SCHED MSG2, MSG3, MSG0, MSG1
-	ROUNDS4 6, MSG2
-	SCHED MSG3, MSG0, MSG1, MSG2
-	ROUNDS4 7, MSG3
-	SCHED MSG0, MSG1, MSG2, MSG3
-	ROUNDS4 8, MSG0
-	SCHED MSG1, MSG2, MSG3, MSG0
-	ROUNDS4 9, MSG1
-	SCHED MSG2, MSG3, MSG0, MSG1
-	ROUNDS4 10, MSG2
-	SCHED MSG3, MSG0, MSG1, MSG2
-	ROUNDS4 11, MSG3
-	SCHED MSG0, MSG1, MSG2, MSG3
-	ROUNDS4 12, MSG0
-	SCHED MSG1, MSG2, MSG3, MSG0
-	ROUNDS4 13, MSG1
-	SCHED MSG2, MSG3, MSG0, MSG1
-	ROUNDS4 14, MSG2
-	SCHED MSG3, MSG0, MSG1, MSG2
-	ROUNDS4 15, MSG3
+	GROUP 0, MSG0, MSG3, MSG1, 0, 0
+	GROUP 1, MSG1, MSG0, MSG2, 0, 1
+	GROUP 2, MSG2, MSG1, MSG3, 0, 1
+	GROUP 3, MSG3, MSG2, MSG0, 1, 1
+	GROUP 4, MSG0, MSG3, MSG1, 1, 1
+	GROUP 5, MSG1, MSG0, MSG2, 1, 1
+	GROUP 6, MSG2, MSG1, MSG3, 1, 1
+	GROUP 7, MSG3, MSG2, MSG0, 1, 1
+	GROUP 8, MSG0, MSG3, MSG1, 1, 1
+	GROUP 9, MSG1, MSG0, MSG2, 1, 1
+	GROUP 10, MSG2, MSG1, MSG3, 1, 1
+	GROUP 11, MSG3, MSG2, MSG0, 1, 1
+	GROUP 12, MSG0, MSG3, MSG1, 1, 1
+	GROUP 13, MSG1, MSG0, MSG2, 1, 0
+	GROUP 14, MSG2, MSG1, MSG3, 1, 0
+	GROUP 15, MSG3, MSG2, MSG0, 0, 0
 	paddd SAVE0, STATE0
 	paddd SAVE1, STATE1
 	add $64, %rsi
