@@ -3,13 +3,14 @@
  * rune-image: builds TEE images for the LibOS (docs/libos.md).
  *
  *   rune-image build (--rootfs DIR | --bundle DIR) --key KEY.pem [--trusted PATH]...
- *                    [--env K=V]... [--host-argv] [--heap N] [--stack N] [--threads N]
+ *                    [--allowed PATH]... [--env K=V]... [--host-argv] [--heap N] [--stack N] [--threads N]
  *                    [--debug] [--no-default-trusted] [--libos ELF] [--pal SO]
  *                    [-- PROG ARGS...]
  *   rune-image inspect ROOTFS
  *
  * Trusted: the entrypoint, --trusted paths, and (unless --no-default-trusted)
- * every regular file under /bin /sbin /lib* /usr /etc.
+ * every regular file under /bin /sbin /lib* /usr /etc. Allowed (--allowed):
+ * paths passed through to the host's files, unprotected.
  * Writes ROOTFS/.rune/{libos.elf,libos.sig,manifest} and prints MRENCLAVE
  * and MRSIGNER. With --bundle it also sets ENCLAVE_TYPE,
  * ENCLAVE_RUNTIME_PATH and ENCLAVE_RUNTIME_ARGS in the bundle's
@@ -34,8 +35,9 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: rune-image build (--rootfs DIR | --bundle DIR) --key KEY.pem\n"
-		   "         [--trusted PATH]... [--env K=V]... [--host-argv] [--heap BYTES]\n"
-		   "         [--stack BYTES] [--threads N] [--debug] [--no-default-trusted]\n"
+		   "         [--trusted PATH]... [--allowed PATH]... [--env K=V]... [--host-argv]\n"
+		   "         [--heap BYTES]"
+		   " [--stack BYTES] [--threads N] [--debug] [--no-default-trusted]\n"
 		   "         [--libos ELF] [--pal SO] [-- PROG ARGS...]\n"
 		   "       rune-image inspect ROOTFS\n");
 }
@@ -158,6 +160,7 @@ static int cmd_build(int argc, char **argv)
 		{ "bundle", required_argument, NULL, 'b' },
 		{ "key", required_argument, NULL, 'k' },
 		{ "trusted", required_argument, NULL, 't' },
+		{ "allowed", required_argument, NULL, 'a' },
 		{ "env", required_argument, NULL, 'e' },
 		{ "host-argv", no_argument, NULL, 'A' },
 		{ "heap", required_argument, NULL, 'H' },
@@ -179,15 +182,16 @@ static int cmd_build(int argc, char **argv)
 	_cleanup_error_ err_t err = NULL;
 	_cleanup_free_ char *libos = NULL, *pal = NULL, *rootfs = NULL;
 	_cleanup_free_ void *elf = NULL;
-	const char *bundle = NULL, **trusted, **env;
+	const char *bundle = NULL, **trusted, **allowed, **env;
 	char **prog = NULL, hex[65];
-	size_t ntrusted = 0, nenv = 0, elf_len;
+	size_t ntrusted = 0, nallowed = 0, nenv = 0, elf_len;
 	uint64_t v;
 	int c;
 
 	trusted = calloc(argc + 1, sizeof(char *));
+	allowed = calloc(argc + 1, sizeof(char *));
 	env = calloc(argc + 1, sizeof(char *));
-	if (!trusted || !env)
+	if (!trusted || !allowed || !env)
 		return 1;
 	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
 		switch (c) {
@@ -203,6 +207,9 @@ static int cmd_build(int argc, char **argv)
 			break;
 		case 't':
 			trusted[ntrusted++] = optarg;
+			break;
+		case 'a':
+			allowed[nallowed++] = optarg;
 			break;
 		case 'e':
 			env[nenv++] = optarg;
@@ -276,6 +283,7 @@ static int cmd_build(int argc, char **argv)
 	o.rootfs = rootfs;
 	o.argv = (const char *const *)prog;
 	o.trusted = trusted;
+	o.allowed = allowed;
 	o.env = nenv ? env : NULL;
 	o.libos_elf = elf;
 	o.libos_len = elf_len;
@@ -288,11 +296,13 @@ static int cmd_build(int argc, char **argv)
 	sgx_hex(res.mrsigner, 32, hex);
 	printf("MRSIGNER: %s\n", hex);
 	free(trusted);
+	free(allowed);
 	free(env);
 	return 0;
 fail:
 	fprintf(stderr, "rune-image: %s\n", err_msg(err));
 	free(trusted);
+	free(allowed);
 	free(env);
 	return 1;
 }

@@ -140,6 +140,7 @@ struct tfile {
 	uint64_t nchunks;
 	dev_t dev;
 	ino_t ino;
+	int allowed; /* an "allowed" path: nothing else is known of it */
 };
 
 struct tlist {
@@ -406,6 +407,48 @@ found:
 	return 0;
 }
 
+/*
+ * An allowed path (after every trusted one is known): nothing of the
+ * rootfs is read, it may not exist yet (an output directory). A path is
+ * trusted or allowed, never both: an allowed path may not be or hold a
+ * trusted file.
+ */
+static int add_allowed(struct tlist *l, const char *in, err_t *err)
+{
+	char path[PATH_MAX];
+	size_t n;
+	int ret = norm_path(in, path, sizeof(path), err);
+
+	if (ret < 0)
+		return err_wrap(err, "--allowed");
+	if (!strcmp(path, "/"))
+		return err_set(err, EINVAL, "--allowed /: would pass every file through");
+	n = strlen(path);
+	for (size_t i = 0; i < l->n; i++) {
+		const char *p = l->v[i].path;
+
+		if (l->v[i].allowed && !strcmp(p, path))
+			return 0;
+		if (!l->v[i].allowed && !strncmp(p, path, n) && (!p[n] || p[n] == '/'))
+			return err_set(err, EINVAL,
+				       "--allowed %s: %s is a trusted file (a path is trusted "
+				       "or allowed, not both)",
+				       path, p);
+	}
+	if (l->n == l->cap) {
+		struct tfile *g = realloc(l->v, (l->cap = l->cap ? l->cap * 2 : 64) * sizeof(*g));
+
+		if (!g)
+			return err_sys(err, ENOMEM, "allowed paths");
+		l->v = g;
+	}
+	memset(&l->v[l->n], 0, sizeof(l->v[l->n]));
+	l->v[l->n].allowed = 1;
+	l->v[l->n].path = strdup(path);
+	l->n++;
+	return l->v[l->n - 1].path ? 0 : err_sys(err, ENOMEM, "allowed paths");
+}
+
 static int cmp_tfile(const void *a, const void *b)
 {
 	return strcmp(((const struct tfile *)a)->path, ((const struct tfile *)b)->path);
@@ -476,6 +519,8 @@ static int manifest_body(const struct tee_build_opts *o, struct sbuf *b, err_t *
 				ret = add_path(&l, rootfd, defaults[i], 0, err);
 		}
 	}
+	for (size_t i = 0; ret == 0 && o->allowed && o->allowed[i]; i++)
+		ret = add_allowed(&l, o->allowed[i], err);
 	if (ret < 0) {
 		tlist_free(&l);
 		return ret;
@@ -500,6 +545,10 @@ static int manifest_body(const struct tee_build_opts *o, struct sbuf *b, err_t *
 		sb_printf(b, "envv %s\n", o->env[i]);
 	}
 	for (size_t i = 0; i < l.n; i++) {
+		if (l.v[i].allowed) {
+			sb_printf(b, "allowed %s\n", l.v[i].path);
+			continue;
+		}
 		sgx_hex(l.v[i].hash, 32, hex);
 		sb_printf(b, "trusted %s %llu %s\n", hex, (unsigned long long)l.v[i].size,
 			  l.v[i].path);

@@ -6,7 +6,9 @@
 # files of more than one chunk; a file bigger than the enclave heap reads
 # whole; odd read sizes, preads and mmaps across chunk boundaries; a
 # tampered chunk fails the read of that chunk only, with EACCES and one
-# stderr line, the chunks before it still read).
+# stderr line, the chunks before it still read); allowed paths (rune-image
+# --allowed) pass through to the host's files as native, what is neither
+# trusted nor allowed does not exist.
 set -u
 . "$(dirname "$0")/lib.sh"
 libos_need
@@ -93,4 +95,47 @@ check "a tampered chunk: reads and mmaps elsewhere work, of it fail" test "$OUT"
 	'pread /data/mid: Permission denied' \
 	"mmap /data/mid 0: 65536 bytes, $(chroot "$R" /bin/fprobe mmap /data/mid 0 65536 | sed 's/.*bytes, //')" \
 	'mmap /data/mid: Permission denied')"
+
+# Allowed paths: passed through to the host's files, as native (chroot)
+A=$T/alw
+mkdir -p "$A/bin" "$A/data/out" "$A/out"
+cp "$T/fprobe" "$A/bin/fprobe"
+echo input >"$A/data/in"
+echo secret >"$A/secret"
+head -c 1000000 /dev/urandom >"$A/out/big"
+"$RUNE_IMAGE" build --rootfs "$A" --key "$KEY" --heap 16M --host-argv --no-default-trusted \
+	--trusted /data/in --allowed /out --allowed /data/./out/ -- /bin/fprobe >/dev/null 2>"$T/err"
+check "rune-image --allowed: allowed lines, normalised, sorted with the trusted ones" \
+	test "$(grep -E '^(trusted|allowed) ' "$A/.rune/manifest" | awk '{ print $1, $NF }' | tr '\n' ,)" == \
+	"trusted /bin/fprobe,trusted /data/in,allowed /data/out,allowed /out,"
+acmds=(write /out/a hello append /out/a world cat /out/a mkdir /out/d write /out/d/x 1 ls /out
+	stat /out/a stat /out unlink /out/d/x rmdir /out/d unlink /out/nope ls /data
+	sum /out/big 4096 pread /out/big 5000 100000 mmap /out/big 4096 10000
+	write /data/out/f yes ls /data/out cat /data/out/f ls /out/nope)
+reset_out() { rm -rf "$A/out/a" "$A/out/d" "$A/data/out/f"; }
+reset_out
+run_pal "$A" "${acmds[@]}"
+check "allowed: what the enclave wrote is the host's (an output directory)" \
+	test "$(cat "$A/out/a")" == "$(printf 'hello\nworld')" -a "$(cat "$A/data/out/f")" == yes
+reset_out
+nout=$(chroot "$A" /bin/fprobe "${acmds[@]}")
+reset_out
+if [ -n "$nout" ] && [ "$OUT" == "$nout" ] && [ "$RC" == 0 ]; then
+	ok "allowed: create, append, read, mkdir, list, stat, unlink, rmdir, pread, mmap, as native"
+else
+	diff <(echo "$nout") <(echo "$OUT") | sed 's/^/# /'
+	echo "$ERR" | sed 's/^/# stderr: /'
+	nok "allowed: create, append, read, mkdir, list, stat, unlink, rmdir, pread, mmap, as native"
+fi
+run_pal "$A" cat /secret ls / write /data/in x mkdir /data/new write /new y
+check "neither trusted nor allowed: does not exist; trusted files and their directories stay read-only" \
+	test "$OUT" == "$(printf '%s\n' 'cat /secret: No such file or directory' 'ls /: bin data out' \
+		'write /data/in: Permission denied' 'mkdir /data/new: Read-only file system' \
+		'write /new: No such file or directory')" -a ! -e "$A/new" -a ! -e "$A/data/new"
+"$RUNE_IMAGE" build --rootfs "$A" --key "$KEY" --heap 16M --no-default-trusted --trusted /data/in \
+	--allowed /data -- /bin/fprobe >/dev/null 2>"$T/err"
+check "rune-image: an allowed path holding a trusted file is refused naming both" \
+	grep -q '^rune-image: --allowed /data: /data/in is a trusted file' "$T/err"
+"$RUNE_IMAGE" build --rootfs "$A" --key "$KEY" --heap 16M --allowed / -- /bin/fprobe >/dev/null 2>"$T/err"
+check "rune-image: --allowed / is refused" grep -q '^rune-image: --allowed /: would pass every file through' "$T/err"
 exit 0

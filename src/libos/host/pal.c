@@ -33,6 +33,7 @@
 #include <x86intrin.h>
 
 #include "common/cleanup.h"
+#include "libos/host/files.h"
 #include "libos/libos_abi.h"
 #include "rune/pal.h"
 #include "sgx/image.h"
@@ -440,6 +441,8 @@ static long serve_ocall(struct libos_mailbox *mb, uint64_t nr)
 		return 0;
 	case LIBOS_OCALL_SLEEP:
 		return ocall_sleep(mb->arg[0], mb->arg[1]);
+	case LIBOS_OCALL_AOPEN ... LIBOS_OCALL_ATRUNC:
+		return files_ocall(mb, nr, pal.rootfd);
 	}
 	logmsg(LOG_ERROR, "unknown OCALL %llu", (unsigned long long)nr);
 	return -ENOSYS;
@@ -521,6 +524,7 @@ int pal_exec(struct pal_exec_args *args)
 	}
 	ret = run(tcs);
 	sgx_encl_tcs_release(pal.encl, tcs);
+	files_close_all();
 	for (int i = 0; i < MAX_HANDLES; i++)
 		if (pal.handles[i] >= 0) {
 			close(pal.handles[i]);
