@@ -8,7 +8,9 @@
  * answer. Whatever the host says: an open of a trusted file either fails or
  * yields exactly the manifest's content; a file of several chunks, read
  * with random sizes and offsets and mmap'ed, gives the manifest's bytes or
- * an error, never another byte; clock_gettime never yields
+ * an error, never another byte; an allowed (pass-through) file's reads,
+ * stats and directory listings stay within their buffers and hold sane
+ * values whatever the host answers; clock_gettime never yields
  * nsec >= 1e9 nor a MONOTONIC time going back, read() from stdin never
  * claims more than asked nor writes outside the buffer, and nothing
  * crashes. TAP output.
@@ -113,6 +115,32 @@ long libos_ocall_raw(long nr)
 	}
 	case LIBOS_OCALL_CLOSE:
 		return lie() ? wild() : 0;
+	case LIBOS_OCALL_AOPEN:
+	case LIBOS_OCALL_ASTAT:
+	case LIBOS_OCALL_AFSTAT:
+		mb->out[0] = lie() ? wild() : 100;
+		mb->out[1] = lie() ? wild() : (rnd() % 2 ? 0100644 : 040755);
+		return lie() ? wild() : nr == LIBOS_OCALL_AOPEN ? 3 : 0;
+	case LIBOS_OCALL_APREAD:
+		for (size_t i = 0; i < len && i < sizeof(mb->buf); i++)
+			mb->buf[i] = (uint8_t)rnd();
+		return lie() ? wild() : (long)(len < 100 ? len : 100);
+	case LIBOS_OCALL_AGETDENTS: {
+		/* records {type, name, NUL}: honest ones, or random bytes */
+		uint64_t n = 0;
+
+		while (n + 8 <= len && n + 8 <= sizeof(mb->buf) && rnd() % 4) {
+			mb->buf[n] = 8;
+			memcpy(mb->buf + n + 1, "name5\0", 6);
+			n += 7;
+		}
+		if (lie())
+			for (uint64_t i = 0; i < n; i++)
+				mb->buf[i] = (uint8_t)rnd();
+		return lie() ? wild() : (long)n;
+	}
+	case LIBOS_OCALL_ACLOSE:
+		return lie() ? wild() : 0;
 	}
 	return -ENOSYS;
 }
@@ -149,6 +177,49 @@ static void hex32(const void *data, size_t len, char hex[65])
  * mmaps a random page range of it: every byte given is the file's (zeroes
  * past its end in a mapping). 1: all read, 0: refused, -1: a wrong byte.
  */
+/*
+ * An allowed file and directory against the host's answers: reads never
+ * claim more than asked nor write past the buffer, fstat gives a file or
+ * a directory, getdents64 stays in its buffer with well-formed entries.
+ * 0 when all held.
+ */
+static int allowed_round(char *path, uint8_t *buf)
+{
+	uint8_t st[144];
+	int handled, bad = 0;
+	long fd, n;
+
+	memcpy(path, "/out/f", 7);
+	fd = fs_syscall(257, (uint64_t)-100, (uint64_t)path, 2, 0, &handled);
+	if (fd >= 0) {
+		memset(buf + 64, 0x5a, 64);
+		n = fs_syscall(0, (uint64_t)fd, (uint64_t)buf, 64, 0, &handled);
+		bad |= n > 64 || n < -4095 || buf[64] != 0x5a;
+		if (fs_syscall(5, (uint64_t)fd, (uint64_t)st, 0, 0, &handled) == 0) {
+			uint32_t mode;
+
+			memcpy(&mode, st + 24, 4);
+			bad |= (mode & 0170000) != 0100000 && (mode & 0170000) != 040000;
+		}
+		n = fs_syscall(217, (uint64_t)fd, (uint64_t)buf, 256, 0, &handled);
+		bad |= n > 256 || n < -4095 || buf[256] != 0x5a;
+		for (long off = 0; n > 0 && off < n;) {
+			uint16_t reclen;
+
+			memcpy(&reclen, buf + off + 16, 2);
+			if (reclen < 24 || off + reclen > n) {
+				bad = 1;
+				break;
+			}
+			for (long k = off + 19; k < off + reclen && buf[k]; k++)
+				bad |= buf[k] == '/';
+			off += reclen;
+		}
+		fs_syscall(3, (uint64_t)fd, 0, 0, 0, &handled);
+	}
+	return bad;
+}
+
 static int chunked_round(char *path, uint8_t *buf)
 {
 	int handled, refused = 0;
@@ -210,7 +281,7 @@ int main(void)
 	char hex[65], chex[3][65];
 	uint8_t *heap;
 	int bad_open = 0, opened = 0, bad_time = 0, bad_read = 0, refused = 0;
-	int big_ok = 0, big_refused = 0, big_bad = 0;
+	int big_ok = 0, big_refused = 0, big_bad = 0, allowed_bad = 0;
 	int64_t last_sec = 0, last_nsec = 0;
 
 	heap = aligned_alloc(PAGE_SIZE, 16 << 20);
@@ -226,7 +297,7 @@ int main(void)
 	/* the trusted line's own hash of a chunked file is not what is checked */
 	snprintf(manifest_text, sizeof(manifest_text),
 		 LIBOS_MANIFEST_MAGIC "trusted %s %d /data/big\nchunk 0 %s\nchunk 1 %s\n"
-				      "chunk 2 %s\ntrusted %s %zu /data/f\n",
+				      "chunk 2 %s\ntrusted %s %zu /data/f\nallowed /out\n",
 		 hex, BIG_SIZE, chex[0], chex[1], chex[2], hex, sizeof(content) - 1);
 	libos_manifest.text = manifest_text;
 	libos_manifest.heap_size = 16 << 20;
@@ -272,6 +343,11 @@ int main(void)
 			big_bad += r < 0 || (r == 0 && !evil);
 			memcpy(path, "/data/f", 8);
 		}
+		if (iter % 4 == 1) {
+			memset(bigbuf + 256, 0x5a, 64);
+			allowed_bad += allowed_round(path, bigbuf);
+			memcpy(path, "/data/f", 8);
+		}
 		/* clock_gettime(CLOCK_MONOTONIC) through the dispatcher */
 		g.rax = 228;
 		g.rdi = 1;
@@ -295,6 +371,7 @@ int main(void)
 	printf("# chunked file: %d rounds read whole, %d refused\n", big_ok, big_refused);
 	report(big_ok > 20 && big_refused > 20 && big_bad == 0,
 	       "chunked reads, preads and mmaps give the manifest's bytes or fail");
+	report(allowed_bad == 0, "allowed files: reads, fstat, getdents64 bounded and well-formed");
 	report(bad_time == 0, "clock_gettime: nsec < 1e9, MONOTONIC never goes back");
 	report(bad_read == 0, "read(stdin): never more than asked, nothing past the buffer");
 	report(1, "no crash on 20000 rounds of hostile answers");
