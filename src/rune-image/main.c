@@ -13,8 +13,9 @@
  * paths passed through to the host's files, unprotected.
  * Writes ROOTFS/.rune/{libos.elf,libos.sig,manifest} and prints MRENCLAVE
  * and MRSIGNER. With --bundle it also sets ENCLAVE_TYPE,
- * ENCLAVE_RUNTIME_PATH and ENCLAVE_RUNTIME_ARGS in the bundle's
- * config.json, and process.args to the entrypoint argv (default: the
+ * ENCLAVE_RUNTIME_PATH (the bare name liberpal-libos.so, which rune looks
+ * up in its allowed PAL directories, or the --pal path) and
+ * ENCLAVE_RUNTIME_ARGS in the bundle's config.json, and process.args to the entrypoint argv (default: the
  * config's process.args). The LibOS enclave is found relative to this
  * program (build tree or installed), unless --libos names it.
  */
@@ -175,8 +176,6 @@ static int cmd_build(int argc, char **argv)
 	};
 	static const char *const libos_rels[] = { "../share/libos/libos.elf",
 						  "../share/rune/libos/libos.elf", NULL };
-	static const char *const pal_rels[] = { "../lib/liberpal-libos.so",
-						"../lib/rune/pal/liberpal-libos.so", NULL };
 	struct tee_build_opts o = { 0 };
 	struct tee_build_result res;
 	_cleanup_error_ err_t err = NULL;
@@ -242,7 +241,12 @@ static int cmd_build(int argc, char **argv)
 			libos = realpath(optarg, NULL);
 			break;
 		case 'P':
+			free(pal);
 			pal = realpath(optarg, NULL);
+			if (!pal) {
+				fprintf(stderr, "rune-image: --pal %s: %m\n", optarg);
+				return 2;
+			}
 			break;
 		case 'h':
 			usage(stdout);
@@ -271,13 +275,9 @@ static int cmd_build(int argc, char **argv)
 				"this program: give --libos\n");
 		return 1;
 	}
+	/* A bare name: where the host keeps its PALs is the host's business. */
 	if (bundle && !pal)
-		pal = near_self(pal_rels);
-	if (bundle && !pal) {
-		fprintf(stderr, "rune-image: liberpal-libos.so was not found next to this "
-				"program: give --pal\n");
-		return 1;
-	}
+		pal = strdup("liberpal-libos.so");
 	if (tee_read_file(libos, 64 << 20, &elf, &elf_len, &err) < 0)
 		goto fail;
 	o.rootfs = rootfs;
