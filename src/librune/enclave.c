@@ -361,6 +361,15 @@ static const char *name_under(const char *path, const char *dir)
 	return *path ? path : NULL;
 }
 
+/* "enclave runtime PATH: WHY (the allowed directories; where they come from)" */
+static int not_found(err_t *err, int code, const char *path, const char *why, char **dirs)
+{
+	_cleanup_free_ char *list = strv_join(dirs, ", ");
+
+	return err_set(err, code, "enclave runtime %s: %s (%s; see --pal-dir and pal_dirs in %s)",
+		       path, why, list ? list : "?", RUNE_CONFIG_FILE);
+}
+
 /*
  * A bare file name ("liberpal-libos.so"): the first allowed directory, in
  * their order, that holds it, opened beneath it and checked as any PAL.
@@ -384,11 +393,7 @@ static int find_pal_by_name(char **dirs, const char *name, int *out, err_t *err)
 			*err = steal_ptr(e);
 		return ret;
 	}
-	_cleanup_free_ char *list = strv_join(dirs, ", ");
-	return err_set(err, ENOENT,
-		       "enclave runtime %s: in none of the allowed PAL directories (%s; see "
-		       "--pal-dir and pal_dirs in %s)",
-		       name, list ? list : "?", RUNE_CONFIG_FILE);
+	return not_found(err, ENOENT, name, "in none of the allowed PAL directories", dirs);
 }
 
 /*
@@ -427,11 +432,7 @@ static int find_pal(const struct rune_ctx *ctx, const char *path, int *out, err_
 				return ret;
 		}
 	}
-	_cleanup_free_ char *list = strv_join(dirs, ", ");
-	return err_set(err, EPERM,
-		       "enclave runtime %s: not in an allowed PAL directory (%s; see --pal-dir and "
-		       "pal_dirs in %s)",
-		       path, list ? list : "?", RUNE_CONFIG_FILE);
+	return not_found(err, EPERM, path, "not in an allowed PAL directory", dirs);
 }
 
 static int check_log_level(const char *l, err_t *err)
