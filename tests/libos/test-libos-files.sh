@@ -138,4 +138,17 @@ check "rune-image: an allowed path holding a trusted file is refused naming both
 	grep -q '^rune-image: --allowed /data: /data/in is a trusted file' "$T/err"
 "$RUNE_IMAGE" build --rootfs "$A" --key "$KEY" --heap 16M --allowed / -- /bin/fprobe >/dev/null 2>"$T/err"
 check "rune-image: --allowed / is refused" grep -q '^rune-image: --allowed /: would pass every file through' "$T/err"
+
+# SHA-NI where the CPU has it (a DEBUG enclave says which code hashes)
+"$RUNE_IMAGE" build --rootfs "$R" --key "$KEY" --heap 16M --host-argv --debug --trusted /data \
+	-- /bin/fprobe >/dev/null 2>&1
+run_pal "$R" sum /data/two 4096
+if grep -qw sha_ni /proc/cpuinfo && grep -qw ssse3 /proc/cpuinfo; then
+	want="SHA-NI"
+else
+	want="portable code"
+fi
+check "the LibOS hashes with SHA-NI where the CPU has it ($want here)" \
+	test "$(echo "$ERR" | grep -c "^libos: SHA-256 of trusted files: $want\$")" == 1 -a \
+	"$(echo "$OUT" | sed 's/,.*//')" == "sum /data/two: 16385 bytes"
 exit 0

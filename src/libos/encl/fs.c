@@ -370,13 +370,17 @@ int fs_load_trusted(const char *path, uint8_t **data, uint64_t *size)
 void fs_init(void)
 {
 	uint32_t ecx1;
+	int ni;
 
 	if (ocall(LIBOS_OCALL_CPUID, 1, 0, 0) < 0)
 		return;
 	ecx1 = (uint32_t)libos_mb->out[2];
 	if (ocall(LIBOS_OCALL_CPUID, 7, 0, 0) < 0)
 		return;
-	sha256_set_shani(sha256_cpuid_has_shani(ecx1, (uint32_t)libos_mb->out[1]));
+	ni = sha256_cpuid_has_shani(ecx1, (uint32_t)libos_mb->out[1]);
+	sha256_set_shani(ni);
+	if (libos_manifest.debug)
+		log_err("SHA-256 of trusted files: %s", ni ? "SHA-NI" : "portable code");
 }
 
 /* Absolute, without ".", ".." or repeated slashes (the cwd is "/"). */
