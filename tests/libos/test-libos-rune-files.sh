@@ -1,6 +1,8 @@
 #!/bin/bash
 # timeout: 150
-# ENCLAVE_RUNTIME_PATH as a bare file name (issue 13): `rune-image build
+# The LibOS's files through `rune run`: an allowed output directory that
+# the host sees (rune-image --allowed), and ENCLAVE_RUNTIME_PATH as a bare
+# file name (issue 13): `rune-image build
 # --bundle` writes liberpal-libos.so, which rune looks up in its allowed
 # PAL directories (here --pal-dir $BUILD/lib), so the image need not know
 # where the host keeps its PALs; the trust rules stay: a bare name is
@@ -64,6 +66,27 @@ t_writable() {
 }
 t_link_out() { refused liblink.so "liblink.so: in none of the allowed PAL directories" "$T/links"; }
 
+t_output_dir() {
+	# the rootfs is read-only (runc spec's default): /share is the host's $SH, bound rw
+	new_bundle
+	cfg_set .process.terminal false
+	add_share
+	cp "$T/fprobe" "$B/rootfs/bin/fprobe"
+	echo hello >"$B/rootfs/etc/greeting"
+	mkdir -p "$B/rootfs/share"
+	"$RUNE_IMAGE" build --bundle "$B" --key "$KEY" --heap 16M --allowed /share -- /bin/fprobe \
+		write /share/result "from the enclave" cat /etc/greeting ls /share write /etc/x y \
+		>"$T/mr" 2>"$T/mr.err" || fail "rune-image build: $(cat "$T/mr.err")"
+	ct_run
+	assert_rc 0 "rune run"
+	assert_eq "$(printf 'hello\nls /share: result\nwrite /etc/x: No such file or directory')" \
+		"$OUT" "the workload's output"
+	assert_eq "from the enclave" "$(cat "$SH/result")" "the host sees the file written"
+	rt delete "$ID" >/dev/null 2>&1 || true
+	assert_nothing_left "$ID"
+}
+
+tcase "rune run: a program writes to an allowed directory, the host sees it" t_output_dir
 tcase "a bare PAL name (rune-image's default) resolves in the allowed PAL directories" t_bare
 tcase "a relative path with a slash (../x.so) is refused as before" t_relative
 tcase "a path outside the allowed directories is refused as before" t_outside
