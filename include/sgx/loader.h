@@ -117,9 +117,14 @@ void sgx_encl_targetinfo(const struct sgx_encl *encl, struct sgx_targetinfo *ti)
  */
 int sgx_encl_traps_syscalls(const struct sgx_encl *encl);
 
-/* TCS pages, in image order. acquire returns a free one's index or -EBUSY. */
+/*
+ * TCS pages, in image order. acquire returns a free one's index or -EBUSY;
+ * claim takes the one of that index (an enclave that picks its own thread
+ * slots, as the LibOS does) or fails with -EBUSY while it is in use.
+ */
 unsigned sgx_encl_tcs_count(const struct sgx_encl *encl);
 int sgx_encl_tcs_acquire(struct sgx_encl *encl, err_t *err);
+int sgx_encl_tcs_claim(struct sgx_encl *encl, int tcs, err_t *err);
 void sgx_encl_tcs_release(struct sgx_encl *encl, int tcs);
 
 struct sgx_encl_regs {

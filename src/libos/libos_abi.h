@@ -15,19 +15,25 @@
 #ifndef LIBOS_ABI_H
 #define LIBOS_ABI_H
 
-#define LIBOS_NSSA	     2
-#define LIBOS_STACK_SIZE     (64 * 1024) /* the LibOS's own stack, per thread */
-#define LIBOS_EXC_STACK_SIZE (64 * 1024) /* the exception handler's (CSSA 1) */
+#define LIBOS_NSSA 2
+/*
+ * Per enclave thread, one block aligned to its size: the thread's state at
+ * its start, the LibOS's stack (START, then the exception handler at CSSA 1)
+ * above it, so the current thread is found from the stack pointer.
+ */
+#define LIBOS_THREAD_BLOCK (128 * 1024)
 
 /* EENTER: RDI */
 #define LIBOS_ECALL_START     1 /* load the entrypoint and run it; argv/env in the mailbox */
 #define LIBOS_ECALL_OCALL_RET 2 /* RSI: the pending OCALL's result */
 #define LIBOS_ECALL_EXCEPTION 3 /* after an AEX (the enclave checks CSSA itself) */
+#define LIBOS_ECALL_THREAD    4 /* a thread the LibOS started (THREAD_CREATE): RSI its mailbox */
 
 /* EEXIT: RDI */
 #define LIBOS_EXIT_DONE	  1 /* RSI: exit status 0-255, or a negative errno (LibOS failure) */
 #define LIBOS_EXIT_OCALL  2 /* RSI: an OCALL number */
 #define LIBOS_EXIT_RESUME 3 /* ERESUME the TCS */
+#define LIBOS_EXIT_THREAD 4 /* this thread ended; the process goes on (its TCS is free) */
 
 /* OCALLs: arguments in mailbox arg[], data in buf; result in RSI (or -errno). */
 #define LIBOS_OCALL_WRITE 1 /* arg0 fd (0-2), buf[0,len): bytes written */
@@ -39,6 +45,18 @@
 #define LIBOS_OCALL_CPUID 7 /* arg0 leaf, arg1 subleaf: out0-3 eax, ebx, ecx, edx */
 #define LIBOS_OCALL_RDTSC 8 /* out0: the host's TSC */
 #define LIBOS_OCALL_SLEEP 9 /* arg0 sec, arg1 nsec: 0, or -EINTR when the workload is killed */
+/* Threads: each enclave thread has its own TCS (slot = TCS index) and mailbox. */
+#define LIBOS_OCALL_THREAD_CREATE 10 /* arg0 slot: start a host thread entering that TCS */
+#define LIBOS_OCALL_FUTEX_WAIT	  11 /* arg0 sec (-1: none), arg1 nsec: block until woken */
+#define LIBOS_OCALL_FUTEX_WAKE	  12 /* arg0 slot: wake that thread's FUTEX_WAIT */
+#define LIBOS_OCALL_YIELD	  13 /* sched_yield on the host */
+/*
+ * Sockets pass through to the host (unprotected: TLS inside the enclave is
+ * the answer). arg0: a system call number, buf: struct libos_netcall then
+ * its input bytes; the output bytes come back after the header, their
+ * length in out0. Only sockets the LibOS created are the host's to touch.
+ */
+#define LIBOS_OCALL_NET 14
 
 /*
  * Allowed (pass-through) files, served by src/libos/host/files.c inside the
@@ -67,6 +85,13 @@
 
 #ifndef __ASSEMBLER__
 #include <stdint.h>
+
+struct libos_netcall {
+	int64_t a[6];	  /* the system call's arguments; pointers are replaced by the data */
+	uint64_t in_len;  /* input bytes after this header */
+	uint64_t out_max; /* room for output bytes after this header */
+};
+#define LIBOS_NET_DATA_MAX (LIBOS_BUF_MAX - sizeof(struct libos_netcall))
 
 struct libos_mailbox {
 	uint64_t magic;

@@ -345,6 +345,18 @@ int sgx_encl_tcs_acquire(struct sgx_encl *e, err_t *err)
 	return err_set(err, EBUSY, "all %u enclave threads (TCS) are busy", e->ntcs);
 }
 
+int sgx_encl_tcs_claim(struct sgx_encl *e, int tcs, err_t *err)
+{
+	uint64_t bit;
+
+	if (tcs < 0 || (unsigned)tcs >= e->ntcs)
+		return err_set(err, EINVAL, "no TCS %d in this enclave", tcs);
+	bit = 1ULL << (tcs % 64);
+	if (atomic_fetch_or(&e->tcs_busy[tcs / 64], bit) & bit)
+		return err_set(err, EBUSY, "TCS %d is busy", tcs);
+	return tcs;
+}
+
 void sgx_encl_tcs_release(struct sgx_encl *e, int tcs)
 {
 	if (tcs >= 0 && (unsigned)tcs < e->ntcs)

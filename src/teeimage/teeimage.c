@@ -30,6 +30,7 @@
 #define PAGE		  4096ULL
 #define PAGE_UP(x)	  (((x) + PAGE - 1) & ~(PAGE - 1))
 #define DEFAULT_HEAP	  (64ULL << 20)
+#define DEFAULT_THREADS	  16 /* TCS: enough for a Go program's runtime threads */
 #define DEFAULT_STACK	  (2ULL << 20)
 #define MAX_TRUSTED	  65536
 #define MAX_TRUSTED_DEPTH 32
@@ -526,8 +527,9 @@ static int manifest_body(const struct tee_build_opts *o, struct sbuf *b, err_t *
 		return ret;
 	}
 	qsort(l.v, l.n, sizeof(*l.v), cmp_tfile);
-	sb_printf(b, "threads %u\ndebug %d\nentrypoint %s\nargv %s\n", o->threads ? o->threads : 1,
-		  !!o->debug, entry, o->host_argv ? "host" : "fixed");
+	sb_printf(b, "threads %u\ndebug %d\nentrypoint %s\nargv %s\n",
+		  o->threads ? o->threads : DEFAULT_THREADS, !!o->debug, entry,
+		  o->host_argv ? "host" : "fixed");
 	for (size_t i = 0; o->argv[i]; i++) {
 		if (strchr(o->argv[i], '\n')) {
 			tlist_free(&l);
@@ -771,7 +773,7 @@ static int fixed_point(const struct tee_build_opts *o, const char *body, uint64_
 			return ret;
 		/* Layout without the checks: what libsgx makes of this ELF. */
 		struct sgx_layout_opts lo = { .heap = heap_r,
-					      .tcs = o->threads ? o->threads : 1,
+					      .tcs = o->threads ? o->threads : DEFAULT_THREADS,
 					      .offset = exec_hi ? TEE_LIBOS_FIXED_OFFSET : 0 };
 
 		ret = sgx_image_from_elf_mem(&img, e, elen, &lo, err);
@@ -820,8 +822,8 @@ int tee_build(const struct tee_build_opts *o, struct tee_build_result *res, err_
 	uint64_t exec_lo = 0, exec_hi = 0;
 	int ret;
 
-	if ((o->threads ? o->threads : 1) != 1)
-		return err_set(err, ENOTSUP, "--threads above 1 is not supported yet");
+	if (o->threads > 4096)
+		return err_set(err, EINVAL, "%u threads: at most 4096", o->threads);
 	if (heap < (1ULL << 20) || heap > (3ULL << 30))
 		return err_set(err, EINVAL, "heap of %llu bytes: from 1 MiB to 3 GiB",
 			       (unsigned long long)heap);

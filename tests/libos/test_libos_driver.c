@@ -164,6 +164,7 @@ int main(void)
 	bo.argv = (const char *const[]){ "/prog", NULL };
 	bo.heap = 1 << 20;
 	bo.stack = 256 << 10;
+	bo.threads = 4;
 	bo.key_path = path;
 	bo.libos_elf = libos;
 	bo.libos_len = llen;
@@ -196,8 +197,10 @@ int main(void)
 	int tcs_ok = fk.nadd > 0 && fk.off[0] == 0 && fk.flags[0] == SGX_SECINFO_TCS &&
 		     fk.measure[0] == SGX_PAGE_MEASURE;
 	int heap_pages = 0, heap_ok = 1, image_ok = fk.nadd > 0, manifest_pages = 0,
-	    ascending = fk.nadd > 0;
+	    ascending = fk.nadd > 0, extra_tcs = 0, extra_ssa = 0, threads_ok = 1;
 	uint64_t heap_end = fk.heap_off + mf_u64(mf, "heap_size");
+	/* Each extra thread: a TCS page, then (after all of them) its 2 SSA frames. */
+	uint64_t tcs_from = fk.heap_off - 3 * 3 * 4096, ssa_from = fk.heap_off - 3 * 2 * 4096;
 
 	for (int i = 0; i < fk.nadd; i++) {
 		if (i && fk.off[i] <= fk.off[i - 1])
@@ -205,6 +208,15 @@ int main(void)
 		if (fk.off[i] >= fk.heap_off && fk.off[i] < heap_end) {
 			heap_pages++;
 			heap_ok &= fk.flags[i] == RWX_FLAGS && fk.measure[i] == 0;
+		} else if (fk.off[i] >= ssa_from && fk.off[i] < fk.heap_off) {
+			extra_ssa++;
+			threads_ok &=
+			    fk.flags[i] == (SGX_SECINFO_REG | SGX_SECINFO_R | SGX_SECINFO_W) &&
+			    fk.measure[i] == 0;
+		} else if (fk.off[i] >= tcs_from && fk.off[i] < ssa_from) {
+			extra_tcs++;
+			threads_ok &=
+			    fk.flags[i] == SGX_SECINFO_TCS && fk.measure[i] == SGX_PAGE_MEASURE;
 		} else if (fk.off[i] < fk.heap_off) {
 			image_ok &=
 			    fk.measure[i] == SGX_PAGE_MEASURE &&
@@ -217,6 +229,10 @@ int main(void)
 	TAP_OK(ascending, "pages added in ascending order");
 	TAP_OK(image_ok, "LibOS and manifest pages measured, none both writable and executable");
 	TAP_OK(manifest_pages >= 1, "the manifest: %d read-only measured page(s)", manifest_pages);
+	TAP_OK(mf_u64(mf, "threads") == 4 && extra_tcs == 3 && extra_ssa == 6 && threads_ok,
+	       "threads 4: 3 more TCS (measured) before the heap, then their SSA frames (RW, "
+	       "unmeasured): %d TCS, %d SSA pages",
+	       extra_tcs, extra_ssa);
 	TAP_OK(heap_pages == (1 << 20) / 4096 && heap_ok,
 	       "the heap: %d pages, RWX and unmeasured (SGX1: code is loaded there)", heap_pages);
 	TAP_OK(fk.map_rwx_heap, "the heap is mapped RWX");

@@ -22,7 +22,24 @@
 
 struct manifest libos_manifest;
 uint64_t libos_base, libos_heap_start, libos_heap_end;
-volatile struct libos_mailbox *libos_mb;
+
+/* What entry.S, the linker script and main.c give the enclave: one thread here. */
+struct libos_thread libos_thread0;
+char __encl_base[1], __manifest[1], libos_ssa[LIBOS_NSSA * SSA_FRAME];
+void libos_thread_trap(void);
+void libos_thread_trap(void)
+{
+}
+
+struct libos_thread *libos_self(void)
+{
+	return &libos_thread0;
+}
+
+int mailbox_ok(uint64_t mb)
+{
+	return mb != 0;
+}
 
 static struct libos_mailbox mailbox;
 static const char content[] = "the trusted content of /data/f, some bytes long\n";
@@ -65,6 +82,11 @@ long ocall(long nr, int64_t a0, int64_t a1, uint64_t len)
 	libos_mb->arg[1] = a1;
 	libos_mb->len = len;
 	return libos_ocall_raw(nr);
+}
+
+long ocall_blocking(long nr, int64_t a0, int64_t a1, uint64_t len)
+{
+	return ocall(nr, a0, a1, len);
 }
 
 long libos_ocall_raw(long nr)
@@ -305,7 +327,7 @@ int main(void)
 	str_lcpy(libos_manifest.entrypoint, "/bin/test", sizeof(libos_manifest.entrypoint));
 	libos_heap_start = (uint64_t)heap;
 	libos_heap_end = libos_heap_start + libos_manifest.heap_size;
-	libos_mb = &mailbox;
+	libos_thread0.mb = &mailbox;
 	if (mm_init() < 0)
 		return 1;
 

@@ -27,7 +27,7 @@
 #define S_IFDIR	      0040000
 #define S_IFMT	      0170000
 
-enum { F_FREE, F_STDIO, F_TRUSTED, F_DIR, F_TMP, F_ALLOWED };
+enum { F_FREE, F_STDIO, F_TRUSTED, F_DIR, F_TMP, F_OBJ, F_ALLOWED };
 
 /* A directory is a path that prefixes trusted files: its data is its path. */
 struct ofile {
@@ -35,6 +35,7 @@ struct ofile {
 	uint8_t *data;
 	uint64_t size, off; /* F_DIR: off is where getdents64 goes on in the manifest */
 	int tmp, flags;	    /* F_TMP: its tmpfs file, the open flags */
+	struct fobj *obj;   /* F_OBJ: a pipe, eventfd or epoll (ipc.c) */
 	/* F_TRUSTED: the host's handle, the chunk hashes (hex, in the manifest) */
 	long host;
 	uint64_t nchunks;
@@ -535,9 +536,48 @@ static int free_fd(void)
 {
 	int fd;
 
+	fds_init();
 	for (fd = 3; fd < MAX_FDS && fds[fd].kind != F_FREE; fd++)
 		;
 	return fd == MAX_FDS ? -EMFILE : fd;
+}
+
+int fs_install(struct fobj *o, int cloexec)
+{
+	int fd = free_fd();
+
+	if (fd >= 0)
+		fds[fd] = (struct ofile){ .kind = F_OBJ, .cloexec = cloexec, .obj = o };
+	return fd;
+}
+
+void fs_release(int fd)
+{
+	if (fd >= 0 && fd < MAX_FDS)
+		fds[fd].kind = F_FREE;
+}
+
+struct fobj *fs_obj(int64_t fd)
+{
+	struct ofile *f = get_fd(fd);
+
+	return f && f->kind == F_OBJ ? f->obj : NULL;
+}
+
+int fs_valid(int64_t fd)
+{
+	return get_fd(fd) != NULL;
+}
+
+/* read/write of an object: it stays alive while the call blocks (lock dropped). */
+static long obj_rw(struct fobj *o, uint64_t buf, uint64_t len, int write)
+{
+	long r;
+
+	ipc_get(o);
+	r = write ? ipc_write(o, (const void *)buf, len) : ipc_read(o, (void *)buf, len);
+	ipc_put(o);
+	return r;
 }
 
 /* path is "/tmp/NAME" (no deeper): the name; else NULL. */
@@ -1023,6 +1063,10 @@ static long do_close(int64_t fd)
 	if (f->kind == F_TMP)
 		tmp_put(f->tmp);
 	f->kind = F_FREE;
+	if (f->obj) {
+		ipc_put(f->obj);
+		f->obj = NULL;
+	}
 	return 0;
 }
 
@@ -1056,6 +1100,8 @@ static long do_read(int64_t fd, uint64_t buf, uint64_t len, int64_t pos)
 		return -EBADF;
 	if (!user_ok(buf, len))
 		return -EFAULT;
+	if (f->kind == F_OBJ)
+		return pos >= 0 ? -ESPIPE : obj_rw(f->obj, buf, len, 0);
 	if (f->kind == F_STDIO) {
 		long r;
 
@@ -1063,7 +1109,9 @@ static long do_read(int64_t fd, uint64_t buf, uint64_t len, int64_t pos)
 			return -EBADF;
 		if (pos >= 0)
 			return -ESPIPE;
-		r = ocall(LIBOS_OCALL_READ, 0, 0, len < LIBOS_BUF_MAX ? len : LIBOS_BUF_MAX);
+		/* stdin may block for ever: other threads go on meanwhile */
+		r = ocall_blocking(LIBOS_OCALL_READ, 0, 0,
+				   len < LIBOS_BUF_MAX ? len : LIBOS_BUF_MAX);
 		if (r < 0)
 			return r >= -4095 ? r : -EIO;
 		if ((uint64_t)r > len || r > LIBOS_BUF_MAX)
@@ -1135,6 +1183,8 @@ static long do_write(int64_t fd, uint64_t buf, uint64_t len)
 		return tmp_write(f, buf, len, -1);
 	if (f->kind == F_ALLOWED)
 		return allowed_write(f, (const uint8_t *)buf, len, -1);
+	if (f->kind == F_OBJ)
+		return obj_rw(f->obj, buf, len, 1);
 	if (f->kind != F_STDIO || fd == 0)
 		return -EBADF;
 	return host_write((int)fd, (const uint8_t *)buf, len);
@@ -1190,6 +1240,9 @@ static long fill_stat(struct ofile *f, uint64_t ino, uint64_t out)
 	if (f->kind == F_STDIO) {
 		st.mode = S_IFIFO | 0600; /* what the host gives without a terminal */
 		st.dev = 0xc;
+	} else if (f->kind == F_OBJ) {
+		st.mode = ipc_mode(f->obj);
+		st.dev = 0xd;
 	} else if (f->kind == F_TMP) {
 		st.mode = S_IFREG | 0644;
 		st.size = (int64_t)tmps[f->tmp].size;
@@ -1516,6 +1569,10 @@ long fs_syscall(long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, int
 			f->cloexec = (int)(a2 & 1);
 			return 0;
 		}
+		if (a1 == 3 && f->kind == F_OBJ)
+			return ipc_getfl(f->obj);
+		if (a1 == 4 && f->kind == F_OBJ)
+			return ipc_setfl(f->obj, a2);
 		if (a1 == 3) /* F_GETFL */
 			return f->kind == F_STDIO     ? (a0 == 0 ? 0 : 1)
 			       : f->kind == F_DIR     ? O_DIRECTORY

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -20,8 +21,9 @@
 
 #define MAX_AFILES 64
 
-/* fd + 1 per handle (0: free); pal_exec's one thread uses them. */
+/* fd + 1 per handle (0: free); the host threads of enclave threads share them. */
 static int afiles[MAX_AFILES];
+static pthread_mutex_t afiles_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static int path_ok(const struct libos_mailbox *mb)
 {
@@ -124,7 +126,7 @@ static long a_getdents(struct libos_mailbox *mb, int fd)
 	return (long)out;
 }
 
-long files_ocall(struct libos_mailbox *mb, uint64_t nr, int rootfd)
+static long files_call(struct libos_mailbox *mb, uint64_t nr, int rootfd)
 {
 	const char *name;
 	ssize_t r;
@@ -190,11 +192,24 @@ long files_ocall(struct libos_mailbox *mb, uint64_t nr, int rootfd)
 	return -ENOSYS;
 }
 
+/* One at a time: none blocks (no FIFOs or devices), a handle is never closed in use. */
+long files_ocall(struct libos_mailbox *mb, uint64_t nr, int rootfd)
+{
+	long r;
+
+	pthread_mutex_lock(&afiles_lock);
+	r = files_call(mb, nr, rootfd);
+	pthread_mutex_unlock(&afiles_lock);
+	return r;
+}
+
 void files_close_all(void)
 {
+	pthread_mutex_lock(&afiles_lock);
 	for (int i = 0; i < MAX_AFILES; i++)
 		if (afiles[i]) {
 			close(afiles[i] - 1);
 			afiles[i] = 0;
 		}
+	pthread_mutex_unlock(&afiles_lock);
 }
