@@ -27,7 +27,7 @@ $(SHIM_OBJS) $(BUILD)/obj/tests/shim/test_ttrpc.o: $(SHIM_PB_H)
 $(SHIM_OBJS) $(BUILD)/obj/tests/shim/test_ttrpc.o: CFLAGS += -I$(SHIM_GEN)
 $(BUILD)/obj/src/shim/main.o: CFLAGS += -DSHIM_VERSION='"$(RUNE_VERSION)"'
 
-$(SHIM): $(SHIM_OBJS) $(SHIM_PB_OBJS) $(COMMON_OBJS)
+$(SHIM): $(SHIM_OBJS) $(SHIM_PB_OBJS) $(COMMON_OBJS) $(SHA256_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(SHIM_LIBS)
 

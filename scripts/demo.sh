@@ -222,7 +222,7 @@ echo "busybox-static's own /usr/bin/sha256sum, unmodified, over /data/hello.txt"
 show "$tools" gen-key --out "$tmp/signing.pem" >/dev/null || exit 1
 show "$image" build --bundle "$lbundle" --key "$tmp/signing.pem" --trusted /data || exit 1
 echo "trusted files in the signed manifest: $(grep -c '^trusted ' "$lbundle/rootfs/.rune/manifest")" \
-	"(a SHA-256 each: a changed byte is refused at open)"
+	"(a SHA-256 per 16 KiB chunk: a changed byte is refused when read)"
 started="$id $id-bg $eid $eid-bg $eid-libos"
 bold "enclave container: $RUNE --root $root --pal-dir $BUILD/lib run $eid-libos"
 printf '$ %s\n' "$RUNE --root $root --pal-dir $BUILD/lib run --bundle $lbundle $eid-libos"

@@ -32,6 +32,7 @@ struct tee_build_opts {
 	const char *rootfs;	    /* the root filesystem (a directory) */
 	const char *const *argv;    /* entrypoint argv; argv[0] is its path in the rootfs */
 	const char *const *trusted; /* more trusted paths (files or directories), NULL-ended */
+	const char *const *allowed; /* pass-through paths (files or directories), NULL-ended */
 	const char *const *env;	    /* fixed environment (K=V), NULL-ended; NULL: the host's */
 	int host_argv;		    /* the container's argv replaces the manifest's */
 	uint64_t heap, stack;	    /* bytes; 0 = defaults */

@@ -58,9 +58,25 @@
  */
 #define LIBOS_OCALL_NET 14
 
+/*
+ * Allowed (pass-through) files, served by src/libos/host/files.c inside the
+ * PAL's root: handles are that table's, paths absolute and normalised.
+ */
+#define LIBOS_OCALL_AOPEN     32 /* buf path, arg0 flags, arg1 mode: handle; out0 size, out1 mode */
+#define LIBOS_OCALL_APREAD    33 /* arg0 handle, arg1 offset, len: bytes read into buf */
+#define LIBOS_OCALL_APWRITE   34 /* arg0 handle, arg1 offset (-1: append, out0 the end), buf */
+#define LIBOS_OCALL_ACLOSE    35 /* arg0 handle */
+#define LIBOS_OCALL_ASTAT     36 /* buf: path: out0 size, out1 st_mode */
+#define LIBOS_OCALL_AFSTAT    37 /* arg0 handle: out0 size, out1 st_mode */
+#define LIBOS_OCALL_AUNLINK   38 /* buf: path, arg0 1 for a directory */
+#define LIBOS_OCALL_AMKDIR    39 /* buf: path, arg0 mode */
+#define LIBOS_OCALL_AGETDENTS 40 /* arg0 handle, len: buf holds {u8 type, name, NUL}... */
+#define LIBOS_OCALL_ATRUNC    41 /* arg0 handle, arg1 size */
+
 #define LIBOS_MAILBOX_MAGIC 0x4d424f4c454e5552ULL /* "RUNELOBM" */
 #define LIBOS_STRINGS_MAX   (64 * 1024)
 #define LIBOS_BUF_MAX	    (64 * 1024)
+#define LIBOS_CHUNK_SIZE    (16 * 1024) /* trusted files are verified per chunk */
 
 /* The manifest slot: the LibOS ELF's last PT_LOAD, replaced by rune-image. */
 #define LIBOS_MANIFEST_SLOT_MAGIC "RUNE-LIBOS-MANIFEST-SLOT"

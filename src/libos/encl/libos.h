@@ -15,6 +15,8 @@
 
 #pragma GCC visibility push(hidden)
 
+#include "common/sha256.h"
+
 #define PAGE_SIZE  4096UL
 #define PAGE_UP(x) (((x) + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1))
 
@@ -91,16 +93,6 @@ void str_lcpy(char *dst, const char *src, size_t n);
 size_t fmt(char *buf, size_t size, const char *f, va_list ap);
 void log_err(const char *f, ...) __attribute__((format(printf, 1, 2)));
 int rdrand64(uint64_t *v);
-
-struct sha256 {
-	uint32_t h[8];
-	uint64_t len;
-	uint8_t buf[64];
-	size_t n;
-};
-void sha256_init(struct sha256 *c);
-void sha256_update(struct sha256 *c, const void *data, size_t len);
-void sha256_final(struct sha256 *c, uint8_t out[32]);
 
 #define SSA_FRAME 4096
 #define NSIG	  64
@@ -220,6 +212,7 @@ int fs_load_trusted(const char *path, uint8_t **data, uint64_t *size);
 int fs_normalize(const char *in, char *out, size_t n);
 long fs_syscall(long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, int *handled);
 int file_mmap_copy(int fd, uint64_t off, void *dst, uint64_t len);
+void fs_init(void); /* at start: SHA-NI if the host's CPUID says so */
 
 /* syscall.c */
 long libos_time(uint64_t clk, int64_t *sec, int64_t *nsec);

@@ -284,6 +284,7 @@ struct exit_pair libos_start(uint64_t mb)
 		log_err("heap of %lu bytes is too small", libos_manifest.heap_size);
 		return done(ret);
 	}
+	fs_init();
 	ret = host_strings(&hargv, &hargc, &henvp, &henvc);
 	if (ret < 0) {
 		log_err("the host's argv/env are malformed");

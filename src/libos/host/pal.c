@@ -38,6 +38,7 @@
 #include <x86intrin.h>
 
 #include "common/cleanup.h"
+#include "libos/host/files.h"
 #include "libos/libos_abi.h"
 #include "net.h"
 #include "rune/pal.h"
@@ -604,6 +605,8 @@ static long serve_ocall(int self, struct libos_mailbox *mb, uint64_t nr)
 		return 0;
 	case LIBOS_OCALL_NET:
 		return net_call(mb, stopping);
+	case LIBOS_OCALL_AOPEN ... LIBOS_OCALL_ATRUNC:
+		return files_ocall(mb, nr, pal.rootfd);
 	}
 	logmsg(LOG_ERROR, "unknown OCALL %llu", (unsigned long long)nr);
 	return -ENOSYS;
@@ -773,6 +776,7 @@ int pal_exec(struct pal_exec_args *args)
 			}
 	}
 	pthread_mutex_lock(&pal.handles_lock);
+	files_close_all();
 	for (int i = 0; i < MAX_HANDLES; i++)
 		if (pal.handles[i] >= 0) {
 			close(pal.handles[i]);
