@@ -23,6 +23,15 @@
  */
 #define LIBOS_THREAD_BLOCK (128 * 1024)
 
+/*
+ * Every EENTER: RDX = signals the host was asked to deliver (rune kill),
+ * a bit per signal (1 << (sig - 1)); the LibOS takes only these, as
+ * signals from outside the process would be on Linux.
+ */
+#define LIBOS_HOST_SIGNALS                                                                 \
+	((1ULL << 0) | (1ULL << 1) | (1ULL << 2) | (1ULL << 9) | (1ULL << 11) | (1ULL << 13) | \
+	 (1ULL << 14) | (1ULL << 27)) /* HUP INT QUIT USR1 USR2 ALRM TERM WINCH */
+
 /* EENTER: RDI */
 #define LIBOS_ECALL_START     1 /* load the entrypoint and run it; argv/env in the mailbox */
 #define LIBOS_ECALL_OCALL_RET 2 /* RSI: the pending OCALL's result */

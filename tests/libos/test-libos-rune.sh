@@ -120,10 +120,39 @@ t_go_http() {
 	assert_nothing_left "$ID"
 }
 
+t_kill() {
+	local i rc=0
+	libos_bundle "$T/probe-glibc" compute-handler
+	ct_bg
+	for ((i = 0; i < 200; i++)); do
+		grep -q computing "$T/bg.out" && break
+		sleep 0.1
+	done
+	grep -q computing "$T/bg.out" || fail "the workload never started: $(cat "$T/bg.err")"
+	rt kill "$ID" USR1 || fail "rune kill"
+	wait "$BGPID" || rc=$?
+	assert_eq 0 "$rc" "rune run's status: the handler ran and the workload ended by itself"
+	assert_eq "$(printf 'computing\nhandler ran for 10, xmm8 kept')" "$(cat "$T/bg.out")" \
+		"the workload's handler ran where it was computing"
+	libos_bundle "$T/probe-glibc" compute
+	ct_bg
+	for ((i = 0; i < 200; i++)); do
+		grep -q computing "$T/bg.out" && break
+		sleep 0.1
+	done
+	rt kill "$ID" TERM || fail "rune kill TERM"
+	rc=0
+	wait "$BGPID" || rc=$?
+	assert_eq 143 "$rc" "TERM ends a workload that makes no system call (143)"
+	rt delete "$ID" >/dev/null 2>&1 || true
+	assert_nothing_left "$ID"
+}
+
 tcase "rune run: static-PIE musl program in the enclave, output as native" t_same musl
 tcase "rune run: static-PIE glibc program in the enclave, output as native" t_same glibc
 tcase "rune run: gcc -static (non-PIE, ET_EXEC) glibc program in the enclave, output as native" t_same exec
 tcase "rune run: a tampered trusted file is EACCES with one line" t_tampered
 tcase "rune run: a crash inside the enclave exits 139" t_crash
+tcase "rune kill: USR1 runs the workload's handler, TERM stops a compute-bound workload" t_kill
 tcase "rune run: 8 pthreads (mutex, condvar, TLS) in the enclave, output as native" t_threads
 tcase "rune create/start: a Go net/http server in the enclave answers curl in the container's netns" t_go_http

@@ -46,6 +46,7 @@
 #define TCTX_STATE    120	/* 0 free, 1 ready to enter, 2 running */
 #define TCTX_STACK    128	/* the top of the thread's stack */
 #define TCTX_MB	      136	/* RSI of the THREAD ecall, checked in C */
+#define TCTX_HOSTSIG  144	/* RDX of every entry, ORed: signals from outside */
 
 #define SSA_FRAME 4096
 
@@ -112,6 +113,7 @@ encl_entry:
 	mov %r13, TCTX_HOST_R13(%r11)
 	mov %r14, TCTX_HOST_R14(%r11)
 	mov %r15, TCTX_HOST_R15(%r11)
+	or %rdx, TCTX_HOSTSIG(%r11)
 	cld
 	cmpq $0, libos_dead(%rip)
 	jne .Lrefuse

@@ -109,6 +109,7 @@ struct libos_thread {
 	volatile uint64_t state; /* THREAD_FREE, THREAD_READY, THREAD_RUNNING */
 	uint64_t stack_top;
 	uint64_t mb_raw; /* the THREAD ecall's mailbox, unchecked */
+	uint64_t host_sigs; /* RDX of its entries: signals sent from outside, unchecked */
 	/* C only */
 	volatile struct libos_mailbox *mb;
 	uint8_t *ssa;  /* SSA frame 0 of its TCS */
@@ -217,6 +218,7 @@ void fs_init(void); /* at start: SHA-NI if the host's CPUID says so */
 /* syscall.c */
 long libos_time(uint64_t clk, int64_t *sec, int64_t *nsec);
 int libos_signal_ready(struct libos_thread *t);
+void libos_take_host_signals(struct libos_thread *t);
 long libos_syscall(struct ssa_gpr *g, int *exited, int *status, int *regs_replaced);
 void libos_signals(struct ssa_gpr *g, int *exited, int *status);
 int libos_fault_signal(struct ssa_gpr *g, int sig);

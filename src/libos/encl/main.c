@@ -53,6 +53,7 @@ long ocall_blocking(long nr, int64_t a0, int64_t a1, uint64_t len)
 	libos_unlock();
 	r = ocall(nr, a0, a1, len);
 	libos_lock();
+	libos_take_host_signals(libos_self());
 	return r;
 }
 
@@ -413,6 +414,25 @@ static struct exit_pair process_exit(int status)
 }
 
 static struct exit_pair handle(struct libos_thread *self, struct ssa_gpr *g);
+static int app_code(uint64_t rip, uint64_t n);
+
+/*
+ * An interrupt's AEX: the workload takes its pending signals right where it
+ * was (a handler runs on a frame of its interrupted state); LibOS code
+ * that was interrupted (at CSSA 0: START, a thread's start) just goes on,
+ * the signals waiting for the next system call.
+ */
+static struct exit_pair interrupted(struct ssa_gpr *g)
+{
+	int exited = 0, status = 0;
+
+	if (libos_exiting)
+		return done(libos_exit_status);
+	if (!app_code(g->rip, 1) || !libos_signal_ready(libos_self()))
+		return resume();
+	libos_signals(g, &exited, &status);
+	return exited ? process_exit(status) : resume();
+}
 
 struct exit_pair libos_exception(uint64_t cssa, struct libos_thread *self);
 struct exit_pair libos_exception(uint64_t cssa, struct libos_thread *self)
@@ -423,10 +443,12 @@ struct exit_pair libos_exception(uint64_t cssa, struct libos_thread *self)
 	if (cssa != 1 || (!self->mb && !self->starting))
 		return done(-EFAULT);
 	g = (struct ssa_gpr *)(self->ssa + SSA_FRAME - sizeof(struct ssa_gpr));
-	if (!(g->exitinfo & (1U << 31)))
-		return resume(); /* an interrupt: go on */
 	libos_lock();
-	r = handle(self, g);
+	libos_take_host_signals(self);
+	if (!(g->exitinfo & (1U << 31)))
+		r = interrupted(g); /* an interrupt (or the host's whim): signals, then go on */
+	else
+		r = handle(self, g);
 	if (libos_exiting && r.reason != LIBOS_EXIT_THREAD)
 		r = done(libos_exit_status);
 	libos_unlock();
@@ -491,6 +513,7 @@ static struct exit_pair handle(struct libos_thread *self, struct ssa_gpr *g)
 				g->r11 = g->rflags;
 				g->rip = rip;
 			}
+			libos_take_host_signals(self);
 			libos_signals(g, &exited, &status);
 			if (exited)
 				return process_exit(status);

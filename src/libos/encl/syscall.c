@@ -186,10 +186,12 @@ static int default_ignored(uint64_t sig)
 /*
  * The kernel's rt_sigframe: the return address (sa_restorer), a ucontext
  * (uc_flags, uc_link, uc_stack, the sigcontext as glibc's gregs, the mask)
- * and a siginfo; room is left for libc's bigger ucontext_t. No FP state is
- * saved (fpstate NULL): handlers of synchronous signals may clobber vector
- * registers, as any call may.
+ * and a siginfo; room is left for libc's bigger ucontext_t. Above it, the
+ * interrupted code's XSAVE state (from its SSA frame, where the AEX put
+ * it), which rt_sigreturn puts back for ERESUME: a handler may use vector
+ * registers, even when it interrupted code anywhere.
  */
+#define XSTATE_SIZE (SSA_FRAME - sizeof(struct ssa_gpr) - 16) /* below MISC and the GPRs */
 struct sigframe {
 	uint64_t pretcode;
 	uint64_t uc_flags, uc_link;
@@ -209,7 +211,7 @@ static int deliver(struct ssa_gpr *g, uint64_t sig, int code, uint64_t addr)
 	uint8_t *altstack = self->altstack;
 	uint64_t *sigmask = &self->sigmask;
 	struct ksigaction *a = &sigactions[sig - 1];
-	uint64_t sp = g->rsp - 128, ss_sp, ss_size;
+	uint64_t sp = g->rsp - 128, ss_sp, ss_size, xs;
 	struct sigframe *f;
 
 	if (!(a->flags & SA_RESTORER))
@@ -218,11 +220,14 @@ static int deliver(struct ssa_gpr *g, uint64_t sig, int code, uint64_t addr)
 	memcpy(&ss_size, altstack + 16, 8);
 	if ((a->flags & SA_ONSTACK) && ss_size && !(g->rsp > ss_sp && g->rsp <= ss_sp + ss_size))
 		sp = ss_sp + ss_size;
-	sp = ((sp - sizeof(*f)) & ~15ULL) - 8;
-	if (!user_ok(sp, sizeof(*f)))
+	xs = (sp - XSTATE_SIZE) & ~63ULL;
+	sp = ((xs - sizeof(*f)) & ~15ULL) - 8;
+	if (!user_ok(sp, sizeof(*f)) || !user_ok(xs, XSTATE_SIZE))
 		return -1;
 	f = (struct sigframe *)sp;
 	memset(f, 0, sizeof(*f));
+	memcpy((void *)xs, self->ssa, XSTATE_SIZE);
+	f->fpstate = xs;
 	f->pretcode = a->restorer;
 	memcpy(&f->ss_sp, altstack, 24);
 	uint64_t regs[18] = { g->r8,  g->r9,  g->r10, g->r11, g->r12, g->r13,
@@ -253,14 +258,45 @@ static int deliver(struct ssa_gpr *g, uint64_t sig, int code, uint64_t addr)
 	return 0;
 }
 
-/* rt_sigreturn: the registers and mask saved by deliver(), at RSP (the uc). */
+/*
+ * An XSAVE image from the workload that XRSTOR (ERESUME) accepts: MXCSR's
+ * reserved bits clear, the standard (not compacted) format, no reserved
+ * header bits, components the SSA frame already holds.
+ */
+static int xstate_ok(const uint8_t *x, const uint8_t *ssa)
+{
+	uint64_t hdr[8], bv;
+	uint32_t mxcsr;
+
+	memcpy(&mxcsr, x + 24, 4);
+	memcpy(hdr, x + 512, 64);
+	memcpy(&bv, ssa + 512, 8);
+	if (mxcsr & 0xffff0000U)
+		return 0;
+	for (int i = 1; i < 8; i++)
+		if (hdr[i])
+			return 0;
+	return !(hdr[0] & ~(bv | 3));
+}
+
+/* rt_sigreturn: the registers, mask and XSAVE state saved by deliver(), at RSP (the uc). */
 static int sig_return(struct ssa_gpr *g)
 {
 	struct sigframe *f = (struct sigframe *)(g->rsp - 8);
+	uint8_t *ssa = libos_self()->ssa;
 	uint64_t r[18];
 
 	if (!user_ok((uint64_t)f, sizeof(*f)))
 		return -1;
+	if (f->fpstate) {
+		const uint8_t *x = (const uint8_t *)f->fpstate;
+
+		if (f->fpstate % 64 || !user_ok(f->fpstate, XSTATE_SIZE) || !xstate_ok(x, ssa))
+			return -1;
+		/* Bytes 464-511 are software's: the SSA keeps its own. */
+		memcpy(ssa, x, 464);
+		memcpy(ssa + 512, x + 512, XSTATE_SIZE - 512);
+	}
 	memcpy(r, f->gregs, sizeof(r));
 	g->r8 = r[0], g->r9 = r[1], g->r10 = r[2], g->r11 = r[3], g->r12 = r[4];
 	g->r13 = r[5], g->r14 = r[6], g->r15 = r[7], g->rdi = r[8], g->rsi = r[9];
@@ -307,6 +343,13 @@ static long self_signal(uint64_t sig, struct libos_thread *t)
 		pending |= SIGBIT(sig);
 	}
 	return 0;
+}
+
+/* Signals the host says were sent from outside (rune kill): only those Linux would deliver. */
+void libos_take_host_signals(struct libos_thread *t)
+{
+	pending |= t->host_sigs & LIBOS_HOST_SIGNALS;
+	t->host_sigs = 0;
 }
 
 int libos_signal_ready(struct libos_thread *t)

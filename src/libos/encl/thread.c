@@ -28,6 +28,13 @@
 
 #define MAX_EXTRA_THREADS 4095
 
+/* entry.S's TCTX_* offsets. */
+_Static_assert(offsetof(struct libos_thread, ocall_pending) == 112, "TCTX_PENDING");
+_Static_assert(offsetof(struct libos_thread, state) == 120, "TCTX_STATE");
+_Static_assert(offsetof(struct libos_thread, stack_top) == 128, "TCTX_STACK");
+_Static_assert(offsetof(struct libos_thread, mb_raw) == 136, "TCTX_MB");
+_Static_assert(offsetof(struct libos_thread, host_sigs) == 144, "TCTX_HOSTSIG");
+
 extern char __encl_base[], __manifest[], libos_ssa[];
 void libos_thread_trap(void);
 

@@ -57,6 +57,8 @@ struct pal_thread {
 	_Atomic int busy;      /* a host thread runs it */
 	pthread_t host;	       /* joined before the PAL may be unloaded */
 	int joinable;
+	_Atomic pid_t tid;     /* its host thread while it runs: interrupts go there */
+	int cssa_after_exit;   /* 1: its last thread left from its handler (CSSA 1) */
 };
 
 enum { LOG_TRACE, LOG_DEBUG, LOG_INFO, LOG_WARNING, LOG_ERROR, LOG_FATAL, LOG_OFF };
@@ -67,7 +69,8 @@ static struct {
 	int log_level;
 	int rootfd;
 	int created, running, done;
-	_Atomic int killed;
+	_Atomic int killed;	      /* stop the workload (SIGKILL, or a signal it can't take) */
+	_Atomic uint64_t host_sigs; /* signals for the workload, passed at the next EENTER */
 	int pid;
 	struct pal_stdio_fds stdio;
 	struct libos_mailbox *mb;
@@ -417,6 +420,12 @@ static int stopping(void)
 	return pal.killed || atomic_load(&pal.proc_done);
 }
 
+/* A host wait returns (-EINTR) for this too: the LibOS takes the signals at its next entry. */
+static int interrupted(void)
+{
+	return stopping() || atomic_load(&pal.host_sigs);
+}
+
 /* Sleeps in slices of at most 50 ms so that pal_kill cuts it short (-EINTR). */
 static long ocall_sleep(int64_t sec, int64_t nsec)
 {
@@ -431,7 +440,7 @@ static long ocall_sleep(int64_t sec, int64_t nsec)
 		struct timespec slice = { 0, 50 * 1000000 };
 		int64_t left;
 
-		if (stopping())
+		if (interrupted())
 			return -EINTR;
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		left = (end.tv_sec - now.tv_sec) * 1000000000LL + (end.tv_nsec - now.tv_nsec);
@@ -464,7 +473,7 @@ static long futex_block(struct pal_thread *t, int64_t sec, int64_t nsec)
 
 		if (atomic_exchange(&t->wake, 0))
 			return 0;
-		if (stopping())
+		if (interrupted())
 			return -EINTR;
 		if (sec >= 0) {
 			int64_t left;
@@ -604,7 +613,7 @@ static long serve_ocall(int self, struct libos_mailbox *mb, uint64_t nr)
 		sched_yield();
 		return 0;
 	case LIBOS_OCALL_NET:
-		return net_call(mb, stopping);
+		return net_call(mb, interrupted);
 	case LIBOS_OCALL_AOPEN ... LIBOS_OCALL_ATRUNC:
 		return files_ocall(mb, nr, pal.rootfd);
 	}
@@ -620,21 +629,49 @@ static long serve_ocall(int self, struct libos_mailbox *mb, uint64_t nr)
 #define THREAD_ENDED 1000
 static int run(int tcs, uint64_t first)
 {
-	struct libos_mailbox *mb = pal.threads[tcs].mb;
+	struct pal_thread *self = &pal.threads[tcs];
+	struct libos_mailbox *mb = self->mb;
 	struct sgx_encl_regs regs = { .rdi = first, .rsi = (uintptr_t)mb };
-	int ret, in_handler = 0;
+	/* The TCS's CSSA while the current call runs: 0 for the workload, 1 in the LibOS's handler. */
+	int ret, cssa = first == LIBOS_ECALL_THREAD ? self->cssa_after_exit : 0;
+	sigset_t irq;
 
+	/* Blocked outside the enclave (the emulator lets it in inside): no kick is lost. */
+	sigemptyset(&irq);
+	sigaddset(&irq, SGX_INTERRUPT_SIGNAL);
+	pthread_sigmask(SIG_BLOCK, &irq, NULL);
+	atomic_store(&self->tid, (pid_t)syscall(SYS_gettid));
 	for (;;) {
 		_cleanup_error_ err_t err = NULL;
 
-		ret = regs.rdi == 0 ? sgx_encl_resume(pal.encl, tcs, &regs, &err)
-				    : sgx_encl_call(pal.encl, tcs, &regs, &err);
-		if (ret == -EFAULT && !in_handler) {
+		if (regs.rdi == 0) {
+			ret = sgx_encl_resume(pal.encl, tcs, &regs, &err);
+		} else {
+			regs.rdx = atomic_exchange(&pal.host_sigs, 0);
+			ret = sgx_encl_call(pal.encl, tcs, &regs, &err);
+		}
+		if (ret == -EFAULT && cssa == 0) {
 			/* An AEX: the LibOS's handler looks at it (CSSA 1). */
 			logmsg(LOG_TRACE, "AEX on TCS %d: %s", tcs, err_msg(err));
-			in_handler = 1;
+			cssa = 1;
 			regs = (struct sgx_encl_regs){ .rdi = LIBOS_ECALL_EXCEPTION,
 						       .rsi = (uintptr_t)mb };
+			continue;
+		}
+		if (ret == -EINTR) {
+			/*
+			 * An interrupt (pal_kill): the workload's code takes the
+			 * signals in its handler; the LibOS's own code goes on.
+			 */
+			if (cssa == 0 && atomic_load(&pal.host_sigs)) {
+				cssa = 1;
+				regs = (struct sgx_encl_regs){ .rdi = LIBOS_ECALL_EXCEPTION,
+							       .rsi = (uintptr_t)mb };
+			} else {
+				regs = (struct sgx_encl_regs){ 0 };
+			}
+			if (pal.killed)
+				return 128 + pal.killed;
 			continue;
 		}
 		if (ret < 0) {
@@ -650,6 +687,7 @@ static int run(int tcs, uint64_t first)
 			}
 			return (int)(regs.rsi & 0xff);
 		case LIBOS_EXIT_THREAD:
+			self->cssa_after_exit = cssa;
 			return THREAD_ENDED;
 		case LIBOS_EXIT_OCALL: {
 			long r = serve_ocall(tcs, mb, regs.rsi);
@@ -659,7 +697,7 @@ static int run(int tcs, uint64_t first)
 			break;
 		}
 		case LIBOS_EXIT_RESUME:
-			in_handler = 0;
+			cssa = 0;
 			regs = (struct sgx_encl_regs){ 0 };
 			break;
 		default:
@@ -692,6 +730,7 @@ static void *thread_main(void *arg)
 	int slot = (int)(intptr_t)arg, ret;
 
 	ret = run(slot, LIBOS_ECALL_THREAD);
+	atomic_store(&pal.threads[slot].tid, 0);
 	if (ret != THREAD_ENDED)
 		process_ended(ret);
 	sgx_encl_tcs_release(pal.encl, slot);
@@ -757,6 +796,7 @@ int pal_exec(struct pal_exec_args *args)
 	}
 	atomic_store(&pal.exit_status, INT_MIN);
 	ret = run(tcs, LIBOS_ECALL_START);
+	atomic_store(&pal.threads[0].tid, 0);
 	sgx_encl_tcs_release(pal.encl, tcs);
 	if (ret == THREAD_ENDED)
 		wait_process();
@@ -796,9 +836,12 @@ int pal_exec(struct pal_exec_args *args)
 }
 
 /*
- * Async-signal-safe. A terminating signal stops the workload at its next
- * exit from the enclave (a system call, an OCALL); a workload that never
- * leaves the enclave is not interrupted (see docs/libos.md).
+ * Async-signal-safe. HUP, INT, QUIT, USR1, USR2, ALRM, TERM and WINCH go
+ * to the workload (its handler, or the default action inside the LibOS);
+ * SIGKILL and the signals a workload can't be sent from outside stop it.
+ * Threads inside the enclave are interrupted (an AEX, on the emulator),
+ * threads blocked in a host wait woken, so that even a workload that
+ * makes no system call takes the signal (docs/libos.md).
  */
 int pal_kill(int pid, int sig)
 {
@@ -806,10 +849,20 @@ int pal_kill(int pid, int sig)
 		return -ESRCH;
 	if (sig < 0 || sig > 64)
 		return -EINVAL;
-	if (sig == 0 || sig == SIGCHLD || sig == SIGWINCH || sig == SIGCONT || sig == SIGURG ||
-	    sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)
+	if (sig == 0 || sig == SIGCHLD || sig == SIGCONT || sig == SIGURG || sig == SIGSTOP ||
+	    sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)
 		return 0;
-	pal.killed = sig;
+	if (LIBOS_HOST_SIGNALS & (1ULL << (sig - 1)))
+		atomic_fetch_or(&pal.host_sigs, 1ULL << (sig - 1));
+	else
+		pal.killed = sig;
+	for (unsigned i = 0; pal.encl && i < pal.nthreads; i++) {
+		pid_t tid = atomic_load(&pal.threads[i].tid);
+
+		if (tid)
+			sgx_encl_interrupt(pal.encl, tid);
+		futex(&pal.threads[i].wake, FUTEX_WAKE_PRIVATE, 1, NULL);
+	}
 	return 0;
 }
 
