@@ -21,6 +21,7 @@
 
 #include "../tap.h"
 #include "sgx/loader.h"
+#include "sgx/measure.h"
 #include "sgx/sigstruct.h"
 #include "teeimage/teeimage.h"
 
@@ -37,6 +38,8 @@ static struct {
 	uint8_t enclavehash[32];
 	int map_rwx_heap;
 	uint64_t heap_off;
+	struct sgx_measure *m; /* what a CPU EADDing the pages given would measure */
+	uint8_t mr[32];
 	int heap_ioctls;	 /* ADD_PAGES calls that add heap pages */
 	uint64_t heap_first_len; /* bytes asked by the one at the heap's start */
 } fk;
@@ -64,6 +67,7 @@ static int fake_ioctl(int fd, unsigned long req, void *arg)
 		fk.base = secs->base;
 		fk.size = secs->size;
 		fk.ssaframesize = secs->ssaframesize;
+		sgx_measure_new(&fk.m, secs->ssaframesize, secs->size, NULL);
 		return 0;
 	}
 	if (req == SGX_IOC_ENCLAVE_ADD_PAGES) {
@@ -79,6 +83,13 @@ static int fake_ioctl(int fd, unsigned long req, void *arg)
 		if (a->offset == fk.heap_off)
 			fk.heap_first_len = a->length;
 		for (uint64_t k = 0; k < a->length; k += 4096) {
+			/* The kernel EADDs (and EEXTENDs) a run page by page. */
+			if (fk.m && sgx_measure_add_page(fk.m, a->offset + k, si->flags,
+							 (const void *)(uintptr_t)(a->src + k),
+							 a->flags & SGX_PAGE_MEASURE, NULL) < 0) {
+				sgx_measure_free(fk.m);
+				fk.m = NULL;
+			}
 			fk.off[fk.nadd] = a->offset + k;
 			fk.flags[fk.nadd] = si->flags;
 			fk.measure[fk.nadd] = a->flags;
@@ -93,6 +104,9 @@ static int fake_ioctl(int fd, unsigned long req, void *arg)
 
 		fk.seq[fk.nseq++] = 'I';
 		memcpy(fk.enclavehash, ss->body.enclavehash, 32);
+		if (fk.m)
+			sgx_measure_finish(fk.m, fk.mr);
+		fk.m = NULL;
 		return 0;
 	}
 	return errno = ENOTTY, -1;
@@ -248,6 +262,9 @@ int main(void)
 	TAP_OK(fk.map_rwx_heap, "the heap is mapped RWX");
 	TAP_OK(!memcmp(fk.enclavehash, res.mrenclave, 32),
 	       "EINIT gets the SIGSTRUCT of the MRENCLAVE rune-image printed");
+	TAP_OK(!memcmp(fk.mr, res.mrenclave, 32),
+	       "the pages given to the driver, runs EADDed page by page, measure as rune-image's "
+	       "MRENCLAVE");
 	sgx_encl_destroy(e);
 	sgx_image_free(&img);
 	free(elf);
