@@ -33,7 +33,7 @@ for f in "$BUILD/bin/rune" "$BUILD/bin/rune-image" "$BUILD/lib/liberpal-libos.so
 		exit 1
 	}
 done
-if [ -n "$BASE" ] && ! [ -x "$BASE/tests-bin/pal-host" -a -e "$BASE/lib/liberpal-libos.so" ]; then
+if [ -n "$BASE" ] && ! { [ -x "$BASE/tests-bin/pal-host" ] && [ -e "$BASE/lib/liberpal-libos.so" ]; }; then
 	msg "BASE=$BASE has no tests-bin/pal-host or lib/liberpal-libos.so"
 	exit 1
 fi

@@ -231,7 +231,8 @@ static int add_range(struct drv *d, const uint8_t *src, uint64_t offset, uint64_
 /*
  * A run of pages with one SECINFO and measure flag is one ioctl (the kernel
  * EADDs it page by page): a heap of zero pages comes from a read-only
- * anonymous mapping, which costs no memory (every page is the zero page).
+ * anonymous mapping, which costs no memory (every page is the zero page)
+ * and is VM_MAYEXEC, as the driver wants of any source (noexec check).
  */
 static int drv_add(struct sgx_encl *e, const struct sgx_image_page *p, err_t *err)
 {
