@@ -620,65 +620,85 @@ static int emu_create(struct sgx_encl *e, struct sgx_secs *secs, const struct sg
 	return 0;
 }
 
+/* EADD of a TCS page at off (measured already): the EPC copy and its checks. */
+static int emu_add_tcs(struct emu *m, uint64_t off, const uint8_t *data, err_t *err)
+{
+	struct emu_tcs *t = realloc(m->tcs, (m->ntcs + 1) * sizeof(*t));
+	struct sgx_tcs *tcs;
+
+	if (!t)
+		return err_sys(err, ENOMEM, "allocate TCS");
+	m->tcs = t;
+	t = &m->tcs[m->ntcs];
+	memset(t, 0, sizeof(*t));
+	t->off = off;
+	if (data)
+		memcpy(&t->tcs, data, sizeof(t->tcs));
+	tcs = &t->tcs;
+	/* EADD of a TCS checks its fields (#GP on hardware). */
+	if (!is_zero(tcs->reserved, sizeof(tcs->reserved)))
+		return err_set(err, EINVAL, "TCS at %#llx: reserved bytes not zero (#GP)",
+			       (unsigned long long)off);
+	/*
+	 * Hardware zeroes STATE, CSSA and AEP at EADD (and measures what
+	 * it zeroed) and refuses FLAGS, OSSA or the FS/GS bases at EENTER:
+	 * refused here, so the measurement never differs.
+	 */
+	if (tcs->ossa % SGX_PAGE_SIZE || tcs->ofsbase % SGX_PAGE_SIZE ||
+	    tcs->ogsbase % SGX_PAGE_SIZE || tcs->cssa || tcs->state || tcs->aep ||
+	    (tcs->flags & ~1ULL))
+		return err_set(err, EINVAL, "malformed TCS at %#llx (#GP)",
+			       (unsigned long long)off);
+	m->ntcs++;
+	m->perms[off / SGX_PAGE_SIZE] = PERM_TCS;
+	return 0;
+}
+
+/*
+ * EADD of a page, or of a run of pages alike: each page is measured (its
+ * EADD record, and EEXTENDs if measured) and gets its permission byte, as
+ * page by page, but a run of REG pages is mapped with one mprotect pair.
+ */
 static int emu_add(struct sgx_encl *e, const struct sgx_image_page *p, err_t *err)
 {
 	struct emu *m = e->priv;
-	uint64_t type = p->flags & SGX_SECINFO_PT_MASK;
+	uint64_t type = p->flags & SGX_SECINFO_PT_MASK, n = sgx_image_page_count(p);
 	/* Integer arithmetic: the base may be 0 (a fixed base), and NULL + n is not C. */
 	uint8_t *page = (uint8_t *)((uintptr_t)m->base + p->offset);
-	size_t idx = p->offset / SGX_PAGE_SIZE;
+	size_t idx = p->offset / SGX_PAGE_SIZE, len;
 	int ret;
 
 	if (m->initialized)
 		return err_set(err, EPERM, "EADD after EINIT");
-	if (p->offset % SGX_PAGE_SIZE || p->offset >= m->size)
-		return err_set(err, EINVAL, "page offset %#llx outside the ELRANGE",
-			       (unsigned long long)p->offset);
-	if (m->perms[idx] != PERM_NONE)
-		return err_set(err, EEXIST, "page at %#llx added twice (EPC page conflict)",
-			       (unsigned long long)p->offset);
-	/* Measures, and refuses what EADD refuses. */
-	ret = sgx_measure_add_page(m->m, p->offset, p->flags, p->data, p->measured, err);
+	if (p->offset % SGX_PAGE_SIZE || p->offset >= m->size ||
+	    n > (m->size - p->offset) / SGX_PAGE_SIZE)
+		return err_set(err, EINVAL, "page offset %#llx (%llu pages) outside the ELRANGE",
+			       (unsigned long long)p->offset, (unsigned long long)n);
+	len = n * SGX_PAGE_SIZE;
+	for (size_t i = 0; i < n; i++)
+		if (m->perms[idx + i] != PERM_NONE)
+			return err_set(err, EEXIST, "page at %#llx added twice (EPC page conflict)",
+				       (unsigned long long)(p->offset + i * SGX_PAGE_SIZE));
+	/* Measures, and refuses what EADD refuses (the whole run before any of it). */
+	ret = sgx_measure_add_pages(m->m, p->offset, n, p->flags, p->data, p->measured, err);
 	if (ret < 0)
 		return ret;
 	if (type == SGX_SECINFO_TCS) {
-		struct emu_tcs *t = realloc(m->tcs, (m->ntcs + 1) * sizeof(*t));
-		struct sgx_tcs *tcs;
-
-		if (!t)
-			return err_sys(err, ENOMEM, "allocate TCS");
-		m->tcs = t;
-		t = &m->tcs[m->ntcs];
-		memset(t, 0, sizeof(*t));
-		t->off = p->offset;
-		if (p->data)
-			memcpy(&t->tcs, p->data, sizeof(t->tcs));
-		tcs = &t->tcs;
-		/* EADD of a TCS checks its fields (#GP on hardware). */
-		if (!is_zero(tcs->reserved, sizeof(tcs->reserved)))
-			return err_set(err, EINVAL, "TCS at %#llx: reserved bytes not zero (#GP)",
-				       (unsigned long long)p->offset);
-		/*
-		 * Hardware zeroes STATE, CSSA and AEP at EADD (and measures what
-		 * it zeroed) and refuses FLAGS, OSSA or the FS/GS bases at EENTER:
-		 * refused here, so the measurement never differs.
-		 */
-		if (tcs->ossa % SGX_PAGE_SIZE || tcs->ofsbase % SGX_PAGE_SIZE ||
-		    tcs->ogsbase % SGX_PAGE_SIZE || tcs->cssa || tcs->state || tcs->aep ||
-		    (tcs->flags & ~1ULL))
-			return err_set(err, EINVAL, "malformed TCS at %#llx (#GP)",
-				       (unsigned long long)p->offset);
-
-		m->ntcs++;
-		m->perms[idx] = PERM_TCS;
+		for (size_t i = 0; i < n; i++) {
+			ret = emu_add_tcs(m, p->offset + i * SGX_PAGE_SIZE,
+					  p->data ? p->data + i * SGX_PAGE_SIZE : NULL, err);
+			if (ret < 0)
+				return ret;
+		}
 		return 0;
 	}
-	if (mprotect(page, SGX_PAGE_SIZE, PROT_READ | PROT_WRITE) < 0)
+	/* Zero pages need no copy: the reserved range was never written. */
+	if (p->data && mprotect(page, len, PROT_READ | PROT_WRITE) < 0)
 		return err_sys(err, errno, "map enclave page");
 	if (p->data)
-		memcpy(page, p->data, SGX_PAGE_SIZE);
-	m->perms[idx] = p->flags & SGX_SECINFO_PERM_MASK;
-	if (mprotect(page, SGX_PAGE_SIZE, page_prot(m->perms[idx])) < 0)
+		memcpy(page, p->data, len);
+	memset(m->perms + idx, p->flags & SGX_SECINFO_PERM_MASK, n);
+	if (mprotect(page, len, page_prot(m->perms[idx])) < 0)
 		return err_sys(err, errno, "protect enclave page");
 	return 0;
 }

@@ -115,20 +115,27 @@ static int is_pow2(uint64_t v)
 
 static int collect_tcs(struct sgx_encl *e, const struct sgx_image *img, err_t *err)
 {
-	size_t n = 0;
+	uint64_t n = 0;
 
 	for (size_t i = 0; i < img->npages; i++)
 		if ((img->pages[i].flags & SGX_SECINFO_PT_MASK) == SGX_SECINFO_TCS)
-			n++;
+			n += sgx_image_page_count(&img->pages[i]);
 	if (n == 0)
 		return err_set(err, EINVAL, "enclave image has no TCS page");
+	if (n > img->size / SGX_PAGE_SIZE)
+		return err_set(err, EINVAL, "enclave image has more TCS pages than the enclave");
 	e->tcs_off = calloc(n, sizeof(*e->tcs_off));
 	e->tcs_busy = calloc((n + 63) / 64, sizeof(*e->tcs_busy));
 	if (!e->tcs_off || !e->tcs_busy)
 		return err_sys(err, ENOMEM, "allocate TCS table");
-	for (size_t i = 0; i < img->npages; i++)
-		if ((img->pages[i].flags & SGX_SECINFO_PT_MASK) == SGX_SECINFO_TCS)
-			e->tcs_off[e->ntcs++] = img->pages[i].offset;
+	for (size_t i = 0; i < img->npages; i++) {
+		const struct sgx_image_page *p = &img->pages[i];
+
+		if ((p->flags & SGX_SECINFO_PT_MASK) != SGX_SECINFO_TCS)
+			continue;
+		for (uint64_t k = 0; k < sgx_image_page_count(p); k++)
+			e->tcs_off[e->ntcs++] = p->offset + k * SGX_PAGE_SIZE;
+	}
 	return 0;
 }
 

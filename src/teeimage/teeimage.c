@@ -643,7 +643,7 @@ int tee_libos_image(struct sgx_image *img, const void *elf, size_t len, const ch
 		    err_t *err)
 {
 	struct sgx_layout_opts lo = { 0 };
-	uint64_t heap, threads, size, heap_off, npages;
+	uint64_t heap, threads, size, heap_off;
 	const char *mf;
 	Elf64_Phdr *ph;
 	int ret;
@@ -665,6 +665,8 @@ int tee_libos_image(struct sgx_image *img, const void *elf, size_t len, const ch
 	    !threads || threads > 4096)
 		return err_set(err, EINVAL, "manifest: bad or missing layout lines");
 	lo.heap = heap;
+	/* The heap: code is loaded there, and SGX1 fixes permissions at EADD. */
+	lo.heap_flags = SGX_SECINFO_REG | SGX_SECINFO_R | SGX_SECINFO_W | SGX_SECINFO_X;
 	lo.tcs = (unsigned)threads;
 	lo.size = size;
 	ret = tee_manifest_u64(mf, "libos_offset", &lo.offset);
@@ -673,15 +675,10 @@ int tee_libos_image(struct sgx_image *img, const void *elf, size_t len, const ch
 	ret = sgx_image_from_elf_mem(img, elf, len, &lo, err);
 	if (ret < 0)
 		return err_wrap(err, "LibOS enclave");
-	npages = heap / PAGE;
-	if (img->npages < npages || img->pages[img->npages - npages].offset != heap_off) {
+	if (img->heap_offset != heap_off) {
 		sgx_image_free(img);
 		return err_set(err, EINVAL, "manifest: heap_offset does not match the layout");
 	}
-	/* The heap: code is loaded there, and SGX1 fixes permissions at EADD. */
-	for (size_t i = img->npages - npages; i < img->npages; i++)
-		img->pages[i].flags =
-		    SGX_SECINFO_REG | SGX_SECINFO_R | SGX_SECINFO_W | SGX_SECINFO_X;
 	if (manifest)
 		*manifest = mf;
 	return 0;
@@ -781,7 +778,7 @@ static int fixed_point(const struct tee_build_opts *o, const char *body, uint64_
 			free(e);
 			return err_wrap(err, "LibOS enclave");
 		}
-		uint64_t nsize = img.size, noff = img.pages[img.npages - heap_r / PAGE].offset;
+		uint64_t nsize = img.size, noff = img.heap_offset;
 
 		sgx_image_free(&img);
 		/* The heap's page bitmap (the LibOS's mm.c) must end below the program. */
