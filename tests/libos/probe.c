@@ -125,28 +125,36 @@ static void stat_path(const char *path)
 }
 
 /*
- * XMM8-XMM15 hold a pattern across n raw SYSCALLs (each an AEX and the
+ * XMM0-XMM15 hold a pattern across n raw SYSCALLs (each an AEX and the
  * host's code, which uses vector registers, before ERESUME): 1 if intact.
  */
 static int xmm_across_syscalls(long n)
 {
-	unsigned char in[128], out[128];
+	unsigned char in[256], out[256];
 
-	for (int i = 0; i < 128; i++)
+	for (int i = 0; i < 256; i++)
 		in[i] = (unsigned char)(i * 7 + 3);
-	__asm__ volatile("movdqu 0(%[in]), %%xmm8\n\tmovdqu 16(%[in]), %%xmm9\n\t"
-			 "movdqu 32(%[in]), %%xmm10\n\tmovdqu 48(%[in]), %%xmm11\n\t"
-			 "movdqu 64(%[in]), %%xmm12\n\tmovdqu 80(%[in]), %%xmm13\n\t"
-			 "movdqu 96(%[in]), %%xmm14\n\tmovdqu 112(%[in]), %%xmm15\n\t"
-			 "1:\n\tmov $110, %%eax\n\tsyscall\n\tdec %[n]\n\tjnz 1b\n\t"
-			 "movdqu %%xmm8, 0(%[out])\n\tmovdqu %%xmm9, 16(%[out])\n\t"
-			 "movdqu %%xmm10, 32(%[out])\n\tmovdqu %%xmm11, 48(%[out])\n\t"
-			 "movdqu %%xmm12, 64(%[out])\n\tmovdqu %%xmm13, 80(%[out])\n\t"
-			 "movdqu %%xmm14, 96(%[out])\n\tmovdqu %%xmm15, 112(%[out])"
-			 : [n] "+r"(n)
-			 : [in] "r"(in), [out] "r"(out)
-			 : "rax", "rcx", "r11", "memory", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12",
-			   "xmm13", "xmm14", "xmm15");
+#define XMM_LOAD(r, o)	"movdqu " #o "(%[in]), %%" #r "\n\t"
+#define XMM_STORE(r, o) "movdqu %%" #r ", " #o "(%[out])\n\t"
+	__asm__ volatile(
+	    XMM_LOAD(xmm0, 0) XMM_LOAD(xmm1, 16) XMM_LOAD(xmm2, 32) XMM_LOAD(xmm3, 48) XMM_LOAD(
+		xmm4, 64) XMM_LOAD(xmm5, 80) XMM_LOAD(xmm6, 96) XMM_LOAD(xmm7, 112)
+		XMM_LOAD(xmm8, 128) XMM_LOAD(xmm9, 144) XMM_LOAD(xmm10, 160) XMM_LOAD(xmm11, 176)
+		    XMM_LOAD(xmm12, 192) XMM_LOAD(xmm13, 208) XMM_LOAD(xmm14, 224) XMM_LOAD(
+			xmm15, 240) "1:\n\tmov $110, %%eax\n\tsyscall\n\tdec %[n]\n\tjnz "
+				    "1b\n\t" XMM_STORE(xmm0, 0) XMM_STORE(xmm1, 16)
+					XMM_STORE(xmm2, 32) XMM_STORE(xmm3, 48) XMM_STORE(xmm4, 64)
+					    XMM_STORE(xmm5, 80) XMM_STORE(xmm6, 96) XMM_STORE(
+						xmm7, 112) XMM_STORE(xmm8, 128) XMM_STORE(xmm9, 144)
+						XMM_STORE(xmm10, 160) XMM_STORE(xmm11, 176)
+						    XMM_STORE(xmm12, 192) XMM_STORE(xmm13, 208)
+							XMM_STORE(xmm14, 224) XMM_STORE(xmm15, 240)
+	    : [n] "+r"(n)
+	    : [in] "r"(in), [out] "r"(out)
+	    : "rax", "rcx", "r11", "memory", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6",
+	      "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
+#undef XMM_LOAD
+#undef XMM_STORE
 	return !memcmp(in, out, sizeof(in));
 }
 
@@ -297,7 +305,7 @@ int main(int argc, char **argv)
 		} else if (!strcmp(c, "xmm") && i + 1 < argc) {
 			long n = atol(argv[++i]);
 
-			printf("xmm8-15 across %ld system calls: %s\n", n,
+			printf("xmm0-15 across %ld system calls: %s\n", n,
 			       xmm_across_syscalls(n) ? "kept" : "clobbered");
 		} else if (!strcmp(c, "getppid") && i + 1 < argc) {
 			/* N system call round trips (a cost measure: time it) */

@@ -171,7 +171,7 @@ OUT=$(timeout -k 2 20 "$PAL_HOST" --args "root=$R" --kill-after 0.5 10 "$LIBOS_P
 RC=$?
 check "pal_kill USR1 runs the workload's handler where it was computing; its vector registers survive the handler" \
 	test "$RC" == 0 -a "$OUT" == "$(printf 'computing\nhandler ran for 10, xmm8 kept')"
-same "XMM8-15 survive system calls (AEX saves, ERESUME restores the XSAVE state)" "$R" "$T/probe-glibc" xmm 300
+same "XMM0-15 survive system calls (AEX saves, ERESUME restores the XSAVE state)" "$R" "$T/probe-glibc" xmm 300
 # argv fixed by the manifest: the host's argv is ignored
 "$RUNE_IMAGE" build --rootfs "$R" --key "$KEY" --heap 32M --env FOO=fixed -- /bin/probe args env FOO >/dev/null
 run_pal "$R" /bin/probe exit 9
