@@ -84,11 +84,17 @@ static int parse_report(const char *rhex, const char *report_data, unsigned char
 	return -EPROTO;
 }
 
-COMMAND(attest)
+enum { AT_REPORT_DATA = 256, AT_TARGET_INFO };
+
+static const struct cli_option attest_options[] = {
+	{ "report-data", AT_REPORT_DATA, "HEX", "up to 64 bytes for the REPORT's REPORTDATA" },
+	{ "target-info", AT_TARGET_INFO, "FILE",
+	  "a 512-byte TARGETINFO: the enclave the REPORT is for (default: the container's own)" },
+	{ 0 },
+};
+
+static int cmd_attest(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = { { "report-data", required_argument, NULL, 'r' },
-					      { "target-info", required_argument, NULL, 't' },
-					      { 0 } };
 	const char *report_data = NULL, *ti_file = NULL;
 	_cleanup_free_ char *ti_hex = NULL, *ti = NULL;
 	unsigned char report[R_SIZE];
@@ -99,14 +105,11 @@ COMMAND(attest)
 	char attr[32];
 	int c;
 
-	while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
-		if (c == 'r')
+	while ((c = cli_getopt(cli, argc, argv)) != -1) {
+		if (c == AT_REPORT_DATA)
 			report_data = optarg;
-		else if (c == 't')
-			ti_file = optarg;
 		else
-			return cli_usage(cli, argv[0], "flag provided but not defined: %s",
-					 argv[optind - 1]);
+			ti_file = optarg;
 	}
 	if (cli_need_args(cli, argv[0], argc - optind, 1))
 		return 1;
@@ -150,3 +153,11 @@ COMMAND(attest)
 	json_decref(reply);
 	return 0;
 }
+
+const struct command command_attest = {
+	.name = "attest",
+	.fn = cmd_attest,
+	.usage = "[command options] <container-id>",
+	.summary = "print a local attestation report of an enclave container (PAL v3)",
+	.options = attest_options,
+};

@@ -44,11 +44,17 @@ static void print_event(const char *type, const char *id, json_t *data)
 	json_decref(j);
 }
 
-COMMAND(events)
+enum { EV_STATS = 256, EV_INTERVAL };
+
+static const struct cli_option events_options[] = {
+	{ "interval", EV_INTERVAL, "TIME",
+	  "how often to print statistics (default: 5s; ms, s, m)" },
+	{ "stats", EV_STATS, NULL, "print the container's statistics once, then exit" },
+	{ 0 },
+};
+
+static int cmd_events(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = { { "stats", no_argument, NULL, 's' },
-					      { "interval", required_argument, NULL, 'i' },
-					      { 0 } };
 	_cleanup_cgroup_host_ struct rune_cgroup_host *h = NULL;
 	struct rune_state *s = NULL;
 	struct rune_cgroup_oom *oom = NULL;
@@ -57,14 +63,11 @@ COMMAND(events)
 	err_t err = NULL;
 	int c, ret = 0;
 
-	while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
-		if (c == 's')
+	while ((c = cli_getopt(cli, argc, argv)) != -1) {
+		if (c == EV_STATS)
 			once = true;
-		else if (c == 'i' && parse_interval(optarg, &interval) == 0)
-			continue;
-		else
-			return cli_usage(cli, argv[0], "invalid flag or value: %s",
-					 argv[optind - 1]);
+		else if (parse_interval(optarg, &interval) < 0)
+			return cli_usage(cli, argv[0], "invalid --interval \"%s\"", optarg);
 	}
 	if (cli_need_args(cli, argv[0], argc - optind, 1))
 		return 1;
@@ -109,3 +112,11 @@ COMMAND(events)
 	rune_state_free(s);
 	return ret;
 }
+
+const struct command command_events = {
+	.name = "events",
+	.fn = cmd_events,
+	.usage = "[command options] <container-id>",
+	.summary = "print a container's statistics and OOM events, as JSON lines",
+	.options = events_options,
+};

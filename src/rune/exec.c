@@ -81,27 +81,34 @@ static int template_process(const struct rune_ctx *ctx, const char *id, struct r
 	return 0;
 }
 
-COMMAND(exec)
+static const struct cli_option exec_options[] = {
+	{ "console-socket", E_CONSOLE, "SOCKET",
+	  "an AF_UNIX socket that receives the master end of the process's terminal" },
+	{ "cwd", E_CWD, "DIR", "the working directory in the container" },
+	{ "env", E_ENV, "KEY=VALUE", "set an environment variable (repeatable)" },
+	{ "tty", E_TTY, NULL, "give the process a terminal" },
+	{ "user", E_USER, "UID[:GID]", "run as this user (and group)" },
+	{ "additional-gids", E_GIDS, "GID", "an additional group (repeatable)" },
+	{ "process", E_PROCESS, "FILE", "the process as OCI process JSON (then no command)" },
+	{ "detach", E_DETACH, NULL, "do not wait for the process: exit once it has started" },
+	{ "pid-file", E_PID_FILE, "FILE", "write the process's pid to FILE" },
+	{ "process-label", E_LABEL, "LABEL",
+	  "accepted for runc compatibility; no effect (no SELinux)" },
+	{ "apparmor", E_APPARMOR, "PROFILE",
+	  "accepted for runc compatibility; no effect (no AppArmor)" },
+	{ "no-new-privs", E_NNP, NULL, "set no_new_privs for the process" },
+	{ "cap", E_CAP, "CAP", "add a capability to every set of the process (repeatable)" },
+	{ "preserve-fds", E_PRESERVE, "N",
+	  "pass N more file descriptors, from 3 on, to the process (default: 0)" },
+	{ "cgroup", E_CGROUP, "[CONTROLLER:]PATH",
+	  "run the process in an existing sub-cgroup of the container's (repeatable)" },
+	{ "ignore-paused", E_IGNORE_PAUSED, NULL,
+	  "exec into a paused container (the process runs once it is resumed)" },
+	{ 0 },
+};
+
+static int cmd_exec(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "process", required_argument, NULL, E_PROCESS },
-		{ "detach", no_argument, NULL, E_DETACH },
-		{ "tty", no_argument, NULL, E_TTY },
-		{ "env", required_argument, NULL, E_ENV },
-		{ "user", required_argument, NULL, E_USER },
-		{ "cap", required_argument, NULL, E_CAP },
-		{ "additional-gids", required_argument, NULL, E_GIDS },
-		{ "pid-file", required_argument, NULL, E_PID_FILE },
-		{ "console-socket", required_argument, NULL, E_CONSOLE },
-		{ "cwd", required_argument, NULL, E_CWD },
-		{ "no-new-privs", no_argument, NULL, E_NNP },
-		{ "preserve-fds", required_argument, NULL, E_PRESERVE },
-		{ "process-label", required_argument, NULL, E_LABEL },
-		{ "apparmor", required_argument, NULL, E_APPARMOR },
-		{ "ignore-paused", no_argument, NULL, E_IGNORE_PAUSED },
-		{ "cgroup", required_argument, NULL, E_CGROUP },
-		{ 0 },
-	};
 	struct rune_process proc = { 0 };
 	struct rune_exec_opts o = { .process = &proc };
 	_cleanup_strv_ char **envs = NULL, **caps = NULL, **gids = NULL, **cgroups = NULL;
@@ -112,7 +119,7 @@ COMMAND(exec)
 	err_t err = NULL;
 	int c, ret, status = 0;
 
-	while ((c = cli_getopt(argc, argv, "+p:dte:u:c:g:", opts)) != -1) {
+	while ((c = cli_getopt(cli, argc, argv)) != -1) {
 		switch (c) {
 		case E_PROCESS:
 			process_file = optarg;
@@ -162,9 +169,6 @@ COMMAND(exec)
 		case E_LABEL:
 		case E_APPARMOR:
 			break;
-		default:
-			return cli_usage(cli, argv[0], "flag provided but not defined: %s",
-					 argv[optind - 1]);
 		}
 	}
 	/* As runc: a missing command is exec's failure (255), a missing id a usage error. */
@@ -248,3 +252,13 @@ COMMAND(exec)
 		return exec_fail(cli, &err);
 	return status;
 }
+
+const struct command command_exec = {
+	.name = "exec",
+	.fn = cmd_exec,
+	.usage = "[command options] <container-id> <command> [args...] || -p process.json "
+		 "<container-id>",
+	.summary = "execute a new process inside the container",
+	.options = exec_options,
+	.options_first = true,
+};

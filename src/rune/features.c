@@ -17,7 +17,7 @@ static json_t *strings(const char *const *v, size_t n)
 	return a;
 }
 
-COMMAND(features)
+static int cmd_features(struct cli *cli, int argc, char **argv)
 {
 	static const char *const ns[] = { "cgroup", "ipc",  "mount", "network",
 					  "pid",    "time", "user",  "uts" };
@@ -92,3 +92,10 @@ COMMAND(features)
 	json_decref(j);
 	return 0;
 }
+
+const struct command command_features = {
+	.name = "features",
+	.fn = cmd_features,
+	.usage = "",
+	.summary = "show the features this runtime supports, as JSON",
+};

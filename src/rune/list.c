@@ -84,25 +84,27 @@ static void list_table(json_t *arr)
 	free(row);
 }
 
-COMMAND(list)
+static const struct cli_option list_options[] = {
+	{ "format", 'f', "FORMAT", "table (default) or json" },
+	{ "quiet", 'q', NULL, "print only the containers' ids" },
+	{ 0 },
+};
+
+static int cmd_list(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = { { "format", required_argument, NULL, 'f' },
-					      { "quiet", no_argument, NULL, 'q' },
-					      { 0 } };
 	_cleanup_strv_ char **ids = NULL;
 	bool json = false, quiet = false;
 	err_t err = NULL;
 	json_t *arr;
 	int c;
 
-	while ((c = cli_getopt(argc, argv, "f:q", opts)) != -1) {
-		if (c == 'f' && (strcmp(optarg, "json") == 0 || strcmp(optarg, "table") == 0))
-			json = strcmp(optarg, "json") == 0;
-		else if (c == 'q')
+	while ((c = cli_getopt(cli, argc, argv)) != -1) {
+		if (c == 'q')
 			quiet = true;
+		else if (strcmp(optarg, "json") == 0 || strcmp(optarg, "table") == 0)
+			json = strcmp(optarg, "json") == 0;
 		else
-			return cli_usage(cli, argv[0], "invalid flag or format: %s",
-					 argv[optind - 1]);
+			return cli_usage(cli, argv[0], "invalid format \"%s\"", optarg);
 	}
 	if (cli_need_args(cli, argv[0], argc - optind, 0))
 		return 1;
@@ -146,3 +148,12 @@ COMMAND(list)
 	json_decref(arr);
 	return 0;
 }
+
+const struct command command_list = {
+	.name = "list",
+	.alias = "ls",
+	.fn = cmd_list,
+	.usage = "[command options]",
+	.summary = "list the containers under --root",
+	.options = list_options,
+};

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <ctype.h>
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <seccomp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,31 +22,43 @@
 #include "rune-build.h"
 #define RUNE_SPEC_VERSION "1.2.0"
 
-static const struct command commands[] = {
-	{ "create", NULL, cmd_create, "[options] <container-id>", "create a container" },
-	{ "start", NULL, cmd_start, "<container-id>", "start a created container" },
-	{ "run", NULL, cmd_run, "[options] <container-id>", "create and start a container" },
-	{ "state", NULL, cmd_state, "<container-id>", "output the state of a container" },
-	{ "list", "ls", cmd_list, "[options]", "list containers" },
-	{ "kill", NULL, cmd_kill, "[--all] <container-id> [signal]",
-	  "send a signal to a container" },
-	{ "delete", "rm", cmd_delete, "[--force] <container-id>...", "delete a container" },
-	{ "exec", NULL, cmd_exec, "[options] <container-id> [command args...]",
-	  "run a new process inside a container" },
-	{ "ps", NULL, cmd_ps, "[--format table|json] <container-id> [ps options]",
-	  "list the processes of a container" },
-	{ "spec", NULL, cmd_spec, "[--bundle DIR] [--rootless]", "create a new config.json" },
-	{ "features", NULL, cmd_features, "", "show the features this runtime supports" },
-	{ "pause", NULL, cmd_pause, "<container-id>", "pause all processes of a container" },
-	{ "resume", NULL, cmd_resume, "<container-id>", "resume a paused container" },
-	{ "update", NULL, cmd_update, "[options] <container-id>", "update resource limits" },
-	{ "events", NULL, cmd_events, "[--stats] [--interval D] <container-id>",
-	  "show container events and statistics" },
-	{ "attest", NULL, cmd_attest, "[--report-data HEX] [--target-info FILE] <container-id>",
-	  "print a local attestation report of an enclave container" },
-	{ "checkpoint", NULL, cmd_checkpoint, "<container-id>",
-	  "checkpoint a container (unsupported)" },
-	{ "restore", NULL, cmd_restore, "<container-id>", "restore a container (unsupported)" },
+static const struct command *const commands[] = {
+	&command_checkpoint, &command_create,	&command_delete, &command_events, &command_exec,
+	&command_kill,	     &command_list,	&command_pause,	 &command_ps,	  &command_restore,
+	&command_resume,     &command_run,	&command_spec,	 &command_start,  &command_state,
+	&command_update,     &command_features, &command_attest,
+};
+
+enum {
+	G_ROOT = 256,
+	G_LOG,
+	G_LOG_FORMAT,
+	G_DEBUG,
+	G_SYSTEMD_CGROUP,
+	G_ROOTLESS,
+	G_CRIU,
+	G_PAL_DIR,
+	G_VERSION = 'v',
+	G_HELP = 'h',
+};
+
+static const struct cli_option global_options[] = {
+	{ "debug", G_DEBUG, NULL, "log what rune does (debug level) to the --log file" },
+	{ "log", G_LOG, "FILE", "the log file (created at once; default: none, errors on stderr)" },
+	{ "log-format", G_LOG_FORMAT, "FORMAT", "the log's format: text (default) or json" },
+	{ "root", G_ROOT, "DIR",
+	  "the containers' state directory (default: " RUNE_DEFAULT_ROOT ")" },
+	{ "criu", G_CRIU, "PATH", "accepted for runc compatibility; no effect (no checkpoints)" },
+	{ "systemd-cgroup", G_SYSTEMD_CGROUP, NULL,
+	  "use the systemd cgroup driver (cgroupsPath is \"slice:prefix:name\")" },
+	{ "rootless", G_ROOTLESS, "VALUE",
+	  "accepted for runc compatibility (true, false, auto); no effect" },
+	{ "pal-dir", G_PAL_DIR, "DIR",
+	  "load enclave runtimes (PALs) only from DIR (repeatable; default: pal_dirs in "
+	  "/etc/rune/config.json, else " RUNE_PAL_DIR ")" },
+	{ "help", G_HELP, NULL, "show help" },
+	{ "version", G_VERSION, NULL, "print the version" },
+	{ 0 },
 };
 
 static void log_line(struct cli *cli, const char *level, const char *msg)
@@ -95,9 +109,48 @@ int cli_usage(struct cli *cli, const char *cmd, const char *fmt, ...)
 	return 1;
 }
 
-int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts)
+int cli_getopt(struct cli *cli, int argc, char **argv)
 {
-	return getopt_long_only(argc, argv, shortopts, longopts, NULL);
+	return getopt_long_only(argc, argv, cli->shortopts, cli->longopts, NULL);
+}
+
+/*
+ * glibc's getopt takes any unambiguous prefix of a long option (--root for
+ * --rootless); runc takes whole names only, and so does rune. After
+ * getopt_long_only returned option o: was it written in full?
+ */
+static bool abbreviated(const struct option *o, char **argv)
+{
+	const char *arg = argv[optind - 1];
+	size_t n;
+
+	if (optarg && optarg == arg) /* the value was the next argument */
+		arg = argv[optind - 2];
+	arg += arg[1] == '-' ? 2 : 1;
+	n = strcspn(arg, "=");
+	return n != strlen(o->name) || strncmp(arg, o->name, n) != 0;
+}
+
+/* The next option, as cli_getopt, but an abbreviated long option is '?'. */
+static int getopt_whole_names(struct cli *cli, int argc, char **argv, const char **bad)
+{
+	int index = -1;
+	int opt = getopt_long_only(argc, argv, cli->shortopts, cli->longopts, &index);
+
+	*bad = NULL;
+	if (opt == ':' || opt == '?') {
+		if (opt == '?' && optopt > 0 && optopt < 128) {
+			static char letter[3] = "-";
+			letter[1] = (char)optopt;
+			*bad = letter;
+		} else {
+			*bad = argv[optind - 1];
+		}
+	} else if (index >= 0 && abbreviated(&cli->longopts[index], argv)) {
+		*bad = argv[optarg && optarg == argv[optind - 1] ? optind - 2 : optind - 1];
+		opt = '?';
+	}
+	return opt;
 }
 
 int cli_need_args(struct cli *cli, const char *cmd, int argc, int n)
@@ -118,22 +171,146 @@ void cli_print_json(json_t *j, bool pretty)
 	free(text);
 }
 
+/* "--name VALUE, -n VALUE": an option as the help shows it. */
+static void option_title(const struct cli_option *o, char *buf, size_t size)
+{
+	int n = snprintf(buf, size, "--%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+
+	if (o->val < 128 && isalpha(o->val) && n > 0 && (size_t)n < size)
+		snprintf(buf + n, size - n, ", -%c%s%s", o->val, o->arg ? " " : "",
+			 o->arg ? o->arg : "");
+}
+
+/* runc's layout: the titles in one column, the descriptions aligned after them. */
+static void print_options(const char *heading, const struct cli_option *opts)
+{
+	char title[128];
+	int width = 0;
+
+	if (opts == NULL || opts->name == NULL)
+		return;
+	for (const struct cli_option *o = opts; o->name; o++) {
+		option_title(o, title, sizeof(title));
+		if ((int)strlen(title) > width)
+			width = strlen(title);
+	}
+	printf("\n%s:\n", heading);
+	for (const struct cli_option *o = opts; o->name; o++) {
+		option_title(o, title, sizeof(title));
+		printf("   %-*s  %s\n", width, title, o->help);
+	}
+}
+
+static void print_version(const char *indent_first)
+{
+	const struct scmp_version *v = seccomp_version();
+
+	printf("%s%s\ncommit: %s\nspec: %s\nlibseccomp: %u.%u.%u\n", indent_first, RUNE_VERSION,
+	       RUNE_COMMIT, RUNE_SPEC_VERSION, v->major, v->minor, v->micro);
+}
+
 static void print_help(void)
 {
-	printf("rune: an OCI runtime (runc-compatible) with enclave containers\n\n"
-	       "Usage: rune [global options] command [command options] [arguments...]\n\n"
-	       "Commands:\n");
-	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		printf("  %-11s %s\n", commands[i].name, commands[i].summary);
-	printf("\nGlobal options:\n"
-	       "  --root DIR           state directory (default " RUNE_DEFAULT_ROOT ")\n"
-	       "  --log FILE           log file (default: none)\n"
-	       "  --log-format FMT     text or json\n"
-	       "  --debug              debug logging\n"
-	       "  --systemd-cgroup     use the systemd cgroup driver\n"
-	       "  --pal-dir DIR        allow enclave runtimes (PALs) from DIR (repeatable)\n"
-	       "  --version, -v        print the version\n"
-	       "  --help, -h           show this help\n");
+	printf(
+	    "NAME:\n   rune - OCI runtime (runc-compatible) with enclave containers\n\n"
+	    "rune runs containers from OCI bundles (a config.json and a root filesystem) as\n"
+	    "runc does. A container whose config sets ENCLAVE_TYPE runs its workload in an\n"
+	    "Intel SGX enclave, hosted by the enclave runtime (PAL) ENCLAVE_RUNTIME_PATH names.\n\n"
+	    "USAGE:\n   rune [global options] command [command options] [arguments...]\n\n"
+	    "VERSION:\n");
+	print_version("   ");
+	printf("\nCOMMANDS:\n");
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "%s%s%s", commands[i]->name,
+			 commands[i]->alias ? ", " : "",
+			 commands[i]->alias ? commands[i]->alias : "");
+		printf("   %-10s  %s\n", name, commands[i]->summary);
+	}
+	printf("   %-10s  %s\n", "help, h", "show the commands, or the help of one command");
+	print_options("GLOBAL OPTIONS", global_options);
+}
+
+static void print_command_help(const struct command *c)
+{
+	printf("NAME:\n   rune %s - %s\n\nUSAGE:\n   rune %s%s%s\n", c->name, c->summary, c->name,
+	       *c->usage ? " " : "", c->usage);
+	print_options("OPTIONS", c->options);
+}
+
+/*
+ * getopt's tables from a cli_option table, plus --help/-h: the long
+ * options, and the letters as short options ("+" first when options end
+ * at the first argument).
+ */
+static int make_getopt_tables(const struct cli_option *opts, bool options_first,
+			      struct option **longopts, char *shortopts, size_t size)
+{
+	size_t n = 0, len = 0;
+	bool has_help = false;
+
+	for (; opts && opts[n].name; n++)
+		has_help |= opts[n].val == 'h';
+	*longopts = calloc(n + 2, sizeof(**longopts));
+	if (*longopts == NULL)
+		return -ENOMEM;
+	if (options_first)
+		shortopts[len++] = '+';
+	shortopts[len++] = ':'; /* a missing value is ':', not '?' */
+	for (size_t i = 0; i < n; i++) {
+		(*longopts)[i] =
+		    (struct option){ opts[i].name, opts[i].arg ? required_argument : no_argument,
+				     NULL, opts[i].val };
+		if (opts[i].val < 128 && isalpha(opts[i].val) && len + 3 < size) {
+			shortopts[len++] = opts[i].val;
+			if (opts[i].arg)
+				shortopts[len++] = ':';
+		}
+	}
+	if (!has_help) {
+		(*longopts)[n] = (struct option){ "help", no_argument, NULL, 'h' };
+		shortopts[len++] = 'h';
+	}
+	shortopts[len] = '\0';
+	return 0;
+}
+
+/*
+ * Every option of a command is checked before the command runs: --help
+ * prints its help (1 is returned with *status 0), an option it does not
+ * take or a missing value is a usage error. getopt starts over for the
+ * command itself.
+ */
+static int check_command_options(struct cli *cli, const struct command *c, int argc, char **argv,
+				 int *status)
+{
+	const char *bad;
+	int opt;
+
+	opterr = 0;
+	optind = 0;
+	while ((opt = getopt_whole_names(cli, argc, argv, &bad)) != -1) {
+		if (opt == 'h') {
+			print_command_help(c);
+			*status = 0;
+			return 1;
+		}
+		if (c->any_options)
+			continue;
+		if (opt == ':') {
+			*status =
+			    cli_usage(cli, c->name, "flag needs an argument: %s", argv[optind - 1]);
+			return 1;
+		}
+		if (opt == '?') {
+			char letter[3] = { '-', (char)optopt, 0 };
+			*status = cli_usage(cli, c->name, "flag provided but not defined: %s",
+					    optopt > 0 && optopt < 128 ? letter : argv[optind - 1]);
+			return 1;
+		}
+	}
+	optind = 0;
+	return 0;
 }
 
 /*
@@ -203,63 +380,121 @@ static bool needs_sealed_binary(const char *cmd)
 	return strcmp(cmd, "create") == 0 || strcmp(cmd, "run") == 0 || strcmp(cmd, "exec") == 0;
 }
 
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (strcmp(name, commands[i]->name) == 0 ||
+		    (commands[i]->alias && strcmp(name, commands[i]->alias) == 0))
+			return commands[i];
+	return NULL;
+}
+
+/* runc's words and exit status for a command or help topic it does not know. */
+#define NO_SUCH_COMMAND 3
+static int no_help_topic(struct cli *cli, const char *name)
+{
+	fprintf(stderr, "rune: No help topic for '%s'\n", name);
+	cli_log(cli, "error", "No help topic for '%s'", name);
+	return NO_SUCH_COMMAND;
+}
+
+/* rune help [COMMAND] */
+static int help(struct cli *cli, int argc, char **argv)
+{
+	const struct command *c;
+
+	if (argc < 2) {
+		print_help();
+		return 0;
+	}
+	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "h") == 0) {
+		printf("NAME:\n   rune help - show the commands, or the help of one command\n\n"
+		       "USAGE:\n   rune help [command]\n");
+		return 0;
+	}
+	c = find_command(argv[1]);
+	if (c == NULL)
+		return no_help_topic(cli, argv[1]);
+	print_command_help(c);
+	return 0;
+}
+
+static int run_command(struct cli *cli, const struct command *c, int argc, char **argv)
+{
+	_cleanup_free_ struct option *longopts = NULL;
+	int status;
+
+	if (make_getopt_tables(c->options, c->options_first, &longopts, cli->shortopts,
+			       sizeof(cli->shortopts)) < 0) {
+		fprintf(stderr, "rune: %s\n", strerror(ENOMEM));
+		return 1;
+	}
+	cli->longopts = longopts;
+	if (check_command_options(cli, c, argc, argv, &status))
+		return status;
+	if (needs_sealed_binary(c->name) && reexec_sealed(cli->argv) < 0) {
+		fprintf(stderr, "rune: cannot run from a sealed copy of itself: %s\n",
+			strerror(errno));
+		return 1;
+	}
+	rune_debug("rune %s: %s, root %s", RUNE_VERSION, c->name, cli->ctx.root);
+	return c->fn(cli, argc, argv);
+}
+
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "root", required_argument, NULL, 'r' },
-		{ "log", required_argument, NULL, 'l' },
-		{ "log-format", required_argument, NULL, 'f' },
-		{ "debug", no_argument, NULL, 'D' },
-		{ "systemd-cgroup", no_argument, NULL, 's' },
-		{ "rootless", required_argument, NULL, 'R' },
-		{ "criu", required_argument, NULL, 'C' },
-		{ "pal-dir", required_argument, NULL, 'P' },
-		{ "version", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
+	_cleanup_free_ struct option *opts = NULL;
 	static const char *pal_dirs[17];
 	size_t n_pal_dirs = 0;
 	struct cli cli = { .ctx = { .root = RUNE_DEFAULT_ROOT, .pal_dirs = pal_dirs },
-			   .argv0 = argv[0] };
-	const char *cmd;
-	int c;
+			   .argv = argv };
+	const struct command *c;
+	const char *bad;
+	int opt;
 
+	if (make_getopt_tables(global_options, true, &opts, cli.shortopts, sizeof(cli.shortopts)) <
+	    0) {
+		fprintf(stderr, "rune: %s\n", strerror(ENOMEM));
+		return 1;
+	}
+	cli.longopts = opts;
 	opterr = 0;
-	while ((c = getopt_long_only(argc, argv, "+vh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'r':
+	while ((opt = getopt_whole_names(&cli, argc, argv, &bad)) != -1) {
+		switch (opt) {
+		case G_ROOT:
 			cli.ctx.root = optarg;
 			break;
-		case 'l':
+		case G_LOG:
 			cli.log_path = optarg;
 			break;
-		case 'f':
+		case G_LOG_FORMAT:
 			if (strcmp(optarg, "json") != 0 && strcmp(optarg, "text") != 0)
 				return cli_usage(&cli, NULL, "invalid --log-format \"%s\"", optarg);
 			cli.log_json = strcmp(optarg, "json") == 0;
 			break;
-		case 'D':
+		case G_DEBUG:
 			cli.debug = true;
 			break;
-		case 's':
+		case G_SYSTEMD_CGROUP:
 			cli.ctx.systemd_cgroup = true;
 			break;
-		case 'R':
-		case 'C':
+		case G_ROOTLESS:
+		case G_CRIU:
 			break;
-		case 'P':
+		case G_PAL_DIR:
 			if (n_pal_dirs + 1 >= ARRAY_SIZE(pal_dirs))
 				return cli_usage(&cli, NULL, "too many --pal-dir");
 			pal_dirs[n_pal_dirs++] = optarg;
 			break;
-		case 'v':
-			printf("rune version %s\ncommit: %s\nspec: %s\n", RUNE_VERSION, RUNE_COMMIT,
-			       RUNE_SPEC_VERSION);
+		case G_VERSION:
+			print_version("rune version ");
 			return 0;
-		case 'h':
+		case G_HELP:
 			print_help();
 			return 0;
+		case ':':
+			return cli_usage(&cli, NULL, "flag needs an argument: %s",
+					 argv[optind - 1]);
 		default:
 			return cli_usage(&cli, NULL, "flag provided but not defined: %s",
 					 argv[optind - 1]);
@@ -274,30 +509,12 @@ int main(int argc, char **argv)
 		print_help();
 		return 0;
 	}
-	cmd = argv[optind];
-	if (strcmp(cmd, "help") == 0) {
-		print_help();
-		return 0;
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
-		if (strcmp(cmd, commands[i].name) != 0 &&
-		    !(commands[i].alias && strcmp(cmd, commands[i].alias) == 0))
-			continue;
-		if (needs_sealed_binary(commands[i].name) && reexec_sealed(argv) < 0) {
-			fprintf(stderr, "rune: cannot run from a sealed copy of itself: %s\n",
-				strerror(errno));
-			return 1;
-		}
-		int sub = optind;
-		if (sub + 1 < argc &&
-		    (strcmp(argv[sub + 1], "--help") == 0 || strcmp(argv[sub + 1], "-h") == 0)) {
-			printf("Usage: rune %s %s\n\n%s\n", commands[i].name, commands[i].usage,
-			       commands[i].summary);
-			return 0;
-		}
-		rune_debug("rune %s: %s, root %s", RUNE_VERSION, commands[i].name, cli.ctx.root);
-		optind = 0; /* restart getopt for the subcommand's own flags */
-		return commands[i].fn(&cli, argc - sub, argv + sub);
-	}
-	return cli_usage(&cli, NULL, "no such command: %s", cmd);
+	argc -= optind;
+	argv += optind;
+	if (strcmp(argv[0], "help") == 0 || strcmp(argv[0], "h") == 0)
+		return help(&cli, argc, argv);
+	c = find_command(argv[0]);
+	if (c == NULL)
+		return no_help_topic(&cli, argv[0]);
+	return run_command(&cli, c, argc, argv);
 }

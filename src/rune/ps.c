@@ -75,21 +75,23 @@ static int ps_table(pid_t *pids, size_t n, char **ps_args)
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
 }
 
-COMMAND(ps)
+static const struct cli_option ps_options[] = {
+	{ "format", 'f', "FORMAT", "table (default: ps(1)'s output) or json (the pids)" },
+	{ 0 },
+};
+
+static int cmd_ps(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = { { "format", required_argument, NULL, 'f' }, { 0 } };
 	_cleanup_free_ pid_t *pids = NULL;
 	bool json = false;
 	err_t err = NULL;
 	size_t n = 0;
 	int c;
 
-	while ((c = cli_getopt(argc, argv, "+f:", opts)) != -1) {
-		if (c == 'f' && (strcmp(optarg, "json") == 0 || strcmp(optarg, "table") == 0))
-			json = strcmp(optarg, "json") == 0;
-		else
-			return cli_usage(cli, argv[0], "invalid flag or format: %s",
-					 argv[optind - 1]);
+	while ((c = cli_getopt(cli, argc, argv)) != -1) {
+		if (strcmp(optarg, "json") != 0 && strcmp(optarg, "table") != 0)
+			return cli_usage(cli, argv[0], "invalid format \"%s\"", optarg);
+		json = strcmp(optarg, "json") == 0;
 	}
 	if (cli_need_args(cli, argv[0], argc - optind, -1))
 		return 1;
@@ -109,3 +111,12 @@ COMMAND(ps)
 	}
 	return 0;
 }
+
+const struct command command_ps = {
+	.name = "ps",
+	.fn = cmd_ps,
+	.usage = "[command options] <container-id> [ps options]",
+	.summary = "list the processes of a container",
+	.options = ps_options,
+	.options_first = true,
+};

@@ -78,11 +78,16 @@ static void make_rootless(json_t *spec)
 	}
 }
 
-COMMAND(spec)
+enum { SPEC_ROOTLESS = 256 };
+
+static const struct cli_option spec_options[] = {
+	{ "bundle", 'b', "DIR", "write DIR/config.json (default: the current directory)" },
+	{ "rootless", SPEC_ROOTLESS, NULL, "a config for a rootless container (a user namespace)" },
+	{ 0 },
+};
+
+static int cmd_spec(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = { { "bundle", required_argument, NULL, 'b' },
-					      { "rootless", no_argument, NULL, 'r' },
-					      { 0 } };
 	const char *bundle = ".";
 	_cleanup_free_ char *path = NULL, *text = NULL;
 	bool rootless = false;
@@ -90,14 +95,11 @@ COMMAND(spec)
 	json_t *spec;
 	int c;
 
-	while ((c = cli_getopt(argc, argv, "b:", opts)) != -1) {
+	while ((c = cli_getopt(cli, argc, argv)) != -1) {
 		if (c == 'b')
 			bundle = optarg;
-		else if (c == 'r')
-			rootless = true;
 		else
-			return cli_usage(cli, argv[0], "flag provided but not defined: %s",
-					 argv[optind - 1]);
+			rootless = true;
 	}
 	if (cli_need_args(cli, argv[0], argc - optind, 0))
 		return 1;
@@ -115,3 +117,11 @@ COMMAND(spec)
 		return cli_fail(cli, &err);
 	return 0;
 }
+
+const struct command command_spec = {
+	.name = "spec",
+	.fn = cmd_spec,
+	.usage = "[command options]",
+	.summary = "create a new config.json (runc's default)",
+	.options = spec_options,
+};
