@@ -5,8 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "librune/util.h"
-#include "rune/rune.h"
+#include "rune.h"
 
 /* A letter is also the short option (-b, -d); the others have none. */
 enum {
@@ -55,7 +54,6 @@ static int parse_create(struct cli *cli, int argc, char **argv, struct rune_crea
 			bool *detach, char **bundle_abs, char **pid_file_abs)
 {
 	const char *bundle = ".";
-	unsigned long long n;
 	int c;
 
 	while ((c = cli_getopt(cli, argc, argv)) != -1) {
@@ -76,10 +74,9 @@ static int parse_create(struct cli *cli, int argc, char **argv, struct rune_crea
 			o->no_new_keyring = true;
 			break;
 		case OPT_PRESERVE:
-			if (parse_ull(optarg, &n) < 0 || n > INT_MAX - 3)
+			if ((o->preserve_fds = cli_parse_fd_count(optarg)) < 0)
 				return cli_usage(cli, argv[0], "invalid --preserve-fds \"%s\"",
 						 optarg);
-			o->preserve_fds = n;
 			break;
 		case OPT_DETACH:
 			*detach = true;
@@ -101,11 +98,10 @@ static int parse_create(struct cli *cli, int argc, char **argv, struct rune_crea
 		return cli_fail(cli, &err);
 	}
 	o->bundle = *bundle_abs;
-	/* Absolute pid file: rune may chdir, and clients pass relative ones. */
-	if (o->pid_file && o->pid_file[0] != '/') {
-		char cwd[PATH_MAX];
-		if (getcwd(cwd, sizeof(cwd)))
-			o->pid_file = *pid_file_abs = path_join(cwd, o->pid_file);
+	if (o->pid_file && (o->pid_file = *pid_file_abs = cli_absolute(o->pid_file)) == NULL) {
+		err_t err = NULL;
+		err_set(&err, ENOMEM, "--pid-file");
+		return cli_fail(cli, &err);
 	}
 	return 0;
 }

@@ -2,8 +2,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "librune/config.h"
-#include "rune/rune.h"
+#include "rune.h"
 
 static const struct cli_option delete_options[] = {
 	{ "force", 'f', NULL, "delete even a running container (killed with SIGKILL)" },

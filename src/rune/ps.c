@@ -6,30 +6,27 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "librune/util.h"
-#include "rune/rune.h"
+#include "rune.h"
 
 /* Table format: the host's ps output, filtered to the container's pids, as runc does. */
 static int ps_table(pid_t *pids, size_t n, char **ps_args)
 {
-	_cleanup_strv_ char **args = NULL;
+	static char *default_args[] = { "-ef", NULL };
+	char **args = ps_args && *ps_args ? ps_args : default_args;
 	FILE *f;
 	char line[4096];
 	int pid_col = -1, status;
 	bool header = true;
 
-	strv_append(&args, "ps");
-	if (ps_args && *ps_args)
-		for (; *ps_args; ps_args++)
-			strv_append(&args, *ps_args);
-	else
-		strv_append(&args, "-ef");
 	{
 		_cleanup_free_ char *cmd = NULL;
-		size_t len = 0;
+		size_t len = strlen("ps ");
 		for (char **a = args; *a; a++)
 			len += strlen(*a) + 3;
 		cmd = calloc(1, len + 1);
+		if (cmd == NULL)
+			return -ENOMEM;
+		strcpy(cmd, "ps ");
 		for (char **a = args; *a; a++) {
 			strcat(cmd, "'");
 			strcat(cmd, *a);

@@ -6,8 +6,10 @@
 #include <getopt.h>
 #include <stdbool.h>
 
+#include "common/cleanup.h"
+
 #include "common/error.h"
-#include "librune/container.h"
+#include "rune/librune.h"
 
 /*
  * One option of a command: what its parser takes and what its --help says,
@@ -59,6 +61,10 @@ void cli_log(struct cli *cli, const char *level, const char *fmt, ...)
 int cli_getopt(struct cli *cli, int argc, char **argv);
 /* Exactly n positional arguments remain (n < 0: at least -n). */
 int cli_need_args(struct cli *cli, const char *cmd, int argc, int n);
+/* path made absolute against the cwd (malloc'ed): rune may chdir, clients pass relative ones. */
+char *cli_absolute(const char *path);
+/* --preserve-fds N: 0 to INT_MAX - 3 (stdio and N more must fit); -1 if not that. */
+int cli_parse_fd_count(const char *s);
 /* Prints JSON on stdout with a newline. */
 void cli_print_json(json_t *j, bool pretty);
 

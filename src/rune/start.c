@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
 
-#include "rune/rune.h"
+#include "rune.h"
 
 static int cmd_start(struct cli *cli, int argc, char **argv)
 {

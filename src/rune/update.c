@@ -5,8 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "librune/util.h"
-#include "rune/rune.h"
+#include "rune.h"
 
 /* "64M", "1g", "1024" -> bytes; "-1" stays -1 (unlimited). */
 static int parse_bytes(const char *s, long long *out)

@@ -949,6 +949,18 @@ t_man_pages_list_every_option() {
 	[ -z "$missing" ] || fail "not in the man pages:$missing"
 }
 
+# The CLI reaches librune through its public header: it compiles with
+# include/ alone, so no internal header of another component is in reach.
+t_cli_public_headers_only() {
+	[ "$IS_RUNC" = 1 ] && skip "rune's sources"
+	command -v cc >/dev/null || skip "no C compiler"
+	local f
+	for f in "$SRCDIR"/src/rune/*.c; do
+		cc -std=gnu11 -D_GNU_SOURCE -fsyntax-only -I"$SRCDIR/include" -I"$BUILD/gen" "$f" \
+			2>"$T/cc.err" || fail "$f needs more than include/: $(head -3 "$T/cc.err")"
+	done
+}
+
 t_help_exec_options() {
 	local opt
 	rtc exec --help
@@ -1046,5 +1058,6 @@ tcase "unknown command/flag: non-zero exit" t_cli_errors
 tcase "every command's --help lists every option it takes" t_help_lists_every_option
 tcase "exec --help, exec -h and help exec list exec's options" t_help_exec_options
 tcase "the man pages describe every option --help lists" t_man_pages_list_every_option
+tcase "the CLI compiles with the public headers (include/) only" t_cli_public_headers_only
 tcase "unknown commands and help topics: runc's message, exit 3" t_unknown_command
 tcase "--version, help, h: runc's layout" t_version_help_layout
