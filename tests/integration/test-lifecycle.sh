@@ -861,6 +861,17 @@ t_cli_errors() {
 	assert_fails "unknown global flag"
 	rtc list --frobnicate
 	assert_fails "unknown list flag"
+	# Whole names only: getopt would take --root for spec's --rootless.
+	mkdir "$T/abbrev"
+	RC=0
+	(cd "$T/abbrev" && rt spec --root) >/dev/null 2>&1 || RC=$?
+	assert_fails "spec --root (an abbreviation)"
+	[ ! -e "$T/abbrev/config.json" ] || fail "spec --root wrote a config"
+	rm -rf "$T/abbrev"
+	rtc --deb list
+	assert_fails "--deb (an abbreviation)"
+	rtc list --qui
+	assert_fails "list --qui (an abbreviation)"
 	new_bundle
 	rtc run --frobnicate --bundle "$B" "$ID"
 	assert_fails "unknown run flag"
