@@ -17,7 +17,8 @@ BASE_CFLAGS := -std=gnu11 -fPIC -fno-strict-aliasing -D_GNU_SOURCE -Iinclude \
 BASE_LDFLAGS := $(HARDEN_LDFLAGS) $(SAN)
 # Public headers (include/) for every component; src/ (the components'
 # internals) too unless a fragment takes it away from a front end, which then
-# can't include another component's internals (mk/10-sgx.mk, 20-skeleton.mk, 30-rune.mk).
+# can't include another component's internals (mk/10-sgx.mk, 20-skeleton.mk,
+# 30-rune.mk, 40-libos.mk).
 INTERNAL_INCLUDES = -Isrc
 ALL_CFLAGS = $(BASE_CFLAGS) $(INTERNAL_INCLUDES) $(CFLAGS)
 ALL_LDFLAGS = $(BASE_LDFLAGS) $(LDFLAGS)
