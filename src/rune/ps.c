@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,32 +9,48 @@
 
 #include "rune.h"
 
-/* Table format: the host's ps output, filtered to the container's pids, as runc does. */
-static int ps_table(pid_t *pids, size_t n, char **ps_args)
+/*
+ * ps(1) with args as given (no shell: an argument is never parsed again),
+ * its stdout a pipe we read; *pid is the child's.
+ */
+static FILE *start_ps(char **args, pid_t *pid)
 {
-	static char *default_args[] = { "-ef", NULL };
-	char **args = ps_args && *ps_args ? ps_args : default_args;
-	FILE *f;
-	char line[4096];
-	int pid_col = -1, status;
-	bool header = true;
+	int p[2];
 
-	{
-		_cleanup_free_ char *cmd = NULL;
-		size_t len = strlen("ps ");
-		for (char **a = args; *a; a++)
-			len += strlen(*a) + 3;
-		cmd = calloc(1, len + 1);
-		if (cmd == NULL)
-			return -ENOMEM;
-		strcpy(cmd, "ps ");
-		for (char **a = args; *a; a++) {
-			strcat(cmd, "'");
-			strcat(cmd, *a);
-			strcat(cmd, "' ");
-		}
-		f = popen(cmd, "r");
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return NULL;
+	*pid = fork();
+	if (*pid == 0) {
+		dup2(p[1], STDOUT_FILENO); /* dup2 clears close-on-exec on the copy */
+		execvp("ps", args);
+		_exit(127);
 	}
+	close(p[1]);
+	if (*pid < 0) {
+		close(p[0]);
+		return NULL;
+	}
+	return fdopen(p[0], "r");
+}
+
+/* Table format: the host's ps output, filtered to the container's pids, as runc does. */
+static int ps_table(pid_t *pids, size_t n, char **ps_args, int argc)
+{
+	_cleanup_free_ char **args = calloc(argc + 3, sizeof(char *));
+	char line[4096];
+	int pid_col = -1, status = 0, nargs = 0;
+	bool header = true;
+	pid_t child;
+	FILE *f;
+
+	if (args == NULL)
+		return -ENOMEM;
+	args[nargs++] = "ps";
+	if (ps_args[0] == NULL)
+		args[nargs++] = "-ef";
+	for (; *ps_args; ps_args++)
+		args[nargs++] = *ps_args;
+	f = start_ps(args, &child);
 	if (f == NULL)
 		return -errno;
 	while (fgets(line, sizeof(line), f)) {
@@ -66,7 +83,9 @@ static int ps_table(pid_t *pids, size_t n, char **ps_args)
 				break;
 			}
 	}
-	status = pclose(f);
+	fclose(f);
+	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+		;
 	if (pid_col < 0)
 		return -EINVAL;
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
@@ -102,7 +121,7 @@ static int cmd_ps(struct cli *cli, int argc, char **argv)
 		json_decref(arr);
 		return 0;
 	}
-	if (ps_table(pids, n, argv + optind + 1) < 0) {
+	if (ps_table(pids, n, argv + optind + 1, argc) < 0) {
 		err_set(&err, EIO, "ps: could not list processes");
 		return cli_fail(cli, &err);
 	}

@@ -577,6 +577,11 @@ t_ps() {
 	assert_match PID "$(echo "$OUT" | head -1)" "ps header"
 	assert_contains "sleep 999" "$OUT" "ps table"
 	assert_contains "sleep 1000" "$OUT" "ps table"
+	# ps options reach ps(1) as they are, never through a shell.
+	rtc ps "$ID" -o "pid,comm=it's"
+	assert_rc 0 "ps with a quote in an option"
+	assert_contains "it's" "$(echo "$OUT" | head -1)" "ps header"
+	assert_contains "sleep" "$OUT" "ps table with -o"
 }
 
 # Issue 11 item 3: run --keep leaves the stopped container (state and
