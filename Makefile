@@ -12,10 +12,15 @@ WARNFLAGS := -Wall -Wextra -Werror -Wno-missing-field-initializers
 HARDEN_CFLAGS := -fstack-protector-strong -fstack-clash-protection \
 	$(if $(SAN),,$(if $(filter -O1 -O2 -O3 -Os -Og,$(CFLAGS)),-D_FORTIFY_SOURCE=3))
 HARDEN_LDFLAGS := -Wl,-z,relro,-z,now
-BASE_CFLAGS := -std=gnu11 -fPIC -fno-strict-aliasing -D_GNU_SOURCE -Iinclude -Isrc \
+BASE_CFLAGS := -std=gnu11 -fPIC -fno-strict-aliasing -D_GNU_SOURCE -Iinclude \
 	$(WARNFLAGS) $(HARDEN_CFLAGS) $(SAN) -MMD -MP
 BASE_LDFLAGS := $(HARDEN_LDFLAGS) $(SAN)
-ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS)
+# Public headers (include/) for every component; src/ (the components'
+# internals) too unless a fragment takes it away from a front end, which then
+# can't include another component's internals (mk/10-sgx.mk, 20-skeleton.mk,
+# 30-rune.mk, 40-libos.mk).
+INTERNAL_INCLUDES = -Isrc
+ALL_CFLAGS = $(BASE_CFLAGS) $(INTERNAL_INCLUDES) $(CFLAGS)
 ALL_LDFLAGS = $(BASE_LDFLAGS) $(LDFLAGS)
 
 # Fragments append to these.

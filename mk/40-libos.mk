@@ -22,6 +22,8 @@ LIBOS_PAL_OBJS := $(LIBOS_PAL_SRCS:%.c=$(BUILD)/obj/%.o)
 RUNE_IMAGE := $(BUILD)/bin/rune-image
 RUNE_IMAGE_SRCS := $(wildcard src/rune-image/*.c)
 RUNE_IMAGE_OBJS := $(RUNE_IMAGE_SRCS:%.c=$(BUILD)/obj/%.o)
+# The CLI sees include/ only: the TEE-image library through include/teeimage.
+$(RUNE_IMAGE_OBJS): INTERNAL_INCLUDES :=
 
 LIBS += $(LIBOS_PAL)
 BINS += $(RUNE_IMAGE)

@@ -28,7 +28,7 @@
 #include "sgx/image.h"
 #include "sgx/loader.h"
 #include "sgx/sigstruct.h"
-#include "skeleton/skeleton_abi.h"
+#include "skeleton_abi.h"
 
 #ifndef PAL_VERSION
 #error "build with -DPAL_VERSION=1, 2 or 3"

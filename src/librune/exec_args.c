@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The process `exec` runs: a process JSON file, or the frozen config's process with changes. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "librune/config.h"
+#include "librune/container.h"
+#include "librune/state.h"
+#include "librune/util.h"
+
+static int set_env(char ***env, const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+	size_t klen = eq ? (size_t)(eq - kv) : strlen(kv);
+
+	for (char **e = *env; e && *e; e++)
+		if (strncmp(*e, kv, klen) == 0 && (*e)[klen] == '=') {
+			char *n = strdup(kv);
+			if (n == NULL)
+				return -ENOMEM;
+			free(*e);
+			*e = n;
+			return 0;
+		}
+	return strv_append(env, kv);
+}
+
+/* The config's process, frozen in the state at create, is the template of an argv exec. */
+static int template_process(const struct rune_ctx *ctx, const char *id, struct rune_process *p,
+			    err_t *err)
+{
+	_cleanup_state_ struct rune_state *s = NULL;
+	int ret;
+
+	if ((ret = rune_state_load(ctx->root, id, &s, err)) < 0)
+		return ret;
+	/* rune_container_exec refuses a state without it, with the reason. */
+	if (s->process == NULL)
+		return 0;
+	if ((ret = rune_process_parse(s->process, "state: process", p, err)) < 0)
+		return ret;
+	p->terminal = false;
+	p->console_height = p->console_width = 0;
+	strv_free(p->args);
+	p->args = NULL;
+	return 0;
+}
+
+static int process_from_file(const char *file, struct rune_process *p, err_t *err)
+{
+	_cleanup_free_ char *text = NULL;
+	json_error_t jerr;
+	json_t *j;
+	int ret;
+
+	if ((ret = read_file(file, &text, NULL, err)) < 0)
+		return ret;
+	j = rune_json_loads(text, 0, &jerr);
+	if (j == NULL)
+		return err_set(err, EINVAL, "process %s: %s", file, jerr.text);
+	ret = rune_process_parse(j, "process", p, err);
+	json_decref(j);
+	return ret;
+}
+
+static int apply_changes(const struct rune_exec_args *a, struct rune_process *p, err_t *err)
+{
+	unsigned long long n;
+
+	for (const char *const *e = a->env; e && *e; e++)
+		if (set_env(&p->env, *e) < 0)
+			return err_set(err, ENOMEM, "--env");
+	if (a->cwd) {
+		free(p->cwd);
+		p->cwd = strdup(a->cwd);
+		if (p->cwd == NULL)
+			return err_set(err, ENOMEM, "--cwd");
+	}
+	if (a->user) {
+		unsigned uid, gid;
+		int k = sscanf(a->user, "%u:%u", &uid, &gid);
+		if (k < 1)
+			return err_set(err, EINVAL, "invalid --user \"%s\" (want UID[:GID])",
+				       a->user);
+		p->user.uid = uid;
+		if (k == 2)
+			p->user.gid = gid;
+	}
+	for (const char *const *g = a->additional_gids; g && *g; g++) {
+		gid_t *v = realloc(p->user.additional_gids,
+				   (p->user.n_additional_gids + 1) * sizeof(gid_t));
+		if (v == NULL || parse_ull(*g, &n) < 0)
+			return err_set(err, EINVAL, "invalid --additional-gids \"%s\"", *g);
+		p->user.additional_gids = v;
+		v[p->user.n_additional_gids++] = n;
+	}
+	for (const char *const *name = a->caps; name && *name; name++) {
+		int cap = rune_cap_from_name(*name);
+		if (cap < 0)
+			return err_set(err, EINVAL, "unknown capability \"%s\"", *name);
+		p->caps.set = true;
+		p->caps.bounding |= 1ULL << cap;
+		p->caps.effective |= 1ULL << cap;
+		p->caps.permitted |= 1ULL << cap;
+		p->caps.inheritable |= 1ULL << cap;
+		p->caps.ambient |= 1ULL << cap;
+	}
+	if (a->no_new_privileges)
+		p->no_new_privileges = true;
+	return 0;
+}
+
+int rune_exec_process_new(const struct rune_ctx *ctx, const char *id,
+			  const struct rune_exec_args *a, struct rune_process **out, err_t *err)
+{
+	struct rune_process *p = calloc(1, sizeof(*p));
+	int ret;
+
+	if (p == NULL)
+		return err_set(err, ENOMEM, "exec");
+	if (a->process_file) {
+		ret = process_from_file(a->process_file, p, err);
+	} else {
+		ret = template_process(ctx, id, p, err);
+		if (ret == 0) {
+			p->args = strv_dup(a->args);
+			p->terminal = a->tty;
+			if (p->args == NULL)
+				ret = err_set(err, ENOMEM, "exec");
+		}
+	}
+	if (ret == 0)
+		ret = apply_changes(a, p, err);
+	if (ret < 0) {
+		rune_exec_process_free(p);
+		return ret;
+	}
+	*out = p;
+	return 0;
+}
+
+void rune_exec_process_free(struct rune_process *p)
+{
+	if (p == NULL)
+		return;
+	rune_process_clear(p);
+	free(p);
+}
