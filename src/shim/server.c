@@ -2,8 +2,9 @@
 /*
  * The daemon's loop: poll() over the listening socket, a signalfd (SIGCHLD:
  * reap every exited child, the container inits re-parented to us as a
- * subreaper; SIGTERM/SIGINT: leave) and each ttrpc connection. Requests
- * are handled one at a time in arrival order; Wait is answered later.
+ * subreaper; SIGTERM/SIGINT: leave), each ttrpc connection and the
+ * processes' stdio copies. Requests are handled one at a time in arrival
+ * order; Wait is answered later.
  */
 #include <errno.h>
 #include <poll.h>
@@ -157,11 +158,13 @@ int shim_serve(struct shim *s, err_t *err)
 	size_t cap = 0;
 
 	while (!s->exit) {
-		size_t n = 2, i;
+		size_t n = 2, i, nio = stdio_count(s), io;
 		struct conn *c, **pc;
 
 		for (c = s->conns; c; c = c->next)
 			n++;
+		io = n;
+		n += nio;
 		if (n > cap) {
 			struct pollfd *np = realloc(pfds, n * 2 * sizeof(*pfds));
 
@@ -177,6 +180,7 @@ int shim_serve(struct shim *s, err_t *err)
 				.fd = c->fd,
 				.events = (short)(POLLIN | (ttrpc_tx_pending(&c->tx) ? POLLOUT : 0))
 			};
+		stdio_pollfds(s, pfds + io);
 		if (poll(pfds, n, -1) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -184,6 +188,8 @@ int shim_serve(struct shim *s, err_t *err)
 		}
 		if (pfds[1].revents)
 			reap(s);
+		/* before the requests, which may add or remove copies */
+		stdio_handle(s, pfds + io);
 		/* connections in the poll set's order; new ones wait for the next round */
 		for (i = 2, pc = &s->conns; *pc; i++) {
 			int dead = 0;

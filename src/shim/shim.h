@@ -7,6 +7,7 @@
 #ifndef SHIM_SHIM_H
 #define SHIM_SHIM_H
 
+#include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -28,17 +29,44 @@ struct conn {
 	bool closing; /* flush, then close (Shutdown) */
 };
 
+/* One direction of a process's stdio, copied in the loop (stdio.c). */
+struct copy {
+	struct copy *next;
+	const struct proc *owner;
+	int src, dst;	 /* -1 once done */
+	bool input;	 /* the client's stdin to the process */
+	bool eof;	 /* src ended: close dst once buf is written */
+	size_t off, len; /* pending bytes in buf */
+	uint8_t *buf;
+};
+
+/* The container's init or one of its execs. */
+struct proc {
+	struct proc *next; /* the container's execs */
+	struct container *ct;
+	char *exec_id; /* NULL: the init */
+	pid_t pid;     /* 0: not started (an exec) */
+	int status;    /* SHIM__STATUS__* */
+	bool exited;
+	uint32_t exit_status;
+	struct timespec exited_at;
+	char *stdio[3];
+	bool terminal;
+	int console;  /* the pty master, -1 */
+	pid_t logger; /* binary:// logger, 0 */
+	char *spec;   /* an exec's OCI Process, JSON */
+	size_t spec_len;
+};
+
 struct container {
 	struct container *next;
 	char *id;
 	char *bundle;
-	char *stdio[3];
 	bool mounted; /* rootfs mounted by the shim */
-	pid_t pid;
-	int status; /* SHIM__STATUS__* */
-	bool exited;
-	uint32_t exit_status;
-	struct timespec exited_at;
+	struct proc init;
+	struct proc *execs;
+	bool init_reaped; /* its exit is held until its execs' exits are out */
+	int init_wstatus;
 };
 
 struct wait {
@@ -46,6 +74,7 @@ struct wait {
 	struct conn *conn;
 	uint32_t stream;
 	char *id;
+	char *exec_id; /* "" for the init */
 };
 
 struct publisher {
@@ -66,6 +95,7 @@ struct shim {
 	struct conn *conns;
 	struct container *containers;
 	struct wait *waits;
+	struct copy *copies;
 	struct publisher pub;
 	bool exit; /* leave the loop */
 };
@@ -91,6 +121,25 @@ struct rune_io {
 int rune_run(struct shim *s, const char *bundle, const char *const *args, struct rune_io *io,
 	     err_t *err);
 char *rune_find(void);
+
+/* stdio.c: a process's streams around one rune run (create, exec). */
+struct stdio_run {
+	int fds[3];   /* the process's ends: rune's stdio */
+	int cp[3][2]; /* the shim's ends to copy: src, dst (-1: none) */
+	int console;  /* listening --console-socket, -1 */
+	char *console_dir, *console_path;
+};
+int stdio_prepare(struct shim *s, struct proc *p, struct stdio_run *io, err_t *err);
+/* After rune ran (ok or not): closes the process's ends, starts the copies. */
+int stdio_finish(struct shim *s, struct proc *p, struct stdio_run *io, bool ok, err_t *err);
+void stdio_close_input(struct shim *s, const struct proc *p);
+/* Waits up to timeout_ms for p's output to be written out. */
+void stdio_drain(struct shim *s, const struct proc *p, int timeout_ms);
+void stdio_release(struct shim *s, struct proc *p);
+/* The loop's share: 2 pollfds per copy (stdio_count), filled, then handled. */
+size_t stdio_count(const struct shim *s);
+void stdio_pollfds(struct shim *s, struct pollfd *pfds);
+void stdio_handle(struct shim *s, const struct pollfd *pfds);
 
 /* events.c */
 int publish(struct shim *s, const char *topic, const char *type, const void *msg_packed,

@@ -242,10 +242,82 @@ t_group() {
 
 t_unimplemented() {
 	cl_ok C run -d "${RT[@]}" "$IMG" "$PFX-u" sleep 1000
-	cl C task exec --exec-id e1 "$PFX-u" true
-	assert_fails "ctr task exec (not implemented yet)"
+	cl C task checkpoint "$PFX-u"
+	assert_fails "ctr task checkpoint (not implemented)"
 	assert_contains "not implemented" "$ERR" "ctr's error"
 	assert_eq RUNNING "$(task_status "$PFX-u")" "status after a refused call"
+}
+
+bg_exec() { # EXEC-ID ARGS...: ctr task exec in the background, its status in $CT/EXEC-ID.rc
+	local e=$1
+	shift
+	(
+		rc=0
+		timeout 30 ctr -a "$SOCK" -n "$PFX" task exec --exec-id "$e" "$PFX-x" "$@" \
+			</dev/null >/dev/null 2>&1 || rc=$?
+		echo "$rc" >"$CT/$e.rc"
+	) &
+}
+
+run_bg() { # ID ARGS...: a detached sleep 1000 task
+	local id=$1
+	shift
+	cl_ok C run -d "${RT[@]}" "$@" "$IMG" "$id" sleep 1000
+	wait_for 10 sh -c "C task ls | grep -q '$id.*RUNNING'" || fail "task $id not RUNNING: $(C task ls)"
+}
+
+# exec: output, exit status, events, ps, a duplicate id, kill of an exec,
+# an exec on a stopped task refused
+t_exec() {
+	timeout 40 ctr -a "$SOCK" events >"$CT/xevents" 2>&1 &
+	local ev=$!
+	sleep 0.5
+	run_bg "$PFX-x"
+	cl C task exec --exec-id e1 "$PFX-x" sh -c 'echo out-$((6*7)); echo err >&2; exit 3'
+	assert_rc 3 "ctr task exec of 'exit 3'"
+	assert_contains out-42 "$OUT" "exec stdout"
+	assert_contains err "$ERR" "exec stderr"
+	# a second exec with the same id while the first one runs
+	# (foreground execs in the background: ctr -d would leave its FIFOs)
+	bg_exec e2 sleep 1000
+	wait_for 10 sh -c "C task ps $PFX-x | grep -c '^ *[0-9]' | grep -qx 2" || fail "exec e2 not running"
+	cl C task exec --exec-id e2 "$PFX-x" true
+	assert_fails "a second exec with the id of a running one"
+	assert_contains "already exists" "$ERR" "ctr's error"
+	cl_ok C task ps "$PFX-x"
+	[ "$(echo "$OUT" | grep -c '^ *[0-9]')" -ge 2 ] || fail "ctr task ps: init and exec expected: $OUT"
+	# a foreground exec killed through its exec id returns 128 + 9
+	bg_exec e3 sleep 1000
+	wait_for 10 sh -c "C task ps $PFX-x | grep -c '^ *[0-9]' | grep -qx 3" || fail "exec e3 not running"
+	cl_ok C task kill --exec-id e3 -s KILL "$PFX-x"
+	wait_for 15 test -s "$CT/e3.rc" || fail "ctr task exec did not return after the kill"
+	assert_eq 137 "$(cat "$CT/e3.rc")" "ctr task exec of an exec killed by SIGKILL"
+	cl C task kill --exec-id nosuch "$PFX-x"
+	assert_fails "kill of an unknown exec"
+	assert_contains "nosuch" "$ERR" "ctr's error"
+	# the init dies: its exec (e2) is gone too, and its exit comes first
+	cl_ok C task kill -s KILL "$PFX-x"
+	wait_for 10 sh -c "C task ls | grep -q '$PFX-x.*STOPPED'" || fail "task not STOPPED"
+	cl C task exec --exec-id e4 "$PFX-x" true
+	assert_fails "exec in a stopped task"
+	assert_contains "not running" "$ERR" "ctr's error"
+	wait_for 15 test -s "$CT/e2.rc" || fail "ctr task exec did not return after the init's kill"
+	assert_eq 137 "$(cat "$CT/e2.rc")" "ctr task exec of an exec killed with its init"
+	cl_ok C task rm "$PFX-x"
+	wait_for 10 grep -q "/tasks/delete.*$PFX-x" "$CT/xevents" || true
+	kill "$ev" 2>/dev/null
+	wait "$ev" 2>/dev/null || true
+	local topics
+	topics=$(grep "$PFX-x" "$CT/xevents" | grep -v '/tasks/exit.*e3' | grep -v 'e3\|e2' |
+		grep -o '/tasks/[a-z-]*' | tr '\n' ' ')
+	assert_eq "/tasks/create /tasks/start /tasks/exec-added /tasks/exec-started /tasks/exit /tasks/exit /tasks/delete " \
+		"$topics" "events of the task and exec e1"
+	assert_contains '"id":"e1","pid"' "$(grep "/tasks/exit.*$PFX-x" "$CT/xevents")" "e1's exit event"
+	# e2's exit (killed with the init) is published before the init's
+	local order
+	order=$(grep "/tasks/exit.*$PFX-x" "$CT/xevents" | grep -o '"id":"[^"]*"' | cut -d'"' -f4 |
+		grep -v 'e1\|e3' | tr '\n' ' ')
+	assert_eq "e2 $PFX-x " "$order" "exits after the init's kill (the exec's first)"
 }
 
 t_memory() {
@@ -268,5 +340,6 @@ tcase "shim: task events create, start, exit, delete in order" t_events
 tcase "shim: a failing start reaches ctr with rune's message" t_create_error
 tcase "shim: one shim per group (annotation), exits with its last container" t_group
 tcase "shim: a method not implemented yet is a clear error" t_unimplemented
+tcase "shim: ctr task exec: output, status, events, kill, duplicate id, stopped task" t_exec
 tcase "shim: memory of the daemon" t_memory
 tcase "shim: time of ctr run --rm" t_timing
