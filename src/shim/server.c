@@ -181,7 +181,7 @@ int shim_serve(struct shim *s, err_t *err)
 				.events = (short)(POLLIN | (ttrpc_tx_pending(&c->tx) ? POLLOUT : 0))
 			};
 		stdio_pollfds(s, pfds + io);
-		if (poll(pfds, n, -1) < 0) {
+		if (poll(pfds, n, stdio_timeout(s)) < 0) {
 			if (errno == EINTR)
 				continue;
 			return err_sys(err, errno, "poll");

@@ -32,12 +32,13 @@ struct conn {
 /* One direction of a process's stdio, copied in the loop (stdio.c). */
 struct copy {
 	struct copy *next;
-	const struct proc *owner;
-	int src, dst;	 /* -1 once done */
-	bool input;	 /* the client's stdin to the process */
-	bool eof;	 /* src ended: close dst once buf is written */
-	size_t off, len; /* pending bytes in buf */
+	const struct proc *owner; /* NULL: the process was deleted, output left to write */
+	int src, dst;		  /* -1 once done */
+	bool input;		  /* the client's stdin to the process */
+	bool eof;		  /* src ended: close dst once buf is written */
+	size_t off, len;	  /* pending bytes in buf */
 	uint8_t *buf;
+	struct timespec active; /* last progress */
 };
 
 /* The container's init or one of its execs. */
@@ -97,7 +98,8 @@ struct shim {
 	struct wait *waits;
 	struct copy *copies;
 	struct publisher pub;
-	bool exit; /* leave the loop */
+	bool exit;     /* leave the loop */
+	bool shutdown; /* by Shutdown: write out the output left, then exit */
 };
 
 /* server.c */
@@ -133,13 +135,17 @@ int stdio_prepare(struct shim *s, struct proc *p, struct stdio_run *io, err_t *e
 /* After rune ran (ok or not): closes the process's ends, starts the copies. */
 int stdio_finish(struct shim *s, struct proc *p, struct stdio_run *io, bool ok, err_t *err);
 void stdio_close_input(struct shim *s, const struct proc *p);
-/* Waits up to timeout_ms for p's output to be written out. */
-void stdio_drain(struct shim *s, const struct proc *p, int timeout_ms);
+/* p is deleted: its output still pending is written on, in the loop. */
 void stdio_release(struct shim *s, struct proc *p);
 /* The loop's share: 2 pollfds per copy (stdio_count), filled, then handled. */
 size_t stdio_count(const struct shim *s);
 void stdio_pollfds(struct shim *s, struct pollfd *pfds);
 void stdio_handle(struct shim *s, const struct pollfd *pfds);
+/* The poll timeout the copies of deleted processes need (-1: none). */
+int stdio_timeout(const struct shim *s);
+/* After the last container: write out what is left, then return. */
+void stdio_linger(struct shim *s);
+void stdio_free_all(struct shim *s);
 
 /* events.c */
 int publish(struct shim *s, const char *topic, const char *type, const void *msg_packed,

@@ -33,6 +33,7 @@
 #define LOGGER_READY_MS	   10000
 #define LOGGER_EXIT_MS	   2000
 #define LOGGER_MAX_ARGS	   32
+#define ORPHAN_IDLE_MS	   10000
 
 enum kind { K_NONE, K_FIFO, K_FILE, K_BINARY };
 
@@ -86,6 +87,16 @@ static int kind_of(int i, const char *uri, const char **rest, err_t *err)
 		       names[i], uri);
 }
 
+/* mkdir -p of path's directory, as the reference shim does for file:// */
+static void mkdir_parents(char *path)
+{
+	for (char *q = strchr(path + 1, '/'); q; q = strchr(q + 1, '/')) {
+		*q = '\0';
+		mkdir(path, 0755);
+		*q = '/';
+	}
+}
+
 static int open_file(int i, const char *uri, const char *rest, err_t *err)
 {
 	_cleanup_free_ char *path = pct_decode(rest, strcspn(rest, "?#"), false);
@@ -95,6 +106,7 @@ static int open_file(int i, const char *uri, const char *rest, err_t *err)
 		return err_sys(err, ENOMEM, "%s", names[i]);
 	if (path[0] != '/')
 		return err_set(err, EINVAL, "%s %s: not an absolute file path", names[i], uri);
+	mkdir_parents(path);
 	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return err_sys(err, errno, "%s %s: open %s", names[i], uri, path);
@@ -145,6 +157,8 @@ static int spawn_logger(struct shim *s, struct proc *p, const char *uri, const c
 		return err_sys(err, ENOMEM, "binary logger");
 	if (path[0] != '/')
 		return err_set(err, EINVAL, "stdout %s: not an absolute program path", uri);
+	if (access(path, X_OK) < 0)
+		return err_sys(err, errno, "binary logger %s", path);
 	argv[argc++] = path;
 	for (const char *q = rest[plen] == '?' ? rest + plen + 1 : ""; *q;) {
 		size_t n = strcspn(q, "&#"), k = strcspn(q, "=");
@@ -452,6 +466,8 @@ static bool copy_done(const struct copy *c)
 
 static void copy_step(struct copy *c, short revents)
 {
+	size_t before = c->len;
+
 	if (c->src >= 0 && !c->eof && c->len == 0 && revents) {
 		ssize_t n = read(c->src, c->buf, COPY_BUF);
 
@@ -476,8 +492,91 @@ static void copy_step(struct copy *c, short revents)
 		c->off += (size_t)n;
 		c->len -= (size_t)n;
 	}
+	if (c->len != before || c->eof)
+		clock_gettime(CLOCK_MONOTONIC, &c->active);
 	if (c->eof && c->len == 0)
 		copy_close(c);
+}
+
+static long idle_ms(const struct copy *c, const struct timespec *now)
+{
+	return (now->tv_sec - c->active.tv_sec) * 1000 +
+	       (now->tv_nsec - c->active.tv_nsec) / 1000000;
+}
+
+/* Frees the copies of deleted processes that are done or stalled for ORPHAN_IDLE_MS. */
+static void reap_orphans(struct shim *s)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	for (struct copy **pc = &s->copies; *pc;) {
+		struct copy *c = *pc;
+
+		if (c->owner != NULL || (!copy_done(c) && idle_ms(c, &now) < ORPHAN_IDLE_MS)) {
+			pc = &c->next;
+			continue;
+		}
+		if (!copy_done(c))
+			shim_log("output of a deleted process: reader stalled for %d s, %zu bytes "
+				 "dropped",
+				 ORPHAN_IDLE_MS / 1000, c->len);
+		*pc = c->next;
+		copy_close(c);
+		free(c->buf);
+		free(c);
+	}
+}
+
+int stdio_timeout(const struct shim *s)
+{
+	struct timespec now;
+	long t = -1;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	for (const struct copy *c = s->copies; c; c = c->next) {
+		long left;
+
+		if (c->owner || copy_done(c))
+			continue;
+		left = ORPHAN_IDLE_MS - idle_ms(c, &now);
+		if (left < 0)
+			left = 0;
+		if (t < 0 || left < t)
+			t = left;
+	}
+	return (int)t;
+}
+
+void stdio_free_all(struct shim *s)
+{
+	while (s->copies) {
+		struct copy *c = s->copies;
+
+		s->copies = c->next;
+		copy_close(c);
+		free(c->buf);
+		free(c);
+	}
+}
+
+void stdio_linger(struct shim *s)
+{
+	for (;;) {
+		size_t n = stdio_count(s);
+		_cleanup_free_ struct pollfd *pfds = NULL;
+
+		reap_orphans(s);
+		if (s->copies == NULL || n == 0)
+			return;
+		pfds = calloc(n, sizeof(*pfds));
+		if (pfds == NULL)
+			return;
+		stdio_pollfds(s, pfds);
+		if (poll(pfds, n, stdio_timeout(s)) < 0 && errno != EINTR)
+			return;
+		stdio_handle(s, pfds);
+	}
 }
 
 static void copy_pollfds(const struct copy *c, struct pollfd *pfd)
@@ -506,6 +605,7 @@ void stdio_handle(struct shim *s, const struct pollfd *pfds)
 	for (struct copy *c = s->copies; c; c = c->next, pfds += 2)
 		if (!copy_done(c) && (pfds[0].revents || pfds[1].revents))
 			copy_step(c, pfds[0].revents);
+	reap_orphans(s);
 }
 
 void stdio_close_input(struct shim *s, const struct proc *p)
@@ -519,53 +619,16 @@ void stdio_close_input(struct shim *s, const struct proc *p)
 		}
 }
 
-static long ms_since(const struct timespec *t0)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
-}
-
-void stdio_drain(struct shim *s, const struct proc *p, int timeout_ms)
-{
-	struct timespec t0;
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		struct pollfd pfds[8];
-		struct copy *cs[4];
-		size_t n = 0;
-		long left = timeout_ms - ms_since(&t0);
-
-		for (struct copy *c = s->copies; c && n < ARRAY_SIZE(cs); c = c->next)
-			if (c->owner == p && !c->input && !copy_done(c)) {
-				copy_pollfds(c, &pfds[2 * n]);
-				cs[n++] = c;
-			}
-		if (n == 0 || left <= 0)
-			return;
-		if (poll(pfds, 2 * n, (int)left) < 0 && errno != EINTR)
-			return;
-		for (size_t i = 0; i < n; i++)
-			if (pfds[2 * i].revents || pfds[2 * i + 1].revents)
-				copy_step(cs[i], pfds[2 * i].revents);
-	}
-}
-
 void stdio_release(struct shim *s, struct proc *p)
 {
-	for (struct copy **pc = &s->copies; *pc;) {
-		struct copy *c = *pc;
-
-		if (c->owner != p) {
-			pc = &c->next;
+	for (struct copy *c = s->copies; c; c = c->next) {
+		if (c->owner != p)
 			continue;
-		}
-		*pc = c->next;
-		copy_close(c);
-		free(c->buf);
-		free(c);
+		/* the output goes on to its reader, however slow, as long as it moves */
+		c->owner = NULL;
+		clock_gettime(CLOCK_MONOTONIC, &c->active);
+		if (c->input)
+			copy_close(c);
 	}
 	if (p->console >= 0)
 		close(steal_fd(p->console));

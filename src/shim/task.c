@@ -744,8 +744,6 @@ static void m_kill(struct shim *s, struct conn *c, uint32_t stream, const uint8_
 	shim__kill_request__free_unpacked(r, NULL);
 }
 
-#define DRAIN_MS 2000
-
 /* A process that never ran: its parked Waits get 128 + SIGKILL, as for a killed one. */
 static void never_ran(struct shim *s, struct proc *p)
 {
@@ -775,7 +773,6 @@ static int delete_exec(struct shim *s, struct conn *c, uint32_t stream, struct p
 		return err_set(err, EBUSY, "exec %s: still running", p->exec_id);
 	if (!p->exited)
 		never_ran(s, p);
-	stdio_drain(s, p, DRAIN_MS);
 	reply_delete(c, stream, p);
 	exec_files_remove(p);
 	for (struct proc **q = &ct->execs; *q; q = &(*q)->next)
@@ -829,7 +826,6 @@ static void m_delete(struct shim *s, struct conn *c, uint32_t stream, const uint
 	for (struct proc *e = ct->execs; e; e = e->next)
 		if (!e->exited)
 			never_ran(s, e);
-	stdio_drain(s, pr, DRAIN_MS);
 	reply_delete(c, stream, pr);
 	ev.container_id = ct->id;
 	ev.id = ct->id;
@@ -1024,7 +1020,7 @@ static void m_shutdown(struct shim *s, struct conn *c, uint32_t stream, const ui
 	(void)n;
 	reply(c, stream, TTRPC_OK, NULL, NULL, 0);
 	if (s->containers == NULL)
-		s->exit = true;
+		s->exit = s->shutdown = true;
 }
 
 static const struct {

@@ -320,6 +320,88 @@ t_exec() {
 	assert_eq "e2 $PFX-x " "$order" "exits after the init's kill (the exec's first)"
 }
 
+# stdin reaches the process and its end closes the process's stdin (cat
+# returns): ctr sends CloseIO, then closes its FIFO
+t_stdin() {
+	local out rc=0
+	out=$(printf 'hi from stdin\n' | timeout 30 ctr -a "$SOCK" -n "$PFX" run --rm "${RT[@]}" "$IMG" \
+		"$PFX-i" cat 2>"$CT/i.err") || rc=$?
+	assert_eq 0 "$rc" "ctr run of cat with stdin (124: stdin never closed) $(cat "$CT/i.err")"
+	assert_eq "hi from stdin" "$out" "cat's output"
+	run_bg "$PFX-x"
+	out=$(printf 'to the exec\n' | timeout 30 ctr -a "$SOCK" -n "$PFX" task exec --exec-id i1 \
+		"$PFX-x" sh -c 'cat; echo done' 2>"$CT/i.err") || rc=$?
+	assert_eq 0 "$rc" "ctr task exec of cat with stdin $(cat "$CT/i.err")"
+	assert_eq "to the exec
+done" "$out" "the exec's output"
+}
+
+# a reader of the stdout FIFO that comes late: the process waits (the copy
+# stops reading while the FIFO is full) and nothing is lost; output still
+# on its way when the task is deleted goes on to the reader.
+# (ctr itself is no such reader: `ctr run | slow` loses the end of the
+# output with containerd's runc shim too, so the test reads the FIFO of a
+# detached task.)
+fifo_of() { ls "$CT"/fifo/*/"$1"-stdout; }
+t_slow_reader() {
+	local n
+	# (sleep 1: ctr -d reads the FIFO until it exits)
+	cl_ok C run -d "${RT[@]}" --fifo-dir "$CT/fifo" "$IMG" "$PFX-s" \
+		sh -c 'sleep 1; head -c 300000 /dev/zero; echo; echo END'
+	sleep 3
+	assert_eq RUNNING "$(task_status "$PFX-s")" "a writer blocked on a full FIFO"
+	n=$(timeout 20 cat "$(fifo_of "$PFX-s")" | wc -c)
+	assert_eq 300005 "$n" "bytes read late"
+	wait_for 10 sh -c "C task ls | grep -q '$PFX-s.*STOPPED'" || fail "task not STOPPED: $(C task ls)"
+	cl_ok C task rm "$PFX-s"
+	# 90000 bytes: 64 KiB fit in the FIFO, the rest waits in the shim
+	cl_ok C run -d "${RT[@]}" --fifo-dir "$CT/fifo" "$IMG" "$PFX-s2" sh -c 'sleep 1; head -c 90000 /dev/zero'
+	# the reader opens the FIFO now (task rm removes it), reads after the rm
+	timeout 30 sh -c 'exec <"$1"; sleep 4; wc -c' _ "$(fifo_of "$PFX-s2")" >"$CT/s2.n" &
+	local rd=$!
+	wait_for 10 sh -c "C task ls | grep -q '$PFX-s2.*STOPPED'" || fail "task not STOPPED: $(C task ls)"
+	cl_ok C task rm "$PFX-s2"
+	wait "$rd" || fail "the reader failed"
+	assert_eq 90000 "$(cat "$CT/s2.n")" "bytes read after the task was deleted"
+	wait_for 10 no_shim || fail "shim still running after its output was read: $(shim_pids)"
+	rm -rf "$CT/fifo"
+}
+
+# --log-uri file:///PATH: stdout and stderr appended to the file
+t_log_file() {
+	# (the file's directory is made)
+	cl_ok C run --rm "${RT[@]}" --log-uri "file://$CT/logs/c.log" "$IMG" "$PFX-lf" \
+		sh -c 'echo to-stdout; echo to-stderr >&2'
+	assert_eq "to-stdout
+to-stderr" "$(cat "$CT/logs/c.log")" "the log file"
+	cl C run --rm "${RT[@]}" --log-uri "file://relative/x" "$IMG" "$PFX-lf2" true
+	assert_fails "a file:// URI without an absolute path"
+	assert_contains "not an absolute file path" "$ERR" "ctr's error"
+}
+
+# --log-uri binary:///PROGRAM?ARGS: the logger reads fds 3 and 4, closes 5
+t_log_binary() {
+	cat >"$CT/logger.sh" <<'LOGGER'
+#!/bin/sh
+# argv from the URI query: out FILE err FILE
+echo "$CONTAINER_NAMESPACE/$CONTAINER_ID" >"$2.env"
+exec 5>&-
+cat <&4 >"$4" &
+cat <&3 >"$2"
+wait
+LOGGER
+	chmod 0755 "$CT/logger.sh"
+	cl_ok C run --rm "${RT[@]}" --log-uri "binary://$CT/logger.sh?out=$CT/lo&err=$CT/le" "$IMG" \
+		"$PFX-lb" sh -c 'echo to-stdout; echo to-stderr >&2'
+	wait_for 5 grep -q to-stdout "$CT/lo" || true
+	assert_eq to-stdout "$(cat "$CT/lo")" "the logger's stdout file"
+	assert_eq to-stderr "$(cat "$CT/le")" "the logger's stderr file"
+	assert_eq "$PFX/$PFX-lb" "$(cat "$CT/lo.env")" "the logger's environment"
+	cl C run --rm "${RT[@]}" --log-uri "binary://$CT/no-such-logger" "$IMG" "$PFX-lb2" true
+	assert_fails "a missing logger"
+	assert_contains "no-such-logger" "$ERR" "ctr's error"
+}
+
 t_memory() {
 	cl_ok C run -d "${RT[@]}" "$IMG" "$PFX-m" sleep 1000
 	local shim priv rss
@@ -341,5 +423,9 @@ tcase "shim: a failing start reaches ctr with rune's message" t_create_error
 tcase "shim: one shim per group (annotation), exits with its last container" t_group
 tcase "shim: a method not implemented yet is a clear error" t_unimplemented
 tcase "shim: ctr task exec: output, status, events, kill, duplicate id, stopped task" t_exec
+tcase "shim: stdin forwarded to run and exec, closed at its end" t_stdin
+tcase "shim: output not lost with a slow reader" t_slow_reader
+tcase "shim: --log-uri file://" t_log_file
+tcase "shim: --log-uri binary://" t_log_binary
 tcase "shim: memory of the daemon" t_memory
 tcase "shim: time of ctr run --rm" t_timing
