@@ -402,6 +402,31 @@ LOGGER
 	assert_contains "no-such-logger" "$ERR" "ctr's error"
 }
 
+# ctr -t: the pty master comes through --console-socket, ctr's window size
+# reaches it (ResizePty: ctr sends it after Start, hence the sleeps), what
+# is typed reaches the process
+t_tty() {
+	local c="ctr -a $SOCK -n $PFX"
+	cl_tty sh -c "stty rows 22 cols 77; $c run --rm -t ${RT[*]} $IMG $PFX-t sh -c 'sleep 1; tty; stty size; exit 4'"
+	assert_rc 4 "ctr run -t of 'exit 4'"
+	assert_contains /dev/pts/ "$OUT" "tty in the container"
+	assert_contains "22 77" "$OUT" "window size in the container"
+	run_bg "$PFX-x"
+	cl_tty sh -c "stty rows 33 cols 99; $c task exec -t --exec-id t1 $PFX-x sh -c 'sleep 1; tty; stty size'"
+	assert_rc 0 "ctr task exec -t"
+	assert_contains /dev/pts/ "$OUT" "tty in the exec"
+	assert_contains "33 99" "$OUT" "window size in the exec"
+	# typed input: script(1) passes its stdin on to the terminal
+	printf 'echo typed-$((6*7))\nexit 5\n' >"$CT/typed"
+	CMD="ctr task exec -t sh, typed input"
+	RC=0
+	timeout -k 5 30 script -qefc "$c task exec -t --exec-id t2 $PFX-x sh" /dev/null \
+		<"$CT/typed" >"$CT/.out" 2>&1 || RC=$?
+	OUT=$(tr -d '\r' <"$CT/.out")
+	assert_rc 5 "ctr task exec -t of sh that reads 'exit 5'"
+	assert_contains typed-42 "$OUT" "output of a typed command"
+}
+
 t_memory() {
 	cl_ok C run -d "${RT[@]}" "$IMG" "$PFX-m" sleep 1000
 	local shim priv rss
@@ -427,5 +452,6 @@ tcase "shim: stdin forwarded to run and exec, closed at its end" t_stdin
 tcase "shim: output not lost with a slow reader" t_slow_reader
 tcase "shim: --log-uri file://" t_log_file
 tcase "shim: --log-uri binary://" t_log_binary
+tcase "shim: terminals: ctr run -t, ctr task exec -t, window size, typed input" t_tty
 tcase "shim: memory of the daemon" t_memory
 tcase "shim: time of ctr run --rm" t_timing
