@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -892,6 +893,47 @@ static void m_resize_pty(struct shim *s, struct conn *c, uint32_t stream, const 
 	shim__resize_pty_request__free_unpacked(r, NULL);
 }
 
+/* The resources (an OCI LinuxResources, JSON) go to `rune update --resources -`. */
+static void m_update(struct shim *s, struct conn *c, uint32_t stream, const uint8_t *p, size_t n)
+{
+	_cleanup_error_ err_t err = NULL;
+	Shim__UpdateTaskRequest *r = shim__update_task_request__unpack(NULL, n, p);
+	_cleanup_close_ int fd = -1;
+	struct proc *pr;
+	int ret = -ENOENT;
+
+	if (r == NULL) {
+		reply(c, stream, TTRPC_INTERNAL, "UpdateTaskRequest: bad message", NULL, 0);
+		return;
+	}
+	pr = lookup(s, r->id, NULL, &err);
+	if (pr && (r->resources == NULL || r->resources->value.len == 0 ||
+		   strstr(r->resources->type_url, "LinuxResources") == NULL)) {
+		ret =
+		    err_set(&err, EINVAL, "update %s: resources of type \"%s\": not LinuxResources",
+			    r->id, r->resources ? r->resources->type_url : "");
+	} else if (pr) {
+		const char *args[] = { "update", "--resources", "-", pr->ct->id, NULL };
+		struct rune_io io = { .fds = { -1, -1, -1 } };
+
+		fd = memfd_create("resources", MFD_CLOEXEC);
+		if (fd < 0 ||
+		    write(fd, r->resources->value.data, r->resources->value.len) !=
+			(ssize_t)r->resources->value.len ||
+		    lseek(fd, 0, SEEK_SET) < 0) {
+			ret = err_sys(&err, errno ? errno : EIO, "update %s: resources", r->id);
+		} else {
+			io.fds[0] = fd;
+			ret = rune_run(s, pr->ct->bundle, args, &io, &err);
+		}
+	}
+	if (ret < 0)
+		reply_err(c, stream, ret, err);
+	else
+		reply(c, stream, TTRPC_OK, NULL, NULL, 0);
+	shim__update_task_request__free_unpacked(r, NULL);
+}
+
 static Shim__IdRequest *id_req(struct conn *c, uint32_t stream, const uint8_t *p, size_t n)
 {
 	Shim__IdRequest *r = shim__id_request__unpack(NULL, n, p);
@@ -959,6 +1001,42 @@ static void m_pids(struct shim *s, struct conn *c, uint32_t stream, const uint8_
 		reply_err(c, stream, ret, err);
 	else
 		reply_msg(c, stream, &resp.base);
+	shim__id_request__free_unpacked(r, NULL);
+}
+
+static void m_stats(struct shim *s, struct conn *c, uint32_t stream, const uint8_t *p, size_t n)
+{
+	_cleanup_error_ err_t err = NULL;
+	_cleanup_free_ char *out = NULL;
+	_cleanup_free_ uint8_t *buf = NULL;
+	Shim__IdRequest *r = id_req(c, stream, p, n);
+	Shim__StatsResponse resp = SHIM__STATS_RESPONSE__INIT;
+	Shim__Any any = SHIM__ANY__INIT;
+	const char *type_url = NULL;
+	struct proc *pr;
+	size_t len = 0;
+	int ret = -ENOENT;
+
+	if (r == NULL)
+		return;
+	pr = lookup(s, r->id, NULL, &err);
+	if (pr) {
+		const char *args[] = { "events", "--stats", pr->ct->id, NULL };
+		struct rune_io io = { .fds = { -1, -1, -1 }, .out = &out };
+
+		ret = rune_run(s, pr->ct->bundle, args, &io, &err);
+	}
+	if (ret == 0)
+		ret = stats_metrics(out, &type_url, &buf, &len, &err);
+	if (ret < 0) {
+		reply_err(c, stream, ret, err);
+	} else {
+		any.type_url = (char *)type_url;
+		any.value.data = buf;
+		any.value.len = len;
+		resp.stats = &any;
+		reply_msg(c, stream, &resp.base);
+	}
 	shim__id_request__free_unpacked(r, NULL);
 }
 
@@ -1034,6 +1112,7 @@ static const struct {
 	{ "Resume", m_resume },	    { "Connect", m_connect },
 	{ "Shutdown", m_shutdown }, { "Exec", m_exec },
 	{ "CloseIO", m_close_io },  { "ResizePty", m_resize_pty },
+	{ "Update", m_update },	    { "Stats", m_stats },
 };
 
 void task_dispatch(struct shim *s, struct conn *c, uint32_t stream, const char *method,
@@ -1046,7 +1125,7 @@ void task_dispatch(struct shim *s, struct conn *c, uint32_t stream, const char *
 			methods[i].fn(s, c, stream, payload, len);
 			return;
 		}
-	/* Update, Stats, Checkpoint */
+	/* Checkpoint */
 	snprintf(msg, sizeof(msg), "method %s: not implemented", method);
 	reply(c, stream, TTRPC_UNIMPLEMENTED, msg, NULL, 0);
 }

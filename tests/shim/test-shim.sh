@@ -427,6 +427,28 @@ t_tty() {
 	assert_contains typed-42 "$OUT" "output of a typed command"
 }
 
+# ctr task metrics: the cgroup statistics (v1 Metrics on this hybrid host);
+# Tasks.Update (ctr 1.6 has no command: ctrd_update.py): resources passed
+# on to rune update
+t_metrics_update() {
+	run_bg "$PFX-x"
+	local pid
+	pid=$(task_pid "$PFX-x")
+	cl_ok C task metrics "$PFX-x"
+	echo "$OUT" | sed 's/^/# /'
+	assert_match 'pids.current +1' "$OUT" "ctr task metrics: pids"
+	assert_match 'memory.usage_in_bytes +[1-9]' "$OUT" "ctr task metrics: memory"
+	assert_match 'cpuacct.usage +[1-9]' "$OUT" "ctr task metrics: cpu"
+	cl_ok "$PY" "$CL_DIR/ctrd_update.py" "$SOCK" "$PFX" "$PFX-x" '{"memory":{"limit":67108864}}'
+	assert_eq 67108864 "$(memory_limit_of "$pid")" "memory limit after ctr task update"
+	cl_ok C task metrics "$PFX-x"
+	assert_match 'memory.limit_in_bytes +67108864' "$OUT" "ctr task metrics: the new limit"
+	cl "$PY" "$CL_DIR/ctrd_update.py" "$SOCK" "$PFX" "$PFX-x" '{"memory":{"limit":"many"}}'
+	assert_fails "a malformed memory limit"
+	assert_contains memory "$ERR" "rune's error"
+	echo "# $ERR"
+}
+
 t_memory() {
 	cl_ok C run -d "${RT[@]}" "$IMG" "$PFX-m" sleep 1000
 	local shim priv rss
@@ -453,5 +475,6 @@ tcase "shim: output not lost with a slow reader" t_slow_reader
 tcase "shim: --log-uri file://" t_log_file
 tcase "shim: --log-uri binary://" t_log_binary
 tcase "shim: terminals: ctr run -t, ctr task exec -t, window size, typed input" t_tty
+tcase "shim: ctr task metrics and Tasks.Update" t_metrics_update
 tcase "shim: memory of the daemon" t_memory
 tcase "shim: time of ctr run --rm" t_timing
