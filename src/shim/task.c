@@ -1059,9 +1059,14 @@ static void pause_resume(struct shim *s, struct conn *c, uint32_t stream, const 
 	if (ret < 0) {
 		reply_err(c, stream, ret, err);
 	} else {
+		Shim__TaskPaused ev = SHIM__TASK_PAUSED__INIT;
+
 		if (!pr->exited)
 			pr->status = pause ? SHIM__STATUS__PAUSED : SHIM__STATUS__RUNNING;
 		reply(c, stream, TTRPC_OK, NULL, NULL, 0);
+		ev.container_id = pr->ct->id;
+		publish_msg(s, pause ? "/tasks/paused" : "/tasks/resumed",
+			    pause ? "TaskPaused" : "TaskResumed", &ev.base);
 	}
 	shim__id_request__free_unpacked(r, NULL);
 }

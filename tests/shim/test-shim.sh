@@ -134,10 +134,18 @@ t_detached_kill_rm() {
 	assert_contains "/$PFX/$PFX-d" "$(cgroup_of "$pid" memory)" "init's cgroup"
 	cl_ok C task ps "$PFX-d"
 	assert_contains "$pid" "$OUT" "ctr task ps"
+	timeout 20 ctr -a "$SOCK" events >"$CT/pevents" 2>&1 &
+	local ev=$!
+	sleep 0.5
 	cl_ok C task pause "$PFX-d"
 	assert_eq PAUSED "$(task_status "$PFX-d")" "status after pause"
 	cl_ok C task resume "$PFX-d"
 	assert_eq RUNNING "$(task_status "$PFX-d")" "status after resume"
+	wait_for 10 grep -q "/tasks/resumed.*$PFX-d" "$CT/pevents" || true
+	kill "$ev" 2>/dev/null
+	wait "$ev" 2>/dev/null || true
+	assert_eq "/tasks/paused /tasks/resumed " \
+		"$(grep "$PFX-d" "$CT/pevents" | grep -o '/tasks/[a-z-]*' | tr '\n' ' ')" "pause/resume events"
 	# sleep as pid 1 has no SIGTERM handler: KILL
 	cl_ok C task kill -s KILL "$PFX-d"
 	wait_for 10 sh -c "C task ls | grep -q '$PFX-d.*STOPPED'" || fail "task not STOPPED: $(C task ls)"
@@ -462,7 +470,7 @@ exec 3>&1
 tcase "shim: -v" t_version
 tcase "shim: ctr run --rm, stdout and stderr, shim gone after" t_run_output
 tcase "shim: exit codes (7, 137)" t_exit_code
-tcase "shim: detached run, ps, pause/resume, kill, task rm, nothing left" t_detached_kill_rm
+tcase "shim: detached run, ps, pause/resume (and their events), kill, task rm, nothing left" t_detached_kill_rm
 tcase "shim: socket under /run/containerd/s named as the reference does" t_socket_address
 tcase "shim: a killed shim is cleaned up by 'shim delete'" t_shim_killed
 tcase "shim: task events create, start, exit, delete in order" t_events
