@@ -535,8 +535,13 @@ static int start_exec(struct shim *s, struct proc *p, err_t *err)
 		const char *op[] = { "exec", "--process", spec, "--detach", NULL };
 
 		ret = run_proc(s, p, op, pidfile, &ran, err);
-		if (ret < 0 && ran && p->pid > 0)
-			kill(p->pid, SIGKILL);
+		if (ret < 0 && ran) {
+			/* started, but its terminal or pid did not come: do not leave it */
+			_cleanup_error_ err_t ignored = NULL;
+
+			if (p->pid > 0 || read_pid(pidfile, &p->pid, &ignored) == 0)
+				kill(p->pid, SIGKILL);
+		}
 	}
 	if (ret < 0)
 		p->pid = 0;
