@@ -52,10 +52,12 @@ client_case_cleanup() {
 client_stop() {
 	client_case_cleanup
 	C images rm "$IMG" >/dev/null 2>&1
+	# (a case that restarted containerd left the new one's pid there)
+	[ -s "$CT/cpid" ] && CPID=$(cat "$CT/cpid")
 	if [ -n "${CPID:-}" ]; then
 		kill -TERM "$CPID" 2>/dev/null
 		wait_for 10 sh -c "! kill -0 $CPID" || kill -KILL "$CPID"
-		wait "$CPID" 2>/dev/null
+		wait "$CPID" 2>/dev/null || true
 	fi
 	find /sys/fs/cgroup -maxdepth 3 -type d -path "*/$PFX*" | sort -r | xargs -r rmdir
 	rmdir "/run/containerd/runc/$PFX" 2>/dev/null
@@ -457,6 +459,36 @@ t_metrics_update() {
 	echo "# $ERR"
 }
 
+# containerd restarted with containers running: the shims live on, their
+# address files let containerd reconnect; an exit while it was down is
+# seen (State) after, an exit after reaches it as an event
+t_restart() {
+	run_bg "$PFX-ra"
+	run_bg "$PFX-rb"
+	local pa cp
+	pa=$(task_pid "$PFX-ra")
+	cp=$(cat "$CT/cpid" 2>/dev/null || echo "$CPID")
+	kill -TERM "$cp"
+	wait_for 10 sh -c "! kill -0 $cp" || fail "containerd did not stop"
+	[ "$(shim_pids | wc -w)" = 2 ] || fail "shims gone with containerd: $(shim_pids)"
+	kill -KILL "$pa"
+	sleep 0.5
+	PATH="$BUILD/bin:$PATH" containerd --config "$CT/config.toml" --log-level debug \
+		>>"$CT/containerd.log" 2>&1 </dev/null &
+	echo $! >"$CT/cpid"
+	wait_for 20 ctr -a "$SOCK" version || fail "containerd did not come back"
+	wait_for 10 sh -c "C task ls | grep -q '$PFX-ra.*STOPPED'" ||
+		fail "a task whose init died while containerd was down: $(C task ls)"
+	assert_eq RUNNING "$(task_status "$PFX-rb")" "the other task after the restart"
+	cl_ok C task exec --exec-id r1 "$PFX-rb" sh -c 'echo still managed'
+	assert_contains "still managed" "$OUT" "exec after the restart"
+	cl_ok C task kill -s KILL "$PFX-rb"
+	wait_for 10 sh -c "C task ls | grep -q '$PFX-rb.*STOPPED'" || fail "task not STOPPED: $(C task ls)"
+	cl_ok C task rm "$PFX-ra"
+	cl_ok C task rm "$PFX-rb"
+	wait_for 10 no_shim || fail "shims still running: $(shim_pids)"
+}
+
 t_memory() {
 	cl_ok C run -d "${RT[@]}" "$IMG" "$PFX-m" sleep 1000
 	local shim priv rss
@@ -484,5 +516,6 @@ tcase "shim: --log-uri file://" t_log_file
 tcase "shim: --log-uri binary://" t_log_binary
 tcase "shim: terminals: ctr run -t, ctr task exec -t, window size, typed input" t_tty
 tcase "shim: ctr task metrics and Tasks.Update" t_metrics_update
+tcase "shim: containerd restarted with tasks running" t_restart
 tcase "shim: memory of the daemon" t_memory
 tcase "shim: time of ctr run --rm" t_timing
