@@ -147,8 +147,13 @@ int stdio_timeout(const struct shim *s);
 void stdio_linger(struct shim *s);
 void stdio_free_all(struct shim *s);
 
-/* stats.c: `rune events --stats` output as containerd's cgroup Metrics, packed. */
-int stats_metrics(const char *text, const char **type_url, uint8_t **buf, size_t *len, err_t *err);
+/*
+ * stats.c: `rune events --stats` output as containerd's cgroup Metrics,
+ * packed: v2 on a unified host (stats_unified()), else v1.
+ */
+bool stats_unified(void);
+int stats_metrics(const char *text, bool unified, const char **type_url, uint8_t **buf, size_t *len,
+		  err_t *err);
 
 /* events.c */
 int publish(struct shim *s, const char *topic, const char *type, const void *msg_packed,

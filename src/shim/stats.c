@@ -95,7 +95,7 @@ static int fill(ProtobufCMessage *m, json_t *obj)
 	return 0;
 }
 
-static bool unified(void)
+bool stats_unified(void)
 {
 	struct statfs st;
 
@@ -149,7 +149,8 @@ static int v2(json_t *data, Cg__V2Metrics *m)
 	return 0;
 }
 
-int stats_metrics(const char *text, const char **type_url, uint8_t **buf, size_t *len, err_t *err)
+int stats_metrics(const char *text, bool unified, const char **type_url, uint8_t **buf, size_t *len,
+		  err_t *err)
 {
 	json_t *root = json_loads(text ? text : "", 0, NULL);
 	json_t *data = json_object_get(root, "data");
@@ -162,7 +163,7 @@ int stats_metrics(const char *text, const char **type_url, uint8_t **buf, size_t
 		json_decref(root);
 		return err_set(err, EIO, "rune events --stats: no statistics in its output");
 	}
-	if (unified()) {
+	if (unified) {
 		*type_url = "io.containerd.cgroups.v2.Metrics";
 		m = &m2.base;
 		ret = v2(data, &m2);

@@ -1032,7 +1032,7 @@ static void m_stats(struct shim *s, struct conn *c, uint32_t stream, const uint8
 		ret = rune_run(s, pr->ct->bundle, args, &io, &err);
 	}
 	if (ret == 0)
-		ret = stats_metrics(out, &type_url, &buf, &len, &err);
+		ret = stats_metrics(out, stats_unified(), &type_url, &buf, &len, &err);
 	if (ret < 0) {
 		reply_err(c, stream, ret, err);
 	} else {
