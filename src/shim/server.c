@@ -2,8 +2,8 @@
 /*
  * The daemon's loop: poll() over the listening socket, a signalfd (SIGCHLD:
  * reap every exited child, the container inits re-parented to us as a
- * subreaper; SIGTERM/SIGINT: leave), each ttrpc connection and the
- * processes' stdio copies. Requests are handled one at a time in arrival
+ * subreaper; SIGTERM/SIGINT: leave), each ttrpc connection, the
+ * processes' stdio copies and the containers' OOM notices. Requests are handled one at a time in arrival
  * order; Wait is answered later.
  */
 #include <errno.h>
@@ -158,13 +158,15 @@ int shim_serve(struct shim *s, err_t *err)
 	size_t cap = 0;
 
 	while (!s->exit) {
-		size_t n = 2, i, nio = stdio_count(s), io;
+		size_t n = 2, i, nio = stdio_count(s), io, noom = oom_count(s), oom;
 		struct conn *c, **pc;
 
 		for (c = s->conns; c; c = c->next)
 			n++;
 		io = n;
 		n += nio;
+		oom = n;
+		n += noom;
 		if (n > cap) {
 			struct pollfd *np = realloc(pfds, n * 2 * sizeof(*pfds));
 
@@ -181,11 +183,14 @@ int shim_serve(struct shim *s, err_t *err)
 				.events = (short)(POLLIN | (ttrpc_tx_pending(&c->tx) ? POLLOUT : 0))
 			};
 		stdio_pollfds(s, pfds + io);
+		oom_pollfds(s, pfds + oom);
 		if (poll(pfds, n, stdio_timeout(s)) < 0) {
 			if (errno == EINTR)
 				continue;
 			return err_sys(err, errno, "poll");
 		}
+		/* an OOM kill before the exit it causes */
+		oom_handle(s, pfds + oom);
 		if (pfds[1].revents)
 			reap(s);
 		/* before the requests, which may add or remove copies */

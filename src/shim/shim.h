@@ -68,6 +68,9 @@ struct container {
 	struct proc *execs;
 	bool init_reaped; /* its exit is held until its execs' exits are out */
 	int init_wstatus;
+	int oom_fd;	/* eventfd (cgroup v1) or inotify (v2), -1 */
+	char *oom_path; /* the file with the oom_kill count */
+	uint64_t oom_kills;
 };
 
 struct wait {
@@ -154,6 +157,13 @@ void stdio_free_all(struct shim *s);
 bool stats_unified(void);
 int stats_metrics(const char *text, bool unified, const char **type_url, uint8_t **buf, size_t *len,
 		  err_t *err);
+
+/* oom.c: /tasks/oom from the container's memory cgroup; one pollfd per container. */
+int oom_watch(struct container *ct, err_t *err);
+void oom_unwatch(struct container *ct);
+size_t oom_count(const struct shim *s);
+void oom_pollfds(struct shim *s, struct pollfd *pfds);
+void oom_handle(struct shim *s, const struct pollfd *pfds);
 
 /* events.c */
 int publish(struct shim *s, const char *topic, const char *type, const void *msg_packed,

@@ -157,6 +157,7 @@ static void container_free(struct shim *s, struct container *ct)
 		free(p);
 	}
 	proc_clear(s, &ct->init);
+	oom_unwatch(ct);
 	free(ct->id);
 	free(ct->bundle);
 	free(ct);
@@ -347,6 +348,7 @@ static int do_create(struct shim *s, const Shim__CreateTaskRequest *r, struct co
 	ct = calloc(1, sizeof(*ct));
 	if (ct == NULL)
 		return err_sys(err, ENOMEM, "container");
+	ct->oom_fd = -1;
 	ct->id = strdup(r->id);
 	ct->bundle = strdup(r->bundle);
 	proc_init(&ct->init, ct, stdio, r->terminal);
@@ -378,6 +380,12 @@ static int do_create(struct shim *s, const Shim__CreateTaskRequest *r, struct co
 		return ret;
 	}
 	ct->mounted = mounted > 0;
+	{
+		_cleanup_error_ err_t oerr = NULL;
+
+		if (oom_watch(ct, &oerr) < 0)
+			shim_log("container %s: no OOM events: %s", ct->id, err_msg(oerr));
+	}
 	ct->next = s->containers;
 	s->containers = ct;
 	*out = ct;

@@ -489,6 +489,21 @@ t_restart() {
 	wait_for 10 no_shim || fail "shims still running: $(shim_pids)"
 }
 
+# an OOM kill in the container's memory cgroup: /tasks/oom before the exit
+t_oom() {
+	timeout 30 ctr -a "$SOCK" events >"$CT/oevents" 2>&1 &
+	local ev=$!
+	sleep 0.5
+	cl C run --rm "${RT[@]}" --memory-limit 16777216 "$IMG" "$PFX-o" \
+		sh -c 'dd if=/dev/zero bs=1M count=64 2>/dev/null | tail >/dev/null'
+	assert_rc 137 "ctr run of a process killed by the OOM killer"
+	wait_for 10 grep -q "/tasks/delete.*$PFX-o" "$CT/oevents" || true
+	kill "$ev" 2>/dev/null
+	wait "$ev" 2>/dev/null || true
+	assert_eq "/tasks/create /tasks/start /tasks/oom /tasks/exit /tasks/delete " \
+		"$(grep "$PFX-o" "$CT/oevents" | grep -o '/tasks/[a-z-]*' | tr '\n' ' ')" "events"
+}
+
 t_memory() {
 	cl_ok C run -d "${RT[@]}" "$IMG" "$PFX-m" sleep 1000
 	local shim priv rss
@@ -517,5 +532,6 @@ tcase "shim: --log-uri binary://" t_log_binary
 tcase "shim: terminals: ctr run -t, ctr task exec -t, window size, typed input" t_tty
 tcase "shim: ctr task metrics and Tasks.Update" t_metrics_update
 tcase "shim: containerd restarted with tasks running" t_restart
+tcase "shim: OOM event" t_oom
 tcase "shim: memory of the daemon" t_memory
 tcase "shim: time of ctr run --rm" t_timing
