@@ -393,6 +393,9 @@ static int cmd_daemon(const struct args *a, err_t *err)
 	if (s.shutdown)
 		stdio_linger(&s);
 	stdio_free_all(&s);
+	/* a last try for what containerd has not had yet */
+	events_retry(&s);
+	events_free(&s);
 	free(s.rune);
 	if (s.pub.fd >= 0)
 		close(s.pub.fd);

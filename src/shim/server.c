@@ -184,11 +184,14 @@ int shim_serve(struct shim *s, err_t *err)
 			};
 		stdio_pollfds(s, pfds + io);
 		oom_pollfds(s, pfds + oom);
-		if (poll(pfds, n, stdio_timeout(s)) < 0) {
+		int t1 = stdio_timeout(s), t2 = events_timeout(s);
+
+		if (poll(pfds, n, t1 < 0 || (t2 >= 0 && t2 < t1) ? t2 : t1) < 0) {
 			if (errno == EINTR)
 				continue;
 			return err_sys(err, errno, "poll");
 		}
+		events_retry(s);
 		/* an OOM kill before the exit it causes */
 		oom_handle(s, pfds + oom);
 		if (pfds[1].revents)

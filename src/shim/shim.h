@@ -85,6 +85,9 @@ struct publisher {
 	const char *address; /* TTRPC_ADDRESS, or NULL: no events */
 	int fd;
 	uint32_t stream;
+	struct pending *queue; /* not forwarded yet, oldest first */
+	bool failing;
+	struct timespec tried; /* last failed attempt */
 };
 
 struct shim {
@@ -165,8 +168,11 @@ size_t oom_count(const struct shim *s);
 void oom_pollfds(struct shim *s, struct pollfd *pfds);
 void oom_handle(struct shim *s, const struct pollfd *pfds);
 
-/* events.c */
+/* events.c: publish queues the event and forwards the queue. */
 int publish(struct shim *s, const char *topic, const char *type, const void *msg_packed,
 	    size_t len);
+int events_timeout(const struct shim *s); /* for poll: -1, or ms to the next retry */
+void events_retry(struct shim *s);
+void events_free(struct shim *s);
 
 #endif

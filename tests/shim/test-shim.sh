@@ -473,12 +473,17 @@ t_restart() {
 	[ "$(shim_pids | wc -w)" = 2 ] || fail "shims gone with containerd: $(shim_pids)"
 	kill -KILL "$pa"
 	sleep 0.5
+	local from=$(($(wc -l <"$CT/containerd.log") + 1))
 	PATH="$BUILD/bin:$PATH" containerd --config "$CT/config.toml" --log-level debug \
 		>>"$CT/containerd.log" 2>&1 </dev/null &
 	echo $! >"$CT/cpid"
 	wait_for 20 ctr -a "$SOCK" version || fail "containerd did not come back"
 	wait_for 10 sh -c "C task ls | grep -q '$PFX-ra.*STOPPED'" ||
 		fail "a task whose init died while containerd was down: $(C task ls)"
+	# its TaskExit waited in the shim's queue and reached the new containerd
+	wait_for 10 sh -c "tail -n +$from '$CT/containerd.log' |
+		grep -q 'event forwarded.*ns=$PFX topic=/tasks/exit'" ||
+		fail "the exit that happened while containerd was down was never forwarded"
 	assert_eq RUNNING "$(task_status "$PFX-rb")" "the other task after the restart"
 	cl_ok C task exec --exec-id r1 "$PFX-rb" sh -c 'echo still managed'
 	assert_contains "still managed" "$OUT" "exec after the restart"
