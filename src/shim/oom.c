@@ -2,10 +2,10 @@
 /*
  * OOM kills in a container's memory cgroup, as /tasks/oom events: on
  * cgroup v1 an eventfd registered in cgroup.event_control for
- * memory.oom_control, on v2 an inotify watch of memory.events. Either fd
- * only says "look": the event is published when the file's oom_kill count
- * went up (v1 also signals the eventfd when the cgroup is removed). The
- * fds sit in the daemon's loop.
+ * memory.oom_control (signalled at each OOM, and when the cgroup is
+ * removed: then the file is gone), on v2 an inotify watch of
+ * memory.events (an OOM when its oom_kill count went up). The fds sit in
+ * the daemon's loop.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -106,6 +106,7 @@ int oom_watch(struct container *ct, err_t *err)
 	if (ct->oom_path == NULL)
 		return err_sys(err, ENOMEM, "oom watch");
 	read_kills(file, &ct->oom_kills);
+	ct->oom_v2 = v2;
 	ct->oom_fd = steal_fd(fd);
 	return 0;
 }
@@ -162,8 +163,12 @@ void oom_handle(struct shim *s, const struct pollfd *pfds)
 			oom_unwatch(ct); /* the cgroup is gone */
 			continue;
 		}
-		/* (a kernel without the count: every notice is an OOM) */
-		if (n > ct->oom_kills || r > 0) {
+		/*
+		 * v1 signals before the kill (the count may not have moved yet):
+		 * a notice while the cgroup exists is an OOM. v2's file changes
+		 * again when the count does.
+		 */
+		if (!ct->oom_v2 || n > ct->oom_kills || r > 0) {
 			ct->oom_kills = n;
 			publish_oom(s, ct);
 		}

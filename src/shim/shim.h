@@ -71,6 +71,7 @@ struct container {
 	int oom_fd;	/* eventfd (cgroup v1) or inotify (v2), -1 */
 	char *oom_path; /* the file with the oom_kill count */
 	uint64_t oom_kills;
+	bool oom_v2;
 };
 
 struct wait {
