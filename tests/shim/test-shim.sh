@@ -387,6 +387,9 @@ to-stderr" "$(cat "$CT/logs/c.log")" "the log file"
 	cl C run --rm "${RT[@]}" --log-uri "file://relative/x" "$IMG" "$PFX-lf2" true
 	assert_fails "a file:// URI without an absolute path"
 	assert_contains "not an absolute file path" "$ERR" "ctr's error"
+	cl C run --rm "${RT[@]}" --log-uri "syslog://x" "$IMG" "$PFX-lf3" true
+	assert_fails "an unknown stdio scheme"
+	assert_contains "syslog://x: unknown scheme" "$ERR" "ctr's error"
 }
 
 # --log-uri binary:///PROGRAM?ARGS: the logger reads fds 3 and 4, closes 5
