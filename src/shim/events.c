@@ -4,8 +4,8 @@
  * Forward on TTRPC_ADDRESS, one Envelope per event whose Any carries the
  * event (type URL "containerd.events.TaskExit" and so on). One connection,
  * reopened once when a call fails; events that still cannot go (containerd
- * restarting) wait in a queue, in order, retried every second, so that a
- * TaskExit is not lost.
+ * restarting) wait in a queue, in order, retried after 1 s, then 2, 4, 8
+ * and every 16 s, so that a TaskExit is not lost.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,12 +20,13 @@
 #include "shim/shim.h"
 #include "task.pb-c.h"
 
-#define EVENTS_SERVICE	  "containerd.services.events.ttrpc.v1.Events"
-#define EVENTS_TIMEOUT_MS 5000
-#define NS_KEY		  "containerd-namespace-ttrpc"
-#define EVENTS_RETRY_MS	  1000
-#define EVENTS_MAX_AGE_MS (5 * 60 * 1000)
-#define EVENTS_MAX_QUEUED 1024
+#define EVENTS_SERVICE	    "containerd.services.events.ttrpc.v1.Events"
+#define EVENTS_TIMEOUT_MS   5000
+#define NS_KEY		    "containerd-namespace-ttrpc"
+#define EVENTS_RETRY_MS	    1000
+#define EVENTS_RETRY_MAX_MS 16000
+#define EVENTS_MAX_AGE_MS   (5 * 60 * 1000)
+#define EVENTS_MAX_QUEUED   1024
 
 static int pub_connect(struct publisher *p, err_t *err)
 {
@@ -114,6 +115,11 @@ static void flush(struct shim *s)
 					if (!p->failing)
 						shim_log("publish %s: %s (will retry)", e->topic,
 							 err_msg(err));
+					/* 1 s, 2 s, ... 16 s: a hung containerd costs a timeout each time */
+					p->backoff_ms =
+					    p->failing ? p->backoff_ms * 2 : EVENTS_RETRY_MS;
+					if (p->backoff_ms > EVENTS_RETRY_MAX_MS)
+						p->backoff_ms = EVENTS_RETRY_MAX_MS;
 					p->failing = true;
 					clock_gettime(CLOCK_MONOTONIC, &p->tried);
 					return;
@@ -138,13 +144,13 @@ int events_timeout(const struct shim *s)
 
 	if (s->pub.queue == NULL)
 		return -1;
-	left = EVENTS_RETRY_MS - age_ms(&s->pub.tried);
+	left = s->pub.backoff_ms - age_ms(&s->pub.tried);
 	return left < 0 ? 0 : (int)left;
 }
 
 void events_retry(struct shim *s)
 {
-	if (s->pub.queue && age_ms(&s->pub.tried) >= EVENTS_RETRY_MS)
+	if (s->pub.queue && age_ms(&s->pub.tried) >= s->pub.backoff_ms)
 		flush(s);
 }
 

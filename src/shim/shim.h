@@ -89,6 +89,7 @@ struct publisher {
 	struct pending *queue; /* not forwarded yet, oldest first */
 	bool failing;
 	struct timespec tried; /* last failed attempt */
+	long backoff_ms;       /* until the next one */
 };
 
 struct shim {

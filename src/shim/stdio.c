@@ -34,6 +34,7 @@
 #define LOGGER_EXIT_MS	   2000
 #define LOGGER_MAX_ARGS	   32
 #define ORPHAN_IDLE_MS	   10000
+#define LINGER_MAX_MS	   60000
 
 enum kind { K_NONE, K_FIFO, K_FILE, K_BINARY };
 
@@ -562,18 +563,32 @@ void stdio_free_all(struct shim *s)
 
 void stdio_linger(struct shim *s)
 {
+	struct timespec t0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
 		size_t n = stdio_count(s);
 		_cleanup_free_ struct pollfd *pfds = NULL;
+		struct timespec now;
+		int t;
 
 		reap_orphans(s);
 		if (s->copies == NULL || n == 0)
 			return;
+		/* a writer that never stops (a process outside the container's pid namespace) */
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000 >=
+		    LINGER_MAX_MS) {
+			shim_log("output of deleted processes still flowing after %d s: dropped",
+				 LINGER_MAX_MS / 1000);
+			return;
+		}
 		pfds = calloc(n, sizeof(*pfds));
 		if (pfds == NULL)
 			return;
 		stdio_pollfds(s, pfds);
-		if (poll(pfds, n, stdio_timeout(s)) < 0 && errno != EINTR)
+		t = stdio_timeout(s);
+		if (poll(pfds, n, t < 0 || t > 1000 ? 1000 : t) < 0 && errno != EINTR)
 			return;
 		stdio_handle(s, pfds);
 	}
