@@ -956,7 +956,23 @@ static Shim__IdRequest *id_req(struct conn *c, uint32_t stream, const uint8_t *p
 	return r;
 }
 
-/* `rune ps --format json ID` prints a JSON array of pids. */
+/* An Any of containerd.runc.v1.ProcessDetails{exec_id}; its value is malloc'ed. */
+static int details_any(const char *exec_id, Shim__Any *any)
+{
+	Shim__ProcessDetails d = SHIM__PROCESS_DETAILS__INIT;
+
+	d.exec_id = (char *)exec_id;
+	shim__any__init(any);
+	any->type_url = (char *)"containerd.runc.v1.ProcessDetails";
+	any->value.len = shim__process_details__get_packed_size(&d);
+	any->value.data = malloc(any->value.len ? any->value.len : 1);
+	if (any->value.data == NULL)
+		return -ENOMEM;
+	shim__process_details__pack(&d, any->value.data);
+	return 0;
+}
+
+/* `rune ps --format json ID` prints a JSON array of pids (the execs' named, at most 64). */
 static void m_pids(struct shim *s, struct conn *c, uint32_t stream, const uint8_t *p, size_t n)
 {
 	_cleanup_error_ err_t err = NULL;
@@ -965,8 +981,9 @@ static void m_pids(struct shim *s, struct conn *c, uint32_t stream, const uint8_
 	Shim__PidsResponse resp = SHIM__PIDS_RESPONSE__INIT;
 	_cleanup_free_ Shim__ProcessInfo *infos = NULL;
 	_cleanup_free_ Shim__ProcessInfo **ptrs = NULL;
+	Shim__Any anys[64];
 	struct proc *pr;
-	size_t count = 0, cap = 0;
+	size_t count = 0, cap = 0, nany = 0;
 	int ret = -ENOENT;
 
 	if (r == NULL)
@@ -1001,6 +1018,17 @@ static void m_pids(struct shim *s, struct conn *c, uint32_t stream, const uint8_
 		shim__process_info__init(&infos[count]);
 		infos[count++].pid = (uint32_t)v;
 	}
+	/* the execs' pids say which exec they are */
+	for (size_t i = 0; ret == 0 && i < count && nany < ARRAY_SIZE(anys); i++)
+		for (struct proc *e = pr->ct->execs; e; e = e->next)
+			if (e->pid > 0 && (uint32_t)e->pid == infos[i].pid && !e->exited) {
+				if (details_any(e->exec_id, &anys[nany]) < 0) {
+					ret = err_sys(&err, ENOMEM, "pids");
+					break;
+				}
+				infos[i].info = &anys[nany++];
+				break;
+			}
 	if (ret == 0 && count) {
 		ptrs = calloc(count, sizeof(*ptrs));
 		if (ptrs == NULL)
@@ -1014,6 +1042,8 @@ static void m_pids(struct shim *s, struct conn *c, uint32_t stream, const uint8_
 		reply_err(c, stream, ret, err);
 	else
 		reply_msg(c, stream, &resp.base);
+	for (size_t i = 0; i < nany; i++)
+		free(anys[i].value.data);
 	shim__id_request__free_unpacked(r, NULL);
 }
 

@@ -296,6 +296,8 @@ t_exec() {
 	assert_contains "already exists" "$ERR" "ctr's error"
 	cl_ok C task ps "$PFX-x"
 	[ "$(echo "$OUT" | grep -c '^ *[0-9]')" -ge 2 ] || fail "ctr task ps: init and exec expected: $OUT"
+	echo "$OUT" | sed 's/^/# ps: /'
+	assert_match '[0-9]+ +.*e2' "$OUT" "ctr task ps: the exec's id (ProcessDetails)"
 	# a foreground exec killed through its exec id returns 128 + 9
 	bg_exec e3 sleep 1000
 	wait_for 10 sh -c "C task ps $PFX-x | grep -c '^ *[0-9]' | grep -qx 3" || fail "exec e3 not running"
