@@ -27,7 +27,7 @@ DEPFILES :=
 # make demo and make check build in parallel unless told otherwise (JOBS=1).
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps check check-asan check-valgrind demo bench install clean format format-check
+.PHONY: all deps check check-asan check-valgrind demo bench bench-libos install clean format format-check
 
 all:
 
@@ -63,6 +63,10 @@ demo: deps
 bench: deps
 	$(MAKE) -j$(JOBS) all
 	BUILD=$(abspath $(BUILD)) bench/run.sh
+	BUILD=$(abspath $(BUILD)) bench/libos.sh
+
+bench-libos: all
+	BUILD=$(abspath $(BUILD)) bench/libos.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/rune/pal

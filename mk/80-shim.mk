@@ -31,7 +31,7 @@ $(SHIM_OBJS) $(SHIM_TEST_OBJS): $(SHIM_PB_H)
 $(SHIM_OBJS) $(SHIM_TEST_OBJS): CFLAGS += -I$(SHIM_GEN)
 $(BUILD)/obj/src/shim/main.o: CFLAGS += -DSHIM_VERSION='"$(RUNE_VERSION)"'
 
-$(SHIM): $(SHIM_OBJS) $(SHIM_PB_OBJS) $(COMMON_OBJS)
+$(SHIM): $(SHIM_OBJS) $(SHIM_PB_OBJS) $(COMMON_OBJS) $(SHA256_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(SHIM_LIBS)
 

@@ -31,7 +31,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
-#include "shim/sha256.h"
+#include "common/sha256.h"
 #include "shim/shim.h"
 #include "task.pb-c.h"
 

@@ -124,6 +124,60 @@ static void stat_path(const char *path)
 					     : "other");
 }
 
+/*
+ * XMM8-XMM15 hold a pattern across n raw SYSCALLs (each an AEX and the
+ * host's code, which uses vector registers, before ERESUME): 1 if intact.
+ */
+static int xmm_across_syscalls(long n)
+{
+	unsigned char in[128], out[128];
+
+	for (int i = 0; i < 128; i++)
+		in[i] = (unsigned char)(i * 7 + 3);
+	__asm__ volatile("movdqu 0(%[in]), %%xmm8\n\tmovdqu 16(%[in]), %%xmm9\n\t"
+			 "movdqu 32(%[in]), %%xmm10\n\tmovdqu 48(%[in]), %%xmm11\n\t"
+			 "movdqu 64(%[in]), %%xmm12\n\tmovdqu 80(%[in]), %%xmm13\n\t"
+			 "movdqu 96(%[in]), %%xmm14\n\tmovdqu 112(%[in]), %%xmm15\n\t"
+			 "1:\n\tmov $110, %%eax\n\tsyscall\n\tdec %[n]\n\tjnz 1b\n\t"
+			 "movdqu %%xmm8, 0(%[out])\n\tmovdqu %%xmm9, 16(%[out])\n\t"
+			 "movdqu %%xmm10, 32(%[out])\n\tmovdqu %%xmm11, 48(%[out])\n\t"
+			 "movdqu %%xmm12, 64(%[out])\n\tmovdqu %%xmm13, 80(%[out])\n\t"
+			 "movdqu %%xmm14, 96(%[out])\n\tmovdqu %%xmm15, 112(%[out])"
+			 : [n] "+r"(n)
+			 : [in] "r"(in), [out] "r"(out)
+			 : "rax", "rcx", "r11", "memory", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12",
+			   "xmm13", "xmm14", "xmm15");
+	return !memcmp(in, out, sizeof(in));
+}
+
+static volatile sig_atomic_t async_caught;
+
+/* A handler that clobbers XMM8, as any handler may: the interrupted code must not see it. */
+static void on_async(int sig)
+{
+	__asm__ volatile("pxor %%xmm8, %%xmm8" ::: "xmm8");
+	async_caught = sig;
+}
+
+/*
+ * Computes without a single system call until a signal's handler ran (it
+ * can only arrive as an interrupt), XMM8 holding a pattern throughout:
+ * 1 if the pattern survived the handler.
+ */
+static int compute_until_signal(void)
+{
+	static const unsigned char pat[16] = "rune-xmm-pattern";
+	unsigned char out[16];
+
+	__asm__ volatile("movdqu (%[pat]), %%xmm8\n\t"
+			 "1:\n\tpause\n\tcmpl $0, %[caught]\n\tje 1b\n\t"
+			 "movdqu %%xmm8, (%[out])"
+			 :
+			 : [pat] "r"(pat), [out] "r"(out), [caught] "m"(async_caught)
+			 : "memory", "xmm8");
+	return !memcmp(pat, out, 16);
+}
+
 int main(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
@@ -225,6 +279,26 @@ int main(int argc, char **argv)
 			fflush(stdout);
 			for (;;)
 				getppid();
+		} else if (!strcmp(c, "compute")) {
+			/* no system call at all (until killed) */
+			printf("computing\n");
+			fflush(stdout);
+			for (volatile unsigned long k = 0;; k++)
+				;
+		} else if (!strcmp(c, "compute-handler")) {
+			signal(SIGUSR1, on_async);
+			int kept;
+
+			printf("computing\n");
+			fflush(stdout);
+			kept = compute_until_signal();
+			printf("handler ran for %d, xmm8 %s\n", (int)async_caught,
+			       kept ? "kept" : "clobbered");
+		} else if (!strcmp(c, "xmm") && i + 1 < argc) {
+			long n = atol(argv[++i]);
+
+			printf("xmm8-15 across %ld system calls: %s\n", n,
+			       xmm_across_syscalls(n) ? "kept" : "clobbered");
 		} else if (!strcmp(c, "getppid") && i + 1 < argc) {
 			/* N system call round trips (a cost measure: time it) */
 			long n = atol(argv[++i]);

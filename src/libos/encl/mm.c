@@ -98,6 +98,28 @@ void *mm_alloc(uint64_t len, int zero)
 	return NULL;
 }
 
+/* First fit at an address aligned to align (a power of two), zeroed. */
+void *mm_alloc_aligned(uint64_t len, uint64_t align)
+{
+	uint64_t n = PAGE_UP(len) / PAGE_SIZE, lo = libos_heap_start + reserved * PAGE_SIZE;
+
+	if (!n || align < PAGE_SIZE || (align & (align - 1)))
+		return NULL;
+	for (uint64_t a = (lo + align - 1) & ~(align - 1);
+	     a >= lo && a < libos_heap_end && n * PAGE_SIZE <= libos_heap_end - a; a += align) {
+		uint64_t first = (a - libos_heap_start) / PAGE_SIZE, i;
+
+		for (i = 0; i < n && !used(first + i); i++)
+			;
+		if (i < n)
+			continue;
+		mark(first, n, 1);
+		memset((void *)a, 0, n * PAGE_SIZE);
+		return (void *)a;
+	}
+	return NULL;
+}
+
 /* Page index range of [p, p+len) in the heap, past the bitmap; -1 if not. */
 static int64_t range(uint64_t p, uint64_t len, uint64_t *n)
 {
