@@ -379,6 +379,22 @@ t_slow_reader() {
 	rm -rf "$CT/fifo"
 }
 
+# output nobody reads (ctr run -d gone): after the task is deleted the shim
+# drops it once nothing has moved for 10 s, and exits (well before its 60 s cap)
+t_unread_output() {
+	cl_ok C run -d "${RT[@]}" --fifo-dir "$CT/fifo" "$IMG" "$PFX-n" \
+		sh -c 'sleep 1; head -c 300000 /dev/zero; sleep 1000'
+	sleep 2
+	cl_ok C task kill -s KILL "$PFX-n"
+	wait_for 10 sh -c "C task ls | grep -q '$PFX-n.*STOPPED'" || fail "task not STOPPED: $(C task ls)"
+	cl_ok C task rm "$PFX-n"
+	local t0=$SECONDS
+	wait_for 25 no_shim || fail "shim still running with unread output: $(shim_pids)"
+	echo "# shim gone $((SECONDS - t0)) s after the delete"
+	[ $((SECONDS - t0)) -ge 8 ] || fail "the output was not waited for"
+	rm -rf "$CT/fifo"
+}
+
 # --log-uri file:///PATH: stdout and stderr appended to the file
 t_log_file() {
 	# (the file's directory is made)
@@ -538,6 +554,7 @@ tcase "shim: a method not implemented yet is a clear error" t_unimplemented
 tcase "shim: ctr task exec: output, status, events, kill, duplicate id, stopped task" t_exec
 tcase "shim: stdin forwarded to run and exec, closed at its end" t_stdin
 tcase "shim: output not lost with a slow reader" t_slow_reader
+tcase "shim: output nobody reads is dropped after 10 s" t_unread_output
 tcase "shim: --log-uri file://" t_log_file
 tcase "shim: --log-uri binary://" t_log_binary
 tcase "shim: terminals: ctr run -t, ctr task exec -t, window size, typed input" t_tty
