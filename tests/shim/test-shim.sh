@@ -1,5 +1,5 @@
 #!/bin/bash
-# timeout: 240
+# timeout: 360
 # containerd-shim-rune-v2 under containerd 1.6 (Debian), driven by ctr: a
 # private containerd (root, state, sockets in a temp dir) whose PATH starts
 # with the build's bin dir, so that the runtime io.containerd.rune.v2 finds
