@@ -30,9 +30,13 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/auxv.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#ifndef HWCAP2_FSGSBASE
+#define HWCAP2_FSGSBASE (1 << 1)
+#endif
 #include <ucontext.h>
 #include <unistd.h>
 #include <asm/prctl.h>
@@ -118,10 +122,19 @@ struct emu_thread {
 	sigset_t host_mask;
 	unsigned long host_gs;
 	int host_tsc;
+	int host_known; /* host_gs, host_tsc and the alt stack's host_fs read once */
+	unsigned entries;
 	uint64_t ursp, urbp;
 	void *altstack;
 };
 static __thread struct emu_thread cur;
+
+/*
+ * 1 where enclave code can change its FS base itself (WRFSBASE: the CPU
+ * has FSGSBASE and the kernel allows it): the signal entry then reads the
+ * live one. Elsewhere only the emulator sets it, so its copy is the live one.
+ */
+__attribute__((visibility("hidden"))) int sgx_emu_live_fs;
 
 /*
  * The emulated CPUSVN, in every REPORT: a marker verifiers can recognise
@@ -785,6 +798,14 @@ static void free_altstack(void *p)
  * keeping whatever was there to chain to: someone (a language runtime, a
  * sanitizer) may have replaced ours since the last entry.
  */
+static int sigill_ours(void)
+{
+	struct sigaction now;
+
+	return sigaction(SIGILL, NULL, &now) == 0 && (now.sa_flags & SA_SIGINFO) &&
+	       now.sa_sigaction == sgx_emu_sig_entry;
+}
+
 static int ensure_handlers(void)
 {
 	struct sigaction sa, now;
@@ -819,6 +840,7 @@ static void install_handlers(void)
 {
 	if (pthread_key_create(&altstack_key, free_altstack))
 		handlers_err = EAGAIN;
+	sgx_emu_live_fs = (getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE) != 0;
 }
 
 /* A size-aligned signal stack for this thread, with its header. */
@@ -872,7 +894,11 @@ static int emu_prepare(struct sgx_encl *e, void *cookie, err_t *err)
 		sigaddset(&sync, trapped_sigs[i]);
 	pthread_sigmask(SIG_UNBLOCK, &sync, &c->mask);
 	pthread_once(&handlers_once, install_handlers);
-	if (!handlers_err)
+	/*
+	 * Someone may have replaced our handlers since the last entry: SIGILL
+	 * (ENCLU itself) is looked at every time, the others every 64 entries.
+	 */
+	if (!handlers_err && ((cur.entries++ & 63) == 0 || !sigill_ours()))
 		handlers_err = ensure_handlers();
 	if (handlers_err) {
 		pthread_sigmask(SIG_SETMASK, &c->mask, NULL);
@@ -883,12 +909,19 @@ static int emu_prepare(struct sgx_encl *e, void *cookie, err_t *err)
 	if (!h || sigaltstack(NULL, &c->altstack) < 0)
 		goto fail;
 	h->inside = 0;
-	if (syscall(SYS_arch_prctl, ARCH_GET_FS, &h->host_fs) < 0)
-		goto fail;
+	/* A thread's own FS (its TLS), GS and TSC mode don't change under it: read once. */
+	if (!cur.host_known) {
+		if (syscall(SYS_arch_prctl, ARCH_GET_FS, &h->host_fs) < 0 ||
+		    syscall(SYS_arch_prctl, ARCH_GET_GS, &cur.host_gs) < 0)
+			goto fail;
+		cur.host_tsc = prctl(PR_GET_TSC, &cur.host_tsc) == 0 ? cur.host_tsc : PR_TSC_ENABLE;
+		cur.host_known = 1;
+	}
 	ss.ss_sp = (uint8_t *)h + sizeof(*h);
 	ss.ss_size = ALT_SIZE - sizeof(*h);
 	ss.ss_flags = 0;
-	if (sigaltstack(&ss, NULL) < 0)
+	/* Ours may still be in place from the last call (see emu_finish). */
+	if (c->altstack.ss_sp != ss.ss_sp && sigaltstack(&ss, NULL) < 0)
 		goto fail;
 	return 0;
 fail:
@@ -900,12 +933,21 @@ fail:
 static void emu_finish(struct sgx_encl *e, void *cookie)
 {
 	struct call_cookie *c = cookie;
+	int blocked = 0;
 
 	(void)e;
-	if (c->altstack.ss_flags & SS_DISABLE)
-		c->altstack = (stack_t){ .ss_flags = SS_DISABLE };
-	sigaltstack(&c->altstack, NULL);
-	pthread_sigmask(SIG_SETMASK, &c->mask, NULL);
+	/*
+	 * The caller's own alternate stack comes back; a caller without one
+	 * keeps ours (it has no other use for it), which spares the next call
+	 * a system call. So does a mask that had none of the sync signals.
+	 */
+	if (!(c->altstack.ss_flags & SS_DISABLE) &&
+	    c->altstack.ss_sp != (uint8_t *)cur.altstack + sizeof(struct alt_hdr))
+		sigaltstack(&c->altstack, NULL);
+	for (size_t i = 0; i < ARRAY_SIZE(trapped_sigs); i++)
+		blocked |= sigismember(&c->mask, trapped_sigs[i]) == 1;
+	if (blocked)
+		pthread_sigmask(SIG_SETMASK, &c->mask, NULL);
 }
 
 static void chain(int sig, siginfo_t *si, void *ctx)
@@ -1082,9 +1124,7 @@ static void enter_mode(ucontext_t *uc, struct emu *m, struct emu_tcs *t)
 	cur.urbp = g[REG_RBP];
 	cur.host_mask = uc->uc_sigmask;
 	inside_mask(&uc->uc_sigmask);
-	syscall(SYS_arch_prctl, ARCH_GET_GS, &cur.host_gs);
 	set_gs((uintptr_t)m->base + t->tcs.ogsbase);
-	cur.host_tsc = prctl(PR_GET_TSC, &cur.host_tsc) == 0 ? cur.host_tsc : PR_TSC_ENABLE;
 	prctl(PR_SET_TSC, PR_TSC_SIGSEGV, 0, 0, 0);
 	t->busy = 1;
 	/* The signal entry loads this FS base when it returns to the enclave. */

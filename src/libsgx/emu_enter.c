@@ -110,7 +110,9 @@ asm(".text\n"
  * base (OFSBASE), so no C code may run before the host's thread pointer is
  * back: this entry finds the thread's alternate-stack header (emu.c's
  * struct alt_hdr: magic 0, host_fs 8, inside 16, encl_fs 24) through the
- * ucontext's uc_stack, restores the host FS base if the thread was inside,
+ * ucontext's uc_stack, restores the host FS base if the thread was inside
+ * (having read the enclave's live one first where enclave code can change
+ * it: sgx_emu_live_fs),
  * calls sgx_emu_on_fault, and loads the enclave's FS base again if the
  * thread is inside when it returns (after an emulated EENTER, ERESUME or
  * EREPORT). A stack that is not ours (or no alternate stack) means the
@@ -146,11 +148,13 @@ asm(".text\n"
     "	mov %rdi, %r8\n"
     "	mov %rsi, %r9\n"
     "	mov %rdx, %r10\n"
+    "	cmpl $0, sgx_emu_live_fs(%rip)\n"
+    "	je 3f\n"
     "	lea 24(%rbx), %rsi\n" /* arch_prctl(ARCH_GET_FS, &encl_fs): the live one */
     "	mov $0x1003, %edi\n"
     "	mov $158, %eax\n"
     "	syscall\n"
-    "	mov 8(%rbx), %rsi\n" /* arch_prctl(ARCH_SET_FS, host_fs) */
+    "3:	mov 8(%rbx), %rsi\n" /* arch_prctl(ARCH_SET_FS, host_fs) */
     "	mov $0x1002, %edi\n"
     "	mov $158, %eax\n"
     "	syscall\n"
