@@ -37,6 +37,7 @@
 #define LIBOS_ECALL_OCALL_RET 2 /* RSI: the pending OCALL's result */
 #define LIBOS_ECALL_EXCEPTION 3 /* after an AEX (the enclave checks CSSA itself) */
 #define LIBOS_ECALL_THREAD    4 /* a thread the LibOS started (THREAD_CREATE): RSI its mailbox */
+#define LIBOS_ECALL_REPORT    5 /* the service TCS (the last): RSI a struct libos_report_req */
 
 /* EEXIT: RDI */
 #define LIBOS_EXIT_DONE	  1 /* RSI: exit status 0-255, or a negative errno (LibOS failure) */
@@ -94,6 +95,13 @@
 
 #ifndef __ASSEMBLER__
 #include <stdint.h>
+
+/* LIBOS_ECALL_REPORT: EREPORT for targetinfo with reportdata, into report (host memory). */
+struct libos_report_req {
+	uint8_t targetinfo[512];
+	uint8_t reportdata[64];
+	uint8_t report[432];
+};
 
 struct libos_netcall {
 	int64_t a[6];	  /* the system call's arguments; pointers are replaced by the data */

@@ -667,7 +667,7 @@ int tee_libos_image(struct sgx_image *img, const void *elf, size_t len, const ch
 	lo.heap = heap;
 	/* The heap: code is loaded there, and SGX1 fixes permissions at EADD. */
 	lo.heap_flags = SGX_SECINFO_REG | SGX_SECINFO_R | SGX_SECINFO_W | SGX_SECINFO_X;
-	lo.tcs = (unsigned)threads;
+	lo.tcs = (unsigned)threads + 1; /* and the LibOS's service TCS (rune attest) */
 	lo.size = size;
 	ret = tee_manifest_u64(mf, "libos_offset", &lo.offset);
 	if (ret == -EINVAL || lo.offset % PAGE)
@@ -770,7 +770,8 @@ static int fixed_point(const struct tee_build_opts *o, const char *body, uint64_
 			return ret;
 		/* Layout without the checks: what libsgx makes of this ELF. */
 		struct sgx_layout_opts lo = { .heap = heap_r,
-					      .tcs = o->threads ? o->threads : DEFAULT_THREADS,
+					      .tcs =
+						  (o->threads ? o->threads : DEFAULT_THREADS) + 1,
 					      .offset = exec_hi ? TEE_LIBOS_FIXED_OFFSET : 0 };
 
 		ret = sgx_image_from_elf_mem(&img, e, elen, &lo, err);

@@ -134,27 +134,47 @@ static int xmm_across_syscalls(long n)
 
 	for (int i = 0; i < 256; i++)
 		in[i] = (unsigned char)(i * 7 + 3);
-#define XMM_LOAD(r, o)	"movdqu " #o "(%[in]), %%" #r "\n\t"
-#define XMM_STORE(r, o) "movdqu %%" #r ", " #o "(%[out])\n\t"
+	/* clang-format off */
 	__asm__ volatile(
-	    XMM_LOAD(xmm0, 0) XMM_LOAD(xmm1, 16) XMM_LOAD(xmm2, 32) XMM_LOAD(xmm3, 48) XMM_LOAD(
-		xmm4, 64) XMM_LOAD(xmm5, 80) XMM_LOAD(xmm6, 96) XMM_LOAD(xmm7, 112)
-		XMM_LOAD(xmm8, 128) XMM_LOAD(xmm9, 144) XMM_LOAD(xmm10, 160) XMM_LOAD(xmm11, 176)
-		    XMM_LOAD(xmm12, 192) XMM_LOAD(xmm13, 208) XMM_LOAD(xmm14, 224) XMM_LOAD(
-			xmm15, 240) "1:\n\tmov $110, %%eax\n\tsyscall\n\tdec %[n]\n\tjnz "
-				    "1b\n\t" XMM_STORE(xmm0, 0) XMM_STORE(xmm1, 16)
-					XMM_STORE(xmm2, 32) XMM_STORE(xmm3, 48) XMM_STORE(xmm4, 64)
-					    XMM_STORE(xmm5, 80) XMM_STORE(xmm6, 96) XMM_STORE(
-						xmm7, 112) XMM_STORE(xmm8, 128) XMM_STORE(xmm9, 144)
-						XMM_STORE(xmm10, 160) XMM_STORE(xmm11, 176)
-						    XMM_STORE(xmm12, 192) XMM_STORE(xmm13, 208)
-							XMM_STORE(xmm14, 224) XMM_STORE(xmm15, 240)
-	    : [n] "+r"(n)
-	    : [in] "r"(in), [out] "r"(out)
-	    : "rax", "rcx", "r11", "memory", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6",
-	      "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
-#undef XMM_LOAD
-#undef XMM_STORE
+			 "movdqu 0(%[in]), %%xmm0\n\t"
+			 "movdqu 16(%[in]), %%xmm1\n\t"
+			 "movdqu 32(%[in]), %%xmm2\n\t"
+			 "movdqu 48(%[in]), %%xmm3\n\t"
+			 "movdqu 64(%[in]), %%xmm4\n\t"
+			 "movdqu 80(%[in]), %%xmm5\n\t"
+			 "movdqu 96(%[in]), %%xmm6\n\t"
+			 "movdqu 112(%[in]), %%xmm7\n\t"
+			 "movdqu 128(%[in]), %%xmm8\n\t"
+			 "movdqu 144(%[in]), %%xmm9\n\t"
+			 "movdqu 160(%[in]), %%xmm10\n\t"
+			 "movdqu 176(%[in]), %%xmm11\n\t"
+			 "movdqu 192(%[in]), %%xmm12\n\t"
+			 "movdqu 208(%[in]), %%xmm13\n\t"
+			 "movdqu 224(%[in]), %%xmm14\n\t"
+			 "movdqu 240(%[in]), %%xmm15\n\t"
+			 "1:\n\tmov $110, %%eax\n\tsyscall\n\tdec %[n]\n\tjnz 1b\n\t"
+			 "movdqu %%xmm0, 0(%[out])\n\t"
+			 "movdqu %%xmm1, 16(%[out])\n\t"
+			 "movdqu %%xmm2, 32(%[out])\n\t"
+			 "movdqu %%xmm3, 48(%[out])\n\t"
+			 "movdqu %%xmm4, 64(%[out])\n\t"
+			 "movdqu %%xmm5, 80(%[out])\n\t"
+			 "movdqu %%xmm6, 96(%[out])\n\t"
+			 "movdqu %%xmm7, 112(%[out])\n\t"
+			 "movdqu %%xmm8, 128(%[out])\n\t"
+			 "movdqu %%xmm9, 144(%[out])\n\t"
+			 "movdqu %%xmm10, 160(%[out])\n\t"
+			 "movdqu %%xmm11, 176(%[out])\n\t"
+			 "movdqu %%xmm12, 192(%[out])\n\t"
+			 "movdqu %%xmm13, 208(%[out])\n\t"
+			 "movdqu %%xmm14, 224(%[out])\n\t"
+			 "movdqu %%xmm15, 240(%[out])\n\t"
+			 : [n] "+r"(n)
+			 : [in] "r"(in), [out] "r"(out)
+			 : "rax", "rcx", "r11", "memory", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4",
+			   "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13",
+			   "xmm14", "xmm15");
+	/* clang-format on */
 	return !memcmp(in, out, sizeof(in));
 }
 

@@ -148,11 +148,36 @@ t_kill() {
 	assert_nothing_left "$ID"
 }
 
+t_attest() {
+	local i rd=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
+	libos_bundle "$T/probe-glibc" sleep 60000
+	rtc run -d --bundle "$B" "$ID"
+	assert_rc 0 "run -d"
+	wait_status "$ID" running 10
+	# The service TCS answers once the LibOS has started (bounded retries).
+	for ((i = 0; i < 50; i++)); do
+		rtc attest --report-data "$rd" "$ID"
+		[ "$RC" = 0 ] && break
+		sleep 0.2
+	done
+	assert_rc 0 "attest: $ERR"
+	assert_eq "$(sed -n 's/^MRENCLAVE: //p' "$T/mr")" "$(echo "$OUT" | jget .mrenclave)" \
+		"attest's MRENCLAVE is the one rune-image printed"
+	assert_eq "$(sed -n 's/^MRSIGNER: //p' "$T/mr")" "$(echo "$OUT" | jget .mrsigner)" \
+		"attest's MRSIGNER is the signing key's"
+	assert_eq "$rd$(printf '00%.0s' {1..32})" "$(echo "$OUT" | jget .report_data)" "report data"
+	rtc kill "$ID" KILL
+	wait_status "$ID" stopped 10
+	rt delete "$ID" >/dev/null 2>&1 || true
+	assert_nothing_left "$ID"
+}
+
 tcase "rune run: static-PIE musl program in the enclave, output as native" t_same musl
 tcase "rune run: static-PIE glibc program in the enclave, output as native" t_same glibc
 tcase "rune run: gcc -static (non-PIE, ET_EXEC) glibc program in the enclave, output as native" t_same exec
 tcase "rune run: a tampered trusted file is EACCES with one line" t_tampered
 tcase "rune run: a crash inside the enclave exits 139" t_crash
 tcase "rune kill: USR1 runs the workload's handler, TERM stops a compute-bound workload" t_kill
+tcase "rune attest: a local report of the running LibOS enclave, its MRENCLAVE rune-image's" t_attest
 tcase "rune run: 8 pthreads (mutex, condvar, TLS) in the enclave, output as native" t_threads
 tcase "rune create/start: a Go net/http server in the enclave answers curl in the container's netns" t_go_http

@@ -223,8 +223,11 @@ int main(void)
 	int heap_pages = 0, heap_ok = 1, image_ok = fk.nadd > 0, manifest_pages = 0,
 	    ascending = fk.nadd > 0, extra_tcs = 0, extra_ssa = 0, threads_ok = 1;
 	uint64_t heap_end = fk.heap_off + mf_u64(mf, "heap_size");
-	/* Each extra thread: a TCS page, then (after all of them) its 2 SSA frames. */
-	uint64_t tcs_from = fk.heap_off - 3 * 3 * 4096, ssa_from = fk.heap_off - 3 * 2 * 4096;
+	/*
+	 * Each extra thread and the service TCS: a TCS page, then (after all of
+	 * them) its 2 SSA frames.
+	 */
+	uint64_t tcs_from = fk.heap_off - 4 * 3 * 4096, ssa_from = fk.heap_off - 4 * 2 * 4096;
 
 	for (int i = 0; i < fk.nadd; i++) {
 		if (i && fk.off[i] <= fk.off[i - 1])
@@ -253,9 +256,9 @@ int main(void)
 	TAP_OK(ascending, "pages added in ascending order");
 	TAP_OK(image_ok, "LibOS and manifest pages measured, none both writable and executable");
 	TAP_OK(manifest_pages >= 1, "the manifest: %d read-only measured page(s)", manifest_pages);
-	TAP_OK(mf_u64(mf, "threads") == 4 && extra_tcs == 3 && extra_ssa == 6 && threads_ok,
-	       "threads 4: 3 more TCS (measured) before the heap, then their SSA frames (RW, "
-	       "unmeasured): %d TCS, %d SSA pages",
+	TAP_OK(mf_u64(mf, "threads") == 4 && extra_tcs == 4 && extra_ssa == 8 && threads_ok,
+	       "threads 4: 3 more TCS and the service TCS (measured) before the heap, then their "
+	       "SSA frames (RW, unmeasured): %d TCS, %d SSA pages",
 	       extra_tcs, extra_ssa);
 	TAP_OK(heap_pages == (1 << 20) / 4096 && heap_ok,
 	       "the heap: %d pages, RWX and unmeasured (SGX1: code is loaded there)", heap_pages);

@@ -20,7 +20,9 @@
  *               which ERESUME then loads; at CSSA 1 (a TCS whose thread
  *               ended in its handler) they go into frame 0 right away;
  *   EXCEPTION   CSSA >= 1: libos_exception on the thread's stack, which
- *               edits SSA frame CSSA-1 and asks the host to ERESUME.
+ *               edits SSA frame CSSA-1 and asks the host to ERESUME;
+ *   REPORT      on the service TCS (the last one, never a thread's), CSSA
+ *               0: libos_report, an EREPORT for the host (rune attest).
  * C returns a two-word struct: RAX = the exit reason, RDX = its value.
  * A thread's block (LIBOS_THREAD_BLOCK bytes, aligned to that size except
  * thread 0's) holds its context at the bottom and its stack above, so
@@ -125,6 +127,8 @@ encl_entry:
 	je .Lthread
 	test %rax, %rax
 	jnz .Lrefuse
+	cmp $LIBOS_ECALL_REPORT, %rdi
+	je .Lreport
 	cmp $LIBOS_ECALL_START, %rdi
 	jne .Lrefuse
 	lea libos_thread0(%rip), %r10
@@ -141,9 +145,15 @@ encl_entry:
 	call libos_start
 	jmp .Lreturn
 
-	/* The TCS of a thread libos_threads[] names, else refused as is. */
+	/* The service TCS, or the TCS of a thread libos_threads[] names, else refused as is. */
 .Lextra_tcs:
-	mov %rbx, %r10
+	cmp libos_service_tcs(%rip), %rbx
+	jne 1f
+	mov libos_service(%rip), %r11
+	test %r11, %r11
+	jz .Lother_tcs
+	jmp .Lsave_host
+1:	mov %rbx, %r10
 	sub libos_tcs1(%rip), %r10
 	jb .Lother_tcs
 	shr $12, %r10
@@ -178,6 +188,16 @@ libos_thread_trap:
 	xor %ebp, %ebp
 	mov %r11, %rdi
 	call libos_thread_again
+	jmp .Lreturn
+
+	/* REPORT: only on the service TCS, at CSSA 0, on its own block. */
+.Lreport:
+	cmp libos_service(%rip), %r11
+	jne .Lrefuse
+	mov TCTX_STACK(%r11), %rsp
+	xor %ebp, %ebp
+	mov %rsi, %rdi
+	call libos_report
 	jmp .Lreturn
 
 .Lexception:

@@ -108,7 +108,7 @@ struct libos_thread {
 	uint64_t ocall_pending;
 	volatile uint64_t state; /* THREAD_FREE, THREAD_READY, THREAD_RUNNING */
 	uint64_t stack_top;
-	uint64_t mb_raw; /* the THREAD ecall's mailbox, unchecked */
+	uint64_t mb_raw;    /* the THREAD ecall's mailbox, unchecked */
 	uint64_t host_sigs; /* RDX of its entries: signals sent from outside, unchecked */
 	/* C only */
 	volatile struct libos_mailbox *mb;
@@ -136,7 +136,8 @@ struct libos_thread *libos_self(void);
 void libos_lock(void);
 void libos_unlock(void);
 extern struct libos_thread libos_thread0;
-extern uint64_t libos_dead, libos_tcs1, libos_nextra;
+extern uint64_t libos_dead, libos_tcs1, libos_nextra, libos_service_tcs;
+extern struct libos_thread *libos_service;
 extern volatile int libos_exiting, libos_exit_status;
 int threads_init(void);
 long thread_clone(struct ssa_gpr *g, uint64_t flags, uint64_t sp, uint64_t ptid, uint64_t ctid,

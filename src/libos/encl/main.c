@@ -274,8 +274,6 @@ struct exit_pair libos_start(uint64_t mb)
 	libos_pid = libos_mb->pid;
 	if (libos_pid <= 0)
 		libos_pid = 1;
-	if (threads_init() < 0)
-		return done(-EINVAL);
 	libos_heap_start = libos_base + libos_manifest.heap_offset;
 	libos_heap_end = libos_heap_start + libos_manifest.heap_size;
 	if (libos_manifest.debug)
@@ -285,6 +283,9 @@ struct exit_pair libos_start(uint64_t mb)
 		log_err("heap of %lu bytes is too small", libos_manifest.heap_size);
 		return done(ret);
 	}
+	/* The thread layout, and the service TCS's block from the heap. */
+	if (threads_init() < 0)
+		return done(-EINVAL);
 	fs_init();
 	ret = host_strings(&hargv, &hargc, &henvp, &henvc);
 	if (ret < 0) {
@@ -337,6 +338,30 @@ __asm__(".text\n"
 	"	xor %r14d, %r14d\n"
 	"	xor %r15d, %r15d\n"
 	"	jmp *%rdi\n");
+
+/*
+ * REPORT (the service TCS): an EREPORT of this enclave for the host's
+ * TARGETINFO and report data, both copied in first; the REPORT copied out.
+ * Only the host's own buffer is written: it must lie outside the ELRANGE.
+ */
+struct exit_pair libos_report(uint64_t req);
+struct exit_pair libos_report(uint64_t req)
+{
+	static uint8_t ti[512] __attribute__((aligned(512)));
+	static uint8_t rd[64] __attribute__((aligned(128)));
+	static uint8_t rep[432] __attribute__((aligned(512)));
+	volatile struct libos_report_req *r = (volatile struct libos_report_req *)req;
+	uint64_t end = req + sizeof(*r);
+
+	if (req % 8 || end < req || end > (1ULL << 47) ||
+	    !(end <= libos_base || req >= libos_base + libos_manifest.enclave_size))
+		return done(-EINVAL);
+	memcpy(ti, (const void *)r->targetinfo, sizeof(ti));
+	memcpy(rd, (const void *)r->reportdata, sizeof(rd));
+	__asm__ volatile("enclu" : : "a"(0), "b"(ti), "c"(rd), "d"(rep) : "memory");
+	memcpy((void *)r->report, rep, sizeof(rep));
+	return done(0);
+}
 
 static int signal_of(unsigned vector)
 {

@@ -36,10 +36,14 @@ _Static_assert(offsetof(struct libos_thread, mb_raw) == 136, "TCTX_MB");
 _Static_assert(offsetof(struct libos_thread, host_sigs) == 144, "TCTX_HOSTSIG");
 
 extern char __encl_base[], __manifest[], libos_ssa[];
+static uint8_t *slot_ssa(uint32_t slot);
 void libos_thread_trap(void);
 
 /* entry.S reads these: the first extra TCS, how many there are, their threads. */
 uint64_t libos_dead, libos_tcs1, libos_nextra;
+/* The last TCS serves the host's requests (REPORT) on its own block, never a thread's. */
+uint64_t libos_service_tcs;
+struct libos_thread *libos_service;
 struct libos_thread *libos_threads[MAX_EXTRA_THREADS];
 
 volatile int libos_exiting, libos_exit_status;
@@ -63,11 +67,13 @@ void libos_unlock(void)
 
 /*
  * libsgx's layout (measured): after the LibOS's last segment, one TCS page
- * per extra thread, then each one's LIBOS_NSSA SSA frames, then the heap.
+ * per extra thread and one for the service TCS (rune-image lays out
+ * threads + 1 TCS), then each one's LIBOS_NSSA SSA frames, then the heap.
  */
 int threads_init(void)
 {
-	uint64_t extra = libos_manifest.threads - 1, per = 1 + LIBOS_NSSA, tcs_off;
+	uint64_t extra = libos_manifest.threads, per = 1 + LIBOS_NSSA, tcs_off;
+	struct libos_thread *svc;
 	uint64_t mf_end = (uint64_t)(__manifest - __encl_base) + libos_manifest.libos_offset +
 			  PAGE_UP(str_len(libos_manifest.text) + 1);
 
@@ -79,13 +85,23 @@ int threads_init(void)
 	libos_thread0.ssa = (uint8_t *)libos_ssa;
 	libos_thread0.tid = last_tid = (int32_t)libos_mb_pid();
 	libos_tcs1 = libos_base + tcs_off;
-	__atomic_store_n(&libos_nextra, extra, __ATOMIC_RELEASE);
+	svc = mm_alloc_aligned(LIBOS_THREAD_BLOCK, LIBOS_THREAD_BLOCK);
+	if (!svc)
+		return -ENOMEM;
+	svc->slot = (uint32_t)extra;
+	svc->ssa = slot_ssa(svc->slot);
+	svc->stack_top = (uint64_t)svc + LIBOS_THREAD_BLOCK - 64;
+	svc->state = THREAD_RUNNING;
+	libos_service_tcs = libos_tcs1 + (extra - 1) * PAGE_SIZE;
+	__atomic_store_n(&libos_service, svc, __ATOMIC_RELEASE);
+	__atomic_store_n(&libos_nextra, extra - 1, __ATOMIC_RELEASE);
 	return 0;
 }
 
+/* Extra TCS slot (1-based): its SSA frames, after all the extra TCS pages. */
 static uint8_t *slot_ssa(uint32_t slot)
 {
-	return (uint8_t *)(libos_tcs1 + libos_nextra * PAGE_SIZE +
+	return (uint8_t *)(libos_tcs1 + libos_manifest.threads * PAGE_SIZE +
 			   (slot - 1) * (uint64_t)LIBOS_NSSA * PAGE_SIZE);
 }
 

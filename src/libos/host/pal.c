@@ -57,8 +57,8 @@ struct pal_thread {
 	_Atomic int busy;      /* a host thread runs it */
 	pthread_t host;	       /* joined before the PAL may be unloaded */
 	int joinable;
-	_Atomic pid_t tid;     /* its host thread while it runs: interrupts go there */
-	int cssa_after_exit;   /* 1: its last thread left from its handler (CSSA 1) */
+	_Atomic pid_t tid;   /* its host thread while it runs: interrupts go there */
+	int cssa_after_exit; /* 1: its last thread left from its handler (CSSA 1) */
 };
 
 enum { LOG_TRACE, LOG_DEBUG, LOG_INFO, LOG_WARNING, LOG_ERROR, LOG_FATAL, LOG_OFF };
@@ -69,7 +69,7 @@ static struct {
 	int log_level;
 	int rootfd;
 	int created, running, done;
-	_Atomic int killed;	      /* stop the workload (SIGKILL, or a signal it can't take) */
+	_Atomic int killed;	    /* stop the workload (SIGKILL, or a signal it can't take) */
 	_Atomic uint64_t host_sigs; /* signals for the workload, passed at the next EENTER */
 	int pid;
 	struct pal_stdio_fds stdio;
@@ -866,14 +866,59 @@ int pal_kill(int pid, int sig)
 	return 0;
 }
 
+/*
+ * An EREPORT of the LibOS enclave for targetinfo, with the report data
+ * rune puts in report's REPORTDATA field (as the skeleton takes it). It
+ * runs on the enclave's service TCS (the last), beside the workload.
+ */
 int pal_get_local_report(void *targetinfo, int targetinfo_len, void *report, int *report_len)
 {
-	(void)targetinfo;
-	(void)targetinfo_len;
-	(void)report;
-	(void)report_len;
-	logmsg(LOG_ERROR, "pal_get_local_report: not supported by the LibOS yet");
-	return -ENOSYS;
+	_cleanup_free_ struct libos_report_req *req = NULL;
+	_cleanup_error_ err_t err = NULL;
+	struct sgx_encl_regs regs = { .rdi = LIBOS_ECALL_REPORT };
+	int tcs = -1, ret;
+
+	if (!targetinfo || targetinfo_len < (int)sizeof(req->targetinfo) || !report || !report_len)
+		return -EINVAL;
+	if (*report_len < (int)sizeof(req->report)) {
+		*report_len = sizeof(req->report);
+		return -ENOBUFS;
+	}
+	if (!pal.encl || !pal.running) {
+		logmsg(LOG_ERROR, "pal_get_local_report: the enclave is not running");
+		return -ENXIO;
+	}
+	req = calloc(1, sizeof(*req));
+	if (!req)
+		return -ENOMEM;
+	memcpy(req->targetinfo, targetinfo, sizeof(req->targetinfo));
+	memcpy(req->reportdata, (uint8_t *)report + 320, sizeof(req->reportdata));
+	/* One report at a time: the service TCS is busy while another is made. */
+	for (int i = 0; i < 100 && tcs < 0; i++) {
+		err_free(&err);
+		tcs = sgx_encl_tcs_claim(pal.encl, (int)sgx_encl_tcs_count(pal.encl) - 1, &err);
+		if (tcs < 0)
+			usleep(10000);
+	}
+	if (tcs < 0) {
+		logmsg(LOG_ERROR, "pal_get_local_report: %s", err_msg(err));
+		return tcs;
+	}
+	regs.rsi = (uintptr_t)req;
+	ret = sgx_encl_call(pal.encl, tcs, &regs, &err);
+	sgx_encl_tcs_release(pal.encl, tcs);
+	if (ret < 0) {
+		logmsg(LOG_ERROR, "pal_get_local_report: %s", err_msg(err));
+		return ret;
+	}
+	if (regs.rdi != LIBOS_EXIT_DONE || regs.rsi != 0) {
+		logmsg(LOG_ERROR, "pal_get_local_report: the enclave refused (%lld)",
+		       (long long)regs.rsi);
+		return -EIO;
+	}
+	memcpy(report, req->report, sizeof(req->report));
+	*report_len = sizeof(req->report);
+	return 0;
 }
 
 int pal_destroy(void)
