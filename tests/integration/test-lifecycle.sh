@@ -386,6 +386,22 @@ t_list_json_owner_order() {
 	assert_eq "ociVersion,id,pid,status,bundle,rootfs,created,annotations,owner" "$keys" "state key order"
 }
 
+# list --format json with no container prints runc's null (Go's nil slice),
+# not [], for a missing and for an empty --root.
+t_list_json_empty() {
+	local r out
+	for r in "$T/list-missing-root" "$T/list-empty-root"; do
+		[ "$r" = "$T/list-empty-root" ] && mkdir -p "$r"
+		out=$(timeout -k 5 "$RT_TIMEOUT" "$RUNTIME" --root "$r" list --format json) ||
+			fail "list --format json with --root $r failed"
+		assert_eq null "$out" "list --format json with no container (--root $r)"
+		out=$(timeout -k 5 "$RT_TIMEOUT" "$RUNTIME" --root "$r" list -q) ||
+			fail "list -q with --root $r failed"
+		assert_eq "" "$out" "list -q with no container"
+	done
+	rm -rf "$T/list-empty-root"
+}
+
 # Issue 11 item 26: list's table stays aligned for ids over 12 characters
 # (runc's tabwriter: each column as wide as its widest cell plus 3).
 t_list_table_long_ids() {
@@ -900,6 +916,7 @@ tcase "state JSON fields" t_state_fields
 tcase "list table, --format json, -q" t_list_formats
 tcase "list json: owner and runc's key order" t_list_json_owner_order
 tcase "list table: columns aligned for long ids" t_list_table_long_ids
+tcase "list json with no container: null" t_list_json_empty
 tcase "delete refuses a running container without --force" t_delete_running_refused
 tcase "delete --force of a created container" t_delete_created
 tcase "ls and rm aliases" t_aliases
