@@ -46,6 +46,17 @@ static int set_env(char ***env, const char *kv)
 	return strv_append(env, kv);
 }
 
+static int replace_str(char **dst, const char *src)
+{
+	char *n = strdup(src);
+
+	if (n == NULL)
+		return -ENOMEM;
+	free(*dst);
+	*dst = n;
+	return 0;
+}
+
 /*
  * runc's exec exits 255 when exec itself fails (a missing container or
  * binary, a bad process file...), so that callers tell it from the
@@ -106,7 +117,7 @@ COMMAND(exec)
 	struct rune_exec_opts o = { .process = &proc };
 	_cleanup_strv_ char **envs = NULL, **caps = NULL, **gids = NULL, **cgroups = NULL;
 	_cleanup_free_ char *pid_file = NULL;
-	const char *process_file = NULL, *user = NULL, *cwd = NULL;
+	const char *process_file = NULL, *user = NULL, *cwd = NULL, *label = NULL, *apparmor = NULL;
 	bool tty = false, nnp = false;
 	unsigned long long n;
 	err_t err = NULL;
@@ -160,7 +171,10 @@ COMMAND(exec)
 			strv_append(&cgroups, optarg);
 			break;
 		case E_LABEL:
+			label = optarg;
+			break;
 		case E_APPARMOR:
+			apparmor = optarg;
 			break;
 		default:
 			return cli_usage(cli, argv[0], "flag provided but not defined: %s",
@@ -242,6 +256,12 @@ COMMAND(exec)
 	}
 	if (nnp)
 		proc.no_new_privileges = true;
+	/* As runc: a non-empty flag overrides the process's profile or label. */
+	if ((apparmor && *apparmor && replace_str(&proc.apparmor_profile, apparmor) < 0) ||
+	    (label && *label && replace_str(&proc.selinux_label, label) < 0)) {
+		err_set(&err, ENOMEM, "exec");
+		return exec_fail(cli, &err);
+	}
 	ret = rune_container_exec(&cli->ctx, &o, &status, &err);
 	rune_process_clear(&proc);
 	if (ret < 0)

@@ -90,6 +90,36 @@ t_empty_labels() {
 	assert_cg_gone
 }
 
+# exec --apparmor and --process-label are applied, as runc does: on a host
+# without the LSM they fail exec (255) with a clear error, never run the
+# process unconfined; so do the fields of a --process file.
+t_exec_lsm() {
+	apparmor_enabled && skip "AppArmor is enabled here"
+	selinux_enabled && skip "SELinux is enabled here"
+	res_bundle
+	ct_start_bg 'sleep 100'
+	rtc exec --apparmor rune-test-profile "$ID" sh -c 'echo ran'
+	assert_rc 255 "exec --apparmor without AppArmor"
+	assert_not_contains ran "$OUT" "exec --apparmor ran the process"
+	assert_clear_error "[Aa]pp[Aa]rmor" "exec --apparmor without AppArmor"
+	rtc exec --process-label system_u:system_r:container_t:s0 "$ID" sh -c 'echo ran'
+	assert_rc 255 "exec --process-label without SELinux"
+	assert_not_contains ran "$OUT" "exec --process-label ran the process"
+	assert_clear_error "[Ss][Ee][Ll]inux" "exec --process-label without SELinux"
+	local f
+	for f in '"apparmorProfile": "rune-test-profile"' '"selinuxLabel": "system_u:system_r:container_t:s0"'; do
+		echo "{\"args\": [\"sh\", \"-c\", \"echo ran\"], \"cwd\": \"/\", \"user\": {\"uid\": 0, \"gid\": 0}, $f}" >"$T/process.json"
+		rtc exec --process "$T/process.json" "$ID"
+		assert_rc 255 "exec --process with $f"
+		assert_not_contains ran "$OUT" "exec --process with $f ran the process"
+		assert_clear_error "[Aa]pp[Aa]rmor|[Ss][Ee][Ll]inux" "exec --process with $f"
+	done
+	rtc exec --apparmor "" --process-label "" "$ID" sh -c 'echo ran'
+	assert_rc 0 "exec with empty --apparmor and --process-label"
+	assert_eq ran "$OUT" "exec with empty --apparmor and --process-label"
+	ct_delete
+}
+
 t_systemd() {
 	[ -d /run/systemd/system ] && skip "systemd is running here"
 	[ "$(cat /proc/1/comm)" = systemd ] && skip "PID 1 is systemd"
@@ -192,6 +222,7 @@ rtcase "apparmorProfile without AppArmor: clear error" t_apparmor
 rtcase "selinuxLabel without SELinux: clear error" t_selinux
 rtcase "mountLabel without SELinux: clear error" t_mountlabel
 rtcase "empty apparmorProfile/selinuxLabel run" t_empty_labels
+rtcase "exec --apparmor, --process-label and a process file's labels without the LSM: exec fails" t_exec_lsm
 rtcase "--systemd-cgroup without systemd: clear error" t_systemd
 rtcase "--systemd-cgroup with a non-systemd cgroupsPath: clear error" t_systemd_bad_path
 rtcase "net_cls/rdma resources without the controller: clear error" t_missing_controllers
