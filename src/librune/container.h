@@ -30,6 +30,8 @@ struct rune_create_opts {
 	bool foreground;
 	/* run: leave the stopped container (state, cgroup) for delete. */
 	bool keep;
+	/* run: the workload's orphans go to the host's reaper, not to rune (runc's flag). */
+	bool no_subreaper;
 };
 
 int rune_container_create(const struct rune_ctx *ctx, const struct rune_create_opts *o, err_t *err);

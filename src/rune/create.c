@@ -81,6 +81,7 @@ static int parse_create(struct cli *cli, int argc, char **argv, bool is_run,
 		case OPT_NO_SUBREAPER:
 			if (!is_run)
 				goto bad;
+			o->no_subreaper = true;
 			break;
 		default:
 		bad:

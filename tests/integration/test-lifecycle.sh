@@ -119,6 +119,39 @@ t_run_orphans() {
 	assert_nothing_left "$ID"
 }
 
+# run --no-subreaper (runc's flag): without a pid namespace, a process
+# orphaned in the container is reparented to the host's reaper, not to the
+# runtime waiting for the init (its subreaper by default). The init's child
+# exits at once, leaving a grandchild that records its new parent; the init
+# waits for that record.
+t_run_no_subreaper() {
+	local flag got parent
+	for flag in "" --no-subreaper; do
+		new_bundle "sub${flag:+no}"
+		add_share
+		cfg_py "c['linux']['namespaces'] = [n for n in c['linux']['namespaces'] if n['type'] != 'pid']"
+		cat >"$B/rootfs/orphan.sh" <<-'EOF'
+			while :; do
+				while read -r k v; do [ "$k" = PPid: ] && break; done </proc/self/status
+				[ "$v" != "$1" ] && break
+			done
+			echo "$v" >/share/orphan
+		EOF
+		echo 'sh /orphan.sh $$ & exit 0' >"$B/rootfs/spawn.sh"
+		cfg_sh 'echo $PPID >/share/runtime; sh /spawn.sh; while [ ! -s /share/orphan ]; do sleep 0.05; done; exit 5'
+		ct_run $flag
+		assert_rc 5 "run $flag"
+		got=$(cat "$SH/orphan")
+		parent=$(cat "$SH/runtime")
+		if [ -z "$flag" ]; then
+			assert_eq "$parent" "$got" "the orphan's parent: the runtime (a subreaper)"
+		else
+			assert_ne "$parent" "$got" "the orphan's parent with --no-subreaper"
+		fi
+		assert_nothing_left "$ID"
+	done
+}
+
 t_run_stdin() {
 	new_bundle
 	cfg_sh 'read line; echo "got:$line"; cat'
@@ -906,6 +939,7 @@ tcase "create/run refuse an existing id" t_create_duplicate_id
 tcase "init killed outside the runtime: stopped, deletable" t_init_killed_outside
 tcase "run passes stdin through" t_run_stdin
 tcase "init exits leaving children (with and without a pid namespace)" t_run_orphans
+tcase "run --no-subreaper: orphans go to the host's reaper" t_run_no_subreaper
 tcase "64-hex ids under a deep --root; id characters" t_long_ids_and_root
 tcase "parallel run/exec/delete on one root; concurrent create of one id" t_parallel
 tcase "kill of a created container; start of a stopped one fails" t_kill_created_start_stopped
