@@ -203,6 +203,20 @@ static bool needs_sealed_binary(const char *cmd)
 	return strcmp(cmd, "create") == 0 || strcmp(cmd, "run") == 0 || strcmp(cmd, "exec") == 0;
 }
 
+/* As runc parses --rootless: "auto" (any case), empty, or a Go boolean. */
+static bool rootless_value_ok(const char *v)
+{
+	static const char *const ok[] = { "",  "1", "t", "T",	  "TRUE",  "true", "True",
+					  "0", "f", "F", "FALSE", "false", "False" };
+
+	if (strcasecmp(v, "auto") == 0)
+		return true;
+	for (size_t i = 0; i < ARRAY_SIZE(ok); i++)
+		if (strcmp(v, ok[i]) == 0)
+			return true;
+	return false;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -246,6 +260,12 @@ int main(int argc, char **argv)
 			cli.ctx.systemd_cgroup = true;
 			break;
 		case 'R':
+			/* runc's values; rune as root has no rootless cgroup manager to pick. */
+			if (!rootless_value_ok(optarg))
+				return cli_usage(
+				    &cli, NULL,
+				    "invalid --rootless \"%s\" (want true, false or auto)", optarg);
+			break;
 		case 'C':
 			break;
 		case 'P':

@@ -639,6 +639,10 @@ t_run_keep() {
 	local cg
 	cg=$(find /sys/fs/cgroup/pids /sys/fs/cgroup/unified -maxdepth 3 -type d -name "$ID" | head -1)
 	[ -n "$cg" ] || fail "run --keep removed the cgroup"
+	# no process left: ps --format json prints runc's null (its nil slice)
+	rtc ps --format json "$ID"
+	assert_rc 0 "ps --format json of a kept, stopped container"
+	assert_eq null "$OUT" "ps --format json with no process"
 	rtc delete "$ID"
 	assert_rc 0 "delete after run --keep"
 	assert_nothing_left "$ID"
@@ -928,6 +932,16 @@ t_cli_errors() {
 	[ -s "$T/out" ] || fail "--version printed nothing"
 	rtc --help
 	assert_rc 0 "--help"
+	# --rootless takes runc's values; anything else is refused, nothing made
+	rtc --rootless maybe run --bundle "$B" "$ID"
+	assert_fails "--rootless maybe"
+	assert_match "rootless" "$ERR" "the error names --rootless"
+	assert_nothing_left "$ID"
+	local v
+	for v in auto false true; do
+		rtc --rootless "$v" run --bundle "$B" "$ID"
+		assert_rc 0 "--rootless $v run"
+	done
 }
 
 tcase "run: exit status of the workload" t_run_exit_status
