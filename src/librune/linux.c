@@ -1098,8 +1098,10 @@ static int hide_host_pseudo_fs(err_t *err)
 	size_t n = 0;
 	int ret = 0;
 
-	if (statx(AT_FDCWD, ".", 0, STATX_MNT_ID, &stx) < 0 || !(stx.stx_mask & STATX_MNT_ID))
-		return err_sys(err, errno ? errno : ENOTSUP, "mount id of the rootfs");
+	if (statx(AT_FDCWD, ".", 0, STATX_MNT_ID, &stx) < 0)
+		return err_sys(err, errno, "mount id of the rootfs");
+	if (!(stx.stx_mask & STATX_MNT_ID))
+		return err_set(err, ENOTSUP, "--no-pivot: this kernel has no mount ids (statx)");
 	if ((ret = mi_read(&v, &n, err)) < 0)
 		return ret;
 	for (size_t i = 0; i < n; i++)
