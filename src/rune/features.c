@@ -44,13 +44,19 @@ COMMAND(features)
 	static const char *const flags[] = { "SECCOMP_FILTER_FLAG_LOG",
 					     "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
 					     "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV" };
-	const struct scmp_version *v = seccomp_version();
-	json_t *caps = json_array(), *j;
+	static const struct option opts[] = { { 0 } };
+	const struct scmp_version *v;
+	json_t *caps, *j;
 	char ver[64];
 
-	(void)cli;
-	(void)argc;
-	(void)argv;
+	/* As runc: no flags, no arguments. */
+	if (cli_getopt(argc, argv, "", opts) != -1)
+		return cli_usage(cli, argv[0], "flag provided but not defined: %s",
+				 argv[optind - 1]);
+	if (cli_need_args(cli, argv[0], argc - optind, 0))
+		return 1;
+	v = seccomp_version();
+	caps = json_array();
 	for (int c = 0; c <= cap_max_bits() - 1 && c < 64; c++)
 		json_array_append_new(caps, json_string(rune_cap_name(c)));
 	snprintf(ver, sizeof(ver), "%u.%u.%u", v->major, v->minor, v->micro);

@@ -828,6 +828,10 @@ t_cgroups_path() {
 }
 
 t_features() {
+	rtc features extra
+	assert_fails "features with an argument"
+	rtc features --bogus
+	assert_fails "features with an unknown flag"
 	rtc features
 	assert_rc 0 features
 	local j=$OUT
@@ -984,7 +988,7 @@ tcase "linux.cgroupsPath" t_cgroups_path
 tcase "create in a frozen cgroup fails at once" t_frozen_cgroup_at_create
 tcase "create in a non-empty cgroup warns" t_non_empty_cgroup_at_create
 tcase "unified resources on cgroup v1: runc's error" t_unified_on_v1
-tcase "features JSON" t_features
+tcase "features JSON; no arguments or flags" t_features
 tcase "spec matches runc's defaults; --rootless" t_spec_structure
 tcase "checkpoint/restore: clear error" t_checkpoint_unsupported
 tcase "unknown command/flag: non-zero exit" t_cli_errors
