@@ -17,18 +17,17 @@ COMMAND(delete)
 					 argv[optind - 1]);
 		force = true;
 	}
-	if (cli_need_args(cli, argv[0], argc - optind, -1))
+	/* As runc 1.1: one id (two used to delete both where runc deletes none). */
+	if (cli_need_args(cli, argv[0], argc - optind, 1))
 		return 1;
-	for (int i = optind; i < argc; i++) {
-		err_t err = NULL;
-		if (rune_container_delete(&cli->ctx, argv[i], force, &err) < 0) {
-			/* runc: deleting a missing container with --force is not an error. */
-			if (force && err && err->code == ENOENT) {
-				err_free(&err);
-				continue;
-			}
-			rc = cli_fail(cli, &err);
+	err_t err = NULL;
+	if (rune_container_delete(&cli->ctx, argv[optind], force, &err) < 0) {
+		/* runc: deleting a missing container with --force is not an error. */
+		if (force && err && err->code == ENOENT) {
+			err_free(&err);
+			return 0;
 		}
+		rc = cli_fail(cli, &err);
 	}
 	return rc;
 }
