@@ -1099,7 +1099,7 @@ static int hide_host_pseudo_fs(err_t *err)
 	int ret = 0;
 
 	if (statx(AT_FDCWD, ".", 0, STATX_MNT_ID, &stx) < 0)
-		return err_sys(err, errno, "mount id of the rootfs");
+		return err_sys(err, errno, "--no-pivot: mount id of the rootfs");
 	if (!(stx.stx_mask & STATX_MNT_ID))
 		return err_set(err, ENOTSUP, "--no-pivot: this kernel has no mount ids (statx)");
 	if ((ret = mi_read(&v, &n, err)) < 0)
