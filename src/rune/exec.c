@@ -46,6 +46,27 @@ static int set_env(char ***env, const char *kv)
 	return strv_append(env, kv);
 }
 
+/* --user UID[:GID]: both numeric, nothing else (runc refuses "1000:abc" too). */
+static int parse_user(const char *s, struct rune_user *u)
+{
+	_cleanup_free_ char *copy = strdup(s);
+	unsigned long long uid, gid;
+	char *colon;
+
+	if (copy == NULL)
+		return -ENOMEM;
+	colon = strchr(copy, ':');
+	if (colon)
+		*colon++ = '\0';
+	if (parse_ull(copy, &uid) < 0 || uid > UINT_MAX - 1 ||
+	    (colon && (parse_ull(colon, &gid) < 0 || gid > UINT_MAX - 1)))
+		return -EINVAL;
+	u->uid = uid;
+	if (colon)
+		u->gid = gid;
+	return 0;
+}
+
 static int replace_str(char **dst, const char *src)
 {
 	char *n = strdup(src);
@@ -144,6 +165,11 @@ COMMAND(exec)
 			strv_append(&caps, optarg);
 			break;
 		case E_GIDS:
+			/* A flag value runc's CLI can't parse: a usage error (1), as there. */
+			if (parse_ull(optarg, &n) < 0 || n > UINT_MAX)
+				return cli_usage(cli, argv[0],
+						 "invalid value \"%s\" for --additional-gids",
+						 optarg);
 			strv_append(&gids, optarg);
 			break;
 		case E_PID_FILE:
@@ -214,22 +240,21 @@ COMMAND(exec)
 		proc.args = strv_dup(argv + optind + 1);
 		proc.terminal = tty;
 	}
-	for (char **e = envs; e && *e; e++)
+	for (char **e = envs; e && *e; e++) {
+		if (strchr(*e, '=') == NULL) {
+			err_set(&err, EINVAL, "invalid environment variable \"%s\" (not KEY=VALUE)",
+				*e);
+			return exec_fail(cli, &err);
+		}
 		set_env(&proc.env, *e);
+	}
 	if (cwd) {
 		free(proc.cwd);
 		proc.cwd = strdup(cwd);
 	}
-	if (user) {
-		unsigned uid, gid;
-		int k = sscanf(user, "%u:%u", &uid, &gid);
-		if (k < 1) {
-			err_set(&err, EINVAL, "invalid --user \"%s\" (want UID[:GID])", user);
-			return exec_fail(cli, &err);
-		}
-		proc.user.uid = uid;
-		if (k == 2)
-			proc.user.gid = gid;
+	if (user && parse_user(user, &proc.user) < 0) {
+		err_set(&err, EINVAL, "invalid --user \"%s\" (want UID[:GID], numeric)", user);
+		return exec_fail(cli, &err);
 	}
 	for (char **g = gids; g && *g; g++) {
 		gid_t *v = realloc(proc.user.additional_gids,

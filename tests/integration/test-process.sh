@@ -227,6 +227,19 @@ t_io_priority_scheduler_exec() {
 	assert_eq "$(printf '%s\n' 'idle' 5)" "$OUT" "exec --process: I/O priority and policy (5: SCHED_IDLE)"
 }
 
+# An env entry without "=": refused at create, as runc refuses it ("invalid
+# environment variable"), with the entry named; nothing is left.
+t_env_not_key_value() {
+	new_bundle
+	cfg_set .process.env '["PATH=/bin", "FOO"]'
+	cfg_sh 'echo ran'
+	ct_run
+	assert_fails "env entry without ="
+	assert_not_contains ran "$OUT" "the workload ran"
+	assert_clear_error 'env.*FOO|FOO.*env' "env entry without ="
+	assert_nothing_left "$ID"
+}
+
 t_env() {
 	new_bundle
 	cfg_set .process.env '["PATH=/bin:/usr/bin", "A=1", "B=two words", "EMPTY="]'
@@ -471,6 +484,7 @@ tcase "cwd only root can enter, non-root user (run and exec)" t_cwd_root_only
 tcase "executable check honours CAP_DAC_OVERRIDE" t_exe_check_dac_override
 tcase "ioPriority and scheduler apply to exec" t_io_priority_scheduler_exec
 tcase "env" t_env
+tcase "env: an entry without = is refused" t_env_not_key_value
 tcase "PATH lookup of args[0] in the config's PATH" t_path_lookup
 tcase "no fd leaks into init or exec" t_no_fd_leaks
 tcase "cwd inside the rootfs (host and container view)" t_cwd_inside_rootfs
