@@ -224,19 +224,19 @@ COMMAND(exec)
 		json_t *j;
 
 		if (read_file(process_file, &text, NULL, &err) < 0)
-			return exec_fail(cli, &err);
+			goto fail;
 		j = rune_json_loads(text, 0, &jerr);
 		if (j == NULL) {
 			err_set(&err, EINVAL, "process %s: %s", process_file, jerr.text);
-			return exec_fail(cli, &err);
+			goto fail;
 		}
 		ret = rune_process_parse(j, "process", &proc, &err);
 		json_decref(j);
 		if (ret < 0)
-			return exec_fail(cli, &err);
+			goto fail;
 	} else {
 		if (template_process(&cli->ctx, o.id, &proc, &err) < 0)
-			return exec_fail(cli, &err);
+			goto fail;
 		proc.args = strv_dup(argv + optind + 1);
 		proc.terminal = tty;
 	}
@@ -244,7 +244,7 @@ COMMAND(exec)
 		if (strchr(*e, '=') == NULL) {
 			err_set(&err, EINVAL, "invalid environment variable \"%s\" (not KEY=VALUE)",
 				*e);
-			return exec_fail(cli, &err);
+			goto fail;
 		}
 		set_env(&proc.env, *e);
 	}
@@ -254,23 +254,27 @@ COMMAND(exec)
 	}
 	if (user && parse_user(user, &proc.user) < 0) {
 		err_set(&err, EINVAL, "invalid --user \"%s\" (want UID[:GID], numeric)", user);
-		return exec_fail(cli, &err);
+		goto fail;
 	}
 	for (char **g = gids; g && *g; g++) {
 		gid_t *v = realloc(proc.user.additional_gids,
 				   (proc.user.n_additional_gids + 1) * sizeof(gid_t));
-		if (v == NULL || parse_ull(*g, &n) < 0) {
-			err_set(&err, EINVAL, "invalid --additional-gids \"%s\"", *g);
-			return exec_fail(cli, &err);
+		if (v == NULL) {
+			err_set(&err, ENOMEM, "--additional-gids");
+			goto fail;
 		}
 		proc.user.additional_gids = v;
+		if (parse_ull(*g, &n) < 0) {
+			err_set(&err, EINVAL, "invalid --additional-gids \"%s\"", *g);
+			goto fail;
+		}
 		v[proc.user.n_additional_gids++] = n;
 	}
 	for (char **cp = caps; cp && *cp; cp++) {
 		int cap = rune_cap_from_name(*cp);
 		if (cap < 0) {
 			err_set(&err, EINVAL, "unknown capability \"%s\"", *cp);
-			return exec_fail(cli, &err);
+			goto fail;
 		}
 		proc.caps.set = true;
 		proc.caps.bounding |= 1ULL << cap;
@@ -285,11 +289,14 @@ COMMAND(exec)
 	if ((apparmor && *apparmor && replace_str(&proc.apparmor_profile, apparmor) < 0) ||
 	    (label && *label && replace_str(&proc.selinux_label, label) < 0)) {
 		err_set(&err, ENOMEM, "exec");
-		return exec_fail(cli, &err);
+		goto fail;
 	}
 	ret = rune_container_exec(&cli->ctx, &o, &status, &err);
 	rune_process_clear(&proc);
 	if (ret < 0)
 		return exec_fail(cli, &err);
 	return status;
+fail:
+	rune_process_clear(&proc);
+	return exec_fail(cli, &err);
 }
