@@ -12,10 +12,15 @@ WARNFLAGS := -Wall -Wextra -Werror -Wno-missing-field-initializers
 HARDEN_CFLAGS := -fstack-protector-strong -fstack-clash-protection \
 	$(if $(SAN),,$(if $(filter -O1 -O2 -O3 -Os -Og,$(CFLAGS)),-D_FORTIFY_SOURCE=3))
 HARDEN_LDFLAGS := -Wl,-z,relro,-z,now
-BASE_CFLAGS := -std=gnu11 -fPIC -fno-strict-aliasing -D_GNU_SOURCE -Iinclude -Isrc \
+BASE_CFLAGS := -std=gnu11 -fPIC -fno-strict-aliasing -D_GNU_SOURCE -Iinclude \
 	$(WARNFLAGS) $(HARDEN_CFLAGS) $(SAN) -MMD -MP
 BASE_LDFLAGS := $(HARDEN_LDFLAGS) $(SAN)
-ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS)
+# Public headers (include/) for every component; src/ (the components'
+# internals) too unless a fragment takes it away from a front end, which then
+# can't include another component's internals (mk/10-sgx.mk, 20-skeleton.mk,
+# 30-rune.mk, 40-libos.mk).
+INTERNAL_INCLUDES = -Isrc
+ALL_CFLAGS = $(BASE_CFLAGS) $(INTERNAL_INCLUDES) $(CFLAGS)
 ALL_LDFLAGS = $(BASE_LDFLAGS) $(LDFLAGS)
 
 # Fragments append to these.
@@ -27,7 +32,7 @@ DEPFILES :=
 # make demo and make check build in parallel unless told otherwise (JOBS=1).
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps check check-asan check-valgrind demo bench install clean format format-check
+.PHONY: all deps check check-asan check-valgrind demo bench bench-libos install clean format format-check
 
 all:
 
@@ -63,6 +68,10 @@ demo: deps
 bench: deps
 	$(MAKE) -j$(JOBS) all
 	BUILD=$(abspath $(BUILD)) bench/run.sh
+	BUILD=$(abspath $(BUILD)) bench/libos.sh
+
+bench-libos: all
+	BUILD=$(abspath $(BUILD)) bench/libos.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/rune/pal

@@ -75,6 +75,7 @@ static void check_image(const struct sgx_image *img, const struct sgx_layout_opt
 	uint32_t fsz = img->ssaframesize;
 	uint64_t *tcs_offs;
 	size_t ntcs = 0;
+	uint64_t next = 0;
 
 	if (cap > SGX_IMAGE_MAX_SIZE)
 		cap = SGX_IMAGE_MAX_SIZE;
@@ -85,11 +86,18 @@ static void check_image(const struct sgx_image *img, const struct sgx_layout_opt
 	CHECK(tcs_offs != NULL);
 	for (size_t i = 0; i < img->npages; i++) {
 		const struct sgx_image_page *p = &img->pages[i];
+		uint64_t n = sgx_image_page_count(p);
 
+		/* A run: whole pages inside the enclave, zero pages, after the previous entry. */
 		CHECK(p->offset % 4096 == 0 && p->offset < img->size);
-		CHECK(i == 0 || p->offset > img->pages[i - 1].offset);
-		if (p->flags == SGX_SECINFO_TCS)
+		CHECK(n <= (img->size - p->offset) / 4096);
+		CHECK(n == 1 || (p->data == NULL && !p->measured));
+		CHECK(i == 0 || p->offset >= next);
+		next = p->offset + n * 4096;
+		if (p->flags == SGX_SECINFO_TCS) {
+			CHECK(n == 1);
 			tcs_offs[ntcs++] = p->offset;
+		}
 	}
 	CHECK(ntcs >= 1);
 	CHECK(!o->tcs || ntcs == o->tcs);
@@ -120,7 +128,7 @@ static void run(const void *elf, size_t len, const struct sgx_layout_opts *o)
 	if (sgx_image_from_elf_mem(&img, elf, len, o, &err) == 0) {
 		check_image(&img, o);
 		/* Huge zero-filled layouts are legal but slow: measure small ones only. */
-		if (img.npages <= 1024)
+		if (sgx_image_total_pages(&img) <= 1024)
 			CHECK(sgx_image_measure(&img, h, &err) == 0);
 		sgx_image_free(&img);
 	}

@@ -16,7 +16,7 @@ static void measure(struct sgx_image *img)
 	err_t err = NULL;
 
 	/* Huge zero-filled layouts are legal but slow: measure small ones only. */
-	if (img->npages <= 4096)
+	if (sgx_image_total_pages(img) <= 4096)
 		sgx_image_measure(img, h, &err);
 	err_free(&err);
 	sgx_image_free(img);

@@ -17,6 +17,9 @@ UNIT_TESTS += $(SGX_TESTS)
 DEPFILES += $(SGX_LIB_OBJS:.o=.d) $(SGX_TOOLS_OBJS:.o=.d) \
 	$(SGX_TEST_SRCS:%.c=$(BUILD)/obj/%.d)
 
+# sgx-tools sees include/ only: libsgx through include/sgx.
+$(SGX_TOOLS_OBJS): INTERNAL_INCLUDES :=
+
 $(SGX_LIB): $(SGX_LIB_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@

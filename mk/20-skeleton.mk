@@ -47,6 +47,9 @@ $(SKEL_KEY): | $(SGX_TOOLS)
 $(SKEL_SS): $(SKEL_ELF) $(SKEL_KEY) $(SGX_TOOLS)
 	$(SGX_TOOLS) sign --key $(SKEL_KEY) --elf $(SKEL_ELF) --out $@
 
+# The PAL sees include/ only (pal.h, libsgx's include/sgx) and links libsgx
+# and src/common, never librune.
+$(SKEL_PAL_OBJS): INTERNAL_INCLUDES :=
 $(SKEL_PAL_OBJS): $(BUILD)/obj/src/skeleton/pal-v%.o: src/skeleton/pal.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -DPAL_VERSION=$* -c -o $@ $<

@@ -8,6 +8,9 @@ RUNE_VERSION := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
 RUNE_COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 DEPFILES += $(LIBRUNE_OBJS:.o=.d) $(RUNE_OBJS:.o=.d)
 
+# The CLI sees include/ only: librune through include/rune/librune.h.
+$(RUNE_OBJS): INTERNAL_INCLUDES :=
+
 $(BUILD)/lib/librune.a: $(LIBRUNE_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^

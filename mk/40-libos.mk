@@ -3,9 +3,9 @@
 # liberpal-libos.so, the TEE-image library and the rune-image CLI.
 LIBOS_DIR := $(BUILD)/share/libos
 LIBOS_ELF := $(LIBOS_DIR)/libos.elf
-LIBOS_ENCL_SRCS := src/libos/encl/entry.S $(wildcard src/libos/encl/*.c)
+LIBOS_ENCL_SRCS := src/libos/encl/entry.S $(wildcard src/libos/encl/*.c) $(SHA256_SRCS)
 LIBOS_ENCL_DEPS := $(LIBOS_ENCL_SRCS) src/libos/encl/libos.lds src/libos/encl/libos.h \
-	src/libos/libos_abi.h
+	src/libos/libos_abi.h src/common/sha256.h
 # As the skeleton's (ENCL_CFLAGS): freestanding, PIE, no relocations, never sanitized.
 LIBOS_ENCL_CFLAGS := $(ENCL_CFLAGS) -O2
 LIBOS_ENCL_LDFLAGS := -nostdlib -static-pie -Wl,-T,src/libos/encl/libos.lds \
@@ -22,6 +22,8 @@ LIBOS_PAL_OBJS := $(LIBOS_PAL_SRCS:%.c=$(BUILD)/obj/%.o)
 RUNE_IMAGE := $(BUILD)/bin/rune-image
 RUNE_IMAGE_SRCS := $(wildcard src/rune-image/*.c)
 RUNE_IMAGE_OBJS := $(RUNE_IMAGE_SRCS:%.c=$(BUILD)/obj/%.o)
+# The CLI sees include/ only: the TEE-image library through include/teeimage.
+$(RUNE_IMAGE_OBJS): INTERNAL_INCLUDES :=
 
 LIBS += $(LIBOS_PAL)
 BINS += $(RUNE_IMAGE)
@@ -57,12 +59,22 @@ $(RUNE_IMAGE): $(RUNE_IMAGE_OBJS) $(TEEIMAGE_LIB) $(SGX_LIB) $(COMMON_OBJS) | $(
 # mock host (tests/libos/test_ocall_iago.c).
 LIBOS_IAGO := $(BUILD)/tests/libos-iago
 LIBOS_IAGO_SRCS := tests/libos/test_ocall_iago.c src/libos/encl/fs.c src/libos/encl/lib.c \
-	src/libos/encl/mm.c src/libos/encl/syscall.c
+	src/libos/encl/mm.c src/libos/encl/syscall.c src/libos/encl/thread.c src/libos/encl/ipc.c \
+	src/libos/encl/net.c $(SHA256_SRCS)
 UNIT_TESTS += $(LIBOS_IAGO)
 
-$(LIBOS_IAGO): $(LIBOS_IAGO_SRCS) src/libos/encl/libos.h src/libos/libos_abi.h
+$(LIBOS_IAGO): $(LIBOS_IAGO_SRCS) src/libos/encl/libos.h src/libos/libos_abi.h src/common/sha256.h
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O1 -g -Isrc $(WARNFLAGS) -fno-builtin -fno-stack-protector -o $@ $(LIBOS_IAGO_SRCS)
+
+# SHA-256 (src/common): the portable and SHA-NI code against OpenSSL.
+LIBOS_SHA256_TEST := $(BUILD)/tests/libos-sha256
+UNIT_TESTS += $(LIBOS_SHA256_TEST)
+DEPFILES += $(BUILD)/obj/tests/libos/test_sha256.d
+
+$(LIBOS_SHA256_TEST): $(BUILD)/obj/tests/libos/test_sha256.o $(SHA256_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcrypto
 
 # The LibOS enclave's ioctl sequence through the driver backend's ops seam.
 LIBOS_DRIVER_TEST := $(BUILD)/tests/libos-driver

@@ -1,6 +1,7 @@
 # containerd-shim-rune-v2: the shim's C sources, its protobuf messages
 # generated at build time by protoc-c (src/shim/proto/*.proto) into
-# $(BUILD)/gen/shim, linked with libprotobuf-c; and the ttrpc unit test.
+# $(BUILD)/gen/shim, linked with libprotobuf-c; and the ttrpc and stats
+# unit tests.
 SHIM := $(BUILD)/bin/containerd-shim-rune-v2
 SHIM_GEN := $(BUILD)/gen/shim
 SHIM_PROTOS := $(wildcard src/shim/proto/*.proto)
@@ -11,10 +12,12 @@ SHIM_SRCS := $(wildcard src/shim/*.c)
 SHIM_OBJS := $(SHIM_SRCS:%.c=$(BUILD)/obj/%.o)
 SHIM_LIBS := -lprotobuf-c -ljansson
 SHIM_TEST := $(BUILD)/tests/shim-ttrpc
+SHIM_STATS_TEST := $(BUILD)/tests/shim-stats
 
 BINS += $(SHIM)
-UNIT_TESTS += $(SHIM_TEST)
-DEPFILES += $(SHIM_OBJS:.o=.d) $(BUILD)/obj/tests/shim/test_ttrpc.d
+UNIT_TESTS += $(SHIM_TEST) $(SHIM_STATS_TEST)
+DEPFILES += $(SHIM_OBJS:.o=.d) $(BUILD)/obj/tests/shim/test_ttrpc.d \
+	$(BUILD)/obj/tests/shim/test_stats.d
 
 $(SHIM_GEN)/%.pb-c.c $(SHIM_GEN)/%.pb-c.h: src/shim/proto/%.proto
 	@mkdir -p $(SHIM_GEN)
@@ -23,11 +26,12 @@ $(SHIM_GEN)/%.pb-c.c $(SHIM_GEN)/%.pb-c.h: src/shim/proto/%.proto
 $(SHIM_GEN)/%.pb-c.o: $(SHIM_GEN)/%.pb-c.c
 	$(CC) $(ALL_CFLAGS) -I$(SHIM_GEN) -c -o $@ $<
 
-$(SHIM_OBJS) $(BUILD)/obj/tests/shim/test_ttrpc.o: $(SHIM_PB_H)
-$(SHIM_OBJS) $(BUILD)/obj/tests/shim/test_ttrpc.o: CFLAGS += -I$(SHIM_GEN)
+SHIM_TEST_OBJS := $(BUILD)/obj/tests/shim/test_ttrpc.o $(BUILD)/obj/tests/shim/test_stats.o
+$(SHIM_OBJS) $(SHIM_TEST_OBJS): $(SHIM_PB_H)
+$(SHIM_OBJS) $(SHIM_TEST_OBJS): CFLAGS += -I$(SHIM_GEN)
 $(BUILD)/obj/src/shim/main.o: CFLAGS += -DSHIM_VERSION='"$(RUNE_VERSION)"'
 
-$(SHIM): $(SHIM_OBJS) $(SHIM_PB_OBJS) $(COMMON_OBJS)
+$(SHIM): $(SHIM_OBJS) $(SHIM_PB_OBJS) $(COMMON_OBJS) $(SHA256_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(SHIM_LIBS)
 
@@ -35,3 +39,8 @@ $(SHIM_TEST): $(BUILD)/obj/tests/shim/test_ttrpc.o $(BUILD)/obj/src/shim/ttrpc.o
 		$(SHIM_GEN)/ttrpc.pb-c.o $(COMMON_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lprotobuf-c
+
+$(SHIM_STATS_TEST): $(BUILD)/obj/tests/shim/test_stats.o $(BUILD)/obj/src/shim/stats.o \
+		$(SHIM_GEN)/cgroups.pb-c.o $(COMMON_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lprotobuf-c -ljansson

@@ -3,7 +3,10 @@
  * An enclave image ready to measure or load: the pages to EADD, in
  * ascending offset order, with their SECINFO flags and whether EEXTEND
  * measures them. Built from an ELF enclave or from a flat image plus a page
- * spec ("tcs,rwx*5").
+ * spec ("tcs,rwx*5"). An entry may stand for a run of consecutive pages
+ * with the same SECINFO and measure flag (count): a heap of a million zero
+ * pages is one entry, EADDed in one go by the loader's backends. The EADD
+ * sequence, and so MRENCLAVE, is the same as page by page.
  *
  * ELF layout (as the Linux kernel's SGX selftest enclave): every PT_LOAD
  * segment, at its p_vaddr relative to the first segment's page (the
@@ -11,9 +14,10 @@
  * with its p_flags permissions; the first PT_LOAD segment holds the TCS
  * page(s). Then, each page aligned and in this order: extra TCS pages
  * (copies of the first TCS, measured, each with its own SSA frames), their
- * SSA pages, the heap, the stack. SSA, heap and stack pages are REG RW zero
- * pages EADDed without EEXTEND (unmeasured, as the kernel selftest's heap):
- * the enclave must not trust their initial content. The layout is refused
+ * SSA pages, the heap, the stack: one run each. SSA, heap and stack pages
+ * are REG zero pages (RW; the heap's flags may be set) EADDed without
+ * EEXTEND (unmeasured, as the kernel selftest's heap): the enclave must not
+ * trust their initial content. The layout is refused
  * (-EFBIG) when it would exceed max_enclave_size, and (-EINVAL) when a TCS's
  * SSA frames (OSSA, NSSA frames of SSAFRAMESIZE pages) are not page aligned,
  * leave the enclave or cover a TCS page.
@@ -31,24 +35,33 @@
 extern "C" {
 #endif
 
+/* One page, or a run of count pages from offset alike in flags and measured. */
 struct sgx_image_page {
 	uint64_t offset; /* from the enclave base */
 	uint64_t flags;	 /* SECINFO flags */
 	int measured;
-	const uint8_t *data; /* SGX_PAGE_SIZE bytes; NULL = zero page */
+	const uint8_t *data; /* count * SGX_PAGE_SIZE bytes; NULL = zero pages */
+	uint64_t count;	     /* pages; 0 means 1 */
 };
 
+static inline uint64_t sgx_image_page_count(const struct sgx_image_page *p)
+{
+	return p->count ? p->count : 1;
+}
+
 struct sgx_image {
-	uint64_t size;	       /* ELRANGE size, power of two */
-	uint32_t ssaframesize; /* in pages */
-	size_t npages;
+	uint64_t size;		      /* ELRANGE size, power of two */
+	uint32_t ssaframesize;	      /* in pages */
+	size_t npages;		      /* entries in pages[], each one page or a run */
 	struct sgx_image_page *pages; /* ascending offsets; TCS pages first for ELF */
 	uint64_t entry;		      /* ELF e_entry as an offset from the base, or 0 */
+	uint64_t heap_offset;	      /* ELF layouts with a heap: its first page, else 0 */
 	void *priv;		      /* owner's buffers */
 };
 
 struct sgx_layout_opts {
 	uint64_t heap;	       /* bytes, rounded up to pages; 0 = none */
+	uint64_t heap_flags;   /* SECINFO flags of the heap pages; 0 = REG RW */
 	uint64_t stack;	       /* bytes, rounded up to pages; 0 = none */
 	unsigned tcs;	       /* total TCS wanted; 0 = those of the ELF */
 	uint64_t size;	       /* ELRANGE; 0 = next power of two of the layout */
@@ -103,6 +116,12 @@ int sgx_image_from_flat_mem(struct sgx_image *img, const void *buf, size_t len,
  */
 int sgx_parse_page_spec(const char *spec, uint64_t **flags, size_t *npages, err_t *err);
 
+/* Pages in the image: the sum of the entries' counts. */
+uint64_t sgx_image_total_pages(const struct sgx_image *img);
+/*
+ * MRENCLAVE of the image; refuses entries out of ascending order, overlapping
+ * or, as EADD, outside the enclave.
+ */
 int sgx_image_measure(const struct sgx_image *img, uint8_t mrenclave[32], err_t *err);
 void sgx_image_free(struct sgx_image *img);
 

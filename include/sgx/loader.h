@@ -117,10 +117,28 @@ void sgx_encl_targetinfo(const struct sgx_encl *encl, struct sgx_targetinfo *ti)
  */
 int sgx_encl_traps_syscalls(const struct sgx_encl *encl);
 
-/* TCS pages, in image order. acquire returns a free one's index or -EBUSY. */
+/*
+ * TCS pages, in image order. acquire returns a free one's index or -EBUSY;
+ * claim takes the one of that index (an enclave that picks its own thread
+ * slots, as the LibOS does) or fails with -EBUSY while it is in use.
+ */
 unsigned sgx_encl_tcs_count(const struct sgx_encl *encl);
 int sgx_encl_tcs_acquire(struct sgx_encl *encl, err_t *err);
+int sgx_encl_tcs_claim(struct sgx_encl *encl, int tcs, err_t *err);
 void sgx_encl_tcs_release(struct sgx_encl *encl, int tcs);
+
+/*
+ * Interrupting a thread that runs inside the enclave: an AEX with EXITINFO
+ * clear, after which sgx_encl_call/resume return -EINTR (CSSA has risen, as
+ * for an exception: EENTER a handler, or ERESUME). The emulator takes
+ * SGX_INTERRUPT_SIGNAL sent to the thread as that interrupt; callers keep
+ * it blocked outside the enclave (the emulator unblocks it inside), so
+ * that one sent just before an entry interrupts right after it. The driver
+ * backend has no way yet to report an interrupt (the kernel's vDSO
+ * resumes the enclave by itself): -ENOTSUP there. Async-signal-safe.
+ */
+#define SGX_INTERRUPT_SIGNAL 62
+int sgx_encl_interrupt(const struct sgx_encl *encl, pid_t tid);
 
 struct sgx_encl_regs {
 	uint64_t rdi, rsi, rdx, r8, r9;

@@ -29,6 +29,14 @@ int sgx_measure_new(struct sgx_measure **m, uint32_t ssaframesize, uint64_t size
  */
 int sgx_measure_add_page(struct sgx_measure *m, uint64_t offset, uint64_t secinfo_flags,
 			 const void *page, int measured, err_t *err);
+/*
+ * EADD (and EEXTEND if measured) of count consecutive pages from offset, all
+ * with secinfo_flags: the same records as count sgx_measure_add_page calls,
+ * hashed in batches. pages holds count * 4096 bytes, NULL for zero pages.
+ * Checks the whole run before measuring any of it.
+ */
+int sgx_measure_add_pages(struct sgx_measure *m, uint64_t offset, uint64_t count,
+			  uint64_t secinfo_flags, const void *pages, int measured, err_t *err);
 /* EINIT's finalisation: writes MRENCLAVE and frees m. */
 void sgx_measure_finish(struct sgx_measure *m, uint8_t mrenclave[32]);
 /* Frees an unfinished measurement (NULL is fine). */

@@ -32,10 +32,11 @@ struct tee_build_opts {
 	const char *rootfs;	    /* the root filesystem (a directory) */
 	const char *const *argv;    /* entrypoint argv; argv[0] is its path in the rootfs */
 	const char *const *trusted; /* more trusted paths (files or directories), NULL-ended */
+	const char *const *allowed; /* pass-through paths (files or directories), NULL-ended */
 	const char *const *env;	    /* fixed environment (K=V), NULL-ended; NULL: the host's */
 	int host_argv;		    /* the container's argv replaces the manifest's */
 	uint64_t heap, stack;	    /* bytes; 0 = defaults */
-	unsigned threads;	    /* 0 = 1 */
+	unsigned threads;	    /* enclave threads (TCS); 0 = 16 */
 	int debug;		    /* the DEBUG attribute */
 	int no_default_trusted;	    /* only the entrypoint and trusted[] */
 	const char *key_path;	    /* RSA-3072 e=3 PEM */

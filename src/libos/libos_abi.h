@@ -15,19 +15,34 @@
 #ifndef LIBOS_ABI_H
 #define LIBOS_ABI_H
 
-#define LIBOS_NSSA	     2
-#define LIBOS_STACK_SIZE     (64 * 1024) /* the LibOS's own stack, per thread */
-#define LIBOS_EXC_STACK_SIZE (64 * 1024) /* the exception handler's (CSSA 1) */
+#define LIBOS_NSSA 2
+/*
+ * Per enclave thread, one block aligned to its size: the thread's state at
+ * its start, the LibOS's stack (START, then the exception handler at CSSA 1)
+ * above it, so the current thread is found from the stack pointer.
+ */
+#define LIBOS_THREAD_BLOCK (128 * 1024)
+
+/*
+ * Every EENTER: RDX = signals the host was asked to deliver (rune kill),
+ * a bit per signal (1 << (sig - 1)); the LibOS takes only these, as
+ * signals from outside the process would be on Linux.
+ */
+#define LIBOS_HOST_SIGNALS                                                                 \
+	((1ULL << 0) | (1ULL << 1) | (1ULL << 2) | (1ULL << 9) | (1ULL << 11) | (1ULL << 13) | \
+	 (1ULL << 14) | (1ULL << 27)) /* HUP INT QUIT USR1 USR2 ALRM TERM WINCH */
 
 /* EENTER: RDI */
 #define LIBOS_ECALL_START     1 /* load the entrypoint and run it; argv/env in the mailbox */
 #define LIBOS_ECALL_OCALL_RET 2 /* RSI: the pending OCALL's result */
 #define LIBOS_ECALL_EXCEPTION 3 /* after an AEX (the enclave checks CSSA itself) */
+#define LIBOS_ECALL_THREAD    4 /* a thread the LibOS started (THREAD_CREATE): RSI its mailbox */
 
 /* EEXIT: RDI */
 #define LIBOS_EXIT_DONE	  1 /* RSI: exit status 0-255, or a negative errno (LibOS failure) */
 #define LIBOS_EXIT_OCALL  2 /* RSI: an OCALL number */
 #define LIBOS_EXIT_RESUME 3 /* ERESUME the TCS */
+#define LIBOS_EXIT_THREAD 4 /* this thread ended; the process goes on (its TCS is free) */
 
 /* OCALLs: arguments in mailbox arg[], data in buf; result in RSI (or -errno). */
 #define LIBOS_OCALL_WRITE 1 /* arg0 fd (0-2), buf[0,len): bytes written */
@@ -39,10 +54,38 @@
 #define LIBOS_OCALL_CPUID 7 /* arg0 leaf, arg1 subleaf: out0-3 eax, ebx, ecx, edx */
 #define LIBOS_OCALL_RDTSC 8 /* out0: the host's TSC */
 #define LIBOS_OCALL_SLEEP 9 /* arg0 sec, arg1 nsec: 0, or -EINTR when the workload is killed */
+/* Threads: each enclave thread has its own TCS (slot = TCS index) and mailbox. */
+#define LIBOS_OCALL_THREAD_CREATE 10 /* arg0 slot: start a host thread entering that TCS */
+#define LIBOS_OCALL_FUTEX_WAIT	  11 /* arg0 sec (-1: none), arg1 nsec: block until woken */
+#define LIBOS_OCALL_FUTEX_WAKE	  12 /* arg0 slot: wake that thread's FUTEX_WAIT */
+#define LIBOS_OCALL_YIELD	  13 /* sched_yield on the host */
+/*
+ * Sockets pass through to the host (unprotected: TLS inside the enclave is
+ * the answer). arg0: a system call number, buf: struct libos_netcall then
+ * its input bytes; the output bytes come back after the header, their
+ * length in out0. Only sockets the LibOS created are the host's to touch.
+ */
+#define LIBOS_OCALL_NET 14
+
+/*
+ * Allowed (pass-through) files, served by src/libos/host/files.c inside the
+ * PAL's root: handles are that table's, paths absolute and normalised.
+ */
+#define LIBOS_OCALL_AOPEN     32 /* buf path, arg0 flags, arg1 mode: handle; out0 size, out1 mode */
+#define LIBOS_OCALL_APREAD    33 /* arg0 handle, arg1 offset, len: bytes read into buf */
+#define LIBOS_OCALL_APWRITE   34 /* arg0 handle, arg1 offset (-1: append, out0 the end), buf */
+#define LIBOS_OCALL_ACLOSE    35 /* arg0 handle */
+#define LIBOS_OCALL_ASTAT     36 /* buf: path: out0 size, out1 st_mode */
+#define LIBOS_OCALL_AFSTAT    37 /* arg0 handle: out0 size, out1 st_mode */
+#define LIBOS_OCALL_AUNLINK   38 /* buf: path, arg0 1 for a directory */
+#define LIBOS_OCALL_AMKDIR    39 /* buf: path, arg0 mode */
+#define LIBOS_OCALL_AGETDENTS 40 /* arg0 handle, len: buf holds {u8 type, name, NUL}... */
+#define LIBOS_OCALL_ATRUNC    41 /* arg0 handle, arg1 size */
 
 #define LIBOS_MAILBOX_MAGIC 0x4d424f4c454e5552ULL /* "RUNELOBM" */
 #define LIBOS_STRINGS_MAX   (64 * 1024)
 #define LIBOS_BUF_MAX	    (64 * 1024)
+#define LIBOS_CHUNK_SIZE    (16 * 1024) /* trusted files are verified per chunk */
 
 /* The manifest slot: the LibOS ELF's last PT_LOAD, replaced by rune-image. */
 #define LIBOS_MANIFEST_SLOT_MAGIC "RUNE-LIBOS-MANIFEST-SLOT"
@@ -51,6 +94,13 @@
 
 #ifndef __ASSEMBLER__
 #include <stdint.h>
+
+struct libos_netcall {
+	int64_t a[6];	  /* the system call's arguments; pointers are replaced by the data */
+	uint64_t in_len;  /* input bytes after this header */
+	uint64_t out_max; /* room for output bytes after this header */
+};
+#define LIBOS_NET_DATA_MAX (LIBOS_BUF_MAX - sizeof(struct libos_netcall))
 
 struct libos_mailbox {
 	uint64_t magic;

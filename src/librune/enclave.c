@@ -361,8 +361,44 @@ static const char *name_under(const char *path, const char *dir)
 	return *path ? path : NULL;
 }
 
+/* "enclave runtime PATH: WHY (the allowed directories; where they come from)" */
+static int not_found(err_t *err, int code, const char *path, const char *why, char **dirs)
+{
+	_cleanup_free_ char *list = strv_join(dirs, ", ");
+
+	return err_set(err, code, "enclave runtime %s: %s (%s; see --pal-dir and pal_dirs in %s)",
+		       path, why, list ? list : "?", RUNE_CONFIG_FILE);
+}
+
 /*
- * Finds the PAL at PATH: an allowed directory and PATH's name relative to
+ * A bare file name ("liberpal-libos.so"): the first allowed directory, in
+ * their order, that holds it, opened beneath it and checked as any PAL.
+ * So an image need not know where the host keeps its PALs.
+ */
+static int find_pal_by_name(char **dirs, const char *name, int *out, err_t *err)
+{
+	if (!strcmp(name, ".") || !strcmp(name, ".."))
+		return err_set(err, EINVAL, "enclave runtime %s: not a file name", name);
+	for (char **d = dirs; *d; d++) {
+		_cleanup_error_ err_t e = NULL;
+		_cleanup_close_ int dirfd = -1;
+		int ret;
+
+		if ((ret = open_pal_dir(*d, &dirfd, err)) < 0)
+			return err_wrap(err, "enclave runtime %s", name);
+		ret = open_pal_beneath(dirfd, name, name, out, &e);
+		if (ret == -ENOENT || ret == -EXDEV) /* not there, or a link out of it */
+			continue;
+		if (ret < 0)
+			*err = steal_ptr(e);
+		return ret;
+	}
+	return not_found(err, ENOENT, name, "in none of the allowed PAL directories", dirs);
+}
+
+/*
+ * Finds the PAL at PATH: a bare file name in the allowed directories (above),
+ * or an allowed directory and PATH's name relative to
  * it, by the names as given, else by where they resolve now (realpath).
  * Names only choose where to look; what is opened is opened beneath the
  * directory's fd, so a name changing meanwhile can never lead outside it.
@@ -376,6 +412,8 @@ static int find_pal(const struct rune_ctx *ctx, const char *path, int *out, err_
 
 	if ((ret = allowed_dirs(ctx, &dirs, err)) < 0)
 		return ret;
+	if (!strchr(path, '/'))
+		return find_pal_by_name(dirs, path, out, err);
 	real = realpath(path, NULL);
 	for (int pass = 0; pass < 2; pass++) {
 		for (char **d = dirs; *d; d++) {
@@ -394,11 +432,7 @@ static int find_pal(const struct rune_ctx *ctx, const char *path, int *out, err_
 				return ret;
 		}
 	}
-	_cleanup_free_ char *list = strv_join(dirs, ", ");
-	return err_set(err, EPERM,
-		       "enclave runtime %s: not in an allowed PAL directory (%s; see --pal-dir and "
-		       "pal_dirs in %s)",
-		       path, list ? list : "?", RUNE_CONFIG_FILE);
+	return not_found(err, EPERM, path, "not in an allowed PAL directory", dirs);
 }
 
 static int check_log_level(const char *l, err_t *err)

@@ -13,10 +13,10 @@
 #include <sys/types.h>
 
 #include "common/error.h"
+#include "rune/librune.h" /* RUNE_DEFAULT_ROOT */
 
 /* 2: the frozen process, seccomp and namespaces that `exec` needs. */
 #define RUNE_STATE_VERSION 2
-#define RUNE_DEFAULT_ROOT  "/run/rune"
 /* Exists while the container is created and not yet started (the init waits on it). */
 #define RUNE_START_SOCKET "start.sock"
 

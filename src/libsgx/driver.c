@@ -9,6 +9,7 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
@@ -199,38 +200,76 @@ static int drv_create(struct sgx_encl *e, struct sgx_secs *secs, const struct sg
 
 static const uint8_t zero_page[SGX_PAGE_SIZE] __attribute__((aligned(4096)));
 
+/* One SGX_IOC_ENCLAVE_ADD_PAGES for [offset, offset + len) from src (page aligned). */
+static int add_range(struct drv *d, const uint8_t *src, uint64_t offset, uint64_t len,
+		     const struct sgx_secinfo *secinfo, int measured, err_t *err)
+{
+	struct sgx_enclave_add_pages add;
+	uint64_t done = 0;
+
+	/* The driver may add fewer bytes than asked (count): go on from there. */
+	while (done < len) {
+		memset(&add, 0, sizeof(add));
+		add.src = (uintptr_t)src + done;
+		add.offset = offset + done;
+		add.length = len - done;
+		add.secinfo = (uintptr_t)secinfo;
+		add.flags = measured ? SGX_PAGE_MEASURE : 0;
+		if (d->ops.ioctl(d->fd, SGX_IOC_ENCLAVE_ADD_PAGES, &add) < 0 && errno != EINTR &&
+		    errno != EAGAIN)
+			return err_sys(err, errno, "SGX_IOC_ENCLAVE_ADD_PAGES");
+		if (add.count > add.length || add.count % SGX_PAGE_SIZE)
+			return err_set(
+			    err, EIO,
+			    "SGX_IOC_ENCLAVE_ADD_PAGES: count beyond length or not whole "
+			    "pages");
+		done += add.count;
+	}
+	return 0;
+}
+
+/*
+ * A run of pages with one SECINFO and measure flag is one ioctl (the kernel
+ * EADDs it page by page): a heap of zero pages comes from a read-only
+ * anonymous mapping, which costs no memory (every page is the zero page)
+ * and is VM_MAYEXEC, as the driver wants of any source (noexec check).
+ */
 static int drv_add(struct sgx_encl *e, const struct sgx_image_page *p, err_t *err)
 {
 	struct drv *d = e->priv;
 	struct sgx_secinfo secinfo __attribute__((aligned(SGX_SECINFO_ALIGN)));
-	struct sgx_enclave_add_pages add;
-	const uint8_t *src = p->data ? p->data : zero_page;
-	uint64_t done = 0;
+	uint64_t n = sgx_image_page_count(p), len;
+	void *zeros;
+	int ret;
 
-	if ((uintptr_t)src % SGX_PAGE_SIZE) {
-		if (!d->bounce && !(d->bounce = aligned_alloc(SGX_PAGE_SIZE, SGX_PAGE_SIZE)))
-			return err_sys(err, ENOMEM, "allocate a page");
-		memcpy(d->bounce, src, SGX_PAGE_SIZE);
-		src = d->bounce;
-	}
+	if (n > SIZE_MAX / SGX_PAGE_SIZE)
+		return err_set(err, EINVAL, "%llu pages: too many", (unsigned long long)n);
+	len = n * SGX_PAGE_SIZE;
 	memset(&secinfo, 0, sizeof(secinfo));
 	secinfo.flags = p->flags;
-	/* The driver may add fewer bytes than asked (count): go on from there. */
-	while (done < SGX_PAGE_SIZE) {
-		memset(&add, 0, sizeof(add));
-		add.src = (uintptr_t)src + done;
-		add.offset = p->offset + done;
-		add.length = SGX_PAGE_SIZE - done;
-		add.secinfo = (uintptr_t)&secinfo;
-		add.flags = p->measured ? SGX_PAGE_MEASURE : 0;
-		if (d->ops.ioctl(d->fd, SGX_IOC_ENCLAVE_ADD_PAGES, &add) < 0 && errno != EINTR &&
-		    errno != EAGAIN)
-			return err_sys(err, errno, "SGX_IOC_ENCLAVE_ADD_PAGES");
-		if (add.count > add.length)
-			return err_set(err, EIO, "SGX_IOC_ENCLAVE_ADD_PAGES: count beyond length");
-		done += add.count;
+	if (p->data && (uintptr_t)p->data % SGX_PAGE_SIZE) {
+		/* The kernel wants page-aligned sources: through a bounce page. */
+		if (!d->bounce && !(d->bounce = aligned_alloc(SGX_PAGE_SIZE, SGX_PAGE_SIZE)))
+			return err_sys(err, ENOMEM, "allocate a page");
+		for (uint64_t i = 0; i < n; i++) {
+			memcpy(d->bounce, p->data + i * SGX_PAGE_SIZE, SGX_PAGE_SIZE);
+			ret = add_range(d, d->bounce, p->offset + i * SGX_PAGE_SIZE, SGX_PAGE_SIZE,
+					&secinfo, p->measured, err);
+			if (ret < 0)
+				return ret;
+		}
+		return 0;
 	}
-	return 0;
+	if (p->data || n == 1)
+		return add_range(d, p->data ? p->data : zero_page, p->offset, len, &secinfo,
+				 p->measured, err);
+	/* Memory, not a driver call: not through the ops. */
+	zeros = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (zeros == MAP_FAILED)
+		return err_sys(err, errno, "map %llu zero pages", (unsigned long long)n);
+	ret = add_range(d, zeros, p->offset, len, &secinfo, p->measured, err);
+	munmap(zeros, len);
+	return ret;
 }
 
 static int page_prot(uint64_t flags)
@@ -298,17 +337,19 @@ static int drv_init(struct sgx_encl *e, const struct sgx_sigstruct *ss, const st
 	while (i < img->npages) {
 		size_t j = i + 1;
 		int prot = page_prot(img->pages[i].flags);
-		void *want = (void *)(uintptr_t)(e->base + img->pages[i].offset), *got;
+		uint64_t from = img->pages[i].offset,
+			 to = from + sgx_image_page_count(&img->pages[i]) * SGX_PAGE_SIZE;
+		void *want = (void *)(uintptr_t)(e->base + from), *got;
 
 		while (j < img->npages && page_prot(img->pages[j].flags) == prot &&
-		       img->pages[j].offset == img->pages[j - 1].offset + SGX_PAGE_SIZE)
+		       img->pages[j].offset == to) {
+			to += sgx_image_page_count(&img->pages[j]) * SGX_PAGE_SIZE;
 			j++;
-		got = d->ops.mmap(want, (j - i) * SGX_PAGE_SIZE, prot, MAP_SHARED | MAP_FIXED,
-				  d->fd, 0);
+		}
+		got = d->ops.mmap(want, to - from, prot, MAP_SHARED | MAP_FIXED, d->fd, 0);
 		if (got != want)
 			return err_sys(err, got == MAP_FAILED ? errno : EFAULT,
-				       "mmap enclave pages at %#llx",
-				       (unsigned long long)img->pages[i].offset);
+				       "mmap enclave pages at %#llx", (unsigned long long)from);
 		i = j;
 	}
 	return 0;

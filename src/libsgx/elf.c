@@ -18,6 +18,7 @@
 
 #define PAGE_MASK (~(SGX_PAGE_SIZE - 1))
 #define MAX_SEGS  64
+#define RW_FLAGS  (SGX_SECINFO_REG | SGX_SECINFO_R | SGX_SECINFO_W)
 
 struct seg {
 	uint64_t start, end; /* page-aligned enclave offsets */
@@ -205,7 +206,8 @@ static int plan(const struct seg *segs, size_t nsegs, const struct sgx_layout_op
 	l->end = l->heap_end;
 	if (grow(&l->end, 1, round_up(o->stack), cap, err) < 0)
 		return -EFBIG;
-	l->npages = (size_t)(pages + l->extra_tcs + (l->end - l->tcs_end) / SGX_PAGE_SIZE);
+	/* Segment pages and TCS one entry each; SSA, heap and stack one run each. */
+	l->npages = (size_t)(pages + l->extra_tcs + 3);
 	return 0;
 }
 
@@ -260,14 +262,16 @@ static void relocate_tcs(uint8_t *page, uint64_t off)
 	memcpy(page, &tcs, sizeof(tcs));
 }
 
-static void add_zero_pages(struct sgx_image_page *pages, size_t *k, uint64_t from, uint64_t to)
+/* [from, to) as one run of unmeasured zero pages (none if empty). */
+static void add_zero_run(struct sgx_image_page *pages, size_t *k, uint64_t from, uint64_t to,
+			 uint64_t flags)
 {
-	for (uint64_t off = from; off < to; off += SGX_PAGE_SIZE)
-		pages[(*k)++] = (struct sgx_image_page){ .offset = off,
-							 .flags = SGX_SECINFO_REG | SGX_SECINFO_R |
-								  SGX_SECINFO_W,
+	if (to > from)
+		pages[(*k)++] = (struct sgx_image_page){ .offset = from,
+							 .flags = flags,
 							 .measured = 0,
-							 .data = NULL };
+							 .data = NULL,
+							 .count = (to - from) / SGX_PAGE_SIZE };
 }
 
 int sgx_image_from_elf_mem(struct sgx_image *img, const void *file, size_t len,
@@ -282,7 +286,7 @@ int sgx_image_from_elf_mem(struct sgx_image *img, const void *file, size_t len,
 	struct layout l;
 	size_t nsegs = 0, k = 0;
 	uint8_t *d;
-	uint64_t size, base = 0, off;
+	uint64_t size, base = 0, off, heap_flags;
 	Elf64_Ehdr eh;
 	int ret;
 
@@ -292,6 +296,12 @@ int sgx_image_from_elf_mem(struct sgx_image *img, const void *file, size_t len,
 	ssaframesize = opts->ssaframesize ? opts->ssaframesize : 1;
 	if (ssaframesize > 1024)
 		return err_set(err, EINVAL, "SSA frame size %u pages is too large", ssaframesize);
+	heap_flags = opts->heap_flags ? opts->heap_flags : RW_FLAGS;
+	if ((heap_flags & SGX_SECINFO_PT_MASK) != SGX_SECINFO_REG)
+		return err_set(err, EINVAL, "layout: heap SECINFO flags %#llx: not a REG page",
+			       (unsigned long long)heap_flags);
+	if (sgx_secinfo_check(heap_flags, err) < 0)
+		return err_wrap(err, "layout: heap");
 	ret = parse_header(buf, len, &eh, err);
 	if (ret < 0)
 		return ret;
@@ -389,7 +399,9 @@ int sgx_image_from_elf_mem(struct sgx_image *img, const void *file, size_t len,
 		d += SGX_PAGE_SIZE;
 	}
 #undef TCS0
-	add_zero_pages(pages, &k, l.tcs_end, l.end);
+	add_zero_run(pages, &k, l.tcs_end, l.ssa_end, RW_FLAGS);
+	add_zero_run(pages, &k, l.ssa_end, l.heap_end, heap_flags);
+	add_zero_run(pages, &k, l.heap_end, l.end, RW_FLAGS);
 	ret = check_tcs_ssa(pages, k, size, ssaframesize, segs[0].start, segs[0].end, l.segs_end,
 			    l.tcs_end, err);
 	if (ret < 0)
@@ -399,6 +411,7 @@ int sgx_image_from_elf_mem(struct sgx_image *img, const void *file, size_t len,
 	img->ssaframesize = ssaframesize;
 	img->npages = k;
 	img->entry = eh.e_entry - base + off;
+	img->heap_offset = l.heap_end > l.ssa_end ? l.ssa_end : 0;
 	img->pages = steal_ptr(pages);
 	img->priv = steal_ptr(data);
 	return 0;

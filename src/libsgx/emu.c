@@ -11,9 +11,13 @@
  *    RAX and emulates EENTER/ERESUME (outside) and EEXIT/EREPORT/EGETKEY
  *    (inside) with TCS (CSSA, NSSA, OENTRY, AEP, OFSBASE, OGSBASE) and SSA
  *    semantics;
- *  - a synchronous fault inside the enclave is an AEX: registers saved in
- *    the SSA frame, CSSA raised, synthetic state, report to the caller;
- *  - asynchronous signals are blocked while inside; RDTSC faults inside
+ *  - a synchronous fault inside the enclave is an AEX: registers, FS/GS
+ *    bases and the XSAVE state saved in the SSA frame, CSSA raised,
+ *    synthetic state (extended state initialised), report to the caller;
+ *    ERESUME restores all of it;
+ *  - SGX_INTERRUPT_SIGNAL sent to a thread inside is an interrupt's AEX
+ *    (EXITINFO not valid), reported to the caller as -EINTR; other
+ *    asynchronous signals are blocked while inside; RDTSC faults inside
  *    (PR_SET_TSC) and is reported as the #UD SGX1 raises.
  * Gaps are listed in docs/emulator.md.
  */
@@ -127,6 +131,10 @@ static const uint8_t emu_cpusvn[16] = "RUNE-SGX-EMU\0\0\0";
 
 static struct sigaction old_act[NSIG];
 static const int trapped_sigs[] = { SIGILL, SIGSEGV, SIGBUS, SIGFPE, SIGTRAP, SIGSYS };
+/* Handled like them, but never unblocked outside the enclave (a kick would be lost there). */
+static const int handled_sigs[] = {
+	SIGILL, SIGSEGV, SIGBUS, SIGFPE, SIGTRAP, SIGSYS, SGX_INTERRUPT_SIGNAL
+};
 static pthread_mutex_t handlers_lock = PTHREAD_MUTEX_INITIALIZER;
 static int handlers_installed;
 static pthread_once_t handlers_once = PTHREAD_ONCE_INIT;
@@ -283,8 +291,8 @@ __attribute__((destructor)) static void emu_fini(void)
 	if (handlers_installed) {
 		struct sigaction now;
 
-		for (size_t i = 0; i < ARRAY_SIZE(trapped_sigs); i++) {
-			int sig = trapped_sigs[i];
+		for (size_t i = 0; i < ARRAY_SIZE(handled_sigs); i++) {
+			int sig = handled_sigs[i];
 
 			if (sigaction(sig, NULL, &now) == 0 && (now.sa_flags & SA_SIGINFO) &&
 			    now.sa_sigaction == sgx_emu_sig_entry)
@@ -612,65 +620,85 @@ static int emu_create(struct sgx_encl *e, struct sgx_secs *secs, const struct sg
 	return 0;
 }
 
+/* EADD of a TCS page at off (measured already): the EPC copy and its checks. */
+static int emu_add_tcs(struct emu *m, uint64_t off, const uint8_t *data, err_t *err)
+{
+	struct emu_tcs *t = realloc(m->tcs, (m->ntcs + 1) * sizeof(*t));
+	struct sgx_tcs *tcs;
+
+	if (!t)
+		return err_sys(err, ENOMEM, "allocate TCS");
+	m->tcs = t;
+	t = &m->tcs[m->ntcs];
+	memset(t, 0, sizeof(*t));
+	t->off = off;
+	if (data)
+		memcpy(&t->tcs, data, sizeof(t->tcs));
+	tcs = &t->tcs;
+	/* EADD of a TCS checks its fields (#GP on hardware). */
+	if (!is_zero(tcs->reserved, sizeof(tcs->reserved)))
+		return err_set(err, EINVAL, "TCS at %#llx: reserved bytes not zero (#GP)",
+			       (unsigned long long)off);
+	/*
+	 * Hardware zeroes STATE, CSSA and AEP at EADD (and measures what
+	 * it zeroed) and refuses FLAGS, OSSA or the FS/GS bases at EENTER:
+	 * refused here, so the measurement never differs.
+	 */
+	if (tcs->ossa % SGX_PAGE_SIZE || tcs->ofsbase % SGX_PAGE_SIZE ||
+	    tcs->ogsbase % SGX_PAGE_SIZE || tcs->cssa || tcs->state || tcs->aep ||
+	    (tcs->flags & ~1ULL))
+		return err_set(err, EINVAL, "malformed TCS at %#llx (#GP)",
+			       (unsigned long long)off);
+	m->ntcs++;
+	m->perms[off / SGX_PAGE_SIZE] = PERM_TCS;
+	return 0;
+}
+
+/*
+ * EADD of a page, or of a run of pages alike: each page is measured (its
+ * EADD record, and EEXTENDs if measured) and gets its permission byte, as
+ * page by page, but a run of REG pages is mapped with one mprotect pair.
+ */
 static int emu_add(struct sgx_encl *e, const struct sgx_image_page *p, err_t *err)
 {
 	struct emu *m = e->priv;
-	uint64_t type = p->flags & SGX_SECINFO_PT_MASK;
+	uint64_t type = p->flags & SGX_SECINFO_PT_MASK, n = sgx_image_page_count(p);
 	/* Integer arithmetic: the base may be 0 (a fixed base), and NULL + n is not C. */
 	uint8_t *page = (uint8_t *)((uintptr_t)m->base + p->offset);
-	size_t idx = p->offset / SGX_PAGE_SIZE;
+	size_t idx = p->offset / SGX_PAGE_SIZE, len;
 	int ret;
 
 	if (m->initialized)
 		return err_set(err, EPERM, "EADD after EINIT");
-	if (p->offset % SGX_PAGE_SIZE || p->offset >= m->size)
-		return err_set(err, EINVAL, "page offset %#llx outside the ELRANGE",
-			       (unsigned long long)p->offset);
-	if (m->perms[idx] != PERM_NONE)
-		return err_set(err, EEXIST, "page at %#llx added twice (EPC page conflict)",
-			       (unsigned long long)p->offset);
-	/* Measures, and refuses what EADD refuses. */
-	ret = sgx_measure_add_page(m->m, p->offset, p->flags, p->data, p->measured, err);
+	if (p->offset % SGX_PAGE_SIZE || p->offset >= m->size ||
+	    n > (m->size - p->offset) / SGX_PAGE_SIZE)
+		return err_set(err, EINVAL, "page offset %#llx (%llu pages) outside the ELRANGE",
+			       (unsigned long long)p->offset, (unsigned long long)n);
+	len = n * SGX_PAGE_SIZE;
+	for (size_t i = 0; i < n; i++)
+		if (m->perms[idx + i] != PERM_NONE)
+			return err_set(err, EEXIST, "page at %#llx added twice (EPC page conflict)",
+				       (unsigned long long)(p->offset + i * SGX_PAGE_SIZE));
+	/* Measures, and refuses what EADD refuses (the whole run before any of it). */
+	ret = sgx_measure_add_pages(m->m, p->offset, n, p->flags, p->data, p->measured, err);
 	if (ret < 0)
 		return ret;
 	if (type == SGX_SECINFO_TCS) {
-		struct emu_tcs *t = realloc(m->tcs, (m->ntcs + 1) * sizeof(*t));
-		struct sgx_tcs *tcs;
-
-		if (!t)
-			return err_sys(err, ENOMEM, "allocate TCS");
-		m->tcs = t;
-		t = &m->tcs[m->ntcs];
-		memset(t, 0, sizeof(*t));
-		t->off = p->offset;
-		if (p->data)
-			memcpy(&t->tcs, p->data, sizeof(t->tcs));
-		tcs = &t->tcs;
-		/* EADD of a TCS checks its fields (#GP on hardware). */
-		if (!is_zero(tcs->reserved, sizeof(tcs->reserved)))
-			return err_set(err, EINVAL, "TCS at %#llx: reserved bytes not zero (#GP)",
-				       (unsigned long long)p->offset);
-		/*
-		 * Hardware zeroes STATE, CSSA and AEP at EADD (and measures what
-		 * it zeroed) and refuses FLAGS, OSSA or the FS/GS bases at EENTER:
-		 * refused here, so the measurement never differs.
-		 */
-		if (tcs->ossa % SGX_PAGE_SIZE || tcs->ofsbase % SGX_PAGE_SIZE ||
-		    tcs->ogsbase % SGX_PAGE_SIZE || tcs->cssa || tcs->state || tcs->aep ||
-		    (tcs->flags & ~1ULL))
-			return err_set(err, EINVAL, "malformed TCS at %#llx (#GP)",
-				       (unsigned long long)p->offset);
-
-		m->ntcs++;
-		m->perms[idx] = PERM_TCS;
+		for (size_t i = 0; i < n; i++) {
+			ret = emu_add_tcs(m, p->offset + i * SGX_PAGE_SIZE,
+					  p->data ? p->data + i * SGX_PAGE_SIZE : NULL, err);
+			if (ret < 0)
+				return ret;
+		}
 		return 0;
 	}
-	if (mprotect(page, SGX_PAGE_SIZE, PROT_READ | PROT_WRITE) < 0)
+	/* Zero pages need no copy: the reserved range was never written. */
+	if (p->data && mprotect(page, len, PROT_READ | PROT_WRITE) < 0)
 		return err_sys(err, errno, "map enclave page");
 	if (p->data)
-		memcpy(page, p->data, SGX_PAGE_SIZE);
-	m->perms[idx] = p->flags & SGX_SECINFO_PERM_MASK;
-	if (mprotect(page, SGX_PAGE_SIZE, page_prot(m->perms[idx])) < 0)
+		memcpy(page, p->data, len);
+	memset(m->perms + idx, p->flags & SGX_SECINFO_PERM_MASK, n);
+	if (mprotect(page, len, page_prot(m->perms[idx])) < 0)
 		return err_sys(err, errno, "protect enclave page");
 	return 0;
 }
@@ -767,8 +795,8 @@ static int ensure_handlers(void)
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
 	sigfillset(&sa.sa_mask);
 	pthread_mutex_lock(&handlers_lock);
-	for (size_t i = 0; i < ARRAY_SIZE(trapped_sigs); i++) {
-		int sig = trapped_sigs[i];
+	for (size_t i = 0; i < ARRAY_SIZE(handled_sigs); i++) {
+		int sig = handled_sigs[i];
 
 		if (sigaction(sig, NULL, &now) < 0) {
 			ret = errno;
@@ -905,8 +933,9 @@ static int is_enclu(const uint8_t *p)
 }
 
 /*
- * Sync signals stay deliverable inside (they become AEXs); the rest wait,
- * libc's internal ones too (sigfillset would leave those out).
+ * Sync signals stay deliverable inside (they become AEXs), and so does the
+ * interrupt signal; the rest wait, libc's internal ones too (sigfillset
+ * would leave those out).
  */
 static void inside_mask(sigset_t *set)
 {
@@ -917,6 +946,91 @@ static void inside_mask(sigset_t *set)
 	sigdelset(set, SIGFPE);
 	sigdelset(set, SIGTRAP);
 	sigdelset(set, SIGSYS);
+	sigdelset(set, SGX_INTERRUPT_SIGNAL);
+}
+
+/*
+ * The XSAVE state in a signal frame (what the kernel saved of the
+ * interrupted code): its size, 0 if there is none we can use. The legacy
+ * 512 bytes carry, in their software-reserved bytes, the kernel's
+ * description of the extended area after them.
+ */
+#define FP_XSTATE_MAGIC1 0x46505853U
+static size_t xstate_size(const ucontext_t *uc)
+{
+	const uint8_t *fp = (const uint8_t *)uc->uc_mcontext.fpregs;
+	uint32_t magic, size;
+
+	if (!fp)
+		return 0;
+	memcpy(&magic, fp + 464, 4);
+	memcpy(&size, fp + 464 + 12, 4); /* fx_sw_bytes.xstate_size */
+	if (magic != FP_XSTATE_MAGIC1 || size < 512 + 64 || size > 64 * 1024)
+		return 512;
+	return size;
+}
+
+/* The XSAVE area of SSA frame `frame`: from the frame's start up to its MISC and GPR areas. */
+static uint8_t *ssa_xsave(struct emu *m, struct emu_tcs *t, uint32_t frame, size_t *room)
+{
+	uint64_t fsz = m->secs.ssaframesize * SGX_PAGE_SIZE;
+
+	*room = fsz - SGX_SSA_GPR_SIZE - 16; /* EXINFO (MISC) sits right below the GPRs */
+	return (uint8_t *)((uintptr_t)m->base + t->tcs.ossa + frame * fsz);
+}
+
+/* AEX: the interrupted code's XSAVE state into the SSA; the CPU's back to its init state. */
+static void save_xstate(ucontext_t *uc, struct emu *m, struct emu_tcs *t, uint32_t frame)
+{
+	size_t n = xstate_size(uc), room;
+	uint8_t *fp = (uint8_t *)uc->uc_mcontext.fpregs, *x = ssa_xsave(m, t, frame, &room);
+	uint32_t mxcsr = 0x1f80;
+	uint16_t fcw = 0x37f;
+
+	if (!n)
+		return;
+	memcpy(x, fp, n < room ? n : room);
+	/* x87 and SSE registers cleared, AVX and beyond to their init state (XSTATE_BV). */
+	memset(fp, 0, 160 + 256);
+	memcpy(fp, &fcw, 2);
+	memcpy(fp + 24, &mxcsr, 4);
+	if (n > 512 + 8)
+		memset(fp + 512, 0, 8);
+}
+
+/*
+ * ERESUME: the SSA's XSAVE state into the signal frame the kernel restores
+ * from. 0, or -1 when it is malformed (XRSTOR's #GP on hardware: reserved
+ * MXCSR bits, header reserved bytes, components outside the frame's).
+ */
+static int restore_xstate(ucontext_t *uc, struct emu *m, struct emu_tcs *t, uint32_t frame)
+{
+	size_t n = xstate_size(uc), room;
+	uint8_t *fp = (uint8_t *)uc->uc_mcontext.fpregs, *x = ssa_xsave(m, t, frame, &room);
+	uint32_t mxcsr, mask;
+	uint64_t allowed, hdr[8];
+
+	if (!n)
+		return 0;
+	if (n > room)
+		n = room;
+	memcpy(&mxcsr, x + 24, 4);
+	memcpy(&mask, fp + 28, 4);
+	if (mxcsr & ~(mask ? mask : 0xffbfU))
+		return -1;
+	if (n >= 512 + 64) {
+		memcpy(hdr, x + 512, 64);
+		memcpy(&allowed, fp + 464 + 8, 8); /* fx_sw_bytes.xfeatures */
+		if ((hdr[0] & ~allowed) || hdr[1] || hdr[2] || hdr[3] || hdr[4] || hdr[5] ||
+		    hdr[6] || hdr[7])
+			return -1;
+		/* The frame's own description (sw bytes, magic2) stays as the kernel wrote it. */
+		memcpy(fp, x, 464);
+		memcpy(fp + 512, x + 512, n - 512);
+		return 0;
+	}
+	memcpy(fp, x, 464);
+	return 0;
 }
 
 static struct sgx_gpr *ssa_gpr(struct emu *m, struct emu_tcs *t, uint32_t frame)
@@ -1053,6 +1167,12 @@ static void do_eresume(ucontext_t *uc, int sig, siginfo_t *si)
 	pthread_mutex_unlock(&m->lock);
 	if (!ok)
 		return host_fault(uc, sig, si, 13);
+	if (restore_xstate(uc, m, t, t->tcs.cssa - 1) < 0) {
+		pthread_mutex_lock(&m->lock);
+		t->busy = 0;
+		pthread_mutex_unlock(&m->lock);
+		return host_fault(uc, sig, si, 13);
+	}
 	t->tcs.aep = g[REG_RCX];
 	t->tcs.cssa--;
 	enter_mode(uc, m, t);
@@ -1090,6 +1210,7 @@ static void do_eresume(ucontext_t *uc, int sig, siginfo_t *si)
  */
 static void do_aex(ucontext_t *uc, int sig, siginfo_t *si, unsigned vector, unsigned type)
 {
+	int interrupt = sig == SGX_INTERRUPT_SIGNAL;
 	greg_t *g = uc->uc_mcontext.gregs;
 	struct emu *m = cur.encl;
 	struct emu_tcs *t = cur.tcs;
@@ -1118,7 +1239,9 @@ static void do_aex(ucontext_t *uc, int sig, siginfo_t *si, unsigned vector, unsi
 	gpr->rip = g[REG_RIP];
 	gpr->ursp = cur.ursp;
 	gpr->urbp = cur.urbp;
-	gpr->exitinfo = (vector & 0xff) | (type << 8) | (1U << 31);
+	/* EXITINFO is valid for exceptions only: an interrupt leaves it clear. */
+	gpr->exitinfo = interrupt ? 0 : (vector & 0xff) | (type << 8) | (1U << 31);
+	save_xstate(uc, m, t, t->tcs.cssa);
 	/* The FS base the enclave runs with (the signal entry read it): ERESUME restores it. */
 	gpr->fsbase = ((struct alt_hdr *)cur.altstack)->encl_fs;
 	gpr->gsbase = (uintptr_t)m->base + t->tcs.ogsbase;
@@ -1132,12 +1255,13 @@ static void do_aex(ucontext_t *uc, int sig, siginfo_t *si, unsigned vector, unsi
 	g[REG_RIP] = aep;
 	leave_mode(uc);
 	if (aep != (uintptr_t)sgx_emu_aep) {
-		/* No fixup for a foreign AEP: the fault reaches the process. */
-		chain(sig, si, uc);
+		/* No fixup for a foreign AEP: the fault reaches the process (an interrupt: ERESUME). */
+		if (!interrupt)
+			chain(sig, si, uc);
 		return;
 	}
 	g[REG_RIP] = (uintptr_t)sgx_emu_fixup;
-	g[REG_RDI] = vector;
+	g[REG_RDI] = interrupt ? SGX_EMU_VECTOR_INTERRUPT : vector;
 	g[REG_RSI] = vector == 14 ? (uint64_t)g[REG_ERR] : 0;
 	g[REG_RDX] = addr;
 }
@@ -1329,7 +1453,11 @@ void sgx_emu_on_fault(int sig, siginfo_t *si, void *ctx)
 	const uint8_t *rip = (const uint8_t *)(uintptr_t)g[REG_RIP];
 	int saved_errno = errno;
 
-	if (cur.encl && si->si_code <= 0) {
+	if (sig == SGX_INTERRUPT_SIGNAL) {
+		/* Inside: an interrupt's AEX. Outside: nothing to interrupt. */
+		if (cur.encl)
+			do_aex(uc, sig, si, 0, 0);
+	} else if (cur.encl && si->si_code <= 0) {
 		/* Sent, not raised by an instruction: no AEX; dropped (it would be blocked). */
 	} else if (cur.encl) {
 		struct emu *m = cur.encl;

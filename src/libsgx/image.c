@@ -205,9 +205,19 @@ int sgx_image_from_flat(struct sgx_image *img, const char *path, const char *pag
 	return 0;
 }
 
+uint64_t sgx_image_total_pages(const struct sgx_image *img)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < img->npages; i++)
+		n += sgx_image_page_count(&img->pages[i]);
+	return n;
+}
+
 int sgx_image_measure(const struct sgx_image *img, uint8_t mrenclave[32], err_t *err)
 {
 	struct sgx_measure *m;
+	uint64_t next = 0; /* end of the previous entry */
 	int ret;
 
 	ret = sgx_measure_new(&m, img->ssaframesize, img->size, err);
@@ -215,17 +225,20 @@ int sgx_image_measure(const struct sgx_image *img, uint8_t mrenclave[32], err_t 
 		return ret;
 	for (size_t i = 0; i < img->npages; i++) {
 		const struct sgx_image_page *pg = &img->pages[i];
+		uint64_t n = sgx_image_page_count(pg);
 
-		if (i > 0 && pg->offset <= img->pages[i - 1].offset) {
+		if (i > 0 && pg->offset < next) {
 			sgx_measure_free(m);
 			return err_set(err, EINVAL, "page at 0x%llx: offsets not ascending",
 				       (unsigned long long)pg->offset);
 		}
-		ret = sgx_measure_add_page(m, pg->offset, pg->flags, pg->data, pg->measured, err);
+		ret =
+		    sgx_measure_add_pages(m, pg->offset, n, pg->flags, pg->data, pg->measured, err);
 		if (ret < 0) {
 			sgx_measure_free(m);
 			return ret;
 		}
+		next = pg->offset + n * SGX_PAGE_SIZE; /* in the enclave: checked above */
 	}
 	sgx_measure_finish(m, mrenclave);
 	return 0;

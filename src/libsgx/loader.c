@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -114,20 +115,27 @@ static int is_pow2(uint64_t v)
 
 static int collect_tcs(struct sgx_encl *e, const struct sgx_image *img, err_t *err)
 {
-	size_t n = 0;
+	uint64_t n = 0;
 
 	for (size_t i = 0; i < img->npages; i++)
 		if ((img->pages[i].flags & SGX_SECINFO_PT_MASK) == SGX_SECINFO_TCS)
-			n++;
+			n += sgx_image_page_count(&img->pages[i]);
 	if (n == 0)
 		return err_set(err, EINVAL, "enclave image has no TCS page");
+	if (n > img->size / SGX_PAGE_SIZE)
+		return err_set(err, EINVAL, "enclave image has more TCS pages than the enclave");
 	e->tcs_off = calloc(n, sizeof(*e->tcs_off));
 	e->tcs_busy = calloc((n + 63) / 64, sizeof(*e->tcs_busy));
 	if (!e->tcs_off || !e->tcs_busy)
 		return err_sys(err, ENOMEM, "allocate TCS table");
-	for (size_t i = 0; i < img->npages; i++)
-		if ((img->pages[i].flags & SGX_SECINFO_PT_MASK) == SGX_SECINFO_TCS)
-			e->tcs_off[e->ntcs++] = img->pages[i].offset;
+	for (size_t i = 0; i < img->npages; i++) {
+		const struct sgx_image_page *p = &img->pages[i];
+
+		if ((p->flags & SGX_SECINFO_PT_MASK) != SGX_SECINFO_TCS)
+			continue;
+		for (uint64_t k = 0; k < sgx_image_page_count(p); k++)
+			e->tcs_off[e->ntcs++] = p->offset + k * SGX_PAGE_SIZE;
+	}
 	return 0;
 }
 
@@ -345,6 +353,18 @@ int sgx_encl_tcs_acquire(struct sgx_encl *e, err_t *err)
 	return err_set(err, EBUSY, "all %u enclave threads (TCS) are busy", e->ntcs);
 }
 
+int sgx_encl_tcs_claim(struct sgx_encl *e, int tcs, err_t *err)
+{
+	uint64_t bit;
+
+	if (tcs < 0 || (unsigned)tcs >= e->ntcs)
+		return err_set(err, EINVAL, "no TCS %d in this enclave", tcs);
+	bit = 1ULL << (tcs % 64);
+	if (atomic_fetch_or(&e->tcs_busy[tcs / 64], bit) & bit)
+		return err_set(err, EBUSY, "TCS %d is busy", tcs);
+	return tcs;
+}
+
 void sgx_encl_tcs_release(struct sgx_encl *e, int tcs)
 {
 	if (tcs >= 0 && (unsigned)tcs < e->ntcs)
@@ -404,6 +424,10 @@ static int enter(struct sgx_encl *e, int tcs, unsigned function, struct sgx_encl
 		return err_set(err, -ret, "%s (%s): %s",
 			       function == SGX_EENTER ? "EENTER" : "ERESUME", e->be->name,
 			       strerror(-ret));
+	if (run.function != SGX_EEXIT && run.exception_vector == SGX_EMU_VECTOR_INTERRUPT &&
+	    sgx_encl_is_emulated(e))
+		return err_set(err, EINTR, "enclave interrupted (AEX) during %s (%s)",
+			       function == SGX_EENTER ? "EENTER" : "ERESUME", e->be->name);
 	if (run.function != SGX_EEXIT)
 		return err_set(err, EFAULT,
 			       "enclave %s (vector %u) at %#llx, error code %#x, during %s (%s)",
@@ -415,6 +439,13 @@ static int enter(struct sgx_encl *e, int tcs, unsigned function, struct sgx_encl
 				   : "execution",
 			       e->be->name);
 	return 0;
+}
+
+int sgx_encl_interrupt(const struct sgx_encl *e, pid_t tid)
+{
+	if (!sgx_encl_is_emulated(e))
+		return -ENOTSUP;
+	return syscall(SYS_tgkill, getpid(), tid, SGX_INTERRUPT_SIGNAL) < 0 ? -errno : 0;
 }
 
 int sgx_encl_call(struct sgx_encl *e, int tcs, struct sgx_encl_regs *regs, err_t *err)

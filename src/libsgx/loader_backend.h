@@ -26,6 +26,9 @@ struct sgx_encl {
 /* Room a backend may use across prepare/finish. */
 #define SGX_BACKEND_COOKIE_SIZE 256
 
+/* What the emulator's fixup reports for an interrupt's AEX (an external interrupt vector). */
+#define SGX_EMU_VECTOR_INTERRUPT 32
+
 struct sgx_backend_ops {
 	const char *name;
 	/*

@@ -3,17 +3,19 @@
  * rune-image: builds TEE images for the LibOS (docs/libos.md).
  *
  *   rune-image build (--rootfs DIR | --bundle DIR) --key KEY.pem [--trusted PATH]...
- *                    [--env K=V]... [--host-argv] [--heap N] [--stack N] [--threads N]
+ *                    [--allowed PATH]... [--env K=V]... [--host-argv] [--heap N] [--stack N] [--threads N]
  *                    [--debug] [--no-default-trusted] [--libos ELF] [--pal SO]
  *                    [-- PROG ARGS...]
  *   rune-image inspect ROOTFS
  *
  * Trusted: the entrypoint, --trusted paths, and (unless --no-default-trusted)
- * every regular file under /bin /sbin /lib* /usr /etc.
+ * every regular file under /bin /sbin /lib* /usr /etc. Allowed (--allowed):
+ * paths passed through to the host's files, unprotected.
  * Writes ROOTFS/.rune/{libos.elf,libos.sig,manifest} and prints MRENCLAVE
  * and MRSIGNER. With --bundle it also sets ENCLAVE_TYPE,
- * ENCLAVE_RUNTIME_PATH and ENCLAVE_RUNTIME_ARGS in the bundle's
- * config.json, and process.args to the entrypoint argv (default: the
+ * ENCLAVE_RUNTIME_PATH (the bare name liberpal-libos.so, which rune looks
+ * up in its allowed PAL directories, or the --pal path) and
+ * ENCLAVE_RUNTIME_ARGS in the bundle's config.json, and process.args to the entrypoint argv (default: the
  * config's process.args). The LibOS enclave is found relative to this
  * program (build tree or installed), unless --libos names it.
  */
@@ -34,8 +36,9 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: rune-image build (--rootfs DIR | --bundle DIR) --key KEY.pem\n"
-		   "         [--trusted PATH]... [--env K=V]... [--host-argv] [--heap BYTES]\n"
-		   "         [--stack BYTES] [--threads N] [--debug] [--no-default-trusted]\n"
+		   "         [--trusted PATH]... [--allowed PATH]... [--env K=V]... [--host-argv]\n"
+		   "         [--heap BYTES]"
+		   " [--stack BYTES] [--threads N] [--debug] [--no-default-trusted]\n"
 		   "         [--libos ELF] [--pal SO] [-- PROG ARGS...]\n"
 		   "       rune-image inspect ROOTFS\n");
 }
@@ -158,6 +161,7 @@ static int cmd_build(int argc, char **argv)
 		{ "bundle", required_argument, NULL, 'b' },
 		{ "key", required_argument, NULL, 'k' },
 		{ "trusted", required_argument, NULL, 't' },
+		{ "allowed", required_argument, NULL, 'a' },
 		{ "env", required_argument, NULL, 'e' },
 		{ "host-argv", no_argument, NULL, 'A' },
 		{ "heap", required_argument, NULL, 'H' },
@@ -172,22 +176,21 @@ static int cmd_build(int argc, char **argv)
 	};
 	static const char *const libos_rels[] = { "../share/libos/libos.elf",
 						  "../share/rune/libos/libos.elf", NULL };
-	static const char *const pal_rels[] = { "../lib/liberpal-libos.so",
-						"../lib/rune/pal/liberpal-libos.so", NULL };
 	struct tee_build_opts o = { 0 };
 	struct tee_build_result res;
 	_cleanup_error_ err_t err = NULL;
 	_cleanup_free_ char *libos = NULL, *pal = NULL, *rootfs = NULL;
 	_cleanup_free_ void *elf = NULL;
-	const char *bundle = NULL, **trusted, **env;
+	const char *bundle = NULL, **trusted, **allowed, **env;
 	char **prog = NULL, hex[65];
-	size_t ntrusted = 0, nenv = 0, elf_len;
+	size_t ntrusted = 0, nallowed = 0, nenv = 0, elf_len;
 	uint64_t v;
 	int c;
 
 	trusted = calloc(argc + 1, sizeof(char *));
+	allowed = calloc(argc + 1, sizeof(char *));
 	env = calloc(argc + 1, sizeof(char *));
-	if (!trusted || !env)
+	if (!trusted || !allowed || !env)
 		return 1;
 	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
 		switch (c) {
@@ -203,6 +206,9 @@ static int cmd_build(int argc, char **argv)
 			break;
 		case 't':
 			trusted[ntrusted++] = optarg;
+			break;
+		case 'a':
+			allowed[nallowed++] = optarg;
 			break;
 		case 'e':
 			env[nenv++] = optarg;
@@ -235,7 +241,12 @@ static int cmd_build(int argc, char **argv)
 			libos = realpath(optarg, NULL);
 			break;
 		case 'P':
+			free(pal);
 			pal = realpath(optarg, NULL);
+			if (!pal) {
+				fprintf(stderr, "rune-image: --pal %s: %m\n", optarg);
+				return 2;
+			}
 			break;
 		case 'h':
 			usage(stdout);
@@ -264,18 +275,15 @@ static int cmd_build(int argc, char **argv)
 				"this program: give --libos\n");
 		return 1;
 	}
+	/* A bare name: where the host keeps its PALs is the host's business. */
 	if (bundle && !pal)
-		pal = near_self(pal_rels);
-	if (bundle && !pal) {
-		fprintf(stderr, "rune-image: liberpal-libos.so was not found next to this "
-				"program: give --pal\n");
-		return 1;
-	}
+		pal = strdup("liberpal-libos.so");
 	if (tee_read_file(libos, 64 << 20, &elf, &elf_len, &err) < 0)
 		goto fail;
 	o.rootfs = rootfs;
 	o.argv = (const char *const *)prog;
 	o.trusted = trusted;
+	o.allowed = allowed;
 	o.env = nenv ? env : NULL;
 	o.libos_elf = elf;
 	o.libos_len = elf_len;
@@ -288,11 +296,13 @@ static int cmd_build(int argc, char **argv)
 	sgx_hex(res.mrsigner, 32, hex);
 	printf("MRSIGNER: %s\n", hex);
 	free(trusted);
+	free(allowed);
 	free(env);
 	return 0;
 fail:
 	fprintf(stderr, "rune-image: %s\n", err_msg(err));
 	free(trusted);
+	free(allowed);
 	free(env);
 	return 1;
 }

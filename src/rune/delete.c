@@ -2,21 +2,20 @@
 #include <errno.h>
 #include <string.h>
 
-#include "librune/config.h"
-#include "rune/rune.h"
+#include "rune.h"
 
-COMMAND(delete)
+static const struct cli_option delete_options[] = {
+	{ "force", 'f', NULL, "delete even a running container (killed with SIGKILL)" },
+	{ 0 },
+};
+
+static int cmd_delete(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = { { "force", no_argument, NULL, 'f' }, { 0 } };
 	bool force = false;
-	int c, rc = 0;
+	int rc = 0;
 
-	while ((c = cli_getopt(argc, argv, "f", opts)) != -1) {
-		if (c != 'f')
-			return cli_usage(cli, argv[0], "flag provided but not defined: %s",
-					 argv[optind - 1]);
+	while (cli_getopt(cli, argc, argv) == 'f')
 		force = true;
-	}
 	/* As runc 1.1: one id (two used to delete both where runc deletes none). */
 	if (cli_need_args(cli, argv[0], argc - optind, 1))
 		return 1;
@@ -32,20 +31,20 @@ COMMAND(delete)
 	return rc;
 }
 
-COMMAND(kill)
+static const struct cli_option kill_options[] = {
+	{ "all", 'a', NULL, "send the signal to every process of the container" },
+	{ 0 },
+};
+
+static int cmd_kill(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = { { "all", no_argument, NULL, 'a' }, { 0 } };
 	const char *sig_name = "SIGTERM";
 	bool all = false;
 	err_t err = NULL;
-	int c, sig;
+	int sig;
 
-	while ((c = cli_getopt(argc, argv, "a", opts)) != -1) {
-		if (c != 'a')
-			return cli_usage(cli, argv[0], "flag provided but not defined: %s",
-					 argv[optind - 1]);
+	while (cli_getopt(cli, argc, argv) == 'a')
 		all = true;
-	}
 	if (argc - optind < 1 || argc - optind > 2)
 		return cli_usage(cli, argv[0], "\"kill\" requires 1 or 2 arguments");
 	if (argc - optind == 2)
@@ -57,3 +56,20 @@ COMMAND(kill)
 		return cli_fail(cli, &err);
 	return 0;
 }
+
+const struct command command_delete = {
+	.name = "delete",
+	.alias = "rm",
+	.fn = cmd_delete,
+	.usage = "[command options] <container-id>",
+	.summary = "delete a container and what it holds (state, cgroup)",
+	.options = delete_options,
+};
+
+const struct command command_kill = {
+	.name = "kill",
+	.fn = cmd_kill,
+	.usage = "[command options] <container-id> [signal]",
+	.summary = "send a signal (default: SIGTERM) to the container's init",
+	.options = kill_options,
+};

@@ -1,100 +1,29 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include <seccomp.h>
-#include <stdio.h>
-#include <string.h>
-#include <sys/capability.h>
+#include <errno.h>
 
-#include "librune/config.h"
-#include "librune/util.h"
-#include "rune/rune.h"
+#include "rune.h"
 
-static json_t *strings(const char *const *v, size_t n)
+static int cmd_features(struct cli *cli, int argc, char **argv)
 {
-	json_t *a = json_array();
+	err_t err = NULL;
+	json_t *j;
 
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(a, json_string(v[i]));
-	return a;
-}
-
-COMMAND(features)
-{
-	static const char *const ns[] = { "cgroup", "ipc",  "mount", "network",
-					  "pid",    "time", "user",  "uts" };
-	static const char *const hooks[] = { "prestart",       "createRuntime", "createContainer",
-					     "startContainer", "poststart",	"poststop" };
-	static const char *const mount_opts[] = {
-		"async",	 "atime",      "bind",	   "defaults",	 "dev",
-		"diratime",	 "dirsync",    "exec",	   "mand",	 "noatime",
-		"nodev",	 "nodiratime", "noexec",   "nomand",	 "norelatime",
-		"nostrictatime", "nosuid",     "private",  "rbind",	 "relatime",
-		"remount",	 "ro",	       "rprivate", "rshared",	 "rslave",
-		"runbindable",	 "rw",	       "shared",   "silent",	 "slave",
-		"strictatime",	 "suid",       "sync",	   "unbindable", "loud",
-	};
-	static const char *const actions[] = {
-		"SCMP_ACT_ALLOW",	 "SCMP_ACT_ERRNO",	 "SCMP_ACT_KILL",
-		"SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG",
-		"SCMP_ACT_NOTIFY",	 "SCMP_ACT_TRACE",	 "SCMP_ACT_TRAP",
-	};
-	static const char *const ops[] = { "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT",
-					   "SCMP_CMP_LE", "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ",
-					   "SCMP_CMP_NE" };
-	static const char *const archs[] = { "SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32" };
-	static const char *const flags[] = { "SECCOMP_FILTER_FLAG_LOG",
-					     "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
-					     "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV" };
-	static const struct option opts[] = { { 0 } };
-	const struct scmp_version *v;
-	json_t *caps, *j;
-	char ver[64];
-
-	/* As runc: no flags, no arguments. */
-	if (cli_getopt(argc, argv, "", opts) != -1)
-		return cli_usage(cli, argv[0], "flag provided but not defined: %s",
-				 argv[optind - 1]);
-	if (cli_need_args(cli, argv[0], argc - optind, 0))
+	/* As runc: no arguments (unknown flags were refused before). */
+	if (cli_need_args(cli, argv[0], argc - 1, 0))
 		return 1;
-	v = seccomp_version();
-	caps = json_array();
-	for (int c = 0; c <= cap_max_bits() - 1 && c < 64; c++)
-		json_array_append_new(caps, json_string(rune_cap_name(c)));
-	snprintf(ver, sizeof(ver), "%u.%u.%u", v->major, v->minor, v->micro);
-	json_t *seccomp = json_object(), *linux_obj = json_object(), *annotations = json_object();
-
-	json_object_set_new(seccomp, "enabled", json_true());
-	json_object_set_new(seccomp, "actions", strings(actions, ARRAY_SIZE(actions)));
-	json_object_set_new(seccomp, "operators", strings(ops, ARRAY_SIZE(ops)));
-	json_object_set_new(seccomp, "archs", strings(archs, ARRAY_SIZE(archs)));
-	json_object_set_new(seccomp, "knownFlags", strings(flags, ARRAY_SIZE(flags)));
-	json_object_set_new(seccomp, "supportedFlags", strings(flags, ARRAY_SIZE(flags)));
-	json_object_set_new(seccomp, "lib", json_pack("{s:s}", "version", ver));
-
-	json_object_set_new(linux_obj, "namespaces", strings(ns, ARRAY_SIZE(ns)));
-	json_object_set_new(linux_obj, "capabilities", caps);
-	json_object_set_new(
-	    linux_obj, "cgroup",
-	    json_pack("{s:b,s:b,s:b,s:b}", "v1", 1, "v2", 1, "systemd", 1, "systemdUser", 0));
-	json_object_set_new(linux_obj, "seccomp", seccomp);
-	json_object_set_new(linux_obj, "apparmor", json_pack("{s:b}", "enabled", 0));
-	json_object_set_new(linux_obj, "selinux", json_pack("{s:b}", "enabled", 0));
-	json_object_set_new(linux_obj, "intelRdt", json_pack("{s:b}", "enabled", 0));
-
-	json_object_set_new(annotations, "org.opencontainers.runc.checkpoint.enabled",
-			    json_string("false"));
-	json_object_set_new(annotations, "io.github.inclavare-containers.rune.enclave.types",
-			    json_string("intelSgx"));
-	json_object_set_new(annotations, "io.github.inclavare-containers.rune.pal.versions",
-			    json_string("1,2,3"));
-
-	j = json_object();
-	json_object_set_new(j, "ociVersionMin", json_string("1.0.0"));
-	json_object_set_new(j, "ociVersionMax", json_string("1.2.0"));
-	json_object_set_new(j, "hooks", strings(hooks, ARRAY_SIZE(hooks)));
-	json_object_set_new(j, "mountOptions", strings(mount_opts, ARRAY_SIZE(mount_opts)));
-	json_object_set_new(j, "linux", linux_obj);
-	json_object_set_new(j, "annotations", annotations);
+	j = rune_features();
+	if (j == NULL) {
+		err_set(&err, ENOMEM, "features");
+		return cli_fail(cli, &err);
+	}
 	cli_print_json(j, true);
 	json_decref(j);
 	return 0;
 }
+
+const struct command command_features = {
+	.name = "features",
+	.fn = cmd_features,
+	.usage = "",
+	.summary = "show the features this runtime supports, as JSON",
+};

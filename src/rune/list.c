@@ -1,32 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#include "librune/state.h"
-#include "librune/util.h"
-#include "rune/rune.h"
-
-/* The last uid's name: containers are nearly always all root's. */
-static const char *owner_name(uid_t uid)
-{
-	static char name[64];
-	static uid_t cached = (uid_t)-1;
-	struct passwd *pw;
-
-	if (uid != cached) {
-		pw = getpwuid(uid);
-		snprintf(name, sizeof(name), "%s", pw ? pw->pw_name : "?");
-		if (pw == NULL)
-			snprintf(name, sizeof(name), "%u", uid);
-		cached = uid;
-	}
-	return name;
-}
+#include "rune.h"
 
 #define LIST_COLUMNS 6
 
@@ -84,55 +63,31 @@ static void list_table(json_t *arr)
 	free(row);
 }
 
-COMMAND(list)
+static const struct cli_option list_options[] = {
+	{ "format", 'f', "FORMAT", "table (default) or json" },
+	{ "quiet", 'q', NULL, "print only the containers' ids" },
+	{ 0 },
+};
+
+static int cmd_list(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = { { "format", required_argument, NULL, 'f' },
-					      { "quiet", no_argument, NULL, 'q' },
-					      { 0 } };
-	_cleanup_strv_ char **ids = NULL;
 	bool json = false, quiet = false;
 	err_t err = NULL;
 	json_t *arr;
 	int c;
 
-	while ((c = cli_getopt(argc, argv, "f:q", opts)) != -1) {
-		if (c == 'f' && (strcmp(optarg, "json") == 0 || strcmp(optarg, "table") == 0))
-			json = strcmp(optarg, "json") == 0;
-		else if (c == 'q')
+	while ((c = cli_getopt(cli, argc, argv)) != -1) {
+		if (c == 'q')
 			quiet = true;
+		else if (strcmp(optarg, "json") == 0 || strcmp(optarg, "table") == 0)
+			json = strcmp(optarg, "json") == 0;
 		else
-			return cli_usage(cli, argv[0], "invalid flag or format: %s",
-					 argv[optind - 1]);
+			return cli_usage(cli, argv[0], "invalid format \"%s\"", optarg);
 	}
 	if (cli_need_args(cli, argv[0], argc - optind, 0))
 		return 1;
-	if (rune_state_list(cli->ctx.root, &ids, &err) < 0)
+	if (rune_container_list(&cli->ctx, &arr, &err) < 0)
 		return cli_fail(cli, &err);
-	arr = json_array();
-	if (arr == NULL) {
-		err_set(&err, ENOMEM, "list");
-		return cli_fail(cli, &err);
-	}
-	for (char **id = ids; id && *id; id++) {
-		struct rune_state *s = NULL;
-		struct stat sb;
-		err_t e2 = NULL;
-		json_t *j;
-
-		if (rune_state_load(cli->ctx.root, *id, &s, &e2) < 0) {
-			err_free(&e2);
-			continue;
-		}
-		j = rune_state_to_oci(s, rune_state_status(s));
-		/* runc's list names the owner (its state leaves it empty). */
-		if (j)
-			json_object_set_new(
-			    j, "owner",
-			    json_string(owner_name(stat(s->dir, &sb) == 0 ? sb.st_uid : 0)));
-		if (j)
-			json_array_append_new(arr, j);
-		rune_state_free(s);
-	}
 	if (quiet) {
 		size_t i;
 		json_t *j;
@@ -149,3 +104,12 @@ COMMAND(list)
 	json_decref(arr);
 	return 0;
 }
+
+const struct command command_list = {
+	.name = "list",
+	.alias = "ls",
+	.fn = cmd_list,
+	.usage = "[command options]",
+	.summary = "list the containers under --root",
+	.options = list_options,
+};

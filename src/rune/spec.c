@@ -1,117 +1,57 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "librune/util.h"
-#include "rune/rune.h"
+#include "rune.h"
 
-/* runc's defaults, so tooling that starts from `runc spec` sees the same file. */
-static const char default_spec[] =
-    "{\"ociVersion\":\"1.2.0\",\"process\":{\"terminal\":true,\"user\":{\"uid\":0,\"gid\":0},"
-    "\"args\":[\"sh\"],\"env\":[\"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/"
-    "sbin:/bin\",\"TERM=xterm\"],\"cwd\":\"/\",\"capabilities\":{"
-    "\"bounding\":[\"CAP_AUDIT_WRITE\",\"CAP_KILL\",\"CAP_NET_BIND_SERVICE\"],"
-    "\"effective\":[\"CAP_AUDIT_WRITE\",\"CAP_KILL\",\"CAP_NET_BIND_SERVICE\"],"
-    "\"permitted\":[\"CAP_AUDIT_WRITE\",\"CAP_KILL\",\"CAP_NET_BIND_SERVICE\"],"
-    "\"ambient\":[\"CAP_AUDIT_WRITE\",\"CAP_KILL\",\"CAP_NET_BIND_SERVICE\"]},"
-    "\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"hard\":1024,\"soft\":1024}],"
-    "\"noNewPrivileges\":true},\"root\":{\"path\":\"rootfs\",\"readonly\":true},"
-    "\"hostname\":\"rune\",\"mounts\":["
-    "{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"},"
-    "{\"destination\":\"/dev\",\"type\":\"tmpfs\",\"source\":\"tmpfs\",\"options\":[\"nosuid\","
-    "\"strictatime\",\"mode=755\",\"size=65536k\"]},"
-    "{\"destination\":\"/dev/pts\",\"type\":\"devpts\",\"source\":\"devpts\",\"options\":["
-    "\"nosuid\",\"noexec\",\"newinstance\",\"ptmxmode=0666\",\"mode=0620\",\"gid=5\"]},"
-    "{\"destination\":\"/dev/shm\",\"type\":\"tmpfs\",\"source\":\"shm\",\"options\":["
-    "\"nosuid\",\"noexec\",\"nodev\",\"mode=1777\",\"size=65536k\"]},"
-    "{\"destination\":\"/dev/mqueue\",\"type\":\"mqueue\",\"source\":\"mqueue\",\"options\":["
-    "\"nosuid\",\"noexec\",\"nodev\"]},"
-    "{\"destination\":\"/sys\",\"type\":\"sysfs\",\"source\":\"sysfs\",\"options\":["
-    "\"nosuid\",\"noexec\",\"nodev\",\"ro\"]},"
-    "{\"destination\":\"/sys/fs/cgroup\",\"type\":\"cgroup\",\"source\":\"cgroup\",\"options\":["
-    "\"nosuid\",\"noexec\",\"nodev\",\"relatime\",\"ro\"]}],"
-    "\"linux\":{\"resources\":{\"devices\":[{\"allow\":false,\"access\":\"rwm\"}]},"
-    "\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"network\"},{\"type\":\"ipc\"},"
-    "{\"type\":\"uts\"},{\"type\":\"mount\"}],"
-    "\"maskedPaths\":[\"/proc/acpi\",\"/proc/asound\",\"/proc/kcore\",\"/proc/keys\","
-    "\"/proc/latency_stats\",\"/proc/timer_list\",\"/proc/timer_stats\",\"/proc/sched_debug\","
-    "\"/sys/firmware\",\"/proc/scsi\"],"
-    "\"readonlyPaths\":[\"/proc/bus\",\"/proc/fs\",\"/proc/irq\",\"/proc/sys\","
-    "\"/proc/sysrq-trigger\"]}}";
+enum { SPEC_ROOTLESS = 256 };
 
-/* runc spec --rootless: a user namespace mapping the caller, no netns, sysfs bound. */
-static void make_rootless(json_t *spec)
+static const struct cli_option spec_options[] = {
+	{ "bundle", 'b', "DIR", "write DIR/config.json (default: the current directory)" },
+	{ "rootless", SPEC_ROOTLESS, NULL, "a config for a rootless container (a user namespace)" },
+	{ 0 },
+};
+
+static int cmd_spec(struct cli *cli, int argc, char **argv)
 {
-	json_t *linux_obj = json_object_get(spec, "linux");
-	json_t *ns = json_array(), *mounts = json_object_get(spec, "mounts"), *m;
-	const char *keep[] = { "pid", "ipc", "uts", "mount" };
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(keep); i++)
-		json_array_append_new(ns, json_pack("{s:s}", "type", keep[i]));
-	json_array_append_new(ns, json_pack("{s:s}", "type", "user"));
-	json_object_set_new(linux_obj, "namespaces", ns);
-	json_object_set_new(
-	    linux_obj, "uidMappings",
-	    json_pack("[{s:i,s:i,s:i}]", "containerID", 0, "hostID", (int)getuid(), "size", 1));
-	json_object_set_new(
-	    linux_obj, "gidMappings",
-	    json_pack("[{s:i,s:i,s:i}]", "containerID", 0, "hostID", (int)getgid(), "size", 1));
-	json_object_del(linux_obj, "resources");
-	json_array_foreach(mounts, i, m)
-	{
-		const char *dest = json_string_value(json_object_get(m, "destination"));
-		if (strcmp(dest, "/sys") == 0) {
-			json_object_set_new(m, "type", json_string("none"));
-			json_object_set_new(m, "source", json_string("/sys"));
-			json_object_set_new(
-			    m, "options",
-			    json_pack("[s,s,s,s,s]", "rbind", "nosuid", "noexec", "nodev", "ro"));
-		} else if (strcmp(dest, "/dev/pts") == 0) {
-			json_object_set_new(m, "options",
-					    json_pack("[s,s,s,s,s]", "nosuid", "noexec",
-						      "newinstance", "ptmxmode=0666", "mode=0620"));
-		}
-	}
-}
-
-COMMAND(spec)
-{
-	static const struct option opts[] = { { "bundle", required_argument, NULL, 'b' },
-					      { "rootless", no_argument, NULL, 'r' },
-					      { 0 } };
 	const char *bundle = ".";
 	_cleanup_free_ char *path = NULL, *text = NULL;
+	_cleanup_fclose_ FILE *f = NULL;
 	bool rootless = false;
 	err_t err = NULL;
 	json_t *spec;
 	int c;
 
-	while ((c = cli_getopt(argc, argv, "b:", opts)) != -1) {
+	while ((c = cli_getopt(cli, argc, argv)) != -1) {
 		if (c == 'b')
 			bundle = optarg;
-		else if (c == 'r')
-			rootless = true;
 		else
-			return cli_usage(cli, argv[0], "flag provided but not defined: %s",
-					 argv[optind - 1]);
+			rootless = true;
 	}
 	if (cli_need_args(cli, argv[0], argc - optind, 0))
 		return 1;
-	path = path_join(bundle, "config.json");
-	if (access(path, F_OK) == 0) {
-		err_set(&err, EEXIST, "File %s exists. Remove it first", path);
+	spec = rune_spec_default(rootless);
+	text = spec ? json_dumps(spec, JSON_INDENT(8) | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(spec);
+	if (text == NULL || asprintf(&path, "%s/config.json", bundle) < 0) {
+		err_set(&err, ENOMEM, "spec");
 		return cli_fail(cli, &err);
 	}
-	spec = json_loads(default_spec, 0, NULL);
-	if (rootless)
-		make_rootless(spec);
-	text = json_dumps(spec, JSON_INDENT(8) | JSON_PRESERVE_ORDER);
-	json_decref(spec);
-	if (write_file(path, text, strlen(text), 0666, &err) < 0)
-		return cli_fail(cli, &err);
-	return 0;
+	f = fopen(path, "wx"); /* never over an existing one */
+	if (f == NULL && errno == EEXIST)
+		err_set(&err, EEXIST, "File %s exists. Remove it first", path);
+	else if (f == NULL)
+		err_sys(&err, errno, "open %s", path);
+	else if (fputs(text, f) == EOF || fclose(steal_ptr(f)) == EOF)
+		err_sys(&err, errno, "write %s", path);
+	return err ? cli_fail(cli, &err) : 0;
 }
+
+const struct command command_spec = {
+	.name = "spec",
+	.fn = cmd_spec,
+	.usage = "[command options]",
+	.summary = "create a new config.json (runc's default)",
+	.options = spec_options,
+};

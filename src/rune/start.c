@@ -1,17 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
 
-#include "rune/rune.h"
+#include "rune.h"
 
-static const struct option no_opts[] = { { 0 } };
-
-COMMAND(start)
+static int cmd_start(struct cli *cli, int argc, char **argv)
 {
 	err_t err = NULL;
 
-	if (cli_getopt(argc, argv, "", no_opts) != -1)
-		return cli_usage(cli, argv[0], "flag provided but not defined: %s",
-				 argv[optind - 1]);
+	cli_getopt(cli, argc, argv); /* no options: steps over a "--" */
 	if (cli_need_args(cli, argv[0], argc - optind, 1))
 		return 1;
 	if (rune_container_start(&cli->ctx, argv[optind], &err) < 0)
@@ -19,14 +15,12 @@ COMMAND(start)
 	return 0;
 }
 
-COMMAND(state)
+static int cmd_state(struct cli *cli, int argc, char **argv)
 {
 	err_t err = NULL;
 	json_t *j = NULL;
 
-	if (cli_getopt(argc, argv, "", no_opts) != -1)
-		return cli_usage(cli, argv[0], "flag provided but not defined: %s",
-				 argv[optind - 1]);
+	cli_getopt(cli, argc, argv); /* no options: steps over a "--" */
 	if (cli_need_args(cli, argv[0], argc - optind, 1))
 		return 1;
 	if (rune_container_state(&cli->ctx, argv[optind], &j, &err) < 0)
@@ -40,9 +34,7 @@ static int pause_resume(struct cli *cli, int argc, char **argv, bool pause)
 {
 	err_t err = NULL;
 
-	if (cli_getopt(argc, argv, "", no_opts) != -1)
-		return cli_usage(cli, argv[0], "flag provided but not defined: %s",
-				 argv[optind - 1]);
+	cli_getopt(cli, argc, argv); /* no options: steps over a "--" */
 	if (cli_need_args(cli, argv[0], argc - optind, 1))
 		return 1;
 	if (rune_container_pause(&cli->ctx, argv[optind], pause, &err) < 0)
@@ -50,12 +42,12 @@ static int pause_resume(struct cli *cli, int argc, char **argv, bool pause)
 	return 0;
 }
 
-COMMAND(pause)
+static int cmd_pause(struct cli *cli, int argc, char **argv)
 {
 	return pause_resume(cli, argc, argv, true);
 }
 
-COMMAND(resume)
+static int cmd_resume(struct cli *cli, int argc, char **argv)
 {
 	return pause_resume(cli, argc, argv, false);
 }
@@ -68,16 +60,61 @@ static int unsupported(struct cli *cli, const char *what)
 	return cli_fail(cli, &err);
 }
 
-COMMAND(checkpoint)
+static int cmd_checkpoint(struct cli *cli, int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
 	return unsupported(cli, "checkpoint");
 }
 
-COMMAND(restore)
+static int cmd_restore(struct cli *cli, int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
 	return unsupported(cli, "restore");
 }
+
+const struct command command_start = {
+	.name = "start",
+	.fn = cmd_start,
+	.usage = "<container-id>",
+	.summary = "run the user's process in a created container",
+};
+
+const struct command command_state = {
+	.name = "state",
+	.fn = cmd_state,
+	.usage = "<container-id>",
+	.summary = "output the state of a container",
+};
+
+const struct command command_pause = {
+	.name = "pause",
+	.fn = cmd_pause,
+	.usage = "<container-id>",
+	.summary = "suspend every process of a container",
+};
+
+const struct command command_resume = {
+	.name = "resume",
+	.fn = cmd_resume,
+	.usage = "<container-id>",
+	.summary = "resume every process of a paused container",
+};
+
+/* Any option: the answer is that the command is not supported. */
+const struct command command_checkpoint = {
+	.name = "checkpoint",
+	.fn = cmd_checkpoint,
+	.usage = "<container-id>",
+	.summary = "checkpoint a running container (not supported: no CRIU)",
+	.any_options = true,
+};
+
+const struct command command_restore = {
+	.name = "restore",
+	.fn = cmd_restore,
+	.usage = "<container-id>",
+	.summary = "restore a container from a checkpoint (not supported: no CRIU)",
+	.any_options = true,
+};

@@ -5,8 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "librune/util.h"
-#include "rune/rune.h"
+#include "rune.h"
 
 /* "64M", "1g", "1024" -> bytes; "-1" stays -1 (unlimited). */
 static int parse_bytes(const char *s, long long *out)
@@ -49,8 +48,7 @@ static int parse_bytes(const char *s, long long *out)
 }
 
 enum {
-	U_RESOURCES = 256,
-	U_MEMORY,
+	U_MEMORY = 256,
 	U_SWAP,
 	U_RESERVATION,
 	U_KMEM,
@@ -89,37 +87,40 @@ static const struct {
 	{ U_BLKIO, "blockIO", "weight", false, false },
 };
 
-COMMAND(update)
+static const struct cli_option update_options[] = {
+	{ "resources", 'r', "FILE",
+	  "the resources to set, as OCI linux.resources JSON ('-': stdin); flags win" },
+	{ "blkio-weight", U_BLKIO, "N", "block IO weight, 10 to 1000" },
+	{ "cpu-period", U_PERIOD, "USECS", "CFS period (hard cap)" },
+	{ "cpu-quota", U_QUOTA, "USECS", "CFS quota: CPU time allowed in a period" },
+	{ "cpu-share", U_SHARES, "N", "CPU shares (weight against other containers)" },
+	{ "cpu-shares", U_SHARES, "N", "the same as --cpu-share" },
+	{ "cpu-rt-period", U_RT_PERIOD, "USECS", "realtime period" },
+	{ "cpu-rt-runtime", U_RT_RUNTIME, "USECS", "realtime runtime allowed in a period" },
+	{ "cpuset-cpus", U_CPUS, "LIST", "the CPUs to run on (e.g. 0-3,5)" },
+	{ "cpuset-mems", U_MEMS, "LIST", "the memory nodes to use" },
+	{ "memory", U_MEMORY, "BYTES", "memory limit (k, m, g suffixes; -1: unlimited)" },
+	{ "memory-reservation", U_RESERVATION, "BYTES", "memory soft limit" },
+	{ "memory-swap", U_SWAP, "BYTES", "memory plus swap limit (-1: unlimited swap)" },
+	{ "kernel-memory", U_KMEM, "BYTES", "kernel memory limit (cgroup v1)" },
+	{ "kernel-memory-tcp", U_KMEM_TCP, "BYTES", "kernel TCP buffer limit (cgroup v1)" },
+	{ "pids-limit", U_PIDS, "N", "the most processes the container may have" },
+	{ "l3-cache-schema", U_L3, "SCHEMA", "Intel RDT L3 cache schema (not available here)" },
+	{ "mem-bw-schema", U_MEMBW, "SCHEMA",
+	  "Intel RDT memory bandwidth schema (not available here)" },
+	{ 0 },
+};
+
+static int cmd_update(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "resources", required_argument, NULL, U_RESOURCES },
-		{ "r", required_argument, NULL, U_RESOURCES },
-		{ "memory", required_argument, NULL, U_MEMORY },
-		{ "memory-swap", required_argument, NULL, U_SWAP },
-		{ "memory-reservation", required_argument, NULL, U_RESERVATION },
-		{ "kernel-memory", required_argument, NULL, U_KMEM },
-		{ "kernel-memory-tcp", required_argument, NULL, U_KMEM_TCP },
-		{ "cpu-shares", required_argument, NULL, U_SHARES },
-		{ "cpu-quota", required_argument, NULL, U_QUOTA },
-		{ "cpu-period", required_argument, NULL, U_PERIOD },
-		{ "cpu-rt-period", required_argument, NULL, U_RT_PERIOD },
-		{ "cpu-rt-runtime", required_argument, NULL, U_RT_RUNTIME },
-		{ "cpuset-cpus", required_argument, NULL, U_CPUS },
-		{ "cpuset-mems", required_argument, NULL, U_MEMS },
-		{ "pids-limit", required_argument, NULL, U_PIDS },
-		{ "blkio-weight", required_argument, NULL, U_BLKIO },
-		{ "l3-cache-schema", required_argument, NULL, U_L3 },
-		{ "mem-bw-schema", required_argument, NULL, U_MEMBW },
-		{ 0 },
-	};
 	json_t *res = json_object();
 	const char *res_file = NULL;
 	err_t err = NULL;
 	int c, ret;
 
-	while ((c = cli_getopt(argc, argv, "r:", opts)) != -1) {
+	while ((c = cli_getopt(cli, argc, argv)) != -1) {
 		size_t i;
-		if (c == U_RESOURCES || c == 'r') {
+		if (c == 'r') {
 			res_file = optarg;
 			continue;
 		}
@@ -131,11 +132,8 @@ COMMAND(update)
 		for (i = 0; i < ARRAY_SIZE(update_fields); i++)
 			if (update_fields[i].opt == c)
 				break;
-		if (i == ARRAY_SIZE(update_fields)) {
-			json_decref(res);
-			return cli_usage(cli, argv[0], "flag provided but not defined: %s",
-					 argv[optind - 1]);
-		}
+		if (i == ARRAY_SIZE(update_fields))
+			continue; /* not reached: every other option is a field */
 		json_t *grp = json_object_get(res, update_fields[i].group);
 		if (grp == NULL) {
 			grp = json_object();
@@ -181,3 +179,11 @@ COMMAND(update)
 		return cli_fail(cli, &err);
 	return 0;
 }
+
+const struct command command_update = {
+	.name = "update",
+	.fn = cmd_update,
+	.usage = "[command options] <container-id>",
+	.summary = "update a container's resource limits",
+	.options = update_options,
+};

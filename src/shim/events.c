@@ -3,7 +3,9 @@
  * Task events to containerd: containerd.services.events.ttrpc.v1.Events/
  * Forward on TTRPC_ADDRESS, one Envelope per event whose Any carries the
  * event (type URL "containerd.events.TaskExit" and so on). One connection,
- * reopened once when a call fails.
+ * reopened once when a call fails; events that still cannot go (containerd
+ * restarting) wait in a queue, in order, retried after 1 s, then 2, 4, 8
+ * and every 16 s, so that a TaskExit is not lost.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,9 +20,13 @@
 #include "shim/shim.h"
 #include "task.pb-c.h"
 
-#define EVENTS_SERVICE	  "containerd.services.events.ttrpc.v1.Events"
-#define EVENTS_TIMEOUT_MS 5000
-#define NS_KEY		  "containerd-namespace-ttrpc"
+#define EVENTS_SERVICE	    "containerd.services.events.ttrpc.v1.Events"
+#define EVENTS_TIMEOUT_MS   5000
+#define NS_KEY		    "containerd-namespace-ttrpc"
+#define EVENTS_RETRY_MS	    1000
+#define EVENTS_RETRY_MAX_MS 16000
+#define EVENTS_MAX_AGE_MS   (5 * 60 * 1000)
+#define EVENTS_MAX_QUEUED   1024
 
 static int pub_connect(struct publisher *p, err_t *err)
 {
@@ -57,16 +63,116 @@ static int forward(struct shim *s, const uint8_t *buf, size_t n, err_t *err)
 			  EVENTS_TIMEOUT_MS, err);
 }
 
+/* One event to forward, packed, with its time. */
+struct pending {
+	struct pending *next;
+	char *topic;
+	uint8_t *buf;
+	size_t len;
+	struct timespec at; /* CLOCK_MONOTONIC */
+};
+
+static void pending_free(struct pending *e)
+{
+	free(e->topic);
+	free(e->buf);
+	free(e);
+}
+
+static long age_ms(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
+}
+
+/*
+ * Forwards the queue in order until one fails (it stays first, retried
+ * later: containerd may be restarting); events older than EVENTS_MAX_AGE_MS
+ * or beyond EVENTS_MAX_QUEUED are dropped, logged.
+ */
+static void flush(struct shim *s)
+{
+	struct publisher *p = &s->pub;
+	size_t n = 0;
+
+	for (struct pending *e = p->queue; e; e = e->next)
+		n++;
+	while (p->queue) {
+		_cleanup_error_ err_t err = NULL;
+		struct pending *e = p->queue;
+
+		if (n <= EVENTS_MAX_QUEUED && age_ms(&e->at) < EVENTS_MAX_AGE_MS) {
+			if (forward(s, e->buf, e->len, &err) < 0) {
+				if (p->fd >= 0)
+					close(steal_fd(p->fd));
+				/* a fresh connection at once: the old one may be stale */
+				err_free(&err);
+				if (forward(s, e->buf, e->len, &err) < 0) {
+					if (p->fd >= 0)
+						close(steal_fd(p->fd));
+					if (!p->failing)
+						shim_log("publish %s: %s (will retry)", e->topic,
+							 err_msg(err));
+					/* 1 s, 2 s, ... 16 s: a hung containerd costs a timeout each time */
+					p->backoff_ms =
+					    p->failing ? p->backoff_ms * 2 : EVENTS_RETRY_MS;
+					if (p->backoff_ms > EVENTS_RETRY_MAX_MS)
+						p->backoff_ms = EVENTS_RETRY_MAX_MS;
+					p->failing = true;
+					clock_gettime(CLOCK_MONOTONIC, &p->tried);
+					return;
+				}
+			}
+			if (p->failing)
+				shim_log("publish: containerd reached again");
+			p->failing = false;
+		} else {
+			shim_log("publish %s: dropped (%s)", e->topic,
+				 n > EVENTS_MAX_QUEUED ? "too many queued" : "too old");
+		}
+		p->queue = e->next;
+		pending_free(e);
+		n--;
+	}
+}
+
+int events_timeout(const struct shim *s)
+{
+	long left;
+
+	if (s->pub.queue == NULL)
+		return -1;
+	left = s->pub.backoff_ms - age_ms(&s->pub.tried);
+	return left < 0 ? 0 : (int)left;
+}
+
+void events_retry(struct shim *s)
+{
+	if (s->pub.queue && age_ms(&s->pub.tried) >= s->pub.backoff_ms)
+		flush(s);
+}
+
+void events_free(struct shim *s)
+{
+	while (s->pub.queue) {
+		struct pending *e = s->pub.queue;
+
+		s->pub.queue = e->next;
+		pending_free(e);
+	}
+}
+
 int publish(struct shim *s, const char *topic, const char *type, const void *msg_packed, size_t len)
 {
 	Shim__ForwardRequest req = SHIM__FORWARD_REQUEST__INIT;
 	Shim__Envelope env = SHIM__ENVELOPE__INIT;
 	Shim__Timestamp ts = SHIM__TIMESTAMP__INIT;
 	Shim__Any any = SHIM__ANY__INIT;
-	_cleanup_free_ uint8_t *buf = NULL;
 	_cleanup_free_ char *url = NULL;
+	struct pending *e, **tail;
 	struct timespec now;
-	size_t n;
 
 	if (s->pub.address == NULL)
 		return 0;
@@ -83,20 +189,23 @@ int publish(struct shim *s, const char *topic, const char *type, const void *msg
 	env.topic = (char *)topic;
 	env.event = &any;
 	req.envelope = &env;
-	n = shim__forward_request__get_packed_size(&req);
-	buf = malloc(n);
-	if (buf == NULL)
+	e = calloc(1, sizeof(*e));
+	if (e == NULL)
 		return -ENOMEM;
-	shim__forward_request__pack(&req, buf);
-	for (int attempt = 0; attempt < 2; attempt++) {
-		_cleanup_error_ err_t err = NULL;
-
-		if (forward(s, buf, n, &err) == 0)
-			return 0;
-		shim_log("publish %s: %s", topic, err_msg(err));
-		if (s->pub.fd >= 0)
-			close(s->pub.fd);
-		s->pub.fd = -1;
+	e->len = shim__forward_request__get_packed_size(&req);
+	e->buf = malloc(e->len);
+	e->topic = strdup(topic);
+	if (e->buf == NULL || e->topic == NULL) {
+		pending_free(e);
+		return -ENOMEM;
 	}
-	return -EIO;
+	shim__forward_request__pack(&req, e->buf);
+	clock_gettime(CLOCK_MONOTONIC, &e->at);
+	for (tail = &s->pub.queue; *tail; tail = &(*tail)->next)
+		;
+	*tail = e;
+	/* in order: behind events still waiting for containerd */
+	if (!s->pub.failing)
+		flush(s);
+	return 0;
 }

@@ -31,7 +31,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
-#include "shim/sha256.h"
+#include "common/sha256.h"
 #include "shim/shim.h"
 #include "task.pb-c.h"
 
@@ -387,7 +387,15 @@ static int cmd_daemon(const struct args *a, err_t *err)
 		shim_log("serving %s for %s/%s with %s", SHIM_SERVICE, a->ns, a->id, s.rune);
 	ret = shim_serve(&s, err);
 	unlink_socket(3);
+	close(3);
 	task_free_all(&s);
+	/* containerd is done with us (connections closed): the output still on its way */
+	if (s.shutdown)
+		stdio_linger(&s);
+	stdio_free_all(&s);
+	/* a last try for what containerd has not had yet */
+	events_retry(&s);
+	events_free(&s);
 	free(s.rune);
 	if (s.pub.fd >= 0)
 		close(s.pub.fd);

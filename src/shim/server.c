@@ -2,8 +2,9 @@
 /*
  * The daemon's loop: poll() over the listening socket, a signalfd (SIGCHLD:
  * reap every exited child, the container inits re-parented to us as a
- * subreaper; SIGTERM/SIGINT: leave) and each ttrpc connection. Requests
- * are handled one at a time in arrival order; Wait is answered later.
+ * subreaper; SIGTERM/SIGINT: leave), each ttrpc connection, the
+ * processes' stdio copies and the containers' OOM notices. Requests are handled one at a time in arrival
+ * order; Wait is answered later.
  */
 #include <errno.h>
 #include <poll.h>
@@ -157,11 +158,15 @@ int shim_serve(struct shim *s, err_t *err)
 	size_t cap = 0;
 
 	while (!s->exit) {
-		size_t n = 2, i;
+		size_t n = 2, i, nio = stdio_count(s), io, noom = oom_count(s), oom;
 		struct conn *c, **pc;
 
 		for (c = s->conns; c; c = c->next)
 			n++;
+		io = n;
+		n += nio;
+		oom = n;
+		n += noom;
 		if (n > cap) {
 			struct pollfd *np = realloc(pfds, n * 2 * sizeof(*pfds));
 
@@ -177,13 +182,22 @@ int shim_serve(struct shim *s, err_t *err)
 				.fd = c->fd,
 				.events = (short)(POLLIN | (ttrpc_tx_pending(&c->tx) ? POLLOUT : 0))
 			};
-		if (poll(pfds, n, -1) < 0) {
+		stdio_pollfds(s, pfds + io);
+		oom_pollfds(s, pfds + oom);
+		int t1 = stdio_timeout(s), t2 = events_timeout(s);
+
+		if (poll(pfds, n, t1 < 0 || (t2 >= 0 && t2 < t1) ? t2 : t1) < 0) {
 			if (errno == EINTR)
 				continue;
 			return err_sys(err, errno, "poll");
 		}
+		events_retry(s);
+		/* an OOM kill before the exit it causes */
+		oom_handle(s, pfds + oom);
 		if (pfds[1].revents)
 			reap(s);
+		/* before the requests, which may add or remove copies */
+		stdio_handle(s, pfds + io);
 		/* connections in the poll set's order; new ones wait for the next round */
 		for (i = 2, pc = &s->conns; *pc; i++) {
 			int dead = 0;

@@ -7,6 +7,7 @@
 #ifndef SHIM_SHIM_H
 #define SHIM_SHIM_H
 
+#include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -28,17 +29,49 @@ struct conn {
 	bool closing; /* flush, then close (Shutdown) */
 };
 
+/* One direction of a process's stdio, copied in the loop (stdio.c). */
+struct copy {
+	struct copy *next;
+	const struct proc *owner; /* NULL: the process was deleted, output left to write */
+	int src, dst;		  /* -1 once done */
+	bool input;		  /* the client's stdin to the process */
+	bool eof;		  /* src ended: close dst once buf is written */
+	size_t off, len;	  /* pending bytes in buf */
+	uint8_t *buf;
+	struct timespec active; /* last progress */
+};
+
+/* The container's init or one of its execs. */
+struct proc {
+	struct proc *next; /* the container's execs */
+	struct container *ct;
+	char *exec_id; /* NULL: the init */
+	pid_t pid;     /* 0: not started (an exec) */
+	int status;    /* SHIM__STATUS__* */
+	bool exited;
+	uint32_t exit_status;
+	struct timespec exited_at;
+	char *stdio[3];
+	bool terminal;
+	int console;  /* the pty master, -1 */
+	pid_t logger; /* binary:// logger, 0 */
+	char *spec;   /* an exec's OCI Process, JSON */
+	size_t spec_len;
+};
+
 struct container {
 	struct container *next;
 	char *id;
 	char *bundle;
-	char *stdio[3];
 	bool mounted; /* rootfs mounted by the shim */
-	pid_t pid;
-	int status; /* SHIM__STATUS__* */
-	bool exited;
-	uint32_t exit_status;
-	struct timespec exited_at;
+	struct proc init;
+	struct proc *execs;
+	bool init_reaped; /* its exit is held until its execs' exits are out */
+	int init_wstatus;
+	int oom_fd;	/* eventfd (cgroup v1) or inotify (v2), -1 */
+	char *oom_path; /* the file with the oom_kill count */
+	uint64_t oom_kills;
+	bool oom_v2;
 };
 
 struct wait {
@@ -46,12 +79,17 @@ struct wait {
 	struct conn *conn;
 	uint32_t stream;
 	char *id;
+	char *exec_id; /* "" for the init */
 };
 
 struct publisher {
 	const char *address; /* TTRPC_ADDRESS, or NULL: no events */
 	int fd;
 	uint32_t stream;
+	struct pending *queue; /* not forwarded yet, oldest first */
+	bool failing;
+	struct timespec tried; /* last failed attempt */
+	long backoff_ms;       /* until the next one */
 };
 
 struct shim {
@@ -66,8 +104,10 @@ struct shim {
 	struct conn *conns;
 	struct container *containers;
 	struct wait *waits;
+	struct copy *copies;
 	struct publisher pub;
-	bool exit; /* leave the loop */
+	bool exit;     /* leave the loop */
+	bool shutdown; /* by Shutdown: write out the output left, then exit */
 };
 
 /* server.c */
@@ -92,8 +132,49 @@ int rune_run(struct shim *s, const char *bundle, const char *const *args, struct
 	     err_t *err);
 char *rune_find(void);
 
-/* events.c */
+/* stdio.c: a process's streams around one rune run (create, exec). */
+struct stdio_run {
+	int fds[3];   /* the process's ends: rune's stdio */
+	int cp[3][2]; /* the shim's ends to copy: src, dst (-1: none) */
+	int console;  /* listening --console-socket, -1 */
+	char *console_dir, *console_path;
+};
+int stdio_prepare(struct shim *s, struct proc *p, struct stdio_run *io, err_t *err);
+/* After rune ran (ok or not): closes the process's ends, starts the copies. */
+int stdio_finish(struct shim *s, struct proc *p, struct stdio_run *io, bool ok, err_t *err);
+void stdio_close_input(struct shim *s, const struct proc *p);
+/* p is deleted: its output still pending is written on, in the loop. */
+void stdio_release(struct shim *s, struct proc *p);
+/* The loop's share: 2 pollfds per copy (stdio_count), filled, then handled. */
+size_t stdio_count(const struct shim *s);
+void stdio_pollfds(struct shim *s, struct pollfd *pfds);
+void stdio_handle(struct shim *s, const struct pollfd *pfds);
+/* The poll timeout the copies of deleted processes need (-1: none). */
+int stdio_timeout(const struct shim *s);
+/* After the last container: write out what is left, then return. */
+void stdio_linger(struct shim *s);
+void stdio_free_all(struct shim *s);
+
+/*
+ * stats.c: `rune events --stats` output as containerd's cgroup Metrics,
+ * packed: v2 on a unified host (stats_unified()), else v1.
+ */
+bool stats_unified(void);
+int stats_metrics(const char *text, bool unified, const char **type_url, uint8_t **buf, size_t *len,
+		  err_t *err);
+
+/* oom.c: /tasks/oom from the container's memory cgroup; one pollfd per container. */
+int oom_watch(struct container *ct, err_t *err);
+void oom_unwatch(struct container *ct);
+size_t oom_count(const struct shim *s);
+void oom_pollfds(struct shim *s, struct pollfd *pfds);
+void oom_handle(struct shim *s, const struct pollfd *pfds);
+
+/* events.c: publish queues the event and forwards the queue. */
 int publish(struct shim *s, const char *topic, const char *type, const void *msg_packed,
 	    size_t len);
+int events_timeout(const struct shim *s); /* for poll: -1, or ms to the next retry */
+void events_retry(struct shim *s);
+void events_free(struct shim *s);
 
 #endif

@@ -28,7 +28,7 @@
 #include "sgx/image.h"
 #include "sgx/loader.h"
 #include "sgx/sigstruct.h"
-#include "skeleton/skeleton_abi.h"
+#include "skeleton_abi.h"
 
 #ifndef PAL_VERSION
 #error "build with -DPAL_VERSION=1, 2 or 3"
@@ -232,9 +232,10 @@ int pal_init(const void *attr)
 	}
 	pal.have_img = 1;
 	logmsg(LOG_DEBUG,
-	       "%s: ELRANGE %#llx bytes, %zu pages, SSA frame %u page(s); ECREATE, EADD, "
+	       "%s: ELRANGE %#llx bytes, %llu pages, SSA frame %u page(s); ECREATE, EADD, "
 	       "EEXTEND, EINIT",
-	       path, (unsigned long long)pal.img.size, pal.img.npages, pal.img.ssaframesize);
+	       path, (unsigned long long)pal.img.size,
+	       (unsigned long long)sgx_image_total_pages(&pal.img), pal.img.ssaframesize);
 	ret = sgx_encl_load(&pal.encl, &pal.img, &ss, &opts, &cls, &err);
 	if (ret < 0) {
 		ret = fail(ret, "create the enclave", &err);

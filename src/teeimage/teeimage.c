@@ -30,6 +30,7 @@
 #define PAGE		  4096ULL
 #define PAGE_UP(x)	  (((x) + PAGE - 1) & ~(PAGE - 1))
 #define DEFAULT_HEAP	  (64ULL << 20)
+#define DEFAULT_THREADS	  16 /* TCS: enough for a Go program's runtime threads */
 #define DEFAULT_STACK	  (2ULL << 20)
 #define MAX_TRUSTED	  65536
 #define MAX_TRUSTED_DEPTH 32
@@ -136,8 +137,11 @@ struct tfile {
 	char *path;
 	uint64_t size;
 	uint8_t hash[32];
+	uint8_t (*chunks)[32]; /* per LIBOS_CHUNK_SIZE, for a file of more than one */
+	uint64_t nchunks;
 	dev_t dev;
 	ino_t ino;
+	int allowed; /* an "allowed" path: nothing else is known of it */
 };
 
 struct tlist {
@@ -147,8 +151,10 @@ struct tlist {
 
 static void tlist_free(struct tlist *l)
 {
-	for (size_t i = 0; i < l->n; i++)
+	for (size_t i = 0; i < l->n; i++) {
 		free(l->v[i].path);
+		free(l->v[i].chunks);
+	}
 	free(l->v);
 }
 
@@ -188,35 +194,73 @@ static int norm_path(const char *in, char *out, size_t n, err_t *err)
 	return 0;
 }
 
-static int hash_fd(int fd, uint8_t hash[32], uint64_t *size, const char *path, err_t *err)
+static int sha256_buf(const void *buf, size_t len, uint8_t out[32])
 {
+	return EVP_Digest(buf, len, out, NULL, EVP_sha256(), NULL) ? 0 : -1;
+}
+
+/*
+ * The file's SHA-256 and, when it has more than one chunk, each chunk's
+ * (what the LibOS checks as it reads): the file is read once.
+ */
+static int hash_fd(int fd, struct tfile *t, const char *path, err_t *err)
+{
+	_cleanup_free_ char *buf = malloc(LIBOS_CHUNK_SIZE);
 	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	static char buf[1 << 16];
 	uint64_t total = 0;
+	size_t cap = 0;
 	int ret = 0;
 
-	if (!c || !EVP_DigestInit_ex(c, EVP_sha256(), NULL)) {
+	if (!buf || !c || !EVP_DigestInit_ex(c, EVP_sha256(), NULL)) {
 		EVP_MD_CTX_free(c);
 		return err_set(err, ENOMEM, "SHA-256");
 	}
 	for (;;) {
-		ssize_t r = read(fd, buf, sizeof(buf));
+		size_t n = 0;
+		ssize_t r = 0;
 
-		if (r < 0 && errno == EINTR)
-			continue;
+		while (n < LIBOS_CHUNK_SIZE) {
+			r = read(fd, buf + n, LIBOS_CHUNK_SIZE - n);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0)
+				break;
+			n += r;
+		}
 		if (r < 0) {
 			ret = err_sys(err, errno, "read %s", path);
 			break;
 		}
-		if (r == 0)
+		if (n == 0)
 			break;
-		EVP_DigestUpdate(c, buf, r);
-		total += r;
+		if (t->nchunks == cap) {
+			void *g = realloc(t->chunks, (cap = cap ? cap * 2 : 4) * 32);
+
+			if (!g) {
+				ret = err_sys(err, ENOMEM, "hash %s", path);
+				break;
+			}
+			t->chunks = g;
+		}
+		if (sha256_buf(buf, n, t->chunks[t->nchunks++]) < 0 ||
+		    !EVP_DigestUpdate(c, buf, n)) {
+			ret = err_set(err, ENOMEM, "SHA-256");
+			break;
+		}
+		total += n;
+		if (n < LIBOS_CHUNK_SIZE)
+			break;
 	}
 	if (ret == 0)
-		EVP_DigestFinal_ex(c, hash, NULL);
+		EVP_DigestFinal_ex(c, t->hash, NULL);
 	EVP_MD_CTX_free(c);
-	*size = total;
+	t->size = total;
+	/* One chunk: its hash is the file's, on the trusted line. */
+	if (ret < 0 || t->nchunks <= 1) {
+		free(t->chunks);
+		t->chunks = NULL;
+		t->nchunks = 0;
+	}
 	return ret;
 }
 
@@ -339,9 +383,18 @@ static int add_path(struct tlist *l, int rootfd, const char *in, int depth, err_
 		if (l->v[i].dev == st.st_dev && l->v[i].ino == st.st_ino) {
 			memcpy(t->hash, l->v[i].hash, 32);
 			t->size = l->v[i].size;
+			if (l->v[i].nchunks) {
+				t->chunks = malloc(l->v[i].nchunks * 32);
+				if (!t->chunks) {
+					close(fd);
+					return err_sys(err, ENOMEM, "trusted files");
+				}
+				memcpy(t->chunks, l->v[i].chunks, l->v[i].nchunks * 32);
+				t->nchunks = l->v[i].nchunks;
+			}
 			goto found;
 		}
-	ret = hash_fd(fd, t->hash, &t->size, path, err);
+	ret = hash_fd(fd, t, path, err);
 	if (ret < 0) {
 		close(fd);
 		return ret;
@@ -349,10 +402,52 @@ static int add_path(struct tlist *l, int rootfd, const char *in, int depth, err_
 found:
 	close(fd);
 	t->path = strdup(path);
+	l->n++; /* tlist_free frees what it holds */
 	if (!t->path)
 		return err_sys(err, ENOMEM, "trusted files");
-	l->n++;
 	return 0;
+}
+
+/*
+ * An allowed path (after every trusted one is known): nothing of the
+ * rootfs is read, it may not exist yet (an output directory). A path is
+ * trusted or allowed, never both: an allowed path may not be or hold a
+ * trusted file.
+ */
+static int add_allowed(struct tlist *l, const char *in, err_t *err)
+{
+	char path[PATH_MAX];
+	size_t n;
+	int ret = norm_path(in, path, sizeof(path), err);
+
+	if (ret < 0)
+		return err_wrap(err, "--allowed");
+	if (!strcmp(path, "/"))
+		return err_set(err, EINVAL, "--allowed /: would pass every file through");
+	n = strlen(path);
+	for (size_t i = 0; i < l->n; i++) {
+		const char *p = l->v[i].path;
+
+		if (l->v[i].allowed && !strcmp(p, path))
+			return 0;
+		if (!l->v[i].allowed && !strncmp(p, path, n) && (!p[n] || p[n] == '/'))
+			return err_set(err, EINVAL,
+				       "--allowed %s: %s is a trusted file (a path is trusted "
+				       "or allowed, not both)",
+				       path, p);
+	}
+	if (l->n == l->cap) {
+		struct tfile *g = realloc(l->v, (l->cap = l->cap ? l->cap * 2 : 64) * sizeof(*g));
+
+		if (!g)
+			return err_sys(err, ENOMEM, "allowed paths");
+		l->v = g;
+	}
+	memset(&l->v[l->n], 0, sizeof(l->v[l->n]));
+	l->v[l->n].allowed = 1;
+	l->v[l->n].path = strdup(path);
+	l->n++;
+	return l->v[l->n - 1].path ? 0 : err_sys(err, ENOMEM, "allowed paths");
 }
 
 static int cmp_tfile(const void *a, const void *b)
@@ -425,13 +520,16 @@ static int manifest_body(const struct tee_build_opts *o, struct sbuf *b, err_t *
 				ret = add_path(&l, rootfd, defaults[i], 0, err);
 		}
 	}
+	for (size_t i = 0; ret == 0 && o->allowed && o->allowed[i]; i++)
+		ret = add_allowed(&l, o->allowed[i], err);
 	if (ret < 0) {
 		tlist_free(&l);
 		return ret;
 	}
 	qsort(l.v, l.n, sizeof(*l.v), cmp_tfile);
-	sb_printf(b, "threads %u\ndebug %d\nentrypoint %s\nargv %s\n", o->threads ? o->threads : 1,
-		  !!o->debug, entry, o->host_argv ? "host" : "fixed");
+	sb_printf(b, "threads %u\ndebug %d\nentrypoint %s\nargv %s\n",
+		  o->threads ? o->threads : DEFAULT_THREADS, !!o->debug, entry,
+		  o->host_argv ? "host" : "fixed");
 	for (size_t i = 0; o->argv[i]; i++) {
 		if (strchr(o->argv[i], '\n')) {
 			tlist_free(&l);
@@ -449,9 +547,17 @@ static int manifest_body(const struct tee_build_opts *o, struct sbuf *b, err_t *
 		sb_printf(b, "envv %s\n", o->env[i]);
 	}
 	for (size_t i = 0; i < l.n; i++) {
+		if (l.v[i].allowed) {
+			sb_printf(b, "allowed %s\n", l.v[i].path);
+			continue;
+		}
 		sgx_hex(l.v[i].hash, 32, hex);
 		sb_printf(b, "trusted %s %llu %s\n", hex, (unsigned long long)l.v[i].size,
 			  l.v[i].path);
+		for (uint64_t k = 0; k < l.v[i].nchunks; k++) {
+			sgx_hex(l.v[i].chunks[k], 32, hex);
+			sb_printf(b, "chunk %llu %s\n", (unsigned long long)k, hex);
+		}
 	}
 	tlist_free(&l);
 	if (b->oom)
@@ -537,7 +643,7 @@ int tee_libos_image(struct sgx_image *img, const void *elf, size_t len, const ch
 		    err_t *err)
 {
 	struct sgx_layout_opts lo = { 0 };
-	uint64_t heap, threads, size, heap_off, npages;
+	uint64_t heap, threads, size, heap_off;
 	const char *mf;
 	Elf64_Phdr *ph;
 	int ret;
@@ -559,6 +665,8 @@ int tee_libos_image(struct sgx_image *img, const void *elf, size_t len, const ch
 	    !threads || threads > 4096)
 		return err_set(err, EINVAL, "manifest: bad or missing layout lines");
 	lo.heap = heap;
+	/* The heap: code is loaded there, and SGX1 fixes permissions at EADD. */
+	lo.heap_flags = SGX_SECINFO_REG | SGX_SECINFO_R | SGX_SECINFO_W | SGX_SECINFO_X;
 	lo.tcs = (unsigned)threads;
 	lo.size = size;
 	ret = tee_manifest_u64(mf, "libos_offset", &lo.offset);
@@ -567,15 +675,10 @@ int tee_libos_image(struct sgx_image *img, const void *elf, size_t len, const ch
 	ret = sgx_image_from_elf_mem(img, elf, len, &lo, err);
 	if (ret < 0)
 		return err_wrap(err, "LibOS enclave");
-	npages = heap / PAGE;
-	if (img->npages < npages || img->pages[img->npages - npages].offset != heap_off) {
+	if (img->heap_offset != heap_off) {
 		sgx_image_free(img);
 		return err_set(err, EINVAL, "manifest: heap_offset does not match the layout");
 	}
-	/* The heap: code is loaded there, and SGX1 fixes permissions at EADD. */
-	for (size_t i = img->npages - npages; i < img->npages; i++)
-		img->pages[i].flags =
-		    SGX_SECINFO_REG | SGX_SECINFO_R | SGX_SECINFO_W | SGX_SECINFO_X;
 	if (manifest)
 		*manifest = mf;
 	return 0;
@@ -667,7 +770,7 @@ static int fixed_point(const struct tee_build_opts *o, const char *body, uint64_
 			return ret;
 		/* Layout without the checks: what libsgx makes of this ELF. */
 		struct sgx_layout_opts lo = { .heap = heap_r,
-					      .tcs = o->threads ? o->threads : 1,
+					      .tcs = o->threads ? o->threads : DEFAULT_THREADS,
 					      .offset = exec_hi ? TEE_LIBOS_FIXED_OFFSET : 0 };
 
 		ret = sgx_image_from_elf_mem(&img, e, elen, &lo, err);
@@ -675,7 +778,7 @@ static int fixed_point(const struct tee_build_opts *o, const char *body, uint64_
 			free(e);
 			return err_wrap(err, "LibOS enclave");
 		}
-		uint64_t nsize = img.size, noff = img.pages[img.npages - heap_r / PAGE].offset;
+		uint64_t nsize = img.size, noff = img.heap_offset;
 
 		sgx_image_free(&img);
 		/* The heap's page bitmap (the LibOS's mm.c) must end below the program. */
@@ -716,8 +819,8 @@ int tee_build(const struct tee_build_opts *o, struct tee_build_result *res, err_
 	uint64_t exec_lo = 0, exec_hi = 0;
 	int ret;
 
-	if ((o->threads ? o->threads : 1) != 1)
-		return err_set(err, ENOTSUP, "--threads above 1 is not supported yet");
+	if (o->threads > 4096)
+		return err_set(err, EINVAL, "%u threads: at most 4096", o->threads);
 	if (heap < (1ULL << 20) || heap > (3ULL << 30))
 		return err_set(err, EINVAL, "heap of %llu bytes: from 1 MiB to 3 GiB",
 			       (unsigned long long)heap);

@@ -626,6 +626,11 @@ t_ps() {
 	assert_match PID "$(echo "$OUT" | head -1)" "ps header"
 	assert_contains "sleep 999" "$OUT" "ps table"
 	assert_contains "sleep 1000" "$OUT" "ps table"
+	# ps options reach ps(1) as they are, never through a shell.
+	rtc ps "$ID" -o "pid,comm=it's"
+	assert_rc 0 "ps with a quote in an option"
+	assert_contains "it's" "$(echo "$OUT" | head -1)" "ps header"
+	assert_contains "sleep" "$OUT" "ps table with -o"
 }
 
 # Issue 11 item 3: run --keep leaves the stopped container (state and
@@ -918,6 +923,17 @@ t_cli_errors() {
 	assert_fails "unknown global flag"
 	rtc list --frobnicate
 	assert_fails "unknown list flag"
+	# Whole names only: getopt would take --root for spec's --rootless.
+	mkdir "$T/abbrev"
+	RC=0
+	(cd "$T/abbrev" && rt spec --root) >/dev/null 2>&1 || RC=$?
+	assert_fails "spec --root (an abbreviation)"
+	[ ! -e "$T/abbrev/config.json" ] || fail "spec --root wrote a config"
+	rm -rf "$T/abbrev"
+	rtc --deb list
+	assert_fails "--deb (an abbreviation)"
+	rtc list --qui
+	assert_fails "list --qui (an abbreviation)"
 	new_bundle
 	rtc run --frobnicate --bundle "$B" "$ID"
 	assert_fails "unknown run flag"
@@ -959,6 +975,138 @@ t_cli_errors() {
 	done
 }
 
+# The commands the top-level help lists (runc's layout: "   NAME[, ALIAS]  summary").
+help_commands() {
+	rtc --help
+	assert_rc 0 "--help"
+	printf '%s\n' "$OUT" | sed -n '/^COMMANDS:/,/^$/s/^   \([a-z]\+\)[, ].*/\1/p' | grep -vx help
+}
+
+# Does CMD take --NAME? Only a flag it lacks is "not defined" (runc's words
+# too); the value is a path nothing can be written to, and the cwd an empty
+# directory, so nothing runs.
+takes_option() { # CMD NAME
+	local dir=$T/takes-option
+	mkdir -p "$dir"
+	(cd "$dir" && rt "$1" "--$2" "$T/no/such/dir" >/dev/null 2>"$T/takes.err") || true
+	rm -rf "$dir"
+	! grep -q "flag provided but not defined: -\{1,2\}$2\b" "$T/takes.err"
+}
+
+t_help_lists_every_option() {
+	local names cmds cmd name missing="" unlisted="" help_opts
+	# Every option name in the CLI's tables (and some no command takes).
+	names=$(grep -ohE '^[[:space:]]*\{ "[a-z][a-z-]+", ' "$SRCDIR"/src/rune/*.c |
+		cut -d'"' -f2 | sort -u | grep -vx help)
+	names="$names frobnicate"
+	cmds=$(help_commands)
+	[ "$(echo "$cmds" | wc -l)" -ge 15 ] || fail "commands in --help: '$cmds'"
+	for cmd in $cmds; do
+		# Not supported: any option gets that answer (rune), runc's own set (runc).
+		case $cmd in checkpoint | restore) continue ;; esac
+		rtc "$cmd" --help
+		assert_rc 0 "$cmd --help"
+		[ -n "$OUT" ] && [ -z "$ERR" ] || fail "$cmd --help: help on stdout only"
+		help_opts=$(printf '%s\n' "$OUT" | sed -n '/^OPTIONS:/,$p')
+		for name in $names; do
+			takes_option "$cmd" "$name" || continue
+			grep -qE -- "--$name([^a-z-]|\$)" <<<"$help_opts" ||
+				missing="$missing $cmd:--$name"
+		done
+		for name in $(printf '%s\n' "$help_opts" | { grep -oE -- '--[a-z][a-z-]+' || :; }); do
+			takes_option "$cmd" "${name#--}" || unlisted="$unlisted $cmd:$name"
+		done
+	done
+	if [ "$IS_RUNC" = 1 ] && [ -n "$missing" ]; then
+		# runc 1.1 hides its deprecated kernel memory flags from update's help.
+		runc_quirk "options taken but not in the command's --help:$missing"
+		missing=$(tr ' ' '\n' <<<"$missing" | grep -vx 'update:--kernel-memory\(-tcp\)\?' | tr '\n' ' ' | tr -s ' ')
+		missing=${missing% }
+		missing=${missing# }
+	fi
+	[ -z "$missing" ] || fail "options taken but not in the command's --help: $missing"
+	[ -z "$unlisted" ] || fail "options in --help that the command refuses:$unlisted"
+}
+
+# rune's man pages (docs/man) describe every option its --help lists.
+t_man_pages_list_every_option() {
+	[ "$IS_RUNC" = 1 ] && skip "rune's own man pages"
+	local cmd name page missing=""
+	for cmd in "" $(help_commands); do
+		page=$SRCDIR/docs/man/rune${cmd:+-$cmd}.8
+		[ -f "$page" ] || { missing="$missing $page"; continue; }
+		rtc ${cmd:-} --help
+		for name in $(grep -oE -- '^   --[a-z][a-z-]+' <<<"$OUT" | sed 's/^ *--//'); do
+			grep -qF -- "\\-\\-${name//-/\\-}" "$page" || missing="$missing ${cmd:-rune}:--$name"
+		done
+	done
+	[ -z "$missing" ] || fail "not in the man pages:$missing"
+}
+
+# The CLI reaches librune through its public header: it compiles with
+# include/ alone, so no internal header of another component is in reach.
+t_cli_public_headers_only() {
+	[ "$IS_RUNC" = 1 ] && skip "rune's sources"
+	command -v cc >/dev/null || skip "no C compiler"
+	local f
+	for f in "$SRCDIR"/src/rune/*.c; do
+		cc -std=gnu11 -D_GNU_SOURCE -fsyntax-only -I"$SRCDIR/include" -I"$BUILD/gen" "$f" \
+			2>"$T/cc.err" || fail "$f needs more than include/: $(head -3 "$T/cc.err")"
+	done
+}
+
+t_help_exec_options() {
+	local opt
+	rtc exec --help
+	assert_rc 0 "exec --help"
+	for opt in cgroup detach pid-file process tty env user cwd cap console-socket \
+		preserve-fds no-new-privs additional-gids ignore-paused; do
+		grep -qE -- "^ +--$opt[ ,]" <<<"$OUT" || fail "exec --help lacks --$opt"
+	done
+	local exec_help=$OUT
+	rtc help exec
+	assert_rc 0 "help exec"
+	assert_eq "$exec_help" "$OUT" "help exec vs exec --help"
+	rtc exec -h
+	assert_eq "$exec_help" "$OUT" "exec -h vs exec --help"
+}
+
+t_unknown_command() {
+	local what
+	for what in frobnicate "help frobnicate" version; do
+		rtc $what
+		assert_rc 3 "$what"
+		[ -z "$OUT" ] || fail "$what: wrote to stdout: $OUT"
+		grep -qF "No help topic for '${what#help }'" <<<"$ERR" ||
+			fail "$what: no 'No help topic' message"
+	done
+}
+
+t_version_help_layout() {
+	local flag
+	for flag in --version -v; do
+		rtc $flag
+		assert_rc 0 "$flag"
+		grep -qE '^(rune|runc) version [0-9]' <<<"${OUT%%$'\n'*}" ||
+			fail "$flag: first line '${OUT%%$'\n'*}'"
+		grep -qE '^commit: .' <<<"$OUT" || fail "$flag: no commit line"
+		grep -qE '^spec: [0-9]' <<<"$OUT" || fail "$flag: no spec line"
+		grep -qE '^libseccomp: [0-9]' <<<"$OUT" || fail "$flag: no libseccomp line"
+	done
+	rtc --help
+	local top=$OUT
+	for flag in help h; do
+		rtc $flag
+		assert_rc 0 "$flag"
+		assert_eq "$top" "$OUT" "$flag vs --help"
+	done
+	for section in NAME USAGE VERSION COMMANDS "GLOBAL OPTIONS"; do
+		grep -qx "$section:" <<<"$top" || fail "--help lacks $section:"
+	done
+	for flag in debug log log-format root systemd-cgroup help version; do
+		grep -qE -- "^ +--$flag[ ,]" <<<"$top" || fail "--help lacks --$flag"
+	done
+}
 tcase "run: exit status of the workload" t_run_exit_status
 tcase "run: 128+N when killed by signal N" t_run_killed_by_signal
 tcase "run: signals forwarded to the workload" t_run_forwards_signals
@@ -1003,3 +1151,9 @@ tcase "features JSON; no arguments or flags" t_features
 tcase "spec matches runc's defaults; --rootless" t_spec_structure
 tcase "checkpoint/restore: clear error" t_checkpoint_unsupported
 tcase "unknown command/flag: non-zero exit" t_cli_errors
+tcase "every command's --help lists every option it takes" t_help_lists_every_option
+tcase "exec --help, exec -h and help exec list exec's options" t_help_exec_options
+tcase "the man pages describe every option --help lists" t_man_pages_list_every_option
+tcase "the CLI compiles with the public headers (include/) only" t_cli_public_headers_only
+tcase "unknown commands and help topics: runc's message, exit 3" t_unknown_command
+tcase "--version, help, h: runc's layout" t_version_help_layout

@@ -132,7 +132,22 @@ static void set_args(char **argv)
 	mb.strings_len = (uint32_t)k;
 }
 
-/* One call; returns the exit reason (or -1 if the enclave faulted, -2 on errors). */
+/* One call on TCS tcs; the exit reason (or -1 if the enclave faulted, -2 on errors). */
+static int call_tcs(struct sgx_encl *e, int tcs, uint64_t rdi, uint64_t rsi,
+		    struct sgx_encl_regs *r)
+{
+	err_t err = NULL;
+	int ret;
+
+	*r = (struct sgx_encl_regs){ .rdi = rdi, .rsi = rsi };
+	ret = rdi ? sgx_encl_call(e, tcs, r, &err) : sgx_encl_resume(e, tcs, r, &err);
+	err_free(&err);
+	if (ret == -EFAULT)
+		return -1;
+	return ret < 0 ? -2 : (int)r->rdi;
+}
+
+/* One call on the first TCS. */
 static int call(struct sgx_encl *e, uint64_t rdi, uint64_t rsi, struct sgx_encl_regs *r)
 {
 	err_t err = NULL;
@@ -231,6 +246,24 @@ int main(int argc, char **argv)
 		st = call(e, LIBOS_ECALL_START, (uintptr_t)&mb, &r);
 		report(st == LIBOS_EXIT_DONE && (int64_t)r.rsi == -EINVAL,
 		       "a second START is refused");
+	} else if (!strcmp(argv[2], "threads")) {
+		if (sgx_encl_tcs_count(e) < 2) {
+			printf(
+			    "not ok - the image has one TCS: build it with --threads 2 or more\n");
+			return 1;
+		}
+		st = call_tcs(e, 1, LIBOS_ECALL_THREAD, (uintptr_t)&mb, &r);
+		report(st == LIBOS_EXIT_DONE && (int64_t)r.rsi == -EINVAL,
+		       "THREAD on a TCS the LibOS started no thread on is refused");
+		st = call_tcs(e, 1, LIBOS_ECALL_START, (uintptr_t)&mb, &r);
+		report(st == LIBOS_EXIT_DONE && (int64_t)r.rsi == -EINVAL,
+		       "START on another TCS than the first is refused");
+		st = call(e, LIBOS_ECALL_THREAD, (uintptr_t)&mb, &r);
+		report(st == LIBOS_EXIT_DONE && (int64_t)r.rsi == -EINVAL,
+		       "THREAD on the first TCS is refused");
+		st = call(e, LIBOS_ECALL_START, (uintptr_t)&mb, &r);
+		report(st == LIBOS_EXIT_DONE && (int64_t)r.rsi == -EINVAL,
+		       "and the enclave stays dead (START refused)");
 	}
 	sgx_encl_destroy(e);
 	return failures ? 1 : 0;

@@ -25,16 +25,19 @@ libos_need() {
 	done
 }
 
-# musl's gcc wrapper cannot make static PIEs: link rcrt1.o by hand.
+# musl_pie SRC OUT: a static-PIE musl program (musl's gcc wrapper cannot
+# make static PIEs: rcrt1.o is linked by hand); fails without musl-tools.
+musl_pie() {
+	[ -x /usr/bin/musl-gcc ] && [ -e "$MUSL_DIR/rcrt1.o" ] || return 1
+	gcc -fPIE -O2 -nostdinc -isystem /usr/include/x86_64-linux-musl \
+		-isystem "$(gcc -print-file-name=include)" -c "$1" -o "$2.o" &&
+		gcc -static-pie -nostdlib -o "$2" "$MUSL_DIR/rcrt1.o" "$MUSL_DIR/crti.o" \
+			"$2.o" "$MUSL_DIR/libc.a" "$(gcc -print-libgcc-file-name)" "$MUSL_DIR/crtn.o"
+}
+
 build_probes() {
 	local d=$1 src=$SRCDIR/tests/libos/probe.c
-	if [ -x /usr/bin/musl-gcc ] && [ -e "$MUSL_DIR/rcrt1.o" ]; then
-		gcc -fPIE -O2 -nostdinc -isystem /usr/include/x86_64-linux-musl \
-			-isystem "$(gcc -print-file-name=include)" -c "$src" -o "$d/probe-musl.o" &&
-			gcc -static-pie -nostdlib -o "$d/probe-musl" "$MUSL_DIR/rcrt1.o" "$MUSL_DIR/crti.o" \
-				"$d/probe-musl.o" "$MUSL_DIR/libc.a" "$(gcc -print-libgcc-file-name)" \
-				"$MUSL_DIR/crtn.o"
-	fi
+	musl_pie "$src" "$d/probe-musl" || true
 	gcc -static-pie -O2 -o "$d/probe-glibc" "$src"
 	gcc -static -no-pie -O2 -o "$d/probe-exec" "$src"
 	printf '#include <stdio.h>\nint main(void){puts("hi");return 0;}\n' >"$d/hello.c"

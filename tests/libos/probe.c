@@ -124,6 +124,68 @@ static void stat_path(const char *path)
 					     : "other");
 }
 
+/*
+ * XMM0-XMM15 hold a pattern across n raw SYSCALLs (each an AEX and the
+ * host's code, which uses vector registers, before ERESUME): 1 if intact.
+ */
+static int xmm_across_syscalls(long n)
+{
+	unsigned char in[256], out[256];
+
+	for (int i = 0; i < 256; i++)
+		in[i] = (unsigned char)(i * 7 + 3);
+#define XMM_LOAD(r, o)	"movdqu " #o "(%[in]), %%" #r "\n\t"
+#define XMM_STORE(r, o) "movdqu %%" #r ", " #o "(%[out])\n\t"
+	__asm__ volatile(
+	    XMM_LOAD(xmm0, 0) XMM_LOAD(xmm1, 16) XMM_LOAD(xmm2, 32) XMM_LOAD(xmm3, 48) XMM_LOAD(
+		xmm4, 64) XMM_LOAD(xmm5, 80) XMM_LOAD(xmm6, 96) XMM_LOAD(xmm7, 112)
+		XMM_LOAD(xmm8, 128) XMM_LOAD(xmm9, 144) XMM_LOAD(xmm10, 160) XMM_LOAD(xmm11, 176)
+		    XMM_LOAD(xmm12, 192) XMM_LOAD(xmm13, 208) XMM_LOAD(xmm14, 224) XMM_LOAD(
+			xmm15, 240) "1:\n\tmov $110, %%eax\n\tsyscall\n\tdec %[n]\n\tjnz "
+				    "1b\n\t" XMM_STORE(xmm0, 0) XMM_STORE(xmm1, 16)
+					XMM_STORE(xmm2, 32) XMM_STORE(xmm3, 48) XMM_STORE(xmm4, 64)
+					    XMM_STORE(xmm5, 80) XMM_STORE(xmm6, 96) XMM_STORE(
+						xmm7, 112) XMM_STORE(xmm8, 128) XMM_STORE(xmm9, 144)
+						XMM_STORE(xmm10, 160) XMM_STORE(xmm11, 176)
+						    XMM_STORE(xmm12, 192) XMM_STORE(xmm13, 208)
+							XMM_STORE(xmm14, 224) XMM_STORE(xmm15, 240)
+	    : [n] "+r"(n)
+	    : [in] "r"(in), [out] "r"(out)
+	    : "rax", "rcx", "r11", "memory", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6",
+	      "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
+#undef XMM_LOAD
+#undef XMM_STORE
+	return !memcmp(in, out, sizeof(in));
+}
+
+static volatile sig_atomic_t async_caught;
+
+/* A handler that clobbers XMM8, as any handler may: the interrupted code must not see it. */
+static void on_async(int sig)
+{
+	__asm__ volatile("pxor %%xmm8, %%xmm8" ::: "xmm8");
+	async_caught = sig;
+}
+
+/*
+ * Computes without a single system call until a signal's handler ran (it
+ * can only arrive as an interrupt), XMM8 holding a pattern throughout:
+ * 1 if the pattern survived the handler.
+ */
+static int compute_until_signal(void)
+{
+	static const unsigned char pat[16] = "rune-xmm-pattern";
+	unsigned char out[16];
+
+	__asm__ volatile("movdqu (%[pat]), %%xmm8\n\t"
+			 "1:\n\tpause\n\tcmpl $0, %[caught]\n\tje 1b\n\t"
+			 "movdqu %%xmm8, (%[out])"
+			 :
+			 : [pat] "r"(pat), [out] "r"(out), [caught] "m"(async_caught)
+			 : "memory", "xmm8");
+	return !memcmp(pat, out, 16);
+}
+
 int main(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
@@ -225,6 +287,26 @@ int main(int argc, char **argv)
 			fflush(stdout);
 			for (;;)
 				getppid();
+		} else if (!strcmp(c, "compute")) {
+			/* no system call at all (until killed) */
+			printf("computing\n");
+			fflush(stdout);
+			for (volatile unsigned long k = 0;; k++)
+				;
+		} else if (!strcmp(c, "compute-handler")) {
+			signal(SIGUSR1, on_async);
+			int kept;
+
+			printf("computing\n");
+			fflush(stdout);
+			kept = compute_until_signal();
+			printf("handler ran for %d, xmm8 %s\n", (int)async_caught,
+			       kept ? "kept" : "clobbered");
+		} else if (!strcmp(c, "xmm") && i + 1 < argc) {
+			long n = atol(argv[++i]);
+
+			printf("xmm0-15 across %ld system calls: %s\n", n,
+			       xmm_across_syscalls(n) ? "kept" : "clobbered");
 		} else if (!strcmp(c, "getppid") && i + 1 < argc) {
 			/* N system call round trips (a cost measure: time it) */
 			long n = atol(argv[++i]);

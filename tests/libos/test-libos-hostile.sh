@@ -3,7 +3,8 @@
 # The LibOS enclave against a host that breaks the protocol
 # (tests/libos/hostile-host.c): replayed exception entries do nothing, a
 # mailbox inside the ELRANGE is refused, ecalls out of order are refused
-# and leave the enclave dead.
+# and leave the enclave dead, threads can't be entered unless the LibOS
+# started them.
 set -u
 . "$(dirname "$0")/lib.sh"
 libos_need
@@ -33,6 +34,7 @@ else
 fi
 timeout 20 "$HOSTILE" "$T/root" mailbox /bin/probe | grep -E '^(not )?ok - '
 timeout 20 "$HOSTILE" "$T/root" order /bin/probe args | grep -E '^(not )?ok - '
+timeout 20 "$HOSTILE" "$T/root" threads /bin/probe args | grep -E '^(not )?ok - '
 # An image for a program linked at 0x400000, loaded where the host likes.
 mkdir -p "$T/root2/bin"
 gcc -static -no-pie -O2 -o "$T/root2/bin/probe" "$SRCDIR/tests/libos/probe.c" &&

@@ -161,6 +161,17 @@ check "pal_kill stops a workload making system calls (143)" test "$RC" == 143 -a
 OUT=$(timeout -k 2 20 "$PAL_HOST" --args "root=$R" --kill-after 0.3 15 "$LIBOS_PAL" /bin/probe sleep 10000 2>"$T/err")
 RC=$?
 check "pal_kill cuts a sleep short" test "$RC" == 143 -a $((SECONDS - start)) -lt 8
+# Interrupts: a workload that makes no system call still takes a signal.
+start=$SECONDS
+OUT=$(timeout -k 2 20 "$PAL_HOST" --args "root=$R" --kill-after 0.5 15 "$LIBOS_PAL" /bin/probe compute 2>"$T/err")
+RC=$?
+check "pal_kill TERM stops a workload that makes no system call (143, an interrupt)" \
+	test "$RC" == 143 -a "$OUT" == computing -a $((SECONDS - start)) -lt 8
+OUT=$(timeout -k 2 20 "$PAL_HOST" --args "root=$R" --kill-after 0.5 10 "$LIBOS_PAL" /bin/probe compute-handler 2>"$T/err")
+RC=$?
+check "pal_kill USR1 runs the workload's handler where it was computing; its vector registers survive the handler" \
+	test "$RC" == 0 -a "$OUT" == "$(printf 'computing\nhandler ran for 10, xmm8 kept')"
+same "XMM0-15 survive system calls (AEX saves, ERESUME restores the XSAVE state)" "$R" "$T/probe-glibc" xmm 300
 # argv fixed by the manifest: the host's argv is ignored
 "$RUNE_IMAGE" build --rootfs "$R" --key "$KEY" --heap 32M --env FOO=fixed -- /bin/probe args env FOO >/dev/null
 run_pal "$R" /bin/probe exit 9

@@ -1,5 +1,5 @@
 #!/bin/bash
-# timeout: 150
+# timeout: 240
 # The LibOS end to end through rune: `rune-image build --bundle` turns a
 # busybox bundle with a static probe (PIE, or ET_EXEC) into a TEE image (and sets the
 # ENCLAVE_* settings and process.args), `rune run` runs it inside the
@@ -70,8 +70,89 @@ t_crash() {
 	assert_nothing_left "$ID"
 }
 
+t_threads() {
+	gcc -static -O2 -o "$T/threads" "$SRCDIR/tests/libos/threads.c" || fail "build threads.c"
+	libos_bundle "$T/threads" work 8
+	ct_run
+	assert_rc 0 "rune run"
+	assert_eq "$("$T/threads" work 8)" "$OUT" "output as native"
+	rt delete "$ID" >/dev/null 2>&1 || true
+	assert_nothing_left "$ID"
+}
+
+t_go_http() {
+	local pid out i
+	command -v go >/dev/null || skip "no go (apt-get install golang-go)"
+	command -v curl >/dev/null || skip "no curl"
+	(cd "$T" && env HOME="$T" GOCACHE="$T/gocache" GOPATH="$T/gopath" GO111MODULE=off \
+		CGO_ENABLED=0 go build -o "$T/httpd" "$SRCDIR/tests/libos/go/httpd.go") ||
+		fail "go build"
+	new_bundle
+	cfg_set .process.terminal false
+	cp "$T/httpd" "$B/rootfs/bin/httpd"
+	# The Go runtime reserves about 700 MiB of address space: the heap holds it.
+	"$RUNE_IMAGE" build --bundle "$B" --key "$KEY" --heap 1G --no-default-trusted \
+		-- /bin/httpd 127.0.0.1:8080 >/dev/null 2>"$T/mr.err" || fail "rune-image: $(cat "$T/mr.err")"
+	rt create --bundle "$B" "$ID" >"$T/http.out" 2>"$T/http.err" </dev/null ||
+		fail "create: $(cat "$T/http.err")"
+	pid=$(rt state "$ID" | jget .pid)
+	# A new network namespace has its loopback down; the server listens there.
+	nsenter --net="/proc/$pid/ns/net" ip link set lo up || fail "lo up"
+	rt start "$ID" || fail "start"
+	for ((i = 0; i < 900; i++)); do
+		grep -q '^listening on 127.0.0.1:8080$' "$T/http.out" && break
+		[ "$(status "$ID")" = running ] || break
+		sleep 0.1
+	done
+	grep -q '^listening on' "$T/http.out" || fail "the server never listened: $(cat "$T/http.err")"
+	out=$(nsenter --net="/proc/$pid/ns/net" curl -s --max-time 20 http://127.0.0.1:8080/hi)
+	assert_eq "hello from GET /hi" "$out" "GET /hi through the container's network namespace"
+	out=$(nsenter --net="/proc/$pid/ns/net" curl -s --max-time 20 "http://127.0.0.1:8080/sum?n=100")
+	assert_eq "sum 100 = 5050" "$out" "GET /sum?n=100"
+	curl -s --max-time 2 http://127.0.0.1:8080/hi >/dev/null 2>&1 &&
+		fail "the host's own loopback reached the container's server"
+	out=$(nsenter --net="/proc/$pid/ns/net" curl -s --max-time 20 http://127.0.0.1:8080/quit)
+	assert_eq "bye" "$out" "GET /quit"
+	wait_status "$ID" stopped 30
+	assert_eq "$(printf 'listening on 127.0.0.1:8080\nserved')" "$(cat "$T/http.out")" \
+		"the server's own output"
+	rt delete "$ID" >/dev/null 2>&1 || true
+	assert_nothing_left "$ID"
+}
+
+t_kill() {
+	local i rc=0
+	libos_bundle "$T/probe-glibc" compute-handler
+	ct_bg
+	for ((i = 0; i < 200; i++)); do
+		grep -q computing "$T/bg.out" && break
+		sleep 0.1
+	done
+	grep -q computing "$T/bg.out" || fail "the workload never started: $(cat "$T/bg.err")"
+	rt kill "$ID" USR1 || fail "rune kill"
+	wait "$BGPID" || rc=$?
+	assert_eq 0 "$rc" "rune run's status: the handler ran and the workload ended by itself"
+	assert_eq "$(printf 'computing\nhandler ran for 10, xmm8 kept')" "$(cat "$T/bg.out")" \
+		"the workload's handler ran where it was computing"
+	libos_bundle "$T/probe-glibc" compute
+	ct_bg
+	for ((i = 0; i < 200; i++)); do
+		grep -q computing "$T/bg.out" && break
+		sleep 0.1
+	done
+	rt kill "$ID" TERM || fail "rune kill TERM"
+	rc=0
+	wait "$BGPID" || rc=$?
+	assert_eq 143 "$rc" "TERM ends a workload that makes no system call (143)"
+	rt delete "$ID" >/dev/null 2>&1 || true
+	assert_nothing_left "$ID"
+}
+
 tcase "rune run: static-PIE musl program in the enclave, output as native" t_same musl
 tcase "rune run: static-PIE glibc program in the enclave, output as native" t_same glibc
 tcase "rune run: gcc -static (non-PIE, ET_EXEC) glibc program in the enclave, output as native" t_same exec
 tcase "rune run: a tampered trusted file is EACCES with one line" t_tampered
 tcase "rune run: a crash inside the enclave exits 139" t_crash
+tcase "rune kill: USR1 runs the workload's handler, TERM stops a compute-bound workload" t_kill
+tcase "rune run: 8 pthreads (mutex, condvar, TLS) in the enclave, output as native" t_threads
+tcase "rune create/start: a Go net/http server in the enclave answers curl in the container's netns" t_go_http

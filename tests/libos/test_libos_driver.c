@@ -5,8 +5,9 @@
  * tests/loader/test_driver.c does for a flat image), and the ioctl
  * sequence is checked page by page: ECREATE with the manifest's enclave
  * size, the TCS and the LibOS and manifest pages measured with their
- * permissions, the heap unmeasured and RWX, EINIT with the image's
- * SIGSTRUCT, and the ELRANGE mapped with matching permissions.
+ * permissions, the heap unmeasured and RWX and added in one ioctl (a run),
+ * EINIT with the image's SIGSTRUCT, and the ELRANGE mapped with matching
+ * permissions.
  */
 #include <elf.h>
 #include <errno.h>
@@ -20,6 +21,7 @@
 
 #include "../tap.h"
 #include "sgx/loader.h"
+#include "sgx/measure.h"
 #include "sgx/sigstruct.h"
 #include "teeimage/teeimage.h"
 
@@ -36,6 +38,10 @@ static struct {
 	uint8_t enclavehash[32];
 	int map_rwx_heap;
 	uint64_t heap_off;
+	struct sgx_measure *m; /* what a CPU EADDing the pages given would measure */
+	uint8_t mr[32];
+	int heap_ioctls;	 /* ADD_PAGES calls that add heap pages */
+	uint64_t heap_first_len; /* bytes asked by the one at the heap's start */
 } fk;
 
 static int fake_open(const char *path, int flags)
@@ -61,6 +67,7 @@ static int fake_ioctl(int fd, unsigned long req, void *arg)
 		fk.base = secs->base;
 		fk.size = secs->size;
 		fk.ssaframesize = secs->ssaframesize;
+		sgx_measure_new(&fk.m, secs->ssaframesize, secs->size, NULL);
 		return 0;
 	}
 	if (req == SGX_IOC_ENCLAVE_ADD_PAGES) {
@@ -71,7 +78,18 @@ static int fake_ioctl(int fd, unsigned long req, void *arg)
 			return errno = ENOSPC, -1;
 		if (fk.nseq < sizeof(fk.seq) - 1 && (fk.nseq == 0 || fk.seq[fk.nseq - 1] != 'A'))
 			fk.seq[fk.nseq++] = 'A';
+		if (a->offset >= fk.heap_off && a->flags == 0 && si->flags == RWX_FLAGS)
+			fk.heap_ioctls++;
+		if (a->offset == fk.heap_off)
+			fk.heap_first_len = a->length;
 		for (uint64_t k = 0; k < a->length; k += 4096) {
+			/* The kernel EADDs (and EEXTENDs) a run page by page. */
+			if (fk.m && sgx_measure_add_page(fk.m, a->offset + k, si->flags,
+							 (const void *)(uintptr_t)(a->src + k),
+							 a->flags & SGX_PAGE_MEASURE, NULL) < 0) {
+				sgx_measure_free(fk.m);
+				fk.m = NULL;
+			}
 			fk.off[fk.nadd] = a->offset + k;
 			fk.flags[fk.nadd] = si->flags;
 			fk.measure[fk.nadd] = a->flags;
@@ -86,6 +104,9 @@ static int fake_ioctl(int fd, unsigned long req, void *arg)
 
 		fk.seq[fk.nseq++] = 'I';
 		memcpy(fk.enclavehash, ss->body.enclavehash, 32);
+		if (fk.m)
+			sgx_measure_finish(fk.m, fk.mr);
+		fk.m = NULL;
 		return 0;
 	}
 	return errno = ENOTTY, -1;
@@ -164,6 +185,7 @@ int main(void)
 	bo.argv = (const char *const[]){ "/prog", NULL };
 	bo.heap = 1 << 20;
 	bo.stack = 256 << 10;
+	bo.threads = 4;
 	bo.key_path = path;
 	bo.libos_elf = libos;
 	bo.libos_len = llen;
@@ -190,14 +212,19 @@ int main(void)
 	TAP_OK(fk.size == mf_u64(mf, "enclave_size") && fk.base % fk.size == 0 &&
 		   fk.ssaframesize == 1,
 	       "ECREATE: the manifest's enclave size, aligned base, 1-page SSA frames");
-	TAP_OK(fk.nadd == (int)img.npages, "every page added once (%d of %zu)", fk.nadd,
-	       img.npages);
+	TAP_OK(fk.nadd == (int)sgx_image_total_pages(&img), "every page added once (%d of %llu)",
+	       fk.nadd, (unsigned long long)sgx_image_total_pages(&img));
+	TAP_OK(fk.heap_ioctls == 1 && fk.heap_first_len == mf_u64(mf, "heap_size"),
+	       "the heap is one run: one ADD_PAGES of %llu bytes (%d ioctls)",
+	       (unsigned long long)fk.heap_first_len, fk.heap_ioctls);
 
 	int tcs_ok = fk.nadd > 0 && fk.off[0] == 0 && fk.flags[0] == SGX_SECINFO_TCS &&
 		     fk.measure[0] == SGX_PAGE_MEASURE;
 	int heap_pages = 0, heap_ok = 1, image_ok = fk.nadd > 0, manifest_pages = 0,
-	    ascending = fk.nadd > 0;
+	    ascending = fk.nadd > 0, extra_tcs = 0, extra_ssa = 0, threads_ok = 1;
 	uint64_t heap_end = fk.heap_off + mf_u64(mf, "heap_size");
+	/* Each extra thread: a TCS page, then (after all of them) its 2 SSA frames. */
+	uint64_t tcs_from = fk.heap_off - 3 * 3 * 4096, ssa_from = fk.heap_off - 3 * 2 * 4096;
 
 	for (int i = 0; i < fk.nadd; i++) {
 		if (i && fk.off[i] <= fk.off[i - 1])
@@ -205,6 +232,15 @@ int main(void)
 		if (fk.off[i] >= fk.heap_off && fk.off[i] < heap_end) {
 			heap_pages++;
 			heap_ok &= fk.flags[i] == RWX_FLAGS && fk.measure[i] == 0;
+		} else if (fk.off[i] >= ssa_from && fk.off[i] < fk.heap_off) {
+			extra_ssa++;
+			threads_ok &=
+			    fk.flags[i] == (SGX_SECINFO_REG | SGX_SECINFO_R | SGX_SECINFO_W) &&
+			    fk.measure[i] == 0;
+		} else if (fk.off[i] >= tcs_from && fk.off[i] < ssa_from) {
+			extra_tcs++;
+			threads_ok &=
+			    fk.flags[i] == SGX_SECINFO_TCS && fk.measure[i] == SGX_PAGE_MEASURE;
 		} else if (fk.off[i] < fk.heap_off) {
 			image_ok &=
 			    fk.measure[i] == SGX_PAGE_MEASURE &&
@@ -217,11 +253,18 @@ int main(void)
 	TAP_OK(ascending, "pages added in ascending order");
 	TAP_OK(image_ok, "LibOS and manifest pages measured, none both writable and executable");
 	TAP_OK(manifest_pages >= 1, "the manifest: %d read-only measured page(s)", manifest_pages);
+	TAP_OK(mf_u64(mf, "threads") == 4 && extra_tcs == 3 && extra_ssa == 6 && threads_ok,
+	       "threads 4: 3 more TCS (measured) before the heap, then their SSA frames (RW, "
+	       "unmeasured): %d TCS, %d SSA pages",
+	       extra_tcs, extra_ssa);
 	TAP_OK(heap_pages == (1 << 20) / 4096 && heap_ok,
 	       "the heap: %d pages, RWX and unmeasured (SGX1: code is loaded there)", heap_pages);
 	TAP_OK(fk.map_rwx_heap, "the heap is mapped RWX");
 	TAP_OK(!memcmp(fk.enclavehash, res.mrenclave, 32),
 	       "EINIT gets the SIGSTRUCT of the MRENCLAVE rune-image printed");
+	TAP_OK(!memcmp(fk.mr, res.mrenclave, 32),
+	       "the pages given to the driver, runs EADDed page by page, measure as rune-image's "
+	       "MRENCLAVE");
 	sgx_encl_destroy(e);
 	sgx_image_free(&img);
 	free(elf);
@@ -295,8 +338,8 @@ int main(void)
 			if (fk.off[i] >= 0x400000 && fk.off[i] < 0x403000)
 				prog_heap &= fk.flags[i] == RWX_FLAGS && fk.measure[i] == 0;
 		}
-		TAP_OK(fk.nadd == (int)img.npages && low_ok && fk.off[0] == 65536 &&
-			   fk.flags[0] == SGX_SECINFO_TCS,
+		TAP_OK(fk.nadd == (int)sgx_image_total_pages(&img) && low_ok &&
+			   fk.off[0] == 65536 && fk.flags[0] == SGX_SECINFO_TCS,
 		       "no page below 64 KiB; the TCS first, at 64 KiB");
 		TAP_OK(prog_heap && fk.heap_off < 0x400000 && fk.heap_off + heap_size > 0x403000,
 		       "the program's pages [0x400000, 0x403000) are heap pages (RWX, unmeasured)");

@@ -6,7 +6,11 @@
  * seeded PRNG: wild results, lengths above what was asked, negative or
  * huge handles, sizes and times, flipped content bytes, or the honest
  * answer. Whatever the host says: an open of a trusted file either fails or
- * yields exactly the manifest's content, clock_gettime never yields
+ * yields exactly the manifest's content; a file of several chunks, read
+ * with random sizes and offsets and mmap'ed, gives the manifest's bytes or
+ * an error, never another byte; an allowed (pass-through) file's reads,
+ * stats and directory listings stay within their buffers and hold sane
+ * values whatever the host answers; clock_gettime never yields
  * nsec >= 1e9 nor a MONOTONIC time going back, read() from stdin never
  * claims more than asked nor writes outside the buffer, and nothing
  * crashes. TAP output.
@@ -18,10 +22,30 @@
 
 struct manifest libos_manifest;
 uint64_t libos_base, libos_heap_start, libos_heap_end;
-volatile struct libos_mailbox *libos_mb;
+
+/* What entry.S, the linker script and main.c give the enclave: one thread here. */
+struct libos_thread libos_thread0;
+char __encl_base[1], __manifest[1], libos_ssa[LIBOS_NSSA * SSA_FRAME];
+void libos_thread_trap(void);
+void libos_thread_trap(void)
+{
+}
+
+struct libos_thread *libos_self(void)
+{
+	return &libos_thread0;
+}
+
+int mailbox_ok(uint64_t mb)
+{
+	return mb != 0;
+}
 
 static struct libos_mailbox mailbox;
 static const char content[] = "the trusted content of /data/f, some bytes long\n";
+/* /data/big: three chunks, the last one short */
+#define BIG_SIZE (2 * LIBOS_CHUNK_SIZE + 7232)
+static uint8_t big[BIG_SIZE];
 static uint64_t rng;
 static int evil; /* 0: honest host; else the chance (in 16) of a lie per answer */
 static int64_t now_sec = 1000, now_nsec;
@@ -60,6 +84,11 @@ long ocall(long nr, int64_t a0, int64_t a1, uint64_t len)
 	return libos_ocall_raw(nr);
 }
 
+long ocall_blocking(long nr, int64_t a0, int64_t a1, uint64_t len)
+{
+	return ocall(nr, a0, a1, len);
+}
+
 long libos_ocall_raw(long nr)
 {
 	struct libos_mailbox *mb = &mailbox;
@@ -84,25 +113,55 @@ long libos_ocall_raw(long nr)
 		mb->out[0] = lie() ? wild() : now_sec;
 		mb->out[1] = lie() ? wild() : now_nsec;
 		return lie() ? wild() : 0;
-	case LIBOS_OCALL_OPEN:
-		mb->out[0] = lie() ? wild() : (int64_t)(sizeof(content) - 1);
-		return lie() ? wild() : 5;
-	case LIBOS_OCALL_PREAD: {
-		uint64_t n;
+	case LIBOS_OCALL_OPEN: {
+		int is_big = str_eq((const char *)mb->buf, "/data/big");
 
-		if (off < 0 || (uint64_t)off >= sizeof(content) - 1)
+		mb->out[0] = lie() ? wild() : is_big ? BIG_SIZE : (int64_t)(sizeof(content) - 1);
+		return lie() ? wild() : is_big ? 6 : 5;
+	}
+	case LIBOS_OCALL_PREAD: {
+		const uint8_t *data = mb->arg[0] == 6 ? big : (const uint8_t *)content;
+		uint64_t n, size = mb->arg[0] == 6 ? BIG_SIZE : sizeof(content) - 1;
+
+		if (off < 0 || (uint64_t)off >= size)
 			return lie() ? wild() : 0;
-		n = sizeof(content) - 1 - (uint64_t)off;
+		n = size - (uint64_t)off;
 		if (n > len)
 			n = len;
 		if (rnd() % 2) /* honest hosts may return short reads */
 			n = n > 1 ? n / 2 : n;
-		memcpy(mb->buf, content + off, n);
+		memcpy(mb->buf, data + off, n);
 		if (lie())
 			mb->buf[rnd() % (n ? n : 1)] ^= (uint8_t)(1 + rnd() % 255);
 		return lie() ? wild() : (long)n;
 	}
 	case LIBOS_OCALL_CLOSE:
+		return lie() ? wild() : 0;
+	case LIBOS_OCALL_AOPEN:
+	case LIBOS_OCALL_ASTAT:
+	case LIBOS_OCALL_AFSTAT:
+		mb->out[0] = lie() ? wild() : 100;
+		mb->out[1] = lie() ? wild() : (rnd() % 2 ? 0100644 : 040755);
+		return lie() ? wild() : nr == LIBOS_OCALL_AOPEN ? 3 : 0;
+	case LIBOS_OCALL_APREAD:
+		for (size_t i = 0; i < len && i < sizeof(mb->buf); i++)
+			mb->buf[i] = (uint8_t)rnd();
+		return lie() ? wild() : (long)(len < 100 ? len : 100);
+	case LIBOS_OCALL_AGETDENTS: {
+		/* records {type, name, NUL}: honest ones, or random bytes */
+		uint64_t n = 0;
+
+		while (n + 8 <= len && n + 8 <= sizeof(mb->buf) && rnd() % 4) {
+			mb->buf[n] = 8;
+			memcpy(mb->buf + n + 1, "name5\0", 6);
+			n += 7;
+		}
+		if (lie())
+			for (uint64_t i = 0; i < n; i++)
+				mb->buf[i] = (uint8_t)rnd();
+		return lie() ? wild() : (long)n;
+	}
+	case LIBOS_OCALL_ACLOSE:
 		return lie() ? wild() : 0;
 	}
 	return -ENOSYS;
@@ -117,42 +176,163 @@ static void report(int ok, const char *name)
 		failures++;
 }
 
-static char manifest_text[1024];
+static char manifest_text[4096];
 
-int main(void)
+static void hex32(const void *data, size_t len, char hex[65])
 {
 	static const char hexd[] = "0123456789abcdef";
 	uint8_t hash[32];
 	struct sha256 c;
-	char hex[65];
-	uint8_t *heap;
-	int bad_open = 0, opened = 0, bad_time = 0, bad_read = 0, refused = 0;
-	int64_t last_sec = 0, last_nsec = 0;
 
-	heap = aligned_alloc(PAGE_SIZE, 16 << 20);
-	if (!heap)
-		return 1;
 	sha256_init(&c);
-	sha256_update(&c, content, sizeof(content) - 1);
+	sha256_update(&c, data, len);
 	sha256_final(&c, hash);
 	for (int i = 0; i < 32; i++) {
 		hex[2 * i] = hexd[hash[i] >> 4];
 		hex[2 * i + 1] = hexd[hash[i] & 15];
 	}
 	hex[64] = 0;
+}
+
+/*
+ * Reads /data/big with random sizes, some at random offsets (pread), and
+ * mmaps a random page range of it: every byte given is the file's (zeroes
+ * past its end in a mapping). 1: all read, 0: refused, -1: a wrong byte.
+ */
+/*
+ * An allowed file and directory against the host's answers: reads never
+ * claim more than asked nor write past the buffer, fstat gives a file or
+ * a directory, getdents64 stays in its buffer with well-formed entries.
+ * 0 when all held.
+ */
+static int allowed_round(char *path, uint8_t *buf)
+{
+	uint8_t st[144];
+	int handled, bad = 0;
+	long fd, n;
+
+	memcpy(path, "/out/f", 7);
+	fd = fs_syscall(257, (uint64_t)-100, (uint64_t)path, 2, 0, &handled);
+	if (fd >= 0) {
+		memset(buf + 64, 0x5a, 64);
+		n = fs_syscall(0, (uint64_t)fd, (uint64_t)buf, 64, 0, &handled);
+		bad |= n > 64 || n < -4095 || buf[64] != 0x5a;
+		if (fs_syscall(5, (uint64_t)fd, (uint64_t)st, 0, 0, &handled) == 0) {
+			uint32_t mode;
+
+			memcpy(&mode, st + 24, 4);
+			bad |= (mode & 0170000) != 0100000 && (mode & 0170000) != 040000;
+		}
+		n = fs_syscall(217, (uint64_t)fd, (uint64_t)buf, 256, 0, &handled);
+		bad |= n > 256 || n < -4095 || buf[256] != 0x5a;
+		for (long off = 0; n > 0 && off < n;) {
+			uint16_t reclen;
+
+			memcpy(&reclen, buf + off + 16, 2);
+			if (reclen < 24 || off + reclen > n) {
+				bad = 1;
+				break;
+			}
+			for (long k = off + 19; k < off + reclen && buf[k]; k++)
+				bad |= buf[k] == '/';
+			off += reclen;
+		}
+		fs_syscall(3, (uint64_t)fd, 0, 0, 0, &handled);
+	}
+	return bad;
+}
+
+static int chunked_round(char *path, uint8_t *buf)
+{
+	int handled, refused = 0;
+	long fd, n, total = 0;
+
+	memcpy(path, "/data/big", 10);
+	fd = fs_syscall(257, (uint64_t)-100, (uint64_t)path, 0, 0, &handled);
+	if (fd < 0)
+		return 0;
+	while (total < BIG_SIZE) {
+		uint64_t len = 1 + rnd() % 20000;
+
+		if (rnd() % 4 == 0) {
+			uint64_t off = rnd() % BIG_SIZE;
+
+			n = fs_syscall(17, (uint64_t)fd, (uint64_t)buf, len, off, &handled);
+			if (n > 0 && ((uint64_t)n > len || off + (uint64_t)n > BIG_SIZE ||
+				      memcmp(buf, big + off, (size_t)n)))
+				return -1;
+			if (n < 0)
+				refused = 1;
+			continue;
+		}
+		n = fs_syscall(0, (uint64_t)fd, (uint64_t)buf, len, 0, &handled);
+		if (n <= 0) {
+			refused = 1;
+			break;
+		}
+		if ((uint64_t)n > len || total + n > BIG_SIZE ||
+		    memcmp(buf, big + total, (size_t)n))
+			return -1;
+		total += n;
+	}
+	{
+		uint64_t first = rnd() % (BIG_SIZE / PAGE_SIZE + 1), pages = 1 + rnd() % 4;
+		uint64_t off = first * PAGE_SIZE, len = pages * PAGE_SIZE;
+		long p = sys_mmap(0, len, 1, 2, fd, off);
+
+		if (p < 0 && p >= -4095) {
+			refused = 1;
+		} else {
+			uint64_t have = off < BIG_SIZE ? BIG_SIZE - off : 0;
+
+			have = have < len ? have : len;
+			if (memcmp((void *)p, big + off, have))
+				return -1;
+			for (uint64_t i = have; i < len; i++)
+				if (((uint8_t *)p)[i])
+					return -1;
+			sys_munmap((uint64_t)p, len);
+		}
+	}
+	fs_syscall(3, (uint64_t)fd, 0, 0, 0, &handled);
+	return refused ? 0 : 1;
+}
+
+int main(void)
+{
+	char hex[65], chex[3][65];
+	uint8_t *heap;
+	int bad_open = 0, opened = 0, bad_time = 0, bad_read = 0, refused = 0;
+	int big_ok = 0, big_refused = 0, big_bad = 0, allowed_bad = 0;
+	int64_t last_sec = 0, last_nsec = 0;
+
+	heap = aligned_alloc(PAGE_SIZE, 16 << 20);
+	if (!heap)
+		return 1;
+	rng = 12345;
+	for (size_t i = 0; i < BIG_SIZE; i++)
+		big[i] = (uint8_t)rnd();
+	hex32(content, sizeof(content) - 1, hex);
+	for (int i = 0; i < 3; i++)
+		hex32(big + i * LIBOS_CHUNK_SIZE,
+		      i < 2 ? LIBOS_CHUNK_SIZE : BIG_SIZE - 2 * LIBOS_CHUNK_SIZE, chex[i]);
+	/* the trusted line's own hash of a chunked file is not what is checked */
 	snprintf(manifest_text, sizeof(manifest_text),
-		 LIBOS_MANIFEST_MAGIC "trusted %s %zu /data/f\n", hex, sizeof(content) - 1);
+		 LIBOS_MANIFEST_MAGIC "trusted %s %d /data/big\nchunk 0 %s\nchunk 1 %s\n"
+				      "chunk 2 %s\ntrusted %s %zu /data/f\nallowed /out\n",
+		 hex, BIG_SIZE, chex[0], chex[1], chex[2], hex, sizeof(content) - 1);
 	libos_manifest.text = manifest_text;
 	libos_manifest.heap_size = 16 << 20;
 	libos_manifest.stack_size = 1 << 20;
 	str_lcpy(libos_manifest.entrypoint, "/bin/test", sizeof(libos_manifest.entrypoint));
 	libos_heap_start = (uint64_t)heap;
 	libos_heap_end = libos_heap_start + libos_manifest.heap_size;
-	libos_mb = &mailbox;
+	libos_thread0.mb = &mailbox;
 	if (mm_init() < 0)
 		return 1;
 
 	char *path = mm_alloc(PAGE_SIZE, 1), *buf = mm_alloc(2 * PAGE_SIZE, 1);
+	uint8_t *bigbuf = mm_alloc(PAGE_UP(20000), 1);
 	int64_t *ts = mm_alloc(PAGE_SIZE, 1);
 
 	memcpy(path, "/data/f", 8);
@@ -177,6 +357,19 @@ int main(void)
 			if (!evil)
 				bad_open++; /* an honest host must work */
 		}
+		if (iter % 4 == 0) {
+			int r = chunked_round(path, bigbuf);
+
+			big_ok += r == 1;
+			big_refused += r == 0;
+			big_bad += r < 0 || (r == 0 && !evil);
+			memcpy(path, "/data/f", 8);
+		}
+		if (iter % 4 == 1) {
+			memset(bigbuf + 256, 0x5a, 64);
+			allowed_bad += allowed_round(path, bigbuf);
+			memcpy(path, "/data/f", 8);
+		}
 		/* clock_gettime(CLOCK_MONOTONIC) through the dispatcher */
 		g.rax = 228;
 		g.rdi = 1;
@@ -197,6 +390,10 @@ int main(void)
 	printf("# %d opens succeeded, %d refused\n", opened, refused);
 	report(opened > 100 && refused > 100, "both honest and hostile answers were exercised");
 	report(bad_open == 0, "an open of a trusted file yields the manifest's content or fails");
+	printf("# chunked file: %d rounds read whole, %d refused\n", big_ok, big_refused);
+	report(big_ok > 20 && big_refused > 20 && big_bad == 0,
+	       "chunked reads, preads and mmaps give the manifest's bytes or fail");
+	report(allowed_bad == 0, "allowed files: reads, fstat, getdents64 bounded and well-formed");
 	report(bad_time == 0, "clock_gettime: nsec < 1e9, MONOTONIC never goes back");
 	report(bad_read == 0, "read(stdin): never more than asked, nothing past the buffer");
 	report(1, "no crash on 20000 rounds of hostile answers");

@@ -29,6 +29,10 @@ static struct {
 	uint64_t add_offsets[16];
 	uint64_t add_flags[16];
 	uint64_t add_measure[16];
+	uint64_t add_len[16];
+	int add_zero[16];  /* every source byte was zero */
+	uint64_t add_most; /* pages the fake adds per call at most; 0 = all */
+	int add_bad;	   /* an ADD_PAGES misaligned or not whole pages */
 	int nadd;
 	uint64_t map_off[16], map_len[16];
 	int map_prot[16], nmap;
@@ -83,13 +87,22 @@ static int fake_ioctl(int fd, unsigned long req, void *arg)
 			a->count = 0;
 			return errno = EINTR, -1;
 		}
+		if ((uintptr_t)si % 64 || !a->length || a->length % 4096 || a->src % 4096 ||
+		    a->offset % 4096 || fk.nadd == 16)
+			fk.layout_ok = 0, fk.add_bad = 1;
+		if (fk.nadd == 16)
+			return errno = ENOSPC, -1;
+		/* As the kernel: a run may be cut short (count), the caller goes on. */
+		a->count =
+		    fk.add_most && a->length > fk.add_most * 4096 ? fk.add_most * 4096 : a->length;
 		fk.add_offsets[fk.nadd] = a->offset;
 		fk.add_flags[fk.nadd] = si->flags;
 		fk.add_measure[fk.nadd] = a->flags;
+		fk.add_len[fk.nadd] = a->count;
+		fk.add_zero[fk.nadd] = 1;
+		for (uint64_t i = 0; i < a->count; i++)
+			fk.add_zero[fk.nadd] &= ((const uint8_t *)(uintptr_t)a->src)[i] == 0;
 		fk.nadd++;
-		if ((uintptr_t)si % 64 || a->length != 4096 || a->src % 4096 || a->offset % 4096)
-			fk.layout_ok = 0;
-		a->count = a->length;
 		return 0;
 	}
 	if (req == SGX_IOC_ENCLAVE_INIT) {
@@ -315,6 +328,47 @@ int main(void)
 		       "fixed base 0: SECS.BASEADDR 0, [64 KiB, 128 KiB) reserved with "
 		       "MAP_FIXED_NOREPLACE, pages added and mapped at their offsets");
 		TAP_OK(e && sgx_encl_base(e) == 0, "fixed base 0: the enclave's base is 0");
+		sgx_encl_destroy(e);
+		err_free(&err);
+
+		/*
+		 * A run of unmeasured zero pages: one ADD_PAGES for the run, from a
+		 * page-aligned source of zeros, continued where the driver stopped
+		 * (count), and mapped with its neighbours of the same permissions.
+		 */
+		struct sgx_image_page run[3] = { img.pages[0],
+						 img.pages[1],
+						 { .offset = 0x2000,
+						   .flags = SGX_SECINFO_REG | SGX_SECINFO_R |
+							    SGX_SECINFO_W,
+						   .count = 6 } };
+		struct sgx_image ri = {
+			.size = 0x8000, .ssaframesize = 1, .npages = 3, .pages = run
+		};
+
+		memset(&fk, 0, sizeof(fk));
+		e = NULL;
+		ret = sgx_encl_load(&e, &ri, &ss, &o, &cls, &err);
+		fk.seq[fk.nseq] = 0;
+		TAP_OK(ret == 0 && !strcmp(fk.seq, "RCAAAIMMM") && !fk.add_bad,
+		       "a run of 6 pages: one ADD_PAGES (%s)%s%s", fk.seq, ret ? ": " : "",
+		       ret ? err_msg(err) : "");
+		TAP_OK(fk.nadd == 3 && fk.add_offsets[2] == 0x2000 && fk.add_len[2] == 6 * 4096 &&
+			   fk.add_measure[2] == 0 && fk.add_zero[2] &&
+			   fk.add_flags[2] == (SGX_SECINFO_REG | SGX_SECINFO_R | SGX_SECINFO_W),
+		       "the run: offset, length, SECINFO, no SGX_PAGE_MEASURE, zero source");
+		TAP_OK(fk.nmap == 3 && fk.map_off[2] == 0x2000 && fk.map_len[2] == 0x6000,
+		       "the run mapped as one range");
+		sgx_encl_destroy(e);
+		err_free(&err);
+		memset(&fk, 0, sizeof(fk));
+		fk.add_most = 4;
+		e = NULL;
+		ret = sgx_encl_load(&e, &ri, &ss, &o, &cls, &err);
+		TAP_OK(ret == 0 && fk.nadd == 4 && fk.add_offsets[2] == 0x2000 &&
+			   fk.add_len[2] == 4 * 4096 && fk.add_offsets[3] == 0x6000 &&
+			   fk.add_len[3] == 2 * 4096 && fk.add_zero[3],
+		       "a run the driver adds in part goes on from count");
 		sgx_encl_destroy(e);
 		err_free(&err);
 

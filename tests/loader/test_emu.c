@@ -3,7 +3,8 @@
  * The emulator backend: the skeleton enclave (the binary hardware would
  * run) is built, EINITed and entered; its EREPORT verifies with the report
  * key of its target; EINIT refuses what the CPU refuses; a tiny enclave's
- * EGETKEY seal key is stable across loads; faults inside become AEXs.
+ * EGETKEY seal key is stable across loads; faults inside become AEXs; a
+ * run of heap pages is EADDed in one go with the MRENCLAVE of page by page.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -521,6 +522,107 @@ static void rmdir_secret(char *spath, const char *secret)
 	rmdir(secret);
 }
 
+/* The image with every run spelled out page by page (pages[] malloc'ed). */
+static int expand(const struct sgx_image *img, struct sgx_image *out)
+{
+	size_t k = 0;
+
+	*out = *img;
+	out->npages = sgx_image_total_pages(img);
+	out->pages = calloc(out->npages, sizeof(*out->pages));
+	if (!out->pages)
+		return -1;
+	for (size_t i = 0; i < img->npages; i++) {
+		const struct sgx_image_page *p = &img->pages[i];
+
+		for (uint64_t n = 0; n < sgx_image_page_count(p); n++)
+			out->pages[k++] =
+			    (struct sgx_image_page){ .offset = p->offset + n * 4096,
+						     .flags = p->flags,
+						     .measured = p->measured,
+						     .data = p->data ? p->data + n * 4096 : NULL };
+	}
+	return 0;
+}
+
+/*
+ * The skeleton with a 4 MiB RWX heap: one run, EADDed at once. Signed over
+ * the MRENCLAVE of its pages one by one, EINIT takes it: the run's EADD
+ * records are those of hardware. The heap reads as zeros with the run's
+ * permissions; a run over an added page or past the ELRANGE is refused.
+ */
+static void test_runs(const char *dir, const char *key)
+{
+	struct sgx_layout_opts lo = { .heap = 4 << 20,
+				      .heap_flags = SGX_SECINFO_REG | SGX_SECINFO_R |
+						    SGX_SECINFO_W | SGX_SECINFO_X };
+	struct skel_mailbox *mb = calloc(1, sizeof(*mb));
+	struct sgx_image img, pages = { 0 };
+	struct sgx_sign_opts so;
+	struct sgx_sigstruct ss;
+	struct sgx_encl *e = NULL;
+	char path[4200], out[256];
+	uint8_t mr[32], got[32];
+	err_t err = NULL;
+	long result = -1;
+	int ret, cls;
+
+	snprintf(path, sizeof(path), "%s/encl.elf", dir);
+	ret = sgx_image_from_elf(&img, path, &lo, &err);
+	TAP_OK(ret == 0 && img.heap_offset && img.pages[img.npages - 1].count == 1024,
+	       "skeleton with a 4 MiB heap: one run of 1024 pages%s%s", ret ? ": " : "",
+	       ret ? err_msg(err) : "");
+	if (ret < 0 || expand(&img, &pages) < 0)
+		return;
+	sgx_image_measure(&pages, mr, &err);
+	sgx_sign_opts_default(&so);
+	so.date = 0;
+	sgx_sigstruct_init(&ss, &so, mr);
+	ret = sgx_sigstruct_sign_file(&ss, key, &err);
+	if (ret == 0)
+		ret = sgx_encl_load(&e, &img, &ss, &emu, &cls, &err);
+	TAP_OK(ret == 0, "the run loads with the SIGSTRUCT of its pages one by one%s%s",
+	       ret ? ": " : "", ret ? err_msg(err) : "");
+	if (ret == 0) {
+		const volatile uint8_t *heap =
+		    (const uint8_t *)(uintptr_t)(sgx_encl_base(e) + img.heap_offset);
+
+		sgx_encl_mrenclave(e, got);
+		set_argv(mb, (const char *[]){ "hello", NULL });
+		ret = skel_call(e, SKEL_ECALL_MAIN, mb, out, sizeof(out), &result, &err);
+		TAP_OK(ret == 0 && result == 0 && strstr(out, "Hello") && !memcmp(got, mr, 32),
+		       "hello runs, MRENCLAVE as page by page");
+		TAP_OK(heap[0] == 0 && heap[(4 << 20) - 1] == 0, "the heap reads as zeros");
+		sgx_encl_destroy(e);
+		e = NULL;
+	}
+	err_free(&err);
+
+	/* The same pages one by one load too (and gave the MRENCLAVE above). */
+	ret = sgx_encl_load(&e, &pages, &ss, &emu, &cls, &err);
+	TAP_OK(ret == 0, "its pages one by one load with the same SIGSTRUCT%s%s", ret ? ": " : "",
+	       ret ? err_msg(err) : "");
+	sgx_encl_destroy(e);
+	e = NULL;
+	err_free(&err);
+
+	/* The heap run moved back over the previous page: EADD of a page twice. */
+	img.pages[img.npages - 1].offset -= 4096;
+	ret = sgx_encl_load(&e, &img, &ss, &emu, &cls, &err);
+	TAP_OK(ret == -EEXIST && strstr(err_msg(err), "added twice"),
+	       "a run over an added page: %s", err_msg(err));
+	err_free(&err);
+	img.pages[img.npages - 1].offset += 4096;
+	img.pages[img.npages - 1].count = img.size / 4096;
+	ret = sgx_encl_load(&e, &img, &ss, &emu, &cls, &err);
+	TAP_OK(ret == -EINVAL && strstr(err_msg(err), "outside the ELRANGE"),
+	       "a run past the ELRANGE: %s", err_msg(err));
+	err_free(&err);
+	free(pages.pages);
+	sgx_image_free(&img);
+	free(mb);
+}
+
 int main(void)
 {
 	const char *build = getenv("BUILD") ? getenv("BUILD") : "build";
@@ -551,6 +653,7 @@ int main(void)
 	test_tiny(key);
 	test_eresume(key);
 	test_fixed_base(dir, key);
+	test_runs(dir, key);
 
 	rmdir_secret(spath, secret);
 	return tap_exit();

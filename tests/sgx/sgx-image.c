@@ -2,8 +2,8 @@
 /*
  * Images and measurement without the vectors: every page type against an
  * independent reference computation, page specs, the ELF layout (TCS
- * segment, permissions, bss, heap/stack/extra TCS) and refusal of
- * truncated or malformed input.
+ * segment, permissions, bss, heap/stack/extra TCS as runs of pages), runs
+ * measured as page by page, and refusal of truncated or malformed input.
  */
 #include <elf.h>
 
@@ -43,18 +43,24 @@ static void ref_mrenclave(const struct sgx_image *img, uint8_t out[32])
 	uint8_t zero[4096] = { 0 };
 
 	ref_record(&r, "ECREATE", img->ssaframesize, 4, img->size);
+	/* A run is its pages one by one, as EADD sees them. */
 	for (size_t i = 0; i < img->npages; i++) {
 		const struct sgx_image_page *p = &img->pages[i];
 
-		ref_record(&r, "EADD", p->offset, 8, p->flags);
-		for (int c = 0; p->measured && c < 16; c++) {
-			uint8_t rec[64] = { 0 };
-			uint64_t off = p->offset + (uint64_t)c * 256;
+		for (uint64_t k = 0; k < (p->count ? p->count : 1); k++) {
+			uint64_t page = p->offset + k * 4096;
+			const uint8_t *src = p->data ? p->data + k * 4096 : zero;
 
-			memcpy(rec, "EEXTEND", 7);
-			memcpy(rec + 8, &off, 8);
-			ref_add(&r, rec, 64);
-			ref_add(&r, (p->data ? p->data : zero) + c * 256, 256);
+			ref_record(&r, "EADD", page, 8, p->flags);
+			for (int c = 0; p->measured && c < 16; c++) {
+				uint8_t rec[64] = { 0 };
+				uint64_t off = page + (uint64_t)c * 256;
+
+				memcpy(rec, "EEXTEND", 7);
+				memcpy(rec + 8, &off, 8);
+				ref_add(&r, rec, 64);
+				ref_add(&r, src + c * 256, 256);
+			}
 		}
 	}
 	EVP_Digest(r.buf, r.len, out, NULL, EVP_sha256(), NULL);
@@ -333,25 +339,58 @@ static void test_elf_layout(void)
 	/* Layout options: 2 TCS in total, 3-page heap, 2-page stack. */
 	o.ssaframesize = 1;
 	CHECK(sgx_image_from_elf_mem(&img, &e, sizeof(e), &o, &err) == 0, "%s", err_msg(err));
-	/* 5 ELF pages, 1 extra TCS at 0x5000, its SSA (nssa 2 x 1 page) at 0x6000, heap, stack. */
-	CHECK(img.npages == 5 + 1 + 2 + 3 + 2, "%zu pages", img.npages);
-	if (img.npages == 13) {
+	/*
+	 * 5 ELF pages, 1 extra TCS at 0x5000, then one run each: its SSA
+	 * (nssa 2 x 1 page) at 0x6000, the heap (3 pages), the stack (2).
+	 */
+	CHECK(img.npages == 5 + 1 + 3 && sgx_image_total_pages(&img) == 5 + 1 + 2 + 3 + 2,
+	      "%zu entries, %llu pages", img.npages,
+	      (unsigned long long)sgx_image_total_pages(&img));
+	if (img.npages == 9) {
+		static const uint64_t run_off[3] = { 0x6000, 0x8000, 0xb000 },
+				      run_n[3] = { 2, 3, 2 };
 		struct sgx_tcs t;
 
 		CHECK(img.pages[5].offset == 0x5000 && img.pages[5].flags == SGX_SECINFO_TCS &&
-			  img.pages[5].measured,
+			  img.pages[5].measured && sgx_image_page_count(&img.pages[5]) == 1,
 		      "extra TCS");
 		memcpy(&t, img.pages[5].data, sizeof(t));
 		CHECK(t.ossa == 0x6000 && t.nssa == 2 && t.oentry == 0x1010, "extra TCS fields");
-		for (size_t i = 6; i < 13; i++)
-			CHECK(img.pages[i].offset == 0x6000 + (i - 6) * 4096 &&
+		for (size_t i = 6; i < 9; i++)
+			CHECK(img.pages[i].offset == run_off[i - 6] &&
+				  img.pages[i].count == run_n[i - 6] &&
 				  img.pages[i].flags == (SGX_SECINFO_REG | 3) &&
 				  !img.pages[i].measured && img.pages[i].data == NULL,
-			      "zero page %zu", i);
+			      "zero run %zu", i);
+		CHECK(img.heap_offset == 0x8000, "heap at %#llx",
+		      (unsigned long long)img.heap_offset);
 		CHECK(img.size == 65536 && img.ssaframesize == 1, "size %llu",
 		      (unsigned long long)img.size);
+		uint8_t runs[32], pages[32];
+
+		CHECK(sgx_image_measure(&img, runs, &err) == 0, "%s", err_msg(err));
+		ref_mrenclave(&img, pages);
+		CHECK(memcmp(runs, pages, 32) == 0,
+		      "runs: MRENCLAVE vs the page-by-page reference");
 	}
 	sgx_image_free(&img);
+	/* The heap's own SECINFO flags (the LibOS's RWX heap); a TCS heap is refused. */
+	o.heap_flags = SGX_SECINFO_REG | 7;
+	CHECK(sgx_image_from_elf_mem(&img, &e, sizeof(e), &o, &err) == 0 && img.npages == 9 &&
+		  img.pages[7].flags == (SGX_SECINFO_REG | 7) &&
+		  img.pages[6].flags == (SGX_SECINFO_REG | 3) &&
+		  img.pages[8].flags == (SGX_SECINFO_REG | 3),
+	      "heap_flags RWX: only the heap run is RWX");
+	sgx_image_free(&img);
+	o.heap_flags = SGX_SECINFO_TCS;
+	CHECK(sgx_image_from_elf_mem(&img, &e, sizeof(e), &o, &err) == -EINVAL,
+	      "TCS heap accepted");
+	err_free(&err);
+	o.heap_flags = SGX_SECINFO_REG | SGX_SECINFO_W;
+	CHECK(sgx_image_from_elf_mem(&img, &e, sizeof(e), &o, &err) == -EINVAL,
+	      "W-only heap accepted");
+	err_free(&err);
+	o.heap_flags = 0;
 
 	/* A TCS template without SSA frames gets one per extra TCS. */
 	struct elf_img e3 = e;
@@ -361,7 +400,7 @@ static void test_elf_layout(void)
 	memcpy(e3.tcs, &t0, sizeof(t0));
 	o = (struct sgx_layout_opts){ .tcs = 3 };
 	CHECK(sgx_image_from_elf_mem(&img, &e3, sizeof(e3), &o, &err) == 0, "%s", err_msg(err));
-	if (img.npages == 5 + 2 + 2) {
+	if (img.npages == 5 + 2 + 1) {
 		memcpy(&t0, img.pages[6].data, sizeof(t0));
 		CHECK(t0.nssa == 1 && t0.ossa == 0x8000 && img.pages[6].offset == 0x6000,
 		      "second extra TCS: nssa %u ossa 0x%llx", t0.nssa,
@@ -391,6 +430,100 @@ static void test_elf_layout(void)
 	sgx_image_free(&img);
 	o = (struct sgx_layout_opts){ .size = 16384 };
 	CHECK(sgx_image_from_elf_mem(&img, &e, sizeof(e), &o, &err) == -EINVAL, "size too small");
+	err_free(&err);
+}
+
+/*
+ * A run of pages measures exactly as its pages one by one (the EADD and
+ * EEXTEND records in the same order), and is refused whole, leaving the
+ * measurement as it was, when any page of it would be.
+ */
+static void test_runs(void)
+{
+	static uint8_t data[3 * 4096];
+	uint8_t a[32], b[32];
+	struct sgx_measure *m;
+	err_t err = NULL;
+
+	fill(data, sizeof(data), 5);
+	for (int measured = 0; measured < 2; measured++) {
+		for (int zero = 0; zero < 2; zero++) {
+			const uint8_t *src = zero ? NULL : data;
+
+			sgx_measure_new(&m, 1, 1 << 20, &err);
+			for (int i = 0; i < 3; i++)
+				sgx_measure_add_page(m, 0x5000 + i * 4096, SGX_SECINFO_REG | 7,
+						     src ? src + i * 4096 : NULL, measured, &err);
+			sgx_measure_finish(m, a);
+			sgx_measure_new(&m, 1, 1 << 20, &err);
+			CHECK(sgx_measure_add_pages(m, 0x5000, 3, SGX_SECINFO_REG | 7, src,
+						    measured, &err) == 0,
+			      "%s", err_msg(err));
+			sgx_measure_finish(m, b);
+			CHECK(memcmp(a, b, 32) == 0, "run of 3 (measured %d, zero %d) vs pages",
+			      measured, zero);
+		}
+	}
+	/* More pages than one batch of EADD records. */
+	sgx_measure_new(&m, 1, 1 << 24, &err);
+	for (uint64_t i = 0; i < 1000; i++)
+		sgx_measure_add_page(m, 0x10000 + i * 4096, SGX_SECINFO_REG | 3, NULL, 0, &err);
+	sgx_measure_finish(m, a);
+	sgx_measure_new(&m, 1, 1 << 24, &err);
+	sgx_measure_add_pages(m, 0x10000, 1000, SGX_SECINFO_REG | 3, NULL, 0, &err);
+	sgx_measure_finish(m, b);
+	CHECK(memcmp(a, b, 32) == 0, "run of 1000 zero pages vs pages");
+
+	/* Refused whole: past the end, empty, unaligned, bad flags; nothing measured. */
+	sgx_measure_new(&m, 1, 16384, &err);
+	CHECK(sgx_measure_add_pages(m, 8192, 3, SGX_SECINFO_REG | 3, NULL, 0, &err) == -EINVAL,
+	      "run past the enclave's end");
+	err_free(&err);
+	CHECK(sgx_measure_add_pages(m, 8192, UINT64_MAX / 4096 + 2, SGX_SECINFO_REG | 3, NULL, 0,
+				    &err) == -EINVAL,
+	      "huge run");
+	err_free(&err);
+	CHECK(sgx_measure_add_pages(m, 8192, 0, SGX_SECINFO_REG | 3, NULL, 0, &err) == -EINVAL,
+	      "empty run");
+	err_free(&err);
+	CHECK(sgx_measure_add_pages(m, 100, 2, SGX_SECINFO_REG | 3, NULL, 0, &err) == -EINVAL,
+	      "unaligned run");
+	err_free(&err);
+	CHECK(sgx_measure_add_pages(m, 0, 2, SGX_SECINFO_REG | 2, NULL, 0, &err) == -EINVAL,
+	      "W without R");
+	err_free(&err);
+	sgx_measure_add_pages(m, 8192, 2, SGX_SECINFO_REG | 3, NULL, 0, &err);
+	sgx_measure_finish(m, a);
+	sgx_measure_new(&m, 1, 16384, &err);
+	sgx_measure_add_pages(m, 8192, 2, SGX_SECINFO_REG | 3, NULL, 0, &err);
+	sgx_measure_finish(m, b);
+	CHECK(memcmp(a, b, 32) == 0, "a refused run left records behind");
+
+	/* In an image: a run against its pages spelled out; a run may not overlap the next. */
+	struct sgx_image_page run[3] = { { 0, SGX_SECINFO_TCS, 1, data, 0 },
+					 { 4096, SGX_SECINFO_REG | 5, 1, data + 4096, 2 },
+					 { 3 * 4096, SGX_SECINFO_REG | 7, 0, NULL, 5 } };
+	struct sgx_image_page flat[8];
+	struct sgx_image ri = { .size = 32768, .ssaframesize = 1, .npages = 3, .pages = run };
+	struct sgx_image fi = { .size = 32768, .ssaframesize = 1, .npages = 8, .pages = flat };
+
+	flat[0] = run[0];
+	for (int i = 0; i < 2; i++)
+		flat[1 + i] = (struct sgx_image_page){ 4096 * (1 + i), SGX_SECINFO_REG | 5, 1,
+						       data + 4096 * (1 + i) };
+	for (int i = 0; i < 5; i++)
+		flat[3 + i] =
+		    (struct sgx_image_page){ 4096 * (3 + i), SGX_SECINFO_REG | 7, 0, NULL };
+	CHECK(sgx_image_measure(&ri, a, &err) == 0 && sgx_image_measure(&fi, b, &err) == 0 &&
+		  memcmp(a, b, 32) == 0,
+	      "image of runs vs the same pages one by one: %s", err_msg(err));
+	CHECK(sgx_image_total_pages(&ri) == 8, "total pages");
+	run[2].offset = 2 * 4096;
+	CHECK(sgx_image_measure(&ri, a, &err) == -EINVAL, "run overlapping the previous one");
+	err_free(&err);
+	run[2].offset = 3 * 4096;
+	run[2].count = 6;
+	CHECK(sgx_image_measure(&ri, a, &err) == -EINVAL, "run past the enclave");
 	err_free(&err);
 }
 
@@ -517,6 +650,7 @@ int main(void)
 	TAP_RUN(test_page_spec);
 	TAP_RUN(test_flat_errors);
 	TAP_RUN(test_elf_layout);
+	TAP_RUN(test_runs);
 	TAP_RUN(test_elf_malformed);
 	TAP_RUN(test_dates);
 	TAP_RUN(test_sigstruct_parse);

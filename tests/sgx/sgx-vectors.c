@@ -258,7 +258,8 @@ int main(void)
 {
 	dir = vectors_dir();
 	if (dir == NULL) {
-		printf("skip - sgx vectors: ../shared/vectors/sgx not found (SRCDIR unset?)\n");
+		printf("skip - sgx vectors: not found (set SGX_VECTORS, or SRCDIR with "
+		       "../shared/vectors/sgx beside it)\n");
 		return 77;
 	}
 	bin = read_vector(dir, "encl.bin", &bin_len);

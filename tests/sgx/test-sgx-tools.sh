@@ -1,5 +1,5 @@
 #!/bin/bash
-# sgx-tools end to end: known answers from ../shared/vectors/sgx, local and
+# sgx-tools end to end: known answers from $SGX_VECTORS (CI: ../shared/vectors/sgx), local and
 # remote-signer (openssl) signing, dump, verify, and bad inputs.
 # timeout: 120
 set -uo pipefail
@@ -7,7 +7,7 @@ set -uo pipefail
 SRCDIR=${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 BUILD=${BUILD:-$SRCDIR/build}
 T=$BUILD/bin/sgx-tools
-V=$SRCDIR/../shared/vectors/sgx
+V=${SGX_VECTORS:-$SRCDIR/../shared/vectors/sgx}
 MRENCLAVE=b999536238fcf4e9d360ef6cd3e0c20ef8a684c7b93f74a9c4a4c6d517d61fc0
 MRSIGNER=2f9f8fd4fe12d77232f1d87571ca8252ca27714efe7705e46222cffd5a22e8c4
 

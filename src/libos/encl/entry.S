@@ -3,16 +3,28 @@
  * LibOS enclave: the TCS, the EENTER dispatch, OCALLs and EEXIT.
  *
  * EENTER hands us RAX = CSSA, RBX = the TCS, RCX = where to EEXIT to, and
- * the host's RSP/RBP. Each entry records the host's callee-saved state in
- * the thread context (TCTX_*), so the next EEXIT, from whichever entry is
- * current, goes back to the frame that entered. Dispatch:
- *   OCALL_RET   resumes the pending OCALL (the only ecall accepted while one
- *               is out; anything else kills the enclave);
- *   START       CSSA 0, once: libos_start on the LibOS stack;
- *   EXCEPTION   CSSA >= 1: libos_exception on the exception stack, which
+ * the host's RSP/RBP. The TCS names the thread: the first TCS is thread 0
+ * (libos_thread0, in measured data), the others (libsgx's extra TCS pages,
+ * from libos_tcs1 up) the threads the LibOS started, whose blocks
+ * libos_threads[] points to; any other TCS is refused without touching
+ * state. Each entry records the host's callee-saved state in the thread's
+ * context (TCTX_*), so the next EEXIT, from whichever entry is current,
+ * goes back to the frame that entered. Dispatch:
+ *   OCALL_RET   resumes the thread's pending OCALL (the only ecall accepted
+ *               while one is out; anything else kills the enclave);
+ *   START       thread 0, CSSA 0, once: libos_start on its stack;
+ *   THREAD      a thread the LibOS made ready, once: at CSSA 0 (a TCS never
+ *               used) it executes UD2 at libos_thread_trap, and the AEX
+ *               this causes lets the exception handler load the new
+ *               thread's registers (FS base included) into SSA frame 0,
+ *               which ERESUME then loads; at CSSA 1 (a TCS whose thread
+ *               ended in its handler) they go into frame 0 right away;
+ *   EXCEPTION   CSSA >= 1: libos_exception on the thread's stack, which
  *               edits SSA frame CSSA-1 and asks the host to ERESUME.
  * C returns a two-word struct: RAX = the exit reason, RDX = its value.
- * One TCS in this slice (threads come with per-TCS contexts).
+ * A thread's block (LIBOS_THREAD_BLOCK bytes, aligned to that size except
+ * thread 0's) holds its context at the bottom and its stack above, so
+ * the current thread is found from RSP.
  */
 #include "libos/libos_abi.h"
 
@@ -31,11 +43,24 @@
 #define TCTX_ENCL_R14 96
 #define TCTX_ENCL_R15 104
 #define TCTX_PENDING  112
-#define TCTX_STARTED  120
-#define TCTX_DEAD     128
-#define TCTX_SIZE     192
+#define TCTX_STATE    120	/* 0 free, 1 ready to enter, 2 running */
+#define TCTX_STACK    128	/* the top of the thread's stack */
+#define TCTX_MB	      136	/* RSI of the THREAD ecall, checked in C */
+#define TCTX_HOSTSIG  144	/* RDX of every entry, ORed: signals from outside */
 
 #define SSA_FRAME 4096
+
+/* r11 = the current thread, from RSP (clobbers r10). */
+.macro cur_thread
+	mov %rsp, %r11
+	lea libos_thread0(%rip), %r10
+	sub %r10, %r11
+	cmp $LIBOS_THREAD_BLOCK, %r11
+	jb 1f
+	mov %rsp, %r10
+	and $-LIBOS_THREAD_BLOCK, %r10
+1:	mov %r10, %r11
+.endm
 
 	.section .tcs, "aw"
 	.balign 4096
@@ -67,29 +92,20 @@ __encl_tcs:
 libos_ssa:
 	.fill LIBOS_NSSA * SSA_FRAME, 1, 0
 	.balign 4096
-libos_stack:
-	.fill LIBOS_STACK_SIZE, 1, 0
-libos_exc_stack:
-	.fill LIBOS_EXC_STACK_SIZE, 1, 0
-	.balign 64
-	.global libos_tctx
-	.hidden libos_tctx
-libos_tctx:
-	.fill TCTX_SIZE, 1, 0
+	.global libos_thread0
+	.hidden libos_thread0
+libos_thread0:
+	.fill LIBOS_THREAD_BLOCK, 1, 0
 
 	.text
 	.global encl_entry
 	.type encl_entry, @function
 encl_entry:
-	/*
-	 * One thread context in this slice: only the first TCS may enter (a
-	 * manifest with more threads is refused here, before any state is
-	 * touched; the host's RSP, RBP and R12-R15 are still in place).
-	 */
 	lea __encl_tcs(%rip), %r11
 	cmp %r11, %rbx
-	jne .Lother_tcs
-	lea libos_tctx(%rip), %r11
+	jne .Lextra_tcs
+	lea libos_thread0(%rip), %r11
+.Lsave_host:
 	mov %rsp, TCTX_HOST_RSP(%r11)
 	mov %rbp, TCTX_HOST_RBP(%r11)
 	mov %rcx, TCTX_HOST_RET(%r11)
@@ -97,38 +113,87 @@ encl_entry:
 	mov %r13, TCTX_HOST_R13(%r11)
 	mov %r14, TCTX_HOST_R14(%r11)
 	mov %r15, TCTX_HOST_R15(%r11)
+	or %rdx, TCTX_HOSTSIG(%r11)
 	cld
-	cmpq $0, TCTX_DEAD(%r11)
+	cmpq $0, libos_dead(%rip)
 	jne .Lrefuse
 	cmpq $0, TCTX_PENDING(%r11)
 	jne .Locall_ret
 	cmp $LIBOS_ECALL_EXCEPTION, %rdi
 	je .Lexception
-	cmp $LIBOS_ECALL_START, %rdi
-	jne .Lrefuse
+	cmp $LIBOS_ECALL_THREAD, %rdi
+	je .Lthread
 	test %rax, %rax
 	jnz .Lrefuse
-	cmpq $0, TCTX_STARTED(%r11)
+	cmp $LIBOS_ECALL_START, %rdi
 	jne .Lrefuse
-	movq $1, TCTX_STARTED(%r11)
-	lea libos_stack + LIBOS_STACK_SIZE(%rip), %rsp
+	lea libos_thread0(%rip), %r10
+	cmp %r10, %r11
+	jne .Lrefuse
+	cmpq $0, TCTX_STATE(%r11)
+	jne .Lrefuse
+	movq $2, TCTX_STATE(%r11)
+	/* Below the top: RSP must stay inside the block for cur_thread. */
+	lea libos_thread0 + LIBOS_THREAD_BLOCK - 64(%rip), %rsp
+	mov %rsp, TCTX_STACK(%r11)
 	xor %ebp, %ebp
 	mov %rsi, %rdi
 	call libos_start
 	jmp .Lreturn
 
+	/* The TCS of a thread libos_threads[] names, else refused as is. */
+.Lextra_tcs:
+	mov %rbx, %r10
+	sub libos_tcs1(%rip), %r10
+	jb .Lother_tcs
+	shr $12, %r10
+	cmp libos_nextra(%rip), %r10
+	jae .Lother_tcs
+	lea libos_threads(%rip), %r11
+	mov (%r11,%r10,8), %r11
+	test %r11, %r11
+	jz .Lother_tcs
+	jmp .Lsave_host
+
+.Lthread:
+	cmpq $1, TCTX_STATE(%r11)
+	jne .Lrefuse
+	cmp $1, %rax
+	ja .Lrefuse
+	movq $2, TCTX_STATE(%r11)
+	mov %rsi, TCTX_MB(%r11)
+	mov TCTX_STACK(%r11), %rsp
+	test %rax, %rax
+	jnz .Lthread_again
+	.global libos_thread_trap
+	.hidden libos_thread_trap
+libos_thread_trap:
+	ud2
+	/*
+	 * A TCS whose last thread ended: that thread left from its exception
+	 * handler, so CSSA is still 1 and SSA frame 0 is free for the new
+	 * thread's registers; ERESUME loads them and brings CSSA back to 0.
+	 */
+.Lthread_again:
+	xor %ebp, %ebp
+	mov %r11, %rdi
+	call libos_thread_again
+	jmp .Lreturn
+
 .Lexception:
 	test %rax, %rax
 	jz .Lrefuse
-	lea libos_exc_stack + LIBOS_EXC_STACK_SIZE(%rip), %rsp
+	cmpq $2, TCTX_STATE(%r11)
+	jne .Lrefuse
+	mov TCTX_STACK(%r11), %rsp
 	xor %ebp, %ebp
 	mov %rax, %rdi
-	mov %rsi, %rsi
+	mov %r11, %rsi
 	call libos_exception
 .Lreturn:
-	lea libos_tctx(%rip), %r11
 	mov %rax, %rdi
 	mov %rdx, %rsi
+	cur_thread
 	jmp encl_exit
 
 .Locall_ret:
@@ -145,9 +210,9 @@ encl_entry:
 	mov %rsi, %rax
 	ret				/* from libos_ocall_raw(), with the result */
 
-	/* A protocol violation: the enclave stops for good. */
+	/* A protocol violation: the enclave stops for good, every thread. */
 .Lrefuse:
-	movq $1, TCTX_DEAD(%r11)
+	movq $1, libos_dead(%rip)
 	mov $LIBOS_EXIT_DONE, %rdi
 	mov $-22, %rsi			/* -EINVAL */
 	jmp encl_exit
@@ -170,7 +235,7 @@ encl_entry:
 	.hidden libos_ocall_raw
 	.type libos_ocall_raw, @function
 libos_ocall_raw:
-	lea libos_tctx(%rip), %r11
+	cur_thread
 	mov %rsp, TCTX_ENCL_RSP(%r11)
 	mov %rbp, TCTX_ENCL_RBP(%r11)
 	mov %rbx, TCTX_ENCL_RBX(%r11)
@@ -183,7 +248,11 @@ libos_ocall_raw:
 	mov $LIBOS_EXIT_OCALL, %rdi
 	/* fall through */
 
-/* r11 = tctx, rdi = reason, rsi = value: back to the host. */
+/*
+ * r11 = the thread, rdi = reason, rsi = value: back to the host. A thread
+ * that ended frees its slot only here, after the last read of its block:
+ * the LibOS may hand the block to a new thread from then on.
+ */
 encl_exit:
 	mov TCTX_HOST_RSP(%r11), %rsp
 	mov TCTX_HOST_RBP(%r11), %rbp
@@ -192,6 +261,10 @@ encl_exit:
 	mov TCTX_HOST_R13(%r11), %r13
 	mov TCTX_HOST_R14(%r11), %r14
 	mov TCTX_HOST_R15(%r11), %r15
+	cmp $LIBOS_EXIT_THREAD, %rdi
+	jne 2f
+	movq $0, TCTX_STATE(%r11)
+2:
 	/* Leave nothing of the enclave's in the other registers. */
 	xor %ecx, %ecx
 	xor %edx, %edx

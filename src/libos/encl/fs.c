@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * Files. stdin/stdout/stderr go to the host's stdio through OCALLs. Every
- * other file is a trusted file of the manifest: at open, its whole content
- * is copied into enclave memory through OCALLs and its SHA-256 compared
- * with the manifest's before the workload sees a byte (a mismatch is EACCES
- * and one stderr line naming the file). Files not in the manifest do not
- * exist (ENOENT). Trusted files are read-only.
+ * other file is a trusted file of the manifest, read in chunks of
+ * LIBOS_CHUNK_SIZE: each chunk is copied from the host into an enclave
+ * window and its SHA-256 compared with the manifest's before the workload
+ * sees a byte of it (a mismatch is EACCES and one stderr line naming the
+ * file), so a file of any size is read with a window of four chunks.
+ * Trusted files are read-only. Allowed paths ("allowed" lines: files or
+ * directories and everything below) pass through to the host's files,
+ * unprotected: every answer is checked for sanity only. Files neither
+ * trusted nor allowed do not exist (ENOENT).
  */
 #include "libos.h"
 
@@ -21,8 +25,9 @@
 #define S_IFREG	      0100000
 #define S_IFIFO	      0010000
 #define S_IFDIR	      0040000
+#define S_IFMT	      0170000
 
-enum { F_FREE, F_STDIO, F_TRUSTED, F_DIR, F_TMP };
+enum { F_FREE, F_STDIO, F_TRUSTED, F_DIR, F_TMP, F_OBJ, F_ALLOWED };
 
 /* A directory is a path that prefixes trusted files: its data is its path. */
 struct ofile {
@@ -30,6 +35,17 @@ struct ofile {
 	uint8_t *data;
 	uint64_t size, off; /* F_DIR: off is where getdents64 goes on in the manifest */
 	int tmp, flags;	    /* F_TMP: its tmpfs file, the open flags */
+	struct fobj *obj;   /* F_OBJ: a pipe, eventfd or epoll (ipc.c) */
+	/* F_TRUSTED: the host's handle, the chunk hashes (hex, in the manifest) */
+	long host;
+	uint64_t nchunks;
+	const char *hex0, **hexv; /* one chunk: the trusted line's hash; else one per chunk */
+	/* the verified window [win_off, win_off + win_len) */
+	uint8_t *win;
+	uint64_t win_off, win_len, win_cap, win_alloc;
+	char *path; /* F_TRUSTED: after the window; F_ALLOWED: its own page */
+	int refused;
+	uint32_t amode; /* F_ALLOWED: the host's st_mode (a file or a directory) */
 };
 
 /*
@@ -72,10 +88,26 @@ static int hexval(char c)
 	return -1;
 }
 
-/* "trusted HEX64 SIZE /path": the entry for path, or -ENOENT. */
-static int find_trusted(const char *path, uint8_t hash[32], uint64_t *size)
+static int unhex(const char *h, uint8_t out[32])
+{
+	for (int i = 0; i < 32; i++) {
+		int hi = hexval(h[2 * i]), lo = hexval(h[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return -EINVAL;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+/*
+ * "trusted HEX64 SIZE /path": the entry for path, or -ENOENT. *line is
+ * where the line starts in the (measured) manifest.
+ */
+static int find_trusted_line(const char *path, uint8_t hash[32], uint64_t *size, const char **line)
 {
 	const char *l = libos_manifest.text;
+	size_t plen = str_len(path);
 
 	while (*l) {
 		const char *e = l;
@@ -85,20 +117,16 @@ static int find_trusted(const char *path, uint8_t hash[32], uint64_t *size)
 		if (!str_ncmp(l, "trusted ", 8) && e - l > 8 + 64 + 2) {
 			const char *h = l + 8, *s = h + 65, *p = s;
 			uint64_t v = 0;
-			size_t plen = str_len(path);
 
-			while (p < e && *p >= '0' && *p <= '9')
+			while (p < e && *p >= '0' && *p <= '9' && v < (1ULL << 56))
 				v = v * 10 + (uint64_t)(*p++ - '0');
 			if (p < e && *p == ' ' && (size_t)(e - p - 1) == plen &&
 			    !memcmp(p + 1, path, plen)) {
-				for (int i = 0; i < 32; i++) {
-					int hi = hexval(h[2 * i]), lo = hexval(h[2 * i + 1]);
-
-					if (hi < 0 || lo < 0)
-						return -EINVAL;
-					hash[i] = (uint8_t)(hi << 4 | lo);
-				}
+				if (unhex(h, hash) < 0)
+					return -EINVAL;
 				*size = v;
+				if (line)
+					*line = l;
 				return 0;
 			}
 		}
@@ -107,63 +135,253 @@ static int find_trusted(const char *path, uint8_t hash[32], uint64_t *size)
 	return -ENOENT;
 }
 
-int fs_load_trusted(const char *path, uint8_t **data, uint64_t *size)
+static int find_trusted(const char *path, uint8_t hash[32], uint64_t *size)
 {
-	uint8_t want[32], got[32];
-	struct sha256 c;
-	uint64_t fsize, off = 0;
+	return find_trusted_line(path, hash, size, NULL);
+}
+
+static const char *skip_line(const char *l)
+{
+	while (*l && *l != '\n')
+		l++;
+	return *l ? l + 1 : l;
+}
+
+/*
+ * The chunk hashes of a file of n chunks whose trusted line is at line: a
+ * file of one chunk has its hash on that line; a bigger one is followed by
+ * "chunk I HEX64" for I = 0..n-1, in order (checked here once).
+ */
+static int chunk_hashes(struct ofile *f, const char *line)
+{
+	const char *l = skip_line(line);
+
+	f->hex0 = line + 8;
+	if (f->nchunks <= 1)
+		return 0;
+	f->hexv = mm_alloc(PAGE_UP(f->nchunks * sizeof(char *)), 0);
+	if (!f->hexv)
+		return -ENOMEM;
+	for (uint64_t i = 0; i < f->nchunks; i++) {
+		const char *p = l + 6;
+		uint64_t v = 0;
+
+		if (str_ncmp(l, "chunk ", 6))
+			return -EINVAL;
+		while (*p >= '0' && *p <= '9' && v < (1ULL << 56))
+			v = v * 10 + (uint64_t)(*p++ - '0');
+		if (v != i || p == l + 6 || *p != ' ' || p[65] != '\n')
+			return -EINVAL;
+		for (int k = 1; k <= 64; k++)
+			if (hexval(p[k]) < 0)
+				return -EINVAL;
+		f->hexv[i] = p + 1;
+		l = p + 66;
+	}
+	return 0;
+}
+
+/* One stderr line per open file and kind of refusal; the error. */
+static int refuse(struct ofile *f, int err, const char *why, uint64_t chunk)
+{
+	if (!f->refused) {
+		if (f->nchunks > 1 && err == -EACCES)
+			log_err("%s: %s (chunk %lu): refused", f->path, why, chunk);
+		else
+			log_err("%s: %s: refused", f->path, why);
+	}
+	f->refused = 1;
+	f->win_len = 0;
+	return err;
+}
+
+/*
+ * Fills the window with the verified chunks from the one holding off: up
+ * to LIBOS_BUF_MAX bytes read from the host, copied into the enclave and
+ * each chunk hashed from that copy, against the manifest, before use.
+ */
+static int window_fill(struct ofile *f, uint64_t off)
+{
+	uint64_t start = off / LIBOS_CHUNK_SIZE * LIBOS_CHUNK_SIZE, len, done = 0;
+
+	len = f->size - start < f->win_cap ? f->size - start : f->win_cap;
+	f->win_len = 0;
+	while (done < len) {
+		uint64_t want = len - done < LIBOS_BUF_MAX ? len - done : LIBOS_BUF_MAX;
+		long r = ocall(LIBOS_OCALL_PREAD, f->host, (int64_t)(start + done), want);
+
+		if (r <= 0 || (uint64_t)r > want)
+			return refuse(f, -EIO, "short read from the host", 0);
+		memcpy(f->win + done, (const void *)libos_mb->buf, (size_t)r);
+		done += (uint64_t)r;
+	}
+	for (uint64_t c = 0; c < len; c += LIBOS_CHUNK_SIZE) {
+		uint64_t idx = (start + c) / LIBOS_CHUNK_SIZE;
+		uint64_t n = len - c < LIBOS_CHUNK_SIZE ? len - c : LIBOS_CHUNK_SIZE;
+		uint8_t want[32], got[32];
+		struct sha256 h;
+
+		unhex(f->nchunks > 1 ? f->hexv[idx] : f->hex0, want);
+		sha256_init(&h);
+		sha256_update(&h, f->win + c, (size_t)n);
+		sha256_final(&h, got);
+		if (memcmp(got, want, 32) && c == 0)
+			return refuse(f, -EACCES, "SHA-256 differs from the manifest", idx);
+		if (memcmp(got, want, 32)) {
+			len = c; /* the chunks before it are good; it fails when read */
+			break;
+		}
+	}
+	f->win_off = start;
+	f->win_len = len;
+	return 0;
+}
+
+/* Up to len verified bytes at off into dst (enclave memory): bytes, or -errno. */
+static long trusted_pread(struct ofile *f, uint8_t *dst, uint64_t len, uint64_t off)
+{
+	uint64_t done = 0;
+
+	if (off >= f->size)
+		return 0;
+	if (len > f->size - off)
+		len = f->size - off;
+	while (done < len) {
+		uint64_t at = off + done, n;
+
+		if (at < f->win_off || at >= f->win_off + f->win_len) {
+			int ret = window_fill(f, at);
+
+			if (ret < 0)
+				return done ? (long)done : ret;
+		}
+		n = f->win_off + f->win_len - at;
+		if (n > len - done)
+			n = len - done;
+		memcpy(dst + done, f->win + (at - f->win_off), n);
+		done += n;
+	}
+	return (long)done;
+}
+
+static void trusted_close(struct ofile *f)
+{
+	if (f->host >= 0)
+		ocall(LIBOS_OCALL_CLOSE, f->host, 0, 0);
+	if (f->hexv)
+		mm_free(f->hexv, PAGE_UP(f->nchunks * sizeof(char *)));
+	if (f->win)
+		mm_free(f->win, f->win_alloc);
+	f->hexv = NULL;
+	f->win = NULL;
+	f->host = -1;
+}
+
+/*
+ * Opens a trusted file: its host handle, its chunk hashes, a window of up
+ * to four chunks (with its path after it, for messages), and the first
+ * window read and verified now, so a small tampered file fails at open.
+ */
+static int trusted_open(const char *path, struct ofile *f)
+{
+	uint8_t whole[32];
+	const char *line;
 	size_t plen = str_len(path);
-	uint8_t *buf;
-	long h, r;
+	long h;
 	int ret;
 
-	ret = find_trusted(path, want, &fsize);
+	ret = find_trusted_line(path, whole, &f->size, &line);
 	if (ret < 0)
 		return ret;
-	if (plen >= LIBOS_BUF_MAX)
+	if (plen >= LIBOS_BUF_MAX || plen >= PATH_MAX)
 		return -ENAMETOOLONG;
+	f->host = -1;
+	f->nchunks = (f->size + LIBOS_CHUNK_SIZE - 1) / LIBOS_CHUNK_SIZE;
+	f->win_cap = f->size < LIBOS_BUF_MAX ? PAGE_UP(f->size) : LIBOS_BUF_MAX;
+	f->win_alloc = f->win_cap + PAGE_UP(plen + 1);
+	f->win = mm_alloc(f->win_alloc, 0);
+	if (!f->win)
+		return -ENOMEM;
+	f->path = (char *)f->win + f->win_cap;
+	memcpy(f->path, path, plen + 1);
+	ret = chunk_hashes(f, line);
+	if (ret < 0) {
+		log_err("%s: malformed chunk lines in the manifest: refused", path);
+		trusted_close(f);
+		return -EACCES;
+	}
 	memcpy((void *)libos_mb->buf, path, plen + 1);
 	h = ocall(LIBOS_OCALL_OPEN, 0, 0, plen + 1);
 	if (h < 0 || h > 0x7fffffff) {
 		log_err("%s: trusted file unavailable from the host (%ld)", path, h);
+		trusted_close(f);
 		return -EACCES;
 	}
-	if ((uint64_t)libos_mb->out[0] != fsize) {
+	f->host = h;
+	if ((uint64_t)libos_mb->out[0] != f->size) {
 		log_err("%s: size differs from the manifest: refused", path);
-		ocall(LIBOS_OCALL_CLOSE, h, 0, 0);
+		trusted_close(f);
 		return -EACCES;
 	}
-	buf = mm_alloc(fsize ? fsize : 1, 0);
+	if (f->size) {
+		ret = window_fill(f, 0);
+		if (ret < 0) {
+			trusted_close(f);
+			return ret == -EIO ? -EACCES : ret;
+		}
+	}
+	return 0;
+}
+
+int fs_load_trusted(const char *path, uint8_t **data, uint64_t *size)
+{
+	struct ofile f = { .kind = F_TRUSTED };
+	uint8_t *buf;
+	long r;
+	int ret;
+
+	ret = trusted_open(path, &f);
+	if (ret < 0)
+		return ret;
+	buf = mm_alloc(f.size ? f.size : 1, 0);
 	if (!buf) {
-		ocall(LIBOS_OCALL_CLOSE, h, 0, 0);
+		trusted_close(&f);
 		return -ENOMEM;
 	}
-	sha256_init(&c);
-	while (off < fsize) {
-		uint64_t want_len = fsize - off < LIBOS_BUF_MAX ? fsize - off : LIBOS_BUF_MAX;
-
-		r = ocall(LIBOS_OCALL_PREAD, h, (int64_t)off, want_len);
-		if (r <= 0 || (uint64_t)r > want_len)
-			break;
-		memcpy(buf + off, (const void *)libos_mb->buf, (size_t)r);
-		sha256_update(&c, buf + off, (size_t)r);
-		off += (uint64_t)r;
-	}
-	ocall(LIBOS_OCALL_CLOSE, h, 0, 0);
-	sha256_final(&c, got);
-	if (off != fsize || memcmp(got, want, 32)) {
-		log_err("%s: %s: refused", path,
-			off != fsize ? "short read from the host"
-				     : "SHA-256 differs from the manifest");
-		mm_free(buf, fsize ? fsize : 1);
-		return -EACCES;
+	r = trusted_pread(&f, buf, f.size, 0);
+	trusted_close(&f);
+	if (r != (long)f.size) {
+		mm_free(buf, f.size ? f.size : 1);
+		return r < 0 && r != -EIO ? (int)r : -EACCES;
 	}
 	/* Zero the tail of the last page: it came from the host. */
-	if (PAGE_UP(fsize) > fsize)
-		memset(buf + fsize, 0, PAGE_UP(fsize) - fsize);
+	if (PAGE_UP(f.size) > f.size)
+		memset(buf + f.size, 0, PAGE_UP(f.size) - f.size);
 	*data = buf;
-	*size = fsize;
+	*size = f.size;
 	return 0;
+}
+
+/*
+ * SHA-NI for the chunk hashes when the host's CPUID shows it. CPUID is the
+ * host's word, untrusted: a host claiming SHA-NI on a CPU without it only
+ * makes the enclave fault (#UD, the LibOS stops), a host hiding it only
+ * makes hashing slower; neither changes what a hash compares equal to.
+ */
+void fs_init(void)
+{
+	uint32_t ecx1;
+	int ni;
+
+	if (ocall(LIBOS_OCALL_CPUID, 1, 0, 0) < 0)
+		return;
+	ecx1 = (uint32_t)libos_mb->out[2];
+	if (ocall(LIBOS_OCALL_CPUID, 7, 0, 0) < 0)
+		return;
+	ni = sha256_cpuid_has_shani(ecx1, (uint32_t)libos_mb->out[1]);
+	sha256_set_shani(ni);
+	if (libos_manifest.debug)
+		log_err("SHA-256 of trusted files: %s", ni ? "SHA-NI" : "portable code");
 }
 
 /* Absolute, without ".", ".." or repeated slashes (the cwd is "/"). */
@@ -244,6 +462,10 @@ static const char *line_path(const char *l, const char *e, size_t *n)
 {
 	const char *p = l + 8 + 65;
 
+	if (!str_ncmp(l, "allowed ", 8) && e - l > 8) { /* "allowed PATH" */
+		*n = (size_t)(e - l - 8);
+		return l + 8;
+	}
 	if (str_ncmp(l, "trusted ", 8) || e - l <= 8 + 65)
 		return NULL;
 	while (p < e && *p != ' ')
@@ -283,6 +505,7 @@ static int is_dir(const char *path)
 static int resolve(int64_t dirfd, uint64_t upath, char *out, size_t n)
 {
 	char rel[PATH_MAX];
+	const char *dir;
 	struct ofile *d;
 	size_t dl, rl;
 	int ret = user_path(upath, rel, sizeof(rel));
@@ -296,14 +519,15 @@ static int resolve(int64_t dirfd, uint64_t upath, char *out, size_t n)
 	d = get_fd(dirfd);
 	if (!d)
 		return -EBADF;
-	if (d->kind != F_DIR)
+	if (d->kind != F_DIR && !(d->kind == F_ALLOWED && (d->amode & S_IFMT) == S_IFDIR))
 		return -ENOTDIR;
-	dl = str_len((const char *)d->data);
+	dir = d->kind == F_DIR ? (const char *)d->data : d->path;
+	dl = str_len(dir);
 	rl = str_len(rel);
 	if (dl + rl + 2 > sizeof(rel) || dl + rl + 2 > n)
 		return -ENAMETOOLONG;
 	/* rel came out of fs_normalize as "/x/y": append it to the directory */
-	memcpy(out, d->data, dl);
+	memcpy(out, dir, dl);
 	memcpy(out + dl, rel, rl + 1);
 	return fs_normalize(out, rel, sizeof(rel)) < 0 ? -ENAMETOOLONG : (str_lcpy(out, rel, n), 0);
 }
@@ -312,9 +536,48 @@ static int free_fd(void)
 {
 	int fd;
 
+	fds_init();
 	for (fd = 3; fd < MAX_FDS && fds[fd].kind != F_FREE; fd++)
 		;
 	return fd == MAX_FDS ? -EMFILE : fd;
+}
+
+int fs_install(struct fobj *o, int cloexec)
+{
+	int fd = free_fd();
+
+	if (fd >= 0)
+		fds[fd] = (struct ofile){ .kind = F_OBJ, .cloexec = cloexec, .obj = o };
+	return fd;
+}
+
+void fs_release(int fd)
+{
+	if (fd >= 0 && fd < MAX_FDS)
+		fds[fd].kind = F_FREE;
+}
+
+struct fobj *fs_obj(int64_t fd)
+{
+	struct ofile *f = get_fd(fd);
+
+	return f && f->kind == F_OBJ ? f->obj : NULL;
+}
+
+int fs_valid(int64_t fd)
+{
+	return get_fd(fd) != NULL;
+}
+
+/* read/write of an object: it stays alive while the call blocks (lock dropped). */
+static long obj_rw(struct fobj *o, uint64_t buf, uint64_t len, int write)
+{
+	long r;
+
+	ipc_get(o);
+	r = write ? ipc_write(o, (const void *)buf, len) : ipc_read(o, (void *)buf, len);
+	ipc_put(o);
+	return r;
 }
 
 /* path is "/tmp/NAME" (no deeper): the name; else NULL. */
@@ -401,7 +664,239 @@ static long tmp_open(const char *name, uint64_t flags)
 	return fd;
 }
 
-static long do_open(int64_t dirfd, uint64_t upath, uint64_t flags)
+struct dirent64 {
+	uint64_t ino;
+	int64_t off;
+	uint16_t reclen;
+	uint8_t type;
+	char name[];
+};
+
+/*
+ * Allowed paths: an "allowed P" line lets P and everything below it through
+ * to the host. The host's answers are untrusted: results and sizes are
+ * range-checked, data and names copied into the enclave before they are
+ * looked at, and anything odd is EIO.
+ */
+static int is_allowed(const char *path)
+{
+	size_t plen = str_len(path);
+
+	for (const char *l = libos_manifest.text; *l;) {
+		const char *e = line_end(l);
+
+		if (!str_ncmp(l, "allowed /", 9)) {
+			size_t n = (size_t)(e - l - 8);
+
+			if (n <= plen && !memcmp(path, l + 8, n) && (!path[n] || path[n] == '/'))
+				return 1;
+		}
+		l = *e ? e + 1 : e;
+	}
+	return 0;
+}
+
+static long host_err(long r)
+{
+	return r < 0 && r >= -4095 ? r : -EIO;
+}
+
+static long a_path_call(long nr, const char *path, int64_t a0, int64_t a1)
+{
+	size_t n = str_len(path) + 1;
+
+	if (n > LIBOS_BUF_MAX)
+		return -ENAMETOOLONG;
+	memcpy((void *)libos_mb->buf, path, n);
+	return ocall(nr, a0, a1, n);
+}
+
+/* After ASTAT/AFSTAT/AOPEN: the host's size and mode, a file or a directory. */
+static int a_stat_out(uint64_t *size, uint32_t *mode)
+{
+	int64_t sz = libos_mb->out[0], m = libos_mb->out[1];
+
+	if (sz < 0 || sz > (1LL << 50) || m < 0 || m > 0177777 ||
+	    ((m & S_IFMT) != S_IFREG && (m & S_IFMT) != S_IFDIR))
+		return -EIO;
+	*size = (uint64_t)sz;
+	*mode = (uint32_t)m;
+	return 0;
+}
+
+static long allowed_open(const char *path, uint64_t flags, uint64_t mode)
+{
+	uint64_t pass = flags & (O_ACCMODE | O_CREAT | O_EXCL | O_TRUNC | O_APPEND | O_DIRECTORY);
+	size_t plen = str_len(path);
+	struct ofile *f;
+	uint64_t size = 0;
+	uint32_t m = 0;
+	long h;
+	int fd = free_fd(), ret;
+
+	if (fd < 0)
+		return fd;
+	if ((flags & O_ACCMODE) == 3)
+		return -EINVAL;
+	h = a_path_call(LIBOS_OCALL_AOPEN, path, (int64_t)pass, (int64_t)(mode & 07777));
+	if (h < 0)
+		return host_err(h);
+	if (h > 0x7fffffff)
+		return -EIO;
+	ret = a_stat_out(&size, &m);
+	f = &fds[fd];
+	*f = (struct ofile){ .kind = F_ALLOWED,
+			     .cloexec = !!(flags & O_CLOEXEC),
+			     .host = h,
+			     .flags = (int)flags,
+			     .amode = m,
+			     .path = mm_alloc(PAGE_UP(plen + 1), 0) };
+	if (ret < 0 || !f->path) {
+		ocall(LIBOS_OCALL_ACLOSE, h, 0, 0);
+		if (f->path)
+			mm_free(f->path, PAGE_UP(plen + 1));
+		f->kind = F_FREE;
+		return ret < 0 ? ret : -ENOMEM;
+	}
+	memcpy(f->path, path, plen + 1);
+	return fd;
+}
+
+static void allowed_close(struct ofile *f)
+{
+	ocall(LIBOS_OCALL_ACLOSE, f->host, 0, 0);
+	mm_free(f->path, PAGE_UP(str_len(f->path) + 1));
+	if (f->win)
+		mm_free(f->win, LIBOS_BUF_MAX);
+	f->win = NULL;
+}
+
+static long allowed_read(struct ofile *f, uint8_t *buf, uint64_t len, int64_t pos)
+{
+	uint64_t off = pos >= 0 ? (uint64_t)pos : f->off, done = 0;
+
+	if ((f->amode & S_IFMT) == S_IFDIR)
+		return -EISDIR;
+	if ((f->flags & O_ACCMODE) == 1)
+		return -EBADF;
+	while (done < len && off + done < (1ULL << 62)) {
+		uint64_t want = len - done < LIBOS_BUF_MAX ? len - done : LIBOS_BUF_MAX;
+		long r = ocall(LIBOS_OCALL_APREAD, f->host, (int64_t)(off + done), want);
+
+		if (r < 0 || (uint64_t)r > want) {
+			if (done)
+				break;
+			return r < 0 ? host_err(r) : -EIO;
+		}
+		memcpy(buf + done, (const void *)libos_mb->buf, (size_t)r);
+		done += (uint64_t)r;
+		if ((uint64_t)r < want)
+			break;
+	}
+	if (pos < 0)
+		f->off = off + done;
+	return (long)done;
+}
+
+static long allowed_write(struct ofile *f, const uint8_t *buf, uint64_t len, int64_t pos)
+{
+	int append = pos < 0 && (f->flags & O_APPEND);
+	uint64_t off = pos >= 0 ? (uint64_t)pos : f->off, done = 0;
+
+	if ((f->flags & O_ACCMODE) == 0)
+		return -EBADF;
+	if (off + len < off || off + len > (1ULL << 62))
+		return -EFBIG;
+	while (done < len) {
+		uint64_t n = len - done < LIBOS_BUF_MAX ? len - done : LIBOS_BUF_MAX;
+		long r;
+
+		memcpy((void *)libos_mb->buf, buf + done, n);
+		r = ocall(LIBOS_OCALL_APWRITE, f->host, append ? -1 : (int64_t)(off + done), n);
+		if (r < 0 || (uint64_t)r > n) {
+			if (done)
+				break;
+			return r < 0 ? host_err(r) : -EIO;
+		}
+		done += (uint64_t)r;
+		if (append) {
+			int64_t end = libos_mb->out[0];
+
+			if (end < 0 || end > (1LL << 62))
+				return -EIO;
+			f->off = (uint64_t)end;
+		}
+		if ((uint64_t)r < n)
+			break;
+	}
+	if (pos < 0 && !append)
+		f->off = off + done;
+	return (long)done;
+}
+
+/*
+ * The host's next entries as dirent64s: it sends {type, name, NUL}
+ * records, at most count / 11 bytes of them so that the dirents (at most
+ * 11 times a record's size) fit; a malformed record is EIO.
+ */
+static long allowed_getdents(struct ofile *f, uint64_t buf, uint64_t count)
+{
+	uint64_t want = count / 11 < LIBOS_BUF_MAX ? count / 11 : LIBOS_BUF_MAX, done = 0, p;
+	long r;
+
+	if ((f->amode & S_IFMT) != S_IFDIR)
+		return -ENOTDIR;
+	if (want < 3)
+		return -EINVAL;
+	if (!f->win && !(f->win = mm_alloc(LIBOS_BUF_MAX, 0)))
+		return -ENOMEM;
+	r = ocall(LIBOS_OCALL_AGETDENTS, f->host, 0, want);
+	if (r < 0 || (uint64_t)r > want)
+		return r < 0 ? host_err(r) : -EIO;
+	memcpy(f->win, (const void *)libos_mb->buf, (size_t)r);
+	for (p = 0; p < (uint64_t)r;) {
+		const char *name = (const char *)f->win + p + 1;
+		uint64_t nl = 0, reclen;
+		uint8_t type = f->win[p];
+		struct dirent64 *d = (struct dirent64 *)(buf + done);
+
+		while (p + 1 + nl < (uint64_t)r && name[nl] && name[nl] != '/')
+			nl++;
+		if (p + 1 + nl >= (uint64_t)r || name[nl] || !nl || nl > 255)
+			return -EIO;
+		reclen = (sizeof(struct dirent64) + nl + 1 + 7) & ~7UL;
+		if (done + reclen > count)
+			return -EIO;
+		d->ino = 5000 + f->off;
+		d->off = (int64_t)++f->off;
+		d->reclen = (uint16_t)reclen;
+		d->type = type == 4 || type == 8 || type == 10 ? type : 0; /* DIR REG LNK */
+		memcpy(d->name, name, nl);
+		memset(d->name + nl, 0, reclen - sizeof(*d) - nl);
+		done += reclen;
+		p += nl + 2;
+	}
+	return (long)done;
+}
+
+static long allowed_stat(const char *path, struct ofile *f)
+{
+	long r = a_path_call(LIBOS_OCALL_ASTAT, path, 0, 0);
+
+	if (r < 0)
+		return host_err(r);
+	f->kind = F_ALLOWED;
+	return a_stat_out(&f->size, &f->amode);
+}
+
+static long allowed_fstat(struct ofile *f)
+{
+	long r = ocall(LIBOS_OCALL_AFSTAT, f->host, 0, 0);
+
+	return r < 0 ? host_err(r) : a_stat_out(&f->size, &f->amode);
+}
+
+static long do_open(int64_t dirfd, uint64_t upath, uint64_t flags, uint64_t mode)
 {
 	char path[PATH_MAX];
 	uint8_t *data;
@@ -415,6 +910,8 @@ static long do_open(int64_t dirfd, uint64_t upath, uint64_t flags)
 	if (tmp_name(path))
 		return tmp_open(tmp_name(path), flags);
 	ret = find_trusted(path, (uint8_t[32]){ 0 }, &size);
+	if (ret < 0 && is_allowed(path))
+		return allowed_open(path, flags, mode);
 	if (ret < 0 && is_dir(path)) {
 		if ((flags & O_ACCMODE) != 0 || (flags & (O_CREAT | O_TRUNC)))
 			return -EISDIR;
@@ -440,24 +937,14 @@ static long do_open(int64_t dirfd, uint64_t upath, uint64_t flags)
 	fd = free_fd();
 	if (fd < 0)
 		return fd;
-	ret = fs_load_trusted(path, &data, &size);
-	if (ret < 0)
+	fds[fd] = (struct ofile){ .kind = F_TRUSTED, .cloexec = !!(flags & O_CLOEXEC) };
+	ret = trusted_open(path, &fds[fd]);
+	if (ret < 0) {
+		fds[fd].kind = F_FREE;
 		return ret;
-	fds[fd] = (struct ofile){ .kind = F_TRUSTED,
-				  .cloexec = !!(flags & O_CLOEXEC),
-				  .data = data,
-				  .size = size,
-				  .off = 0 };
+	}
 	return fd;
 }
-
-struct dirent64 {
-	uint64_t ino;
-	int64_t off;
-	uint16_t reclen;
-	uint8_t type;
-	char name[];
-};
 
 static long tmp_getdents(struct ofile *f, uint64_t buf, uint64_t count)
 {
@@ -499,10 +986,12 @@ static long do_getdents(int64_t fd, uint64_t buf, uint64_t count)
 
 	if (!f)
 		return -EBADF;
-	if (f->kind != F_DIR)
-		return -ENOTDIR;
 	if (!user_ok(buf, count))
 		return -EFAULT;
+	if (f->kind == F_ALLOWED)
+		return allowed_getdents(f, buf, count);
+	if (f->kind != F_DIR)
+		return -ENOTDIR;
 	dir = (const char *)f->data;
 	if (str_eq(dir, "/tmp"))
 		return tmp_getdents(f, buf, count);
@@ -541,6 +1030,10 @@ static long do_getdents(int64_t fd, uint64_t buf, uint64_t count)
 		while (*l) {
 			const char *e2 = line_end(l), *p2 = line_path(l, e2, &n);
 
+			if (!p2 && !str_ncmp(l, "chunk ", 6)) { /* a file's chunk hashes */
+				l = *e2 ? e2 + 1 : e2;
+				continue;
+			}
 			if (!p2 || n <= dl + 1 + prevn || memcmp(p2, p, dl + 1 + prevn) ||
 			    (p2[dl + 1 + prevn] != '/'))
 				break;
@@ -561,11 +1054,19 @@ static long do_close(int64_t fd)
 
 	if (!f)
 		return -EBADF;
-	if (f->kind == F_TRUSTED || f->kind == F_DIR)
+	if (f->kind == F_DIR)
 		mm_free(f->data, f->size ? f->size : 1);
+	if (f->kind == F_TRUSTED)
+		trusted_close(f);
+	if (f->kind == F_ALLOWED)
+		allowed_close(f);
 	if (f->kind == F_TMP)
 		tmp_put(f->tmp);
 	f->kind = F_FREE;
+	if (f->obj) {
+		ipc_put(f->obj);
+		f->obj = NULL;
+	}
 	return 0;
 }
 
@@ -599,6 +1100,8 @@ static long do_read(int64_t fd, uint64_t buf, uint64_t len, int64_t pos)
 		return -EBADF;
 	if (!user_ok(buf, len))
 		return -EFAULT;
+	if (f->kind == F_OBJ)
+		return pos >= 0 ? -ESPIPE : obj_rw(f->obj, buf, len, 0);
 	if (f->kind == F_STDIO) {
 		long r;
 
@@ -606,7 +1109,9 @@ static long do_read(int64_t fd, uint64_t buf, uint64_t len, int64_t pos)
 			return -EBADF;
 		if (pos >= 0)
 			return -ESPIPE;
-		r = ocall(LIBOS_OCALL_READ, 0, 0, len < LIBOS_BUF_MAX ? len : LIBOS_BUF_MAX);
+		/* stdin may block for ever: other threads go on meanwhile */
+		r = ocall_blocking(LIBOS_OCALL_READ, 0, 0,
+				   len < LIBOS_BUF_MAX ? len : LIBOS_BUF_MAX);
 		if (r < 0)
 			return r >= -4095 ? r : -EIO;
 		if ((uint64_t)r > len || r > LIBOS_BUF_MAX)
@@ -616,6 +1121,15 @@ static long do_read(int64_t fd, uint64_t buf, uint64_t len, int64_t pos)
 	}
 	if (f->kind == F_DIR)
 		return -EISDIR;
+	if (f->kind == F_ALLOWED)
+		return allowed_read(f, (uint8_t *)buf, len, pos);
+	if (f->kind == F_TRUSTED) {
+		long r = trusted_pread(f, (uint8_t *)buf, len, pos >= 0 ? (uint64_t)pos : f->off);
+
+		if (r > 0 && pos < 0)
+			f->off += (uint64_t)r;
+		return r;
+	}
 	if (f->kind == F_TMP) {
 		if ((f->flags & O_ACCMODE) == 1)
 			return -EBADF;
@@ -667,6 +1181,10 @@ static long do_write(int64_t fd, uint64_t buf, uint64_t len)
 		return -EFAULT;
 	if (f->kind == F_TMP)
 		return tmp_write(f, buf, len, -1);
+	if (f->kind == F_ALLOWED)
+		return allowed_write(f, (const uint8_t *)buf, len, -1);
+	if (f->kind == F_OBJ)
+		return obj_rw(f->obj, buf, len, 1);
 	if (f->kind != F_STDIO || fd == 0)
 		return -EBADF;
 	return host_write((int)fd, (const uint8_t *)buf, len);
@@ -722,11 +1240,21 @@ static long fill_stat(struct ofile *f, uint64_t ino, uint64_t out)
 	if (f->kind == F_STDIO) {
 		st.mode = S_IFIFO | 0600; /* what the host gives without a terminal */
 		st.dev = 0xc;
+	} else if (f->kind == F_OBJ) {
+		st.mode = ipc_mode(f->obj);
+		st.dev = 0xd;
 	} else if (f->kind == F_TMP) {
 		st.mode = S_IFREG | 0644;
 		st.size = (int64_t)tmps[f->tmp].size;
 		st.blocks = (int64_t)(PAGE_UP(tmps[f->tmp].size) / 512);
 		st.dev = 0x2b;
+	} else if (f->kind == F_ALLOWED) {
+		/* the host's word: a file or a directory, its size and permissions */
+		st.mode = f->amode;
+		st.nlink = (f->amode & S_IFMT) == S_IFDIR ? 2 : 1;
+		st.size = (int64_t)f->size;
+		st.blocks = (int64_t)(PAGE_UP(f->size) / 512);
+		st.dev = 0x2c;
 	} else if (f->kind == F_DIR) {
 		st.mode = S_IFDIR | 0555;
 		st.nlink = 2;
@@ -763,6 +1291,11 @@ static long do_stat_path(int64_t dirfd, uint64_t upath, uint64_t out)
 		return fill_stat(&f, 3000 + (uint64_t)i, out);
 	}
 	ret = find_trusted(path, h, &f.size);
+	if (ret < 0 && is_allowed(path)) {
+		long r = allowed_stat(path, &f);
+
+		return r < 0 ? r : fill_stat(&f, 4000, out);
+	}
 	if (ret < 0 && is_dir(path)) {
 		f.kind = F_DIR;
 		return fill_stat(&f, 2, out);
@@ -770,6 +1303,21 @@ static long do_stat_path(int64_t dirfd, uint64_t upath, uint64_t out)
 	if (ret < 0)
 		return ret;
 	return fill_stat(&f, (uint64_t)h[0] << 8 | h[1], out);
+}
+
+static long do_fstat(int64_t fd, uint64_t out)
+{
+	struct ofile *f = get_fd(fd);
+
+	if (!f)
+		return -EBADF;
+	if (f->kind == F_ALLOWED) {
+		long r = allowed_fstat(f);
+
+		if (r < 0)
+			return r;
+	}
+	return fill_stat(f, (uint64_t)fd + 1, out);
 }
 
 static long do_lseek(int64_t fd, int64_t off, int64_t whence)
@@ -785,10 +1333,16 @@ static long do_lseek(int64_t fd, int64_t off, int64_t whence)
 		f->off = 0; /* rewinddir */
 		return 0;
 	}
-	if (f->kind == F_TMP)
+	if (f->kind == F_TMP) {
 		f->size = tmps[f->tmp].size;
-	else if (f->kind != F_TRUSTED)
+	} else if (f->kind == F_ALLOWED && whence == 2) {
+		long r = allowed_fstat(f);
+
+		if (r < 0)
+			return r;
+	} else if (f->kind != F_TRUSTED && f->kind != F_ALLOWED) {
 		return -ESPIPE;
+	}
 	if (whence == 0)
 		base = 0;
 	else if (whence == 1)
@@ -822,7 +1376,7 @@ static long do_readlink(uint64_t upath, uint64_t buf, uint64_t len)
 	return (long)n;
 }
 
-static long do_unlink(int64_t dirfd, uint64_t upath)
+static long do_unlink(int64_t dirfd, uint64_t upath, int rmdir)
 {
 	char path[PATH_MAX];
 	uint64_t size;
@@ -834,15 +1388,40 @@ static long do_unlink(int64_t dirfd, uint64_t upath)
 		i = tmp_find(tmp_name(path));
 		if (i < 0)
 			return -ENOENT;
+		if (rmdir)
+			return -ENOTDIR;
 		tmps[i].name[0] = 0;
 		tmps[i].refs++;
 		tmp_put(i); /* freed now unless open */
 		return 0;
 	}
 	ret = find_trusted(path, (uint8_t[32]){ 0 }, &size);
+	if (ret < 0 && is_allowed(path)) {
+		long r = a_path_call(LIBOS_OCALL_AUNLINK, path, rmdir, 0);
+
+		return r < 0 ? host_err(r) : 0;
+	}
 	if (ret < 0 && !is_dir(path))
 		return ret;
 	return -EROFS;
+}
+
+/* mkdir: below an allowed path only (the rest is read-only, /tmp is flat). */
+static long do_mkdir(int64_t dirfd, uint64_t upath, uint64_t mode)
+{
+	char path[PATH_MAX];
+	uint64_t size;
+	int ret = resolve(dirfd, upath, path, sizeof(path));
+	long r;
+
+	if (ret < 0)
+		return ret;
+	if (find_trusted(path, (uint8_t[32]){ 0 }, &size) == 0 || is_dir(path))
+		return -EEXIST;
+	if (!is_allowed(path))
+		return -EROFS;
+	r = a_path_call(LIBOS_OCALL_AMKDIR, path, (int64_t)(mode & 07777), 0);
+	return r < 0 ? host_err(r) : 0;
 }
 
 static long do_access(int64_t dirfd, uint64_t upath, uint64_t mode)
@@ -856,6 +1435,12 @@ static long do_access(int64_t dirfd, uint64_t upath, uint64_t mode)
 	if (tmp_name(path))
 		return tmp_find(tmp_name(path)) < 0 ? -ENOENT : 0;
 	ret = find_trusted(path, (uint8_t[32]){ 0 }, &size);
+	if (ret < 0 && is_allowed(path)) {
+		struct ofile f;
+		long r = allowed_stat(path, &f);
+
+		return r < 0 ? r : 0; /* the host decides what the workload may do */
+	}
 	if (ret < 0 && !is_dir(path))
 		return ret;
 	return (mode & 2) && !str_eq(path, "/tmp") ? -EROFS : 0;
@@ -865,10 +1450,24 @@ int file_mmap_copy(int fd, uint64_t off, void *dst, uint64_t len)
 {
 	struct ofile *f = get_fd(fd);
 
+	if (f && f->kind == F_TRUSTED) {
+		uint64_t want = off < f->size ? (f->size - off < len ? f->size - off : len) : 0;
+		long r = trusted_pread(f, dst, len, off);
+
+		/* All of it verified, or the mmap fails: never a partial copy. */
+		if (r != (long)want)
+			return r < 0 ? (int)r : -EACCES;
+		return 0;
+	}
+	if (f && f->kind == F_ALLOWED) {
+		long r = allowed_read(f, dst, len, (int64_t)off);
+
+		return r < 0 ? (int)r : 0; /* a private copy of what the host gave */
+	}
 	if (f && f->kind == F_TMP) {
 		f->data = tmps[f->tmp].data;
 		f->size = tmps[f->tmp].size;
-	} else if (!f || f->kind != F_TRUSTED) {
+	} else {
 		return -EBADF;
 	}
 	if (off < f->size)
@@ -888,15 +1487,14 @@ long fs_syscall(long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, int
 	case 1: /* write */
 		return do_write((int64_t)(int32_t)a0, a1, a2);
 	case 2: /* open */
-		return do_open(AT_FDCWD, a0, a1);
+		return do_open(AT_FDCWD, a0, a1, a2);
 	case 3: /* close */
 		return do_close((int64_t)(int32_t)a0);
 	case 4: /* stat */
 	case 6: /* lstat */
 		return do_stat_path(AT_FDCWD, a0, a1);
 	case 5: /* fstat */
-		f = get_fd((int64_t)(int32_t)a0);
-		return f ? fill_stat(f, (uint64_t)a0 + 1, a1) : -EBADF;
+		return do_fstat((int64_t)(int32_t)a0, a1);
 	case 8: /* lseek */
 		return do_lseek((int64_t)(int32_t)a0, (int64_t)a1, (int64_t)a2);
 	case 16: /* ioctl: no terminals here */
@@ -912,13 +1510,24 @@ long fs_syscall(long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, int
 	case 21: /* access */
 		return do_access(AT_FDCWD, a0, a1);
 	case 87: /* unlink */
-		return do_unlink(AT_FDCWD, a0);
+		return do_unlink(AT_FDCWD, a0, 0);
+	case 84: /* rmdir */
+		return do_unlink(AT_FDCWD, a0, 1);
 	case 263: /* unlinkat */
-		return (a2 & 0x200) ? -EROFS : do_unlink((int64_t)(int32_t)a0, a1);
+		return do_unlink((int64_t)(int32_t)a0, a1, (a2 & 0x200) != 0);
+	case 83: /* mkdir */
+		return do_mkdir(AT_FDCWD, a0, a1);
+	case 258: /* mkdirat */
+		return do_mkdir((int64_t)(int32_t)a0, a1, a2);
 	case 77: /* ftruncate */
 		f = get_fd((int64_t)(int32_t)a0);
 		if (!f)
 			return -EBADF;
+		if (f->kind == F_ALLOWED && (f->flags & O_ACCMODE) && (int64_t)a1 >= 0) {
+			long r = ocall(LIBOS_OCALL_ATRUNC, f->host, (int64_t)a1, 0);
+
+			return r < 0 ? host_err(r) : 0;
+		}
 		if (f->kind != F_TMP || (f->flags & O_ACCMODE) == 0)
 			return -EINVAL;
 		if ((int64_t)a1 < 0)
@@ -939,12 +1548,14 @@ long fs_syscall(long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, int
 		f = get_fd((int64_t)(int32_t)a0);
 		if (!f)
 			return -EBADF;
-		if (f->kind != F_TMP)
+		if (f->kind != F_TMP && f->kind != F_ALLOWED)
 			return f->kind == F_STDIO ? -ESPIPE : -EBADF;
 		if ((int64_t)a3 < 0)
 			return -EINVAL;
 		if (!user_ok(a1, a2))
 			return -EFAULT;
+		if (f->kind == F_ALLOWED)
+			return allowed_write(f, (const uint8_t *)a1, a2, (int64_t)a3);
 		return tmp_write(f, a1, a2, (int64_t)a3);
 	case 217: /* getdents64 */
 		return do_getdents((int64_t)(int32_t)a0, a1, a2);
@@ -958,10 +1569,15 @@ long fs_syscall(long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, int
 			f->cloexec = (int)(a2 & 1);
 			return 0;
 		}
+		if (a1 == 3 && f->kind == F_OBJ)
+			return ipc_getfl(f->obj);
+		if (a1 == 4 && f->kind == F_OBJ)
+			return ipc_setfl(f->obj, a2);
 		if (a1 == 3) /* F_GETFL */
-			return f->kind == F_STDIO ? (a0 == 0 ? 0 : 1)
-			       : f->kind == F_DIR ? O_DIRECTORY
-						  : 0;
+			return f->kind == F_STDIO     ? (a0 == 0 ? 0 : 1)
+			       : f->kind == F_DIR     ? O_DIRECTORY
+			       : f->kind == F_ALLOWED ? f->flags & (O_ACCMODE | O_APPEND)
+						      : 0;
 		if (a1 == 4) /* F_SETFL */
 			return 0;
 		return -EINVAL;
@@ -999,12 +1615,10 @@ long fs_syscall(long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, int
 	case 89: /* readlink */
 		return do_readlink(a0, a1, a2);
 	case 257: /* openat */
-		return do_open((int64_t)(int32_t)a0, a1, a2);
+		return do_open((int64_t)(int32_t)a0, a1, a2, a3);
 	case 262: /* newfstatat */
-		if ((a3 & AT_EMPTY_PATH) && user_ok(a1, 1) && !*(const char *)a1) {
-			f = get_fd((int64_t)(int32_t)a0);
-			return f ? fill_stat(f, a0 + 1, a2) : -EBADF;
-		}
+		if ((a3 & AT_EMPTY_PATH) && user_ok(a1, 1) && !*(const char *)a1)
+			return do_fstat((int64_t)(int32_t)a0, a2);
 		return do_stat_path((int64_t)(int32_t)a0, a1, a2);
 	case 267: /* readlinkat */
 		return do_readlink(a1, a2, a3);

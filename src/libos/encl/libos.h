@@ -15,6 +15,8 @@
 
 #pragma GCC visibility push(hidden)
 
+#include "common/sha256.h"
+
 #define PAGE_SIZE  4096UL
 #define PAGE_UP(x) (((x) + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1))
 
@@ -44,6 +46,7 @@
 #define ENOSYS	     38
 #define ENOSPC_LIBOS 28
 #define EPIPE	     32
+#define ETIMEDOUT    110
 
 struct exit_pair {
 	uint64_t reason;
@@ -91,25 +94,78 @@ size_t fmt(char *buf, size_t size, const char *f, va_list ap);
 void log_err(const char *f, ...) __attribute__((format(printf, 1, 2)));
 int rdrand64(uint64_t *v);
 
-struct sha256 {
-	uint32_t h[8];
-	uint64_t len;
-	uint8_t buf[64];
-	size_t n;
+#define SSA_FRAME 4096
+#define NSIG	  64
+
+/*
+ * An enclave thread: one per TCS in use. The first fields are entry.S's
+ * (TCTX_* offsets); the block it heads is LIBOS_THREAD_BLOCK bytes, the
+ * thread's stack above this struct.
+ */
+struct libos_thread {
+	uint64_t host_regs[7]; /* RSP RBP return R12-R15, at each EENTER */
+	uint64_t encl_regs[7]; /* RSP RBP RBX R12-R15, across an OCALL */
+	uint64_t ocall_pending;
+	volatile uint64_t state; /* THREAD_FREE, THREAD_READY, THREAD_RUNNING */
+	uint64_t stack_top;
+	uint64_t mb_raw; /* the THREAD ecall's mailbox, unchecked */
+	uint64_t host_sigs; /* RDX of its entries: signals sent from outside, unchecked */
+	/* C only */
+	volatile struct libos_mailbox *mb;
+	uint8_t *ssa;  /* SSA frame 0 of its TCS */
+	uint32_t slot; /* TCS index: 0 is the first TCS */
+	int32_t tid;
+	int starting; /* THREAD entered: its UD2 trap loads start_regs */
+	struct ssa_gpr start_regs;
+	uint64_t sigmask, sig_pending;
+	uint8_t altstack[24];
+	uint64_t clear_child_tid;
+	/* Waiting in futex(): on libos's wait list, until woken by a FUTEX_WAKE. */
+	struct libos_thread *futex_next;
+	uint64_t futex_addr;
+	uint32_t futex_bitset;
+	int futex_waiting, futex_woken;
+	/* The parent's extended state at clone (SSA frame bytes before the GPRs). */
+	uint8_t xstate[SSA_FRAME - sizeof(struct ssa_gpr)];
 };
-void sha256_init(struct sha256 *c);
-void sha256_update(struct sha256 *c, const void *data, size_t len);
-void sha256_final(struct sha256 *c, uint8_t out[32]);
+
+enum { THREAD_FREE, THREAD_READY, THREAD_RUNNING };
+
+/* thread.c */
+struct libos_thread *libos_self(void);
+void libos_lock(void);
+void libos_unlock(void);
+extern struct libos_thread libos_thread0;
+extern uint64_t libos_dead, libos_tcs1, libos_nextra;
+extern volatile int libos_exiting, libos_exit_status;
+int threads_init(void);
+long thread_clone(struct ssa_gpr *g, uint64_t flags, uint64_t sp, uint64_t ptid, uint64_t ctid,
+		  uint64_t tls);
+int thread_start(struct libos_thread *t, struct ssa_gpr *g);
+int thread_exit(uint64_t status, int group);
+long sys_futex(uint64_t uaddr, uint64_t op, uint64_t val, uint64_t timeout, uint64_t uaddr2,
+	       uint64_t val3);
+long futex_wake(uint64_t uaddr, uint64_t n, uint32_t bitset);
+/* Blocks (dropping the LibOS lock) while *word == seen: 0, -ETIMEDOUT (timeout_ns >= 0), -EINTR. */
+long libos_wait(volatile uint32_t *word, uint32_t seen, int64_t timeout_ns);
+void libos_wake_all(volatile uint32_t *word);
+struct libos_thread *thread_by_tid(int32_t tid);
+void thread_kick(struct libos_thread *t);
+int threads_live(void);
 
 /* main.c: OCALLs (mailbox checked and copied) */
 long libos_ocall_raw(long nr);
-extern volatile struct libos_mailbox *libos_mb;
+#define libos_mb (libos_self()->mb)
 long ocall(long nr, int64_t a0, int64_t a1, uint64_t len);
+/* An OCALL that may block: other threads run the LibOS meanwhile. */
+long ocall_blocking(long nr, int64_t a0, int64_t a1, uint64_t len);
 int64_t libos_mb_pid(void);
+int mailbox_ok(uint64_t mb);
 
 /* mm.c */
 int mm_init(void);
-void *mm_alloc(uint64_t len, int zero); /* page-granular, from the heap */
+void *mm_alloc(uint64_t len, int zero);		      /* page-granular, from the heap */
+void *mm_alloc_aligned(uint64_t len, uint64_t align); /* zeroed; align a power of two */
 void mm_free(void *p, uint64_t len);
 int user_ok(uint64_t p, uint64_t len); /* within the workload's memory */
 long sys_brk(uint64_t addr);
@@ -121,13 +177,48 @@ uint64_t mm_brk_room(void);
 void mm_set_brk_end(uint64_t end);
 uint64_t mm_exec_room(void); /* the brk area reserved after a fixed-address program */
 
+/* ipc.c: pipes, eventfds, epoll, inside the enclave */
+struct fobj;
+enum { OBJ_PIPE = 1, OBJ_EVENTFD, OBJ_EPOLL, OBJ_SOCKET };
+void ipc_get(struct fobj *o);
+void ipc_put(struct fobj *o);
+long ipc_read(struct fobj *o, void *buf, uint64_t len);
+long ipc_write(struct fobj *o, const void *buf, uint64_t len);
+uint32_t ipc_mode(struct fobj *o);
+long ipc_getfl(struct fobj *o);
+long ipc_setfl(struct fobj *o, uint64_t flags);
+struct fobj *ipc_socket(int64_t host_fd, int nonblock);
+int64_t ipc_host_fd(struct fobj *o); /* -1 unless a socket */
+int ipc_nonblock(struct fobj *o);
+long ipc_pipe(uint64_t ufds, uint64_t flags);
+long ipc_eventfd(uint64_t initval, uint64_t flags);
+long ipc_epoll_create(uint64_t flags);
+long ipc_epoll_ctl(int epfd, int op, int fd, uint64_t uev);
+long ipc_epoll_wait(int epfd, uint64_t uev, int max, int timeout_ms);
+
+/* net.c: sockets, passed through to the host */
+#define LIBOS_NETCALL_KICK 100000 /* wake a host epoll_wait (src/libos/host/net.h) */
+long net_host(long nr, const int64_t a[6], const void *in, uint64_t in_len, void *out,
+	      uint64_t out_max, uint64_t *out_len, int blocking);
+long net_rw(struct fobj *o, void *buf, uint64_t len, int write);
+long net_syscall(long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
+		 uint64_t a5);
+
 /* fs.c */
+int fs_install(struct fobj *o, int cloexec); /* a new descriptor for o, or -EMFILE */
+void fs_release(int fd);		     /* forget fd (its object is the caller's) */
+struct fobj *fs_obj(int64_t fd);	     /* fd's object, NULL if none */
+int fs_valid(int64_t fd);
 int fs_load_trusted(const char *path, uint8_t **data, uint64_t *size);
 int fs_normalize(const char *in, char *out, size_t n);
 long fs_syscall(long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, int *handled);
 int file_mmap_copy(int fd, uint64_t off, void *dst, uint64_t len);
+void fs_init(void); /* at start: SHA-NI if the host's CPUID says so */
 
 /* syscall.c */
+long libos_time(uint64_t clk, int64_t *sec, int64_t *nsec);
+int libos_signal_ready(struct libos_thread *t);
+void libos_take_host_signals(struct libos_thread *t);
 long libos_syscall(struct ssa_gpr *g, int *exited, int *status, int *regs_replaced);
 void libos_signals(struct ssa_gpr *g, int *exited, int *status);
 int libos_fault_signal(struct ssa_gpr *g, int sig);

@@ -17,21 +17,44 @@
  */
 #include "libos.h"
 
-extern char __encl_base[], __encl_end[], __manifest[], libos_ssa[];
+extern char __encl_base[], __encl_end[], __manifest[];
+void libos_thread_trap(void);
 
 struct manifest libos_manifest;
 uint64_t libos_base, libos_heap_start, libos_heap_end;
-volatile struct libos_mailbox *libos_mb;
 
-#define SSA_FRAME 4096
-#define MAX_ARGS  4096
+#define MAX_ARGS 4096
+
+/* The thread whose stack we are on (entry.S's cur_thread, in C). */
+struct libos_thread *libos_self(void)
+{
+	uint64_t sp, t0 = (uint64_t)&libos_thread0;
+
+	__asm__("mov %%rsp, %0" : "=r"(sp));
+	if (sp - t0 < LIBOS_THREAD_BLOCK)
+		return &libos_thread0;
+	return (struct libos_thread *)(sp & ~(uint64_t)(LIBOS_THREAD_BLOCK - 1));
+}
 
 long ocall(long nr, int64_t a0, int64_t a1, uint64_t len)
 {
-	libos_mb->arg[0] = a0;
-	libos_mb->arg[1] = a1;
-	libos_mb->len = len;
+	volatile struct libos_mailbox *mb = libos_mb;
+
+	mb->arg[0] = a0;
+	mb->arg[1] = a1;
+	mb->len = len;
 	return libos_ocall_raw(nr);
+}
+
+long ocall_blocking(long nr, int64_t a0, int64_t a1, uint64_t len)
+{
+	long r;
+
+	libos_unlock();
+	r = ocall(nr, a0, a1, len);
+	libos_lock();
+	libos_take_host_signals(libos_self());
+	return r;
 }
 
 static int32_t libos_pid = 1;
@@ -118,7 +141,7 @@ static int parse_manifest(struct manifest *m)
 				return -EINVAL;
 			m->fixed_base = 1;
 		}
-		if ((v = line_val(l, "threads"))) {
+		if ((v = line_val(l, "threads"))) { /* the TCS count: one per thread */
 			if (parse_u64(v, &n) < 0 || n == 0 || n > 4096)
 				return -EINVAL;
 			m->threads = (uint32_t)n;
@@ -150,11 +173,13 @@ static int parse_manifest(struct manifest *m)
 		return -EINVAL;
 	if (!m->stack_size)
 		m->stack_size = 1 << 20;
+	if (!m->threads)
+		m->threads = 1;
 	return 0;
 }
 
-/* The mailbox must be host memory: entirely outside the ELRANGE. */
-static int mailbox_ok(uint64_t mb)
+/* A mailbox must be host memory: entirely outside the ELRANGE. */
+int mailbox_ok(uint64_t mb)
 {
 	uint64_t end = mb + sizeof(struct libos_mailbox);
 
@@ -243,12 +268,14 @@ struct exit_pair libos_start(uint64_t mb)
 	if ((libos_manifest.fixed_base && libos_base != libos_manifest.enclave_base) ||
 	    !mailbox_ok(mb))
 		return done(-EINVAL);
-	libos_mb = (volatile struct libos_mailbox *)mb;
+	libos_thread0.mb = (volatile struct libos_mailbox *)mb;
 	if (libos_mb->magic != LIBOS_MAILBOX_MAGIC)
 		return done(-EINVAL);
 	libos_pid = libos_mb->pid;
 	if (libos_pid <= 0)
 		libos_pid = 1;
+	if (threads_init() < 0)
+		return done(-EINVAL);
 	libos_heap_start = libos_base + libos_manifest.heap_offset;
 	libos_heap_end = libos_heap_start + libos_manifest.heap_size;
 	if (libos_manifest.debug)
@@ -258,6 +285,7 @@ struct exit_pair libos_start(uint64_t mb)
 		log_err("heap of %lu bytes is too small", libos_manifest.heap_size);
 		return done(ret);
 	}
+	fs_init();
 	ret = host_strings(&hargv, &hargc, &henvp, &henvc);
 	if (ret < 0) {
 		log_err("the host's argv/env are malformed");
@@ -370,25 +398,98 @@ static int emulate_insn(struct ssa_gpr *g, const uint8_t *p)
 	return -1;
 }
 
-struct exit_pair libos_exception(uint64_t cssa);
-struct exit_pair libos_exception(uint64_t cssa)
+static struct exit_pair resume(void)
 {
+	return (struct exit_pair){ LIBOS_EXIT_RESUME, 0 };
+}
+
+/* The workload's end: every thread leaves with the first status. */
+static struct exit_pair process_exit(int status)
+{
+	if (!libos_exiting) {
+		libos_exit_status = status;
+		libos_exiting = 1;
+	}
+	return done(libos_exit_status);
+}
+
+static struct exit_pair handle(struct libos_thread *self, struct ssa_gpr *g);
+static int app_code(uint64_t rip, uint64_t n);
+
+/*
+ * An interrupt's AEX: the workload takes its pending signals right where it
+ * was (a handler runs on a frame of its interrupted state); LibOS code
+ * that was interrupted (at CSSA 0: START, a thread's start) just goes on,
+ * the signals waiting for the next system call.
+ */
+static struct exit_pair interrupted(struct ssa_gpr *g)
+{
+	int exited = 0, status = 0;
+
+	if (libos_exiting)
+		return done(libos_exit_status);
+	if (!app_code(g->rip, 1) || !libos_signal_ready(libos_self()))
+		return resume();
+	libos_signals(g, &exited, &status);
+	return exited ? process_exit(status) : resume();
+}
+
+struct exit_pair libos_exception(uint64_t cssa, struct libos_thread *self);
+struct exit_pair libos_exception(uint64_t cssa, struct libos_thread *self)
+{
+	struct exit_pair r;
 	struct ssa_gpr *g;
-	unsigned vector;
+
+	if (cssa != 1 || (!self->mb && !self->starting))
+		return done(-EFAULT);
+	g = (struct ssa_gpr *)(self->ssa + SSA_FRAME - sizeof(struct ssa_gpr));
+	libos_lock();
+	libos_take_host_signals(self);
+	if (!(g->exitinfo & (1U << 31)))
+		r = interrupted(g); /* an interrupt (or the host's whim): signals, then go on */
+	else
+		r = handle(self, g);
+	if (libos_exiting && r.reason != LIBOS_EXIT_THREAD)
+		r = done(libos_exit_status);
+	libos_unlock();
+	return r;
+}
+
+/* THREAD at CSSA 1: the TCS's previous thread ended; frame 0 takes the new one's registers. */
+struct exit_pair libos_thread_again(struct libos_thread *self);
+struct exit_pair libos_thread_again(struct libos_thread *self)
+{
+	struct ssa_gpr *g = (struct ssa_gpr *)(self->ssa + SSA_FRAME - sizeof(struct ssa_gpr));
+	int ret;
+
+	libos_lock();
+	ret = self->starting ? thread_start(self, g) : -EINVAL;
+	libos_unlock();
+	if (ret == 0)
+		return resume();
+	libos_dead = 1;
+	return done(-EINVAL);
+}
+
+static struct exit_pair handle(struct libos_thread *self, struct ssa_gpr *g)
+{
+	unsigned vector = g->exitinfo & 0xff;
 	int sig;
 
-	if (cssa != 1 || !libos_mb)
-		return done(-EFAULT);
-	g = (struct ssa_gpr *)(libos_ssa + SSA_FRAME - sizeof(struct ssa_gpr));
-	if (!(g->exitinfo & (1U << 31)))
-		return (struct exit_pair){ LIBOS_EXIT_RESUME, 0 }; /* an interrupt: go on */
-	vector = g->exitinfo & 0xff;
 	/*
 	 * Consumed: a host that enters for this exception again (instead of
 	 * ERESUMEing) finds nothing to handle, so it cannot replay a system call.
 	 * The CPU writes EXITINFO afresh at the next AEX.
 	 */
 	g->exitinfo &= ~(1U << 31);
+	if (self->starting && g->rip == (uint64_t)libos_thread_trap) {
+		if (thread_start(self, g) == 0)
+			return resume();
+		libos_dead = 1;
+		return done(-EINVAL);
+	}
+	if (libos_exiting)
+		return done(libos_exit_status);
 	if (g->rip >= (uint64_t)__encl_base && g->rip < (uint64_t)__encl_end) {
 		log_err("internal fault: vector %u at LibOS offset 0x%lx", vector,
 			g->rip - (uint64_t)__encl_base);
@@ -402,26 +503,29 @@ struct exit_pair libos_exception(uint64_t cssa)
 			uint64_t rip = g->rip + 2;
 			long r = libos_syscall(g, &exited, &status, &replaced);
 
+			if (exited == 2)
+				return (struct exit_pair){ LIBOS_EXIT_THREAD, 0 };
 			if (exited)
-				return done(status);
+				return process_exit(status);
 			if (!replaced) { /* rt_sigreturn loaded a whole context */
 				g->rax = (uint64_t)r;
 				g->rcx = rip;
 				g->r11 = g->rflags;
 				g->rip = rip;
 			}
+			libos_take_host_signals(self);
 			libos_signals(g, &exited, &status);
 			if (exited)
-				return done(status);
-			return (struct exit_pair){ LIBOS_EXIT_RESUME, 0 };
+				return process_exit(status);
+			return resume();
 		}
 		if (emulate_insn(g, p) == 0)
-			return (struct exit_pair){ LIBOS_EXIT_RESUME, 0 };
+			return resume();
 	}
 	sig = signal_of(vector);
 	if (app_code(g->rip, 1) && libos_fault_signal(g, sig) == 0)
-		return (struct exit_pair){ LIBOS_EXIT_RESUME, 0 };
+		return resume();
 	log_err("%s: killed by signal %d (exception vector %u at 0x%lx)", libos_manifest.entrypoint,
 		sig, vector, g->rip);
-	return done(128 + sig);
+	return process_exit(128 + sig);
 }

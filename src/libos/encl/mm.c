@@ -13,6 +13,12 @@
 #define BRK_MAX	      (64UL << 20)
 
 static uint8_t *bitmap;
+/*
+ * Pages of PROT_NONE reservations, not zeroed yet: a runtime that reserves
+ * hundreds of MiB of address space (Go) only pays for what it commits
+ * (MAP_FIXED over them, or mprotect), zeroed then.
+ */
+static uint8_t *unzeroed;
 static uint64_t npages, reserved, hint;
 static uint64_t brk_base, brk_cur, brk_end;
 
@@ -21,14 +27,33 @@ static int used(uint64_t i)
 	return bitmap[i / 8] & (1 << (i % 8));
 }
 
-static void mark(uint64_t first, uint64_t n, int on)
+static void set_bits(uint8_t *map, uint64_t first, uint64_t n, int on)
 {
 	for (uint64_t i = first; i < first + n; i++) {
 		if (on)
-			bitmap[i / 8] |= (uint8_t)(1 << (i % 8));
+			map[i / 8] |= (uint8_t)(1 << (i % 8));
 		else
-			bitmap[i / 8] &= (uint8_t) ~(1 << (i % 8));
+			map[i / 8] &= (uint8_t) ~(1 << (i % 8));
 	}
+}
+
+static void mark(uint64_t first, uint64_t n, int on)
+{
+	set_bits(bitmap, first, n, on);
+	if (unzeroed)
+		set_bits(unzeroed, first, n, 0);
+}
+
+static void *page_addr(uint64_t i);
+
+/* Zeroes the pages of [first, first + n) a reservation left unzeroed. */
+static void commit(uint64_t first, uint64_t n)
+{
+	for (uint64_t i = first; unzeroed && i < first + n; i++)
+		if (unzeroed[i / 8] & (1 << (i % 8))) {
+			memset(page_addr(i), 0, PAGE_SIZE);
+			unzeroed[i / 8] &= (uint8_t) ~(1 << (i % 8));
+		}
 }
 
 int mm_init(void)
@@ -54,7 +79,8 @@ int mm_init(void)
 		mark((lo - libos_heap_start) / PAGE_SIZE, (hi + mm_exec_room() - lo) / PAGE_SIZE,
 		     1);
 	}
-	return 0;
+	unzeroed = mm_alloc(npages / 8 + 1, 1);
+	return unzeroed ? 0 : -ENOMEM;
 }
 
 /* brk room after a fixed-address program: at most half the heap above it. */
@@ -94,6 +120,28 @@ void *mm_alloc(uint64_t len, int zero)
 				return page_addr(first);
 			}
 		}
+	}
+	return NULL;
+}
+
+/* First fit at an address aligned to align (a power of two), zeroed. */
+void *mm_alloc_aligned(uint64_t len, uint64_t align)
+{
+	uint64_t n = PAGE_UP(len) / PAGE_SIZE, lo = libos_heap_start + reserved * PAGE_SIZE;
+
+	if (!n || align < PAGE_SIZE || (align & (align - 1)))
+		return NULL;
+	for (uint64_t a = (lo + align - 1) & ~(align - 1);
+	     a >= lo && a < libos_heap_end && n * PAGE_SIZE <= libos_heap_end - a; a += align) {
+		uint64_t first = (a - libos_heap_start) / PAGE_SIZE, i;
+
+		for (i = 0; i < n && !used(first + i); i++)
+			;
+		if (i < n)
+			continue;
+		mark(first, n, 1);
+		memset((void *)a, 0, n * PAGE_SIZE);
+		return (void *)a;
 	}
 	return NULL;
 }
@@ -165,7 +213,6 @@ long sys_mmap(uint64_t addr, uint64_t len, uint64_t prot, uint64_t flags, int64_
 	uint64_t n;
 	void *p;
 
-	(void)prot;
 	if (!len || off % PAGE_SIZE || PAGE_UP(len) < len)
 		return -EINVAL;
 	if (flags & MAP_FIXED) {
@@ -176,6 +223,13 @@ long sys_mmap(uint64_t addr, uint64_t len, uint64_t prot, uint64_t flags, int64_
 		mark((uint64_t)first, n, 1);
 		p = (void *)addr;
 		memset(p, 0, n * PAGE_SIZE);
+	} else if (prot == 0 && (flags & MAP_ANONYMOUS)) {
+		/* A reservation: its pages are zeroed when committed. */
+		p = mm_alloc(len, 0);
+		if (!p)
+			return -ENOMEM;
+		set_bits(unzeroed, ((uint64_t)p - libos_heap_start) / PAGE_SIZE,
+			 PAGE_UP(len) / PAGE_SIZE, 1);
 	} else {
 		p = mm_alloc(len, 1);
 		if (!p)
@@ -207,8 +261,14 @@ long sys_munmap(uint64_t addr, uint64_t len)
 
 long sys_mprotect(uint64_t addr, uint64_t len, uint64_t prot)
 {
-	(void)prot;
+	uint64_t n;
+	int64_t first;
+
 	if (addr % PAGE_SIZE || !user_ok(addr, len))
 		return -ENOMEM;
+	/* SGX1 fixes the permissions; a reservation made accessible is committed. */
+	first = range(addr, len, &n);
+	if (prot && first >= 0)
+		commit((uint64_t)first, n);
 	return 0;
 }

@@ -8,15 +8,12 @@
  */
 #include "libos.h"
 
-#define NSIG 64
-
 struct ksigaction {
 	uint64_t handler, flags, restorer, mask;
 };
 
+/* Process-wide: the actions and process-directed pending signals; per thread: mask, altstack. */
 static struct ksigaction sigactions[NSIG];
-static uint64_t sigmask;
-static uint8_t altstack[24];
 static int64_t last_mono_sec, last_mono_nsec;
 
 static long sig_action(uint64_t sig, uint64_t act, uint64_t oact, uint64_t size)
@@ -37,24 +34,24 @@ static long sig_action(uint64_t sig, uint64_t act, uint64_t oact, uint64_t size)
 
 static long sig_procmask(uint64_t how, uint64_t set, uint64_t oset, uint64_t size)
 {
-	uint64_t s;
+	uint64_t *sigmask = &libos_self()->sigmask, s;
 
 	if (size != 8)
 		return -EINVAL;
 	if ((set && !user_ok(set, 8)) || (oset && !user_ok(oset, 8)))
 		return -EFAULT;
 	if (oset)
-		memcpy((void *)oset, &sigmask, 8);
+		memcpy((void *)oset, sigmask, 8);
 	if (!set)
 		return 0;
 	memcpy(&s, (const void *)set, 8);
 	s &= ~((1ULL << 8) | (1ULL << 18)); /* SIGKILL, SIGSTOP */
 	if (how == 0)
-		sigmask |= s;
+		*sigmask |= s;
 	else if (how == 1)
-		sigmask &= ~s;
+		*sigmask &= ~s;
 	else if (how == 2)
-		sigmask = s;
+		*sigmask = s;
 	else
 		return -EINVAL;
 	return 0;
@@ -62,6 +59,8 @@ static long sig_procmask(uint64_t how, uint64_t set, uint64_t oset, uint64_t siz
 
 static long sig_altstack(uint64_t ss, uint64_t old)
 {
+	uint8_t *altstack = libos_self()->altstack;
+
 	if ((ss && !user_ok(ss, 24)) || (old && !user_ok(old, 24)))
 		return -EFAULT;
 	if (old)
@@ -72,7 +71,7 @@ static long sig_altstack(uint64_t ss, uint64_t old)
 }
 
 /* The host's clock, checked: nsec in range, MONOTONIC never going back. */
-static long get_time(uint64_t clk, int64_t *sec, int64_t *nsec)
+long libos_time(uint64_t clk, int64_t *sec, int64_t *nsec)
 {
 	long r;
 	int mono;
@@ -141,7 +140,7 @@ static long do_nanosleep(uint64_t req, uint64_t rem)
 	memcpy(ts, (const void *)req, 16);
 	if (ts[0] < 0 || ts[1] < 0 || ts[1] >= 1000000000)
 		return -EINVAL;
-	r = ocall(LIBOS_OCALL_SLEEP, ts[0], ts[1], 0);
+	r = ocall_blocking(LIBOS_OCALL_SLEEP, ts[0], ts[1], 0);
 	if (r == -EINTR) {
 		if (rem)
 			memset((void *)rem, 0, 16);
@@ -187,10 +186,12 @@ static int default_ignored(uint64_t sig)
 /*
  * The kernel's rt_sigframe: the return address (sa_restorer), a ucontext
  * (uc_flags, uc_link, uc_stack, the sigcontext as glibc's gregs, the mask)
- * and a siginfo; room is left for libc's bigger ucontext_t. No FP state is
- * saved (fpstate NULL): handlers of synchronous signals may clobber vector
- * registers, as any call may.
+ * and a siginfo; room is left for libc's bigger ucontext_t. Above it, the
+ * interrupted code's XSAVE state (from its SSA frame, where the AEX put
+ * it), which rt_sigreturn puts back for ERESUME: a handler may use vector
+ * registers, even when it interrupted code anywhere.
  */
+#define XSTATE_SIZE (SSA_FRAME - sizeof(struct ssa_gpr) - 16) /* below MISC and the GPRs */
 struct sigframe {
 	uint64_t pretcode;
 	uint64_t uc_flags, uc_link;
@@ -206,8 +207,11 @@ struct sigframe {
 /* Redirects the workload in g to the handler of sig; 0, or -1 if it cannot run one. */
 static int deliver(struct ssa_gpr *g, uint64_t sig, int code, uint64_t addr)
 {
+	struct libos_thread *self = libos_self();
+	uint8_t *altstack = self->altstack;
+	uint64_t *sigmask = &self->sigmask;
 	struct ksigaction *a = &sigactions[sig - 1];
-	uint64_t sp = g->rsp - 128, ss_sp, ss_size;
+	uint64_t sp = g->rsp - 128, ss_sp, ss_size, xs;
 	struct sigframe *f;
 
 	if (!(a->flags & SA_RESTORER))
@@ -216,11 +220,14 @@ static int deliver(struct ssa_gpr *g, uint64_t sig, int code, uint64_t addr)
 	memcpy(&ss_size, altstack + 16, 8);
 	if ((a->flags & SA_ONSTACK) && ss_size && !(g->rsp > ss_sp && g->rsp <= ss_sp + ss_size))
 		sp = ss_sp + ss_size;
-	sp = ((sp - sizeof(*f)) & ~15ULL) - 8;
-	if (!user_ok(sp, sizeof(*f)))
+	xs = (sp - XSTATE_SIZE) & ~63ULL;
+	sp = ((xs - sizeof(*f)) & ~15ULL) - 8;
+	if (!user_ok(sp, sizeof(*f)) || !user_ok(xs, XSTATE_SIZE))
 		return -1;
 	f = (struct sigframe *)sp;
 	memset(f, 0, sizeof(*f));
+	memcpy((void *)xs, self->ssa, XSTATE_SIZE);
+	f->fpstate = xs;
 	f->pretcode = a->restorer;
 	memcpy(&f->ss_sp, altstack, 24);
 	uint64_t regs[18] = { g->r8,  g->r9,  g->r10, g->r11, g->r12, g->r13,
@@ -230,15 +237,15 @@ static int deliver(struct ssa_gpr *g, uint64_t sig, int code, uint64_t addr)
 	f->gregs[19] = 0;		  /* ERR */
 	f->gregs[20] = code > 0 ? 14 : 0; /* TRAPNO */
 	f->gregs[22] = addr;		  /* CR2 */
-	f->uc_sigmask = sigmask;
+	f->uc_sigmask = *sigmask;
 	((int32_t *)f->info)[0] = (int32_t)sig; /* si_signo */
 	((int32_t *)f->info)[2] = code;		/* si_code: SI_TKILL (-6) or a fault's */
 	if (code <= 0)
 		((int32_t *)f->info)[4] = (int32_t)libos_mb_pid(); /* si_pid */
 	else
 		memcpy(f->info + 16, &addr, 8); /* si_addr */
-	sigmask |= a->mask | ((a->flags & SA_NODEFER) ? 0 : SIGBIT(sig));
-	sigmask &= ~UNBLOCKABLE;
+	*sigmask |= a->mask | ((a->flags & SA_NODEFER) ? 0 : SIGBIT(sig));
+	*sigmask &= ~UNBLOCKABLE;
 	g->rip = a->handler;
 	g->rsp = sp;
 	g->rdi = sig;
@@ -251,14 +258,45 @@ static int deliver(struct ssa_gpr *g, uint64_t sig, int code, uint64_t addr)
 	return 0;
 }
 
-/* rt_sigreturn: the registers and mask saved by deliver(), at RSP (the uc). */
+/*
+ * An XSAVE image from the workload that XRSTOR (ERESUME) accepts: MXCSR's
+ * reserved bits clear, the standard (not compacted) format, no reserved
+ * header bits, components the SSA frame already holds.
+ */
+static int xstate_ok(const uint8_t *x, const uint8_t *ssa)
+{
+	uint64_t hdr[8], bv;
+	uint32_t mxcsr;
+
+	memcpy(&mxcsr, x + 24, 4);
+	memcpy(hdr, x + 512, 64);
+	memcpy(&bv, ssa + 512, 8);
+	if (mxcsr & 0xffff0000U)
+		return 0;
+	for (int i = 1; i < 8; i++)
+		if (hdr[i])
+			return 0;
+	return !(hdr[0] & ~(bv | 3));
+}
+
+/* rt_sigreturn: the registers, mask and XSAVE state saved by deliver(), at RSP (the uc). */
 static int sig_return(struct ssa_gpr *g)
 {
 	struct sigframe *f = (struct sigframe *)(g->rsp - 8);
+	uint8_t *ssa = libos_self()->ssa;
 	uint64_t r[18];
 
 	if (!user_ok((uint64_t)f, sizeof(*f)))
 		return -1;
+	if (f->fpstate) {
+		const uint8_t *x = (const uint8_t *)f->fpstate;
+
+		if (f->fpstate % 64 || !user_ok(f->fpstate, XSTATE_SIZE) || !xstate_ok(x, ssa))
+			return -1;
+		/* Bytes 464-511 are software's: the SSA keeps its own. */
+		memcpy(ssa, x, 464);
+		memcpy(ssa + 512, x + 512, XSTATE_SIZE - 512);
+	}
 	memcpy(r, f->gregs, sizeof(r));
 	g->r8 = r[0], g->r9 = r[1], g->r10 = r[2], g->r11 = r[3], g->r12 = r[4];
 	g->r13 = r[5], g->r14 = r[6], g->r15 = r[7], g->rdi = r[8], g->rsi = r[9];
@@ -266,7 +304,7 @@ static int sig_return(struct ssa_gpr *g)
 	g->rsp = r[15], g->rip = r[16];
 	/* Only the flags user code may set (arithmetic, DF, AC, ID...) come back. */
 	g->rflags = (g->rflags & ~0x254dd5ULL) | (r[17] & 0x254dd5ULL);
-	sigmask = f->uc_sigmask & ~UNBLOCKABLE;
+	libos_self()->sigmask = f->uc_sigmask & ~UNBLOCKABLE;
 	return 0;
 }
 
@@ -287,15 +325,36 @@ void libos_raise(uint64_t sig)
 		pending |= SIGBIT(sig);
 }
 
-/* A signal to ourselves: pending until it can be acted on. */
-static long self_signal(uint64_t sig)
+/*
+ * A signal from the workload to itself (t NULL: the process, any thread
+ * not blocking it takes it) or to one of its threads: pending until it can
+ * be acted on, at the next system call of a thread that can take it.
+ */
+static long self_signal(uint64_t sig, struct libos_thread *t)
 {
-	if (sig == 0)
-		return 0;
 	if (sig > NSIG)
 		return -EINVAL;
-	pending |= SIGBIT(sig);
+	if (sig == 0)
+		return 0;
+	if (t) {
+		t->sig_pending |= SIGBIT(sig);
+		thread_kick(t);
+	} else {
+		pending |= SIGBIT(sig);
+	}
 	return 0;
+}
+
+/* Signals the host says were sent from outside (rune kill): only those Linux would deliver. */
+void libos_take_host_signals(struct libos_thread *t)
+{
+	pending |= t->host_sigs & LIBOS_HOST_SIGNALS;
+	t->host_sigs = 0;
+}
+
+int libos_signal_ready(struct libos_thread *t)
+{
+	return ((pending | t->sig_pending) & ~(t->sigmask & ~UNBLOCKABLE)) != 0;
 }
 
 /*
@@ -304,14 +363,18 @@ static long self_signal(uint64_t sig)
  */
 void libos_signals(struct ssa_gpr *g, int *exited, int *status)
 {
-	uint64_t ready = pending & ~(sigmask & ~UNBLOCKABLE);
+	struct libos_thread *self = libos_self();
+	uint64_t ready = (pending | self->sig_pending) & ~(self->sigmask & ~UNBLOCKABLE);
 
 	for (uint64_t sig = 1; ready && sig <= NSIG; sig++) {
 		uint64_t h;
 
 		if (!(ready & SIGBIT(sig)))
 			continue;
-		pending &= ~SIGBIT(sig);
+		if (self->sig_pending & SIGBIT(sig))
+			self->sig_pending &= ~SIGBIT(sig);
+		else
+			pending &= ~SIGBIT(sig);
 		h = sigactions[sig - 1].handler;
 		if (h == 1 || (h == 0 && default_ignored(sig)))
 			continue;
@@ -326,7 +389,7 @@ int libos_fault_signal(struct ssa_gpr *g, int sig)
 {
 	uint64_t h = sigactions[sig - 1].handler;
 
-	if (h == 0 || h == 1 || (sigmask & SIGBIT(sig)))
+	if (h == 0 || h == 1 || (libos_self()->sigmask & SIGBIT(sig)))
 		return -1;
 	return deliver(g, (uint64_t)sig, 1, 0);
 }
@@ -335,6 +398,7 @@ long libos_syscall(struct ssa_gpr *g, int *exited, int *status, int *regs_replac
 {
 	uint64_t a0 = g->rdi, a1 = g->rsi, a2 = g->rdx, a3 = g->r10, a4 = g->r8, a5 = g->r9;
 	long nr = (long)g->rax, r;
+	struct libos_thread *t;
 	int64_t sec, nsec;
 	int handled;
 
@@ -354,12 +418,16 @@ long libos_syscall(struct ssa_gpr *g, int *exited, int *status, int *regs_replac
 		return sig_action(a0, a1, a2, a3);
 	case 14:
 		return sig_procmask(a0, a1, a2, a3);
-	case 24: /* sched_yield */
+	case 24: /* sched_yield: let the host run another thread */
+		if (threads_live() > 1)
+			ocall_blocking(LIBOS_OCALL_YIELD, 0, 0, 0);
+		return 0;
 	case 28: /* madvise */
 		return 0;
-	case 39:  /* getpid */
-	case 186: /* gettid */
+	case 39: /* getpid */
 		return libos_mb_pid();
+	case 186: /* gettid */
+		return libos_self()->tid;
 	case 110: /* getppid */
 		return 0;
 	case 102: /* getuid */
@@ -367,23 +435,21 @@ long libos_syscall(struct ssa_gpr *g, int *exited, int *status, int *regs_replac
 	case 107: /* geteuid */
 	case 108: /* getegid */
 		return 0;
-	case 60:  /* exit */
+	case 60:  /* exit: this thread (the process with its last thread) */
 	case 231: /* exit_group */
-		*exited = 1;
+		*exited = thread_exit(a0, nr == 231);
 		*status = (int)(a0 & 0xff);
 		return 0;
 	case 62: /* kill */
 		if ((int32_t)a0 != libos_mb_pid() && (int32_t)a0 != 0 && (int32_t)a0 != -1)
 			return -ESRCH;
-		return self_signal((uint32_t)a1);
+		return self_signal((uint32_t)a1, NULL);
 	case 200: /* tkill */
+		return (t = thread_by_tid((int32_t)a0)) ? self_signal((uint32_t)a1, t) : -ESRCH;
+	case 234: /* tgkill */
 		if ((int32_t)a0 != libos_mb_pid())
 			return -ESRCH;
-		return self_signal((uint32_t)a1);
-	case 234: /* tgkill */
-		if ((int32_t)a0 != libos_mb_pid() || (int32_t)a1 != libos_mb_pid())
-			return -ESRCH;
-		return self_signal((uint32_t)a2);
+		return (t = thread_by_tid((int32_t)a1)) ? self_signal((uint32_t)a2, t) : -ESRCH;
 	case 15: /* rt_sigreturn */
 		if (sig_return(g) < 0) {
 			log_err("%s: bad signal frame", libos_manifest.entrypoint);
@@ -396,7 +462,7 @@ long libos_syscall(struct ssa_gpr *g, int *exited, int *status, int *regs_replac
 	case 127: /* rt_sigpending */
 		if (!user_ok(a0, 8))
 			return -EFAULT;
-		*(uint64_t *)a0 = pending & sigmask;
+		*(uint64_t *)a0 = (pending | libos_self()->sig_pending) & libos_self()->sigmask;
 		return 0;
 	case 63:
 		return do_uname(a0);
@@ -404,7 +470,7 @@ long libos_syscall(struct ssa_gpr *g, int *exited, int *status, int *regs_replac
 		if (a0) {
 			if (!user_ok(a0, 16))
 				return -EFAULT;
-			r = get_time(0, &sec, &nsec);
+			r = libos_time(0, &sec, &nsec);
 			if (r < 0)
 				return r;
 			((int64_t *)a0)[0] = sec;
@@ -412,7 +478,7 @@ long libos_syscall(struct ssa_gpr *g, int *exited, int *status, int *regs_replac
 		}
 		return 0;
 	case 201: /* time */
-		r = get_time(0, &sec, &nsec);
+		r = libos_time(0, &sec, &nsec);
 		if (r < 0)
 			return r;
 		if (a0) {
@@ -424,7 +490,7 @@ long libos_syscall(struct ssa_gpr *g, int *exited, int *status, int *regs_replac
 	case 228: /* clock_gettime */
 		if (!user_ok(a1, 16))
 			return -EFAULT;
-		r = get_time(a0, &sec, &nsec);
+		r = libos_time(a0, &sec, &nsec);
 		if (r < 0)
 			return r;
 		((int64_t *)a1)[0] = sec;
@@ -468,8 +534,39 @@ long libos_syscall(struct ssa_gpr *g, int *exited, int *status, int *regs_replac
 			return 0;
 		}
 		return -EINVAL;
-	case 202: /* futex: one thread, nobody to wait for */
-		return (a1 & 0x7f) == 1 ? 0 : -EAGAIN;
+	case 202:
+		return sys_futex(a0, a1, a2, a3, a4, a5);
+	case 41:  /* socket */
+	case 42:  /* connect */
+	case 43:  /* accept */
+	case 44:  /* sendto */
+	case 45:  /* recvfrom */
+	case 48:  /* shutdown */
+	case 49:  /* bind */
+	case 50:  /* listen */
+	case 51:  /* getsockname */
+	case 52:  /* getpeername */
+	case 54:  /* setsockopt */
+	case 55:  /* getsockopt */
+	case 288: /* accept4 */
+		return net_syscall(nr, a0, a1, a2, a3, a4, a5);
+	case 22: /* pipe */
+		return ipc_pipe(a0, 0);
+	case 293: /* pipe2 */
+		return ipc_pipe(a0, a1);
+	case 284: /* eventfd */
+		return ipc_eventfd(a0, 0);
+	case 290: /* eventfd2 */
+		return ipc_eventfd(a0, a1);
+	case 213: /* epoll_create */
+		return (int32_t)a0 <= 0 ? -EINVAL : ipc_epoll_create(0);
+	case 291: /* epoll_create1 */
+		return ipc_epoll_create(a0);
+	case 233: /* epoll_ctl */
+		return ipc_epoll_ctl((int32_t)a0, (int32_t)a1, (int32_t)a2, a3);
+	case 232: /* epoll_wait */
+	case 281: /* epoll_pwait: the mask is not applied (signals are only taken at system calls) */
+		return ipc_epoll_wait((int32_t)a0, a1, (int32_t)a2, (int32_t)a3);
 	case 204: /* sched_getaffinity: one CPU */
 		if (a1 < 8)
 			return -EINVAL;
@@ -478,16 +575,19 @@ long libos_syscall(struct ssa_gpr *g, int *exited, int *status, int *regs_replac
 		*(uint64_t *)a2 = 1;
 		return 8;
 	case 218: /* set_tid_address */
-		return libos_mb_pid();
+		libos_self()->clear_child_tid = a0;
+		return libos_self()->tid;
 	case 273: /* set_robust_list */
 		return 0;
 	case 318:
 		return do_getrandom(a0, a1);
-	case 56:  /* clone */
-	case 57:  /* fork */
-	case 58:  /* vfork */
-	case 59:  /* execve */
-	case 435: /* clone3 */
+	case 56: /* clone */
+		return thread_clone(g, a0, a1, a2, a3, a4);
+	case 435: /* clone3: ENOSYS makes glibc and Go fall back to clone */
+		return -ENOSYS;
+	case 57: /* fork */
+	case 58: /* vfork */
+	case 59: /* execve */
 		log_err("%s: system call %ld (processes and threads) is not supported yet",
 			libos_manifest.entrypoint, nr);
 		return -ENOSYS;

@@ -6,7 +6,10 @@
  * /dev/sgx_enclave exists, the emulator elsewhere. pal_exec drives the
  * enclave: OCALLs are served here (stdio, clock, trusted-file content,
  * CPUID/RDTSC), AEXs go back in for the LibOS's exception handler, and the
- * workload's exit_group status is the exit value. Messages go to stderr.
+ * workload's exit_group status is the exit value. Each enclave thread the
+ * LibOS starts (THREAD_CREATE) gets a host thread on the TCS it names, with
+ * its own mailbox and a futex word the LibOS's FUTEX_WAIT/WAKE block and
+ * unblock. Messages go to stderr.
  *
  * args (ENCLAVE_RUNTIME_ARGS): "[root=DIR] [dir=DIR] [backend=sgx|emulator|auto]",
  * root: where the manifest's paths are (default "/", the container's root
@@ -26,6 +29,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <linux/futex.h>
+#include <sched.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -33,7 +38,9 @@
 #include <x86intrin.h>
 
 #include "common/cleanup.h"
+#include "libos/host/files.h"
 #include "libos/libos_abi.h"
+#include "net.h"
 #include "rune/pal.h"
 #include "sgx/image.h"
 #include "sgx/loader.h"
@@ -41,6 +48,18 @@
 #include "teeimage/teeimage.h"
 
 #define MAX_HANDLES 64
+#define SLICE_NS    (50 * 1000000) /* host waits look at pal_kill this often */
+
+/* One per TCS: the enclave thread on it. */
+struct pal_thread {
+	struct libos_mailbox *mb;
+	_Atomic uint32_t wake; /* FUTEX_WAKE sets it, FUTEX_WAIT consumes it */
+	_Atomic int busy;      /* a host thread runs it */
+	pthread_t host;	       /* joined before the PAL may be unloaded */
+	int joinable;
+	_Atomic pid_t tid;     /* its host thread while it runs: interrupts go there */
+	int cssa_after_exit;   /* 1: its last thread left from its handler (CSSA 1) */
+};
 
 enum { LOG_TRACE, LOG_DEBUG, LOG_INFO, LOG_WARNING, LOG_ERROR, LOG_FATAL, LOG_OFF };
 
@@ -50,12 +69,23 @@ static struct {
 	int log_level;
 	int rootfd;
 	int created, running, done;
-	_Atomic int killed;
+	_Atomic int killed;	      /* stop the workload (SIGKILL, or a signal it can't take) */
+	_Atomic uint64_t host_sigs; /* signals for the workload, passed at the next EENTER */
 	int pid;
 	struct pal_stdio_fds stdio;
 	struct libos_mailbox *mb;
+	pthread_mutex_t handles_lock;
 	int handles[MAX_HANDLES];
-} pal = { .lock = PTHREAD_MUTEX_INITIALIZER, .log_level = LOG_WARNING, .rootfd = -1 };
+	struct pal_thread *threads;
+	unsigned nthreads;
+	_Atomic uint32_t proc_done; /* the workload ended: exit_status is its status */
+	_Atomic int exit_status;
+	_Atomic uint32_t live; /* host threads running enclave threads other than the first */
+	int stuck;	       /* some never left the enclave: it stays mapped */
+} pal = { .lock = PTHREAD_MUTEX_INITIALIZER,
+	  .handles_lock = PTHREAD_MUTEX_INITIALIZER,
+	  .log_level = LOG_WARNING,
+	  .rootfd = -1 };
 
 static err_t ctor_err;
 
@@ -252,6 +282,17 @@ out:
 	return ret;
 }
 
+static struct libos_mailbox *new_mailbox(void)
+{
+	struct libos_mailbox *mb =
+	    mmap(NULL, sizeof(*mb), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (mb == MAP_FAILED)
+		return NULL;
+	mb->magic = LIBOS_MAILBOX_MAGIC;
+	return mb;
+}
+
 int pal_create_process(struct pal_create_process_args *args)
 {
 	struct libos_mailbox *mb;
@@ -272,12 +313,19 @@ int pal_create_process(struct pal_create_process_args *args)
 		logmsg(LOG_ERROR, "pal_create_process: the enclave already runs its process");
 		goto out;
 	}
-	mb = mmap(NULL, sizeof(*mb), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (mb == MAP_FAILED) {
-		ret = -errno;
+	pal.nthreads = sgx_encl_tcs_count(pal.encl);
+	pal.threads = calloc(pal.nthreads, sizeof(*pal.threads));
+	if (!pal.threads) {
+		ret = -ENOMEM;
 		goto out;
 	}
-	mb->magic = LIBOS_MAILBOX_MAGIC;
+	mb = new_mailbox();
+	if (!mb) {
+		ret = -errno;
+		free(pal.threads);
+		pal.threads = NULL;
+		goto out;
+	}
 	for (const char **v = args->argv; *v; v++, mb->argc++) {
 		size_t n = strlen(*v) + 1;
 
@@ -297,7 +345,7 @@ int pal_create_process(struct pal_create_process_args *args)
 	mb->strings_len = (uint32_t)k;
 	pal.pid = 1;
 	mb->pid = pal.pid;
-	pal.mb = mb;
+	pal.mb = pal.threads[0].mb = mb;
 	pal.stdio = args->stdio
 			? *args->stdio
 			: (struct pal_stdio_fds){ STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO };
@@ -306,6 +354,8 @@ int pal_create_process(struct pal_create_process_args *args)
 	goto out;
 big:
 	munmap(mb, sizeof(*mb));
+	free(pal.threads);
+	pal.threads = NULL;
 	ret = -E2BIG;
 	logmsg(LOG_ERROR, "pal_create_process: argv and env exceed %zu bytes", sizeof(mb->strings));
 out:
@@ -360,6 +410,22 @@ static long ocall_open(struct libos_mailbox *mb)
 	return fd;
 }
 
+static long futex(_Atomic uint32_t *w, int op, uint32_t val, const struct timespec *ts)
+{
+	return syscall(SYS_futex, w, op, val, ts, NULL, 0);
+}
+
+static int stopping(void)
+{
+	return pal.killed || atomic_load(&pal.proc_done);
+}
+
+/* A host wait returns (-EINTR) for this too: the LibOS takes the signals at its next entry. */
+static int interrupted(void)
+{
+	return stopping() || atomic_load(&pal.host_sigs);
+}
+
 /* Sleeps in slices of at most 50 ms so that pal_kill cuts it short (-EINTR). */
 static long ocall_sleep(int64_t sec, int64_t nsec)
 {
@@ -374,7 +440,7 @@ static long ocall_sleep(int64_t sec, int64_t nsec)
 		struct timespec slice = { 0, 50 * 1000000 };
 		int64_t left;
 
-		if (pal.killed)
+		if (interrupted())
 			return -EINTR;
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		left = (end.tv_sec - now.tv_sec) * 1000000000LL + (end.tv_nsec - now.tv_nsec);
@@ -386,12 +452,90 @@ static long ocall_sleep(int64_t sec, int64_t nsec)
 	}
 }
 
-static long serve_ocall(struct libos_mailbox *mb, uint64_t nr)
+/*
+ * FUTEX_WAIT for the enclave thread t: until a FUTEX_WAKE for it (maybe an
+ * earlier one: the LibOS looks again), the timeout (sec < 0: none), or the
+ * workload's end (-EINTR).
+ */
+static long futex_block(struct pal_thread *t, int64_t sec, int64_t nsec)
+{
+	struct timespec end, now;
+
+	if (nsec < 0 || nsec >= 1000000000)
+		return -EINVAL;
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	if (sec >= 0) {
+		end.tv_sec += sec + (end.tv_nsec + nsec) / 1000000000;
+		end.tv_nsec = (end.tv_nsec + nsec) % 1000000000;
+	}
+	for (;;) {
+		struct timespec slice = { 0, SLICE_NS };
+
+		if (atomic_exchange(&t->wake, 0))
+			return 0;
+		if (interrupted())
+			return -EINTR;
+		if (sec >= 0) {
+			int64_t left;
+
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			left =
+			    (end.tv_sec - now.tv_sec) * 1000000000LL + (end.tv_nsec - now.tv_nsec);
+			if (left <= 0)
+				return -ETIMEDOUT;
+			if (left < slice.tv_nsec)
+				slice.tv_nsec = left;
+		}
+		futex(&t->wake, FUTEX_WAIT_PRIVATE, 0, &slice);
+	}
+}
+
+static void *thread_main(void *arg);
+
+/* THREAD_CREATE: a host thread entering the TCS the LibOS chose for its new thread. */
+static long thread_create(int64_t slot)
+{
+	struct pal_thread *t;
+	int ret;
+
+	if (slot <= 0 || (uint64_t)slot >= pal.nthreads)
+		return -EINVAL;
+	t = &pal.threads[slot];
+	/* The thread that had this slot may still be on its way out of the enclave. */
+	for (int i = 0; i < 200 && atomic_load(&t->busy); i++)
+		usleep(500);
+	if (atomic_exchange(&t->busy, 1))
+		return -EAGAIN;
+	/* Its last host thread has left run(): only its return is left to wait for. */
+	if (t->joinable) {
+		pthread_join(t->host, NULL);
+		t->joinable = 0;
+	}
+	if (!t->mb)
+		t->mb = new_mailbox();
+	if (!t->mb)
+		goto fail;
+	t->mb->pid = pal.pid;
+	atomic_store(&t->wake, 0);
+	atomic_fetch_add(&pal.live, 1);
+	ret = -pthread_create(&t->host, NULL, thread_main, (void *)(intptr_t)slot);
+	if (ret == 0) {
+		t->joinable = 1;
+		return 0;
+	}
+	atomic_fetch_sub(&pal.live, 1);
+	logmsg(LOG_WARNING, "start an enclave thread: %s", strerror(-ret));
+fail:
+	atomic_store(&t->busy, 0);
+	return -EAGAIN;
+}
+
+static long serve_ocall(int self, struct libos_mailbox *mb, uint64_t nr)
 {
 	struct timespec ts;
 	unsigned a, b, c, d;
 	ssize_t r;
-	int slot;
+	int slot, fd;
 
 	switch (nr) {
 	case LIBOS_OCALL_WRITE:
@@ -412,22 +556,37 @@ static long serve_ocall(struct libos_mailbox *mb, uint64_t nr)
 		mb->out[1] = ts.tv_nsec;
 		return 0;
 	case LIBOS_OCALL_OPEN:
-		return ocall_open(mb);
+		pthread_mutex_lock(&pal.handles_lock);
+		r = ocall_open(mb);
+		pthread_mutex_unlock(&pal.handles_lock);
+		return r;
 	case LIBOS_OCALL_PREAD:
+		pthread_mutex_lock(&pal.handles_lock);
 		slot = handle_slot(mb->arg[0]);
-		if (slot < 0 || mb->len > sizeof(mb->buf) || mb->arg[1] < 0)
+		fd = slot < 0 ? -1 : dup(pal.handles[slot]);
+		pthread_mutex_unlock(&pal.handles_lock);
+		if (slot < 0 || mb->len > sizeof(mb->buf) || mb->arg[1] < 0) {
+			if (fd >= 0)
+				close(fd);
 			return -EBADF;
+		}
+		if (fd < 0)
+			return -errno;
 		do
-			r = pread(pal.handles[slot], mb->buf, mb->len, mb->arg[1]);
+			r = pread(fd, mb->buf, mb->len, mb->arg[1]);
 		while (r < 0 && errno == EINTR);
-		return r < 0 ? -errno : r;
+		r = r < 0 ? -errno : r;
+		close(fd);
+		return r;
 	case LIBOS_OCALL_CLOSE:
+		pthread_mutex_lock(&pal.handles_lock);
 		slot = handle_slot(mb->arg[0]);
-		if (slot < 0)
-			return -EBADF;
-		close(pal.handles[slot]);
-		pal.handles[slot] = -1;
-		return 0;
+		if (slot >= 0) {
+			close(pal.handles[slot]);
+			pal.handles[slot] = -1;
+		}
+		pthread_mutex_unlock(&pal.handles_lock);
+		return slot < 0 ? -EBADF : 0;
 	case LIBOS_OCALL_CPUID:
 		__cpuid_count((unsigned)mb->arg[0], (unsigned)mb->arg[1], a, b, c, d);
 		mb->out[0] = a;
@@ -440,28 +599,79 @@ static long serve_ocall(struct libos_mailbox *mb, uint64_t nr)
 		return 0;
 	case LIBOS_OCALL_SLEEP:
 		return ocall_sleep(mb->arg[0], mb->arg[1]);
+	case LIBOS_OCALL_THREAD_CREATE:
+		return thread_create(mb->arg[0]);
+	case LIBOS_OCALL_FUTEX_WAIT:
+		return futex_block(&pal.threads[self], mb->arg[0], mb->arg[1]);
+	case LIBOS_OCALL_FUTEX_WAKE:
+		if (mb->arg[0] < 0 || (uint64_t)mb->arg[0] >= pal.nthreads)
+			return -EINVAL;
+		atomic_store(&pal.threads[mb->arg[0]].wake, 1);
+		futex(&pal.threads[mb->arg[0]].wake, FUTEX_WAKE_PRIVATE, 1, NULL);
+		return 0;
+	case LIBOS_OCALL_YIELD:
+		sched_yield();
+		return 0;
+	case LIBOS_OCALL_NET:
+		return net_call(mb, interrupted);
+	case LIBOS_OCALL_AOPEN ... LIBOS_OCALL_ATRUNC:
+		return files_ocall(mb, nr, pal.rootfd);
 	}
 	logmsg(LOG_ERROR, "unknown OCALL %llu", (unsigned long long)nr);
 	return -ENOSYS;
 }
 
-/* Drives the enclave until the workload exits; returns its status or -errno. */
-static int run(int tcs)
+/*
+ * Drives enclave thread tcs (entered with ecall first) until it leaves:
+ * the workload's status or -errno when the process ends, THREAD_ENDED
+ * when only this thread did.
+ */
+#define THREAD_ENDED 1000
+static int run(int tcs, uint64_t first)
 {
-	struct sgx_encl_regs regs = { .rdi = LIBOS_ECALL_START, .rsi = (uintptr_t)pal.mb };
-	int ret, in_handler = 0;
+	struct pal_thread *self = &pal.threads[tcs];
+	struct libos_mailbox *mb = self->mb;
+	struct sgx_encl_regs regs = { .rdi = first, .rsi = (uintptr_t)mb };
+	/* The TCS's CSSA while the current call runs: 0 for the workload, 1 in the LibOS's handler. */
+	int ret, cssa = first == LIBOS_ECALL_THREAD ? self->cssa_after_exit : 0;
+	sigset_t irq;
 
+	/* Blocked outside the enclave (the emulator lets it in inside): no kick is lost. */
+	sigemptyset(&irq);
+	sigaddset(&irq, SGX_INTERRUPT_SIGNAL);
+	pthread_sigmask(SIG_BLOCK, &irq, NULL);
+	atomic_store(&self->tid, (pid_t)syscall(SYS_gettid));
 	for (;;) {
 		_cleanup_error_ err_t err = NULL;
 
-		ret = regs.rdi == 0 ? sgx_encl_resume(pal.encl, tcs, &regs, &err)
-				    : sgx_encl_call(pal.encl, tcs, &regs, &err);
-		if (ret == -EFAULT && !in_handler) {
+		if (regs.rdi == 0) {
+			ret = sgx_encl_resume(pal.encl, tcs, &regs, &err);
+		} else {
+			regs.rdx = atomic_exchange(&pal.host_sigs, 0);
+			ret = sgx_encl_call(pal.encl, tcs, &regs, &err);
+		}
+		if (ret == -EFAULT && cssa == 0) {
 			/* An AEX: the LibOS's handler looks at it (CSSA 1). */
-			logmsg(LOG_TRACE, "AEX: %s", err_msg(err));
-			in_handler = 1;
+			logmsg(LOG_TRACE, "AEX on TCS %d: %s", tcs, err_msg(err));
+			cssa = 1;
 			regs = (struct sgx_encl_regs){ .rdi = LIBOS_ECALL_EXCEPTION,
-						       .rsi = (uintptr_t)pal.mb };
+						       .rsi = (uintptr_t)mb };
+			continue;
+		}
+		if (ret == -EINTR) {
+			/*
+			 * An interrupt (pal_kill): the workload's code takes the
+			 * signals in its handler; the LibOS's own code goes on.
+			 */
+			if (cssa == 0 && atomic_load(&pal.host_sigs)) {
+				cssa = 1;
+				regs = (struct sgx_encl_regs){ .rdi = LIBOS_ECALL_EXCEPTION,
+							       .rsi = (uintptr_t)mb };
+			} else {
+				regs = (struct sgx_encl_regs){ 0 };
+			}
+			if (pal.killed)
+				return 128 + pal.killed;
 			continue;
 		}
 		if (ret < 0) {
@@ -476,15 +686,18 @@ static int run(int tcs)
 				return (int)(int64_t)regs.rsi;
 			}
 			return (int)(regs.rsi & 0xff);
+		case LIBOS_EXIT_THREAD:
+			self->cssa_after_exit = cssa;
+			return THREAD_ENDED;
 		case LIBOS_EXIT_OCALL: {
-			long r = serve_ocall(pal.mb, regs.rsi);
+			long r = serve_ocall(tcs, mb, regs.rsi);
 
 			regs = (struct sgx_encl_regs){ .rdi = LIBOS_ECALL_OCALL_RET,
 						       .rsi = (uint64_t)r };
 			break;
 		}
 		case LIBOS_EXIT_RESUME:
-			in_handler = 0;
+			cssa = 0;
 			regs = (struct sgx_encl_regs){ 0 };
 			break;
 		default:
@@ -493,10 +706,71 @@ static int run(int tcs)
 			return -EPROTO;
 		}
 		if (pal.killed) {
-			logmsg(LOG_INFO, "stopping the workload: signal %d", pal.killed);
+			if (tcs == 0)
+				logmsg(LOG_INFO, "stopping the workload: signal %d", pal.killed);
 			return 128 + pal.killed;
 		}
 	}
+}
+
+/* The workload ended with status (first one wins): every host wait returns. */
+static void process_ended(int status)
+{
+	int none = INT_MIN;
+
+	atomic_compare_exchange_strong(&pal.exit_status, &none, status);
+	atomic_store(&pal.proc_done, 1);
+	futex(&pal.proc_done, FUTEX_WAKE_PRIVATE, INT_MAX, NULL);
+	for (unsigned i = 0; i < pal.nthreads; i++)
+		futex(&pal.threads[i].wake, FUTEX_WAKE_PRIVATE, 1, NULL);
+}
+
+static void *thread_main(void *arg)
+{
+	int slot = (int)(intptr_t)arg, ret;
+
+	ret = run(slot, LIBOS_ECALL_THREAD);
+	atomic_store(&pal.threads[slot].tid, 0);
+	if (ret != THREAD_ENDED)
+		process_ended(ret);
+	sgx_encl_tcs_release(pal.encl, slot);
+	atomic_store(&pal.threads[slot].busy, 0);
+	atomic_fetch_sub(&pal.live, 1);
+	futex(&pal.live, FUTEX_WAKE_PRIVATE, INT_MAX, NULL);
+	return NULL;
+}
+
+/* Until the workload ends (its first thread may end before the others). */
+static void wait_process(void)
+{
+	while (!atomic_load(&pal.proc_done)) {
+		struct timespec slice = { 0, SLICE_NS };
+
+		if (pal.killed) {
+			process_ended(128 + pal.killed);
+			break;
+		}
+		futex(&pal.proc_done, FUTEX_WAIT_PRIVATE, 0, &slice);
+	}
+}
+
+/*
+ * The other host threads leave at their next exit from the enclave; one
+ * computing inside without a system call never does (no AEX on host
+ * signals yet): after a bound, the enclave is left alone (pal_destroy
+ * refuses to tear it down under them) and the process's exit ends them.
+ */
+static int wait_threads(void)
+{
+	for (int i = 0; i < 40; i++) {
+		uint32_t n = atomic_load(&pal.live);
+		struct timespec slice = { 0, SLICE_NS };
+
+		if (!n)
+			return 0;
+		futex(&pal.live, FUTEX_WAIT_PRIVATE, n, &slice);
+	}
+	return -EBUSY;
 }
 
 int pal_exec(struct pal_exec_args *args)
@@ -514,18 +788,43 @@ int pal_exec(struct pal_exec_args *args)
 	}
 	pal.running = 1;
 	pthread_mutex_unlock(&pal.lock);
-	tcs = sgx_encl_tcs_acquire(pal.encl, &err);
+	/* The first TCS is the LibOS's first thread: START enters there only. */
+	tcs = sgx_encl_tcs_claim(pal.encl, 0, &err);
 	if (tcs < 0) {
 		logmsg(LOG_ERROR, "pal_exec: %s", err_msg(err));
 		return tcs;
 	}
-	ret = run(tcs);
+	atomic_store(&pal.exit_status, INT_MIN);
+	ret = run(tcs, LIBOS_ECALL_START);
+	atomic_store(&pal.threads[0].tid, 0);
 	sgx_encl_tcs_release(pal.encl, tcs);
+	if (ret == THREAD_ENDED)
+		wait_process();
+	else
+		process_ended(ret);
+	ret = atomic_load(&pal.exit_status);
+	if (wait_threads() < 0) {
+		logmsg(LOG_WARNING, "%u enclave thread(s) still running after the workload ended",
+		       atomic_load(&pal.live));
+		pal.stuck = 1;
+	} else {
+		/* Out of the PAL's code too, before anyone may unload it. */
+		for (unsigned i = 1; i < pal.nthreads; i++)
+			if (pal.threads[i].joinable) {
+				pthread_join(pal.threads[i].host, NULL);
+				pal.threads[i].joinable = 0;
+			}
+	}
+	pthread_mutex_lock(&pal.handles_lock);
+	files_close_all();
 	for (int i = 0; i < MAX_HANDLES; i++)
 		if (pal.handles[i] >= 0) {
 			close(pal.handles[i]);
 			pal.handles[i] = -1;
 		}
+	pthread_mutex_unlock(&pal.handles_lock);
+	if (!pal.stuck)
+		net_close_all();
 	pthread_mutex_lock(&pal.lock);
 	pal.running = 0;
 	pal.done = 1;
@@ -537,9 +836,12 @@ int pal_exec(struct pal_exec_args *args)
 }
 
 /*
- * Async-signal-safe. A terminating signal stops the workload at its next
- * exit from the enclave (a system call, an OCALL); a workload that never
- * leaves the enclave is not interrupted (see docs/libos.md).
+ * Async-signal-safe. HUP, INT, QUIT, USR1, USR2, ALRM, TERM and WINCH go
+ * to the workload (its handler, or the default action inside the LibOS);
+ * SIGKILL and the signals a workload can't be sent from outside stop it.
+ * Threads inside the enclave are interrupted (an AEX, on the emulator),
+ * threads blocked in a host wait woken, so that even a workload that
+ * makes no system call takes the signal (docs/libos.md).
  */
 int pal_kill(int pid, int sig)
 {
@@ -547,10 +849,20 @@ int pal_kill(int pid, int sig)
 		return -ESRCH;
 	if (sig < 0 || sig > 64)
 		return -EINVAL;
-	if (sig == 0 || sig == SIGCHLD || sig == SIGWINCH || sig == SIGCONT || sig == SIGURG ||
-	    sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)
+	if (sig == 0 || sig == SIGCHLD || sig == SIGCONT || sig == SIGURG || sig == SIGSTOP ||
+	    sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)
 		return 0;
-	pal.killed = sig;
+	if (LIBOS_HOST_SIGNALS & (1ULL << (sig - 1)))
+		atomic_fetch_or(&pal.host_sigs, 1ULL << (sig - 1));
+	else
+		pal.killed = sig;
+	for (unsigned i = 0; pal.encl && i < pal.nthreads; i++) {
+		pid_t tid = atomic_load(&pal.threads[i].tid);
+
+		if (tid)
+			sgx_encl_interrupt(pal.encl, tid);
+		futex(&pal.threads[i].wake, FUTEX_WAKE_PRIVATE, 1, NULL);
+	}
 	return 0;
 }
 
@@ -567,7 +879,7 @@ int pal_get_local_report(void *targetinfo, int targetinfo_len, void *report, int
 int pal_destroy(void)
 {
 	pthread_mutex_lock(&pal.lock);
-	if (pal.running) {
+	if (pal.running || pal.stuck) {
 		pthread_mutex_unlock(&pal.lock);
 		logmsg(LOG_ERROR, "pal_destroy: the workload is still running");
 		return -EBUSY;
@@ -577,8 +889,12 @@ int pal_destroy(void)
 	if (pal.rootfd >= 0)
 		close(pal.rootfd);
 	pal.rootfd = -1;
-	if (pal.mb)
-		munmap(pal.mb, sizeof(*pal.mb));
+	for (unsigned i = 0; pal.threads && i < pal.nthreads; i++)
+		if (pal.threads[i].mb)
+			munmap(pal.threads[i].mb, sizeof(*pal.threads[i].mb));
+	free(pal.threads);
+	pal.threads = NULL;
+	pal.nthreads = 0;
 	pal.mb = NULL;
 	pal.created = pal.done = 0;
 	pthread_mutex_unlock(&pal.lock);

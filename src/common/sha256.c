@@ -1,11 +1,17 @@
-/* SPDX-License-Identifier: Apache-2.0 */
-/* SHA-256 (FIPS 180-4), the same code as the LibOS enclave's (src/libos/encl/lib.c). */
-#include "shim/sha256.h"
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * SHA-256 (FIPS 180-4): the portable compression function, and the SHA-NI
+ * one (sha256_x86.S) when sha256_set_shani(1) was called. Freestanding:
+ * only memcpy, which the LibOS provides itself.
+ */
+#include "common/sha256.h"
 
-#include <string.h>
-
-/* SHA-256 (FIPS 180-4). */
 #define ROR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
+
+void sha256_blocks_shani(uint32_t h[8], const uint8_t *p, size_t nblocks);
+
+/* Process-wide, set once at start (the LibOS: from its host's CPUID). */
+static int use_shani;
 
 static const uint32_t K[64] = {
 	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
@@ -20,17 +26,27 @@ static const uint32_t K[64] = {
 	0xc67178f2,
 };
 
+int sha256_cpuid_has_shani(uint32_t leaf1_ecx, uint32_t leaf7_ebx)
+{
+	return (leaf1_ecx & (1u << 9)) && (leaf7_ebx & (1u << 29)); /* SSSE3, SHA */
+}
+
+void sha256_set_shani(int on)
+{
+	use_shani = !!on;
+}
+
 void sha256_init(struct sha256 *c)
 {
 	static const uint32_t iv[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
 					0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19 };
 
-	memcpy(c->h, iv, sizeof(iv));
+	__builtin_memcpy(c->h, iv, sizeof(iv));
 	c->len = 0;
 	c->n = 0;
 }
 
-static void sha256_block(uint32_t h[8], const uint8_t *p)
+static void block_c(uint32_t h[8], const uint8_t *p)
 {
 	uint32_t w[64], a, b, c, d, e, f, g, hh;
 
@@ -54,42 +70,55 @@ static void sha256_block(uint32_t h[8], const uint8_t *p)
 	h[0] += a, h[1] += b, h[2] += c, h[3] += d, h[4] += e, h[5] += f, h[6] += g, h[7] += hh;
 }
 
+static void blocks(uint32_t h[8], const uint8_t *p, size_t n)
+{
+#if defined(__x86_64__)
+	if (use_shani) {
+		sha256_blocks_shani(h, p, n);
+		return;
+	}
+#endif
+	for (; n; n--, p += 64)
+		block_c(h, p);
+}
+
 void sha256_update(struct sha256 *c, const void *data, size_t len)
 {
 	const uint8_t *p = data;
 
 	c->len += len;
-	while (len) {
-		if (c->n == 0 && len >= 64) {
-			sha256_block(c->h, p);
-			p += 64;
-			len -= 64;
-			continue;
-		}
+	if (c->n) {
 		size_t k = 64 - c->n < len ? 64 - c->n : len;
 
-		memcpy(c->buf + c->n, p, k);
+		__builtin_memcpy(c->buf + c->n, p, k);
 		c->n += k;
 		p += k;
 		len -= k;
-		if (c->n == 64) {
-			sha256_block(c->h, c->buf);
-			c->n = 0;
-		}
+		if (c->n < 64)
+			return;
+		blocks(c->h, c->buf, 1);
+		c->n = 0;
+	}
+	if (len >= 64) {
+		blocks(c->h, p, len / 64);
+		p += len / 64 * 64;
+		len %= 64;
+	}
+	if (len) {
+		__builtin_memcpy(c->buf, p, len);
+		c->n = len;
 	}
 }
 
 void sha256_final(struct sha256 *c, uint8_t out[32])
 {
 	uint64_t bits = c->len * 8;
-	uint8_t pad = 0x80, zero = 0, lenb[8];
+	uint8_t pad[72] = { 0x80 };
+	size_t padlen = (c->n < 56 ? 56 : 120) - c->n;
 
-	sha256_update(c, &pad, 1);
-	while (c->n != 56)
-		sha256_update(c, &zero, 1);
 	for (int i = 0; i < 8; i++)
-		lenb[i] = (uint8_t)(bits >> (56 - 8 * i));
-	sha256_update(c, lenb, 8);
+		pad[padlen + i] = (uint8_t)(bits >> (56 - 8 * i));
+	sha256_update(c, pad, padlen + 8);
 	for (int i = 0; i < 8; i++) {
 		out[4 * i] = (uint8_t)(c->h[i] >> 24);
 		out[4 * i + 1] = (uint8_t)(c->h[i] >> 16);

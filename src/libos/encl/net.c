@@ -1,0 +1,355 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Sockets pass through to the host, one system call per OCALL with the
+ * bytes of its pointer arguments in the mailbox (LIBOS_OCALL_NET). What
+ * crosses is not protected by the enclave (docs/libos.md: TLS inside the
+ * enclave is the answer); what comes back is checked like any OCALL
+ * result: lengths within what was asked, descriptors in range. A socket is
+ * an object of ipc.c (OBJ_SOCKET) holding the host's descriptor.
+ */
+#include "libos.h"
+
+#define SOCK_NONBLOCK 04000
+#define SOCK_CLOEXEC  02000000
+#define ADDR_MAX      128 /* sizeof(struct sockaddr_storage) */
+#define OPT_MAX	      256
+#define HOST_FD_MAX   (1 << 20)
+
+/* Copies the output bytes back, checked against what was asked. */
+long net_host(long nr, const int64_t a[6], const void *in, uint64_t in_len, void *out,
+	      uint64_t out_max, uint64_t *out_len, int blocking)
+{
+	volatile struct libos_mailbox *mb = libos_mb;
+	struct libos_netcall h;
+	uint64_t n;
+	long r;
+
+	if (in_len > LIBOS_NET_DATA_MAX || out_max > LIBOS_NET_DATA_MAX)
+		return -EINVAL;
+	memcpy(h.a, a, sizeof(h.a));
+	h.in_len = in_len;
+	h.out_max = out ? out_max : 0;
+	memcpy((void *)mb->buf, &h, sizeof(h));
+	if (in_len)
+		memcpy((uint8_t *)mb->buf + sizeof(h), in, in_len);
+	r = blocking ? ocall_blocking(LIBOS_OCALL_NET, nr, 0, 0) : ocall(LIBOS_OCALL_NET, nr, 0, 0);
+	if (r < -4095)
+		return -EIO;
+	if (r < 0 || !out)
+		return r;
+	n = (uint64_t)mb->out[0];
+	if (n > out_max)
+		return -EIO;
+	memcpy(out, (const uint8_t *)mb->buf + sizeof(h), n);
+	if (out_len)
+		*out_len = n;
+	return r;
+}
+
+static long host_fd_ok(long r)
+{
+	return r >= 0 && r < HOST_FD_MAX ? r : r < 0 ? r : -EIO;
+}
+
+/* A socket object for a new host descriptor, installed as a descriptor of ours. */
+static long new_socket(long host_fd, int nonblock, int cloexec)
+{
+	struct fobj *o;
+	int fd;
+
+	if (host_fd < 0)
+		return host_fd;
+	o = ipc_socket(host_fd, nonblock);
+	if (!o) {
+		int64_t a[6] = { host_fd };
+
+		net_host(3, a, NULL, 0, NULL, 0, NULL, 0);
+		return -ENOMEM;
+	}
+	fd = fs_install(o, cloexec);
+	if (fd < 0)
+		ipc_put(o);
+	return fd;
+}
+
+/* The socket behind fd: its host descriptor in *hfd. */
+static struct fobj *sock(int64_t fd, int64_t *hfd, long *err)
+{
+	struct fobj *o = fs_obj(fd);
+
+	*hfd = o ? ipc_host_fd(o) : -1;
+	if (*hfd < 0) {
+		*err = fs_valid(fd) ? -88 /* ENOTSOCK */ : -EBADF;
+		return NULL;
+	}
+	return o;
+}
+
+/* A socklen_t* from the workload: its value, at most max. */
+static long user_len(uint64_t lenp, uint64_t max, uint32_t *len)
+{
+	if (!user_ok(lenp, 4))
+		return -EFAULT;
+	memcpy(len, (const void *)lenp, 4);
+	if ((int32_t)*len < 0)
+		return -EINVAL;
+	if (*len > max)
+		*len = (uint32_t)max;
+	return 0;
+}
+
+/* An address or option the host wrote: copied out truncated, the full length reported. */
+static long give(uint64_t dst, uint64_t lenp, uint32_t room, const uint8_t *src, uint64_t n,
+		 long full)
+{
+	uint32_t l = (uint32_t)(full > 0 ? full : (long)n);
+
+	if (dst && room && !user_ok(dst, room))
+		return -EFAULT;
+	if (dst)
+		memcpy((void *)dst, src, n < room ? n : room);
+	memcpy((void *)lenp, &l, 4);
+	return 0;
+}
+
+static long do_accept(int64_t fd, uint64_t addr, uint64_t lenp, uint64_t flags)
+{
+	uint8_t buf[ADDR_MAX];
+	uint32_t room = 0;
+	uint64_t n = 0;
+	int64_t a[6], hfd;
+	struct fobj *o;
+	long r;
+
+	if (flags & ~(uint64_t)(SOCK_NONBLOCK | SOCK_CLOEXEC))
+		return -EINVAL;
+	o = sock(fd, &hfd, &r);
+	if (!o)
+		return r;
+	if (addr && (r = user_len(lenp, ADDR_MAX, &room)) < 0)
+		return r;
+	a[0] = hfd;
+	a[3] = (int64_t)flags;
+	ipc_get(o);
+	r = host_fd_ok(net_host(288, a, NULL, 0, buf, sizeof(buf), &n, !ipc_nonblock(o)));
+	ipc_put(o);
+	if (r < 0)
+		return r;
+	r = new_socket(r, !!(flags & SOCK_NONBLOCK), !!(flags & SOCK_CLOEXEC));
+	if (r >= 0 && addr && give(addr, lenp, room, buf, n, (long)n) < 0)
+		return -EFAULT;
+	return r;
+}
+
+static long do_sendto(int64_t fd, uint64_t buf, uint64_t len, uint64_t flags, uint64_t addr,
+		      uint64_t alen)
+{
+	uint8_t tmp[ADDR_MAX];
+	int64_t a[6], hfd;
+	struct fobj *o;
+	long r;
+
+	o = sock(fd, &hfd, &r);
+	if (!o)
+		return r;
+	if (addr && alen > ADDR_MAX)
+		return -EINVAL;
+	if (!user_ok(buf, len) || (addr && !user_ok(addr, alen)))
+		return -EFAULT;
+	if (len > LIBOS_NET_DATA_MAX - ADDR_MAX)
+		len = LIBOS_NET_DATA_MAX -
+		      ADDR_MAX; /* a short write, as a full socket buffer gives */
+	a[0] = hfd;
+	a[2] = (int64_t)len;
+	a[3] = (int64_t)flags;
+	/* The bytes, then the address: one input buffer. */
+	uint8_t *in = mm_alloc(len + ADDR_MAX, 0);
+
+	if (!in)
+		return -ENOMEM;
+	memcpy(in, (const void *)buf, len);
+	if (addr) {
+		memcpy(tmp, (const void *)addr, alen);
+		memcpy(in + len, tmp, alen);
+	}
+	ipc_get(o);
+	r = net_host(44, a, in, len + (addr ? alen : 0), NULL, 0, NULL, !ipc_nonblock(o));
+	ipc_put(o);
+	mm_free(in, len + ADDR_MAX);
+	if (r > (long)len)
+		return -EIO;
+	if (r == -32)
+		libos_raise(13); /* EPIPE: SIGPIPE, as the kernel would */
+	return r;
+}
+
+static long do_recvfrom(int64_t fd, uint64_t buf, uint64_t len, uint64_t flags, uint64_t addr,
+			uint64_t lenp)
+{
+	int64_t a[6], hfd;
+	uint32_t room = 0;
+	uint64_t n = 0;
+	struct fobj *o;
+	uint8_t *out;
+	long r;
+
+	o = sock(fd, &hfd, &r);
+	if (!o)
+		return r;
+	if (!user_ok(buf, len))
+		return -EFAULT;
+	if (addr && (r = user_len(lenp, ADDR_MAX, &room)) < 0)
+		return r;
+	if (len > LIBOS_NET_DATA_MAX - ADDR_MAX)
+		len = LIBOS_NET_DATA_MAX - ADDR_MAX;
+	out = mm_alloc(len + ADDR_MAX, 0);
+	if (!out)
+		return -ENOMEM;
+	a[0] = hfd;
+	a[2] = (int64_t)len;
+	a[3] = (int64_t)flags;
+	a[4] = addr != 0;
+	ipc_get(o);
+	r = net_host(45, a, NULL, 0, out, len + ADDR_MAX, &n, !ipc_nonblock(o));
+	ipc_put(o);
+	if (r >= 0) {
+		/* out: r bytes of data, then the sender's address (out1 bytes of it) */
+		uint64_t alen = n - (uint64_t)r;
+
+		if ((uint64_t)r > len || n < (uint64_t)r || alen > ADDR_MAX) {
+			r = -EIO;
+		} else {
+			memcpy((void *)buf, out, (size_t)r);
+			if (addr && give(addr, lenp, room, out + r, alen, (long)alen) < 0)
+				r = -EFAULT;
+		}
+	}
+	mm_free(out, len + ADDR_MAX);
+	return r;
+}
+
+/* read/write of a socket (ipc.c): recv/send without an address. */
+long net_rw(struct fobj *o, void *buf, uint64_t len, int write)
+{
+	int64_t a[6] = { ipc_host_fd(o), 0, 0 };
+	uint64_t n = 0;
+	long r;
+
+	if (len > LIBOS_NET_DATA_MAX)
+		len = LIBOS_NET_DATA_MAX;
+	a[2] = (int64_t)len;
+	if (write)
+		r = net_host(1, a, buf, len, NULL, 0, NULL, !ipc_nonblock(o));
+	else
+		r = net_host(0, a, NULL, 0, buf, len, &n, !ipc_nonblock(o));
+	if (r > (long)len || (!write && r >= 0 && (uint64_t)r != n))
+		return -EIO;
+	if (write && r == -32)
+		libos_raise(13);
+	return r;
+}
+
+static long sockopt(int64_t fd, uint64_t level, uint64_t name, uint64_t val, uint64_t len, int set)
+{
+	uint8_t buf[OPT_MAX];
+	int64_t a[6], hfd;
+	uint32_t room;
+	uint64_t n = 0;
+	long r;
+
+	if (!sock(fd, &hfd, &r))
+		return r;
+	a[0] = hfd;
+	a[1] = (int64_t)level;
+	a[2] = (int64_t)name;
+	if (set) {
+		if (len > OPT_MAX)
+			return -EINVAL;
+		if (!user_ok(val, len))
+			return -EFAULT;
+		memcpy(buf, (const void *)val, len);
+		return net_host(54, a, buf, len, NULL, 0, NULL, 0);
+	}
+	if ((r = user_len(len, OPT_MAX, &room)) < 0)
+		return r;
+	r = net_host(55, a, NULL, 0, buf, room, &n, 0);
+	if (r < 0)
+		return r;
+	return give(val, len, room, buf, n, r);
+}
+
+static long sockname(long nr, int64_t fd, uint64_t addr, uint64_t lenp)
+{
+	uint8_t buf[ADDR_MAX];
+	int64_t a[6], hfd;
+	uint32_t room;
+	uint64_t n = 0;
+	long r;
+
+	if (!sock(fd, &hfd, &r))
+		return r;
+	if ((r = user_len(lenp, ADDR_MAX, &room)) < 0)
+		return r;
+	a[0] = hfd;
+	r = net_host(nr, a, NULL, 0, buf, room, &n, 0);
+	if (r < 0)
+		return r;
+	return give(addr, lenp, room, buf, n, r);
+}
+
+long net_syscall(long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
+		 uint64_t a5)
+{
+	int64_t a[6] = { 0 }, hfd, fd = (int32_t)a0;
+	uint8_t addr[ADDR_MAX];
+	long r;
+
+	switch (nr) {
+	case 41: /* socket */
+		a[0] = (int32_t)a0;
+		a[1] = (int32_t)a1 & ~SOCK_CLOEXEC;
+		a[2] = (int32_t)a2;
+		r = host_fd_ok(net_host(41, a, NULL, 0, NULL, 0, NULL, 0));
+		return new_socket(r, !!(a1 & SOCK_NONBLOCK), !!(a1 & SOCK_CLOEXEC));
+	case 49: /* bind */
+	case 42: /* connect */
+		if (!sock(fd, &hfd, &r))
+			return r;
+		if ((uint32_t)a2 > ADDR_MAX)
+			return -EINVAL;
+		if (!user_ok(a1, (uint32_t)a2))
+			return -EFAULT;
+		memcpy(addr, (const void *)a1, (uint32_t)a2);
+		a[0] = hfd;
+		return net_host(nr, a, addr, (uint32_t)a2, NULL, 0, NULL,
+				nr == 42 && !ipc_nonblock(fs_obj(fd)));
+	case 50: /* listen */
+		if (!sock(fd, &hfd, &r))
+			return r;
+		a[0] = hfd;
+		a[1] = (int32_t)a1;
+		return net_host(50, a, NULL, 0, NULL, 0, NULL, 0);
+	case 43: /* accept */
+		return do_accept(fd, a1, a2, 0);
+	case 288: /* accept4 */
+		return do_accept(fd, a1, a2, a3);
+	case 44: /* sendto */
+		return do_sendto(fd, a1, a2, a3, a4, (uint32_t)a5);
+	case 45: /* recvfrom */
+		return do_recvfrom(fd, a1, a2, a3, a4, a5);
+	case 48: /* shutdown */
+		if (!sock(fd, &hfd, &r))
+			return r;
+		a[0] = hfd;
+		a[1] = (int32_t)a1;
+		return net_host(48, a, NULL, 0, NULL, 0, NULL, 0);
+	case 51: /* getsockname */
+	case 52: /* getpeername */
+		return sockname(nr, fd, a1, a2);
+	case 54: /* setsockopt */
+		return sockopt(fd, a1, a2, a3, (uint32_t)a4, 1);
+	case 55: /* getsockopt */
+		return sockopt(fd, a1, a2, a3, a4, 0);
+	}
+	return -ENOSYS;
+}

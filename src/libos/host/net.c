@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Sockets of the LibOS's workload, passed through to the host: the
+ * enclave asks for one system call at a time (LIBOS_OCALL_NET) with its
+ * pointer arguments replaced by bytes in the mailbox. Only descriptors the
+ * enclave created here (sockets, accepted connections, epoll instances)
+ * may be named, so the enclave never reaches the PAL's or rune's own
+ * descriptors. An epoll instance has a kick eventfd: the LibOS wakes a
+ * thread blocked in a host epoll_wait when something inside the enclave
+ * (a pipe, an eventfd) becomes ready.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "net.h"
+
+#define MAX_OWNED 1024
+#define SLICE_MS  50
+#define KICK_DATA UINT64_MAX
+
+static struct {
+	pthread_mutex_t lock;
+	int fd[MAX_OWNED];
+	int kick[MAX_OWNED]; /* for an epoll fd: its eventfd; else -1 */
+	int n;
+} owned = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static int own(int fd, int kick)
+{
+	int ret = -EMFILE;
+
+	pthread_mutex_lock(&owned.lock);
+	if (owned.n < MAX_OWNED) {
+		owned.fd[owned.n] = fd;
+		owned.kick[owned.n++] = kick;
+		ret = fd;
+	}
+	pthread_mutex_unlock(&owned.lock);
+	if (ret < 0) {
+		close(fd);
+		if (kick >= 0)
+			close(kick);
+	}
+	return ret;
+}
+
+/* fd's kick eventfd (-1 if none) if the enclave owns fd, else -2. */
+static int owned_kick(int64_t fd)
+{
+	int k = -2;
+
+	pthread_mutex_lock(&owned.lock);
+	for (int i = 0; i < owned.n; i++)
+		if (owned.fd[i] == fd)
+			k = owned.kick[i];
+	pthread_mutex_unlock(&owned.lock);
+	return k;
+}
+
+static int disown(int64_t fd)
+{
+	int ret = -EBADF;
+
+	pthread_mutex_lock(&owned.lock);
+	for (int i = 0; i < owned.n; i++)
+		if (owned.fd[i] == fd) {
+			close(owned.fd[i]);
+			if (owned.kick[i] >= 0)
+				close(owned.kick[i]);
+			owned.fd[i] = owned.fd[--owned.n];
+			owned.kick[i] = owned.kick[owned.n];
+			ret = 0;
+			break;
+		}
+	pthread_mutex_unlock(&owned.lock);
+	return ret;
+}
+
+void net_close_all(void)
+{
+	pthread_mutex_lock(&owned.lock);
+	for (int i = 0; i < owned.n; i++) {
+		close(owned.fd[i]);
+		if (owned.kick[i] >= 0)
+			close(owned.kick[i]);
+	}
+	owned.n = 0;
+	pthread_mutex_unlock(&owned.lock);
+}
+
+static long sys(long r)
+{
+	return r < 0 ? -errno : r;
+}
+
+/* epoll_wait in slices (the workload may end meanwhile); kicks are drained, not reported. */
+static long epoll_wait_owned(int epfd, int kick, uint8_t *out, uint64_t max, int64_t timeout_ms,
+			     int (*stopping)(void))
+{
+	struct epoll_event ev[256];
+	int64_t left = timeout_ms;
+
+	if (max > 256)
+		max = 256;
+	for (;;) {
+		int slice = left < 0 || left > SLICE_MS ? SLICE_MS : (int)left, n, k = 0;
+		uint64_t drain;
+
+		if (stopping())
+			return -EINTR;
+		n = epoll_wait(epfd, ev, (int)max, slice);
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		for (int i = 0; i < n; i++) {
+			if (ev[i].data.u64 == KICK_DATA) {
+				if (read(kick, &drain, sizeof(drain)) < 0) {
+					/* already drained by another waiter */
+				}
+				continue;
+			}
+			memcpy(out + 12 * k, &ev[i].events, 4);
+			memcpy(out + 12 * k + 4, &ev[i].data.u64, 8);
+			k++;
+		}
+		if (k || n > 0)
+			return k; /* events, or a kick: the LibOS looks inside again */
+		if (left >= 0 && (left -= slice) <= 0)
+			return 0;
+	}
+}
+
+long net_call(struct libos_mailbox *mb, int (*stopping)(void))
+{
+	struct libos_netcall h;
+	uint8_t *data = mb->buf + sizeof(h);
+	socklen_t alen;
+	int64_t fd;
+	int kick, nfd;
+	long r;
+
+	memcpy(&h, mb->buf, sizeof(h));
+	if (h.in_len > LIBOS_NET_DATA_MAX || h.out_max > LIBOS_NET_DATA_MAX)
+		return -EINVAL;
+	mb->out[0] = mb->out[1] = 0;
+	fd = h.a[0];
+	if (mb->arg[0] != SYS_socket && mb->arg[0] != SYS_epoll_create1 && owned_kick(fd) == -2)
+		return -EBADF;
+	switch (mb->arg[0]) {
+	case SYS_socket:
+		if (h.a[0] != AF_INET && h.a[0] != AF_INET6)
+			return -EAFNOSUPPORT;
+		nfd = socket((int)h.a[0], (int)h.a[1] | SOCK_CLOEXEC, (int)h.a[2]);
+		return nfd < 0 ? -errno : own(nfd, -1);
+	case SYS_bind:
+		return sys(bind((int)fd, (const struct sockaddr *)data, (socklen_t)h.in_len));
+	case SYS_connect:
+		do
+			r = connect((int)fd, (const struct sockaddr *)data, (socklen_t)h.in_len);
+		while (r < 0 && errno == EINTR);
+		return sys(r);
+	case SYS_listen:
+		return sys(listen((int)fd, (int)h.a[1]));
+	case SYS_accept4:
+		alen = (socklen_t)h.out_max;
+		do
+			nfd = accept4((int)fd, (struct sockaddr *)data, &alen,
+				      (int)(h.a[3] & SOCK_NONBLOCK) | SOCK_CLOEXEC);
+		while (nfd < 0 && errno == EINTR);
+		if (nfd < 0)
+			return -errno;
+		mb->out[0] = alen < h.out_max ? alen : h.out_max;
+		return own(nfd, -1);
+	case SYS_getsockname:
+	case SYS_getpeername:
+		alen = (socklen_t)h.out_max;
+		r = mb->arg[0] == SYS_getsockname
+			? getsockname((int)fd, (struct sockaddr *)data, &alen)
+			: getpeername((int)fd, (struct sockaddr *)data, &alen);
+		if (r < 0)
+			return -errno;
+		mb->out[0] = alen < h.out_max ? alen : h.out_max;
+		return (int64_t)alen;
+	case SYS_setsockopt:
+		return sys(
+		    setsockopt((int)fd, (int)h.a[1], (int)h.a[2], data, (socklen_t)h.in_len));
+	case SYS_getsockopt:
+		alen = (socklen_t)h.out_max;
+		if (getsockopt((int)fd, (int)h.a[1], (int)h.a[2], data, &alen) < 0)
+			return -errno;
+		mb->out[0] = alen < h.out_max ? alen : h.out_max;
+		return (int64_t)alen;
+	case SYS_sendto:
+		/* data: the bytes (a[2] of them), then the address (the rest) */
+		if ((uint64_t)h.a[2] > h.in_len)
+			return -EINVAL;
+		do
+			r = sendto((int)fd, data, (size_t)h.a[2], (int)h.a[3] | MSG_NOSIGNAL,
+				   h.in_len > (uint64_t)h.a[2]
+				       ? (const struct sockaddr *)(data + h.a[2])
+				       : NULL,
+				   (socklen_t)(h.in_len - (uint64_t)h.a[2]));
+		while (r < 0 && errno == EINTR);
+		return sys(r);
+	case SYS_recvfrom: {
+		/* out: the bytes, then (a[4] != 0) the sender's address; out0 its length */
+		struct sockaddr_storage from;
+		uint64_t want = (uint64_t)h.a[2] < h.out_max ? (uint64_t)h.a[2] : h.out_max;
+
+		alen = sizeof(from);
+		do
+			r = recvfrom((int)fd, data, want, (int)h.a[3], (struct sockaddr *)&from,
+				     &alen);
+		while (r < 0 && errno == EINTR);
+		if (r < 0)
+			return -errno;
+		mb->out[0] = (uint64_t)r;
+		if (h.a[4] && alen <= sizeof(from) && (uint64_t)r + alen <= h.out_max) {
+			memcpy(data + r, &from, alen);
+			mb->out[0] = (uint64_t)r + alen;
+			mb->out[1] = alen;
+		}
+		return r;
+	}
+	case SYS_shutdown:
+		return sys(shutdown((int)fd, (int)h.a[1]));
+	case SYS_close:
+		return disown(fd);
+	case SYS_fcntl:
+		if (h.a[1] != F_GETFL && h.a[1] != F_SETFL)
+			return -EINVAL;
+		return sys(fcntl((int)fd, (int)h.a[1], (int)(h.a[2] & O_NONBLOCK)));
+	case SYS_epoll_create1: {
+		struct epoll_event ev = { .events = EPOLLIN, .data.u64 = KICK_DATA };
+
+		nfd = epoll_create1(EPOLL_CLOEXEC);
+		if (nfd < 0)
+			return -errno;
+		kick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (kick < 0 || epoll_ctl(nfd, EPOLL_CTL_ADD, kick, &ev) < 0) {
+			r = -errno;
+			close(nfd);
+			if (kick >= 0)
+				close(kick);
+			return r;
+		}
+		return own(nfd, kick);
+	}
+	case SYS_epoll_ctl: {
+		struct epoll_event ev = { .events = (uint32_t)h.a[3],
+					  .data.u64 = (uint64_t)h.a[4] };
+
+		if (owned_kick(fd) < 0 || owned_kick(h.a[2]) != -1 || h.a[4] == (int64_t)KICK_DATA)
+			return -EBADF;
+		return sys(epoll_ctl((int)fd, (int)h.a[1], (int)h.a[2], &ev));
+	}
+	case SYS_epoll_wait:
+		kick = owned_kick(fd);
+		if (kick < 0 || (uint64_t)h.a[1] * 12 > h.out_max)
+			return -EINVAL;
+		r = epoll_wait_owned((int)fd, kick, data, (uint64_t)h.a[1], h.a[2], stopping);
+		if (r > 0)
+			mb->out[0] = (uint64_t)r * 12;
+		return r;
+	case LIBOS_NETCALL_KICK: {
+		uint64_t one = 1;
+
+		kick = owned_kick(fd);
+		if (kick < 0)
+			return -EINVAL;
+		return write(kick, &one, sizeof(one)) < 0 && errno != EAGAIN ? -errno : 0;
+	}
+	case SYS_read:
+	case SYS_write:
+		if ((uint64_t)h.a[2] > (mb->arg[0] == SYS_read ? h.out_max : h.in_len))
+			return -EINVAL;
+		do
+			r = mb->arg[0] == SYS_read
+				? read((int)fd, data, (size_t)h.a[2])
+				: send((int)fd, data, (size_t)h.a[2], MSG_NOSIGNAL);
+		while (r < 0 && errno == EINTR);
+		if (r > 0 && mb->arg[0] == SYS_read)
+			mb->out[0] = (uint64_t)r;
+		return sys(r);
+	}
+	return -ENOSYS;
+}
