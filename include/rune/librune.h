@@ -33,6 +33,8 @@ struct rune_create_opts {
 	bool foreground;
 	/* run: leave the stopped container (state, cgroup) for delete. */
 	bool keep;
+	/* run: the workload's orphans go to the host's reaper, not to rune (runc's flag). */
+	bool no_subreaper;
 };
 
 int rune_container_create(const struct rune_ctx *ctx, const struct rune_create_opts *o, err_t *err);
@@ -72,6 +74,8 @@ struct rune_exec_args {
 	const char *const *additional_gids; /* decimal gids */
 	const char *const *caps;	    /* capability names: replace every set */
 	bool no_new_privileges;
+	const char *apparmor;	   /* AppArmor profile; NULL or "": unchanged */
+	const char *process_label; /* SELinux label; NULL or "": unchanged */
 };
 struct rune_process;
 int rune_exec_process_new(const struct rune_ctx *ctx, const char *id,

@@ -139,32 +139,63 @@ int rune_apply_personality(json_t *p, err_t *err)
 	return 0;
 }
 
-/* LSM labels take effect at execve, written to /proc/self/attr on a verified procfs. */
-int rune_apply_lsm(const struct rune_process *p, err_t *err)
+/*
+ * Whether the host runs AppArmor / SELinux: asked on the host, before the
+ * process enters the container (its /sys rarely shows securityfs or
+ * selinuxfs, which would read as "off" on a host that has them).
+ */
+static bool apparmor_enabled(void)
+{
+	char buf[2] = "";
+	int fd = open("/sys/module/apparmor/parameters/enabled", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	return n == 1 && buf[0] == 'Y';
+}
+
+static bool selinux_enabled(void)
 {
 	struct stat st;
+
+	return stat("/sys/fs/selinux/enforce", &st) == 0;
+}
+
+int rune_check_lsm(const struct rune_process *p, const char *where, err_t *err)
+{
+	if (p->apparmor_profile && *p->apparmor_profile && !apparmor_enabled())
+		return err_set(err, ENOTSUP,
+			       "%s: apparmor profile \"%s\" requested, but AppArmor is not "
+			       "enabled on this host",
+			       where, p->apparmor_profile);
+	/* runc's check too: "selinux label is specified in config, but selinux is disabled" */
+	if (p->selinux_label && *p->selinux_label && !selinux_enabled())
+		return err_set(err, ENOTSUP,
+			       "%s: SELinux label \"%s\" requested, but SELinux is not enabled "
+			       "on this host",
+			       where, p->selinux_label);
+	return 0;
+}
+
+/*
+ * LSM labels take effect at execve, written to /proc/self/attr on a verified
+ * procfs (rune_check_lsm asked the host first). AppArmor's own attr
+ * directory first, as runc does, the shared file on older kernels.
+ */
+int rune_apply_lsm(const struct rune_process *p, err_t *err)
+{
 	char buf[4096];
 
 	if (p->apparmor_profile && *p->apparmor_profile) {
-		if (stat("/sys/kernel/security/apparmor", &st) < 0)
-			return err_set(err, ENOTSUP,
-				       "apparmor profile \"%s\" requested, but AppArmor is not "
-				       "enabled on this host",
-				       p->apparmor_profile);
 		snprintf(buf, sizeof(buf), "exec %s", p->apparmor_profile);
 		if (rune_write_proc_file("/proc/self/attr/apparmor/exec", buf, NULL) < 0 &&
 		    rune_write_proc_file("/proc/self/attr/exec", buf, err) < 0)
 			return err_wrap(err, "apparmor profile %s", p->apparmor_profile);
 	}
-	if (p->selinux_label && *p->selinux_label) {
-		if (stat("/sys/fs/selinux/enforce", &st) < 0)
-			return err_set(err, ENOTSUP,
-				       "SELinux label \"%s\" requested, but SELinux is not enabled "
-				       "on this host",
-				       p->selinux_label);
-		if (rune_write_proc_file("/proc/self/attr/exec", p->selinux_label, err) < 0)
-			return err_wrap(err, "SELinux label %s", p->selinux_label);
-	}
+	if (p->selinux_label && *p->selinux_label &&
+	    rune_write_proc_file("/proc/self/attr/exec", p->selinux_label, err) < 0)
+		return err_wrap(err, "SELinux label %s", p->selinux_label);
 	return 0;
 }
 
@@ -197,7 +228,8 @@ int rune_check_host_support(const struct rune_config *cfg, err_t *err)
 	struct stat st;
 	int ret;
 
-	if ((ret = check_sysctl_namespaces(cfg, err)) < 0)
+	if ((ret = check_sysctl_namespaces(cfg, err)) < 0 ||
+	    (ret = rune_check_lsm(&cfg->process, "config.json: .process", err)) < 0)
 		return ret;
 
 	if (cfg->intel_rdt && stat("/sys/fs/resctrl/info", &st) < 0)
@@ -208,7 +240,7 @@ int rune_check_host_support(const struct rune_config *cfg, err_t *err)
 	if (offsets && (!cfg->ns[RUNE_NS_TIME].present || cfg->ns[RUNE_NS_TIME].path))
 		return err_set(err, EINVAL,
 			       "config.json: .linux.timeOffsets: needs a new time namespace");
-	if (cfg->mount_label && *cfg->mount_label && stat("/sys/fs/selinux/enforce", &st) < 0)
+	if (cfg->mount_label && *cfg->mount_label && !selinux_enabled())
 		return err_set(
 		    err, ENOTSUP,
 		    "config.json: .linux.mountLabel: SELinux is not enabled on this host");

@@ -192,7 +192,7 @@ void rune_cgroup_host_free(struct rune_cgroup_host *h)
 }
 
 /* mountinfo escapes space, tab, newline and backslash as \ooo. */
-static void unescape_octal(char *s)
+void rune_mountinfo_unescape(char *s)
 {
 	char *w = s;
 
@@ -393,8 +393,8 @@ static int parse_mount_line(struct rune_cgroup_host *h, char *line, const struct
 	opts = strtok_r(NULL, " \n", &save);
 	if (fstype == NULL || opts == NULL)
 		return 0;
-	unescape_octal(f[3]);
-	unescape_octal(f[4]);
+	rune_mountinfo_unescape(f[3]);
+	rune_mountinfo_unescape(f[4]);
 	drop_shadowed(h, f[4]);
 	if (strcmp(fstype, "cgroup2") == 0) {
 		if (have_hier(h, true, NULL))

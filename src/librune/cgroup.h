@@ -223,4 +223,7 @@ static inline void rune_cgroup_host_freep(struct rune_cgroup_host **h)
 }
 #define _cleanup_cgroup_host_ __attribute__((cleanup(rune_cgroup_host_freep)))
 
+/* Decodes a /proc/self/mountinfo field in place (\ooo escapes). */
+void rune_mountinfo_unescape(char *s);
+
 #endif

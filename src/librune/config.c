@@ -405,6 +405,14 @@ int rune_process_parse(json_t *obj, const char *path, struct rune_process *pr, e
 		return ret;
 	if ((ret = get_strv(c, obj, path, "env", &pr->env)) < 0)
 		return ret;
+	/* runc refuses them too ("invalid environment variable"): execve would pass them on. */
+	for (size_t i = 0; pr->env && pr->env[i]; i++)
+		if (strchr(pr->env[i], '=') == NULL) {
+			_cleanup_free_ char *pe = sub(path, "env");
+			_cleanup_free_ char *pi = idx(pe, i);
+			return BAD(c, pi, "invalid environment variable \"%s\" (not KEY=VALUE)",
+				   pr->env[i]);
+		}
 	if ((ret = get_str(c, obj, path, "cwd", false, &pr->cwd)) < 0)
 		return ret;
 	if (pr->cwd == NULL)

@@ -173,6 +173,88 @@ static int recv_or_signal(int sync_fd, int term_fd, struct sync_msg *m, int *pas
 	return sync_recv(sync_fd, m, passfd);
 }
 
+/*
+ * The helper of send_mount_sources: in the init's mount namespace, with
+ * rune's credentials, it opens every bind source the init can't and sends
+ * them to the init in order; then it reports to rune.
+ */
+__attribute__((noreturn)) static void mount_source_helper(const struct rune_config *cfg, int nsfd,
+							  int init_fd, int report_fd)
+{
+	err_t e = NULL;
+	int ret = 0;
+
+	if (setns(nsfd, CLONE_NEWNS) < 0)
+		ret = err_sys(&e, errno, "enter the container's mount namespace");
+	for (size_t i = 0; ret == 0 && i < cfg->n_mounts; i++) {
+		_cleanup_close_ int fd = -1;
+
+		if (!rune_mount_source_from_host(cfg, i))
+			continue;
+		if ((ret = rune_open_mount_source(&cfg->mounts[i], &fd, &e)) == 0 &&
+		    sync_send(init_fd, SYNC_MOUNT_FD, i, fd) < 0)
+			ret = err_sys(&e, errno, "send mount source to the container init");
+	}
+	if (ret < 0)
+		sync_send_error(report_fd, e, -ret);
+	else
+		sync_send(report_fd, SYNC_MOUNT_DONE, 0, -1);
+	_exit(ret < 0);
+}
+
+/*
+ * With a user namespace the init can't reach bind sources only the host's
+ * root may (a 0700 directory), as runc 1.1 found: once the init has its
+ * mount namespace, a helper forked from rune (rune's own namespaces, root
+ * and cwd stay as they are) enters it and opens them for the init.
+ */
+static int send_mount_sources(const struct rune_config *cfg, int sync_fd, int term_fd,
+			      const char *id, err_t *err)
+{
+	_cleanup_close_ int nsfd = -1, report = -1;
+	struct sync_msg m;
+	bool any = false;
+	int hs[2], pf = -1, ret;
+	pid_t pid;
+
+	for (size_t i = 0; i < cfg->n_mounts; i++)
+		any |= rune_mount_source_from_host(cfg, i);
+	if (!any)
+		return 0;
+	if ((ret = sync_expect(sync_fd, SYNC_MOUNT_NS, &m, &nsfd, "container init", err)) < 0)
+		return ret;
+	if (nsfd < 0)
+		return err_set(err, EPROTO, "container init: no mount namespace sent");
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, hs) < 0)
+		return err_sys(err, errno, "socketpair");
+	report = hs[0];
+	pid = fork();
+	if (pid == 0) {
+		close(hs[0]);
+		mount_source_helper(cfg, nsfd, sync_fd, hs[1]);
+	}
+	close(hs[1]);
+	if (pid < 0)
+		return err_sys(err, errno, "fork");
+	ret = recv_or_signal(report, term_fd, &m, &pf);
+	if (pf >= 0)
+		close(pf);
+	if (ret > 0) {
+		/* The helper may be stuck in an open: don't wait for it. */
+		kill(pid, SIGKILL);
+		return err_set(err, EINTR, "create of container \"%s\" interrupted by SIG%s", id,
+			       sigabbrev_np(ret));
+	}
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	if (ret < 0)
+		return err_set(err, EIO,
+			       "opening the bind sources: the helper exited unexpectedly");
+	if (m.type == SYNC_ERROR)
+		return err_set(err, m.code, "%s", m.msg);
+	return 0;
+}
+
 /* What a failed create must undo. */
 struct create_cleanup {
 	char *state_dir;
@@ -455,6 +537,8 @@ int rune_create(const struct rune_ctx *ctx, const struct rune_create_opts *o, pi
 		while (waitpid(first, NULL, 0) < 0 && errno == EINTR)
 			;
 	}
+	if ((ret = send_mount_sources(cfg, sv[0], term_fd, o->id, err)) < 0)
+		goto fail;
 	if (ctx->systemd_cgroup) {
 		_cleanup_free_ char *desc = NULL;
 

@@ -288,6 +288,8 @@ int rune_container_exec(const struct rune_ctx *ctx, const struct rune_exec_opts 
 			       "container \"%s\": its state has no frozen process (created by an "
 			       "older rune): exec would not know its privileges",
 			       o->id);
+	if ((ret = rune_check_lsm(o->process, "exec", err)) < 0)
+		return ret;
 	if (rune_handler_of_state(s)->exec_into)
 		return rune_handler_of_state(s)->exec_into(ctx, s, o, exit_status, err);
 	/* The container's seccomp profile, as frozen at create, applies to exec'd processes. */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The process `exec` runs: a process JSON file, or the frozen config's process with changes. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,35 +66,67 @@ static int process_from_file(const char *file, struct rune_process *p, err_t *er
 	return ret;
 }
 
+/* --user UID[:GID]: both numeric, nothing else (runc refuses "1000:abc" too). */
+static int parse_user(const char *s, struct rune_user *u)
+{
+	_cleanup_free_ char *copy = strdup(s);
+	unsigned long long uid, gid;
+	char *colon;
+
+	if (copy == NULL)
+		return -ENOMEM;
+	colon = strchr(copy, ':');
+	if (colon)
+		*colon++ = '\0';
+	if (parse_ull(copy, &uid) < 0 || uid > UINT_MAX - 1 ||
+	    (colon && (parse_ull(colon, &gid) < 0 || gid > UINT_MAX - 1)))
+		return -EINVAL;
+	u->uid = uid;
+	if (colon)
+		u->gid = gid;
+	return 0;
+}
+
+static int replace_str(char **dst, const char *src)
+{
+	char *n = strdup(src);
+
+	if (n == NULL)
+		return -ENOMEM;
+	free(*dst);
+	*dst = n;
+	return 0;
+}
+
 static int apply_changes(const struct rune_exec_args *a, struct rune_process *p, err_t *err)
 {
 	unsigned long long n;
 
-	for (const char *const *e = a->env; e && *e; e++)
+	for (const char *const *e = a->env; e && *e; e++) {
+		/* runc refuses them too ("invalid environment variable"). */
+		if (strchr(*e, '=') == NULL)
+			return err_set(err, EINVAL,
+				       "invalid environment variable \"%s\" (not KEY=VALUE)", *e);
 		if (set_env(&p->env, *e) < 0)
 			return err_set(err, ENOMEM, "--env");
+	}
 	if (a->cwd) {
 		free(p->cwd);
 		p->cwd = strdup(a->cwd);
 		if (p->cwd == NULL)
 			return err_set(err, ENOMEM, "--cwd");
 	}
-	if (a->user) {
-		unsigned uid, gid;
-		int k = sscanf(a->user, "%u:%u", &uid, &gid);
-		if (k < 1)
-			return err_set(err, EINVAL, "invalid --user \"%s\" (want UID[:GID])",
-				       a->user);
-		p->user.uid = uid;
-		if (k == 2)
-			p->user.gid = gid;
-	}
+	if (a->user && parse_user(a->user, &p->user) < 0)
+		return err_set(err, EINVAL, "invalid --user \"%s\" (want UID[:GID], numeric)",
+			       a->user);
 	for (const char *const *g = a->additional_gids; g && *g; g++) {
 		gid_t *v = realloc(p->user.additional_gids,
 				   (p->user.n_additional_gids + 1) * sizeof(gid_t));
-		if (v == NULL || parse_ull(*g, &n) < 0)
-			return err_set(err, EINVAL, "invalid --additional-gids \"%s\"", *g);
+		if (v == NULL)
+			return err_set(err, ENOMEM, "--additional-gids");
 		p->user.additional_gids = v;
+		if (parse_ull(*g, &n) < 0 || n > UINT_MAX - 1)
+			return err_set(err, EINVAL, "invalid --additional-gids \"%s\"", *g);
 		v[p->user.n_additional_gids++] = n;
 	}
 	for (const char *const *name = a->caps; name && *name; name++) {
@@ -109,6 +142,11 @@ static int apply_changes(const struct rune_exec_args *a, struct rune_process *p,
 	}
 	if (a->no_new_privileges)
 		p->no_new_privileges = true;
+	/* As runc: a non-empty flag overrides the process's profile or label. */
+	if ((a->apparmor && *a->apparmor && replace_str(&p->apparmor_profile, a->apparmor) < 0) ||
+	    (a->process_label && *a->process_label &&
+	     replace_str(&p->selinux_label, a->process_label) < 0))
+		return err_set(err, ENOMEM, "exec");
 	return 0;
 }
 

@@ -131,6 +131,58 @@ static int unshare_late(struct init_args *a, err_t *err)
 	return 0;
 }
 
+/*
+ * Bind sources rune opens for us with the host's credentials (linux.h). It
+ * opens them in our mount namespace: a mount of another namespace can't be
+ * bound here, and our copies of the host's mounts keep their locked flags.
+ */
+static int receive_mount_sources(struct init_args *a, int **fds_out, err_t *err)
+{
+	const struct rune_config *cfg = a->cfg;
+	_cleanup_close_ int nsfd = -1;
+	struct sync_msg m;
+	bool any = false;
+	int *fds;
+	int ret;
+
+	for (size_t i = 0; i < cfg->n_mounts; i++)
+		any |= rune_mount_source_from_host(cfg, i);
+	if (!any)
+		return 0;
+	fds = malloc(cfg->n_mounts * sizeof(*fds));
+	if (fds == NULL)
+		return err_sys(err, ENOMEM, "mount sources");
+	for (size_t i = 0; i < cfg->n_mounts; i++)
+		fds[i] = -1;
+	*fds_out = fds;
+	nsfd = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	if (nsfd < 0)
+		return err_sys(err, errno, "open /proc/self/ns/mnt");
+	if (sync_send(a->sync_fd, SYNC_MOUNT_NS, 0, nsfd) < 0)
+		return err_sys(err, errno, "sync with rune");
+	for (size_t i = 0; i < cfg->n_mounts; i++) {
+		int fd = -1;
+
+		if (!rune_mount_source_from_host(cfg, i))
+			continue;
+		if ((ret = sync_expect(a->sync_fd, SYNC_MOUNT_FD, &m, &fd, "rune", err)) < 0)
+			return ret;
+		fds[i] = fd;
+		if (m.value != (int64_t)i || fd < 0)
+			return err_set(err, EPROTO, "rune: mount source %lld instead of %zu",
+				       (long long)m.value, i);
+	}
+	return 0;
+}
+
+static void close_mount_sources(int *fds, size_t n)
+{
+	for (size_t i = 0; fds && i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	free(fds);
+}
+
 static bool needs_early_cgroup(const struct rune_config *cfg, const struct rune_cgroup_host *h)
 {
 	if (!cfg->ns[RUNE_NS_CGROUP].present || rune_cgroup_layout(h) != RUNE_CGROUP_V2)
@@ -174,6 +226,7 @@ static int init_setup(struct init_args *a, err_t *err)
 	struct rune_handler *h = a->handler;
 	struct sync_msg m;
 	struct stat mntns;
+	int *source_fds = NULL;
 	int ret, exit_code = 0;
 
 	if ((ret = sync_expect(a->sync_fd, SYNC_MAPS, &m, NULL, "rune", err)) < 0)
@@ -191,8 +244,10 @@ static int init_setup(struct init_args *a, err_t *err)
 		return err_sys(err, errno, "stat /proc/self/ns/mnt");
 	if ((ret = join_namespaces(cfg, err)) < 0 ||
 	    (ret = rune_check_joined_mount_ns(cfg, &mntns, err)) < 0 ||
-	    (ret = unshare_late(a, err)) < 0)
+	    (ret = unshare_late(a, err)) < 0 ||
+	    (ret = receive_mount_sources(a, &source_fds, err)) < 0)
 		return ret;
+	ro.source_fds = source_fds;
 	/* A fresh cgroup2 mount shows the cgroup namespace: be in our cgroup first. */
 	if ((a->cgroup_late || needs_early_cgroup(cfg, a->cgroup_host)) &&
 	    (ret = enter_cgroup_ns(a, err)) < 0)
@@ -229,7 +284,11 @@ static int init_setup(struct init_args *a, err_t *err)
 		return ret;
 	ro.devnull_fd = devnull;
 	rune_debug("init: namespaces ready; preparing the rootfs %s", cfg->root_path);
-	if ((ret = rune_rootfs_prepare(&ro, &rootfd, err)) < 0)
+	ret = rune_rootfs_prepare(&ro, &rootfd, err);
+	/* Host directories: never within the workload's reach. */
+	close_mount_sources(source_fds, cfg->n_mounts);
+	ro.source_fds = NULL;
+	if (ret < 0)
 		return ret;
 	if (p->terminal) {
 		if ((ret = rune_open_pty_in_root(rootfd, &master, &slave, err)) < 0)

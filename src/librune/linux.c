@@ -290,8 +290,8 @@ static uint64_t ms_to_attr(unsigned long ms)
  * while still detached (no remount, no window with the wrong flags), then
  * attach it on the target fd. Like runc, flags apply to the top mount only.
  */
-static int bind_at(int src_dirfd, const char *src, int target_fd, const char *dest, bool recursive,
-		   unsigned long ms_flags, err_t *err)
+static int bind_named(int src_dirfd, const char *src, const char *name, int target_fd,
+		      const char *dest, bool recursive, unsigned long ms_flags, err_t *err)
 {
 	unsigned int flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0);
 	_cleanup_close_ int tree = -1;
@@ -301,7 +301,7 @@ static int bind_at(int src_dirfd, const char *src, int target_fd, const char *de
 		flags |= AT_EMPTY_PATH;
 	tree = open_tree(src_dirfd, src, flags);
 	if (tree < 0)
-		return err_sys(err, errno, "bind %s to %s", *src ? src : "fd", dest);
+		return err_sys(err, errno, "bind %s to %s", name, dest);
 	attr.attr_set = ms_to_attr(ms_flags);
 	if (attr.attr_set & MOUNT_ATTR__ATIME)
 		attr.attr_clr = MOUNT_ATTR__ATIME;
@@ -309,8 +309,15 @@ static int bind_at(int src_dirfd, const char *src, int target_fd, const char *de
 		return err_sys(err, errno, "set mount flags of %s", dest);
 	if (move_mount(tree, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) <
 	    0)
-		return err_sys(err, errno, "bind %s to %s", *src ? src : "fd", dest);
+		return err_sys(err, errno, "bind %s to %s", name, dest);
 	return 0;
+}
+
+static int bind_at(int src_dirfd, const char *src, int target_fd, const char *dest, bool recursive,
+		   unsigned long ms_flags, err_t *err)
+{
+	return bind_named(src_dirfd, src, *src ? src : "fd", target_fd, dest, recursive, ms_flags,
+			  err);
 }
 
 static int mount_cgroup_tree(const struct rune_rootfs_opts *o, const struct rune_mount *m,
@@ -374,12 +381,37 @@ static int mount_cgroup_tree(const struct rune_rootfs_opts *o, const struct rune
 	return 0;
 }
 
-static bool source_is_dir(const struct rune_mount *m)
+/* A bind mount of a host path (a cgroup mount binds the container's cgroup instead). */
+static bool binds_host_path(const struct rune_mount *m)
+{
+	return m->bind && !is_type(m, "cgroup") && !is_type(m, "cgroup2");
+}
+
+bool rune_mount_source_from_host(const struct rune_config *cfg, size_t i)
+{
+	const struct rune_mount *m = &cfg->mounts[i];
+
+	/* Without a user namespace the init has the host's credentials itself. */
+	return cfg->ns[RUNE_NS_USER].present && cfg->ns[RUNE_NS_MNT].present &&
+	       binds_host_path(m) && m->source;
+}
+
+int rune_open_mount_source(const struct rune_mount *m, int *fd, err_t *err)
+{
+	*fd = open(m->source, O_PATH | O_CLOEXEC);
+	if (*fd < 0)
+		return err_sys(err, errno, "mount %s to %s", m->source, m->destination);
+	return 0;
+}
+
+static bool source_is_dir(const struct rune_mount *m, int src_fd)
 {
 	struct stat st;
 
 	if (!m->bind)
 		return true;
+	if (src_fd >= 0)
+		return fstat(src_fd, &st) == 0 && S_ISDIR(st.st_mode);
 	return m->source && stat(m->source, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
@@ -576,15 +608,19 @@ static int mount_tmpfs(const struct rune_mount *m, int rootfd, int fd, bool exis
 	return 0;
 }
 
-static int mount_one(const struct rune_rootfs_opts *o, const struct rune_mount *m, int rootfd,
-		     err_t *err)
+static int mount_one(const struct rune_rootfs_opts *o, size_t i, int rootfd, err_t *err)
 {
+	const struct rune_mount *m = &o->cfg->mounts[i];
+	int src_fd = o->source_fds ? o->source_fds[i] : -1;
 	_cleanup_close_ int fd = -1;
 	unsigned long flags = m->flags & ~MS_REMOUNT;
 	bool existed = false;
 	int ret;
 
-	if (m->bind && m->source && access(m->source, F_OK) < 0)
+	if (binds_host_path(m) && m->source == NULL)
+		return err_set(err, EINVAL, "mount %s: a bind mount needs a source",
+			       m->destination);
+	if (binds_host_path(m) && src_fd < 0 && access(m->source, F_OK) < 0)
 		return err_sys(err, errno, "mount %s to %s", m->source, m->destination);
 	if ((ret = check_ordinary_dir(m, rootfd, err)) < 0)
 		return ret;
@@ -592,7 +628,8 @@ static int mount_one(const struct rune_rootfs_opts *o, const struct rune_mount *
 		existed = true;
 		close(steal_fd(fd));
 	}
-	ret = rune_open_in_root(rootfd, m->destination, O_PATH, true, source_is_dir(m), &fd, err);
+	ret = rune_open_in_root(rootfd, m->destination, O_PATH, true, source_is_dir(m, src_fd), &fd,
+				err);
 	if (ret < 0)
 		return err_wrap(err, "mount %s", m->destination);
 
@@ -604,7 +641,8 @@ static int mount_one(const struct rune_rootfs_opts *o, const struct rune_mount *
 		else
 			ret = mount_cgroup_tree(o, m, rootfd, fd, err);
 	} else if (m->bind) {
-		ret = bind_at(AT_FDCWD, m->source, fd, m->destination, m->recursive, flags, err);
+		ret = bind_named(src_fd >= 0 ? src_fd : AT_FDCWD, src_fd >= 0 ? "" : m->source,
+				 m->source, fd, m->destination, m->recursive, flags, err);
 	} else if (is_type(m, "tmpfs")) {
 		ret = mount_tmpfs(m, rootfd, fd, existed, flags, err);
 	} else {
@@ -882,7 +920,7 @@ int rune_rootfs_prepare(const struct rune_rootfs_opts *o, int *rootfd_out, err_t
 		return err_sys(err, errno, "open rootfs %s", cfg->root_path);
 
 	for (size_t i = 0; i < cfg->n_mounts; i++)
-		if ((ret = mount_one(o, &cfg->mounts[i], rootfd, err)) < 0)
+		if ((ret = mount_one(o, i, rootfd, err)) < 0)
 			return ret;
 	if ((ret = setup_dev(o, rootfd, err)) < 0)
 		return ret;
@@ -959,6 +997,138 @@ int rune_check_joined_mount_ns(const struct rune_config *cfg, const struct stat 
 	return 0;
 }
 
+/* ---- --no-pivot: the caller's procfs and sysfs ---- */
+
+struct mi_entry {
+	int id, parent;
+	char *path; /* set for a whole procfs or sysfs: a candidate to hide */
+};
+
+static void mi_free(struct mi_entry *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].path);
+	free(v);
+}
+
+/* The mounts of our namespace: ids, parents and the whole procfs/sysfs ones. */
+static int mi_read(struct mi_entry **out, size_t *n_out, err_t *err)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+	_cleanup_free_ char *line = NULL;
+	struct mi_entry *v = NULL;
+	size_t cap = 0, n = 0, len = 0;
+
+	if (f == NULL)
+		return err_sys(err, errno, "open /proc/self/mountinfo");
+	while (getline(&line, &len, f) > 0) {
+		char root[PATH_MAX], path[PATH_MAX], fstype[64];
+		int id, parent;
+
+		/* id parent major:minor root mountpoint options... - fstype source super */
+		if (sscanf(line, "%d %d %*s %4095s %4095s", &id, &parent, root, path) != 4)
+			continue;
+		const char *sep = strstr(line, " - ");
+		if (sep == NULL || sscanf(sep + 3, "%63s", fstype) != 1)
+			continue;
+		if (n == cap) {
+			struct mi_entry *nv = realloc(v, (cap = cap ? cap * 2 : 64) * sizeof(*v));
+			if (nv == NULL) {
+				mi_free(v, n);
+				return err_sys(err, ENOMEM, "read /proc/self/mountinfo");
+			}
+			v = nv;
+		}
+		v[n] = (struct mi_entry){ .id = id, .parent = parent };
+		if (strcmp(root, "/") == 0 &&
+		    (strcmp(fstype, "proc") == 0 || strcmp(fstype, "sysfs") == 0)) {
+			rune_mountinfo_unescape(path);
+			v[n].path = strdup(path);
+			if (v[n].path == NULL) {
+				mi_free(v, n);
+				return err_sys(err, ENOMEM, "read /proc/self/mountinfo");
+			}
+		}
+		n++;
+	}
+	*out = v;
+	*n_out = n;
+	return 0;
+}
+
+/* Whether mount e lies in the tree of mount top (by parent ids, not by path). */
+static bool mi_below(const struct mi_entry *v, size_t n, const struct mi_entry *e, int top)
+{
+	for (size_t steps = 0; steps <= n; steps++) {
+		size_t k;
+
+		if (e->id == top)
+			return true;
+		for (k = 0; k < n && v[k].id != e->parent; k++)
+			;
+		if (k == n || v[k].id == e->id)
+			return false;
+		e = &v[k];
+	}
+	return false;
+}
+
+static int mi_deeper_first(const void *a, const void *b)
+{
+	const struct mi_entry *x = a, *y = b;
+	size_t lx = x->path ? strlen(x->path) : 0, ly = y->path ? strlen(y->path) : 0;
+
+	return lx < ly ? 1 : lx > ly ? -1 : 0;
+}
+
+/*
+ * With --no-pivot the caller's mounts stay in the container's mount
+ * namespace, below the new root. The kernel lets a user namespace mount a
+ * fresh procfs or sysfs while one is fully visible in the namespace
+ * (mount_too_revealing): the caller's would do, and the fresh one would be
+ * unmasked. As runc does, every whole procfs and sysfs outside the rootfs
+ * (cwd) goes: detached, or, where it is locked (in a user namespace),
+ * covered with an empty read-only tmpfs. Deeper ones first, so that a
+ * cover never hides one still to handle.
+ */
+static int hide_host_pseudo_fs(err_t *err)
+{
+	struct mi_entry *v = NULL;
+	struct statx stx;
+	size_t n = 0;
+	int ret = 0;
+
+	if (statx(AT_FDCWD, ".", 0, STATX_MNT_ID, &stx) < 0)
+		return err_sys(err, errno, "--no-pivot: mount id of the rootfs");
+	if (!(stx.stx_mask & STATX_MNT_ID))
+		return err_set(err, ENOTSUP, "--no-pivot: this kernel has no mount ids (statx)");
+	if ((ret = mi_read(&v, &n, err)) < 0)
+		return ret;
+	for (size_t i = 0; i < n; i++)
+		if (v[i].path && mi_below(v, n, &v[i], (int)stx.stx_mnt_id)) {
+			free(v[i].path);
+			v[i].path = NULL;
+		}
+	qsort(v, n, sizeof(*v), mi_deeper_first);
+	for (size_t i = 0; i < n && v[i].path; i++) {
+		const char *p = v[i].path;
+
+		if (umount2(p, MNT_DETACH | UMOUNT_NOFOLLOW) == 0 || errno == ENOENT)
+			continue;
+		if (errno != EINVAL && errno != EPERM) {
+			ret = err_sys(err, errno, "--no-pivot: unmount %s", p);
+			break;
+		}
+		if (mount("tmpfs", p, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			  "mode=0") < 0) {
+			ret = err_sys(err, errno, "--no-pivot: cover %s", p);
+			break;
+		}
+	}
+	mi_free(v, n);
+	return ret;
+}
+
 int rune_rootfs_pivot(const struct rune_rootfs_opts *o, err_t *err)
 {
 	const struct rune_config *cfg = o->cfg;
@@ -975,6 +1145,10 @@ int rune_rootfs_pivot(const struct rune_rootfs_opts *o, err_t *err)
 		return 0;
 	}
 	if (o->no_pivot) {
+		int ret = hide_host_pseudo_fs(err);
+
+		if (ret < 0)
+			return ret;
 		if (mount(cfg->root_path, "/", NULL, MS_MOVE, NULL) < 0)
 			return err_sys(err, errno, "move rootfs to /");
 		if (chroot(".") < 0)

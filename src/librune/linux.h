@@ -21,7 +21,17 @@ struct rune_rootfs_opts {
 	bool chroot_only; /* no mount namespace: the caller's mounts, chroot and mount nothing */
 	int console_fd;	  /* pty slave to bind on /dev/console, or -1 */
 	int devnull_fd;	  /* verified host /dev/null, for maskedPaths */
+	const int *source_fds; /* per mount: its bind source opened by rune, or -1; may be NULL */
 };
+
+/*
+ * In a user namespace the init can't reach bind sources only the host's
+ * root may (a 0700 directory): rune opens them (O_PATH, in the init's
+ * mount namespace) and hands them over. Whether mount i is one of them.
+ */
+bool rune_mount_source_from_host(const struct rune_config *cfg, size_t i);
+/* Opens m's source O_PATH in the current mount namespace. */
+int rune_open_mount_source(const struct rune_mount *m, int *fd, err_t *err);
 
 /* Opens host /dev/null and checks it is the real device (char 1:3). */
 int rune_open_devnull(int *fd, err_t *err);

@@ -81,8 +81,13 @@ int rune_container_start(const struct rune_ctx *ctx, const char *id, err_t *err)
 
 	if ((ret = load_checked(ctx, id, &s, &status, err)) < 0)
 		return ret;
+	/* runc's words: tools match them. */
+	if (status == RUNE_STATUS_STOPPED)
+		return err_set(err, EINVAL, "cannot start a container that has stopped");
+	if (status == RUNE_STATUS_RUNNING)
+		return err_set(err, EINVAL, "cannot start an already running container");
 	if (status != RUNE_STATUS_CREATED)
-		return err_set(err, EINVAL, "cannot start a container that is %s",
+		return err_set(err, EINVAL, "cannot start a container in the %s state",
 			       rune_status_name(status));
 	path = path_join(s->dir, RUNE_START_SOCKET);
 	conn = unix_connect_at(path, SOCK_STREAM, err);

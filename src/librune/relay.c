@@ -171,6 +171,12 @@ int rune_container_run(const struct rune_ctx *ctx, const struct rune_create_opts
 		goto out;
 	if (master >= 0 && o->console_socket)
 		close(steal_fd(master));
+	/*
+	 * Only create needed it (an init forked in a joined user namespace's new
+	 * pid namespace is our grandchild); it has been reparented to us by now.
+	 */
+	if (o->no_subreaper)
+		prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
 	/* With a pid namespace the kernel kills the rest when init dies; without, we do. */
 	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
 	if ((ret = rune_container_start(ctx, o->id, err)) < 0) {

@@ -217,10 +217,11 @@ enum rune_status rune_state_status(const struct rune_state *s)
 		return RUNE_STATUS_CREATING;
 	if (!proc_alive(s->pid, s->pid_start_time))
 		return RUNE_STATUS_STOPPED;
-	if (start && access(start, F_OK) == 0)
-		return RUNE_STATUS_CREATED;
+	/* As runc: a frozen container is paused, a created one too (resume makes it created). */
 	if (cgroup_frozen(s))
 		return RUNE_STATUS_PAUSED;
+	if (start && access(start, F_OK) == 0)
+		return RUNE_STATUS_CREATED;
 	return RUNE_STATUS_RUNNING;
 }
 

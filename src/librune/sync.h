@@ -18,6 +18,9 @@ enum sync_type {
 	SYNC_MAPS,	   /* parent -> child: user namespace id maps are written */
 	SYNC_SECCOMP,	   /* exec: the process -> rune, with its seccomp listener fd */
 	SYNC_SECCOMP_DONE, /* rune -> the process: the agent has it */
+	SYNC_MOUNT_NS,	   /* init -> rune, with its mount namespace: open the bind sources */
+	SYNC_MOUNT_FD,	   /* rune -> init, with the source of mount number value */
+	SYNC_MOUNT_DONE,   /* the helper that opened them -> rune */
 };
 
 struct sync_msg {

@@ -42,7 +42,7 @@ static const struct cli_option run_options[] = {
 	{ "detach", OPT_DETACH, NULL, "do not wait for the container: exit once it has started" },
 	{ "keep", OPT_KEEP, NULL, "keep the stopped container (state, cgroup) until delete" },
 	{ "no-subreaper", OPT_NO_SUBREAPER, NULL,
-	  "accepted for runc compatibility; no effect (rune reaps only its init)" },
+	  "the workload's orphans go to the host's reaper, not to rune" },
 	{ 0 },
 };
 
@@ -85,6 +85,7 @@ static int parse_create(struct cli *cli, int argc, char **argv, struct rune_crea
 			o->keep = true;
 			break;
 		case OPT_NO_SUBREAPER:
+			o->no_subreaper = true;
 			break;
 		}
 	}

@@ -16,18 +16,17 @@ static int cmd_delete(struct cli *cli, int argc, char **argv)
 
 	while (cli_getopt(cli, argc, argv) == 'f')
 		force = true;
-	if (cli_need_args(cli, argv[0], argc - optind, -1))
+	/* As runc 1.1: one id (two used to delete both where runc deletes none). */
+	if (cli_need_args(cli, argv[0], argc - optind, 1))
 		return 1;
-	for (int i = optind; i < argc; i++) {
-		err_t err = NULL;
-		if (rune_container_delete(&cli->ctx, argv[i], force, &err) < 0) {
-			/* runc: deleting a missing container with --force is not an error. */
-			if (force && err && err->code == ENOENT) {
-				err_free(&err);
-				continue;
-			}
-			rc = cli_fail(cli, &err);
+	err_t err = NULL;
+	if (rune_container_delete(&cli->ctx, argv[optind], force, &err) < 0) {
+		/* runc: deleting a missing container with --force is not an error. */
+		if (force && err && err->code == ENOENT) {
+			err_free(&err);
+			return 0;
 		}
+		rc = cli_fail(cli, &err);
 	}
 	return rc;
 }
@@ -62,7 +61,7 @@ const struct command command_delete = {
 	.name = "delete",
 	.alias = "rm",
 	.fn = cmd_delete,
-	.usage = "[command options] <container-id> [container-id...]",
+	.usage = "[command options] <container-id>",
 	.summary = "delete a container and what it holds (state, cgroup)",
 	.options = delete_options,
 };

@@ -1,28 +1,70 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "rune.h"
 
-/* "5s", "500ms", "1m", "2" (seconds) -> milliseconds. */
+/* A Go duration's number: digits, an optional fraction; *s past it. */
+static int scan_number(const char **s, double *v)
+{
+	const char *p = *s;
+	double scale = 0.1;
+	bool digits = false;
+
+	for (*v = 0; *p >= '0' && *p <= '9'; p++, digits = true)
+		*v = *v * 10 + (*p - '0');
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9'; p++, scale /= 10, digits = true)
+			*v += (*p - '0') * scale;
+	if (!digits)
+		return -EINVAL;
+	*s = p;
+	return 0;
+}
+
+/*
+ * A Go duration, as runc reads --interval ("1m30s", "1.5s", "300ms",
+ * "10us"; units ns, us, µs, ms, s, m, h), or a bare number of seconds
+ * (rune's older form) -> milliseconds, at least 1. Zero and negative are
+ * refused, as runc does.
+ */
 static int parse_interval(const char *s, long *ms)
 {
-	char *end;
-	double v = strtod(s, &end);
+	static const struct {
+		const char *unit;
+		double ms;
+	} units[] = { { "ns", 1e-6 }, { "us", 1e-3 }, { "\u00b5s", 1e-3 }, { "ms", 1 },
+		      { "s", 1e3 },   { "m", 6e4 },   { "h", 3.6e6 } };
+	const char *p = s;
+	double total = 0, v;
 
-	if (end == s || v <= 0)
+	if (*s == '\0')
 		return -EINVAL;
-	if (*end == '\0' || strcmp(end, "s") == 0)
-		*ms = v * 1000;
-	else if (strcmp(end, "ms") == 0)
-		*ms = v;
-	else if (strcmp(end, "m") == 0)
-		*ms = v * 60000;
+	if (scan_number(&p, &v) == 0 && *p == '\0')
+		total = v * 1e3;
 	else
+		while (*s) {
+			size_t best = 0, len = 0;
+
+			if (scan_number(&s, &v) < 0)
+				return -EINVAL;
+			for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+				size_t n = strlen(units[i].unit);
+				if (n > len && strncmp(s, units[i].unit, n) == 0)
+					best = i, len = n;
+			}
+			if (len == 0)
+				return -EINVAL;
+			total += v * units[best].ms;
+			s += len;
+		}
+	if (!(total > 0) || total > 1e12)
 		return -EINVAL;
-	return *ms > 0 ? 0 : -EINVAL;
+	*ms = total < 1 ? 1 : (long)total;
+	return 0;
 }
 
 static void print_line(const char *line, void *data)
@@ -36,7 +78,7 @@ enum { EV_STATS = 256, EV_INTERVAL };
 
 static const struct cli_option events_options[] = {
 	{ "interval", EV_INTERVAL, "TIME",
-	  "how often to print statistics (default: 5s; ms, s, m)" },
+	  "how often to print statistics (default: 5s; a Go duration: 1m30s, 500ms)" },
 	{ "stats", EV_STATS, NULL, "print the container's statistics once, then exit" },
 	{ 0 },
 };

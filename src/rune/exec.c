@@ -53,9 +53,9 @@ static const struct cli_option exec_options[] = {
 	{ "detach", E_DETACH, NULL, "do not wait for the process: exit once it has started" },
 	{ "pid-file", E_PID_FILE, "FILE", "write the process's pid to FILE" },
 	{ "process-label", E_LABEL, "LABEL",
-	  "accepted for runc compatibility; no effect (no SELinux)" },
+	  "the process's SELinux label (refused where SELinux is off)" },
 	{ "apparmor", E_APPARMOR, "PROFILE",
-	  "accepted for runc compatibility; no effect (no AppArmor)" },
+	  "the process's AppArmor profile (refused where AppArmor is off)" },
 	{ "no-new-privs", E_NNP, NULL, "set no_new_privs for the process" },
 	{ "cap", E_CAP, "CAP", "add a capability to every set of the process (repeatable)" },
 	{ "preserve-fds", E_PRESERVE, "N",
@@ -105,6 +105,12 @@ static int cmd_exec(struct cli *cli, int argc, char **argv)
 			caps[n_caps++] = optarg;
 			break;
 		case E_GIDS:
+			/* A value runc's CLI can't parse: a usage error (1), as there. */
+			if (optarg[0] < '0' || optarg[0] > '9' ||
+			    optarg[strspn(optarg, "0123456789")] != '\0')
+				return cli_usage(cli, argv[0],
+						 "invalid value \"%s\" for --additional-gids",
+						 optarg);
 			gids[n_gids++] = optarg;
 			break;
 		case E_PID_FILE:
@@ -131,7 +137,10 @@ static int cmd_exec(struct cli *cli, int argc, char **argv)
 			cgroups[n_cgroups++] = optarg;
 			break;
 		case E_LABEL:
+			a.process_label = optarg;
+			break;
 		case E_APPARMOR:
+			a.apparmor = optarg;
 			break;
 		}
 	}

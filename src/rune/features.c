@@ -5,11 +5,13 @@
 
 static int cmd_features(struct cli *cli, int argc, char **argv)
 {
-	json_t *j = rune_features();
 	err_t err = NULL;
+	json_t *j;
 
-	(void)argc;
-	(void)argv;
+	/* As runc: no arguments (unknown flags were refused before). */
+	if (cli_need_args(cli, argv[0], argc - 1, 0))
+		return 1;
+	j = rune_features();
 	if (j == NULL) {
 		err_set(&err, ENOMEM, "features");
 		return cli_fail(cli, &err);

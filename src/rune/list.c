@@ -93,6 +93,9 @@ static int cmd_list(struct cli *cli, int argc, char **argv)
 		json_t *j;
 		json_array_foreach(arr, i, j)
 		    printf("%s\n", json_string_value(json_object_get(j, "id")));
+	} else if (json && json_array_size(arr) == 0) {
+		/* runc (Go) encodes its empty, nil slice as null. */
+		printf("null\n");
 	} else if (json) {
 		cli_print_json(arr, false);
 	} else {

@@ -51,7 +51,7 @@ static const struct cli_option global_options[] = {
 	{ "systemd-cgroup", G_SYSTEMD_CGROUP, NULL,
 	  "use the systemd cgroup driver (cgroupsPath is \"slice:prefix:name\")" },
 	{ "rootless", G_ROOTLESS, "VALUE",
-	  "accepted for runc compatibility (true, false, auto); no effect" },
+	  "runc's values (true, false, auto), checked; no effect (cgroup errors stay errors)" },
 	{ "pal-dir", G_PAL_DIR, "DIR",
 	  "load enclave runtimes (PALs) only from DIR (repeatable; default: pal_dirs in "
 	  "/etc/rune/config.json, else " RUNE_PAL_DIR ")" },
@@ -401,6 +401,20 @@ static bool needs_sealed_binary(const char *cmd)
 	return strcmp(cmd, "create") == 0 || strcmp(cmd, "run") == 0 || strcmp(cmd, "exec") == 0;
 }
 
+/* As runc parses --rootless: "auto" (any case), empty, or a Go boolean. */
+static bool rootless_value_ok(const char *v)
+{
+	static const char *const ok[] = { "",  "1", "t", "T",	  "TRUE",  "true", "True",
+					  "0", "f", "F", "FALSE", "false", "False" };
+
+	if (strcasecmp(v, "auto") == 0)
+		return true;
+	for (size_t i = 0; i < ARRAY_SIZE(ok); i++)
+		if (strcmp(v, ok[i]) == 0)
+			return true;
+	return false;
+}
+
 static const struct command *find_command(const char *name)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
@@ -500,6 +514,12 @@ int main(int argc, char **argv)
 			cli.ctx.systemd_cgroup = true;
 			break;
 		case G_ROOTLESS:
+			/* runc's values; rune as root has no rootless cgroup manager to pick. */
+			if (!rootless_value_ok(optarg))
+				return cli_usage(
+				    &cli, NULL,
+				    "invalid --rootless \"%s\" (want true, false or auto)", optarg);
+			break;
 		case G_CRIU:
 			break;
 		case G_PAL_DIR:

@@ -113,6 +113,11 @@ static int cmd_ps(struct cli *cli, int argc, char **argv)
 		return 1;
 	if (rune_container_pids(&cli->ctx, argv[optind], &pids, &n, &err) < 0)
 		return cli_fail(cli, &err);
+	if (json && n == 0) {
+		/* runc (Go) encodes its empty, nil slice as null. */
+		printf("null\n");
+		return 0;
+	}
 	if (json) {
 		json_t *arr = json_array();
 		for (size_t i = 0; i < n; i++)

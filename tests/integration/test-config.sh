@@ -299,6 +299,20 @@ t_mount_sources_and_nesting() {
 	assert_eq "$(printf '%s\n' rel via-link via-link 2)" "$OUT" "relative, symlinked, bare-bind and nested mounts"
 }
 
+# A bind mount without a source: runc 1.1 binds the bundle directory (its
+# cwd) there; rune refuses it with the destination named (it used to crash
+# its init). See docs/runc-differences.md.
+t_mount_bind_no_source() {
+	new_bundle
+	cfg_append .mounts '{"destination": "/mnt", "type": "bind", "options": ["rbind"]}'
+	cfg_sh 'ls /mnt'
+	ct_run
+	[ "$RC" = 0 ] && differs_from_runc "a bind mount without a source binds the bundle: $OUT"
+	assert_fails "a bind mount without a source"
+	assert_clear_error "/mnt.*needs a source" "a bind mount without a source"
+	assert_nothing_left "$ID"
+}
+
 t_mount_rbind_vs_bind() {
 	# /sys/fs/cgroup on the host has submounts: rbind brings them, bind not.
 	local sub
@@ -646,6 +660,7 @@ tcase "mounts: rro makes submounts read-only" t_mount_rro
 tcase "mounts: tmpcopyup" t_mount_tmpcopyup
 tcase "mounts: bind ro/nosuid/nodev/noexec, rw, file, deep target" t_mount_bind_options
 tcase "mounts: rbind vs bind" t_mount_rbind_vs_bind
+tcase "mounts: a bind mount without a source is refused" t_mount_bind_no_source
 tcase "mounts: relative source, symlinked source, nesting" t_mount_sources_and_nesting
 tcase "mounts: propagation options (rshared, rprivate)" t_mount_propagation
 tcase "root.readonly" t_root_readonly

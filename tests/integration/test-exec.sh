@@ -145,6 +145,39 @@ t_exec_process_file() {
 	assert_fails "exec --process with a missing file"
 }
 
+# Flags given along with --process: rune applies them over the file (each
+# flag does what it says); runc 1.1 ignores them all silently.
+t_exec_process_file_with_flags() {
+	start_sleeper
+	echo '{"args": ["sh", "-c", "echo FOO=$FOO; pwd; id -u"], "cwd": "/", "user": {"uid": 0, "gid": 0}, "env": ["PATH=/bin"]}' >"$T/process.json"
+	rtc exec --process "$T/process.json" --env FOO=1 --cwd /tmp --user 1000 "$ID"
+	assert_rc 0 "exec --process with --env, --cwd, --user"
+	[ "$OUT" = "$(printf '%s\n' FOO= / 0)" ] && differs_from_runc "exec ignores --env, --cwd and --user along with --process"
+	assert_eq "$(printf '%s\n' FOO=1 /tmp 1000)" "$OUT" "--env, --cwd, --user over the process file"
+}
+
+# Malformed flag values fail exec as runc's do: --user must be UID[:GID],
+# numeric (255), --env KEY=VALUE (255), --additional-gids numbers (a usage
+# error, 1); the process never runs.
+t_exec_bad_flag_values() {
+	start_sleeper
+	local u
+	for u in 1000:abc 1000: :5 1000:5:6 abc; do
+		rtc exec --user "$u" "$ID" sh -c 'echo ran'
+		assert_rc 255 "exec --user $u"
+		assert_not_contains ran "$OUT" "exec --user $u ran the process"
+	done
+	rtc exec --env FOO "$ID" sh -c 'echo ran'
+	assert_rc 255 "exec --env FOO"
+	assert_not_contains ran "$OUT" "exec --env FOO ran the process"
+	rtc exec --additional-gids abc "$ID" sh -c 'echo ran'
+	assert_rc 1 "exec --additional-gids abc"
+	assert_not_contains ran "$OUT" "exec --additional-gids abc ran the process"
+	rtc exec --user 1000:5 --env FOO= "$ID" sh -c 'echo "$(id -u):$(id -g) FOO=$FOO."'
+	assert_rc 0 "exec with good values"
+	assert_eq "1000:5 FOO=." "$OUT" "exec with good values"
+}
+
 t_exec_detach_pid_file() {
 	start_sleeper
 	add_share 2>/dev/null || true
@@ -405,9 +438,11 @@ tcase "exec: joins the container's namespaces and cgroup" t_exec_same_namespaces
 tcase "exec: --env, --cwd, --user" t_exec_env_cwd_user
 tcase "exec: cwd, user, env default to the config's" t_exec_defaults_from_config
 tcase "exec: --process FILE" t_exec_process_file
+tcase "exec: flags along with --process apply over the file" t_exec_process_file_with_flags
 tcase "exec: --detach --pid-file" t_exec_detach_pid_file
 tcase "exec: stopped or unknown container fails" t_exec_stopped
 tcase "exec: 255 when exec itself fails" t_exec_failure_255
+tcase "exec: malformed --user, --env, --additional-gids" t_exec_bad_flag_values
 tcase "exec: --ignore-paused" t_exec_ignore_paused
 tcase "exec: --cgroup" t_exec_cgroup
 tcase "exec: --cap, --no-new-privs" t_exec_cap_nnp

@@ -119,6 +119,39 @@ t_run_orphans() {
 	assert_nothing_left "$ID"
 }
 
+# run --no-subreaper (runc's flag): without a pid namespace, a process
+# orphaned in the container is reparented to the host's reaper, not to the
+# runtime waiting for the init (its subreaper by default). The init's child
+# exits at once, leaving a grandchild that records its new parent; the init
+# waits for that record.
+t_run_no_subreaper() {
+	local flag got parent
+	for flag in "" --no-subreaper; do
+		new_bundle "sub${flag:+no}"
+		add_share
+		cfg_py "c['linux']['namespaces'] = [n for n in c['linux']['namespaces'] if n['type'] != 'pid']"
+		cat >"$B/rootfs/orphan.sh" <<-'EOF'
+			while :; do
+				while read -r k v; do [ "$k" = PPid: ] && break; done </proc/self/status
+				[ "$v" != "$1" ] && break
+			done
+			echo "$v" >/share/orphan
+		EOF
+		echo 'sh /orphan.sh $$ & exit 0' >"$B/rootfs/spawn.sh"
+		cfg_sh 'echo $PPID >/share/runtime; sh /spawn.sh; while [ ! -s /share/orphan ]; do sleep 0.05; done; exit 5'
+		ct_run $flag
+		assert_rc 5 "run $flag"
+		got=$(cat "$SH/orphan")
+		parent=$(cat "$SH/runtime")
+		if [ -z "$flag" ]; then
+			assert_eq "$parent" "$got" "the orphan's parent: the runtime (a subreaper)"
+		else
+			assert_ne "$parent" "$got" "the orphan's parent with --no-subreaper"
+		fi
+		assert_nothing_left "$ID"
+	done
+}
+
 t_run_stdin() {
 	new_bundle
 	cfg_sh 'read line; echo "got:$line"; cat'
@@ -386,6 +419,22 @@ t_list_json_owner_order() {
 	assert_eq "ociVersion,id,pid,status,bundle,rootfs,created,annotations,owner" "$keys" "state key order"
 }
 
+# list --format json with no container prints runc's null (Go's nil slice),
+# not [], for a missing and for an empty --root.
+t_list_json_empty() {
+	local r out
+	for r in "$T/list-missing-root" "$T/list-empty-root"; do
+		[ "$r" = "$T/list-empty-root" ] && mkdir -p "$r"
+		out=$(timeout -k 5 "$RT_TIMEOUT" "$RUNTIME" --root "$r" list --format json) ||
+			fail "list --format json with --root $r failed"
+		assert_eq null "$out" "list --format json with no container (--root $r)"
+		out=$(timeout -k 5 "$RT_TIMEOUT" "$RUNTIME" --root "$r" list -q) ||
+			fail "list -q with --root $r failed"
+		assert_eq "" "$out" "list -q with no container"
+	done
+	rm -rf "$T/list-empty-root"
+}
+
 # Issue 11 item 26: list's table stays aligned for ids over 12 characters
 # (runc's tabwriter: each column as wide as its widest cell plus 3).
 t_list_table_long_ids() {
@@ -595,6 +644,10 @@ t_run_keep() {
 	local cg
 	cg=$(find /sys/fs/cgroup/pids /sys/fs/cgroup/unified -maxdepth 3 -type d -name "$ID" | head -1)
 	[ -n "$cg" ] || fail "run --keep removed the cgroup"
+	# no process left: ps --format json prints runc's null (its nil slice)
+	rtc ps --format json "$ID"
+	assert_rc 0 "ps --format json of a kept, stopped container"
+	assert_eq null "$OUT" "ps --format json with no process"
 	rtc delete "$ID"
 	assert_rc 0 "delete after run --keep"
 	assert_nothing_left "$ID"
@@ -780,6 +833,10 @@ t_cgroups_path() {
 }
 
 t_features() {
+	rtc features extra
+	assert_fails "features with an argument"
+	rtc features --bogus
+	assert_fails "features with an unknown flag"
 	rtc features
 	assert_rc 0 features
 	local j=$OUT
@@ -895,6 +952,27 @@ t_cli_errors() {
 	[ -s "$T/out" ] || fail "--version printed nothing"
 	rtc --help
 	assert_rc 0 "--help"
+	# delete takes one id, as runc 1.1: with two it deletes neither
+	new_bundle two
+	cfg_args true
+	ct_create
+	rtc delete --force "$ID" "$ID"
+	assert_fails "delete with two ids"
+	assert_eq created "$(status "$ID")" "status after a refused delete of two ids"
+	rtc delete --force "$ID"
+	assert_rc 0 "delete --force"
+	new_bundle
+	# --rootless takes runc's values; anything else is refused, nothing made
+	rtc --rootless maybe run --bundle "$B" "$ID"
+	assert_fails "--rootless maybe"
+	# runc's message names the value only
+	[ "$IS_RUNC" = 1 ] || assert_match "rootless" "$ERR" "the error names --rootless"
+	assert_nothing_left "$ID"
+	local v
+	for v in auto false true; do
+		rtc --rootless "$v" run --bundle "$B" "$ID"
+		assert_rc 0 "--rootless $v run"
+	done
 }
 
 # The commands the top-level help lists (runc's layout: "   NAME[, ALIAS]  summary").
@@ -1038,6 +1116,7 @@ tcase "create/run refuse an existing id" t_create_duplicate_id
 tcase "init killed outside the runtime: stopped, deletable" t_init_killed_outside
 tcase "run passes stdin through" t_run_stdin
 tcase "init exits leaving children (with and without a pid namespace)" t_run_orphans
+tcase "run --no-subreaper: orphans go to the host's reaper" t_run_no_subreaper
 tcase "64-hex ids under a deep --root; id characters" t_long_ids_and_root
 tcase "parallel run/exec/delete on one root; concurrent create of one id" t_parallel
 tcase "kill of a created container; start of a stopped one fails" t_kill_created_start_stopped
@@ -1048,6 +1127,7 @@ tcase "state JSON fields" t_state_fields
 tcase "list table, --format json, -q" t_list_formats
 tcase "list json: owner and runc's key order" t_list_json_owner_order
 tcase "list table: columns aligned for long ids" t_list_table_long_ids
+tcase "list json with no container: null" t_list_json_empty
 tcase "delete refuses a running container without --force" t_delete_running_refused
 tcase "delete --force of a created container" t_delete_created
 tcase "ls and rm aliases" t_aliases
@@ -1067,7 +1147,7 @@ tcase "linux.cgroupsPath" t_cgroups_path
 tcase "create in a frozen cgroup fails at once" t_frozen_cgroup_at_create
 tcase "create in a non-empty cgroup warns" t_non_empty_cgroup_at_create
 tcase "unified resources on cgroup v1: runc's error" t_unified_on_v1
-tcase "features JSON" t_features
+tcase "features JSON; no arguments or flags" t_features
 tcase "spec matches runc's defaults; --rootless" t_spec_structure
 tcase "checkpoint/restore: clear error" t_checkpoint_unsupported
 tcase "unknown command/flag: non-zero exit" t_cli_errors

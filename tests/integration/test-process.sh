@@ -227,6 +227,19 @@ t_io_priority_scheduler_exec() {
 	assert_eq "$(printf '%s\n' 'idle' 5)" "$OUT" "exec --process: I/O priority and policy (5: SCHED_IDLE)"
 }
 
+# An env entry without "=": refused at create, as runc refuses it ("invalid
+# environment variable"), with the entry named; nothing is left.
+t_env_not_key_value() {
+	new_bundle
+	cfg_set .process.env '["PATH=/bin", "FOO"]'
+	cfg_sh 'echo ran'
+	ct_run
+	assert_fails "env entry without ="
+	assert_not_contains ran "$OUT" "the workload ran"
+	assert_clear_error 'env.*FOO|FOO.*env' "env entry without ="
+	assert_nothing_left "$ID"
+}
+
 t_env() {
 	new_bundle
 	cfg_set .process.env '["PATH=/bin:/usr/bin", "A=1", "B=two words", "EMPTY="]'
@@ -437,6 +450,26 @@ t_no_pivot() {
 	assert_eq rune-test "$OUT" "exec into a --no-pivot container"
 }
 
+# Under --no-pivot the host's /proc stays in the container's mount namespace
+# below the new root: a fully visible procfs lets a user namespace mount a
+# fresh, unmasked one (mount_too_revealing). runc removes such mounts first.
+t_no_pivot_fresh_proc() {
+	new_bundle
+	# a non-root user: mapping uid 0 into a new user namespace needs CAP_SETFCAP
+	cfg_set .process.user '{"uid": 1000, "gid": 1000}'
+	cfg_sh 'unshare -mrpf sh -c "mount -t proc proc /mnt && echo MOUNTED || echo REFUSED" 2>&1'
+	ct_run --no-pivot
+	assert_rc 0 "run --no-pivot"
+	assert_contains REFUSED "$OUT" "a fresh procfs mounted from a user namespace under --no-pivot"
+	assert_not_contains MOUNTED "$OUT" "a fresh procfs mounted from a user namespace under --no-pivot"
+	new_bundle pivot
+	cfg_set .process.user '{"uid": 1000, "gid": 1000}'
+	cfg_sh 'unshare -mrpf sh -c "mount -t proc proc /mnt && echo MOUNTED || echo REFUSED" 2>&1'
+	ct_run
+	assert_rc 0 run
+	assert_contains REFUSED "$OUT" "a fresh procfs mounted from a user namespace"
+}
+
 tcase "user: uid, gid, additionalGids, umask" t_user
 tcase "user: root, default umask, no extra groups" t_user_root_default_umask
 tcase "capabilities: all five sets (non-root)" t_capabilities_nonroot
@@ -451,10 +484,12 @@ tcase "cwd only root can enter, non-root user (run and exec)" t_cwd_root_only
 tcase "executable check honours CAP_DAC_OVERRIDE" t_exe_check_dac_override
 tcase "ioPriority and scheduler apply to exec" t_io_priority_scheduler_exec
 tcase "env" t_env
+tcase "env: an entry without = is refused" t_env_not_key_value
 tcase "PATH lookup of args[0] in the config's PATH" t_path_lookup
 tcase "no fd leaks into init or exec" t_no_fd_leaks
 tcase "cwd inside the rootfs (host and container view)" t_cwd_inside_rootfs
 tcase "--preserve-fds on run and exec" t_preserve_fds
 tcase "LISTEN_FDS socket activation" t_listen_fds
 tcase "--no-pivot" t_no_pivot
+tcase "--no-pivot: no fresh procfs from a user namespace" t_no_pivot_fresh_proc
 tcase "signals the caller ignored or blocked are reset for the workload" t_signals_reset

@@ -84,6 +84,23 @@ t_stats_interval() {
 	ct_delete
 }
 
+# --interval takes Go durations as runc does ("1m30s", "10us", ".5s");
+# zero, negative and malformed values are refused.
+t_interval_values() {
+	res_bundle
+	ct_start_bg 'sleep 100'
+	local v
+	for v in 1h 1m30s 1.5s 300ms 10us .5s; do
+		rtc events --stats --interval "$v" "$ID"
+		assert_rc 0 "events --interval $v"
+	done
+	for v in 0s -1s 5x 1e3s 0x10s 1h2 . ""; do
+		rtc events --stats --interval "$v" "$ID"
+		assert_fails "events --interval '$v'"
+	done
+	ct_delete
+}
+
 t_events_stopped() {
 	res_bundle
 	cfg_args true
@@ -126,5 +143,6 @@ t_events_oom() {
 
 rtcase "events --stats: runc's JSON shape and the cgroup's values" t_stats_shape
 rtcase "events --interval 1s streams stats" t_stats_interval
+rtcase "events --interval takes Go durations" t_interval_values
 rtcase "events --stats of a stopped container fails" t_events_stopped
 rtcase "events reports an OOM kill" t_events_oom

@@ -50,6 +50,33 @@ t_pause_resume() {
 	ct_delete
 }
 
+# A created container can be paused too: it is "paused" then, start refuses
+# it in runc's words instead of hanging on the frozen init, resume makes it
+# "created" again and start runs it.
+t_pause_created() {
+	res_bundle
+	add_share
+	cfg_sh 'echo ran >/share/ran; sleep 100'
+	ct_create
+	rtc pause "$ID"
+	assert_rc 0 "pause of a created container"
+	assert_eq paused "$(status "$ID")" "status of a paused created container"
+	rtc start "$ID"
+	assert_fails "start of a paused container"
+	assert_clear_error "cannot start a container in the paused state" "start of a paused container"
+	rtc resume "$ID"
+	assert_rc 0 "resume of a paused created container"
+	assert_eq created "$(status "$ID")" "status after resume"
+	rtc start "$ID"
+	assert_rc 0 "start after resume"
+	wait_file "$SH/ran"
+	assert_eq running "$(status "$ID")" "status after start"
+	rtc start "$ID"
+	assert_fails "start of a running container"
+	assert_clear_error "cannot start an already running container" "start of a running container"
+	ct_delete
+}
+
 t_delete_paused() {
 	res_bundle
 	ct_start_bg 'sleep 60'
@@ -226,6 +253,7 @@ t_update_errors() {
 }
 
 rtcase "pause freezes the processes, resume restarts them" t_pause_resume
+rtcase "pause of a created container: paused, start refused, resume and start" t_pause_created
 rtcase "delete of a paused container: refused, --force works" t_delete_paused
 rtcase "kill KILL reaches a paused container" t_kill_paused ""
 rtcase "kill --all KILL reaches a paused container" t_kill_paused --all

@@ -150,9 +150,53 @@ t_join_userns_by_path() {
 	assert_eq 0 "${got[6]}" "uid inside"
 }
 
+# A bind source only the host's root can reach (a 0700 root-owned directory
+# and a file in it): opened with the host's credentials before the user
+# namespace, as runc does, then mounted by fd.
+t_root_only_bind_source() {
+	userns_bundle
+	touch "$B/rootfs/hostfile"
+	mkdir -p "$T/rootonly/dir"
+	echo inside >"$T/rootonly/dir/f"
+	echo file >"$T/rootonly/file"
+	chmod 0644 "$T/rootonly/dir/f" "$T/rootonly/file"
+	chmod 0755 "$T/rootonly/dir"
+	chmod 0700 "$T/rootonly"
+	cfg_append .mounts "{\"destination\": \"/hostonly\", \"type\": \"bind\", \"source\": \"$T/rootonly/dir\", \"options\": [\"rbind\", \"ro\"]}"
+	cfg_append .mounts "{\"destination\": \"/hostfile\", \"type\": \"bind\", \"source\": \"$T/rootonly/file\", \"options\": [\"bind\"]}"
+	cfg_sh 'cat /hostonly/f /hostfile'
+	ct_run
+	assert_rc 0 "run with bind sources under a 0700 host-root directory"
+	assert_eq "inside
+file" "$OUT" "content of the bound directory and file"
+	assert_cg_gone
+	userns_bundle missing
+	cfg_append .mounts "{\"destination\": \"/hostonly\", \"type\": \"bind\", \"source\": \"$T/rootonly/nothing\", \"options\": [\"rbind\"]}"
+	ct_run
+	assert_fails "run with a missing bind source"
+	assert_clear_error "$T/rootonly/nothing.*(No such file|no such file)" "missing bind source"
+	assert_nothing_left "$ID"
+}
+
+# --no-pivot in a user namespace: the host's procfs and sysfs below the new
+# root are locked there (they can't be unmounted), so they are covered, and
+# a nested user namespace still can't mount a fresh procfs.
+t_no_pivot_userns_proc() {
+	userns_bundle
+	cfg_set .process.user '{"uid": 1000, "gid": 1000}'
+	cfg_sh 'unshare -mrpf sh -c "mount -t proc proc /mnt && echo MOUNTED || echo REFUSED" 2>&1; cat /proc/self/uid_map'
+	ct_run --no-pivot
+	assert_rc 0 "run --no-pivot in a user namespace"
+	assert_contains REFUSED "$OUT" "a fresh procfs from a nested user namespace"
+	assert_match "^ *0 +100000 +65536$" "$(echo "$OUT" | tail -1)" "the container's own /proc"
+	assert_cg_gone
+}
+
 rtcase "userns: uid/gid maps inside, /dev works" t_maps_inside
 rtcase "userns: container root is uid $HOSTUID on the host" t_host_view
 rtcase "userns: memory and pids limits bite" t_userns_limits
 rtcase "userns: device rules on a bound-in node" t_userns_devices
 rtcase "userns: overlapping mappings are a clear error" t_bad_maps
 rtcase "userns: join one by path, with new pid/mnt/net/uts/ipc namespaces" t_join_userns_by_path
+rtcase "userns: bind sources only the host's root can reach" t_root_only_bind_source
+rtcase "userns: --no-pivot, no fresh procfs from a nested user namespace" t_no_pivot_userns_proc
