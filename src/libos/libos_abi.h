@@ -114,6 +114,7 @@ struct libos_mailbox {
 	uint64_t magic;
 	/* LIBOS_ECALL_START: argc then envc NUL-terminated strings */
 	int32_t pid;
+	int32_t trace; /* the host's log level asks for a syscall trace (DEBUG enclaves only) */
 	uint32_t argc, envc, strings_len;
 	char strings[LIBOS_STRINGS_MAX];
 	/* OCALLs */

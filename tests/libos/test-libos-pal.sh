@@ -172,6 +172,16 @@ RC=$?
 check "pal_kill USR1 runs the workload's handler where it was computing; its vector registers survive the handler" \
 	test "$RC" == 0 -a "$OUT" == "$(printf 'computing\nhandler ran for 10, xmm8 kept')"
 same "XMM0-15 survive system calls (AEX saves, ERESUME restores the XSAVE state)" "$R" "$T/probe-glibc" xmm 300
+# Syscall tracing at loglevel debug: DEBUG enclaves only.
+"$RUNE_IMAGE" build --rootfs "$R" --key "$KEY" --heap 32M --host-argv --debug -- /bin/probe >/dev/null
+OUT=$(timeout -k 2 20 "$PAL_HOST" --log-level debug --args "root=$R" "$LIBOS_PAL" /bin/probe args 2>"$T/err")
+check "a DEBUG enclave says so and traces every system call at loglevel debug" \
+	test "$(grep -c '^libos: DEBUG enclave' "$T/err")" == 1 -a \
+	"$(grep -c '^libos: \[1\] syscall 1 (0x1, ' "$T/err")" -ge 1
+"$RUNE_IMAGE" build --rootfs "$R" --key "$KEY" --heap 32M --host-argv -- /bin/probe >/dev/null
+OUT=$(timeout -k 2 20 "$PAL_HOST" --log-level debug --args "root=$R" "$LIBOS_PAL" /bin/probe args 2>"$T/err")
+check "a production enclave runs untraced, and says so at loglevel debug" \
+	test "$(grep -c 'syscall' "$T/err")" == 0 -a "$(grep -c 'runs untraced' "$T/err")" == 1
 # argv fixed by the manifest: the host's argv is ignored
 "$RUNE_IMAGE" build --rootfs "$R" --key "$KEY" --heap 32M --env FOO=fixed -- /bin/probe args env FOO >/dev/null
 run_pal "$R" /bin/probe exit 9

@@ -58,6 +58,8 @@ long ocall_blocking(long nr, int64_t a0, int64_t a1, uint64_t len)
 }
 
 static int32_t libos_pid = 1;
+/* A DEBUG enclave asked by its host to trace: one stderr line per system call. */
+static int libos_trace;
 
 int64_t libos_mb_pid(void)
 {
@@ -274,6 +276,7 @@ struct exit_pair libos_start(uint64_t mb)
 	libos_pid = libos_mb->pid;
 	if (libos_pid <= 0)
 		libos_pid = 1;
+	libos_trace = libos_mb->trace && libos_manifest.debug;
 	libos_heap_start = libos_base + libos_manifest.heap_offset;
 	libos_heap_end = libos_heap_start + libos_manifest.heap_size;
 	if (libos_manifest.debug)
@@ -526,7 +529,14 @@ static struct exit_pair handle(struct libos_thread *self, struct ssa_gpr *g)
 		if (p[0] == 0x0f && p[1] == 0x05) {
 			int exited = 0, status = 0, replaced = 0;
 			uint64_t rip = g->rip + 2;
+			uint64_t nr = g->rax,
+				 a[6] = { g->rdi, g->rsi, g->rdx, g->r10, g->r8, g->r9 };
 			long r = libos_syscall(g, &exited, &status, &replaced);
+
+			if (libos_trace)
+				log_err("[%d] syscall %lu (0x%lx, 0x%lx, 0x%lx, 0x%lx, 0x%lx, "
+					"0x%lx) = %ld",
+					self->tid, nr, a[0], a[1], a[2], a[3], a[4], a[5], r);
 
 			if (exited == 2)
 				return (struct exit_pair){ LIBOS_EXIT_THREAD, 0 };

@@ -345,6 +345,8 @@ int pal_create_process(struct pal_create_process_args *args)
 	mb->strings_len = (uint32_t)k;
 	pal.pid = 1;
 	mb->pid = pal.pid;
+	/* Honoured by DEBUG enclaves only; a production one runs untraced (load() says so). */
+	mb->trace = pal.log_level <= LOG_DEBUG;
 	pal.mb = pal.threads[0].mb = mb;
 	pal.stdio = args->stdio
 			? *args->stdio
