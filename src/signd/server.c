@@ -56,6 +56,8 @@ struct signd_server {
 	unsigned port;
 	char url[80];
 	int stopping;
+	int started;	     /* until then MHD's messages are kept for the start error */
+	char start_msg[256]; /* MHD's last message while starting */
 	pthread_mutex_t idle_lock;
 	pthread_cond_t idle;
 	unsigned inflight;
@@ -97,6 +99,13 @@ struct request {
 	size_t len, cap;
 	int responded;
 	json_t *audit; /* what the request showed: MRENCLAVE, attributes... */
+};
+
+/* A connection's: how many requests it started (MHD's socket context). */
+struct conn_state {
+	unsigned requests;
+	struct timespec opened;
+	char remote[INET6_ADDRSTRLEN];
 };
 
 /* ---- helpers ---- */
@@ -499,6 +508,13 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 			return MHD_NO;
 		r->srv = s;
 		*con_cls = r;
+		{
+			const union MHD_ConnectionInfo *ci =
+			    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+			if (ci && ci->socket_context)
+				((struct conn_state *)ci->socket_context)->requests++;
+		}
 		pthread_mutex_lock(&s->idle_lock);
 		s->inflight++;
 		pthread_mutex_unlock(&s->idle_lock);
@@ -575,15 +591,63 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
+	struct signd_server *s = cls;
 	char buf[512];
 	size_t n;
 
-	(void)cls;
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	n = strlen(buf);
-	while (n && buf[n - 1] == '\n')
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '.'))
 		buf[--n] = '\0';
+	/* While starting, the reason of a failure: it goes into the one error line. */
+	if (!__atomic_load_n(&s->started, __ATOMIC_ACQUIRE)) {
+		snprintf(s->start_msg, sizeof(s->start_msg), "%s", buf);
+		return;
+	}
 	fprintf(stderr, "rune-signd: %s\n", buf);
+}
+
+/*
+ * A connection that closes before any request was complete (a slow client
+ * cut at the timeout, a failed TLS handshake, a port scan) gets an audit
+ * line too: the request handler never saw it.
+ */
+static void connection_note(void *cls, struct MHD_Connection *conn, void **socket_context,
+			    enum MHD_ConnectionNotificationCode toe)
+{
+	struct signd_server *s = cls;
+	struct conn_state *cs = *socket_context;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		cs = calloc(1, sizeof(*cs));
+		if (cs) {
+			clock_gettime(CLOCK_MONOTONIC, &cs->opened);
+			remote_address(conn, cs->remote, sizeof(cs->remote));
+		}
+		*socket_context = cs;
+		return;
+	}
+	if (cs == NULL)
+		return;
+	if (cs->requests == 0) {
+		struct timespec now;
+		char reason[96];
+		json_t *rec;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		snprintf(reason, sizeof(reason),
+			 "connection closed after %ld s without a complete request%s",
+			 (long)(now.tv_sec - cs->opened.tv_sec),
+			 s->cfg->tls_cert ? " (or TLS handshake)" : "");
+		rec = json_pack("{s:n, s:s, s:n, s:n, s:n, s:s, s:s}", "client", "remote",
+				cs->remote, "method", "endpoint", "status", "decision", "aborted",
+				"reason", reason);
+		if (rec)
+			signd_audit_write(s->audit, rec);
+		json_decref(rec);
+	}
+	free(cs);
+	*socket_context = NULL;
 }
 
 /* ---- start, reload, stop ---- */
@@ -628,7 +692,7 @@ static int load_signer(struct signd_server *s, const char *path, err_t *err)
 
 int signd_server_start(struct signd_server **out, const struct signd_config *c, err_t *err)
 {
-	struct MHD_OptionItem opts[16];
+	struct MHD_OptionItem opts[20];
 	struct sockaddr_storage ss;
 	struct signd_server *s;
 	const union MHD_DaemonInfo *di;
@@ -679,6 +743,8 @@ int signd_server_start(struct signd_server **out, const struct signd_config *c, 
 	if (threads > 1)
 		opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_THREAD_POOL_SIZE, threads, NULL };
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)completed, s };
+	opts[n++] =
+	    (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)connection_note, s };
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL };
 	if (c->tls_cert) {
 		flags |= MHD_USE_TLS;
@@ -693,12 +759,11 @@ int signd_server_start(struct signd_server **out, const struct signd_config *c, 
 	s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, handler, s, MHD_OPTION_EXTERNAL_LOGGER,
 				  mhd_log, s, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	if (s->mhd == NULL) {
-		ret = err_set(err, EADDRNOTAVAIL,
-			      "cannot listen on %s (in use, not an address of this host, or a bad "
-			      "TLS certificate/key: see the message above)",
-			      c->listen);
+		ret = err_set(err, EADDRNOTAVAIL, "cannot listen on %s: %s", c->listen,
+			      s->start_msg[0] ? s->start_msg : "libmicrohttpd failed to start");
 		goto fail;
 	}
+	__atomic_store_n(&s->started, 1, __ATOMIC_RELEASE);
 	di = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
 	s->port = di ? di->port : 0;
 	{
