@@ -37,3 +37,14 @@ $(SIGND_TESTS): $(BUILD)/tests/signd-%: $(BUILD)/obj/tests/signd/test_%.o $(SIGN
 # make signd: just the service.
 .PHONY: signd
 signd: $(SIGND) $(SIGND_TESTS)
+
+# make install: the binary goes with $(BINS); the systemd unit (for the
+# prefix) and an example configuration here.
+install: install-signd
+.PHONY: install-signd
+install-signd:
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(PREFIX)/share/rune
+	sed 's|@PREFIX@|$(PREFIX)|g' src/rune-signd/rune-signd.service.in \
+		>$(DESTDIR)$(PREFIX)/lib/systemd/system/rune-signd.service
+	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/rune-signd.service
+	install -m 0644 src/rune-signd/signd.example.json $(DESTDIR)$(PREFIX)/share/rune/

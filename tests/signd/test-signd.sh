@@ -363,7 +363,6 @@ echo '{"listen": ' >c-garbage.json
 refuse "a config that is not JSON" "c-garbage.json: line" --config c-garbage.json
 echo '{"policies": {"p": {"allow_debug": "yes"}}}' >c-policy.json
 refuse "a bad policy" "policy 'p'" --config c-policy.json "${BASE[@]}" --key key.pem --tokens tokens.json
-exec 4<>/dev/null
 python3 -c 'import socket,time,sys; s=socket.socket(); s.bind(("127.0.0.1",0)); s.listen(); print(s.getsockname()[1], flush=True); time.sleep(30)' >busy.port &
 BUSY=$!
 PIDS+=("$BUSY")
