@@ -77,6 +77,26 @@ int sgx_sigstruct_sign_file(struct sgx_sigstruct *ss, const char *key_path, err_
 int sgx_sigstruct_set_signature(struct sgx_sigstruct *ss, const uint8_t *sig, size_t sig_len,
 				const void *pub_pem, size_t pub_len, err_t *err);
 
+/*
+ * A signing key loaded once and used many times (a signing service): the
+ * same checks as sgx_sigstruct_sign (RSA-3072, e = 3, unencrypted PEM).
+ * Once loaded, a signer is read-only: any number of threads may sign with
+ * it at once.
+ */
+struct sgx_signer;
+int sgx_signer_load(struct sgx_signer **signer, const void *key_pem, size_t key_len, err_t *err);
+void sgx_signer_free(struct sgx_signer *signer);
+/* Its public key as SPKI PEM ("BEGIN PUBLIC KEY"), NUL-terminated; owned by the signer. */
+const char *sgx_signer_public_pem(const struct sgx_signer *signer, size_t *len);
+/* SHA-256 of the modulus as a SIGSTRUCT stores it (what EINIT makes MRSIGNER). */
+void sgx_signer_mrsigner(const struct sgx_signer *signer, uint8_t mrsigner[32]);
+/* RSA PKCS#1 v1.5 SHA-256 signature of data, big-endian (openssl dgst -sha256 -sign). */
+int sgx_signer_sign(const struct sgx_signer *signer, const void *data, size_t len,
+		    uint8_t sig[SGX_MODULUS_SIZE], err_t *err);
+/* As sgx_sigstruct_sign, with a loaded signer. */
+int sgx_signer_sign_sigstruct(const struct sgx_signer *signer, struct sgx_sigstruct *ss,
+			      err_t *err);
+
 /* Generates an RSA-3072 e=3 key, written as PKCS#8 PEM, mode 0600. */
 int sgx_key_generate(const char *path, err_t *err);
 /* Writes the public half of a private key PEM as SPKI PEM. */

@@ -4,6 +4,7 @@
 #include "libsgx/fileio.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/bn.h>
@@ -137,40 +138,141 @@ out:
 	return ret;
 }
 
-int sgx_sigstruct_sign(struct sgx_sigstruct *ss, const void *key_pem, size_t key_len, err_t *err)
-{
-	uint8_t material[SGX_SIGSTRUCT_MATERIAL_SIZE], sig[SGX_MODULUS_SIZE];
-	EVP_MD_CTX *md = NULL;
+struct sgx_signer {
 	EVP_PKEY *pkey;
-	BIGNUM *n = NULL;
-	size_t siglen = sizeof(sig);
+	BIGNUM *n;
+	uint8_t modulus[SGX_MODULUS_SIZE]; /* little-endian, as a SIGSTRUCT stores it */
+	char *pub_pem;
+	size_t pub_len;
+};
+
+void sgx_signer_free(struct sgx_signer *signer)
+{
+	if (signer == NULL)
+		return;
+	EVP_PKEY_free(signer->pkey);
+	BN_free(signer->n);
+	free(signer->pub_pem);
+	free(signer);
+}
+
+int sgx_signer_load(struct sgx_signer **out, const void *key_pem, size_t key_len, err_t *err)
+{
+	struct sgx_sigstruct *ss = NULL;
+	struct sgx_signer *s;
+	BIO *bio = NULL;
+	char *data;
+	long len;
 	int ret;
 
-	pkey = decode_key(key_pem, key_len, EVP_PKEY_KEYPAIR);
-	ERR_clear_error();
-	if (pkey == NULL)
-		return err_set(err, EINVAL,
-			       "not an unencrypted RSA private key in PEM (PKCS#8 or PKCS#1)");
-	ret = take_modulus(ss, pkey, &n, err);
-	if (ret < 0)
-		goto out;
-	sgx_sigstruct_material(ss, material);
-	md = EVP_MD_CTX_new();
-	if (md == NULL || EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, pkey) != 1 ||
-	    EVP_DigestSign(md, sig, &siglen, material, sizeof(material)) != 1) {
-		ret = ossl_fail(err, EIO, "RSA signing failed");
-		goto out;
+	*out = NULL;
+	s = calloc(1, sizeof(*s));
+	ss = calloc(1, sizeof(*ss));
+	if (s == NULL || ss == NULL) {
+		ret = err_set(err, ENOMEM, "load signing key: out of memory");
+		goto fail;
 	}
-	ret = take_signature(ss, n, sig, siglen, err);
+	s->pkey = decode_key(key_pem, key_len, EVP_PKEY_KEYPAIR);
+	ERR_clear_error();
+	if (s->pkey == NULL) {
+		ret = err_set(err, EINVAL,
+			      "not an unencrypted RSA private key in PEM (PKCS#8 or PKCS#1)");
+		goto fail;
+	}
+	ret = take_modulus(ss, s->pkey, &s->n, err);
 	if (ret < 0)
-		goto out;
+		goto fail;
+	memcpy(s->modulus, ss->modulus, sizeof(s->modulus));
+	bio = BIO_new(BIO_s_mem());
+	if (!bio || PEM_write_bio_PUBKEY(bio, s->pkey) != 1) {
+		ret = ossl_fail(err, EIO, "encode public key");
+		goto fail;
+	}
+	len = BIO_get_mem_data(bio, &data);
+	s->pub_pem = malloc((size_t)len + 1);
+	if (s->pub_pem == NULL) {
+		ret = err_set(err, ENOMEM, "encode public key: out of memory");
+		goto fail;
+	}
+	memcpy(s->pub_pem, data, (size_t)len);
+	s->pub_pem[len] = '\0';
+	s->pub_len = (size_t)len;
+	BIO_free(bio);
+	free(ss);
+	*out = s;
+	return 0;
+fail:
+	BIO_free(bio);
+	free(ss);
+	sgx_signer_free(s);
+	return ret;
+}
+
+const char *sgx_signer_public_pem(const struct sgx_signer *signer, size_t *len)
+{
+	if (len)
+		*len = signer->pub_len;
+	return signer->pub_pem;
+}
+
+void sgx_signer_mrsigner(const struct sgx_signer *signer, uint8_t mrsigner[32])
+{
+	unsigned int len = 0;
+
+	if (EVP_Digest(signer->modulus, sizeof(signer->modulus), mrsigner, &len, EVP_sha256(),
+		       NULL) != 1 ||
+	    len != 32)
+		memset(mrsigner, 0, 32);
+}
+
+int sgx_signer_sign(const struct sgx_signer *signer, const void *data, size_t len,
+		    uint8_t sig[SGX_MODULUS_SIZE], err_t *err)
+{
+	size_t siglen = SGX_MODULUS_SIZE;
+	EVP_MD_CTX *md;
+	int ret = 0;
+
+	md = EVP_MD_CTX_new();
+	if (md == NULL || EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, signer->pkey) != 1 ||
+	    EVP_DigestSign(md, sig, &siglen, data, len) != 1)
+		ret = ossl_fail(err, EIO, "RSA signing failed");
+	else if (siglen != SGX_MODULUS_SIZE)
+		ret = err_set(err, EIO, "RSA signature is %zu bytes, expected %d", siglen,
+			      SGX_MODULUS_SIZE);
+	EVP_MD_CTX_free(md);
+	return ret;
+}
+
+int sgx_signer_sign_sigstruct(const struct sgx_signer *signer, struct sgx_sigstruct *ss, err_t *err)
+{
+	uint8_t material[SGX_SIGSTRUCT_MATERIAL_SIZE], sig[SGX_MODULUS_SIZE];
+	int ret;
+
+	memcpy(ss->modulus, signer->modulus, sizeof(ss->modulus));
+	ss->exponent = 3;
+	sgx_sigstruct_material(ss, material);
+	ret = sgx_signer_sign(signer, material, sizeof(material), sig, err);
+	if (ret < 0)
+		return ret;
+	ret = take_signature(ss, signer->n, sig, sizeof(sig), err);
+	if (ret < 0)
+		return ret;
 	ret = sgx_sigstruct_check(ss, err);
 	if (ret < 0)
 		err_wrap(err, "signed SIGSTRUCT does not verify");
-out:
-	EVP_MD_CTX_free(md);
-	BN_free(n);
-	EVP_PKEY_free(pkey);
+	return ret;
+}
+
+int sgx_sigstruct_sign(struct sgx_sigstruct *ss, const void *key_pem, size_t key_len, err_t *err)
+{
+	struct sgx_signer *signer;
+	int ret;
+
+	ret = sgx_signer_load(&signer, key_pem, key_len, err);
+	if (ret < 0)
+		return ret;
+	ret = sgx_signer_sign_sigstruct(signer, ss, err);
+	sgx_signer_free(signer);
 	return ret;
 }
 

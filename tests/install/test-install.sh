@@ -36,6 +36,12 @@ if [ -x "$R" ] && [ -e "$T/dest/opt/rune-x/lib/rune/pal/liberpal-skeleton-v3.so"
 else
 	nok "rune and the PALs installed under the prefix" "$(find "$T/dest" -maxdepth 4 | head)"
 fi
+U=$T/dest/opt/rune-x/lib/systemd/system/rune-signd.service
+if [ -x "$T/dest/opt/rune-x/bin/rune-signd" ] && grep -q '^ExecStart=/opt/rune-x/bin/rune-signd ' "$U" 2>/dev/null; then
+	ok "rune-signd and its systemd unit (for the prefix) installed"
+else
+	nok "rune-signd and its systemd unit (for the prefix) installed" "$(grep ExecStart "$U" 2>&1)"
+fi
 # The installed rune allows its own PAL directory: the refusal lists it.
 mkdir -p "$T/bundle/rootfs"
 cp /bin/busybox "$T/bundle/rootfs/" 2>/dev/null || true

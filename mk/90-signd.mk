@@ -1,0 +1,50 @@
+# rune-signd, the enclave signature service: libsignd.a (every
+# src/signd/*.c) on libmicrohttpd (GnuTLS inside it), OpenSSL 3 (through
+# libsgx's signer) and jansson; the daemon a thin main over it
+# (src/rune-signd); unit tests tests/signd/test_*.c, one binary each.
+SIGND_LIB := $(BUILD)/lib/libsignd.a
+SIGND_LIB_SRCS := $(sort $(wildcard src/signd/*.c))
+SIGND_LIB_OBJS := $(SIGND_LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+SIGND_SRCS := $(sort $(wildcard src/rune-signd/*.c))
+SIGND_OBJS := $(SIGND_SRCS:%.c=$(BUILD)/obj/%.o)
+SIGND_LDLIBS := -lmicrohttpd -ljansson $(SGX_LDLIBS)
+SIGND := $(BUILD)/bin/rune-signd
+SIGND_TEST_SRCS := $(sort $(wildcard tests/signd/test_*.c))
+SIGND_TESTS := $(SIGND_TEST_SRCS:tests/signd/test_%.c=$(BUILD)/tests/signd-%)
+
+BINS += $(SIGND)
+UNIT_TESTS += $(SIGND_TESTS)
+DEPFILES += $(SIGND_LIB_OBJS:.o=.d) $(SIGND_OBJS:.o=.d) $(SIGND_TEST_SRCS:%.c=$(BUILD)/obj/%.d)
+
+# The daemon sees include/ only: libsignd through include/signd.
+$(SIGND_OBJS): INTERNAL_INCLUDES :=
+$(BUILD)/obj/src/rune-signd/main.o: $(BUILD)/gen/rune-build.h
+$(BUILD)/obj/src/rune-signd/main.o: ALL_CFLAGS += -I$(BUILD)/gen
+
+$(SIGND_LIB): $(SIGND_LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(SIGND): $(SIGND_OBJS) $(SIGND_LIB) $(SGX_LIB) $(COMMON_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(SIGND_OBJS) $(SIGND_LIB) $(SGX_LIB) $(COMMON_OBJS) $(SIGND_LDLIBS)
+
+$(SIGND_TESTS): $(BUILD)/tests/signd-%: $(BUILD)/obj/tests/signd/test_%.o $(SIGND_LIB) $(SGX_LIB) $(COMMON_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(SIGND_LIB) $(SGX_LIB) $(COMMON_OBJS) $(SIGND_LDLIBS)
+
+# make signd: just the service.
+.PHONY: signd
+signd: $(SIGND) $(SIGND_TESTS)
+
+# make install: the binary goes with $(BINS); the systemd unit (for the
+# prefix) and an example configuration here.
+install: install-signd
+.PHONY: install-signd
+install-signd:
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(PREFIX)/share/rune
+	sed 's|@PREFIX@|$(PREFIX)|g' src/rune-signd/rune-signd.service.in \
+		>$(DESTDIR)$(PREFIX)/lib/systemd/system/rune-signd.service
+	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/rune-signd.service
+	install -m 0644 src/rune-signd/signd.example.json $(DESTDIR)$(PREFIX)/share/rune/
