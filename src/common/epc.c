@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -134,7 +135,6 @@ static int write_lock(int fd, int cmd, struct flock *fl)
 
 int epc_entry_open(const char *dir, char **out_path, err_t *err)
 {
-	static unsigned seq;
 	char path[4096];
 	struct stat a, b;
 	struct flock fl;
@@ -145,8 +145,12 @@ int epc_entry_open(const char *dir, char **out_path, err_t *err)
 		return err_sys(err, -ret, "EPC registry %s", dir);
 	for (int tries = 0; tries < 100; tries++) {
 		_cleanup_close_ int fd = -1;
+		uint64_t r = 0;
 
-		snprintf(path, sizeof(path), "%s/%d.%u", dir, (int)getpid(), seq++);
+		/* Random: processes in pid namespaces share pids (every init-runelet is 1). */
+		if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+			return err_sys(err, errno, "EPC registry entry: getrandom");
+		snprintf(path, sizeof(path), "%s/%016" PRIx64, dir, r);
 		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 		if (fd < 0 && errno == EEXIST)
 			continue;
@@ -220,7 +224,7 @@ int epc_usage(const char *dir, uint64_t size, struct epc_usage *u, err_t *err)
 		char buf[48];
 		ssize_t n;
 
-		if (!isdigit((unsigned char)de->d_name[0]))
+		if (de->d_name[0] == '.')
 			continue;
 		fd = openat(dirfd(d), de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 		if (fd < 0)

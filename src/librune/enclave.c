@@ -8,6 +8,7 @@
 #include "librune/enclave.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -624,10 +625,73 @@ void rune_enclave_add_devices(struct rune_enclave *e, struct rune_config *cfg)
 	}
 }
 
+void rune_enclave_gone(void)
+{
+	struct epc_usage u;
+
+	epc_usage(epc_dir(), 0, &u, NULL);
+}
+
 json_t *rune_enclave_state(const struct rune_enclave *e)
 {
-	return json_pack("{s:s,s:s,s:s,s:s}", "type", e->type, "runtime_path", e->runtime_path,
-			 "args", e->args, "log_level", e->log_level);
+	json_t *j = json_pack("{s:s,s:s,s:s,s:s}", "type", e->type, "runtime_path", e->runtime_path,
+			      "args", e->args, "log_level", e->log_level);
+
+	if (j && e->epc_limit) {
+		json_object_set_new(j, "epc_limit", json_integer((json_int_t)e->epc_limit));
+		json_object_set_new(j, "epc_limit_source", json_string(e->epc_limit_source));
+	}
+	return j;
+}
+
+/* Bytes of EPC the init's enclaves hold: its registry entry, found among its fds. */
+static int64_t epc_usage_of(pid_t pid)
+{
+	const char *dir = epc_dir();
+	size_t n = strlen(dir);
+	char path[320], link[4096], buf[48];
+	struct dirent *de;
+	int64_t bytes = -1;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	if ((d = opendir(path)) == NULL)
+		return -1;
+	while (bytes < 0 && (de = readdir(d)) != NULL) {
+		_cleanup_close_ int fd = -1;
+		ssize_t len;
+
+		snprintf(path, sizeof(path), "/proc/%d/fd/%s", (int)pid, de->d_name);
+		len = readlink(path, link, sizeof(link) - 1);
+		if (len <= 0)
+			continue;
+		link[len] = '\0';
+		if (strncmp(link, dir, n) != 0 || link[n] != '/' || strchr(link + n + 1, '/'))
+			continue;
+		fd = open(link, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0 || (len = pread(fd, buf, sizeof(buf) - 1, 0)) <= 0)
+			continue;
+		buf[len] = '\0';
+		bytes = (int64_t)(strtoull(buf, NULL, 10) * 4096);
+	}
+	closedir(d);
+	return bytes;
+}
+
+void rune_enclave_state_annotations(const json_t *enclave, pid_t pid, json_t *annotations)
+{
+	json_t *limit = json_object_get(enclave, "epc_limit");
+	char v[32];
+	int64_t used;
+
+	if (json_is_integer(limit)) {
+		snprintf(v, sizeof(v), "%lld", (long long)json_integer_value(limit));
+		json_object_set_new(annotations, "rune.epc.limit", json_string(v));
+	}
+	if (pid > 0 && (used = epc_usage_of(pid)) >= 0) {
+		snprintf(v, sizeof(v), "%lld", (long long)used);
+		json_object_set_new(annotations, "rune.epc.usage", json_string(v));
+	}
 }
 
 char *rune_enclave_socket_path(const struct rune_enclave *e)

@@ -230,6 +230,9 @@ static void epc_registry_fd(void)
 			epc.fd = fd;
 		return;
 	}
+	/* Only where rune made the registry: a bare libsgx user leaves no directory behind. */
+	if (access(epc_dir(), W_OK) < 0)
+		return;
 	epc.fd = epc_entry_open(epc_dir(), &epc.path, NULL);
 	if (epc.fd < 0)
 		epc.fd = -1;

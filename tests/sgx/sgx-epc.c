@@ -8,12 +8,15 @@
  */
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
 #include "common/epc.h"
+#include "sgx/image.h"
 #include "sgx/loader.h"
+#include "sgx/sigstruct.h"
 #include "sgx-test.h"
 
 static char dir[] = "/tmp/sgx-epc-test.XXXXXX";
@@ -170,6 +173,7 @@ static void test_limit(void)
 	int ret;
 
 	snprintf(reg, sizeof(reg), "%s/loader", dir);
+	mkdir(reg, 0755);
 	setenv("SGX_EPC_DIR", reg, 1);
 	setenv("SGX_EPC_LIMIT_SOURCE", "annotation sgx.intel.com/epc", 1);
 	ret = load("16384", &err);
@@ -199,6 +203,85 @@ static void test_limit(void)
 	unsetenv("SGX_EPC_DIR");
 }
 
+static int load_skeleton(struct sgx_encl **e, err_t *err)
+{
+	static const struct sgx_load_opts emu = { .backend = SGX_BACKEND_EMULATOR };
+	const char *build = getenv("BUILD") ? getenv("BUILD") : "build";
+	struct sgx_image img;
+	struct sgx_sigstruct ss;
+	char path[4200];
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/share/skeleton/encl.elf", build);
+	ret = sgx_image_from_elf(&img, path, &(struct sgx_layout_opts){ 0 }, err);
+	if (ret < 0)
+		return ret;
+	snprintf(path, sizeof(path), "%s/share/skeleton/encl.ss", build);
+	ret = sgx_sigstruct_load(&ss, path, err);
+	if (ret == 0)
+		ret = sgx_encl_load(e, &img, &ss, &emu, NULL, err);
+	sgx_image_free(&img);
+	return ret;
+}
+
+/* Enclaves that load: charged while they live, in the registry, refused past the limit. */
+static void test_charge(void)
+{
+	struct sgx_encl *a = NULL, *b = NULL, *c = NULL;
+	err_t err = NULL;
+	struct epc_usage u;
+	uint64_t n;
+	char lim[32];
+	int ret, fd;
+
+	snprintf(reg, sizeof(reg), "%s/charge", dir);
+	mkdir(reg, 0755);
+	setenv("SGX_EPC_DIR", reg, 1);
+	unsetenv("SGX_EPC_LIMIT_BYTES");
+	ret = load_skeleton(&a, &err);
+	if (ret < 0) {
+		printf("# skip: the skeleton enclave (make all): %s\n", err_msg(err));
+		err_free(&err);
+		return;
+	}
+	n = sgx_epc_pages();
+	CHECK(n > 1, "one enclave: %llu pages", (unsigned long long)n);
+	CHECK(epc_usage(reg, 0, &u, NULL) == 0 && u.live == 1 && u.pages == n,
+	      "in the registry: live %u pages %llu", u.live, (unsigned long long)u.pages);
+	/* Room for exactly two. */
+	snprintf(lim, sizeof(lim), "%llu", (unsigned long long)(2 * n * 4096));
+	setenv("SGX_EPC_LIMIT_BYTES", lim, 1);
+	ret = load_skeleton(&b, &err);
+	CHECK(ret == 0 && sgx_epc_pages() == 2 * n, "the second fits: %s", err_msg(err));
+	err_free(&err);
+	ret = load_skeleton(&c, &err);
+	CHECK(ret == -EDQUOT && strstr(err_msg(err), "in use "), "the third is refused: %s",
+	      err_msg(err));
+	err_free(&err);
+	CHECK(epc_usage(reg, 0, &u, NULL) == 0 && u.pages == 2 * n, "registry: %llu pages",
+	      (unsigned long long)u.pages);
+	sgx_encl_destroy(a);
+	sgx_encl_destroy(b);
+	CHECK(sgx_epc_pages() == 0 && epc_usage(reg, 0, &u, NULL) == 0 && u.live == 0 &&
+		  u.reaped == 0,
+	      "all destroyed: our entry removed (live %u, reaped %u)", u.live, u.reaped);
+	/* An entry handed over by rune's init-runelet ($SGX_EPC_FD): used, and kept at 0. */
+	unsetenv("SGX_EPC_LIMIT_BYTES");
+	fd = epc_entry_open(reg, NULL, NULL);
+	snprintf(lim, sizeof(lim), "%d", fd);
+	setenv("SGX_EPC_FD", lim, 1);
+	ret = load_skeleton(&a, &err);
+	CHECK(ret == 0 && epc_usage(reg, 0, &u, NULL) == 0 && u.live == 1 && u.pages == n,
+	      "through SGX_EPC_FD: live %u pages %llu %s", u.live, (unsigned long long)u.pages,
+	      err_msg(err));
+	err_free(&err);
+	sgx_encl_destroy(a);
+	CHECK(epc_usage(reg, 0, &u, NULL) == 0 && u.live == 1 && u.pages == 0,
+	      "its entry stays, at 0: live %u pages %llu", u.live, (unsigned long long)u.pages);
+	unsetenv("SGX_EPC_FD");
+	unsetenv("SGX_EPC_DIR");
+}
+
 int main(void)
 {
 	char cmd[200];
@@ -210,6 +293,7 @@ int main(void)
 	TAP_RUN(test_quantity);
 	TAP_RUN(test_registry);
 	TAP_RUN(test_limit);
+	TAP_RUN(test_charge);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		printf("# could not remove %s\n", dir);
