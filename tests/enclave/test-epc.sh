@@ -124,7 +124,46 @@ t_state_and_registry() {
 	assert_eq 0 "$(entries)" "registry entries after delete"
 }
 
+# with_config JSON CMD...: CMD in a private mount namespace whose /etc (an
+# overlay over the host's) has /etc/rune/config.json = JSON; never the host's.
+with_config() {
+	local json=$1
+	shift
+	mkdir -p "$T/etc-up" "$T/etc-work"
+	rm -rf "$T/etc-up"/* "$T/etc-work"/*
+	unshare -m --propagation private bash -c '
+		mount -t overlay overlay -o lowerdir=/etc,upperdir="$1",workdir="$2" /etc || exit 99
+		mkdir -p /etc/rune && printf "%s\n" "$3" >/etc/rune/config.json && chmod 0644 /etc/rune/config.json
+		shift 3
+		exec "$@"' _ "$T/etc-up" "$T/etc-work" "$json" "$@"
+}
+
+t_epc_size() {
+	local q
+	for q in '"lots"' 0 '[1]'; do
+		skel
+		RC=0
+		with_config "{\"emulator\": {\"epc_size\": $q}}" "$RUNTIME" --root "$ROOT" --pal-dir "$SKELLIB" \
+			run --bundle "$B" "$ID" >"$T/out" 2>"$T/err" || RC=$?
+		ERR=$(cat "$T/err")
+		[ "$RC" != 99 ] || fail "no overlay mount over /etc here"
+		assert_fails "epc_size $q"
+		assert_clear_error "/etc/rune/config.json: emulator.epc_size: not a positive number of bytes or a quantity" "epc_size $q"
+		assert_nothing_left "$ID"
+	done
+	for q in '"128Mi"'; do
+		skel
+		RC=0
+		with_config "{\"emulator\": {\"epc_size\": $q}}" "$RUNTIME" --root "$ROOT" --pal-dir "$SKELLIB" \
+			run --bundle "$B" "$ID" >"$T/out" 2>"$T/err" || RC=$?
+		assert_rc 0 "run with epc_size $q: $(cat "$T/err")"
+		assert_eq "$GREETING" "$(cat "$T/out")" "stdout"
+		assert_nothing_left "$ID"
+	done
+}
+
 tcase "a container within its EPC limit runs" t_fits
 tcase "a container past its EPC limit is refused, the limit named" t_refused
 tcase "a bad EPC limit is a config error naming the field" t_bad_quantity
+tcase "emulator.epc_size in /etc/rune/config.json: checked, a bad one names the field" t_epc_size
 tcase "rune state: rune.epc.limit and usage; the registry entry goes with the container" t_state_and_registry
