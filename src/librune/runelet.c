@@ -138,11 +138,8 @@ int rune_enclave_load(struct rune_enclave *e, err_t *err)
 	if (e->pal_fd < 0)
 		return err_set(err, EBADF, "enclave runtime %s: not opened", e->runtime_path);
 	/* The host's cap for libsgx in the PAL: init-runelet's environment, never the workload's. */
-	if (e->max_enclave_size) {
-		char v[32];
-		snprintf(v, sizeof(v), "%llu", (unsigned long long)e->max_enclave_size);
-		setenv("SGX_MAX_ENCLAVE_SIZE", v, 1);
-	}
+	if (e->max_enclave_size)
+		setenv_u64("SGX_MAX_ENCLAVE_SIZE", e->max_enclave_size);
 	set_epc_env(e);
 	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", e->pal_fd);
 	e->handle = dlopen(fdpath, RTLD_NOW | RTLD_LOCAL);
