@@ -16,6 +16,9 @@ pass=0 fail=0 skip=0
 failed_names=()
 logdir=$(mktemp -d /tmp/rune-tests.XXXXXX)
 trap 'rm -rf "$logdir"' EXIT
+# The host-wide EPC registry (docs/epc.md) of the enclaves the tests make:
+# ours, not the host's /run/rune-epc (daemons the tests start inherit it).
+export SGX_EPC_DIR=${SGX_EPC_DIR:-$logdir/epc}
 
 run_one() { # name timeout cmd...
 	local name=$1 t=$2

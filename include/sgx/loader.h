@@ -100,6 +100,17 @@ int sgx_encl_load(struct sgx_encl **encl, const struct sgx_image *img,
 		  int *einit_class, err_t *err);
 void sgx_encl_destroy(struct sgx_encl *encl);
 
+/*
+ * EPC: every enclave is charged its SECS and every page of its image
+ * before ECREATE, and uncharged when destroyed. $SGX_EPC_LIMIT_BYTES caps
+ * this process's total: an enclave past it is refused (-EDQUOT, "EPC limit
+ * exceeded: limit L (SOURCE), in use U, the enclave needs R", SOURCE from
+ * $SGX_EPC_LIMIT_SOURCE). The total is published in the host-wide registry
+ * (common/epc.h): the entry fd $SGX_EPC_FD, else one opened in epc_dir().
+ * See docs/epc.md.
+ */
+uint64_t sgx_epc_pages(void);
+
 /* "sgx" or "emulator". */
 const char *sgx_encl_backend(const struct sgx_encl *encl);
 int sgx_encl_is_emulated(const struct sgx_encl *encl);

@@ -639,6 +639,8 @@ int rune_create(const struct rune_ctx *ctx, const struct rune_create_opts *o, pi
 fail:
 	rune_debug("create %s failed: %s; undoing it", o->id, err ? err_msg(*err) : "");
 	undo_create(&undo);
+	if (handler.ops && handler.ops->gone)
+		handler.ops->gone();
 out:
 	if (undo.state_dir)
 		sigprocmask(SIG_SETMASK, &saved_mask, NULL);

@@ -7,6 +7,8 @@
  */
 #include "librune/enclave.h"
 
+#include <ctype.h>
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +29,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/epc.h"
 #include "librune/cgroup.h"
 #include "librune/internal.h"
 #include "librune/linux.h"
@@ -116,6 +119,77 @@ static int read_max_enclave_size(uint64_t *out, err_t *err)
 	if (v)
 		*out = json_integer_value(v);
 	json_decref(j);
+	return 0;
+}
+
+/*
+ * "emulator": {"epc_size": N} in the config file: the usable EPC the
+ * emulator models (a number of bytes or a Kubernetes quantity string);
+ * libsgx takes it from init-runelet's environment (SGX_EMU_EPC_SIZE).
+ */
+static int read_epc_size(uint64_t *out, err_t *err)
+{
+	json_t *j, *v;
+	int ret;
+
+	*out = 0;
+	if ((ret = load_config_file(&j, err)) < 0)
+		return ret;
+	v = json_object_get(json_object_get(j, "emulator"), "epc_size");
+	if (v && json_is_integer(v) && json_integer_value(v) > 0)
+		*out = json_integer_value(v);
+	else if (v && (!json_is_string(v) || epc_parse_quantity(json_string_value(v), out) < 0 ||
+		       *out == 0))
+		ret = err_set(err, EINVAL,
+			      "%s: emulator.epc_size: not a positive number of bytes or a "
+			      "quantity (\"128Mi\")",
+			      RUNE_CONFIG_FILE);
+	json_decref(j);
+	return ret;
+}
+
+/*
+ * The container's EPC limit: the annotation sgx.intel.com/epc (a Kubernetes
+ * quantity, what Intel's webhook writes) and process.env SGX_EPC_LIMIT
+ * (MiB, what a device plugin's Allocate sets); the smaller applies. Both
+ * are left where they are: the workload may read its own limit.
+ */
+static int read_epc_limit(struct rune_config *cfg, struct rune_enclave *e, err_t *err)
+{
+	const char *a = json_string_value(json_object_get(cfg->annotations, EPC_ANNOTATION));
+	const char *env = NULL;
+	uint64_t v;
+
+	if (json_object_get(cfg->annotations, EPC_ANNOTATION) && a == NULL)
+		return err_set(err, EINVAL, "annotation %s: not a string", EPC_ANNOTATION);
+	if (a) {
+		if (epc_parse_quantity(a, &v) < 0 || v == 0)
+			return err_set(err, EINVAL,
+				       "annotation %s: \"%s\" is not a positive quantity (8192, "
+				       "64Mi, 1Gi)",
+				       EPC_ANNOTATION, a);
+		e->epc_limit = v;
+		e->epc_limit_source = "annotation " EPC_ANNOTATION;
+	}
+	for (char **p = cfg->process.env; p && *p; p++)
+		if (strncmp(*p, "SGX_EPC_LIMIT=", 14) == 0)
+			env = *p + 14; /* the last one wins, as for execve */
+	if (env) {
+		char *end;
+
+		errno = 0;
+		v = strtoull(env, &end, 10);
+		if (errno || end == env || *end || !isdigit((unsigned char)*env) || v == 0 ||
+		    v > (UINT64_MAX >> 21))
+			return err_set(err, EINVAL,
+				       "process.env SGX_EPC_LIMIT: \"%s\" is not a positive number "
+				       "of MiB",
+				       env);
+		if (!e->epc_limit || (v << 20) < e->epc_limit) {
+			e->epc_limit = v << 20;
+			e->epc_limit_source = "process.env SGX_EPC_LIMIT";
+		}
+	}
 	return 0;
 }
 
@@ -490,7 +564,9 @@ int rune_enclave_from_config(const struct rune_ctx *ctx, struct rune_config *cfg
 		return ret;
 	}
 	e->runtime_path = fd_path(e->pal_fd) ?: strdup(path);
-	if ((ret = read_max_enclave_size(&e->max_enclave_size, err)) < 0) {
+	if ((ret = read_max_enclave_size(&e->max_enclave_size, err)) < 0 ||
+	    (ret = read_epc_size(&e->epc_size, err)) < 0 ||
+	    (ret = read_epc_limit(cfg, e, err)) < 0) {
 		rune_enclave_free(e);
 		return ret;
 	}
@@ -549,10 +625,73 @@ void rune_enclave_add_devices(struct rune_enclave *e, struct rune_config *cfg)
 	}
 }
 
+void rune_enclave_gone(void)
+{
+	struct epc_usage u;
+
+	epc_usage(epc_dir(), 0, &u, NULL);
+}
+
 json_t *rune_enclave_state(const struct rune_enclave *e)
 {
-	return json_pack("{s:s,s:s,s:s,s:s}", "type", e->type, "runtime_path", e->runtime_path,
-			 "args", e->args, "log_level", e->log_level);
+	json_t *j = json_pack("{s:s,s:s,s:s,s:s}", "type", e->type, "runtime_path", e->runtime_path,
+			      "args", e->args, "log_level", e->log_level);
+
+	if (j && e->epc_limit) {
+		json_object_set_new(j, "epc_limit", json_integer((json_int_t)e->epc_limit));
+		json_object_set_new(j, "epc_limit_source", json_string(e->epc_limit_source));
+	}
+	return j;
+}
+
+/* Bytes of EPC the init's enclaves hold: its registry entry, found among its fds. */
+static int64_t epc_usage_of(pid_t pid)
+{
+	const char *dir = epc_dir();
+	size_t n = strlen(dir);
+	char path[320], link[4096], buf[48];
+	struct dirent *de;
+	int64_t bytes = -1;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	if ((d = opendir(path)) == NULL)
+		return -1;
+	while (bytes < 0 && (de = readdir(d)) != NULL) {
+		_cleanup_close_ int fd = -1;
+		ssize_t len;
+
+		snprintf(path, sizeof(path), "/proc/%d/fd/%s", (int)pid, de->d_name);
+		len = readlink(path, link, sizeof(link) - 1);
+		if (len <= 0)
+			continue;
+		link[len] = '\0';
+		if (strncmp(link, dir, n) != 0 || link[n] != '/' || strchr(link + n + 1, '/'))
+			continue;
+		fd = open(link, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0 || (len = pread(fd, buf, sizeof(buf) - 1, 0)) <= 0)
+			continue;
+		buf[len] = '\0';
+		bytes = (int64_t)(strtoull(buf, NULL, 10) * 4096);
+	}
+	closedir(d);
+	return bytes;
+}
+
+void rune_enclave_state_annotations(const json_t *enclave, pid_t pid, json_t *annotations)
+{
+	json_t *limit = json_object_get(enclave, "epc_limit");
+	char v[32];
+	int64_t used;
+
+	if (json_is_integer(limit)) {
+		snprintf(v, sizeof(v), "%lld", (long long)json_integer_value(limit));
+		json_object_set_new(annotations, "rune.epc.limit", json_string(v));
+	}
+	if (pid > 0 && (used = epc_usage_of(pid)) >= 0) {
+		snprintf(v, sizeof(v), "%lld", (long long)used);
+		json_object_set_new(annotations, "rune.epc.usage", json_string(v));
+	}
 }
 
 char *rune_enclave_socket_path(const struct rune_enclave *e)

@@ -32,6 +32,13 @@ int rune_enclave_init(struct rune_enclave *e, err_t *err);
 /* After start: runs the workload in the enclave, serves exec/attest/kill; returns the exit code. */
 int rune_enclave_run(struct rune_enclave *e, const struct rune_process *p, int sync_fd);
 /* What state.json keeps of it; and the control socket path (malloc'ed). */
+/*
+ * `rune state`: rune.epc.limit and, while the init lives, rune.epc.usage
+ * (bytes) into annotations, from the state's enclave object.
+ */
+void rune_enclave_state_annotations(const json_t *enclave, pid_t pid, json_t *annotations);
+/* After an enclave container's end: reaps the EPC registry entries of dead init-runelets. */
+void rune_enclave_gone(void);
 json_t *rune_enclave_state(const struct rune_enclave *e);
 char *rune_enclave_socket_path(const struct rune_enclave *e);
 void rune_enclave_free(struct rune_enclave *e);

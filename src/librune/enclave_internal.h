@@ -15,6 +15,7 @@
 #include "rune/pal.h"
 
 #define RUNE_CONFIG_FILE "/etc/rune/config.json"
+#define EPC_ANNOTATION	 "sgx.intel.com/epc"
 
 struct pal_ops {
 	int version;
@@ -34,7 +35,10 @@ struct rune_enclave {
 	char *args;	    /* commas already turned into spaces */
 	char *log_level;
 	char *socket_path;
-	uint64_t max_enclave_size; /* from the config file; 0: libsgx's default */
+	uint64_t max_enclave_size;    /* from the config file; 0: libsgx's default */
+	uint64_t epc_size;	      /* emulator.epc_size from the config file; 0: the default */
+	uint64_t epc_limit;	      /* bytes; 0: none */
+	const char *epc_limit_source; /* where epc_limit came from, for libsgx's error */
 	void *handle;
 	struct pal_ops ops;
 	int listen_fd;

@@ -175,4 +175,5 @@ const struct rune_handler_ops rune_handler_pal = {
 	.run = pal_run,
 	.exec_into = rune_enclave_exec,
 	.free = pal_free,
+	.gone = rune_enclave_gone,
 };

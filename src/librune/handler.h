@@ -56,6 +56,8 @@ struct rune_handler_ops {
 	int (*exec_into)(const struct rune_ctx *ctx, const struct rune_state *s,
 			 const struct rune_exec_opts *o, int *exit_status, err_t *err);
 	void (*free)(struct rune_handler *h);
+	/* rune, once the container's processes are gone (delete, a failed create): host leftovers. */
+	void (*gone)(void);
 };
 
 struct rune_handler {

@@ -29,6 +29,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/epc.h"
 #include "librune/cgroup.h"
 #include "librune/internal.h"
 #include "librune/linux.h"
@@ -79,6 +80,46 @@ int rune_enclave_bind(struct rune_enclave *e, err_t *err)
 	return 0;
 }
 
+static void setenv_u64(const char *key, uint64_t v)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
+	setenv(key, buf, 1);
+}
+
+/*
+ * libsgx in the PAL charges every enclave page to this process: the
+ * container's limit, the emulated EPC's size, and our entry in the host's
+ * EPC registry, opened here while the host's /run is still in reach (the
+ * lock on it is init-runelet's: it dies with the container).
+ */
+static void set_epc_env(struct rune_enclave *e)
+{
+	_cleanup_error_ err_t err = NULL;
+	int fd;
+
+	/* Only the container's limit, never one rune's caller happened to export. */
+	unsetenv("SGX_EPC_LIMIT_BYTES");
+	unsetenv("SGX_EPC_LIMIT_SOURCE");
+	if (e->epc_limit) {
+		setenv_u64("SGX_EPC_LIMIT_BYTES", e->epc_limit);
+		setenv("SGX_EPC_LIMIT_SOURCE", e->epc_limit_source, 1);
+	}
+	if (e->epc_size)
+		setenv_u64("SGX_EMU_EPC_SIZE", e->epc_size);
+	/* Reaping the entries of dead holders here keeps the registry from growing. */
+	epc_usage(epc_dir(), 0, &(struct epc_usage){ 0 }, NULL);
+	fd = epc_entry_open(epc_dir(), NULL, &err);
+	if (fd < 0) {
+		/* Use is still limited; only the host-wide sum misses this container. */
+		rune_debug("init-runelet: no EPC registry entry: %s", err_msg(err));
+		unsetenv("SGX_EPC_FD");
+		return;
+	}
+	setenv_u64("SGX_EPC_FD", (uint64_t)fd);
+}
+
 int rune_enclave_load(struct rune_enclave *e, err_t *err)
 {
 	char fdpath[64];
@@ -97,11 +138,9 @@ int rune_enclave_load(struct rune_enclave *e, err_t *err)
 	if (e->pal_fd < 0)
 		return err_set(err, EBADF, "enclave runtime %s: not opened", e->runtime_path);
 	/* The host's cap for libsgx in the PAL: init-runelet's environment, never the workload's. */
-	if (e->max_enclave_size) {
-		char v[32];
-		snprintf(v, sizeof(v), "%llu", (unsigned long long)e->max_enclave_size);
-		setenv("SGX_MAX_ENCLAVE_SIZE", v, 1);
-	}
+	if (e->max_enclave_size)
+		setenv_u64("SGX_MAX_ENCLAVE_SIZE", e->max_enclave_size);
+	set_epc_env(e);
 	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", e->pal_fd);
 	e->handle = dlopen(fdpath, RTLD_NOW | RTLD_LOCAL);
 	close(steal_fd(e->pal_fd));

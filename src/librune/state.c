@@ -12,6 +12,7 @@
 
 #include "librune/cgroup.h"
 #include "librune/config.h"
+#include "librune/enclave.h"
 #include "librune/util.h"
 
 const char *rune_status_name(enum rune_status s)
@@ -245,6 +246,8 @@ json_t *rune_state_to_oci(const struct rune_state *s, enum rune_status status)
 		if (a == NULL)
 			json_object_set_new(j, "annotations", a = json_object());
 		json_object_set_new(a, "rune.enclave.backend", json_string(backend));
+		rune_enclave_state_annotations(s->enclave,
+					       status == RUNE_STATUS_STOPPED ? 0 : s->pid, a);
 	}
 	if (j)
 		json_object_set_new(j, "owner", json_string(s->owner ? s->owner : ""));

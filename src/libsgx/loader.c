@@ -5,6 +5,7 @@
  * function (the vDSO's own, or the emulator's clone of it).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/epc.h"
 #include "sgx/loader.h"
 #include "sgx/sigstruct.h"
 #include "loader_backend.h"
@@ -180,12 +182,142 @@ static int check_fixed_base(struct sgx_encl *e, const struct sgx_image *img,
 	return 0;
 }
 
+/*
+ * EPC this process's enclaves hold, checked against the limit its host set
+ * ($SGX_EPC_LIMIT_BYTES, named by $SGX_EPC_LIMIT_SOURCE: rune sets both in
+ * init-runelet from the container's config) and published in the host-wide
+ * registry: the entry init-runelet opened before pivot_root
+ * ($SGX_EPC_FD), else one of our own while the registry is reachable.
+ */
+static struct {
+	pthread_mutex_t lock;
+	uint64_t pages;
+	int fd;	    /* registry entry; -1: none yet */
+	int tried;  /* opening one failed: not retried for every enclave */
+	char *path; /* an entry of our own: removed when we hold no EPC */
+} epc = { PTHREAD_MUTEX_INITIALIZER, 0, -1, 0, NULL };
+
+static int epc_limit(uint64_t *limit, const char **source, err_t *err)
+{
+	const char *v = getenv("SGX_EPC_LIMIT_BYTES");
+	char *end;
+
+	*source = getenv("SGX_EPC_LIMIT_SOURCE");
+	if (!*source || !**source)
+		*source = "SGX_EPC_LIMIT_BYTES";
+	*limit = 0;
+	if (!v || !*v)
+		return 0;
+	errno = 0;
+	*limit = strtoull(v, &end, 10);
+	if (errno || *end || *v == '-')
+		return err_set(err, EINVAL, "SGX_EPC_LIMIT_BYTES=%s: not a number of bytes", v);
+	return 0;
+}
+
+static void epc_registry_fd(void)
+{
+	const char *v = getenv("SGX_EPC_FD");
+
+	if (epc.fd >= 0 || epc.tried)
+		return;
+	epc.tried = 1;
+	if (v && *v) {
+		int fd = atoi(v);
+
+		/* Only the lock holder's: a child forked off it must not write its parent's entry. */
+		if (fd >= 0 && epc_entry_held(fd))
+			epc.fd = fd;
+		return;
+	}
+	/* Only where rune made the registry: a bare libsgx user leaves no directory behind. */
+	if (access(epc_dir(), W_OK) < 0)
+		return;
+	epc.fd = epc_entry_open(epc_dir(), &epc.path, NULL);
+	if (epc.fd < 0)
+		epc.fd = -1;
+	else
+		epc.tried = 0; /* dropped at 0 pages, opened again for the next enclave */
+}
+
+/* "16 MiB", "1.5 MiB", "40 KiB": sizes as a limit's owner would write them. */
+static const char *size_str(uint64_t bytes, char buf[32])
+{
+	if (bytes >= (1 << 20) && bytes % (1 << 20) == 0)
+		snprintf(buf, 32, "%llu MiB", (unsigned long long)(bytes >> 20));
+	else if (bytes >= (1 << 20))
+		snprintf(buf, 32, "%.1f MiB", (double)bytes / (1 << 20));
+	else
+		snprintf(buf, 32, "%llu KiB", (unsigned long long)((bytes + 1023) >> 10));
+	return buf;
+}
+
+static int epc_charge(struct sgx_encl *e, const struct sgx_image *img, err_t *err)
+{
+	uint64_t pages = 1, limit; /* the SECS */
+	const char *source;
+	int ret;
+
+	for (size_t i = 0; i < img->npages; i++)
+		pages += sgx_image_page_count(&img->pages[i]);
+	if ((ret = epc_limit(&limit, &source, err)) < 0)
+		return ret;
+	pthread_mutex_lock(&epc.lock);
+	if (limit && (epc.pages + pages) * SGX_PAGE_SIZE > limit) {
+		uint64_t used = epc.pages;
+		char l[32], u[32], r[32];
+
+		pthread_mutex_unlock(&epc.lock);
+		return err_set(err, EDQUOT,
+			       "EPC limit exceeded: limit %s (%s), in use %s, the enclave needs %s",
+			       size_str(limit, l), source, size_str(used * SGX_PAGE_SIZE, u),
+			       size_str(pages * SGX_PAGE_SIZE, r));
+	}
+	epc.pages += pages;
+	e->epc_pages = pages;
+	epc_registry_fd();
+	if (epc.fd >= 0)
+		epc_entry_set(epc.fd, epc.pages);
+	pthread_mutex_unlock(&epc.lock);
+	return 0;
+}
+
+static void epc_uncharge(struct sgx_encl *e)
+{
+	if (!e->epc_pages)
+		return;
+	pthread_mutex_lock(&epc.lock);
+	epc.pages -= e->epc_pages;
+	e->epc_pages = 0;
+	if (epc.fd >= 0 && epc.path && !epc.pages) {
+		unlink(epc.path);
+		close(epc.fd);
+		free(epc.path);
+		epc.path = NULL;
+		epc.fd = -1;
+	} else if (epc.fd >= 0) {
+		epc_entry_set(epc.fd, epc.pages);
+	}
+	pthread_mutex_unlock(&epc.lock);
+}
+
+uint64_t sgx_epc_pages(void)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&epc.lock);
+	n = epc.pages;
+	pthread_mutex_unlock(&epc.lock);
+	return n;
+}
+
 void sgx_encl_destroy(struct sgx_encl *e)
 {
 	if (!e)
 		return;
 	if (e->be)
 		e->be->destroy(e);
+	epc_uncharge(e);
 	free(e->tcs_off);
 	free((void *)e->tcs_busy);
 	free(e);
@@ -252,6 +384,9 @@ int sgx_encl_load(struct sgx_encl **out, const struct sgx_image *img,
 		if (ret < 0)
 			goto fail;
 	}
+	ret = epc_charge(e, img, err);
+	if (ret < 0)
+		goto fail;
 	e->be = be;
 	ret = be->create(e, secs, o, err);
 	if (ret < 0) {

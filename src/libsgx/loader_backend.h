@@ -21,6 +21,7 @@ struct sgx_encl {
 	uint64_t attributes, xfrm;
 	uint32_t miscselect;
 	vdso_sgx_enter_enclave_t enter;
+	uint64_t epc_pages; /* charged to this process's EPC use (SECS and every page) */
 };
 
 /* Room a backend may use across prepare/finish. */

@@ -55,6 +55,7 @@ static const struct {
 	{ "dump", cmd_dump, "[--json] SIGSTRUCT: print every field" },
 	{ "verify", cmd_verify,
 	  "--sigstruct SIG [--image FILE --pages SPEC | --elf FILE]: check a SIGSTRUCT" },
+	{ "epc", cmd_epc, "[--json]: the host's EPC use (docs/epc.md)" },
 	{ "version", cmd_version, "print the version and commit (also --version)" },
 };
 

@@ -144,6 +144,7 @@ int cmd_sign(int argc, char **argv, err_t *err);
 int cmd_gendata(int argc, char **argv, err_t *err);
 int cmd_catsig(int argc, char **argv, err_t *err);
 int cmd_dump(int argc, char **argv, err_t *err);
+int cmd_epc(int argc, char **argv, err_t *err);
 int cmd_verify(int argc, char **argv, err_t *err);
 
 #endif

@@ -36,6 +36,8 @@ rt() {
 
 # The emulator's machine secret: our own, not the host's default.
 export SGX_EMU_SECRET=$T/sgx-emu-secret
+# The EPC registry: ours (init-runelet makes it), not the host's /run/rune-epc.
+export SGX_EPC_DIR=$T/epc
 
 # _cfg_edit OP KEY [VALUE]: process.env and annotations edits, values passed as is
 _cfg_edit() {

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * EPC bookkeeping shared by rune (limits from the config) and libsgx (the
+ * pages its enclaves hold): Kubernetes quantities, and the host-wide
+ * registry of EPC use.
+ *
+ * The registry is a directory (EPC_DIR_DEFAULT, or $SGX_EPC_DIR) with one
+ * small file per process that holds enclaves: its page count and pid, as
+ * text. The owner keeps an open-file-description lock on it (not a POSIX
+ * one: those go when the process closes any fd of the file, a reader's
+ * too), which dies with the last fd, so a crashed holder's entry is told
+ * apart from a live one and reaped by the next reader. Independent of
+ * rune's --root: every container on the host shares it.
+ */
+#ifndef COMMON_EPC_H
+#define COMMON_EPC_H
+
+#include <stdint.h>
+
+#include "common/error.h"
+
+#define EPC_DIR_DEFAULT "/run/rune-epc" /* not under /run/rune: an id could be "epc" */
+/* The usable EPC of a 128 MiB PRM (the rest holds the EPCM and friends). */
+#define EPC_SIZE_DEFAULT (187ULL << 19) /* 93.5 MiB */
+
+/*
+ * A Kubernetes quantity in bytes: "8192", "64Mi", "1Gi", "1.5G", "1e6";
+ * suffixes Ki Mi Gi Ti Pi Ei, k M G T P E and m (milli); fractions round up
+ * as Kubernetes does. 0 or -EINVAL (not a quantity, negative, or more than
+ * 2^63 - 1 bytes).
+ */
+int epc_parse_quantity(const char *s, uint64_t *bytes);
+
+/* $SGX_EPC_DIR, else EPC_DIR_DEFAULT. */
+const char *epc_dir(void);
+/* The EPC's size: $SGX_EMU_EPC_SIZE (a quantity) when valid, else EPC_SIZE_DEFAULT. */
+uint64_t epc_size(void);
+
+/*
+ * A fresh entry for this process in dir (created 0755 when missing), locked
+ * and holding 0 pages: its fd (O_CLOEXEC), or a negative errno with err set;
+ * its path in *path (malloc'd) when path is not NULL. The lock lasts while
+ * that fd (or a copy, a forked child's too) is open.
+ */
+int epc_entry_open(const char *dir, char **path, err_t *err);
+int epc_entry_set(int fd, uint64_t pages);
+/* 1 if fd is a locked entry this very process wrote (not its parent's), else 0. */
+int epc_entry_held(int fd);
+
+struct epc_usage {
+	uint64_t pages;	 /* held by live entries */
+	unsigned live;	 /* live entries */
+	unsigned reaped; /* dead entries removed by this call */
+	uint64_t size;	 /* the EPC, bytes */
+	uint64_t paged;	 /* bytes beyond it (the kernel would page them out) */
+};
+
+/* Sums the live entries of dir, removing dead ones; epc_size 0 means the default. */
+int epc_usage(const char *dir, uint64_t epc_size, struct epc_usage *u, err_t *err);
+
+#endif

@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "common/epc.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+
+typedef unsigned __int128 u128;
+
+static u128 pow10_u128(unsigned n)
+{
+	u128 v = 1;
+
+	while (n--)
+		v *= 10;
+	return v;
+}
+
+int epc_parse_quantity(const char *s, uint64_t *bytes)
+{
+	static const char dec[] = "kMGTPE";
+	u128 num = 0, mult = 1, div = 1, v;
+	unsigned frac = 0, digits = 0;
+	int round_up = 0;
+	const char *p = s;
+
+	if (s == NULL)
+		return -EINVAL;
+	if (*p == '+')
+		p++;
+	for (; isdigit((unsigned char)*p); p++, digits++) {
+		num = num * 10 + (unsigned)(*p - '0');
+		if (num > INT64_MAX)
+			return -EINVAL;
+	}
+	if (*p == '.') {
+		for (p++; isdigit((unsigned char)*p); p++, digits++) {
+			/* Past 18 digits only whether anything is left matters: it rounds up. */
+			if (frac < 18) {
+				num = num * 10 + (unsigned)(*p - '0');
+				frac++;
+			} else if (*p != '0') {
+				round_up = 1;
+			}
+		}
+	}
+	if (digits == 0)
+		return -EINVAL;
+	div = pow10_u128(frac);
+	if (*p == '\0') {
+		/* bytes */
+	} else if (p[1] == 'i' && p[2] == '\0' && strchr("KMGTPE", *p)) {
+		mult = (u128)1 << (10 * (strchr("KMGTPE", *p) - "KMGTPE" + 1));
+	} else if (p[1] == '\0' && *p == 'm') {
+		div *= 1000;
+	} else if (p[1] == '\0' && strchr(dec, *p)) {
+		mult = pow10_u128(3 * (unsigned)(strchr(dec, *p) - dec + 1));
+	} else if (*p == 'e' || *p == 'E') {
+		char *end;
+		long e;
+
+		if (!isdigit((unsigned char)p[1]) && !(p[1] == '-' || p[1] == '+'))
+			return -EINVAL;
+		errno = 0;
+		e = strtol(p + 1, &end, 10);
+		if (errno || *end || e < -18 || e > 18)
+			return -EINVAL;
+		if (e >= 0)
+			mult = pow10_u128((unsigned)e);
+		else
+			div *= pow10_u128((unsigned)-e);
+	} else {
+		return -EINVAL;
+	}
+	v = num * mult;
+	v = v / div + (v % div || round_up);
+	if (v > INT64_MAX)
+		return -EINVAL;
+	*bytes = (uint64_t)v;
+	return 0;
+}
+
+const char *epc_dir(void)
+{
+	const char *d = getenv("SGX_EPC_DIR");
+
+	return d && *d == '/' ? d : EPC_DIR_DEFAULT;
+}
+
+uint64_t epc_size(void)
+{
+	uint64_t v;
+
+	if (epc_parse_quantity(getenv("SGX_EMU_EPC_SIZE"), &v) == 0 && v > 0)
+		return v;
+	return EPC_SIZE_DEFAULT;
+}
+
+static int mkdir_p(const char *dir)
+{
+	char buf[4096];
+
+	if (snprintf(buf, sizeof(buf), "%s", dir) >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	for (char *s = buf + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*s = '/';
+	}
+	if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int write_lock(int fd, int cmd, struct flock *fl)
+{
+	memset(fl, 0, sizeof(*fl));
+	fl->l_type = F_WRLCK;
+	fl->l_whence = SEEK_SET;
+	return fcntl(fd, cmd, fl);
+}
+
+int epc_entry_open(const char *dir, char **out_path, err_t *err)
+{
+	char path[4096];
+	struct stat a, b;
+	struct flock fl;
+	int ret;
+
+	ret = mkdir_p(dir);
+	if (ret < 0)
+		return err_sys(err, -ret, "EPC registry %s", dir);
+	for (int tries = 0; tries < 100; tries++) {
+		_cleanup_close_ int fd = -1;
+		uint64_t r = 0;
+
+		/* Random: processes in pid namespaces share pids (every init-runelet is 1). */
+		if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+			return err_sys(err, errno, "EPC registry entry: getrandom");
+		snprintf(path, sizeof(path), "%s/%016" PRIx64, dir, r);
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd < 0 && errno == EEXIST)
+			continue;
+		if (fd < 0)
+			return err_sys(err, errno, "EPC registry entry %s", path);
+		if (write_lock(fd, F_OFD_SETLK, &fl) < 0)
+			return err_sys(err, errno, "lock EPC registry entry %s", path);
+		/* A reader may have reaped it before the lock: then it is not ours any more. */
+		if (fstat(fd, &a) < 0 || stat(path, &b) < 0 || a.st_ino != b.st_ino ||
+		    a.st_dev != b.st_dev)
+			continue;
+		if (epc_entry_set(fd, 0) < 0)
+			return err_sys(err, EIO, "write EPC registry entry %s", path);
+		if (out_path && (*out_path = strdup(path)) == NULL) {
+			unlink(path);
+			return err_sys(err, ENOMEM, "EPC registry entry %s", path);
+		}
+		return steal_fd(fd);
+	}
+	return err_set(err, EEXIST, "EPC registry %s: no free entry name", dir);
+}
+
+int epc_entry_set(int fd, uint64_t pages)
+{
+	char buf[48];
+	int n = snprintf(buf, sizeof(buf), "%-20" PRIu64 " %-10d\n", pages, (int)getpid());
+
+	/* Fixed width: a rewrite is one write of the same length, never a truncate. */
+	return pwrite(fd, buf, (size_t)n, 0) == n ? 0 : -EIO;
+}
+
+int epc_entry_held(int fd)
+{
+	char buf[48], self[32];
+	struct flock fl;
+	ssize_t n;
+	int lfd;
+
+	/* Locked by someone (the fd's own lock: not a conflict through a new description)... */
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	lfd = open(self, O_RDONLY | O_CLOEXEC);
+	if (lfd < 0)
+		return 0;
+	n = write_lock(lfd, F_OFD_GETLK, &fl);
+	close(lfd);
+	if (n < 0 || fl.l_type == F_UNLCK)
+		return 0;
+	/* ...and written by us: a child forked off the holder shares its fd, not its entry. */
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	return strchr(buf, ' ') && atoi(strchr(buf, ' ')) == getpid();
+}
+
+int epc_usage(const char *dir, uint64_t size, struct epc_usage *u, err_t *err)
+{
+	DIR *d;
+	struct dirent *de;
+
+	memset(u, 0, sizeof(*u));
+	u->size = size ? size : EPC_SIZE_DEFAULT;
+	d = opendir(dir);
+	if (d == NULL && errno == ENOENT)
+		return 0;
+	if (d == NULL)
+		return err_sys(err, errno, "EPC registry %s", dir);
+	while ((de = readdir(d)) != NULL) {
+		_cleanup_close_ int fd = -1;
+		struct flock fl;
+		char buf[48];
+		ssize_t n;
+
+		if (de->d_name[0] == '.')
+			continue;
+		fd = openat(dirfd(d), de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+		if (fd < 0)
+			continue;
+		if (write_lock(fd, F_OFD_GETLK, &fl) < 0)
+			continue;
+		if (fl.l_type == F_UNLCK) {
+			/* Its holder is gone (or never locked it: it loses the race and retries). */
+			if (unlinkat(dirfd(d), de->d_name, 0) == 0)
+				u->reaped++;
+			continue;
+		}
+		n = pread(fd, buf, sizeof(buf) - 1, 0);
+		if (n <= 0)
+			continue;
+		buf[n] = '\0';
+		u->pages += strtoull(buf, NULL, 10);
+		u->live++;
+	}
+	closedir(d);
+	if (u->pages * 4096 > u->size)
+		u->paged = u->pages * 4096 - u->size;
+	return 0;
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* sgx-tools epc [--json]: the host's EPC use, from the registry (docs/epc.md). */
+#include <stdio.h>
+
+#include "common/epc.h"
+#include "sgx-tools.h"
+
+static const char help[] =
+    "Usage: sgx-tools epc [--json]\n"
+    "Prints the host's EPC use from the registry ($SGX_EPC_DIR, else " EPC_DIR_DEFAULT "):\n"
+    "the EPC's size ($SGX_EMU_EPC_SIZE, else 93.5 MiB), the bytes live enclaves\n"
+    "hold, the processes holding them and the bytes beyond the EPC (paged),\n"
+    "in bytes. Entries of dead processes are removed.\n";
+
+static int epc_option(void *ctx, int opt, const char *arg, err_t *err)
+{
+	int *json = ctx;
+
+	(void)arg;
+	(void)err;
+	if (opt != OPT_JSON)
+		return 0;
+	*json = 1;
+	return 1;
+}
+
+int cmd_epc(int argc, char **argv, err_t *err)
+{
+	static const struct option table[] = { { "json", no_argument, NULL, OPT_JSON }, { 0 } };
+	static const struct command_options cmd = { .table = table,
+						    .help = help,
+						    .handler = epc_option };
+	struct epc_usage u;
+	int json = 0, ret;
+
+	ret = parse_options(&cmd, &json, argc, argv, err);
+	if (ret <= 0)
+		return ret;
+	ret = epc_usage(epc_dir(), epc_size(), &u, err);
+	if (ret < 0)
+		return ret;
+	printf(json ? "{\"size\": %llu, \"usage\": %llu, \"processes\": %u, \"paged\": %llu}\n"
+		    : "size: %llu\nusage: %llu\nprocesses: %u\npaged: %llu\n",
+	       (unsigned long long)u.size, (unsigned long long)u.pages * 4096, u.live,
+	       (unsigned long long)u.paged);
+	return 0;
+}

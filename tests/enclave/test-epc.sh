@@ -1,0 +1,169 @@
+#!/bin/bash
+# timeout: 120
+# EPC limits (docs/epc.md): the skeleton enclave container runs under a limit
+# it fits (annotation sgx.intel.com/epc, process.env SGX_EPC_LIMIT, both: the
+# smaller applies) and is refused under one it does not, with the limit and
+# the enclave's size on rune's stderr and in its JSON log; a bad quantity is
+# a config error naming the field; `rune state` shows rune.epc.limit and
+# rune.epc.usage; the host-wide registry ($SGX_EPC_DIR) holds the running
+# container's entry (sgx-tools epc sums it, paged beyond the EPC) and nothing
+# once it is deleted.
+. "$(dirname "$0")/lib.sh"
+
+need_builds "$SKELLIB/liberpal-skeleton-v3.so" "$SKELDIR/encl.elf" "$SKELDIR/encl.ss" "$BUILD/bin/sgx-tools"
+
+GREETING="Hello from the skeleton enclave!"
+
+skel() { # KEY=VALUE... for process.env
+	fast_bundle "c$((_nfb + 1))" -- ENCLAVE_TYPE=intelSgx \
+		ENCLAVE_RUNTIME_PATH="$SKELLIB/liberpal-skeleton-v3.so" "$@"
+	cfg_set .process.cwd '"/srv"'
+	cfg_args skeleton hello
+}
+
+# st_annot KEY < STATE: an annotation of rune state's output ("" if absent)
+st_annot() { "$PY" -c 'import json, sys; print(json.load(sys.stdin).get("annotations", {}).get(sys.argv[1], ""))' "$1"; }
+
+# entries in the registry (dead ones included: nothing reaps them here)
+entries() { find "$SGX_EPC_DIR" -mindepth 1 2>/dev/null | wc -l; }
+
+t_fits() {
+	skel
+	annot_set sgx.intel.com/epc 1Mi
+	ct_run
+	assert_rc 0 "run under 1Mi"
+	assert_eq "$GREETING" "$OUT" "stdout"
+	assert_nothing_left "$ID"
+	skel SGX_EPC_LIMIT=1
+	ct_run
+	assert_rc 0 "run under SGX_EPC_LIMIT=1 (MiB)"
+	assert_eq "$GREETING" "$OUT" "stdout"
+	assert_nothing_left "$ID"
+	assert_eq 0 "$(entries)" "registry entries after the runs"
+}
+
+t_refused() {
+	skel
+	annot_set sgx.intel.com/epc 8192
+	rtc --log "$T/log.json" --log-format json run --bundle "$B" "$ID"
+	assert_fails "run under 8192 bytes"
+	assert_contains "EPC limit exceeded: limit 8 KiB (annotation sgx.intel.com/epc), in use 0 KiB, the enclave needs" "$ERR" "stderr"
+	grep -q '"level":"error".*EPC limit exceeded: limit 8 KiB' "$T/log.json" ||
+		fail "not in the JSON log: $(cat "$T/log.json")"
+	assert_not_contains "$GREETING" "$OUT" "stdout"
+	assert_nothing_left "$ID"
+	assert_eq 0 "$(entries)" "registry entries after the refusal"
+	# both set: the smaller (the annotation's) applies, and is the one named
+	skel SGX_EPC_LIMIT=1024
+	annot_set sgx.intel.com/epc 8Ki
+	rtc run --bundle "$B" "$ID"
+	assert_fails "run under 8Ki and 1024 MiB"
+	assert_contains "limit 8 KiB (annotation sgx.intel.com/epc)" "$ERR" "stderr"
+	assert_nothing_left "$ID"
+}
+
+t_bad_quantity() {
+	local q
+	for q in lots -1 1MiB 0; do
+		skel
+		annot_set sgx.intel.com/epc "$q"
+		rtc run --bundle "$B" "$ID"
+		assert_fails "annotation '$q'"
+		assert_clear_error "annotation sgx.intel.com/epc: \"$q\" is not a positive quantity" "annotation '$q'"
+		assert_nothing_left "$ID"
+	done
+	for q in abc 1Mi 0; do
+		skel SGX_EPC_LIMIT="$q"
+		rtc run --bundle "$B" "$ID"
+		assert_fails "SGX_EPC_LIMIT=$q"
+		assert_clear_error "process.env SGX_EPC_LIMIT: \"$q\" is not a positive number of MiB" "SGX_EPC_LIMIT=$q"
+		assert_nothing_left "$ID"
+	done
+}
+
+t_state_and_registry() {
+	local st pages
+	# the smaller of 1 GiB and 2 MiB
+	skel SGX_EPC_LIMIT=2
+	annot_set sgx.intel.com/epc 1Gi
+	ct_create
+	rtc state "$ID"
+	assert_rc 0 state
+	st=$OUT
+	assert_eq 2097152 "$(echo "$st" | st_annot rune.epc.limit)" "rune.epc.limit"
+	# the enclave exists from create on: its pages (SECS and image) in use
+	pages=$(cat "$SGX_EPC_DIR"/* | awk '{ s += $1 } END { print s }')
+	[ "$pages" -gt 1 ] || fail "registry pages: $pages ($(entries) entries)"
+	assert_eq 1 "$(entries)" "one registry entry"
+	assert_eq $((pages * 4096)) "$(echo "$st" | st_annot rune.epc.usage)" "rune.epc.usage"
+	# sgx-tools epc: the host's sum, and what lies beyond a 4 KiB EPC is paged
+	assert_eq "{\"size\": 4096, \"usage\": $((pages * 4096)), \"processes\": 1, \"paged\": $((pages * 4096 - 4096))}" \
+		"$(SGX_EMU_EPC_SIZE=4Ki "$BUILD/bin/sgx-tools" epc --json)" "sgx-tools epc --json"
+	rtc delete --force "$ID"
+	assert_rc 0 "delete --force"
+	assert_nothing_left "$ID"
+	assert_eq 0 "$(entries)" "registry entries after delete"
+	assert_contains "processes: 0" "$("$BUILD/bin/sgx-tools" epc)" "sgx-tools epc after delete"
+	# no limit: no rune.epc.limit, the usage all the same
+	skel
+	ct_create
+	rtc state "$ID"
+	assert_not_contains "rune.epc.limit" "$OUT" "state without a limit"
+	assert_contains "rune.epc.usage" "$OUT" "state without a limit"
+	rtc start "$ID"
+	assert_rc 0 start
+	for ((i = 0; i < 50; i++)); do
+		rtc state "$ID"
+		[[ $OUT == *'"stopped"'* ]] && break
+		sleep 0.1
+	done
+	assert_not_contains "rune.epc.usage" "$OUT" "state once stopped"
+	rtc delete "$ID"
+	assert_rc 0 delete
+	assert_nothing_left "$ID"
+	assert_eq 0 "$(entries)" "registry entries after delete"
+}
+
+# with_config JSON CMD...: CMD in a private mount namespace whose /etc (an
+# overlay over the host's) has /etc/rune/config.json = JSON; never the host's.
+with_config() {
+	local json=$1
+	shift
+	mkdir -p "$T/etc-up" "$T/etc-work"
+	rm -rf "$T/etc-up"/* "$T/etc-work"/*
+	unshare -m --propagation private bash -c '
+		mount -t overlay overlay -o lowerdir=/etc,upperdir="$1",workdir="$2" /etc || exit 99
+		mkdir -p /etc/rune && printf "%s\n" "$3" >/etc/rune/config.json && chmod 0644 /etc/rune/config.json
+		shift 3
+		exec "$@"' _ "$T/etc-up" "$T/etc-work" "$json" "$@"
+}
+
+t_epc_size() {
+	local q
+	for q in '"lots"' 0 '[1]'; do
+		skel
+		RC=0
+		with_config "{\"emulator\": {\"epc_size\": $q}}" "$RUNTIME" --root "$ROOT" --pal-dir "$SKELLIB" \
+			run --bundle "$B" "$ID" >"$T/out" 2>"$T/err" || RC=$?
+		ERR=$(cat "$T/err")
+		[ "$RC" != 99 ] || fail "no overlay mount over /etc here"
+		assert_fails "epc_size $q"
+		assert_clear_error "/etc/rune/config.json: emulator.epc_size: not a positive number of bytes or a quantity" "epc_size $q"
+		assert_nothing_left "$ID"
+	done
+	for q in '"128Mi"'; do
+		skel
+		RC=0
+		with_config "{\"emulator\": {\"epc_size\": $q}}" "$RUNTIME" --root "$ROOT" --pal-dir "$SKELLIB" \
+			run --bundle "$B" "$ID" >"$T/out" 2>"$T/err" || RC=$?
+		assert_rc 0 "run with epc_size $q: $(cat "$T/err")"
+		assert_eq "$GREETING" "$(cat "$T/out")" "stdout"
+		assert_nothing_left "$ID"
+	done
+}
+
+tcase "a container within its EPC limit runs" t_fits
+tcase "a container past its EPC limit is refused, the limit named" t_refused
+tcase "a bad EPC limit is a config error naming the field" t_bad_quantity
+tcase "emulator.epc_size in /etc/rune/config.json: checked, a bad one names the field" t_epc_size
+tcase "rune state: rune.epc.limit and usage; the registry entry goes with the container" t_state_and_registry
