@@ -15,10 +15,18 @@ export PATH=$BUILD/bin:$PATH
 pass=0 fail=0 skip=0
 failed_names=()
 logdir=$(mktemp -d /tmp/rune-tests.XXXXXX)
-trap 'rm -rf "$logdir"' EXIT
 # The host-wide EPC registry (docs/epc.md) of the enclaves the tests make:
 # ours, not the host's /run/rune-epc (daemons the tests start inherit it).
+# A client daemon that does not pass it on makes the default one: an empty
+# one that was not there before goes again.
 export SGX_EPC_DIR=${SGX_EPC_DIR:-$logdir/epc}
+epc_default_existed=0
+[ -e /run/rune-epc ] && epc_default_existed=1
+cleanup_run() {
+	rm -rf "$logdir"
+	[ "$epc_default_existed" = 1 ] || rmdir /run/rune-epc 2>/dev/null || true
+}
+trap cleanup_run EXIT
 
 run_one() { # name timeout cmd...
 	local name=$1 t=$2
