@@ -150,6 +150,12 @@ static long wait_change(uint32_t seq, int64_t timeout_ns)
 	return r == -EAGAIN ? 0 : r;
 }
 
+/* Not ready: EAGAIN for a non-blocking object, else 0 after the next change. */
+static long wait_ready(struct fobj *o, uint32_t seq)
+{
+	return o->nonblock ? -EAGAIN : wait_change(seq, -1);
+}
+
 static long install_pair(struct fobj *a, struct fobj *b, int cloexec, uint64_t ufds)
 {
 	int fa = fs_install(a, cloexec), fb = fa < 0 ? fa : fs_install(b, cloexec);
@@ -265,9 +271,7 @@ static long pipe_read(struct fobj *o, uint8_t *buf, uint64_t len)
 		}
 		if (!p->writers || !len)
 			return 0;
-		if (o->nonblock)
-			return -EAGAIN;
-		r = wait_change(seq, -1);
+		r = wait_ready(o, seq);
 		if (r < 0)
 			return r;
 	}
@@ -300,9 +304,7 @@ static long pipe_write(struct fobj *o, const uint8_t *buf, uint64_t len)
 			changed(o);
 			continue;
 		}
-		if (o->nonblock)
-			return done ? (long)done : -EAGAIN;
-		r = wait_change(seq, -1);
+		r = wait_ready(o, seq);
 		if (r < 0)
 			return done ? (long)done : r;
 	}
@@ -325,9 +327,7 @@ static long eventfd_read(struct fobj *o, uint8_t *buf, uint64_t len)
 			changed(o);
 			return 8;
 		}
-		if (o->nonblock)
-			return -EAGAIN;
-		r = wait_change(seq, -1);
+		r = wait_ready(o, seq);
 		if (r < 0)
 			return r;
 	}
@@ -351,9 +351,7 @@ static long eventfd_write(struct fobj *o, const uint8_t *buf, uint64_t len)
 			changed(o);
 			return 8;
 		}
-		if (o->nonblock)
-			return -EAGAIN;
-		r = wait_change(seq, -1);
+		r = wait_ready(o, seq);
 		if (r < 0)
 			return r;
 	}
