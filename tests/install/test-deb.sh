@@ -46,8 +46,10 @@ trap 'rm -rf "$T"' EXIT
 fresh() {
 	local d
 	d=$(ls "$DEB"/rune_*+git*.g"$(git rev-parse --short HEAD)"_*.deb 2>/dev/null) || return 1
-	[ -z "$(git ls-files -z --cached --others --exclude-standard |
-		xargs -0 -r find 2>/dev/null -newer "$d" -print -quit)" ]
+	while IFS= read -r -d '' f; do
+		[ "$f" -nt "$d" ] && return 1
+	done < <(git ls-files -z --cached --others --exclude-standard)
+	return 0
 }
 if fresh; then
 	echo "# reusing $DEB"
@@ -57,7 +59,7 @@ elif ! make -s BUILD="$BUILD" deb >"$T/build.log" 2>&1; then
 fi
 ok "make deb"
 
-pkgs="rune rune-pal-skeleton rune-libos sgx-tools containerd-shim-rune"
+pkgs="rune rune-pal-skeleton rune-libos sgx-tools containerd-shim-rune librune-dev"
 for p in $pkgs; do
 	[ -e "$(ls "$DEB/${p}_"*.deb 2>/dev/null)" ] || nok "package $p built" "$(ls "$DEB")"
 done
@@ -78,6 +80,7 @@ expect_unsorted() {
 	sgx-tools) echo /usr/bin/sgx-tools /usr/share/man/man8/sgx-tools.8.gz ;;
 	containerd-shim-rune) echo /usr/bin/containerd-shim-rune-v2 \
 		/usr/share/doc/containerd-shim-rune/examples/containerd-rune.toml ;;
+	librune-dev) echo /usr/include/rune/pal.h ;;
 	esac | tr ' ' '\n'
 	[ -e "debian/$1.lintian-overrides" ] && echo "/usr/share/lintian/overrides/$1"
 }
@@ -153,7 +156,7 @@ new=$(comm -13 <(echo "$procs_before") <(ps -e -o comm= | sort -u) | grep -E 'ru
 pkgs=$(cd "$DEB" && ls *.deb | sed 's/_.*//')
 # what they hold: every file and link, and the directories of their own
 paths=$(for d in "$DEB"/*.deb; do dpkg-deb -c "$d" | grep -v '^d' | awk '{print $6}' | sed 's|^\.||'; done
-	echo /etc/rune /usr/lib/rune /usr/share/rune
+	echo /etc/rune /usr/lib/rune /usr/share/rune /usr/include/rune
 	for p in $pkgs; do echo "/usr/share/doc/$p"; done)
 if apt-get purge -y $pkgs >"$T/purge.log" 2>&1; then
 	left=$(for f in $paths; do [ -e "$f" ] || [ -L "$f" ] && echo "$f"; done)
