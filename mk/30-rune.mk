@@ -5,7 +5,8 @@ RUNE_SRCS := $(sort $(wildcard src/rune/*.c))
 RUNE_OBJS := $(RUNE_SRCS:%.c=$(BUILD)/obj/%.o)
 RUNE_LIBS := -ljansson -lseccomp -lcap -ldl
 RUNE_VERSION := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
-RUNE_COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+# A copy of the tree outside git (make deb's, a tarball) takes it from the environment.
+RUNE_COMMIT := $(or $(RUNE_COMMIT),$(shell git rev-parse --short HEAD 2>/dev/null || echo unknown))
 DEPFILES += $(LIBRUNE_OBJS:.o=.d) $(RUNE_OBJS:.o=.d)
 
 # The CLI sees include/ only: librune through include/rune/librune.h.

@@ -1,0 +1,181 @@
+#!/bin/bash
+# timeout: 600
+# make deb (issue 18): the packages build (or build/deb is reused when no
+# file of the tree is newer), lintian reports no error and no warning that
+# is not overridden, each package holds what it should, and they install
+# with apt-get into a throwaway root: a private mount namespace with
+# overlays over /usr, /etc and /var whose upper layers live in the temp dir,
+# so the host's files and dpkg database stay as they are. There: rune
+# --version, a busybox container, a skeleton enclave container through the
+# packaged PAL directory and config, nothing started, purge leaving nothing.
+# RUNE_DEB_REPRO=1 also builds the packages a second time (about 2 minutes
+# here) and compares the bytes.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+SRC=$PWD
+BUILD=${BUILD:-$SRC/build}
+DEB=$BUILD/deb
+
+ok() { echo "ok - $1"; }
+nok() {
+	printf '# %s\n' "${@:2}"
+	echo "not ok - $1"
+}
+check() { # name diagnostic command...
+	local name=$1 diag=$2
+	shift 2
+	if "$@"; then ok "$name"; else nok "$name" "$diag"; fi
+}
+
+for tool in dh dpkg-buildpackage lintian unshare; do
+	if ! command -v $tool >/dev/null; then
+		echo "skip - debian packages ($tool missing: apt-get install debhelper dpkg-dev lintian)"
+		exit 0
+	fi
+done
+if ! command -v busybox >/dev/null && ! [ -x /bin/busybox ]; then
+	echo "skip - debian packages (busybox-static missing)"
+	exit 0
+fi
+
+T=$(mktemp -d /tmp/rune-deb.XXXXXX)
+status_before=$(md5sum </var/lib/dpkg/status)
+trap 'rm -rf "$T"' EXIT
+
+# Reuse build/deb when it is from this commit and nothing in the tree is newer.
+fresh() {
+	local d
+	d=$(ls "$DEB"/rune_*+git*.g"$(git rev-parse --short HEAD)"_*.deb 2>/dev/null) || return 1
+	while IFS= read -r -d '' f; do
+		[ "$f" -nt "$d" ] && return 1
+	done < <(git ls-files -z --cached --others --exclude-standard)
+	return 0
+}
+if fresh; then
+	echo "# reusing $DEB"
+elif ! make -s BUILD="$BUILD" deb >"$T/build.log" 2>&1; then
+	nok "make deb" "$(tail -20 "$T/build.log")"
+	exit 1
+fi
+ok "make deb"
+
+pkgs="rune rune-pal-skeleton rune-libos sgx-tools containerd-shim-rune librune-dev"
+for p in $pkgs; do
+	[ -e "$(ls "$DEB/${p}_"*.deb 2>/dev/null)" ] || nok "package $p built" "$(ls "$DEB")"
+done
+
+lintian --no-tag-display-limit "$DEB"/*.deb >"$T/lintian.log" 2>&1
+check "lintian: no error and no warning without an override" "$(cat "$T/lintian.log")" \
+	eval '! grep -q "^[EW]: " "$T/lintian.log"'
+
+# What each package holds (files and links; directories and /usr/share/doc aside).
+expect_unsorted() {
+	case $1 in
+	rune) echo /etc/rune/config.json /usr/bin/rune
+	      ls docs/man | grep '^rune' | sed 's|^|/usr/share/man/man8/|; s|$|.gz|' ;;
+	rune-pal-skeleton) echo /usr/lib/rune/pal/liberpal-skeleton-v{1,2,3}.so \
+		/usr/lib/rune/skeleton/encl.elf /usr/share/rune/skeleton/encl.elf ;;
+	rune-libos) echo /usr/bin/rune-image /usr/lib/rune/pal/liberpal-libos.so \
+		/usr/lib/rune/libos/libos.elf /usr/share/rune/libos/libos.elf ;;
+	sgx-tools) echo /usr/bin/sgx-tools /usr/share/man/man8/sgx-tools.8.gz ;;
+	containerd-shim-rune) echo /usr/bin/containerd-shim-rune-v2 \
+		/usr/share/doc/containerd-shim-rune/examples/containerd-rune.toml ;;
+	librune-dev) echo /usr/include/rune/pal.h ;;
+	esac | tr ' ' '\n'
+	[ -e "debian/$1.lintian-overrides" ] && echo "/usr/share/lintian/overrides/$1"
+}
+expect() {
+	expect_unsorted "$1" | sort
+}
+for p in $pkgs; do
+	dpkg-deb -c "$DEB/${p}_"*.deb | grep -v '^d' | awk '{print $6}' | sed 's|^\.||' |
+		grep -v '^/usr/share/doc/[^/]*/\(copyright\|changelog.gz\)$' | sort >"$T/$p.files"
+	check "package $p holds its files" "$(diff <(expect $p) "$T/$p.files")" \
+		cmp -s <(expect $p) "$T/$p.files"
+done
+check "rune ships /etc/rune/config.json as a root-owned conffile" \
+	"$(dpkg-deb -I "$DEB"/rune_*.deb conffiles; dpkg-deb -c "$DEB"/rune_*.deb | grep config.json)" \
+	eval '[ "$(dpkg-deb -I "$DEB"/rune_*.deb conffiles)" = /etc/rune/config.json ] &&
+		dpkg-deb -c "$DEB"/rune_*.deb | grep "^-rw-r--r-- root/root .*/etc/rune/config.json$" >/dev/null'
+deps=$(for d in "$DEB"/*.deb; do dpkg-deb -f "$d" Pre-Depends Depends Recommends; done)
+check "no package pulls in cgroupfs-mount" "$deps" eval '! grep -q cgroupfs-mount <<<"$deps"'
+scripts=$(for d in "$DEB"/*.deb; do dpkg-deb -I "$d" | grep -E '^ +[0-9]+ bytes.*(pre|post)(inst|rm)'; done)
+check "no maintainer scripts (nothing started on install)" "$scripts" test -z "$scripts"
+
+# The throwaway root. The containers' state, bundles and keys are in $T.
+scripts/mkbundle.sh "$T/bb" >/dev/null
+scripts/mkbundle.sh "$T/eb" skeleton hello >/dev/null
+python3 - "$T/eb/config.json" <<-'EOF'
+	import json, sys
+	c = json.load(open(sys.argv[1]))
+	c["process"]["env"] += ["ENCLAVE_TYPE=intelSgx",
+	    "ENCLAVE_RUNTIME_PATH=/usr/lib/rune/pal/liberpal-skeleton-v3.so"]
+	json.dump(c, open(sys.argv[1], "w"))
+EOF
+cat >"$T/inroot.sh" <<'EOF'
+set -u
+T=$1 DEB=$2
+ok() { echo "ok - $1"; }
+nok() { printf '# %s\n' "${@:2}"; echo "not ok - $1"; }
+for d in usr etc var; do
+	mkdir -p "$T/ov/$d/up" "$T/ov/$d/work"
+	mount -t overlay overlay -o "lowerdir=/$d,upperdir=$T/ov/$d/up,workdir=$T/ov/$d/work" "/$d" ||
+		{ nok "throwaway root" "overlay over /$d failed"; exit 1; }
+done
+ctrd_before=$(cat /etc/containerd/config.toml 2>/dev/null | md5sum)
+procs_before=$(ps -e -o comm= | sort -u)
+export DEBIAN_FRONTEND=noninteractive
+if apt-get install -y --no-install-recommends -o Debug::NoLocking=1 "$DEB"/*.deb >"$T/apt.log" 2>&1; then
+	ok "apt-get install ./*.deb"
+else
+	nok "apt-get install ./*.deb" "$(tail -20 "$T/apt.log")"
+	exit 1
+fi
+v=$(rune --version 2>&1)
+case $v in
+"rune version "*) ok "rune --version: ${v%%$'\n'*}" ;;
+*) nok "rune --version" "$v" ;;
+esac
+out=$(cd "$T/bb" && timeout 30 rune --root "$T/state" run bb1 2>&1)
+[ "$out" = "hello from a rune container" ] && ok "busybox container from the installed rune" ||
+	nok "busybox container from the installed rune" "$out"
+timeout 10 rune --root "$T/state" delete --force bb1 >/dev/null 2>&1
+sgx-tools gen-key --out "$T/key.pem" >/dev/null 2>&1 &&
+	cp /usr/share/rune/skeleton/encl.elf "$T/eb/rootfs/" &&
+	sgx-tools sign --key "$T/key.pem" --elf "$T/eb/rootfs/encl.elf" --out "$T/eb/rootfs/encl.ss" >/dev/null 2>&1
+out=$(cd "$T/eb" && timeout 60 rune --root "$T/state" run eb1 2>&1)
+case $out in
+*"Hello from the skeleton enclave"*) ok "skeleton enclave container through the packaged PAL directory" ;;
+*) nok "skeleton enclave container through the packaged PAL directory" "$out" ;;
+esac
+timeout 10 rune --root "$T/state" delete --force eb1 >/dev/null 2>&1
+[ "$(cat /etc/containerd/config.toml 2>/dev/null | md5sum)" = "$ctrd_before" ] &&
+	ok "containerd's config untouched" || nok "containerd's config untouched" "it changed"
+new=$(comm -13 <(echo "$procs_before") <(ps -e -o comm= | sort -u) | grep -E 'rune|shim|sgx' || true)
+[ -z "$new" ] && ok "nothing started on install" || nok "nothing started on install" "$new"
+pkgs=$(cd "$DEB" && ls *.deb | sed 's/_.*//')
+# what they hold: every file and link, and the directories of their own
+paths=$(for d in "$DEB"/*.deb; do dpkg-deb -c "$d" | grep -v '^d' | awk '{print $6}' | sed 's|^\.||'; done
+	echo /etc/rune /usr/lib/rune /usr/share/rune /usr/include/rune
+	for p in $pkgs; do echo "/usr/share/doc/$p"; done)
+if apt-get purge -y $pkgs >"$T/purge.log" 2>&1; then
+	left=$(for f in $paths; do [ -e "$f" ] || [ -L "$f" ] && echo "$f"; done)
+	[ -z "$left" ] && ok "purge leaves nothing behind" || nok "purge leaves nothing behind" "$left"
+else
+	nok "purge leaves nothing behind" "$(tail -20 "$T/purge.log")"
+fi
+EOF
+unshare -m --propagation private bash "$T/inroot.sh" "$T" "$DEB"
+check "the host's dpkg database untouched" "status changed" \
+	test "$(md5sum </var/lib/dpkg/status)" = "$status_before"
+
+if [ -n "${RUNE_DEB_REPRO:-}" ]; then
+	if make -s BUILD="$T/b2" deb >"$T/build2.log" 2>&1; then
+		diffs=$(cd "$DEB" && for d in *.deb; do cmp -s "$d" "$T/b2/deb/$d" || echo "$d differs"; done)
+		check "reproducible: a second build gives the same bytes" "$diffs" test -z "$diffs"
+	else
+		nok "reproducible: a second build gives the same bytes" "$(tail -20 "$T/build2.log")"
+	fi
+else
+	echo "skip - reproducible (RUNE_DEB_REPRO=1 builds twice: about 2 minutes more)"
+fi
