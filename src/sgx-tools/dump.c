@@ -110,24 +110,12 @@ static void dump(const struct sgx_sigstruct *ss, int json)
 		printf("\n}\n");
 }
 
-static int dump_option(void *ctx, int opt, const char *arg, err_t *err)
-{
-	int *json = ctx;
-
-	(void)arg;
-	(void)err;
-	if (opt != OPT_JSON)
-		return 0;
-	*json = 1;
-	return 1;
-}
-
 int cmd_dump(int argc, char **argv, err_t *err)
 {
 	static const struct option table[] = { { "json", no_argument, NULL, OPT_JSON }, { 0 } };
 	static const struct command_options cmd = { .table = table,
 						    .help = help,
-						    .handler = dump_option,
+						    .handler = json_option,
 						    .operands = 1,
 						    .operand = "SIGSTRUCT file" };
 	struct sgx_sigstruct ss;

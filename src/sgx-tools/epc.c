@@ -12,24 +12,12 @@ static const char help[] =
     "hold, the processes holding them and the bytes beyond the EPC (paged),\n"
     "in bytes. Entries of dead processes are removed.\n";
 
-static int epc_option(void *ctx, int opt, const char *arg, err_t *err)
-{
-	int *json = ctx;
-
-	(void)arg;
-	(void)err;
-	if (opt != OPT_JSON)
-		return 0;
-	*json = 1;
-	return 1;
-}
-
 int cmd_epc(int argc, char **argv, err_t *err)
 {
 	static const struct option table[] = { { "json", no_argument, NULL, OPT_JSON }, { 0 } };
 	static const struct command_options cmd = { .table = table,
 						    .help = help,
-						    .handler = epc_option };
+						    .handler = json_option };
 	struct epc_usage u;
 	int json = 0, ret;
 

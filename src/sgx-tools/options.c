@@ -293,6 +293,18 @@ int parse_options(const struct command_options *c, void *ctx, int argc, char **a
 	return optind;
 }
 
+int json_option(void *ctx, int opt, const char *arg, err_t *err)
+{
+	int *json = ctx;
+
+	(void)arg;
+	(void)err;
+	if (opt != OPT_JSON)
+		return 0;
+	*json = 1;
+	return 1;
+}
+
 int write_out(const char *path, const void *buf, size_t len, err_t *err)
 {
 	return sgx_write_file(path, buf, len, 0644, 0, err);

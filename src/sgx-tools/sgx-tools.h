@@ -129,6 +129,8 @@ struct command_options {
  * succeeds), or < 0 with err set.
  */
 int parse_options(const struct command_options *c, void *ctx, int argc, char **argv, err_t *err);
+/* The handler of a command whose only option is --json: ctx is an int set to 1 by it. */
+int json_option(void *ctx, int opt, const char *arg, err_t *err);
 /* Writes a file, mode 0644, replacing it. */
 int write_out(const char *path, const void *buf, size_t len, err_t *err);
 /*

@@ -73,7 +73,6 @@ static struct {
 	_Atomic uint64_t host_sigs; /* signals for the workload, passed at the next EENTER */
 	int pid;
 	struct pal_stdio_fds stdio;
-	struct libos_mailbox *mb;
 	pthread_mutex_t handles_lock;
 	int handles[MAX_HANDLES];
 	struct pal_thread *threads;
@@ -347,7 +346,7 @@ int pal_create_process(struct pal_create_process_args *args)
 	mb->pid = pal.pid;
 	/* Honoured by DEBUG enclaves only; a production one runs untraced (load() says so). */
 	mb->trace = pal.log_level <= LOG_DEBUG;
-	pal.mb = pal.threads[0].mb = mb;
+	pal.threads[0].mb = mb;
 	pal.stdio = args->stdio
 			? *args->stdio
 			: (struct pal_stdio_fds){ STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO };
@@ -942,7 +941,6 @@ int pal_destroy(void)
 	free(pal.threads);
 	pal.threads = NULL;
 	pal.nthreads = 0;
-	pal.mb = NULL;
 	pal.created = pal.done = 0;
 	pthread_mutex_unlock(&pal.lock);
 	return 0;
