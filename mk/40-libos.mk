@@ -10,6 +10,8 @@ LIBOS_ENCL_DEPS := $(LIBOS_ENCL_SRCS) src/libos/encl/libos.lds src/libos/encl/li
 LIBOS_ENCL_CFLAGS := $(ENCL_CFLAGS) -O2
 LIBOS_ENCL_LDFLAGS := -nostdlib -static-pie -Wl,-T,src/libos/encl/libos.lds \
 	-Wl,--build-id=none -Wl,-z,noexecstack -Wl,-z,norelro
+# The channel's cipher: Debian's BearSSL (no libc, no allocation), linked statically.
+LIBOS_ENCL_LIBS := -l:libbearssl.a
 
 TEEIMAGE_LIB := $(BUILD)/lib/libteeimage.a
 TEEIMAGE_SRCS := $(wildcard src/teeimage/*.c)
@@ -33,7 +35,8 @@ all: $(LIBOS_ELF)
 
 $(LIBOS_ELF): $(LIBOS_ENCL_DEPS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LIBOS_ENCL_CFLAGS) $(LIBOS_ENCL_LDFLAGS) -o $@.tmp $(LIBOS_ENCL_SRCS)
+	$(CC) $(LIBOS_ENCL_CFLAGS) $(LIBOS_ENCL_LDFLAGS) -o $@.tmp $(LIBOS_ENCL_SRCS) \
+		$(LIBOS_ENCL_LIBS)
 	@if readelf -rW $@.tmp | grep -q R_X86_64; then \
 		echo "$@: the enclave has relocations (pointers in data?)" >&2; rm -f $@.tmp; exit 1; fi
 	mv $@.tmp $@
@@ -60,12 +63,13 @@ $(RUNE_IMAGE): $(RUNE_IMAGE_OBJS) $(TEEIMAGE_LIB) $(SGX_LIB) $(COMMON_OBJS) | $(
 LIBOS_IAGO := $(BUILD)/tests/libos-iago
 LIBOS_IAGO_SRCS := tests/libos/test_ocall_iago.c src/libos/encl/fs.c src/libos/encl/lib.c \
 	src/libos/encl/mm.c src/libos/encl/syscall.c src/libos/encl/thread.c src/libos/encl/ipc.c \
-	src/libos/encl/net.c $(SHA256_SRCS)
+	src/libos/encl/net.c src/libos/encl/chan.c src/libos/encl/proc.c $(SHA256_SRCS)
 UNIT_TESTS += $(LIBOS_IAGO)
 
 $(LIBOS_IAGO): $(LIBOS_IAGO_SRCS) src/libos/encl/libos.h src/libos/libos_abi.h src/common/sha256.h
 	@mkdir -p $(dir $@)
-	$(CC) -std=gnu11 -O1 -g -Isrc $(WARNFLAGS) -fno-builtin -fno-stack-protector -o $@ $(LIBOS_IAGO_SRCS)
+	$(CC) -std=gnu11 -O1 -g -Isrc $(WARNFLAGS) -fno-builtin -fno-stack-protector -o $@ $(LIBOS_IAGO_SRCS) \
+		$(LIBOS_ENCL_LIBS)
 
 # SHA-256 (src/common): the portable and SHA-NI code against OpenSSL.
 LIBOS_SHA256_TEST := $(BUILD)/tests/libos-sha256

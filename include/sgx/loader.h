@@ -99,6 +99,14 @@ int sgx_encl_load(struct sgx_encl **encl, const struct sgx_image *img,
 		  const struct sgx_sigstruct *ss, const struct sgx_load_opts *opts,
 		  int *einit_class, err_t *err);
 void sgx_encl_destroy(struct sgx_encl *encl);
+/*
+ * In a child of fork(): drops the parent's enclave from this process
+ * (its mappings, its descriptor) without touching what the parent still
+ * uses: its EPC accounting and registry entry stay the parent's, and the
+ * ELRANGE is released, so that an enclave of the same image may be
+ * loaded at the same fixed base.
+ */
+void sgx_encl_forget(struct sgx_encl *encl);
 
 /*
  * EPC: every enclave is charged its SECS and every page of its image

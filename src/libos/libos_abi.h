@@ -67,6 +67,18 @@
  * length in out0. Only sockets the LibOS created are the host's to touch.
  */
 #define LIBOS_OCALL_NET 14
+/*
+ * Processes: a child is a new enclave of the same image in a host process
+ * forked off this one. SPAWN: buf holds the int32 host descriptors (the
+ * LibOS's, from NET) the child keeps, the first its end of the channel to
+ * the parent: the child's host pid. Everything else crosses that channel,
+ * authenticated and encrypted by the two enclaves (docs/libos.md).
+ * REAP: arg0 a pid SPAWN returned, arg1 1 to not wait: 0 once it is
+ * reaped (out0: the host's wait status), -EAGAIN while it runs.
+ */
+#define LIBOS_OCALL_SPAWN 15
+#define LIBOS_OCALL_REAP  16
+#define LIBOS_SPAWN_FDS	  64
 
 /*
  * Allowed (pass-through) files, served by src/libos/host/files.c inside the
@@ -115,6 +127,8 @@ struct libos_mailbox {
 	/* LIBOS_ECALL_START: argc then envc NUL-terminated strings */
 	int32_t pid;
 	int32_t trace; /* the host's log level asks for a syscall trace (DEBUG enclaves only) */
+	int32_t channel; /* a child process: its host descriptor of the channel to its parent; else -1 */
+	int32_t reserved;
 	uint32_t argc, envc, strings_len;
 	char strings[LIBOS_STRINGS_MAX];
 	/* OCALLs */

@@ -434,7 +434,7 @@ static void emu_destroy(struct sgx_encl *e)
 
 		atomic_compare_exchange_strong(&registry[i], &want, NULL);
 	}
-	if (m->area && m->syscall_trap) {
+	if (m->area && m->syscall_trap && !e->forgetting) {
 		/*
 		 * The seccomp filter outlives us: keep the ELRANGE reserved (and
 		 * empty) so no other code ever runs there.

@@ -323,6 +323,28 @@ void sgx_encl_destroy(struct sgx_encl *e)
 	free(e);
 }
 
+void sgx_encl_forget(struct sgx_encl *e)
+{
+	if (!e)
+		return;
+	e->forgetting = 1;
+	if (e->be)
+		e->be->destroy(e);
+	/* This process's copy of the accounting: the entry's file is the parent's. */
+	pthread_mutex_lock(&epc.lock);
+	epc.pages -= e->epc_pages < epc.pages ? e->epc_pages : epc.pages;
+	if (epc.fd >= 0)
+		close(epc.fd);
+	free(epc.path);
+	epc.path = NULL;
+	epc.fd = -1;
+	epc.tried = 1;
+	pthread_mutex_unlock(&epc.lock);
+	free(e->tcs_off);
+	free((void *)e->tcs_busy);
+	free(e);
+}
+
 int sgx_encl_load(struct sgx_encl **out, const struct sgx_image *img,
 		  const struct sgx_sigstruct *ss, const struct sgx_load_opts *o, int *einit_class,
 		  err_t *err)

@@ -76,11 +76,19 @@ __encl_tcs:
 	.long LIBOS_NSSA		/* NSSA */
 	.quad encl_entry - . + (. - __encl_tcs) /* OENTRY */
 	.quad 0				/* AEP */
-	.quad 0				/* OFSBASE */
+	.quad libos_tls - . + (. - __encl_tcs) /* OFSBASE: the LibOS's %fs */
 	.quad 0				/* OGSBASE */
 	.long 0xffffffff		/* FSLIMIT */
 	.long 0xffffffff		/* GSLIMIT */
 	.fill 4024, 1, 0
+
+	/* The LibOS's FS segment: only its stack-protector word at 0x28 is read. */
+	.section .data.encl, "aw"
+	.balign 4096
+	.global libos_tls
+	.hidden libos_tls
+libos_tls:
+	.zero 4096
 
 	.section .manifest, "a"
 	.balign 4096
@@ -285,7 +293,14 @@ encl_exit:
 	jne 2f
 	movq $0, TCTX_STATE(%r11)
 2:
-	/* Leave nothing of the enclave's in the other registers. */
+	/*
+	 * Leave nothing of the enclave's in the other registers, vector ones
+	 * included (SHA-NI and the channel's cipher use them; the workload's
+	 * are in its SSA frame, which ERESUME restores).
+	 */
+	.irp n, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
+	pxor %xmm\n, %xmm\n
+	.endr
 	xor %ecx, %ecx
 	xor %edx, %edx
 	xor %r8d, %r8d

@@ -32,6 +32,8 @@ enum { F_FREE, F_STDIO, F_TRUSTED, F_DIR, F_TMP, F_OBJ, F_ALLOWED };
 /* A directory is a path that prefixes trusted files: its data is its path. */
 struct ofile {
 	int kind, cloexec;
+	int stdio;    /* F_STDIO: the host's stdin, stdout or stderr (0-2) */
+	int borrowed; /* a vfork child's copy: its resources are the parent's */
 	uint8_t *data;
 	uint64_t size, off; /* F_DIR: off is where getdents64 goes on in the manifest */
 	int tmp, flags;	    /* F_TMP: its tmpfs file, the open flags */
@@ -74,8 +76,10 @@ static void fds_init(void)
 {
 	if (fds_ready)
 		return;
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 3; i++) {
 		fds[i].kind = F_STDIO;
+		fds[i].stdio = i;
+	}
 	fds_ready = 1;
 }
 
@@ -1054,6 +1058,10 @@ static long do_close(int64_t fd)
 
 	if (!f)
 		return -EBADF;
+	if (f->borrowed && f->kind != F_OBJ) {
+		*f = (struct ofile){ 0 };
+		return 0;
+	}
 	if (f->kind == F_DIR)
 		mm_free(f->data, f->size ? f->size : 1);
 	if (f->kind == F_TRUSTED)
@@ -1105,7 +1113,7 @@ static long do_read(int64_t fd, uint64_t buf, uint64_t len, int64_t pos)
 	if (f->kind == F_STDIO) {
 		long r;
 
-		if (fd != 0)
+		if (f->stdio != 0)
 			return -EBADF;
 		if (pos >= 0)
 			return -ESPIPE;
@@ -1185,9 +1193,9 @@ static long do_write(int64_t fd, uint64_t buf, uint64_t len)
 		return allowed_write(f, (const uint8_t *)buf, len, -1);
 	if (f->kind == F_OBJ)
 		return obj_rw(f->obj, buf, len, 1);
-	if (f->kind != F_STDIO || fd == 0)
+	if (f->kind != F_STDIO || f->stdio == 0)
 		return -EBADF;
-	return host_write((int)fd, (const uint8_t *)buf, len);
+	return host_write(f->stdio, (const uint8_t *)buf, len);
 }
 
 struct iovec {
@@ -1574,7 +1582,7 @@ long fs_syscall(long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, int
 		if (a1 == 4 && f->kind == F_OBJ)
 			return ipc_setfl(f->obj, a2);
 		if (a1 == 3) /* F_GETFL */
-			return f->kind == F_STDIO     ? (a0 == 0 ? 0 : 1)
+			return f->kind == F_STDIO     ? (f->stdio == 0 ? 0 : 1)
 			       : f->kind == F_DIR     ? O_DIRECTORY
 			       : f->kind == F_ALLOWED ? f->flags & (O_ACCMODE | O_APPEND)
 						      : 0;
@@ -1627,4 +1635,134 @@ long fs_syscall(long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, int
 	}
 	*handled = 0;
 	return -ENOSYS;
+}
+
+/* Processes (proc.c) ------------------------------------------------------ */
+
+struct fs_saved {
+	struct ofile fds[MAX_FDS];
+	char cwd[PATH_MAX];
+};
+
+/*
+ * A vfork: the parent's table is kept aside; the child works on a copy
+ * whose files are borrowed (closing one there leaves the parent's alone)
+ * and whose objects hold references of their own.
+ */
+void *fs_save(void)
+{
+	struct fs_saved *s = mm_alloc(PAGE_UP(sizeof(*s)), 0);
+
+	if (!s)
+		return NULL;
+	fds_init();
+	memcpy(s->fds, fds, sizeof(fds));
+	memcpy(s->cwd, cwd, sizeof(cwd));
+	for (int i = 0; i < MAX_FDS; i++) {
+		if (fds[i].kind == F_OBJ)
+			ipc_get(fds[i].obj);
+		else if (fds[i].kind != F_FREE)
+			fds[i].borrowed = 1;
+	}
+	return s;
+}
+
+void fs_restore(void *saved)
+{
+	struct fs_saved *s = saved;
+
+	for (int i = 0; i < MAX_FDS; i++)
+		if (fds[i].kind != F_FREE)
+			do_close(i);
+	memcpy(fds, s->fds, sizeof(fds));
+	memcpy(cwd, s->cwd, sizeof(cwd));
+	mm_free(s, PAGE_UP(sizeof(*s)));
+}
+
+void fs_close_all(void)
+{
+	for (int i = 0; i < MAX_FDS; i++)
+		if (fds[i].kind != F_FREE)
+			do_close(i);
+}
+
+/* The descriptors an execve passes on (all but close-on-exec ones): how many, or -errno. */
+int fs_export(struct spawn_fd *out, int max)
+{
+	int n = 0;
+
+	fds_init();
+	for (int i = 0; i < MAX_FDS; i++) {
+		struct ofile *f = &fds[i];
+
+		if (f->kind == F_FREE || f->cloexec)
+			continue;
+		if (n == max)
+			return -EMFILE;
+		memset(&out[n], 0, sizeof(out[n]));
+		out[n].fd = i;
+		if (f->kind == F_STDIO) {
+			out[n].kind = SPAWN_STDIO;
+			out[n].host = f->stdio;
+		} else if (f->kind != F_OBJ || ipc_share(f->obj, &out[n]) < 0) {
+			/* Files and sockets stay behind: the new program finds the descriptor closed. */
+			if (libos_manifest.debug)
+				log_err("execve: descriptor %d is not passed on (not a pipe or stdio)", i);
+			continue;
+		}
+		n++;
+	}
+	return n;
+}
+
+/* A child's table: exactly what its parent passed on. */
+int fs_import(const struct spawn_fd *in, int n)
+{
+	fds_init();
+	for (int i = 0; i < 3; i++)
+		fds[i] = (struct ofile){ 0 };
+	for (int i = 0; i < n; i++) {
+		struct ofile *f;
+
+		if (in[i].fd < 0 || in[i].fd >= MAX_FDS || fds[in[i].fd].kind != F_FREE)
+			return -EIO;
+		f = &fds[in[i].fd];
+		if (in[i].kind == SPAWN_STDIO) {
+			if (in[i].host < 0 || in[i].host > 2)
+				return -EIO;
+			*f = (struct ofile){ .kind = F_STDIO, .stdio = in[i].host };
+			continue;
+		}
+		for (int j = 0; j < i; j++) /* one end at several descriptors: one object */
+			if (in[j].kind == in[i].kind && in[j].id == in[i].id &&
+			    in[j].host == in[i].host && fds[in[j].fd].kind == F_OBJ) {
+				*f = (struct ofile){ .kind = F_OBJ, .obj = fds[in[j].fd].obj };
+				ipc_get(f->obj);
+				break;
+			}
+		if (f->kind == F_OBJ)
+			continue;
+		*f = (struct ofile){ .kind = F_OBJ, .obj = ipc_import(&in[i]) };
+		if (!f->obj) {
+			f->kind = F_FREE;
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+int fs_resolve_path(uint64_t upath, char *out, size_t n)
+{
+	return resolve(AT_FDCWD, upath, out, n);
+}
+
+void fs_getcwd(char *out, size_t n)
+{
+	str_lcpy(out, cwd, n);
+}
+
+void fs_setcwd(const char *dir)
+{
+	if (dir[0] == '/')
+		str_lcpy(cwd, dir, sizeof(cwd));
 }

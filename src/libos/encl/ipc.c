@@ -35,6 +35,13 @@ struct pipe_buf {
 	uint8_t *data;
 	uint64_t head, len;
 	int readers, writers;
+	/*
+	 * Once an end went to a child process the pipe crosses the host: a
+	 * socket pair, sealed records (chan.c). host_rd and host_wr are our
+	 * sockets for its ends (-1: the end is not ours).
+	 */
+	struct spipe *remote;
+	int64_t host_rd, host_wr;
 };
 
 struct ep_item {
@@ -126,8 +133,19 @@ void ipc_put(struct fobj *o)
 			p->writers--;
 		else
 			p->readers--;
+		if (p->remote && !p->writers && p->host_wr >= 0) {
+			host_fd_close(p->host_wr);
+			p->host_wr = -1;
+		}
+		if (p->remote && !p->readers && p->host_rd >= 0) {
+			host_fd_close(p->host_rd);
+			p->host_rd = -1;
+		}
 		if (!p->readers && !p->writers) {
-			mm_free(p->data, PIPE_CAP);
+			if (p->data)
+				mm_free(p->data, PIPE_CAP);
+			if (p->remote)
+				mm_free(p->remote, PAGE_UP(sizeof(*p->remote)));
 			mm_free(p, sizeof(*p));
 		}
 	}
@@ -196,6 +214,7 @@ long ipc_pipe(uint64_t ufds, uint64_t flags)
 		return -ENOMEM;
 	}
 	p->readers = p->writers = 1;
+	p->host_rd = p->host_wr = -1;
 	r->pipe = w->pipe = p;
 	w->write_end = 1;
 	if (install_pair(r, w, !!(flags & 02000000), ufds) < 0) {
@@ -253,6 +272,8 @@ static long pipe_read(struct fobj *o, uint8_t *buf, uint64_t len)
 
 	if (o->write_end)
 		return -EBADF;
+	if (p->remote)
+		return spipe_read(p->remote, p->host_rd, buf, len, o->nonblock);
 	for (;;) {
 		uint32_t seq = ipc_seq;
 		long r;
@@ -284,6 +305,13 @@ static long pipe_write(struct fobj *o, const uint8_t *buf, uint64_t len)
 
 	if (!o->write_end)
 		return -EBADF;
+	if (p->remote) {
+		long r = spipe_write(p->remote, p->host_wr, buf, len);
+
+		if (r == -EPIPE)
+			libos_raise(13); /* SIGPIPE */
+		return r;
+	}
 	while (done < len) {
 		uint32_t seq = ipc_seq;
 		uint64_t room = PIPE_CAP - p->len, n, tail, first;
@@ -486,8 +514,8 @@ long ipc_epoll_ctl(int epfd, int op, int fd, uint64_t uev)
 	if (!o)
 		return fs_valid(fd) ? -EPERM
 				    : -EBADF; /* files and stdio: no readiness to wait for */
-	if (o == e)
-		return -EINVAL;
+	if (o == e || (o->type == OBJ_PIPE && o->pipe->remote))
+		return o == e ? -EINVAL : -EPERM; /* a pipe to another process: blocking I/O only */
 	if (op != EPOLL_CTL_DEL) {
 		if (!user_ok(uev, 12))
 			return -EFAULT;
@@ -665,4 +693,109 @@ long ipc_epoll_wait(int epfd, uint64_t uev, int max, int timeout_ms)
 	}
 	ipc_put(e);
 	return r;
+}
+
+/* Processes: pipes between enclaves ----------------------------------------- */
+
+#define SYS_SOCKETPAIR 53
+
+/* The pipe goes over the host from now on: a socket pair, what it buffered sent first. */
+static int pipe_go_remote(struct pipe_buf *p)
+{
+	int64_t a[6] = { 1 /* AF_UNIX */, 1 /* SOCK_STREAM */ };
+	int32_t sv[2];
+	uint64_t got = 0, id;
+	long r;
+
+	p->remote = mm_alloc(PAGE_UP(sizeof(*p->remote)), 1);
+	if (!p->remote)
+		return -ENOMEM;
+	r = net_host(SYS_SOCKETPAIR, a, NULL, 0, sv, sizeof(sv), &got, 0);
+	if (r >= 0 && (got != sizeof(sv) || sv[0] < 0 || sv[1] < 0 || sv[0] == sv[1]))
+		r = -EIO;
+	if (r >= 0 && (rdrand64(&id) < 0 || spipe_init(p->remote, NULL, id) < 0))
+		r = -EIO;
+	if (r < 0) {
+		mm_free(p->remote, PAGE_UP(sizeof(*p->remote)));
+		p->remote = NULL;
+		return (int)r;
+	}
+	p->host_rd = sv[0];
+	p->host_wr = sv[1];
+	if (p->len) {
+		uint8_t *flat = mm_alloc(PIPE_CAP, 0);
+		uint64_t first = PIPE_CAP - p->head < p->len ? PIPE_CAP - p->head : p->len;
+
+		if (!flat)
+			return -ENOMEM;
+		memcpy(flat, p->data + p->head, first);
+		memcpy(flat + first, p->data, p->len - first);
+		r = spipe_write(p->remote, p->host_wr, flat, p->len);
+		mm_free(flat, PIPE_CAP);
+		if (r < 0)
+			return (int)r;
+	}
+	mm_free(p->data, PIPE_CAP);
+	p->data = NULL;
+	p->len = p->head = 0;
+	/* An end nobody here holds any more is the other process's alone. */
+	if (!p->writers) {
+		host_fd_close(p->host_wr);
+		p->host_wr = -1;
+	}
+	if (!p->readers) {
+		host_fd_close(p->host_rd);
+		p->host_rd = -1;
+	}
+	changed(NULL);
+	return 0;
+}
+
+int ipc_share(struct fobj *o, struct spawn_fd *e)
+{
+	struct pipe_buf *p;
+	int r;
+
+	if (o->type != OBJ_PIPE)
+		return -EINVAL;
+	p = o->pipe;
+	if (!p->remote && (r = pipe_go_remote(p)) < 0)
+		return r;
+	e->kind = o->write_end ? SPAWN_PIPE_W : SPAWN_PIPE_R;
+	e->host = (int32_t)(o->write_end ? p->host_wr : p->host_rd);
+	if (e->host < 0)
+		return -EINVAL;
+	e->nonblock = o->nonblock;
+	e->id = p->remote->id;
+	memcpy(e->key, p->remote->key, sizeof(e->key));
+	return 0;
+}
+
+struct fobj *ipc_import(const struct spawn_fd *e)
+{
+	struct pipe_buf *p;
+	struct fobj *o;
+
+	if ((e->kind != SPAWN_PIPE_R && e->kind != SPAWN_PIPE_W) || e->host < 0)
+		return NULL;
+	p = mm_alloc(sizeof(*p), 1);
+	o = obj_new(OBJ_PIPE, !!e->nonblock);
+	if (p)
+		p->remote = mm_alloc(PAGE_UP(sizeof(*p->remote)), 1);
+	if (!p || !o || !p->remote || spipe_init(p->remote, e->key, e->id) < 0) {
+		if (p && p->remote)
+			mm_free(p->remote, PAGE_UP(sizeof(*p->remote)));
+		if (p)
+			mm_free(p, sizeof(*p));
+		if (o)
+			mm_free(o, sizeof(*o));
+		return NULL;
+	}
+	o->pipe = p;
+	o->write_end = e->kind == SPAWN_PIPE_W;
+	p->host_rd = o->write_end ? -1 : e->host;
+	p->host_wr = o->write_end ? e->host : -1;
+	p->readers = !o->write_end;
+	p->writers = o->write_end;
+	return o;
 }

@@ -25,6 +25,7 @@
 #define E2BIG_LIBOS  7
 #define ENOENT	     2
 #define ESRCH	     3
+#define ECHILD	     10
 #define EINTR	     4
 #define EIO	     5
 #define EBADF	     9
@@ -198,14 +199,81 @@ long ipc_epoll_ctl(int epfd, int op, int fd, uint64_t uev);
 long ipc_epoll_wait(int epfd, uint64_t uev, int max, int timeout_ms);
 
 /* net.c: sockets, passed through to the host */
-#define LIBOS_NETCALL_KICK 100000 /* wake a host epoll_wait (src/libos/host/net.h) */
+#define LIBOS_NETCALL_KICK   100000 /* wake a host epoll_wait (src/libos/host/net.h) */
+#define LIBOS_NETCALL_POLLIN 100001 /* wait until a host socket is readable */
 long net_host(long nr, const int64_t a[6], const void *in, uint64_t in_len, void *out,
 	      uint64_t out_max, uint64_t *out_len, int blocking);
 long net_rw(struct fobj *o, void *buf, uint64_t len, int write);
 long net_syscall(long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
 		 uint64_t a5);
 
+/* chan.c: the channel to a parent or child enclave, pipes between processes */
+#define CHAN_MSG_MAX (LIBOS_NET_DATA_MAX - 64)
+struct chan {
+	int64_t fd; /* the host socket */
+	uint8_t key[32];
+	uint32_t dir; /* 0: the parent's records, 1: the child's */
+	uint64_t send_seq, recv_seq;
+};
+int chan_open(struct chan *c, int64_t fd, int parent); /* nonces, then the shared key */
+int chan_send(struct chan *c, uint32_t type, const void *msg, uint32_t len);
+/* A record: its length and type; -EPIPE at the channel's end, -EAGAIN (wait 0), -EIO forged. */
+long chan_recv(struct chan *c, uint32_t *type, void *msg, uint32_t max, int wait);
+void chan_close(struct chan *c);
+void host_fd_close(int64_t fd);
+
+#define SPIPE_RECORD   4096 /* PIPE_BUF: one host send never interleaves with another's */
+#define SPIPE_DATA_MAX (SPIPE_RECORD - 32)
+#define SPIPE_WRITERS  16
+struct spipe {
+	uint8_t key[32];
+	uint64_t id, writer;
+	uint32_t counter;
+	uint64_t seen_writer[SPIPE_WRITERS];
+	uint32_t seen_next[SPIPE_WRITERS];
+	uint8_t rx[SPIPE_DATA_MAX];
+	uint64_t rx_off, rx_len;
+};
+int spipe_init(struct spipe *s, const uint8_t *key, uint64_t id); /* key NULL: a new one */
+long spipe_write(struct spipe *s, int64_t fd, const uint8_t *buf, uint64_t len);
+long spipe_read(struct spipe *s, int64_t fd, uint8_t *buf, uint64_t len, int nonblock);
+
+/* What a child process gets of its parent's descriptors (proc.c, sent over the channel). */
+enum { SPAWN_STDIO = 1, SPAWN_PIPE_R, SPAWN_PIPE_W };
+struct spawn_fd {
+	int32_t fd, kind;
+	int32_t host; /* SPAWN_STDIO: the host's 0-2; a pipe: its host socket (the child keeps it) */
+	int32_t nonblock;
+	uint64_t id;
+	uint8_t key[32];
+};
+int ipc_share(struct fobj *o, struct spawn_fd *e); /* a pipe end for a child; -EINVAL if not one */
+struct fobj *ipc_import(const struct spawn_fd *e);
+
+/* proc.c */
+int32_t proc_ppid(void);
+void proc_term_signal(int sig);
+int proc_in_vfork(void);
+long proc_vfork(struct ssa_gpr *g, uint64_t flags, uint64_t sp);
+long proc_vfork_exit(struct ssa_gpr *g, uint64_t code);
+long proc_execve(struct ssa_gpr *g, uint64_t path, uint64_t argv, uint64_t envp, int *exited,
+		 int *status, int *regs_replaced);
+long proc_wait4(int64_t pid, uint64_t ustatus, uint64_t options, uint64_t rusage);
+long proc_waitid(uint64_t idtype, uint64_t id, uint64_t uinfo, uint64_t options);
+int proc_child_start(int64_t channel, const char **path, const char ***argv, int *argc,
+		     const char ***envp, int *envc);
+void proc_child_started(int err);
+void proc_exit_notify(int status);
+
 /* fs.c */
+void *fs_save(void); /* vfork: the parent's table and cwd, set aside */
+void fs_restore(void *saved);
+void fs_close_all(void);
+int fs_export(struct spawn_fd *out, int max);
+int fs_import(const struct spawn_fd *in, int n);
+int fs_resolve_path(uint64_t upath, char *out, size_t n);
+void fs_getcwd(char *out, size_t n);
+void fs_setcwd(const char *dir);
 int fs_install(struct fobj *o, int cloexec); /* a new descriptor for o, or -EMFILE */
 void fs_release(int fd);		     /* forget fd (its object is the caller's) */
 struct fobj *fs_obj(int64_t fd);	     /* fd's object, NULL if none */
@@ -217,6 +285,8 @@ int file_mmap_copy(int fd, uint64_t off, void *dst, uint64_t len);
 void fs_init(void); /* at start: SHA-NI if the host's CPUID says so */
 
 /* syscall.c */
+void *sig_save(void); /* vfork: the signal actions, set aside */
+void sig_restore(void *saved);
 long libos_time(uint64_t clk, int64_t *sec, int64_t *nsec);
 int libos_signal_ready(struct libos_thread *t);
 void libos_take_host_signals(struct libos_thread *t);

@@ -290,6 +290,22 @@ struct exit_pair libos_start(uint64_t mb)
 	if (threads_init() < 0)
 		return done(-EINVAL);
 	fs_init();
+	if (libos_mb->channel >= 0) {
+		/* A child process: what to run comes from the parent, over the channel. */
+		const char *path;
+
+		ret = proc_child_start(libos_mb->channel, &path, &argv, &argc, &envp, &envc);
+		if (ret < 0) {
+			log_err("child process: no program from the parent (%s)",
+				ret == -EIO ? "the channel failed authentication" : "the channel failed");
+			return done(127);
+		}
+		ret = elf_load_and_stack(path, argv, argc, envp, envc, &entry, &sp);
+		proc_child_started(ret < 0 ? ret : 0);
+		if (ret < 0)
+			return done(127);
+		libos_jump_to_app(entry, sp);
+	}
 	ret = host_strings(&hargv, &hargc, &henvp, &henvc);
 	if (ret < 0) {
 		log_err("the host's argv/env are malformed");
@@ -340,6 +356,9 @@ __asm__(".text\n"
 	"	xor %r13d, %r13d\n"
 	"	xor %r14d, %r14d\n"
 	"	xor %r15d, %r15d\n"
+	"	.irp n, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15\n"
+	"	pxor %xmm\\n, %xmm\\n\n" /* nothing of the LibOS's (the channel's keys) */
+	"	.endr\n"
 	"	jmp *%rdi\n");
 
 /*
@@ -437,6 +456,7 @@ static struct exit_pair process_exit(int status)
 	if (!libos_exiting) {
 		libos_exit_status = status;
 		libos_exiting = 1;
+		proc_exit_notify(status); /* a child process: its parent hears how */
 	}
 	return done(libos_exit_status);
 }
@@ -562,5 +582,6 @@ static struct exit_pair handle(struct libos_thread *self, struct ssa_gpr *g)
 		return resume();
 	log_err("%s: killed by signal %d (exception vector %u at 0x%lx)", libos_manifest.entrypoint,
 		sig, vector, g->rip);
+	proc_term_signal(sig);
 	return process_exit(128 + sig);
 }

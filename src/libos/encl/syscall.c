@@ -32,6 +32,21 @@ static long sig_action(uint64_t sig, uint64_t act, uint64_t oact, uint64_t size)
 	return 0;
 }
 
+void *sig_save(void)
+{
+	void *s = mm_alloc(PAGE_UP(sizeof(sigactions)), 0);
+
+	if (s)
+		memcpy(s, sigactions, sizeof(sigactions));
+	return s;
+}
+
+void sig_restore(void *saved)
+{
+	memcpy(sigactions, saved, sizeof(sigactions));
+	mm_free(saved, PAGE_UP(sizeof(sigactions)));
+}
+
 static long sig_procmask(uint64_t how, uint64_t set, uint64_t oset, uint64_t size)
 {
 	uint64_t *sigmask = &libos_self()->sigmask, s;
@@ -314,6 +329,7 @@ static void default_action(uint64_t sig, int *exited, int *status)
 	if (default_ignored(sig))
 		return;
 	log_err("%s: killed by signal %lu", libos_manifest.entrypoint, sig);
+	proc_term_signal((int)sig);
 	*exited = 1;
 	*status = 128 + (int)sig;
 }
@@ -429,7 +445,7 @@ long libos_syscall(struct ssa_gpr *g, int *exited, int *status, int *regs_replac
 	case 186: /* gettid */
 		return libos_self()->tid;
 	case 110: /* getppid */
-		return 0;
+		return proc_ppid();
 	case 102: /* getuid */
 	case 104: /* getgid */
 	case 107: /* geteuid */
@@ -437,6 +453,10 @@ long libos_syscall(struct ssa_gpr *g, int *exited, int *status, int *regs_replac
 		return 0;
 	case 60:  /* exit: this thread (the process with its last thread) */
 	case 231: /* exit_group */
+		if (proc_in_vfork()) { /* a vfork child that never exec'd */
+			*regs_replaced = 1;
+			return proc_vfork_exit(g, a0);
+		}
 		*exited = thread_exit(a0, nr == 231);
 		*status = (int)(a0 & 0xff);
 		return 0;
@@ -453,6 +473,7 @@ long libos_syscall(struct ssa_gpr *g, int *exited, int *status, int *regs_replac
 	case 15: /* rt_sigreturn */
 		if (sig_return(g) < 0) {
 			log_err("%s: bad signal frame", libos_manifest.entrypoint);
+			proc_term_signal(11);
 			*exited = 1;
 			*status = 128 + 11;
 			return 0;
@@ -582,14 +603,22 @@ long libos_syscall(struct ssa_gpr *g, int *exited, int *status, int *regs_replac
 	case 318:
 		return do_getrandom(a0, a1);
 	case 56: /* clone */
+		if ((a0 & 0x4000) && !(a0 & 0x10000)) /* CLONE_VFORK, not a thread */
+			return proc_vfork(g, a0, a1);
 		return thread_clone(g, a0, a1, a2, a3, a4);
+	case 58: /* vfork */
+		return proc_vfork(g, 0x4100, 0);
+	case 59: /* execve */
+		return proc_execve(g, a0, a1, a2, exited, status, regs_replaced);
+	case 61: /* wait4 */
+		return proc_wait4((int64_t)(int32_t)a0, a1, a2, a3);
+	case 247: /* waitid */
+		return proc_waitid(a0, a1, a2, a3);
 	case 435: /* clone3: ENOSYS makes glibc and Go fall back to clone */
 		return -ENOSYS;
 	case 57: /* fork */
-	case 58: /* vfork */
-	case 59: /* execve */
-		log_err("%s: system call %ld (processes and threads) is not supported yet",
-			libos_manifest.entrypoint, nr);
+		log_err("%s: fork is not supported yet (vfork and posix_spawn are)",
+			libos_manifest.entrypoint);
 		return -ENOSYS;
 	}
 	if (libos_manifest.debug)

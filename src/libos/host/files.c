@@ -213,3 +213,9 @@ void files_close_all(void)
 		}
 	pthread_mutex_unlock(&afiles_lock);
 }
+
+void files_after_fork(void)
+{
+	pthread_mutex_init(&afiles_lock, NULL);
+	memset(afiles, 0, sizeof(afiles));
+}

@@ -13,4 +13,7 @@ long files_ocall(struct libos_mailbox *mb, uint64_t nr, int rootfd);
 /* Closes every handle (the workload is gone). */
 void files_close_all(void);
 
+/* In a child of fork(): forgets every handle (their descriptors are closed). */
+void files_after_fork(void);
+
 #endif

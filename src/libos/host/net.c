@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
@@ -65,6 +66,11 @@ static int owned_kick(int64_t fd)
 	return k;
 }
 
+int net_owns(int fd)
+{
+	return owned_kick(fd) == -1;
+}
+
 static int disown(int64_t fd)
 {
 	int ret = -EBADF;
@@ -94,6 +100,46 @@ void net_close_all(void)
 	}
 	owned.n = 0;
 	pthread_mutex_unlock(&owned.lock);
+}
+
+/* In a child of fork(): the table keeps the descriptors in keep, the others are gone. */
+void net_after_fork(const int *keep, int n)
+{
+	int k = 0;
+
+	pthread_mutex_init(&owned.lock, NULL);
+	for (int i = 0; i < owned.n; i++) {
+		int kept = 0;
+
+		for (int j = 0; j < n; j++)
+			kept |= keep[j] == owned.fd[i];
+		if (kept && owned.kick[i] < 0) {
+			owned.fd[k] = owned.fd[i];
+			owned.kick[k++] = -1;
+		}
+	}
+	owned.n = k;
+}
+
+/* Until fd is readable (or at its end): 1, 0 after timeout_ms (< 0: none), -EINTR when stopping. */
+static long wait_readable(int fd, int64_t timeout_ms, int (*stopping)(void))
+{
+	int64_t left = timeout_ms;
+
+	for (;;) {
+		int slice = left < 0 || left > SLICE_MS ? SLICE_MS : (int)left, n;
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+
+		if (stopping())
+			return -EINTR;
+		n = poll(&p, 1, slice);
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		if (n > 0)
+			return 1;
+		if (left >= 0 && (left -= slice) <= 0)
+			return 0;
+	}
 }
 
 static long sys(long r)
@@ -151,9 +197,32 @@ long net_call(struct libos_mailbox *mb, int (*stopping)(void))
 		return -EINVAL;
 	mb->out[0] = mb->out[1] = 0;
 	fd = h.a[0];
-	if (mb->arg[0] != SYS_socket && mb->arg[0] != SYS_epoll_create1 && owned_kick(fd) == -2)
+	if (mb->arg[0] != SYS_socket && mb->arg[0] != SYS_epoll_create1 &&
+	    mb->arg[0] != SYS_socketpair && owned_kick(fd) == -2)
 		return -EBADF;
 	switch (mb->arg[0]) {
+	case SYS_socketpair: {
+		/* The LibOS's channels to its child processes and its pipes between them. */
+		int sv[2];
+
+		if (h.a[0] != AF_UNIX || h.a[1] != SOCK_STREAM || h.out_max < sizeof(sv))
+			return -EINVAL;
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+			return -errno;
+		if (own(sv[0], -1) < 0) {
+			close(sv[1]);
+			return -EMFILE;
+		}
+		if (own(sv[1], -1) < 0) {
+			disown(sv[0]);
+			return -EMFILE;
+		}
+		memcpy(data, sv, sizeof(sv));
+		mb->out[0] = sizeof(sv);
+		return 0;
+	}
+	case LIBOS_NETCALL_POLLIN:
+		return wait_readable((int)fd, h.a[1], stopping);
 	case SYS_socket:
 		if (h.a[0] != AF_INET && h.a[0] != AF_INET6)
 			return -EAFNOSUPPORT;

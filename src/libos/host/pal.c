@@ -32,6 +32,7 @@
 #include <linux/futex.h>
 #include <sched.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -81,8 +82,14 @@ static struct {
 	_Atomic int exit_status;
 	_Atomic uint32_t live; /* host threads running enclave threads other than the first */
 	int stuck;	       /* some never left the enclave: it stays mapped */
+	/* What a child process loads again: its own enclave of the same image. */
+	char dir[PATH_MAX];
+	struct sgx_load_opts opts;
+	pthread_mutex_t children_lock;
+	pid_t children[LIBOS_SPAWN_FDS]; /* host pids SPAWN started, not reaped yet */
 } pal = { .lock = PTHREAD_MUTEX_INITIALIZER,
 	  .handles_lock = PTHREAD_MUTEX_INITIALIZER,
+	  .children_lock = PTHREAD_MUTEX_INITIALIZER,
 	  .log_level = LOG_WARNING,
 	  .rootfd = -1 };
 
@@ -270,6 +277,8 @@ int pal_init(const void *attr)
 		goto out;
 	}
 	ret = load(dir, &opts);
+	snprintf(pal.dir, sizeof(pal.dir), "%s", dir);
+	pal.opts = opts;
 	if (ret < 0) {
 		close(pal.rootfd);
 		pal.rootfd = -1;
@@ -289,6 +298,7 @@ static struct libos_mailbox *new_mailbox(void)
 	if (mb == MAP_FAILED)
 		return NULL;
 	mb->magic = LIBOS_MAILBOX_MAGIC;
+	mb->channel = -1;
 	return mb;
 }
 
@@ -531,6 +541,9 @@ fail:
 	return -EAGAIN;
 }
 
+static long spawn(struct libos_mailbox *mb);
+static long reap(struct libos_mailbox *mb);
+
 static long serve_ocall(int self, struct libos_mailbox *mb, uint64_t nr)
 {
 	struct timespec ts;
@@ -615,6 +628,10 @@ static long serve_ocall(int self, struct libos_mailbox *mb, uint64_t nr)
 		return 0;
 	case LIBOS_OCALL_NET:
 		return net_call(mb, interrupted);
+	case LIBOS_OCALL_SPAWN:
+		return spawn(mb);
+	case LIBOS_OCALL_REAP:
+		return reap(mb);
 	case LIBOS_OCALL_AOPEN ... LIBOS_OCALL_ATRUNC:
 		return files_ocall(mb, nr, pal.rootfd);
 	}
@@ -774,21 +791,15 @@ static int wait_threads(void)
 	return -EBUSY;
 }
 
-int pal_exec(struct pal_exec_args *args)
+/*
+ * Runs the workload from START on the first TCS until it ends and every
+ * thread has left: its status, or -errno when the LibOS failed.
+ */
+static int run_workload(void)
 {
 	_cleanup_error_ err_t err = NULL;
 	int tcs, ret;
 
-	if (!args || !args->exit_value)
-		return -EINVAL;
-	pthread_mutex_lock(&pal.lock);
-	if (!pal.created || args->pid != pal.pid || pal.running || pal.done) {
-		pthread_mutex_unlock(&pal.lock);
-		logmsg(LOG_ERROR, "pal_exec: no process %d to run", args->pid);
-		return -ESRCH;
-	}
-	pal.running = 1;
-	pthread_mutex_unlock(&pal.lock);
 	/* The first TCS is the LibOS's first thread: START enters there only. */
 	tcs = sgx_encl_tcs_claim(pal.encl, 0, &err);
 	if (tcs < 0) {
@@ -826,6 +837,24 @@ int pal_exec(struct pal_exec_args *args)
 	pthread_mutex_unlock(&pal.handles_lock);
 	if (!pal.stuck)
 		net_close_all();
+	return ret;
+}
+
+int pal_exec(struct pal_exec_args *args)
+{
+	int ret;
+
+	if (!args || !args->exit_value)
+		return -EINVAL;
+	pthread_mutex_lock(&pal.lock);
+	if (!pal.created || args->pid != pal.pid || pal.running || pal.done) {
+		pthread_mutex_unlock(&pal.lock);
+		logmsg(LOG_ERROR, "pal_exec: no process %d to run", args->pid);
+		return -ESRCH;
+	}
+	pal.running = 1;
+	pthread_mutex_unlock(&pal.lock);
+	ret = run_workload();
 	pthread_mutex_lock(&pal.lock);
 	pal.running = 0;
 	pal.done = 1;
@@ -833,6 +862,152 @@ int pal_exec(struct pal_exec_args *args)
 	if (ret < 0)
 		return ret;
 	*args->exit_value = ret;
+	return 0;
+}
+
+static int int_cmp(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+/* Closes every descriptor but the n in keep (sorted here). */
+static void close_all_but(int *keep, int n)
+{
+	unsigned lo = 0;
+
+	qsort(keep, n, sizeof(*keep), int_cmp);
+	for (int i = 0; i < n; i++) {
+		if (keep[i] < 0 || (unsigned)keep[i] < lo)
+			continue;
+		if ((unsigned)keep[i] > lo)
+			close_range(lo, (unsigned)keep[i] - 1, 0);
+		lo = (unsigned)keep[i] + 1;
+	}
+	close_range(lo, ~0U, 0);
+}
+
+/*
+ * The host side of a child process, in the child of fork(): the parent's
+ * enclave, threads and descriptors go; a new enclave of the same image
+ * starts with the channel to the parent, over which the two enclaves agree
+ * on a key and the parent says what to run. Never returns.
+ */
+static void __attribute__((noreturn)) child_process(const int *fds, int n)
+{
+	int keep[LIBOS_SPAWN_FDS + 8], m = 0, ret;
+	struct libos_mailbox *mb;
+	sigset_t none;
+
+	sgx_encl_forget(pal.encl);
+	pal.encl = NULL;
+	memcpy(keep, fds, n * sizeof(*fds));
+	m = n;
+	keep[m++] = STDIN_FILENO;
+	keep[m++] = STDOUT_FILENO;
+	keep[m++] = STDERR_FILENO;
+	keep[m++] = pal.stdio.stdin;
+	keep[m++] = pal.stdio.stdout;
+	keep[m++] = pal.stdio.stderr;
+	keep[m++] = pal.rootfd;
+	close_all_but(keep, m);
+	net_after_fork(fds, n);
+	files_after_fork();
+	pthread_mutex_init(&pal.lock, NULL);
+	pthread_mutex_init(&pal.handles_lock, NULL);
+	pthread_mutex_init(&pal.children_lock, NULL);
+	for (int i = 0; i < MAX_HANDLES; i++)
+		pal.handles[i] = -1;
+	memset(pal.children, 0, sizeof(pal.children));
+	/* The parent's threads are not here: their mailboxes are only memory now. */
+	for (unsigned i = 0; pal.threads && i < pal.nthreads; i++)
+		if (pal.threads[i].mb)
+			munmap(pal.threads[i].mb, sizeof(*pal.threads[i].mb));
+	free(pal.threads);
+	pal.threads = NULL;
+	pal.killed = 0;
+	atomic_store(&pal.host_sigs, 0);
+	atomic_store(&pal.proc_done, 0);
+	atomic_store(&pal.live, 0);
+	pal.stuck = 0;
+	pal.pid = getpid();
+	/* The runtime's control thread took the parent's signals; this process takes its own. */
+	sigemptyset(&none);
+	pthread_sigmask(SIG_SETMASK, &none, NULL);
+	ret = load(pal.dir, &pal.opts);
+	if (ret < 0)
+		_exit(127);
+	pal.nthreads = sgx_encl_tcs_count(pal.encl);
+	pal.threads = calloc(pal.nthreads, sizeof(*pal.threads));
+	mb = new_mailbox();
+	if (!pal.threads || !mb)
+		_exit(127);
+	mb->pid = pal.pid;
+	mb->trace = pal.log_level <= LOG_DEBUG;
+	mb->channel = fds[0];
+	pal.threads[0].mb = mb;
+	pal.created = pal.running = 1;
+	ret = run_workload();
+	_exit(ret < 0 ? 127 : ret & 0xff);
+}
+
+/* SPAWN: a child process (its host pid), keeping the enclave's descriptors in the mailbox. */
+static long spawn(struct libos_mailbox *mb)
+{
+	int fds[LIBOS_SPAWN_FDS], n, slot;
+	pid_t pid;
+
+	if (mb->len == 0 || mb->len % sizeof(int) || mb->len > sizeof(fds))
+		return -EINVAL;
+	n = (int)(mb->len / sizeof(int));
+	memcpy(fds, mb->buf, mb->len);
+	for (int i = 0; i < n; i++)
+		if (!net_owns(fds[i]))
+			return -EBADF; /* only what the enclave opened goes to its child */
+	pthread_mutex_lock(&pal.children_lock);
+	for (slot = 0; slot < LIBOS_SPAWN_FDS && pal.children[slot]; slot++)
+		;
+	if (slot == LIBOS_SPAWN_FDS) {
+		pthread_mutex_unlock(&pal.children_lock);
+		return -EAGAIN;
+	}
+	pid = fork();
+	if (pid == 0)
+		child_process(fds, n);
+	if (pid > 0)
+		pal.children[slot] = pid;
+	pthread_mutex_unlock(&pal.children_lock);
+	return pid < 0 ? -errno : pid;
+}
+
+/* REAP: the wait status of a child SPAWN started (which has left, or is about to). */
+static long reap(struct libos_mailbox *mb)
+{
+	pid_t pid = (pid_t)mb->arg[0];
+	int slot, status;
+
+	pthread_mutex_lock(&pal.children_lock);
+	for (slot = 0; slot < LIBOS_SPAWN_FDS && (pid <= 0 || pal.children[slot] != pid); slot++)
+		;
+	pthread_mutex_unlock(&pal.children_lock);
+	if (slot == LIBOS_SPAWN_FDS)
+		return -ECHILD;
+	for (;;) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+
+		if (r < 0 && errno != EINTR)
+			return -errno;
+		if (r == pid)
+			break;
+		if (mb->arg[1] == 1)
+			return -EAGAIN;
+		if (stopping())
+			return -EINTR;
+		usleep(1000);
+	}
+	pthread_mutex_lock(&pal.children_lock);
+	pal.children[slot] = 0;
+	pthread_mutex_unlock(&pal.children_lock);
+	mb->out[0] = status;
 	return 0;
 }
 

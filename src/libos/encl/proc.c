@@ -1,0 +1,523 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Processes. A child process is a new enclave of the same signed image in
+ * a host process the PAL forks (SPAWN); everything the child needs comes
+ * from the parent over their channel (chan.c), never from the host: the
+ * program's path, argv, env, working directory and descriptors. The child
+ * reports the outcome of its execve and, at its end, its wait status over
+ * the same channel.
+ *
+ * vfork, and clone with CLONE_VM|CLONE_VFORK (posix_spawn in musl and
+ * glibc, Go's os/exec), run the child's side on the calling thread, in
+ * the parent's memory as Linux does, with its own descriptor table, signal
+ * actions and mask; its execve starts the child enclave, and the parent
+ * resumes from the vfork with the child's pid. A vfork child that exits
+ * without exec leaves a zombie with its status. fork has no such shortcut
+ * (the child would need the parent's whole memory): ENOSYS for now.
+ * execve outside a vfork starts the new program the same way and waits for
+ * it, ending with its status (a new pid, the one difference from Linux).
+ */
+#include "libos.h"
+
+#define CLONE_VM	0x100
+#define CLONE_VFORK	0x4000
+#define CLONE_THREAD	0x10000
+#define WNOHANG		1
+#define WEXITED		4
+#define WNOWAIT		0x1000000
+#define P_ALL		0
+#define P_PID		1
+#define FAKE_PID_BASE	4194304 /* past PID_MAX_LIMIT: never a host pid */
+#define MAX_CHILDREN	64
+#define AF_UNIX		1
+#define SOCK_STREAM	1
+#define SYS_SOCKETPAIR	53
+
+enum { MSG_HELLO = 1, MSG_EXEC, MSG_EXEC_RESULT, MSG_EXIT };
+
+struct child {
+	int32_t pid;
+	int running, zombie;
+	int wstatus;
+	struct chan ch;
+};
+
+static struct child children[MAX_CHILDREN];
+static int32_t next_fake_pid = FAKE_PID_BASE;
+static int32_t parent_pid;
+static struct chan parent_chan = { .fd = -1 };
+static int term_signal; /* the workload dies of this signal (0: it exits) */
+
+/* The vfork in progress (one per process: the parent waits for it). */
+static struct {
+	int active;
+	struct libos_thread *thread;
+	struct ssa_gpr regs; /* the parent's, as the vfork returns to it */
+	uint8_t *xstate;
+	uint64_t sigmask;
+	void *sigactions, *fds;
+} vf;
+
+int32_t proc_ppid(void)
+{
+	return parent_pid;
+}
+
+void proc_term_signal(int sig)
+{
+	if (!term_signal)
+		term_signal = sig;
+}
+
+int proc_in_vfork(void)
+{
+	return vf.active && vf.thread == libos_self();
+}
+
+long proc_vfork(struct ssa_gpr *g, uint64_t flags, uint64_t sp)
+{
+	uint64_t xlen = SSA_FRAME - sizeof(struct ssa_gpr);
+	struct libos_thread *self = libos_self();
+
+	if ((flags & (CLONE_VM | CLONE_VFORK)) != (CLONE_VM | CLONE_VFORK) || (flags & CLONE_THREAD))
+		return -EINVAL;
+	if (vf.active)
+		return -EAGAIN; /* a vfork child's own vfork */
+	vf.xstate = mm_alloc(PAGE_UP(xlen), 0);
+	vf.sigactions = sig_save();
+	vf.fds = fs_save();
+	if (!vf.xstate || !vf.sigactions || !vf.fds) {
+		if (vf.xstate)
+			mm_free(vf.xstate, PAGE_UP(xlen));
+		if (vf.sigactions)
+			sig_restore(vf.sigactions);
+		if (vf.fds)
+			fs_restore(vf.fds);
+		return -ENOMEM;
+	}
+	memcpy(vf.xstate, self->ssa, xlen);
+	vf.regs = *g;
+	vf.regs.rip += 2; /* past the SYSCALL, as its return would be */
+	vf.regs.rcx = vf.regs.rip;
+	vf.regs.r11 = vf.regs.rflags;
+	vf.sigmask = self->sigmask;
+	vf.thread = self;
+	vf.active = 1;
+	if (sp)
+		g->rsp = sp;
+	return 0; /* the child's side */
+}
+
+/* The vfork child is gone (exec'd or exited): the parent goes on, its vfork returning pid. */
+static void vfork_done(struct ssa_gpr *g, int32_t pid)
+{
+	struct libos_thread *self = libos_self();
+	uint64_t xlen = SSA_FRAME - sizeof(struct ssa_gpr);
+
+	fs_restore(vf.fds);
+	sig_restore(vf.sigactions);
+	memcpy(self->ssa, vf.xstate, xlen);
+	mm_free(vf.xstate, PAGE_UP(xlen));
+	*g = vf.regs;
+	g->rax = (uint64_t)(int64_t)pid;
+	self->sigmask = vf.sigmask;
+	memset(&vf, 0, sizeof(vf));
+}
+
+static struct child *child_slot(void)
+{
+	for (int i = 0; i < MAX_CHILDREN; i++)
+		if (!children[i].running && !children[i].zombie)
+			return &children[i];
+	return NULL;
+}
+
+long proc_vfork_exit(struct ssa_gpr *g, uint64_t code)
+{
+	struct child *c = child_slot();
+	int32_t pid = next_fake_pid++;
+
+	if (c) {
+		memset(c, 0, sizeof(*c));
+		c->ch.fd = -1;
+		c->pid = pid;
+		c->zombie = 1;
+		c->wstatus = (int)((code & 0xff) << 8);
+	}
+	vfork_done(g, pid);
+	return 0;
+}
+
+/* The exec request: this header, then path, argv and env strings, then the descriptors. */
+struct exec_msg {
+	int32_t pid, ppid;
+	uint32_t argc, envc, nfds, strings_len;
+	char cwd[256];
+};
+
+static long copy_strings(uint64_t uv, char *out, uint64_t room, uint32_t *count, uint64_t *used)
+{
+	const uint64_t *v = (const uint64_t *)uv;
+
+	for (*count = 0; uv; (*count)++, v++) {
+		uint64_t s, n;
+
+		if (!user_ok((uint64_t)v, 8))
+			return -EFAULT;
+		s = *v;
+		if (!s)
+			break;
+		if (!user_ok(s, 1))
+			return -EFAULT;
+		n = str_len((const char *)s) + 1;
+		if (*used + n > room || !user_ok(s, n))
+			return -E2BIG_LIBOS;
+		memcpy(out + *used, (const char *)s, n);
+		*used += n;
+	}
+	return 0;
+}
+
+/*
+ * Starts path in a child enclave with the current descriptors: its pid, or
+ * -errno (the child's execve failed, or it never started).
+ */
+static long spawn(uint64_t upath, uint64_t uargv, uint64_t uenvp, int32_t *out_pid)
+{
+	uint8_t *msg = mm_alloc(PAGE_UP(CHAN_MSG_MAX), 0);
+	struct exec_msg *em = (struct exec_msg *)msg;
+	struct spawn_fd *sfd;
+	int32_t keep[LIBOS_SPAWN_FDS], sv[2], result = 0;
+	uint64_t used = 0, room, out_len = 0, pathlen;
+	uint32_t type, nkeep = 0, dummy;
+	struct child *c;
+	long r, pid;
+	int n;
+
+	if (!msg)
+		return -ENOMEM;
+	memset(em, 0, sizeof(*em));
+	char *strings = (char *)msg + sizeof(*em);
+	room = CHAN_MSG_MAX - sizeof(*em) - LIBOS_SPAWN_FDS * sizeof(struct spawn_fd);
+	r = fs_resolve_path(upath, strings, room < 4096 ? room : 4096);
+	if (r < 0)
+		goto out;
+	pathlen = str_len(strings) + 1;
+	used = pathlen;
+	if ((r = copy_strings(uargv, strings, room, &em->argc, &used)) < 0 ||
+	    (r = copy_strings(uenvp, strings, room, &em->envc, &used)) < 0)
+		goto out;
+	em->strings_len = (uint32_t)used;
+	fs_getcwd(em->cwd, sizeof(em->cwd));
+	sfd = (struct spawn_fd *)(strings + ((used + 7) & ~7ULL));
+	c = child_slot();
+	if (!c) {
+		r = -EAGAIN;
+		goto out;
+	}
+	{
+		int64_t a[6] = { AF_UNIX, SOCK_STREAM };
+
+		r = net_host(SYS_SOCKETPAIR, a, NULL, 0, sv, sizeof(sv), &out_len, 0);
+		if (r >= 0 && (out_len != sizeof(sv) || sv[0] < 0 || sv[1] < 0 || sv[0] == sv[1]))
+			r = -EIO;
+		if (r < 0)
+			goto out;
+	}
+	keep[nkeep++] = sv[1];
+	n = fs_export(sfd, LIBOS_SPAWN_FDS - 1);
+	if (n < 0) {
+		r = n;
+		host_fd_close(sv[0]);
+		host_fd_close(sv[1]);
+		goto out;
+	}
+	for (int i = 0; i < n; i++)
+		if (sfd[i].kind != SPAWN_STDIO)
+			keep[nkeep++] = sfd[i].host;
+	em->nfds = (uint32_t)n;
+	memcpy((void *)libos_mb->buf, keep, nkeep * sizeof(int32_t));
+	pid = ocall(LIBOS_OCALL_SPAWN, 0, 0, nkeep * sizeof(int32_t));
+	host_fd_close(sv[1]);
+	if (pid <= 0 || pid >= FAKE_PID_BASE) {
+		host_fd_close(sv[0]);
+		r = pid < 0 && pid >= -4095 ? pid : -EIO;
+		goto out;
+	}
+	memset(c, 0, sizeof(*c));
+	c->pid = (int32_t)pid;
+	c->running = 1;
+	em->pid = c->pid;
+	em->ppid = (int32_t)libos_mb_pid();
+	/* The child proves it derived the key, then hears what to run, then says how it went. */
+	r = chan_open(&c->ch, sv[0], 1);
+	if (r == 0 && (r = chan_recv(&c->ch, &type, &dummy, sizeof(dummy), 1)) >= 0 &&
+	    type != MSG_HELLO)
+		r = -EIO;
+	if (r >= 0)
+		r = chan_send(&c->ch, MSG_EXEC, msg,
+			      (uint32_t)((uint8_t *)(sfd + n) - msg));
+	if (r >= 0 && (r = chan_recv(&c->ch, &type, &result, sizeof(result), 1)) >= 0 &&
+	    (type != MSG_EXEC_RESULT || r != sizeof(result)))
+		r = -EIO;
+	if (r >= 0 && result > 0 && result < 4096)
+		r = -result;
+	if (r < 0) {
+		if (r == -EIO || r == -EPIPE)
+			log_err("%s: the child process did not start (%s)", strings,
+				r == -EIO ? "its channel failed authentication" : "it ended");
+		chan_close(&c->ch);
+		c->running = 0;
+		ocall_blocking(LIBOS_OCALL_REAP, pid, 0, 0);
+		goto out;
+	}
+	*out_pid = c->pid;
+	r = 0;
+out:
+	mm_free(msg, PAGE_UP(CHAN_MSG_MAX));
+	return r;
+}
+
+static void exit_with(struct child *c, int *exited, int *status);
+
+long proc_execve(struct ssa_gpr *g, uint64_t path, uint64_t argv, uint64_t envp, int *exited,
+		 int *status, int *regs_replaced)
+{
+	int32_t pid = 0;
+	long r = spawn(path, argv, envp, &pid);
+
+	if (r < 0)
+		return r;
+	if (proc_in_vfork()) {
+		vfork_done(g, pid);
+		*regs_replaced = 1;
+		return 0;
+	}
+	/* Not a vfork: this process hands over to the new program and ends as it does. */
+	for (int i = 0; i < MAX_CHILDREN; i++)
+		if (children[i].pid == pid)
+			exit_with(&children[i], exited, status);
+	fs_close_all();
+	return 0;
+}
+
+/* A child's end: a zombie with its status (a channel that ends early: killed by the host). */
+static void child_ended(struct child *c, long r, int wstatus)
+{
+	if (r == -EIO)
+		log_err("child process %d: its channel failed authentication", c->pid);
+	c->wstatus = r >= 0 ? wstatus : 9; /* SIGKILL */
+	chan_close(&c->ch);
+	ocall_blocking(LIBOS_OCALL_REAP, c->pid, 0, 0);
+	c->running = 0;
+	c->zombie = 1;
+}
+
+/* Looks at c's channel: 1 once it is a zombie, 0 while it runs, -EINTR. */
+static int child_poll(struct child *c, int wait)
+{
+	int32_t ws = 0;
+	uint32_t type = 0;
+	long r;
+
+	if (c->zombie)
+		return 1;
+	r = chan_recv(&c->ch, &type, &ws, sizeof(ws), wait);
+	if (r == -EAGAIN || r == -EINTR)
+		return r == -EINTR ? -EINTR : 0;
+	if (r >= 0 && (type != MSG_EXIT || r != sizeof(ws)))
+		r = -EIO;
+	child_ended(c, r, ws);
+	return 1;
+}
+
+static void exit_with(struct child *c, int *exited, int *status)
+{
+	while (child_poll(c, 1) == -EINTR)
+		;
+	if ((c->wstatus & 0x7f) == 0) {
+		*status = (c->wstatus >> 8) & 0xff;
+	} else {
+		proc_term_signal(c->wstatus & 0x7f);
+		*status = 128 + (c->wstatus & 0x7f);
+	}
+	*exited = 1;
+}
+
+static int matches(struct child *c, int64_t pid)
+{
+	return (c->running || c->zombie) && (pid == -1 || pid == 0 || pid == c->pid);
+}
+
+/* The zombie to report for pid (-1: any), waiting unless nohang: it, NULL (nohang), or -errno. */
+static long find_zombie(int64_t pid, int nohang, struct child **out)
+{
+	for (;;) {
+		int any = 0, running = 0;
+		struct child *only = NULL;
+
+		for (int i = 0; i < MAX_CHILDREN; i++) {
+			struct child *c = &children[i];
+
+			if (!matches(c, pid))
+				continue;
+			any = 1;
+			if (child_poll(c, 0) == 1) {
+				*out = c;
+				return 0;
+			}
+			running++;
+			only = c;
+		}
+		if (!any)
+			return -ECHILD;
+		if (nohang) {
+			*out = NULL;
+			return 0;
+		}
+		if (libos_signal_ready(libos_self()))
+			return -EINTR;
+		if (running == 1) {
+			/* One to wait for: block on its channel. */
+			int r = child_poll(only, 1);
+
+			if (r < 0)
+				return r;
+			continue;
+		}
+		/* Several: look again shortly (a signal cuts the sleep short). */
+		if (ocall_blocking(LIBOS_OCALL_SLEEP, 0, 2000000, 0) == -EINTR)
+			return -EINTR;
+	}
+}
+
+long proc_wait4(int64_t pid, uint64_t ustatus, uint64_t options, uint64_t rusage)
+{
+	struct child *c = NULL;
+	long r;
+
+	if (options & ~(uint64_t)(WNOHANG | 2 /* WUNTRACED */ | 8 /* WCONTINUED */ | 0x40000000))
+		return -EINVAL;
+	if ((ustatus && !user_ok(ustatus, 4)) || (rusage && !user_ok(rusage, 144)))
+		return -EFAULT;
+	if (pid < -1)
+		pid = -pid; /* a process group: each child is its own here */
+	r = find_zombie(pid, options & WNOHANG, &c);
+	if (r < 0 || !c)
+		return r;
+	if (ustatus)
+		memcpy((void *)ustatus, &c->wstatus, 4);
+	if (rusage)
+		memset((void *)rusage, 0, 144);
+	c->zombie = 0;
+	return c->pid;
+}
+
+long proc_waitid(uint64_t idtype, uint64_t id, uint64_t uinfo, uint64_t options)
+{
+	struct child *c = NULL;
+	int64_t pid = idtype == P_ALL ? -1 : (int64_t)(int32_t)id;
+	long r;
+
+	if ((idtype != P_ALL && idtype != P_PID) || !(options & WEXITED))
+		return -EINVAL;
+	if (uinfo && !user_ok(uinfo, 128))
+		return -EFAULT;
+	r = find_zombie(pid, options & WNOHANG, &c);
+	if (r < 0)
+		return r;
+	if (uinfo) {
+		int32_t *si = (int32_t *)uinfo;
+
+		memset(si, 0, 128);
+		if (c) {
+			int killed = (c->wstatus & 0x7f) != 0;
+
+			si[0] = 17;		   /* si_signo: SIGCHLD */
+			si[2] = killed ? 2 : 1;	   /* si_code: CLD_KILLED, CLD_EXITED */
+			si[4] = c->pid;		   /* si_pid */
+			si[5] = 0;		   /* si_uid */
+			si[6] = killed ? c->wstatus & 0x7f : (c->wstatus >> 8) & 0xff; /* si_status */
+		}
+	}
+	if (c && !(options & WNOWAIT))
+		c->zombie = 0;
+	return 0;
+}
+
+/* The child's side ------------------------------------------------------- */
+
+/*
+ * START in a child process: the key with the parent, then what to run.
+ * path, argv and env point into one allocation that lives on.
+ */
+int proc_child_start(int64_t channel, const char **path, const char ***argv, int *argc,
+		     const char ***envp, int *envc)
+{
+	uint8_t *msg = mm_alloc(PAGE_UP(CHAN_MSG_MAX), 0);
+	struct exec_msg *em = (struct exec_msg *)msg;
+	const char **v;
+	uint32_t type, zero = 0, k;
+	uint64_t fds_off;
+	char *s;
+	long r;
+
+	if (!msg)
+		return -ENOMEM;
+	r = chan_open(&parent_chan, channel, 0);
+	if (r == 0)
+		r = chan_send(&parent_chan, MSG_HELLO, &zero, sizeof(zero));
+	if (r == 0)
+		r = chan_recv(&parent_chan, &type, msg, CHAN_MSG_MAX, 1);
+	if (r >= 0 && (type != MSG_EXEC || (uint64_t)r < sizeof(*em)))
+		r = -EIO;
+	if (r < 0)
+		return (int)r;
+	/* The parent is trusted (same image, authenticated), but its message is still checked. */
+	s = (char *)msg + sizeof(*em);
+	fds_off = (em->strings_len + 7) & ~7ULL;
+	if (em->argc > 4096 || em->envc > 4096 || em->nfds > LIBOS_SPAWN_FDS ||
+	    sizeof(*em) + fds_off + em->nfds * sizeof(struct spawn_fd) > (uint64_t)r ||
+	    !em->strings_len || s[em->strings_len - 1] || em->cwd[sizeof(em->cwd) - 1])
+		return -EIO;
+	v = mm_alloc(PAGE_UP((em->argc + em->envc + 2) * sizeof(char *)), 1);
+	if (!v)
+		return -ENOMEM;
+	*path = s;
+	k = (uint32_t)str_len(s) + 1;
+	for (uint32_t i = 0; i < em->argc + em->envc; i++) {
+		if (k >= em->strings_len)
+			return -EIO;
+		v[i + (i >= em->argc)] = s + k;
+		k += (uint32_t)str_len(s + k) + 1;
+	}
+	*argv = v;
+	*argc = (int)em->argc;
+	*envp = v + em->argc + 1;
+	*envc = (int)em->envc;
+	parent_pid = em->ppid;
+	fs_setcwd(em->cwd);
+	return fs_import((const struct spawn_fd *)(s + fds_off), (int)em->nfds);
+}
+
+/* The child's execve went (0) or did not (-errno): the parent's vfork or execve hears it. */
+void proc_child_started(int err)
+{
+	int32_t e = -err;
+
+	if (parent_chan.fd >= 0 && chan_send(&parent_chan, MSG_EXEC_RESULT, &e, sizeof(e)) < 0)
+		log_err("the parent process is gone");
+	if (err < 0)
+		chan_close(&parent_chan);
+}
+
+/* At the end of a child process: its wait status, to its parent. */
+void proc_exit_notify(int status)
+{
+	int32_t ws = term_signal ? term_signal : (status & 0xff) << 8;
+
+	if (parent_chan.fd < 0)
+		return;
+	chan_send(&parent_chan, MSG_EXIT, &ws, sizeof(ws));
+	chan_close(&parent_chan);
+}
