@@ -2,23 +2,30 @@
 /*
  * A descriptor workload for tests/libos/test-libos-fds.sh, built static and
  * run both natively (in a chroot) and in the enclave; outputs must match.
- *   fdprobe [dup | dupw PATH | ...]...
+ *   fdprobe [dup | dupw PATH | poll | select]...
  * Descriptors 3 and up are closed first, so numbers are the same in both.
  * Every line is a fact with its value; errors print strerror.
  */
+#define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 static void say(const char *what, long r)
@@ -218,6 +225,260 @@ static void dup_ipc(void)
 	close(sd);
 }
 
+static long ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+static void saypoll(const char *what, struct pollfd *p, int n, int r)
+{
+	if (r < 0) {
+		printf("%s: %s\n", what, strerror(errno));
+		return;
+	}
+	printf("%s: %d", what, r);
+	for (int i = 0; i < n; i++)
+		printf(" %#x", p[i].revents);
+	printf("\n");
+}
+
+/* After ms milliseconds: write a byte to fd, connect to port, or signal a thread. */
+struct later {
+	int ms, fd, port, sig;
+	pthread_t target;
+};
+
+static void *later_run(void *arg)
+{
+	struct later *l = arg;
+	struct timespec d = { l->ms / 1000, l->ms % 1000 * 1000000L };
+
+	nanosleep(&d, NULL);
+	if (l->fd >= 0)
+		write(l->fd, "L", 1);
+	if (l->port) {
+		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = (in_port_t)l->port };
+		int c = socket(AF_INET, SOCK_STREAM, 0);
+
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		connect(c, (struct sockaddr *)&a, sizeof(a));
+		/* left open: the test's process ends */
+	}
+	if (l->sig)
+		pthread_kill(l->target, l->sig);
+	return NULL;
+}
+
+static pthread_t later(struct later *l)
+{
+	pthread_t t;
+
+	pthread_create(&t, NULL, later_run, l);
+	return t;
+}
+
+static volatile int got_usr1;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	got_usr1 = 1;
+}
+
+static int listener(int *port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t al = sizeof(a);
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	bind(s, (struct sockaddr *)&a, sizeof(a));
+	listen(s, 4);
+	getsockname(s, (struct sockaddr *)&a, &al);
+	*port = a.sin_port;
+	return s;
+}
+
+static void t_poll(void)
+{
+	int p[2], q[2], f = open("/data/file", O_RDONLY), e = eventfd(0, 0), s, port, c;
+	struct pollfd a[4];
+	struct timespec t0, ts = { 0, 30000000 };
+	struct later l = { .fd = -1 };
+	uint64_t one = 1;
+	pthread_t t;
+	int r;
+
+	pipe(p);
+	a[0] = (struct pollfd){ p[0], POLLIN };
+	a[1] = (struct pollfd){ p[1], POLLOUT };
+	a[2] = (struct pollfd){ f, POLLIN | POLLOUT };
+	a[3] = (struct pollfd){ -1, POLLIN };
+	saypoll("an empty pipe, a file, fd -1", a, 4, poll(a, 4, 0));
+	write(p[1], "x", 1);
+	saypoll("the pipe has a byte", a, 4, poll(a, 4, 0));
+	a[0].events = POLLRDNORM;
+	saypoll("POLLRDNORM alone", a, 1, poll(a, 1, 0));
+	read(p[0], &one, 1);
+	a[0] = (struct pollfd){ 40, POLLIN };
+	saypoll("a closed fd: POLLNVAL", a, 1, poll(a, 1, 0));
+	sayraw("too many fds", raw(SYS_poll, (long)a, 1 << 20, 0));
+	a[0] = (struct pollfd){ p[0], POLLIN };
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = poll(a, 1, 60);
+	printf("a 60 ms timeout: %d after >= 60 ms: %d\n", r, ms_since(&t0) >= 60);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = ppoll(a, 1, &ts, NULL);
+	printf("ppoll, 30 ms: %d after >= 30 ms: %d\n", r, ms_since(&t0) >= 30);
+	ts.tv_nsec = 1000000000;
+	sayraw("ppoll: a bad timespec", raw(SYS_ppoll, (long)a, 1, (long)&ts));
+
+	l.ms = 100;
+	l.fd = p[1];
+	t = later(&l);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = poll(a, 1, -1);
+	printf("woken by another thread's write: %d %#x after >= 100 ms: %d\n", r, a[0].revents,
+	       ms_since(&t0) >= 100);
+	pthread_join(t, NULL);
+	read(p[0], &one, 1);
+
+	a[0] = (struct pollfd){ e, POLLIN | POLLOUT };
+	saypoll("an eventfd at 0", a, 1, poll(a, 1, 0));
+	write(e, &one, 8);
+	a[0].events = POLLIN;
+	saypoll("at 1", a, 1, poll(a, 1, 0));
+
+	close(p[1]);
+	a[0] = (struct pollfd){ p[0], POLLIN };
+	saypoll("no writer left: POLLHUP", a, 1, poll(a, 1, 0));
+	pipe(q);
+	close(q[0]);
+	a[1] = (struct pollfd){ q[1], POLLOUT };
+	saypoll("no reader left: POLLERR", &a[1], 1, poll(&a[1], 1, 0));
+	close(q[1]);
+	close(p[0]);
+
+	signal(SIGUSR1, on_usr1);
+	pipe(p);
+	l = (struct later){ .ms = 100, .fd = -1, .sig = SIGUSR1, .target = pthread_self() };
+	t = later(&l);
+	a[0] = (struct pollfd){ p[0], POLLIN };
+	r = poll(a, 1, 5000);
+	printf("a signal: %d %s, handler ran %d\n", r, r < 0 ? strerror(errno) : "", got_usr1);
+	pthread_join(t, NULL);
+
+	s = listener(&port);
+	a[0] = (struct pollfd){ s, POLLIN };
+	a[1] = (struct pollfd){ p[0], POLLIN };
+	saypoll("a listening socket and a pipe", a, 2, poll(a, 2, 0));
+	l = (struct later){ .ms = 100, .fd = p[1] };
+	t = later(&l);
+	saypoll("woken by a pipe write while a socket is watched", a, 2, poll(a, 2, 5000));
+	pthread_join(t, NULL);
+	read(p[0], &one, 1);
+	l = (struct later){ .ms = 100, .fd = -1, .port = port };
+	t = later(&l);
+	saypoll("woken by a connection", a, 2, poll(a, 2, 5000));
+	pthread_join(t, NULL);
+	c = accept(s, NULL, NULL);
+	a[0] = (struct pollfd){ c, POLLIN | POLLOUT };
+	a[1] = (struct pollfd){ c, POLLIN };
+	saypoll("an accepted socket, twice", a, 2, poll(a, 2, 0));
+	close(c);
+	close(s);
+	close(p[0]);
+	close(p[1]);
+	close(f);
+	close(e);
+}
+
+static void sayset(const char *what, int r, fd_set *rs, fd_set *ws, int n)
+{
+	if (r < 0) {
+		printf("%s: %s\n", what, strerror(errno));
+		return;
+	}
+	printf("%s: %d r", what, r);
+	for (int i = 0; i < n; i++)
+		if (FD_ISSET(i, rs))
+			printf(" %d", i);
+	printf(" w");
+	for (int i = 0; i < n; i++)
+		if (FD_ISSET(i, ws))
+			printf(" %d", i);
+	printf("\n");
+}
+
+static void t_select(void)
+{
+	int p[2], f = open("/data/file", O_RDONLY), r;
+	fd_set rs, ws;
+	struct timeval tv = { 0, 0 };
+	struct timespec ts = { 0, 20000000 }, t0;
+	struct later l = { .fd = -1 };
+	pthread_t t;
+
+	pipe(p);
+	FD_ZERO(&rs);
+	FD_ZERO(&ws);
+	FD_SET(p[0], &rs);
+	FD_SET(p[1], &ws);
+	FD_SET(f, &rs);
+	FD_SET(f, &ws);
+	r = select(p[1] + 1, &rs, &ws, NULL, &tv);
+	sayset("an empty pipe and a file", r, &rs, &ws, 8);
+	write(p[1], "y", 1);
+	FD_ZERO(&rs);
+	FD_ZERO(&ws);
+	FD_SET(p[0], &rs);
+	FD_SET(p[0], &ws);
+	r = select(p[0] + 1, &rs, &ws, NULL, &tv);
+	sayset("the pipe has a byte (and is no writer)", r, &rs, &ws, 8);
+	read(p[0], &r, 1);
+	FD_ZERO(&rs);
+	FD_SET(p[0], &rs);
+	tv.tv_usec = 30000;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = select(p[0] + 1, &rs, NULL, NULL, &tv);
+	printf("a 30 ms timeout: %d after >= 30 ms: %d, time left %ld.%06ld\n", r,
+	       ms_since(&t0) >= 30, (long)tv.tv_sec, (long)tv.tv_usec);
+	FD_ZERO(&rs);
+	FD_SET(p[0], &rs);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = pselect(p[0] + 1, &rs, NULL, NULL, &ts, NULL);
+	printf("pselect, 20 ms: %d after >= 20 ms: %d\n", r, ms_since(&t0) >= 20);
+	FD_ZERO(&rs);
+	FD_SET(40, &rs);
+	tv.tv_usec = 0;
+	sayset("a closed fd", select(41, &rs, NULL, NULL, &tv), &rs, &rs, 0);
+	sayraw("nfds < 0", raw(SYS_select, -1, 0, 0));
+	tv.tv_usec = 1000000;
+	write(p[1], "z", 1);
+	FD_ZERO(&rs);
+	FD_SET(p[0], &rs);
+	sayset("usec >= 1000000: a second more", select(p[0] + 1, &rs, NULL, NULL, &tv), &rs, &rs,
+	       0);
+	tv.tv_usec = -1;
+	sayraw("usec < 0", syscall(SYS_select, p[0] + 1, &rs, NULL, NULL, &tv) < 0 ? -errno : 0);
+	read(p[0], &r, 1);
+	l.ms = 100;
+	l.fd = p[1];
+	t = later(&l);
+	FD_ZERO(&rs);
+	FD_SET(p[0], &rs);
+	FD_ZERO(&ws);
+	r = select(p[0] + 1, &rs, &ws, NULL, NULL);
+	sayset("woken by another thread's write", r, &rs, &ws, p[0] + 1);
+	pthread_join(t, NULL);
+	close(p[0]);
+	close(p[1]);
+	close(f);
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IONBF, 0);
@@ -228,6 +489,10 @@ int main(int argc, char **argv)
 			dup_errors();
 			dup_files();
 			dup_ipc();
+		} else if (!strcmp(argv[i], "poll")) {
+			t_poll();
+		} else if (!strcmp(argv[i], "select")) {
+			t_select();
 		} else if (!strcmp(argv[i], "dupw") && i + 1 < argc) {
 			dup_wfile(argv[++i]);
 		} else {

@@ -5,7 +5,9 @@
 # PIEs): dup, dup2, dup3 and fcntl F_DUPFD(_CLOEXEC) for files, /tmp files,
 # pipes, eventfds, epolls and sockets, with Linux's errors, a close-on-exec
 # flag per descriptor and the open file description (offset, status flags)
-# shared between duplicates.
+# shared between duplicates; poll, ppoll, select and pselect6 over the
+# readiness epoll uses (sockets through a host epoll), files always ready,
+# timeouts, wakeups by other threads and connections, EINTR on a signal.
 set -u
 . "$(dirname "$0")/lib.sh"
 libos_need
@@ -59,5 +61,9 @@ for libc in glibc musl; do
 	check "$libc: rune-image build" test $? -eq 0
 	same "$libc: dup, dup2, dup3, F_DUPFD: errors, shared offsets and status flags, per-fd FD_CLOEXEC, every fd kind" \
 		"$R" dup dupw /tmp/f dupw /out/f
+	same "$libc: poll, ppoll: pipes, eventfds, files, sockets, POLLNVAL/HUP/ERR, timeouts, woken by a thread, a connection, a signal (EINTR)" \
+		"$R" poll
+	same "$libc: select, pselect: read/write sets, EBADF, EINVAL, timeouts and the time left, woken by a thread" \
+		"$R" select
 done
 exit 0

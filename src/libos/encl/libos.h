@@ -196,6 +196,13 @@ long ipc_eventfd(uint64_t initval, uint64_t flags);
 long ipc_epoll_create(uint64_t flags);
 long ipc_epoll_ctl(int epfd, int op, int fd, uint64_t uev);
 long ipc_epoll_wait(int epfd, uint64_t uev, int max, int timeout_ms);
+/* poll(2)'s core: an item is a descriptor's object (NULL: a file) and POLL* events. */
+struct ipc_poll {
+	struct fobj *obj;
+	int valid; /* an open descriptor (else POLLNVAL) */
+	uint32_t events, revents;
+};
+long ipc_poll(struct ipc_poll *p, int n, int64_t timeout_ns);
 
 /* net.c: sockets, passed through to the host */
 #define LIBOS_NETCALL_KICK 100000 /* wake a host epoll_wait (src/libos/host/net.h) */
@@ -204,6 +211,10 @@ long net_host(long nr, const int64_t a[6], const void *in, uint64_t in_len, void
 long net_rw(struct fobj *o, void *buf, uint64_t len, int write);
 long net_syscall(long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
 		 uint64_t a5);
+
+/* poll.c: poll, ppoll, select, pselect6 */
+long poll_syscall(long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
+		  uint64_t a5);
 
 /* fs.c */
 int fs_install(struct fobj *o, int cloexec); /* a new descriptor for o, or -EMFILE */
