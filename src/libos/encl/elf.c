@@ -80,7 +80,7 @@ int elf_load_and_stack(const char *path, const char *const *argv, int argc, cons
 
 	ret = fs_load_trusted(path, &file, &size);
 	if (ret == -ENOENT)
-		log_err("%s: the entrypoint is not a trusted file of the manifest", path);
+		log_err("%s: not a trusted file of the manifest: it cannot run", path);
 	if (ret < 0)
 		return ret;
 	eh = (const struct ehdr *)file;

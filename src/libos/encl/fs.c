@@ -22,6 +22,9 @@
 #define O_TRUNC	      01000
 #define O_DIRECTORY   0200000
 #define O_CLOEXEC     02000000
+#define O_LARGEFILE   0100000
+#define O_NONBLOCK    04000
+#define O_SETFL	      (O_APPEND | O_NONBLOCK) /* what F_SETFL changes here */
 #define S_IFREG	      0100000
 #define S_IFIFO	      0010000
 #define S_IFDIR	      0040000
@@ -29,17 +32,20 @@
 
 enum { F_FREE, F_STDIO, F_TRUSTED, F_DIR, F_TMP, F_OBJ, F_ALLOWED };
 
-/* A directory is a path that prefixes trusted files: its data is its path. */
+/*
+ * An open file description: what open() makes and dup() shares (offset,
+ * status flags, the file), refs descriptors to it. A directory is a path
+ * that prefixes trusted files: its data is its path.
+ */
 struct ofile {
-	int kind, cloexec;
-	int stdio;    /* F_STDIO: the host's stdin, stdout or stderr (0-2) */
-	int borrowed; /* a vfork child's copy: its resources are the parent's */
+	int kind, refs;
 	uint8_t *data;
 	uint64_t size, off; /* F_DIR: off is where getdents64 goes on in the manifest */
 	int tmp, flags;	    /* F_TMP: its tmpfs file, the open flags */
 	struct fobj *obj;   /* F_OBJ: a pipe, eventfd or epoll (ipc.c) */
-	/* F_TRUSTED: the host's handle, the chunk hashes (hex, in the manifest) */
+	/* F_TRUSTED, F_ALLOWED: the host's handle; F_STDIO: the host's fd (0, 1, 2) */
 	long host;
+	/* F_TRUSTED: the chunk hashes (hex, in the manifest) */
 	uint64_t nchunks;
 	const char *hex0, **hexv; /* one chunk: the trusted line's hash; else one per chunk */
 	/* the verified window [win_off, win_off + win_len) */
@@ -47,7 +53,8 @@ struct ofile {
 	uint64_t win_off, win_len, win_cap, win_alloc;
 	char *path; /* F_TRUSTED: after the window; F_ALLOWED: its own page */
 	int refused;
-	uint32_t amode; /* F_ALLOWED: the host's st_mode (a file or a directory) */
+	uint32_t amode;	 /* F_ALLOWED: the host's st_mode (a file or a directory) */
+	int host_append; /* F_ALLOWED: the host's file is O_APPEND (opened so) */
 };
 
 /*
@@ -69,7 +76,18 @@ struct tmpfile {
 
 static struct tmpfile tmps[MAX_TMP];
 
-static struct ofile fds[MAX_FDS];
+/*
+ * The descriptor table: each entry names a description and has its own
+ * close-on-exec flag. There are never more descriptions than descriptors,
+ * so a free descriptor means a free description too.
+ */
+struct fdent {
+	struct ofile *of;
+	int cloexec;
+};
+
+static struct fdent fds[MAX_FDS];
+static struct ofile ofs[MAX_FDS];
 static int fds_ready;
 
 static void fds_init(void)
@@ -77,8 +95,8 @@ static void fds_init(void)
 	if (fds_ready)
 		return;
 	for (int i = 0; i < 3; i++) {
-		fds[i].kind = F_STDIO;
-		fds[i].stdio = i;
+		ofs[i] = (struct ofile){ .kind = F_STDIO, .refs = 1, .host = i };
+		fds[i].of = &ofs[i];
 	}
 	fds_ready = 1;
 }
@@ -456,9 +474,9 @@ static int user_path(uint64_t p, char *out, size_t n)
 static struct ofile *get_fd(int64_t fd)
 {
 	fds_init();
-	if (fd < 0 || fd >= MAX_FDS || fds[fd].kind == F_FREE)
+	if (fd < 0 || fd >= MAX_FDS)
 		return NULL;
-	return &fds[fd];
+	return fds[fd].of;
 }
 
 /* The path of a trusted line ("trusted HASH SIZE PATH"), its length in *n. */
@@ -536,29 +554,67 @@ static int resolve(int64_t dirfd, uint64_t upath, char *out, size_t n)
 	return fs_normalize(out, rel, sizeof(rel)) < 0 ? -ENAMETOOLONG : (str_lcpy(out, rel, n), 0);
 }
 
-static int free_fd(void)
+/* The lowest free descriptor from min (Linux's rule), or -EMFILE. */
+static int free_fd_from(int64_t min)
 {
-	int fd;
+	int64_t fd;
 
 	fds_init();
-	for (fd = 3; fd < MAX_FDS && fds[fd].kind != F_FREE; fd++)
+	for (fd = min < 0 ? 0 : min; fd < MAX_FDS && fds[fd].of; fd++)
 		;
-	return fd == MAX_FDS ? -EMFILE : fd;
+	return fd >= MAX_FDS ? -EMFILE : (int)fd;
+}
+
+static int free_fd(void)
+{
+	return free_fd_from(0);
+}
+
+/* A free description (there is one while a descriptor is free), zeroed. */
+static struct ofile *ofile_new(void)
+{
+	for (int i = 0; i < MAX_FDS; i++)
+		if (ofs[i].kind == F_FREE && !ofs[i].refs) {
+			ofs[i] = (struct ofile){ .host = -1 };
+			return &ofs[i];
+		}
+	return NULL; /* not reached: descriptions <= descriptors */
+}
+
+/* fd (free) names f, a new description (refs 0) or a shared one. */
+static int fd_attach(int fd, struct ofile *f, int cloexec)
+{
+	f->refs++;
+	fds[fd] = (struct fdent){ .of = f, .cloexec = cloexec };
+	return fd;
 }
 
 int fs_install(struct fobj *o, int cloexec)
 {
 	int fd = free_fd();
+	struct ofile *f;
 
-	if (fd >= 0)
-		fds[fd] = (struct ofile){ .kind = F_OBJ, .cloexec = cloexec, .obj = o };
-	return fd;
+	if (fd < 0)
+		return fd;
+	f = ofile_new();
+	if (!f)
+		return -EMFILE;
+	*f = (struct ofile){ .kind = F_OBJ, .obj = o, .host = -1 };
+	return fd_attach(fd, f, cloexec);
 }
 
+/* Forgets fd just installed (its object stays the caller's). */
 void fs_release(int fd)
 {
-	if (fd >= 0 && fd < MAX_FDS)
-		fds[fd].kind = F_FREE;
+	if (fd >= 0 && fd < MAX_FDS && fds[fd].of) {
+		struct ofile *f = fds[fd].of;
+
+		fds[fd].of = NULL;
+		if (--f->refs == 0) {
+			f->kind = F_FREE;
+			f->obj = NULL;
+		}
+	}
 }
 
 struct fobj *fs_obj(int64_t fd)
@@ -641,6 +697,7 @@ static int tmp_reserve(struct tmpfile *t, uint64_t size)
 static long tmp_open(const char *name, uint64_t flags)
 {
 	int i = tmp_find(name), fd = free_fd();
+	struct ofile *f;
 
 	if (fd < 0)
 		return fd;
@@ -661,11 +718,12 @@ static long tmp_open(const char *name, uint64_t flags)
 	}
 	if ((flags & O_TRUNC) && (flags & O_ACCMODE))
 		tmps[i].size = 0;
+	f = ofile_new();
+	if (!f)
+		return -EMFILE;
 	tmps[i].refs++;
-	fds[fd] = (struct ofile){
-		.kind = F_TMP, .cloexec = !!(flags & O_CLOEXEC), .tmp = i, .flags = (int)flags
-	};
-	return fd;
+	*f = (struct ofile){ .kind = F_TMP, .tmp = i, .flags = (int)flags, .host = -1 };
+	return fd_attach(fd, f, !!(flags & O_CLOEXEC));
 }
 
 struct dirent64 {
@@ -748,11 +806,15 @@ static long allowed_open(const char *path, uint64_t flags, uint64_t mode)
 	if (h > 0x7fffffff)
 		return -EIO;
 	ret = a_stat_out(&size, &m);
-	f = &fds[fd];
+	f = ofile_new();
+	if (!f) {
+		ocall(LIBOS_OCALL_ACLOSE, h, 0, 0);
+		return -EMFILE;
+	}
 	*f = (struct ofile){ .kind = F_ALLOWED,
-			     .cloexec = !!(flags & O_CLOEXEC),
 			     .host = h,
 			     .flags = (int)flags,
+			     .host_append = !!(flags & O_APPEND),
 			     .amode = m,
 			     .path = mm_alloc(PAGE_UP(plen + 1), 0) };
 	if (ret < 0 || !f->path) {
@@ -763,7 +825,7 @@ static long allowed_open(const char *path, uint64_t flags, uint64_t mode)
 		return ret < 0 ? ret : -ENOMEM;
 	}
 	memcpy(f->path, path, plen + 1);
-	return fd;
+	return fd_attach(fd, f, !!(flags & O_CLOEXEC));
 }
 
 static void allowed_close(struct ofile *f)
@@ -802,13 +864,23 @@ static long allowed_read(struct ofile *f, uint8_t *buf, uint64_t len, int64_t po
 	return (long)done;
 }
 
+static long allowed_fstat(struct ofile *f);
+
 static long allowed_write(struct ofile *f, const uint8_t *buf, uint64_t len, int64_t pos)
 {
-	int append = pos < 0 && (f->flags & O_APPEND);
+	int append = pos < 0 && (f->flags & O_APPEND) && f->host_append;
 	uint64_t off = pos >= 0 ? (uint64_t)pos : f->off, done = 0;
 
 	if ((f->flags & O_ACCMODE) == 0)
 		return -EBADF;
+	if (pos < 0 && (f->flags & O_APPEND) && !f->host_append) {
+		/* O_APPEND set by F_SETFL: at the host's end of file, as it says now */
+		long r = allowed_fstat(f);
+
+		if (r < 0)
+			return r;
+		off = f->size;
+	}
 	if (off + len < off || off + len > (1ULL << 62))
 		return -EFBIG;
 	while (done < len) {
@@ -903,6 +975,7 @@ static long allowed_fstat(struct ofile *f)
 static long do_open(int64_t dirfd, uint64_t upath, uint64_t flags, uint64_t mode)
 {
 	char path[PATH_MAX];
+	struct ofile *f;
 	uint8_t *data;
 	uint64_t size;
 	int ret, fd;
@@ -925,12 +998,16 @@ static long do_open(int64_t dirfd, uint64_t upath, uint64_t flags, uint64_t mode
 		data = mm_alloc(str_len(path) + 1, 1);
 		if (!data)
 			return -ENOMEM;
+		f = ofile_new();
+		if (!f) {
+			mm_free(data, str_len(path) + 1);
+			return -EMFILE;
+		}
 		memcpy(data, path, str_len(path) + 1);
-		fds[fd] = (struct ofile){ .kind = F_DIR,
-					  .cloexec = !!(flags & O_CLOEXEC),
-					  .data = data,
-					  .size = str_len(path) + 1 };
-		return fd;
+		*f = (struct ofile){
+			.kind = F_DIR, .data = data, .size = str_len(path) + 1, .host = -1
+		};
+		return fd_attach(fd, f, !!(flags & O_CLOEXEC));
 	}
 	if (ret < 0)
 		return ret;
@@ -941,13 +1018,16 @@ static long do_open(int64_t dirfd, uint64_t upath, uint64_t flags, uint64_t mode
 	fd = free_fd();
 	if (fd < 0)
 		return fd;
-	fds[fd] = (struct ofile){ .kind = F_TRUSTED, .cloexec = !!(flags & O_CLOEXEC) };
-	ret = trusted_open(path, &fds[fd]);
+	f = ofile_new();
+	if (!f)
+		return -EMFILE;
+	*f = (struct ofile){ .kind = F_TRUSTED, .flags = (int)flags };
+	ret = trusted_open(path, f);
 	if (ret < 0) {
-		fds[fd].kind = F_FREE;
+		*f = (struct ofile){ .kind = F_FREE };
 		return ret;
 	}
-	return fd;
+	return fd_attach(fd, f, !!(flags & O_CLOEXEC));
 }
 
 static long tmp_getdents(struct ofile *f, uint64_t buf, uint64_t count)
@@ -1052,16 +1132,11 @@ static long do_getdents(int64_t fd, uint64_t buf, uint64_t count)
 	return (long)done;
 }
 
-static long do_close(int64_t fd)
+/* The last descriptor of f is gone: the file is closed. */
+static void ofile_put(struct ofile *f)
 {
-	struct ofile *f = get_fd(fd);
-
-	if (!f)
-		return -EBADF;
-	if (f->borrowed && f->kind != F_OBJ) {
-		*f = (struct ofile){ 0 };
-		return 0;
-	}
+	if (--f->refs > 0)
+		return;
 	if (f->kind == F_DIR)
 		mm_free(f->data, f->size ? f->size : 1);
 	if (f->kind == F_TRUSTED)
@@ -1075,7 +1150,66 @@ static long do_close(int64_t fd)
 		ipc_put(f->obj);
 		f->obj = NULL;
 	}
+}
+
+static long do_close(int64_t fd)
+{
+	struct ofile *f = get_fd(fd);
+
+	if (!f)
+		return -EBADF;
+	fds[fd].of = NULL;
+	ofile_put(f);
 	return 0;
+}
+
+/*
+ * dup3 (flags O_CLOEXEC) and dup2 (flags -1): newfd names oldfd's
+ * description, newfd's own file closed first; its close-on-exec flag is
+ * clear unless O_CLOEXEC.
+ */
+static long do_dup3(int64_t oldfd, int64_t newfd, int64_t flags)
+{
+	struct ofile *f;
+
+	if (flags >= 0 && (flags & ~(int64_t)O_CLOEXEC))
+		return -EINVAL;
+	if (oldfd == newfd) {
+		if (flags >= 0)
+			return -EINVAL;
+		return get_fd(oldfd) ? newfd : -EBADF;
+	}
+	if (newfd < 0 || newfd >= MAX_FDS)
+		return -EBADF;
+	f = get_fd(oldfd);
+	if (!f)
+		return -EBADF;
+	if (fds[newfd].of)
+		do_close(newfd);
+	return fd_attach((int)newfd, f, flags > 0);
+}
+
+/* execve: the descriptors marked close-on-exec are closed. */
+void fs_close_on_exec(void)
+{
+	fds_init();
+	for (int fd = 0; fd < MAX_FDS; fd++)
+		if (fds[fd].of && fds[fd].cloexec)
+			do_close(fd);
+}
+
+/* dup and fcntl F_DUPFD(_CLOEXEC): the lowest free descriptor from min. */
+static long do_dupfd(int64_t oldfd, int64_t min, int cloexec)
+{
+	struct ofile *f = get_fd(oldfd);
+	int fd;
+
+	if (!f)
+		return -EBADF;
+	if (min < 0 || min >= MAX_FDS)
+		return -EINVAL;
+	fd = free_fd_from(min);
+	return fd < 0 ? fd : fd_attach(fd, f, cloexec);
 }
 
 static long host_write(int fd, const uint8_t *p, uint64_t len)
@@ -1113,7 +1247,7 @@ static long do_read(int64_t fd, uint64_t buf, uint64_t len, int64_t pos)
 	if (f->kind == F_STDIO) {
 		long r;
 
-		if (f->stdio != 0)
+		if (f->host != 0)
 			return -EBADF;
 		if (pos >= 0)
 			return -ESPIPE;
@@ -1193,9 +1327,9 @@ static long do_write(int64_t fd, uint64_t buf, uint64_t len)
 		return allowed_write(f, (const uint8_t *)buf, len, -1);
 	if (f->kind == F_OBJ)
 		return obj_rw(f->obj, buf, len, 1);
-	if (f->kind != F_STDIO || f->stdio == 0)
+	if (f->kind != F_STDIO || f->host == 0)
 		return -EBADF;
-	return host_write(f->stdio, (const uint8_t *)buf, len);
+	return host_write((int)f->host, (const uint8_t *)buf, len);
 }
 
 struct iovec {
@@ -1325,7 +1459,7 @@ static long do_fstat(int64_t fd, uint64_t out)
 		if (r < 0)
 			return r;
 	}
-	return fill_stat(f, (uint64_t)fd + 1, out);
+	return fill_stat(f, (uint64_t)(f - ofs) + 1, out); /* one inode per description */
 }
 
 static long do_lseek(int64_t fd, int64_t off, int64_t whence)
@@ -1498,6 +1632,12 @@ long fs_syscall(long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, int
 		return do_open(AT_FDCWD, a0, a1, a2);
 	case 3: /* close */
 		return do_close((int64_t)(int32_t)a0);
+	case 32: /* dup */
+		return do_dupfd((int64_t)(int32_t)a0, 0, 0);
+	case 33: /* dup2 */
+		return do_dup3((int64_t)(int32_t)a0, (int64_t)(int32_t)a1, -1);
+	case 292: /* dup3 */
+		return do_dup3((int64_t)(int32_t)a0, (int64_t)(int32_t)a1, (int64_t)(int32_t)a2);
 	case 4: /* stat */
 	case 6: /* lstat */
 		return do_stat_path(AT_FDCWD, a0, a1);
@@ -1571,23 +1711,29 @@ long fs_syscall(long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, int
 		f = get_fd((int64_t)(int32_t)a0);
 		if (!f)
 			return -EBADF;
+		if (a1 == 0 || a1 == 1030) /* F_DUPFD, F_DUPFD_CLOEXEC */
+			return do_dupfd((int32_t)a0, (int64_t)(int32_t)a2, a1 == 1030);
 		if (a1 == 1) /* F_GETFD */
-			return f->cloexec;
+			return fds[(int32_t)a0].cloexec;
 		if (a1 == 2) { /* F_SETFD */
-			f->cloexec = (int)(a2 & 1);
+			fds[(int32_t)a0].cloexec = (int)(a2 & 1);
 			return 0;
 		}
 		if (a1 == 3 && f->kind == F_OBJ)
 			return ipc_getfl(f->obj);
 		if (a1 == 4 && f->kind == F_OBJ)
 			return ipc_setfl(f->obj, a2);
-		if (a1 == 3) /* F_GETFL */
-			return f->kind == F_STDIO     ? (f->stdio == 0 ? 0 : 1)
-			       : f->kind == F_DIR     ? O_DIRECTORY
-			       : f->kind == F_ALLOWED ? f->flags & (O_ACCMODE | O_APPEND)
-						      : 0;
-		if (a1 == 4) /* F_SETFL */
+		if (a1 == 3) /* F_GETFL: files are O_LARGEFILE, as the kernel opens them */
+			return f->kind == F_STDIO ? (f->host == 0 ? 0 : 1)
+			       : f->kind == F_DIR ? O_DIRECTORY | O_LARGEFILE
+			       : f->kind == F_ALLOWED && (f->amode & S_IFMT) == S_IFDIR
+				   ? O_DIRECTORY | O_LARGEFILE
+				   : (f->flags & (O_ACCMODE | O_SETFL)) | O_LARGEFILE;
+		if (a1 == 4) { /* F_SETFL: of the description, so every duplicate's */
+			if (f->kind == F_TMP || f->kind == F_ALLOWED || f->kind == F_TRUSTED)
+				f->flags = (int)((f->flags & ~O_SETFL) | (a2 & O_SETFL));
 			return 0;
+		}
 		return -EINVAL;
 	case 79: { /* getcwd */
 		size_t n = str_len(cwd) + 1;
@@ -1640,14 +1786,13 @@ long fs_syscall(long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, int
 /* Processes (proc.c) ------------------------------------------------------ */
 
 struct fs_saved {
-	struct ofile fds[MAX_FDS];
+	struct fdent fds[MAX_FDS];
 	char cwd[PATH_MAX];
 };
 
 /*
- * A vfork: the parent's table is kept aside; the child works on a copy
- * whose files are borrowed (closing one there leaves the parent's alone)
- * and whose objects hold references of their own.
+ * A vfork: the parent's table is kept aside, its descriptions held; the
+ * child works on a copy (its closes and dup2s are its own).
  */
 void *fs_save(void)
 {
@@ -1658,12 +1803,9 @@ void *fs_save(void)
 	fds_init();
 	memcpy(s->fds, fds, sizeof(fds));
 	memcpy(s->cwd, cwd, sizeof(cwd));
-	for (int i = 0; i < MAX_FDS; i++) {
-		if (fds[i].kind == F_OBJ)
-			ipc_get(fds[i].obj);
-		else if (fds[i].kind != F_FREE)
-			fds[i].borrowed = 1;
-	}
+	for (int i = 0; i < MAX_FDS; i++)
+		if (fds[i].of)
+			fds[i].of->refs++;
 	return s;
 }
 
@@ -1671,9 +1813,7 @@ void fs_restore(void *saved)
 {
 	struct fs_saved *s = saved;
 
-	for (int i = 0; i < MAX_FDS; i++)
-		if (fds[i].kind != F_FREE)
-			do_close(i);
+	fs_close_all();
 	memcpy(fds, s->fds, sizeof(fds));
 	memcpy(cwd, s->cwd, sizeof(cwd));
 	mm_free(s, PAGE_UP(sizeof(*s)));
@@ -1681,8 +1821,9 @@ void fs_restore(void *saved)
 
 void fs_close_all(void)
 {
+	fds_init();
 	for (int i = 0; i < MAX_FDS; i++)
-		if (fds[i].kind != F_FREE)
+		if (fds[i].of)
 			do_close(i);
 }
 
@@ -1693,9 +1834,9 @@ int fs_export(struct spawn_fd *out, int max)
 
 	fds_init();
 	for (int i = 0; i < MAX_FDS; i++) {
-		struct ofile *f = &fds[i];
+		struct ofile *f = fds[i].of;
 
-		if (f->kind == F_FREE || f->cloexec)
+		if (!f || fds[i].cloexec)
 			continue;
 		if (n == max)
 			return -EMFILE;
@@ -1703,7 +1844,7 @@ int fs_export(struct spawn_fd *out, int max)
 		out[n].fd = i;
 		if (f->kind == F_STDIO) {
 			out[n].kind = SPAWN_STDIO;
-			out[n].host = f->stdio;
+			out[n].host = (int32_t)f->host;
 		} else if (f->kind != F_OBJ || ipc_share(f->obj, &out[n]) < 0) {
 			/* Files and sockets stay behind: the new program finds the descriptor closed. */
 			if (libos_manifest.debug)
@@ -1715,38 +1856,39 @@ int fs_export(struct spawn_fd *out, int max)
 	return n;
 }
 
-/* A child's table: exactly what its parent passed on. */
+/* A child's table: exactly what its parent passed on (one description per end). */
 int fs_import(const struct spawn_fd *in, int n)
 {
-	fds_init();
-	for (int i = 0; i < 3; i++)
-		fds[i] = (struct ofile){ 0 };
+	fs_close_all();
 	for (int i = 0; i < n; i++) {
-		struct ofile *f;
+		struct ofile *f = NULL;
+		int fd = in[i].fd;
 
-		if (in[i].fd < 0 || in[i].fd >= MAX_FDS || fds[in[i].fd].kind != F_FREE)
+		if (fd < 0 || fd >= MAX_FDS || fds[fd].of)
 			return -EIO;
-		f = &fds[in[i].fd];
+		for (int j = 0; j < i; j++)
+			if (in[j].kind == in[i].kind && in[j].host == in[i].host &&
+			    in[j].id == in[i].id)
+				f = fds[in[j].fd].of;
+		if (f) {
+			fd_attach(fd, f, 0);
+			continue;
+		}
+		f = ofile_new();
+		if (!f)
+			return -EMFILE;
 		if (in[i].kind == SPAWN_STDIO) {
 			if (in[i].host < 0 || in[i].host > 2)
 				return -EIO;
-			*f = (struct ofile){ .kind = F_STDIO, .stdio = in[i].host };
-			continue;
-		}
-		for (int j = 0; j < i; j++) /* one end at several descriptors: one object */
-			if (in[j].kind == in[i].kind && in[j].id == in[i].id &&
-			    in[j].host == in[i].host && fds[in[j].fd].kind == F_OBJ) {
-				*f = (struct ofile){ .kind = F_OBJ, .obj = fds[in[j].fd].obj };
-				ipc_get(f->obj);
-				break;
+			*f = (struct ofile){ .kind = F_STDIO, .host = in[i].host };
+		} else {
+			*f = (struct ofile){ .kind = F_OBJ, .obj = ipc_import(&in[i]), .host = -1 };
+			if (!f->obj) {
+				f->kind = F_FREE;
+				return -ENOMEM;
 			}
-		if (f->kind == F_OBJ)
-			continue;
-		*f = (struct ofile){ .kind = F_OBJ, .obj = ipc_import(&in[i]) };
-		if (!f->obj) {
-			f->kind = F_FREE;
-			return -ENOMEM;
 		}
+		fd_attach(fd, f, 0);
 	}
 	return 0;
 }

@@ -799,3 +799,172 @@ struct fobj *ipc_import(const struct spawn_fd *e)
 	p->writers = o->write_end;
 	return o;
 }
+
+/*
+ * poll(2)'s core: what each of n items is ready for (POLL* bits, which are
+ * EPOLL*'s) among what it asks, from the same readiness epoll_wait looks
+ * at; a NULL object is a file, always ready. Sockets are watched through
+ * a host epoll made for the call (kicked, as epoll's, by changes inside).
+ * Waits until one item is ready, timeout_ns passes (-1: never) or a
+ * signal comes (-EINTR); the number of ready items.
+ */
+#define POLLPRI	   0x002
+#define POLLNVAL   0x020
+#define POLLRDNORM 0x040
+#define POLLWRNORM 0x100
+#define POLL_ASK   (EPOLLIN | POLLPRI | EPOLLOUT | POLLRDNORM | POLLWRNORM | EPOLLRDHUP)
+
+static uint32_t poll_ready(struct fobj *o)
+{
+	uint32_t ev = o ? ready(o) : EPOLLIN | EPOLLOUT;
+
+	if (ev & EPOLLIN)
+		ev |= POLLRDNORM;
+	if (ev & EPOLLOUT)
+		ev |= POLLWRNORM;
+	return ev;
+}
+
+/* A host epoll for the sockets among the items; item k's data is the first index of its object. */
+static long poll_sockets(struct fobj **e, struct ipc_poll *p, int n)
+{
+	for (int i = 0; i < n; i++) {
+		struct fobj *o = p[i].obj;
+		uint32_t ask = 0;
+		int first = i, k;
+		long r;
+
+		if (!p[i].valid || !o || o->type != OBJ_SOCKET)
+			continue;
+		for (int j = 0; j < n; j++)
+			if (p[j].valid && p[j].obj == o) {
+				if (j < i)
+					first = j;
+				ask |= p[j].events & POLL_ASK;
+			}
+		if (first != i)
+			continue; /* the same socket: one item */
+		if (!*e) {
+			*e = obj_new(OBJ_EPOLL, 0);
+			if (!*e)
+				return -ENOMEM;
+			(*e)->ep = mm_alloc(sizeof(*(*e)->ep), 1);
+			if (!(*e)->ep) {
+				mm_free(*e, sizeof(**e));
+				*e = NULL;
+				return -ENOMEM;
+			}
+			(*e)->ep->next_epoll = epolls;
+			epolls = *e;
+		}
+		for (k = 0; k < MAX_EPOLL_ITEMS && (*e)->ep->items[k].used; k++)
+			;
+		if (ask & POLLRDNORM)
+			ask |= EPOLLIN;
+		if (ask & POLLWRNORM)
+			ask |= EPOLLOUT;
+		r = host_ctl((*e)->ep, EPOLL_CTL_ADD, o,
+			     ask & (EPOLLIN | POLLPRI | EPOLLOUT | EPOLLRDHUP),
+			     k < MAX_EPOLL_ITEMS ? &(*e)->ep->items[k] : NULL);
+		if (r < 0)
+			return r;
+		(*e)->ep->items[k] = (struct ep_item){
+			.used = 1, .fd = -1, .obj = o, .events = ask, .data = (uint64_t)i
+		};
+	}
+	return 0;
+}
+
+/* One look at every item: the number ready (sockets: the host's answer, waiting up to wait_ms). */
+static long poll_scan(struct fobj *e, struct ipc_poll *p, int n, int64_t wait_ms)
+{
+	uint8_t out[64 * 12];
+	long cnt = 0, r = 0;
+
+	for (int i = 0; i < n; i++)
+		p[i].revents = 0;
+	if (e) {
+		r = host_wait(e->ep, out, 64, wait_ms);
+		if (r < 0)
+			return r;
+	}
+	for (long k = 0; k < r; k++) {
+		uint32_t ev;
+		uint64_t first;
+
+		memcpy(&ev, out + 12 * k, 4);
+		memcpy(&first, out + 12 * k + 4, 8);
+		if (ev & EPOLLIN)
+			ev |= POLLRDNORM;
+		if (ev & EPOLLOUT)
+			ev |= POLLWRNORM;
+		for (int i = 0; i < n; i++)
+			if (p[i].valid && p[i].obj == p[first].obj)
+				p[i].revents |= ev;
+	}
+	for (int i = 0; i < n; i++) {
+		if (!p[i].valid)
+			p[i].revents = POLLNVAL;
+		else if (!p[i].obj || p[i].obj->type != OBJ_SOCKET)
+			p[i].revents = poll_ready(p[i].obj);
+		p[i].revents &= p[i].events | EPOLLERR | EPOLLHUP | POLLNVAL;
+		if (p[i].revents)
+			cnt++;
+	}
+	return cnt;
+}
+
+long ipc_poll(struct ipc_poll *p, int n, int64_t timeout_ns)
+{
+	struct fobj *e = NULL;
+	int64_t end_s = 0, end_n = 0, now_s, now_n;
+	long r;
+
+	if (timeout_ns > 0 && libos_time(1, &now_s, &now_n) == 0) {
+		end_s = now_s + timeout_ns / 1000000000 +
+			(now_n + timeout_ns % 1000000000) / 1000000000;
+		end_n = (now_n + timeout_ns % 1000000000) % 1000000000;
+	}
+	for (int i = 0; i < n; i++)
+		if (p[i].obj)
+			ipc_get(p[i].obj);
+	r = poll_sockets(&e, p, n);
+	for (;;) {
+		uint32_t seq = ipc_seq;
+		int64_t left = -1;
+
+		if (r < 0)
+			break;
+		r = poll_scan(e, p, n, 0);
+		if (r != 0 || timeout_ns == 0)
+			break;
+		if (timeout_ns > 0) {
+			if (libos_time(1, &now_s, &now_n) < 0) {
+				r = -EIO;
+				break;
+			}
+			left = (end_s - now_s) * 1000000000 + (end_n - now_n);
+			if (left <= 0)
+				break;
+		}
+		if (e) {
+			/* Blocks in the host's epoll_wait; a change inside kicks it. */
+			r = host_wait(e->ep, (uint8_t[12 * 64]){ 0 }, 64,
+				      left < 0 ? -1 : (left + 999999) / 1000000);
+			if (r >= 0 && (libos_signal_ready(libos_self()) || libos_exiting))
+				r = -EINTR;
+			continue;
+		}
+		r = wait_change(seq, left);
+		if (r == -ETIMEDOUT) {
+			r = 0;
+			break;
+		}
+	}
+	if (e)
+		ipc_put(e);
+	for (int i = 0; i < n; i++)
+		if (p[i].obj)
+			ipc_put(p[i].obj);
+	return r;
+}

@@ -197,6 +197,13 @@ long ipc_eventfd(uint64_t initval, uint64_t flags);
 long ipc_epoll_create(uint64_t flags);
 long ipc_epoll_ctl(int epfd, int op, int fd, uint64_t uev);
 long ipc_epoll_wait(int epfd, uint64_t uev, int max, int timeout_ms);
+/* poll(2)'s core: an item is a descriptor's object (NULL: a file) and POLL* events. */
+struct ipc_poll {
+	struct fobj *obj;
+	int valid; /* an open descriptor (else POLLNVAL) */
+	uint32_t events, revents;
+};
+long ipc_poll(struct ipc_poll *p, int n, int64_t timeout_ns);
 
 /* net.c: sockets, passed through to the host */
 #define LIBOS_NETCALL_KICK   100000 /* wake a host epoll_wait (src/libos/host/net.h) */
@@ -264,6 +271,9 @@ int proc_child_start(int64_t channel, const char **path, const char ***argv, int
 		     const char ***envp, int *envc);
 void proc_child_started(int err);
 void proc_exit_notify(int status);
+/* poll.c: poll, ppoll, select, pselect6 */
+long poll_syscall(long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
+		  uint64_t a5);
 
 /* fs.c */
 void *fs_save(void); /* vfork: the parent's table and cwd, set aside */
@@ -278,6 +288,7 @@ int fs_install(struct fobj *o, int cloexec); /* a new descriptor for o, or -EMFI
 void fs_release(int fd);		     /* forget fd (its object is the caller's) */
 struct fobj *fs_obj(int64_t fd);	     /* fd's object, NULL if none */
 int fs_valid(int64_t fd);
+void fs_close_on_exec(void); /* execve: close the descriptors marked close-on-exec */
 int fs_load_trusted(const char *path, uint8_t **data, uint64_t *size);
 int fs_normalize(const char *in, char *out, size_t n);
 long fs_syscall(long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, int *handled);

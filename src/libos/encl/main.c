@@ -294,14 +294,17 @@ struct exit_pair libos_start(uint64_t mb)
 		/* A child process: what to run comes from the parent, over the channel. */
 		const char *path;
 
+		libos_lock(); /* its blocking OCALLs drop it and take it again */
 		ret = proc_child_start(libos_mb->channel, &path, &argv, &argc, &envp, &envc);
 		if (ret < 0) {
 			log_err("child process: no program from the parent (%s)",
 				ret == -EIO ? "the channel failed authentication" : "the channel failed");
+			libos_unlock();
 			return done(127);
 		}
 		ret = elf_load_and_stack(path, argv, argc, envp, envc, &entry, &sp);
 		proc_child_started(ret < 0 ? ret : 0);
+		libos_unlock();
 		if (ret < 0)
 			return done(127);
 		libos_jump_to_app(entry, sp);
@@ -456,8 +459,8 @@ static struct exit_pair process_exit(int status)
 	if (!libos_exiting) {
 		libos_exit_status = status;
 		libos_exiting = 1;
-		proc_exit_notify(status); /* a child process: its parent hears how */
 	}
+	proc_exit_notify(libos_exit_status); /* a child process: its parent hears how (once) */
 	return done(libos_exit_status);
 }
 

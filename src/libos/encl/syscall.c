@@ -571,6 +571,11 @@ long libos_syscall(struct ssa_gpr *g, int *exited, int *status, int *regs_replac
 	case 55:  /* getsockopt */
 	case 288: /* accept4 */
 		return net_syscall(nr, a0, a1, a2, a3, a4, a5);
+	case 7:	  /* poll */
+	case 23:  /* select */
+	case 270: /* pselect6 */
+	case 271: /* ppoll */
+		return poll_syscall(nr, a0, a1, a2, a3, a4, a5);
 	case 22: /* pipe */
 		return ipc_pipe(a0, 0);
 	case 293: /* pipe2 */

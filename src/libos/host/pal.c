@@ -87,6 +87,7 @@ static struct {
 	struct sgx_load_opts opts;
 	pthread_mutex_t children_lock;
 	pid_t children[LIBOS_SPAWN_FDS]; /* host pids SPAWN started, not reaped yet */
+	int is_child;			 /* this process is one of them (its parent said what it is) */
 } pal = { .lock = PTHREAD_MUTEX_INITIALIZER,
 	  .handles_lock = PTHREAD_MUTEX_INITIALIZER,
 	  .children_lock = PTHREAD_MUTEX_INITIALIZER,
@@ -231,7 +232,7 @@ static int load(const char *dir, struct sgx_load_opts *opts)
 		return -EPERM;
 	}
 	if (sgx_encl_is_emulated(pal.encl))
-		logmsg(LOG_WARNING, "running on the SGX emulator: no hardware protection, "
+		logmsg(pal.is_child ? LOG_DEBUG : LOG_WARNING, "running on the SGX emulator: no hardware protection, "
 				    "for development only");
 	if (!(ss.body.attributes & SGX_ATTR_DEBUG))
 		logmsg(LOG_DEBUG, "a production (non-DEBUG) enclave: it runs untraced");
@@ -892,12 +893,21 @@ static void close_all_but(int *keep, int n)
  * starts with the channel to the parent, over which the two enclaves agree
  * on a key and the parent says what to run. Never returns.
  */
-static void __attribute__((noreturn)) child_process(const int *fds, int n)
+static void __attribute__((noreturn)) child_process(const int *fds, int n, pid_t parent)
 {
 	int keep[LIBOS_SPAWN_FDS + 8], m = 0, ret;
 	struct libos_mailbox *mb;
 	sigset_t none;
 
+	/*
+	 * It ends with the workload that started it (as a container's processes
+	 * end with its init), also when that one is killed. The death signal
+	 * follows the forking thread: enclave threads' host threads live as long
+	 * as their enclave thread does.
+	 */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(128 + SIGKILL);
 	sgx_encl_forget(pal.encl);
 	pal.encl = NULL;
 	memcpy(keep, fds, n * sizeof(*fds));
@@ -930,6 +940,7 @@ static void __attribute__((noreturn)) child_process(const int *fds, int n)
 	atomic_store(&pal.live, 0);
 	pal.stuck = 0;
 	pal.pid = getpid();
+	pal.is_child = 1;
 	/* The runtime's control thread took the parent's signals; this process takes its own. */
 	sigemptyset(&none);
 	pthread_sigmask(SIG_SETMASK, &none, NULL);
@@ -954,7 +965,7 @@ static void __attribute__((noreturn)) child_process(const int *fds, int n)
 static long spawn(struct libos_mailbox *mb)
 {
 	int fds[LIBOS_SPAWN_FDS], n, slot;
-	pid_t pid;
+	pid_t pid, parent;
 
 	if (mb->len == 0 || mb->len % sizeof(int) || mb->len > sizeof(fds))
 		return -EINVAL;
@@ -970,9 +981,10 @@ static long spawn(struct libos_mailbox *mb)
 		pthread_mutex_unlock(&pal.children_lock);
 		return -EAGAIN;
 	}
+	parent = getpid();
 	pid = fork();
 	if (pid == 0)
-		child_process(fds, n);
+		child_process(fds, n, parent);
 	if (pid > 0)
 		pal.children[slot] = pid;
 	pthread_mutex_unlock(&pal.children_lock);

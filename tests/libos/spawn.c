@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Processes, run natively and in the LibOS (test-libos-spawn.sh): the
+ * output must be the same. argv[0] is the program's own path, which it
+ * spawns again as the child ("child MODE ...").
+ */
+#include <errno.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static void report(const char *what, int status)
+{
+	if (WIFEXITED(status))
+		printf("%s: exit %d\n", what, WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		printf("%s: signal %d\n", what, WTERMSIG(status));
+	else
+		printf("%s: status %#x\n", what, status);
+	fflush(stdout);
+}
+
+static int child(int argc, char **argv)
+{
+	const char *mode = argv[2];
+
+	if (!strcmp(mode, "hello")) {
+		printf("child: argc %d:", argc);
+		for (int i = 3; i < argc; i++)
+			printf(" %s", argv[i]);
+		printf(" (env FOO=%s)\n", getenv("FOO") ? getenv("FOO") : "-");
+		return 0;
+	}
+	if (!strcmp(mode, "exit"))
+		return atoi(argv[3]);
+	if (!strcmp(mode, "signal")) {
+		fflush(stdout);
+		raise(SIGTERM);
+		return 99;
+	}
+	if (!strcmp(mode, "ppid")) {
+		printf("child: parent %s\n",
+		       getppid() == atoi(argv[3]) ? "is the spawner" : "is someone else");
+		return 0;
+	}
+	if (!strcmp(mode, "cat")) {
+		char buf[4096];
+		unsigned long total = 0, lines = 0;
+		ssize_t n;
+
+		while ((n = read(0, buf, sizeof(buf))) > 0) {
+			total += n;
+			for (ssize_t i = 0; i < n; i++)
+				lines += buf[i] == '\n';
+		}
+		printf("child: read %lu bytes, %lu lines, then %s\n", total, lines,
+		       n == 0 ? "end of file" : strerror(errno));
+		return 0;
+	}
+	if (!strcmp(mode, "sleep")) {
+		usleep(300000);
+		return 5;
+	}
+	return 64;
+}
+
+static pid_t spawn(const char *self, posix_spawn_file_actions_t *fa, char **args)
+{
+	pid_t pid;
+	int r = posix_spawn(&pid, self, fa, NULL, args, environ);
+
+	if (r) {
+		printf("posix_spawn: %s\n", strerror(r));
+		return -1;
+	}
+	return pid;
+}
+
+/* n lines into a child's stdin through a pipe ("secret": one line the host must not see). */
+static void pipe_to_child(const char *self, int n, const char *what)
+{
+	posix_spawn_file_actions_t fa;
+	int status, p[2];
+	char line[64];
+	pid_t pid;
+
+	if (pipe(p))
+		return;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, p[0], 0);
+	posix_spawn_file_actions_addclose(&fa, p[0]);
+	posix_spawn_file_actions_addclose(&fa, p[1]);
+	pid = spawn(self, &fa, (char *[]){ "sp", "child", "cat", NULL });
+	posix_spawn_file_actions_destroy(&fa);
+	close(p[0]);
+	for (int i = 0; i < n; i++) {
+		int len = snprintf(line, sizeof(line), "%s %d\n", what, i);
+
+		if (write(p[1], line, len) != len)
+			break;
+	}
+	close(p[1]);
+	if (pid > 0 && waitpid(pid, &status, 0) == pid)
+		report("pipe to child", status);
+}
+
+int main(int argc, char **argv)
+{
+	const char *self = argv[0];
+	posix_spawn_file_actions_t fa;
+	int status, p[2];
+	char pidbuf[16];
+	pid_t pid;
+
+	if (argc > 2 && !strcmp(argv[1], "child"))
+		return child(argc, argv);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc > 1 && !strcmp(argv[1], "secret")) {
+		pipe_to_child(self, 1, "TOP-SECRET-5f3a");
+		return 0;
+	}
+	setenv("FOO", "bar", 1);
+
+	/* A child that inherits stdout, its status. */
+	pid = spawn(self, NULL, (char *[]){ "sp", "child", "hello", "a b", "c", NULL });
+	if (pid > 0 && waitpid(pid, &status, 0) == pid)
+		report("hello", status);
+	pid = spawn(self, NULL, (char *[]){ "sp", "child", "exit", "3", NULL });
+	if (pid > 0 && waitpid(pid, &status, 0) == pid)
+		report("exit 3", status);
+	pid = spawn(self, NULL, (char *[]){ "sp", "child", "signal", NULL });
+	if (pid > 0 && waitpid(pid, &status, 0) == pid)
+		report("raise SIGTERM", status);
+	snprintf(pidbuf, sizeof(pidbuf), "%d", getpid());
+	pid = spawn(self, NULL, (char *[]){ "sp", "child", "ppid", pidbuf, NULL });
+	if (pid > 0 && waitpid(pid, &status, 0) == pid)
+		report("getppid", status);
+
+	/* Its stdout into a pipe the parent reads. */
+	if (pipe(p) == 0) {
+		char buf[256];
+		ssize_t n, total = 0;
+
+		posix_spawn_file_actions_init(&fa);
+		posix_spawn_file_actions_adddup2(&fa, p[1], 1);
+		posix_spawn_file_actions_addclose(&fa, p[0]);
+		posix_spawn_file_actions_addclose(&fa, p[1]);
+		pid = spawn(self, &fa, (char *[]){ "sp", "child", "hello", "piped", NULL });
+		posix_spawn_file_actions_destroy(&fa);
+		close(p[1]);
+		while ((n = read(p[0], buf + total, sizeof(buf) - 1 - total)) > 0)
+			total += n;
+		buf[total] = 0;
+		printf("parent read: %s", buf);
+		close(p[0]);
+		if (pid > 0 && waitpid(pid, &status, 0) == pid)
+			report("pipe from child", status);
+	}
+
+	/* Its stdin from a pipe the parent writes, then closes. */
+	pipe_to_child(self, 5000, "line");
+
+	/* What isn't there, and what waits. */
+	pid = spawn("/bin/no-such-program", NULL, (char *[]){ "x", NULL });
+	pid = vfork();
+	if (pid == 0)
+		_exit(7);
+	if (pid > 0 && waitpid(pid, &status, 0) == pid)
+		report("vfork, _exit(7)", status);
+	pid = spawn(self, NULL, (char *[]){ "sp", "child", "sleep", NULL });
+	if (pid > 0) {
+		printf("WNOHANG while it sleeps: %d\n", waitpid(pid, &status, WNOHANG));
+		if (waitpid(-1, &status, 0) == pid)
+			report("sleeper", status);
+	}
+	printf("wait with no children: %s\n",
+	       waitpid(-1, &status, 0) < 0 ? strerror(errno) : "a child?");
+	return 0;
+}

@@ -1,0 +1,69 @@
+#!/bin/bash
+# timeout: 240
+# Descriptors in the LibOS (tests/libos/fdprobe.c through the PAL, compared
+# with the same program run natively in a chroot, glibc and musl static
+# PIEs): dup, dup2, dup3 and fcntl F_DUPFD(_CLOEXEC) for files, /tmp files,
+# pipes, eventfds, epolls and sockets, with Linux's errors, a close-on-exec
+# flag per descriptor and the open file description (offset, status flags)
+# shared between duplicates; poll, ppoll, select and pselect6 over the
+# readiness epoll uses (sockets through a host epoll), files always ready,
+# timeouts, wakeups by other threads and connections, EINTR on a signal.
+set -u
+. "$(dirname "$0")/lib.sh"
+libos_need
+
+T=$(mktemp -d /tmp/libosfd-fds.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+export SGX_EMU_SECRET=$T/sgx-emu-secret
+gcc -static-pie -O2 -o "$T/fdprobe-glibc" "$SRCDIR/tests/libos/fdprobe.c" || {
+	echo "not ok - build fdprobe"
+	exit 1
+}
+musl_pie "$SRCDIR/tests/libos/fdprobe.c" "$T/fdprobe-musl" || true
+
+# run_pal ROOT ARGS...: $OUT, $ERR, $RC
+run_pal() {
+	local root=$1
+	shift
+	OUT=$(timeout -k 2 60 "$PAL_HOST" --args "root=$root" "$LIBOS_PAL" /bin/fdprobe "$@" 2>"$T/err")
+	RC=$?
+	ERR=$(cat "$T/err")
+}
+
+# same NAME ROOT ARGS...: the enclave's output and status are the chroot's
+same() {
+	local name=$1 root=$2 nout nrc
+	shift 2
+	run_pal "$root" "$@"
+	nout=$(chroot "$root" /bin/fdprobe "$@" 2>/dev/null)
+	nrc=$?
+	if [ -n "$nout" ] && [ "$OUT" == "$nout" ] && [ "$RC" == "$nrc" ]; then
+		ok "$name"
+	else
+		echo "# enclave rc=$RC native rc=$nrc"
+		diff <(echo "$nout") <(echo "$OUT") | sed 's/^/# /'
+		echo "$ERR" | sed 's/^/# stderr: /'
+		nok "$name"
+	fi
+}
+
+for libc in glibc musl; do
+	if [ ! -x "$T/fdprobe-$libc" ]; then
+		echo "skip - $libc: the static PIE could not be built (musl-tools missing?)"
+		continue
+	fi
+	R=$T/root-$libc
+	mkdir -p "$R/bin" "$R/data" "$R/tmp" "$R/out"
+	cp "$T/fdprobe-$libc" "$R/bin/fdprobe"
+	printf 'trusted content\nline 2\n' >"$R/data/file"
+	"$RUNE_IMAGE" build --rootfs "$R" --key "$KEY" --heap 16M --host-argv --trusted /data --allowed /out \
+		-- /bin/fdprobe >/dev/null 2>"$T/err"
+	check "$libc: rune-image build" test $? -eq 0
+	same "$libc: dup, dup2, dup3, F_DUPFD: errors, shared offsets and status flags, per-fd FD_CLOEXEC, every fd kind" \
+		"$R" dup dupw /tmp/f dupw /out/f
+	same "$libc: poll, ppoll: pipes, eventfds, files, sockets, POLLNVAL/HUP/ERR, timeouts, woken by a thread, a connection, a signal (EINTR)" \
+		"$R" poll
+	same "$libc: select, pselect: read/write sets, EBADF, EINVAL, timeouts and the time left, woken by a thread" \
+		"$R" select
+done
+exit 0

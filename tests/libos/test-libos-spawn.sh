@@ -1,0 +1,137 @@
+#!/bin/bash
+# timeout: 240
+# Processes in the LibOS (tests/libos/spawn.c), static musl, glibc PIE and
+# glibc ET_EXEC builds through the PAL: posix_spawn and vfork start the
+# program again as a child enclave of the same image; argv, env, exit
+# statuses, a child killed by a signal, getppid, pipes in both directions
+# (5000 lines through one), a program not in the manifest (ENOENT), a vfork
+# child's _exit, WNOHANG and ECHILD: each output and status as a native
+# chroot run's. What crosses the host between the enclaves is sealed: the
+# bytes of a pipe never appear in the host's socket traffic, and a host that
+# alters a record stops the child with one line, nothing hanging. No
+# process is left behind, also when the parent is killed.
+set -u
+. "$(dirname "$0")/lib.sh"
+libos_need
+T=$(mktemp -d /tmp/rune-libos-spawn.XXXXXX)
+cleanup() {
+	# Children of the PAL's processes end with them (PR_SET_PDEATHSIG): look anyway.
+	pkill -KILL -f "root=$T/" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+export SGX_EMU_SECRET=$T/sgx-emu-secret
+SRC=$SRCDIR/tests/libos/spawn.c
+
+variants=""
+if musl_pie "$SRC" "$T/sp-musl"; then variants="musl"; else echo "ok - musl spawn # SKIP no musl-tools"; fi
+gcc -static-pie -O2 -o "$T/sp-glibc" "$SRC" && variants="$variants glibc"
+gcc -static -O2 -o "$T/sp-exec" "$SRC" && variants="$variants exec"
+
+image() {
+	mkdir -p "$T/r-$1/bin"
+	cp "$T/sp-$1" "$T/r-$1/bin/sp"
+	"$RUNE_IMAGE" build --rootfs "$T/r-$1" --key "$KEY" --no-default-trusted --host-argv \
+		-- /bin/sp >/dev/null
+}
+
+# enclave V ARGS...: $OUT, $RC, $T/err
+enclave() {
+	local v=$1
+	shift
+	OUT=$(timeout -k 2 60 "$PAL_HOST" --args "root=$T/r-$v" "$LIBOS_PAL" /bin/sp "$@" 2>"$T/err")
+	RC=$?
+}
+
+for v in $variants; do
+	if ! image "$v"; then
+		nok "$v: rune-image build"
+		continue
+	fi
+	nout=$(chroot "$T/r-$v" /bin/sp 2>/dev/null)
+	nrc=$?
+	enclave "$v"
+	if [ -n "$nout" ] && [ "$OUT" == "$nout" ] && [ "$RC" == "$nrc" ]; then
+		ok "$v: spawn, pipes, statuses and waits as native"
+	else
+		nok "$v: spawn, pipes, statuses and waits as native"
+		echo "# enclave rc=$RC native rc=$nrc"
+		diff <(echo "$nout") <(echo "$OUT") | sed 's/^/# /'
+		sed 's/^/# stderr: /' "$T/err"
+	fi
+	check "$v: a program outside the manifest is named once on stderr" \
+		grep -q "^libos: /bin/no-such-program: not a trusted file" "$T/err"
+done
+
+v=glibc
+[ -d "$T/r-$v" ] || exit 1
+
+# The host's view: a line through a pipe between two enclaves, under strace.
+if command -v strace >/dev/null; then
+	timeout -k 2 60 strace -f -qq -e signal=none -e trace=sendto,recvfrom -s 4096 -o "$T/trace" \
+		"$PAL_HOST" --args "root=$T/r-$v" "$LIBOS_PAL" /bin/sp secret >"$T/out" 2>"$T/err"
+	if grep -q "read 18 bytes, 1 lines" "$T/out" && grep -q "sendto" "$T/trace" &&
+		! grep -q "TOP-SECRET" "$T/trace" && ! grep -q "child" "$T/trace"; then
+		ok "pipe bytes and the child's argv cross the host sealed"
+	else
+		nok "pipe bytes and the child's argv cross the host sealed"
+		sed 's/^/# out: /' "$T/out"
+		grep -E "SECRET|child" "$T/trace" | cut -c1-200 | sed 's/^/# trace: /'
+	fi
+else
+	echo "ok - pipe bytes cross the host sealed # SKIP no strace"
+fi
+
+# A host that alters what it carries: every record of 40 bytes or more sent by the PAL.
+cat >"$T/tamper.c" <<'EOF'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <string.h>
+#include <sys/socket.h>
+ssize_t send(int fd, const void *buf, size_t len, int flags)
+{
+	static ssize_t (*real)(int, const void *, size_t, int);
+	char copy[65536];
+
+	if (!real)
+		real = (ssize_t(*)(int, const void *, size_t, int))dlsym(RTLD_NEXT, "send");
+	if (len < 40 || len > sizeof(copy))
+		return real(fd, buf, len, flags);
+	memcpy(copy, buf, len);
+	copy[len - 1] ^= 1; /* the record's tag */
+	return real(fd, copy, len, flags);
+}
+EOF
+if gcc -shared -fPIC -o "$T/tamper.so" "$T/tamper.c" -ldl; then
+	OUT=$(LD_PRELOAD=$T/tamper.so timeout -k 2 60 "$PAL_HOST" --args "root=$T/r-$v" "$LIBOS_PAL" \
+		/bin/sp secret 2>"$T/err")
+	RC=$?
+	# The parent then writes to a pipe nobody reads: SIGPIPE, as natively.
+	if [ "$RC" != 124 ] && grep -q "posix_spawn: " <<<"$OUT" &&
+		grep -q "failed authentication" "$T/err"; then
+		ok "a record the host altered stops the child, said on stderr, nothing hangs"
+	else
+		nok "a record the host altered stops the child, said on stderr, nothing hangs"
+		echo "# rc=$RC"
+		sed 's/^/# out: /' <<<"$OUT"
+		sed 's/^/# stderr: /' "$T/err"
+	fi
+fi
+
+# The parent killed while a child runs: the child's host process goes too.
+"$PAL_HOST" --args "root=$T/r-$v" "$LIBOS_PAL" /bin/sp >/dev/null 2>&1 &
+pal=$!
+for _ in $(seq 200); do
+	[ "$(pgrep -c -f "^$PAL_HOST --args root=$T/r-$v")" -ge 2 ] && break
+	sleep 0.05
+done
+kill -KILL "$pal" 2>/dev/null
+wait "$pal" 2>/dev/null
+for _ in $(seq 40); do
+	pgrep -f "^$PAL_HOST --args root=$T/r-$v" >/dev/null || break
+	sleep 0.05
+done
+check "no child process outlives a killed parent" \
+	bash -c "! pgrep -f '^$PAL_HOST --args root=$T/r-$v'"
+
+exit $((_n > 0))
