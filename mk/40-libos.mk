@@ -60,7 +60,8 @@ $(RUNE_IMAGE): $(RUNE_IMAGE_OBJS) $(TEEIMAGE_LIB) $(SGX_LIB) $(COMMON_OBJS) | $(
 LIBOS_IAGO := $(BUILD)/tests/libos-iago
 LIBOS_IAGO_SRCS := tests/libos/test_ocall_iago.c src/libos/encl/fs.c src/libos/encl/lib.c \
 	src/libos/encl/mm.c src/libos/encl/syscall.c src/libos/encl/thread.c src/libos/encl/ipc.c \
-	src/libos/encl/net.c src/libos/encl/poll.c $(SHA256_SRCS)
+	src/libos/encl/net.c src/libos/encl/poll.c \
+	src/libos/encl/pseudo.c $(SHA256_SRCS)
 UNIT_TESTS += $(LIBOS_IAGO)
 
 $(LIBOS_IAGO): $(LIBOS_IAGO_SRCS) src/libos/encl/libos.h src/libos/libos_abi.h src/common/sha256.h
