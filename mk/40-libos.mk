@@ -95,3 +95,12 @@ all: $(LIBOS_HOSTILE)
 $(LIBOS_HOSTILE): $(BUILD)/obj/tests/libos/hostile-host.o $(TEEIMAGE_LIB) $(SGX_LIB) $(COMMON_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(TEEIMAGE_LIB) $(SGX_LIB) $(COMMON_OBJS) -lcrypto -lpthread
+
+# Checks a REPORT from /dev/attestation with the emulator's key (tests/libos/test-libos-fds.sh).
+LIBOS_VERIFY_REPORT := $(BUILD)/tests-bin/libos-verify-report
+DEPFILES += $(BUILD)/obj/tests/libos/verify-report.d
+all: $(LIBOS_VERIFY_REPORT)
+
+$(LIBOS_VERIFY_REPORT): $(BUILD)/obj/tests/libos/verify-report.o $(SGX_LIB) $(COMMON_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(SGX_LIB) $(COMMON_OBJS) -lcrypto -lpthread

@@ -3,7 +3,9 @@
  * /dev/attestation as Gramine's, for tests/libos/test-libos-fds.sh (run
  * in the enclave only): writes user_report_data, reads my_target_info,
  * writes it to target_info, reads report; prints the attestation type,
- * the report's MRENCLAVE and whether its fields are what was asked.
+ * the report's MRENCLAVE and whether its fields are what was asked, and
+ * (hex) a report for itself and one for another target, with the
+ * TARGETINFOs, for tests-bin/libos-verify-report to check their MACs.
  * Exit 0 when every step worked.
  */
 #include <dirent.h>
@@ -76,6 +78,14 @@ int main(void)
 	printf("my_target_info has the report's MRENCLAVE: %d, ATTRIBUTES/XFRM: %d\n",
 	       !memcmp(ti, rep + 64, 32), !memcmp(ti + 32, rep + 48, 16));
 	printf("the report's MAC is set: %d\n", memcmp(rep + 416, (uint8_t[16]){ 0 }, 16) != 0);
+	/* for the host to check the MACs: a report for itself, one for another target */
+	hex("report-self", rep, sizeof(rep));
+	hex("target-self", ti, sizeof(ti));
+	ti[0] ^= 0xff;
+	rw("/dev/attestation/target_info", 1, ti, sizeof(ti));
+	rw("/dev/attestation/report", 0, rep, sizeof(rep));
+	hex("report-other", rep, sizeof(rep));
+	hex("target-other", ti, sizeof(ti));
 
 	fd = open("/dev/attestation/report", O_WRONLY);
 	printf("report opened for writing: %s\n", fd < 0 ? strerror(errno) : "opened");

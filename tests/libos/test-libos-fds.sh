@@ -10,7 +10,8 @@
 # timeouts, wakeups by other threads and connections, EINTR on a signal;
 # pseudo-files: /dev/null, zero, random, urandom as native, and
 # /dev/attestation (tests/libos/attest.c, enclave only): a report with the
-# written data and the MRENCLAVE/MRSIGNER rune-image printed.
+# written data and the MRENCLAVE/MRSIGNER rune-image printed, its MAC
+# under the target's report key (tests-bin/libos-verify-report).
 set -u
 . "$(dirname "$0")/lib.sh"
 libos_need
@@ -86,6 +87,14 @@ if gcc -static-pie -O2 -o "$A/bin/attest" "$SRCDIR/tests/libos/attest.c"; then
 	mrsigner=$(sed -n 's/^MRSIGNER: *//p' "$T/mr")
 	OUT=$(timeout -k 2 60 "$PAL_HOST" --args "root=$A" "$LIBOS_PAL" /bin/attest 2>"$T/err")
 	RC=$?
+	field() { echo "$OUT" | sed -n "s/^$1 //p"; }
+	VR=$BUILD/tests-bin/libos-verify-report
+	check "/dev/attestation/report: its MAC verifies with my_target_info's report key (the emulator's)" \
+		"$VR" "$(field report-self)" "$(field target-self)"
+	check "/dev/attestation/report for another target_info: with that target's key only" \
+		eval '"$VR" "$(field report-other)" "$(field target-other)" &&
+			! "$VR" "$(field report-other)" "$(field target-self)" >/dev/null'
+	OUT=$(echo "$OUT" | grep -Ev '^(report|target)-(self|other) ')
 	want="attestation_type none
 user_report_data reads back: 1
 MRENCLAVE $mrenclave
