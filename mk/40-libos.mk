@@ -63,8 +63,8 @@ $(RUNE_IMAGE): $(RUNE_IMAGE_OBJS) $(TEEIMAGE_LIB) $(SGX_LIB) $(COMMON_OBJS) | $(
 LIBOS_IAGO := $(BUILD)/tests/libos-iago
 LIBOS_IAGO_SRCS := tests/libos/test_ocall_iago.c src/libos/encl/fs.c src/libos/encl/lib.c \
 	src/libos/encl/mm.c src/libos/encl/syscall.c src/libos/encl/thread.c src/libos/encl/ipc.c \
-	src/libos/encl/net.c src/libos/encl/poll.c src/libos/encl/chan.c src/libos/encl/proc.c \
-	$(SHA256_SRCS)
+	src/libos/encl/net.c src/libos/encl/poll.c src/libos/encl/pseudo.c src/libos/encl/chan.c \
+	src/libos/encl/proc.c $(SHA256_SRCS)
 UNIT_TESTS += $(LIBOS_IAGO)
 
 $(LIBOS_IAGO): $(LIBOS_IAGO_SRCS) src/libos/encl/libos.h src/libos/libos_abi.h src/common/sha256.h
@@ -99,3 +99,12 @@ all: $(LIBOS_HOSTILE)
 $(LIBOS_HOSTILE): $(BUILD)/obj/tests/libos/hostile-host.o $(TEEIMAGE_LIB) $(SGX_LIB) $(COMMON_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(TEEIMAGE_LIB) $(SGX_LIB) $(COMMON_OBJS) -lcrypto -lpthread
+
+# Checks a REPORT from /dev/attestation with the emulator's key (tests/libos/test-libos-fds.sh).
+LIBOS_VERIFY_REPORT := $(BUILD)/tests-bin/libos-verify-report
+DEPFILES += $(BUILD)/obj/tests/libos/verify-report.d
+all: $(LIBOS_VERIFY_REPORT)
+
+$(LIBOS_VERIFY_REPORT): $(BUILD)/obj/tests/libos/verify-report.o $(SGX_LIB) $(COMMON_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(SGX_LIB) $(COMMON_OBJS) -lcrypto -lpthread

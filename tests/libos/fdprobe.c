@@ -2,12 +2,13 @@
 /*
  * A descriptor workload for tests/libos/test-libos-fds.sh, built static and
  * run both natively (in a chroot) and in the enclave; outputs must match.
- *   fdprobe [dup | dupw PATH | poll | select]...
+ *   fdprobe [dup | dupw PATH | poll | select | devs]...
  * Descriptors 3 and up are closed first, so numbers are the same in both.
  * Every line is a fact with its value; errors print strerror.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -23,6 +24,7 @@
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <time.h>
@@ -479,6 +481,54 @@ static void t_select(void)
 	close(f);
 }
 
+/* /dev/null, /dev/zero, /dev/urandom, /dev/random: as Linux's (mode, rdev, read, write). */
+static void t_devs(void)
+{
+	static const char *const devs[] = { "/dev/null", "/dev/zero", "/dev/random",
+					    "/dev/urandom" };
+	unsigned char buf[100];
+	struct stat st;
+	DIR *d;
+	struct dirent *e;
+	char names[256] = "";
+
+	for (int i = 0; i < 4; i++) {
+		int fd = open(devs[i], O_RDWR), nz = 0;
+		ssize_t r;
+
+		if (stat(devs[i], &st) < 0) {
+			printf("stat %s: %s\n", devs[i], strerror(errno));
+			continue;
+		}
+		printf("%s: mode %o rdev %u,%u\n", devs[i], st.st_mode, major(st.st_rdev),
+		       minor(st.st_rdev));
+		memset(buf, 0xaa, sizeof(buf));
+		r = read(fd, buf, sizeof(buf));
+		for (int k = 0; k < (int)sizeof(buf); k++)
+			nz += buf[k] != 0 && buf[k] != 0xaa;
+		printf("  read %zd, %s\n", r,
+		       r == 0			     ? "EOF"
+		       : nz > 50		     ? "random"
+		       : buf[0] == 0 && buf[99] == 0 ? "zeros"
+						     : "?");
+		say("  write", write(fd, buf, sizeof(buf)));
+		say("  F_GETFL", fcntl(fd, F_GETFL));
+		close(fd);
+	}
+	d = opendir("/dev");
+	while (d && (e = readdir(d)))
+		if (e->d_name[0] != '.' && strcmp(e->d_name, "attestation") &&
+		    strlen(names) < 200) {
+			strcat(names, " ");
+			strcat(names, e->d_name);
+		}
+	if (d)
+		closedir(d);
+	printf("/dev has the devices: %d\n", strstr(names, "null") && strstr(names, "zero") &&
+						 strstr(names, "urandom") &&
+						 strstr(names, "random"));
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IONBF, 0);
@@ -489,6 +539,8 @@ int main(int argc, char **argv)
 			dup_errors();
 			dup_files();
 			dup_ipc();
+		} else if (!strcmp(argv[i], "devs")) {
+			t_devs();
 		} else if (!strcmp(argv[i], "poll")) {
 			t_poll();
 		} else if (!strcmp(argv[i], "select")) {

@@ -7,7 +7,11 @@
 # flag per descriptor and the open file description (offset, status flags)
 # shared between duplicates; poll, ppoll, select and pselect6 over the
 # readiness epoll uses (sockets through a host epoll), files always ready,
-# timeouts, wakeups by other threads and connections, EINTR on a signal.
+# timeouts, wakeups by other threads and connections, EINTR on a signal;
+# pseudo-files: /dev/null, zero, random, urandom as native, and
+# /dev/attestation (tests/libos/attest.c, enclave only): a report with the
+# written data and the MRENCLAVE/MRSIGNER rune-image printed, its MAC
+# under the target's report key (tests-bin/libos-verify-report).
 set -u
 . "$(dirname "$0")/lib.sh"
 libos_need
@@ -53,7 +57,12 @@ for libc in glibc musl; do
 		continue
 	fi
 	R=$T/root-$libc
-	mkdir -p "$R/bin" "$R/data" "$R/tmp" "$R/out"
+	mkdir -p "$R/bin" "$R/data" "$R/tmp" "$R/out" "$R/dev"
+	# the native run's devices (the enclave's are the LibOS's own)
+	for d in "null 3" "zero 5" "random 8" "urandom 9"; do
+		set -- $d
+		mknod -m 666 "$R/dev/$1" c 1 "$2"
+	done
 	cp "$T/fdprobe-$libc" "$R/bin/fdprobe"
 	printf 'trusted content\nline 2\n' >"$R/data/file"
 	"$RUNE_IMAGE" build --rootfs "$R" --key "$KEY" --heap 16M --host-argv --trusted /data --allowed /out \
@@ -65,5 +74,46 @@ for libc in glibc musl; do
 		"$R" poll
 	same "$libc: select, pselect: read/write sets, EBADF, EINVAL, timeouts and the time left, woken by a thread" \
 		"$R" select
+	same "$libc: /dev/null, /dev/zero, /dev/random, /dev/urandom: served inside, as Linux's" "$R" devs
 done
+
+# /dev/attestation: a report of this enclave for itself, with the data written
+A=$T/root-attest
+mkdir -p "$A/bin"
+if gcc -static-pie -O2 -o "$A/bin/attest" "$SRCDIR/tests/libos/attest.c"; then
+	"$RUNE_IMAGE" build --rootfs "$A" --key "$KEY" --heap 16M -- /bin/attest >"$T/mr" 2>"$T/err"
+	check "attest: rune-image build" test $? -eq 0
+	mrenclave=$(sed -n 's/^MRENCLAVE: *//p' "$T/mr")
+	mrsigner=$(sed -n 's/^MRSIGNER: *//p' "$T/mr")
+	OUT=$(timeout -k 2 60 "$PAL_HOST" --args "root=$A" "$LIBOS_PAL" /bin/attest 2>"$T/err")
+	RC=$?
+	field() { echo "$OUT" | sed -n "s/^$1 //p"; }
+	VR=$BUILD/tests-bin/libos-verify-report
+	check "/dev/attestation/report: its MAC verifies with my_target_info's report key (the emulator's)" \
+		"$VR" "$(field report-self)" "$(field target-self)"
+	check "/dev/attestation/report for another target_info: with that target's key only" \
+		eval '"$VR" "$(field report-other)" "$(field target-other)" &&
+			! "$VR" "$(field report-other)" "$(field target-self)" >/dev/null'
+	OUT=$(echo "$OUT" | grep -Ev '^(report|target)-(self|other) ')
+	want="attestation_type none
+user_report_data reads back: 1
+MRENCLAVE $mrenclave
+MRSIGNER $mrsigner
+report data is user_report_data: 1
+my_target_info has the report's MRENCLAVE: 1, ATTRIBUTES/XFRM: 1
+the report's MAC is set: 1
+report opened for writing: Permission denied
+a write past 64 bytes: 4, then: No space left on device
+/dev/attestation: attestation_type my_target_info report target_info user_report_data"
+	if [ -n "$mrenclave" ] && [ "$OUT" == "$want" ] && [ "$RC" == 0 ]; then
+		ok "/dev/attestation: user_report_data, my_target_info -> target_info, report: rune-image's MRENCLAVE and MRSIGNER, the data written"
+	else
+		echo "# rc=$RC"
+		diff <(echo "$want") <(echo "$OUT") | sed 's/^/# /'
+		sed 's/^/# stderr: /' "$T/err"
+		nok "/dev/attestation: user_report_data, my_target_info -> target_info, report: rune-image's MRENCLAVE and MRSIGNER, the data written"
+	fi
+else
+	nok "build attest"
+fi
 exit 0

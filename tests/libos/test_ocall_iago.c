@@ -13,7 +13,8 @@
  * values whatever the host answers; clock_gettime never yields
  * nsec >= 1e9 nor a MONOTONIC time going back, read() from stdin never
  * claims more than asked nor writes outside the buffer, and nothing
- * crashes. TAP output.
+ * crashes. Also (built here for want of an enclave that could set it):
+ * /dev/attestation/attestation_type reads the manifest's line. TAP output.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -397,6 +398,33 @@ int main(void)
 	report(bad_time == 0, "clock_gettime: nsec < 1e9, MONOTONIC never goes back");
 	report(bad_read == 0, "read(stdin): never more than asked, nothing past the buffer");
 	report(1, "no crash on 20000 rounds of hostile answers");
+
+	/* Pseudo-files: attestation_type reads the measured manifest's line (none without). */
+	{
+		static const char *const want[2] = { "none", "emulated" };
+		int handled;
+
+		evil = 0;
+		memcpy(path, "/dev/attestation/attestation_type", 34);
+		for (int k = 0; k < 2; k++) {
+			long fd, n = -1;
+
+			if (k)
+				str_lcpy(manifest_text + str_len(manifest_text),
+					 "attestation_type emulated\n",
+					 sizeof(manifest_text) - str_len(manifest_text));
+			fd = fs_syscall(257, (uint64_t)-100, (uint64_t)path, 0, 0, &handled);
+			if (fd >= 0)
+				n = fs_syscall(0, (uint64_t)fd, (uint64_t)buf, 64, 0, &handled);
+			fs_syscall(3, (uint64_t)fd, 0, 0, 0, &handled);
+			printf("# attestation_type: %ld bytes\n", n);
+			report(
+			    n == (long)str_len(want[k]) && !memcmp(buf, want[k], (size_t)n),
+			    k ? "/dev/attestation/attestation_type: the manifest's "
+				"attestation_type line"
+			      : "/dev/attestation/attestation_type: none without a manifest line");
+		}
+	}
 	free(heap);
 	return failures ? 1 : 0;
 }

@@ -9,7 +9,9 @@
  * Trusted files are read-only. Allowed paths ("allowed" lines: files or
  * directories and everything below) pass through to the host's files,
  * unprotected: every answer is checked for sanity only. Files neither
- * trusted nor allowed do not exist (ENOENT).
+ * trusted nor allowed do not exist (ENOENT). Pseudo-files (pseudo.c: /dev,
+ * /dev/attestation) are served inside. Descriptors name open file
+ * descriptions, which dup() shares.
  */
 #include "libos.h"
 
@@ -30,7 +32,7 @@
 #define S_IFDIR	      0040000
 #define S_IFMT	      0170000
 
-enum { F_FREE, F_STDIO, F_TRUSTED, F_DIR, F_TMP, F_OBJ, F_ALLOWED };
+enum { F_FREE, F_STDIO, F_TRUSTED, F_DIR, F_TMP, F_OBJ, F_ALLOWED, F_PSEUDO };
 
 /*
  * An open file description: what open() makes and dup() shares (offset,
@@ -55,6 +57,7 @@ struct ofile {
 	int refused;
 	uint32_t amode;	 /* F_ALLOWED: the host's st_mode (a file or a directory) */
 	int host_append; /* F_ALLOWED: the host's file is O_APPEND (opened so) */
+	int pseudo;	 /* F_PSEUDO: its pseudo.c id; data/size what it made at open */
 };
 
 /*
@@ -511,8 +514,12 @@ static int is_dir(const char *path)
 	size_t plen = str_len(path), n;
 	const char *l = libos_manifest.text;
 
+	int id = pseudo_find(path);
+
 	if (str_eq(path, "/") || str_eq(path, "/tmp"))
 		return 1;
+	if (id >= 0)
+		return pseudo_is_dir(id);
 	while (*l) {
 		const char *e = line_end(l), *p = line_path(l, e, &n);
 
@@ -972,6 +979,8 @@ static long allowed_fstat(struct ofile *f)
 	return r < 0 ? host_err(r) : a_stat_out(&f->size, &f->amode);
 }
 
+static long pseudo_open_fd(int id, uint64_t flags);
+
 static long do_open(int64_t dirfd, uint64_t upath, uint64_t flags, uint64_t mode)
 {
 	char path[PATH_MAX];
@@ -984,6 +993,9 @@ static long do_open(int64_t dirfd, uint64_t upath, uint64_t flags, uint64_t mode
 	ret = resolve(dirfd, upath, path, sizeof(path));
 	if (ret < 0)
 		return ret;
+	ret = pseudo_find(path);
+	if (ret >= 0 && !pseudo_is_dir(ret))
+		return pseudo_open_fd(ret, flags);
 	if (tmp_name(path))
 		return tmp_open(tmp_name(path), flags);
 	ret = find_trusted(path, (uint8_t[32]){ 0 }, &size);
@@ -1028,6 +1040,73 @@ static long do_open(int64_t dirfd, uint64_t upath, uint64_t flags, uint64_t mode
 		return ret;
 	}
 	return fd_attach(fd, f, !!(flags & O_CLOEXEC));
+}
+
+/* A pseudo-file (pseudo.c) as an open file description. */
+static long pseudo_open_fd(int id, uint64_t flags)
+{
+	int fd = free_fd();
+	struct ofile *f;
+	uint8_t *data;
+	uint64_t size;
+	long r;
+
+	if (fd < 0)
+		return fd;
+	if ((flags & O_CREAT) && (flags & O_EXCL))
+		return -EEXIST;
+	if (flags & O_DIRECTORY)
+		return -ENOTDIR;
+	if ((flags & O_ACCMODE) == 3)
+		return -EINVAL;
+	r = pseudo_open(id, flags, &data, &size);
+	if (r < 0)
+		return r;
+	f = ofile_new();
+	if (!f) {
+		if (data)
+			mm_free(data, PAGE_SIZE);
+		return -EMFILE;
+	}
+	*f = (struct ofile){ .kind = F_PSEUDO,
+			     .pseudo = id,
+			     .data = data,
+			     .size = size,
+			     .flags = (int)flags,
+			     .host = -1 };
+	return fd_attach(fd, f, !!(flags & O_CLOEXEC));
+}
+
+/* A pseudo directory's entries (pseudo.c), from f->off, an index of its table. */
+static long pseudo_getdents(struct ofile *f, uint64_t buf, uint64_t count)
+{
+	uint64_t done = 0;
+
+	for (;;) {
+		uint64_t pos = f->off;
+		int isdir = 0;
+		const char *name = pseudo_next((const char *)f->data, &pos, &isdir);
+		size_t n, reclen;
+		struct dirent64 *d = (struct dirent64 *)(buf + done);
+
+		if (!name)
+			break;
+		n = str_len(name);
+		reclen = (sizeof(struct dirent64) + n + 1 + 7) & ~7UL;
+		if (done + reclen > count)
+			return done ? (long)done : -EINVAL;
+		d->ino = 6000 + pos;
+		d->off = (int64_t)pos;
+		d->reclen = (uint16_t)reclen;
+		d->type = isdir ? 4 : 2; /* DT_DIR, DT_CHR (the attestation files: DT_REG) */
+		if (!isdir && !str_ncmp((const char *)f->data, "/dev/attestation", 16))
+			d->type = 8;
+		memcpy(d->name, name, n);
+		memset(d->name + n, 0, reclen - sizeof(*d) - n);
+		done += reclen;
+		f->off = pos;
+	}
+	return (long)done;
 }
 
 static long tmp_getdents(struct ofile *f, uint64_t buf, uint64_t count)
@@ -1079,6 +1158,8 @@ static long do_getdents(int64_t fd, uint64_t buf, uint64_t count)
 	dir = (const char *)f->data;
 	if (str_eq(dir, "/tmp"))
 		return tmp_getdents(f, buf, count);
+	if (pseudo_find(dir) >= 0)
+		return pseudo_getdents(f, buf, count);
 	dl = str_eq(dir, "/") ? 0 : str_len(dir);
 	for (l = libos_manifest.text + f->off; *l;) {
 		const char *e = line_end(l), *p = line_path(l, e, &n), *name, *end;
@@ -1145,6 +1226,8 @@ static void ofile_put(struct ofile *f)
 		allowed_close(f);
 	if (f->kind == F_TMP)
 		tmp_put(f->tmp);
+	if (f->kind == F_PSEUDO && f->data)
+		mm_free(f->data, PAGE_SIZE);
 	f->kind = F_FREE;
 	if (f->obj) {
 		ipc_put(f->obj);
@@ -1265,6 +1348,17 @@ static long do_read(int64_t fd, uint64_t buf, uint64_t len, int64_t pos)
 		return -EISDIR;
 	if (f->kind == F_ALLOWED)
 		return allowed_read(f, (uint8_t *)buf, len, pos);
+	if (f->kind == F_PSEUDO) {
+		long r;
+
+		if ((f->flags & O_ACCMODE) == 1)
+			return -EBADF;
+		r = pseudo_read(f->pseudo, f->data, f->size, (uint8_t *)buf, len,
+				pos >= 0 ? (uint64_t)pos : f->off);
+		if (r > 0 && pos < 0)
+			f->off += (uint64_t)r;
+		return r;
+	}
 	if (f->kind == F_TRUSTED) {
 		long r = trusted_pread(f, (uint8_t *)buf, len, pos >= 0 ? (uint64_t)pos : f->off);
 
@@ -1313,6 +1407,18 @@ static long tmp_write(struct ofile *f, uint64_t buf, uint64_t len, int64_t pos)
 	return (long)len;
 }
 
+static long pseudo_pwrite(struct ofile *f, uint64_t buf, uint64_t len, int64_t pos)
+{
+	long r;
+
+	if ((f->flags & O_ACCMODE) == 0)
+		return -EBADF;
+	r = pseudo_write(f->pseudo, (const uint8_t *)buf, len, pos >= 0 ? (uint64_t)pos : f->off);
+	if (r > 0 && pos < 0)
+		f->off += (uint64_t)r;
+	return r;
+}
+
 static long do_write(int64_t fd, uint64_t buf, uint64_t len)
 {
 	struct ofile *f = get_fd(fd);
@@ -1327,6 +1433,8 @@ static long do_write(int64_t fd, uint64_t buf, uint64_t len)
 		return allowed_write(f, (const uint8_t *)buf, len, -1);
 	if (f->kind == F_OBJ)
 		return obj_rw(f->obj, buf, len, 1);
+	if (f->kind == F_PSEUDO)
+		return pseudo_pwrite(f, buf, len, -1);
 	if (f->kind != F_STDIO || f->host == 0)
 		return -EBADF;
 	return host_write((int)f->host, (const uint8_t *)buf, len);
@@ -1397,6 +1505,14 @@ static long fill_stat(struct ofile *f, uint64_t ino, uint64_t out)
 		st.size = (int64_t)f->size;
 		st.blocks = (int64_t)(PAGE_UP(f->size) / 512);
 		st.dev = 0x2c;
+	} else if (f->kind == F_PSEUDO) {
+		uint32_t mode;
+		uint64_t size;
+
+		pseudo_stat(f->pseudo, &mode, &size, &st.rdev);
+		st.mode = mode;
+		st.size = (int64_t)size;
+		st.dev = 0x5;
 	} else if (f->kind == F_DIR) {
 		st.mode = S_IFDIR | 0555;
 		st.nlink = 2;
@@ -1423,6 +1539,12 @@ static long do_stat_path(int64_t dirfd, uint64_t upath, uint64_t out)
 
 	if (ret < 0)
 		return ret;
+	ret = pseudo_find(path);
+	if (ret >= 0 && !pseudo_is_dir(ret)) {
+		f.kind = F_PSEUDO;
+		f.pseudo = ret;
+		return fill_stat(&f, 6000 + (uint64_t)ret, out);
+	}
 	if (tmp_name(path)) {
 		int i = tmp_find(tmp_name(path));
 
@@ -1477,6 +1599,12 @@ static long do_lseek(int64_t fd, int64_t off, int64_t whence)
 	}
 	if (f->kind == F_TMP) {
 		f->size = tmps[f->tmp].size;
+	} else if (f->kind == F_PSEUDO) {
+		uint32_t mode;
+		uint64_t rdev;
+
+		if (!f->data)
+			pseudo_stat(f->pseudo, &mode, &f->size, &rdev);
 	} else if (f->kind == F_ALLOWED && whence == 2) {
 		long r = allowed_fstat(f);
 
@@ -1526,6 +1654,8 @@ static long do_unlink(int64_t dirfd, uint64_t upath, int rmdir)
 
 	if (ret < 0)
 		return ret;
+	if (pseudo_find(path) >= 0)
+		return -EROFS;
 	if (tmp_name(path)) {
 		i = tmp_find(tmp_name(path));
 		if (i < 0)
@@ -1574,6 +1704,8 @@ static long do_access(int64_t dirfd, uint64_t upath, uint64_t mode)
 
 	if (ret < 0)
 		return ret;
+	if (pseudo_find(path) >= 0)
+		return 0;
 	if (tmp_name(path))
 		return tmp_find(tmp_name(path)) < 0 ? -ENOENT : 0;
 	ret = find_trusted(path, (uint8_t[32]){ 0 }, &size);
@@ -1605,6 +1737,11 @@ int file_mmap_copy(int fd, uint64_t off, void *dst, uint64_t len)
 		long r = allowed_read(f, dst, len, (int64_t)off);
 
 		return r < 0 ? (int)r : 0; /* a private copy of what the host gave */
+	}
+	if (f && f->kind == F_PSEUDO) { /* /dev/zero: zeros; the others, what they read */
+		long r = pseudo_read(f->pseudo, f->data, f->size, dst, len, off);
+
+		return r < 0 ? (int)r : 0;
 	}
 	if (f && f->kind == F_TMP) {
 		f->data = tmps[f->tmp].data;
@@ -1696,12 +1833,14 @@ long fs_syscall(long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, int
 		f = get_fd((int64_t)(int32_t)a0);
 		if (!f)
 			return -EBADF;
-		if (f->kind != F_TMP && f->kind != F_ALLOWED)
+		if (f->kind != F_TMP && f->kind != F_ALLOWED && f->kind != F_PSEUDO)
 			return f->kind == F_STDIO ? -ESPIPE : -EBADF;
 		if ((int64_t)a3 < 0)
 			return -EINVAL;
 		if (!user_ok(a1, a2))
 			return -EFAULT;
+		if (f->kind == F_PSEUDO)
+			return pseudo_pwrite(f, a1, a2, (int64_t)a3);
 		if (f->kind == F_ALLOWED)
 			return allowed_write(f, (const uint8_t *)a1, a2, (int64_t)a3);
 		return tmp_write(f, a1, a2, (int64_t)a3);
@@ -1730,7 +1869,8 @@ long fs_syscall(long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, int
 				   ? O_DIRECTORY | O_LARGEFILE
 				   : (f->flags & (O_ACCMODE | O_SETFL)) | O_LARGEFILE;
 		if (a1 == 4) { /* F_SETFL: of the description, so every duplicate's */
-			if (f->kind == F_TMP || f->kind == F_ALLOWED || f->kind == F_TRUSTED)
+			if (f->kind == F_TMP || f->kind == F_ALLOWED || f->kind == F_TRUSTED ||
+			    f->kind == F_PSEUDO)
 				f->flags = (int)((f->flags & ~O_SETFL) | (a2 & O_SETFL));
 			return 0;
 		}

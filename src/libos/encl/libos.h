@@ -275,6 +275,16 @@ void proc_exit_notify(int status);
 long poll_syscall(long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
 		  uint64_t a5);
 
+/* pseudo.c: paths the LibOS serves itself (/dev/null, /dev/attestation/...) */
+int pseudo_find(const char *path); /* its id, or -ENOENT */
+int pseudo_is_dir(int id);
+const char *pseudo_next(const char *dir, uint64_t *pos, int *is_dir);
+void pseudo_stat(int id, uint32_t *mode, uint64_t *size, uint64_t *rdev);
+long pseudo_open(int id, uint64_t flags, uint8_t **data, uint64_t *size);
+long pseudo_read(int id, const uint8_t *data, uint64_t size, uint8_t *buf, uint64_t len,
+		 uint64_t off);
+long pseudo_write(int id, const uint8_t *buf, uint64_t len, uint64_t off);
+
 /* fs.c */
 void *fs_save(void); /* vfork: the parent's table and cwd, set aside */
 void fs_restore(void *saved);
