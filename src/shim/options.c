@@ -67,18 +67,18 @@ static int runtime_options(const Shim__Any *any, const char *handler, struct set
 		else
 			ret = config_load(o->config_path, false, handler, st, err);
 	} else if (o->config_body.len) {
-		/* containerd 1.7 and later send the handler's options table as TOML here */
+		/* a shim.json, or (containerd 1.7 and later) the handler's options table as TOML */
 		size_t i = 0;
 
 		while (i < o->config_body.len && strchr(" \t\r\n", o->config_body.data[i]))
 			i++;
-		if (i == o->config_body.len || o->config_body.data[i] != '{')
-			ret = err_set(err, EINVAL,
-				      "runtime options: ConfigBody is not a shim.json (a JSON "
-				      "object): set ConfigPath in the handler's options");
-		else
+		if (i < o->config_body.len && o->config_body.data[i] == '{')
 			ret = config_parse((const char *)o->config_body.data, o->config_body.len,
 					   "runtime options ConfigBody", handler, st, err);
+		else
+			ret = config_parse_toml(
+			    (const char *)o->config_body.data, o->config_body.len,
+			    "runtime options ConfigBody (TOML)", handler, st, err);
 	}
 	shim__runtime_options__free_unpacked(o, NULL);
 	return ret;

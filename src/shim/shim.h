@@ -149,6 +149,9 @@ char *path_lookup(const char *name);
 /* config.c: shim.json. A file must be root's, not group/other-writable. */
 int config_parse(const char *text, size_t len, const char *name, const char *handler,
 		 struct settings *st, err_t *err);
+/* The flat TOML table containerd 1.7+ sends as runtimeoptions' ConfigBody. */
+int config_parse_toml(const char *text, size_t len, const char *name, const char *handler,
+		      struct settings *st, err_t *err);
 int config_load(const char *path, bool missing_ok, const char *handler, struct settings *st,
 		err_t *err);
 const char *config_path(void); /* $RUNE_SHIM_CONFIG, else /etc/rune/shim.json */

@@ -571,10 +571,17 @@ t_config_path() {
 	assert_rc 0 "a task with a ConfigBody"
 	assert_eq 4 "$OUT" "its exit status"
 	assert_match "--root $CT/bodyroot/$PFX .*create" "$(cat "$CT/wrap-h.log")" "ConfigBody's rune and root"
-	cl_ok C container create "${RT[@]}" "$IMG" "$PFX-c5" true
-	cl "$PY" "$CL_DIR/ctrd_task.py" "$SOCK" "$PFX" "$PFX-c5" --config-body 'root = "/x"'
-	assert_fails "a ConfigBody that is not JSON"
-	assert_contains "ConfigBody is not a shim.json" "$ERR" "the error"
+	# or the handler's options table as TOML (what containerd 1.7+ sends)
+	cl_ok C container create "${RT[@]}" "$IMG" "$PFX-c5" -- sh -c 'exit 5'
+	cl "$PY" "$CL_DIR/ctrd_task.py" "$SOCK" "$PFX" "$PFX-c5" \
+		--config-body "$(printf 'TypeUrl = ""\nrune = "%s"\nroot = "%s"\n' "$CT/wrap-h" "$CT/tomlroot")"
+	assert_rc 0 "a task with a TOML ConfigBody"
+	assert_eq 5 "$OUT" "its exit status"
+	assert_match "--root $CT/tomlroot/$PFX .*create" "$(cat "$CT/wrap-h.log")" "the TOML's rune and root"
+	cl_ok C container create "${RT[@]}" "$IMG" "$PFX-c6" true
+	cl "$PY" "$CL_DIR/ctrd_task.py" "$SOCK" "$PFX" "$PFX-c6" --config-body "$(printf 'root = "/x"\n[handlers.h]\n')"
+	assert_fails "a ConfigBody with a TOML table"
+	assert_contains "ConfigBody (TOML): line 2: tables are not supported" "$ERR" "the error"
 }
 
 # containerd's `shim delete` after a dead shim gets no options: it runs the

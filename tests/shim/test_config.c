@@ -88,6 +88,58 @@ static void t_errors(void)
 	bad("{\"rune\": \"/a\", \"rune\": \"/b\"}", "duplicate", "a duplicate key");
 }
 
+static int toml(const char *text, struct settings *st, err_t *err)
+{
+	st->rune = st->root = NULL;
+	st->systemd_cgroup = -1;
+	return config_parse_toml(text, strlen(text), "body", "h", st, err);
+}
+
+static void bad_toml(const char *text, const char *want, const char *name)
+{
+	_cleanup_error_ err_t err = NULL;
+	struct settings st;
+	int ret = toml(text, &st, &err);
+
+	TAP_OK(ret < 0 && strstr(err_msg(err), want) && !strchr(err_msg(err), '\n'),
+	       "TOML %s: \"%s\" (got: %s)", name, want, err_msg(err));
+	settings_free(&st);
+}
+
+/* containerd 1.7+'s ConfigBody: the handler's options table, re-marshalled */
+static void t_toml(void)
+{
+	_cleanup_error_ err_t err = NULL;
+	struct settings st;
+
+	TAP_OK(toml("# the options\r\nTypeUrl = \"x\"\nrune = \"/usr/bin/rune\"  # the binary\n\n"
+		    "  root = '/run/a\\b'\r\nsystemd_cgroup = true\nConfigPath = \"\"\n",
+		    &st, &err) == 0,
+	       "TOML: a flat table parses (%s)", err_msg(err));
+	TAP_OK(st.rune && strcmp(st.rune, "/usr/bin/rune") == 0 && st.root &&
+		   strcmp(st.root, "/run/a\\b") == 0 && st.systemd_cgroup == 1,
+	       "TOML: strings (basic, literal), booleans; TypeUrl and ConfigPath left out");
+	settings_free(&st);
+	TAP_OK(toml("\"rune\" = \"/opt/r\\u00e9\\\"q\"", &st, &err) == 0 && st.rune &&
+		   strcmp(st.rune, "/opt/r\xc3\xa9\"q") == 0,
+	       "TOML: a quoted key, escapes (\\u, \\\")");
+	settings_free(&st);
+	TAP_OK(toml("", &st, &err) == 0 && st.rune == NULL, "TOML: an empty body sets nothing");
+	settings_free(&st);
+	bad_toml("rune = \"/a\"\n[handlers.h]\nrune = \"/b\"",
+		 "body: line 2: tables are not supported", "a table");
+	bad_toml("root = 5", "line 1: only strings and true or false", "a number");
+	bad_toml("root = \"/a", "unterminated string", "an unterminated string");
+	bad_toml("root \"/a\"", "'=' expected", "no '='");
+	bad_toml("root = \"/a\" x", "goes on after the value", "trailing text");
+	bad_toml("root = \"/a\"\nroot = \"/b\"", "line 2: a duplicate key", "a duplicate key");
+	bad_toml("root = \"\"\"/a\"\"\"", "multi-line strings", "a multi-line string");
+	bad_toml("root = \"\\q\"", "unknown escape", "an unknown escape");
+	bad_toml("root = \"rel\"", "body: \"root\": \"rel\" is not an absolute path",
+		 "a relative path (the shim.json rules)");
+	bad_toml("BinaryName = \"/x\"", "body: unknown key \"BinaryName\"", "runc's key");
+}
+
 static void t_file(void)
 {
 	char dir[] = "/tmp/shim-config.XXXXXX", path[64];
@@ -152,6 +204,7 @@ int main(void)
 	t_defaults_and_handler();
 	t_merge();
 	t_errors();
+	t_toml();
 	t_file();
 	return tap_exit();
 }
