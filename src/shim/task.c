@@ -1185,8 +1185,9 @@ void task_dispatch(struct shim *s, struct conn *c, uint32_t stream, const char *
 			methods[i].fn(s, c, stream, payload, len);
 			return;
 		}
-	/* Checkpoint */
-	snprintf(msg, sizeof(msg), "method %s: not implemented", method);
+	/* Checkpoint, and methods of later versions */
+	snprintf(msg, sizeof(msg), "method %s: not implemented%s", method,
+		 strcmp(method, "Checkpoint") == 0 ? " (rune has no checkpoint/restore)" : "");
 	reply(c, stream, TTRPC_UNIMPLEMENTED, msg, NULL, 0);
 }
 

@@ -214,7 +214,8 @@ t_unimplemented() {
 	cl_ok C run -d "${RT[@]}" "$IMG" "$PFX-u" sleep 1000
 	cl C task checkpoint "$PFX-u"
 	assert_fails "ctr task checkpoint (not implemented)"
-	assert_contains "not implemented" "$ERR" "ctr's error"
+	assert_contains "method Checkpoint: not implemented" "$ERR" "ctr's error"
+	echo "# ctr: $ERR"
 	assert_eq RUNNING "$(task_status "$PFX-u")" "status after a refused call"
 }
 
