@@ -273,8 +273,8 @@ static int cmd_delete(const struct args *a, err_t *err)
 {
 	Shim__DeleteResponse resp = SHIM__DELETE_RESPONSE__INIT;
 	Shim__Timestamp ts = SHIM__TIMESTAMP__INIT;
-	struct shim s = { .ns = a->ns };
-	char root[PATH_MAX], path[PATH_MAX], pidbuf[32] = "";
+	struct settings rt = { .systemd_cgroup = -1 };
+	char path[PATH_MAX], pidbuf[32] = "";
 	const char *bundle = a->bundle;
 	_cleanup_free_ uint8_t *buf = NULL;
 	_cleanup_error_ err_t rerr = NULL;
@@ -286,17 +286,26 @@ static int cmd_delete(const struct args *a, err_t *err)
 		return err_set(err, EINVAL, "delete: -id is required");
 	if (bundle == NULL)
 		bundle = ".";
-	snprintf(root, sizeof(root), "%s/%s", SHIM_RUNE_ROOT, a->ns);
-	s.root = root;
-	s.rune = rune_find();
-	{
+	/* as Create chose (rune-shim.json in the bundle), else shim.json and the defaults */
+	if (options_saved(bundle, &rt) < 0) {
+		_cleanup_error_ err_t cerr = NULL;
+
+		settings_free(&rt);
+		if (options_resolve(a->ns, NULL, NULL, &rt, &cerr) < 0) {
+			fprintf(stderr, "%s\n", err_msg(cerr));
+			rt.rune = rune_find();
+			if (asprintf(&rt.root, "%s/%s", SHIM_RUNE_ROOT, a->ns) < 0)
+				rt.root = NULL;
+		}
+	}
+	if (rt.rune && rt.root) {
 		const char *args[] = { "delete", "--force", a->id, NULL };
 
 		/* a container already gone is what we want: its error is only logged */
-		if (rune_run(&s, bundle, args, NULL, &rerr) < 0)
+		if (rune_run(&rt, bundle, args, NULL, &rerr) < 0)
 			fprintf(stderr, "%s\n", err_msg(rerr));
 	}
-	free(s.rune);
+	settings_free(&rt);
 	remove_dead_socket(bundle);
 	snprintf(path, sizeof(path), "%s/rootfs", bundle);
 	while (umount2(path, 0) == 0)
@@ -353,7 +362,6 @@ static void unlink_socket(int fd)
 static int cmd_daemon(const struct args *a, err_t *err)
 {
 	struct shim s = { .ns = a->ns, .id = a->id, .address = a->address, .debug = a->debug };
-	_cleanup_free_ char *root = NULL;
 	sigset_t set;
 	int accept_conn = 0, ret;
 	socklen_t len = sizeof(accept_conn);
@@ -374,17 +382,13 @@ static int cmd_daemon(const struct args *a, err_t *err)
 	s.signal_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (s.signal_fd < 0)
 		return err_sys(err, errno, "signalfd");
-	if (asprintf(&root, "%s/%s", SHIM_RUNE_ROOT, a->ns) < 0)
-		return err_sys(err, ENOMEM, "root");
-	s.root = root;
-	s.rune = rune_find();
 	s.listen_fd = 3;
 	s.pub.address = getenv("TTRPC_ADDRESS");
 	if (s.pub.address && !*s.pub.address)
 		s.pub.address = NULL;
 	s.pub.fd = -1;
 	if (a->debug)
-		shim_log("serving %s for %s/%s with %s", SHIM_SERVICE, a->ns, a->id, s.rune);
+		shim_log("serving %s for %s/%s", SHIM_SERVICE, a->ns, a->id);
 	ret = shim_serve(&s, err);
 	unlink_socket(3);
 	close(3);
@@ -396,7 +400,6 @@ static int cmd_daemon(const struct args *a, err_t *err)
 	/* a last try for what containerd has not had yet */
 	events_retry(&s);
 	events_free(&s);
-	free(s.rune);
 	if (s.pub.fd >= 0)
 		close(s.pub.fd);
 	close(s.signal_fd);

@@ -25,11 +25,28 @@
 #define RUNE_TIMEOUT_MS 60000
 #define MAX_ARGS	32
 
+char *path_lookup(const char *name)
+{
+	const char *path = getenv("PATH");
+
+	while (path && *path) {
+		const char *end = strchrnul(path, ':');
+		char cand[PATH_MAX];
+
+		if (end > path &&
+		    snprintf(cand, sizeof(cand), "%.*s/%s", (int)(end - path), path, name) <
+			(int)sizeof(cand) &&
+		    access(cand, X_OK) == 0)
+			return strdup(cand);
+		path = *end ? end + 1 : end;
+	}
+	return NULL;
+}
+
 char *rune_find(void)
 {
-	char self[PATH_MAX], *slash;
+	char self[PATH_MAX], *slash, *found;
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 6);
-	const char *path = getenv("PATH");
 
 	if (n > 0) {
 		self[n] = '\0';
@@ -40,18 +57,8 @@ char *rune_find(void)
 				return strdup(self);
 		}
 	}
-	while (path && *path) {
-		const char *end = strchrnul(path, ':');
-		char cand[PATH_MAX];
-
-		if (end > path &&
-		    snprintf(cand, sizeof(cand), "%.*s/rune", (int)(end - path), path) <
-			(int)sizeof(cand) &&
-		    access(cand, X_OK) == 0)
-			return strdup(cand);
-		path = *end ? end + 1 : end;
-	}
-	return strdup("rune");
+	found = path_lookup("rune");
+	return found ? found : strdup("rune");
 }
 
 /* The text of file from offset, at most max bytes. */
@@ -142,8 +149,8 @@ static int wait_bounded(pid_t pid, int *wstatus)
 	return 0;
 }
 
-int rune_run(struct shim *s, const char *bundle, const char *const *args, struct rune_io *io,
-	     err_t *err)
+int rune_run(const struct settings *rt, const char *bundle, const char *const *args,
+	     struct rune_io *io, err_t *err)
 {
 	const char *argv[MAX_ARGS];
 	_cleanup_close_ int null = -1, out = -1, errfd = -1, logfd = -1;
@@ -153,9 +160,11 @@ int rune_run(struct shim *s, const char *bundle, const char *const *args, struct
 	sigset_t all;
 	pid_t pid;
 
-	argv[n++] = s->rune;
+	argv[n++] = rt->rune;
 	argv[n++] = "--root";
-	argv[n++] = s->root;
+	argv[n++] = rt->root;
+	if (rt->systemd_cgroup > 0)
+		argv[n++] = "--systemd-cgroup";
 	if (bundle) {
 		if (asprintf(&logpath, "%s/log.json", bundle) < 0)
 			return err_sys(err, ENOMEM, "rune log path");
@@ -182,7 +191,7 @@ int rune_run(struct shim *s, const char *bundle, const char *const *args, struct
 
 	pid = fork();
 	if (pid < 0)
-		return err_sys(err, errno, "fork %s", s->rune);
+		return err_sys(err, errno, "fork %s", rt->rune);
 	if (pid == 0) {
 		child_stdio(fds);
 		signal(SIGPIPE, SIG_DFL);
@@ -193,7 +202,7 @@ int rune_run(struct shim *s, const char *bundle, const char *const *args, struct
 		_exit(127);
 	}
 	if (wait_bounded(pid, &wstatus) < 0)
-		return err_sys(err, errno, "wait for %s", s->rune);
+		return err_sys(err, errno, "wait for %s", rt->rune);
 	if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) {
 		if (io && io->out) {
 			struct stat st;

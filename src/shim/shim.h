@@ -19,6 +19,18 @@
 #define SHIM_SERVICE	"containerd.task.v2.Task"
 #define SHIM_SOCKET_DIR "/run/containerd/s"
 #define SHIM_RUNE_ROOT	"/run/containerd/runc"
+#define SHIM_CONFIG	"/etc/rune/shim.json"
+#define SHIM_CONFIG_ENV "RUNE_SHIM_CONFIG" /* another config file (tests) */
+
+/*
+ * What runs a container: the runtime binary, its --root, --systemd-cgroup.
+ * While being merged (config.c), unset is NULL / -1.
+ */
+struct settings {
+	char *rune;
+	char *root;
+	int systemd_cgroup;
+};
 
 struct conn {
 	struct conn *next;
@@ -63,7 +75,8 @@ struct container {
 	struct container *next;
 	char *id;
 	char *bundle;
-	bool mounted; /* rootfs mounted by the shim */
+	struct settings rt; /* its runtime, root with the namespace */
+	bool mounted;	    /* rootfs mounted by the shim */
 	struct proc init;
 	struct proc *execs;
 	bool init_reaped; /* its exit is held until its execs' exits are out */
@@ -97,8 +110,6 @@ struct shim {
 	const char *id;
 	const char *address;
 	bool debug;
-	char *rune; /* the runtime binary */
-	char *root; /* its --root */
 	int listen_fd;
 	int signal_fd;
 	struct conn *conns;
@@ -123,14 +134,40 @@ void task_free_all(struct shim *s);
 int reply(struct conn *c, uint32_t stream, int code, const char *msg, const void *payload,
 	  size_t len);
 
-/* rune.c: runs `rune --root R [--log B/log.json --log-format json] ARGS...`. */
+/* rune.c: runs `rune --root R [--systemd-cgroup] [--log B/log.json --log-format json] ARGS...`. */
 struct rune_io {
 	int fds[3]; /* the child's stdio, -1: /dev/null (stdout/stderr: captured) */
 	char **out; /* if not NULL: what it wrote on stdout */
 };
-int rune_run(struct shim *s, const char *bundle, const char *const *args, struct rune_io *io,
-	     err_t *err);
+int rune_run(const struct settings *rt, const char *bundle, const char *const *args,
+	     struct rune_io *io, err_t *err);
+/* The rune beside the shim binary, else on PATH, else "rune". */
 char *rune_find(void);
+/* name (no '/') on PATH, or NULL. */
+char *path_lookup(const char *name);
+
+/* config.c: shim.json. A file must be root's, not group/other-writable. */
+int config_parse(const char *text, size_t len, const char *name, const char *handler,
+		 struct settings *st, err_t *err);
+/* The flat TOML table containerd 1.7+ sends as runtimeoptions' ConfigBody. */
+int config_parse_toml(const char *text, size_t len, const char *name, const char *handler,
+		      struct settings *st, err_t *err);
+int config_load(const char *path, bool missing_ok, const char *handler, struct settings *st,
+		err_t *err);
+const char *config_path(void); /* $RUNE_SHIM_CONFIG, else /etc/rune/shim.json */
+void settings_merge(struct settings *dst, const struct settings *over);
+void settings_free(struct settings *st);
+
+/*
+ * options.c: a container's settings from shim.json, the request's options
+ * (a Shim__Any, NULL: none) and the defaults; kept in the bundle for delete.
+ */
+struct Shim__Any;
+int options_resolve(const char *ns, const char *bundle, const struct Shim__Any *opts,
+		    struct settings *out, err_t *err);
+int options_save(const char *bundle, const struct settings *st, err_t *err);
+int options_saved(const char *bundle, struct settings *st);
+char *bundle_annotation(const char *bundle, const char *key);
 
 /* stdio.c: a process's streams around one rune run (create, exec). */
 struct stdio_run {

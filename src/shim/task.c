@@ -158,6 +158,7 @@ static void container_free(struct shim *s, struct container *ct)
 	}
 	proc_clear(s, &ct->init);
 	oom_unwatch(ct);
+	settings_free(&ct->rt);
 	free(ct->id);
 	free(ct->bundle);
 	free(ct);
@@ -318,7 +319,7 @@ static int run_proc(struct shim *s, struct proc *p, const char *const *op, const
 	{
 		struct rune_io rio = { .fds = { io.fds[0], io.fds[1], io.fds[2] } };
 
-		ret = rune_run(s, p->ct->bundle, args, &rio, err);
+		ret = rune_run(&p->ct->rt, p->ct->bundle, args, &rio, err);
 	}
 	*ran = ret == 0;
 	if (ret == 0)
@@ -357,6 +358,17 @@ static int do_create(struct shim *s, const Shim__CreateTaskRequest *r, struct co
 		container_free(s, ct);
 		return err_sys(err, ENOMEM, "container");
 	}
+	/* the runtime: shim.json, the request's options, the defaults */
+	ret = options_resolve(s->ns, r->bundle, r->options, &ct->rt, err);
+	if (ret == 0)
+		ret = options_save(r->bundle, &ct->rt, err);
+	if (ret < 0) {
+		container_free(s, ct);
+		return ret;
+	}
+	if (s->debug)
+		shim_log("container %s: %s --root %s%s", ct->id, ct->rt.rune, ct->rt.root,
+			 ct->rt.systemd_cgroup > 0 ? " --systemd-cgroup" : "");
 	mounted = mount_rootfs(r, err);
 	if (mounted < 0) {
 		container_free(s, ct);
@@ -372,7 +384,7 @@ static int do_create(struct shim *s, const Shim__CreateTaskRequest *r, struct co
 			_cleanup_error_ err_t ignored = NULL;
 			const char *args[] = { "delete", "--force", r->id, NULL };
 
-			rune_run(s, r->bundle, args, NULL, &ignored);
+			rune_run(&ct->rt, r->bundle, args, NULL, &ignored);
 		}
 		if (mounted)
 			umount_rootfs(r->bundle);
@@ -584,7 +596,7 @@ static void m_start(struct shim *s, struct conn *c, uint32_t stream, const uint8
 	} else if (pr) {
 		const char *args[] = { "start", pr->ct->id, NULL };
 
-		ret = rune_run(s, pr->ct->bundle, args, NULL, &err);
+		ret = rune_run(&pr->ct->rt, pr->ct->bundle, args, NULL, &err);
 	}
 	if (ret < 0) {
 		reply_err(c, stream, ret, err);
@@ -745,7 +757,7 @@ static void m_kill(struct shim *s, struct conn *c, uint32_t stream, const uint8_
 		const char *args[] = { "kill", r->all ? "--all" : id, r->all ? id : sig,
 				       r->all ? sig : NULL, NULL };
 
-		ret = rune_run(s, pr->ct->bundle, args, NULL, &err);
+		ret = rune_run(&pr->ct->rt, pr->ct->bundle, args, NULL, &err);
 		if (ret < 0 && (pr->exited || kill(pr->pid, 0) < 0)) {
 			err_free(&err);
 			ret = err_set(&err, ENOENT, "process already finished");
@@ -824,7 +836,7 @@ static void m_delete(struct shim *s, struct conn *c, uint32_t stream, const uint
 	else if (pr) {
 		const char *args[] = { "delete", "--force", pr->ct->id, NULL };
 
-		ret = rune_run(s, pr->ct->bundle, args, NULL, &err);
+		ret = rune_run(&pr->ct->rt, pr->ct->bundle, args, NULL, &err);
 	}
 	if (ret < 0) {
 		reply_err(c, stream, ret, err);
@@ -937,7 +949,7 @@ static void m_update(struct shim *s, struct conn *c, uint32_t stream, const uint
 			ret = err_sys(&err, errno ? errno : EIO, "update %s: resources", r->id);
 		} else {
 			io.fds[0] = fd;
-			ret = rune_run(s, pr->ct->bundle, args, &io, &err);
+			ret = rune_run(&pr->ct->rt, pr->ct->bundle, args, &io, &err);
 		}
 	}
 	if (ret < 0)
@@ -993,7 +1005,7 @@ static void m_pids(struct shim *s, struct conn *c, uint32_t stream, const uint8_
 		const char *args[] = { "ps", "--format", "json", pr->ct->id, NULL };
 		struct rune_io io = { .fds = { -1, -1, -1 }, .out = &out };
 
-		ret = rune_run(s, pr->ct->bundle, args, &io, &err);
+		ret = rune_run(&pr->ct->rt, pr->ct->bundle, args, &io, &err);
 	}
 	for (char *q = out; ret == 0 && q && *q;) {
 		char *end;
@@ -1067,7 +1079,7 @@ static void m_stats(struct shim *s, struct conn *c, uint32_t stream, const uint8
 		const char *args[] = { "events", "--stats", pr->ct->id, NULL };
 		struct rune_io io = { .fds = { -1, -1, -1 }, .out = &out };
 
-		ret = rune_run(s, pr->ct->bundle, args, &io, &err);
+		ret = rune_run(&pr->ct->rt, pr->ct->bundle, args, &io, &err);
 	}
 	if (ret == 0)
 		ret = stats_metrics(out, stats_unified(), &type_url, &buf, &len, &err);
@@ -1097,7 +1109,7 @@ static void pause_resume(struct shim *s, struct conn *c, uint32_t stream, const 
 	if (pr) {
 		const char *args[] = { pause ? "pause" : "resume", pr->ct->id, NULL };
 
-		ret = rune_run(s, pr->ct->bundle, args, NULL, &err);
+		ret = rune_run(&pr->ct->rt, pr->ct->bundle, args, NULL, &err);
 	}
 	if (ret < 0) {
 		reply_err(c, stream, ret, err);
@@ -1173,8 +1185,9 @@ void task_dispatch(struct shim *s, struct conn *c, uint32_t stream, const char *
 			methods[i].fn(s, c, stream, payload, len);
 			return;
 		}
-	/* Checkpoint */
-	snprintf(msg, sizeof(msg), "method %s: not implemented", method);
+	/* Checkpoint, and methods of later versions */
+	snprintf(msg, sizeof(msg), "method %s: not implemented%s", method,
+		 strcmp(method, "Checkpoint") == 0 ? " (rune has no checkpoint/restore)" : "");
 	reply(c, stream, TTRPC_UNIMPLEMENTED, msg, NULL, 0);
 }
 

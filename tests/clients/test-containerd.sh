@@ -12,73 +12,15 @@ CLIENT=containerd
 need_pkgs containerd cri
 
 IMG=docker.io/library/rune-busybox:test
-SOCK=$CT/c.sock
-# shim sockets live in /run/containerd/s whatever the config: check them too
-_shim_socks_before=$(ls /run/containerd/s /run/containerd/fifo 2>/dev/null | sort)
-CLIENT_EXTRA_LEFTOVERS='x=$(comm -13 <(echo "$_shim_socks_before") <(ls /run/containerd/s /run/containerd/fifo 2>/dev/null | sort) | tr "\n" " "); [ -n "$x" ] && echo "shim sockets or fifos: $x"'
-cat >"$CT/config.toml" <<CONF
-version = 2
-root = "$CT/root"
-state = "$CT/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
-[grpc]
-  address = "$SOCK"
-[ttrpc]
-  address = "$SOCK.ttrpc"
-[plugins."io.containerd.internal.v1.opt"]
-  path = "$CT/opt"
-CONF
-mkdir -p "$CT/bin"
-cat >"$CT/bin/C" <<WRAP
-#!/bin/sh
-exec ctr -a "$SOCK" -n "$PFX" "\$@"
-WRAP
-chmod 0755 "$CT/bin/C"
-PATH=$CT/bin:$PATH
+# shellcheck source=tests/clients/ctrd.sh
+. "$CL_DIR/ctrd.sh"
 # flags for every `ctr run` (rune, its state dir)
 RUNF=(--runc-binary "$RUNE" --runc-root "$CT/rs" --fifo-dir "$CT/fifo")
 
-client_case_cleanup() {
-	local t
-	for t in $(C task ls -q 2>/dev/null); do
-		C task kill -s KILL "$t" >/dev/null 2>&1
-		C task rm -f "$t" >/dev/null 2>&1
-	done
-	for t in $(C container ls -q 2>/dev/null); do C container rm "$t" >/dev/null 2>&1; done
-}
-client_stop() {
-	client_case_cleanup
-	C images rm "$IMG" >/dev/null 2>&1
-	if [ -n "${CPID:-}" ]; then
-		kill -TERM "$CPID" 2>/dev/null
-		wait_for 10 sh -c "! kill -0 $CPID" || kill -KILL "$CPID"
-		wait "$CPID" 2>/dev/null
-	fi
-	find /sys/fs/cgroup -maxdepth 3 -type d -path "*/$PFX*" | sort -r | xargs -r rmdir
-	true
-}
+client_stop() { ctrd_stop; }
 
-containerd --config "$CT/config.toml" --log-level info >"$CT/containerd.log" 2>&1 &
-CPID=$!
-_started=1
-if ! wait_for 20 ctr -a "$SOCK" version; then
-	tail -20 "$CT/containerd.log" | sed 's/^/# /'
-	echo "not ok - containerd: daemon up"
-	exit 1
-fi
-echo "# containerd up after $((SECONDS - _t0))s"
-build_rootfs "$CT/rootfs"
-"$PY" "$MKIMAGE" oci "$CT/rootfs" "$CT/image.tar" "$IMG"
-cl C images import "$CT/image.tar"
-if [ "$RC" != 0 ] || ! C images ls -q | grep -qx "$IMG"; then
-	printf '%s\n' "$OUT" "$ERR" | sed 's/^/# /'
-	echo "not ok - containerd: import the busybox image"
-	exit 1
-fi
-echo "ok - containerd: import the busybox image"
-
-task_status() { C task ls 2>/dev/null | awk -v id="$1" '$1 == id { print $3 }'; }
-task_pid() { C task ls 2>/dev/null | awk -v id="$1" '$1 == id { print $2 }'; }
+ctrd_start containerd
+ctrd_import containerd
 
 t_run_output() {
 	cl C run --rm "${RUNF[@]}" "$IMG" "$PFX-r1" sh -c 'echo hello from $(cat /proc/1/comm); echo to-stderr >&2'

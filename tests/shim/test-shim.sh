@@ -13,77 +13,37 @@ need_pkgs containerd
 
 SHIM=$BUILD/bin/containerd-shim-rune-v2
 IMG=docker.io/library/rune-busybox:shim
-SOCK=$CT/c.sock
 RT=(--runtime io.containerd.rune.v2)
 if [ ! -x "$SHIM" ]; then
 	echo "not ok - shim: $SHIM built"
 	exit 1
 fi
-_shim_socks_before=$(ls /run/containerd/s /run/containerd/fifo 2>/dev/null | sort)
-CLIENT_EXTRA_LEFTOVERS='x=$(comm -13 <(echo "$_shim_socks_before") <(ls /run/containerd/s /run/containerd/fifo 2>/dev/null | sort) | tr "\n" " "); [ -n "$x" ] && echo "shim sockets or fifos: $x"'
-cat >"$CT/config.toml" <<CONF
-version = 2
-root = "$CT/root"
-state = "$CT/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
-[grpc]
-  address = "$SOCK"
-[ttrpc]
-  address = "$SOCK.ttrpc"
-[plugins."io.containerd.internal.v1.opt"]
-  path = "$CT/opt"
-CONF
-mkdir -p "$CT/bin"
-cat >"$CT/bin/C" <<WRAP
-#!/bin/sh
-exec ctr -a "$SOCK" -n "$PFX" "\$@"
-WRAP
-chmod 0755 "$CT/bin/C"
-PATH=$CT/bin:$PATH
+# containerd (and so the shim) finds the shim and the rune beside it first
+# on PATH; the shim reads $CT/shim.json, never the host's /etc/rune/shim.json
+SHIM_JSON=$CT/shim.json
+echo '{}' >"$SHIM_JSON"
+chmod 0644 "$SHIM_JSON"
+CTRD_ENV=("PATH=$BUILD/bin:$PATH" "RUNE_SHIM_CONFIG=$SHIM_JSON")
+CTRD_LOG_LEVEL=debug
+# shellcheck source=tests/clients/ctrd.sh
+. "$CL_DIR/ctrd.sh"
 
-client_case_cleanup() {
-	local t
-	for t in $(C task ls -q 2>/dev/null); do
-		C task kill -s KILL "$t" >/dev/null 2>&1
-		C task rm -f "$t" >/dev/null 2>&1
-	done
-	for t in $(C container ls -q 2>/dev/null); do C container rm "$t" >/dev/null 2>&1; done
-}
 client_stop() {
-	client_case_cleanup
-	C images rm "$IMG" >/dev/null 2>&1
-	# (a case that restarted containerd left the new one's pid there)
-	[ -s "$CT/cpid" ] && CPID=$(cat "$CT/cpid")
-	if [ -n "${CPID:-}" ]; then
-		kill -TERM "$CPID" 2>/dev/null
-		wait_for 10 sh -c "! kill -0 $CPID" || kill -KILL "$CPID"
-		wait "$CPID" 2>/dev/null || true
-	fi
-	find /sys/fs/cgroup -maxdepth 3 -type d -path "*/$PFX*" | sort -r | xargs -r rmdir
+	ctrd_stop
 	rmdir "/run/containerd/runc/$PFX" 2>/dev/null
 	true
 }
 
-PATH="$BUILD/bin:$PATH" containerd --config "$CT/config.toml" --log-level debug >"$CT/containerd.log" 2>&1 &
-CPID=$!
-_started=1
-if ! wait_for 20 ctr -a "$SOCK" version; then
-	tail -20 "$CT/containerd.log" | sed 's/^/# /'
-	echo "not ok - shim: containerd up"
-	exit 1
-fi
-build_rootfs "$CT/rootfs"
-"$PY" "$MKIMAGE" oci "$CT/rootfs" "$CT/image.tar" "$IMG"
-cl C images import "$CT/image.tar"
-if [ "$RC" != 0 ] || ! C images ls -q | grep -qx "$IMG"; then
-	printf '%s\n' "$OUT" "$ERR" | sed 's/^/# /'
-	echo "not ok - shim: import the busybox image"
-	exit 1
-fi
-echo "ok - shim: import the busybox image"
+# the cases that write shim.json leave the empty one behind them
+client_case_cleanup() {
+	ctrd_case_cleanup
+	echo '{}' >"$SHIM_JSON"
+	chmod 0644 "$SHIM_JSON"
+}
 
-task_status() { C task ls 2>/dev/null | awk -v id="$1" '$1 == id { print $3 }'; }
-task_pid() { C task ls 2>/dev/null | awk -v id="$1" '$1 == id { print $2 }'; }
+ctrd_start shim
+ctrd_import shim
+
 # ([c]: the pattern must not match the shell that runs pgrep)
 shim_pids() { pgrep -f "[c]ontainerd-shim-rune-v2 -namespace $PFX " || true; }
 no_shim() { [ -z "$(shim_pids)" ]; }
@@ -254,7 +214,8 @@ t_unimplemented() {
 	cl_ok C run -d "${RT[@]}" "$IMG" "$PFX-u" sleep 1000
 	cl C task checkpoint "$PFX-u"
 	assert_fails "ctr task checkpoint (not implemented)"
-	assert_contains "not implemented" "$ERR" "ctr's error"
+	assert_contains "method Checkpoint: not implemented" "$ERR" "ctr's error"
+	echo "# ctr: $ERR"
 	assert_eq RUNNING "$(task_status "$PFX-u")" "status after a refused call"
 }
 
@@ -495,10 +456,7 @@ t_restart() {
 	kill -KILL "$pa"
 	sleep 0.5
 	local from=$(($(wc -l <"$CT/containerd.log") + 1))
-	PATH="$BUILD/bin:$PATH" containerd --config "$CT/config.toml" --log-level debug \
-		>>"$CT/containerd.log" 2>&1 </dev/null &
-	echo $! >"$CT/cpid"
-	wait_for 20 ctr -a "$SOCK" version || fail "containerd did not come back"
+	ctrd_launch || fail "containerd did not come back"
 	wait_for 10 sh -c "C task ls | grep -q '$PFX-ra.*STOPPED'" ||
 		fail "a task whose init died while containerd was down: $(C task ls)"
 	# its TaskExit waited in the shim's queue and reached the new containerd
@@ -540,6 +498,156 @@ t_memory() {
 	echo "# shim daemon: private ${priv} KiB, RSS ${rss} KiB" >&3
 }
 
+# ---------------------------------------------------------------- options
+
+# wrapper NAME: $CT/NAME, a runtime that logs its arguments to $CT/NAME.log
+# and runs rune
+wrapper() {
+	cat >"$CT/$1" <<WRAP
+#!/bin/sh
+echo "\$*" >>"$CT/$1.log"
+exec "$RUNE" "\$@"
+WRAP
+	chmod 0755 "$CT/$1"
+}
+write_shim_json() { # TEXT [MODE]
+	printf '%s\n' "$1" >"$SHIM_JSON"
+	chmod "${2:-0644}" "$SHIM_JSON"
+}
+# rune's state dir of a running container under ROOT (the namespace appended)
+state_in() { [ -d "$1/$PFX/$2" ]; }
+
+# containerd.runc.v1.Options in the task's options (as the CRI sends for a
+# handler of runc's type; ctr sends them only to runc's shim: ctrd_task.py)
+t_runc_options() {
+	wrapper wrap-b
+	cl_ok C container create "${RT[@]}" "$IMG" "$PFX-ob" -- sh -c 'exit 3'
+	cl "$PY" "$CL_DIR/ctrd_task.py" "$SOCK" "$PFX" "$PFX-ob" --binary-name "$CT/wrap-b" \
+		--root "$CT/broot"
+	[ "$RC" = 0 ] || shim_log
+	assert_rc 0 "a task with containerd.runc.v1.Options"
+	assert_eq 3 "$OUT" "the task's exit status"
+	assert_match "--root $CT/broot/$PFX .*create --bundle" "$(cat "$CT/wrap-b.log")" \
+		"BinaryName ran create with Root/<namespace>"
+	assert_contains "delete" "$(cat "$CT/wrap-b.log")" "BinaryName ran delete too"
+	cl_ok C container rm "$PFX-ob"
+	cl_ok C container create "${RT[@]}" "$IMG" "$PFX-ob2" true
+	cl "$PY" "$CL_DIR/ctrd_task.py" "$SOCK" "$PFX" "$PFX-ob2" --binary-name "no-such-rune-$PFX"
+	assert_fails "a BinaryName found nowhere"
+	assert_contains "BinaryName \"no-such-rune-$PFX\": not found on PATH" "$ERR" "the error"
+}
+
+# runtimeoptions.v1.Options: ctr --runtime-config-path, a shim.json of the
+# request's own, over the node's shim.json and its handler section
+t_config_path() {
+	wrapper wrap-h
+	write_shim_json "{\"root\": \"$CT/noderoot\",
+		\"handlers\": {\"h1\": {\"rune\": \"$CT/wrap-h\"}}}"
+	local h=(--annotation io.kubernetes.cri.runtime-handler=h1)
+	# the node's defaults and the handler's section
+	run_bg "$PFX-c1" "${h[@]}"
+	state_in "$CT/noderoot" "$PFX-c1" || fail "no state under the node's root: $(ls -R "$CT/noderoot" 2>&1 | head -5)"
+	assert_contains "create --bundle" "$(cat "$CT/wrap-h.log")" "the handler's rune"
+	# no handler: the node's defaults only
+	run_bg "$PFX-c2"
+	state_in "$CT/noderoot" "$PFX-c2" || fail "no state under the node's root"
+	assert_eq 0 "$(grep -c "$PFX-c2" "$CT/wrap-h.log" || true)" "runs of the handler's rune without the handler"
+	# the request's shim.json wins over the node's
+	printf '{"root": "%s"}\n' "$CT/reqroot" >"$CT/req.json"
+	chmod 0644 "$CT/req.json"
+	run_bg "$PFX-c3" "${h[@]}" --runtime-config-path "$CT/req.json"
+	state_in "$CT/reqroot" "$PFX-c3" || fail "no state under the request's root: $(ls -R "$CT" | head)"
+	state_in "$CT/noderoot" "$PFX-c3" && fail "state under the node's root"
+	assert_match "--root $CT/reqroot/$PFX .*create" "$(cat "$CT/wrap-h.log")" \
+		"the handler's rune (node) with the request's root"
+	cl_ok C task exec --exec-id e1 "$PFX-c3" true
+	cl_ok C task kill -s KILL "$PFX-c3"
+	wait_for 10 sh -c "C task ls | grep -q '$PFX-c3.*STOPPED'" || fail "task not STOPPED"
+	cl_ok C task rm "$PFX-c3"
+	state_in "$CT/reqroot" "$PFX-c3" && fail "state left under the request's root"
+	# the body of runtimeoptions.v1.Options is a shim.json too
+	cl_ok C container create "${RT[@]}" "$IMG" "$PFX-c4" -- sh -c 'exit 4'
+	cl "$PY" "$CL_DIR/ctrd_task.py" "$SOCK" "$PFX" "$PFX-c4" \
+		--config-body "{\"rune\": \"$CT/wrap-h\", \"root\": \"$CT/bodyroot\"}"
+	assert_rc 0 "a task with a ConfigBody"
+	assert_eq 4 "$OUT" "its exit status"
+	assert_match "--root $CT/bodyroot/$PFX .*create" "$(cat "$CT/wrap-h.log")" "ConfigBody's rune and root"
+	# or the handler's options table as TOML (what containerd 1.7+ sends)
+	cl_ok C container create "${RT[@]}" "$IMG" "$PFX-c5" -- sh -c 'exit 5'
+	cl "$PY" "$CL_DIR/ctrd_task.py" "$SOCK" "$PFX" "$PFX-c5" \
+		--config-body "$(printf 'TypeUrl = ""\nrune = "%s"\nroot = "%s"\n' "$CT/wrap-h" "$CT/tomlroot")"
+	assert_rc 0 "a task with a TOML ConfigBody"
+	assert_eq 5 "$OUT" "its exit status"
+	assert_match "--root $CT/tomlroot/$PFX .*create" "$(cat "$CT/wrap-h.log")" "the TOML's rune and root"
+	cl_ok C container create "${RT[@]}" "$IMG" "$PFX-c6" true
+	cl "$PY" "$CL_DIR/ctrd_task.py" "$SOCK" "$PFX" "$PFX-c6" --config-body "$(printf 'root = "/x"\n[handlers.h]\n')"
+	assert_fails "a ConfigBody with a TOML table"
+	assert_contains "ConfigBody (TOML): line 2: tables are not supported" "$ERR" "the error"
+}
+
+# containerd's `shim delete` after a dead shim gets no options: it runs the
+# rune and root Create chose (rune-shim.json in the bundle)
+t_delete_saved() {
+	wrapper wrap-k
+	printf '{"rune": "%s", "root": "%s"}\n' "$CT/wrap-k" "$CT/kroot" >"$CT/req.json"
+	chmod 0644 "$CT/req.json"
+	# (ctr's FIFOs in $CT: a dead shim leaves them, ctr -d does not remove them)
+	run_bg "$PFX-k2" --runtime-config-path "$CT/req.json" --fifo-dir "$CT/fifo"
+	state_in "$CT/kroot" "$PFX-k2" || fail "no state under the request's root"
+	local pid
+	pid=$(task_pid "$PFX-k2")
+	kill -KILL "$(shim_pids)"
+	wait_for 20 sh -c "! C task ls | grep -q '$PFX-k2.*RUNNING'" || fail "task still RUNNING: $(C task ls)"
+	wait_for 10 sh -c "[ ! -e /proc/$pid ]" || fail "init $pid still there after shim delete"
+	assert_match "--root $CT/kroot/$PFX .*delete --force $PFX-k2" "$(cat "$CT/wrap-k.log")" \
+		"shim delete ran the container's rune with its root"
+	state_in "$CT/kroot" "$PFX-k2" && fail "state left under the request's root"
+	C task rm -f "$PFX-k2" >/dev/null 2>&1 || true
+	cl_ok C container rm "$PFX-k2"
+}
+
+# assert_one_line_error WHAT TEXT: ctr failed, its error one line carrying TEXT
+assert_one_line_error() {
+	assert_fails "$1"
+	assert_contains "$2" "$ERR" "ctr's error"
+	assert_eq 1 "$(printf '%s\n' "$ERR" | wc -l)" "lines of ctr's error"
+	echo "# ctr: $ERR"
+}
+
+t_config_bad() {
+	write_shim_json '{"rune": "/usr/bin/rune",}'
+	cl C run --rm "${RT[@]}" "$IMG" "$PFX-m1" true
+	assert_one_line_error "ctr run with a malformed shim.json" "$SHIM_JSON: line 1 column"
+	write_shim_json '{"handlers": {"h": {"rune": "rune"}}}'
+	cl C run --rm "${RT[@]}" "$IMG" "$PFX-m2" true
+	assert_one_line_error "ctr run with a relative rune in shim.json" \
+		"$SHIM_JSON: handler \"h\": \"rune\": \"rune\" is not an absolute path"
+	write_shim_json '{}'
+	printf '{"root": 1}\n' >"$CT/req.json"
+	chmod 0644 "$CT/req.json"
+	cl C run --rm "${RT[@]}" --runtime-config-path "$CT/req.json" "$IMG" "$PFX-m3" true
+	assert_one_line_error "ctr run with a malformed --runtime-config-path" \
+		"$CT/req.json: \"root\": not a string"
+	cl C run --rm "${RT[@]}" --runtime-config-path "$CT/no-such.json" "$IMG" "$PFX-m4" true
+	assert_one_line_error "ctr run with a missing --runtime-config-path" \
+		"$CT/no-such.json: No such file"
+}
+
+t_config_writable() {
+	write_shim_json '{}' 0664
+	cl C run --rm "${RT[@]}" "$IMG" "$PFX-w1" true
+	assert_one_line_error "ctr run with a group-writable shim.json" \
+		"$SHIM_JSON: writable by group or others (mode 0664): refused"
+	write_shim_json '{}' 0644
+	printf '{}\n' >"$CT/req.json"
+	chmod 0602 "$CT/req.json"
+	cl C run --rm "${RT[@]}" --runtime-config-path "$CT/req.json" "$IMG" "$PFX-w2" true
+	assert_one_line_error "ctr run with an other-writable --runtime-config-path" \
+		"$CT/req.json: writable by group or others (mode 0602): refused"
+	rm -f "$CT/req.json"
+	cl_ok C run --rm "${RT[@]}" "$IMG" "$PFX-w3" true
+}
+
 exec 3>&1
 tcase "shim: -v" t_version
 tcase "shim: ctr run --rm, stdout and stderr, shim gone after" t_run_output
@@ -561,5 +669,10 @@ tcase "shim: terminals: ctr run -t, ctr task exec -t, window size, typed input" 
 tcase "shim: ctr task metrics and Tasks.Update" t_metrics_update
 tcase "shim: containerd restarted with tasks running" t_restart
 tcase "shim: OOM event" t_oom
+tcase "shim: containerd.runc.v1.Options: BinaryName, Root" t_runc_options
+tcase "shim: runtimeoptions.v1.Options and shim.json: node, handler, request" t_config_path
+tcase "shim: shim delete (a dead shim) uses the options Create had" t_delete_saved
+tcase "shim: a malformed shim.json fails Create with one line" t_config_bad
+tcase "shim: a shim.json writable by group or others is refused" t_config_writable
 tcase "shim: memory of the daemon" t_memory
 tcase "shim: time of ctr run --rm" t_timing
