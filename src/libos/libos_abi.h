@@ -128,7 +128,7 @@ struct libos_mailbox {
 	int32_t pid;
 	int32_t trace; /* the host's log level asks for a syscall trace (DEBUG enclaves only) */
 	int32_t channel; /* a child process: its host descriptor of the channel to its parent; else -1 */
-	int32_t reserved;
+	int32_t exec;	 /* rune exec: the first string is the program's path, then argv and env */
 	uint32_t argc, envc, strings_len;
 	char strings[LIBOS_STRINGS_MAX];
 	/* OCALLs */

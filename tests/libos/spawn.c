@@ -63,6 +63,12 @@ static int child(int argc, char **argv)
 		       n == 0 ? "end of file" : strerror(errno));
 		return 0;
 	}
+	if (!strcmp(mode, "nap")) { /* a main workload for rune exec to join */
+		printf("napping\n");
+		fflush(stdout);
+		sleep(atoi(argv[3]));
+		return 0;
+	}
 	if (!strcmp(mode, "sleep")) {
 		usleep(300000);
 		return 5;

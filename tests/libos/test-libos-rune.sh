@@ -172,6 +172,56 @@ t_attest() {
 	assert_nothing_left "$ID"
 }
 
+t_processes() {
+	local nout i
+	gcc -static-pie -O2 -o "$T/sp" "$SRCDIR/tests/libos/spawn.c" || fail "build spawn.c"
+	new_bundle
+	cfg_set .process.terminal false
+	cp "$T/sp" "$B/rootfs/bin/sp"
+	"$RUNE_IMAGE" build --bundle "$B" --key "$KEY" --host-argv -- /bin/sp >/dev/null \
+		2>"$T/mr.err" || fail "rune-image: $(cat "$T/mr.err")"
+	ct_run
+	assert_rc 0 "rune run"
+	nout=$(chroot "$B/rootfs" /bin/sp 2>/dev/null)
+	[ "$OUT" == "$nout" ] || fail "output differs from the native run: $(diff <(echo "$nout") <(echo "$OUT") | head -20)"
+	rt delete "$ID" >/dev/null 2>&1 || true
+	# rune exec: another program of the image in an enclave of its own, beside the workload.
+	cfg_set .process.args '["/bin/sp", "child", "nap", "60"]'
+	ct_bg
+	for ((i = 0; i < 200; i++)); do
+		grep -q napping "$T/bg.out" && break
+		sleep 0.1
+	done
+	grep -q napping "$T/bg.out" || fail "the workload never started: $(cat "$T/bg.err")"
+	rtc exec "$ID" /bin/sp child hello from exec
+	assert_rc 0 "rune exec: $ERR"
+	assert_eq "child: argc 5: from exec (env FOO=-)" "$OUT" "the exec'd program's output"
+	rtc exec "$ID" /bin/sp child exit 4
+	assert_rc 4 "rune exec's status is the program's"
+	rtc exec "$ID" /bin/nothing-here
+	[ "$RC" != 0 ] || fail "exec of a program outside the manifest succeeded"
+	assert_contains "/bin/nothing-here: not a trusted file" "$ERR" "one line names it"
+	rt kill "$ID" KILL || true
+	wait "$BGPID" || true
+	rt delete "$ID" >/dev/null 2>&1 || true
+	assert_nothing_left "$ID"
+	# An image whose manifest fixes argv: exec is refused, with one line.
+	"$RUNE_IMAGE" build --bundle "$B" --key "$KEY" -- /bin/sp child nap 60 >/dev/null \
+		2>"$T/mr.err" || fail "rune-image: $(cat "$T/mr.err")"
+	ct_bg
+	for ((i = 0; i < 200; i++)); do
+		grep -q napping "$T/bg.out" && break
+		sleep 0.1
+	done
+	rtc exec "$ID" /bin/sp child hello
+	assert_rc 126 "rune exec where the manifest fixes argv"
+	assert_contains "exec refused: the manifest fixes the program" "$ERR" "one line says why"
+	rt kill "$ID" KILL || true
+	wait "$BGPID" || true
+	rt delete "$ID" >/dev/null 2>&1 || true
+	assert_nothing_left "$ID"
+}
+
 tcase "rune run: static-PIE musl program in the enclave, output as native" t_same musl
 tcase "rune run: static-PIE glibc program in the enclave, output as native" t_same glibc
 tcase "rune run: gcc -static (non-PIE, ET_EXEC) glibc program in the enclave, output as native" t_same exec
@@ -180,4 +230,5 @@ tcase "rune run: a crash inside the enclave exits 139" t_crash
 tcase "rune kill: USR1 runs the workload's handler, TERM stops a compute-bound workload" t_kill
 tcase "rune attest: a local report of the running LibOS enclave, its MRENCLAVE rune-image's" t_attest
 tcase "rune run: 8 pthreads (mutex, condvar, TLS) in the enclave, output as native" t_threads
+tcase "rune run, exec: posix_spawn and pipes between enclaves; rune exec beside the workload" t_processes
 tcase "rune create/start: a Go net/http server in the enclave answers curl in the container's netns" t_go_http

@@ -459,6 +459,9 @@ static uint32_t ready(struct fobj *o)
 {
 	uint32_t ev = 0;
 
+	/* A pipe to another process (not in epoll): poll says ready, read and write block. */
+	if (o->type == OBJ_PIPE && o->pipe->remote)
+		return o->write_end ? EPOLLOUT : EPOLLIN;
 	if (o->type == OBJ_PIPE && !o->write_end) {
 		if (o->pipe->len)
 			ev |= EPOLLIN;

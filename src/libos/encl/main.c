@@ -225,7 +225,9 @@ static int manifest_strings(const char *key, const char ***out, int *count)
 	return 0;
 }
 
-static int host_strings(const char ***argv, int *argc, const char ***envp, int *envc)
+/* The host's argv and env, and (rune exec) the program's path before them. */
+static int host_strings(const char **path, const char ***argv, int *argc, const char ***envp,
+			int *envc)
 {
 	uint32_t ac = libos_mb->argc, ec = libos_mb->envc, len = libos_mb->strings_len;
 	char *buf, **v;
@@ -239,6 +241,13 @@ static int host_strings(const char ***argv, int *argc, const char ***envp, int *
 		return -ENOMEM;
 	memcpy(buf, (const void *)libos_mb->strings, len);
 	buf[len] = 0;
+	*path = NULL;
+	if (libos_mb->exec) {
+		*path = buf;
+		k = (uint32_t)str_len(buf) + 1;
+		if (k > len || buf[0] != '/')
+			return -EINVAL;
+	}
 	for (uint32_t i = 0; i < ac + ec; i++) {
 		if (k >= len)
 			return -EINVAL;
@@ -255,7 +264,7 @@ static int host_strings(const char ***argv, int *argc, const char ***envp, int *
 struct exit_pair libos_start(uint64_t mb);
 struct exit_pair libos_start(uint64_t mb)
 {
-	const char **argv = NULL, **envp = NULL, **hargv, **henvp;
+	const char **argv = NULL, **envp = NULL, **hargv, **henvp, *prog;
 	int argc = 0, envc = 0, hargc, henvc, ret;
 	uint64_t entry, sp;
 
@@ -309,11 +318,20 @@ struct exit_pair libos_start(uint64_t mb)
 			return done(127);
 		libos_jump_to_app(entry, sp);
 	}
-	ret = host_strings(&hargv, &hargc, &henvp, &henvc);
+	ret = host_strings(&prog, &hargv, &hargc, &henvp, &henvc);
 	if (ret < 0) {
 		log_err("the host's argv/env are malformed");
 		return done(ret);
 	}
+	if (prog && !libos_manifest.host_argv) {
+		/* rune exec chooses the program and its argv: only where the manifest lets the host. */
+		log_err("%s: exec refused: the manifest fixes the program and its arguments "
+			"(rune-image build --host-argv lets the host choose them)",
+			prog);
+		return done(126);
+	}
+	if (!prog)
+		prog = libos_manifest.entrypoint;
 	if (libos_manifest.host_argv) {
 		argv = hargv;
 		argc = hargc;
@@ -334,7 +352,7 @@ struct exit_pair libos_start(uint64_t mb)
 		argv[0] = libos_manifest.entrypoint;
 		argc = 1;
 	}
-	ret = elf_load_and_stack(libos_manifest.entrypoint, argv, argc, envp, envc, &entry, &sp);
+	ret = elf_load_and_stack(prog, argv, argc, envp, envc, &entry, &sp);
 	if (ret < 0)
 		return done(127);
 	libos_jump_to_app(entry, sp);

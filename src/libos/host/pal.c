@@ -87,6 +87,7 @@ static struct {
 	struct sgx_load_opts opts;
 	pthread_mutex_t children_lock;
 	pid_t children[LIBOS_SPAWN_FDS]; /* host pids SPAWN started, not reaped yet */
+	int execs[LIBOS_SPAWN_FDS];	 /* that one is rune exec's (pal_exec waits for it) */
 	int is_child;			 /* this process is one of them (its parent said what it is) */
 } pal = { .lock = PTHREAD_MUTEX_INITIALIZER,
 	  .handles_lock = PTHREAD_MUTEX_INITIALIZER,
@@ -303,13 +304,48 @@ static struct libos_mailbox *new_mailbox(void)
 	return mb;
 }
 
+/* The mailbox's strings: path (rune exec), then argv, then env; -E2BIG. */
+static int fill_strings(struct libos_mailbox *mb, const char *path, const char **argv,
+			const char **env)
+{
+	size_t k = 0, n;
+
+	if (path) {
+		n = strlen(path) + 1;
+		if (n > sizeof(mb->strings))
+			return -E2BIG;
+		memcpy(mb->strings, path, n);
+		k = n;
+		mb->exec = 1;
+	}
+	for (const char **v = argv; *v; v++, mb->argc++) {
+		n = strlen(*v) + 1;
+		if (k + n > sizeof(mb->strings))
+			return -E2BIG;
+		memcpy(mb->strings + k, *v, n);
+		k += n;
+	}
+	for (const char **v = env; v && *v; v++, mb->envc++) {
+		n = strlen(*v) + 1;
+		if (k + n > sizeof(mb->strings))
+			return -E2BIG;
+		memcpy(mb->strings + k, *v, n);
+		k += n;
+	}
+	mb->strings_len = (uint32_t)k;
+	return 0;
+}
+
+static int exec_process(struct pal_create_process_args *args);
+static int exec_slot(int pid);
+static int exec_wait(int slot, int pid, int *exit_value);
+
 int pal_create_process(struct pal_create_process_args *args)
 {
 	struct libos_mailbox *mb;
-	size_t k = 0;
 	int ret = 0;
 
-	if (!args || !args->argv || !args->pid)
+	if (!args || !args->argv || !args->argv[0] || !args->pid)
 		return -EINVAL;
 	pthread_mutex_lock(&pal.lock);
 	if (!pal.encl) {
@@ -318,10 +354,9 @@ int pal_create_process(struct pal_create_process_args *args)
 		goto out;
 	}
 	if (pal.created) {
-		/* One process per enclave in this slice (rune exec comes with threads). */
-		ret = -EBUSY;
-		logmsg(LOG_ERROR, "pal_create_process: the enclave already runs its process");
-		goto out;
+		/* rune exec: another process, in an enclave of its own (as a child's). */
+		pthread_mutex_unlock(&pal.lock);
+		return exec_process(args);
 	}
 	pal.nthreads = sgx_encl_tcs_count(pal.encl);
 	pal.threads = calloc(pal.nthreads, sizeof(*pal.threads));
@@ -336,23 +371,8 @@ int pal_create_process(struct pal_create_process_args *args)
 		pal.threads = NULL;
 		goto out;
 	}
-	for (const char **v = args->argv; *v; v++, mb->argc++) {
-		size_t n = strlen(*v) + 1;
-
-		if (k + n > sizeof(mb->strings))
-			goto big;
-		memcpy(mb->strings + k, *v, n);
-		k += n;
-	}
-	for (const char **v = args->env; v && *v; v++, mb->envc++) {
-		size_t n = strlen(*v) + 1;
-
-		if (k + n > sizeof(mb->strings))
-			goto big;
-		memcpy(mb->strings + k, *v, n);
-		k += n;
-	}
-	mb->strings_len = (uint32_t)k;
+	if (fill_strings(mb, NULL, args->argv, args->env) < 0)
+		goto big;
 	pal.pid = 1;
 	mb->pid = pal.pid;
 	/* Honoured by DEBUG enclaves only; a production one runs untraced (load() says so). */
@@ -847,6 +867,8 @@ int pal_exec(struct pal_exec_args *args)
 
 	if (!args || !args->exit_value)
 		return -EINVAL;
+	if (args->pid != pal.pid && (ret = exec_slot(args->pid)) >= 0)
+		return exec_wait(ret, args->pid, args->exit_value);
 	pthread_mutex_lock(&pal.lock);
 	if (!pal.created || args->pid != pal.pid || pal.running || pal.done) {
 		pthread_mutex_unlock(&pal.lock);
@@ -893,7 +915,15 @@ static void close_all_but(int *keep, int n)
  * starts with the channel to the parent, over which the two enclaves agree
  * on a key and the parent says what to run. Never returns.
  */
-static void __attribute__((noreturn)) child_process(const int *fds, int n, pid_t parent)
+/* What a new process gets: the channel to its parent enclave, or (rune exec) its program. */
+struct launch {
+	int channel;
+	struct libos_mailbox *mb; /* rune exec: the strings, made before fork() */
+	struct pal_stdio_fds stdio;
+};
+
+static void __attribute__((noreturn)) child_process(const int *fds, int n, pid_t parent,
+						    const struct launch *l)
 {
 	int keep[LIBOS_SPAWN_FDS + 8], m = 0, ret;
 	struct libos_mailbox *mb;
@@ -910,6 +940,7 @@ static void __attribute__((noreturn)) child_process(const int *fds, int n, pid_t
 		_exit(128 + SIGKILL);
 	sgx_encl_forget(pal.encl);
 	pal.encl = NULL;
+	pal.stdio = l->stdio;
 	memcpy(keep, fds, n * sizeof(*fds));
 	m = n;
 	keep[m++] = STDIN_FILENO;
@@ -928,6 +959,7 @@ static void __attribute__((noreturn)) child_process(const int *fds, int n, pid_t
 	for (int i = 0; i < MAX_HANDLES; i++)
 		pal.handles[i] = -1;
 	memset(pal.children, 0, sizeof(pal.children));
+	memset(pal.execs, 0, sizeof(pal.execs));
 	/* The parent's threads are not here: their mailboxes are only memory now. */
 	for (unsigned i = 0; pal.threads && i < pal.nthreads; i++)
 		if (pal.threads[i].mb)
@@ -949,12 +981,12 @@ static void __attribute__((noreturn)) child_process(const int *fds, int n, pid_t
 		_exit(127);
 	pal.nthreads = sgx_encl_tcs_count(pal.encl);
 	pal.threads = calloc(pal.nthreads, sizeof(*pal.threads));
-	mb = new_mailbox();
+	mb = l->mb ? l->mb : new_mailbox();
 	if (!pal.threads || !mb)
 		_exit(127);
 	mb->pid = pal.pid;
 	mb->trace = pal.log_level <= LOG_DEBUG;
-	mb->channel = fds[0];
+	mb->channel = l->channel;
 	pal.threads[0].mb = mb;
 	pal.created = pal.running = 1;
 	ret = run_workload();
@@ -984,11 +1016,88 @@ static long spawn(struct libos_mailbox *mb)
 	parent = getpid();
 	pid = fork();
 	if (pid == 0)
-		child_process(fds, n, parent);
+		child_process(fds, n, parent,
+			      &(struct launch){ .channel = fds[0], .stdio = pal.stdio });
 	if (pid > 0)
 		pal.children[slot] = pid;
 	pthread_mutex_unlock(&pal.children_lock);
 	return pid < 0 ? -errno : pid;
+}
+
+/*
+ * rune exec: the program (a trusted file; the manifest must let the host
+ * choose argv) runs in a new enclave of the image in a host process of its
+ * own, with the stdio it was given; pal_exec waits for it.
+ */
+static int exec_process(struct pal_create_process_args *args)
+{
+	struct pal_stdio_fds io = args->stdio ? *args->stdio : pal.stdio;
+	struct libos_mailbox *mb = new_mailbox();
+	int slot, ret;
+	pid_t pid, parent = getpid();
+
+	if (!mb)
+		return -ENOMEM;
+	ret = fill_strings(mb, args->path ? args->path : args->argv[0], args->argv, args->env);
+	if (ret < 0) {
+		munmap(mb, sizeof(*mb));
+		logmsg(LOG_ERROR, "pal_create_process: argv and env exceed %zu bytes",
+		       sizeof(mb->strings));
+		return ret;
+	}
+	pthread_mutex_lock(&pal.children_lock);
+	for (slot = 0; slot < LIBOS_SPAWN_FDS && pal.children[slot]; slot++)
+		;
+	if (slot == LIBOS_SPAWN_FDS) {
+		pthread_mutex_unlock(&pal.children_lock);
+		munmap(mb, sizeof(*mb));
+		return -EAGAIN;
+	}
+	pid = fork();
+	if (pid == 0) {
+		int none[1] = { -1 };
+
+		child_process(none, 0, parent,
+			      &(struct launch){ .channel = -1, .mb = mb, .stdio = io });
+	}
+	if (pid > 0) {
+		pal.children[slot] = pid;
+		pal.execs[slot] = 1;
+	}
+	pthread_mutex_unlock(&pal.children_lock);
+	munmap(mb, sizeof(*mb));
+	if (pid < 0)
+		return -errno;
+	*args->pid = pid;
+	return 0;
+}
+
+/* An exec'd process of pid: its slot, or -1. */
+static int exec_slot(int pid)
+{
+	int slot = -1;
+
+	pthread_mutex_lock(&pal.children_lock);
+	for (int i = 0; i < LIBOS_SPAWN_FDS; i++)
+		if (pid > 0 && pal.children[i] == pid && pal.execs[i])
+			slot = i;
+	pthread_mutex_unlock(&pal.children_lock);
+	return slot;
+}
+
+static int exec_wait(int slot, int pid, int *exit_value)
+{
+	int status;
+
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	pthread_mutex_lock(&pal.children_lock);
+	pal.children[slot] = 0;
+	pal.execs[slot] = 0;
+	pthread_mutex_unlock(&pal.children_lock);
+	*exit_value = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	return 0;
 }
 
 /* REAP: the wait status of a child SPAWN started (which has left, or is about to). */
@@ -1033,6 +1142,13 @@ static long reap(struct libos_mailbox *mb)
  */
 int pal_kill(int pid, int sig)
 {
+	if (pid > 0 && pid != pal.pid) {
+		/* An exec'd process: its own host process takes it (pal_kill is async-signal-safe). */
+		for (int i = 0; i < LIBOS_SPAWN_FDS; i++)
+			if (pal.children[i] == pid && pal.execs[i])
+				return kill(pid, sig) < 0 ? -errno : 0;
+		return -ESRCH;
+	}
 	if (pid != -1 && pid != 0 && pid != pal.pid)
 		return -ESRCH;
 	if (sig < 0 || sig > 64)
