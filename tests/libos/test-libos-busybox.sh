@@ -4,7 +4,8 @@
 # is based at 0) inside the LibOS enclave through `rune run` of a bundle
 # that `rune-image build --bundle` made from a busybox rootfs: each
 # single-process applet's output and exit status byte for byte as the same
-# applet run natively in the rootfs (chroot). Trusted files are presented
+# applet run natively in the rootfs (chroot), and busybox sh pipelines (each
+# side a fork: a child enclave of the image). Trusted files are presented
 # read-only (r-x) with time 0 and nothing of the host's times enters the
 # manifest, so the listed directory's files are given those natively too.
 . "$(dirname "$0")/../enclave/lib.sh"
@@ -63,3 +64,6 @@ tcase "busybox sort" t_applet /bin/sort -r /data/d/fruit
 tcase "busybox echo" t_applet /bin/echo hello from the enclave
 tcase "busybox head" t_applet /bin/head -n 7 /data/file
 tcase "busybox tr (stdin)" t_applet --stdin /data/d/fruit /bin/tr a-z A-Z
+tcase "busybox sh: a pipeline (fork: each side a child enclave)" t_applet /bin/sh -c 'echo a | wc -c'
+tcase "busybox sh: a longer pipeline, a loop, the last status" t_applet /bin/sh -c \
+	'cat /data/file | grep 9 | sort -r | head -n 3; for i in 1 2 3; do echo "$i"; done | wc -l; false || exit 4'

@@ -63,8 +63,29 @@ for v in $variants; do
 		grep -q "^libos: /bin/no-such-program: not a trusted file" "$T/err"
 done
 
+# fork: a copy of the process in a child enclave (musl, glibc PIE, ET_EXEC).
+FSRC=$SRCDIR/tests/libos/fork.c
+for v in $variants; do
+	case $v in
+	musl) musl_pie "$FSRC" "$T/r-$v/bin/fk" ;;
+	glibc) gcc -static-pie -O2 -o "$T/r-$v/bin/fk" "$FSRC" ;;
+	exec) gcc -static -O2 -o "$T/r-$v/bin/fk" "$FSRC" ;;
+	esac || continue
+	"$RUNE_IMAGE" build --rootfs "$T/r-$v" --key "$KEY" --no-default-trusted --host-argv \
+		-- /bin/fk >/dev/null || continue
+	nout=$(chroot "$T/r-$v" /bin/fk 2>/dev/null)
+	OUT=$(timeout -k 2 60 "$PAL_HOST" --args "root=$T/r-$v" "$LIBOS_PAL" /bin/fk 2>"$T/err")
+	if [ -n "$nout" ] && [ "$OUT" == "$nout" ]; then
+		ok "$v: fork (a copy: memory, pipes, exec, statuses) as native"
+	else
+		nok "$v: fork (a copy: memory, pipes, exec, statuses) as native"
+		diff <(echo "$nout") <(echo "$OUT") | sed 's/^/# /'
+		sed 's/^/# stderr: /' "$T/err"
+	fi
+done
+
 v=glibc
-[ -d "$T/r-$v" ] || exit 1
+image "$v" || exit 1
 
 # The host's view: a line through a pipe between two enclaves, under strace.
 if command -v strace >/dev/null; then

@@ -27,6 +27,7 @@ uint64_t libos_base, libos_heap_start, libos_heap_end;
 /* What entry.S, the linker script and main.c give the enclave: one thread here. */
 struct libos_thread libos_thread0;
 char __encl_base[1], __manifest[1], libos_ssa[LIBOS_NSSA * SSA_FRAME];
+char __forked_start[1], __forked_end[1]; /* fork is not exercised here */
 void libos_thread_trap(void);
 void libos_thread_trap(void)
 {

@@ -29,15 +29,19 @@
 #define DONTWAIT  0x40
 #define SYS_WRITE 1
 
-/* A host socket's bytes, all of them (blocking): len, or -errno. */
-static long host_send(int64_t fd, const void *buf, uint64_t len)
+/*
+ * A host socket's bytes, all of them: len, or -errno. blocking: other
+ * threads run meanwhile; else the LibOS's lock is kept (fork's snapshot).
+ */
+static long host_send_mode(int64_t fd, const void *buf, uint64_t len, int blocking)
 {
 	uint64_t done = 0;
 
 	while (done < len) {
 		uint64_t n = len - done < LIBOS_NET_DATA_MAX ? len - done : LIBOS_NET_DATA_MAX;
 		int64_t a[6] = { fd, 0, (int64_t)n };
-		long r = net_host(SYS_WRITE, a, (const uint8_t *)buf + done, n, NULL, 0, NULL, 1);
+		long r = net_host(SYS_WRITE, a, (const uint8_t *)buf + done, n, NULL, 0, NULL,
+				  blocking);
 
 		if (r < 0)
 			return r;
@@ -46,6 +50,11 @@ static long host_send(int64_t fd, const void *buf, uint64_t len)
 		done += (uint64_t)r;
 	}
 	return (long)len;
+}
+
+static long host_send(int64_t fd, const void *buf, uint64_t len)
+{
+	return host_send_mode(fd, buf, len, 1);
 }
 
 /*
@@ -226,6 +235,29 @@ int chan_send(struct chan *c, uint32_t type, const void *msg, uint32_t len)
 	aead_seal(c->key, iv, &hd, sizeof(hd), rec + sizeof(hd), len, rec + sizeof(hd) + len);
 	r = host_send(c->fd, rec, size);
 	mm_free(rec, PAGE_UP(size));
+	return r < 0 ? (int)r : 0;
+}
+
+/*
+ * A record of a header and data, sent with the LibOS's lock held throughout
+ * (nothing else runs, nothing is allocated): fork's snapshot.
+ */
+int chan_send_locked(struct chan *c, uint32_t type, const void *hdr, uint32_t hlen,
+		     const void *data, uint32_t dlen)
+{
+	static uint8_t rec[sizeof(struct rec_hdr) + CHAN_MSG_MAX + 16];
+	struct rec_hdr hd = { hlen + dlen, type };
+	uint8_t iv[12];
+	long r;
+
+	if (hlen > CHAN_MSG_MAX || dlen > CHAN_MSG_MAX - hlen)
+		return -E2BIG_LIBOS;
+	memcpy(rec, &hd, sizeof(hd));
+	memcpy(rec + sizeof(hd), hdr, hlen);
+	memcpy(rec + sizeof(hd) + hlen, data, dlen);
+	chan_iv(iv, c->dir, c->send_seq++);
+	aead_seal(c->key, iv, &hd, sizeof(hd), rec + sizeof(hd), hd.len, rec + sizeof(hd) + hd.len);
+	r = host_send_mode(c->fd, rec, sizeof(hd) + hd.len + 16, 0);
 	return r < 0 ? (int)r : 0;
 }
 

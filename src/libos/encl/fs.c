@@ -77,7 +77,7 @@ struct tmpfile {
 	uint64_t size, cap;
 };
 
-static struct tmpfile tmps[MAX_TMP];
+static FORKED struct tmpfile tmps[MAX_TMP];
 
 /*
  * The descriptor table: each entry names a description and has its own
@@ -89,9 +89,9 @@ struct fdent {
 	int cloexec;
 };
 
-static struct fdent fds[MAX_FDS];
-static struct ofile ofs[MAX_FDS];
-static int fds_ready;
+static FORKED struct fdent fds[MAX_FDS];
+static FORKED struct ofile ofs[MAX_FDS];
+static FORKED int fds_ready;
 
 static void fds_init(void)
 {
@@ -446,7 +446,7 @@ int fs_normalize(const char *in, char *out, size_t n)
 }
 
 /* The working directory (chdir/fchdir), normalised; "/" at start. */
-static char cwd[PATH_MAX] = "/";
+static FORKED char cwd[PATH_MAX] = "/";
 
 static int user_path(uint64_t p, char *out, size_t n)
 {
@@ -2047,4 +2047,56 @@ void fs_setcwd(const char *dir)
 {
 	if (dir[0] == '/')
 		str_lcpy(cwd, dir, sizeof(cwd));
+}
+
+/* fork: the host descriptors the child must keep (pipes, sockets), at most max. */
+int fs_fork_keep(int32_t *keep, int max)
+{
+	int n = 0;
+
+	fds_init();
+	for (int i = 0; i < MAX_FDS; i++) {
+		int r;
+
+		if (ofs[i].kind != F_OBJ || !ofs[i].refs)
+			continue;
+		r = ipc_fork_keep(ofs[i].obj, keep + n, max - n);
+		if (r < 0)
+			return r;
+		n += r;
+	}
+	return n;
+}
+
+/*
+ * fork, in the child: the parent's files are open here too, through host
+ * handles of this process (the host's side of a file is per process).
+ */
+void fs_after_fork(void)
+{
+	for (int i = 0; i < MAX_FDS; i++) {
+		struct ofile *f = &ofs[i];
+		long h = -1;
+
+		if (!f->refs)
+			continue;
+		if (f->kind == F_OBJ)
+			ipc_obj_after_fork(f->obj);
+		if (f->kind == F_TRUSTED) {
+			size_t plen = str_len(f->path);
+
+			memcpy((void *)libos_mb->buf, f->path, plen + 1);
+			h = ocall(LIBOS_OCALL_OPEN, 0, 0, plen + 1);
+			if (h >= 0 && (uint64_t)libos_mb->out[0] != f->size)
+				h = -EACCES;
+		} else if (f->kind == F_ALLOWED) {
+			h = a_path_call(LIBOS_OCALL_AOPEN, f->path,
+					(int64_t)(f->flags & (O_ACCMODE | O_APPEND | O_DIRECTORY)), 0);
+		} else {
+			continue;
+		}
+		if (h < 0 || h > 0x7fffffff)
+			log_err("%s: not open in the child process (%ld)", f->path, h);
+		f->host = h < 0 || h > 0x7fffffff ? -1 : h;
+	}
 }

@@ -70,7 +70,7 @@ struct fobj {
 };
 
 static volatile uint32_t ipc_seq;
-static struct fobj *epolls;
+static FORKED struct fobj *epolls;
 static int host_waiters; /* threads in a host epoll_wait: changes kick them */
 
 /* Something changed: waiters look again. */
@@ -970,4 +970,49 @@ long ipc_poll(struct ipc_poll *p, int n, int64_t timeout_ns)
 		if (p[i].obj)
 			ipc_put(p[i].obj);
 	return r;
+}
+
+/* fork: a pipe crosses the host from now on; its (and a socket's) host descriptors. */
+int ipc_fork_keep(struct fobj *o, int32_t *keep, int max)
+{
+	int n = 0;
+
+	if (o->type == OBJ_SOCKET) {
+		if (max < 1)
+			return -EMFILE;
+		keep[0] = (int32_t)o->host_fd;
+		return 1;
+	}
+	if (o->type != OBJ_PIPE)
+		return 0; /* eventfds and epolls: the child gets its own copy */
+	if (!o->pipe->remote) {
+		int r = pipe_go_remote(o->pipe);
+
+		if (r < 0)
+			return r;
+	}
+	if (max < 2)
+		return -EMFILE;
+	if (o->pipe->host_rd >= 0)
+		keep[n++] = (int32_t)o->pipe->host_rd;
+	if (o->pipe->host_wr >= 0)
+		keep[n++] = (int32_t)o->pipe->host_wr;
+	return n;
+}
+
+/*
+ * fork, in the child: a writer of its own on every pipe (a nonce is never
+ * the parent's), no host epoll (the host's are the parent's).
+ */
+void ipc_obj_after_fork(struct fobj *o)
+{
+	if (o->type == OBJ_PIPE && o->pipe->remote) {
+		uint64_t w;
+
+		if (rdrand64(&w) == 0)
+			o->pipe->remote->writer = w;
+		o->pipe->remote->counter = 0;
+	}
+	if (o->type == OBJ_EPOLL)
+		o->ep->host_epfd = 0;
 }

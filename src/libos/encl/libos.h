@@ -15,6 +15,15 @@
 
 #pragma GCC visibility push(hidden)
 
+/*
+ * State a fork() child takes from its parent byte for byte (proc.c): the
+ * LibOS's process state (memory map, descriptors, signal actions) lives
+ * here, between __forked_start and __forked_end; the rest (threads, locks,
+ * the enclave's own identity) is the child's own.
+ */
+#define FORKED __attribute__((section(".data.forked")))
+extern char __forked_start[], __forked_end[];
+
 #include "common/sha256.h"
 
 #define PAGE_SIZE  4096UL
@@ -171,6 +180,8 @@ void *mm_alloc_aligned(uint64_t len, uint64_t align); /* zeroed; align a power o
 void mm_free(void *p, uint64_t len);
 int user_ok(uint64_t p, uint64_t len); /* within the workload's memory */
 long sys_brk(uint64_t addr);
+int mm_each_used(int (*fn)(uint64_t addr, uint64_t npages, void *arg), void *arg);
+int mm_in_heap(uint64_t addr, uint64_t len);
 long sys_mmap(uint64_t addr, uint64_t len, uint64_t prot, uint64_t flags, int64_t fd, uint64_t off);
 long sys_munmap(uint64_t addr, uint64_t len);
 long sys_mprotect(uint64_t addr, uint64_t len, uint64_t prot);
@@ -226,6 +237,8 @@ int chan_open(struct chan *c, int64_t fd, int parent); /* nonces, then the share
 int chan_send(struct chan *c, uint32_t type, const void *msg, uint32_t len);
 /* A record: its length and type; -EPIPE at the channel's end, -EAGAIN (wait 0), -EIO forged. */
 long chan_recv(struct chan *c, uint32_t *type, void *msg, uint32_t max, int wait);
+int chan_send_locked(struct chan *c, uint32_t type, const void *hdr, uint32_t hlen,
+		     const void *data, uint32_t dlen);
 void chan_close(struct chan *c);
 void host_fd_close(int64_t fd);
 
@@ -256,6 +269,8 @@ struct spawn_fd {
 };
 int ipc_share(struct fobj *o, struct spawn_fd *e); /* a pipe end for a child; -EINVAL if not one */
 struct fobj *ipc_import(const struct spawn_fd *e);
+int ipc_fork_keep(struct fobj *o, int32_t *keep, int max);
+void ipc_obj_after_fork(struct fobj *o);
 
 /* proc.c */
 int32_t proc_ppid(void);
@@ -263,6 +278,7 @@ void proc_term_signal(int sig);
 int proc_in_vfork(void);
 long proc_vfork(struct ssa_gpr *g, uint64_t flags, uint64_t sp);
 long proc_vfork_exit(struct ssa_gpr *g, uint64_t code);
+long proc_fork(struct ssa_gpr *g, uint64_t flags, uint64_t ptid, uint64_t ctid);
 long proc_execve(struct ssa_gpr *g, uint64_t path, uint64_t argv, uint64_t envp, int *exited,
 		 int *status, int *regs_replaced);
 long proc_wait4(int64_t pid, uint64_t ustatus, uint64_t options, uint64_t rusage);
@@ -294,6 +310,8 @@ int fs_import(const struct spawn_fd *in, int n);
 int fs_resolve_path(uint64_t upath, char *out, size_t n);
 void fs_getcwd(char *out, size_t n);
 void fs_setcwd(const char *dir);
+int fs_fork_keep(int32_t *keep, int max);
+void fs_after_fork(void);
 int fs_install(struct fobj *o, int cloexec); /* a new descriptor for o, or -EMFILE */
 void fs_release(int fd);		     /* forget fd (its object is the caller's) */
 struct fobj *fs_obj(int64_t fd);	     /* fd's object, NULL if none */

@@ -305,6 +305,13 @@ struct exit_pair libos_start(uint64_t mb)
 
 		libos_lock(); /* its blocking OCALLs drop it and take it again */
 		ret = proc_child_start(libos_mb->channel, &path, &argv, &argc, &envp, &envc);
+		if (ret == 1) {
+			/* fork: thread 0 resumes the parent's thread (its UD2 trap loads it). */
+			libos_thread0.mb_raw = (uint64_t)libos_thread0.mb;
+			libos_thread0.starting = 1;
+			libos_unlock();
+			libos_thread_trap();
+		}
 		if (ret < 0) {
 			log_err("child process: no program from the parent (%s)",
 				ret == -EIO ? "the channel failed authentication" : "the channel failed");

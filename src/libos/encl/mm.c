@@ -12,15 +12,15 @@
 #define MAP_ANONYMOUS 0x20
 #define BRK_MAX	      (64UL << 20)
 
-static uint8_t *bitmap;
+static FORKED uint8_t *bitmap;
 /*
  * Pages of PROT_NONE reservations, not zeroed yet: a runtime that reserves
  * hundreds of MiB of address space (Go) only pays for what it commits
  * (MAP_FIXED over them, or mprotect), zeroed then.
  */
-static uint8_t *unzeroed;
-static uint64_t npages, reserved, hint;
-static uint64_t brk_base, brk_cur, brk_end;
+static FORKED uint8_t *unzeroed;
+static FORKED uint64_t npages, reserved, hint;
+static FORKED uint64_t brk_base, brk_cur, brk_end;
 
 static int used(uint64_t i)
 {
@@ -196,6 +196,36 @@ uint64_t mm_brk_room(void)
 void mm_set_brk_end(uint64_t end)
 {
 	brk_end = end;
+}
+
+/*
+ * fork: calls fn for each run of pages in use whose content matters (not
+ * an unzeroed reservation), bitmap pages first; stops at fn's error.
+ */
+int mm_each_used(int (*fn)(uint64_t addr, uint64_t npages, void *arg), void *arg)
+{
+	for (uint64_t i = 0; i < npages;) {
+		uint64_t n = 0;
+		int r;
+
+		while (i + n < npages && used(i + n) &&
+		       !(unzeroed && (unzeroed[(i + n) / 8] & (1 << ((i + n) % 8)))))
+			n++;
+		if (!n) {
+			i++;
+			continue;
+		}
+		if ((r = fn((uint64_t)page_addr(i), n, arg)) < 0)
+			return r;
+		i += n;
+	}
+	return 0;
+}
+
+/* fork: addr is heap memory (a copy of the parent's goes there). */
+int mm_in_heap(uint64_t addr, uint64_t len)
+{
+	return addr >= libos_heap_start && addr <= libos_heap_end && len <= libos_heap_end - addr;
 }
 
 long sys_brk(uint64_t addr)

@@ -33,7 +33,33 @@
 #define SOCK_STREAM	1
 #define SYS_SOCKETPAIR	53
 
-enum { MSG_HELLO = 1, MSG_EXEC, MSG_EXEC_RESULT, MSG_EXIT };
+enum {
+	MSG_HELLO = 1,
+	MSG_EXEC,
+	MSG_EXEC_RESULT,
+	MSG_EXIT,
+	MSG_FORK,	/* struct fork_msg */
+	MSG_FORK_STATE, /* u64 offset into the forked statics, then their bytes */
+	MSG_FORK_PAGES, /* u64 address, u64 pages, then their bytes */
+	MSG_FORK_END,
+};
+#define CLONE_PARENT_SETTID  0x100000
+#define CLONE_CHILD_CLEARTID 0x200000
+#define CLONE_CHILD_SETTID   0x1000000
+#define FORK_PAGES	     ((CHAN_MSG_MAX - 16) / PAGE_SIZE)
+
+/* What a fork child resumes with: the forking thread's registers and signal state. */
+struct fork_msg {
+	int32_t pid, ppid;
+	uint64_t base, flags, ctid, sigmask;
+	uint64_t forked_size;
+	uint8_t altstack[24];
+	struct ssa_gpr regs;
+	uint8_t xstate[SSA_FRAME - sizeof(struct ssa_gpr)];
+};
+
+/* The child's side receives here, outside the heap a fork overwrites. */
+static uint8_t child_msg[CHAN_MSG_MAX];
 
 struct child {
 	int32_t pid;
@@ -280,6 +306,140 @@ out:
 
 static void exit_with(struct child *c, int *exited, int *status);
 
+struct send_ctx {
+	struct chan *ch;
+};
+
+static int send_run(uint64_t addr, uint64_t n, void *arg)
+{
+	struct send_ctx *s = arg;
+
+	while (n) {
+		uint64_t k = n < FORK_PAGES ? n : FORK_PAGES, h[2] = { addr, k };
+		int r = chan_send_locked(s->ch, MSG_FORK_PAGES, h, sizeof(h), (const void *)addr,
+					 (uint32_t)(k * PAGE_SIZE));
+
+		if (r < 0)
+			return r;
+		addr += k * PAGE_SIZE;
+		n -= k;
+	}
+	return 0;
+}
+
+/*
+ * The snapshot, with the LibOS's lock held from the first byte to the last
+ * (no other thread changes memory meanwhile): the forking thread's state,
+ * the forked statics, every heap page in use.
+ */
+static int send_snapshot(struct chan *ch, struct ssa_gpr *g, uint64_t flags, uint64_t ctid,
+			 int32_t pid)
+{
+	static struct fork_msg m;
+	struct libos_thread *self = libos_self();
+	uint64_t size = (uint64_t)(__forked_end - __forked_start);
+	struct send_ctx s = { ch };
+	int r;
+
+	memset(&m, 0, sizeof(m));
+	m.pid = pid;
+	m.ppid = (int32_t)libos_mb_pid();
+	m.base = libos_base;
+	m.flags = flags;
+	m.ctid = ctid;
+	m.sigmask = self->sigmask;
+	m.forked_size = size;
+	memcpy(m.altstack, self->altstack, sizeof(m.altstack));
+	m.regs = *g;
+	m.regs.rip += 2; /* past the SYSCALL, returning 0 */
+	m.regs.rax = 0;
+	m.regs.rcx = m.regs.rip;
+	m.regs.r11 = m.regs.rflags;
+	memcpy(m.xstate, self->ssa, sizeof(m.xstate));
+	r = chan_send_locked(ch, MSG_FORK, &m, sizeof(m), NULL, 0);
+	for (uint64_t off = 0; r == 0 && off < size; off += CHAN_MSG_MAX - 8) {
+		uint64_t n = size - off < CHAN_MSG_MAX - 8 ? size - off : CHAN_MSG_MAX - 8;
+
+		r = chan_send_locked(ch, MSG_FORK_STATE, &off, sizeof(off), __forked_start + off,
+				     (uint32_t)n);
+	}
+	if (r == 0)
+		r = mm_each_used(send_run, &s);
+	if (r == 0)
+		r = chan_send_locked(ch, MSG_FORK_END, NULL, 0, NULL, 0);
+	return r;
+}
+
+/*
+ * fork, and clone without CLONE_VM: a child enclave of the same image at
+ * the same address gets a copy of this process (Gramine's way): memory,
+ * descriptors (pipes cross the host from now on), signal actions, and the
+ * calling thread, which returns 0 there.
+ */
+long proc_fork(struct ssa_gpr *g, uint64_t flags, uint64_t ptid, uint64_t ctid)
+{
+	int32_t keep[LIBOS_SPAWN_FDS], sv[2], result = -1;
+	uint64_t got = 0;
+	uint32_t type, dummy;
+	struct child *c;
+	long r, pid;
+	int n;
+
+	if (proc_in_vfork())
+		return -ENOSYS;
+	if ((flags & CLONE_PARENT_SETTID) && !user_ok(ptid, 4))
+		return -EFAULT;
+	c = child_slot();
+	if (!c)
+		return -EAGAIN;
+	{
+		int64_t a[6] = { AF_UNIX, SOCK_STREAM };
+
+		r = net_host(SYS_SOCKETPAIR, a, NULL, 0, sv, sizeof(sv), &got, 0);
+		if (r >= 0 && (got != sizeof(sv) || sv[0] < 0 || sv[1] < 0 || sv[0] == sv[1]))
+			r = -EIO;
+		if (r < 0)
+			return r;
+	}
+	keep[0] = sv[1];
+	n = fs_fork_keep(keep + 1, LIBOS_SPAWN_FDS - 1);
+	if (n < 0) {
+		host_fd_close(sv[0]);
+		host_fd_close(sv[1]);
+		return n;
+	}
+	memcpy((void *)libos_mb->buf, keep, (uint64_t)(n + 1) * sizeof(int32_t));
+	pid = ocall(LIBOS_OCALL_SPAWN, 0, 0, (uint64_t)(n + 1) * sizeof(int32_t));
+	host_fd_close(sv[1]);
+	if (pid <= 0 || pid >= FAKE_PID_BASE) {
+		host_fd_close(sv[0]);
+		return pid < 0 && pid >= -4095 ? pid : -EIO;
+	}
+	memset(c, 0, sizeof(*c));
+	c->pid = (int32_t)pid;
+	c->running = 1;
+	r = chan_open(&c->ch, sv[0], 1);
+	if (r == 0 && (r = chan_recv(&c->ch, &type, &dummy, sizeof(dummy), 1)) >= 0 &&
+	    type != MSG_HELLO)
+		r = -EIO;
+	if (r >= 0)
+		r = send_snapshot(&c->ch, g, flags, ctid, c->pid);
+	if (r >= 0 && (r = chan_recv(&c->ch, &type, &result, sizeof(result), 1)) >= 0 &&
+	    (type != MSG_EXEC_RESULT || r != sizeof(result) || result != 0))
+		r = -EIO;
+	if (r < 0) {
+		log_err("%s: fork: the child process did not start (%s)", libos_manifest.entrypoint,
+			r == -EIO ? "its channel failed" : "it ended");
+		chan_close(&c->ch);
+		c->running = 0;
+		ocall_blocking(LIBOS_OCALL_REAP, pid, 0, 0);
+		return -EAGAIN;
+	}
+	if (flags & CLONE_PARENT_SETTID)
+		*(int32_t *)ptid = c->pid;
+	return c->pid;
+}
+
 long proc_execve(struct ssa_gpr *g, uint64_t path, uint64_t argv, uint64_t envp, int *exited,
 		 int *status, int *regs_replaced)
 {
@@ -451,10 +611,12 @@ long proc_waitid(uint64_t idtype, uint64_t id, uint64_t uinfo, uint64_t options)
  * START in a child process: the key with the parent, then what to run.
  * path, argv and env point into one allocation that lives on.
  */
+static int child_fork(const struct fork_msg *m, long len);
+
 int proc_child_start(int64_t channel, const char **path, const char ***argv, int *argc,
 		     const char ***envp, int *envc)
 {
-	uint8_t *msg = mm_alloc(PAGE_UP(CHAN_MSG_MAX), 0);
+	uint8_t *msg = child_msg;
 	struct exec_msg *em = (struct exec_msg *)msg;
 	const char **v;
 	uint32_t type, zero = 0, k;
@@ -462,13 +624,13 @@ int proc_child_start(int64_t channel, const char **path, const char ***argv, int
 	char *s;
 	long r;
 
-	if (!msg)
-		return -ENOMEM;
 	r = chan_open(&parent_chan, channel, 0);
 	if (r == 0)
 		r = chan_send(&parent_chan, MSG_HELLO, &zero, sizeof(zero));
 	if (r == 0)
 		r = chan_recv(&parent_chan, &type, msg, CHAN_MSG_MAX, 1);
+	if (r >= 0 && type == MSG_FORK)
+		return child_fork((const struct fork_msg *)msg, r);
 	if (r >= 0 && (type != MSG_EXEC || (uint64_t)r < sizeof(*em)))
 		r = -EIO;
 	if (r < 0)
@@ -498,6 +660,61 @@ int proc_child_start(int64_t channel, const char **path, const char ***argv, int
 	parent_pid = em->ppid;
 	fs_setcwd(em->cwd);
 	return fs_import((const struct spawn_fd *)(s + fds_off), (int)em->nfds);
+}
+
+/*
+ * A fork child: the parent's statics and heap pages over ours, then the
+ * forking thread's state for thread 0, which resumes it (main.c): 1, or
+ * -errno (nothing of it runs).
+ */
+static int child_fork(const struct fork_msg *fm, long len)
+{
+	static struct fork_msg m;
+	uint64_t size = (uint64_t)(__forked_end - __forked_start), h[2];
+	struct libos_thread *t0 = &libos_thread0;
+	uint32_t type;
+	long r;
+
+	if (len != sizeof(m))
+		return -EIO;
+	memcpy(&m, fm, sizeof(m));
+	if (m.base != libos_base || m.forked_size != size) {
+		log_err("fork: the child enclave is not at its parent's address: refused");
+		return -EIO;
+	}
+	for (;;) {
+		r = chan_recv(&parent_chan, &type, child_msg, CHAN_MSG_MAX, 1);
+		if (r < 0)
+			return (int)r;
+		if (type == MSG_FORK_END)
+			break;
+		if (r < 16 && !(type == MSG_FORK_STATE && r >= 8))
+			return -EIO;
+		memcpy(h, child_msg, 16);
+		if (type == MSG_FORK_STATE && h[0] <= size && (uint64_t)r - 8 <= size - h[0]) {
+			memcpy(__forked_start + h[0], child_msg + 8, (uint64_t)r - 8);
+			continue;
+		}
+		if (type == MSG_FORK_PAGES && h[1] <= FORK_PAGES &&
+		    (uint64_t)r - 16 == h[1] * PAGE_SIZE && !(h[0] % PAGE_SIZE) &&
+		    mm_in_heap(h[0], h[1] * PAGE_SIZE)) {
+			memcpy((void *)h[0], child_msg + 16, (uint64_t)r - 16);
+			continue;
+		}
+		return -EIO;
+	}
+	/* This process's own: host handles, writer ids, its parent, its thread. */
+	fs_after_fork();
+	parent_pid = m.ppid;
+	memcpy(t0->xstate, m.xstate, sizeof(t0->xstate));
+	t0->start_regs = m.regs;
+	t0->sigmask = m.sigmask;
+	memcpy(t0->altstack, m.altstack, sizeof(t0->altstack));
+	t0->clear_child_tid = (m.flags & CLONE_CHILD_CLEARTID) ? m.ctid : 0;
+	if ((m.flags & CLONE_CHILD_SETTID) && user_ok(m.ctid, 4))
+		*(int32_t *)m.ctid = t0->tid;
+	proc_child_started(0);
+	return 1;
 }
 
 /* The child's execve went (0) or did not (-errno): the parent's vfork or execve hears it. */

@@ -59,8 +59,8 @@ static const struct {
 #define NPSEUDO ((int)(sizeof(table) / sizeof(table[0])))
 
 /* What the next report is for: written by the workload, read back. */
-static uint8_t user_data[64];
-static uint8_t target[512];
+static FORKED uint8_t user_data[64];
+static FORKED uint8_t target[512];
 
 int pseudo_find(const char *path)
 {

@@ -13,7 +13,7 @@ struct ksigaction {
 };
 
 /* Process-wide: the actions and process-directed pending signals; per thread: mask, altstack. */
-static struct ksigaction sigactions[NSIG];
+static FORKED struct ksigaction sigactions[NSIG];
 static int64_t last_mono_sec, last_mono_nsec;
 
 static long sig_action(uint64_t sig, uint64_t act, uint64_t oact, uint64_t size)
@@ -610,6 +610,8 @@ long libos_syscall(struct ssa_gpr *g, int *exited, int *status, int *regs_replac
 	case 56: /* clone */
 		if ((a0 & 0x4000) && !(a0 & 0x10000)) /* CLONE_VFORK, not a thread */
 			return proc_vfork(g, a0, a1);
+		if (!(a0 & 0x100)) /* not CLONE_VM: a fork */
+			return proc_fork(g, a0, a2, a3);
 		return thread_clone(g, a0, a1, a2, a3, a4);
 	case 58: /* vfork */
 		return proc_vfork(g, 0x4100, 0);
@@ -622,9 +624,7 @@ long libos_syscall(struct ssa_gpr *g, int *exited, int *status, int *regs_replac
 	case 435: /* clone3: ENOSYS makes glibc and Go fall back to clone */
 		return -ENOSYS;
 	case 57: /* fork */
-		log_err("%s: fork is not supported yet (vfork and posix_spawn are)",
-			libos_manifest.entrypoint);
-		return -ENOSYS;
+		return proc_fork(g, 17 /* SIGCHLD */, 0, 0);
 	}
 	if (libos_manifest.debug)
 		log_err("unsupported system call %ld: ENOSYS", nr);
