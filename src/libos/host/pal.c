@@ -938,6 +938,12 @@ static void __attribute__((noreturn)) child_process(const int *fds, int n, pid_t
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
 		_exit(128 + SIGKILL);
+	/*
+	 * At the parent's address: a fork child's memory is a copy of the
+	 * parent's, pointers and all (the LibOS checks it is so).
+	 */
+	pal.opts.fixed_base = 1;
+	pal.opts.base = sgx_encl_base(pal.encl);
 	sgx_encl_forget(pal.encl);
 	pal.encl = NULL;
 	pal.stdio = l->stdio;
