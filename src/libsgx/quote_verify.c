@@ -239,6 +239,13 @@ int sgx_quote_verify(const void *buf, size_t len, const char *root_pem, size_t r
 	ERR_clear_error();
 	if (!root)
 		return err_set(err, EINVAL, "root CA: not a PEM certificate");
+	if (X509_check_issued(root, root) != X509_V_OK) {
+		char name[256];
+
+		ret = err_set(err, EINVAL, "root CA: \"%s\" is not a self-signed certificate",
+			      subject(root, name, sizeof(name)));
+		goto out;
+	}
 	chain = read_chain(q.cert_data, q.cert_size);
 	if (!chain || sk_X509_num(chain) == 0) {
 		ret =
