@@ -16,7 +16,7 @@ static const char verify_help[] =
     "Usage: sgx-tools verify-quote --root-ca PEM [--mrenclave HEX] [--mrsigner HEX]\n"
     "                              [--report-data HEX] [--json] QUOTE|-\n"
     "Verifies a DCAP v3 ECDSA-P256 quote (a file, or - for stdin; raw bytes or\n"
-    "base64, as 'rune attest --quote' prints it): its PCK certificate chain to\n"
+    "base64, as rune attest prints a quote): its PCK certificate chain to\n"
     "the root CA in PEM (the only root trusted: e.g. this host's emulator root,\n"
     "which 'sgx-tools emulator-root-ca' prints), the PCK signature over the QE\n"
     "report, the QE report data binding the attestation key, the attestation\n"
