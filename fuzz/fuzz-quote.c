@@ -28,8 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		last = q.cert_size ? memmem(q.cert_data, q.cert_size, "-----BEGIN", 10) : NULL;
 		if (last)
 			sgx_quote_verify(data, size, last,
-					 q.cert_size - (size_t)(last - (const char *)q.cert_data), NULL,
-					 NULL, &err);
+					 q.cert_size - (size_t)(last - (const char *)q.cert_data),
+					 NULL, NULL, &err);
 	}
 	err_free(&err);
 	return 0;

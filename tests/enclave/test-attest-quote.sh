@@ -10,7 +10,7 @@
 
 SGX_TOOLS=$BUILD/bin/sgx-tools
 need_builds "$SKELLIB/liberpal-skeleton-v3.so" "$SKELLIB/liberpal-skeleton-v2.so" \
-	"$SKELDIR/encl.elf" "$SKELDIR/encl.ss" "$SGX_TOOLS"
+	"$SKELDIR/encl.elf" "$SKELDIR/encl.ss" "$SGX_TOOLS" "$PALDIR/libtestpal-v3.so"
 if [ -e /dev/sgx_enclave ]; then
 	echo "skip - $_script (SGX hardware: quotes need Intel's DCAP library, a later slice)"
 	exit 0
@@ -158,7 +158,42 @@ t_v2_refused() {
 	assert_eq "" "$OUT" "nothing on stdout"
 }
 
+# A PAL whose REPORT is made up (no enclave made it: its MAC is no report
+# key's) or drops the report data: no quote.
+t_forged_report() {
+	enclave_bundle v3 "log=/share/pal.log"
+	cfg_args app sleep 30
+	rtc run -d --bundle "$B" "$ID"
+	wait_log_call exec 10
+	rtc attest --quote "$ID"
+	assert_fails "attest --quote of a made-up REPORT"
+	assert_clear_error "emulated QE: the enclave's REPORT: REPORT MAC does not verify"
+	assert_eq "" "$OUT" "nothing on stdout"
+	assert_eq "$(printf '%02x' 0x15)" "$(recf get_local_report "['targetinfo_head']" | cut -c65-66)" \
+		"the REPORT asked for is aimed at the QE (its ATTRIBUTES in the TARGETINFO)"
+	enclave_bundle v3 "log=/share/pal.log,report=nodata"
+	cfg_args app sleep 30
+	rtc run -d --bundle "$B" "$ID"
+	wait_log_call exec 10
+	rtc attest --quote --report-data cafe01 "$ID"
+	assert_fails "attest --quote when the PAL drops the report data"
+	assert_clear_error "REPORTDATA .* is not the report data asked for"
+}
+
+# SGX hardware's quotes need Intel's DCAP quote library: not loaded yet.
+t_hardware_refused() {
+	skel_running 3
+	SGX_LOADER_BACKEND=sgx rtc attest --quote "$ID"
+	assert_fails "attest --quote with the hardware provider"
+	assert_clear_error "Intel's DCAP quote library"
+	assert_eq "" "$OUT" "nothing on stdout"
+	rtc kill "$ID" TERM
+	wait_status "$ID" stopped 10
+}
+
 tcase "attest --quote: verify-quote with the emulator root CA, MRENCLAVE, MRSIGNER, report data, --json" t_round_trip
 tcase "verify-quote: each tampering refused by the check it breaks, one line" t_tampered
 tcase "attest --quote: bad uses refused clearly" t_bad_uses
 tcase "attest --quote on a PAL v2 container refused clearly" t_v2_refused
+tcase "attest --quote: a made-up REPORT or one without the report data asked gets no quote" t_forged_report
+tcase "attest --quote on SGX hardware: refused, Intel's DCAP library not loaded yet" t_hardware_refused

@@ -214,6 +214,24 @@ int main(void)
 	TAP_OK(sgx_emu_root_ca_pem(&root, &err) == 0 && strstr(root, "BEGIN CERTIFICATE"),
 	       "the emulator root CA's PEM");
 	test_layout(q, len);
+	{
+		_cleanup_free_ char *pem = NULL, *real = NULL;
+
+		chmod(keys, 0644);
+		TAP_OK(sgx_emu_root_ca_pem(&pem, &err) < 0 &&
+			   strstr(err_msg(err), "readable by others"),
+		       "keys readable by others refused: %s", err_msg(err));
+		err_free(&err);
+		chmod(keys, 0600);
+		if (asprintf(&real, "%s.real", keys) > 0 && rename(keys, real) == 0 &&
+		    symlink(real, keys) == 0) {
+			TAP_OK(sgx_emu_root_ca_pem(&pem, &err) < 0 && strstr(err_msg(err), keys),
+			       "keys reached through a symlink refused: %s", err_msg(err));
+			err_free(&err);
+			unlink(keys);
+			rename(real, keys);
+		}
+	}
 	TAP_OK(get_quote(&q2, &len2) == 0 && sgx_quote_parse(&pq, q, len, NULL) == 0 &&
 		   sgx_quote_parse(&pq2, q2, len2, NULL) == 0 &&
 		   memcmp(pq.attest_key, pq2.attest_key, 64) == 0,
