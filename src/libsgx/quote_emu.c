@@ -105,6 +105,135 @@ static int add_ext(X509 *cert, X509 *issuer, int nid, const char *value)
 	return ok;
 }
 
+/*
+ * The PCK certificate's SGX extensions (OID 1.2.840.113741.1.13.1), as
+ * Intel's carry them, DER by hand: PPID, TCB (component SVNs = the CPUSVN's
+ * bytes, PCESVN, CPUSVN), PCE-ID, FMSPC, SGX type. The emulator's values
+ * say what it is: the marker CPUSVN, FMSPC "RUNEMU", PCE-ID 0, Standard.
+ */
+#define SGX_EXT_OID "1.2.840.113741.1.13.1"
+#define EMU_FMSPC   "RUNEMU"
+#define DER_MAX	    1024
+
+struct der {
+	uint8_t b[DER_MAX];
+	size_t n;
+	int bad;
+};
+
+static void der_raw(struct der *d, const void *p, size_t n)
+{
+	if (d->bad || n > DER_MAX - d->n) {
+		d->bad = 1;
+		return;
+	}
+	memcpy(d->b + d->n, p, n);
+	d->n += n;
+}
+
+/* Appends TAG, the length of n bytes and the bytes. */
+static void der_tlv(struct der *d, uint8_t tag, const void *p, size_t n)
+{
+	uint8_t h[4] = { tag };
+	size_t hl = 2;
+
+	if (n < 0x80) {
+		h[1] = (uint8_t)n;
+	} else if (n < 0x100) {
+		h[1] = 0x81;
+		h[2] = (uint8_t)n;
+		hl = 3;
+	} else {
+		h[1] = 0x82;
+		h[2] = (uint8_t)(n >> 8);
+		h[3] = (uint8_t)n;
+		hl = 4;
+	}
+	der_raw(d, h, hl);
+	der_raw(d, p, n);
+}
+
+/* SEQUENCE { OID SGX_EXT_OID.arc[.sub], the value (a TLV in v) } */
+static void der_entry(struct der *d, uint8_t arc, uint8_t sub, const struct der *v)
+{
+	static const uint8_t base[] = { 0x2a, 0x86, 0x48, 0x86, 0xf8, 0x4d, 0x01, 0x0d, 0x01 };
+	struct der e, oid;
+
+	e.n = oid.n = 0;
+	e.bad = oid.bad = 0;
+	der_raw(&oid, base, sizeof(base));
+	der_raw(&oid, &arc, 1);
+	if (sub)
+		der_raw(&oid, &sub, 1);
+	der_tlv(&e, 0x06, oid.b, oid.n);
+	der_raw(&e, v->b, v->n);
+	der_tlv(d, 0x30, e.b, e.n);
+	d->bad |= e.bad | oid.bad | v->bad;
+}
+
+/* INTEGER (0x02) or ENUMERATED (0x0a) of v < 65536. */
+static void der_small_int(struct der *d, uint8_t tag, unsigned v)
+{
+	uint8_t b[3] = { 0, (uint8_t)(v >> 8), (uint8_t)v };
+	size_t skip = v > 0x7fff ? 0 : v > 0x7f ? 1 : 2;
+
+	der_tlv(d, tag, b + skip, 3 - skip);
+}
+
+static int add_sgx_extensions(X509 *c)
+{
+	struct der *top = calloc(4, sizeof(struct der)), *tcb = top + 1, *seq = top + 2,
+		   *v = top + 3;
+	ASN1_OCTET_STRING *os = NULL;
+	X509_EXTENSION *ext = NULL;
+	ASN1_OBJECT *obj = NULL;
+	uint8_t ppid[16];
+	int ok;
+
+	if (!top || RAND_bytes(ppid, sizeof(ppid)) != 1) {
+		free(top);
+		return 0;
+	}
+	for (int i = 0; i < 16; i++) {
+		v->n = 0;
+		der_small_int(v, 0x02, emu_cpusvn[i]);
+		der_entry(tcb, 2, (uint8_t)(i + 1), v);
+	}
+	v->n = 0;
+	der_small_int(v, 0x02, QE_PCE_SVN);
+	der_entry(tcb, 2, 17, v);
+	v->n = 0;
+	der_tlv(v, 0x04, emu_cpusvn, 16);
+	der_entry(tcb, 2, 18, v);
+
+	v->n = 0;
+	der_tlv(v, 0x04, ppid, sizeof(ppid));
+	der_entry(top, 1, 0, v);
+	v->n = 0;
+	der_tlv(v, 0x30, tcb->b, tcb->n);
+	der_entry(top, 2, 0, v);
+	v->n = 0;
+	der_tlv(v, 0x04, "\0\0", 2);
+	der_entry(top, 3, 0, v);
+	v->n = 0;
+	der_tlv(v, 0x04, EMU_FMSPC, 6);
+	der_entry(top, 4, 0, v);
+	v->n = 0;
+	der_small_int(v, 0x0a, 0); /* SGX type: Standard */
+	der_entry(top, 5, 0, v);
+	der_tlv(seq, 0x30, top->b, top->n);
+
+	ok = !top->bad && !tcb->bad && !seq->bad && !v->bad &&
+	     (obj = OBJ_txt2obj(SGX_EXT_OID, 1)) && (os = ASN1_OCTET_STRING_new()) &&
+	     ASN1_OCTET_STRING_set(os, seq->b, (int)seq->n) &&
+	     (ext = X509_EXTENSION_create_by_OBJ(NULL, obj, 0, os)) && X509_add_ext(c, ext, -1);
+	X509_EXTENSION_free(ext);
+	ASN1_OCTET_STRING_free(os);
+	ASN1_OBJECT_free(obj);
+	free(top);
+	return ok;
+}
+
 /* A certificate for key named cn, signed by issuer_key (issuer NULL: self-signed). */
 static X509 *make_cert(EVP_PKEY *key, const char *cn, const char *instance, X509 *issuer,
 		       EVP_PKEY *issuer_key, int ca, int pathlen)
@@ -147,7 +276,7 @@ static X509 *make_cert(EVP_PKEY *key, const char *cn, const char *instance, X509
 		       : "critical,digitalSignature,nonRepudiation") &&
 	    add_ext(c, issuer ? issuer : c, NID_subject_key_identifier, "hash") &&
 	    add_ext(c, issuer ? issuer : c, NID_authority_key_identifier, "keyid:always") &&
-	    X509_sign(c, issuer_key, EVP_sha256()) > 0;
+	    (ca || add_sgx_extensions(c)) && X509_sign(c, issuer_key, EVP_sha256()) > 0;
 	if (!ok) {
 		X509_free(c);
 		return NULL;

@@ -12,6 +12,8 @@
 
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
 
 #include "common/cleanup.h"
 #include "sgx/loader.h"
@@ -179,6 +181,24 @@ static void test_layout(const uint8_t *q, size_t len)
 	CHECK(memmem(pq.cert_data, pq.cert_size, "BEGIN CERTIFICATE", 17) != NULL);
 	CHECK(pq.signature_data_len == len - 436);
 	CHECK(pq.qe_report.isvprodid == 1);
+	{
+		BIO *b = BIO_new_mem_buf(pq.cert_data, (int)pq.cert_size);
+		X509 *pck = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+		ASN1_OBJECT *oid = OBJ_txt2obj("1.2.840.113741.1.13.1", 1);
+		int i = pck && oid ? X509_get_ext_by_OBJ(pck, oid, -1) : -1;
+		ASN1_OCTET_STRING *v =
+		    i >= 0 ? X509_EXTENSION_get_data(X509_get_ext(pck, i)) : NULL;
+		const unsigned char *p = v ? ASN1_STRING_get0_data(v) : NULL;
+		ASN1_TYPE *t = p ? d2i_ASN1_TYPE(NULL, &p, ASN1_STRING_length(v)) : NULL;
+
+		TAP_OK(t && ASN1_TYPE_get(t) == V_ASN1_SEQUENCE &&
+			   memmem(ASN1_STRING_get0_data(v), ASN1_STRING_length(v), "RUNEMU", 6),
+		       "the PCK certificate has SGX extensions (a DER SEQUENCE, FMSPC RUNEMU)");
+		ASN1_TYPE_free(t);
+		ASN1_OBJECT_free(oid);
+		X509_free(pck);
+		BIO_free(b);
+	}
 	CHECK(sgx_quote_serialize(&pq, &again, &alen, &err) == 0);
 	TAP_OK(again && alen == len && memcmp(again, q, len) == 0,
 	       "serialise(parse(quote)) == quote");
