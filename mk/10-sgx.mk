@@ -62,6 +62,11 @@ $(BUILD)/fuzz/%: fuzz/%.c $(FUZZ_LIB_SRCS) $(COMMON_SRCS) $(wildcard include/sgx
 fuzz: fuzz-build
 	BUILD=$(abspath $(BUILD)) FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run.sh
 
+# Quote generation and verification per operation (docs/benchmarks.md).
+.PHONY: bench-quote
+bench-quote: $(SGX_LIB) $(COMMON_OBJS)
+	BUILD=$(abspath $(BUILD)) bench/quote.sh
+
 # Just the toolkit: make sgx
 .PHONY: sgx
 sgx: $(SGX_LIB) $(SGX_TOOLS) $(SGX_TESTS)
