@@ -487,14 +487,25 @@ int sgx_qe_emu_quote(const struct sgx_report *report, uint8_t **out, size_t *out
 	struct sgx_targetinfo ti;
 	struct qe_pki k = { 0 };
 	struct sgx_quote q;
+	err_t e = NULL;
 	uint8_t id[32];
 	int ret;
 
 	/* The REPORT must be for this QE: its MAC under the QE's report key. */
 	sgx_qe_emu_targetinfo(&ti);
-	ret = sgx_emu_verify_report(report, &ti, err);
+	ret = sgx_emu_verify_report(report, &ti, &e);
+	if (ret == -EBADMSG)
+		ret =
+		    err_set(err, EBADMSG,
+			    "emulated QE: the enclave's REPORT: its MAC does not verify with the "
+			    "QE's report key (a REPORT not aimed at the QE, altered, or made under "
+			    "another emulator machine secret: the container and rune must share "
+			    "SGX_EMU_SECRET)");
+	else if (ret < 0)
+		ret = err_set(err, -ret, "emulated QE: the enclave's REPORT: %s", err_msg(e));
+	err_free(&e);
 	if (ret < 0)
-		return err_wrap(err, "emulated QE: the enclave's REPORT");
+		return ret;
 	ret = pki_load(&k, err);
 	if (ret < 0)
 		return err_wrap(err, "emulated QE");

@@ -146,6 +146,10 @@ t_bad_uses() {
 	assert_fails "odd report data"
 	assert_clear_error "odd number of hex digits"
 	assert_eq "" "$OUT" "nothing on stdout"
+	# rune under another emulator secret than the container's: its QE's key differs.
+	SGX_EMU_SECRET=$T/another/sgx-emu-secret rtc attest --quote "$ID"
+	assert_fails "attest --quote under another emulator secret"
+	assert_clear_error "MAC does not verify .*must share SGX_EMU_SECRET"
 	rtc kill "$ID" TERM
 	wait_status "$ID" stopped 10
 }
@@ -167,7 +171,7 @@ t_forged_report() {
 	wait_log_call exec 10
 	rtc attest --quote "$ID"
 	assert_fails "attest --quote of a made-up REPORT"
-	assert_clear_error "emulated QE: the enclave's REPORT: REPORT MAC does not verify"
+	assert_clear_error "emulated QE: the enclave's REPORT: its MAC does not verify .*SGX_EMU_SECRET"
 	assert_eq "" "$OUT" "nothing on stdout"
 	assert_eq "$(printf '%02x' 0x15)" "$(recf get_local_report "['targetinfo_head']" | cut -c65-66)" \
 		"the REPORT asked for is aimed at the QE (its ATTRIBUTES in the TARGETINFO)"
