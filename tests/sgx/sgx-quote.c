@@ -206,6 +206,36 @@ static void test_layout(const uint8_t *q, size_t len)
 	err_free(&err);
 }
 
+/* The provider seam: the emulator's, or DCAP's (refused until it is built). */
+static void test_providers(void)
+{
+	const struct sgx_quote_provider *p;
+	struct sgx_targetinfo t1, t2;
+	err_t err = NULL;
+
+	setenv("SGX_LOADER_BACKEND", "emulator", 1);
+	p = sgx_quote_provider_default();
+	sgx_qe_emu_targetinfo(&t1);
+	CHECK(p == &sgx_quote_provider_emulator && p->target_info(&t2, &err) == 0 &&
+	      memcmp(&t1, &t2, sizeof(t1)) == 0);
+	setenv("SGX_LOADER_BACKEND", "sgx", 1);
+	p = sgx_quote_provider_default();
+	TAP_OK(p == &sgx_quote_provider_dcap && p->target_info(&t2, &err) == -ENOTSUP &&
+		   strstr(err_msg(err), "DCAP quote library"),
+	       "providers: the emulator's, or dcap (refused: %s)", err_msg(err));
+	err_free(&err);
+	unsetenv("SGX_LOADER_BACKEND");
+}
+
+static void remove_dir(void)
+{
+	char cmd[4200];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		printf("# could not remove %s\n", dir);
+}
+
 int main(void)
 {
 	_cleanup_free_ char *secret = NULL, *keys = NULL, *root = NULL, *other_root = NULL;
@@ -313,12 +343,8 @@ int main(void)
 	err_free(&err);
 
 	test_parser(q, len);
-out : {
-	char cmd[4200];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		printf("# could not remove %s\n", dir);
-}
+	test_providers();
+out:
+	remove_dir();
 	return tap_exit();
 }
