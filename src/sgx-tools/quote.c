@@ -23,7 +23,8 @@ static const char verify_help[] =
     "key's signature over the header and report body; then the values\n"
     "expected: MRENCLAVE, MRSIGNER (32 bytes each) and the report data (up to\n"
     "64 bytes, zero-padded). Prints the enclave's identity and exits 0 for a\n"
-    "quote that passes; otherwise one line names the check that failed (exit 1).\n"
+    "quote that passes; otherwise one line names the check that failed (exit 1;\n"
+    "with --json also a JSON verdict on stdout).\n"
     "TCB status and QE identity need collateral: not checked yet.\n";
 
 static const char root_help[] =
@@ -190,6 +191,45 @@ static void print_result(const struct sgx_quote *q, int json)
 		       mre, mrs, b->isvprodid, b->isvsvn, debug ? "true" : "false", rd);
 }
 
+/* A JSON string's body: the refusal messages are ASCII, quotes and backslashes escaped. */
+static void json_str(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n && s[i]; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20 || c > 0x7e)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+}
+
+/*
+ * --json and a refusal: {"verdict": "refused", "check": ..., "reason": ...}
+ * on stdout (the line on stderr stays), plus expected and found when the
+ * check compares values ("MRENCLAVE: expected X, found Y").
+ */
+static void print_refusal(const char *msg)
+{
+	const char *colon = strstr(msg, ": "), *why = colon ? colon + 2 : msg, *found;
+
+	printf("{\"verdict\": \"refused\", \"check\": \"");
+	json_str(msg, colon ? (size_t)(colon - msg) : 0);
+	printf("\", \"reason\": \"");
+	json_str(why, strlen(why));
+	printf("\"");
+	if (strncmp(why, "expected ", 9) == 0 && (found = strstr(why, ", found "))) {
+		printf(", \"expected\": \"");
+		json_str(why + 9, (size_t)(found - why - 9));
+		printf("\", \"found\": \"");
+		json_str(found + 8, strlen(found + 8));
+		printf("\"");
+	}
+	printf("}\n");
+}
+
 int cmd_verify_quote(int argc, char **argv, err_t *err)
 {
 	static const struct option table[] = {
@@ -239,8 +279,11 @@ int cmd_verify_quote(int argc, char **argv, err_t *err)
 		p.report_data_len = a.report_data_len;
 	}
 	ret = sgx_quote_verify(quote, len, root, root_len, &p, &q, err);
-	if (ret < 0)
+	if (ret < 0) {
+		if (a.json)
+			print_refusal(err_msg(*err));
 		return ret;
+	}
 	print_result(&q, a.json);
 	return 0;
 }

@@ -116,6 +116,14 @@ t_tampered() {
 	refused "PCK certificate chain: rooted in " "a chain rooted elsewhere" --root-ca "$T/other.pem" "$T/quote.bin"
 	refused "MRENCLAVE: expected $(printf '0%.0s' {1..64}), found $SIGNED_MR" "another MRENCLAVE" \
 		--root-ca "$T/root.pem" --mrenclave "$(printf '0%.0s' {1..64})" "$T/quote.bin"
+	sgxt verify-quote --json --root-ca "$T/root.pem" --mrenclave "$(printf '0%.0s' {1..64})" "$T/quote.bin"
+	assert_rc 1 "verify-quote --json, refused"
+	assert_eq "refused MRENCLAVE $(printf '0%.0s' {1..64}) $SIGNED_MR" \
+		"$(echo "$OUT" | jq_py '" ".join([d["verdict"], d["check"], d["expected"], d["found"]])')" \
+		"--json refusal: verdict, check, expected, found"
+	flip $((48 + 64))
+	sgxt verify-quote --json --root-ca "$T/root.pem" "$T/t.bin"
+	assert_eq "quote signature" "$(echo "$OUT" | jget .check)" "--json refusal: the check"
 	refused "MRSIGNER: expected " "another MRSIGNER" \
 		--root-ca "$T/root.pem" --mrsigner "$SIGNED_MR" "$T/quote.bin"
 	refused "report data: expected " "other report data" --root-ca "$T/root.pem" --report-data ff "$T/quote.bin"
