@@ -311,6 +311,8 @@ int main(void)
 	tamper(q, len, root, 436 + 128 + 64, "the QE report", "QE report signature:");
 	tamper(q, len, root, 436 + 512 + 7, "the QE report signature", "QE report signature:");
 	tamper(q, len, root, 436 + 578 + 4, "the QE auth data", "attestation key binding:");
+	tamper(q, len, root, 436 + 578 + 32, "the certification data type (5 to 4)",
+	       "certification data: type 4");
 
 	/* Another host's emulator: its chain is rooted elsewhere. */
 	free(secret);
