@@ -54,6 +54,17 @@ static bool is_hex(const char *s, size_t max_bytes)
 	return true;
 }
 
+/* --report-data: at most 64 bytes in hex (NULL: none). */
+static int check_report_data(const char *hex_data, err_t *err)
+{
+	if (!hex_data || is_hex(hex_data, 64))
+		return 0;
+	return err_set(err, EINVAL, "--report-data \"%.80s\": %s", hex_data,
+		       strlen(hex_data) > 128 ? "more than 64 bytes (128 hex digits)"
+		       : strlen(hex_data) % 2 ? "an odd number of hex digits"
+					      : "not hex (0-9, a-f)");
+}
+
 /*
  * The PAL places the report data (Inclavare's convention): the REPORT it
  * returns must be a whole REPORT whose REPORTDATA is exactly what was asked
@@ -97,11 +108,8 @@ int rune_container_attest(const struct rune_ctx *ctx, const char *id, const char
 	char attr[32], xfrm[32];
 	int ret;
 
-	if (report_data_hex && !is_hex(report_data_hex, 64))
-		return err_set(err, EINVAL, "--report-data \"%.80s\": %s", report_data_hex,
-			       strlen(report_data_hex) > 128 ? "more than 64 bytes (128 hex digits)"
-			       : strlen(report_data_hex) % 2 ? "an odd number of hex digits"
-							     : "not hex (0-9, a-f)");
+	if ((ret = check_report_data(report_data_hex, err)) < 0)
+		return ret;
 	if (target_info_file) {
 		if ((ret = read_file(target_info_file, &ti, &len, err)) < 0)
 			return ret;
@@ -163,11 +171,8 @@ int rune_container_quote(const struct rune_ctx *ctx, const char *id, const char 
 	json_t *reply = NULL;
 	int ret;
 
-	if (report_data_hex && !is_hex(report_data_hex, 64))
-		return err_set(err, EINVAL, "--report-data \"%.80s\": %s", report_data_hex,
-			       strlen(report_data_hex) > 128 ? "more than 64 bytes (128 hex digits)"
-			       : strlen(report_data_hex) % 2 ? "an odd number of hex digits"
-							     : "not hex (0-9, a-f)");
+	if ((ret = check_report_data(report_data_hex, err)) < 0)
+		return ret;
 	if ((ret = qp->target_info(&ti, err)) < 0)
 		return err_wrap(err, "quote (%s)", qp->name);
 	if (!(ti_hex = to_hex(&ti, sizeof(ti))))
