@@ -31,6 +31,18 @@ seed() { # target dir
 		printf '\x00tcs,rw\x00' >"$dir/flat-small" && head -c 5000 /dev/zero >>"$dir/flat-small"
 		tiny_elf "$dir"
 		;;
+	fuzz-quote)
+		# The smallest well-formed v3 quote, and one with a PEM chain's frame.
+		python3 - "$dir" <<-'EOF'
+			import struct, sys
+			def quote(auth, cert):
+			    sig = bytes(576) + struct.pack("<H", len(auth)) + auth + struct.pack("<HI", 5, len(cert)) + cert
+			    return struct.pack("<HHIHH", 3, 2, 0, 8, 13) + bytes(36) + bytes(384) + struct.pack("<I", len(sig)) + sig
+			open(sys.argv[1] + "/empty", "wb").write(quote(b"", b""))
+			pem = b"-----BEGIN CERTIFICATE-----\nMA==\n-----END CERTIFICATE-----\n"
+			open(sys.argv[1] + "/chain", "wb").write(quote(bytes(range(32)), pem * 3))
+		EOF
+		;;
 	fuzz-config)
 		python3 tests/integration/ocicfg.py gen "$dir/spec.json" '["sh", "-c", "true"]'
 		printf '{"ociVersion":"1.0.2","root":{"path":"r"},"process":{"args":["a"],"cwd":"/","rlimits":[{"type":"RLIMIT_NOFILE","soft":18446744073709551615,"hard":1}]},"linux":{"sysctl":{"net.ipv4.ip_forward":"1"},"namespaces":[{"type":"network"}]}}' >"$dir/rlimit.json"

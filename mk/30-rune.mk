@@ -4,6 +4,8 @@ LIBRUNE_OBJS := $(LIBRUNE_SRCS:%.c=$(BUILD)/obj/%.o)
 RUNE_SRCS := $(sort $(wildcard src/rune/*.c))
 RUNE_OBJS := $(RUNE_SRCS:%.c=$(BUILD)/obj/%.o)
 RUNE_LIBS := -ljansson -lseccomp -lcap -ldl
+# librune's quotes (attest.c) come from libsgx (include/sgx/quote.h).
+RUNE_SGX_LIBS := $(SGX_LIB) -lcrypto
 RUNE_VERSION := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
 # A copy of the tree outside git (make deb's, a tarball) takes it from the environment.
 RUNE_COMMIT := $(or $(RUNE_COMMIT),$(shell git rev-parse --short HEAD 2>/dev/null || echo unknown))
@@ -31,9 +33,9 @@ $(BUILD)/obj/src/librune/enclave.o $(BUILD)/obj/src/rune/main.o: $(RUNE_GEN)/run
 # ALL_CFLAGS, not CFLAGS: `make CFLAGS=-O1` must not drop the include path.
 $(BUILD)/obj/src/librune/enclave.o $(BUILD)/obj/src/rune/main.o: ALL_CFLAGS += -I$(RUNE_GEN)
 
-$(BUILD)/bin/rune: $(RUNE_OBJS) $(BUILD)/lib/librune.a $(COMMON_OBJS)
+$(BUILD)/bin/rune: $(RUNE_OBJS) $(BUILD)/lib/librune.a $(SGX_LIB) $(COMMON_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(RUNE_OBJS) $(BUILD)/lib/librune.a $(COMMON_OBJS) $(RUNE_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(RUNE_OBJS) $(BUILD)/lib/librune.a $(COMMON_OBJS) $(RUNE_SGX_LIBS) $(RUNE_LIBS)
 
 BINS += $(BUILD)/bin/rune
 
@@ -41,14 +43,16 @@ BINS += $(BUILD)/bin/rune
 RUNE_UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 RUNE_UNIT_BINS := $(RUNE_UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 DEPFILES += $(RUNE_UNIT_SRCS:%.c=$(BUILD)/obj/%.d)
-$(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(BUILD)/lib/librune.a $(COMMON_OBJS)
+$(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(BUILD)/lib/librune.a $(SGX_LIB) $(COMMON_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/lib/librune.a $(COMMON_OBJS) $(RUNE_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/lib/librune.a $(COMMON_OBJS) $(RUNE_SGX_LIBS) $(RUNE_LIBS)
 UNIT_TESTS += $(RUNE_UNIT_BINS)
 
 # make fuzz: the config.json parser under libFuzzer, with librune's sources
 # (an explicit rule: the pattern in 10-sgx.mk builds libsgx's parsers).
-$(BUILD)/fuzz/fuzz-config: fuzz/fuzz-config.c $(LIBRUNE_SRCS) $(COMMON_SRCS) $(RUNE_GEN)/rune-build.h
+# libsgx (attest.c's quotes) as built, not instrumented: not under test here.
+$(BUILD)/fuzz/fuzz-config: fuzz/fuzz-config.c $(LIBRUNE_SRCS) $(COMMON_SRCS) $(RUNE_GEN)/rune-build.h \
+		$(SGX_LIB)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -I$(RUNE_GEN) -o $@ $< \
-		$(LIBRUNE_SRCS) $(COMMON_SRCS) $(RUNE_LIBS)
+		$(LIBRUNE_SRCS) $(COMMON_SRCS) $(RUNE_SGX_LIBS) $(RUNE_LIBS) -lpthread

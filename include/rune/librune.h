@@ -8,6 +8,8 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "common/error.h"
@@ -105,6 +107,18 @@ int rune_container_exec(const struct rune_ctx *ctx, const struct rune_exec_opts 
  */
 int rune_container_attest(const struct rune_ctx *ctx, const char *id, const char *report_data_hex,
 			  const char *target_info_file, json_t **out, err_t *err);
+
+/*
+ * A DCAP v3 quote of an enclave container (PAL v3): the quote provider's
+ * QE TARGETINFO (the emulated QE here; Intel's quote library on SGX
+ * hardware, not yet), a REPORT for it with report_data_hex (as
+ * rune_container_attest, zero-padded), the quote. The quote's report data
+ * is checked to be the one asked. *quote is malloc'ed.
+ */
+int rune_container_quote(const struct rune_ctx *ctx, const char *id, const char *report_data_hex,
+			 uint8_t **quote, size_t *len, err_t *err);
+/* Every field of a quote (header, report body, signature data, QE report, certification data). */
+int rune_quote_json(const uint8_t *quote, size_t len, json_t **out, err_t *err);
 
 /* runc's `features` JSON, with rune's enclave annotations. */
 json_t *rune_features(void);

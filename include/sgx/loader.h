@@ -198,6 +198,13 @@ int sgx_emu_set_secret_path(const char *path, err_t *err);
 int sgx_loader_init(err_t *err);
 
 /*
+ * dirname(the secret's path) + "/" + name, in *path (the caller frees),
+ * the directory created as the secret's is (0700 parents): where other
+ * per-host emulator state lives beside the secret (the emulated QE's keys).
+ */
+int sgx_emu_state_path(const char *name, char **path, err_t *err);
+
+/*
  * The emulator's report key for a target (what that enclave's EGETKEY
  * returns), and a REPORT check with it: lets tests and hosts verify an
  * emulated EREPORT. Refuses if the secret is unavailable.

@@ -10,6 +10,7 @@
 #include "librune/container.h"
 #include "librune/enclave.h"
 #include "librune/util.h"
+#include "sgx/quote.h"
 
 /* Offsets in the SGX REPORT structure (body first, then KEYID and MAC). */
 enum {
@@ -51,6 +52,17 @@ static bool is_hex(const char *s, size_t max_bytes)
 		if (!isxdigit((unsigned char)*s))
 			return false;
 	return true;
+}
+
+/* --report-data: at most 64 bytes in hex (NULL: none). */
+static int check_report_data(const char *hex_data, err_t *err)
+{
+	if (!hex_data || is_hex(hex_data, 64))
+		return 0;
+	return err_set(err, EINVAL, "--report-data \"%.80s\": %s", hex_data,
+		       strlen(hex_data) > 128 ? "more than 64 bytes (128 hex digits)"
+		       : strlen(hex_data) % 2 ? "an odd number of hex digits"
+					      : "not hex (0-9, a-f)");
 }
 
 /*
@@ -96,11 +108,8 @@ int rune_container_attest(const struct rune_ctx *ctx, const char *id, const char
 	char attr[32], xfrm[32];
 	int ret;
 
-	if (report_data_hex && !is_hex(report_data_hex, 64))
-		return err_set(err, EINVAL, "--report-data \"%.80s\": %s", report_data_hex,
-			       strlen(report_data_hex) > 128 ? "more than 64 bytes (128 hex digits)"
-			       : strlen(report_data_hex) % 2 ? "an odd number of hex digits"
-							     : "not hex (0-9, a-f)");
+	if ((ret = check_report_data(report_data_hex, err)) < 0)
+		return ret;
 	if (target_info_file) {
 		if ((ret = read_file(target_info_file, &ti, &len, err)) < 0)
 			return ret;
@@ -134,6 +143,116 @@ int rune_container_attest(const struct rune_ctx *ctx, const char *id, const char
 	json_decref(reply);
 	if (j == NULL)
 		return err_set(err, ENOMEM, "attest");
+	*out = j;
+	return 0;
+}
+
+/* ---- quotes ---- */
+
+static char *to_hex(const void *p, size_t n)
+{
+	char *s = malloc(2 * n + 1);
+
+	for (size_t i = 0; s && i < n; i++)
+		snprintf(s + 2 * i, 3, "%02x", ((const unsigned char *)p)[i]);
+	if (s)
+		s[2 * n] = 0;
+	return s;
+}
+
+int rune_container_quote(const struct rune_ctx *ctx, const char *id, const char *report_data_hex,
+			 uint8_t **quote, size_t *len, err_t *err)
+{
+	const struct sgx_quote_provider *qp = sgx_quote_provider_default();
+	_cleanup_free_ char *ti_hex = NULL;
+	struct sgx_targetinfo ti;
+	struct sgx_report report;
+	struct sgx_quote q;
+	json_t *reply = NULL;
+	int ret;
+
+	if ((ret = check_report_data(report_data_hex, err)) < 0)
+		return ret;
+	if ((ret = qp->target_info(&ti, err)) < 0)
+		return err_wrap(err, "quote (%s)", qp->name);
+	if (!(ti_hex = to_hex(&ti, sizeof(ti))))
+		return err_set(err, ENOMEM, "quote");
+	if ((ret = rune_enclave_attest(ctx, id, report_data_hex, ti_hex, &reply, err)) < 0)
+		return ret;
+	ret = parse_report(json_string_value(json_object_get(reply, "report")), report_data_hex,
+			   (unsigned char *)&report, err);
+	json_decref(reply);
+	if (ret < 0)
+		return ret;
+	if ((ret = qp->quote(&report, quote, len, err)) < 0)
+		return err_wrap(err, "quote (%s)", qp->name);
+	/* What was quoted is the REPORT the enclave made, its report data the one asked. */
+	if ((ret = sgx_quote_parse(&q, *quote, *len, err)) < 0 ||
+	    memcmp(&q.report_body, &report.body, sizeof(report.body)) != 0) {
+		free(*quote);
+		*quote = NULL;
+		if (ret < 0)
+			return err_wrap(err, "the quote provider's quote");
+		return err_set(
+		    err, EPROTO,
+		    "the quote's report body (report data included) is not the enclave's REPORT");
+	}
+	return 0;
+}
+
+static json_t *body_json(const struct sgx_report_body *b)
+{
+	char attr[32], xfrm[32], misc[16];
+
+	snprintf(attr, sizeof(attr), "0x%016llx", (unsigned long long)b->attributes);
+	snprintf(xfrm, sizeof(xfrm), "0x%016llx", (unsigned long long)b->xfrm);
+	snprintf(misc, sizeof(misc), "0x%08x", b->miscselect);
+	return json_pack("{s:o,s:s,s:o,s:s,s:s,s:o,s:o,s:o,s:i,s:i,s:i,s:o,s:b,s:o}", "cpusvn",
+			 hex(b->cpusvn, 16), "miscselect", misc, "isvextprodid",
+			 hex(b->isvextprodid, 16), "attributes", attr, "xfrm", xfrm, "mrenclave",
+			 hex(b->mrenclave, 32), "mrsigner", hex(b->mrsigner, 32), "config_id",
+			 hex(b->config_id, 64), "isvprodid", b->isvprodid, "isvsvn", b->isvsvn,
+			 "config_svn", b->config_svn, "isvfamilyid", hex(b->isvfamilyid, 16),
+			 "debug", (b->attributes & SGX_ATTR_DEBUG) != 0, "report_data",
+			 hex(b->reportdata, 64));
+}
+
+int rune_quote_json(const uint8_t *quote, size_t len, json_t **out, err_t *err)
+{
+	_cleanup_free_ char *auth = NULL;
+	struct sgx_quote q;
+	json_t *cert, *pem, *j;
+	int ret;
+
+	if ((ret = sgx_quote_parse(&q, quote, len, err)) < 0)
+		return ret;
+	if (!(auth = to_hex(q.auth_data, q.auth_data_size)))
+		return err_set(err, ENOMEM, "quote");
+	cert = json_pack("{s:i,s:i}", "type", q.cert_type, "size", q.cert_size);
+	pem = q.cert_type == SGX_QL_CERT_PCK_CHAIN
+		  ? json_stringn((const char *)q.cert_data,
+				 strnlen((const char *)q.cert_data, q.cert_size))
+		  : NULL;
+	if (cert && pem)
+		json_object_set_new(cert, "pem", pem);
+	else if (cert) {
+		_cleanup_free_ char *data = to_hex(q.cert_data, q.cert_size);
+
+		json_object_set_new(cert, "data", data ? json_string(data) : json_null());
+	}
+	j = json_pack(
+	    "{s:i,s:{s:i,s:i,s:i,s:i,s:i,s:o,s:o},s:o,s:i,s:{s:o,s:o,s:o,s:o,s:{s:i,s:s},"
+	    "s:o}}",
+	    "size", (int)len, "header", "version", q.header.version, "att_key_type",
+	    q.header.att_key_type, "att_key_data_0", (int)q.header.att_key_data_0, "qe_svn",
+	    q.header.qe_svn, "pce_svn", q.header.pce_svn, "vendor_id", hex(q.header.vendor_id, 16),
+	    "user_data", hex(q.header.user_data, 20), "report_body", body_json(&q.report_body),
+	    "signature_data_len", (int)q.signature_data_len, "signature_data", "signature",
+	    hex(q.signature, 64), "attest_pub_key", hex(q.attest_key, 64), "qe_report",
+	    body_json(&q.qe_report), "qe_report_signature", hex(q.qe_report_signature, 64),
+	    "qe_auth_data", "size", q.auth_data_size, "data", auth, "certification_data", cert);
+	if (!j)
+		return err_set(err, ENOMEM, "quote as JSON");
 	*out = j;
 	return 0;
 }

@@ -222,6 +222,42 @@ static int create_secret(const char *path, err_t *err)
 	return 0;
 }
 
+/* The secret's path: as set, else $SGX_EMU_SECRET, else the default. */
+static const char *secret_path_locked(void)
+{
+	const char *path = secret_path ? secret_path : getenv("SGX_EMU_SECRET");
+
+	return path && *path ? path : SGX_EMU_SECRET_DEFAULT;
+}
+
+int sgx_emu_state_path(const char *name, char **out, err_t *err)
+{
+	_cleanup_free_ char *dir = NULL;
+	char *slash;
+	int ret;
+
+	pthread_mutex_lock(&secret_lock);
+	dir = strdup(secret_path_locked());
+	pthread_mutex_unlock(&secret_lock);
+	if (!dir)
+		return err_sys(err, ENOMEM, "emulator state path");
+	slash = strrchr(dir, '/');
+	if (!slash)
+		strcpy(dir, ".");
+	else
+		slash[1] = 0;
+	if (asprintf(out, "%s%s%s", dir, slash ? "" : "/", name) < 0)
+		return err_sys(err, ENOMEM, "emulator state path");
+	ret = mkdir_parents(*out);
+	if (ret < 0) {
+		err_sys(err, -ret, "create the directory of %s", *out);
+		free(*out);
+		*out = NULL;
+		return ret;
+	}
+	return 0;
+}
+
 static int cmac_raw(const uint8_t key[16], const void *data, size_t len, uint8_t out[16])
 {
 	OSSL_PARAM params[2];
@@ -242,7 +278,7 @@ static int cmac_raw(const uint8_t key[16], const void *data, size_t len, uint8_t
 
 static int load_secret_locked(err_t *err)
 {
-	const char *path = secret_path ? secret_path : getenv("SGX_EMU_SECRET");
+	const char *path = secret_path_locked();
 	uint8_t buf[256], digest[32];
 	unsigned dlen = 0;
 	struct stat st;
@@ -251,8 +287,6 @@ static int load_secret_locked(err_t *err)
 
 	if (secret_ready)
 		return 0;
-	if (!path || !*path)
-		path = SGX_EMU_SECRET_DEFAULT;
 	if (!cmac) {
 		cmac = EVP_MAC_fetch(NULL, "CMAC", NULL);
 		if (!cmac)

@@ -56,6 +56,10 @@ static const struct {
 	{ "verify", cmd_verify,
 	  "--sigstruct SIG [--image FILE --pages SPEC | --elf FILE]: check a SIGSTRUCT" },
 	{ "epc", cmd_epc, "[--json]: the host's EPC use (docs/epc.md)" },
+	{ "verify-quote", cmd_verify_quote,
+	  "--root-ca PEM [--mrenclave H] [--mrsigner H] [--report-data H] QUOTE|-: check a quote" },
+	{ "emulator-root-ca", cmd_emulator_root_ca,
+	  ": print this host's SGX emulator root CA (PEM, docs/attestation.md)" },
 	{ "version", cmd_version, "print the version and commit (also --version)" },
 };
 
@@ -63,7 +67,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "Usage: sgx-tools COMMAND [OPTIONS]\n\nCommands:\n");
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].help);
+		fprintf(f, "  %-16s %s\n", cmds[i].name, cmds[i].help);
 	fprintf(f, "\n'sgx-tools COMMAND --help' for a command's options; see sgx-tools(8)\n"
 		   "and docs/sgx-tools.md. 'sgx-tools --version' prints the version.\n");
 }

@@ -148,5 +148,7 @@ int cmd_catsig(int argc, char **argv, err_t *err);
 int cmd_dump(int argc, char **argv, err_t *err);
 int cmd_epc(int argc, char **argv, err_t *err);
 int cmd_verify(int argc, char **argv, err_t *err);
+int cmd_verify_quote(int argc, char **argv, err_t *err);
+int cmd_emulator_root_ca(int argc, char **argv, err_t *err);
 
 #endif

@@ -1,0 +1,352 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * DCAP v3 quotes: the emulated QE (a REPORT for it becomes a quote with
+ * Intel's layout; a REPORT not for it, refused; its keys created once,
+ * 0600, beside the machine secret), the verifier (a good quote accepted;
+ * each tampering refused by the check it breaks), the parser (every
+ * truncation, trailing bytes, each length field too large, other versions
+ * and key types refused) and serialise(parse(q)) == q.
+ */
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+#include "common/cleanup.h"
+#include "sgx/loader.h"
+#include "sgx/quote.h"
+#include "sgx-test.h"
+
+static char dir[] = "/tmp/attest-quote-test.XXXXXX";
+
+static void cmac(const uint8_t key[16], const void *data, size_t len, uint8_t out[16])
+{
+	EVP_MAC *m = EVP_MAC_fetch(NULL, "CMAC", NULL);
+	EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(m);
+	OSSL_PARAM p[2];
+	size_t n = 0;
+	char cipher[] = "AES-128-CBC";
+
+	p[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_CIPHER, cipher, 0);
+	p[1] = OSSL_PARAM_construct_end();
+	if (!ctx || !EVP_MAC_init(ctx, key, 16, p) || !EVP_MAC_update(ctx, data, len) ||
+	    !EVP_MAC_final(ctx, out, &n, 16))
+		memset(out, 0, 16);
+	EVP_MAC_CTX_free(ctx);
+	EVP_MAC_free(m);
+}
+
+/* A REPORT as an enclave's EREPORT aimed at the emulated QE would be. */
+static void make_report(struct sgx_report *r, const struct sgx_targetinfo *ti)
+{
+	uint8_t key[16];
+	err_t err = NULL;
+
+	memset(r, 0, sizeof(*r));
+	memset(r->body.mrenclave, 0xab, 32);
+	memset(r->body.mrsigner, 0xcd, 32);
+	r->body.attributes = 0x5;
+	r->body.xfrm = 0x3;
+	for (int i = 0; i < 64; i++)
+		r->body.reportdata[i] = (uint8_t)i;
+	memset(r->keyid, 0x11, 32);
+	if (sgx_emu_report_key(ti, r->keyid, key, &err) < 0) {
+		printf("not ok - report key: %s\n", err_msg(err));
+		exit(1);
+	}
+	cmac(key, &r->body, sizeof(r->body), r->mac);
+}
+
+static int get_quote(uint8_t **q, size_t *len)
+{
+	struct sgx_targetinfo ti;
+	struct sgx_report r;
+	err_t err = NULL;
+	int ret;
+
+	sgx_qe_emu_targetinfo(&ti);
+	make_report(&r, &ti);
+	ret = sgx_qe_emu_quote(&r, q, len, &err);
+	if (ret < 0)
+		printf("# quote: %s\n", err_msg(err));
+	err_free(&err);
+	return ret;
+}
+
+/* The verifier's message for quote q (after tamper), or "" when it accepts it. */
+static char *verdict(const uint8_t *q, size_t len, const char *root,
+		     const struct sgx_quote_policy *p)
+{
+	static char msg[512];
+	err_t err = NULL;
+
+	msg[0] = 0;
+	if (sgx_quote_verify(q, len, root, strlen(root), p, NULL, &err) < 0)
+		snprintf(msg, sizeof(msg), "%s", err_msg(err));
+	err_free(&err);
+	return msg;
+}
+
+static void tamper(const uint8_t *q, size_t len, const char *root, size_t off, const char *what,
+		   const char *check)
+{
+	_cleanup_free_ uint8_t *t = malloc(len);
+	const char *m;
+
+	memcpy(t, q, len);
+	t[off] ^= 0x01;
+	m = verdict(t, len, root, NULL);
+	TAP_OK(strncmp(m, check, strlen(check)) == 0,
+	       "a flipped byte in %s: refused by \"%s\" (%s)", what, check, m);
+}
+
+static void test_parser(const uint8_t *q, size_t len)
+{
+	_cleanup_free_ uint8_t *big = malloc(len + 16);
+	struct sgx_quote pq;
+	err_t err = NULL;
+	size_t bad = 0;
+	uint8_t *t;
+
+	for (size_t n = 0; n < len; n++) {
+		if (sgx_quote_parse(&pq, q, n, &err) == 0)
+			bad++;
+		err_free(&err);
+	}
+	TAP_OK(bad == 0, "every truncation (0..%zu bytes) refused (%zu accepted)", len - 1, bad);
+	memcpy(big, q, len);
+	big[len] = 0;
+	CHECK(sgx_quote_parse(&pq, big, len + 1, &err) < 0);
+	TAP_OK(err && strstr(err_msg(err), "trailing bytes"), "a trailing byte refused: %s",
+	       err_msg(err));
+	err_free(&err);
+
+	t = big;
+	/* signature_data_len one more (truncated) and one less (trailing). */
+	t[432]++;
+	CHECK(sgx_quote_parse(&pq, t, len, &err) < 0);
+	TAP_OK(err && strstr(err_msg(err), "signature_data_len"),
+	       "signature_data_len too large: %s", err_msg(err));
+	err_free(&err);
+	memcpy(t, q, len);
+	t[436 + 576] = 0xff;
+	t[436 + 577] = 0xff;
+	CHECK(sgx_quote_parse(&pq, t, len, &err) < 0);
+	TAP_OK(err && strstr(err_msg(err), "auth data size 65535"),
+	       "QE auth data size too large: %s", err_msg(err));
+	err_free(&err);
+	memcpy(t, q, len);
+	t[436 + 578 + 32 + 2 + 3] = 0x7f; /* cert size's high byte */
+	CHECK(sgx_quote_parse(&pq, t, len, &err) < 0);
+	TAP_OK(err && strstr(err_msg(err), "certification data size"),
+	       "certification data size too large: %s", err_msg(err));
+	err_free(&err);
+	memcpy(t, q, len);
+	t[0] = 4;
+	CHECK(sgx_quote_parse(&pq, t, len, &err) < 0);
+	TAP_OK(err && strstr(err_msg(err), "version 4"), "version 4 refused: %s", err_msg(err));
+	err_free(&err);
+	memcpy(t, q, len);
+	t[2] = 3;
+	CHECK(sgx_quote_parse(&pq, t, len, &err) < 0);
+	TAP_OK(err && strstr(err_msg(err), "key type 3"), "key type 3 (P-384) refused: %s",
+	       err_msg(err));
+	err_free(&err);
+	CHECK(sgx_quote_parse(&pq, q, SGX_QUOTE_MAX_SIZE + 1, &err) < 0);
+	TAP_OK(err && strstr(err_msg(err), "more than"), "more than SGX_QUOTE_MAX_SIZE refused: %s",
+	       err_msg(err));
+	err_free(&err);
+}
+
+static void test_layout(const uint8_t *q, size_t len)
+{
+	struct sgx_quote pq;
+	uint8_t *again = NULL;
+	size_t alen = 0;
+	err_t err = NULL;
+	int ok;
+
+	ok = sgx_quote_parse(&pq, q, len, &err) == 0;
+	TAP_OK(ok, "the quote parses (%zu bytes): %s", len, ok ? "" : err_msg(err));
+	if (!ok)
+		return;
+	CHECK(pq.header.version == 3 && pq.header.att_key_type == 2);
+	CHECK(memcmp(pq.header.vendor_id, SGX_QE_VENDOR_ID, 16) == 0);
+	CHECK(pq.report_body.reportdata[63] == 63 && pq.report_body.mrenclave[0] == 0xab);
+	CHECK(pq.auth_data_size == 32 && pq.auth_data[31] == 31);
+	CHECK(pq.cert_type == 5);
+	CHECK(memmem(pq.cert_data, pq.cert_size, "BEGIN CERTIFICATE", 17) != NULL);
+	CHECK(pq.signature_data_len == len - 436);
+	CHECK(pq.qe_report.isvprodid == 1);
+	{
+		BIO *b = BIO_new_mem_buf(pq.cert_data, (int)pq.cert_size);
+		X509 *pck = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+		ASN1_OBJECT *oid = OBJ_txt2obj("1.2.840.113741.1.13.1", 1);
+		int i = pck && oid ? X509_get_ext_by_OBJ(pck, oid, -1) : -1;
+		ASN1_OCTET_STRING *v =
+		    i >= 0 ? X509_EXTENSION_get_data(X509_get_ext(pck, i)) : NULL;
+		const unsigned char *p = v ? ASN1_STRING_get0_data(v) : NULL;
+		ASN1_TYPE *t = p ? d2i_ASN1_TYPE(NULL, &p, ASN1_STRING_length(v)) : NULL;
+
+		TAP_OK(t && ASN1_TYPE_get(t) == V_ASN1_SEQUENCE &&
+			   memmem(ASN1_STRING_get0_data(v), ASN1_STRING_length(v), "RUNEMU", 6),
+		       "the PCK certificate has SGX extensions (a DER SEQUENCE, FMSPC RUNEMU)");
+		ASN1_TYPE_free(t);
+		ASN1_OBJECT_free(oid);
+		X509_free(pck);
+		BIO_free(b);
+	}
+	CHECK(sgx_quote_serialize(&pq, &again, &alen, &err) == 0);
+	TAP_OK(again && alen == len && memcmp(again, q, len) == 0,
+	       "serialise(parse(quote)) == quote");
+	free(again);
+	err_free(&err);
+}
+
+/* The provider seam: the emulator's, or DCAP's (refused until it is built). */
+static void test_providers(void)
+{
+	const struct sgx_quote_provider *p;
+	struct sgx_targetinfo t1, t2;
+	err_t err = NULL;
+
+	setenv("SGX_LOADER_BACKEND", "emulator", 1);
+	p = sgx_quote_provider_default();
+	sgx_qe_emu_targetinfo(&t1);
+	CHECK(p == &sgx_quote_provider_emulator && p->target_info(&t2, &err) == 0 &&
+	      memcmp(&t1, &t2, sizeof(t1)) == 0);
+	setenv("SGX_LOADER_BACKEND", "sgx", 1);
+	p = sgx_quote_provider_default();
+	TAP_OK(p == &sgx_quote_provider_dcap && p->target_info(&t2, &err) == -ENOTSUP &&
+		   strstr(err_msg(err), "DCAP quote library"),
+	       "providers: the emulator's, or dcap (refused: %s)", err_msg(err));
+	err_free(&err);
+	unsetenv("SGX_LOADER_BACKEND");
+}
+
+static void remove_dir(void)
+{
+	char cmd[4200];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		printf("# could not remove %s\n", dir);
+}
+
+int main(void)
+{
+	_cleanup_free_ char *secret = NULL, *keys = NULL, *root = NULL, *other_root = NULL;
+	_cleanup_free_ uint8_t *q = NULL, *q2 = NULL, *qo = NULL;
+	size_t len = 0, len2 = 0, leno = 0;
+	struct sgx_targetinfo ti;
+	struct sgx_report r;
+	struct sgx_quote pq, pq2;
+	struct stat st;
+	err_t err = NULL;
+	uint8_t mr[32];
+	char *m;
+
+	if (!mkdtemp(dir))
+		return 1;
+	if (asprintf(&secret, "%s/a/sgx-emu-secret", dir) < 0 ||
+	    asprintf(&keys, "%s/a/%s", dir, SGX_EMU_QUOTE_KEYS_FILE) < 0)
+		return 1;
+	setenv("SGX_EMU_SECRET", secret, 1);
+
+	TAP_OK(get_quote(&q, &len) == 0, "the emulated QE quotes a REPORT aimed at it");
+	if (!q)
+		goto out;
+	TAP_OK(stat(keys, &st) == 0 && (st.st_mode & 0777) == 0600,
+	       "its keys created 0600 beside the machine secret");
+	TAP_OK(sgx_emu_root_ca_pem(&root, &err) == 0 && strstr(root, "BEGIN CERTIFICATE"),
+	       "the emulator root CA's PEM");
+	test_layout(q, len);
+	{
+		_cleanup_free_ char *pem = NULL, *real = NULL;
+
+		chmod(keys, 0644);
+		TAP_OK(sgx_emu_root_ca_pem(&pem, &err) < 0 &&
+			   strstr(err_msg(err), "readable by others"),
+		       "keys readable by others refused: %s", err_msg(err));
+		err_free(&err);
+		chmod(keys, 0600);
+		if (asprintf(&real, "%s.real", keys) > 0 && rename(keys, real) == 0 &&
+		    symlink(real, keys) == 0) {
+			TAP_OK(sgx_emu_root_ca_pem(&pem, &err) < 0 && strstr(err_msg(err), keys),
+			       "keys reached through a symlink refused: %s", err_msg(err));
+			err_free(&err);
+			unlink(keys);
+			rename(real, keys);
+		}
+	}
+	TAP_OK(get_quote(&q2, &len2) == 0 && sgx_quote_parse(&pq, q, len, NULL) == 0 &&
+		   sgx_quote_parse(&pq2, q2, len2, NULL) == 0 &&
+		   memcmp(pq.attest_key, pq2.attest_key, 64) == 0,
+	       "a second quote: the same attestation key (created once)");
+
+	m = verdict(q, len, root, NULL);
+	TAP_OK(!*m, "the verifier accepts it with the emulator root CA (%s)", m);
+	memset(mr, 0xab, 32);
+	m = verdict(q, len, root,
+		    &(struct sgx_quote_policy){ .mrenclave = mr,
+						.report_data = pq.report_body.reportdata,
+						.report_data_len = 64 });
+	TAP_OK(!*m, "... and the MRENCLAVE and report data expected (%s)", m);
+	mr[31] = 0;
+	m = verdict(q, len, root, &(struct sgx_quote_policy){ .mrenclave = mr });
+	TAP_OK(strncmp(m, "MRENCLAVE: expected", 19) == 0, "another MRENCLAVE expected: %s", m);
+	m = verdict(q, len, root,
+		    &(struct sgx_quote_policy){ .report_data = (const uint8_t *)"x",
+						.report_data_len = 1 });
+	TAP_OK(strncmp(m, "report data: expected", 21) == 0, "other report data expected: %s", m);
+
+	tamper(q, len, root, 48 + 64, "the report body (MRENCLAVE)", "quote signature:");
+	tamper(q, len, root, 48 + 320, "the report body (report data)", "quote signature:");
+	tamper(q, len, root, 10, "the header", "quote signature:");
+	tamper(q, len, root, 436 + 3, "the quote signature", "quote signature:");
+	tamper(q, len, root, 436 + 64 + 5, "the attestation key", "attestation key binding:");
+	tamper(q, len, root, 436 + 128 + 64, "the QE report", "QE report signature:");
+	tamper(q, len, root, 436 + 512 + 7, "the QE report signature", "QE report signature:");
+	tamper(q, len, root, 436 + 578 + 4, "the QE auth data", "attestation key binding:");
+	tamper(q, len, root, 436 + 578 + 32, "the certification data type (5 to 4)",
+	       "certification data: type 4");
+
+	/* Another host's emulator: its chain is rooted elsewhere. */
+	free(secret);
+	if (asprintf(&secret, "%s/b/sgx-emu-secret", dir) < 0)
+		goto out;
+	sgx_emu_set_secret_path(secret, &err);
+	TAP_OK(get_quote(&qo, &leno) == 0 && sgx_emu_root_ca_pem(&other_root, &err) == 0 &&
+		   strcmp(root, other_root) != 0,
+	       "another secret directory: another emulator root CA");
+	if (qo) {
+		m = verdict(qo, leno, root, NULL);
+		TAP_OK(strncmp(m, "PCK certificate chain: rooted in", 32) == 0 &&
+			   strstr(m, "EMULATOR Root CA"),
+		       "a chain rooted elsewhere refused: %s", m);
+		m = verdict(qo, leno, other_root, NULL);
+		TAP_OK(!*m, "... and accepted with its own root (%s)", m);
+	}
+	m = verdict(q, len, "not a PEM", NULL);
+	TAP_OK(strncmp(m, "root CA: not a PEM certificate", 30) == 0, "a bad root CA: %s", m);
+
+	/* A REPORT the QE's report key did not MAC. */
+	sgx_qe_emu_targetinfo(&ti);
+	ti.mrenclave[0] ^= 1;
+	make_report(&r, &ti);
+	free(q2);
+	q2 = NULL;
+	TAP_OK(sgx_qe_emu_quote(&r, &q2, &len2, &err) < 0 &&
+		   strstr(err_msg(err), "MAC does not verify with the QE's report key"),
+	       "a REPORT aimed at another enclave refused: %s", err_msg(err));
+	err_free(&err);
+
+	test_parser(q, len);
+	test_providers();
+out:
+	remove_dir();
+	return tap_exit();
+}
