@@ -7,7 +7,9 @@ SIGND_LIB_SRCS := $(sort $(wildcard src/signd/*.c))
 SIGND_LIB_OBJS := $(SIGND_LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 SIGND_SRCS := $(sort $(wildcard src/rune-signd/*.c))
 SIGND_OBJS := $(SIGND_SRCS:%.c=$(BUILD)/obj/%.o)
-SIGND_LDLIBS := -lmicrohttpd -ljansson $(SGX_LDLIBS)
+SIGND_LDLIBS := -lmicrohttpd -lgnutls -ljansson -lp11-kit $(SGX_LDLIBS)
+# p11-kit's headers: <p11-kit/p11-kit.h> under /usr/include/p11-kit-1.
+$(SIGND_LIB_OBJS): ALL_CFLAGS += $(shell pkg-config --cflags p11-kit-1)
 SIGND := $(BUILD)/bin/rune-signd
 SIGND_TEST_SRCS := $(sort $(wildcard tests/signd/test_*.c))
 SIGND_TESTS := $(SIGND_TEST_SRCS:tests/signd/test_%.c=$(BUILD)/tests/signd-%)

@@ -32,8 +32,11 @@ struct signd_config {
 	char *config_path; /* the JSON file, or NULL: flags only */
 	char *listen;	   /* "ADDR:PORT", numeric address; port 0 picks a free one */
 	char *tls_cert, *tls_key;
+	char *client_ca;   /* PEM CA(s) whose client certificates authenticate (mTLS) */
 	int insecure_http; /* plain HTTP: only with a loopback address */
 	char *key_path;	   /* the signing key, PEM */
+	char *pkcs11_uri;  /* or a key on a PKCS#11 token: "pkcs11:token=...;object=..." */
+	char *pin_file;	   /* the token's PIN (else the URI's pin-source) */
 	char *tokens_path;
 	char *audit_path; /* "-": standard error */
 	int api_v1;	  /* the Inclavare-compatible v1 signing endpoint (default on) */

@@ -26,7 +26,10 @@ static const char usage[] =
     "  --config FILE        JSON configuration (root-owned, writable by root only)\n"
     "  --listen ADDR:PORT   numeric address ([::1]:PORT for IPv6); port 0: any free one\n"
     "  --key PEM            the signing key: RSA-3072, exponent 3, mode 0600\n"
+    "  --pkcs11-uri URI     or a key on a PKCS#11 token (pkcs11:token=T;object=K;...)\n"
+    "  --pin-file F         the token's PIN (else the URI's pin-source=file:F)\n"
     "  --tls-cert F --tls-key F   serve HTTPS with this certificate and key\n"
+    "  --client-ca F        accept client certificates issued by this CA (mTLS)\n"
     "  --insecure-http      plain HTTP instead: refused unless ADDR is loopback\n"
     "  --tokens FILE        the clients: names, token hashes, policies (gen-token)\n"
     "  --audit-log FILE     one JSON line per request ('-': standard error)\n"
@@ -41,8 +44,11 @@ enum {
 	OPT_CONFIG = 256,
 	OPT_LISTEN,
 	OPT_KEY,
+	OPT_PKCS11_URI,
+	OPT_PIN_FILE,
 	OPT_TLS_CERT,
 	OPT_TLS_KEY,
+	OPT_CLIENT_CA,
 	OPT_INSECURE,
 	OPT_TOKENS,
 	OPT_AUDIT,
@@ -60,8 +66,11 @@ static const struct option options[] = {
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "key", required_argument, NULL, OPT_KEY },
+	{ "pkcs11-uri", required_argument, NULL, OPT_PKCS11_URI },
+	{ "pin-file", required_argument, NULL, OPT_PIN_FILE },
 	{ "tls-cert", required_argument, NULL, OPT_TLS_CERT },
 	{ "tls-key", required_argument, NULL, OPT_TLS_KEY },
+	{ "client-ca", required_argument, NULL, OPT_CLIENT_CA },
 	{ "insecure-http", no_argument, NULL, OPT_INSECURE },
 	{ "tokens", required_argument, NULL, OPT_TOKENS },
 	{ "audit-log", required_argument, NULL, OPT_AUDIT },
@@ -120,10 +129,16 @@ static int apply(struct signd_config *c, int opt, const char *arg)
 		return set(&c->listen, arg);
 	case OPT_KEY:
 		return set(&c->key_path, arg);
+	case OPT_PKCS11_URI:
+		return set(&c->pkcs11_uri, arg);
+	case OPT_PIN_FILE:
+		return set(&c->pin_file, arg);
 	case OPT_TLS_CERT:
 		return set(&c->tls_cert, arg);
 	case OPT_TLS_KEY:
 		return set(&c->tls_key, arg);
+	case OPT_CLIENT_CA:
+		return set(&c->client_ca, arg);
 	case OPT_INSECURE:
 		c->insecure_http = 1;
 		return 0;
