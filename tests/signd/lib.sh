@@ -73,10 +73,10 @@ refuse() {
 	fi
 }
 
-# tls_server_cert: tls.crt/tls.key for 127.0.0.1 (self-signed, P-256).
+# tls_server_cert [CN]: tls.crt/tls.key for 127.0.0.1 (self-signed, P-256), subject CN [localhost].
 tls_server_cert() {
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout tls.key \
-		-out tls.crt -days 2 -subj /CN=localhost -addext 'subjectAltName=IP:127.0.0.1' 2>/dev/null
+		-out tls.crt -days 2 -subj "/CN=${1:-localhost}" -addext 'subjectAltName=IP:127.0.0.1' 2>/dev/null
 	chmod 600 tls.key
 }
 
