@@ -169,7 +169,7 @@ static int sign_remote(const struct sign_args *a, struct sgx_sigstruct *ss, err_
 
 static int run(int argc, char **argv, int with_key, err_t *err)
 {
-	static const struct option table[] = {
+	static const struct option sign_table[] = {
 		IMAGE_OPTIONS,
 		SIGN_OPTIONS,
 		{ "key", required_argument, NULL, OPT_KEY },
@@ -183,10 +183,16 @@ static int run(int argc, char **argv, int with_key, err_t *err)
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ 0 }
 	};
-	static const struct command_options sign = { .table = table,
+	/* gendata: --key too, only to say it takes none. */
+	static const struct option gendata_table[] = { IMAGE_OPTIONS,
+						       SIGN_OPTIONS,
+						       { "key", required_argument, NULL, OPT_KEY },
+						       { "out", required_argument, NULL, OPT_OUT },
+						       { 0 } };
+	static const struct command_options sign = { .table = sign_table,
 						     .help = help_sign,
 						     .handler = sign_option };
-	static const struct command_options gendata = { .table = table,
+	static const struct command_options gendata = { .table = gendata_table,
 							.help = help_gendata,
 							.handler = sign_option };
 	uint8_t mrenclave[32], material[SGX_SIGSTRUCT_MATERIAL_SIZE];
