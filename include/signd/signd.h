@@ -89,7 +89,14 @@ void signd_server_stop(struct signd_server *s);
  */
 int signd_gen_token(const char *tokens_path, const char *name, const char *policy, char **token,
 		    err_t *err);
-/* revoke-token: removes client name from the tokens file. */
+/*
+ * add-client: client name authenticates with a client certificate whose
+ * subject CN is cn (policy: NULL, "default"); an existing token client of
+ * that name gets the certificate too. No two clients share a CN.
+ */
+int signd_add_cert_client(const char *tokens_path, const char *name, const char *cn,
+			  const char *policy, err_t *err);
+/* revoke-token: removes client name (token and certificate) from the tokens file. */
 int signd_revoke_token(const char *tokens_path, const char *name, err_t *err);
 
 #ifdef __cplusplus

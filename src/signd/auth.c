@@ -403,6 +403,74 @@ out:
 	return ret;
 }
 
+int signd_add_cert_client(const char *tokens_path, const char *name, const char *cn,
+			  const char *policy, err_t *err)
+{
+	json_t *tokens = NULL, *clients, *c, *found = NULL;
+	size_t i;
+	int ret;
+
+	if (!signd_valid_name(name))
+		return err_set(err, EINVAL, "client name '%s': use 1-64 of A-Z a-z 0-9 . _ @ -",
+			       name);
+	if (policy && !signd_valid_name(policy))
+		return err_set(err, EINVAL, "policy name '%s': use 1-64 of A-Z a-z 0-9 . _ @ -",
+			       policy);
+	if (*cn == '\0' || strlen(cn) > 256)
+		return err_set(err, EINVAL, "certificate CN: expected 1-256 characters");
+	ret = tokens_read(tokens_path, &tokens, err);
+	if (ret < 0)
+		return ret;
+	clients = json_object_get(tokens, "clients");
+	json_array_foreach(clients, i, c)
+	{
+		const char *n = json_string_value(json_object_get(c, "name"));
+		const char *ccn = json_string_value(json_object_get(c, "cert_cn"));
+
+		if (ccn && strcmp(ccn, cn) == 0) {
+			ret = err_set(err, EEXIST, "tokens file %s: client '%s' has CN '%s'",
+				      tokens_path, n ? n : "?", cn);
+			goto out;
+		}
+		if (n && strcmp(n, name) == 0)
+			found = c;
+	}
+	if (found && json_object_get(found, "cert_cn")) {
+		ret = err_set(err, EEXIST,
+			      "tokens file %s: client '%s' has a certificate CN (revoke-token it "
+			      "first)",
+			      tokens_path, name);
+		goto out;
+	}
+	if (found && policy) {
+		const char *old = json_string_value(json_object_get(found, "policy"));
+
+		if (strcmp(old ? old : "default", policy) != 0) {
+			ret = err_set(err, EINVAL,
+				      "tokens file %s: client '%s' has policy '%s', not '%s'",
+				      tokens_path, name, old ? old : "default", policy);
+			goto out;
+		}
+	}
+	if (found) {
+		/* A token client gets a certificate too. */
+		ret = json_object_set_new(found, "cert_cn", json_string(cn)) < 0
+			  ? err_set(err, ENOMEM, "out of memory")
+			  : 0;
+	} else {
+		c = json_pack("{s:s, s:s, s:s}", "name", name, "cert_cn", cn, "policy",
+			      policy ? policy : "default");
+		ret = c == NULL || json_array_append_new(clients, c) < 0
+			  ? err_set(err, ENOMEM, "out of memory")
+			  : 0;
+	}
+	if (ret == 0)
+		ret = tokens_write(tokens_path, tokens, err);
+out:
+	json_decref(tokens);
+	return ret;
+}
+
 int signd_revoke_token(const char *tokens_path, const char *name, err_t *err)
 {
 	json_t *tokens = NULL, *clients, *c;

@@ -74,13 +74,16 @@ openssl ca -batch -config ca.cnf -cert ca.crt -keyfile ca.key -in alice.csr -out
 cp alice.key expired.key
 
 TOK_CI=$("$D" gen-token ci --tokens clients.json)
-python3 - clients.json <<'PY'
-import json, sys
-j = json.load(open(sys.argv[1]))
-j["clients"] += [{"name": "alice", "cert_cn": "alice.example"},
-                 {"name": "bob", "cert_cn": "bob.example", "policy": "dev"}]
-json.dump(j, open(sys.argv[1], "w"))
-PY
+"$D" add-client alice --cert-cn alice.example --tokens clients.json >add.out 2>&1 &&
+	"$D" add-client bob --cert-cn bob.example --policy dev --tokens clients.json >>add.out 2>&1 &&
+	[ ! -s add.out ] && [ "$(stat -c %a clients.json)" = 600 ] &&
+	ok "add-client: two certificate clients, quietly" || nok "add-client" "$(cat add.out)"
+"$D" add-client carol --cert-cn alice.example --tokens clients.json >add.out 2>&1
+[ $? -ne 0 ] && grep -q "client 'alice' has CN 'alice.example'" add.out &&
+	ok "add-client refuses a CN another client has" || nok "add-client refuses a CN another client has" "$(cat add.out)"
+"$D" add-client dave --tokens clients.json >add.out 2>&1
+[ $? -ne 0 ] && grep -q -- "--cert-cn CN is required" add.out &&
+	ok "add-client without --cert-cn: refused" || nok "add-client without --cert-cn" "$(cat add.out)"
 cat >conf.json <<EOF
 {
   "listen": "127.0.0.1:0",
@@ -125,12 +128,7 @@ req "a bad certificate, even on an unknown path: 401" 401 --cert mallory.crt --k
 req "the health check needs no certificate" 200 "$URL/healthz"
 
 # SIGHUP: alice removed from the clients file.
-python3 - clients.json <<'PY'
-import json, sys
-j = json.load(open(sys.argv[1]))
-j["clients"] = [c for c in j["clients"] if c["name"] != "alice"]
-json.dump(j, open(sys.argv[1], "w"))
-PY
+"$D" revoke-token alice --tokens clients.json
 kill -HUP "$PID"
 for _ in $(seq 100); do grep -q 'reloaded' d.log && break; sleep 0.05; done
 req "alice removed, after SIGHUP: 401" 401 "${ALICE[@]}" --data-binary @material.bin "$URL/api/v2/sigstruct"

@@ -274,6 +274,29 @@ static void test_cert_clients(void)
 		signd_auth_put(auth);
 	}
 	free(tok);
+	/* add-client: a new client, a certificate for a token client, no shared CN. */
+	CHECK(signd_add_cert_client(path("certs.json"), "bob", "bob.example", NULL, &err) == 0,
+	      "%s", err_msg(err));
+	CHECK(signd_add_cert_client(path("certs.json"), "ci", "x.example", "strict", &err) ==
+	      -EINVAL);
+	err_free(&err);
+	CHECK(signd_add_cert_client(path("certs.json"), "ci", "ci.example", NULL, &err) == 0, "%s",
+	      err_msg(err));
+	CHECK(signd_add_cert_client(path("certs.json"), "eve", "bob.example", NULL, &err) ==
+	      -EEXIST);
+	err_free(&err);
+	CHECK(signd_add_cert_client(path("certs.json"), "ci", "other.example", NULL, &err) ==
+	      -EEXIST);
+	err_free(&err);
+	CHECK(signd_auth_load(&auth, NULL, path("certs.json"), &err) == 0, "%s", err_msg(err));
+	if (auth) {
+		c = signd_auth_lookup_cn(auth, "ci.example");
+		CHECK(c && strcmp(c->name, "ci") == 0 && c->has_token);
+		c = signd_auth_lookup_cn(auth, "bob.example");
+		CHECK(c && strcmp(c->name, "bob") == 0 && !c->has_token);
+		signd_auth_put(auth);
+		auth = NULL;
+	}
 	write_file("certs-bad.json", "{\"clients\": [{\"name\": \"x\", \"cert_cn\": \"\"}]}", 0600);
 	CHECK(signd_auth_load(&auth, NULL, path("certs-bad.json"), &err) == -EINVAL);
 	CHECK(err && strstr(err_msg(err), "cert_cn: expected"), "%s", err_msg(err));
