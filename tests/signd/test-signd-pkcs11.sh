@@ -133,6 +133,19 @@ else
 	nok "pin-source=file: and id=, from the configuration"
 fi
 
+# No module-path: the modules p11-kit has registered (softhsm2 registers itself).
+if [ -e /usr/share/p11-kit/modules/softhsm2.module ]; then
+	if start d3.log "${COMMON[@]}" --pkcs11-uri "pkcs11:token=signd-test;object=sgx-key" --pin-file pin; then
+		req "no module-path: found through p11-kit's registered modules" 200 "${AUTH[@]}" --data-binary @material.bin "$URL/api/v2/sigstruct"
+		cmp -s body.out local.ss && ok "the same SIGSTRUCT through the registered module" || nok "the same SIGSTRUCT through the registered module"
+		stop
+	else
+		nok "no module-path: found through p11-kit's registered modules"
+	fi
+else
+	echo "skip - no module-path (softhsm2 is not registered with p11-kit here)"
+fi
+
 u() { echo "pkcs11:token=signd-test;object=$1?module-path=$MODULE"; }
 refuse "a 2048-bit key on the token" "2048 bits, SGX needs 3072" "${COMMON[@]}" --pkcs11-uri "$(u small-key)" --pin-file pin
 refuse "exponent 65537 on the token" "exponent is not 3" "${COMMON[@]}" --pkcs11-uri "$(u f4-key)" --pin-file pin
