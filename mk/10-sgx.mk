@@ -31,9 +31,11 @@ $(SGX_LIB): $(SGX_LIB_OBJS)
 $(BUILD)/obj/src/sgx-tools/main.o: $(BUILD)/gen/rune-build.h
 $(BUILD)/obj/src/sgx-tools/main.o: ALL_CFLAGS += -I$(BUILD)/gen
 
+# SGX_TOOLS_LIBS, SGX_TOOLS_LDLIBS: what other components add (the signing
+# client, mk/90-signd.mk).
 $(SGX_TOOLS): $(SGX_TOOLS_OBJS) $(SGX_LIB) $(COMMON_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(SGX_TOOLS_OBJS) $(SGX_LIB) $(COMMON_OBJS) $(SGX_LDLIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(SGX_TOOLS_OBJS) $(SGX_TOOLS_LIBS) $(SGX_LIB) $(COMMON_OBJS) $(SGX_LDLIBS) $(SGX_TOOLS_LDLIBS)
 
 $(SGX_TESTS): $(BUILD)/tests/%: $(BUILD)/obj/tests/sgx/%.o $(SGX_LIB) $(COMMON_OBJS)
 	@mkdir -p $(dir $@)

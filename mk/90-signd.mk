@@ -7,10 +7,28 @@ SIGND_LIB_SRCS := $(sort $(wildcard src/signd/*.c))
 SIGND_LIB_OBJS := $(SIGND_LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 SIGND_SRCS := $(sort $(wildcard src/rune-signd/*.c))
 SIGND_OBJS := $(SIGND_SRCS:%.c=$(BUILD)/obj/%.o)
-SIGND_LDLIBS := -lmicrohttpd -ljansson $(SGX_LDLIBS)
+SIGND_LDLIBS := -lmicrohttpd -lgnutls -ljansson -lp11-kit $(SGX_LDLIBS)
+# p11-kit's headers: <p11-kit/p11-kit.h> under /usr/include/p11-kit-1.
+$(SIGND_LIB_OBJS): ALL_CFLAGS += $(shell pkg-config --cflags p11-kit-1)
 SIGND := $(BUILD)/bin/rune-signd
 SIGND_TEST_SRCS := $(sort $(wildcard tests/signd/test_*.c))
 SIGND_TESTS := $(SIGND_TEST_SRCS:tests/signd/test_%.c=$(BUILD)/tests/signd-%)
+
+# The signing client (include/signd/client.h): libsignd-client.a, OpenSSL's
+# TLS and jansson only; sgx-tools sign --server links it (the shim will).
+SIGND_CLIENT_LIB := $(BUILD)/lib/libsignd-client.a
+SIGND_CLIENT_SRCS := $(sort $(wildcard src/signd-client/*.c))
+SIGND_CLIENT_OBJS := $(SIGND_CLIENT_SRCS:%.c=$(BUILD)/obj/%.o)
+SIGND_CLIENT_LDLIBS := -lssl -ljansson
+SGX_TOOLS_LIBS += $(SIGND_CLIENT_LIB)
+SGX_TOOLS_LDLIBS += $(SIGND_CLIENT_LDLIBS)
+$(SGX_TOOLS): $(SIGND_CLIENT_LIB)
+DEPFILES += $(SIGND_CLIENT_OBJS:.o=.d)
+
+$(SIGND_CLIENT_LIB): $(SIGND_CLIENT_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	$(AR) rcs $@ $^
 
 BINS += $(SIGND)
 UNIT_TESTS += $(SIGND_TESTS)

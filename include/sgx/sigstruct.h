@@ -93,6 +93,18 @@ void sgx_signer_mrsigner(const struct sgx_signer *signer, uint8_t mrsigner[32]);
 /* RSA PKCS#1 v1.5 SHA-256 signature of data, big-endian (openssl dgst -sha256 -sign). */
 int sgx_signer_sign(const struct sgx_signer *signer, const void *data, size_t len,
 		    uint8_t sig[SGX_MODULUS_SIZE], err_t *err);
+/*
+ * A signer whose private key lives elsewhere (a PKCS#11 token): sign makes
+ * the big-endian RSA PKCS#1 v1.5 SHA-256 signature of data, 0 or a
+ * negative errno with err set; it may be called from several threads at
+ * once. pub_pem is the key's public half (SPKI or PKCS#1 PEM), checked as
+ * sgx_signer_load checks a key (RSA-3072, e = 3); every signature is
+ * verified with it before use. ctx must outlive the signer.
+ */
+typedef int (*sgx_sign_fn)(void *ctx, const void *data, size_t len, uint8_t sig[SGX_MODULUS_SIZE],
+			   err_t *err);
+int sgx_signer_external(struct sgx_signer **signer, const void *pub_pem, size_t pub_len,
+			sgx_sign_fn sign, void *ctx, err_t *err);
 /* As sgx_sigstruct_sign, with a loaded signer. */
 int sgx_signer_sign_sigstruct(const struct sgx_signer *signer, struct sgx_sigstruct *ss,
 			      err_t *err);

@@ -32,8 +32,11 @@ struct signd_config {
 	char *config_path; /* the JSON file, or NULL: flags only */
 	char *listen;	   /* "ADDR:PORT", numeric address; port 0 picks a free one */
 	char *tls_cert, *tls_key;
+	char *client_ca;   /* PEM CA(s) whose client certificates authenticate (mTLS) */
 	int insecure_http; /* plain HTTP: only with a loopback address */
 	char *key_path;	   /* the signing key, PEM */
+	char *pkcs11_uri;  /* or a key on a PKCS#11 token: "pkcs11:token=...;object=..." */
+	char *pin_file;	   /* the token's PIN (else the URI's pin-source) */
 	char *tokens_path;
 	char *audit_path; /* "-": standard error */
 	int api_v1;	  /* the Inclavare-compatible v1 signing endpoint (default on) */
@@ -86,7 +89,14 @@ void signd_server_stop(struct signd_server *s);
  */
 int signd_gen_token(const char *tokens_path, const char *name, const char *policy, char **token,
 		    err_t *err);
-/* revoke-token: removes client name from the tokens file. */
+/*
+ * add-client: client name authenticates with a client certificate whose
+ * subject CN is cn (policy: NULL, "default"); an existing token client of
+ * that name gets the certificate too. No two clients share a CN.
+ */
+int signd_add_cert_client(const char *tokens_path, const char *name, const char *cn,
+			  const char *policy, err_t *err);
+/* revoke-token: removes client name (token and certificate) from the tokens file. */
 int signd_revoke_token(const char *tokens_path, const char *name, err_t *err);
 
 #ifdef __cplusplus

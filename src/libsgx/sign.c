@@ -139,7 +139,9 @@ out:
 }
 
 struct sgx_signer {
-	EVP_PKEY *pkey;
+	EVP_PKEY *pkey; /* the private key, or only the public one for an external signer */
+	sgx_sign_fn sign;
+	void *sign_ctx;
 	BIGNUM *n;
 	uint8_t modulus[SGX_MODULUS_SIZE]; /* little-endian, as a SIGSTRUCT stores it */
 	char *pub_pem;
@@ -156,55 +158,110 @@ void sgx_signer_free(struct sgx_signer *signer)
 	free(signer);
 }
 
-int sgx_signer_load(struct sgx_signer **out, const void *key_pem, size_t key_len, err_t *err)
+/* The checks and the public parts of a signer whose s->pkey is set. */
+static int signer_setup(struct sgx_signer *s, err_t *err)
 {
-	struct sgx_sigstruct *ss = NULL;
-	struct sgx_signer *s;
+	struct sgx_sigstruct *ss;
 	BIO *bio = NULL;
 	char *data;
 	long len;
 	int ret;
 
-	*out = NULL;
-	s = calloc(1, sizeof(*s));
 	ss = calloc(1, sizeof(*ss));
-	if (s == NULL || ss == NULL) {
-		ret = err_set(err, ENOMEM, "load signing key: out of memory");
-		goto fail;
-	}
-	s->pkey = decode_key(key_pem, key_len, EVP_PKEY_KEYPAIR);
-	ERR_clear_error();
-	if (s->pkey == NULL) {
-		ret = err_set(err, EINVAL,
-			      "not an unencrypted RSA private key in PEM (PKCS#8 or PKCS#1)");
-		goto fail;
-	}
+	if (ss == NULL)
+		return err_set(err, ENOMEM, "load signing key: out of memory");
 	ret = take_modulus(ss, s->pkey, &s->n, err);
 	if (ret < 0)
-		goto fail;
+		goto out;
 	memcpy(s->modulus, ss->modulus, sizeof(s->modulus));
 	bio = BIO_new(BIO_s_mem());
 	if (!bio || PEM_write_bio_PUBKEY(bio, s->pkey) != 1) {
 		ret = ossl_fail(err, EIO, "encode public key");
-		goto fail;
+		goto out;
 	}
 	len = BIO_get_mem_data(bio, &data);
 	s->pub_pem = malloc((size_t)len + 1);
 	if (s->pub_pem == NULL) {
 		ret = err_set(err, ENOMEM, "encode public key: out of memory");
-		goto fail;
+		goto out;
 	}
 	memcpy(s->pub_pem, data, (size_t)len);
 	s->pub_pem[len] = '\0';
 	s->pub_len = (size_t)len;
+out:
 	BIO_free(bio);
 	free(ss);
+	return ret;
+}
+
+int sgx_signer_load(struct sgx_signer **out, const void *key_pem, size_t key_len, err_t *err)
+{
+	struct sgx_signer *s;
+	int ret;
+
+	*out = NULL;
+	s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return err_set(err, ENOMEM, "load signing key: out of memory");
+	s->pkey = decode_key(key_pem, key_len, EVP_PKEY_KEYPAIR);
+	ERR_clear_error();
+	if (s->pkey == NULL) {
+		sgx_signer_free(s);
+		return err_set(err, EINVAL,
+			       "not an unencrypted RSA private key in PEM (PKCS#8 or PKCS#1)");
+	}
+	ret = signer_setup(s, err);
+	if (ret < 0) {
+		sgx_signer_free(s);
+		return ret;
+	}
 	*out = s;
 	return 0;
-fail:
-	BIO_free(bio);
-	free(ss);
-	sgx_signer_free(s);
+}
+
+int sgx_signer_external(struct sgx_signer **out, const void *pub_pem, size_t pub_len,
+			sgx_sign_fn sign, void *ctx, err_t *err)
+{
+	struct sgx_signer *s;
+	int ret;
+
+	*out = NULL;
+	s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return err_set(err, ENOMEM, "load signing key: out of memory");
+	s->sign = sign;
+	s->sign_ctx = ctx;
+	s->pkey = decode_key(pub_pem, pub_len, EVP_PKEY_PUBLIC_KEY);
+	ERR_clear_error();
+	if (s->pkey == NULL) {
+		sgx_signer_free(s);
+		return err_set(err, EINVAL, "not an RSA public key in PEM (SPKI or PKCS#1)");
+	}
+	ret = signer_setup(s, err);
+	if (ret < 0) {
+		sgx_signer_free(s);
+		return ret;
+	}
+	*out = s;
+	return 0;
+}
+
+/* An external signer's signature, checked with the public key before it is used. */
+static int external_sign(const struct sgx_signer *signer, const void *data, size_t len,
+			 uint8_t sig[SGX_MODULUS_SIZE], err_t *err)
+{
+	EVP_MD_CTX *md;
+	int ret;
+
+	ret = signer->sign(signer->sign_ctx, data, len, sig, err);
+	if (ret < 0)
+		return ret;
+	md = EVP_MD_CTX_new();
+	if (md == NULL || EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, signer->pkey) != 1 ||
+	    EVP_DigestVerify(md, sig, SGX_MODULUS_SIZE, data, len) != 1)
+		ret = ossl_fail(err, EBADMSG,
+				"the signer's signature does not verify with its public key");
+	EVP_MD_CTX_free(md);
 	return ret;
 }
 
@@ -232,6 +289,8 @@ int sgx_signer_sign(const struct sgx_signer *signer, const void *data, size_t le
 	EVP_MD_CTX *md;
 	int ret = 0;
 
+	if (signer->sign)
+		return external_sign(signer, data, len, sig, err);
 	md = EVP_MD_CTX_new();
 	if (md == NULL || EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, signer->pkey) != 1 ||
 	    EVP_DigestSign(md, sig, &siglen, data, len) != 1)

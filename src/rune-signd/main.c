@@ -20,13 +20,17 @@
 static const char usage[] =
     "Usage: rune-signd [--config FILE] [OPTIONS]     the signature service\n"
     "       rune-signd gen-token NAME [--policy P] --tokens FILE\n"
+    "       rune-signd add-client NAME --cert-cn CN [--policy P] --tokens FILE\n"
     "       rune-signd revoke-token NAME --tokens FILE\n"
     "Signs SGX enclaves (SIGSTRUCTs) for authenticated clients under a policy.\n"
     "Options (each overrides the configuration file's key; see docs/signd.md):\n"
     "  --config FILE        JSON configuration (root-owned, writable by root only)\n"
     "  --listen ADDR:PORT   numeric address ([::1]:PORT for IPv6); port 0: any free one\n"
     "  --key PEM            the signing key: RSA-3072, exponent 3, mode 0600\n"
+    "  --pkcs11-uri URI     or a key on a PKCS#11 token (pkcs11:token=T;object=K;...)\n"
+    "  --pin-file F         the token's PIN (else the URI's pin-source=file:F)\n"
     "  --tls-cert F --tls-key F   serve HTTPS with this certificate and key\n"
+    "  --client-ca F        accept client certificates issued by this CA (mTLS)\n"
     "  --insecure-http      plain HTTP instead: refused unless ADDR is loopback\n"
     "  --tokens FILE        the clients: names, token hashes, policies (gen-token)\n"
     "  --audit-log FILE     one JSON line per request ('-': standard error)\n"
@@ -41,8 +45,11 @@ enum {
 	OPT_CONFIG = 256,
 	OPT_LISTEN,
 	OPT_KEY,
+	OPT_PKCS11_URI,
+	OPT_PIN_FILE,
 	OPT_TLS_CERT,
 	OPT_TLS_KEY,
+	OPT_CLIENT_CA,
 	OPT_INSECURE,
 	OPT_TOKENS,
 	OPT_AUDIT,
@@ -52,6 +59,7 @@ enum {
 	OPT_THREADS,
 	OPT_MAX_CONN,
 	OPT_POLICY,
+	OPT_CERT_CN,
 	OPT_VERSION,
 	OPT_HELP,
 };
@@ -60,8 +68,11 @@ static const struct option options[] = {
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "key", required_argument, NULL, OPT_KEY },
+	{ "pkcs11-uri", required_argument, NULL, OPT_PKCS11_URI },
+	{ "pin-file", required_argument, NULL, OPT_PIN_FILE },
 	{ "tls-cert", required_argument, NULL, OPT_TLS_CERT },
 	{ "tls-key", required_argument, NULL, OPT_TLS_KEY },
+	{ "client-ca", required_argument, NULL, OPT_CLIENT_CA },
 	{ "insecure-http", no_argument, NULL, OPT_INSECURE },
 	{ "tokens", required_argument, NULL, OPT_TOKENS },
 	{ "audit-log", required_argument, NULL, OPT_AUDIT },
@@ -71,6 +82,7 @@ static const struct option options[] = {
 	{ "threads", required_argument, NULL, OPT_THREADS },
 	{ "max-connections", required_argument, NULL, OPT_MAX_CONN },
 	{ "policy", required_argument, NULL, OPT_POLICY },
+	{ "cert-cn", required_argument, NULL, OPT_CERT_CN },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ 0 },
@@ -120,10 +132,16 @@ static int apply(struct signd_config *c, int opt, const char *arg)
 		return set(&c->listen, arg);
 	case OPT_KEY:
 		return set(&c->key_path, arg);
+	case OPT_PKCS11_URI:
+		return set(&c->pkcs11_uri, arg);
+	case OPT_PIN_FILE:
+		return set(&c->pin_file, arg);
 	case OPT_TLS_CERT:
 		return set(&c->tls_cert, arg);
 	case OPT_TLS_KEY:
 		return set(&c->tls_key, arg);
+	case OPT_CLIENT_CA:
+		return set(&c->client_ca, arg);
 	case OPT_INSECURE:
 		c->insecure_http = 1;
 		return 0;
@@ -158,11 +176,18 @@ static int apply(struct signd_config *c, int opt, const char *arg)
 	return 0;
 }
 
-/* gen-token NAME [--policy P] --tokens F, revoke-token NAME --tokens F */
-static int token_command(int gen, int argc, char **argv)
+enum token_cmd { CMD_GEN, CMD_REVOKE, CMD_ADD_CLIENT };
+
+/*
+ * gen-token NAME [--policy P] --tokens F, revoke-token NAME --tokens F,
+ * add-client NAME --cert-cn CN [--policy P] --tokens F
+ */
+static int token_command(enum token_cmd which, int argc, char **argv)
 {
-	const char *cmd = gen ? "gen-token" : "revoke-token";
-	const char *tokens = NULL, *policy = NULL, *name = NULL;
+	const char *cmd = which == CMD_GEN	? "gen-token"
+			  : which == CMD_REVOKE ? "revoke-token"
+						: "add-client";
+	const char *tokens = NULL, *policy = NULL, *name = NULL, *cn = NULL;
 	_cleanup_error_ err_t err = NULL;
 	char *token = NULL;
 	int opt;
@@ -172,8 +197,10 @@ static int token_command(int gen, int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		if (opt == OPT_TOKENS)
 			tokens = optarg;
-		else if (opt == OPT_POLICY && gen)
+		else if (opt == OPT_POLICY && which != CMD_REVOKE)
 			policy = optarg;
+		else if (opt == OPT_CERT_CN && which == CMD_ADD_CLIENT)
+			cn = optarg;
 		else if (opt == OPT_HELP || opt == 'h') {
 			fputs(usage, stdout);
 			return 0;
@@ -185,7 +212,8 @@ static int token_command(int gen, int argc, char **argv)
 	name = argv[optind];
 	if (tokens == NULL)
 		return die("%s: --tokens FILE is required", cmd);
-	if (gen) {
+	switch (which) {
+	case CMD_GEN:
 		if (signd_gen_token(tokens, name, policy, &token, &err) < 0)
 			return die("%s: %s", cmd, err_msg(err));
 		/* The token, once, and nothing else on stdout. */
@@ -194,6 +222,14 @@ static int token_command(int gen, int argc, char **argv)
 		explicit_bzero(token, strlen(token));
 		free(token);
 		return 0;
+	case CMD_ADD_CLIENT:
+		if (cn == NULL)
+			return die("%s: --cert-cn CN is required", cmd);
+		if (signd_add_cert_client(tokens, name, cn, policy, &err) < 0)
+			return die("%s: %s", cmd, err_msg(err));
+		return 0;
+	case CMD_REVOKE:
+		break;
 	}
 	if (signd_revoke_token(tokens, name, &err) < 0)
 		return die("%s: %s", cmd, err_msg(err));
@@ -210,9 +246,11 @@ int main(int argc, char **argv)
 	int opt, sig, ret = 0;
 
 	if (argc > 1 && strcmp(argv[1], "gen-token") == 0)
-		return token_command(1, argc - 1, argv + 1);
+		return token_command(CMD_GEN, argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "revoke-token") == 0)
-		return token_command(0, argc - 1, argv + 1);
+		return token_command(CMD_REVOKE, argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "add-client") == 0)
+		return token_command(CMD_ADD_CLIENT, argc - 1, argv + 1);
 
 	/* First pass: --config, --help, --version, and unknown options. */
 	opterr = 0;
@@ -229,6 +267,7 @@ int main(int argc, char **argv)
 			printf("rune-signd version %s\ncommit: %s\n", RUNE_VERSION, RUNE_COMMIT);
 			return 0;
 		case OPT_POLICY:
+		case OPT_CERT_CN:
 		case '?':
 		case ':':
 			return die("unknown option or missing value: '%s' (see --help)",

@@ -5,7 +5,9 @@
  * snapshot that SIGHUP replaces. gen-token and revoke-token edit the tokens
  * file.
  *
- * Tokens file: {"clients": [{"name": N, "sha256": HEX, "policy": P}, ...]}
+ * Tokens file: {"clients": [{"name": N, "sha256": HEX, "cert_cn": CN,
+ * "policy": P}, ...]}: a client has a token (its hash), a client
+ * certificate (its subject CN, under the configured client CA), or both.
  */
 #include "signd/internal.h"
 
@@ -34,8 +36,10 @@ static void auth_free(struct signd_auth *a)
 		return;
 	for (size_t i = 0; i < a->n_policies; i++)
 		signd_policy_free(&a->policies[i]);
-	for (size_t i = 0; i < a->n_clients; i++)
+	for (size_t i = 0; i < a->n_clients; i++) {
 		free(a->clients[i].name);
+		free(a->clients[i].cert_cn);
+	}
 	free(a->policies);
 	free(a->clients);
 	free(a);
@@ -146,7 +150,7 @@ static int load_clients(struct signd_auth *a, const char *path, err_t *err)
 	json_array_foreach(clients, i, c)
 	{
 		struct signd_client *cl = &a->clients[i];
-		const char *name = NULL, *hash = NULL, *policy = "default";
+		const char *name = NULL, *hash = NULL, *cn = NULL, *policy = "default";
 
 		if (!json_is_object(c)) {
 			ret = err_set(err, EINVAL, "tokens file %s: clients[%zu]: not an object",
@@ -155,10 +159,11 @@ static int load_clients(struct signd_auth *a, const char *path, err_t *err)
 		}
 		json_object_foreach(c, key, v)
 		{
-			const char **dst = strcmp(key, "name") == 0	? &name
-					   : strcmp(key, "sha256") == 0 ? &hash
-					   : strcmp(key, "policy") == 0 ? &policy
-									: NULL;
+			const char **dst = strcmp(key, "name") == 0	 ? &name
+					   : strcmp(key, "sha256") == 0	 ? &hash
+					   : strcmp(key, "cert_cn") == 0 ? &cn
+					   : strcmp(key, "policy") == 0	 ? &policy
+									 : NULL;
 			if (dst == NULL || !json_is_string(v)) {
 				ret = err_set(
 				    err, EINVAL,
@@ -180,12 +185,35 @@ static int load_clients(struct signd_auth *a, const char *path, err_t *err)
 					      path, name);
 				goto out;
 			}
-		if (hash == NULL || signd_unhex(hash, cl->hash, 32) < 0) {
+		if (hash == NULL && cn == NULL) {
+			ret = err_set(err, EINVAL,
+				      "tokens file %s: client '%s': neither a token (\"sha256\") "
+				      "nor a certificate (\"cert_cn\")",
+				      path, name);
+			goto out;
+		}
+		if (hash && signd_unhex(hash, cl->hash, 32) < 0) {
 			ret = err_set(err, EINVAL,
 				      "tokens file %s: client '%s': sha256: expected 64 hex digits",
 				      path, name);
 			goto out;
 		}
+		cl->has_token = hash != NULL;
+		if (cn && (*cn == '\0' || strlen(cn) > 256)) {
+			ret = err_set(
+			    err, EINVAL,
+			    "tokens file %s: client '%s': cert_cn: expected 1-256 characters", path,
+			    name);
+			goto out;
+		}
+		for (size_t j = 0; cn && j < i; j++)
+			if (a->clients[j].cert_cn && strcmp(a->clients[j].cert_cn, cn) == 0) {
+				ret = err_set(err, EINVAL,
+					      "tokens file %s: clients '%s' and '%s' have the same "
+					      "cert_cn '%s'",
+					      path, a->clients[j].name, name, cn);
+				goto out;
+			}
 		cl->policy = find_policy(a, policy);
 		if (cl->policy == NULL) {
 			ret = err_set(err, EINVAL,
@@ -194,11 +222,12 @@ static int load_clients(struct signd_auth *a, const char *path, err_t *err)
 			goto out;
 		}
 		cl->name = strdup(name);
-		if (cl->name == NULL) {
+		cl->cert_cn = cn ? strdup(cn) : NULL;
+		a->n_clients = i + 1;
+		if (cl->name == NULL || (cn && cl->cert_cn == NULL)) {
 			ret = err_set(err, ENOMEM, "tokens: out of memory");
 			goto out;
 		}
-		a->n_clients = i + 1;
 	}
 out:
 	json_decref(tokens);
@@ -244,9 +273,17 @@ const struct signd_client *signd_auth_lookup(const struct signd_auth *a, const c
 	token_hash(token, len, h);
 	/* Every entry, in constant time each: how far the scan got tells nothing. */
 	for (size_t i = 0; i < a->n_clients; i++)
-		if (CRYPTO_memcmp(h, a->clients[i].hash, 32) == 0)
+		if (CRYPTO_memcmp(h, a->clients[i].hash, 32) == 0 && a->clients[i].has_token)
 			found = &a->clients[i];
 	return found;
+}
+
+const struct signd_client *signd_auth_lookup_cn(const struct signd_auth *a, const char *cn)
+{
+	for (size_t i = 0; i < a->n_clients; i++)
+		if (a->clients[i].cert_cn && strcmp(a->clients[i].cert_cn, cn) == 0)
+			return &a->clients[i];
+	return NULL;
 }
 
 /* ---- gen-token, revoke-token ---- */
@@ -361,6 +398,74 @@ int signd_gen_token(const char *tokens_path, const char *name, const char *polic
 	ret = tokens_write(tokens_path, tokens, err);
 	if (ret == 0)
 		*token = steal_ptr(tok);
+out:
+	json_decref(tokens);
+	return ret;
+}
+
+int signd_add_cert_client(const char *tokens_path, const char *name, const char *cn,
+			  const char *policy, err_t *err)
+{
+	json_t *tokens = NULL, *clients, *c, *found = NULL;
+	size_t i;
+	int ret;
+
+	if (!signd_valid_name(name))
+		return err_set(err, EINVAL, "client name '%s': use 1-64 of A-Z a-z 0-9 . _ @ -",
+			       name);
+	if (policy && !signd_valid_name(policy))
+		return err_set(err, EINVAL, "policy name '%s': use 1-64 of A-Z a-z 0-9 . _ @ -",
+			       policy);
+	if (*cn == '\0' || strlen(cn) > 256)
+		return err_set(err, EINVAL, "certificate CN: expected 1-256 characters");
+	ret = tokens_read(tokens_path, &tokens, err);
+	if (ret < 0)
+		return ret;
+	clients = json_object_get(tokens, "clients");
+	json_array_foreach(clients, i, c)
+	{
+		const char *n = json_string_value(json_object_get(c, "name"));
+		const char *ccn = json_string_value(json_object_get(c, "cert_cn"));
+
+		if (ccn && strcmp(ccn, cn) == 0) {
+			ret = err_set(err, EEXIST, "tokens file %s: client '%s' has CN '%s'",
+				      tokens_path, n ? n : "?", cn);
+			goto out;
+		}
+		if (n && strcmp(n, name) == 0)
+			found = c;
+	}
+	if (found && json_object_get(found, "cert_cn")) {
+		ret = err_set(err, EEXIST,
+			      "tokens file %s: client '%s' has a certificate CN (revoke-token it "
+			      "first)",
+			      tokens_path, name);
+		goto out;
+	}
+	if (found && policy) {
+		const char *old = json_string_value(json_object_get(found, "policy"));
+
+		if (strcmp(old ? old : "default", policy) != 0) {
+			ret = err_set(err, EINVAL,
+				      "tokens file %s: client '%s' has policy '%s', not '%s'",
+				      tokens_path, name, old ? old : "default", policy);
+			goto out;
+		}
+	}
+	if (found) {
+		/* A token client gets a certificate too. */
+		ret = json_object_set_new(found, "cert_cn", json_string(cn)) < 0
+			  ? err_set(err, ENOMEM, "out of memory")
+			  : 0;
+	} else {
+		c = json_pack("{s:s, s:s, s:s}", "name", name, "cert_cn", cn, "policy",
+			      policy ? policy : "default");
+		ret = c == NULL || json_array_append_new(clients, c) < 0
+			  ? err_set(err, ENOMEM, "out of memory")
+			  : 0;
+	}
+	if (ret == 0)
+		ret = tokens_write(tokens_path, tokens, err);
 out:
 	json_decref(tokens);
 	return ret;

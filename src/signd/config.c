@@ -30,7 +30,10 @@ void signd_config_free(struct signd_config *c)
 	free(c->listen);
 	free(c->tls_cert);
 	free(c->tls_key);
+	free(c->client_ca);
 	free(c->key_path);
+	free(c->pkcs11_uri);
+	free(c->pin_file);
 	free(c->tokens_path);
 	free(c->audit_path);
 	memset(c, 0, sizeof(*c));
@@ -87,6 +90,8 @@ static int load_tls(struct signd_config *c, const json_t *tls, err_t *err)
 			ret = set_string(&c->tls_cert, v, "tls.cert", err);
 		else if (strcmp(key, "key") == 0)
 			ret = set_string(&c->tls_key, v, "tls.key", err);
+		else if (strcmp(key, "client_ca") == 0)
+			ret = set_string(&c->client_ca, v, "tls.client_ca", err);
 		else
 			ret = err_set(err, EINVAL, "tls: unknown key '%s'", key);
 		if (ret < 0)
@@ -140,6 +145,10 @@ static int load_key(struct signd_config *c, const char *key, const json_t *v, er
 		return set_bool(&c->insecure_http, v, key, err);
 	if (strcmp(key, "signing_key") == 0)
 		return set_string(&c->key_path, v, key, err);
+	if (strcmp(key, "pkcs11_uri") == 0)
+		return set_string(&c->pkcs11_uri, v, key, err);
+	if (strcmp(key, "pin_file") == 0)
+		return set_string(&c->pin_file, v, key, err);
 	if (strcmp(key, "tokens") == 0)
 		return set_string(&c->tokens_path, v, key, err);
 	if (strcmp(key, "audit_log") == 0)
@@ -261,8 +270,16 @@ int signd_config_check(const struct signd_config *c, err_t *err)
 	ret = signd_parse_listen(c->listen, &ss, &len, err);
 	if (ret < 0)
 		return ret;
-	if (c->key_path == NULL)
-		return err_set(err, EINVAL, "no signing key: --key PEM or \"signing_key\"");
+	if (c->key_path == NULL && c->pkcs11_uri == NULL)
+		return err_set(err, EINVAL,
+			       "no signing key: --key PEM or \"signing_key\", or --pkcs11-uri URI "
+			       "or \"pkcs11_uri\"");
+	if (c->key_path && c->pkcs11_uri)
+		return err_set(err, EINVAL,
+			       "a PEM signing key and a PKCS#11 URI: choose one (a flag does not "
+			       "unset the configuration's other key)");
+	if (c->pin_file && c->pkcs11_uri == NULL)
+		return err_set(err, EINVAL, "a PIN file without a PKCS#11 URI");
 	if (c->tokens_path == NULL)
 		return err_set(
 		    err, EINVAL,
@@ -273,6 +290,10 @@ int signd_config_check(const struct signd_config *c, err_t *err)
 		    "no audit log: --audit-log FILE or \"audit_log\" (\"-\": standard error)");
 	if (!!c->tls_cert != !!c->tls_key)
 		return err_set(err, EINVAL, "TLS needs both a certificate and its key");
+	if (c->client_ca && c->tls_cert == NULL)
+		return err_set(
+		    err, EINVAL,
+		    "client certificates (--client-ca) need TLS: --tls-cert F --tls-key F");
 	if (c->insecure_http) {
 		if (c->tls_cert)
 			return err_set(err, EINVAL,

@@ -74,7 +74,9 @@ int signd_policy_check(const struct signd_policy *p, const struct sgx_sigstruct 
 
 struct signd_client {
 	char *name;
+	int has_token;
 	uint8_t hash[32]; /* SHA-256 of the token */
+	char *cert_cn;	  /* the subject CN of its client certificate, or NULL */
 	const struct signd_policy *policy;
 };
 
@@ -98,6 +100,25 @@ void signd_auth_put(struct signd_auth *a);
 /* The client whose token this is, or NULL. Compares every client's hash. */
 const struct signd_client *signd_auth_lookup(const struct signd_auth *a, const char *token,
 					     size_t len);
+/* The client whose certificate has this subject CN (exact match), or NULL. */
+const struct signd_client *signd_auth_lookup_cn(const struct signd_auth *a, const char *cn);
+
+/* ---- PKCS#11 keys (pkcs11.c) ---- */
+
+struct signd_p11;
+/*
+ * Opens the token and finds the private key a "pkcs11:" URI names; the PIN
+ * from pin_file, else from the URI's pin-source (pin-value is refused).
+ */
+int signd_p11_open(struct signd_p11 **p, const char *uri, const char *pin_file, err_t *err);
+void signd_p11_close(struct signd_p11 *p);
+/* The key's public half, SPKI PEM (owned by p). */
+const char *signd_p11_public_pem(const struct signd_p11 *p, size_t *len);
+/* The token's label. */
+const char *signd_p11_token(const struct signd_p11 *p);
+/* An sgx_sign_fn over the token (ctx: the signd_p11): C_Sign, CKM_RSA_PKCS, SHA-256. */
+int signd_p11_sign(void *ctx, const void *data, size_t len, uint8_t sig[SGX_MODULUS_SIZE],
+		   err_t *err);
 
 /* ---- audit log (audit.c) ---- */
 

@@ -27,6 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <microhttpd.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -48,11 +50,12 @@ struct signd_server {
 	const struct signd_config *cfg;
 	struct MHD_Daemon *mhd;
 	struct sgx_signer *signer;
+	struct signd_p11 *p11; /* the token behind the signer, if any */
 	char mrsigner[65];
 	struct signd_audit *audit;
 	pthread_mutex_t auth_lock;
 	struct signd_auth *auth;
-	char *tls_cert, *tls_key;
+	char *tls_cert, *tls_key, *client_ca;
 	unsigned port;
 	char url[80];
 	int stopping;
@@ -95,6 +98,8 @@ struct request {
 	char remote[INET6_ADDRSTRLEN];
 	struct signd_auth *auth;
 	const struct signd_client *client;
+	const char *auth_method; /* "token", "certificate" */
+	char cert_cn[260];	 /* the verified client certificate's subject CN */
 	char *body;
 	size_t len, cap;
 	int responded;
@@ -183,6 +188,10 @@ static int audit(struct request *r, unsigned status, const char *decision, const
 			reason ? json_string(reason) : json_null());
 	if (rec == NULL)
 		return -ENOMEM;
+	if (r->auth_method)
+		json_object_set_new(rec, "auth", json_string(r->auth_method));
+	if (r->cert_cn[0])
+		json_object_set_new(rec, "cert_cn", json_string(r->cert_cn));
 	if (r->body)
 		json_object_set_new(rec, "bytes", json_integer((json_int_t)r->len));
 	if (r->audit)
@@ -276,17 +285,110 @@ static enum MHD_Result deliver(struct request *r, struct MHD_Connection *conn, c
 
 /* ---- authentication ---- */
 
+static void take_snapshot(struct request *r)
+{
+	struct signd_server *s = r->srv;
+
+	pthread_mutex_lock(&s->auth_lock);
+	r->auth = s->auth;
+	signd_auth_get(r->auth);
+	pthread_mutex_unlock(&s->auth_lock);
+}
+
+/*
+ * The client certificate, if the client sent one: 0 none, 1 verified and
+ * its CN in r->cert_cn, -1 sent but not acceptable (*why says why). It
+ * must chain to the client CA, be valid now, and not exclude TLS client
+ * authentication by its key purposes (GnuTLS checks all three).
+ */
+static int peer_certificate(struct request *r, struct MHD_Connection *conn, const char **why)
+{
+	static __thread char reason[200];
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	gnutls_session_t session = ci ? (gnutls_session_t)ci->tls_session : NULL;
+	gnutls_typed_vdata_st purpose = { .type = GNUTLS_DT_KEY_PURPOSE_OID,
+					  .data = (unsigned char *)GNUTLS_KP_TLS_WWW_CLIENT };
+	const gnutls_datum_t *peers;
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_datum_t text = { 0 };
+	unsigned int n = 0, status = 0;
+	size_t size;
+	char cn[sizeof(r->cert_cn)];
+	int ret;
+
+	if (session == NULL || r->srv->client_ca == NULL)
+		return 0;
+	peers = gnutls_certificate_get_peers(session, &n);
+	if (peers == NULL || n == 0)
+		return 0;
+	ret = gnutls_certificate_verify_peers(session, &purpose, 1, &status);
+	if (ret < 0 || status != 0) {
+		if (ret == 0 && gnutls_certificate_verification_status_print(
+				    status, GNUTLS_CRT_X509, &text, 0) == 0) {
+			snprintf(reason, sizeof(reason), "client certificate refused: %s",
+				 (const char *)text.data);
+			gnutls_free(text.data);
+		} else {
+			snprintf(reason, sizeof(reason), "client certificate refused: %s",
+				 gnutls_strerror(ret));
+		}
+		*why = reason;
+		return -1;
+	}
+	size = sizeof(cn);
+	if (gnutls_x509_crt_init(&crt) < 0 ||
+	    gnutls_x509_crt_import(crt, &peers[0], GNUTLS_X509_FMT_DER) < 0 ||
+	    gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0, cn, &size) < 0 ||
+	    size == 0) {
+		gnutls_x509_crt_deinit(crt);
+		*why = "client certificate refused: no subject CN";
+		return -1;
+	}
+	gnutls_x509_crt_deinit(crt);
+	cn[sizeof(cn) - 1] = '\0';
+	/* Printable only: it goes into the audit log and the reason. */
+	sanitize(r->cert_cn, sizeof(r->cert_cn), cn);
+	return 1;
+}
+
+/*
+ * Who is asking. A client certificate, when sent, must be valid and name a
+ * client; a token, when sent, must be valid; when both are sent they must
+ * name the same client. Neither: no credentials.
+ */
 static const struct signd_client *authenticate(struct request *r, struct MHD_Connection *conn,
 					       const char **why)
 {
+	static __thread char reason[360];
 	const char *h =
 	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-	struct signd_server *s = r->srv;
+	const struct signd_client *by_cert = NULL, *by_token = NULL;
+	int cert;
 	size_t len;
 
-	if (h == NULL) {
-		*why = "no credentials: send 'Authorization: Bearer TOKEN'";
+	cert = peer_certificate(r, conn, why);
+	if (cert < 0)
 		return NULL;
+	take_snapshot(r);
+	if (cert > 0) {
+		by_cert = signd_auth_lookup_cn(r->auth, r->cert_cn);
+		if (by_cert == NULL) {
+			snprintf(reason, sizeof(reason),
+				 "client certificate CN '%s' is no client of this server",
+				 r->cert_cn);
+			*why = reason;
+			return NULL;
+		}
+	}
+	if (h == NULL) {
+		if (by_cert == NULL)
+			*why = r->srv->client_ca
+				   ? "no credentials: send 'Authorization: Bearer "
+				     "TOKEN' or a client certificate"
+				   : "no credentials: send 'Authorization: Bearer TOKEN'";
+		r->auth_method = by_cert ? "certificate" : NULL;
+		return r->client = by_cert;
 	}
 	if (strncasecmp(h, "Bearer ", 7) != 0) {
 		*why = "unsupported authorization scheme: use 'Bearer TOKEN'";
@@ -298,14 +400,20 @@ static const struct signd_client *authenticate(struct request *r, struct MHD_Con
 	len = strlen(h);
 	while (len && h[len - 1] == ' ')
 		len--;
-	pthread_mutex_lock(&s->auth_lock);
-	r->auth = s->auth;
-	signd_auth_get(r->auth);
-	pthread_mutex_unlock(&s->auth_lock);
-	r->client = signd_auth_lookup(r->auth, h, len);
-	if (r->client == NULL)
+	by_token = signd_auth_lookup(r->auth, h, len);
+	if (by_token == NULL) {
 		*why = "invalid token";
-	return r->client;
+		return NULL;
+	}
+	if (by_cert && by_cert != by_token) {
+		snprintf(reason, sizeof(reason),
+			 "the token is client '%s's, the certificate client '%s's: send one",
+			 by_token->name, by_cert->name);
+		*why = reason;
+		return NULL;
+	}
+	r->auth_method = by_cert ? "certificate+token" : "token";
+	return r->client = by_token;
 }
 
 /* ---- endpoints ---- */
@@ -657,6 +765,7 @@ static void server_free(struct signd_server *s)
 	if (s == NULL)
 		return;
 	sgx_signer_free(s->signer);
+	signd_p11_close(s->p11);
 	signd_audit_close(s->audit);
 	if (s->auth)
 		signd_auth_put(s->auth);
@@ -665,26 +774,68 @@ static void server_free(struct signd_server *s)
 		free(s->tls_key);
 	}
 	free(s->tls_cert);
+	free(s->client_ca);
 	pthread_mutex_destroy(&s->auth_lock);
 	pthread_mutex_destroy(&s->idle_lock);
 	pthread_cond_destroy(&s->idle);
 	free(s);
 }
 
-static int load_signer(struct signd_server *s, const char *path, err_t *err)
+/*
+ * A key on a PKCS#11 token: checked as a PEM key is (RSA-3072, e = 3), and
+ * made to sign once, so a key that cannot sign stops the start, not the
+ * first client.
+ */
+static int load_p11_signer(struct signd_server *s, const struct signd_config *c, err_t *err)
+{
+	static const char probe[] = "rune-signd: PKCS#11 key check";
+	uint8_t sig[SGX_MODULUS_SIZE];
+	char shown[1024], *pv; /* a URI of at most 512, each "pin-value=" grows by at most 3 */
+	const char *pem;
+	size_t len;
+	int ret;
+
+	ret = signd_p11_open(&s->p11, c->pkcs11_uri, c->pin_file, err);
+	if (ret < 0) {
+		/* The URI as given, but a PIN in it (refused) is not repeated. */
+		snprintf(shown, 512, "%s", c->pkcs11_uri);
+		for (pv = strstr(shown, "pin-value="); pv; pv = strstr(pv + 13, "pin-value=")) {
+			size_t n = strcspn(pv + 10, ";&");
+
+			memmove(pv + 13, pv + 10 + n, strlen(pv + 10 + n) + 1);
+			memcpy(pv + 10, "***", 3);
+		}
+		return err_wrap(err, "signing key %s", shown);
+	}
+	pem = signd_p11_public_pem(s->p11, &len);
+	ret = sgx_signer_external(&s->signer, pem, len, signd_p11_sign, s->p11, err);
+	if (ret == 0)
+		ret = sgx_signer_sign(s->signer, probe, sizeof(probe), sig, err);
+	if (ret < 0)
+		return err_wrap(err, "signing key on token '%s'", signd_p11_token(s->p11));
+	return 0;
+}
+
+static int load_signer(struct signd_server *s, const struct signd_config *c, err_t *err)
 {
 	_cleanup_free_ char *pem = NULL;
 	uint8_t mrsigner[32];
 	size_t len;
 	int ret;
 
-	ret = signd_read_trusted("signing key", path, 1, KEY_MAX, &pem, &len, err);
+	if (c->pkcs11_uri) {
+		ret = load_p11_signer(s, c, err);
+	} else {
+		ret = signd_read_trusted("signing key", c->key_path, 1, KEY_MAX, &pem, &len, err);
+		if (ret < 0)
+			return ret;
+		ret = sgx_signer_load(&s->signer, pem, len, err);
+		OPENSSL_cleanse(pem, len);
+		if (ret < 0)
+			err_wrap(err, "signing key %s", c->key_path);
+	}
 	if (ret < 0)
 		return ret;
-	ret = sgx_signer_load(&s->signer, pem, len, err);
-	OPENSSL_cleanse(pem, len);
-	if (ret < 0)
-		return err_wrap(err, "signing key %s", path);
 	sgx_signer_mrsigner(s->signer, mrsigner);
 	sgx_hex(mrsigner, 32, s->mrsigner);
 	return 0;
@@ -714,7 +865,7 @@ int signd_server_start(struct signd_server **out, const struct signd_config *c, 
 	pthread_mutex_init(&s->auth_lock, NULL);
 	pthread_mutex_init(&s->idle_lock, NULL);
 	pthread_cond_init(&s->idle, NULL);
-	ret = load_signer(s, c->key_path, err);
+	ret = load_signer(s, c, err);
 	if (ret == 0)
 		ret = signd_auth_load(&s->auth, c->config_path, c->tokens_path, err);
 	if (ret == 0)
@@ -725,6 +876,9 @@ int signd_server_start(struct signd_server **out, const struct signd_config *c, 
 		if (ret == 0)
 			ret = signd_read_trusted("TLS key", c->tls_key, 1, KEY_MAX, &s->tls_key,
 						 &len, err);
+		if (ret == 0 && c->client_ca)
+			ret = signd_read_trusted("client CA", c->client_ca, 0, KEY_MAX,
+						 &s->client_ca, &len, err);
 	}
 	if (ret < 0)
 		goto fail;
@@ -752,6 +906,10 @@ int signd_server_start(struct signd_server **out, const struct signd_config *c, 
 		opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key };
 		opts[n++] =
 		    (struct MHD_OptionItem){ MHD_OPTION_HTTPS_PRIORITIES, 0, TLS_PRIORITIES };
+		/* Client certificates: requested (not required: tokens work too), checked per request. */
+		if (s->client_ca)
+			opts[n++] =
+			    (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_TRUST, 0, s->client_ca };
 	}
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
 

@@ -239,7 +239,7 @@ for cmd in $cmds; do
 		grep -qF -- "\-\-${name//-/\\-}" "$MAN" 2>/dev/null || noman="$noman --$name"
 	done
 	# Not "--secs-*" (a family), nor "sgx-tools [COMMAND] --X" (another command's).
-	for word in $(grep -oE -- "(sgx-tools ([a-z-]+ )?)?--[a-z]([a-z-]*[a-z])?(-\\*)?" help.txt |
+	for word in $(grep -oE -- "(sgx-tools ([a-z-]+ )?)?--[a-z]([a-z0-9-]*[a-z0-9])?(-\\*)?" help.txt |
 		sed "s/^sgx-tools $cmd //" | grep -v -e '\*$' -e '^sgx-tools' | sort -u); do
 		takes "$cmd" "${word#--}" || unknown="$unknown $word"
 	done

@@ -252,6 +252,56 @@ static void test_tokens(void)
 	free(b);
 }
 
+/* Clients by certificate: looked up by CN only, never by a token. */
+static void test_cert_clients(void)
+{
+	_cleanup_error_ err_t err = NULL;
+	struct signd_auth *auth = NULL;
+	const struct signd_client *c;
+	char *tok = NULL;
+
+	write_file("certs.json",
+		   "{\"clients\": [{\"name\": \"alice\", \"cert_cn\": \"alice.example\"}]}", 0600);
+	CHECK(signd_gen_token(path("certs.json"), "ci", NULL, &tok, &err) == 0, "%s", err_msg(err));
+	CHECK(signd_auth_load(&auth, NULL, path("certs.json"), &err) == 0, "%s", err_msg(err));
+	if (auth && tok) {
+		c = signd_auth_lookup_cn(auth, "alice.example");
+		CHECK(c && strcmp(c->name, "alice") == 0 && !c->has_token);
+		CHECK(signd_auth_lookup_cn(auth, "alice.exampl") == NULL);
+		CHECK(signd_auth_lookup_cn(auth, "ALICE.EXAMPLE") == NULL);
+		c = signd_auth_lookup(auth, tok, strlen(tok));
+		CHECK(c && strcmp(c->name, "ci") == 0 && c->cert_cn == NULL);
+		signd_auth_put(auth);
+	}
+	free(tok);
+	/* add-client: a new client, a certificate for a token client, no shared CN. */
+	CHECK(signd_add_cert_client(path("certs.json"), "bob", "bob.example", NULL, &err) == 0,
+	      "%s", err_msg(err));
+	CHECK(signd_add_cert_client(path("certs.json"), "ci", "x.example", "strict", &err) ==
+	      -EINVAL);
+	err_free(&err);
+	CHECK(signd_add_cert_client(path("certs.json"), "ci", "ci.example", NULL, &err) == 0, "%s",
+	      err_msg(err));
+	CHECK(signd_add_cert_client(path("certs.json"), "eve", "bob.example", NULL, &err) ==
+	      -EEXIST);
+	err_free(&err);
+	CHECK(signd_add_cert_client(path("certs.json"), "ci", "other.example", NULL, &err) ==
+	      -EEXIST);
+	err_free(&err);
+	CHECK(signd_auth_load(&auth, NULL, path("certs.json"), &err) == 0, "%s", err_msg(err));
+	if (auth) {
+		c = signd_auth_lookup_cn(auth, "ci.example");
+		CHECK(c && strcmp(c->name, "ci") == 0 && c->has_token);
+		c = signd_auth_lookup_cn(auth, "bob.example");
+		CHECK(c && strcmp(c->name, "bob") == 0 && !c->has_token);
+		signd_auth_put(auth);
+		auth = NULL;
+	}
+	write_file("certs-bad.json", "{\"clients\": [{\"name\": \"x\", \"cert_cn\": \"\"}]}", 0600);
+	CHECK(signd_auth_load(&auth, NULL, path("certs-bad.json"), &err) == -EINVAL);
+	CHECK(err && strstr(err_msg(err), "cert_cn: expected"), "%s", err_msg(err));
+}
+
 static void test_config(void)
 {
 	_cleanup_error_ err_t err = NULL;
@@ -329,6 +379,7 @@ int main(void)
 	TAP_RUN(test_policy_refusals);
 	TAP_RUN(test_trusted_files);
 	TAP_RUN(test_tokens);
+	TAP_RUN(test_cert_clients);
 	TAP_RUN(test_config);
 	TAP_RUN(test_signer);
 	{

@@ -1,0 +1,97 @@
+# Helpers of the rune-signd test scripts (sourced): TAP-like lines, the
+# daemon started on a free loopback port, requests with curl.
+# The caller sets D (rune-signd), PIDS (an array) and CURL_TLS (curl options).
+
+ok() { echo "ok - $1"; }
+nok() {
+	[ -n "${2:-}" ] && echo "# $2"
+	echo "not ok - $1"
+}
+
+# start LOG ARGS...: starts the daemon, waits for "listening on URL"; sets PID, URL, PORT.
+start() {
+	local log=$1
+	shift
+	"$D" "$@" 2>"$log" &
+	PID=$!
+	PIDS+=("$PID")
+	URL=
+	for _ in $(seq 200); do
+		URL=$(sed -n 's/^rune-signd: listening on \([^ ]*\) .*/\1/p' "$log")
+		[ -n "$URL" ] && break
+		kill -0 "$PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	PORT=${URL##*:}
+	[ -n "$URL" ] || echo "# daemon did not start: $(cat "$log")"
+	[ -n "$URL" ]
+}
+
+# stop: SIGTERM to the daemon, waits for it; its exit status.
+stop() {
+	kill -TERM "$PID" 2>/dev/null
+	wait "$PID"
+}
+
+# req NAME STATUS CURL-ARGS...: passes if the status is STATUS; the body is in body.out.
+req() {
+	local name=$1 want=$2 got
+	shift 2
+	got=$(curl -s --max-time 20 -o body.out -D headers.out -w '%{http_code}' "${CURL_TLS[@]}" "$@")
+	if [ "$got" = "$want" ]; then ok "$name"; else nok "$name" "status $got, expected $want: $(head -c 300 body.out)"; fi
+}
+
+# json KEY: the body's value of KEY ("" if not JSON or absent).
+json() {
+	python3 -c 'import json,sys; print(json.load(open("body.out")).get(sys.argv[1], ""))' "$1" 2>/dev/null
+}
+
+# reason_has NAME TEXT: the refusal's JSON reason contains TEXT.
+reason_has() {
+	local r
+	r=$(json reason)
+	case $r in
+	*"$2"*) ok "$1 ($r)" ;;
+	*) nok "$1" "reason: '$r', body: $(head -c 300 body.out)" ;;
+	esac
+}
+
+# refuse NAME TEXT ARGS...: the daemon refuses to start, exit != 0, exactly one line naming TEXT.
+refuse() {
+	local name=$1 text=$2 rc
+	shift 2
+	timeout 10 "$D" "$@" >refuse.out 2>refuse.err
+	rc=$?
+	if [ $rc -eq 0 ] || [ $rc -eq 124 ]; then
+		nok "$name" "exit $rc: $(cat refuse.err)"
+	elif [ "$(wc -l <refuse.err)" -ne 1 ] || [ -s refuse.out ]; then
+		nok "$name" "expected one line, got: $(cat refuse.out refuse.err)"
+	elif ! grep -qF -- "$text" refuse.err; then
+		nok "$name" "no '$text' in: $(cat refuse.err)"
+	else
+		ok "$name ($(cat refuse.err))"
+	fi
+}
+
+# tls_server_cert [CN]: tls.crt/tls.key for 127.0.0.1 (self-signed, P-256), subject CN [localhost].
+tls_server_cert() {
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout tls.key \
+		-out tls.crt -days 2 -subj "/CN=${1:-localhost}" -addext 'subjectAltName=IP:127.0.0.1' 2>/dev/null
+	chmod 600 tls.key
+}
+
+# client_ca NAME: NAME.crt/NAME.key, a CA for client certificates.
+client_ca() {
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$1.key" \
+		-out "$1.crt" -days 2 -subj "/CN=$1" 2>/dev/null
+}
+
+# client_cert NAME CN CA [EKU]: NAME.crt/NAME.key, a client certificate with subject CN,
+# issued by CA, with extended key usage EKU [clientAuth].
+client_cert() {
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$1.key" \
+		-out "$1.csr" -subj "/CN=$2" 2>/dev/null
+	openssl x509 -req -in "$1.csr" -CA "$3.crt" -CAkey "$3.key" -set_serial "$RANDOM$RANDOM" \
+		-days 1 -out "$1.crt" -extfile <(printf 'extendedKeyUsage=%s\n' "${4:-clientAuth}") 2>/dev/null
+	chmod 600 "$1.key"
+}
