@@ -41,6 +41,7 @@ enum {
 	MSG_FORK,	/* struct fork_msg */
 	MSG_FORK_STATE, /* u64 offset into the forked statics, then their bytes */
 	MSG_FORK_PAGES, /* u64 address, u64 pages, then their bytes */
+	MSG_FORK_ZERO,	/* u64 address, u64 pages: zeroed pages in use */
 	MSG_FORK_END,
 };
 #define CLONE_PARENT_SETTID  0x100000
@@ -310,15 +311,32 @@ struct send_ctx {
 	struct chan *ch;
 };
 
+static int page_is_zero(uint64_t addr)
+{
+	const uint64_t *p = (const uint64_t *)addr;
+	uint64_t acc = 0;
+
+	for (int i = 0; i < (int)(PAGE_SIZE / 8); i++)
+		acc |= p[i];
+	return !acc;
+}
+
+/* A run of pages in use: zeroed ones named, the others' bytes sent. */
 static int send_run(uint64_t addr, uint64_t n, void *arg)
 {
 	struct send_ctx *s = arg;
 
 	while (n) {
-		uint64_t k = n < FORK_PAGES ? n : FORK_PAGES, h[2] = { addr, k };
-		int r = chan_send_locked(s->ch, MSG_FORK_PAGES, h, sizeof(h), (const void *)addr,
-					 (uint32_t)(k * PAGE_SIZE));
+		int zero = page_is_zero(addr), r;
+		uint64_t k = 1, h[2];
 
+		while (k < n && (zero || k < FORK_PAGES) && page_is_zero(addr + k * PAGE_SIZE) == zero)
+			k++;
+		h[0] = addr;
+		h[1] = k;
+		r = zero ? chan_send_locked(s->ch, MSG_FORK_ZERO, h, sizeof(h), NULL, 0)
+			 : chan_send_locked(s->ch, MSG_FORK_PAGES, h, sizeof(h), (const void *)addr,
+					    (uint32_t)(k * PAGE_SIZE));
 		if (r < 0)
 			return r;
 		addr += k * PAGE_SIZE;
@@ -693,6 +711,11 @@ static int child_fork(const struct fork_msg *fm, long len)
 		memcpy(h, child_msg, 16);
 		if (type == MSG_FORK_STATE && h[0] <= size && (uint64_t)r - 8 <= size - h[0]) {
 			memcpy(__forked_start + h[0], child_msg + 8, (uint64_t)r - 8);
+			continue;
+		}
+		if (type == MSG_FORK_ZERO && r == 16 && !(h[0] % PAGE_SIZE) && h[1] <= (1ULL << 36) &&
+		    mm_in_heap(h[0], h[1] * PAGE_SIZE)) {
+			memset((void *)h[0], 0, h[1] * PAGE_SIZE);
 			continue;
 		}
 		if (type == MSG_FORK_PAGES && h[1] <= FORK_PAGES &&
