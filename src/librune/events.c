@@ -6,6 +6,7 @@
 
 #include "librune/cgroup.h"
 #include "librune/container.h"
+#include "librune/enclave.h"
 #include "librune/state.h"
 #include "librune/util.h"
 
@@ -48,6 +49,12 @@ int rune_container_events(const struct rune_ctx *ctx, const char *id, bool once,
 		json_t *stats = NULL;
 		if ((ret = rune_cgroup_stats(h, s->cgroup_path, &stats, err)) < 0)
 			break;
+		/* An enclave container's EPC: data.epc {"usage", "limit"}, bytes (runc has no such key). */
+		if (s->enclave && stats) {
+			pid_t pid = rune_state_status(s) == RUNE_STATUS_STOPPED ? 0 : s->pid;
+
+			json_object_set_new(stats, "epc", rune_enclave_epc(s->enclave, pid));
+		}
 		emit_event("stats", s->id, stats, emit, data);
 		json_decref(stats);
 		if (once)
