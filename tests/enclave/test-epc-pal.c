@@ -218,3 +218,12 @@ int pal_destroy(void)
 	pthread_mutex_unlock(&pal.lock);
 	return 0;
 }
+
+int pal_get_local_report(void *targetinfo, int targetinfo_len, void *report, int *report_len)
+{
+	(void)targetinfo;
+	(void)targetinfo_len;
+	(void)report;
+	(void)report_len;
+	return -ENOTSUP; /* not what this PAL is for */
+}
