@@ -313,7 +313,7 @@ int rune_container_update_epc(const struct rune_ctx *ctx, const char *id, uint64
 		return ret;
 	if ((ret = rune_enclave_update_limit(s->enclave, id, s->pid, bytes, err)) < 0)
 		return ret;
-	if (s->cgroup_path && !s->systemd_cgroup &&
+	if (s->cgroup_path &&
 	    ((ret = rune_cgroup_host_detect(&h, err)) < 0 ||
 	     (ret = rune_enclave_cgroup_limit(s->enclave, h, s->cgroup_path, err)) < 0))
 		return ret;
