@@ -129,12 +129,12 @@ t_state_and_registry() {
 	assert_eq 0 "$(entries)" "registry entries after delete"
 }
 
-# epcpal [KEY=VALUE...]: a container of libtestpal-epc.so (the skeleton's
+# epcpal: a container of libtestpal-epc.so (the skeleton's
 # enclave at create, one more per `rune exec ID epc enclave`), running
 # "sleep 20" once started
 epcpal() {
 	fast_bundle "c$((_nfb + 1))" -- ENCLAVE_TYPE=intelSgx \
-		ENCLAVE_RUNTIME_PATH="$PALDIR/libtestpal-epc.so" ENCLAVE_RUNTIME_ARGS=/srv "$@"
+		ENCLAVE_RUNTIME_PATH="$PALDIR/libtestpal-epc.so" ENCLAVE_RUNTIME_ARGS=/srv
 	cfg_args epc sleep 20
 }
 
@@ -145,7 +145,7 @@ jfield() { "$PY" -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.
 usage_now() { echo $(($(awk 'FNR == 1 { s += $1 } END { print s }' "$SGX_EPC_DIR"/*) * 4096)); }
 
 t_update() {
-	local one st ev
+	local one
 	epcpal
 	annot_set sgx.intel.com/epc 1Mi
 	ct_create
@@ -199,15 +199,17 @@ t_update() {
 }
 
 t_update_no_limit_yet() {
-	# no limit at create: update sets one, which the next enclave meets
+	# no limit at create: update (before start) sets one, which the next enclave meets
 	epcpal
 	ct_create
 	rtc state "$ID"
 	assert_eq "None" "$(echo "$OUT" | jfield 'd["epc"].get("limit")')" "no limit in the state"
+	rtc update --epc-limit 4096 "$ID"
+	assert_rc 0 "update --epc-limit 4096 (created): $ERR"
 	rtc start "$ID"
 	assert_rc 0 start
-	rtc update --epc-limit 4096 "$ID"
-	assert_rc 0 "update --epc-limit 4096: $ERR"
+	rtc state "$ID"
+	assert_eq "4096 running" "$(echo "$OUT" | jfield 'd["epc"]["limit"], d["status"]' | tr -d "(),'")" "state after update"
 	rtc exec "$ID" epc enclave
 	assert_fails "exec epc enclave under 4096 bytes"
 	assert_contains "EPC limit exceeded: container $ID, limit 4 KiB (rune update --epc-limit)" "$ERR" "the refusal"
@@ -229,7 +231,7 @@ t_update_errors() {
 	done
 	rtc state "$ID"
 	assert_eq "None" "$(echo "$OUT" | jfield 'd["epc"].get("limit")')" "no limit after bad updates"
-	rtc update --epc-limit 1Mi nosuch-$ID
+	rtc update --epc-limit 1Mi "nosuch-$ID"
 	assert_fails "update of a missing container"
 	[ "$(echo "$ERR" | wc -l)" = 1 ] || fail "not one line: $ERR"
 	rtc delete --force "$ID"
@@ -290,5 +292,5 @@ tcase "a bad EPC limit is a config error naming the field" t_bad_quantity
 tcase "emulator.epc_size in /etc/rune/config.json: checked, a bad one names the field" t_epc_size
 tcase "rune state: rune.epc.limit and usage; the registry entry goes with the container" t_state_and_registry
 tcase "state/events show epc usage and limit; update --epc-limit lowers and raises it for the next enclave" t_update
-tcase "update --epc-limit sets a limit on a container created without one" t_update_no_limit_yet
+tcase "update --epc-limit sets a limit on a created container that had none" t_update_no_limit_yet
 tcase "update --epc-limit: bad values, missing and ordinary containers are one-line errors" t_update_errors
