@@ -199,6 +199,7 @@ t_update() {
 }
 
 t_update_no_limit_yet() {
+	local evpid i
 	# no limit at create: update (before start) sets one, which the next enclave meets
 	epcpal
 	ct_create
@@ -210,9 +211,27 @@ t_update_no_limit_yet() {
 	assert_rc 0 start
 	rtc state "$ID"
 	assert_eq "4096 running" "$(echo "$OUT" | jfield 'd["epc"]["limit"], d["status"]' | tr -d "(),'")" "state after update"
+	# a running `events` sees a later update (timeout's pid in $!: killing it ends rune too)
+	timeout -k 5 "$RT_TIMEOUT" "$RUNTIME" --root "$ROOT" events --interval 100ms "$ID" \
+		>"$T/events.out" 2>&1 &
+	evpid=$!
+	for ((i = 0; i < 30; i++)); do
+		[ -s "$T/events.out" ] && break
+		sleep 0.1
+	done
+	rtc update --epc-limit 8Ki "$ID"
+	assert_rc 0 "update --epc-limit 8Ki (running): $ERR"
+	for ((i = 0; i < 30; i++)); do
+		grep -q '"epc":{"usage":[0-9]*,"limit":8192}' "$T/events.out" && break
+		sleep 0.1
+	done
+	kill "$evpid" 2>/dev/null || true
+	wait "$evpid" || true
+	grep -q '"epc":{"usage":[0-9]*,"limit":4096}' "$T/events.out" || fail "events before the update: $(head -2 "$T/events.out")"
+	grep -q '"epc":{"usage":[0-9]*,"limit":8192}' "$T/events.out" || fail "events after the update: $(tail -2 "$T/events.out")"
 	rtc exec "$ID" epc enclave
-	assert_fails "exec epc enclave under 4096 bytes"
-	assert_contains "EPC limit exceeded: container $ID, limit 4 KiB (rune update --epc-limit)" "$ERR" "the refusal"
+	assert_fails "exec epc enclave under 8Ki"
+	assert_contains "EPC limit exceeded: container $ID, limit 8 KiB (rune update --epc-limit)" "$ERR" "the refusal"
 	rtc delete --force "$ID"
 	assert_nothing_left "$ID"
 }
