@@ -11,7 +11,8 @@
 # --stats` (data.epc) show usage and limit; `rune update --epc-limit` lowers
 # the limit so the next enclave of a running container (made by
 # libtestpal-epc.so at `rune exec ID epc enclave`) is refused, and raises it
-# to let one through; bad values are one-line errors.
+# to let one through; a running `events` sees the change; bad values are
+# one-line errors.
 . "$(dirname "$0")/lib.sh"
 
 need_builds "$SKELLIB/liberpal-skeleton-v3.so" "$SKELDIR/encl.elf" "$SKELDIR/encl.ss" "$BUILD/bin/sgx-tools" \
@@ -236,6 +237,31 @@ t_update_no_limit_yet() {
 	assert_nothing_left "$ID"
 }
 
+t_skeleton_running() {
+	local used
+	skel
+	annot_set sgx.intel.com/epc 1Mi
+	cfg_args skeleton sleep 20
+	ct_create
+	rtc start "$ID"
+	assert_rc 0 start
+	used=$(usage_now)
+	[ "$used" -gt 4096 ] || fail "usage: $used"
+	rtc state "$ID"
+	assert_eq "running $used 1048576" "$(echo "$OUT" | jfield 'd["status"], d["epc"]["usage"], d["epc"]["limit"]' | tr -d "(),'")" "state"
+	rtc events --stats "$ID"
+	assert_rc 0 "events --stats"
+	assert_eq "$used 1048576" "$(echo "$OUT" | jfield 'd["data"]["epc"]["usage"], d["data"]["epc"]["limit"]' | tr -d '(),')" "events data.epc"
+	rtc update --epc-limit 2Mi "$ID"
+	assert_rc 0 "update --epc-limit 2Mi: $ERR"
+	rtc state "$ID"
+	assert_eq "$used 2097152" "$(echo "$OUT" | jfield 'd["epc"]["usage"], d["epc"]["limit"]' | tr -d '(),')" "state after update"
+	assert_eq "2097152 rune update --epc-limit" "$(tail -1 "$SGX_EPC_DIR"/* | tr -s ' ' | sed 's/ $//')" "the registry entry's limit line"
+	rtc delete --force "$ID"
+	assert_rc 0 "delete --force"
+	assert_nothing_left "$ID"
+}
+
 t_update_errors() {
 	local q
 	epcpal
@@ -312,4 +338,5 @@ tcase "emulator.epc_size in /etc/rune/config.json: checked, a bad one names the 
 tcase "rune state: rune.epc.limit and usage; the registry entry goes with the container" t_state_and_registry
 tcase "state/events show epc usage and limit; update --epc-limit lowers and raises it for the next enclave" t_update
 tcase "update --epc-limit sets a limit on a created container that had none" t_update_no_limit_yet
+tcase "a running skeleton container: state and events --stats show its EPC; update reaches it" t_skeleton_running
 tcase "update --epc-limit: bad values, missing and ordinary containers are one-line errors" t_update_errors
