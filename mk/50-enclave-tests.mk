@@ -37,3 +37,21 @@ $(TESTPALS): $(TESTPAL_DIR)/libtestpal-%.so: $(BUILD)/obj/tests/enclave/test-pal
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -fPIC -shared -o $@ $< -lpthread
 	chmod 0755 $@
+
+# tests/enclave/test-epc.sh's PAL: makes an enclave per `rune exec ID enclave`,
+# through libsgx as the skeleton does (so it links libsgx, never librune).
+TESTPAL_EPC := $(TESTPAL_DIR)/libtestpal-epc.so
+DEPFILES += $(BUILD)/obj/tests/enclave/test-epc-pal.d
+
+all: $(TESTPAL_EPC)
+
+$(BUILD)/obj/tests/enclave/test-epc-pal.o: INTERNAL_INCLUDES :=
+$(BUILD)/obj/tests/enclave/test-epc-pal.o: tests/enclave/test-epc-pal.c mk/50-enclave-tests.mk
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(TESTPAL_EPC): $(BUILD)/obj/tests/enclave/test-epc-pal.o $(SGX_LIB) $(COMMON_OBJS) src/skeleton/pal.map
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -shared -o $@ $< $(COMMON_OBJS) $(SGX_LIB) -Wl,--exclude-libs,ALL \
+		-Wl,--version-script=src/skeleton/pal.map -Wl,-z,noexecstack -lcrypto -lpthread
+	chmod 0755 $@

@@ -47,6 +47,23 @@ int epc_entry_set(int fd, uint64_t pages);
 /* 1 if fd is a locked entry this very process wrote (not its parent's), else 0. */
 int epc_entry_held(int fd);
 
+/*
+ * The holder's EPC limit, kept in its entry (a second fixed-width line:
+ * bytes, where the limit came from) so that the host can change it while
+ * the holder lives (`rune update --epc-limit`: the holder is pivot_rooted
+ * away from everything else of rune's). bytes 0: no limit. source is cut
+ * at EPC_SOURCE_MAX - 1 characters.
+ */
+#define EPC_SOURCE_MAX 48
+int epc_entry_set_limit(int fd, uint64_t bytes, const char *source);
+/*
+ * 1 with *bytes and source (EPC_SOURCE_MAX bytes, may be NULL) when the
+ * entry holds a limit line, 0 when it holds none, -EIO when unreadable.
+ */
+int epc_entry_limit(int fd, uint64_t *bytes, char *source);
+/* The pages an entry holds (its first field), or -1. */
+int64_t epc_entry_pages(int fd);
+
 struct epc_usage {
 	uint64_t pages;	 /* held by live entries */
 	unsigned live;	 /* live entries */

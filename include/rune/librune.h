@@ -55,6 +55,13 @@ int rune_container_pause(const struct rune_ctx *ctx, const char *id, bool pause,
 int rune_container_update(const struct rune_ctx *ctx, const char *id, json_t *resources,
 			  err_t *err);
 /*
+ * An enclave container's EPC limit (bytes, > 0), for the enclaves its
+ * init-runelet makes from now on; kept in its state, and written to the
+ * misc cgroup's sgx_epc where the host offers it.
+ */
+int rune_container_update_epc(const struct rune_ctx *ctx, const char *id, uint64_t bytes,
+			      err_t *err);
+/*
  * runc's events: emit(line, data) with one JSON line per event ("stats"
  * every interval_ms, "oom" when one happens) until the container stops;
  * with once, one "stats" line.

@@ -110,11 +110,14 @@ void sgx_encl_forget(struct sgx_encl *encl);
 
 /*
  * EPC: every enclave is charged its SECS and every page of its image
- * before ECREATE, and uncharged when destroyed. $SGX_EPC_LIMIT_BYTES caps
- * this process's total: an enclave past it is refused (-EDQUOT, "EPC limit
- * exceeded: limit L (SOURCE), in use U, the enclave needs R", SOURCE from
- * $SGX_EPC_LIMIT_SOURCE). The total is published in the host-wide registry
- * (common/epc.h): the entry fd $SGX_EPC_FD, else one opened in epc_dir().
+ * before ECREATE, and uncharged when destroyed. A limit caps this
+ * process's total: the limit line of its registry entry $SGX_EPC_FD when it
+ * has one (rune writes it, `rune update --epc-limit` rewrites it), else
+ * $SGX_EPC_LIMIT_BYTES. An enclave past it is refused (-EDQUOT, "EPC limit
+ * exceeded: container ID, limit L (SOURCE), request R, in use U", ID from
+ * $SGX_EPC_CONTAINER, SOURCE from the entry or $SGX_EPC_LIMIT_SOURCE). The
+ * total is published in the host-wide registry (common/epc.h): the entry fd
+ * $SGX_EPC_FD, else one opened in epc_dir().
  * See docs/epc.md.
  */
 uint64_t sgx_epc_pages(void);

@@ -182,6 +182,62 @@ int epc_entry_set(int fd, uint64_t pages)
 	return pwrite(fd, buf, (size_t)n, 0) == n ? 0 : -EIO;
 }
 
+/* The first line: pages and pid, 32 bytes; the limit line follows it. */
+#define ENTRY_LINE1 32
+#define ENTRY_LINE2 (20 + 1 + EPC_SOURCE_MAX + 1)
+
+int epc_entry_set_limit(int fd, uint64_t bytes, const char *source)
+{
+	char buf[ENTRY_LINE2 + 1];
+	int n = snprintf(buf, sizeof(buf), "%-20" PRIu64 " %-*.*s\n", bytes, EPC_SOURCE_MAX,
+			 EPC_SOURCE_MAX - 1, source ? source : "");
+
+	/* Fixed width as the first line: one write, never a truncate. */
+	return pwrite(fd, buf, (size_t)n, ENTRY_LINE1) == n ? 0 : -EIO;
+}
+
+int epc_entry_limit(int fd, uint64_t *bytes, char *source)
+{
+	char buf[ENTRY_LINE2 + 1], *end;
+	ssize_t n = pread(fd, buf, ENTRY_LINE2, ENTRY_LINE1);
+	size_t len;
+
+	if (n == 0)
+		return 0;
+	if (n != ENTRY_LINE2 || buf[ENTRY_LINE2 - 1] != '\n' || buf[20] != ' ' ||
+	    !isdigit((unsigned char)buf[0]))
+		return -EIO;
+	buf[20] = '\0';
+	errno = 0;
+	*bytes = strtoull(buf, &end, 10);
+	if (errno || (*end && *end != ' '))
+		return -EIO;
+	if (source) {
+		len = EPC_SOURCE_MAX;
+		while (len > 0 && buf[21 + len - 1] == ' ')
+			len--;
+		memcpy(source, buf + 21, len < EPC_SOURCE_MAX ? len : EPC_SOURCE_MAX - 1);
+		source[len < EPC_SOURCE_MAX ? len : EPC_SOURCE_MAX - 1] = '\0';
+	}
+	return 1;
+}
+
+int64_t epc_entry_pages(int fd)
+{
+	char buf[ENTRY_LINE1 + 1], *end;
+	ssize_t n = pread(fd, buf, ENTRY_LINE1, 0);
+	uint64_t v;
+
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	errno = 0;
+	v = strtoull(buf, &end, 10);
+	if (errno || end == buf || v > INT64_MAX)
+		return -1;
+	return (int64_t)v;
+}
+
 int epc_entry_held(int fd)
 {
 	char buf[48], self[32];

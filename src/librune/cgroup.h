@@ -148,6 +148,16 @@ int rune_cgroup_enter(const struct rune_cgroup_host *h, const char *path, pid_t 
 int rune_cgroup_update(const struct rune_cgroup_host *h, const char *path, json_t *resources,
 		       err_t *err);
 
+/*
+ * The misc controller's sgx_epc resource (cgroup_misc.c). has: the
+ * hierarchy carrying "misc" lists sgx_epc in its root's misc.capacity.
+ * set: where it has, writes "sgx_epc N" ("sgx_epc max" for 0) to path's
+ * misc.max and returns 1; where it has not, does nothing and returns 0.
+ */
+bool rune_cgroup_has_sgx_epc(const struct rune_cgroup_host *h);
+int rune_cgroup_set_sgx_epc(const struct rune_cgroup_host *h, const char *path, uint64_t bytes,
+			    err_t *err);
+
 /* Every pid in path and below it, sorted, no duplicates; *pids malloc'ed (NULL if none). */
 int rune_cgroup_pids(const struct rune_cgroup_host *h, const char *path, pid_t **pids, size_t *n,
 		     err_t *err);

@@ -47,6 +47,7 @@
 
 #include "librune/attrs.h"
 #include "librune/cgroup.h"
+#include "librune/enclave.h"
 #include "librune/handler.h"
 #include "librune/hooks.h"
 #include "librune/internal.h"
@@ -478,7 +479,7 @@ int rune_create(const struct rune_ctx *ctx, const struct rune_create_opts *o, pi
 	if (!ctx->systemd_cgroup) {
 		ret = rune_cgroup_create(cgh, cgpath, 0, cfg->resources, err);
 		undo.cgroup_made = st.cgroup_owned;
-		if (ret < 0)
+		if (ret < 0 || (ret = rune_enclave_cgroup_limit(st.enclave, cgh, cgpath, err)) < 0)
 			goto fail;
 	}
 
@@ -552,7 +553,8 @@ int rune_create(const struct rune_ctx *ctx, const struct rune_create_opts *o, pi
 		undo.cgroup_made = undo.systemd = true;
 		/* Then cgroupfs for every limit and the hierarchies systemd leaves alone. */
 		if ((ret = rune_cgroup_join(cgh, cgpath, pid, err)) < 0 ||
-		    (ret = rune_cgroup_create(cgh, cgpath, 0, cfg->resources, err)) < 0)
+		    (ret = rune_cgroup_create(cgh, cgpath, 0, cfg->resources, err)) < 0 ||
+		    (ret = rune_enclave_cgroup_limit(st.enclave, cgh, cgpath, err)) < 0)
 			goto fail;
 		sync_send(sv[0], SYNC_GO, 0, -1);
 	} else if (!self_move) {

@@ -644,38 +644,50 @@ json_t *rune_enclave_state(const struct rune_enclave *e)
 	return j;
 }
 
-/* Bytes of EPC the init's enclaves hold: its registry entry, found among its fds. */
-static int64_t epc_usage_of(pid_t pid)
+/*
+ * The host path of the init's registry entry, found among its fds, in link
+ * (PATH_MAX bytes): 0, or -1 when it has none (or is gone).
+ */
+static int epc_entry_of(pid_t pid, char *link)
 {
 	const char *dir = epc_dir();
 	size_t n = strlen(dir);
-	char path[320], link[4096], buf[48];
+	char path[320];
 	struct dirent *de;
-	int64_t bytes = -1;
+	int found = -1;
 	DIR *d;
 
 	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
 	if ((d = opendir(path)) == NULL)
 		return -1;
-	while (bytes < 0 && (de = readdir(d)) != NULL) {
-		_cleanup_close_ int fd = -1;
+	while (found < 0 && (de = readdir(d)) != NULL) {
 		ssize_t len;
 
 		snprintf(path, sizeof(path), "/proc/%d/fd/%s", (int)pid, de->d_name);
-		len = readlink(path, link, sizeof(link) - 1);
+		len = readlink(path, link, PATH_MAX - 1);
 		if (len <= 0)
 			continue;
 		link[len] = '\0';
-		if (strncmp(link, dir, n) != 0 || link[n] != '/' || strchr(link + n + 1, '/'))
-			continue;
-		fd = open(link, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-		if (fd < 0 || (len = pread(fd, buf, sizeof(buf) - 1, 0)) <= 0)
-			continue;
-		buf[len] = '\0';
-		bytes = (int64_t)(strtoull(buf, NULL, 10) * 4096);
+		if (strncmp(link, dir, n) == 0 && link[n] == '/' && !strchr(link + n + 1, '/'))
+			found = 0;
 	}
 	closedir(d);
-	return bytes;
+	return found;
+}
+
+/* Bytes of EPC the init's enclaves hold: its registry entry's pages. */
+static int64_t epc_usage_of(pid_t pid)
+{
+	_cleanup_close_ int fd = -1;
+	char link[PATH_MAX];
+	int64_t pages;
+
+	if (epc_entry_of(pid, link) < 0)
+		return -1;
+	fd = open(link, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 || (pages = epc_entry_pages(fd)) < 0)
+		return -1;
+	return pages * 4096;
 }
 
 void rune_enclave_state_annotations(const json_t *enclave, pid_t pid, json_t *annotations)
@@ -694,6 +706,67 @@ void rune_enclave_state_annotations(const json_t *enclave, pid_t pid, json_t *an
 	}
 }
 
+json_t *rune_enclave_epc(const json_t *enclave, pid_t pid)
+{
+	json_t *limit = json_object_get(enclave, "epc_limit"), *j = json_object();
+	int64_t used;
+
+	if (j == NULL)
+		return NULL;
+	if (pid > 0 && (used = epc_usage_of(pid)) >= 0)
+		json_object_set_new(j, "usage", json_integer(used));
+	if (json_is_integer(limit))
+		json_object_set(j, "limit", limit);
+	return j;
+}
+
+int rune_enclave_cgroup_limit(const json_t *enclave, const struct rune_cgroup_host *h,
+			      const char *path, err_t *err)
+{
+	json_t *limit = json_object_get(enclave, "epc_limit");
+	int ret;
+
+	if (!json_is_integer(limit))
+		return 0;
+	ret = rune_cgroup_set_sgx_epc(h, path, (uint64_t)json_integer_value(limit), err);
+	if (ret < 0)
+		return err_wrap(err, "EPC limit in the misc cgroup");
+	if (ret > 0)
+		rune_debug("cgroup %s: misc.max sgx_epc %lld", path,
+			   (long long)json_integer_value(limit));
+	return 0;
+}
+
+int rune_enclave_update_limit(json_t *enclave, const char *id, pid_t pid, uint64_t bytes,
+			      err_t *err)
+{
+	_cleanup_close_ int fd = -1;
+	char link[PATH_MAX];
+
+	if (enclave == NULL)
+		return err_set(err, EINVAL,
+			       "--epc-limit: container \"%s\" is not an enclave container", id);
+	if (bytes == 0 || bytes > INT64_MAX)
+		return err_set(err, EINVAL, "--epc-limit: %llu is not a positive number of bytes",
+			       (unsigned long long)bytes);
+	/* init-runelet's libsgx reads the limit from its entry before every enclave it makes. */
+	if (pid > 0) {
+		if (epc_entry_of(pid, link) < 0)
+			return err_set(err, ENOENT,
+				       "--epc-limit: container \"%s\": init-runelet (pid %d) holds "
+				       "no entry in the EPC registry %s: the limit can't reach it",
+				       id, (int)pid, epc_dir());
+		fd = open(link, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			return err_sys(err, errno, "--epc-limit: EPC registry entry %s", link);
+		if (epc_entry_set_limit(fd, bytes, EPC_SOURCE_UPDATE) < 0)
+			return err_sys(err, EIO, "--epc-limit: write EPC registry entry %s", link);
+	}
+	json_object_set_new(enclave, "epc_limit", json_integer((json_int_t)bytes));
+	json_object_set_new(enclave, "epc_limit_source", json_string(EPC_SOURCE_UPDATE));
+	return 0;
+}
+
 char *rune_enclave_socket_path(const struct rune_enclave *e)
 {
 	return e->socket_path ? strdup(e->socket_path) : NULL;
@@ -701,6 +774,11 @@ char *rune_enclave_socket_path(const struct rune_enclave *e)
 
 void rune_enclave_set_state_dir(struct rune_enclave *e, const char *dir)
 {
+	const char *id = strrchr(dir, '/');
+
+	/* <root>/<id>: the container's id names it in libsgx's refusals. */
+	free(e->container_id);
+	e->container_id = strdup(id ? id + 1 : dir);
 	free(e->socket_path);
 	e->socket_path = path_join(dir, RUNELET_SOCKET_NAME);
 }
@@ -714,6 +792,7 @@ void rune_enclave_free(struct rune_enclave *e)
 	free(e->args);
 	free(e->log_level);
 	free(e->socket_path);
+	free(e->container_id);
 	if (e->listen_fd >= 0)
 		close(e->listen_fd);
 	if (e->pal_fd >= 0)

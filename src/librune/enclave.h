@@ -12,6 +12,7 @@
 #include <signal.h>
 
 #include "common/error.h"
+#include "librune/cgroup.h"
 #include "librune/config.h"
 #include "librune/container.h"
 #include "librune/state.h"
@@ -37,6 +38,23 @@ int rune_enclave_run(struct rune_enclave *e, const struct rune_process *p, int s
  * (bytes) into annotations, from the state's enclave object.
  */
 void rune_enclave_state_annotations(const json_t *enclave, pid_t pid, json_t *annotations);
+/*
+ * The container's EPC for `rune state` and `events --stats` ("epc"):
+ * {"usage": bytes its enclaves hold, while the init (pid) lives, "limit":
+ * bytes, when it has one}; a new reference (NULL without memory).
+ */
+json_t *rune_enclave_epc(const json_t *enclave, pid_t pid);
+/* Where the host offers the misc cgroup's sgx_epc: the state's limit into path's misc.max. */
+int rune_enclave_cgroup_limit(const json_t *enclave, const struct rune_cgroup_host *h,
+			      const char *path, err_t *err);
+/*
+ * `rune update --epc-limit`: the new limit into the live init's registry
+ * entry (pid > 0), where its libsgx reads it for the enclaves it makes
+ * next, and into the state's enclave object (the caller saves it).
+ */
+#define EPC_SOURCE_UPDATE "rune update --epc-limit"
+int rune_enclave_update_limit(json_t *enclave, const char *id, pid_t pid, uint64_t bytes,
+			      err_t *err);
 /* After an enclave container's end: reaps the EPC registry entries of dead init-runelets. */
 void rune_enclave_gone(void);
 json_t *rune_enclave_state(const struct rune_enclave *e);

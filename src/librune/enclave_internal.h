@@ -39,6 +39,7 @@ struct rune_enclave {
 	uint64_t epc_size;	      /* emulator.epc_size from the config file; 0: the default */
 	uint64_t epc_limit;	      /* bytes; 0: none */
 	const char *epc_limit_source; /* where epc_limit came from, for libsgx's error */
+	char *container_id;	      /* for libsgx's error too */
 	void *handle;
 	struct pal_ops ops;
 	int listen_fd;

@@ -6,6 +6,7 @@
 
 #include "librune/cgroup.h"
 #include "librune/container.h"
+#include "librune/enclave.h"
 #include "librune/state.h"
 #include "librune/util.h"
 
@@ -24,6 +25,22 @@ static void emit_event(const char *type, const char *id, json_t *data,
 		emit(text, emit_data);
 	free(text);
 	json_decref(j);
+}
+
+/*
+ * An enclave container's EPC: data.epc {"usage", "limit"}, bytes (runc has
+ * no such key). The limit from the state as it is now: `update
+ * --epc-limit` may have changed it since events started.
+ */
+static void add_epc(const struct rune_ctx *ctx, const struct rune_state *s, json_t *stats)
+{
+	_cleanup_state_ struct rune_state *now = NULL;
+	const json_t *enclave = s->enclave;
+	pid_t pid = rune_state_status(s) == RUNE_STATUS_STOPPED ? 0 : s->pid;
+
+	if (rune_state_load(ctx->root, s->id, &now, NULL) == 0 && now->enclave)
+		enclave = now->enclave;
+	json_object_set_new(stats, "epc", rune_enclave_epc(enclave, pid));
 }
 
 int rune_container_events(const struct rune_ctx *ctx, const char *id, bool once, long interval_ms,
@@ -48,6 +65,8 @@ int rune_container_events(const struct rune_ctx *ctx, const char *id, bool once,
 		json_t *stats = NULL;
 		if ((ret = rune_cgroup_stats(h, s->cgroup_path, &stats, err)) < 0)
 			break;
+		if (s->enclave && stats)
+			add_epc(ctx, s, stats);
 		emit_event("stats", s->id, stats, emit, data);
 		json_decref(stats);
 		if (once)

@@ -25,6 +25,7 @@
 
 #include "librune/attrs.h"
 #include "librune/cgroup.h"
+#include "librune/enclave.h"
 #include "librune/handler.h"
 #include "librune/hooks.h"
 #include "librune/internal.h"
@@ -284,6 +285,39 @@ int rune_container_pause(const struct rune_ctx *ctx, const char *id, bool pause,
 	if ((ret = with_cgroup(s, &h, err)) < 0)
 		return ret;
 	return rune_cgroup_freeze(h, s->cgroup_path, pause, err);
+}
+
+int rune_container_update_epc(const struct rune_ctx *ctx, const char *id, uint64_t bytes,
+			      err_t *err)
+{
+	_cleanup_state_ struct rune_state *s = NULL;
+	_cleanup_cgroup_host_ struct rune_cgroup_host *h = NULL;
+	_cleanup_close_ int lock = -1;
+	enum rune_status status;
+	int ret;
+
+	if ((ret = load_checked(ctx, id, &s, &status, err)) < 0)
+		return ret;
+	if (status == RUNE_STATUS_STOPPED)
+		return err_set(err, EINVAL, "container \"%s\" is stopped", id);
+	if (status == RUNE_STATUS_CREATING)
+		return err_set(err, EBUSY, "container \"%s\" is being created", id);
+	if (s->enclave == NULL)
+		return err_set(err, EINVAL,
+			       "--epc-limit: container \"%s\" is not an enclave container", id);
+	/* One update at a time: the state is read, changed and written back. */
+	if ((lock = rune_state_lock(s->dir, err)) < 0)
+		return lock;
+	rune_state_free(steal_ptr(s));
+	if ((ret = load_checked(ctx, id, &s, &status, err)) < 0)
+		return ret;
+	if ((ret = rune_enclave_update_limit(s->enclave, id, s->pid, bytes, err)) < 0)
+		return ret;
+	if (s->cgroup_path &&
+	    ((ret = rune_cgroup_host_detect(&h, err)) < 0 ||
+	     (ret = rune_enclave_cgroup_limit(s->enclave, h, s->cgroup_path, err)) < 0))
+		return ret;
+	return rune_state_save(s, err);
 }
 
 int rune_container_update(const struct rune_ctx *ctx, const char *id, json_t *resources, err_t *err)

@@ -102,6 +102,10 @@ static void set_epc_env(struct rune_enclave *e)
 	/* Only the container's limit, never one rune's caller happened to export. */
 	unsetenv("SGX_EPC_LIMIT_BYTES");
 	unsetenv("SGX_EPC_LIMIT_SOURCE");
+	if (e->container_id)
+		setenv("SGX_EPC_CONTAINER", e->container_id, 1);
+	else
+		unsetenv("SGX_EPC_CONTAINER");
 	if (e->epc_limit) {
 		setenv_u64("SGX_EPC_LIMIT_BYTES", e->epc_limit);
 		setenv("SGX_EPC_LIMIT_SOURCE", e->epc_limit_source, 1);
@@ -117,6 +121,9 @@ static void set_epc_env(struct rune_enclave *e)
 		unsetenv("SGX_EPC_FD");
 		return;
 	}
+	/* Where libsgx reads the limit, and `rune update --epc-limit` changes it. */
+	if (epc_entry_set_limit(fd, e->epc_limit, e->epc_limit ? e->epc_limit_source : "") < 0)
+		rune_debug("init-runelet: EPC registry entry: the limit not written");
 	setenv_u64("SGX_EPC_FD", (uint64_t)fd);
 }
 

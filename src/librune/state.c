@@ -249,6 +249,11 @@ json_t *rune_state_to_oci(const struct rune_state *s, enum rune_status status)
 		rune_enclave_state_annotations(s->enclave,
 					       status == RUNE_STATUS_STOPPED ? 0 : s->pid, a);
 	}
+	/* An enclave container's EPC, in bytes: "epc": {"usage", "limit"} (consumers skip it). */
+	if (j && s->enclave)
+		json_object_set_new(
+		    j, "epc",
+		    rune_enclave_epc(s->enclave, status == RUNE_STATUS_STOPPED ? 0 : s->pid));
 	if (j)
 		json_object_set_new(j, "owner", json_string(s->owner ? s->owner : ""));
 	return j;

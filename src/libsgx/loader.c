@@ -184,10 +184,12 @@ static int check_fixed_base(struct sgx_encl *e, const struct sgx_image *img,
 
 /*
  * EPC this process's enclaves hold, checked against the limit its host set
- * ($SGX_EPC_LIMIT_BYTES, named by $SGX_EPC_LIMIT_SOURCE: rune sets both in
- * init-runelet from the container's config) and published in the host-wide
- * registry: the entry init-runelet opened before pivot_root
- * ($SGX_EPC_FD), else one of our own while the registry is reachable.
+ * and published in the host-wide registry: the entry init-runelet opened
+ * before pivot_root ($SGX_EPC_FD), else one of our own while the registry is
+ * reachable. The limit: the entry's limit line when it has one (rune writes
+ * it there, and `rune update --epc-limit` rewrites it), else
+ * $SGX_EPC_LIMIT_BYTES, named by $SGX_EPC_LIMIT_SOURCE. $SGX_EPC_CONTAINER
+ * names the container in the refusal.
  */
 static struct {
 	pthread_mutex_t lock;
@@ -197,15 +199,16 @@ static struct {
 	char *path; /* an entry of our own: removed when we hold no EPC */
 } epc = { PTHREAD_MUTEX_INITIALIZER, 0, -1, 0, NULL };
 
-static int epc_limit(uint64_t *limit, const char **source, err_t *err)
+/* Called with epc.lock held, after epc_registry_fd. */
+static int epc_limit(uint64_t *limit, char source[EPC_SOURCE_MAX], err_t *err)
 {
-	const char *v = getenv("SGX_EPC_LIMIT_BYTES");
+	const char *v = getenv("SGX_EPC_LIMIT_BYTES"), *s = getenv("SGX_EPC_LIMIT_SOURCE");
 	char *end;
 
-	*source = getenv("SGX_EPC_LIMIT_SOURCE");
-	if (!*source || !**source)
-		*source = "SGX_EPC_LIMIT_BYTES";
 	*limit = 0;
+	if (epc.fd >= 0 && !epc.path && epc_entry_limit(epc.fd, limit, source) == 1)
+		return 0;
+	snprintf(source, EPC_SOURCE_MAX, "%s", s && *s ? s : "SGX_EPC_LIMIT_BYTES");
 	if (!v || !*v)
 		return 0;
 	errno = 0;
@@ -252,30 +255,49 @@ static const char *size_str(uint64_t bytes, char buf[32])
 	return buf;
 }
 
+/* An entry of our own goes when we hold no EPC; 1 if it went. Called with epc.lock held. */
+static int epc_drop_own(void)
+{
+	if (epc.fd < 0 || !epc.path || epc.pages)
+		return 0;
+	unlink(epc.path);
+	close(epc.fd);
+	free(epc.path);
+	epc.path = NULL;
+	epc.fd = -1;
+	return 1;
+}
+
 static int epc_charge(struct sgx_encl *e, const struct sgx_image *img, err_t *err)
 {
 	uint64_t pages = 1, limit; /* the SECS */
-	const char *source;
+	const char *ct = getenv("SGX_EPC_CONTAINER");
+	char source[EPC_SOURCE_MAX];
 	int ret;
 
 	for (size_t i = 0; i < img->npages; i++)
 		pages += sgx_image_page_count(&img->pages[i]);
-	if ((ret = epc_limit(&limit, &source, err)) < 0)
-		return ret;
 	pthread_mutex_lock(&epc.lock);
+	epc_registry_fd();
+	if ((ret = epc_limit(&limit, source, err)) < 0) {
+		epc_drop_own();
+		pthread_mutex_unlock(&epc.lock);
+		return ret;
+	}
 	if (limit && (epc.pages + pages) * SGX_PAGE_SIZE > limit) {
 		uint64_t used = epc.pages;
 		char l[32], u[32], r[32];
 
+		epc_drop_own();
 		pthread_mutex_unlock(&epc.lock);
-		return err_set(err, EDQUOT,
-			       "EPC limit exceeded: limit %s (%s), in use %s, the enclave needs %s",
-			       size_str(limit, l), source, size_str(used * SGX_PAGE_SIZE, u),
-			       size_str(pages * SGX_PAGE_SIZE, r));
+		return err_set(
+		    err, EDQUOT, "EPC limit exceeded: %s%s%slimit %s (%s), request %s, in use %s",
+		    ct && *ct ? "container " : "", ct && *ct ? ct : "", ct && *ct ? ", " : "",
+		    size_str(limit, l), source, size_str(pages * SGX_PAGE_SIZE, r),
+		    size_str(used * SGX_PAGE_SIZE, u));
 	}
 	epc.pages += pages;
 	e->epc_pages = pages;
-	epc_registry_fd();
 	if (epc.fd >= 0)
 		epc_entry_set(epc.fd, epc.pages);
 	pthread_mutex_unlock(&epc.lock);
@@ -289,15 +311,8 @@ static void epc_uncharge(struct sgx_encl *e)
 	pthread_mutex_lock(&epc.lock);
 	epc.pages -= e->epc_pages;
 	e->epc_pages = 0;
-	if (epc.fd >= 0 && epc.path && !epc.pages) {
-		unlink(epc.path);
-		close(epc.fd);
-		free(epc.path);
-		epc.path = NULL;
-		epc.fd = -1;
-	} else if (epc.fd >= 0) {
+	if (!epc_drop_own() && epc.fd >= 0)
 		epc_entry_set(epc.fd, epc.pages);
-	}
 	pthread_mutex_unlock(&epc.lock);
 }
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/epc.h"
 #include "rune.h"
 
 /* "64M", "1g", "1024" -> bytes; "-1" stays -1 (unlimited). */
@@ -64,6 +65,7 @@ enum {
 	U_BLKIO,
 	U_L3,
 	U_MEMBW,
+	U_EPC,
 };
 
 static const struct {
@@ -105,6 +107,8 @@ static const struct cli_option update_options[] = {
 	{ "kernel-memory", U_KMEM, "BYTES", "kernel memory limit (cgroup v1)" },
 	{ "kernel-memory-tcp", U_KMEM_TCP, "BYTES", "kernel TCP buffer limit (cgroup v1)" },
 	{ "pids-limit", U_PIDS, "N", "the most processes the container may have" },
+	{ "epc-limit", U_EPC, "BYTES",
+	  "enclave containers: the EPC limit for enclaves made from now on (8192, 64Mi, 1Gi)" },
 	{ "l3-cache-schema", U_L3, "SCHEMA", "Intel RDT L3 cache schema (not available here)" },
 	{ "mem-bw-schema", U_MEMBW, "SCHEMA",
 	  "Intel RDT memory bandwidth schema (not available here)" },
@@ -115,6 +119,7 @@ static int cmd_update(struct cli *cli, int argc, char **argv)
 {
 	json_t *res = json_object();
 	const char *res_file = NULL;
+	uint64_t epc = 0;
 	err_t err = NULL;
 	int c, ret;
 
@@ -122,6 +127,17 @@ static int cmd_update(struct cli *cli, int argc, char **argv)
 		size_t i;
 		if (c == 'r') {
 			res_file = optarg;
+			continue;
+		}
+		if (c == U_EPC) {
+			/* What the annotation sgx.intel.com/epc takes: a Kubernetes quantity. */
+			if (epc_parse_quantity(optarg, &epc) < 0 || epc == 0) {
+				json_decref(res);
+				return cli_usage(cli, argv[0],
+						 "invalid value for --epc-limit: \"%s\" is not a "
+						 "positive quantity (8192, 64Mi, 1Gi)",
+						 optarg);
+			}
 			continue;
 		}
 		if (c == U_L3 || c == U_MEMBW) {
@@ -173,7 +189,10 @@ static int cmd_update(struct cli *cli, int argc, char **argv)
 		json_decref(res);
 		res = r;
 	}
-	ret = rune_container_update(&cli->ctx, argv[optind], res, &err);
+	/* The EPC limit first: refused for an ordinary container before anything changes. */
+	ret = epc ? rune_container_update_epc(&cli->ctx, argv[optind], epc, &err) : 0;
+	if (ret == 0 && (res_file || json_object_size(res) || !epc))
+		ret = rune_container_update(&cli->ctx, argv[optind], res, &err);
 	json_decref(res);
 	if (ret < 0)
 		return cli_fail(cli, &err);

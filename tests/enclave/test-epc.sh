@@ -7,10 +7,16 @@
 # a config error naming the field; `rune state` shows rune.epc.limit and
 # rune.epc.usage; the host-wide registry ($SGX_EPC_DIR) holds the running
 # container's entry (sgx-tools epc sums it, paged beyond the EPC) and nothing
-# once it is deleted.
+# once it is deleted. Limits in rune: `rune state` ("epc") and `events
+# --stats` (data.epc) show usage and limit; `rune update --epc-limit` lowers
+# the limit so the next enclave of a running container (made by
+# libtestpal-epc.so at `rune exec ID epc enclave`) is refused, and raises it
+# to let one through; a running `events` sees the change; bad values are
+# one-line errors.
 . "$(dirname "$0")/lib.sh"
 
-need_builds "$SKELLIB/liberpal-skeleton-v3.so" "$SKELDIR/encl.elf" "$SKELDIR/encl.ss" "$BUILD/bin/sgx-tools"
+need_builds "$SKELLIB/liberpal-skeleton-v3.so" "$SKELDIR/encl.elf" "$SKELDIR/encl.ss" "$BUILD/bin/sgx-tools" \
+	"$PALDIR/libtestpal-epc.so"
 
 GREETING="Hello from the skeleton enclave!"
 
@@ -47,8 +53,8 @@ t_refused() {
 	annot_set sgx.intel.com/epc 8192
 	rtc --log "$T/log.json" --log-format json run --bundle "$B" "$ID"
 	assert_fails "run under 8192 bytes"
-	assert_contains "EPC limit exceeded: limit 8 KiB (annotation sgx.intel.com/epc), in use 0 KiB, the enclave needs" "$ERR" "stderr"
-	grep -q '"level":"error".*EPC limit exceeded: limit 8 KiB' "$T/log.json" ||
+	assert_contains "EPC limit exceeded: container $ID, limit 8 KiB (annotation sgx.intel.com/epc), request " "$ERR" "stderr"
+	grep -q '"level":"error".*EPC limit exceeded: container [^,]*, limit 8 KiB' "$T/log.json" ||
 		fail "not in the JSON log: $(cat "$T/log.json")"
 	assert_not_contains "$GREETING" "$OUT" "stdout"
 	assert_nothing_left "$ID"
@@ -92,7 +98,7 @@ t_state_and_registry() {
 	st=$OUT
 	assert_eq 2097152 "$(echo "$st" | st_annot rune.epc.limit)" "rune.epc.limit"
 	# the enclave exists from create on: its pages (SECS and image) in use
-	pages=$(cat "$SGX_EPC_DIR"/* | awk '{ s += $1 } END { print s }')
+	pages=$(awk 'FNR == 1 { s += $1 } END { print s }' "$SGX_EPC_DIR"/*)
 	[ "$pages" -gt 1 ] || fail "registry pages: $pages ($(entries) entries)"
 	assert_eq 1 "$(entries)" "one registry entry"
 	assert_eq $((pages * 4096)) "$(echo "$st" | st_annot rune.epc.usage)" "rune.epc.usage"
@@ -122,6 +128,169 @@ t_state_and_registry() {
 	assert_rc 0 delete
 	assert_nothing_left "$ID"
 	assert_eq 0 "$(entries)" "registry entries after delete"
+}
+
+# epcpal: a container of libtestpal-epc.so (the skeleton's
+# enclave at create, one more per `rune exec ID epc enclave`), running
+# "sleep 20" once started
+epcpal() {
+	fast_bundle "c$((_nfb + 1))" -- ENCLAVE_TYPE=intelSgx \
+		ENCLAVE_RUNTIME_PATH="$PALDIR/libtestpal-epc.so" ENCLAVE_RUNTIME_ARGS=/srv
+	cfg_args epc sleep 20
+}
+
+# jfield EXPR < JSON: a python expression over d (the JSON), printed
+jfield() { "$PY" -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"; }
+
+# usage_now: the bytes the container's registry entry holds (its only one)
+usage_now() { echo $(($(awk 'FNR == 1 { s += $1 } END { print s }' "$SGX_EPC_DIR"/*) * 4096)); }
+
+t_update() {
+	local one
+	epcpal
+	annot_set sgx.intel.com/epc 1Mi
+	ct_create
+	rtc start "$ID"
+	assert_rc 0 start
+	one=$(usage_now)
+	[ "$one" -gt 4096 ] || fail "usage after create: $one"
+	# state and events --stats: usage and limit, in bytes
+	rtc state "$ID"
+	assert_rc 0 state
+	assert_eq "$one 1048576" "$(echo "$OUT" | jfield 'd["epc"]["usage"], d["epc"]["limit"]' | tr -d '(),')" "state epc"
+	rtc events --stats "$ID"
+	assert_rc 0 "events --stats"
+	assert_eq "$one 1048576" "$(echo "$OUT" | jfield 'd["data"]["epc"]["usage"], d["data"]["epc"]["limit"]' | tr -d '(),')" "events data.epc"
+	assert_contains '"memory"' "$OUT" "events --stats keeps runc's keys"
+	# the next enclave fits under 1Mi
+	rtc exec "$ID" epc enclave
+	assert_rc 0 "exec epc enclave under 1Mi: $ERR"
+	assert_eq "enclave made" "$OUT" "exec stdout"
+	assert_eq $((2 * one)) "$(usage_now)" "usage after the second enclave"
+	# lowered to what is in use: accepted, kept in the state; the next enclave is refused
+	rtc update --epc-limit $((2 * one)) "$ID"
+	assert_rc 0 "update --epc-limit $((2 * one)): $ERR"
+	rtc state "$ID"
+	assert_eq "$((2 * one)) $((2 * one))" "$(echo "$OUT" | jfield 'd["epc"]["usage"], d["epc"]["limit"]' | tr -d '(),')" "state epc after update"
+	assert_eq "$((2 * one))" "$(echo "$OUT" | st_annot rune.epc.limit)" "rune.epc.limit after update"
+	rtc exec "$ID" epc enclave
+	assert_fails "exec epc enclave at the limit"
+	assert_contains "EPC limit exceeded: container $ID, limit $((2 * one / 1024)) KiB (rune update --epc-limit), request $((one / 1024)) KiB, in use $((2 * one / 1024)) KiB" "$ERR" "the refusal"
+	assert_eq $((2 * one)) "$(usage_now)" "usage after the refusal"
+	# below the usage: accepted, nothing taken back, still refused
+	rtc update --epc-limit 8Ki "$ID"
+	assert_rc 0 "update --epc-limit 8Ki (below the usage): $ERR"
+	rtc events --stats "$ID"
+	assert_eq "$((2 * one)) 8192" "$(echo "$OUT" | jfield 'd["data"]["epc"]["usage"], d["data"]["epc"]["limit"]' | tr -d '(),')" "events data.epc after update"
+	rtc exec "$ID" epc enclave
+	assert_fails "exec epc enclave under 8Ki"
+	assert_contains "EPC limit exceeded: container $ID, limit 8 KiB (rune update --epc-limit)" "$ERR" "the refusal"
+	# raised: the next one goes through
+	rtc update --epc-limit 64Mi "$ID"
+	assert_rc 0 "update --epc-limit 64Mi: $ERR"
+	rtc exec "$ID" epc enclave
+	assert_rc 0 "exec epc enclave under 64Mi: $ERR"
+	assert_eq $((3 * one)) "$(usage_now)" "usage after the third enclave"
+	rtc state "$ID"
+	assert_eq "$((3 * one)) 67108864" "$(echo "$OUT" | jfield 'd["epc"]["usage"], d["epc"]["limit"]' | tr -d '(),')" "state epc at the end"
+	rtc delete --force "$ID"
+	assert_rc 0 "delete --force"
+	assert_nothing_left "$ID"
+	assert_eq 0 "$(entries)" "registry entries after delete"
+}
+
+t_update_no_limit_yet() {
+	local evpid i
+	# no limit at create: update (before start) sets one, which the next enclave meets
+	epcpal
+	ct_create
+	rtc state "$ID"
+	assert_eq "None" "$(echo "$OUT" | jfield 'd["epc"].get("limit")')" "no limit in the state"
+	rtc update --epc-limit 4096 "$ID"
+	assert_rc 0 "update --epc-limit 4096 (created): $ERR"
+	rtc start "$ID"
+	assert_rc 0 start
+	rtc state "$ID"
+	assert_eq "4096 running" "$(echo "$OUT" | jfield 'd["epc"]["limit"], d["status"]' | tr -d "(),'")" "state after update"
+	# a running `events` sees a later update (timeout's pid in $!: killing it ends rune too)
+	timeout -k 5 "$RT_TIMEOUT" "$RUNTIME" --root "$ROOT" events --interval 100ms "$ID" \
+		>"$T/events.out" 2>&1 &
+	evpid=$!
+	for ((i = 0; i < 30; i++)); do
+		[ -s "$T/events.out" ] && break
+		sleep 0.1
+	done
+	rtc update --epc-limit 8Ki "$ID"
+	assert_rc 0 "update --epc-limit 8Ki (running): $ERR"
+	for ((i = 0; i < 30; i++)); do
+		grep -q '"epc":{"usage":[0-9]*,"limit":8192}' "$T/events.out" && break
+		sleep 0.1
+	done
+	kill "$evpid" 2>/dev/null || true
+	wait "$evpid" || true
+	grep -q '"epc":{"usage":[0-9]*,"limit":4096}' "$T/events.out" || fail "events before the update: $(head -2 "$T/events.out")"
+	grep -q '"epc":{"usage":[0-9]*,"limit":8192}' "$T/events.out" || fail "events after the update: $(tail -2 "$T/events.out")"
+	rtc exec "$ID" epc enclave
+	assert_fails "exec epc enclave under 8Ki"
+	assert_contains "EPC limit exceeded: container $ID, limit 8 KiB (rune update --epc-limit)" "$ERR" "the refusal"
+	rtc delete --force "$ID"
+	assert_nothing_left "$ID"
+}
+
+t_skeleton_running() {
+	local used
+	skel
+	annot_set sgx.intel.com/epc 1Mi
+	cfg_args skeleton sleep 20
+	ct_create
+	rtc start "$ID"
+	assert_rc 0 start
+	used=$(usage_now)
+	[ "$used" -gt 4096 ] || fail "usage: $used"
+	rtc state "$ID"
+	assert_eq "running $used 1048576" "$(echo "$OUT" | jfield 'd["status"], d["epc"]["usage"], d["epc"]["limit"]' | tr -d "(),'")" "state"
+	rtc events --stats "$ID"
+	assert_rc 0 "events --stats"
+	assert_eq "$used 1048576" "$(echo "$OUT" | jfield 'd["data"]["epc"]["usage"], d["data"]["epc"]["limit"]' | tr -d '(),')" "events data.epc"
+	rtc update --epc-limit 2Mi "$ID"
+	assert_rc 0 "update --epc-limit 2Mi: $ERR"
+	rtc state "$ID"
+	assert_eq "$used 2097152" "$(echo "$OUT" | jfield 'd["epc"]["usage"], d["epc"]["limit"]' | tr -d '(),')" "state after update"
+	assert_eq "2097152 rune update --epc-limit" "$(tail -1 "$SGX_EPC_DIR"/* | tr -s ' ' | sed 's/ $//')" "the registry entry's limit line"
+	rtc delete --force "$ID"
+	assert_rc 0 "delete --force"
+	assert_nothing_left "$ID"
+}
+
+t_update_errors() {
+	local q
+	epcpal
+	ct_create
+	for q in lots -1 0 1MiB ""; do
+		rtc update --epc-limit "$q" "$ID"
+		assert_fails "update --epc-limit '$q'"
+		# a usage error: the reason, then the CLI's pointer to --help
+		assert_eq "rune update: invalid value for --epc-limit: \"$q\" is not a positive quantity (8192, 64Mi, 1Gi)" \
+			"$(echo "$ERR" | head -1)" "--epc-limit '$q'"
+		assert_eq "Try 'rune update --help'." "$(echo "$ERR" | sed -n 2p)" "--epc-limit '$q'"
+	done
+	rtc state "$ID"
+	assert_eq "None" "$(echo "$OUT" | jfield 'd["epc"].get("limit")')" "no limit after bad updates"
+	rtc update --epc-limit 1Mi "nosuch-$ID"
+	assert_fails "update of a missing container"
+	[ "$(echo "$ERR" | wc -l)" = 1 ] || fail "not one line: $ERR"
+	rtc delete --force "$ID"
+	# an ordinary container has no EPC limit
+	fast_bundle
+	cfg_args sleep 20
+	ct_create
+	rtc update --epc-limit 1Mi "$ID"
+	assert_fails "update --epc-limit of an ordinary container"
+	assert_clear_error "--epc-limit: container \"$ID\" is not an enclave container" "ordinary container"
+	rtc state "$ID"
+	assert_not_contains '"epc"' "$OUT" "an ordinary container's state"
+	rtc delete --force "$ID"
+	assert_nothing_left "$ID"
 }
 
 # with_config JSON CMD...: CMD in a private mount namespace whose /etc (an
@@ -167,3 +336,7 @@ tcase "a container past its EPC limit is refused, the limit named" t_refused
 tcase "a bad EPC limit is a config error naming the field" t_bad_quantity
 tcase "emulator.epc_size in /etc/rune/config.json: checked, a bad one names the field" t_epc_size
 tcase "rune state: rune.epc.limit and usage; the registry entry goes with the container" t_state_and_registry
+tcase "state/events show epc usage and limit; update --epc-limit lowers and raises it for the next enclave" t_update
+tcase "update --epc-limit sets a limit on a created container that had none" t_update_no_limit_yet
+tcase "a running skeleton container: state and events --stats show its EPC; update reaches it" t_skeleton_running
+tcase "update --epc-limit: bad values, missing and ordinary containers are one-line errors" t_update_errors

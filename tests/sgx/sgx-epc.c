@@ -106,7 +106,24 @@ static void test_registry(void)
 	fd = epc_entry_open(reg, &path, &err);
 	CHECK(fd >= 0, "open: %s", err_msg(err));
 	CHECK(epc_entry_held(fd) == 1, "we hold our own entry");
+	{
+		char src[EPC_SOURCE_MAX];
+		uint64_t l = 1;
+
+		CHECK(epc_entry_limit(fd, &l, src) == 0, "a fresh entry has no limit line");
+		CHECK(epc_entry_set_limit(fd, 65536, "annotation sgx.intel.com/epc") == 0);
+		CHECK(epc_entry_limit(fd, &l, src) == 1 && l == 65536 &&
+			  strcmp(src, "annotation sgx.intel.com/epc") == 0,
+		      "limit line: %llu '%s'", (unsigned long long)l, src);
+		CHECK(epc_entry_set_limit(fd, 7,
+					  "a source longer than the field, which is cut "
+					  "at forty-seven") == 0);
+		CHECK(epc_entry_limit(fd, &l, src) == 1 && l == 7 &&
+			  strlen(src) == EPC_SOURCE_MAX - 1,
+		      "cut source: '%s'", src);
+	}
 	CHECK(epc_entry_set(fd, 10) == 0);
+	CHECK(epc_entry_pages(fd) == 10 && epc_entry_held(fd) == 1, "pages and pid beside a limit");
 	live = holder(5, 0);
 	dead = holder(1000, 1);
 	CHECK(live > 0 && dead > 0);
@@ -179,10 +196,19 @@ static void test_limit(void)
 	ret = load("16384", &err);
 	CHECK(ret == -EDQUOT, "refused: %d", ret);
 	CHECK(err && strcmp(err_msg(err), "EPC limit exceeded: limit 16 KiB (annotation "
-					  "sgx.intel.com/epc), in use 0 KiB, the enclave "
-					  "needs 28 KiB") == 0,
+					  "sgx.intel.com/epc), request 28 KiB, in use 0 KiB") == 0,
 	      "message: %s", err_msg(err));
 	err_free(&err);
+	/* In a container: named by it. */
+	setenv("SGX_EPC_CONTAINER", "web-1", 1);
+	ret = load("16384", &err);
+	CHECK(ret == -EDQUOT &&
+		  strcmp(err_msg(err), "EPC limit exceeded: container web-1, limit 16 "
+				       "KiB (annotation sgx.intel.com/epc), request 28 "
+				       "KiB, in use 0 KiB") == 0,
+	      "message: %s", err_msg(err));
+	err_free(&err);
+	unsetenv("SGX_EPC_CONTAINER");
 	CHECK(sgx_epc_pages() == 0);
 	/* Room enough: the load gets past the charge (and fails later: an all-zero SIGSTRUCT). */
 	ret = load("28672", &err);
@@ -278,6 +304,36 @@ static void test_charge(void)
 	sgx_encl_destroy(a);
 	CHECK(epc_usage(reg, 0, &u, NULL) == 0 && u.live == 1 && u.pages == 0,
 	      "its entry stays, at 0: live %u pages %llu", u.live, (unsigned long long)u.pages);
+	/* The entry's limit line wins over the environment; a rewrite applies to the next enclave. */
+	setenv("SGX_EPC_LIMIT_BYTES", "1", 1);
+	setenv("SGX_EPC_CONTAINER", "c1", 1);
+	CHECK(epc_entry_set_limit(fd, n * 4096, "rune update --epc-limit") == 0);
+	ret = load_skeleton(&a, &err);
+	CHECK(ret == 0, "one fits the entry's limit: %s", err_msg(err));
+	err_free(&err);
+	ret = load_skeleton(&b, &err);
+	CHECK(ret == -EDQUOT && strstr(err_msg(err), "EPC limit exceeded: container c1, limit ") &&
+		  strstr(err_msg(err), " (rune update --epc-limit), request "),
+	      "the second is refused: %s", err_msg(err));
+	err_free(&err);
+	CHECK(epc_entry_set_limit(fd, 2 * n * 4096, "rune update --epc-limit") == 0);
+	ret = load_skeleton(&b, &err);
+	CHECK(ret == 0 && sgx_epc_pages() == 2 * n, "raised: the second fits: %s", err_msg(err));
+	err_free(&err);
+	CHECK(epc_entry_pages(fd) == (int64_t)(2 * n) && epc_usage(reg, 0, &u, NULL) == 0 &&
+		  u.pages == 2 * n,
+	      "pages beside a limit line: %llu", (unsigned long long)u.pages);
+	sgx_encl_destroy(b);
+	/* A limit line of 0: no limit, whatever the environment says. */
+	CHECK(epc_entry_set_limit(fd, 0, "") == 0);
+	ret = load_skeleton(&b, &err);
+	CHECK(ret == 0, "no limit in the entry: %s", err_msg(err));
+	err_free(&err);
+	sgx_encl_destroy(a);
+	sgx_encl_destroy(b);
+	close(fd);
+	unsetenv("SGX_EPC_LIMIT_BYTES");
+	unsetenv("SGX_EPC_CONTAINER");
 	unsetenv("SGX_EPC_FD");
 	unsetenv("SGX_EPC_DIR");
 }

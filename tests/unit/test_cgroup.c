@@ -1402,6 +1402,76 @@ static void test_systemd_properties(void)
 	tap_end(before);
 }
 
+/* ---- the misc controller's sgx_epc (cgroup_misc.c) ---- */
+
+/* A file of the root cgroup of the hierarchy at mp (V1/V2-relative), in the fake tree. */
+static void put_at(struct fake *f, const char *mp, const char *name, const char *content)
+{
+	_cleanup_free_ char *d = NULL;
+
+	if (asprintf(&d, "%s%s", f->root, mp) < 0)
+		abort();
+	mkdirs(d);
+	put_file(d, name, content);
+}
+
+static void test_sgx_epc_misc(void)
+{
+	static const char *const mi_misc_v1 =
+	    "31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"
+	    "32 31 0:29 / /sys/fs/cgroup/misc rw,relatime - cgroup cgroup rw,misc\n"
+	    "33 31 0:30 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n";
+	static const char *const cg_misc_v1 = "1:misc:/\n0::/\n";
+	_cleanup_error_ err_t err = NULL;
+	int before;
+	struct fake f;
+
+	before = tap_begin("misc cgroup sgx_epc: detected from misc.capacity, never assumed; "
+			   "misc.max written");
+	/* v2 with the misc controller but no misc.capacity: nothing offered, nothing written */
+	fake_init(&f, mi_v2, cg_v2, "memory misc", false);
+	CHECK(!rune_cgroup_has_sgx_epc(f.h));
+	CHECK(rune_cgroup_create(f.h, "/k8s/c1", 0, NULL, &err) == 0);
+	trace_reset(&f);
+	CHECK(rune_cgroup_set_sgx_epc(f.h, "/k8s/c1", 1048576, &err) == 0);
+	CHECK(!trace_mentions(&f, "misc.max"));
+	/* misc resources, but not sgx_epc (a host without SGX) */
+	put_at(&f, V2, "misc.capacity", "res_a 10\n");
+	CHECK(!rune_cgroup_has_sgx_epc(f.h));
+	/* sgx_epc 0: SGX without EPC (disabled in the BIOS) */
+	put_at(&f, V2, "misc.capacity", "sgx_epc 0\n");
+	CHECK(!rune_cgroup_has_sgx_epc(f.h));
+	/* offered: "sgx_epc N" into the container's misc.max; 0 means no limit */
+	put_at(&f, V2, "misc.capacity", "res_a 10\nsgx_epc 98041856\n");
+	put_at(&f, V2 "/k8s/c1", "misc.max", "sgx_epc max\n");
+	CHECK(rune_cgroup_has_sgx_epc(f.h));
+	CHECK(rune_cgroup_set_sgx_epc(f.h, "/k8s/c1", 1048576, &err) == 1);
+	CHECK(traced(&f, V2 "/k8s/c1/misc.max sgx_epc 1048576"));
+	CHECK(rune_cgroup_set_sgx_epc(f.h, "/k8s/c1", 0, &err) == 1);
+	CHECK(traced(&f, V2 "/k8s/c1/misc.max sgx_epc max"));
+	/* a kernel that refuses the write: the error names the file */
+	CHECK(rune_cgroup_set_sgx_epc(f.h, "/k8s/gone", 4096, &err) == -ENOENT);
+	CHECK(err && strstr(err_msg(err), "/k8s/gone/misc.max"));
+	err_free(&err);
+	fake_free(&f);
+	/* misc.capacity there, but the misc controller isn't in the v2 hierarchy */
+	fake_init(&f, mi_v2, cg_v2, "memory", false);
+	put_at(&f, V2, "misc.capacity", "sgx_epc 98041856\n");
+	CHECK(!rune_cgroup_has_sgx_epc(f.h));
+	fake_free(&f);
+	/* a v1 misc hierarchy (hybrid) */
+	fake_init(&f, mi_misc_v1, cg_misc_v1, "", false);
+	put_at(&f, V1 "/misc", "misc.capacity", "sgx_epc 98041856\n");
+	CHECK(rune_cgroup_has_sgx_epc(f.h));
+	CHECK(rune_cgroup_create(f.h, "/c2", 0, NULL, &err) == 0);
+	put_at(&f, V1 "/misc/c2", "misc.max", "sgx_epc max\n");
+	CHECK(rune_cgroup_set_sgx_epc(f.h, "/c2", 2097152, &err) == 1);
+	CHECK(traced(&f, V1 "/misc/c2/misc.max sgx_epc 2097152"));
+	CHECK(!trace_mentions(&f, "unified/c2/misc.max"));
+	fake_free(&f);
+	tap_end(before);
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -1431,5 +1501,6 @@ int main(void)
 	test_bpf_prog();
 	test_bpf_verifier();
 	test_systemd_properties();
+	test_sgx_epc_misc();
 	return tap_exit();
 }
