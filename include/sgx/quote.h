@@ -116,6 +116,11 @@ extern const struct sgx_quote_provider sgx_quote_provider_dcap;
 #define SGX_EMU_QUOTE_KEYS_FILE "sgx-emu-quote-keys.pem"
 void sgx_qe_emu_targetinfo(struct sgx_targetinfo *ti);
 int sgx_qe_emu_quote(const struct sgx_report *report, uint8_t **quote, size_t *len, err_t *err);
+/*
+ * Reads the emulated QE's keys now, if they exist, for quotes made later
+ * where the file cannot be reached (the LibOS PAL, after pivot_root).
+ */
+int sgx_qe_emu_preload(err_t *err);
 /* The emulator root CA's certificate, PEM (NUL-terminated; the caller frees). */
 int sgx_emu_root_ca_pem(char **pem, err_t *err);
 

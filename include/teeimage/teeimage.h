@@ -38,6 +38,7 @@ struct tee_build_opts {
 	uint64_t heap, stack;	    /* bytes; 0 = defaults */
 	unsigned threads;	    /* enclave threads (TCS); 0 = 16 */
 	int debug;		    /* the DEBUG attribute */
+	const char *attestation;    /* "dcap": /dev/attestation/quote; NULL or "none": none */
 	int no_default_trusted;	    /* only the entrypoint and trusted[] */
 	const char *key_path;	    /* RSA-3072 e=3 PEM */
 	const void *libos_elf;	    /* the unsigned LibOS enclave */

@@ -78,6 +78,14 @@
  */
 #define LIBOS_OCALL_SPAWN 15
 #define LIBOS_OCALL_REAP  16
+/*
+ * Quotes (/dev/attestation/quote): QE_TARGET puts the quoting enclave's
+ * TARGETINFO (512 bytes) in buf; QUOTE takes a REPORT for it (432 bytes in
+ * buf) and puts the quote there: its length. The LibOS checks that the
+ * quote's report body is its REPORT's.
+ */
+#define LIBOS_OCALL_QE_TARGET 17
+#define LIBOS_OCALL_QUOTE     18
 #define LIBOS_SPAWN_FDS	  64
 
 /*
@@ -127,7 +135,7 @@ struct libos_mailbox {
 	/* LIBOS_ECALL_START: argc then envc NUL-terminated strings */
 	int32_t pid;
 	int32_t trace; /* the host's log level asks for a syscall trace (DEBUG enclaves only) */
-	int32_t channel; /* a child process: its host descriptor of the channel to its parent; else -1 */
+	int32_t channel; /* a child process: 1 + its host descriptor of the channel to its parent; 0 */
 	int32_t exec;	 /* rune exec: the first string is the program's path, then argv and env */
 	uint32_t argc, envc, strings_len;
 	char strings[LIBOS_STRINGS_MAX];

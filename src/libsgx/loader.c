@@ -345,7 +345,11 @@ void sgx_encl_forget(struct sgx_encl *e)
 	e->forgetting = 1;
 	if (e->be)
 		e->be->destroy(e);
-	/* This process's copy of the accounting: the entry's file is the parent's. */
+	/*
+	 * This process's copy of the accounting: the entry's file is the
+	 * parent's. Its lock may have been held by another thread at fork().
+	 */
+	pthread_mutex_init(&epc.lock, NULL);
 	pthread_mutex_lock(&epc.lock);
 	epc.pages -= e->epc_pages < epc.pages ? e->epc_pages : epc.pages;
 	if (epc.fd >= 0)

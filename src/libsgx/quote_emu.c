@@ -391,18 +391,66 @@ static int pki_create(const char *path, err_t *err)
 	return 0;
 }
 
+/* The keys read by sgx_qe_emu_preload (before a pivot_root hides the file). */
+static struct {
+	void *buf;
+	size_t len;
+} preloaded;
+
+static int pki_file(int create, void **out, size_t *out_len, err_t *err);
+
 static int pki_load(struct qe_pki *k, err_t *err)
 {
-	_cleanup_free_ char *path = NULL;
 	_cleanup_free_ void *buf = NULL;
-	struct stat st;
 	size_t len = 0;
+	int ret;
+
+	if (preloaded.buf)
+		return pki_read(k, preloaded.buf, preloaded.len) < 0
+			   ? err_set(err, EBADMSG, "emulator quoting keys: malformed")
+			   : 0;
+	ret = pki_file(1, &buf, &len, err);
+	if (ret < 0)
+		return ret;
+	if (pki_read(k, buf, len) < 0) {
+		OPENSSL_cleanse(buf, len);
+		pki_free(k);
+		return err_set(err, EBADMSG,
+			       "emulator quoting keys: malformed (remove the file to start over)");
+	}
+	OPENSSL_cleanse(buf, len);
+	return 0;
+}
+
+int sgx_qe_emu_preload(err_t *err)
+{
+	void *buf = NULL;
+	size_t len = 0;
+	int ret;
+
+	if (preloaded.buf)
+		return 0;
+	ret = pki_file(0, &buf, &len, err);
+	if (ret <= 0)
+		return ret;
+	preloaded.buf = buf;
+	preloaded.len = len;
+	return 0;
+}
+
+/* The keys file's bytes (created first if create): 1, 0 if absent (!create), or -errno. */
+static int pki_file(int create, void **out, size_t *out_len, err_t *err)
+{
+	_cleanup_free_ char *path = NULL;
+	struct stat st;
 	int fd, ret;
 
 	ret = sgx_emu_state_path(SGX_EMU_QUOTE_KEYS_FILE, &path, err);
 	if (ret < 0)
 		return ret;
 	fd = sgx_open_regular(path, O_NOFOLLOW, &st, NULL);
+	if (fd == -ENOENT && !create)
+		return 0;
 	if (fd == -ENOENT) {
 		ret = pki_create(path, err);
 		if (ret < 0)
@@ -418,18 +466,8 @@ static int pki_load(struct qe_pki *k, err_t *err)
 		return err_set(err, EPERM,
 			       "emulator quoting keys %s: mode %04o, readable by others", path,
 			       st.st_mode & 07777);
-	ret = sgx_read_file(path, 64 * 1024, &buf, &len, err);
-	if (ret < 0)
-		return ret;
-	if (pki_read(k, buf, len) < 0) {
-		OPENSSL_cleanse(buf, len);
-		pki_free(k);
-		return err_set(err, EBADMSG,
-			       "emulator quoting keys %s: malformed (remove it to start over)",
-			       path);
-	}
-	OPENSSL_cleanse(buf, len);
-	return 0;
+	ret = sgx_read_file(path, 64 * 1024, out, out_len, err);
+	return ret < 0 ? ret : 1;
 }
 
 int sgx_emu_root_ca_pem(char **pem, err_t *err)

@@ -4,7 +4,8 @@
  *
  *   rune-image build (--rootfs DIR | --bundle DIR) --key KEY.pem [--trusted PATH]...
  *                    [--allowed PATH]... [--env K=V]... [--host-argv] [--heap N] [--stack N] [--threads N]
- *                    [--debug] [--no-default-trusted] [--libos ELF] [--pal SO]
+ *                    [--debug] [--attestation none|dcap] [--no-default-trusted]
+ *                    [--libos ELF] [--pal SO]
  *                    [-- PROG ARGS...]
  *   rune-image inspect ROOTFS
  *
@@ -38,8 +39,8 @@ static void usage(FILE *f)
 	fprintf(f, "usage: rune-image build (--rootfs DIR | --bundle DIR) --key KEY.pem\n"
 		   "         [--trusted PATH]... [--allowed PATH]... [--env K=V]... [--host-argv]\n"
 		   "         [--heap BYTES]"
-		   " [--stack BYTES] [--threads N] [--debug] [--no-default-trusted]\n"
-		   "         [--libos ELF] [--pal SO] [-- PROG ARGS...]\n"
+		   " [--stack BYTES] [--threads N] [--debug] [--attestation none|dcap]\n"
+		   "         [--no-default-trusted] [--libos ELF] [--pal SO] [-- PROG ARGS...]\n"
 		   "       rune-image inspect ROOTFS\n");
 }
 
@@ -168,6 +169,7 @@ static int cmd_build(int argc, char **argv)
 		{ "stack", required_argument, NULL, 'S' },
 		{ "threads", required_argument, NULL, 'T' },
 		{ "debug", no_argument, NULL, 'd' },
+		{ "attestation", required_argument, NULL, 'Q' },
 		{ "libos", required_argument, NULL, 'L' },
 		{ "pal", required_argument, NULL, 'P' },
 		{ "no-default-trusted", no_argument, NULL, 'N' },
@@ -233,6 +235,13 @@ static int cmd_build(int argc, char **argv)
 			break;
 		case 'd':
 			o.debug = 1;
+			break;
+		case 'Q':
+			if (strcmp(optarg, "none") && strcmp(optarg, "dcap")) {
+				fprintf(stderr, "rune-image: --attestation %s: none or dcap\n", optarg);
+				return 2;
+			}
+			o.attestation = optarg;
 			break;
 		case 'N':
 			o.no_default_trusted = 1;

@@ -530,6 +530,8 @@ static int manifest_body(const struct tee_build_opts *o, struct sbuf *b, err_t *
 	sb_printf(b, "threads %u\ndebug %d\nentrypoint %s\nargv %s\n",
 		  o->threads ? o->threads : DEFAULT_THREADS, !!o->debug, entry,
 		  o->host_argv ? "host" : "fixed");
+	if (o->attestation && strcmp(o->attestation, "none"))
+		sb_printf(b, "attestation_type %s\n", o->attestation);
 	for (size_t i = 0; o->argv[i]; i++) {
 		if (strchr(o->argv[i], '\n')) {
 			tlist_free(&l);

@@ -104,7 +104,7 @@ my_target_info has the report's MRENCLAVE: 1, ATTRIBUTES/XFRM: 1
 the report's MAC is set: 1
 report opened for writing: Permission denied
 a write past 64 bytes: 4, then: No space left on device
-/dev/attestation: attestation_type my_target_info report target_info user_report_data"
+/dev/attestation: attestation_type my_target_info quote report target_info user_report_data"
 	if [ -n "$mrenclave" ] && [ "$OUT" == "$want" ] && [ "$RC" == 0 ]; then
 		ok "/dev/attestation: user_report_data, my_target_info -> target_info, report: rune-image's MRENCLAVE and MRSIGNER, the data written"
 	else
@@ -115,5 +115,37 @@ a write past 64 bytes: 4, then: No space left on device
 	fi
 else
 	nok "build attest"
+fi
+
+# /dev/attestation/quote: a DCAP quote from the host's quoting enclave (the
+# emulated one), verified against this host's emulator root CA, of this
+# enclave (rune-image's MRENCLAVE) and the data written; only where the
+# manifest says attestation_type dcap.
+Q=$T/root-quote
+SGXT=$BUILD/bin/sgx-tools
+mkdir -p "$Q/bin"
+if gcc -static-pie -O2 -o "$Q/bin/quote" "$SRCDIR/tests/libos/quote.c" &&
+	"$SGXT" emulator-root-ca >"$T/root.pem" 2>"$T/err"; then
+	"$RUNE_IMAGE" build --rootfs "$Q" --key "$KEY" --heap 16M --attestation dcap \
+		-- /bin/quote >"$T/mr" 2>"$T/err"
+	mr=$(sed -n 's/^MRENCLAVE: *//p' "$T/mr")
+	OUT=$(timeout -k 2 60 "$PAL_HOST" --args "root=$Q" "$LIBOS_PAL" /bin/quote 2>"$T/err")
+	rd=$(printf 'rune libos quote test' | od -An -tx1 | tr -d ' \n')
+	if [ -n "$mr" ] && echo "$OUT" | "$SGXT" verify-quote --root-ca "$T/root.pem" \
+		--mrenclave "$mr" --report-data "$rd" - >"$T/v" 2>&1; then
+		ok "/dev/attestation/quote: a quote of this enclave with the data written, verified to the emulator root"
+	else
+		nok "/dev/attestation/quote: a quote of this enclave with the data written, verified to the emulator root"
+		sed 's/^/# /' "$T/v"
+		echo "$OUT" | head -3 | sed 's/^/# out: /'
+		sed 's/^/# stderr: /' "$T/err"
+	fi
+	"$RUNE_IMAGE" build --rootfs "$Q" --key "$KEY" --heap 16M -- /bin/quote >/dev/null 2>&1
+	OUT=$(timeout -k 2 60 "$PAL_HOST" --args "root=$Q" "$LIBOS_PAL" /bin/quote 2>"$T/err")
+	check "/dev/attestation/quote without attestation_type dcap: EACCES, one line says why" \
+		eval '[ "$OUT" == "open quote: Permission denied" ] &&
+			[ "$(grep -c "attestation_type is not dcap" "$T/err")" == 1 ]'
+else
+	nok "build quote"
 fi
 exit 0

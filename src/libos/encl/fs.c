@@ -1065,7 +1065,7 @@ static long pseudo_open_fd(int id, uint64_t flags)
 	f = ofile_new();
 	if (!f) {
 		if (data)
-			mm_free(data, PAGE_SIZE);
+			mm_free(data, PAGE_UP(size ? size : 1));
 		return -EMFILE;
 	}
 	*f = (struct ofile){ .kind = F_PSEUDO,
@@ -1226,8 +1226,8 @@ static void ofile_put(struct ofile *f)
 		allowed_close(f);
 	if (f->kind == F_TMP)
 		tmp_put(f->tmp);
-	if (f->kind == F_PSEUDO && f->data)
-		mm_free(f->data, PAGE_SIZE);
+	if (f->kind == F_PSEUDO && f->data) /* what pseudo_open made: one page, or a quote's */
+		mm_free(f->data, PAGE_UP(f->size ? f->size : 1));
 	f->kind = F_FREE;
 	if (f->obj) {
 		ipc_put(f->obj);

@@ -299,12 +299,12 @@ struct exit_pair libos_start(uint64_t mb)
 	if (threads_init() < 0)
 		return done(-EINVAL);
 	fs_init();
-	if (libos_mb->channel >= 0) {
+	if (libos_mb->channel > 0) {
 		/* A child process: what to run comes from the parent, over the channel. */
 		const char *path;
 
 		libos_lock(); /* its blocking OCALLs drop it and take it again */
-		ret = proc_child_start(libos_mb->channel, &path, &argv, &argc, &envp, &envc);
+		ret = proc_child_start(libos_mb->channel - 1, &path, &argv, &argc, &envp, &envc);
 		if (ret == 1) {
 			/* fork: thread 0 resumes the parent's thread (its UD2 trap loads it). */
 			libos_thread0.mb_raw = (uint64_t)libos_thread0.mb;

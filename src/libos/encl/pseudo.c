@@ -12,8 +12,9 @@
  *     my_target_info    512 bytes, read: this enclave's own TARGETINFO
  *     report            432 bytes, read: an EREPORT for target_info with
  *                       user_report_data, made at open
- * The attestation issue adds "quote" here (a kind, a table line and its
- * content at open, as report's).
+ *     quote             read: a quote of a REPORT for the host's quoting
+ *                       enclave with user_report_data, made at open (only
+ *                       where the manifest's attestation_type is dcap)
  */
 #include "libos.h"
 
@@ -34,6 +35,7 @@ enum {
 	PS_TARGET,    /* target_info */
 	PS_MY_TARGET, /* my_target_info */
 	PS_REPORT,    /* report */
+	PS_QUOTE,     /* quote */
 };
 
 /* No pointers: the enclave has no relocations. */
@@ -47,6 +49,7 @@ static const struct {
 	{ "/dev/attestation", PS_DIR, 0755, 0 },
 	{ "/dev/attestation/attestation_type", PS_TYPE, 0444, 0 },
 	{ "/dev/attestation/my_target_info", PS_MY_TARGET, 0444, 0 },
+	{ "/dev/attestation/quote", PS_QUOTE, 0444, 0 },
 	{ "/dev/attestation/report", PS_REPORT, 0444, 0 },
 	{ "/dev/attestation/target_info", PS_TARGET, 0666, 0 },
 	{ "/dev/attestation/user_report_data", PS_USER_DATA, 0666, 0 },
@@ -149,6 +152,50 @@ static void my_target_info(uint8_t out[512])
 	memset(&r, 0, sizeof(r));
 }
 
+/*
+ * quote: a REPORT for the host's quoting enclave (its TARGETINFO from the
+ * host) with user_report_data, quoted by the host. What comes back is
+ * checked: a quote of version 3 whose report body is this REPORT's (a
+ * verifier checks its signatures; the host cannot make this enclave's).
+ */
+static long make_quote(uint8_t **data, uint64_t *size)
+{
+	static uint8_t qe[512], rep[432];
+	char type[64];
+	uint8_t *d;
+	long n;
+
+	if (attestation_type(type, sizeof(type)) != 4 || memcmp(type, "dcap", 4)) {
+		log_err("/dev/attestation/quote: the manifest's attestation_type is not dcap "
+			"(rune-image build --attestation dcap)");
+		return -EACCES;
+	}
+	n = ocall(LIBOS_OCALL_QE_TARGET, 0, 0, 0);
+	if (n != (long)sizeof(qe))
+		return n < 0 && n >= -4095 ? n : -EIO;
+	memcpy(qe, (const void *)libos_mb->buf, sizeof(qe));
+	ereport(qe, user_data, rep);
+	memcpy((void *)libos_mb->buf, rep, sizeof(rep));
+	n = ocall(LIBOS_OCALL_QUOTE, 0, 0, sizeof(rep));
+	if (n < 0 && n >= -4095)
+		return n;
+	if (n < 48 + 384 || n > LIBOS_BUF_MAX)
+		return -EIO;
+	d = mm_alloc(PAGE_UP((uint64_t)n), 0);
+	if (!d)
+		return -ENOMEM;
+	memcpy(d, (const void *)libos_mb->buf, (uint64_t)n);
+	if (d[0] != 3 || d[1] != 0 || memcmp(d + 48, rep, 384)) {
+		log_err("/dev/attestation/quote: the host's quote is not of this enclave's report: "
+			"refused");
+		mm_free(d, PAGE_UP((uint64_t)n));
+		return -EIO;
+	}
+	*data = d;
+	*size = (uint64_t)n;
+	return 0;
+}
+
 void pseudo_stat(int id, uint32_t *mode, uint64_t *size, uint64_t *rdev)
 {
 	static const uint64_t sizes[] = {
@@ -178,6 +225,8 @@ long pseudo_open(int id, uint64_t flags, uint8_t **data, uint64_t *size)
 	*size = 0;
 	if ((flags & 3) && !(table[id].perm & 0222))
 		return -EACCES;
+	if (k == PS_QUOTE)
+		return make_quote(data, size);
 	if (k != PS_TYPE && k != PS_MY_TARGET && k != PS_REPORT)
 		return 0;
 	d = mm_alloc(PAGE_SIZE, 1);

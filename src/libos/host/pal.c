@@ -45,6 +45,7 @@
 #include "rune/pal.h"
 #include "sgx/image.h"
 #include "sgx/loader.h"
+#include "sgx/quote.h"
 #include "sgx/sigstruct.h"
 #include "teeimage/teeimage.h"
 
@@ -130,8 +131,14 @@ static int will_emulate(enum sgx_backend b)
 /* dlopen time (before pivot_root): the emulator's secret is still the host's. */
 __attribute__((constructor)) static void pal_ctor(void)
 {
-	if (will_emulate(SGX_BACKEND_AUTO))
+	if (will_emulate(SGX_BACKEND_AUTO)) {
+		err_t qerr = NULL;
+
 		sgx_loader_init(&ctor_err);
+		/* The emulated QE's keys too, if they exist (for /dev/attestation/quote). */
+		sgx_qe_emu_preload(&qerr);
+		err_free(&qerr);
+	}
 }
 
 static int parse_level(const char *s)
@@ -300,7 +307,6 @@ static struct libos_mailbox *new_mailbox(void)
 	if (mb == MAP_FAILED)
 		return NULL;
 	mb->magic = LIBOS_MAILBOX_MAGIC;
-	mb->channel = -1;
 	return mb;
 }
 
@@ -563,6 +569,37 @@ fail:
 }
 
 static long spawn(struct libos_mailbox *mb);
+
+/* QE_TARGET and QUOTE: the host's quote provider (the emulated QE here). */
+static long quote_ocall(struct libos_mailbox *mb, uint64_t nr)
+{
+	const struct sgx_quote_provider *qp = sgx_quote_provider_default();
+	_cleanup_error_ err_t err = NULL;
+	_cleanup_free_ uint8_t *q = NULL;
+	struct sgx_targetinfo ti;
+	struct sgx_report rep;
+	size_t len = 0;
+
+	if (nr == LIBOS_OCALL_QE_TARGET) {
+		if (qp->target_info(&ti, &err) < 0) {
+			logmsg(LOG_ERROR, "quote (%s): %s", qp->name, err_msg(err));
+			return -EIO;
+		}
+		memcpy(mb->buf, &ti, sizeof(ti));
+		return sizeof(ti);
+	}
+	if (mb->len != sizeof(rep))
+		return -EINVAL;
+	memcpy(&rep, mb->buf, sizeof(rep));
+	if (qp->quote(&rep, &q, &len, &err) < 0) {
+		logmsg(LOG_ERROR, "quote (%s): %s", qp->name, err_msg(err));
+		return -EIO;
+	}
+	if (len > sizeof(mb->buf))
+		return -E2BIG;
+	memcpy(mb->buf, q, len);
+	return (long)len;
+}
 static long reap(struct libos_mailbox *mb);
 
 static long serve_ocall(int self, struct libos_mailbox *mb, uint64_t nr)
@@ -653,6 +690,9 @@ static long serve_ocall(int self, struct libos_mailbox *mb, uint64_t nr)
 		return spawn(mb);
 	case LIBOS_OCALL_REAP:
 		return reap(mb);
+	case LIBOS_OCALL_QE_TARGET:
+	case LIBOS_OCALL_QUOTE:
+		return quote_ocall(mb, nr);
 	case LIBOS_OCALL_AOPEN ... LIBOS_OCALL_ATRUNC:
 		return files_ocall(mb, nr, pal.rootfd);
 	}
@@ -992,7 +1032,7 @@ static void __attribute__((noreturn)) child_process(const int *fds, int n, pid_t
 		_exit(127);
 	mb->pid = pal.pid;
 	mb->trace = pal.log_level <= LOG_DEBUG;
-	mb->channel = l->channel;
+	mb->channel = l->channel + 1;
 	pal.threads[0].mb = mb;
 	pal.created = pal.running = 1;
 	ret = run_workload();
