@@ -28,8 +28,8 @@
  * a bit per signal (1 << (sig - 1)); the LibOS takes only these, as
  * signals from outside the process would be on Linux.
  */
-#define LIBOS_HOST_SIGNALS                                                                 \
-	((1ULL << 0) | (1ULL << 1) | (1ULL << 2) | (1ULL << 9) | (1ULL << 11) | (1ULL << 13) | \
+#define LIBOS_HOST_SIGNALS                                                                         \
+	((1ULL << 0) | (1ULL << 1) | (1ULL << 2) | (1ULL << 9) | (1ULL << 11) | (1ULL << 13) |     \
 	 (1ULL << 14) | (1ULL << 27)) /* HUP INT QUIT USR1 USR2 ALRM TERM WINCH */
 
 /* EENTER: RDI */
@@ -86,7 +86,7 @@
  */
 #define LIBOS_OCALL_QE_TARGET 17
 #define LIBOS_OCALL_QUOTE     18
-#define LIBOS_SPAWN_FDS	  64
+#define LIBOS_SPAWN_FDS	      64
 
 /*
  * Allowed (pass-through) files, served by src/libos/host/files.c inside the
@@ -134,8 +134,8 @@ struct libos_mailbox {
 	uint64_t magic;
 	/* LIBOS_ECALL_START: argc then envc NUL-terminated strings */
 	int32_t pid;
-	int32_t trace; /* the host's log level asks for a syscall trace (DEBUG enclaves only) */
-	int32_t channel; /* a child process: 1 + its host descriptor of the channel to its parent; 0 */
+	int32_t trace;	 /* the host's log level asks for a syscall trace (DEBUG enclaves only) */
+	int32_t channel; /* a child process: 1 + the host fd of its channel to the parent; else 0 */
 	int32_t exec;	 /* rune exec: the first string is the program's path, then argv and env */
 	uint32_t argc, envc, strings_len;
 	char strings[LIBOS_STRINGS_MAX];

@@ -238,7 +238,8 @@ static int cmd_build(int argc, char **argv)
 			break;
 		case 'Q':
 			if (strcmp(optarg, "none") && strcmp(optarg, "dcap")) {
-				fprintf(stderr, "rune-image: --attestation %s: none or dcap\n", optarg);
+				fprintf(stderr, "rune-image: --attestation %s: none or dcap\n",
+					optarg);
 				return 2;
 			}
 			o.attestation = optarg;

@@ -25,7 +25,8 @@ int main(int argc, char **argv)
 	shared = 42;
 	pid = fork();
 	if (pid == 0) {
-		printf("child: heap '%s', shared %d, ppid is parent: %d\n", heap, shared, getppid() > 0);
+		printf("child: heap '%s', shared %d, ppid is parent: %d\n", heap, shared,
+		       getppid() > 0);
 		shared = 7;
 		exit(3);
 	}

@@ -40,8 +40,8 @@ static long host_send_mode(int64_t fd, const void *buf, uint64_t len, int blocki
 	while (done < len) {
 		uint64_t n = len - done < LIBOS_NET_DATA_MAX ? len - done : LIBOS_NET_DATA_MAX;
 		int64_t a[6] = { fd, 0, (int64_t)n };
-		long r = net_host(SYS_WRITE, a, (const uint8_t *)buf + done, n, NULL, 0, NULL,
-				  blocking);
+		long r =
+		    net_host(SYS_WRITE, a, (const uint8_t *)buf + done, n, NULL, 0, NULL, blocking);
 
 		if (r < 0)
 			return r;
@@ -66,7 +66,8 @@ static long host_recv(int64_t fd, void *buf, uint64_t len, int wait)
 	uint64_t done = 0;
 
 	while (done < len) {
-		uint64_t n = len - done < LIBOS_NET_DATA_MAX ? len - done : LIBOS_NET_DATA_MAX, got = 0;
+		uint64_t n = len - done < LIBOS_NET_DATA_MAX ? len - done : LIBOS_NET_DATA_MAX,
+			 got = 0;
 		int64_t a[6] = { fd, 0, (int64_t)n, DONTWAIT };
 		long r = net_host(MSG_RECV, a, NULL, 0, (uint8_t *)buf + done, n, &got, 0);
 
@@ -104,8 +105,8 @@ static void aead_seal(const uint8_t key[32], const uint8_t iv[12], const void *a
 	br_poly1305_ctmulq_run(key, iv, data, len, aad, aad_len, tag, br_chacha20_sse2_run, 1);
 }
 
-static int aead_open(const uint8_t key[32], const uint8_t iv[12], const void *aad,
-		     uint64_t aad_len, uint8_t *data, uint64_t len, const uint8_t tag[16])
+static int aead_open(const uint8_t key[32], const uint8_t iv[12], const void *aad, uint64_t aad_len,
+		     uint8_t *data, uint64_t len, const uint8_t tag[16])
 {
 	uint8_t want[16], diff = 0;
 

@@ -1988,7 +1988,9 @@ int fs_export(struct spawn_fd *out, int max)
 		} else if (f->kind != F_OBJ || ipc_share(f->obj, &out[n]) < 0) {
 			/* Files and sockets stay behind: the new program finds the descriptor closed. */
 			if (libos_manifest.debug)
-				log_err("execve: descriptor %d is not passed on (not a pipe or stdio)", i);
+				log_err(
+				    "execve: descriptor %d is not passed on (not a pipe or stdio)",
+				    i);
 			continue;
 		}
 		n++;
@@ -2091,7 +2093,8 @@ void fs_after_fork(void)
 				h = -EACCES;
 		} else if (f->kind == F_ALLOWED) {
 			h = a_path_call(LIBOS_OCALL_AOPEN, f->path,
-					(int64_t)(f->flags & (O_ACCMODE | O_APPEND | O_DIRECTORY)), 0);
+					(int64_t)(f->flags & (O_ACCMODE | O_APPEND | O_DIRECTORY)),
+					0);
 		} else {
 			continue;
 		}

@@ -262,7 +262,8 @@ long spipe_read(struct spipe *s, int64_t fd, uint8_t *buf, uint64_t len, int non
 enum { SPAWN_STDIO = 1, SPAWN_PIPE_R, SPAWN_PIPE_W };
 struct spawn_fd {
 	int32_t fd, kind;
-	int32_t host; /* SPAWN_STDIO: the host's 0-2; a pipe: its host socket (the child keeps it) */
+	int32_t
+	    host; /* SPAWN_STDIO: the host's 0-2; a pipe: its host socket (the child keeps it) */
 	int32_t nonblock;
 	uint64_t id;
 	uint8_t key[32];

@@ -314,7 +314,8 @@ struct exit_pair libos_start(uint64_t mb)
 		}
 		if (ret < 0) {
 			log_err("child process: no program from the parent (%s)",
-				ret == -EIO ? "the channel failed authentication" : "the channel failed");
+				ret == -EIO ? "the channel failed authentication"
+					    : "the channel failed");
 			libos_unlock();
 			return done(127);
 		}

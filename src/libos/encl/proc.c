@@ -19,19 +19,19 @@
  */
 #include "libos.h"
 
-#define CLONE_VM	0x100
-#define CLONE_VFORK	0x4000
-#define CLONE_THREAD	0x10000
-#define WNOHANG		1
-#define WEXITED		4
-#define WNOWAIT		0x1000000
-#define P_ALL		0
-#define P_PID		1
-#define FAKE_PID_BASE	4194304 /* past PID_MAX_LIMIT: never a host pid */
-#define MAX_CHILDREN	64
-#define AF_UNIX		1
-#define SOCK_STREAM	1
-#define SYS_SOCKETPAIR	53
+#define CLONE_VM       0x100
+#define CLONE_VFORK    0x4000
+#define CLONE_THREAD   0x10000
+#define WNOHANG	       1
+#define WEXITED	       4
+#define WNOWAIT	       0x1000000
+#define P_ALL	       0
+#define P_PID	       1
+#define FAKE_PID_BASE  4194304 /* past PID_MAX_LIMIT: never a host pid */
+#define MAX_CHILDREN   64
+#define AF_UNIX	       1
+#define SOCK_STREAM    1
+#define SYS_SOCKETPAIR 53
 
 enum {
 	MSG_HELLO = 1,
@@ -106,7 +106,8 @@ long proc_vfork(struct ssa_gpr *g, uint64_t flags, uint64_t sp)
 	uint64_t xlen = SSA_FRAME - sizeof(struct ssa_gpr);
 	struct libos_thread *self = libos_self();
 
-	if ((flags & (CLONE_VM | CLONE_VFORK)) != (CLONE_VM | CLONE_VFORK) || (flags & CLONE_THREAD))
+	if ((flags & (CLONE_VM | CLONE_VFORK)) != (CLONE_VM | CLONE_VFORK) ||
+	    (flags & CLONE_THREAD))
 		return -EINVAL;
 	if (vf.active)
 		return -EAGAIN; /* a vfork child's own vfork */
@@ -282,8 +283,7 @@ static long spawn(uint64_t upath, uint64_t uargv, uint64_t uenvp, int32_t *out_p
 	    type != MSG_HELLO)
 		r = -EIO;
 	if (r >= 0)
-		r = chan_send(&c->ch, MSG_EXEC, msg,
-			      (uint32_t)((uint8_t *)(sfd + n) - msg));
+		r = chan_send(&c->ch, MSG_EXEC, msg, (uint32_t)((uint8_t *)(sfd + n) - msg));
 	if (r >= 0 && (r = chan_recv(&c->ch, &type, &result, sizeof(result), 1)) >= 0 &&
 	    (type != MSG_EXEC_RESULT || r != sizeof(result)))
 		r = -EIO;
@@ -330,7 +330,8 @@ static int send_run(uint64_t addr, uint64_t n, void *arg)
 		int zero = page_is_zero(addr), r;
 		uint64_t k = 1, h[2];
 
-		while (k < n && (zero || k < FORK_PAGES) && page_is_zero(addr + k * PAGE_SIZE) == zero)
+		while (k < n && (zero || k < FORK_PAGES) &&
+		       page_is_zero(addr + k * PAGE_SIZE) == zero)
 			k++;
 		h[0] = addr;
 		h[1] = k;
@@ -611,11 +612,12 @@ long proc_waitid(uint64_t idtype, uint64_t id, uint64_t uinfo, uint64_t options)
 		if (c) {
 			int killed = (c->wstatus & 0x7f) != 0;
 
-			si[0] = 17;		   /* si_signo: SIGCHLD */
-			si[2] = killed ? 2 : 1;	   /* si_code: CLD_KILLED, CLD_EXITED */
-			si[4] = c->pid;		   /* si_pid */
-			si[5] = 0;		   /* si_uid */
-			si[6] = killed ? c->wstatus & 0x7f : (c->wstatus >> 8) & 0xff; /* si_status */
+			si[0] = 17;		/* si_signo: SIGCHLD */
+			si[2] = killed ? 2 : 1; /* si_code: CLD_KILLED, CLD_EXITED */
+			si[4] = c->pid;		/* si_pid */
+			si[5] = 0;		/* si_uid */
+			si[6] =
+			    killed ? c->wstatus & 0x7f : (c->wstatus >> 8) & 0xff; /* si_status */
 		}
 	}
 	if (c && !(options & WNOWAIT))
@@ -713,8 +715,8 @@ static int child_fork(const struct fork_msg *fm, long len)
 			memcpy(__forked_start + h[0], child_msg + 8, (uint64_t)r - 8);
 			continue;
 		}
-		if (type == MSG_FORK_ZERO && r == 16 && !(h[0] % PAGE_SIZE) && h[1] <= (1ULL << 36) &&
-		    mm_in_heap(h[0], h[1] * PAGE_SIZE)) {
+		if (type == MSG_FORK_ZERO && r == 16 && !(h[0] % PAGE_SIZE) &&
+		    h[1] <= (1ULL << 36) && mm_in_heap(h[0], h[1] * PAGE_SIZE)) {
 			memset((void *)h[0], 0, h[1] * PAGE_SIZE);
 			continue;
 		}

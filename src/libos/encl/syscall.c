@@ -451,8 +451,8 @@ long libos_syscall(struct ssa_gpr *g, int *exited, int *status, int *regs_replac
 	case 107: /* geteuid */
 	case 108: /* getegid */
 		return 0;
-	case 60:  /* exit: this thread (the process with its last thread) */
-	case 231: /* exit_group */
+	case 60:		       /* exit: this thread (the process with its last thread) */
+	case 231:		       /* exit_group */
 		if (proc_in_vfork()) { /* a vfork child that never exec'd */
 			*regs_replaced = 1;
 			return proc_vfork_exit(g, a0);
@@ -607,7 +607,7 @@ long libos_syscall(struct ssa_gpr *g, int *exited, int *status, int *regs_replac
 		return 0;
 	case 318:
 		return do_getrandom(a0, a1);
-	case 56: /* clone */
+	case 56:				      /* clone */
 		if ((a0 & 0x4000) && !(a0 & 0x10000)) /* CLONE_VFORK, not a thread */
 			return proc_vfork(g, a0, a1);
 		if (!(a0 & 0x100)) /* not CLONE_VM: a fork */

@@ -89,7 +89,7 @@ static struct {
 	pthread_mutex_t children_lock;
 	pid_t children[LIBOS_SPAWN_FDS]; /* host pids SPAWN started, not reaped yet */
 	int execs[LIBOS_SPAWN_FDS];	 /* that one is rune exec's (pal_exec waits for it) */
-	int is_child;			 /* this process is one of them (its parent said what it is) */
+	int is_child; /* this process is one of them (its parent said what it is) */
 } pal = { .lock = PTHREAD_MUTEX_INITIALIZER,
 	  .handles_lock = PTHREAD_MUTEX_INITIALIZER,
 	  .children_lock = PTHREAD_MUTEX_INITIALIZER,
@@ -240,8 +240,9 @@ static int load(const char *dir, struct sgx_load_opts *opts)
 		return -EPERM;
 	}
 	if (sgx_encl_is_emulated(pal.encl))
-		logmsg(pal.is_child ? LOG_DEBUG : LOG_WARNING, "running on the SGX emulator: no hardware protection, "
-				    "for development only");
+		logmsg(pal.is_child ? LOG_DEBUG : LOG_WARNING,
+		       "running on the SGX emulator: no hardware protection, "
+		       "for development only");
 	if (!(ss.body.attributes & SGX_ATTR_DEBUG))
 		logmsg(LOG_DEBUG, "a production (non-DEBUG) enclave: it runs untraced");
 	return 0;
@@ -962,8 +963,8 @@ struct launch {
 	struct pal_stdio_fds stdio;
 };
 
-static void __attribute__((noreturn)) child_process(const int *fds, int n, pid_t parent,
-						    const struct launch *l)
+static void __attribute__((noreturn))
+child_process(const int *fds, int n, pid_t parent, const struct launch *l)
 {
 	int keep[LIBOS_SPAWN_FDS + 8], m = 0, ret;
 	struct libos_mailbox *mb;
