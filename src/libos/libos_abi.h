@@ -86,7 +86,9 @@
  */
 #define LIBOS_OCALL_QE_TARGET 17
 #define LIBOS_OCALL_QUOTE     18
-#define LIBOS_SPAWN_FDS	      64
+/* arg0 a child's pid (SPAWN's), arg1 a signal: its host process gets it. */
+#define LIBOS_OCALL_KILL 19
+#define LIBOS_SPAWN_FDS	 64
 
 /*
  * Allowed (pass-through) files, served by src/libos/host/files.c inside the

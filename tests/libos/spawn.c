@@ -26,6 +26,12 @@ static void report(const char *what, int status)
 	fflush(stdout);
 }
 
+static void on_usr1(int sig)
+{
+	(void)sig;
+	_exit(11);
+}
+
 static int child(int argc, char **argv)
 {
 	const char *mode = argv[2];
@@ -68,6 +74,17 @@ static int child(int argc, char **argv)
 		fflush(stdout);
 		sleep(atoi(argv[3]));
 		return 0;
+	}
+	if (!strcmp(mode, "hang")) {
+		sleep(30);
+		return 0;
+	}
+	if (!strcmp(mode, "trap")) { /* a USR1 handler, then "ready" on fd 3, then waits */
+		signal(SIGUSR1, on_usr1);
+		if (write(3, "r", 1) != 1)
+			return 65;
+		for (;;)
+			pause();
 	}
 	if (!strcmp(mode, "sleep")) {
 		usleep(300000);
@@ -171,6 +188,26 @@ int main(int argc, char **argv)
 
 	/* Its stdin from a pipe the parent writes, then closes. */
 	pipe_to_child(self, 5000, "line");
+
+	/* Signals to a child: its handler runs; TERM ends it. */
+	if (pipe(p) == 0) {
+		char c;
+
+		posix_spawn_file_actions_init(&fa);
+		posix_spawn_file_actions_adddup2(&fa, p[1], 3);
+		pid = spawn(self, &fa, (char *[]){ "sp", "child", "trap", NULL });
+		posix_spawn_file_actions_destroy(&fa);
+		close(p[1]);
+		if (pid > 0 && read(p[0], &c, 1) == 1 && kill(pid, SIGUSR1) == 0 &&
+		    waitpid(pid, &status, 0) == pid)
+			report("kill USR1 (its handler exits 11)", status);
+		close(p[0]);
+	}
+	pid = spawn(self, NULL, (char *[]){ "sp", "child", "hang", NULL });
+	if (pid > 0 && kill(pid, SIGTERM) == 0 && waitpid(pid, &status, 0) == pid)
+		report("kill TERM", status);
+	printf("kill of no such child: %s\n",
+	       kill(999999, SIGTERM) < 0 ? strerror(errno) : "sent?");
 
 	/* What isn't there, and what waits. */
 	pid = spawn("/bin/no-such-program", NULL, (char *[]){ "x", NULL });

@@ -570,6 +570,24 @@ static long find_zombie(int64_t pid, int nohang, struct child **out)
 	}
 }
 
+/*
+ * kill of a child process: its host process takes the signal (its PAL
+ * hands it to the child enclave as rune kill's are); a zombie's is a no-op.
+ */
+long proc_kill(int32_t pid, uint64_t sig)
+{
+	if (sig > 64)
+		return -EINVAL;
+	for (int i = 0; i < MAX_CHILDREN; i++) {
+		if (children[i].pid != pid || (!children[i].running && !children[i].zombie))
+			continue;
+		if (children[i].zombie || pid >= FAKE_PID_BASE)
+			return 0;
+		return ocall(LIBOS_OCALL_KILL, pid, (int64_t)sig, 0);
+	}
+	return -ESRCH;
+}
+
 long proc_wait4(int64_t pid, uint64_t ustatus, uint64_t options, uint64_t rusage)
 {
 	struct child *c = NULL;

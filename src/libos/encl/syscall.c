@@ -461,6 +461,8 @@ long libos_syscall(struct ssa_gpr *g, int *exited, int *status, int *regs_replac
 		*status = (int)(a0 & 0xff);
 		return 0;
 	case 62: /* kill */
+		if ((int32_t)a0 > 0 && (int32_t)a0 != libos_mb_pid())
+			return proc_kill((int32_t)a0, a1); /* a child process */
 		if ((int32_t)a0 != libos_mb_pid() && (int32_t)a0 != 0 && (int32_t)a0 != -1)
 			return -ESRCH;
 		return self_signal((uint32_t)a1, NULL);

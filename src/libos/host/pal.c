@@ -571,6 +571,29 @@ fail:
 
 static long spawn(struct libos_mailbox *mb);
 
+/* KILL: only a child this process started (SPAWN), not reaped yet. */
+static long kill_child(int64_t pid, int64_t sig)
+{
+	long r = -ESRCH;
+
+	if (sig < 0 || sig > 64)
+		return -EINVAL;
+	pthread_mutex_lock(&pal.children_lock);
+	for (int i = 0; pid > 0 && i < LIBOS_SPAWN_FDS; i++)
+		if (pal.children[i] == pid && !pal.execs[i])
+			r = kill((pid_t)pid, (int)sig) < 0 ? -errno : 0;
+	pthread_mutex_unlock(&pal.children_lock);
+	return r;
+}
+
+int pal_kill(int pid, int sig);
+
+/* A child process's host process: a signal for its workload (kill from its parent). */
+static void child_signal(int sig)
+{
+	pal_kill(pal.pid, sig);
+}
+
 /* QE_TARGET and QUOTE: the host's quote provider (the emulated QE here). */
 static long quote_ocall(struct libos_mailbox *mb, uint64_t nr)
 {
@@ -694,6 +717,8 @@ static long serve_ocall(int self, struct libos_mailbox *mb, uint64_t nr)
 	case LIBOS_OCALL_QE_TARGET:
 	case LIBOS_OCALL_QUOTE:
 		return quote_ocall(mb, nr);
+	case LIBOS_OCALL_KILL:
+		return kill_child(mb->arg[0], mb->arg[1]);
 	case LIBOS_OCALL_AOPEN ... LIBOS_OCALL_ATRUNC:
 		return files_ocall(mb, nr, pal.rootfd);
 	}
@@ -1020,7 +1045,19 @@ child_process(const int *fds, int n, pid_t parent, const struct launch *l)
 	pal.stuck = 0;
 	pal.pid = getpid();
 	pal.is_child = 1;
-	/* The runtime's control thread took the parent's signals; this process takes its own. */
+	/*
+	 * The runtime's control thread took the parent's signals; this process
+	 * takes its own: those a workload can be sent from outside go to it,
+	 * the others end the process (the parent hears it as a kill).
+	 */
+	for (int sig = 1; sig < 32; sig++)
+		if (LIBOS_HOST_SIGNALS & (1ULL << (sig - 1))) {
+			struct sigaction sa = { .sa_handler = child_signal };
+
+			sigemptyset(&sa.sa_mask);
+			sigaction(sig, &sa, NULL);
+		}
+	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&none);
 	pthread_sigmask(SIG_SETMASK, &none, NULL);
 	ret = load(pal.dir, &pal.opts);
