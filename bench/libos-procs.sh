@@ -1,0 +1,67 @@
+#!/bin/bash
+# Processes in the LibOS, side by side with the same program run natively
+# (chroot into the same rootfs), in one run (docs/benchmarks.md): fork +
+# exit + wait, posix_spawn + wait (a new enclave of the image each), and a
+# pipe between two processes (sealed records over a host socket) with 4 KiB
+# writes. bench/procs.c measures inside; each figure is the median of N runs.
+#
+# Environment: BUILD (default ./build), N (default 3), LOOPS (forks and
+# spawns per run, default 10), MIB (through the pipe, default 16), HEAP
+# (rune-image --heap, default 64M), KEEP=1 keeps the work dir. Needs root.
+set -uo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+top=$(cd "$here/.." && pwd)
+BUILD=${BUILD:-$top/build}
+N=${N:-3}
+LOOPS=${LOOPS:-10}
+MIB=${MIB:-16}
+HEAP=${HEAP:-64M}
+PAL=$BUILD/lib/liberpal-libos.so
+HOST=$BUILD/tests-bin/pal-host
+KEY=$BUILD/share/skeleton/signing_key.pem
+
+for f in "$BUILD/bin/rune-image" "$PAL" "$HOST" "$KEY"; do
+	[ -e "$f" ] || {
+		echo "libos-procs: $f is missing (make all)" >&2
+		exit 1
+	}
+done
+W=$(mktemp -d /tmp/rune-bench-procs.XXXXXX)
+cleanup() { [ "${KEEP:-0}" == 1 ] && echo "kept $W" >&2 || rm -rf "$W"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+export SGX_EMU_SECRET=$W/sgx-emu-secret
+
+R=$W/root
+mkdir -p "$R/bin"
+gcc -static-pie -O2 -o "$R/bin/procs" "$here/procs.c" || exit 1
+"$BUILD/bin/rune-image" build --rootfs "$R" --key "$KEY" --no-default-trusted --host-argv \
+	--heap "$HEAP" -- /bin/procs >/dev/null || exit 1
+
+for ((i = 0; i < N; i++)); do
+	chroot "$R" /bin/procs "$LOOPS" "$MIB" >>"$W/native" 2>/dev/null
+	timeout -k 2 300 "$HOST" --args "root=$R" "$PAL" /bin/procs "$LOOPS" "$MIB" \
+		>>"$W/enclave" 2>/dev/null
+done
+
+median() { # NAME FILE
+	awk -v k="$1" '$1 == k { print $2 }' "$2" | sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print "-" }'
+}
+echo
+echo "## LibOS processes (bench/libos-procs.sh, N=$N, heap $HEAP)"
+echo
+echo "| | native | LibOS enclave | ratio |"
+echo "|---|---|---|---|"
+for k in fork spawn pipe; do
+	unit=$(awk -v k="$k" '$1 == k { print $3; exit }' "$W/native")
+	a=$(median "$k" "$W/native")
+	b=$(median "$k" "$W/enclave")
+	r=$(awk -v a="$a" -v b="$b" -v k="$k" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.1fx", k == "pipe" ? a / b : b / a; else print "-" }')
+	case $k in
+	fork) name="fork + exit + wait" ;;
+	spawn) name="posix_spawn + wait" ;;
+	pipe) name="pipe to a child, 4 KiB writes ($MIB MiB)" ;;
+	esac
+	echo "| $name | $a $unit | $b $unit | $r |"
+done
