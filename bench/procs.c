@@ -58,7 +58,8 @@ int main(int argc, char **argv)
 		posix_spawn_file_actions_init(&fa);
 		posix_spawn_file_actions_adddup2(&fa, p[0], 0);
 		posix_spawn_file_actions_addclose(&fa, p[1]);
-		posix_spawn(&pid, argv[0], &fa, NULL, (char *[]){ argv[0], "drain", NULL }, environ);
+		posix_spawn(&pid, argv[0], &fa, NULL, (char *[]){ argv[0], "drain", NULL },
+			    environ);
 		close(p[0]);
 		t = now();
 		for (long done = 0; done < (long)mib << 20; done += sizeof(buf))

@@ -700,22 +700,17 @@ long ipc_epoll_wait(int epfd, uint64_t uev, int max, int timeout_ms)
 
 /* Processes: pipes between enclaves ----------------------------------------- */
 
-#define SYS_SOCKETPAIR 53
-
 /* The pipe goes over the host from now on: a socket pair, what it buffered sent first. */
 static int pipe_go_remote(struct pipe_buf *p)
 {
-	int64_t a[6] = { 1 /* AF_UNIX */, 1 /* SOCK_STREAM */ };
 	int32_t sv[2];
-	uint64_t got = 0, id;
+	uint64_t id;
 	long r;
 
 	p->remote = mm_alloc(PAGE_UP(sizeof(*p->remote)), 1);
 	if (!p->remote)
 		return -ENOMEM;
-	r = net_host(SYS_SOCKETPAIR, a, NULL, 0, sv, sizeof(sv), &got, 0);
-	if (r >= 0 && (got != sizeof(sv) || sv[0] < 0 || sv[1] < 0 || sv[0] == sv[1]))
-		r = -EIO;
+	r = host_socketpair(sv);
 	if (r >= 0 && (rdrand64(&id) < 0 || spipe_init(p->remote, NULL, id) < 0))
 		r = -EIO;
 	if (r < 0) {

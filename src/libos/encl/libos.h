@@ -241,6 +241,7 @@ int chan_send_locked(struct chan *c, uint32_t type, const void *hdr, uint32_t hl
 		     const void *data, uint32_t dlen);
 void chan_close(struct chan *c);
 void host_fd_close(int64_t fd);
+int host_socketpair(int32_t sv[2]);
 
 #define SPIPE_RECORD   4096 /* PIPE_BUF: one host send never interleaves with another's */
 #define SPIPE_DATA_MAX (SPIPE_RECORD - 32)

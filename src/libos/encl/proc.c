@@ -19,19 +19,16 @@
  */
 #include "libos.h"
 
-#define CLONE_VM       0x100
-#define CLONE_VFORK    0x4000
-#define CLONE_THREAD   0x10000
-#define WNOHANG	       1
-#define WEXITED	       4
-#define WNOWAIT	       0x1000000
-#define P_ALL	       0
-#define P_PID	       1
-#define FAKE_PID_BASE  4194304 /* past PID_MAX_LIMIT: never a host pid */
-#define MAX_CHILDREN   64
-#define AF_UNIX	       1
-#define SOCK_STREAM    1
-#define SYS_SOCKETPAIR 53
+#define CLONE_VM      0x100
+#define CLONE_VFORK   0x4000
+#define CLONE_THREAD  0x10000
+#define WNOHANG	      1
+#define WEXITED	      4
+#define WNOWAIT	      0x1000000
+#define P_ALL	      0
+#define P_PID	      1
+#define FAKE_PID_BASE 4194304 /* past PID_MAX_LIMIT: never a host pid */
+#define MAX_CHILDREN  64
 
 enum {
 	MSG_HELLO = 1,
@@ -216,7 +213,7 @@ static long spawn(uint64_t upath, uint64_t uargv, uint64_t uenvp, int32_t *out_p
 	struct exec_msg *em = (struct exec_msg *)msg;
 	struct spawn_fd *sfd;
 	int32_t keep[LIBOS_SPAWN_FDS], sv[2], result = 0;
-	uint64_t used = 0, room, out_len = 0, pathlen;
+	uint64_t used = 0, room, pathlen;
 	uint32_t type, nkeep = 0, dummy;
 	struct child *c;
 	long r, pid;
@@ -243,15 +240,9 @@ static long spawn(uint64_t upath, uint64_t uargv, uint64_t uenvp, int32_t *out_p
 		r = -EAGAIN;
 		goto out;
 	}
-	{
-		int64_t a[6] = { AF_UNIX, SOCK_STREAM };
-
-		r = net_host(SYS_SOCKETPAIR, a, NULL, 0, sv, sizeof(sv), &out_len, 0);
-		if (r >= 0 && (out_len != sizeof(sv) || sv[0] < 0 || sv[1] < 0 || sv[0] == sv[1]))
-			r = -EIO;
-		if (r < 0)
-			goto out;
-	}
+	r = host_socketpair(sv);
+	if (r < 0)
+		goto out;
 	keep[nkeep++] = sv[1];
 	n = fs_export(sfd, LIBOS_SPAWN_FDS - 1);
 	if (n < 0) {
@@ -398,7 +389,6 @@ static int send_snapshot(struct chan *ch, struct ssa_gpr *g, uint64_t flags, uin
 long proc_fork(struct ssa_gpr *g, uint64_t flags, uint64_t ptid, uint64_t ctid)
 {
 	int32_t keep[LIBOS_SPAWN_FDS], sv[2], result = -1;
-	uint64_t got = 0;
 	uint32_t type, dummy;
 	struct child *c;
 	long r, pid;
@@ -411,15 +401,9 @@ long proc_fork(struct ssa_gpr *g, uint64_t flags, uint64_t ptid, uint64_t ctid)
 	c = child_slot();
 	if (!c)
 		return -EAGAIN;
-	{
-		int64_t a[6] = { AF_UNIX, SOCK_STREAM };
-
-		r = net_host(SYS_SOCKETPAIR, a, NULL, 0, sv, sizeof(sv), &got, 0);
-		if (r >= 0 && (got != sizeof(sv) || sv[0] < 0 || sv[1] < 0 || sv[0] == sv[1]))
-			r = -EIO;
-		if (r < 0)
-			return r;
-	}
+	r = host_socketpair(sv);
+	if (r < 0)
+		return r;
 	keep[0] = sv[1];
 	n = fs_fork_keep(keep + 1, LIBOS_SPAWN_FDS - 1);
 	if (n < 0) {

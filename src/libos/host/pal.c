@@ -882,6 +882,16 @@ static int wait_threads(void)
  * Runs the workload from START on the first TCS until it ends and every
  * thread has left: its status, or -errno when the LibOS failed.
  */
+/* The threads' mailboxes and table (no host thread runs them any more). */
+static void free_threads(void)
+{
+	for (unsigned i = 0; pal.threads && i < pal.nthreads; i++)
+		if (pal.threads[i].mb)
+			munmap(pal.threads[i].mb, sizeof(*pal.threads[i].mb));
+	free(pal.threads);
+	pal.threads = NULL;
+}
+
 static int run_workload(void)
 {
 	_cleanup_error_ err_t err = NULL;
@@ -1033,11 +1043,7 @@ child_process(const int *fds, int n, pid_t parent, const struct launch *l)
 	memset(pal.children, 0, sizeof(pal.children));
 	memset(pal.execs, 0, sizeof(pal.execs));
 	/* The parent's threads are not here: their mailboxes are only memory now. */
-	for (unsigned i = 0; pal.threads && i < pal.nthreads; i++)
-		if (pal.threads[i].mb)
-			munmap(pal.threads[i].mb, sizeof(*pal.threads[i].mb));
-	free(pal.threads);
-	pal.threads = NULL;
+	free_threads();
 	pal.killed = 0;
 	atomic_store(&pal.host_sigs, 0);
 	atomic_store(&pal.proc_done, 0);
@@ -1322,11 +1328,7 @@ int pal_destroy(void)
 	if (pal.rootfd >= 0)
 		close(pal.rootfd);
 	pal.rootfd = -1;
-	for (unsigned i = 0; pal.threads && i < pal.nthreads; i++)
-		if (pal.threads[i].mb)
-			munmap(pal.threads[i].mb, sizeof(*pal.threads[i].mb));
-	free(pal.threads);
-	pal.threads = NULL;
+	free_threads();
 	pal.nthreads = 0;
 	pal.created = pal.done = 0;
 	pthread_mutex_unlock(&pal.lock);
