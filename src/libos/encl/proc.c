@@ -560,6 +560,8 @@ static long find_zombie(int64_t pid, int nohang, struct child **out)
  */
 long proc_kill(int32_t pid, uint64_t sig)
 {
+	long r;
+
 	if (sig > 64)
 		return -EINVAL;
 	for (int i = 0; i < MAX_CHILDREN; i++) {
@@ -567,7 +569,8 @@ long proc_kill(int32_t pid, uint64_t sig)
 			continue;
 		if (children[i].zombie || pid >= FAKE_PID_BASE)
 			return 0;
-		return ocall(LIBOS_OCALL_KILL, pid, (int64_t)sig, 0);
+		r = ocall(LIBOS_OCALL_KILL, pid, (int64_t)sig, 0);
+		return r == 0 || (r < 0 && r >= -4095) ? r : -EIO; /* the host's answer, checked */
 	}
 	return -ESRCH;
 }
