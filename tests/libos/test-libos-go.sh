@@ -5,7 +5,8 @@
 # WaitGroup, sync.Once, timers (Sleep, Ticker, After, AfterFunc: the
 # runtime's poller runs on the LibOS's epoll and pipes), a trusted file,
 # args, env and os.Exit give the native run's output and status, byte for
-# byte; a panic is exit 2 with Go's message on stderr.
+# byte; os/exec of a child (a new enclave) with its output through a pipe
+# the poller reads; a panic is exit 2 with Go's message on stderr.
 set -u
 . "$(dirname "$0")/lib.sh"
 libos_need
@@ -57,6 +58,10 @@ same() {
 }
 
 same "go: goroutines, channels, sync, timers, files, args, env, exit 3 (as native)" all x y
+# os/exec gives a child /dev/null: natively it must be there (inside, the LibOS serves it).
+mkdir -p "$R/dev" && mknod -m 666 "$R/dev/null" c 1 3
+same "go: os/exec of a child enclave, Output() through a pipe, Run(), exit statuses (as native)" exec
+rm -rf "$R/dev"
 out=$(timeout -k 2 90 "$PAL_HOST" --args "root=$R" "$LIBOS_PAL" /bin/probe panic 2>"$T/err")
 rc=$?
 if [ "$rc" == 2 ] && grep -q '^panic: assignment to entry in nil map' "$T/err" &&

@@ -449,6 +449,20 @@ int64_t ipc_host_fd(struct fobj *o)
 	return o && o->type == OBJ_SOCKET ? o->host_fd : -1;
 }
 
+/*
+ * What the host watches for epoll and poll: a socket's descriptor, or a
+ * pipe to another process's end here (its records arrive on the host); -1
+ * for what lives inside (its readiness is ours to say).
+ */
+static int64_t watch_fd(struct fobj *o)
+{
+	if (o && o->type == OBJ_SOCKET)
+		return o->host_fd;
+	if (o && o->type == OBJ_PIPE && o->pipe->remote)
+		return o->write_end ? o->pipe->host_wr : o->pipe->host_rd;
+	return -1;
+}
+
 int ipc_nonblock(struct fobj *o)
 {
 	return o && o->nonblock;
@@ -459,9 +473,6 @@ static uint32_t ready(struct fobj *o)
 {
 	uint32_t ev = 0;
 
-	/* A pipe to another process (not in epoll): poll says ready, read and write block. */
-	if (o->type == OBJ_PIPE && o->pipe->remote)
-		return o->write_end ? EPOLLOUT : EPOLLIN;
 	if (o->type == OBJ_PIPE && !o->write_end) {
 		if (o->pipe->len)
 			ev |= EPOLLIN;
@@ -499,7 +510,7 @@ static long host_ctl(struct epoll *ep, int op, struct fobj *o, uint32_t events, 
 	}
 	a[0] = ep->host_epfd - 1;
 	a[1] = op;
-	a[2] = o->host_fd;
+	a[2] = watch_fd(o);
 	a[3] = events;
 	a[4] = it - ep->items; /* the host says which item is ready by its index */
 	return net_host(233, a, NULL, 0, NULL, 0, NULL, 0);
@@ -517,8 +528,8 @@ long ipc_epoll_ctl(int epfd, int op, int fd, uint64_t uev)
 	if (!o)
 		return fs_valid(fd) ? -EPERM
 				    : -EBADF; /* files and stdio: no readiness to wait for */
-	if (o == e || (o->type == OBJ_PIPE && o->pipe->remote))
-		return o == e ? -EINVAL : -EPERM; /* a pipe to another process: blocking I/O only */
+	if (o == e)
+		return -EINVAL;
 	if (op != EPOLL_CTL_DEL) {
 		if (!user_ok(uev, 12))
 			return -EFAULT;
@@ -533,7 +544,7 @@ long ipc_epoll_ctl(int epfd, int op, int fd, uint64_t uev)
 		else if (!x->used && !free_it)
 			free_it = x;
 	}
-	if (o->type == OBJ_SOCKET) {
+	if (watch_fd(o) >= 0) {
 		long r = host_ctl(e->ep, op, o, events, it ? it : free_it);
 
 		if (r < 0)
@@ -576,7 +587,7 @@ static int collect(struct epoll *ep, uint8_t *out, int max)
 		struct ep_item *it = &ep->items[i];
 		uint32_t ev;
 
-		if (!it->used || !it->events || it->obj->type == OBJ_SOCKET)
+		if (!it->used || !it->events || watch_fd(it->obj) >= 0)
 			continue;
 		ev = ready(it->obj) & it->events;
 		if (!ev || ((it->events & EPOLLET) && it->seen_gen == it->obj->gen))
@@ -621,7 +632,7 @@ static long host_wait(struct epoll *ep, uint8_t *out, int max, int64_t timeout_m
 		memcpy(&idx, buf + 12 * i + 4, 8);
 		/* An item since removed, or an index the host made up: nothing. */
 		if (idx >= MAX_EPOLL_ITEMS || !ep->items[idx].used ||
-		    ep->items[idx].obj->type != OBJ_SOCKET)
+		    watch_fd(ep->items[idx].obj) < 0)
 			continue;
 		memcpy(out + 12 * k, &ev, 4);
 		memcpy(out + 12 * k + 4, &ep->items[idx].data, 8);
@@ -745,6 +756,15 @@ static int pipe_go_remote(struct pipe_buf *p)
 		host_fd_close(p->host_rd);
 		p->host_rd = -1;
 	}
+	/* Epolls watching its ends here: the host watches them from now on. */
+	for (struct fobj *e = epolls; e; e = e->ep->next_epoll)
+		for (int i = 0; i < MAX_EPOLL_ITEMS; i++) {
+			struct ep_item *it = &e->ep->items[i];
+
+			if (it->used && it->obj->type == OBJ_PIPE && it->obj->pipe == p &&
+			    (r = host_ctl(e->ep, EPOLL_CTL_ADD, it->obj, it->events, it)) < 0)
+				return (int)r;
+		}
 	changed(NULL);
 	return 0;
 }
@@ -832,7 +852,7 @@ static long poll_sockets(struct fobj **e, struct ipc_poll *p, int n)
 		int first = i, k;
 		long r;
 
-		if (!p[i].valid || !o || o->type != OBJ_SOCKET)
+		if (!p[i].valid || !o || watch_fd(o) < 0)
 			continue;
 		for (int j = 0; j < n; j++)
 			if (p[j].valid && p[j].obj == o) {
@@ -903,7 +923,7 @@ static long poll_scan(struct fobj *e, struct ipc_poll *p, int n, int64_t wait_ms
 	for (int i = 0; i < n; i++) {
 		if (!p[i].valid)
 			p[i].revents = POLLNVAL;
-		else if (!p[i].obj || p[i].obj->type != OBJ_SOCKET)
+		else if (!p[i].obj || watch_fd(p[i].obj) < 0)
 			p[i].revents = poll_ready(p[i].obj);
 		p[i].revents &= p[i].events | EPOLLERR | EPOLLHUP | POLLNVAL;
 		if (p[i].revents)

@@ -7,6 +7,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"runtime"
 	"sort"
 	"strings"
@@ -108,6 +109,17 @@ func main() {
 		fmt.Println("read /data/other:", err != nil)
 		fmt.Println("GOMAXPROCS >= 1:", runtime.GOMAXPROCS(0) >= 1)
 		os.Exit(3)
+	case "child":
+		fmt.Printf("child says %s\n", strings.Join(os.Args[2:], " "))
+		os.Exit(3)
+	case "exec":
+		// os/exec: a child process (a new enclave), its stdout through a
+		// pipe the runtime's poller reads, its status.
+		out, err := exec.Command(os.Args[0], "child", "hi", "there").Output()
+		fmt.Printf("output %q, err %v\n", out, err)
+		c := exec.Command(os.Args[0], "child", "again")
+		c.Stdout = os.Stdout
+		fmt.Println("run:", c.Run())
 	case "panic":
 		var m map[string]int
 		m["x"] = 1
