@@ -32,6 +32,14 @@ static void on_usr1(int sig)
 	_exit(11);
 }
 
+static void on_term(int sig)
+{
+	(void)sig;
+	if (write(1, "got TERM\n", 9) != 9)
+		_exit(8);
+	_exit(7);
+}
+
 static int child(int argc, char **argv)
 {
 	const char *mode = argv[2];
@@ -74,6 +82,13 @@ static int child(int argc, char **argv)
 		fflush(stdout);
 		sleep(atoi(argv[3]));
 		return 0;
+	}
+	if (!strcmp(mode, "trapterm")) { /* what an execve put in place of the first process */
+		signal(SIGTERM, on_term);
+		printf("waiting\n");
+		fflush(stdout);
+		for (;;)
+			pause();
 	}
 	if (!strcmp(mode, "hang")) {
 		sleep(30);
@@ -144,6 +159,11 @@ int main(int argc, char **argv)
 	if (argc > 2 && !strcmp(argv[1], "child"))
 		return child(argc, argv);
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc > 1 && !strcmp(argv[1], "exec-term")) {
+		execv(self, (char *[]){ "sp", "child", "trapterm", NULL });
+		perror("execv");
+		return 127;
+	}
 	if (argc > 1 && !strcmp(argv[1], "secret")) {
 		pipe_to_child(self, 1, "TOP-SECRET-5f3a");
 		return 0;

@@ -87,6 +87,20 @@ done
 v=glibc
 image "$v" || exit 1
 
+# execve outside a vfork (sh -c 'exec prog'): the signals the process is
+# sent reach the program that replaced it (its TERM handler runs).
+OUT=$(timeout -k 2 60 "$PAL_HOST" --kill-after 1.5 15 --args "root=$T/r-$v" "$LIBOS_PAL" \
+	/bin/sp exec-term 2>"$T/err")
+RC=$?
+if [ "$OUT" == "$(printf 'waiting\ngot TERM')" ] && [ "$RC" == 7 ]; then
+	ok "execve: a signal to the process reaches the program that replaced it"
+else
+	nok "execve: a signal to the process reaches the program that replaced it"
+	echo "# rc=$RC"
+	sed 's/^/# out: /' <<<"$OUT"
+	sed 's/^/# stderr: /' "$T/err"
+fi
+
 # The host's view: a line through a pipe between two enclaves, under strace.
 if command -v strace >/dev/null; then
 	timeout -k 2 60 strace -f -qq -e signal=none -e trace=sendto,recvfrom -s 4096 -o "$T/trace" \

@@ -331,6 +331,7 @@ void *sig_save(void); /* vfork: the signal actions, set aside */
 void sig_restore(void *saved);
 long libos_time(uint64_t clk, int64_t *sec, int64_t *nsec);
 int libos_signal_ready(struct libos_thread *t);
+uint64_t libos_take_pending(void);
 void libos_take_host_signals(struct libos_thread *t);
 long libos_syscall(struct ssa_gpr *g, int *exited, int *status, int *regs_replaced);
 void libos_signals(struct ssa_gpr *g, int *exited, int *status);

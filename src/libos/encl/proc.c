@@ -457,10 +457,10 @@ long proc_execve(struct ssa_gpr *g, uint64_t path, uint64_t argv, uint64_t envp,
 		return 0;
 	}
 	/* Not a vfork: this process hands over to the new program and ends as it does. */
+	fs_close_all(); /* the new program's pipes see their ends as Linux's would */
 	for (int i = 0; i < MAX_CHILDREN; i++)
 		if (children[i].pid == pid)
 			exit_with(&children[i], exited, status);
-	fs_close_all();
 	return 0;
 }
 
@@ -494,10 +494,22 @@ static int child_poll(struct child *c, int wait)
 	return 1;
 }
 
+/*
+ * execve outside a vfork: this process waits for the program that replaced
+ * it, passing on the signals it is sent (rune kill of a container whose
+ * `sh -c 'exec prog'` is pid 1 reaches prog), and ends as it does.
+ */
 static void exit_with(struct child *c, int *exited, int *status)
 {
-	while (child_poll(c, 1) == -EINTR)
-		;
+	while (child_poll(c, 1) == -EINTR) {
+		uint64_t p = libos_take_pending();
+
+		if (libos_exiting)
+			break;
+		for (int sig = 1; sig <= 64; sig++)
+			if (p & (1ULL << (sig - 1)))
+				proc_kill(c->pid, (uint64_t)sig);
+	}
 	if ((c->wstatus & 0x7f) == 0) {
 		*status = (c->wstatus >> 8) & 0xff;
 	} else {

@@ -368,6 +368,16 @@ void libos_take_host_signals(struct libos_thread *t)
 	t->host_sigs = 0;
 }
 
+/* The signals pending for this process and thread, taken (an execve's relay passes them on). */
+uint64_t libos_take_pending(void)
+{
+	uint64_t p = pending | libos_self()->sig_pending;
+
+	pending = 0;
+	libos_self()->sig_pending = 0;
+	return p;
+}
+
 int libos_signal_ready(struct libos_thread *t)
 {
 	return ((pending | t->sig_pending) & ~(t->sigmask & ~UNBLOCKABLE)) != 0;
