@@ -24,13 +24,15 @@
 #define LIBOS_THREAD_BLOCK (128 * 1024)
 
 /*
- * Every EENTER: RDX = signals the host was asked to deliver (rune kill),
- * a bit per signal (1 << (sig - 1)); the LibOS takes only these, as
- * signals from outside the process would be on Linux.
+ * Every EENTER: RDX = signals the host was asked to deliver (rune kill,
+ * and SIGCHLD when a child process's host process ended), a bit per signal
+ * (1 << (sig - 1)); the LibOS takes only these, as signals from outside the
+ * process would be on Linux.
  */
 #define LIBOS_HOST_SIGNALS                                                                         \
 	((1ULL << 0) | (1ULL << 1) | (1ULL << 2) | (1ULL << 9) | (1ULL << 11) | (1ULL << 13) |     \
-	 (1ULL << 14) | (1ULL << 27)) /* HUP INT QUIT USR1 USR2 ALRM TERM WINCH */
+	 (1ULL << 14) | (1ULL << 16) |                                                             \
+	 (1ULL << 27)) /* HUP INT QUIT USR1 USR2 ALRM TERM CHLD WINCH */
 
 /* EENTER: RDI */
 #define LIBOS_ECALL_START     1 /* load the entrypoint and run it; argv/env in the mailbox */

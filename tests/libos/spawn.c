@@ -32,6 +32,14 @@ static void on_usr1(int sig)
 	_exit(11);
 }
 
+static volatile sig_atomic_t chld;
+
+static void on_chld(int sig)
+{
+	(void)sig;
+	chld = 1;
+}
+
 static void on_term(int sig)
 {
 	(void)sig;
@@ -228,6 +236,16 @@ int main(int argc, char **argv)
 		report("kill TERM", status);
 	printf("kill of no such child: %s\n",
 	       kill(999999, SIGTERM) < 0 ? strerror(errno) : "sent?");
+
+	/* SIGCHLD when a child ends. */
+	signal(SIGCHLD, on_chld);
+	pid = spawn(self, NULL, (char *[]){ "sp", "child", "exit", "0", NULL });
+	for (int i = 0; i < 500 && !chld; i++)
+		usleep(10000);
+	printf("SIGCHLD: %s\n", chld ? "received" : "not received");
+	if (pid > 0 && waitpid(pid, &status, 0) == pid)
+		report("child after SIGCHLD", status);
+	signal(SIGCHLD, SIG_DFL);
 
 	/* What isn't there, and what waits. */
 	pid = spawn("/bin/no-such-program", NULL, (char *[]){ "x", NULL });

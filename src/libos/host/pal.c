@@ -87,8 +87,10 @@ static struct {
 	char dir[PATH_MAX];
 	struct sgx_load_opts opts;
 	pthread_mutex_t children_lock;
-	pid_t children[LIBOS_SPAWN_FDS]; /* host pids SPAWN started, not reaped yet */
-	int execs[LIBOS_SPAWN_FDS];	 /* that one is rune exec's (pal_exec waits for it) */
+	pid_t children[LIBOS_SPAWN_FDS];    /* host pids SPAWN started, not reaped yet */
+	int execs[LIBOS_SPAWN_FDS];	    /* that one is rune exec's (pal_exec waits for it) */
+	pthread_t reapers[LIBOS_SPAWN_FDS]; /* a SPAWN child's: SIGCHLD when it ends */
+	int reaping[LIBOS_SPAWN_FDS];
 	int is_child; /* this process is one of them (its parent said what it is) */
 } pal = { .lock = PTHREAD_MUTEX_INITIALIZER,
 	  .handles_lock = PTHREAD_MUTEX_INITIALIZER,
@@ -344,6 +346,9 @@ static int fill_strings(struct libos_mailbox *mb, const char *path, const char *
 }
 
 static int exec_process(struct pal_create_process_args *args);
+static void children_end(void);
+static void host_signal(int sig);
+static void *reaper_main(void *arg);
 static int exec_slot(int pid);
 static int exec_wait(int slot, int pid, int *exit_value);
 
@@ -924,6 +929,7 @@ static int run_workload(void)
 				pal.threads[i].joinable = 0;
 			}
 	}
+	children_end();
 	pthread_mutex_lock(&pal.handles_lock);
 	files_close_all();
 	for (int i = 0; i < MAX_HANDLES; i++)
@@ -963,6 +969,7 @@ int pal_exec(struct pal_exec_args *args)
 	*args->exit_value = ret;
 	return 0;
 }
+
 
 static int int_cmp(const void *a, const void *b)
 {
@@ -1042,6 +1049,7 @@ child_process(const int *fds, int n, pid_t parent, const struct launch *l)
 		pal.handles[i] = -1;
 	memset(pal.children, 0, sizeof(pal.children));
 	memset(pal.execs, 0, sizeof(pal.execs));
+	memset(pal.reaping, 0, sizeof(pal.reaping)); /* the parent's threads are not here */
 	/* The parent's threads are not here: their mailboxes are only memory now. */
 	free_threads();
 	pal.killed = 0;
@@ -1057,7 +1065,7 @@ child_process(const int *fds, int n, pid_t parent, const struct launch *l)
 	 * the others end the process (the parent hears it as a kill).
 	 */
 	for (int sig = 1; sig < 32; sig++)
-		if (LIBOS_HOST_SIGNALS & (1ULL << (sig - 1))) {
+		if ((LIBOS_HOST_SIGNALS & (1ULL << (sig - 1))) && sig != SIGCHLD) {
 			struct sigaction sa = { .sa_handler = child_signal };
 
 			sigemptyset(&sa.sa_mask);
@@ -1108,8 +1116,11 @@ static long spawn(struct libos_mailbox *mb)
 	if (pid == 0)
 		child_process(fds, n, parent,
 			      &(struct launch){ .channel = fds[0], .stdio = pal.stdio });
-	if (pid > 0)
+	if (pid > 0) {
 		pal.children[slot] = pid;
+		pal.reaping[slot] = pthread_create(&pal.reapers[slot], NULL, reaper_main,
+						   (void *)(intptr_t)pid) == 0;
+	}
 	pthread_mutex_unlock(&pal.children_lock);
 	return pid < 0 ? -errno : pid;
 }
@@ -1190,6 +1201,47 @@ static int exec_wait(int slot, int pid, int *exit_value)
 	return 0;
 }
 
+/* A child's end, as the kernel would say it to its parent: SIGCHLD for the workload. */
+static void *reaper_main(void *arg)
+{
+	pid_t pid = (pid_t)(intptr_t)arg;
+	siginfo_t si;
+
+	while (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) < 0 && errno == EINTR)
+		;
+	host_signal(SIGCHLD);
+	return NULL;
+}
+
+/* Called with children_lock held: slot's reaper has returned (its child is reaped or killed). */
+static void reaper_join(int slot)
+{
+	if (pal.reaping[slot]) {
+		pthread_join(pal.reapers[slot], NULL);
+		pal.reaping[slot] = 0;
+	}
+}
+
+/*
+ * The workload ended: its children end with it (as a container's
+ * processes with its init), and their reapers are joined before the PAL
+ * may be unloaded.
+ */
+static void children_end(void)
+{
+	pthread_mutex_lock(&pal.children_lock);
+	for (int i = 0; i < LIBOS_SPAWN_FDS; i++) {
+		if (!pal.children[i] || pal.execs[i])
+			continue;
+		kill(pal.children[i], SIGKILL);
+		while (waitpid(pal.children[i], NULL, 0) < 0 && errno == EINTR)
+			;
+		reaper_join(i);
+		pal.children[i] = 0;
+	}
+	pthread_mutex_unlock(&pal.children_lock);
+}
+
 /* REAP: the wait status of a child SPAWN started (which has left, or is about to). */
 static long reap(struct libos_mailbox *mb)
 {
@@ -1216,10 +1268,28 @@ static long reap(struct libos_mailbox *mb)
 		usleep(1000);
 	}
 	pthread_mutex_lock(&pal.children_lock);
+	reaper_join(slot);
 	pal.children[slot] = 0;
 	pthread_mutex_unlock(&pal.children_lock);
 	mb->out[0] = status;
 	return 0;
+}
+
+/*
+ * Async-signal-safe: sig (0: none, a kill) for the workload at its next
+ * entry; threads inside the enclave interrupted, host waits woken.
+ */
+static void host_signal(int sig)
+{
+	if (sig)
+		atomic_fetch_or(&pal.host_sigs, 1ULL << (sig - 1));
+	for (unsigned i = 0; pal.encl && pal.threads && i < pal.nthreads; i++) {
+		pid_t tid = atomic_load(&pal.threads[i].tid);
+
+		if (tid)
+			sgx_encl_interrupt(pal.encl, tid);
+		futex(&pal.threads[i].wake, FUTEX_WAKE_PRIVATE, 1, NULL);
+	}
 }
 
 /*
@@ -1247,15 +1317,10 @@ int pal_kill(int pid, int sig)
 	    sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)
 		return 0;
 	if (LIBOS_HOST_SIGNALS & (1ULL << (sig - 1)))
-		atomic_fetch_or(&pal.host_sigs, 1ULL << (sig - 1));
-	else
+		host_signal(sig);
+	else {
 		pal.killed = sig;
-	for (unsigned i = 0; pal.encl && i < pal.nthreads; i++) {
-		pid_t tid = atomic_load(&pal.threads[i].tid);
-
-		if (tid)
-			sgx_encl_interrupt(pal.encl, tid);
-		futex(&pal.threads[i].wake, FUTEX_WAKE_PRIVATE, 1, NULL);
+		host_signal(0);
 	}
 	return 0;
 }
