@@ -95,6 +95,11 @@ req() {
 	if [ "$got" = "$want" ]; then ok "$name"; else nok "$name" "status $got, expected $want: $(head -c 300 body.out)"; fi
 }
 
+# verifies NAME SIGSTRUCT: passes if sgx-tools verify finds SIGSTRUCT good for ELF.
+verifies() {
+	if "$T" verify --sigstruct "$2" --elf "$ELF" >verify.out 2>&1; then ok "$1"; else nok "$1" "$(cat verify.out)"; fi
+}
+
 # json KEY: the body's value of KEY ("" if not JSON or absent).
 json() {
 	python3 -c 'import json,sys; print(json.load(open("body.out")).get(sys.argv[1], ""))' "$1" 2>/dev/null

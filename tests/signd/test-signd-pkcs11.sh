@@ -62,11 +62,7 @@ if start d.log "${COMMON[@]}" --pkcs11-uri "$URI" --pin-file pin; then
 	ok "started with the key on the token ($URL)"
 	req "v2 through the token" 200 "${AUTH[@]}" --data-binary @material.bin "$URL/api/v2/sigstruct"
 	cp body.out p11.ss
-	if "$T" verify --sigstruct p11.ss --elf "$ELF" >verify.out 2>&1; then
-		ok "sgx-tools verify: the token's SIGSTRUCT"
-	else
-		nok "sgx-tools verify: the token's SIGSTRUCT" "$(cat verify.out)"
-	fi
+	verifies "sgx-tools verify: the token's SIGSTRUCT" p11.ss
 	cmp -s p11.ss local.ss && ok "the token's SIGSTRUCT equals the PEM key's, byte for byte" ||
 		nok "the token's SIGSTRUCT equals the PEM key's"
 	req "public key from the token" 200 "${AUTH[@]}" "$URL/api/v1/signature/public-key"
