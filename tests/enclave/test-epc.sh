@@ -145,6 +145,20 @@ jfield() { "$PY" -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.
 # usage_now: the bytes the container's registry entry holds (its only one)
 usage_now() { echo $(($(awk 'FNR == 1 { s += $1 } END { print s }' "$SGX_EPC_DIR"/*) * 4096)); }
 
+# state_epc WANT WHAT: `rune state ID` succeeds, its epc usage and limit are WANT ("USAGE LIMIT")
+state_epc() {
+	rtc state "$ID"
+	assert_rc 0 state
+	assert_eq "$1" "$(echo "$OUT" | jfield 'd["epc"]["usage"], d["epc"]["limit"]' | tr -d '(),')" "$2"
+}
+
+# events_epc WANT WHAT: `rune events --stats ID` succeeds, its data.epc usage and limit are WANT
+events_epc() {
+	rtc events --stats "$ID"
+	assert_rc 0 "events --stats"
+	assert_eq "$1" "$(echo "$OUT" | jfield 'd["data"]["epc"]["usage"], d["data"]["epc"]["limit"]' | tr -d '(),')" "$2"
+}
+
 t_update() {
 	local one
 	epcpal
@@ -155,12 +169,8 @@ t_update() {
 	one=$(usage_now)
 	[ "$one" -gt 4096 ] || fail "usage after create: $one"
 	# state and events --stats: usage and limit, in bytes
-	rtc state "$ID"
-	assert_rc 0 state
-	assert_eq "$one 1048576" "$(echo "$OUT" | jfield 'd["epc"]["usage"], d["epc"]["limit"]' | tr -d '(),')" "state epc"
-	rtc events --stats "$ID"
-	assert_rc 0 "events --stats"
-	assert_eq "$one 1048576" "$(echo "$OUT" | jfield 'd["data"]["epc"]["usage"], d["data"]["epc"]["limit"]' | tr -d '(),')" "events data.epc"
+	state_epc "$one 1048576" "state epc"
+	events_epc "$one 1048576" "events data.epc"
 	assert_contains '"memory"' "$OUT" "events --stats keeps runc's keys"
 	# the next enclave fits under 1Mi
 	rtc exec "$ID" epc enclave
@@ -170,8 +180,7 @@ t_update() {
 	# lowered to what is in use: accepted, kept in the state; the next enclave is refused
 	rtc update --epc-limit $((2 * one)) "$ID"
 	assert_rc 0 "update --epc-limit $((2 * one)): $ERR"
-	rtc state "$ID"
-	assert_eq "$((2 * one)) $((2 * one))" "$(echo "$OUT" | jfield 'd["epc"]["usage"], d["epc"]["limit"]' | tr -d '(),')" "state epc after update"
+	state_epc "$((2 * one)) $((2 * one))" "state epc after update"
 	assert_eq "$((2 * one))" "$(echo "$OUT" | st_annot rune.epc.limit)" "rune.epc.limit after update"
 	rtc exec "$ID" epc enclave
 	assert_fails "exec epc enclave at the limit"
@@ -180,8 +189,7 @@ t_update() {
 	# below the usage: accepted, nothing taken back, still refused
 	rtc update --epc-limit 8Ki "$ID"
 	assert_rc 0 "update --epc-limit 8Ki (below the usage): $ERR"
-	rtc events --stats "$ID"
-	assert_eq "$((2 * one)) 8192" "$(echo "$OUT" | jfield 'd["data"]["epc"]["usage"], d["data"]["epc"]["limit"]' | tr -d '(),')" "events data.epc after update"
+	events_epc "$((2 * one)) 8192" "events data.epc after update"
 	rtc exec "$ID" epc enclave
 	assert_fails "exec epc enclave under 8Ki"
 	assert_contains "EPC limit exceeded: container $ID, limit 8 KiB (rune update --epc-limit)" "$ERR" "the refusal"
@@ -191,8 +199,7 @@ t_update() {
 	rtc exec "$ID" epc enclave
 	assert_rc 0 "exec epc enclave under 64Mi: $ERR"
 	assert_eq $((3 * one)) "$(usage_now)" "usage after the third enclave"
-	rtc state "$ID"
-	assert_eq "$((3 * one)) 67108864" "$(echo "$OUT" | jfield 'd["epc"]["usage"], d["epc"]["limit"]' | tr -d '(),')" "state epc at the end"
+	state_epc "$((3 * one)) 67108864" "state epc at the end"
 	rtc delete --force "$ID"
 	assert_rc 0 "delete --force"
 	assert_nothing_left "$ID"
@@ -249,13 +256,10 @@ t_skeleton_running() {
 	[ "$used" -gt 4096 ] || fail "usage: $used"
 	rtc state "$ID"
 	assert_eq "running $used 1048576" "$(echo "$OUT" | jfield 'd["status"], d["epc"]["usage"], d["epc"]["limit"]' | tr -d "(),'")" "state"
-	rtc events --stats "$ID"
-	assert_rc 0 "events --stats"
-	assert_eq "$used 1048576" "$(echo "$OUT" | jfield 'd["data"]["epc"]["usage"], d["data"]["epc"]["limit"]' | tr -d '(),')" "events data.epc"
+	events_epc "$used 1048576" "events data.epc"
 	rtc update --epc-limit 2Mi "$ID"
 	assert_rc 0 "update --epc-limit 2Mi: $ERR"
-	rtc state "$ID"
-	assert_eq "$used 2097152" "$(echo "$OUT" | jfield 'd["epc"]["usage"], d["epc"]["limit"]' | tr -d '(),')" "state after update"
+	state_epc "$used 2097152" "state after update"
 	assert_eq "2097152 rune update --epc-limit" "$(tail -1 "$SGX_EPC_DIR"/* | tr -s ' ' | sed 's/ $//')" "the registry entry's limit line"
 	rtc delete --force "$ID"
 	assert_rc 0 "delete --force"

@@ -57,3 +57,27 @@ check() {
 	shift
 	if "$@"; then ok "$name"; else nok "$name"; fi
 }
+
+# pal_run SECONDS ROOT PROGRAM ARGS...: PROGRAM of the TEE image in ROOT, run
+# in the LibOS by pal-host within SECONDS: $OUT, $RC, $ERR (also in $T/err)
+pal_run() {
+	local t=$1 root=$2
+	shift 2
+	OUT=$(timeout -k 2 "$t" "$PAL_HOST" --args "root=$root" "$LIBOS_PAL" "$@" 2>"$T/err")
+	RC=$?
+	ERR=$(cat "$T/err")
+}
+
+# same_as NAME NOUT NRC: the enclave's run ($OUT, $RC) printed NOUT (not
+# empty) and exited NRC, as the native one; else the difference and $ERR
+same_as() {
+	local name=$1 nout=$2 nrc=$3
+	if [ -n "$nout" ] && [ "$OUT" == "$nout" ] && [ "$RC" == "$nrc" ]; then
+		ok "$name"
+	else
+		echo "# enclave rc=$RC native rc=$nrc"
+		diff <(echo "$nout") <(echo "$OUT") | sed 's/^/# /'
+		echo "$ERR" | sed 's/^/# stderr: /'
+		nok "$name"
+	fi
+}

@@ -25,30 +25,14 @@ gcc -static-pie -O2 -o "$T/fdprobe-glibc" "$SRCDIR/tests/libos/fdprobe.c" || {
 }
 musl_pie "$SRCDIR/tests/libos/fdprobe.c" "$T/fdprobe-musl" || true
 
-# run_pal ROOT ARGS...: $OUT, $ERR, $RC
-run_pal() {
-	local root=$1
-	shift
-	OUT=$(timeout -k 2 60 "$PAL_HOST" --args "root=$root" "$LIBOS_PAL" /bin/fdprobe "$@" 2>"$T/err")
-	RC=$?
-	ERR=$(cat "$T/err")
-}
-
 # same NAME ROOT ARGS...: the enclave's output and status are the chroot's
 same() {
 	local name=$1 root=$2 nout nrc
 	shift 2
-	run_pal "$root" "$@"
+	pal_run 60 "$root" /bin/fdprobe "$@"
 	nout=$(chroot "$root" /bin/fdprobe "$@" 2>/dev/null)
 	nrc=$?
-	if [ -n "$nout" ] && [ "$OUT" == "$nout" ] && [ "$RC" == "$nrc" ]; then
-		ok "$name"
-	else
-		echo "# enclave rc=$RC native rc=$nrc"
-		diff <(echo "$nout") <(echo "$OUT") | sed 's/^/# /'
-		echo "$ERR" | sed 's/^/# stderr: /'
-		nok "$name"
-	fi
+	same_as "$name" "$nout" "$nrc"
 }
 
 for libc in glibc musl; do
@@ -85,8 +69,7 @@ if gcc -static-pie -O2 -o "$A/bin/attest" "$SRCDIR/tests/libos/attest.c"; then
 	check "attest: rune-image build" test $? -eq 0
 	mrenclave=$(sed -n 's/^MRENCLAVE: *//p' "$T/mr")
 	mrsigner=$(sed -n 's/^MRSIGNER: *//p' "$T/mr")
-	OUT=$(timeout -k 2 60 "$PAL_HOST" --args "root=$A" "$LIBOS_PAL" /bin/attest 2>"$T/err")
-	RC=$?
+	pal_run 60 "$A" /bin/attest
 	field() { echo "$OUT" | sed -n "s/^$1 //p"; }
 	VR=$BUILD/tests-bin/libos-verify-report
 	check "/dev/attestation/report: its MAC verifies with my_target_info's report key (the emulator's)" \
@@ -129,7 +112,7 @@ if gcc -static-pie -O2 -o "$Q/bin/quote" "$SRCDIR/tests/libos/quote.c" &&
 	"$RUNE_IMAGE" build --rootfs "$Q" --key "$KEY" --heap 16M --attestation dcap \
 		-- /bin/quote >"$T/mr" 2>"$T/err"
 	mr=$(sed -n 's/^MRENCLAVE: *//p' "$T/mr")
-	OUT=$(timeout -k 2 60 "$PAL_HOST" --args "root=$Q" "$LIBOS_PAL" /bin/quote 2>"$T/err")
+	pal_run 60 "$Q" /bin/quote
 	rd=$(printf 'rune libos quote test' | od -An -tx1 | tr -d ' \n')
 	if [ -n "$mr" ] && echo "$OUT" | "$SGXT" verify-quote --root-ca "$T/root.pem" \
 		--mrenclave "$mr" --report-data "$rd" - >"$T/v" 2>&1; then
@@ -141,7 +124,7 @@ if gcc -static-pie -O2 -o "$Q/bin/quote" "$SRCDIR/tests/libos/quote.c" &&
 		sed 's/^/# stderr: /' "$T/err"
 	fi
 	"$RUNE_IMAGE" build --rootfs "$Q" --key "$KEY" --heap 16M -- /bin/quote >/dev/null 2>&1
-	OUT=$(timeout -k 2 60 "$PAL_HOST" --args "root=$Q" "$LIBOS_PAL" /bin/quote 2>"$T/err")
+	pal_run 60 "$Q" /bin/quote
 	check "/dev/attestation/quote without attestation_type dcap: EACCES, one line says why" \
 		eval '[ "$OUT" == "open quote: Permission denied" ] &&
 			[ "$(grep -c "attestation_type is not dcap" "$T/err")" == 1 ]'

@@ -55,14 +55,7 @@ same() { # NAME ROOT PROBE ARGS...: enclave output and status == native
 	shift 3
 	run_pal "$root" /bin/probe "$@"
 	native "$probe" "$@"
-	if [ -n "$NOUT" ] && [ "$OUT" == "$NOUT" ] && [ "$RC" == "$NRC" ]; then
-		ok "$name"
-	else
-		echo "# enclave rc=$RC native rc=$NRC"
-		diff <(echo "$NOUT") <(echo "$OUT") | sed 's/^/# /'
-		echo "$ERR" | sed 's/^/# stderr: /'
-		nok "$name"
-	fi
+	same_as "$name" "$NOUT" "$NRC"
 }
 
 for libc in musl glibc; do

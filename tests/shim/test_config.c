@@ -8,15 +8,27 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/cleanup.h"
 #include "shim/shim.h"
 #include "../tap.h"
 
-static int parse(const char *text, const char *handler, struct settings *st, err_t *err)
+/* st with nothing set, as the parsers expect it */
+static void unset(struct settings *st)
 {
 	st->rune = st->root = NULL;
 	st->systemd_cgroup = -1;
+}
+
+static int parse(const char *text, const char *handler, struct settings *st, err_t *err)
+{
+	unset(st);
 	return config_parse(text, strlen(text), "shim.json", handler, st, err);
 }
+
+/* a text a parser refuses: the message must contain want */
+struct bad_case {
+	const char *text, *want, *name;
+};
 
 static const char full[] = "{\"rune\": \"/usr/bin/rune\", \"root\": \"/run/r\",\n"
 			   " \"systemd_cgroup\": false,\n"
@@ -71,27 +83,31 @@ static void bad(const char *text, const char *want, const char *name)
 	settings_free(&st);
 }
 
+static const struct bad_case bad_json[] = {
+	{ "{\"rune\": \"/x\",}", "line 1 column", "malformed JSON" },
+	{ "{\n\"rune\": \"/x\"\n", "line", "truncated JSON" },
+	{ "[1]", "not a JSON object", "an array" },
+	{ "{\"rune\": 5}", "\"rune\": not a string", "a number for a path" },
+	{ "{\"rune\": \"bin/rune\"}", "not an absolute path", "a relative path" },
+	{ "{\"systemd_cgroup\": \"yes\"}", "not true or false", "a string for a boolean" },
+	{ "{\"runtime\": \"/x\"}", "unknown key \"runtime\"", "an unknown key" },
+	{ "{\"handlers\": []}", "\"handlers\": not a JSON object", "handlers not an object" },
+	{ "{\"handlers\": {\"h\": {\"handlers\": {}}}}", "handler \"h\": unknown key \"handlers\"",
+	  "handlers within a handler" },
+	{ "{\"handlers\": {\"other\": {\"root\": \"rel\"}}}", "handler \"other\": \"root\"",
+	  "an error in a handler not used is still an error" },
+	{ "{\"rune\": \"/a\", \"rune\": \"/b\"}", "duplicate", "a duplicate key" },
+};
+
 static void t_errors(void)
 {
-	bad("{\"rune\": \"/x\",}", "line 1 column", "malformed JSON");
-	bad("{\n\"rune\": \"/x\"\n", "line", "truncated JSON");
-	bad("[1]", "not a JSON object", "an array");
-	bad("{\"rune\": 5}", "\"rune\": not a string", "a number for a path");
-	bad("{\"rune\": \"bin/rune\"}", "not an absolute path", "a relative path");
-	bad("{\"systemd_cgroup\": \"yes\"}", "not true or false", "a string for a boolean");
-	bad("{\"runtime\": \"/x\"}", "unknown key \"runtime\"", "an unknown key");
-	bad("{\"handlers\": []}", "\"handlers\": not a JSON object", "handlers not an object");
-	bad("{\"handlers\": {\"h\": {\"handlers\": {}}}}",
-	    "handler \"h\": unknown key \"handlers\"", "handlers within a handler");
-	bad("{\"handlers\": {\"other\": {\"root\": \"rel\"}}}", "handler \"other\": \"root\"",
-	    "an error in a handler not used is still an error");
-	bad("{\"rune\": \"/a\", \"rune\": \"/b\"}", "duplicate", "a duplicate key");
+	for (size_t i = 0; i < ARRAY_SIZE(bad_json); i++)
+		bad(bad_json[i].text, bad_json[i].want, bad_json[i].name);
 }
 
 static int toml(const char *text, struct settings *st, err_t *err)
 {
-	st->rune = st->root = NULL;
-	st->systemd_cgroup = -1;
+	unset(st);
 	return config_parse_toml(text, strlen(text), "body", "h", st, err);
 }
 
@@ -105,6 +121,21 @@ static void bad_toml(const char *text, const char *want, const char *name)
 	       "TOML %s: \"%s\" (got: %s)", name, want, err_msg(err));
 	settings_free(&st);
 }
+
+static const struct bad_case bad_tomls[] = {
+	{ "rune = \"/a\"\n[handlers.h]\nrune = \"/b\"", "body: line 2: tables are not supported",
+	  "a table" },
+	{ "root = 5", "line 1: only strings and true or false", "a number" },
+	{ "root = \"/a", "unterminated string", "an unterminated string" },
+	{ "root \"/a\"", "'=' expected", "no '='" },
+	{ "root = \"/a\" x", "goes on after the value", "trailing text" },
+	{ "root = \"/a\"\nroot = \"/b\"", "line 2: a duplicate key", "a duplicate key" },
+	{ "root = \"\"\"/a\"\"\"", "multi-line strings", "a multi-line string" },
+	{ "root = \"\\q\"", "unknown escape", "an unknown escape" },
+	{ "root = \"rel\"", "body: \"root\": \"rel\" is not an absolute path",
+	  "a relative path (the shim.json rules)" },
+	{ "BinaryName = \"/x\"", "body: unknown key \"BinaryName\"", "runc's key" },
+};
 
 /* containerd 1.7+'s ConfigBody: the handler's options table, re-marshalled */
 static void t_toml(void)
@@ -126,18 +157,8 @@ static void t_toml(void)
 	settings_free(&st);
 	TAP_OK(toml("", &st, &err) == 0 && st.rune == NULL, "TOML: an empty body sets nothing");
 	settings_free(&st);
-	bad_toml("rune = \"/a\"\n[handlers.h]\nrune = \"/b\"",
-		 "body: line 2: tables are not supported", "a table");
-	bad_toml("root = 5", "line 1: only strings and true or false", "a number");
-	bad_toml("root = \"/a", "unterminated string", "an unterminated string");
-	bad_toml("root \"/a\"", "'=' expected", "no '='");
-	bad_toml("root = \"/a\" x", "goes on after the value", "trailing text");
-	bad_toml("root = \"/a\"\nroot = \"/b\"", "line 2: a duplicate key", "a duplicate key");
-	bad_toml("root = \"\"\"/a\"\"\"", "multi-line strings", "a multi-line string");
-	bad_toml("root = \"\\q\"", "unknown escape", "an unknown escape");
-	bad_toml("root = \"rel\"", "body: \"root\": \"rel\" is not an absolute path",
-		 "a relative path (the shim.json rules)");
-	bad_toml("BinaryName = \"/x\"", "body: unknown key \"BinaryName\"", "runc's key");
+	for (size_t i = 0; i < ARRAY_SIZE(bad_tomls); i++)
+		bad_toml(bad_tomls[i].text, bad_tomls[i].want, bad_tomls[i].name);
 }
 
 static void t_file(void)

@@ -10,35 +10,10 @@
 # timeout: 120
 set -uo pipefail
 
-SRCDIR=${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-BUILD=${BUILD:-$SRCDIR/build}
-D=$BUILD/bin/rune-signd
-T=$BUILD/bin/sgx-tools
-ELF=$BUILD/share/skeleton/encl.elf
-. "$SRCDIR/tests/signd/lib.sh"
-
-for f in "$D" "$T" "$ELF"; do
-	[ -e "$f" ] || {
-		nok "prerequisites" "missing $f (make all)"
-		exit 1
-	}
-done
-for c in openssl python3; do
-	command -v $c >/dev/null || {
-		nok "prerequisites" "no $c"
-		exit 1
-	}
-done
-
-W=$(mktemp -d /tmp/signd-client-test.XXXXXX)
-PIDS=()
-cleanup() {
-	for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
-	rm -rf "$W"
-}
-trap cleanup EXIT
-cd "$W" || exit 1
-umask 077
+# shellcheck source=tests/signd/lib.sh
+. "$(dirname "$0")/lib.sh"
+prerequisites openssl python3
+workdir signd-client-test
 
 "$T" gen-key --out key.pem 2>/dev/null
 FIXED=(--elf "$ELF" --date 20260101)
@@ -55,12 +30,17 @@ j["clients"].append({"name": "alice", "cert_cn": "alice.example"})
 json.dump(j, open(sys.argv[1], "w"))
 PY
 
+# sgx_sign ARGS...: sgx-tools sign ARGS --out out.ss (none before), within 20 s; its output in
+# sign.out and sign.err, its exit status.
+sgx_sign() {
+	rm -f out.ss
+	timeout 20 "$T" sign "$@" --out out.ss >sign.out 2>sign.err
+}
 # sign_ok NAME EXPECTED ARGS...: sgx-tools sign ARGS --out out.ss succeeds and out.ss equals EXPECTED.
 sign_ok() {
 	local name=$1 want=$2
 	shift 2
-	rm -f out.ss
-	if "$T" sign "$@" --out out.ss >sign.out 2>sign.err && cmp -s out.ss "$want"; then
+	if sgx_sign "$@" && cmp -s out.ss "$want"; then
 		ok "$name"
 	else
 		nok "$name" "$(cat sign.err)"
@@ -70,8 +50,7 @@ sign_ok() {
 sign_fails() {
 	local name=$1 text=$2 rc
 	shift 2
-	rm -f out.ss
-	timeout 20 "$T" sign "$@" --out out.ss >sign.out 2>sign.err
+	sgx_sign "$@"
 	rc=$?
 	if [ $rc -eq 0 ] || [ $rc -eq 124 ] || [ $rc -gt 128 ]; then
 		nok "$name" "exit $rc: $(cat sign.err)"
@@ -89,7 +68,7 @@ if start d.log --listen 127.0.0.1:0 --tls-cert tls.crt --tls-key tls.key --clien
 	--key key.pem --tokens clients.json --audit-log audit.log; then
 	S=(--server "$URL" --cacert tls.crt)
 	sign_ok "--server with --token-file: the local sign's SIGSTRUCT" local.ss "${S[@]}" --token-file ci.token "${FIXED[@]}"
-	if "$T" verify --sigstruct out.ss --elf "$ELF" >verify.out 2>&1; then ok "sgx-tools verify: the served SIGSTRUCT"; else nok "sgx-tools verify: the served SIGSTRUCT" "$(cat verify.out)"; fi
+	verifies "sgx-tools verify: the served SIGSTRUCT" out.ss
 	sign_ok "--server with a client certificate" local.ss "${S[@]}" --client-cert alice.crt --client-key alice.key "${FIXED[@]}"
 	sign_ok "--server --v1 (signature and public key, assembled here)" local.ss "${S[@]}" --token-file ci.token --v1 "${FIXED[@]}"
 	sign_ok "--server with SIGSTRUCT fields (ISVSVN 7)" local-svn7.ss "${S[@]}" --token-file ci.token "${FIXED[@]}" --isvsvn 7
@@ -175,8 +154,7 @@ kill "$LIAR" 2>/dev/null
 usage_fails() {
 	local name=$1 text=$2 rc
 	shift 2
-	rm -f out.ss
-	timeout 20 "$T" sign "$@" --out out.ss >sign.out 2>sign.err
+	sgx_sign "$@"
 	rc=$?
 	if [ $rc -eq 2 ] && [ ! -e out.ss ] && head -1 sign.err | grep -qF -- "$text"; then
 		ok "$name ($(head -1 sign.err))"
@@ -193,6 +171,4 @@ sign_fails "a missing token file" "token file" --server "$L" --token-file nothin
 sign_fails "a URL that is not one" "expected https://" --server "ftp://x" --token-file ci.token "${FIXED[@]}"
 sign_fails "a bad port" "bad port" --server "https://127.0.0.1:99999" --token-file ci.token "${FIXED[@]}"
 
-left=
-for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null && left="$left $p"; done
-[ -z "$left" ] && ok "nothing left running" || nok "nothing left running" "pids$left"
+none_left "nothing left running"

@@ -9,35 +9,10 @@
 # timeout: 120
 set -uo pipefail
 
-SRCDIR=${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-BUILD=${BUILD:-$SRCDIR/build}
-D=$BUILD/bin/rune-signd
-T=$BUILD/bin/sgx-tools
-ELF=$BUILD/share/skeleton/encl.elf
-. "$SRCDIR/tests/signd/lib.sh"
-
-for f in "$D" "$T" "$ELF"; do
-	[ -e "$f" ] || {
-		nok "prerequisites" "missing $f (make all)"
-		exit 1
-	}
-done
-for c in curl openssl python3; do
-	command -v $c >/dev/null || {
-		nok "prerequisites" "no $c"
-		exit 1
-	}
-done
-
-W=$(mktemp -d /tmp/signd-mtls-test.XXXXXX)
-PIDS=()
-cleanup() {
-	for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
-	rm -rf "$W"
-}
-trap cleanup EXIT
-cd "$W" || exit 1
-umask 077
+# shellcheck source=tests/signd/lib.sh
+. "$(dirname "$0")/lib.sh"
+prerequisites curl openssl python3
+workdir signd-mtls-test
 
 "$T" gen-key --out key.pem 2>/dev/null
 FIXED=(--date 20260101)
@@ -158,6 +133,4 @@ refuse "a client with neither token nor certificate" "neither a token" "${BASE[@
 echo '{"clients": [{"name": "x", "cert_cn": "a"}, {"name": "y", "cert_cn": "a"}]}' >c-dup.json
 refuse "two clients with one CN" "the same cert_cn 'a'" "${BASE[@]}" --tls-cert tls.crt --tls-key tls.key --tokens c-dup.json
 
-left=
-for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null && left="$left $p"; done
-[ -z "$left" ] && ok "no daemon left running" || nok "no daemon left running" "pids$left"
+none_left "no daemon left running"

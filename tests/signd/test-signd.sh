@@ -8,95 +8,10 @@
 # timeout: 240
 set -uo pipefail
 
-SRCDIR=${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-BUILD=${BUILD:-$SRCDIR/build}
-D=$BUILD/bin/rune-signd
-T=$BUILD/bin/sgx-tools
-ELF=$BUILD/share/skeleton/encl.elf
-
-ok() { echo "ok - $1"; }
-nok() {
-	[ -n "${2:-}" ] && echo "# $2"
-	echo "not ok - $1"
-}
-for f in "$D" "$T" "$ELF"; do
-	if [ ! -e "$f" ]; then
-		nok "prerequisites" "missing $f (make all)"
-		exit 1
-	fi
-done
-for c in curl openssl python3; do
-	command -v $c >/dev/null || {
-		nok "prerequisites" "no $c"
-		exit 1
-	}
-done
-
-W=$(mktemp -d /tmp/signd-test.XXXXXX)
-PIDS=()
-cleanup() {
-	for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
-	rm -rf "$W"
-}
-trap cleanup EXIT
-cd "$W" || exit 1
-umask 077
-
-# start LOG ARGS...: starts the daemon, waits for "listening on URL"; sets PID, URL, PORT.
-start() {
-	local log=$1
-	shift
-	"$D" "$@" 2>"$log" &
-	PID=$!
-	PIDS+=("$PID")
-	URL=
-	for _ in $(seq 200); do
-		URL=$(sed -n 's/^rune-signd: listening on \([^ ]*\) .*/\1/p' "$log")
-		[ -n "$URL" ] && break
-		kill -0 "$PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	PORT=${URL##*:}
-	[ -n "$URL" ] || echo "# daemon did not start: $(cat "$log")"
-	[ -n "$URL" ]
-}
-
-# req NAME STATUS CURL-ARGS...: passes if the status is STATUS; the body is in body.out.
-req() {
-	local name=$1 want=$2 got
-	shift 2
-	got=$(curl -s -o body.out -D headers.out -w '%{http_code}' "${CURL_TLS[@]}" "$@")
-	if [ "$got" = "$want" ]; then ok "$name"; else nok "$name" "status $got, expected $want: $(head -c 300 body.out)"; fi
-}
-# json KEY: the body's value of KEY ("" if not JSON or absent).
-json() {
-	python3 -c 'import json,sys; print(json.load(open("body.out")).get(sys.argv[1], ""))' "$1" 2>/dev/null
-}
-# reason_has NAME TEXT: the refusal's JSON reason contains TEXT.
-reason_has() {
-	local r
-	r=$(json reason)
-	case $r in
-	*"$2"*) ok "$1 ($r)" ;;
-	*) nok "$1" "reason: '$r', body: $(head -c 300 body.out)" ;;
-	esac
-}
-# refuse NAME TEXT ARGS...: the daemon refuses to start, exit != 0, exactly one line naming TEXT.
-refuse() {
-	local name=$1 text=$2 rc
-	shift 2
-	timeout 10 "$D" "$@" >refuse.out 2>refuse.err
-	rc=$?
-	if [ $rc -eq 0 ] || [ $rc -eq 124 ]; then
-		nok "$name" "exit $rc: $(cat refuse.err)"
-	elif [ "$(wc -l <refuse.err)" -ne 1 ] || [ -s refuse.out ]; then
-		nok "$name" "expected one line, got: $(cat refuse.out refuse.err)"
-	elif ! grep -qF -- "$text" refuse.err; then
-		nok "$name" "no '$text' in: $(cat refuse.err)"
-	else
-		ok "$name ($(cat refuse.err))"
-	fi
-}
+# shellcheck source=tests/signd/lib.sh
+. "$(dirname "$0")/lib.sh"
+prerequisites curl openssl python3
+workdir signd-test
 
 # ---- the key, the clients, the material ----
 "$T" gen-key --out key.pem 2>/dev/null
@@ -175,11 +90,7 @@ cmp -s body.out pub.pem && ok "public-key is the signing key's (PEM)" || nok "pu
 req "POST v2 sigstruct" 200 "${AUTH[@]}" -H 'Content-Type: application/octet-stream' --data-binary @material.bin "$URL/api/v2/sigstruct"
 cp body.out remote.ss
 [ "$(stat -c %s remote.ss)" = 1808 ] && ok "v2 returns 1808 bytes" || nok "v2 returns 1808 bytes" "$(stat -c %s remote.ss)"
-if "$T" verify --sigstruct remote.ss --elf "$ELF" >verify.out 2>&1; then
-	ok "sgx-tools verify: v2 SIGSTRUCT against the enclave"
-else
-	nok "sgx-tools verify: v2 SIGSTRUCT against the enclave" "$(cat verify.out)"
-fi
+verifies "sgx-tools verify: v2 SIGSTRUCT against the enclave" remote.ss
 cmp -s remote.ss local.ss && ok "v2 SIGSTRUCT equals a local sign with the same key and date" ||
 	nok "v2 SIGSTRUCT equals a local sign"
 
@@ -308,11 +219,8 @@ fi
 # ---- TLS, flags only ----
 # (without the configuration file, the strict client's policy does not exist)
 "$D" revoke-token strict --tokens tokens.json
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout tls.key \
-	-out tls.crt -days 2 -subj /CN=localhost -addext 'subjectAltName=IP:127.0.0.1' 2>/dev/null
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout other.key \
-	-out other.crt -days 2 -subj /CN=other -addext 'subjectAltName=IP:127.0.0.1' 2>/dev/null
-chmod 600 tls.key
+tls_server_cert
+tls_server_cert other other
 FLAGS=(--key key.pem --tokens tokens.json --audit-log tls-audit.log)
 if start tls.log --listen 127.0.0.1:0 --tls-cert tls.crt --tls-key tls.key --no-api-v1 "${FLAGS[@]}"; then
 	case $URL in https://*) ok "TLS from flags only ($URL)" ;; *) nok "TLS URL $URL" ;; esac
@@ -333,8 +241,7 @@ if start tls.log --listen 127.0.0.1:0 --tls-cert tls.crt --tls-key tls.key --no-
 	sleep 0.2
 	grep -q '"decision":"aborted".*TLS handshake' tls-audit.log && ok "TLS: the failed handshakes are audited" ||
 		nok "TLS: the failed handshakes are audited" "$(tail -3 tls-audit.log)"
-	kill -TERM "$PID"
-	wait "$PID" && ok "TLS daemon: SIGTERM, exit 0" || nok "TLS daemon: SIGTERM, exit 0"
+	stop && ok "TLS daemon: SIGTERM, exit 0" || nok "TLS daemon: SIGTERM, exit 0"
 	CURL_TLS=()
 else
 	nok "TLS from flags only"
@@ -371,9 +278,4 @@ refuse "a port in use" "cannot listen on 127.0.0.1:$(cat busy.port)" --listen "1
 kill "$BUSY" 2>/dev/null
 
 # ---- nothing left behind ----
-left=
-for p in "${PIDS[@]}"; do
-	[ "$p" = "$BUSY" ] && continue
-	kill -0 "$p" 2>/dev/null && left="$left $p"
-done
-[ -z "$left" ] && ok "no daemon left running" || nok "no daemon left running" "pids$left"
+none_left "no daemon left running" "$BUSY"
