@@ -21,6 +21,10 @@ SIGND_CLIENT_SRCS := $(sort $(wildcard src/signd-client/*.c))
 SIGND_CLIENT_OBJS := $(SIGND_CLIENT_SRCS:%.c=$(BUILD)/obj/%.o)
 SIGND_CLIENT_LDLIBS := -lssl -ljansson
 SGX_TOOLS_LIBS += $(SIGND_CLIENT_LIB)
+# rune-image build --sign-server: the same client.
+RUNE_IMAGE_LIBS += $(SIGND_CLIENT_LIB)
+RUNE_IMAGE_LDLIBS += $(SIGND_CLIENT_LDLIBS)
+$(RUNE_IMAGE): $(SIGND_CLIENT_LIB)
 SGX_TOOLS_LDLIBS += $(SIGND_CLIENT_LDLIBS)
 $(SGX_TOOLS): $(SIGND_CLIENT_LIB)
 DEPFILES += $(SIGND_CLIENT_OBJS:.o=.d)

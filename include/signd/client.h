@@ -65,6 +65,12 @@ int signd_client_request(const struct signd_client_opts *o, const char *method, 
 			 const void *body, size_t len, unsigned *status, char **resp,
 			 size_t *resp_len, err_t *err);
 
+/*
+ * A bearer token from its file (one line, surrounding whitespace dropped):
+ * *token (the caller wipes and frees it), or -errno naming the file.
+ */
+int signd_client_read_token(const char *path, char **token, err_t *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -40,8 +40,11 @@ struct tee_build_opts {
 	int debug;		    /* the DEBUG attribute */
 	const char *attestation;    /* "dcap": /dev/attestation/quote; NULL or "none": none */
 	int no_default_trusted;	    /* only the entrypoint and trusted[] */
-	const char *key_path;	    /* RSA-3072 e=3 PEM */
-	const void *libos_elf;	    /* the unsigned LibOS enclave */
+	const char *key_path;	    /* RSA-3072 e=3 PEM; or, when NULL, sign: */
+	/* Signs the SIGSTRUCT (its body set), e.g. through a signature service. */
+	int (*sign)(struct sgx_sigstruct *ss, void *arg, err_t *err);
+	void *sign_arg;
+	const void *libos_elf; /* the unsigned LibOS enclave */
 	size_t libos_len;
 };
 

@@ -2,7 +2,9 @@
 /*
  * rune-image: builds TEE images for the LibOS (docs/libos.md).
  *
- *   rune-image build (--rootfs DIR | --bundle DIR) --key KEY.pem [--trusted PATH]...
+ *   rune-image build (--rootfs DIR | --bundle DIR)
+ *                    (--key KEY.pem | --sign-server URL [--token-file F] [--cacert CA]
+ *                     [--client-cert PEM --client-key PEM]) [--trusted PATH]...
  *                    [--allowed PATH]... [--env K=V]... [--host-argv] [--heap N] [--stack N] [--threads N]
  *                    [--debug] [--attestation none|dcap] [--no-default-trusted]
  *                    [--libos ELF] [--pal SO]
@@ -32,11 +34,14 @@
 
 #include "common/cleanup.h"
 #include "sgx/sigstruct.h"
+#include "signd/client.h"
 #include "teeimage/teeimage.h"
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: rune-image build (--rootfs DIR | --bundle DIR) --key KEY.pem\n"
+	fprintf(f, "usage: rune-image build (--rootfs DIR | --bundle DIR)\n"
+		   "         (--key KEY.pem | --sign-server URL [--token-file F] [--cacert CA]\n"
+		   "                          [--client-cert PEM --client-key PEM])\n"
 		   "         [--trusted PATH]... [--allowed PATH]... [--env K=V]... [--host-argv]\n"
 		   "         [--heap BYTES]"
 		   " [--stack BYTES] [--threads N] [--debug] [--attestation none|dcap]\n"
@@ -155,6 +160,18 @@ static int read_bundle(const char *bundle, char **rootfs, char ***argv, err_t *e
 	return *rootfs ? 0 : err_set(err, ENOMEM, "rootfs path");
 }
 
+/* --sign-server: the SIGSTRUCT signed by the signature service (checked by the client). */
+static int sign_by_server(struct sgx_sigstruct *ss, void *arg, err_t *err)
+{
+	const struct signd_client_opts *o = arg;
+	uint8_t material[SGX_SIGSTRUCT_MATERIAL_SIZE];
+	int ret;
+
+	sgx_sigstruct_material(ss, material);
+	ret = signd_client_sigstruct(o, material, ss, err);
+	return ret < 0 ? err_wrap(err, "sign by %s", o->url) : 0;
+}
+
 static int cmd_build(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -170,6 +187,11 @@ static int cmd_build(int argc, char **argv)
 		{ "threads", required_argument, NULL, 'T' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "attestation", required_argument, NULL, 'Q' },
+		{ "sign-server", required_argument, NULL, 's' },
+		{ "token-file", required_argument, NULL, 'K' },
+		{ "client-cert", required_argument, NULL, 'C' },
+		{ "client-key", required_argument, NULL, 'Y' },
+		{ "cacert", required_argument, NULL, 'R' },
 		{ "libos", required_argument, NULL, 'L' },
 		{ "pal", required_argument, NULL, 'P' },
 		{ "no-default-trusted", no_argument, NULL, 'N' },
@@ -179,6 +201,9 @@ static int cmd_build(int argc, char **argv)
 	static const char *const libos_rels[] = { "../share/libos/libos.elf",
 						  "../share/rune/libos/libos.elf", NULL };
 	struct tee_build_opts o = { 0 };
+	struct signd_client_opts so = { 0 };
+	const char *token_file = NULL;
+	_cleanup_free_ char *token = NULL;
 	struct tee_build_result res;
 	_cleanup_error_ err_t err = NULL;
 	_cleanup_free_ char *libos = NULL, *pal = NULL, *rootfs = NULL;
@@ -236,6 +261,21 @@ static int cmd_build(int argc, char **argv)
 		case 'd':
 			o.debug = 1;
 			break;
+		case 's':
+			so.url = optarg;
+			break;
+		case 'K':
+			token_file = optarg;
+			break;
+		case 'C':
+			so.client_cert = optarg;
+			break;
+		case 'Y':
+			so.client_key = optarg;
+			break;
+		case 'R':
+			so.cacert = optarg;
+			break;
 		case 'Q':
 			if (strcmp(optarg, "none") && strcmp(optarg, "dcap")) {
 				fprintf(stderr, "rune-image: --attestation %s: none or dcap\n",
@@ -268,9 +308,16 @@ static int cmd_build(int argc, char **argv)
 	}
 	if (optind < argc)
 		prog = argv + optind;
-	if ((!rootfs == !bundle) || !o.key_path) {
+	if ((!rootfs == !bundle) || !o.key_path == !so.url) {
 		usage(stderr);
 		return 2;
+	}
+	if (token_file && signd_client_read_token(token_file, &token, &err) < 0)
+		goto fail;
+	so.token = token;
+	if (so.url) {
+		o.sign = sign_by_server;
+		o.sign_arg = &so;
 	}
 	if (bundle && read_bundle(bundle, &rootfs, &prog, &err) < 0)
 		goto fail;

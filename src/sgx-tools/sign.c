@@ -3,7 +3,6 @@
  * sgx-tools sign and gendata: a SIGSTRUCT (with a local key, or from a
  * signature service: --server), or the 256 bytes a remote signer signs.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,32 +110,6 @@ static int sign_option(void *ctx, int opt, const char *arg, err_t *err)
 	return ret;
 }
 
-/* The token from its file: one line, surrounding whitespace dropped. */
-static int read_token(const char *path, char **token, err_t *err)
-{
-	_cleanup_free_ void *buf = NULL;
-	char *t, *end;
-	size_t len;
-	int ret;
-
-	ret = sgx_read_file(path, 4096, &buf, &len, err);
-	if (ret < 0)
-		return err_wrap(err, "token file");
-	t = buf;
-	while (*t && isspace((unsigned char)*t))
-		t++;
-	end = t + strlen(t);
-	while (end > t && isspace((unsigned char)end[-1]))
-		*--end = '\0';
-	if (*t == '\0')
-		return err_set(err, EINVAL, "token file %s: empty", path);
-	if (strpbrk(t, " \t\r\n"))
-		return err_set(err, EINVAL, "token file %s: expected one token on one line", path);
-	*token = strdup(t);
-	explicit_bzero(buf, len);
-	return *token ? 0 : err_set(err, ENOMEM, "out of memory");
-}
-
 /* --server: the material to the service, its SIGSTRUCT checked into ss. */
 static int sign_remote(const struct sign_args *a, struct sgx_sigstruct *ss, err_t *err)
 {
@@ -150,7 +123,7 @@ static int sign_remote(const struct sign_args *a, struct sgx_sigstruct *ss, err_
 	int ret;
 
 	if (a->token_file) {
-		ret = read_token(a->token_file, &token, err);
+		ret = signd_client_read_token(a->token_file, &token, err);
 		if (ret < 0)
 			return ret;
 		o.token = token;

@@ -33,6 +33,7 @@
 #include <openssl/x509v3.h>
 
 #include "common/cleanup.h"
+#include "sgx/fileio.h"
 
 #define RESP_MAX	(1 << 20)
 #define HEAD_MAX	(16 << 10)
@@ -708,4 +709,30 @@ int signd_client_sigstruct_v1(const struct signd_client_opts *o,
 	if (ret < 0)
 		return err_wrap(err, "the server's v1 signature");
 	return same_material(ss, material, err);
+}
+
+/* The token from its file: one line, surrounding whitespace dropped. */
+int signd_client_read_token(const char *path, char **token, err_t *err)
+{
+	_cleanup_free_ void *buf = NULL;
+	char *t, *end;
+	size_t len;
+	int ret;
+
+	ret = sgx_read_file(path, 4096, &buf, &len, err);
+	if (ret < 0)
+		return err_wrap(err, "token file");
+	t = buf;
+	while (*t && isspace((unsigned char)*t))
+		t++;
+	end = t + strlen(t);
+	while (end > t && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	if (*t == '\0')
+		return err_set(err, EINVAL, "token file %s: empty", path);
+	if (strpbrk(t, " \t\r\n"))
+		return err_set(err, EINVAL, "token file %s: expected one token on one line", path);
+	*token = strdup(t);
+	explicit_bzero(buf, len);
+	return *token ? 0 : err_set(err, ENOMEM, "out of memory");
 }

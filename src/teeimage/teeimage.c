@@ -852,9 +852,15 @@ int tee_build(const struct tee_build_opts *o, struct tee_build_result *res, err_
 	if (o->debug)
 		so.attributes |= SGX_ATTR_DEBUG;
 	sgx_sigstruct_init(&ss, &so, mr);
-	ret = sgx_sigstruct_sign_file(&ss, o->key_path, err);
-	if (ret < 0)
-		return err_wrap(err, "sign with %s", o->key_path);
+	if (o->key_path) {
+		ret = sgx_sigstruct_sign_file(&ss, o->key_path, err);
+		if (ret < 0)
+			return err_wrap(err, "sign with %s", o->key_path);
+	} else if (!o->sign) {
+		return err_set(err, EINVAL, "no signing key and no signature service");
+	} else if ((ret = o->sign(&ss, o->sign_arg, err)) < 0) {
+		return ret;
+	}
 	rootfd = open(o->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return err_sys(err, errno, "rootfs %s", o->rootfs);

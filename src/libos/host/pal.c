@@ -970,7 +970,6 @@ int pal_exec(struct pal_exec_args *args)
 	return 0;
 }
 
-
 static int int_cmp(const void *a, const void *b)
 {
 	return *(const int *)a - *(const int *)b;
