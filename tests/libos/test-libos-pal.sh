@@ -7,7 +7,9 @@
 # stops the workload at its next system call or sleep, a tampered
 # trusted file is EACCES with one stderr line naming it, files outside the
 # manifest do not exist, a tampered executable or SIGSTRUCT is refused,
-# ET_EXEC and dynamic programs are refused with one line, rune-image is
+# ET_EXEC runs at its own addresses, a dynamically linked glibc program
+# runs through its ld.so and libc (trusted files), one without its
+# interpreter in the image is refused with one line, rune-image is
 # deterministic whatever the rootfs path, file times or directory order, its
 # default trusted set follows file symlinks but not directory ones, and
 # rune-image inspect checks the SIGSTRUCT against the enclave.
@@ -202,8 +204,30 @@ check "ET_EXEC (gcc -static, linked at 0x400000) runs in an enclave based at 0" 
 	test "$RC" == 0 -a "$OUT" == hi -a "$(grep -c '^enclave_base 0$' "$T/r2/.rune/manifest")" == 1
 "$RUNE_IMAGE" build --rootfs "$T/r2" --key "$KEY" --heap 16M -- /bin/dyn >/dev/null
 run_pal "$T/r2" /bin/dyn
-check "a dynamic program refused with one line" \
-	test "$RC" == 127 -a "$(echo "$ERR" | grep -c '^libos: /bin/dyn: dynamically linked')" == 1
+check "a dynamic program without its interpreter in the image: one line names it" \
+	test "$RC" == 127 -a "$(echo "$ERR" | grep -c '^libos: ')" == 1 -a \
+	"$(echo "$ERR" | grep -c '^libos: /bin/dyn: its interpreter /lib64/ld-linux-x86-64.so.2 is not a trusted file')" == 1
+# A dynamically linked glibc program: ld.so (its PT_INTERP) and libc, trusted files of the
+# image (the default set: /lib*), map it; the same output as natively.
+R3=$T/root-dyn
+mkroot "$R3" "$T/hello-dyn"
+gcc -O2 -o "$R3/bin/probe" "$SRCDIR/tests/libos/probe.c"
+mkdir -p "$R3/lib/x86_64-linux-gnu" "$R3/lib64"
+cp -L /lib/x86_64-linux-gnu/libc.so.6 /lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 \
+	"$R3/lib/x86_64-linux-gnu/"
+ln -s /lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 "$R3/lib64/ld-linux-x86-64.so.2"
+"$RUNE_IMAGE" build --rootfs "$R3" --key "$KEY" --heap 32M --host-argv --trusted /data/file \
+	-- /bin/probe >/dev/null
+same "dynamic glibc (ld.so, libc.so.6): args, env, exit status" "$R3" "$R3/bin/probe" \
+	args env FOO env HOME exit 3
+same "dynamic glibc: malloc (brk/mmap)" "$R3" "$R3/bin/probe" malloc 1000 malloc 300000
+run_pal "$R3" /bin/probe cat /data/file
+check "dynamic glibc: a trusted file read" test "$RC" == 0 -a "$(echo "$OUT" | sed -n 2p)" == "trusted content"
+printf 'X' | dd of="$R3/lib/x86_64-linux-gnu/libc.so.6" bs=1 seek=100 conv=notrunc status=none
+run_pal "$R3" /bin/probe args
+check "a tampered library: refused naming it (ld.so cannot load it), the program never runs" \
+	test "$RC" == 127 -a -z "$OUT" -a \
+	"$(echo "$ERR" | grep -c '^libos: /lib/x86_64-linux-gnu/libc.so.6: SHA-256 differs from the manifest')" == 1
 "$RUNE_IMAGE" build --rootfs "$T/r2" --key "$KEY" -- /bin/missing >/dev/null 2>"$T/err"
 check "rune-image: a missing entrypoint is an error naming it" \
 	grep -q 'rune-image: .*/bin/missing' "$T/err"

@@ -222,9 +222,32 @@ t_processes() {
 	assert_nothing_left "$ID"
 }
 
+t_dynamic() { # Debian's own coreutils sha256sum (dynamic: ld.so, libc.so.6) in the enclave
+	local nout l
+	new_bundle
+	cfg_set .process.terminal false
+	mkdir -p "$B/rootfs/usr/bin" "$B/rootfs/lib/x86_64-linux-gnu" "$B/rootfs/lib64" "$B/rootfs/data"
+	cp /usr/bin/sha256sum "$B/rootfs/usr/bin/sha256sum"
+	for l in libc.so.6 ld-linux-x86-64.so.2; do
+		cp -L "/lib/x86_64-linux-gnu/$l" "$B/rootfs/lib/x86_64-linux-gnu/$l"
+	done
+	ln -sf /lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 "$B/rootfs/lib64/ld-linux-x86-64.so.2"
+	seq 1 5000 >"$B/rootfs/data/numbers"
+	"$RUNE_IMAGE" build --bundle "$B" --key "$KEY" --heap 32M --trusted /data \
+		-- /usr/bin/sha256sum /data/numbers >/dev/null 2>"$T/mr.err" ||
+		fail "rune-image build: $(cat "$T/mr.err")"
+	ct_run
+	assert_rc 0 "rune run"
+	nout=$(chroot "$B/rootfs" /usr/bin/sha256sum /data/numbers)
+	assert_eq "$nout" "$OUT" "output as native"
+	rt delete "$ID" >/dev/null 2>&1 || true
+	assert_nothing_left "$ID"
+}
+
 tcase "rune run: static-PIE musl program in the enclave, output as native" t_same musl
 tcase "rune run: static-PIE glibc program in the enclave, output as native" t_same glibc
 tcase "rune run: gcc -static (non-PIE, ET_EXEC) glibc program in the enclave, output as native" t_same exec
+tcase "rune run: Debian's dynamically linked coreutils sha256sum (ld.so, libc.so.6) in the enclave, as native" t_dynamic
 tcase "rune run: a tampered trusted file is EACCES with one line" t_tampered
 tcase "rune run: a crash inside the enclave exits 139" t_crash
 tcase "rune kill: USR1 runs the workload's handler, TERM stops a compute-bound workload" t_kill

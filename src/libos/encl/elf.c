@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * The workload's loader: a static ELF (static PIE or ET_EXEC, no PT_INTERP),
+ * The workload's loader: an ELF (PIE or ET_EXEC),
  * verified as a trusted file, is mapped into heap pages at a base of our
  * choosing; the brk area follows it; the System V initial stack (argc,
  * argv, envp, auxv) is built at the top of a fresh stack. No vDSO is
  * offered (no AT_SYSINFO_EHDR): time goes through clock_gettime.
  * An ET_EXEC (linked at a fixed address, usually 0x400000) goes at its own
  * addresses, in heap pages the manifest reserved for it: rune-image based
- * the enclave at 0 for it (docs/libos.md). Dynamic programs
- * (PT_INTERP) are refused until the loader and libraries are supported.
+ * the enclave at 0 for it (docs/libos.md). A dynamically linked program
+ * (PT_INTERP) gets its interpreter (ld.so, ET_DYN, a trusted file) mapped
+ * beside it, which runs first (AT_BASE, AT_ENTRY) and maps the libraries
+ * (trusted files) through open and mmap.
  */
 #include "libos.h"
 
@@ -68,8 +70,19 @@ static uint64_t *push_str(char **top, const char *s)
 	return (uint64_t *)*top;
 }
 
-int elf_load_and_stack(const char *path, const char *const *argv, int argc, const char *const *envp,
-		       int envc, uint64_t *entry, uint64_t *sp)
+/* An ELF image mapped into the enclave: where, and what the stack's auxv says of it. */
+struct loaded {
+	uint8_t *base; /* the load bias (0 for ET_EXEC) */
+	uint64_t entry, phdr, phnum;
+	char interp[256]; /* PT_INTERP's path, or "" */
+};
+
+/*
+ * Maps path (a trusted file, verified) into heap pages: the program (main:
+ * its brk area after it; an ET_EXEC at its own addresses), or its
+ * interpreter (ET_DYN only, anywhere).
+ */
+static int load_elf(const char *path, int main_prog, struct loaded *l)
 {
 	uint8_t *file;
 	uint64_t size, lo = ~0ULL, hi = 0, align = PAGE_SIZE, span, room, phdr_addr = 0;
@@ -78,8 +91,9 @@ int elf_load_and_stack(const char *path, const char *const *argv, int argc, cons
 	uint8_t *mem, *base;
 	int ret;
 
+	memset(l, 0, sizeof(*l));
 	ret = fs_load_trusted(path, &file, &size);
-	if (ret == -ENOENT)
+	if (ret == -ENOENT && main_prog)
 		log_err("%s: not a trusted file of the manifest: it cannot run", path);
 	if (ret < 0)
 		return ret;
@@ -90,13 +104,20 @@ int elf_load_and_stack(const char *path, const char *const *argv, int argc, cons
 	if (eh->phentsize != sizeof(struct phdr) || !eh->phnum || eh->phoff > size ||
 	    (uint64_t)eh->phnum * sizeof(struct phdr) > size - eh->phoff)
 		return bad(path, "malformed program headers");
-	if (eh->type != ET_DYN && eh->type != ET_EXEC)
-		return bad(path, "not an executable");
+	if (eh->type != ET_DYN && (eh->type != ET_EXEC || !main_prog))
+		return bad(path,
+			   main_prog ? "not an executable" : "an interpreter that is not ET_DYN");
 	ph = (const struct phdr *)(file + eh->phoff);
 	for (unsigned i = 0; i < eh->phnum; i++) {
-		if (ph[i].type == PT_INTERP)
-			return bad(path, "dynamically linked (has an interpreter), not supported "
-					 "yet: link it statically (-static-pie)");
+		if (ph[i].type == PT_INTERP) {
+			if (!main_prog)
+				return bad(path, "an interpreter with an interpreter");
+			if (ph[i].offset > size || ph[i].filesz > size - ph[i].offset ||
+			    ph[i].filesz < 2 || ph[i].filesz > sizeof(l->interp) ||
+			    file[ph[i].offset + ph[i].filesz - 1] || file[ph[i].offset] != '/')
+				return bad(path, "malformed PT_INTERP");
+			memcpy(l->interp, file + ph[i].offset, ph[i].filesz);
+		}
 		if (ph[i].type != PT_LOAD || !ph[i].memsz)
 			continue;
 		if (ph[i].filesz > ph[i].memsz || ph[i].offset > size ||
@@ -132,7 +153,7 @@ int elf_load_and_stack(const char *path, const char *const *argv, int argc, cons
 		memset(mem, 0, span);
 		base = 0;
 	} else {
-		room = mm_brk_room();
+		room = main_prog ? mm_brk_room() : 0;
 		/* The brk area is zeroed as it grows (sys_brk): only the image now. */
 		mem = mm_alloc(span + align + room, 0);
 		if (mem)
@@ -151,10 +172,39 @@ int elf_load_and_stack(const char *path, const char *const *argv, int argc, cons
 		if (ph[i].type == PT_PHDR)
 			phdr_addr = ph[i].vaddr;
 	}
-	if (eh->entry < lo || eh->entry >= hi || !phdr_addr)
+	if (eh->entry < lo || eh->entry >= hi || (main_prog && !phdr_addr))
 		return bad(path, "entry point or program headers outside its segments");
-	mm_set_brk_base((uint64_t)base + hi);
-	mm_set_brk_end((uint64_t)mem + span + room);
+	if (main_prog) {
+		mm_set_brk_base((uint64_t)base + hi);
+		mm_set_brk_end((uint64_t)mem + span + room);
+	}
+	l->base = base;
+	l->entry = (uint64_t)base + eh->entry;
+	l->phdr = (uint64_t)base + phdr_addr;
+	l->phnum = eh->phnum;
+	mm_free(file, PAGE_UP(size));
+	return 0;
+}
+
+int elf_load_and_stack(const char *path, const char *const *argv, int argc, const char *const *envp,
+		       int envc, uint64_t *entry, uint64_t *sp)
+{
+	struct loaded prog, interp = { 0 };
+	int ret;
+
+	ret = load_elf(path, 1, &prog);
+	if (ret < 0)
+		return ret;
+	/*
+	 * A dynamically linked program: its interpreter (ld.so, a trusted file
+	 * too) runs first and maps the libraries, trusted files as well.
+	 */
+	if (prog.interp[0] && (ret = load_elf(prog.interp, 0, &interp)) < 0) {
+		log_err("%s: its interpreter %s %s", path, prog.interp,
+			ret == -ENOENT ? "is not a trusted file of the manifest: it cannot run"
+				       : "cannot run");
+		return ret;
+	}
 
 	/* The initial stack. */
 	uint64_t ssize = PAGE_UP(libos_manifest.stack_size);
@@ -183,13 +233,13 @@ int elf_load_and_stack(const char *path, const char *const *argv, int argc, cons
 	rand_at = (uint64_t *)top;
 
 	uint64_t aux[][2] = {
-		{ AT_PHDR, (uint64_t)base + phdr_addr },
+		{ AT_PHDR, prog.phdr },
 		{ AT_PHENT, sizeof(struct phdr) },
-		{ AT_PHNUM, eh->phnum },
+		{ AT_PHNUM, prog.phnum },
 		{ AT_PAGESZ, PAGE_SIZE },
-		{ AT_BASE, 0 },
+		{ AT_BASE, (uint64_t)interp.base },
 		{ AT_FLAGS, 0 },
-		{ AT_ENTRY, (uint64_t)base + eh->entry },
+		{ AT_ENTRY, prog.entry },
 		{ AT_UID, 0 },
 		{ AT_EUID, 0 },
 		{ AT_GID, 0 },
@@ -210,8 +260,7 @@ int elf_load_and_stack(const char *path, const char *const *argv, int argc, cons
 	memcpy(words + 1, argp, (uint64_t)(argc + 1 + envc + 1) * 8);
 	memcpy(words + 1 + argc + 1 + envc + 1, aux, sizeof(aux));
 	mm_free(argp, PAGE_UP((argc + envc + 2) * 8));
-	mm_free(file, PAGE_UP(size));
-	*entry = (uint64_t)base + eh->entry;
+	*entry = interp.entry ? interp.entry : prog.entry;
 	*sp = (uint64_t)words;
 	return 0;
 }
