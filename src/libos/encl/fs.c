@@ -1477,6 +1477,19 @@ struct kstat {
 	int64_t reserved[3];
 };
 
+/*
+ * A file's inode number from its path (FNV-1a): the same for stat and
+ * fstat, and distinct between files (ld.so tells libraries apart by it).
+ */
+static uint64_t path_ino(const char *path)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *path; path++)
+		h = (h ^ (uint8_t)*path) * 0x100000001b3ULL;
+	return (h % (1ULL << 40)) + 10000;
+}
+
 static long fill_stat(struct ofile *f, uint64_t ino, uint64_t out)
 {
 	struct kstat st;
@@ -1558,15 +1571,15 @@ static long do_stat_path(int64_t dirfd, uint64_t upath, uint64_t out)
 	if (ret < 0 && is_allowed(path)) {
 		long r = allowed_stat(path, &f);
 
-		return r < 0 ? r : fill_stat(&f, 4000, out);
+		return r < 0 ? r : fill_stat(&f, path_ino(path), out);
 	}
 	if (ret < 0 && is_dir(path)) {
 		f.kind = F_DIR;
-		return fill_stat(&f, 2, out);
+		return fill_stat(&f, path_ino(path), out);
 	}
 	if (ret < 0)
 		return ret;
-	return fill_stat(&f, (uint64_t)h[0] << 8 | h[1], out);
+	return fill_stat(&f, path_ino(path), out);
 }
 
 static long do_fstat(int64_t fd, uint64_t out)
@@ -1581,7 +1594,15 @@ static long do_fstat(int64_t fd, uint64_t out)
 		if (r < 0)
 			return r;
 	}
-	return fill_stat(f, (uint64_t)(f - ofs) + 1, out); /* one inode per description */
+	if ((f->kind == F_TRUSTED || f->kind == F_ALLOWED) && f->path)
+		return fill_stat(f, path_ino(f->path), out);
+	if (f->kind == F_DIR)
+		return fill_stat(f, path_ino((const char *)f->data), out);
+	if (f->kind == F_TMP)
+		return fill_stat(f, 3000 + (uint64_t)f->tmp, out);
+	if (f->kind == F_PSEUDO)
+		return fill_stat(f, 6000 + (uint64_t)f->pseudo, out);
+	return fill_stat(f, (uint64_t)(f - ofs) + 1, out); /* stdio, pipes...: per description */
 }
 
 static long do_lseek(int64_t fd, int64_t off, int64_t whence)
