@@ -52,12 +52,7 @@ nout=$(env -i "$(command -v chroot)" "$R" /usr/bin/python3 /t.py 2>/dev/null)
 nrc=$?
 OUT=$(timeout -k 2 120 "$PAL_HOST" --args "root=$R" "$LIBOS_PAL" /usr/bin/python3 /t.py 2>"$T/err")
 RC=$?
-if [ -n "$nout" ] && [ "$OUT" == "$nout" ] && [ "$RC" == "$nrc" ]; then
-	ok "python3 (dynamic CPython, its stdlib trusted): json, re, listdir, subprocess, exit 3 as native"
-else
-	nok "python3 (dynamic CPython, its stdlib trusted): json, re, listdir, subprocess, exit 3 as native"
-	echo "# enclave rc=$RC native rc=$nrc"
-	diff <(echo "$nout") <(echo "$OUT") | sed 's/^/# /'
-	sed 's/^/# stderr: /' "$T/err" | head -20
-fi
+ERR=$(head -20 "$T/err")
+same_as "python3 (dynamic CPython, its stdlib trusted): json, re, listdir, subprocess, exit 3 as native" \
+	"$nout" "$nrc"
 exit $((_n > 0))

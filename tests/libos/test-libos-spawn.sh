@@ -41,6 +41,7 @@ enclave() {
 	shift
 	OUT=$(timeout -k 2 60 "$PAL_HOST" --args "root=$T/r-$v" "$LIBOS_PAL" /bin/sp "$@" 2>"$T/err")
 	RC=$?
+	ERR=$(cat "$T/err")
 }
 
 for v in $variants; do
@@ -51,14 +52,7 @@ for v in $variants; do
 	nout=$(chroot "$T/r-$v" /bin/sp 2>/dev/null)
 	nrc=$?
 	enclave "$v"
-	if [ -n "$nout" ] && [ "$OUT" == "$nout" ] && [ "$RC" == "$nrc" ]; then
-		ok "$v: spawn, pipes, statuses and waits as native"
-	else
-		nok "$v: spawn, pipes, statuses and waits as native"
-		echo "# enclave rc=$RC native rc=$nrc"
-		diff <(echo "$nout") <(echo "$OUT") | sed 's/^/# /'
-		sed 's/^/# stderr: /' "$T/err"
-	fi
+	same_as "$v: spawn, pipes, statuses and waits as native" "$nout" "$nrc"
 	check "$v: a program outside the manifest is named once on stderr" \
 		grep -q "^libos: /bin/no-such-program: not a trusted file" "$T/err"
 done
@@ -74,14 +68,11 @@ for v in $variants; do
 	"$RUNE_IMAGE" build --rootfs "$T/r-$v" --key "$KEY" --no-default-trusted --host-argv \
 		-- /bin/fk >/dev/null || continue
 	nout=$(chroot "$T/r-$v" /bin/fk 2>/dev/null)
+	nrc=$?
 	OUT=$(timeout -k 2 60 "$PAL_HOST" --args "root=$T/r-$v" "$LIBOS_PAL" /bin/fk 2>"$T/err")
-	if [ -n "$nout" ] && [ "$OUT" == "$nout" ]; then
-		ok "$v: fork (a copy: memory, pipes, exec, statuses) as native"
-	else
-		nok "$v: fork (a copy: memory, pipes, exec, statuses) as native"
-		diff <(echo "$nout") <(echo "$OUT") | sed 's/^/# /'
-		sed 's/^/# stderr: /' "$T/err"
-	fi
+	RC=$?
+	ERR=$(cat "$T/err")
+	same_as "$v: fork (a copy: memory, pipes, exec, statuses) as native" "$nout" "$nrc"
 done
 
 v=glibc
