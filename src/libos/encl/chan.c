@@ -59,7 +59,9 @@ static long host_send(int64_t fd, const void *buf, uint64_t len)
 
 /*
  * Exactly len bytes from a host socket: len; 0 at its end before the first
- * byte (-EIO within); -EAGAIN when nothing is there and wait is 0.
+ * byte (-EIO within); -EAGAIN when nothing is there and wait is 0. A signal
+ * interrupts the wait for the first byte (-EINTR) only when wait is 1; once
+ * a byte is in, the rest follows (a record is never cut by a signal).
  */
 static long host_recv(int64_t fd, void *buf, uint64_t len, int wait)
 {
@@ -85,6 +87,8 @@ static long host_recv(int64_t fd, void *buf, uint64_t len, int wait)
 			return -EAGAIN;
 		a[1] = -1; /* no time limit: a signal or the workload's end cuts it short */
 		r = net_host(LIBOS_NETCALL_POLLIN, a, NULL, 0, NULL, 0, NULL, 1);
+		if (r == -EINTR && (done || wait == 2) && !libos_exiting)
+			continue; /* the signal stays pending for the workload */
 		if (r < 0)
 			return r;
 	}
@@ -202,7 +206,7 @@ int chan_open(struct chan *c, int64_t fd, int parent)
 		return -EIO;
 	r = host_send(fd, mine, sizeof(mine));
 	if (r >= 0)
-		r = host_recv(fd, theirs, sizeof(theirs), 1);
+		r = host_recv(fd, theirs, sizeof(theirs), 2);
 	if (r <= 0)
 		return r < 0 ? (int)r : -EIO;
 	memcpy(both, parent ? mine : theirs, 32);

@@ -1658,12 +1658,12 @@ static long do_readlink(uint64_t upath, uint64_t buf, uint64_t len)
 		return ret;
 	if (!str_eq(path, "/proc/self/exe"))
 		return -ENOENT; /* no symbolic links among trusted files */
-	n = str_len(libos_manifest.entrypoint);
+	n = str_len(proc_exe());
 	if (n > len)
 		n = len;
 	if (!user_ok(buf, n))
 		return -EFAULT;
-	memcpy((void *)buf, libos_manifest.entrypoint, n);
+	memcpy((void *)buf, proc_exe(), n);
 	return (long)n;
 }
 
@@ -2054,6 +2054,14 @@ int fs_import(const struct spawn_fd *in, int n)
 		fd_attach(fd, f, 0);
 	}
 	return 0;
+}
+
+int fs_is_trusted(const char *path)
+{
+	uint8_t h[32];
+	uint64_t size;
+
+	return find_trusted(path, h, &size) == 0;
 }
 
 int fs_resolve_path(uint64_t upath, char *out, size_t n)

@@ -235,7 +235,10 @@ struct chan {
 };
 int chan_open(struct chan *c, int64_t fd, int parent); /* nonces, then the shared key */
 int chan_send(struct chan *c, uint32_t type, const void *msg, uint32_t len);
-/* A record: its length and type; -EPIPE at the channel's end, -EAGAIN (wait 0), -EIO forged. */
+/*
+ * A record: its length and type; -EPIPE at the channel's end, -EAGAIN (wait
+ * 0), -EINTR (wait 1: a signal; 2 goes on waiting), -EIO forged.
+ */
 long chan_recv(struct chan *c, uint32_t *type, void *msg, uint32_t max, int wait);
 int chan_send_locked(struct chan *c, uint32_t type, const void *hdr, uint32_t hlen,
 		     const void *data, uint32_t dlen);
@@ -276,6 +279,8 @@ void ipc_obj_after_fork(struct fobj *o);
 
 /* proc.c */
 int32_t proc_ppid(void);
+void proc_set_exe(const char *path);
+const char *proc_exe(void); /* /proc/self/exe */
 void proc_term_signal(int sig);
 int proc_in_vfork(void);
 long proc_vfork(struct ssa_gpr *g, uint64_t flags, uint64_t sp);
@@ -311,6 +316,7 @@ void fs_close_all(void);
 int fs_export(struct spawn_fd *out, int max);
 int fs_import(const struct spawn_fd *in, int n);
 int fs_resolve_path(uint64_t upath, char *out, size_t n);
+int fs_is_trusted(const char *path); /* a trusted file of the manifest */
 void fs_getcwd(char *out, size_t n);
 void fs_setcwd(const char *dir);
 int fs_fork_keep(int32_t *keep, int max);

@@ -63,6 +63,7 @@ struct child {
 	int32_t pid;
 	int running, zombie;
 	int wstatus;
+	int reading; /* a thread reads its channel (the lock dropped): others wait */
 	struct chan ch;
 };
 
@@ -70,7 +71,18 @@ static struct child children[MAX_CHILDREN];
 static int32_t next_fake_pid = FAKE_PID_BASE;
 static int32_t parent_pid;
 static struct chan parent_chan = { .fd = -1 };
-static int term_signal; /* the workload dies of this signal (0: it exits) */
+static int term_signal;	     /* the workload dies of this signal (0: it exits) */
+static FORKED char exe[256]; /* this process's program: what /proc/self/exe runs */
+
+void proc_set_exe(const char *path)
+{
+	str_lcpy(exe, path, sizeof(exe));
+}
+
+const char *proc_exe(void)
+{
+	return exe[0] ? exe : libos_manifest.entrypoint;
+}
 
 /* The vfork in progress (one per process: the parent waits for it). */
 static struct {
@@ -227,6 +239,15 @@ static long spawn(uint64_t upath, uint64_t uargv, uint64_t uenvp, int32_t *out_p
 	r = fs_resolve_path(upath, strings, room < 4096 ? room : 4096);
 	if (r < 0)
 		goto out;
+	if (str_eq(strings, "/proc/self/exe") && exe[0]) /* busybox runs its applets so */
+		str_lcpy(strings, exe, sizeof(exe));
+	if (!fs_is_trusted(strings)) {
+		/* Quiet, as Linux is: a PATH search tries many (a DEBUG enclave says which). */
+		if (libos_manifest.debug)
+			log_err("execve %s: not a trusted file of the manifest: ENOENT", strings);
+		r = -ENOENT;
+		goto out;
+	}
 	pathlen = str_len(strings) + 1;
 	used = pathlen;
 	if ((r = copy_strings(uargv, strings, room, &em->argc, &used)) < 0 ||
@@ -270,12 +291,12 @@ static long spawn(uint64_t upath, uint64_t uargv, uint64_t uenvp, int32_t *out_p
 	em->ppid = (int32_t)libos_mb_pid();
 	/* The child proves it derived the key, then hears what to run, then says how it went. */
 	r = chan_open(&c->ch, sv[0], 1);
-	if (r == 0 && (r = chan_recv(&c->ch, &type, &dummy, sizeof(dummy), 1)) >= 0 &&
+	if (r == 0 && (r = chan_recv(&c->ch, &type, &dummy, sizeof(dummy), 2)) >= 0 &&
 	    type != MSG_HELLO)
 		r = -EIO;
 	if (r >= 0)
 		r = chan_send(&c->ch, MSG_EXEC, msg, (uint32_t)((uint8_t *)(sfd + n) - msg));
-	if (r >= 0 && (r = chan_recv(&c->ch, &type, &result, sizeof(result), 1)) >= 0 &&
+	if (r >= 0 && (r = chan_recv(&c->ch, &type, &result, sizeof(result), 2)) >= 0 &&
 	    (type != MSG_EXEC_RESULT || r != sizeof(result)))
 		r = -EIO;
 	if (r >= 0 && result > 0 && result < 4096)
@@ -422,12 +443,12 @@ long proc_fork(struct ssa_gpr *g, uint64_t flags, uint64_t ptid, uint64_t ctid)
 	c->pid = (int32_t)pid;
 	c->running = 1;
 	r = chan_open(&c->ch, sv[0], 1);
-	if (r == 0 && (r = chan_recv(&c->ch, &type, &dummy, sizeof(dummy), 1)) >= 0 &&
+	if (r == 0 && (r = chan_recv(&c->ch, &type, &dummy, sizeof(dummy), 2)) >= 0 &&
 	    type != MSG_HELLO)
 		r = -EIO;
 	if (r >= 0)
 		r = send_snapshot(&c->ch, g, flags, ctid, c->pid);
-	if (r >= 0 && (r = chan_recv(&c->ch, &type, &result, sizeof(result), 1)) >= 0 &&
+	if (r >= 0 && (r = chan_recv(&c->ch, &type, &result, sizeof(result), 2)) >= 0 &&
 	    (type != MSG_EXEC_RESULT || r != sizeof(result) || result != 0))
 		r = -EIO;
 	if (r < 0) {
@@ -485,7 +506,11 @@ static int child_poll(struct child *c, int wait)
 
 	if (c->zombie)
 		return 1;
+	if (c->reading)
+		return 0; /* one reader per channel: a record is never split */
+	c->reading = 1;
 	r = chan_recv(&c->ch, &type, &ws, sizeof(ws), wait);
+	c->reading = 0;
 	if (r == -EAGAIN || r == -EINTR)
 		return r == -EINTR ? -EINTR : 0;
 	if (r >= 0 && (type != MSG_EXIT || r != sizeof(ws)))
@@ -552,7 +577,7 @@ static long find_zombie(int64_t pid, int nohang, struct child **out)
 		}
 		if (libos_signal_ready(libos_self()))
 			return -EINTR;
-		if (running == 1) {
+		if (running == 1 && !only->reading) {
 			/* One to wait for: block on its channel. */
 			int r = child_poll(only, 1);
 
@@ -560,7 +585,7 @@ static long find_zombie(int64_t pid, int nohang, struct child **out)
 				return r;
 			continue;
 		}
-		/* Several: look again shortly (a signal cuts the sleep short). */
+		/* Several, or another thread reads: look again shortly (a signal cuts it short). */
 		if (ocall_blocking(LIBOS_OCALL_SLEEP, 0, 2000000, 0) == -EINTR)
 			return -EINTR;
 	}
@@ -665,7 +690,7 @@ int proc_child_start(int64_t channel, const char **path, const char ***argv, int
 	if (r == 0)
 		r = chan_send(&parent_chan, MSG_HELLO, &zero, sizeof(zero));
 	if (r == 0)
-		r = chan_recv(&parent_chan, &type, msg, CHAN_MSG_MAX, 1);
+		r = chan_recv(&parent_chan, &type, msg, CHAN_MSG_MAX, 2);
 	if (r >= 0 && type == MSG_FORK)
 		return child_fork((const struct fork_msg *)msg, r);
 	if (r >= 0 && (type != MSG_EXEC || (uint64_t)r < sizeof(*em)))
@@ -720,7 +745,7 @@ static int child_fork(const struct fork_msg *fm, long len)
 		return -EIO;
 	}
 	for (;;) {
-		r = chan_recv(&parent_chan, &type, child_msg, CHAN_MSG_MAX, 1);
+		r = chan_recv(&parent_chan, &type, child_msg, CHAN_MSG_MAX, 2);
 		if (r < 0)
 			return (int)r;
 		if (type == MSG_FORK_END)
