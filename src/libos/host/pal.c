@@ -1048,7 +1048,7 @@ child_process(const int *fds, int n, pid_t parent, const struct launch *l)
 		pal.handles[i] = -1;
 	memset(pal.children, 0, sizeof(pal.children));
 	memset(pal.execs, 0, sizeof(pal.execs));
-	memset(pal.reaping, 0, sizeof(pal.reaping)); /* the parent's threads are not here */
+	memset(pal.reaping, 0, sizeof(pal.reaping));
 	/* The parent's threads are not here: their mailboxes are only memory now. */
 	free_threads();
 	pal.killed = 0;
