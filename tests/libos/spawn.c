@@ -4,6 +4,7 @@
  * output must be the same. argv[0] is the program's own path, which it
  * spawns again as the child ("child MODE ...").
  */
+#define _GNU_SOURCE /* POSIX_SPAWN_SETSID */
 #include <errno.h>
 #include <signal.h>
 #include <spawn.h>
@@ -97,6 +98,11 @@ static int child(int argc, char **argv)
 		fflush(stdout);
 		for (;;)
 			pause();
+	}
+	if (!strcmp(mode, "pgrp")) { /* argv[3]: the parent's group */
+		printf("child: in its parent's group: %d, its session leader: %d\n",
+		       getpgrp() == atoi(argv[3]), getsid(0) == getpid());
+		return 0;
 	}
 	if (!strcmp(mode, "hang")) {
 		sleep(30);
@@ -236,6 +242,25 @@ int main(int argc, char **argv)
 		report("kill TERM", status);
 	printf("kill of no such child: %s\n",
 	       kill(999999, SIGTERM) < 0 ? strerror(errno) : "sent?");
+
+	/* Process groups and sessions: inherited, or new (POSIX_SPAWN_SETSID). */
+	{
+		posix_spawnattr_t sa;
+		char pg[16];
+
+		snprintf(pg, sizeof(pg), "%d", getpgrp());
+		pid = spawn(self, NULL, (char *[]){ "sp", "child", "pgrp", pg, NULL });
+		if (pid > 0 && waitpid(pid, &status, 0) == pid)
+			report("pgrp", status);
+		posix_spawnattr_init(&sa);
+		posix_spawnattr_setflags(&sa, POSIX_SPAWN_SETSID);
+		if (posix_spawn(&pid, self, NULL, &sa,
+				(char *[]){ "sp", "child", "pgrp", "0", NULL }, environ) == 0 &&
+		    waitpid(pid, &status, 0) == pid)
+			report("setsid", status);
+		posix_spawnattr_destroy(&sa);
+		printf("the parent's group after: the same: %d\n", getpgrp() == atoi(pg));
+	}
 
 	/* SIGCHLD when a child ends. */
 	signal(SIGCHLD, on_chld);

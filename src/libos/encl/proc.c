@@ -73,6 +73,12 @@ static int32_t parent_pid;
 static struct chan parent_chan = { .fd = -1 };
 static int term_signal;	     /* the workload dies of this signal (0: it exits) */
 static FORKED char exe[256]; /* this process's program: what /proc/self/exe runs */
+/*
+ * Process group and session (0: the container's, 1: its init's; -1: this
+ * process's own pid, set in a vfork child before its pid is known); a
+ * child inherits them.
+ */
+static FORKED int32_t pgid, sid;
 
 void proc_set_exe(const char *path)
 {
@@ -92,6 +98,7 @@ static struct {
 	uint8_t *xstate;
 	uint64_t sigmask;
 	void *sigactions, *fds;
+	int32_t pgid, sid;
 } vf;
 
 int32_t proc_ppid(void)
@@ -138,6 +145,8 @@ long proc_vfork(struct ssa_gpr *g, uint64_t flags, uint64_t sp)
 	vf.regs.rcx = vf.regs.rip;
 	vf.regs.r11 = vf.regs.rflags;
 	vf.sigmask = self->sigmask;
+	vf.pgid = pgid;
+	vf.sid = sid;
 	vf.thread = self;
 	vf.active = 1;
 	if (sp)
@@ -158,6 +167,8 @@ static void vfork_done(struct ssa_gpr *g, int32_t pid)
 	*g = vf.regs;
 	g->rax = (uint64_t)(int64_t)pid;
 	self->sigmask = vf.sigmask;
+	pgid = vf.pgid; /* a setsid or setpgid of the vfork child was its own */
+	sid = vf.sid;
 	memset(&vf, 0, sizeof(vf));
 }
 
@@ -187,7 +198,7 @@ long proc_vfork_exit(struct ssa_gpr *g, uint64_t code)
 
 /* The exec request: this header, then path, argv and env strings, then the descriptors. */
 struct exec_msg {
-	int32_t pid, ppid;
+	int32_t pid, ppid, pgid, sid;
 	uint32_t argc, envc, nfds, strings_len;
 	char cwd[256];
 };
@@ -289,6 +300,8 @@ static long spawn(uint64_t upath, uint64_t uargv, uint64_t uenvp, int32_t *out_p
 	c->running = 1;
 	em->pid = c->pid;
 	em->ppid = (int32_t)libos_mb_pid();
+	em->pgid = pgid;
+	em->sid = sid;
 	/* The child proves it derived the key, then hears what to run, then says how it went. */
 	r = chan_open(&c->ch, sv[0], 1);
 	if (r == 0 && (r = chan_recv(&c->ch, &type, &dummy, sizeof(dummy), 2)) >= 0 &&
@@ -595,6 +608,14 @@ static long find_zombie(int64_t pid, int nohang, struct child **out)
  * kill of a child process: its host process takes the signal (its PAL
  * hands it to the child enclave as rune kill's are); a zombie's is a no-op.
  */
+static int child_known(int32_t pid)
+{
+	for (int i = 0; i < MAX_CHILDREN; i++)
+		if (children[i].pid == pid && (children[i].running || children[i].zombie))
+			return 1;
+	return 0;
+}
+
 long proc_kill(int32_t pid, uint64_t sig)
 {
 	long r;
@@ -667,6 +688,56 @@ long proc_waitid(uint64_t idtype, uint64_t id, uint64_t uinfo, uint64_t options)
 	return 0;
 }
 
+/*
+ * Process groups and sessions, as far as one process can know them: its
+ * own (a child inherits them); a child's setpgid by its parent is the
+ * child's own business (shells make the same call in both).
+ */
+static int32_t id_of(int32_t v, int32_t self)
+{
+	return v == -1 ? self : v ? v : 1;
+}
+
+long proc_pgrp(long nr, int64_t a0, int64_t a1)
+{
+	int32_t self = (int32_t)libos_mb_pid();
+
+	if (proc_in_vfork() && (nr == 112 || (nr == 109 && (!a0 || a0 == self)))) {
+		/* The vfork child's own (its pid is not known yet): new group, maybe session. */
+		if (nr == 112)
+			sid = -1;
+		pgid = nr == 109 && a1 && a1 != self ? (int32_t)a1 : -1;
+		return nr == 112 ? self : 0;
+	}
+	switch (nr) {
+	case 111: /* getpgrp */
+		return id_of(pgid, self);
+	case 121: /* getpgid */
+		if (a0 && a0 != self && !child_known((int32_t)a0))
+			return -ESRCH;
+		return id_of(pgid, self);
+	case 124: /* getsid */
+		if (a0 && a0 != self && !child_known((int32_t)a0))
+			return -ESRCH;
+		return id_of(sid, self);
+	case 109: /* setpgid */
+		if (a1 < 0)
+			return -EINVAL;
+		if (a0 && a0 != self)
+			return child_known((int32_t)a0) ? 0 : -ESRCH;
+		if (sid == self)
+			return -EPERM; /* a session leader stays its group's */
+		pgid = a1 ? (int32_t)a1 : self;
+		return 0;
+	case 112: /* setsid */
+		if (pgid == self || (!pgid && self == 1))
+			return -EPERM; /* already a group leader */
+		sid = pgid = self;
+		return self;
+	}
+	return -ENOSYS;
+}
+
 /* The child's side ------------------------------------------------------- */
 
 /*
@@ -720,6 +791,8 @@ int proc_child_start(int64_t channel, const char **path, const char ***argv, int
 	*envp = v + em->argc + 1;
 	*envc = (int)em->envc;
 	parent_pid = em->ppid;
+	pgid = em->pgid == -1 ? em->pid : em->pgid;
+	sid = em->sid == -1 ? em->pid : em->sid;
 	fs_setcwd(em->cwd);
 	return fs_import((const struct spawn_fd *)(s + fds_off), (int)em->nfds);
 }

@@ -456,6 +456,12 @@ long libos_syscall(struct ssa_gpr *g, int *exited, int *status, int *regs_replac
 		return libos_self()->tid;
 	case 110: /* getppid */
 		return proc_ppid();
+	case 109: /* setpgid */
+	case 111: /* getpgrp */
+	case 112: /* setsid */
+	case 121: /* getpgid */
+	case 124: /* getsid */
+		return proc_pgrp(nr, (int64_t)(int32_t)a0, (int64_t)(int32_t)a1);
 	case 102: /* getuid */
 	case 104: /* getgid */
 	case 107: /* geteuid */
