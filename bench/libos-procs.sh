@@ -1,13 +1,16 @@
 #!/bin/bash
 # Processes in the LibOS, side by side with the same program run natively
-# (chroot into the same rootfs), in one run (docs/benchmarks.md): fork +
+# (chroot into the same rootfs), in one run (docs/benchmarks.md): system
+# call round trips (one the LibOS answers, one it takes to the host), fork +
 # exit + wait, posix_spawn + wait (a new enclave of the image each), and a
 # pipe between two processes (sealed records over a host socket) with 4 KiB
 # writes. bench/procs.c measures inside; each figure is the median of N runs.
 #
 # Environment: BUILD (default ./build), N (default 3), LOOPS (forks and
 # spawns per run, default 10), MIB (through the pipe, default 16), HEAP
-# (rune-image --heap, default 64M), KEEP=1 keeps the work dir. Needs root.
+# (rune-image --heap, default 64M), BASE (another build tree, e.g. an older
+# commit's: its pal-host and PAL run the same image, a column of their own),
+# KEEP=1 keeps the work dir. Needs root.
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -43,6 +46,9 @@ for ((i = 0; i < N; i++)); do
 	chroot "$R" /bin/procs "$LOOPS" "$MIB" >>"$W/native" 2>/dev/null
 	timeout -k 2 300 "$HOST" --args "root=$R" "$PAL" /bin/procs "$LOOPS" "$MIB" \
 		>>"$W/enclave" 2>/dev/null
+	[ -z "${BASE:-}" ] ||
+		timeout -k 2 300 "$BASE/tests-bin/pal-host" --args "root=$R" \
+			"$BASE/lib/liberpal-libos.so" /bin/procs "$LOOPS" "$MIB" >>"$W/base" 2>/dev/null
 done
 
 median() { # NAME FILE
@@ -51,17 +57,28 @@ median() { # NAME FILE
 echo
 echo "## LibOS processes (bench/libos-procs.sh, N=$N, heap $HEAP)"
 echo
-echo "| | native | LibOS enclave | ratio |"
-echo "|---|---|---|---|"
-for k in fork spawn pipe; do
+if [ -n "${BASE:-}" ]; then
+	echo "| | native | LibOS enclave | ratio | LibOS enclave, BASE's PAL |"
+	echo "|---|---|---|---|---|"
+else
+	echo "| | native | LibOS enclave | ratio |"
+	echo "|---|---|---|---|"
+fi
+for k in syscall ocall fork spawn pipe; do
 	unit=$(awk -v k="$k" '$1 == k { print $3; exit }' "$W/native")
 	a=$(median "$k" "$W/native")
 	b=$(median "$k" "$W/enclave")
 	r=$(awk -v a="$a" -v b="$b" -v k="$k" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.1fx", k == "pipe" ? a / b : b / a; else print "-" }')
 	case $k in
+	syscall) name="system call answered inside (getppid: AEX, EENTER, EEXIT, ERESUME)" ;;
+	ocall) name="system call taken to the host (sched_yield: + EEXIT, EENTER)" ;;
 	fork) name="fork + exit + wait" ;;
 	spawn) name="posix_spawn + wait" ;;
 	pipe) name="pipe to a child, 4 KiB writes ($MIB MiB)" ;;
 	esac
-	echo "| $name | $a $unit | $b $unit | $r |"
+	if [ -n "${BASE:-}" ]; then
+		echo "| $name | $a $unit | $b $unit | $r | $(median "$k" "$W/base") $unit |"
+	else
+		echo "| $name | $a $unit | $b $unit | $r |"
+	fi
 done

@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * bench/libos-procs.sh: process costs measured inside the program, run
- * natively and in the LibOS: fork + _exit + waitpid, posix_spawn (itself,
- * exiting at once) + waitpid, and a pipe to a child (MiB/s through 4 KiB
- * writes). One line each: NAME VALUE UNIT.
+ * natively and in the LibOS: a system call the LibOS answers itself
+ * (getppid: an AEX, the handler's EENTER and EEXIT, ERESUME) and one it
+ * takes to the host (sched_yield: an OCALL's EEXIT and EENTER more), fork
+ * + _exit + waitpid, posix_spawn (itself, exiting at once) + waitpid, and
+ * a pipe to a child (MiB/s through 4 KiB writes). One line each: NAME
+ * VALUE UNIT.
  */
+#include <sched.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +18,8 @@
 #include <unistd.h>
 
 extern char **environ;
+
+#define SYSCALLS 5000
 
 static double now(void)
 {
@@ -37,6 +43,14 @@ int main(int argc, char **argv)
 	}
 	if (argc > 1 && !strcmp(argv[1], "exit"))
 		return 0;
+	t = now();
+	for (int i = 0; i < SYSCALLS; i++)
+		getppid();
+	printf("syscall %.2f us\n", (now() - t) * 1e6 / SYSCALLS);
+	t = now();
+	for (int i = 0; i < SYSCALLS; i++)
+		sched_yield();
+	printf("ocall %.2f us\n", (now() - t) * 1e6 / SYSCALLS);
 	t = now();
 	for (int i = 0; i < n; i++) {
 		pid = fork();

@@ -181,6 +181,34 @@ int sgx_encl_call(struct sgx_encl *encl, int tcs, struct sgx_encl_regs *regs, er
 int sgx_encl_resume(struct sgx_encl *encl, int tcs, struct sgx_encl_regs *regs, err_t *err);
 
 /*
+ * A run of transitions in one call, as the vDSO's user handler allows:
+ * after each EEXIT or reported exception, step(ctx, exit, regs, err)
+ * decides what comes next: SGX_EENTER (with regs as it set them) or
+ * SGX_ERESUME to go on, 0 to return 0, or -errno to return that. The
+ * emulator's per-call set-up (signal handlers, alternate stack, mask) is
+ * done once per run, and the host state the enclave's threads change (GS
+ * base, RDTSC faulting) is restored at the end of the run rather than at
+ * each exit (docs/emulator.md), so a round trip out of the enclave and
+ * back costs the transitions alone. The step runs host code between
+ * transitions: it must not block the synchronous signals.
+ */
+struct sgx_encl_exit {
+	int eexit;	   /* 1: EEXIT (regs hold what the enclave left), 0: AEX */
+	int interrupted;   /* an AEX by an interrupt (emulator only) */
+	unsigned leaf;	   /* the entry's leaf (SGX_EENTER or SGX_ERESUME) */
+	unsigned function; /* the leaf the exception was reported for */
+	unsigned vector;   /* AEX: the exception's vector, error code, address */
+	unsigned error_code;
+	uint64_t addr;
+};
+typedef int (*sgx_encl_step_fn)(void *ctx, const struct sgx_encl_exit *exit,
+				struct sgx_encl_regs *regs, err_t *err);
+int sgx_encl_run(struct sgx_encl *encl, int tcs, unsigned leaf, struct sgx_encl_regs *regs,
+		 sgx_encl_step_fn step, void *ctx, err_t *err);
+/* The -EFAULT (or, for an interrupt, -EINTR) sgx_encl_call reports for an AEX. */
+int sgx_encl_exit_error(const struct sgx_encl *encl, const struct sgx_encl_exit *exit, err_t *err);
+
+/*
  * The smallest SSAFRAMESIZE (pages) ECREATE accepts for xfrm and
  * miscselect: the XSAVE area (non-compacted, standard offsets), the MISC
  * region and the GPRSGX region.

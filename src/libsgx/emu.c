@@ -123,6 +123,16 @@ struct emu_thread {
 	unsigned long host_gs;
 	int host_tsc;
 	int host_known; /* host_gs, host_tsc and the alt stack's host_fs read once */
+	/*
+	 * Within a loader call (prepare to finish) the GS base and RDTSC
+	 * faulting the enclave had stay in place after an exit, where the
+	 * host does not notice: glibc never uses GS (host_gs 0), and the
+	 * host's first RDTSC faults into sgx_emu_on_fault, which lets it
+	 * run. finish restores both. Saves two system calls per transition.
+	 */
+	int in_call;
+	unsigned long gs_now; /* the GS base the thread has */
+	int tsc_off;	      /* RDTSC faults (PR_TSC_SIGSEGV) because of an enclave */
 	unsigned entries;
 	uint64_t ursp, urbp;
 	void *altstack;
@@ -819,6 +829,35 @@ static int emu_init(struct sgx_encl *e, const struct sgx_sigstruct *ss, const st
 
 /* ---- entering and leaving ---- */
 
+static void set_gs(unsigned long v)
+{
+	syscall(SYS_arch_prctl, ARCH_SET_GS, v);
+}
+
+static void restore_host_gs(void)
+{
+	if (cur.gs_now != cur.host_gs) {
+		set_gs(cur.host_gs);
+		cur.gs_now = cur.host_gs;
+	}
+}
+
+static void restore_host_tsc(void)
+{
+	if (cur.tsc_off) {
+		prctl(PR_SET_TSC, cur.host_tsc, 0, 0, 0);
+		cur.tsc_off = 0;
+	}
+}
+
+/* A child forked between two transitions starts with the host's state. */
+static void restore_host_in_child(void)
+{
+	cur.in_call = 0;
+	restore_host_gs();
+	restore_host_tsc();
+}
+
 static void free_altstack(void *p)
 {
 	stack_t ss = { .ss_flags = SS_DISABLE };
@@ -875,6 +914,8 @@ static void install_handlers(void)
 	if (pthread_key_create(&altstack_key, free_altstack))
 		handlers_err = EAGAIN;
 	sgx_emu_live_fs = (getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE) != 0;
+	if (pthread_atfork(NULL, NULL, restore_host_in_child))
+		handlers_err = ENOMEM;
 }
 
 /* A size-aligned signal stack for this thread, with its header. */
@@ -949,8 +990,10 @@ static int emu_prepare(struct sgx_encl *e, void *cookie, err_t *err)
 		    syscall(SYS_arch_prctl, ARCH_GET_GS, &cur.host_gs) < 0)
 			goto fail;
 		cur.host_tsc = prctl(PR_GET_TSC, &cur.host_tsc) == 0 ? cur.host_tsc : PR_TSC_ENABLE;
+		cur.gs_now = cur.host_gs;
 		cur.host_known = 1;
 	}
+	cur.in_call = 1;
 	ss.ss_sp = (uint8_t *)h + sizeof(*h);
 	ss.ss_size = ALT_SIZE - sizeof(*h);
 	ss.ss_flags = 0;
@@ -970,6 +1013,9 @@ static void emu_finish(struct sgx_encl *e, void *cookie)
 	int blocked = 0;
 
 	(void)e;
+	cur.in_call = 0;
+	restore_host_gs();
+	restore_host_tsc();
 	/*
 	 * The caller's own alternate stack comes back; a caller without one
 	 * keeps ours (it has no other use for it), which spares the next call
@@ -1143,11 +1189,6 @@ static struct emu_tcs *find_tcs(struct emu *m, uint64_t addr)
 	return NULL;
 }
 
-static void set_gs(unsigned long v)
-{
-	syscall(SYS_arch_prctl, ARCH_SET_GS, v);
-}
-
 static void enter_mode(ucontext_t *uc, struct emu *m, struct emu_tcs *t)
 {
 	greg_t *g = uc->uc_mcontext.gregs;
@@ -1158,8 +1199,14 @@ static void enter_mode(ucontext_t *uc, struct emu *m, struct emu_tcs *t)
 	cur.urbp = g[REG_RBP];
 	cur.host_mask = uc->uc_sigmask;
 	inside_mask(&uc->uc_sigmask);
-	set_gs((uintptr_t)m->base + t->tcs.ogsbase);
-	prctl(PR_SET_TSC, PR_TSC_SIGSEGV, 0, 0, 0);
+	if (cur.gs_now != (uintptr_t)m->base + t->tcs.ogsbase) {
+		cur.gs_now = (uintptr_t)m->base + t->tcs.ogsbase;
+		set_gs(cur.gs_now);
+	}
+	if (!cur.tsc_off) {
+		prctl(PR_SET_TSC, PR_TSC_SIGSEGV, 0, 0, 0);
+		cur.tsc_off = 1;
+	}
 	t->busy = 1;
 	/* The signal entry loads this FS base when it returns to the enclave. */
 	((struct alt_hdr *)cur.altstack)->encl_fs = (uintptr_t)m->base + t->tcs.ofsbase;
@@ -1169,8 +1216,10 @@ static void enter_mode(ucontext_t *uc, struct emu *m, struct emu_tcs *t)
 static void leave_mode(ucontext_t *uc)
 {
 	uc->uc_sigmask = cur.host_mask;
-	set_gs(cur.host_gs);
-	prctl(PR_SET_TSC, cur.host_tsc, 0, 0, 0);
+	if (!cur.in_call || cur.host_gs)
+		restore_host_gs();
+	if (!cur.in_call)
+		restore_host_tsc();
 	cur.tcs->busy = 0;
 	cur.encl = NULL;
 	cur.tcs = NULL;
@@ -1478,6 +1527,11 @@ done:
 	return 0;
 }
 
+static int is_rdtsc(const uint8_t *rip)
+{
+	return rip[0] == 0x0f && (rip[1] == 0x31 || (rip[1] == 0x01 && rip[2] == 0xf9));
+}
+
 static void enclu_inside(ucontext_t *uc, int sig, siginfo_t *si)
 {
 	greg_t *g = uc->uc_mcontext.gregs;
@@ -1542,8 +1596,7 @@ void sgx_emu_on_fault(int sig, siginfo_t *si, void *ctx)
 			enclu_inside(uc, sig, si);
 		} else {
 			/* RDTSC/RDTSCP fault under PR_SET_TSC; SGX1 raises #UD for them. */
-			if (sig == SIGSEGV && readable && rip[0] == 0x0f &&
-			    (rip[1] == 0x31 || (rip[1] == 0x01 && rip[2] == 0xf9)))
+			if (sig == SIGSEGV && readable && is_rdtsc(rip))
 				vector = 6;
 			else if (sig == SIGILL)
 				vector = 6;
@@ -1562,6 +1615,12 @@ void sgx_emu_on_fault(int sig, siginfo_t *si, void *ctx)
 			do_eresume(uc, sig, si);
 		else
 			host_fault(uc, sig, si, 13); /* other leaves: #GP outside */
+	} else if (sig == SIGSEGV && si->si_code == SI_KERNEL && cur.tsc_off && is_rdtsc(rip)) {
+		/*
+		 * The host's RDTSC between two transitions (see in_call): it
+		 * runs again. SI_KERNEL (a #GP): RIP was fetched, so readable.
+		 */
+		restore_host_tsc();
 	} else {
 		chain(sig, si, ctx);
 	}

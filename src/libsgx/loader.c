@@ -5,6 +5,7 @@
  * function (the vDSO's own, or the emulator's clone of it).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -549,20 +550,98 @@ void sgx_encl_tcs_release(struct sgx_encl *e, int tcs)
 
 struct exit_capture {
 	struct sgx_encl_regs *regs;
+	sgx_encl_step_fn step; /* NULL: return at the first exit */
+	void *ctx;
+	err_t *err;
+	unsigned leaf; /* of the current entry */
+	int emulated;  /* interrupts are reported (the vDSO resumes them itself) */
+	int ret;       /* the step's verdict when it stops the run */
 };
 
-/* Runs on EEXIT (vDSO user handler): keeps what the enclave left in the registers. */
-static int on_exit_handler(long rdi, long rsi, long rdx, long ursp, long r8, long r9,
-			   struct sgx_enclave_run *run)
+/*
+ * The vDSO's user handler, in assembly: the entry function re-executes
+ * ENCLU with whatever RDI/RSI/RDX/R8/R9 its handler returns in (it only
+ * sets RAX, RBX and RCX), so this one calls loader_on_exit and then loads
+ * them from the capture's regs for the next EENTER.
+ */
+__attribute__((visibility("hidden"))) long sgx_loader_user_handler(long rdi, long rsi, long rdx,
+								   long ursp, long r8, long r9,
+								   struct sgx_enclave_run *run);
+__attribute__((visibility("hidden"))) long loader_on_exit(long rdi, long rsi, long rdx, long ursp,
+							  long r8, long r9,
+							  struct sgx_enclave_run *run);
+_Static_assert(offsetof(struct sgx_enclave_run, user_data) == 32, "run.user_data");
+_Static_assert(offsetof(struct exit_capture, regs) == 0, "capture.regs");
+_Static_assert(offsetof(struct sgx_encl_regs, rdi) == 0 &&
+		   offsetof(struct sgx_encl_regs, rsi) == 8 &&
+		   offsetof(struct sgx_encl_regs, rdx) == 16 &&
+		   offsetof(struct sgx_encl_regs, r8) == 24 &&
+		   offsetof(struct sgx_encl_regs, r9) == 32,
+	       "sgx_encl_regs layout");
+asm(".text\n"
+    "	.globl sgx_loader_user_handler\n"
+    "	.hidden sgx_loader_user_handler\n"
+    "	.type sgx_loader_user_handler, @function\n"
+    "	.p2align 4\n"
+    "sgx_loader_user_handler:\n"
+    "	.cfi_startproc\n"
+    "	push %rbx\n"
+    "	.cfi_def_cfa_offset 16\n"
+    "	.cfi_offset %rbx, -16\n"
+    "	mov 16(%rsp), %rbx\n" /* run, the 7th argument */
+    "	sub $8, %rsp\n"
+    "	.cfi_def_cfa_offset 24\n"
+    "	push %rbx\n"
+    "	.cfi_def_cfa_offset 32\n"
+    "	call loader_on_exit\n"
+    "	add $16, %rsp\n"
+    "	.cfi_def_cfa_offset 16\n"
+    "	test %eax, %eax\n"
+    "	jle 1f\n"
+    "	mov 32(%rbx), %rbx\n" /* run->user_data: the capture */
+    "	mov (%rbx), %rbx\n"   /* its regs */
+    "	mov (%rbx), %rdi\n"
+    "	mov 8(%rbx), %rsi\n"
+    "	mov 16(%rbx), %rdx\n"
+    "	mov 24(%rbx), %r8\n"
+    "	mov 32(%rbx), %r9\n"
+    "1:	pop %rbx\n"
+    "	.cfi_def_cfa_offset 8\n"
+    "	ret\n"
+    "	.cfi_endproc\n"
+    "	.size sgx_loader_user_handler, .-sgx_loader_user_handler\n");
+
+/* On EEXIT, and on an exception the entry function reports (an AEX). */
+long loader_on_exit(long rdi, long rsi, long rdx, long ursp, long r8, long r9,
+		    struct sgx_enclave_run *run)
 {
 	struct exit_capture *c = (struct exit_capture *)(uintptr_t)run->user_data;
+	struct sgx_encl_exit x = { .eexit = run->function == SGX_EEXIT,
+				   .leaf = c->leaf,
+				   .function = run->function };
+	int next;
 
 	(void)ursp;
-	c->regs->rdi = rdi;
-	c->regs->rsi = rsi;
-	c->regs->rdx = rdx;
-	c->regs->r8 = r8;
-	c->regs->r9 = r9;
+	if (x.eexit) {
+		c->regs->rdi = rdi;
+		c->regs->rsi = rsi;
+		c->regs->rdx = rdx;
+		c->regs->r8 = r8;
+		c->regs->r9 = r9;
+	} else {
+		x.vector = run->exception_vector;
+		x.error_code = run->exception_error_code;
+		x.addr = run->exception_addr;
+		x.interrupted = c->emulated && x.vector == SGX_EMU_VECTOR_INTERRUPT;
+	}
+	if (!c->step)
+		return 0;
+	next = c->step(c->ctx, &x, c->regs, c->err);
+	if (next == SGX_EENTER || next == SGX_ERESUME) {
+		c->leaf = (unsigned)next;
+		return next;
+	}
+	c->ret = next < 0 ? next : 0;
 	return 0;
 }
 
@@ -574,16 +653,39 @@ static const char *vector_name(unsigned v)
 	return v < ARRAY_SIZE(names) && names[v] ? names[v] : "exception";
 }
 
-static int enter(struct sgx_encl *e, int tcs, unsigned function, struct sgx_encl_regs *regs,
-		 err_t *err)
+int sgx_encl_exit_error(const struct sgx_encl *e, const struct sgx_encl_exit *x, err_t *err)
+{
+	const char *leaf = x->leaf == SGX_EENTER ? "EENTER" : "ERESUME";
+
+	if (x->interrupted)
+		return err_set(err, EINTR, "enclave interrupted (AEX) during %s (%s)", leaf,
+			       e->be->name);
+	return err_set(
+	    err, EFAULT, "enclave %s (vector %u) at %#llx, error code %#x, during %s (%s)",
+	    vector_name(x->vector), x->vector, (unsigned long long)x->addr, x->error_code,
+	    x->function == SGX_EENTER				   ? "EENTER"
+	    : x->function == SGX_ERESUME && x->leaf == SGX_ERESUME ? "ERESUME or execution"
+								   : "execution",
+	    e->be->name);
+}
+
+int sgx_encl_run(struct sgx_encl *e, int tcs, unsigned leaf, struct sgx_encl_regs *regs,
+		 sgx_encl_step_fn step, void *ctx, err_t *err)
 {
 	struct sgx_enclave_run run;
-	struct exit_capture cap = { .regs = regs };
+	struct exit_capture cap = { .regs = regs,
+				    .step = step,
+				    .ctx = ctx,
+				    .err = err,
+				    .leaf = leaf,
+				    .emulated = sgx_encl_is_emulated(e) };
 	uint64_t cookie[SGX_BACKEND_COOKIE_SIZE / 8];
 	int ret;
 
 	if (tcs < 0 || (unsigned)tcs >= e->ntcs)
 		return err_set(err, EINVAL, "no TCS %d in this enclave", tcs);
+	if (leaf != SGX_EENTER && leaf != SGX_ERESUME)
+		return err_set(err, EINVAL, "ENCLU leaf %u is neither EENTER nor ERESUME", leaf);
 	if (e->be->prepare) {
 		ret = e->be->prepare(e, cookie, err);
 		if (ret < 0)
@@ -591,29 +693,27 @@ static int enter(struct sgx_encl *e, int tcs, unsigned function, struct sgx_encl
 	}
 	memset(&run, 0, sizeof(run));
 	run.tcs = e->base + e->tcs_off[tcs];
-	run.user_handler = (uintptr_t)on_exit_handler;
+	run.user_handler = (uintptr_t)sgx_loader_user_handler;
 	run.user_data = (uintptr_t)&cap;
-	ret = e->enter(regs->rdi, regs->rsi, regs->rdx, function, regs->r8, regs->r9, &run);
+	ret = e->enter(regs->rdi, regs->rsi, regs->rdx, leaf, regs->r8, regs->r9, &run);
 	if (e->be->finish)
 		e->be->finish(e, cookie);
 	if (ret < 0)
 		return err_set(err, -ret, "%s (%s): %s",
-			       function == SGX_EENTER ? "EENTER" : "ERESUME", e->be->name,
+			       cap.leaf == SGX_EENTER ? "EENTER" : "ERESUME", e->be->name,
 			       strerror(-ret));
-	if (run.function != SGX_EEXIT && run.exception_vector == SGX_EMU_VECTOR_INTERRUPT &&
-	    sgx_encl_is_emulated(e))
-		return err_set(err, EINTR, "enclave interrupted (AEX) during %s (%s)",
-			       function == SGX_EENTER ? "EENTER" : "ERESUME", e->be->name);
-	if (run.function != SGX_EEXIT)
-		return err_set(err, EFAULT,
-			       "enclave %s (vector %u) at %#llx, error code %#x, during %s (%s)",
-			       vector_name(run.exception_vector), run.exception_vector,
-			       (unsigned long long)run.exception_addr, run.exception_error_code,
-			       run.function == SGX_EENTER ? "EENTER"
-			       : run.function == SGX_ERESUME && function == SGX_ERESUME
-				   ? "ERESUME or execution"
-				   : "execution",
-			       e->be->name);
+	if (step)
+		return cap.ret;
+	if (run.function != SGX_EEXIT) {
+		struct sgx_encl_exit x = { .leaf = leaf,
+					   .function = run.function,
+					   .vector = run.exception_vector,
+					   .error_code = run.exception_error_code,
+					   .addr = run.exception_addr };
+
+		x.interrupted = cap.emulated && x.vector == SGX_EMU_VECTOR_INTERRUPT;
+		return sgx_encl_exit_error(e, &x, err);
+	}
 	return 0;
 }
 
@@ -626,10 +726,10 @@ int sgx_encl_interrupt(const struct sgx_encl *e, pid_t tid)
 
 int sgx_encl_call(struct sgx_encl *e, int tcs, struct sgx_encl_regs *regs, err_t *err)
 {
-	return enter(e, tcs, SGX_EENTER, regs, err);
+	return sgx_encl_run(e, tcs, SGX_EENTER, regs, NULL, NULL, err);
 }
 
 int sgx_encl_resume(struct sgx_encl *e, int tcs, struct sgx_encl_regs *regs, err_t *err)
 {
-	return enter(e, tcs, SGX_ERESUME, regs, err);
+	return sgx_encl_run(e, tcs, SGX_ERESUME, regs, NULL, NULL, err);
 }

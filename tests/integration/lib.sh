@@ -164,7 +164,10 @@ ct_create() {
 # ct_bg [RUN-FLAG...]: run in the foreground, in the background of the test;
 # $BGPID; output in $T/bg.out, $T/bg.err.
 ct_bg() {
-	rt run --bundle "$B" "$@" "$ID" >"$T/bg.out" 2>"$T/bg.err" </dev/null &
+	# Emptied before the job starts: a wait for its output never reads the last one's.
+	: >"$T/bg.out"
+	: >"$T/bg.err"
+	rt run --bundle "$B" "$@" "$ID" >>"$T/bg.out" 2>>"$T/bg.err" </dev/null &
 	BGPID=$!
 }
 # rt_pid_of_bg: the runtime process started by ct_bg (timeout's child).

@@ -576,6 +576,19 @@ fail:
 
 static long spawn(struct libos_mailbox *mb);
 
+/*
+ * The slot of child pid, a workload's child (exec 0) or a rune exec's
+ * process (exec 1), or -1. Callers hold children_lock, except pal_kill
+ * (async-signal-safe: a slot read as it changes names a dead child).
+ */
+static int child_slot(int64_t pid, int exec)
+{
+	for (int i = 0; pid > 0 && i < LIBOS_SPAWN_FDS; i++)
+		if (pal.children[i] == pid && pal.execs[i] == exec)
+			return i;
+	return -1;
+}
+
 /* KILL: only a child this process started (SPAWN), not reaped yet. */
 static long kill_child(int64_t pid, int64_t sig)
 {
@@ -584,9 +597,8 @@ static long kill_child(int64_t pid, int64_t sig)
 	if (sig < 0 || sig > 64)
 		return -EINVAL;
 	pthread_mutex_lock(&pal.children_lock);
-	for (int i = 0; pid > 0 && i < LIBOS_SPAWN_FDS; i++)
-		if (pal.children[i] == pid && !pal.execs[i])
-			r = kill((pid_t)pid, (int)sig) < 0 ? -errno : 0;
+	if (child_slot(pid, 0) >= 0)
+		r = kill((pid_t)pid, (int)sig) < 0 ? -errno : 0;
 	pthread_mutex_unlock(&pal.children_lock);
 	return r;
 }
@@ -731,96 +743,132 @@ static long serve_ocall(int self, struct libos_mailbox *mb, uint64_t nr)
 	return -ENOSYS;
 }
 
+/* One enclave thread's run: what run_step needs between transitions. */
+struct run_state {
+	int tcs;
+	struct libos_mailbox *mb;
+	int cssa;   /* the TCS's CSSA while the current call runs: 1 in the LibOS's handler */
+	int result; /* when the run stops */
+};
+
+#define THREAD_ENDED 1000
+
+/* The next entry: an ECALL (with the host signals pending since the last one) or ERESUME. */
+static int next_entry(struct sgx_encl_regs *regs)
+{
+	if (regs->rdi == 0)
+		return SGX_ERESUME;
+	regs->rdx = atomic_exchange(&pal.host_sigs, 0);
+	return SGX_EENTER;
+}
+
+static int run_stop(struct run_state *s, int result)
+{
+	s->result = result;
+	return 0;
+}
+
+/* The LibOS's exception handler looks at the AEX (CSSA 1). */
+static int enter_handler(struct run_state *s, struct sgx_encl_regs *regs)
+{
+	s->cssa = 1;
+	*regs = (struct sgx_encl_regs){ .rdi = LIBOS_ECALL_EXCEPTION, .rsi = (uintptr_t)s->mb };
+	return next_entry(regs);
+}
+
+/* sgx_encl_run's step: what each EEXIT or AEX of the thread leads to. */
+static int run_step(void *ctx, const struct sgx_encl_exit *x, struct sgx_encl_regs *regs,
+		    err_t *err)
+{
+	struct run_state *s = ctx;
+
+	if (x->interrupted) {
+		/*
+		 * An interrupt (pal_kill): the workload's code takes the
+		 * signals in its handler; the LibOS's own code goes on.
+		 */
+		if (pal.killed)
+			return run_stop(s, 128 + pal.killed);
+		if (s->cssa == 0 && atomic_load(&pal.host_sigs))
+			return enter_handler(s, regs);
+		*regs = (struct sgx_encl_regs){ 0 };
+		return SGX_ERESUME;
+	}
+	if (!x->eexit) {
+		int ret = sgx_encl_exit_error(pal.encl, x, err);
+
+		if (s->cssa == 0) {
+			logmsg(LOG_TRACE, "AEX on TCS %d: %s", s->tcs, err_msg(*err));
+			err_free(err);
+			return enter_handler(s, regs);
+		}
+		logmsg(LOG_ERROR, "the enclave failed: %s", err_msg(*err));
+		return run_stop(s, ret);
+	}
+	switch (regs->rdi) {
+	case LIBOS_EXIT_DONE:
+		if ((int64_t)regs->rsi < 0) {
+			logmsg(LOG_ERROR, "the LibOS failed: %s",
+			       strerror((int)-(int64_t)regs->rsi));
+			return run_stop(s, (int)(int64_t)regs->rsi);
+		}
+		return run_stop(s, (int)(regs->rsi & 0xff));
+	case LIBOS_EXIT_THREAD:
+		pal.threads[s->tcs].cssa_after_exit = s->cssa;
+		return run_stop(s, THREAD_ENDED);
+	case LIBOS_EXIT_OCALL: {
+		long r = serve_ocall(s->tcs, s->mb, regs->rsi);
+
+		*regs = (struct sgx_encl_regs){ .rdi = LIBOS_ECALL_OCALL_RET, .rsi = (uint64_t)r };
+		break;
+	}
+	case LIBOS_EXIT_RESUME:
+		s->cssa = 0;
+		*regs = (struct sgx_encl_regs){ 0 };
+		break;
+	default:
+		logmsg(LOG_ERROR, "the enclave exited with an unknown reason %llu",
+		       (unsigned long long)regs->rdi);
+		return run_stop(s, -EPROTO);
+	}
+	if (pal.killed) {
+		if (s->tcs == 0)
+			logmsg(LOG_INFO, "stopping the workload: signal %d", pal.killed);
+		return run_stop(s, 128 + pal.killed);
+	}
+	return next_entry(regs);
+}
+
 /*
  * Drives enclave thread tcs (entered with ecall first) until it leaves:
  * the workload's status or -errno when the process ends, THREAD_ENDED
- * when only this thread did.
+ * when only this thread did. One sgx_encl_run: the OCALLs and the AEXs of
+ * the workload's system calls are served between its transitions.
  */
-#define THREAD_ENDED 1000
 static int run(int tcs, uint64_t first)
 {
 	struct pal_thread *self = &pal.threads[tcs];
-	struct libos_mailbox *mb = self->mb;
-	struct sgx_encl_regs regs = { .rdi = first, .rsi = (uintptr_t)mb };
-	/* The TCS's CSSA while the current call runs: 0 for the workload, 1 in the LibOS's handler. */
-	int ret, cssa = first == LIBOS_ECALL_THREAD ? self->cssa_after_exit : 0;
+	struct run_state s = {
+		.tcs = tcs,
+		.mb = self->mb,
+		.cssa = first == LIBOS_ECALL_THREAD ? self->cssa_after_exit : 0,
+	};
+	struct sgx_encl_regs regs = { .rdi = first, .rsi = (uintptr_t)self->mb };
+	_cleanup_error_ err_t err = NULL;
 	sigset_t irq;
+	int ret;
 
 	/* Blocked outside the enclave (the emulator lets it in inside): no kick is lost. */
 	sigemptyset(&irq);
 	sigaddset(&irq, SGX_INTERRUPT_SIGNAL);
 	pthread_sigmask(SIG_BLOCK, &irq, NULL);
 	atomic_store(&self->tid, (pid_t)syscall(SYS_gettid));
-	for (;;) {
-		_cleanup_error_ err_t err = NULL;
-
-		if (regs.rdi == 0) {
-			ret = sgx_encl_resume(pal.encl, tcs, &regs, &err);
-		} else {
-			regs.rdx = atomic_exchange(&pal.host_sigs, 0);
-			ret = sgx_encl_call(pal.encl, tcs, &regs, &err);
-		}
-		if (ret == -EFAULT && cssa == 0) {
-			/* An AEX: the LibOS's handler looks at it (CSSA 1). */
-			logmsg(LOG_TRACE, "AEX on TCS %d: %s", tcs, err_msg(err));
-			cssa = 1;
-			regs = (struct sgx_encl_regs){ .rdi = LIBOS_ECALL_EXCEPTION,
-						       .rsi = (uintptr_t)mb };
-			continue;
-		}
-		if (ret == -EINTR) {
-			/*
-			 * An interrupt (pal_kill): the workload's code takes the
-			 * signals in its handler; the LibOS's own code goes on.
-			 */
-			if (cssa == 0 && atomic_load(&pal.host_sigs)) {
-				cssa = 1;
-				regs = (struct sgx_encl_regs){ .rdi = LIBOS_ECALL_EXCEPTION,
-							       .rsi = (uintptr_t)mb };
-			} else {
-				regs = (struct sgx_encl_regs){ 0 };
-			}
-			if (pal.killed)
-				return 128 + pal.killed;
-			continue;
-		}
-		if (ret < 0) {
-			logmsg(LOG_ERROR, "the enclave failed: %s", err_msg(err));
-			return ret;
-		}
-		switch (regs.rdi) {
-		case LIBOS_EXIT_DONE:
-			if ((int64_t)regs.rsi < 0) {
-				logmsg(LOG_ERROR, "the LibOS failed: %s",
-				       strerror((int)-(int64_t)regs.rsi));
-				return (int)(int64_t)regs.rsi;
-			}
-			return (int)(regs.rsi & 0xff);
-		case LIBOS_EXIT_THREAD:
-			self->cssa_after_exit = cssa;
-			return THREAD_ENDED;
-		case LIBOS_EXIT_OCALL: {
-			long r = serve_ocall(tcs, mb, regs.rsi);
-
-			regs = (struct sgx_encl_regs){ .rdi = LIBOS_ECALL_OCALL_RET,
-						       .rsi = (uint64_t)r };
-			break;
-		}
-		case LIBOS_EXIT_RESUME:
-			cssa = 0;
-			regs = (struct sgx_encl_regs){ 0 };
-			break;
-		default:
-			logmsg(LOG_ERROR, "the enclave exited with an unknown reason %llu",
-			       (unsigned long long)regs.rdi);
-			return -EPROTO;
-		}
-		if (pal.killed) {
-			if (tcs == 0)
-				logmsg(LOG_INFO, "stopping the workload: signal %d", pal.killed);
-			return 128 + pal.killed;
-		}
+	ret = sgx_encl_run(pal.encl, tcs, (unsigned)next_entry(&regs), &regs, run_step, &s, &err);
+	if (ret < 0 && err) {
+		logmsg(LOG_ERROR, "the enclave failed: %s", err_msg(err));
+		return ret;
 	}
+	return s.result;
 }
 
 /* The workload ended with status (first one wins): every host wait returns. */
@@ -1175,12 +1223,10 @@ static int exec_process(struct pal_create_process_args *args)
 /* An exec'd process of pid: its slot, or -1. */
 static int exec_slot(int pid)
 {
-	int slot = -1;
+	int slot;
 
 	pthread_mutex_lock(&pal.children_lock);
-	for (int i = 0; i < LIBOS_SPAWN_FDS; i++)
-		if (pid > 0 && pal.children[i] == pid && pal.execs[i])
-			slot = i;
+	slot = child_slot(pid, 1);
 	pthread_mutex_unlock(&pal.children_lock);
 	return slot;
 }
@@ -1303,9 +1349,8 @@ int pal_kill(int pid, int sig)
 {
 	if (pid > 0 && pid != pal.pid) {
 		/* An exec'd process: its own host process takes it (pal_kill is async-signal-safe). */
-		for (int i = 0; i < LIBOS_SPAWN_FDS; i++)
-			if (pal.children[i] == pid && pal.execs[i])
-				return kill(pid, sig) < 0 ? -errno : 0;
+		if (child_slot(pid, 1) >= 0)
+			return kill(pid, sig) < 0 ? -errno : 0;
 		return -ESRCH;
 	}
 	if (pid != -1 && pid != 0 && pid != pal.pid)
