@@ -2,6 +2,7 @@
 # Helpers for tests/libos/test-*.sh: the probe workload (probe.c) built as
 # static PIEs with musl (musl-tools) and glibc, native runs to compare with,
 # and a TEE image built by rune-image.
+#   build_variants SRC PREFIX NAME   a program as the three variants below
 #   build_probes DIR     DIR/probe-musl (if musl-gcc exists), DIR/probe-glibc,
 #                        DIR/probe-exec (gcc -static, linked at 0x400000: ET_EXEC),
 #                        DIR/hello-exec (ET_EXEC too), DIR/hello-dyn
@@ -33,6 +34,31 @@ musl_pie() {
 		-isystem "$(gcc -print-file-name=include)" -c "$1" -o "$2.o" &&
 		gcc -static-pie -nostdlib -o "$2" "$MUSL_DIR/rcrt1.o" "$MUSL_DIR/crti.o" \
 			"$2.o" "$MUSL_DIR/libc.a" "$(gcc -print-libgcc-file-name)" "$MUSL_DIR/crtn.o"
+}
+
+# build_variant VARIANT SRC OUT: SRC as a static musl PIE (musl), glibc PIE
+# (glibc) or glibc ET_EXEC at 0x400000 (exec); fails if it can't be built.
+build_variant() {
+	case $1 in
+	musl) musl_pie "$2" "$3" ;;
+	glibc) gcc -static-pie -O2 -o "$3" "$2" ;;
+	exec) gcc -static -no-pie -O2 -o "$3" "$2" ;;
+	*) return 1 ;;
+	esac
+}
+
+# build_variants SRC PREFIX NAME: PREFIX-musl, PREFIX-glibc, PREFIX-exec;
+# $VARIANTS lists those built (no musl-tools: a skip line for NAME).
+build_variants() {
+	local v
+	VARIANTS=""
+	for v in musl glibc exec; do
+		if build_variant "$v" "$1" "$2-$v"; then
+			VARIANTS="$VARIANTS $v"
+		elif [ "$v" = musl ]; then
+			echo "ok - musl $3 # SKIP no musl-tools"
+		fi
+	done
 }
 
 build_probes() {

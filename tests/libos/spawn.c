@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE /* POSIX_SPAWN_SETSID */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -119,7 +120,52 @@ static int child(int argc, char **argv)
 		usleep(300000);
 		return 5;
 	}
+	if (!strcmp(mode, "readfd")) { /* 3 bytes from fd 3, where its parent left it */
+		char b[4] = { 0 };
+
+		printf("child: fd 3 gives '%s'\n", read(3, b, 3) == 3 ? b : "nothing");
+		return 0;
+	}
 	return 64;
+}
+
+static pid_t spawn(const char *self, posix_spawn_file_actions_t *fa, char **args);
+
+/*
+ * Files through execve (argv[1] "files", with an allowed /out): a trusted
+ * file at an offset on fd 3, an allowed log as stdout (O_APPEND: parent
+ * and child write in turn).
+ */
+static int files(const char *self)
+{
+	posix_spawn_file_actions_t fa;
+	int fd, log, status;
+	char buf[512];
+	ssize_t n;
+	pid_t pid;
+
+	fd = open(self, O_RDONLY);
+	if (fd < 0 || lseek(fd, 1, SEEK_SET) != 1 || dup2(fd, 3) != 3)
+		return printf("open %s: %s\n", self, strerror(errno)), 1;
+	pid = spawn(self, NULL, (char *[]){ "sp", "child", "readfd", NULL });
+	if (pid > 0 && waitpid(pid, &status, 0) == pid)
+		report("trusted file at offset 1 on fd 3", status);
+	log = open("/out/log", O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
+	if (log < 0 || write(log, "parent\n", 7) != 7)
+		return printf("/out/log: %s\n", strerror(errno)), 1;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, log, 1);
+	pid = spawn(self, &fa, (char *[]){ "sp", "child", "hello", "to the log", NULL });
+	posix_spawn_file_actions_destroy(&fa);
+	if (pid > 0 && waitpid(pid, &status, 0) == pid)
+		report("child's stdout an allowed file", status);
+	if (write(log, "parent again\n", 13) != 13)
+		return 1;
+	close(log);
+	log = open("/out/log", O_RDONLY);
+	n = log < 0 ? -1 : read(log, buf, sizeof(buf) - 1);
+	printf("the log:\n%.*s", n > 0 ? (int)n : 0, buf);
+	return 0;
 }
 
 static pid_t spawn(const char *self, posix_spawn_file_actions_t *fa, char **args)
@@ -178,6 +224,8 @@ int main(int argc, char **argv)
 		perror("execv");
 		return 127;
 	}
+	if (argc > 1 && !strcmp(argv[1], "files"))
+		return files(self);
 	if (argc > 1 && !strcmp(argv[1], "secret")) {
 		pipe_to_child(self, 1, "TOP-SECRET-5f3a");
 		return 0;

@@ -23,10 +23,8 @@ trap cleanup EXIT
 export SGX_EMU_SECRET=$T/sgx-emu-secret
 SRC=$SRCDIR/tests/libos/spawn.c
 
-variants=""
-if musl_pie "$SRC" "$T/sp-musl"; then variants="musl"; else echo "ok - musl spawn # SKIP no musl-tools"; fi
-gcc -static-pie -O2 -o "$T/sp-glibc" "$SRC" && variants="$variants glibc"
-gcc -static -O2 -o "$T/sp-exec" "$SRC" && variants="$variants exec"
+build_variants "$SRC" "$T/sp" spawn
+variants=$VARIANTS
 
 image() {
 	mkdir -p "$T/r-$1/bin"
@@ -57,14 +55,25 @@ for v in $variants; do
 		eval '! grep -q "no-such-program" "$T/err"'
 done
 
+# Files through execve: a trusted file at its offset, an allowed file as stdout.
+for v in $variants; do
+	mkdir -p "$T/f-$v/bin" "$T/f-$v/out"
+	cp "$T/sp-$v" "$T/f-$v/bin/sp"
+	"$RUNE_IMAGE" build --rootfs "$T/f-$v" --key "$KEY" --no-default-trusted --host-argv \
+		--allowed /out -- /bin/sp >/dev/null || continue
+	nout=$(chroot "$T/f-$v" /bin/sp files 2>/dev/null)
+	nrc=$?
+	OUT=$(timeout -k 2 60 "$PAL_HOST" --args "root=$T/f-$v" "$LIBOS_PAL" /bin/sp files 2>"$T/err")
+	RC=$?
+	ERR=$(cat "$T/err")
+	same_as "$v: files passed through execve (trusted at an offset, allowed as stdout) as native" \
+		"$nout" "$nrc"
+done
+
 # fork: a copy of the process in a child enclave (musl, glibc PIE, ET_EXEC).
 FSRC=$SRCDIR/tests/libos/fork.c
 for v in $variants; do
-	case $v in
-	musl) musl_pie "$FSRC" "$T/r-$v/bin/fk" ;;
-	glibc) gcc -static-pie -O2 -o "$T/r-$v/bin/fk" "$FSRC" ;;
-	exec) gcc -static -O2 -o "$T/r-$v/bin/fk" "$FSRC" ;;
-	esac || continue
+	build_variant "$v" "$FSRC" "$T/r-$v/bin/fk" || continue
 	"$RUNE_IMAGE" build --rootfs "$T/r-$v" --key "$KEY" --no-default-trusted --host-argv \
 		-- /bin/fk >/dev/null || continue
 	nout=$(chroot "$T/r-$v" /bin/fk 2>/dev/null)

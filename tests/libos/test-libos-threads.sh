@@ -17,10 +17,8 @@ trap 'rm -rf "$T"' EXIT
 export SGX_EMU_SECRET=$T/sgx-emu-secret
 SRC=$SRCDIR/tests/libos/threads.c
 
-variants=""
-if musl_pie "$SRC" "$T/th-musl"; then variants="musl"; else echo "ok - musl threads # SKIP no musl-tools"; fi
-gcc -static-pie -O2 -o "$T/th-glibc" "$SRC" && variants="$variants glibc"
-gcc -static -O2 -o "$T/th-exec" "$SRC" && variants="$variants exec"
+build_variants "$SRC" "$T/th" threads
+variants=$VARIANTS
 
 # image V [rune-image options]: $T/r-V with the program as /bin/th
 image() {

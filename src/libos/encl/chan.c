@@ -149,11 +149,10 @@ struct sgx_keyreq {
 /* This enclave's CPUSVN and ISVSVN, as EREPORT says them (any target will do). */
 static void own_svns(uint8_t cpusvn[16], uint16_t *isvsvn)
 {
-	static uint8_t ti[512] __attribute__((aligned(512)));
-	static uint8_t rd[64] __attribute__((aligned(128)));
-	static uint8_t rep[432] __attribute__((aligned(512)));
+	static const uint8_t ti[512], rd[64];
+	uint8_t rep[432];
 
-	__asm__ volatile("enclu" : : "a"(0), "b"(ti), "c"(rd), "d"(rep) : "memory");
+	libos_ereport(ti, rd, rep);
 	memcpy(cpusvn, rep, 16);
 	memcpy(isvsvn, rep + 258, 2); /* the report body's ISVSVN */
 }

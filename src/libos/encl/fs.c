@@ -981,18 +981,28 @@ static long allowed_fstat(struct ofile *f)
 
 static long pseudo_open_fd(int id, uint64_t flags);
 
+static long open_path(const char *path, uint64_t flags, uint64_t mode);
+
 static long do_open(int64_t dirfd, uint64_t upath, uint64_t flags, uint64_t mode)
 {
 	char path[PATH_MAX];
-	struct ofile *f;
-	uint8_t *data;
-	uint64_t size;
-	int ret, fd;
+	int ret;
 
 	fds_init();
 	ret = resolve(dirfd, upath, path, sizeof(path));
 	if (ret < 0)
 		return ret;
+	return open_path(path, flags, mode);
+}
+
+/* open of a resolved, normalised path. */
+static long open_path(const char *path, uint64_t flags, uint64_t mode)
+{
+	struct ofile *f;
+	uint8_t *data;
+	uint64_t size;
+	int ret, fd;
+
 	ret = pseudo_find(path);
 	if (ret >= 0 && !pseudo_is_dir(ret))
 		return pseudo_open_fd(ret, flags);
@@ -1988,8 +1998,13 @@ void fs_close_all(void)
 			do_close(i);
 }
 
-/* The descriptors an execve passes on (all but close-on-exec ones): how many, or -errno. */
-int fs_export(struct spawn_fd *out, int max)
+/*
+ * The descriptors an execve passes on (all but close-on-exec ones): how
+ * many, or -errno. Files go by name (the new program opens them again at
+ * the same offset, as a forked child does), their paths appended to
+ * strs[*used..room).
+ */
+int fs_export(struct spawn_fd *out, int max, char *strs, uint64_t room, uint64_t *used)
 {
 	int n = 0;
 
@@ -2006,12 +2021,25 @@ int fs_export(struct spawn_fd *out, int max)
 		if (f->kind == F_STDIO) {
 			out[n].kind = SPAWN_STDIO;
 			out[n].host = (int32_t)f->host;
+		} else if ((f->kind == F_TRUSTED || f->kind == F_ALLOWED) && f->path) {
+			uint64_t plen = str_len(f->path) + 1;
+
+			if (plen > room - *used)
+				return -E2BIG_LIBOS;
+			memcpy(strs + *used, f->path, plen);
+			out[n].kind = SPAWN_FILE;
+			out[n].path_off = (uint32_t)*used;
+			out[n].id = (uint64_t)(uintptr_t)f; /* one description, one open */
+			out[n].off = f->off;
+			out[n].flags = f->flags;
+			out[n].host = -1;
+			*used += plen;
 		} else if (f->kind != F_OBJ || ipc_share(f->obj, &out[n]) < 0) {
-			/* Files and sockets stay behind: the new program finds the descriptor closed. */
+			/* The rest stays behind: the new program finds the descriptor closed. */
 			if (libos_manifest.debug)
-				log_err(
-				    "execve: descriptor %d is not passed on (not a pipe or stdio)",
-				    i);
+				log_err("execve: descriptor %d is not passed on (an in-enclave "
+					"file, directory or socket)",
+					i);
 			continue;
 		}
 		n++;
@@ -2019,39 +2047,76 @@ int fs_export(struct spawn_fd *out, int max)
 	return n;
 }
 
-/* A child's table: exactly what its parent passed on (one description per end). */
-int fs_import(const struct spawn_fd *in, int n)
+/* A file the parent passed on: opened again here by its name, at its offset (-errno). */
+static int import_file(const struct spawn_fd *e, const char *path)
+{
+	/* Created, truncated and exclusive once already: opened as it is now. */
+	uint64_t flags = (uint64_t)(uint32_t)e->flags & ~(uint64_t)(O_CREAT | O_EXCL | O_TRUNC);
+	long fd = open_path(path, flags & ~(uint64_t)O_CLOEXEC, 0);
+
+	if (fd < 0) {
+		log_err("execve: %s (descriptor %d) is not open in the new program (%ld)", path,
+			e->fd, fd);
+		return 0;
+	}
+	fds[fd].of->off = e->off;
+	if (fd != e->fd) {
+		fds[e->fd] = fds[fd];
+		fds[fd] = (struct fdent){ 0 };
+	}
+	return 0;
+}
+
+/*
+ * A child's table: exactly what its parent passed on (one description per
+ * end or file). Pipes and stdio first, at their numbers; then files, each
+ * opened at the lowest free number and moved to its own.
+ */
+int fs_import(const struct spawn_fd *in, int n, const char *strs, uint64_t strs_len)
 {
 	fs_close_all();
-	for (int i = 0; i < n; i++) {
-		struct ofile *f = NULL;
-		int fd = in[i].fd;
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < n; i++) {
+			struct ofile *f = NULL;
+			int fd = in[i].fd;
 
-		if (fd < 0 || fd >= MAX_FDS || fds[fd].of)
-			return -EIO;
-		for (int j = 0; j < i; j++)
-			if (in[j].kind == in[i].kind && in[j].host == in[i].host &&
-			    in[j].id == in[i].id)
-				f = fds[in[j].fd].of;
-		if (f) {
-			fd_attach(fd, f, 0);
-			continue;
-		}
-		f = ofile_new();
-		if (!f)
-			return -EMFILE;
-		if (in[i].kind == SPAWN_STDIO) {
-			if (in[i].host < 0 || in[i].host > 2)
+			if ((in[i].kind == SPAWN_FILE) != pass)
+				continue;
+			if (fd < 0 || fd >= MAX_FDS || fds[fd].of)
 				return -EIO;
-			*f = (struct ofile){ .kind = F_STDIO, .host = in[i].host };
-		} else {
-			*f = (struct ofile){ .kind = F_OBJ, .obj = ipc_import(&in[i]), .host = -1 };
-			if (!f->obj) {
-				f->kind = F_FREE;
-				return -ENOMEM;
+			for (int j = 0; j < i; j++)
+				if (in[j].kind == in[i].kind && in[j].host == in[i].host &&
+				    in[j].id == in[i].id && fds[in[j].fd].of)
+					f = fds[in[j].fd].of;
+			if (f) {
+				fd_attach(fd, f, 0);
+				continue;
 			}
+			if (in[i].kind == SPAWN_FILE) {
+				if (in[i].path_off >= strs_len)
+					return -EIO;
+				if (import_file(&in[i], strs + in[i].path_off) < 0)
+					return -EIO;
+				continue;
+			}
+			f = ofile_new();
+			if (!f)
+				return -EMFILE;
+			if (in[i].kind == SPAWN_STDIO) {
+				if (in[i].host < 0 || in[i].host > 2)
+					return -EIO;
+				*f = (struct ofile){ .kind = F_STDIO, .host = in[i].host };
+			} else {
+				*f = (struct ofile){ .kind = F_OBJ,
+						     .obj = ipc_import(&in[i]),
+						     .host = -1 };
+				if (!f->obj) {
+					f->kind = F_FREE;
+					return -ENOMEM;
+				}
+			}
+			fd_attach(fd, f, 0);
 		}
-		fd_attach(fd, f, 0);
 	}
 	return 0;
 }

@@ -143,6 +143,9 @@ enum { THREAD_FREE, THREAD_READY, THREAD_RUNNING };
 
 /* thread.c */
 struct libos_thread *libos_self(void);
+/* EREPORT for a TARGETINFO and report data (any alignment; thread-safe). */
+void libos_ereport(const uint8_t ti[512], const uint8_t rd[64], uint8_t out[432]);
+
 void libos_lock(void);
 void libos_unlock(void);
 extern struct libos_thread libos_thread0;
@@ -263,7 +266,7 @@ long spipe_write(struct spipe *s, int64_t fd, const uint8_t *buf, uint64_t len);
 long spipe_read(struct spipe *s, int64_t fd, uint8_t *buf, uint64_t len, int nonblock);
 
 /* What a child process gets of its parent's descriptors (proc.c, sent over the channel). */
-enum { SPAWN_STDIO = 1, SPAWN_PIPE_R, SPAWN_PIPE_W };
+enum { SPAWN_STDIO = 1, SPAWN_PIPE_R, SPAWN_PIPE_W, SPAWN_FILE };
 struct spawn_fd {
 	int32_t fd, kind;
 	int32_t
@@ -271,6 +274,10 @@ struct spawn_fd {
 	int32_t nonblock;
 	uint64_t id;
 	uint8_t key[32];
+	/* SPAWN_FILE (a trusted or allowed file): its offset, open flags, path in the strings */
+	uint64_t off;
+	int32_t flags;
+	uint32_t path_off;
 };
 int ipc_share(struct fobj *o, struct spawn_fd *e); /* a pipe end for a child; -EINVAL if not one */
 struct fobj *ipc_import(const struct spawn_fd *e);
@@ -314,8 +321,8 @@ long pseudo_write(int id, const uint8_t *buf, uint64_t len, uint64_t off);
 void *fs_save(void); /* vfork: the parent's table and cwd, set aside */
 void fs_restore(void *saved);
 void fs_close_all(void);
-int fs_export(struct spawn_fd *out, int max);
-int fs_import(const struct spawn_fd *in, int n);
+int fs_export(struct spawn_fd *out, int max, char *strs, uint64_t room, uint64_t *used);
+int fs_import(const struct spawn_fd *in, int n, const char *strs, uint64_t strs_len);
 int fs_resolve_path(uint64_t upath, char *out, size_t n);
 int fs_is_trusted(const char *path); /* a trusted file of the manifest */
 void fs_getcwd(char *out, size_t n);

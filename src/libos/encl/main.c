@@ -400,18 +400,16 @@ __asm__(".text\n"
 struct exit_pair libos_report(uint64_t req);
 struct exit_pair libos_report(uint64_t req)
 {
-	static uint8_t ti[512] __attribute__((aligned(512)));
-	static uint8_t rd[64] __attribute__((aligned(128)));
-	static uint8_t rep[432] __attribute__((aligned(512)));
 	volatile struct libos_report_req *r = (volatile struct libos_report_req *)req;
 	uint64_t end = req + sizeof(*r);
+	uint8_t ti[512], rd[64], rep[432];
 
 	if (req % 8 || end < req || end > (1ULL << 47) ||
 	    !(end <= libos_base || req >= libos_base + libos_manifest.enclave_size))
 		return done(-EINVAL);
 	memcpy(ti, (const void *)r->targetinfo, sizeof(ti));
 	memcpy(rd, (const void *)r->reportdata, sizeof(rd));
-	__asm__ volatile("enclu" : : "a"(0), "b"(ti), "c"(rd), "d"(rep) : "memory");
+	libos_ereport(ti, rd, rep);
 	memcpy((void *)r->report, rep, sizeof(rep));
 	return done(0);
 }

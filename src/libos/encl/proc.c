@@ -264,8 +264,16 @@ static long spawn(uint64_t upath, uint64_t uargv, uint64_t uenvp, int32_t *out_p
 	if ((r = copy_strings(uargv, strings, room, &em->argc, &used)) < 0 ||
 	    (r = copy_strings(uenvp, strings, room, &em->envc, &used)) < 0)
 		goto out;
-	em->strings_len = (uint32_t)used;
 	fs_getcwd(em->cwd, sizeof(em->cwd));
+	/* The table is made at the end of the buffer, then moved up to follow the strings. */
+	sfd = (struct spawn_fd *)(msg + CHAN_MSG_MAX - LIBOS_SPAWN_FDS * sizeof(struct spawn_fd));
+	n = fs_export(sfd, LIBOS_SPAWN_FDS - 1, strings, room, &used);
+	if (n < 0) {
+		r = n;
+		goto out;
+	}
+	em->strings_len = (uint32_t)used;
+	memmove(strings + ((used + 7) & ~7ULL), sfd, (uint64_t)n * sizeof(*sfd));
 	sfd = (struct spawn_fd *)(strings + ((used + 7) & ~7ULL));
 	c = child_slot();
 	if (!c) {
@@ -276,15 +284,8 @@ static long spawn(uint64_t upath, uint64_t uargv, uint64_t uenvp, int32_t *out_p
 	if (r < 0)
 		goto out;
 	keep[nkeep++] = sv[1];
-	n = fs_export(sfd, LIBOS_SPAWN_FDS - 1);
-	if (n < 0) {
-		r = n;
-		host_fd_close(sv[0]);
-		host_fd_close(sv[1]);
-		goto out;
-	}
 	for (int i = 0; i < n; i++)
-		if (sfd[i].kind != SPAWN_STDIO)
+		if (sfd[i].kind == SPAWN_PIPE_R || sfd[i].kind == SPAWN_PIPE_W)
 			keep[nkeep++] = sfd[i].host;
 	em->nfds = (uint32_t)n;
 	memcpy((void *)libos_mb->buf, keep, nkeep * sizeof(int32_t));
@@ -794,7 +795,7 @@ int proc_child_start(int64_t channel, const char **path, const char ***argv, int
 	pgid = em->pgid == -1 ? em->pid : em->pgid;
 	sid = em->sid == -1 ? em->pid : em->sid;
 	fs_setcwd(em->cwd);
-	return fs_import((const struct spawn_fd *)(s + fds_off), (int)em->nfds);
+	return fs_import((const struct spawn_fd *)(s + fds_off), (int)em->nfds, s, em->strings_len);
 }
 
 /*

@@ -120,17 +120,25 @@ static uint64_t attestation_type(char *out, uint64_t n)
 	return 4;
 }
 
-/* EREPORT (ENCLU leaf 0), as the service TCS's libos_report does, on aligned copies. */
-static void ereport(const uint8_t ti_in[512], const uint8_t rd_in[64], uint8_t out[432])
+/*
+ * EREPORT (ENCLU leaf 0) on aligned copies: for the pseudo-files, the
+ * channel's key request (its SVNs) and the service TCS's libos_report,
+ * which may run at once (the static buffers: one at a time).
+ */
+void libos_ereport(const uint8_t ti_in[512], const uint8_t rd_in[64], uint8_t out[432])
 {
 	static uint8_t ti[512] __attribute__((aligned(512)));
 	static uint8_t rd[64] __attribute__((aligned(128)));
 	static uint8_t rep[432] __attribute__((aligned(512)));
+	static int busy;
 
+	while (__atomic_exchange_n(&busy, 1, __ATOMIC_ACQUIRE))
+		__builtin_ia32_pause();
 	memcpy(ti, ti_in, sizeof(ti));
 	memcpy(rd, rd_in, sizeof(rd));
 	__asm__ volatile("enclu" : : "a"(0), "b"(ti), "c"(rd), "d"(rep) : "memory");
 	memcpy(out, rep, sizeof(rep));
+	__atomic_store_n(&busy, 0, __ATOMIC_RELEASE);
 }
 
 /* This enclave's TARGETINFO, from a report of itself. */
@@ -140,7 +148,7 @@ static void my_target_info(uint8_t out[512])
 	struct sgx_report r;
 	struct sgx_targetinfo ti;
 
-	ereport(zero, zero, (uint8_t *)&r);
+	libos_ereport(zero, zero, (uint8_t *)&r);
 	memset(&ti, 0, sizeof(ti));
 	memcpy(ti.mrenclave, r.body.mrenclave, sizeof(ti.mrenclave));
 	ti.attributes = r.body.attributes;
@@ -174,7 +182,7 @@ static long make_quote(uint8_t **data, uint64_t *size)
 	if (n != (long)sizeof(qe))
 		return n < 0 && n >= -4095 ? n : -EIO;
 	memcpy(qe, (const void *)libos_mb->buf, sizeof(qe));
-	ereport(qe, user_data, rep);
+	libos_ereport(qe, user_data, rep);
 	memcpy((void *)libos_mb->buf, rep, sizeof(rep));
 	n = ocall(LIBOS_OCALL_QUOTE, 0, 0, sizeof(rep));
 	if (n < 0 && n >= -4095)
@@ -239,7 +247,7 @@ long pseudo_open(int id, uint64_t flags, uint8_t **data, uint64_t *size)
 		*size = 512;
 	}
 	if (k == PS_REPORT) {
-		ereport(target, user_data, d);
+		libos_ereport(target, user_data, d);
 		*size = 432;
 	}
 	*data = d;
