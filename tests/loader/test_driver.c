@@ -138,7 +138,73 @@ static void *fake_mmap(void *addr, size_t len, int prot, int flags, int fd, off_
 	return addr;
 }
 
-static int fake_enter_mode; /* 0: EEXIT, 1: #PF inside */
+static int fake_enter_mode; /* 0: EEXIT, 1: #PF inside, 2: the vDSO's loop */
+
+/*
+ * The vDSO's entry loop, as the kernel's __vdso_sgx_enter_enclave runs it:
+ * "ENCLU" records the leaf and RDI/RSI/RDX/R8/R9 it is entered with, the
+ * enclave EEXITs with RDI + 1, the user handler is called, and a positive
+ * return is the next leaf, entered with the registers the handler left.
+ */
+uint64_t fake_entries[8][6];
+unsigned fake_nentries;
+int fake_vdso_loop(unsigned long rdi, unsigned long rsi, unsigned long rdx, unsigned int function,
+		   unsigned long r8, unsigned long r9, struct sgx_enclave_run *run);
+asm(".text\n"
+    "	.globl fake_vdso_loop\n"
+    "	.type fake_vdso_loop, @function\n"
+    "fake_vdso_loop:\n"
+    "	push %rbp\n"
+    "	mov %rsp, %rbp\n"
+    "	push %rbx\n"
+    "	push %r12\n"
+    "	mov 16(%rbp), %r12\n" /* run */
+    "	mov %ecx, %eax\n"
+    "1:	mov fake_nentries(%rip), %ecx\n"
+    "	cmp $8, %ecx\n"
+    "	jae 3f\n"
+    "	imul $48, %rcx, %rcx\n"
+    "	lea fake_entries(%rip), %rbx\n"
+    "	add %rcx, %rbx\n"
+    "	mov %rax, (%rbx)\n"
+    "	mov %rdi, 8(%rbx)\n"
+    "	mov %rsi, 16(%rbx)\n"
+    "	mov %rdx, 24(%rbx)\n"
+    "	mov %r8, 32(%rbx)\n"
+    "	mov %r9, 40(%rbx)\n"
+    "	incl fake_nentries(%rip)\n"
+    "	movl $4, 8(%r12)\n" /* run->function = EEXIT */
+    "	add $1, %rdi\n"
+    "	mov %rsp, %rcx\n"
+    "	sub $8, %rsp\n"
+    "	push %r12\n"
+    "	call *24(%r12)\n" /* run->user_handler */
+    "	add $16, %rsp\n"
+    "	test %eax, %eax\n"
+    "	jg 1b\n"
+    "2:	pop %r12\n"
+    "	pop %rbx\n"
+    "	pop %rbp\n"
+    "	ret\n"
+    "3:	mov $-1, %eax\n"
+    "	jmp 2b\n"
+    "	.size fake_vdso_loop, .-fake_vdso_loop\n");
+
+/* sgx_encl_run's step for the loop: one more EENTER with new registers, then done. */
+static int loop_step(void *ctx, const struct sgx_encl_exit *x, struct sgx_encl_regs *r, err_t *err)
+{
+	int *exits = ctx;
+
+	(void)err;
+	if (!x->eexit || ++*exits > 2)
+		return -EPROTO;
+	if (*exits == 2)
+		return r->rdi == 11 ? 0 : -EPROTO;
+	if (r->rdi != 2 || r->rsi != 7)
+		return -EPROTO;
+	*r = (struct sgx_encl_regs){ .rdi = 10, .rsi = 11, .rdx = 12, .r8 = 13, .r9 = 14 };
+	return SGX_EENTER;
+}
 
 static int fake_enter(unsigned long rdi, unsigned long rsi, unsigned long rdx,
 		      unsigned int function, unsigned long r8, unsigned long r9,
@@ -148,6 +214,8 @@ static int fake_enter(unsigned long rdi, unsigned long rsi, unsigned long rdx,
 
 	if (function != SGX_EENTER || run->tcs != fk.base)
 		return -EINVAL;
+	if (fake_enter_mode == 2)
+		return fake_vdso_loop(rdi, rsi, rdx, function, r8, r9, run);
 	if (fake_enter_mode == 1) {
 		run->function = SGX_ERESUME;
 		run->exception_vector = 14;
@@ -250,6 +318,23 @@ int main(void)
 		ret = sgx_encl_call(e, 0, &regs, &err);
 		TAP_OK(ret == -EFAULT && strstr(err_msg(err), "#PF"), "an AEX is reported: %s",
 		       err_msg(err));
+		err_free(&err);
+		{
+			struct sgx_encl_regs r = { .rdi = 1, .rsi = 7, .rdx = 9 };
+			int exits = 0;
+
+			fake_enter_mode = 2;
+			ret = sgx_encl_run(e, 0, SGX_EENTER, &r, loop_step, &exits, &err);
+			TAP_OK(ret == 0 && exits == 2 && fake_nentries == 2 &&
+				   fake_entries[0][0] == SGX_EENTER && fake_entries[0][1] == 1 &&
+				   fake_entries[0][3] == 9 && fake_entries[1][0] == SGX_EENTER &&
+				   fake_entries[1][1] == 10 && fake_entries[1][2] == 11 &&
+				   fake_entries[1][3] == 12 && fake_entries[1][4] == 13 &&
+				   fake_entries[1][5] == 14,
+			       "sgx_encl_run through the vDSO's loop: the step's registers reach "
+			       "the next EENTER (%u entries, %d exits)",
+			       fake_nentries, exits);
+		}
 		sgx_encl_destroy(e);
 	}
 	err_free(&err);
