@@ -427,7 +427,7 @@ int tee_carrier(const struct tee_carrier_opts *o, struct tee_carrier_result *res
 	ret = cache_key(o, rootfs, (const char *const *)argv, res->key, &rebuild, err);
 	if (ret == 0 && mkdir(cache, 0700) < 0 && errno != EEXIST)
 		ret = err_sys(err, errno, "cache %s", cache);
-	if (ret == 0 && (cfd = open(cache, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+	if (ret == 0 && (cfd = open(cache, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		ret = err_sys(err, errno, "cache %s", cache);
 	if (ret == 0 && (lfd = lock_key(cfd, cache, res->key, err)) < 0)
 		ret = lfd;
