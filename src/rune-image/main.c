@@ -76,6 +76,39 @@ static int parse_size(const char *s, uint64_t *v)
 	return 0;
 }
 
+/* The signature service's options, shared by build and carrier. */
+/* clang-format off */
+#define SERVER_LONGOPTS                                                                            \
+	{ "sign-server", required_argument, NULL, 's' },                                           \
+	{ "token-file", required_argument, NULL, 'K' },                                            \
+	{ "client-cert", required_argument, NULL, 'C' },                                           \
+	{ "client-key", required_argument, NULL, 'Y' },                                            \
+	{ "cacert", required_argument, NULL, 'R' }
+/* clang-format on */
+
+/* 1 if c was one of SERVER_LONGOPTS (taken into so, *token_file). */
+static int server_opt(int c, struct signd_client_opts *so, const char **token_file)
+{
+	switch (c) {
+	case 's':
+		so->url = optarg;
+		return 1;
+	case 'K':
+		*token_file = optarg;
+		return 1;
+	case 'C':
+		so->client_cert = optarg;
+		return 1;
+	case 'Y':
+		so->client_key = optarg;
+		return 1;
+	case 'R':
+		so->cacert = optarg;
+		return 1;
+	}
+	return 0;
+}
+
 /* --sign-server: the SIGSTRUCT signed by the signature service (checked by the client). */
 static int sign_by_server(struct sgx_sigstruct *ss, void *arg, err_t *err)
 {
@@ -103,11 +136,7 @@ static int cmd_build(int argc, char **argv)
 		{ "threads", required_argument, NULL, 'T' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "attestation", required_argument, NULL, 'Q' },
-		{ "sign-server", required_argument, NULL, 's' },
-		{ "token-file", required_argument, NULL, 'K' },
-		{ "client-cert", required_argument, NULL, 'C' },
-		{ "client-key", required_argument, NULL, 'Y' },
-		{ "cacert", required_argument, NULL, 'R' },
+		SERVER_LONGOPTS,
 		{ "libos", required_argument, NULL, 'L' },
 		{ "pal", required_argument, NULL, 'P' },
 		{ "no-default-trusted", no_argument, NULL, 'N' },
@@ -134,6 +163,8 @@ static int cmd_build(int argc, char **argv)
 	if (!trusted || !allowed || !env)
 		return 1;
 	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+		if (server_opt(c, &so, &token_file))
+			continue;
 		switch (c) {
 		case 'r':
 			free(rootfs);
@@ -174,21 +205,6 @@ static int cmd_build(int argc, char **argv)
 			break;
 		case 'd':
 			o.debug = 1;
-			break;
-		case 's':
-			so.url = optarg;
-			break;
-		case 'K':
-			token_file = optarg;
-			break;
-		case 'C':
-			so.client_cert = optarg;
-			break;
-		case 'Y':
-			so.client_key = optarg;
-			break;
-		case 'R':
-			so.cacert = optarg;
 			break;
 		case 'Q':
 			if (strcmp(optarg, "none") && strcmp(optarg, "dcap")) {
@@ -289,11 +305,7 @@ static int cmd_carrier(int argc, char **argv)
 		{ "bundle", required_argument, NULL, 'b' },
 		{ "key", required_argument, NULL, 'k' },
 		{ "client", no_argument, NULL, 'c' },
-		{ "sign-server", required_argument, NULL, 's' },
-		{ "token-file", required_argument, NULL, 'K' },
-		{ "client-cert", required_argument, NULL, 'C' },
-		{ "client-key", required_argument, NULL, 'Y' },
-		{ "cacert", required_argument, NULL, 'R' },
+		SERVER_LONGOPTS,
 		{ "cache", required_argument, NULL, 'D' },
 		{ "cache-entries", required_argument, NULL, 'E' },
 		{ "cache-size", required_argument, NULL, 'Z' },
@@ -318,6 +330,8 @@ static int cmd_carrier(int argc, char **argv)
 	if (!layers)
 		return 1;
 	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+		if (server_opt(c, &so, &token_file))
+			continue;
 		switch (c) {
 		case 'b':
 			o.bundle = optarg;
@@ -327,21 +341,6 @@ static int cmd_carrier(int argc, char **argv)
 			break;
 		case 'c':
 			client = 1;
-			break;
-		case 's':
-			so.url = optarg;
-			break;
-		case 'K':
-			token_file = optarg;
-			break;
-		case 'C':
-			so.client_cert = optarg;
-			break;
-		case 'Y':
-			so.client_key = optarg;
-			break;
-		case 'R':
-			so.cacert = optarg;
 			break;
 		case 'D':
 			o.cache_dir = optarg;

@@ -58,16 +58,10 @@ shim_json() {
 	"$BUILD/bin/sgx-tools" gen-key --out "$CT/signd-key.pem" >/dev/null 2>&1 &&
 	chmod 0600 "$CT/key.pem" "$CT/signd-key.pem"
 "$BUILD/bin/rune-signd" gen-token ci --tokens "$CT/clients.json" >"$CT/ci.token" 2>/dev/null
-"$BUILD/bin/rune-signd" --listen 127.0.0.1:0 --insecure-http --key "$CT/signd-key.pem" \
-	--tokens "$CT/clients.json" --audit-log "$CT/audit.log" 2>"$CT/signd.log" &
-SIGND_PID=$!
-URL=
-for _ in $(seq 200); do
-	URL=$(sed -n 's/^rune-signd: listening on \([^ ]*\) .*/\1/p' "$CT/signd.log")
-	[ -n "$URL" ] && break
-	kill -0 "$SIGND_PID" 2>/dev/null || break
-	sleep 0.05
-done
+# shellcheck source=tests/signd/launch.sh
+. "$SRCDIR/tests/signd/launch.sh"
+signd_launch "$BUILD/bin/rune-signd" "$CT/signd.log" --listen 127.0.0.1:0 --insecure-http \
+	--key "$CT/signd-key.pem" --tokens "$CT/clients.json" --audit-log "$CT/audit.log"
 if [ -z "$URL" ]; then
 	sed 's/^/# /' "$CT/signd.log"
 	echo "not ok - carrier: rune-signd started"
