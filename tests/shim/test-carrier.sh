@@ -148,6 +148,7 @@ t_server_refuses() {
 	assert_fails "ctr run with the service refusing"
 	assert_contains "carrier: build: sign by $URL" "$ERR" "the error"
 	assert_contains "401" "$ERR" "the service's status"
+	assert_eq 1 "$(printf '%s\n' "$ERR" | grep -c .)" "lines of the error"
 	nothing_left "$PFX-f1"
 	# the service down (nothing listens there)
 	shim_json "\"signature_method\": \"server\", \"signature_server\": {\"url\": \"http://127.0.0.1:9\", \"token_file\": \"$CT/ci.token\"}"
@@ -222,6 +223,28 @@ t_bounded() {
 	[ -d "$CACHE/${k1#* }" ] && [ -d "$CACHE/${k2#* }" ] || fail "the two newest entries are not kept"
 }
 
+t_rootfs_dir() {
+	# a rootfs that is a plain directory (ctr run --rootfs: no layers): built, not cached
+	shim_json "\"signature_method\": \"local-key\", \"signing_key\": \"$CT/key.pem\""
+	cp -a "$CT/rootfs" "$CT/dir-rootfs"
+	cl C run --rm "${RT[@]}" "${ENC[@]}" --rootfs "$CT/dir-rootfs" "$PFX-d1" sh -c 'echo from a dir'
+	[ "$RC" = 0 ] || printf '%s\n' "$ERR" | sed 's/^/# stderr: /'
+	assert_rc 0 "ctr run --rootfs DIR of an enclave container"
+	assert_contains "from a dir" "$OUT" "the workload's output"
+	assert_match '^built ' "$(carrier_of "$PFX-d1")" "the Carrier (no layers)"
+	cl_ok C run --rm "${RT[@]}" "${ENC[@]}" --rootfs "$CT/dir-rootfs" "$PFX-d2" sh -c 'echo from a dir'
+	assert_match '^built ' "$(carrier_of "$PFX-d2")" "the Carrier, again (no layers: no cache)"
+	# the same directory mounted read-only: no mount point for the TEE files
+	rmdir "$CT/dir-rootfs/.rune"
+	mount --bind "$CT/dir-rootfs" "$CT/dir-rootfs" && mount -o remount,bind,ro "$CT/dir-rootfs"
+	cl C run --rm "${RT[@]}" "${ENC[@]}" --rootfs "$CT/dir-rootfs" "$PFX-d3" sh -c 'echo no'
+	umount "$CT/dir-rootfs"
+	assert_fails "ctr run of an enclave container on a read-only rootfs"
+	assert_contains "carrier: mount point /.rune in the rootfs: Read-only file system" "$ERR" "the error"
+	assert_eq 1 "$(printf '%s\n' "$ERR" | grep -c .)" "lines of the error"
+	nothing_left "$PFX-d3"
+}
+
 exec 3>&1
 tcase "carrier: local-key: converted at create, runs in the enclave; then from the cache, also read-only" t_local_key
 tcase "carrier: server: signed by rune-signd once, then from the cache" t_server
@@ -230,3 +253,4 @@ tcase "carrier: client: an unsigned image is refused; an image's own TEE image r
 tcase "carrier: a missing entrypoint fails Create with one line, nothing left" t_entrypoint
 tcase "carrier: two concurrent creates of a new image build once" t_concurrent
 tcase "carrier: the cache is bounded (LRU)" t_bounded
+tcase "carrier: a rootfs directory (no layers) is converted at each create; read-only, it fails with one line" t_rootfs_dir
