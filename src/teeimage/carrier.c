@@ -259,6 +259,17 @@ static void evict(int cfd, unsigned max_entries, uint64_t max_bytes, const char 
 				remove_flat(cfd, e->d_name);
 			continue;
 		}
+		if (strlen(e->d_name) == 69 && !strcmp(e->d_name + 64, ".lock")) {
+			char key[65];
+
+			/* the lock of an entry that is gone (a build that failed or crashed) */
+			memcpy(key, e->d_name, 64);
+			key[64] = 0;
+			if (is_key(key) && strcmp(key, keep) &&
+			    fstatat(cfd, key, &st, AT_SYMLINK_NOFOLLOW) < 0)
+				evict_one(cfd, key);
+			continue;
+		}
 		if (!is_key(e->d_name) || fstatat(cfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 		    !S_ISDIR(st.st_mode))
 			continue;
@@ -445,8 +456,14 @@ int tee_carrier(const struct tee_carrier_opts *o, struct tee_carrier_result *res
 		ret = tee_bundle_enclave(o->bundle, o->pal, (const char *const *)argv, res->entry,
 					 err);
 	if (ret < 0) {
+		char lock[80];
+
 		if (made_mp)
 			unlinkat(rootfd, TEE_DIR, AT_REMOVEDIR);
+		/* a failed build leaves no lock behind (a waiter that got it builds again) */
+		snprintf(lock, sizeof(lock), "%s.lock", res->key);
+		if (lfd >= 0 && fstatat(cfd, res->key, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			unlinkat(cfd, lock, 0);
 		return ret;
 	}
 	evict(cfd, o->max_entries ? o->max_entries : TEE_CARRIER_ENTRIES,

@@ -90,6 +90,11 @@ nothing_left() {
 	! grep -q "/$1/rootfs " /proc/self/mountinfo || fail "rootfs of $1 still mounted"
 	[ ! -e "$CT/state/io.containerd.runtime.v2.task/$PFX/$1" ] || fail "bundle of $1 left"
 	no_build_dirs || fail "build dirs left in the cache: $(ls -a "$CACHE")"
+	local l
+	for l in "$CACHE"/*.lock; do
+		[ -e "$l" ] || continue
+		[ -d "${l%.lock}" ] || fail "the lock of a failed build left: $l"
+	done
 }
 # run_enclave ID [ctr run flags...]: the workload prints from inside the enclave
 run_enclave() {
@@ -189,7 +194,7 @@ t_entrypoint() {
 	cl_ok C images import "$CT/nocmd.tar"
 	cl C run --rm "${RT[@]}" "${ENC[@]}" "$IMG-nocmd" "$PFX-e2"
 	assert_fails "ctr run of an image without entrypoint"
-	assert_contains "entrypoint" "$ERR" "the error"
+	assert_contains "carrier: entrypoint: the container has no process.args" "$ERR" "the error"
 	nothing_left "$PFX-e2"
 	assert_eq "$n" "$(entries | wc -l)" "cache entries (none added)"
 }
