@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/cleanup.h"
 #include "task.pb-c.h"
@@ -19,6 +20,7 @@
 
 #define CARRIER_TIMEOUT_MS 300000
 #define LIBOS_PAL	   "liberpal-libos.so"
+#define SANDBOX_TYPE_KEY   "io.kubernetes.cri.container-type"
 
 /* KEY's value: process.env's ENCLAVE_* first (as rune reads them), else the annotation's. */
 static const char *enclave_setting(json_t *cfg, const char *env, const char *annotation)
@@ -34,6 +36,47 @@ static const char *enclave_setting(json_t *cfg, const char *env, const char *ann
 			return s + n + 1;
 	}
 	return json_string_value(json_object_get(json_object_get(cfg, "annotations"), annotation));
+}
+
+/*
+ * A CRI sandbox (the pod's pause container) gets the pod's annotations too,
+ * enclave.* included, but runs no workload: it runs as an ordinary
+ * container, its enclave settings dropped, rather than cost an enclave.
+ */
+static int plain_sandbox(json_t *cfg, const char *path, err_t *err)
+{
+	json_t *ann = json_object_get(cfg, "annotations"), *env, *nenv, *v;
+	const char *type = json_string_value(json_object_get(ann, SANDBOX_TYPE_KEY)), *key;
+	_cleanup_free_ char *tmp = NULL;
+	void *iter;
+	size_t i;
+
+	if (!type || strcmp(type, "sandbox"))
+		return 0;
+	for (iter = json_object_iter(ann); iter;) {
+		key = json_object_iter_key(iter);
+		iter = json_object_iter_next(ann, iter);
+		if (strncmp(key, "enclave.", 8) == 0)
+			json_object_del(ann, key);
+	}
+	env = json_object_get(json_object_get(cfg, "process"), "env");
+	nenv = json_array();
+	json_array_foreach(env, i, v)
+	{
+		if (!json_is_string(v) || strncmp(json_string_value(v), "ENCLAVE_", 8))
+			json_array_append(nenv, v);
+	}
+	if (json_is_object(json_object_get(cfg, "process")))
+		json_object_set_new(json_object_get(cfg, "process"), "env", nenv);
+	else
+		json_decref(nenv);
+	if (asprintf(&tmp, "%s.tmp", path) < 0)
+		return err_sys(err, ENOMEM, "carrier");
+	if (json_dump_file(cfg, tmp, JSON_COMPACT) < 0 || rename(tmp, path) < 0) {
+		unlink(tmp);
+		return err_set(err, EIO, "carrier: write %s", path);
+	}
+	return 1;
 }
 
 /* 1: the container asks for an SGX enclave run by the LibOS (no other enclave runtime named). */
@@ -55,6 +98,11 @@ static int wants_libos(const char *bundle, err_t *err)
 	ret = type && strcmp(type, "intelSgx") == 0 &&
 	      (!pal || !*pal ||
 	       strcmp(strrchr(pal, '/') ? strrchr(pal, '/') + 1 : pal, LIBOS_PAL) == 0);
+	if (ret) {
+		int sandbox = plain_sandbox(cfg, path, err);
+
+		ret = sandbox < 0 ? sandbox : !sandbox;
+	}
 	json_decref(cfg);
 	return ret;
 }
@@ -132,6 +180,7 @@ int carrier_prepare(const struct container *ct, const Shim__CreateTaskRequest *r
 	_cleanup_free_ char *layers = NULL;
 	_cleanup_free_ const char **argv = NULL;
 	size_t n = 0, nl = 0;
+	struct timespec t0, t1;
 	char *save = NULL;
 	int ret = wants_libos(ct->bundle, err);
 
@@ -167,7 +216,9 @@ int carrier_prepare(const struct container *ct, const Shim__CreateTaskRequest *r
 		argv[n++] = p;
 	}
 	argv[n] = NULL;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	ret = helper_run(argv, CARRIER_TIMEOUT_MS, &out, err);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (ret < 0) {
 		const char *msg = err_msg(*err),
 			   *p = strncmp(msg, "rune-image: ", 12) ? msg : msg + 12;
@@ -178,6 +229,7 @@ int carrier_prepare(const struct container *ct, const Shim__CreateTaskRequest *r
 	}
 	if (out)
 		out[strcspn(out, "\n")] = '\0';
-	shim_log("container %s: carrier: %s", ct->id, out ? out : "");
+	shim_log("container %s: carrier: %s (%ld ms)", ct->id, out ? out : "",
+		 (long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000));
 	return 0;
 }

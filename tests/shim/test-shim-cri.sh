@@ -109,5 +109,30 @@ t_enclave_pod() {
 		fail "TEE files written into a snapshot"
 }
 
+t_pod_annotation() {
+	# the annotation on the pod (what a RuntimeClass's pod overhead or a user sets)
+	pod_config p3
+	"$PY" - "$CT/p3.pod.json" <<-'PYEOF'
+		import json, sys
+		d = json.load(open(sys.argv[1]))
+		d["annotations"] = {"enclave.type": "intelSgx"}
+		json.dump(d, open(sys.argv[1], "w"))
+	PYEOF
+	cl CRI runp "$CT/p3.pod.json" --handler rune
+	[ "$RC" = 0 ] || fail "RunPodSandbox of a pod annotated enclave.type=intelSgx"
+	POD=$OUT
+	echo "$POD" >>"$CT/pods"
+	ctr_config e3 '"command": ["sh", "-c", "echo hello from the annotated pod"]'
+	create_start p3 e3
+	wait_for 60 exited "$CID" || fail "e3 did not finish: $(CRI inspect "$CID")"
+	grep -q 'stdout F hello from the annotated pod$' "$CT/logs/p3/e3.log" ||
+		fail "e3's log: $(cat "$CT/logs/p3/e3.log" 2>&1)"
+	grep -q 'stderr F .*SGX emulator' "$CT/logs/p3/e3.log" || fail "e3 did not run in the enclave"
+	# the sandbox (pause) got the annotation too, but runs as an ordinary container
+	[ -z "$(carrier_of "$POD")" ] || fail "the sandbox was converted: $(carrier_of "$POD")"
+	assert_eq 1 "$(CRI inspectp "$POD" | grep -c SANDBOX_READY)" "the sandbox is ready"
+}
+
 tcase "shim-cri: a pod with two containers in one shim: logs, exec, exit, removal leaves nothing" t_pod
 tcase "shim-cri: an enclave container converted on the fly, then from the cache" t_enclave_pod
+tcase "shim-cri: a pod annotated enclave.type=intelSgx: its container in the enclave, its sandbox not" t_pod_annotation
