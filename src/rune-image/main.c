@@ -109,6 +109,18 @@ static int server_opt(int c, struct signd_client_opts *so, const char **token_fi
 	return 0;
 }
 
+/* The unsigned LibOS enclave: the --libos file, else this installation's. */
+static int read_libos(const char *given, void **elf, size_t *len, err_t *err)
+{
+	_cleanup_free_ char *found = given ? NULL : tee_libos_default();
+
+	if (!given && !found)
+		return err_set(err, ENOENT,
+			       "the LibOS enclave (libos.elf) was not found next to this program: "
+			       "give --libos");
+	return tee_read_file(given ? given : found, 64 << 20, elf, len, err);
+}
+
 /* --sign-server: the SIGSTRUCT signed by the signature service (checked by the client). */
 static int sign_by_server(struct sgx_sigstruct *ss, void *arg, err_t *err)
 {
@@ -218,7 +230,8 @@ static int cmd_build(int argc, char **argv)
 			o.no_default_trusted = 1;
 			break;
 		case 'L':
-			libos = realpath(optarg, NULL);
+			free(libos);
+			libos = strdup(optarg);
 			break;
 		case 'P':
 			free(pal);
@@ -255,17 +268,10 @@ static int cmd_build(int argc, char **argv)
 		fprintf(stderr, "rune-image: no entrypoint (give it after --)\n");
 		return 2;
 	}
-	if (!libos)
-		libos = tee_libos_default();
-	if (!libos) {
-		fprintf(stderr, "rune-image: the LibOS enclave (libos.elf) was not found next to "
-				"this program: give --libos\n");
-		return 1;
-	}
 	/* A bare name: where the host keeps its PALs is the host's business. */
 	if (bundle && !pal)
 		pal = strdup("liberpal-libos.so");
-	if (tee_read_file(libos, 64 << 20, &elf, &elf_len, &err) < 0)
+	if (read_libos(libos, &elf, &elf_len, &err) < 0)
 		goto fail;
 	o.rootfs = rootfs;
 	o.argv = (const char *const *)prog;
@@ -389,14 +395,7 @@ static int cmd_carrier(int argc, char **argv)
 		o.sign_arg = &so;
 		o.signer_id = so.url;
 	}
-	if (!libos)
-		libos = tee_libos_default();
-	if (!libos) {
-		fprintf(stderr, "rune-image: the LibOS enclave (libos.elf) was not found next to "
-				"this program: give --libos\n");
-		return 1;
-	}
-	if (tee_read_file(libos, 64 << 20, &elf, &o.libos_len, &err) < 0)
+	if (read_libos(libos, &elf, &o.libos_len, &err) < 0)
 		goto fail;
 	o.libos_elf = elf;
 	if (tee_carrier(&o, &res, &err) < 0)
