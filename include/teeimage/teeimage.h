@@ -46,13 +46,17 @@ struct tee_build_opts {
 	void *sign_arg;
 	const void *libos_elf; /* the unsigned LibOS enclave */
 	size_t libos_len;
+	const char *out_dir; /* where the TEE files go (made if missing); NULL: ROOTFS/.rune */
 };
 
 struct tee_build_result {
 	uint8_t mrenclave[32], mrsigner[32];
 };
 
-/* Builds and signs the image and writes ROOTFS/.rune/. Deterministic in its inputs. */
+/*
+ * Builds and signs the image and writes ROOTFS/.rune/ (or out_dir).
+ * Deterministic in its inputs.
+ */
 int tee_build(const struct tee_build_opts *o, struct tee_build_result *res, err_t *err);
 
 /*
@@ -96,6 +100,29 @@ int tee_inspect(const char *rootfs, struct tee_inspect_result *res, err_t *err);
  * symlinks are refused instead (ELOOP).
  */
 int tee_open_in_root(int rootfd, const char *path, int flags);
+
+/*
+ * The unsigned LibOS enclave of this installation: libos.elf found
+ * relative to the running program (../share/libos/ in the build tree,
+ * ../share/rune/libos/ installed); malloc'ed, or NULL.
+ */
+char *tee_libos_default(void);
+
+/*
+ * A bundle's rootfs (config.json's root.path, made absolute) and, when
+ * *argv is NULL, its process.args (NULL if empty); malloc'ed.
+ */
+int tee_bundle_read(const char *bundle, char **rootfs, char ***argv, err_t *err);
+
+/*
+ * Makes the bundle's config.json run the TEE image: ENCLAVE_TYPE,
+ * ENCLAVE_RUNTIME_PATH=pal, ENCLAVE_RUNTIME_ARGS=root=/ in process.env
+ * (earlier ENCLAVE_* dropped), process.args = argv and, with tee_src,
+ * a read-only bind mount of that directory at /.rune. The file is
+ * replaced whole or left as it was.
+ */
+int tee_bundle_enclave(const char *bundle, const char *pal, const char *const *argv,
+		       const char *tee_src, err_t *err);
 
 /* Reads a file whole (at most max bytes). */
 int tee_read_file(const char *path, size_t max, void **buf, size_t *len, err_t *err);

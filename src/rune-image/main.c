@@ -24,8 +24,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <jansson.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,18 +33,26 @@
 #include "common/cleanup.h"
 #include "sgx/sigstruct.h"
 #include "signd/client.h"
+#include "teeimage/carrier.h"
 #include "teeimage/teeimage.h"
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: rune-image build (--rootfs DIR | --bundle DIR)\n"
-		   "         (--key KEY.pem | --sign-server URL [--token-file F] [--cacert CA]\n"
-		   "                          [--client-cert PEM --client-key PEM])\n"
-		   "         [--trusted PATH]... [--allowed PATH]... [--env K=V]... [--host-argv]\n"
-		   "         [--heap BYTES]"
-		   " [--stack BYTES] [--threads N] [--debug] [--attestation none|dcap]\n"
-		   "         [--no-default-trusted] [--libos ELF] [--pal SO] [-- PROG ARGS...]\n"
-		   "       rune-image inspect ROOTFS\n");
+	fprintf(f,
+		"usage: rune-image build (--rootfs DIR | --bundle DIR)\n"
+		"         (--key KEY.pem | --sign-server URL [--token-file F] [--cacert CA]\n"
+		"                          [--client-cert PEM --client-key PEM])\n"
+		"         [--trusted PATH]... [--allowed PATH]... [--env K=V]... [--host-argv]\n"
+		"         [--heap BYTES]"
+		" [--stack BYTES] [--threads N] [--debug] [--attestation none|dcap]\n"
+		"         [--no-default-trusted] [--libos ELF] [--pal SO] [-- PROG ARGS...]\n"
+		"       rune-image carrier --bundle DIR\n"
+		"         (--key KEY.pem | --client | --sign-server URL [--token-file F] [--cacert "
+		"CA]\n"
+		"                                     [--client-cert PEM --client-key PEM])\n"
+		"         [--cache DIR] [--cache-entries N] [--cache-size BYTES] [--layer DIR]...\n"
+		"         [--debug] [--libos ELF] [--pal SO]\n"
+		"       rune-image inspect ROOTFS\n");
 }
 
 static int parse_size(const char *s, uint64_t *v)
@@ -70,94 +76,49 @@ static int parse_size(const char *s, uint64_t *v)
 	return 0;
 }
 
-/* DIR/rel for the first rel that exists next to this program, or NULL. */
-static char *near_self(const char *const *rels)
+/* The signature service's options, shared by build and carrier. */
+/* clang-format off */
+#define SERVER_LONGOPTS                                                                            \
+	{ "sign-server", required_argument, NULL, 's' },                                           \
+	{ "token-file", required_argument, NULL, 'K' },                                            \
+	{ "client-cert", required_argument, NULL, 'C' },                                           \
+	{ "client-key", required_argument, NULL, 'Y' },                                            \
+	{ "cacert", required_argument, NULL, 'R' }
+/* clang-format on */
+
+/* 1 if c was one of SERVER_LONGOPTS (taken into so, *token_file). */
+static int server_opt(int c, struct signd_client_opts *so, const char **token_file)
 {
-	char exe[PATH_MAX], *dir, path[PATH_MAX * 2];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-
-	if (n <= 0)
-		return NULL;
-	exe[n] = 0;
-	dir = dirname(exe);
-	for (size_t i = 0; rels[i]; i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, rels[i]);
-		if (access(path, R_OK) == 0)
-			return realpath(path, NULL);
+	switch (c) {
+	case 's':
+		so->url = optarg;
+		return 1;
+	case 'K':
+		*token_file = optarg;
+		return 1;
+	case 'C':
+		so->client_cert = optarg;
+		return 1;
+	case 'Y':
+		so->client_key = optarg;
+		return 1;
+	case 'R':
+		so->cacert = optarg;
+		return 1;
 	}
-	return NULL;
-}
-
-static int update_bundle(const char *bundle, const char *pal, const char *const *argv, err_t *err)
-{
-	char path[PATH_MAX];
-	json_error_t jerr;
-	json_t *cfg, *proc, *env, *args, *nenv;
-	size_t i;
-	json_t *v;
-
-	snprintf(path, sizeof(path), "%s/config.json", bundle);
-	cfg = json_load_file(path, 0, &jerr);
-	if (!cfg)
-		return err_set(err, EINVAL, "%s: %s", path, jerr.text);
-	proc = json_object_get(cfg, "process");
-	if (!json_is_object(proc)) {
-		json_decref(cfg);
-		return err_set(err, EINVAL, "%s: no process object", path);
-	}
-	env = json_object_get(proc, "env");
-	nenv = json_array();
-	json_array_foreach(env, i, v)
-	{
-		if (json_is_string(v) && strncmp(json_string_value(v), "ENCLAVE_", 8))
-			json_array_append(nenv, v);
-	}
-	json_array_append_new(nenv, json_string("ENCLAVE_TYPE=intelSgx"));
-	snprintf(path, sizeof(path), "ENCLAVE_RUNTIME_PATH=%s", pal);
-	json_array_append_new(nenv, json_string(path));
-	json_array_append_new(nenv, json_string("ENCLAVE_RUNTIME_ARGS=root=/"));
-	json_object_set_new(proc, "env", nenv);
-	args = json_array();
-	for (i = 0; argv[i]; i++)
-		json_array_append_new(args, json_string(argv[i]));
-	json_object_set_new(proc, "args", args);
-	snprintf(path, sizeof(path), "%s/config.json", bundle);
-	if (json_dump_file(cfg, path, JSON_INDENT(2)) < 0) {
-		json_decref(cfg);
-		return err_set(err, EIO, "write %s", path);
-	}
-	json_decref(cfg);
 	return 0;
 }
 
-/* The bundle's rootfs and, unless given, its process.args. */
-static int read_bundle(const char *bundle, char **rootfs, char ***argv, err_t *err)
+/* The unsigned LibOS enclave: the --libos file, else this installation's. */
+static int read_libos(const char *given, void **elf, size_t *len, err_t *err)
 {
-	char path[PATH_MAX];
-	json_error_t jerr;
-	json_t *cfg, *root, *args;
-	const char *rp;
+	_cleanup_free_ char *found = given ? NULL : tee_libos_default();
 
-	snprintf(path, sizeof(path), "%s/config.json", bundle);
-	cfg = json_load_file(path, 0, &jerr);
-	if (!cfg)
-		return err_set(err, EINVAL, "%s: %s", path, jerr.text);
-	root = json_object_get(json_object_get(cfg, "root"), "path");
-	rp = json_is_string(root) ? json_string_value(root) : "rootfs";
-	if (rp[0] == '/')
-		*rootfs = strdup(rp);
-	else if (asprintf(rootfs, "%s/%s", bundle, rp) < 0)
-		*rootfs = NULL;
-	args = json_object_get(json_object_get(cfg, "process"), "args");
-	if (!*argv && json_is_array(args) && json_array_size(args) > 0) {
-		size_t n = json_array_size(args);
-
-		*argv = calloc(n + 1, sizeof(char *));
-		for (size_t i = 0; *argv && i < n; i++)
-			(*argv)[i] = strdup(json_string_value(json_array_get(args, i)) ?: "");
-	}
-	json_decref(cfg);
-	return *rootfs ? 0 : err_set(err, ENOMEM, "rootfs path");
+	if (!given && !found)
+		return err_set(err, ENOENT,
+			       "the LibOS enclave (libos.elf) was not found next to this program: "
+			       "give --libos");
+	return tee_read_file(given ? given : found, 64 << 20, elf, len, err);
 }
 
 /* --sign-server: the SIGSTRUCT signed by the signature service (checked by the client). */
@@ -187,19 +148,13 @@ static int cmd_build(int argc, char **argv)
 		{ "threads", required_argument, NULL, 'T' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "attestation", required_argument, NULL, 'Q' },
-		{ "sign-server", required_argument, NULL, 's' },
-		{ "token-file", required_argument, NULL, 'K' },
-		{ "client-cert", required_argument, NULL, 'C' },
-		{ "client-key", required_argument, NULL, 'Y' },
-		{ "cacert", required_argument, NULL, 'R' },
+		SERVER_LONGOPTS,
 		{ "libos", required_argument, NULL, 'L' },
 		{ "pal", required_argument, NULL, 'P' },
 		{ "no-default-trusted", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static const char *const libos_rels[] = { "../share/libos/libos.elf",
-						  "../share/rune/libos/libos.elf", NULL };
 	struct tee_build_opts o = { 0 };
 	struct signd_client_opts so = { 0 };
 	const char *token_file = NULL;
@@ -220,6 +175,8 @@ static int cmd_build(int argc, char **argv)
 	if (!trusted || !allowed || !env)
 		return 1;
 	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+		if (server_opt(c, &so, &token_file))
+			continue;
 		switch (c) {
 		case 'r':
 			free(rootfs);
@@ -261,21 +218,6 @@ static int cmd_build(int argc, char **argv)
 		case 'd':
 			o.debug = 1;
 			break;
-		case 's':
-			so.url = optarg;
-			break;
-		case 'K':
-			token_file = optarg;
-			break;
-		case 'C':
-			so.client_cert = optarg;
-			break;
-		case 'Y':
-			so.client_key = optarg;
-			break;
-		case 'R':
-			so.cacert = optarg;
-			break;
 		case 'Q':
 			if (strcmp(optarg, "none") && strcmp(optarg, "dcap")) {
 				fprintf(stderr, "rune-image: --attestation %s: none or dcap\n",
@@ -288,7 +230,8 @@ static int cmd_build(int argc, char **argv)
 			o.no_default_trusted = 1;
 			break;
 		case 'L':
-			libos = realpath(optarg, NULL);
+			free(libos);
+			libos = strdup(optarg);
 			break;
 		case 'P':
 			free(pal);
@@ -319,23 +262,16 @@ static int cmd_build(int argc, char **argv)
 		o.sign = sign_by_server;
 		o.sign_arg = &so;
 	}
-	if (bundle && read_bundle(bundle, &rootfs, &prog, &err) < 0)
+	if (bundle && tee_bundle_read(bundle, &rootfs, &prog, &err) < 0)
 		goto fail;
 	if (!prog || !prog[0]) {
 		fprintf(stderr, "rune-image: no entrypoint (give it after --)\n");
 		return 2;
 	}
-	if (!libos)
-		libos = near_self(libos_rels);
-	if (!libos) {
-		fprintf(stderr, "rune-image: the LibOS enclave (libos.elf) was not found next to "
-				"this program: give --libos\n");
-		return 1;
-	}
 	/* A bare name: where the host keeps its PALs is the host's business. */
 	if (bundle && !pal)
 		pal = strdup("liberpal-libos.so");
-	if (tee_read_file(libos, 64 << 20, &elf, &elf_len, &err) < 0)
+	if (read_libos(libos, &elf, &elf_len, &err) < 0)
 		goto fail;
 	o.rootfs = rootfs;
 	o.argv = (const char *const *)prog;
@@ -346,7 +282,7 @@ static int cmd_build(int argc, char **argv)
 	o.libos_len = elf_len;
 	if (tee_build(&o, &res, &err) < 0)
 		goto fail;
-	if (bundle && update_bundle(bundle, pal, (const char *const *)prog, &err) < 0)
+	if (bundle && tee_bundle_enclave(bundle, pal, (const char *const *)prog, NULL, &err) < 0)
 		goto fail;
 	sgx_hex(res.mrenclave, 32, hex);
 	printf("MRENCLAVE: %s\n", hex);
@@ -361,6 +297,116 @@ fail:
 	free(trusted);
 	free(allowed);
 	free(env);
+	return 1;
+}
+
+/*
+ * carrier: what the shim runs at Create for an enclave container (docs/shim.md):
+ * the bundle's TEE files from the node's cache, built and signed on a miss.
+ * Prints "own", "cached KEY" or "built KEY"; a failure is one line on stderr.
+ */
+static int cmd_carrier(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "bundle", required_argument, NULL, 'b' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "client", no_argument, NULL, 'c' },
+		SERVER_LONGOPTS,
+		{ "cache", required_argument, NULL, 'D' },
+		{ "cache-entries", required_argument, NULL, 'E' },
+		{ "cache-size", required_argument, NULL, 'Z' },
+		{ "layer", required_argument, NULL, 'l' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "libos", required_argument, NULL, 'L' },
+		{ "pal", required_argument, NULL, 'P' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct tee_carrier_opts o = { .pal = "liberpal-libos.so" };
+	struct signd_client_opts so = { 0 };
+	struct tee_carrier_result res;
+	_cleanup_error_ err_t err = NULL;
+	_cleanup_free_ char *libos = NULL, *token = NULL;
+	_cleanup_free_ const char **layers = calloc(argc + 1, sizeof(char *));
+	_cleanup_free_ void *elf = NULL;
+	const char *token_file = NULL;
+	int c, client = 0;
+	size_t nlayers = 0;
+	uint64_t v;
+
+	if (!layers)
+		return 1;
+	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+		if (server_opt(c, &so, &token_file))
+			continue;
+		switch (c) {
+		case 'b':
+			o.bundle = optarg;
+			break;
+		case 'k':
+			o.key_path = optarg;
+			break;
+		case 'c':
+			client = 1;
+			break;
+		case 'D':
+			o.cache_dir = optarg;
+			break;
+		case 'E':
+		case 'Z':
+			if (parse_size(optarg, &v) < 0 || v == 0 || (c == 'E' && v > 1000000)) {
+				fprintf(stderr, "rune-image: bad --%s '%s'\n",
+					c == 'E' ? "cache-entries" : "cache-size", optarg);
+				return 2;
+			}
+			if (c == 'E')
+				o.max_entries = (unsigned)v;
+			else
+				o.max_bytes = v;
+			break;
+		case 'l':
+			layers[nlayers++] = optarg;
+			break;
+		case 'd':
+			o.debug = 1;
+			break;
+		case 'L':
+			free(libos);
+			libos = strdup(optarg);
+			break;
+		case 'P':
+			o.pal = optarg;
+			break;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!o.bundle || optind < argc || (!!o.key_path + !!so.url + client) != 1) {
+		usage(stderr);
+		return 2;
+	}
+	o.method = client ? TEE_SIGN_CLIENT : o.key_path ? TEE_SIGN_LOCAL_KEY : TEE_SIGN_SERVER;
+	o.layers = layers;
+	if (so.url) {
+		if (token_file && signd_client_read_token(token_file, &token, &err) < 0)
+			goto fail;
+		so.token = token;
+		o.sign = sign_by_server;
+		o.sign_arg = &so;
+		o.signer_id = so.url;
+	}
+	if (read_libos(libos, &elf, &o.libos_len, &err) < 0)
+		goto fail;
+	o.libos_elf = elf;
+	if (tee_carrier(&o, &res, &err) < 0)
+		goto fail;
+	if (res.own)
+		printf("own\n");
+	else
+		printf("%s %s\n", res.cached ? "cached" : "built", res.key);
+	return 0;
+fail:
+	fprintf(stderr, "rune-image: %s\n", err_msg(err));
 	return 1;
 }
 
@@ -404,6 +450,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "build"))
 		return cmd_build(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "carrier"))
+		return cmd_carrier(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "inspect"))
 		return cmd_inspect(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {

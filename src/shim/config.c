@@ -36,20 +36,33 @@ void settings_free(struct settings *st)
 	free(st->root);
 	st->rune = st->root = NULL;
 	st->systemd_cgroup = -1;
+	for (int i = 0; i < CS_N; i++) {
+		free(st->carrier[i]);
+		st->carrier[i] = NULL;
+	}
+	st->cache_entries = st->cache_mb = 0;
+}
+
+static void merge_str(char **dst, const char *over)
+{
+	if (over) {
+		free(*dst);
+		*dst = strdup(over);
+	}
 }
 
 void settings_merge(struct settings *dst, const struct settings *over)
 {
-	if (over->rune) {
-		free(dst->rune);
-		dst->rune = strdup(over->rune);
-	}
-	if (over->root) {
-		free(dst->root);
-		dst->root = strdup(over->root);
-	}
+	merge_str(&dst->rune, over->rune);
+	merge_str(&dst->root, over->root);
 	if (over->systemd_cgroup >= 0)
 		dst->systemd_cgroup = over->systemd_cgroup;
+	for (int i = 0; i < CS_N; i++)
+		merge_str(&dst->carrier[i], over->carrier[i]);
+	if (over->cache_entries > 0)
+		dst->cache_entries = over->cache_entries;
+	if (over->cache_mb > 0)
+		dst->cache_mb = over->cache_mb;
 }
 
 static int path_value(json_t *v, const char *name, const char *where, const char *key, char **out,
@@ -65,6 +78,91 @@ static int path_value(json_t *v, const char *name, const char *where, const char
 	free(*out);
 	*out = strdup(s);
 	return *out ? 0 : err_sys(err, ENOMEM, "%s", name);
+}
+
+/* The signature service's keys: each an absolute path but its url. */
+static const char *const server_keys[] = {
+	[CS_URL] = "url",	   [CS_TOKEN] = "token_file",	   [CS_CACERT] = "cacert",
+	[CS_CERT] = "client_cert", [CS_CLIENT_KEY] = "client_key",
+};
+
+static bool is_carrier_key(const char *key)
+{
+	static const char *const keys[] = { "signature_method",	     "signing_key",
+					    "signature_server",	     "carrier_cache",
+					    "carrier_cache_entries", "carrier_cache_mb" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+		if (strcmp(key, keys[i]) == 0)
+			return true;
+	return false;
+}
+
+static int signature_server(json_t *obj, const char *name, const char *where, struct settings *st,
+			    err_t *err)
+{
+	const char *key;
+	json_t *v;
+
+	if (!json_is_object(obj))
+		return err_set(err, EINVAL, "%s: %s\"signature_server\": not a JSON object", name,
+			       where);
+	json_object_foreach(obj, key, v)
+	{
+		int i, ret;
+
+		for (i = CS_URL; i <= CS_CLIENT_KEY; i++)
+			if (strcmp(key, server_keys[i]) == 0)
+				break;
+		if (i > CS_CLIENT_KEY)
+			return err_set(err, EINVAL,
+				       "%s: %s\"signature_server\": unknown key \"%s\"", name,
+				       where, key);
+		if (i != CS_URL) {
+			ret = path_value(v, name, where, key, &st->carrier[i], err);
+			if (ret < 0)
+				return ret;
+			continue;
+		}
+		if (!json_is_string(v) || (strncmp(json_string_value(v), "https://", 8) &&
+					   strncmp(json_string_value(v), "http://", 7)))
+			return err_set(err, EINVAL,
+				       "%s: %s\"signature_server\": \"url\": not an http(s):// URL",
+				       name, where);
+		free(st->carrier[CS_URL]);
+		st->carrier[CS_URL] = strdup(json_string_value(v));
+	}
+	return 0;
+}
+
+/* The Carrier's keys (is_carrier_key). */
+static int carrier_value(json_t *v, const char *name, const char *where, const char *key,
+			 struct settings *st, err_t *err)
+{
+	if (strcmp(key, "signature_method") == 0) {
+		const char *m = json_string_value(v);
+
+		if (!m || (strcmp(m, "server") && strcmp(m, "client") && strcmp(m, "local-key")))
+			return err_set(err, EINVAL,
+				       "%s: %s\"%s\": not \"server\", \"client\" or \"local-key\"",
+				       name, where, key);
+		free(st->carrier[CS_METHOD]);
+		st->carrier[CS_METHOD] = strdup(m);
+		return st->carrier[CS_METHOD] ? 0 : err_sys(err, ENOMEM, "%s", name);
+	}
+	if (strcmp(key, "signing_key") == 0)
+		return path_value(v, name, where, key, &st->carrier[CS_KEY], err);
+	if (strcmp(key, "carrier_cache") == 0)
+		return path_value(v, name, where, key, &st->carrier[CS_CACHE], err);
+	if (strcmp(key, "signature_server") == 0)
+		return signature_server(v, name, where, st, err);
+	/* carrier_cache_entries, carrier_cache_mb */
+	if (!json_is_integer(v) || json_integer_value(v) <= 0 || json_integer_value(v) > 1000000)
+		return err_set(err, EINVAL, "%s: %s\"%s\": not an integer from 1 to 1000000", name,
+			       where, key);
+	*(strcmp(key, "carrier_cache_mb") ? &st->cache_entries : &st->cache_mb) =
+	    (long)json_integer_value(v);
+	return 0;
 }
 
 /* One level of settings: the top level (handlers allowed) or a handler's section. */
@@ -90,6 +188,8 @@ static int section(json_t *obj, const char *name, const char *where, bool top, s
 					      where, key);
 			else
 				st->systemd_cgroup = json_is_true(v);
+		} else if (is_carrier_key(key)) {
+			ret = carrier_value(v, name, where, key, st, err);
 		} else if (top && strcmp(key, "handlers") == 0) {
 			if (!json_is_object(v))
 				ret = err_set(err, EINVAL, "%s: \"handlers\": not a JSON object",

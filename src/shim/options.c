@@ -154,6 +154,12 @@ int options_resolve(const char *ns, const char *bundle, const Shim__Any *opts, s
 	out->rune = st.rune;
 	out->systemd_cgroup = st.systemd_cgroup > 0;
 	st.rune = NULL;
+	for (int i = 0; i < CS_N; i++) {
+		out->carrier[i] = st.carrier[i];
+		st.carrier[i] = NULL;
+	}
+	out->cache_entries = st.cache_entries;
+	out->cache_mb = st.cache_mb;
 	settings_free(&st);
 	return 0;
 }

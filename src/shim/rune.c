@@ -43,22 +43,27 @@ char *path_lookup(const char *name)
 	return NULL;
 }
 
-char *rune_find(void)
+char *sibling_find(const char *name)
 {
 	char self[PATH_MAX], *slash, *found;
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 6);
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 
 	if (n > 0) {
 		self[n] = '\0';
 		slash = strrchr(self, '/');
-		if (slash) {
-			strcpy(slash + 1, "rune");
+		if (slash && (size_t)(slash + 1 - self) + strlen(name) < sizeof(self)) {
+			strcpy(slash + 1, name);
 			if (access(self, X_OK) == 0)
 				return strdup(self);
 		}
 	}
-	found = path_lookup("rune");
-	return found ? found : strdup("rune");
+	found = path_lookup(name);
+	return found ? found : strdup(name);
+}
+
+char *rune_find(void)
+{
+	return sibling_find("rune");
 }
 
 /* The text of file from offset, at most max bytes. */
@@ -128,7 +133,7 @@ static void child_stdio(int fds[3])
 			_exit(127);
 }
 
-static int wait_bounded(pid_t pid, int *wstatus)
+static int wait_bounded(pid_t pid, int *wstatus, int timeout_ms)
 {
 	int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
 
@@ -137,7 +142,7 @@ static int wait_bounded(pid_t pid, int *wstatus)
 		int r;
 
 		do
-			r = poll(&p, 1, RUNE_TIMEOUT_MS);
+			r = poll(&p, 1, timeout_ms);
 		while (r < 0 && errno == EINTR);
 		if (r == 0)
 			kill(pid, SIGKILL);
@@ -149,6 +154,62 @@ static int wait_bounded(pid_t pid, int *wstatus)
 	return 0;
 }
 
+/* argv forked and exec'ed with fds as its stdio, signals as by default. */
+static pid_t spawn(const char *const *argv, int fds[3])
+{
+	sigset_t all;
+	pid_t pid = fork();
+
+	if (pid != 0)
+		return pid;
+	child_stdio(fds);
+	signal(SIGPIPE, SIG_DFL);
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	execv(argv[0], (char *const *)argv);
+	dprintf(2, "exec %s: %s\n", argv[0], strerror(errno));
+	_exit(127);
+}
+
+int helper_run(const char *const *argv, int timeout_ms, char **out, err_t *err)
+{
+	_cleanup_close_ int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	_cleanup_close_ int ofd = memfd_create("helper-stdout", MFD_CLOEXEC);
+	_cleanup_close_ int efd = memfd_create("helper-stderr", MFD_CLOEXEC);
+	_cleanup_free_ char *text = NULL;
+	int fds[3] = { null, ofd, efd }, wstatus = 0;
+	struct stat st;
+	char *line;
+	pid_t pid;
+
+	if (null < 0 || ofd < 0 || efd < 0)
+		return err_sys(err, errno, "%s's stdio", argv[0]);
+	pid = spawn(argv, fds);
+	if (pid < 0)
+		return err_sys(err, errno, "fork %s", argv[0]);
+	if (wait_bounded(pid, &wstatus, timeout_ms) < 0)
+		return err_sys(err, errno, "wait for %s", argv[0]);
+	if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) {
+		if (out) {
+			fstat(ofd, &st);
+			*out = read_from(ofd, 0, (size_t)st.st_size);
+			if (*out == NULL)
+				return err_sys(err, ENOMEM, "%s's output", argv[0]);
+		}
+		return 0;
+	}
+	if (WIFSIGNALED(wstatus))
+		return err_set(err, EIO, "%s: killed by signal %d%s", argv[0], WTERMSIG(wstatus),
+			       WTERMSIG(wstatus) == SIGKILL ? " (timed out?)" : "");
+	fstat(efd, &st);
+	text = read_from(efd, st.st_size > 4096 ? st.st_size - 4096 : 0, 4096);
+	if (text == NULL)
+		return err_sys(err, ENOMEM, "%s", argv[0]);
+	trim(text);
+	line = strrchr(text, '\n');
+	return err_set(err, EIO, "%s", line ? line + 1 : *text ? text : "exited with an error");
+}
+
 int rune_run(const struct settings *rt, const char *bundle, const char *const *args,
 	     struct rune_io *io, err_t *err)
 {
@@ -157,7 +218,6 @@ int rune_run(const struct settings *rt, const char *bundle, const char *const *a
 	_cleanup_free_ char *logpath = NULL;
 	int fds[3], wstatus = 0, n = 0, i;
 	off_t logoff = 0;
-	sigset_t all;
 	pid_t pid;
 
 	argv[n++] = rt->rune;
@@ -189,19 +249,10 @@ int rune_run(const struct settings *rt, const char *bundle, const char *const *a
 	fds[1] = io && io->fds[1] >= 0 ? io->fds[1] : out;
 	fds[2] = io && io->fds[2] >= 0 ? io->fds[2] : errfd;
 
-	pid = fork();
+	pid = spawn(argv, fds);
 	if (pid < 0)
 		return err_sys(err, errno, "fork %s", rt->rune);
-	if (pid == 0) {
-		child_stdio(fds);
-		signal(SIGPIPE, SIG_DFL);
-		sigemptyset(&all);
-		sigprocmask(SIG_SETMASK, &all, NULL);
-		execv(argv[0], (char *const *)argv);
-		dprintf(2, "exec %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	if (wait_bounded(pid, &wstatus) < 0)
+	if (wait_bounded(pid, &wstatus, RUNE_TIMEOUT_MS) < 0)
 		return err_sys(err, errno, "wait for %s", rt->rune);
 	if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) {
 		if (io && io->out) {

@@ -22,14 +22,30 @@
 #define SHIM_CONFIG	"/etc/rune/shim.json"
 #define SHIM_CONFIG_ENV "RUNE_SHIM_CONFIG" /* another config file (tests) */
 
+/* The Carrier's string settings (shim.json; docs/shim.md). */
+enum carrier_key {
+	CS_METHOD,     /* signature_method: "server", "client" or "local-key" */
+	CS_KEY,	       /* signing_key */
+	CS_URL,	       /* signature_server.url */
+	CS_TOKEN,      /* signature_server.token_file */
+	CS_CACERT,     /* signature_server.cacert */
+	CS_CERT,       /* signature_server.client_cert */
+	CS_CLIENT_KEY, /* signature_server.client_key */
+	CS_CACHE,      /* carrier_cache */
+	CS_N,
+};
+
 /*
- * What runs a container: the runtime binary, its --root, --systemd-cgroup.
- * While being merged (config.c), unset is NULL / -1.
+ * What runs a container: the runtime binary, its --root, --systemd-cgroup;
+ * and how the Carrier converts an enclave container's image.
+ * While being merged (config.c), unset is NULL / -1 (0 for the numbers).
  */
 struct settings {
 	char *rune;
 	char *root;
 	int systemd_cgroup;
+	char *carrier[CS_N];
+	long cache_entries, cache_mb; /* carrier_cache_entries, carrier_cache_mb */
 };
 
 struct conn {
@@ -143,6 +159,13 @@ int rune_run(const struct settings *rt, const char *bundle, const char *const *a
 	     struct rune_io *io, err_t *err);
 /* The rune beside the shim binary, else on PATH, else "rune". */
 char *rune_find(void);
+/* name beside the shim binary, else on PATH, else name. */
+char *sibling_find(const char *name);
+/*
+ * Runs argv (stdin /dev/null) for at most timeout_ms: 0, with its stdout
+ * in *out if out; else the last line of its stderr in err.
+ */
+int helper_run(const char *const *argv, int timeout_ms, char **out, err_t *err);
 /* name (no '/') on PATH, or NULL. */
 char *path_lookup(const char *name);
 
@@ -206,6 +229,15 @@ void oom_unwatch(struct container *ct);
 size_t oom_count(const struct shim *s);
 void oom_pollfds(struct shim *s, struct pollfd *pfds);
 void oom_handle(struct shim *s, const struct pollfd *pfds);
+
+/*
+ * carrier.c: an enclave container's TEE files at Create (before rune
+ * create, its rootfs mounted): `rune-image carrier` with the container's
+ * settings; nothing to do for other containers.
+ */
+struct Shim__CreateTaskRequest;
+int carrier_prepare(const struct container *ct, const struct Shim__CreateTaskRequest *r,
+		    err_t *err);
 
 /* events.c: publish queues the event and forwards the queue. */
 int publish(struct shim *s, const char *topic, const char *type, const void *msg_packed,

@@ -374,6 +374,14 @@ static int do_create(struct shim *s, const Shim__CreateTaskRequest *r, struct co
 		container_free(s, ct);
 		return mounted;
 	}
+	/* an enclave container's TEE files (a failure leaves the bundle as it was) */
+	ret = carrier_prepare(ct, r, err);
+	if (ret < 0) {
+		if (mounted)
+			umount_rootfs(r->bundle);
+		container_free(s, ct);
+		return ret;
+	}
 	{
 		const char *op[] = { "create", "--bundle", r->bundle, NULL };
 

@@ -861,14 +861,22 @@ int tee_build(const struct tee_build_opts *o, struct tee_build_result *res, err_
 	} else if ((ret = o->sign(&ss, o->sign_arg, err)) < 0) {
 		return ret;
 	}
-	rootfd = open(o->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (rootfd < 0)
-		return err_sys(err, errno, "rootfs %s", o->rootfs);
-	if (mkdirat(rootfd, TEE_DIR, 0755) < 0 && errno != EEXIST)
-		return err_sys(err, errno, "create %s/%s", o->rootfs, TEE_DIR);
-	dirfd = openat(rootfd, TEE_DIR, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (dirfd < 0)
-		return err_sys(err, errno, "open %s/%s", o->rootfs, TEE_DIR);
+	if (o->out_dir) {
+		if (mkdir(o->out_dir, 0755) < 0 && errno != EEXIST)
+			return err_sys(err, errno, "create %s", o->out_dir);
+		dirfd = open(o->out_dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (dirfd < 0)
+			return err_sys(err, errno, "open %s", o->out_dir);
+	} else {
+		rootfd = open(o->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (rootfd < 0)
+			return err_sys(err, errno, "rootfs %s", o->rootfs);
+		if (mkdirat(rootfd, TEE_DIR, 0755) < 0 && errno != EEXIST)
+			return err_sys(err, errno, "create %s/%s", o->rootfs, TEE_DIR);
+		dirfd = openat(rootfd, TEE_DIR, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (dirfd < 0)
+			return err_sys(err, errno, "open %s/%s", o->rootfs, TEE_DIR);
+	}
 	ret = write_file(dirfd, TEE_ELF_NAME, elf, elf_len, err);
 	if (ret == 0)
 		ret = write_file(dirfd, TEE_SIG_NAME, &ss, sizeof(ss), err);

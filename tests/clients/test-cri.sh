@@ -13,11 +13,6 @@ need_pkgs cri
 
 IMG=docker.io/library/rune-busybox:test
 PAUSE=docker.io/library/rune-pause:test
-SOCK=$CT/c.sock
-export RUNE_PROTO_CACHE=$CT/proto
-_shim_socks_before=$(ls /run/containerd/s 2>/dev/null | sort)
-CLIENT_EXTRA_LEFTOVERS='x=$(comm -13 <(echo "$_shim_socks_before") <(ls /run/containerd/s 2>/dev/null | sort) | tr "\n" " "); [ -n "$x" ] && echo "shim sockets: $x"'
-mkdir -p "$CT/cni/bin" "$CT/cni/conf" "$CT/logs"
 # The runtime handlers: rune (as in docs/clients/kubernetes.md), rune with
 # --pal-dir for enclave pods, and one whose binary is missing.
 handler() { # NAME BINARY
@@ -32,138 +27,12 @@ handler() { # NAME BINARY
         Root = "$CT/rs"
 CONF
 }
-cat >"$CT/config.toml" <<CONF
-version = 2
-root = "$CT/root"
-state = "$CT/state"
-[grpc]
-  address = "$SOCK"
-[ttrpc]
-  address = "$SOCK.ttrpc"
-[plugins."io.containerd.internal.v1.opt"]
-  path = "$CT/opt"
-[plugins."io.containerd.grpc.v1.cri"]
-  sandbox_image = "$PAUSE"
-  restrict_oom_score_adj = true
-  disable_tcp_service = true
-  stream_server_address = "127.0.0.1"
-  stream_server_port = "0"
-  [plugins."io.containerd.grpc.v1.cri".cni]
-    bin_dir = "$CT/cni/bin"
-    conf_dir = "$CT/cni/conf"
-  [plugins."io.containerd.grpc.v1.cri".containerd]
-    snapshotter = "overlayfs"
-    default_runtime_name = "rune"
-$(handler rune "$RUNE")
+CRID_HANDLERS="$(handler rune "$RUNE")
 $(handler rune-pal "$CT/rune-pal")
-$(handler rune-missing "$CT/no-such-rune")
-CONF
-mkdir -p "$CT/bin"
-cat >"$CT/bin/CRI" <<WRAP
-#!/bin/sh
-exec $PY "$CL_DIR/cri.py" --sock "$SOCK" "\$@"
-WRAP
-cat >"$CT/bin/C" <<WRAP
-#!/bin/sh
-exec ctr -a "$SOCK" -n k8s.io "\$@"
-WRAP
-chmod 0755 "$CT/bin/CRI" "$CT/bin/C"
-PATH=$CT/bin:$PATH
-
-client_case_cleanup() {
-	local p
-	for p in $(cat "$CT/pods" 2>/dev/null); do
-		CRI stopp "$p" >/dev/null 2>&1
-		CRI rmp "$p" >/dev/null 2>&1
-	done
-	rm -f "$CT/pods"
-}
-client_stop() {
-	client_case_cleanup
-	# anything CRI did not clean (a failed sandbox): by hand
-	for t in $(C task ls -q 2>/dev/null); do C task rm -f "$t"; done
-	for t in $(C container ls -q 2>/dev/null); do C container rm "$t"; done
-	if [ -n "${CPID:-}" ]; then
-		kill -TERM "$CPID" 2>/dev/null
-		wait_for 10 sh -c "! kill -0 $CPID" || kill -KILL "$CPID"
-		wait "$CPID" 2>/dev/null
-	fi
-	awk -v t="$CT" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l
-	find /sys/fs/cgroup -maxdepth 3 -type d -path "*/$PFX*" | sort -r | xargs -r rmdir
-	true
-}
-
-containerd --config "$CT/config.toml" --log-level info >"$CT/containerd.log" 2>&1 &
-CPID=$!
-_started=1
-if ! wait_for 30 test -S "$SOCK" || ! wait_for 10 CRI version; then
-	tail -20 "$CT/containerd.log" | sed 's/^/# /'
-	CRI version 2>&1 | sed 's/^/# /'
-	echo "not ok - cri: containerd's CRI up"
-	exit 1
-fi
-echo "# containerd (CRI) up after $((SECONDS - _t0))s"
-build_rootfs "$CT/rootfs"
-"$PY" "$MKIMAGE" oci "$CT/rootfs" "$CT/image.tar" "$IMG"
-"$PY" "$MKIMAGE" oci "$CT/rootfs" "$CT/pause.tar" "$PAUSE" --cmd '["sleep", "2147483647"]'
-cl C images import "$CT/image.tar"
-[ "$RC" = 0 ] && cl C images import "$CT/pause.tar"
-[ "$RC" = 0 ] && cl CRI imagestatus "$IMG"
-[ "$RC" = 0 ] && cl CRI imagestatus "$PAUSE"
-if [ "$RC" != 0 ]; then
-	printf '%s\n' "$CMD" "$OUT" "$ERR" | sed 's/^/# /'
-	echo "not ok - cri: images imported into k8s.io and seen by CRI"
-	exit 1
-fi
-echo "ok - cri: images imported into k8s.io and seen by CRI"
-
-_np=0
-# pod_config NAME [PID-MODE]: a PodSandboxConfig (host network; pid namespace
-# CONTAINER unless given) in $CT/NAME.pod.json
-pod_config() {
-	_np=$((_np + 1))
-	mkdir -p "$CT/logs/$1"
-	cat >"$CT/$1.pod.json" <<JSON
-{
- "metadata": {"name": "$1", "uid": "$PFX-$1-$_np", "namespace": "rune-test", "attempt": 0},
- "log_directory": "$CT/logs/$1",
- "labels": {"app": "rune-test"},
- "linux": {
-  "cgroup_parent": "/$PFX-pods",
-  "security_context": {"namespace_options": {"network": "NODE", "pid": "${2:-CONTAINER}", "ipc": "POD"}}
- }
-}
-JSON
-}
-# run_pod NAME [HANDLER [PID-MODE]]: RunPodSandbox; $POD
-run_pod() {
-	pod_config "$1" "${3:-}"
-	cl CRI runp "$CT/$1.pod.json" --handler "${2:-rune}"
-	[ "$RC" = 0 ] || fail "RunPodSandbox (handler ${2:-rune})"
-	POD=$OUT
-	echo "$POD" >>"$CT/pods"
-}
-# ctr_config NAME JSON-FIELDS...: a ContainerConfig in $CT/NAME.ctr.json
-ctr_config() {
-	local name=$1
-	shift
-	local extra
-	extra=$(IFS=,; echo "$*")
-	echo "{\"metadata\": {\"name\": \"$name\"}, \"image\": {\"image\": \"$IMG\"}, \"log_path\": \"$name.log\"${extra:+, $extra}}" >"$CT/$name.ctr.json"
-}
-# create_start POD_NAME NAME: CreateContainer + StartContainer; $CID
-create_start() {
-	cl CRI create "$POD" "$CT/$2.ctr.json" "$CT/$1.pod.json"
-	[ "$RC" = 0 ] || fail "CreateContainer $2"
-	CID=$OUT
-	cl CRI start "$CID"
-	[ "$RC" = 0 ] || fail "StartContainer $2"
-}
-# cstate ID: CONTAINER_RUNNING, CONTAINER_EXITED, ...
-cstate() { CRI inspect "$1" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["state"])'; }
-cfield() { CRI inspect "$1" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$2"; }
-# init_pid ID: the container's init pid, from the shim's view (ctr, k8s.io)
-init_pid() { C task ls | awk -v id="$1" '$1 == id { print $2 }'; }
+$(handler rune-missing "$CT/no-such-rune")"
+# shellcheck source=tests/clients/crid.sh
+. "$CL_DIR/crid.sh"
+crid_start cri
 
 t_pod_lifecycle() {
 	run_pod p1

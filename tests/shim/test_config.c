@@ -15,7 +15,7 @@
 /* st with nothing set, as the parsers expect it */
 static void unset(struct settings *st)
 {
-	st->rune = st->root = NULL;
+	memset(st, 0, sizeof(*st));
 	st->systemd_cgroup = -1;
 }
 
@@ -97,7 +97,45 @@ static const struct bad_case bad_json[] = {
 	{ "{\"handlers\": {\"other\": {\"root\": \"rel\"}}}", "handler \"other\": \"root\"",
 	  "an error in a handler not used is still an error" },
 	{ "{\"rune\": \"/a\", \"rune\": \"/b\"}", "duplicate", "a duplicate key" },
+	{ "{\"signature_method\": \"remote\"}", "\"signature_method\": not \"server\"",
+	  "an unknown signature method" },
+	{ "{\"signing_key\": \"key.pem\"}", "\"signing_key\": \"key.pem\" is not an absolute",
+	  "a relative signing key" },
+	{ "{\"signature_server\": {\"url\": \"ftp://x\"}}", "not an http(s):// URL",
+	  "a signature server URL that is not HTTP" },
+	{ "{\"signature_server\": {\"token\": \"/t\"}}",
+	  "\"signature_server\": unknown key \"token\"", "an unknown signature server key" },
+	{ "{\"carrier_cache_entries\": 0}", "not an integer from 1", "a cache of no entries" },
+	{ "{\"carrier_cache_mb\": \"5\"}", "not an integer from 1", "a cache size as a string" },
 };
+
+/* The Carrier's keys: parsed, per handler, merged. */
+static void t_carrier(void)
+{
+	static const char text[] =
+	    "{\"signature_method\": \"server\", \"signature_server\": {\"url\": "
+	    "\"https://signd:8443\", \"token_file\": \"/etc/rune/t\", \"cacert\": \"/ca\"},"
+	    " \"carrier_cache\": \"/var/c\", \"carrier_cache_entries\": 3,"
+	    " \"handlers\": {\"dev\": {\"signature_method\": \"local-key\", \"signing_key\": "
+	    "\"/k.pem\", \"carrier_cache_mb\": 9}}}";
+	_cleanup_error_ err_t err = NULL;
+	struct settings st;
+
+	TAP_OK(parse(text, NULL, &st, &err) == 0, "the Carrier's keys parse (%s)", err_msg(err));
+	TAP_OK(!strcmp(st.carrier[CS_METHOD], "server") &&
+		   !strcmp(st.carrier[CS_URL], "https://signd:8443") &&
+		   !strcmp(st.carrier[CS_TOKEN], "/etc/rune/t") &&
+		   !strcmp(st.carrier[CS_CACERT], "/ca") &&
+		   !strcmp(st.carrier[CS_CACHE], "/var/c") && st.cache_entries == 3 &&
+		   st.cache_mb == 0 && !st.carrier[CS_KEY],
+	       "signature method, server, cache");
+	settings_free(&st);
+	TAP_OK(parse(text, "dev", &st, &err) == 0 && !strcmp(st.carrier[CS_METHOD], "local-key") &&
+		   !strcmp(st.carrier[CS_KEY], "/k.pem") && st.cache_mb == 9 &&
+		   st.cache_entries == 3 && !strcmp(st.carrier[CS_URL], "https://signd:8443"),
+	       "a handler's Carrier keys over the node's");
+	settings_free(&st);
+}
 
 static void t_errors(void)
 {
@@ -225,6 +263,7 @@ int main(void)
 	t_defaults_and_handler();
 	t_merge();
 	t_errors();
+	t_carrier();
 	t_toml();
 	t_file();
 	return tap_exit();

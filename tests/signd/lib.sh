@@ -9,6 +9,8 @@
 : "${SRCDIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 : "${BUILD:=$SRCDIR/build}"
 D=$BUILD/bin/rune-signd
+# shellcheck source=tests/signd/launch.sh
+. "$SRCDIR/tests/signd/launch.sh"
 T=$BUILD/bin/sgx-tools
 ELF=$BUILD/share/skeleton/encl.elf
 
@@ -66,16 +68,9 @@ none_left() {
 start() {
 	local log=$1
 	shift
-	"$D" "$@" 2>"$log" &
-	PID=$!
+	signd_launch "$D" "$log" "$@"
+	PID=$SIGND_PID
 	PIDS+=("$PID")
-	URL=
-	for _ in $(seq 200); do
-		URL=$(sed -n 's/^rune-signd: listening on \([^ ]*\) .*/\1/p' "$log")
-		[ -n "$URL" ] && break
-		kill -0 "$PID" 2>/dev/null || break
-		sleep 0.05
-	done
 	PORT=${URL##*:}
 	[ -n "$URL" ] || echo "# daemon did not start: $(cat "$log")"
 	[ -n "$URL" ]
