@@ -82,6 +82,14 @@ int tee_libos_image(struct sgx_image *img, const void *elf, size_t len, const ch
 
 /* The default trusted set: every regular file under these (when present). */
 #define TEE_DEFAULT_TRUSTED "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/usr", "/etc"
+/*
+ * Files every container runtime writes or bind-mounts at start (Docker,
+ * Podman and the CRI give each container its own): their content is
+ * unknown when the image is built, so with the default trusted set they
+ * are allowed (passed through, unprotected), not trusted, unless named
+ * with --trusted.
+ */
+#define TEE_RUNTIME_FILES "/etc/hosts", "/etc/hostname", "/etc/resolv.conf"
 
 struct tee_inspect_result {
 	char *manifest;		  /* malloc'ed text */

@@ -490,6 +490,45 @@ static void sb_printf(struct sbuf *b, const char *fmt, ...)
 	b->n += n;
 }
 
+/* path is the entrypoint or one of --trusted (or under one). */
+static int named_trusted(const struct tee_build_opts *o, const char *path)
+{
+	char p[PATH_MAX];
+
+	for (size_t i = 0; o->trusted && o->trusted[i]; i++) {
+		size_t n;
+
+		if (norm_path(o->trusted[i], p, sizeof(p), NULL) < 0)
+			continue;
+		n = strlen(p);
+		if (!strcmp(p, path) || (!strncmp(p, path, n) && path[n] == '/'))
+			return 1;
+	}
+	return norm_path(o->argv[0], p, sizeof(p), NULL) == 0 && !strcmp(p, path);
+}
+
+/* TEE_RUNTIME_FILES: out of the default trusted set, allowed instead. */
+static int allow_runtime_files(struct tlist *l, const struct tee_build_opts *o, err_t *err)
+{
+	static const char *const files[] = { TEE_RUNTIME_FILES };
+	int ret = 0;
+
+	for (size_t k = 0; ret == 0 && k < ARRAY_SIZE(files); k++) {
+		if (named_trusted(o, files[k]))
+			continue;
+		for (size_t i = 0; i < l->n; i++) {
+			if (l->v[i].allowed || strcmp(l->v[i].path, files[k]))
+				continue;
+			free(l->v[i].path);
+			free(l->v[i].chunks);
+			l->v[i] = l->v[--l->n];
+			break;
+		}
+		ret = add_allowed(l, files[k], err);
+	}
+	return ret;
+}
+
 /* The manifest's body: everything but the layout lines. */
 static int manifest_body(const struct tee_build_opts *o, struct sbuf *b, err_t *err)
 {
@@ -520,6 +559,8 @@ static int manifest_body(const struct tee_build_opts *o, struct sbuf *b, err_t *
 				ret = add_path(&l, rootfd, defaults[i], 0, err);
 		}
 	}
+	if (ret == 0 && !o->no_default_trusted)
+		ret = allow_runtime_files(&l, o, err);
 	for (size_t i = 0; ret == 0 && o->allowed && o->allowed[i]; i++)
 		ret = add_allowed(&l, o->allowed[i], err);
 	if (ret < 0) {

@@ -86,7 +86,37 @@ t_output_dir() {
 	assert_nothing_left "$ID"
 }
 
+# /etc/hosts as every runtime gives it (a bind mount of its own), under the
+# default trusted set: allowed, so the workload reads the runtime's; named
+# with --trusted, the image's bytes are the only ones accepted.
+runtime_hosts() { # EXTRA-BUILD-FLAGS...
+	new_bundle
+	cfg_set .process.terminal false
+	cp "$T/fprobe" "$B/rootfs/bin/fprobe"
+	echo "127.0.0.1 from-the-image" >"$B/rootfs/etc/hosts"
+	echo "10.0.0.1 from-the-runtime" >"$T/hosts"
+	cfg_append .mounts "{\"destination\":\"/etc/hosts\",\"type\":\"bind\",\"source\":\"$T/hosts\",\"options\":[\"rbind\",\"ro\"]}"
+	"$RUNE_IMAGE" build --bundle "$B" --key "$KEY" --heap 16M "$@" -- /bin/fprobe cat /etc/hosts \
+		>"$T/mr" 2>"$T/mr.err" || fail "rune-image build: $(cat "$T/mr.err")"
+	ct_run
+}
+t_runtime_files() {
+	runtime_hosts
+	assert_rc 0 "rune run"
+	assert_eq "10.0.0.1 from-the-runtime" "$OUT" "the runtime's /etc/hosts, allowed"
+	assert_contains "allowed /etc/hosts" "$("$RUNE_IMAGE" inspect "$B/rootfs")" \
+		"the manifest allows it"
+	rt delete "$ID" >/dev/null 2>&1 || true
+	assert_nothing_left "$ID"
+	runtime_hosts --trusted /etc/hosts
+	assert_contains "/etc/hosts" "$ERR" "--trusted /etc/hosts: the runtime's copy is refused"
+	[ "$OUT" != "10.0.0.1 from-the-runtime" ] || fail "the runtime's bytes were read"
+	rt delete "$ID" >/dev/null 2>&1 || true
+	assert_nothing_left "$ID"
+}
+
 tcase "rune run: a program writes to an allowed directory, the host sees it" t_output_dir
+tcase "the runtime's /etc/hosts is allowed under the default trusted set, refused when --trusted" t_runtime_files
 tcase "a bare PAL name (rune-image's default) resolves in the allowed PAL directories" t_bare
 tcase "a relative path with a slash (../x.so) is refused as before" t_relative
 tcase "a path outside the allowed directories is refused as before" t_outside
