@@ -55,9 +55,9 @@ int rune_container_pause(const struct rune_ctx *ctx, const char *id, bool pause,
 int rune_container_update(const struct rune_ctx *ctx, const char *id, json_t *resources,
 			  err_t *err);
 /*
- * An enclave container's EPC limit (bytes, > 0), for the enclaves its
- * init-runelet makes from now on; kept in its state, and written to the
- * misc cgroup's sgx_epc where the host offers it.
+ * An enclave container's EPC limit (bytes; 0 removes it), for the enclaves
+ * its init-runelet makes from now on; kept in its state, and written to the
+ * misc cgroup's sgx_epc where the host offers it ("max" for none).
  */
 int rune_container_update_epc(const struct rune_ctx *ctx, const char *id, uint64_t bytes,
 			      err_t *err);

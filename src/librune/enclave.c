@@ -690,8 +690,8 @@ int rune_enclave_update_limit(json_t *enclave, const char *id, pid_t pid, uint64
 	if (enclave == NULL)
 		return err_set(err, EINVAL,
 			       "--epc-limit: container \"%s\" is not an enclave container", id);
-	if (bytes == 0 || bytes > INT64_MAX)
-		return err_set(err, EINVAL, "--epc-limit: %llu is not a positive number of bytes",
+	if (bytes > INT64_MAX)
+		return err_set(err, EINVAL, "--epc-limit: %llu is not a number of bytes",
 			       (unsigned long long)bytes);
 	/* init-runelet's libsgx reads the limit from its entry before every enclave it makes. */
 	if (pid > 0) {
@@ -705,6 +705,12 @@ int rune_enclave_update_limit(json_t *enclave, const char *id, pid_t pid, uint64
 			return err_sys(err, errno, "--epc-limit: EPC registry entry %s", link);
 		if (epc_entry_set_limit(fd, bytes, EPC_SOURCE_UPDATE) < 0)
 			return err_sys(err, EIO, "--epc-limit: write EPC registry entry %s", link);
+	}
+	/* 0: no limit any more (the entry's limit line says 0, the state has none). */
+	if (bytes == 0) {
+		json_object_del(enclave, "epc_limit");
+		json_object_del(enclave, "epc_limit_source");
+		return 0;
 	}
 	json_object_set_new(enclave, "epc_limit", json_integer((json_int_t)bytes));
 	json_object_set_new(enclave, "epc_limit_source", json_string(EPC_SOURCE_UPDATE));

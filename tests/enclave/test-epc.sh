@@ -244,6 +244,44 @@ t_update_no_limit_yet() {
 	assert_nothing_left "$ID"
 }
 
+t_update_remove() {
+	local one
+	# the config's limit fits one enclave; lowered, the next is refused; "max" removes it
+	epcpal
+	annot_set sgx.intel.com/epc 1Mi
+	ct_create
+	rtc start "$ID"
+	assert_rc 0 start
+	one=$(usage_now)
+	rtc update --epc-limit 8Ki "$ID"
+	assert_rc 0 "update --epc-limit 8Ki: $ERR"
+	rtc exec "$ID" epc enclave
+	assert_fails "exec epc enclave under 8Ki"
+	rtc update --epc-limit max "$ID"
+	assert_rc 0 "update --epc-limit max: $ERR"
+	rtc state "$ID"
+	assert_eq "None" "$(echo "$OUT" | jfield 'd["epc"].get("limit")')" "no limit in the state"
+	assert_eq "" "$(echo "$OUT" | st_annot rune.epc.limit)" "no rune.epc.limit annotation"
+	assert_eq "0 rune update --epc-limit" "$(tail -1 "$SGX_EPC_DIR"/* | tr -s ' ' | sed 's/ $//')" "the registry entry's limit line"
+	# neither the update's 8Ki nor the annotation's 1Mi holds any more
+	rtc exec "$ID" epc enclave
+	assert_rc 0 "exec epc enclave without a limit: $ERR"
+	rtc exec "$ID" epc enclave
+	assert_rc 0 "exec another epc enclave without a limit (past the annotation's 1Mi): $ERR"
+	assert_eq $((3 * one)) "$(usage_now)" "usage after two more enclaves"
+	rtc events --stats "$ID"
+	assert_eq "$((3 * one)) None" "$(echo "$OUT" | jfield 'd["data"]["epc"]["usage"], d["data"]["epc"].get("limit")' | tr -d '(),')" "events data.epc without a limit"
+	# and a limit can be set again
+	rtc update --epc-limit $((3 * one)) "$ID"
+	assert_rc 0 "update --epc-limit after max: $ERR"
+	rtc exec "$ID" epc enclave
+	assert_fails "exec epc enclave at the new limit"
+	rtc delete --force "$ID"
+	assert_rc 0 "delete --force"
+	assert_nothing_left "$ID"
+	assert_eq 0 "$(entries)" "registry entries after delete"
+}
+
 t_skeleton_running() {
 	local used
 	skel
@@ -270,11 +308,11 @@ t_update_errors() {
 	local q
 	epcpal
 	ct_create
-	for q in lots -1 0 1MiB ""; do
+	for q in lots -1 0 1MiB "" MAX maximum; do
 		rtc update --epc-limit "$q" "$ID"
 		assert_fails "update --epc-limit '$q'"
 		# a usage error: the reason, then the CLI's pointer to --help
-		assert_eq "rune update: invalid value for --epc-limit: \"$q\" is not a positive quantity (8192, 64Mi, 1Gi)" \
+		assert_eq "rune update: invalid value for --epc-limit: \"$q\" is not a positive quantity (8192, 64Mi, 1Gi) or max" \
 			"$(echo "$ERR" | head -1)" "--epc-limit '$q'"
 		assert_eq "Try 'rune update --help'." "$(echo "$ERR" | sed -n 2p)" "--epc-limit '$q'"
 	done
@@ -342,5 +380,6 @@ tcase "emulator.epc_size in /etc/rune/config.json: checked, a bad one names the 
 tcase "rune state: rune.epc.limit and usage; the registry entry goes with the container" t_state_and_registry
 tcase "state/events show epc usage and limit; update --epc-limit lowers and raises it for the next enclave" t_update
 tcase "update --epc-limit sets a limit on a created container that had none" t_update_no_limit_yet
+tcase "update --epc-limit max removes the limit (the config's and an update's)" t_update_remove
 tcase "a running skeleton container: state and events --stats show its EPC; update reaches it" t_skeleton_running
 tcase "update --epc-limit: bad values, missing and ordinary containers are one-line errors" t_update_errors
