@@ -266,9 +266,26 @@ def main():
           " ($BUILD/lib/liberpal-skeleton-v3.so and"
           " $BUILD/share/skeleton/encl.elf).")
         w("")
+    on = samples.get("epc-on", {}).get("rune")
+    if on:
+        off = samples.get("epc-off", {}).get("rune")
+        w("Enclave start with EPC accounting on and off (docs/epc.md), the same"
+          " skeleton `run` alternating, rune only. On: the host-wide registry"
+          " (an entry per init-runelet, reaped and summed at each create) and"
+          " a 64Mi limit; off: no registry, no limit:")
+        w("")
+        w("| case | rune |")
+        w("|---|---|")
+        w("| enclave `run`, accounting on | %s |" % (cell(on, "ms") or "n/a"))
+        w("| enclave `run`, accounting off | %s |" % (cell(off, "ms") or "n/a"))
+        w("| on/off | %s |" % (ratio(on, off) or "n/a"))
+        w("")
+    elif ("epc", "rune") in why:
+        w("EPC accounting on/off: n/a (rune: %s)." % why[("epc", "rune")])
+        w("")
     notes = []
     for (case, rt), reason in sorted(why.items()):
-        if case == "enclave":
+        if case in ("enclave", "epc"):
             continue
         where = "every case" if case == "*" else "case %s" % case
         notes.append("- %s n/a in %s: %s" % (rt, where, reason))
