@@ -5,6 +5,11 @@ plugin's socket and checks its answers.  Prints TAP-like lines ("ok - NAME",
 "not ok - NAME: why").
 
   fake_kubelet.py DIR PLUGIN_PID CONFIG DEVDIR AESMD_DIR
+  fake_kubelet.py allocate SOCKET N
+
+The second form is the kubelet's Allocate alone, for an end-to-end test
+(tests/clients/test-cri.sh): N device IDs ("0" .. "N-1") for one
+container, whose envs are printed as KEY=VALUE lines.
 
 DIR is the device plugin directory (the plugin runs with --plugin-dir DIR);
 CONFIG is the rune config file the plugin reads the emulated EPC's size from
@@ -21,13 +26,30 @@ from concurrent import futures
 
 import grpc
 
-sys.path.insert(0, os.path.join(os.environ["SRCDIR"], "tests", "clients"))
+SRC = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(SRC, "tests", "clients"))
 import protogen  # noqa: E402
 
-pb = protogen.load("deviceplugin", os.path.join(os.environ["SRCDIR"], "src", "device-plugin", "proto"))
+pb = protogen.load("deviceplugin", os.path.join(SRC, "src", "device-plugin", "proto"))
 DP = "/v1beta1.DevicePlugin/"
 RESOURCE = "alibabacloud.com/sgx_epc_MiB"
 WAIT = 10  # seconds, for anything the plugin should do on its own
+
+
+if sys.argv[1] == "allocate":
+    req = pb.AllocateRequest(container_requests=[
+        pb.ContainerAllocateRequest(devices_ids=[str(i) for i in range(int(sys.argv[3]))])])
+    with grpc.insecure_channel("unix://" + sys.argv[2]) as ch:
+        fn = ch.unary_unary(DP + "Allocate", request_serializer=pb.AllocateRequest.SerializeToString,
+                            response_deserializer=pb.AllocateResponse.FromString)
+        try:
+            grpc.channel_ready_future(ch).result(timeout=WAIT)
+            resp = fn(req, timeout=WAIT)
+        except (grpc.RpcError, grpc.FutureTimeoutError) as e:
+            sys.exit("fake_kubelet.py: Allocate: %s" % e)
+    for k, v in sorted(resp.container_responses[0].envs.items()):
+        print("%s=%s" % (k, v))
+    sys.exit(0)
 
 DIR, PID, CONFIG, DEVDIR, AESMD = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
 failed = 0
