@@ -121,6 +121,14 @@ def ratio(a, b):
     return "%.2f (%.2f–%.2f)" % (statistics.median(r), min(r), max(r))
 
 
+def pair_table(name_a, a, name_b, b, name_ratio):
+    """rune's two alternating cases and their pair-by-pair ratio, as table lines."""
+    return ["| case | rune |", "|---|---|",
+            "| %s | %s |" % (name_a, cell(a, "ms") or "n/a"),
+            "| %s | %s |" % (name_b, cell(b, "ms") or "n/a"),
+            "| %s | %s |" % (name_ratio, ratio(a, b) or "n/a"), ""]
+
+
 def median_ratio(a, b):
     if not a or not b:
         return None
@@ -252,12 +260,8 @@ def main():
           " /dev/sgx_enclave exists) against an ordinary `run` of /bin/true,"
           " alternating, rune only:")
         w("")
-        w("| case | rune |")
-        w("|---|---|")
-        w("| enclave `run` (skeleton hello) | %s |" % (cell(enc, "ms") or "n/a"))
-        w("| ordinary `run` /bin/true | %s |" % (cell(ordv, "ms") or "n/a"))
-        w("| enclave/ordinary | %s |" % (ratio(enc, ordv) or "n/a"))
-        w("")
+        out.extend(pair_table("enclave `run` (skeleton hello)", enc,
+                              "ordinary `run` /bin/true", ordv, "enclave/ordinary"))
     elif ("enclave", "rune") in why:
         w("Enclave container: n/a (rune: %s)." % why[("enclave", "rune")])
         w("")
@@ -274,12 +278,8 @@ def main():
           " (an entry per init-runelet, reaped and summed at each create) and"
           " a 64Mi limit; off: no registry, no limit:")
         w("")
-        w("| case | rune |")
-        w("|---|---|")
-        w("| enclave `run`, accounting on | %s |" % (cell(on, "ms") or "n/a"))
-        w("| enclave `run`, accounting off | %s |" % (cell(off, "ms") or "n/a"))
-        w("| on/off | %s |" % (ratio(on, off) or "n/a"))
-        w("")
+        out.extend(pair_table("enclave `run`, accounting on", on,
+                              "enclave `run`, accounting off", off, "on/off"))
     elif ("epc", "rune") in why:
         w("EPC accounting on/off: n/a (rune: %s)." % why[("epc", "rune")])
         w("")

@@ -139,6 +139,14 @@ def watch(ch):
     return stream, q
 
 
+def next_message(q):
+    """The stream's next message (or its error code), None after WAIT seconds."""
+    try:
+        return q.get(timeout=WAIT)
+    except queue.Empty:
+        return None
+
+
 def devices_ok(m, n):
     return (isinstance(m, pb.ListAndWatchResponse) and
             [d.ID for d in m.devices] == [str(i) for i in range(n)] and
@@ -246,20 +254,14 @@ ENDPOINT = req.endpoint if req else "rune-sgx-epc.sock"
 ch = plugin_channel(ENDPOINT)
 other_calls(ch)
 stream, q = watch(ch)
-try:
-    first = q.get(timeout=WAIT)
-except queue.Empty:
-    first = None
+first = next_message(q)
 check("ListAndWatch: 16 devices (16Mi of emulated EPC), all Healthy", devices_ok(first, 16), first)
 allocate_checks(ch)
 malformed_checks(ch)
 
 write_config("32Mi")
 os.kill(PID, signal.SIGHUP)
-try:
-    second = q.get(timeout=WAIT)
-except queue.Empty:
-    second = None
+second = next_message(q)
 check("a change (SIGHUP, 32Mi) is pushed on the open ListAndWatch stream", devices_ok(second, 32),
       second)
 stream.cancel()
@@ -274,10 +276,7 @@ req = expect_register(k, "the plugin registers again after a kubelet restart")
 check("its socket is back", wait_for(lambda: ENDPOINT in sockets()), sockets())
 ch = plugin_channel(ENDPOINT)
 stream, q = watch(ch)
-try:
-    m = q.get(timeout=WAIT)
-except queue.Empty:
-    m = None
+m = next_message(q)
 check("the new kubelet's ListAndWatch gets the list", devices_ok(m, 32), m)
 stream.cancel()
 ch.close()
