@@ -21,8 +21,11 @@
 
 #include "common/cleanup.h"
 
-#define MAX_CONNECTIONS 64
-#define MAX_PATH_LEN	128
+#define MAX_CONNECTIONS 16
+#define MAX_STREAMS	8 /* concurrent, per connection: the kubelet needs a few */
+/* Request bytes a connection may hold at once, over all its streams. */
+#define CONN_MAX_IN  (2 * GRPC_MAX_MESSAGE)
+#define MAX_PATH_LEN 128
 /* A stream whose peer does not read its answers is reset past this. */
 #define MAX_PENDING_OUT (1u << 20)
 /* A connection stops pulling frames from nghttp2 while this much waits for the socket. */
@@ -115,6 +118,7 @@ struct conn {
 	struct grpc_server *srv;
 	struct buf out;
 	struct grpc_call *calls;
+	size_t in_held; /* request bytes its calls hold */
 	bool dead;
 	struct conn *next;
 };
@@ -150,9 +154,16 @@ static struct grpc_call *find_call(struct conn *c, int32_t stream_id)
 	return NULL;
 }
 
+static void call_free_input(struct grpc_call *call)
+{
+	call->conn->in_held -= call->in.len;
+	free(call->in.data);
+	call->in = (struct buf){ 0 };
+}
+
 static void call_free(struct grpc_call *call)
 {
-	free(call->in.data);
+	call_free_input(call);
 	free(call->out.data);
 	free(call);
 }
@@ -310,12 +321,16 @@ static int on_data_chunk(nghttp2_session *h2, uint8_t flags, int32_t stream_id, 
 	(void)flags;
 	if (call == NULL || call->finished)
 		return 0;
-	if (call->in.len + len > GRPC_MAX_MESSAGE + 5) {
+	if (call->in.len + len > GRPC_MAX_MESSAGE + 5 || call->conn->in_held + len > CONN_MAX_IN) {
 		grpc_call_finish(call, GRPC_RESOURCE_EXHAUSTED, "request too large");
 		nghttp2_submit_rst_stream(h2, NGHTTP2_FLAG_NONE, stream_id, NGHTTP2_NO_ERROR);
+		call_free_input(call);
 		return 0;
 	}
-	return buf_add(&call->in, data, len) < 0 ? NGHTTP2_ERR_CALLBACK_FAILURE : 0;
+	if (buf_add(&call->in, data, len) < 0)
+		return NGHTTP2_ERR_CALLBACK_FAILURE;
+	call->conn->in_held += len;
+	return 0;
 }
 
 /* The request is complete (END_STREAM): dispatch it. */
@@ -346,6 +361,7 @@ static void dispatch(struct grpc_call *call)
 		return;
 	}
 	m->handler(call, msg, len, s->ops.data);
+	call_free_input(call);
 	if (!call->finished)
 		call->kept = true;
 }
@@ -467,7 +483,7 @@ static nghttp2_session_callbacks *server_callbacks(void)
 
 static void accept_conn(struct grpc_server *s)
 {
-	nghttp2_settings_entry iv[] = { { NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, 100 } };
+	nghttp2_settings_entry iv[] = { { NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, MAX_STREAMS } };
 	nghttp2_session_callbacks *cb;
 	struct conn *c;
 	int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
