@@ -52,6 +52,8 @@ extern const char *const devplug_dev_nodes[];
  * has no SGX (or reports no section).
  */
 uint64_t devplug_cpuid_epc(void);
+/* One section's bytes from its sub-leaf's EAX, ECX, EDX; -1 when EAX says no (more) section. */
+int64_t devplug_epc_section_size(uint32_t eax, uint32_t ecx, uint32_t edx);
 /* The host as it is now: CPUID, else rune's emulator configuration; device nodes. */
 int devplug_scan(const struct devplug_opts *o, struct devplug_inventory *inv, err_t *err);
 

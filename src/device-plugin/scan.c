@@ -19,10 +19,19 @@ const char *const devplug_dev_nodes[] = { "sgx_enclave", "sgx_provision", "isgx"
 #define SGX_MAX_SECTIONS  8
 #define EPC_SECTION_VALID 1
 
+int64_t devplug_epc_section_size(uint32_t eax, uint32_t ecx, uint32_t edx)
+{
+	if ((eax & 0xf) != EPC_SECTION_VALID)
+		return -1;
+	/* Size: ECX[31:12] its bits 12..31, EDX[19:0] its bits 32..51. */
+	return ((int64_t)(edx & 0xfffff) << 32) | (ecx & 0xfffff000);
+}
+
 uint64_t devplug_cpuid_epc(void)
 {
 	unsigned a, b, c, d;
 	uint64_t total = 0;
+	int64_t size;
 
 	/* Leaf 7 sub-leaf 0, EBX bit 2: SGX. */
 	if (__get_cpuid_max(0, NULL) < SGX_CPUID || !__get_cpuid_count(7, 0, &a, &b, &c, &d) ||
@@ -30,10 +39,9 @@ uint64_t devplug_cpuid_epc(void)
 		return 0;
 	for (unsigned i = 0; i < SGX_MAX_SECTIONS; i++) {
 		__cpuid_count(SGX_CPUID, SGX_CPUID_EPC + i, a, b, c, d);
-		if ((a & 0xf) != EPC_SECTION_VALID)
+		if ((size = devplug_epc_section_size(a, c, d)) < 0)
 			break;
-		/* Size: ECX[31:12] low bits, EDX[19:0] bits 32..51. */
-		total += ((uint64_t)(d & 0xfffff) << 32) | (c & 0xfffff000);
+		total += size;
 	}
 	return total;
 }

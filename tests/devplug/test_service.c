@@ -160,8 +160,23 @@ static void test_preferred(void)
 	CHECK(prefer(unknown, 1, NULL, 0, 1, &r) == GRPC_INVALID_ARGUMENT);
 }
 
+/* CPUID leaf 0x12's EPC sections (Alibaba's and Intel's plugins read them alike). */
+static void test_epc_sections(void)
+{
+	/* 93.5 MiB at 0x70200000, as a 128 MiB-PRM part reports it */
+	CHECK(devplug_epc_section_size(0x70200001, 0x05d80001, 0) == 0x05d80000);
+	/* the low 12 bits of ECX are flags, not size */
+	CHECK(devplug_epc_section_size(0x1, 0x00000fff, 0) == 0);
+	/* EDX[19:0]: bits 32..51 (a 64 GiB + 4 KiB section); EDX's high bits are reserved */
+	CHECK(devplug_epc_section_size(0x1, 0x1000, 0xfff00010) == (16LL << 32) + 0x1000);
+	/* type 0: no more sections; other types are not EPC */
+	CHECK(devplug_epc_section_size(0x0, 0x05d80000, 0) == -1);
+	CHECK(devplug_epc_section_size(0x2, 0x05d80000, 0) == -1);
+}
+
 int main(void)
 {
+	TAP_RUN(test_epc_sections);
 	TAP_RUN(test_list);
 	TAP_RUN(test_allocate);
 	TAP_RUN(test_allocate_refuses);
