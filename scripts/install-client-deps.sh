@@ -14,7 +14,7 @@ declare -A group=(
 	[containerd]="containerd"
 	[docker]="docker.io"
 	[cri]="containerd python3-grpcio python3-protobuf protobuf-compiler"
-	[devplug]="python3-grpcio python3-protobuf protobuf-compiler"
+	[devplug]="python3-grpcio python3-protobuf protobuf-compiler golang-go golang-google-grpc-dev golang-google-protobuf-dev"
 )
 want=("$@")
 [ ${#want[@]} -eq 0 ] && want=(podman containerd docker cri devplug)

@@ -70,7 +70,11 @@ static const struct option options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-/* Seconds between register attempts while the kubelet does not answer. */
+/*
+ * Seconds between register attempts while the kubelet does not answer:
+ * 1, 2, 4, then 5 (kubelet.sock appears at bind, before the kubelet
+ * listens: the first refusal is often only that).
+ */
 #define RETRY_SECONDS 5
 
 #define log(fmt, ...) fprintf(stderr, "rune-device-plugin: " fmt "\n", ##__VA_ARGS__)
@@ -119,6 +123,7 @@ struct loop {
 	const char *kubelet_name; /* kubelet.sock's name in its directory */
 	int timeout_ms;
 	long rescan, next_rescan, next_register;
+	int retry; /* seconds before the next attempt after a failure */
 	bool registered;
 };
 
@@ -146,11 +151,13 @@ static void keep_up(struct loop *l)
 		return;
 	}
 	if (devplug_register(l->p, l->timeout_ms, &err) < 0) {
-		log("%s (again in %d s)", err_msg(err), RETRY_SECONDS);
-		l->next_register = now_s() + RETRY_SECONDS;
+		log("%s (again in %d s)", err_msg(err), l->retry);
+		l->next_register = now_s() + l->retry;
+		l->retry = l->retry * 2 < RETRY_SECONDS ? l->retry * 2 : RETRY_SECONDS;
 		return;
 	}
 	l->registered = true;
+	l->retry = 1;
 	log("registered %s with the kubelet at %s", DEVPLUG_RESOURCE, devplug_kubelet_socket(l->p));
 }
 
@@ -167,6 +174,7 @@ static void on_inotify(struct loop *l, int fd)
 		    strcmp(ev->name, l->kubelet_name) == 0) {
 			l->registered = false;
 			l->next_register = 0;
+			l->retry = 1;
 		}
 		p += sizeof(*ev) + ev->len;
 	}
@@ -229,7 +237,7 @@ int main(int argc, char **argv)
 				  .socket_name = DEVPLUG_SOCKET_DEFAULT,
 				  .dev_dir = "/dev" };
 	_cleanup_error_ err_t err = NULL;
-	struct loop l = { .rescan = 60, .timeout_ms = 5000 };
+	struct loop l = { .rescan = 60, .timeout_ms = 5000, .retry = 1 };
 	struct devplug *p = NULL;
 	char kubelet_dir[PATH_MAX];
 	struct stat st;

@@ -1,5 +1,5 @@
 #!/bin/bash
-# timeout: 90
+# timeout: 180
 # rune-device-plugin against a fake kubelet (fake_kubelet.py, python3-grpcio),
 # all in a temp directory (never the host's /var/lib/kubelet): it registers
 # alibabacloud.com/sgx_epc_MiB, serves GetDevicePluginOptions, ListAndWatch
@@ -8,7 +8,9 @@
 # aesmd mount), GetPreferredAllocation and PreStartContainer; refuses
 # malformed requests without dying; serves and registers again after a
 # kubelet restart that removed every socket; exits on SIGTERM, removing its
-# socket. Then bad flags are one-line errors.
+# socket. Then the same against a kubelet written with Go's gRPC, the real
+# kubelet's library (gokubelet.go, built here: about 45 s), and bad flags
+# are one-line errors.
 set -uo pipefail
 SRCDIR=${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 BUILD=${BUILD:-$SRCDIR/build}
@@ -20,7 +22,7 @@ if [ ! -x "$PLUGIN" ]; then
 	exit 1
 fi
 "$SRCDIR/scripts/install-client-deps.sh" devplug >&2 || {
-	echo "skip - python3-grpcio is not installed (scripts/install-client-deps.sh devplug)"
+	echo "skip - python3-grpcio or Go's gRPC is not installed (scripts/install-client-deps.sh devplug)"
 	exit 0
 }
 
@@ -32,6 +34,24 @@ cleanup() {
 		wait "$PID" 2>/dev/null
 	fi
 	rm -rf "$T"
+}
+# stop_plugin WHAT: SIGTERM (the fake kubelet sent it already, or not), exit status 0
+stop_plugin() {
+	local prc
+	kill -TERM "$PID" 2>/dev/null
+	for _ in $(seq 50); do
+		kill -0 "$PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	wait "$PID"
+	prc=$?
+	PID=
+	if [ "$prc" = 0 ]; then
+		echo "ok - $1: SIGTERM: exit status 0"
+	else
+		echo "not ok - $1: SIGTERM: exit status $prc"
+	fi
+	return "$prc"
 }
 trap cleanup EXIT
 
@@ -48,20 +68,30 @@ printf '{"emulator": {"epc_size": "16Mi"}}\n' >"$T/config.json"
 PID=$!
 /usr/bin/python3 "$SRCDIR/tests/devplug/fake_kubelet.py" "$T/plugins" "$PID" "$T/config.json" "$T/dev" "$T/aesmd"
 rc=$?
-for _ in $(seq 50); do
-	kill -0 "$PID" 2>/dev/null || break
-	sleep 0.1
-done
-wait "$PID"
-prc=$?
-PID=
-if [ "$prc" = 0 ]; then
-	echo "ok - SIGTERM: exit status 0"
-else
-	echo "not ok - SIGTERM: exit status $prc"
-fi
-if [ "$rc" != 0 ] || [ "$prc" != 0 ]; then
+stop_plugin "python kubelet"
+src=$?
+if [ "$rc" != 0 ] || [ "$src" != 0 ]; then
 	sed 's/^/# plugin: /' "$T/plugin.log"
+fi
+
+# The kubelet's own gRPC library (Go): registration, options, ListAndWatch, Allocate.
+printf '{"emulator": {"epc_size": "16Mi"}}\n' >"$T/config.json"
+mkdir -p "$T/goplugins"
+if GO111MODULE=off GOPATH=/usr/share/gocode GOCACHE=$T/gocache GOFLAGS= \
+	go build -o "$T/gokubelet" "$SRCDIR/tests/devplug/gokubelet.go" >"$T/go.log" 2>&1; then
+	"$PLUGIN" --plugin-dir "$T/goplugins" --dev-dir "$T/dev" --config "$T/config.json" --rescan 0 \
+		2>"$T/plugin.log" &
+	PID=$!
+	timeout 60 "$T/gokubelet" "$T/goplugins"
+	rc=$?
+	stop_plugin "go kubelet"
+	src=$?
+	if [ "$rc" != 0 ] || [ "$src" != 0 ]; then
+		sed 's/^/# plugin: /' "$T/plugin.log"
+	fi
+else
+	sed 's/^/# /' "$T/go.log" | tail -20
+	echo "not ok - go kubelet: build tests/devplug/gokubelet.go"
 fi
 
 # Bad flags and config: one line, non-zero, nothing left behind.
