@@ -159,8 +159,9 @@ events_epc() {
 	assert_eq "$1" "$(echo "$OUT" | jfield 'd["data"]["epc"]["usage"], d["data"]["epc"]["limit"]' | tr -d '(),')" "$2"
 }
 
-t_update() {
-	local one
+# epc_started: the epc PAL's container under the annotation's 1Mi, started;
+# its first enclave's bytes in the caller's $one
+epc_started() {
 	epcpal
 	annot_set sgx.intel.com/epc 1Mi
 	ct_create
@@ -168,6 +169,11 @@ t_update() {
 	assert_rc 0 start
 	one=$(usage_now)
 	[ "$one" -gt 4096 ] || fail "usage after create: $one"
+}
+
+t_update() {
+	local one
+	epc_started
 	# state and events --stats: usage and limit, in bytes
 	state_epc "$one 1048576" "state epc"
 	events_epc "$one 1048576" "events data.epc"
@@ -247,12 +253,7 @@ t_update_no_limit_yet() {
 t_update_remove() {
 	local one
 	# the config's limit fits one enclave; lowered, the next is refused; "max" removes it
-	epcpal
-	annot_set sgx.intel.com/epc 1Mi
-	ct_create
-	rtc start "$ID"
-	assert_rc 0 start
-	one=$(usage_now)
+	epc_started
 	rtc update --epc-limit 8Ki "$ID"
 	assert_rc 0 "update --epc-limit 8Ki: $ERR"
 	rtc exec "$ID" epc enclave
