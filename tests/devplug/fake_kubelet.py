@@ -67,7 +67,8 @@ def check(name, cond, why=""):
 class Kubelet:
     """Registration served on DIR/kubelet.sock; each Register goes to a queue."""
 
-    def __init__(self):
+    def __init__(self, refuse=None):
+        self.refuse = refuse  # a reason: Register fails with INVALID_ARGUMENT
         self.registered = queue.Queue()
         self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
         handler = grpc.unary_unary_rpc_method_handler(
@@ -80,6 +81,8 @@ class Kubelet:
 
     def register(self, req, ctx):
         self.registered.put(req)
+        if self.refuse:
+            ctx.abort(grpc.StatusCode.INVALID_ARGUMENT, self.refuse)
         return pb.Empty()
 
     def stop(self):
@@ -247,6 +250,44 @@ def write_config(size):
 def sockets():
     return sorted(n for n in os.listdir(DIR) if n.endswith(".sock"))
 
+
+def kubelet_gone():
+    path = os.path.join(DIR, "kubelet.sock")
+    if os.path.exists(path):
+        os.unlink(path)
+
+
+# A kubelet that refuses the registration: the plugin tries again.
+k = Kubelet(refuse="version v1beta1 is not supported here")
+try:
+    k.registered.get(timeout=WAIT)
+    again = k.registered.get(timeout=WAIT)
+except queue.Empty:
+    again = None
+check("a refused registration is tried again", again is not None)
+k.stop()
+kubelet_gone()
+
+# A kubelet that takes the connection and never answers: the plugin gives up
+# after its --timeout (3 s) and hangs up.
+hung = socket.socket(socket.AF_UNIX)
+hung.bind(os.path.join(DIR, "kubelet.sock"))
+hung.listen(4)
+hung.settimeout(WAIT)
+try:
+    conn, _ = hung.accept()
+    conn.settimeout(WAIT)
+    t0 = time.monotonic()
+    while conn.recv(4096):
+        pass
+    waited = time.monotonic() - t0
+    conn.close()
+except OSError as e:
+    waited = e
+check("a kubelet that never answers: the plugin hangs up after its --timeout",
+      isinstance(waited, float) and 2 < waited < 6, waited)
+hung.close()
+kubelet_gone()
 
 k = Kubelet()
 req = expect_register(k, "the plugin registers v1beta1 " + RESOURCE)

@@ -1,7 +1,9 @@
 #!/bin/bash
 # timeout: 180
 # rune-device-plugin against a fake kubelet (fake_kubelet.py, python3-grpcio),
-# all in a temp directory (never the host's /var/lib/kubelet): it registers
+# all in a temp directory (never the host's /var/lib/kubelet): it tries again
+# after a kubelet refuses its registration, hangs up on one that never
+# answers after its --timeout, registers
 # alibabacloud.com/sgx_epc_MiB, serves GetDevicePluginOptions, ListAndWatch
 # (16 devices for a 16Mi emulated EPC; a SIGHUP after the config says 32Mi
 # pushes 32), Allocate (SGX_EPC_LIMIT, the device nodes of --dev-dir, the
