@@ -121,6 +121,14 @@ def ratio(a, b):
     return "%.2f (%.2f–%.2f)" % (statistics.median(r), min(r), max(r))
 
 
+def pair_table(name_a, a, name_b, b, name_ratio):
+    """rune's two alternating cases and their pair-by-pair ratio, as table lines."""
+    return ["| case | rune |", "|---|---|",
+            "| %s | %s |" % (name_a, cell(a, "ms") or "n/a"),
+            "| %s | %s |" % (name_b, cell(b, "ms") or "n/a"),
+            "| %s | %s |" % (name_ratio, ratio(a, b) or "n/a"), ""]
+
+
 def median_ratio(a, b):
     if not a or not b:
         return None
@@ -252,12 +260,8 @@ def main():
           " /dev/sgx_enclave exists) against an ordinary `run` of /bin/true,"
           " alternating, rune only:")
         w("")
-        w("| case | rune |")
-        w("|---|---|")
-        w("| enclave `run` (skeleton hello) | %s |" % (cell(enc, "ms") or "n/a"))
-        w("| ordinary `run` /bin/true | %s |" % (cell(ordv, "ms") or "n/a"))
-        w("| enclave/ordinary | %s |" % (ratio(enc, ordv) or "n/a"))
-        w("")
+        out.extend(pair_table("enclave `run` (skeleton hello)", enc,
+                              "ordinary `run` /bin/true", ordv, "enclave/ordinary"))
     elif ("enclave", "rune") in why:
         w("Enclave container: n/a (rune: %s)." % why[("enclave", "rune")])
         w("")
@@ -266,9 +270,22 @@ def main():
           " ($BUILD/lib/liberpal-skeleton-v3.so and"
           " $BUILD/share/skeleton/encl.elf).")
         w("")
+    on = samples.get("epc-on", {}).get("rune")
+    if on:
+        off = samples.get("epc-off", {}).get("rune")
+        w("Enclave start with EPC accounting on and off (docs/epc.md), the same"
+          " skeleton `run` alternating, rune only. On: the host-wide registry"
+          " (an entry per init-runelet, reaped and summed at each create) and"
+          " a 64Mi limit; off: no registry, no limit:")
+        w("")
+        out.extend(pair_table("enclave `run`, accounting on", on,
+                              "enclave `run`, accounting off", off, "on/off"))
+    elif ("epc", "rune") in why:
+        w("EPC accounting on/off: n/a (rune: %s)." % why[("epc", "rune")])
+        w("")
     notes = []
     for (case, rt), reason in sorted(why.items()):
-        if case == "enclave":
+        if case in ("enclave", "epc"):
             continue
         where = "every case" if case == "*" else "case %s" % case
         notes.append("- %s n/a in %s: %s" % (rt, where, reason))

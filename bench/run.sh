@@ -205,6 +205,26 @@ s_enclave() {
 	printf 'enclave:%s\t%s\trun\t--bundle\t%s\t%s\n' "$1" "$(rt_cmd "$1")" "$ENCLAVE_BUNDLE" "$PFX-$1-e$2"
 }
 
+# EPC accounting (docs/epc.md) on: the host-wide registry in the bench's
+# tmpfs and a limit from the annotation sgx.intel.com/epc (64Mi, which the
+# enclave fits); off: no registry (SGX_EPC_DIR where no directory can be
+# made, so init-runelet opens no entry and nothing reaps or sums) and no
+# limit. Both through env(1), so that both pay for the same exec.
+s_epc_on() {
+	printf 'epc-on:%s\t/usr/bin/env\tSGX_EPC_DIR=%s\t%s\trun\t--bundle\t%s\t%s\n' "$1" "$WORK/root/epc" \
+		"$(rt_cmd "$1")" "$ENCLAVE_EPC_BUNDLE" "$PFX-$1-pn$2"
+}
+
+s_epc_off() {
+	printf 'epc-off:%s\t/usr/bin/env\tSGX_EPC_DIR=/proc/rune-bench-no-epc-registry\t%s\trun\t--bundle\t%s\t%s\n' \
+		"$1" "$(rt_cmd "$1")" "$ENCLAVE_BUNDLE" "$PFX-$1-pf$2"
+}
+
+s_epc_pair() {
+	s_epc_on "$@"
+	s_epc_off "$@"
+}
+
 s_ordinary() {
 	printf 'ordinary:%s\t%s\trun\t--bundle\t%s\t%s\n' "$1" "$(rt_cmd "$1")" "$BUNDLE" "$PFX-$1-o$2"
 }
@@ -360,6 +380,27 @@ case_enclave() {
 	run_plan "$plan" "$WORK/logs/enclave.log"
 }
 
+# Enclave start with EPC accounting on and off, alternating (which goes
+# first rotates), rune only.
+case_epc() {
+	local i plan=$WORK/plans/epc rts
+	echo " $RTS " | grep -q ' rune ' || return
+	rts=$(RTS=rune warmup epc s_epc_pair)
+	[ -n "$rts" ] || return
+	: >"$plan"
+	for i in $(seq 1 "$N"); do
+		if [ $((i % 2)) = 1 ]; then
+			s_epc_on rune "$i" >>"$plan"
+			s_epc_off rune "$i" >>"$plan"
+		else
+			s_epc_off rune "$i" >>"$plan"
+			s_epc_on rune "$i" >>"$plan"
+		fi
+	done
+	msg "enclave start, EPC accounting on and off (rune): $N pairs"
+	run_plan "$plan" "$WORK/logs/epc.log"
+}
+
 # ---------------------------------------------------------------- inner
 
 # Everything below runs in the namespace chosen by the outer part.
@@ -384,6 +425,7 @@ inner() {
 	case_rss
 	if [ -n "$ENCLAVE_BUNDLE" ]; then
 		case_enclave
+		case_epc
 	fi
 	cleanup_containers
 	trap - EXIT
@@ -456,7 +498,7 @@ spec["process"]["args"] = ["sleep", "1000000"]
 json.dump(spec, open(sys.argv[2], "w"), indent="\t")
 EOF
 
-export ENCLAVE_BUNDLE="" RUNE_PAL_DIR=""
+export ENCLAVE_BUNDLE="" ENCLAVE_EPC_BUNDLE="" RUNE_PAL_DIR=""
 pal=$BUILD/lib/liberpal-skeleton-v3.so
 encl=$BUILD/share/skeleton/encl.elf
 if [ -f "$pal" ] && [ -f "$encl" ]; then
@@ -474,6 +516,15 @@ spec["process"]["cwd"] = "/skeleton"
 spec["process"]["env"] += ["ENCLAVE_TYPE=intelSgx",
                            "ENCLAVE_RUNTIME_PATH=" + sys.argv[4],
                            "ENCLAVE_RUNTIME_ARGS=/skeleton"]
+json.dump(spec, open(sys.argv[2], "w"), indent="\t")
+EOF
+	# The same, with an EPC limit the enclave fits (the accounting-on case).
+	ENCLAVE_EPC_BUNDLE=$WORK/enclave-epc
+	mkdir -p "$ENCLAVE_EPC_BUNDLE"
+	$PY - "$ENCLAVE_BUNDLE/config.json" "$ENCLAVE_EPC_BUNDLE/config.json" <<'EOF' || exit 1
+import json, sys
+spec = json.load(open(sys.argv[1]))
+spec.setdefault("annotations", {})["sgx.intel.com/epc"] = "64Mi"
 json.dump(spec, open(sys.argv[2], "w"), indent="\t")
 EOF
 fi

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Installs the Debian packages the client integration tests (tests/clients/)
 # need, only those missing.  Usage: install-client-deps.sh [GROUP...]
-# Groups: common podman containerd docker cri (default: all).
+# Groups: common podman containerd docker cri devplug (default: all).
 #
 # --no-install-recommends matters: docker.io recommends cgroupfs-mount, which
 # would remount this kind of host's cgroups (hybrid v1 + unified).  apt-get
@@ -14,9 +14,10 @@ declare -A group=(
 	[containerd]="containerd"
 	[docker]="docker.io"
 	[cri]="containerd python3-grpcio python3-protobuf protobuf-compiler"
+	[devplug]="python3-grpcio python3-protobuf protobuf-compiler golang-go golang-google-grpc-dev golang-google-protobuf-dev"
 )
 want=("$@")
-[ ${#want[@]} -eq 0 ] && want=(podman containerd docker cri)
+[ ${#want[@]} -eq 0 ] && want=(podman containerd docker cri devplug)
 read -ra pkgs <<<"${group[common]}"
 for g in "${want[@]}"; do
 	[ -n "${group[$g]+x}" ] || { echo "install-client-deps: unknown group '$g'" >&2; exit 2; }

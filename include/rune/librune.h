@@ -55,12 +55,18 @@ int rune_container_pause(const struct rune_ctx *ctx, const char *id, bool pause,
 int rune_container_update(const struct rune_ctx *ctx, const char *id, json_t *resources,
 			  err_t *err);
 /*
- * An enclave container's EPC limit (bytes, > 0), for the enclaves its
- * init-runelet makes from now on; kept in its state, and written to the
- * misc cgroup's sgx_epc where the host offers it.
+ * An enclave container's EPC limit (bytes; 0 removes it), for the enclaves
+ * its init-runelet makes from now on; kept in its state, and written to the
+ * misc cgroup's sgx_epc where the host offers it ("max" for none).
  */
 int rune_container_update_epc(const struct rune_ctx *ctx, const char *id, uint64_t bytes,
 			      err_t *err);
+/*
+ * The EPC the emulator models, in bytes: "emulator": {"epc_size": N} in
+ * config_file (NULL: /etc/rune/config.json), else $SGX_EMU_EPC_SIZE, else
+ * 93.5 MiB. A malformed or unsafe config file is an error naming it.
+ */
+int rune_emulated_epc_size(const char *config_file, uint64_t *bytes, err_t *err);
 /*
  * runc's events: emit(line, data) with one JSON line per event ("stats"
  * every interval_ms, "oom" when one happens) until the container stops;

@@ -68,36 +68,6 @@ static char *take_value(struct rune_config *cfg, const char *env_key, const char
 }
 
 /*
- * /etc/rune/config.json: opened once, then checked (a regular file, root's,
- * writable by nobody else) and read through that same fd.
- */
-static int load_config_file(json_t **out, err_t *err)
-{
-	_cleanup_close_ int fd = -1;
-	json_error_t jerr;
-	struct stat st;
-
-	*out = NULL;
-	fd = open(RUNE_CONFIG_FILE, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT)
-		return 0;
-	if (fd < 0)
-		return err_sys(err, errno, "%s", RUNE_CONFIG_FILE);
-	if (fstat(fd, &st) < 0)
-		return err_sys(err, errno, "%s", RUNE_CONFIG_FILE);
-	if (!S_ISREG(st.st_mode))
-		return err_set(err, EINVAL, "%s: not a regular file", RUNE_CONFIG_FILE);
-	if (st.st_uid != 0 || (st.st_mode & 022))
-		return err_set(err, EPERM, "%s must be owned by root and not writable by others",
-			       RUNE_CONFIG_FILE);
-	*out = json_loadfd(fd, 0, &jerr);
-	if (*out == NULL)
-		return err_set(err, EINVAL, "%s: not valid JSON: %s (line %d)", RUNE_CONFIG_FILE,
-			       jerr.text, jerr.line);
-	return 0;
-}
-
-/*
  * "max_enclave_size" (bytes) in the config file: the largest enclave a PAL
  * may build from an image (libsgx takes it from init-runelet's environment;
  * 0: libsgx's default, 8 GiB).
@@ -108,7 +78,7 @@ static int read_max_enclave_size(uint64_t *out, err_t *err)
 	int ret;
 
 	*out = 0;
-	if ((ret = load_config_file(&j, err)) < 0)
+	if ((ret = rune_config_file_load(RUNE_CONFIG_FILE, &j, err)) < 0)
 		return ret;
 	v = json_object_get(j, "max_enclave_size");
 	if (v && (!json_is_integer(v) || json_integer_value(v) < 4096)) {
@@ -120,32 +90,6 @@ static int read_max_enclave_size(uint64_t *out, err_t *err)
 		*out = json_integer_value(v);
 	json_decref(j);
 	return 0;
-}
-
-/*
- * "emulator": {"epc_size": N} in the config file: the usable EPC the
- * emulator models (a number of bytes or a Kubernetes quantity string);
- * libsgx takes it from init-runelet's environment (SGX_EMU_EPC_SIZE).
- */
-static int read_epc_size(uint64_t *out, err_t *err)
-{
-	json_t *j, *v;
-	int ret;
-
-	*out = 0;
-	if ((ret = load_config_file(&j, err)) < 0)
-		return ret;
-	v = json_object_get(json_object_get(j, "emulator"), "epc_size");
-	if (v && json_is_integer(v) && json_integer_value(v) > 0)
-		*out = json_integer_value(v);
-	else if (v && (!json_is_string(v) || epc_parse_quantity(json_string_value(v), out) < 0 ||
-		       *out == 0))
-		ret = err_set(err, EINVAL,
-			      "%s: emulator.epc_size: not a positive number of bytes or a "
-			      "quantity (\"128Mi\")",
-			      RUNE_CONFIG_FILE);
-	json_decref(j);
-	return ret;
 }
 
 /*
@@ -213,7 +157,7 @@ static int allowed_dirs(const struct rune_ctx *ctx, char ***out, err_t *err)
 	}
 	if (*out)
 		return 0;
-	if ((ret = load_config_file(&j, err)) < 0)
+	if ((ret = rune_config_file_load(RUNE_CONFIG_FILE, &j, err)) < 0)
 		return ret;
 	dirs = json_object_get(j, "pal_dirs");
 	if (dirs && !json_is_array(dirs)) {
@@ -565,7 +509,7 @@ int rune_enclave_from_config(const struct rune_ctx *ctx, struct rune_config *cfg
 	}
 	e->runtime_path = fd_path(e->pal_fd) ?: strdup(path);
 	if ((ret = read_max_enclave_size(&e->max_enclave_size, err)) < 0 ||
-	    (ret = read_epc_size(&e->epc_size, err)) < 0 ||
+	    (ret = rune_config_epc_size(RUNE_CONFIG_FILE, &e->epc_size, err)) < 0 ||
 	    (ret = read_epc_limit(cfg, e, err)) < 0) {
 		rune_enclave_free(e);
 		return ret;
@@ -746,8 +690,8 @@ int rune_enclave_update_limit(json_t *enclave, const char *id, pid_t pid, uint64
 	if (enclave == NULL)
 		return err_set(err, EINVAL,
 			       "--epc-limit: container \"%s\" is not an enclave container", id);
-	if (bytes == 0 || bytes > INT64_MAX)
-		return err_set(err, EINVAL, "--epc-limit: %llu is not a positive number of bytes",
+	if (bytes > INT64_MAX)
+		return err_set(err, EINVAL, "--epc-limit: %llu is not a number of bytes",
 			       (unsigned long long)bytes);
 	/* init-runelet's libsgx reads the limit from its entry before every enclave it makes. */
 	if (pid > 0) {
@@ -761,6 +705,12 @@ int rune_enclave_update_limit(json_t *enclave, const char *id, pid_t pid, uint64
 			return err_sys(err, errno, "--epc-limit: EPC registry entry %s", link);
 		if (epc_entry_set_limit(fd, bytes, EPC_SOURCE_UPDATE) < 0)
 			return err_sys(err, EIO, "--epc-limit: write EPC registry entry %s", link);
+	}
+	/* 0: no limit any more (the entry's limit line says 0, the state has none). */
+	if (bytes == 0) {
+		json_object_del(enclave, "epc_limit");
+		json_object_del(enclave, "epc_limit_source");
+		return 0;
 	}
 	json_object_set_new(enclave, "epc_limit", json_integer((json_int_t)bytes));
 	json_object_set_new(enclave, "epc_limit_source", json_string(EPC_SOURCE_UPDATE));

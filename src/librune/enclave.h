@@ -50,7 +50,8 @@ int rune_enclave_cgroup_limit(const json_t *enclave, const struct rune_cgroup_ho
 /*
  * `rune update --epc-limit`: the new limit into the live init's registry
  * entry (pid > 0), where its libsgx reads it for the enclaves it makes
- * next, and into the state's enclave object (the caller saves it).
+ * next, and into the state's enclave object (the caller saves it). bytes
+ * 0 removes the limit.
  */
 #define EPC_SOURCE_UPDATE "rune update --epc-limit"
 int rune_enclave_update_limit(json_t *enclave, const char *id, pid_t pid, uint64_t bytes,

@@ -11,6 +11,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
+#include "common/error.h"
 #include "librune/enclave.h"
 #include "rune/pal.h"
 
@@ -50,6 +53,15 @@ struct rune_enclave {
 	pthread_mutex_t destroy_lock;
 	bool destroyed;
 };
+
+/*
+ * A rune config file (RUNE_CONFIG_FILE): opened once, then checked (a
+ * regular file, root's, writable by nobody else) and read through that fd.
+ * *out NULL when there is none.
+ */
+int rune_config_file_load(const char *path, json_t **out, err_t *err);
+/* Its "emulator": {"epc_size": N} (bytes or a quantity); 0 when absent. */
+int rune_config_epc_size(const char *path, uint64_t *out, err_t *err);
 
 /* A PAL's failure as an errno (Occlum returns -1 and sets errno). */
 int rune_pal_error(const struct rune_enclave *e, int ret, int saved_errno);

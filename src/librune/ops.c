@@ -313,9 +313,14 @@ int rune_container_update_epc(const struct rune_ctx *ctx, const char *id, uint64
 		return ret;
 	if ((ret = rune_enclave_update_limit(s->enclave, id, s->pid, bytes, err)) < 0)
 		return ret;
-	if (s->cgroup_path &&
-	    ((ret = rune_cgroup_host_detect(&h, err)) < 0 ||
-	     (ret = rune_enclave_cgroup_limit(s->enclave, h, s->cgroup_path, err)) < 0))
+	if (s->cgroup_path && (ret = rune_cgroup_host_detect(&h, err)) < 0)
+		return ret;
+	/* A removed limit is "sgx_epc max" in the misc cgroup (where the host has it). */
+	if (s->cgroup_path && bytes == 0 &&
+	    (ret = rune_cgroup_set_sgx_epc(h, s->cgroup_path, 0, err)) < 0)
+		return err_wrap(err, "EPC limit in the misc cgroup");
+	if (s->cgroup_path && bytes &&
+	    (ret = rune_enclave_cgroup_limit(s->enclave, h, s->cgroup_path, err)) < 0)
 		return ret;
 	return rune_state_save(s, err);
 }

@@ -108,7 +108,8 @@ static const struct cli_option update_options[] = {
 	{ "kernel-memory-tcp", U_KMEM_TCP, "BYTES", "kernel TCP buffer limit (cgroup v1)" },
 	{ "pids-limit", U_PIDS, "N", "the most processes the container may have" },
 	{ "epc-limit", U_EPC, "BYTES",
-	  "enclave containers: the EPC limit for enclaves made from now on (8192, 64Mi, 1Gi)" },
+	  "enclave containers: the EPC limit for enclaves made from now on (8192, 64Mi, 1Gi; "
+	  "max: none)" },
 	{ "l3-cache-schema", U_L3, "SCHEMA", "Intel RDT L3 cache schema (not available here)" },
 	{ "mem-bw-schema", U_MEMBW, "SCHEMA",
 	  "Intel RDT memory bandwidth schema (not available here)" },
@@ -119,7 +120,8 @@ static int cmd_update(struct cli *cli, int argc, char **argv)
 {
 	json_t *res = json_object();
 	const char *res_file = NULL;
-	uint64_t epc = 0;
+	uint64_t epc = 0; /* 0 with epc_given: "max", no limit */
+	bool epc_given = false;
 	err_t err = NULL;
 	int c, ret;
 
@@ -130,12 +132,18 @@ static int cmd_update(struct cli *cli, int argc, char **argv)
 			continue;
 		}
 		if (c == U_EPC) {
-			/* What the annotation sgx.intel.com/epc takes: a Kubernetes quantity. */
-			if (epc_parse_quantity(optarg, &epc) < 0 || epc == 0) {
+			/*
+			 * What the annotation sgx.intel.com/epc takes, a Kubernetes
+			 * quantity, or "max" (cgroup v2's word) to remove the limit.
+			 */
+			epc_given = true;
+			epc = 0;
+			if (strcmp(optarg, "max") != 0 &&
+			    (epc_parse_quantity(optarg, &epc) < 0 || epc == 0)) {
 				json_decref(res);
 				return cli_usage(cli, argv[0],
 						 "invalid value for --epc-limit: \"%s\" is not a "
-						 "positive quantity (8192, 64Mi, 1Gi)",
+						 "positive quantity (8192, 64Mi, 1Gi) or max",
 						 optarg);
 			}
 			continue;
@@ -190,8 +198,8 @@ static int cmd_update(struct cli *cli, int argc, char **argv)
 		res = r;
 	}
 	/* The EPC limit first: refused for an ordinary container before anything changes. */
-	ret = epc ? rune_container_update_epc(&cli->ctx, argv[optind], epc, &err) : 0;
-	if (ret == 0 && (res_file || json_object_size(res) || !epc))
+	ret = epc_given ? rune_container_update_epc(&cli->ctx, argv[optind], epc, &err) : 0;
+	if (ret == 0 && (res_file || json_object_size(res) || !epc_given))
 		ret = rune_container_update(&cli->ctx, argv[optind], res, &err);
 	json_decref(res);
 	if (ret < 0)

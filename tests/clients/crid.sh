@@ -59,6 +59,11 @@ client_case_cleanup() {
 		CRI rmp "$p" >/dev/null 2>&1
 	done
 	rm -f "$CT/pods"
+	# a case's device plugin (test-cri.sh's t_epc_limit), when it failed before stopping it
+	if [ -s "$CT/dp.pid" ]; then
+		kill -KILL "$(cat "$CT/dp.pid")" 2>/dev/null
+		rm -f "$CT/dp.pid"
+	fi
 }
 client_stop() {
 	client_case_cleanup

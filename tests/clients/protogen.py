@@ -13,12 +13,13 @@ PROTO_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "proto")
 _out = None
 
 
-def load(name):
+def load(name, proto_dir=PROTO_DIR):
     """RUNE_PROTO_CACHE=DIR keeps the generated modules there across calls
     (the tests set it inside their temp dir); otherwise a temp dir is used
-    and removed at exit."""
+    and removed at exit.  proto_dir: where NAME.proto is (another
+    component's, e.g. src/device-plugin/proto)."""
     global _out
-    src = os.path.join(PROTO_DIR, name + ".proto")
+    src = os.path.join(proto_dir, name + ".proto")
     if _out is None:
         _out = os.environ.get("RUNE_PROTO_CACHE")
         if _out:
@@ -30,7 +31,7 @@ def load(name):
     gen = os.path.join(_out, name + "_pb2.py")
     if not os.path.exists(gen) or os.path.getmtime(gen) < os.path.getmtime(src):
         tmp = tempfile.mkdtemp(dir=_out)
-        subprocess.run(["protoc", "-I", PROTO_DIR, "--python_out=" + tmp, src], check=True)
+        subprocess.run(["protoc", "-I", proto_dir, "--python_out=" + tmp, src], check=True)
         os.replace(os.path.join(tmp, name + "_pb2.py"), gen)
         os.rmdir(tmp)
     return importlib.import_module(name + "_pb2")

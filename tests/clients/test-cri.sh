@@ -1,5 +1,5 @@
 #!/bin/bash
-# timeout: 300
+# timeout: 360
 # The Kubernetes path: containerd 1.6's CRI plugin with a runtime handler
 # "rune" (runtime_type io.containerd.runc.v2, options BinaryName = rune),
 # i.e. what a RuntimeClass with handler "rune" selects, driven by cri.py (the
@@ -172,9 +172,64 @@ t_enclave() {
 	assert_eq 3 "$(cfield "$CID" exit_code)" "enclave exit status (annotations)"
 }
 
+# The EPC limit end to end (docs/epc.md): rune-device-plugin's Allocate for
+# 16 devices gives the container's envs (as the kubelet passes them to
+# CreateContainer); in a pod of the rune-pal handler, a LibOS enclave that
+# fits 16 MiB (heap 4M) runs, one that does not (heap 16M, 21.9 MiB) is
+# refused at CreateContainer with rune's line in the CRI error.
+t_epc_limit() {
+	local img envs dp=$CT/dp e tee name heap
+	[ -f "$BUILD/lib/liberpal-libos.so" ] && [ -x "$BUILD/bin/rune-image" ] &&
+		[ -x "$BUILD/bin/rune-device-plugin" ] || skip "LibOS, rune-image or rune-device-plugin not built"
+	mkdir -p "$dp"
+	printf '{"emulator": {"epc_size": "64Mi"}}\n' >"$CT/dp.json"
+	"$BUILD/bin/rune-device-plugin" --plugin-dir "$dp" --config "$CT/dp.json" --rescan 0 \
+		2>"$CT/dp.log" &
+	DPPID=$!
+	echo "$DPPID" >"$CT/dp.pid"
+	wait_for 10 test -S "$dp/rune-sgx-epc.sock" || fail "the device plugin's socket: $(cat "$CT/dp.log")"
+	envs=$("$PY" "$SRCDIR/tests/devplug/fake_kubelet.py" allocate "$dp/rune-sgx-epc.sock" 16) ||
+		fail "Allocate: $envs"
+	assert_eq SGX_EPC_LIMIT=16 "$envs" "Allocate's envs for 16 devices"
+	kill -TERM "$DPPID"
+	wait "$DPPID" || fail "the device plugin's exit status after SIGTERM: $? ($(cat "$CT/dp.log"))"
+	rm -f "$CT/dp.pid"
+	"$BUILD/bin/sgx-tools" gen-key --out "$CT/tee.pem" >/dev/null 2>&1 || fail "gen-key"
+	for heap in 4M 16M; do
+		tee=$CT/tee-$heap
+		"$PY" "$MKIMAGE" rootfs "$tee"
+		"$BUILD/bin/rune-image" build --rootfs "$tee" --key "$CT/tee.pem" --heap "$heap" \
+			-- /bin/busybox echo "enclave with heap $heap" >"$CT/tee.out" 2>&1 ||
+			fail "rune-image build: $(cat "$CT/tee.out")"
+		"$PY" "$MKIMAGE" oci "$tee" "$CT/tee-$heap.tar" "docker.io/library/rune-tee-${heap,,}:test"
+		cl_ok C images import "$CT/tee-$heap.tar"
+	done
+	run_pod p8 rune-pal
+	e="{\"key\": \"ENCLAVE_TYPE\", \"value\": \"intelSgx\"}, {\"key\": \"ENCLAVE_RUNTIME_PATH\", \"value\": \"liberpal-libos.so\"}, {\"key\": \"ENCLAVE_RUNTIME_ARGS\", \"value\": \"root=/\"}, {\"key\": \"${envs%%=*}\", \"value\": \"${envs#*=}\"}"
+	for heap in 4M 16M; do
+		name=c-epc-${heap,,}
+		img=docker.io/library/rune-tee-${heap,,}:test
+		echo "{\"metadata\": {\"name\": \"$name\"}, \"image\": {\"image\": \"$img\"}, \"log_path\": \"$name.log\", \"command\": [\"/bin/busybox\", \"echo\", \"enclave with heap $heap\"], \"envs\": [$e]}" >"$CT/$name.ctr.json"
+	done
+	create_start p8 c-epc-4m
+	wait_for 30 sh -c "CRI inspect $CID | grep -q CONTAINER_EXITED" || fail "the enclave that fits did not finish: $(CRI inspect "$CID")"
+	assert_eq 0 "$(cfield "$CID" exit_code)" "exit code of the enclave that fits 16 MiB"
+	grep -q 'stdout F enclave with heap 4M$' "$CT/logs/p8/c-epc-4m.log" ||
+		fail "its output in the CRI log: $(cat "$CT/logs/p8/c-epc-4m.log" 2>&1)"
+	cl CRI create "$POD" "$CT/c-epc-16m.ctr.json" "$CT/p8.pod.json"
+	if [ "$RC" = 0 ]; then
+		CID=$OUT
+		cl CRI start "$CID"
+	fi
+	assert_fails "CreateContainer/StartContainer of an enclave past 16 MiB"
+	assert_contains "EPC limit exceeded: container " "$ERR" "the CRI error"
+	assert_match 'limit 16 MiB \(process.env SGX_EPC_LIMIT\), request 2[0-9.]+ MiB' "$ERR" "the CRI error: the limit, where it came from, the request"
+}
+
 tcase "cri: pod + container, logs, exec, update, stop, remove" t_pod_lifecycle
 tcase "cri: stop with a signal, exit codes, reasons" t_stop_signal
 tcase "cri: tty container" t_tty
 tcase "cri: shared pid namespace, read-only root, user, no_new_privs" t_security
 tcase "cri: errors from rune reach the CRI caller" t_errors
 tcase "cri: enclave pod (RuntimeClass handler with the skeleton PAL)" t_enclave
+tcase "cri: the device plugin's 16 MiB EPC limit: an enclave that fits runs, a larger one is refused" t_epc_limit

@@ -159,8 +159,9 @@ events_epc() {
 	assert_eq "$1" "$(echo "$OUT" | jfield 'd["data"]["epc"]["usage"], d["data"]["epc"]["limit"]' | tr -d '(),')" "$2"
 }
 
-t_update() {
-	local one
+# epc_started: the epc PAL's container under the annotation's 1Mi, started;
+# its first enclave's bytes in the caller's $one
+epc_started() {
 	epcpal
 	annot_set sgx.intel.com/epc 1Mi
 	ct_create
@@ -168,6 +169,11 @@ t_update() {
 	assert_rc 0 start
 	one=$(usage_now)
 	[ "$one" -gt 4096 ] || fail "usage after create: $one"
+}
+
+t_update() {
+	local one
+	epc_started
 	# state and events --stats: usage and limit, in bytes
 	state_epc "$one 1048576" "state epc"
 	events_epc "$one 1048576" "events data.epc"
@@ -244,6 +250,39 @@ t_update_no_limit_yet() {
 	assert_nothing_left "$ID"
 }
 
+t_update_remove() {
+	local one
+	# the config's limit fits one enclave; lowered, the next is refused; "max" removes it
+	epc_started
+	rtc update --epc-limit 8Ki "$ID"
+	assert_rc 0 "update --epc-limit 8Ki: $ERR"
+	rtc exec "$ID" epc enclave
+	assert_fails "exec epc enclave under 8Ki"
+	rtc update --epc-limit max "$ID"
+	assert_rc 0 "update --epc-limit max: $ERR"
+	rtc state "$ID"
+	assert_eq "None" "$(echo "$OUT" | jfield 'd["epc"].get("limit")')" "no limit in the state"
+	assert_eq "" "$(echo "$OUT" | st_annot rune.epc.limit)" "no rune.epc.limit annotation"
+	assert_eq "0 rune update --epc-limit" "$(tail -1 "$SGX_EPC_DIR"/* | tr -s ' ' | sed 's/ $//')" "the registry entry's limit line"
+	# neither the update's 8Ki nor the annotation's 1Mi holds any more
+	rtc exec "$ID" epc enclave
+	assert_rc 0 "exec epc enclave without a limit: $ERR"
+	rtc exec "$ID" epc enclave
+	assert_rc 0 "exec another epc enclave without a limit (past the annotation's 1Mi): $ERR"
+	assert_eq $((3 * one)) "$(usage_now)" "usage after two more enclaves"
+	rtc events --stats "$ID"
+	assert_eq "$((3 * one)) None" "$(echo "$OUT" | jfield 'd["data"]["epc"]["usage"], d["data"]["epc"].get("limit")' | tr -d '(),')" "events data.epc without a limit"
+	# and a limit can be set again
+	rtc update --epc-limit $((3 * one)) "$ID"
+	assert_rc 0 "update --epc-limit after max: $ERR"
+	rtc exec "$ID" epc enclave
+	assert_fails "exec epc enclave at the new limit"
+	rtc delete --force "$ID"
+	assert_rc 0 "delete --force"
+	assert_nothing_left "$ID"
+	assert_eq 0 "$(entries)" "registry entries after delete"
+}
+
 t_skeleton_running() {
 	local used
 	skel
@@ -270,11 +309,11 @@ t_update_errors() {
 	local q
 	epcpal
 	ct_create
-	for q in lots -1 0 1MiB ""; do
+	for q in lots -1 0 1MiB "" MAX maximum; do
 		rtc update --epc-limit "$q" "$ID"
 		assert_fails "update --epc-limit '$q'"
 		# a usage error: the reason, then the CLI's pointer to --help
-		assert_eq "rune update: invalid value for --epc-limit: \"$q\" is not a positive quantity (8192, 64Mi, 1Gi)" \
+		assert_eq "rune update: invalid value for --epc-limit: \"$q\" is not a positive quantity (8192, 64Mi, 1Gi) or max" \
 			"$(echo "$ERR" | head -1)" "--epc-limit '$q'"
 		assert_eq "Try 'rune update --help'." "$(echo "$ERR" | sed -n 2p)" "--epc-limit '$q'"
 	done
@@ -342,5 +381,6 @@ tcase "emulator.epc_size in /etc/rune/config.json: checked, a bad one names the 
 tcase "rune state: rune.epc.limit and usage; the registry entry goes with the container" t_state_and_registry
 tcase "state/events show epc usage and limit; update --epc-limit lowers and raises it for the next enclave" t_update
 tcase "update --epc-limit sets a limit on a created container that had none" t_update_no_limit_yet
+tcase "update --epc-limit max removes the limit (the config's and an update's)" t_update_remove
 tcase "a running skeleton container: state and events --stats show its EPC; update reaches it" t_skeleton_running
 tcase "update --epc-limit: bad values, missing and ordinary containers are one-line errors" t_update_errors

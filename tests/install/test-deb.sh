@@ -59,7 +59,7 @@ elif ! make -s BUILD="$BUILD" deb >"$T/build.log" 2>&1; then
 fi
 ok "make deb"
 
-pkgs="rune rune-pal-skeleton rune-libos sgx-tools containerd-shim-rune librune-dev"
+pkgs="rune rune-pal-skeleton rune-libos sgx-tools containerd-shim-rune rune-device-plugin librune-dev"
 for p in $pkgs; do
 	[ -e "$(ls "$DEB/${p}_"*.deb 2>/dev/null)" ] || nok "package $p built" "$(ls "$DEB")"
 done
@@ -72,7 +72,7 @@ check "lintian: no error and no warning without an override" "$(cat "$T/lintian.
 expect_unsorted() {
 	case $1 in
 	rune) echo /etc/rune/config.json /usr/bin/rune
-	      ls docs/man | grep '^rune' | grep -v '^rune-signd' | sed 's|^|/usr/share/man/man8/|; s|$|.gz|' ;;
+	      ls docs/man | grep '^rune' | grep -v '^rune-signd\|^rune-device-plugin' | sed 's|^|/usr/share/man/man8/|; s|$|.gz|' ;;
 	rune-pal-skeleton) echo /usr/lib/rune/pal/liberpal-skeleton-v{1,2,3}.so \
 		/usr/lib/rune/skeleton/encl.elf /usr/share/rune/skeleton/encl.elf ;;
 	rune-libos) echo /usr/bin/rune-image /usr/lib/rune/pal/liberpal-libos.so \
@@ -80,6 +80,9 @@ expect_unsorted() {
 	sgx-tools) echo /usr/bin/sgx-tools /usr/share/man/man8/sgx-tools.8.gz ;;
 	containerd-shim-rune) echo /usr/bin/containerd-shim-rune-v2 \
 		/usr/share/doc/containerd-shim-rune/examples/containerd-rune.toml ;;
+	rune-device-plugin) echo /usr/bin/rune-device-plugin \
+		/usr/lib/systemd/system/rune-device-plugin.service \
+		/usr/share/man/man8/rune-device-plugin.8.gz ;;
 	librune-dev) echo /usr/include/rune/pal.h ;;
 	esac | tr ' ' '\n'
 	[ -e "debian/$1.lintian-overrides" ] && echo "/usr/share/lintian/overrides/$1"

@@ -42,6 +42,13 @@ if [ -x "$T/dest/opt/rune-x/bin/rune-signd" ] && grep -q '^ExecStart=/opt/rune-x
 else
 	nok "rune-signd and its systemd unit (for the prefix) installed" "$(grep ExecStart "$U" 2>&1)"
 fi
+U=$T/dest/opt/rune-x/lib/systemd/system/rune-device-plugin.service
+if [ -x "$T/dest/opt/rune-x/bin/rune-device-plugin" ] &&
+	grep -q '^ExecStart=/opt/rune-x/bin/rune-device-plugin$' "$U" 2>/dev/null; then
+	ok "rune-device-plugin and its systemd unit (for the prefix) installed"
+else
+	nok "rune-device-plugin and its systemd unit (for the prefix) installed" "$(grep ExecStart "$U" 2>&1)"
+fi
 # The installed rune allows its own PAL directory: the refusal lists it.
 mkdir -p "$T/bundle/rootfs"
 cp /bin/busybox "$T/bundle/rootfs/" 2>/dev/null || true
