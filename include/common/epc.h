@@ -61,8 +61,23 @@ int epc_entry_set_limit(int fd, uint64_t bytes, const char *source);
  * entry holds a limit line, 0 when it holds none, -EIO when unreadable.
  */
 int epc_entry_limit(int fd, uint64_t *bytes, char *source);
-/* The pages an entry holds (its first field), or -1. */
+/* The pages an entry's holder holds (its first field), or -1. */
 int64_t epc_entry_pages(int fd);
+/*
+ * The container's other processes (forked off the holder, sharing its
+ * entry's descriptor): each claims a slot of its own in the entry (held
+ * while the process lives) and writes its pages there; epc_entry_total is
+ * the holder's pages and every live slot's (own_slot: the caller's, or -1).
+ * epc_entry_lock serialises a check of the total against the limit with
+ * the write that follows it, across the processes (bounded: -ETIMEDOUT).
+ * The locks are POSIX record locks: a process must not close another
+ * descriptor of the entry while it holds a slot.
+ */
+int epc_entry_slot_claim(int fd);
+int epc_entry_slot_set(int fd, int slot, uint64_t pages);
+int64_t epc_entry_total(int fd, int own_slot);
+int epc_entry_lock(int fd);
+void epc_entry_unlock(int fd);
 
 struct epc_usage {
 	uint64_t pages;	 /* held by live entries */

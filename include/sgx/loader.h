@@ -219,6 +219,13 @@ uint32_t sgx_min_ssaframesize(uint64_t xfrm, uint32_t miscselect);
 const char *sgx_return_code_name(int code);
 
 /*
+ * The EPC registry entry's descriptor this process charges (-1: none): a
+ * process forked off an enclave's keeps it open (sgx_encl_forget makes it
+ * a member of the container's count) when it closes the others.
+ */
+int sgx_epc_fd(void);
+
+/*
  * Emulator: the per-machine secret its keys derive from, a 0600 file of
  * random bytes created once. Path: sgx_emu_set_secret_path(), else
  * $SGX_EMU_SECRET, else SGX_EMU_SECRET_DEFAULT. sgx_loader_init() reads it

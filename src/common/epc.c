@@ -125,12 +125,34 @@ static int mkdir_p(const char *dir)
 	return 0;
 }
 
-static int write_lock(int fd, int cmd, struct flock *fl)
+/*
+ * An entry's layout: the holder's line (pages, pid: 32 bytes), its limit
+ * line, then, from ENTRY_SLOTS, a line per other process of the container
+ * that makes enclaves (the LibOS's child processes, forked off the holder:
+ * they share its descriptor, not its line). The holder's OFD lock covers
+ * [0, ENTRY_MUTEX): the entry lives while any of them has it open. A slot
+ * is held by a POSIX lock of its process (gone when the process is), and
+ * ENTRY_MUTEX, a byte, is taken with a POSIX lock while a process checks
+ * the container's total against its limit and adds to it.
+ */
+#define ENTRY_MUTEX  4095
+#define ENTRY_SLOTS  4096
+#define ENTRY_SLOT   32
+#define ENTRY_NSLOTS 1024
+
+static int lock_range(int fd, int cmd, short type, off_t start, off_t len, struct flock *fl)
 {
 	memset(fl, 0, sizeof(*fl));
-	fl->l_type = F_WRLCK;
+	fl->l_type = type;
 	fl->l_whence = SEEK_SET;
+	fl->l_start = start;
+	fl->l_len = len;
 	return fcntl(fd, cmd, fl);
+}
+
+static int write_lock(int fd, int cmd, struct flock *fl)
+{
+	return lock_range(fd, cmd, F_WRLCK, 0, cmd == F_OFD_SETLK ? ENTRY_MUTEX : 0, fl);
 }
 
 int epc_entry_open(const char *dir, char **out_path, err_t *err)
@@ -238,6 +260,78 @@ int64_t epc_entry_pages(int fd)
 	return (int64_t)v;
 }
 
+int epc_entry_lock(int fd)
+{
+	struct flock fl;
+
+	/* Held for a read and a write: 2 s means its holder is stopped or stuck. */
+	for (int i = 0; i < 2000; i++) {
+		if (lock_range(fd, F_SETLK, F_WRLCK, ENTRY_MUTEX, 1, &fl) == 0)
+			return 0;
+		if (errno != EAGAIN && errno != EACCES && errno != EINTR)
+			return -errno;
+		usleep(1000);
+	}
+	return -ETIMEDOUT;
+}
+
+void epc_entry_unlock(int fd)
+{
+	struct flock fl;
+
+	lock_range(fd, F_SETLK, F_UNLCK, ENTRY_MUTEX, 1, &fl);
+}
+
+int epc_entry_slot_claim(int fd)
+{
+	struct flock fl;
+
+	for (int i = 0; i < ENTRY_NSLOTS; i++) {
+		if (lock_range(fd, F_SETLK, F_WRLCK, ENTRY_SLOTS + (off_t)i * ENTRY_SLOT,
+			       ENTRY_SLOT, &fl) == 0)
+			return epc_entry_slot_set(fd, i, 0) < 0 ? -EIO : i;
+		if (errno != EAGAIN && errno != EACCES)
+			return -errno;
+	}
+	return -ENOSPC;
+}
+
+int epc_entry_slot_set(int fd, int slot, uint64_t pages)
+{
+	char buf[48];
+	int n = snprintf(buf, sizeof(buf), "%-20" PRIu64 " %-10d\n", pages, (int)getpid());
+
+	if (slot < 0 || slot >= ENTRY_NSLOTS)
+		return -EINVAL;
+	return pwrite(fd, buf, (size_t)n, ENTRY_SLOTS + (off_t)slot * ENTRY_SLOT) == n ? 0 : -EIO;
+}
+
+int64_t epc_entry_total(int fd, int own_slot)
+{
+	int64_t total = epc_entry_pages(fd);
+	char line[ENTRY_SLOT + 1];
+
+	if (total < 0)
+		return -1;
+	for (int i = 0; i < ENTRY_NSLOTS; i++) {
+		off_t at = ENTRY_SLOTS + (off_t)i * ENTRY_SLOT;
+		ssize_t n = pread(fd, line, ENTRY_SLOT, at);
+		struct flock fl;
+
+		if (n <= 0)
+			break; /* past the last slot ever used */
+		line[n] = '\0';
+		if (!isdigit((unsigned char)line[0]))
+			continue;
+		/* A live process's slot (our own lock is not reported to us). */
+		if (i != own_slot && (lock_range(fd, F_GETLK, F_WRLCK, at, ENTRY_SLOT, &fl) < 0 ||
+				      fl.l_type == F_UNLCK))
+			continue;
+		total += (int64_t)strtoull(line, NULL, 10);
+	}
+	return total;
+}
+
 int epc_entry_held(int fd)
 {
 	char buf[48], self[32];
@@ -277,8 +371,7 @@ int epc_usage(const char *dir, uint64_t size, struct epc_usage *u, err_t *err)
 	while ((de = readdir(d)) != NULL) {
 		_cleanup_close_ int fd = -1;
 		struct flock fl;
-		char buf[48];
-		ssize_t n;
+		int64_t pages;
 
 		if (de->d_name[0] == '.')
 			continue;
@@ -293,11 +386,10 @@ int epc_usage(const char *dir, uint64_t size, struct epc_usage *u, err_t *err)
 				u->reaped++;
 			continue;
 		}
-		n = pread(fd, buf, sizeof(buf) - 1, 0);
-		if (n <= 0)
+		pages = epc_entry_total(fd, -1);
+		if (pages < 0)
 			continue;
-		buf[n] = '\0';
-		u->pages += strtoull(buf, NULL, 10);
+		u->pages += (uint64_t)pages;
 		u->live++;
 	}
 	closedir(d);

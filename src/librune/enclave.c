@@ -629,7 +629,7 @@ static int64_t epc_usage_of(pid_t pid)
 	if (epc_entry_of(pid, link) < 0)
 		return -1;
 	fd = open(link, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0 || (pages = epc_entry_pages(fd)) < 0)
+	if (fd < 0 || (pages = epc_entry_total(fd, -1)) < 0)
 		return -1;
 	return pages * 4096;
 }

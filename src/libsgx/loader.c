@@ -198,7 +198,25 @@ static struct {
 	int fd;	    /* registry entry; -1: none yet */
 	int tried;  /* opening one failed: not retried for every enclave */
 	char *path; /* an entry of our own: removed when we hold no EPC */
-} epc = { PTHREAD_MUTEX_INITIALIZER, 0, -1, 0, NULL };
+	int member; /* a process forked off the entry's holder (sgx_encl_forget) */
+	int slot;   /* a member's slot in the entry, -1 until its first enclave */
+} epc = { PTHREAD_MUTEX_INITIALIZER, 0, -1, 0, NULL, 0, -1 };
+
+int sgx_epc_fd(void)
+{
+	return epc.fd;
+}
+
+/* This process's pages into its line of the entry (the holder's, or a member's slot). */
+static void epc_publish(void)
+{
+	if (epc.fd < 0)
+		return;
+	if (epc.member)
+		epc_entry_slot_set(epc.fd, epc.slot, epc.pages);
+	else
+		epc_entry_set(epc.fd, epc.pages);
+}
 
 /* Called with epc.lock held, after epc_registry_fd. */
 static int epc_limit(uint64_t *limit, char source[EPC_SOURCE_MAX], err_t *err)
@@ -278,31 +296,63 @@ static int epc_charge(struct sgx_encl *e, const struct sgx_image *img, err_t *er
 
 	for (size_t i = 0; i < img->npages; i++)
 		pages += sgx_image_page_count(&img->pages[i]);
+	int shared, locked = 0;
+	uint64_t used;
+
 	pthread_mutex_lock(&epc.lock);
 	epc_registry_fd();
-	if ((ret = epc_limit(&limit, source, err)) < 0) {
-		epc_drop_own();
-		pthread_mutex_unlock(&epc.lock);
-		return ret;
+	if ((ret = epc_limit(&limit, source, err)) < 0)
+		goto fail;
+	/*
+	 * A container's entry (rune's) counts every process of the container:
+	 * the total is checked and added to under the entry's lock, so that
+	 * the LibOS's child processes are held to the limit together.
+	 */
+	shared = epc.fd >= 0 && !epc.path;
+	used = epc.pages;
+	if (shared) {
+		if (epc.member && epc.slot < 0 && (epc.slot = epc_entry_slot_claim(epc.fd)) < 0) {
+			ret =
+			    err_sys(err, -epc.slot, "EPC registry entry: a slot for this process");
+			epc.slot = -1;
+			goto fail;
+		}
+		if ((ret = epc_entry_lock(epc.fd)) < 0) {
+			ret = err_sys(err, -ret, "EPC registry entry: lock");
+			goto fail;
+		}
+		locked = 1;
+		int64_t total = epc_entry_total(epc.fd, epc.slot);
+
+		if (total < 0) {
+			ret = err_set(err, EIO, "EPC registry entry: unreadable");
+			goto fail;
+		}
+		used = (uint64_t)total;
 	}
-	if (limit && (epc.pages + pages) * SGX_PAGE_SIZE > limit) {
-		uint64_t used = epc.pages;
+	if (limit && (used + pages) * SGX_PAGE_SIZE > limit) {
 		char l[32], u[32], r[32];
 
-		epc_drop_own();
-		pthread_mutex_unlock(&epc.lock);
-		return err_set(
+		ret = err_set(
 		    err, EDQUOT, "EPC limit exceeded: %s%s%slimit %s (%s), request %s, in use %s",
 		    ct && *ct ? "container " : "", ct && *ct ? ct : "", ct && *ct ? ", " : "",
 		    size_str(limit, l), source, size_str(pages * SGX_PAGE_SIZE, r),
 		    size_str(used * SGX_PAGE_SIZE, u));
+		goto fail;
 	}
 	epc.pages += pages;
 	e->epc_pages = pages;
-	if (epc.fd >= 0)
-		epc_entry_set(epc.fd, epc.pages);
+	epc_publish();
+	if (locked)
+		epc_entry_unlock(epc.fd);
 	pthread_mutex_unlock(&epc.lock);
 	return 0;
+fail:
+	if (locked)
+		epc_entry_unlock(epc.fd);
+	epc_drop_own();
+	pthread_mutex_unlock(&epc.lock);
+	return ret;
 }
 
 static void epc_uncharge(struct sgx_encl *e)
@@ -312,8 +362,8 @@ static void epc_uncharge(struct sgx_encl *e)
 	pthread_mutex_lock(&epc.lock);
 	epc.pages -= e->epc_pages;
 	e->epc_pages = 0;
-	if (!epc_drop_own() && epc.fd >= 0)
-		epc_entry_set(epc.fd, epc.pages);
+	if (!epc_drop_own())
+		epc_publish();
 	pthread_mutex_unlock(&epc.lock);
 }
 
@@ -347,17 +397,26 @@ void sgx_encl_forget(struct sgx_encl *e)
 	if (e->be)
 		e->be->destroy(e);
 	/*
-	 * This process's copy of the accounting: the entry's file is the
-	 * parent's. Its lock may have been held by another thread at fork().
+	 * A process forked off an enclave's: none of its parent's enclaves
+	 * are its own. A container's entry (rune's) stays: this process
+	 * becomes a member, with a slot of its own at its first enclave, so
+	 * the container's limit holds its enclaves and its parent's together.
+	 * An entry of the parent's own is the parent's. The lock may have
+	 * been held by another thread at fork().
 	 */
 	pthread_mutex_init(&epc.lock, NULL);
 	pthread_mutex_lock(&epc.lock);
-	epc.pages -= e->epc_pages < epc.pages ? e->epc_pages : epc.pages;
-	if (epc.fd >= 0)
-		close(epc.fd);
-	free(epc.path);
-	epc.path = NULL;
-	epc.fd = -1;
+	epc.pages = 0;
+	if (epc.fd >= 0 && !epc.path) {
+		epc.member = 1;
+		epc.slot = -1; /* POSIX locks are not inherited: the parent's slot is its own */
+	} else {
+		if (epc.fd >= 0)
+			close(epc.fd);
+		free(epc.path);
+		epc.path = NULL;
+		epc.fd = -1;
+	}
 	epc.tried = 1;
 	pthread_mutex_unlock(&epc.lock);
 	free(e->tcs_off);

@@ -253,5 +253,45 @@ tcase "rune run: a crash inside the enclave exits 139" t_crash
 tcase "rune kill: USR1 runs the workload's handler, TERM stops a compute-bound workload" t_kill
 tcase "rune attest: a local report of the running LibOS enclave, its MRENCLAVE rune-image's" t_attest
 tcase "rune run: 8 pthreads (mutex, condvar, TLS) in the enclave, output as native" t_threads
+# The container's EPC limit holds its LibOS processes together: each child
+# enclave (posix_spawn, rune exec) counts with its parent's in the entry,
+# and rune state's usage is their sum.
+t_epc_children() {
+	local i one
+	gcc -static-pie -O2 -o "$T/sp" "$SRCDIR/tests/libos/spawn.c" || fail "build spawn.c"
+	new_bundle
+	cfg_set .process.terminal false
+	cp "$T/sp" "$B/rootfs/bin/sp"
+	"$RUNE_IMAGE" build --bundle "$B" --key "$KEY" --host-argv --heap 8M -- /bin/sp child nap 60 \
+		>/dev/null 2>"$T/mr.err" || fail "rune-image: $(cat "$T/mr.err")"
+	ct_bg
+	for ((i = 0; i < 200; i++)); do
+		grep -q napping "$T/bg.out" && break
+		sleep 0.1
+	done
+	grep -q napping "$T/bg.out" || fail "the workload never started: $(cat "$T/bg.err")"
+	rtc state "$ID"
+	one=$(echo "$OUT" | jget .epc.usage)
+	[ "$one" -gt 1048576 ] || fail "one enclave's usage: $one"
+	# room for one and a half enclaves: a second one is refused
+	rtc update --epc-limit $((one * 3 / 2)) "$ID"
+	assert_rc 0 "update --epc-limit: $ERR"
+	rtc exec "$ID" /bin/sp child hello
+	[ "$RC" != 0 ] || fail "rune exec ran a second enclave past the container's limit"
+	assert_contains "EPC limit exceeded: container $ID" "$ERR" "rune exec's caller sees the refusal"
+	# room for three: it runs, and the count is back to one enclave after it
+	rtc update --epc-limit $((one * 3)) "$ID"
+	assert_rc 0 "update --epc-limit: $ERR"
+	rtc exec "$ID" /bin/sp child hello
+	assert_rc 0 "rune exec within the limit: $ERR"
+	rtc state "$ID"
+	assert_eq "$one" "$(echo "$OUT" | jget .epc.usage)" "usage once the exec'd process ended"
+	rt kill "$ID" KILL || true
+	wait "$BGPID" || true
+	rt delete "$ID" >/dev/null 2>&1 || true
+	assert_nothing_left "$ID"
+}
+
 tcase "rune run, exec: posix_spawn and pipes between enclaves; rune exec beside the workload" t_processes
+tcase "EPC: the container's limit holds its LibOS child enclaves and its own together" t_epc_children
 tcase "rune create/start: a Go net/http server in the enclave answers curl in the container's netns" t_go_http

@@ -1086,7 +1086,11 @@ child_process(const int *fds, int n, pid_t parent, const struct launch *l)
 	keep[m++] = pal.stdio.stdout;
 	keep[m++] = pal.stdio.stderr;
 	keep[m++] = pal.rootfd;
+	keep[m++] = sgx_epc_fd(); /* the container's EPC count (-1: none) */
 	close_all_but(keep, m);
+	/* rune exec's process: its own messages (an enclave refused) go to the exec's caller. */
+	if (l->mb && pal.stdio.stderr >= 0 && pal.stdio.stderr != STDERR_FILENO)
+		dup2(pal.stdio.stderr, STDERR_FILENO);
 	net_after_fork(fds, n);
 	files_after_fork();
 	pthread_mutex_init(&pal.lock, NULL);
