@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 
 #include "common/error.h"
@@ -24,6 +25,7 @@
 static const char usage[] =
     "Usage: ratls-verify [--policy FILE] [--root-ca PEM] [--collateral DIR]\n"
     "                    [--timeout SECONDS] [--json] HOST:PORT\n"
+    "       ratls-verify [OPTIONS] --cert PEM\n"
     "Connects with TLS to HOST:PORT, verifies the server's RA-TLS certificate\n"
     "(its quote, in the TCG DICE or the Intel/Gramine legacy extension, and the\n"
     "report data binding the certificate's key), and prints the enclave's\n"
@@ -32,6 +34,7 @@ static const char usage[] =
     "sgx-tools verify-quote --help). The policy FILE (JSON: mrenclave,\n"
     "mrsigner, isvprodid, min_isvsvn, allow_debug, tcb_status) says what the\n"
     "enclave must be; without it, any authentic enclave but a DEBUG one.\n"
+    "--cert verifies a certificate file (PEM) the same way, offline.\n"
     "Exit status: 0 verified, 1 refused or unreachable, 2 a usage error.\n";
 
 static int split_host(char *arg, char **host, char **port)
@@ -113,6 +116,27 @@ out:
 	return ret;
 }
 
+/* --cert: the same checks on a certificate file. */
+static int verify_file(const char *path, struct ratls_verifier *v, err_t *err)
+{
+	FILE *f = fopen(path, "r");
+	X509 *c = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+	int ret;
+
+	if (f)
+		fclose(f);
+	ERR_clear_error();
+	if (!f)
+		return err_sys(err, errno, "certificate %s", path);
+	if (!c)
+		return err_set(err, EINVAL, "certificate %s: not a PEM certificate", path);
+	ret = ratls_cert_verify(c, &v->trust, &v->policy, &v->id, &v->err);
+	X509_free(c);
+	if (ret < 0)
+		return err_set(err, -ret, "%s: %s", path, err_msg(v->err));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = { { "policy", required_argument, NULL, 'p' },
@@ -120,9 +144,10 @@ int main(int argc, char **argv)
 					      { "collateral", required_argument, NULL, 'c' },
 					      { "timeout", required_argument, NULL, 't' },
 					      { "json", no_argument, NULL, 'j' },
+					      { "cert", required_argument, NULL, 'C' },
 					      { "help", no_argument, NULL, 'h' },
 					      { 0 } };
-	const char *policy = NULL, *root_ca = NULL, *collateral = NULL;
+	const char *policy = NULL, *root_ca = NULL, *collateral = NULL, *cert = NULL;
 	struct ratls_collateral *coll = NULL;
 	struct ratls_verifier v = { 0 };
 	char *host, *port, *target;
@@ -154,6 +179,9 @@ int main(int argc, char **argv)
 		case 'j':
 			json = 1;
 			break;
+		case 'C':
+			cert = optarg;
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			return 0;
@@ -162,8 +190,11 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc - 1 || !(target = strdup(argv[optind])) ||
-	    split_host(argv[optind], &host, &port) < 0) {
+	if (cert && optind == argc) {
+		target = strdup(cert);
+		host = port = NULL;
+	} else if (cert || optind != argc - 1 || !(target = strdup(argv[optind])) ||
+		   split_host(argv[optind], &host, &port) < 0) {
 		fprintf(stderr, "ratls-verify: %s\n%s",
 			optind == argc - 1 ? "the target is not HOST:PORT"
 					   : "one HOST:PORT expected",
@@ -184,7 +215,9 @@ int main(int argc, char **argv)
 		ret = ratls_collateral_load(collateral, &coll, &err);
 		v.trust.collateral = coll;
 	}
-	if (!ret) {
+	if (!ret && cert) {
+		ret = verify_file(cert, &v, &err);
+	} else if (!ret) {
 		fd = tcp_connect(host, port, secs, &err);
 		ret = fd < 0 ? fd : handshake(fd, &v, target, &err);
 		if (fd >= 0)
