@@ -182,6 +182,8 @@ coll() { # DIR HELPER-ARGS...
 	mkdir -p "$d"
 	"$H" collateral "$d" "$@" || nok "helper collateral $*"
 }
+# vq_s: verify-quote with the collateral in $T/s
+vq_s() { run "$S" verify-quote "${ROOT[@]}" --collateral "$T/s" "$T/q.bin"; }
 coll c
 run "$S" verify-quote "$T/q.bin" "${ROOT[@]}" --collateral "$T/c"
 expect_ok "collateral: TCB status UpToDate (options after QUOTE)" "tcb status: UpToDate"
@@ -197,56 +199,53 @@ printf '{"mrenclave": "%s", "tcb_status": ["UpToDate"]}\n' "$AB" >"$T/p.json"
 run "$S" verify-quote "${ROOT[@]}" --collateral "$T/s" --policy "$T/p.json" "$T/q.bin"
 refused "policy: TCB status not accepted" "TCB status: expected UpToDate, found SWHardeningNeeded"
 coll s --qe-status OutOfDate --tcb-status ConfigurationNeeded
-run "$S" verify-quote "${ROOT[@]}" --collateral "$T/s" "$T/q.bin"
+vq_s
 expect_ok "QE OutOfDate and platform ConfigurationNeeded converge" "tcb status: OutOfDateConfigurationNeeded"
 coll s --pcesvn 14
-run "$S" verify-quote "${ROOT[@]}" --collateral "$T/s" "$T/q.bin"
+vq_s
 expect_ok "PCESVN below the first level: the next level's status" "tcb status: OutOfDate"
-coll s --tcb-status Revoked
-run "$S" verify-quote "${ROOT[@]}" --collateral "$T/s" "$T/q.bin"
-refused "a Revoked TCB level refused" "TCB status: Revoked"
-coll s --qe-status Revoked
-run "$S" verify-quote "${ROOT[@]}" --collateral "$T/s" "$T/q.bin"
-refused "a Revoked QE refused" "TCB status: Revoked .*QE"
-coll s --revoke-pck
-run "$S" verify-quote "${ROOT[@]}" --collateral "$T/s" "$T/q.bin"
-refused "the PCK certificate in the CRL refused" "PCK certificate chain: certificate 0 is revoked"
-coll s --fmspc 00906ed50000
-run "$S" verify-quote "${ROOT[@]}" --collateral "$T/s" "$T/q.bin"
-refused "TCB info for another FMSPC" "TCB info: FMSPC .*expected 00906ed50000, found 52554e454d55"
-coll s --next-update-days -1
-run "$S" verify-quote "${ROOT[@]}" --collateral "$T/s" "$T/q.bin"
-refused "expired TCB info" "tcbinfo.json: expired"
+# Each refused: helper options | what | the refusal.
+while IFS='|' read -r args what pattern; do
+	coll s $args
+	vq_s
+	refused "$what" "$pattern"
+done <<'CASES'
+--tcb-status Revoked|a Revoked TCB level refused|TCB status: Revoked
+--qe-status Revoked|a Revoked QE refused|TCB status: Revoked .*QE
+--revoke-pck|the PCK certificate in the CRL refused|PCK certificate chain: certificate 0 is revoked
+--fmspc 00906ed50000|TCB info for another FMSPC|TCB info: FMSPC .*expected 00906ed50000, found 52554e454d55
+--next-update-days -1|expired TCB info|tcbinfo.json: expired
+CASES
 coll s
 sed -i 's/"tcbEvaluationDataNumber":17/"tcbEvaluationDataNumber":18/' "$T/s/tcbinfo.json"
-run "$S" verify-quote "${ROOT[@]}" --collateral "$T/s" "$T/q.bin"
+vq_s
 refused "TCB info altered" "tcbinfo.json signature: does not verify"
 coll s
 sed -i 's/"isvprodid":1/"isvprodid":2/' "$T/s/qeidentity.json"
-run "$S" verify-quote "${ROOT[@]}" --collateral "$T/s" "$T/q.bin"
+vq_s
 refused "QE identity altered" "qeidentity.json signature: does not verify"
 coll s
 python3 -c 'import json, sys; p = sys.argv[1]; d = json.load(open(p)); json.dump(d, open(p, "w"), indent=1)' "$T/s/tcbinfo.json"
-run "$S" verify-quote "${ROOT[@]}" --collateral "$T/s" "$T/q.bin"
+vq_s
 refused "TCB info re-serialised (same JSON, other bytes)" "tcbinfo.json signature: does not verify"
 coll s
 python3 -c 'import sys; p = sys.argv[1]; d = open(p).read(); open(p, "w").write("{\n  " + d[1:].replace(",\"signature\"", ",\n  \"signature\"", 1))' "$T/s/qeidentity.json"
-run "$S" verify-quote "${ROOT[@]}" --collateral "$T/s" "$T/q.bin"
+vq_s
 expect_ok "whitespace outside the signed body: still verifies" "tcb status: UpToDate"
 coll s
 rm "$T/s/pck.crl"
-run "$S" verify-quote "${ROOT[@]}" --collateral "$T/s" "$T/q.bin"
+vq_s
 refused "a collateral file missing" "collateral: open $T/s/pck.crl: No such file"
 coll s
 echo garbage >"$T/s/root-ca.crl"
-run "$S" verify-quote "${ROOT[@]}" --collateral "$T/s" "$T/q.bin"
+vq_s
 refused "a CRL that is none" "root-ca.crl: not a CRL"
 SGX_EMU_SECRET=$T/other/sgx-emu-secret coll o
 run "$S" verify-quote "${ROOT[@]}" --collateral "$T/o" "$T/q.bin"
 refused "collateral signed under another root" "PCK certificate chain: does not verify to the root CA: (unable to get certificate CRL|CRL signature failure)|TCB signing chain: does not verify"
 coll s
 cp "$T/o/tcb-signing-chain.pem" "$T/s/"
-run "$S" verify-quote "${ROOT[@]}" --collateral "$T/s" "$T/q.bin"
+vq_s
 refused "a TCB signing chain of another root" "TCB signing chain: does not verify to the root CA"
 run "$S" verify-quote "${ROOT[@]}" --collateral "$T/c" --json "$T/q.bin"
 expect_ok "--json with collateral" '"tcb_status": "UpToDate"'
