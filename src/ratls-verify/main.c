@@ -193,13 +193,20 @@ int main(int argc, char **argv)
 	if (cert && optind == argc) {
 		target = strdup(cert);
 		host = port = NULL;
-	} else if (cert || optind != argc - 1 || !(target = strdup(argv[optind])) ||
-		   split_host(argv[optind], &host, &port) < 0) {
-		fprintf(stderr, "ratls-verify: %s\n%s",
-			optind == argc - 1 ? "the target is not HOST:PORT"
-					   : "one HOST:PORT expected",
-			usage);
+	} else if (!cert && optind == argc - 1) {
+		target = strdup(argv[optind]);
+		if (target && split_host(argv[optind], &host, &port) < 0) {
+			fprintf(stderr, "ratls-verify: %s: the target is not HOST:PORT\n", target);
+			free(target);
+			return 2;
+		}
+	} else {
+		fprintf(stderr, "ratls-verify: one HOST:PORT or --cert PEM expected\n%s", usage);
 		return 2;
+	}
+	if (!target) {
+		fprintf(stderr, "ratls-verify: out of memory\n");
+		return 1;
 	}
 	ratls_policy_default(&v.policy);
 	if (policy)

@@ -256,7 +256,7 @@ static void load_pki(struct emu_pki *k)
 {
 	char *secret = getenv("SGX_EMU_SECRET"), path[4096], *pem = NULL, *d;
 	err_t err = NULL;
-	EVP_PKEY *skip;
+	EVP_PKEY *skip = NULL;
 	FILE *f;
 
 	if (!secret || sgx_emu_root_ca_pem(&pem, &err) < 0) /* created if missing */
@@ -416,6 +416,13 @@ static int cmd_collateral(const char *dir, const struct coll_opts *o)
 	write_crl(path, k.ca, k.ca_key, o->revoke_pck ? k.pck : NULL);
 	snprintf(path, sizeof(path), "%s/root-ca.crl", dir);
 	write_crl(path, k.root, k.root_key, NULL);
+	X509_free(sc);
+	EVP_PKEY_free(sk);
+	X509_free(k.root);
+	X509_free(k.ca);
+	X509_free(k.pck);
+	EVP_PKEY_free(k.root_key);
+	EVP_PKEY_free(k.ca_key);
 	return 0;
 }
 
