@@ -5,6 +5,8 @@
  *   quote [ID-OPTIONS]                          a raw quote on stdout
  *   cert --form dice|legacy|both --key K --cert C [--tamper WHAT] [ID-OPTIONS]
  *   serve --key K --cert C --port-file F [--count N]   a TLS server on 127.0.0.1
+ *   serve --attested --port N [--count N]   the same in an enclave (the LibOS):
+ *         a new key, its DICE certificate with a quote from /dev/attestation
  *   collateral DIR [--tcb-status S] [--qe-status S] [--fmspc HEX]
  *                  [--next-update-days N] [--revoke-pck] [--pcesvn N]
  * ID-OPTIONS (the enclave a REPORT is made for): --mrenclave HEX
@@ -205,15 +207,35 @@ static int cmd_cert(const char *form, const char *keyp, const char *certp, const
 
 /* ---- serve ---- */
 
-static int cmd_serve(const char *keyp, const char *certp, const char *portfile, int count)
+/* Inside the LibOS: a new key and its certificate, the quote from /dev/attestation. */
+static void attested_cert(X509 **cert, EVP_PKEY **key)
+{
+	const struct ratls_quote_source dev = { .quote = ratls_quote_from_attestation_dir };
+	err_t err = NULL;
+
+	*key = EVP_EC_gen("P-256");
+	if (!*key || ratls_cert_make(*key, RATLS_FORM_DICE, &dev, 1, cert, &err) < 0)
+		die("attested certificate", err);
+}
+
+static int cmd_serve(const char *keyp, const char *certp, const char *portfile, int port, int count)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+				 .sin_port = htons((uint16_t)port) };
 	socklen_t al = sizeof(a);
 	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
-	X509 *cert = read_cert(certp);
-	EVP_PKEY *key = read_key(keyp);
+	X509 *cert = NULL;
+	EVP_PKEY *key = NULL;
 	FILE *f;
+
+	if (keyp) {
+		cert = read_cert(certp);
+		key = read_key(keyp);
+	} else {
+		attested_cert(&cert, &key);
+	}
 
 	alarm(60); /* a forgotten server goes by itself */
 	signal(SIGPIPE, SIG_IGN);
@@ -222,9 +244,13 @@ static int cmd_serve(const char *keyp, const char *certp, const char *portfile, 
 	    !SSL_CTX_use_PrivateKey(ctx, key) || bind(s, (struct sockaddr *)&a, sizeof(a)) < 0 ||
 	    listen(s, 8) < 0 || getsockname(s, (struct sockaddr *)&a, &al) < 0)
 		die("serve: set up", NULL);
-	f = fopen(portfile, "w");
-	if (!f || fprintf(f, "%u\n", ntohs(a.sin_port)) < 0 || fclose(f))
-		die(portfile, NULL);
+	if (portfile) {
+		f = fopen(portfile, "w");
+		if (!f || fprintf(f, "%u\n", ntohs(a.sin_port)) < 0 || fclose(f))
+			die(portfile, NULL);
+	}
+	printf("listening on 127.0.0.1:%u\n", ntohs(a.sin_port));
+	fflush(stdout);
 	for (int i = 0; i < count; i++) {
 		int c = accept4(s, NULL, NULL, SOCK_CLOEXEC);
 		SSL *ssl = c >= 0 ? SSL_new(ctx) : NULL;
@@ -445,11 +471,13 @@ int main(int argc, char **argv)
 					      { "next-update-days", required_argument, NULL, 'N' },
 					      { "revoke-pck", no_argument, NULL, 'R' },
 					      { "pcesvn", required_argument, NULL, 'S' },
+					      { "attested", no_argument, NULL, 'A' },
+					      { "port", required_argument, NULL, 'O' },
 					      { 0 } };
 	const char *form = "dice", *key = NULL, *cert = NULL, *tamper = NULL, *portfile = NULL;
 	struct coll_opts co = { "UpToDate", "UpToDate", "52554e454d55", 30, 0, 13 };
 	uint8_t rd[64] = { 0 }, *q = NULL;
-	int c, count = 1;
+	int c, count = 1, attested = 0, port = 0;
 	size_t len = 0;
 	err_t err = NULL;
 
@@ -508,6 +536,12 @@ int main(int argc, char **argv)
 		case 'S':
 			co.pcesvn = atoi(optarg);
 			break;
+		case 'A':
+			attested = 1;
+			break;
+		case 'O':
+			port = atoi(optarg);
+			break;
 		default:
 			return 2;
 		}
@@ -524,7 +558,9 @@ int main(int argc, char **argv)
 	if (strcmp(argv[optind], "cert") == 0)
 		return cmd_cert(form, key, cert, tamper);
 	if (strcmp(argv[optind], "serve") == 0 && key && cert && portfile)
-		return cmd_serve(key, cert, portfile, count);
+		return cmd_serve(key, cert, portfile, 0, count);
+	if (strcmp(argv[optind], "serve") == 0 && attested && port > 0)
+		return cmd_serve(NULL, NULL, NULL, port, count);
 	if (strcmp(argv[optind], "collateral") == 0 && optind + 1 < argc)
 		return cmd_collateral(argv[optind + 1], &co);
 	die("quote|cert|serve|collateral DIR", NULL);
