@@ -385,10 +385,16 @@ static int platform_status(const struct signed_json *s, const struct ratls_pck_i
 				       "%s: TCB level %zu: not 16 \"sgxtcbcomponents\" and a "
 				       "\"pcesvn\"",
 				       s->name, i);
-		for (size_t j = 0; j < 16; j++)
-			reached &=
-			    pck->comp_svn[j] >=
-			    json_integer_value(json_object_get(json_array_get(comps, j), "svn"));
+		for (size_t j = 0; j < 16; j++) {
+			json_t *svn = json_object_get(json_array_get(comps, j), "svn");
+
+			if (!json_is_integer(svn))
+				return err_set(
+				    err, EINVAL,
+				    "%s: TCB level %zu: component %zu has no integer \"svn\"",
+				    s->name, i, j + 1);
+			reached &= pck->comp_svn[j] >= json_integer_value(svn);
+		}
 		reached &= pck->pcesvn >= json_integer_value(json_object_get(tcb, "pcesvn"));
 		if (reached)
 			return level_status(s, level, err);

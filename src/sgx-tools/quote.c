@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "common/cleanup.h"
 #include "sgx/fileio.h"
 #include "sgx/loader.h"
@@ -136,49 +138,24 @@ static int read_input(const char *path, uint8_t **buf, size_t *len, err_t *err)
 	return 0;
 }
 
-static int b64val(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-/* Base64 (whitespace ignored, '=' padding at the end) in place; -EINVAL if it is not. */
+/* Base64 (whitespace and line breaks ignored, '=' padding) in place, by OpenSSL; -EINVAL if it is not. */
 static int unbase64(uint8_t *b, size_t *len)
 {
-	uint32_t acc = 0;
-	size_t out = 0, i, bits = 0, pad = 0;
+	EVP_ENCODE_CTX *ctx = EVP_ENCODE_CTX_new();
+	int n = 0, tail = 0, ok;
 
-	for (i = 0; i < *len; i++) {
-		int c = b[i], v;
-
-		if (isspace(c))
-			continue;
-		if (c == '=') {
-			pad++;
-			continue;
-		}
-		v = b64val(c);
-		if (v < 0 || pad)
-			return -EINVAL;
-		acc = acc << 6 | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			b[out++] = (uint8_t)(acc >> bits);
-		}
-	}
-	if (pad > 2 || bits >= 6)
+	if (!ctx || *len > INT32_MAX) {
+		EVP_ENCODE_CTX_free(ctx);
 		return -EINVAL;
-	*len = out;
+	}
+	EVP_DecodeInit(ctx);
+	/* Decoding in place is safe: the output never overtakes the input. */
+	ok = EVP_DecodeUpdate(ctx, b, &n, b, (int)*len) >= 0 &&
+	     EVP_DecodeFinal(ctx, b + n, &tail) == 1;
+	EVP_ENCODE_CTX_free(ctx);
+	if (!ok)
+		return -EINVAL;
+	*len = (size_t)n + (size_t)tail;
 	return 0;
 }
 
