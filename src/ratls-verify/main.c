@@ -97,8 +97,8 @@ static int handshake(int fd, struct ratls_verifier *v, const char *target, err_t
 	}
 	if (SSL_connect(ssl) != 1) {
 		if (v->err) {
-			ret = err_set(err, -(v->err->code ? -v->err->code : EBADMSG), "%s: %s",
-				      target, err_msg(v->err));
+			ret = err_set(err, v->err->code ? v->err->code : EBADMSG, "%s: %s", target,
+				      err_msg(v->err));
 		} else {
 			e = ERR_peek_error();
 			ret = err_set(err, EPROTO, "%s: TLS handshake failed: %s", target,
