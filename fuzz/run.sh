@@ -56,6 +56,11 @@ seed() { # target dir
 			rm -rf "$t"
 		fi
 		;;
+	fuzz-collateral)
+		# PCS-shaped documents, signed bodies first.
+		printf '{"tcbInfo":{"id":"SGX","version":3,"tcbLevels":[{"tcb":{"pcesvn":1}}]},"enclaveIdentity":{"id":"QE"},"signature":"%0128d"}' 0 >"$dir/tcb"
+		printf '{ "enclaveIdentity" : {"id":"QE","a":["}",{"b":"\\""}]} , "signature":"%0128d"}' 0 >"$dir/qe"
+		;;
 	fuzz-config)
 		python3 tests/integration/ocicfg.py gen "$dir/spec.json" '["sh", "-c", "true"]'
 		printf '{"ociVersion":"1.0.2","root":{"path":"r"},"process":{"args":["a"],"cwd":"/","rlimits":[{"type":"RLIMIT_NOFILE","soft":18446744073709551615,"hard":1}]},"linux":{"sysctl":{"net.ipv4.ip_forward":"1"},"namespaces":[{"type":"network"}]}}' >"$dir/rlimit.json"
