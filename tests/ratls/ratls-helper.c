@@ -118,30 +118,6 @@ static void write_pem(const char *path, X509 *c, EVP_PKEY *k)
 		die(path, NULL);
 }
 
-static X509 *read_cert(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	X509 *c = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
-
-	if (f)
-		fclose(f);
-	if (!c)
-		die(path, NULL);
-	return c;
-}
-
-static EVP_PKEY *read_key(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	EVP_PKEY *k = f ? PEM_read_PrivateKey(f, NULL, NULL, NULL) : NULL;
-
-	if (f)
-		fclose(f);
-	if (!k)
-		die(path, NULL);
-	return k;
-}
-
 /* ---- cert ---- */
 
 static void tamper_cert(X509 *c, EVP_PKEY *key, const char *what)
@@ -228,21 +204,19 @@ static int cmd_serve(const char *keyp, const char *certp, const char *portfile, 
 	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
 	X509 *cert = NULL;
 	EVP_PKEY *key = NULL;
+	int ok;
 	FILE *f;
-
-	if (keyp) {
-		cert = read_cert(certp);
-		key = read_key(keyp);
-	} else {
-		attested_cert(&cert, &key);
-	}
 
 	alarm(60); /* a forgotten server goes by itself */
 	signal(SIGPIPE, SIG_IGN);
 	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (!ctx || s < 0 || !SSL_CTX_use_certificate(ctx, cert) ||
-	    !SSL_CTX_use_PrivateKey(ctx, key) || bind(s, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-	    listen(s, 8) < 0 || getsockname(s, (struct sockaddr *)&a, &al) < 0)
+	if (!keyp)
+		attested_cert(&cert, &key);
+	ok = ctx && (keyp ? SSL_CTX_use_certificate_file(ctx, certp, SSL_FILETYPE_PEM) &&
+				SSL_CTX_use_PrivateKey_file(ctx, keyp, SSL_FILETYPE_PEM)
+			  : SSL_CTX_use_certificate(ctx, cert) && SSL_CTX_use_PrivateKey(ctx, key));
+	if (!ok || s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(s, 8) < 0 ||
+	    getsockname(s, (struct sockaddr *)&a, &al) < 0)
 		die("serve: set up", NULL);
 	if (portfile) {
 		f = fopen(portfile, "w");
