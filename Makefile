@@ -70,6 +70,7 @@ bench: deps
 	BUILD=$(abspath $(BUILD)) bench/run.sh
 	BUILD=$(abspath $(BUILD)) bench/libos.sh
 	BUILD=$(abspath $(BUILD)) bench/libos-procs.sh
+	BUILD=$(abspath $(BUILD)) bench/quote.sh
 
 bench-libos: all
 	BUILD=$(abspath $(BUILD)) bench/libos.sh

@@ -64,10 +64,6 @@ $(BUILD)/fuzz/%: fuzz/%.c $(FUZZ_LIB_SRCS) $(COMMON_SRCS) $(wildcard include/sgx
 fuzz: fuzz-build
 	BUILD=$(abspath $(BUILD)) FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run.sh
 
-# Quote generation and verification per operation (docs/benchmarks.md).
-.PHONY: bench-quote
-bench-quote: $(SGX_LIB) $(COMMON_OBJS) $(RATLS_LIB) $(RATLS_HELPER)
-	BUILD=$(abspath $(BUILD)) bench/quote.sh
 
 # Just the toolkit: make sgx
 .PHONY: sgx

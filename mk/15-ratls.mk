@@ -68,3 +68,9 @@ install-ratls: $(RATLS_LIB) $(RATLS_SO)
 	install -m 0644 include/ratls/ratls.h $(DESTDIR)$(PREFIX)/include/ratls/
 	install -m 0644 include/sgx/quote.h include/sgx/arch.h $(DESTDIR)$(PREFIX)/include/sgx/
 	install -m 0644 include/common/error.h $(DESTDIR)$(PREFIX)/include/common/
+
+# Quote generation and verification (with and without collateral) per
+# operation (docs/benchmarks.md); make bench runs it too.
+.PHONY: bench-quote
+bench-quote: $(SGX_LIB) $(COMMON_OBJS) $(RATLS_LIB) $(RATLS_HELPER)
+	BUILD=$(abspath $(BUILD)) bench/quote.sh
