@@ -71,6 +71,7 @@ bench: deps
 	BUILD=$(abspath $(BUILD)) bench/libos.sh
 	BUILD=$(abspath $(BUILD)) bench/libos-procs.sh
 	BUILD=$(abspath $(BUILD)) bench/carrier.sh
+	BUILD=$(abspath $(BUILD)) bench/quote.sh
 
 bench-libos: all
 	BUILD=$(abspath $(BUILD)) bench/libos.sh

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libFuzzer target: the DCAP v3 quote parser (every length field), the
- * serialiser (serialise(parse(q)) == q) and the verifier up to where an
+ * serialiser (serialise(parse(q)) == q) and libratls's verifier up to where an
  * untrusted quote takes it (its own chain's last certificate as the root).
  */
 #include <stddef.h>
@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ratls/ratls.h"
 #include "sgx/quote.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -26,10 +27,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(again);
 		err_free(&err);
 		last = q.cert_size ? memmem(q.cert_data, q.cert_size, "-----BEGIN", 10) : NULL;
-		if (last)
-			sgx_quote_verify(data, size, last,
-					 q.cert_size - (size_t)(last - (const char *)q.cert_data),
-					 NULL, NULL, &err);
+		if (last) {
+			struct ratls_trust t = { .root_pem = last,
+						 .root_pem_len =
+						     q.cert_size -
+						     (size_t)(last - (const char *)q.cert_data) };
+
+			ratls_quote_verify(data, size, &t, NULL, NULL, &err);
+		}
 	}
 	err_free(&err);
 	return 0;

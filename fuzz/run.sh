@@ -43,6 +43,24 @@ seed() { # target dir
 			open(sys.argv[1] + "/chain", "wb").write(quote(bytes(range(32)), pem * 3))
 		EOF
 		;;
+	fuzz-ratls-cert)
+		# RA-TLS certificates in both forms, DER, from the tests' helper (scratch emulator keys).
+		if [ -x "$BUILD/tests-bin/ratls-helper" ]; then
+			local t
+			t=$(mktemp -d)
+			for form in dice legacy; do
+				SGX_EMU_SECRET=$t/sgx-emu-secret "$BUILD/tests-bin/ratls-helper" cert --form $form \
+					--key "$t/k.pem" --cert "$t/c.pem" >/dev/null 2>&1 &&
+					openssl x509 -in "$t/c.pem" -outform DER -out "$dir/$form.der"
+			done
+			rm -rf "$t"
+		fi
+		;;
+	fuzz-collateral)
+		# PCS-shaped documents, signed bodies first.
+		printf '{"tcbInfo":{"id":"SGX","version":3,"tcbLevels":[{"tcb":{"pcesvn":1}}]},"enclaveIdentity":{"id":"QE"},"signature":"%0128d"}' 0 >"$dir/tcb"
+		printf '{ "enclaveIdentity" : {"id":"QE","a":["}",{"b":"\\""}]} , "signature":"%0128d"}' 0 >"$dir/qe"
+		;;
 	fuzz-config)
 		python3 tests/integration/ocicfg.py gen "$dir/spec.json" '["sh", "-c", "true"]'
 		printf '{"ociVersion":"1.0.2","root":{"path":"r"},"process":{"args":["a"],"cwd":"/","rlimits":[{"type":"RLIMIT_NOFILE","soft":18446744073709551615,"hard":1}]},"linux":{"sysctl":{"net.ipv4.ip_forward":"1"},"namespaces":[{"type":"network"}]}}' >"$dir/rlimit.json"

@@ -54,20 +54,16 @@ FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -Iinclude -Isrc $(WARNFLAGS) \
 fuzz-build: $(FUZZ_BINS)
 
 # The parsers under test only: the loader/emulator stay out of the fuzzers.
-FUZZ_LIB_SRCS := $(addprefix src/libsgx/,elf.c fileio.c image.c measure.c quote.c quote_verify.c \
-	sign.c sigstruct.c)
+FUZZ_LIB_SRCS := $(addprefix src/libsgx/,elf.c fileio.c image.c measure.c quote.c quote_crypto.c \
+	sign.c sigstruct.c) $(filter-out src/ratls/source.c,$(sort $(wildcard src/ratls/*.c)))
 
-$(BUILD)/fuzz/%: fuzz/%.c $(FUZZ_LIB_SRCS) $(COMMON_SRCS) $(wildcard include/sgx/*.h)
+$(BUILD)/fuzz/%: fuzz/%.c $(FUZZ_LIB_SRCS) $(COMMON_SRCS) $(wildcard include/sgx/*.h include/ratls/*.h)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRCS) $(COMMON_SRCS) -lcrypto
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRCS) $(COMMON_SRCS) -lssl -lcrypto -ljansson -lcbor
 
 fuzz: fuzz-build
 	BUILD=$(abspath $(BUILD)) FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run.sh
 
-# Quote generation and verification per operation (docs/benchmarks.md).
-.PHONY: bench-quote
-bench-quote: $(SGX_LIB) $(COMMON_OBJS)
-	BUILD=$(abspath $(BUILD)) bench/quote.sh
 
 # Just the toolkit: make sgx
 .PHONY: sgx

@@ -3,8 +3,8 @@
  * SGX DCAP quotes (version 3, ECDSA-P256), as Intel's quoting enclave
  * (QE3) makes them: the layout, a bounds-checked parser and serialiser,
  * quote providers (the emulated QE today; Intel's DCAP quote library on
- * hardware is a later provider behind the same seam) and the verifier.
- * See docs/attestation.md.
+ * hardware is a later provider behind the same seam). The verifier is
+ * libratls's (include/ratls/ratls.h). See docs/attestation.md.
  *
  * Layout (sgx_quote_3.h, packed, little-endian integers):
  *   header (48)            version 3, att_key_type 2 (ECDSA-P256), QE SVN,
@@ -123,29 +123,6 @@ int sgx_qe_emu_quote(const struct sgx_report *report, uint8_t **quote, size_t *l
 int sgx_qe_emu_preload(err_t *err);
 /* The emulator root CA's certificate, PEM (NUL-terminated; the caller frees). */
 int sgx_emu_root_ca_pem(char **pem, err_t *err);
-
-/*
- * What a verified quote must also show (NULL: not checked). report_data is
- * compared over report_data_len bytes, the rest of the 64 must be zero.
- */
-struct sgx_quote_policy {
-	const uint8_t *mrenclave;
-	const uint8_t *mrsigner;
-	const uint8_t *report_data;
-	size_t report_data_len;
-};
-
-/*
- * Verifies a quote against root_pem (the one root trusted: PEM of a
- * self-signed CA): parses it, verifies the PCK certificate chain to that
- * root, the PCK signature over the QE report, the QE report data binding
- * the attestation key (SHA-256(key || auth data) || 32 zero bytes), the
- * attestation key's signature over header and report body, then the
- * policy. On a refusal (-EBADMSG, -EPERM for a policy mismatch) err is one
- * line naming the check: "<check>: <why>". q (optional) gets the parse.
- */
-int sgx_quote_verify(const void *quote, size_t len, const char *root_pem, size_t root_pem_len,
-		     const struct sgx_quote_policy *policy, struct sgx_quote *q, err_t *err);
 
 #ifdef __cplusplus
 }

@@ -6,26 +6,34 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "common/cleanup.h"
 #include "sgx/fileio.h"
 #include "sgx/loader.h"
+#include "ratls/ratls.h"
 #include "sgx/quote.h"
 #include "sgx-tools.h"
 
 static const char verify_help[] =
-    "Usage: sgx-tools verify-quote --root-ca PEM [--mrenclave HEX] [--mrsigner HEX]\n"
-    "                              [--report-data HEX] [--json] QUOTE|-\n"
+    "Usage: sgx-tools verify-quote [--root-ca PEM] [--collateral DIR] [--policy FILE]\n"
+    "                              [--mrenclave HEX] [--mrsigner HEX] [--report-data HEX]\n"
+    "                              [--json] QUOTE|-\n"
     "Verifies a DCAP v3 ECDSA-P256 quote (a file, or - for stdin; raw bytes or\n"
-    "base64, as rune attest prints a quote): its PCK certificate chain to\n"
-    "the root CA in PEM (the only root trusted: e.g. this host's emulator root,\n"
-    "which 'sgx-tools emulator-root-ca' prints), the PCK signature over the QE\n"
+    "base64, as rune attest prints a quote): its PCK certificate chain to the\n"
+    "Intel SGX Root CA (built in: the chain's root, pinned by SHA-256) or to the\n"
+    "root CA in PEM given instead (e.g. this host's emulator root, which\n"
+    "'sgx-tools emulator-root-ca' prints), the PCK signature over the QE\n"
     "report, the QE report data binding the attestation key, the attestation\n"
-    "key's signature over the header and report body; then the values\n"
-    "expected: MRENCLAVE, MRSIGNER (32 bytes each) and the report data (up to\n"
-    "64 bytes, zero-padded). Prints the enclave's identity and exits 0 for a\n"
-    "quote that passes; otherwise one line names the check that failed (exit 1;\n"
-    "with --json also a JSON verdict on stdout).\n"
-    "TCB status and QE identity need collateral: not checked yet.\n";
+    "key's signature over the header and report body. With --collateral, the\n"
+    "TCB status and QE identity from Intel PCS collateral saved in DIR\n"
+    "(tcbinfo.json, qeidentity.json, tcb-signing-chain.pem, pck.crl,\n"
+    "root-ca.crl). Then the policy FILE (JSON: mrenclave, mrsigner, isvprodid,\n"
+    "min_isvsvn, allow_debug, report_data, tcb_status) and the values given:\n"
+    "MRENCLAVE, MRSIGNER (32 bytes each), the report data (up to 64 bytes,\n"
+    "zero-padded). Prints the enclave's identity and exits 0 for a quote that\n"
+    "passes; otherwise one line names the check that failed, with the values\n"
+    "expected and found (exit 1; with --json also a JSON verdict on stdout).\n";
 
 static const char root_help[] =
     "Usage: sgx-tools emulator-root-ca\n"
@@ -34,10 +42,10 @@ static const char root_help[] =
     "secret ($SGX_EMU_SECRET, else " SGX_EMU_SECRET_DEFAULT "). Emulated quotes\n"
     "prove nothing against this host's root: trust it for tests only.\n";
 
-enum { OPT_ROOT_CA = 2000, OPT_MRSIGNER_Q, OPT_REPORT_DATA };
+enum { OPT_ROOT_CA = 2000, OPT_MRSIGNER_Q, OPT_REPORT_DATA, OPT_COLLATERAL, OPT_POLICY };
 
 struct vq_args {
-	const char *root_ca;
+	const char *root_ca, *collateral, *policy;
 	uint8_t mrenclave[32], mrsigner[32], report_data[64];
 	size_t report_data_len;
 	int have_mrenclave, have_mrsigner, have_report_data, json;
@@ -70,6 +78,12 @@ static int vq_option(void *ctx, int opt, const char *arg, err_t *err)
 	switch (opt) {
 	case OPT_ROOT_CA:
 		a->root_ca = arg;
+		return 1;
+	case OPT_COLLATERAL:
+		a->collateral = arg;
+		return 1;
+	case OPT_POLICY:
+		a->policy = arg;
 		return 1;
 	case OPT_MRENCLAVE:
 		a->have_mrenclave = 1;
@@ -124,116 +138,58 @@ static int read_input(const char *path, uint8_t **buf, size_t *len, err_t *err)
 	return 0;
 }
 
-static int b64val(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-/* Base64 (whitespace ignored, '=' padding at the end) in place; -EINVAL if it is not. */
+/* Base64 (whitespace and line breaks ignored, '=' padding) in place, by OpenSSL; -EINVAL if it is not. */
 static int unbase64(uint8_t *b, size_t *len)
 {
-	uint32_t acc = 0;
-	size_t out = 0, i, bits = 0, pad = 0;
+	EVP_ENCODE_CTX *ctx = EVP_ENCODE_CTX_new();
+	int n = 0, tail = 0, ok;
 
-	for (i = 0; i < *len; i++) {
-		int c = b[i], v;
-
-		if (isspace(c))
-			continue;
-		if (c == '=') {
-			pad++;
-			continue;
-		}
-		v = b64val(c);
-		if (v < 0 || pad)
-			return -EINVAL;
-		acc = acc << 6 | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			b[out++] = (uint8_t)(acc >> bits);
-		}
-	}
-	if (pad > 2 || bits >= 6)
+	if (!ctx || *len > INT32_MAX) {
+		EVP_ENCODE_CTX_free(ctx);
 		return -EINVAL;
-	*len = out;
+	}
+	EVP_DecodeInit(ctx);
+	/* Decoding in place is safe: the output never overtakes the input. */
+	ok = EVP_DecodeUpdate(ctx, b, &n, b, (int)*len) >= 0 &&
+	     EVP_DecodeFinal(ctx, b + n, &tail) == 1;
+	EVP_ENCODE_CTX_free(ctx);
+	if (!ok)
+		return -EINVAL;
+	*len = (size_t)n + (size_t)tail;
 	return 0;
 }
 
-static void print_result(const struct sgx_quote *q, int json)
+/* The policy: the file's (else none), then the values given on the command line. */
+static int vq_policy(const struct vq_args *a, struct ratls_policy *p, err_t *err)
 {
-	char mre[65], mrs[65], rd[129];
-	const struct sgx_report_body *b = &q->report_body;
-	int debug = (b->attributes & SGX_ATTR_DEBUG) != 0;
+	int ret = 0;
 
-	sgx_hex(b->mrenclave, 32, mre);
-	sgx_hex(b->mrsigner, 32, mrs);
-	sgx_hex(b->reportdata, 64, rd);
-	if (json)
-		printf("{\"verdict\": \"ok\", \"mrenclave\": \"%s\", \"mrsigner\": \"%s\", "
-		       "\"isvprodid\": %u, \"isvsvn\": %u, \"debug\": %s, \"report_data\": \"%s\", "
-		       "\"tcb_status\": \"not checked\"}\n",
-		       mre, mrs, b->isvprodid, b->isvsvn, debug ? "true" : "false", rd);
-	else
-		printf("verdict: ok (authentic under the root CA given)\nmrenclave: %s\n"
-		       "mrsigner: %s\nisvprodid: %u\nisvsvn: %u\ndebug: %s\nreport_data: %s\n"
-		       "tcb status: not checked (no collateral)\n",
-		       mre, mrs, b->isvprodid, b->isvsvn, debug ? "true" : "false", rd);
-}
-
-/* A JSON string's body: the refusal messages are ASCII, quotes and backslashes escaped. */
-static void json_str(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n && s[i]; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20 || c > 0x7e)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
+	ratls_policy_default(p);
+	p->allow_debug = 1; /* without a policy file: only what is asked */
+	if (a->policy)
+		ret = ratls_policy_load(a->policy, p, err);
+	if (a->have_mrenclave) {
+		p->have_mrenclave = 1;
+		memcpy(p->mrenclave, a->mrenclave, 32);
 	}
-}
-
-/*
- * --json and a refusal: {"verdict": "refused", "check": ..., "reason": ...}
- * on stdout (the line on stderr stays), plus expected and found when the
- * check compares values ("MRENCLAVE: expected X, found Y").
- */
-static void print_refusal(const char *msg)
-{
-	const char *colon = strstr(msg, ": "), *why = colon ? colon + 2 : msg, *found;
-
-	printf("{\"verdict\": \"refused\", \"check\": \"");
-	json_str(msg, colon ? (size_t)(colon - msg) : 0);
-	printf("\", \"reason\": \"");
-	json_str(why, strlen(why));
-	printf("\"");
-	if (strncmp(why, "expected ", 9) == 0 && (found = strstr(why, ", found "))) {
-		printf(", \"expected\": \"");
-		json_str(why + 9, (size_t)(found - why - 9));
-		printf("\", \"found\": \"");
-		json_str(found + 8, strlen(found + 8));
-		printf("\"");
+	if (a->have_mrsigner) {
+		p->have_mrsigner = 1;
+		memcpy(p->mrsigner, a->mrsigner, 32);
 	}
-	printf("}\n");
+	if (a->have_report_data) {
+		p->have_report_data = 1;
+		memcpy(p->report_data, a->report_data, 64);
+		p->report_data_len = a->report_data_len;
+	}
+	return ret;
 }
 
 int cmd_verify_quote(int argc, char **argv, err_t *err)
 {
 	static const struct option table[] = {
 		{ "root-ca", required_argument, NULL, OPT_ROOT_CA },
+		{ "collateral", required_argument, NULL, OPT_COLLATERAL },
+		{ "policy", required_argument, NULL, OPT_POLICY },
 		{ "mrenclave", required_argument, NULL, OPT_MRENCLAVE },
 		{ "mrsigner", required_argument, NULL, OPT_MRSIGNER_Q },
 		{ "report-data", required_argument, NULL, OPT_REPORT_DATA },
@@ -247,9 +203,11 @@ int cmd_verify_quote(int argc, char **argv, err_t *err)
 						    .operand = "QUOTE file (or -)" };
 	_cleanup_free_ uint8_t *quote = NULL;
 	_cleanup_free_ void *root = NULL;
+	struct ratls_collateral *coll = NULL;
+	struct ratls_trust trust = { 0 };
+	struct ratls_identity id;
 	struct vq_args a = { 0 };
-	struct sgx_quote_policy p = { 0 };
-	struct sgx_quote q;
+	struct ratls_policy p;
 	size_t len = 0, root_len = 0;
 	int ret, qi;
 
@@ -257,12 +215,16 @@ int cmd_verify_quote(int argc, char **argv, err_t *err)
 	if (ret <= 0)
 		return ret;
 	qi = ret;
-	if (!a.root_ca)
-		return usage_error(err, "--root-ca PEM is required (the Intel SGX Root CA is "
-					"not built in yet)");
-	ret = sgx_read_file(a.root_ca, 1 << 20, &root, &root_len, err);
+	if (a.root_ca) {
+		ret = sgx_read_file(a.root_ca, 1 << 20, &root, &root_len, err);
+		if (ret < 0)
+			return err_wrap(err, "root CA");
+		trust.root_pem = root;
+		trust.root_pem_len = root_len;
+	}
+	ret = vq_policy(&a, &p, err);
 	if (ret < 0)
-		return err_wrap(err, "root CA");
+		return ret;
 	ret = read_input(argv[qi], &quote, &len, err);
 	if (ret < 0)
 		return ret;
@@ -270,21 +232,20 @@ int cmd_verify_quote(int argc, char **argv, err_t *err)
 	if (!(len >= 4 && quote[0] == 3 && quote[1] == 0 && quote[2] == 2 && quote[3] == 0) &&
 	    unbase64(quote, &len) < 0)
 		return err_set(err, EINVAL, "quote %s: neither a raw quote nor base64", argv[qi]);
-	if (a.have_mrenclave)
-		p.mrenclave = a.mrenclave;
-	if (a.have_mrsigner)
-		p.mrsigner = a.mrsigner;
-	if (a.have_report_data) {
-		p.report_data = a.report_data;
-		p.report_data_len = a.report_data_len;
+	if (a.collateral) {
+		ret = ratls_collateral_load(a.collateral, &coll, err);
+		if (ret < 0)
+			return ret;
+		trust.collateral = coll;
 	}
-	ret = sgx_quote_verify(quote, len, root, root_len, &p, &q, err);
+	ret = ratls_quote_verify(quote, len, &trust, &p, &id, err);
+	ratls_collateral_free(coll);
 	if (ret < 0) {
 		if (a.json)
-			print_refusal(err_msg(*err));
+			ratls_refusal_print_json(stdout, err_msg(*err));
 		return ret;
 	}
-	print_result(&q, a.json);
+	ratls_identity_print(stdout, &id, a.json);
 	return 0;
 }
 

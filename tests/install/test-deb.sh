@@ -77,7 +77,8 @@ expect_unsorted() {
 		/usr/lib/rune/skeleton/encl.elf /usr/share/rune/skeleton/encl.elf ;;
 	rune-libos) echo /usr/bin/rune-image /usr/lib/rune/pal/liberpal-libos.so \
 		/usr/lib/rune/libos/libos.elf /usr/share/rune/libos/libos.elf ;;
-	sgx-tools) echo /usr/bin/sgx-tools /usr/share/man/man8/sgx-tools.8.gz ;;
+	sgx-tools) echo /usr/bin/sgx-tools /usr/share/man/man8/sgx-tools.8.gz \
+		/usr/bin/ratls-verify /usr/share/man/man8/ratls-verify.8.gz ;;
 	containerd-shim-rune) echo /usr/bin/containerd-shim-rune-v2 \
 		/usr/share/doc/containerd-shim-rune/examples/containerd-rune.toml ;;
 	rune-device-plugin) echo /usr/bin/rune-device-plugin \

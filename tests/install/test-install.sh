@@ -49,6 +49,15 @@ if [ -x "$T/dest/opt/rune-x/bin/rune-device-plugin" ] &&
 else
 	nok "rune-device-plugin and its systemd unit (for the prefix) installed" "$(grep ExecStart "$U" 2>&1)"
 fi
+# libratls: a program builds against the installed header and library, and runs.
+P=$T/dest/opt/rune-x
+printf '#include <ratls/ratls.h>\nint main(void) { return strcmp(ratls_tcb_status_name(RATLS_TCB_UP_TO_DATE), "UpToDate") != 0; }\n' >"$T/ratls-user.c"
+if cc -include string.h -I"$P/include" -o "$T/ratls-user" "$T/ratls-user.c" -L"$P/lib" -lratls 2>"$T/cc.log" &&
+	LD_LIBRARY_PATH=$P/lib "$T/ratls-user"; then
+	ok "libratls installed: a program builds with its header and links -lratls"
+else
+	nok "libratls installed: a program builds with its header and links -lratls" "$(cat "$T/cc.log")"
+fi
 # The installed rune allows its own PAL directory: the refusal lists it.
 mkdir -p "$T/bundle/rootfs"
 cp /bin/busybox "$T/bundle/rootfs/" 2>/dev/null || true

@@ -2,8 +2,9 @@
 /*
  * DCAP v3 quotes: the emulated QE (a REPORT for it becomes a quote with
  * Intel's layout; a REPORT not for it, refused; its keys created once,
- * 0600, beside the machine secret), the verifier (a good quote accepted;
- * each tampering refused by the check it breaks), the parser (every
+ * 0600, beside the machine secret), libratls's verifier (a good quote
+ * accepted; each tampering refused by the check it breaks; the policy;
+ * the pinned Intel root without a root given), the parser (every
  * truncation, trailing bytes, each length field too large, other versions
  * and key types refused) and serialise(parse(q)) == q.
  */
@@ -17,8 +18,9 @@
 
 #include "common/cleanup.h"
 #include "sgx/loader.h"
+#include "ratls/ratls.h"
 #include "sgx/quote.h"
-#include "sgx-test.h"
+#include "../sgx/sgx-test.h"
 
 static char dir[] = "/tmp/attest-quote-test.XXXXXX";
 
@@ -77,14 +79,14 @@ static int get_quote(uint8_t **q, size_t *len)
 }
 
 /* The verifier's message for quote q (after tamper), or "" when it accepts it. */
-static char *verdict(const uint8_t *q, size_t len, const char *root,
-		     const struct sgx_quote_policy *p)
+static char *verdict(const uint8_t *q, size_t len, const char *root, const struct ratls_policy *p)
 {
+	struct ratls_trust t = { .root_pem = root, .root_pem_len = strlen(root) };
 	static char msg[512];
 	err_t err = NULL;
 
 	msg[0] = 0;
-	if (sgx_quote_verify(q, len, root, strlen(root), p, NULL, &err) < 0)
+	if (ratls_quote_verify(q, len, &t, p, NULL, &err) < 0)
 		snprintf(msg, sizeof(msg), "%s", err_msg(err));
 	err_free(&err);
 	return msg;
@@ -244,9 +246,9 @@ int main(void)
 	struct sgx_targetinfo ti;
 	struct sgx_report r;
 	struct sgx_quote pq, pq2;
+	struct ratls_policy pol;
 	struct stat st;
 	err_t err = NULL;
-	uint8_t mr[32];
 	char *m;
 
 	if (!mkdtemp(dir))
@@ -289,19 +291,48 @@ int main(void)
 
 	m = verdict(q, len, root, NULL);
 	TAP_OK(!*m, "the verifier accepts it with the emulator root CA (%s)", m);
-	memset(mr, 0xab, 32);
-	m = verdict(q, len, root,
-		    &(struct sgx_quote_policy){ .mrenclave = mr,
-						.report_data = pq.report_body.reportdata,
-						.report_data_len = 64 });
+	memset(&pol, 0, sizeof(pol));
+	pol.have_mrenclave = pol.have_report_data = 1;
+	memset(pol.mrenclave, 0xab, 32);
+	memcpy(pol.report_data, pq.report_body.reportdata, 64);
+	pol.report_data_len = 64;
+	m = verdict(q, len, root, &pol);
 	TAP_OK(!*m, "... and the MRENCLAVE and report data expected (%s)", m);
-	mr[31] = 0;
-	m = verdict(q, len, root, &(struct sgx_quote_policy){ .mrenclave = mr });
+	pol.mrenclave[31] = 0;
+	m = verdict(q, len, root, &pol);
 	TAP_OK(strncmp(m, "MRENCLAVE: expected", 19) == 0, "another MRENCLAVE expected: %s", m);
-	m = verdict(q, len, root,
-		    &(struct sgx_quote_policy){ .report_data = (const uint8_t *)"x",
-						.report_data_len = 1 });
+	memset(&pol, 0, sizeof(pol));
+	pol.have_report_data = 1;
+	pol.report_data[0] = 'x';
+	pol.report_data_len = 1;
+	m = verdict(q, len, root, &pol);
 	TAP_OK(strncmp(m, "report data: expected", 21) == 0, "other report data expected: %s", m);
+	memset(&pol, 0, sizeof(pol));
+	pol.have_isvprodid = 1;
+	pol.isvprodid = 7;
+	m = verdict(q, len, root, &pol);
+	TAP_OK(strcmp(m, "ISVPRODID: expected 7, found 0") == 0, "another ISVPRODID expected: %s",
+	       m);
+	memset(&pol, 0, sizeof(pol));
+	pol.have_min_isvsvn = 1;
+	pol.min_isvsvn = 2;
+	m = verdict(q, len, root, &pol);
+	TAP_OK(strcmp(m, "ISVSVN: expected at least 2, found 0") == 0, "a minimum ISVSVN: %s", m);
+	memset(&pol, 0, sizeof(pol));
+	pol.tcb_statuses = 1u << RATLS_TCB_UP_TO_DATE;
+	m = verdict(q, len, root, &pol);
+	TAP_OK(strcmp(m, "TCB status: expected UpToDate, found not checked (no collateral)") == 0,
+	       "a TCB status asked without collateral: %s", m);
+	{
+		struct ratls_trust t = { 0 };
+		err_t e = NULL;
+
+		TAP_OK(ratls_quote_verify(q, len, &t, NULL, NULL, &e) < 0 &&
+			   strstr(err_msg(e), "not in the Intel SGX Root CA: expected "
+					      "SHA-256 " RATLS_INTEL_ROOT_CA_SHA256),
+		       "without a root given, only the pinned Intel SGX Root CA: %s", err_msg(e));
+		err_free(&e);
+	}
 
 	tamper(q, len, root, 48 + 64, "the report body (MRENCLAVE)", "quote signature:");
 	tamper(q, len, root, 48 + 320, "the report body (report data)", "quote signature:");
