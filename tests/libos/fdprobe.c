@@ -529,6 +529,52 @@ static void t_devs(void)
 						 strstr(names, "random"));
 }
 
+/*
+ * sendmsg/recvmsg over UDP on 127.0.0.1: three iovecs gathered, scattered
+ * over two, the sender's address; a datagram truncated; too many iovecs.
+ */
+static void t_msg(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET }, from;
+	socklen_t al = sizeof(a);
+	int r = socket(AF_INET, SOCK_DGRAM, 0), w = socket(AF_INET, SOCK_DGRAM, 0);
+	char p1[] = "ab", p2[] = "cde", p3[] = "fghij", b1[4] = { 0 }, b2[16] = { 0 }, small[3];
+	struct iovec out[3] = { { p1, 2 }, { p2, 3 }, { p3, 5 } };
+	struct iovec in[2] = { { b1, 3 }, { b2, sizeof(b2) - 1 } };
+	struct msghdr m = { 0 };
+	long n;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	bind(r, (struct sockaddr *)&a, sizeof(a));
+	getsockname(r, (struct sockaddr *)&a, &al);
+	m.msg_name = &a;
+	m.msg_namelen = sizeof(a);
+	m.msg_iov = out;
+	m.msg_iovlen = 3;
+	printf("sendmsg of 3 iovecs: %ld\n", (long)sendmsg(w, &m, 0));
+	memset(&m, 0, sizeof(m));
+	m.msg_name = &from;
+	m.msg_namelen = sizeof(from);
+	m.msg_iov = in;
+	m.msg_iovlen = 2;
+	n = recvmsg(r, &m, 0);
+	printf("recvmsg into 2 iovecs: %ld '%s' '%s', from 127.0.0.1: %d, namelen %u, flags %d\n",
+	       n, b1, b2, from.sin_addr.s_addr == htonl(INADDR_LOOPBACK), (unsigned)m.msg_namelen,
+	       m.msg_flags & ~MSG_TRUNC);
+	sendto(w, "0123456789", 10, 0, (struct sockaddr *)&a, sizeof(a));
+	n = recv(r, small, sizeof(small), 0);
+	printf("a datagram into 3 bytes: %ld '%.3s'\n", n, small);
+	memset(&m, 0, sizeof(m));
+	m.msg_name = &a;
+	m.msg_namelen = sizeof(a);
+	m.msg_iov = out;
+	m.msg_iovlen = 1;
+	m.msg_iovlen = 2000;
+	printf("sendmsg with 2000 iovecs: %s\n", sendmsg(w, &m, 0) < 0 ? strerror(errno) : "sent");
+	close(r);
+	close(w);
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IONBF, 0);
@@ -539,6 +585,8 @@ int main(int argc, char **argv)
 			dup_errors();
 			dup_files();
 			dup_ipc();
+		} else if (!strcmp(argv[i], "msg")) {
+			t_msg();
 		} else if (!strcmp(argv[i], "devs")) {
 			t_devs();
 		} else if (!strcmp(argv[i], "poll")) {

@@ -59,6 +59,8 @@ for libc in glibc musl; do
 	same "$libc: select, pselect: read/write sets, EBADF, EINVAL, timeouts and the time left, woken by a thread" \
 		"$R" select
 	same "$libc: /dev/null, /dev/zero, /dev/random, /dev/urandom: served inside, as Linux's" "$R" devs
+	same "$libc: sendmsg, recvmsg (UDP): iovecs gathered and scattered, the sender's address, limits" \
+		"$R" msg
 done
 
 # /dev/attestation: a report of this enclave for itself, with the data written

@@ -141,11 +141,80 @@ static long do_accept(int64_t fd, uint64_t addr, uint64_t lenp, uint64_t flags)
 	return r;
 }
 
+/* Sends len bytes (copied in) to addr (alen bytes, 0: none): a short count at most the mailbox's. */
+static long send_data(struct fobj *o, int64_t hfd, const uint8_t *data, uint64_t len,
+		      uint64_t flags, const uint8_t *addr, uint64_t alen)
+{
+	int64_t a[6] = { hfd, 0, 0, (int64_t)flags };
+	uint8_t *in;
+	long r;
+
+	if (len > LIBOS_NET_DATA_MAX - ADDR_MAX)
+		len = LIBOS_NET_DATA_MAX -
+		      ADDR_MAX; /* a short write, as a full socket buffer gives */
+	a[2] = (int64_t)len;
+	/* The bytes, then the address: one input buffer. */
+	in = mm_alloc(len + ADDR_MAX, 0);
+	if (!in)
+		return -ENOMEM;
+	memcpy(in, data, len);
+	if (alen)
+		memcpy(in + len, addr, alen);
+	ipc_get(o);
+	r = net_host(44, a, in, len + alen, NULL, 0, NULL, !ipc_nonblock(o));
+	ipc_put(o);
+	mm_free(in, len + ADDR_MAX);
+	if (r > (long)len)
+		return -EIO;
+	if (r == -32)
+		libos_raise(13); /* EPIPE: SIGPIPE, as the kernel would */
+	return r;
+}
+
+/*
+ * Receives at most len bytes into out, and the sender's address into addr
+ * (*alen: its room in, the host's full length out) when addr is not NULL.
+ */
+static long recv_data(struct fobj *o, int64_t hfd, uint8_t *out, uint64_t len, uint64_t flags,
+		      uint8_t *addr, uint32_t *alen)
+{
+	int64_t a[6] = { hfd, 0, 0, (int64_t)flags, addr != NULL };
+	uint64_t n = 0;
+	uint8_t *buf;
+	long r;
+
+	if (len > LIBOS_NET_DATA_MAX - ADDR_MAX)
+		len = LIBOS_NET_DATA_MAX - ADDR_MAX;
+	a[2] = (int64_t)len;
+	buf = mm_alloc(len + ADDR_MAX, 0);
+	if (!buf)
+		return -ENOMEM;
+	ipc_get(o);
+	r = net_host(45, a, NULL, 0, buf, len + ADDR_MAX, &n, !ipc_nonblock(o));
+	ipc_put(o);
+	if (r >= 0) {
+		/* buf: r bytes of data, then the sender's address (the rest) */
+		uint64_t got = n - (uint64_t)r;
+
+		if ((uint64_t)r > len || n < (uint64_t)r || got > ADDR_MAX) {
+			r = -EIO;
+		} else {
+			memcpy(out, buf, (size_t)r);
+			if (addr) {
+				memcpy(addr, buf + r, got < *alen ? got : *alen);
+				*alen = (uint32_t)got;
+			}
+		}
+	}
+	mm_free(buf, len + ADDR_MAX);
+	return r;
+}
+
 static long do_sendto(int64_t fd, uint64_t buf, uint64_t len, uint64_t flags, uint64_t addr,
 		      uint64_t alen)
 {
 	uint8_t tmp[ADDR_MAX];
-	int64_t a[6], hfd;
+	int64_t hfd;
 	struct fobj *o;
 	long r;
 
@@ -156,41 +225,18 @@ static long do_sendto(int64_t fd, uint64_t buf, uint64_t len, uint64_t flags, ui
 		return -EINVAL;
 	if (!user_ok(buf, len) || (addr && !user_ok(addr, alen)))
 		return -EFAULT;
-	if (len > LIBOS_NET_DATA_MAX - ADDR_MAX)
-		len = LIBOS_NET_DATA_MAX -
-		      ADDR_MAX; /* a short write, as a full socket buffer gives */
-	a[0] = hfd;
-	a[2] = (int64_t)len;
-	a[3] = (int64_t)flags;
-	/* The bytes, then the address: one input buffer. */
-	uint8_t *in = mm_alloc(len + ADDR_MAX, 0);
-
-	if (!in)
-		return -ENOMEM;
-	memcpy(in, (const void *)buf, len);
-	if (addr) {
+	if (addr)
 		memcpy(tmp, (const void *)addr, alen);
-		memcpy(in + len, tmp, alen);
-	}
-	ipc_get(o);
-	r = net_host(44, a, in, len + (addr ? alen : 0), NULL, 0, NULL, !ipc_nonblock(o));
-	ipc_put(o);
-	mm_free(in, len + ADDR_MAX);
-	if (r > (long)len)
-		return -EIO;
-	if (r == -32)
-		libos_raise(13); /* EPIPE: SIGPIPE, as the kernel would */
-	return r;
+	return send_data(o, hfd, (const uint8_t *)buf, len, flags, tmp, addr ? alen : 0);
 }
 
 static long do_recvfrom(int64_t fd, uint64_t buf, uint64_t len, uint64_t flags, uint64_t addr,
 			uint64_t lenp)
 {
-	int64_t a[6], hfd;
-	uint32_t room = 0;
-	uint64_t n = 0;
+	uint8_t from[ADDR_MAX];
+	uint32_t room = 0, got = ADDR_MAX;
+	int64_t hfd;
 	struct fobj *o;
-	uint8_t *out;
 	long r;
 
 	o = sock(fd, &hfd, &r);
@@ -200,31 +246,127 @@ static long do_recvfrom(int64_t fd, uint64_t buf, uint64_t len, uint64_t flags, 
 		return -EFAULT;
 	if (addr && (r = user_len(lenp, ADDR_MAX, &room)) < 0)
 		return r;
-	if (len > LIBOS_NET_DATA_MAX - ADDR_MAX)
-		len = LIBOS_NET_DATA_MAX - ADDR_MAX;
-	out = mm_alloc(len + ADDR_MAX, 0);
-	if (!out)
-		return -ENOMEM;
-	a[0] = hfd;
-	a[2] = (int64_t)len;
-	a[3] = (int64_t)flags;
-	a[4] = addr != 0;
-	ipc_get(o);
-	r = net_host(45, a, NULL, 0, out, len + ADDR_MAX, &n, !ipc_nonblock(o));
-	ipc_put(o);
-	if (r >= 0) {
-		/* out: r bytes of data, then the sender's address (out1 bytes of it) */
-		uint64_t alen = n - (uint64_t)r;
+	r = recv_data(o, hfd, (uint8_t *)buf, len, flags, addr ? from : NULL, &got);
+	if (r >= 0 && addr && give(addr, lenp, room, from, got, (long)got) < 0)
+		r = -EFAULT;
+	return r;
+}
 
-		if ((uint64_t)r > len || n < (uint64_t)r || alen > ADDR_MAX) {
-			r = -EIO;
-		} else {
-			memcpy((void *)buf, out, (size_t)r);
-			if (addr && give(addr, lenp, room, out + r, alen, (long)alen) < 0)
-				r = -EFAULT;
-		}
+/* struct msghdr and struct iovec, as x86-64 Linux lays them out. */
+struct user_msghdr {
+	uint64_t name;
+	uint32_t namelen, pad0;
+	uint64_t iov, iovlen, control, controllen;
+	uint32_t flags, pad1;
+};
+struct user_iovec {
+	uint64_t base, len;
+};
+#define IOV_MAX_LINUX 1024
+#define EMSGSIZE      90
+
+/* The msghdr at umsg and its iovecs, checked; the iovecs' total (at most the mailbox's). */
+static long msg_in(uint64_t umsg, struct user_msghdr *m, const struct user_iovec **iov,
+		   uint64_t *total)
+{
+	if (!user_ok(umsg, sizeof(*m)))
+		return -EFAULT;
+	memcpy(m, (const void *)umsg, sizeof(*m));
+	if (m->iovlen > IOV_MAX_LINUX)
+		return -EMSGSIZE;
+	if (m->iovlen && !user_ok(m->iov, m->iovlen * sizeof(**iov)))
+		return -EFAULT;
+	*iov = (const struct user_iovec *)m->iov;
+	*total = 0;
+	for (uint64_t i = 0; i < m->iovlen; i++) {
+		if (!user_ok((*iov)[i].base, (*iov)[i].len))
+			return -EFAULT;
+		*total += (*iov)[i].len;
+		if (*total > LIBOS_NET_DATA_MAX - ADDR_MAX)
+			*total = LIBOS_NET_DATA_MAX - ADDR_MAX;
 	}
-	mm_free(out, len + ADDR_MAX);
+	if (m->name && (m->namelen > ADDR_MAX || !user_ok(m->name, m->namelen)))
+		return m->namelen > ADDR_MAX ? -EINVAL : -EFAULT;
+	return 0;
+}
+
+/*
+ * sendmsg: the iovecs gathered, sent as sendto sends. Ancillary data (file
+ * descriptors, credentials, IP options) is not passed to the host: refused.
+ */
+static long do_sendmsg(int64_t fd, uint64_t umsg, uint64_t flags)
+{
+	const struct user_iovec *iov;
+	struct user_msghdr m;
+	uint8_t addr[ADDR_MAX], *data;
+	uint64_t total, done = 0;
+	int64_t hfd;
+	struct fobj *o;
+	long r;
+
+	o = sock(fd, &hfd, &r);
+	if (!o)
+		return r;
+	if ((r = msg_in(umsg, &m, &iov, &total)) < 0)
+		return r;
+	if (m.controllen) {
+		if (libos_manifest.debug)
+			log_err("sendmsg: ancillary data is not supported: EINVAL");
+		return -EINVAL;
+	}
+	if (m.name)
+		memcpy(addr, (const void *)m.name, m.namelen);
+	data = mm_alloc(total + 1, 0);
+	if (!data)
+		return -ENOMEM;
+	for (uint64_t i = 0; i < m.iovlen && done < total; i++) {
+		uint64_t n = iov[i].len < total - done ? iov[i].len : total - done;
+
+		memcpy(data + done, (const void *)iov[i].base, n);
+		done += n;
+	}
+	r = send_data(o, hfd, data, total, flags, addr, m.name ? m.namelen : 0);
+	mm_free(data, total + 1);
+	return r;
+}
+
+/* recvmsg: received as recvfrom receives, scattered over the iovecs; no ancillary data. */
+static long do_recvmsg(int64_t fd, uint64_t umsg, uint64_t flags)
+{
+	const struct user_iovec *iov;
+	struct user_msghdr m;
+	uint8_t addr[ADDR_MAX], *data;
+	uint32_t got = ADDR_MAX;
+	uint64_t total, done = 0;
+	int64_t hfd;
+	struct fobj *o;
+	long r;
+
+	o = sock(fd, &hfd, &r);
+	if (!o)
+		return r;
+	if ((r = msg_in(umsg, &m, &iov, &total)) < 0)
+		return r;
+	data = mm_alloc(total + 1, 0);
+	if (!data)
+		return -ENOMEM;
+	r = recv_data(o, hfd, data, total, flags, m.name ? addr : NULL, &got);
+	for (uint64_t i = 0; r > 0 && i < m.iovlen && done < (uint64_t)r; i++) {
+		uint64_t n = iov[i].len < (uint64_t)r - done ? iov[i].len : (uint64_t)r - done;
+
+		memcpy((void *)iov[i].base, data + done, n);
+		done += n;
+	}
+	mm_free(data, total + 1);
+	if (r < 0)
+		return r;
+	if (m.name) {
+		memcpy((void *)m.name, addr, got < m.namelen ? got : m.namelen);
+		m.namelen = got;
+	}
+	m.flags = 0;
+	m.controllen = 0;
+	memcpy((void *)umsg, &m, sizeof(m));
 	return r;
 }
 
@@ -337,6 +479,10 @@ long net_syscall(long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, ui
 		return do_sendto(fd, a1, a2, a3, a4, (uint32_t)a5);
 	case 45: /* recvfrom */
 		return do_recvfrom(fd, a1, a2, a3, a4, a5);
+	case 46: /* sendmsg */
+		return do_sendmsg(fd, a1, a2);
+	case 47: /* recvmsg */
+		return do_recvmsg(fd, a1, a2);
 	case 48: /* shutdown */
 		if (!sock(fd, &hfd, &r))
 			return r;

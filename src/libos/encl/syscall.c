@@ -580,6 +580,8 @@ long libos_syscall(struct ssa_gpr *g, int *exited, int *status, int *regs_replac
 	case 43:  /* accept */
 	case 44:  /* sendto */
 	case 45:  /* recvfrom */
+	case 46:  /* sendmsg */
+	case 47:  /* recvmsg */
 	case 48:  /* shutdown */
 	case 49:  /* bind */
 	case 50:  /* listen */
