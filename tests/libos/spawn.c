@@ -131,6 +131,66 @@ static int child(int argc, char **argv)
 
 static pid_t spawn(const char *self, posix_spawn_file_actions_t *fa, char **args);
 
+static volatile sig_atomic_t parent_usr1;
+
+static void on_parent_usr1(int sig)
+{
+	(void)sig;
+	parent_usr1++;
+}
+
+/* A "trap" child (its USR1 handler exits 11), in its own group if own_group. */
+static pid_t trap_child(const char *self, int ready, int own_group)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	pid_t pid;
+	int r;
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, ready, 3);
+	posix_spawnattr_init(&at);
+	if (own_group) {
+		posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP);
+		posix_spawnattr_setpgroup(&at, 0);
+	}
+	r = posix_spawn(&pid, self, &fa, &at, (char *[]){ "sp", "child", "trap", NULL }, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
+	return r ? -1 : pid;
+}
+
+/*
+ * Signals to process groups (argv[1] "groups"): kill(0) reaches the
+ * caller and the child in its group, not one in a group of its own;
+ * kill(-pgid) that one; a group nobody is in is ESRCH.
+ */
+static int groups(const char *self)
+{
+	int p[2], status;
+	pid_t a, b;
+	char c[2];
+
+	signal(SIGUSR1, on_parent_usr1);
+	if (pipe(p) < 0)
+		return 1;
+	a = trap_child(self, p[1], 0);
+	b = trap_child(self, p[1], 1);
+	close(p[1]);
+	if (a < 0 || b < 0 || read(p[0], c, 1) != 1 || read(p[0], c + 1, 1) != 1)
+		return printf("the children did not start\n"), 1;
+	printf("kill(0, USR1): %d\n", kill(0, SIGUSR1));
+	if (waitpid(a, &status, 0) == a)
+		report("the child in the caller's group", status);
+	printf("the caller's handler ran: %d\n", (int)parent_usr1);
+	printf("the child in its own group still runs: %d\n", waitpid(b, &status, WNOHANG) == 0);
+	printf("kill(-its group, USR1): %d\n", kill(-b, SIGUSR1));
+	if (waitpid(b, &status, 0) == b)
+		report("the child in its own group", status);
+	printf("kill(-nobody's group, 0): %s\n", kill(-b, 0) < 0 ? strerror(errno) : "found");
+	return 0;
+}
+
 /*
  * Files through execve (argv[1] "files", with an allowed /out): a trusted
  * file at an offset on fd 3, an allowed log as stdout (O_APPEND: parent
@@ -226,6 +286,8 @@ int main(int argc, char **argv)
 	}
 	if (argc > 1 && !strcmp(argv[1], "files"))
 		return files(self);
+	if (argc > 1 && !strcmp(argv[1], "groups"))
+		return groups(self);
 	if (argc > 1 && !strcmp(argv[1], "secret")) {
 		pipe_to_child(self, 1, "TOP-SECRET-5f3a");
 		return 0;

@@ -68,6 +68,14 @@ for v in $variants; do
 	ERR=$(cat "$T/err")
 	same_as "$v: files passed through execve (trusted at an offset, allowed as stdout) as native" \
 		"$nout" "$nrc"
+	# natively in a session of its own: its kill(0) must not reach this script
+	nout=$(setsid -w chroot "$T/f-$v" /bin/sp groups 2>/dev/null)
+	nrc=$?
+	OUT=$(timeout -k 2 60 "$PAL_HOST" --args "root=$T/f-$v" "$LIBOS_PAL" /bin/sp groups 2>"$T/err")
+	RC=$?
+	ERR=$(cat "$T/err")
+	same_as "$v: kill(0), kill(-pgid): the caller's group and a child's own, as native" \
+		"$nout" "$nrc"
 done
 
 # fork: a copy of the process in a child enclave (musl, glibc PIE, ET_EXEC).

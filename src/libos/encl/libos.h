@@ -296,6 +296,7 @@ long proc_fork(struct ssa_gpr *g, uint64_t flags, uint64_t ptid, uint64_t ctid);
 long proc_execve(struct ssa_gpr *g, uint64_t path, uint64_t argv, uint64_t envp, int *exited,
 		 int *status, int *regs_replaced);
 long proc_kill(int32_t pid, uint64_t sig);
+long proc_kill_group(int32_t pid, uint64_t sig, int *self); /* kill(0), kill(-1), kill(-pgid) */
 long proc_pgrp(long nr, int64_t a0, int64_t a1); /* getpgrp, getpgid, getsid, setpgid, setsid */
 long proc_wait4(int64_t pid, uint64_t ustatus, uint64_t options, uint64_t rusage);
 long proc_waitid(uint64_t idtype, uint64_t id, uint64_t uinfo, uint64_t options);

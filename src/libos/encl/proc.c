@@ -61,6 +61,7 @@ static uint8_t child_msg[CHAN_MSG_MAX];
 
 struct child {
 	int32_t pid;
+	int32_t pgid; /* its process group, as far as this process knows it */
 	int running, zombie;
 	int wstatus;
 	int reading; /* a thread reads its channel (the lock dropped): others wait */
@@ -68,6 +69,12 @@ struct child {
 };
 
 static struct child children[MAX_CHILDREN];
+
+/* A group or session id as kept (-1: the process's own pid, 0: the first process's, 1). */
+static int32_t id_of(int32_t v, int32_t self)
+{
+	return v == -1 ? self : v ? v : 1;
+}
 static int32_t next_fake_pid = FAKE_PID_BASE;
 static int32_t parent_pid;
 static struct chan parent_chan = { .fd = -1 };
@@ -298,6 +305,7 @@ static long spawn(uint64_t upath, uint64_t uargv, uint64_t uenvp, int32_t *out_p
 	}
 	memset(c, 0, sizeof(*c));
 	c->pid = (int32_t)pid;
+	c->pgid = pgid == -1 ? c->pid : pgid ? pgid : 1;
 	c->running = 1;
 	em->pid = c->pid;
 	em->ppid = (int32_t)libos_mb_pid();
@@ -455,6 +463,7 @@ long proc_fork(struct ssa_gpr *g, uint64_t flags, uint64_t ptid, uint64_t ctid)
 	}
 	memset(c, 0, sizeof(*c));
 	c->pid = (int32_t)pid;
+	c->pgid = id_of(pgid, (int32_t)libos_mb_pid()); /* a fork child's is its parent's */
 	c->running = 1;
 	r = chan_open(&c->ch, sv[0], 1);
 	if (r == 0 && (r = chan_recv(&c->ch, &type, &dummy, sizeof(dummy), 2)) >= 0 &&
@@ -617,6 +626,34 @@ static int child_known(int32_t pid)
 	return 0;
 }
 
+/*
+ * kill of a group (pid 0: the caller's, below -1: -pid's) or of every
+ * process (-1): the children this process knows in it (grandchildren are
+ * their parents' to know), then, when it belongs, the caller itself
+ * (*self set). 0, or -ESRCH when nobody is in it.
+ */
+long proc_kill_group(int32_t pid, uint64_t sig, int *self)
+{
+	int32_t me = (int32_t)libos_mb_pid(), group = pid == 0 ? id_of(pgid, me) : -pid;
+	int found = 0;
+
+	*self = 0;
+	if (sig > 64)
+		return -EINVAL;
+	if (pid == INT32_MIN)
+		return -ESRCH; /* no group -pid */
+	*self = pid == -1 || id_of(pgid, me) == group;
+	for (int i = 0; i < MAX_CHILDREN; i++) {
+		struct child *c = &children[i];
+
+		if (!c->running || c->zombie || (pid != -1 && c->pgid != group))
+			continue;
+		found = 1;
+		proc_kill(c->pid, sig);
+	}
+	return found || *self ? 0 : -ESRCH;
+}
+
 long proc_kill(int32_t pid, uint64_t sig)
 {
 	long r;
@@ -691,13 +728,9 @@ long proc_waitid(uint64_t idtype, uint64_t id, uint64_t uinfo, uint64_t options)
 
 /*
  * Process groups and sessions, as far as one process can know them: its
- * own (a child inherits them); a child's setpgid by its parent is the
- * child's own business (shells make the same call in both).
+ * own (a child inherits them) and its children's (as spawned, forked, or
+ * set by its setpgid; shells make the same call in both).
  */
-static int32_t id_of(int32_t v, int32_t self)
-{
-	return v == -1 ? self : v ? v : 1;
-}
 
 long proc_pgrp(long nr, int64_t a0, int64_t a1)
 {
@@ -724,8 +757,16 @@ long proc_pgrp(long nr, int64_t a0, int64_t a1)
 	case 109: /* setpgid */
 		if (a1 < 0)
 			return -EINVAL;
-		if (a0 && a0 != self)
-			return child_known((int32_t)a0) ? 0 : -ESRCH;
+		if (a0 && a0 != self) {
+			/* A shell puts its child in a group: what kill(-pgid) then reaches. */
+			for (int i = 0; i < MAX_CHILDREN; i++)
+				if (children[i].pid == a0 &&
+				    (children[i].running || children[i].zombie)) {
+					children[i].pgid = a1 ? (int32_t)a1 : (int32_t)a0;
+					return 0;
+				}
+			return -ESRCH;
+		}
 		if (sid == self)
 			return -EPERM; /* a session leader stays its group's */
 		pgid = a1 ? (int32_t)a1 : self;

@@ -479,8 +479,13 @@ long libos_syscall(struct ssa_gpr *g, int *exited, int *status, int *regs_replac
 	case 62: /* kill */
 		if ((int32_t)a0 > 0 && (int32_t)a0 != libos_mb_pid())
 			return proc_kill((int32_t)a0, a1); /* a child process */
-		if ((int32_t)a0 != libos_mb_pid() && (int32_t)a0 != 0 && (int32_t)a0 != -1)
-			return -ESRCH;
+		if ((int32_t)a0 <= 0) {
+			/* a group, or everyone: the children in it first, the caller last */
+			int self = 0;
+			long r = proc_kill_group((int32_t)a0, a1, &self);
+
+			return r < 0 || !self ? r : self_signal((uint32_t)a1, NULL);
+		}
 		return self_signal((uint32_t)a1, NULL);
 	case 200: /* tkill */
 		return (t = thread_by_tid((int32_t)a0)) ? self_signal((uint32_t)a1, t) : -ESRCH;
