@@ -32,7 +32,7 @@ DEPFILES :=
 # make demo and make check build in parallel unless told otherwise (JOBS=1).
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps check check-asan check-valgrind demo bench bench-libos bench-libos-procs install clean format format-check
+.PHONY: all deps check check-asan check-valgrind demo bench bench-libos bench-libos-procs bench-signd install clean format format-check
 
 all:
 
@@ -70,12 +70,16 @@ bench: deps
 	BUILD=$(abspath $(BUILD)) bench/run.sh
 	BUILD=$(abspath $(BUILD)) bench/libos.sh
 	BUILD=$(abspath $(BUILD)) bench/libos-procs.sh
+	BUILD=$(abspath $(BUILD)) bench/signd.sh
 
 bench-libos: all
 	BUILD=$(abspath $(BUILD)) bench/libos.sh
 
 bench-libos-procs: all
 	BUILD=$(abspath $(BUILD)) bench/libos-procs.sh
+
+bench-signd: all
+	BUILD=$(abspath $(BUILD)) bench/signd.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/rune/pal
