@@ -153,16 +153,35 @@ int main(int argc, char **argv)
 
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
-		case 'u': url = optarg; break;
-		case 'b': body_path = optarg; break;
-		case 't': token_path = optarg; break;
-		case 'c': cacert = optarg; break;
-		case 'n': nconn = strtol(optarg, NULL, 10); break;
-		case 's': seconds = strtod(optarg, NULL); break;
-		case 'w': warmup = strtod(optarg, NULL); break;
-		case 'r': rate = strtod(optarg, NULL); break;
-		case 'e': expect = strtol(optarg, NULL, 10); break;
-		default: usage();
+		case 'u':
+			url = optarg;
+			break;
+		case 'b':
+			body_path = optarg;
+			break;
+		case 't':
+			token_path = optarg;
+			break;
+		case 'c':
+			cacert = optarg;
+			break;
+		case 'n':
+			nconn = strtol(optarg, NULL, 10);
+			break;
+		case 's':
+			seconds = strtod(optarg, NULL);
+			break;
+		case 'w':
+			warmup = strtod(optarg, NULL);
+			break;
+		case 'r':
+			rate = strtod(optarg, NULL);
+			break;
+		case 'e':
+			expect = strtol(optarg, NULL, 10);
+			break;
+		default:
+			usage();
 		}
 	}
 	if (url == NULL || body_path == NULL || nconn < 1 || nconn > 4096 || seconds <= 0 ||
@@ -278,9 +297,9 @@ int main(int argc, char **argv)
 		qsort(st.lat, st.n, sizeof(*st.lat), cmp_double);
 		printf("ok=%zu err=%lu secs=%.2f rps=%.1f p50_ms=%.2f p99_ms=%.2f max_ms=%.2f "
 		       "cpu_s=%.2f cpu_pct=%.0f\n",
-		       st.n, st.errors, seconds, (double)st.n / seconds, percentile(&st, 0.50) * 1e3,
-		       percentile(&st, 0.99) * 1e3, st.n ? st.lat[st.n - 1] * 1e3 : 0, cpu,
-		       100 * cpu / seconds);
+		       st.n, st.errors, seconds, (double)st.n / seconds,
+		       percentile(&st, 0.50) * 1e3, percentile(&st, 0.99) * 1e3,
+		       st.n ? st.lat[st.n - 1] * 1e3 : 0, cpu, 100 * cpu / seconds);
 	}
 	for (long i = 0; i < nconn; i++) {
 		curl_multi_remove_handle(multi, conns[i].h);
