@@ -53,16 +53,20 @@ else
 fi
 
 # The second version: the same packages, version +1 (and their = dependencies).
-mkdir -p "$T/v1" "$T/v2"
+mkdir -p "$T/v1" "$T/v2" "$T/x"
 cp "$DEB"/*.deb "$T/v1/"
 v1=$(dpkg-deb -f "$DEB"/rune_*.deb Version)
+repacked=0
 for d in "$DEB"/*.deb; do
 	x=$T/x/$(basename "$d")
-	dpkg-deb -R "$d" "$x" &&
-		sed -i "s/$v1/$v1+1/g" "$x/DEBIAN/control" &&
-		dpkg-deb -b -Zxz "$x" "$T/v2/" >/dev/null || nok "repack $d as $v1+1"
+	if dpkg-deb -R "$d" "$x" && sed -i "s/$v1/$v1+1/g" "$x/DEBIAN/control" &&
+		dpkg-deb -b -Zxz "$x" "$T/v2/" >/dev/null; then
+		repacked=$((repacked + 1))
+	else
+		nok "repack $d as $v1+1"
+	fi
 done
-ok "a second version of the packages: $v1+1"
+ok "a second version of the packages: $repacked of them, $v1+1"
 
 scripts/mkbundle.sh "$T/bb" >/dev/null
 
@@ -83,38 +87,38 @@ cp -r /etc/apt/sources.list.d/. "$R/etc/apt/sources.list.d/" 2>/dev/null
 cp /usr/share/keyrings/debian-archive-keyring.gpg "$R/usr/share/keyrings/" 2>/dev/null
 mkdir -p "$R/debs"
 cp -r "$T/v1" "$T/v2" "$T/bb" "$R/debs/"
-in() { chroot "$R" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive "$@"; }
+inr() { chroot "$R" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive "$@"; }
 # What the root holds, but the volatile and the package manager's own.
 files() {
 	(cd "$R" && find . -xdev -path ./proc -prune -o -path ./sys -prune -o -path ./dev -prune \
 		-o -path ./tmp -prune -o -path ./run -prune -o -path ./debs -prune -o -path ./var/lib/apt -prune \
 		-o -path ./var/lib/dpkg -prune -o -path ./var/cache -prune -o -path ./var/log -prune -o -print) | sort
 }
-if ! in apt-get update >"$T/update.log" 2>&1; then
+if ! inr apt-get update >"$T/update.log" 2>&1; then
 	nok "apt-get update in the root" "$(tail -10 "$T/update.log")"
 	exit 1
 fi
 files >"$T/before"
 # The host's archive may have newer libraries than the tree: the root's
 # apt resolves the packages' computed dependencies.
-if in sh -c 'cd /debs/v1 && apt-get install -y --no-install-recommends ./*.deb' >"$T/apt.log" 2>&1; then
+if inr sh -c 'cd /debs/v1 && apt-get install -y --no-install-recommends ./*.deb' >"$T/apt.log" 2>&1; then
 	ok "apt-get install ./*.deb ($(grep -c '^Setting up' "$T/apt.log") packages set up)"
 else
 	nok "apt-get install ./*.deb" "$(tail -20 "$T/apt.log")"
 	exit 1
 fi
-v=$(in rune --version 2>&1)
+v=$(inr rune --version 2>&1)
 case $v in
 "rune version "*) ok "rune --version: ${v%%$'\n'*}" ;;
 *) nok "rune --version" "$v" ;;
 esac
-out=$(in sh -c 'cd /debs/bb && timeout 30 rune --root /run/rune-test run bb1' 2>&1)
+out=$(inr sh -c 'cd /debs/bb && timeout 30 rune --root /run/rune-test run bb1' 2>&1)
 [ "$out" = "hello from a rune container" ] && ok "rune run: a busybox container in the Debian 12 root" ||
 	nok "rune run: a busybox container in the Debian 12 root" "$out"
-in timeout 10 rune --root /run/rune-test delete --force bb1 >/dev/null 2>&1
-in rune-signd --version | grep -q '^rune-signd version' && ok "rune-signd --version" || nok "rune-signd --version"
-uid=$(in id -u rune-signd 2>/dev/null)
-[ -n "$uid" ] && [ "$(in stat -c '%U %a' /etc/rune/signd)" = "rune-signd 700" ] &&
+inr timeout 10 rune --root /run/rune-test delete --force bb1 >/dev/null 2>&1
+inr rune-signd --version | grep -q '^rune-signd version' && ok "rune-signd --version" || nok "rune-signd --version"
+uid=$(inr id -u rune-signd 2>/dev/null)
+[ -n "$uid" ] && [ "$(inr stat -c '%U %a' /etc/rune/signd)" = "rune-signd 700" ] &&
 	ok "rune-signd: system user $uid, /etc/rune/signd its own" || nok "rune-signd: its user" "$uid"
 [ ! -e "$R/etc/systemd/system/multi-user.target.wants/rune-signd.service" ] &&
 	ok "rune-signd: not enabled on install" || nok "rune-signd: not enabled on install"
@@ -125,35 +129,35 @@ grep -q "rune-signd is installed but not enabled" "$T/apt.log" &&
 sed -i 's/"0.0.0.0:8443"/"127.0.0.1:9443"/' "$R/etc/rune/signd.json"
 echo ' ' >>"$R/etc/rune/config.json"
 sums=$(md5sum "$R/etc/rune/signd.json" "$R/etc/rune/config.json")
-if in sh -c 'cd /debs/v2 && apt-get install -y --no-install-recommends -o Dpkg::Options::=--force-confold ./*.deb' >"$T/apt2.log" 2>&1 &&
-	[ "$(in dpkg-query -W -f '${Version}' rune-signd)" = "$V1+1" ]; then
+if inr sh -c 'cd /debs/v2 && apt-get install -y --no-install-recommends -o Dpkg::Options::=--force-confold ./*.deb' >"$T/apt2.log" 2>&1 &&
+	[ "$(inr dpkg-query -W -f '${Version}' rune-signd)" = "$V1+1" ]; then
 	ok "upgrade to $V1+1"
 else
 	nok "upgrade to $V1+1" "$(tail -20 "$T/apt2.log")"
 fi
 [ "$(md5sum "$R/etc/rune/signd.json" "$R/etc/rune/config.json")" = "$sums" ] &&
 	ok "upgrade keeps the edited conffiles" || nok "upgrade keeps the edited conffiles" "$(cat "$R/etc/rune/signd.json")"
-[ "$(in id -u rune-signd 2>/dev/null)" = "$uid" ] && ok "upgrade keeps the rune-signd user" || nok "upgrade keeps the user"
+[ "$(inr id -u rune-signd 2>/dev/null)" = "$uid" ] && ok "upgrade keeps the rune-signd user" || nok "upgrade keeps the user"
 ! grep -q "rune-signd is installed but not enabled" "$T/apt2.log" &&
 	ok "the first-install note is not repeated on upgrade" || nok "the note on upgrade"
 
 pkgs=$(cd "$T/v1" && ls *.deb | sed 's/_.*//')
 # shellcheck disable=SC2086
-if in apt-get remove -y $pkgs >"$T/remove.log" 2>&1; then
+if inr apt-get remove -y $pkgs >"$T/remove.log" 2>&1; then
 	[ -e "$R/etc/rune/signd.json" ] && [ -e "$R/etc/rune/config.json" ] && [ ! -e "$R/usr/bin/rune-signd" ] &&
 		ok "remove: binaries gone, conffiles kept" || nok "remove: conffiles kept" "$(ls "$R/etc/rune")"
 else
 	nok "remove" "$(tail -20 "$T/remove.log")"
 fi
 # shellcheck disable=SC2086
-if in apt-get purge -y --autoremove $pkgs >"$T/purge.log" 2>&1; then
+if inr apt-get purge -y --autoremove $pkgs >"$T/purge.log" 2>&1; then
 	ok "purge --autoremove"
 else
 	nok "purge --autoremove" "$(tail -20 "$T/purge.log")"
 fi
 left=$(comm -13 "$T/before" <(files))
 [ -z "$left" ] && ok "purge leaves no file behind" || nok "purge leaves no file behind" "$left"
-[ ! -e "$R/var/log/rune-signd" ] && ! in getent passwd rune-signd >/dev/null && ! in getent group rune-signd >/dev/null &&
+[ ! -e "$R/var/log/rune-signd" ] && ! inr getent passwd rune-signd >/dev/null && ! inr getent group rune-signd >/dev/null &&
 	ok "purge removes the rune-signd user and group" || nok "purge removes the rune-signd user and group"
 EOF
 unshare -m --propagation private bash "$T/inroot.sh" "$T" "$CACHE" "$v1"
