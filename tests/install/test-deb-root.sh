@@ -88,11 +88,13 @@ cp /usr/share/keyrings/debian-archive-keyring.gpg "$R/usr/share/keyrings/" 2>/de
 mkdir -p "$R/debs"
 cp -r "$T/v1" "$T/v2" "$T/bb" "$R/debs/"
 inr() { chroot "$R" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive "$@"; }
-# What the root holds, but the volatile and the package manager's own.
+# What the root holds, but the volatile, the package manager's own, and
+# the shadow tools' backups (/etc/passwd- ...) that adduser leaves.
 files() {
 	(cd "$R" && find . -xdev -path ./proc -prune -o -path ./sys -prune -o -path ./dev -prune \
 		-o -path ./tmp -prune -o -path ./run -prune -o -path ./debs -prune -o -path ./var/lib/apt -prune \
-		-o -path ./var/lib/dpkg -prune -o -path ./var/cache -prune -o -path ./var/log -prune -o -print) | sort
+		-o -path ./var/lib/dpkg -prune -o -path ./var/cache -prune -o -path ./var/log -prune \
+		-o -path './etc/*-' -prune -o -print) | sort
 }
 if ! inr apt-get update >"$T/update.log" 2>&1; then
 	nok "apt-get update in the root" "$(tail -10 "$T/update.log")"
@@ -150,10 +152,12 @@ else
 	nok "remove" "$(tail -20 "$T/remove.log")"
 fi
 # shellcheck disable=SC2086
-if inr apt-get purge -y --autoremove $pkgs >"$T/purge.log" 2>&1; then
-	ok "purge --autoremove"
+# Removed packages from local files are no longer apt's to name: dpkg
+# purges them, then apt the dependencies they pulled in.
+if inr dpkg --purge $pkgs >"$T/purge.log" 2>&1 && inr apt-get autoremove --purge -y >>"$T/purge.log" 2>&1; then
+	ok "purge, and autoremove of the dependencies"
 else
-	nok "purge --autoremove" "$(tail -20 "$T/purge.log")"
+	nok "purge, and autoremove of the dependencies" "$(tail -20 "$T/purge.log")"
 fi
 left=$(comm -13 "$T/before" <(files))
 [ -z "$left" ] && ok "purge leaves no file behind" || nok "purge leaves no file behind" "$left"

@@ -92,10 +92,13 @@ check "rune-signd's unit: its own user, no capabilities, the packaged binary" "$
 check "rune-signd: the user made in postinst, removed in postrm on purge" "$(cat "$T/signd/DEBIAN/postinst" "$T/signd/DEBIAN/postrm")" \
 	eval 'grep -q "adduser --system --group" "$T/signd/DEBIAN/postinst" &&
 		grep -q "deluser --system" "$T/signd/DEBIAN/postrm"'
-# dh_installsystemd --no-enable: deb-systemd-invoke starts only enabled units.
-check "rune-signd: not enabled on install (started on upgrade only if enabled)" "$(cat "$T/signd/DEBIAN/postinst")" \
-	eval '! grep -q "deb-systemd-helper enable" "$T/signd/DEBIAN/postinst" &&
-		! grep -q "systemctl.*enable" "$T/signd/DEBIAN/postinst"'
+# dh_installsystemd --no-enable: the enable step is guarded by
+# debian-installed (false on a first install; without --no-enable,
+# was-enabled is true then and enables it), and deb-systemd-invoke starts
+# only enabled units.
+check "rune-signd: not enabled on install (restarted on upgrade only if enabled)" "$(cat "$T/signd/DEBIAN/postinst")" \
+	eval 'grep -q "if deb-systemd-helper debian-installed .rune-signd.service." "$T/signd/DEBIAN/postinst" &&
+		grep -q "deb-systemd-invoke \$_dh_action .rune-signd.service." "$T/signd/DEBIAN/postinst"'
 python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$T/signd/etc/rune/signd.json" &&
 	ok "rune-signd's conffile is JSON" || nok "rune-signd's conffile is JSON"
 
