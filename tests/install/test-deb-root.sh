@@ -164,5 +164,8 @@ left=$(comm -13 "$T/before" <(files))
 [ ! -e "$R/var/log/rune-signd" ] && ! inr getent passwd rune-signd >/dev/null && ! inr getent group rune-signd >/dev/null &&
 	ok "purge removes the rune-signd user and group" || nok "purge removes the rune-signd user and group"
 EOF
-unshare -m --propagation private bash "$T/inroot.sh" "$T" "$CACHE" "$v1"
-# The namespace is gone with its mounts; the overlay's layers are in $T.
+# Its own mount and PID namespaces: if this script is stopped, unshare's
+# death kills the namespace's first process and with it every process of
+# the root (apt, dpkg, containers); the mounts go with the namespace.
+unshare -m -p --fork --kill-child --mount-proc --propagation private bash "$T/inroot.sh" "$T" "$CACHE" "$v1"
+# The overlay's layers are in $T, removed by the trap.
