@@ -112,7 +112,7 @@ rune-signd, POST /api/v2/sigstruct over TLS 1.3 with keep-alive, $NCPU CPUs ($(n
 
 | measure | value |
 |---|---|
-| raw RSA-3072 signing, \`openssl speed -multi $NCPU rsa3072\` | $raw sign/s |
+| raw RSA-3072 signing, \`openssl speed -elapsed -multi $NCPU rsa3072\` | $raw sign/s |
 | rune-signd, $CONNS clients, closed loop | $rps sign/s (**${ratio}x** raw; rounds: $all_ratios), $(field err "$full") errors |
 | p50 / p99 latency at that load | $(field p50_ms "$full") / $(field p99_ms "$full") ms |
 | p50 / p99 latency at $RATE/s | $(field p50_ms "$moderate") / $(field p99_ms "$moderate") ms ($(field rps "$moderate") sign/s done) |
