@@ -32,7 +32,7 @@ DEPFILES :=
 # make demo and make check build in parallel unless told otherwise (JOBS=1).
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps check check-asan check-valgrind demo bench bench-libos bench-libos-procs bench-carrier install clean format format-check
+.PHONY: all deps check check-asan check-valgrind demo bench bench-libos bench-libos-procs bench-carrier bench-signd install clean format format-check
 
 all:
 
@@ -72,6 +72,7 @@ bench: deps
 	BUILD=$(abspath $(BUILD)) bench/libos-procs.sh
 	BUILD=$(abspath $(BUILD)) bench/carrier.sh
 	BUILD=$(abspath $(BUILD)) bench/quote.sh
+	BUILD=$(abspath $(BUILD)) bench/signd.sh
 
 bench-libos: all
 	BUILD=$(abspath $(BUILD)) bench/libos.sh
@@ -81,6 +82,8 @@ bench-libos-procs: all
 
 bench-carrier: all
 	BUILD=$(abspath $(BUILD)) bench/carrier.sh
+bench-signd: all
+	BUILD=$(abspath $(BUILD)) bench/signd.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/rune/pal

@@ -24,3 +24,11 @@ deb:
 	mv $(DEB_DIR)/src/*.deb $(DEB_DIR)/
 	rm -rf $(DEB_DIR)/src
 	ls $(DEB_DIR)
+
+# make check-deb: just the package tests (make check runs them too):
+# test-deb.sh (lintian, contents, an install over this host's system) and
+# test-deb-root.sh (a debootstrap'ed Debian 12, cached in
+# /var/cache/rune-tests: install, upgrade, remove, purge).
+.PHONY: check-deb
+check-deb: deps
+	BUILD=$(abspath $(BUILD)) TESTS=tests/install/test-deb tests/run.sh

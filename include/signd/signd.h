@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "common/error.h"
 
@@ -32,7 +33,9 @@ struct signd_config {
 	char *config_path; /* the JSON file, or NULL: flags only */
 	char *listen;	   /* "ADDR:PORT", numeric address; port 0 picks a free one */
 	char *tls_cert, *tls_key;
-	char *client_ca;   /* PEM CA(s) whose client certificates authenticate (mTLS) */
+	char *client_ca; /* PEM CA(s) whose client certificates authenticate (mTLS) */
+	char *
+	    client_crl; /* PEM CRL(s) of those CAs: revoked client certificates (reread on SIGHUP) */
 	int insecure_http; /* plain HTTP: only with a loopback address */
 	char *key_path;	   /* the signing key, PEM */
 	char *pkcs11_uri;  /* or a key on a PKCS#11 token: "pkcs11:token=...;object=..." */
@@ -85,10 +88,17 @@ void signd_server_stop(struct signd_server *s);
 /*
  * gen-token: adds client name (with policy, NULL: "default") to the tokens
  * file, creating it (mode 0600) if missing; the new token, a malloc'ed
- * string, goes to *token. Only its SHA-256 is stored.
+ * string, goes to *token. Only its SHA-256 is stored, with the time the
+ * token expires (0: never).
  */
-int signd_gen_token(const char *tokens_path, const char *name, const char *policy, char **token,
-		    err_t *err);
+int signd_gen_token(const char *tokens_path, const char *name, const char *policy, time_t expires,
+		    char **token, err_t *err);
+/*
+ * gen-token --expires: "30d", "12h", "45m", "90s" from now, or a date
+ * "YYYY-MM-DD" / time "YYYY-MM-DDTHH:MM:SSZ" (UTC), into *out. It must lie
+ * in the future.
+ */
+int signd_parse_expiry(const char *s, time_t now, time_t *out, err_t *err);
 /*
  * add-client: client name authenticates with a client certificate whose
  * subject CN is cn (policy: NULL, "default"); an existing token client of

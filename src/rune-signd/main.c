@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/error.h"
@@ -19,7 +20,7 @@
 
 static const char usage[] =
     "Usage: rune-signd [--config FILE] [OPTIONS]     the signature service\n"
-    "       rune-signd gen-token NAME [--policy P] --tokens FILE\n"
+    "       rune-signd gen-token NAME [--policy P] [--expires WHEN] --tokens FILE\n"
     "       rune-signd add-client NAME --cert-cn CN [--policy P] --tokens FILE\n"
     "       rune-signd revoke-token NAME --tokens FILE\n"
     "Signs SGX enclaves (SIGSTRUCTs) for authenticated clients under a policy.\n"
@@ -31,6 +32,7 @@ static const char usage[] =
     "  --pin-file F         the token's PIN (else the URI's pin-source=file:F)\n"
     "  --tls-cert F --tls-key F   serve HTTPS with this certificate and key\n"
     "  --client-ca F        accept client certificates issued by this CA (mTLS)\n"
+    "  --client-crl F       refuse the client certificates these CRLs revoke (PEM)\n"
     "  --insecure-http      plain HTTP instead: refused unless ADDR is loopback\n"
     "  --tokens FILE        the clients: names, token hashes, policies (gen-token)\n"
     "  --audit-log FILE     one JSON line per request ('-': standard error)\n"
@@ -39,7 +41,9 @@ static const char usage[] =
     "  --timeout SECONDS    idle connection timeout [30]\n"
     "  --threads N          worker threads [one per CPU]\n"
     "  --max-connections N  [256]\n"
-    "  --version, --help\n";
+    "  --version, --help\n"
+    "gen-token --expires WHEN: Nd, Nh, Nm, Ns from now, YYYY-MM-DD or\n"
+    "  YYYY-MM-DDTHH:MM:SSZ (UTC); the token is refused (401) from then on.\n";
 
 enum {
 	OPT_CONFIG = 256,
@@ -50,6 +54,7 @@ enum {
 	OPT_TLS_CERT,
 	OPT_TLS_KEY,
 	OPT_CLIENT_CA,
+	OPT_CLIENT_CRL,
 	OPT_INSECURE,
 	OPT_TOKENS,
 	OPT_AUDIT,
@@ -60,6 +65,7 @@ enum {
 	OPT_MAX_CONN,
 	OPT_POLICY,
 	OPT_CERT_CN,
+	OPT_EXPIRES,
 	OPT_VERSION,
 	OPT_HELP,
 };
@@ -73,6 +79,7 @@ static const struct option options[] = {
 	{ "tls-cert", required_argument, NULL, OPT_TLS_CERT },
 	{ "tls-key", required_argument, NULL, OPT_TLS_KEY },
 	{ "client-ca", required_argument, NULL, OPT_CLIENT_CA },
+	{ "client-crl", required_argument, NULL, OPT_CLIENT_CRL },
 	{ "insecure-http", no_argument, NULL, OPT_INSECURE },
 	{ "tokens", required_argument, NULL, OPT_TOKENS },
 	{ "audit-log", required_argument, NULL, OPT_AUDIT },
@@ -83,6 +90,7 @@ static const struct option options[] = {
 	{ "max-connections", required_argument, NULL, OPT_MAX_CONN },
 	{ "policy", required_argument, NULL, OPT_POLICY },
 	{ "cert-cn", required_argument, NULL, OPT_CERT_CN },
+	{ "expires", required_argument, NULL, OPT_EXPIRES },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ 0 },
@@ -142,6 +150,8 @@ static int apply(struct signd_config *c, int opt, const char *arg)
 		return set(&c->tls_key, arg);
 	case OPT_CLIENT_CA:
 		return set(&c->client_ca, arg);
+	case OPT_CLIENT_CRL:
+		return set(&c->client_crl, arg);
 	case OPT_INSECURE:
 		c->insecure_http = 1;
 		return 0;
@@ -179,7 +189,7 @@ static int apply(struct signd_config *c, int opt, const char *arg)
 enum token_cmd { CMD_GEN, CMD_REVOKE, CMD_ADD_CLIENT };
 
 /*
- * gen-token NAME [--policy P] --tokens F, revoke-token NAME --tokens F,
+ * gen-token NAME [--policy P] [--expires WHEN] --tokens F, revoke-token NAME --tokens F,
  * add-client NAME --cert-cn CN [--policy P] --tokens F
  */
 static int token_command(enum token_cmd which, int argc, char **argv)
@@ -187,8 +197,9 @@ static int token_command(enum token_cmd which, int argc, char **argv)
 	const char *cmd = which == CMD_GEN	? "gen-token"
 			  : which == CMD_REVOKE ? "revoke-token"
 						: "add-client";
-	const char *tokens = NULL, *policy = NULL, *name = NULL, *cn = NULL;
+	const char *tokens = NULL, *policy = NULL, *name = NULL, *cn = NULL, *expiry = NULL;
 	_cleanup_error_ err_t err = NULL;
+	time_t expires = 0;
 	char *token = NULL;
 	int opt;
 
@@ -201,6 +212,8 @@ static int token_command(enum token_cmd which, int argc, char **argv)
 			policy = optarg;
 		else if (opt == OPT_CERT_CN && which == CMD_ADD_CLIENT)
 			cn = optarg;
+		else if (opt == OPT_EXPIRES && which == CMD_GEN)
+			expiry = optarg;
 		else if (opt == OPT_HELP || opt == 'h') {
 			fputs(usage, stdout);
 			return 0;
@@ -214,7 +227,9 @@ static int token_command(enum token_cmd which, int argc, char **argv)
 		return die("%s: --tokens FILE is required", cmd);
 	switch (which) {
 	case CMD_GEN:
-		if (signd_gen_token(tokens, name, policy, &token, &err) < 0)
+		if (expiry && signd_parse_expiry(expiry, time(NULL), &expires, &err) < 0)
+			return die("%s: --expires: %s", cmd, err_msg(err));
+		if (signd_gen_token(tokens, name, policy, expires, &token, &err) < 0)
 			return die("%s: %s", cmd, err_msg(err));
 		/* The token, once, and nothing else on stdout. */
 		printf("%s\n", token);
@@ -268,6 +283,7 @@ int main(int argc, char **argv)
 			return 0;
 		case OPT_POLICY:
 		case OPT_CERT_CN:
+		case OPT_EXPIRES:
 		case '?':
 		case ':':
 			return die("unknown option or missing value: '%s' (see --help)",

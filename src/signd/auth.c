@@ -5,9 +5,10 @@
  * snapshot that SIGHUP replaces. gen-token and revoke-token edit the tokens
  * file.
  *
- * Tokens file: {"clients": [{"name": N, "sha256": HEX, "cert_cn": CN,
- * "policy": P}, ...]}: a client has a token (its hash), a client
- * certificate (its subject CN, under the configured client CA), or both.
+ * Tokens file: {"clients": [{"name": N, "sha256": HEX, "token_expires":
+ * "YYYY-MM-DDTHH:MM:SSZ", "cert_cn": CN, "policy": P}, ...]}: a client has
+ * a token (its hash, and optionally when it expires), a client certificate
+ * (its subject CN, under the configured client CA), or both.
  */
 #include "signd/internal.h"
 
@@ -42,6 +43,8 @@ static void auth_free(struct signd_auth *a)
 	}
 	free(a->policies);
 	free(a->clients);
+	if (a->trust)
+		gnutls_x509_trust_list_deinit(a->trust, 1);
 	free(a);
 }
 
@@ -151,6 +154,7 @@ static int load_clients(struct signd_auth *a, const char *path, err_t *err)
 	{
 		struct signd_client *cl = &a->clients[i];
 		const char *name = NULL, *hash = NULL, *cn = NULL, *policy = "default";
+		const char *expires = NULL;
 
 		if (!json_is_object(c)) {
 			ret = err_set(err, EINVAL, "tokens file %s: clients[%zu]: not an object",
@@ -159,11 +163,12 @@ static int load_clients(struct signd_auth *a, const char *path, err_t *err)
 		}
 		json_object_foreach(c, key, v)
 		{
-			const char **dst = strcmp(key, "name") == 0	 ? &name
-					   : strcmp(key, "sha256") == 0	 ? &hash
-					   : strcmp(key, "cert_cn") == 0 ? &cn
-					   : strcmp(key, "policy") == 0	 ? &policy
-									 : NULL;
+			const char **dst = strcmp(key, "name") == 0	       ? &name
+					   : strcmp(key, "sha256") == 0	       ? &hash
+					   : strcmp(key, "cert_cn") == 0       ? &cn
+					   : strcmp(key, "policy") == 0	       ? &policy
+					   : strcmp(key, "token_expires") == 0 ? &expires
+									       : NULL;
 			if (dst == NULL || !json_is_string(v)) {
 				ret = err_set(
 				    err, EINVAL,
@@ -199,6 +204,16 @@ static int load_clients(struct signd_auth *a, const char *path, err_t *err)
 			goto out;
 		}
 		cl->has_token = hash != NULL;
+		if (expires && (hash == NULL || signd_parse_time(expires, &cl->expires) < 0 ||
+				cl->expires <= 0)) {
+			ret = err_set(err, EINVAL,
+				      hash ? "tokens file %s: client '%s': token_expires: expected "
+					     "YYYY-MM-DDTHH:MM:SSZ (UTC)"
+					   : "tokens file %s: client '%s': token_expires without a "
+					     "token (\"sha256\")",
+				      path, name);
+			goto out;
+		}
 		if (cn && (*cn == '\0' || strlen(cn) > 256)) {
 			ret = err_set(
 			    err, EINVAL,
@@ -344,8 +359,8 @@ fail:
 	return ret;
 }
 
-int signd_gen_token(const char *tokens_path, const char *name, const char *policy, char **token,
-		    err_t *err)
+int signd_gen_token(const char *tokens_path, const char *name, const char *policy, time_t expires,
+		    char **token, err_t *err)
 {
 	uint8_t raw[TOKEN_BYTES], h[32];
 	char hex[2 * TOKEN_BYTES + 1], hhex[65];
@@ -391,6 +406,15 @@ int signd_gen_token(const char *tokens_path, const char *name, const char *polic
 	token_hash(tok, strlen(tok), h);
 	sgx_hex(h, 32, hhex);
 	c = json_pack("{s:s, s:s, s:s}", "name", name, "sha256", hhex, "policy", policy);
+	if (c && expires) {
+		char when[32];
+
+		signd_format_time(expires, when, sizeof(when));
+		if (json_object_set_new(c, "token_expires", json_string(when)) < 0) {
+			json_decref(c);
+			c = NULL;
+		}
+	}
 	if (c == NULL || json_array_append_new(clients, c) < 0) {
 		ret = err_set(err, ENOMEM, "out of memory");
 		goto out;

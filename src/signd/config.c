@@ -31,6 +31,7 @@ void signd_config_free(struct signd_config *c)
 	free(c->tls_cert);
 	free(c->tls_key);
 	free(c->client_ca);
+	free(c->client_crl);
 	free(c->key_path);
 	free(c->pkcs11_uri);
 	free(c->pin_file);
@@ -92,6 +93,8 @@ static int load_tls(struct signd_config *c, const json_t *tls, err_t *err)
 			ret = set_string(&c->tls_key, v, "tls.key", err);
 		else if (strcmp(key, "client_ca") == 0)
 			ret = set_string(&c->client_ca, v, "tls.client_ca", err);
+		else if (strcmp(key, "client_crl") == 0)
+			ret = set_string(&c->client_crl, v, "tls.client_crl", err);
 		else
 			ret = err_set(err, EINVAL, "tls: unknown key '%s'", key);
 		if (ret < 0)
@@ -294,6 +297,10 @@ int signd_config_check(const struct signd_config *c, err_t *err)
 		return err_set(
 		    err, EINVAL,
 		    "client certificates (--client-ca) need TLS: --tls-cert F --tls-key F");
+	if (c->client_crl && c->client_ca == NULL)
+		return err_set(
+		    err, EINVAL,
+		    "a client CRL (--client-crl) needs the CA it is from: --client-ca F");
 	if (c->insecure_http) {
 		if (c->tls_cert)
 			return err_set(err, EINVAL,

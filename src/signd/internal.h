@@ -5,9 +5,11 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <sys/socket.h>
 
+#include <gnutls/x509.h>
 #include <jansson.h>
 
 #include "common/error.h"
@@ -38,6 +40,9 @@ int signd_valid_name(const char *s);
 int signd_unhex(const char *s, uint8_t *out, size_t n);
 /* RFC 3339 UTC time with milliseconds into buf (at least 32 bytes). */
 void signd_now(char *buf, size_t size);
+/* "YYYY-MM-DDTHH:MM:SSZ" (UTC, what the tokens file's token_expires holds) <-> time_t. */
+int signd_parse_time(const char *s, time_t *out);
+void signd_format_time(time_t t, char *buf, size_t size);
 
 /* ---- configuration (config.c) ---- */
 
@@ -76,6 +81,7 @@ struct signd_client {
 	char *name;
 	int has_token;
 	uint8_t hash[32]; /* SHA-256 of the token */
+	time_t expires;	  /* the token is refused from then on; 0: never */
 	char *cert_cn;	  /* the subject CN of its client certificate, or NULL */
 	const struct signd_policy *policy;
 };
@@ -87,6 +93,7 @@ struct signd_auth {
 	size_t n_policies;
 	struct signd_client *clients;
 	size_t n_clients;
+	gnutls_x509_trust_list_t trust; /* client CA and CRLs; NULL: no client certificates */
 };
 
 /*
@@ -102,6 +109,22 @@ const struct signd_client *signd_auth_lookup(const struct signd_auth *a, const c
 					     size_t len);
 /* The client whose certificate has this subject CN (exact match), or NULL. */
 const struct signd_client *signd_auth_lookup_cn(const struct signd_auth *a, const char *cn);
+
+/* ---- client certificates (certs.c) ---- */
+
+/*
+ * The client CA(s) and, if crl_path, their CRLs (each signed by one of
+ * those CAs and not past its next update) as one trust list.
+ */
+int signd_trust_load(gnutls_x509_trust_list_t *out, const char *ca_path, const char *crl_path,
+		     err_t *err);
+/*
+ * Verifies a peer's chain (DER, leaf first) for TLS client authentication:
+ * chains to a CA, in its dates, not revoked. 0 and *status (0: trusted,
+ * else gnutls_certificate_status_t bits), or a GnuTLS error.
+ */
+int signd_trust_verify(gnutls_x509_trust_list_t tl, const gnutls_datum_t *peers, unsigned int n,
+		       unsigned int *status);
 
 /* ---- PKCS#11 keys (pkcs11.c) ---- */
 

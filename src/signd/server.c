@@ -298,8 +298,9 @@ static void take_snapshot(struct request *r)
 /*
  * The client certificate, if the client sent one: 0 none, 1 verified and
  * its CN in r->cert_cn, -1 sent but not acceptable (*why says why). It
- * must chain to the client CA, be valid now, and not exclude TLS client
- * authentication by its key purposes (GnuTLS checks all three).
+ * must chain to the client CA, be valid now, not be revoked by a CRL of
+ * the snapshot, and not exclude TLS client authentication by its key
+ * purposes (GnuTLS checks all four).
  */
 static int peer_certificate(struct request *r, struct MHD_Connection *conn, const char **why)
 {
@@ -307,8 +308,6 @@ static int peer_certificate(struct request *r, struct MHD_Connection *conn, cons
 	const union MHD_ConnectionInfo *ci =
 	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
 	gnutls_session_t session = ci ? (gnutls_session_t)ci->tls_session : NULL;
-	gnutls_typed_vdata_st purpose = { .type = GNUTLS_DT_KEY_PURPOSE_OID,
-					  .data = (unsigned char *)GNUTLS_KP_TLS_WWW_CLIENT };
 	const gnutls_datum_t *peers;
 	gnutls_x509_crt_t crt = NULL;
 	gnutls_datum_t text = { 0 };
@@ -317,12 +316,12 @@ static int peer_certificate(struct request *r, struct MHD_Connection *conn, cons
 	char cn[sizeof(r->cert_cn)];
 	int ret;
 
-	if (session == NULL || r->srv->client_ca == NULL)
+	if (session == NULL || r->auth->trust == NULL)
 		return 0;
 	peers = gnutls_certificate_get_peers(session, &n);
 	if (peers == NULL || n == 0)
 		return 0;
-	ret = gnutls_certificate_verify_peers(session, &purpose, 1, &status);
+	ret = signd_trust_verify(r->auth->trust, peers, n, &status);
 	if (ret < 0 || status != 0) {
 		if (ret == 0 && gnutls_certificate_verification_status_print(
 				    status, GNUTLS_CRT_X509, &text, 0) == 0) {
@@ -367,10 +366,10 @@ static const struct signd_client *authenticate(struct request *r, struct MHD_Con
 	int cert;
 	size_t len;
 
+	take_snapshot(r);
 	cert = peer_certificate(r, conn, why);
 	if (cert < 0)
 		return NULL;
-	take_snapshot(r);
 	if (cert > 0) {
 		by_cert = signd_auth_lookup_cn(r->auth, r->cert_cn);
 		if (by_cert == NULL) {
@@ -403,6 +402,15 @@ static const struct signd_client *authenticate(struct request *r, struct MHD_Con
 	by_token = signd_auth_lookup(r->auth, h, len);
 	if (by_token == NULL) {
 		*why = "invalid token";
+		return NULL;
+	}
+	if (by_token->expires && time(NULL) >= by_token->expires) {
+		char when[32];
+
+		signd_format_time(by_token->expires, when, sizeof(when));
+		snprintf(reason, sizeof(reason), "the token of client '%s' expired at %s",
+			 by_token->name, when);
+		*why = reason;
 		return NULL;
 	}
 	if (by_cert && by_cert != by_token) {
@@ -841,6 +849,23 @@ static int load_signer(struct signd_server *s, const struct signd_config *c, err
 	return 0;
 }
 
+/* What SIGHUP reloads: policies, clients, and the client CA with its CRLs. */
+static int load_auth(const struct signd_config *c, struct signd_auth **out, err_t *err)
+{
+	struct signd_auth *a = NULL;
+	int ret;
+
+	ret = signd_auth_load(&a, c->config_path, c->tokens_path, err);
+	if (ret == 0 && c->client_ca && c->tls_cert)
+		ret = signd_trust_load(&a->trust, c->client_ca, c->client_crl, err);
+	if (ret < 0) {
+		signd_auth_put(a);
+		return ret;
+	}
+	*out = a;
+	return 0;
+}
+
 int signd_server_start(struct signd_server **out, const struct signd_config *c, err_t *err)
 {
 	struct MHD_OptionItem opts[20];
@@ -867,7 +892,7 @@ int signd_server_start(struct signd_server **out, const struct signd_config *c, 
 	pthread_cond_init(&s->idle, NULL);
 	ret = load_signer(s, c, err);
 	if (ret == 0)
-		ret = signd_auth_load(&s->auth, c->config_path, c->tokens_path, err);
+		ret = load_auth(c, &s->auth, err);
 	if (ret == 0)
 		ret = signd_audit_open(&s->audit, c->audit_path, err);
 	if (ret == 0 && c->tls_cert) {
@@ -964,7 +989,7 @@ int signd_server_reload(struct signd_server *s, err_t *err)
 	struct signd_auth *fresh, *old;
 	int ret;
 
-	ret = signd_auth_load(&fresh, s->cfg->config_path, s->cfg->tokens_path, err);
+	ret = load_auth(s->cfg, &fresh, err);
 	if (ret < 0)
 		return err_wrap(err, "reload (keeping the clients and policies we had)");
 	pthread_mutex_lock(&s->auth_lock);

@@ -156,3 +156,57 @@ void signd_now(char *buf, size_t size)
 	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(buf, size, "%s.%03ldZ", base, ts.tv_nsec / 1000000);
 }
+
+int signd_parse_time(const char *s, time_t *out)
+{
+	struct tm tm;
+	const char *end;
+
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (end == NULL || *end != '\0')
+		return -EINVAL;
+	*out = timegm(&tm);
+	return *out == (time_t)-1 ? -EINVAL : 0;
+}
+
+void signd_format_time(time_t t, char *buf, size_t size)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int signd_parse_expiry(const char *s, time_t now, time_t *out, err_t *err)
+{
+	static const struct {
+		char unit;
+		long seconds;
+	} units[] = { { 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 } };
+	char full[32];
+	char *end;
+	long n;
+
+	if (*s >= '0' && *s <= '9' && strlen(s) < 12) {
+		errno = 0;
+		n = strtol(s, &end, 10);
+		for (size_t i = 0; errno == 0 && n > 0 && i < sizeof(units) / sizeof(units[0]); i++)
+			if (end[0] == units[i].unit && end[1] == '\0' &&
+			    n <= 100L * 366 * 86400 / units[i].seconds) {
+				*out = now + n * units[i].seconds;
+				return 0;
+			}
+	}
+	/* A date alone is its midnight, UTC. */
+	if (strlen(s) == 10 && snprintf(full, sizeof(full), "%sT00:00:00Z", s) > 0)
+		s = full;
+	if (signd_parse_time(s, out) < 0)
+		return err_set(err, EINVAL,
+			       "expiry '%s': expected Nd, Nh, Nm, Ns, YYYY-MM-DD or "
+			       "YYYY-MM-DDTHH:MM:SSZ",
+			       s);
+	if (*out <= now)
+		return err_set(err, EINVAL, "expiry '%s' is in the past", s);
+	return 0;
+}

@@ -11,21 +11,8 @@
 # RUNE_DEB_REPRO=1 also builds the packages a second time (about 2 minutes
 # here) and compares the bytes.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
-SRC=$PWD
-BUILD=${BUILD:-$SRC/build}
-DEB=$BUILD/deb
-
-ok() { echo "ok - $1"; }
-nok() {
-	printf '# %s\n' "${@:2}"
-	echo "not ok - $1"
-}
-check() { # name diagnostic command...
-	local name=$1 diag=$2
-	shift 2
-	if "$@"; then ok "$name"; else nok "$name" "$diag"; fi
-}
+# shellcheck source=tests/install/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 for tool in dh dpkg-buildpackage lintian unshare; do
 	if ! command -v $tool >/dev/null; then
@@ -42,24 +29,9 @@ T=$(mktemp -d /tmp/rune-deb.XXXXXX)
 status_before=$(md5sum </var/lib/dpkg/status)
 trap 'rm -rf "$T"' EXIT
 
-# Reuse build/deb when it is from this commit and nothing in the tree is newer.
-fresh() {
-	local d
-	d=$(ls "$DEB"/rune_*+git*.g"$(git rev-parse --short HEAD)"_*.deb 2>/dev/null) || return 1
-	while IFS= read -r -d '' f; do
-		[ "$f" -nt "$d" ] && return 1
-	done < <(git ls-files -z --cached --others --exclude-standard)
-	return 0
-}
-if fresh; then
-	echo "# reusing $DEB"
-elif ! make -s BUILD="$BUILD" deb >"$T/build.log" 2>&1; then
-	nok "make deb" "$(tail -20 "$T/build.log")"
-	exit 1
-fi
-ok "make deb"
+debs "$T/build.log"
 
-pkgs="rune rune-pal-skeleton rune-libos sgx-tools containerd-shim-rune rune-device-plugin librune-dev"
+pkgs="rune rune-pal-skeleton rune-libos sgx-tools containerd-shim-rune rune-device-plugin librune-dev rune-signd"
 for p in $pkgs; do
 	[ -e "$(ls "$DEB/${p}_"*.deb 2>/dev/null)" ] || nok "package $p built" "$(ls "$DEB")"
 done
@@ -85,6 +57,9 @@ expect_unsorted() {
 		/usr/lib/systemd/system/rune-device-plugin.service \
 		/usr/share/man/man8/rune-device-plugin.8.gz ;;
 	librune-dev) echo /usr/include/rune/pal.h ;;
+	rune-signd) echo /usr/bin/rune-signd /usr/share/man/man8/rune-signd.8.gz /etc/rune/signd.json \
+		/lib/systemd/system/rune-signd.service /usr/share/doc/rune-signd/README.Debian \
+		/usr/share/doc/rune-signd/examples/signd.example.json ;;
 	esac | tr ' ' '\n'
 	[ -e "debian/$1.lintian-overrides" ] && echo "/usr/share/lintian/overrides/$1"
 }
@@ -103,8 +78,33 @@ check "rune ships /etc/rune/config.json as a root-owned conffile" \
 		dpkg-deb -c "$DEB"/rune_*.deb | grep "^-rw-r--r-- root/root .*/etc/rune/config.json$" >/dev/null'
 deps=$(for d in "$DEB"/*.deb; do dpkg-deb -f "$d" Pre-Depends Depends Recommends; done)
 check "no package pulls in cgroupfs-mount" "$deps" eval '! grep -q cgroupfs-mount <<<"$deps"'
-scripts=$(for d in "$DEB"/*.deb; do dpkg-deb -I "$d" | grep -E '^ +[0-9]+ bytes.*(pre|post)(inst|rm)'; done)
-check "no maintainer scripts (nothing started on install)" "$scripts" test -z "$scripts"
+scripts=$(for d in "$DEB"/*.deb; do
+	dpkg-deb -I "$d" | grep -qE '^ +[0-9]+ bytes.*(pre|post)(inst|rm)' && basename "${d%%_*}"
+done)
+check "maintainer scripts in rune-signd only (nothing else does anything on install)" "$scripts" \
+	test "$scripts" = rune-signd
+check "rune-signd ships /etc/rune/signd.json as a root-owned conffile" \
+	"$(dpkg-deb -I "$DEB"/rune-signd_*.deb conffiles)" \
+	eval '[ "$(dpkg-deb -I "$DEB"/rune-signd_*.deb conffiles)" = /etc/rune/signd.json ] &&
+		dpkg-deb -c "$DEB"/rune-signd_*.deb | grep "^-rw-r--r-- root/root .*/etc/rune/signd.json$" >/dev/null'
+mkdir "$T/signd" && dpkg-deb -e "$DEB"/rune-signd_*.deb "$T/signd/DEBIAN" && dpkg-deb -x "$DEB"/rune-signd_*.deb "$T/signd"
+unit=$T/signd/lib/systemd/system/rune-signd.service
+check "rune-signd's unit: its own user, no capabilities, the packaged binary" "$(cat "$unit")" \
+	eval 'grep -qx User=rune-signd "$unit" && grep -qx Group=rune-signd "$unit" &&
+		grep -qx CapabilityBoundingSet= "$unit" && grep -q "^ExecStart=/usr/bin/rune-signd --config /etc/rune/signd.json$" "$unit" &&
+		grep -qx NoNewPrivileges=yes "$unit" && grep -qx ProtectSystem=strict "$unit"'
+check "rune-signd: the user made in postinst, removed in postrm on purge" "$(cat "$T/signd/DEBIAN/postinst" "$T/signd/DEBIAN/postrm")" \
+	eval 'grep -q "adduser --system --group" "$T/signd/DEBIAN/postinst" &&
+		grep -q "deluser --system" "$T/signd/DEBIAN/postrm"'
+# dh_installsystemd --no-enable: the enable step is guarded by
+# debian-installed (false on a first install; without --no-enable,
+# was-enabled is true then and enables it), and deb-systemd-invoke starts
+# only enabled units.
+check "rune-signd: not enabled on install (restarted on upgrade only if enabled)" "$(cat "$T/signd/DEBIAN/postinst")" \
+	eval 'grep -q "if deb-systemd-helper debian-installed .rune-signd.service." "$T/signd/DEBIAN/postinst" &&
+		grep -q "deb-systemd-invoke \$_dh_action .rune-signd.service." "$T/signd/DEBIAN/postinst"'
+python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$T/signd/etc/rune/signd.json" &&
+	ok "rune-signd's conffile is JSON" || nok "rune-signd's conffile is JSON"
 
 # The throwaway root. The containers' state, bundles and keys are in $T.
 scripts/mkbundle.sh "$T/bb" >/dev/null
@@ -127,7 +127,6 @@ for d in usr etc var; do
 		{ nok "throwaway root" "overlay over /$d failed"; exit 1; }
 done
 ctrd_before=$(cat /etc/containerd/config.toml 2>/dev/null | md5sum)
-procs_before=$(ps -e -o comm= | sort -u)
 export DEBIAN_FRONTEND=noninteractive
 if apt-get install -y --no-install-recommends -o Debug::NoLocking=1 "$DEB"/*.deb >"$T/apt.log" 2>&1; then
 	ok "apt-get install ./*.deb"
@@ -155,16 +154,26 @@ esac
 timeout 10 rune --root "$T/state" delete --force eb1 >/dev/null 2>&1
 [ "$(cat /etc/containerd/config.toml 2>/dev/null | md5sum)" = "$ctrd_before" ] &&
 	ok "containerd's config untouched" || nok "containerd's config untouched" "it changed"
-new=$(comm -13 <(echo "$procs_before") <(ps -e -o comm= | sort -u) | grep -E 'rune|shim|sgx' || true)
+# By executable, not by name: other rune processes may run on a shared host.
+new=$(for e in /proc/[0-9]*/exe; do readlink "$e"; done 2>/dev/null |
+	grep -xE '/usr/bin/(rune|rune-signd|rune-image|sgx-tools|containerd-shim-rune-v2)' || true)
 [ -z "$new" ] && ok "nothing started on install" || nok "nothing started on install" "$new"
+getent passwd rune-signd >/dev/null && [ "$(stat -c '%U %G %a' /etc/rune/signd)" = "rune-signd rune-signd 700" ] &&
+	ok "rune-signd: its system user, and /etc/rune/signd its own (0700)" ||
+	nok "rune-signd: its system user and /etc/rune/signd" "$(getent passwd rune-signd; ls -ld /etc/rune/signd)"
+[ ! -e /etc/systemd/system/multi-user.target.wants/rune-signd.service ] &&
+	ok "rune-signd: not enabled" || nok "rune-signd: not enabled" "it is"
 pkgs=$(cd "$DEB" && ls *.deb | sed 's/_.*//')
 # what they hold: every file and link, and the directories of their own
 paths=$(for d in "$DEB"/*.deb; do dpkg-deb -c "$d" | grep -v '^d' | awk '{print $6}' | sed 's|^\.||'; done
-	echo /etc/rune /usr/lib/rune /usr/share/rune /usr/include/rune
+	echo /etc/rune /usr/lib/rune /usr/share/rune /usr/include/rune /var/log/rune-signd
 	for p in $pkgs; do echo "/usr/share/doc/$p"; done)
 if apt-get purge -y $pkgs >"$T/purge.log" 2>&1; then
 	left=$(for f in $paths; do [ -e "$f" ] || [ -L "$f" ] && echo "$f"; done)
 	[ -z "$left" ] && ok "purge leaves nothing behind" || nok "purge leaves nothing behind" "$left"
+	! getent passwd rune-signd >/dev/null && ! getent group rune-signd >/dev/null &&
+		ok "purge removes the rune-signd user and group" ||
+		nok "purge removes the rune-signd user and group" "$(getent passwd rune-signd; getent group rune-signd)"
 else
 	nok "purge leaves nothing behind" "$(tail -20 "$T/purge.log")"
 fi

@@ -207,14 +207,14 @@ static void test_tokens(void)
 	struct stat st;
 
 	write_file("conf.json", "{\"policies\": {\"strict\": {\"isvprodid\": [1]}}}", 0600);
-	CHECK(signd_gen_token(path("tokens.json"), "alice", NULL, &a, &err) == 0, "%s",
+	CHECK(signd_gen_token(path("tokens.json"), "alice", NULL, 0, &a, &err) == 0, "%s",
 	      err_msg(err));
-	CHECK(signd_gen_token(path("tokens.json"), "bob", "strict", &b, &err) == 0, "%s",
+	CHECK(signd_gen_token(path("tokens.json"), "bob", "strict", 0, &b, &err) == 0, "%s",
 	      err_msg(err));
 	CHECK(stat(path("tokens.json"), &st) == 0 && (st.st_mode & 0777) == 0600);
-	CHECK(signd_gen_token(path("tokens.json"), "bob", NULL, &b, &err) == -EEXIST);
+	CHECK(signd_gen_token(path("tokens.json"), "bob", NULL, 0, &b, &err) == -EEXIST);
 	err_free(&err);
-	CHECK(signd_gen_token(path("tokens.json"), "bad name", NULL, &b, &err) == -EINVAL);
+	CHECK(signd_gen_token(path("tokens.json"), "bad name", NULL, 0, &b, &err) == -EINVAL);
 	err_free(&err);
 	CHECK(a && b && strncmp(a, "signd_", 6) == 0 && strlen(a) == 70);
 	if (!a || !b)
@@ -262,7 +262,8 @@ static void test_cert_clients(void)
 
 	write_file("certs.json",
 		   "{\"clients\": [{\"name\": \"alice\", \"cert_cn\": \"alice.example\"}]}", 0600);
-	CHECK(signd_gen_token(path("certs.json"), "ci", NULL, &tok, &err) == 0, "%s", err_msg(err));
+	CHECK(signd_gen_token(path("certs.json"), "ci", NULL, 0, &tok, &err) == 0, "%s",
+	      err_msg(err));
 	CHECK(signd_auth_load(&auth, NULL, path("certs.json"), &err) == 0, "%s", err_msg(err));
 	if (auth && tok) {
 		c = signd_auth_lookup_cn(auth, "alice.example");
@@ -300,6 +301,26 @@ static void test_cert_clients(void)
 	write_file("certs-bad.json", "{\"clients\": [{\"name\": \"x\", \"cert_cn\": \"\"}]}", 0600);
 	CHECK(signd_auth_load(&auth, NULL, path("certs-bad.json"), &err) == -EINVAL);
 	CHECK(err && strstr(err_msg(err), "cert_cn: expected"), "%s", err_msg(err));
+}
+
+static void test_expiry(void)
+{
+	_cleanup_error_ err_t err = NULL;
+	const time_t now = 1800000000; /* 2027-01-15T08:00:00Z */
+	time_t t = 0;
+
+	CHECK(signd_parse_expiry("30d", now, &t, &err) == 0 && t == now + 30 * 86400);
+	CHECK(signd_parse_expiry("12h", now, &t, &err) == 0 && t == now + 12 * 3600);
+	CHECK(signd_parse_expiry("90s", now, &t, &err) == 0 && t == now + 90);
+	CHECK(signd_parse_expiry("2027-02-01", now, &t, &err) == 0 && t == 1801440000);
+	CHECK(signd_parse_expiry("2027-01-15T08:00:01Z", now, &t, &err) == 0 && t == now + 1);
+	CHECK(signd_parse_expiry("2027-01-15T08:00:00Z", now, &t, &err) == -EINVAL);
+	CHECK(signd_parse_expiry("0d", now, &t, &err) == -EINVAL);
+	CHECK(signd_parse_expiry("-1d", now, &t, &err) == -EINVAL);
+	CHECK(signd_parse_expiry("5w", now, &t, &err) == -EINVAL);
+	CHECK(signd_parse_expiry("2027-01-15T08:00:01", now, &t, &err) == -EINVAL);
+	CHECK(signd_parse_expiry("2027-01-15 ", now, &t, &err) == -EINVAL);
+	CHECK(signd_parse_expiry("", now, &t, &err) == -EINVAL);
 }
 
 static void test_config(void)
@@ -380,6 +401,7 @@ int main(void)
 	TAP_RUN(test_trusted_files);
 	TAP_RUN(test_tokens);
 	TAP_RUN(test_cert_clients);
+	TAP_RUN(test_expiry);
 	TAP_RUN(test_config);
 	TAP_RUN(test_signer);
 	{
