@@ -9,6 +9,8 @@
  *                    [--debug] [--attestation none|dcap] [--no-default-trusted]
  *                    [--libos ELF] [--pal SO]
  *                    [-- PROG ARGS...]
+ *   rune-image convert --key KEY.pem [--heap N] [--threads N] [--debug] [--libos ELF]
+ *                      [--pal SO] SRC DST
  *   rune-image inspect ROOTFS
  *
  * Trusted: the entrypoint, --trusted paths, and (unless --no-default-trusted)
@@ -34,6 +36,7 @@
 #include "sgx/sigstruct.h"
 #include "signd/client.h"
 #include "teeimage/carrier.h"
+#include "teeimage/convert.h"
 #include "teeimage/teeimage.h"
 
 static void usage(FILE *f)
@@ -52,6 +55,8 @@ static void usage(FILE *f)
 		"                                     [--client-cert PEM --client-key PEM])\n"
 		"         [--cache DIR] [--cache-entries N] [--cache-size BYTES] [--layer DIR]...\n"
 		"         [--debug] [--libos ELF] [--pal SO]\n"
+		"       rune-image convert --key KEY.pem [--heap BYTES] [--threads N] [--debug]\n"
+		"         [--libos ELF] [--pal SO] SRC.tar DST.tar\n"
 		"       rune-image inspect ROOTFS\n");
 }
 
@@ -410,6 +415,85 @@ fail:
 	return 1;
 }
 
+/*
+ * convert: an image archive (docker save, podman save --format oci-archive,
+ * ctr images export) into the same kind of archive whose new top layer holds
+ * the signed TEE files and whose config runs them (docs/libos.md).
+ */
+static int cmd_convert(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "key", required_argument, NULL, 'k' },
+		{ "heap", required_argument, NULL, 'H' },
+		{ "threads", required_argument, NULL, 'T' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "libos", required_argument, NULL, 'L' },
+		{ "pal", required_argument, NULL, 'P' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct tee_convert_opts o = { 0 };
+	struct tee_convert_result res;
+	_cleanup_error_ err_t err = NULL;
+	_cleanup_free_ void *elf = NULL;
+	const char *libos = NULL;
+	char hex[65];
+	uint64_t v;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'k':
+			o.key_path = optarg;
+			break;
+		case 'H':
+		case 'T':
+			if (parse_size(optarg, &v) < 0 || (c == 'T' && (v == 0 || v > 4096))) {
+				fprintf(stderr, "rune-image: bad --%s '%s'\n",
+					c == 'H' ? "heap" : "threads", optarg);
+				return 2;
+			}
+			if (c == 'H')
+				o.heap = v;
+			else
+				o.threads = (unsigned)v;
+			break;
+		case 'd':
+			o.debug = 1;
+			break;
+		case 'L':
+			libos = optarg;
+			break;
+		case 'P':
+			o.pal = optarg;
+			break;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!o.key_path || argc - optind != 2) {
+		usage(stderr);
+		return 2;
+	}
+	o.src = argv[optind];
+	o.dst = argv[optind + 1];
+	if (read_libos(libos, &elf, &o.libos_len, &err) < 0)
+		goto fail;
+	o.libos_elf = elf;
+	if (tee_convert(&o, &res, &err) < 0)
+		goto fail;
+	printf("FORMAT: %s\nCONFIG: %s\nLAYER: %s\n", res.format, res.config_digest,
+	       res.layer_diff_id);
+	sgx_hex(res.mrenclave, 32, hex);
+	printf("MRENCLAVE: %s\n", hex);
+	sgx_hex(res.mrsigner, 32, hex);
+	printf("MRSIGNER: %s\n", hex);
+	return 0;
+fail:
+	fprintf(stderr, "rune-image: %s\n", err_msg(err));
+	return 1;
+}
+
 static int cmd_inspect(int argc, char **argv)
 {
 	_cleanup_error_ err_t err = NULL;
@@ -452,6 +536,8 @@ int main(int argc, char **argv)
 		return cmd_build(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "carrier"))
 		return cmd_carrier(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "convert"))
+		return cmd_convert(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "inspect"))
 		return cmd_inspect(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
