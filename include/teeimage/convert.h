@@ -36,9 +36,9 @@ struct tee_convert_opts {
 };
 
 struct tee_convert_result {
-	char format[32];	 /* "docker-archive", "oci-archive" or "docker+oci-archive" */
-	char config_digest[72];	 /* sha256:HEX of the new config (docker's image ID) */
-	char layer_diff_id[72];	 /* sha256:HEX of the added layer (uncompressed) */
+	char format[32];	/* "docker-archive", "oci-archive" or "docker+oci-archive" */
+	char config_digest[72]; /* sha256:HEX of the new config (docker's image ID) */
+	char layer_diff_id[72]; /* sha256:HEX of the added layer (uncompressed) */
 	uint8_t mrenclave[32], mrsigner[32];
 };
 

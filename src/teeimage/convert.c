@@ -38,8 +38,8 @@
 #define DIGEST_LEN     71 /* "sha256:" + 64 hex */
 
 struct layer {
-	const char *path;   /* in the source archive */
-	const char *blob;   /* its digest (OCI), checked; NULL for a docker-archive */
+	const char *path;    /* in the source archive */
+	const char *blob;    /* its digest (OCI), checked; NULL for a docker-archive */
 	const char *diff_id; /* the config's, checked against the uncompressed tar */
 };
 
@@ -48,7 +48,7 @@ struct conv {
 	char work[PATH_MAX];
 	int infd, rootfd;
 	int docker, oci;
-	json_t *docker_mf;		    /* manifest.json's image */
+	json_t *docker_mf;		      /* manifest.json's image */
 	json_t *index, *index_entry, *oci_mf; /* index.json, its entry, the image manifest */
 	json_t *config;
 	size_t nlayers;
@@ -262,7 +262,8 @@ static int apply_entry(struct archive *a, struct archive_entry *e, int rootfd, i
 	struct stat st;
 
 	if (!rel)
-		return err_set(err, EPERM, "%s: entry '%s': %s: refused", what, name ? name : "", why);
+		return err_set(err, EPERM, "%s: entry '%s': %s: refused", what, name ? name : "",
+			       why);
 	if (!*rel) /* the root itself */
 		return 0;
 	slash = strrchr(rel, '/');
@@ -300,7 +301,10 @@ static int apply_entry(struct archive *a, struct archive_entry *e, int rootfd, i
 		fd = tee_open_in_root(rootfd, tpath, O_PATH | O_NOFOLLOW);
 		if (fd < 0 || fstat(fd, &st) < 0 || S_ISDIR(st.st_mode) ||
 		    linkat(fd, "", pfd, base, AT_EMPTY_PATH) < 0)
-			return err_sys(err, fd < 0 ? errno : S_ISDIR(st.st_mode) ? EPERM : errno,
+			return err_sys(err,
+				       fd < 0		     ? errno
+				       : S_ISDIR(st.st_mode) ? EPERM
+							     : errno,
 				       "%s: entry '%s': hard link to '%s'", what, name, t);
 		return 0;
 	}
@@ -320,9 +324,10 @@ static int apply_entry(struct archive *a, struct archive_entry *e, int rootfd, i
 		if (slash)
 			*slash = 0;
 		if (link_escapes(slash ? rel : "", t))
-			return err_set(err, EPERM,
-				       "%s: entry '%s': symlink to '%s' leads out of the root: refused",
-				       what, name, t);
+			return err_set(
+			    err, EPERM,
+			    "%s: entry '%s': symlink to '%s' leads out of the root: refused", what,
+			    name, t);
 		if (symlinkat(t, pfd, base) < 0)
 			return err_sys(err, errno, "%s: entry '%s'", what, name);
 		return 0;
@@ -419,8 +424,8 @@ static int fd_digest(int fd, int decompress, char out[DIGEST_LEN + 1], uint64_t 
 			total += (uint64_t)n;
 		}
 		if (ret == 0 && n < 0)
-			ret = err_set(err, EINVAL, "%s: corrupt (%s)", what,
-				      archive_error_string(a));
+			ret =
+			    err_set(err, EINVAL, "%s: corrupt (%s)", what, archive_error_string(a));
 	} else {
 		ssize_t n;
 
@@ -568,7 +573,8 @@ static int read_oci(struct conv *c, err_t *err)
 			c->index_entry = entry;
 		dg = desc_digest(entry, &size);
 		if (!dg)
-			return err_set(err, EINVAL, "%s: index.json: a manifest without a sha256 digest",
+			return err_set(err, EINVAL,
+				       "%s: index.json: a manifest without a sha256 digest",
 				       c->o->src);
 		blob_path(dg, path, sizeof(path));
 		m = load_json(c, path, dg, size, err);
@@ -594,8 +600,9 @@ static int read_oci(struct conv *c, err_t *err)
 	{
 		c->layers[i].blob = desc_digest(l, &size);
 		if (!c->layers[i].blob)
-			return err_set(err, EINVAL, "%s: manifest: layer %zu without a sha256 digest",
-				       c->o->src, i);
+			return err_set(err, EINVAL,
+				       "%s: manifest: layer %zu without a sha256 digest", c->o->src,
+				       i);
 	}
 	dg = desc_digest(json_object_get(m, "config"), &size);
 	if (!dg)
@@ -710,8 +717,7 @@ static int read_image(struct conv *c, err_t *err)
 			c->layers[i].path = p; /* freed with the conversion */
 		}
 	}
-	c->created = parse_created(
-	    json_string_value(json_object_get(c->config, "created")));
+	c->created = parse_created(json_string_value(json_object_get(c->config, "created")));
 	return 0;
 }
 
@@ -730,7 +736,8 @@ static int flatten(struct conv *c, err_t *err)
 			if (fd_digest(fd, 0, got, NULL, what, err) < 0)
 				return -EINVAL;
 			if (strcmp(got, l->blob))
-				return err_set(err, EINVAL, "%s: digest %s does not match its content (%s)",
+				return err_set(err, EINVAL,
+					       "%s: digest %s does not match its content (%s)",
 					       what, l->blob, got);
 			lseek(fd, 0, SEEK_SET);
 		}
@@ -1022,8 +1029,8 @@ static int write_entry(struct conv *c, struct archive *a, const struct out_entry
 }
 
 /* The output archive: entries and their parent directories in name order. */
-static int write_out(struct conv *c, struct out_entry *v, size_t *np, size_t max,
-		     const char *tmp, err_t *err)
+static int write_out(struct conv *c, struct out_entry *v, size_t *np, size_t max, const char *tmp,
+		     err_t *err)
 {
 	_cleanup_close_ int fd = -1;
 	struct archive *a;
@@ -1136,8 +1143,8 @@ static int emit(struct conv *c, char **argv, struct tee_convert_result *res, err
 				cfg_name = NULL;
 			if (asprintf(&layer_name, "%s/layer.tar", res->layer_diff_id + 7) < 0)
 				layer_name = NULL;
-			v[n++] = (struct out_entry){ cfg_name ? strdup(cfg_name) : NULL, NULL,
-						     &cfgb };
+			v[n++] =
+			    (struct out_entry){ cfg_name ? strdup(cfg_name) : NULL, NULL, &cfgb };
 			v[n++] = (struct out_entry){ layer_name ? strdup(layer_name) : NULL, NULL,
 						     &tar };
 		}
@@ -1204,8 +1211,7 @@ static int convert(struct conv *c, struct tee_convert_result *res, err_t *err)
 	    mkdir_fd(c->work, "rootfs", &c->rootfd, err) < 0)
 		return -EIO;
 	snprintf(what, sizeof(what), "%s", o->src);
-	if (unpack(src, c->infd, 0, what, err) < 0 || read_image(c, err) < 0 ||
-	    flatten(c, err) < 0)
+	if (unpack(src, c->infd, 0, what, err) < 0 || read_image(c, err) < 0 || flatten(c, err) < 0)
 		return -EINVAL;
 	argv = image_argv(c, err);
 	if (!argv)
