@@ -97,6 +97,20 @@ have_enclave() {
 	[ -f "$PAL" ] && [ -f "$ENCL_DIR/encl.elf" ] && [ -f "$ENCL_DIR/encl.ss" ]
 }
 
+# tee_image FORMAT NAME OUT: the busybox rootfs as an image archive
+# (mkimage.py --format FORMAT) whose command is `sha256sum /etc/passwd`,
+# converted by `rune-image convert` into OUT; skips without the LibOS.
+tee_image() {
+	local key=$BUILD/share/skeleton/signing_key.pem
+	[ -x "$BUILD/bin/rune-image" ] && [ -f "$BUILD/lib/liberpal-libos.so" ] && [ -f "$key" ] ||
+		skip "the LibOS is not built"
+	"$PY" "$MKIMAGE" oci "$CT/rootfs" "$CT/conv-src.tar" "$2" --format "$1" \
+		--cmd '["sha256sum","/etc/passwd"]' --created 2024-05-06T07:08:09Z
+	"$BUILD/bin/rune-image" convert --key "$key" --heap 32M "$CT/conv-src.tar" "$3" \
+		>"$CT/conv.out" 2>&1 || fail "rune-image convert: $(cat "$CT/conv.out")"
+	rm -f "$CT/conv-src.tar"
+}
+
 # The runtime wrapper for enclave containers: rune with --pal-dir.
 cat >"$CT/rune-pal" <<WRAP
 #!/bin/sh

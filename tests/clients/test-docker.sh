@@ -277,6 +277,25 @@ t_enclave() {
 	assert_match "EINIT: SGX_INVALID_(SIGNATURE|SIG_STRUCT)" "$ERR" "docker's error"
 }
 
+# An image made by `rune-image convert` from a docker-archive: docker load,
+# then docker run runs it in the LibOS enclave, its output the native run's.
+t_convert() {
+	local img=localhost/rune-convert:docker
+	tee_image docker "$img" "$CT/conv-tee.tar"
+	cl_ok D load -i "$CT/conv-tee.tar"
+	rm -f "$CT/conv-tee.tar"
+	cl D run --rm --runtime rune-pal --network none "$img"
+	assert_rc 0 "docker run of the converted image ($ERR)"
+	assert_eq "$(chroot "$CT/rootfs" /bin/sha256sum /etc/passwd)" "$OUT" "output (as native)"
+	# the LibOS checks the file against the image's manifest: a changed one is refused
+	echo "not the image's" >"$CT/passwd"
+	cl D run --rm --runtime rune-pal --network none -v "$CT/passwd:/etc/passwd:ro" "$img"
+	assert_fails "run with a trusted file replaced"
+	assert_match "libos: /etc/passwd: [a-zA-Z-]+ differs from the manifest: refused" "$ERR" "the LibOS's refusal"
+	assert_contains "/etc/passwd': Permission denied" "$ERR" "the workload's error"
+	cl_ok D rmi "$img"
+}
+
 tcase "docker: run, output, exit code, stdin" t_run_output
 tcase "docker: detached, exec, top, logs, stats" t_detached_exec_logs
 tcase "docker: tty (run -t, exec -t, exec -it)" t_tty
@@ -287,3 +306,4 @@ tcase "docker: remove" t_remove
 tcase "docker: run options (read-only, volumes, user, caps, init, devices, sysctl, ulimits, shared namespaces)" t_run_options
 tcase "docker: errors from rune reach the user" t_errors
 tcase "docker: enclave container (skeleton PAL)" t_enclave
+tcase "docker: image converted by rune-image convert, load and run in the enclave" t_convert
