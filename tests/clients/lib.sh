@@ -97,17 +97,24 @@ have_enclave() {
 	[ -f "$PAL" ] && [ -f "$ENCL_DIR/encl.elf" ] && [ -f "$ENCL_DIR/encl.ss" ]
 }
 
-# tee_image FORMAT NAME OUT: the busybox rootfs as an image archive
-# (mkimage.py --format FORMAT) whose command is `sha256sum /etc/passwd`,
-# converted by `rune-image convert` into OUT; skips without the LibOS.
-tee_image() {
-	local key=$BUILD/share/skeleton/signing_key.pem
-	[ -x "$BUILD/bin/rune-image" ] && [ -f "$BUILD/lib/liberpal-libos.so" ] && [ -f "$key" ] ||
+# tee_src FORMAT NAME OUT: the busybox rootfs as an image archive
+# (mkimage.py --format FORMAT) whose command is `sha256sum /etc/passwd`;
+# skips without the LibOS. tee_convert SRC OUT: `rune-image convert`.
+# tee_image FORMAT NAME OUT: both.
+TEE_KEY=$BUILD/share/skeleton/signing_key.pem
+tee_src() {
+	[ -x "$BUILD/bin/rune-image" ] && [ -f "$BUILD/lib/liberpal-libos.so" ] && [ -f "$TEE_KEY" ] ||
 		skip "the LibOS is not built"
-	"$PY" "$MKIMAGE" oci "$CT/rootfs" "$CT/conv-src.tar" "$2" --format "$1" \
+	"$PY" "$MKIMAGE" oci "$CT/rootfs" "$3" "$2" --format "$1" \
 		--cmd '["sha256sum","/etc/passwd"]' --created 2024-05-06T07:08:09Z
-	"$BUILD/bin/rune-image" convert --key "$key" --heap 32M "$CT/conv-src.tar" "$3" \
+}
+tee_convert() {
+	"$BUILD/bin/rune-image" convert --key "$TEE_KEY" --heap 32M "$1" "$2" \
 		>"$CT/conv.out" 2>&1 || fail "rune-image convert: $(cat "$CT/conv.out")"
+}
+tee_image() {
+	tee_src "$1" "$2" "$CT/conv-src.tar"
+	tee_convert "$CT/conv-src.tar" "$3"
 	rm -f "$CT/conv-src.tar"
 }
 
