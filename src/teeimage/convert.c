@@ -26,6 +26,7 @@
 #include <openssl/evp.h>
 
 #include "common/cleanup.h"
+#include "teeimage/enclave_json.h"
 #include "teeimage/teeimage.h"
 
 #define JSON_MAX       (16 << 20)
@@ -226,6 +227,26 @@ static int open_dir_in_root(int rootfd, const char *rel)
 	return tee_open_in_root(rootfd, path, O_PATH | O_DIRECTORY);
 }
 
+/* A hard link at base under pfd to target (clean, resolved inside rootfd); never a directory. */
+static int hard_link(int rootfd, const char *target, int pfd, const char *base)
+{
+	char path[PATH_MAX + 1], proc[64];
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/%s", target);
+	fd = tee_open_in_root(rootfd, path, O_PATH | O_NOFOLLOW);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return -1;
+	if (S_ISDIR(st.st_mode))
+		return errno = EPERM, -1;
+	if (linkat(fd, "", pfd, base, AT_EMPTY_PATH) == 0)
+		return 0;
+	/* without CAP_DAC_READ_SEARCH: through the fd's /proc link */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	return linkat(AT_FDCWD, proc, pfd, base, AT_SYMLINK_FOLLOW);
+}
+
 static int write_data(struct archive *a, int fd, const char *what, const char *name, err_t *err)
 {
 	const void *buf;
@@ -292,20 +313,13 @@ static int apply_entry(struct archive *a, struct archive_entry *e, int rootfd, i
 	if (archive_entry_hardlink(e)) {
 		const char *t = archive_entry_hardlink(e);
 		_cleanup_free_ char *trel = clean_path(t, &why);
-		char tpath[PATH_MAX + 1];
 
 		if (!trel || !*trel)
 			return err_set(err, EPERM, "%s: entry '%s': hard link to '%s': %s: refused",
 				       what, name, t, trel ? "the root" : why);
-		snprintf(tpath, sizeof(tpath), "/%s", trel);
-		fd = tee_open_in_root(rootfd, tpath, O_PATH | O_NOFOLLOW);
-		if (fd < 0 || fstat(fd, &st) < 0 || S_ISDIR(st.st_mode) ||
-		    linkat(fd, "", pfd, base, AT_EMPTY_PATH) < 0)
-			return err_sys(err,
-				       fd < 0		     ? errno
-				       : S_ISDIR(st.st_mode) ? EPERM
-							     : errno,
-				       "%s: entry '%s': hard link to '%s'", what, name, t);
+		if (hard_link(rootfd, trel, pfd, base) < 0)
+			return err_sys(err, errno, "%s: entry '%s': hard link to '%s'", what, name,
+				       t);
 		return 0;
 	}
 	switch (type) {
@@ -918,9 +932,7 @@ static int dump_json(json_t *j, struct membuf *m)
 /* The config run in the LibOS: ENCLAVE_* in Env, the resolved entrypoint, the new layer. */
 static json_t *tee_config(struct conv *c, char **argv, const char *diff_id)
 {
-	json_t *cfg = json_deep_copy(c->config), *cc, *env, *nenv, *v, *args, *hist;
-	char pal[PATH_MAX + 32];
-	size_t i;
+	json_t *cfg = json_deep_copy(c->config), *cc, *hist;
 
 	if (!cfg)
 		return NULL;
@@ -929,23 +941,10 @@ static json_t *tee_config(struct conv *c, char **argv, const char *diff_id)
 		cc = json_object();
 		json_object_set_new(cfg, "config", cc);
 	}
-	env = json_object_get(cc, "Env");
-	nenv = json_array();
-	json_array_foreach(env, i, v)
-	{
-		if (json_is_string(v) && strncmp(json_string_value(v), "ENCLAVE_", 8))
-			json_array_append(nenv, v);
-	}
-	snprintf(pal, sizeof(pal), "ENCLAVE_RUNTIME_PATH=%s",
-		 c->o->pal ? c->o->pal : "liberpal-libos.so");
-	json_array_append_new(nenv, json_string("ENCLAVE_TYPE=intelSgx"));
-	json_array_append_new(nenv, json_string(pal));
-	json_array_append_new(nenv, json_string("ENCLAVE_RUNTIME_ARGS=root=/"));
-	json_object_set_new(cc, "Env", nenv);
-	args = json_array();
-	for (i = 0; argv[i]; i++)
-		json_array_append_new(args, json_string(argv[i]));
-	json_object_set_new(cc, "Entrypoint", args);
+	json_object_set_new(cc, "Env",
+			    tee_enclave_env(json_object_get(cc, "Env"),
+					    c->o->pal ? c->o->pal : "liberpal-libos.so"));
+	json_object_set_new(cc, "Entrypoint", tee_json_argv((const char *const *)argv));
 	json_object_set_new(cc, "Cmd", json_null());
 	json_array_append_new(json_object_get(json_object_get(cfg, "rootfs"), "diff_ids"),
 			      json_string(diff_id));

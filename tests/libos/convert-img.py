@@ -6,7 +6,8 @@
       a corrupt part, as named by CASE (see CASES below).
   convert-img.py layered ROOTFS OUT.tar
       ROOTFS and a second layer with whiteouts: /etc/gone deleted (.wh.),
-      /usr/share/opq emptied (.wh..wh..opq) but for its new file "new".
+      /usr/share/opq emptied (.wh..wh..opq) but for its new file "new",
+      /etc/motd-link a hard link to /etc/motd.
   convert-img.py check ARCHIVE CREATED
       checks a converted archive: every blob's digest, each layer's diff_id,
       owners 0 and mtimes CREATED (epoch), and prints the config's Entrypoint
@@ -135,7 +136,8 @@ def hostile(case, rootfs, out):
 def layered(rootfs, out):
     base = mkimage.layer_tar(rootfs)
     top = layer_of([("etc/.wh.gone", b""), ("usr/share/opq/.wh..wh..opq", b""),
-                    ("usr/share/opq/new", b"new\n")])
+                    ("usr/share/opq/new", b"new\n"),
+                    ("etc/motd-link", b"", dict(type=tarfile.LNKTYPE, linkname="etc/motd"))])
     docker_archive(out, [base, top], ["/bin/true"])
 
 

@@ -89,10 +89,11 @@ t_whiteouts() {
 	assert_rc 0 "rune-image convert ($ERR)"
 	mkdir "$T/top"
 	"$PY" "$IMG" top "$T/layered-tee.tar" "$T/top"
-	grep -q 'usr/share/opq/new' "$T/top/.rune/manifest" || fail "the new file is not in the manifest"
+	grep -q ' /usr/share/opq/new$' "$T/top/.rune/manifest" || fail "the new file is not in the manifest"
 	! grep -q 'usr/share/opq/old' "$T/top/.rune/manifest" || fail "a file under an opaque whiteout is in the manifest"
 	! grep -q 'etc/gone' "$T/top/.rune/manifest" || fail "a whited-out file is in the manifest"
-	grep -q 'etc/motd' "$T/top/.rune/manifest" || fail "/etc/motd is not in the manifest"
+	grep -q ' /etc/motd$' "$T/top/.rune/manifest" || fail "/etc/motd is not in the manifest"
+	grep -q ' /etc/motd-link$' "$T/top/.rune/manifest" || fail "the hard link /etc/motd-link is not in the manifest"
 	assert_no_work
 }
 
@@ -133,7 +134,7 @@ tcase "convert: docker-archive, checked, deterministic" t_format docker
 tcase "convert: oci-archive, checked, deterministic" t_format oci
 tcase "convert: docker and OCI in one archive" t_format both
 tcase "convert: the converted image runs in the enclave (rune run), output as native" t_run
-tcase "convert: whiteouts and opaque directories" t_whiteouts
+tcase "convert: whiteouts, opaque directories, hard links" t_whiteouts
 tcase "convert: not an archive" t_hostile not-tar "not a tar archive"
 tcase "convert: no image in the archive" t_hostile no-manifest "not an image archive"
 tcase "convert: OCI manifest blob missing" t_hostile missing-manifest "blobs/sha256/[0-9a-f]{64}: No such file"
