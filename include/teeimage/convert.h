@@ -33,7 +33,11 @@ struct tee_convert_opts {
 	const void *libos_elf; /* the unsigned LibOS enclave */
 	size_t libos_len;
 	const char *tmp_dir; /* where the work directory goes; NULL: $TMPDIR or /tmp */
+	uint64_t max_bytes;  /* bound on what the archive and its layers unpack; 0: the default */
 };
+
+/* The default bound on what an archive unpacks (a decompression bomb stops there). */
+#define TEE_CONVERT_MAX_BYTES (16ULL << 30)
 
 struct tee_convert_result {
 	char format[32];	/* "docker-archive", "oci-archive" or "docker+oci-archive" */

@@ -10,7 +10,7 @@
  *                    [--libos ELF] [--pal SO]
  *                    [-- PROG ARGS...]
  *   rune-image convert --key KEY.pem [--heap N] [--threads N] [--debug] [--libos ELF]
- *                      [--pal SO] SRC DST
+ *                      [--pal SO] [--max-size N] SRC DST
  *   rune-image inspect ROOTFS
  *
  * Trusted: the entrypoint, --trusted paths, and (unless --no-default-trusted)
@@ -56,7 +56,7 @@ static void usage(FILE *f)
 		"         [--cache DIR] [--cache-entries N] [--cache-size BYTES] [--layer DIR]...\n"
 		"         [--debug] [--libos ELF] [--pal SO]\n"
 		"       rune-image convert --key KEY.pem [--heap BYTES] [--threads N] [--debug]\n"
-		"         [--libos ELF] [--pal SO] SRC.tar DST.tar\n"
+		"         [--libos ELF] [--pal SO] [--max-size BYTES] SRC.tar DST.tar\n"
 		"       rune-image inspect ROOTFS\n");
 }
 
@@ -429,6 +429,7 @@ static int cmd_convert(int argc, char **argv)
 		{ "debug", no_argument, NULL, 'd' },
 		{ "libos", required_argument, NULL, 'L' },
 		{ "pal", required_argument, NULL, 'P' },
+		{ "max-size", required_argument, NULL, 'M' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct tee_convert_opts o = { 0 };
@@ -447,15 +448,22 @@ static int cmd_convert(int argc, char **argv)
 			break;
 		case 'H':
 		case 'T':
-			if (parse_size(optarg, &v) < 0 || (c == 'T' && (v == 0 || v > 4096))) {
+		case 'M':
+			if (parse_size(optarg, &v) < 0 ||
+			    (c != 'H' && (v == 0 || (c == 'T' && v > 4096)))) {
 				fprintf(stderr, "rune-image: bad --%s '%s'\n",
-					c == 'H' ? "heap" : "threads", optarg);
+					c == 'H'   ? "heap"
+					: c == 'T' ? "threads"
+						   : "max-size",
+					optarg);
 				return 2;
 			}
 			if (c == 'H')
 				o.heap = v;
-			else
+			else if (c == 'T')
 				o.threads = (unsigned)v;
+			else
+				o.max_bytes = v;
 			break;
 		case 'd':
 			o.debug = 1;

@@ -55,6 +55,7 @@ struct conv {
 	size_t nlayers;
 	struct layer *layers;
 	time_t created;
+	uint64_t unpacked, max_bytes; /* what the archive and its layers wrote, and the bound */
 };
 
 struct membuf {
@@ -375,7 +376,7 @@ static struct archive *tar_reader(int raw)
 }
 
 /* The tar on fd unpacked under rootfd. */
-static int unpack(int fd, int rootfd, int whiteouts, const char *what, err_t *err)
+static int unpack(struct conv *c, int fd, int rootfd, int whiteouts, const char *what, err_t *err)
 {
 	_cleanup_archive_read_ struct archive *a = tar_reader(0);
 	struct archive_entry *e;
@@ -387,6 +388,12 @@ static int unpack(int fd, int rootfd, int whiteouts, const char *what, err_t *er
 		return err_set(err, EINVAL, "%s: not a tar archive (%s)", what,
 			       archive_error_string(a));
 	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
+		/* a bound on what the archive may write (each entry a header block too) */
+		c->unpacked +=
+		    512 + (uint64_t)(archive_entry_size(e) > 0 ? archive_entry_size(e) : 0);
+		if (c->unpacked > c->max_bytes)
+			return err_set(err, EFBIG, "%s: more than %llu bytes unpacked: refused",
+				       what, (unsigned long long)c->max_bytes);
 		if (apply_entry(a, e, rootfd, whiteouts, what, err) < 0)
 			return -EINVAL;
 		n++;
@@ -762,7 +769,7 @@ static int flatten(struct conv *c, err_t *err)
 				       "%s: diff_id %s does not match its content (%s)", what,
 				       l->diff_id, got);
 		lseek(fd, 0, SEEK_SET);
-		if (unpack(fd, c->rootfd, 1, what, err) < 0)
+		if (unpack(c, fd, c->rootfd, 1, what, err) < 0)
 			return -EINVAL;
 	}
 	return 0;
@@ -1210,7 +1217,8 @@ static int convert(struct conv *c, struct tee_convert_result *res, err_t *err)
 	    mkdir_fd(c->work, "rootfs", &c->rootfd, err) < 0)
 		return -EIO;
 	snprintf(what, sizeof(what), "%s", o->src);
-	if (unpack(src, c->infd, 0, what, err) < 0 || read_image(c, err) < 0 || flatten(c, err) < 0)
+	if (unpack(c, src, c->infd, 0, what, err) < 0 || read_image(c, err) < 0 ||
+	    flatten(c, err) < 0)
 		return -EINVAL;
 	argv = image_argv(c, err);
 	if (!argv)
@@ -1240,7 +1248,10 @@ static int convert(struct conv *c, struct tee_convert_result *res, err_t *err)
 int tee_convert(const struct tee_convert_opts *o, struct tee_convert_result *res, err_t *err)
 {
 	const char *tmp = o->tmp_dir ? o->tmp_dir : getenv("TMPDIR");
-	struct conv c = { .o = o, .infd = -1, .rootfd = -1 };
+	struct conv c = { .o = o,
+			  .infd = -1,
+			  .rootfd = -1,
+			  .max_bytes = o->max_bytes ? o->max_bytes : TEE_CONVERT_MAX_BYTES };
 	_cleanup_close_ int tmpfd = -1;
 	int ret;
 

@@ -124,6 +124,8 @@ def hostile(case, rootfs, out):
         docker_archive(out, [base], cmd, corrupt="no-manifest")
     elif case in ("blob", "missing-manifest"):
         oci_archive(out, base, cmd, case)
+    elif case == "bomb":  # 64 MiB of zeros, a few KiB gzip'ed
+        docker_archive(out, [base, layer_of([("zeros", b"\0" * (64 << 20))])], cmd)
     elif case == "not-tar":
         with open(out, "wb") as f:
             f.write(os.urandom(4096))

@@ -25,7 +25,7 @@ printf 'a trusted file\n' >"$T/img/rootfs/etc/motd"
 
 convert() { # SRC DST: rune-image convert, status in RC, stdout OUT, stderr ERR
 	RC=0
-	"$RUNE_IMAGE" convert --key "$KEY" --heap 32M "$1" "$2" >"$T/cout" 2>"$T/cerr" || RC=$?
+	"$RUNE_IMAGE" convert --key "$KEY" --heap 32M --max-size 48M "$1" "$2" >"$T/cout" 2>"$T/cerr" || RC=$?
 	OUT=$(cat "$T/cout")
 	ERR=$(cat "$T/cerr")
 }
@@ -146,6 +146,7 @@ tcase "convert: symlink leading out of the root" t_hostile symlink-out "symlink 
 tcase "convert: hard link leading out of the root" t_hostile hardlink-out "hard link to '../../etc/passwd': '..' in the path: refused"
 tcase "convert: device node" t_hostile device "'dev/evil': device node: refused"
 tcase "convert: '..' in the archive itself" t_hostile outer-dotdot "'../evil-outer': '..' in the path: refused"
+tcase "convert: more unpacked than --max-size" t_hostile bomb "zeros.*more than 50331648 bytes unpacked: refused|more than 50331648 bytes unpacked: refused"
 tcase "convert: image without an entrypoint" t_hostile no-entrypoint "no entrypoint or command"
 tcase "convert: a symlink to a host directory is followed inside the root" t_symlink_in_root
 tcase "convert: missing source, usage" t_errors
