@@ -30,6 +30,7 @@ struct tee_convert_opts {
 	unsigned threads;      /* 0 = default */
 	int debug;	       /* the enclave's DEBUG attribute */
 	const char *pal;       /* ENCLAVE_RUNTIME_PATH; NULL: liberpal-libos.so */
+	const char *tag;       /* the output's name (REPO:TAG); NULL: the input's */
 	const void *libos_elf; /* the unsigned LibOS enclave */
 	size_t libos_len;
 	const char *tmp_dir; /* where the work directory goes; NULL: $TMPDIR or /tmp */

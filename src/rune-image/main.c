@@ -10,7 +10,7 @@
  *                    [--libos ELF] [--pal SO]
  *                    [-- PROG ARGS...]
  *   rune-image convert --key KEY.pem [--heap N] [--threads N] [--debug] [--libos ELF]
- *                      [--pal SO] [--max-size N] SRC DST
+ *                      [--pal SO] [--max-size N] [--tag REPO:TAG] SRC DST
  *   rune-image inspect ROOTFS
  *
  * Trusted: the entrypoint, --trusted paths, and (unless --no-default-trusted)
@@ -56,7 +56,8 @@ static void usage(FILE *f)
 		"         [--cache DIR] [--cache-entries N] [--cache-size BYTES] [--layer DIR]...\n"
 		"         [--debug] [--libos ELF] [--pal SO]\n"
 		"       rune-image convert --key KEY.pem [--heap BYTES] [--threads N] [--debug]\n"
-		"         [--libos ELF] [--pal SO] [--max-size BYTES] SRC.tar DST.tar\n"
+		"         [--libos ELF] [--pal SO] [--max-size BYTES] [--tag REPO:TAG] SRC.tar "
+		"DST.tar\n"
 		"       rune-image inspect ROOTFS\n");
 }
 
@@ -430,6 +431,7 @@ static int cmd_convert(int argc, char **argv)
 		{ "libos", required_argument, NULL, 'L' },
 		{ "pal", required_argument, NULL, 'P' },
 		{ "max-size", required_argument, NULL, 'M' },
+		{ "tag", required_argument, NULL, 't' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct tee_convert_opts o = { 0 };
@@ -473,6 +475,13 @@ static int cmd_convert(int argc, char **argv)
 			break;
 		case 'P':
 			o.pal = optarg;
+			break;
+		case 't':
+			if (!*optarg || strpbrk(optarg, " \t\n@")) {
+				fprintf(stderr, "rune-image: bad --tag '%s'\n", optarg);
+				return 2;
+			}
+			o.tag = optarg;
 			break;
 		default:
 			usage(stderr);

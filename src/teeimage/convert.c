@@ -1071,6 +1071,21 @@ static char *blob_name(const char *digest)
 	return asprintf(&s, "blobs/sha256/%s", digest + 7) < 0 ? NULL : s;
 }
 
+/* An index entry's names: containerd's (the reference) and OCI's (its tag). */
+static void set_oci_name(json_t *entry, const char *ref)
+{
+	const char *slash = strrchr(ref, '/'), *colon = strrchr(ref, ':');
+	json_t *ann = json_object_get(entry, "annotations");
+
+	if (!json_is_object(ann)) {
+		ann = json_object();
+		json_object_set_new(entry, "annotations", ann);
+	}
+	json_object_set_new(ann, "io.containerd.image.name", json_string(ref));
+	json_object_set_new(ann, "org.opencontainers.image.ref.name",
+			    json_string(colon && (!slash || colon > slash) ? colon + 1 : "latest"));
+}
+
 /* The new image in the source's format(s), written to DST. */
 static int emit(struct conv *c, char **argv, struct tee_convert_result *res, err_t *err)
 {
@@ -1124,6 +1139,8 @@ static int emit(struct conv *c, char **argv, struct tee_convert_result *res, err
 		json_object_set_new(entry, "digest", json_string(mf_digest));
 		json_object_set_new(entry, "size", json_integer((json_int_t)mfb.len));
 		json_object_del(entry, "platform");
+		if (c->o->tag)
+			set_oci_name(entry, c->o->tag);
 		json_object_set_new(idx, "manifests", json_pack("[o]", entry));
 		if (dump_json(idx, &idxb) < 0) {
 			ret = err_set(err, ENOMEM, "index");
@@ -1159,6 +1176,8 @@ static int emit(struct conv *c, char **argv, struct tee_convert_result *res, err
 		json_object_set_new(dmf, "Config", json_string(cfg_name ? cfg_name : ""));
 		json_object_set_new(dmf, "Layers", layers);
 		json_object_del(dmf, "LayerSources");
+		if (c->o->tag)
+			json_object_set_new(dmf, "RepoTags", json_pack("[s]", c->o->tag));
 		free(cfg_name);
 		free(layer_name);
 		dmf = json_pack("[o]", dmf);

@@ -99,8 +99,8 @@ have_enclave() {
 
 # tee_src FORMAT NAME OUT: the busybox rootfs as an image archive
 # (mkimage.py --format FORMAT) whose command is `sha256sum /etc/passwd`;
-# skips without the LibOS. tee_convert SRC OUT: `rune-image convert`.
-# tee_image FORMAT NAME OUT: both.
+# skips without the LibOS. tee_convert SRC OUT [FLAG...]: `rune-image
+# convert`. tee_image FORMAT NAME OUT: both, the output named NAME-tee.
 TEE_KEY=$BUILD/share/skeleton/signing_key.pem
 tee_src() {
 	[ -x "$BUILD/bin/rune-image" ] && [ -f "$BUILD/lib/liberpal-libos.so" ] && [ -f "$TEE_KEY" ] ||
@@ -109,12 +109,12 @@ tee_src() {
 		--cmd '["sha256sum","/etc/passwd"]' --created 2024-05-06T07:08:09Z
 }
 tee_convert() {
-	"$BUILD/bin/rune-image" convert --key "$TEE_KEY" --heap 32M "$1" "$2" \
+	"$BUILD/bin/rune-image" convert --key "$TEE_KEY" --heap 32M "${@:3}" "$1" "$2" \
 		>"$CT/conv.out" 2>&1 || fail "rune-image convert: $(cat "$CT/conv.out")"
 }
 tee_image() {
 	tee_src "$1" "$2" "$CT/conv-src.tar"
-	tee_convert "$CT/conv-src.tar" "$3"
+	tee_convert "$CT/conv-src.tar" "$3" --tag "$2-tee"
 	rm -f "$CT/conv-src.tar"
 }
 

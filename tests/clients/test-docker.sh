@@ -284,6 +284,7 @@ t_convert() {
 	tee_image docker "$img" "$CT/conv-tee.tar"
 	cl_ok D load -i "$CT/conv-tee.tar"
 	rm -f "$CT/conv-tee.tar"
+	img=$img-tee # --tag
 	cl D run --rm --runtime rune-pal --network none "$img"
 	assert_rc 0 "docker run of the converted image ($ERR)"
 	assert_eq "$(chroot "$CT/rootfs" /bin/sha256sum /etc/passwd)" "$OUT" "output (as native)"

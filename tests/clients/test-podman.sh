@@ -313,6 +313,7 @@ t_convert() {
 	tee_image oci "$img" "$CT/conv-tee.tar"
 	cl_ok P load -i "$CT/conv-tee.tar"
 	rm -f "$CT/conv-tee.tar"
+	img=$img-tee # --tag
 	cl P run --rm --runtime rune-pal "${RUNF[@]}" "$img"
 	assert_rc 0 "podman run of the converted image ($ERR)"
 	assert_eq "$(chroot "$CT/rootfs" /bin/sha256sum /etc/passwd)" "$OUT" "output (as native)"

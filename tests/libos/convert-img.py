@@ -12,6 +12,8 @@
       checks a converted archive: every blob's digest, each layer's diff_id,
       owners 0 and mtimes CREATED (epoch), and prints the config's Entrypoint
       and Env (JSON) and the format.
+  convert-img.py names ARCHIVE
+      prints manifest.json's RepoTags and the index entry's name annotations.
   convert-img.py top ARCHIVE DIR
       unpacks the archive's top layer (the TEE layer) into DIR.
 """
@@ -201,6 +203,14 @@ def top(path, d):
         lt.extractall(d)
 
 
+def names(path):
+    t, ms = read_members(path)
+    dm = json.loads(t.extractfile(ms["manifest.json"]).read())
+    ann = json.loads(t.extractfile(ms["index.json"]).read())["manifests"][0]["annotations"]
+    print(" ".join(dm[0]["RepoTags"]), ann["io.containerd.image.name"],
+          ann["org.opencontainers.image.ref.name"])
+
+
 def main():
     cmd = sys.argv[1]
     if cmd == "hostile":
@@ -209,6 +219,8 @@ def main():
         layered(*sys.argv[2:4])
     elif cmd == "check":
         check(sys.argv[2], int(sys.argv[3]))
+    elif cmd == "names":
+        names(sys.argv[2])
     elif cmd == "top":
         top(*sys.argv[2:4])
     else:

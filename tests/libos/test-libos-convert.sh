@@ -54,6 +54,21 @@ t_format() { # docker|oci|both
 	assert_no_work
 }
 
+t_tag() {
+	"$PY" "$MKIMAGE" oci "$T/img/rootfs" "$T/tag.tar" localhost/rune-convert:bb --cmd '["true"]'
+	"$RUNE_IMAGE" convert --key "$KEY" --tag localhost/rune-convert:tee "$T/tag.tar" "$T/tag-tee.tar" \
+		>/dev/null 2>"$T/cerr" || fail "rune-image convert --tag: $(cat "$T/cerr")"
+	assert_eq "localhost/rune-convert:tee localhost/rune-convert:tee tee" "$("$PY" "$IMG" names "$T/tag-tee.tar")" \
+		"names (RepoTags, containerd's, OCI's)"
+	assert_eq "localhost/rune-convert:bb localhost/rune-convert:bb bb" "$("$PY" "$IMG" names "$T/tag.tar")" \
+		"the input's names"
+	"$PY" "$MKIMAGE" oci "$T/img/rootfs" "$T/tag.tar" localhost/rune-convert:bb --cmd '["true"]'
+	"$RUNE_IMAGE" convert --key "$KEY" "$T/tag.tar" "$T/notag-tee.tar" >/dev/null 2>&1 || fail "rune-image convert"
+	assert_eq "localhost/rune-convert:bb localhost/rune-convert:bb bb" "$("$PY" "$IMG" names "$T/notag-tee.tar")" \
+		"names kept without --tag"
+	assert_no_work
+}
+
 # The converted image run by rune: the image's rootfs plus the TEE layer, the config's settings.
 t_run() {
 	local nout
@@ -133,6 +148,7 @@ t_errors() {
 tcase "convert: docker-archive, checked, deterministic" t_format docker
 tcase "convert: oci-archive, checked, deterministic" t_format oci
 tcase "convert: docker and OCI in one archive" t_format both
+tcase "convert: --tag names the output" t_tag
 tcase "convert: the converted image runs in the enclave (rune run), output as native" t_run
 tcase "convert: whiteouts, opaque directories, hard links" t_whiteouts
 tcase "convert: not an archive" t_hostile not-tar "not a tar archive"
