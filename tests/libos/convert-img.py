@@ -49,13 +49,13 @@ def layer_of(entries):
     return buf.getvalue()
 
 
-def docker_archive(out, layers, cmd, corrupt=None, outer_extra=None):
+def docker_archive(out, layers, cmd, corrupt=None, outer_extra=None, names=None):
     diff_ids = ["sha256:" + hashlib.sha256(l).hexdigest() for l in layers]
     config = {"architecture": "amd64", "os": "linux",
               "config": {"Env": ["PATH=/bin"], "Cmd": cmd},
               "rootfs": {"type": "layers", "diff_ids": diff_ids}}
     cfg = json.dumps(config).encode()
-    names = [d.split(":")[1] + "/layer.tar" for d in diff_ids]
+    names = names or [d.split(":")[1] + "/layer.tar" for d in diff_ids]
     if corrupt == "layer":
         layers = layers[:-1] + [layers[-1][:-1024] + b"x" * 1024]
     with tarfile.open(out, "w") as t:
@@ -120,6 +120,10 @@ def hostile(case, rootfs, out):
                              layer_of([("sub/pwned", b"x")])], cmd)
     elif case == "outer-dotdot":
         docker_archive(out, [base], cmd, outer_extra=[("../evil-outer", b"x")])
+    elif case == "outer-symlink":  # a layer named by a symlink to a host file
+        docker_archive(out, [base], cmd, names=["x/layer.tar"],
+                       outer_extra=[("x/layer.tar", b"", dict(type=tarfile.SYMTYPE,
+                                                              linkname="/etc/passwd"))])
     elif case == "layer-digest":
         docker_archive(out, [base], cmd, corrupt="layer")
     elif case == "no-manifest":

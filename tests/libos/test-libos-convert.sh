@@ -163,6 +163,7 @@ tcase "convert: hard link leading out of the root" t_hostile hardlink-out "hard 
 tcase "convert: device node" t_hostile device "'dev/evil': device node: refused"
 tcase "convert: '..' in the archive itself" t_hostile outer-dotdot "'../evil-outer': '..' in the path: refused"
 tcase "convert: more unpacked than --max-size" t_hostile bomb "zeros.*more than 50331648 bytes unpacked: refused|more than 50331648 bytes unpacked: refused"
+tcase "convert: a layer that is a symlink to a host file" t_hostile outer-symlink "x/layer.tar: No such file or directory"
 tcase "convert: image without an entrypoint" t_hostile no-entrypoint "no entrypoint or command"
 tcase "convert: a symlink to a host directory is followed inside the root" t_symlink_in_root
 tcase "convert: missing source, usage" t_errors
