@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "common/error.h"
+#include "sgx/sigstruct.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -25,7 +26,9 @@ extern "C" {
 
 struct tee_convert_opts {
 	const char *src, *dst; /* image archives; dst is written whole or not at all */
-	const char *key_path;  /* RSA-3072 e=3 PEM */
+	const char *key_path;  /* RSA-3072 e=3 PEM; or, when NULL, sign: */
+	int (*sign)(struct sgx_sigstruct *ss, void *arg, err_t *err); /* as tee_build_opts' */
+	void *sign_arg;
 	uint64_t heap;	       /* bytes; 0 = default */
 	unsigned threads;      /* 0 = default */
 	int debug;	       /* the enclave's DEBUG attribute */

@@ -9,7 +9,7 @@
  *                    [--debug] [--attestation none|dcap] [--no-default-trusted]
  *                    [--libos ELF] [--pal SO]
  *                    [-- PROG ARGS...]
- *   rune-image convert --key KEY.pem [--heap N] [--threads N] [--debug] [--libos ELF]
+ *   rune-image convert (--key KEY.pem | --sign-server URL ...) [--heap N] [--threads N] [--debug] [--libos ELF]
  *                      [--pal SO] [--max-size N] [--tag REPO:TAG] SRC DST
  *   rune-image inspect ROOTFS
  *
@@ -55,7 +55,10 @@ static void usage(FILE *f)
 		"                                     [--client-cert PEM --client-key PEM])\n"
 		"         [--cache DIR] [--cache-entries N] [--cache-size BYTES] [--layer DIR]...\n"
 		"         [--debug] [--libos ELF] [--pal SO]\n"
-		"       rune-image convert --key KEY.pem [--heap BYTES] [--threads N] [--debug]\n"
+		"       rune-image convert (--key KEY.pem | --sign-server URL [--token-file F] "
+		"[--cacert CA]\n"
+		"                                     [--client-cert PEM --client-key PEM])\n"
+		"         [--heap BYTES] [--threads N] [--debug]\n"
 		"         [--libos ELF] [--pal SO] [--max-size BYTES] [--tag REPO:TAG] SRC.tar "
 		"DST.tar\n"
 		"       rune-image inspect ROOTFS\n");
@@ -432,18 +435,23 @@ static int cmd_convert(int argc, char **argv)
 		{ "pal", required_argument, NULL, 'P' },
 		{ "max-size", required_argument, NULL, 'M' },
 		{ "tag", required_argument, NULL, 't' },
+		SERVER_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct tee_convert_opts o = { 0 };
 	struct tee_convert_result res;
+	struct signd_client_opts so = { 0 };
 	_cleanup_error_ err_t err = NULL;
 	_cleanup_free_ void *elf = NULL;
-	const char *libos = NULL;
+	_cleanup_free_ char *token = NULL;
+	const char *libos = NULL, *token_file = NULL;
 	char hex[65];
 	uint64_t v;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+		if (server_opt(c, &so, &token_file))
+			continue;
 		switch (c) {
 		case 'k':
 			o.key_path = optarg;
@@ -488,9 +496,16 @@ static int cmd_convert(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!o.key_path || argc - optind != 2) {
+	if (!o.key_path == !so.url || argc - optind != 2) {
 		usage(stderr);
 		return 2;
+	}
+	if (token_file && signd_client_read_token(token_file, &token, &err) < 0)
+		goto fail;
+	so.token = token;
+	if (so.url) {
+		o.sign = sign_by_server;
+		o.sign_arg = &so;
 	}
 	o.src = argv[optind];
 	o.dst = argv[optind + 1];

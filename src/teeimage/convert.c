@@ -1250,6 +1250,8 @@ static int convert(struct conv *c, struct tee_convert_result *res, err_t *err)
 	b.threads = o->threads;
 	b.debug = o->debug;
 	b.key_path = o->key_path;
+	b.sign = o->sign;
+	b.sign_arg = o->sign_arg;
 	b.libos_elf = o->libos_elf;
 	b.libos_len = o->libos_len;
 	b.out_dir = tee;
