@@ -142,6 +142,20 @@ static int sign_by_server(struct sgx_sigstruct *ss, void *arg, err_t *err)
 	return ret < 0 ? err_wrap(err, "sign by %s", o->url) : 0;
 }
 
+/* With --sign-server: its token read and the signer set; 0, or -errno with err set. */
+static int use_server(struct signd_client_opts *so, const char *token_file, char **token,
+		      int (**sign)(struct sgx_sigstruct *, void *, err_t *), void **arg, err_t *err)
+{
+	if (!so->url)
+		return 0;
+	if (token_file && signd_client_read_token(token_file, token, err) < 0)
+		return -EINVAL;
+	so->token = *token;
+	*sign = sign_by_server;
+	*arg = so;
+	return 0;
+}
+
 static int cmd_build(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -264,13 +278,8 @@ static int cmd_build(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (token_file && signd_client_read_token(token_file, &token, &err) < 0)
+	if (use_server(&so, token_file, &token, &o.sign, &o.sign_arg, &err) < 0)
 		goto fail;
-	so.token = token;
-	if (so.url) {
-		o.sign = sign_by_server;
-		o.sign_arg = &so;
-	}
 	if (bundle && tee_bundle_read(bundle, &rootfs, &prog, &err) < 0)
 		goto fail;
 	if (!prog || !prog[0]) {
@@ -396,14 +405,9 @@ static int cmd_carrier(int argc, char **argv)
 	}
 	o.method = client ? TEE_SIGN_CLIENT : o.key_path ? TEE_SIGN_LOCAL_KEY : TEE_SIGN_SERVER;
 	o.layers = layers;
-	if (so.url) {
-		if (token_file && signd_client_read_token(token_file, &token, &err) < 0)
-			goto fail;
-		so.token = token;
-		o.sign = sign_by_server;
-		o.sign_arg = &so;
-		o.signer_id = so.url;
-	}
+	if (use_server(&so, token_file, &token, &o.sign, &o.sign_arg, &err) < 0)
+		goto fail;
+	o.signer_id = so.url;
 	if (read_libos(libos, &elf, &o.libos_len, &err) < 0)
 		goto fail;
 	o.libos_elf = elf;
@@ -500,13 +504,8 @@ static int cmd_convert(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (token_file && signd_client_read_token(token_file, &token, &err) < 0)
+	if (use_server(&so, token_file, &token, &o.sign, &o.sign_arg, &err) < 0)
 		goto fail;
-	so.token = token;
-	if (so.url) {
-		o.sign = sign_by_server;
-		o.sign_arg = &so;
-	}
 	o.src = argv[optind];
 	o.dst = argv[optind + 1];
 	if (read_libos(libos, &elf, &o.libos_len, &err) < 0)

@@ -118,6 +118,28 @@ tee_image() {
 	rm -f "$CT/conv-src.tar"
 }
 
+# tee_load_run CLIENT FORMAT NAME RUN-FLAG...: tee_image of NAME loaded
+# with `CLIENT load` (docker, podman: the same CLI), run by `CLIENT run
+# --rm RUN-FLAGS NAME-tee`: the output is the native run's, and with
+# /etc/passwd replaced by a bind mount the LibOS refuses it.
+tee_load_run() {
+	local c=$1 fmt=$2 name=$3 img=$3-tee
+	shift 3
+	tee_image "$fmt" "$name" "$CT/conv-tee.tar"
+	cl_ok "$c" load -i "$CT/conv-tee.tar"
+	rm -f "$CT/conv-tee.tar"
+	cl "$c" run --rm "$@" "$img"
+	assert_rc 0 "$c run of the converted image ($ERR)"
+	assert_eq "$(chroot "$CT/rootfs" /bin/sha256sum /etc/passwd)" "$OUT" "output (as native)"
+	echo "not the image's" >"$CT/passwd"
+	cl "$c" run --rm "$@" -v "$CT/passwd:/etc/passwd:ro" "$img"
+	assert_fails "run with a trusted file replaced"
+	assert_match "libos: /etc/passwd: [a-zA-Z-]+ differs from the manifest: refused" "$ERR" \
+		"the LibOS's refusal"
+	assert_contains "/etc/passwd': Permission denied" "$ERR" "the workload's error"
+	cl_ok "$c" rmi "$img"
+}
+
 # The runtime wrapper for enclave containers: rune with --pal-dir.
 cat >"$CT/rune-pal" <<WRAP
 #!/bin/sh

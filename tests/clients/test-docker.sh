@@ -280,21 +280,7 @@ t_enclave() {
 # An image made by `rune-image convert` from a docker-archive: docker load,
 # then docker run runs it in the LibOS enclave, its output the native run's.
 t_convert() {
-	local img=localhost/rune-convert:docker
-	tee_image docker "$img" "$CT/conv-tee.tar"
-	cl_ok D load -i "$CT/conv-tee.tar"
-	rm -f "$CT/conv-tee.tar"
-	img=$img-tee # --tag
-	cl D run --rm --runtime rune-pal --network none "$img"
-	assert_rc 0 "docker run of the converted image ($ERR)"
-	assert_eq "$(chroot "$CT/rootfs" /bin/sha256sum /etc/passwd)" "$OUT" "output (as native)"
-	# the LibOS checks the file against the image's manifest: a changed one is refused
-	echo "not the image's" >"$CT/passwd"
-	cl D run --rm --runtime rune-pal --network none -v "$CT/passwd:/etc/passwd:ro" "$img"
-	assert_fails "run with a trusted file replaced"
-	assert_match "libos: /etc/passwd: [a-zA-Z-]+ differs from the manifest: refused" "$ERR" "the LibOS's refusal"
-	assert_contains "/etc/passwd': Permission denied" "$ERR" "the workload's error"
-	cl_ok D rmi "$img"
+	tee_load_run D docker localhost/rune-convert:docker --runtime rune-pal --network none
 }
 
 tcase "docker: run, output, exit code, stdin" t_run_output

@@ -309,21 +309,7 @@ t_enclave() {
 # An image made by `rune-image convert` from an oci-archive: podman load,
 # then podman run runs it in the LibOS enclave, its output the native run's.
 t_convert() {
-	local img=localhost/rune-convert:podman
-	tee_image oci "$img" "$CT/conv-tee.tar"
-	cl_ok P load -i "$CT/conv-tee.tar"
-	rm -f "$CT/conv-tee.tar"
-	img=$img-tee # --tag
-	cl P run --rm --runtime rune-pal "${RUNF[@]}" "$img"
-	assert_rc 0 "podman run of the converted image ($ERR)"
-	assert_eq "$(chroot "$CT/rootfs" /bin/sha256sum /etc/passwd)" "$OUT" "output (as native)"
-	# the LibOS checks the file against the image's manifest: a changed one is refused
-	echo "not the image's" >"$CT/passwd"
-	cl P run --rm --runtime rune-pal "${RUNF[@]}" -v "$CT/passwd:/etc/passwd:ro" "$img"
-	assert_fails "run with a trusted file replaced"
-	assert_match "libos: /etc/passwd: [a-zA-Z-]+ differs from the manifest: refused" "$ERR" "the LibOS's refusal"
-	assert_contains "/etc/passwd': Permission denied" "$ERR" "the workload's error"
-	cl_ok P rmi "$img"
+	tee_load_run P oci localhost/rune-convert:podman --runtime rune-pal "${RUNF[@]}"
 }
 
 t_enclave_exec() {
