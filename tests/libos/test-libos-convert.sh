@@ -1,5 +1,5 @@
 #!/bin/bash
-# timeout: 180
+# timeout: 120
 # rune-image convert, offline: a busybox image archive (docker-archive as
 # `docker save` writes it, an OCI layout tar as `podman save --format
 # oci-archive` writes it, and both at once) converted into the same format
