@@ -56,7 +56,7 @@ $(LIBOS_PAL): $(LIBOS_PAL_OBJS) $(TEEIMAGE_LIB) $(SGX_LIB) $(COMMON_OBJS) src/li
 $(RUNE_IMAGE): $(RUNE_IMAGE_OBJS) $(TEEIMAGE_LIB) $(SGX_LIB) $(COMMON_OBJS) | $(LIBOS_ELF)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(RUNE_IMAGE_OBJS) $(RUNE_IMAGE_LIBS) $(TEEIMAGE_LIB) $(SGX_LIB) \
-		$(COMMON_OBJS) $(RUNE_IMAGE_LDLIBS) -ljansson -lcrypto -lpthread
+		$(COMMON_OBJS) $(RUNE_IMAGE_LDLIBS) -larchive -ljansson -lcrypto -lpthread
 
 # The Iago test: the enclave's OCALL return paths, built for the host with a
 # mock host (tests/libos/test_ocall_iago.c).

@@ -4,7 +4,7 @@
 # this kind of host's cgroups.
 set -euo pipefail
 pkgs=(build-essential pkg-config clang libclang-rt-14-dev clang-format valgrind
-      libjansson-dev libcbor-dev libmicrohttpd-dev libgnutls28-dev libp11-kit-dev softhsm2 libbearssl-dev
+      libjansson-dev libarchive-dev libcbor-dev libmicrohttpd-dev libgnutls28-dev libp11-kit-dev softhsm2 libbearssl-dev
       libseccomp-dev libcap-dev libssl-dev linux-libc-dev libsystemd-dev protobuf-c-compiler libprotobuf-c-dev libnghttp2-dev
       busybox-static musl-tools golang-go runc crun time iproute2 util-linux procps python3 curl openssl
       debhelper dpkg-dev lintian libcurl4-openssl-dev debootstrap)

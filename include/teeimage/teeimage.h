@@ -109,6 +109,16 @@ int tee_inspect(const char *rootfs, struct tee_inspect_result *res, err_t *err);
  */
 int tee_open_in_root(int rootfd, const char *path, int flags);
 
+/* Where a bare entrypoint name is looked up in an image. */
+#define TEE_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/*
+ * argv[0] of an image as the absolute path of a regular file in the
+ * rootfs (rootfd), a bare name looked up in TEE_DEFAULT_PATH; *out
+ * malloc'ed. Errors begin "entrypoint: ".
+ */
+int tee_resolve_entrypoint(int rootfd, const char *prog, char **out, err_t *err);
+
 /*
  * The unsigned LibOS enclave of this installation: libos.elf found
  * relative to the running program (../share/libos/ in the build tree,

@@ -9,6 +9,8 @@
  *                    [--debug] [--attestation none|dcap] [--no-default-trusted]
  *                    [--libos ELF] [--pal SO]
  *                    [-- PROG ARGS...]
+ *   rune-image convert (--key KEY.pem | --sign-server URL ...) [--heap N] [--threads N] [--debug] [--libos ELF]
+ *                      [--pal SO] [--max-size N] [--tag REPO:TAG] SRC DST
  *   rune-image inspect ROOTFS
  *
  * Trusted: the entrypoint, --trusted paths, and (unless --no-default-trusted)
@@ -34,6 +36,7 @@
 #include "sgx/sigstruct.h"
 #include "signd/client.h"
 #include "teeimage/carrier.h"
+#include "teeimage/convert.h"
 #include "teeimage/teeimage.h"
 
 static void usage(FILE *f)
@@ -52,6 +55,12 @@ static void usage(FILE *f)
 		"                                     [--client-cert PEM --client-key PEM])\n"
 		"         [--cache DIR] [--cache-entries N] [--cache-size BYTES] [--layer DIR]...\n"
 		"         [--debug] [--libos ELF] [--pal SO]\n"
+		"       rune-image convert (--key KEY.pem | --sign-server URL [--token-file F] "
+		"[--cacert CA]\n"
+		"                                     [--client-cert PEM --client-key PEM])\n"
+		"         [--heap BYTES] [--threads N] [--debug]\n"
+		"         [--libos ELF] [--pal SO] [--max-size BYTES] [--tag REPO:TAG] SRC.tar "
+		"DST.tar\n"
 		"       rune-image inspect ROOTFS\n");
 }
 
@@ -131,6 +140,20 @@ static int sign_by_server(struct sgx_sigstruct *ss, void *arg, err_t *err)
 	sgx_sigstruct_material(ss, material);
 	ret = signd_client_sigstruct(o, material, ss, err);
 	return ret < 0 ? err_wrap(err, "sign by %s", o->url) : 0;
+}
+
+/* With --sign-server: its token read and the signer set; 0, or -errno with err set. */
+static int use_server(struct signd_client_opts *so, const char *token_file, char **token,
+		      int (**sign)(struct sgx_sigstruct *, void *, err_t *), void **arg, err_t *err)
+{
+	if (!so->url)
+		return 0;
+	if (token_file && signd_client_read_token(token_file, token, err) < 0)
+		return -EINVAL;
+	so->token = *token;
+	*sign = sign_by_server;
+	*arg = so;
+	return 0;
 }
 
 static int cmd_build(int argc, char **argv)
@@ -255,13 +278,8 @@ static int cmd_build(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (token_file && signd_client_read_token(token_file, &token, &err) < 0)
+	if (use_server(&so, token_file, &token, &o.sign, &o.sign_arg, &err) < 0)
 		goto fail;
-	so.token = token;
-	if (so.url) {
-		o.sign = sign_by_server;
-		o.sign_arg = &so;
-	}
 	if (bundle && tee_bundle_read(bundle, &rootfs, &prog, &err) < 0)
 		goto fail;
 	if (!prog || !prog[0]) {
@@ -387,14 +405,9 @@ static int cmd_carrier(int argc, char **argv)
 	}
 	o.method = client ? TEE_SIGN_CLIENT : o.key_path ? TEE_SIGN_LOCAL_KEY : TEE_SIGN_SERVER;
 	o.layers = layers;
-	if (so.url) {
-		if (token_file && signd_client_read_token(token_file, &token, &err) < 0)
-			goto fail;
-		so.token = token;
-		o.sign = sign_by_server;
-		o.sign_arg = &so;
-		o.signer_id = so.url;
-	}
+	if (use_server(&so, token_file, &token, &o.sign, &o.sign_arg, &err) < 0)
+		goto fail;
+	o.signer_id = so.url;
 	if (read_libos(libos, &elf, &o.libos_len, &err) < 0)
 		goto fail;
 	o.libos_elf = elf;
@@ -404,6 +417,108 @@ static int cmd_carrier(int argc, char **argv)
 		printf("own\n");
 	else
 		printf("%s %s\n", res.cached ? "cached" : "built", res.key);
+	return 0;
+fail:
+	fprintf(stderr, "rune-image: %s\n", err_msg(err));
+	return 1;
+}
+
+/*
+ * convert: an image archive (docker save, podman save --format oci-archive,
+ * ctr images export) into the same kind of archive whose new top layer holds
+ * the signed TEE files and whose config runs them (docs/libos.md).
+ */
+static int cmd_convert(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "key", required_argument, NULL, 'k' },
+		{ "heap", required_argument, NULL, 'H' },
+		{ "threads", required_argument, NULL, 'T' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "libos", required_argument, NULL, 'L' },
+		{ "pal", required_argument, NULL, 'P' },
+		{ "max-size", required_argument, NULL, 'M' },
+		{ "tag", required_argument, NULL, 't' },
+		SERVER_LONGOPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	struct tee_convert_opts o = { 0 };
+	struct tee_convert_result res;
+	struct signd_client_opts so = { 0 };
+	_cleanup_error_ err_t err = NULL;
+	_cleanup_free_ void *elf = NULL;
+	_cleanup_free_ char *token = NULL;
+	const char *libos = NULL, *token_file = NULL;
+	char hex[65];
+	uint64_t v;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+		if (server_opt(c, &so, &token_file))
+			continue;
+		switch (c) {
+		case 'k':
+			o.key_path = optarg;
+			break;
+		case 'H':
+		case 'T':
+		case 'M':
+			if (parse_size(optarg, &v) < 0 ||
+			    (c != 'H' && (v == 0 || (c == 'T' && v > 4096)))) {
+				fprintf(stderr, "rune-image: bad --%s '%s'\n",
+					c == 'H'   ? "heap"
+					: c == 'T' ? "threads"
+						   : "max-size",
+					optarg);
+				return 2;
+			}
+			if (c == 'H')
+				o.heap = v;
+			else if (c == 'T')
+				o.threads = (unsigned)v;
+			else
+				o.max_bytes = v;
+			break;
+		case 'd':
+			o.debug = 1;
+			break;
+		case 'L':
+			libos = optarg;
+			break;
+		case 'P':
+			o.pal = optarg;
+			break;
+		case 't':
+			if (!*optarg || strpbrk(optarg, " \t\n@")) {
+				fprintf(stderr, "rune-image: bad --tag '%s'\n", optarg);
+				return 2;
+			}
+			o.tag = optarg;
+			break;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!o.key_path == !so.url || argc - optind != 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (use_server(&so, token_file, &token, &o.sign, &o.sign_arg, &err) < 0)
+		goto fail;
+	o.src = argv[optind];
+	o.dst = argv[optind + 1];
+	if (read_libos(libos, &elf, &o.libos_len, &err) < 0)
+		goto fail;
+	o.libos_elf = elf;
+	if (tee_convert(&o, &res, &err) < 0)
+		goto fail;
+	printf("FORMAT: %s\nCONFIG: %s\nLAYER: %s\n", res.format, res.config_digest,
+	       res.layer_diff_id);
+	sgx_hex(res.mrenclave, 32, hex);
+	printf("MRENCLAVE: %s\n", hex);
+	sgx_hex(res.mrsigner, 32, hex);
+	printf("MRSIGNER: %s\n", hex);
 	return 0;
 fail:
 	fprintf(stderr, "rune-image: %s\n", err_msg(err));
@@ -452,6 +567,8 @@ int main(int argc, char **argv)
 		return cmd_build(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "carrier"))
 		return cmd_carrier(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "convert"))
+		return cmd_convert(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "inspect"))
 		return cmd_inspect(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {

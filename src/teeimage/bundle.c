@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "teeimage/enclave_json.h"
 #include "teeimage/teeimage.h"
 
 char *tee_libos_default(void)
@@ -104,34 +105,46 @@ static void set_tee_mount(json_t *cfg, const char *tee_src)
 	json_array_append_new(mounts, m);
 }
 
-int tee_bundle_enclave(const char *bundle, const char *pal, const char *const *argv,
-		       const char *tee_src, err_t *err)
+json_t *tee_enclave_env(json_t *env, const char *pal)
 {
-	char path[PATH_MAX], tmp[PATH_MAX + 8];
-	json_t *cfg, *proc, *env, *args, *nenv;
+	json_t *nenv = json_array(), *v;
+	char *path = NULL;
 	size_t i;
-	json_t *v;
 
-	cfg = load_config(bundle, path, sizeof(path), err);
-	if (!cfg)
-		return -EINVAL;
-	proc = json_object_get(cfg, "process");
-	env = json_object_get(proc, "env");
-	nenv = json_array();
 	json_array_foreach(env, i, v)
 	{
 		if (json_is_string(v) && strncmp(json_string_value(v), "ENCLAVE_", 8))
 			json_array_append(nenv, v);
 	}
 	json_array_append_new(nenv, json_string("ENCLAVE_TYPE=intelSgx"));
-	snprintf(tmp, sizeof(tmp), "ENCLAVE_RUNTIME_PATH=%s", pal);
-	json_array_append_new(nenv, json_string(tmp));
+	if (asprintf(&path, "ENCLAVE_RUNTIME_PATH=%s", pal) >= 0)
+		json_array_append_new(nenv, json_string(path));
+	free(path);
 	json_array_append_new(nenv, json_string("ENCLAVE_RUNTIME_ARGS=root=/"));
-	json_object_set_new(proc, "env", nenv);
-	args = json_array();
-	for (i = 0; argv[i]; i++)
+	return nenv;
+}
+
+json_t *tee_json_argv(const char *const *argv)
+{
+	json_t *args = json_array();
+
+	for (size_t i = 0; argv[i]; i++)
 		json_array_append_new(args, json_string(argv[i]));
-	json_object_set_new(proc, "args", args);
+	return args;
+}
+
+int tee_bundle_enclave(const char *bundle, const char *pal, const char *const *argv,
+		       const char *tee_src, err_t *err)
+{
+	char path[PATH_MAX], tmp[PATH_MAX + 8];
+	json_t *cfg, *proc;
+
+	cfg = load_config(bundle, path, sizeof(path), err);
+	if (!cfg)
+		return -EINVAL;
+	proc = json_object_get(cfg, "process");
+	json_object_set_new(proc, "env", tee_enclave_env(json_object_get(proc, "env"), pal));
+	json_object_set_new(proc, "args", tee_json_argv(argv));
 	if (tee_src)
 		set_tee_mount(cfg, tee_src);
 	/* written aside and renamed: a failure leaves the bundle as it was */

@@ -30,7 +30,6 @@
 #include "teeimage/teeimage.h"
 
 #define LOCK_WAIT_MS  240000 /* another process's build of the same image */
-#define DEFAULT_PATH  "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define MAX_EVICTABLE 4096
 
 static void cleanup_md(EVP_MD_CTX **c)
@@ -111,51 +110,6 @@ static int cache_key(const struct tee_carrier_opts *o, const char *rootfs, const
 		return err_set(err, EIO, "cache key");
 	sgx_hex(d, 32, key);
 	return 0;
-}
-
-/* argv[0] as an absolute path of a regular file in the rootfs (PATH searched for a bare name). */
-static int resolve_entrypoint(int rootfd, const char *prog, char **out, err_t *err)
-{
-	const char *p = DEFAULT_PATH;
-	struct stat st;
-	char cand[PATH_MAX];
-
-	if (prog[0] == '/' || strchr(prog, '/')) {
-		int fd;
-
-		if (prog[0] != '/')
-			return err_set(err, EINVAL, "entrypoint: %s: not an absolute path", prog);
-		fd = tee_open_in_root(rootfd, prog, O_PATH | O_CLOEXEC);
-		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-			int e = fd < 0 ? errno : EACCES;
-
-			if (fd >= 0)
-				close(fd);
-			return err_sys(err, e, "entrypoint: %s in the image", prog);
-		}
-		close(fd);
-		*out = strdup(prog);
-		return *out ? 0 : err_sys(err, ENOMEM, "entrypoint");
-	}
-	while (*p) {
-		const char *end = strchrnul(p, ':');
-		int fd;
-
-		snprintf(cand, sizeof(cand), "%.*s/%s", (int)(end - p), p, prog);
-		fd = tee_open_in_root(rootfd, cand, O_PATH | O_CLOEXEC);
-		if (fd >= 0) {
-			int ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-
-			close(fd);
-			if (ok) {
-				*out = strdup(cand);
-				return *out ? 0 : err_sys(err, ENOMEM, "entrypoint");
-			}
-		}
-		p = *end ? end + 1 : end;
-	}
-	return err_set(err, ENOENT, "entrypoint: %s: not found in the image (PATH %s)", prog,
-		       DEFAULT_PATH);
 }
 
 /* Removes a flat directory (an entry: files only). */
@@ -423,7 +377,7 @@ int tee_carrier(const struct tee_carrier_opts *o, struct tee_carrier_result *res
 			       "signature_method client: the image carries no signed TEE image "
 			       "(/%s/%s)",
 			       TEE_DIR, TEE_SIG_NAME);
-	ret = resolve_entrypoint(rootfd, argv[0], &prog, err);
+	ret = tee_resolve_entrypoint(rootfd, argv[0], &prog, err);
 	if (ret < 0)
 		return ret;
 	free(argv[0]);

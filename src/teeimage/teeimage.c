@@ -133,6 +133,51 @@ static int open_in_root(int rootfd, const char *path, int flags)
 	return tee_open_in_root(rootfd, path, flags);
 }
 
+/* argv[0] as an absolute path of a regular file in the rootfs (PATH searched for a bare name). */
+int tee_resolve_entrypoint(int rootfd, const char *prog, char **out, err_t *err)
+{
+	const char *p = TEE_DEFAULT_PATH;
+	struct stat st;
+	char cand[PATH_MAX];
+
+	if (prog[0] == '/' || strchr(prog, '/')) {
+		int fd;
+
+		if (prog[0] != '/')
+			return err_set(err, EINVAL, "entrypoint: %s: not an absolute path", prog);
+		fd = tee_open_in_root(rootfd, prog, O_PATH | O_CLOEXEC);
+		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+			int e = fd < 0 ? errno : EACCES;
+
+			if (fd >= 0)
+				close(fd);
+			return err_sys(err, e, "entrypoint: %s in the image", prog);
+		}
+		close(fd);
+		*out = strdup(prog);
+		return *out ? 0 : err_sys(err, ENOMEM, "entrypoint");
+	}
+	while (*p) {
+		const char *end = strchrnul(p, ':');
+		int fd;
+
+		snprintf(cand, sizeof(cand), "%.*s/%s", (int)(end - p), p, prog);
+		fd = tee_open_in_root(rootfd, cand, O_PATH | O_CLOEXEC);
+		if (fd >= 0) {
+			int ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+
+			close(fd);
+			if (ok) {
+				*out = strdup(cand);
+				return *out ? 0 : err_sys(err, ENOMEM, "entrypoint");
+			}
+		}
+		p = *end ? end + 1 : end;
+	}
+	return err_set(err, ENOENT, "entrypoint: %s: not found in the image (PATH %s)", prog,
+		       TEE_DEFAULT_PATH);
+}
+
 struct tfile {
 	char *path;
 	uint64_t size;

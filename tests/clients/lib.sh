@@ -97,6 +97,49 @@ have_enclave() {
 	[ -f "$PAL" ] && [ -f "$ENCL_DIR/encl.elf" ] && [ -f "$ENCL_DIR/encl.ss" ]
 }
 
+# tee_src FORMAT NAME OUT: the busybox rootfs as an image archive
+# (mkimage.py --format FORMAT) whose command is `sha256sum /etc/passwd`;
+# skips without the LibOS. tee_convert SRC OUT [FLAG...]: `rune-image
+# convert`. tee_image FORMAT NAME OUT: both, the output named NAME-tee.
+TEE_KEY=$BUILD/share/skeleton/signing_key.pem
+tee_src() {
+	[ -x "$BUILD/bin/rune-image" ] && [ -f "$BUILD/lib/liberpal-libos.so" ] && [ -f "$TEE_KEY" ] ||
+		skip "the LibOS is not built"
+	"$PY" "$MKIMAGE" oci "$CT/rootfs" "$3" "$2" --format "$1" \
+		--cmd '["sha256sum","/etc/passwd"]' --created 2024-05-06T07:08:09Z
+}
+tee_convert() {
+	"$BUILD/bin/rune-image" convert --key "$TEE_KEY" --heap 32M "${@:3}" "$1" "$2" \
+		>"$CT/conv.out" 2>&1 || fail "rune-image convert: $(cat "$CT/conv.out")"
+}
+tee_image() {
+	tee_src "$1" "$2" "$CT/conv-src.tar"
+	tee_convert "$CT/conv-src.tar" "$3" --tag "$2-tee"
+	rm -f "$CT/conv-src.tar"
+}
+
+# tee_load_run CLIENT FORMAT NAME RUN-FLAG...: tee_image of NAME loaded
+# with `CLIENT load` (docker, podman: the same CLI), run by `CLIENT run
+# --rm RUN-FLAGS NAME-tee`: the output is the native run's, and with
+# /etc/passwd replaced by a bind mount the LibOS refuses it.
+tee_load_run() {
+	local c=$1 fmt=$2 name=$3 img=$3-tee
+	shift 3
+	tee_image "$fmt" "$name" "$CT/conv-tee.tar"
+	cl_ok "$c" load -i "$CT/conv-tee.tar"
+	rm -f "$CT/conv-tee.tar"
+	cl "$c" run --rm "$@" "$img"
+	assert_rc 0 "$c run of the converted image ($ERR)"
+	assert_eq "$(chroot "$CT/rootfs" /bin/sha256sum /etc/passwd)" "$OUT" "output (as native)"
+	echo "not the image's" >"$CT/passwd"
+	cl "$c" run --rm "$@" -v "$CT/passwd:/etc/passwd:ro" "$img"
+	assert_fails "run with a trusted file replaced"
+	assert_match "libos: /etc/passwd: [a-zA-Z-]+ differs from the manifest: refused" "$ERR" \
+		"the LibOS's refusal"
+	assert_contains "/etc/passwd': Permission denied" "$ERR" "the workload's error"
+	cl_ok "$c" rmi "$img"
+}
+
 # The runtime wrapper for enclave containers: rune with --pal-dir.
 cat >"$CT/rune-pal" <<WRAP
 #!/bin/sh

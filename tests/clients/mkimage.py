@@ -11,6 +11,10 @@
       blobs/sha256/...) and a docker-save manifest.json, so that
       `ctr images import`, `docker load` and `podman load` all take it.
       NAME is a full reference (docker.io/library/busybox:rune).
+      --format docker: only what `docker save` writes (HEX.json, ID/layer.tar
+      uncompressed, manifest.json); --format oci: only the OCI layout, as
+      `podman save --format oci-archive` writes it; --created DATE sets the
+      config's created.
 """
 import argparse
 import gzip
@@ -83,7 +87,7 @@ def add_bytes(t, name, data):
     t.addfile(ti, io.BytesIO(data))
 
 
-def oci(d, out, name, env, cmd, workdir):
+def oci(d, out, name, env, cmd, workdir, fmt="both", created=None):
     layer = layer_tar(d)
     diff_id = "sha256:" + hashlib.sha256(layer).hexdigest()
     gz = gzip.compress(layer, mtime=0)
@@ -95,6 +99,8 @@ def oci(d, out, name, env, cmd, workdir):
         "rootfs": {"type": "layers", "diff_ids": [diff_id]},
         "history": [{"created_by": "rune tests/clients/mkimage.py"}],
     }
+    if created:
+        config["created"] = created
     cfg = json.dumps(config, sort_keys=True).encode()
     cfg_digest = "sha256:" + hashlib.sha256(cfg).hexdigest()
     manifest = {
@@ -116,6 +122,15 @@ def oci(d, out, name, env, cmd, workdir):
     blob = lambda dg: "blobs/sha256/" + dg.split(":")[1]
     docker_manifest = [{"Config": blob(cfg_digest), "RepoTags": [name],
                         "Layers": [blob(gz_digest)]}]
+    if fmt == "docker":
+        lid = hashlib.sha256(layer).hexdigest()
+        with tarfile.open(out, "w") as t:
+            add_bytes(t, cfg_digest.split(":")[1] + ".json", cfg)
+            add_bytes(t, lid + "/layer.tar", layer)
+            add_bytes(t, "manifest.json", json.dumps([{
+                "Config": cfg_digest.split(":")[1] + ".json", "RepoTags": [name],
+                "Layers": [lid + "/layer.tar"]}]).encode())
+        return
     with tarfile.open(out, "w") as t:
         for dn in ("blobs", "blobs/sha256"):
             ti = tarfile.TarInfo(dn)
@@ -124,7 +139,8 @@ def oci(d, out, name, env, cmd, workdir):
             t.addfile(ti)
         add_bytes(t, "oci-layout", b'{"imageLayoutVersion":"1.0.0"}')
         add_bytes(t, "index.json", json.dumps(index).encode())
-        add_bytes(t, "manifest.json", json.dumps(docker_manifest).encode())
+        if fmt == "both":
+            add_bytes(t, "manifest.json", json.dumps(docker_manifest).encode())
         add_bytes(t, blob(cfg_digest), cfg)
         add_bytes(t, blob(man_digest), man)
         add_bytes(t, blob(gz_digest), gz)
@@ -146,6 +162,8 @@ def main():
     o.add_argument("--env", action="append", default=[])
     o.add_argument("--cmd", default='["sh"]')
     o.add_argument("--workdir")
+    o.add_argument("--format", choices=("both", "docker", "oci"), default="both")
+    o.add_argument("--created")
     a = ap.parse_args()
     if a.cmd == "rootfs":
         make_rootfs(a.dir, a.enclave)
@@ -153,7 +171,8 @@ def main():
         with open(a.out, "wb") as f:
             f.write(layer_tar(a.dir))
     else:
-        oci(a.dir, a.out, a.name, a.env, json.loads(a.cmd), a.workdir)
+        oci(a.dir, a.out, a.name, a.env, json.loads(a.cmd), a.workdir,
+            a.format, a.created)
 
 
 if __name__ == "__main__":

@@ -206,6 +206,31 @@ t_enclave_exec() {
 	assert_eq RUNNING "$(task_status "$PFX-n5")" "enclave task after the execs"
 }
 
+# `ctr images export` of an image, converted by `rune-image convert`, and
+# `ctr images import`ed back: ctr run runs it in the LibOS enclave, its
+# output the native run's.
+t_convert() {
+	local img=docker.io/library/rune-convert:ctr
+	tee_src both "$img" "$CT/conv-src.tar"
+	cl_ok C images import "$CT/conv-src.tar"
+	cl_ok C images export "$CT/conv-exp.tar" "$img"
+	tee_convert "$CT/conv-exp.tar" "$CT/conv-tee.tar"
+	grep FORMAT "$CT/conv.out" | sed 's/^/# /'
+	cl_ok C images import "$CT/conv-tee.tar"
+	rm -f "$CT/conv-src.tar" "$CT/conv-exp.tar" "$CT/conv-tee.tar"
+	local E=(--runc-binary "$CT/rune-pal" --runc-root "$CT/rs" --fifo-dir "$CT/fifo")
+	cl C run --rm "${E[@]}" "$img" "$PFX-cv1"
+	assert_rc 0 "ctr run of the converted image ($ERR)"
+	assert_eq "$(chroot "$CT/rootfs" /bin/sha256sum /etc/passwd)" "$(echo "$OUT" | tr -d '\r')" "output (as native)"
+	# the LibOS checks the file against the image's manifest: a changed one is refused
+	echo "not the image's" >"$CT/passwd"
+	cl C run --rm "${E[@]}" --mount "type=bind,src=$CT/passwd,dst=/etc/passwd,options=rbind:ro" \
+		"$img" "$PFX-cv2"
+	assert_fails "run with a trusted file replaced"
+	assert_match "libos: /etc/passwd: [a-zA-Z-]+ differs from the manifest: refused" "$ERR" "the LibOS's refusal"
+	cl_ok C images rm "$img"
+}
+
 tcase "containerd: ctr run, output, exit code" t_run_output
 tcase "containerd: detached, task exec, ps, metrics" t_detached_exec_ps
 tcase "containerd: tty (run -t, exec -t)" t_tty
@@ -216,3 +241,4 @@ tcase "containerd: remove" t_remove
 tcase "containerd: errors from rune reach the user" t_errors
 tcase "containerd: enclave container (skeleton PAL)" t_enclave
 tcase "containerd: exec into an enclave container" t_enclave_exec
+tcase "containerd: image exported, converted by rune-image convert, imported and run in the enclave" t_convert

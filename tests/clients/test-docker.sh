@@ -277,6 +277,12 @@ t_enclave() {
 	assert_match "EINIT: SGX_INVALID_(SIGNATURE|SIG_STRUCT)" "$ERR" "docker's error"
 }
 
+# An image made by `rune-image convert` from a docker-archive: docker load,
+# then docker run runs it in the LibOS enclave, its output the native run's.
+t_convert() {
+	tee_load_run D docker localhost/rune-convert:docker --runtime rune-pal --network none
+}
+
 tcase "docker: run, output, exit code, stdin" t_run_output
 tcase "docker: detached, exec, top, logs, stats" t_detached_exec_logs
 tcase "docker: tty (run -t, exec -t, exec -it)" t_tty
@@ -287,3 +293,4 @@ tcase "docker: remove" t_remove
 tcase "docker: run options (read-only, volumes, user, caps, init, devices, sysctl, ulimits, shared namespaces)" t_run_options
 tcase "docker: errors from rune reach the user" t_errors
 tcase "docker: enclave container (skeleton PAL)" t_enclave
+tcase "docker: image converted by rune-image convert, load and run in the enclave" t_convert

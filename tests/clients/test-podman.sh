@@ -306,6 +306,12 @@ t_enclave() {
 	assert_match "EINIT: SGX_INVALID_(SIGNATURE|SIG_STRUCT)" "$ERR" "podman's error"
 }
 
+# An image made by `rune-image convert` from an oci-archive: podman load,
+# then podman run runs it in the LibOS enclave, its output the native run's.
+t_convert() {
+	tee_load_run P oci localhost/rune-convert:podman --runtime rune-pal "${RUNF[@]}"
+}
+
 t_enclave_exec() {
 	have_enclave || skip "enclave runtime not built ($PAL, $ENCL_DIR)"
 	cl_ok P run -d --name "$PFX-ex" --runtime rune-pal -w /enclave -e ENCLAVE_TYPE=intelSgx \
@@ -330,3 +336,4 @@ tcase "podman: pod (infra container, shared namespaces)" t_pod
 tcase "podman: errors from rune reach the user" t_errors
 tcase "podman: enclave container (skeleton PAL)" t_enclave
 tcase "podman: exec into an enclave container" t_enclave_exec
+tcase "podman: image converted by rune-image convert, load and run in the enclave" t_convert

@@ -1,6 +1,6 @@
 #!/bin/bash
 # timeout: 120
-# rune-image build --sign-server (issues 13 and 15): the TEE image signed by
+# rune-image build and convert --sign-server (issues 13, 14 and 15): the TEE image signed by
 # rune-signd (plain HTTP on loopback, a bearer token) instead of a local
 # key: the same MRENCLAVE, MRSIGNER and SIGSTRUCT as a local sign with the
 # service's key, and it runs; the service's refusals (a DEBUG enclave under
@@ -53,6 +53,21 @@ check "--sign-server: the SIGSTRUCT is the local sign's, byte for byte" \
 OUT=$(timeout -k 2 30 "$PAL_HOST" --args "root=$T/remote" "$LIBOS_PAL" /bin/hello 2>/dev/null)
 check "the service-signed image runs" test "$OUT" == "signed by the service"
 check "the service's audit log has the signature" grep -q '"decision":"sign' audit.log
+
+# rune-image convert --sign-server: the same archive, byte for byte, as with the service's key.
+PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 "$SRCDIR/tests/clients/mkimage.py" oci local img.tar \
+	localhost/rune-signd:hello --format oci --cmd '["/bin/hello"]'
+"$RUNE_IMAGE" convert --key key.pem img.tar img-local.tar >/dev/null 2>conv.err
+"$RUNE_IMAGE" convert --sign-server "$URL" --token-file ci.token img.tar img-remote.tar \
+	>/dev/null 2>>conv.err
+check "convert --sign-server: the archive a convert with the service's key writes" \
+	eval '[ -s img-remote.tar ] && cmp -s img-local.tar img-remote.tar'
+"$RUNE_IMAGE" convert --sign-server "$URL" img.tar img-refused.tar >/dev/null 2>refused.err
+RC=$?
+check "convert --sign-server without a token: refused (401), one line, no output" \
+	eval '[ "$RC" != 0 ] && [ "$(wc -l <refused.err)" == 1 ] && grep -q "401" refused.err &&
+		[ ! -e img-refused.tar ]'
+sed 's/^/# convert: /' conv.err
 
 # Refusals: one line naming the service and the reason; nothing written.
 mkdir -p refused/bin && cp remote/bin/hello refused/bin/hello

@@ -180,6 +180,16 @@ t_client() {
 	assert_rc 0 "ctr run of an image with its own TEE image"
 	assert_contains "own image" "$OUT" "the workload's output"
 	assert_eq "own" "$(carrier_of "$PFX-c2" | tr -d ' ')" "the carrier's choice"
+	# an image made by rune-image convert (the user's own signature) runs as it is
+	"$PY" "$MKIMAGE" oci "$CT/rootfs" "$CT/conv-src.tar" "$IMG-conv" \
+		--cmd '["sh", "-c", "echo converted image"]'
+	cl_ok "$BUILD/bin/rune-image" convert --key "$CT/key.pem" "$CT/conv-src.tar" "$CT/conv.tar"
+	cl_ok C images import "$CT/conv.tar"
+	cl C run --rm "${RT[@]}" "${ENC[@]}" "$IMG-conv" "$PFX-c3"
+	[ "$RC" = 0 ] || printf '%s\n' "$ERR" | sed 's/^/# stderr: /'
+	assert_rc 0 "ctr run of an image made by rune-image convert"
+	assert_eq "converted image" "$OUT" "the workload's output"
+	assert_eq "own" "$(carrier_of "$PFX-c3" | tr -d ' ')" "the carrier's choice"
 }
 
 t_entrypoint() {
@@ -254,7 +264,7 @@ exec 3>&1
 tcase "carrier: local-key: converted at create, runs in the enclave; then from the cache, also read-only" t_local_key
 tcase "carrier: server: signed by rune-signd once, then from the cache" t_server
 tcase "carrier: the signature service refusing or down fails Create with one line, nothing left" t_server_refuses
-tcase "carrier: client: an unsigned image is refused; an image's own TEE image runs" t_client
+tcase "carrier: client: an unsigned image is refused; an image's own TEE image (rune-image build, convert) runs" t_client
 tcase "carrier: a missing entrypoint fails Create with one line, nothing left" t_entrypoint
 tcase "carrier: two concurrent creates of a new image build once" t_concurrent
 tcase "carrier: the cache is bounded (LRU)" t_bounded
