@@ -58,6 +58,14 @@ if cc -include string.h -I"$P/include" -o "$T/ratls-user" "$T/ratls-user.c" -L"$
 else
 	nok "libratls installed: a program builds with its header and links -lratls" "$(cat "$T/cc.log")"
 fi
+if [ "$(readlink "$P/lib/libratls.so")" = libratls.so.0 ] && [ -f "$P/lib/libratls.so.0" ] &&
+	cc -include string.h -I"$P/include" -o "$T/ratls-static" "$T/ratls-user.c" "$P/lib/libratls.a" \
+		-lssl -lcrypto -ljansson -lcbor -lpthread -ldl 2>"$T/cc.log" && "$T/ratls-static"; then
+	ok "libratls installed: libratls.so.0, the link libratls.so, and a self-contained libratls.a"
+else
+	nok "libratls installed: libratls.so.0, the link libratls.so, and a self-contained libratls.a" \
+		"$(ls -l "$P/lib"; cat "$T/cc.log")"
+fi
 # The installed rune allows its own PAL directory: the refusal lists it.
 mkdir -p "$T/bundle/rootfs"
 cp /bin/busybox "$T/bundle/rootfs/" 2>/dev/null || true
