@@ -122,7 +122,7 @@ inr timeout 10 rune --root /run/rune-test delete --force bb1 >/dev/null 2>&1
 # libratls0 and libratls-dev: the library in the loader's cache (the
 # ldconfig trigger ran), the header and its includes there; with a
 # compiler in the root (minbase has none), a program built against them.
-if inr ldconfig -p | grep -q "libratls.so.0 .*=> /usr/lib/libratls.so.0$" &&
+if inr ldconfig -p | grep "libratls.so.0 .*=> \(/usr\)\?/lib/libratls.so.0$" >/dev/null &&
 	[ "$(readlink "$R/usr/lib/libratls.so")" = libratls.so.0 ] && [ -f "$R/usr/lib/libratls.a" ] &&
 	[ -f "$R/usr/include/ratls/ratls.h" ] && [ -f "$R/usr/include/sgx/quote.h" ] &&
 	[ -f "$R/usr/include/sgx/arch.h" ] && [ -f "$R/usr/include/common/error.h" ] &&
