@@ -39,9 +39,11 @@ $(RATLS_DIST_LIB): $(RATLS_OBJS) $(SGX_LIB_OBJS) $(COMMON_OBJS)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(RATLS_SO): $(RATLS_OBJS) $(SGX_LIB) $(COMMON_OBJS)
+# It exports its headers' functions only (src/ratls/libratls.map).
+$(RATLS_SO): $(RATLS_OBJS) $(SGX_LIB) $(COMMON_OBJS) src/ratls/libratls.map
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -shared -Wl,-soname,libratls.so.0 -Wl,--no-undefined -o $@ \
+	$(CC) $(ALL_LDFLAGS) -shared -Wl,-soname,libratls.so.0 -Wl,--no-undefined \
+		-Wl,--version-script=src/ratls/libratls.map -o $@ \
 		$(RATLS_OBJS) $(SGX_LIB) $(COMMON_OBJS) $(RATLS_LDLIBS)
 
 $(RATLS_VERIFY): $(RATLS_VERIFY_OBJS) $(RATLS_LIB) $(SGX_LIB) $(COMMON_OBJS)
