@@ -79,9 +79,11 @@ check "rune ships /etc/rune/config.json as a root-owned conffile" \
 	"$(dpkg-deb -I "$DEB"/rune_*.deb conffiles; dpkg-deb -c "$DEB"/rune_*.deb | grep config.json)" \
 	eval '[ "$(dpkg-deb -I "$DEB"/rune_*.deb conffiles)" = /etc/rune/config.json ] &&
 		dpkg-deb -c "$DEB"/rune_*.deb | grep "^-rw-r--r-- root/root .*/etc/rune/config.json$" >/dev/null'
-check "libratls0: its SONAME, its shlibs (this version or later), the ldconfig trigger" \
-	"$(dpkg-deb -I "$DEB"/libratls0_*.deb shlibs triggers)" \
+check "libratls0: its SONAME, shlibs (this version or later), symbols (the map's), the ldconfig trigger" \
+	"$(dpkg-deb -I "$DEB"/libratls0_*.deb shlibs symbols triggers)" \
 	eval 'dpkg-deb -I "$DEB"/libratls0_*.deb shlibs | grep -x "libratls 0 libratls0 (>= [^)]*)" >/dev/null &&
+		[ "$(dpkg-deb -I "$DEB"/libratls0_*.deb symbols | grep -c "^ [a-z_]*@Base ")" = \
+			"$(grep -cE "^[[:space:]]+[a-z_]+;$" src/ratls/libratls.map)" ] &&
 		dpkg-deb -I "$DEB"/libratls0_*.deb triggers | grep -x "activate-noawait ldconfig" >/dev/null'
 check "libratls-dev: libratls.so links to libratls.so.0, of the same version" \
 	"$(dpkg-deb -c "$DEB"/libratls-dev_*.deb | grep libratls.so; dpkg-deb -f "$DEB"/libratls-dev_*.deb Depends)" \
