@@ -7,6 +7,10 @@
 # server): tests/ratls/ratls-helper.c.
 RATLS_LIB := $(BUILD)/lib/libratls.a
 RATLS_SO := $(BUILD)/lib/libratls.so
+# The installed static library: libratls with the libsgx and common parts it
+# needs, as the shared one has them (the tree's own libratls.a has libratls's
+# objects only: the front ends link libsgx.a beside it).
+RATLS_DIST_LIB := $(BUILD)/lib/dist/libratls.a
 RATLS_SRCS := $(sort $(wildcard src/ratls/*.c))
 RATLS_OBJS := $(RATLS_SRCS:%.c=$(BUILD)/obj/%.o)
 RATLS_LDLIBS := -lssl -ljansson -lcbor $(SGX_LDLIBS)
@@ -30,9 +34,16 @@ $(RATLS_LIB): $(RATLS_OBJS)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(RATLS_SO): $(RATLS_OBJS) $(SGX_LIB) $(COMMON_OBJS)
+$(RATLS_DIST_LIB): $(RATLS_OBJS) $(SGX_LIB_OBJS) $(COMMON_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -shared -Wl,-soname,libratls.so.0 -Wl,--no-undefined -o $@ \
+	rm -f $@
+	$(AR) rcs $@ $^
+
+# It exports its headers' functions only (src/ratls/libratls.map).
+$(RATLS_SO): $(RATLS_OBJS) $(SGX_LIB) $(COMMON_OBJS) src/ratls/libratls.map
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -shared -Wl,-soname,libratls.so.0 -Wl,--no-undefined \
+		-Wl,--version-script=src/ratls/libratls.map -o $@ \
 		$(RATLS_OBJS) $(SGX_LIB) $(COMMON_OBJS) $(RATLS_LDLIBS)
 
 $(RATLS_VERIFY): $(RATLS_VERIFY_OBJS) $(RATLS_LIB) $(SGX_LIB) $(COMMON_OBJS)
@@ -52,17 +63,18 @@ SGX_TOOLS_LIBS += $(RATLS_LIB)
 SGX_TOOLS_LDLIBS += $(RATLS_LDLIBS)
 $(SGX_TOOLS): $(RATLS_LIB)
 
-all: $(RATLS_LIB) $(RATLS_SO) $(RATLS_HELPER)
+all: $(RATLS_LIB) $(RATLS_DIST_LIB) $(RATLS_SO) $(RATLS_HELPER)
 
 .PHONY: ratls install-ratls
 ratls: $(RATLS_LIB) $(RATLS_SO) $(RATLS_VERIFY) $(RATLS_TESTS) $(RATLS_HELPER)
 
-# make install: the library, its header and the headers it includes.
+# make install: the library (libratls.so.0, the link libratls.so, the
+# static libratls.a), its header and the headers it includes.
 install: install-ratls
-install-ratls: $(RATLS_LIB) $(RATLS_SO)
+install-ratls: $(RATLS_DIST_LIB) $(RATLS_SO)
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/ratls \
 		$(DESTDIR)$(PREFIX)/include/sgx $(DESTDIR)$(PREFIX)/include/common
-	install -m 0644 $(RATLS_LIB) $(DESTDIR)$(PREFIX)/lib/
+	install -m 0644 $(RATLS_DIST_LIB) $(DESTDIR)$(PREFIX)/lib/
 	install -m 0755 $(RATLS_SO) $(DESTDIR)$(PREFIX)/lib/libratls.so.0
 	ln -sf libratls.so.0 $(DESTDIR)$(PREFIX)/lib/libratls.so
 	install -m 0644 include/ratls/ratls.h $(DESTDIR)$(PREFIX)/include/ratls/

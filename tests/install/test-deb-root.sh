@@ -7,7 +7,8 @@
 # whose upper layer is in a temp dir, so the cache stays pristine. Inside,
 # in a private mount namespace (unshare -m: nothing can leak) and chroot:
 # apt-get install ./*.deb, with their dependencies from the archive; rune
-# --version; a busybox container; rune-signd's user and directory, not
+# --version; a busybox container; libratls0 in the loader's cache and
+# libratls-dev's files; rune-signd's user and directory, not
 # enabled, nothing started; an upgrade to a second version of the packages
 # (the same files, version bumped) keeping the administrator's conffile
 # edits and the user; remove (conffiles stay), then purge with autoremove:
@@ -118,6 +119,27 @@ out=$(inr sh -c 'cd /debs/bb && timeout 30 rune --root /run/rune-test run bb1' 2
 [ "$out" = "hello from a rune container" ] && ok "rune run: a busybox container in the Debian 12 root" ||
 	nok "rune run: a busybox container in the Debian 12 root" "$out"
 inr timeout 10 rune --root /run/rune-test delete --force bb1 >/dev/null 2>&1
+# libratls0 and libratls-dev: the library in the loader's cache (the
+# ldconfig trigger ran), the header and its includes there; with a
+# compiler in the root (minbase has none), a program built against them.
+if inr ldconfig -p | grep "libratls.so.0 .*=> \(/usr\)\?/lib/libratls.so.0$" >/dev/null &&
+	[ "$(readlink "$R/usr/lib/libratls.so")" = libratls.so.0 ] && [ -f "$R/usr/lib/libratls.a" ] &&
+	[ -f "$R/usr/include/ratls/ratls.h" ] && [ -f "$R/usr/include/sgx/quote.h" ] &&
+	[ -f "$R/usr/include/sgx/arch.h" ] && [ -f "$R/usr/include/common/error.h" ] &&
+	[ -f "$R/usr/include/openssl/ssl.h" ]; then
+	ok "libratls0 in the loader's cache; libratls-dev's header, its includes and OpenSSL's"
+else
+	nok "libratls0 and libratls-dev installed" "$(inr ldconfig -p | grep ratls; ls -l "$R/usr/lib/libratls"*)"
+fi
+if inr sh -c 'command -v cc' >/dev/null; then
+	printf '#include <ratls/ratls.h>\n#include <string.h>\nint main(void) { return strcmp(ratls_tcb_status_name(RATLS_TCB_UP_TO_DATE), "UpToDate") != 0; }\n' \
+		>"$R/debs/ratls-user.c"
+	inr sh -c 'cc -o /debs/ratls-user /debs/ratls-user.c -lratls && /debs/ratls-user' >"$T/cc.log" 2>&1 &&
+		ok "libratls-dev: a program builds with <ratls/ratls.h>, links -lratls and runs in the root" ||
+		nok "libratls-dev: a program builds against it in the root" "$(cat "$T/cc.log")"
+else
+	echo "skip - a program built against libratls-dev in the root (no compiler there; test-deb.sh builds one)"
+fi
 inr rune-signd --version | grep -q '^rune-signd version' && ok "rune-signd --version" || nok "rune-signd --version"
 uid=$(inr id -u rune-signd 2>/dev/null)
 [ -n "$uid" ] && [ "$(inr stat -c '%U %a' /etc/rune/signd)" = "rune-signd 700" ] &&

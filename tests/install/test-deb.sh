@@ -31,7 +31,7 @@ trap 'rm -rf "$T"' EXIT
 
 debs "$T/build.log"
 
-pkgs="rune rune-pal-skeleton rune-libos sgx-tools containerd-shim-rune rune-device-plugin librune-dev rune-signd"
+pkgs="rune rune-pal-skeleton rune-libos sgx-tools containerd-shim-rune rune-device-plugin librune-dev libratls0 libratls-dev rune-signd"
 for p in $pkgs; do
 	[ -e "$(ls "$DEB/${p}_"*.deb 2>/dev/null)" ] || nok "package $p built" "$(ls "$DEB")"
 done
@@ -57,6 +57,9 @@ expect_unsorted() {
 		/usr/lib/systemd/system/rune-device-plugin.service \
 		/usr/share/man/man8/rune-device-plugin.8.gz ;;
 	librune-dev) echo /usr/include/rune/pal.h ;;
+	libratls0) echo /usr/lib/libratls.so.0 ;;
+	libratls-dev) echo /usr/lib/libratls.so /usr/lib/libratls.a /usr/include/ratls/ratls.h \
+		/usr/include/sgx/quote.h /usr/include/sgx/arch.h /usr/include/common/error.h ;;
 	rune-signd) echo /usr/bin/rune-signd /usr/share/man/man8/rune-signd.8.gz /etc/rune/signd.json \
 		/lib/systemd/system/rune-signd.service /usr/share/doc/rune-signd/README.Debian \
 		/usr/share/doc/rune-signd/examples/signd.example.json ;;
@@ -76,10 +79,20 @@ check "rune ships /etc/rune/config.json as a root-owned conffile" \
 	"$(dpkg-deb -I "$DEB"/rune_*.deb conffiles; dpkg-deb -c "$DEB"/rune_*.deb | grep config.json)" \
 	eval '[ "$(dpkg-deb -I "$DEB"/rune_*.deb conffiles)" = /etc/rune/config.json ] &&
 		dpkg-deb -c "$DEB"/rune_*.deb | grep "^-rw-r--r-- root/root .*/etc/rune/config.json$" >/dev/null'
+check "libratls0: its SONAME, shlibs (this version or later), symbols (the map's), the ldconfig trigger" \
+	"$(dpkg-deb -I "$DEB"/libratls0_*.deb shlibs symbols triggers)" \
+	eval 'dpkg-deb -I "$DEB"/libratls0_*.deb shlibs | grep -x "libratls 0 libratls0 (>= [^)]*)" >/dev/null &&
+		[ "$(dpkg-deb -I "$DEB"/libratls0_*.deb symbols | grep -c "^ [a-z_]*@Base ")" = \
+			"$(grep -cE "^[[:space:]]+[a-z_]+;$" src/ratls/libratls.map)" ] &&
+		dpkg-deb -I "$DEB"/libratls0_*.deb triggers | grep -x "activate-noawait ldconfig" >/dev/null'
+check "libratls-dev: libratls.so links to libratls.so.0, of the same version" \
+	"$(dpkg-deb -c "$DEB"/libratls-dev_*.deb | grep libratls.so; dpkg-deb -f "$DEB"/libratls-dev_*.deb Depends)" \
+	eval 'dpkg-deb -c "$DEB"/libratls-dev_*.deb | grep " \./usr/lib/libratls.so -> libratls.so.0$" >/dev/null &&
+		dpkg-deb -f "$DEB"/libratls-dev_*.deb Depends | grep "libratls0 (= $(dpkg-deb -f "$DEB"/libratls0_*.deb Version))" >/dev/null'
 deps=$(for d in "$DEB"/*.deb; do dpkg-deb -f "$d" Pre-Depends Depends Recommends; done)
 check "no package pulls in cgroupfs-mount" "$deps" eval '! grep -q cgroupfs-mount <<<"$deps"'
 scripts=$(for d in "$DEB"/*.deb; do
-	dpkg-deb -I "$d" | grep -qE '^ +[0-9]+ bytes.*(pre|post)(inst|rm)' && basename "${d%%_*}"
+	dpkg-deb -I "$d" | grep -E '^ +[0-9]+ bytes.*(pre|post)(inst|rm)' >/dev/null && basename "${d%%_*}"
 done)
 check "maintainer scripts in rune-signd only (nothing else does anything on install)" "$scripts" \
 	test "$scripts" = rune-signd
@@ -158,6 +171,23 @@ timeout 10 rune --root "$T/state" delete --force eb1 >/dev/null 2>&1
 new=$(for e in /proc/[0-9]*/exe; do readlink "$e"; done 2>/dev/null |
 	grep -xE '/usr/bin/(rune|rune-signd|rune-image|sgx-tools|containerd-shim-rune-v2)' || true)
 [ -z "$new" ] && ok "nothing started on install" || nok "nothing started on install" "$new"
+# libratls-dev: a program builds with the installed header, links
+# -lratls (libratls.so.0 found by the loader's cache) or the static
+# library, and runs.
+printf '#include <ratls/ratls.h>\n#include <string.h>\nint main(void) { return strcmp(ratls_tcb_status_name(RATLS_TCB_UP_TO_DATE), "UpToDate") != 0; }\n' >"$T/ratls-user.c"
+if cc -o "$T/ratls-user" "$T/ratls-user.c" -lratls >"$T/cc.log" 2>&1 && "$T/ratls-user" &&
+	ldd "$T/ratls-user" | grep "libratls.so.0 => \(/usr\)\?/lib/libratls.so.0" >/dev/null; then
+	ok "libratls-dev: a program builds with <ratls/ratls.h>, links -lratls and runs"
+else
+	nok "libratls-dev: a program builds with <ratls/ratls.h>, links -lratls and runs" "$(cat "$T/cc.log"; ldd "$T/ratls-user")"
+fi
+if cc -static-libgcc -o "$T/ratls-static" "$T/ratls-user.c" /usr/lib/libratls.a \
+	-lssl -lcrypto -ljansson -lcbor -lpthread -ldl >"$T/cc.log" 2>&1 && "$T/ratls-static" &&
+	! ldd "$T/ratls-static" | grep libratls >/dev/null; then
+	ok "libratls-dev: the static libratls.a links alone (with its libraries) and runs"
+else
+	nok "libratls-dev: the static libratls.a links alone (with its libraries) and runs" "$(cat "$T/cc.log")"
+fi
 getent passwd rune-signd >/dev/null && [ "$(stat -c '%U %G %a' /etc/rune/signd)" = "rune-signd rune-signd 700" ] &&
 	ok "rune-signd: its system user, and /etc/rune/signd its own (0700)" ||
 	nok "rune-signd: its system user and /etc/rune/signd" "$(getent passwd rune-signd; ls -ld /etc/rune/signd)"
@@ -166,7 +196,8 @@ getent passwd rune-signd >/dev/null && [ "$(stat -c '%U %G %a' /etc/rune/signd)"
 pkgs=$(cd "$DEB" && ls *.deb | sed 's/_.*//')
 # what they hold: every file and link, and the directories of their own
 paths=$(for d in "$DEB"/*.deb; do dpkg-deb -c "$d" | grep -v '^d' | awk '{print $6}' | sed 's|^\.||'; done
-	echo /etc/rune /usr/lib/rune /usr/share/rune /usr/include/rune /var/log/rune-signd
+	echo /etc/rune /usr/lib/rune /usr/share/rune /usr/include/rune /usr/include/ratls /usr/include/sgx \
+		/usr/include/common /var/log/rune-signd
 	for p in $pkgs; do echo "/usr/share/doc/$p"; done)
 if apt-get purge -y $pkgs >"$T/purge.log" 2>&1; then
 	left=$(for f in $paths; do [ -e "$f" ] || [ -L "$f" ] && echo "$f"; done)

@@ -58,6 +58,28 @@ if cc -include string.h -I"$P/include" -o "$T/ratls-user" "$T/ratls-user.c" -L"$
 else
 	nok "libratls installed: a program builds with its header and links -lratls" "$(cat "$T/cc.log")"
 fi
+if [ "$(readlink "$P/lib/libratls.so")" = libratls.so.0 ] && [ -f "$P/lib/libratls.so.0" ] &&
+	cc -include string.h -I"$P/include" -o "$T/ratls-static" "$T/ratls-user.c" "$P/lib/libratls.a" \
+		-lssl -lcrypto -ljansson -lcbor -lpthread -ldl 2>"$T/cc.log" && "$T/ratls-static"; then
+	ok "libratls installed: libratls.so.0, the link libratls.so, and a self-contained libratls.a"
+else
+	nok "libratls installed: libratls.so.0, the link libratls.so, and a self-contained libratls.a" \
+		"$(ls -l "$P/lib"; cat "$T/cc.log")"
+fi
+# libratls.so.0's ABI is its installed headers: it exports what they
+# declare (src/ratls/libratls.map), not libsgx's or libratls's internals.
+H="$P/include/ratls/ratls.h $P/include/sgx/quote.h $P/include/common/error.h"
+exports=$(nm -D --defined-only "$P/lib/libratls.so.0" | awk '{print $3}')
+# shellcheck disable=SC2086
+odd=$(for s in $exports; do grep -qE "\b$s(\(|;)" $H || echo "exported, not declared: $s"; done
+	for s in $(grep -ohE '\bratls_[a-z_]+\(' "$P/include/ratls/ratls.h" | tr -d '(' | sort -u); do
+		grep -qx "$s" <<<"$exports" || echo "declared, not exported: $s"
+	done)
+if [ -n "$exports" ] && [ -z "$odd" ]; then
+	ok "libratls.so.0 exports its headers' functions, nothing else"
+else
+	nok "libratls.so.0 exports its headers' functions, nothing else" "$odd"
+fi
 # The installed rune allows its own PAL directory: the refusal lists it.
 mkdir -p "$T/bundle/rootfs"
 cp /bin/busybox "$T/bundle/rootfs/" 2>/dev/null || true
