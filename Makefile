@@ -32,7 +32,7 @@ DEPFILES :=
 # make demo and make check build in parallel unless told otherwise (JOBS=1).
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps check check-asan check-valgrind demo bench bench-libos bench-libos-procs bench-carrier bench-signd install clean format format-check
+.PHONY: all deps check check-asan check-valgrind demo bench bench-libos bench-libos-procs bench-carrier bench-signd bench-shim install clean format format-check
 
 all:
 
@@ -73,6 +73,7 @@ bench: deps
 	BUILD=$(abspath $(BUILD)) bench/carrier.sh
 	BUILD=$(abspath $(BUILD)) bench/quote.sh
 	BUILD=$(abspath $(BUILD)) bench/signd.sh
+	BUILD=$(abspath $(BUILD)) bench/shim.sh
 
 bench-libos: all
 	BUILD=$(abspath $(BUILD)) bench/libos.sh
@@ -84,6 +85,8 @@ bench-carrier: all
 	BUILD=$(abspath $(BUILD)) bench/carrier.sh
 bench-signd: all
 	BUILD=$(abspath $(BUILD)) bench/signd.sh
+bench-shim: all
+	BUILD=$(abspath $(BUILD)) bench/shim.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/rune/pal
