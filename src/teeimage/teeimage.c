@@ -311,6 +311,18 @@ static int hash_fd(int fd, struct tfile *t, const char *path, err_t *err)
 
 static int add_path(struct tlist *l, int rootfd, const char *path, int depth, err_t *err);
 
+/* A trusted file before v[i] with the same SHA-256 and size (so the same chunks). */
+static int same_content_before(const struct tlist *l, size_t i)
+{
+	if (!l->v[i].nchunks)
+		return 0;
+	for (size_t k = 0; k < i; k++)
+		if (l->v[k].nchunks && !l->v[k].allowed && l->v[k].size == l->v[i].size &&
+		    !memcmp(l->v[k].hash, l->v[i].hash, 32))
+			return 1;
+	return 0;
+}
+
 static int add_dir(struct tlist *l, int rootfd, int fd, const char *path, int depth, err_t *err)
 {
 	DIR *d = fdopendir(fd);
@@ -642,6 +654,9 @@ static int manifest_body(const struct tee_build_opts *o, struct sbuf *b, err_t *
 		sgx_hex(l.v[i].hash, 32, hex);
 		sb_printf(b, "trusted %s %llu %s\n", hex, (unsigned long long)l.v[i].size,
 			  l.v[i].path);
+		/* Chunk lines once per content: copies and links name the first. */
+		if (same_content_before(&l, i))
+			continue;
 		for (uint64_t k = 0; k < l.v[i].nchunks; k++) {
 			sgx_hex(l.v[i].chunks[k], 32, hex);
 			sb_printf(b, "chunk %llu %s\n", (unsigned long long)k, hex);

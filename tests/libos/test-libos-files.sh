@@ -40,6 +40,7 @@ printf 'small\n' >"$R/data/small"
 head -c 16384 /dev/urandom >"$R/data/one"
 head -c 16385 /dev/urandom >"$R/data/two"
 head -c $((200 * 1024 + 5)) /dev/urandom >"$R/data/mid"
+cp "$R/data/mid" "$R/data/mid2" # same content: chunk lines once, under /data/mid
 head -c $((64 * 1024 * 1024 + 123)) /dev/urandom >"$R/data/big"
 "$RUNE_IMAGE" build --rootfs "$R" --key "$KEY" --heap 16M --host-argv --trusted /data \
 	-- /bin/fprobe >/dev/null 2>"$T/err"
@@ -57,6 +58,12 @@ check "chunk lines are numbered from 0, in order" test "$idx" == "$(seq -s ' ' 0
 c5=$(awk '$1 == "trusted" { on = ($4 == "/data/mid"); next } on && $2 == 5 { print $3 }' "$M")
 check "a chunk line holds that chunk's SHA-256" test "$c5" == \
 	"$(dd if="$R/data/mid" bs=16384 skip=5 count=1 status=none | sha256sum | cut -d' ' -f1)"
+
+check "a file of an earlier one's content has no chunk lines of its own" \
+	test "$(chunks_of /data/mid2)" == 0 -a \
+	"$(grep -c "^trusted $(sha256sum <"$R/data/mid" | cut -d' ' -f1) 204805 " "$M")" == 2
+same "a file of an earlier one's content reads through that one's chunk lines" "$R" \
+	sum /data/mid2 7777 pread /data/mid2 16380 40000 mmap /data/mid2 0 300000
 
 same "a 64 MiB trusted file reads whole with a 16 MiB heap" "$R" sum /data/big 65536
 same "odd read sizes across chunks" "$R" sum /data/mid 7777 sum /data/mid 100000 \
@@ -82,6 +89,12 @@ check "a tampered chunk: reads and mmaps elsewhere work, of it fail" test "$OUT"
 	'pread /data/mid: Permission denied' \
 	"mmap /data/mid 0: 65536 bytes, $(chroot "$R" /bin/fprobe mmap /data/mid 0 65536 | sed 's/.*bytes, //')" \
 	'mmap /data/mid: Permission denied')"
+# the copy is checked against the first file's chunk lines, not passed by them
+printf 'Y' | dd of="$R/data/mid2" bs=1 seek=$((7 * 16384 + 9)) conv=notrunc status=none
+run_pal "$R" sum /data/mid2 4096
+check "a tampered copy fails at its own chunk, named by its own path" \
+	test "$OUT" == "sum /data/mid2: Permission denied after 114688 bytes" -a \
+	"$(echo "$ERR" | grep -c '^libos: /data/mid2: SHA-256 differs from the manifest (chunk 7): refused$')" == 1
 
 # Allowed paths: passed through to the host's files, as native (chroot)
 A=$T/alw

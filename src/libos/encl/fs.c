@@ -173,17 +173,38 @@ static const char *skip_line(const char *l)
 }
 
 /*
+ * The trusted line whose chunk lines a file of the same content (the same
+ * "HEX64 SIZE ") uses: the first one followed by a chunk line, or line.
+ */
+static const char *chunks_owner(const char *line)
+{
+	const char *id = line + 8, *end = id + 65, *l = libos_manifest.text;
+
+	while (*end >= '0' && *end <= '9')
+		end++;
+	if (!str_ncmp(skip_line(line), "chunk ", 6))
+		return line;
+	for (; *l && l != line; l = skip_line(l))
+		if (!str_ncmp(l, "trusted ", 8) && !memcmp(l + 8, id, (size_t)(end - id) + 1) &&
+		    !str_ncmp(skip_line(l), "chunk ", 6))
+			return l;
+	return line;
+}
+
+/*
  * The chunk hashes of a file of n chunks whose trusted line is at line: a
  * file of one chunk has its hash on that line; a bigger one is followed by
- * "chunk I HEX64" for I = 0..n-1, in order (checked here once).
+ * "chunk I HEX64" for I = 0..n-1, in order (checked here once), or, when
+ * an earlier trusted file has the same content, uses that one's.
  */
 static int chunk_hashes(struct ofile *f, const char *line)
 {
-	const char *l = skip_line(line);
+	const char *l;
 
 	f->hex0 = line + 8;
 	if (f->nchunks <= 1)
 		return 0;
+	l = skip_line(chunks_owner(line));
 	f->hexv = mm_alloc(PAGE_UP(f->nchunks * sizeof(char *)), 0);
 	if (!f->hexv)
 		return -ENOMEM;
