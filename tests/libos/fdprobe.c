@@ -340,8 +340,9 @@ static void t_poll(void)
 
 	l.ms = 100;
 	l.fd = p[1];
-	t = later(&l);
+	/* t0 first: the thread's 100 ms may start before pthread_create returns */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t = later(&l);
 	r = poll(a, 1, -1);
 	printf("woken by another thread's write: %d %#x after >= 100 ms: %d\n", r, a[0].revents,
 	       ms_since(&t0) >= 100);
