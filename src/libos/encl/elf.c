@@ -82,41 +82,26 @@ struct loaded {
  * its brk area after it; an ET_EXEC at its own addresses), or its
  * interpreter (ET_DYN only, anywhere).
  */
-static int load_elf(const char *path, int main_prog, struct loaded *l)
+/* load_elf's second half: the segments of file (size bytes) placed and read. */
+static int load_segments(const char *path, int main_prog, struct loaded *l, struct ofile *file,
+			 uint64_t size, const struct ehdr *eh, const struct phdr *ph)
 {
-	uint8_t *file;
-	uint64_t size, lo = ~0ULL, hi = 0, align = PAGE_SIZE, span, room, phdr_addr = 0;
-	const struct ehdr *eh;
-	const struct phdr *ph;
+	uint64_t lo = ~0ULL, hi = 0, align = PAGE_SIZE, span, room, phdr_addr = 0;
 	uint8_t *mem, *base;
 	int ret;
 
-	memset(l, 0, sizeof(*l));
-	ret = fs_load_trusted(path, &file, &size);
-	if (ret == -ENOENT && main_prog)
-		log_err("%s: not a trusted file of the manifest: it cannot run", path);
-	if (ret < 0)
-		return ret;
-	eh = (const struct ehdr *)file;
-	if (size < sizeof(*eh) || memcmp(eh->ident, "\177ELF", 4) || eh->ident[4] != 2 ||
-	    eh->ident[5] != 1 || eh->machine != 62)
-		return bad(path, "not an x86-64 ELF executable");
-	if (eh->phentsize != sizeof(struct phdr) || !eh->phnum || eh->phoff > size ||
-	    (uint64_t)eh->phnum * sizeof(struct phdr) > size - eh->phoff)
-		return bad(path, "malformed program headers");
-	if (eh->type != ET_DYN && (eh->type != ET_EXEC || !main_prog))
-		return bad(path,
-			   main_prog ? "not an executable" : "an interpreter that is not ET_DYN");
-	ph = (const struct phdr *)(file + eh->phoff);
 	for (unsigned i = 0; i < eh->phnum; i++) {
 		if (ph[i].type == PT_INTERP) {
 			if (!main_prog)
 				return bad(path, "an interpreter with an interpreter");
 			if (ph[i].offset > size || ph[i].filesz > size - ph[i].offset ||
-			    ph[i].filesz < 2 || ph[i].filesz > sizeof(l->interp) ||
-			    file[ph[i].offset + ph[i].filesz - 1] || file[ph[i].offset] != '/')
+			    ph[i].filesz < 2 || ph[i].filesz > sizeof(l->interp))
 				return bad(path, "malformed PT_INTERP");
-			memcpy(l->interp, file + ph[i].offset, ph[i].filesz);
+			ret = fs_trusted_load_read(file, l->interp, ph[i].filesz, ph[i].offset);
+			if (ret < 0)
+				return ret;
+			if (l->interp[ph[i].filesz - 1] || l->interp[0] != '/')
+				return bad(path, "malformed PT_INTERP");
 		}
 		if (ph[i].type != PT_LOAD || !ph[i].memsz)
 			continue;
@@ -167,8 +152,12 @@ static int load_elf(const char *path, int main_prog, struct loaded *l)
 		span += align;
 	}
 	for (unsigned i = 0; i < eh->phnum; i++) {
-		if (ph[i].type == PT_LOAD && ph[i].memsz)
-			memcpy(base + ph[i].vaddr, file + ph[i].offset, ph[i].filesz);
+		if (ph[i].type == PT_LOAD && ph[i].memsz) {
+			ret = fs_trusted_load_read(file, base + ph[i].vaddr, ph[i].filesz,
+						   ph[i].offset);
+			if (ret < 0)
+				return ret;
+		}
 		if (ph[i].type == PT_PHDR)
 			phdr_addr = ph[i].vaddr;
 	}
@@ -182,8 +171,46 @@ static int load_elf(const char *path, int main_prog, struct loaded *l)
 	l->entry = (uint64_t)base + eh->entry;
 	l->phdr = (uint64_t)base + phdr_addr;
 	l->phnum = eh->phnum;
-	mm_free(file, PAGE_UP(size));
 	return 0;
+}
+
+static int load_elf(const char *path, int main_prog, struct loaded *l)
+{
+	struct ofile *file;
+	uint64_t size, phlen = 0;
+	struct ehdr ehdr = { 0 }, *eh = &ehdr;
+	struct phdr *ph = NULL;
+	int ret;
+
+	memset(l, 0, sizeof(*l));
+	ret = fs_trusted_load_open(path, &file, &size);
+	if (ret == -ENOENT && main_prog)
+		log_err("%s: not a trusted file of the manifest: it cannot run", path);
+	if (ret < 0)
+		return ret;
+	/* 1: too short to be one */
+	ret = size < sizeof(*eh) ? 1 : fs_trusted_load_read(file, eh, sizeof(*eh), 0);
+	if (ret > 0 || (ret == 0 && (memcmp(eh->ident, "\177ELF", 4) || eh->ident[4] != 2 ||
+				     eh->ident[5] != 1 || eh->machine != 62)))
+		ret = bad(path, "not an x86-64 ELF executable");
+	/* At most 64 KiB of program headers, as Linux reads. */
+	phlen = (uint64_t)eh->phnum * sizeof(struct phdr);
+	if (ret == 0 && (eh->phentsize != sizeof(struct phdr) || !eh->phnum || eh->phoff > size ||
+			 phlen > size - eh->phoff || phlen > 65536))
+		ret = bad(path, "malformed program headers");
+	if (ret == 0 && eh->type != ET_DYN && (eh->type != ET_EXEC || !main_prog))
+		ret = bad(path,
+			  main_prog ? "not an executable" : "an interpreter that is not ET_DYN");
+	if (ret == 0 && !(ph = mm_alloc(phlen, 0)))
+		ret = -ENOMEM;
+	if (ret == 0)
+		ret = fs_trusted_load_read(file, ph, phlen, eh->phoff);
+	if (ret == 0)
+		ret = load_segments(path, main_prog, l, file, size, eh, ph);
+	if (ph)
+		mm_free(ph, phlen);
+	fs_trusted_load_close(file);
+	return ret;
 }
 
 int elf_load_and_stack(const char *path, const char *const *argv, int argc, const char *const *envp,

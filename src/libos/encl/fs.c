@@ -379,33 +379,42 @@ static int trusted_open(const char *path, struct ofile *f)
 	return 0;
 }
 
-int fs_load_trusted(const char *path, uint8_t **data, uint64_t *size)
+/*
+ * A trusted file read in pieces, each verified and copied straight where
+ * it belongs (the ELF loader: no copy of the whole file in between).
+ */
+int fs_trusted_load_open(const char *path, struct ofile **out, uint64_t *size)
 {
-	struct ofile f = { .kind = F_TRUSTED };
-	uint8_t *buf;
-	long r;
+	struct ofile *f = mm_alloc(PAGE_UP(sizeof(*f)), 1);
 	int ret;
 
-	ret = trusted_open(path, &f);
-	if (ret < 0)
-		return ret;
-	buf = mm_alloc(f.size ? f.size : 1, 0);
-	if (!buf) {
-		trusted_close(&f);
+	if (!f)
 		return -ENOMEM;
+	f->kind = F_TRUSTED;
+	ret = trusted_open(path, f);
+	if (ret < 0) {
+		mm_free(f, PAGE_UP(sizeof(*f)));
+		return ret;
 	}
-	r = trusted_pread(&f, buf, f.size, 0);
-	trusted_close(&f);
-	if (r != (long)f.size) {
-		mm_free(buf, f.size ? f.size : 1);
-		return r < 0 && r != -EIO ? (int)r : -EACCES;
-	}
-	/* Zero the tail of the last page: it came from the host. */
-	if (PAGE_UP(f.size) > f.size)
-		memset(buf + f.size, 0, PAGE_UP(f.size) - f.size);
-	*data = buf;
-	*size = f.size;
+	*out = f;
+	*size = f->size;
 	return 0;
+}
+
+/* Exactly len verified bytes at off into dst, or -errno (-EACCES: short or tampered). */
+int fs_trusted_load_read(struct ofile *f, void *dst, uint64_t len, uint64_t off)
+{
+	long r = len ? trusted_pread(f, dst, len, off) : 0;
+
+	if (r == (long)len)
+		return 0;
+	return r < 0 && r != -EIO ? (int)r : -EACCES;
+}
+
+void fs_trusted_load_close(struct ofile *f)
+{
+	trusted_close(f);
+	mm_free(f, PAGE_UP(sizeof(*f)));
 }
 
 /*

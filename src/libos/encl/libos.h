@@ -335,7 +335,10 @@ void fs_release(int fd);		     /* forget fd (its object is the caller's) */
 struct fobj *fs_obj(int64_t fd);	     /* fd's object, NULL if none */
 int fs_valid(int64_t fd);
 void fs_close_on_exec(void); /* execve: close the descriptors marked close-on-exec */
-int fs_load_trusted(const char *path, uint8_t **data, uint64_t *size);
+struct ofile;
+int fs_trusted_load_open(const char *path, struct ofile **f, uint64_t *size);
+int fs_trusted_load_read(struct ofile *f, void *dst, uint64_t len, uint64_t off);
+void fs_trusted_load_close(struct ofile *f);
 int fs_normalize(const char *in, char *out, size_t n);
 long fs_syscall(long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, int *handled);
 int file_mmap_copy(int fd, uint64_t off, void *dst, uint64_t len);
