@@ -86,7 +86,8 @@ struct emu {
 };
 
 /* Enclaves the signal handlers may meet; lock-free lookups. */
-#define MAX_ENCLAVES 64
+#define MAX_ENCLAVES  64
+#define EMU_HUGE_PAGE (2UL << 20) /* x86-64 transparent huge pages */
 static _Atomic(struct emu *) registry[MAX_ENCLAVES];
 
 /* The machine secret's derived root key. */
@@ -757,6 +758,13 @@ static int emu_add(struct sgx_encl *e, const struct sgx_image_page *p, err_t *er
 	memset(m->perms + idx, p->flags & SGX_SECINFO_PERM_MASK, n);
 	if (mprotect(page, len, page_prot(m->perms[idx])) < 0)
 		return err_sys(err, errno, "protect enclave page");
+	/*
+	 * A big run of zero pages (a LibOS heap): huge pages where the host
+	 * has them, so its first touch is one fault per 2 MiB, not 512. On
+	 * hardware every added page is resident anyway; best effort.
+	 */
+	if (!p->data && len >= EMU_HUGE_PAGE)
+		madvise(page, len, MADV_HUGEPAGE);
 	return 0;
 }
 
