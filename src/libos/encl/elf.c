@@ -235,9 +235,15 @@ int elf_load_and_stack(const char *path, const char *const *argv, int argc, cons
 
 	/* The initial stack. */
 	uint64_t ssize = PAGE_UP(libos_manifest.stack_size);
-	char *stack = mm_alloc(ssize, 1), *top;
+	/*
+	 * 2 MiB aligned where it fits: a host backing the heap with huge pages
+	 * (the emulator) then zeroes it with one page fault, not 512.
+	 */
+	char *stack = mm_alloc_aligned(ssize, 2UL << 20), *top;
 	uint64_t *argp, *envpp, *words, nwords, rnd[2], *execfn, *platform, *rand_at;
 
+	if (!stack)
+		stack = mm_alloc(ssize, 1);
 	if (!stack) {
 		log_err("%s: out of enclave heap for its stack", path);
 		return -ENOMEM;
