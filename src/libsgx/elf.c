@@ -369,15 +369,27 @@ int sgx_image_from_elf_mem(struct sgx_image *img, const void *file, size_t len,
 	if (pages == NULL)
 		return err_sys(err, ENOMEM, "ELF: %zu pages", l.npages);
 
+	/*
+	 * A TCS segment page by page; any other segment as a run of its file
+	 * pages and a run of its zero pages (measured the same, page by page:
+	 * a backend maps a run at once).
+	 */
 	d = data;
 	for (size_t i = 0; i < nsegs; i++) {
-		for (uint64_t off = segs[i].start; off < segs[i].end; off += SGX_PAGE_SIZE) {
+		int tcs = (segs[i].flags & SGX_SECINFO_PT_MASK) == SGX_SECINFO_TCS;
+
+		for (uint64_t off = segs[i].start; off < segs[i].end;) {
+			uint64_t stop = off < segs[i].data_end ? segs[i].data_end : segs[i].end;
+			uint64_t n = tcs ? 1 : (stop - off) / SGX_PAGE_SIZE;
+
 			pages[k++] = (struct sgx_image_page){
 				.offset = off,
 				.flags = segs[i].flags,
 				.measured = 1,
-				.data = off < segs[i].data_end ? d + (off - segs[i].start) : NULL
+				.data = off < segs[i].data_end ? d + (off - segs[i].start) : NULL,
+				.count = n
 			};
+			off += n * SGX_PAGE_SIZE;
 		}
 		d += segs[i].data_end - segs[i].start;
 	}

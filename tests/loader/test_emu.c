@@ -278,15 +278,26 @@ static void test_skeleton(const char *dir)
 
 	/* A SIGSTRUCT for another image. */
 	bad = img;
-	bad.pages = calloc(img.npages, sizeof(*bad.pages));
+	bad.pages = calloc(img.npages + 1, sizeof(*bad.pages));
 	memcpy(bad.pages, img.pages, img.npages * sizeof(*bad.pages));
 	{
 		static uint8_t page[4096];
+		struct sgx_image_page *run = &bad.pages[img.npages - 1], *last = run + 1;
+		uint64_t n = sgx_image_page_count(run);
 
-		memcpy(page, bad.pages[img.npages - 1].data ? bad.pages[img.npages - 1].data : page,
-		       4096);
+		/* one byte of the image's last page changed (split off its run) */
+		*last = *run;
+		last->offset += (n - 1) * 4096;
+		last->data = run->data ? run->data + (n - 1) * 4096 : NULL;
+		last->count = 1;
+		run->count = n - 1;
+		if (n > 1)
+			bad.npages++;
+		else
+			*run = *last, last = run;
+		memcpy(page, last->data ? last->data : page, 4096);
 		page[100] ^= 1;
-		bad.pages[img.npages - 1].data = page;
+		last->data = page;
 	}
 	ret = sgx_encl_load(&e, &bad, &ss, &emu, &cls, &err);
 	TAP_OK(ret == -EPERM && cls == SGX_INVALID_MEASUREMENT && !e &&
