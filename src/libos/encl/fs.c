@@ -2077,8 +2077,12 @@ int fs_export(struct spawn_fd *out, int max, char *strs, uint64_t room, uint64_t
 	return n;
 }
 
-/* A file the parent passed on: opened again here by its name, at its offset (-errno). */
-static int import_file(const struct spawn_fd *e, const char *path)
+/*
+ * A file the parent passed on: opened again here by its name, at its
+ * offset; one that no longer opens is said and left closed, as it would be
+ * if the parent had closed it.
+ */
+static void import_file(const struct spawn_fd *e, const char *path)
 {
 	/* Created, truncated and exclusive once already: opened as it is now. */
 	uint64_t flags = (uint64_t)(uint32_t)e->flags & ~(uint64_t)(O_CREAT | O_EXCL | O_TRUNC);
@@ -2087,14 +2091,13 @@ static int import_file(const struct spawn_fd *e, const char *path)
 	if (fd < 0) {
 		log_err("execve: %s (descriptor %d) is not open in the new program (%ld)", path,
 			e->fd, fd);
-		return 0;
+		return;
 	}
 	fds[fd].of->off = e->off;
 	if (fd != e->fd) {
 		fds[e->fd] = fds[fd];
 		fds[fd] = (struct fdent){ 0 };
 	}
-	return 0;
 }
 
 /*
@@ -2125,8 +2128,7 @@ int fs_import(const struct spawn_fd *in, int n, const char *strs, uint64_t strs_
 			if (in[i].kind == SPAWN_FILE) {
 				if (in[i].path_off >= strs_len)
 					return -EIO;
-				if (import_file(&in[i], strs + in[i].path_off) < 0)
-					return -EIO;
+				import_file(&in[i], strs + in[i].path_off);
 				continue;
 			}
 			f = ofile_new();
