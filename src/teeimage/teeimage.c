@@ -23,6 +23,7 @@
 #include <openssl/evp.h>
 
 #include "common/cleanup.h"
+#include "common/script.h"
 #include "libos/libos_abi.h"
 #include "sgx/measure.h"
 #include "sgx/sigstruct.h"
@@ -809,6 +810,30 @@ static int exec_range(const char *rootfs, const char *path, uint64_t *lo, uint64
 	fd = open_in_root(rootfd, entry, O_RDONLY);
 	if (fd < 0)
 		return err_sys(err, errno, "%s", entry);
+	/* A "#!" script: the LibOS runs its interpreter, whose addresses count. */
+	for (int depth = 0; depth <= SCRIPT_DEPTH_MAX; depth++) {
+		char line[SCRIPT_LINE_MAX], script[PATH_MAX];
+		const char *interp, *arg, *why;
+		ssize_t n = pread(fd, line, sizeof(line) - 1, 0);
+		struct stat st;
+
+		if (n < 0 || fstat(fd, &st) < 0)
+			return err_sys(err, errno, "%s", entry);
+		ret = script_parse(line, (size_t)n, st.st_size > n, &interp, &arg, &why);
+		if (ret < 0)
+			return err_set(err, EINVAL, "%s: %s", entry, why);
+		if (ret == 0)
+			break;
+		if (depth == SCRIPT_DEPTH_MAX)
+			return err_set(err, ELOOP, "%s: too many levels of #! interpreters", path);
+		snprintf(script, sizeof(script), "%s", entry);
+		if (norm_path(interp, entry, sizeof(entry), err) < 0)
+			return err_wrap(err, "%s: its #! interpreter", script);
+		close(fd);
+		fd = open_in_root(rootfd, entry, O_RDONLY);
+		if (fd < 0)
+			return err_sys(err, errno, "%s: its #! interpreter %s", script, entry);
+	}
 	/* Not an ELF, or a malformed one: the LibOS names it when it refuses it. */
 	if (pread(fd, &eh, sizeof(eh), 0) != sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
 	    eh.e_type != ET_EXEC || eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum > 256) {

@@ -22,6 +22,16 @@ bb_bundle() {
 	printf 'x\n' >"$B/rootfs/data/d/one"
 	seq 1 3000 >"$B/rootfs/data/d/numbers"
 	chmod 0555 "$B/rootfs/data/d" "$B/rootfs/data/d/"*
+	mkdir -p "$B/rootfs/data/s"
+	cat >"$B/rootfs/data/s/entry.sh" <<-'EOS'
+		#!/bin/sh -e
+		echo "0=$0 args=$*"
+		/data/s/inner.sh one "two three"
+		x=$(echo sub | tr a-z A-Z); echo "subst $x"
+		for i in 3 1 2; do echo "line $i"; done | sort | head -n 2
+	EOS
+	printf '#!/bin/sh\necho "inner 0=$0 n=$# 1=$1 2=$2"\n' >"$B/rootfs/data/s/inner.sh"
+	chmod 0755 "$B/rootfs/data/s/"*
 	touch -h -d @0 "$B/rootfs/data/d/"* "$B/rootfs/data/d"
 	"$RUNE_IMAGE" build --bundle "$B" --key "$KEY" --heap 32M --trusted /data -- "$@" \
 		>"$T/mr" 2>"$T/mr.err" || fail "rune-image build: $(cat "$T/mr.err")"
@@ -64,6 +74,24 @@ tcase "busybox sort" t_applet /bin/sort -r /data/d/fruit
 tcase "busybox echo" t_applet /bin/echo hello from the enclave
 tcase "busybox head" t_applet /bin/head -n 7 /data/file
 tcase "busybox tr (stdin)" t_applet --stdin /data/d/fruit /bin/tr a-z A-Z
+# t_bad_interp: rune-image names a script whose #! interpreter is not in the rootfs
+t_bad_interp() {
+	new_bundle
+	mkdir -p "$B/rootfs/data"
+	printf '#!/bin/nothere\necho never\n' >"$B/rootfs/data/bad.sh"
+	chmod 0755 "$B/rootfs/data/bad.sh"
+	if "$RUNE_IMAGE" build --bundle "$B" --key "$KEY" --heap 32M --trusted /data -- /data/bad.sh \
+		>"$T/mr" 2>"$T/mr.err"; then
+		fail "rune-image built an image whose entrypoint's interpreter is missing"
+	fi
+	assert_eq "rune-image: /data/bad.sh: its #! interpreter /bin/nothere: No such file or directory" \
+		"$(cat "$T/mr.err")" "rune-image's one line"
+	[ ! -e "$B/rootfs/.rune" ] || fail "rune-image left $B/rootfs/.rune behind"
+}
+
+tcase "busybox sh: a #! script entrypoint (with an argument), a nested script, \$0, applets re-exec'd" \
+	t_applet /data/s/entry.sh a b
+tcase "rune-image: a #! interpreter missing from the rootfs is named" t_bad_interp
 tcase "busybox sh: a pipeline (fork: each side a child enclave)" t_applet /bin/sh -c 'echo a | wc -c'
 tcase "busybox sh: a longer pipeline, a loop, the last status" t_applet /bin/sh -c \
 	'cat /data/file | grep 9 | sort -r | head -n 3; for i in 1 2 3; do echo "$i"; done | wc -l; false || exit 4'

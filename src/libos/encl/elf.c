@@ -13,6 +13,7 @@
  * (trusted files) through open and mmap.
  */
 #include "libos.h"
+#include "common/script.h"
 
 #define PT_LOAD	  1
 #define PT_INTERP 3
@@ -213,8 +214,10 @@ static int load_elf(const char *path, int main_prog, struct loaded *l)
 	return ret;
 }
 
-int elf_load_and_stack(const char *path, const char *const *argv, int argc, const char *const *envp,
-		       int envc, uint64_t *entry, uint64_t *sp)
+/* The program at path, its initial stack with argv, envp and auxv (AT_EXECFN execfn). */
+static int load_and_stack(const char *path, const char *const *argv, int argc,
+			  const char *const *envp, int envc, const char *execfn_path,
+			  uint64_t *entry, uint64_t *sp)
 {
 	struct loaded prog, interp = { 0 };
 	int ret;
@@ -257,7 +260,7 @@ int elf_load_and_stack(const char *path, const char *const *argv, int argc, cons
 		envpp[i] = (uint64_t)push_str(&top, envp[i]);
 	for (int i = argc - 1; i >= 0; i--)
 		argp[i] = (uint64_t)push_str(&top, argv[i]);
-	execfn = push_str(&top, path);
+	execfn = push_str(&top, execfn_path);
 	platform = push_str(&top, "x86_64");
 	if (rdrand64(&rnd[0]) < 0 || rdrand64(&rnd[1]) < 0)
 		return bad(path, "RDRAND failed");
@@ -296,4 +299,87 @@ int elf_load_and_stack(const char *path, const char *const *argv, int argc, cons
 	*entry = interp.entry ? interp.entry : prog.entry;
 	*sp = (uint64_t)words;
 	return 0;
+}
+
+/*
+ * A "#!" script's first line into line (SCRIPT_LINE_MAX bytes): 1, with
+ * its interpreter and optional argument; 0: not a script (or not a trusted
+ * file: load_elf says so); -errno.
+ */
+static int script_line(const char *path, char *line, const char **interp, const char **arg)
+{
+	struct ofile *f;
+	uint64_t size, n;
+	const char *why;
+	int ret = fs_trusted_load_open(path, &f, &size);
+
+	if (ret < 0)
+		return ret == -ENOENT ? 0 : ret;
+	n = size < SCRIPT_LINE_MAX - 1 ? size : SCRIPT_LINE_MAX - 1;
+	ret = n >= 2 ? fs_trusted_load_read(f, line, n, 0) : 0;
+	fs_trusted_load_close(f);
+	if (ret < 0)
+		return ret;
+	ret = script_parse(line, n, size > n, interp, arg, &why);
+	return ret < 0 ? bad(path, why) : ret;
+}
+
+/*
+ * execve's loader: a "#!" script runs its interpreter (a trusted file too)
+ * with argv interpreter, [argument], the script's path, argv[1...], as on
+ * Linux; then the ELF program and its stack; the program becomes the
+ * process's executable.
+ */
+int elf_load_and_stack(const char *path, const char *const *argv, int argc, const char *const *envp,
+		       int envc, uint64_t *entry, uint64_t *sp)
+{
+	const char *const *v = argv, *prog = path;
+	uint64_t lens[SCRIPT_DEPTH_MAX] = { 0 };
+	char *bufs[SCRIPT_DEPTH_MAX] = { 0 };
+	int c = argc, depth, ret;
+
+	for (depth = 0;; depth++) {
+		const char *interp, *arg, **nv;
+		char line[SCRIPT_LINE_MAX];
+
+		ret = script_line(prog, line, &interp, &arg);
+		if (ret <= 0)
+			break;
+		if (depth == SCRIPT_DEPTH_MAX) {
+			ret = bad(path, "too many levels of #! interpreters");
+			break;
+		}
+		/* The line and the new argv, which must outlive this loop. */
+		lens[depth] = PAGE_UP(SCRIPT_LINE_MAX + ((uint64_t)c + 3) * sizeof(char *));
+		bufs[depth] = mm_alloc(lens[depth], 0);
+		if (!bufs[depth]) {
+			ret = -ENOMEM;
+			break;
+		}
+		memcpy(bufs[depth], line, SCRIPT_LINE_MAX);
+		nv = (const char **)(bufs[depth] + SCRIPT_LINE_MAX);
+		interp = bufs[depth] + (interp - line);
+		arg = arg ? bufs[depth] + (arg - line) : NULL;
+		int k = 0;
+
+		nv[k++] = interp;
+		if (arg)
+			nv[k++] = arg;
+		nv[k++] = prog;
+		for (int i = 1; i < c; i++)
+			nv[k++] = v[i];
+		nv[k] = NULL;
+		v = nv;
+		c = k;
+		prog = interp;
+	}
+	if (ret == 0)
+		ret = load_and_stack(prog, v, c, envp, envc, path, entry, sp);
+	/* /proc/self/exe: the interpreter, as on Linux (busybox re-execs it for applets). */
+	if (ret == 0)
+		proc_set_exe(prog);
+	for (int i = 0; i < SCRIPT_DEPTH_MAX; i++)
+		if (bufs[i])
+			mm_free(bufs[i], lens[i]);
+	return ret;
 }

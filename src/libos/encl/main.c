@@ -320,7 +320,6 @@ struct exit_pair libos_start(uint64_t mb)
 			return done(127);
 		}
 		ret = elf_load_and_stack(path, argv, argc, envp, envc, &entry, &sp);
-		proc_set_exe(path);
 		proc_child_started(ret < 0 ? ret : 0);
 		libos_unlock();
 		if (ret < 0)
@@ -364,7 +363,6 @@ struct exit_pair libos_start(uint64_t mb)
 	ret = elf_load_and_stack(prog, argv, argc, envp, envc, &entry, &sp);
 	if (ret < 0)
 		return done(127);
-	proc_set_exe(prog);
 	libos_jump_to_app(entry, sp);
 }
 
