@@ -670,14 +670,28 @@ asm(".text\n"
     "	.cfi_endproc\n"
     "	.size sgx_loader_user_handler, .-sgx_loader_user_handler\n");
 
+/* How the enclave left, from what the entry function reports in run. */
+static struct sgx_encl_exit exit_of(const struct sgx_enclave_run *run, unsigned leaf, int emulated)
+{
+	struct sgx_encl_exit x = { .eexit = run->function == SGX_EEXIT,
+				   .leaf = leaf,
+				   .function = run->function };
+
+	if (!x.eexit) {
+		x.vector = run->exception_vector;
+		x.error_code = run->exception_error_code;
+		x.addr = run->exception_addr;
+		x.interrupted = emulated && x.vector == SGX_EMU_VECTOR_INTERRUPT;
+	}
+	return x;
+}
+
 /* On EEXIT, and on an exception the entry function reports (an AEX). */
 long loader_on_exit(long rdi, long rsi, long rdx, long ursp, long r8, long r9,
 		    struct sgx_enclave_run *run)
 {
 	struct exit_capture *c = (struct exit_capture *)(uintptr_t)run->user_data;
-	struct sgx_encl_exit x = { .eexit = run->function == SGX_EEXIT,
-				   .leaf = c->leaf,
-				   .function = run->function };
+	struct sgx_encl_exit x = exit_of(run, c->leaf, c->emulated);
 	int next;
 
 	(void)ursp;
@@ -687,11 +701,6 @@ long loader_on_exit(long rdi, long rsi, long rdx, long ursp, long r8, long r9,
 		c->regs->rdx = rdx;
 		c->regs->r8 = r8;
 		c->regs->r9 = r9;
-	} else {
-		x.vector = run->exception_vector;
-		x.error_code = run->exception_error_code;
-		x.addr = run->exception_addr;
-		x.interrupted = c->emulated && x.vector == SGX_EMU_VECTOR_INTERRUPT;
 	}
 	if (!c->step)
 		return 0;
@@ -764,13 +773,8 @@ int sgx_encl_run(struct sgx_encl *e, int tcs, unsigned leaf, struct sgx_encl_reg
 	if (step)
 		return cap.ret;
 	if (run.function != SGX_EEXIT) {
-		struct sgx_encl_exit x = { .leaf = leaf,
-					   .function = run.function,
-					   .vector = run.exception_vector,
-					   .error_code = run.exception_error_code,
-					   .addr = run.exception_addr };
+		struct sgx_encl_exit x = exit_of(&run, leaf, cap.emulated);
 
-		x.interrupted = cap.emulated && x.vector == SGX_EMU_VECTOR_INTERRUPT;
 		return sgx_encl_exit_error(e, &x, err);
 	}
 	return 0;
