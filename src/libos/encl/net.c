@@ -265,25 +265,39 @@ struct user_iovec {
 #define IOV_MAX_LINUX 1024
 #define EMSGSIZE      90
 
-/* The msghdr at umsg and its iovecs, checked; the iovecs' total (at most the mailbox's). */
-static long msg_in(uint64_t umsg, struct user_msghdr *m, const struct user_iovec **iov,
-		   uint64_t *total)
+/* A sendmsg/recvmsg call: the socket, its msghdr and its iovecs, checked. */
+struct msg_call {
+	struct fobj *o;
+	int64_t hfd;
+	struct user_msghdr m;
+	const struct user_iovec *iov;
+	uint64_t total; /* the iovecs' total, at most the mailbox's */
+};
+
+/* The socket behind fd and the msghdr at umsg with its iovecs, checked. */
+static long msg_in(int64_t fd, uint64_t umsg, struct msg_call *c)
 {
+	struct user_msghdr *m = &c->m;
+	long r;
+
+	c->o = sock(fd, &c->hfd, &r);
+	if (!c->o)
+		return r;
 	if (!user_ok(umsg, sizeof(*m)))
 		return -EFAULT;
 	memcpy(m, (const void *)umsg, sizeof(*m));
 	if (m->iovlen > IOV_MAX_LINUX)
 		return -EMSGSIZE;
-	if (m->iovlen && !user_ok(m->iov, m->iovlen * sizeof(**iov)))
+	if (m->iovlen && !user_ok(m->iov, m->iovlen * sizeof(*c->iov)))
 		return -EFAULT;
-	*iov = (const struct user_iovec *)m->iov;
-	*total = 0;
+	c->iov = (const struct user_iovec *)m->iov;
+	c->total = 0;
 	for (uint64_t i = 0; i < m->iovlen; i++) {
-		if (!user_ok((*iov)[i].base, (*iov)[i].len))
+		if (!user_ok(c->iov[i].base, c->iov[i].len))
 			return -EFAULT;
-		*total += (*iov)[i].len;
-		if (*total > LIBOS_NET_DATA_MAX - ADDR_MAX)
-			*total = LIBOS_NET_DATA_MAX - ADDR_MAX;
+		c->total += c->iov[i].len;
+		if (c->total > LIBOS_NET_DATA_MAX - ADDR_MAX)
+			c->total = LIBOS_NET_DATA_MAX - ADDR_MAX;
 	}
 	if (m->name && (m->namelen > ADDR_MAX || !user_ok(m->name, m->namelen)))
 		return m->namelen > ADDR_MAX ? -EINVAL : -EFAULT;
@@ -296,77 +310,65 @@ static long msg_in(uint64_t umsg, struct user_msghdr *m, const struct user_iovec
  */
 static long do_sendmsg(int64_t fd, uint64_t umsg, uint64_t flags)
 {
-	const struct user_iovec *iov;
-	struct user_msghdr m;
+	struct msg_call c;
 	uint8_t addr[ADDR_MAX], *data;
-	uint64_t total, done = 0;
-	int64_t hfd;
-	struct fobj *o;
+	uint64_t done = 0;
 	long r;
 
-	o = sock(fd, &hfd, &r);
-	if (!o)
+	if ((r = msg_in(fd, umsg, &c)) < 0)
 		return r;
-	if ((r = msg_in(umsg, &m, &iov, &total)) < 0)
-		return r;
-	if (m.controllen) {
+	if (c.m.controllen) {
 		if (libos_manifest.debug)
 			log_err("sendmsg: ancillary data is not supported: EINVAL");
 		return -EINVAL;
 	}
-	if (m.name)
-		memcpy(addr, (const void *)m.name, m.namelen);
-	data = mm_alloc(total + 1, 0);
+	if (c.m.name)
+		memcpy(addr, (const void *)c.m.name, c.m.namelen);
+	data = mm_alloc(c.total + 1, 0);
 	if (!data)
 		return -ENOMEM;
-	for (uint64_t i = 0; i < m.iovlen && done < total; i++) {
-		uint64_t n = iov[i].len < total - done ? iov[i].len : total - done;
+	for (uint64_t i = 0; i < c.m.iovlen && done < c.total; i++) {
+		uint64_t n = c.iov[i].len < c.total - done ? c.iov[i].len : c.total - done;
 
-		memcpy(data + done, (const void *)iov[i].base, n);
+		memcpy(data + done, (const void *)c.iov[i].base, n);
 		done += n;
 	}
-	r = send_data(o, hfd, data, total, flags, addr, m.name ? m.namelen : 0);
-	mm_free(data, total + 1);
+	r = send_data(c.o, c.hfd, data, c.total, flags, addr, c.m.name ? c.m.namelen : 0);
+	mm_free(data, c.total + 1);
 	return r;
 }
 
 /* recvmsg: received as recvfrom receives, scattered over the iovecs; no ancillary data. */
 static long do_recvmsg(int64_t fd, uint64_t umsg, uint64_t flags)
 {
-	const struct user_iovec *iov;
-	struct user_msghdr m;
+	struct msg_call c;
 	uint8_t addr[ADDR_MAX], *data;
 	uint32_t got = ADDR_MAX;
-	uint64_t total, done = 0;
-	int64_t hfd;
-	struct fobj *o;
+	uint64_t done = 0;
 	long r;
 
-	o = sock(fd, &hfd, &r);
-	if (!o)
+	if ((r = msg_in(fd, umsg, &c)) < 0)
 		return r;
-	if ((r = msg_in(umsg, &m, &iov, &total)) < 0)
-		return r;
-	data = mm_alloc(total + 1, 0);
+	data = mm_alloc(c.total + 1, 0);
 	if (!data)
 		return -ENOMEM;
-	r = recv_data(o, hfd, data, total, flags, m.name ? addr : NULL, &got);
-	for (uint64_t i = 0; r > 0 && i < m.iovlen && done < (uint64_t)r; i++) {
-		uint64_t n = iov[i].len < (uint64_t)r - done ? iov[i].len : (uint64_t)r - done;
+	r = recv_data(c.o, c.hfd, data, c.total, flags, c.m.name ? addr : NULL, &got);
+	for (uint64_t i = 0; r > 0 && i < c.m.iovlen && done < (uint64_t)r; i++) {
+		uint64_t n = c.iov[i].len < (uint64_t)r - done ? c.iov[i].len : (uint64_t)r - done;
 
-		memcpy((void *)iov[i].base, data + done, n);
+		memcpy((void *)c.iov[i].base, data + done, n);
 		done += n;
 	}
-	mm_free(data, total + 1);
+	mm_free(data, c.total + 1);
 	if (r < 0)
 		return r;
-	if (m.name) {
-		memcpy((void *)m.name, addr, got < m.namelen ? got : m.namelen);
-		m.namelen = got;
+	if (c.m.name) {
+		memcpy((void *)c.m.name, addr, got < c.m.namelen ? got : c.m.namelen);
+		c.m.namelen = got;
 	}
-	m.flags = 0;
-	m.controllen = 0;
-	memcpy((void *)umsg, &m, sizeof(m));
+	c.m.flags = 0;
+	c.m.controllen = 0;
+	memcpy((void *)umsg, &c.m, sizeof(c.m));
 	return r;
 }
 
