@@ -5,7 +5,10 @@
  * crosses is not protected by the enclave (docs/libos.md: TLS inside the
  * enclave is the answer); what comes back is checked like any OCALL
  * result: lengths within what was asked, descriptors in range. A socket is
- * an object of ipc.c (OBJ_SOCKET) holding the host's descriptor.
+ * an object of ipc.c (OBJ_SOCKET) holding the host's descriptor. Unix
+ * sockets pass through too: an abstract name as it is, a path only below
+ * an allowed path of the manifest (the host's files there are the
+ * workload's), made absolute here; the host binds it inside its root.
  */
 #include "libos.h"
 
@@ -14,6 +17,9 @@
 #define ADDR_MAX      128 /* sizeof(struct sockaddr_storage) */
 #define OPT_MAX	      256
 #define HOST_FD_MAX   (1 << 20)
+#define AF_UNIX	      1
+#define SUN_PATH_MAX  108 /* sizeof(sockaddr_un.sun_path) */
+#define UNIX_PATH_LEN 4096
 
 /* Copies the output bytes back, checked against what was asked. */
 long net_host(long nr, const int64_t a[6], const void *in, uint64_t in_len, void *out,
@@ -96,6 +102,67 @@ static long user_len(uint64_t lenp, uint64_t max, uint32_t *len)
 	if (*len > max)
 		*len = (uint32_t)max;
 	return 0;
+}
+
+/*
+ * An AF_UNIX path as the host takes it: absolute (relative to the working
+ * directory), normalised and below an allowed path, else EACCES.
+ */
+static long unix_path(const char *call, const uint8_t *sun, uint32_t len, uint8_t *out,
+		      uint32_t *out_len)
+{
+	char rel[SUN_PATH_MAX + 1], abs[UNIX_PATH_LEN], *path = abs;
+	size_t n = 0, cl;
+
+	while (n < len && n < SUN_PATH_MAX && sun[n])
+		n++;
+	memcpy(rel, sun, n);
+	rel[n] = 0;
+	fs_getcwd(abs, sizeof(abs));
+	cl = str_len(abs);
+	if (rel[0] == '/') {
+		path = rel;
+	} else {
+		if (cl + 1 + n + 1 > sizeof(abs))
+			return -ENAMETOOLONG;
+		abs[cl] = '/';
+		memcpy(abs + cl + 1, rel, n + 1);
+	}
+	if (fs_normalize(path, (char *)out + 2, ADDR_MAX - 2) < 0)
+		return -ENAMETOOLONG;
+	if (!fs_is_allowed((char *)out + 2)) {
+		if (libos_manifest.debug)
+			log_err("%s %s: a unix socket's path must be below an allowed path: EACCES",
+				call, (char *)out + 2);
+		return -EACCES;
+	}
+	*out_len = (uint32_t)(2 + str_len((char *)out + 2) + 1);
+	return 0;
+}
+
+/*
+ * A socket address from the workload (len bytes at uaddr) as the host
+ * takes it, in out (*out_len bytes): as it is, but an AF_UNIX path.
+ */
+static long addr_in(const char *call, uint64_t uaddr, uint64_t len, uint8_t out[ADDR_MAX],
+		    uint32_t *out_len)
+{
+	uint16_t family;
+
+	if (len > ADDR_MAX)
+		return -EINVAL;
+	if (!user_ok(uaddr, len))
+		return -EFAULT;
+	memcpy(out, (const void *)uaddr, len);
+	*out_len = (uint32_t)len;
+	if (len <= 2)
+		return 0;
+	memcpy(&family, out, 2);
+	if (family != AF_UNIX || !out[2])
+		return 0; /* not a unix path: the host's kernel judges it; abstract names pass */
+	if (len > 2 + SUN_PATH_MAX)
+		return -EINVAL;
+	return unix_path(call, (const uint8_t *)uaddr + 2, (uint32_t)len - 2, out, out_len);
 }
 
 /* An address or option the host wrote: copied out truncated, the full length reported. */
@@ -214,6 +281,7 @@ static long do_sendto(int64_t fd, uint64_t buf, uint64_t len, uint64_t flags, ui
 		      uint64_t alen)
 {
 	uint8_t tmp[ADDR_MAX];
+	uint32_t tlen = 0;
 	int64_t hfd;
 	struct fobj *o;
 	long r;
@@ -221,13 +289,11 @@ static long do_sendto(int64_t fd, uint64_t buf, uint64_t len, uint64_t flags, ui
 	o = sock(fd, &hfd, &r);
 	if (!o)
 		return r;
-	if (addr && alen > ADDR_MAX)
-		return -EINVAL;
-	if (!user_ok(buf, len) || (addr && !user_ok(addr, alen)))
+	if (addr && (r = addr_in("sendto", addr, alen, tmp, &tlen)) < 0)
+		return r;
+	if (!user_ok(buf, len))
 		return -EFAULT;
-	if (addr)
-		memcpy(tmp, (const void *)addr, alen);
-	return send_data(o, hfd, (const uint8_t *)buf, len, flags, tmp, addr ? alen : 0);
+	return send_data(o, hfd, (const uint8_t *)buf, len, flags, tmp, tlen);
 }
 
 static long do_recvfrom(int64_t fd, uint64_t buf, uint64_t len, uint64_t flags, uint64_t addr,
@@ -271,11 +337,13 @@ struct msg_call {
 	int64_t hfd;
 	struct user_msghdr m;
 	const struct user_iovec *iov;
-	uint64_t total; /* the iovecs' total, at most the mailbox's */
+	uint64_t total;		/* the iovecs' total, at most the mailbox's */
+	uint8_t name[ADDR_MAX]; /* sendmsg: the address as the host takes it */
+	uint32_t namelen;
 };
 
-/* The socket behind fd and the msghdr at umsg with its iovecs, checked. */
-static long msg_in(int64_t fd, uint64_t umsg, struct msg_call *c)
+/* The socket behind fd and the msghdr at umsg with its iovecs (and address, to send), checked. */
+static long msg_in(int64_t fd, uint64_t umsg, int send, struct msg_call *c)
 {
 	struct user_msghdr *m = &c->m;
 	long r;
@@ -301,6 +369,9 @@ static long msg_in(int64_t fd, uint64_t umsg, struct msg_call *c)
 	}
 	if (m->name && (m->namelen > ADDR_MAX || !user_ok(m->name, m->namelen)))
 		return m->namelen > ADDR_MAX ? -EINVAL : -EFAULT;
+	c->namelen = 0;
+	if (m->name && send)
+		return addr_in("sendmsg", m->name, m->namelen, c->name, &c->namelen);
 	return 0;
 }
 
@@ -311,19 +382,17 @@ static long msg_in(int64_t fd, uint64_t umsg, struct msg_call *c)
 static long do_sendmsg(int64_t fd, uint64_t umsg, uint64_t flags)
 {
 	struct msg_call c;
-	uint8_t addr[ADDR_MAX], *data;
+	uint8_t *data;
 	uint64_t done = 0;
 	long r;
 
-	if ((r = msg_in(fd, umsg, &c)) < 0)
+	if ((r = msg_in(fd, umsg, 1, &c)) < 0)
 		return r;
 	if (c.m.controllen) {
 		if (libos_manifest.debug)
 			log_err("sendmsg: ancillary data is not supported: EINVAL");
 		return -EINVAL;
 	}
-	if (c.m.name)
-		memcpy(addr, (const void *)c.m.name, c.m.namelen);
 	data = mm_alloc(c.total + 1, 0);
 	if (!data)
 		return -ENOMEM;
@@ -333,7 +402,7 @@ static long do_sendmsg(int64_t fd, uint64_t umsg, uint64_t flags)
 		memcpy(data + done, (const void *)c.iov[i].base, n);
 		done += n;
 	}
-	r = send_data(c.o, c.hfd, data, c.total, flags, addr, c.m.name ? c.m.namelen : 0);
+	r = send_data(c.o, c.hfd, data, c.total, flags, c.name, c.namelen);
 	mm_free(data, c.total + 1);
 	return r;
 }
@@ -347,7 +416,7 @@ static long do_recvmsg(int64_t fd, uint64_t umsg, uint64_t flags)
 	uint64_t done = 0;
 	long r;
 
-	if ((r = msg_in(fd, umsg, &c)) < 0)
+	if ((r = msg_in(fd, umsg, 0, &c)) < 0)
 		return r;
 	data = mm_alloc(c.total + 1, 0);
 	if (!data)
@@ -393,6 +462,44 @@ long net_rw(struct fobj *o, void *buf, uint64_t len, int write)
 	return r;
 }
 
+/*
+ * socketpair: a host pair, as sockets are (both ends cross the host: they
+ * are shared with the processes fork and spawn start, like other sockets).
+ */
+static long do_socketpair(uint64_t domain, uint64_t type, uint64_t proto, uint64_t usv)
+{
+	int32_t sv[2];
+	long r;
+
+	if ((int32_t)domain != AF_UNIX)
+		return (int32_t)domain == 2 || (int32_t)domain == 10 ? -95 /* EOPNOTSUPP */
+								     : -97 /* EAFNOSUPPORT */;
+	if ((uint32_t)proto)
+		return -93; /* EPROTONOSUPPORT */
+	if (!user_ok(usv, sizeof(sv)))
+		return -EFAULT;
+	r = host_socketpair_of((int32_t)type & ~SOCK_CLOEXEC, sv);
+	if (r < 0)
+		return r;
+	r = new_socket(sv[0], !!(type & SOCK_NONBLOCK), !!(type & SOCK_CLOEXEC));
+	if (r < 0) {
+		host_fd_close(sv[1]);
+		return r;
+	}
+	sv[0] = (int32_t)r;
+	r = new_socket(sv[1], !!(type & SOCK_NONBLOCK), !!(type & SOCK_CLOEXEC));
+	if (r < 0) {
+		struct fobj *first = fs_obj(sv[0]);
+
+		fs_release(sv[0]);
+		ipc_put(first);
+		return r;
+	}
+	sv[1] = (int32_t)r;
+	memcpy((void *)usv, sv, sizeof(sv));
+	return 0;
+}
+
 static long sockopt(int64_t fd, uint64_t level, uint64_t name, uint64_t val, uint64_t len, int set)
 {
 	uint8_t buf[OPT_MAX];
@@ -419,6 +526,8 @@ static long sockopt(int64_t fd, uint64_t level, uint64_t name, uint64_t val, uin
 	r = net_host(55, a, NULL, 0, buf, room, &n, 0);
 	if (r < 0)
 		return r;
+	if ((uint64_t)r < n || r > OPT_MAX)
+		return -EIO;
 	return give(val, len, room, buf, n, r);
 }
 
@@ -438,6 +547,8 @@ static long sockname(long nr, int64_t fd, uint64_t addr, uint64_t lenp)
 	r = net_host(nr, a, NULL, 0, buf, room, &n, 0);
 	if (r < 0)
 		return r;
+	if ((uint64_t)r < n || r > ADDR_MAX) /* the full length: the workload may trust it */
+		return -EIO;
 	return give(addr, lenp, room, buf, n, r);
 }
 
@@ -446,6 +557,7 @@ long net_syscall(long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, ui
 {
 	int64_t a[6] = { 0 }, hfd, fd = (int32_t)a0;
 	uint8_t addr[ADDR_MAX];
+	uint32_t alen;
 	long r;
 
 	switch (nr) {
@@ -459,13 +571,10 @@ long net_syscall(long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, ui
 	case 42: /* connect */
 		if (!sock(fd, &hfd, &r))
 			return r;
-		if ((uint32_t)a2 > ADDR_MAX)
-			return -EINVAL;
-		if (!user_ok(a1, (uint32_t)a2))
-			return -EFAULT;
-		memcpy(addr, (const void *)a1, (uint32_t)a2);
+		if ((r = addr_in(nr == 49 ? "bind" : "connect", a1, (uint32_t)a2, addr, &alen)) < 0)
+			return r;
 		a[0] = hfd;
-		return net_host(nr, a, addr, (uint32_t)a2, NULL, 0, NULL,
+		return net_host(nr, a, addr, alen, NULL, 0, NULL,
 				nr == 42 && !ipc_nonblock(fs_obj(fd)));
 	case 50: /* listen */
 		if (!sock(fd, &hfd, &r))
@@ -494,6 +603,8 @@ long net_syscall(long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, ui
 	case 51: /* getsockname */
 	case 52: /* getpeername */
 		return sockname(nr, fd, a1, a2);
+	case 53: /* socketpair */
+		return do_socketpair(a0, a1, a2, a3);
 	case 54: /* setsockopt */
 		return sockopt(fd, a1, a2, a3, (uint32_t)a4, 1);
 	case 55: /* getsockopt */
