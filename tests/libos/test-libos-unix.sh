@@ -1,14 +1,14 @@
 #!/bin/bash
 # timeout: 240
-# Unix domain sockets in the LibOS
+# Unix domain sockets and sendmmsg/recvmmsg in the LibOS
 # (tests/libos/unixprobe.c through the PAL, compared with the same program
 # run natively in a chroot, glibc and musl static PIEs): stream, seqpacket
 # and datagram sockets at paths of an allowed directory, abstract names,
-# socketpair (shared with a child of fork);
+# socketpair (shared with a child of fork), sendmmsg/recvmmsg counts;
 # then, in the enclave only: a peer on the host side answering at a path of
 # the allowed directory, bind and connect outside allowed paths refused
 # with EACCES and one line saying why, a symlink in the allowed directory
-# leading out of the root refused by the host.
+# leading out of the root refused by the host, SCM_RIGHTS refused (EINVAL).
 set -u
 . "$(dirname "$0")/lib.sh"
 libos_need
@@ -71,6 +71,7 @@ for libc in glibc musl; do
 		"$R" dgram /out
 	same "$libc: abstract names, autobind" "$R" abstract
 	same "$libc: socketpair stream, dgram, seqpacket; shared with a child of fork" "$R" pair
+	same "$libc: sendmmsg, recvmmsg: counts, partial success, MSG_WAITFORONE, timeout" "$R" mmsg
 
 	# a native peer on the host at ROOT/out/peer.sock: upper-cases what it gets
 	rm -f "$R/out/peer.sock"
@@ -111,5 +112,9 @@ c.sendall(d.upper()); c.close()' "$R/out/peer.sock" >"$T/peer.out" &
 		"bind /out/link/s.sock: errno 40" bind /out/link/s.sock
 	check "$libc: ... and nothing was created outside" test ! -e "$T/outside-$libc/s.sock"
 
+	enclave "$libc: SCM_RIGHTS: sendmsg EINVAL, sendmmsg counts the messages before it" \
+		"$(printf 'sendmsg SCM_RIGHTS: EINVAL\nsendmmsg, the second with SCM_RIGHTS: 1')" scm
+	check "$libc: ... and one line on stderr says why" \
+		grep -q "sendmsg: ancillary data is not supported: EINVAL" "$T/err"
 done
 exit $((_n > 0))

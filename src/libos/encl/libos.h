@@ -306,6 +306,9 @@ int proc_child_start(int64_t channel, const char **path, const char ***argv, int
 void proc_child_started(int err);
 void proc_exit_notify(int status);
 /* poll.c: poll, ppoll, select, pselect6 */
+long poll_user_timeout(uint64_t p, int64_t *ns); /* a timespec: ns, -1 for none */
+void poll_user_time_left(uint64_t p, int64_t ns, int64_t start);
+int64_t poll_now_ns(void);
 long poll_syscall(long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
 		  uint64_t a5);
 

@@ -441,6 +441,61 @@ static long do_recvmsg(int64_t fd, uint64_t umsg, uint64_t flags)
 	return r;
 }
 
+/* struct mmsghdr: a msghdr, then the byte count of that message. */
+#define MMSG_SIZE      64
+#define MMSG_LEN_OFF   56
+#define MSG_DONTWAIT   0x40
+#define MSG_WAITFORONE 0x10000
+
+/*
+ * sendmmsg and recvmmsg: sendmsg or recvmsg per message, as Linux: the
+ * number done before an error (the error itself when none was), at most
+ * IOV_MAX_LINUX messages; recvmmsg's timeout is looked at after each
+ * message (and the time left written back), MSG_WAITFORONE makes the
+ * messages after the first not wait.
+ */
+static long do_mmsg(int64_t fd, uint64_t vec, uint64_t vlen, uint64_t flags, uint64_t uts, int send)
+{
+	int64_t ns = -1, start = 0, hfd;
+	uint64_t i;
+	long r = 0;
+
+	if (!sock(fd, &hfd, &r))
+		return r;
+	if (vlen > IOV_MAX_LINUX)
+		vlen = IOV_MAX_LINUX;
+	if (!send && uts) {
+		if ((r = poll_user_timeout(uts, &ns)) < 0)
+			return r;
+		start = poll_now_ns();
+	}
+	for (i = 0; i < vlen; i++) {
+		uint64_t m = vec + i * MMSG_SIZE;
+		uint32_t len;
+
+		if (!user_ok(m, MMSG_SIZE)) {
+			r = -EFAULT;
+			break;
+		}
+		r = send ? do_sendmsg(fd, m, flags) : do_recvmsg(fd, m, flags & ~MSG_WAITFORONE);
+		if (r < 0)
+			break;
+		len = (uint32_t)r;
+		memcpy((void *)(m + MMSG_LEN_OFF), &len, 4);
+		if (send)
+			continue;
+		if (flags & MSG_WAITFORONE)
+			flags |= MSG_DONTWAIT;
+		if (ns >= 0 && poll_now_ns() - start >= ns) {
+			i++;
+			break;
+		}
+	}
+	if (!send && uts && i)
+		poll_user_time_left(uts, ns, start);
+	return i ? (long)i : r;
+}
+
 /* read/write of a socket (ipc.c): recv/send without an address. */
 long net_rw(struct fobj *o, void *buf, uint64_t len, int write)
 {
@@ -603,6 +658,10 @@ long net_syscall(long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, ui
 	case 51: /* getsockname */
 	case 52: /* getpeername */
 		return sockname(nr, fd, a1, a2);
+	case 307: /* sendmmsg */
+		return do_mmsg(fd, a1, (uint32_t)a2, (uint32_t)a3, 0, 1);
+	case 299: /* recvmmsg */
+		return do_mmsg(fd, a1, (uint32_t)a2, (uint32_t)a3, a4, 0);
 	case 53: /* socketpair */
 		return do_socketpair(a0, a1, a2, a3);
 	case 54: /* setsockopt */
