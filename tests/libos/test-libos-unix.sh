@@ -21,20 +21,11 @@ cleanup() {
 }
 trap cleanup EXIT
 export SGX_EMU_SECRET=$T/sgx-emu-secret
-gcc -static-pie -O2 -o "$T/unixprobe-glibc" "$SRCDIR/tests/libos/unixprobe.c" || {
-	echo "not ok - build unixprobe"
-	exit 1
-}
-musl_pie "$SRCDIR/tests/libos/unixprobe.c" "$T/unixprobe-musl" || true
+build_pies "$SRCDIR/tests/libos/unixprobe.c" "$T/unixprobe"
 
 # same NAME ROOT ARGS...: the enclave's output and status are the chroot's
 same() {
-	local name=$1 root=$2 nout nrc
-	shift 2
-	pal_run 60 "$root" /bin/unixprobe "$@"
-	nout=$(chroot "$root" /bin/unixprobe "$@" 2>/dev/null)
-	nrc=$?
-	same_as "$name" "$nout" "$nrc"
+	same_chroot "$1" "$2" /bin/unixprobe "${@:3}"
 }
 
 # enclave NAME WANT ARGS...: the enclave's output is WANT
