@@ -7,8 +7,8 @@
 # socketpair (shared with a child of fork), sendmmsg/recvmmsg counts;
 # then, in the enclave only: a peer on the host side answering at a path of
 # the allowed directory, bind and connect outside allowed paths refused
-# with EACCES and one line saying why, a symlink in the allowed directory
-# leading out of the root refused by the host, SCM_RIGHTS refused (EINVAL).
+# with EACCES and one line saying why, symlinks in the allowed directory
+# resolved inside the root (never outside it), SCM_RIGHTS refused (EINVAL).
 set -u
 . "$(dirname "$0")/lib.sh"
 libos_need
@@ -96,12 +96,16 @@ c.sendall(d.upper()); c.close()' "$R/out/peer.sock" >"$T/peer.out" &
 	check "$libc: ... and one line on stderr says why" \
 		grep -q "connect /data/file: a unix socket's path must be below an allowed path" "$T/err"
 
-	# a symlink in the allowed directory to a directory outside the root
-	mkdir -p "$T/outside-$libc"
+	# symlinks in the allowed directory: resolved inside the root, as allowed files' are
+	mkdir -p "$T/outside-$libc" "$R/out/real"
 	ln -s "$T/outside-$libc" "$R/out/link"
-	enclave "$libc: bind through a symlink leading out of the root: refused (ELOOP)" \
-		"bind /out/link/s.sock: errno 40" bind /out/link/s.sock
-	check "$libc: ... and nothing was created outside" test ! -e "$T/outside-$libc/s.sock"
+	ln -s /out/real "$R/out/inroot"
+	enclave "$libc: bind through a symlink to a host directory: resolved in the root (ENOENT)" \
+		"bind /out/link/s.sock: ENOENT" bind /out/link/s.sock
+	check "$libc: ... and nothing was created outside the root" test ! -e "$T/outside-$libc/s.sock"
+	enclave "$libc: bind through a symlink to /out/real: followed inside the root" \
+		"bind /out/inroot/s.sock: ok" bind /out/inroot/s.sock
+	check "$libc: ... the socket is in ROOT/out/real" test -S "$R/out/real/s.sock"
 
 	enclave "$libc: SCM_RIGHTS: sendmsg EINVAL, sendmmsg counts the messages before it" \
 		"$(printf 'sendmsg SCM_RIGHTS: EINVAL\nsendmmsg, the second with SCM_RIGHTS: 1')" scm

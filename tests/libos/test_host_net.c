@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * The PAL's socket pass-through (src/libos/host/net.c) against what a
- * compromised enclave could ask: unix socket paths that are relative,
- * unterminated, climb out of the root with "..", or go through a symlink
- * leading out of it are refused and create nothing; a good path is bound
- * inside the root and its name given back without the root's prefix,
+ * compromised enclave could ask: unix socket paths that are relative or
+ * unterminated are refused; paths climbing out of the root with "..", or
+ * through a symlink, are resolved inside it and create nothing outside; a
+ * good path is bound inside the root and its name given back without the
+ * root's prefix,
  * truncated to the room asked with the full length returned; descriptors
  * the enclave did not create and socket pairs of other kinds are refused.
  * TAP output.
@@ -83,19 +84,27 @@ static int exists(const char *dir, const char *name)
 static void paths(long s, long t)
 {
 	char longname[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	long r;
+	long r, u;
 
 	report(bind_path(s, "out/rel") == -EINVAL && !exists(root, "out/rel"),
 	       "a relative path: EINVAL");
 	memset(longname, 'a', sizeof(longname));
 	r = call(SYS_bind, s, 0, 0, unix_addr(longname, sizeof(longname)), 0);
 	report(r == -EINVAL, "a path without its NUL: EINVAL");
-	report(bind_path(s, "/../escaped") < 0 && !exists(root, "../escaped"),
-	       "a path climbing out of the root: refused, nothing created");
-	report(bind_path(s, "/out/link/s") == -ELOOP && !exists(outside, "s"),
-	       "a path through a symlink out of the root: ELOOP, nothing created outside");
-	report(call(SYS_connect, s, 0, 0, unix_addr("/out/link", 10), 0) == -ELOOP,
-	       "connect to a symlink: ELOOP");
+	u = call(SYS_socket, AF_UNIX, SOCK_DGRAM, 0, 0, 0);
+	report(bind_path(u, "/../escaped") == 0 && exists(root, "escaped") &&
+		   !exists(root, "../escaped"),
+	       "a path climbing out of the root with \"..\": it stays in the root");
+	report(bind_path(s, "/out/link/s") == -ENOENT && !exists(outside, "s"),
+	       "a path through a symlink to a host directory: resolved in the root (ENOENT), "
+	       "nothing created outside");
+	report(call(SYS_connect, s, 0, 0, unix_addr("/out/link", 10), 0) == -ENOENT,
+	       "connect through that symlink: resolved in the root (ENOENT)");
+	u = call(SYS_socket, AF_UNIX, SOCK_DGRAM, 0, 0, 0);
+	r = bind_path(u, "/out/inroot/t");
+	report(r == 0 && exists(root, "out/t") && call(SYS_getsockname, u, 0, 0, 0, 128) == 9 &&
+		   !memcmp(data() + 2, "/out/t", 7),
+	       "a symlink to \"/out\": followed inside the root, the name given back resolved");
 	report(bind_path(s, "/out/s") == 0 && exists(root, "out/s"),
 	       "a good path is bound inside the root");
 	r = call(SYS_getsockname, s, 0, 0, 0, 4);
@@ -122,6 +131,22 @@ static void paths(long s, long t)
 	}
 	report(call(SYS_connect, t, 0, 0, unix_addr("/out/none", 10), 0) == -ENOENT,
 	       "connect to a path that is not there: ENOENT");
+	/* the PAL's root is "/" (a container's): paths as they are */
+	{
+		char path[128];
+		int slash = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+		net_set_root(slash);
+		snprintf(path, sizeof(path), "%s/out/viaslash", root);
+		u = call(SYS_socket, AF_UNIX, SOCK_DGRAM, 0, 0, 0);
+		r = bind_path(u, path);
+		report(r == 0 && exists(root, "out/viaslash") &&
+			   call(SYS_getsockname, u, 0, 0, 0, 128) == (long)(2 + strlen(path) + 1) &&
+			   !strcmp((char *)data() + 2, path),
+		       "root \"/\": a path is bound as it is and given back as it is");
+		unlink(path);
+		close(slash);
+	}
 }
 
 int main(void)
@@ -139,6 +164,9 @@ int main(void)
 	mkdir(p, 0755);
 	snprintf(p, sizeof(p), "%s/out/link", root);
 	if (symlink(outside, p) < 0)
+		return 1;
+	snprintf(p, sizeof(p), "%s/out/inroot", root);
+	if (symlink("/out", p) < 0)
 		return 1;
 	rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	net_set_root(rootfd);
@@ -169,6 +197,12 @@ int main(void)
 	snprintf(p, sizeof(p), "%s/out/s", root);
 	unlink(p);
 	snprintf(p, sizeof(p), "%s/out/link", root);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/out/inroot", root);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/out/t", root);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/escaped", root);
 	unlink(p);
 	snprintf(p, sizeof(p), "%s/out", root);
 	rmdir(p);

@@ -8,9 +8,8 @@
  * descriptors. An epoll instance has a kick eventfd: the LibOS wakes a
  * thread blocked in a host epoll_wait when something inside the enclave
  * (a pipe, an eventfd) becomes ready. A unix socket's path is the
- * enclave's view: bound and connected inside the PAL's root (no symlink
- * on the way, so that it cannot lead out), and given back without the
- * root's prefix.
+ * enclave's view: bound and connected inside the PAL's root (resolved as
+ * allowed files are), and given back without the root's prefix.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -63,19 +62,24 @@ void net_set_root(int rootfd)
 /*
  * A unix socket address from the enclave (len bytes at in) as the host's
  * kernel takes it, in *out: an abstract name (or anything not a path) as
- * it is; a path ("/dir/name", from the enclave) under the root's, when
- * nothing on its way is a symlink (the socket itself too, to connect).
+ * it is; a path ("/dir/name", from the enclave) inside the PAL's root.
+ * When the root is the PAL's own "/" (a container's, after pivot_root),
+ * the kernel resolves it there; else it is resolved in the root as
+ * allowed files are (RESOLVE_IN_ROOT: a symlink leads where it points
+ * inside the root) to its host path: the socket's, to connect or send to,
+ * or the directory's it is made in, to bind.
  */
 static long unix_addr_in(const uint8_t *in, uint64_t len, int creating,
 			 struct sockaddr_storage *out, socklen_t *out_len)
 {
 	struct open_how how = { .flags = O_PATH | O_CLOEXEC,
-				.resolve =
-				    RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
+				.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
 	struct sockaddr_un *un = (struct sockaddr_un *)out;
-	const char *path = (const char *)in + 2, *check = path + 1;
-	char parent[sizeof(un->sun_path)];
+	const char *path = (const char *)in + 2, *name = "";
+	char rel[sizeof(un->sun_path)], link[64], real[PATH_MAX];
+	size_t pl = strlen(root_path);
 	sa_family_t family;
+	ssize_t n;
 	int fd;
 
 	if (len > sizeof(*out))
@@ -87,23 +91,38 @@ static long unix_addr_in(const uint8_t *in, uint64_t len, int creating,
 	memcpy(&family, in, sizeof(family));
 	if (family != AF_UNIX || !path[0])
 		return 0;
-	if (path[0] != '/' || !memchr(path, 0, len - 2) || root_fd < 0)
+	if (path[0] != '/' || !memchr(path, 0, len - 2))
 		return -EINVAL;
-	if (strlen(root_path) + strlen(path) + 1 > sizeof(un->sun_path))
-		return -ENAMETOOLONG;
-	if (creating) { /* the directory it goes in */
-		size_t dl = (size_t)(strrchr(path, '/') - path);
+	if (root_fd < 0)
+		return -EACCES;
+	if (!pl)
+		return 0; /* the root is "/": the kernel's resolution is the root's */
+	snprintf(rel, sizeof(rel), ".%s", path);
+	if (creating) { /* the directory it goes in, and its name there */
+		char *slash = strrchr(rel, '/');
 
-		memcpy(parent, path, dl);
-		parent[dl] = 0;
-		check = dl > 1 ? parent + 1 : ".";
+		name = path + (slash - rel) - 1; /* "/name" */
+		*slash = 0;
+		if (!strcmp(name, "/") || !strcmp(name, "/.") || !strcmp(name, "/.."))
+			return -EINVAL;
 	}
-	fd = (int)syscall(SYS_openat2, root_fd, check, &how, sizeof(how));
+	fd = (int)syscall(SYS_openat2, root_fd, rel, &how, sizeof(how));
 	if (fd < 0)
 		return -errno;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, real, sizeof(real) - 1);
 	close(fd);
+	if (n < 0)
+		return -errno;
+	real[n] = 0;
+	if (strncmp(real, root_path, pl) || (real[pl] && real[pl] != '/'))
+		return -EACCES; /* not below the root after all */
+	if ((size_t)n + strlen(name) + 1 > sizeof(un->sun_path))
+		return -ENAMETOOLONG;
+	memset(un, 0, sizeof(*un));
 	un->sun_family = AF_UNIX;
-	snprintf(un->sun_path, sizeof(un->sun_path), "%s%s", root_path, path);
+	memcpy(un->sun_path, real, (size_t)n);
+	memcpy(un->sun_path + n, name, strlen(name) + 1);
 	*out_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(un->sun_path) + 1);
 	return 0;
 }
