@@ -151,6 +151,7 @@ static void paths(long s, long t)
 
 int main(void)
 {
+	static const char *const made[] = { "out/s", "out/link", "out/inroot", "out/t", "escaped" };
 	struct open_how how = { .flags = O_PATH };
 	char p[256];
 	long s, t, r;
@@ -194,16 +195,10 @@ int main(void)
 
 	net_close_all();
 	close(rootfd);
-	snprintf(p, sizeof(p), "%s/out/s", root);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s/out/link", root);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s/out/inroot", root);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s/out/t", root);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s/escaped", root);
-	unlink(p);
+	for (size_t i = 0; i < sizeof(made) / sizeof(made[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", root, made[i]);
+		unlink(p);
+	}
 	snprintf(p, sizeof(p), "%s/out", root);
 	rmdir(p);
 	rmdir(root);
