@@ -10,7 +10,7 @@
  *                 recvfrom with the sender's name (and truncated), connect,
  *                 an unbound sender's empty name, EADDRINUSE, bad lengths
  *   abstract      an abstract name (a leading NUL): bind, connect, names
- *   pair          socketpair: stream, dgram, seqpacket; shared with a child
+ *   pair          socketpair: stream, dgram, seqpacket, poll on them; shared with a child
  *                 of fork; EOPNOTSUPP for AF_INET
  *   mmsg          sendmmsg/recvmmsg over a datagram pair: counts, msg_len,
  *                 partial success, MSG_WAITFORONE, MSG_DONTWAIT, a timeout
@@ -20,6 +20,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -280,8 +281,14 @@ static int pair(void)
 
 	for (int i = 0; i < 3; i++) {
 		printf("socketpair %d: %s\n", types[i], err(socketpair(AF_UNIX, types[i], 0, sv)));
+		struct pollfd pf = { .fd = sv[1], .events = POLLIN | POLLOUT };
+		int ready = poll(&pf, 1, 0);
+
+		printf("  poll before: %d, revents %#x\n", ready, pf.revents);
 		send(sv[0], "one", 3, 0);
 		send(sv[0], "two", 3, 0);
+		ready = poll(&pf, 1, 1000);
+		printf("  poll after: %d, revents %#x\n", ready, pf.revents);
 		n = recv(sv[1], buf, sizeof(buf), 0);
 		printf("  first read %ld\n", n);
 		names("  end", sv[1]);
