@@ -105,6 +105,16 @@ static void paths(long s, long t)
 	report(r == 0 && exists(root, "out/t") && call(SYS_getsockname, u, 0, 0, 0, 128) == 9 &&
 		   !memcmp(data() + 2, "/out/t", 7),
 	       "a symlink to \"/out\": followed inside the root, the name given back resolved");
+	{
+		/* "/d/./././.../../escaped2" (d: the root) cut short would leave "/../escaped2" */
+		char lp[128] = "/d";
+
+		for (int i = 0; i < 51; i++)
+			strcat(lp, "/.");
+		strcat(lp, "/../escaped2");
+		report(bind_path(s, lp) == -ENAMETOOLONG && !exists(root, "../escaped2"),
+		       "a path too long for sun_path: ENAMETOOLONG, never cut short");
+	}
 	report(bind_path(s, "/out/s") == 0 && exists(root, "out/s"),
 	       "a good path is bound inside the root");
 	r = call(SYS_getsockname, s, 0, 0, 0, 4);
@@ -151,7 +161,8 @@ static void paths(long s, long t)
 
 int main(void)
 {
-	static const char *const made[] = { "out/s", "out/link", "out/inroot", "out/t", "escaped" };
+	static const char *const made[] = { "out/s", "out/link", "out/inroot",
+					    "out/t", "escaped",	 "d" };
 	struct open_how how = { .flags = O_PATH };
 	char p[256];
 	long s, t, r;
@@ -168,6 +179,9 @@ int main(void)
 		return 1;
 	snprintf(p, sizeof(p), "%s/out/inroot", root);
 	if (symlink("/out", p) < 0)
+		return 1;
+	snprintf(p, sizeof(p), "%s/d", root); /* the root, from inside it */
+	if (symlink("/", p) < 0)
 		return 1;
 	rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	net_set_root(rootfd);

@@ -97,8 +97,9 @@ static long unix_addr_in(const uint8_t *in, uint64_t len, int creating,
 		return -EACCES;
 	if (!pl)
 		return 0; /* the root is "/": the kernel's resolution is the root's */
-	snprintf(rel, sizeof(rel), ".%s", path);
-	if (creating) { /* the directory it goes in, and its name there */
+	if (snprintf(rel, sizeof(rel), ".%s", path) >= (int)sizeof(rel))
+		return -ENAMETOOLONG; /* it could not fit in sun_path under the root either */
+	if (creating) {		      /* the directory it goes in, and its name there */
 		char *slash = strrchr(rel, '/');
 
 		name = path + (slash - rel) - 1; /* "/name" */
