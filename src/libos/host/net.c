@@ -50,11 +50,10 @@ void net_set_root(int rootfd)
 	char link[64];
 	ssize_t n;
 
-	root_fd = rootfd;
-	root_path[0] = 0;
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", rootfd);
 	n = readlink(link, root_path, sizeof(root_path) - 1);
 	root_path[n > 0 ? n : 0] = 0;
+	root_fd = n > 0 ? rootfd : -1; /* its path unknown: unix socket paths are refused */
 	if (!strcmp(root_path, "/"))
 		root_path[0] = 0;
 }
