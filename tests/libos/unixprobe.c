@@ -9,7 +9,7 @@
  *   dgram DIR     two SOCK_DGRAM sockets at DIR/a.sock and DIR/b.sock: sendto,
  *                 recvfrom with the sender's name (and truncated), connect,
  *                 an unbound sender's empty name, EADDRINUSE, bad lengths
- *   abstract      an abstract name (a leading NUL): bind, connect, names
+ *   abstract NAME an abstract name (a leading NUL): bind, connect, names
  *   pair          socketpair: stream, dgram, seqpacket, poll on them; shared with a child
  *                 of fork; EOPNOTSUPP for AF_INET
  *   mmsg          sendmmsg/recvmmsg over a datagram pair: counts, msg_len,
@@ -239,10 +239,9 @@ static int dgram(const char *dir)
 	return 0;
 }
 
-static int abstract(void)
+static int abstract(const char *name)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	const char name[] = "rune-libos-unixprobe";
 	socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name));
 	int s = socket(AF_UNIX, SOCK_STREAM, 0), c = socket(AF_UNIX, SOCK_STREAM, 0), conn;
 	char buf[16];
@@ -421,8 +420,8 @@ int main(int argc, char **argv)
 		return stream(argv[2], SOCK_SEQPACKET);
 	if (!strcmp(mode, "dgram") && argc > 2)
 		return dgram(argv[2]);
-	if (!strcmp(mode, "abstract"))
-		return abstract();
+	if (!strcmp(mode, "abstract") && argc > 2 && strlen(argv[2]) < 100)
+		return abstract(argv[2]);
 	if (!strcmp(mode, "pair"))
 		return pair();
 	if (!strcmp(mode, "mmsg"))
@@ -454,7 +453,8 @@ int main(int argc, char **argv)
 		       err(bind(socket(AF_UNIX, SOCK_STREAM, 0), (struct sockaddr *)&a, len)));
 		return 0;
 	}
-	fprintf(stderr, "usage: unixprobe stream|seqpacket|dgram DIR | abstract | pair | mmsg | scm"
-			" | connect PATH MSG | bind PATH\n");
+	fprintf(stderr,
+		"usage: unixprobe stream|seqpacket|dgram DIR | abstract NAME | pair | mmsg | scm"
+		" | connect PATH MSG | bind PATH\n");
 	return 2;
 }
