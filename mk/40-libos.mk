@@ -91,6 +91,15 @@ $(LIBOS_DRIVER_TEST): $(BUILD)/obj/tests/libos/test_libos_driver.o $(TEEIMAGE_LI
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(TEEIMAGE_LIB) $(SGX_LIB) $(COMMON_OBJS) -lcrypto -lpthread
 
+# The PAL's socket pass-through against a compromised enclave's requests.
+LIBOS_HOST_NET_TEST := $(BUILD)/tests/libos-host-net
+UNIT_TESTS += $(LIBOS_HOST_NET_TEST)
+DEPFILES += $(BUILD)/obj/tests/libos/test_host_net.d
+
+$(LIBOS_HOST_NET_TEST): $(BUILD)/obj/tests/libos/test_host_net.o $(BUILD)/obj/src/libos/host/net.o
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lpthread
+
 # A hostile host for the LibOS enclave (tests/libos/test-libos-hostile.sh).
 LIBOS_HOSTILE := $(BUILD)/tests-bin/libos-hostile-host
 DEPFILES += $(BUILD)/obj/tests/libos/hostile-host.d

@@ -19,20 +19,11 @@ libos_need
 T=$(mktemp -d /tmp/libosfd-fds.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 export SGX_EMU_SECRET=$T/sgx-emu-secret
-gcc -static-pie -O2 -o "$T/fdprobe-glibc" "$SRCDIR/tests/libos/fdprobe.c" || {
-	echo "not ok - build fdprobe"
-	exit 1
-}
-musl_pie "$SRCDIR/tests/libos/fdprobe.c" "$T/fdprobe-musl" || true
+build_pies "$SRCDIR/tests/libos/fdprobe.c" "$T/fdprobe"
 
 # same NAME ROOT ARGS...: the enclave's output and status are the chroot's
 same() {
-	local name=$1 root=$2 nout nrc
-	shift 2
-	pal_run 60 "$root" /bin/fdprobe "$@"
-	nout=$(chroot "$root" /bin/fdprobe "$@" 2>/dev/null)
-	nrc=$?
-	same_as "$name" "$nout" "$nrc"
+	same_chroot "$1" "$2" /bin/fdprobe "${@:3}"
 }
 
 for libc in glibc musl; do

@@ -13,7 +13,12 @@
  * values whatever the host answers; clock_gettime never yields
  * nsec >= 1e9 nor a MONOTONIC time going back, read() from stdin never
  * claims more than asked nor writes outside the buffer, and nothing
- * crashes. Also (built here for want of an enclave that could set it):
+ * crashes. Sockets (net.c): whatever the host answers, the addresses of
+ * getsockname, accept and recvfrom stay within the caller's room and their
+ * lengths within sockaddr_storage, descriptors are the enclave's own,
+ * recvfrom and recvmmsg never claim more than asked, and a unix socket's
+ * path reaches the host only below an allowed path, normalised. Also
+ * (built here for want of an enclave that could set it):
  * /dev/attestation/attestation_type reads the manifest's line. TAP output.
  */
 #include <stdio.h>
@@ -91,6 +96,64 @@ long ocall_blocking(long nr, int64_t a0, int64_t a1, uint64_t len)
 	return ocall(nr, a0, a1, len);
 }
 
+/* What the host saw of the last bind or connect (the address), and how many there were. */
+static uint8_t net_addr[128];
+static uint64_t net_addr_len;
+static int net_binds;
+
+/* The NET OCALL: honest answers (a unix socket "/out/s"), or lies. */
+static long net_answer(struct libos_mailbox *mb)
+{
+	static const uint8_t name[] = { 1, 0, '/', 'o', 'u', 't', '/', 's', 0 };
+	struct libos_netcall h;
+	uint8_t *data = mb->buf + sizeof(h);
+	uint64_t n;
+
+	memcpy(&h, mb->buf, sizeof(h));
+	switch (mb->arg[0]) {
+	case 41: /* socket */
+		return lie() ? wild() : 7;
+	case 53: { /* socketpair */
+		int32_t sv[2] = { 8, 9 };
+
+		if (lie())
+			sv[rnd() % 2] = (int32_t)wild();
+		memcpy(data, sv, sizeof(sv));
+		mb->out[0] = lie() ? wild() : 8;
+		return lie() ? wild() : 0;
+	}
+	case 42: /* connect */
+	case 49: /* bind */
+		net_binds++;
+		net_addr_len = h.in_len < sizeof(net_addr) ? h.in_len : sizeof(net_addr);
+		memcpy(net_addr, data, net_addr_len);
+		return lie() ? wild() : 0;
+	case 51:  /* getsockname */
+	case 52:  /* getpeername */
+	case 288: /* accept4 */
+		n = sizeof(name) < h.out_max ? sizeof(name) : h.out_max;
+		memcpy(data, name, n);
+		if (lie())
+			for (uint64_t i = 0; i < h.out_max && i < 256; i++)
+				data[i] = (uint8_t)rnd();
+		mb->out[0] = lie() ? wild() : (int64_t)n;
+		return lie() ? wild() : mb->arg[0] == 288 ? 10 : (long)sizeof(name);
+	case 45: /* recvfrom: "abc", then the sender */
+		n = h.out_max < 3 ? h.out_max : 3;
+		memcpy(data, "abc", n);
+		if (h.a[4] && n + sizeof(name) <= h.out_max) {
+			memcpy(data + n, name, sizeof(name));
+			mb->out[0] = (int64_t)(n + sizeof(name));
+		} else {
+			mb->out[0] = (int64_t)n;
+		}
+		if (lie())
+			mb->out[0] = wild();
+		return lie() ? wild() : (long)n;
+	}
+	return lie() ? wild() : 0;
+}
+
 long libos_ocall_raw(long nr)
 {
 	struct libos_mailbox *mb = &mailbox;
@@ -165,6 +228,8 @@ long libos_ocall_raw(long nr)
 	}
 	case LIBOS_OCALL_ACLOSE:
 		return lie() ? wild() : 0;
+	case LIBOS_OCALL_NET:
+		return net_answer(mb);
 	}
 	return -ENOSYS;
 }
@@ -244,6 +309,111 @@ static int allowed_round(char *path, uint8_t *buf)
 	return bad;
 }
 
+/* A sockaddr_un for path at a (user memory): its length. */
+static uint64_t sun(uint8_t *a, const char *path)
+{
+	size_t n = str_len(path);
+
+	a[0] = 1;
+	a[1] = 0;
+	memcpy(a + 2, path, n + 1);
+	return 2 + n + 1;
+}
+
+static int guard_ok(const uint8_t *p)
+{
+	for (int i = 0; i < 16; i++)
+		if (p[i] != 0x5a)
+			return 0;
+	return 1;
+}
+
+/* A length the LibOS wrote back for the workload: within sockaddr_storage. */
+static int len_ok(long r, const uint32_t *len)
+{
+	return r < 0 || *len <= 128;
+}
+
+/*
+ * Sockets against the host's answers (u: two pages of user memory): 0 when
+ * every check held.
+ */
+static int net_round(uint8_t *u)
+{
+	uint8_t *addr = u, *lenp = u + 256, *buf = u + 512, *vec = u + 1024, *iov = u + 2048;
+	uint32_t len;
+	long fd, r, c;
+	int bad = 0, handled, sv[2];
+
+	fd = net_syscall(41, 1, 1, 0, 0, 0, 0);
+	if (fd < 0)
+		return 0;
+	bad |= fd >= 64;
+	/* a path outside allowed paths never reaches the host; one inside does, normalised */
+	net_binds = 0;
+	r = net_syscall(49, (uint64_t)fd, (uint64_t)addr, sun(addr, "/data/x.sock"), 0, 0, 0);
+	bad |= r != -EACCES || net_binds;
+	r = net_syscall(42, (uint64_t)fd, (uint64_t)addr, sun(addr, "/tmp/x.sock"), 0, 0, 0);
+	bad |= r != -EACCES || net_binds;
+	net_syscall(49, (uint64_t)fd, (uint64_t)addr, sun(addr, "out/../out//s"), 0, 0, 0);
+	bad |= net_binds != 1 || net_addr_len != 9 || memcmp(net_addr + 2, "/out/s", 7);
+	/* getsockname, room 4: the guard after it stays, the length is bounded */
+	len = 4;
+	memcpy(lenp, &len, 4);
+	memset(addr + 4, 0x5a, 16);
+	r = net_syscall(51, (uint64_t)fd, (uint64_t)addr, (uint64_t)lenp, 0, 0, 0);
+	memcpy(&len, lenp, 4);
+	bad |= !guard_ok(addr + 4) || !len_ok(r, &len);
+	/* accept, room 5 */
+	len = 5;
+	memcpy(lenp, &len, 4);
+	memset(addr + 5, 0x5a, 16);
+	c = net_syscall(43, (uint64_t)fd, (uint64_t)addr, (uint64_t)lenp, 0, 0, 0);
+	memcpy(&len, lenp, 4);
+	bad |= !guard_ok(addr + 5) || !len_ok(c, &len) || c >= 64;
+	if (c >= 0)
+		fs_syscall(3, (uint64_t)c, 0, 0, 0, &handled);
+	/* recvfrom: 2 bytes, room 3 for the sender */
+	len = 3;
+	memcpy(lenp, &len, 4);
+	memset(buf + 2, 0x5a, 16);
+	memset(addr + 3, 0x5a, 16);
+	r = net_syscall(45, (uint64_t)fd, (uint64_t)buf, 2, 0, (uint64_t)addr, (uint64_t)lenp);
+	memcpy(&len, lenp, 4);
+	bad |= r > 2 || r < -4095 || !guard_ok(buf + 2) || !guard_ok(addr + 3) || !len_ok(r, &len);
+	/* recvmmsg of three one-byte buffers: at most three, each at most a byte */
+	memset(vec, 0, 3 * 64);
+	for (int i = 0; i < 3; i++) {
+		uint64_t base = (uint64_t)(buf + 32 + 32 * i), one = 1,
+			 io = (uint64_t)(iov + 16 * i);
+
+		memset(buf + 32 + 32 * i, 0x5a, 32);
+		memcpy(iov + 16 * i, &base, 8);
+		memcpy(iov + 16 * i + 8, &one, 8);
+		memcpy(vec + 64 * i + 16, &io, 8);  /* msg_iov */
+		memcpy(vec + 64 * i + 24, &one, 8); /* msg_iovlen */
+	}
+	r = net_syscall(299, (uint64_t)fd, (uint64_t)vec, 3, 0x40, 0, 0);
+	bad |= r > 3 || r < -4095;
+	for (int i = 0; i < 3; i++) {
+		uint32_t ml;
+
+		memcpy(&ml, vec + 64 * i + 56, 4);
+		bad |= (i < r && ml > 1) || !guard_ok(buf + 32 + 32 * i + 1);
+	}
+	/* socketpair: two descriptors of ours, or an error */
+	sv[0] = sv[1] = -1;
+	r = net_syscall(53, 1, 1, 0, (uint64_t)lenp, 0, 0);
+	if (r == 0) {
+		memcpy(sv, lenp, sizeof(sv));
+		bad |= sv[0] < 0 || sv[0] >= 64 || sv[1] < 0 || sv[1] >= 64 || sv[0] == sv[1];
+		fs_syscall(3, (uint64_t)sv[0], 0, 0, 0, &handled);
+		fs_syscall(3, (uint64_t)sv[1], 0, 0, 0, &handled);
+	}
+	fs_syscall(3, (uint64_t)fd, 0, 0, 0, &handled);
+	return bad;
+}
+
 static int chunked_round(char *path, uint8_t *buf)
 {
 	int handled, refused = 0;
@@ -305,7 +475,7 @@ int main(void)
 	char hex[65], chex[3][65];
 	uint8_t *heap;
 	int bad_open = 0, opened = 0, bad_time = 0, bad_read = 0, refused = 0;
-	int big_ok = 0, big_refused = 0, big_bad = 0, allowed_bad = 0;
+	int big_ok = 0, big_refused = 0, big_bad = 0, allowed_bad = 0, net_bad = 0;
 	int64_t last_sec = 0, last_nsec = 0;
 
 	heap = aligned_alloc(PAGE_SIZE, 16 << 20);
@@ -372,6 +542,8 @@ int main(void)
 			allowed_bad += allowed_round(path, bigbuf);
 			memcpy(path, "/data/f", 8);
 		}
+		if (iter % 4 == 2)
+			net_bad += net_round((uint8_t *)bigbuf);
 		/* clock_gettime(CLOCK_MONOTONIC) through the dispatcher */
 		g.rax = 228;
 		g.rdi = 1;
@@ -396,6 +568,8 @@ int main(void)
 	report(big_ok > 20 && big_refused > 20 && big_bad == 0,
 	       "chunked reads, preads and mmaps give the manifest's bytes or fail");
 	report(allowed_bad == 0, "allowed files: reads, fstat, getdents64 bounded and well-formed");
+	report(net_bad == 0, "sockets: addresses, lengths, descriptors and counts from the host "
+			     "bounded; unix paths reach the host only below allowed paths");
 	report(bad_time == 0, "clock_gettime: nsec < 1e9, MONOTONIC never goes back");
 	report(bad_read == 0, "read(stdin): never more than asked, nothing past the buffer");
 	report(1, "no crash on 20000 rounds of hostile answers");

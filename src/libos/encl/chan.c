@@ -95,10 +95,10 @@ static long host_recv(int64_t fd, void *buf, uint64_t len, int wait)
 	return (long)len;
 }
 
-/* A host socket pair (NET): both ends the enclave's, checked. */
-int host_socketpair(int32_t sv[2])
+/* A host AF_UNIX socket pair of type (with its flags) (NET): both ends the enclave's, checked. */
+int host_socketpair_of(int64_t type, int32_t sv[2])
 {
-	int64_t a[6] = { 1 /* AF_UNIX */, 1 /* SOCK_STREAM */ };
+	int64_t a[6] = { 1 /* AF_UNIX */, type };
 	uint64_t got = 0;
 	long r = net_host(53 /* socketpair */, a, NULL, 0, sv, 2 * sizeof(int32_t), &got, 0);
 
@@ -106,6 +106,12 @@ int host_socketpair(int32_t sv[2])
 		       sv[0] >= (1 << 20) || sv[1] >= (1 << 20)))
 		r = -EIO;
 	return (int)(r < 0 ? r : 0);
+}
+
+/* The LibOS's own channels and pipes: a stream pair. */
+int host_socketpair(int32_t sv[2])
+{
+	return host_socketpair_of(1 /* SOCK_STREAM */, sv);
 }
 
 void host_fd_close(int64_t fd)

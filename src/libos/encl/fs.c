@@ -2161,6 +2161,11 @@ int fs_is_trusted(const char *path)
 	return find_trusted(path, h, &size) == 0;
 }
 
+int fs_is_allowed(const char *path)
+{
+	return is_allowed(path);
+}
+
 int fs_resolve_path(uint64_t upath, char *out, size_t n)
 {
 	return resolve(AT_FDCWD, upath, out, n);

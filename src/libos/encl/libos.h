@@ -248,6 +248,7 @@ int chan_send_locked(struct chan *c, uint32_t type, const void *hdr, uint32_t hl
 void chan_close(struct chan *c);
 void host_fd_close(int64_t fd);
 int host_socketpair(int32_t sv[2]);
+int host_socketpair_of(int64_t type, int32_t sv[2]);
 
 #define SPIPE_RECORD   4096 /* PIPE_BUF: one host send never interleaves with another's */
 #define SPIPE_DATA_MAX (SPIPE_RECORD - 32)
@@ -305,6 +306,9 @@ int proc_child_start(int64_t channel, const char **path, const char ***argv, int
 void proc_child_started(int err);
 void proc_exit_notify(int status);
 /* poll.c: poll, ppoll, select, pselect6 */
+long poll_user_timeout(uint64_t p, int64_t *ns); /* a timespec: ns, -1 for none */
+void poll_user_time_left(uint64_t p, int64_t ns, int64_t start);
+int64_t poll_now_ns(void);
 long poll_syscall(long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
 		  uint64_t a5);
 
@@ -326,6 +330,7 @@ int fs_export(struct spawn_fd *out, int max, char *strs, uint64_t room, uint64_t
 int fs_import(const struct spawn_fd *in, int n, const char *strs, uint64_t strs_len);
 int fs_resolve_path(uint64_t upath, char *out, size_t n);
 int fs_is_trusted(const char *path); /* a trusted file of the manifest */
+int fs_is_allowed(const char *path); /* below an allowed path: the host's file */
 void fs_getcwd(char *out, size_t n);
 void fs_setcwd(const char *dir);
 int fs_fork_keep(int32_t *keep, int max);

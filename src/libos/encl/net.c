@@ -5,7 +5,10 @@
  * crosses is not protected by the enclave (docs/libos.md: TLS inside the
  * enclave is the answer); what comes back is checked like any OCALL
  * result: lengths within what was asked, descriptors in range. A socket is
- * an object of ipc.c (OBJ_SOCKET) holding the host's descriptor.
+ * an object of ipc.c (OBJ_SOCKET) holding the host's descriptor. Unix
+ * sockets pass through too: an abstract name as it is, a path only below
+ * an allowed path of the manifest (the host's files there are the
+ * workload's), made absolute here; the host binds it inside its root.
  */
 #include "libos.h"
 
@@ -14,6 +17,9 @@
 #define ADDR_MAX      128 /* sizeof(struct sockaddr_storage) */
 #define OPT_MAX	      256
 #define HOST_FD_MAX   (1 << 20)
+#define AF_UNIX	      1
+#define SUN_PATH_MAX  108 /* sizeof(sockaddr_un.sun_path) */
+#define UNIX_PATH_LEN 4096
 
 /* Copies the output bytes back, checked against what was asked. */
 long net_host(long nr, const int64_t a[6], const void *in, uint64_t in_len, void *out,
@@ -96,6 +102,67 @@ static long user_len(uint64_t lenp, uint64_t max, uint32_t *len)
 	if (*len > max)
 		*len = (uint32_t)max;
 	return 0;
+}
+
+/*
+ * An AF_UNIX path as the host takes it: absolute (relative to the working
+ * directory), normalised and below an allowed path, else EACCES.
+ */
+static long unix_path(const char *call, const uint8_t *sun, uint32_t len, uint8_t *out,
+		      uint32_t *out_len)
+{
+	char rel[SUN_PATH_MAX + 1], abs[UNIX_PATH_LEN], *path = abs;
+	size_t n = 0, cl;
+
+	while (n < len && n < SUN_PATH_MAX && sun[n])
+		n++;
+	memcpy(rel, sun, n);
+	rel[n] = 0;
+	fs_getcwd(abs, sizeof(abs));
+	cl = str_len(abs);
+	if (rel[0] == '/') {
+		path = rel;
+	} else {
+		if (cl + 1 + n + 1 > sizeof(abs))
+			return -ENAMETOOLONG;
+		abs[cl] = '/';
+		memcpy(abs + cl + 1, rel, n + 1);
+	}
+	if (fs_normalize(path, (char *)out + 2, ADDR_MAX - 2) < 0)
+		return -ENAMETOOLONG;
+	if (!fs_is_allowed((char *)out + 2)) {
+		if (libos_manifest.debug)
+			log_err("%s %s: a unix socket's path must be below an allowed path: EACCES",
+				call, (char *)out + 2);
+		return -EACCES;
+	}
+	*out_len = (uint32_t)(2 + str_len((char *)out + 2) + 1);
+	return 0;
+}
+
+/*
+ * A socket address from the workload (len bytes at uaddr) as the host
+ * takes it, in out (*out_len bytes): as it is, but an AF_UNIX path.
+ */
+static long addr_in(const char *call, uint64_t uaddr, uint64_t len, uint8_t out[ADDR_MAX],
+		    uint32_t *out_len)
+{
+	uint16_t family;
+
+	if (len > ADDR_MAX)
+		return -EINVAL;
+	if (!user_ok(uaddr, len))
+		return -EFAULT;
+	memcpy(out, (const void *)uaddr, len);
+	*out_len = (uint32_t)len;
+	if (len <= 2)
+		return 0;
+	memcpy(&family, out, 2);
+	if (family != AF_UNIX || !out[2])
+		return 0; /* not a unix path: the host's kernel judges it; abstract names pass */
+	if (len > 2 + SUN_PATH_MAX)
+		return -EINVAL;
+	return unix_path(call, (const uint8_t *)uaddr + 2, (uint32_t)len - 2, out, out_len);
 }
 
 /* An address or option the host wrote: copied out truncated, the full length reported. */
@@ -214,6 +281,7 @@ static long do_sendto(int64_t fd, uint64_t buf, uint64_t len, uint64_t flags, ui
 		      uint64_t alen)
 {
 	uint8_t tmp[ADDR_MAX];
+	uint32_t tlen = 0;
 	int64_t hfd;
 	struct fobj *o;
 	long r;
@@ -221,13 +289,11 @@ static long do_sendto(int64_t fd, uint64_t buf, uint64_t len, uint64_t flags, ui
 	o = sock(fd, &hfd, &r);
 	if (!o)
 		return r;
-	if (addr && alen > ADDR_MAX)
-		return -EINVAL;
-	if (!user_ok(buf, len) || (addr && !user_ok(addr, alen)))
+	if (addr && (r = addr_in("sendto", addr, alen, tmp, &tlen)) < 0)
+		return r;
+	if (!user_ok(buf, len))
 		return -EFAULT;
-	if (addr)
-		memcpy(tmp, (const void *)addr, alen);
-	return send_data(o, hfd, (const uint8_t *)buf, len, flags, tmp, addr ? alen : 0);
+	return send_data(o, hfd, (const uint8_t *)buf, len, flags, tmp, tlen);
 }
 
 static long do_recvfrom(int64_t fd, uint64_t buf, uint64_t len, uint64_t flags, uint64_t addr,
@@ -265,28 +331,47 @@ struct user_iovec {
 #define IOV_MAX_LINUX 1024
 #define EMSGSIZE      90
 
-/* The msghdr at umsg and its iovecs, checked; the iovecs' total (at most the mailbox's). */
-static long msg_in(uint64_t umsg, struct user_msghdr *m, const struct user_iovec **iov,
-		   uint64_t *total)
+/* A sendmsg/recvmsg call: the socket, its msghdr and its iovecs, checked. */
+struct msg_call {
+	struct fobj *o;
+	int64_t hfd;
+	struct user_msghdr m;
+	const struct user_iovec *iov;
+	uint64_t total;		/* the iovecs' total, at most the mailbox's */
+	uint8_t name[ADDR_MAX]; /* sendmsg: the address as the host takes it */
+	uint32_t namelen;
+};
+
+/* The socket behind fd and the msghdr at umsg with its iovecs (and address, to send), checked. */
+static long msg_in(int64_t fd, uint64_t umsg, int send, struct msg_call *c)
 {
+	struct user_msghdr *m = &c->m;
+	long r;
+
+	c->o = sock(fd, &c->hfd, &r);
+	if (!c->o)
+		return r;
 	if (!user_ok(umsg, sizeof(*m)))
 		return -EFAULT;
 	memcpy(m, (const void *)umsg, sizeof(*m));
 	if (m->iovlen > IOV_MAX_LINUX)
 		return -EMSGSIZE;
-	if (m->iovlen && !user_ok(m->iov, m->iovlen * sizeof(**iov)))
+	if (m->iovlen && !user_ok(m->iov, m->iovlen * sizeof(*c->iov)))
 		return -EFAULT;
-	*iov = (const struct user_iovec *)m->iov;
-	*total = 0;
+	c->iov = (const struct user_iovec *)m->iov;
+	c->total = 0;
 	for (uint64_t i = 0; i < m->iovlen; i++) {
-		if (!user_ok((*iov)[i].base, (*iov)[i].len))
+		if (!user_ok(c->iov[i].base, c->iov[i].len))
 			return -EFAULT;
-		*total += (*iov)[i].len;
-		if (*total > LIBOS_NET_DATA_MAX - ADDR_MAX)
-			*total = LIBOS_NET_DATA_MAX - ADDR_MAX;
+		c->total += c->iov[i].len;
+		if (c->total > LIBOS_NET_DATA_MAX - ADDR_MAX)
+			c->total = LIBOS_NET_DATA_MAX - ADDR_MAX;
 	}
 	if (m->name && (m->namelen > ADDR_MAX || !user_ok(m->name, m->namelen)))
 		return m->namelen > ADDR_MAX ? -EINVAL : -EFAULT;
+	c->namelen = 0;
+	if (m->name && send)
+		return addr_in("sendmsg", m->name, m->namelen, c->name, &c->namelen);
 	return 0;
 }
 
@@ -296,78 +381,119 @@ static long msg_in(uint64_t umsg, struct user_msghdr *m, const struct user_iovec
  */
 static long do_sendmsg(int64_t fd, uint64_t umsg, uint64_t flags)
 {
-	const struct user_iovec *iov;
-	struct user_msghdr m;
-	uint8_t addr[ADDR_MAX], *data;
-	uint64_t total, done = 0;
-	int64_t hfd;
-	struct fobj *o;
+	struct msg_call c;
+	uint8_t *data;
+	uint64_t done = 0;
 	long r;
 
-	o = sock(fd, &hfd, &r);
-	if (!o)
+	if ((r = msg_in(fd, umsg, 1, &c)) < 0)
 		return r;
-	if ((r = msg_in(umsg, &m, &iov, &total)) < 0)
-		return r;
-	if (m.controllen) {
+	if (c.m.controllen) {
 		if (libos_manifest.debug)
 			log_err("sendmsg: ancillary data is not supported: EINVAL");
 		return -EINVAL;
 	}
-	if (m.name)
-		memcpy(addr, (const void *)m.name, m.namelen);
-	data = mm_alloc(total + 1, 0);
+	data = mm_alloc(c.total + 1, 0);
 	if (!data)
 		return -ENOMEM;
-	for (uint64_t i = 0; i < m.iovlen && done < total; i++) {
-		uint64_t n = iov[i].len < total - done ? iov[i].len : total - done;
+	for (uint64_t i = 0; i < c.m.iovlen && done < c.total; i++) {
+		uint64_t n = c.iov[i].len < c.total - done ? c.iov[i].len : c.total - done;
 
-		memcpy(data + done, (const void *)iov[i].base, n);
+		memcpy(data + done, (const void *)c.iov[i].base, n);
 		done += n;
 	}
-	r = send_data(o, hfd, data, total, flags, addr, m.name ? m.namelen : 0);
-	mm_free(data, total + 1);
+	r = send_data(c.o, c.hfd, data, c.total, flags, c.name, c.namelen);
+	mm_free(data, c.total + 1);
 	return r;
 }
 
 /* recvmsg: received as recvfrom receives, scattered over the iovecs; no ancillary data. */
 static long do_recvmsg(int64_t fd, uint64_t umsg, uint64_t flags)
 {
-	const struct user_iovec *iov;
-	struct user_msghdr m;
+	struct msg_call c;
 	uint8_t addr[ADDR_MAX], *data;
 	uint32_t got = ADDR_MAX;
-	uint64_t total, done = 0;
-	int64_t hfd;
-	struct fobj *o;
+	uint64_t done = 0;
 	long r;
 
-	o = sock(fd, &hfd, &r);
-	if (!o)
+	if ((r = msg_in(fd, umsg, 0, &c)) < 0)
 		return r;
-	if ((r = msg_in(umsg, &m, &iov, &total)) < 0)
-		return r;
-	data = mm_alloc(total + 1, 0);
+	data = mm_alloc(c.total + 1, 0);
 	if (!data)
 		return -ENOMEM;
-	r = recv_data(o, hfd, data, total, flags, m.name ? addr : NULL, &got);
-	for (uint64_t i = 0; r > 0 && i < m.iovlen && done < (uint64_t)r; i++) {
-		uint64_t n = iov[i].len < (uint64_t)r - done ? iov[i].len : (uint64_t)r - done;
+	r = recv_data(c.o, c.hfd, data, c.total, flags, c.m.name ? addr : NULL, &got);
+	for (uint64_t i = 0; r > 0 && i < c.m.iovlen && done < (uint64_t)r; i++) {
+		uint64_t n = c.iov[i].len < (uint64_t)r - done ? c.iov[i].len : (uint64_t)r - done;
 
-		memcpy((void *)iov[i].base, data + done, n);
+		memcpy((void *)c.iov[i].base, data + done, n);
 		done += n;
 	}
-	mm_free(data, total + 1);
+	mm_free(data, c.total + 1);
 	if (r < 0)
 		return r;
-	if (m.name) {
-		memcpy((void *)m.name, addr, got < m.namelen ? got : m.namelen);
-		m.namelen = got;
+	if (c.m.name) {
+		memcpy((void *)c.m.name, addr, got < c.m.namelen ? got : c.m.namelen);
+		c.m.namelen = got;
 	}
-	m.flags = 0;
-	m.controllen = 0;
-	memcpy((void *)umsg, &m, sizeof(m));
+	c.m.flags = 0;
+	c.m.controllen = 0;
+	memcpy((void *)umsg, &c.m, sizeof(c.m));
 	return r;
+}
+
+/* struct mmsghdr: a msghdr, then the byte count of that message. */
+#define MMSG_SIZE      64
+#define MMSG_LEN_OFF   56
+#define MSG_DONTWAIT   0x40
+#define MSG_WAITFORONE 0x10000
+
+/*
+ * sendmmsg and recvmmsg: sendmsg or recvmsg per message, as Linux: the
+ * number done before an error (the error itself when none was), at most
+ * IOV_MAX_LINUX messages; recvmmsg's timeout is looked at after each
+ * message (and the time left written back), MSG_WAITFORONE makes the
+ * messages after the first not wait.
+ */
+static long do_mmsg(int64_t fd, uint64_t vec, uint64_t vlen, uint64_t flags, uint64_t uts, int send)
+{
+	int64_t ns = -1, start = 0, hfd;
+	uint64_t i;
+	long r = 0;
+
+	if (!sock(fd, &hfd, &r))
+		return r;
+	if (vlen > IOV_MAX_LINUX)
+		vlen = IOV_MAX_LINUX;
+	if (!send && uts) {
+		if ((r = poll_user_timeout(uts, &ns)) < 0)
+			return r;
+		start = poll_now_ns();
+	}
+	for (i = 0; i < vlen; i++) {
+		uint64_t m = vec + i * MMSG_SIZE;
+		uint32_t len;
+
+		if (!user_ok(m, MMSG_SIZE)) {
+			r = -EFAULT;
+			break;
+		}
+		r = send ? do_sendmsg(fd, m, flags) : do_recvmsg(fd, m, flags & ~MSG_WAITFORONE);
+		if (r < 0)
+			break;
+		len = (uint32_t)r;
+		memcpy((void *)(m + MMSG_LEN_OFF), &len, 4);
+		if (send)
+			continue;
+		if (flags & MSG_WAITFORONE)
+			flags |= MSG_DONTWAIT;
+		if (ns >= 0 && poll_now_ns() - start >= ns) {
+			i++;
+			break;
+		}
+	}
+	if (!send && uts && i)
+		poll_user_time_left(uts, ns, start);
+	return i ? (long)i : r;
 }
 
 /* read/write of a socket (ipc.c): recv/send without an address. */
@@ -389,6 +515,44 @@ long net_rw(struct fobj *o, void *buf, uint64_t len, int write)
 	if (write && r == -32)
 		libos_raise(13);
 	return r;
+}
+
+/*
+ * socketpair: a host pair, as sockets are (both ends cross the host: they
+ * are shared with the processes fork and spawn start, like other sockets).
+ */
+static long do_socketpair(uint64_t domain, uint64_t type, uint64_t proto, uint64_t usv)
+{
+	int32_t sv[2];
+	long r;
+
+	if ((int32_t)domain != AF_UNIX)
+		return (int32_t)domain == 2 || (int32_t)domain == 10 ? -95 /* EOPNOTSUPP */
+								     : -97 /* EAFNOSUPPORT */;
+	if ((uint32_t)proto)
+		return -93; /* EPROTONOSUPPORT */
+	if (!user_ok(usv, sizeof(sv)))
+		return -EFAULT;
+	r = host_socketpair_of((int32_t)type & ~SOCK_CLOEXEC, sv);
+	if (r < 0)
+		return r;
+	r = new_socket(sv[0], !!(type & SOCK_NONBLOCK), !!(type & SOCK_CLOEXEC));
+	if (r < 0) {
+		host_fd_close(sv[1]);
+		return r;
+	}
+	sv[0] = (int32_t)r;
+	r = new_socket(sv[1], !!(type & SOCK_NONBLOCK), !!(type & SOCK_CLOEXEC));
+	if (r < 0) {
+		struct fobj *first = fs_obj(sv[0]);
+
+		fs_release(sv[0]);
+		ipc_put(first);
+		return r;
+	}
+	sv[1] = (int32_t)r;
+	memcpy((void *)usv, sv, sizeof(sv));
+	return 0;
 }
 
 static long sockopt(int64_t fd, uint64_t level, uint64_t name, uint64_t val, uint64_t len, int set)
@@ -417,6 +581,8 @@ static long sockopt(int64_t fd, uint64_t level, uint64_t name, uint64_t val, uin
 	r = net_host(55, a, NULL, 0, buf, room, &n, 0);
 	if (r < 0)
 		return r;
+	if ((uint64_t)r < n || r > OPT_MAX)
+		return -EIO;
 	return give(val, len, room, buf, n, r);
 }
 
@@ -436,6 +602,8 @@ static long sockname(long nr, int64_t fd, uint64_t addr, uint64_t lenp)
 	r = net_host(nr, a, NULL, 0, buf, room, &n, 0);
 	if (r < 0)
 		return r;
+	if ((uint64_t)r < n || r > ADDR_MAX) /* the full length: the workload may trust it */
+		return -EIO;
 	return give(addr, lenp, room, buf, n, r);
 }
 
@@ -444,6 +612,7 @@ long net_syscall(long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, ui
 {
 	int64_t a[6] = { 0 }, hfd, fd = (int32_t)a0;
 	uint8_t addr[ADDR_MAX];
+	uint32_t alen;
 	long r;
 
 	switch (nr) {
@@ -457,13 +626,10 @@ long net_syscall(long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, ui
 	case 42: /* connect */
 		if (!sock(fd, &hfd, &r))
 			return r;
-		if ((uint32_t)a2 > ADDR_MAX)
-			return -EINVAL;
-		if (!user_ok(a1, (uint32_t)a2))
-			return -EFAULT;
-		memcpy(addr, (const void *)a1, (uint32_t)a2);
+		if ((r = addr_in(nr == 49 ? "bind" : "connect", a1, (uint32_t)a2, addr, &alen)) < 0)
+			return r;
 		a[0] = hfd;
-		return net_host(nr, a, addr, (uint32_t)a2, NULL, 0, NULL,
+		return net_host(nr, a, addr, alen, NULL, 0, NULL,
 				nr == 42 && !ipc_nonblock(fs_obj(fd)));
 	case 50: /* listen */
 		if (!sock(fd, &hfd, &r))
@@ -492,6 +658,12 @@ long net_syscall(long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, ui
 	case 51: /* getsockname */
 	case 52: /* getpeername */
 		return sockname(nr, fd, a1, a2);
+	case 307: /* sendmmsg */
+		return do_mmsg(fd, a1, (uint32_t)a2, (uint32_t)a3, 0, 1);
+	case 299: /* recvmmsg */
+		return do_mmsg(fd, a1, (uint32_t)a2, (uint32_t)a3, a4, 0);
+	case 53: /* socketpair */
+		return do_socketpair(a0, a1, a2, a3);
 	case 54: /* setsockopt */
 		return sockopt(fd, a1, a2, a3, (uint32_t)a4, 1);
 	case 55: /* getsockopt */

@@ -205,3 +205,20 @@ long poll_syscall(long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, u
 	}
 	return -ENOSYS;
 }
+
+/* recvmmsg's timeout (a timespec): the same checks, ns -1 for none. */
+long poll_user_timeout(uint64_t p, int64_t *ns)
+{
+	return user_timeout(p, 0, ns);
+}
+
+/* recvmmsg's timeout written back: the time left (0 once over); start from poll_now_ns(). */
+void poll_user_time_left(uint64_t p, int64_t ns, int64_t start)
+{
+	user_time_left(p, 0, ns, start);
+}
+
+int64_t poll_now_ns(void)
+{
+	return now_ns();
+}

@@ -595,6 +595,9 @@ long libos_syscall(struct ssa_gpr *g, int *exited, int *status, int *regs_replac
 	case 54:  /* setsockopt */
 	case 55:  /* getsockopt */
 	case 288: /* accept4 */
+	case 53:  /* socketpair */
+	case 299: /* recvmmsg */
+	case 307: /* sendmmsg */
 		return net_syscall(nr, a0, a1, a2, a3, a4, a5);
 	case 7:	  /* poll */
 	case 23:  /* select */

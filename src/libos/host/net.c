@@ -7,18 +7,25 @@
  * may be named, so the enclave never reaches the PAL's or rune's own
  * descriptors. An epoll instance has a kick eventfd: the LibOS wakes a
  * thread blocked in a host epoll_wait when something inside the enclave
- * (a pipe, an eventfd) becomes ready.
+ * (a pipe, an eventfd) becomes ready. A unix socket's path is the
+ * enclave's view: bound and connected inside the PAL's root (resolved as
+ * allowed files are), and given back without the root's prefix.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "net.h"
@@ -33,6 +40,119 @@ static struct {
 	int kick[MAX_OWNED]; /* for an epoll fd: its eventfd; else -1 */
 	int n;
 } owned = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* The PAL's root (net_set_root): its descriptor and its path on the host ("" for "/"). */
+static int root_fd = -1;
+static char root_path[PATH_MAX];
+
+void net_set_root(int rootfd)
+{
+	char link[64];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", rootfd);
+	n = readlink(link, root_path, sizeof(root_path) - 1);
+	root_path[n > 0 ? n : 0] = 0;
+	root_fd = n > 0 ? rootfd : -1; /* its path unknown: unix socket paths are refused */
+	if (!strcmp(root_path, "/"))
+		root_path[0] = 0;
+}
+
+/*
+ * A unix socket address from the enclave (len bytes at in) as the host's
+ * kernel takes it, in *out: an abstract name (or anything not a path) as
+ * it is; a path ("/dir/name", from the enclave) inside the PAL's root.
+ * When the root is the PAL's own "/" (a container's, after pivot_root),
+ * the kernel resolves it there; else it is resolved in the root as
+ * allowed files are (RESOLVE_IN_ROOT: a symlink leads where it points
+ * inside the root) to its host path: the socket's, to connect or send to,
+ * or the directory's it is made in, to bind.
+ */
+static long unix_addr_in(const uint8_t *in, uint64_t len, int creating,
+			 struct sockaddr_storage *out, socklen_t *out_len)
+{
+	struct open_how how = { .flags = O_PATH | O_CLOEXEC,
+				.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+	struct sockaddr_un *un = (struct sockaddr_un *)out;
+	const char *path = (const char *)in + 2, *name = "";
+	char rel[sizeof(un->sun_path)], link[64], real[PATH_MAX];
+	size_t pl = strlen(root_path);
+	sa_family_t family;
+	ssize_t n;
+	int fd;
+
+	if (len > sizeof(*out))
+		return -EINVAL;
+	memcpy(out, in, len);
+	*out_len = (socklen_t)len;
+	if (len <= 2)
+		return 0;
+	memcpy(&family, in, sizeof(family));
+	if (family != AF_UNIX || !path[0])
+		return 0;
+	if (path[0] != '/' || !memchr(path, 0, len - 2))
+		return -EINVAL;
+	if (root_fd < 0)
+		return -EACCES;
+	if (!pl)
+		return 0; /* the root is "/": the kernel's resolution is the root's */
+	if (snprintf(rel, sizeof(rel), ".%s", path) >= (int)sizeof(rel))
+		return -ENAMETOOLONG; /* it could not fit in sun_path under the root either */
+	if (creating) {		      /* the directory it goes in, and its name there */
+		char *slash = strrchr(rel, '/');
+
+		name = path + (slash - rel) - 1; /* "/name" */
+		*slash = 0;
+		if (!strcmp(name, "/") || !strcmp(name, "/.") || !strcmp(name, "/.."))
+			return -EINVAL;
+	}
+	fd = (int)syscall(SYS_openat2, root_fd, rel, &how, sizeof(how));
+	if (fd < 0)
+		return -errno;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, real, sizeof(real) - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	real[n] = 0;
+	if (strncmp(real, root_path, pl) || (real[pl] && real[pl] != '/'))
+		return -EACCES; /* not below the root after all */
+	if ((size_t)n + strlen(name) + 1 > sizeof(un->sun_path))
+		return -ENAMETOOLONG;
+	memset(un, 0, sizeof(*un));
+	un->sun_family = AF_UNIX;
+	memcpy(un->sun_path, real, (size_t)n);
+	memcpy(un->sun_path + n, name, strlen(name) + 1);
+	*out_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(un->sun_path) + 1);
+	return 0;
+}
+
+/*
+ * An address the kernel gave (len bytes in *a) as the enclave sees it: a
+ * unix path in the root without the root's prefix; copied to out (room
+ * max), its full length returned.
+ */
+static socklen_t addr_out(struct sockaddr_storage *a, socklen_t len, uint8_t *out, uint64_t max,
+			  int64_t *copied)
+{
+	struct sockaddr_un *un = (struct sockaddr_un *)a;
+	size_t pl = strlen(root_path);
+
+	if (len > sizeof(*a))
+		len = sizeof(*a);
+	if (len > offsetof(struct sockaddr_un, sun_path) && a->ss_family == AF_UNIX && pl &&
+	    un->sun_path[0] && len < sizeof(*a)) {
+		((char *)a)[len] = 0; /* a path may fill sun_path without its NUL */
+		if (!strncmp(un->sun_path, root_path, pl) && un->sun_path[pl] == '/') {
+			memmove(un->sun_path, un->sun_path + pl, strlen(un->sun_path + pl) + 1);
+			len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
+					  strlen(un->sun_path) + 1);
+		}
+	}
+	*copied = (int64_t)(len < max ? len : max);
+	memcpy(out, a, (size_t)*copied);
+	return len;
+}
 
 static int own(int fd, int kick)
 {
@@ -187,6 +307,7 @@ long net_call(struct libos_mailbox *mb, int (*stopping)(void))
 {
 	struct libos_netcall h;
 	uint8_t *data = mb->buf + sizeof(h);
+	struct sockaddr_storage addr;
 	socklen_t alen;
 	int64_t fd;
 	int kick, nfd;
@@ -202,12 +323,13 @@ long net_call(struct libos_mailbox *mb, int (*stopping)(void))
 		return -EBADF;
 	switch (mb->arg[0]) {
 	case SYS_socketpair: {
-		/* The LibOS's channels to its child processes and its pipes between them. */
+		/* The LibOS's channels and pipes between processes; the workload's pairs. */
 		int sv[2];
 
-		if (h.a[0] != AF_UNIX || h.a[1] != SOCK_STREAM || h.out_max < sizeof(sv))
+		if (h.a[0] != AF_UNIX || h.out_max < sizeof(sv) || (h.a[1] & ~SOCK_NONBLOCK) < 0 ||
+		    (h.a[1] & ~SOCK_NONBLOCK) > SOCK_SEQPACKET)
 			return -EINVAL;
-		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		if (socketpair(AF_UNIX, (int)h.a[1] | SOCK_CLOEXEC, (int)h.a[2], sv) < 0)
 			return -errno;
 		if (own(sv[0], -1) < 0) {
 			close(sv[1]);
@@ -224,39 +346,42 @@ long net_call(struct libos_mailbox *mb, int (*stopping)(void))
 	case LIBOS_NETCALL_POLLIN:
 		return wait_readable((int)fd, h.a[1], stopping);
 	case SYS_socket:
-		if (h.a[0] != AF_INET && h.a[0] != AF_INET6)
+		if (h.a[0] != AF_INET && h.a[0] != AF_INET6 && h.a[0] != AF_UNIX)
 			return -EAFNOSUPPORT;
 		nfd = socket((int)h.a[0], (int)h.a[1] | SOCK_CLOEXEC, (int)h.a[2]);
 		return nfd < 0 ? -errno : own(nfd, -1);
 	case SYS_bind:
-		return sys(bind((int)fd, (const struct sockaddr *)data, (socklen_t)h.in_len));
+		r = unix_addr_in(data, h.in_len, 1, &addr, &alen);
+		return r < 0 ? r : sys(bind((int)fd, (const struct sockaddr *)&addr, alen));
 	case SYS_connect:
+		r = unix_addr_in(data, h.in_len, 0, &addr, &alen);
+		if (r < 0)
+			return r;
 		do
-			r = connect((int)fd, (const struct sockaddr *)data, (socklen_t)h.in_len);
+			r = connect((int)fd, (const struct sockaddr *)&addr, alen);
 		while (r < 0 && errno == EINTR);
 		return sys(r);
 	case SYS_listen:
 		return sys(listen((int)fd, (int)h.a[1]));
 	case SYS_accept4:
-		alen = (socklen_t)h.out_max;
+		alen = sizeof(addr);
 		do
-			nfd = accept4((int)fd, (struct sockaddr *)data, &alen,
+			nfd = accept4((int)fd, (struct sockaddr *)&addr, &alen,
 				      (int)(h.a[3] & SOCK_NONBLOCK) | SOCK_CLOEXEC);
 		while (nfd < 0 && errno == EINTR);
 		if (nfd < 0)
 			return -errno;
-		mb->out[0] = alen < h.out_max ? alen : h.out_max;
+		addr_out(&addr, alen, data, h.out_max, &mb->out[0]);
 		return own(nfd, -1);
 	case SYS_getsockname:
 	case SYS_getpeername:
-		alen = (socklen_t)h.out_max;
+		alen = sizeof(addr);
 		r = mb->arg[0] == SYS_getsockname
-			? getsockname((int)fd, (struct sockaddr *)data, &alen)
-			: getpeername((int)fd, (struct sockaddr *)data, &alen);
+			? getsockname((int)fd, (struct sockaddr *)&addr, &alen)
+			: getpeername((int)fd, (struct sockaddr *)&addr, &alen);
 		if (r < 0)
 			return -errno;
-		mb->out[0] = alen < h.out_max ? alen : h.out_max;
-		return (int64_t)alen;
+		return (int64_t)addr_out(&addr, alen, data, h.out_max, &mb->out[0]);
 	case SYS_setsockopt:
 		return sys(
 		    setsockopt((int)fd, (int)h.a[1], (int)h.a[2], data, (socklen_t)h.in_len));
@@ -270,31 +395,32 @@ long net_call(struct libos_mailbox *mb, int (*stopping)(void))
 		/* data: the bytes (a[2] of them), then the address (the rest) */
 		if ((uint64_t)h.a[2] > h.in_len)
 			return -EINVAL;
+		alen = 0;
+		if (h.in_len > (uint64_t)h.a[2] &&
+		    (r = unix_addr_in(data + h.a[2], h.in_len - (uint64_t)h.a[2], 0, &addr,
+				      &alen)) < 0)
+			return r;
 		do
 			r = sendto((int)fd, data, (size_t)h.a[2], (int)h.a[3] | MSG_NOSIGNAL,
-				   h.in_len > (uint64_t)h.a[2]
-				       ? (const struct sockaddr *)(data + h.a[2])
-				       : NULL,
-				   (socklen_t)(h.in_len - (uint64_t)h.a[2]));
+				   alen ? (const struct sockaddr *)&addr : NULL, alen);
 		while (r < 0 && errno == EINTR);
 		return sys(r);
 	case SYS_recvfrom: {
 		/* out: the bytes, then (a[4] != 0) the sender's address; out0 its length */
-		struct sockaddr_storage from;
 		uint64_t want = (uint64_t)h.a[2] < h.out_max ? (uint64_t)h.a[2] : h.out_max;
+		int64_t n;
 
-		alen = sizeof(from);
+		alen = sizeof(addr);
 		do
-			r = recvfrom((int)fd, data, want, (int)h.a[3], (struct sockaddr *)&from,
+			r = recvfrom((int)fd, data, want, (int)h.a[3], (struct sockaddr *)&addr,
 				     &alen);
 		while (r < 0 && errno == EINTR);
 		if (r < 0)
 			return -errno;
 		mb->out[0] = (uint64_t)r;
-		if (h.a[4] && alen <= sizeof(from) && (uint64_t)r + alen <= h.out_max) {
-			memcpy(data + r, &from, alen);
-			mb->out[0] = (uint64_t)r + alen;
-			mb->out[1] = alen;
+		if (h.a[4] && alen <= sizeof(addr) && (uint64_t)r + alen <= h.out_max) {
+			mb->out[1] = addr_out(&addr, alen, data + r, h.out_max - (uint64_t)r, &n);
+			mb->out[0] = r + n;
 		}
 		return r;
 	}

@@ -13,6 +13,9 @@
 /* Serves one netcall; stopping() says the workload ends (blocking waits return -EINTR). */
 long net_call(struct libos_mailbox *mb, int (*stopping)(void));
 
+/* The PAL's root (a directory descriptor): unix socket paths are bound and connected inside it. */
+void net_set_root(int rootfd);
+
 /* Closes every socket and epoll the enclave opened. */
 void net_close_all(void);
 

@@ -288,6 +288,7 @@ int pal_init(const void *attr)
 		logmsg(LOG_ERROR, "root %s: %s", root, strerror(errno));
 		goto out;
 	}
+	net_set_root(pal.rootfd);
 	ret = load(dir, &opts);
 	snprintf(pal.dir, sizeof(pal.dir), "%s", dir);
 	pal.opts = opts;
