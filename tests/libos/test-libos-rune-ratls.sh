@@ -14,7 +14,7 @@ HELPER=$BUILD/tests-bin/ratls-helper
 V=$BUILD/bin/ratls-verify
 
 t_ratls_server() {
-	local pid out i l mr
+	local pid out l mr
 	[ -x "$HELPER" ] && [ -x "$V" ] || fail "ratls-helper and ratls-verify are not built (make all)"
 	new_bundle
 	cfg_set .process.terminal false
@@ -29,18 +29,8 @@ t_ratls_server() {
 	mr=$(sed -n 's/^MRENCLAVE: *//p' "$T/mr")
 	"$BUILD/bin/sgx-tools" emulator-root-ca >"$T/root.pem" || fail "emulator-root-ca"
 	printf '{"mrenclave": "%s"}\n' "$mr" >"$T/policy.json"
-	rt create --bundle "$B" "$ID" >"$T/srv.out" 2>"$T/srv.err" </dev/null ||
-		fail "create: $(cat "$T/srv.err")"
-	pid=$(rt state "$ID" | jget .pid)
-	# A new network namespace has its loopback down; the server listens there.
-	nsenter --net="/proc/$pid/ns/net" ip link set lo up || fail "lo up"
-	rt start "$ID" || fail "start"
-	for ((i = 0; i < 600; i++)); do
-		grep -q '^listening on 127.0.0.1:8443$' "$T/srv.out" && break
-		[ "$(status "$ID")" = running ] || break
-		sleep 0.1
-	done
-	grep -q '^listening on' "$T/srv.out" || fail "the server never listened: $(cat "$T/srv.err")"
+	ct_serve 127.0.0.1:8443 "$T/srv.out"
+	pid=$CT_PID
 	out=$(nsenter --net="/proc/$pid/ns/net" timeout 30 "$V" --root-ca "$T/root.pem" \
 		--policy "$T/policy.json" 127.0.0.1:8443 2>&1) || true
 	assert_contains "mrenclave: $mr" "$out" "ratls-verify: the enclave is rune-image's MRENCLAVE"
