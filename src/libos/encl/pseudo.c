@@ -163,13 +163,15 @@ static void my_target_info(uint8_t out[512])
 /*
  * quote: a REPORT for the host's quoting enclave (its TARGETINFO from the
  * host) with user_report_data, quoted by the host. What comes back is
- * checked: a quote of version 3 whose report body is this REPORT's (a
- * verifier checks its signatures; the host cannot make this enclave's).
+ * checked: a quote of version 3, 4 or 5 whose report body (after v5's
+ * body descriptor) is this REPORT's (a verifier checks its signatures; the
+ * host cannot make this enclave's).
  */
 static long make_quote(uint8_t **data, uint64_t *size)
 {
 	static uint8_t qe[512], rep[432];
 	char type[64];
+	uint64_t body;
 	uint8_t *d;
 	long n;
 
@@ -193,7 +195,9 @@ static long make_quote(uint8_t **data, uint64_t *size)
 	if (!d)
 		return -ENOMEM;
 	memcpy(d, (const void *)libos_mb->buf, (uint64_t)n);
-	if (d[0] != 3 || d[1] != 0 || memcmp(d + 48, rep, 384)) {
+	body = d[0] == 5 ? 54 : 48;
+	if (d[0] < 3 || d[0] > 5 || d[1] != 0 || (uint64_t)n < body + 384 ||
+	    memcmp(d + body, rep, 384)) {
 		log_err("/dev/attestation/quote: the host's quote is not of this enclave's report: "
 			"refused");
 		mm_free(d, PAGE_UP((uint64_t)n));

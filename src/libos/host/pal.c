@@ -130,17 +130,23 @@ static int will_emulate(enum sgx_backend b)
 	return (e && !strcmp(e, "emulator")) || access(SGX_DEVICE_PATH, F_OK) != 0;
 }
 
-/* dlopen time (before pivot_root): the emulator's secret is still the host's. */
+/*
+ * dlopen time (before pivot_root): the emulator's secret is still the
+ * host's, and so are the host's libraries.
+ */
 __attribute__((constructor)) static void pal_ctor(void)
 {
-	if (will_emulate(SGX_BACKEND_AUTO)) {
-		err_t qerr = NULL;
+	err_t qerr = NULL;
 
+	if (will_emulate(SGX_BACKEND_AUTO)) {
 		sgx_loader_init(&ctor_err);
 		/* The emulated QE's keys too, if they exist (for /dev/attestation/quote). */
 		sgx_qe_emu_preload(&qerr);
-		err_free(&qerr);
+	} else {
+		/* Intel's quote library, if installed; a quote without it says so. */
+		sgx_dcap_ql_load(NULL, &qerr);
 	}
+	err_free(&qerr);
 }
 
 static int parse_level(const char *s)
@@ -611,7 +617,7 @@ static void child_signal(int sig)
 	pal_kill(pal.pid, sig);
 }
 
-/* QE_TARGET and QUOTE: the host's quote provider (the emulated QE here). */
+/* QE_TARGET and QUOTE: the host's quote provider (Intel's DCAP library, or the emulated QE). */
 static long quote_ocall(struct libos_mailbox *mb, uint64_t nr)
 {
 	const struct sgx_quote_provider *qp = sgx_quote_provider_default();
