@@ -1424,6 +1424,14 @@ int pal_get_local_report(void *targetinfo, int targetinfo_len, void *report, int
 		logmsg(LOG_ERROR, "pal_get_local_report: %s", err_msg(err));
 		return ret;
 	}
+	if (regs.rdi == LIBOS_EXIT_DONE && (int64_t)regs.rsi == -EPERM) {
+		/* Its manifest has RA-TLS files: only the enclave chooses what a REPORT binds. */
+		logmsg(LOG_ERROR,
+		       "pal_get_local_report: the enclave makes no REPORT with the host's "
+		       "report data (it serves an RA-TLS certificate: its own quote binds "
+		       "its key)");
+		return -EPERM;
+	}
 	if (regs.rdi != LIBOS_EXIT_DONE || regs.rsi != 0) {
 		logmsg(LOG_ERROR, "pal_get_local_report: the enclave refused (%lld)",
 		       (long long)regs.rsi);
