@@ -18,6 +18,25 @@ libos_need
 HELPER=$BUILD/tests-bin/ratls-helper
 V=$BUILD/bin/ratls-verify
 
+# verify_in_ct POLICY: ratls-verify of 127.0.0.1:8443 in the container's
+# network namespace ($pid's), trusting the emulator root ($T/root.pem)
+verify_in_ct() {
+	nsenter --net="/proc/$pid/ns/net" timeout 30 "$V" --root-ca "$T/root.pem" \
+		--policy "$1" 127.0.0.1:8443 2>&1
+}
+
+# serve_verified: the image just built (its MRENCLAVE in $T/mr) started
+# (ct_serve, 127.0.0.1:8443) and checked by ratls-verify for that
+# MRENCLAVE: $mr, $pid and ratls-verify's $out, in the caller's locals
+serve_verified() {
+	mr=$(sed -n 's/^MRENCLAVE: *//p' "$T/mr")
+	"$BUILD/bin/sgx-tools" emulator-root-ca >"$T/root.pem" || fail "emulator-root-ca"
+	printf '{"mrenclave": "%s"}\n' "$mr" >"$T/policy.json"
+	ct_serve 127.0.0.1:8443 "$T/srv.out"
+	pid=$CT_PID
+	out=$(verify_in_ct "$T/policy.json") || true
+}
+
 t_ratls_server() {
 	local pid out l mr
 	[ -x "$HELPER" ] && [ -x "$V" ] || fail "ratls-helper and ratls-verify are not built (make all)"
@@ -31,13 +50,7 @@ t_ratls_server() {
 	"$RUNE_IMAGE" build --bundle "$B" --key "$KEY" --heap 128M --attestation dcap \
 		-- /bin/ratls-helper serve --attested --port 8443 --count 2 >"$T/mr" 2>"$T/mr.err" ||
 		fail "rune-image: $(cat "$T/mr.err")"
-	mr=$(sed -n 's/^MRENCLAVE: *//p' "$T/mr")
-	"$BUILD/bin/sgx-tools" emulator-root-ca >"$T/root.pem" || fail "emulator-root-ca"
-	printf '{"mrenclave": "%s"}\n' "$mr" >"$T/policy.json"
-	ct_serve 127.0.0.1:8443 "$T/srv.out"
-	pid=$CT_PID
-	out=$(nsenter --net="/proc/$pid/ns/net" timeout 30 "$V" --root-ca "$T/root.pem" \
-		--policy "$T/policy.json" 127.0.0.1:8443 2>&1) || true
+	serve_verified
 	assert_contains "mrenclave: $mr" "$out" "ratls-verify: the enclave is rune-image's MRENCLAVE"
 	assert_contains "form: dice" "$out" "the DICE evidence"
 	assert_contains "debug: false" "$out" "not a DEBUG enclave"
@@ -68,18 +81,11 @@ t_ratls_files() {
 		-- /bin/httpsd 127.0.0.1:8443 /tls/cert.pem /tls/key.pem >"$T/mr" 2>"$T/mr.err" ||
 		fail "rune-image: $(cat "$T/mr.err")"
 	grep -qx 'ratls_cert /tls/cert.pem' "$B/rootfs/.rune/manifest" || fail "no ratls_cert line in the manifest"
-	mr=$(sed -n 's/^MRENCLAVE: *//p' "$T/mr")
-	"$BUILD/bin/sgx-tools" emulator-root-ca >"$T/root.pem" || fail "emulator-root-ca"
-	printf '{"mrenclave": "%s"}\n' "$mr" >"$T/policy.json"
-	ct_serve 127.0.0.1:8443 "$T/srv.out"
-	pid=$CT_PID
-	out=$(nsenter --net="/proc/$pid/ns/net" timeout 30 "$V" --root-ca "$T/root.pem" \
-		--policy "$T/policy.json" 127.0.0.1:8443 2>&1) || true
+	serve_verified
 	assert_contains "mrenclave: $mr" "$out" "ratls-verify: the Go server's certificate is of rune-image's MRENCLAVE"
 	assert_contains "form: dice" "$out" "the DICE evidence the LibOS made"
 	printf '{"mrenclave": "%064d"}\n' 0 >"$T/other.json"
-	out=$(nsenter --net="/proc/$pid/ns/net" timeout 30 "$V" --root-ca "$T/root.pem" \
-		--policy "$T/other.json" 127.0.0.1:8443 2>&1) && fail "another MRENCLAVE accepted: $out"
+	out=$(verify_in_ct "$T/other.json") && fail "another MRENCLAVE accepted: $out"
 	assert_contains "MRENCLAVE: expected 0000" "$out" "another MRENCLAVE expected: refused"
 	out=$(nsenter --net="/proc/$pid/ns/net" curl -sk --max-time 20 https://127.0.0.1:8443/hi)
 	assert_eq "hello over TLS from GET /hi" "$out" "HTTPS with the LibOS's key"
