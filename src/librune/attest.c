@@ -257,9 +257,9 @@ int rune_quote_json(const uint8_t *quote, size_t len, json_t **out, err_t *err)
 	if (q.header.version != SGX_QUOTE_VERSION_3) {
 		json_object_set_new(json_object_get(j, "header"), "tee_type",
 				    json_integer(q.header.att_key_data_0));
-		json_object_set_new(json_object_get(json_object_get(j, "signature_data"),
-						    "certification_data"),
-				    "outer_type", json_integer(SGX_QL_CERT_QE_REPORT));
+		json_object_set_new(
+		    json_object_get(json_object_get(j, "signature_data"), "certification_data"),
+		    "outer_type", json_integer(SGX_QL_CERT_QE_REPORT));
 	}
 	*out = j;
 	return 0;

@@ -10,8 +10,9 @@
 # Then the same without libratls in the workload: `--ratls-cert/--ratls-key`
 # make the LibOS serve a certificate and key it made in the enclave, and a
 # static Go HTTPS server that only loads those files serves RA-TLS; what
-# rune-image refuses with them; the host gets no REPORT of such an enclave
-# with its own report data.
+# rune-image refuses with them. The host gets no quote of either enclave
+# with report data of its own (a regression test: it could certify its own
+# key), only one with none.
 . "$(dirname "$0")/../enclave/lib.sh"
 . "$(dirname "$0")/lib.sh"
 libos_need
@@ -37,6 +38,19 @@ serve_verified() {
 	out=$(verify_in_ct "$T/policy.json") || true
 }
 
+# host_report_data_refused: the running enclave ($ID, attestation_type
+# dcap) gives the host no quote of report data the host chose (it would
+# bind a key of the host's), and still one with none, for its MRENCLAVE.
+host_report_data_refused() {
+	rt attest --quote --report-data 00112233 "$ID" >"$T/q.out" 2>"$T/q.err" &&
+		fail "the host got a quote of its own report data: $(head -c 80 "$T/q.out")"
+	assert_contains "Operation not permitted" "$(cat "$T/q.err")" \
+		"rune attest --quote --report-data: refused"
+	rt attest --quote "$ID" >"$T/q.b64" 2>"$T/q.err" || fail "rune attest --quote: $(cat "$T/q.err")"
+	"$BUILD/bin/sgx-tools" verify-quote --root-ca "$T/root.pem" --mrenclave "$mr" "$T/q.b64" \
+		>/dev/null 2>"$T/q.err" || fail "verify-quote of the all-zero quote: $(cat "$T/q.err")"
+}
+
 t_ratls_server() {
 	local pid out l mr
 	[ -x "$HELPER" ] && [ -x "$V" ] || fail "ratls-helper and ratls-verify are not built (make all)"
@@ -54,6 +68,7 @@ t_ratls_server() {
 	assert_contains "mrenclave: $mr" "$out" "ratls-verify: the enclave is rune-image's MRENCLAVE"
 	assert_contains "form: dice" "$out" "the DICE evidence"
 	assert_contains "debug: false" "$out" "not a DEBUG enclave"
+	host_report_data_refused
 	out=$(nsenter --net="/proc/$pid/ns/net" timeout 30 "$V" 127.0.0.1:8443 2>&1) || true
 	assert_contains "not in the Intel SGX Root CA" "$out" "without --root-ca: the emulator's quote refused"
 	wait_status "$ID" stopped 30
@@ -89,10 +104,7 @@ t_ratls_files() {
 	assert_contains "MRENCLAVE: expected 0000" "$out" "another MRENCLAVE expected: refused"
 	out=$(nsenter --net="/proc/$pid/ns/net" curl -sk --max-time 20 https://127.0.0.1:8443/hi)
 	assert_eq "hello over TLS from GET /hi" "$out" "HTTPS with the LibOS's key"
-	# The host's own report data would bind its own key: refused for this enclave.
-	rt attest --quote --report-data 00112233 "$ID" >"$T/q.out" 2>"$T/q.err" &&
-		fail "the host got a quote of its own report data: $(head -c 80 "$T/q.out")"
-	assert_contains "Operation not permitted" "$(cat "$T/q.err")" "rune attest --quote --report-data: refused"
+	host_report_data_refused
 	out=$(nsenter --net="/proc/$pid/ns/net" curl -sk --max-time 20 https://127.0.0.1:8443/quit)
 	assert_eq "bye" "$out" "GET /quit"
 	wait_status "$ID" stopped 30

@@ -429,6 +429,22 @@ __asm__(".text\n"
  * TARGETINFO and report data, both copied in first; the REPORT copied out.
  * Only the host's own buffer is written: it must lie outside the ELRANGE.
  */
+static int all_zero(const uint8_t *p, uint64_t n)
+{
+	uint8_t acc = 0;
+
+	for (uint64_t i = 0; i < n; i++)
+		acc |= p[i];
+	return acc == 0;
+}
+
+static int self_attesting(void)
+{
+	char t[8];
+
+	return manifest_value("attestation_type", t, sizeof(t)) == 4 && !memcmp(t, "dcap", 4);
+}
+
 struct exit_pair libos_report(uint64_t req);
 struct exit_pair libos_report(uint64_t req)
 {
@@ -439,15 +455,17 @@ struct exit_pair libos_report(uint64_t req)
 	if (req % 8 || end < req || end > (1ULL << 47) ||
 	    !(end <= libos_base || req >= libos_base + libos_manifest.enclave_size))
 		return done(-EINVAL);
-	/*
-	 * With an RA-TLS key, REPORTs bind only what the enclave chooses: one
-	 * with the host's report data would let the host certify its own key
-	 * as this enclave's.
-	 */
-	if (ratls_enabled())
-		return done(-EPERM);
+
 	memcpy(ti, (const void *)r->targetinfo, sizeof(ti));
 	memcpy(rd, (const void *)r->reportdata, sizeof(rd));
+	/*
+	 * An enclave that attests itself (attestation_type dcap: its quotes,
+	 * its RA-TLS certificates) binds only report data it chooses: a REPORT
+	 * with the host's would let the host certify a key of its own as this
+	 * enclave's. The host may still have one with none (all zero).
+	 */
+	if (self_attesting() && !all_zero(rd, sizeof(rd)))
+		return done(-EPERM);
 	libos_ereport(ti, rd, rep);
 	memcpy((void *)r->report, rep, sizeof(rep));
 	return done(0);

@@ -1425,11 +1425,11 @@ int pal_get_local_report(void *targetinfo, int targetinfo_len, void *report, int
 		return ret;
 	}
 	if (regs.rdi == LIBOS_EXIT_DONE && (int64_t)regs.rsi == -EPERM) {
-		/* Its manifest has RA-TLS files: only the enclave chooses what a REPORT binds. */
+		/* attestation_type dcap: only the enclave chooses what its REPORTs bind. */
 		logmsg(LOG_ERROR,
 		       "pal_get_local_report: the enclave makes no REPORT with the host's "
-		       "report data (it serves an RA-TLS certificate: its own quote binds "
-		       "its key)");
+		       "report data (it attests itself: its quotes bind only what it "
+		       "chooses; all-zero report data is allowed)");
 		return -EPERM;
 	}
 	if (regs.rdi != LIBOS_EXIT_DONE || regs.rsi != 0) {
