@@ -130,8 +130,7 @@ static int ql_load_locked(const char *path, err_t *err)
 		dlclose(h);
 		return err_sys(err, ENOMEM, "DCAP quote library %s", path);
 	}
-	if (ql.handle)
-		dlclose(ql.handle);
+	/* A replaced library stays mapped: another thread may be in one of its calls. */
 	free(ql.path);
 	ql.handle = h;
 	ql.path = p;
