@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * libFuzzer target: the DCAP v3 quote parser (every length field), the
+ * libFuzzer target: the DCAP quote parser (v3, v4, v5: every length field), the
  * serialiser (serialise(parse(q)) == q) and libratls's verifier up to where an
  * untrusted quote takes it (its own chain's last certificate as the root).
  */

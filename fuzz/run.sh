@@ -32,15 +32,21 @@ seed() { # target dir
 		tiny_elf "$dir"
 		;;
 	fuzz-quote)
-		# The smallest well-formed v3 quote, and one with a PEM chain's frame.
+		# The smallest well-formed quote of each version (3; 4 and 5 with the
+		# type-6 wrapper; 5 with its body descriptor), and each with a PEM chain's frame.
 		python3 - "$dir" <<-'EOF'
 			import struct, sys
-			def quote(auth, cert):
-			    sig = bytes(576) + struct.pack("<H", len(auth)) + auth + struct.pack("<HI", 5, len(cert)) + cert
-			    return struct.pack("<HHIHH", 3, 2, 0, 8, 13) + bytes(36) + bytes(384) + struct.pack("<I", len(sig)) + sig
-			open(sys.argv[1] + "/empty", "wb").write(quote(b"", b""))
+			def quote(version, auth, cert):
+			    qe = bytes(448) + struct.pack("<H", len(auth)) + auth + struct.pack("<HI", 5, len(cert)) + cert
+			    sig = bytes(128) + (qe if version == 3 else struct.pack("<HI", 6, len(qe)) + qe)
+			    head = struct.pack("<HHIHH", version, 2, 0, 8 if version == 3 else 0, 13 if version == 3 else 0) + bytes(36)
+			    if version == 5:
+			        head += struct.pack("<HI", 1, 384)
+			    return head + bytes(384) + struct.pack("<I", len(sig)) + sig
 			pem = b"-----BEGIN CERTIFICATE-----\nMA==\n-----END CERTIFICATE-----\n"
-			open(sys.argv[1] + "/chain", "wb").write(quote(bytes(range(32)), pem * 3))
+			for v in (3, 4, 5):
+			    open(sys.argv[1] + "/empty-v%d" % v, "wb").write(quote(v, b"", b""))
+			    open(sys.argv[1] + "/chain-v%d" % v, "wb").write(quote(v, bytes(range(32)), pem * 3))
 		EOF
 		;;
 	fuzz-ratls-cert)

@@ -86,3 +86,14 @@ install-ratls: $(RATLS_DIST_LIB) $(RATLS_SO)
 .PHONY: bench-quote
 bench-quote: $(SGX_LIB) $(COMMON_OBJS) $(RATLS_LIB) $(RATLS_HELPER)
 	BUILD=$(abspath $(BUILD)) bench/quote.sh
+
+# A stand-in for Intel's DCAP quote library that tests/ratls/ratls-dcap.c
+# loads through the DCAP provider.
+RATLS_FAKE_DCAP := $(BUILD)/tests-bin/libfake-dcap-ql.so
+DEPFILES += $(BUILD)/obj/tests/ratls/fake-dcap-ql.d
+$(RATLS_FAKE_DCAP): $(BUILD)/obj/tests/ratls/fake-dcap-ql.o
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -shared -o $@ $<
+$(BUILD)/tests/ratls-dcap: | $(RATLS_FAKE_DCAP)
+all: $(RATLS_FAKE_DCAP)
+ratls: $(RATLS_FAKE_DCAP)

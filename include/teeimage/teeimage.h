@@ -27,6 +27,8 @@ extern "C" {
 #define TEE_ELF_NAME "libos.elf"
 #define TEE_SIG_NAME "libos.sig"
 #define TEE_MF_NAME  "manifest"
+/* The longest RA-TLS file path the LibOS takes (libos.h's RATLS_PATH_MAX). */
+#define TEE_RATLS_PATH_MAX 200
 
 struct tee_build_opts {
 	const char *rootfs;	    /* the root filesystem (a directory) */
@@ -39,8 +41,14 @@ struct tee_build_opts {
 	unsigned threads;	    /* enclave threads (TCS); 0 = 16 */
 	int debug;		    /* the DEBUG attribute */
 	const char *attestation;    /* "dcap": /dev/attestation/quote; NULL or "none": none */
-	int no_default_trusted;	    /* only the entrypoint and trusted[] */
-	const char *key_path;	    /* RSA-3072 e=3 PEM; or, when NULL, sign: */
+	/*
+	 * With attestation "dcap" and fixed argv: in-enclave paths where the
+	 * LibOS serves an RA-TLS certificate and its private key (PEM, made in
+	 * the enclave at start; docs/libos.md). NULL: none.
+	 */
+	const char *ratls_cert, *ratls_key;
+	int no_default_trusted; /* only the entrypoint and trusted[] */
+	const char *key_path;	/* RSA-3072 e=3 PEM; or, when NULL, sign: */
 	/* Signs the SIGSTRUCT (its body set), e.g. through a signature service. */
 	int (*sign)(struct sgx_sigstruct *ss, void *arg, err_t *err);
 	void *sign_arg;

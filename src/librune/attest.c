@@ -253,6 +253,14 @@ int rune_quote_json(const uint8_t *quote, size_t len, json_t **out, err_t *err)
 	    "qe_auth_data", "size", q.auth_data_size, "data", auth, "certification_data", cert);
 	if (!j)
 		return err_set(err, ENOMEM, "quote as JSON");
+	/* v4, v5: that header word is the TEE type; the chain is inside type 6. */
+	if (q.header.version != SGX_QUOTE_VERSION_3) {
+		json_object_set_new(json_object_get(j, "header"), "tee_type",
+				    json_integer(q.header.att_key_data_0));
+		json_object_set_new(
+		    json_object_get(json_object_get(j, "signature_data"), "certification_data"),
+		    "outer_type", json_integer(SGX_QL_CERT_QE_REPORT));
+	}
 	*out = j;
 	return 0;
 }

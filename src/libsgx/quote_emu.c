@@ -516,6 +516,23 @@ static int chain_pem(const struct qe_pki *k, uint8_t **out, uint32_t *len)
 	return *out ? 0 : -ENOMEM;
 }
 
+/* $SGX_EMU_QUOTE_VERSION: 3 (unset), 4 or 5; anything else refused. */
+static int quote_version(uint16_t *version, err_t *err)
+{
+	const char *v = getenv(SGX_EMU_QUOTE_VERSION_ENV);
+
+	if (!v || !*v || !strcmp(v, "3"))
+		*version = SGX_QUOTE_VERSION_3;
+	else if (!strcmp(v, "4"))
+		*version = SGX_QUOTE_VERSION_4;
+	else if (!strcmp(v, "5"))
+		*version = SGX_QUOTE_VERSION_5;
+	else
+		return err_set(err, EINVAL, "emulated QE: %s=%s: 3, 4 or 5",
+			       SGX_EMU_QUOTE_VERSION_ENV, v);
+	return 0;
+}
+
 int sgx_qe_emu_quote(const struct sgx_report *report, uint8_t **out, size_t *out_len, err_t *err)
 {
 	static const uint8_t auth[32] = { 0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10,
@@ -525,10 +542,13 @@ int sgx_qe_emu_quote(const struct sgx_report *report, uint8_t **out, size_t *out
 	struct sgx_targetinfo ti;
 	struct qe_pki k = { 0 };
 	struct sgx_quote q;
+	uint16_t version = SGX_QUOTE_VERSION_3;
 	err_t e = NULL;
 	uint8_t id[32];
 	int ret;
 
+	if ((ret = quote_version(&version, err)) < 0)
+		return ret;
 	/* The REPORT must be for this QE: its MAC under the QE's report key. */
 	sgx_qe_emu_targetinfo(&ti);
 	ret = sgx_emu_verify_report(report, &ti, &e);
@@ -549,10 +569,13 @@ int sgx_qe_emu_quote(const struct sgx_report *report, uint8_t **out, size_t *out
 		return err_wrap(err, "emulated QE");
 
 	memset(&q, 0, sizeof(q));
-	q.header.version = SGX_QUOTE_VERSION_3;
+	q.header.version = version;
 	q.header.att_key_type = SGX_QL_ALG_ECDSA_P256;
-	q.header.qe_svn = QE_ISVSVN;
-	q.header.pce_svn = QE_PCE_SVN;
+	/* v4 and v5 have the TEE type (0: SGX) there and no SVNs in the header. */
+	if (version == SGX_QUOTE_VERSION_3) {
+		q.header.qe_svn = QE_ISVSVN;
+		q.header.pce_svn = QE_PCE_SVN;
+	}
 	memcpy(q.header.vendor_id, SGX_QE_VENDOR_ID, 16);
 	q.report_body = report->body;
 	if (quote_pubkey_raw(k.att_key, q.attest_key) < 0) {
@@ -584,12 +607,12 @@ int sgx_qe_emu_quote(const struct sgx_report *report, uint8_t **out, size_t *out
 		ret = err_set(err, EIO, "emulated QE: sign the QE report: OpenSSL failed");
 		goto out;
 	}
-	/* Everything but the signature data: header and report body. */
+	/* Everything before signature_data_len: header (body descriptor) and report body. */
 	ret = sgx_quote_serialize(&q, out, out_len, err);
 	if (ret < 0)
 		goto out;
-	if (quote_sign(k.att_key, *out, SGX_QUOTE_SIGNED_SIZE, *out + SGX_QUOTE_SIG_DATA_OFFSET) <
-	    0) {
+	if (quote_sign(k.att_key, *out, sgx_quote_signed_size(version),
+		       *out + sgx_quote_signed_size(version) + 4) < 0) {
 		free(*out);
 		*out = NULL;
 		ret = err_set(err, EIO, "emulated QE: sign the quote: OpenSSL failed");
@@ -613,43 +636,3 @@ const struct sgx_quote_provider sgx_quote_provider_emulator = {
 	.target_info = emu_target_info,
 	.quote = sgx_qe_emu_quote,
 };
-
-/*
- * The seam for hardware: Intel's DCAP quote library (libsgx_dcap_ql.so.1),
- * to be dlopened here (sgx_qe_get_target_info, sgx_qe_get_quote_size,
- * sgx_qe_get_quote) with its calls behind an ops struct for the tests, as
- * the driver backend's are. Not built yet.
- */
-static int dcap_target_info(struct sgx_targetinfo *qe, err_t *err)
-{
-	(void)qe;
-	return err_set(err, ENOTSUP,
-		       "quotes on SGX hardware need Intel's DCAP quote library, which rune does "
-		       "not load yet (emulator only: SGX_LOADER_BACKEND=emulator)");
-}
-
-static int dcap_quote(const struct sgx_report *report, uint8_t **quote, size_t *len, err_t *err)
-{
-	(void)report;
-	(void)quote;
-	(void)len;
-	return dcap_target_info(NULL, err);
-}
-
-const struct sgx_quote_provider sgx_quote_provider_dcap = {
-	.name = "dcap",
-	.target_info = dcap_target_info,
-	.quote = dcap_quote,
-};
-
-const struct sgx_quote_provider *sgx_quote_provider_default(void)
-{
-	const char *b = getenv("SGX_LOADER_BACKEND");
-
-	if (b && strcmp(b, "emulator") == 0)
-		return &sgx_quote_provider_emulator;
-	if (b && strcmp(b, "sgx") == 0)
-		return &sgx_quote_provider_dcap;
-	return access(SGX_DEVICE_PATH, F_OK) == 0 ? &sgx_quote_provider_dcap
-						  : &sgx_quote_provider_emulator;
-}

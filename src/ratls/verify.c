@@ -251,7 +251,7 @@ static int verify_signatures(const struct sgx_quote *q, const void *buf, EVP_PKE
 	if (!att)
 		return err_set(err, EBADMSG,
 			       "quote signature: the attestation key is not a P-256 point");
-	ok = ratls_verify_raw_sig(att, buf, SGX_QUOTE_SIGNED_SIZE, q->signature);
+	ok = ratls_verify_raw_sig(att, buf, sgx_quote_signed_size(q->header.version), q->signature);
 	EVP_PKEY_free(att);
 	if (!ok)
 		return err_set(err, EBADMSG,

@@ -7,6 +7,7 @@
  *                     [--client-cert PEM --client-key PEM]) [--trusted PATH]...
  *                    [--allowed PATH]... [--env K=V]... [--host-argv] [--heap N] [--stack N] [--threads N]
  *                    [--debug] [--attestation none|dcap] [--no-default-trusted]
+ *                    [--ratls-cert PATH --ratls-key PATH]
  *                    [--libos ELF] [--pal SO]
  *                    [-- PROG ARGS...]
  *   rune-image convert (--key KEY.pem | --sign-server URL ...) [--heap N] [--threads N] [--debug] [--libos ELF]
@@ -48,7 +49,8 @@ static void usage(FILE *f)
 		"         [--trusted PATH]... [--allowed PATH]... [--env K=V]... [--host-argv]\n"
 		"         [--heap BYTES]"
 		" [--stack BYTES] [--threads N] [--debug] [--attestation none|dcap]\n"
-		"         [--no-default-trusted] [--libos ELF] [--pal SO] [-- PROG ARGS...]\n"
+		"         [--no-default-trusted] [--ratls-cert PATH --ratls-key PATH]\n"
+		"         [--libos ELF] [--pal SO] [-- PROG ARGS...]\n"
 		"       rune-image carrier --bundle DIR\n"
 		"         (--key KEY.pem | --client | --sign-server URL [--token-file F] [--cacert "
 		"CA]\n"
@@ -84,6 +86,9 @@ static int parse_size(const char *s, uint64_t *v)
 	*v = n;
 	return 0;
 }
+
+/* Long options without a letter. */
+enum { OPT_RATLS_CERT = 0x100, OPT_RATLS_KEY };
 
 /* The signature service's options, shared by build and carrier. */
 /* clang-format off */
@@ -171,6 +176,8 @@ static int cmd_build(int argc, char **argv)
 		{ "threads", required_argument, NULL, 'T' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "attestation", required_argument, NULL, 'Q' },
+		{ "ratls-cert", required_argument, NULL, OPT_RATLS_CERT },
+		{ "ratls-key", required_argument, NULL, OPT_RATLS_KEY },
 		SERVER_LONGOPTS,
 		{ "libos", required_argument, NULL, 'L' },
 		{ "pal", required_argument, NULL, 'P' },
@@ -248,6 +255,12 @@ static int cmd_build(int argc, char **argv)
 				return 2;
 			}
 			o.attestation = optarg;
+			break;
+		case OPT_RATLS_CERT:
+			o.ratls_cert = optarg;
+			break;
+		case OPT_RATLS_KEY:
+			o.ratls_key = optarg;
 			break;
 		case 'N':
 			o.no_default_trusted = 1;

@@ -587,6 +587,55 @@ static int allow_runtime_files(struct tlist *l, const struct tee_build_opts *o, 
 	return ret;
 }
 
+/* An RA-TLS path: absolute, normalised, one line, short enough for the LibOS's table. */
+static int check_ratls_path(const char *what, const char *path, err_t *err)
+{
+	char norm[PATH_MAX];
+	int ret;
+
+	if (!path)
+		return err_set(err, EINVAL, "%s: missing (the certificate and the key go together)",
+			       what);
+	if (path[0] != '/' || strchr(path, '\n') || strlen(path) > TEE_RATLS_PATH_MAX)
+		return err_set(err, EINVAL, "%s %s: an absolute path of at most %d bytes", what,
+			       path, TEE_RATLS_PATH_MAX);
+	if ((ret = norm_path(path, norm, sizeof(norm), err)) < 0)
+		return err_wrap(err, "%s", what);
+	if (strcmp(norm, path))
+		return err_set(err, EINVAL, "%s %s: not normalised (%s)", what, path, norm);
+	if (strncmp(path, "/dev/", 5) == 0 || strncmp(path, "/proc/", 6) == 0)
+		return err_set(err, EINVAL, "%s %s: under /dev or /proc, which the LibOS serves",
+			       what, path);
+	return 0;
+}
+
+/*
+ * The RA-TLS files: both or neither, distinct paths, quotes on (dcap) and
+ * the argv fixed (host-chosen arguments could make the program print the
+ * key: any code of the enclave can read it).
+ */
+static int check_ratls(const struct tee_build_opts *o, err_t *err)
+{
+	int ret;
+
+	if (!o->ratls_cert && !o->ratls_key)
+		return 0;
+	if ((ret = check_ratls_path("RA-TLS certificate", o->ratls_cert, err)) < 0 ||
+	    (ret = check_ratls_path("RA-TLS key", o->ratls_key, err)) < 0)
+		return ret;
+	if (!strcmp(o->ratls_cert, o->ratls_key))
+		return err_set(err, EINVAL, "RA-TLS certificate and key: the same path %s",
+			       o->ratls_key);
+	if (!o->attestation || strcmp(o->attestation, "dcap"))
+		return err_set(err, EINVAL,
+			       "RA-TLS certificate and key: they need quotes (attestation dcap)");
+	if (o->host_argv)
+		return err_set(err, EINVAL,
+			       "RA-TLS certificate and key: not with the host's argv (the host "
+			       "could choose arguments that make the program print the key)");
+	return 0;
+}
+
 /* The manifest's body: everything but the layout lines. */
 static int manifest_body(const struct tee_build_opts *o, struct sbuf *b, err_t *err)
 {
@@ -631,6 +680,8 @@ static int manifest_body(const struct tee_build_opts *o, struct sbuf *b, err_t *
 		  o->host_argv ? "host" : "fixed");
 	if (o->attestation && strcmp(o->attestation, "none"))
 		sb_printf(b, "attestation_type %s\n", o->attestation);
+	if (o->ratls_cert)
+		sb_printf(b, "ratls_cert %s\nratls_key %s\n", o->ratls_cert, o->ratls_key);
 	for (size_t i = 0; o->argv[i]; i++) {
 		if (strchr(o->argv[i], '\n')) {
 			tlist_free(&l);
@@ -955,6 +1006,8 @@ int tee_build(const struct tee_build_opts *o, struct tee_build_result *res, err_
 			       (unsigned long long)heap);
 	if (stack > heap / 2)
 		return err_set(err, EINVAL, "the stack must fit in half of the heap");
+	if ((ret = check_ratls(o, err)) < 0)
+		return ret;
 	ret = manifest_body(o, &body, err);
 	if (ret < 0) {
 		free(body.s);

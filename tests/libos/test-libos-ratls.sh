@@ -76,4 +76,52 @@ rc=$?
 pid=
 [ "$rc" = 0 ] && ok "the server in the enclave exits 0 after its two connections" ||
 	nok "the server in the enclave exits 0 after its two connections (rc $rc)"
+
+# The LibOS's own RA-TLS files (rune-image --ratls-cert/--ratls-key): the
+# probe, with a fixed argv, prints them, stats them and tries to write the
+# key. The certificate verifies offline for the image's MRENCLAVE, the key
+# is its key, the files are read-only and each start makes a new pair.
+P=$T/proot
+mkdir -p "$P/bin"
+build_probes "$T" >/dev/null 2>&1 || true
+cp "$T/probe-glibc" "$P/bin/probe"
+if ! "$RUNE_IMAGE" build --rootfs "$P" --key "$KEY" --heap 64M --attestation dcap \
+	--ratls-cert /tls/cert.pem --ratls-key /tls/key.pem -- /bin/probe cat /tls/cert.pem \
+	cat /tls/key.pem stat /tls/key.pem write /tls/key.pem x write /tls/cert.pem x \
+	ls /tls >"$T/pmr" 2>"$T/err"; then
+	nok "rune-image build --ratls-cert --ratls-key of the probe"
+	sed 's/^/# /' "$T/err"
+	exit 1
+fi
+pmr=$(sed -n 's/^MRENCLAVE: *//p' "$T/pmr")
+pem_of() { # LABEL FILE: the PEM block of that label
+	sed -n "/^-----BEGIN $1-----\$/,/^-----END $1-----\$/p" "$2"
+}
+for run in 1 2; do
+	timeout -k 2 60 "$PAL_HOST" --args "root=$P" "$LIBOS_PAL" /bin/probe >"$T/p$run.out" 2>"$T/p$run.err"
+	pem_of CERTIFICATE "$T/p$run.out" >"$T/c$run.pem"
+	pem_of "EC PRIVATE KEY" "$T/p$run.out" >"$T/k$run.pem"
+done
+printf '{"mrenclave": "%s"}\n' "$pmr" >"$T/ppolicy.json"
+out=$(timeout 30 "$V" --root-ca "$T/root.pem" --policy "$T/ppolicy.json" --cert "$T/c1.pem" 2>&1)
+if [ -n "$pmr" ] && [[ $out == *"mrenclave: $pmr"* ]] && [[ $out == *"form: dice"* ]]; then
+	ok "the LibOS's RA-TLS certificate verifies for the image's MRENCLAVE (DICE evidence)"
+else
+	nok "the LibOS's RA-TLS certificate verifies for the image's MRENCLAVE (DICE evidence)"
+	printf '%s\n' "$out" | sed 's/^/# /'
+	sed 's/^/# enclave: /' "$T/p1.out" "$T/p1.err" | head -20
+fi
+kpub=$(openssl pkey -in "$T/k1.pem" -pubout 2>/dev/null)
+cpub=$(openssl x509 -in "$T/c1.pem" -noout -pubkey 2>/dev/null)
+check "the key file holds the certificate's private key (P-256, SEC 1 PEM)" \
+	test -n "$kpub" -a "$kpub" == "$cpub"
+check "the certificate is self-signed by that key" \
+	sh -c 'openssl verify -CAfile "$1" -check_ss_sig "$1" >/dev/null' - "$T/c1.pem"
+grep -c '^write /tls/\(key\|cert\).pem: Permission denied$' "$T/p1.out" | grep -qx 2 &&
+	grep -qx "stat /tls/key.pem: file" "$T/p1.out" &&
+	ok "the files are regular and read-only: writing either is EACCES" ||
+	nok "the files are regular and read-only: writing either is EACCES"
+[ -s "$T/k2.pem" ] && ! cmp -s "$T/k1.pem" "$T/k2.pem" && ! cmp -s "$T/c1.pem" "$T/c2.pem" &&
+	ok "each start makes a new key and certificate" ||
+	nok "each start makes a new key and certificate"
 exit $((_n > 0))

@@ -81,7 +81,7 @@ t_threads() {
 }
 
 t_go_http() {
-	local pid out i
+	local pid out
 	command -v go >/dev/null || skip "no go (apt-get install golang-go)"
 	command -v curl >/dev/null || skip "no curl"
 	(cd "$T" && env HOME="$T" GOCACHE="$T/gocache" GOPATH="$T/gopath" GO111MODULE=off \
@@ -93,18 +93,8 @@ t_go_http() {
 	# The Go runtime reserves about 700 MiB of address space: the heap holds it.
 	"$RUNE_IMAGE" build --bundle "$B" --key "$KEY" --heap 1G --no-default-trusted \
 		-- /bin/httpd 127.0.0.1:8080 >/dev/null 2>"$T/mr.err" || fail "rune-image: $(cat "$T/mr.err")"
-	rt create --bundle "$B" "$ID" >"$T/http.out" 2>"$T/http.err" </dev/null ||
-		fail "create: $(cat "$T/http.err")"
-	pid=$(rt state "$ID" | jget .pid)
-	# A new network namespace has its loopback down; the server listens there.
-	nsenter --net="/proc/$pid/ns/net" ip link set lo up || fail "lo up"
-	rt start "$ID" || fail "start"
-	for ((i = 0; i < 900; i++)); do
-		grep -q '^listening on 127.0.0.1:8080$' "$T/http.out" && break
-		[ "$(status "$ID")" = running ] || break
-		sleep 0.1
-	done
-	grep -q '^listening on' "$T/http.out" || fail "the server never listened: $(cat "$T/http.err")"
+	ct_serve 127.0.0.1:8080 "$T/http.out"
+	pid=$CT_PID
 	out=$(nsenter --net="/proc/$pid/ns/net" curl -s --max-time 20 http://127.0.0.1:8080/hi)
 	assert_eq "hello from GET /hi" "$out" "GET /hi through the container's network namespace"
 	out=$(nsenter --net="/proc/$pid/ns/net" curl -s --max-time 20 "http://127.0.0.1:8080/sum?n=100")

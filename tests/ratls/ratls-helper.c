@@ -36,6 +36,7 @@
 #include "ratls/ratls.h"
 #include "sgx/loader.h"
 #include "sgx/quote.h"
+#include "emu-report.h"
 
 static void die(const char *what, err_t err)
 {
@@ -60,40 +61,17 @@ static struct sgx_report_body enclave = { .attributes = 0x4, .xfrm = 0x3 };
 static int flip_report_body; /* --tamper quote */
 static int zero_report_data; /* --tamper binding */
 
-static void cmac(const uint8_t key[16], const void *data, size_t len, uint8_t out[16])
-{
-	EVP_MAC *m = EVP_MAC_fetch(NULL, "CMAC", NULL);
-	EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(m);
-	char cipher[] = "AES-128-CBC";
-	OSSL_PARAM p[2] = { OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_CIPHER, cipher, 0),
-			    OSSL_PARAM_construct_end() };
-	size_t n = 0;
-
-	if (!ctx || !EVP_MAC_init(ctx, key, 16, p) || !EVP_MAC_update(ctx, data, len) ||
-	    !EVP_MAC_final(ctx, out, &n, 16))
-		die("CMAC", NULL);
-	EVP_MAC_CTX_free(ctx);
-	EVP_MAC_free(m);
-}
-
 /* What an enclave's EREPORT for the QE would give (the emulator's report key). */
 static int make_report(void *ctx, const struct sgx_targetinfo *qe, const uint8_t rd[64],
 		       struct sgx_report *r, err_t *err)
 {
-	uint8_t key[16];
-	int ret;
-
 	(void)ctx;
 	memset(r, 0, sizeof(*r));
 	r->body = enclave;
 	if (!zero_report_data)
 		memcpy(r->body.reportdata, rd, 64);
 	RAND_bytes(r->keyid, 32);
-	ret = sgx_emu_report_key(qe, r->keyid, key, err);
-	if (ret < 0)
-		return ret;
-	cmac(key, &r->body, sizeof(r->body), r->mac);
-	return 0;
+	return emu_report_mac(r, qe, err);
 }
 
 static struct ratls_host_source host = { .report = make_report };

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * DCAP v3 quotes: the emulated QE (a REPORT for it becomes a quote with
+ * DCAP v3 quotes (and v4, v5: test_version): the emulated QE (a REPORT for it becomes a quote with
  * Intel's layout; a REPORT not for it, refused; its keys created once,
  * 0600, beside the machine secret), libratls's verifier (a good quote
  * accepted; each tampering refused by the check it breaks; the policy;
@@ -21,30 +21,13 @@
 #include "ratls/ratls.h"
 #include "sgx/quote.h"
 #include "../sgx/sgx-test.h"
+#include "emu-report.h"
 
 static char dir[] = "/tmp/attest-quote-test.XXXXXX";
-
-static void cmac(const uint8_t key[16], const void *data, size_t len, uint8_t out[16])
-{
-	EVP_MAC *m = EVP_MAC_fetch(NULL, "CMAC", NULL);
-	EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(m);
-	OSSL_PARAM p[2];
-	size_t n = 0;
-	char cipher[] = "AES-128-CBC";
-
-	p[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_CIPHER, cipher, 0);
-	p[1] = OSSL_PARAM_construct_end();
-	if (!ctx || !EVP_MAC_init(ctx, key, 16, p) || !EVP_MAC_update(ctx, data, len) ||
-	    !EVP_MAC_final(ctx, out, &n, 16))
-		memset(out, 0, 16);
-	EVP_MAC_CTX_free(ctx);
-	EVP_MAC_free(m);
-}
 
 /* A REPORT as an enclave's EREPORT aimed at the emulated QE would be. */
 static void make_report(struct sgx_report *r, const struct sgx_targetinfo *ti)
 {
-	uint8_t key[16];
 	err_t err = NULL;
 
 	memset(r, 0, sizeof(*r));
@@ -55,11 +38,10 @@ static void make_report(struct sgx_report *r, const struct sgx_targetinfo *ti)
 	for (int i = 0; i < 64; i++)
 		r->body.reportdata[i] = (uint8_t)i;
 	memset(r->keyid, 0x11, 32);
-	if (sgx_emu_report_key(ti, r->keyid, key, &err) < 0) {
-		printf("not ok - report key: %s\n", err_msg(err));
+	if (emu_report_mac(r, ti, &err) < 0) {
+		printf("not ok - the REPORT's MAC: %s\n", err_msg(err));
 		exit(1);
 	}
-	cmac(key, &r->body, sizeof(r->body), r->mac);
 }
 
 static int get_quote(uint8_t **q, size_t *len)
@@ -147,9 +129,9 @@ static void test_parser(const uint8_t *q, size_t len)
 	       "certification data size too large: %s", err_msg(err));
 	err_free(&err);
 	memcpy(t, q, len);
-	t[0] = 4;
+	t[0] = 6;
 	CHECK(sgx_quote_parse(&pq, t, len, &err) < 0);
-	TAP_OK(err && strstr(err_msg(err), "version 4"), "version 4 refused: %s", err_msg(err));
+	TAP_OK(err && strstr(err_msg(err), "version 6"), "version 6 refused: %s", err_msg(err));
 	err_free(&err);
 	memcpy(t, q, len);
 	t[2] = 3;
@@ -208,7 +190,7 @@ static void test_layout(const uint8_t *q, size_t len)
 	err_free(&err);
 }
 
-/* The provider seam: the emulator's, or DCAP's (refused until it is built). */
+/* The provider seam: the emulator's, or DCAP's (tests/ratls/ratls-dcap.c tests it). */
 static void test_providers(void)
 {
 	const struct sgx_quote_provider *p;
@@ -222,11 +204,108 @@ static void test_providers(void)
 	      memcmp(&t1, &t2, sizeof(t1)) == 0);
 	setenv("SGX_LOADER_BACKEND", "sgx", 1);
 	p = sgx_quote_provider_default();
-	TAP_OK(p == &sgx_quote_provider_dcap && p->target_info(&t2, &err) == -ENOTSUP &&
-		   strstr(err_msg(err), "DCAP quote library"),
-	       "providers: the emulator's, or dcap (refused: %s)", err_msg(err));
+	TAP_OK(p == &sgx_quote_provider_dcap, "providers: the emulator's, or dcap on hardware");
 	err_free(&err);
 	unsetenv("SGX_LOADER_BACKEND");
+}
+
+/*
+ * Versions 4 and 5 from the emulated QE: the type-6 wrapper (and v5's body
+ * descriptor) where Intel's layout puts them, serialise(parse(q)) == q,
+ * accepted, each part tampered refused by its check, every truncation and
+ * each length field refused.
+ */
+static void test_version(uint16_t v, const char *root)
+{
+	_cleanup_free_ uint8_t *q = NULL, *again = NULL, *t = NULL;
+	size_t len = 0, alen = 0, bad = 0, sig, body = v == 5 ? 54 : 48;
+	struct sgx_quote pq;
+	err_t err = NULL;
+	char env[2] = { (char)('0' + v), 0 };
+	char *m;
+	int ok;
+
+	setenv(SGX_EMU_QUOTE_VERSION_ENV, env, 1);
+	ok = get_quote(&q, &len) == 0;
+	unsetenv(SGX_EMU_QUOTE_VERSION_ENV);
+	TAP_OK(ok, "v%u: the emulated QE makes a version %u quote on request", v, v);
+	if (!ok)
+		return;
+	sig = sgx_quote_signed_size(v) + 4;
+	ok = sgx_quote_parse(&pq, q, len, &err) == 0;
+	TAP_OK(ok && pq.header.version == v && pq.header.att_key_data_0 == 0 && q[sig + 128] == 6 &&
+		   q[sig + 129] == 0 && pq.cert_type == 5 && pq.auth_data_size == 32 &&
+		   pq.report_body.reportdata[63] == 63 &&
+		   (v != 5 || (q[48] == 1 && q[50] == 0x80 && q[51] == 1)),
+	       "v%u: it parses: TEE type 0 (SGX), certification data type 6 around the QE "
+	       "report and the type-5 chain%s: %s",
+	       v, v == 5 ? ", body descriptor (1, 384)" : "", ok ? "" : err_msg(err));
+	err_free(&err);
+	if (!ok)
+		return;
+	TAP_OK(sgx_quote_serialize(&pq, &again, &alen, &err) == 0 && alen == len &&
+		   memcmp(again, q, len) == 0,
+	       "v%u: serialise(parse(quote)) == quote", v);
+	err_free(&err);
+	m = verdict(q, len, root, NULL);
+	TAP_OK(!*m, "v%u: the verifier accepts it (%s)", v, m);
+
+	tamper(q, len, root, 10, "the v4+ header", "quote signature:");
+	tamper(q, len, root, body + 64, "the report body (MRENCLAVE)", "quote signature:");
+	tamper(q, len, root, sig + 3, "the quote signature", "quote signature:");
+	tamper(q, len, root, sig + 64 + 5, "the attestation key", "attestation key binding:");
+	tamper(q, len, root, sig + 128, "the certification data type (6 to 7)",
+	       "quote: certification data type 7, not 6");
+	tamper(q, len, root, sig + 134 + 64, "the QE report", "QE report signature:");
+	tamper(q, len, root, sig + 134 + 384 + 7, "the QE report signature",
+	       "QE report signature:");
+	tamper(q, len, root, sig + 134 + 450 + 4, "the QE auth data", "attestation key binding:");
+	tamper(q, len, root, sig + 134 + 450 + 32, "the inner certification data type (5 to 4)",
+	       "certification data: type 4");
+	if (v == 5) {
+		tamper(q, len, root, 48, "the body descriptor's type (1 to 0)",
+		       "quote body descriptor: type 0");
+		tamper(q, len, root, 50, "the body descriptor's size",
+		       "quote body descriptor: size");
+	}
+
+	for (size_t n = 0; n < len; n++) {
+		if (sgx_quote_parse(&pq, q, n, &err) == 0)
+			bad++;
+		err_free(&err);
+	}
+	TAP_OK(bad == 0, "v%u: every truncation (0..%zu bytes) refused (%zu accepted)", v, len - 1,
+	       bad);
+	t = malloc(len + 1);
+	memcpy(t, q, len);
+	t[len] = 0;
+	TAP_OK(sgx_quote_parse(&pq, t, len + 1, &err) < 0 && strstr(err_msg(err), "trailing bytes"),
+	       "v%u: a trailing byte refused: %s", v, err_msg(err));
+	err_free(&err);
+	memcpy(t, q, len);
+	t[sig + 130]++; /* the type-6 size: one more than there is */
+	TAP_OK(sgx_quote_parse(&pq, t, len, &err) < 0 &&
+		   strstr(err_msg(err), "QE report certification data size"),
+	       "v%u: the type-6 size too large: %s", v, err_msg(err));
+	err_free(&err);
+	memcpy(t, q, len);
+	t[sig + 134 + 448] = 0xff;
+	t[sig + 134 + 449] = 0xff;
+	TAP_OK(sgx_quote_parse(&pq, t, len, &err) < 0 &&
+		   strstr(err_msg(err), "auth data size 65535"),
+	       "v%u: the QE auth data size too large: %s", v, err_msg(err));
+	err_free(&err);
+	memcpy(t, q, len);
+	t[sig + 134 + 450 + 32 + 2 + 3] = 0x7f;
+	TAP_OK(sgx_quote_parse(&pq, t, len, &err) < 0 &&
+		   strstr(err_msg(err), "certification data size"),
+	       "v%u: the inner certification data size too large: %s", v, err_msg(err));
+	err_free(&err);
+	memcpy(t, q, len);
+	t[4] = 0x81;
+	TAP_OK(sgx_quote_parse(&pq, t, len, &err) < 0 && strstr(err_msg(err), "TEE type 0x81"),
+	       "v%u: a TDX quote (TEE type 0x81) refused: %s", v, err_msg(err));
+	err_free(&err);
 }
 
 static void remove_dir(void)
@@ -377,6 +456,13 @@ int main(void)
 
 	test_parser(q, len);
 	test_providers();
+	test_version(4, other_root ? other_root : root); /* the secret of "b" is in use */
+	test_version(5, other_root ? other_root : root);
+	setenv(SGX_EMU_QUOTE_VERSION_ENV, "6", 1);
+	free(q2);
+	q2 = NULL;
+	TAP_OK(get_quote(&q2, &len2) < 0, "the emulated QE: another version asked for, refused");
+	unsetenv(SGX_EMU_QUOTE_VERSION_ENV);
 out:
 	remove_dir();
 	return tap_exit();

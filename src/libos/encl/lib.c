@@ -189,7 +189,7 @@ int rdrand64(uint64_t *v)
 
 /*
  * What Debian's BearSSL objects (built with the stack protector and
- * fortified memcpy) call. The canary is read at %fs:0x28: the TCS's FS
+ * fortified memcpy and memset) call. The canary is read at %fs:0x28: the TCS's FS
  * base is libos_tls (entry.S), whose canary word stays zero.
  */
 void __stack_chk_fail(void);
@@ -204,4 +204,12 @@ void *__memcpy_chk(void *dst, const void *src, size_t n, size_t dst_len)
 	if (n > dst_len)
 		__builtin_trap();
 	return memcpy(dst, src, n);
+}
+
+void *__memset_chk(void *dst, int c, size_t n, size_t dst_len);
+void *__memset_chk(void *dst, int c, size_t n, size_t dst_len)
+{
+	if (n > dst_len)
+		__builtin_trap();
+	return memset(dst, c, n);
 }

@@ -321,6 +321,18 @@ long pseudo_open(int id, uint64_t flags, uint8_t **data, uint64_t *size);
 long pseudo_read(int id, const uint8_t *data, uint64_t size, uint8_t *buf, uint64_t len,
 		 uint64_t off);
 long pseudo_write(int id, const uint8_t *buf, uint64_t len, uint64_t off);
+/* A quote of this enclave's REPORT with report data rd (heap pages, PAGE_UP(*size)). */
+long pseudo_quote(const uint8_t rd[64], uint8_t **data, uint64_t *size);
+
+/* ratls.c: the RA-TLS certificate and key the manifest asks for */
+#define RATLS_PATH_MAX 200 /* teeimage.h's TEE_RATLS_PATH_MAX */
+/* The manifest's "KEY VALUE" line: VALUE (NUL-ended, at most n - 1 bytes) and its length, or 0. */
+uint64_t manifest_value(const char *key, char *out, uint64_t n);
+int ratls_enabled(void);
+/* Makes them once: 0, the error it failed with, or -EAGAIN while another thread makes them. */
+long ratls_make(void);
+/* The certificate's (key 0) or the key's (key 1) PEM, made first if need be. */
+long ratls_file(int key, const uint8_t **data, uint64_t *size);
 
 /* fs.c */
 void *fs_save(void); /* vfork: the parent's table and cwd, set aside */

@@ -18,6 +18,29 @@
 #include "libos.h"
 
 extern char __encl_base[], __encl_end[], __manifest[];
+
+/* The static PIE's relative relocations (libos.lds keeps them in the measured text). */
+struct rela {
+	uint64_t offset, info;
+	int64_t addend;
+};
+extern const struct rela __rela_start[], __rela_end[];
+#define R_X86_64_RELATIVE 8
+
+/*
+ * Pointers in data (BearSSL's tables of functions: ratls.c) hold link-time
+ * offsets: add the enclave's base, as a loader would. Only relative
+ * relocations (the build refuses others), each to a word inside the
+ * LibOS; setting, not adding, so entering twice does no harm.
+ */
+static void relocate(void)
+{
+	uint64_t base = (uint64_t)__encl_base, size = (uint64_t)(__encl_end - __encl_base);
+
+	for (const struct rela *r = __rela_start; r < __rela_end; r++)
+		if ((r->info & 0xffffffff) == R_X86_64_RELATIVE && r->offset <= size - 8)
+			*(volatile uint64_t *)(base + r->offset) = base + (uint64_t)r->addend;
+}
 void libos_thread_trap(void);
 
 struct manifest libos_manifest;
@@ -268,6 +291,7 @@ struct exit_pair libos_start(uint64_t mb)
 	int argc = 0, envc = 0, hargc, henvc, ret;
 	uint64_t entry, sp;
 
+	relocate();
 	if (parse_manifest(&libos_manifest) < 0)
 		return done(-EINVAL); /* nowhere to say it: the host gets -EINVAL */
 	/* The enclave's base: the LibOS sits libos_offset into it. */
@@ -325,6 +349,14 @@ struct exit_pair libos_start(uint64_t mb)
 		if (ret < 0)
 			return done(127);
 		libos_jump_to_app(entry, sp);
+	}
+	/* The RA-TLS certificate and key the manifest asks for, before the workload runs. */
+	if (ratls_enabled()) {
+		libos_lock(); /* the quote's OCALLs drop it and take it again */
+		ret = (int)ratls_make();
+		libos_unlock();
+		if (ret < 0)
+			return done(ret); /* ratls.c said why */
 	}
 	ret = host_strings(&prog, &hargv, &hargc, &henvp, &henvc);
 	if (ret < 0) {
@@ -395,6 +427,22 @@ __asm__(".text\n"
  * TARGETINFO and report data, both copied in first; the REPORT copied out.
  * Only the host's own buffer is written: it must lie outside the ELRANGE.
  */
+static int all_zero(const uint8_t *p, uint64_t n)
+{
+	uint8_t acc = 0;
+
+	for (uint64_t i = 0; i < n; i++)
+		acc |= p[i];
+	return acc == 0;
+}
+
+static int self_attesting(void)
+{
+	char t[8];
+
+	return manifest_value("attestation_type", t, sizeof(t)) == 4 && !memcmp(t, "dcap", 4);
+}
+
 struct exit_pair libos_report(uint64_t req);
 struct exit_pair libos_report(uint64_t req)
 {
@@ -405,8 +453,17 @@ struct exit_pair libos_report(uint64_t req)
 	if (req % 8 || end < req || end > (1ULL << 47) ||
 	    !(end <= libos_base || req >= libos_base + libos_manifest.enclave_size))
 		return done(-EINVAL);
+
 	memcpy(ti, (const void *)r->targetinfo, sizeof(ti));
 	memcpy(rd, (const void *)r->reportdata, sizeof(rd));
+	/*
+	 * An enclave that attests itself (attestation_type dcap: its quotes,
+	 * its RA-TLS certificates) binds only report data it chooses: a REPORT
+	 * with the host's would let the host certify a key of its own as this
+	 * enclave's. The host may still have one with none (all zero).
+	 */
+	if (self_attesting() && !all_zero(rd, sizeof(rd)))
+		return done(-EPERM);
 	libos_ereport(ti, rd, rep);
 	memcpy((void *)r->report, rep, sizeof(rep));
 	return done(0);

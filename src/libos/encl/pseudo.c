@@ -15,6 +15,9 @@
  *     quote             read: a quote of a REPORT for the host's quoting
  *                       enclave with user_report_data, made at open (only
  *                       where the manifest's attestation_type is dcap)
+ *   the manifest's ratls_cert and ratls_key paths: read-only, an RA-TLS
+ *   certificate and its key made in the enclave (ratls.c); opened by name
+ *   only (not listed in their directory)
  */
 #include "libos.h"
 
@@ -36,6 +39,8 @@ enum {
 	PS_MY_TARGET, /* my_target_info */
 	PS_REPORT,    /* report */
 	PS_QUOTE,     /* quote */
+	PS_RATLS_CERT,
+	PS_RATLS_KEY,
 };
 
 /* No pointers: the enclave has no relocations. */
@@ -60,6 +65,21 @@ static const struct {
 };
 
 #define NPSEUDO ((int)(sizeof(table) / sizeof(table[0])))
+/* After the table's ids: the manifest's RA-TLS files. */
+#define ID_RATLS_CERT NPSEUDO
+#define ID_RATLS_KEY  (NPSEUDO + 1)
+
+static int kind_of(int id)
+{
+	return id == ID_RATLS_CERT  ? PS_RATLS_CERT
+	       : id == ID_RATLS_KEY ? PS_RATLS_KEY
+				    : table[id].kind;
+}
+
+static uint16_t perm_of(int id)
+{
+	return id == ID_RATLS_CERT ? 0444 : id == ID_RATLS_KEY ? 0400 : table[id].perm;
+}
 
 /* What the next report is for: written by the workload, read back. */
 static FORKED uint8_t user_data[64];
@@ -67,15 +87,21 @@ static FORKED uint8_t target[512];
 
 int pseudo_find(const char *path)
 {
+	char p[RATLS_PATH_MAX + 1];
+
 	for (int i = 0; i < NPSEUDO; i++)
 		if (str_eq(table[i].path, path))
 			return i;
+	if (manifest_value("ratls_cert", p, sizeof(p)) && str_eq(p, path))
+		return ID_RATLS_CERT;
+	if (manifest_value("ratls_key", p, sizeof(p)) && str_eq(p, path))
+		return ID_RATLS_KEY;
 	return -ENOENT;
 }
 
 int pseudo_is_dir(int id)
 {
-	return table[id].kind == PS_DIR;
+	return kind_of(id) == PS_DIR;
 }
 
 /* The entry after *pos directly below directory dir: its name (NUL-ended), or NULL. */
@@ -102,20 +128,10 @@ const char *pseudo_next(const char *dir, uint64_t *pos, int *is_dir)
 /* attestation_type: the measured manifest's "attestation_type TYPE", else "none". */
 static uint64_t attestation_type(char *out, uint64_t n)
 {
-	const char *l = libos_manifest.text;
-	uint64_t k = 0;
+	uint64_t k = manifest_value("attestation_type", out, n);
 
-	while (*l) {
-		if (!str_ncmp(l, "attestation_type ", 17)) {
-			for (l += 17; *l && *l != '\n' && k < n; l++)
-				out[k++] = *l;
-			return k;
-		}
-		while (*l && *l != '\n')
-			l++;
-		if (*l)
-			l++;
-	}
+	if (k)
+		return k;
 	str_lcpy(out, "none", n);
 	return 4;
 }
@@ -162,14 +178,16 @@ static void my_target_info(uint8_t out[512])
 
 /*
  * quote: a REPORT for the host's quoting enclave (its TARGETINFO from the
- * host) with user_report_data, quoted by the host. What comes back is
- * checked: a quote of version 3 whose report body is this REPORT's (a
- * verifier checks its signatures; the host cannot make this enclave's).
+ * host) with report data rd, quoted by the host. What comes back is
+ * checked: a quote of version 3, 4 or 5 whose report body (after v5's
+ * body descriptor) is this REPORT's (a verifier checks its signatures; the
+ * host cannot make this enclave's).
  */
-static long make_quote(uint8_t **data, uint64_t *size)
+long pseudo_quote(const uint8_t rd[64], uint8_t **data, uint64_t *size)
 {
 	static uint8_t qe[512], rep[432];
 	char type[64];
+	uint64_t body;
 	uint8_t *d;
 	long n;
 
@@ -182,7 +200,7 @@ static long make_quote(uint8_t **data, uint64_t *size)
 	if (n != (long)sizeof(qe))
 		return n < 0 && n >= -4095 ? n : -EIO;
 	memcpy(qe, (const void *)libos_mb->buf, sizeof(qe));
-	libos_ereport(qe, user_data, rep);
+	libos_ereport(qe, rd, rep);
 	memcpy((void *)libos_mb->buf, rep, sizeof(rep));
 	n = ocall(LIBOS_OCALL_QUOTE, 0, 0, sizeof(rep));
 	if (n < 0 && n >= -4095)
@@ -193,7 +211,9 @@ static long make_quote(uint8_t **data, uint64_t *size)
 	if (!d)
 		return -ENOMEM;
 	memcpy(d, (const void *)libos_mb->buf, (uint64_t)n);
-	if (d[0] != 3 || d[1] != 0 || memcmp(d + 48, rep, 384)) {
+	body = d[0] == 5 ? 54 : 48;
+	if (d[0] < 3 || d[0] > 5 || d[1] != 0 || (uint64_t)n < body + 384 ||
+	    memcmp(d + body, rep, 384)) {
 		log_err("/dev/attestation/quote: the host's quote is not of this enclave's report: "
 			"refused");
 		mm_free(d, PAGE_UP((uint64_t)n));
@@ -209,14 +229,18 @@ void pseudo_stat(int id, uint32_t *mode, uint64_t *size, uint64_t *rdev)
 	static const uint64_t sizes[] = {
 		[PS_USER_DATA] = 64, [PS_TARGET] = 512, [PS_MY_TARGET] = 512, [PS_REPORT] = 432
 	};
-	int k = table[id].kind;
+	int k = kind_of(id);
+	const uint8_t *d;
 	char t[64];
 
-	*rdev = table[id].rdev;
-	*mode = table[id].perm | (k == PS_DIR ? S_IFDIR : table[id].rdev ? S_IFCHR : S_IFREG);
+	*rdev = k == PS_RATLS_CERT || k == PS_RATLS_KEY ? 0 : table[id].rdev;
+	*mode = perm_of(id) | (k == PS_DIR ? S_IFDIR : *rdev ? S_IFCHR : S_IFREG);
 	*size = k == PS_TYPE				      ? attestation_type(t, sizeof(t))
 		: k < (int)(sizeof(sizes) / sizeof(sizes[0])) ? sizes[k]
 							      : 0;
+	if ((k == PS_RATLS_CERT || k == PS_RATLS_KEY) &&
+	    ratls_file(k == PS_RATLS_KEY, &d, size) < 0)
+		*size = 0;
 }
 
 /*
@@ -226,15 +250,29 @@ void pseudo_stat(int id, uint32_t *mode, uint64_t *size, uint64_t *rdev)
  */
 long pseudo_open(int id, uint64_t flags, uint8_t **data, uint64_t *size)
 {
-	int k = table[id].kind;
+	int k = kind_of(id);
+	const uint8_t *src;
 	uint8_t *d;
+	long r;
 
 	*data = NULL;
 	*size = 0;
-	if ((flags & 3) && !(table[id].perm & 0222))
+	if ((flags & 3) && !(perm_of(id) & 0222))
 		return -EACCES;
 	if (k == PS_QUOTE)
-		return make_quote(data, size);
+		return pseudo_quote(user_data, data, size);
+	if (k == PS_RATLS_CERT || k == PS_RATLS_KEY) {
+		/* A copy per open: what the workload reads, the original kept. */
+		r = ratls_file(k == PS_RATLS_KEY, &src, size);
+		if (r < 0)
+			return r;
+		d = mm_alloc(PAGE_UP(*size), 0);
+		if (!d)
+			return -ENOMEM;
+		memcpy(d, src, *size);
+		*data = d;
+		return 0;
+	}
 	if (k != PS_TYPE && k != PS_MY_TARGET && k != PS_REPORT)
 		return 0;
 	d = mm_alloc(PAGE_SIZE, 1);
@@ -270,7 +308,7 @@ static long random_bytes(uint8_t *buf, uint64_t len)
 long pseudo_read(int id, const uint8_t *data, uint64_t size, uint8_t *buf, uint64_t len,
 		 uint64_t off)
 {
-	int k = table[id].kind;
+	int k = kind_of(id);
 	const uint8_t *src = data;
 
 	if (k == PS_DIR)
@@ -301,7 +339,7 @@ long pseudo_read(int id, const uint8_t *data, uint64_t size, uint8_t *buf, uint6
 /* user_report_data and target_info keep what is written within their size (past it: ENOSPC). */
 long pseudo_write(int id, const uint8_t *buf, uint64_t len, uint64_t off)
 {
-	int k = table[id].kind;
+	int k = kind_of(id);
 	uint8_t *dst = k == PS_USER_DATA ? user_data : k == PS_TARGET ? target : NULL;
 	uint64_t size = k == PS_USER_DATA ? sizeof(user_data) : sizeof(target);
 

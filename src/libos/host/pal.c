@@ -130,17 +130,23 @@ static int will_emulate(enum sgx_backend b)
 	return (e && !strcmp(e, "emulator")) || access(SGX_DEVICE_PATH, F_OK) != 0;
 }
 
-/* dlopen time (before pivot_root): the emulator's secret is still the host's. */
+/*
+ * dlopen time (before pivot_root): the emulator's secret is still the
+ * host's, and so are the host's libraries.
+ */
 __attribute__((constructor)) static void pal_ctor(void)
 {
-	if (will_emulate(SGX_BACKEND_AUTO)) {
-		err_t qerr = NULL;
+	err_t qerr = NULL;
 
+	if (will_emulate(SGX_BACKEND_AUTO)) {
 		sgx_loader_init(&ctor_err);
 		/* The emulated QE's keys too, if they exist (for /dev/attestation/quote). */
 		sgx_qe_emu_preload(&qerr);
-		err_free(&qerr);
+	} else {
+		/* Intel's quote library, if installed; a quote without it says so. */
+		sgx_dcap_ql_load(NULL, &qerr);
 	}
+	err_free(&qerr);
 }
 
 static int parse_level(const char *s)
@@ -612,7 +618,7 @@ static void child_signal(int sig)
 	pal_kill(pal.pid, sig);
 }
 
-/* QE_TARGET and QUOTE: the host's quote provider (the emulated QE here). */
+/* QE_TARGET and QUOTE: the host's quote provider (Intel's DCAP library, or the emulated QE). */
 static long quote_ocall(struct libos_mailbox *mb, uint64_t nr)
 {
 	const struct sgx_quote_provider *qp = sgx_quote_provider_default();
@@ -1418,6 +1424,14 @@ int pal_get_local_report(void *targetinfo, int targetinfo_len, void *report, int
 	if (ret < 0) {
 		logmsg(LOG_ERROR, "pal_get_local_report: %s", err_msg(err));
 		return ret;
+	}
+	if (regs.rdi == LIBOS_EXIT_DONE && (int64_t)regs.rsi == -EPERM) {
+		/* attestation_type dcap: only the enclave chooses what its REPORTs bind. */
+		logmsg(LOG_ERROR,
+		       "pal_get_local_report: the enclave makes no REPORT with the host's "
+		       "report data (it attests itself: its quotes bind only what it "
+		       "chooses; all-zero report data is allowed)");
+		return -EPERM;
 	}
 	if (regs.rdi != LIBOS_EXIT_DONE || regs.rsi != 0) {
 		logmsg(LOG_ERROR, "pal_get_local_report: the enclave refused (%lld)",
