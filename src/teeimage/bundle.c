@@ -151,50 +151,68 @@ static int ann_paths(const char *key, const char *val, char ***out, err_t *err)
 	return 0;
 }
 
+/* KEY's value, or NULL. Errors quote values: one with a control character (a second line) is refused. */
+static int ann_value(json_t *ann, const char *key, const char **out, err_t *err)
+{
+	const char *v = json_string_value(json_object_get(ann, key));
+
+	for (const char *c = v; c && *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			return err_set(err, EINVAL,
+				       "annotation %s: a control character in the value", key);
+	*out = v;
+	return 0;
+}
+
 int tee_bundle_libos_opts(const char *bundle, struct tee_libos_opts *o, err_t *err)
 {
 	char path[PATH_MAX];
 	json_t *cfg = load_config(bundle, path, sizeof(path), err), *ann;
 	const char *heap, *threads, *trusted, *allowed;
 	uint64_t v;
-	int ret = 0;
+	char *end;
+	int ret;
 
 	memset(o, 0, sizeof(*o));
 	if (!cfg)
 		return -EINVAL;
 	ann = json_object_get(cfg, "annotations");
-	heap = json_string_value(json_object_get(ann, TEE_ANN_HEAP));
-	threads = json_string_value(json_object_get(ann, TEE_ANN_THREADS));
-	trusted = json_string_value(json_object_get(ann, TEE_ANN_TRUSTED));
-	allowed = json_string_value(json_object_get(ann, TEE_ANN_ALLOWED));
-	if (heap && tee_parse_size(heap, &v) < 0)
+	if ((ret = ann_value(ann, TEE_ANN_HEAP, &heap, err)) < 0 ||
+	    (ret = ann_value(ann, TEE_ANN_THREADS, &threads, err)) < 0 ||
+	    (ret = ann_value(ann, TEE_ANN_TRUSTED, &trusted, err)) < 0 ||
+	    (ret = ann_value(ann, TEE_ANN_ALLOWED, &allowed, err)) < 0)
+		goto out;
+	if (heap && tee_parse_size(heap, &v) < 0) {
 		ret = err_set(err, EINVAL,
 			      "annotation " TEE_ANN_HEAP " \"%s\": not a size (bytes, or a number "
 			      "with K, M or G)",
 			      heap);
-	else if (heap && (v < TEE_HEAP_MIN || v > TEE_HEAP_MAX))
+		goto out;
+	}
+	if (heap && (v < TEE_HEAP_MIN || v > TEE_HEAP_MAX)) {
 		ret =
 		    err_set(err, EINVAL, "annotation " TEE_ANN_HEAP " \"%s\": from 1M to 3G", heap);
-	else if (heap)
-		o->heap = v;
-	if (!ret && threads) {
-		char *end;
-
+		goto out;
+	}
+	o->heap = heap ? v : 0;
+	if (threads) {
 		errno = 0;
 		v = strtoull(threads, &end, 10);
 		if (threads[0] < '0' || threads[0] > '9' || errno || *end || v < 1 ||
-		    v > TEE_THREADS_MAX)
+		    v > TEE_THREADS_MAX) {
 			ret = err_set(err, EINVAL,
 				      "annotation " TEE_ANN_THREADS
 				      " \"%s\": not a number from 1 to %u",
 				      threads, TEE_THREADS_MAX);
-		else
-			o->threads = (unsigned)v;
+			goto out;
+		}
+		o->threads = (unsigned)v;
 	}
-	if (!ret && trusted)
-		ret = ann_paths(TEE_ANN_TRUSTED, trusted, &o->trusted, err);
-	if (!ret && allowed)
+	if (trusted && (ret = ann_paths(TEE_ANN_TRUSTED, trusted, &o->trusted, err)) < 0)
+		goto out;
+	if (allowed)
 		ret = ann_paths(TEE_ANN_ALLOWED, allowed, &o->allowed, err);
+out:
 	json_decref(cfg);
 	if (ret < 0)
 		tee_libos_opts_free(o);

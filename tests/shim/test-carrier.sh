@@ -299,10 +299,11 @@ t_annotations() {
 	local bad
 	for bad in "heap=12Q:not a size" "heap=512K:from 1M to 3G" "threads=0:not a number from 1 to 4096" \
 		"threads=4k:not a number" "trusted=etc/passwd:etc/passwd is not an absolute path" \
-		"allowed=/tmp/../etc:no \".\" or \"..\"" "allowed=/tmp,,/var:an empty path"; do
+		"allowed=/tmp/../etc:no \".\" or \"..\"" "allowed=/tmp,,/var:an empty path" \
+		"heap=$(printf '64M\n2'):a control character in the value"; do
 		cl C run --rm "${RT[@]}" "${ENC[@]}" --annotation "enclave.libos.${bad%%:*}" "$IMG" "$PFX-ab" sh -c 'echo no'
 		assert_fails "ctr run with enclave.libos.${bad%%:*}"
-		assert_contains "carrier: annotation enclave.libos.${bad%%=*} \"" "$ERR" "the error"
+		assert_contains "carrier: annotation enclave.libos.${bad%%=*}" "$ERR" "the error"
 		assert_contains "${bad#*:}" "$ERR" "the reason"
 		assert_eq 1 "$(printf '%s\n' "$ERR" | grep -c .)" "lines of the error"
 		nothing_left "$PFX-ab"
