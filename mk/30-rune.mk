@@ -4,8 +4,10 @@ LIBRUNE_OBJS := $(LIBRUNE_SRCS:%.c=$(BUILD)/obj/%.o)
 RUNE_SRCS := $(sort $(wildcard src/rune/*.c))
 RUNE_OBJS := $(RUNE_SRCS:%.c=$(BUILD)/obj/%.o)
 RUNE_LIBS := -ljansson -lseccomp -lcap -ldl
-# librune's quotes (attest.c) come from libsgx (include/sgx/quote.h).
-RUNE_SGX_LIBS := $(SGX_LIB) -lcrypto
+# librune's quotes (attest.c) come from libsgx's quote providers in
+# libratls, dlopen'ed when asked for: rune does not link libcrypto (its
+# loading is a cost of every rune process; docs/benchmarks.md).
+RUNE_SGX_LIBS :=
 RUNE_VERSION := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
 # A copy of the tree outside git (make deb's, a tarball) takes it from the environment.
 RUNE_COMMIT := $(or $(RUNE_COMMIT),$(shell git rev-parse --short HEAD 2>/dev/null || echo unknown))
@@ -33,7 +35,7 @@ $(BUILD)/obj/src/librune/enclave.o $(BUILD)/obj/src/rune/main.o: $(RUNE_GEN)/run
 # ALL_CFLAGS, not CFLAGS: `make CFLAGS=-O1` must not drop the include path.
 $(BUILD)/obj/src/librune/enclave.o $(BUILD)/obj/src/rune/main.o: ALL_CFLAGS += -I$(RUNE_GEN)
 
-$(BUILD)/bin/rune: $(RUNE_OBJS) $(BUILD)/lib/librune.a $(SGX_LIB) $(COMMON_OBJS)
+$(BUILD)/bin/rune: $(RUNE_OBJS) $(BUILD)/lib/librune.a $(COMMON_OBJS) | $(RATLS_SO)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(RUNE_OBJS) $(BUILD)/lib/librune.a $(COMMON_OBJS) $(RUNE_SGX_LIBS) $(RUNE_LIBS)
 

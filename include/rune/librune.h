@@ -132,6 +132,8 @@ int rune_container_quote(const struct rune_ctx *ctx, const char *id, const char 
 			 uint8_t **quote, size_t *len, err_t *err);
 /* Every field of a quote (header, report body, signature data, QE report, certification data). */
 int rune_quote_json(const uint8_t *quote, size_t len, json_t **out, err_t *err);
+/* The quote in base64 (NUL-terminated, malloc'ed). */
+int rune_quote_base64(const uint8_t *quote, size_t len, char **out, err_t *err);
 
 /* runc's `features` JSON, with rune's enclave annotations. */
 json_t *rune_features(void);

@@ -30,6 +30,11 @@ extern "C" {
 /* The longest RA-TLS file path the LibOS takes (libos.h's RATLS_PATH_MAX). */
 #define TEE_RATLS_PATH_MAX 200
 
+/* The bounds tee_build() checks. */
+#define TEE_HEAP_MIN	(1ULL << 20)
+#define TEE_HEAP_MAX	(3ULL << 30)
+#define TEE_THREADS_MAX 4096U
+
 struct tee_build_opts {
 	const char *rootfs;	    /* the root filesystem (a directory) */
 	const char *const *argv;    /* entrypoint argv; argv[0] is its path in the rootfs */
@@ -149,6 +154,28 @@ int tee_bundle_read(const char *bundle, char **rootfs, char ***argv, err_t *err)
  */
 int tee_bundle_enclave(const char *bundle, const char *pal, const char *const *argv,
 		       const char *tee_src, err_t *err);
+
+/* A size: decimal bytes, or with K, M or G (powers of 1024). 0, or -1 if malformed. */
+int tee_parse_size(const char *s, uint64_t *v);
+
+/*
+ * A container's own manifest options, from its OCI annotations (the pod's
+ * or the container's; docs/shim.md): enclave.libos.heap (a size),
+ * enclave.libos.threads, enclave.libos.trusted and enclave.libos.allowed
+ * (absolute paths, comma-separated). Unset: 0 / NULL.
+ */
+#define TEE_ANN_HEAP	"enclave.libos.heap"
+#define TEE_ANN_THREADS "enclave.libos.threads"
+#define TEE_ANN_TRUSTED "enclave.libos.trusted"
+#define TEE_ANN_ALLOWED "enclave.libos.allowed"
+struct tee_libos_opts {
+	uint64_t heap;
+	unsigned threads;
+	char **trusted, **allowed; /* NULL-ended */
+};
+/* Errors name the annotation and the reason ("annotation enclave.libos.heap \"1Q\": ..."). */
+int tee_bundle_libos_opts(const char *bundle, struct tee_libos_opts *o, err_t *err);
+void tee_libos_opts_free(struct tee_libos_opts *o);
 
 /* Reads a file whole (at most max bytes). */
 int tee_read_file(const char *path, size_t max, void **buf, size_t *len, err_t *err);

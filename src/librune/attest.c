@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* `attest`: an enclave container's local REPORT, checked and decoded. */
 #include <ctype.h>
+#include <dlfcn.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,6 +151,51 @@ int rune_container_attest(const struct rune_ctx *ctx, const char *id, const char
 
 /* ---- quotes ---- */
 
+/*
+ * The quote providers (libsgx's, with OpenSSL) come from libratls, loaded
+ * when a quote is asked for: rune does not link libcrypto, so its other
+ * commands, one process each (create, start, kill, ...), do not pay for
+ * loading it (docs/benchmarks.md). Found beside this program (../lib:
+ * installed, or the build tree), else where the dynamic loader looks.
+ */
+struct quote_lib {
+	const struct sgx_quote_provider *(*provider_default)(void);
+	int (*parse)(struct sgx_quote *q, const void *buf, size_t len, err_t *err);
+	int (*base64)(unsigned char *out, const unsigned char *in, int n); /* EVP_EncodeBlock */
+};
+
+#define QUOTE_LIB "libratls.so.0"
+
+static int quote_lib(struct quote_lib *ql, err_t *err)
+{
+	static const char *const rels[] = { "../lib/" QUOTE_LIB, "../lib/libratls.so" };
+	char exe[PATH_MAX], path[PATH_MAX + 32], *slash;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	void *h = NULL;
+
+	if (n > 0 && (exe[n] = '\0', slash = strrchr(exe, '/')) != NULL) {
+		*slash = '\0';
+		for (size_t i = 0; !h && i < ARRAY_SIZE(rels); i++) {
+			snprintf(path, sizeof(path), "%s/%s", exe, rels[i]);
+			if (access(path, R_OK) == 0)
+				h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+		}
+	}
+	if (!h)
+		h = dlopen(QUOTE_LIB, RTLD_NOW | RTLD_LOCAL);
+	if (!h)
+		return err_set(err, ENOENT, "quote: load %s (the quote providers): %s", QUOTE_LIB,
+			       dlerror());
+	/* the handle stays: rune is one command a process */
+	*(void **)&ql->provider_default = dlsym(h, "sgx_quote_provider_default");
+	*(void **)&ql->parse = dlsym(h, "sgx_quote_parse");
+	*(void **)&ql->base64 = dlsym(h, "EVP_EncodeBlock");
+	if (!ql->provider_default || !ql->parse || !ql->base64)
+		return err_set(err, ENOENT, "quote: %s: a symbol is missing: %s", QUOTE_LIB,
+			       dlerror());
+	return 0;
+}
+
 static char *to_hex(const void *p, size_t n)
 {
 	char *s = malloc(2 * n + 1);
@@ -163,8 +210,9 @@ static char *to_hex(const void *p, size_t n)
 int rune_container_quote(const struct rune_ctx *ctx, const char *id, const char *report_data_hex,
 			 uint8_t **quote, size_t *len, err_t *err)
 {
-	const struct sgx_quote_provider *qp = sgx_quote_provider_default();
+	const struct sgx_quote_provider *qp;
 	_cleanup_free_ char *ti_hex = NULL;
+	struct quote_lib ql;
 	struct sgx_targetinfo ti;
 	struct sgx_report report;
 	struct sgx_quote q;
@@ -173,6 +221,9 @@ int rune_container_quote(const struct rune_ctx *ctx, const char *id, const char 
 
 	if ((ret = check_report_data(report_data_hex, err)) < 0)
 		return ret;
+	if ((ret = quote_lib(&ql, err)) < 0)
+		return ret;
+	qp = ql.provider_default();
 	if ((ret = qp->target_info(&ti, err)) < 0)
 		return err_wrap(err, "quote (%s)", qp->name);
 	if (!(ti_hex = to_hex(&ti, sizeof(ti))))
@@ -187,7 +238,7 @@ int rune_container_quote(const struct rune_ctx *ctx, const char *id, const char 
 	if ((ret = qp->quote(&report, quote, len, err)) < 0)
 		return err_wrap(err, "quote (%s)", qp->name);
 	/* What was quoted is the REPORT the enclave made, its report data the one asked. */
-	if ((ret = sgx_quote_parse(&q, *quote, *len, err)) < 0 ||
+	if ((ret = ql.parse(&q, *quote, *len, err)) < 0 ||
 	    memcmp(&q.report_body, &report.body, sizeof(report.body)) != 0) {
 		free(*quote);
 		*quote = NULL;
@@ -220,11 +271,12 @@ static json_t *body_json(const struct sgx_report_body *b)
 int rune_quote_json(const uint8_t *quote, size_t len, json_t **out, err_t *err)
 {
 	_cleanup_free_ char *auth = NULL;
+	struct quote_lib ql;
 	struct sgx_quote q;
 	json_t *cert, *pem, *j;
 	int ret;
 
-	if ((ret = sgx_quote_parse(&q, quote, len, err)) < 0)
+	if ((ret = quote_lib(&ql, err)) < 0 || (ret = ql.parse(&q, quote, len, err)) < 0)
 		return ret;
 	if (!(auth = to_hex(q.auth_data, q.auth_data_size)))
 		return err_set(err, ENOMEM, "quote");
@@ -262,5 +314,21 @@ int rune_quote_json(const uint8_t *quote, size_t len, json_t **out, err_t *err)
 		    "outer_type", json_integer(SGX_QL_CERT_QE_REPORT));
 	}
 	*out = j;
+	return 0;
+}
+
+int rune_quote_base64(const uint8_t *quote, size_t len, char **out, err_t *err)
+{
+	struct quote_lib ql;
+	int ret;
+
+	if (len > INT_MAX / 2)
+		return err_set(err, E2BIG, "quote: %zu bytes", len);
+	if ((ret = quote_lib(&ql, err)) < 0)
+		return ret;
+	*out = malloc(4 * ((len + 2) / 3) + 1);
+	if (!*out)
+		return err_set(err, ENOMEM, "quote");
+	ql.base64((unsigned char *)*out, quote, (int)len);
 	return 0;
 }

@@ -66,27 +66,6 @@ static void usage(FILE *f)
 		"       rune-image inspect ROOTFS\n");
 }
 
-static int parse_size(const char *s, uint64_t *v)
-{
-	char *end;
-	unsigned long long n;
-
-	errno = 0;
-	n = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return -1;
-	if (*end == 'K' || *end == 'k')
-		n <<= 10, end++;
-	else if (*end == 'M' || *end == 'm')
-		n <<= 20, end++;
-	else if (*end == 'G' || *end == 'g')
-		n <<= 30, end++;
-	if (*end)
-		return -1;
-	*v = n;
-	return 0;
-}
-
 /* Long options without a letter. */
 enum { OPT_RATLS_CERT = 0x100, OPT_RATLS_KEY };
 
@@ -232,14 +211,14 @@ static int cmd_build(int argc, char **argv)
 			break;
 		case 'H':
 		case 'S':
-			if (parse_size(optarg, &v) < 0) {
+			if (tee_parse_size(optarg, &v) < 0) {
 				fprintf(stderr, "rune-image: bad size '%s'\n", optarg);
 				return 2;
 			}
 			*(c == 'H' ? &o.heap : &o.stack) = v;
 			break;
 		case 'T':
-			if (parse_size(optarg, &v) < 0 || v == 0 || v > 4096) {
+			if (tee_parse_size(optarg, &v) < 0 || v == 0 || v > 4096) {
 				fprintf(stderr, "rune-image: bad thread count '%s'\n", optarg);
 				return 2;
 			}
@@ -384,7 +363,7 @@ static int cmd_carrier(int argc, char **argv)
 			break;
 		case 'E':
 		case 'Z':
-			if (parse_size(optarg, &v) < 0 || v == 0 || (c == 'E' && v > 1000000)) {
+			if (tee_parse_size(optarg, &v) < 0 || v == 0 || (c == 'E' && v > 1000000)) {
 				fprintf(stderr, "rune-image: bad --%s '%s'\n",
 					c == 'E' ? "cache-entries" : "cache-size", optarg);
 				return 2;
@@ -476,7 +455,7 @@ static int cmd_convert(int argc, char **argv)
 		case 'H':
 		case 'T':
 		case 'M':
-			if (parse_size(optarg, &v) < 0 ||
+			if (tee_parse_size(optarg, &v) < 0 ||
 			    (c != 'H' && (v == 0 || (c == 'T' && v > 4096)))) {
 				fprintf(stderr, "rune-image: bad --%s '%s'\n",
 					c == 'H'   ? "heap"

@@ -1,7 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 
-#include <openssl/evp.h>
-
 #include "rune.h"
 
 enum { AT_REPORT_DATA = 256, AT_TARGET_INFO, AT_QUOTE, AT_JSON };
@@ -34,12 +32,8 @@ static int print_quote(struct cli *cli, const char *id, const char *report_data,
 		json_decref(j);
 		return 0;
 	}
-	b64 = malloc(4 * ((len + 2) / 3) + 1);
-	if (!b64) {
-		err_set(&err, ENOMEM, "quote");
+	if (rune_quote_base64(quote, len, &b64, &err) < 0)
 		return cli_fail(cli, &err);
-	}
-	EVP_EncodeBlock((unsigned char *)b64, quote, (int)len);
 	printf("%s\n", b64);
 	return 0;
 }

@@ -742,6 +742,20 @@ static int kill_exec(const struct proc *p, int sig, err_t *err)
 	return 0;
 }
 
+/*
+ * The process is gone: no such pid, or it exited and the loop has not
+ * reaped it yet (a zombie still takes signal 0).
+ */
+static bool proc_gone(const struct proc *p)
+{
+	siginfo_t si = { 0 };
+
+	if (p->exited || kill(p->pid, 0) < 0)
+		return true;
+	return waitid(P_PID, (id_t)p->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+	       si.si_pid == p->pid;
+}
+
 static void m_kill(struct shim *s, struct conn *c, uint32_t stream, const uint8_t *p, size_t n)
 {
 	_cleanup_error_ err_t err = NULL;
@@ -766,7 +780,7 @@ static void m_kill(struct shim *s, struct conn *c, uint32_t stream, const uint8_
 				       r->all ? sig : NULL, NULL };
 
 		ret = rune_run(&pr->ct->rt, pr->ct->bundle, args, NULL, &err);
-		if (ret < 0 && (pr->exited || kill(pr->pid, 0) < 0)) {
+		if (ret < 0 && proc_gone(pr)) {
 			err_free(&err);
 			ret = err_set(&err, ENOENT, "process already finished");
 		}

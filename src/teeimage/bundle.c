@@ -81,6 +81,151 @@ int tee_bundle_read(const char *bundle, char **rootfs, char ***argv, err_t *err)
 	return *rootfs ? 0 : err_set(err, ENOMEM, "rootfs path");
 }
 
+int tee_parse_size(const char *s, uint64_t *v)
+{
+	unsigned long long n;
+	unsigned shift = 0;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	if (errno)
+		return -1;
+	if (*end == 'K' || *end == 'k')
+		shift = 10, end++;
+	else if (*end == 'M' || *end == 'm')
+		shift = 20, end++;
+	else if (*end == 'G' || *end == 'g')
+		shift = 30, end++;
+	if (*end || n > (UINT64_MAX >> shift))
+		return -1;
+	*v = (uint64_t)n << shift;
+	return 0;
+}
+
+#define ANN_MAX_PATHS 256
+
+/* "/a,/b": absolute paths, none empty, no "." or ".." component. */
+static int ann_paths(const char *key, const char *val, char ***out, err_t *err)
+{
+	_cleanup_free_ char *copy = strdup(val);
+	_cleanup_strv_ char **v = NULL;
+	char *save = NULL, *p;
+	size_t n = 0;
+
+	if (!copy || !(v = calloc(ANN_MAX_PATHS + 1, sizeof(*v))))
+		return err_set(err, ENOMEM, "annotation %s", key);
+	for (p = copy;; p = NULL) {
+		char *path = strtok_r(p, ",", &save), *c, *csave = NULL;
+		_cleanup_free_ char *walk = NULL;
+
+		if (!path)
+			break;
+		if (path[0] != '/')
+			return err_set(err, EINVAL,
+				       "annotation %s \"%s\": %s is not an absolute path", key, val,
+				       path);
+		if (strlen(path) >= PATH_MAX)
+			return err_set(err, EINVAL, "annotation %s: a path longer than %d bytes",
+				       key, PATH_MAX - 1);
+		if (!(walk = strdup(path)))
+			return err_set(err, ENOMEM, "annotation %s", key);
+		for (c = strtok_r(walk, "/", &csave); c; c = strtok_r(NULL, "/", &csave))
+			if (!strcmp(c, ".") || !strcmp(c, ".."))
+				return err_set(err, EINVAL,
+					       "annotation %s \"%s\": %s: no \".\" or \"..\" "
+					       "in a path",
+					       key, val, path);
+		if (n == ANN_MAX_PATHS)
+			return err_set(err, E2BIG, "annotation %s: more than %d paths", key,
+				       ANN_MAX_PATHS);
+		if (!(v[n++] = strdup(path)))
+			return err_set(err, ENOMEM, "annotation %s", key);
+	}
+	/* "", ",", "/a,,/b": a list with a hole is a mistake, not fewer paths */
+	if (!n || strstr(val, ",,") || val[0] == ',' || val[strlen(val) - 1] == ',')
+		return err_set(err, EINVAL, "annotation %s \"%s\": an empty path", key, val);
+	*out = steal_ptr(v);
+	return 0;
+}
+
+/* KEY's value, or NULL. Errors quote values: one with a control character (a second line) is refused. */
+static int ann_value(json_t *ann, const char *key, const char **out, err_t *err)
+{
+	const char *v = json_string_value(json_object_get(ann, key));
+
+	for (const char *c = v; c && *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			return err_set(err, EINVAL,
+				       "annotation %s: a control character in the value", key);
+	*out = v;
+	return 0;
+}
+
+int tee_bundle_libos_opts(const char *bundle, struct tee_libos_opts *o, err_t *err)
+{
+	char path[PATH_MAX];
+	json_t *cfg = load_config(bundle, path, sizeof(path), err), *ann;
+	const char *heap, *threads, *trusted, *allowed;
+	uint64_t v;
+	char *end;
+	int ret;
+
+	memset(o, 0, sizeof(*o));
+	if (!cfg)
+		return -EINVAL;
+	ann = json_object_get(cfg, "annotations");
+	if ((ret = ann_value(ann, TEE_ANN_HEAP, &heap, err)) < 0 ||
+	    (ret = ann_value(ann, TEE_ANN_THREADS, &threads, err)) < 0 ||
+	    (ret = ann_value(ann, TEE_ANN_TRUSTED, &trusted, err)) < 0 ||
+	    (ret = ann_value(ann, TEE_ANN_ALLOWED, &allowed, err)) < 0)
+		goto out;
+	if (heap && tee_parse_size(heap, &v) < 0) {
+		ret = err_set(err, EINVAL,
+			      "annotation " TEE_ANN_HEAP " \"%s\": not a size (bytes, or a number "
+			      "with K, M or G)",
+			      heap);
+		goto out;
+	}
+	if (heap && (v < TEE_HEAP_MIN || v > TEE_HEAP_MAX)) {
+		ret =
+		    err_set(err, EINVAL, "annotation " TEE_ANN_HEAP " \"%s\": from 1M to 3G", heap);
+		goto out;
+	}
+	o->heap = heap ? v : 0;
+	if (threads) {
+		errno = 0;
+		v = strtoull(threads, &end, 10);
+		if (threads[0] < '0' || threads[0] > '9' || errno || *end || v < 1 ||
+		    v > TEE_THREADS_MAX) {
+			ret = err_set(err, EINVAL,
+				      "annotation " TEE_ANN_THREADS
+				      " \"%s\": not a number from 1 to %u",
+				      threads, TEE_THREADS_MAX);
+			goto out;
+		}
+		o->threads = (unsigned)v;
+	}
+	if (trusted && (ret = ann_paths(TEE_ANN_TRUSTED, trusted, &o->trusted, err)) < 0)
+		goto out;
+	if (allowed)
+		ret = ann_paths(TEE_ANN_ALLOWED, allowed, &o->allowed, err);
+out:
+	json_decref(cfg);
+	if (ret < 0)
+		tee_libos_opts_free(o);
+	return ret;
+}
+
+void tee_libos_opts_free(struct tee_libos_opts *o)
+{
+	cleanup_strvp(&o->trusted);
+	cleanup_strvp(&o->allowed);
+	o->trusted = o->allowed = NULL;
+}
+
 /* The bind mount of the TEE files at /.rune, read-only, replacing any earlier one. */
 static void set_tee_mount(json_t *cfg, const char *tee_src)
 {

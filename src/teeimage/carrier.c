@@ -68,8 +68,9 @@ static void sha256_hex(const void *buf, size_t len, char hex[65])
  * a path reused after its snapshot was removed is a new inode. Without
  * layers the rootfs cannot be told apart from a changed one: *rebuild.
  */
-static int cache_key(const struct tee_carrier_opts *o, const char *rootfs, const char *const *argv,
-		     char key[65], int *rebuild, err_t *err)
+static int cache_key(const struct tee_carrier_opts *o, const struct tee_libos_opts *lo,
+		     const char *rootfs, const char *const *argv, char key[65], int *rebuild,
+		     err_t *err)
 {
 	__attribute__((cleanup(cleanup_md))) EVP_MD_CTX *md = EVP_MD_CTX_new();
 	uint8_t d[32];
@@ -79,7 +80,7 @@ static int cache_key(const struct tee_carrier_opts *o, const char *rootfs, const
 
 	if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL))
 		return err_set(err, ENOMEM, "cache key");
-	md_line(md, "rune-carrier 1");
+	md_line(md, "rune-carrier 2");
 	sha256_hex(o->libos_elf, o->libos_len, hex);
 	md_line(md, "libos %s", hex);
 	*rebuild = !o->layers || !o->layers[0];
@@ -95,6 +96,12 @@ static int cache_key(const struct tee_carrier_opts *o, const char *rootfs, const
 	for (size_t i = 0; argv[i]; i++)
 		md_line(md, "arg %s", argv[i]);
 	md_line(md, "debug %d", !!o->debug);
+	/* the container's manifest options (annotations): each changes MRENCLAVE */
+	md_line(md, "heap %llu threads %u", (unsigned long long)lo->heap, lo->threads);
+	for (size_t i = 0; lo->trusted && lo->trusted[i]; i++)
+		md_line(md, "trusted %s", lo->trusted[i]);
+	for (size_t i = 0; lo->allowed && lo->allowed[i]; i++)
+		md_line(md, "allowed %s", lo->allowed[i]);
 	if (o->method == TEE_SIGN_LOCAL_KEY) {
 		_cleanup_free_ void *pem = NULL;
 		size_t len;
@@ -307,9 +314,9 @@ static int own_image(int rootfd, const char *rootfs, err_t *err)
 }
 
 /* Builds the entry aside and renames it into place (a concurrent one already there wins). */
-static int build_entry(const struct tee_carrier_opts *o, int cfd, const char *cache,
-		       const char *rootfs, const char *const *argv, const char *key, int rebuild,
-		       err_t *err)
+static int build_entry(const struct tee_carrier_opts *o, const struct tee_libos_opts *lo, int cfd,
+		       const char *cache, const char *rootfs, const char *const *argv,
+		       const char *key, int rebuild, err_t *err)
 {
 	struct tee_build_opts b = { 0 };
 	struct tee_build_result res;
@@ -322,6 +329,10 @@ static int build_entry(const struct tee_carrier_opts *o, int cfd, const char *ca
 	b.rootfs = rootfs;
 	b.argv = argv;
 	b.debug = o->debug;
+	b.heap = lo->heap;
+	b.threads = lo->threads;
+	b.trusted = (const char *const *)lo->trusted;
+	b.allowed = (const char *const *)lo->allowed;
 	b.key_path = o->method == TEE_SIGN_LOCAL_KEY ? o->key_path : NULL;
 	b.sign = o->sign;
 	b.sign_arg = o->sign_arg;
@@ -350,12 +361,17 @@ int tee_carrier(const struct tee_carrier_opts *o, struct tee_carrier_result *res
 	const char *cache = o->cache_dir ? o->cache_dir : TEE_CARRIER_CACHE;
 	_cleanup_free_ char *rootfs = NULL, *prog = NULL;
 	_cleanup_strv_ char **argv = NULL;
+	__attribute__((cleanup(tee_libos_opts_free))) struct tee_libos_opts lo = { 0 };
 	_cleanup_close_ int rootfd = -1, cfd = -1, lfd = -1;
 	struct stat st;
 	int ret, rebuild = 1, made_mp = 0;
 
 	memset(res, 0, sizeof(*res));
 	ret = tee_bundle_read(o->bundle, &rootfs, &argv, err);
+	if (ret < 0)
+		return ret;
+	/* a bad annotation fails whatever else happens */
+	ret = tee_bundle_libos_opts(o->bundle, &lo, err);
 	if (ret < 0)
 		return ret;
 	if (!argv || !argv[0] || !argv[0][0])
@@ -389,7 +405,7 @@ int tee_carrier(const struct tee_carrier_opts *o, struct tee_carrier_result *res
 	else if (errno != EEXIST)
 		return err_sys(err, errno, "mount point /%s in the rootfs", TEE_DIR);
 
-	ret = cache_key(o, rootfs, (const char *const *)argv, res->key, &rebuild, err);
+	ret = cache_key(o, &lo, rootfs, (const char *const *)argv, res->key, &rebuild, err);
 	if (ret == 0 && mkdir(cache, 0700) < 0 && errno != EEXIST)
 		ret = err_sys(err, errno, "cache %s", cache);
 	if (ret == 0 && (cfd = open(cache, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
@@ -402,7 +418,7 @@ int tee_carrier(const struct tee_carrier_opts *o, struct tee_carrier_result *res
 		if (res->cached)
 			utimensat(cfd, res->key, NULL, AT_SYMLINK_NOFOLLOW); /* LRU */
 		else
-			ret = build_entry(o, cfd, cache, rootfs, (const char *const *)argv,
+			ret = build_entry(o, &lo, cfd, cache, rootfs, (const char *const *)argv,
 					  res->key, rebuild, err);
 	}
 	snprintf(res->entry, sizeof(res->entry), "%s/%s", cache, res->key);

@@ -817,7 +817,7 @@ int tee_libos_image(struct sgx_image *img, const void *elf, size_t len, const ch
 	    tee_manifest_u64(mf, "threads", &threads) < 0 ||
 	    tee_manifest_u64(mf, "enclave_size", &size) < 0 ||
 	    tee_manifest_u64(mf, "heap_offset", &heap_off) < 0 || heap % PAGE || !heap ||
-	    !threads || threads > 4096)
+	    !threads || threads > TEE_THREADS_MAX)
 		return err_set(err, EINVAL, "manifest: bad or missing layout lines");
 	lo.heap = heap;
 	/* The heap: code is loaded there, and SGX1 fixes permissions at EADD. */
@@ -999,9 +999,9 @@ int tee_build(const struct tee_build_opts *o, struct tee_build_result *res, err_
 	uint64_t exec_lo = 0, exec_hi = 0;
 	int ret;
 
-	if (o->threads > 4096)
-		return err_set(err, EINVAL, "%u threads: at most 4096", o->threads);
-	if (heap < (1ULL << 20) || heap > (3ULL << 30))
+	if (o->threads > TEE_THREADS_MAX)
+		return err_set(err, EINVAL, "%u threads: at most %u", o->threads, TEE_THREADS_MAX);
+	if (heap < TEE_HEAP_MIN || heap > TEE_HEAP_MAX)
 		return err_set(err, EINVAL, "heap of %llu bytes: from 1 MiB to 3 GiB",
 			       (unsigned long long)heap);
 	if (stack > heap / 2)

@@ -14,6 +14,13 @@ protoc at run time (protogen.py).
   cri.py --sock SOCK exec CONTAINER_ID [--timeout SECONDS] CMD...
       (ExecSync: the command's stdout and stderr are written out, and its
       exit code is this program's)
+  cri.py --sock SOCK podstart POD.json CONTAINER.json --handlers H1,H2 [-n N]
+      (bench/shim.sh: N rounds of a pod start, RunPodSandbox +
+      CreateContainer + StartContainer, with each handler in turn, the
+      order swapped every round, after one untimed start each; every start's
+      pod is stopped and removed, untimed, before the next; one line a
+      start: "HANDLER ROUND RUNP_US CREATE_US START_US", round -1 the
+      warm-up; timed inside this one process, so no client start-up cost)
 
 *.json are the CRI messages in protobuf's JSON mapping (PodSandboxConfig,
 ContainerConfig, LinuxContainerResources); a file name "-" is stdin.
@@ -21,8 +28,10 @@ Results are printed as JSON.  A failed call prints
 "cri.py: METHOD: CODE: details" on stderr and exits 1 (2 for usage).
 """
 import argparse
+import copy
 import json
 import sys
+import time
 
 import grpc
 from google.protobuf import json_format
@@ -55,6 +64,48 @@ def load_json(name, cls):
     f = sys.stdin if name == "-" else open(name)
     with f:
         return json_format.ParseDict(json.load(f), cls())
+
+
+def pod_start(c, pod, ctr, handler):
+    """RunPodSandbox, CreateContainer, StartContainer: each call's ns and
+    the pod id (stopped and removed by the caller)."""
+    t0 = time.perf_counter_ns()
+    pid = c.call(RT + "RunPodSandbox", pb.RunPodSandboxRequest(config=pod, runtime_handler=handler),
+                 pb.RunPodSandboxResponse).pod_sandbox_id
+    t1 = time.perf_counter_ns()
+    try:
+        cid = c.call(RT + "CreateContainer", pb.CreateContainerRequest(
+            pod_sandbox_id=pid, config=ctr, sandbox_config=pod),
+            pb.CreateContainerResponse).container_id
+        t2 = time.perf_counter_ns()
+        c.call(RT + "StartContainer", pb.ContainerIdRequest(container_id=cid), pb.Empty)
+        t3 = time.perf_counter_ns()
+    except CallError:
+        pod_remove(c, pid)
+        raise
+    return (t1 - t0, t2 - t1, t3 - t2), pid
+
+
+def pod_remove(c, pid):
+    c.call(RT + "StopPodSandbox", pb.PodSandboxIdRequest(pod_sandbox_id=pid), pb.Empty)
+    c.call(RT + "RemovePodSandbox", pb.PodSandboxIdRequest(pod_sandbox_id=pid), pb.Empty)
+
+
+def podstart(c, pod_file, ctr_file, handlers, rounds):
+    """bench/shim.sh's pod starts (see the usage): each pod's name and uid
+    get the handler and the round, as pods of a node are distinct."""
+    base = load_json(pod_file, pb.PodSandboxConfig)
+    ctr = load_json(ctr_file, pb.ContainerConfig)
+    for rnd in range(-1, rounds):
+        order = handlers if rnd % 2 == 0 or rnd < 0 else handlers[::-1]
+        for h in order:
+            pod = copy.deepcopy(base)
+            tag = "-%s-%d" % (h, rnd + 1)
+            pod.metadata.name += tag
+            pod.metadata.uid += tag
+            times, pid = pod_start(c, pod, ctr, h)
+            pod_remove(c, pid)
+            print(h, rnd, *(t // 1000 for t in times), flush=True)
 
 
 def show(msg):
@@ -91,6 +142,11 @@ def main():
     p = sp.add_parser("update")
     p.add_argument("id")
     p.add_argument("resources")
+    p = sp.add_parser("podstart")
+    p.add_argument("pod_config")
+    p.add_argument("config")
+    p.add_argument("--handlers", required=True)
+    p.add_argument("-n", type=int, default=10)
     p = sp.add_parser("exec")
     p.add_argument("id")
     p.add_argument("--timeout", type=int, default=30)
@@ -140,6 +196,8 @@ def main():
         c.call(RT + "UpdateContainerResources", pb.UpdateContainerResourcesRequest(
             container_id=a.id, linux=load_json(a.resources, pb.LinuxContainerResources)),
             pb.Empty)
+    elif a.cmd == "podstart":
+        podstart(c, a.pod_config, a.config, a.handlers.split(","), a.n)
     elif a.cmd == "exec":
         argv = a.argv[1:] if a.argv[:1] == ["--"] else a.argv
         if not argv:

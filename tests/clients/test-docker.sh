@@ -4,7 +4,9 @@
 # pidfile and socket in a temp dir, no iptables, no bridge, its own managed
 # containerd; rune registered in daemon.json's "runtimes" (as in
 # docs/clients/docker.md) and picked with `docker run --runtime rune`; the
-# image made with `docker import`.
+# image made with `docker import`. dockerd runs in a mount namespace of its
+# own in which the build's liberpal-libos.so sits in rune's built-in PAL
+# directory (a tmpfs there), as on an installed system.
 CLIENT=docker
 # shellcheck source=tests/clients/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -79,7 +81,36 @@ client_stop() {
 	true
 }
 
-dockerd --config-file "$CT/daemon.json" >"$CT/dockerd.log" 2>&1 &
+# An installed system (make install, the .deb) has liberpal-libos.so in
+# rune's built-in PAL directory, which is what an image made by rune-image
+# convert names (by bare file name). The build's rune has that directory
+# built in; dockerd runs in a mount namespace of its own in which the
+# build's PAL is installed there (on a tmpfs: the host's directories are
+# not touched), so that `--runtime rune` runs a converted image with no
+# --pal-dir, as on an installed system. PAL_INSTALLED: that directory, or
+# empty when it cannot be done without hiding a system directory.
+PAL_INSTALLED=$("$RUNE" --help 2>&1 | sed -n 's|.*else \(/[^ )]*/lib/rune/pal\)).*|\1|p')
+pal_mount_at() { # the deepest existing directory on the way to $PAL_INSTALLED
+	local d=$PAL_INSTALLED
+	while [ ! -d "$d" ]; do d=$(dirname "$d"); done
+	echo "$d"
+}
+if [ -n "$PAL_INSTALLED" ] && [ -f "$BUILD/lib/liberpal-libos.so" ]; then
+	case $(pal_mount_at) in
+	/ | /usr | /usr/lib | /usr/lib64 | /lib | /lib64 | /etc | /opt | /var | /var/lib | /run | /tmp) PAL_INSTALLED= ;;
+	esac
+else
+	PAL_INSTALLED=
+fi
+if [ -n "$PAL_INSTALLED" ]; then
+	at=$(pal_mount_at)
+	unshare -m --propagation private sh -ec "mount -t tmpfs -o mode=0755,size=16m rune-test-pal '$at'
+		mkdir -p '$PAL_INSTALLED'
+		install -m 0755 '$BUILD/lib/liberpal-libos.so' '$PAL_INSTALLED/'
+		exec dockerd --config-file '$CT/daemon.json'" >"$CT/dockerd.log" 2>&1 &
+else
+	dockerd --config-file "$CT/daemon.json" >"$CT/dockerd.log" 2>&1 &
+fi
 DPID=$!
 _started=1
 if ! wait_for 60 D version; then
@@ -283,6 +314,13 @@ t_convert() {
 	tee_load_run D docker localhost/rune-convert:docker --runtime rune-pal --network none
 }
 
+# The same image run by plain rune (no --pal-dir), its PAL where an
+# installed system has it: "no further setup" (issue 14).
+t_convert_installed() {
+	[ -n "$PAL_INSTALLED" ] || skip "rune's built-in PAL directory cannot be faked here"
+	tee_load_run D docker localhost/rune-convert:installed --runtime rune --network none
+}
+
 tcase "docker: run, output, exit code, stdin" t_run_output
 tcase "docker: detached, exec, top, logs, stats" t_detached_exec_logs
 tcase "docker: tty (run -t, exec -t, exec -it)" t_tty
@@ -294,3 +332,4 @@ tcase "docker: run options (read-only, volumes, user, caps, init, devices, sysct
 tcase "docker: errors from rune reach the user" t_errors
 tcase "docker: enclave container (skeleton PAL)" t_enclave
 tcase "docker: image converted by rune-image convert, load and run in the enclave" t_convert
+tcase "docker: a converted image runs with the PAL where make install puts it, no --pal-dir" t_convert_installed

@@ -12,7 +12,10 @@
 # new image build once. Failures (no entrypoint, entrypoint not in the
 # image, the signature service down or refusing) fail Create with one line
 # naming the step, and leave no cache entry, build dir, container, mount
-# or process behind. The image's layers never get the TEE files.
+# or process behind. The image's layers never get the TEE files. The
+# manifest options a container may set by annotation (enclave.libos.heap,
+# .threads, .trusted, .allowed) change MRENCLAVE and so the cache entry; a
+# bad value fails Create with one line naming the annotation.
 CLIENT=carrier
 # shellcheck source=tests/clients/lib.sh
 . "$(dirname "$0")/../clients/lib.sh"
@@ -260,6 +263,54 @@ t_rootfs_dir() {
 	nothing_left "$PFX-d3"
 }
 
+# mrenclave KEY: the ENCLAVEHASH of a cache entry's SIGSTRUCT
+mrenclave() { "$BUILD/bin/sgx-tools" dump "$CACHE/$1/libos.sig" | awk '$1 == "enclavehash:" { print $2 }'; }
+
+t_annotations() {
+	shim_json "\"signature_method\": \"local-key\", \"signing_key\": \"$CT/key.pem\""
+	local base heap heap2 opts n
+	run_enclave "$PFX-a0"
+	base=$(carrier_of "$PFX-a0")
+	base=${base#* }
+	# a bigger heap: another enclave, another entry, the workload still runs
+	run_enclave "$PFX-a1" --annotation enclave.libos.heap=96M
+	heap=$(carrier_of "$PFX-a1")
+	assert_match '^built [0-9a-f]{64}$' "$heap" "the create with a heap annotation"
+	heap=${heap#built }
+	[ "$heap" != "$base" ] || fail "the heap annotation kept the cache key $base"
+	[ "$(mrenclave "$heap")" != "$(mrenclave "$base")" ] || fail "the heap annotation kept MRENCLAVE"
+	# the manifest's heap holds the program's pages too: at least what was asked
+	[ "$(awk '$1 == "heap_size" { print $2 }' "$CACHE/$heap/manifest")" -ge $((96 << 20)) ] &&
+		[ "$(awk '$1 == "heap_size" { print $2 }' "$CACHE/$base/manifest")" -lt $((96 << 20)) ] ||
+		fail "the manifests' heaps: $(grep -h heap_size "$CACHE/$base/manifest" "$CACHE/$heap/manifest")"
+	run_enclave "$PFX-a2" --annotation enclave.libos.heap=96M
+	assert_eq "cached $heap" "$(carrier_of "$PFX-a2")" "the same annotation again"
+	# threads, trusted and allowed paths: one more entry, in the manifest
+	run_enclave "$PFX-a3" --annotation enclave.libos.threads=4 \
+		--annotation enclave.libos.trusted=/bin/busybox --annotation enclave.libos.allowed=/tmp,/var/run
+	opts=$(carrier_of "$PFX-a3")
+	assert_match '^built [0-9a-f]{64}$' "$opts" "the create with threads, trusted, allowed"
+	opts=${opts#built }
+	[ "$opts" != "$base" ] && [ "$opts" != "$heap" ] || fail "threads/trusted/allowed kept a cache key"
+	grep -q '^threads 4$' "$CACHE/$opts/manifest" || fail "the manifest's threads: $(grep '^threads' "$CACHE/$opts/manifest")"
+	grep -q '/var/run' "$CACHE/$opts/manifest" || fail "the manifest lacks the allowed /var/run"
+	# bad values: Create fails with one line naming the annotation, nothing added or left
+	n=$(entries | wc -l)
+	local bad
+	for bad in "heap=12Q:not a size" "heap=512K:from 1M to 3G" "threads=0:not a number from 1 to 4096" \
+		"threads=4k:not a number" "trusted=etc/passwd:etc/passwd is not an absolute path" \
+		"allowed=/tmp/../etc:no \".\" or \"..\"" "allowed=/tmp,,/var:an empty path" \
+		"heap=$(printf '64M\n2'):a control character in the value"; do
+		cl C run --rm "${RT[@]}" "${ENC[@]}" --annotation "enclave.libos.${bad%%:*}" "$IMG" "$PFX-ab" sh -c 'echo no'
+		assert_fails "ctr run with enclave.libos.${bad%%:*}"
+		assert_contains "carrier: annotation enclave.libos.${bad%%=*}" "$ERR" "the error"
+		assert_contains "${bad#*:}" "$ERR" "the reason"
+		assert_eq 1 "$(printf '%s\n' "$ERR" | grep -c .)" "lines of the error"
+		nothing_left "$PFX-ab"
+	done
+	assert_eq "$n" "$(entries | wc -l)" "cache entries after the bad values"
+}
+
 exec 3>&1
 tcase "carrier: local-key: converted at create, runs in the enclave; then from the cache, also read-only" t_local_key
 tcase "carrier: server: signed by rune-signd once, then from the cache" t_server
@@ -267,5 +318,6 @@ tcase "carrier: the signature service refusing or down fails Create with one lin
 tcase "carrier: client: an unsigned image is refused; an image's own TEE image (rune-image build, convert) runs" t_client
 tcase "carrier: a missing entrypoint fails Create with one line, nothing left" t_entrypoint
 tcase "carrier: two concurrent creates of a new image build once" t_concurrent
+tcase "carrier: per-container manifest options (enclave.libos.*): new MRENCLAVE, new entry; bad values fail with one line" t_annotations
 tcase "carrier: the cache is bounded (LRU)" t_bounded
 tcase "carrier: a rootfs directory (no layers) is converted at each create; read-only, it fails with one line" t_rootfs_dir
