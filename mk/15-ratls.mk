@@ -39,10 +39,12 @@ $(RATLS_DIST_LIB): $(RATLS_OBJS) $(SGX_LIB_OBJS) $(COMMON_OBJS)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-# It exports its headers' functions only (src/ratls/libratls.map).
+# It exports its headers' functions only (src/ratls/libratls.map). Every
+# symbol resolved at link time, except under sanitizers: clang leaves their
+# runtime to the executable.
 $(RATLS_SO): $(RATLS_OBJS) $(SGX_LIB) $(COMMON_OBJS) src/ratls/libratls.map
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -shared -Wl,-soname,libratls.so.0 -Wl,--no-undefined \
+	$(CC) $(ALL_LDFLAGS) -shared -Wl,-soname,libratls.so.0 $(if $(SAN),,-Wl,--no-undefined) \
 		-Wl,--version-script=src/ratls/libratls.map -o $@ \
 		$(RATLS_OBJS) $(SGX_LIB) $(COMMON_OBJS) $(RATLS_LDLIBS)
 
