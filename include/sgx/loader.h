@@ -224,6 +224,8 @@ const char *sgx_return_code_name(int code);
  * a member of the container's count) when it closes the others.
  */
 int sgx_epc_fd(void);
+/* The EPC registry's directory descriptor the paging model scans (-1: none), kept likewise. */
+int sgx_epc_dir_fd(void);
 
 /*
  * Emulator: the per-machine secret its keys derive from, a 0600 file of
