@@ -243,8 +243,13 @@ static void scan_entry(struct scan *s, int dfd, const char *name, const struct s
 	struct stat st;
 	void *m;
 
-	if (fd < 0 || fstat(fd, &st) < 0 || !epc_entry_live(fd))
+	if (fd < 0 || fstat(fd, &st) < 0)
 		return;
+	/* A dead holder's entry: reaped, as epc_usage does. */
+	if (!epc_entry_live(fd)) {
+		unlinkat(dfd, name, 0);
+		return;
+	}
 	s->map = NULL;
 	s->size = st.st_size;
 	s->map_from = EPC_PAGING_RECS;

@@ -485,18 +485,22 @@ void sgx_encl_forget(struct sgx_encl *e)
 	 * are its own. A container's entry (rune's) stays: this process
 	 * becomes a member, with a slot of its own at its first enclave, so
 	 * the container's limit holds its enclaves and its parent's together.
-	 * An entry of the parent's own is the parent's. The lock may have
-	 * been held by another thread at fork().
+	 * An entry of the parent's own is the parent's: this process gets one
+	 * of its own at its first enclave, as any user of libsgx does (so the
+	 * host's use and the paging model count it). The lock may have been
+	 * held by another thread at fork().
 	 */
 	pthread_mutex_init(&epc.lock, NULL);
 	pthread_mutex_lock(&epc.lock);
 	epc.pages = 0;
 	/* The parent's record and its lock's description: ours come with our first enclave. */
 	epc_paging_close();
+	epc.tried = 1;
 	if (epc.fd >= 0 && !epc.path) {
 		epc.member = 1;
 		epc.slot = -1; /* POSIX locks are not inherited: the parent's slot is its own */
 	} else {
+		epc.tried = epc.fd < 0; /* a parent that had no entry could not make one */
 		if (epc.fd >= 0)
 			close(epc.fd);
 		free(epc.path);
@@ -506,7 +510,6 @@ void sgx_encl_forget(struct sgx_encl *e)
 			close(epc.dir_fd);
 		epc.dir_fd = -1;
 	}
-	epc.tried = 1;
 	pthread_mutex_unlock(&epc.lock);
 	free(e->tcs_off);
 	free((void *)e->tcs_busy);
