@@ -373,6 +373,24 @@ t_epc_size() {
 		assert_eq "$GREETING" "$(cat "$T/out")" "stdout"
 		assert_nothing_left "$ID"
 	done
+	# emulator.epc_paging_delay: a boolean
+	for q in '"yes"' 1 null; do
+		skel
+		RC=0
+		with_config "{\"emulator\": {\"epc_paging_delay\": $q}}" "$RUNTIME" --root "$ROOT" --pal-dir "$SKELLIB" \
+			run --bundle "$B" "$ID" >"$T/out" 2>"$T/err" || RC=$?
+		ERR=$(cat "$T/err")
+		assert_fails "epc_paging_delay $q"
+		assert_clear_error "/etc/rune/config.json: emulator.epc_paging_delay: not true or false" "epc_paging_delay $q"
+		assert_nothing_left "$ID"
+	done
+	skel
+	RC=0
+	with_config '{"emulator": {"epc_paging_delay": true, "epc_size": "64Ki"}}' "$RUNTIME" --root "$ROOT" \
+		--pal-dir "$SKELLIB" run --bundle "$B" "$ID" >"$T/out" 2>"$T/err" || RC=$?
+	assert_rc 0 "run with epc_paging_delay true past the EPC: $(cat "$T/err")"
+	assert_eq "$GREETING" "$(cat "$T/out")" "stdout"
+	assert_nothing_left "$ID"
 }
 
 # paging: two skeleton containers on an EPC with room for both and 28
@@ -429,7 +447,7 @@ t_paging() {
 tcase "a container within its EPC limit runs" t_fits
 tcase "a container past its EPC limit is refused, the limit named" t_refused
 tcase "a bad EPC limit is a config error naming the field" t_bad_quantity
-tcase "emulator.epc_size in /etc/rune/config.json: checked, a bad one names the field" t_epc_size
+tcase "emulator.epc_size and epc_paging_delay in /etc/rune/config.json: checked, a bad one names the field" t_epc_size
 tcase "rune state: rune.epc.limit and usage; the registry entry goes with the container" t_state_and_registry
 tcase "state/events show epc usage and limit; update --epc-limit lowers and raises it for the next enclave" t_update
 tcase "update --epc-limit sets a limit on a created container that had none" t_update_no_limit_yet
