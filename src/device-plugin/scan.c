@@ -49,7 +49,7 @@ uint64_t devplug_epc_from_cpuid(devplug_cpuid_fn cpuid, void *ctx)
 static int host_cpuid(void *ctx, uint32_t leaf, uint32_t subleaf, uint32_t r[4])
 {
 	(void)ctx;
-	if (leaf > __get_cpuid_max(0, NULL))
+	if (leaf > (uint32_t)__get_cpuid_max(0, NULL))
 		return -1;
 	__cpuid_count(leaf, subleaf, r[0], r[1], r[2], r[3]);
 	return 0;

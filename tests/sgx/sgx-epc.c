@@ -441,6 +441,24 @@ static int load_skeleton(struct sgx_encl **e, err_t *err)
 	return ret;
 }
 
+/* A registry of our own (dir/sub) and a first skeleton enclave in it; -1: skipped. */
+static int first_skeleton(const char *sub, struct sgx_encl **a)
+{
+	err_t err = NULL;
+
+	snprintf(reg, sizeof(reg), "%s/%s", dir, sub);
+	mkdir(reg, 0755);
+	setenv("SGX_EPC_DIR", reg, 1);
+	unsetenv("SGX_EPC_LIMIT_BYTES");
+	if (load_skeleton(a, &err) < 0) {
+		printf("# skip: the skeleton enclave (make all): %s\n", err_msg(err));
+		err_free(&err);
+		unsetenv("SGX_EPC_DIR");
+		return -1;
+	}
+	return 0;
+}
+
 /* Enclaves that load: charged while they live, in the registry, refused past the limit. */
 static void test_charge(void)
 {
@@ -451,16 +469,8 @@ static void test_charge(void)
 	char lim[32];
 	int ret, fd;
 
-	snprintf(reg, sizeof(reg), "%s/charge", dir);
-	mkdir(reg, 0755);
-	setenv("SGX_EPC_DIR", reg, 1);
-	unsetenv("SGX_EPC_LIMIT_BYTES");
-	ret = load_skeleton(&a, &err);
-	if (ret < 0) {
-		printf("# skip: the skeleton enclave (make all): %s\n", err_msg(err));
-		err_free(&err);
+	if (first_skeleton("charge", &a) < 0)
 		return;
-	}
 	n = sgx_epc_pages();
 	CHECK(n > 1, "one enclave: %llu pages", (unsigned long long)n);
 	CHECK(epc_usage(reg, 0, &u, NULL) == 0 && u.live == 1 && u.pages == n,
@@ -542,17 +552,8 @@ static void test_paging_loader(void)
 	char v[32];
 	int ret;
 
-	snprintf(reg, sizeof(reg), "%s/paging", dir);
-	mkdir(reg, 0755);
-	setenv("SGX_EPC_DIR", reg, 1);
-	unsetenv("SGX_EPC_LIMIT_BYTES");
-	ret = load_skeleton(&a, &err);
-	if (ret < 0) {
-		printf("# skip: the skeleton enclave (make all): %s\n", err_msg(err));
-		err_free(&err);
-		unsetenv("SGX_EPC_DIR");
+	if (first_skeleton("paging", &a) < 0)
 		return;
-	}
 	n = sgx_epc_pages();
 	sgx_encl_destroy(a);
 	/* Room for one enclave and 40 pages: the second leaves 40 - n free, under 32. */
