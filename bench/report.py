@@ -265,24 +265,38 @@ def main():
     elif ("enclave", "rune") in why:
         w("Enclave container: n/a (rune: %s)." % why[("enclave", "rune")])
         w("")
+    elif os.environ.get("CASES") and "enclave" not in os.environ["CASES"].split():
+        w("Enclave container: not selected (CASES=\"%s\")." % os.environ["CASES"])
+        w("")
     else:
         w("Enclave container: skipped: no enclave runtime built"
           " ($BUILD/lib/liberpal-skeleton-v3.so and"
           " $BUILD/share/skeleton/encl.elf).")
         w("")
-    on = samples.get("epc-on", {}).get("rune")
-    if on:
-        off = samples.get("epc-off", {}).get("rune")
-        w("Enclave start with EPC accounting on and off (docs/epc.md), the same"
-          " skeleton `run` alternating, rune only. On: the host-wide registry"
-          " (an entry per init-runelet, reaped and summed at each create) and"
-          " a 64Mi limit; off: no registry, no limit:")
-        w("")
-        out.extend(pair_table("enclave `run`, accounting on", on,
-                              "enclave `run`, accounting off", off, "on/off"))
-    elif ("epc", "rune") in why:
+    def rune_pair(case_a, case_b, intro, name_a, name_b):
+        a = samples.get(case_a, {}).get("rune")
+        if a:
+            w(intro)
+            w("")
+            out.extend(pair_table(name_a, a, name_b,
+                                  samples.get(case_b, {}).get("rune"), "on/off"))
+        return bool(a)
+
+    if not rune_pair("epc-on", "epc-off",
+                     "Enclave start with EPC accounting on and off (docs/epc.md), the"
+                     " same skeleton `run` alternating, rune only. On: the host-wide"
+                     " registry (an entry per init-runelet, reaped and summed at each"
+                     " create) and a 64Mi limit; off: no registry, no limit:",
+                     "enclave `run`, accounting on", "enclave `run`, accounting off") \
+            and ("epc", "rune") in why:
         w("EPC accounting on/off: n/a (rune: %s)." % why[("epc", "rune")])
         w("")
+    rune_pair("epc-paged-delay", "epc-paged-count",
+              "Enclave start past the EPC (docs/epc.md, \"Paging past the EPC\"): an"
+              " emulated EPC of 64 KiB, smaller than the skeleton's enclave, so its"
+              " load pages it out; the emulator spending the modelled time"
+              " (`emulator.epc_paging_delay`) or only counting it, alternating:",
+              "enclave `run` past the EPC, delay on", "the same, delay off")
     notes = []
     for (case, rt), reason in sorted(why.items()):
         if case in ("enclave", "epc"):

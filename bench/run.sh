@@ -18,6 +18,8 @@
 #               each follows each other equally often) or fixed (rune crun
 #               runc in every round)
 #   KEEP        1: keep the work directory (logs, plans, raw results)
+#   CASES       only these cases (space separated: version run csd exec many
+#               rss enclave epc; default all)
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -225,6 +227,17 @@ s_epc_pair() {
 	s_epc_off "$@"
 }
 
+# Past the EPC (docs/epc.md, "Beyond the EPC"): an emulated EPC of 64 KiB,
+# smaller than the skeleton's enclave, so that its load pages it out (the
+# paging model: every page of it written out, 10 us each); the emulator
+# spending that time (emulator.epc_paging_delay, here its environment
+# twin) or only counting it.
+s_epc_paged() { # RT INDEX DELAY
+	printf 'epc-paged-%s:%s\t/usr/bin/env\tSGX_EPC_DIR=%s\tSGX_EMU_EPC_SIZE=64Ki\tSGX_EMU_EPC_PAGING_DELAY=%s\t%s\trun\t--bundle\t%s\t%s\n' \
+		"$([ "$3" = 1 ] && echo delay || echo count)" "$1" "$WORK/root/epc" "$3" "$(rt_cmd "$1")" \
+		"$ENCLAVE_BUNDLE" "$PFX-$1-pg$3-$2"
+}
+
 s_ordinary() {
 	printf 'ordinary:%s\t%s\trun\t--bundle\t%s\t%s\n' "$1" "$(rt_cmd "$1")" "$BUNDLE" "$PFX-$1-o$2"
 }
@@ -399,9 +412,24 @@ case_epc() {
 	done
 	msg "enclave start, EPC accounting on and off (rune): $N pairs"
 	run_plan "$plan" "$WORK/logs/epc.log"
+	: >"$plan"
+	for i in $(seq 1 "$N"); do
+		if [ $((i % 2)) = 1 ]; then
+			s_epc_paged rune "$i" 1 >>"$plan"
+			s_epc_paged rune "$i" 0 >>"$plan"
+		else
+			s_epc_paged rune "$i" 0 >>"$plan"
+			s_epc_paged rune "$i" 1 >>"$plan"
+		fi
+	done
+	msg "enclave start past the EPC, paging delay on and off (rune): $N pairs"
+	run_plan "$plan" "$WORK/logs/epc-paged.log"
 }
 
 # ---------------------------------------------------------------- inner
+
+# CASES (space separated: version run csd exec many rss enclave epc) limits a run to those.
+want() { [ -z "${CASES:-}" ] || [[ " $CASES " == *" $1 "* ]]; }
 
 # Everything below runs in the namespace chosen by the outer part.
 inner() {
@@ -417,15 +445,15 @@ inner() {
 	trap 'cleanup_containers; exit 130' INT TERM
 	trap 'cleanup_containers' EXIT
 
-	case_alternating version s_version
-	case_alternating run s_run floor
-	case_alternating csd s_csd
-	case_exec
-	case_many
-	case_rss
+	want version && case_alternating version s_version
+	want run && case_alternating run s_run floor
+	want csd && case_alternating csd s_csd
+	want exec && case_exec
+	want many && case_many
+	want rss && case_rss
 	if [ -n "$ENCLAVE_BUNDLE" ]; then
-		case_enclave
-		case_epc
+		want enclave && case_enclave
+		want epc && case_epc
 	fi
 	cleanup_containers
 	trap - EXIT

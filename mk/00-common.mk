@@ -1,5 +1,5 @@
 # Shared helpers (error values, cleanup), linked into every component.
-COMMON_SRCS := src/common/error.c src/common/epc.c
+COMMON_SRCS := src/common/error.c src/common/epc.c src/common/epc_paging.c
 COMMON_OBJS := $(COMMON_SRCS:%.c=$(BUILD)/obj/%.o)
 DEPFILES += $(COMMON_OBJS:.o=.d)
 

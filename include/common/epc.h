@@ -76,15 +76,39 @@ int64_t epc_entry_pages(int fd);
 int epc_entry_slot_claim(int fd);
 int epc_entry_slot_set(int fd, int slot, uint64_t pages);
 int64_t epc_entry_total(int fd, int own_slot);
+/* fn(ctx, slot, pages) for the holder (slot -1) and every live slot; 0, or -1 if unreadable. */
+int epc_entry_each(int fd, int own_slot, void (*fn)(void *ctx, int slot, uint64_t pages),
+		   void *ctx);
+/* 1 if an entry's holder lives (its lock is held), else 0. */
+int epc_entry_live(int fd);
 int epc_entry_lock(int fd);
 void epc_entry_unlock(int fd);
+
+/*
+ * The paging model (docs/epc.md, "Beyond the EPC"): what the kernel's SGX
+ * reclaimer (arch/x86/kernel/cpu/sgx/main.c) would do with the emulator's
+ * enclaves when the host's use passes the EPC. Each process holding
+ * enclaves has a record in its registry entry (the holder's, or a slot's):
+ * its pages now out of the EPC and what paging has cost it so far.
+ */
+struct epc_paging {
+	uint64_t evicted;   /* pages out of the EPC now */
+	uint64_t evictions; /* pages written out (EBLOCK, ETRACK, EWB) so far */
+	uint64_t reloads;   /* pages loaded back (ELDU) so far */
+	uint64_t ns;	    /* the modelled time the process spent on both */
+};
+
+/* The sums over the entry's holder and its live slots (0s where it has no record). */
+int epc_entry_paging(int fd, struct epc_paging *p);
 
 struct epc_usage {
 	uint64_t pages;	 /* held by live entries */
 	unsigned live;	 /* live entries */
 	unsigned reaped; /* dead entries removed by this call */
 	uint64_t size;	 /* the EPC, bytes */
-	uint64_t paged;	 /* bytes beyond it (the kernel would page them out) */
+	/* bytes out of the EPC: the model's evicted pages, at least those beyond it */
+	uint64_t paged;
+	struct epc_paging paging; /* the live entries' sums */
 };
 
 /* Sums the live entries of dir, removing dead ones; epc_size 0 means the default. */

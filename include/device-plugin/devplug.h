@@ -52,6 +52,13 @@ extern const char *const devplug_dev_nodes[];
  * has no SGX (or reports no section).
  */
 uint64_t devplug_cpuid_epc(void);
+/*
+ * The same over a CPUID of the caller's (tests inject one): cpuid(ctx,
+ * leaf, subleaf, regs) fills EAX, EBX, ECX, EDX and returns 0, or -1 when
+ * the leaf is past the CPU's highest.
+ */
+typedef int (*devplug_cpuid_fn)(void *ctx, uint32_t leaf, uint32_t subleaf, uint32_t regs[4]);
+uint64_t devplug_epc_from_cpuid(devplug_cpuid_fn cpuid, void *ctx);
 /* One section's bytes from its sub-leaf's EAX, ECX, EDX; -1 when EAX says no (more) section. */
 int64_t devplug_epc_section_size(uint32_t eax, uint32_t ecx, uint32_t edx);
 /* The host as it is now: CPUID, else rune's emulator configuration; device nodes. */

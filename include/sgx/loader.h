@@ -102,15 +102,18 @@ void sgx_encl_destroy(struct sgx_encl *encl);
 /*
  * In a child of fork(): drops the parent's enclave from this process
  * (its mappings, its descriptor) without touching what the parent still
- * uses: its EPC accounting and registry entry stay the parent's, and the
- * ELRANGE is released, so that an enclave of the same image may be
- * loaded at the same fixed base.
+ * uses: its EPC accounting and registry entry stay the parent's (the child
+ * charges a slot of a container's entry, or an entry of its own, at its
+ * first enclave), and the ELRANGE is released, so that an enclave of the
+ * same image may be loaded at the same fixed base.
  */
 void sgx_encl_forget(struct sgx_encl *encl);
 
 /*
  * EPC: every enclave is charged its SECS and every page of its image
- * before ECREATE, and uncharged when destroyed. A limit caps this
+ * before ECREATE, and uncharged when destroyed; the emulator's enclaves
+ * past the EPC are paged by a model of the kernel's reclaimer
+ * (common/epc_paging.h), at their load and their entries. A limit caps this
  * process's total: the limit line of its registry entry $SGX_EPC_FD when it
  * has one (rune writes it, `rune update --epc-limit` rewrites it), else
  * $SGX_EPC_LIMIT_BYTES. An enclave past it is refused (-EDQUOT, "EPC limit
@@ -224,6 +227,8 @@ const char *sgx_return_code_name(int code);
  * a member of the container's count) when it closes the others.
  */
 int sgx_epc_fd(void);
+/* The EPC registry's directory descriptor the paging model scans (-1: none), kept likewise. */
+int sgx_epc_dir_fd(void);
 
 /*
  * Emulator: the per-machine secret its keys derive from, a 0600 file of

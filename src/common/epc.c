@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/epc_paging.h"
 
 typedef unsigned __int128 u128;
 
@@ -288,8 +289,17 @@ int epc_entry_slot_claim(int fd)
 
 	for (int i = 0; i < ENTRY_NSLOTS; i++) {
 		if (lock_range(fd, F_SETLK, F_WRLCK, ENTRY_SLOTS + (off_t)i * ENTRY_SLOT,
-			       ENTRY_SLOT, &fl) == 0)
+			       ENTRY_SLOT, &fl) == 0) {
+			static const struct epc_paging_rec none;
+			off_t rec = EPC_PAGING_RECS + (off_t)(i + 1) * (off_t)sizeof(none);
+			struct stat st;
+
+			/* A dead member's paging record is not ours. */
+			if (fstat(fd, &st) == 0 && st.st_size > rec &&
+			    pwrite(fd, &none, sizeof(none), rec) != sizeof(none))
+				return -EIO;
 			return epc_entry_slot_set(fd, i, 0) < 0 ? -EIO : i;
+		}
 		if (errno != EAGAIN && errno != EACCES)
 			return -errno;
 	}
@@ -306,20 +316,22 @@ int epc_entry_slot_set(int fd, int slot, uint64_t pages)
 	return pwrite(fd, buf, (size_t)n, ENTRY_SLOTS + (off_t)slot * ENTRY_SLOT) == n ? 0 : -EIO;
 }
 
-int64_t epc_entry_total(int fd, int own_slot)
+int epc_entry_each(int fd, int own_slot, void (*fn)(void *ctx, int slot, uint64_t pages), void *ctx)
 {
-	int64_t total = epc_entry_pages(fd);
+	int64_t holder = epc_entry_pages(fd);
 	char line[ENTRY_SLOT + 1];
 
-	if (total < 0)
+	if (holder < 0)
 		return -1;
+	fn(ctx, -1, (uint64_t)holder);
 	for (int i = 0; i < ENTRY_NSLOTS; i++) {
 		off_t at = ENTRY_SLOTS + (off_t)i * ENTRY_SLOT;
 		ssize_t n = pread(fd, line, ENTRY_SLOT, at);
 		struct flock fl;
 
-		if (n <= 0)
-			break; /* past the last slot ever used */
+		/* Slots are claimed lowest first: past the last one ever used, none is. */
+		if (n <= 0 || line[0] == '\0')
+			break;
 		line[n] = '\0';
 		if (!isdigit((unsigned char)line[0]))
 			continue;
@@ -327,9 +339,56 @@ int64_t epc_entry_total(int fd, int own_slot)
 		if (i != own_slot && (lock_range(fd, F_GETLK, F_WRLCK, at, ENTRY_SLOT, &fl) < 0 ||
 				      fl.l_type == F_UNLCK))
 			continue;
-		total += (int64_t)strtoull(line, NULL, 10);
+		fn(ctx, i, strtoull(line, NULL, 10));
 	}
-	return total;
+	return 0;
+}
+
+static void add_pages(void *ctx, int slot, uint64_t pages)
+{
+	(void)slot;
+	*(int64_t *)ctx += (int64_t)pages;
+}
+
+int64_t epc_entry_total(int fd, int own_slot)
+{
+	int64_t total = 0;
+
+	return epc_entry_each(fd, own_slot, add_pages, &total) < 0 ? -1 : total;
+}
+
+struct paging_sum {
+	int fd;
+	struct epc_paging *p;
+};
+
+static void add_paging(void *ctx, int slot, uint64_t pages)
+{
+	struct paging_sum *s = ctx;
+	uint64_t r[5];
+
+	/* The record's first five fields: evicted, stamp, evictions, reloads, ns. */
+	if (pread(s->fd, r, sizeof(r), EPC_PAGING_RECS + (off_t)(slot + 1) * 64) != sizeof(r))
+		return;
+	s->p->evicted += r[0] < pages ? r[0] : pages;
+	s->p->evictions += r[2];
+	s->p->reloads += r[3];
+	s->p->ns += r[4];
+}
+
+int epc_entry_paging(int fd, struct epc_paging *p)
+{
+	struct paging_sum s = { fd, p };
+
+	memset(p, 0, sizeof(*p));
+	return epc_entry_each(fd, -1, add_paging, &s);
+}
+
+int epc_entry_live(int fd)
+{
+	struct flock fl;
+
+	return write_lock(fd, F_OFD_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
 }
 
 int epc_entry_held(int fd)
@@ -370,6 +429,7 @@ int epc_usage(const char *dir, uint64_t size, struct epc_usage *u, err_t *err)
 		return err_sys(err, errno, "EPC registry %s", dir);
 	while ((de = readdir(d)) != NULL) {
 		_cleanup_close_ int fd = -1;
+		struct epc_paging p;
 		struct flock fl;
 		int64_t pages;
 
@@ -391,9 +451,17 @@ int epc_usage(const char *dir, uint64_t size, struct epc_usage *u, err_t *err)
 			continue;
 		u->pages += (uint64_t)pages;
 		u->live++;
+		if (epc_entry_paging(fd, &p) == 0) {
+			u->paging.evicted += p.evicted;
+			u->paging.evictions += p.evictions;
+			u->paging.reloads += p.reloads;
+			u->paging.ns += p.ns;
+		}
 	}
 	closedir(d);
 	if (u->pages * 4096 > u->size)
 		u->paged = u->pages * 4096 - u->size;
+	if (u->paging.evicted * 4096 > u->paged)
+		u->paged = u->paging.evicted * 4096;
 	return 0;
 }

@@ -27,23 +27,37 @@ int64_t devplug_epc_section_size(uint32_t eax, uint32_t ecx, uint32_t edx)
 	return ((int64_t)(edx & 0xfffff) << 32) | (ecx & 0xfffff000);
 }
 
-uint64_t devplug_cpuid_epc(void)
+uint64_t devplug_epc_from_cpuid(devplug_cpuid_fn cpuid, void *ctx)
 {
-	unsigned a, b, c, d;
+	uint32_t r[4];
 	uint64_t total = 0;
 	int64_t size;
 
-	/* Leaf 7 sub-leaf 0, EBX bit 2: SGX. */
-	if (__get_cpuid_max(0, NULL) < SGX_CPUID || !__get_cpuid_count(7, 0, &a, &b, &c, &d) ||
-	    !(b & (1u << 2)))
+	/* Leaf 7 sub-leaf 0, EBX bit 2: SGX; leaf 0x12 must exist. */
+	if (cpuid(ctx, 0, 0, r) < 0 || r[0] < SGX_CPUID || cpuid(ctx, 7, 0, r) < 0 ||
+	    !(r[1] & (1u << 2)))
 		return 0;
 	for (unsigned i = 0; i < SGX_MAX_SECTIONS; i++) {
-		__cpuid_count(SGX_CPUID, SGX_CPUID_EPC + i, a, b, c, d);
-		if ((size = devplug_epc_section_size(a, c, d)) < 0)
+		if (cpuid(ctx, SGX_CPUID, SGX_CPUID_EPC + i, r) < 0 ||
+		    (size = devplug_epc_section_size(r[0], r[2], r[3])) < 0)
 			break;
-		total += size;
+		total += (uint64_t)size;
 	}
 	return total;
+}
+
+static int host_cpuid(void *ctx, uint32_t leaf, uint32_t subleaf, uint32_t r[4])
+{
+	(void)ctx;
+	if (leaf > (uint32_t)__get_cpuid_max(0, NULL))
+		return -1;
+	__cpuid_count(leaf, subleaf, r[0], r[1], r[2], r[3]);
+	return 0;
+}
+
+uint64_t devplug_cpuid_epc(void)
+{
+	return devplug_epc_from_cpuid(host_cpuid, NULL);
 }
 
 /* A character device (a test may point dev_dir at its own nodes). */

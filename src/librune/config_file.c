@@ -66,6 +66,29 @@ int rune_config_epc_size(const char *path, uint64_t *out, err_t *err)
 	return ret;
 }
 
+/*
+ * Whether the emulator spends the time its EPC paging model charges
+ * (SGX_EMU_EPC_PAGING_DELAY), so that benchmarks of oversubscribed
+ * workloads see the slowdown; off by default.
+ */
+int rune_config_epc_paging_delay(const char *path, bool *out, err_t *err)
+{
+	json_t *j, *v;
+	int ret;
+
+	*out = false;
+	if ((ret = rune_config_file_load(path, &j, err)) < 0)
+		return ret;
+	v = json_object_get(json_object_get(j, "emulator"), "epc_paging_delay");
+	if (json_is_boolean(v))
+		*out = json_is_true(v);
+	else if (v)
+		ret =
+		    err_set(err, EINVAL, "%s: emulator.epc_paging_delay: not true or false", path);
+	json_decref(j);
+	return ret;
+}
+
 int rune_emulated_epc_size(const char *config_file, uint64_t *bytes, err_t *err)
 {
 	int ret = rune_config_epc_size(config_file ?: RUNE_CONFIG_FILE, bytes, err);

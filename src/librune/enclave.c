@@ -510,6 +510,7 @@ int rune_enclave_from_config(const struct rune_ctx *ctx, struct rune_config *cfg
 	e->runtime_path = fd_path(e->pal_fd) ?: strdup(path);
 	if ((ret = read_max_enclave_size(&e->max_enclave_size, err)) < 0 ||
 	    (ret = rune_config_epc_size(RUNE_CONFIG_FILE, &e->epc_size, err)) < 0 ||
+	    (ret = rune_config_epc_paging_delay(RUNE_CONFIG_FILE, &e->epc_paging_delay, err)) < 0 ||
 	    (ret = read_epc_limit(cfg, e, err)) < 0) {
 		rune_enclave_free(e);
 		return ret;
@@ -650,9 +651,22 @@ void rune_enclave_state_annotations(const json_t *enclave, pid_t pid, json_t *an
 	}
 }
 
+/* The paging model's figures for the init's registry entry (its LibOS children's too). */
+static int epc_paging_of(pid_t pid, struct epc_paging *p)
+{
+	_cleanup_close_ int fd = -1;
+	char link[PATH_MAX];
+
+	if (epc_entry_of(pid, link) < 0)
+		return -1;
+	fd = open(link, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	return fd < 0 ? -1 : epc_entry_paging(fd, p);
+}
+
 json_t *rune_enclave_epc(const json_t *enclave, pid_t pid)
 {
 	json_t *limit = json_object_get(enclave, "epc_limit"), *j = json_object();
+	struct epc_paging p;
 	int64_t used;
 
 	if (j == NULL)
@@ -661,6 +675,12 @@ json_t *rune_enclave_epc(const json_t *enclave, pid_t pid)
 		json_object_set_new(j, "usage", json_integer(used));
 	if (json_is_integer(limit))
 		json_object_set(j, "limit", limit);
+	if (pid > 0 && epc_paging_of(pid, &p) == 0) {
+		json_object_set_new(j, "paged", json_integer((json_int_t)(p.evicted * 4096)));
+		json_object_set_new(j, "evictions", json_integer((json_int_t)p.evictions));
+		json_object_set_new(j, "reloads", json_integer((json_int_t)p.reloads));
+		json_object_set_new(j, "paging_ns", json_integer((json_int_t)p.ns));
+	}
 	return j;
 }
 

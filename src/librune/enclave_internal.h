@@ -38,9 +38,10 @@ struct rune_enclave {
 	char *args;	    /* commas already turned into spaces */
 	char *log_level;
 	char *socket_path;
-	uint64_t max_enclave_size;    /* from the config file; 0: libsgx's default */
-	uint64_t epc_size;	      /* emulator.epc_size from the config file; 0: the default */
-	uint64_t epc_limit;	      /* bytes; 0: none */
+	uint64_t max_enclave_size; /* from the config file; 0: libsgx's default */
+	uint64_t epc_size;	   /* emulator.epc_size from the config file; 0: the default */
+	bool epc_paging_delay;	   /* emulator.epc_paging_delay: spend the modelled paging time */
+	uint64_t epc_limit;	   /* bytes; 0: none */
 	const char *epc_limit_source; /* where epc_limit came from, for libsgx's error */
 	char *container_id;	      /* for libsgx's error too */
 	void *handle;
@@ -62,6 +63,8 @@ struct rune_enclave {
 int rune_config_file_load(const char *path, json_t **out, err_t *err);
 /* Its "emulator": {"epc_size": N} (bytes or a quantity); 0 when absent. */
 int rune_config_epc_size(const char *path, uint64_t *out, err_t *err);
+/* Its "emulator": {"epc_paging_delay": true|false}; false when absent. */
+int rune_config_epc_paging_delay(const char *path, bool *out, err_t *err);
 
 /* A PAL's failure as an errno (Occlum returns -1 and sets errno). */
 int rune_pal_error(const struct rune_enclave *e, int ret, int saved_errno);

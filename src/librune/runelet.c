@@ -97,7 +97,7 @@ static void setenv_u64(const char *key, uint64_t v)
 static void set_epc_env(struct rune_enclave *e)
 {
 	_cleanup_error_ err_t err = NULL;
-	int fd;
+	int fd, dir_fd;
 
 	/* Only the container's limit, never one rune's caller happened to export. */
 	unsetenv("SGX_EPC_LIMIT_BYTES");
@@ -112,6 +112,8 @@ static void set_epc_env(struct rune_enclave *e)
 	}
 	if (e->epc_size)
 		setenv_u64("SGX_EMU_EPC_SIZE", e->epc_size);
+	if (e->epc_paging_delay)
+		setenv("SGX_EMU_EPC_PAGING_DELAY", "1", 1);
 	/* Reaping the entries of dead holders here keeps the registry from growing. */
 	epc_usage(epc_dir(), 0, &(struct epc_usage){ 0 }, NULL);
 	fd = epc_entry_open(epc_dir(), NULL, &err);
@@ -121,6 +123,12 @@ static void set_epc_env(struct rune_enclave *e)
 		unsetenv("SGX_EPC_FD");
 		return;
 	}
+	/* The registry for the paging model, which scans it from inside the rootfs. */
+	dir_fd = open(epc_dir(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir_fd >= 0)
+		setenv_u64("SGX_EPC_DIR_FD", (uint64_t)dir_fd);
+	else
+		unsetenv("SGX_EPC_DIR_FD");
 	/* Where libsgx reads the limit, and `rune update --epc-limit` changes it. */
 	if (epc_entry_set_limit(fd, e->epc_limit, e->epc_limit ? e->epc_limit_source : "") < 0)
 		rune_debug("init-runelet: EPC registry entry: the limit not written");

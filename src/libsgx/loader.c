@@ -5,6 +5,7 @@
  * function (the vDSO's own, or the emulator's clone of it).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 
 #include "common/cleanup.h"
 #include "common/epc.h"
+#include "common/epc_paging.h"
 #include "sgx/loader.h"
 #include "sgx/sigstruct.h"
 #include "loader_backend.h"
@@ -200,11 +202,70 @@ static struct {
 	char *path; /* an entry of our own: removed when we hold no EPC */
 	int member; /* a process forked off the entry's holder (sgx_encl_forget) */
 	int slot;   /* a member's slot in the entry, -1 until its first enclave */
-} epc = { PTHREAD_MUTEX_INITIALIZER, 0, -1, 0, NULL, 0, -1 };
+	int dir_fd; /* the registry ($SGX_EPC_DIR_FD, or opened with our own entry); -1 */
+	int paging; /* the pager is open (the emulator's enclaves are paged by the model) */
+	struct epc_pager pager;
+} epc = { PTHREAD_MUTEX_INITIALIZER, 0, -1, 0, NULL, 0, -1, -1, 0, { 0 } };
 
 int sgx_epc_fd(void)
 {
 	return epc.fd;
+}
+
+int sgx_epc_dir_fd(void)
+{
+	return epc.dir_fd;
+}
+
+/*
+ * The paging model's handle, for the emulator's enclaves of a process with
+ * a registry entry: opened at its first such enclave. Called with
+ * epc.lock held, after epc_registry_fd (and a member's slot claimed).
+ */
+static int epc_paging_open(void)
+{
+	const char *v = getenv("SGX_EPC_DIR_FD");
+
+	if (epc.paging)
+		return 1;
+	if (epc.fd < 0 || (epc.member && epc.slot < 0))
+		return 0;
+	if (epc.dir_fd < 0 && v && *v && !epc.path)
+		epc.dir_fd = fcntl(atoi(v), F_DUPFD_CLOEXEC, 3);
+	if (epc.dir_fd < 0 && epc.path)
+		epc.dir_fd = open(epc_dir(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (epc.dir_fd < 0)
+		return 0;
+	epc.paging = epc_pager_open(&epc.pager, epc.dir_fd, epc.fd, epc.member ? epc.slot : -1,
+				    epc_size()) == 0;
+	return epc.paging;
+}
+
+static void epc_paging_close(void)
+{
+	if (epc.paging)
+		epc_pager_close(&epc.pager);
+	epc.paging = 0;
+}
+
+/* Entering an enclave of ours whose pages the model has out: load them back. */
+static void epc_paging_reload(void)
+{
+	int64_t ns = 0;
+
+	pthread_mutex_lock(&epc.lock);
+	if (epc.paging)
+		ns = epc_pager_reload(&epc.pager);
+	pthread_mutex_unlock(&epc.lock);
+	if (epc.pager.delay)
+		epc_pager_spend(ns);
+}
+
+/* On every entry of an enclave the model pages: a few loads unless it has pages out. */
+static inline void epc_paging_enter(const struct sgx_encl *e)
+{
+	if (e->paged && epc_pager_enter(&epc.pager))
+		epc_paging_reload();
 }
 
 /* This process's pages into its line of the entry (the holder's, or a member's slot). */
@@ -287,7 +348,8 @@ static int epc_drop_own(void)
 	return 1;
 }
 
-static int epc_charge(struct sgx_encl *e, const struct sgx_image *img, err_t *err)
+static int epc_charge(struct sgx_encl *e, const struct sgx_image *img,
+		      const struct sgx_backend_ops *be, err_t *err)
 {
 	uint64_t pages = 1, limit; /* the SECS */
 	const char *ct = getenv("SGX_EPC_CONTAINER");
@@ -340,12 +402,25 @@ static int epc_charge(struct sgx_encl *e, const struct sgx_image *img, err_t *er
 		    size_str(used * SGX_PAGE_SIZE, u));
 		goto fail;
 	}
+	/*
+	 * The emulator's enclaves past the EPC: the model evicts to make room
+	 * (the kernel pages the driver's). The pages are published under the
+	 * model's lock, so that its next step sees them.
+	 */
+	int paged = be == &sgx_emu_backend && epc_paging_open() && epc_pager_lock(&epc.pager) == 0;
+	int64_t ns = paged ? epc_pager_charge_locked(&epc.pager, pages) : 0;
+
 	epc.pages += pages;
 	e->epc_pages = pages;
+	e->paged = paged;
 	epc_publish();
+	if (paged)
+		epc_pager_unlock(&epc.pager);
 	if (locked)
 		epc_entry_unlock(epc.fd);
 	pthread_mutex_unlock(&epc.lock);
+	if (paged && epc.pager.delay)
+		epc_pager_spend(ns);
 	return 0;
 fail:
 	if (locked)
@@ -362,6 +437,15 @@ static void epc_uncharge(struct sgx_encl *e)
 	pthread_mutex_lock(&epc.lock);
 	epc.pages -= e->epc_pages;
 	e->epc_pages = 0;
+	if (epc.paging)
+		epc_pager_uncharge(&epc.pager, epc.pages);
+	if (!epc.pages && epc.path) {
+		/* Our entry goes, and its registry with it: the next may be another. */
+		epc_paging_close();
+		if (epc.dir_fd >= 0)
+			close(epc.dir_fd);
+		epc.dir_fd = -1;
+	}
 	if (!epc_drop_own())
 		epc_publish();
 	pthread_mutex_unlock(&epc.lock);
@@ -401,23 +485,31 @@ void sgx_encl_forget(struct sgx_encl *e)
 	 * are its own. A container's entry (rune's) stays: this process
 	 * becomes a member, with a slot of its own at its first enclave, so
 	 * the container's limit holds its enclaves and its parent's together.
-	 * An entry of the parent's own is the parent's. The lock may have
-	 * been held by another thread at fork().
+	 * An entry of the parent's own is the parent's: this process gets one
+	 * of its own at its first enclave, as any user of libsgx does (so the
+	 * host's use and the paging model count it). The lock may have been
+	 * held by another thread at fork().
 	 */
 	pthread_mutex_init(&epc.lock, NULL);
 	pthread_mutex_lock(&epc.lock);
 	epc.pages = 0;
+	/* The parent's record and its lock's description: ours come with our first enclave. */
+	epc_paging_close();
+	epc.tried = 1;
 	if (epc.fd >= 0 && !epc.path) {
 		epc.member = 1;
 		epc.slot = -1; /* POSIX locks are not inherited: the parent's slot is its own */
 	} else {
+		epc.tried = epc.fd < 0; /* a parent that had no entry could not make one */
 		if (epc.fd >= 0)
 			close(epc.fd);
 		free(epc.path);
 		epc.path = NULL;
 		epc.fd = -1;
+		if (epc.dir_fd >= 0)
+			close(epc.dir_fd);
+		epc.dir_fd = -1;
 	}
-	epc.tried = 1;
 	pthread_mutex_unlock(&epc.lock);
 	free(e->tcs_off);
 	free((void *)e->tcs_busy);
@@ -485,7 +577,7 @@ int sgx_encl_load(struct sgx_encl **out, const struct sgx_image *img,
 		if (ret < 0)
 			goto fail;
 	}
-	ret = epc_charge(e, img, err);
+	ret = epc_charge(e, img, be, err);
 	if (ret < 0)
 		goto fail;
 	e->be = be;
@@ -609,6 +701,7 @@ void sgx_encl_tcs_release(struct sgx_encl *e, int tcs)
 
 struct exit_capture {
 	struct sgx_encl_regs *regs;
+	struct sgx_encl *encl;
 	sgx_encl_step_fn step; /* NULL: return at the first exit */
 	void *ctx;
 	err_t *err;
@@ -707,6 +800,7 @@ long loader_on_exit(long rdi, long rsi, long rdx, long ursp, long r8, long r9,
 	next = c->step(c->ctx, &x, c->regs, c->err);
 	if (next == SGX_EENTER || next == SGX_ERESUME) {
 		c->leaf = (unsigned)next;
+		epc_paging_enter(c->encl);
 		return next;
 	}
 	c->ret = next < 0 ? next : 0;
@@ -742,6 +836,7 @@ int sgx_encl_run(struct sgx_encl *e, int tcs, unsigned leaf, struct sgx_encl_reg
 {
 	struct sgx_enclave_run run;
 	struct exit_capture cap = { .regs = regs,
+				    .encl = e,
 				    .step = step,
 				    .ctx = ctx,
 				    .err = err,
@@ -763,6 +858,7 @@ int sgx_encl_run(struct sgx_encl *e, int tcs, unsigned leaf, struct sgx_encl_reg
 	run.tcs = e->base + e->tcs_off[tcs];
 	run.user_handler = (uintptr_t)sgx_loader_user_handler;
 	run.user_data = (uintptr_t)&cap;
+	epc_paging_enter(e);
 	ret = e->enter(regs->rdi, regs->rsi, regs->rdx, leaf, regs->r8, regs->r9, &run);
 	if (e->be->finish)
 		e->be->finish(e, cookie);

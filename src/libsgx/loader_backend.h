@@ -22,6 +22,7 @@ struct sgx_encl {
 	uint32_t miscselect;
 	vdso_sgx_enter_enclave_t enter;
 	uint64_t epc_pages; /* charged to this process's EPC use (SECS and every page) */
+	int paged;	    /* the paging model's (emulated, with a registry entry) */
 	int forgetting;	    /* sgx_encl_forget: release everything, keep no reservation */
 };
 

@@ -174,9 +174,71 @@ static void test_epc_sections(void)
 	CHECK(devplug_epc_section_size(0x2, 0x05d80000, 0) == -1);
 }
 
+/* A CPUID of the test's: highest leaf, leaf 7's EBX, leaf 0x12's sub-leaves 2.. (EAX ECX EDX). */
+struct fake_cpuid {
+	uint32_t max_leaf, leaf7_ebx;
+	uint32_t sections[10][3];
+	unsigned asked; /* sub-leaves of 0x12 asked for */
+};
+
+static int fake_cpuid(void *ctx, uint32_t leaf, uint32_t subleaf, uint32_t r[4])
+{
+	struct fake_cpuid *f = ctx;
+
+	memset(r, 0, 4 * sizeof(*r));
+	if (leaf > f->max_leaf)
+		return -1;
+	if (leaf == 0)
+		r[0] = f->max_leaf;
+	else if (leaf == 7 && subleaf == 0)
+		r[1] = f->leaf7_ebx;
+	else if (leaf == 0x12 && subleaf >= 2 && subleaf < 12) {
+		f->asked++;
+		r[0] = f->sections[subleaf - 2][0];
+		r[2] = f->sections[subleaf - 2][1];
+		r[3] = f->sections[subleaf - 2][2];
+	}
+	return 0;
+}
+
+/* The EPC summed over CPUID's sections, as the kernel enumerates them. */
+static void test_epc_cpuid(void)
+{
+	struct fake_cpuid f = { .max_leaf = 0x1f, .leaf7_ebx = 1u << 2 };
+
+	/* Two sockets' sections (93.5 MiB and 64 GiB + 4 KiB), then the end (type 0). */
+	f.sections[0][0] = 0x70200001, f.sections[0][1] = 0x05d80001;
+	f.sections[1][0] = 0x1, f.sections[1][1] = 0x1000, f.sections[1][2] = 0x10;
+	CHECK(devplug_epc_from_cpuid(fake_cpuid, &f) == 0x05d80000 + (16ULL << 32) + 0x1000,
+	      "two sections");
+	CHECK(f.asked == 3, "stops at the first invalid one: asked %u", f.asked);
+	/* An unknown section type ends the list (the kernel stops there too). */
+	f.sections[1][0] = 0x2;
+	f.asked = 0;
+	CHECK(devplug_epc_from_cpuid(fake_cpuid, &f) == 0x05d80000 && f.asked == 2,
+	      "unknown type: the first section only");
+	/* No section at all. */
+	memset(f.sections, 0, sizeof(f.sections));
+	CHECK(devplug_epc_from_cpuid(fake_cpuid, &f) == 0, "zero sections");
+	/* At most 8 sections (sub-leaves 2..9), however many say valid. */
+	for (unsigned i = 0; i < 10; i++)
+		f.sections[i][0] = 1, f.sections[i][1] = 1 << 20;
+	f.asked = 0;
+	CHECK(devplug_epc_from_cpuid(fake_cpuid, &f) == 8ULL << 20 && f.asked == 8,
+	      "8 sections at most: asked %u", f.asked);
+	/* No SGX in leaf 7, or no leaf 0x12: no EPC, and leaf 0x12 never asked. */
+	f.leaf7_ebx = 0;
+	f.asked = 0;
+	CHECK(devplug_epc_from_cpuid(fake_cpuid, &f) == 0 && f.asked == 0, "no SGX bit");
+	f.leaf7_ebx = 1u << 2;
+	f.max_leaf = 0x11;
+	CHECK(devplug_epc_from_cpuid(fake_cpuid, &f) == 0 && f.asked == 0, "no leaf 0x12");
+}
+
 int main(void)
 {
 	TAP_RUN(test_epc_sections);
+	TAP_RUN(test_epc_cpuid);
 	TAP_RUN(test_list);
 	TAP_RUN(test_allocate);
 	TAP_RUN(test_allocate_refuses);

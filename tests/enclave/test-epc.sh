@@ -30,8 +30,9 @@ skel() { # KEY=VALUE... for process.env
 # st_annot KEY < STATE: an annotation of rune state's output ("" if absent)
 st_annot() { "$PY" -c 'import json, sys; print(json.load(sys.stdin).get("annotations", {}).get(sys.argv[1], ""))' "$1"; }
 
-# entries in the registry (dead ones included: nothing reaps them here)
-entries() { find "$SGX_EPC_DIR" -mindepth 1 2>/dev/null | wc -l; }
+# entries in the registry (dead ones included: nothing reaps them here; not
+# the paging model's .paging)
+entries() { find "$SGX_EPC_DIR" -mindepth 1 ! -name '.*' 2>/dev/null | wc -l; }
 
 t_fits() {
 	skel
@@ -103,7 +104,7 @@ t_state_and_registry() {
 	assert_eq 1 "$(entries)" "one registry entry"
 	assert_eq $((pages * 4096)) "$(echo "$st" | st_annot rune.epc.usage)" "rune.epc.usage"
 	# sgx-tools epc: the host's sum, and what lies beyond a 4 KiB EPC is paged
-	assert_eq "{\"size\": 4096, \"usage\": $((pages * 4096)), \"processes\": 1, \"paged\": $((pages * 4096 - 4096))}" \
+	assert_eq "{\"size\": 4096, \"usage\": $((pages * 4096)), \"processes\": 1, \"paged\": $((pages * 4096 - 4096)), \"evictions\": 0, \"reloads\": 0, \"paging_ns\": 0}" \
 		"$(SGX_EMU_EPC_SIZE=4Ki "$BUILD/bin/sgx-tools" epc --json)" "sgx-tools epc --json"
 	rtc delete --force "$ID"
 	assert_rc 0 "delete --force"
@@ -236,13 +237,13 @@ t_update_no_limit_yet() {
 	rtc update --epc-limit 8Ki "$ID"
 	assert_rc 0 "update --epc-limit 8Ki (running): $ERR"
 	for ((i = 0; i < 30; i++)); do
-		grep -q '"epc":{"usage":[0-9]*,"limit":8192}' "$T/events.out" && break
+		grep -q '"epc":{"usage":[0-9]*,"limit":8192[,}]' "$T/events.out" && break
 		sleep 0.1
 	done
 	kill "$evpid" 2>/dev/null || true
 	wait "$evpid" || true
-	grep -q '"epc":{"usage":[0-9]*,"limit":4096}' "$T/events.out" || fail "events before the update: $(head -2 "$T/events.out")"
-	grep -q '"epc":{"usage":[0-9]*,"limit":8192}' "$T/events.out" || fail "events after the update: $(tail -2 "$T/events.out")"
+	grep -q '"epc":{"usage":[0-9]*,"limit":4096[,}]' "$T/events.out" || fail "events before the update: $(head -2 "$T/events.out")"
+	grep -q '"epc":{"usage":[0-9]*,"limit":8192[,}]' "$T/events.out" || fail "events after the update: $(tail -2 "$T/events.out")"
 	rtc exec "$ID" epc enclave
 	assert_fails "exec epc enclave under 8Ki"
 	assert_contains "EPC limit exceeded: container $ID, limit 8 KiB (rune update --epc-limit)" "$ERR" "the refusal"
@@ -263,7 +264,7 @@ t_update_remove() {
 	rtc state "$ID"
 	assert_eq "None" "$(echo "$OUT" | jfield 'd["epc"].get("limit")')" "no limit in the state"
 	assert_eq "" "$(echo "$OUT" | st_annot rune.epc.limit)" "no rune.epc.limit annotation"
-	assert_eq "0 rune update --epc-limit" "$(tail -1 "$SGX_EPC_DIR"/* | tr -s ' ' | sed 's/ $//')" "the registry entry's limit line"
+	assert_eq "0 rune update --epc-limit" "$(sed -n 2p "$SGX_EPC_DIR"/* | tr -s ' ' | sed 's/ $//')" "the registry entry's limit line"
 	# neither the update's 8Ki nor the annotation's 1Mi holds any more
 	rtc exec "$ID" epc enclave
 	assert_rc 0 "exec epc enclave without a limit: $ERR"
@@ -299,7 +300,7 @@ t_skeleton_running() {
 	rtc update --epc-limit 2Mi "$ID"
 	assert_rc 0 "update --epc-limit 2Mi: $ERR"
 	state_epc "$used 2097152" "state after update"
-	assert_eq "2097152 rune update --epc-limit" "$(tail -1 "$SGX_EPC_DIR"/* | tr -s ' ' | sed 's/ $//')" "the registry entry's limit line"
+	assert_eq "2097152 rune update --epc-limit" "$(sed -n 2p "$SGX_EPC_DIR"/* | tr -s ' ' | sed 's/ $//')" "the registry entry's limit line"
 	rtc delete --force "$ID"
 	assert_rc 0 "delete --force"
 	assert_nothing_left "$ID"
@@ -372,15 +373,85 @@ t_epc_size() {
 		assert_eq "$GREETING" "$(cat "$T/out")" "stdout"
 		assert_nothing_left "$ID"
 	done
+	# emulator.epc_paging_delay: a boolean
+	for q in '"yes"' 1 null; do
+		skel
+		RC=0
+		with_config "{\"emulator\": {\"epc_paging_delay\": $q}}" "$RUNTIME" --root "$ROOT" --pal-dir "$SKELLIB" \
+			run --bundle "$B" "$ID" >"$T/out" 2>"$T/err" || RC=$?
+		ERR=$(cat "$T/err")
+		assert_fails "epc_paging_delay $q"
+		assert_clear_error "/etc/rune/config.json: emulator.epc_paging_delay: not true or false" "epc_paging_delay $q"
+		assert_nothing_left "$ID"
+	done
+	skel
+	RC=0
+	with_config '{"emulator": {"epc_paging_delay": true, "epc_size": "64Ki"}}' "$RUNTIME" --root "$ROOT" \
+		--pal-dir "$SKELLIB" run --bundle "$B" "$ID" >"$T/out" 2>"$T/err" || RC=$?
+	assert_rc 0 "run with epc_paging_delay true past the EPC: $(cat "$T/err")"
+	assert_eq "$GREETING" "$(cat "$T/out")" "stdout"
+	assert_nothing_left "$ID"
+}
+
+# paging: two skeleton containers on an EPC with room for both and 28
+# pages more: the second is not refused; the paging model evicts (below 32
+# free, up to 64 in batches of 16: 48 pages, all of the first's, the least
+# recently active, then the second's); sgx-tools epc and rune state show
+# pages out and a modelled cost; the first, entering its enclave, loads
+# its pages back; a limit still refuses.
+t_paging() {
+	local one first st want i
+	skel
+	cfg_args skeleton sleep 20
+	ct_create
+	one=$(usage_now)
+	first=$ID
+	rtc delete --force "$first"
+	export SGX_EMU_EPC_SIZE=$((2 * one + 28 * 4096))
+	skel
+	cfg_args skeleton sleep 20
+	ct_create
+	first=$ID
+	assert_eq "0 0" "$("$BUILD/bin/sgx-tools" epc --json | jfield 'd["evictions"], d["paged"]' | tr -d '(),')" "one container: nothing out"
+	skel
+	cfg_args skeleton sleep 20
+	ct_create
+	st=$("$BUILD/bin/sgx-tools" epc --json)
+	assert_eq "$((2 * one)) 2" "$(echo "$st" | jfield 'd["usage"], d["processes"]' | tr -d '(),')" "sgx-tools epc: both"
+	want=48
+	assert_eq "$want $((want * 4096)) $((want * 10000))" "$(echo "$st" | jfield 'd["evictions"], d["paged"], d["paging_ns"]' | tr -d '(),')" "sgx-tools epc: evicted"
+	# the first (entered least recently) went first: all its pages
+	rtc state "$first"
+	assert_eq "$one $one $((one / 4096)) 0" "$(echo "$OUT" | jfield 'd["epc"]["usage"], d["epc"]["paged"], d["epc"]["evictions"], d["epc"]["reloads"]' | tr -d '(),')" "the first's state"
+	# started, it enters its enclave: its pages come back
+	rtc start "$first"
+	assert_rc 0 "start the first"
+	for ((i = 0; i < 50; i++)); do
+		rtc events --stats "$first"
+		[ "$(echo "$OUT" | jfield 'd["data"]["epc"]["reloads"]')" = $((one / 4096)) ] && break
+		sleep 0.1
+	done
+	assert_eq "0 $((one / 4096))" "$(echo "$OUT" | jfield 'd["data"]["epc"]["paged"], d["data"]["epc"]["reloads"]' | tr -d '(),')" "the first's events --stats after its entry"
+	[ "$(echo "$OUT" | jfield 'd["data"]["epc"]["paging_ns"]')" -ge $((one / 4096 * 10000)) ] ||
+		fail "the first's modelled time: $OUT"
+	assert_contains '"reloads": '$((one / 4096)) "$("$BUILD/bin/sgx-tools" epc --json)" "sgx-tools epc: reloads"
+	# a limit still refuses, past the EPC or not
+	skel
+	annot_set sgx.intel.com/epc 8Ki
+	rtc run --bundle "$B" "$ID"
+	assert_fails "run under 8Ki past the EPC"
+	assert_contains "EPC limit exceeded: container $ID, limit 8 KiB" "$ERR" "the refusal"
+	assert_nothing_left "$ID"
 }
 
 tcase "a container within its EPC limit runs" t_fits
 tcase "a container past its EPC limit is refused, the limit named" t_refused
 tcase "a bad EPC limit is a config error naming the field" t_bad_quantity
-tcase "emulator.epc_size in /etc/rune/config.json: checked, a bad one names the field" t_epc_size
+tcase "emulator.epc_size and epc_paging_delay in /etc/rune/config.json: checked, a bad one names the field" t_epc_size
 tcase "rune state: rune.epc.limit and usage; the registry entry goes with the container" t_state_and_registry
 tcase "state/events show epc usage and limit; update --epc-limit lowers and raises it for the next enclave" t_update
 tcase "update --epc-limit sets a limit on a created container that had none" t_update_no_limit_yet
 tcase "update --epc-limit max removes the limit (the config's and an update's)" t_update_remove
 tcase "a running skeleton container: state and events --stats show its EPC; update reaches it" t_skeleton_running
 tcase "update --epc-limit: bad values, missing and ordinary containers are one-line errors" t_update_errors
+tcase "past the EPC: the paging model evicts, reports, and reloads on entry; limits still refuse" t_paging

@@ -1062,7 +1062,7 @@ struct launch {
 static void __attribute__((noreturn))
 child_process(const int *fds, int n, pid_t parent, const struct launch *l)
 {
-	int keep[LIBOS_SPAWN_FDS + 8], m = 0, ret;
+	int keep[LIBOS_SPAWN_FDS + 9], m = 0, ret;
 	struct libos_mailbox *mb;
 	sigset_t none;
 
@@ -1093,7 +1093,8 @@ child_process(const int *fds, int n, pid_t parent, const struct launch *l)
 	keep[m++] = pal.stdio.stdout;
 	keep[m++] = pal.stdio.stderr;
 	keep[m++] = pal.rootfd;
-	keep[m++] = sgx_epc_fd(); /* the container's EPC count (-1: none) */
+	keep[m++] = sgx_epc_fd();     /* the container's EPC count (-1: none) */
+	keep[m++] = sgx_epc_dir_fd(); /* the registry, for the paging model (-1: none) */
 	close_all_but(keep, m);
 	/* rune exec's process: its own messages (an enclave refused) go to the exec's caller. */
 	if (l->mb && pal.stdio.stderr >= 0 && pal.stdio.stderr != STDERR_FILENO)
