@@ -88,10 +88,13 @@ static void check_image(const struct sgx_image *img, const struct sgx_layout_opt
 		const struct sgx_image_page *p = &img->pages[i];
 		uint64_t n = sgx_image_page_count(p);
 
-		/* A run: whole pages inside the enclave, zero pages, after the previous entry. */
+		/*
+		 * A run: whole pages inside the enclave, after the previous entry;
+		 * one with data is a segment's file pages, measured.
+		 */
 		CHECK(p->offset % 4096 == 0 && p->offset < img->size);
 		CHECK(n <= (img->size - p->offset) / 4096);
-		CHECK(n == 1 || (p->data == NULL && !p->measured));
+		CHECK(n == 1 || p->data == NULL || p->measured);
 		CHECK(i == 0 || p->offset >= next);
 		next = p->offset + n * 4096;
 		if (p->flags == SGX_SECINFO_TCS) {
