@@ -183,8 +183,6 @@ int rune_container_delete(const struct rune_ctx *ctx, const char *id, bool force
 			rune_cgroup_kill(h, s->cgroup_path, SIGKILL, NULL);
 		wait_gone(s->pid, s->pid_start_time, 2000);
 	}
-	if (rune_handler_of_state(s)->gone)
-		rune_handler_of_state(s)->gone();
 	/* A create cut short (pid 0) never made a container: no poststop. */
 	if (s->pid > 0 && s->hooks && json_array_size(json_object_get(s->hooks, "poststop"))) {
 		_cleanup_free_ char *text = rune_oci_state_text(s, RUNE_STATUS_STOPPED);
@@ -205,6 +203,13 @@ int rune_container_delete(const struct rune_ctx *ctx, const char *id, bool force
 		close(lock);
 		return ret;
 	}
+	/*
+	 * Every process of an owned cgroup is gone now, not only init (which
+	 * wait_gone waits for, 2 s at most): their EPC registry entries are
+	 * unlocked and reaped here.
+	 */
+	if (rune_handler_of_state(s)->gone)
+		rune_handler_of_state(s)->gone();
 	if (s->exec_socket)
 		unlink(s->exec_socket);
 	close(lock);
