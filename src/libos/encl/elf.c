@@ -175,20 +175,16 @@ static int load_segments(const char *path, int main_prog, struct loaded *l, stru
 	return 0;
 }
 
-static int load_elf(const char *path, int main_prog, struct loaded *l)
+/* The ELF in file (path, open, size bytes), mapped as load_segments says. */
+static int load_elf_file(const char *path, struct ofile *file, uint64_t size, int main_prog,
+			 struct loaded *l)
 {
-	struct ofile *file;
-	uint64_t size, phlen = 0;
+	uint64_t phlen = 0;
 	struct ehdr ehdr = { 0 }, *eh = &ehdr;
 	struct phdr *ph = NULL;
 	int ret;
 
 	memset(l, 0, sizeof(*l));
-	ret = fs_trusted_load_open(path, &file, &size);
-	if (ret == -ENOENT && main_prog)
-		log_err("%s: not a trusted file of the manifest: it cannot run", path);
-	if (ret < 0)
-		return ret;
 	/* 1: too short to be one */
 	ret = size < sizeof(*eh) ? 1 : fs_trusted_load_read(file, eh, sizeof(*eh), 0);
 	if (ret > 0 || (ret == 0 && (memcmp(eh->ident, "\177ELF", 4) || eh->ident[4] != 2 ||
@@ -210,26 +206,42 @@ static int load_elf(const char *path, int main_prog, struct loaded *l)
 		ret = load_segments(path, main_prog, l, file, size, eh, ph);
 	if (ph)
 		mm_free(ph, phlen);
+	return ret;
+}
+
+/* A dynamic program's interpreter (ld.so), a trusted file too. */
+static int load_interp(const char *path, struct loaded *l)
+{
+	struct ofile *file;
+	uint64_t size;
+	int ret = fs_trusted_load_open(path, &file, &size);
+
+	if (ret < 0)
+		return ret;
+	ret = load_elf_file(path, file, size, 0, l);
 	fs_trusted_load_close(file);
 	return ret;
 }
 
-/* The program at path, its initial stack with argv, envp and auxv (AT_EXECFN execfn). */
-static int load_and_stack(const char *path, const char *const *argv, int argc,
-			  const char *const *envp, int envc, const char *execfn_path,
-			  uint64_t *entry, uint64_t *sp)
+/*
+ * The program at path (open as file, size bytes), its initial stack with
+ * argv, envp and auxv (AT_EXECFN execfn_path).
+ */
+static int load_and_stack(const char *path, struct ofile *file, uint64_t size,
+			  const char *const *argv, int argc, const char *const *envp, int envc,
+			  const char *execfn_path, uint64_t *entry, uint64_t *sp)
 {
 	struct loaded prog, interp = { 0 };
 	int ret;
 
-	ret = load_elf(path, 1, &prog);
+	ret = load_elf_file(path, file, size, 1, &prog);
 	if (ret < 0)
 		return ret;
 	/*
 	 * A dynamically linked program: its interpreter (ld.so, a trusted file
 	 * too) runs first and maps the libraries, trusted files as well.
 	 */
-	if (prog.interp[0] && (ret = load_elf(prog.interp, 0, &interp)) < 0) {
+	if (prog.interp[0] && (ret = load_interp(prog.interp, &interp)) < 0) {
 		log_err("%s: its interpreter %s %s", path, prog.interp,
 			ret == -ENOENT ? "is not a trusted file of the manifest: it cannot run"
 				       : "cannot run");
@@ -302,22 +314,17 @@ static int load_and_stack(const char *path, const char *const *argv, int argc,
 }
 
 /*
- * A "#!" script's first line into line (SCRIPT_LINE_MAX bytes): 1, with
- * its interpreter and optional argument; 0: not a script (or not a trusted
- * file: load_elf says so); -errno.
+ * The "#!" line of f (path, open, size bytes) into line (SCRIPT_LINE_MAX
+ * bytes): 1, with its interpreter and optional argument; 0: not a script;
+ * -errno.
  */
-static int script_line(const char *path, char *line, const char **interp, const char **arg)
+static int script_line(const char *path, struct ofile *f, uint64_t size, char *line,
+		       const char **interp, const char **arg)
 {
-	struct ofile *f;
-	uint64_t size, n;
+	uint64_t n = size < SCRIPT_LINE_MAX - 1 ? size : SCRIPT_LINE_MAX - 1;
 	const char *why;
-	int ret = fs_trusted_load_open(path, &f, &size);
+	int ret = n >= 2 ? fs_trusted_load_read(f, line, n, 0) : 0;
 
-	if (ret < 0)
-		return ret == -ENOENT ? 0 : ret;
-	n = size < SCRIPT_LINE_MAX - 1 ? size : SCRIPT_LINE_MAX - 1;
-	ret = n >= 2 ? fs_trusted_load_read(f, line, n, 0) : 0;
-	fs_trusted_load_close(f);
 	if (ret < 0)
 		return ret;
 	ret = script_parse(line, n, size > n, interp, arg, &why);
@@ -334,17 +341,28 @@ int elf_load_and_stack(const char *path, const char *const *argv, int argc, cons
 		       int envc, uint64_t *entry, uint64_t *sp)
 {
 	const char *const *v = argv, *prog = path;
-	uint64_t lens[SCRIPT_DEPTH_MAX] = { 0 };
+	uint64_t lens[SCRIPT_DEPTH_MAX] = { 0 }, size;
 	char *bufs[SCRIPT_DEPTH_MAX] = { 0 };
+	struct ofile *file = NULL;
 	int c = argc, depth, ret;
 
+	/* Each file opened once: its first line, then (not a script) its ELF. */
 	for (depth = 0;; depth++) {
 		const char *interp, *arg, **nv;
 		char line[SCRIPT_LINE_MAX];
 
-		ret = script_line(prog, line, &interp, &arg);
+		ret = fs_trusted_load_open(prog, &file, &size);
+		if (ret == -ENOENT)
+			log_err("%s: not a trusted file of the manifest: it cannot run", prog);
+		if (ret < 0) {
+			file = NULL;
+			break;
+		}
+		ret = script_line(prog, file, size, line, &interp, &arg);
 		if (ret <= 0)
 			break;
+		fs_trusted_load_close(file);
+		file = NULL;
 		if (depth == SCRIPT_DEPTH_MAX) {
 			ret = bad(path, "too many levels of #! interpreters");
 			break;
@@ -374,7 +392,9 @@ int elf_load_and_stack(const char *path, const char *const *argv, int argc, cons
 		prog = interp;
 	}
 	if (ret == 0)
-		ret = load_and_stack(prog, v, c, envp, envc, path, entry, sp);
+		ret = load_and_stack(prog, file, size, v, c, envp, envc, path, entry, sp);
+	if (file)
+		fs_trusted_load_close(file);
 	/* /proc/self/exe: the interpreter, as on Linux (busybox re-execs it for applets). */
 	if (ret == 0)
 		proc_set_exe(prog);
