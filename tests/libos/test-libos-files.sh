@@ -74,7 +74,7 @@ same "mmap of a trusted file gives verified content" "$R" mmap /data/mid 16384 5
 	mmap /data/mid 0 300000 mmap /data/two 0 16385 mmap /data/small 0 4096
 
 # tamper with chunk 5 of /data/mid (bytes 81920..98303)
-printf 'X' | dd of="$R/data/mid" bs=1 seek=$((5 * 16384 + 100)) conv=notrunc status=none
+flip_byte "$R/data/mid" $((5 * 16384 + 100))
 run_pal "$R" sum /data/mid 4096
 check "a tampered chunk fails its read with EACCES; the chunks before it read" \
 	test "$OUT" == "sum /data/mid: Permission denied after 81920 bytes" -a "$RC" == 0
@@ -90,7 +90,7 @@ check "a tampered chunk: reads and mmaps elsewhere work, of it fail" test "$OUT"
 	"mmap /data/mid 0: 65536 bytes, $(chroot "$R" /bin/fprobe mmap /data/mid 0 65536 | sed 's/.*bytes, //')" \
 	'mmap /data/mid: Permission denied')"
 # the copy is checked against the first file's chunk lines, not passed by them
-printf 'Y' | dd of="$R/data/mid2" bs=1 seek=$((7 * 16384 + 9)) conv=notrunc status=none
+flip_byte "$R/data/mid2" $((7 * 16384 + 9))
 run_pal "$R" sum /data/mid2 4096
 check "a tampered copy fails at its own chunk, named by its own path" \
 	test "$OUT" == "sum /data/mid2: Permission denied after 114688 bytes" -a \
